@@ -1,0 +1,18 @@
+import { type LoggerService, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
+import { setupSwaggerUi } from './openapi/openapi-document.js';
+
+/** Builds the application the same way for main.ts, the tests and the OpenAPI generator. */
+export async function createApp(raw: Record<string, string | undefined>, logger?: LoggerService | false): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(raw), {
+    logger: logger ?? false,
+    abortOnError: false,
+  });
+  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true }));
+  app.useGlobalFilters(new DomainErrorFilter());
+  setupSwaggerUi(app);
+  return app;
+}

@@ -1,0 +1,27 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { CommonModule } from './common/common.module.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { RestoreModule } from './restore/restore.module.js';
+import { SettingsModule } from './settings/settings.module.js';
+
+@Module({})
+export class AppModule {
+  /** `raw` is the environment (process variables over `.env`); passed in so tests can boot differently configured apps. */
+  static forRoot(raw: Record<string, string | undefined>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(raw),
+        EventEmitterModule.forRoot({ wildcard: false }),
+        CommonModule,
+        DatabaseModule,
+        HealthModule,
+        SettingsModule,
+        RestoreModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError } from './domain-error.js';
+import { ErrorCode } from './error-code.js';
+
+/** The one place where domain error codes become HTTP statuses. */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  [ErrorCode.InvalidInput]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.NotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.Conflict]: HttpStatus.CONFLICT,
+  [ErrorCode.Unauthorized]: HttpStatus.UNAUTHORIZED,
+  [ErrorCode.SettingNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.SettingInvalid]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.SecretUnreadable]: HttpStatus.CONFLICT,
+  [ErrorCode.StorageNotConfigured]: HttpStatus.CONFLICT,
+  [ErrorCode.StorageUnavailable]: HttpStatus.BAD_GATEWAY,
+  [ErrorCode.StorageAccessDenied]: HttpStatus.BAD_GATEWAY,
+  [ErrorCode.StorageTimeout]: HttpStatus.GATEWAY_TIMEOUT,
+  [ErrorCode.ObjectNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.BackupNameInvalid]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.BackupNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.BackupInProgress]: HttpStatus.CONFLICT,
+  [ErrorCode.BackupFailed]: HttpStatus.INTERNAL_SERVER_ERROR,
+  [ErrorCode.InsufficientDiskSpace]: HttpStatus.INSUFFICIENT_STORAGE,
+  [ErrorCode.JobNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.ArchiveInvalid]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [ErrorCode.RestoreInProgress]: HttpStatus.CONFLICT,
+  [ErrorCode.RestoreNotStaged]: HttpStatus.NOT_FOUND,
+  [ErrorCode.DatabaseUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
+  [ErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
+};
+
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (response.headersSent) {
+      // A streamed download already started: the only honest signal left is to cut the connection.
+      response.destroy(exception instanceof Error ? exception : undefined);
+      return;
+    }
+    if (exception instanceof DomainError) {
+      const statusCode = STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
+      response.status(statusCode).json({ statusCode, error: exception.code, message: exception.message, details: exception.details });
+      return;
+    }
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const body = exception.getResponse();
+      const raw = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
+      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      const error = statusCode === 401 ? ErrorCode.Unauthorized : statusCode === 404 ? ErrorCode.NotFound : statusCode < 500 ? ErrorCode.InvalidInput : ErrorCode.Internal;
+      response.status(statusCode).json({ statusCode, error, message });
+      return;
+    }
+    // Unexpected: log the stack for the operator, tell the caller only that it failed.
+    this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    response.status(500).json({ statusCode: 500, error: ErrorCode.Internal, message: 'Internal error; the service log has the details' });
+  }
+}

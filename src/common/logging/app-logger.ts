@@ -1,0 +1,50 @@
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { inspect } from 'node:util';
+
+/**
+ * Nest's console logger that also appends each line, without colours, to LOG_FILE, so that
+ * `grep "R2 backup" <LOG_FILE>` works as the spec's monitoring section says.
+ * Nothing logs setting values of secrets; the settings store never passes them to a logger.
+ */
+export class AppLogger extends ConsoleLogger {
+  private file: fs.WriteStream | undefined;
+
+  constructor(logFile: string | undefined, options: { quiet?: boolean } = {}) {
+    super('Sentinel', { logLevels: options.quiet ? ['error', 'fatal'] : ['log', 'warn', 'error', 'fatal'] });
+    if (logFile) {
+      fs.mkdirSync(path.dirname(logFile), { recursive: true });
+      this.file = fs.createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+      this.file.on('error', (error) => {
+        process.stderr.write(`Cannot write the log file ${logFile}: ${error.message}\n`);
+        this.file = undefined;
+      });
+    }
+  }
+
+  protected override printMessages(
+    messages: unknown[],
+    context = '',
+    logLevel: LogLevel = 'log',
+    writeStreamType?: 'stdout' | 'stderr',
+    errorStack?: unknown,
+    params?: Record<string, unknown>,
+  ): void {
+    super.printMessages(messages, context, logLevel, writeStreamType, errorStack, params);
+    if (!this.file) return;
+    const at = new Date().toISOString();
+    for (const message of messages) {
+      const text = typeof message === 'string' ? message : inspect(message, { depth: 4, breakLength: Infinity });
+      this.file.write(`${at} ${logLevel.toUpperCase()} [${context}] ${text}\n`);
+    }
+    if (typeof errorStack === 'string') this.file.write(`${errorStack}\n`);
+  }
+
+  /** Flushes and closes the log file. */
+  async closeFile(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    if (file) await new Promise<void>((resolve) => file.end(resolve));
+  }
+}

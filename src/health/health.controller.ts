@@ -1,0 +1,21 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../common/auth/public.decorator.js';
+import { APP_VERSION } from '../common/app-version.js';
+import { DatabaseRegistry } from '../database/database-registry.js';
+import { HealthStatusDto } from './health-status.dto.js';
+
+@ApiTags('health')
+@Controller('api/health')
+export class HealthController {
+  constructor(private readonly registry: DatabaseRegistry) {}
+
+  @Get()
+  @Public()
+  @ApiOperation({ summary: 'Liveness: answers without a token (used by the admin page to see the service come back after a restart)' })
+  @ApiResponse({ status: 200, type: HealthStatusDto })
+  health(): HealthStatusDto {
+    const open = this.registry.isOpen;
+    return { status: open ? 'ok' : 'starting', version: APP_VERSION, databases_open: open };
+  }
+}

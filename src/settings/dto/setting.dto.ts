@@ -1,0 +1,29 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class SettingDto {
+  @ApiProperty({ example: 'r2_backup_schedule' })
+  key: string;
+
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'integer' }],
+    nullable: true,
+    example: 'daily',
+    description: 'The effective value; flags are 1/0. Always null for secrets, whose value is never returned',
+  })
+  value: string | number | null;
+
+  @ApiProperty({ description: 'A secret (stored encrypted, write-only)' })
+  is_secret: boolean;
+
+  @ApiProperty({ description: 'Whether a non-empty value is in effect (from the database or the environment)' })
+  is_set: boolean;
+
+  @ApiProperty({ enum: ['database', 'environment', 'default'], description: 'Where the effective value comes from; the database wins over the environment' })
+  source: 'database' | 'environment' | 'default';
+
+  @ApiProperty()
+  description: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'The allowed values, for a choice' })
+  allowed_values?: string[];
+}

@@ -1,0 +1,32 @@
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
+import { Endpoint } from '../common/decorators/endpoint.decorator.js';
+import { SettingDto } from './dto/setting.dto.js';
+import { UpdateSettingDto } from './dto/update-setting.dto.js';
+import { SettingsService } from './settings.service.js';
+
+@ApiTags('settings')
+@Controller('api/settings')
+export class SettingsController {
+  constructor(private readonly settings: SettingsService) {}
+
+  @Get()
+  @Endpoint({ summary: 'All backup settings with their effective values (secrets never shown)', response: [SettingDto] })
+  list(): Promise<SettingDto[]> {
+    return this.settings.list();
+  }
+
+  @Get(':key')
+  @ApiParam({ name: 'key', example: 'r2_backup_schedule' })
+  @Endpoint({ summary: 'One setting', response: SettingDto, errors: [404] })
+  get(@Param('key') key: string): Promise<SettingDto> {
+    return this.settings.get(key);
+  }
+
+  @Put(':key')
+  @ApiParam({ name: 'key', example: 'r2_backup_enabled' })
+  @Endpoint({ summary: 'Change one setting; an invalid value is refused and changes nothing', response: SettingDto, errors: [400, 404] })
+  update(@Param('key') key: string, @Body() body: UpdateSettingDto): Promise<SettingDto> {
+    return this.settings.update(key, body.value);
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { DatabaseRegistry } from '../database/database-registry.js';
+
+/**
+ * The `settings` table in config.db: key → stored text. A plain key/value table, as Sentinel keeps
+ * its other settings, so the R2 keys of the spec sit beside them.
+ */
+@Injectable()
+export class SettingsRepository {
+  /** Connections whose table is known to exist; after a restore config.db is a new connection. */
+  private readonly prepared = new WeakSet<DataSource>();
+
+  constructor(private readonly registry: DatabaseRegistry) {}
+
+  async all(): Promise<Map<string, string>> {
+    const rows: Array<{ key: string; value: string }> = await (await this.connection()).query('SELECT key, value FROM settings');
+    return new Map(rows.map((row) => [row.key, row.value]));
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await (await this.connection()).query('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  async remove(key: string): Promise<void> {
+    await (await this.connection()).query('DELETE FROM settings WHERE key = ?', [key]);
+  }
+
+  private async connection(): Promise<DataSource> {
+    const source = await this.registry.dataSource('config');
+    if (!this.prepared.has(source)) {
+      await source.query('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
+      this.prepared.add(source);
+    }
+    return source;
+  }
+}

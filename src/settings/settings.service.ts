@@ -1,0 +1,170 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import path from 'node:path';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { DomainEventBus } from '../common/events/domain-event-bus.js';
+import { SettingsChangedEvent } from '../common/events/settings-changed.event.js';
+import type { SettingDto } from './dto/setting.dto.js';
+import { environmentName, findDefinition, SETTING_DEFINITIONS, type SettingDefinition, type SettingValue } from './setting-definitions.js';
+import { InvalidSettingValue, parseSettingValue } from './setting-value.parser.js';
+import { SecretCipher } from './secret-cipher.js';
+import { SettingsRepository } from './settings.repository.js';
+
+export type BackupSchedule = 'daily' | 'weekly' | 'monthly';
+
+/** What the R2 target needs, with secrets decrypted. For the storage module only; never returned by the API. */
+export interface R2Settings {
+  enabled: boolean;
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+  endpoint: string;
+  schedule: BackupSchedule;
+  retentionDays: number;
+}
+
+export interface LocalSettings {
+  enabled: boolean;
+  /** Absolute path. */
+  dir: string;
+  retentionDays: number;
+}
+
+interface Resolved {
+  def: SettingDefinition;
+  /** Stored text (encrypted for secrets) or the canonical value. */
+  value: SettingValue;
+  source: SettingDto['source'];
+}
+
+/**
+ * The settings store: validated values in config.db, secrets encrypted, environment variables
+ * (the spec's `.env` migration) as fallbacks that the database overrides.
+ */
+@Injectable()
+export class SettingsService implements OnModuleInit {
+  private readonly logger = new Logger(SettingsService.name);
+
+  constructor(
+    private readonly repository: SettingsRepository,
+    private readonly cipher: SecretCipher,
+    private readonly config: AppConfig,
+    private readonly events: DomainEventBus,
+  ) {}
+
+  /** A bad fallback in the environment stops the start, naming the variable (no database needed). */
+  onModuleInit(): void {
+    for (const def of SETTING_DEFINITIONS) {
+      const raw = this.config.env.raw[environmentName(def.key)];
+      if (raw === undefined || raw === '') continue;
+      try {
+        parseSettingValue(def, raw);
+      } catch (error) {
+        throw new Error(`Invalid environment variable ${environmentName(def.key)}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async list(): Promise<SettingDto[]> {
+    const stored = await this.repository.all();
+    return SETTING_DEFINITIONS.map((def) => this.toDto(this.resolve(def, stored)));
+  }
+
+  async get(key: string): Promise<SettingDto> {
+    const def = this.definition(key);
+    return this.toDto(this.resolve(def, await this.repository.all()));
+  }
+
+  /** Validates and stores a value. An invalid value changes nothing. */
+  async update(key: string, input: unknown): Promise<SettingDto> {
+    const def = this.definition(key);
+    let value: SettingValue;
+    try {
+      value = parseSettingValue(def, input);
+    } catch (error) {
+      if (error instanceof InvalidSettingValue) {
+        throw new DomainError(ErrorCode.SettingInvalid, error.message, { key, allowed: def.choices });
+      }
+      throw error;
+    }
+    const stored = def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value);
+    await this.repository.put(key, stored);
+    // The value itself is never logged: it may be a secret.
+    this.logger.log(`Setting ${key} updated`);
+    this.events.emit(new SettingsChangedEvent(key));
+    return this.get(key);
+  }
+
+  async r2Settings(): Promise<R2Settings> {
+    const stored = await this.repository.all();
+    const value = (key: string) => this.resolve(this.definition(key), stored).value;
+    return {
+      enabled: value('r2_backup_enabled') === 1,
+      accountId: String(value('r2_account_id')),
+      accessKeyId: this.reveal('r2_access_key_id', stored),
+      secretAccessKey: this.reveal('r2_secret_access_key', stored),
+      bucket: String(value('r2_bucket_name')),
+      endpoint: String(value('r2_endpoint')),
+      schedule: value('r2_backup_schedule') as BackupSchedule,
+      retentionDays: Number(value('r2_backup_retention_days')),
+    };
+  }
+
+  async localSettings(): Promise<LocalSettings> {
+    const stored = await this.repository.all();
+    const value = (key: string) => this.resolve(this.definition(key), stored).value;
+    return {
+      enabled: value('local_backup_enabled') === 1,
+      dir: path.resolve(String(value('local_backup_dir'))),
+      retentionDays: Number(value('local_backup_retention_days')),
+    };
+  }
+
+  private definition(key: string): SettingDefinition {
+    const def = findDefinition(key);
+    if (!def) {
+      throw new DomainError(ErrorCode.SettingNotFound, `Unknown setting '${key}'. Known settings: ${SETTING_DEFINITIONS.map((d) => d.key).join(', ')}`, { key });
+    }
+    return def;
+  }
+
+  private resolve(def: SettingDefinition, stored: Map<string, string>): Resolved {
+    const fromDb = stored.get(def.key);
+    if (fromDb !== undefined) {
+      if (def.kind === 'secret') return { def, value: fromDb, source: 'database' };
+      try {
+        return { def, value: parseSettingValue(def, fromDb), source: 'database' };
+      } catch {
+        // A value written by another tool that does not parse: fall through to env/default, and say so.
+        this.logger.warn(`Ignoring the stored value of ${def.key}: it is not valid; using the fallback`);
+      }
+    }
+    const fromEnv = this.config.env.raw[environmentName(def.key)];
+    if (fromEnv !== undefined && fromEnv !== '') return { def, value: parseSettingValue(def, fromEnv), source: 'environment' };
+    const fallback = typeof def.defaultValue === 'function' ? def.defaultValue({ dataDir: this.config.env.dataDir }) : def.defaultValue;
+    return { def, value: fallback, source: 'default' };
+  }
+
+  /** The plaintext of a secret: decrypted from the database, or the environment fallback. */
+  private reveal(key: string, stored: Map<string, string>): string {
+    const { value, source } = this.resolve(this.definition(key), stored);
+    const text = String(value);
+    if (source === 'database' && text !== '') return this.cipher.decrypt(key, text);
+    return text;
+  }
+
+  private toDto({ def, value, source }: Resolved): SettingDto {
+    const isSecret = def.kind === 'secret';
+    return {
+      key: def.key,
+      value: isSecret ? null : value,
+      is_secret: isSecret,
+      is_set: String(value) !== '',
+      source,
+      description: def.description,
+      ...(def.choices ? { allowed_values: [...def.choices] } : {}),
+    };
+  }
+}

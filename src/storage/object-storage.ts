@@ -1,0 +1,71 @@
+import type { Readable } from 'node:stream';
+import type { BackupTarget } from '../common/backup-target.js';
+
+/** An object as the store lists it. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface TransferOptions {
+  /** Cancels the operation; an aborted upload leaves no object and no multipart upload behind. */
+  signal?: AbortSignal;
+  /** Called with the total bytes transferred so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface DownloadResult {
+  body: Readable;
+  size: number;
+}
+
+export interface DeleteManyResult {
+  deleted: string[];
+  failed: Array<{ key: string; message: string }>;
+}
+
+/** One check of a connection test, in words a user can act on. */
+export interface ConnectionCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface ConnectionTestResult {
+  target: BackupTarget;
+  ok: boolean;
+  /** Where it connected (endpoint and bucket, or folder), never credentials. */
+  location: string;
+  checks: ConnectionCheck[];
+  durationMs: number;
+}
+
+/**
+ * The port every module uses for object storage, whatever is behind it. Keys are flat names
+ * (the backup archives' file names). Failures are DomainErrors with storage codes.
+ */
+export abstract class ObjectStorage {
+  abstract readonly target: BackupTarget;
+
+  /** Streams `body` (length unknown) into `key`. Nothing is visible under `key` until it is complete. */
+  abstract upload(key: string, body: Readable, options?: TransferOptions): Promise<StoredObject>;
+
+  /** Streams an object; throws ObjectNotFound when it does not exist. */
+  abstract download(key: string, options?: TransferOptions): Promise<DownloadResult>;
+
+  /** Every object whose key starts with `prefix`, however many there are. */
+  abstract list(prefix?: string): Promise<StoredObject[]>;
+
+  /** The object's listing entry, or undefined when it does not exist. */
+  abstract head(key: string): Promise<StoredObject | undefined>;
+
+  /** Deletes one object; deleting a missing object is not an error. */
+  abstract delete(key: string): Promise<void>;
+
+  /** Deletes many objects, reporting per key what failed. */
+  abstract deleteMany(keys: string[]): Promise<DeleteManyResult>;
+
+  /** Checks that the target is reachable and writable; never throws for a failed check. */
+  abstract testConnection(): Promise<ConnectionTestResult>;
+}

@@ -1,0 +1,57 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { createApp } from '../../src/app.factory.js';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  /** supertest bound to the app's HTTP server (real HTTP on an ephemeral port). */
+  http: TestAgent;
+  dataDir: string;
+  /** Scratch folder of this app: DATA_DIR, the log and the local backup folder live below it. */
+  root: string;
+  logFile: string;
+  close(): Promise<void>;
+}
+
+/** Makes a fresh scratch folder under the OS temp dir; removed by TestApp.close(). */
+export function makeScratchDir(prefix = 'sentinel-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Boots the whole application on a fresh data directory, as main.ts does (schedules off unless asked).
+ * `env` overrides variables; pass `root` to boot again over an existing data directory.
+ */
+export async function startTestApp(env: Record<string, string | undefined> = {}, options: { root?: string; keep?: boolean } = {}): Promise<TestApp> {
+  const root = options.root ?? makeScratchDir();
+  const dataDir = path.join(root, 'data');
+  const logFile = path.join(root, 'logs', 'sentinel-backup.log');
+  const raw = {
+    DATA_DIR: dataDir,
+    LOG_FILE: logFile,
+    SENTINEL_SCHEDULES: 'off',
+    SENTINEL_MASTER_KEY: 'test-master-passphrase-0123456789',
+    TZ: process.env.TZ,
+    ...env,
+  };
+  const { AppLogger } = await import('../../src/common/logging/app-logger.js');
+  const logger = new AppLogger(logFile, { quiet: true });
+  const app = await createApp(raw, logger);
+  await app.init();
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    dataDir,
+    root,
+    logFile,
+    async close() {
+      await app.close();
+      await logger.closeFile();
+      if (!options.keep) fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
