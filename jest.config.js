@@ -10,5 +10,8 @@ export default {
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   setupFiles: ['<rootDir>/test/setup/env.ts'],
+  // Real S3 server (Ceph radosgw on loopback) for the e2e tests; SENTINEL_TEST_S3=off skips it.
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 60000,
 };

@@ -1,0 +1,256 @@
+import { availableParallelism } from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import * as zlib from 'node:zlib';
+
+export interface ParallelGzipOptions {
+  /** zlib compression level, -1..9. Default 6, the same as `gzip`'s default. */
+  level?: number;
+  /** Uncompressed bytes per block. Default 1 MiB. */
+  blockSize?: number;
+  /**
+   * Maximum number of blocks dispatched but not yet written out (compressing, or
+   * done and waiting for an earlier block). Default `os.availableParallelism()`.
+   */
+  concurrency?: number;
+}
+
+/** Options handed to {@link ParallelGzip.deflateBlock} for one block. */
+export interface DeflateBlockOptions {
+  level: number;
+  /** The uncompressed bytes just before this block (up to 32 KiB); absent for the first block. */
+  dictionary?: Buffer;
+  /** False for every block but the last: those end with a sync flush, not a final block. */
+  final: boolean;
+}
+
+const DEFAULT_BLOCK_SIZE = 1024 * 1024;
+/** Deflate's window: a back-reference never reaches further than this. */
+const WINDOW_SIZE = 32 * 1024;
+
+/**
+ * Gzip compressor that uses several cores, in the way pigz does, producing ONE
+ * standard gzip member (readable by `gzip -d`, `tar xzf`, `zlib.gunzip`).
+ *
+ * The input is cut into blocks. Each block is raw-deflated on its own through zlib's
+ * async API, which runs on the libuv threadpool: other cores work while the event loop
+ * stays free. Each block gets the previous 32 KiB of input as its preset dictionary, so
+ * matches across block boundaries are not lost and the ratio stays close to plain gzip.
+ * Non-final blocks end with a sync flush (byte-aligned, no "last block" bit), so the
+ * pieces can simply be concatenated between our own gzip header and trailer. The CRC32
+ * is computed on the event loop, in input order, as blocks are cut (cheap: GB/s).
+ *
+ * Memory is bounded: at most `concurrency` blocks are in flight; while they are, the
+ * write callback is held back so upstream pauses (normal stream backpressure).
+ */
+export class ParallelGzip extends Transform {
+  private readonly level: number;
+  private readonly blockSize: number;
+  private readonly concurrency: number;
+
+  /** Input received but not yet cut into a block; `pending[pendingHead]` is the oldest. */
+  private pending: Buffer[] = [];
+  private pendingHead = 0;
+  private pendingBytes = 0;
+
+  /** Last (up to) 32 KiB of input already dispatched: the next block's dictionary. */
+  private window: Buffer | undefined;
+  private crc = 0;
+  private totalBytes = 0;
+
+  private nextSeq = 0;
+  private emitSeq = 0;
+  /** Compressed blocks that finished before an earlier one, keyed by sequence number. */
+  private readonly finished = new Map<number, Buffer>();
+  private inFlight = 0;
+  private headerPushed = false;
+  private finalDispatched = false;
+
+  /** Continuation waiting for a free slot (the held-back write or flush). */
+  private waitingForSlot: (() => void) | undefined;
+  private flushCallback: TransformCallback | undefined;
+
+  constructor(options: ParallelGzipOptions = {}) {
+    super();
+    const { level = 6, blockSize = DEFAULT_BLOCK_SIZE, concurrency = availableParallelism() } = options;
+    if (!Number.isInteger(level) || level < -1 || level > 9) {
+      throw new RangeError(`ParallelGzip: level must be an integer from -1 to 9, got ${level}`);
+    }
+    if (!Number.isInteger(blockSize) || blockSize < 1) {
+      throw new RangeError(`ParallelGzip: blockSize must be a positive integer, got ${blockSize}`);
+    }
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`ParallelGzip: concurrency must be a positive integer, got ${concurrency}`);
+    }
+    this.level = level;
+    this.blockSize = blockSize;
+    this.concurrency = concurrency;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (chunk.length > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
+    this.cutBlocks(callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.flushCallback = callback;
+    // cutBlocks left less than one block pending; it becomes the final block (possibly
+    // empty: deflate still has to emit a "last block" marker).
+    this.whenSlotFree(() => {
+      this.dispatch(this.takeBytes(this.pendingBytes), true);
+      this.finalDispatched = true;
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Jobs already on the threadpool cannot be cancelled; their callbacks see
+    // `destroyed` and return without touching the stream.
+    this.pending = [];
+    this.pendingHead = 0;
+    this.pendingBytes = 0;
+    this.finished.clear();
+    this.waitingForSlot = undefined;
+    this.flushCallback = undefined;
+    callback(error);
+  }
+
+  /**
+   * Compresses one block on the threadpool. Protected so tests can substitute a
+   * deterministic implementation (delays, failures) without touching zlib.
+   */
+  protected deflateBlock(
+    block: Buffer,
+    options: DeflateBlockOptions,
+    callback: (error: Error | null, output: Buffer) => void,
+  ): void {
+    zlib.deflateRaw(
+      block,
+      {
+        level: options.level,
+        dictionary: options.dictionary,
+        finishFlush: options.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+        // One output buffer big enough for the whole block (deflate's worst case is a
+        // little over the input size): each extra chunk is a round trip to the event loop.
+        chunkSize: Math.max(64 * 1024, block.length + (block.length >>> 8) + 64),
+      },
+      callback,
+    );
+  }
+
+  /** Dispatches full blocks while slots are free; acknowledges the write once < 1 block is left. */
+  private cutBlocks(callback: TransformCallback): void {
+    while (this.pendingBytes >= this.blockSize) {
+      if (this.inFlight >= this.concurrency) {
+        this.waitingForSlot = () => this.cutBlocks(callback);
+        return;
+      }
+      this.dispatch(this.takeBytes(this.blockSize), false);
+    }
+    callback();
+  }
+
+  private whenSlotFree(run: () => void): void {
+    if (this.inFlight < this.concurrency) run();
+    else this.waitingForSlot = run;
+  }
+
+  private dispatch(block: Buffer, final: boolean): void {
+    const seq = this.nextSeq++;
+    const dictionary = this.window;
+    this.crc = zlib.crc32(block, this.crc);
+    this.totalBytes += block.length;
+    if (!final) this.window = lastWindow(dictionary, block);
+    this.inFlight++;
+    this.deflateBlock(block, { level: this.level, dictionary, final }, (error, output) =>
+      this.onBlockDone(seq, error, output),
+    );
+  }
+
+  private onBlockDone(seq: number, error: Error | null, output: Buffer): void {
+    if (this.destroyed) return;
+    if (error) {
+      this.destroy(error);
+      return;
+    }
+    // Output buffers can be slices of a much larger allocation (chunkSize above);
+    // copy small ones so downstream buffering does not pin the slack.
+    this.finished.set(seq, output.length * 2 < output.buffer.byteLength ? Buffer.from(output) : output);
+    while (this.finished.has(this.emitSeq)) {
+      const piece = this.finished.get(this.emitSeq)!;
+      this.finished.delete(this.emitSeq);
+      this.emitSeq++;
+      this.inFlight--;
+      this.pushHeaderOnce();
+      this.push(piece);
+      // A 'data' listener may have destroyed the stream synchronously.
+      if (this.destroyed) return;
+    }
+    const waiting = this.waitingForSlot;
+    if (waiting && this.inFlight < this.concurrency) {
+      this.waitingForSlot = undefined;
+      waiting();
+    }
+    if (this.finalDispatched && this.inFlight === 0 && this.flushCallback) {
+      const done = this.flushCallback;
+      this.flushCallback = undefined;
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(this.crc >>> 0, 0);
+      trailer.writeUInt32LE(this.totalBytes % 0x1_0000_0000, 4); // ISIZE: length mod 2^32
+      this.push(trailer);
+      done();
+    }
+  }
+
+  private pushHeaderOnce(): void {
+    if (this.headerPushed) return;
+    this.headerPushed = true;
+    // ID1 ID2 CM=deflate FLG=0 MTIME=0 (x4) XFL OS=255 (unknown); XFL as gzip sets it.
+    const xfl = this.level === 9 ? 2 : this.level === 1 ? 4 : 0;
+    this.push(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]));
+  }
+
+  /** Removes and returns the first `n` pending bytes, without copying when one chunk suffices. */
+  private takeBytes(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    this.pendingBytes -= n;
+    const first = this.pending[this.pendingHead];
+    if (first.length >= n) {
+      this.consumeHead(first, n);
+      return first.subarray(0, n);
+    }
+    const block = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.pending[this.pendingHead];
+      const used = Math.min(chunk.length, n - filled);
+      chunk.copy(block, filled, 0, used);
+      filled += used;
+      this.consumeHead(chunk, used);
+    }
+    return block;
+  }
+
+  private consumeHead(chunk: Buffer, used: number): void {
+    if (used < chunk.length) {
+      this.pending[this.pendingHead] = chunk.subarray(used);
+      return;
+    }
+    this.pendingHead++;
+    // Index instead of shift(): tar can feed thousands of small chunks per block.
+    if (this.pendingHead === this.pending.length) {
+      this.pending = [];
+      this.pendingHead = 0;
+    }
+  }
+}
+
+/** The last 32 KiB of `previous` + `block` (a copy, so the block itself is not retained). */
+function lastWindow(previous: Buffer | undefined, block: Buffer): Buffer {
+  if (block.length >= WINDOW_SIZE || !previous) {
+    return Buffer.from(block.subarray(Math.max(0, block.length - WINDOW_SIZE)));
+  }
+  const joined = Buffer.concat([previous, block]);
+  return joined.subarray(Math.max(0, joined.length - WINDOW_SIZE));
+}
