@@ -10,9 +10,12 @@ import { inspect } from 'node:util';
  */
 export class AppLogger extends ConsoleLogger {
   private file: fs.WriteStream | undefined;
+  private readonly quiet: boolean;
 
+  /** `quiet` (tests) prints only errors to the console; the log file always gets every line. */
   constructor(logFile: string | undefined, options: { quiet?: boolean } = {}) {
-    super('Sentinel', { logLevels: options.quiet ? ['error', 'fatal'] : ['log', 'warn', 'error', 'fatal'] });
+    super('Sentinel', { logLevels: ['log', 'warn', 'error', 'fatal'] });
+    this.quiet = options.quiet ?? false;
     if (logFile) {
       fs.mkdirSync(path.dirname(logFile), { recursive: true });
       this.file = fs.createWriteStream(logFile, { flags: 'a', mode: 0o600 });
@@ -31,7 +34,9 @@ export class AppLogger extends ConsoleLogger {
     errorStack?: unknown,
     params?: Record<string, unknown>,
   ): void {
-    super.printMessages(messages, context, logLevel, writeStreamType, errorStack, params);
+    if (!this.quiet || logLevel === 'error' || logLevel === 'fatal') {
+      super.printMessages(messages, context, logLevel, writeStreamType, errorStack, params);
+    }
     if (!this.file) return;
     const at = new Date().toISOString();
     for (const message of messages) {

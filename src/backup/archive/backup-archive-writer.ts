@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { create as createTar } from 'tar';
+import { METADATA_FILENAME, type BackupMetadata } from '../../archive/backup-metadata.js';
+import { ParallelGzip } from './parallel-gzip.js';
+
+export interface ArchiveSource {
+  /** Folder holding `backup-metadata.json` and the `<name>.db` snapshots. */
+  dir: string;
+  metadata: BackupMetadata;
+}
+
+/** Tar overhead: a 512-byte header per entry, data padded to 512, and two zero blocks at the end. */
+export function tarSize(sizes: number[]): number {
+  return sizes.reduce((sum, size) => sum + 512 + Math.ceil(size / 512) * 512, 0) + 1024;
+}
+
+/**
+ * Writes the metadata file into `dir` and returns the archive as a stream: a tar of
+ * `backup-metadata.json` first, then each database in metadata order, gzip-compressed on all cores.
+ * Nothing is held in memory beyond the compressor's blocks in flight. `onTarBytes` reports progress
+ * in uncompressed bytes (see tarSize for the total).
+ */
+export function openArchiveStream(source: ArchiveSource, onTarBytes?: (bytes: number) => void): Readable {
+  const metadataJson = `${JSON.stringify(source.metadata, null, 2)}\n`;
+  fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), metadataJson, { mode: 0o600 });
+  const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];
+  // portable: no uid/gid/user names of this machine in the archive; mtime fixed to the backup time.
+  const tarStream = createTar({ cwd: source.dir, portable: true, mtime: new Date(source.metadata.timestamp) }, files);
+  let counted = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      counted += chunk.length;
+      onTarBytes?.(counted);
+      callback(null, chunk);
+    },
+  });
+  const output = new PassThrough();
+  pipeline(Readable.from(tarStream), counter, new ParallelGzip(), output).catch((error: Error) => output.destroy(error));
+  return output;
+}

@@ -1,0 +1,21 @@
+import type { BackupRunEntity } from './backup-run.entity.js';
+import type { BackupJobDto } from './dto/backup-job.dto.js';
+
+export function toBackupJobDto(run: BackupRunEntity): BackupJobDto {
+  return {
+    id: run.id,
+    target: run.target,
+    trigger: run.trigger,
+    status: run.status,
+    phase: run.phase,
+    bytes_done: run.bytesDone,
+    bytes_total: run.bytesTotal,
+    filename: run.filename,
+    size_bytes: run.sizeBytes,
+    created_at: run.createdAt,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    duration_ms: run.durationMs,
+    error: run.error,
+  };
+}

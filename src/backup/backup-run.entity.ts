@@ -1,0 +1,51 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type BackupRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type BackupPhase = 'queued' | 'checking' | 'snapshotting' | 'archiving' | 'done';
+
+/** One backup job, kept after it ends: the run history (and the admin page's size trend). */
+@Entity('backup_runs')
+@Index(['target', 'createdAt'])
+export class BackupRunEntity {
+  @PrimaryColumn('text')
+  id: string;
+
+  @Column('text')
+  target: 'local' | 'r2';
+
+  @Column('text')
+  trigger: 'manual' | 'scheduled';
+
+  @Column('text')
+  status: BackupRunStatus;
+
+  @Column('text')
+  phase: BackupPhase;
+
+  @Column('integer', { default: 0 })
+  bytesDone: number;
+
+  @Column('integer', { default: 0 })
+  bytesTotal: number;
+
+  @Column('text', { nullable: true })
+  filename: string | null;
+
+  @Column('integer', { nullable: true })
+  sizeBytes: number | null;
+
+  @Column('text')
+  createdAt: string;
+
+  @Column('text', { nullable: true })
+  startedAt: string | null;
+
+  @Column('text', { nullable: true })
+  finishedAt: string | null;
+
+  @Column('integer', { nullable: true })
+  durationMs: number | null;
+
+  @Column('text', { nullable: true })
+  error: string | null;
+}

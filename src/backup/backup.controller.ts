@@ -1,0 +1,87 @@
+import { Controller, Delete, Get, Param, Post, Res, StreamableFile } from '@nestjs/common';
+import { ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { BACKUP_FILENAME_EXAMPLE } from '../archive/backup-filename.js';
+import type { BackupTarget } from '../common/backup-target.js';
+import { Endpoint } from '../common/decorators/endpoint.decorator.js';
+import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
+import { ageInDays, BackupCatalogService } from './backup-catalog.service.js';
+import { toBackupJobDto } from './backup-job.mapper.js';
+import { BackupService } from './backup.service.js';
+import { BackupFileDto } from './dto/backup-file.dto.js';
+import { BackupJobDto } from './dto/backup-job.dto.js';
+import { DeletedBackupDto } from './dto/deleted-backup.dto.js';
+import { RotationResultDto } from './dto/rotation-result.dto.js';
+import { RotationService } from './rotation.service.js';
+
+const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
+const FILENAME_PARAM = ApiParam({ name: 'filename', example: BACKUP_FILENAME_EXAMPLE });
+
+@ApiTags('backups')
+@Controller('api/backups/:target')
+export class BackupController {
+  constructor(
+    private readonly backups: BackupService,
+    private readonly catalog: BackupCatalogService,
+    private readonly rotation: RotationService,
+  ) {}
+
+  @Get()
+  @TARGET_PARAM
+  @Endpoint({ summary: 'List every backup with size, creation time and age, newest first', response: [BackupFileDto], errors: [404, 409, 502, 504] })
+  async list(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<BackupFileDto[]> {
+    const files = await this.catalog.list(target);
+    return files.map((file) => ({
+      filename: file.filename,
+      size_bytes: file.sizeBytes,
+      created_at: file.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      age_seconds: Math.floor(file.ageMs / 1000),
+      age_days: ageInDays(file),
+    }));
+  }
+
+  @Post()
+  @TARGET_PARAM
+  @Endpoint({
+    summary: 'Start a backup now; answers 202 with the job at once',
+    description: 'Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job.',
+    status: 202,
+    response: BackupJobDto,
+    errors: [404, 409],
+  })
+  async create(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<BackupJobDto> {
+    return toBackupJobDto(await this.backups.start(target, 'manual'));
+  }
+
+  @Post('rotate')
+  @TARGET_PARAM
+  @Endpoint({ summary: 'Delete backups older than the retention days now, keeping the newest three', response: RotationResultDto, errors: [404, 409, 502, 504] })
+  async rotate(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<RotationResultDto> {
+    const result = await this.rotation.rotate(target);
+    return { target: result.target, retention_days: result.retentionDays, deleted: result.deleted, kept: result.kept, failed: result.failed };
+  }
+
+  @Get(':filename/download')
+  @TARGET_PARAM
+  @FILENAME_PARAM
+  @ApiProduces('application/gzip')
+  @Endpoint({ summary: 'Download a backup archive (streamed)', responseDescription: 'The .tar.gz archive', errors: [400, 404, 409, 502, 504] })
+  async download(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Param('filename') filename: string,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile> {
+    const { body, size } = await this.catalog.download(target, filename);
+    response.setHeader('Content-Length', String(size));
+    return new StreamableFile(body, { type: 'application/gzip', disposition: `attachment; filename="${filename}"` });
+  }
+
+  @Delete(':filename')
+  @TARGET_PARAM
+  @FILENAME_PARAM
+  @Endpoint({ summary: 'Delete one backup', response: DeletedBackupDto, errors: [400, 404, 409, 502, 504] })
+  async delete(@Param('target', BackupTargetPipe) target: BackupTarget, @Param('filename') filename: string): Promise<DeletedBackupDto> {
+    await this.catalog.delete(target, filename);
+    return { filename, deleted: true };
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { SettingsModule } from '../settings/settings.module.js';
+import { StorageModule } from '../storage/storage.module.js';
+import { BackupCatalogService } from './backup-catalog.service.js';
+import { BackupJobsController } from './backup-jobs.controller.js';
+import { BackupRunStore } from './backup-run.store.js';
+import { BackupController } from './backup.controller.js';
+import { BackupService } from './backup.service.js';
+import { RotationService } from './rotation.service.js';
+
+@Module({
+  imports: [SettingsModule, StorageModule],
+  controllers: [BackupController, BackupJobsController],
+  providers: [Clock, BackupRunStore, BackupService, BackupCatalogService, RotationService],
+  exports: [BackupService, BackupCatalogService, RotationService],
+})
+export class BackupModule {}

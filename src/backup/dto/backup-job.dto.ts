@@ -1,0 +1,45 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class BackupJobDto {
+  @ApiProperty({ example: 'b7d4c1e2-...' })
+  id: string;
+
+  @ApiProperty({ enum: ['local', 'r2'] })
+  target: 'local' | 'r2';
+
+  @ApiProperty({ enum: ['manual', 'scheduled'] })
+  trigger: 'manual' | 'scheduled';
+
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] })
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+
+  @ApiProperty({ enum: ['queued', 'checking', 'snapshotting', 'archiving', 'done'], description: 'What a running job is doing' })
+  phase: string;
+
+  @ApiProperty({ description: 'Bytes processed in the current phase (snapshots: database bytes; archiving: uncompressed archive bytes)' })
+  bytes_done: number;
+
+  @ApiProperty({ description: 'Bytes the current phase will process in all' })
+  bytes_total: number;
+
+  @ApiProperty({ nullable: true, type: String, description: 'The archive, once succeeded' })
+  filename: string | null;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'The archive size, once succeeded' })
+  size_bytes: number | null;
+
+  @ApiProperty()
+  created_at: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  started_at: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  finished_at: string | null;
+
+  @ApiProperty({ nullable: true, type: Number })
+  duration_ms: number | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'Why it failed' })
+  error: string | null;
+}

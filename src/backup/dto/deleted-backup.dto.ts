@@ -1,0 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class DeletedBackupDto {
+  @ApiProperty()
+  filename: string;
+
+  @ApiProperty({ example: true })
+  deleted: boolean;
+}

@@ -1,0 +1,64 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type BackupTarget, targetLabel } from '../common/backup-target.js';
+import { Clock } from '../common/clock.js';
+import { SettingsService } from '../settings/settings.service.js';
+import { StorageTargets } from '../storage/storage-targets.js';
+import { BackupCatalogService } from './backup-catalog.service.js';
+
+/** However old they are, this many of the newest backups are always kept (the spec's minimum). */
+export const MINIMUM_KEPT = 3;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface RotationResult {
+  target: BackupTarget;
+  retentionDays: number;
+  deleted: string[];
+  kept: number;
+  failed: Array<{ filename: string; message: string }>;
+}
+
+/**
+ * Deletes backups older than the target's retention days, always keeping the newest three;
+ * retention 0 keeps everything. Age comes from the name, never from an object's modification time.
+ */
+@Injectable()
+export class RotationService {
+  private readonly logger = new Logger('Rotation');
+
+  constructor(
+    private readonly catalog: BackupCatalogService,
+    private readonly storage: StorageTargets,
+    private readonly settings: SettingsService,
+    private readonly clock: Clock,
+  ) {}
+
+  async rotate(target: BackupTarget): Promise<RotationResult> {
+    const label = `${targetLabel(target)} backup rotation`;
+    const retentionDays = target === 'r2' ? (await this.settings.r2Settings()).retentionDays : (await this.settings.localSettings()).retentionDays;
+    const backups = await this.catalog.list(target); // newest first
+    if (retentionDays === 0) {
+      this.logger.log(`${label}: retention is 0 (keep forever); kept all ${backups.length} backups`);
+      return { target, retentionDays, deleted: [], kept: backups.length, failed: [] };
+    }
+    const cutoff = this.clock.now().getTime() - retentionDays * DAY_MS;
+    const expired = backups.slice(MINIMUM_KEPT).filter((b) => b.createdAt.getTime() < cutoff).reverse();
+    if (expired.length === 0) {
+      this.logger.log(`${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups`);
+      return { target, retentionDays, deleted: [], kept: backups.length, failed: [] };
+    }
+    const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
+    const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
+    const deleted = expired.map((b) => b.filename).filter((name) => result.deleted.includes(name));
+    const kept = backups.length - deleted.length;
+    this.logger.log(
+      `${label}: deleted ${deleted.length} backups older than ${retentionDays} days, kept ${kept} (newest ${MINIMUM_KEPT} always kept)` +
+        (deleted.length ? `; deleted: ${summarize(deleted)}` : ''),
+    );
+    for (const failure of failed) this.logger.error(`${label}: could not delete ${failure.filename}: ${failure.message}`);
+    return { target, retentionDays, deleted, kept, failed };
+  }
+}
+
+function summarize(names: string[]): string {
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 5).join(', ')} … ${names.slice(-5).join(', ')} (${names.length} in all)`;
+}

@@ -1,0 +1,45 @@
+import type { BackupTarget } from '../backup-target.js';
+
+/** A backup job began running. */
+export class BackupStartedEvent {
+  static readonly eventName = 'backup.started';
+  constructor(
+    readonly jobId: string,
+    readonly target: BackupTarget,
+    readonly trigger: 'manual' | 'scheduled',
+  ) {}
+}
+
+/** A running backup moved on (phase change, or more bytes written). Emitted at most a few times a second. */
+export class BackupProgressEvent {
+  static readonly eventName = 'backup.progress';
+  constructor(
+    readonly jobId: string,
+    readonly target: BackupTarget,
+    readonly phase: string,
+    readonly bytesDone: number,
+    readonly bytesTotal: number,
+  ) {}
+}
+
+/** A backup archive is complete in its target. */
+export class BackupCompletedEvent {
+  static readonly eventName = 'backup.completed';
+  constructor(
+    readonly jobId: string,
+    readonly target: BackupTarget,
+    readonly filename: string,
+    readonly sizeBytes: number,
+    readonly durationMs: number,
+  ) {}
+}
+
+/** A backup job ended without an archive; nothing partial was left behind. */
+export class BackupFailedEvent {
+  static readonly eventName = 'backup.failed';
+  constructor(
+    readonly jobId: string,
+    readonly target: BackupTarget,
+    readonly reason: string,
+  ) {}
+}

@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { EnvironmentError, parseEnvironment } from './environment.js';
+
+describe('parseEnvironment', () => {
+  it('has the documented defaults', () => {
+    const env = parseEnvironment({}, '/srv/app');
+    expect(env).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: path.resolve('/srv/app/data'),
+      logFile: path.resolve('/srv/app/logs/sentinel-backup.log'),
+      apiToken: undefined,
+      databases: ['universe', 'config', 'ledger', 'portfolio', 'agents', 'history', 'cache'],
+      schedulesEnabled: true,
+      storageTimeoutMs: 30 * 60 * 1000,
+      restartMode: 'in-process',
+      duplicateWindowMinutes: 60,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT: 'eighty' is not a whole number/],
+    [{ PORT: '70000' }, /PORT: 70000 is out of range/],
+    [{ TZ: 'Mars/Olympus' }, /TZ: 'Mars\/Olympus' is not a known IANA time zone/],
+    [{ HOST: '0.0.0.0' }, /HOST: '0.0.0.0' is not a loopback address and SENTINEL_API_TOKEN is not set/],
+    [{ SENTINEL_API_TOKEN: 'short' }, /SENTINEL_API_TOKEN: must be at least 16 characters/],
+    [{ SENTINEL_MASTER_KEY: 'short' }, /SENTINEL_MASTER_KEY: must be 64 hex characters/],
+    [{ SENTINEL_DATABASES: 'universe,ledger' }, /SENTINEL_DATABASES: must include 'config'/],
+    [{ SENTINEL_DATABASES: 'config,Bad Name' }, /SENTINEL_DATABASES: 'Bad Name' is not a valid database name/],
+    [{ SENTINEL_DATABASES: 'config,config' }, /lists a database twice/],
+    [{ SENTINEL_SCHEDULES: 'sometimes' }, /SENTINEL_SCHEDULES: 'sometimes' is not a flag/],
+    [{ SENTINEL_RESTART_MODE: 'reboot' }, /SENTINEL_RESTART_MODE: 'reboot' is not allowed/],
+  ])('refuses %p with one line naming the variable', (raw, message) => {
+    let error: unknown;
+    try {
+      parseEnvironment(raw);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect((error as Error).message).toMatch(/^Invalid environment variable [A-Z_]+: /);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('accepts a non-loopback HOST when a token is set, and another database set', () => {
+    const env = parseEnvironment({ HOST: '0.0.0.0', SENTINEL_API_TOKEN: 'a-token-of-enough-length', SENTINEL_DATABASES: 'config, trades' });
+    expect(env.host).toBe('0.0.0.0');
+    expect(env.databases).toEqual(['config', 'trades']);
+  });
+});
