@@ -1,11 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
+import { BackupModule } from './backup/backup.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RestoreModule } from './restore/restore.module.js';
+import { SchedulingModule } from './scheduling/scheduling.module.js';
 import { SettingsModule } from './settings/settings.module.js';
+import { StorageModule } from './storage/storage.module.js';
+import { WebModule } from './web/web.module.js';
 
 @Module({})
 export class AppModule {
@@ -20,7 +25,12 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         SettingsModule,
+        StorageModule,
+        BackupModule,
         RestoreModule,
+        ScheduleModule.forRoot(),
+        SchedulingModule,
+        WebModule.forRoot(),
       ],
     };
   }

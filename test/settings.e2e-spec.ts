@@ -106,3 +106,16 @@ describe('Settings API', () => {
     await expect(startTestApp({ R2_BACKUP_SCHEDULE: 'hourly' })).rejects.toThrow(/R2_BACKUP_SCHEDULE.*daily, weekly, monthly/);
   });
 });
+
+describe('Malformed requests', () => {
+  it('explains a body that is not JSON', async () => {
+    const t = await startTestApp();
+    try {
+      const res = await t.http.put('/api/settings/r2_backup_enabled').set('Content-Type', 'application/json').send('{"value": ').expect(400);
+      expect(res.body.message).toMatch(/not valid JSON.*\{"value": 1\}/);
+      expect((await t.http.get('/api/settings/r2_backup_enabled')).body.value).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+});

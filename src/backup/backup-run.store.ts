@@ -22,7 +22,7 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly config: AppConfig) {}
 
   async onModuleInit(): Promise<void> {
-    fs.mkdirSync(this.config.env.dataDir, { recursive: true });
+    fs.mkdirSync(this.config.env.dataDir, { recursive: true, mode: 0o700 });
     this.source = new DataSource({
       type: 'better-sqlite3',
       database: path.join(this.config.env.dataDir, RUN_HISTORY_FILE),

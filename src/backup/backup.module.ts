@@ -13,6 +13,6 @@ import { RotationService } from './rotation.service.js';
   imports: [SettingsModule, StorageModule],
   controllers: [BackupController, BackupJobsController],
   providers: [Clock, BackupRunStore, BackupService, BackupCatalogService, RotationService],
-  exports: [BackupService, BackupCatalogService, RotationService],
+  exports: [BackupService, BackupCatalogService, RotationService, BackupRunStore],
 })
 export class BackupModule {}

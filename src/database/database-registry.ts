@@ -64,7 +64,8 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     if (this.state !== 'closed') return this.gate;
     this.state = 'opening';
     try {
-      fs.mkdirSync(this.dataDir, { recursive: true });
+      // Owner-only: the databases hold the user's whole financial state.
+      fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
       for (const db of this.databases) {
         const source = new DataSource({
           type: 'better-sqlite3',

@@ -1,5 +1,38 @@
 import { Module } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { StorageModule } from '../storage/storage.module.js';
+import { RestoreApplier } from './apply/restore-applier.js';
+import { RestoreFaults } from './apply/restore-faults.js';
+import { ArchiveSource } from './archive/archive-source.js';
+import { BackupVerifier } from './backup-verifier.service.js';
+import { LastApplyStore } from './last-apply.store.js';
+import { RestoreDiskSpace } from './restore-disk-space.js';
+import { RestoreJournalStore } from './restore-journal.store.js';
 import { RestoreOnStartHook } from './restore-on-start.hook.js';
+import { RestoreStatusController } from './restore-status.controller.js';
+import { RestoreController } from './restore.controller.js';
+import { RestoreService } from './restore.service.js';
 
-@Module({ providers: [RestoreOnStartHook] })
+/**
+ * The two-phase restore: staging and verification of archives (phase 1, RestoreService and
+ * BackupVerifier), and the crash-safe apply at start (phase 2, RestoreOnStartHook and RestoreApplier),
+ * which also opens the databases. BackupVerifier is exported for the weekly verification job.
+ */
+@Module({
+  imports: [StorageModule],
+  controllers: [RestoreController, RestoreStatusController],
+  providers: [
+    Clock,
+    RestoreDiskSpace,
+    RestoreFaults,
+    RestoreJournalStore,
+    LastApplyStore,
+    ArchiveSource,
+    RestoreApplier,
+    RestoreOnStartHook,
+    RestoreService,
+    BackupVerifier,
+  ],
+  exports: [BackupVerifier, RestoreService],
+})
 export class RestoreModule {}

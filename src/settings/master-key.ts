@@ -37,7 +37,7 @@ export function keyFromEnvironment(value: string): MasterKey {
  */
 export function keyFromFile(dataDir: string): MasterKey {
   const file = path.join(dataDir, MASTER_KEY_FILE);
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(file)) {
     const fresh = randomBytes(32).toString('hex');
     try {

@@ -50,7 +50,10 @@ export class DomainErrorFilter implements ExceptionFilter {
       const statusCode = exception.getStatus();
       const body = exception.getResponse();
       const raw = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
-      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      let message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      if (statusCode === 400 && /JSON/.test(message) && !/"value"/.test(message)) {
+        message = `The request body is not valid JSON (${message}). Send JSON such as {"value": 1} with Content-Type: application/json`;
+      }
       const error = statusCode === 401 ? ErrorCode.Unauthorized : statusCode === 404 ? ErrorCode.NotFound : statusCode < 500 ? ErrorCode.InvalidInput : ErrorCode.Internal;
       response.status(statusCode).json({ statusCode, error, message });
       return;

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { ALL_DATABASES, badArchives, buildTar, folderEntries, gzip, metadataFor, prepareBackupFolder, readMarker, sha256, tarCzf } from '../../../test/fixtures/restore-archives.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { extractArchive, type ExtractOptions } from './archive-extractor.js';
+
+describe('extractArchive', () => {
+  let root: string;
+  let good: string;
+  let out: string;
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-extract-'));
+    good = prepareBackupFolder(path.join(root, 'good'), 'new');
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  beforeEach(() => {
+    out = fs.mkdtempSync(path.join(root, 'out-'));
+  });
+
+  const options = (overrides: Partial<ExtractOptions> = {}): ExtractOptions => ({
+    dir: out,
+    archive: 'sentinel-backup-2026-01-08-143022.tar.gz',
+    managed: ALL_DATABASES,
+    mode: 'fail-fast',
+    ...overrides,
+  });
+
+  it('extracts an archive made with `tar czf`, every database byte-identical with its checksum', async () => {
+    const archive = tarCzf(good, path.join(root, 'cli.tar.gz'), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
+    const result = await extractArchive(fs.createReadStream(archive), options());
+    expect(result.metadata.databases.map((d) => d.name)).toEqual(ALL_DATABASES);
+    expect(result.databases.every((d) => d.checksumOk)).toBe(true);
+    expect(fs.readdirSync(out).sort()).toEqual(ALL_DATABASES.map((n) => `${n}.db`).sort());
+    for (const name of ALL_DATABASES) {
+      expect(sha256(path.join(out, `${name}.db`))).toBe(sha256(path.join(good, `${name}.db`)));
+      expect(readMarker(path.join(out, `${name}.db`))).toBe(`new:${name}`);
+    }
+  });
+
+  it('accepts "./" prefixed names and multi-member gzip (concatenated members)', async () => {
+    const entries = folderEntries(good).map((e) => ({ ...e, name: `./${e.name}` }));
+    const tar = buildTar(entries);
+    const cut = 512 * 5 + 17;
+    const bytes = Buffer.concat([zlib.gzipSync(tar.subarray(0, cut)), zlib.gzipSync(tar.subarray(cut))]);
+    const result = await extractArchive(Readable.from([bytes]), options());
+    expect(result.databases).toHaveLength(ALL_DATABASES.length);
+    expect(result.databases.every((d) => d.checksumOk)).toBe(true);
+  });
+
+  describe('refuses a bad archive with its own reason', () => {
+    let corpus: ReturnType<typeof badArchives>;
+    beforeAll(() => {
+      corpus = badArchives(good, path.join(root, 'corpus')).filter((bad) => bad.check !== 'integrity');
+    });
+
+    it('every case of the corpus', async () => {
+      expect(corpus.length).toBeGreaterThan(15);
+      for (const bad of corpus) {
+        const dir = fs.mkdtempSync(path.join(root, 'bad-'));
+        const error = await extractArchive(Readable.from([bad.bytes]), options({ dir })).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect({ label: bad.label, error: error instanceof DomainError ? error.code : String(error) }).toEqual({ label: bad.label, error: 'ARCHIVE_INVALID' });
+        const details = (error as DomainError).details as { check: string; file: string };
+        expect({ label: bad.label, ...details }).toEqual({ label: bad.label, check: bad.check, file: bad.file === 'ARCHIVE' ? options().archive : bad.file });
+        expect((error as Error).message).toMatch(bad.message);
+        if (process.env.SHOW) console.log(bad.label, "=>", (error as Error).message);
+        // Nothing was ever written outside the folder, and no link or folder inside it.
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) expect(entry.isFile()).toBe(true);
+      }
+      expect(fs.existsSync('/etc/cron.d/evil')).toBe(false);
+      expect(fs.existsSync(path.join(root, 'universe.db'))).toBe(false);
+    });
+  });
+
+  it('stops reading at once at an entry larger than the metadata says', async () => {
+    const dir = prepareBackupFolder(path.join(root, 'big'), 'big', ALL_DATABASES);
+    const entries = folderEntries(dir);
+    // 16 MiB of incompressible bytes where universe.db should be.
+    entries[1] = { ...entries[1], data: randomBytes(16 * 1024 * 1024) };
+    const bytes = gzip(buildTar(entries));
+    let read = 0;
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < bytes.length; i += 64 * 1024) {
+          read += Math.min(64 * 1024, bytes.length - i);
+          yield bytes.subarray(i, i + 64 * 1024);
+        }
+      })(),
+    );
+    await expect(extractArchive(source, options())).rejects.toMatchObject({ details: { check: 'size', file: 'universe.db' } });
+    expect(read).toBeLessThan(bytes.length / 4);
+    expect(source.destroyed).toBe(true);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+
+  it('runs the metadata hook before writing any database, and stops when it throws', async () => {
+    const archive = tarCzf(good, path.join(root, 'hook.tar.gz'), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
+    const seen: string[] = [];
+    const error = new DomainError('INSUFFICIENT_DISK_SPACE' as never, 'no room');
+    await expect(
+      extractArchive(
+        fs.createReadStream(archive),
+        options({
+          onMetadata: async (metadata) => {
+            seen.push(...metadata.databases.map((d) => d.name));
+            expect(fs.readdirSync(out)).toEqual([]);
+            await new Promise((r) => setTimeout(r, 20));
+            throw error;
+          },
+        }),
+      ),
+    ).rejects.toBe(error);
+    expect(seen).toEqual(ALL_DATABASES);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+
+  it('in collect mode records a wrong checksum and a different database set, and reads on', async () => {
+    const entries = folderEntries(good);
+    const damaged = Buffer.from(entries[2].data as Buffer);
+    damaged[damaged.length - 10] ^= 0x01;
+    entries[2] = { ...entries[2], data: damaged };
+    const result = await extractArchive(Readable.from([gzip(buildTar(entries))]), options({ mode: 'collect', managed: ['universe', 'config'] }));
+    expect(result.databases.map((d) => [d.name, d.checksumOk])).toEqual(ALL_DATABASES.map((n) => [n, n !== 'config']));
+    expect(result.databaseSetProblem).toMatch(/ledger\.db, portfolio\.db, agents\.db, history\.db, cache\.db, which this service does not manage/);
+  });
+
+  it('stops when the caller aborts', async () => {
+    const controller = new AbortController();
+    const metadata = metadataFor(good, ALL_DATABASES);
+    expect(metadata.databases).toHaveLength(7);
+    const archive = tarCzf(good, path.join(root, 'abort.tar.gz'), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
+    const reason = new Error('shutting down');
+    const promise = extractArchive(fs.createReadStream(archive, { highWaterMark: 256 }), options({ signal: controller.signal, onProgress: () => controller.abort(reason) }));
+    await expect(promise).rejects.toBe(reason);
+  });
+});

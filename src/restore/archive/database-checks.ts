@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import { integrityCheck } from '../../database/sqlite-snapshot.js';
+import { SQLITE_SIDE_SUFFIXES } from '../restore-paths.js';
+import { archiveInvalid } from './archive-problem.js';
+import type { ExtractedDatabase } from './archive-extractor.js';
+
+/** The verdict on one database of an archive. */
+export interface DatabaseVerdict {
+  name: string;
+  filename: string;
+  sizeBytes: number;
+  checksumOk: boolean;
+  integrityOk: boolean;
+  /** "ok", or what is wrong in words. */
+  message: string;
+}
+
+/** Shown at most, of the problems PRAGMA integrity_check lists. */
+const PROBLEMS_SHOWN = 3;
+
+/**
+ * `PRAGMA integrity_check` on one extracted database (in a worker, off the event loop). The check
+ * does not change the file's bytes; SQLite's side files it may create in the scratch folder are removed.
+ */
+export async function integrityProblems(db: ExtractedDatabase): Promise<string[]> {
+  try {
+    return await integrityCheck(db.path);
+  } catch (error) {
+    return [(error as Error).message];
+  } finally {
+    for (const suffix of SQLITE_SIDE_SUFFIXES) fs.rmSync(`${db.path}${suffix}`, { force: true });
+  }
+}
+
+function describeProblems(problems: string[]): string {
+  const shown = problems.slice(0, PROBLEMS_SHOWN).join('; ');
+  return problems.length > PROBLEMS_SHOWN ? `${shown}; and ${problems.length - PROBLEMS_SHOWN} more` : shown;
+}
+
+/** Staging: every database must pass; the first that does not stops the restore (ArchiveInvalid, check 'integrity'). */
+export async function requireIntegrity(databases: ExtractedDatabase[], signal?: AbortSignal): Promise<void> {
+  for (const db of databases) {
+    signal?.throwIfAborted();
+    const problems = await integrityProblems(db);
+    if (problems.length) {
+      throw archiveInvalid('integrity', db.filename, `${db.filename} fails the SQLite integrity check: ${describeProblems(problems)}`);
+    }
+  }
+}
+
+/** Verification: a verdict for every database, checksum and integrity, whatever the others' results. */
+export async function judgeDatabases(databases: ExtractedDatabase[]): Promise<DatabaseVerdict[]> {
+  const verdicts: DatabaseVerdict[] = [];
+  for (const db of databases) {
+    const problems = await integrityProblems(db);
+    const messages: string[] = [];
+    if (!db.checksumOk) messages.push(`the checksum does not match (expected ${db.expectedChecksum}, got sha256:${db.sha256})`);
+    if (problems.length) messages.push(`the SQLite integrity check failed: ${describeProblems(problems)}`);
+    verdicts.push({
+      name: db.name,
+      filename: db.filename,
+      sizeBytes: db.sizeBytes,
+      checksumOk: db.checksumOk,
+      integrityOk: problems.length === 0,
+      message: messages.length ? messages.join('; ') : 'ok',
+    });
+  }
+  return verdicts;
+}

@@ -1,0 +1,141 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { METADATA_FILENAME } from '../archive/backup-metadata.js';
+import { type BackupTarget, targetLabel } from '../common/backup-target.js';
+import { Clock } from '../common/clock.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { formatBytes } from '../common/fs/disk-space.js';
+import { DatabaseRegistry } from '../database/database-registry.js';
+import { extractArchive } from './archive/archive-extractor.js';
+import { type ArchiveCheck, isArchiveInvalid } from './archive/archive-problem.js';
+import { assertBackupFilename, ArchiveSource } from './archive/archive-source.js';
+import { type DatabaseVerdict, judgeDatabases } from './archive/database-checks.js';
+import { RestoreDiskSpace } from './restore-disk-space.js';
+import { compactTimestamp, VERIFY_PREFIX } from './restore-paths.js';
+
+const SPACE_MARGIN = 64 * 1024 * 1024;
+
+/** A problem with the archive as a whole (its structure, its metadata, its set of databases). */
+export interface ArchiveProblem {
+  check: ArchiveCheck;
+  file: string;
+  message: string;
+}
+
+export interface VerificationReport {
+  target: BackupTarget;
+  archive: string;
+  /** True when the archive could be restored: every check passed. */
+  ok: boolean;
+  /** One line for a person. */
+  message: string;
+  checkedAt: string;
+  durationMs: number;
+  /** The metadata's timestamp, when the metadata could be read. */
+  backupTimestamp: string | null;
+  databases: DatabaseVerdict[];
+  /** The archive-level problem, if any (the databases list is then empty or partial). */
+  problem: ArchiveProblem | null;
+}
+
+/**
+ * Runs every check of a restore's phase 1 on a backup, in a scratch folder that is removed
+ * afterwards, and changes nothing else. Unlike staging it does not stop at the first bad database:
+ * each gets its verdict. One verification runs at a time; others wait their turn.
+ * Used by the verify endpoint and by the weekly verification of the newest backup.
+ */
+@Injectable()
+export class BackupVerifier implements OnModuleDestroy {
+  private readonly logger = new Logger('Restore');
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly registry: DatabaseRegistry,
+    private readonly source: ArchiveSource,
+    private readonly disk: RestoreDiskSpace,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Verifies `filename` of `target`. Archive problems are reported, not thrown; a bad name (400), an unknown backup (404) or a storage failure are thrown. */
+  verify(target: BackupTarget, filename: string): Promise<VerificationReport> {
+    assertBackupFilename(filename);
+    const run = this.queue.then(() => this.run(target, filename));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.abort.abort(new DomainError(ErrorCode.DatabaseUnavailable, 'The service is shutting down; the verification was stopped'));
+    await this.queue;
+  }
+
+  private async run(target: BackupTarget, archive: string): Promise<VerificationReport> {
+    const started = Date.now();
+    const signal = this.abort.signal;
+    signal.throwIfAborted();
+    const { body } = await this.source.open(target, archive, signal);
+    const report = (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>): VerificationReport => ({
+      target,
+      archive,
+      checkedAt: this.clock.now().toISOString(),
+      durationMs: Date.now() - started,
+      backupTimestamp: null,
+      databases: [],
+      problem: null,
+      ...fields,
+    });
+    let dir: string | undefined;
+    try {
+      dir = await fs.promises.mkdtemp(path.join(this.registry.dataDir, `${VERIFY_PREFIX}${compactTimestamp(this.clock.now())}-`));
+      const scratch = dir;
+      const extracted = await extractArchive(body, {
+        dir: scratch,
+        archive,
+        managed: this.registry.list().map((db) => db.name),
+        mode: 'collect',
+        signal,
+        onMetadata: async (metadata) => {
+          const needed = metadata.databases.reduce((sum, db) => sum + db.size_bytes, 0) + SPACE_MARGIN;
+          const available = await this.disk.available(scratch);
+          if (available < needed) {
+            throw new DomainError(
+              ErrorCode.InsufficientDiskSpace,
+              `Not enough free disk space in ${this.registry.dataDir} to verify ${archive}: ${formatBytes(needed)} needed for its databases, ${formatBytes(available)} available`,
+              { path: this.registry.dataDir, needed_bytes: needed, available_bytes: available },
+            );
+          }
+        },
+      });
+      const databases = await judgeDatabases(extracted.databases);
+      const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
+      const problem: ArchiveProblem | null = extracted.databaseSetProblem ? { check: 'database-set', file: METADATA_FILENAME, message: extracted.databaseSetProblem } : null;
+      const ok = bad.length === 0 && !problem;
+      const message = ok
+        ? `All ${databases.length} databases are intact: checksums match and the SQLite integrity check passes`
+        : [bad.length ? `${bad.length} of ${databases.length} databases failed: ${bad.map((db) => `${db.filename}: ${db.message}`).join('; ')}` : '', problem?.message ?? '']
+            .filter(Boolean)
+            .join('. ');
+      const result = report({ ok, message, backupTimestamp: extracted.metadata.timestamp, databases, problem });
+      this.log(result);
+      return result;
+    } catch (error) {
+      if (!body.destroyed) body.destroy();
+      if (!isArchiveInvalid(error)) throw error;
+      const problem: ArchiveProblem = { check: error.details.check, file: error.details.file, message: error.message };
+      const result = report({ ok: false, message: error.message, problem });
+      this.log(result);
+      return result;
+    } finally {
+      if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private log(report: VerificationReport): void {
+    const line = `${targetLabel(report.target)} backup verification of ${report.archive}: ${report.ok ? 'ok' : 'FAILED'}: ${report.message}`;
+    if (report.ok) this.logger.log(line);
+    else this.logger.warn(line);
+  }
+}

@@ -1,0 +1,86 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { BACKUP_FILENAME_EXAMPLE } from '../../archive/backup-filename.js';
+import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
+import { ARCHIVE_CHECKS, type ArchiveCheck } from '../archive/archive-problem.js';
+import type { VerificationReport } from '../backup-verifier.service.js';
+
+export class DatabaseVerificationDto {
+  @ApiProperty({ example: 'universe' })
+  name: string;
+
+  @ApiProperty({ example: 'universe.db' })
+  filename: string;
+
+  @ApiProperty({ example: 1234567 })
+  size_bytes: number;
+
+  @ApiProperty({ description: 'SHA-256 matches backup-metadata.json' })
+  checksum_ok: boolean;
+
+  @ApiProperty({ description: 'PRAGMA integrity_check reports ok' })
+  integrity_ok: boolean;
+
+  @ApiProperty({ example: 'ok' })
+  message: string;
+}
+
+export class ArchiveProblemDto {
+  @ApiProperty({ enum: ARCHIVE_CHECKS, description: 'The check that failed' })
+  check: ArchiveCheck;
+
+  @ApiProperty({ example: 'universe.db', description: 'The entry concerned, or the archive itself' })
+  file: string;
+
+  @ApiProperty()
+  message: string;
+}
+
+export class VerificationReportDto {
+  @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE })
+  archive: string;
+
+  @ApiProperty({ enum: BACKUP_TARGETS })
+  target: BackupTarget;
+
+  @ApiProperty({ description: 'True when every check passed: the backup can be restored' })
+  ok: boolean;
+
+  @ApiProperty({ example: 'All 7 databases are intact: checksums match and the SQLite integrity check passes' })
+  message: string;
+
+  @ApiProperty({ example: '2026-01-09T03:00:12.000Z' })
+  checked_at: string;
+
+  @ApiProperty({ example: 5321 })
+  duration_ms: number;
+
+  @ApiProperty({ type: String, nullable: true, example: '2026-01-08T14:30:22Z', description: 'When the backup was made, from its metadata (null when the metadata could not be read)' })
+  backup_timestamp: string | null;
+
+  @ApiProperty({ type: [DatabaseVerificationDto], description: 'One verdict per database in the archive (empty when the archive itself is unreadable)' })
+  databases: DatabaseVerificationDto[];
+
+  @ApiProperty({ type: () => ArchiveProblemDto, nullable: true, description: 'A problem with the archive as a whole' })
+  problem: ArchiveProblemDto | null;
+}
+
+export function toVerificationReportDto(report: VerificationReport): VerificationReportDto {
+  return {
+    archive: report.archive,
+    target: report.target,
+    ok: report.ok,
+    message: report.message,
+    checked_at: report.checkedAt,
+    duration_ms: report.durationMs,
+    backup_timestamp: report.backupTimestamp,
+    databases: report.databases.map((db) => ({
+      name: db.name,
+      filename: db.filename,
+      size_bytes: db.sizeBytes,
+      checksum_ok: db.checksumOk,
+      integrity_ok: db.integrityOk,
+      message: db.message,
+    })),
+    problem: report.problem,
+  };
+}

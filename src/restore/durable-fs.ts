@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Small file-system steps that survive a crash or a power cut: data is fsynced before it is renamed
+ * into place, and the directory is fsynced after a rename or unlink so the change itself is durable.
+ */
+
+export async function fsyncPath(target: string): Promise<void> {
+  const handle = await fs.promises.open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `content` to `file` atomically: a reader sees the old file or the new one, never a part. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}`;
+  try {
+    const handle = await fs.promises.open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, file);
+  } catch (error) {
+    await fs.promises.rm(temp, { force: true });
+    throw error;
+  }
+  await fsyncPath(path.dirname(file));
+}
+
+/** Removes a file if it exists and makes the removal durable; true when something was removed. */
+export async function unlinkDurably(file: string): Promise<boolean> {
+  try {
+    await fs.promises.unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  await fsyncPath(path.dirname(file));
+  return true;
+}
+
+export async function exists(target: string): Promise<boolean> {
+  try {
+    await fs.promises.lstat(target);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Size of a regular file, 0 when it does not exist. */
+export async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await fs.promises.stat(file)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+/** Copies a file and fsyncs the copy (`dest` must not exist). */
+export async function copyFileDurably(source: string, dest: string): Promise<void> {
+  await fs.promises.copyFile(source, dest, fs.constants.COPYFILE_EXCL);
+  await fsyncPath(dest);
+}

@@ -1,0 +1,78 @@
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
+import { BACKUP_FILENAME_EXAMPLE } from '../archive/backup-filename.js';
+import type { BackupTarget } from '../common/backup-target.js';
+import { Endpoint } from '../common/decorators/endpoint.decorator.js';
+import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
+import { BackupVerifier } from './backup-verifier.service.js';
+import { StageRestoreDto } from './dto/stage-restore.dto.js';
+import { StagedRestoreDto, StageRestoreResultDto, toStagedRestoreDto } from './dto/staged-restore.dto.js';
+import { toVerificationReportDto, VerificationReportDto } from './dto/verification-report.dto.js';
+import { RestoreService } from './restore.service.js';
+
+const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
+
+@ApiTags('restore')
+@Controller('api/backups/:target')
+export class RestoreController {
+  constructor(
+    private readonly restores: RestoreService,
+    private readonly verifier: BackupVerifier,
+  ) {}
+
+  @Post('restore')
+  @TARGET_PARAM
+  @Endpoint({
+    summary: 'Stage a restore (phase 1), then restart to apply it (phase 2)',
+    description:
+      'Downloads the archive into a staging folder in DATA_DIR, extracts it safely, verifies every checksum and runs PRAGMA integrity_check on every database; ' +
+      'only then writes the .pending-restore flag and answers 202. With "restart" true (default) the service then restarts and swaps the databases in ' +
+      'before it serves again (poll GET /api/health). Nothing live is touched in this phase: on any failure the answer says which check failed on which file ' +
+      '(422, details.check and details.file), and nothing is left behind. One restore is staged at a time (409).',
+    status: 202,
+    response: StageRestoreResultDto,
+    errors: [400, 404, 409, 422, 502, 503, 504, 507],
+  })
+  async stage(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: StageRestoreDto): Promise<StageRestoreResultDto> {
+    const restart = body.restart ?? true;
+    const journal = await this.restores.stage(target, body.filename, { restart });
+    return {
+      ...toStagedRestoreDto(journal),
+      restarting: restart,
+      message: restart ? 'Staged and verified; the service restarts now to apply it' : 'Staged and verified; it will be applied at the next start of the service (cancel it with DELETE .../restore/staged)',
+    };
+  }
+
+  @Get('restore/staged')
+  @TARGET_PARAM
+  @Endpoint({ summary: 'The restore staged from this target, waiting for the next start', response: StagedRestoreDto, errors: [404] })
+  async staged(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<StagedRestoreDto> {
+    return toStagedRestoreDto(await this.restores.staged(target));
+  }
+
+  @Delete('restore/staged')
+  @TARGET_PARAM
+  @Endpoint({
+    summary: 'Cancel the staged restore: removes the flag and the staging folder; answers with what was withdrawn',
+    response: StagedRestoreDto,
+    errors: [404, 409],
+  })
+  async cancel(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<StagedRestoreDto> {
+    return toStagedRestoreDto(await this.restores.cancel(target));
+  }
+
+  @Post(':filename/verify')
+  @TARGET_PARAM
+  @ApiParam({ name: 'filename', example: BACKUP_FILENAME_EXAMPLE })
+  @Endpoint({
+    summary: 'Verify a backup without restoring it',
+    description:
+      'Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. ' +
+      'A damaged archive is a report with ok false, not an error.',
+    response: VerificationReportDto,
+    errors: [400, 404, 502, 503, 504, 507],
+  })
+  async verify(@Param('target', BackupTargetPipe) target: BackupTarget, @Param('filename') filename: string): Promise<VerificationReportDto> {
+    return toVerificationReportDto(await this.verifier.verify(target, filename));
+  }
+}

@@ -1,0 +1,327 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { SettingsService } from '../settings/settings.service.js';
+import {
+  type ConnectionCheck,
+  type ConnectionTestResult,
+  type DeleteManyResult,
+  type DownloadResult,
+  ObjectStorage,
+  type StoredObject,
+  type TransferOptions,
+} from './object-storage.js';
+import { assertKeyPrefix, assertObjectKey, objectKeyProblem, PARTIAL_NAME } from './object-key.js';
+import { formatDuration, OperationScope } from './operation-scope.js';
+import { StorageOptions } from './storage-options.js';
+import { byteCounter, CONNECTION_TEST_PREFIX, formatBytes, probeContent } from './storage-probe.js';
+
+const FILE_MODE = 0o600;
+/** A temporary file untouched this long past the operation time limit belongs to no running upload. */
+const STALE_PARTIAL_MARGIN_MS = 10 * 60_000;
+
+/**
+ * The local target: a folder (local_backup_dir, created on demand) where each key is a file.
+ * A write goes to `.<key>.<random>.partial` in the same folder, is fsynced, and is renamed into
+ * place only when complete, so a reader never sees half an object; temporary files are never listed.
+ */
+@Injectable()
+export class LocalFolderStorage extends ObjectStorage {
+  readonly target = 'local' as const;
+  private readonly logger = new Logger('LocalStorage');
+
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly options: StorageOptions,
+  ) {
+    super();
+  }
+
+  async upload(key: string, body: Readable, options: TransferOptions = {}): Promise<StoredObject> {
+    assertObjectKey(key);
+    const dir = await this.folder();
+    const started = Date.now();
+    const scope = new OperationScope(`Local upload of '${key}'`, this.options.operationTimeoutMs, options.signal);
+    const temp = path.join(dir, `.${key}.${randomBytes(8).toString('hex')}.partial`);
+    const target = path.join(dir, key);
+    let file: fsp.FileHandle | undefined;
+    // The source's own failure is the caller's error, passed on as it is; a failed write is ours.
+    let sourceError: unknown;
+    let writeError: unknown;
+    const onSourceError = (error: unknown) => {
+      if (writeError === undefined) sourceError ??= error;
+    };
+    // Stays attached: a late error of the source must not become an unhandled 'error' event.
+    body.on('error', onSourceError);
+    try {
+      await this.ensureFolder(dir);
+      await this.sweepStalePartials(dir);
+      file = await fsp.open(temp, 'wx', FILE_MODE);
+      const handle = file;
+      const counter = byteCounter(options.onProgress);
+      await pipeline(
+        body,
+        counter,
+        async (source: AsyncIterable<Buffer>) => {
+          for await (const chunk of source) {
+            await writeFully(handle, chunk).catch((error: unknown) => {
+              writeError = error;
+              throw error;
+            });
+          }
+        },
+        { signal: scope.signal },
+      );
+      await file.sync();
+      await file.close();
+      file = undefined;
+      await fsp.rename(temp, target);
+      await syncFolder(dir);
+      const stat = await fsp.stat(target);
+      this.logger.log(`Local upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
+      return { key, size: stat.size, lastModified: new Date(stat.mtimeMs) };
+    } catch (error) {
+      if (!body.destroyed) body.destroy();
+      await file?.close().catch(() => undefined);
+      await fsp.rm(temp, { force: true }).catch(() => undefined);
+      if (scope.aborted) throw scope.reason;
+      if (sourceError !== undefined) throw sourceError;
+      throw this.failure(error, `write '${key}' to`, dir);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async download(key: string, options: TransferOptions = {}): Promise<DownloadResult> {
+    assertObjectKey(key);
+    options.signal?.throwIfAborted();
+    const dir = await this.folder();
+    let file: fsp.FileHandle;
+    try {
+      file = await fsp.open(path.join(dir, key), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(key, dir);
+      throw this.failure(error, `read '${key}' from`, dir);
+    }
+    const stat = await file.stat().catch(async (error: unknown) => {
+      await file.close();
+      throw this.failure(error, `read '${key}' from`, dir);
+    });
+    if (!stat.isFile()) {
+      await file.close();
+      throw notFound(key, dir);
+    }
+    // Reading through the open handle: a concurrent replace or delete does not change what is read.
+    const scope = new OperationScope(`Local download of '${key}'`, this.options.operationTimeoutMs, options.signal);
+    const counter = byteCounter(options.onProgress);
+    const source = file.createReadStream();
+    const onAbort = () => counter.destroy(scope.reason instanceof Error ? scope.reason : new Error('Download cancelled'));
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    source.on('error', (error) => counter.destroy(this.failure(error, `read '${key}' from`, dir) as Error));
+    counter.once('close', () => {
+      scope.signal.removeEventListener('abort', onAbort);
+      scope.dispose();
+      if (!source.destroyed) source.destroy();
+    });
+    source.pipe(counter);
+    return { body: counter, size: stat.size };
+  }
+
+  async list(prefix = ''): Promise<StoredObject[]> {
+    assertKeyPrefix(prefix);
+    const dir = await this.folder();
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw this.failure(error, 'list', dir);
+    }
+    const objects: StoredObject[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || PARTIAL_NAME.test(entry.name) || !entry.name.startsWith(prefix)) continue;
+      const stored = await this.statObject(dir, entry.name);
+      if (stored) objects.push(stored);
+    }
+    return objects;
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    assertObjectKey(key);
+    return this.statObject(await this.folder(), key);
+  }
+
+  async delete(key: string): Promise<void> {
+    assertObjectKey(key);
+    const dir = await this.folder();
+    try {
+      await fsp.unlink(path.join(dir, key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw this.failure(error, `delete '${key}' from`, dir);
+    }
+  }
+
+  async deleteMany(keys: string[]): Promise<DeleteManyResult> {
+    const result: DeleteManyResult = { deleted: [], failed: [] };
+    for (const key of new Set(keys)) {
+      const problem = objectKeyProblem(key);
+      if (problem) {
+        result.failed.push({ key, message: `Invalid key: ${problem}` });
+        continue;
+      }
+      try {
+        await this.delete(key);
+        result.deleted.push(key);
+      } catch (error) {
+        result.failed.push({ key, message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    if (result.failed.length > 0) this.logger.warn(`Local delete: ${result.failed.length} of ${keys.length} files could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`);
+    return result;
+  }
+
+  async testConnection(): Promise<ConnectionTestResult> {
+    const started = Date.now();
+    const checks: ConnectionCheck[] = [];
+    let dir = '';
+    const done = (): ConnectionTestResult => ({ target: 'local', ok: checks.every((c) => c.ok), location: dir, checks, durationMs: Date.now() - started });
+    try {
+      dir = await this.folder();
+      checks.push({ name: 'configuration', ok: true, message: `local_backup_dir is ${dir}` });
+    } catch (error) {
+      checks.push({ name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : 'The local settings could not be read; the service log has the details' });
+      return done();
+    }
+    try {
+      const existed = await this.ensureFolder(dir);
+      await fsp.access(dir, fs.constants.W_OK | fs.constants.R_OK);
+      const free = await fsp.statfs(dir).then((s) => formatBytes(s.bavail * s.bsize)).catch(() => undefined);
+      checks.push({ name: 'folder', ok: true, message: `${existed ? 'The folder exists' : 'Created the folder'}${free ? `; ${free} free` : ''}` });
+    } catch (error) {
+      checks.push({ name: 'folder', ok: false, message: (this.failure(error, 'use', dir) as Error).message });
+      return done();
+    }
+    const probeKey = `${CONNECTION_TEST_PREFIX}${randomBytes(8).toString('hex')}`;
+    const content = probeContent();
+    try {
+      await this.upload(probeKey, Readable.from([content]));
+      checks.push({ name: 'write', ok: true, message: `Wrote the probe file ${probeKey} (through a temporary file, fsynced and renamed)` });
+    } catch (error) {
+      checks.push({ name: 'write', ok: false, message: (error as Error).message });
+      return done();
+    }
+    try {
+      const read = await fsp.readFile(path.join(dir, probeKey));
+      const same = read.equals(content);
+      checks.push({ name: 'read', ok: same, message: same ? 'Read the probe file back unchanged' : `The probe file ${probeKey} came back different: check the disk` });
+    } catch (error) {
+      checks.push({ name: 'read', ok: false, message: (this.failure(error, `read '${probeKey}' from`, dir) as Error).message });
+    }
+    try {
+      await this.delete(probeKey);
+      checks.push({ name: 'delete', ok: true, message: 'Deleted the probe file' });
+    } catch (error) {
+      checks.push({ name: 'delete', ok: false, message: `${(error as Error).message}. Remove ${probeKey} by hand` });
+    }
+    return done();
+  }
+
+  private async folder(): Promise<string> {
+    return (await this.settings.localSettings()).dir;
+  }
+
+  /** Creates the folder when missing; true when it already existed. */
+  private async ensureFolder(dir: string): Promise<boolean> {
+    const made = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    const stat = await fsp.stat(dir);
+    if (!stat.isDirectory()) {
+      throw new DomainError(ErrorCode.StorageNotConfigured, `local_backup_dir ${dir} is not a folder: point local_backup_dir at a folder`, { target: 'local', dir });
+    }
+    return made === undefined;
+  }
+
+  /**
+   * Removes temporary files that no upload can still be writing (older than the operation time
+   * limit, after which every upload has been cancelled): what a crash or power cut left behind.
+   */
+  private async sweepStalePartials(dir: string): Promise<void> {
+    const cutoff = Date.now() - this.options.operationTimeoutMs - STALE_PARTIAL_MARGIN_MS;
+    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!PARTIAL_NAME.test(name)) continue;
+      const file = path.join(dir, name);
+      const stat = await fsp.stat(file).catch(() => undefined);
+      if (stat && stat.mtimeMs < cutoff) {
+        await fsp.rm(file, { force: true }).catch(() => undefined);
+        this.logger.log(`Removed ${name}, left in ${dir} by an upload that never finished`);
+      }
+    }
+  }
+
+  private async statObject(dir: string, name: string): Promise<StoredObject | undefined> {
+    try {
+      const stat = await fsp.stat(path.join(dir, name));
+      return stat.isFile() ? { key: name, size: stat.size, lastModified: new Date(stat.mtimeMs) } : undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw this.failure(error, `look up '${name}' in`, dir);
+    }
+  }
+
+  /** File-system errors in words a user can act on. */
+  private failure(error: unknown, action: string, dir: string): unknown {
+    if (error instanceof DomainError) return error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const details = { target: 'local', dir, cause: code };
+    const cannot = `Could not ${action} the backup folder ${dir}`;
+    switch (code) {
+      case 'EACCES':
+      case 'EPERM':
+        return new DomainError(ErrorCode.StorageAccessDenied, `${cannot}: permission denied. Give the service's user read and write access to it, or change local_backup_dir`, details, { cause: error });
+      case 'EROFS':
+        return new DomainError(ErrorCode.StorageAccessDenied, `${cannot}: the file system is read-only. Change local_backup_dir`, details, { cause: error });
+      case 'ENOSPC':
+      case 'EDQUOT':
+        return new DomainError(ErrorCode.InsufficientDiskSpace, `${cannot}: the disk is full. Free space, lower the retention days, or change local_backup_dir`, details, { cause: error });
+      case 'ENOTDIR':
+      case 'EEXIST':
+        return new DomainError(ErrorCode.StorageNotConfigured, `${cannot}: part of the path is a file, not a folder. Point local_backup_dir at a folder`, details, { cause: error });
+      default:
+        this.logger.warn(`${cannot}: ${(error as Error)?.message ?? String(error)}`);
+        return new DomainError(ErrorCode.StorageUnavailable, `${cannot}: ${code ?? (error as Error)?.message ?? 'unknown error'}`, details, { cause: error });
+    }
+  }
+}
+
+function notFound(key: string, dir: string): DomainError {
+  return new DomainError(ErrorCode.ObjectNotFound, `'${key}' does not exist in the backup folder ${dir}`, { target: 'local', key });
+}
+
+async function writeFully(file: fsp.FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Makes a rename durable: fsync of the folder (not supported everywhere; best effort). */
+async function syncFolder(dir: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is atomic.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

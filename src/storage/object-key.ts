@@ -1,0 +1,39 @@
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+
+/** Longest key in bytes: leaves room for the local adapter's temporary name within a 255-byte file name. */
+export const MAX_KEY_BYTES = 200;
+
+/** The local adapter's temporary names: `.<key>.<16 hex>.partial`. No key may look like one. */
+export const PARTIAL_NAME = /^\..+\.[0-9a-f]{16}\.partial$/;
+
+/** Why `key` is not a plain file name, or undefined when it is one. */
+export function objectKeyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'a key must be a non-empty file name';
+  if (key === '.' || key === '..') return `'${key}' is not a file name`;
+  if (/[/\\]/.test(key)) return 'keys are plain file names without / or \\';
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'keys must not contain NUL or other control characters';
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `keys are at most ${MAX_KEY_BYTES} bytes long`;
+  if (PARTIAL_NAME.test(key)) return 'the name is reserved for unfinished uploads of the local folder';
+  return undefined;
+}
+
+/**
+ * Keys are flat names (the backup archives' file names), the same rule for every adapter, so a key
+ * that works on one target works on the other. Anything else is refused with InvalidInput.
+ */
+export function assertObjectKey(key: unknown): asserts key is string {
+  const problem = objectKeyProblem(key);
+  if (problem) {
+    const shown = typeof key === 'string' ? JSON.stringify(key.slice(0, 100)) : typeof key;
+    throw new DomainError(ErrorCode.InvalidInput, `Invalid object key ${shown}: ${problem}`, { key: typeof key === 'string' ? key.slice(0, 100) : undefined });
+  }
+}
+
+/** A prefix for `list`: empty, or the start of a plain file name. */
+export function assertKeyPrefix(prefix: unknown): asserts prefix is string {
+  if (prefix === '') return;
+  if (typeof prefix !== 'string' || /[/\\\u0000-\u001f\u007f]/.test(prefix) || Buffer.byteLength(prefix) > MAX_KEY_BYTES) {
+    throw new DomainError(ErrorCode.InvalidInput, `Invalid list prefix ${JSON.stringify(prefix)}: a prefix is the start of a plain file name`);
+  }
+}

@@ -1,0 +1,128 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import type { R2Settings } from '../settings/settings.service.js';
+import { S3RetryStrategy } from './s3-retry-strategy.js';
+import type { StorageOptions } from './storage-options.js';
+
+/** Where the client talks to, without credentials: safe to show and log. */
+export interface S3Endpoint {
+  /** https://<account_id>.r2.cloudflarestorage.com, or the r2_endpoint setting. */
+  url: string;
+  host: string;
+  bucket: string;
+  /** r2_endpoint is set: another S3-compatible service, path-style addressing. */
+  custom: boolean;
+}
+
+const ACCOUNT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/i;
+
+/** What is missing before the R2 target can be used, as one sentence naming the settings; undefined when complete. */
+export function missingR2Settings(settings: R2Settings): string | undefined {
+  const missing: string[] = [];
+  if (!settings.endpoint && !settings.accountId) {
+    missing.push('r2_account_id (your Cloudflare account ID; or r2_endpoint for another S3-compatible service)');
+  } else if (!settings.endpoint && !ACCOUNT_ID.test(settings.accountId)) {
+    return `r2_account_id '${settings.accountId}' is not a Cloudflare account ID (the 32-character hex ID shown in the dashboard's R2 overview): correct it`;
+  }
+  if (!settings.accessKeyId) missing.push('r2_access_key_id');
+  if (!settings.secretAccessKey) missing.push('r2_secret_access_key');
+  if (!settings.bucket) missing.push('r2_bucket_name (the bucket the backups go to)');
+  if (missing.length === 0) return undefined;
+  const credentialsHint = !settings.accessKeyId || !settings.secretAccessKey ? ' (an R2 API token: Cloudflare dashboard → R2 → Manage API tokens)' : '';
+  return `R2 is not configured: set ${missing.join(', ')}${credentialsHint} in Settings → Backup or with PUT /api/settings/<key>`;
+}
+
+export function resolveS3Endpoint(settings: R2Settings): S3Endpoint {
+  const url = settings.endpoint || `https://${settings.accountId}.r2.cloudflarestorage.com`;
+  return { url, host: new URL(url).host, bucket: settings.bucket, custom: Boolean(settings.endpoint) };
+}
+
+/**
+ * One configuration of the R2 target: the SDK clients built from the settings at one moment.
+ * Rebuilt when a storage setting changes, never per request. Operations lease it, so a client
+ * replaced by a settings change is destroyed only after the operations using it have finished.
+ */
+export class S3Connection {
+  private active = 0;
+  private retiredFlag = false;
+  private destroyed = false;
+  /** Multipart uploads whose abort failed (the service was down): retried before the next upload. */
+  readonly pendingAborts = new Map<string, { key: string }>();
+
+  constructor(
+    readonly endpoint: S3Endpoint,
+    /** For operations: retries transient errors with backoff. */
+    readonly client: S3Client,
+    /** For Test Connection: one retry and a short connect limit, so the answer comes in seconds. */
+    readonly probeClient: S3Client,
+    /** The credentials, to scrub from any text that leaves this module. */
+    readonly secrets: readonly string[],
+  ) {}
+
+  get bucket(): string {
+    return this.endpoint.bucket;
+  }
+
+  /** Shown to users: endpoint and bucket, never credentials. */
+  get location(): string {
+    return `${this.endpoint.url}/${this.endpoint.bucket}`;
+  }
+
+  get retired(): boolean {
+    return this.retiredFlag;
+  }
+
+  acquire(): void {
+    this.active += 1;
+  }
+
+  release(): void {
+    this.active -= 1;
+    if (this.retiredFlag && this.active === 0) this.destroy();
+  }
+
+  /** No new operations; destroyed once the running ones are done. */
+  retire(): void {
+    this.retiredFlag = true;
+    if (this.active === 0) this.destroy();
+  }
+
+  private destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.client.destroy();
+    this.probeClient.destroy();
+  }
+}
+
+/** Builds the clients for the current settings; StorageNotConfigured names the setting to fill. */
+export function createS3Connection(settings: R2Settings, options: StorageOptions): S3Connection {
+  const missing = missingR2Settings(settings);
+  if (missing) throw new DomainError(ErrorCode.StorageNotConfigured, missing, { target: 'r2' });
+  const endpoint = resolveS3Endpoint(settings);
+  const build = (maxAttempts: number, connectTimeoutMs: number, requestTimeoutMs: number) =>
+    new S3Client({
+      region: 'auto',
+      endpoint: endpoint.url,
+      forcePathStyle: endpoint.custom,
+      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+      // R2 (and this project's test server) reject the SDK's default trailing checksums.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts,
+      retryStrategy: new S3RetryStrategy(maxAttempts, options.retryBaseDelayMs),
+      requestHandler: {
+        connectionTimeout: connectTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: options.idleTimeoutMs,
+      },
+    });
+  return new S3Connection(
+    endpoint,
+    build(options.maxAttempts, options.connectTimeoutMs, options.requestTimeoutMs),
+    build(Math.min(2, options.maxAttempts), Math.min(3_000, options.connectTimeoutMs), Math.min(15_000, options.requestTimeoutMs)),
+    [settings.accessKeyId, settings.secretAccessKey],
+  );
+}

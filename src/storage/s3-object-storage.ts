@@ -1,0 +1,641 @@
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { OnDomainEvent } from '../common/events/domain-event-bus.js';
+import { SettingsChangedEvent } from '../common/events/settings-changed.event.js';
+import { findDefinition } from '../settings/setting-definitions.js';
+import { SettingsService } from '../settings/settings.service.js';
+import {
+  type ConnectionCheck,
+  type ConnectionTestResult,
+  type DeleteManyResult,
+  type DownloadResult,
+  ObjectStorage,
+  type StoredObject,
+  type TransferOptions,
+} from './object-storage.js';
+import { assertKeyPrefix, assertObjectKey, objectKeyProblem } from './object-key.js';
+import { formatDuration, OperationScope } from './operation-scope.js';
+import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connection } from './s3-connection.js';
+import { describeS3Error, type S3Failure, scrubSecrets, toDomainError } from './s3-errors.js';
+import { StorageOptions } from './storage-options.js';
+import { byteCounter, CONNECTION_TEST_PREFIX, formatBytes, probeContent } from './storage-probe.js';
+
+/** The SDK marks what it throws, network errors included, with `$metadata`. */
+function isSdkError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$metadata' in error;
+}
+
+/** S3 answers at most 1,000 keys per DeleteObjects call. */
+const DELETE_BATCH = 1000;
+/** Per step of Test Connection: it answers in seconds, whatever the operation timeout. */
+const PROBE_STEP_TIMEOUT_MS = 15_000;
+/** Cleaning up a failed multipart upload gets its own time, after the operation's own ran out. */
+const CLEANUP_TIMEOUT_MS = 60_000;
+
+/** The requests one upload has started, so its cleanup knows what to wait for and what to abort. */
+interface UploadTracker {
+  uploadId?: string;
+  createSent: boolean;
+  inflight: Set<Promise<unknown>>;
+  /** The first request of the upload that failed (not by cancellation). */
+  firstError?: unknown;
+}
+
+/**
+ * The R2 target: Cloudflare R2 (or any S3-compatible service through r2_endpoint) with
+ * @aws-sdk/client-s3 and lib-storage. See README notes in the report for R2's rules it follows:
+ * WHEN_REQUIRED checksums, equal parts of `partSize` with at most 2 in flight, paginated listing,
+ * batched DeleteObjects with per-key errors read, and explicit cleanup of failed multipart uploads.
+ */
+@Injectable()
+export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
+  readonly target = 'r2' as const;
+  private readonly logger = new Logger('R2Storage');
+  /** The connection for the current settings, built on first use; dropped when a storage setting changes. */
+  private connection?: Promise<S3Connection>;
+  private current?: S3Connection;
+  private generation = 0;
+
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly options: StorageOptions,
+  ) {
+    super();
+  }
+
+  @OnDomainEvent(SettingsChangedEvent)
+  onSettingsChanged(event: SettingsChangedEvent): void {
+    if (findDefinition(event.key)?.storage !== 'r2') return;
+    this.logger.log(`Setting ${event.key} changed: the R2 client is rebuilt on next use`);
+    this.dropConnection();
+  }
+
+  onModuleDestroy(): void {
+    this.dropConnection();
+  }
+
+  // ---- the port ----
+
+  async upload(key: string, body: Readable, options: TransferOptions = {}): Promise<StoredObject> {
+    assertObjectKey(key);
+    const started = Date.now();
+    const result = await this.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.uploadWith(conn, key, body, scope, options.onProgress), () => {
+      if (!body.destroyed) body.destroy();
+    });
+    this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
+    return result;
+  }
+
+  async download(key: string, options: TransferOptions = {}): Promise<DownloadResult> {
+    assertObjectKey(key);
+    const operation = `download of '${key}'`;
+    const scope = new OperationScope(`R2 ${operation}`, this.options.operationTimeoutMs, options.signal);
+    let conn: S3Connection | undefined;
+    try {
+      conn = await this.lease();
+      const out = await conn.client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal });
+      const source = out.Body as Readable;
+      const size = out.ContentLength ?? 0;
+      return { body: this.guardDownload(source, size, conn, scope, operation, key, options.onProgress), size };
+    } catch (error) {
+      scope.dispose();
+      conn?.release();
+      throw this.failure(error, scope, conn, operation, key);
+    }
+  }
+
+  async list(prefix = ''): Promise<StoredObject[]> {
+    assertKeyPrefix(prefix);
+    return this.run('list', undefined, undefined, async (conn, scope) => {
+      const objects: StoredObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await conn.client.send(
+          new ListObjectsV2Command({ Bucket: conn.bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+          { abortSignal: scope.signal },
+        );
+        for (const item of page.Contents ?? []) {
+          if (item.Key === undefined) continue;
+          objects.push({ key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        if (page.IsTruncated && !token) {
+          throw new DomainError(ErrorCode.StorageUnavailable, `${conn.endpoint.url} returned a truncated listing without a continuation token: the listing is incomplete`);
+        }
+      } while (token);
+      return objects;
+    });
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    assertObjectKey(key);
+    return this.run(`lookup of '${key}'`, key, undefined, (conn, scope) => this.headWith(conn, conn.client, key, scope.signal));
+  }
+
+  async delete(key: string): Promise<void> {
+    assertObjectKey(key);
+    await this.run(`delete of '${key}'`, key, undefined, async (conn, scope) => {
+      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal });
+    });
+  }
+
+  async deleteMany(keys: string[]): Promise<DeleteManyResult> {
+    const result: DeleteManyResult = { deleted: [], failed: [] };
+    const valid: string[] = [];
+    for (const key of new Set(keys)) {
+      const problem = objectKeyProblem(key);
+      if (problem) result.failed.push({ key, message: `Invalid key: ${problem}` });
+      else valid.push(key);
+    }
+    if (valid.length === 0) return result;
+    return this.run(`delete of ${valid.length} objects`, undefined, undefined, async (conn, scope) => {
+      for (let i = 0; i < valid.length; i += DELETE_BATCH) {
+        const batch = valid.slice(i, i + DELETE_BATCH);
+        let errors: Array<{ Key?: string; Code?: string; Message?: string }>;
+        try {
+          const out = await conn.client.send(
+            new DeleteObjectsCommand({ Bucket: conn.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+            { abortSignal: scope.signal },
+          );
+          errors = out.Errors ?? [];
+        } catch (error) {
+          // A service without DeleteObjects (501): one request per key.
+          if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 501) throw error;
+          errors = await this.deleteOneByOne(conn, batch, scope);
+        }
+        const failedKeys = new Map<string, string>();
+        for (const e of errors) {
+          if (e.Key === undefined) continue;
+          failedKeys.set(e.Key, this.describeKeyError(conn, e.Code, e.Message));
+        }
+        for (const key of batch) {
+          const message = failedKeys.get(key);
+          if (message === undefined) result.deleted.push(key);
+          else result.failed.push({ key, message });
+        }
+      }
+      if (result.failed.length > 0) this.logger.warn(`R2 delete: ${result.failed.length} of ${keys.length} objects could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`);
+      return result;
+    });
+  }
+
+  async testConnection(): Promise<ConnectionTestResult> {
+    const started = Date.now();
+    const checks: ConnectionCheck[] = [];
+    const done = (location: string): ConnectionTestResult => ({
+      target: 'r2',
+      ok: checks.every((c) => c.ok),
+      location,
+      checks,
+      durationMs: Date.now() - started,
+    });
+
+    let settings;
+    try {
+      settings = await this.settings.r2Settings();
+    } catch (error) {
+      checks.push({ name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : 'The R2 settings could not be read; the service log has the details' });
+      if (!(error instanceof DomainError)) this.logger.error(`Test Connection could not read the R2 settings: ${(error as Error).message}`);
+      return done('');
+    }
+    const missing = missingR2Settings(settings);
+    if (missing) {
+      checks.push({ name: 'configuration', ok: false, message: missing });
+      let location = '';
+      if (settings.endpoint || settings.accountId) location = `${resolveS3Endpoint(settings).url}/${settings.bucket}`;
+      return done(location);
+    }
+    checks.push({ name: 'configuration', ok: true, message: `Account, credentials and bucket are set${settings.endpoint ? ` (custom endpoint ${settings.endpoint})` : ''}` });
+
+    let conn: S3Connection;
+    try {
+      conn = await this.lease();
+    } catch (error) {
+      checks[0] = { name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : String(error) };
+      return done('');
+    }
+    try {
+      await this.probe(conn, checks);
+    } finally {
+      conn.release();
+    }
+    const result = done(conn.location);
+    const failed = result.checks.find((c) => !c.ok);
+    this.logger.log(`R2 Test Connection to ${conn.location}: ${result.ok ? 'all checks passed' : `${failed?.name} failed`} in ${formatDuration(result.durationMs)}`);
+    return result;
+  }
+
+  // ---- connection lifecycle ----
+
+  /** A connection for one operation; release it when done. Built from the settings on first use. */
+  private async lease(): Promise<S3Connection> {
+    for (;;) {
+      if (!this.connection) {
+        const generation = this.generation;
+        const building = this.settings.r2Settings().then((settings) => {
+          const conn = createS3Connection(settings, this.options);
+          if (generation === this.generation) this.current = conn;
+          else conn.retire(); // settings changed while building: its waiters take the next one
+          return conn;
+        });
+        // A failure (settings incomplete, secret unreadable) is not kept: the next call tries again.
+        building.catch(() => {
+          if (this.connection === building) this.connection = undefined;
+        });
+        this.connection = building;
+      }
+      const conn = await this.connection;
+      if (!conn.retired) {
+        conn.acquire();
+        return conn;
+      }
+    }
+  }
+
+  private dropConnection(): void {
+    this.generation += 1;
+    this.connection = undefined;
+    if (this.current) {
+      if (this.current.pendingAborts.size > 0) {
+        this.logger.warn(`Dropping the R2 client with ${this.current.pendingAborts.size} multipart upload(s) not yet aborted (${[...this.current.pendingAborts.keys()].join(', ')}); the bucket's lifecycle rule removes them`);
+      }
+      this.current.retire();
+      this.current = undefined;
+    }
+  }
+
+  /** Runs one operation on a leased connection within its time limit, with errors made readable. */
+  private async run<T>(operation: string, key: string | undefined, caller: AbortSignal | undefined, fn: (conn: S3Connection, scope: OperationScope) => Promise<T>, onFailure?: () => void): Promise<T> {
+    const scope = new OperationScope(`R2 ${operation}`, this.options.operationTimeoutMs, caller);
+    let conn: S3Connection | undefined;
+    try {
+      conn = await this.lease();
+      return await fn(conn, scope);
+    } catch (error) {
+      onFailure?.();
+      throw this.failure(error, scope, conn, operation, key);
+    } finally {
+      scope.dispose();
+      conn?.release();
+    }
+  }
+
+  /** The error an operation rejects with: the abort reason when cancelled or timed out, else a DomainError. */
+  private failure(error: unknown, scope: OperationScope, conn: S3Connection | undefined, operation: string, key?: string): unknown {
+    if (scope.aborted) {
+      const reason = scope.reason;
+      if (reason instanceof DomainError && reason.code === ErrorCode.StorageTimeout) this.logger.warn(reason.message);
+      return reason;
+    }
+    // Not from the SDK: the caller's source stream failed, or a DomainError of this module.
+    if (error instanceof DomainError || !conn || !isSdkError(error)) return error;
+    const failure = this.describe(error, conn, operation, key);
+    if (failure.kind !== 'no_object') this.logger.warn(`R2 ${operation} failed: ${failure.message}`);
+    return toDomainError(failure, key ? { key } : {}, error);
+  }
+
+  private describe(error: unknown, conn: S3Connection, operation: string, key?: string, probe = false): S3Failure {
+    return describeS3Error(error, {
+      endpoint: conn.endpoint,
+      operation,
+      key,
+      secrets: conn.secrets,
+      connectTimeoutMs: probe ? Math.min(3_000, this.options.connectTimeoutMs) : this.options.connectTimeoutMs,
+    });
+  }
+
+  // ---- upload ----
+
+  private async uploadWith(conn: S3Connection, key: string, body: Readable, scope: OperationScope, onProgress?: (bytes: number) => void): Promise<StoredObject> {
+    await this.retryPendingAborts(conn);
+    const tracker: UploadTracker = { createSent: false, inflight: new Set() };
+    // Counts what is read from the source. An error of the source itself is the caller's and is
+    // passed on as it is; the source is not destroyed here when the upload stops reading (run() does).
+    const counter = byteCounter();
+    let sourceError: unknown;
+    body.on('error', (error) => {
+      sourceError ??= error;
+      counter.destroy(error);
+    });
+    body.pipe(counter);
+    const upload = new Upload({
+      client: this.scopedClient(conn.client, scope.signal, tracker),
+      params: { Bucket: conn.bucket, Key: key, Body: counter, ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream' },
+      queueSize: 2,
+      partSize: this.options.partSizeBytes,
+      // Cleanup is done here, after every request of the upload has settled (lib-storage's own
+      // abort runs in the background after done() has already rejected).
+      leavePartsOnError: true,
+    });
+    if (onProgress) upload.on('httpUploadProgress', (progress) => onProgress(progress.loaded ?? 0));
+    const onAbort = () => {
+      void upload.abort();
+      counter.destroy(scope.reason instanceof Error ? scope.reason : undefined);
+    };
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (error) {
+      await this.cleanUpUpload(conn, key, tracker);
+      if (scope.aborted) throw error;
+      if (sourceError !== undefined) throw sourceError;
+      // When one part fails, lib-storage stops reading the source, which makes its other workers fail
+      // with an AbortError; it reports whichever came first. The request that failed first is the cause.
+      if (tracker.firstError !== undefined) throw tracker.firstError;
+      if (error instanceof Error && /Exceeded \d+ parts/.test(error.message)) {
+        throw new DomainError(
+          ErrorCode.StorageUnavailable,
+          `The upload of '${key}' needs more than 10,000 parts of ${formatBytes(this.options.partSizeBytes)}: raise SENTINEL_STORAGE_PART_SIZE_MB`,
+        );
+      }
+      throw error;
+    } finally {
+      scope.signal.removeEventListener('abort', onAbort);
+    }
+    // The upload's own result has no reliable ETag or size (CompleteMultipartUpload's ETag is empty
+    // on some services): what is stored is what HeadObject says, and it must be what was sent.
+    const stored = await this.headWith(conn, conn.client, key, scope.signal);
+    if (!stored || stored.size !== counter.bytes) {
+      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal }).catch(() => undefined);
+      throw new DomainError(
+        ErrorCode.StorageUnavailable,
+        `The upload of '${key}' did not arrive whole: ${formatBytes(counter.bytes)} were sent, the bucket holds ${stored ? formatBytes(stored.size) : 'nothing'}; the object was removed, try again`,
+      );
+    }
+    return stored;
+  }
+
+  /**
+   * The client as the Upload sees it: every request carries the operation's abort signal (lib-storage
+   * does not pass one, so an abort would otherwise leave parts uploading), and the upload id is noted
+   * as soon as CreateMultipartUpload answers.
+   */
+  private scopedClient(client: S3Client, signal: AbortSignal, tracker: UploadTracker): S3Client {
+    const scoped = Object.create(client) as S3Client;
+    const send = (command: Parameters<S3Client['send']>[0]) => {
+      const isCreate = command instanceof CreateMultipartUploadCommand;
+      if (isCreate) tracker.createSent = true;
+      const request = client.send(command, { abortSignal: signal }).then((output) => {
+        if (isCreate) tracker.uploadId = (output as { UploadId?: string }).UploadId;
+        return output;
+      });
+      const settled = request.then(
+        () => undefined,
+        (error: unknown) => {
+          if (!signal.aborted) tracker.firstError ??= error;
+        },
+      );
+      tracker.inflight.add(settled);
+      void settled.then(() => tracker.inflight.delete(settled));
+      return request;
+    };
+    scoped.send = send as S3Client['send'];
+    return scoped;
+  }
+
+  /**
+   * After a failed or aborted upload: wait until none of its requests is running, then abort its
+   * multipart upload and wait for the answer, so no parts stay behind. If CreateMultipartUpload was
+   * cut off before it answered, the uploads for this key are looked up and aborted. When the service
+   * cannot be reached the upload id is kept and the abort retried before the next upload.
+   */
+  private async cleanUpUpload(conn: S3Connection, key: string, tracker: UploadTracker): Promise<void> {
+    while (tracker.inflight.size > 0) await Promise.all([...tracker.inflight]);
+    if (!tracker.createSent) return;
+    const scope = new OperationScope(`R2 cleanup of the failed upload of '${key}'`, Math.min(CLEANUP_TIMEOUT_MS, this.options.operationTimeoutMs));
+    try {
+      let ids = tracker.uploadId ? [tracker.uploadId] : [];
+      if (ids.length === 0) {
+        try {
+          ids = await this.multipartUploadIds(conn, key, scope.signal);
+        } catch (error) {
+          this.logger.warn(`Could not look up the unfinished multipart upload of ${key} after a failed upload: ${this.describe(error, conn, 'lookup of unfinished uploads', key).message}`);
+          return;
+        }
+      }
+      for (const uploadId of ids) await this.abortMultipart(conn, key, uploadId, scope.signal);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private async abortMultipart(conn: S3Connection, key: string, uploadId: string, signal: AbortSignal): Promise<boolean> {
+    try {
+      await conn.client.send(new AbortMultipartUploadCommand({ Bucket: conn.bucket, Key: key, UploadId: uploadId }), { abortSignal: signal });
+      conn.pendingAborts.delete(uploadId);
+      return true;
+    } catch (error) {
+      const failure = this.describe(error, conn, 'abort of an unfinished multipart upload', key);
+      if ((error as { name?: string }).name === 'NoSuchUpload' || failure.kind === 'no_object') {
+        conn.pendingAborts.delete(uploadId);
+        return true;
+      }
+      conn.pendingAborts.set(uploadId, { key });
+      this.logger.warn(`Could not abort the multipart upload ${uploadId} of ${key}; will retry before the next upload: ${failure.message}`);
+      return false;
+    }
+  }
+
+  private async retryPendingAborts(conn: S3Connection): Promise<void> {
+    if (conn.pendingAborts.size === 0) return;
+    const scope = new OperationScope('R2 cleanup of earlier failed uploads', Math.min(CLEANUP_TIMEOUT_MS, this.options.operationTimeoutMs));
+    try {
+      for (const [uploadId, { key }] of [...conn.pendingAborts]) {
+        if (await this.abortMultipart(conn, key, uploadId, scope.signal)) this.logger.log(`Aborted the multipart upload ${uploadId} left by an earlier failed upload of ${key}`);
+      }
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private async multipartUploadIds(conn: S3Connection, key: string, signal: AbortSignal): Promise<string[]> {
+    const ids: string[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await conn.client.send(
+        new ListMultipartUploadsCommand({ Bucket: conn.bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        { abortSignal: signal },
+      );
+      for (const upload of page.Uploads ?? []) if (upload.Key === key && upload.UploadId) ids.push(upload.UploadId);
+      if (!page.IsTruncated) return ids;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  // ---- download, head, delete helpers ----
+
+  /**
+   * The body handed to the caller: counts progress, checks the length, turns a cut connection into
+   * a readable DomainError, and ends the operation (time limit, connection lease) when it closes.
+   */
+  private guardDownload(source: Readable, size: number, conn: S3Connection, scope: OperationScope, operation: string, key: string, onProgress?: (bytes: number) => void): Readable {
+    let received = 0;
+    const body = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        onProgress?.(received);
+        callback(null, chunk);
+      },
+      flush(callback) {
+        if (received !== size) {
+          callback(new DomainError(ErrorCode.StorageUnavailable, `The R2 ${operation} ended after ${formatBytes(received)} of ${formatBytes(size)}: try again`, { key }));
+        } else callback();
+      },
+    });
+    const onAbort = () => {
+      const reason = scope.reason;
+      if (reason instanceof DomainError) this.logger.warn(reason.message);
+      body.destroy(reason instanceof Error ? reason : new DomainError(ErrorCode.StorageUnavailable, `The R2 ${operation} was cancelled`));
+    };
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    source.on('error', (error) => {
+      if (scope.aborted) return;
+      const failure = this.describe(error, conn, operation, key);
+      this.logger.warn(`R2 ${operation} was interrupted: ${failure.message}`);
+      body.destroy(toDomainError(failure, { key }, error));
+    });
+    body.once('close', () => {
+      scope.signal.removeEventListener('abort', onAbort);
+      if (!source.destroyed) source.destroy();
+      scope.dispose();
+      conn.release();
+    });
+    source.pipe(body);
+    return body;
+  }
+
+  /** HeadObject; a 404 is "no such object" only once the bucket is known to exist (HEAD has no error body). */
+  private async headWith(conn: S3Connection, client: S3Client, key: string, signal: AbortSignal): Promise<StoredObject | undefined> {
+    try {
+      const out = await client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: signal });
+      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified ?? new Date(0) };
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+      await client.send(new ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal });
+      return undefined;
+    }
+  }
+
+  private async deleteOneByOne(conn: S3Connection, keys: string[], scope: OperationScope): Promise<Array<{ Key?: string; Code?: string; Message?: string }>> {
+    const errors: Array<{ Key?: string; Code?: string; Message?: string }> = [];
+    for (const key of keys) {
+      try {
+        await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal });
+      } catch (error) {
+        if (scope.aborted) throw error;
+        const failure = this.describe(error, conn, `delete of '${key}'`, key);
+        errors.push({ Key: key, Code: failure.cause, Message: failure.message });
+      }
+    }
+    return errors;
+  }
+
+  private describeKeyError(conn: S3Connection, code: string | undefined, message: string | undefined): string {
+    const text = scrubSecrets(message && message !== 'UnknownError' ? message : '', conn.secrets);
+    if (code === 'AccessDenied') return `Access denied (AccessDenied): the API token needs delete permission (Object Read & Write) on bucket '${conn.bucket}'`;
+    return `${code ?? 'Error'}${text ? `: ${text}` : ''}`;
+  }
+
+  // ---- Test Connection ----
+
+  /** Endpoint, credentials, bucket, then write/read/delete of a probe object; stops at the first failure. */
+  private async probe(conn: S3Connection, checks: ConnectionCheck[]): Promise<void> {
+    const client = conn.probeClient;
+    const step = async <T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+      const scope = new OperationScope('R2 Test Connection step', Math.min(PROBE_STEP_TIMEOUT_MS, this.options.operationTimeoutMs));
+      try {
+        return await fn(scope.signal);
+      } catch (error) {
+        throw scope.aborted ? scope.reason : error;
+      } finally {
+        scope.dispose();
+      }
+    };
+    const message = (error: unknown, operation: string, key?: string): S3Failure =>
+      error instanceof DomainError ? { kind: 'other', code: error.code, message: error.message, cause: error.code } : this.describe(error, conn, operation, key, true);
+
+    // 1-3: one listing request answers reachability, credentials and the bucket (GET carries an error body).
+    try {
+      await step((signal) => client.send(new ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal }));
+      checks.push({ name: 'endpoint', ok: true, message: `${conn.endpoint.url} answered` });
+      checks.push({ name: 'credentials', ok: true, message: 'The access key ID and secret were accepted' });
+      checks.push({ name: 'bucket', ok: true, message: `Bucket '${conn.bucket}' exists and can be listed` });
+    } catch (error) {
+      const failure = message(error, 'connection test');
+      if (failure.kind === 'unreachable' || (error instanceof DomainError && error.code === ErrorCode.StorageTimeout)) {
+        checks.push({ name: 'endpoint', ok: false, message: failure.message });
+        return;
+      }
+      checks.push({ name: 'endpoint', ok: true, message: `${conn.endpoint.url} answered` });
+      if (failure.kind === 'unknown_access_key' || failure.kind === 'wrong_secret' || failure.kind === 'clock_skew') {
+        checks.push({ name: 'credentials', ok: false, message: failure.message });
+        return;
+      }
+      if (failure.kind === 'no_bucket') {
+        checks.push({ name: 'credentials', ok: true, message: 'The access key ID and secret were accepted' });
+        checks.push({ name: 'bucket', ok: false, message: failure.message });
+        return;
+      }
+      if (failure.kind === 'access_denied') {
+        checks.push({ name: 'credentials', ok: true, message: 'The access key ID and secret were accepted' });
+        checks.push({ name: 'bucket', ok: false, message: `Listing bucket '${conn.bucket}' was refused (AccessDenied): give the API token "Object Read & Write" on this bucket, or correct r2_bucket_name` });
+        return;
+      }
+      checks.push({ name: 'credentials', ok: false, message: failure.message });
+      return;
+    }
+
+    // 4-6: write, read back and delete a small object with a name no backup can have.
+    const probeKey = `${CONNECTION_TEST_PREFIX}${randomBytes(8).toString('hex')}`;
+    const content = probeContent();
+    try {
+      await step((signal) => client.send(new PutObjectCommand({ Bucket: conn.bucket, Key: probeKey, Body: content, ContentType: 'text/plain' }), { abortSignal: signal }));
+      checks.push({ name: 'write', ok: true, message: `Wrote the probe object ${probeKey}` });
+    } catch (error) {
+      const failure = message(error, `write of the probe object ${probeKey}`, probeKey);
+      checks.push({ name: 'write', ok: false, message: failure.kind === 'access_denied' ? `Writing to bucket '${conn.bucket}' was refused (AccessDenied): the API token can read but not write; give it "Object Read & Write"` : failure.message });
+      return;
+    }
+    let readOk = false;
+    try {
+      const text = await step(async (signal) => {
+        const out = await client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: probeKey }), { abortSignal: signal });
+        return Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+      });
+      readOk = text.equals(content);
+      checks.push({
+        name: 'read',
+        ok: readOk,
+        message: readOk ? 'Read the probe object back unchanged' : `The probe object ${probeKey} came back different (${text.length} bytes instead of ${content.length}): something between here and the bucket changes data`,
+      });
+    } catch (error) {
+      checks.push({ name: 'read', ok: false, message: message(error, `read of the probe object ${probeKey}`, probeKey).message });
+    }
+    try {
+      await step((signal) => client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: probeKey }), { abortSignal: signal }));
+      checks.push({ name: 'delete', ok: true, message: 'Deleted the probe object' });
+    } catch (error) {
+      const failure = message(error, `delete of the probe object ${probeKey}`, probeKey);
+      const text = failure.kind === 'access_denied' ? `Deleting from bucket '${conn.bucket}' was refused (AccessDenied): old backups could not be rotated; give the API token "Object Read & Write"` : failure.message;
+      checks.push({ name: 'delete', ok: false, message: `${text}. Remove ${probeKey} from the bucket by hand` });
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { EnvironmentError, type Environment } from '../config/environment.js';
+
+const MIB = 1024 * 1024;
+
+/**
+ * Tuning of the storage clients, read once from the environment. Only SENTINEL_STORAGE_TIMEOUT_MS
+ * is part of the validated Environment; the rest are storage-specific knobs with safe defaults.
+ * Same shape as the environment validation: a bad value stops the start naming the variable.
+ */
+export abstract class StorageOptions {
+  /** Whole-operation limit: an upload, a download (until its stream ends), a list... (spec: 30 min). */
+  abstract readonly operationTimeoutMs: number;
+  /** Multipart part size. 8 MiB keeps a stream of unknown length under 10,000 parts up to 80 GB. */
+  abstract readonly partSizeBytes: number;
+  /** Attempts per S3 request, the first included (transient errors: 5xx, throttling, resets, timeouts). */
+  abstract readonly maxAttempts: number;
+  /** First retry delay; doubled per retry with full jitter, capped at 20 s. */
+  abstract readonly retryBaseDelayMs: number;
+  /** TCP/TLS connect limit, so a dead endpoint fails in seconds. */
+  abstract readonly connectTimeoutMs: number;
+  /** Limit from sending a request until the response headers arrive (includes sending one part). */
+  abstract readonly requestTimeoutMs: number;
+  /** A socket with no traffic this long is cut (a stalled download or upload). */
+  abstract readonly idleTimeoutMs: number;
+
+  static fromEnvironment(env: Pick<Environment, 'storageTimeoutMs' | 'raw'>): StorageOptions {
+    const raw = env.raw;
+    return {
+      operationTimeoutMs: env.storageTimeoutMs,
+      partSizeBytes: integer(raw, 'SENTINEL_STORAGE_PART_SIZE_MB', 8, 5, 5 * 1024) * MIB,
+      maxAttempts: integer(raw, 'SENTINEL_STORAGE_MAX_ATTEMPTS', 5, 1, 20),
+      retryBaseDelayMs: integer(raw, 'SENTINEL_STORAGE_RETRY_BASE_MS', 500, 1, 60_000),
+      connectTimeoutMs: integer(raw, 'SENTINEL_STORAGE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+      requestTimeoutMs: integer(raw, 'SENTINEL_STORAGE_REQUEST_TIMEOUT_MS', 5 * 60_000, 1_000, 60 * 60_000),
+      idleTimeoutMs: integer(raw, 'SENTINEL_STORAGE_IDLE_TIMEOUT_MS', 60_000, 1_000, 60 * 60_000),
+    };
+  }
+}
+
+function integer(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
+  const value = raw[name]?.trim();
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw new EnvironmentError(name, `'${value}' is not a whole number (allowed: ${min} to ${max})`);
+  const n = Number(value);
+  if (n < min || n > max) throw new EnvironmentError(name, `${n} is out of range (allowed: ${min} to ${max})`);
+  return n;
+}
