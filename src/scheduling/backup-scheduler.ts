@@ -1,0 +1,220 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { targetLabel } from '../common/backup-target.js';
+import { Clock } from '../common/clock.js';
+import { OnDomainEvent } from '../common/events/domain-event-bus.js';
+import { SettingsChangedEvent } from '../common/events/settings-changed.event.js';
+import { ScheduledBackupService, type LastRun, type ScheduleSettings } from './scheduled-backup.service.js';
+import { cronExpression, describeSlots, formatLocal, nextSlot } from './schedule-slots.js';
+import { SCHEDULE_SETTING_KEYS, type ScheduledJob, type ScheduledJobName, scheduledJobs } from './scheduled-jobs.js';
+import { SchedulingOptions } from './scheduling-options.js';
+
+/** setTimeout's longest delay (about 24.8 days); a monthly slot can be further away, so long waits go in steps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** After the settings could not be read (the databases are not open, say), the next attempt to arm the jobs. */
+const RETRY_MS = 60_000;
+const CATCH_UP_TIMEOUT = 'backup-catch-up';
+
+export interface ScheduleStatus {
+  job: ScheduledJob;
+  /** The job runs on its own: schedules are on and its target is enabled. */
+  enabled: boolean;
+  disabledReason: string | null;
+  description: string;
+  cron: string;
+  timeZone: string;
+  nextRun: Date | null;
+  lastRun: LastRun | null;
+}
+
+interface ArmedJob {
+  job: ScheduledJob;
+  next: Date;
+}
+
+/**
+ * Arms a timer per enabled job at its next slot (schedule-slots.ts computes the instants, correct
+ * across month ends and daylight-saving changes) and re-arms it when the settings change. The timers
+ * are named timeouts in Nest's SchedulerRegistry, which also clears them at shutdown. A timer's handler
+ * only calls ScheduledBackupService, where the logic is.
+ *
+ * Not `cron` expressions in CronJobs: `cron` 4.4 fires some jobs twice or at the wrong time on
+ * daylight-saving days (see schedule-slots.ts); the API still shows each job's cron expression.
+ */
+@Injectable()
+export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Scheduler');
+  private readonly armed = new Map<ScheduledJobName, ArmedJob>();
+  /** Every re-arming waits for the one before: settings changes are applied in order. */
+  private reconciling: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private catchUpStarted = false;
+  /** Logged once at the start, then only on changes. */
+  private readonly announced = new Map<ScheduledJobName, string>();
+
+  constructor(
+    private readonly registry: SchedulerRegistry,
+    private readonly service: ScheduledBackupService,
+    private readonly options: SchedulingOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Nothing here awaits the databases: the settings are in config.db, which the restore module opens
+   * in its own bootstrap hook. Arming the jobs waits for it in the background, and the check for a
+   * backup missed while the service was down runs from a timer.
+   */
+  onApplicationBootstrap(): void {
+    if (!this.options.enabled) {
+      this.logger.log('Schedules are off (SENTINEL_SCHEDULES=off): no backup, rotation or verification runs on its own');
+      return;
+    }
+    void this.reconcile();
+    const timer = setTimeout(() => void this.catchUp(), this.options.catchUpDelayMs);
+    timer.unref();
+    this.registry.addTimeout(CATCH_UP_TIMEOUT, timer);
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    for (const name of this.armed.keys()) this.disarm(name);
+    if (this.registry.doesExist('timeout', CATCH_UP_TIMEOUT)) this.registry.deleteTimeout(CATCH_UP_TIMEOUT);
+  }
+
+  /** A change to an enabled flag or to the R2 schedule re-times or stops the jobs at once. */
+  @OnDomainEvent(SettingsChangedEvent)
+  onSettingsChanged(event: SettingsChangedEvent): void {
+    if (this.options.enabled && SCHEDULE_SETTING_KEYS.has(event.key)) void this.reconcile();
+  }
+
+  /**
+   * Arms, re-times or stops every job to match the settings. Queued behind any re-arming in progress;
+   * resolves when this one is done (never rejects: a failure is logged and retried).
+   */
+  reconcile(): Promise<void> {
+    this.reconciling = this.reconciling.then(async () => {
+      if (this.stopped || !this.options.enabled) return;
+      clearTimeout(this.retryTimer);
+      try {
+        const settings = await this.service.scheduleSettings();
+        if (this.stopped) return;
+        for (const job of scheduledJobs(settings.r2Schedule)) this.apply(job, settings);
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.error(`Cannot read the backup settings to schedule the jobs: ${(error as Error).message}; trying again in ${RETRY_MS / 1000} s`);
+        this.retryTimer = setTimeout(() => void this.reconcile(), RETRY_MS);
+        this.retryTimer.unref();
+      }
+    });
+    return this.reconciling;
+  }
+
+  /** The state of every job, after any pending re-arming. */
+  async status(): Promise<ScheduleStatus[]> {
+    await this.reconciling;
+    const settings = await this.service.scheduleSettings();
+    return scheduledJobs(settings.r2Schedule).map((job) => {
+      const disabledReason = this.disabledReason(job, settings);
+      return {
+        job,
+        enabled: disabledReason === null,
+        disabledReason,
+        description: describeSlots(job.slots),
+        cron: cronExpression(job.slots),
+        timeZone: this.options.timeZone,
+        nextRun: this.armed.get(job.name)?.next ?? null,
+        lastRun: this.service.lastRun(job.name) ?? null,
+      };
+    });
+  }
+
+  /** The one catch-up check of this start (a timer calls it once). */
+  async catchUp(): Promise<void> {
+    if (this.registry.doesExist('timeout', CATCH_UP_TIMEOUT)) this.registry.deleteTimeout(CATCH_UP_TIMEOUT);
+    if (this.stopped || this.catchUpStarted) return;
+    this.catchUpStarted = true;
+    try {
+      await this.service.catchUp();
+    } catch (error) {
+      this.logger.error(`Backup catch-up failed: ${(error as Error).message}`);
+    }
+  }
+
+  private disabledReason(job: ScheduledJob, settings: ScheduleSettings): string | null {
+    if (!this.options.enabled) return 'Schedules are turned off (SENTINEL_SCHEDULES=off)';
+    const enabled = job.target === 'r2' ? settings.r2Enabled : settings.localEnabled;
+    return enabled ? null : `${targetLabel(job.target)} backups are turned off (${job.target}_backup_enabled = 0)`;
+  }
+
+  private apply(job: ScheduledJob, settings: ScheduleSettings): void {
+    const label = jobLabel(job);
+    if (this.disabledReason(job, settings) !== null) {
+      this.disarm(job.name);
+      this.announce(job.name, `${label} schedule: off (${job.target}_backup_enabled = 0)`);
+      return;
+    }
+    const current = this.armed.get(job.name);
+    if (current && sameSlots(current.job, job)) return;
+    const next = nextSlot(job.slots, this.clock.now(), this.options.timeZone);
+    this.armed.set(job.name, { job, next });
+    this.arm(job.name, next);
+    this.announce(job.name, `${label} schedule: ${describeSlots(job.slots)} (${this.options.timeZone}); next run ${formatLocal(next, this.options.timeZone)}`);
+  }
+
+  /** Sets the job's timer for `at` (in steps, when it is further away than a timeout can wait). */
+  private arm(name: ScheduledJobName, at: Date): void {
+    this.clearTimer(name);
+    const delay = Math.min(Math.max(0, at.getTime() - this.clock.now().getTime()), MAX_TIMEOUT_MS);
+    const timer = setTimeout(() => this.onTimer(name), delay);
+    // The HTTP server keeps the process alive; a pending backup time alone must not.
+    timer.unref();
+    this.registry.addTimeout(timerName(name), timer);
+  }
+
+  /** The thin handler: re-arms for the following slot, then hands the job to the service. */
+  private onTimer(name: ScheduledJobName): void {
+    this.clearTimer(name);
+    const armed = this.armed.get(name);
+    if (!armed || this.stopped) return;
+    const now = this.clock.now();
+    if (now.getTime() < armed.next.getTime()) {
+      // A long wait's intermediate step, or the wall clock was set back: wait for the slot itself.
+      this.arm(name, armed.next);
+      return;
+    }
+    armed.next = nextSlot(armed.job.slots, now, this.options.timeZone);
+    this.arm(name, armed.next);
+    void this.service.run(armed.job).catch((error: Error) => this.logger.error(`${jobLabel(armed.job)} failed: ${error.message}`));
+  }
+
+  private disarm(name: ScheduledJobName): void {
+    this.clearTimer(name);
+    this.armed.delete(name);
+  }
+
+  private clearTimer(name: ScheduledJobName): void {
+    // The schedule module removes every timeout at shutdown; then there is nothing to clear.
+    if (this.registry.doesExist('timeout', timerName(name))) this.registry.deleteTimeout(timerName(name));
+  }
+
+  private announce(name: ScheduledJobName, line: string): void {
+    if (this.announced.get(name) === line.replace(/; next run .*$/, '')) return;
+    this.announced.set(name, line.replace(/; next run .*$/, ''));
+    this.logger.log(line);
+  }
+}
+
+function timerName(name: ScheduledJobName): string {
+  return `scheduled-${name}`;
+}
+
+function jobLabel(job: ScheduledJob): string {
+  const label = `${targetLabel(job.target)} backup`;
+  return job.task === 'backup' ? label : `${label} ${job.task}`;
+}
+
+function sameSlots(a: ScheduledJob, b: ScheduledJob): boolean {
+  return cronExpression(a.slots) === cronExpression(b.slots);
+}

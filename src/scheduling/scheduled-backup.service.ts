@@ -1,0 +1,265 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BackupCatalogService } from '../backup/backup-catalog.service.js';
+import { BackupRunStore } from '../backup/backup-run.store.js';
+import { BackupService } from '../backup/backup.service.js';
+import { RotationService } from '../backup/rotation.service.js';
+import { BACKUP_TARGETS, type BackupTarget, targetLabel } from '../common/backup-target.js';
+import { Clock } from '../common/clock.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { BackupVerifier, type VerificationReport } from '../restore/backup-verifier.service.js';
+import { type BackupSchedule, SettingsService } from '../settings/settings.service.js';
+import { formatLocal, previousSlot } from './schedule-slots.js';
+import { backupSlots, type ScheduledJob, type ScheduledJobName, type ScheduledTask } from './scheduled-jobs.js';
+import { SchedulingOptions } from './scheduling-options.js';
+import { VerificationStore } from './verification.store.js';
+
+/** What a scheduled job did: shown by GET /api/schedules as its last run. */
+export type JobOutcome = 'succeeded' | 'failed' | 'skipped' | 'disabled';
+
+export interface JobResult {
+  outcome: JobOutcome;
+  /** One line for a person. */
+  message: string;
+}
+
+/** A job's latest run in this process (timer or catch-up). */
+export interface LastRun {
+  startedAt: Date;
+  finishedAt: Date | null;
+  outcome: JobOutcome | 'running';
+  message: string | null;
+}
+
+/** The settings the schedules depend on. Read without decrypting any secret, so a bad master key cannot stop the local schedule. */
+export interface ScheduleSettings {
+  localEnabled: boolean;
+  r2Enabled: boolean;
+  r2Schedule: BackupSchedule;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * What the scheduled jobs do, without any timer: the cron handlers call these methods, and tests call
+ * them directly with a fake clock. A disabled target's jobs do nothing (and say so only at debug level).
+ * Log lines start with the spec's phrases ("R2 backup ...", "R2 backup rotation ...").
+ */
+@Injectable()
+export class ScheduledBackupService {
+  private readonly logger = new Logger('Scheduler');
+  private readonly lastRuns = new Map<ScheduledJobName, LastRun>();
+
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly backups: BackupService,
+    private readonly runs: BackupRunStore,
+    private readonly rotation: RotationService,
+    private readonly catalog: BackupCatalogService,
+    private readonly verifier: BackupVerifier,
+    private readonly verifications: VerificationStore,
+    private readonly options: SchedulingOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Runs a job's task: what a timer calls when the job's time has come. */
+  run(job: Pick<ScheduledJob, 'target' | 'task'>): Promise<JobResult> {
+    switch (job.task) {
+      case 'backup':
+        return this.runScheduled(job.target);
+      case 'rotation':
+        return this.rotate(job.target);
+      case 'verification':
+        return this.verifyNewest(job.target);
+    }
+  }
+
+  /** The job's latest run since the service started, if any. */
+  lastRun(name: ScheduledJobName): LastRun | undefined {
+    return this.lastRuns.get(name);
+  }
+
+  /**
+   * A scheduled backup of `target`, unless the target is disabled, a backup of it is running, or one
+   * succeeded within the duplicate window. Resolves when the backup has ended.
+   */
+  runScheduled(target: BackupTarget): Promise<JobResult> {
+    return this.tracked(target, 'backup', () => this.backUp(target));
+  }
+
+  private async backUp(target: BackupTarget): Promise<JobResult> {
+    const label = `${targetLabel(target)} backup`;
+    if (!(await this.isEnabled(target))) return this.disabled(target, label);
+
+    const running = this.backups.runningJob(target);
+    if (running) {
+      return this.skipped(`${label} skipped: a backup is already running (job ${running.id}, ${running.trigger}, started ${running.startedAt ?? running.createdAt})`);
+    }
+    const windowMinutes = this.options.duplicateWindowMinutes;
+    if (windowMinutes > 0) {
+      const last = await this.runs.lastSuccess(target);
+      const finishedAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
+      const ago = finishedAt ? this.clock.now().getTime() - finishedAt.getTime() : Infinity;
+      if (ago < windowMinutes * MINUTE_MS) {
+        return this.skipped(`${label} skipped: a backup finished ${describeAgo(ago)} (duplicate window ${windowMinutes} min): ${last!.filename}, ${last!.trigger}`);
+      }
+    }
+
+    try {
+      const run = await this.backups.runToCompletion(target, 'scheduled');
+      // BackupService has logged "... backup completed: <file>" or "... backup failed: <reason>".
+      return run.status === 'succeeded'
+        ? { outcome: 'succeeded', message: `${label} completed: ${run.filename}` }
+        : { outcome: 'failed', message: `${label} failed: ${run.error}` };
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.BackupInProgress) {
+        return this.skipped(`${label} skipped: a backup is already running (${error.message})`);
+      }
+      const message = `${label} could not start: ${(error as Error).message}`;
+      this.logger.error(message);
+      return { outcome: 'failed', message };
+    }
+  }
+
+  /**
+   * After a start: for each enabled target whose last successful scheduled backup is older than the
+   * latest slot of its schedule (the service was down then), one scheduled backup now. Targets in turn.
+   */
+  async catchUp(): Promise<Array<{ target: BackupTarget } & JobResult>> {
+    const results: Array<{ target: BackupTarget } & JobResult> = [];
+    const settings = await this.scheduleSettings();
+    for (const target of BACKUP_TARGETS) {
+      const label = `${targetLabel(target)} backup`;
+      if (!enabledIn(settings, target)) continue;
+      const timeZone = this.options.timeZone;
+      const due = previousSlot(backupSlots(target, settings.r2Schedule), this.clock.now(), timeZone);
+      const last = await this.runs.lastSuccess(target, 'scheduled');
+      const lastAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
+      if (lastAt && lastAt.getTime() >= due.getTime()) {
+        this.logger.debug(`${label} catch-up: not needed (the backup due ${formatLocal(due, timeZone)} ran, finished ${lastAt.toISOString()})`);
+        continue;
+      }
+      this.logger.log(
+        `${label} catch-up: the scheduled backup due ${formatLocal(due, timeZone)} did not run ` +
+          `(${lastAt ? `last scheduled backup finished ${formatLocal(lastAt, timeZone)}` : 'no scheduled backup yet'}); running one now`,
+      );
+      results.push({ target, ...(await this.runScheduled(target)) });
+    }
+    return results;
+  }
+
+  /** Deletes the target's backups older than its retention (RotationService logs "... backup rotation: ..."). */
+  rotate(target: BackupTarget): Promise<JobResult> {
+    return this.tracked(target, 'rotation', () => this.rotateNow(target));
+  }
+
+  private async rotateNow(target: BackupTarget): Promise<JobResult> {
+    const label = `${targetLabel(target)} backup rotation`;
+    if (!(await this.isEnabled(target))) return this.disabled(target, label);
+    try {
+      const result = await this.rotation.rotate(target);
+      const message = `${label}: deleted ${result.deleted.length}, kept ${result.kept}` + (result.failed.length ? `, ${result.failed.length} could not be deleted` : '');
+      return { outcome: result.failed.length ? 'failed' : 'succeeded', message };
+    } catch (error) {
+      const message = `${label} failed: ${(error as Error).message}`;
+      this.logger.error(message);
+      return { outcome: 'failed', message };
+    }
+  }
+
+  /**
+   * Verifies the target's newest backup as a restore would (checksums, SQLite integrity) and keeps
+   * the report (GET /api/verifications). BackupVerifier logs "... backup verification of <file>: ok|FAILED".
+   */
+  verifyNewest(target: BackupTarget): Promise<JobResult> {
+    return this.tracked(target, 'verification', () => this.verifyNow(target));
+  }
+
+  private async verifyNow(target: BackupTarget): Promise<JobResult> {
+    const label = `${targetLabel(target)} backup verification`;
+    if (!(await this.isEnabled(target))) return this.disabled(target, label);
+    let filename: string | undefined;
+    const started = Date.now();
+    try {
+      filename = (await this.catalog.list(target))[0]?.filename;
+      if (!filename) return this.skipped(`${label}: there is no backup to verify yet`);
+      this.logger.log(`${label}: checking the newest backup, ${filename}`);
+      const report = await this.verifier.verify(target, filename);
+      this.verifications.save(report);
+      if (!report.ok) this.logger.error(`${label} FAILED: the newest backup ${filename} could not be restored: ${report.message}`);
+      return { outcome: report.ok ? 'succeeded' : 'failed', message: `${label} of ${filename}: ${report.ok ? 'ok' : 'FAILED'}: ${report.message}` };
+    } catch (error) {
+      const reason = (error as Error).message;
+      const message = filename ? `${label} of ${filename} could not run: ${reason}` : `${label} could not list the backups: ${reason}`;
+      this.logger.error(message);
+      if (filename) this.verifications.save(this.unverified(target, filename, message, Date.now() - started));
+      return { outcome: 'failed', message };
+    }
+  }
+
+  async scheduleSettings(): Promise<ScheduleSettings> {
+    const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
+    return {
+      localEnabled: values.get('local_backup_enabled') === 1,
+      r2Enabled: values.get('r2_backup_enabled') === 1,
+      r2Schedule: (values.get('r2_backup_schedule') ?? 'daily') as BackupSchedule,
+    };
+  }
+
+  async isEnabled(target: BackupTarget): Promise<boolean> {
+    return enabledIn(await this.scheduleSettings(), target);
+  }
+
+  /**
+   * Records the run as the job's last run; a rotation or verification still running from the last
+   * slot is not started twice (a backup's own check is BackupService's running job).
+   */
+  private async tracked(target: BackupTarget, task: ScheduledTask, work: () => Promise<JobResult>): Promise<JobResult> {
+    const name = jobName(target, task);
+    if (task !== 'backup' && this.lastRuns.get(name)?.outcome === 'running') {
+      return this.skipped(`${targetLabel(target)} backup ${task} skipped: the previous one is still running`);
+    }
+    const entry: LastRun = { startedAt: this.clock.now(), finishedAt: null, outcome: 'running', message: null };
+    this.lastRuns.set(name, entry);
+    let result: JobResult;
+    try {
+      result = await work();
+    } catch (error) {
+      result = { outcome: 'failed', message: `${targetLabel(target)} backup ${task} failed: ${(error as Error).message}` };
+      this.logger.error(result.message);
+    }
+    Object.assign(entry, { finishedAt: this.clock.now(), outcome: result.outcome, message: result.message });
+    return result;
+  }
+
+  /** Nothing alarming: a disabled target is a choice. Debug level, so the log file does not fill with it. */
+  private disabled(target: BackupTarget, label: string): JobResult {
+    const message = `${label} not run: ${targetLabel(target)} backups are turned off (${target}_backup_enabled = 0)`;
+    this.logger.debug(message);
+    return { outcome: 'disabled', message };
+  }
+
+  private skipped(message: string): JobResult {
+    this.logger.log(message);
+    return { outcome: 'skipped', message };
+  }
+
+  /** A report for a verification that could not be carried out (storage unreachable, backup gone): not ok. */
+  private unverified(target: BackupTarget, archive: string, message: string, durationMs: number): VerificationReport {
+    return { target, archive, ok: false, message, checkedAt: this.clock.now().toISOString(), durationMs, backupTimestamp: null, databases: [], problem: null };
+  }
+}
+
+function enabledIn(settings: ScheduleSettings, target: BackupTarget): boolean {
+  return target === 'r2' ? settings.r2Enabled : settings.localEnabled;
+}
+
+function jobName(target: BackupTarget, task: ScheduledTask): ScheduledJobName {
+  return `${target}-${task === 'verification' ? 'verify' : task}` as ScheduledJobName;
+}
+
+function describeAgo(ms: number): string {
+  const minutes = Math.floor(ms / MINUTE_MS);
+  if (minutes < 1) return 'less than a minute ago';
+  return minutes === 1 ? '1 minute ago' : `${minutes} minutes ago`;
+}

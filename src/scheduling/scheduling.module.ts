@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { BackupModule } from '../backup/backup.module.js';
+import { Clock } from '../common/clock.js';
+import { AppConfig } from '../config/app-config.js';
+import { RestoreModule } from '../restore/restore.module.js';
+import { SettingsModule } from '../settings/settings.module.js';
+import { BackupScheduler } from './backup-scheduler.js';
+import { ScheduledBackupService } from './scheduled-backup.service.js';
+import { SchedulesController } from './schedules.controller.js';
+import { SchedulingOptions } from './scheduling-options.js';
+import { VerificationStore } from './verification.store.js';
+
+/**
+ * The scheduled jobs: backups, rotation and verification per target, timed by the settings and
+ * re-timed when they change. Needs ScheduleModule.forRoot() (SchedulerRegistry) in the app.
+ */
+@Module({
+  imports: [SettingsModule, BackupModule, RestoreModule],
+  controllers: [SchedulesController],
+  providers: [
+    { provide: SchedulingOptions, inject: [AppConfig], useFactory: (config: AppConfig) => SchedulingOptions.fromEnvironment(config.env) },
+    Clock,
+    VerificationStore,
+    ScheduledBackupService,
+    BackupScheduler,
+  ],
+  exports: [ScheduledBackupService],
+})
+export class SchedulingModule {}

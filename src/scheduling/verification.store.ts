@@ -1,0 +1,56 @@
+import { Injectable, Logger } from '@nestjs/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import { AppConfig } from '../config/app-config.js';
+import type { VerificationReport } from '../restore/backup-verifier.service.js';
+
+/**
+ * The latest scheduled verification per target, in DATA_DIR. Its own small file, not a managed
+ * database: a restore must not roll it back.
+ */
+export const VERIFICATIONS_FILE = '.backup-verifications.json';
+
+@Injectable()
+export class VerificationStore {
+  private readonly logger = new Logger('Scheduler');
+
+  constructor(private readonly config: AppConfig) {}
+
+  private get file(): string {
+    return path.join(this.config.env.dataDir, VERIFICATIONS_FILE);
+  }
+
+  /** The latest result of each target that has been verified, local first. */
+  latest(): VerificationReport[] {
+    const stored = this.read();
+    return BACKUP_TARGETS.map((target) => stored[target]).filter((report): report is VerificationReport => report !== undefined);
+  }
+
+  /** Replaces the target's result; written to a temporary file and renamed, so a crash never leaves half a file. */
+  save(report: VerificationReport): void {
+    const stored = { ...this.read(), [report.target]: report };
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const temp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+    fs.renameSync(temp, this.file);
+  }
+
+  private read(): Partial<Record<BackupTarget, VerificationReport>> {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<Record<BackupTarget, VerificationReport>>;
+      return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    } catch {
+      // A damaged file loses only the previous results; the next verification writes a good one.
+      this.logger.warn(`Ignoring ${this.file}: it is not valid JSON; the next verification replaces it`);
+      return {};
+    }
+  }
+}
