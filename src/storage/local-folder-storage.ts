@@ -17,10 +17,11 @@ import {
   type StoredObject,
   type TransferOptions,
 } from './object-storage.js';
+import { byteCounter, formatBytes } from './byte-counter.js';
+import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
 import { assertKeyPrefix, assertObjectKey, objectKeyProblem, PARTIAL_NAME } from './object-key.js';
 import { formatDuration, OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
-import { byteCounter, CONNECTION_TEST_PREFIX, formatBytes, probeContent } from './storage-probe.js';
 
 const FILE_MODE = 0o600;
 /** A temporary file untouched this long past the operation time limit belongs to no running upload. */
@@ -43,9 +44,16 @@ export class LocalFolderStorage extends ObjectStorage {
     super();
   }
 
+  /** On failure `body` is destroyed (without an error), so whatever produces it stops. */
   async upload(key: string, body: Readable, options: TransferOptions = {}): Promise<StoredObject> {
-    assertObjectKey(key);
-    const dir = await this.folder();
+    let dir: string;
+    try {
+      assertObjectKey(key);
+      dir = await this.folder();
+    } catch (error) {
+      if (!body.destroyed) body.destroy();
+      throw error;
+    }
     const started = Date.now();
     const scope = new OperationScope(`Local upload of '${key}'`, this.options.operationTimeoutMs, options.signal);
     const temp = path.join(dir, `.${key}.${randomBytes(8).toString('hex')}.partial`);

@@ -139,7 +139,7 @@ export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
     case 'AccountProblem':
       return failure('access_denied', ErrorCode.StorageAccessDenied, `${answered} to the ${ctx.operation} in bucket '${bucket}': the credentials are valid but lack permission. Give the API token "Object Read & Write" on this bucket`, sdkCode);
   }
-  if (status === 404 && error.name === 'NotFound') {
+  if (status === 404 && error.name === 'NotFound' && ctx.key !== undefined) {
     return failure('no_object', ErrorCode.ObjectNotFound, `Object '${ctx.key ?? ''}' does not exist in bucket '${bucket}'`, 'NotFound');
   }
   if (status === 403) {
@@ -148,10 +148,11 @@ export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
   if (status === 429 || status >= 500) {
     return failure('service', ErrorCode.StorageUnavailable, `The ${ctx.operation} failed: ${answered}${afterAttempts}. The service has a problem or is throttling; try again later`, sdkCode ?? String(status));
   }
-  if (!sdkCode || sdkCode === 'Unknown') {
+  if (!error.Code) {
+    // No S3 error document in the answer (or a HEAD, which has no body).
     return failure('other', ErrorCode.StorageUnavailable, `The ${ctx.operation} failed: ${answered} without an S3 error. Is ${url} an S3-compatible endpoint? Check ${endpointSetting}`, String(status));
   }
-  return failure('other', ErrorCode.StorageUnavailable, `The ${ctx.operation} failed: ${answered}${error.message && error.message !== 'UnknownError' ? `: ${error.message}` : ''}`, sdkCode);
+  return failure('other', ErrorCode.StorageUnavailable, `The ${ctx.operation} failed: ${answered}${error.message && error.message !== 'UnknownError' ? `: ${error.message}` : ''}`, error.Code);
 }
 
 export function toDomainError(failure: S3Failure, details: Record<string, unknown> = {}, cause?: unknown): DomainError {

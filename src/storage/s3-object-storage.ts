@@ -29,12 +29,13 @@ import {
   type StoredObject,
   type TransferOptions,
 } from './object-storage.js';
+import { byteCounter, formatBytes } from './byte-counter.js';
+import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
 import { assertKeyPrefix, assertObjectKey, objectKeyProblem } from './object-key.js';
 import { formatDuration, OperationScope } from './operation-scope.js';
 import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connection } from './s3-connection.js';
 import { describeS3Error, type S3Failure, scrubSecrets, toDomainError } from './s3-errors.js';
 import { StorageOptions } from './storage-options.js';
-import { byteCounter, CONNECTION_TEST_PREFIX, formatBytes, probeContent } from './storage-probe.js';
 
 /** The SDK marks what it throws, network errors included, with `$metadata`. */
 function isSdkError(error: unknown): boolean {
@@ -59,9 +60,10 @@ interface UploadTracker {
 
 /**
  * The R2 target: Cloudflare R2 (or any S3-compatible service through r2_endpoint) with
- * @aws-sdk/client-s3 and lib-storage. See README notes in the report for R2's rules it follows:
- * WHEN_REQUIRED checksums, equal parts of `partSize` with at most 2 in flight, paginated listing,
- * batched DeleteObjects with per-key errors read, and explicit cleanup of failed multipart uploads.
+ * @aws-sdk/client-s3 and lib-storage, following R2's rules: WHEN_REQUIRED checksums (no trailing
+ * checksums), multipart parts all of `partSize` but the last with at most 2 in flight, listing
+ * paginated past 1,000 keys, DeleteObjects in batches of 1,000 with its per-key errors read, and a
+ * failed or cancelled upload's multipart upload aborted (and the abort awaited) before it reports.
  */
 @Injectable()
 export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
@@ -92,12 +94,19 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
 
   // ---- the port ----
 
+  /** On failure `body` is destroyed (without an error), so whatever produces it stops. */
   async upload(key: string, body: Readable, options: TransferOptions = {}): Promise<StoredObject> {
-    assertObjectKey(key);
-    const started = Date.now();
-    const result = await this.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.uploadWith(conn, key, body, scope, options.onProgress), () => {
+    const destroyBody = () => {
       if (!body.destroyed) body.destroy();
-    });
+    };
+    try {
+      assertObjectKey(key);
+    } catch (error) {
+      destroyBody();
+      throw error;
+    }
+    const started = Date.now();
+    const result = await this.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.uploadWith(conn, key, body, scope, options.onProgress), destroyBody);
     this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
     return result;
   }
@@ -218,7 +227,11 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     if (missing) {
       checks.push({ name: 'configuration', ok: false, message: missing });
       let location = '';
-      if (settings.endpoint || settings.accountId) location = `${resolveS3Endpoint(settings).url}/${settings.bucket}`;
+      try {
+        if (settings.endpoint || settings.accountId) location = `${resolveS3Endpoint(settings).url}/${settings.bucket}`;
+      } catch {
+        // an account ID that makes no host name: nothing to show
+      }
       return done(location);
     }
     checks.push({ name: 'configuration', ok: true, message: `Account, credentials and bucket are set${settings.endpoint ? ` (custom endpoint ${settings.endpoint})` : ''}` });
@@ -580,7 +593,8 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
       checks.push({ name: 'bucket', ok: true, message: `Bucket '${conn.bucket}' exists and can be listed` });
     } catch (error) {
       const failure = message(error, 'connection test');
-      if (failure.kind === 'unreachable' || (error instanceof DomainError && error.code === ErrorCode.StorageTimeout)) {
+      // No answer, an answer that is not S3, or a failing service: the endpoint is the problem.
+      if (failure.kind === 'unreachable' || failure.kind === 'service' || failure.kind === 'other') {
         checks.push({ name: 'endpoint', ok: false, message: failure.message });
         return;
       }

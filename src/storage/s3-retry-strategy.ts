@@ -1,8 +1,15 @@
 /** What the SDK's retry middleware tells a strategy about a failed attempt (RetryErrorInfo of @smithy/types). */
 interface RetryErrorInfo {
+  error?: unknown;
   errorType: 'TRANSIENT' | 'THROTTLING' | 'SERVER_ERROR' | 'CLIENT_ERROR';
   retryAfterHint?: Date;
 }
+
+/**
+ * Errors the SDK counts as transient that are not: the host name does not exist (NXDOMAIN). A
+ * temporary DNS failure is EAI_AGAIN, which is still retried.
+ */
+const PERMANENT_CODES = new Set(['ENOTFOUND']);
 
 class RetryToken {
   constructor(
@@ -23,7 +30,8 @@ const MAX_DELAY_MS = 20_000;
  * The SDK's retry decision with a backoff that outlasts a short outage. The SDK classifies each
  * error (its standard strategy does the same): TRANSIENT covers 500/502/503/504, connection
  * refused/reset, DNS failures, socket and request timeouts; THROTTLING covers 429 and SlowDown.
- * Those are retried; client errors (bad credentials, missing bucket, 501...) fail at once.
+ * Those are retried; client errors (bad credentials, missing bucket, 501...) and an unknown host
+ * fail at once.
  * Delays double from `baseDelayMs` with jitter (half fixed, half random), capped at 20 s, and honour
  * Retry-After. The middleware sleeps the delay racing the request's abort signal, so a cancelled
  * operation does not wait out its backoff. Unlike the standard strategy there is no shared
@@ -42,7 +50,7 @@ export class S3RetryStrategy {
   }
 
   async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
-    const retryable = errorInfo.errorType === 'TRANSIENT' || errorInfo.errorType === 'THROTTLING';
+    const retryable = (errorInfo.errorType === 'TRANSIENT' || errorInfo.errorType === 'THROTTLING') && !PERMANENT_CODES.has((errorInfo.error as { code?: string } | undefined)?.code ?? '');
     const attempt = token.getRetryCount() + 1;
     if (!retryable || attempt >= this.maxAttempts) throw new Error('No retry token available');
     const ceiling = Math.min(MAX_DELAY_MS, this.baseDelayMs * 2 ** token.getRetryCount());

@@ -1,13 +1,5 @@
 import { Transform } from 'node:stream';
 
-/** Test Connection's probe objects: a name no backup archive can have, so they are never taken for one. */
-export const CONNECTION_TEST_PREFIX = '.sentinel-connection-test-';
-
-/** The small body Test Connection writes and reads back. */
-export function probeContent(): Buffer {
-  return Buffer.from(`Sentinel Backup connection test, ${new Date().toISOString()}. Safe to delete.\n`);
-}
-
 /** A pass-through that counts the bytes going through it. */
 export interface ByteCounter extends Transform {
   readonly bytes: number;
@@ -26,6 +18,7 @@ export function byteCounter(onBytes?: (bytes: number) => void): ByteCounter {
   return Object.defineProperty(counter, 'bytes', { get: () => bytes }) as ByteCounter;
 }
 
+/** "60.0 MiB", for log lines and messages. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
