@@ -172,7 +172,7 @@ describe('Restore (local target)', () => {
     jest.spyOn(t.app.get(RestoreDiskSpace), 'available').mockResolvedValue(10 * 1024 * 1024);
     const res = await t.http.post('/api/backups/local/restore').send({ filename: archiveName(8) }).expect(507);
     expect(res.body.error).toBe('INSUFFICIENT_DISK_SPACE');
-    expect(res.body.message).toMatch(/Not enough free disk space in .* to restore sentinel-backup-.*: [\d.]+ MB needed .* 10\.0 MB available/);
+    expect(res.body.message).toMatch(/Not enough free disk space in .* to restore sentinel-backup-.*: [\d.]+ [KMG]iB needed .* 10\.0 MiB available/);
     expect(res.body.details).toMatchObject({ needed_bytes: expect.any(Number), available_bytes: 10 * 1024 * 1024 });
     expect(restoreWorkFiles(t.dataDir)).toEqual([]);
   });

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { Clock } from '../common/clock.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { BackupCatalogService } from './backup-catalog.service.js';
@@ -12,7 +11,7 @@ import { RotationService } from './rotation.service.js';
 @Module({
   imports: [SettingsModule, StorageModule],
   controllers: [BackupController, BackupJobsController],
-  providers: [Clock, BackupRunStore, BackupService, BackupCatalogService, RotationService],
+  providers: [BackupRunStore, BackupService, BackupCatalogService, RotationService],
   exports: [BackupService, BackupCatalogService, RotationService, BackupRunStore],
 })
 export class BackupModule {}

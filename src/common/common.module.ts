@@ -1,12 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ApiTokenGuard } from './auth/api-token.guard.js';
+import { Clock } from './clock.js';
 import { DomainEventBus } from './events/domain-event-bus.js';
 import { RestartSignal } from './lifecycle/restart-signal.js';
 
 @Global()
 @Module({
-  providers: [DomainEventBus, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
-  exports: [DomainEventBus, RestartSignal],
+  providers: [Clock, DomainEventBus, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  exports: [Clock, DomainEventBus, RestartSignal],
 })
 export class CommonModule {}

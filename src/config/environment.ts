@@ -39,9 +39,10 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
-function integer(raw: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+/** A whole-number variable within [min, max], or `fallback` when unset; used by every module's options. */
+export function integer(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
   const value = raw[name];
-  if (value === undefined || value === '') return fallback;
+  if (value === undefined || value.trim() === '') return fallback;
   if (!/^\d+$/.test(value.trim())) throw new EnvironmentError(name, `'${value}' is not a whole number (allowed: ${min} to ${max})`);
   const n = Number(value);
   if (n < min || n > max) throw new EnvironmentError(name, `${n} is out of range (allowed: ${min} to ${max})`);

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { Clock } from '../common/clock.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { RestoreApplier } from './apply/restore-applier.js';
 import { RestoreFaults } from './apply/restore-faults.js';
@@ -22,7 +21,6 @@ import { RestoreService } from './restore.service.js';
   imports: [StorageModule],
   controllers: [RestoreController, RestoreStatusController],
   providers: [
-    Clock,
     RestoreDiskSpace,
     RestoreFaults,
     RestoreJournalStore,

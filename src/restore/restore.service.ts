@@ -6,7 +6,7 @@ import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { formatBytes } from '../common/fs/disk-space.js';
+import { formatBytes } from '../common/format.js';
 import { RestartSignal } from '../common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { extractArchive } from './archive/archive-extractor.js';

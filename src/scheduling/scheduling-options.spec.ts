@@ -16,7 +16,7 @@ describe('SchedulingOptions', () => {
 
   it('refuses a bad catch-up delay, naming the variable', () => {
     expect(() => SchedulingOptions.fromEnvironment(env({ SENTINEL_CATCH_UP_DELAY_SECONDS: '30s' }))).toThrow(
-      "Invalid environment variable SENTINEL_CATCH_UP_DELAY_SECONDS: '30s' is not a whole number of seconds (allowed: 0 to 3600)",
+      "Invalid environment variable SENTINEL_CATCH_UP_DELAY_SECONDS: '30s' is not a whole number (allowed: 0 to 3600)",
     );
     expect(() => SchedulingOptions.fromEnvironment(env({ SENTINEL_CATCH_UP_DELAY_SECONDS: '7200' }))).toThrow('SENTINEL_CATCH_UP_DELAY_SECONDS: 7200 is out of range');
   });

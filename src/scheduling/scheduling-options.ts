@@ -1,4 +1,4 @@
-import { EnvironmentError, type Environment } from '../config/environment.js';
+import { type Environment, integer } from '../config/environment.js';
 
 /**
  * The scheduler's configuration, read once from the environment. SENTINEL_SCHEDULES, TZ and
@@ -23,13 +23,4 @@ export abstract class SchedulingOptions {
       catchUpDelayMs: integer(env.raw, 'SENTINEL_CATCH_UP_DELAY_SECONDS', 45, 0, 3600) * 1000,
     };
   }
-}
-
-function integer(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
-  const value = raw[name]?.trim();
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value)) throw new EnvironmentError(name, `'${value}' is not a whole number of seconds (allowed: ${min} to ${max})`);
-  const n = Number(value);
-  if (n < min || n > max) throw new EnvironmentError(name, `${n} is out of range (allowed: ${min} to ${max})`);
-  return n;
 }

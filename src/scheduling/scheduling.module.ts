@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { BackupModule } from '../backup/backup.module.js';
-import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { RestoreModule } from '../restore/restore.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
@@ -19,7 +18,6 @@ import { VerificationStore } from './verification.store.js';
   controllers: [SchedulesController],
   providers: [
     { provide: SchedulingOptions, inject: [AppConfig], useFactory: (config: AppConfig) => SchedulingOptions.fromEnvironment(config.env) },
-    Clock,
     VerificationStore,
     ScheduledBackupService,
     BackupScheduler,

@@ -17,10 +17,11 @@ import {
   type StoredObject,
   type TransferOptions,
 } from './object-storage.js';
-import { byteCounter, formatBytes } from './byte-counter.js';
+import { byteCounter } from './byte-counter.js';
+import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
 import { assertKeyPrefix, assertObjectKey, objectKeyProblem, PARTIAL_NAME } from './object-key.js';
-import { formatDuration, OperationScope } from './operation-scope.js';
+import { OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
 
 const FILE_MODE = 0o600;

@@ -1,3 +1,4 @@
+import { formatDuration } from '../common/format.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 
@@ -53,10 +54,4 @@ export class OperationScope {
     clearTimeout(this.timer);
     this.caller?.removeEventListener('abort', this.onCallerAbort);
   }
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
-  return `${Math.round(ms / 6000) / 10} min`;
 }

@@ -1,6 +1,6 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { formatDuration } from './operation-scope.js';
+import { formatDuration } from '../common/format.js';
 import type { S3Endpoint } from './s3-connection.js';
 
 /** What went wrong, in the terms Test Connection reports and the error mapping uses. */

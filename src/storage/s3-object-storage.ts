@@ -29,10 +29,11 @@ import {
   type StoredObject,
   type TransferOptions,
 } from './object-storage.js';
-import { byteCounter, formatBytes } from './byte-counter.js';
+import { byteCounter } from './byte-counter.js';
+import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
 import { assertKeyPrefix, assertObjectKey, objectKeyProblem } from './object-key.js';
-import { formatDuration, OperationScope } from './operation-scope.js';
+import { OperationScope } from './operation-scope.js';
 import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connection } from './s3-connection.js';
 import { describeS3Error, type S3Failure, scrubSecrets, toDomainError } from './s3-errors.js';
 import { StorageOptions } from './storage-options.js';

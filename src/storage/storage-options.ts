@@ -1,4 +1,4 @@
-import { EnvironmentError, type Environment } from '../config/environment.js';
+import { type Environment, integer } from '../config/environment.js';
 
 const MIB = 1024 * 1024;
 
@@ -35,13 +35,4 @@ export abstract class StorageOptions {
       idleTimeoutMs: integer(raw, 'SENTINEL_STORAGE_IDLE_TIMEOUT_MS', 60_000, 1_000, 60 * 60_000),
     };
   }
-}
-
-function integer(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
-  const value = raw[name]?.trim();
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value)) throw new EnvironmentError(name, `'${value}' is not a whole number (allowed: ${min} to ${max})`);
-  const n = Number(value);
-  if (n < min || n > max) throw new EnvironmentError(name, `${n} is out of range (allowed: ${min} to ${max})`);
-  return n;
 }

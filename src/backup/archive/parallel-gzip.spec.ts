@@ -332,6 +332,26 @@ describe('ParallelGzip', () => {
     expect((errors[0] as Error).message).toBe('cancelled');
   });
 
+  it('does not keep consumed input reachable when input chunks do not line up with blocks', async () => {
+    // Chunks of 3 blocks + 1 byte (like tar's reads after a 512-byte header): part of a chunk is
+    // always pending, so the queue never runs empty; the chunks already cut into blocks must not stay
+    // referenced from it (they did, and a 1 GB backup held 1 GB of input until the end).
+    const blockSize = 64 * 1024;
+    const chunks = Array.from({ length: 40 }, (_, i) => semiCompressible(3 * blockSize + 1, 100 + i));
+    const gz = new ParallelGzip({ blockSize, concurrency: 2 });
+    const output = collect(gz);
+    const queued = () => (gz as unknown as { pending: Buffer[] }).pending.filter((chunk) => chunk.length > 0).length;
+    let maxQueued = 0;
+    for (const chunk of chunks) {
+      if (!gz.write(chunk)) await new Promise((resolve) => gz.once('drain', resolve));
+      maxQueued = Math.max(maxQueued, queued());
+    }
+    gz.end();
+
+    await expectRoundTrip(Buffer.concat(chunks), await output);
+    expect(maxQueued).toBeLessThanOrEqual(2);
+  });
+
   it('rejects invalid options', () => {
     expect(() => new ParallelGzip({ level: 10 })).toThrow(RangeError);
     expect(() => new ParallelGzip({ blockSize: 0 })).toThrow(RangeError);

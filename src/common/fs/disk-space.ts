@@ -2,17 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorCode } from '../errors/error-code.js';
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
+import { formatBytes } from '../format.js';
 
 /** Free bytes available to this process on the filesystem holding `dir` (or its nearest existing parent). */
 export async function freeBytes(dir: string): Promise<number> {

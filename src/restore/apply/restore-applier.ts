@@ -5,7 +5,7 @@ import { targetLabel } from '../../common/backup-target.js';
 import { Clock } from '../../common/clock.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
-import { formatBytes } from '../../common/fs/disk-space.js';
+import { formatBytes } from '../../common/format.js';
 import { DatabaseRegistry } from '../../database/database-registry.js';
 import { digestFile, snapshotDatabase } from '../../database/sqlite-snapshot.js';
 import { copyFileDurably, exists, fsyncPath, sizeOf } from '../durable-fs.js';
