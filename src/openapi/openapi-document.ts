@@ -13,7 +13,23 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion(APP_VERSION)
     .addBearerAuth()
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return withStableParameterOrder(SwaggerModule.createDocument(app, config));
+}
+
+/**
+ * Path parameters in the order they appear in the path, then the others by name. The order in which
+ * decorators register them differs between the compiled build and the test transpiler, and the
+ * checked-in document must not depend on which one generated it.
+ */
+function withStableParameterOrder(document: OpenAPIObject): OpenAPIObject {
+  for (const [route, item] of Object.entries(document.paths)) {
+    for (const operation of Object.values(item) as Array<{ parameters?: Array<{ name: string; in: string }> }>) {
+      if (!Array.isArray(operation?.parameters)) continue;
+      const rank = (p: { name: string; in: string }) => (p.in === 'path' ? route.indexOf(`{${p.name}}`) : Number.MAX_SAFE_INTEGER);
+      operation.parameters.sort((a, b) => rank(a) - rank(b) || a.in.localeCompare(b.in) || a.name.localeCompare(b.name));
+    }
+  }
+  return document;
 }
 
 /** Swagger UI at /api/docs, the JSON at /api/docs/openapi.json. */
