@@ -1,0 +1,105 @@
+/**
+ * The API token, when the service has SENTINEL_API_TOKEN set. The page learns that from a 401, asks
+ * once (TokenDialog), and keeps the token in sessionStorage: it lives as long as this browser tab.
+ */
+const STORAGE_KEY = 'sentinel-backup.api-token';
+
+export type TokenPrompt = (reason: { message: string; rejected: boolean }) => Promise<string>;
+
+let prompt: TokenPrompt | undefined;
+let pending: Promise<string> | undefined;
+/** Fallback when sessionStorage is unavailable (then the token lasts until the page is reloaded). */
+let memoryToken: string | null = null;
+
+export function getToken(): string | null {
+  try {
+    return sessionStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function setToken(token: string): void {
+  try {
+    sessionStorage.setItem(STORAGE_KEY, token);
+  } catch {
+    // storage disabled: memoryToken below still holds it
+  }
+  memoryToken = token;
+}
+
+function currentToken(): string | null {
+  return getToken() ?? memoryToken;
+}
+
+/** The dialog that asks for the token registers itself here. */
+export function setTokenPrompt(fn: TokenPrompt | undefined): void {
+  prompt = fn;
+}
+
+/** One question at a time: every request that meets a 401 meanwhile waits for the same answer. */
+function askForToken(message: string, rejected: boolean): Promise<string> {
+  if (!prompt) return Promise.reject(new Error(message));
+  pending ??= prompt({ message, rejected }).then(
+    (token) => {
+      pending = undefined;
+      setToken(token);
+      return token;
+    },
+    (error: unknown) => {
+      pending = undefined;
+      throw error;
+    },
+  );
+  return pending;
+}
+
+function withToken(request: Request, token: string | null): Request {
+  if (!token) return request;
+  const headers = new Headers(request.headers);
+  headers.set('Authorization', `Bearer ${token}`);
+  return new Request(request, { headers });
+}
+
+async function messageOf(response: Response): Promise<string> {
+  try {
+    const body = (await response.clone().json()) as { message?: unknown };
+    if (typeof body.message === 'string') return body.message;
+  } catch {
+    // not JSON
+  }
+  return 'This service needs an API token.';
+}
+
+/**
+ * fetch with the bearer token. On a 401 it asks for a token and sends the request again, until the
+ * token is accepted (or the question is dismissed, which leaves the 401 to the caller).
+ */
+export async function authFetch(input: Request): Promise<Response> {
+  let used = currentToken();
+  const original = input.clone();
+  let response = await fetch(withToken(input, used));
+  while (response.status === 401) {
+    let token = currentToken();
+    if (!token || token === used) {
+      try {
+        token = await askForToken(await messageOf(response), used !== null);
+      } catch {
+        return response;
+      }
+    }
+    used = token;
+    response = await fetch(withToken(original.clone(), token));
+  }
+  return response;
+}
+
+/** The header for requests made outside the API client (a download with a token). */
+export function authorizationHeader(): Record<string, string> {
+  const token = currentToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+export function hasToken(): boolean {
+  return currentToken() !== null;
+}

@@ -1,0 +1,215 @@
+import { type ComponentChildren, Fragment } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import { authFetch, hasToken } from '../api/auth';
+import { api, ApiError, type BackupFile, errorMessage, TARGET_NAMES, type Target, unwrap, type VerificationReport } from '../api/client';
+import { formatAge, formatBytes, formatDateTime, formatRelative } from '../format';
+import { useConfirm } from './ConfirmDialog';
+import { Verification } from './Verification';
+
+export interface ListState {
+  files: BackupFile[] | null;
+  error: ApiError | null;
+  loading: boolean;
+}
+
+interface BackupListProps {
+  target: Target;
+  state: ListState;
+  reload: () => Promise<void>;
+  onRestore: (target: Target, file: BackupFile) => Promise<void>;
+}
+
+type VerifyState = { running: true } | { report: VerificationReport } | { error: string };
+
+function downloadUrl(target: Target, filename: string): string {
+  return `/api/backups/${target}/${encodeURIComponent(filename)}/download`;
+}
+
+function byNewest(a: BackupFile, b: BackupFile): number {
+  return b.created_at.localeCompare(a.created_at);
+}
+
+/** Every backup of one target, newest first, with Download, Verify, Restore and Delete. */
+export function BackupList({ target, state, reload, onRestore }: BackupListProps) {
+  const confirm = useConfirm();
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [verifications, setVerifications] = useState<Record<string, VerifyState>>({});
+  const heading = useRef<HTMLHeadingElement>(null);
+  const name = TARGET_NAMES[target];
+  const headingId = `backups-${target}-heading`;
+  const files = state.files ? [...state.files].sort(byNewest) : null;
+  const total = files?.reduce((sum, f) => sum + f.size_bytes, 0) ?? 0;
+
+  const remove = async (file: BackupFile): Promise<void> => {
+    const answer = await confirm({
+      title: 'Delete this backup?',
+      body: (
+        <p>
+          <strong class="filename">{file.filename}</strong> ({formatBytes(file.size_bytes)}, made {formatRelative(file.created_at)}) will be deleted from {name}.
+          This cannot be undone.
+        </p>
+      ),
+      confirmLabel: 'Delete backup',
+      danger: true,
+    });
+    if (!answer.confirmed) return;
+    try {
+      await unwrap(api.DELETE('/api/backups/{target}/{filename}', { params: { path: { target, filename: file.filename } } }));
+      setMessage({ kind: 'ok', text: `Deleted ${file.filename}.` });
+    } catch (error) {
+      setMessage({ kind: 'error', text: `${file.filename} was not deleted: ${errorMessage(error)}` });
+    }
+    await reload();
+    heading.current?.focus();
+  };
+
+  const verify = async (file: BackupFile): Promise<void> => {
+    if (verifications[file.filename] && 'running' in (verifications[file.filename] as VerifyState)) return;
+    const set = (v: VerifyState | null): void =>
+      setVerifications((all) => {
+        const { [file.filename]: _old, ...rest } = all;
+        return v ? { ...rest, [file.filename]: v } : rest;
+      });
+    set({ running: true });
+    try {
+      set({ report: await unwrap(api.POST('/api/backups/{target}/{filename}/verify', { params: { path: { target, filename: file.filename } } })) });
+    } catch (error) {
+      set({ error: errorMessage(error) });
+    }
+  };
+
+  /** Without a token the link downloads as any link does (streamed to disk); with one, the archive is fetched with it. */
+  const download = async (event: MouseEvent, file: BackupFile): Promise<void> => {
+    if (!hasToken()) return;
+    event.preventDefault();
+    setMessage({ kind: 'ok', text: `Downloading ${file.filename}…` });
+    try {
+      const response = await authFetch(new Request(downloadUrl(target, file.filename)));
+      if (!response.ok) {
+        const body = (await response.json().catch(() => ({}))) as { message?: string };
+        throw new Error(body.message ?? `The service answered ${response.status}`);
+      }
+      const href = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = href;
+      link.download = file.filename;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+      setMessage(null);
+    } catch (error) {
+      setMessage({ kind: 'error', text: `${file.filename} could not be downloaded: ${errorMessage(error)}` });
+    }
+  };
+
+  let body: ComponentChildren;
+  if (state.error) {
+    const notConfigured = state.error.code === 'STORAGE_NOT_CONFIGURED';
+    body = notConfigured ? (
+      <div class="notice">
+        <div>
+          <p>
+            <strong>Not set up yet.</strong> Enter the {name} settings above, Save, then Test Connection.
+          </p>
+          <p class="hint">{state.error.message}</p>
+        </div>
+      </div>
+    ) : (
+      <div class="notice notice-error" role="alert">
+        <p>The backups could not be listed: {state.error.message}</p>
+        <button type="button" class="button button-small" onClick={() => void reload()}>
+          Try again
+        </button>
+      </div>
+    );
+  } else if (!files) {
+    body = <p class="muted">Loading…</p>;
+  } else if (files.length === 0) {
+    body = <p class="muted">No backups yet.</p>;
+  } else {
+    body = (
+      <table class="backups">
+        <caption class="visually-hidden">Backups in {name}, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Age</th>
+            <th scope="col">Size</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {files.map((file) => {
+            const verification = verifications[file.filename];
+            const verifying = verification !== undefined && 'running' in verification;
+            return (
+              <Fragment key={file.filename}>
+                <tr data-filename={file.filename}>
+                  <th scope="row" data-label="Created">
+                    <time dateTime={file.created_at}>{formatDateTime(file.created_at)}</time>
+                    <span class="filename">{file.filename}</span>
+                  </th>
+                  <td data-label="Age">{formatAge(file.age_seconds)}</td>
+                  <td data-label="Size">{formatBytes(file.size_bytes)}</td>
+                  <td class="row-actions">
+                    <a class="button button-small" href={downloadUrl(target, file.filename)} download={file.filename} onClick={(e) => void download(e, file)}>
+                      Download<span class="visually-hidden"> {file.filename}</span>
+                    </a>
+                    <button type="button" class="button button-small" aria-busy={verifying} aria-disabled={verifying} onClick={() => void verify(file)}>
+                      {verifying ? 'Verifying…' : 'Verify'}
+                      <span class="visually-hidden"> {file.filename}</span>
+                    </button>
+                    <button type="button" class="button button-small" onClick={() => void onRestore(target, file)}>
+                      Restore<span class="visually-hidden"> {file.filename}</span>
+                    </button>
+                    <button type="button" class="button button-small button-danger-quiet" onClick={() => void remove(file)}>
+                      Delete<span class="visually-hidden"> {file.filename}</span>
+                    </button>
+                  </td>
+                </tr>
+                {verification && !verifying && (
+                  <tr class="row-result">
+                    <td colSpan={4}>
+                      {'report' in verification ? (
+                        <Verification report={verification.report} onClose={() => setVerifications(({ [file.filename]: _v, ...rest }) => rest)} />
+                      ) : (
+                        <p class="status-error" role="alert">
+                          {file.filename} could not be verified: {verification.error}
+                        </p>
+                      )}
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            );
+          })}
+        </tbody>
+      </table>
+    );
+  }
+
+  return (
+    <section class="backup-list" aria-label={`${name} backups`} data-target={target}>
+      <div class="list-head">
+        <h3 id={headingId} ref={heading} tabIndex={-1}>
+          {name}
+          {files && files.length > 0 && (
+            <span class="list-summary">
+              {' '}
+              · {files.length} {files.length === 1 ? 'backup' : 'backups'}, {formatBytes(total)}
+            </span>
+          )}
+        </h3>
+        <button type="button" class="button button-small" aria-busy={state.loading} onClick={() => void reload()}>
+          {state.loading ? 'Refreshing…' : 'Refresh'}
+          <span class="visually-hidden"> {name} backups</span>
+        </button>
+      </div>
+      <div role="status" class="list-status">
+        {message && <p class={message.kind === 'ok' ? 'status-ok' : 'status-error'}>{message.text}</p>}
+      </div>
+      {body}
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+import type { BackupJob } from '../api/client';
+import { formatBytes, formatDateTime, formatDuration, formatRelative, phaseLabel } from '../format';
+
+export function isActive(job: BackupJob | undefined): boolean {
+  return job?.status === 'queued' || job?.status === 'running';
+}
+
+/** The target's latest backup run: a progress bar while it runs, the reason when it failed, the result otherwise. */
+export function JobStatus({ job, now }: { job: BackupJob | undefined; now: number }) {
+  if (!job) return <p class="job job-none">No backup has run yet.</p>;
+
+  if (isActive(job)) {
+    const total = job.bytes_total;
+    const done = Math.min(job.bytes_done, total || job.bytes_done);
+    const percent = total > 0 ? Math.floor((done / total) * 100) : undefined;
+    return (
+      <div class="job job-running" data-job-id={job.id}>
+        <div class="job-head">
+          <strong>{job.trigger === 'scheduled' ? 'Scheduled backup running' : 'Backup running'}</strong>
+          <span class="job-phase" aria-live="polite">
+            {phaseLabel(job.phase)}
+          </span>
+        </div>
+        <progress class="progress" max={total > 0 ? total : undefined} value={total > 0 ? done : undefined} aria-label={`Backup progress: ${phaseLabel(job.phase)}`}>
+          {percent !== undefined ? `${percent}%` : ''}
+        </progress>
+        <p class="job-bytes">
+          {total > 0 ? `${formatBytes(done)} of ${formatBytes(total)} · ${percent}%` : 'Preparing…'}
+        </p>
+      </div>
+    );
+  }
+
+  const when = job.finished_at ?? job.created_at;
+  if (job.status === 'failed') {
+    return (
+      <div class="job job-failed" role="alert">
+        <p>
+          <strong>Last backup failed</strong> <time dateTime={when} title={formatDateTime(when)}>{formatRelative(when, now)}</time>
+        </p>
+        <p class="job-error">{job.error ?? 'No reason was recorded; the service log has the details.'}</p>
+      </div>
+    );
+  }
+  return (
+    <p class="job job-ok">
+      <strong>Last backup</strong> <time dateTime={when} title={formatDateTime(when)}>{formatRelative(when, now)}</time>: {formatBytes(job.size_bytes)} in{' '}
+      {formatDuration(job.duration_ms)}
+      {job.trigger === 'scheduled' ? ' (scheduled)' : ''}
+    </p>
+  );
+}
