@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
  * Nothing logs setting values of secrets; the settings store never passes them to a logger.
  */
 export class AppLogger extends ConsoleLogger {
-  private file: fs.WriteStream | undefined;
+  private fd: number | undefined;
   private readonly quiet: boolean;
 
   /** `quiet` (tests) prints only errors to the console; the log file always gets every line. */
@@ -18,11 +18,7 @@ export class AppLogger extends ConsoleLogger {
     this.quiet = options.quiet ?? false;
     if (logFile) {
       fs.mkdirSync(path.dirname(logFile), { recursive: true });
-      this.file = fs.createWriteStream(logFile, { flags: 'a', mode: 0o600 });
-      this.file.on('error', (error) => {
-        process.stderr.write(`Cannot write the log file ${logFile}: ${error.message}\n`);
-        this.file = undefined;
-      });
+      this.fd = fs.openSync(logFile, 'a', 0o600);
     }
   }
 
@@ -37,19 +33,26 @@ export class AppLogger extends ConsoleLogger {
     if (!this.quiet || logLevel === 'error' || logLevel === 'fatal') {
       super.printMessages(messages, context, logLevel, writeStreamType, errorStack, params);
     }
-    if (!this.file) return;
+    if (this.fd === undefined) return;
     const at = new Date().toISOString();
+    let lines = '';
     for (const message of messages) {
       const text = typeof message === 'string' ? message : inspect(message, { depth: 4, breakLength: Infinity });
-      this.file.write(`${at} ${logLevel.toUpperCase()} [${context}] ${text}\n`);
+      lines += `${at} ${logLevel.toUpperCase()} [${context}] ${text}\n`;
     }
-    if (typeof errorStack === 'string') this.file.write(`${errorStack}\n`);
+    if (typeof errorStack === 'string') lines += `${errorStack}\n`;
+    // Written synchronously: a line logged just before a crash (or read by a test right after) is in the file.
+    try {
+      fs.writeSync(this.fd, lines);
+    } catch (error) {
+      process.stderr.write(`Cannot write the log file: ${(error as Error).message}\n`);
+    }
   }
 
-  /** Flushes and closes the log file. */
+  /** Closes the log file. */
   async closeFile(): Promise<void> {
-    const file = this.file;
-    this.file = undefined;
-    if (file) await new Promise<void>((resolve) => file.end(resolve));
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
