@@ -1,0 +1,736 @@
+// Benchmark: Sentinel Backup against the standard-tools baseline (the cron line a user would write
+// instead: `sqlite3 <db> ".backup <copy>"` per database, `tar czf`, an upload), on the same machine and
+// the same data, in one run. Not part of `npm test`.
+//
+//   npm run bench                          # 1000 MB of databases (builds first: nest build)
+//   npm run bench -- --size-mb 250
+//   npm run bench -- --sizes 250,1000,2000 # one full run per size, in turn
+//   options: --repeat N (each timed measurement N times, the median counts; default 1)
+//            --think-ms N (pause between a latency loop's requests; default 20)  --keep-scratch
+//            experiments: --node-flags "..." (the service's node flags; default: those of `npm start`,
+//            read from package.json, so the service is measured as users run it), --env KEY=VALUE
+//            (service environment, repeatable), --results PATH (instead of bench/results: .md and .json),
+//            --dist DIR (a build other than dist/, e.g. a patched copy under the repository)
+//            --report-only (rewrite the .md from the .json, run nothing)
+//
+// What it does, per size:
+//   1. the data set: seven databases in WAL mode (bench/lib/dataset.mjs), generated once and cached
+//      in bench/data/<size>mb/ (gitignored), copied into a scratch folder next to it for the run;
+//   2. its own S3 server (Ceph radosgw on loopback, free ports, as the tests start it) and the real
+//      service (`node dist/main.js`, a private copy of dist/) with DATA_DIR on the scratch copy;
+//   3. backup: baseline (`sqlite3 .backup` ×7, then `tar czf`, gzip's default level) against the
+//      service's backup to the local target on the same disk (snapshots, checksums, tar, parallel
+//      gzip, file write), and the service's full backup into S3;
+//   4. restore staging: baseline (`tar xzf` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7,
+//      on the service's archive) against POST /api/backups/{target}/{file}/verify (download,
+//      safe extraction, checksums, integrity checks in a scratch folder), from local and from S3;
+//   5. the service's peak resident memory in each phase (VmHWM reset through /proc/<pid>/clear_refs);
+//   6. API latency (GET /api/backups/local and GET /api/backup-jobs/{id}, 4 concurrent loops) idle and
+//      while a backup runs.
+// It prints one table and writes bench/results.md (all sizes run so far; raw figures in bench/results.json).
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import Database from 'better-sqlite3';
+import { DATABASES, ensureDataset } from './lib/dataset.mjs';
+import { createBucket, freePorts, startS3Server } from './lib/s3-server.mjs';
+import { cpuSecondsOf, machineBusySeconds, MemoryProbe, memoryOf, request, ServiceProcess } from './lib/service.mjs';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const BENCH = path.join(REPO, 'bench');
+const DATA_ROOT = path.join(BENCH, 'data');
+
+const GOALS = {
+  archiveTimeRatio: 0.6,
+  archiveSizeRatio: 1.02,
+  fullBackupRatio: 1.15,
+  restoreRatio: 1.0,
+  peakMemoryMb: 200,
+  memoryFlatness: 0.2,
+  busyP99Ms: 100,
+};
+
+// ---------------------------------------------------------------- arguments
+
+/** The node flags `npm start` runs the service with (package.json: `node <flags> dist/main.js`). */
+function startScriptNodeFlags() {
+  const start = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts?.start ?? '';
+  const match = /\bnode((?:\s+--\S+)*)\s+dist\/main\.js/.exec(start);
+  return match ? match[1].split(/\s+/).filter(Boolean) : [];
+}
+
+function parseArgs(argv) {
+  const args = { sizes: [1000], repeat: 1, thinkMs: 20, keepScratch: false, nodeFlags: startScriptNodeFlags(), env: {}, results: path.join(BENCH, 'results'), dist: path.join(REPO, 'dist') };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--size-mb':
+        args.sizes = [positive(value(), flag)];
+        break;
+      case '--sizes':
+        args.sizes = value().split(',').map((s) => positive(s, flag));
+        break;
+      case '--repeat':
+        args.repeat = positive(value(), flag);
+        break;
+      case '--think-ms':
+        args.thinkMs = Number(value());
+        break;
+      case '--keep-scratch':
+        args.keepScratch = true;
+        break;
+      case '--node-flags':
+        args.nodeFlags = value().split(' ').filter(Boolean);
+        break;
+      case '--env': {
+        const [key, ...rest] = value().split('=');
+        args.env[key] = rest.join('=');
+        break;
+      }
+      case '--results':
+        args.results = path.resolve(value());
+        break;
+      case '--dist':
+        args.dist = path.resolve(value());
+        break;
+      case '--report-only':
+        args.reportOnly = true;
+        break;
+      case '--help':
+        console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 14).map((l) => l.slice(3)).join('\n'));
+        process.exit(0);
+      // falls through (exit)
+      default:
+        throw new Error(`unknown option ${argv[i]} (see --help)`);
+    }
+  }
+  return args;
+}
+
+function positive(text, flag) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive whole number, got '${text}'`);
+  return n;
+}
+
+// ---------------------------------------------------------------- small helpers
+
+const t0 = Date.now();
+function log(message) {
+  const s = ((Date.now() - t0) / 1000).toFixed(1).padStart(7);
+  console.log(`[bench ${s}s] ${message}`);
+}
+
+const MB = 1e6;
+const fmtMb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const fmtRate = (bytes, ms) => `${(bytes / MB / (ms / 1000)).toFixed(1)} MB/s`;
+const fmtRatio = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+/** Memory in MB (10^6 bytes), like the goals and the data sizes. */
+const fmtMem = (kb) => `${((kb * 1024) / MB).toFixed(0)} MB`;
+const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+/** The run whose `key` is the median: its sub-figures stay consistent with each other. */
+const medianRun = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor((runs.length - 1) / 2)];
+
+/** Runs a bash script; resolves with wall time and the CPU seconds of its children (bash `times`). */
+function shell(script, { cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const busy0 = machineBusySeconds();
+    const child = spawn('bash', ['-c', `set -eo pipefail\n${script}\ntimes >&2`], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - started;
+      if (code !== 0) return reject(new Error(`bash script failed (exit ${code}): ${script.slice(0, 300)}\n${stderr.slice(-2000)}`));
+      // `times`: the shell's own user/sys, then its children's.
+      const last = stderr.trim().split('\n').at(-1) ?? '';
+      const cpu = [...last.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+      resolve({ ms, cpuS: cpu, othersCpuS: Math.max(0, machineBusySeconds() - busy0 - cpu), stdout });
+    });
+  });
+}
+
+function q(p) {
+  return `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Flushes dirty pages (untimed), so one phase's writes are not paid for by the next one. */
+async function settle() {
+  await shell('sync');
+  await sleep(500);
+}
+
+function firstLine(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machineInfo() {
+  const mem = fs.readFileSync('/proc/meminfo', 'utf8');
+  const totalKb = Number(/MemTotal:\s+(\d+)/.exec(mem)?.[1] ?? 0);
+  const db = new Database(':memory:');
+  const sqliteLib = db.prepare('select sqlite_version()').pluck().get();
+  db.close();
+  return {
+    cores: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
+    memoryGb: Number((totalKb / 1024 / 1024).toFixed(1)),
+    kernel: os.release(),
+    node: process.version,
+    gzip: firstLine('gzip', ['--version']),
+    tar: firstLine('tar', ['--version']),
+    sqlite3: `sqlite3 ${firstLine('sqlite3', ['--version']).split(' ')[0]} (service: better-sqlite3 with SQLite ${sqliteLib})`,
+  };
+}
+
+/** Reads `backup-metadata.json` from the head of a .tar.gz without decompressing the rest. */
+async function readArchiveMetadata(file) {
+  const gunzip = zlib.createGunzip();
+  const input = fs.createReadStream(file);
+  input.pipe(gunzip);
+  let buffer = Buffer.alloc(0);
+  try {
+    for await (const chunk of gunzip) {
+      buffer = Buffer.concat([buffer, chunk]);
+      let offset = 0;
+      while (buffer.length >= offset + 512) {
+        const name = buffer.subarray(offset, offset + 100).toString('utf8').replace(/\0.*$/s, '');
+        const size = parseInt(buffer.subarray(offset + 124, offset + 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
+        if (name === '') throw new Error(`${file}: no backup-metadata.json at the start`);
+        const end = offset + 512 + size;
+        if (buffer.length < end) break;
+        if (name.replace(/^\.\//, '') === 'backup-metadata.json') return JSON.parse(buffer.subarray(offset + 512, end).toString('utf8'));
+        offset = end + ((512 - (size % 512)) % 512);
+      }
+      if (buffer.length > 16 * 1024 * 1024) throw new Error(`${file}: backup-metadata.json not found in the first 16 MB`);
+    }
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+  throw new Error(`${file}: no backup-metadata.json`);
+}
+
+// ---------------------------------------------------------------- the service's side
+
+/** POST /api/backups/{target}, then polls the job every 50 ms; phase start times are relative to the POST. */
+async function serviceBackup(svc, target, { onPhase } = {}) {
+  const started = performance.now();
+  const job = await svc.expect(202, 'POST', `/api/backups/${target}`);
+  const phases = [{ phase: job.phase, atMs: 0 }];
+  onPhase?.(job.phase, job.id);
+  let last = job;
+  while (last.status !== 'succeeded' && last.status !== 'failed') {
+    await sleep(50);
+    last = await svc.expect(200, 'GET', `/api/backup-jobs/${job.id}`);
+    if (last.phase !== phases.at(-1).phase) {
+      phases.push({ phase: last.phase, atMs: performance.now() - started });
+      onPhase?.(last.phase, job.id);
+    }
+  }
+  const wallMs = performance.now() - started;
+  if (last.status !== 'succeeded') throw new Error(`the ${target} backup failed: ${last.error}`);
+  const at = (phase) => phases.find((p) => p.phase === phase)?.atMs;
+  return {
+    id: job.id,
+    filename: last.filename,
+    sizeBytes: last.size_bytes,
+    wallMs,
+    jobMs: last.duration_ms,
+    snapshotMs: (at('archiving') ?? NaN) - (at('snapshotting') ?? NaN),
+    archiveMs: (at('done') ?? wallMs) - (at('archiving') ?? NaN),
+    phases,
+  };
+}
+
+/** Runs `fn` while measuring the service's peak memory and CPU (and other pids' CPU). */
+async function measured(svc, fn, otherPids = []) {
+  const probe = new MemoryProbe(svc.pid).start();
+  const cpu0 = cpuSecondsOf(svc.pid);
+  const other0 = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0);
+  const busy0 = machineBusySeconds();
+  const started = performance.now();
+  try {
+    const result = await fn();
+    const mem = probe.stop();
+    const cpuS = cpuSecondsOf(svc.pid) - cpu0;
+    const otherCpuS = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0) - other0;
+    // Everything else the machine did meanwhile: other people's processes (and this script, a little).
+    const othersCores = Math.max(0, machineBusySeconds() - busy0 - cpuS - otherCpuS) / ((performance.now() - started) / 1000);
+    return { ...result, memory: mem, cpuS, otherCpuS, othersCores };
+  } catch (error) {
+    probe.stop();
+    throw error;
+  }
+}
+
+async function serviceVerify(svc, target, filename) {
+  const started = performance.now();
+  const report = await svc.expect(200, 'POST', `/api/backups/${target}/${filename}/verify`);
+  const ms = performance.now() - started;
+  if (!report.ok) throw new Error(`verification of ${filename} (${target}) failed: ${report.message}`);
+  return { ms, serverMs: report.duration_ms ?? report.durationMs };
+}
+
+// ---------------------------------------------------------------- the baseline
+
+async function baselineBackup(dataDir, workDir) {
+  const copies = path.join(workDir, 'copies');
+  const archive = path.join(workDir, 'baseline.tar.gz');
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(copies, { recursive: true });
+  const snap = await shell(DATABASES.map((db) => `sqlite3 ${q(path.join(dataDir, `${db}.db`))} ${q(`.backup ${path.join(copies, `${db}.db`)}`)}`).join('\n'));
+  const tar = await shell(`tar czf ${q(archive)} -C ${q(copies)} ${DATABASES.map((db) => `${db}.db`).join(' ')}`);
+  const archiveBytes = fs.statSync(archive).size;
+  fs.rmSync(workDir, { recursive: true, force: true });
+  const othersCores = (snap.othersCpuS + tar.othersCpuS) / ((snap.ms + tar.ms) / 1000);
+  return { snapshotMs: snap.ms, tarMs: tar.ms, totalMs: snap.ms + tar.ms, cpuS: snap.cpuS + tar.cpuS, othersCores, archiveBytes };
+}
+
+async function baselineRestore(archive, workDir) {
+  const metadata = await readArchiveMetadata(archive);
+  const dir = path.join(workDir, 'extracted');
+  const sums = path.join(workDir, 'SHA256SUMS');
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(sums, metadata.databases.map((db) => `${db.checksum.replace(/^sha256:/, '')}  ${db.filename}\n`).join(''));
+  const extract = await shell(`tar xzf ${q(archive)} -C ${q(dir)}`);
+  const check = await shell(`sha256sum -c --quiet ${q(sums)}`, { cwd: dir });
+  const integrity = await shell(
+    metadata.databases.map((db) => `r=$(sqlite3 ${q(db.filename)} "PRAGMA integrity_check"); [ "$r" = ok ] || { echo "${db.filename}: $r" >&2; exit 1; }`).join('\n'),
+    { cwd: dir },
+  );
+  fs.rmSync(workDir, { recursive: true, force: true });
+  const totalMs = extract.ms + check.ms + integrity.ms;
+  const othersCores = (extract.othersCpuS + check.othersCpuS + integrity.othersCpuS) / (totalMs / 1000);
+  return { extractMs: extract.ms, checksumMs: check.ms, integrityMs: integrity.ms, totalMs, cpuS: extract.cpuS + check.cpuS + integrity.cpuS, othersCores };
+}
+
+// ---------------------------------------------------------------- API latency
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function summarize(samples) {
+  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
+}
+
+/**
+ * `loops` concurrent clients, each on its own keep-alive connection, alternating the list and the
+ * job-status request with `thinkMs` between requests, until `until` settles, `maxMs` passes or each
+ * loop made `maxPerLoop` requests. `phaseOf()` tags each sample with what the backup was doing.
+ */
+async function latencyLoad(port, { jobId, loops = 4, thinkMs, maxMs, maxPerLoop, until, phaseOf = () => 'idle' }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: loops });
+  const samples = [];
+  let stop = false;
+  until?.finally(() => (stop = true));
+  const deadline = performance.now() + maxMs;
+  const paths = { list: '/api/backups/local', job: `/api/backup-jobs/${jobId}` };
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: loops }, async (_, loop) => {
+      for (let k = 0; k < maxPerLoop && !stop && performance.now() < deadline; k++) {
+        const kind = (k + loop) % 2 === 0 ? 'list' : 'job';
+        const phase = phaseOf();
+        try {
+          const res = await request(port, 'GET', paths[kind], { agent, timeoutMs: 30_000 });
+          if (res.status !== 200) errors++;
+          samples.push({ kind, ms: res.ms, phase });
+        } catch {
+          errors++;
+        }
+        if (thinkMs > 0) await sleep(thinkMs);
+      }
+    }),
+  );
+  agent.destroy();
+  const by = (pred) => samples.filter(pred);
+  const result = { list: summarize(by((s) => s.kind === 'list')), job: summarize(by((s) => s.kind === 'job')), errors, byPhase: {} };
+  for (const phase of new Set(samples.map((s) => s.phase))) {
+    result.byPhase[phase] = { list: summarize(by((s) => s.kind === 'list' && s.phase === phase)), job: summarize(by((s) => s.kind === 'job' && s.phase === phase)) };
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- one size
+
+async function runSize(sizeMb, args, cleanups) {
+  log(`=== ${sizeMb} MB of databases ===`);
+  const { dir: setDir, manifest, cached } = ensureDataset(DATA_ROOT, sizeMb, log);
+  log(`data set ${setDir}: ${fmtMb(manifest.totalBytes)} in 7 databases (${cached ? 'cached' : 'generated'})`);
+
+  const scratch = fs.mkdtempSync(path.join(DATA_ROOT, `.scratch-${sizeMb}mb-`));
+  const removeScratch = () => {
+    if (!args.keepScratch) fs.rmSync(scratch, { recursive: true, force: true });
+  };
+  cleanups.push(removeScratch);
+  const dataDir = path.join(scratch, 'data');
+  const appDir = path.join(scratch, 'app');
+  fs.mkdirSync(dataDir);
+  // A private copy of the build: a colleague's `nest build` (which empties dist/) cannot pull it away mid-run.
+  // Under the repository, so packages resolve from its node_modules and package.json applies.
+  fs.cpSync(args.dist, path.join(appDir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(appDir, 'package.json'));
+  for (const db of DATABASES) fs.copyFileSync(path.join(setDir, `${db}.db`), path.join(dataDir, `${db}.db`));
+  const dbBytes = DATABASES.reduce((sum, db) => sum + fs.statSync(path.join(dataDir, `${db}.db`)).size, 0);
+
+  log('starting the S3 server (radosgw on loopback)');
+  const s3 = await startS3Server(REPO);
+  cleanups.push(() => s3.stop());
+  const bucket = `bench-${sizeMb}mb-${Date.now().toString(36)}`;
+  await createBucket(s3, bucket);
+  log(`S3 server on ${s3.endpoint}, bucket ${bucket}`);
+
+  const [port] = await freePorts(1);
+  const svc = new ServiceProcess({ appDir, cwd: scratch, dataDir, logFile: path.join(scratch, 'service.log'), port, nodeFlags: args.nodeFlags, extraEnv: args.env });
+  cleanups.push(() => svc.killNow());
+  await svc.start();
+  log(`service (pid ${svc.pid}) on 127.0.0.1:${port}`);
+  const backupsDir = path.join(scratch, 'backups');
+  await svc.setSetting('local_backup_dir', backupsDir);
+  await svc.setSetting('r2_endpoint', s3.endpoint);
+  await svc.setSetting('r2_bucket_name', bucket);
+  await svc.setSetting('r2_access_key_id', s3.accessKeyId);
+  await svc.setSetting('r2_secret_access_key', s3.secretAccessKey);
+  const probe = await svc.expect(200, 'POST', '/api/backups/r2/test');
+  if (!probe.ok) throw new Error(`the service cannot reach the S3 server: ${JSON.stringify(probe.checks)}`);
+
+  // Same starting point for both sides: the databases in the page cache, nothing dirty.
+  await shell(`cat ${DATABASES.map((db) => q(path.join(dataDir, `${db}.db`))).join(' ')} > /dev/null`);
+  await settle();
+  const idleMemory = memoryOf(svc.pid);
+
+  const runs = { baseBackup: [], local: [], r2: [], baseRestore: [], verifyLocal: [], verifyR2: [] };
+  for (let r = 1; r <= args.repeat; r++) {
+    const tag = args.repeat > 1 ? ` (${r}/${args.repeat})` : '';
+    log(`baseline backup: sqlite3 .backup ×7 + tar czf${tag}`);
+    runs.baseBackup.push(await baselineBackup(dataDir, path.join(scratch, 'baseline')));
+    log(`  ${fmtS(runs.baseBackup.at(-1).totalMs)}`);
+    await settle();
+
+    log(`service: archive creation (backup to the local target)${tag}`);
+    runs.local.push(await measured(svc, () => serviceBackup(svc, 'local')));
+    log(`  ${fmtS(runs.local.at(-1).wallMs)} (snapshots ${fmtS(runs.local.at(-1).snapshotMs)}, archive ${fmtS(runs.local.at(-1).archiveMs)}), peak ${fmtMem(runs.local.at(-1).memory.peakKb)}`);
+    await settle();
+
+    log(`service: full backup into S3${tag}`);
+    runs.r2.push(await measured(svc, () => serviceBackup(svc, 'r2'), s3.pids()));
+    log(`  ${fmtS(runs.r2.at(-1).wallMs)}, peak ${fmtMem(runs.r2.at(-1).memory.peakKb)}`);
+    await settle();
+
+    const archive = path.join(backupsDir, runs.local.at(-1).filename);
+    log(`baseline restore: tar xzf + sha256sum -c + PRAGMA integrity_check ×7${tag}`);
+    runs.baseRestore.push(await baselineRestore(archive, path.join(scratch, 'restore-baseline')));
+    log(`  ${fmtS(runs.baseRestore.at(-1).totalMs)}`);
+    await settle();
+
+    log(`service: restore staging checks (verify, local)${tag}`);
+    runs.verifyLocal.push(await measured(svc, () => serviceVerify(svc, 'local', runs.local.at(-1).filename)));
+    log(`  ${fmtS(runs.verifyLocal.at(-1).ms)}, peak ${fmtMem(runs.verifyLocal.at(-1).memory.peakKb)}`);
+    await settle();
+
+    log(`service: restore staging checks (verify, from S3)${tag}`);
+    runs.verifyR2.push(await measured(svc, () => serviceVerify(svc, 'r2', runs.r2.at(-1).filename), s3.pids()));
+    log(`  ${fmtS(runs.verifyR2.at(-1).ms)}, peak ${fmtMem(runs.verifyR2.at(-1).memory.peakKb)}`);
+    await settle();
+
+    // Keep the disk use bounded across repeats: the archives of this round are not needed any more.
+    if (r < args.repeat) for (const name of fs.readdirSync(backupsDir)) fs.rmSync(path.join(backupsDir, name), { force: true });
+  }
+
+  const loadOptions = { loops: 4, thinkMs: args.thinkMs, maxPerLoop: 5000 };
+  log(`API latency, idle (4 loops, ${args.thinkMs} ms think time, 10 s)`);
+  const jobId = runs.local.at(-1).id;
+  const idle = await latencyLoad(port, { ...loadOptions, jobId, maxMs: 10_000 });
+  log(`  list p50 ${fmtMs(idle.list.p50)} p99 ${fmtMs(idle.list.p99)} ms; job p50 ${fmtMs(idle.job.p50)} p99 ${fmtMs(idle.job.p99)} ms`);
+
+  log('API latency while a backup (local) runs');
+  let phase = 'queued';
+  let busyJobId;
+  let markStarted;
+  const started = new Promise((resolve) => (markStarted = resolve));
+  const backupUnderLoad = measured(svc, () =>
+    serviceBackup(svc, 'local', {
+      onPhase: (p, id) => {
+        phase = p;
+        busyJobId = id;
+        markStarted();
+      },
+    }),
+  );
+  await started;
+  const busy = await latencyLoad(port, { ...loadOptions, jobId: busyJobId, maxMs: 600_000, until: backupUnderLoad, phaseOf: () => phase });
+  const loaded = await backupUnderLoad;
+  log(`  list p50 ${fmtMs(busy.list.p50)} p99 ${fmtMs(busy.list.p99)} ms; job p50 ${fmtMs(busy.job.p50)} p99 ${fmtMs(busy.job.p99)} ms; backup took ${fmtS(loaded.wallMs)}`);
+
+  await svc.stop();
+  s3.stop();
+  removeScratch();
+
+  const pick = (list, key) => medianRun(list, key);
+  return {
+    sizeMb,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    repeat: args.repeat,
+    thinkMs: args.thinkMs,
+    serviceOptions:
+      [...args.nodeFlags, ...Object.entries(args.env).map(([k, v]) => `${k}=${v}`), ...(args.dist !== path.join(REPO, 'dist') ? [`build ${path.relative(REPO, args.dist)}`] : [])].join(' ') || undefined,
+    dataset: { totalBytes: dbBytes, databases: manifest.databases },
+    baseline: { backup: pick(runs.baseBackup, (r) => r.totalMs), restore: pick(runs.baseRestore, (r) => r.totalMs) },
+    service: {
+      idleRssKb: idleMemory.rssKb,
+      local: pick(runs.local, (r) => r.wallMs),
+      r2: pick(runs.r2, (r) => r.wallMs),
+      verifyLocal: pick(runs.verifyLocal, (r) => r.ms),
+      verifyR2: pick(runs.verifyR2, (r) => r.ms),
+      underLoad: loaded,
+    },
+    all: runs.local.length > 1 ? Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => Math.round(r.wallMs ?? r.ms ?? r.totalMs))])) : undefined,
+    latency: { idle, busy },
+  };
+}
+
+// ---------------------------------------------------------------- goals and the report
+
+function goalsOf(res) {
+  const b = res.baseline;
+  const s = res.service;
+  const peakKb = Math.max(s.local.memory.peakKb, s.r2.memory.peakKb, s.verifyLocal.memory.peakKb, s.verifyR2.memory.peakKb, s.underLoad.memory.peakKb);
+  const busyP99 = Math.max(res.latency.busy.list.p99, res.latency.busy.job.p99);
+  const archiveTime = s.local.wallMs / b.backup.totalMs;
+  const archiveSize = s.local.sizeBytes / b.backup.archiveBytes;
+  return [
+    {
+      goal: `archive creation ≤ ${GOALS.archiveTimeRatio} × baseline time, archive ≤ ${GOALS.archiveSizeRatio} × baseline size`,
+      value: `${fmtRatio(archiveTime)} ×, size ${archiveSize.toFixed(3)} ×`,
+      pass: archiveTime <= GOALS.archiveTimeRatio && archiveSize <= GOALS.archiveSizeRatio,
+    },
+    { goal: `full backup into S3 ≤ ${GOALS.fullBackupRatio} × archive creation`, value: `${fmtRatio(s.r2.wallMs / s.local.wallMs)} ×`, pass: s.r2.wallMs / s.local.wallMs <= GOALS.fullBackupRatio },
+    { goal: `restore staging ≤ ${GOALS.restoreRatio} × baseline`, value: `${fmtRatio(s.verifyLocal.ms / b.restore.totalMs)} ×`, pass: s.verifyLocal.ms / b.restore.totalMs <= GOALS.restoreRatio },
+    { goal: `peak memory ≤ ${GOALS.peakMemoryMb} MB`, value: fmtMem(peakKb), pass: (peakKb * 1024) / MB <= GOALS.peakMemoryMb },
+    { goal: `API p99 while a backup runs ≤ ${GOALS.busyP99Ms} ms`, value: `${fmtMs(busyP99)} ms`, pass: busyP99 <= GOALS.busyP99Ms },
+  ];
+}
+
+const PHASES = [
+  ['archive creation', (s) => s.local.memory],
+  ['full backup into S3', (s) => s.r2.memory],
+  ['restore staging (verify, local)', (s) => s.verifyLocal.memory],
+  ['restore staging (verify, from S3)', (s) => s.verifyR2.memory],
+  ['backup under API load', (s) => s.underLoad.memory],
+];
+
+function renderRun(res) {
+  const b = res.baseline;
+  const s = res.service;
+  const bytes = res.dataset.totalBytes;
+  const m = res.machine;
+  const lines = [];
+  lines.push(`## ${res.sizeMb} MB of databases`);
+  lines.push('');
+  lines.push(
+    `${res.date.slice(0, 19).replace('T', ' ')} UTC · ${m.cores} cores (${m.cpuModel}) · ${m.memoryGb} GiB memory · Node ${m.node} · ` +
+      `data set ${fmtMb(bytes)} in 7 SQLite databases (WAL mode)${res.repeat > 1 ? ` · median of ${res.repeat} runs` : ''}` +
+      `${res.serviceOptions ? ` · service run with ${res.serviceOptions}` : ''}`,
+  );
+  lines.push(`Tools: ${m.gzip}; ${m.tar}; ${m.sqlite3}.${res.command ? ` Command: \`${res.command}\`.` : ''}`);
+  lines.push('');
+  lines.push('| measurement | Sentinel Backup | baseline (standard tools) | ratio |');
+  lines.push('|---|---:|---:|---:|');
+  const row = (name, ours, theirs, ratio) => lines.push(`| ${name} | ${ours} | ${theirs} | ${ratio} |`);
+  row('**archive creation**: snapshots, checksums, tar, gzip, file write (local target, same disk) vs `sqlite3 .backup` ×7 + `tar czf`', `${fmtS(s.local.wallMs)} · ${fmtRate(bytes, s.local.wallMs)}`, `${fmtS(b.backup.totalMs)} · ${fmtRate(bytes, b.backup.totalMs)}`, `**${fmtRatio(s.local.wallMs / b.backup.totalMs)}**`);
+  row('  ↳ snapshots + SHA-256 (phase "snapshotting") vs `sqlite3 .backup` ×7', fmtS(s.local.snapshotMs), fmtS(b.backup.snapshotMs), fmtRatio(s.local.snapshotMs / b.backup.snapshotMs));
+  row('  ↳ tar + parallel gzip + write + fsync (phase "archiving") vs `tar czf`', `${fmtS(s.local.archiveMs)} · ${fmtRate(bytes, s.local.archiveMs)}`, `${fmtS(b.backup.tarMs)} · ${fmtRate(bytes, b.backup.tarMs)}`, fmtRatio(s.local.archiveMs / b.backup.tarMs));
+  row('  ↳ CPU time (user + system)', `${s.local.cpuS.toFixed(1)} s`, `${b.backup.cpuS.toFixed(1)} s`, fmtRatio(s.local.cpuS / b.backup.cpuS));
+  row('**archive size**', fmtMb(s.local.sizeBytes), fmtMb(b.backup.archiveBytes), `**${(s.local.sizeBytes / b.backup.archiveBytes).toFixed(3)}**`);
+  row(
+    '**full backup into S3** (radosgw on loopback), ratio against archive creation',
+    `${fmtS(s.r2.wallMs)} · ${fmtRate(bytes, s.r2.wallMs)}`,
+    `archive creation ${fmtS(s.local.wallMs)}`,
+    `**${fmtRatio(s.r2.wallMs / s.local.wallMs)}**`,
+  );
+  row('  ↳ against the baseline backup (which uploads nothing)', fmtS(s.r2.wallMs), fmtS(b.backup.totalMs), fmtRatio(s.r2.wallMs / b.backup.totalMs));
+  row('  ↳ CPU time: service / S3 server daemons', `${s.r2.cpuS.toFixed(1)} s / ${s.r2.otherCpuS.toFixed(1)} s`, '', '');
+  row(
+    '**restore staging**: verify endpoint (read, gunzip, safe extraction + SHA-256, fsync, integrity_check ×7) vs `tar xzf` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7',
+    `${fmtS(s.verifyLocal.ms)} · ${fmtRate(bytes, s.verifyLocal.ms)}`,
+    `${fmtS(b.restore.totalMs)} · ${fmtRate(bytes, b.restore.totalMs)}`,
+    `**${fmtRatio(s.verifyLocal.ms / b.restore.totalMs)}**`,
+  );
+  row('  ↳ baseline steps: `tar xzf` / `sha256sum -c` / integrity_check ×7', '', `${fmtS(b.restore.extractMs)} / ${fmtS(b.restore.checksumMs)} / ${fmtS(b.restore.integrityMs)}`, '');
+  row('  ↳ CPU time (user + system)', `${s.verifyLocal.cpuS.toFixed(1)} s`, `${b.restore.cpuS.toFixed(1)} s`, fmtRatio(s.verifyLocal.cpuS / b.restore.cpuS));
+  row('  ↳ the same from S3 (verify, r2 target: download included)', fmtS(s.verifyR2.ms), fmtS(b.restore.totalMs), fmtRatio(s.verifyR2.ms / b.restore.totalMs));
+  lines.push('');
+  const oc = (x) => (x === undefined ? '?' : x.toFixed(2));
+  lines.push(
+    `CPU taken by other processes on the machine during each measurement (average cores; ${m.cores} in all): ` +
+      `baseline backup ${oc(b.backup.othersCores)}, archive creation ${oc(s.local.othersCores)}, full backup ${oc(s.r2.othersCores)}, ` +
+      `baseline restore ${oc(b.restore.othersCores)}, verify ${oc(s.verifyLocal.othersCores)}, verify from S3 ${oc(s.verifyR2.othersCores)}, backup under API load ${oc(s.underLoad.othersCores)}.`,
+  );
+  lines.push('');
+  lines.push(`Peak resident memory of the service (${s.local.memory.source}, reset before each phase; idle after start: ${fmtMem(s.idleRssKb)}; MB = 10^6 bytes):`);
+  lines.push('');
+  lines.push('| phase | peak RSS | max of VmRSS sampled every 50 ms |');
+  lines.push('|---|---:|---:|');
+  for (const [name, get] of PHASES) lines.push(`| ${name} | ${fmtMem(get(s).peakKb)} | ${fmtMem(get(s).sampledMaxKb)} |`);
+  lines.push('');
+  const l = res.latency;
+  lines.push(`API latency, 4 concurrent keep-alive loops alternating both requests, ${res.thinkMs} ms between a loop's requests (idle: 10 s; busy: for the whole backup, which took ${fmtS(s.underLoad.wallMs)} under this load against ${fmtS(s.local.wallMs)} without):`);
+  lines.push('');
+  lines.push('| request | idle p50 / p99 / max (n) | during a backup p50 / p99 / max (n) |');
+  lines.push('|---|---:|---:|');
+  const lat = (x) => `${fmtMs(x.p50)} / ${fmtMs(x.p99)} / ${fmtMs(x.max)} ms (${x.n})`;
+  lines.push(`| \`GET /api/backups/local\` (list) | ${lat(l.idle.list)} | ${lat(l.busy.list)} |`);
+  lines.push(`| \`GET /api/backup-jobs/{id}\` (job status) | ${lat(l.idle.job)} | ${lat(l.busy.job)} |`);
+  for (const [phase, x] of Object.entries(l.busy.byPhase)) {
+    if (phase === 'done' || phase === 'queued' || phase === 'checking') continue;
+    lines.push(`| ↳ during "${phase}": list / job status | | p99 ${fmtMs(x.list.p99)} / ${fmtMs(x.job.p99)} ms (${x.list.n + x.job.n}) |`);
+  }
+  if (l.busy.errors || l.idle.errors) lines.push(`\nRequest errors: idle ${l.idle.errors}, busy ${l.busy.errors}.`);
+  lines.push('');
+  lines.push(`Goals${res.sizeMb === 1000 && res.machine.cores === 2 ? '' : ` (set for 1000 MB on 2 cores; this run: ${res.sizeMb} MB on ${res.machine.cores} cores)`}:`);
+  lines.push('');
+  for (const g of goalsOf(res)) lines.push(`- **${g.pass ? 'PASS' : 'FAIL'}** ${g.goal}: ${g.value}`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+function renderFlatness(results) {
+  const sizes = Object.keys(results).map(Number).sort((a, b) => a - b);
+  if (sizes.length < 2) return '';
+  const lines = ['## Memory against data size', '', `| phase | ${sizes.map((s) => `${s} MB`).join(' | ')} |`, `|---|${sizes.map(() => '---:').join('|')}|`];
+  for (const [name, get] of PHASES) lines.push(`| ${name} | ${sizes.map((s) => fmtMem(get(results[s].service).peakKb)).join(' | ')} |`);
+  const peakOf = (s) => Math.max(...PHASES.map(([, get]) => get(results[s].service).peakKb));
+  lines.push(`| idle, after start | ${sizes.map((s) => fmtMem(results[s].service.idleRssKb)).join(' | ')} |`);
+  lines.push(`| **peak of all phases** | ${sizes.map((s) => `**${fmtMem(peakOf(s))}**`).join(' | ')} |`);
+  lines.push('');
+  const small = sizes.filter((s) => s <= 250).at(-1) ?? sizes[0];
+  const large = sizes.filter((s) => s >= 2000)[0] ?? sizes.at(-1);
+  if (small !== large) {
+    const a = peakOf(small);
+    const b = peakOf(large);
+    const change = (b - a) / a;
+    const pass = Math.abs(change) <= GOALS.memoryFlatness;
+    lines.push(`- **${pass ? 'PASS' : 'FAIL'}** peak memory within ${GOALS.memoryFlatness * 100} % between ${small} MB and ${large} MB of data: ${fmtMem(a)} → ${fmtMem(b)} (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %)`);
+    for (const size of [small, large]) {
+      const peak = (peakOf(size) * 1024) / MB;
+      lines.push(`- **${peak <= GOALS.peakMemoryMb ? 'PASS' : 'FAIL'}** peak memory ≤ ${GOALS.peakMemoryMb} MB at ${size} MB of data: ${fmtMem(peakOf(size))}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function writeReport(newResults, base) {
+  const RESULTS_JSON = `${base}.json`;
+  const RESULTS_MD = `${base}.md`;
+  let all = {};
+  try {
+    all = JSON.parse(fs.readFileSync(RESULTS_JSON, 'utf8'));
+  } catch {
+    // first run
+  }
+  for (const res of newResults) all[res.sizeMb] = res;
+  fs.writeFileSync(RESULTS_JSON, `${JSON.stringify(all, null, 2)}\n`);
+  const sizes = Object.keys(all).map(Number).sort((a, b) => a - b);
+  if (sizes.length === 0) throw new Error(`${RESULTS_JSON} holds no results`);
+  const m = all[sizes[0]].machine;
+  const md = [
+    '# Benchmark: Sentinel Backup against `sqlite3 .backup` + `tar czf`',
+    '',
+    `Written by \`npm run bench\` (bench/bench.mjs). Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GiB memory, Linux ${m.kernel}, Node ${m.node}. ` +
+      'Each section is one run; every ratio in it was measured in that run, on the same data, on the same machine. Raw figures: ' + `${path.basename(RESULTS_JSON)}.`,
+    '',
+    ...sizes.map((s) => renderRun(all[s])),
+    renderFlatness(all),
+  ].join('\n');
+  fs.writeFileSync(RESULTS_MD, md);
+  return all;
+}
+
+// ---------------------------------------------------------------- main
+
+/** Whatever happens, the service, the S3 server and the scratch folder go away (last in, first out). */
+const cleanups = [];
+function cleanUp() {
+  while (cleanups.length) {
+    try {
+      cleanups.pop()();
+    } catch {
+      // keep cleaning
+    }
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.reportOnly) {
+    writeReport([], args.results);
+    log(`written ${path.relative(REPO, args.results)}.md`);
+    return;
+  }
+  if (!fs.existsSync(path.join(args.dist, 'main.js'))) throw new Error(`${path.join(args.dist, 'main.js')} is missing: run \`npx nest build\` (npm run bench does)`);
+  const need = ['sqlite3', 'tar', 'gzip', 'sha256sum', 'radosgw'].filter((c) => firstLine('bash', ['-c', `command -v ${c}`]) === 'unknown');
+  if (need.length) throw new Error(`missing commands: ${need.join(', ')} (Debian: apt-get install sqlite3 radosgw ceph-mon ceph-osd)`);
+  fs.mkdirSync(DATA_ROOT, { recursive: true });
+  const free = fs.statfsSync(DATA_ROOT);
+  const freeGb = (free.bavail * free.bsize) / 1e9;
+  const needGb = (Math.max(...args.sizes) * MB * 5) / 1e9;
+  log(`free disk at ${DATA_ROOT}: ${freeGb.toFixed(1)} GB (a run needs about ${needGb.toFixed(1)} GB besides the cached data sets)`);
+  if (freeGb < needGb) throw new Error(`not enough free disk space: ${freeGb.toFixed(1)} GB free, about ${needGb.toFixed(1)} GB needed`);
+
+  process.on('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      cleanUp();
+      process.kill(process.pid, signal);
+    });
+  }
+
+  const results = [];
+  for (const size of args.sizes) {
+    const res = await runSize(size, args, cleanups);
+    cleanUp();
+    results.push(res);
+    writeReport([res], args.results);
+    console.log(`\n${renderRun(res)}`);
+  }
+  const all = writeReport(results, args.results);
+  const flat = renderFlatness(all);
+  if (flat) console.log(flat);
+  log(`written ${path.relative(REPO, args.results)}.md and .json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`bench failed: ${error.stack ?? error.message}`);
+    cleanUp();
+    process.exit(1);
+  },
+);
