@@ -8,7 +8,7 @@
 //   options: --repeat N (each timed measurement N times, the median counts; default 1)
 //            --think-ms N (pause between a latency loop's requests; default 20)  --keep-scratch
 //            experiments: --node-flags "..." (the service's node flags; default: those of `npm start`,
-//            read from package.json, so the service is measured as users run it), --env KEY=VALUE
+//            read from package.json with its VAR=value assignments, so the service runs as users run it), --env KEY=VALUE
 //            (service environment, repeatable), --results PATH (instead of bench/results: .md and .json),
 //            --dist DIR (a build other than dist/, e.g. a patched copy under the repository)
 //            --report-only (rewrite the .md from the .json, run nothing)
@@ -58,15 +58,20 @@ const GOALS = {
 
 // ---------------------------------------------------------------- arguments
 
-/** The node flags `npm start` runs the service with (package.json: `node <flags> dist/main.js`). */
-function startScriptNodeFlags() {
+/**
+ * How `npm start` runs the service (package.json: `[VAR=value ...] node [flags] dist/main.js`): its
+ * environment assignments and node flags, so the service is measured as users run it.
+ */
+function startScript() {
   const start = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts?.start ?? '';
-  const match = /\bnode((?:\s+--\S+)*)\s+dist\/main\.js/.exec(start);
-  return match ? match[1].split(/\s+/).filter(Boolean) : [];
+  const match = /((?:\b[A-Z_]+=\S+\s+)*)node((?:\s+--\S+)*)\s+dist\/main\.js/.exec(start);
+  if (!match) return { env: {}, nodeFlags: [] };
+  const env = Object.fromEntries(match[1].split(/\s+/).filter(Boolean).map((a) => a.split('=', 2)));
+  return { env, nodeFlags: match[2].split(/\s+/).filter(Boolean) };
 }
 
 function parseArgs(argv) {
-  const args = { sizes: [1000], repeat: 1, thinkMs: 20, keepScratch: false, nodeFlags: startScriptNodeFlags(), env: {}, results: path.join(BENCH, 'results'), dist: path.join(REPO, 'dist') };
+  const args = { sizes: [1000], repeat: 1, thinkMs: 20, keepScratch: false, ...startScript(), results: path.join(BENCH, 'results'), dist: path.join(REPO, 'dist') };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];

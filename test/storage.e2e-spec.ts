@@ -1,7 +1,7 @@
 // The storage module against real infrastructure: the R2/S3 adapter against the test S3 server
 // (Ceph radosgw on loopback, no mocked client), the local-folder adapter against real files, and
 // Test Connection through the HTTP API.
-import { DeleteBucketPolicyCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketPolicyCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -230,6 +230,24 @@ describeS3('Storage: R2 adapter behaviour', () => {
     expect(result.failed).toEqual([]);
     expect(result.deleted.sort()).toEqual(keys);
     expect(await allKeys(client, many)).toEqual([]);
+  });
+
+  it('uploads in parts of the configured size, and in larger parts when the announced maximum needs more than 10,000', async () => {
+    const storage = storageOf(t, 'r2');
+    const size = 4 * PART + 123;
+    const payload = generatedStream(size);
+    await storage.upload('parts-default.bin', payload.stream);
+    // A multipart ETag ends in "-<number of parts>".
+    const plain = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'parts-default.bin' }));
+    expect(plain.ETag).toMatch(/-5"$/);
+    // 100 GB would need 19,074 parts of 5 MiB: parts of 10 MiB (whole MiB, 9,537 parts) instead.
+    const second = generatedStream(size);
+    await storage.upload('parts-sized.bin', second.stream, { maxBytes: 100e9 });
+    const sized = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'parts-sized.bin' }));
+    expect(sized.ETag).toMatch(/-3"$/);
+    expect(sized.ContentLength).toBe(size);
+    expect((await sha256Of((await storage.download('parts-sized.bin')).body)).sha256).toBe(second.sha256());
+    await storage.deleteMany(['parts-default.bin', 'parts-sized.bin']);
   });
 
   it('reads the per-key errors of DeleteObjects and reports them', async () => {

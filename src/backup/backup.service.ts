@@ -19,7 +19,7 @@ import { snapshotDatabase } from '../database/sqlite-snapshot.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { SettingsService } from '../settings/settings.service.js';
-import { openArchiveStream, tarSize } from './archive/backup-archive-writer.js';
+import { archiveMaxBytes, openArchiveStream, tarSize } from './archive/backup-archive-writer.js';
 import { type BackupPhase, BackupRunEntity } from './backup-run.entity.js';
 import { BackupRunStore } from './backup-run.store.js';
 
@@ -179,7 +179,7 @@ export class BackupService implements OnModuleDestroy {
       const archive = openArchiveStream({ dir: scratch, metadata }, (bytes) => this.progress(run, bytes));
       let stored;
       try {
-        stored = await storage.upload(filename, archive, { signal: abort.signal });
+        stored = await storage.upload(filename, archive, { signal: abort.signal, maxBytes: archiveMaxBytes(metadata) });
       } finally {
         archive.destroy();
       }

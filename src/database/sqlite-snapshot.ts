@@ -7,8 +7,8 @@ export interface FileDigest {
 }
 
 /**
- * A consistent copy of a live database at `dest` (which must not exist), made with SQLite's online
- * backup API from its own connection: never a byte copy of the file, whose newest commits may still
+ * A consistent copy of a live database at `dest` (which must not exist), made with SQLite's
+ * `VACUUM INTO` from its own connection: never a byte copy of the file, whose newest commits may still
  * be in the -wal file. Writers are not blocked (WAL mode). The copy is in rollback-journal mode,
  * fsynced, and its size and SHA-256 are returned.
  */

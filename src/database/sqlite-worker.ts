@@ -35,13 +35,21 @@ function fsyncFile(file) {
   try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
 }
 
-async function snapshot({ source, dest }) {
+// better-sqlite3 builds SQLite with a 16 MB page cache per connection (DEFAULT_CACHE_SIZE=-16000).
+// These connections read each page about once, so a large cache buys nothing and costs RSS: two
+// snapshots or checks at a time with the default took 30-35 MB more than with 1 MB each, at the same speed.
+const CACHE_SIZE = 'cache_size = -1000';
+
+function snapshot({ source, dest }) {
   // A second connection: in WAL mode it reads one point in time while writers go on.
   const db = new Database(source, { fileMustExist: true, timeout: 10000 });
   try {
-    // After the first small step, copy every remaining page in one step: one read transaction, so
-    // the copy is a single point in time and a concurrent writer cannot make the backup restart.
-    await db.backup(dest, { progress: () => 0x7fffffff });
+    db.pragma(CACHE_SIZE);
+    // VACUUM INTO copies the database in one read transaction, so the copy is a single point in
+    // time (commits still in the -wal file included) and writers are not blocked. Unlike the backup
+    // API (db.backup()), its output connection takes this connection's cache size, so the whole
+    // copy runs in about 2 MB of page cache instead of 32 MB. The copy is compacted (no free pages).
+    db.prepare('VACUUM INTO ?').run(dest);
   } finally {
     db.close();
   }
@@ -59,6 +67,7 @@ async function snapshot({ source, dest }) {
 function integrity({ file }) {
   const db = new Database(file, { fileMustExist: true, readonly: false });
   try {
+    db.pragma(CACHE_SIZE);
     const rows = db.pragma('integrity_check');
     return { problems: rows.map((r) => r.integrity_check).filter((m) => m !== 'ok') };
   } finally {
@@ -68,7 +77,7 @@ function integrity({ file }) {
 
 (async () => {
   const { op, args } = workerData;
-  const result = op === 'snapshot' ? await snapshot(args) : op === 'integrity' ? integrity(args) : op === 'sha256' ? sha256(args.file) : null;
+  const result = op === 'snapshot' ? snapshot(args) : op === 'integrity' ? integrity(args) : op === 'sha256' ? sha256(args.file) : null;
   parentPort.postMessage({ ok: true, result });
 })().catch((error) => parentPort.postMessage({ ok: false, message: error && error.message ? error.message : String(error), code: error && error.code }));
 `;

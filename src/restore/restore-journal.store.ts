@@ -36,7 +36,7 @@ export interface PreviousDatabase {
   filename: string;
   /** False when the database file did not exist (rolling back removes the restored one). */
   present: boolean;
-  /** `snapshot`: a consistent copy made with SQLite's backup API; `raw`: the files as they were (the database could not be opened). */
+  /** `snapshot`: a consistent copy made with SQLite's `VACUUM INTO`; `raw`: the files as they were (the database could not be opened). */
   copy?: 'snapshot' | 'raw';
   /** `sha256:<hex>` of the copy in the safety folder. */
   checksum?: string;

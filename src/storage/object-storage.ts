@@ -13,6 +13,12 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** Called with the total bytes transferred so far. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Upload only: how large the object can get, when the caller knows an upper bound. Multipart parts
+   * are then just large enough to stay within the store's 10,000 parts; without it, parts keep the
+   * configured size.
+   */
+  maxBytes?: number;
 }
 
 export interface DownloadResult {

@@ -43,6 +43,9 @@ function isSdkError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && '$metadata' in error;
 }
 
+/** S3 and R2 allow at most 10,000 parts in one multipart upload. */
+const MAX_PARTS = 10_000;
+const MIB = 1024 * 1024;
 /** S3 answers at most 1,000 keys per DeleteObjects call. */
 const DELETE_BATCH = 1000;
 /** Per step of Test Connection: it answers in seconds, whatever the operation timeout. */
@@ -107,7 +110,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
       throw error;
     }
     const started = Date.now();
-    const result = await this.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.uploadWith(conn, key, body, scope, options.onProgress), destroyBody);
+    const result = await this.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.uploadWith(conn, key, body, scope, this.partSizeFor(options.maxBytes), options.onProgress), destroyBody);
     this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
     return result;
   }
@@ -336,7 +339,18 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
 
   // ---- upload ----
 
-  private async uploadWith(conn: S3Connection, key: string, body: Readable, scope: OperationScope, onProgress?: (bytes: number) => void): Promise<StoredObject> {
+  /**
+   * The configured part size (default 5 MiB, R2's minimum), raised in whole MiB when an object of
+   * `maxBytes` would need more than 10,000 parts. Small parts keep memory low: lib-storage holds
+   * about four parts at a time (one filling, its copy, two in flight).
+   */
+  private partSizeFor(maxBytes: number | undefined): number {
+    const configured = this.options.partSizeBytes;
+    if (maxBytes === undefined || maxBytes <= configured * MAX_PARTS) return configured;
+    return Math.ceil(maxBytes / MAX_PARTS / MIB) * MIB;
+  }
+
+  private async uploadWith(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void): Promise<StoredObject> {
     await this.retryPendingAborts(conn);
     const tracker: UploadTracker = { createSent: false, inflight: new Set() };
     // Counts what is read from the source. An error of the source itself is the caller's and is
@@ -352,7 +366,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
       client: this.scopedClient(conn.client, scope.signal, tracker),
       params: { Bucket: conn.bucket, Key: key, Body: counter, ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream' },
       queueSize: 2,
-      partSize: this.options.partSizeBytes,
+      partSize,
       // Cleanup is done here, after every request of the upload has settled (lib-storage's own
       // abort runs in the background after done() has already rejected).
       leavePartsOnError: true,
@@ -375,7 +389,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
       if (error instanceof Error && /Exceeded \d+ parts/.test(error.message)) {
         throw new DomainError(
           ErrorCode.StorageUnavailable,
-          `The upload of '${key}' needs more than 10,000 parts of ${formatBytes(this.options.partSizeBytes)}: raise SENTINEL_STORAGE_PART_SIZE_MB`,
+          `The upload of '${key}' needs more than 10,000 parts of ${formatBytes(partSize)}: raise SENTINEL_STORAGE_PART_SIZE_MB`,
         );
       }
       throw error;

@@ -10,7 +10,7 @@ const MIB = 1024 * 1024;
 export abstract class StorageOptions {
   /** Whole-operation limit: an upload, a download (until its stream ends), a list... (spec: 30 min). */
   abstract readonly operationTimeoutMs: number;
-  /** Multipart part size. 8 MiB keeps a stream of unknown length under 10,000 parts up to 80 GB. */
+  /** Multipart part size, at least R2's 5 MiB; an upload that announces its maximum size may use larger parts. */
   abstract readonly partSizeBytes: number;
   /** Attempts per S3 request, the first included (transient errors: 5xx, throttling, resets, timeouts). */
   abstract readonly maxAttempts: number;
@@ -27,7 +27,7 @@ export abstract class StorageOptions {
     const raw = env.raw;
     return {
       operationTimeoutMs: env.storageTimeoutMs,
-      partSizeBytes: integer(raw, 'SENTINEL_STORAGE_PART_SIZE_MB', 8, 5, 5 * 1024) * MIB,
+      partSizeBytes: integer(raw, 'SENTINEL_STORAGE_PART_SIZE_MB', 5, 5, 5 * 1024) * MIB,
       maxAttempts: integer(raw, 'SENTINEL_STORAGE_MAX_ATTEMPTS', 5, 1, 20),
       retryBaseDelayMs: integer(raw, 'SENTINEL_STORAGE_RETRY_BASE_MS', 500, 1, 60_000),
       connectTimeoutMs: integer(raw, 'SENTINEL_STORAGE_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),

@@ -20,6 +20,20 @@ export function tarSize(sizes: number[]): number {
   return sizes.reduce((sum, size) => sum + 512 + Math.ceil(size / 512) * 512, 0) + 1024;
 }
 
+/** The metadata file as the archive holds it. */
+function metadataJson(metadata: BackupMetadata): string {
+  return `${JSON.stringify(metadata, null, 2)}\n`;
+}
+
+/**
+ * The most the compressed archive of `metadata` can take, for data that does not compress at all
+ * (plus a 10 KiB tar record of slack): lets an upload size its parts up front.
+ */
+export function archiveMaxBytes(metadata: BackupMetadata): number {
+  const tarBytes = tarSize([Buffer.byteLength(metadataJson(metadata)), ...metadata.databases.map((db) => db.size_bytes)]);
+  return ParallelGzip.maxOutputBytes(tarBytes + 10 * 1024);
+}
+
 /**
  * Writes the metadata file into `dir` and returns the archive as a stream: a tar of
  * `backup-metadata.json` first, then each database in metadata order, gzip-compressed on all cores.
@@ -27,8 +41,8 @@ export function tarSize(sizes: number[]): number {
  * in uncompressed bytes (see tarSize for the total).
  */
 export function openArchiveStream(source: ArchiveSource, onTarBytes?: (bytes: number) => void): Readable {
-  const metadataJson = `${JSON.stringify(source.metadata, null, 2)}\n`;
-  fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), metadataJson, { mode: 0o600 });
+  const json = metadataJson(source.metadata);
+  fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
   const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];
   // portable: no uid/gid/user names of this machine in the archive; mtime fixed to the backup time.
   // maxReadSize: tar reads files in 16 MiB pieces by default, and up to 16 of them wait in

@@ -151,6 +151,16 @@ describe('ParallelGzip', () => {
     expectSingleMemberFraming(input, gzipped);
   });
 
+  it('never writes more than maxOutputBytes, even for incompressible input in small blocks', async () => {
+    for (const [size, blockSize] of [[0, MiB], [1, MiB], [3 * MiB + 17, 64 * 1024], [2 * MiB, 4096]] as const) {
+      const input = randomBytes(size);
+      const gzipped = await compress(input, { blockSize });
+      await expectRoundTrip(input, gzipped);
+      expect(gzipped.length).toBeGreaterThan(size); // random data does not compress: the bound is tested where it is tight
+      expect(gzipped.length).toBeLessThanOrEqual(ParallelGzip.maxOutputBytes(size, blockSize));
+    }
+  });
+
   it('round-trips a multi-block input of several MB fed in odd chunk sizes', async () => {
     const input = semiCompressible(5 * MiB + 12345, 3);
     const gzipped = await compress(input, { blockSize: MiB, concurrency: 3 });

@@ -88,6 +88,17 @@ export class ParallelGzip extends Transform {
     this.concurrency = concurrency;
   }
 
+  /**
+   * An upper bound of the output for `inputBytes` of input, however incompressible: deflate falls
+   * back to stored blocks (a 5-byte header per at most 16 KiB of input at the default memLevel, and
+   * at least one per block of `blockSize`), each block ends with a sync flush (an empty stored
+   * block, 5 bytes, plus at most one byte of alignment), and the gzip header and trailer take 18 bytes.
+   */
+  static maxOutputBytes(inputBytes: number, blockSize = DEFAULT_BLOCK_SIZE): number {
+    const blocks = Math.ceil(inputBytes / blockSize);
+    return inputBytes + 5 * Math.ceil(inputBytes / 16384) + 11 * blocks + 1024;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (chunk.length > 0) {
       this.pending.push(chunk);

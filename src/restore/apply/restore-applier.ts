@@ -47,7 +47,7 @@ export class RestoreApplyFatalError extends DomainError {
  *    compared with the managed databases. Crash: nothing was touched; the next start begins again.
  *    Failure: nothing was touched; the staged restore is withdrawn (flag and staging folder removed,
  *    outcome `failed`) so the service starts on its current databases instead of failing every start.
- * 2. Safety copy (journal `staged`): a consistent copy of every live database (SQLite backup API, the
+ * 2. Safety copy (journal `staged`): a consistent copy of every live database (SQLite's `VACUUM INTO`, the
  *    same as a backup makes) into `.pre-restore-backup-<ts>.partial/`, fsynced, then renamed to
  *    `pre-restore-backup-<ts>/` and DATA_DIR fsynced. Crash: the live databases are untouched; the
  *    `.partial` folder is removed at the next start, which begins again. Failure: as in 1.
