@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { jest } from '@jest/globals';
+import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -199,6 +201,20 @@ describe('Local backups', () => {
     const next = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(next.status).toBe('succeeded');
     expect(fs.readdirSync(path.join(t.root, 'elsewhere'))).toEqual([next.filename]);
+  });
+
+  it('checks free disk space before it starts: a short disk fails the job with what is needed and free, and writes nothing', async () => {
+    // Stands in for a full disk: the free-space query answers 1 MiB (less than the snapshots need).
+    const query = jest.spyOn(t.app.get(DiskSpace), 'available').mockResolvedValue(1024 * 1024);
+    const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(/^Not enough free disk space for the database snapshots and the local archive: [\d.]+ [KMG]iB needed in .*, 1\.00 MiB free\. Free up space/);
+    expect(job.phase).toBe('checking');
+    expect(fs.existsSync(backupFolder(t)) ? fs.readdirSync(backupFolder(t)) : []).toEqual([]);
+    expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
+    query.mockRestore();
+    const next = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+    expect(next.status).toBe('succeeded');
   });
 
   it('cancels a running backup on shutdown and leaves no partial archive or scratch files', async () => {

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
-import { RestoreDiskSpace } from '../src/restore/restore-disk-space.js';
+import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { ALL_DATABASES, badArchives, prepareBackupFolder, tarCzf } from './fixtures/restore-archives.js';
 import { archiveName, expectedMarkers, fingerprint, handMadeBackup, inspectFiles, markers, restoreWorkFiles, safetyCopies, setMarkers } from './fixtures/restore-app.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -169,7 +169,7 @@ describe('Restore (local target)', () => {
 
   it('checks free disk space first and answers 507 with what is needed and available', async () => {
     handMadeBackup(t.dataDir, NAMES, backups(), archiveName(8));
-    jest.spyOn(t.app.get(RestoreDiskSpace), 'available').mockResolvedValue(10 * 1024 * 1024);
+    jest.spyOn(t.app.get(DiskSpace), 'available').mockResolvedValue(10 * 1024 * 1024);
     const res = await t.http.post('/api/backups/local/restore').send({ filename: archiveName(8) }).expect(507);
     expect(res.body.error).toBe('INSUFFICIENT_DISK_SPACE');
     expect(res.body.message).toMatch(/Not enough free disk space in .* to restore sentinel-backup-.*: [\d.]+ [KMG]iB needed .* 10\.0 MiB available/);
@@ -212,7 +212,7 @@ describe('Restore (local target)', () => {
 
     it('no room for the safety copy at the start: nothing is replaced, the restore is withdrawn', async () => {
       await stageV1ThenChangeToV2(11);
-      jest.spyOn(RestoreDiskSpace.prototype, 'available').mockResolvedValue(1024);
+      jest.spyOn(DiskSpace.prototype, 'available').mockResolvedValue(1024);
       t = await boot();
       expect(await markers(t.app)).toEqual(expectedMarkers('v2', NAMES));
       const { last_apply } = (await t.http.get('/api/restore/status')).body;

@@ -12,7 +12,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from '../common/events/backup-events.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
-import { ensureFreeSpace } from '../common/fs/disk-space.js';
+import { DiskSpace } from '../common/fs/disk-space.service.js';
 import { formatBytes } from '../common/format.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { snapshotDatabase } from '../database/sqlite-snapshot.js';
@@ -58,6 +58,7 @@ export class BackupService implements OnModuleDestroy {
     private readonly events: DomainEventBus,
     private readonly clock: Clock,
     private readonly settings: SettingsService,
+    private readonly disk: DiskSpace,
   ) {
     this.removeStaleScratch();
   }
@@ -219,12 +220,12 @@ export class BackupService implements OnModuleDestroy {
     if (target === 'local') {
       const { dir } = await this.settings.localSettings();
       if (sameDevice(dir, dataDir)) {
-        await ensureFreeSpace(dataDir, 2 * liveBytes + SPACE_MARGIN, 'the database snapshots and the local archive');
+        await this.disk.ensure(dataDir, 2 * liveBytes + SPACE_MARGIN, 'the database snapshots and the local archive');
         return;
       }
-      await ensureFreeSpace(dir, liveBytes + SPACE_MARGIN, 'the local archive');
+      await this.disk.ensure(dir, liveBytes + SPACE_MARGIN, 'the local archive');
     }
-    await ensureFreeSpace(dataDir, liveBytes + SPACE_MARGIN, 'the database snapshots');
+    await this.disk.ensure(dataDir, liveBytes + SPACE_MARGIN, 'the database snapshots');
   }
 
   /** The name for a backup made at `at`; a later second when a backup of that second already exists. */

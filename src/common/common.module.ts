@@ -3,11 +3,12 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiTokenGuard } from './auth/api-token.guard.js';
 import { Clock } from './clock.js';
 import { DomainEventBus } from './events/domain-event-bus.js';
+import { DiskSpace } from './fs/disk-space.service.js';
 import { RestartSignal } from './lifecycle/restart-signal.js';
 
 @Global()
 @Module({
-  providers: [Clock, DomainEventBus, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
-  exports: [Clock, DomainEventBus, RestartSignal],
+  providers: [Clock, DiskSpace, DomainEventBus, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  exports: [Clock, DiskSpace, DomainEventBus, RestartSignal],
 })
 export class CommonModule {}

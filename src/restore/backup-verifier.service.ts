@@ -12,7 +12,7 @@ import { extractArchive } from './archive/archive-extractor.js';
 import { type ArchiveCheck, isArchiveInvalid } from './archive/archive-problem.js';
 import { assertBackupFilename, ArchiveSource } from './archive/archive-source.js';
 import { type DatabaseVerdict, judgeDatabases } from './archive/database-checks.js';
-import { RestoreDiskSpace } from './restore-disk-space.js';
+import { DiskSpace } from '../common/fs/disk-space.service.js';
 import { compactTimestamp, VERIFY_PREFIX } from './restore-paths.js';
 
 const SPACE_MARGIN = 64 * 1024 * 1024;
@@ -55,7 +55,7 @@ export class BackupVerifier implements OnModuleDestroy {
   constructor(
     private readonly registry: DatabaseRegistry,
     private readonly source: ArchiveSource,
-    private readonly disk: RestoreDiskSpace,
+    private readonly disk: DiskSpace,
     private readonly clock: Clock,
   ) {}
 

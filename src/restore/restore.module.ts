@@ -5,7 +5,6 @@ import { RestoreFaults } from './apply/restore-faults.js';
 import { ArchiveSource } from './archive/archive-source.js';
 import { BackupVerifier } from './backup-verifier.service.js';
 import { LastApplyStore } from './last-apply.store.js';
-import { RestoreDiskSpace } from './restore-disk-space.js';
 import { RestoreJournalStore } from './restore-journal.store.js';
 import { RestoreOnStartHook } from './restore-on-start.hook.js';
 import { RestoreStatusController } from './restore-status.controller.js';
@@ -21,7 +20,6 @@ import { RestoreService } from './restore.service.js';
   imports: [StorageModule],
   controllers: [RestoreController, RestoreStatusController],
   providers: [
-    RestoreDiskSpace,
     RestoreFaults,
     RestoreJournalStore,
     LastApplyStore,

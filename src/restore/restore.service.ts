@@ -14,7 +14,7 @@ import { assertBackupFilename, ArchiveSource } from './archive/archive-source.js
 import { requireIntegrity } from './archive/database-checks.js';
 import { fsyncPath, sizeOf } from './durable-fs.js';
 import { type LastApply, LastApplyStore } from './last-apply.store.js';
-import { RestoreDiskSpace } from './restore-disk-space.js';
+import { DiskSpace } from '../common/fs/disk-space.service.js';
 import { type RestoreJournal, RestoreJournalStore } from './restore-journal.store.js';
 import { compactTimestamp, STAGING_PREFIX } from './restore-paths.js';
 
@@ -60,7 +60,7 @@ export class RestoreService implements OnModuleDestroy {
     private readonly source: ArchiveSource,
     private readonly journals: RestoreJournalStore,
     private readonly lastApply: LastApplyStore,
-    private readonly disk: RestoreDiskSpace,
+    private readonly disk: DiskSpace,
     private readonly restart: RestartSignal,
     private readonly clock: Clock,
   ) {}

@@ -13,8 +13,8 @@ export async function freeBytes(dir: string): Promise<number> {
 }
 
 /** Throws InsufficientDiskSpace, saying how much is needed and free, when `dir` has less than `needed` bytes free. */
-export async function ensureFreeSpace(dir: string, needed: number, purpose: string): Promise<void> {
-  const free = await freeBytes(dir);
+export async function ensureFreeSpace(dir: string, needed: number, purpose: string, available: Promise<number> = freeBytes(dir)): Promise<void> {
+  const free = await available;
   if (free < needed) {
     throw new DomainError(
       ErrorCode.InsufficientDiskSpace,

@@ -10,7 +10,7 @@ import { DatabaseRegistry } from '../../database/database-registry.js';
 import { digestFile, snapshotDatabase } from '../../database/sqlite-snapshot.js';
 import { copyFileDurably, exists, fsyncPath, sizeOf } from '../durable-fs.js';
 import { type LastApply, LastApplyStore } from '../last-apply.store.js';
-import { RestoreDiskSpace } from '../restore-disk-space.js';
+import { DiskSpace } from '../../common/fs/disk-space.service.js';
 import { type JournalDatabase, type PreviousDatabase, type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
 import {
   compactTimestamp,
@@ -82,7 +82,7 @@ export class RestoreApplier {
     private readonly journals: RestoreJournalStore,
     private readonly lastApply: LastApplyStore,
     private readonly faults: RestoreFaults,
-    private readonly disk: RestoreDiskSpace,
+    private readonly disk: DiskSpace,
     private readonly clock: Clock,
   ) {}
 
