@@ -1,25 +1,14 @@
-import { ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backupFilename } from '../src/archive/backup-filename.js';
 import { configureR2 } from './support/r2-settings.js';
-import { createTestBucket, describeS3, startS3, stopS3, testS3Client } from './support/s3-server.js';
+import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const HOUR = 60 * 60 * 1000;
-
-async function allKeys(client: S3Client, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
-}
 
 async function putMany(client: S3Client, bucket: string, keys: string[]): Promise<void> {
   let next = 0;
@@ -78,7 +67,7 @@ describeS3('R2 backups against a real S3 server', () => {
     fs.writeFileSync(path.join(out, 'SUMS'), metadata.databases.map((d: { checksum: string; filename: string }) => `${d.checksum.slice(7)}  ${d.filename}\n`).join(''));
     execFileSync('sha256sum', ['-c', 'SUMS'], { cwd: out });
 
-    expect((await allKeys(client, bucket)).sort()).toEqual(['archive/sentinel-backup-2020-01-01-000000.tar.gz', job.filename, 'notes.txt', 'sentinel-backup-latest.tar.gz'].sort());
+    expect((await listAllKeys(client, bucket)).sort()).toEqual(['archive/sentinel-backup-2020-01-01-000000.tar.gz', job.filename, 'notes.txt', 'sentinel-backup-latest.tar.gz'].sort());
     expect(fs.readFileSync(t.logFile, 'utf8')).toContain(`R2 backup completed: ${job.filename}`);
   });
 
@@ -97,7 +86,7 @@ describeS3('R2 backups against a real S3 server', () => {
     expect(result).toMatchObject({ target: 'r2', retention_days: 30, kept: 120, failed: [] });
     expect(result.deleted).toHaveLength(930);
     expect(result.deleted[0]).toBe(names[1049]); // oldest first
-    expect((await allKeys(client, bucket)).sort()).toEqual([...keep, ...foreign].sort());
+    expect((await listAllKeys(client, bucket)).sort()).toEqual([...keep, ...foreign].sort());
     const log = fs.readFileSync(t.logFile, 'utf8');
     expect(log).toMatch(/R2 backup rotation: deleted 930 backups older than 30 days, kept 120/);
   });
@@ -107,11 +96,11 @@ describeS3('R2 backups against a real S3 server', () => {
     await putMany(client, bucket, old);
     await t.http.put('/api/settings/r2_backup_retention_days').send({ value: 0 }).expect(200);
     expect((await t.http.post('/api/backups/r2/rotate').expect(200)).body).toMatchObject({ deleted: [], kept: 5 });
-    expect(await allKeys(client, bucket)).toHaveLength(5);
+    expect(await listAllKeys(client, bucket)).toHaveLength(5);
     await t.http.put('/api/settings/r2_backup_retention_days').send({ value: 1 }).expect(200);
     const result = (await t.http.post('/api/backups/r2/rotate').expect(200)).body;
     expect(result.deleted).toEqual([old[4], old[3]]);
-    expect((await allKeys(client, bucket)).sort()).toEqual(old.slice(0, 3).sort());
+    expect((await listAllKeys(client, bucket)).sort()).toEqual(old.slice(0, 3).sort());
   });
 
   it('fails a backup to a missing bucket with the reason and leaves nothing behind', async () => {
@@ -144,13 +133,13 @@ describeS3('R2 backups against a real S3 server', () => {
       if (stopped) await startS3();
     }
     // Nothing in the bucket, no unfinished multipart upload, no scratch files.
-    expect(await allKeys(client, bucket)).toEqual([]);
+    expect(await listAllKeys(client, bucket)).toEqual([]);
     const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect(uploads.Uploads ?? []).toEqual([]);
     expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
     // The next backup succeeds.
     const next = await waitForJob(t.http, (await t.http.post('/api/backups/r2').expect(202)).body.id);
     expect(next.status).toBe('succeeded');
-    expect(await allKeys(client, bucket)).toEqual([next.filename]);
+    expect(await listAllKeys(client, bucket)).toEqual([next.filename]);
   }, 240_000);
 });

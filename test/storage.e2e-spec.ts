@@ -1,7 +1,7 @@
 // The storage module against real infrastructure: the R2/S3 adapter against the test S3 server
 // (Ceph radosgw on loopback, no mocked client), the local-folder adapter against real files, and
 // Test Connection through the HTTP API.
-import { DeleteBucketPolicyCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketPolicyCommand, HeadObjectCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -26,21 +26,10 @@ import {
   storageOf,
   unfinishedUploads,
 } from './storage-support.js';
-import { createTestBucket, describeS3, startS3, stopS3, testS3, testS3Client } from './support/s3-server.js';
+import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3, testS3Client } from './support/s3-server.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const PART = 5 * MIB; // FAST_FAILURE_ENV's part size
-
-async function allKeys(client: S3Client, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys.sort();
-}
 
 function denyPolicy(bucket: string, action: string, keyPattern: string): string {
   return JSON.stringify({
@@ -142,7 +131,7 @@ describeS3('Storage: R2/S3 adapter', () => {
   storageContract('R2 adapter', {
     storage: () => storageOf(t, 'r2'),
     leftovers: () => unfinishedUploads(client, bucket),
-    rawNames: () => allKeys(client, bucket),
+    rawNames: () => listAllKeys(client, bucket),
     partSize: PART,
   });
 });
@@ -229,7 +218,7 @@ describeS3('Storage: R2 adapter behaviour', () => {
     const result = await storage.deleteMany([...keys, keys[0]]);
     expect(result.failed).toEqual([]);
     expect(result.deleted.sort()).toEqual(keys);
-    expect(await allKeys(client, many)).toEqual([]);
+    expect(await listAllKeys(client, many)).toEqual([]);
   });
 
   it('uploads in parts of the configured size, and in larger parts when the announced maximum needs more than 10,000', async () => {
@@ -308,9 +297,9 @@ describeS3('Storage: R2 adapter behaviour', () => {
     await putSettings(t, { r2_bucket_name: other });
     expect(await storage.list()).toEqual([]);
     await storage.upload('second.bin', Readable.from([Buffer.from('in the other bucket')]));
-    expect(await allKeys(client, other)).toEqual(['second.bin']);
-    expect(await allKeys(client, bucket)).toContain('first.bin');
-    expect(await allKeys(client, bucket)).not.toContain('second.bin');
+    expect(await listAllKeys(client, other)).toEqual(['second.bin']);
+    expect(await listAllKeys(client, bucket)).toContain('first.bin');
+    expect(await listAllKeys(client, bucket)).not.toContain('second.bin');
     await putSettings(t, { r2_bucket_name: bucket });
     expect((await storage.list()).map((o) => o.key)).toContain('first.bin');
     await storage.delete('first.bin');
@@ -480,7 +469,7 @@ describeS3('Storage: Test Connection API', () => {
       ['delete', true],
     ]);
     expect(result.checks.find((c) => c.name === 'write')?.message).toMatch(/\.sentinel-connection-test-[0-9a-f]{16}/);
-    expect(await allKeys(client, bucket)).toEqual([]);
+    expect(await listAllKeys(client, bucket)).toEqual([]);
   });
 
   it('names the settings to fill when R2 is not configured', async () => {
@@ -560,7 +549,7 @@ describeS3('Storage: Test Connection API', () => {
       await client.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
     }
     const { DeleteObjectsCommand } = await import('@aws-sdk/client-s3');
-    const leftovers = await allKeys(client, bucket);
+    const leftovers = await listAllKeys(client, bucket);
     if (leftovers.length > 0) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: leftovers.map((Key) => ({ Key })) } }));
   });
 

@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from '@jest/globals';
-import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 /** Env var naming the JSON file with the connection details (set by test/setup/global-setup.ts). */
 export const TEST_S3_FILE_ENV = 'SENTINEL_TEST_S3_FILE';
@@ -141,4 +141,16 @@ export async function stopS3(options: { graceful?: boolean } = {}): Promise<void
  */
 export async function startS3(): Promise<void> {
   await gateway('start');
+}
+
+/** Every key in `bucket`, sorted, read straight from the S3 server (past 1,000 keys too). */
+export async function listAllKeys(client: S3Client, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys.sort();
 }
