@@ -109,8 +109,16 @@ describe('Restore (local target)', () => {
       // Verification reaches the same verdict without failing the request.
       const report = await t.http.post(`/api/backups/local/${filename}/verify`).expect(200);
       expect({ label: bad.label, ok: report.body.ok }).toEqual({ label: bad.label, ok: false });
-      if (report.body.problem) expect(report.body.problem).toMatchObject({ check: bad.check, file });
-      else expect(report.body.databases.find((d: { filename: string }) => d.filename === file)).toMatchObject(bad.check === 'checksum' ? { checksum_ok: false } : { integrity_ok: false });
+      if (bad.check === 'checksum' || bad.check === 'integrity') {
+        // Verification goes on past a damaged database: every database gets its verdict, only that one fails.
+        const verdicts = report.body.databases as Array<{ filename: string; checksum_ok: boolean; integrity_ok: boolean; message: string }>;
+        expect({ label: bad.label, problem: report.body.problem }).toEqual({ label: bad.label, problem: null });
+        expect(verdicts.map((d) => d.filename).sort()).toEqual(NAMES.map((n) => `${n}.db`).sort());
+        expect(verdicts.find((d) => d.filename === file)).toMatchObject(bad.check === 'checksum' ? { checksum_ok: false } : { integrity_ok: false });
+        expect(verdicts.filter((d) => d.filename !== file).map((d) => d.message)).toEqual(NAMES.slice(1).map(() => 'ok'));
+      } else {
+        expect(report.body.problem).toMatchObject({ check: bad.check, file });
+      }
     }
     expect(fingerprint(t.dataDir, NAMES)).toEqual(before);
     expect(await markers(t.app)).toEqual(expectedMarkers('v1', NAMES));
@@ -169,12 +177,21 @@ describe('Restore (local target)', () => {
 
   it('checks free disk space first and answers 507 with what is needed and available', async () => {
     handMadeBackup(t.dataDir, NAMES, backups(), archiveName(8));
-    jest.spyOn(t.app.get(DiskSpace), 'available').mockResolvedValue(10 * 1024 * 1024);
+    const query = jest.spyOn(t.app.get(DiskSpace), 'available').mockResolvedValue(10 * 1024 * 1024);
+    const stagingFolders = jest.spyOn(fs.promises, 'mkdtemp');
     const res = await t.http.post('/api/backups/local/restore').send({ filename: archiveName(8) }).expect(507);
+    // Refused before the download: no staging folder was ever made (not merely removed afterwards).
+    expect(stagingFolders).not.toHaveBeenCalled();
     expect(res.body.error).toBe('INSUFFICIENT_DISK_SPACE');
     expect(res.body.message).toMatch(/Not enough free disk space in .* to restore sentinel-backup-.*: [\d.]+ [KMG]iB needed .* 10\.0 MiB available/);
     expect(res.body.details).toMatchObject({ needed_bytes: expect.any(Number), available_bytes: 10 * 1024 * 1024 });
     expect(restoreWorkFiles(t.dataDir)).toEqual([]);
+    // The spy does see staging folders: with room on the disk, the same request makes one.
+    query.mockRestore();
+    await t.http.post('/api/backups/local/restore').send({ filename: archiveName(8), restart: false }).expect(202);
+    expect(stagingFolders).toHaveBeenCalledTimes(1);
+    stagingFolders.mockRestore();
+    await t.http.delete('/api/backups/local/restore/staged').expect(200);
   });
 
   it('verifies a backup without restoring it: a verdict per database, nothing changed, scratch removed', async () => {

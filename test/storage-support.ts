@@ -43,7 +43,8 @@ export function generatedStream(total: number, options: { chunk?: number; failAt
   }
   return {
     stream: Readable.from(generate(), { objectMode: false }),
-    sha256: () => (digest ??= produced >= total ? hash.digest('hex') : hash.copy().digest('hex')),
+    // Cached only once the stream is complete: a digest taken mid-stream covers a prefix.
+    sha256: () => (produced >= total ? (digest ??= hash.digest('hex')) : hash.copy().digest('hex')),
     produced: () => produced,
   };
 }

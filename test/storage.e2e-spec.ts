@@ -180,6 +180,25 @@ describe('Storage: local-folder adapter', () => {
       await putSettings(t, { local_backup_dir: dir });
     }
   });
+
+  it('removes temporary files an interrupted upload left behind, once no upload can still be writing them', async () => {
+    const storage = storageOf(t, 'local');
+    fs.mkdirSync(dir, { recursive: true });
+    const stale = path.join(dir, '.crashed.bin.0123456789abcdef.partial');
+    const recent = path.join(dir, '.writing.bin.fedcba9876543210.partial');
+    fs.writeFileSync(stale, 'half an upload from before a crash');
+    fs.writeFileSync(recent, 'an upload that may still be running');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000); // far past the 30-minute operation limit
+    fs.utimesSync(stale, twoDaysAgo, twoDaysAgo);
+    try {
+      await storage.upload('after-crash.bin', Readable.from([Buffer.from('x')]));
+      expect(fs.existsSync(stale)).toBe(false);
+      expect(fs.existsSync(recent)).toBe(true);
+    } finally {
+      fs.rmSync(recent, { force: true });
+      await storage.delete('after-crash.bin');
+    }
+  });
 });
 
 describeS3('Storage: R2 adapter behaviour', () => {

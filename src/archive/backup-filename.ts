@@ -25,7 +25,3 @@ export function parseBackupFilename(name: string): Date | undefined {
   if (at.getUTCMonth() !== month - 1 || at.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
   return at;
 }
-
-export function isBackupFilename(name: string): boolean {
-  return parseBackupFilename(name) !== undefined;
-}

@@ -49,7 +49,8 @@ interface RunningJob {
 export class BackupService implements OnModuleDestroy {
   private readonly logger = new Logger('Backup');
   private readonly running = new Map<BackupTarget, RunningJob>();
-  private lastProgressAt = 0;
+  /** Per target: a local and an R2 backup running together each report their own progress. */
+  private readonly lastProgressAt = new Map<BackupTarget, number>();
 
   constructor(
     private readonly registry: DatabaseRegistry,
@@ -142,27 +143,55 @@ export class BackupService implements OnModuleDestroy {
     const { run, abort } = job;
     const label = targetLabel(run.target);
     const started = Date.now();
-    let scratch: string | undefined;
     run.status = 'running';
     run.startedAt = this.clock.now().toISOString();
     this.events.emit(new BackupStartedEvent(run.id, run.target, run.trigger));
     this.logger.log(`${label} backup started (job ${run.id}, ${run.trigger})`);
     try {
-      await this.enterPhase(run, 'checking', 0);
-      const storage = this.storage.get(run.target);
-      // Waits while a staged restore is applied at start; the databases are never read before that.
-      await this.registry.dataSource(this.registry.list()[0].name);
-      const databases = this.registry.list();
-      const liveBytes = databases.reduce((sum, db) => sum + fileSize(db.path) + fileSize(`${db.path}-wal`), 0);
-      await this.checkSpace(run.target, liveBytes);
+      const { filename, size } = await this.createArchive(run, abort.signal);
+      run.status = 'succeeded';
+      run.phase = 'done';
+      run.filename = filename;
+      run.sizeBytes = size;
+      run.bytesDone = run.bytesTotal;
+      run.finishedAt = this.clock.now().toISOString();
+      run.durationMs = Date.now() - started;
+      await this.runs.save({ ...run });
+      this.events.emit(new BackupCompletedEvent(run.id, run.target, filename, size, run.durationMs));
+      this.logger.log(`${label} backup completed: ${filename} (${formatBytes(size)}) in ${(run.durationMs / 1000).toFixed(1)} s`);
+    } catch (error) {
+      const reason = abort.signal.aborted ? `Cancelled: ${(abort.signal.reason as Error)?.message ?? 'aborted'}` : (error as Error).message;
+      run.status = 'failed';
+      run.error = reason;
+      run.finishedAt = this.clock.now().toISOString();
+      run.durationMs = Date.now() - started;
+      await this.runs.save({ ...run }).catch((saveError: Error) => this.logger.error(`Cannot record job ${run.id}: ${saveError.message}`));
+      this.events.emit(new BackupFailedEvent(run.id, run.target, reason));
+      this.logger.error(`${label} backup failed: ${reason}`);
+    }
+    return run;
+  }
 
-      scratch = fs.mkdtempSync(path.join(this.registry.dataDir, SCRATCH_PREFIX));
+  /**
+   * Snapshots, archive and upload of one run. The scratch folder of snapshots is gone when this
+   * settles, so a job that reads as finished, either way, has left nothing behind.
+   */
+  private async createArchive(run: BackupRunEntity, signal: AbortSignal): Promise<{ filename: string; size: number }> {
+    await this.enterPhase(run, 'checking', 0);
+    const storage = this.storage.get(run.target);
+    // Waits while a staged restore is applied at start; the databases are never read before that.
+    await this.registry.dataSource(this.registry.list()[0].name);
+    const databases = this.registry.list();
+    const liveBytes = databases.reduce((sum, db) => sum + fileSize(db.path) + fileSize(`${db.path}-wal`), 0);
+    await this.checkSpace(run.target, liveBytes);
+
+    const scratch = await fs.promises.mkdtemp(path.join(this.registry.dataDir, SCRATCH_PREFIX));
+    try {
       await this.enterPhase(run, 'snapshotting', liveBytes);
       const at = this.clock.now();
-      const snapshotDir = scratch; // a const for the callbacks below
       const entries: DatabaseEntry[] = await mapConcurrently(databases, SNAPSHOTS_IN_PARALLEL, async (db) => {
-        abort.signal.throwIfAborted();
-        const digest = await snapshotDatabase(db.path, path.join(snapshotDir, db.filename)).catch((error: Error) => {
+        signal.throwIfAborted();
+        const digest = await snapshotDatabase(db.path, path.join(scratch, db.filename)).catch((error: Error) => {
           throw new DomainError(ErrorCode.BackupFailed, `Cannot read the database ${db.filename}: ${error.message}`, { file: db.filename }, { cause: error });
         });
         this.progress(run, run.bytesDone + fileSize(db.path) + fileSize(`${db.path}-wal`));
@@ -178,37 +207,16 @@ export class BackupService implements OnModuleDestroy {
       };
       await this.enterPhase(run, 'archiving', tarSize([0, ...entries.map((e) => e.size_bytes)]));
       const archive = openArchiveStream({ dir: scratch, metadata }, (bytes) => this.progress(run, bytes));
-      let stored;
       try {
-        stored = await storage.upload(filename, archive, { signal: abort.signal, maxBytes: archiveMaxBytes(metadata) });
+        const stored = await storage.upload(filename, archive, { signal, maxBytes: archiveMaxBytes(metadata) });
+        return { filename, size: stored.size };
       } finally {
         archive.destroy();
       }
-
-      run.status = 'succeeded';
-      run.phase = 'done';
-      run.filename = filename;
-      run.sizeBytes = stored.size;
-      run.bytesDone = run.bytesTotal;
-      run.finishedAt = this.clock.now().toISOString();
-      run.durationMs = Date.now() - started;
-      await this.runs.save({ ...run });
-      this.events.emit(new BackupCompletedEvent(run.id, run.target, filename, stored.size, run.durationMs));
-      this.logger.log(`${label} backup completed: ${filename} (${formatBytes(stored.size)}) in ${(run.durationMs / 1000).toFixed(1)} s`);
-    } catch (error) {
-      const reason = abort.signal.aborted ? `Cancelled: ${(abort.signal.reason as Error)?.message ?? 'aborted'}` : (error as Error).message;
-      run.status = 'failed';
-      run.error = reason;
-      run.finishedAt = this.clock.now().toISOString();
-      run.durationMs = Date.now() - started;
-      await this.runs.save({ ...run }).catch((saveError: Error) => this.logger.error(`Cannot record job ${run.id}: ${saveError.message}`));
-      this.events.emit(new BackupFailedEvent(run.id, run.target, reason));
-      this.logger.error(`${label} backup failed: ${reason}`);
     } finally {
       // Asynchronous: removing a gigabyte of snapshots blocks for up to half a second, and the API must not.
-      if (scratch) await fs.promises.rm(scratch, { recursive: true, force: true });
+      await fs.promises.rm(scratch, { recursive: true, force: true });
     }
-    return run;
   }
 
   /**
@@ -248,8 +256,8 @@ export class BackupService implements OnModuleDestroy {
   private progress(run: BackupRunEntity, bytesDone: number): void {
     run.bytesDone = Math.min(bytesDone, run.bytesTotal || bytesDone);
     const now = Date.now();
-    if (now - this.lastProgressAt < PROGRESS_INTERVAL_MS) return;
-    this.lastProgressAt = now;
+    if (now - (this.lastProgressAt.get(run.target) ?? 0) < PROGRESS_INTERVAL_MS) return;
+    this.lastProgressAt.set(run.target, now);
     this.events.emit(new BackupProgressEvent(run.id, run.target, run.phase, run.bytesDone, run.bytesTotal));
   }
 

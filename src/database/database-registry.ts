@@ -50,11 +50,6 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     return this.databases;
   }
 
-  /** One managed database by name, or undefined. */
-  find(name: string): ManagedDatabase | undefined {
-    return this.databases.find((db) => db.name === name);
-  }
-
   get isOpen(): boolean {
     return this.state === 'open';
   }

@@ -96,6 +96,7 @@ export class BackupVerifier implements OnModuleDestroy {
         archive,
         managed: this.registry.list().map((db) => db.name),
         mode: 'collect',
+        durable: false,
         signal,
         onMetadata: async (metadata) => {
           const needed = metadata.databases.reduce((sum, db) => sum + db.size_bytes, 0) + SPACE_MARGIN;

@@ -122,6 +122,7 @@ export class RestoreService implements OnModuleDestroy {
         archive,
         managed: this.registry.list().map((db) => db.name),
         mode: 'fail-fast',
+        durable: true,
         signal,
         onMetadata: (metadata) => this.checkSpace(archive, size, metadata),
         onProgress: (bytes) => (running.progress.bytesRead = bytes),

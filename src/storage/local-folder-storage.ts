@@ -168,7 +168,10 @@ export class LocalFolderStorage extends ObjectStorage {
 
   async delete(key: string): Promise<void> {
     assertObjectKey(key);
-    const dir = await this.folder();
+    await this.unlinkIn(await this.folder(), key);
+  }
+
+  private async unlinkIn(dir: string, key: string): Promise<void> {
     try {
       await fsp.unlink(path.join(dir, key));
     } catch (error) {
@@ -179,6 +182,8 @@ export class LocalFolderStorage extends ObjectStorage {
 
   async deleteMany(keys: string[]): Promise<DeleteManyResult> {
     const result: DeleteManyResult = { deleted: [], failed: [] };
+    // One folder for the whole call, even if local_backup_dir changes meanwhile.
+    const dir = await this.folder();
     for (const key of new Set(keys)) {
       const problem = objectKeyProblem(key);
       if (problem) {
@@ -186,7 +191,7 @@ export class LocalFolderStorage extends ObjectStorage {
         continue;
       }
       try {
-        await this.delete(key);
+        await this.unlinkIn(dir, key);
         result.deleted.push(key);
       } catch (error) {
         result.failed.push({ key, message: error instanceof Error ? error.message : String(error) });

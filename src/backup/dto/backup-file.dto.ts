@@ -14,6 +14,6 @@ export class BackupFileDto {
   @ApiProperty({ example: 86400, description: 'Age in seconds' })
   age_seconds: number;
 
-  @ApiProperty({ example: 1, description: 'Age in whole days (what retention compares)' })
+  @ApiProperty({ example: 1, description: 'Age in whole days, rounded down. Rotation deletes a backup once it is older than the retention days: under retention 30, one 30 days and 1 second old' })
   age_days: number;
 }

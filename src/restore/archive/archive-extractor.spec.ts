@@ -26,6 +26,7 @@ describe('extractArchive', () => {
     archive: 'sentinel-backup-2026-01-08-143022.tar.gz',
     managed: ALL_DATABASES,
     mode: 'fail-fast',
+    durable: true,
     ...overrides,
   });
 

@@ -31,6 +31,12 @@ export interface ExtractOptions {
    * recorded and reading goes on, so every database gets its verdict; structural problems still stop.
    */
   mode: 'fail-fast' | 'collect';
+  /**
+   * fsync each database as it is written (staging: the files must survive a crash until the flag
+   * is written and applied). Verification removes its files right after the checks, so it skips a
+   * sync of the whole archive's worth of data.
+   */
+  durable: boolean;
   /** Runs once the metadata has been read and checked, before any database byte is written (the disk space check). */
   onMetadata?: (metadata: BackupMetadata) => Promise<void> | void;
   /** Compressed bytes read so far. */
@@ -414,7 +420,7 @@ class ArchiveExtraction {
       this.openFiles.delete(out);
       if (!out.closed) await new Promise<void>((resolve) => out.close(() => resolve()));
     }
-    await fsyncPath(target);
+    if (this.options.durable) await fsyncPath(target);
     const sha256 = hash.digest('hex');
     const checksumOk = `sha256:${sha256}` === db.checksum && bytes === db.size_bytes;
     if (!checksumOk && this.options.mode === 'fail-fast') {

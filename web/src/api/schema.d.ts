@@ -409,7 +409,7 @@ export interface components {
              */
             age_seconds: number;
             /**
-             * @description Age in whole days (what retention compares)
+             * @description Age in whole days, rounded down. Rotation deletes a backup once it is older than the retention days: under retention 30, one 30 days and 1 second old
              * @example 1
              */
             age_days: number;
