@@ -9,7 +9,7 @@
 //            --think-ms N (pause between a latency loop's requests; default 20)  --keep-scratch
 //            experiments: --node-flags "..." (the service's node flags; default: those of `npm start`,
 //            read from package.json with its VAR=value assignments, so the service runs as users run it), --env KEY=VALUE
-//            (service environment, repeatable), --results PATH (instead of bench/results: .md and .json),
+//            (service environment, repeatable; a bare --env KEY drops one of npm start's), --results PATH (instead of bench/results: .md and .json),
 //            --dist DIR (a build other than dist/, e.g. a patched copy under the repository)
 //            --report-only (rewrite the .md from the .json, run nothing)
 //
@@ -22,8 +22,8 @@
 //      service's backup to the local target on the same disk (snapshots, checksums, tar, parallel
 //      gzip, file write), and the service's full backup into S3;
 //   4. restore staging: baseline (`tar xzf` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7,
-//      on the service's archive) against POST /api/backups/{target}/{file}/verify (download,
-//      safe extraction, checksums, integrity checks in a scratch folder), from local and from S3;
+//      on the service's archive) against POST /api/backups/{target}/restore with restart false (download,
+//      safe extraction, checksums, fsync, integrity checks, the flag; then cancelled), from local and from S3;
 //   5. the service's peak resident memory in each phase (VmHWM reset through /proc/<pid>/clear_refs);
 //   6. API latency (GET /api/backups/local and GET /api/backup-jobs/{id}, 4 concurrent loops) idle and
 //      while a backup runs.
@@ -95,8 +95,10 @@ function parseArgs(argv) {
         args.nodeFlags = value().split(' ').filter(Boolean);
         break;
       case '--env': {
+        // KEY=VALUE sets a variable of the service; a bare KEY drops one npm start would set.
         const [key, ...rest] = value().split('=');
-        args.env[key] = rest.join('=');
+        if (rest.length) args.env[key] = rest.join('=');
+        else delete args.env[key];
         break;
       }
       case '--results':
@@ -288,12 +290,18 @@ async function measured(svc, fn, otherPids = []) {
   }
 }
 
-async function serviceVerify(svc, target, filename) {
+/**
+ * Restore staging as a user runs it: POST /api/backups/{target}/restore with restart false (download,
+ * safe extraction with SHA-256 and fsync, integrity checks, the flag written), timed to its 202; then
+ * the staged restore is cancelled, outside the timing, so the next run starts from the same state.
+ */
+async function serviceStage(svc, target, filename) {
   const started = performance.now();
-  const report = await svc.expect(200, 'POST', `/api/backups/${target}/${filename}/verify`);
+  const staged = await svc.expect(202, 'POST', `/api/backups/${target}/restore`, { body: { filename, restart: false } });
   const ms = performance.now() - started;
-  if (!report.ok) throw new Error(`verification of ${filename} (${target}) failed: ${report.message}`);
-  return { ms, serverMs: report.duration_ms ?? report.durationMs };
+  if (staged.archive !== filename) throw new Error(`staging ${filename} (${target}) staged ${JSON.stringify(staged).slice(0, 300)}`);
+  await svc.expect(200, 'DELETE', `/api/backups/${target}/restore/staged`);
+  return { ms };
 }
 
 // ---------------------------------------------------------------- the baseline
@@ -428,7 +436,7 @@ async function runSize(sizeMb, args, cleanups) {
   await settle();
   const idleMemory = memoryOf(svc.pid);
 
-  const runs = { baseBackup: [], local: [], r2: [], baseRestore: [], verifyLocal: [], verifyR2: [] };
+  const runs = { baseBackup: [], local: [], r2: [], baseRestore: [], stageLocal: [], stageR2: [] };
   for (let r = 1; r <= args.repeat; r++) {
     const tag = args.repeat > 1 ? ` (${r}/${args.repeat})` : '';
     log(`baseline backup: sqlite3 .backup ×7 + tar czf${tag}`);
@@ -452,14 +460,14 @@ async function runSize(sizeMb, args, cleanups) {
     log(`  ${fmtS(runs.baseRestore.at(-1).totalMs)}`);
     await settle();
 
-    log(`service: restore staging checks (verify, local)${tag}`);
-    runs.verifyLocal.push(await measured(svc, () => serviceVerify(svc, 'local', runs.local.at(-1).filename)));
-    log(`  ${fmtS(runs.verifyLocal.at(-1).ms)}, peak ${fmtMem(runs.verifyLocal.at(-1).memory.peakKb)}`);
+    log(`service: restore staging (stage endpoint, local)${tag}`);
+    runs.stageLocal.push(await measured(svc, () => serviceStage(svc, 'local', runs.local.at(-1).filename)));
+    log(`  ${fmtS(runs.stageLocal.at(-1).ms)}, peak ${fmtMem(runs.stageLocal.at(-1).memory.peakKb)}`);
     await settle();
 
-    log(`service: restore staging checks (verify, from S3)${tag}`);
-    runs.verifyR2.push(await measured(svc, () => serviceVerify(svc, 'r2', runs.r2.at(-1).filename), s3.pids()));
-    log(`  ${fmtS(runs.verifyR2.at(-1).ms)}, peak ${fmtMem(runs.verifyR2.at(-1).memory.peakKb)}`);
+    log(`service: restore staging (stage endpoint, from S3)${tag}`);
+    runs.stageR2.push(await measured(svc, () => serviceStage(svc, 'r2', runs.r2.at(-1).filename), s3.pids()));
+    log(`  ${fmtS(runs.stageR2.at(-1).ms)}, peak ${fmtMem(runs.stageR2.at(-1).memory.peakKb)}`);
     await settle();
 
     // Keep the disk use bounded across repeats: the archives of this round are not needed any more.
@@ -511,8 +519,8 @@ async function runSize(sizeMb, args, cleanups) {
       idleRssKb: idleMemory.rssKb,
       local: pick(runs.local, (r) => r.wallMs),
       r2: pick(runs.r2, (r) => r.wallMs),
-      verifyLocal: pick(runs.verifyLocal, (r) => r.ms),
-      verifyR2: pick(runs.verifyR2, (r) => r.ms),
+      stageLocal: pick(runs.stageLocal, (r) => r.ms),
+      stageR2: pick(runs.stageR2, (r) => r.ms),
       underLoad: loaded,
     },
     all: runs.local.length > 1 ? Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => Math.round(r.wallMs ?? r.ms ?? r.totalMs))])) : undefined,
@@ -525,7 +533,7 @@ async function runSize(sizeMb, args, cleanups) {
 function goalsOf(res) {
   const b = res.baseline;
   const s = res.service;
-  const peakKb = Math.max(s.local.memory.peakKb, s.r2.memory.peakKb, s.verifyLocal.memory.peakKb, s.verifyR2.memory.peakKb, s.underLoad.memory.peakKb);
+  const peakKb = Math.max(s.local.memory.peakKb, s.r2.memory.peakKb, s.stageLocal.memory.peakKb, s.stageR2.memory.peakKb, s.underLoad.memory.peakKb);
   const busyP99 = Math.max(res.latency.busy.list.p99, res.latency.busy.job.p99);
   const archiveTime = s.local.wallMs / b.backup.totalMs;
   const archiveSize = s.local.sizeBytes / b.backup.archiveBytes;
@@ -536,7 +544,7 @@ function goalsOf(res) {
       pass: archiveTime <= GOALS.archiveTimeRatio && archiveSize <= GOALS.archiveSizeRatio,
     },
     { goal: `full backup into S3 ≤ ${GOALS.fullBackupRatio} × archive creation`, value: `${fmtRatio(s.r2.wallMs / s.local.wallMs)} ×`, pass: s.r2.wallMs / s.local.wallMs <= GOALS.fullBackupRatio },
-    { goal: `restore staging ≤ ${GOALS.restoreRatio} × baseline`, value: `${fmtRatio(s.verifyLocal.ms / b.restore.totalMs)} ×`, pass: s.verifyLocal.ms / b.restore.totalMs <= GOALS.restoreRatio },
+    { goal: `restore staging ≤ ${GOALS.restoreRatio} × baseline`, value: `${fmtRatio(s.stageLocal.ms / b.restore.totalMs)} ×`, pass: s.stageLocal.ms / b.restore.totalMs <= GOALS.restoreRatio },
     { goal: `peak memory ≤ ${GOALS.peakMemoryMb} MB`, value: fmtMem(peakKb), pass: (peakKb * 1024) / MB <= GOALS.peakMemoryMb },
     { goal: `API p99 while a backup runs ≤ ${GOALS.busyP99Ms} ms`, value: `${fmtMs(busyP99)} ms`, pass: busyP99 <= GOALS.busyP99Ms },
   ];
@@ -545,8 +553,8 @@ function goalsOf(res) {
 const PHASES = [
   ['archive creation', (s) => s.local.memory],
   ['full backup into S3', (s) => s.r2.memory],
-  ['restore staging (verify, local)', (s) => s.verifyLocal.memory],
-  ['restore staging (verify, from S3)', (s) => s.verifyR2.memory],
+  ['restore staging (local)', (s) => s.stageLocal.memory],
+  ['restore staging (from S3)', (s) => s.stageR2.memory],
   ['backup under API load', (s) => s.underLoad.memory],
 ];
 
@@ -582,20 +590,20 @@ function renderRun(res) {
   row('  ↳ against the baseline backup (which uploads nothing)', fmtS(s.r2.wallMs), fmtS(b.backup.totalMs), fmtRatio(s.r2.wallMs / b.backup.totalMs));
   row('  ↳ CPU time: service / S3 server daemons', `${s.r2.cpuS.toFixed(1)} s / ${s.r2.otherCpuS.toFixed(1)} s`, '', '');
   row(
-    '**restore staging**: verify endpoint (read, gunzip, safe extraction + SHA-256, fsync, integrity_check ×7) vs `tar xzf` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7',
-    `${fmtS(s.verifyLocal.ms)} · ${fmtRate(bytes, s.verifyLocal.ms)}`,
+    '**restore staging**: POST /api/backups/local/restore with restart false (read, gunzip, safe extraction + SHA-256, fsync, integrity_check ×7, flag), then cancelled, vs `tar xzf` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7',
+    `${fmtS(s.stageLocal.ms)} · ${fmtRate(bytes, s.stageLocal.ms)}`,
     `${fmtS(b.restore.totalMs)} · ${fmtRate(bytes, b.restore.totalMs)}`,
-    `**${fmtRatio(s.verifyLocal.ms / b.restore.totalMs)}**`,
+    `**${fmtRatio(s.stageLocal.ms / b.restore.totalMs)}**`,
   );
   row('  ↳ baseline steps: `tar xzf` / `sha256sum -c` / integrity_check ×7', '', `${fmtS(b.restore.extractMs)} / ${fmtS(b.restore.checksumMs)} / ${fmtS(b.restore.integrityMs)}`, '');
-  row('  ↳ CPU time (user + system)', `${s.verifyLocal.cpuS.toFixed(1)} s`, `${b.restore.cpuS.toFixed(1)} s`, fmtRatio(s.verifyLocal.cpuS / b.restore.cpuS));
-  row('  ↳ the same from S3 (verify, r2 target: download included)', fmtS(s.verifyR2.ms), fmtS(b.restore.totalMs), fmtRatio(s.verifyR2.ms / b.restore.totalMs));
+  row('  ↳ CPU time (user + system)', `${s.stageLocal.cpuS.toFixed(1)} s`, `${b.restore.cpuS.toFixed(1)} s`, fmtRatio(s.stageLocal.cpuS / b.restore.cpuS));
+  row('  ↳ the same from S3 (r2 target: download included)', fmtS(s.stageR2.ms), fmtS(b.restore.totalMs), fmtRatio(s.stageR2.ms / b.restore.totalMs));
   lines.push('');
   const oc = (x) => (x === undefined ? '?' : x.toFixed(2));
   lines.push(
     `CPU taken by other processes on the machine during each measurement (average cores; ${m.cores} in all): ` +
       `baseline backup ${oc(b.backup.othersCores)}, archive creation ${oc(s.local.othersCores)}, full backup ${oc(s.r2.othersCores)}, ` +
-      `baseline restore ${oc(b.restore.othersCores)}, verify ${oc(s.verifyLocal.othersCores)}, verify from S3 ${oc(s.verifyR2.othersCores)}, backup under API load ${oc(s.underLoad.othersCores)}.`,
+      `baseline restore ${oc(b.restore.othersCores)}, staging ${oc(s.stageLocal.othersCores)}, staging from S3 ${oc(s.stageR2.othersCores)}, backup under API load ${oc(s.underLoad.othersCores)}.`,
   );
   lines.push('');
   lines.push(`Peak resident memory of the service (${s.local.memory.source}, reset before each phase; idle after start: ${fmtMem(s.idleRssKb)}; MB = 10^6 bytes):`);
