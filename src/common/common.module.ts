@@ -4,11 +4,12 @@ import { ApiTokenGuard } from './auth/api-token.guard.js';
 import { Clock } from './clock.js';
 import { DomainEventBus } from './events/domain-event-bus.js';
 import { DiskSpace } from './fs/disk-space.service.js';
+import { InstallationIdentity } from './installation/installation-identity.js';
 import { RestartSignal } from './lifecycle/restart-signal.js';
 
 @Global()
 @Module({
-  providers: [Clock, DiskSpace, DomainEventBus, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
-  exports: [Clock, DiskSpace, DomainEventBus, RestartSignal],
+  providers: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal],
 })
 export class CommonModule {}
