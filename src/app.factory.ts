@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
+import { applyHttpEdge } from './common/http/http-edge.js';
+import { AppConfig } from './config/app-config.js';
 import { setupSwaggerUi } from './openapi/openapi-document.js';
 
 /** Builds the application the same way for main.ts, the tests and the OpenAPI generator. */
@@ -10,7 +12,10 @@ export async function createApp(raw: Record<string, string | undefined>, logger?
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(raw), {
     logger: logger ?? false,
     abortOnError: false,
+    // Only a JSON parser, registered by applyHttpEdge after the checks: a form body is never parsed.
+    bodyParser: false,
   });
+  applyHttpEdge(app, app.get(AppConfig).env);
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true }));
   app.useGlobalFilters(new DomainErrorFilter());
   setupSwaggerUi(app);

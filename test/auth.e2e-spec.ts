@@ -1,6 +1,6 @@
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-const TOKEN = 'test-token-0123456789abcdef';
+const TOKEN = 'test-token-0123456789abcdef0123456789';
 
 describe('API token', () => {
   let t: TestApp;

@@ -414,7 +414,7 @@ describe('Admin page in a browser: schedules', () => {
 });
 
 describe('Admin page in a browser: API token', () => {
-  const TOKEN = 'web-test-token-0123456789';
+  const TOKEN = 'web-test-token-0123456789abcdef0123';
   let served: Served;
   beforeAll(async () => {
     served = await serve({ SENTINEL_API_TOKEN: TOKEN });

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ApiTokenGuard } from './auth/api-token.guard.js';
+import { FailedAuthLimiter } from './auth/failed-auth-limiter.js';
 import { Clock } from './clock.js';
 import { DomainEventBus } from './events/domain-event-bus.js';
 import { DiskSpace } from './fs/disk-space.service.js';
@@ -9,7 +10,7 @@ import { RestartSignal } from './lifecycle/restart-signal.js';
 
 @Global()
 @Module({
-  providers: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  providers: [Clock, DiskSpace, FailedAuthLimiter, DomainEventBus, InstallationIdentity, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
   exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal],
 })
 export class CommonModule {}

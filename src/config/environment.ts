@@ -15,6 +15,8 @@ export interface Environment {
   dataDir: string;
   logFile: string;
   apiToken: string | undefined;
+  /** SENTINEL_ALLOWED_HOSTS: names (optionally with a port) besides loopback that a request's Host may carry. */
+  allowedHosts: AllowedHost[];
   masterKey: string | undefined;
   timeZone: string;
   databases: string[];
@@ -25,6 +27,15 @@ export interface Environment {
   /** Every variable as given (process environment over `.env`), for the settings' fallbacks. */
   raw: Readonly<Record<string, string | undefined>>;
 }
+
+/** One entry of SENTINEL_ALLOWED_HOSTS: a lower-case hostname (IPv6 in brackets) and, when given, the one port it is allowed with. */
+export interface AllowedHost {
+  hostname: string;
+  port: number | undefined;
+}
+
+/** Shortest API token accepted: 32 characters, what `openssl rand -hex 16` gives; the hint asks for 64 hex characters. */
+export const MIN_API_TOKEN_LENGTH = 32;
 
 /** A bad environment variable: the message is one line that names it and says what is allowed. */
 export class EnvironmentError extends Error {
@@ -37,6 +48,28 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/i;
 
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.test(host);
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/;
+const IPV6_LITERAL = /^\[[0-9a-f:.]+\]$/;
+
+/** SENTINEL_ALLOWED_HOSTS: `name` or `name:port`, comma-separated; no scheme, path or wildcard, so an entry means exactly one name. */
+function allowedHosts(raw: Record<string, string | undefined>): AllowedHost[] {
+  const value = raw.SENTINEL_ALLOWED_HOSTS?.trim() ?? '';
+  if (value === '') return [];
+  return value.split(',').map((entry) => {
+    const text = entry.trim().toLowerCase();
+    const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(text);
+    const hostname = match?.[1] ?? '';
+    const port = match?.[2] === undefined ? undefined : Number(match[2]);
+    if (!match || !(HOSTNAME.test(hostname) || IPV6_LITERAL.test(hostname)) || (port !== undefined && (port < 1 || port > 65535))) {
+      throw new EnvironmentError(
+        'SENTINEL_ALLOWED_HOSTS',
+        `'${entry.trim()}' is not a host name: list the names browsers use to reach this service, each as name or name:port, comma-separated (for example: backup.example.lan,192.168.1.20:8080), with no scheme or path`,
+      );
+    }
+    return { hostname: hostname.replace(/\.$/, ''), port };
+  });
 }
 
 /** A whole-number variable within [min, max], or `fallback` when unset; used by every module's options. */
@@ -68,14 +101,26 @@ export function parseEnvironment(raw: Record<string, string | undefined>, cwd = 
   const logFile = path.resolve(cwd, raw.LOG_FILE?.trim() || './logs/sentinel-backup.log');
 
   const apiToken = raw.SENTINEL_API_TOKEN?.trim() || undefined;
-  if (apiToken !== undefined && apiToken.length < 16) {
-    throw new EnvironmentError('SENTINEL_API_TOKEN', 'must be at least 16 characters long (for example: openssl rand -hex 32)');
+  if (apiToken !== undefined && apiToken.length < MIN_API_TOKEN_LENGTH) {
+    throw new EnvironmentError(
+      'SENTINEL_API_TOKEN',
+      `must be at least ${MIN_API_TOKEN_LENGTH} characters long (got ${apiToken.length}); make one with: openssl rand -hex 32`,
+    );
   }
   if (!apiToken && !isLoopbackHost(host)) {
     throw new EnvironmentError(
       'HOST',
       `'${host}' is not a loopback address and SENTINEL_API_TOKEN is not set. The API can download and replace every database, ` +
         'so it only listens beyond this machine with a token: set SENTINEL_API_TOKEN, or use HOST=127.0.0.1',
+    );
+  }
+  const hosts = allowedHosts(raw);
+  // A request whose Host is not ours is refused (DNS rebinding); off loopback the names clients use must be known.
+  if (hosts.length === 0 && !isLoopbackHost(host)) {
+    throw new EnvironmentError(
+      'SENTINEL_ALLOWED_HOSTS',
+      `must be set when HOST ('${host}') is not a loopback address: list the names clients use to reach this service, comma-separated ` +
+        '(for example: SENTINEL_ALLOWED_HOSTS=backup.example.lan,192.168.1.20); requests for any other Host are refused',
     );
   }
 
@@ -118,6 +163,7 @@ export function parseEnvironment(raw: Record<string, string | undefined>, cwd = 
     dataDir,
     logFile,
     apiToken,
+    allowedHosts: hosts,
     masterKey,
     timeZone,
     databases,

@@ -1,23 +1,29 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { AppConfig } from '../../config/app-config.js';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorCode } from '../errors/error-code.js';
+import { FAILED_ATTEMPT_WINDOW_MS, FailedAuthLimiter, MAX_FAILED_ATTEMPTS } from './failed-auth-limiter.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /**
  * When SENTINEL_API_TOKEN is set, every API route but @Public() ones needs `Authorization: Bearer <token>`.
- * The API can download and replace every database, so this is the one door to it.
+ * The API can download and replace every database, so this is the one door to it. Wrong tokens are
+ * counted per client address (FailedAuthLimiter) and logged with the address and user agent, never
+ * with what was sent. A request without a token is not a guess (the page asks for the token on its
+ * first 401) and is not counted.
  */
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
   private readonly expected: Buffer | undefined;
+  private readonly logger = new Logger('Auth');
 
   constructor(
     config: AppConfig,
     private readonly reflector: Reflector,
+    private readonly limiter: FailedAuthLimiter,
   ) {
     const token = config.env.apiToken;
     // Hashing both sides gives equal lengths, so the comparison is constant-time whatever was sent.
@@ -31,8 +37,20 @@ export class ApiTokenGuard implements CanActivate {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (match) {
+      const address = request.socket.remoteAddress ?? 'unknown';
+      const retryAfterSeconds = this.limiter.retryAfterSeconds(address);
+      if (retryAfterSeconds > 0) {
+        throw new DomainError(
+          ErrorCode.TooManyAttempts,
+          `Too many wrong API tokens from this address (${MAX_FAILED_ATTEMPTS} within ${FAILED_ATTEMPT_WINDOW_MS / 1000} s): try again in ${retryAfterSeconds} s with the value of SENTINEL_API_TOKEN`,
+          { retryAfterSeconds },
+        );
+      }
       const given = createHash('sha256').update(match[1].trim()).digest();
       if (timingSafeEqual(given, this.expected)) return true;
+      const failures = this.limiter.recordFailure(address);
+      const agent = JSON.stringify((request.headers['user-agent'] ?? '(none)').slice(0, 200));
+      this.logger.warn(`Wrong API token from ${address} (user agent ${agent}), ${failures} of ${MAX_FAILED_ATTEMPTS} allowed per ${FAILED_ATTEMPT_WINDOW_MS / 1000} s`);
     }
     throw new DomainError(
       ErrorCode.Unauthorized,

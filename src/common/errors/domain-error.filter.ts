@@ -9,6 +9,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.NotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.Conflict]: HttpStatus.CONFLICT,
   [ErrorCode.Unauthorized]: HttpStatus.UNAUTHORIZED,
+  [ErrorCode.TooManyAttempts]: HttpStatus.TOO_MANY_REQUESTS,
+  [ErrorCode.UnsupportedMediaType]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  [ErrorCode.CrossSiteRequest]: HttpStatus.FORBIDDEN,
+  // 421 Misdirected Request: this server does not answer for that Host (RFC 9110 15.5.20), the case of DNS rebinding.
+  [ErrorCode.HostNotAllowed]: HttpStatus.MISDIRECTED,
   [ErrorCode.SettingNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.SettingInvalid]: HttpStatus.BAD_REQUEST,
   [ErrorCode.SecretUnreadable]: HttpStatus.CONFLICT,
@@ -43,6 +48,8 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof DomainError) {
       const statusCode = STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
+      const retryAfter = exception.details?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
       response.status(statusCode).json({ statusCode, error: exception.code, message: exception.message, details: exception.details });
       return;
     }

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../clock.js';
+
+/** Wrong tokens allowed per client address within one window. */
+export const MAX_FAILED_ATTEMPTS = 10;
+export const FAILED_ATTEMPT_WINDOW_MS = 60_000;
+/** Addresses tracked at most; beyond it the stalest entry is dropped, so many addresses cannot exhaust memory. */
+export const MAX_TRACKED_CLIENTS = 10_000;
+
+interface Attempts {
+  windowStart: number;
+  failures: number;
+}
+
+/**
+ * Counts wrong API tokens per client address in fixed windows. After MAX_FAILED_ATTEMPTS within a window,
+ * every request from that address that carries a token is refused until the window ends, the right
+ * token included: answering the right one would tell a guesser that it is right. 10 guesses a minute
+ * against 32+ random characters is hopeless; before, 2,000 guesses took 0.7 s.
+ *
+ * IPv6 clients are counted per /64, the block one host usually owns, so rotating addresses gains nothing.
+ */
+@Injectable()
+export class FailedAuthLimiter {
+  private readonly clients = new Map<string, Attempts>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Seconds until `address` may try again, or 0 when it may try now. */
+  retryAfterSeconds(address: string): number {
+    const entry = this.current(FailedAuthLimiter.key(address));
+    if (!entry || entry.failures < MAX_FAILED_ATTEMPTS) return 0;
+    return Math.max(1, Math.ceil((entry.windowStart + FAILED_ATTEMPT_WINDOW_MS - this.clock.now().getTime()) / 1000));
+  }
+
+  /** Records a wrong token; returns how many this address has sent in the current window. */
+  recordFailure(address: string): number {
+    const key = FailedAuthLimiter.key(address);
+    const entry = this.current(key) ?? { windowStart: this.clock.now().getTime(), failures: 0 };
+    entry.failures += 1;
+    // Re-inserting keeps the Map in order of last failure, so the first entry is always the stalest.
+    this.clients.delete(key);
+    this.clients.set(key, entry);
+    this.evict();
+    return entry.failures;
+  }
+
+  get trackedClients(): number {
+    return this.clients.size;
+  }
+
+  private current(key: string): Attempts | undefined {
+    const entry = this.clients.get(key);
+    if (entry && this.clock.now().getTime() - entry.windowStart >= FAILED_ATTEMPT_WINDOW_MS) {
+      this.clients.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private evict(): void {
+    for (const key of this.clients.keys()) {
+      if (this.clients.size <= MAX_TRACKED_CLIENTS) break;
+      this.clients.delete(key);
+    }
+  }
+
+  static key(address: string): string {
+    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (v4) return v4[1];
+    if (!address.includes(':')) return address;
+    const [head, tail = ''] = address.toLowerCase().split('::');
+    const left = head ? head.split(':') : [];
+    const right = tail ? tail.split(':') : [];
+    const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+    return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  }
+}
