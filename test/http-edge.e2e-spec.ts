@@ -107,7 +107,8 @@ describe('HTTP edge: request bodies, origins and hosts', () => {
     expect(res.body.message).toMatch(/nested more than 64 levels deep/);
     const filename = `{"filename": ${'{"a":'.repeat(70)}1${'}'.repeat(70)}}`;
     expect((await s.http.post('/api/backups/local/restore').set('Content-Type', 'application/json').send(filename).expect(400)).body.message).toMatch(/64 levels/);
-    await s.http.put(SETTING).set('Content-Type', 'application/json').send(JSON.stringify({ value: 'x'.repeat(200_000) })).expect(413);
+    const large = await s.http.put(SETTING).set('Content-Type', 'application/json').send(JSON.stringify({ value: 'x'.repeat(200_000) })).expect(413);
+    expect(large.body.message).toMatch(/larger than 100 KB/);
     expect(await retention(s)).toBe(90);
   });
 

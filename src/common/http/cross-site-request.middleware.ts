@@ -35,7 +35,7 @@ export class CrossSiteRequestMiddleware {
   private refusal(reason: string): DomainError {
     return new DomainError(
       ErrorCode.CrossSiteRequest,
-      `Refused ${reason}: only the admin page served by this service, Swagger UI at /api/docs and clients that send no Origin (curl, scripts) may change anything. ` +
+      `Refused because ${reason}: only the admin page served by this service, Swagger UI at /api/docs and clients that send no Origin (curl, scripts) may change anything. ` +
         'To use the page under another name, add that name to SENTINEL_ALLOWED_HOSTS.',
     );
   }

@@ -1,5 +1,6 @@
+import { PayloadTooLargeException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import type { Environment } from '../../config/environment.js';
 import { CrossSiteRequestMiddleware } from './cross-site-request.middleware.js';
 import { HostCheckMiddleware } from './host-check.middleware.js';
@@ -29,7 +30,13 @@ export function applyHttpEdge(app: NestExpressApplication, env: Environment): vo
   const policy = new HostPolicy(env.allowedHosts);
   const before: Middleware[] = [new SecurityHeadersMiddleware(), new HostCheckMiddleware(policy), new CrossSiteRequestMiddleware(policy), new JsonBodyOnlyMiddleware()];
   for (const middleware of before) app.use((request: Request, response: Response, next: NextFunction) => middleware.use(request, response, next));
-  app.useBodyParser('json', { limit: MAX_JSON_BODY, type: (request) => JSON_MEDIA_TYPE.test(String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()) });
+  const parse = json({ limit: MAX_JSON_BODY, type: (request) => JSON_MEDIA_TYPE.test(String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()) });
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    parse(request, response, (error?: unknown) => {
+      if ((error as { type?: string } | undefined)?.type !== 'entity.too.large') return next(error);
+      next(new PayloadTooLargeException(`The request body is larger than ${MAX_JSON_BODY.replace('kb', ' KB')}: send only the JSON the endpoint takes, such as {"value": 1}`));
+    }),
+  );
   const depth = new JsonDepthLimitMiddleware();
   app.use((request: Request, response: Response, next: NextFunction) => depth.use(request, response, next));
 }
