@@ -2,6 +2,7 @@ import { type LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
+import { AuditRecorder } from './audit/audit-recorder.js';
 import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
 import { setupSwaggerUi } from './openapi/openapi-document.js';
 
@@ -11,6 +12,8 @@ export async function createApp(raw: Record<string, string | undefined>, logger?
     logger: logger ?? false,
     abortOnError: false,
   });
+  // First of all middleware, so that requests refused by a guard or the body parser are recorded too.
+  app.use(app.get(AuditRecorder).middleware());
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true }));
   app.useGlobalFilters(new DomainErrorFilter());
   setupSwaggerUi(app);
