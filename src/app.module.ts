@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuditModule } from './audit/audit.module.js';
 import { BackupModule } from './backup/backup.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
@@ -22,6 +23,7 @@ export class AppModule {
         ConfigModule.forRoot(raw),
         EventEmitterModule.forRoot({ wildcard: false }),
         CommonModule,
+        AuditModule,
         DatabaseModule,
         HealthModule,
         SettingsModule,

@@ -260,6 +260,20 @@ describe('Admin page in a browser: local folder', () => {
     }
   });
 
+  it('the Activity list shows a backup started with Backup Now: when, what, its outcome and from where', async () => {
+    await page.goto(served.url);
+    const activity = page.getByRole('region', { name: 'Activity', exact: true });
+    await card(page, 'Local folder').getByRole('button', { name: 'Backup Now' }).click();
+    const row = activity.locator('tr[data-action="backup.start"]').first();
+    await row.waitFor({ timeout: 15_000 });
+    expect(await text(row)).toMatch(/Backup started Local folder Done 202 (::ffff:)?127\.0\.0\.1 .*Chrom/);
+    // What the API records, the page shows: the newest entry is this backup.
+    const [newest] = (await served.t.http.get('/api/audit?limit=1').expect(200)).body;
+    expect(newest).toMatchObject({ action: 'backup.start', target: 'local', outcome: 'ok', status_code: 202 });
+    expect(await row.locator('time').getAttribute('datetime')).toBe(newest.at);
+    await waitForJob(served.t.http, (await served.t.http.get('/api/backup-jobs?limit=1').expect(200)).body[0].id);
+  });
+
   it('Delete asks for confirmation naming the backup, with the keyboard; Escape keeps it, confirming removes it', async () => {
     const filename = await backupVia(served.t, 'local');
     await page.goto(served.url);

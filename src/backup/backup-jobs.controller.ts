@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
+import { AllowedQuery } from '../common/validation/allowed-query.js';
 import { toBackupJobDto } from './backup-job.mapper.js';
 import { BackupService } from './backup.service.js';
 import { BackupJobDto } from './dto/backup-job.dto.js';
@@ -12,6 +13,7 @@ export class BackupJobsController {
   constructor(private readonly backups: BackupService) {}
 
   @Get()
+  @AllowedQuery(JobHistoryQueryDto)
   @Endpoint({ summary: 'Backup job history, newest first (running jobs show their live progress)', response: [BackupJobDto], errors: [400] })
   async history(@Query() query: JobHistoryQueryDto): Promise<BackupJobDto[]> {
     return (await this.backups.history(query.target, query.limit ?? 100)).map(toBackupJobDto);

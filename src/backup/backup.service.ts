@@ -101,6 +101,10 @@ export class BackupService implements OnModuleDestroy {
   }
 
   private async launch(target: BackupTarget, trigger: 'manual' | 'scheduled'): Promise<RunningJob> {
+    // Before any work: no job, no snapshot, no scratch folder for a backup that cannot be stored anywhere.
+    const missing = await this.storage.get(target).missingConfiguration();
+    if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot back up to ${targetLabel(target)}: ${missing}`, { target });
+    // From here to the registration below nothing awaits, so a second request in the same tick gets 409.
     const current = this.running.get(target);
     if (current) {
       throw new DomainError(

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiTokenGuard } from './auth/api-token.guard.js';
 import { FailedAuthLimiter } from './auth/failed-auth-limiter.js';
 import { Clock } from './clock.js';
@@ -7,10 +7,20 @@ import { DomainEventBus } from './events/domain-event-bus.js';
 import { DiskSpace } from './fs/disk-space.service.js';
 import { InstallationIdentity } from './installation/installation-identity.js';
 import { RestartSignal } from './lifecycle/restart-signal.js';
+import { QueryParametersInterceptor } from './validation/query-parameters.interceptor.js';
 
 @Global()
 @Module({
-  providers: [Clock, DiskSpace, FailedAuthLimiter, DomainEventBus, InstallationIdentity, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  providers: [
+    Clock,
+    DiskSpace,
+    FailedAuthLimiter,
+    DomainEventBus,
+    InstallationIdentity,
+    RestartSignal,
+    { provide: APP_GUARD, useClass: ApiTokenGuard },
+    { provide: APP_INTERCEPTOR, useClass: QueryParametersInterceptor },
+  ],
   exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal],
 })
 export class CommonModule {}

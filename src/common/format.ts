@@ -17,3 +17,10 @@ export function formatDuration(ms: number): string {
   if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
   return `${Math.round(ms / 6000) / 10} min`;
 }
+
+/** How a JSON value's type is named in an error message: "a number", "an object", "null". */
+export function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

@@ -1,6 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SERVICE_CLIENT } from '../audit/audit-entry.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { RestoreApplier } from './apply/restore-applier.js';
+import type { LastApply } from './last-apply.store.js';
 
 /**
  * Runs once per boot, before any database connection exists: applies (or finishes, or undoes) a
@@ -26,15 +29,39 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
   constructor(
     private readonly registry: DatabaseRegistry,
     private readonly applier: RestoreApplier,
+    private readonly audit: AuditLog,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     try {
-      await this.applier.applyPending();
+      const applied = await this.applier.applyPending();
+      if (applied) this.recordApply(applied);
     } catch (error) {
       this.logger.error(`Restore: the service cannot start: ${(error as Error).message}`);
+      this.audit.record({ action: 'restore.apply', target: null, subject: null, outcome: 'error', status_code: null, error: 'RESTORE_APPLY_FAILED', client: SERVICE_CLIENT, user_agent: null, method: null, path: null });
       throw error;
     }
     await this.registry.open();
+  }
+
+  /**
+   * The apply in the audit log, under the client and user agent of the request that staged it (the
+   * audit log outlives the restore), or as the service's own when no staging request is on record.
+   */
+  private recordApply(applied: LastApply): void {
+    const staged = this.audit.latest('restore.stage', applied.target, applied.archive);
+    const done = applied.outcome === 'applied' || applied.outcome === 'resumed';
+    this.audit.record({
+      action: 'restore.apply',
+      target: applied.target,
+      subject: applied.archive,
+      outcome: done ? 'ok' : 'error',
+      status_code: null,
+      error: done ? null : applied.outcome.toUpperCase(),
+      client: staged?.client ?? SERVICE_CLIENT,
+      user_agent: staged?.user_agent ?? null,
+      method: null,
+      path: null,
+    });
   }
 }

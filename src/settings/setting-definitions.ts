@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-export type SettingKind = 'flag' | 'integer' | 'text' | 'choice' | 'url' | 'path' | 'bucket' | 'secret';
+export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret';
 export type SettingValue = number | string;
 
 /** A setting the store knows: its type, default and how a value is checked. */
@@ -18,7 +18,7 @@ export interface SettingDefinition {
 
 export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
   { key: 'r2_backup_enabled', kind: 'flag', defaultValue: 0, storage: 'r2', description: 'Back up to Cloudflare R2 (or another S3-compatible store) on the schedule: 1 or 0' },
-  { key: 'r2_account_id', kind: 'text', defaultValue: '', storage: 'r2', description: 'Cloudflare account ID; the endpoint is https://<account_id>.r2.cloudflarestorage.com' },
+  { key: 'r2_account_id', kind: 'account', defaultValue: '', storage: 'r2', description: 'Cloudflare account ID; the endpoint is https://<account_id>.r2.cloudflarestorage.com' },
   { key: 'r2_access_key_id', kind: 'secret', defaultValue: '', storage: 'r2', description: 'R2 access key ID (stored encrypted, never shown)' },
   { key: 'r2_secret_access_key', kind: 'secret', defaultValue: '', storage: 'r2', description: 'R2 secret access key (stored encrypted, never shown)' },
   { key: 'r2_bucket_name', kind: 'bucket', defaultValue: '', storage: 'r2', description: 'Bucket the backups go to' },

@@ -4,13 +4,45 @@ import type { SettingDefinition, SettingValue } from './setting-definitions.js';
 export class InvalidSettingValue extends Error {}
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Cloudflare's IDs are 32 hex characters; letters, digits, '-' and '_' keep the spec's example `your_account_id` valid. */
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * C0 and C1 control characters, DEL and the Unicode line/paragraph separators. A value is written into
+ * log lines, file paths and URLs: a line break in one forged a whole line of LOG_FILE.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** PATH_MAX on Linux; a longer folder cannot be opened anyway, and every log line that names it would carry it. */
+export const MAX_PATH_LENGTH = 4096;
+/** Text settings (account ID, endpoint, secrets): far more than any real value needs. */
+export const MAX_TEXT_LENGTH = 1024;
+
+/** The value as a message may quote it: JSON-escaped and cut short, so an error line stays one short line. */
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Refuses control characters and over-long strings, for every kind of setting; secrets are never quoted. */
+function checkString(def: SettingDefinition, input: string, maxLength: number): void {
+  if (input.length > maxLength) {
+    throw new InvalidSettingValue(`${def.key} is too long: ${input.length} characters, at most ${maxLength} are allowed`);
+  }
+  const found = CONTROL.exec(input);
+  if (found) {
+    const code = `U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new InvalidSettingValue(
+      `${def.key} must not contain control characters such as line breaks or tabs: found ${code} at position ${found.index + 1}. Enter the value on one line, without control characters`,
+    );
+  }
+}
 
 /**
  * Checks and normalises a value for a setting, from JSON (PUT body) or from an environment
  * variable. Returns the canonical value: flags as 1/0, integers as numbers, the rest as strings.
+ * Every string is checked for control characters and length first, whatever its kind.
  */
 export function parseSettingValue(def: SettingDefinition, input: unknown): SettingValue {
-  const describe = (v: unknown) => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v));
+  if (typeof input === 'string') checkString(def, input, def.kind === 'path' ? MAX_PATH_LENGTH : MAX_TEXT_LENGTH);
   switch (def.kind) {
     case 'flag': {
       const normalized = typeof input === 'string' ? input.trim().toLowerCase() : input;
@@ -45,7 +77,24 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
       if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || url.search || url.hash) {
         throw new InvalidSettingValue(`${def.key} must be an http(s) URL without credentials, query or fragment, such as https://s3.example.com, got ${describe(input)}`);
       }
-      return s.replace(/\/+$/, '');
+      // The S3 client appends the bucket and key to the endpoint; a path here would silently move every object.
+      if (url.pathname !== '/') {
+        throw new InvalidSettingValue(
+          `${def.key} must be the endpoint's origin only, scheme://host[:port] such as https://s3.example.com: drop the path ${describe(url.pathname)}. ` +
+            'If the path named your bucket, put the bucket in r2_bucket_name instead',
+        );
+      }
+      return url.origin;
+    }
+    case 'account': {
+      if (typeof input !== 'string') throw new InvalidSettingValue(`${def.key} must be a string, got ${typeof input}`);
+      const s = input.trim();
+      if (s !== '' && !ACCOUNT_ID.test(s)) {
+        throw new InvalidSettingValue(
+          `${def.key} must be your Cloudflare account ID: up to 64 letters, digits, '-' or '_' (the dashboard's R2 overview shows 32 hex characters), got ${describe(s)}`,
+        );
+      }
+      return s;
     }
     case 'bucket': {
       if (typeof input !== 'string') throw new InvalidSettingValue(`${def.key} must be a bucket name string, got ${describe(input)}`);
@@ -56,17 +105,16 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
       return s;
     }
     case 'path': {
-      if (typeof input !== 'string' || input.trim() === '' || input.includes('\0')) {
+      if (typeof input !== 'string' || input.trim() === '') {
         throw new InvalidSettingValue(`${def.key} must be a folder path (absolute, or relative to the working directory), got ${describe(input)}`);
       }
       return input.trim();
     }
     case 'text':
     case 'secret': {
+      // Never quoted: a secret's value must not reach a response or a log.
       if (typeof input !== 'string') throw new InvalidSettingValue(`${def.key} must be a string, got ${typeof input}`);
-      const s = input.trim();
-      if (s.length > 1024 || /[\u0000-\u001f]/.test(s)) throw new InvalidSettingValue(`${def.key} must be at most 1024 printable characters`);
-      return s;
+      return input.trim();
     }
   }
 }

@@ -201,6 +201,11 @@ export class LocalFolderStorage extends ObjectStorage {
     return result;
   }
 
+  /** local_backup_dir always has a value (its default is DATA_DIR/backups); whether it is usable shows when it is used. */
+  async missingConfiguration(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async testConnection(): Promise<ConnectionTestResult> {
     const started = Date.now();
     const checks: ConnectionCheck[] = [];

@@ -72,6 +72,12 @@ export abstract class ObjectStorage {
   /** Deletes many objects, reporting per key what failed. */
   abstract deleteMany(keys: string[]): Promise<DeleteManyResult>;
 
+  /**
+   * What must be set before the target can be used, as one sentence naming the settings; undefined when
+   * nothing is missing. Reads the settings only, so a caller can refuse before doing any work.
+   */
+  abstract missingConfiguration(): Promise<string | undefined>;
+
   /** Checks that the target is reachable and writable; never throws for a failed check. */
   abstract testConnection(): Promise<ConnectionTestResult>;
 }

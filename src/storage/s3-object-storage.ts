@@ -208,6 +208,10 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     });
   }
 
+  async missingConfiguration(): Promise<string | undefined> {
+    return missingR2Settings(await this.settings.r2Settings());
+  }
+
   async testConnection(): Promise<ConnectionTestResult> {
     const started = Date.now();
     const checks: ConnectionCheck[] = [];

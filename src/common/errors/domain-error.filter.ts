@@ -1,7 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError } from './domain-error.js';
 import { ErrorCode } from './error-code.js';
+import { requestBodyHint } from './request-body-hint.js';
+
+/** Where the error code of an answer is left for the audit log (Express `res.locals`). */
+export const ERROR_CODE_LOCAL = 'errorCode';
 
 /** The one place where domain error codes become HTTP statuses. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -18,6 +22,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.SettingInvalid]: HttpStatus.BAD_REQUEST,
   [ErrorCode.SecretUnreadable]: HttpStatus.CONFLICT,
   [ErrorCode.StorageNotConfigured]: HttpStatus.CONFLICT,
+  [ErrorCode.TargetNotConfigured]: HttpStatus.BAD_REQUEST,
   [ErrorCode.StorageUnavailable]: HttpStatus.BAD_GATEWAY,
   [ErrorCode.StorageAccessDenied]: HttpStatus.BAD_GATEWAY,
   [ErrorCode.StorageTimeout]: HttpStatus.GATEWAY_TIMEOUT,
@@ -35,6 +40,12 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 
+/** The JSON parser refused the body (Nest maps body-parser's SyntaxError to a 400 with it as the cause). */
+function isUnparsableBody(exception: HttpException): boolean {
+  const cause = exception.cause as { type?: unknown } | undefined;
+  return exception.getStatus() === 400 && cause instanceof SyntaxError && cause.type === 'entity.parse.failed';
+}
+
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
@@ -50,6 +61,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       const statusCode = STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
       const retryAfter = exception.details?.retryAfterSeconds;
       if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+      response.locals[ERROR_CODE_LOCAL] = exception.code;
       response.status(statusCode).json({ statusCode, error: exception.code, message: exception.message, details: exception.details });
       return;
     }
@@ -58,15 +70,18 @@ export class DomainErrorFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const raw = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
       let message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
-      if (statusCode === 400 && /JSON/.test(message) && !/"value"/.test(message)) {
-        message = `The request body is not valid JSON (${message}). Send JSON such as {"value": 1} with Content-Type: application/json`;
+      if (isUnparsableBody(exception)) {
+        const request = host.switchToHttp().getRequest<Request>();
+        message = `The request body is not valid JSON (${message}). ${requestBodyHint(request.method, request.path)}`;
       }
       const error = statusCode === 401 ? ErrorCode.Unauthorized : statusCode === 404 ? ErrorCode.NotFound : statusCode < 500 ? ErrorCode.InvalidInput : ErrorCode.Internal;
+      response.locals[ERROR_CODE_LOCAL] = error;
       response.status(statusCode).json({ statusCode, error, message });
       return;
     }
     // Unexpected: log the stack for the operator, tell the caller only that it failed.
     this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    response.locals[ERROR_CODE_LOCAL] = ErrorCode.Internal;
     response.status(500).json({ statusCode: 500, error: ErrorCode.Internal, message: 'Internal error; the service log has the details' });
   }
 }

@@ -12,6 +12,8 @@ export enum ErrorCode {
   SettingInvalid = 'SETTING_INVALID',
   SecretUnreadable = 'SECRET_UNREADABLE',
   StorageNotConfigured = 'STORAGE_NOT_CONFIGURED',
+  /** A backup asked of a target whose settings are incomplete: refused before any work. */
+  TargetNotConfigured = 'TARGET_NOT_CONFIGURED',
   StorageUnavailable = 'STORAGE_UNAVAILABLE',
   StorageAccessDenied = 'STORAGE_ACCESS_DENIED',
   StorageTimeout = 'STORAGE_TIMEOUT',

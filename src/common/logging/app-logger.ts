@@ -30,17 +30,21 @@ export class AppLogger extends ConsoleLogger {
     errorStack?: unknown,
     params?: Record<string, unknown>,
   ): void {
+    // A message may quote what a request sent (a folder, a file name): escaped, it stays one line and cannot forge another.
+    const safe = messages.map((message) => (typeof message === 'string' ? escapeControl(message) : message));
+    const safeContext = escapeControl(context);
+    const stack = typeof errorStack === 'string' ? escapeStack(errorStack) : errorStack;
     if (!this.quiet || logLevel === 'error' || logLevel === 'fatal') {
-      super.printMessages(messages, context, logLevel, writeStreamType, errorStack, params);
+      super.printMessages(safe, safeContext, logLevel, writeStreamType, stack, params);
     }
     if (this.fd === undefined) return;
     const at = new Date().toISOString();
     let lines = '';
-    for (const message of messages) {
+    for (const message of safe) {
       const text = typeof message === 'string' ? message : inspect(message, { depth: 4, breakLength: Infinity });
-      lines += `${at} ${logLevel.toUpperCase()} [${context}] ${text}\n`;
+      lines += `${at} ${logLevel.toUpperCase()} [${safeContext}] ${escapeControl(text)}\n`;
     }
-    if (typeof errorStack === 'string') lines += `${errorStack}\n`;
+    if (typeof stack === 'string') lines += `${stack}\n`;
     // Written synchronously: a line logged just before a crash (or read by a test right after) is in the file.
     try {
       fs.writeSync(this.fd, lines);
@@ -55,4 +59,23 @@ export class AppLogger extends ConsoleLogger {
     this.fd = undefined;
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Control characters as escapes: a line break as the two characters `\n`, others as `\uXXXX`. */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A stack keeps one frame per line, but each line is escaped and every line after the first is
+ * indented, so no line of it can pass for a log line (those start with a timestamp).
+ */
+function escapeStack(stack: string): string {
+  return stack
+    .split('\n')
+    .map((line, i) => (i === 0 || /^\s/.test(line) ? escapeControl(line) : `    ${escapeControl(line)}`))
+    .join('\n');
 }

@@ -1,10 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, type ValidationArguments } from 'class-validator';
+import { jsonType } from '../../common/format.js';
 import { BACKUP_FILENAME_EXAMPLE } from '../../archive/backup-filename.js';
 
 export class StageRestoreDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE, description: 'The backup archive to restore, as listed by GET /api/backups/{target}' })
-  @IsString({ message: 'The body must be JSON like {"filename": "sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz"}' })
+  @IsString({
+    message: ({ value }: ValidationArguments) =>
+      value === undefined
+        ? 'filename is missing: send JSON like {"filename": "sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz"}'
+        : `filename must be a string such as "sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz" (got ${jsonType(value)})`,
+  })
   filename: string;
 
   @ApiPropertyOptional({
@@ -13,6 +19,6 @@ export class StageRestoreDto {
       'Restart the service at once to apply the restore (default). false: only stage it; it is applied at the next start, whenever that comes, and can be cancelled until then',
   })
   @IsOptional()
-  @IsBoolean({ message: 'restart must be true or false' })
+  @IsBoolean({ message: ({ value }: ValidationArguments) => `restart must be true or false (got ${jsonType(value)})` })
   restart?: boolean;
 }

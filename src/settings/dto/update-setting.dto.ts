@@ -7,6 +7,6 @@ export class UpdateSettingDto {
     example: 1,
     description: "The new value. Flags take 1/0 or true/false; retention days a whole number (0 = forever); schedule daily, weekly or monthly; an empty string clears a text or secret",
   })
-  @IsDefined({ message: 'The body must be JSON like {"value": ...}' })
+  @IsDefined({ message: 'value is missing: send JSON like {"value": ...}' })
   value: unknown;
 }

@@ -19,6 +19,7 @@ export type VerificationReport = Schemas['VerificationReportDto'];
 export type RestoreStatus = Schemas['RestoreStatusDto'];
 export type StagedRestore = Schemas['StagedRestoreDto'];
 export type Schedule = Schemas['ScheduleDto'];
+export type AuditEntry = Schemas['AuditEntryDto'];
 
 export const TARGETS: readonly Target[] = ['r2', 'local'];
 export const TARGET_NAMES: Record<Target, string> = { r2: 'Cloudflare R2', local: 'Local folder' };

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first: every state-changing request and every refused one
+         * @description Each entry: time, client address, user agent, action, target and subject (backup file or setting key, never a value), outcome and status. A staged restore applied at start is recorded as restore.apply with the client of the staging request. Kept in DATA_DIR/.audit.db, outside the backed-up databases.
+         */
+        get: operations["AuditController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -88,7 +108,7 @@ export interface paths {
         put?: never;
         /**
          * Start a backup now; answers 202 with the job at once
-         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job.
+         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. A target whose settings are incomplete is refused with 400 naming the missing settings, before any work.
          */
         post: operations["BackupController_create"];
         delete?: never;
@@ -301,6 +321,68 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditEntryDto: {
+            /** @description Increasing; pass as `before` to page back */
+            id: number;
+            /** @example 2026-12-01T16:20:00.000Z */
+            at: string;
+            /**
+             * @description setting.change, backup.start, backup.delete, backup.rotate, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply; any other refused or state-changing request as "METHOD /path"
+             * @example restore.stage
+             */
+            action: string;
+            /** @example local */
+            target: string | null;
+            /**
+             * @description The backup file or the setting key; a setting value is never recorded
+             * @example sentinel-backup-2026-12-01-030000.tar.gz
+             */
+            subject: string | null;
+            /**
+             * @description refused: stopped at the door (401, 403, 415, 421, 429)
+             * @enum {string}
+             */
+            outcome: "ok" | "refused" | "error";
+            /**
+             * @description The HTTP status; null for what the service did on its own
+             * @example 202
+             */
+            status_code: number | null;
+            /**
+             * @description The error code of a refused or failed request; for restore.apply the apply outcome when not applied
+             * @example null
+             */
+            error: string | null;
+            /**
+             * @description The TCP peer address (a proxy in front shows as itself), or "service"
+             * @example 127.0.0.1
+             */
+            client: string;
+            /** @description At most 256 characters, control characters escaped */
+            user_agent: string | null;
+            /** @example POST */
+            method: string | null;
+            /**
+             * @description Without the query string
+             * @example /api/backups/local/restore
+             */
+            path: string | null;
+        };
+        ErrorResponseDto: {
+            /** @example 400 */
+            statusCode: number;
+            /**
+             * @description Machine-readable error code
+             * @example SETTING_INVALID
+             */
+            error: string;
+            /** @example r2_backup_schedule must be one of: daily, weekly, monthly (got 'hourly') */
+            message: string;
+            /** @description Structured context, such as the field or file concerned */
+            details?: {
+                [key: string]: unknown;
+            };
+        };
         HealthStatusDto: {
             /**
              * @example ok
@@ -332,21 +414,6 @@ export interface components {
             description: string;
             /** @description The allowed values, for a choice */
             allowed_values?: string[];
-        };
-        ErrorResponseDto: {
-            /** @example 400 */
-            statusCode: number;
-            /**
-             * @description Machine-readable error code
-             * @example SETTING_INVALID
-             */
-            error: string;
-            /** @example r2_backup_schedule must be one of: daily, weekly, monthly (got 'hourly') */
-            message: string;
-            /** @description Structured context, such as the field or file concerned */
-            details?: {
-                [key: string]: unknown;
-            };
         };
         UpdateSettingDto: {
             /**
@@ -700,6 +767,48 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    AuditController_list: {
+        parameters: {
+            query?: {
+                /** @description An entry id: only older entries are returned (for paging back) */
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryDto"][];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     HealthController_health: {
         parameters: {
             query?: never;
@@ -969,6 +1078,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BackupJobDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing or wrong API token */

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import {
   api,
   ApiError,
+  type AuditEntry,
   type BackupFile,
   type BackupJob,
   errorMessage,
@@ -18,6 +19,7 @@ import {
 import { formatBytes, formatDateTime, formatRelative } from '../format';
 import { usePolling } from '../hooks';
 import { LOCAL_FIELDS, R2_FIELDS } from '../settings-fields';
+import { AuditList } from './AuditList';
 import { BackupList, type ListState } from './BackupList';
 import { ConfirmProvider, useConfirm } from './ConfirmDialog';
 import { isActive } from './JobStatus';
@@ -84,6 +86,7 @@ function BackupPage() {
   const [cancelling, setCancelling] = useState(false);
   const [dismissedOutcome, setDismissedOutcome] = useState<string | null>(readDismissed);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [audit, setAudit] = useState<{ entries: AuditEntry[] | null; error: string | null }>({ entries: null, error: null });
   const noticeRef = useRef<HTMLDivElement>(null);
   const bannerRef = useRef<HTMLDivElement>(null);
   const confirm = useConfirm();
@@ -146,6 +149,14 @@ function BackupPage() {
     }
   }, []);
 
+  const loadAudit = useCallback(async () => {
+    try {
+      setAudit({ entries: await unwrap(api.GET('/api/audit', { params: { query: { limit: 20 } } })), error: null });
+    } catch (error) {
+      setAudit((a) => ({ ...a, error: errorMessage(error) }));
+    }
+  }, []);
+
   /** Everything not polled: at the start and when the service is back after a restart. */
   const loadAll = useCallback(() => {
     void loadSettings();
@@ -194,6 +205,7 @@ function BackupPage() {
   };
   usePolling(loadHealth, () => 15_000, !restarting);
   usePolling(loadSchedules, () => 60_000, !restarting);
+  const pokeAudit = usePolling(loadAudit, () => SLOW_POLL_MS, !restarting);
   const pokeJobs = usePolling(pollJobs, () => (jobRunning.current ? FAST_POLL_MS : SLOW_POLL_MS), !restarting);
   const pokeRestore = usePolling(
     loadRestoreStatus,
@@ -255,6 +267,7 @@ function BackupPage() {
     setJobs((current) => [job, ...current.filter((j) => j.id !== job.id)]);
     jobRunning.current = true;
     pokeJobs();
+    pokeAudit();
     setAnnouncement(`Backup to ${TARGET_NAMES[job.target]} started.`);
   };
 
@@ -438,6 +451,7 @@ function BackupPage() {
               <h2 id="trend-heading">Backup size trend</h2>
               <SizeTrend jobs={history} />
             </section>
+            <AuditList entries={audit.entries} error={audit.error} reload={loadAudit} />
           </div>
         </main>
       </div>

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { ERROR_CODE_LOCAL } from '../common/errors/domain-error.filter.js';
+import { escapeControl } from '../common/logging/app-logger.js';
+import { nameAction, STATE_CHANGING_METHODS } from './audit-actions.js';
+import type { AuditOutcome } from './audit-entry.js';
+import { AuditLog } from './audit-log.js';
+
+/** Statuses of a request stopped at the door: token, origin or host, content type, rate limit. */
+const REFUSED = new Set([401, 403, 415, 421, 429]);
+/** Request-controlled strings (user agent, path, file name) are cut to this length. */
+export const AUDIT_TEXT_MAX = 256;
+
+/**
+ * Express middleware installed before every other (app.factory.ts), so it sees every request,
+ * those refused by a guard or by the body parser included. When the answer has gone it records
+ * state-changing API requests and refused ones; reads that succeed or fail are not recorded.
+ */
+@Injectable()
+export class AuditRecorder {
+  constructor(private readonly log: AuditLog) {}
+
+  middleware(): (req: Request, res: Response, next: NextFunction) => void {
+    return (req, res, next) => {
+      // originalUrl: Nest and Express may rewrite req.url on the way; the query string is never kept.
+      const path = (req.originalUrl ?? req.url).split('?')[0];
+      if (path.startsWith('/api/')) {
+        // 'close' also fires for a client that went away before the answer: recorded with its status so far.
+        res.once('close', () => this.record(req, res, path));
+      }
+      next();
+    };
+  }
+
+  private record(req: Request, res: Response, path: string): void {
+    const status = res.statusCode;
+    const refused = REFUSED.has(status);
+    if (!refused && !STATE_CHANGING_METHODS.has(req.method)) return;
+    const { action, target, subject } = nameAction(req.method, path, req.body);
+    const outcome: AuditOutcome = refused ? 'refused' : status < 400 && res.writableFinished ? 'ok' : 'error';
+    const code = res.locals?.[ERROR_CODE_LOCAL];
+    this.log.record({
+      action: bounded(action),
+      target: target === null ? null : bounded(target),
+      subject: subject === null ? null : bounded(subject),
+      outcome,
+      status_code: status,
+      error: typeof code === 'string' ? code : res.writableFinished ? null : 'CLIENT_GONE',
+      client: req.socket.remoteAddress ?? 'unknown',
+      user_agent: typeof req.headers['user-agent'] === 'string' ? bounded(req.headers['user-agent']) : null,
+      method: req.method,
+      path: bounded(path),
+    });
+  }
+}
+
+/** Printable and short: whatever a client sends cannot forge lines or fill the disk. */
+export function bounded(text: string): string {
+  const printable = escapeControl(text);
+  return printable.length > AUDIT_TEXT_MAX ? `${printable.slice(0, AUDIT_TEXT_MAX - 3)}...` : printable;
+}
