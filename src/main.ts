@@ -20,8 +20,8 @@ function readEnvironment(): Record<string, string | undefined> {
 }
 
 /** What a stop that ran out of time was still waiting for, in words (best effort: the app may be half closed). */
-function pendingWork(app: NestExpressApplication | undefined, requests: InFlightRequests): string {
-  const parts = requests.describe().map((request) => `request ${request}`);
+function pendingWork(app: NestExpressApplication | undefined, requests: InFlightRequests | undefined): string {
+  const parts = (requests?.describe() ?? []).map((request) => `request ${request}`);
   try {
     if (app) {
       const backups = app.get(BackupService, { strict: false });
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     process.exit(code);
   };
 
-  const requests = new InFlightRequests();
+  let requests: InFlightRequests | undefined;
   let app: NestExpressApplication | undefined;
   let phase = 'starting';
   let stopping: ((signal: string) => void) | undefined;
@@ -105,12 +105,13 @@ async function main(): Promise<void> {
     for (;;) {
       phase = 'booting (a staged restore is applied during boot)';
       app = await createApp(raw, logger, { lock });
-      requests.watch(app.getHttpServer());
+      requests = new InFlightRequests(app.getHttpServer());
       await app.listen(env.port, env.host);
       phase = 'running';
       logger.log(`Sentinel Backup listening on http://${env.host}:${env.port} (API docs at /api/docs)`, 'Main');
       const outcome = await Promise.race([app.get(RestartSignal).requested.then(() => 'restart'), stopRequested]);
       phase = 'closing the application (in-flight requests, running jobs, the databases)';
+      requests.drain();
       await app.close();
       if (outcome !== 'restart') {
         logger.log(`Stopped (${outcome})`, 'Main');
