@@ -223,9 +223,9 @@ describe('SIGTERM always ends the process within SENTINEL_SHUTDOWN_TIMEOUT_MS (r
     const exit = await service.exited;
     const took = Date.now() - signalled;
     await client;
-    expect(exit.code).toBe(1);
-    // 2 s limit plus the time a loaded machine needs to log and exit.
+    // 2 s limit plus the time a loaded machine needs to log and exit (Test Connection's own limit is 15 s).
     expect(took).toBeLessThan(2000 + 4000);
+    expect(exit.code).toBe(1);
     expect(logOf(root)).toMatch(/Did not stop within SENTINEL_SHUTDOWN_TIMEOUT_MS \(2000 ms\) after SIGTERM; exiting with code 1\. It was closing the application .*waiting for: request POST \/api\/backups\/r2\/test \(for \d+ s\)/);
     expect(fs.existsSync(path.join(root, 'data', LOCK))).toBe(false);
     // The next start is not refused.
