@@ -13,19 +13,10 @@ import path from 'node:path';
 import { ALL_DATABASES, prepareBackupFolder, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, post, type ServiceProcess, startService, waitHealthy, withService } from './fixtures/restore-service.js';
 import { makeScratchDir } from './support/test-app.js';
+import { until } from './support/until.js';
 
 const LOCK = '.service.lock';
 const ARCHIVE = 'sentinel-backup-2026-01-08-143022.tar.gz';
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function readLock(data: string): any {
   return JSON.parse(fs.readFileSync(path.join(data, LOCK), 'utf8'));
@@ -104,7 +95,7 @@ describe('One service per DATA_DIR (real processes)', () => {
     expect(logOf(root)).toMatch(line);
 
     // The first is unaffected: still serving, its backup finishes and is the only one.
-    const job = await waitUntil('the backup job to finish', async () => {
+    const job = await until('the backup job to finish', async () => {
       const res = await getJson(`${service.url}/api/backup-jobs/${started.body.id}`);
       return res && ['succeeded', 'failed'].includes(res.body.status) ? res.body : undefined;
     }, 60_000);
@@ -167,7 +158,7 @@ describe('One service per DATA_DIR (real processes)', () => {
     const service = await first();
     const lock = readLock(data);
     expect((await post(`${service.url}/api/backups/local/restore`, { filename: ARCHIVE })).status).toBe(202);
-    await waitUntil("the restore applied after the in-process restart", async () => (await getJson(`${service.url}/api/restore/status`))?.body?.last_apply ?? undefined, 30_000).catch((e) => { throw new Error(`${e.message}\n${logOf(root)}`); });
+    await until("the restore applied after the in-process restart", async () => (await getJson(`${service.url}/api/restore/status`))?.body?.last_apply ?? undefined, 30_000).catch((e) => { throw new Error(`${e.message}\n${logOf(root)}`); });
     await waitHealthy(service);
     expect(service.output()).toMatch(/Restarting in-process/);
     expect(readLock(data)).toEqual(lock);
@@ -237,7 +228,7 @@ describe('SIGTERM always ends the process within SENTINEL_SHUTDOWN_TIMEOUT_MS (r
     const client = fetch(`${service.url}/api/backups/r2/test`, { method: 'POST' }).catch(() => undefined);
     await connected;
     service.child.kill('SIGTERM');
-    await waitUntil('the first signal logged', async () => (/SIGTERM received: stopping/.test(logOf(root)) ? true : undefined), 10_000);
+    await until('the first signal logged', async () => (/SIGTERM received: stopping/.test(logOf(root)) ? true : undefined), 10_000);
     const second = Date.now();
     service.child.kill('SIGINT');
     const exit = await service.exited;
