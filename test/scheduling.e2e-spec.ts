@@ -6,6 +6,7 @@ import { ScheduledBackupService } from '../src/scheduling/scheduled-backup.servi
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases } from './support/seed.js';
+import { until } from './support/until.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -31,16 +32,6 @@ function log(t: TestApp): string {
 
 function count(text: string, phrase: string): number {
   return text.split(phrase).length - 1;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function localJobs(t: TestApp): Promise<Array<{ id: string; trigger: string; status: string; filename: string | null; created_at: string }>> {
@@ -219,7 +210,7 @@ describe('Scheduled jobs with the local target (real services)', () => {
     const caughtUp = await until('the catch-up backup', async () => {
       const jobs = await localJobs(t!);
       return jobs.length === 2 && ['succeeded', 'failed'].includes(jobs[0].status) ? jobs[0] : undefined;
-    });
+    }, 60_000, 100);
     expect(caughtUp).toMatchObject({ trigger: 'scheduled', status: 'succeeded' });
     // Not during the start: the check waits for its delay.
     expect(Date.parse(caughtUp.created_at) - booting).toBeGreaterThanOrEqual(2000);

@@ -52,6 +52,13 @@ describe('parseEnvironment', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('bounds the shutdown limit: 30 s by default, 1 s to 10 min', () => {
+    expect(parseEnvironment({}).shutdownTimeoutMs).toBe(30_000);
+    expect(parseEnvironment({ SENTINEL_SHUTDOWN_TIMEOUT_MS: '2000' }).shutdownTimeoutMs).toBe(2000);
+    expect(() => parseEnvironment({ SENTINEL_SHUTDOWN_TIMEOUT_MS: '500' })).toThrow(/^Invalid environment variable SENTINEL_SHUTDOWN_TIMEOUT_MS: 500 is out of range \(allowed: 1000 to 600000\)$/);
+    expect(() => parseEnvironment({ SENTINEL_SHUTDOWN_TIMEOUT_MS: 'soon' })).toThrow(/SENTINEL_SHUTDOWN_TIMEOUT_MS: 'soon' is not a whole number/);
+  });
+
   it('accepts a non-loopback HOST when a token and the allowed host names are set, and another database set', () => {
     const env = parseEnvironment({ HOST: '0.0.0.0', SENTINEL_API_TOKEN: TOKEN, SENTINEL_ALLOWED_HOSTS: 'backup.lan', SENTINEL_DATABASES: 'config, trades' });
     expect(env.host).toBe('0.0.0.0');

@@ -24,6 +24,8 @@ export interface Environment {
   storageTimeoutMs: number;
   restartMode: RestartMode;
   duplicateWindowMinutes: number;
+  /** After SIGTERM/SIGINT, how long a graceful stop may take before the process exits anyway (code 1). */
+  shutdownTimeoutMs: number;
   /** Every variable as given (process environment over `.env`), for the settings' fallbacks. */
   raw: Readonly<Record<string, string | undefined>>;
 }
@@ -171,6 +173,7 @@ export function parseEnvironment(raw: Record<string, string | undefined>, cwd = 
     storageTimeoutMs: integer(raw, 'SENTINEL_STORAGE_TIMEOUT_MS', 30 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
     restartMode,
     duplicateWindowMinutes: integer(raw, 'SENTINEL_DUPLICATE_WINDOW_MINUTES', 60, 0, 7 * 24 * 60),
+    shutdownTimeoutMs: integer(raw, 'SENTINEL_SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 10 * 60 * 1000),
     raw: Object.freeze({ ...raw }),
   };
 }

@@ -17,8 +17,8 @@ export function snapshotDatabase(source: string, dest: string): Promise<FileDige
 }
 
 /** `PRAGMA integrity_check` on a database file: the problems found, empty when it is sound. */
-export async function integrityCheck(file: string): Promise<string[]> {
-  const { problems } = await runSqliteWorker<{ problems: string[] }>('integrity', { file });
+export async function integrityCheck(file: string, signal?: AbortSignal): Promise<string[]> {
+  const { problems } = await runSqliteWorker<{ problems: string[] }>('integrity', { file }, signal);
   return problems;
 }
 

@@ -90,10 +90,20 @@ export class SqliteWorkerError extends Error {
   }
 }
 
-export function runSqliteWorker<T>(op: 'snapshot' | 'integrity' | 'sha256', args: Record<string, string>): Promise<T> {
+/** `signal` stops the worker thread at once (a long integrity check of a cancelled verification must not go on using a core). */
+export function runSqliteWorker<T>(op: 'snapshot' | 'integrity' | 'sha256', args: Record<string, string>, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, op, args } });
     let settled = false;
+    const stop = () => {
+      if (settled) return;
+      settled = true;
+      reject(signal?.reason);
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    worker.once('exit', () => signal?.removeEventListener('abort', stop));
     worker.once('message', (message: { ok: boolean; result?: T; message?: string; code?: string }) => {
       settled = true;
       if (message.ok) resolve(message.result as T);

@@ -40,17 +40,30 @@ export interface VerificationReport {
   problem: ArchiveProblem | null;
 }
 
+/** A verification running (or waiting for its turn) for a target. */
+export interface RunningVerification {
+  target: BackupTarget;
+  filename: string;
+  startedAt: string;
+}
+
 /**
  * Runs every check of a restore's phase 1 on a backup, in a scratch folder that is removed
  * afterwards, and changes nothing else. Unlike staging it does not stop at the first bad database:
- * each gets its verdict. One verification runs at a time; others wait their turn.
- * Used by the verify endpoint and by the weekly verification of the newest backup.
+ * each gets its verdict. Used by the verify endpoint and by the weekly verification of the newest backup.
+ *
+ * Bounded work: one verification per target at a time (a second is refused with 409 naming the
+ * running one, not queued: a queue let aborted requests pile up work nobody waits for), and the
+ * targets' verifications take turns, so at most one uses the CPU. A caller's signal (the HTTP
+ * request's connection) cancels its verification: download, gunzip, extraction and integrity checks
+ * stop, and the scratch folder is removed.
  */
 @Injectable()
 export class BackupVerifier implements OnModuleDestroy {
   private readonly logger = new Logger('Restore');
   private queue: Promise<unknown> = Promise.resolve();
   private readonly abort = new AbortController();
+  private readonly current = new Map<BackupTarget, RunningVerification>();
 
   constructor(
     private readonly registry: DatabaseRegistry,
@@ -59,12 +72,34 @@ export class BackupVerifier implements OnModuleDestroy {
     private readonly clock: Clock,
   ) {}
 
-  /** Verifies `filename` of `target`. Archive problems are reported, not thrown; a bad name (400), an unknown backup (404) or a storage failure are thrown. */
-  verify(target: BackupTarget, filename: string): Promise<VerificationReport> {
+  /**
+   * Verifies `filename` of `target`. Archive problems are reported, not thrown; a bad name (400), an
+   * unknown backup (404), a verification of the target already running (409) or a storage failure are thrown.
+   * `signal` cancels it (the caller went away).
+   */
+  verify(target: BackupTarget, filename: string, signal?: AbortSignal): Promise<VerificationReport> {
     assertBackupFilename(filename);
-    const run = this.queue.then(() => this.run(target, filename));
+    const running = this.current.get(target);
+    if (running) {
+      throw new DomainError(
+        ErrorCode.VerificationInProgress,
+        `A verification of the ${targetLabel(target)} backup ${running.filename} is already running (started ${running.startedAt}). ` +
+          'One verification runs at a time per target: wait for it to finish, then try again',
+        { target, filename: running.filename, started_at: running.startedAt },
+      );
+    }
+    const entry: RunningVerification = { target, filename, startedAt: this.clock.now().toISOString() };
+    // Registered before the first await, so a second request in the same tick is refused.
+    this.current.set(target, entry);
+    const cancel = signal ? AbortSignal.any([this.abort.signal, signal]) : this.abort.signal;
+    const run = this.queue.then(() => this.run(target, filename, cancel)).finally(() => this.current.delete(target));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** What is running or waiting its turn, for a stop that runs out of time. */
+  running(): RunningVerification[] {
+    return [...this.current.values()];
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -72,9 +107,8 @@ export class BackupVerifier implements OnModuleDestroy {
     await this.queue;
   }
 
-  private async run(target: BackupTarget, archive: string): Promise<VerificationReport> {
+  private async run(target: BackupTarget, archive: string, signal: AbortSignal): Promise<VerificationReport> {
     const started = Date.now();
-    const signal = this.abort.signal;
     signal.throwIfAborted();
     const { body } = await this.source.open(target, archive, signal);
     const report = (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>): VerificationReport => ({
@@ -110,7 +144,7 @@ export class BackupVerifier implements OnModuleDestroy {
           }
         },
       });
-      const databases = await judgeDatabases(extracted.databases);
+      const databases = await judgeDatabases(extracted.databases, signal);
       const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
       const problem: ArchiveProblem | null = extracted.databaseSetProblem ? { check: 'database-set', file: METADATA_FILENAME, message: extracted.databaseSetProblem } : null;
       const ok = bad.length === 0 && !problem;
@@ -124,6 +158,10 @@ export class BackupVerifier implements OnModuleDestroy {
       return result;
     } catch (error) {
       if (!body.destroyed) body.destroy();
+      if (signal.aborted) {
+        this.logger.log(`${targetLabel(target)} backup verification of ${archive} stopped: ${(signal.reason as Error)?.message ?? 'cancelled'}`);
+        throw signal.reason;
+      }
       if (!isArchiveInvalid(error)) throw error;
       const problem: ArchiveProblem = { check: error.details.check, file: error.details.file, message: error.message };
       const result = report({ ok: false, message: error.message, problem });

@@ -4,6 +4,7 @@ import { BACKUP_FILENAME_EXAMPLE } from '../archive/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
+import { RequestAbortSignal } from '../common/decorators/request-abort-signal.decorator.js';
 import { BackupVerifier } from './backup-verifier.service.js';
 import { StageRestoreDto } from './dto/stage-restore.dto.js';
 import { StagedRestoreDto, StageRestoreResultDto, toStagedRestoreDto } from './dto/staged-restore.dto.js';
@@ -68,11 +69,16 @@ export class RestoreController {
     summary: 'Verify a backup without restoring it',
     description:
       'Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. ' +
-      'A damaged archive is a report with ok false, not an error.',
+      'A damaged archive is a report with ok false, not an error. One verification runs at a time per target: a second answers 409 naming the running one. ' +
+      'Closing the connection cancels the verification.',
     response: VerificationReportDto,
-    errors: [400, 404, 502, 503, 504, 507],
+    errors: [400, 404, 409, 502, 503, 504, 507],
   })
-  async verify(@Param('target', BackupTargetPipe) target: BackupTarget, @Param('filename') filename: string): Promise<VerificationReportDto> {
-    return toVerificationReportDto(await this.verifier.verify(target, filename));
+  async verify(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Param('filename') filename: string,
+    @RequestAbortSignal() signal: AbortSignal,
+  ): Promise<VerificationReportDto> {
+    return toVerificationReportDto(await this.verifier.verify(target, filename, signal));
   }
 }

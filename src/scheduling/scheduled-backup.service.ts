@@ -189,6 +189,8 @@ export class ScheduledBackupService {
       if (!report.ok) this.logger.error(`${label} FAILED: the newest backup ${filename} could not be restored: ${report.message}`);
       return { outcome: report.ok ? 'succeeded' : 'failed', message: `${label} of ${filename}: ${report.ok ? 'ok' : 'FAILED'}: ${report.message}` };
     } catch (error) {
+      // One verification per target at a time, the scheduled one included: a verification requested through the API is running.
+      if (error instanceof DomainError && error.code === ErrorCode.VerificationInProgress) return this.skipped(`${label} skipped: ${error.message}`);
       const reason = (error as Error).message;
       const message = filename ? `${label} of ${filename} could not run: ${reason}` : `${label} could not list the backups: ${reason}`;
       this.logger.error(message);

@@ -35,6 +35,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.JobNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.ArchiveInvalid]: HttpStatus.UNPROCESSABLE_ENTITY,
   [ErrorCode.RestoreInProgress]: HttpStatus.CONFLICT,
+  [ErrorCode.VerificationInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.RestoreNotStaged]: HttpStatus.NOT_FOUND,
   [ErrorCode.DatabaseUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,

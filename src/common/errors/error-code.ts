@@ -26,6 +26,7 @@ export enum ErrorCode {
   JobNotFound = 'JOB_NOT_FOUND',
   ArchiveInvalid = 'ARCHIVE_INVALID',
   RestoreInProgress = 'RESTORE_IN_PROGRESS',
+  VerificationInProgress = 'VERIFICATION_IN_PROGRESS',
   RestoreNotStaged = 'RESTORE_NOT_STAGED',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   Internal = 'INTERNAL',

@@ -28,10 +28,12 @@ const CHECKS_IN_PARALLEL = 2;
  * `PRAGMA integrity_check` on one extracted database (in a worker, off the event loop). The check
  * does not change the file's bytes; SQLite's side files it may create in the scratch folder are removed.
  */
-export async function integrityProblems(db: ExtractedDatabase): Promise<string[]> {
+export async function integrityProblems(db: ExtractedDatabase, signal?: AbortSignal): Promise<string[]> {
   try {
-    return await integrityCheck(db.path);
+    return await integrityCheck(db.path, signal);
   } catch (error) {
+    // A cancelled check is no verdict on the database.
+    signal?.throwIfAborted();
     return [(error as Error).message];
   } finally {
     for (const suffix of SQLITE_SIDE_SUFFIXES) fs.rmSync(`${db.path}${suffix}`, { force: true });
@@ -47,7 +49,7 @@ function describeProblems(problems: string[]): string {
 export async function requireIntegrity(databases: ExtractedDatabase[], signal?: AbortSignal): Promise<void> {
   await mapConcurrently(databases, CHECKS_IN_PARALLEL, async (db) => {
     signal?.throwIfAborted();
-    const problems = await integrityProblems(db);
+    const problems = await integrityProblems(db, signal);
     if (problems.length) {
       throw archiveInvalid('integrity', db.filename, `${db.filename} fails the SQLite integrity check: ${describeProblems(problems)}`);
     }
@@ -55,9 +57,10 @@ export async function requireIntegrity(databases: ExtractedDatabase[], signal?: 
 }
 
 /** Verification: a verdict for every database, checksum and integrity, whatever the others' results. */
-export function judgeDatabases(databases: ExtractedDatabase[]): Promise<DatabaseVerdict[]> {
+export function judgeDatabases(databases: ExtractedDatabase[], signal?: AbortSignal): Promise<DatabaseVerdict[]> {
   return mapConcurrently(databases, CHECKS_IN_PARALLEL, async (db) => {
-    const problems = await integrityProblems(db);
+    signal?.throwIfAborted();
+    const problems = await integrityProblems(db, signal);
     const messages: string[] = [];
     if (!db.checksumOk) messages.push(`the checksum does not match (expected ${db.expectedChecksum}, got sha256:${db.sha256})`);
     if (problems.length) messages.push(`the SQLite integrity check failed: ${describeProblems(problems)}`);

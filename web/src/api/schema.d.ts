@@ -251,7 +251,7 @@ export interface paths {
         put?: never;
         /**
          * Verify a backup without restoring it
-         * @description Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. A damaged archive is a report with ok false, not an error.
+         * @description Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. A damaged archive is a report with ok false, not an error. One verification runs at a time per target: a second answers 409 naming the running one. Closing the connection cancels the verification.
          */
         post: operations["RestoreController_verify"];
         delete?: never;
@@ -1662,6 +1662,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
