@@ -73,11 +73,7 @@ export function AuditList({ entries, error, reload }: AuditListProps) {
                 </td>
                 <td data-label="From">
                   {entry.client === 'service' ? 'The service' : entry.client}
-                  {entry.user_agent && (
-                    <span class="filename audit-agent" title={entry.user_agent}>
-                      {entry.user_agent}
-                    </span>
-                  )}
+                  {entry.user_agent && <span class="filename">{entry.user_agent}</span>}
                 </td>
               </tr>
             );
