@@ -54,15 +54,21 @@ export async function createApp(
     app.useGlobalFilters(new DomainErrorFilter());
     setupSwaggerUi(app);
     if (owned) {
-      // Released only once everything that writes to DATA_DIR has stopped.
-      const close = app.close.bind(app);
-      app.close = async () => {
-        try {
-          await close();
-        } finally {
-          held.release();
-        }
-      };
+      // Released only once everything that writes to DATA_DIR has stopped: after the whole close, not in
+      // a shutdown hook (those run module by module). NestFactory returns a Proxy whose set trap ignores
+      // assignments, so the method is defined on the application itself and calls the class's own close.
+      const close = (Object.getPrototypeOf(app) as { close: (...args: unknown[]) => Promise<void> }).close;
+      Object.defineProperty(app, 'close', {
+        configurable: true,
+        writable: true,
+        value: async function closeAndUnlock(this: NestExpressApplication, ...args: unknown[]): Promise<void> {
+          try {
+            await close.apply(this, args);
+          } finally {
+            held.release();
+          }
+        },
+      });
     }
     return app;
   } catch (error) {

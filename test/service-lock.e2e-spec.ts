@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ALL_DATABASES, prepareBackupFolder, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, post, type ServiceProcess, startService, waitHealthy, withService } from './fixtures/restore-service.js';
-import { makeScratchDir } from './support/test-app.js';
+import { makeScratchDir, startTestApp } from './support/test-app.js';
 import { until } from './support/until.js';
 
 const LOCK = '.service.lock';
@@ -238,4 +238,22 @@ describe('SIGTERM always ends the process within SENTINEL_SHUTDOWN_TIMEOUT_MS (r
     expect(logOf(root)).toContain('SIGINT received again while stopping: exiting at once');
     expect(fs.existsSync(path.join(root, 'data', LOCK))).toBe(false);
   }, 60_000);
+});
+
+describe('One app per DATA_DIR inside one process (createApp, as the tests and the OpenAPI generator use it)', () => {
+  it('a second app on the same DATA_DIR is refused until the first has closed; a failed start releases the lock', async () => {
+    const t = await startTestApp({}, { keep: true });
+    try {
+      await expect(startTestApp({}, { root: t.root, keep: true })).rejects.toThrow(`DATA_DIR ${t.dataDir} is in use by this process, pid ${process.pid}`);
+      expect(readLock(t.dataDir).pid).toBe(process.pid);
+      await t.app.close();
+      expect(fs.existsSync(path.join(t.dataDir, LOCK))).toBe(false);
+      // A start that fails after taking the lock (here: an unreadable restore flag) leaves it free.
+      fs.writeFileSync(path.join(t.dataDir, '.pending-restore'), '{"format": 1, "state": "applying"');
+      await expect(startTestApp({}, { root: t.root, keep: true })).rejects.toThrow(/restore flag/);
+      expect(fs.existsSync(path.join(t.dataDir, LOCK))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
 });

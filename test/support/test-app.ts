@@ -41,7 +41,14 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
   const { AppLogger } = await import('../../src/common/logging/app-logger.js');
   const logger = new AppLogger(logFile, { quiet: true });
   const app = await createApp(raw, logger);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // A failed start releases what it took (the databases it opened, DATA_DIR's lock), as main.ts's exit does.
+    await app.close().catch(() => undefined);
+    await logger.closeFile();
+    throw error;
+  }
   return {
     app,
     http: request(app.getHttpServer()),
