@@ -101,6 +101,8 @@ export class BackupService implements OnModuleDestroy {
   }
 
   private async launch(target: BackupTarget, trigger: 'manual' | 'scheduled'): Promise<RunningJob> {
+    // A damaged database is never archived: rotation could then delete the good backups a restore needs.
+    this.registry.assertIntact();
     const current = this.running.get(target);
     if (current) {
       throw new DomainError(
@@ -181,6 +183,7 @@ export class BackupService implements OnModuleDestroy {
     const storage = this.storage.get(run.target);
     // Waits while a staged restore is applied at start; the databases are never read before that.
     await this.registry.dataSource(this.registry.list()[0].name);
+    this.registry.assertIntact();
     const databases = this.registry.list();
     const liveBytes = databases.reduce((sum, db) => sum + fileSize(db.path) + fileSize(`${db.path}-wal`), 0);
     await this.checkSpace(run.target, liveBytes);

@@ -22,5 +22,6 @@ export enum ErrorCode {
   RestoreInProgress = 'RESTORE_IN_PROGRESS',
   RestoreNotStaged = 'RESTORE_NOT_STAGED',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  DatabaseDamaged = 'DATABASE_DAMAGED',
   Internal = 'INTERNAL',
 }
