@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import dotenv from 'dotenv';
 import fs from 'node:fs';
 import { createApp } from './app.factory.js';
+import { assertDataDirWritable } from './common/fs/data-dir-check.js';
 import { AppLogger } from './common/logging/app-logger.js';
 import { RestartSignal } from './common/lifecycle/restart-signal.js';
 import { EnvironmentError, parseEnvironment, RESTART_EXIT_CODE } from './config/environment.js';
@@ -11,6 +12,9 @@ function readEnvironment(): Record<string, string | undefined> {
   const fromFile = fs.existsSync('.env') ? dotenv.parse(fs.readFileSync('.env')) : {};
   return { ...fromFile, ...process.env };
 }
+
+/** Set once LOG_FILE is open, so that a failed start is written there too, not only to stderr. */
+let logger: AppLogger | undefined;
 
 async function main(): Promise<void> {
   const raw = readEnvironment();
@@ -24,7 +28,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = new AppLogger(env.logFile);
+  logger = new AppLogger(env.logFile);
+  assertDataDirWritable(env.dataDir);
   let stopping: ((signal: string) => void) | undefined;
   const stopRequested = new Promise<string>((resolve) => (stopping = resolve));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stopping?.(signal));
@@ -52,6 +57,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Sentinel Backup failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = `Sentinel Backup failed to start: ${error instanceof Error ? error.message : String(error)}`;
+  if (logger) {
+    // The logger prints errors to stderr as well, and appends them to LOG_FILE, where monitoring looks.
+    logger.error(message, 'Main');
+    void logger.closeFile();
+  } else process.stderr.write(`${message}\n`);
   process.exit(1);
 });
