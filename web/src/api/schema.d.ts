@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: answers without a token (used by the admin page to see the service come back after a restart) */
+        /** Liveness: answers without a token (used by the admin page to see the service come back after a restart); "degraded" names a damaged database and what to do */
         get: operations["HealthController_health"];
         put?: never;
         post?: never;
@@ -301,16 +301,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        HealthProblemDto: {
+            /**
+             * @description The file concerned, in DATA_DIR
+             * @example config.db
+             */
+            file: string;
+            /**
+             * @description What is wrong and what to do
+             * @example The database file config.db in DATA_DIR is damaged (...). Restore a backup: ...
+             */
+            message: string;
+        };
         HealthStatusDto: {
             /**
+             * @description degraded: the service runs, but a database is damaged (see problems); restoring a backup repairs it
              * @example ok
              * @enum {string}
              */
-            status: "ok" | "starting";
+            status: "ok" | "starting" | "degraded";
             /** @example 0.1.0 */
             version: string;
             /** @description Whether the databases are open (false while a staged restore is applied at start) */
             databases_open: boolean;
+            /** @description Damaged databases, each named with what to do; empty when all is well */
+            problems: components["schemas"]["HealthProblemDto"][];
         };
         SettingDto: {
             /** @example r2_backup_schedule */
@@ -324,6 +339,10 @@ export interface components {
             is_secret: boolean;
             /** @description Whether a non-empty value is in effect (from the database or the environment) */
             is_set: boolean;
+            /** @description Whether the value in effect can be used. False only for a stored secret that the current master key cannot decrypt (SENTINEL_MASTER_KEY or DATA_DIR/.master-key changed since it was stored, or the stored text is damaged); `problem` then says what to do */
+            readable: boolean;
+            /** @description Only when readable is false: why the stored secret cannot be read and what to do */
+            problem?: string;
             /**
              * @description Where the effective value comes from; the database wins over the environment
              * @enum {string}
