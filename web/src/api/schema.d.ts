@@ -88,7 +88,7 @@ export interface paths {
         put?: never;
         /**
          * Start a backup now; answers 202 with the job at once
-         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job.
+         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED.
          */
         post: operations["BackupController_create"];
         delete?: never;
@@ -765,6 +765,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     SettingsController_get: {
@@ -798,6 +807,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -851,6 +869,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1010,6 +1037,15 @@ export interface operations {
             };
             /** @description Conflicts with the current state (for example, a job already running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
