@@ -8,6 +8,7 @@ import { BackupService } from './backup/backup.service.js';
 import { BACKUP_TARGETS } from './common/backup-target.js';
 import { DataDirLock, DataDirLockError } from './common/lifecycle/data-dir-lock.js';
 import { InFlightRequests } from './common/lifecycle/in-flight-requests.js';
+import { assertDataDirWritable } from './common/fs/data-dir-check.js';
 import { AppLogger } from './common/logging/app-logger.js';
 import { RestartSignal } from './common/lifecycle/restart-signal.js';
 import { EnvironmentError, parseEnvironment, RESTART_EXIT_CODE } from './config/environment.js';
@@ -37,6 +38,9 @@ function pendingWork(app: NestExpressApplication | undefined, requests: InFlight
   return parts.length ? parts.join('; ') : 'no request or job (a provider\'s shutdown step, or an open connection)';
 }
 
+/** Set once LOG_FILE is open, so that a failed start is written there too, not only to stderr. */
+let startLogger: AppLogger | undefined;
+
 async function main(): Promise<void> {
   const raw = readEnvironment();
   let env;
@@ -50,6 +54,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = new AppLogger(env.logFile);
+  startLogger = logger;
+  // Before the lock file, the first thing written to DATA_DIR: an unwritable folder is named as such.
+  assertDataDirWritable(env.dataDir);
 
   // One service per DATA_DIR, taken before anything reads DATA_DIR and held across in-process restarts,
   // so no other process can slip in between closing the app and booting it again.
@@ -138,6 +145,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Sentinel Backup failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = `Sentinel Backup failed to start: ${error instanceof Error ? error.message : String(error)}`;
+  if (startLogger) {
+    // The logger prints errors to stderr as well, and appends them to LOG_FILE, where monitoring looks.
+    startLogger.error(message, 'Main');
+    void startLogger.closeFile();
+  } else process.stderr.write(`${message}\n`);
   process.exit(1);
 });

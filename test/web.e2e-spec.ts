@@ -643,6 +643,39 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
   );
 });
 
+describe('Admin page: damaged files', () => {
+  it(
+    'shows a secret stored under another master key as set but unreadable, and a damaged database as an alert',
+    async () => {
+      const first = await serve({}, { keep: true });
+      await putSetting(first.t, 'r2_secret_access_key', 'secret-under-the-old-key-0123456789');
+      await first.t.close();
+      fs.writeFileSync(path.join(first.t.dataDir, 'portfolio.db'), Buffer.alloc(8192, 'garbage!'));
+      const served = await serve({ SENTINEL_MASTER_KEY: 'a-different-master-passphrase-42' }, { root: first.t.root });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const page = await context.newPage();
+        const errors = collectPageErrors(page, EXPECTED_CONSOLE);
+        await page.goto(served.url);
+        const r2 = card(page, 'Cloudflare R2');
+        const field = r2.getByLabel('Secret Access Key', { exact: true });
+        await eventually(async () => expect(await field.getAttribute('placeholder')).toBe('Cannot be read – type it again'));
+        const row = r2.locator('.field', { has: page.getByLabel('Secret Access Key', { exact: true }) });
+        expect(await text(row.locator('.badge'))).toBe('Set, but unreadable');
+        expect(await text(row.locator('.hint'))).toMatch(/Set, but it cannot be read with the current master key: enter it again\. .*different master key/);
+        const alert = page.getByRole('alert').filter({ hasText: 'portfolio.db is damaged' });
+        expect(await text(alert)).toMatch(/portfolio\.db in DATA_DIR is damaged \(file is not a database\)\. Restore a backup/);
+        expect(await text(page.locator('.service-state'))).toMatch(/^Service running with a damaged database/);
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+        await served.t.close();
+      }
+    },
+    BROWSER_TEST_MS,
+  );
+});
+
 describeS3('Admin page: screenshot of the Backup tab', () => {
   it(
     'shows both targets set up, their backups and the size trend (docs/admin-backup-tab.png, for the README)',

@@ -46,10 +46,11 @@ export class BackupController {
     summary: 'Start a backup now; answers 202 with the job at once',
     description:
       'Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. ' +
-      'A target whose settings are incomplete is refused with 400 naming the missing settings, before any work.',
+      'A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. ' +
+      'While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED.',
     status: 202,
     response: BackupJobDto,
-    errors: [400, 404, 409],
+    errors: [400, 404, 409, 503],
   })
   async create(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<BackupJobDto> {
     return toBackupJobDto(await this.backups.start(target, 'manual'));

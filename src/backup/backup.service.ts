@@ -101,6 +101,8 @@ export class BackupService implements OnModuleDestroy {
   }
 
   private async launch(target: BackupTarget, trigger: 'manual' | 'scheduled'): Promise<RunningJob> {
+    // A damaged database is never archived: rotation could then delete the good backups a restore needs.
+    this.registry.assertIntact();
     // Before any work: no job, no snapshot, no scratch folder for a backup that cannot be stored anywhere.
     const missing = await this.storage.get(target).missingConfiguration();
     if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot back up to ${targetLabel(target)}: ${missing}`, { target });
@@ -185,6 +187,7 @@ export class BackupService implements OnModuleDestroy {
     const storage = this.storage.get(run.target);
     // Waits while a staged restore is applied at start; the databases are never read before that.
     await this.registry.dataSource(this.registry.list()[0].name);
+    this.registry.assertIntact();
     const databases = this.registry.list();
     const liveBytes = databases.reduce((sum, db) => sum + fileSize(db.path) + fileSize(`${db.path}-wal`), 0);
     await this.checkSpace(run.target, liveBytes);

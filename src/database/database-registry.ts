@@ -6,10 +6,19 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { damagedDatabaseError, type DamagedDatabase, isDamageError } from './database-damage.js';
 import type { ManagedDatabase } from './managed-database.js';
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * The databases this service reads itself (settings), checked with `PRAGMA quick_check` at open: a
+ * damaged interior would otherwise surface as an error in the middle of some later request. config.db
+ * is small, so the check costs milliseconds; the others are Sentinel's, can be gigabytes, and are
+ * only copied here (a restore checks every database of the archive).
+ */
+const CHECKED_AT_OPEN = new Set(['config']);
 
 /**
  * The single place that knows which databases exist (name → path → connection). Backup, restore
@@ -21,12 +30,19 @@ const BUSY_TIMEOUT_MS = 5000;
  * connection holds it, and nothing reads a database before the swap is done. For that reason no
  * other start-up hook may *await* `dataSource()`: Nest runs bootstrap hooks one module at a time, and
  * waiting on the gate from a hook that runs before the restore module's would never finish.
+ *
+ * A damaged database file does not stop the start: if it did, the user could not restore a backup
+ * through the API, the way out of exactly that situation. The start logs it (naming the file and what
+ * to do), GET /api/health reports it, and `dataSource()` of that database throws the same message
+ * (503 DATABASE_DAMAGED). A restore staged meanwhile replaces the file before the next open. Other
+ * failures to open (permissions, a read-only disk) still stop the start: a restore cannot fix those.
  */
 @Injectable()
 export class DatabaseRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseRegistry.name);
   private readonly databases: readonly ManagedDatabase[];
   private readonly sources = new Map<string, DataSource>();
+  private readonly damaged = new Map<string, DamagedDatabase>();
   private state: 'closed' | 'opening' | 'open' | 'shut' = 'closed';
   private gate!: Promise<void>;
   private openGate!: () => void;
@@ -54,29 +70,54 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     return this.state === 'open';
   }
 
+  /** The databases found damaged since the last open, for GET /api/health. */
+  damagedDatabases(): readonly DamagedDatabase[] {
+    return [...this.damaged.values()];
+  }
+
+  /**
+   * Refuses work that must not run on a damaged set, such as a backup: its archive would hold the
+   * damaged file, and rotation could then delete the good backups that a restore needs.
+   */
+  assertIntact(): void {
+    const [first] = this.damaged.values();
+    if (first) throw damagedDatabaseError(first);
+  }
+
+  /**
+   * For a user of a connection whose query failed: if the error says the file is damaged, the
+   * database is marked damaged (health reports it) and the clear error is returned to throw instead.
+   */
+  reportFailure(name: string, error: unknown): unknown {
+    const database = this.databases.find((db) => db.name === name);
+    if (!database || !isDamageError(error)) return error;
+    if (!this.damaged.has(name)) {
+      const damage = { database, reason: (error as Error).message };
+      this.damaged.set(name, damage);
+      this.logger.error(damagedDatabaseError(damage).message);
+    }
+    return damagedDatabaseError(this.damaged.get(name)!);
+  }
+
   /** Opens every database, creating missing files, in WAL mode. Idempotent. */
   async open(): Promise<void> {
     if (this.state !== 'closed') return this.gate;
     this.state = 'opening';
+    this.damaged.clear();
     try {
       // Owner-only: the databases hold the user's whole financial state.
       fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
       for (const db of this.databases) {
-        const source = new DataSource({
-          type: 'better-sqlite3',
-          database: db.path,
-          timeout: BUSY_TIMEOUT_MS,
-          prepareDatabase: (connection: BetterSqlite3.Database) => {
-            connection.pragma('journal_mode = WAL');
-            // NORMAL is durable in WAL mode across application crashes; only a power loss may lose the last commits.
-            connection.pragma('synchronous = NORMAL');
-          },
-        });
-        await source.initialize();
-        this.sources.set(db.name, source);
+        const source = await this.openOne(db);
+        if (source) this.sources.set(db.name, source);
       }
       this.state = 'open';
-      this.logger.log(`Opened ${this.databases.length} databases in ${this.dataDir}`);
+      const damaged = this.damagedDatabases();
+      if (damaged.length === 0) this.logger.log(`Opened ${this.databases.length} databases in ${this.dataDir}`);
+      else {
+        this.logger.log(`Opened ${this.sources.size} of ${this.databases.length} databases in ${this.dataDir}; damaged: ${damaged.map((d) => d.database.filename).join(', ')}`);
+        for (const damage of damaged) this.logger.error(damagedDatabaseError(damage).message);
+      }
       this.openGate();
     } catch (error) {
       await this.closeSources();
@@ -88,9 +129,46 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     }
   }
 
+  /** One database's connection, or undefined (and recorded) when its file is damaged. */
+  private async openOne(db: ManagedDatabase): Promise<DataSource | undefined> {
+    const source = new DataSource({
+      type: 'better-sqlite3',
+      database: db.path,
+      timeout: BUSY_TIMEOUT_MS,
+      prepareDatabase: (connection: BetterSqlite3.Database) => {
+        connection.pragma('journal_mode = WAL');
+        // NORMAL is durable in WAL mode across application crashes; only a power loss may lose the last commits.
+        connection.pragma('synchronous = NORMAL');
+      },
+    });
+    try {
+      await source.initialize();
+      if (CHECKED_AT_OPEN.has(db.name)) {
+        const rows: Array<{ quick_check: string }> = await source.query('PRAGMA quick_check');
+        const problems = rows.map((row) => row.quick_check).filter((line) => line !== 'ok');
+        if (problems.length > 0) {
+          await source.destroy();
+          this.damaged.set(db.name, { database: db, reason: `PRAGMA quick_check: ${problems[0]}${problems.length > 1 ? ` and ${problems.length - 1} more problems` : ''}` });
+          return undefined;
+        }
+      }
+      return source;
+    } catch (error) {
+      if (source.isInitialized) await source.destroy().catch(() => undefined);
+      else closeDriverConnection(source);
+      if (isDamageError(error)) {
+        this.damaged.set(db.name, { database: db, reason: (error as Error).message });
+        return undefined;
+      }
+      throw new Error(`${db.path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   /** The TypeORM connection of a managed database; waits until the databases are open. */
   async dataSource(name: string): Promise<DataSource> {
     await this.gate;
+    const damage = this.damaged.get(name);
+    if (damage) throw damagedDatabaseError(damage);
     const source = this.sources.get(name);
     if (!source) {
       throw new DomainError(ErrorCode.DatabaseUnavailable, `The database '${name}' is not managed by this service (managed: ${this.databases.map((d) => d.name).join(', ')})`);
@@ -131,5 +209,19 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     });
     // A gate nobody awaits must not become an unhandled rejection.
     this.gate.catch(() => undefined);
+  }
+}
+
+/**
+ * TypeORM opens the file before `prepareDatabase` runs; when that throws (a damaged file), the
+ * connection stays open and initialize() fails without closing it. Closed here so no descriptor of
+ * the damaged file outlives the failed open (a restore replaces that file at the next start).
+ */
+function closeDriverConnection(source: DataSource): void {
+  const connection = (source.driver as unknown as { databaseConnection?: BetterSqlite3.Database }).databaseConnection;
+  try {
+    if (connection?.open) connection.close();
+  } catch {
+    // Nothing more to release.
   }
 }

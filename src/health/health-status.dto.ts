@@ -1,12 +1,28 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+/** Something that keeps the service from doing all of its work, with what to do about it. */
+export class HealthProblemDto {
+  @ApiProperty({ example: 'config.db', description: 'The file concerned, in DATA_DIR' })
+  file: string;
+
+  @ApiProperty({ example: 'The database file config.db in DATA_DIR is damaged (...). Restore a backup: ...', description: 'What is wrong and what to do' })
+  message: string;
+}
+
 export class HealthStatusDto {
-  @ApiProperty({ example: 'ok', enum: ['ok', 'starting'] })
-  status: 'ok' | 'starting';
+  @ApiProperty({
+    example: 'ok',
+    enum: ['ok', 'starting', 'degraded'],
+    description: 'degraded: the service runs, but a database is damaged (see problems); restoring a backup repairs it',
+  })
+  status: 'ok' | 'starting' | 'degraded';
 
   @ApiProperty({ example: '0.1.0' })
   version: string;
 
   @ApiProperty({ description: 'Whether the databases are open (false while a staged restore is applied at start)' })
   databases_open: boolean;
+
+  @ApiProperty({ type: [HealthProblemDto], description: 'Damaged databases, each named with what to do; empty when all is well' })
+  problems: HealthProblemDto[];
 }

@@ -54,7 +54,13 @@ export function keyFromFile(dataDir: string): MasterKey {
   }
   const text = fs.readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(text)) {
-    throw new Error(`The master key file ${file} is damaged (expected 64 hex characters). Restore it from your own copy, or set SENTINEL_MASTER_KEY`);
+    // Never echo the content: it may be most of a key.
+    throw new Error(
+      `The master key file ${file} is damaged: it must hold 64 hex characters (a key of 32 bytes), it holds ${text.length} characters that are not one. ` +
+        'The secrets stored in config.db (the R2 keys) can only be read with that exact key. Put your own copy of the file back (mode 0600), ' +
+        'or set SENTINEL_MASTER_KEY to the key (its 64 hex characters); if the key is lost, move the file away: the service then creates a new key ' +
+        'and the stored secrets must be entered again',
+    );
   }
   // Tighten permissions if someone loosened them: the file is as sensitive as the secrets.
   if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);

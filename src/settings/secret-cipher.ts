@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { keyFromEnvironment, keyFromFile, type MasterKey } from './master-key.js';
+import { keyFromEnvironment, keyFromFile, MASTER_KEY_FILE, type MasterKey } from './master-key.js';
 
 const PREFIX = 'enc:v1';
 
@@ -13,10 +13,18 @@ const PREFIX = 'enc:v1';
  * does not decrypt either. Stored form: `enc:v1:<key id>:<iv>:<tag>:<ciphertext>` (base64url).
  */
 @Injectable()
-export class SecretCipher {
+export class SecretCipher implements OnModuleInit {
   private masterKey: MasterKey | undefined;
 
   constructor(private readonly config: AppConfig) {}
+
+  /**
+   * The key is loaded (or created) at start, so a damaged or unreadable key file stops the start with
+   * its name and what to do, instead of the first secret write answering 500 much later.
+   */
+  onModuleInit(): void {
+    this.key();
+  }
 
   /** Where the key comes from, for the status endpoint; loads it on first use. */
   get keySource(): MasterKey['source'] {
@@ -44,7 +52,14 @@ export class SecretCipher {
     if (parts.length !== 6 || `${parts[0]}:${parts[1]}` !== PREFIX) throw unreadable('it is not in the encrypted format');
     const [, , keyId, iv, tag, ciphertext] = parts;
     const { key, id } = this.key();
-    if (keyId !== id) throw unreadable('it was encrypted under a different master key');
+    if (keyId !== id) {
+      throw new DomainError(
+        ErrorCode.SecretUnreadable,
+        `The stored ${settingKey} was encrypted under a different master key than the current one (${this.keySourceLabel()}): the key changed. ` +
+          'Set SENTINEL_MASTER_KEY back to the previous key. Enter it again in Settings → Backup if that key is lost',
+        { key: settingKey },
+      );
+    }
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(settingKey, 'utf8'));
@@ -53,6 +68,11 @@ export class SecretCipher {
     } catch {
       throw unreadable('it fails authentication: damaged or altered');
     }
+  }
+
+  /** Where the current key comes from, in the words of the configuration. */
+  keySourceLabel(): string {
+    return this.key().source === 'environment' ? 'from SENTINEL_MASTER_KEY' : `from ${MASTER_KEY_FILE} in DATA_DIR`;
   }
 
   private key(): MasterKey {

@@ -11,21 +11,21 @@ export class SettingsController {
   constructor(private readonly settings: SettingsService) {}
 
   @Get()
-  @Endpoint({ summary: 'All backup settings with their effective values (secrets never shown)', response: [SettingDto] })
+  @Endpoint({ summary: 'All backup settings with their effective values (secrets never shown)', response: [SettingDto], errors: [503] })
   list(): Promise<SettingDto[]> {
     return this.settings.list();
   }
 
   @Get(':key')
   @ApiParam({ name: 'key', example: 'r2_backup_schedule' })
-  @Endpoint({ summary: 'One setting', response: SettingDto, errors: [404] })
+  @Endpoint({ summary: 'One setting', response: SettingDto, errors: [404, 503] })
   get(@Param('key') key: string): Promise<SettingDto> {
     return this.settings.get(key);
   }
 
   @Put(':key')
   @ApiParam({ name: 'key', example: 'r2_backup_enabled' })
-  @Endpoint({ summary: 'Change one setting; an invalid value is refused and changes nothing', response: SettingDto, errors: [400, 404] })
+  @Endpoint({ summary: 'Change one setting; an invalid value is refused and changes nothing', response: SettingDto, errors: [400, 404, 503] })
   update(@Param('key') key: string, @Body() body: UpdateSettingDto): Promise<SettingDto> {
     return this.settings.update(key, body.value);
   }

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DatabaseRegistry } from '../database/database-registry.js';
 
+/** The managed database that holds the settings. */
+export const CONFIG_DATABASE = 'config';
+
 /**
  * The `settings` table in config.db: key → stored text. A plain key/value table, as Sentinel keeps
  * its other settings, so the R2 keys of the spec sit beside them.
@@ -14,24 +17,29 @@ export class SettingsRepository {
   constructor(private readonly registry: DatabaseRegistry) {}
 
   async all(): Promise<Map<string, string>> {
-    const rows: Array<{ key: string; value: string }> = await (await this.connection()).query('SELECT key, value FROM settings');
+    const rows: Array<{ key: string; value: string }> = await this.query('SELECT key, value FROM settings');
     return new Map(rows.map((row) => [row.key, row.value]));
   }
 
   async put(key: string, value: string): Promise<void> {
-    await (await this.connection()).query('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+    await this.query('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
   }
 
   async remove(key: string): Promise<void> {
-    await (await this.connection()).query('DELETE FROM settings WHERE key = ?', [key]);
+    await this.query('DELETE FROM settings WHERE key = ?', [key]);
   }
 
-  private async connection(): Promise<DataSource> {
-    const source = await this.registry.dataSource('config');
-    if (!this.prepared.has(source)) {
-      await source.query('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
-      this.prepared.add(source);
+  /** A damage SQLite finds only now (past the check at open) becomes the clear DATABASE_DAMAGED error, not a 500. */
+  private async query<T>(sql: string, parameters?: unknown[]): Promise<T> {
+    const source = await this.registry.dataSource(CONFIG_DATABASE);
+    try {
+      if (!this.prepared.has(source)) {
+        await source.query('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
+        this.prepared.add(source);
+      }
+      return (await source.query(sql, parameters)) as T;
+    } catch (error) {
+      throw this.registry.reportFailure(CONFIG_DATABASE, error);
     }
-    return source;
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -9,7 +9,7 @@ import type { SettingDto } from './dto/setting.dto.js';
 import { environmentName, findDefinition, SETTING_DEFINITIONS, type SettingDefinition, type SettingValue } from './setting-definitions.js';
 import { InvalidSettingValue, parseSettingValue } from './setting-value.parser.js';
 import { SecretCipher } from './secret-cipher.js';
-import { SettingsRepository } from './settings.repository.js';
+import { CONFIG_DATABASE, SettingsRepository } from './settings.repository.js';
 
 export type BackupSchedule = 'daily' | 'weekly' | 'monthly';
 
@@ -44,8 +44,9 @@ interface Resolved {
  * (the spec's `.env` migration) as fallbacks that the database overrides.
  */
 @Injectable()
-export class SettingsService implements OnModuleInit {
+export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(SettingsService.name);
+  private fallbackFolderLogged = false;
 
   constructor(
     private readonly repository: SettingsRepository,
@@ -65,6 +66,32 @@ export class SettingsService implements OnModuleInit {
         throw new Error(`Invalid environment variable ${environmentName(def.key)}: ${(error as Error).message}`);
       }
     }
+  }
+
+  /**
+   * Names, once per start, the stored secrets the current master key cannot decrypt (never their
+   * values), so a changed SENTINEL_MASTER_KEY is found at start, not at the next night's backup.
+   * Not awaited: the databases open later in the bootstrap (see DatabaseRegistry), and waiting for
+   * them here would hold the start.
+   */
+  onApplicationBootstrap(): void {
+    void this.warnAboutUnreadableSecrets();
+  }
+
+  private async warnAboutUnreadableSecrets(): Promise<void> {
+    let stored: Map<string, string>;
+    try {
+      stored = await this.repository.all();
+    } catch {
+      return; // A damaged config.db is reported by the registry; a shutdown needs no warning.
+    }
+    const unreadable = SETTING_DEFINITIONS.filter((def) => def.kind === 'secret' && this.secretProblem(def.key, stored.get(def.key)) !== undefined);
+    if (unreadable.length === 0) return;
+    this.logger.warn(
+      `The stored secrets ${unreadable.map((def) => def.key).join(', ')} cannot be decrypted with the current master key (${this.cipher.keySourceLabel()}): ` +
+        'the key changed since they were stored, or they are damaged. Set SENTINEL_MASTER_KEY back to the key they were stored with, ' +
+        'or enter them again in Settings → Backup; GET /api/settings shows them with "readable": false',
+    );
   }
 
   async list(): Promise<SettingDto[]> {
@@ -122,6 +149,28 @@ export class SettingsService implements OnModuleInit {
     };
   }
 
+  /**
+   * The local target's folder. Only when config.db is damaged (so local_backup_dir cannot be read)
+   * does this fall back to LOCAL_BACKUP_DIR or the default DATA_DIR/backups, which need no database:
+   * the backups there can then still be listed and restored, and a restore repairs config.db.
+   */
+  async localBackupDir(): Promise<string> {
+    try {
+      return (await this.localSettings()).dir;
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === ErrorCode.DatabaseDamaged && error.details?.database === CONFIG_DATABASE)) throw error;
+      const dir = path.resolve(String(this.resolve(this.definition('local_backup_dir'), new Map()).value));
+      if (!this.fallbackFolderLogged) {
+        this.fallbackFolderLogged = true;
+        this.logger.warn(
+          `config.db cannot be read, so the local_backup_dir setting is unknown: the local target uses ${dir} (LOCAL_BACKUP_DIR, or the default DATA_DIR/backups) ` +
+            'until config.db is repaired, so that its backups can be listed and restored',
+        );
+      }
+      return dir;
+    }
+  }
+
   private definition(key: string): SettingDefinition {
     const def = findDefinition(key);
     if (!def) {
@@ -155,13 +204,28 @@ export class SettingsService implements OnModuleInit {
     return text;
   }
 
+  /** Why a stored secret cannot be decrypted (with what to do), or undefined when it can or none is stored. */
+  private secretProblem(key: string, stored: string | undefined): string | undefined {
+    if (stored === undefined || stored === '') return undefined;
+    try {
+      this.cipher.decrypt(key, stored);
+      return undefined;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.SecretUnreadable) return error.message;
+      throw error;
+    }
+  }
+
   private toDto({ def, value, source }: Resolved): SettingDto {
     const isSecret = def.kind === 'secret';
+    const problem = isSecret && source === 'database' ? this.secretProblem(def.key, String(value)) : undefined;
     return {
       key: def.key,
       value: isSecret ? null : value,
       is_secret: isSecret,
       is_set: String(value) !== '',
+      readable: problem === undefined,
+      ...(problem ? { problem } : {}),
       source,
       description: def.description,
       ...(def.choices ? { allowed_values: [...def.choices] } : {}),

@@ -253,7 +253,7 @@ export class LocalFolderStorage extends ObjectStorage {
   }
 
   private async folder(): Promise<string> {
-    return (await this.settings.localSettings()).dir;
+    return this.settings.localBackupDir();
   }
 
   /** Creates the folder when missing; true when it already existed. */

@@ -38,6 +38,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.VerificationInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.RestoreNotStaged]: HttpStatus.NOT_FOUND,
   [ErrorCode.DatabaseUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,
+  [ErrorCode.DatabaseDamaged]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 

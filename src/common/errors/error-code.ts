@@ -29,5 +29,6 @@ export enum ErrorCode {
   VerificationInProgress = 'VERIFICATION_IN_PROGRESS',
   RestoreNotStaged = 'RESTORE_NOT_STAGED',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  DatabaseDamaged = 'DATABASE_DAMAGED',
   Internal = 'INTERNAL',
 }

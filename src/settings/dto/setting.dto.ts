@@ -18,6 +18,16 @@ export class SettingDto {
   @ApiProperty({ description: 'Whether a non-empty value is in effect (from the database or the environment)' })
   is_set: boolean;
 
+  @ApiProperty({
+    description:
+      'Whether the value in effect can be used. False only for a stored secret that the current master key cannot decrypt ' +
+      '(SENTINEL_MASTER_KEY or DATA_DIR/.master-key changed since it was stored, or the stored text is damaged); `problem` then says what to do',
+  })
+  readable: boolean;
+
+  @ApiPropertyOptional({ description: 'Only when readable is false: why the stored secret cannot be read and what to do' })
+  problem?: string;
+
   @ApiProperty({ enum: ['database', 'environment', 'default'], description: 'Where the effective value comes from; the database wins over the environment' })
   source: 'database' | 'environment' | 'default';
 

@@ -37,6 +37,7 @@ const RESTART_GIVE_UP_MS = 30_000;
 /** How long the outcome of the last restore stays on the page. */
 const OUTCOME_SHOWN_MS = 24 * 3600 * 1000;
 const DISMISSED_KEY = 'sentinel-backup.dismissed-restore-outcome';
+const SERVICE_STATES: Record<Health['status'], string> = { ok: 'running', starting: 'starting', degraded: 'running with a damaged database' };
 
 function readDismissed(): string | null {
   try {
@@ -231,7 +232,8 @@ function BackupPage() {
         const response = await fetch('/api/health', { cache: 'no-store' });
         const body = response.ok ? ((await response.json()) as Health) : null;
         setHealth(body);
-        up = body?.status === 'ok' && body.databases_open;
+        // Degraded is up too: a restore that did not repair a damaged database must not leave the page waiting.
+        up = body !== null && body.status !== 'starting' && body.databases_open;
       } catch {
         setHealth(null);
       }
@@ -370,7 +372,7 @@ function BackupPage() {
             <img src="/favicon.svg" alt="" width="24" height="24" /> Sentinel
           </span>
           <span class={`service-state ${health?.status === 'ok' ? 'service-ok' : 'service-down'}`}>
-            {health ? `Service ${health.status === 'ok' ? 'running' : 'starting'} · v${health.version}` : 'Service not answering'}
+            {health ? `Service ${SERVICE_STATES[health.status]} · v${health.version}` : 'Service not answering'}
           </span>
         </div>
       </header>
@@ -385,6 +387,14 @@ function BackupPage() {
         </div>
         <main id="main" tabIndex={-1}>
           <div id="backup" class="tab-panel">
+            {health?.problems.map((problem) => (
+              <div key={problem.file} class="banner banner-error" role="alert" data-state="damaged">
+                <div class="banner-text">
+                  <strong>{problem.file} is damaged</strong>
+                  <span>{problem.message}</span>
+                </div>
+              </div>
+            ))}
             <div ref={bannerRef} tabIndex={-1} class="banner-slot">
               <RestoreBanner
                 status={restoreStatus}

@@ -68,13 +68,15 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
 
   if (spec.kind === 'secret') {
     const isSet = setting?.is_set ?? false;
+    // Stored under another master key (or damaged): set, but useless until entered again.
+    const unreadable = isSet && setting?.readable === false;
     const clearing = value === null;
     const secretProps = {
       id,
       spellcheck: false,
       value: typeof value === 'string' ? value : '',
       disabled: clearing,
-      placeholder: isSet ? 'Stored – type a new value to replace it' : 'Not set',
+      placeholder: unreadable ? 'Cannot be read – type it again' : isSet ? 'Stored – type a new value to replace it' : 'Not set',
       'aria-invalid': error ? true : undefined,
       'aria-describedby': describedBy,
       onInput: (e: Event) => onChange((e.currentTarget as HTMLInputElement).value),
@@ -83,7 +85,9 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
       <div class="field">
         <div class="label-row">
           <label for={id}>{spec.label}</label>
-          <span class={`badge ${isSet && !clearing ? 'badge-ok' : ''}`}>{clearing ? 'Will be removed' : isSet ? 'Set' : 'Not set'}</span>
+          <span class={`badge ${isSet && !clearing && !unreadable ? 'badge-ok' : ''}`}>
+            {clearing ? 'Will be removed' : unreadable ? 'Set, but unreadable' : isSet ? 'Set' : 'Not set'}
+          </span>
         </div>
         <div class="input-row">
           {spec.inputType === 'password' ? <input type="password" autocomplete="new-password" {...secretProps} /> : <input type="text" autocomplete="off" {...secretProps} />}
@@ -101,6 +105,7 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
         <p id={hintId} class="hint">
           {spec.hint}
           Write-only: the stored value is never shown.
+          {unreadable && !clearing && ` Set, but it cannot be read with the current master key: enter it again. ${setting?.problem ?? ''}`}
           {fromEnvironment && ` Now taken from the environment variable ${spec.key.toUpperCase()}; a value saved here takes precedence.`}
         </p>
         {errorText}

@@ -1,0 +1,212 @@
+/**
+ * Damaged files, through the real service (`node dist/main.js` as a child process with LOG_FILE set):
+ * a damaged database is named at start, in LOG_FILE and by GET /api/health, and a backup restored
+ * through the API repairs it; a damaged master key file, a changed SENTINEL_MASTER_KEY and an
+ * unwritable DATA_DIR are each named with what to do.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ALL_DATABASES, prepareBackupFolder, readMarker, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
+import { assertServiceBuilt, getJson, post, type ServiceProcess, startService, waitHealthy, withService } from './fixtures/restore-service.js';
+import { waitForJob } from './support/seed.js';
+import { makeScratchDir } from './support/test-app.js';
+
+const ARCHIVE = 'sentinel-backup-2026-01-08-143022.tar.gz';
+
+async function put(url: string, value: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }) });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls until the service has applied a staged restore (after its in-process restart) and is healthy again. */
+async function waitForAppliedRestore(service: ServiceProcess): Promise<any> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const status = (await getJson(`${service.url}/api/restore/status`))?.body;
+    if (status?.last_apply) {
+      await waitHealthy(service);
+      return status;
+    }
+    if (Date.now() > until) throw new Error(`no restart seen:\n${service.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts the service and waits for it to exit on its own (a refused start); fails if it serves instead. */
+async function refusedStart(root: string, env: Record<string, string> = {}): Promise<{ code: number | null; output: string; log: string }> {
+  const service = await startService(root, env);
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), 30_000);
+  const { code } = await service.exited;
+  clearTimeout(timer);
+  const logFile = path.join(root, 'logs', 'sentinel-backup.log');
+  return { code, output: service.output(), log: fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '' };
+}
+
+/** Overwrites pages in the middle of a config.db that holds many settings rows: the header stays valid. */
+function damageInterior(file: string): void {
+  const db = new Database(file);
+  const insert = db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < 2000; i++) insert.run(`filler_${i}`, 'x'.repeat(100));
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  const pages = Math.floor(fs.statSync(file).size / 4096);
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, Math.floor(pages / 2) * 4096);
+  fs.closeSync(fd);
+}
+
+describe('Damaged files', () => {
+  let root: string;
+  let data: string;
+  let logFile: string;
+  const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
+
+  beforeAll(() => assertServiceBuilt());
+  beforeEach(() => {
+    root = makeScratchDir('sentinel-damage-');
+    data = path.join(root, 'data');
+    logFile = path.join(root, 'logs', 'sentinel-backup.log');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('a damaged portfolio.db is named at start, in LOG_FILE and by /api/health; backups are refused; a restore through the API repairs it', async () => {
+    fs.mkdirSync(path.join(data, 'backups'), { recursive: true });
+    for (const name of ALL_DATABASES) writeDatabase(path.join(data, `${name}.db`), `current:${name}`);
+    const folder = prepareBackupFolder(path.join(root, 'backup-set'), 'restored');
+    tarCzf(folder, path.join(data, 'backups', ARCHIVE), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
+    fs.writeFileSync(path.join(data, 'portfolio.db'), Buffer.alloc(8192, 'garbage!'));
+    const damaged = path.join(data, 'portfolio.db');
+
+    await withService(root, async (service) => {
+      const health = (await getJson(`${service.url}/api/health`))!.body;
+      expect(health).toMatchObject({ status: 'degraded', databases_open: true, problems: [{ file: 'portfolio.db' }] });
+      expect(health.problems[0].message).toMatch(/portfolio\.db .*damaged \(file is not a database\).*POST \/api\/backups\/local\/restore/);
+      // The start names the file with its full path, in LOG_FILE as on the console.
+      expect(log()).toContain(`ERROR [DatabaseRegistry] The database file ${damaged} is damaged (file is not a database)`);
+      expect(service.output()).toContain(`The database file ${damaged} is damaged`);
+      // A backup now would archive the damaged file: refused before any work, with the same message.
+      const backup = await post(`${service.url}/api/backups/local`, {});
+      expect(backup).toMatchObject({ status: 503, body: { error: 'DATABASE_DAMAGED', details: { file: 'portfolio.db' } } });
+      expect(fs.readdirSync(path.join(data, 'backups'))).toEqual([ARCHIVE]);
+
+      expect((await post(`${service.url}/api/backups/local/restore`, { filename: ARCHIVE })).status).toBe(202);
+      const status = await waitForAppliedRestore(service);
+      expect(status.last_apply).toMatchObject({ outcome: 'applied', archive: ARCHIVE });
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+    });
+    expect(readMarker(damaged)).toBe('restored:portfolio');
+  }, 120_000);
+
+  it('a damaged config.db interior: /api/health says so, settings answer 503 naming the file, and a local backup restores through the API', async () => {
+    let backupName = '';
+    await withService(root, async (service) => {
+      expect((await put(`${service.url}/api/settings/r2_bucket_name`, 'bucket-before-damage')).status).toBe(200);
+      const started = await post(`${service.url}/api/backups/local`, {});
+      expect(started.status).toBe(202);
+      const job = await waitForJob({ get: async (url) => (await getJson(`${service.url}${url}`))! }, started.body.id);
+      expect(job.status).toBe('succeeded');
+      backupName = job.filename;
+      // Changed after the backup: the restore must bring back the backup's value.
+      expect((await put(`${service.url}/api/settings/r2_bucket_name`, 'bucket-after-backup')).status).toBe(200);
+    });
+    damageInterior(path.join(data, 'config.db'));
+
+    await withService(root, async (service) => {
+      const health = (await getJson(`${service.url}/api/health`))!.body;
+      expect(health).toMatchObject({ status: 'degraded', databases_open: true, problems: [{ file: 'config.db' }] });
+      expect(health.problems[0].message).toMatch(/config\.db in DATA_DIR is damaged \(.*\)\. Restore a backup/);
+
+      for (const url of ['/api/settings', '/api/settings/r2_bucket_name']) {
+        const res = await getJson(`${service.url}${url}`);
+        expect(res).toMatchObject({ status: 503, body: { error: 'DATABASE_DAMAGED', details: { file: 'config.db' } } });
+        expect(res!.body.message).toContain(`${path.join(data, 'config.db')} is damaged`);
+        expect(res!.body.message).toMatch(/Restore a backup/);
+      }
+      expect((await put(`${service.url}/api/settings/r2_bucket_name`, 'x-bucket')).status).toBe(503);
+
+      // The default folder needs no setting: its backups are listed and restored.
+      const listed = await getJson(`${service.url}/api/backups/local`);
+      expect(listed?.status).toBe(200);
+      expect(JSON.stringify(listed!.body)).toContain(backupName);
+      expect(log()).toMatch(/config\.db cannot be read, so the local_backup_dir setting is unknown: the local target uses .*backups/);
+
+      expect((await post(`${service.url}/api/backups/local/restore`, { filename: backupName })).status).toBe(202);
+      const status = await waitForAppliedRestore(service);
+      expect(status.last_apply).toMatchObject({ outcome: 'applied', archive: backupName });
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+      const setting = await getJson(`${service.url}/api/settings/r2_bucket_name`);
+      expect(setting).toMatchObject({ status: 200, body: { value: 'bucket-before-damage', source: 'database' } });
+    });
+  }, 180_000);
+
+  it('a damaged DATA_DIR/.master-key stops the start, naming the file and what to do, in LOG_FILE too', async () => {
+    fs.mkdirSync(data, { recursive: true });
+    const keyFile = path.join(data, '.master-key');
+    fs.writeFileSync(keyFile, 'c0ffee-not-a-key-0123\n', { mode: 0o600 });
+    const { code, output, log: written } = await refusedStart(root, { SENTINEL_MASTER_KEY: '' });
+    expect(code).toBe(1);
+    for (const text of [output, written]) {
+      expect(text).toContain(`Sentinel Backup failed to start: The master key file ${keyFile} is damaged`);
+      expect(text).toMatch(/SENTINEL_MASTER_KEY/);
+      expect(text).not.toContain('c0ffee-not-a-key');
+    }
+  }, 60_000);
+
+  it('a changed SENTINEL_MASTER_KEY: secrets show "readable": false with a hint, and the start warns naming them (never their values)', async () => {
+    const secret = 'SECRET-VALUE-do-not-leak-4f1c9a';
+    await withService(root, async (service) => {
+      expect((await put(`${service.url}/api/settings/r2_secret_access_key`, secret)).status).toBe(200);
+      const readable = await getJson(`${service.url}/api/settings/r2_secret_access_key`);
+      expect(readable!.body).toMatchObject({ is_set: true, readable: true });
+    });
+    await withService(
+      root,
+      async (service) => {
+        const one = await getJson(`${service.url}/api/settings/r2_secret_access_key`);
+        expect(one).toMatchObject({ status: 200, body: { key: 'r2_secret_access_key', is_set: true, readable: false, value: null } });
+        expect(one!.body.problem).toMatch(/different master key.*SENTINEL_MASTER_KEY/);
+        const all = await getJson(`${service.url}/api/settings`);
+        expect(all!.body.find((s: any) => s.key === 'r2_secret_access_key')).toMatchObject({ readable: false });
+        expect(all!.body.find((s: any) => s.key === 'r2_access_key_id')).toMatchObject({ readable: true });
+        // The warning is written once the databases are open, right after the start.
+        const until = Date.now() + 10_000;
+        while (!/stored secrets r2_secret_access_key cannot be decrypted/.test(log()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        expect(log()).toMatch(/WARN \[SettingsService\] The stored secrets r2_secret_access_key cannot be decrypted with the current master key \(from SENTINEL_MASTER_KEY\)/);
+        expect(log().match(/stored secrets .* cannot be decrypted/g)).toHaveLength(1);
+        expect(JSON.stringify(all!.body)).not.toContain(secret);
+      },
+      { SENTINEL_MASTER_KEY: 'another-master-passphrase-9876543210' },
+    );
+    expect(log()).not.toContain(secret);
+  }, 90_000);
+
+  describe('an unwritable DATA_DIR', () => {
+    let mounted = false;
+    afterEach(() => {
+      if (mounted) execFileSync('umount', [data]);
+      mounted = false;
+    });
+
+    it('stops the start with one line naming DATA_DIR and the problem, not a raw EROFS', async () => {
+      // Root writes through chmod 0500, so the test needs a real read-only file system: a tmpfs remounted read-only.
+      fs.mkdirSync(data, { recursive: true });
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', data], { stdio: 'ignore' });
+        mounted = true;
+        execFileSync('mount', ['-o', 'remount,ro', data], { stdio: 'ignore' });
+      } catch {
+        throw new Error('This test needs to mount a tmpfs (run as root with CAP_SYS_ADMIN)');
+      }
+      const { code, output, log: written } = await refusedStart(root);
+      expect(code).toBe(1);
+      for (const text of [output, written]) {
+        expect(text).toContain(`Sentinel Backup failed to start: DATA_DIR ${data} is not writable: it is on a read-only file system`);
+        expect(text).not.toMatch(/EROFS/);
+      }
+    }, 60_000);
+  });
+});
