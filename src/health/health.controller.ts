@@ -4,11 +4,15 @@ import { Public } from '../common/auth/public.decorator.js';
 import { APP_VERSION } from '../common/app-version.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { HealthStatusDto } from './health-status.dto.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
 
 @ApiTags('health')
 @Controller('api/health')
 export class HealthController {
-  constructor(private readonly registry: DatabaseRegistry) {}
+  constructor(
+    private readonly registry: DatabaseRegistry,
+    private readonly identity: InstallationIdentity,
+  ) {}
 
   @Get()
   @Public()
@@ -16,6 +20,6 @@ export class HealthController {
   @ApiResponse({ status: 200, type: HealthStatusDto })
   health(): HealthStatusDto {
     const open = this.registry.isOpen;
-    return { status: open ? 'ok' : 'starting', version: APP_VERSION, databases_open: open };
+    return { status: open ? 'ok' : 'starting', version: APP_VERSION, databases_open: open, installation_id: this.identity.id };
   }
 }
