@@ -63,6 +63,7 @@ export class LocalFolderStorage extends ObjectStorage {
     const temp = path.join(dir, `.${key}.${randomBytes(8).toString('hex')}.partial`);
     const target = path.join(dir, key);
     let file: fsp.FileHandle | undefined;
+    let ownerWritten = false;
     // The source's own failure is the caller's error, passed on as it is; a failed write is ours.
     let sourceError: unknown;
     let writeError: unknown;
@@ -94,8 +95,12 @@ export class LocalFolderStorage extends ObjectStorage {
       await file.close();
       file = undefined;
       // The owner is on disk before the archive appears: an archive is never seen without its owner.
-      if (options.owner !== undefined) await this.writeOwner(dir, key, options.owner);
+      if (options.owner !== undefined) {
+        ownerWritten = true;
+        await this.writeOwner(dir, key, options.owner);
+      }
       await fsp.rename(temp, target);
+      ownerWritten = false;
       await syncFolder(dir);
       const stat = await fsp.stat(target);
       this.logger.log(`Local upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
@@ -104,6 +109,8 @@ export class LocalFolderStorage extends ObjectStorage {
       if (!body.destroyed) body.destroy();
       await file?.close().catch(() => undefined);
       await fsp.rm(temp, { force: true }).catch(() => undefined);
+      // An owner file whose archive never appeared (names are unique: it is this upload's).
+      if (ownerWritten) await fsp.rm(path.join(dir, ownerSidecarName(key)), { force: true }).catch(() => undefined);
       if (scope.aborted) throw scope.reason;
       if (sourceError !== undefined) throw sourceError;
       throw this.failure(error, `write '${key}' to`, dir);
