@@ -551,7 +551,7 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       const s3 = testS3();
       const r2 = card(page, 'Cloudflare R2');
       const labels = (await r2.locator('label').allInnerTexts()).map((l) => l.trim());
-      expect(labels).toEqual(['Enable R2 backups', 'Account ID', 'Access Key ID', 'Secret Access Key', 'Bucket Name', 'Endpoint (optional)', 'Backup Schedule', 'Retention Days']);
+      expect(labels).toEqual(['Enable R2 backups', 'Account ID', 'Access Key ID', 'Secret Access Key', 'Bucket Name', 'Endpoint (optional)', 'Folder in the bucket (optional)', 'Backup Schedule', 'Retention Days']);
       const buttons = await r2.locator('.actions button').allInnerTexts();
       expect(buttons).toEqual(['Save', 'Test Connection', 'Backup Now']);
 
