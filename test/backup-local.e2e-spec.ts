@@ -91,7 +91,8 @@ describe('Local backups', () => {
     }
     // Nothing left behind in the data directory or the backup folder but the archive.
     expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
-    expect(fs.readdirSync(backupFolder(t))).toEqual([job.filename]);
+    // (and its owner file, which records the installation that made it: issue 12, finding 3)
+    expect(fs.readdirSync(backupFolder(t)).sort()).toEqual([job.filename, `.${job.filename}.owner`].sort());
 
     const log = fs.readFileSync(t.logFile, 'utf8');
     expect(log).toContain(`Local backup completed: ${job.filename}`);
@@ -212,7 +213,7 @@ describe('Local backups', () => {
     await t.http.put('/api/settings/local_backup_dir').send({ value: path.join(t.root, 'elsewhere') }).expect(200);
     const next = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(next.status).toBe('succeeded');
-    expect(fs.readdirSync(path.join(t.root, 'elsewhere'))).toEqual([next.filename]);
+    expect(fs.readdirSync(path.join(t.root, 'elsewhere')).sort()).toEqual([next.filename, `.${next.filename}.owner`].sort());
   });
 
   it('emits typed events: started, progress through each phase, then completed with the archive', async () => {

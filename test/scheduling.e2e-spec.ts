@@ -150,6 +150,8 @@ describe('Scheduled jobs with the local target (real services)', () => {
     const folder = path.join(t.dataDir, 'backups');
     const old = ['sentinel-backup-2025-01-01-010000.tar.gz', 'sentinel-backup-2025-01-02-010000.tar.gz', 'sentinel-backup-2025-01-03-010000.tar.gz'];
     old.forEach((name, i) => fs.renameSync(path.join(folder, made[i]), path.join(folder, name)));
+    // As if made by the previous version, which recorded no owner: still this installation's to rotate (none other shares the folder).
+    made.forEach((name) => fs.rmSync(path.join(folder, `.${name}.owner`)));
     const scheduled = t.app.get(ScheduledBackupService);
 
     const rotation = await scheduled.rotate('local');

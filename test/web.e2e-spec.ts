@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import request from 'supertest';
+import { backupFilename } from '../src/archive/backup-filename.js';
 import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { WebModule } from '../src/web/web.module.js';
@@ -303,6 +304,40 @@ describe('Admin page in a browser: local folder', () => {
     expect(fs.existsSync(path.join(served.t.dataDir, 'backups', filename))).toBe(false);
   });
 
+  it("marks another installation's backup, adopts it on confirmation, and deletes one only after saying whose it is", async () => {
+    const dir = path.join(served.t.dataDir, 'backups');
+    const other = '00000000-0000-4000-8000-0000000000aa';
+    const [toAdopt, toDelete] = [Date.UTC(2026, 0, 2, 3, 4, 5), Date.UTC(2026, 0, 3, 3, 4, 5)].map((ms) => backupFilename(new Date(ms)));
+    fs.mkdirSync(dir, { recursive: true });
+    for (const name of [toAdopt, toDelete]) {
+      fs.writeFileSync(path.join(dir, name), 'from another installation');
+      fs.writeFileSync(path.join(dir, `.${name}.owner`), `${other}\n`);
+    }
+    await page.goto(served.url);
+    const row = backupRow(page, 'Local folder', toAdopt);
+    await row.waitFor();
+    expect(await text(row.locator('.owner-tag'))).toBe('made by installation 00000000…');
+
+    await row.getByRole('button', { name: `Adopt ${toAdopt}` }).click();
+    const adoptDialog = page.getByRole('dialog', { name: 'Adopt this backup?' });
+    await adoptDialog.getByRole('button', { name: 'Adopt backup' }).click();
+    await row.locator('.owner-tag').waitFor({ state: 'detached' });
+    expect(await text(backupList(page, 'Local folder').locator('.list-status'))).toBe(`${toAdopt} is now this installation’s backup.`);
+    const self = (await served.t.http.get('/api/health').expect(200)).body.installation_id as string;
+    expect(fs.readFileSync(path.join(dir, `.${toAdopt}.owner`), 'utf8').trim()).toBe(self);
+    expect(await row.getByRole('button', { name: `Adopt ${toAdopt}` }).count()).toBe(0);
+
+    const foreign = backupRow(page, 'Local folder', toDelete);
+    await foreign.getByRole('button', { name: `Delete ${toDelete}` }).click();
+    const deleteDialog = page.getByRole('dialog', { name: 'Delete this backup?' });
+    expect(await text(deleteDialog)).toContain('It is not this installation’s backup (made by installation 00000000…)');
+    await deleteDialog.getByRole('button', { name: 'Delete backup' }).click();
+    await foreign.waitFor({ state: 'detached' });
+    expect(await text(backupList(page, 'Local folder').locator('.list-status'))).toBe(`Deleted ${toDelete}.`);
+    expect(fs.readdirSync(dir).filter((n) => n.includes(toDelete))).toEqual([]);
+    await served.t.http.delete(`/api/backups/local/${toAdopt}`).expect(200);
+  });
+
   it('Verify shows the per-database report', async () => {
     const filename = await backupVia(served.t, 'local');
     await page.goto(served.url);
@@ -530,7 +565,7 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       const s3 = testS3();
       const r2 = card(page, 'Cloudflare R2');
       const labels = (await r2.locator('label').allInnerTexts()).map((l) => l.trim());
-      expect(labels).toEqual(['Enable R2 backups', 'Account ID', 'Access Key ID', 'Secret Access Key', 'Bucket Name', 'Endpoint (optional)', 'Backup Schedule', 'Retention Days']);
+      expect(labels).toEqual(['Enable R2 backups', 'Account ID', 'Access Key ID', 'Secret Access Key', 'Bucket Name', 'Endpoint (optional)', 'Folder in the bucket (optional)', 'Backup Schedule', 'Retention Days']);
       const buttons = await r2.locator('.actions button').allInnerTexts();
       expect(buttons).toEqual(['Save', 'Test Connection', 'Backup Now']);
 

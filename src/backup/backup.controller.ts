@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Post, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { BACKUP_FILENAME_EXAMPLE } from '../archive/backup-filename.js';
@@ -11,6 +11,8 @@ import { BackupService } from './backup.service.js';
 import { BackupFileDto } from './dto/backup-file.dto.js';
 import { BackupJobDto } from './dto/backup-job.dto.js';
 import { DeletedBackupDto } from './dto/deleted-backup.dto.js';
+import { DeleteBackupQueryDto } from './dto/delete-backup-query.dto.js';
+import { AdoptedBackupDto } from './dto/adopted-backup.dto.js';
 import { RotationResultDto } from './dto/rotation-result.dto.js';
 import { RotationService } from './rotation.service.js';
 
@@ -28,7 +30,12 @@ export class BackupController {
 
   @Get()
   @TARGET_PARAM
-  @Endpoint({ summary: 'List every backup with size, creation time and age, newest first', response: [BackupFileDto], errors: [404, 409, 502, 504] })
+  @Endpoint({
+    summary: 'List every backup with size, creation time, age and owner, newest first',
+    description: "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own.",
+    response: [BackupFileDto],
+    errors: [404, 409, 502, 504],
+  })
   async list(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<BackupFileDto[]> {
     const files = await this.catalog.list(target);
     return files.map((file) => ({
@@ -37,6 +44,8 @@ export class BackupController {
       created_at: file.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       age_seconds: Math.floor(file.ageMs / 1000),
       age_days: ageInDays(file),
+      installation_id: file.owner,
+      own: file.own,
     }));
   }
 
@@ -58,10 +67,15 @@ export class BackupController {
 
   @Post('rotate')
   @TARGET_PARAM
-  @Endpoint({ summary: 'Delete backups older than the retention days now, keeping the newest three', response: RotationResultDto, errors: [404, 409, 502, 504] })
+  @Endpoint({
+    summary: "Delete this installation's backups older than the retention days now, keeping its newest three",
+    description: "Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target.",
+    response: RotationResultDto,
+    errors: [404, 409, 502, 504],
+  })
   async rotate(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<RotationResultDto> {
     const result = await this.rotation.rotate(target);
-    return { target: result.target, retention_days: result.retentionDays, deleted: result.deleted, kept: result.kept, failed: result.failed };
+    return { target: result.target, retention_days: result.retentionDays, deleted: result.deleted, kept: result.kept, not_own: result.notOwn, failed: result.failed };
   }
 
   @Get(':filename/download')
@@ -82,9 +96,29 @@ export class BackupController {
   @Delete(':filename')
   @TARGET_PARAM
   @FILENAME_PARAM
-  @Endpoint({ summary: 'Delete one backup', response: DeletedBackupDto, errors: [400, 404, 409, 502, 504] })
-  async delete(@Param('target', BackupTargetPipe) target: BackupTarget, @Param('filename') filename: string): Promise<DeletedBackupDto> {
-    await this.catalog.delete(target, filename);
+  @Endpoint({
+    summary: 'Delete one backup',
+    description: "A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted.",
+    response: DeletedBackupDto,
+    errors: [400, 404, 409, 502, 504],
+  })
+  async delete(@Param('target', BackupTargetPipe) target: BackupTarget, @Param('filename') filename: string, @Query() query: DeleteBackupQueryDto): Promise<DeletedBackupDto> {
+    await this.catalog.delete(target, filename, query.confirm_foreign === 'true');
     return { filename, deleted: true };
+  }
+
+  @Post(':filename/adopt')
+  @TARGET_PARAM
+  @FILENAME_PARAM
+  @Endpoint({
+    summary: "Make a backup this installation's own, so its rotation manages it",
+    description:
+      "For another installation's backup (for example after moving to a new machine) or one without an owner from an earlier version. R2/S3: the object is copied onto itself with the new owner in its metadata (at most 5 GiB); folder: its owner file is rewritten. Adopting an own backup changes nothing.",
+    response: AdoptedBackupDto,
+    errors: [400, 404, 409, 502, 504],
+  })
+  async adopt(@Param('target', BackupTargetPipe) target: BackupTarget, @Param('filename') filename: string): Promise<AdoptedBackupDto> {
+    const { previousOwner, owner } = await this.catalog.adopt(target, filename);
+    return { filename, installation_id: owner, previous_installation_id: previousOwner };
   }
 }

@@ -8,6 +8,7 @@ import { APP_VERSION } from '../common/app-version.js';
 import { mapConcurrently } from '../common/concurrency.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from '../common/events/backup-events.js';
@@ -60,6 +61,7 @@ export class BackupService implements OnModuleDestroy {
     private readonly clock: Clock,
     private readonly settings: SettingsService,
     private readonly disk: DiskSpace,
+    private readonly identity: InstallationIdentity,
   ) {
     this.removeStaleScratch();
   }
@@ -215,7 +217,7 @@ export class BackupService implements OnModuleDestroy {
       await this.enterPhase(run, 'archiving', tarSize([0, ...entries.map((e) => e.size_bytes)]));
       const archive = openArchiveStream({ dir: scratch, metadata }, (bytes) => this.progress(run, bytes));
       try {
-        const stored = await storage.upload(filename, archive, { signal, maxBytes: archiveMaxBytes(metadata) });
+        const stored = await storage.upload(filename, archive, { signal, maxBytes: archiveMaxBytes(metadata), owner: this.identity.id });
         return { filename, size: stored.size };
       } finally {
         archive.destroy();

@@ -3,7 +3,7 @@ import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { StorageTargets } from '../storage/storage-targets.js';
-import { BackupCatalogService } from './backup-catalog.service.js';
+import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
 
 /** However old they are, this many of the newest backups are always kept (the spec's minimum). */
 export const MINIMUM_KEPT = 3;
@@ -14,12 +14,16 @@ export interface RotationResult {
   retentionDays: number;
   deleted: string[];
   kept: number;
+  /** Kept because they are not this installation's: another installation's, or without an owner while one shares the target. */
+  notOwn: number;
   failed: Array<{ filename: string; message: string }>;
 }
 
 /**
  * Deletes backups older than the target's retention days, always keeping the newest three;
  * retention 0 keeps everything. Age comes from the name, never from an object's modification time.
+ * Only this installation's own backups are counted and deleted (see BackupFile.own): in a bucket or
+ * folder shared with another installation, that one's backups are never touched.
  */
 @Injectable()
 export class RotationService {
@@ -36,26 +40,41 @@ export class RotationService {
     const label = `${targetLabel(target)} backup rotation`;
     const retentionDays = target === 'r2' ? (await this.settings.r2Settings()).retentionDays : (await this.settings.localSettings()).retentionDays;
     const backups = await this.catalog.list(target); // newest first
+    const own = backups.filter((b) => b.own);
+    const notOwn = backups.length - own.length;
+    this.warnAboutUnowned(label, target, backups);
+    const others = notOwn ? ` and ${notOwn} not this installation's` : '';
     if (retentionDays === 0) {
       this.logger.log(`${label}: retention is 0 (keep forever); kept all ${backups.length} backups`);
-      return { target, retentionDays, deleted: [], kept: backups.length, failed: [] };
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [] };
     }
     const cutoff = this.clock.now().getTime() - retentionDays * DAY_MS;
-    const expired = backups.slice(MINIMUM_KEPT).filter((b) => b.createdAt.getTime() < cutoff).reverse();
+    const expired = own.slice(MINIMUM_KEPT).filter((b) => b.createdAt.getTime() < cutoff).reverse();
     if (expired.length === 0) {
-      this.logger.log(`${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups`);
-      return { target, retentionDays, deleted: [], kept: backups.length, failed: [] };
+      this.logger.log(`${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups${others}`);
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [] };
     }
     const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
     const deleted = expired.map((b) => b.filename).filter((name) => result.deleted.includes(name));
     const kept = backups.length - deleted.length;
     this.logger.log(
-      `${label}: deleted ${deleted.length} backups older than ${retentionDays} days, kept ${kept} (newest ${MINIMUM_KEPT} always kept)` +
+      `${label}: deleted ${deleted.length} backups older than ${retentionDays} days, kept ${kept} (newest ${MINIMUM_KEPT} always kept${others})` +
         (deleted.length ? `; deleted: ${summarize(deleted)}` : ''),
     );
     for (const failure of failed) this.logger.error(`${label}: could not delete ${failure.filename}: ${failure.message}`);
-    return { target, retentionDays, deleted, kept, failed };
+    return { target, retentionDays, deleted, kept, notOwn, failed };
+  }
+
+  /** Backups without an owner are left alone once another installation shares the target: say so, and how to let rotation manage them. */
+  private warnAboutUnowned(label: string, target: BackupTarget, backups: BackupFile[]): void {
+    const unowned = backups.filter((b) => b.owner === null && !b.own);
+    if (unowned.length === 0) return;
+    this.logger.warn(
+      `${label}: left ${unowned.length} backups without an owner alone (made by an earlier version, e.g. ${unowned[unowned.length - 1].filename}) ` +
+        `because another installation's backups are in the same ${target === 'r2' ? 'bucket' : 'folder'}; ` +
+        `adopt the ones that are this installation's with POST /api/backups/${target}/<filename>/adopt so rotation manages them`,
+    );
   }
 }
 

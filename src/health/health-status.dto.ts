@@ -25,4 +25,10 @@ export class HealthStatusDto {
 
   @ApiProperty({ type: [HealthProblemDto], description: 'Damaged databases, each named with what to do; empty when all is well' })
   problems: HealthProblemDto[];
+
+  @ApiProperty({
+    example: '6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44',
+    description: "This installation's id (kept in DATA_DIR/.installation-id): the owner recorded on its backups, shown as installation_id in the backup lists",
+  })
+  installation_id: string;
 }

@@ -5,11 +5,15 @@ import { APP_VERSION } from '../common/app-version.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { damagedDatabaseError } from '../database/database-damage.js';
 import { HealthStatusDto } from './health-status.dto.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
 
 @ApiTags('health')
 @Controller('api/health')
 export class HealthController {
-  constructor(private readonly registry: DatabaseRegistry) {}
+  constructor(
+    private readonly registry: DatabaseRegistry,
+    private readonly identity: InstallationIdentity,
+  ) {}
 
   @Get()
   @Public()
@@ -22,6 +26,6 @@ export class HealthController {
       // Without the full path: this endpoint answers without a token.
       message: damagedDatabaseError(damage, { fullPath: false }).message,
     }));
-    return { status: !open ? 'starting' : problems.length > 0 ? 'degraded' : 'ok', version: APP_VERSION, databases_open: open, problems };
+    return { status: !open ? 'starting' : problems.length > 0 ? 'degraded' : 'ok', version: APP_VERSION, databases_open: open, problems, installation_id: this.identity.id };
   }
 }

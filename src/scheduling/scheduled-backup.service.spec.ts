@@ -60,7 +60,7 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
     catalog: [] as BackupFile[],
     verify: (target: BackupTarget, filename: string): Promise<VerificationReport> =>
       Promise.resolve({ target, archive: filename, ok: true, message: 'All 7 databases are intact', checkedAt: '', durationMs: 5, backupTimestamp: null, databases: [], problem: null }),
-    rotate: (target: BackupTarget): Promise<RotationResult> => Promise.resolve({ target, retentionDays: 90, deleted: ['a', 'b'], kept: 3, failed: [] }),
+    rotate: (target: BackupTarget): Promise<RotationResult> => Promise.resolve({ target, retentionDays: 90, deleted: ['a', 'b'], kept: 3, notOwn: 0, failed: [] }),
   };
   const clock = new FakeClock(new Date(options.now));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sched-spec-'));
@@ -264,8 +264,8 @@ describe('ScheduledBackupService rotation and verification', () => {
   it('verification checks the newest backup and keeps the report', async () => {
     const { service, state, verifier, store } = make({ now: '2026-03-08T04:30:00Z' });
     state.catalog = [
-      { filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0 },
-      { filename: 'sentinel-backup-2026-03-07-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-07T03:00:00Z'), ageMs: 0 },
+      { filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true },
+      { filename: 'sentinel-backup-2026-03-07-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-07T03:00:00Z'), ageMs: 0, owner: null, own: true },
     ];
     expect((await service.verifyNewest('r2')).outcome).toBe('succeeded');
     expect(verifier.verify).toHaveBeenCalledWith('r2', 'sentinel-backup-2026-03-08-030000.tar.gz');
@@ -275,7 +275,7 @@ describe('ScheduledBackupService rotation and verification', () => {
 
   it('a damaged newest backup is a failed verification, logged as an error and kept', async () => {
     const { service, state, store } = make({ now: '2026-03-08T04:30:00Z' });
-    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0 }];
+    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true }];
     state.verify = (target, archive) => Promise.resolve({ target, archive, ok: false, message: '1 of 7 databases failed', checkedAt: '', durationMs: 1, backupTimestamp: null, databases: [], problem: null });
     expect((await service.verifyNewest('local')).outcome).toBe('failed');
     expect(visible().at(-1)).toEqual({ level: 'error', message: 'Local backup verification FAILED: the newest backup sentinel-backup-2026-03-08-030000.tar.gz could not be restored: 1 of 7 databases failed' });
@@ -286,7 +286,7 @@ describe('ScheduledBackupService rotation and verification', () => {
     const { service, state, store } = make({ now: '2026-03-08T04:30:00Z' });
     expect((await service.verifyNewest('r2')).outcome).toBe('skipped');
     expect(store.latest()).toEqual([]);
-    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0 }];
+    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true }];
     state.verify = () => Promise.reject(new Error('connect ECONNREFUSED'));
     expect((await service.verifyNewest('r2')).outcome).toBe('failed');
     expect(store.latest()[0]).toMatchObject({ target: 'r2', ok: false, message: 'R2 backup verification of sentinel-backup-2026-03-08-030000.tar.gz could not run: connect ECONNREFUSED' });
@@ -294,7 +294,7 @@ describe('ScheduledBackupService rotation and verification', () => {
 
   it('does not start a second verification of a target while one is running', async () => {
     const { service, state, verifier } = make({ now: '2026-03-08T04:30:00Z' });
-    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0 }];
+    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true }];
     let finish!: () => void;
     const slow = state.verify;
     state.verify = (t, f) => new Promise((resolve) => (finish = () => resolve(slow(t, f))));

@@ -181,7 +181,8 @@ export class ScheduledBackupService {
     let filename: string | undefined;
     const started = Date.now();
     try {
-      filename = (await this.catalog.list(target))[0]?.filename;
+      // This installation's newest: in a shared bucket another installation verifies its own.
+      filename = (await this.catalog.list(target)).find((backup) => backup.own)?.filename;
       if (!filename) return this.skipped(`${label}: there is no backup to verify yet`);
       this.logger.log(`${label}: checking the newest backup, ${filename}`);
       const report = await this.verifier.verify(target, filename);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret';
+export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix';
 export type SettingValue = number | string;
 
 /** A setting the store knows: its type, default and how a value is checked. */
@@ -23,6 +23,13 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
   { key: 'r2_secret_access_key', kind: 'secret', defaultValue: '', storage: 'r2', description: 'R2 secret access key (stored encrypted, never shown)' },
   { key: 'r2_bucket_name', kind: 'bucket', defaultValue: '', storage: 'r2', description: 'Bucket the backups go to' },
   { key: 'r2_endpoint', kind: 'url', defaultValue: '', storage: 'r2', description: 'Optional S3 endpoint URL; empty means R2 at https://<account_id>.r2.cloudflarestorage.com' },
+  {
+    key: 'r2_prefix',
+    kind: 'prefix',
+    defaultValue: '',
+    storage: 'r2',
+    description: "Optional folder in the bucket for this installation's backups, such as 'office/' (stored ending in '/'); empty means the bucket's root. Lets installations share a bucket deliberately",
+  },
   { key: 'r2_backup_schedule', kind: 'choice', defaultValue: 'daily', choices: ['daily', 'weekly', 'monthly'], description: 'When R2 backups run: daily at 03:00, weekly on Sunday at 03:00, monthly on the 1st at 03:00' },
   { key: 'r2_backup_retention_days', kind: 'integer', defaultValue: 90, description: 'Delete R2 backups older than this many days, always keeping the newest 3; 0 keeps all' },
   { key: 'local_backup_enabled', kind: 'flag', defaultValue: 1, storage: 'local', description: 'Back up to a local folder daily at 01:00: 1 or 0' },

@@ -110,6 +110,8 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
       }
       return input.trim();
     }
+    case 'prefix':
+      return parseKeyPrefix(def.key, input);
     case 'text':
     case 'secret': {
       // Never quoted: a secret's value must not reach a response or a log.
@@ -117,4 +119,29 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
       return input.trim();
     }
   }
+}
+
+/** The longest r2_prefix: with a 200-byte backup name it stays far within S3's 1,024-byte keys. */
+export const MAX_PREFIX_BYTES = 256;
+
+/**
+ * A key prefix (r2_prefix): empty for the bucket's root, else folder names joined by '/' and ending in
+ * '/' (added when missing). No control characters, no leading '/', no empty, '.' or '..' segment, no '\\':
+ * every S3 service and console shows such a prefix as the same folder.
+ */
+function parseKeyPrefix(key: string, input: unknown): string {
+  if (typeof input !== 'string') throw new InvalidSettingValue(`${key} must be a string such as 'office/' or empty, got ${typeof input}`);
+  const s = input.trim();
+  if (s === '') return '';
+  const normalised = s.endsWith('/') ? s : `${s}/`;
+  const example = "such as 'office/' or 'backups/office/'";
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) throw new InvalidSettingValue(`${key} must not contain control characters: use a folder name ${example}`);
+  if (s.startsWith('/')) throw new InvalidSettingValue(`${key} must not start with '/': use a folder name ${example}`);
+  if (s.includes('\\')) throw new InvalidSettingValue(`${key} must not contain '\\': separate folders with '/', ${example}`);
+  const segments = normalised.slice(0, -1).split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new InvalidSettingValue(`${key} must not contain empty, '.' or '..' folder names: use a folder name ${example}`);
+  }
+  if (Buffer.byteLength(normalised) > MAX_PREFIX_BYTES) throw new InvalidSettingValue(`${key} must be at most ${MAX_PREFIX_BYTES} bytes long`);
+  return normalised;
 }

@@ -21,6 +21,8 @@ export interface R2Settings {
   secretAccessKey: string;
   bucket: string;
   endpoint: string;
+  /** r2_prefix: '' or a folder ending in '/'. */
+  prefix: string;
   schedule: BackupSchedule;
   retentionDays: number;
 }
@@ -134,6 +136,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       secretAccessKey: this.reveal('r2_secret_access_key', stored),
       bucket: String(value('r2_bucket_name')),
       endpoint: String(value('r2_endpoint')),
+      prefix: String(value('r2_prefix')),
       schedule: value('r2_backup_schedule') as BackupSchedule,
       retentionDays: Number(value('r2_backup_retention_days')),
     };

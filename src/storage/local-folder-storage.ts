@@ -20,13 +20,16 @@ import {
 import { byteCounter } from './byte-counter.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
-import { assertKeyPrefix, assertObjectKey, objectKeyProblem, PARTIAL_NAME } from './object-key.js';
+import { assertKeyPrefix, assertObjectKey, objectKeyProblem, OWNER_SIDECAR_NAME, ownerSidecarName, PARTIAL_NAME, parseOwner } from './object-key.js';
+import { mapConcurrently } from '../common/concurrency.js';
 import { OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
 
 const FILE_MODE = 0o600;
 /** A temporary file untouched this long past the operation time limit belongs to no running upload. */
 const STALE_PARTIAL_MARGIN_MS = 10 * 60_000;
+/** Sidecars read at once when listing owners: small files, but a thousand at once would exhaust descriptors. */
+const OWNER_READ_CONCURRENCY = 16;
 
 /**
  * The local target: a folder (local_backup_dir, created on demand) where each key is a file.
@@ -60,6 +63,7 @@ export class LocalFolderStorage extends ObjectStorage {
     const temp = path.join(dir, `.${key}.${randomBytes(8).toString('hex')}.partial`);
     const target = path.join(dir, key);
     let file: fsp.FileHandle | undefined;
+    let ownerWritten = false;
     // The source's own failure is the caller's error, passed on as it is; a failed write is ours.
     let sourceError: unknown;
     let writeError: unknown;
@@ -90,7 +94,13 @@ export class LocalFolderStorage extends ObjectStorage {
       await file.sync();
       await file.close();
       file = undefined;
+      // The owner is on disk before the archive appears: an archive is never seen without its owner.
+      if (options.owner !== undefined) {
+        ownerWritten = true;
+        await this.writeOwner(dir, key, options.owner);
+      }
       await fsp.rename(temp, target);
+      ownerWritten = false;
       await syncFolder(dir);
       const stat = await fsp.stat(target);
       this.logger.log(`Local upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
@@ -99,6 +109,8 @@ export class LocalFolderStorage extends ObjectStorage {
       if (!body.destroyed) body.destroy();
       await file?.close().catch(() => undefined);
       await fsp.rm(temp, { force: true }).catch(() => undefined);
+      // An owner file whose archive never appeared (names are unique: it is this upload's).
+      if (ownerWritten) await fsp.rm(path.join(dir, ownerSidecarName(key)), { force: true }).catch(() => undefined);
       if (scope.aborted) throw scope.reason;
       if (sourceError !== undefined) throw sourceError;
       throw this.failure(error, `write '${key}' to`, dir);
@@ -154,7 +166,7 @@ export class LocalFolderStorage extends ObjectStorage {
     }
     const objects: StoredObject[] = [];
     for (const entry of entries) {
-      if (!entry.isFile() || PARTIAL_NAME.test(entry.name) || !entry.name.startsWith(prefix)) continue;
+      if (!entry.isFile() || PARTIAL_NAME.test(entry.name) || OWNER_SIDECAR_NAME.test(entry.name) || !entry.name.startsWith(prefix)) continue;
       const stored = await this.statObject(dir, entry.name);
       if (stored) objects.push(stored);
     }
@@ -163,7 +175,24 @@ export class LocalFolderStorage extends ObjectStorage {
 
   async head(key: string): Promise<StoredObject | undefined> {
     assertObjectKey(key);
-    return this.statObject(await this.folder(), key);
+    const dir = await this.folder();
+    const stored = await this.statObject(dir, key);
+    if (stored) stored.owner = await this.readOwner(dir, key);
+    return stored;
+  }
+
+  async owners(objects: StoredObject[]): Promise<Map<string, string | null>> {
+    const dir = await this.folder();
+    const owners = await mapConcurrently(objects, OWNER_READ_CONCURRENCY, async (object) => [object.key, await this.readOwner(dir, object.key)] as const);
+    return new Map(owners);
+  }
+
+  /** Rewrites the sidecar through a temporary file (fsynced, renamed), so it is always whole. */
+  async setOwner(key: string, owner: string): Promise<void> {
+    assertObjectKey(key);
+    const dir = await this.folder();
+    if (!(await this.statObject(dir, key))) throw notFound(key, dir);
+    await this.writeOwner(dir, key, owner);
   }
 
   async delete(key: string): Promise<void> {
@@ -171,12 +200,49 @@ export class LocalFolderStorage extends ObjectStorage {
     await this.unlinkIn(await this.folder(), key);
   }
 
+  /** The archive first, then its sidecar: a crash in between leaves an orphan marker, never an archive without its owner. */
   private async unlinkIn(dir: string, key: string): Promise<void> {
+    for (const name of [key, ownerSidecarName(key)]) {
+      try {
+        await fsp.unlink(path.join(dir, name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw this.failure(error, `delete '${name}' from`, dir);
+      }
+    }
+  }
+
+  /**
+   * Writes `.<key>.owner` durably: a temporary file named like an upload's (swept like one when a crash
+   * leaves it), fsynced, renamed over the sidecar, and the folder fsynced.
+   */
+  private async writeOwner(dir: string, key: string, owner: string): Promise<void> {
+    const sidecar = ownerSidecarName(key);
+    const temp = path.join(dir, `${sidecar}.${randomBytes(8).toString('hex')}.partial`);
     try {
-      await fsp.unlink(path.join(dir, key));
+      await fsp.writeFile(temp, `${owner}\n`, { mode: FILE_MODE, flag: 'wx', flush: true });
+      await fsp.rename(temp, path.join(dir, sidecar));
+      await syncFolder(dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw this.failure(error, `delete '${key}' from`, dir);
+      await fsp.rm(temp, { force: true }).catch(() => undefined);
+      throw this.failure(error, `record the owner of '${key}' in`, dir);
+    }
+  }
+
+  /** The owner in `.<key>.owner`: null without a sidecar, UNREADABLE_OWNER when it holds no id. */
+  private async readOwner(dir: string, key: string): Promise<string | null> {
+    try {
+      const handle = await fsp.open(path.join(dir, ownerSidecarName(key)), 'r');
+      try {
+        const buffer = Buffer.alloc(128);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+        return parseOwner(buffer.subarray(0, bytesRead).toString('utf8'));
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw this.failure(error, `read the owner of '${key}' in`, dir);
     }
   }
 

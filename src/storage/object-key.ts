@@ -7,6 +7,31 @@ export const MAX_KEY_BYTES = 200;
 /** The local adapter's temporary names: `.<key>.<16 hex>.partial`. No key may look like one. */
 export const PARTIAL_NAME = /^\..+\.[0-9a-f]{16}\.partial$/;
 
+/**
+ * The local adapter's owner sidecars: `.<key>.owner` beside each archive, naming the installation that
+ * made it. Hidden (never a backup name), never listed, and no key may look like one.
+ */
+export const OWNER_SIDECAR_NAME = /^\..+\.owner$/;
+
+/** The sidecar that records who owns `key` in a folder. */
+export function ownerSidecarName(key: string): string {
+  return `.${key}.owner`;
+}
+
+/**
+ * An owner as stored (S3 metadata, sidecar): an installation id. Anything else found there is shown as
+ * this value and counts as another installation's, so a damaged marker never makes an archive deletable.
+ */
+export const UNREADABLE_OWNER = 'unreadable';
+const OWNER_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The owner recorded in a marker's text: null when there is no marker, UNREADABLE_OWNER when it is not an id. */
+export function parseOwner(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  const id = text.trim().toLowerCase();
+  return OWNER_FORMAT.test(id) ? id : UNREADABLE_OWNER;
+}
+
 /** Why `key` is not a plain file name, or undefined when it is one. */
 export function objectKeyProblem(key: unknown): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'a key must be a non-empty file name';
@@ -15,6 +40,7 @@ export function objectKeyProblem(key: unknown): string | undefined {
   if (/[\u0000-\u001f\u007f]/.test(key)) return 'keys must not contain NUL or other control characters';
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `keys are at most ${MAX_KEY_BYTES} bytes long`;
   if (PARTIAL_NAME.test(key)) return 'the name is reserved for unfinished uploads of the local folder';
+  if (OWNER_SIDECAR_NAME.test(key)) return "the name is reserved for the local folder's owner markers";
   return undefined;
 }
 

@@ -6,6 +6,13 @@ export interface StoredObject {
   key: string;
   size: number;
   lastModified: Date;
+  /** S3: the listing's ETag, which with the key and time identifies one immutable version (owner cache). */
+  etag?: string;
+  /**
+   * The installation that made the object (see ObjectStorage.owners), when the adapter read it: `head`
+   * always does; `list` leaves it undefined. null: no owner recorded (archives of earlier versions).
+   */
+  owner?: string | null;
 }
 
 export interface TransferOptions {
@@ -19,6 +26,8 @@ export interface TransferOptions {
    * configured size.
    */
   maxBytes?: number;
+  /** Upload only: the installation id recorded as the object's owner (S3 metadata; a sidecar in a folder). */
+  owner?: string;
 }
 
 export interface DownloadResult {
@@ -66,7 +75,16 @@ export abstract class ObjectStorage {
   /** The object's listing entry, or undefined when it does not exist. */
   abstract head(key: string): Promise<StoredObject | undefined>;
 
-  /** Deletes one object; deleting a missing object is not an error. */
+  /**
+   * The owner recorded on each object (null for none), by key. Reading it may take a request per object
+   * (S3 has no metadata in listings): adapters bound the concurrency and cache what cannot change.
+   */
+  abstract owners(objects: StoredObject[]): Promise<Map<string, string | null>>;
+
+  /** Records `owner` as the object's owner, keeping its content and other metadata; ObjectNotFound when missing. */
+  abstract setOwner(key: string, owner: string): Promise<void>;
+
+  /** Deletes one object (and its owner marker); deleting a missing object is not an error. */
   abstract delete(key: string): Promise<void>;
 
   /** Deletes many objects, reporting per key what failed. */

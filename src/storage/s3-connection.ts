@@ -58,7 +58,14 @@ export class S3Connection {
     readonly probeClient: S3Client,
     /** The credentials, to scrub from any text that leaves this module. */
     readonly secrets: readonly string[],
+    /** r2_prefix: '' (the bucket's root) or a folder ending in '/', put before every key of this target. */
+    readonly prefix = '',
   ) {}
+
+  /** The bucket's key for one of the port's flat keys. */
+  objectKey(key: string): string {
+    return this.prefix + key;
+  }
 
   get bucket(): string {
     return this.endpoint.bucket;
@@ -66,7 +73,7 @@ export class S3Connection {
 
   /** Shown to users: endpoint and bucket, never credentials. */
   get location(): string {
-    return `${this.endpoint.url}/${this.endpoint.bucket}`;
+    return `${this.endpoint.url}/${this.endpoint.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
   }
 
   get retired(): boolean {
@@ -124,5 +131,6 @@ export function createS3Connection(settings: R2Settings, options: StorageOptions
     build(options.maxAttempts, options.connectTimeoutMs, options.requestTimeoutMs),
     build(Math.min(2, options.maxAttempts), Math.min(3_000, options.connectTimeoutMs), Math.min(15_000, options.requestTimeoutMs)),
     [settings.accessKeyId, settings.secretAccessKey],
+    settings.prefix,
   );
 }

@@ -1,5 +1,6 @@
 import {
   AbortMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -32,11 +33,18 @@ import {
 import { byteCounter } from './byte-counter.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
-import { assertKeyPrefix, assertObjectKey, objectKeyProblem } from './object-key.js';
+import { assertKeyPrefix, assertObjectKey, objectKeyProblem, parseOwner } from './object-key.js';
 import { OperationScope } from './operation-scope.js';
+import { mapConcurrently } from '../common/concurrency.js';
 import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connection } from './s3-connection.js';
 import { describeS3Error, type S3Failure, scrubSecrets, toDomainError } from './s3-errors.js';
 import { StorageOptions } from './storage-options.js';
+
+/** What identifies one version of an object for the owner cache. */
+function ownerVersion(object: StoredObject): string {
+  // Seconds: HeadObject's Last-Modified has no milliseconds, listings do.
+  return `${object.etag ?? ''}|${object.size}|${Math.floor(object.lastModified.getTime() / 1000)}`;
+}
 
 /** The SDK marks what it throws, network errors included, with `$metadata`. */
 function isSdkError(error: unknown): boolean {
@@ -52,6 +60,14 @@ const DELETE_BATCH = 1000;
 const PROBE_STEP_TIMEOUT_MS = 15_000;
 /** Cleaning up a failed multipart upload gets its own time, after the operation's own ran out. */
 const CLEANUP_TIMEOUT_MS = 60_000;
+/** User metadata naming the installation that made an archive (header x-amz-meta-sentinel-installation). */
+export const OWNER_METADATA = 'sentinel-installation';
+/** HeadObject requests in flight when reading owners: enough to hide the round trip to R2 (radosgw gains nothing past 16), few enough not to flood it. */
+const OWNER_HEAD_CONCURRENCY = 32;
+/** Cached owners; past this the cache starts over (a bucket that large is read again, not kept in memory). */
+const OWNER_CACHE_LIMIT = 50_000;
+/** The largest object one CopyObject request can copy. */
+const MAX_COPY_BYTES = 5 * 1024 * MIB;
 
 /** The requests one upload has started, so its cleanup knows what to wait for and what to abort. */
 interface UploadTracker {
@@ -77,6 +93,8 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
   private connection?: Promise<S3Connection>;
   private current?: S3Connection;
   private generation = 0;
+  /** Owners read with HeadObject, by key, valid for one version of the object (see owners()). */
+  private readonly ownerCache = new Map<string, { version: string; owner: string | null }>();
 
   constructor(
     private readonly settings: SettingsService,
@@ -110,7 +128,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
       throw error;
     }
     const started = Date.now();
-    const result = await this.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.uploadWith(conn, key, body, scope, this.partSizeFor(options.maxBytes), options.onProgress), destroyBody);
+    const result = await this.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.uploadWith(conn, key, body, scope, this.partSizeFor(options.maxBytes), options.onProgress, options.owner), destroyBody);
     this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
     return result;
   }
@@ -122,7 +140,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     let conn: S3Connection | undefined;
     try {
       conn = await this.lease();
-      const out = await conn.client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal });
+      const out = await conn.client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal });
       const source = out.Body as Readable;
       const size = out.ContentLength ?? 0;
       return { body: this.guardDownload(source, size, conn, scope, operation, key, options.onProgress), size };
@@ -140,12 +158,12 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
       let token: string | undefined;
       do {
         const page = await conn.client.send(
-          new ListObjectsV2Command({ Bucket: conn.bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+          new ListObjectsV2Command({ Bucket: conn.bucket, Prefix: conn.objectKey(prefix) || undefined, ContinuationToken: token }),
           { abortSignal: scope.signal },
         );
         for (const item of page.Contents ?? []) {
-          if (item.Key === undefined) continue;
-          objects.push({ key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) });
+          if (item.Key === undefined || !item.Key.startsWith(conn.prefix)) continue;
+          objects.push({ key: item.Key.slice(conn.prefix.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0), etag: item.ETag });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
         if (page.IsTruncated && !token) {
@@ -161,10 +179,82 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     return this.run(`lookup of '${key}'`, key, undefined, (conn, scope) => this.headWith(conn, conn.client, key, scope.signal));
   }
 
+  /**
+   * One HeadObject per object not seen before (S3 listings carry no metadata), 16 at a time. Archives
+   * never change in place, so an owner is cached by key, ETag, size and time: a new upload or an
+   * adoption (CopyObject, here or by another installation) gives a new time and is read again.
+   * Objects that vanished since the listing are left out of the map.
+   */
+  async owners(objects: StoredObject[]): Promise<Map<string, string | null>> {
+    const owners = new Map<string, string | null>();
+    const missing: StoredObject[] = [];
+    for (const object of objects) {
+      const cached = this.ownerCache.get(object.key);
+      if (cached !== undefined && cached.version === ownerVersion(object)) owners.set(object.key, cached.owner);
+      else missing.push(object);
+    }
+    if (missing.length === 0) return owners;
+    return this.run(`owner lookup of ${missing.length} objects`, undefined, undefined, async (conn, scope) => {
+      await mapConcurrently(missing, OWNER_HEAD_CONCURRENCY, async (object) => {
+        const head = await this.headWith(conn, conn.client, object.key, scope.signal);
+        if (!head) return;
+        const owner = head.owner ?? null;
+        owners.set(object.key, owner);
+        if (this.ownerCache.size >= OWNER_CACHE_LIMIT) this.ownerCache.clear();
+        // Cached under the version the listing showed only when HEAD saw that same version.
+        if (object.etag !== undefined && ownerVersion(head) === ownerVersion(object)) this.ownerCache.set(object.key, { version: ownerVersion(object), owner });
+      });
+      return owners;
+    });
+  }
+
+  /**
+   * CopyObject onto itself with MetadataDirective REPLACE: the same bytes, the other metadata and the
+   * content headers kept, the owner replaced. Conditional on the ETag just read, so an archive replaced
+   * meanwhile is not stamped. S3 copies at most 5 GiB in one request.
+   */
+  async setOwner(key: string, owner: string): Promise<void> {
+    assertObjectKey(key);
+    await this.run(`owner change of '${key}'`, key, undefined, async (conn, scope) => {
+      const objectKey = conn.objectKey(key);
+      let head;
+      try {
+        head = await conn.client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: objectKey }), { abortSignal: scope.signal });
+      } catch (error) {
+        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+        throw new DomainError(ErrorCode.ObjectNotFound, `'${key}' does not exist in bucket '${conn.bucket}'`, { key });
+      }
+      if ((head.ContentLength ?? 0) > MAX_COPY_BYTES) {
+        throw new DomainError(
+          ErrorCode.StorageUnavailable,
+          `'${key}' is ${formatBytes(head.ContentLength ?? 0)}, more than the 5 GiB S3 can copy in one request, so its owner cannot be changed here: set the metadata ${OWNER_METADATA}=${owner} with your provider's tools`,
+          { key },
+        );
+      }
+      await conn.client.send(
+        new CopyObjectCommand({
+          Bucket: conn.bucket,
+          Key: objectKey,
+          CopySource: `${conn.bucket}/${objectKey.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceIfMatch: head.ETag,
+          MetadataDirective: 'REPLACE',
+          Metadata: { ...head.Metadata, [OWNER_METADATA]: owner },
+          ContentType: head.ContentType,
+          ContentEncoding: head.ContentEncoding,
+          ContentDisposition: head.ContentDisposition,
+          ContentLanguage: head.ContentLanguage,
+          CacheControl: head.CacheControl,
+        }),
+        { abortSignal: scope.signal },
+      );
+      this.ownerCache.delete(key);
+    });
+  }
+
   async delete(key: string): Promise<void> {
     assertObjectKey(key);
     await this.run(`delete of '${key}'`, key, undefined, async (conn, scope) => {
-      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal });
+      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal });
     });
   }
 
@@ -183,7 +273,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
         let errors: Array<{ Key?: string; Code?: string; Message?: string }>;
         try {
           const out = await conn.client.send(
-            new DeleteObjectsCommand({ Bucket: conn.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+            new DeleteObjectsCommand({ Bucket: conn.bucket, Delete: { Objects: batch.map((key) => ({ Key: conn.objectKey(key) })), Quiet: true } }),
             { abortSignal: scope.signal },
           );
           errors = out.Errors ?? [];
@@ -195,7 +285,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
         const failedKeys = new Map<string, string>();
         for (const e of errors) {
           if (e.Key === undefined) continue;
-          failedKeys.set(e.Key, this.describeKeyError(conn, e.Code, e.Message));
+          failedKeys.set(e.Key.startsWith(conn.prefix) ? e.Key.slice(conn.prefix.length) : e.Key, this.describeKeyError(conn, e.Code, e.Message));
         }
         for (const key of batch) {
           const message = failedKeys.get(key);
@@ -291,6 +381,8 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
 
   private dropConnection(): void {
     this.generation += 1;
+    // Another bucket or prefix may hold other objects under the same keys.
+    this.ownerCache.clear();
     this.connection = undefined;
     if (this.current) {
       if (this.current.pendingAborts.size > 0) {
@@ -354,7 +446,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     return Math.ceil(maxBytes / MAX_PARTS / MIB) * MIB;
   }
 
-  private async uploadWith(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void): Promise<StoredObject> {
+  private async uploadWith(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void, owner?: string): Promise<StoredObject> {
     await this.retryPendingAborts(conn);
     const tracker: UploadTracker = { createSent: false, inflight: new Set() };
     // Counts what is read from the source. An error of the source itself is the caller's and is
@@ -368,7 +460,14 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     body.pipe(counter);
     const upload = new Upload({
       client: this.scopedClient(conn.client, scope.signal, tracker),
-      params: { Bucket: conn.bucket, Key: key, Body: counter, ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream' },
+      params: {
+        Bucket: conn.bucket,
+        Key: conn.objectKey(key),
+        Body: counter,
+        ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream',
+        // The owner travels with the object from its first byte (CreateMultipartUpload or PutObject).
+        Metadata: owner === undefined ? undefined : { [OWNER_METADATA]: owner },
+      },
       queueSize: 2,
       partSize,
       // Cleanup is done here, after every request of the upload has settled (lib-storage's own
@@ -404,7 +503,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     // on some services): what is stored is what HeadObject says, and it must be what was sent.
     const stored = await this.headWith(conn, conn.client, key, scope.signal);
     if (!stored || stored.size !== counter.bytes) {
-      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal }).catch(() => undefined);
+      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal }).catch(() => undefined);
       throw new DomainError(
         ErrorCode.StorageUnavailable,
         `The upload of '${key}' did not arrive whole: ${formatBytes(counter.bytes)} were sent, the bucket holds ${stored ? formatBytes(stored.size) : 'nothing'}; the object was removed, try again`,
@@ -469,7 +568,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
 
   private async abortMultipart(conn: S3Connection, key: string, uploadId: string, signal: AbortSignal): Promise<boolean> {
     try {
-      await conn.client.send(new AbortMultipartUploadCommand({ Bucket: conn.bucket, Key: key, UploadId: uploadId }), { abortSignal: signal });
+      await conn.client.send(new AbortMultipartUploadCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), UploadId: uploadId }), { abortSignal: signal });
       conn.pendingAborts.delete(uploadId);
       return true;
     } catch (error) {
@@ -502,10 +601,10 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     let uploadIdMarker: string | undefined;
     for (;;) {
       const page = await conn.client.send(
-        new ListMultipartUploadsCommand({ Bucket: conn.bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        new ListMultipartUploadsCommand({ Bucket: conn.bucket, Prefix: conn.objectKey(key), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
         { abortSignal: signal },
       );
-      for (const upload of page.Uploads ?? []) if (upload.Key === key && upload.UploadId) ids.push(upload.UploadId);
+      for (const upload of page.Uploads ?? []) if (upload.Key === conn.objectKey(key) && upload.UploadId) ids.push(upload.UploadId);
       if (!page.IsTruncated) return ids;
       keyMarker = page.NextKeyMarker;
       uploadIdMarker = page.NextUploadIdMarker;
@@ -557,8 +656,8 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
   /** HeadObject; a 404 is "no such object" only once the bucket is known to exist (HEAD has no error body). */
   private async headWith(conn: S3Connection, client: S3Client, key: string, signal: AbortSignal): Promise<StoredObject | undefined> {
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: signal });
-      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified ?? new Date(0) };
+      const out = await client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: signal });
+      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified ?? new Date(0), etag: out.ETag, owner: parseOwner(out.Metadata?.[OWNER_METADATA]) };
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
       await client.send(new ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal });
@@ -570,7 +669,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     const errors: Array<{ Key?: string; Code?: string; Message?: string }> = [];
     for (const key of keys) {
       try {
-        await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: key }), { abortSignal: scope.signal });
+        await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal });
       } catch (error) {
         if (scope.aborted) throw error;
         const failure = this.describe(error, conn, `delete of '${key}'`, key);
@@ -637,7 +736,8 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     }
 
     // 4-6: write, read back and delete a small object with a name no backup can have.
-    const probeKey = `${CONNECTION_TEST_PREFIX}${randomBytes(8).toString('hex')}`;
+    // Under r2_prefix like every key of the target: a token limited to that prefix passes too.
+    const probeKey = conn.objectKey(`${CONNECTION_TEST_PREFIX}${randomBytes(8).toString('hex')}`);
     const content = probeContent();
     try {
       await step((signal) => client.send(new PutObjectCommand({ Bucket: conn.bucket, Key: probeKey, Body: content, ContentType: 'text/plain' }), { abortSignal: signal }));

@@ -31,6 +31,14 @@ export const R2_FIELDS: readonly FieldSpec[] = [
     hint: 'Leave empty for Cloudflare R2. Any S3-compatible endpoint URL works too.',
   },
   {
+    key: 'r2_prefix',
+    label: 'Folder in the bucket (optional)',
+    kind: 'text',
+    group: 'R2 credentials',
+    placeholder: 'office/',
+    hint: 'Empty keeps backups at the bucket’s root. Give each installation that shares a bucket its own folder.',
+  },
+  {
     key: 'r2_backup_schedule',
     label: 'Backup Schedule',
     kind: 'choice',

@@ -21,6 +21,9 @@ export class RotationResultDto {
   @ApiProperty({ description: 'Backups kept' })
   kept: number;
 
+  @ApiProperty({ description: "Of the backups kept, those rotation leaves alone because they are not this installation's (see own in the list)" })
+  not_own: number;
+
   @ApiProperty({ type: [RotationFailureDto], description: 'Backups that could not be deleted' })
   failed: RotationFailureDto[];
 }

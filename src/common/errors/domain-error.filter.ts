@@ -29,6 +29,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.ObjectNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.BackupNameInvalid]: HttpStatus.BAD_REQUEST,
   [ErrorCode.BackupNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.BackupNotOwn]: HttpStatus.CONFLICT,
   [ErrorCode.BackupInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.BackupFailed]: HttpStatus.INTERNAL_SERVER_ERROR,
   [ErrorCode.InsufficientDiskSpace]: HttpStatus.INSUFFICIENT_STORAGE,

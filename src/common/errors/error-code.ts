@@ -20,6 +20,7 @@ export enum ErrorCode {
   ObjectNotFound = 'OBJECT_NOT_FOUND',
   BackupNameInvalid = 'BACKUP_NAME_INVALID',
   BackupNotFound = 'BACKUP_NOT_FOUND',
+  BackupNotOwn = 'BACKUP_NOT_OWN',
   BackupInProgress = 'BACKUP_IN_PROGRESS',
   BackupFailed = 'BACKUP_FAILED',
   InsufficientDiskSpace = 'INSUFFICIENT_DISK_SPACE',

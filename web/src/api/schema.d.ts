@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: answers without a token (used by the admin page to see the service come back after a restart); "degraded" names a damaged database and what to do */
+        /** Liveness: answers without a token (used by the admin page to see the service come back after a restart) */
         get: operations["HealthController_health"];
         put?: never;
         post?: never;
@@ -83,12 +83,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List every backup with size, creation time and age, newest first */
+        /**
+         * List every backup with size, creation time, age and owner, newest first
+         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own.
+         */
         get: operations["BackupController_list"];
         put?: never;
         /**
          * Start a backup now; answers 202 with the job at once
-         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED.
+         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job.
          */
         post: operations["BackupController_create"];
         delete?: never;
@@ -106,7 +109,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Delete backups older than the retention days now, keeping the newest three */
+        /**
+         * Delete this installation's backups older than the retention days now, keeping its newest three
+         * @description Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target.
+         */
         post: operations["BackupController_rotate"];
         delete?: never;
         options?: never;
@@ -141,8 +147,31 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete one backup */
+        /**
+         * Delete one backup
+         * @description A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted.
+         */
         delete: operations["BackupController_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/backups/{target}/{filename}/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a backup this installation's own, so its rotation manages it
+         * @description For another installation's backup (for example after moving to a new machine) or one without an owner from an earlier version. R2/S3: the object is copied onto itself with the new owner in its metadata (at most 5 GiB); folder: its owner file is rewritten. Adopting an own backup changes nothing.
+         */
+        post: operations["BackupController_adopt"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -301,31 +330,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        HealthProblemDto: {
-            /**
-             * @description The file concerned, in DATA_DIR
-             * @example config.db
-             */
-            file: string;
-            /**
-             * @description What is wrong and what to do
-             * @example The database file config.db in DATA_DIR is damaged (...). Restore a backup: ...
-             */
-            message: string;
-        };
         HealthStatusDto: {
             /**
-             * @description degraded: the service runs, but a database is damaged (see problems); restoring a backup repairs it
              * @example ok
              * @enum {string}
              */
-            status: "ok" | "starting" | "degraded";
+            status: "ok" | "starting";
             /** @example 0.1.0 */
             version: string;
             /** @description Whether the databases are open (false while a staged restore is applied at start) */
             databases_open: boolean;
-            /** @description Damaged databases, each named with what to do; empty when all is well */
-            problems: components["schemas"]["HealthProblemDto"][];
+            /**
+             * @description This installation's id (kept in DATA_DIR/.installation-id): the owner recorded on its backups, shown as installation_id in the backup lists
+             * @example 6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44
+             */
+            installation_id: string;
         };
         SettingDto: {
             /** @example r2_backup_schedule */
@@ -339,10 +358,6 @@ export interface components {
             is_secret: boolean;
             /** @description Whether a non-empty value is in effect (from the database or the environment) */
             is_set: boolean;
-            /** @description Whether the value in effect can be used. False only for a stored secret that the current master key cannot decrypt (SENTINEL_MASTER_KEY or DATA_DIR/.master-key changed since it was stored, or the stored text is damaged); `problem` then says what to do */
-            readable: boolean;
-            /** @description Only when readable is false: why the stored secret cannot be read and what to do */
-            problem?: string;
             /**
              * @description Where the effective value comes from; the database wins over the environment
              * @enum {string}
@@ -432,6 +447,16 @@ export interface components {
              * @example 1
              */
             age_days: number;
+            /**
+             * @description The installation that made the backup (GET /api/health shows this installation's); null for backups of earlier versions, which recorded none; 'unreadable' when the marker is damaged
+             * @example 6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44
+             */
+            installation_id: string | null;
+            /**
+             * @description Whether this installation manages the backup: its own, or one without an owner while no other installation's backups share the target. Rotation deletes only these; others are listed, downloadable and restorable, deleted only with ?confirm_foreign=true, and adopted with POST .../adopt
+             * @example true
+             */
+            own: boolean;
         };
         BackupJobDto: {
             /** @example b7d4c1e2-... */
@@ -475,6 +500,8 @@ export interface components {
             deleted: string[];
             /** @description Backups kept */
             kept: number;
+            /** @description Of the backups kept, those rotation leaves alone because they are not this installation's (see own in the list) */
+            not_own: number;
             /** @description Backups that could not be deleted */
             failed: components["schemas"]["RotationFailureDto"][];
         };
@@ -482,6 +509,17 @@ export interface components {
             filename: string;
             /** @example true */
             deleted: boolean;
+        };
+        AdoptedBackupDto: {
+            /** @example sentinel-backup-2026-01-08-143022.tar.gz */
+            filename: string;
+            /**
+             * @description The owner now: this installation
+             * @example 6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44
+             */
+            installation_id: string;
+            /** @description The owner before (null: none); equal to installation_id when it was already this installation's */
+            previous_installation_id: string | null;
         };
         StageRestoreDto: {
             /**
@@ -765,15 +803,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The databases are not available yet */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     SettingsController_get: {
@@ -807,15 +836,6 @@ export interface operations {
             };
             /** @description Not found */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The databases are not available yet */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -869,15 +889,6 @@ export interface operations {
             };
             /** @description Not found */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The databases are not available yet */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1044,15 +1055,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The databases are not available yet */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     BackupController_rotate: {
@@ -1201,7 +1203,10 @@ export interface operations {
     };
     BackupController_delete: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Required (true) to delete a backup that is not this installation's: another installation's, or one without an owner while another installation shares the target. Without it such a delete answers 409 and deletes nothing */
+                confirm_foreign?: "true" | "false";
+            };
             header?: never;
             path: {
                 /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
@@ -1219,6 +1224,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeletedBackupDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage target failed or refused the request */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage operation timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    BackupController_adopt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
+                target: "r2" | "local";
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdoptedBackupDto"];
                 };
             };
             /** @description The request is invalid; the message says what is allowed */

@@ -25,6 +25,11 @@ function downloadUrl(target: Target, filename: string): string {
   return `/api/backups/${target}/${encodeURIComponent(filename)}/download`;
 }
 
+/** Whose a backup that is not this installation's is, in words. */
+function ownerText(file: BackupFile): string {
+  return file.installation_id === null ? 'no owner recorded, another installation shares this place' : `made by installation ${file.installation_id.slice(0, 8)}…`;
+}
+
 function byNewest(a: BackupFile, b: BackupFile): number {
   return b.created_at.localeCompare(a.created_at);
 }
@@ -47,6 +52,12 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
         <p>
           <strong class="filename">{file.filename}</strong> ({formatBytes(file.size_bytes)}, made {formatRelative(file.created_at)}) will be deleted from {name}.
           This cannot be undone.
+          {!file.own && (
+            <>
+              {' '}
+              <strong>It is not this installation’s backup</strong> ({ownerText(file)}): it may be that installation’s only backup.
+            </>
+          )}
         </p>
       ),
       confirmLabel: 'Delete backup',
@@ -54,10 +65,34 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
     });
     if (!answer.confirmed) return;
     try {
-      await unwrap(api.DELETE('/api/backups/{target}/{filename}', { params: { path: { target, filename: file.filename } } }));
+      // The user has just confirmed deleting another installation's backup, as the API requires.
+      const query = file.own ? {} : { confirm_foreign: 'true' as const };
+      await unwrap(api.DELETE('/api/backups/{target}/{filename}', { params: { path: { target, filename: file.filename }, query } }));
       setMessage({ kind: 'ok', text: `Deleted ${file.filename}.` });
     } catch (error) {
       setMessage({ kind: 'error', text: `${file.filename} was not deleted: ${errorMessage(error)}` });
+    }
+    await reload();
+    heading.current?.focus();
+  };
+
+  const adopt = async (file: BackupFile): Promise<void> => {
+    const answer = await confirm({
+      title: 'Adopt this backup?',
+      body: (
+        <p>
+          <strong class="filename">{file.filename}</strong> ({ownerText(file)}) becomes this installation’s own: its rotation will delete it once it is older than
+          the retention days, and the other installation’s rotation will no longer count it.
+        </p>
+      ),
+      confirmLabel: 'Adopt backup',
+    });
+    if (!answer.confirmed) return;
+    try {
+      await unwrap(api.POST('/api/backups/{target}/{filename}/adopt', { params: { path: { target, filename: file.filename } } }));
+      setMessage({ kind: 'ok', text: `${file.filename} is now this installation’s backup.` });
+    } catch (error) {
+      setMessage({ kind: 'error', text: `${file.filename} was not adopted: ${errorMessage(error)}` });
     }
     await reload();
     heading.current?.focus();
@@ -149,6 +184,7 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
                   <th scope="row" data-label="Created">
                     <time dateTime={file.created_at}>{formatDateTime(file.created_at)}</time>
                     <span class="filename">{file.filename}</span>
+                    {!file.own && <span class="owner-tag">{ownerText(file)}</span>}
                   </th>
                   <td data-label="Age">{formatAge(file.age_seconds)}</td>
                   <td data-label="Size">{formatBytes(file.size_bytes)}</td>
@@ -163,6 +199,11 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
                     <button type="button" class="button button-small" onClick={() => void onRestore(target, file)}>
                       Restore<span class="visually-hidden"> {file.filename}</span>
                     </button>
+                    {!file.own && (
+                      <button type="button" class="button button-small" onClick={() => void adopt(file)}>
+                        Adopt<span class="visually-hidden"> {file.filename}</span>
+                      </button>
+                    )}
                     <button type="button" class="button button-small button-danger-quiet" onClick={() => void remove(file)}>
                       Delete<span class="visually-hidden"> {file.filename}</span>
                     </button>
