@@ -16,10 +16,11 @@ export class InFlightRequests {
   private closing = false;
 
   constructor(private readonly server: Server) {
-    server.on('request', (req: IncomingMessage, res) => {
+    // Before the application's own listener, so no middleware can have answered yet.
+    server.prependListener('request', (req: IncomingMessage, res) => {
       this.open.set(req, Date.now());
       // Once closing, each answer ends its connection.
-      if (this.closing) res.setHeader('Connection', 'close');
+      if (this.closing && !res.headersSent) res.setHeader('Connection', 'close');
       res.once('close', () => this.open.delete(req));
     });
   }
