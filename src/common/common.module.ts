@@ -3,13 +3,14 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiTokenGuard } from './auth/api-token.guard.js';
 import { Clock } from './clock.js';
 import { DomainEventBus } from './events/domain-event-bus.js';
+import { LeftoverSweeper } from './fs/leftover-sweeper.js';
 import { DiskSpace } from './fs/disk-space.service.js';
 import { InstallationIdentity } from './installation/installation-identity.js';
 import { RestartSignal } from './lifecycle/restart-signal.js';
 
 @Global()
 @Module({
-  providers: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
-  exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal],
+  providers: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, LeftoverSweeper, RestartSignal, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, LeftoverSweeper, RestartSignal],
 })
 export class CommonModule {}
