@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { BACKUP_TARGETS, type BackupTarget, targetLabel } from '../common/backup-target.js';
+import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
 import { LeftoverSweeper } from '../common/fs/leftover-sweeper.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import type { LeftoverReport } from '../storage/object-storage.js';
@@ -75,7 +75,7 @@ export class StartupRecovery implements OnApplicationBootstrap {
         const report = reports[run.target];
         const removed = [...scratch, ...report.removed];
         const parts = [
-          `Interrupted: the service stopped while this ${targetLabel(run.target)} backup was running.`,
+          `Interrupted: the service stopped while this ${run.target === 'r2' ? 'R2' : 'local'} backup was running.`,
           removed.length > 0 ? `At the next start it removed what the backup had left: ${removed.join('; ')}.` : 'At the next start it found nothing the backup had left behind.',
           report.failed.length > 0 ? `Not cleaned up: ${report.failed.join('; ')}.` : '',
           'Run the backup again',
