@@ -182,8 +182,7 @@ export class BackupService implements OnModuleDestroy {
     // Waits while a staged restore is applied at start; the databases are never read before that.
     await this.registry.dataSource(this.registry.list()[0].name);
     // And for the start-up clean-up of the target, so the space check counts what it freed.
-    await this.recovery.whenDone(run.target);
-    signal.throwIfAborted();
+    await untilAborted(this.recovery.whenDone(run.target), signal);
     // A folder that cannot be created is reported as that, at once (not as "0 B free").
     await storage.prepare();
     const databases = this.registry.list();
@@ -257,4 +256,15 @@ export class BackupService implements OnModuleDestroy {
     this.lastProgressAt.set(run.target, now);
     this.events.emit(new BackupProgressEvent(run.id, run.target, run.phase, run.bytesDone, run.bytesTotal));
   }
+}
+
+/** `work`, or the abort reason as soon as `signal` aborts (a shutdown does not wait for the start-up clean-up). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

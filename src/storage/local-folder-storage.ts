@@ -296,7 +296,7 @@ export class LocalFolderStorage extends ObjectStorage {
       await bounded('Checking access to the folder', dir, fsp.access(dir, fs.constants.W_OK | fs.constants.R_OK));
       const space = this.spaceCheck(dir, await this.disk.available(dir));
       // Too small for the next backup fails the folder check; the probes below still run.
-      checks.push({ name: 'folder', ok: space.ok, message: `${existed ? 'The folder exists' : 'Created the folder'}. ${space.message}` });
+      checks.push({ name: 'folder', ok: space.ok, message: `${existed ? 'The folder exists' : 'Created the folder'}; ${space.message}` });
     } catch (error) {
       checks.push({ name: 'folder', ok: false, message: (this.failure(error, 'use', dir) as Error).message });
       return done();
