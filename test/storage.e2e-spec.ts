@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ErrorCode } from '../src/common/errors/error-code.js';
+import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
 import { PARTIAL_NAME } from '../src/storage/object-key.js';
 import {
   expectDomainError,
@@ -184,8 +185,10 @@ describe('Storage: local-folder adapter', () => {
   it('removes temporary files an interrupted upload left behind, once no upload can still be writing them', async () => {
     const storage = storageOf(t, 'local');
     fs.mkdirSync(dir, { recursive: true });
-    const stale = path.join(dir, '.crashed.bin.0123456789abcdef.partial');
-    const recent = path.join(dir, '.writing.bin.fedcba9876543210.partial');
+    // Names as this installation writes them: its tag, then random hex (only its own are ever swept).
+    const tag = t.app.get(InstallationIdentity).tag('local-partial');
+    const stale = path.join(dir, `.crashed.bin.${tag}01234567.partial`);
+    const recent = path.join(dir, `.writing.bin.${tag}76543210.partial`);
     fs.writeFileSync(stale, 'half an upload from before a crash');
     fs.writeFileSync(recent, 'an upload that may still be running');
     const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000); // far past the 30-minute operation limit

@@ -32,15 +32,35 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
     });
     await this.source.initialize();
     this.repository = this.source.getRepository(BackupRunEntity);
-    // Jobs that were running when the process died cannot finish: say so instead of showing them running forever.
+    // Jobs that were running when the process died cannot finish: say so instead of showing them running
+    // forever. What they left is removed by the start-up clean-up (StartupRecovery), which then replaces
+    // this message with what it actually did.
     const interrupted = await this.repository.find({ where: [{ status: 'running' }, { status: 'queued' }] });
     for (const run of interrupted) {
       run.status = 'failed';
-      run.error = 'Interrupted: the service stopped while this backup was running. Nothing partial was kept; run it again';
+      run.error = 'Interrupted: the service stopped while this backup was running. The start-up clean-up of what it left is under way; run the backup again';
       run.finishedAt = new Date().toISOString();
       await this.repository.save(run);
       this.logger.warn(`Marked interrupted backup job ${run.id} (${run.target}) as failed`);
     }
+    this.interrupted = interrupted.map((run) => run.id);
+  }
+
+  private interrupted: string[] = [];
+
+  /** The jobs this start found interrupted (marked failed). */
+  async interruptedAtStart(): Promise<BackupRunEntity[]> {
+    const runs: BackupRunEntity[] = [];
+    for (const id of this.interrupted) {
+      const run = await this.repository.findOneBy({ id });
+      if (run) runs.push(run);
+    }
+    return runs;
+  }
+
+  /** Replaces an interrupted job's message with what the start-up clean-up did. */
+  async describeInterruption(id: string, message: string): Promise<void> {
+    await this.repository.update({ id }, { error: message });
   }
 
   async onModuleDestroy(): Promise<void> {

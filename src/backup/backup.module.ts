@@ -8,10 +8,12 @@ import { BackupController } from './backup.controller.js';
 import { BackupService } from './backup.service.js';
 import { RotationService } from './rotation.service.js';
 
+import { StartupRecovery } from './startup-recovery.service.js';
+
 @Module({
   imports: [SettingsModule, StorageModule],
   controllers: [BackupController, BackupJobsController],
-  providers: [BackupRunStore, BackupService, BackupCatalogService, RotationService],
+  providers: [BackupRunStore, StartupRecovery, BackupService, BackupCatalogService, RotationService],
   exports: [BackupService, BackupCatalogService, RotationService, BackupRunStore],
 })
 export class BackupModule {}

@@ -8,12 +8,14 @@ import { APP_VERSION } from '../common/app-version.js';
 import { mapConcurrently } from '../common/concurrency.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
-import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from '../common/events/backup-events.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
+import { backupSpaceNeeds, liveDatabaseBytes } from '../common/fs/backup-space.js';
 import { DiskSpace } from '../common/fs/disk-space.service.js';
+import { createWorkFolder, SCRATCH_PREFIX } from '../common/fs/work-folder.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { formatBytes } from '../common/format.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { snapshotDatabase } from '../database/sqlite-snapshot.js';
@@ -23,11 +25,8 @@ import { SettingsService } from '../settings/settings.service.js';
 import { archiveMaxBytes, openArchiveStream, tarSize } from './archive/backup-archive-writer.js';
 import { type BackupPhase, BackupRunEntity } from './backup-run.entity.js';
 import { BackupRunStore } from './backup-run.store.js';
+import { StartupRecovery } from './startup-recovery.service.js';
 
-/** Scratch folders for snapshots live in DATA_DIR (same disk as the databases) under this prefix. */
-export const SCRATCH_PREFIX = '.backup-tmp-';
-/** Room left beyond the estimate, so a backup never fills a disk to the last byte. */
-const SPACE_MARGIN = 64 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 250;
 /**
  * Two snapshots at a time, each in its own worker: a snapshot alternates page reads, writes, the
@@ -62,9 +61,8 @@ export class BackupService implements OnModuleDestroy {
     private readonly settings: SettingsService,
     private readonly disk: DiskSpace,
     private readonly identity: InstallationIdentity,
-  ) {
-    this.removeStaleScratch();
-  }
+    private readonly recovery: StartupRecovery,
+  ) {}
 
   /** Starts a backup and returns its job at once; 409 (BackupInProgress) when one is running for the target. */
   async start(target: BackupTarget, trigger: 'manual' | 'scheduled'): Promise<BackupRunEntity> {
@@ -189,12 +187,16 @@ export class BackupService implements OnModuleDestroy {
     const storage = this.storage.get(run.target);
     // Waits while a staged restore is applied at start; the databases are never read before that.
     await this.registry.dataSource(this.registry.list()[0].name);
+    // And for the start-up clean-up of the target, so the space check counts what it freed.
     this.registry.assertIntact();
+    await untilAborted(this.recovery.whenDone(run.target), signal);
+    // A folder that cannot be created is reported as that, at once (not as "0 B free").
+    await storage.prepare();
     const databases = this.registry.list();
-    const liveBytes = databases.reduce((sum, db) => sum + fileSize(db.path) + fileSize(`${db.path}-wal`), 0);
+    const liveBytes = liveDatabaseBytes(databases);
     await this.checkSpace(run.target, liveBytes);
 
-    const scratch = await fs.promises.mkdtemp(path.join(this.registry.dataDir, SCRATCH_PREFIX));
+    const scratch = await createWorkFolder(this.identity, this.registry.dataDir, SCRATCH_PREFIX, 'backup-scratch', { jobId: run.id });
     try {
       await this.enterPhase(run, 'snapshotting', liveBytes);
       const at = this.clock.now();
@@ -203,7 +205,7 @@ export class BackupService implements OnModuleDestroy {
         const digest = await snapshotDatabase(db.path, path.join(scratch, db.filename)).catch((error: Error) => {
           throw new DomainError(ErrorCode.BackupFailed, `Cannot read the database ${db.filename}: ${error.message}`, { file: db.filename }, { cause: error });
         });
-        this.progress(run, run.bytesDone + fileSize(db.path) + fileSize(`${db.path}-wal`));
+        this.progress(run, run.bytesDone + liveDatabaseBytes([db]));
         return { name: db.name, filename: db.filename, size_bytes: digest.bytes, checksum: `sha256:${digest.sha256}` };
       });
 
@@ -233,16 +235,8 @@ export class BackupService implements OnModuleDestroy {
    * same again in its folder (less once compressed, but the estimate must hold for data that does not compress).
    */
   private async checkSpace(target: BackupTarget, liveBytes: number): Promise<void> {
-    const dataDir = this.registry.dataDir;
-    if (target === 'local') {
-      const { dir } = await this.settings.localSettings();
-      if (sameDevice(dir, dataDir)) {
-        await this.disk.ensure(dataDir, 2 * liveBytes + SPACE_MARGIN, 'the database snapshots and the local archive');
-        return;
-      }
-      await this.disk.ensure(dir, liveBytes + SPACE_MARGIN, 'the local archive');
-    }
-    await this.disk.ensure(dataDir, liveBytes + SPACE_MARGIN, 'the database snapshots');
+    const localDir = target === 'local' ? (await this.settings.localSettings()).dir : undefined;
+    for (const need of backupSpaceNeeds(target, this.registry.dataDir, liveBytes, localDir)) await this.disk.ensure(need.dir, need.bytes, need.purpose);
   }
 
   /** The name for a backup made at `at`; a later second when a backup of that second already exists. */
@@ -269,33 +263,15 @@ export class BackupService implements OnModuleDestroy {
     this.lastProgressAt.set(run.target, now);
     this.events.emit(new BackupProgressEvent(run.id, run.target, run.phase, run.bytesDone, run.bytesTotal));
   }
-
-  /** Scratch folders of a process that died mid-backup hold only copies; they are ours to remove. */
-  private removeStaleScratch(): void {
-    const dir = this.registry.dataDir;
-    if (!fs.existsSync(dir)) return;
-    for (const entry of fs.readdirSync(dir)) {
-      if (entry.startsWith(SCRATCH_PREFIX)) {
-        fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
-        this.logger.warn(`Removed the scratch folder of an interrupted backup: ${entry}`);
-      }
-    }
-  }
 }
 
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function sameDevice(a: string, b: string): boolean {
-  const existing = (p: string) => {
-    let probe = path.resolve(p);
-    while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
-    return probe;
-  };
-  return fs.statSync(existing(a)).dev === fs.statSync(existing(b)).dev;
+/** `work`, or the abort reason as soon as `signal` aborts (a shutdown does not wait for the start-up clean-up). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

@@ -4,6 +4,7 @@ import { ApiTokenGuard } from './auth/api-token.guard.js';
 import { FailedAuthLimiter } from './auth/failed-auth-limiter.js';
 import { Clock } from './clock.js';
 import { DomainEventBus } from './events/domain-event-bus.js';
+import { LeftoverSweeper } from './fs/leftover-sweeper.js';
 import { DiskSpace } from './fs/disk-space.service.js';
 import { InstallationIdentity } from './installation/installation-identity.js';
 import { RestartSignal } from './lifecycle/restart-signal.js';
@@ -17,10 +18,11 @@ import { QueryParametersInterceptor } from './validation/query-parameters.interc
     FailedAuthLimiter,
     DomainEventBus,
     InstallationIdentity,
+    LeftoverSweeper,
     RestartSignal,
     { provide: APP_GUARD, useClass: ApiTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: QueryParametersInterceptor },
   ],
-  exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, RestartSignal],
+  exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, LeftoverSweeper, RestartSignal],
 })
 export class CommonModule {}

@@ -12,6 +12,8 @@ import { extractArchive } from './archive/archive-extractor.js';
 import { type ArchiveCheck, isArchiveInvalid } from './archive/archive-problem.js';
 import { assertBackupFilename, ArchiveSource } from './archive/archive-source.js';
 import { type DatabaseVerdict, judgeDatabases } from './archive/database-checks.js';
+import { createWorkFolder } from '../common/fs/work-folder.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { DiskSpace } from '../common/fs/disk-space.service.js';
 import { compactTimestamp, VERIFY_PREFIX } from './restore-paths.js';
 
@@ -70,6 +72,7 @@ export class BackupVerifier implements OnModuleDestroy {
     private readonly source: ArchiveSource,
     private readonly disk: DiskSpace,
     private readonly clock: Clock,
+    private readonly identity: InstallationIdentity,
   ) {}
 
   /**
@@ -123,7 +126,7 @@ export class BackupVerifier implements OnModuleDestroy {
     });
     let dir: string | undefined;
     try {
-      dir = await fs.promises.mkdtemp(path.join(this.registry.dataDir, `${VERIFY_PREFIX}${compactTimestamp(this.clock.now())}-`));
+      dir = await createWorkFolder(this.identity, this.registry.dataDir, `${VERIFY_PREFIX}${compactTimestamp(this.clock.now())}-`, 'restore-verify');
       const scratch = dir;
       const extracted = await extractArchive(body, {
         dir: scratch,

@@ -7,12 +7,8 @@ import path from 'node:path';
  */
 export const RESTORE_FLAG = '.pending-restore';
 export const LAST_APPLY_FILE = '.restore-last-apply.json';
-export const STAGING_PREFIX = '.restore-staging-';
-export const VERIFY_PREFIX = '.restore-verify-';
-export const SAFETY_COPY_PREFIX = 'pre-restore-backup-';
-/** A safety copy being written; renamed to `pre-restore-backup-<ts>` once every copy is on disk. */
-export const SAFETY_COPY_TEMP_PREFIX = '.pre-restore-backup-';
-export const SAFETY_COPY_TEMP_SUFFIX = '.partial';
+// The work folders' names live with their marker, where the start-up sweep reads them.
+export { SAFETY_COPY_PREFIX, SAFETY_COPY_TEMP_PREFIX, SAFETY_COPY_TEMP_SUFFIX, STAGING_PREFIX, VERIFY_PREFIX } from '../common/fs/work-folder.js';
 /** What the safety copy folder says about itself, for a person looking at it. */
 export const SAFETY_COPY_README = 'restore-info.json';
 /** The files SQLite keeps beside a database; stale ones must never meet a swapped-in database. */

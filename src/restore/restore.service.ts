@@ -14,6 +14,8 @@ import { assertBackupFilename, ArchiveSource } from './archive/archive-source.js
 import { requireIntegrity } from './archive/database-checks.js';
 import { fsyncPath, sizeOf } from './durable-fs.js';
 import { type LastApply, LastApplyStore } from './last-apply.store.js';
+import { createWorkFolder } from '../common/fs/work-folder.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { DiskSpace } from '../common/fs/disk-space.service.js';
 import { type RestoreJournal, RestoreJournalStore } from './restore-journal.store.js';
 import { compactTimestamp, STAGING_PREFIX } from './restore-paths.js';
@@ -63,6 +65,7 @@ export class RestoreService implements OnModuleDestroy {
     private readonly disk: DiskSpace,
     private readonly restart: RestartSignal,
     private readonly clock: Clock,
+    private readonly identity: InstallationIdentity,
   ) {}
 
   /**
@@ -116,7 +119,7 @@ export class RestoreService implements OnModuleDestroy {
     try {
       // Before a single byte is written: the space the archive's size tells (the metadata, read first, refines it).
       await this.checkSpace(archive, size);
-      dir = await fs.promises.mkdtemp(path.join(this.registry.dataDir, `${STAGING_PREFIX}${compactTimestamp(this.clock.now())}-`));
+      dir = await createWorkFolder(this.identity, this.registry.dataDir, `${STAGING_PREFIX}${compactTimestamp(this.clock.now())}-`, 'restore-staging');
       const extracted = await extractArchive(body, {
         dir,
         archive,

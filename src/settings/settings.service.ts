@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
 import { AppConfig } from '../config/app-config.js';
+import { reservedFolderProblem } from '../common/fs/reserved-folders.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
@@ -63,7 +64,10 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       const raw = this.config.env.raw[environmentName(def.key)];
       if (raw === undefined || raw === '') continue;
       try {
-        parseSettingValue(def, raw);
+        const value = parseSettingValue(def, raw);
+        // Refused at start rather than ignored: a fallback silently not used would put backups elsewhere.
+        const reserved = def.kind === 'path' ? reservedFolderProblem(String(value), this.config.env.dataDir) : undefined;
+        if (reserved) throw new Error(`${String(value)} cannot hold backups: ${reserved}`);
       } catch (error) {
         throw new Error(`Invalid environment variable ${environmentName(def.key)}: ${(error as Error).message}`);
       }
@@ -118,6 +122,8 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       }
       throw error;
     }
+    const reserved = def.kind === 'path' ? reservedFolderProblem(String(value), this.config.env.dataDir) : undefined;
+    if (reserved) throw new DomainError(ErrorCode.SettingInvalid, `${key} cannot be ${String(value)}: ${reserved}`, { key });
     const stored = def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value);
     await this.repository.put(key, stored);
     // The value itself is never logged: it may be a secret.

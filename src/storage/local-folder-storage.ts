@@ -7,12 +7,19 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { backupSpaceNeeds, liveDatabaseBytes } from '../common/fs/backup-space.js';
+import { assertOnDisk, bounded, makeFolder } from '../common/fs/bounded-fs.js';
+import { DiskSpace } from '../common/fs/disk-space.service.js';
+import { folderError, type WriteFacts } from '../common/fs/folder-error.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
+import { DatabaseRegistry } from '../database/database-registry.js';
 import { SettingsService } from '../settings/settings.service.js';
 import {
   type ConnectionCheck,
   type ConnectionTestResult,
   type DeleteManyResult,
   type DownloadResult,
+  type LeftoverReport,
   ObjectStorage,
   type StoredObject,
   type TransferOptions,
@@ -20,7 +27,7 @@ import {
 import { byteCounter } from './byte-counter.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
-import { assertKeyPrefix, assertObjectKey, objectKeyProblem, OWNER_SIDECAR_NAME, ownerSidecarName, PARTIAL_NAME, parseOwner } from './object-key.js';
+import { assertKeyPrefix, assertObjectKey, objectKeyProblem, OWNER_SIDECAR_NAME, ownerSidecarName, PARTIAL_NAME, PARTIAL_SUFFIX, parseOwner } from './object-key.js';
 import { mapConcurrently } from '../common/concurrency.js';
 import { OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
@@ -33,19 +40,77 @@ const OWNER_READ_CONCURRENCY = 16;
 
 /**
  * The local target: a folder (local_backup_dir, created on demand) where each key is a file.
- * A write goes to `.<key>.<random>.partial` in the same folder, is fsynced, and is renamed into
+ * A write goes to `.<key>.<tag><random>.partial` in the same folder, is fsynced, and is renamed into
  * place only when complete, so a reader never sees half an object; temporary files are never listed.
+ * The tag (8 hex, an HMAC of the installation id) is what only this installation writes: a sweep
+ * removes a `.partial` file only when its name carries it, never another installation's or a user's.
  */
 @Injectable()
 export class LocalFolderStorage extends ObjectStorage {
   readonly target = 'local' as const;
   private readonly logger = new Logger('LocalStorage');
+  /** The temporary files this process is writing now: never swept. */
+  private readonly writing = new Set<string>();
+  private readonly partialTag: string;
 
   constructor(
     private readonly settings: SettingsService,
     private readonly options: StorageOptions,
+    private readonly identity: InstallationIdentity,
+    private readonly registry: DatabaseRegistry,
+    private readonly disk: DiskSpace,
   ) {
     super();
+    this.partialTag = identity.tag('local-partial');
+  }
+
+  /** Whether a temporary file name was written by this installation (its random part starts with our tag). */
+  private isOwnPartial(name: string): boolean {
+    return PARTIAL_NAME.test(name) && name.slice(-(PARTIAL_SUFFIX.length + 16), -PARTIAL_SUFFIX.length).startsWith(this.partialTag);
+  }
+
+  override async prepare(): Promise<void> {
+    const dir = await this.folder();
+    try {
+      await this.ensureFolder(dir);
+    } catch (error) {
+      throw this.failure(error, 'create', dir);
+    }
+  }
+
+  async removeLeftovers(): Promise<LeftoverReport> {
+    const report: LeftoverReport = { removed: [], failed: [] };
+    let dir = '';
+    try {
+      dir = await this.folder();
+      const names = await bounded('Listing the folder', dir, fsp.readdir(dir)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [] as string[];
+        throw error;
+      });
+      const removed: string[] = [];
+      for (const name of names) {
+        if (!PARTIAL_NAME.test(name)) continue;
+        const file = path.join(dir, name);
+        if (!this.isOwnPartial(name)) {
+          this.logger.warn(`Left ${file} alone: it is named like an unfinished upload but was not written by this installation`);
+          continue;
+        }
+        if (this.writing.has(file)) continue;
+        try {
+          await bounded('Removing an unfinished file', dir, fsp.rm(file, { force: true }));
+          removed.push(name);
+          this.logger.warn(`Removed ${name} from ${dir}: an upload of this installation that never finished`);
+        } catch (error) {
+          report.failed.push(`could not remove the unfinished file ${name} from ${dir}: ${(this.failure(error, 'clean up', dir) as Error).message}`);
+        }
+      }
+      if (removed.length > 0) report.removed.push(`${removed.length === 1 ? 'the unfinished file' : `${removed.length} unfinished files`} ${removed.join(', ')} in ${dir}`);
+    } catch (error) {
+      const message = error instanceof DomainError ? error.message : (this.failure(error, 'clean up', dir) as Error).message;
+      report.failed.push(`could not look for unfinished files in the backup folder: ${message}`);
+      this.logger.warn(`Start-up clean-up of the backup folder: ${message}`);
+    }
+    return report;
   }
 
   /** On failure `body` is destroyed (without an error), so whatever produces it stops. */
@@ -60,13 +125,14 @@ export class LocalFolderStorage extends ObjectStorage {
     }
     const started = Date.now();
     const scope = new OperationScope(`Local upload of '${key}'`, this.options.operationTimeoutMs, options.signal);
-    const temp = path.join(dir, `.${key}.${randomBytes(8).toString('hex')}.partial`);
+    const temp = path.join(dir, `.${key}.${this.partialTag}${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
     const target = path.join(dir, key);
     let file: fsp.FileHandle | undefined;
     let ownerWritten = false;
     // The source's own failure is the caller's error, passed on as it is; a failed write is ours.
     let sourceError: unknown;
     let writeError: unknown;
+    let written = 0;
     const onSourceError = (error: unknown) => {
       if (writeError === undefined) sourceError ??= error;
     };
@@ -75,6 +141,7 @@ export class LocalFolderStorage extends ObjectStorage {
     try {
       await this.ensureFolder(dir);
       await this.sweepStalePartials(dir);
+      this.writing.add(temp);
       file = await fsp.open(temp, 'wx', FILE_MODE);
       const handle = file;
       const counter = byteCounter(options.onProgress);
@@ -87,11 +154,15 @@ export class LocalFolderStorage extends ObjectStorage {
               writeError = error;
               throw error;
             });
+            written += chunk.length;
           }
         },
         { signal: scope.signal },
       );
-      await file.sync();
+      await file.sync().catch((error: unknown) => {
+        writeError = error; // ENOSPC can surface only at fsync (delayed allocation)
+        throw error;
+      });
       await file.close();
       file = undefined;
       // The owner is on disk before the archive appears: an archive is never seen without its owner.
@@ -111,10 +182,17 @@ export class LocalFolderStorage extends ObjectStorage {
       await fsp.rm(temp, { force: true }).catch(() => undefined);
       // An owner file whose archive never appeared (names are unique: it is this upload's).
       if (ownerWritten) await fsp.rm(path.join(dir, ownerSidecarName(key)), { force: true }).catch(() => undefined);
+      // A failed write is reported as what it was (ENOSPC, EIO...), even when the pipeline, torn down
+      // by it, rejects with an AbortError, and even if the caller cancelled meanwhile.
+      if (writeError !== undefined) {
+        const free = await this.disk.available(dir).catch(() => undefined);
+        throw this.failure(writeError, `write '${key}' to`, dir, { written, free });
+      }
       if (scope.aborted) throw scope.reason;
       if (sourceError !== undefined) throw sourceError;
       throw this.failure(error, `write '${key}' to`, dir);
     } finally {
+      this.writing.delete(temp);
       scope.dispose();
     }
   }
@@ -218,7 +296,7 @@ export class LocalFolderStorage extends ObjectStorage {
    */
   private async writeOwner(dir: string, key: string, owner: string): Promise<void> {
     const sidecar = ownerSidecarName(key);
-    const temp = path.join(dir, `${sidecar}.${randomBytes(8).toString('hex')}.partial`);
+    const temp = path.join(dir, `${sidecar}.${this.partialTag}${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
     try {
       await fsp.writeFile(temp, `${owner}\n`, { mode: FILE_MODE, flag: 'wx', flush: true });
       await fsp.rename(temp, path.join(dir, sidecar));
@@ -286,9 +364,10 @@ export class LocalFolderStorage extends ObjectStorage {
     }
     try {
       const existed = await this.ensureFolder(dir);
-      await fsp.access(dir, fs.constants.W_OK | fs.constants.R_OK);
-      const free = await fsp.statfs(dir).then((s) => formatBytes(s.bavail * s.bsize)).catch(() => undefined);
-      checks.push({ name: 'folder', ok: true, message: `${existed ? 'The folder exists' : 'Created the folder'}${free ? `; ${free} free` : ''}` });
+      await bounded('Checking access to the folder', dir, fsp.access(dir, fs.constants.W_OK | fs.constants.R_OK));
+      const space = this.spaceCheck(dir, await this.disk.available(dir));
+      // Too small for the next backup fails the folder check; the probes below still run.
+      checks.push({ name: 'folder', ok: space.ok, message: `${existed ? 'The folder exists' : 'Created the folder'}; ${space.message}` });
     } catch (error) {
       checks.push({ name: 'folder', ok: false, message: (this.failure(error, 'use', dir) as Error).message });
       return done();
@@ -296,21 +375,21 @@ export class LocalFolderStorage extends ObjectStorage {
     const probeKey = `${CONNECTION_TEST_PREFIX}${randomBytes(8).toString('hex')}`;
     const content = probeContent();
     try {
-      await this.upload(probeKey, Readable.from([content]));
+      await bounded('Writing the probe file', dir, this.upload(probeKey, Readable.from([content])));
       checks.push({ name: 'write', ok: true, message: `Wrote the probe file ${probeKey} (through a temporary file, fsynced and renamed)` });
     } catch (error) {
       checks.push({ name: 'write', ok: false, message: (error as Error).message });
       return done();
     }
     try {
-      const read = await fsp.readFile(path.join(dir, probeKey));
+      const read = await bounded('Reading the probe file', dir, fsp.readFile(path.join(dir, probeKey)));
       const same = read.equals(content);
       checks.push({ name: 'read', ok: same, message: same ? 'Read the probe file back unchanged' : `The probe file ${probeKey} came back different: check the disk` });
     } catch (error) {
       checks.push({ name: 'read', ok: false, message: (this.failure(error, `read '${probeKey}' from`, dir) as Error).message });
     }
     try {
-      await this.delete(probeKey);
+      await bounded('Deleting the probe file', dir, this.delete(probeKey));
       checks.push({ name: 'delete', ok: true, message: 'Deleted the probe file' });
     } catch (error) {
       checks.push({ name: 'delete', ok: false, message: `${(error as Error).message}. Remove ${probeKey} by hand` });
@@ -322,26 +401,44 @@ export class LocalFolderStorage extends ObjectStorage {
     return this.settings.localBackupDir();
   }
 
-  /** Creates the folder when missing; true when it already existed. */
-  private async ensureFolder(dir: string): Promise<boolean> {
-    const made = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    const stat = await fsp.stat(dir);
-    if (!stat.isDirectory()) {
-      throw new DomainError(ErrorCode.StorageNotConfigured, `local_backup_dir ${dir} is not a folder: point local_backup_dir at a folder`, { target: 'local', dir });
+  /**
+   * Whether the folder has room for the next backup, by the same estimate the backup's own space
+   * check makes (the databases' size now, plus the snapshots when DATA_DIR is on the same disk).
+   */
+  private spaceCheck(dir: string, free: number): { ok: boolean; message: string } {
+    const live = liveDatabaseBytes(this.registry.list());
+    const need = backupSpaceNeeds('local', this.registry.dataDir, live, dir)[0];
+    if (free >= need.bytes) {
+      return { ok: true, message: `${formatBytes(free)} free; the next backup needs about ${formatBytes(need.bytes)} for ${need.purpose} (the databases are ${formatBytes(live)})` };
     }
-    return made === undefined;
+    return {
+      ok: false,
+      message: `Too little free space: the next backup needs about ${formatBytes(need.bytes)} for ${need.purpose} in ${need.dir} (the databases are ${formatBytes(live)}), only ${formatBytes(free)} is free. Free space, or point local_backup_dir at a larger disk`,
+    };
   }
 
   /**
-   * Removes temporary files that no upload can still be writing (older than the operation time
-   * limit, after which every upload has been cancelled): what a crash or power cut left behind.
+   * Creates the folder when missing; true when it already existed. Refuses pseudo file systems (a
+   * folder under /proc) and bounds every step in time, so no request can hang on it.
+   */
+  private async ensureFolder(dir: string): Promise<boolean> {
+    await assertOnDisk(dir, 'local_backup_dir');
+    const made = await makeFolder(dir);
+    return !made;
+  }
+
+  /**
+   * Removes temporary files of this installation that no upload can still be writing (not this
+   * process's, and older than the operation time limit): what a failed removal left behind. The
+   * start-up clean-up (removeLeftovers) takes the rest.
    */
   private async sweepStalePartials(dir: string): Promise<void> {
     const cutoff = Date.now() - this.options.operationTimeoutMs - STALE_PARTIAL_MARGIN_MS;
-    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    const names = await bounded('Listing the folder', dir, fsp.readdir(dir)).catch(() => [] as string[]);
     for (const name of names) {
-      if (!PARTIAL_NAME.test(name)) continue;
+      if (!this.isOwnPartial(name)) continue;
       const file = path.join(dir, name);
+      if (this.writing.has(file)) continue;
       const stat = await fsp.stat(file).catch(() => undefined);
       if (stat && stat.mtimeMs < cutoff) {
         await fsp.rm(file, { force: true }).catch(() => undefined);
@@ -362,27 +459,10 @@ export class LocalFolderStorage extends ObjectStorage {
   }
 
   /** File-system errors in words a user can act on. */
-  private failure(error: unknown, action: string, dir: string): unknown {
-    if (error instanceof DomainError) return error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const details = { target: 'local', dir, cause: code };
-    const cannot = `Could not ${action} the backup folder ${dir}`;
-    switch (code) {
-      case 'EACCES':
-      case 'EPERM':
-        return new DomainError(ErrorCode.StorageAccessDenied, `${cannot}: permission denied. Give the service's user read and write access to it, or change local_backup_dir`, details, { cause: error });
-      case 'EROFS':
-        return new DomainError(ErrorCode.StorageAccessDenied, `${cannot}: the file system is read-only. Change local_backup_dir`, details, { cause: error });
-      case 'ENOSPC':
-      case 'EDQUOT':
-        return new DomainError(ErrorCode.InsufficientDiskSpace, `${cannot}: the disk is full. Free space, lower the retention days, or change local_backup_dir`, details, { cause: error });
-      case 'ENOTDIR':
-      case 'EEXIST':
-        return new DomainError(ErrorCode.StorageNotConfigured, `${cannot}: part of the path is a file, not a folder. Point local_backup_dir at a folder`, details, { cause: error });
-      default:
-        this.logger.warn(`${cannot}: ${(error as Error)?.message ?? String(error)}`);
-        return new DomainError(ErrorCode.StorageUnavailable, `${cannot}: ${code ?? (error as Error)?.message ?? 'unknown error'}`, details, { cause: error });
-    }
+  private failure(error: unknown, action: string, dir: string, facts?: WriteFacts): unknown {
+    const mapped = folderError(error, action, dir, { facts });
+    if (mapped.code === ErrorCode.StorageUnavailable && !(error instanceof DomainError)) this.logger.warn(`${mapped.message}: ${(error as Error)?.message ?? String(error)}`);
+    return mapped;
   }
 }
 

@@ -98,4 +98,25 @@ export abstract class ObjectStorage {
 
   /** Checks that the target is reachable and writable; never throws for a failed check. */
   abstract testConnection(): Promise<ConnectionTestResult>;
+
+  /**
+   * Before a backup writes anything: makes the target ready (the local folder is created), or says at
+   * once, in words, why it cannot be. Nothing to do by default.
+   */
+  async prepare(): Promise<void> {
+    // nothing to prepare
+  }
+
+  /**
+   * Run once at start, before any backup: removes what an interrupted upload of this installation
+   * left in the target (the local folder's `.partial` files, unfinished multipart uploads), and only
+   * that. Never throws; says what it did.
+   */
+  abstract removeLeftovers(): Promise<LeftoverReport>;
+}
+
+/** What the start-up clean-up of a target did, in words for the interrupted job's message. */
+export interface LeftoverReport {
+  removed: string[];
+  failed: string[];
 }

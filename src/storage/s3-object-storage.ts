@@ -26,6 +26,7 @@ import {
   type ConnectionTestResult,
   type DeleteManyResult,
   type DownloadResult,
+  type LeftoverReport,
   ObjectStorage,
   type StoredObject,
   type TransferOptions,
@@ -39,6 +40,7 @@ import { mapConcurrently } from '../common/concurrency.js';
 import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connection } from './s3-connection.js';
 import { describeS3Error, type S3Failure, scrubSecrets, toDomainError } from './s3-errors.js';
 import { StorageOptions } from './storage-options.js';
+import { type RecordedUpload, S3UploadJournal } from './s3-upload-journal.js';
 
 /** What identifies one version of an object for the owner cache. */
 function ownerVersion(object: StoredObject): string {
@@ -68,6 +70,11 @@ const OWNER_HEAD_CONCURRENCY = 32;
 const OWNER_CACHE_LIMIT = 50_000;
 /** The largest object one CopyObject request can copy. */
 const MAX_COPY_BYTES = 5 * 1024 * MIB;
+/**
+ * At start, a recorded upload's multipart uploads are those of its key initiated at or after the
+ * record's time, less this much for a clock that differs from the bucket's.
+ */
+const RECORD_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The requests one upload has started, so its cleanup knows what to wait for and what to abort. */
 interface UploadTracker {
@@ -99,6 +106,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
   constructor(
     private readonly settings: SettingsService,
     private readonly options: StorageOptions,
+    private readonly journal: S3UploadJournal,
   ) {
     super();
   }
@@ -448,6 +456,36 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
 
   private async uploadWith(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void, owner?: string): Promise<StoredObject> {
     await this.retryPendingAborts(conn);
+    // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
+    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key);
+    try {
+      const stored = await this.uploadRecorded(conn, key, body, scope, partSize, onProgress, owner);
+      await this.journal.forget(record);
+      return stored;
+    } catch (error) {
+      // Kept while an abort is still owed (the service was down): the next start finishes it.
+      if (!this.owesAbort(conn, key)) await this.journal.forget(record).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private owesAbort(conn: S3Connection, key: string): boolean {
+    return [...conn.pendingAborts.values()].some((pending) => pending.key === key) || this.unsureKeys.has(key);
+  }
+
+  /** Keys whose unfinished upload could not even be looked up after a failure. */
+  private readonly unsureKeys = new Set<string>();
+
+  private async uploadRecorded(
+    conn: S3Connection,
+    key: string,
+    body: Readable,
+    scope: OperationScope,
+    partSize: number,
+    onProgress?: (bytes: number) => void,
+    owner?: string,
+  ): Promise<StoredObject> {
+    this.unsureKeys.delete(key);
     const tracker: UploadTracker = { createSent: false, inflight: new Set() };
     // Counts what is read from the source. An error of the source itself is the caller's and is
     // passed on as it is; the source is not destroyed here when the upload stops reading (run() does).
@@ -554,9 +592,10 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
       let ids = tracker.uploadId ? [tracker.uploadId] : [];
       if (ids.length === 0) {
         try {
-          ids = await this.multipartUploadIds(conn, key, scope.signal);
+          ids = (await this.multipartUploads(conn, key, scope.signal)).map((upload) => upload.id);
         } catch (error) {
           this.logger.warn(`Could not look up the unfinished multipart upload of ${key} after a failed upload: ${this.describe(error, conn, 'lookup of unfinished uploads', key).message}`);
+          this.unsureKeys.add(key);
           return;
         }
       }
@@ -595,8 +634,8 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     }
   }
 
-  private async multipartUploadIds(conn: S3Connection, key: string, signal: AbortSignal): Promise<string[]> {
-    const ids: string[] = [];
+  private async multipartUploads(conn: S3Connection, key: string, signal: AbortSignal): Promise<Array<{ id: string; initiated?: Date }>> {
+    const ids: Array<{ id: string; initiated?: Date }> = [];
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
@@ -604,11 +643,75 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
         new ListMultipartUploadsCommand({ Bucket: conn.bucket, Prefix: conn.objectKey(key), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
         { abortSignal: signal },
       );
-      for (const upload of page.Uploads ?? []) if (upload.Key === conn.objectKey(key) && upload.UploadId) ids.push(upload.UploadId);
+      for (const upload of page.Uploads ?? []) if (upload.Key === conn.objectKey(key) && upload.UploadId) ids.push({ id: upload.UploadId, initiated: upload.Initiated });
       if (!page.IsTruncated) return ids;
       keyMarker = page.NextKeyMarker;
       uploadIdMarker = page.NextUploadIdMarker;
     }
+  }
+
+  // ---- start-up clean-up ----
+
+  /**
+   * Aborts the multipart uploads that uploads recorded by earlier processes of this installation left
+   * unfinished (a kill -9 mid-upload): for each record, the uploads of its key initiated at or after
+   * its time. Uploads without a record (another installation's, or a person's) are never touched.
+   */
+  async removeLeftovers(): Promise<LeftoverReport> {
+    const report: LeftoverReport = { removed: [], failed: [] };
+    let recorded: RecordedUpload[];
+    try {
+      recorded = await this.journal.leftOver();
+    } catch (error) {
+      report.failed.push(`could not read the records of unfinished uploads: ${(error as Error).message}`);
+      return report;
+    }
+    if (recorded.length === 0) return report;
+    let conn: S3Connection;
+    try {
+      const settings = await this.settings.r2Settings();
+      const missing = missingR2Settings(settings);
+      if (missing) throw new DomainError(ErrorCode.StorageNotConfigured, missing);
+      conn = await this.lease();
+    } catch (error) {
+      const text = `could not abort ${recorded.length} unfinished upload(s) to R2 (${recorded.map((r) => r.record.key).join(', ')}): ${(error as Error).message}; the service tries again at the next start`;
+      report.failed.push(text);
+      this.logger.warn(`Start-up clean-up: ${text}`);
+      return report;
+    }
+    const scope = new OperationScope('R2 start-up clean-up of unfinished uploads', Math.min(CLEANUP_TIMEOUT_MS, this.options.operationTimeoutMs));
+    try {
+      for (const { file, record } of recorded) {
+        const where = `${record.endpoint}/${record.bucket}`;
+        if (record.endpoint !== conn.endpoint.url || record.bucket !== conn.bucket) {
+          const text = `the unfinished upload of ${record.key} was made to ${where}, but the R2 settings now point to ${conn.location}: abort it there (a lifecycle rule for incomplete multipart uploads does it); the service tries again at each start while its record ${file} is kept`;
+          report.failed.push(text);
+          this.logger.warn(`Start-up clean-up: ${text}`);
+          continue;
+        }
+        try {
+          const since = Date.parse(record.started_at) - RECORD_CLOCK_SKEW_MS;
+          const uploads = (await this.multipartUploads(conn, record.key, scope.signal)).filter((u) => (u.initiated?.getTime() ?? Number.POSITIVE_INFINITY) >= since);
+          let aborted = 0;
+          for (const upload of uploads) if (await this.abortMultipart(conn, record.key, upload.id, scope.signal)) aborted += 1;
+          if (aborted < uploads.length) throw new Error(`${uploads.length - aborted} abort(s) failed`);
+          await this.journal.forget(file);
+          if (aborted > 0) {
+            report.removed.push(`${aborted === 1 ? 'the unfinished multipart upload' : `${aborted} unfinished multipart uploads`} of ${record.key} in ${where}`);
+            this.logger.warn(`Aborted ${aborted} unfinished multipart upload(s) of ${record.key} in ${where}, left by an upload started at ${record.started_at} by process ${record.pid}`);
+          }
+        } catch (error) {
+          const reason = scope.aborted ? (scope.reason as Error).message : isSdkError(error) ? this.describe(error, conn, 'abort of an unfinished upload', record.key).message : (error as Error).message;
+          const text = `could not abort the unfinished upload of ${record.key} in ${where}: ${reason}; the service tries again at the next start`;
+          report.failed.push(text);
+          this.logger.warn(`Start-up clean-up: ${text}`);
+        }
+      }
+    } finally {
+      scope.dispose();
+      conn.release();
+    }
+    return report;
   }
 
   // ---- download, head, delete helpers ----

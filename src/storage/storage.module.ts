@@ -5,6 +5,7 @@ import { LocalFolderStorage } from './local-folder-storage.js';
 import { S3ObjectStorage } from './s3-object-storage.js';
 import { StorageController } from './storage.controller.js';
 import { StorageOptions } from './storage-options.js';
+import { S3UploadJournal } from './s3-upload-journal.js';
 import { StorageTargets } from './storage-targets.js';
 
 /** Object storage behind one port: the R2/S3 adapter and the local-folder adapter, reached through StorageTargets. */
@@ -13,6 +14,7 @@ import { StorageTargets } from './storage-targets.js';
   controllers: [StorageController],
   providers: [
     { provide: StorageOptions, inject: [AppConfig], useFactory: (config: AppConfig) => StorageOptions.fromEnvironment(config.env) },
+    S3UploadJournal,
     S3ObjectStorage,
     LocalFolderStorage,
     StorageTargets,

@@ -1,21 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import fs from 'node:fs';
-import path from 'node:path';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorCode } from '../errors/error-code.js';
 import { formatBytes } from '../format.js';
+import { bounded, nearestExisting } from './bounded-fs.js';
 
 /**
  * Free space on the filesystem of a folder: the one port backup and restore ask before they write,
- * a class so tests can stand in for a full disk.
+ * a class so tests can stand in for a full disk. Every probe is bounded in time.
  */
 @Injectable()
 export class DiskSpace {
   /** Free bytes available to this process on the filesystem holding `dir` (or its nearest existing parent). */
   async available(dir: string): Promise<number> {
-    let probe = path.resolve(dir);
-    while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
-    const stats = await fs.promises.statfs(probe);
+    const probe = await bounded('Looking up the folder', dir, nearestExisting(dir));
+    const stats = await bounded('Reading the free space', probe, fs.promises.statfs(probe));
     return stats.bavail * stats.bsize;
   }
 

@@ -11,6 +11,9 @@ import { digestFile, snapshotDatabase } from '../../database/sqlite-snapshot.js'
 import { copyFileDurably, exists, fsyncPath, sizeOf } from '../durable-fs.js';
 import { type LastApply, LastApplyStore } from '../last-apply.store.js';
 import { DiskSpace } from '../../common/fs/disk-space.service.js';
+import { LeftoverSweeper } from '../../common/fs/leftover-sweeper.js';
+import { WORK_FOLDER_MARKER, writeWorkFolderMarker } from '../../common/fs/work-folder.js';
+import { InstallationIdentity } from '../../common/installation/installation-identity.js';
 import { type JournalDatabase, type PreviousDatabase, type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
 import {
   compactTimestamp,
@@ -21,8 +24,6 @@ import {
   SAFETY_COPY_TEMP_PREFIX,
   SAFETY_COPY_TEMP_SUFFIX,
   SQLITE_SIDE_SUFFIXES,
-  STAGING_PREFIX,
-  VERIFY_PREFIX,
 } from '../restore-paths.js';
 import { RestoreFaults } from './restore-faults.js';
 
@@ -84,6 +85,8 @@ export class RestoreApplier {
     private readonly faults: RestoreFaults,
     private readonly disk: DiskSpace,
     private readonly clock: Clock,
+    private readonly sweeper: LeftoverSweeper,
+    private readonly identity: InstallationIdentity,
   ) {}
 
   private get dataDir(): string {
@@ -305,6 +308,7 @@ export class RestoreApplier {
     await fs.promises.mkdir(temp, { mode: 0o700 });
     const previous: PreviousDatabase[] = [];
     try {
+      await writeWorkFolderMarker(this.identity, temp, 'safety-copy');
       for (const db of databases) {
         previous.push(await this.copyForSafety(db.name, db.filename, db.path, path.join(temp, db.filename)));
         if (previous.length === 1) this.faults.reached('apply:safety-copy-partial');
@@ -317,6 +321,8 @@ export class RestoreApplier {
       };
       await fs.promises.writeFile(path.join(temp, SAFETY_COPY_README), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
       await fsyncPath(path.join(temp, SAFETY_COPY_README));
+      // The finished copy is the user's, not a work folder: it must not carry the sweep's marker.
+      await fs.promises.rm(path.join(temp, WORK_FOLDER_MARKER), { force: true });
       await fsyncPath(temp);
       await fs.promises.rename(temp, path.join(this.dataDir, name));
       await fsyncPath(this.dataDir);
@@ -363,14 +369,16 @@ export class RestoreApplier {
     for (const suffix of SQLITE_SIDE_SUFFIXES) await fs.promises.rm(`${live}${suffix}`, { force: true });
   }
 
-  /** Working files of interrupted operations: none of them holds the only copy of anything. */
+  /**
+   * Working files of interrupted operations: none of them holds the only copy of anything. Work
+   * folders (of backups too) go through the sweeper, which removes only those whose marker proves
+   * them ours; the temp files below carry names only this code writes, directly in DATA_DIR.
+   */
   private async removeLeftovers(journal: RestoreJournal | undefined): Promise<void> {
-    const keep = journal ? path.basename(this.journals.stagingDir(journal)) : undefined;
+    const keep = journal ? [path.basename(this.journals.stagingDir(journal))] : [];
+    await this.sweeper.sweepDataDir({ keep });
     for (const entry of await fs.promises.readdir(this.dataDir)) {
       const stale =
-        (entry.startsWith(STAGING_PREFIX) && entry !== keep) ||
-        entry.startsWith(VERIFY_PREFIX) ||
-        (entry.startsWith(SAFETY_COPY_TEMP_PREFIX) && entry.endsWith(SAFETY_COPY_TEMP_SUFFIX)) ||
         entry.startsWith(`${RESTORE_FLAG}.tmp-`) ||
         entry.startsWith(`${LAST_APPLY_FILE}.tmp-`) ||
         entry.endsWith(ROLLBACK_TEMP_SUFFIX);

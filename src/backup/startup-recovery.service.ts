@@ -1,0 +1,89 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import { LeftoverSweeper } from '../common/fs/leftover-sweeper.js';
+import { DatabaseRegistry } from '../database/database-registry.js';
+import type { LeftoverReport } from '../storage/object-storage.js';
+import { StorageTargets } from '../storage/storage-targets.js';
+import { BackupRunStore } from './backup-run.store.js';
+
+/**
+ * The start-up clean-up of the backup targets, once per boot: the local folder's `.partial` files and
+ * R2's unfinished multipart uploads that this installation's interrupted uploads left (DATA_DIR's work
+ * folders were swept already, by LeftoverSweeper in the restore's start-up step). Then the jobs the
+ * crash interrupted are told what was cleaned up.
+ *
+ * It needs the settings (config.db), so it waits for the databases to open; a start-up hook must not
+ * await that (see DatabaseRegistry), so the hook only starts it. Every backup waits for it before its
+ * space check (`whenDone`): no job runs before it, and the space check counts what it freed.
+ */
+@Injectable()
+export class StartupRecovery implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Sweep');
+  private readonly started: Promise<boolean>;
+  private readonly cleaned: Record<BackupTarget, Promise<LeftoverReport>>;
+  private readonly done: Promise<void>;
+  private begin!: () => void;
+
+  constructor(
+    private readonly registry: DatabaseRegistry,
+    private readonly storage: StorageTargets,
+    private readonly runs: BackupRunStore,
+    private readonly sweeper: LeftoverSweeper,
+  ) {
+    // Nothing runs before the bootstrap hook, then nothing before the databases are open.
+    this.started = new Promise<void>((resolve) => (this.begin = resolve)).then(() =>
+      this.registry.dataSource(this.registry.list()[0].name).then(
+        () => true,
+        () => false, // the databases did not open: the start fails, or the service is shutting down
+      ),
+    );
+    const clean = (target: BackupTarget) =>
+      this.started.then((open) =>
+        open
+          ? this.storage
+              .get(target)
+              .removeLeftovers()
+              .catch((error: Error) => ({ removed: [], failed: [`the clean-up failed: ${error.message}`] }))
+          : { removed: [], failed: [] },
+      );
+    // Each target on its own: an unreachable R2 endpoint does not hold up local backups.
+    this.cleaned = { local: clean('local'), r2: clean('r2') };
+    this.done = this.describeInterruptedJobs();
+  }
+
+  onApplicationBootstrap(): void {
+    this.begin();
+  }
+
+  /** Resolves once the start-up clean-up of `target` has run (it never rejects). */
+  async whenDone(target: BackupTarget): Promise<void> {
+    await this.cleaned[target];
+  }
+
+  /** Resolves once every clean-up ran and the interrupted jobs say what it did. */
+  whenAllDone(): Promise<void> {
+    return this.done;
+  }
+
+  private async describeInterruptedJobs(): Promise<void> {
+    if (!(await this.started)) return;
+    const reports = {} as Record<BackupTarget, LeftoverReport>;
+    for (const target of BACKUP_TARGETS) reports[target] = await this.cleaned[target];
+    try {
+      for (const run of await this.runs.interruptedAtStart()) {
+        const scratch = this.sweeper.lastReport.removed.filter((f) => f.jobId === run.id).map((f) => `its scratch folder ${f.name} in DATA_DIR`);
+        const report = reports[run.target];
+        const removed = [...scratch, ...report.removed];
+        const parts = [
+          `Interrupted: the service stopped while this ${run.target === 'r2' ? 'R2' : 'local'} backup was running.`,
+          removed.length > 0 ? `At the next start it removed what the backup had left: ${removed.join('; ')}.` : 'At the next start it found nothing the backup had left behind.',
+          report.failed.length > 0 ? `Not cleaned up: ${report.failed.join('; ')}.` : '',
+          'Run the backup again',
+        ];
+        await this.runs.describeInterruption(run.id, parts.filter(Boolean).join(' '));
+      }
+    } catch (error) {
+      this.logger.error(`Could not record what the start-up clean-up did for the interrupted jobs: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BackupTarget } from '../backup-target.js';
+
+/** Room left beyond the estimate, so a backup never fills a disk to the last byte. */
+export const BACKUP_SPACE_MARGIN = 64 * 1024 * 1024;
+
+/** Free space one backup needs in one folder. */
+export interface SpaceNeed {
+  dir: string;
+  bytes: number;
+  purpose: string;
+}
+
+/** The databases' files as they are now (main file and -wal): what a backup copies. */
+export function liveDatabaseBytes(databases: readonly { path: string }[]): number {
+  return databases.reduce((sum, db) => sum + fileSize(db.path) + fileSize(`${db.path}-wal`), 0);
+}
+
+/**
+ * What a backup of `liveBytes` needs, the one estimate the backup's own check and Test Connection
+ * share: snapshots as large as the live databases in DATA_DIR, and for a local archive up to the same
+ * again in its folder (less once compressed, but the estimate must hold for data that does not compress).
+ */
+export function backupSpaceNeeds(target: BackupTarget, dataDir: string, liveBytes: number, localDir?: string): SpaceNeed[] {
+  if (target === 'local' && localDir !== undefined) {
+    if (sameDevice(localDir, dataDir)) return [{ dir: dataDir, bytes: 2 * liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the database snapshots and the local archive' }];
+    return [
+      { dir: localDir, bytes: liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the local archive' },
+      { dir: dataDir, bytes: liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the database snapshots' },
+    ];
+  }
+  return [{ dir: dataDir, bytes: liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the database snapshots' }];
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function sameDevice(a: string, b: string): boolean {
+  const existing = (p: string) => {
+    let probe = path.resolve(p);
+    while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+    return probe;
+  };
+  return fs.statSync(existing(a)).dev === fs.statSync(existing(b)).dev;
+}
