@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first: every state-changing request and every refused one
+         * @description Each entry: time, client address, user agent, action, target and subject (backup file or setting key, never a value), outcome and status. A staged restore applied at start is recorded as restore.apply with the client of the staging request. Kept in DATA_DIR/.audit.db, outside the backed-up databases.
+         */
+        get: operations["AuditController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -11,7 +31,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: answers without a token (used by the admin page to see the service come back after a restart) */
+        /** Liveness: answers without a token (used by the admin page to see the service come back after a restart); "degraded" names a damaged database and what to do */
         get: operations["HealthController_health"];
         put?: never;
         post?: never;
@@ -91,7 +111,7 @@ export interface paths {
         put?: never;
         /**
          * Start a backup now; answers 202 with the job at once
-         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job.
+         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED.
          */
         post: operations["BackupController_create"];
         delete?: never;
@@ -260,7 +280,7 @@ export interface paths {
         put?: never;
         /**
          * Verify a backup without restoring it
-         * @description Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. A damaged archive is a report with ok false, not an error.
+         * @description Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. A damaged archive is a report with ok false, not an error. One verification runs at a time per target: a second answers 409 naming the running one. Closing the connection cancels the verification.
          */
         post: operations["RestoreController_verify"];
         delete?: never;
@@ -330,16 +350,93 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditEntryDto: {
+            /** @description Increasing; pass as `before` to page back */
+            id: number;
+            /** @example 2026-12-01T16:20:00.000Z */
+            at: string;
+            /**
+             * @description setting.change, backup.start, backup.delete, backup.rotate, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply; any other refused or state-changing request as "METHOD /path"
+             * @example restore.stage
+             */
+            action: string;
+            /** @example local */
+            target: string | null;
+            /**
+             * @description The backup file or the setting key; a setting value is never recorded
+             * @example sentinel-backup-2026-12-01-030000.tar.gz
+             */
+            subject: string | null;
+            /**
+             * @description refused: stopped at the door (401, 403, 415, 421, 429)
+             * @enum {string}
+             */
+            outcome: "ok" | "refused" | "error";
+            /**
+             * @description The HTTP status; null for what the service did on its own
+             * @example 202
+             */
+            status_code: number | null;
+            /**
+             * @description The error code of a refused or failed request; for restore.apply the apply outcome when not applied
+             * @example null
+             */
+            error: string | null;
+            /**
+             * @description The TCP peer address (a proxy in front shows as itself), or "service"
+             * @example 127.0.0.1
+             */
+            client: string;
+            /** @description At most 256 characters, control characters escaped */
+            user_agent: string | null;
+            /** @example POST */
+            method: string | null;
+            /**
+             * @description Without the query string
+             * @example /api/backups/local/restore
+             */
+            path: string | null;
+        };
+        ErrorResponseDto: {
+            /** @example 400 */
+            statusCode: number;
+            /**
+             * @description Machine-readable error code
+             * @example SETTING_INVALID
+             */
+            error: string;
+            /** @example r2_backup_schedule must be one of: daily, weekly, monthly (got 'hourly') */
+            message: string;
+            /** @description Structured context, such as the field or file concerned */
+            details?: {
+                [key: string]: unknown;
+            };
+        };
+        HealthProblemDto: {
+            /**
+             * @description The file concerned, in DATA_DIR
+             * @example config.db
+             */
+            file: string;
+            /**
+             * @description What is wrong and what to do
+             * @example The database file config.db in DATA_DIR is damaged (...). Restore a backup: ...
+             */
+            message: string;
+        };
         HealthStatusDto: {
             /**
+             * @description degraded: the service runs, but a database is damaged (see problems); restoring a backup repairs it
              * @example ok
              * @enum {string}
              */
-            status: "ok" | "starting";
+            status: "ok" | "starting" | "degraded";
             /** @example 0.1.0 */
             version: string;
             /** @description Whether the databases are open (false while a staged restore is applied at start) */
             databases_open: boolean;
+            /** @description Damaged databases, each named with what to do; empty when all is well */
+            problems: components["schemas"]["HealthProblemDto"][];
             /**
              * @description This installation's id (kept in DATA_DIR/.installation-id): the owner recorded on its backups, shown as installation_id in the backup lists
              * @example 6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44
@@ -358,6 +455,10 @@ export interface components {
             is_secret: boolean;
             /** @description Whether a non-empty value is in effect (from the database or the environment) */
             is_set: boolean;
+            /** @description Whether the value in effect can be used. False only for a stored secret that the current master key cannot decrypt (SENTINEL_MASTER_KEY or DATA_DIR/.master-key changed since it was stored, or the stored text is damaged); `problem` then says what to do */
+            readable: boolean;
+            /** @description Only when readable is false: why the stored secret cannot be read and what to do */
+            problem?: string;
             /**
              * @description Where the effective value comes from; the database wins over the environment
              * @enum {string}
@@ -366,21 +467,6 @@ export interface components {
             description: string;
             /** @description The allowed values, for a choice */
             allowed_values?: string[];
-        };
-        ErrorResponseDto: {
-            /** @example 400 */
-            statusCode: number;
-            /**
-             * @description Machine-readable error code
-             * @example SETTING_INVALID
-             */
-            error: string;
-            /** @example r2_backup_schedule must be one of: daily, weekly, monthly (got 'hourly') */
-            message: string;
-            /** @description Structured context, such as the field or file concerned */
-            details?: {
-                [key: string]: unknown;
-            };
         };
         UpdateSettingDto: {
             /**
@@ -757,6 +843,48 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    AuditController_list: {
+        parameters: {
+            query?: {
+                /** @description An entry id: only older entries are returned (for paging back) */
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryDto"][];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     HealthController_health: {
         parameters: {
             query?: never;
@@ -803,6 +931,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     SettingsController_get: {
@@ -836,6 +973,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -889,6 +1035,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1028,6 +1183,15 @@ export interface operations {
                     "application/json": components["schemas"]["BackupJobDto"];
                 };
             };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description Missing or wrong API token */
             401: {
                 headers: {
@@ -1048,6 +1212,15 @@ export interface operations {
             };
             /** @description Conflicts with the current state (for example, a job already running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1682,6 +1855,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
