@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { BACKUP_FILENAME_EXAMPLE } from '../archive/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
+import { AllowedQuery } from '../common/validation/allowed-query.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
 import { ageInDays, BackupCatalogService } from './backup-catalog.service.js';
 import { toBackupJobDto } from './backup-job.mapper.js';
@@ -94,6 +95,7 @@ export class BackupController {
   }
 
   @Delete(':filename')
+  @AllowedQuery(DeleteBackupQueryDto)
   @TARGET_PARAM
   @FILENAME_PARAM
   @Endpoint({

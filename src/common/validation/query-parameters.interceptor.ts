@@ -4,13 +4,13 @@ import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorCode } from '../errors/error-code.js';
-import { ALLOWED_QUERY } from './allowed-query.js';
+import { ALLOWED_QUERY, inferredAllowedQuery } from './allowed-query.js';
 
 /**
  * Refuses, for every API route, a query parameter the endpoint does not take and one given twice.
  * Ignoring them silently lets a typo (`?limt=5`) look like it worked, and `?limit=1&limit=2` would
- * reach a DTO as an array. The allowed names come from @AllowedQuery (the endpoint's query DTO);
- * an endpoint without it takes none. Swagger UI and the page's files are not Nest routes: untouched.
+ * reach a DTO as an array. The allowed names come from @AllowedQuery or, without it, from the DTO of the
+ * handler's @Query() parameter; an endpoint with neither takes none. Swagger UI and the page's files are not Nest routes: untouched.
  */
 @Injectable()
 export class QueryParametersInterceptor implements NestInterceptor {
@@ -20,7 +20,7 @@ export class QueryParametersInterceptor implements NestInterceptor {
     if (context.getType() !== 'http') return next.handle();
     const request = context.switchToHttp().getRequest<Request>();
     if (!request.path.startsWith('/api/')) return next.handle();
-    const allowed = this.reflector.get<string[] | undefined>(ALLOWED_QUERY, context.getHandler()) ?? [];
+    const allowed = this.reflector.get<string[] | undefined>(ALLOWED_QUERY, context.getHandler()) ?? inferredAllowedQuery(context.getClass(), context.getHandler());
     const query = (request.query ?? {}) as Record<string, unknown>;
     const endpoint = `${request.method} ${request.route?.path ?? request.path}`;
     const takes = allowed.length ? `it takes ${allowed.join(', ')}` : 'it takes no query parameters';
