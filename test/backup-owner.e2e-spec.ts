@@ -184,6 +184,7 @@ describe.each(places)('Two installations sharing %s', (_label, makePlace) => {
     await b.http.post(`/api/backups/${target}/${daysAgo(99)}/adopt`).expect(404, /GET \/api\/backups/);
     await b.http.post(`/api/backups/${target}/notes.txt/adopt`).expect(400, /not a backup name/);
     const adopted = (await b.http.post(`/api/backups/${target}/${fromA}/adopt`).expect(200)).body;
+    expect((await b.http.get('/api/audit?limit=1').expect(200)).body[0]).toMatchObject({ action: 'backup.adopt', target, subject: fromA, outcome: 'ok' });
     expect(adopted).toEqual({ filename: fromA, installation_id: idB, previous_installation_id: idA });
     expect(await place.ownerMarker(fromA)).toBe(idB);
     // The archive's bytes are unchanged and nothing else appeared.
@@ -218,6 +219,12 @@ describe.each(places)('Two installations sharing %s', (_label, makePlace) => {
     await b.http.delete(`/api/backups/${target}/${ownB}`).expect(200);
     // The folder's owner markers go with their archives.
     expect(await place.names()).toEqual([]);
+    // The audit log tells the confirmed deletion of another installation's backup from an ordinary one.
+    const audit = (await b.http.get('/api/audit?limit=3').expect(200)).body as { action: string; subject: string }[];
+    expect(audit.slice(0, 2).map((e) => [e.action, e.subject])).toEqual([
+      ['backup.delete', ownB],
+      ['backup.delete-foreign', fromA],
+    ]);
   });
 
   it('backups without an owner (previous version) rotate while no other owner is present, and are kept once one appears', async () => {

@@ -106,7 +106,7 @@ describe('kill -9 mid-backup to the local folder', () => {
         return j && ['succeeded', 'failed'].includes(j.status) ? j : undefined;
       }, 120_000, 100);
       expect(done.status).toBe('succeeded');
-      expect(fs.readdirSync(folder)).toEqual([done.filename]);
+      expect(fs.readdirSync(folder).sort()).toEqual([`.${done.filename}.owner`, done.filename]); // the archive and its owner file
     });
   }, 240_000);
 });

@@ -5,6 +5,7 @@
  * unwritable DATA_DIR are each named with what to do.
  */
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -73,24 +74,33 @@ describe('Damaged files', () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('a damaged portfolio.db is named at start, in LOG_FILE and by /api/health; backups are refused; a restore through the API repairs it', async () => {
+  it('a damaged universe.db is named at start, in LOG_FILE and by /api/health; backups are refused; a restore through the API repairs it', async () => {
     fs.mkdirSync(path.join(data, 'backups'), { recursive: true });
     for (const name of ALL_DATABASES) writeDatabase(path.join(data, `${name}.db`), `current:${name}`);
     const folder = prepareBackupFolder(path.join(root, 'backup-set'), 'restored');
     tarCzf(folder, path.join(data, 'backups', ARCHIVE), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
-    fs.writeFileSync(path.join(data, 'portfolio.db'), Buffer.alloc(8192, 'garbage!'));
-    const damaged = path.join(data, 'portfolio.db');
+    fs.writeFileSync(path.join(data, 'universe.db'), Buffer.alloc(8192, 'garbage!'));
+    const damaged = path.join(data, 'universe.db');
+    // An unfinished file a kill -9 of this installation left: the start-up clean-up must still run
+    // when the first managed database is the damaged one.
+    const id = '6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44';
+    fs.writeFileSync(path.join(data, '.installation-id'), `${id}\n`);
+    const tag = createHmac('sha256', id).update('local-partial').digest('hex').slice(0, 8);
+    const partial = path.join(data, 'backups', `.${ARCHIVE.replace('143022', '020000')}.${tag}0a1b2c3d.partial`);
+    fs.writeFileSync(partial, 'half an archive');
 
     await withService(root, async (service) => {
       const health = (await getJson(`${service.url}/api/health`))!.body;
-      expect(health).toMatchObject({ status: 'degraded', databases_open: true, problems: [{ file: 'portfolio.db' }] });
-      expect(health.problems[0].message).toMatch(/portfolio\.db .*damaged \(file is not a database\).*POST \/api\/backups\/local\/restore/);
+      expect(health).toMatchObject({ status: 'degraded', databases_open: true, problems: [{ file: 'universe.db' }] });
+      expect(health.problems[0].message).toMatch(/universe\.db .*damaged \(file is not a database\).*POST \/api\/backups\/local\/restore/);
       // The start names the file with its full path, in LOG_FILE as on the console.
       expect(log()).toContain(`ERROR [DatabaseRegistry] The database file ${damaged} is damaged (file is not a database)`);
       expect(service.output()).toContain(`The database file ${damaged} is damaged`);
       // A backup now would archive the damaged file: refused before any work, with the same message.
       const backup = await post(`${service.url}/api/backups/local`, {});
-      expect(backup).toMatchObject({ status: 503, body: { error: 'DATABASE_DAMAGED', details: { file: 'portfolio.db' } } });
+      expect(backup).toMatchObject({ status: 503, body: { error: 'DATABASE_DAMAGED', details: { file: 'universe.db' } } });
+      // The start-up clean-up ran although universe.db, the first database, is damaged (it runs after the open).
+      for (let i = 0; i < 100 && fs.existsSync(partial); i++) await new Promise((r) => setTimeout(r, 100));
       expect(fs.readdirSync(path.join(data, 'backups'))).toEqual([ARCHIVE]);
 
       expect((await post(`${service.url}/api/backups/local/restore`, { filename: ARCHIVE })).status).toBe(202);
@@ -98,7 +108,7 @@ describe('Damaged files', () => {
       expect(status.last_apply).toMatchObject({ outcome: 'applied', archive: ARCHIVE });
       expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
     });
-    expect(readMarker(damaged)).toBe('restored:portfolio');
+    expect(readMarker(damaged)).toBe('restored:universe');
   }, 120_000);
 
   it('a damaged config.db interior: /api/health says so, settings answer 503 naming the file, and a local backup restores through the API', async () => {

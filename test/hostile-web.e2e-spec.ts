@@ -58,6 +58,8 @@ function attacks(filename: string): Attack[] {
     { method: 'POST', path: `/api/backups/local/${filename}/verify`, fields: {} },
     { method: 'POST', path: '/api/backups/local/test', fields: {} },
     { method: 'DELETE', path: `/api/backups/local/${filename}`, fields: {} },
+    { method: 'DELETE', path: `/api/backups/local/${filename}?confirm_foreign=true`, fields: {} },
+    { method: 'POST', path: `/api/backups/local/${filename}/adopt`, fields: {} },
     { method: 'DELETE', path: '/api/backups/local/restore/staged', fields: {} },
     { method: 'PUT', path: RETENTION, fields: { value: '1' } },
   ];
@@ -189,7 +191,8 @@ interface ObservableState {
 }
 
 async function observe(t: TestApp, api: TestAgent): Promise<ObservableState> {
-  const dbFiles = Object.fromEntries(Object.entries(filesByHash([t.dataDir])).filter(([file]) => /\.db(-wal|-shm)?$/.test(file)));
+  // The audit log is left out: recording the refused attempts is its job (checked on its own below).
+  const dbFiles = Object.fromEntries(Object.entries(filesByHash([t.dataDir])).filter(([file]) => /\.db(-wal|-shm)?$/.test(file) && !path.basename(file).startsWith('.audit.db')));
   return {
     files: { ...dbFiles, ...filesByHash([path.join(t.dataDir, 'backups')]) },
     jobs: (await api.get('/api/backup-jobs').expect(200)).body,
@@ -330,6 +333,9 @@ describe('Hostile web pages against the service on loopback', () => {
 
       const after = await observe(t, api);
       expect(after).toEqual(before);
+      // Every refused attempt is in the audit log, as refused.
+      const audit = (await api.get('/api/audit?limit=1000').expect(200)).body as { outcome: string; method: string }[];
+      expect(audit.filter((e) => e.outcome === 'refused' && e.method !== 'GET').length).toBeGreaterThanOrEqual(hostileRequests.length);
       expect(restartRequested).toBe(false);
     },
     BROWSER_TEST_MS,

@@ -55,6 +55,19 @@ describe('HTTP edge: request bodies, origins and hosts', () => {
     expect(await retention(s)).toBe(90);
   });
 
+  it('answers the API under one spelling only: /API or /Api would step around the audit log and the query check', async () => {
+    for (const path of ['/API/backups/local?bogus=1', '/Api/backups/local']) {
+      const res = await s.http.post(path).expect(404);
+      expect(res.body.message).toMatch(/lower case, starting with \/api\//);
+    }
+    await s.http.put('/API/settings/local_backup_retention_days').send({ value: 7 }).expect(404);
+    expect(await retention(s)).toBe(90);
+    expect((await s.http.get('/api/backup-jobs').expect(200)).body).toEqual([]);
+    // Both refusals are in the audit log, with the path as it was sent.
+    const audit = (await s.http.get('/api/audit').expect(200)).body as { path: string; status_code: number }[];
+    expect(audit.filter((e) => e.path.startsWith('/API/') || e.path.startsWith('/Api/')).map((e) => e.status_code)).toEqual([404, 404, 404]);
+  });
+
   it('keeps the spec curl lines working: JSON bodies, and POSTs without a body', async () => {
     await s.http.put(SETTING).set('Content-Type', 'application/json').send('{"value": 30}').expect(200);
     expect(await retention(s)).toBe(30);

@@ -46,7 +46,9 @@ describe('Start-up sweep of DATA_DIR', () => {
     await first.close();
     const data = path.join(root, 'data');
     // The user's folders, named like scratch and staging folders (finding 2), each with their only backup.
-    for (const name of ['.backup-tmp-archive', '.restore-staging-mybackups']) {
+    // And folders named like the restore's temporary files, which the start used to remove with rm -r.
+    const userFolders = ['.backup-tmp-archive', '.restore-staging-mybackups', 'mybackups.rollback-tmp', '.portfolio.db.rollback-tmp', '.pending-restore.tmp-123'];
+    for (const name of userFolders) {
       fs.mkdirSync(path.join(data, name));
       fs.writeFileSync(path.join(data, name, 'sentinel-backup-2026-01-08-143022.tar.gz'), 'the only copy');
     }
@@ -60,7 +62,7 @@ describe('Start-up sweep of DATA_DIR', () => {
 
     const t = await startTestApp({}, { root });
     try {
-      for (const name of ['.backup-tmp-archive', '.restore-staging-mybackups']) {
+      for (const name of userFolders) {
         expect(fs.readFileSync(path.join(data, name, 'sentinel-backup-2026-01-08-143022.tar.gz'), 'utf8')).toBe('the only copy');
       }
       for (const name of ours) expect(fs.existsSync(path.join(data, name))).toBe(false);
@@ -98,6 +100,9 @@ describe('Reserved folders for local_backup_dir', () => {
       path.relative(process.cwd(), t.dataDir),
       link,
       path.join(link, '.backup-tmp-archive'),
+      path.join(t.dataDir, 'mybackups.rollback-tmp'),
+      path.join(t.dataDir, '.pending-restore.tmp-1'),
+      path.join(t.dataDir, '.restore-last-apply.json.tmp-1'),
     ];
     for (const value of refused) {
       const res = await t.http.put('/api/settings/local_backup_dir').send({ value });

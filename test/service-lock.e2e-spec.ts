@@ -100,7 +100,7 @@ describe('One service per DATA_DIR (real processes)', () => {
       return res && ['succeeded', 'failed'].includes(res.body.status) ? res.body : undefined;
     }, 60_000);
     expect(job).toMatchObject({ status: 'succeeded', error: null });
-    expect(fs.readdirSync(path.join(data, 'backups'))).toEqual([job.filename]);
+    expect(fs.readdirSync(path.join(data, 'backups')).sort()).toEqual([`.${job.filename}.owner`, job.filename]); // the archive and its owner file
     expect(service.child.exitCode).toBeNull();
     expect(readLock(data).nonce).toBe(lock.nonce);
 

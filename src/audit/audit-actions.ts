@@ -10,6 +10,7 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/rotate$/, action: 'backup.rotate' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/test$/, action: 'connection.test' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/verify$/, action: 'backup.verify' },
+  { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/adopt$/, action: 'backup.adopt' },
   { method: 'DELETE', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)$/, action: 'backup.delete' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)$/, action: 'backup.start' },
 ];

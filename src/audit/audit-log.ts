@@ -8,8 +8,13 @@ import type { AuditEntry, NewAuditEntry } from './audit-entry.js';
 
 /** Kept in DATA_DIR beside the managed databases but not one of them: no backup holds it and no restore replaces it. */
 export const AUDIT_DB_FILE = '.audit.db';
-/** The log keeps this many newest entries (a few MB); older ones are pruned as new ones come. */
+/** The log keeps this many newest entries of requests it served (a few MB); older ones are pruned as new ones come. */
 export const AUDIT_MAX_ENTRIES = 100_000;
+/**
+ * Refused requests are kept apart, fewer: any web page can make a browser send refused requests by the
+ * thousand, and they must never push out the record of who changed or restored something.
+ */
+export const AUDIT_MAX_REFUSED = 10_000;
 const PRUNE_EVERY = 500;
 
 /**
@@ -23,6 +28,8 @@ export class AuditLog implements OnModuleDestroy {
   private readonly logger = new Logger('Audit');
   private db: Database.Database | undefined;
   private insertsSincePrune = 0;
+  /** How much is kept (tests lower them). */
+  readonly limits = { entries: AUDIT_MAX_ENTRIES, refused: AUDIT_MAX_REFUSED, pruneEvery: PRUNE_EVERY };
   private closed = false;
 
   constructor(
@@ -42,9 +49,13 @@ export class AuditLog implements OnModuleDestroy {
           `INSERT INTO audit (at, action, target, subject, outcome, status_code, error, client, user_agent, method, path)
            VALUES (@at, @action, @target, @subject, @outcome, @status_code, @error, @client, @user_agent, @method, @path)`,
         ).run({ ...entry, at: entry.at ?? this.clock.now().toISOString() });
-        if (++this.insertsSincePrune >= PRUNE_EVERY) {
+        if (++this.insertsSincePrune >= this.limits.pruneEvery) {
           this.insertsSincePrune = 0;
-          db.prepare('DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?').run(AUDIT_MAX_ENTRIES);
+          // Each kind keeps its newest N: the id of the N-th newest is the cut (none when there are fewer).
+          const prune = (kind: string, keep: number) =>
+            db.prepare(`DELETE FROM audit WHERE ${kind} AND id < (SELECT id FROM audit WHERE ${kind} ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(keep - 1);
+          prune(`outcome = 'refused'`, this.limits.refused);
+          prune(`outcome != 'refused'`, this.limits.entries);
         }
       });
     } catch (error) {

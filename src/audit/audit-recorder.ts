@@ -24,7 +24,8 @@ export class AuditRecorder {
     return (req, res, next) => {
       // originalUrl: Nest and Express may rewrite req.url on the way; the query string is never kept.
       const path = (req.originalUrl ?? req.url).split('?')[0];
-      if (path.startsWith('/api/')) {
+      // Any case: a request refused for its spelling of /api is recorded like any other refusal.
+      if (/^\/api\//i.test(path)) {
         // 'close' also fires for a client that went away before the answer: recorded with its status so far.
         res.once('close', () => this.record(req, res, path));
       }
@@ -36,7 +37,10 @@ export class AuditRecorder {
     const status = res.statusCode;
     const refused = REFUSED.has(status);
     if (!refused && !STATE_CHANGING_METHODS.has(req.method)) return;
-    const { action, target, subject } = nameAction(req.method, path, req.body);
+    const named = nameAction(req.method, path, req.body);
+    const { target, subject } = named;
+    // Deleting another installation's backup is told apart: the query string itself is never kept.
+    const action = named.action === 'backup.delete' && req.query?.confirm_foreign === 'true' ? 'backup.delete-foreign' : named.action;
     const outcome: AuditOutcome = refused ? 'refused' : status < 400 && res.writableFinished ? 'ok' : 'error';
     const code = res.locals?.[ERROR_CODE_LOCAL];
     this.log.record({

@@ -186,9 +186,9 @@ export class BackupService implements OnModuleDestroy {
     await this.enterPhase(run, 'checking', 0);
     const storage = this.storage.get(run.target);
     // Waits while a staged restore is applied at start; the databases are never read before that.
-    await this.registry.dataSource(this.registry.list()[0].name);
-    // And for the start-up clean-up of the target, so the space check counts what it freed.
+    await this.registry.whenOpen();
     this.registry.assertIntact();
+    // And for the start-up clean-up of the target, so the space check counts what it freed.
     await untilAborted(this.recovery.whenDone(run.target), signal);
     // A folder that cannot be created is reported as that, at once (not as "0 B free").
     await storage.prepare();

@@ -32,9 +32,9 @@ export class StartupRecovery implements OnApplicationBootstrap {
   ) {
     // Nothing runs before the bootstrap hook, then nothing before the databases are open.
     this.started = new Promise<void>((resolve) => (this.begin = resolve)).then(() =>
-      this.registry.dataSource(this.registry.list()[0].name).then(
+      this.registry.whenOpen().then(
         () => true,
-        () => false, // the databases did not open: the start fails, or the service is shutting down
+        () => false, // the databases did not open: the start fails, or the service is shutting down (a damaged one still counts as opened)
       ),
     );
     const clean = (target: BackupTarget) =>

@@ -164,6 +164,14 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Resolves once every database has been opened (damaged ones recorded as such, see damagedDatabases());
+   * rejects when the opening failed or the service shut down first. Waits on the same gate as dataSource().
+   */
+  whenOpen(): Promise<void> {
+    return this.gate;
+  }
+
   /** The TypeORM connection of a managed database; waits until the databases are open. */
   async dataSource(name: string): Promise<DataSource> {
     await this.gate;

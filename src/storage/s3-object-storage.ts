@@ -457,7 +457,7 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
   private async uploadWith(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void, owner?: string): Promise<StoredObject> {
     await this.retryPendingAborts(conn);
     // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
-    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key);
+    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix);
     try {
       const stored = await this.uploadRecorded(conn, key, body, scope, partSize, onProgress, owner);
       await this.journal.forget(record);
@@ -682,8 +682,9 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     const scope = new OperationScope('R2 start-up clean-up of unfinished uploads', Math.min(CLEANUP_TIMEOUT_MS, this.options.operationTimeoutMs));
     try {
       for (const { file, record } of recorded) {
-        const where = `${record.endpoint}/${record.bucket}`;
-        if (record.endpoint !== conn.endpoint.url || record.bucket !== conn.bucket) {
+        const where = `${record.endpoint}/${record.bucket}${record.prefix ? `/${record.prefix}` : ''}`;
+        // A changed r2_prefix counts like a changed bucket: the recorded key is not where the settings now point.
+        if (record.endpoint !== conn.endpoint.url || record.bucket !== conn.bucket || (record.prefix ?? '') !== conn.prefix) {
           const text = `the unfinished upload of ${record.key} was made to ${where}, but the R2 settings now point to ${conn.location}: abort it there (a lifecycle rule for incomplete multipart uploads does it); the service tries again at each start while its record ${file} is kept`;
           report.failed.push(text);
           this.logger.warn(`Start-up clean-up: ${text}`);

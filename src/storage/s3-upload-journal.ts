@@ -17,6 +17,8 @@ export interface UploadRecord {
   endpoint: string;
   bucket: string;
   key: string;
+  /** r2_prefix at the time ('' for the bucket's root; absent in records of the first format, meaning ''): the object's key is prefix + key. */
+  prefix?: string;
   /** Written before CreateMultipartUpload is sent: the upload was initiated at or after this time. */
   started_at: string;
 }
@@ -46,7 +48,7 @@ export class S3UploadJournal {
   }
 
   /** Records an upload about to start; returns its record's file. Written atomically and fsynced. */
-  async record(endpoint: string, bucket: string, key: string): Promise<string> {
+  async record(endpoint: string, bucket: string, key: string, prefix: string): Promise<string> {
     const record: UploadRecord = {
       format: 1,
       installation_id: this.identity.id,
@@ -55,6 +57,7 @@ export class S3UploadJournal {
       endpoint,
       bucket,
       key,
+      prefix,
       started_at: new Date().toISOString(),
     };
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });

@@ -10,6 +10,10 @@ const RESERVED: ReadonlyArray<{ matches: (name: string) => boolean; what: string
   { matches: (n) => n.startsWith(SAFETY_COPY_TEMP_PREFIX), what: `named like the unfinished safety copies (${SAFETY_COPY_TEMP_PREFIX}*) the service creates and removes` },
   { matches: (n) => n.startsWith(SAFETY_COPY_PREFIX), what: `a safety copy folder (${SAFETY_COPY_PREFIX}*) the service writes before a restore` },
   { matches: (n) => n === UPLOAD_JOURNAL_DIR_NAME, what: 'the folder where the service records its unfinished uploads' },
+  {
+    matches: (n) => n.startsWith('.pending-restore') || n.startsWith('.restore-last-apply') || n.endsWith('.rollback-tmp') || n.startsWith('.service.lock'),
+    what: 'named like the temporary files a restore or the DATA_DIR lock writes and removes',
+  },
 ];
 
 /**

@@ -2,6 +2,7 @@ import { PayloadTooLargeException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import type { Environment } from '../../config/environment.js';
+import { CanonicalApiPathMiddleware } from './canonical-api-path.middleware.js';
 import { CrossSiteRequestMiddleware } from './cross-site-request.middleware.js';
 import { HostCheckMiddleware } from './host-check.middleware.js';
 import { HostPolicy } from './host-policy.js';
@@ -18,7 +19,7 @@ interface Middleware {
 
 /**
  * The checks every request passes before any route, Swagger UI or static file, in this order: headers
- * (so refusals carry them), Host, cross-site, JSON only, parse, depth. They are Express middlewares
+ * (so refusals carry them), one spelling of /api, Host, cross-site, JSON only, parse, depth. They are Express middlewares
  * registered before Nest's own, because Swagger UI and the page are not Nest routes. A refusal is a
  * DomainError passed to `next`, which Nest's exception layer hands to DomainErrorFilter like any other.
  *
@@ -28,7 +29,10 @@ export function applyHttpEdge(app: NestExpressApplication, env: Environment): vo
   // Helmet removes it too; disabling it at the source also covers responses Helmet never sees.
   app.disable('x-powered-by');
   const policy = new HostPolicy(env.allowedHosts);
-  const before: Middleware[] = [new SecurityHeadersMiddleware(), new HostCheckMiddleware(policy), new CrossSiteRequestMiddleware(policy), new JsonBodyOnlyMiddleware()];
+  const before: Middleware[] = [
+    new SecurityHeadersMiddleware(),
+    new CanonicalApiPathMiddleware(),
+    new HostCheckMiddleware(policy), new CrossSiteRequestMiddleware(policy), new JsonBodyOnlyMiddleware()];
   for (const middleware of before) app.use((request: Request, response: Response, next: NextFunction) => middleware.use(request, response, next));
   const parse = json({ limit: MAX_JSON_BODY, type: (request) => JSON_MEDIA_TYPE.test(String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()) });
   app.use((request: Request, response: Response, next: NextFunction) =>

@@ -377,14 +377,20 @@ export class RestoreApplier {
   private async removeLeftovers(journal: RestoreJournal | undefined): Promise<void> {
     const keep = journal ? [path.basename(this.journals.stagingDir(journal))] : [];
     await this.sweeper.sweepDataDir({ keep });
-    for (const entry of await fs.promises.readdir(this.dataDir)) {
+    const rollbackTemps = new Set(this.registry.list().map((db) => `.${db.filename}${ROLLBACK_TEMP_SUFFIX}`));
+    for (const entry of await fs.promises.readdir(this.dataDir, { withFileTypes: true })) {
       const stale =
-        entry.startsWith(`${RESTORE_FLAG}.tmp-`) ||
-        entry.startsWith(`${LAST_APPLY_FILE}.tmp-`) ||
-        entry.endsWith(ROLLBACK_TEMP_SUFFIX);
+        /^\.pending-restore\.tmp-\d+$/.test(entry.name) ||
+        /^\.restore-last-apply\.json\.tmp-\d+$/.test(entry.name) ||
+        rollbackTemps.has(entry.name);
       if (!stale) continue;
-      await fs.promises.rm(path.join(this.dataDir, entry), { recursive: true, force: true });
-      this.logger.warn(`Restore: removed ${entry}, left by an interrupted restore or verification`);
+      // Only files, exactly as this code names them: a folder (a user's backups, say) is never one of ours.
+      if (!entry.isFile()) {
+        this.logger.warn(`Restore: left ${path.join(this.dataDir, entry.name)} alone: it is named like a temporary file of the restore but is not a file`);
+        continue;
+      }
+      await fs.promises.rm(path.join(this.dataDir, entry.name), { force: true });
+      this.logger.warn(`Restore: removed ${entry.name}, left by an interrupted restore or verification`);
     }
   }
 
