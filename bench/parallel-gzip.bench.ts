@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { ParallelGzip } from '../src/backup/archive/parallel-gzip.js';
+import { ParallelGzip } from '../src/backup/archive-writer/parallel-gzip.js';
 
 const file = process.argv[2] ?? '/tmp/pgz-bench-input.sqlite';
 const blockSize = process.argv[3] ? Number(process.argv[3]) * 1024 : undefined;

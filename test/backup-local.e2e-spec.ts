@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from '../src/common/events/backup-events.js';
+import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from '../src/backup/backup.events.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';

@@ -11,7 +11,7 @@ import type { Response } from 'superagent';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { backupFilename } from '../src/archive/backup-filename.js';
+import { backupFilename } from '../src/archive-format/backup-filename.js';
 import type { BackupTarget } from '../src/common/backup-target.js';
 import { Clock } from '../src/common/clock.js';
 import { StorageTargets } from '../src/storage/storage-targets.js';

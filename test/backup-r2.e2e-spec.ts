@@ -2,7 +2,7 @@ import { ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@a
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { backupFilename } from '../src/archive/backup-filename.js';
+import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { BackupProgressEvent } from '../src/common/events/backup-events.js';
+import { BackupProgressEvent } from '../src/backup/backup.events.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BackupService } from '../src/backup/backup.service.js';
-import { ScheduledBackupService } from '../src/scheduling/scheduled-backup.service.js';
+import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases } from './support/seed.js';
@@ -123,7 +123,7 @@ describe('Scheduled jobs with the local target (real services)', () => {
   it('a scheduled backup runs; a second one within the duplicate window is skipped and the log says so', async () => {
     t = await startTestApp();
     await seedDatabases(t.app, { rows: 50 });
-    const scheduled = t.app.get(ScheduledBackupService);
+    const scheduled = t.app.get(ScheduledJobRunner);
 
     const first = await scheduled.runScheduled('local');
     expect(first.outcome).toBe('succeeded');
@@ -152,7 +152,7 @@ describe('Scheduled jobs with the local target (real services)', () => {
     old.forEach((name, i) => fs.renameSync(path.join(folder, made[i]), path.join(folder, name)));
     // As if made by the previous version, which recorded no owner: still this installation's to rotate (none other shares the folder).
     made.forEach((name) => fs.rmSync(path.join(folder, `.${name}.owner`)));
-    const scheduled = t.app.get(ScheduledBackupService);
+    const scheduled = t.app.get(ScheduledJobRunner);
 
     const rotation = await scheduled.rotate('local');
     expect(rotation).toEqual({ outcome: 'succeeded', message: 'Local backup rotation: deleted 2, kept 3' });
@@ -195,7 +195,7 @@ describe('Scheduled jobs with the local target (real services)', () => {
     t = await startTestApp({}, { keep: true });
     const root = t.root;
     await seedDatabases(t.app, { rows: 50 });
-    expect((await t.app.get(ScheduledBackupService).runScheduled('local')).outcome).toBe('succeeded');
+    expect((await t.app.get(ScheduledJobRunner).runScheduled('local')).outcome).toBe('succeeded');
     await t.close();
 
     // The service was down for three days: the last scheduled backup is older than the last 01:00.
@@ -237,7 +237,7 @@ describeS3('Scheduled R2 jobs against a real S3 server: the spec log phrases', (
     t = await startTestApp({ SENTINEL_STORAGE_TIMEOUT_MS: '20000' });
     await configureR2(t, await createTestBucket('schedule'));
     await seedDatabases(t.app, { rows: 50 });
-    const scheduled = t.app.get(ScheduledBackupService);
+    const scheduled = t.app.get(ScheduledJobRunner);
 
     const done = await scheduled.runScheduled('r2');
     expect(done.outcome).toBe('succeeded');

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { VERIFY_PREFIX } from '../src/restore/restore-paths.js';
-import { ScheduledBackupService } from '../src/scheduling/scheduled-backup.service.js';
+import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
@@ -110,7 +110,7 @@ describeS3('Verification: one at a time per target, cancelled with its request',
     });
     expect(second.body.message).toMatch(new RegExp(`^A verification of the R2 backup ${filename.replace(/\./g, '\\.')} is already running \\(started .+\\)\\. .*wait for it to finish, then try again$`));
 
-    const scheduled = await t.app.get(ScheduledBackupService).verifyNewest('r2');
+    const scheduled = await t.app.get(ScheduledJobRunner).verifyNewest('r2');
     expect(scheduled).toMatchObject({ outcome: 'skipped', message: expect.stringMatching(/^R2 backup verification skipped: A verification of the R2 backup .* is already running/) });
     expect(fs.readFileSync(t.logFile, 'utf8')).toContain('R2 backup verification skipped: A verification of the R2 backup');
     // The skipped run is not a verification result.

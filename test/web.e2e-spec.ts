@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import request from 'supertest';
-import { backupFilename } from '../src/archive/backup-filename.js';
+import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { WebModule } from '../src/web/web.module.js';

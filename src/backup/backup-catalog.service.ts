@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from '../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from '../archive-format/backup-filename.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { BACKUP_FILENAME_EXAMPLE } from '../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { AllowedQuery } from '../common/validation/allowed-query.js';

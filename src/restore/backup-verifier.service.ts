@@ -1,17 +1,17 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import { METADATA_FILENAME } from '../archive/backup-metadata.js';
+import { METADATA_FILENAME } from '../archive-format/backup-metadata.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes } from '../common/format.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
-import { extractArchive } from './archive/archive-extractor.js';
-import { type ArchiveCheck, isArchiveInvalid } from './archive/archive-problem.js';
-import { assertBackupFilename, ArchiveSource } from './archive/archive-source.js';
-import { type DatabaseVerdict, judgeDatabases } from './archive/database-checks.js';
+import { extractArchive } from './archive-reader/archive-extractor.js';
+import { type ArchiveCheck, isArchiveInvalid } from './archive-reader/archive-problem.js';
+import { assertBackupFilename, BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
+import { type DatabaseVerdict, judgeDatabases } from './archive-reader/database-checks.js';
 import { createWorkFolder } from '../common/fs/work-folder.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { DiskSpace } from '../common/fs/disk-space.service.js';
@@ -69,7 +69,7 @@ export class BackupVerifier implements OnModuleDestroy {
 
   constructor(
     private readonly registry: DatabaseRegistry,
-    private readonly source: ArchiveSource,
+    private readonly source: BackupArchiveOpener,
     private readonly disk: DiskSpace,
     private readonly clock: Clock,
     private readonly identity: InstallationIdentity,

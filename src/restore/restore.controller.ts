@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
-import { BACKUP_FILENAME_EXAMPLE } from '../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { StorageModule } from '../storage/storage.module.js';
 import { RestoreApplier } from './apply/restore-applier.js';
 import { RestoreFaults } from './apply/restore-faults.js';
-import { ArchiveSource } from './archive/archive-source.js';
+import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import { BackupVerifier } from './backup-verifier.service.js';
 import { LastApplyStore } from './last-apply.store.js';
 import { RestoreJournalStore } from './restore-journal.store.js';
@@ -23,7 +23,7 @@ import { RestoreService } from './restore.service.js';
     RestoreFaults,
     RestoreJournalStore,
     LastApplyStore,
-    ArchiveSource,
+    BackupArchiveOpener,
     RestoreApplier,
     RestoreOnStartHook,
     RestoreService,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupMetadata } from '../archive/backup-metadata.js';
+import type { BackupMetadata } from '../archive-format/backup-metadata.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -9,9 +9,9 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes } from '../common/format.js';
 import { RestartSignal } from '../common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
-import { extractArchive } from './archive/archive-extractor.js';
-import { assertBackupFilename, ArchiveSource } from './archive/archive-source.js';
-import { requireIntegrity } from './archive/database-checks.js';
+import { extractArchive } from './archive-reader/archive-extractor.js';
+import { assertBackupFilename, BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
+import { requireIntegrity } from './archive-reader/database-checks.js';
 import { fsyncPath, sizeOf } from './durable-fs.js';
 import { type LastApply, LastApplyStore } from './last-apply.store.js';
 import { createWorkFolder } from '../common/fs/work-folder.js';
@@ -59,7 +59,7 @@ export class RestoreService implements OnModuleDestroy {
 
   constructor(
     private readonly registry: DatabaseRegistry,
-    private readonly source: ArchiveSource,
+    private readonly source: BackupArchiveOpener,
     private readonly journals: RestoreJournalStore,
     private readonly lastApply: LastApplyStore,
     private readonly disk: DiskSpace,

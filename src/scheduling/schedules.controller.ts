@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { toVerificationReportDto, VerificationReportDto } from '../restore/dto/verification-report.dto.js';
-import { BackupScheduler } from './backup-scheduler.js';
+import { ScheduleTimers } from './schedule-timers.js';
 import { ScheduleDto, toScheduleDto } from './dto/schedule.dto.js';
 import { VerificationStore } from './verification.store.js';
 
@@ -10,7 +10,7 @@ import { VerificationStore } from './verification.store.js';
 @Controller('api')
 export class SchedulesController {
   constructor(
-    private readonly scheduler: BackupScheduler,
+    private readonly scheduler: ScheduleTimers,
     private readonly verifications: VerificationStore,
   ) {}
 

@@ -3,8 +3,8 @@ import { BackupModule } from '../backup/backup.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { RestoreModule } from '../restore/restore.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
-import { BackupScheduler } from './backup-scheduler.js';
-import { ScheduledBackupService } from './scheduled-backup.service.js';
+import { ScheduleTimers } from './schedule-timers.js';
+import { ScheduledJobRunner } from './scheduled-job-runner.js';
 import { SchedulesController } from './schedules.controller.js';
 import { SchedulingOptions } from './scheduling-options.js';
 import { VerificationStore } from './verification.store.js';
@@ -19,9 +19,9 @@ import { VerificationStore } from './verification.store.js';
   providers: [
     { provide: SchedulingOptions, inject: [AppConfig], useFactory: (config: AppConfig) => SchedulingOptions.fromEnvironment(config.env) },
     VerificationStore,
-    ScheduledBackupService,
-    BackupScheduler,
+    ScheduledJobRunner,
+    ScheduleTimers,
   ],
-  exports: [ScheduledBackupService],
+  exports: [ScheduledJobRunner],
 })
 export class SchedulingModule {}

@@ -5,7 +5,7 @@ import { reservedFolderProblem } from '../common/fs/reserved-folders.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
-import { SettingsChangedEvent } from '../common/events/settings-changed.event.js';
+import { SettingsChangedEvent } from './settings-changed.event.js';
 import type { SettingDto } from './dto/setting.dto.js';
 import { environmentName, findDefinition, SETTING_DEFINITIONS, type SettingDefinition, type SettingValue } from './setting-definitions.js';
 import { InvalidSettingValue, parseSettingValue } from './setting-value.parser.js';

@@ -18,7 +18,7 @@ import { type Readable, Transform } from 'node:stream';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
-import { SettingsChangedEvent } from '../common/events/settings-changed.event.js';
+import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
 import { findDefinition } from '../settings/setting-definitions.js';
 import { SettingsService } from '../settings/settings.service.js';
 import {

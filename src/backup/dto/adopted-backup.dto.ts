@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BACKUP_FILENAME_EXAMPLE } from '../../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
 
 export class AdoptedBackupDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE })

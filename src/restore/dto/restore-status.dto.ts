@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BACKUP_FILENAME_EXAMPLE } from '../../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
 import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
 import type { ApplyOutcome, LastApply } from '../last-apply.store.js';
 import type { RestoreStatus, StagingPhase } from '../restore.service.js';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, type ValidationArguments } from 'class-validator';
 import { jsonType } from '../../common/format.js';
-import { BACKUP_FILENAME_EXAMPLE } from '../../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
 
 export class StageRestoreDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE, description: 'The backup archive to restore, as listed by GET /api/backups/{target}' })

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BACKUP_FILENAME_EXAMPLE } from '../../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
 import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
-import { ARCHIVE_CHECKS, type ArchiveCheck } from '../archive/archive-problem.js';
+import { ARCHIVE_CHECKS, type ArchiveCheck } from '../archive-reader/archive-problem.js';
 import type { VerificationReport } from '../backup-verifier.service.js';
 
 export class DatabaseVerificationDto {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
-import type { ScheduleStatus } from '../backup-scheduler.js';
+import type { ScheduleStatus } from '../schedule-timers.js';
 import { SCHEDULED_JOB_NAMES, type ScheduledJobName, type ScheduledTask } from '../scheduled-jobs.js';
 
 const OUTCOMES = ['running', 'succeeded', 'failed', 'skipped', 'disabled'] as const;

@@ -46,7 +46,7 @@ const MINUTE_MS = 60_000;
  * Log lines start with the spec's phrases ("R2 backup ...", "R2 backup rotation ...").
  */
 @Injectable()
-export class ScheduledBackupService {
+export class ScheduledJobRunner {
   private readonly logger = new Logger('Scheduler');
   private readonly lastRuns = new Map<ScheduledJobName, LastRun>();
 

@@ -3,8 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
-import { SettingsChangedEvent } from '../common/events/settings-changed.event.js';
-import { ScheduledBackupService, type LastRun, type ScheduleSettings } from './scheduled-backup.service.js';
+import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
+import { ScheduledJobRunner, type LastRun, type ScheduleSettings } from './scheduled-job-runner.js';
 import { cronExpression, describeSlots, formatLocal, nextSlot } from './schedule-slots.js';
 import { SCHEDULE_SETTING_KEYS, type ScheduledJob, type ScheduledJobName, scheduledJobs } from './scheduled-jobs.js';
 import { SchedulingOptions } from './scheduling-options.js';
@@ -36,13 +36,13 @@ interface ArmedJob {
  * Arms a timer per enabled job at its next slot (schedule-slots.ts computes the instants, correct
  * across month ends and daylight-saving changes) and re-arms it when the settings change. The timers
  * are named timeouts in Nest's SchedulerRegistry, which also clears them at shutdown. A timer's handler
- * only calls ScheduledBackupService, where the logic is.
+ * only calls ScheduledJobRunner, where the logic is.
  *
  * Not `cron` expressions in CronJobs: `cron` 4.4 fires some jobs twice or at the wrong time on
  * daylight-saving days (see schedule-slots.ts); the API still shows each job's cron expression.
  */
 @Injectable()
-export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Scheduler');
   private readonly armed = new Map<ScheduledJobName, ArmedJob>();
   /** Every re-arming waits for the one before: settings changes are applied in order. */
@@ -55,7 +55,7 @@ export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(
     private readonly registry: SchedulerRegistry,
-    private readonly service: ScheduledBackupService,
+    private readonly service: ScheduledJobRunner,
     private readonly options: SchedulingOptions,
     private readonly clock: Clock,
   ) {}

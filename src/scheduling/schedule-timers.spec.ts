@@ -2,16 +2,16 @@ import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock.js';
-import { SettingsChangedEvent } from '../common/events/settings-changed.event.js';
-import { BackupScheduler } from './backup-scheduler.js';
-import type { JobResult, ScheduledBackupService, ScheduleSettings } from './scheduled-backup.service.js';
+import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
+import { ScheduleTimers } from './schedule-timers.js';
+import type { JobResult, ScheduledJobRunner, ScheduleSettings } from './scheduled-job-runner.js';
 import type { ScheduledJob } from './scheduled-jobs.js';
 import type { SchedulingOptions } from './scheduling-options.js';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
-/** Stands in for ScheduledBackupService: records which job ran when (by the faked Date). */
+/** Stands in for ScheduledJobRunner: records which job ran when (by the faked Date). */
 class FakeJobs {
   settings: ScheduleSettings = { localEnabled: true, r2Enabled: true, r2Schedule: 'daily' };
   fired: Array<{ job: string; at: string }> = [];
@@ -42,7 +42,7 @@ class FakeJobs {
   }
 }
 
-let scheduler: BackupScheduler | undefined;
+let scheduler: ScheduleTimers | undefined;
 
 beforeAll(() => Logger.overrideLogger(false));
 
@@ -56,7 +56,7 @@ async function start(options: { now: string; timeZone: string; enabled?: boolean
     duplicateWindowMinutes: 60,
     catchUpDelayMs: options.catchUpDelayMs ?? 10 * DAY, // out of the way unless a test is about it
   };
-  scheduler = new BackupScheduler(registry, jobs as unknown as ScheduledBackupService, schedulingOptions, new Clock());
+  scheduler = new ScheduleTimers(registry, jobs as unknown as ScheduledJobRunner, schedulingOptions, new Clock());
   scheduler.onApplicationBootstrap();
   await scheduler.reconcile();
   return { jobs, registry, scheduler };
@@ -68,7 +68,7 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-describe('BackupScheduler timers', () => {
+describe('ScheduleTimers timers', () => {
   it('America/New_York across 2026-03-08 (02:00 → 03:00): every job at its wall-clock time, once', async () => {
     const { jobs } = await start({ now: '2026-03-07T12:00:00Z', timeZone: 'America/New_York' });
     await jest.advanceTimersByTimeAsync(2 * DAY);

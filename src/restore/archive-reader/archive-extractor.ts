@@ -5,7 +5,7 @@ import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { type BackupMetadata, type DatabaseEntry, MAX_METADATA_BYTES, METADATA_FILENAME, metadataProblems } from '../../archive/backup-metadata.js';
+import { type BackupMetadata, type DatabaseEntry, MAX_METADATA_BYTES, METADATA_FILENAME, metadataProblems } from '../../archive-format/backup-metadata.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { fsyncPath } from '../durable-fs.js';

@@ -16,7 +16,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { BackupVerifier, VerificationReport } from '../restore/backup-verifier.service.js';
 import type { SettingDto } from '../settings/dto/setting.dto.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import { ScheduledBackupService } from './scheduled-backup.service.js';
+import { ScheduledJobRunner } from './scheduled-job-runner.js';
 import type { SchedulingOptions } from './scheduling-options.js';
 import { VerificationStore } from './verification.store.js';
 
@@ -86,7 +86,7 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
   const verifier = { verify: jest.fn((target: BackupTarget, filename: string) => state.verify(target, filename)) };
   const store = new VerificationStore({ env: { dataDir } } as unknown as AppConfig);
   const schedulingOptions: SchedulingOptions = { enabled: true, timeZone: options.timeZone ?? 'UTC', duplicateWindowMinutes: options.windowMinutes ?? 60, catchUpDelayMs: 0 };
-  const service = new ScheduledBackupService(
+  const service = new ScheduledJobRunner(
     fakeSettings as unknown as SettingsService,
     backups as unknown as BackupService,
     runs as unknown as BackupRunStore,
@@ -123,7 +123,7 @@ function make(options: Parameters<typeof setup>[0]) {
 
 const visible = () => logs.filter((l) => l.level !== 'debug');
 
-describe('ScheduledBackupService.runScheduled', () => {
+describe('ScheduledJobRunner.runScheduled', () => {
   it('runs a scheduled backup when nothing stands in the way', async () => {
     const { service, started } = make({ now: '2026-03-08T03:00:00Z' });
     const result = await service.runScheduled('r2');
@@ -189,7 +189,7 @@ describe('ScheduledBackupService.runScheduled', () => {
   });
 });
 
-describe('ScheduledBackupService.catchUp', () => {
+describe('ScheduledJobRunner.catchUp', () => {
   it('runs one backup per enabled target whose last scheduled success is older than the latest slot', async () => {
     // Tuesday 10:00 UTC; local is due daily at 01:00, R2 daily at 03:00.
     const { service, lastSuccess, started } = make({ now: '2026-03-10T10:00:00Z' });
@@ -247,7 +247,7 @@ describe('ScheduledBackupService.catchUp', () => {
   });
 });
 
-describe('ScheduledBackupService rotation and verification', () => {
+describe('ScheduledJobRunner rotation and verification', () => {
   it('rotation calls RotationService for the target and reports what it deleted', async () => {
     const { service, rotation } = make({ now: '2026-03-10T03:30:00Z' });
     expect(await service.rotate('r2')).toEqual({ outcome: 'succeeded', message: 'R2 backup rotation: deleted 2, kept 3' });

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as createTar } from 'tar';
-import { METADATA_FILENAME, type BackupMetadata } from '../../archive/backup-metadata.js';
+import { METADATA_FILENAME, type BackupMetadata } from '../../archive-format/backup-metadata.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
-export interface ArchiveSource {
+export interface ArchiveContents {
   /** Folder holding `backup-metadata.json` and the `<name>.db` snapshots. */
   dir: string;
   metadata: BackupMetadata;
@@ -40,7 +40,7 @@ export function archiveMaxBytes(metadata: BackupMetadata): number {
  * Nothing is held in memory beyond the compressor's blocks in flight. `onTarBytes` reports progress
  * in uncompressed bytes (see tarSize for the total).
  */
-export function openArchiveStream(source: ArchiveSource, onTarBytes?: (bytes: number) => void): Readable {
+export function openArchiveStream(source: ArchiveContents, onTarBytes?: (bytes: number) => void): Readable {
   const json = metadataJson(source.metadata);
   fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
   const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from '../../archive/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from '../../archive-format/backup-filename.js';
 import { type BackupTarget, targetLabel } from '../../common/backup-target.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
@@ -8,7 +8,7 @@ import { StorageTargets } from '../../storage/storage-targets.js';
 
 /** Opens a backup archive of a target for reading: only names that are backup names, 404 for an unknown one. */
 @Injectable()
-export class ArchiveSource {
+export class BackupArchiveOpener {
   constructor(private readonly storage: StorageTargets) {}
 
   async open(target: BackupTarget, filename: string, signal?: AbortSignal): Promise<DownloadResult> {

@@ -1,4 +1,4 @@
-import type { BackupTarget } from '../backup-target.js';
+import type { BackupTarget } from '../common/backup-target.js';
 
 /** A backup job began running. */
 export class BackupStartedEvent {
