@@ -43,3 +43,17 @@ export class BackupFailedEvent {
     readonly reason: string,
   ) {}
 }
+
+/** Rotation of a target ran: what it deleted, how many backups it kept, what it could not delete. */
+export class RotationCompletedEvent {
+  static readonly eventName = 'rotation.completed';
+  constructor(
+    readonly target: BackupTarget,
+    readonly deleted: readonly string[],
+    readonly kept: number,
+    readonly failed: readonly { filename: string; message: string }[],
+  ) {}
+}
+
+/** Every event the backup module emits (a listener test subscribes to each). */
+export const BACKUP_EVENTS = [BackupStartedEvent, BackupProgressEvent, BackupCompletedEvent, BackupFailedEvent, RotationCompletedEvent] as const;

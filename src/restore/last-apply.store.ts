@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupTarget } from '../common/backup-target.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
-import { writeFileAtomic } from './durable-fs.js';
+import { writeFileAtomic } from '../common/fs/durable-fs.js';
 import { LAST_APPLY_FILE } from './restore-paths.js';
 
 /**

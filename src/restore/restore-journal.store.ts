@@ -5,7 +5,7 @@ import { type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
-import { unlinkDurably, writeFileAtomic } from './durable-fs.js';
+import { unlinkDurably, writeFileAtomic } from '../common/fs/durable-fs.js';
 import { ownFolder, RESTORE_FLAG, SAFETY_COPY_PREFIX, STAGING_PREFIX } from './restore-paths.js';
 
 /**

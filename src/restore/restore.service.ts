@@ -12,7 +12,7 @@ import { DatabaseRegistry } from '../database/database-registry.js';
 import { extractArchive } from './archive-reader/archive-extractor.js';
 import { assertBackupFilename, BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import { requireIntegrity } from './archive-reader/database-checks.js';
-import { fsyncPath, sizeOf } from './durable-fs.js';
+import { fsyncPath, sizeOf } from '../common/fs/durable-fs.js';
 import { type LastApply, LastApplyStore } from './last-apply.store.js';
 import { createWorkFolder } from '../common/fs/work-folder.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';

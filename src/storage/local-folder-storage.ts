@@ -24,7 +24,7 @@ import {
   type StoredObject,
   type TransferOptions,
 } from './object-storage.js';
-import { byteCounter } from './byte-counter.js';
+import { byteCounter } from '../common/streams/byte-counter.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
 import { assertKeyPrefix, assertObjectKey, objectKeyProblem, OWNER_SIDECAR_NAME, ownerSidecarName, PARTIAL_NAME, PARTIAL_SUFFIX, parseOwner } from './object-key.js';

@@ -31,7 +31,7 @@ import {
   type StoredObject,
   type TransferOptions,
 } from './object-storage.js';
-import { byteCounter } from './byte-counter.js';
+import { byteCounter } from '../common/streams/byte-counter.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
 import { assertKeyPrefix, assertObjectKey, objectKeyProblem, parseOwner } from './object-key.js';

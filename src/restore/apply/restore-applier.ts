@@ -8,7 +8,7 @@ import { ErrorCode } from '../../common/errors/error-code.js';
 import { formatBytes } from '../../common/format.js';
 import { DatabaseRegistry } from '../../database/database-registry.js';
 import { digestFile, snapshotDatabase } from '../../database/sqlite-snapshot.js';
-import { copyFileDurably, exists, fsyncPath, sizeOf } from '../durable-fs.js';
+import { copyFileDurably, exists, fsyncPath, sizeOf } from '../../common/fs/durable-fs.js';
 import { type LastApply, LastApplyStore } from '../last-apply.store.js';
 import { DiskSpace } from '../../common/fs/disk-space.service.js';
 import { LeftoverSweeper } from '../../common/fs/leftover-sweeper.js';

@@ -8,7 +8,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { type BackupMetadata, type DatabaseEntry, MAX_METADATA_BYTES, METADATA_FILENAME, metadataProblems } from '../../archive-format/backup-metadata.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
-import { fsyncPath } from '../durable-fs.js';
+import { fsyncPath } from '../../common/fs/durable-fs.js';
 import { archiveInvalid } from './archive-problem.js';
 
 /** How much data may follow the tar end-of-archive marker (tar pads to 10 KiB records). */
