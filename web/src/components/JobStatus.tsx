@@ -1,9 +1,6 @@
 import type { BackupJob } from '../api/client';
+import { isActive } from '../backup-jobs';
 import { formatBytes, formatDateTime, formatDuration, formatRelative, phaseLabel } from '../format';
-
-export function isActive(job: BackupJob | undefined): boolean {
-  return job?.status === 'queued' || job?.status === 'running';
-}
 
 /** The target's latest backup run: a progress bar while it runs, the reason when it failed, the result otherwise. */
 export function JobStatus({ job, now }: { job: BackupJob | undefined; now: number }) {

@@ -1,10 +1,11 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, ApiError, type BackupJob, type ConnectionTestResult, errorMessage, type Setting, type Target, unwrap } from '../api/client';
+import { isActive } from '../backup-jobs';
 import type { FieldSpec } from '../settings-fields';
 import { ConnectionTest } from './ConnectionTest';
 import { type Draft, Field, fieldId, storedDraft } from './Field';
-import { isActive, JobStatus } from './JobStatus';
+import { JobStatus } from './JobStatus';
 
 interface TargetCardProps {
   target: Target;

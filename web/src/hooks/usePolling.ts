@@ -1,16 +1,15 @@
 import { useCallback, useEffect, useRef } from 'preact/hooks';
+import { useLatest } from './useLatest';
 
 /**
  * Calls `tick` now and then again `delay()` ms after each call has settled (never overlapping).
  * `delay` is read after every tick, so the pace can follow the state (fast while a backup runs).
+ * Turning `enabled` off stops the loop; turning it on again starts it with a tick at once.
  * Returns `poke`, which runs a tick at once (after a user action that changes what the tick reads).
  */
 export function usePolling(tick: () => Promise<unknown>, delay: () => number, enabled = true): () => void {
-  const tickRef = useRef(tick);
-  const delayRef = useRef(delay);
+  const callbacksRef = useLatest({ tick, delay });
   const pokeRef = useRef<() => void>(() => undefined);
-  tickRef.current = tick;
-  delayRef.current = delay;
   useEffect(() => {
     if (!enabled) return;
     let stopped = false;
@@ -25,7 +24,7 @@ export function usePolling(tick: () => Promise<unknown>, delay: () => number, en
       running = true;
       clearTimeout(timer);
       try {
-        await tickRef.current();
+        await callbacksRef.current.tick();
       } catch {
         // the tick shows its own errors; keep polling
       }
@@ -36,7 +35,7 @@ export function usePolling(tick: () => Promise<unknown>, delay: () => number, en
         void run();
         return;
       }
-      timer = setTimeout(() => void run(), delayRef.current());
+      timer = setTimeout(() => void run(), callbacksRef.current.delay());
     };
     pokeRef.current = () => void run();
     void run();
@@ -45,6 +44,6 @@ export function usePolling(tick: () => Promise<unknown>, delay: () => number, en
       clearTimeout(timer);
       pokeRef.current = () => undefined;
     };
-  }, [enabled]);
+  }, [enabled, callbacksRef]);
   return useCallback(() => pokeRef.current(), []);
 }

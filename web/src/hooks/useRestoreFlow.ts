@@ -1,0 +1,175 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, errorMessage, type Health, type RestoreStatus, type Target, unwrap } from '../api/client';
+import type { Restarting } from '../components/RestoreBanner';
+import { backAnnouncement, isServiceUp, restartStep, type RestartWatch } from './restart-watch';
+import { useLatest } from './useLatest';
+import { usePolling } from './usePolling';
+
+/** The restore status's pace: every second while a restore is being staged, every ten otherwise. */
+const FAST_POLL_MS = 1000;
+const SLOW_POLL_MS = 10_000;
+/** How often the wait for a restart asks, and how soon it first asks (the service needs a moment to go). */
+const RESTART_POLL_MS = 1000;
+const FIRST_RESTART_POLL_MS = 300;
+/** How soon the status is asked after a restore request is sent, to show the staging's progress. */
+const FIRST_STAGING_POLL_MS = 300;
+/** How long the outcome of the last restore stays on the page. */
+const OUTCOME_SHOWN_MS = 24 * 3600 * 1000;
+/** The outcome the user dismissed (its `at`), for as long as the browser tab lives. */
+const DISMISSED_KEY = 'sentinel-backup.dismissed-restore-outcome';
+
+function readDismissed(): string | null {
+  try {
+    return sessionStorage.getItem(DISMISSED_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** The restart asked for with a restore, with what the page knew before it. */
+export interface RestartWait extends Restarting {
+  /** `last_apply.at` before the restart: a different one after it is this restore's outcome. */
+  previousApply: string | null;
+}
+
+export interface RestoreFlowOptions {
+  now: number;
+  /** Asks /api/health at once and shows the answer (the top bar follows the restart this way). */
+  checkHealth: () => Promise<Health | null>;
+  announce: (text: string) => void;
+  showNotice: (kind: 'ok' | 'error', text: string) => void;
+  /** Every second of the wait for a restart: the banner counts the seconds. */
+  onWaiting: () => void;
+}
+
+export interface RestoreFlow {
+  status: RestoreStatus | null;
+  /** From a restore with restart until the service is back, or has clearly not restarted. Every other poll pauses meanwhile. */
+  restarting: RestartWait | null;
+  /** A restore request on its way (staging takes a while: download, checksums, integrity checks). */
+  pending: { archive: string; target: Target } | null;
+  cancelling: boolean;
+  /** Whether the last restore's outcome is shown: recent, and not dismissed. */
+  showOutcome: boolean;
+  /** Asks the service to stage a backup for restore, and to restart at once to apply it when `restart` is set. */
+  stage: (target: Target, filename: string, restart: boolean) => Promise<void>;
+  /** Cancels the staged restore. */
+  cancel: () => Promise<void>;
+  dismissOutcome: () => void;
+}
+
+/**
+ * A restore from the page's side: staging (polled fast while the service downloads and checks the
+ * backup), staged (cancellable), the restart that applies it and the wait for the service to come back
+ * (restart-watch.ts decides each second), and the outcome, shown for a day unless dismissed.
+ */
+export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
+  const { now, announce, showNotice } = options;
+  const [status, setStatus] = useState<RestoreStatus | null>(null);
+  const [restarting, setRestarting] = useState<RestartWait | null>(null);
+  const [pending, setPending] = useState<{ archive: string; target: Target } | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const [dismissed, setDismissed] = useState<string | null>(readDismissed);
+  /** The last status read, for what a request needs to know before it is sent. */
+  const lastStatusRef = useRef<RestoreStatus | null>(null);
+  /** Whether a restore is being staged (our request, or seen in the status): sets the status polling pace. */
+  const stagingRef = useRef({ requested: false, seen: false });
+  const optionsRef = useLatest(options);
+
+  const loadStatus = useCallback(async (): Promise<RestoreStatus | null> => {
+    try {
+      const answer = await unwrap(api.GET('/api/restore/status'));
+      lastStatusRef.current = answer;
+      setStatus(answer);
+      stagingRef.current.seen = answer.staging !== null;
+      return answer;
+    } catch {
+      return null;
+    }
+  }, []);
+
+  const pokeStatus = usePolling(loadStatus, () => (stagingRef.current.requested || stagingRef.current.seen ? FAST_POLL_MS : SLOW_POLL_MS), restarting === null);
+
+  // The wait for the restart: once per restart, until the service is back or has clearly not restarted.
+  useEffect(() => {
+    if (!restarting) return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let watch: RestartWatch = { since: restarting.since, previousApply: restarting.previousApply, wentDown: false };
+    const tick = async (): Promise<void> => {
+      optionsRef.current.onWaiting();
+      const health = await optionsRef.current.checkHealth();
+      const step = restartStep(watch, health, isServiceUp(health) && !stopped ? await loadStatus() : null, Date.now());
+      if (stopped) return;
+      if (step.kind === 'back') {
+        setRestarting(null);
+        optionsRef.current.announce(backAnnouncement(step.status));
+        return;
+      }
+      if (step.kind === 'not-restarted') {
+        setRestarting(null);
+        optionsRef.current.showNotice('error', 'The service did not restart, so the restore has not been applied yet: it stays staged and is applied at the next start.');
+        return;
+      }
+      watch = step.watch;
+      timer = setTimeout(() => void tick(), RESTART_POLL_MS);
+    };
+    timer = setTimeout(() => void tick(), FIRST_RESTART_POLL_MS);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [restarting, optionsRef, loadStatus]);
+
+  const stage = async (target: Target, filename: string, restart: boolean): Promise<void> => {
+    setPending({ archive: filename, target });
+    stagingRef.current.requested = true;
+    setTimeout(pokeStatus, FIRST_STAGING_POLL_MS);
+    const previousApply = lastStatusRef.current?.last_apply?.at ?? null;
+    try {
+      const result = await unwrap(api.POST('/api/backups/{target}/restore', { params: { path: { target } }, body: { filename, restart } }));
+      if (result.restarting) {
+        setRestarting({ archive: result.archive, target: result.target, since: Date.now(), previousApply });
+        announce(`Restore of ${result.archive} staged; the service is restarting.`);
+      } else {
+        await loadStatus();
+        announce(`Restore of ${result.archive} staged; it is applied at the next start.`);
+      }
+    } catch (error) {
+      await loadStatus();
+      showNotice('error', `The restore of ${filename} was not staged: ${errorMessage(error)}`);
+    } finally {
+      stagingRef.current.requested = false;
+      setPending(null);
+    }
+  };
+
+  const cancel = async (): Promise<void> => {
+    const staged = status?.staged;
+    if (!staged || cancelling) return;
+    setCancelling(true);
+    try {
+      await unwrap(api.DELETE('/api/backups/{target}/restore/staged', { params: { path: { target: staged.target } } }));
+      showNotice('ok', `The staged restore of ${staged.archive} was cancelled. Nothing was changed.`);
+    } catch (error) {
+      showNotice('error', `The staged restore was not cancelled: ${errorMessage(error)}`);
+    } finally {
+      await loadStatus();
+      setCancelling(false);
+    }
+  };
+
+  const lastApply = status?.last_apply;
+  const showOutcome = !!lastApply && lastApply.at !== dismissed && now - Date.parse(lastApply.at) < OUTCOME_SHOWN_MS;
+  const dismissOutcome = (): void => {
+    if (!lastApply) return;
+    setDismissed(lastApply.at);
+    try {
+      sessionStorage.setItem(DISMISSED_KEY, lastApply.at);
+    } catch {
+      // not remembered past this page
+    }
+  };
+
+  return { status, restarting, pending, cancelling, showOutcome, stage, cancel, dismissOutcome };
+}
