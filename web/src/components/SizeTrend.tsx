@@ -1,7 +1,7 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { type BackupJob, TARGET_NAMES, type Target } from '../api/client';
+import { type BackupJob, TARGET_NAMES, TARGETS, type Target } from '../api/client';
 import { formatBytes, formatDateTime, formatDuration } from '../format';
 
 const COLORS: Record<Target, string> = { r2: '#d9650b', local: '#1d5fbf' };
@@ -69,9 +69,9 @@ function chartOptions(width: number, targets: Target[]): uPlot.Options {
 /** Archive size and backup duration over the run history (the spec's "backup size trending"). */
 export function SizeTrend({ jobs }: { jobs: readonly BackupJob[] }) {
   const container = useRef<HTMLDivElement>(null);
-  const runs = finishedRuns(jobs);
-  const targets = (['r2', 'local'] as Target[]).filter((t) => runs.some((r) => r.target === t));
-  const key = runs.map((r) => `${r.target}${r.at}${r.size}`).join(',');
+  // The same arrays until the history is loaded again (after a backup ends), so the chart is not rebuilt on every poll of the page.
+  const runs = useMemo(() => finishedRuns(jobs), [jobs]);
+  const targets = useMemo(() => TARGETS.filter((t) => runs.some((r) => r.target === t)), [runs]);
 
   useEffect(() => {
     const element = container.current;
@@ -83,8 +83,7 @@ export function SizeTrend({ jobs }: { jobs: readonly BackupJob[] }) {
       observer.disconnect();
       chart.destroy();
     };
-    // Rebuilt only when the finished runs change, not on every poll.
-  }, [key]);
+  }, [runs, targets]);
 
   if (runs.length === 0) return <p class="muted">The chart appears after the first successful backup.</p>;
 
