@@ -8,7 +8,8 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  // web/src: the admin page's plain functions (no DOM here: hooks and components are tested in test/web.e2e-spec.ts).
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/web/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   setupFiles: ['<rootDir>/test/setup/env.ts'],
   // Real S3 server (Ceph radosgw on loopback) for the e2e tests; SENTINEL_TEST_S3=off skips it.
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
