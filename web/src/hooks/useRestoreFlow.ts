@@ -74,11 +74,18 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
   const lastStatusRef = useRef<RestoreStatus | null>(null);
   /** Whether a restore is being staged (our request, or seen in the status): sets the status polling pace. */
   const stagingRef = useRef({ requested: false, seen: false });
+  /**
+   * Set while a cancel is on its way. The service forgets the staged restore before it removes the
+   * staging folder and answers, so a poll answered meanwhile shows the restore gone: it is dropped,
+   * and the banner goes with the cancel's own answer, together with the notice that says why.
+   */
+  const cancellingRef = useRef(false);
   const optionsRef = useLatest(options);
 
   const loadStatus = useCallback(async (): Promise<RestoreStatus | null> => {
     try {
       const answer = await unwrap(api.GET('/api/restore/status'));
+      if (cancellingRef.current) return null;
       lastStatusRef.current = answer;
       setStatus(answer);
       stagingRef.current.seen = answer.staging !== null;
@@ -148,12 +155,14 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     const staged = status?.staged;
     if (!staged || cancelling) return;
     setCancelling(true);
+    cancellingRef.current = true;
     try {
       await unwrap(api.DELETE('/api/backups/{target}/restore/staged', { params: { path: { target: staged.target } } }));
       showNotice('ok', `The staged restore of ${staged.archive} was cancelled. Nothing was changed.`);
     } catch (error) {
       showNotice('error', `The staged restore was not cancelled: ${errorMessage(error)}`);
     } finally {
+      cancellingRef.current = false;
       await loadStatus();
       setCancelling(false);
     }
