@@ -40,6 +40,12 @@ class Listeners {
     return new Promise((resolve) => (this.release = resolve));
   }
 
+  @OnDomainEvent(OtherThingEvent, { async: true })
+  throwsLater(event: OtherThingEvent): void {
+    this.seen.push(`throwsLater ${event.id}`);
+    throw new Error(`deferred failure ${event.id}`);
+  }
+
   @OnDomainEvent(ThingHappenedEvent)
   @OnDomainEvent(OtherThingEvent)
   records(event: ThingHappenedEvent | OtherThingEvent): string {
@@ -75,6 +81,8 @@ describe('DomainEventBus and @OnDomainEvent', () => {
   });
 
   afterEach(async () => {
+    // Deferred (async: true) listeners of this test run now, not in the next one.
+    await new Promise((resolve) => setImmediate(resolve));
     listeners.release?.();
     await moduleRef.close();
     process.off('unhandledRejection', onUnhandled);
@@ -108,6 +116,17 @@ describe('DomainEventBus and @OnDomainEvent', () => {
   it('a method listening to two events is called for each, and names the event that was emitted', async () => {
     bus.emit(new OtherThingEvent(3));
     expect(listeners.seen).toEqual(['records OtherThingEvent 3']);
+    bus.emit(new ThingHappenedEvent(3));
+    expect(listeners.seen.at(-1)).toBe('records ThingHappenedEvent 3');
+  });
+
+  it('async: true calls the listener after emit has returned, and its failure is logged the same way', async () => {
+    bus.emit(new OtherThingEvent(6));
+    expect(listeners.seen).toEqual(['records OtherThingEvent 6']);
+    await settle();
+    expect(listeners.seen).toEqual(['records OtherThingEvent 6', 'throwsLater 6']);
+    expect(unhandled).toEqual([]);
+    expect(errors).toEqual(['[DomainEvents] Listener Listeners.throwsLater failed on thing.other: deferred failure 6']);
   });
 
   it('a direct call of a listener method keeps its result (sync) or settles when the work has (async), never rejecting', async () => {
