@@ -128,6 +128,8 @@ export class ScheduledJobRunner {
         return this.skipped(target, 'backup', 'already_running', `${label} skipped: a backup is already running (${error.message})`);
       }
       // Refused before any job existed (not configured, damaged database): the job's own events never fire.
+      // A target without settings stays a failed run for GET /api/schedules, as before; the event tells a
+      // notifier it is a setup gap (skipped, not_configured) rather than a fault.
       const message = `${label} could not start: ${(error as Error).message}`;
       this.logger.error(message);
       if (error instanceof DomainError && error.code === ErrorCode.TargetNotConfigured) this.emitSkipped(target, 'backup', 'not_configured', message);
