@@ -173,6 +173,8 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
     expect(await markers(again.app)).toEqual(expectedMarkers('v3', ALL_DATABASES));
     expect(restoreWorkFiles(again.dataDir)).toEqual([]);
     await again.http.get('/api/health').expect(200);
+    // Closed, so that LOG_FILE is complete for the next test.
+    await close();
   });
 
   it('every event reached all three listeners, and each failure is in LOG_FILE with the event and the listener', () => {
