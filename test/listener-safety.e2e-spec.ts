@@ -21,6 +21,7 @@ import { SCHEDULING_EVENTS } from '../src/scheduling/scheduling.events.js';
 import { SettingsChangedEvent } from '../src/settings/settings-changed.event.js';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { expectedMarkers, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
+import { assertServiceBuilt, startService } from './fixtures/restore-service.js';
 import { waitForJob } from './support/seed.js';
 import { until } from './support/until.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -87,6 +88,8 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
   const staging = () => fs.readdirSync(path.join(root, 'data')).find((e) => e.startsWith('.restore-staging-')) as string;
 
   beforeAll(() => {
+    // The kill -9 mid-apply is the real service's (SENTINEL_RESTORE_FAULT), so dist/ must be built.
+    assertServiceBuilt();
     root = makeScratchDir('sentinel-listeners-');
   });
   afterAll(async () => {
@@ -137,7 +140,7 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
     await app.http.put('/api/settings/r2_backup_enabled').send({ value: 0 }).expect(200);
   });
 
-  it('a restore is staged and cancelled; staged, restarted and applied; withdrawn when a staged file is damaged; rolled back when a swap fails', async () => {
+  it('a restore is staged and cancelled; staged, restarted and applied; withdrawn when a staged file is damaged; rolled back when a swap fails or after a kill mid-apply', async () => {
     const app = t!;
     const [{ filename }] = (await app.http.get('/api/backups/local').expect(200)).body.filter((b: { filename: string }) => b.filename);
     await app.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(202);
@@ -172,6 +175,16 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
     expect((await again.http.get('/api/restore/status').expect(200)).body.last_apply).toMatchObject({ outcome: 'rolled_back' });
     expect(await markers(again.app)).toEqual(expectedMarkers('v3', ALL_DATABASES));
     expect(restoreWorkFiles(again.dataDir)).toEqual([]);
+
+    // Killed mid-swap (by the real service, without these listeners), a staged file then lost: the next start rolls back.
+    await again.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(202);
+    await close();
+    const crashing = await startService(root, { SENTINEL_RESTORE_FAULT: 'apply:swapped-3' });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    fs.rmSync(path.join(root, 'data', staging(), `${ALL_DATABASES[4]}.db`));
+    again = await boot();
+    expect((await again.http.get('/api/restore/status').expect(200)).body.last_apply).toMatchObject({ outcome: 'rolled_back' });
+    expect(await markers(again.app)).toEqual(expectedMarkers('v3', ALL_DATABASES));
     await again.http.get('/api/health').expect(200);
     // Closed, so that LOG_FILE is complete for the next test.
     await close();
