@@ -1,4 +1,4 @@
-import { type LoggerService, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, type LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -30,7 +30,7 @@ export function takeoverLine(lock: DataDirLock): string | undefined {
 export async function createApp(
   raw: Record<string, string | undefined>,
   logger?: LoggerService | false,
-  options: { lock?: DataDirLock } = {},
+  options: { lock?: DataDirLock; imports?: NonNullable<DynamicModule['imports']> } = {},
 ): Promise<NestExpressApplication> {
   let lock = options.lock;
   if (!lock) {
@@ -41,7 +41,7 @@ export async function createApp(
   const owned = !options.lock;
   const held = lock;
   try {
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(raw), {
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(raw, options.imports), {
       logger: logger ?? false,
       abortOnError: false,
       // Only a JSON parser, registered by applyHttpEdge after the checks: a form body is never parsed.

@@ -15,8 +15,11 @@ import { WebModule } from './web/web.module.js';
 
 @Module({})
 export class AppModule {
-  /** `raw` is the environment (process variables over `.env`); passed in so tests can boot differently configured apps. */
-  static forRoot(raw: Record<string, string | undefined>): DynamicModule {
+  /**
+   * `raw` is the environment (process variables over `.env`); passed in so tests can boot differently configured apps.
+   * `extra` modules join the app (a test's listeners on the domain events, say).
+   */
+  static forRoot(raw: Record<string, string | undefined>, extra: NonNullable<DynamicModule['imports']> = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -33,6 +36,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         SchedulingModule,
         WebModule.forRoot(),
+        ...extra,
       ],
     };
   }

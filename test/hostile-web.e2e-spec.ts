@@ -310,23 +310,27 @@ describe('Hostile web pages against the service on loopback', () => {
       expect(JSON.stringify(result)).not.toContain('local_backup_dir');
       await context.close();
 
-      // Let frames and late requests finish before looking.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const hostileRequests = seen.slice(from).filter((r) => r.method !== 'GET' && r.method !== 'OPTIONS');
+      // Let frames and late requests finish before looking: until every form post has reached the service.
+      const hostile = () => seen.slice(from).filter((r) => r.method !== 'GET' && r.method !== 'OPTIONS');
+      await eventually(async () => expectEveryFormPostReached(hostile()));
+      const hostileRequests = hostile();
       // Every state-changing request that reached the service was refused, for the reason that applies.
       for (const r of hostileRequests) {
         const expected = r.host?.startsWith('rebind.example') ? 421 : 403;
         expect(r).toEqual({ ...r, status: expected });
       }
       // And they did reach it: each POST endpoint by form in every encoding, from both hostile origins.
-      for (const attack of attacks(filename).filter((a) => a.method === 'POST')) {
-        for (const origin of [`http://evil.example:${hostilePort}`, `http://127.0.0.1:${hostilePort}`]) {
-          for (const type of ENCTYPES) {
-            const hits = hostileRequests.filter((r) => r.url === attack.path && r.origin === origin && (r.contentType ?? '').startsWith(type));
-            expect([attack.path, origin, type, hits.length > 0]).toEqual([attack.path, origin, type, true]);
+      function expectEveryFormPostReached(requests: Seen[]): void {
+        for (const attack of attacks(filename).filter((a) => a.method === 'POST')) {
+          for (const origin of [`http://evil.example:${hostilePort}`, `http://127.0.0.1:${hostilePort}`]) {
+            for (const type of ENCTYPES) {
+              const hits = requests.filter((r) => r.url === attack.path && r.origin === origin && (r.contentType ?? '').startsWith(type));
+              expect([attack.path, origin, type, hits.length > 0]).toEqual([attack.path, origin, type, true]);
+            }
           }
         }
       }
+      expectEveryFormPostReached(hostileRequests);
       // Chromium sends a request answered 421 once more on a new connection (refused again): count each once.
       const rebound = new Set(hostileRequests.filter((r) => r.host?.startsWith('rebind.example')).map((r) => `${r.method} ${r.url}`));
       expect([...rebound]).toEqual(['POST /api/backups/local', `PUT ${RETENTION}`]);

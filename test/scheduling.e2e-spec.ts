@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BackupService } from '../src/backup/backup.service.js';
+import { ScheduleTimers } from '../src/scheduling/schedule-timers.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
@@ -217,15 +218,21 @@ describe('Scheduled jobs with the local target (real services)', () => {
     // Not during the start: the check waits for its delay.
     expect(Date.parse(caughtUp.created_at) - booting).toBeGreaterThanOrEqual(2000);
     expect(log(t)).toMatch(/Local backup catch-up: the scheduled backup due \d{4}-\d{2}-\d{2} 01:00 UTC did not run \(last scheduled backup finished .+\); running one now/);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The check has ended (its one backup included): nothing else runs before the next slot, so no second one can come.
+    await t.app.get(ScheduleTimers).whenCaughtUp();
     expect(await localJobs(t)).toHaveLength(2); // once
     expect((await schedules(t))['local-backup']).toMatchObject({ last_outcome: 'succeeded' });
     await t.close();
 
-    t = await startTestApp({ SENTINEL_SCHEDULES: 'on', SENTINEL_CATCH_UP_DELAY_SECONDS: '0' }, { root });
-    await new Promise((r) => setTimeout(r, 1500));
+    t = await startTestApp({ SENTINEL_SCHEDULES: 'on', SENTINEL_CATCH_UP_DELAY_SECONDS: '0' }, { root, keep: true });
+    await t.app.get(ScheduleTimers).whenCaughtUp();
     expect(await localJobs(t)).toHaveLength(2);
-    expect(count(log(t), 'Local backup catch-up:')).toBe(1);
+    // Read once the app has closed: LOG_FILE is then complete.
+    const logFile = t.logFile;
+    await t.close();
+    t = undefined;
+    expect(count(fs.readFileSync(logFile, 'utf8'), 'Local backup catch-up:')).toBe(1);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });
 

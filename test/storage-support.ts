@@ -164,10 +164,12 @@ export function storageContract(name: string, fixture: ContractFixture): void {
       let release!: () => void;
       const hold = new Promise<void>((resolve) => (release = resolve));
       const source = generatedStream(fixture.partSize + 3 * MIB, { holdAt: fixture.partSize + MIB, hold });
-      const uploading = s().upload('fresh.bin', source.stream);
+      let partDone!: () => void;
+      const partStored = new Promise<void>((resolve) => (partDone = resolve));
+      const uploading = s().upload('fresh.bin', source.stream, { onProgress: (bytes) => bytes >= fixture.partSize && partDone() });
       const replacing = s().upload('replace.bin', Readable.from([Buffer.from('new content, longer')]));
-      while (source.produced() < fixture.partSize + MIB) await sleep(20);
-      await sleep(300); // a part is on its way or stored
+      // The adapter reports a whole part done (stored in the bucket, or written to the folder's .partial file).
+      await Promise.race([partStored, uploading.then(() => Promise.reject(new Error('the upload ended while its source was held')))]);
       expect(await s().head('fresh.bin')).toBeUndefined();
       expect((await s().list()).map((o) => o.key)).not.toContain('fresh.bin');
       await expect(s().download('fresh.bin')).rejects.toMatchObject({ code: ErrorCode.ObjectNotFound });

@@ -406,8 +406,10 @@ describe('Admin page in a browser: restore with restart', () => {
         await restartRequested;
         await page.locator('[data-state="restarting"]').waitFor();
         const port = served.port;
+        // The page sees the service gone: one of its health polls fails.
+        const sawItGone = page.waitForEvent('requestfailed', { predicate: (r) => new URL(r.url()).pathname === '/api/health', timeout: 15_000 });
         await served.t.close();
-        await new Promise((resolve) => setTimeout(resolve, 1500)); // the page sees the service gone
+        await sawItGone;
         served = await serve({}, { root, keep: true, port });
         expect(await readMarker(served.t.app)).toBe('as backed up');
 

@@ -39,7 +39,9 @@ describe('mapConcurrently', () => {
     });
     let rejected = false;
     done.catch(() => (rejected = true));
-    await new Promise((r) => setTimeout(r, 10));
+    // Item 1 has thrown and every promise callback has run (no timer is involved): a too-early rejection would show now.
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1]);
     expect(rejected).toBe(false); // item 0 still runs
     slow.resolve();
     await expect(done).rejects.toThrow('item 1 failed');

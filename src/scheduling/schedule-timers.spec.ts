@@ -174,6 +174,29 @@ describe('ScheduleTimers timers', () => {
     expect(jobs.catchUps).toHaveLength(1);
   });
 
+  it('whenCaughtUp settles when the catch-up check has ended (at once with schedules off; at shutdown if it never ran)', async () => {
+    const settled = (promise: Promise<void>) => Promise.race([promise.then(() => true), Promise.resolve().then(() => Promise.resolve(false))]);
+    let finish!: () => void;
+    const jobs = new FakeJobs();
+    jobs.catchUp = () => new Promise<[]>((resolve) => (finish = () => resolve([])));
+    const { scheduler } = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC', catchUpDelayMs: 30_000, jobs });
+    const caughtUp = scheduler.whenCaughtUp();
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(await settled(caughtUp)).toBe(false); // the check is running
+    finish();
+    await caughtUp;
+    scheduler.onModuleDestroy();
+
+    const off = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC', enabled: false });
+    await off.scheduler.whenCaughtUp();
+    off.scheduler.onModuleDestroy();
+
+    const stopped = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC', catchUpDelayMs: 30_000 });
+    stopped.scheduler.onModuleDestroy();
+    await stopped.scheduler.whenCaughtUp();
+    expect(stopped.jobs.catchUps).toEqual([]);
+  });
+
   it('shutdown clears every timer', async () => {
     const { jobs, scheduler, registry } = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC', catchUpDelayMs: 30_000 });
     expect(registry.getTimeouts().sort()).toEqual(

@@ -50,6 +50,9 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private catchUpStarted = false;
+  private caughtUp!: () => void;
+  /** Settles when this start's catch-up check has ended (or will never run). */
+  private readonly catchUpEnded = new Promise<void>((resolve) => (this.caughtUp = resolve));
   /** Logged once at the start, then only on changes. */
   private readonly announced = new Map<ScheduledJobName, string>();
 
@@ -68,6 +71,7 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     if (!this.options.enabled) {
       this.logger.log('Schedules are off (SENTINEL_SCHEDULES=off): no backup, rotation or verification runs on its own');
+      this.caughtUp();
       return;
     }
     void this.reconcile();
@@ -81,6 +85,7 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.retryTimer);
     for (const name of this.armed.keys()) this.disarm(name);
     if (this.registry.doesExist('timeout', CATCH_UP_TIMEOUT)) this.registry.deleteTimeout(CATCH_UP_TIMEOUT);
+    if (!this.catchUpStarted) this.caughtUp();
   }
 
   /** A change to an enabled flag or to the R2 schedule re-times or stops the jobs at once. */
@@ -139,7 +144,18 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
       await this.service.catchUp();
     } catch (error) {
       this.logger.error(`Backup catch-up failed: ${(error as Error).message}`);
+    } finally {
+      this.caughtUp();
     }
+  }
+
+  /**
+   * Resolves once this start's catch-up check has ended, with the backup it ran if any (at once when
+   * schedules are off; at shutdown when it never ran). After it, nothing runs before the next slot:
+   * what a test waits on instead of sleeping to see that no second backup comes.
+   */
+  whenCaughtUp(): Promise<void> {
+    return this.catchUpEnded;
   }
 
   private disabledReason(job: ScheduledJob, settings: ScheduleSettings): string | null {

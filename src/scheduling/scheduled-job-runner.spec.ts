@@ -12,11 +12,14 @@ import type { BackupTarget } from '../common/backup-target.js';
 import type { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import type { DomainEventBus } from '../common/events/domain-event-bus.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { BackupVerifier, VerificationReport } from '../restore/backup-verifier.service.js';
 import type { SettingDto } from '../settings/dto/setting.dto.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import type { StorageTargets } from '../storage/storage-targets.js';
 import { ScheduledJobRunner } from './scheduled-job-runner.js';
+import { ScheduledRunFailedEvent, ScheduledRunSkippedEvent } from './scheduling.events.js';
 import type { SchedulingOptions } from './scheduling-options.js';
 import { VerificationStore } from './verification.store.js';
 
@@ -61,7 +64,10 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
     verify: (target: BackupTarget, filename: string): Promise<VerificationReport> =>
       Promise.resolve({ target, archive: filename, ok: true, message: 'All 7 databases are intact', checkedAt: '', durationMs: 5, backupTimestamp: null, databases: [], problem: null }),
     rotate: (target: BackupTarget): Promise<RotationResult> => Promise.resolve({ target, retentionDays: 90, deleted: ['a', 'b'], kept: 3, notOwn: 0, failed: [] }),
+    /** What the target's storage says is missing from its settings (undefined: configured). */
+    missingConfiguration: undefined as string | undefined,
   };
+  const emitted: object[] = [];
   const clock = new FakeClock(new Date(options.now));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sched-spec-'));
   const fakeSettings = {
@@ -96,8 +102,10 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
     store,
     schedulingOptions,
     clock as unknown as Clock,
+    { get: () => ({ missingConfiguration: async () => state.missingConfiguration }) } as unknown as StorageTargets,
+    { emit: (event: object) => void emitted.push(event) } as unknown as DomainEventBus,
   );
-  return { service, settings, lastSuccess, started, state, clock, rotation, verifier, store, dataDir };
+  return { service, settings, lastSuccess, started, state, clock, rotation, verifier, store, dataDir, emitted };
 }
 
 let logs: Array<{ level: string; message: string }>;
@@ -304,5 +312,115 @@ describe('ScheduledJobRunner rotation and verification', () => {
     finish();
     expect((await first).outcome).toBe('succeeded');
     expect(verifier.verify).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('ScheduledJobRunner events: a run that did not become a job says why, once', () => {
+  const own = (filename: string): BackupFile => ({ filename, sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true });
+
+  it('emits nothing for a run that became a job (succeeded or failed: the job has its own events) or for a disabled target', async () => {
+    const { service, state, settings, emitted } = make({ now: '2026-03-08T03:00:00Z', windowMinutes: 0 });
+    await service.runScheduled('r2');
+    state.backupResult = (target) => Promise.resolve(run({ target, status: 'failed', filename: null, error: 'Cannot reach the bucket' }));
+    await service.runScheduled('r2');
+    await service.rotate('r2');
+    state.catalog = [own('sentinel-backup-2026-03-08-030000.tar.gz')];
+    await service.verifyNewest('r2');
+    settings.r2_backup_enabled = 0;
+    await service.runScheduled('r2');
+    await service.rotate('r2');
+    await service.verifyNewest('r2');
+    expect(emitted).toEqual([]);
+  });
+
+  it('skipped, already_running: a backup of the target is running (seen first, or refused by BackupService)', async () => {
+    const { service, state, emitted } = make({ now: '2026-03-08T03:00:00Z' });
+    state.running = run({ id: 'job-7', target: 'r2', trigger: 'manual', status: 'running', startedAt: '2026-03-08T02:58:00.000Z' });
+    await service.runScheduled('r2');
+    expect(emitted).toEqual([
+      new ScheduledRunSkippedEvent('r2-backup', 'r2', 'backup', 'already_running', 'R2 backup skipped: a backup is already running (job job-7, manual, started 2026-03-08T02:58:00.000Z)'),
+    ]);
+    state.running = undefined;
+    state.backupResult = () => Promise.reject(new DomainError(ErrorCode.BackupInProgress, 'A R2 backup is already running (job job-8, checking)'));
+    await service.runScheduled('r2');
+    expect(emitted.slice(1)).toEqual([
+      new ScheduledRunSkippedEvent('r2-backup', 'r2', 'backup', 'already_running', 'R2 backup skipped: a backup is already running (A R2 backup is already running (job job-8, checking))'),
+    ]);
+  });
+
+  it('skipped, recent_backup: a backup finished within the duplicate window', async () => {
+    const { service, lastSuccess, emitted } = make({ now: '2026-03-08T03:00:00Z' });
+    lastSuccess['local:any'] = run({ trigger: 'manual', filename: 'sentinel-backup-2026-03-08-025000.tar.gz', finishedAt: '2026-03-08T02:50:00.000Z' });
+    await service.runScheduled('local');
+    expect(emitted).toEqual([
+      new ScheduledRunSkippedEvent('local-backup', 'local', 'backup', 'recent_backup', 'Local backup skipped: a backup finished 10 minutes ago (duplicate window 60 min): sentinel-backup-2026-03-08-025000.tar.gz, manual'),
+    ]);
+  });
+
+  it('skipped, not_configured: BackupService refuses a target whose settings are incomplete; a rotation or verification of it fails for the same reason', async () => {
+    const { service, state, emitted } = make({ now: '2026-03-08T03:00:00Z' });
+    state.missingConfiguration = 'R2 is not configured: set r2_bucket_name';
+    state.backupResult = () => Promise.reject(new DomainError(ErrorCode.TargetNotConfigured, 'Cannot back up to R2: R2 is not configured: set r2_bucket_name'));
+    state.rotate = () => Promise.reject(new DomainError(ErrorCode.StorageNotConfigured, 'R2 is not configured: set r2_bucket_name'));
+    expect((await service.runScheduled('r2')).outcome).toBe('failed');
+    await service.rotate('r2');
+    expect(emitted).toEqual([
+      new ScheduledRunSkippedEvent('r2-backup', 'r2', 'backup', 'not_configured', 'R2 backup could not start: Cannot back up to R2: R2 is not configured: set r2_bucket_name'),
+      new ScheduledRunSkippedEvent('r2-rotation', 'r2', 'rotation', 'not_configured', 'R2 backup rotation failed: R2 is not configured: set r2_bucket_name'),
+    ]);
+  });
+
+  it('skipped, no_backup_to_verify; and already_running while a verification of the target runs', async () => {
+    const { service, state, emitted } = make({ now: '2026-03-08T04:30:00Z' });
+    await service.verifyNewest('local');
+    expect(emitted).toEqual([new ScheduledRunSkippedEvent('local-verify', 'local', 'verification', 'no_backup_to_verify', 'Local backup verification: there is no backup to verify yet')]);
+    state.catalog = [own('sentinel-backup-2026-03-08-030000.tar.gz')];
+    state.verify = () => Promise.reject(new DomainError(ErrorCode.VerificationInProgress, 'A verification of Local backups is running'));
+    await service.verifyNewest('local');
+    expect(emitted.slice(1)).toEqual([
+      new ScheduledRunSkippedEvent('local-verify', 'local', 'verification', 'already_running', 'Local backup verification skipped: A verification of Local backups is running'),
+    ]);
+  });
+
+  it('skipped, already_running: the previous rotation of the target has not finished', async () => {
+    const { service, state, emitted } = make({ now: '2026-03-10T03:30:00Z' });
+    let finish!: () => void;
+    const entered = new Promise<void>((rotating) => {
+      state.rotate = (target) => {
+        rotating();
+        return new Promise((resolve) => (finish = () => resolve({ target, retentionDays: 90, deleted: [], kept: 1, notOwn: 0, failed: [] })));
+      };
+    });
+    const first = service.rotate('local');
+    await entered;
+    await service.rotate('local');
+    finish();
+    await first;
+    expect(emitted).toEqual([new ScheduledRunSkippedEvent('local-rotation', 'local', 'rotation', 'already_running', 'Local backup rotation skipped: the previous one is still running')]);
+  });
+
+  it('failed, with the error code: a damaged database refuses the backup; storage errors stop a rotation or a verification', async () => {
+    const { service, state, emitted } = make({ now: '2026-03-08T04:30:00Z' });
+    state.backupResult = () => Promise.reject(new DomainError(ErrorCode.DatabaseDamaged, 'The database file universe.db is damaged'));
+    state.rotate = () => Promise.reject(new DomainError(ErrorCode.StorageUnavailable, 'Cannot reach R2: connection refused'));
+    state.catalog = [own('sentinel-backup-2026-03-08-030000.tar.gz')];
+    state.verify = () => Promise.reject(new DomainError(ErrorCode.InsufficientDiskSpace, 'Not enough free space in DATA_DIR'));
+    await service.runScheduled('local');
+    await service.rotate('r2');
+    await service.verifyNewest('local');
+    state.rotate = () => Promise.reject(new Error('something unexpected'));
+    await service.rotate('local');
+    expect(emitted).toEqual([
+      new ScheduledRunFailedEvent('local-backup', 'local', 'backup', 'DATABASE_DAMAGED', 'Local backup could not start: The database file universe.db is damaged'),
+      new ScheduledRunFailedEvent('r2-rotation', 'r2', 'rotation', 'STORAGE_UNAVAILABLE', 'R2 backup rotation failed: Cannot reach R2: connection refused'),
+      new ScheduledRunFailedEvent(
+        'local-verify',
+        'local',
+        'verification',
+        'INSUFFICIENT_DISK_SPACE',
+        'Local backup verification of sentinel-backup-2026-03-08-030000.tar.gz could not run: Not enough free space in DATA_DIR',
+      ),
+      new ScheduledRunFailedEvent('local-rotation', 'local', 'rotation', 'INTERNAL', 'Local backup rotation failed: something unexpected'),
+    ]);
   });
 });

@@ -7,11 +7,14 @@ import { BACKUP_TARGETS, type BackupTarget, targetLabel } from '../common/backup
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { BackupVerifier, type VerificationReport } from '../restore/backup-verifier.service.js';
 import { type BackupSchedule, SettingsService } from '../settings/settings.service.js';
+import { StorageTargets } from '../storage/storage-targets.js';
 import { formatLocal, previousSlot } from './schedule-slots.js';
 import { backupSlots, type ScheduledJob, type ScheduledJobName, type ScheduledTask } from './scheduled-jobs.js';
 import { SchedulingOptions } from './scheduling-options.js';
+import { ScheduledRunFailedEvent, type ScheduledRunSkipReason, ScheduledRunSkippedEvent } from './scheduling.events.js';
 import { VerificationStore } from './verification.store.js';
 
 /** What a scheduled job did: shown by GET /api/schedules as its last run. */
@@ -41,9 +44,16 @@ export interface ScheduleSettings {
 const MINUTE_MS = 60_000;
 
 /**
- * What the scheduled jobs do, without any timer: the cron handlers call these methods, and tests call
- * them directly with a fake clock. A disabled target's jobs do nothing (and say so only at debug level).
- * Log lines start with the spec's phrases ("R2 backup ...", "R2 backup rotation ...").
+ * What the scheduled jobs do, without any timer: ScheduleTimers calls `run` when a job's slot comes
+ * (and `catchUp` once after a start), and tests call these methods directly with a fake clock. A
+ * disabled target's jobs do nothing (and say so only at debug level). Log lines start with the spec's
+ * phrases ("R2 backup ...", "R2 backup rotation ...").
+ *
+ * A run that does not get as far as a backup job, a rotation or a verification emits
+ * ScheduledRunSkippedEvent (not configured, already running, a backup just made, nothing to verify)
+ * or ScheduledRunFailedEvent (storage unreachable, no disk space, damaged database): no job records
+ * it, so the event is the only trace a notifier gets. What happens inside a job is told by the
+ * backup and restore modules' own events.
  */
 @Injectable()
 export class ScheduledJobRunner {
@@ -60,6 +70,8 @@ export class ScheduledJobRunner {
     private readonly verifications: VerificationStore,
     private readonly options: SchedulingOptions,
     private readonly clock: Clock,
+    private readonly storage: StorageTargets,
+    private readonly events: DomainEventBus,
   ) {}
 
   /** Runs a job's task: what a timer calls when the job's time has come. */
@@ -93,7 +105,7 @@ export class ScheduledJobRunner {
 
     const running = this.backups.runningJob(target);
     if (running) {
-      return this.skipped(`${label} skipped: a backup is already running (job ${running.id}, ${running.trigger}, started ${running.startedAt ?? running.createdAt})`);
+      return this.skipped(target, 'backup', 'already_running', `${label} skipped: a backup is already running (job ${running.id}, ${running.trigger}, started ${running.startedAt ?? running.createdAt})`);
     }
     const windowMinutes = this.options.duplicateWindowMinutes;
     if (windowMinutes > 0) {
@@ -101,7 +113,7 @@ export class ScheduledJobRunner {
       const finishedAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
       const ago = finishedAt ? this.clock.now().getTime() - finishedAt.getTime() : Infinity;
       if (ago < windowMinutes * MINUTE_MS) {
-        return this.skipped(`${label} skipped: a backup finished ${describeAgo(ago)} (duplicate window ${windowMinutes} min): ${last!.filename}, ${last!.trigger}`);
+        return this.skipped(target, 'backup', 'recent_backup', `${label} skipped: a backup finished ${describeAgo(ago)} (duplicate window ${windowMinutes} min): ${last!.filename}, ${last!.trigger}`);
       }
     }
 
@@ -113,10 +125,15 @@ export class ScheduledJobRunner {
         : { outcome: 'failed', message: `${label} failed: ${run.error}` };
     } catch (error) {
       if (error instanceof DomainError && error.code === ErrorCode.BackupInProgress) {
-        return this.skipped(`${label} skipped: a backup is already running (${error.message})`);
+        return this.skipped(target, 'backup', 'already_running', `${label} skipped: a backup is already running (${error.message})`);
       }
+      // Refused before any job existed (not configured, damaged database): the job's own events never fire.
+      // A target without settings stays a failed run for GET /api/schedules, as before; the event tells a
+      // notifier it is a setup gap (skipped, not_configured) rather than a fault.
       const message = `${label} could not start: ${(error as Error).message}`;
       this.logger.error(message);
+      if (error instanceof DomainError && error.code === ErrorCode.TargetNotConfigured) this.emitSkipped(target, 'backup', 'not_configured', message);
+      else this.emitFailed(target, 'backup', error, message);
       return { outcome: 'failed', message };
     }
   }
@@ -163,6 +180,7 @@ export class ScheduledJobRunner {
     } catch (error) {
       const message = `${label} failed: ${(error as Error).message}`;
       this.logger.error(message);
+      await this.emitNotRun(target, 'rotation', error, message);
       return { outcome: 'failed', message };
     }
   }
@@ -183,7 +201,7 @@ export class ScheduledJobRunner {
     try {
       // This installation's newest: in a shared bucket another installation verifies its own.
       filename = (await this.catalog.list(target)).find((backup) => backup.own)?.filename;
-      if (!filename) return this.skipped(`${label}: there is no backup to verify yet`);
+      if (!filename) return this.skipped(target, 'verification', 'no_backup_to_verify', `${label}: there is no backup to verify yet`);
       this.logger.log(`${label}: checking the newest backup, ${filename}`);
       const report = await this.verifier.verify(target, filename);
       this.verifications.save(report);
@@ -191,10 +209,13 @@ export class ScheduledJobRunner {
       return { outcome: report.ok ? 'succeeded' : 'failed', message: `${label} of ${filename}: ${report.ok ? 'ok' : 'FAILED'}: ${report.message}` };
     } catch (error) {
       // One verification per target at a time, the scheduled one included: a verification requested through the API is running.
-      if (error instanceof DomainError && error.code === ErrorCode.VerificationInProgress) return this.skipped(`${label} skipped: ${error.message}`);
+      if (error instanceof DomainError && error.code === ErrorCode.VerificationInProgress) {
+        return this.skipped(target, 'verification', 'already_running', `${label} skipped: ${error.message}`);
+      }
       const reason = (error as Error).message;
       const message = filename ? `${label} of ${filename} could not run: ${reason}` : `${label} could not list the backups: ${reason}`;
       this.logger.error(message);
+      await this.emitNotRun(target, 'verification', error, message);
       if (filename) this.verifications.save(this.unverified(target, filename, message, Date.now() - started));
       return { outcome: 'failed', message };
     }
@@ -220,7 +241,7 @@ export class ScheduledJobRunner {
   private async tracked(target: BackupTarget, task: ScheduledTask, work: () => Promise<JobResult>): Promise<JobResult> {
     const name = jobName(target, task);
     if (task !== 'backup' && this.lastRuns.get(name)?.outcome === 'running') {
-      return this.skipped(`${targetLabel(target)} backup ${task} skipped: the previous one is still running`);
+      return this.skipped(target, task, 'already_running', `${targetLabel(target)} backup ${task} skipped: the previous one is still running`);
     }
     const entry: LastRun = { startedAt: this.clock.now(), finishedAt: null, outcome: 'running', message: null };
     this.lastRuns.set(name, entry);
@@ -230,6 +251,7 @@ export class ScheduledJobRunner {
     } catch (error) {
       result = { outcome: 'failed', message: `${targetLabel(target)} backup ${task} failed: ${(error as Error).message}` };
       this.logger.error(result.message);
+      this.emitFailed(target, task, error, result.message);
     }
     Object.assign(entry, { finishedAt: this.clock.now(), outcome: result.outcome, message: result.message });
     return result;
@@ -242,9 +264,33 @@ export class ScheduledJobRunner {
     return { outcome: 'disabled', message };
   }
 
-  private skipped(message: string): JobResult {
+  private skipped(target: BackupTarget, task: ScheduledTask, reason: ScheduledRunSkipReason, message: string): JobResult {
     this.logger.log(message);
+    this.emitSkipped(target, task, reason, message);
     return { outcome: 'skipped', message };
+  }
+
+  /**
+   * A rotation or verification that could not run: skipped when the target's settings are incomplete
+   * (an enabled R2 target nobody has configured yet), failed otherwise. Asked of the storage itself,
+   * since its "not configured" code also covers a missing bucket or folder, which are failures.
+   */
+  private async emitNotRun(target: BackupTarget, task: ScheduledTask, error: unknown, message: string): Promise<void> {
+    const missing = await this.storage
+      .get(target)
+      .missingConfiguration()
+      .catch(() => undefined);
+    if (missing) this.emitSkipped(target, task, 'not_configured', message);
+    else this.emitFailed(target, task, error, message);
+  }
+
+  private emitSkipped(target: BackupTarget, task: ScheduledTask, reason: ScheduledRunSkipReason, message: string): void {
+    this.events.emit(new ScheduledRunSkippedEvent(jobName(target, task), target, task, reason, message));
+  }
+
+  private emitFailed(target: BackupTarget, task: ScheduledTask, error: unknown, message: string): void {
+    const code = error instanceof DomainError ? error.code : ErrorCode.Internal;
+    this.events.emit(new ScheduledRunFailedEvent(jobName(target, task), target, task, code, message));
   }
 
   /** A report for a verification that could not be carried out (storage unreachable, backup gone): not ok. */

@@ -1,3 +1,4 @@
+import type { DynamicModule } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,9 +25,13 @@ export function makeScratchDir(prefix = 'sentinel-test-'): string {
 
 /**
  * Boots the whole application on a fresh data directory, as main.ts does (schedules off unless asked).
- * `env` overrides variables; pass `root` to boot again over an existing data directory.
+ * `env` overrides variables; pass `root` to boot again over an existing data directory, `imports` to
+ * add modules of the test's own (listeners on the domain events).
  */
-export async function startTestApp(env: Record<string, string | undefined> = {}, options: { root?: string; keep?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string | undefined> = {},
+  options: { root?: string; keep?: boolean; imports?: NonNullable<DynamicModule['imports']> } = {},
+): Promise<TestApp> {
   const root = options.root ?? makeScratchDir();
   const dataDir = path.join(root, 'data');
   const logFile = path.join(root, 'logs', 'sentinel-backup.log');
@@ -40,7 +45,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
   };
   const { AppLogger } = await import('../../src/common/logging/app-logger.js');
   const logger = new AppLogger(logFile, { quiet: true });
-  const app = await createApp(raw, logger);
+  const app = await createApp(raw, logger, { imports: options.imports });
   try {
     await app.init();
   } catch (error) {
