@@ -1,18 +1,41 @@
 // Jest runs in native ESM mode because the Nest 12 packages are ESM-only
 // (NODE_OPTIONS=--experimental-vm-modules is set by the npm scripts).
-/** @type {import('jest').Config} */
-export default {
+//
+// Two projects, run by two jest invocations (npm run test:unit, npm run test:e2e; `npm test` runs both):
+//   unit  src/**/*.spec.ts and test/**/*.spec.ts: one class or function each, no shared server, so they run
+//         in parallel (--maxWorkers in the script).
+//   e2e   test/**/*.e2e-spec.ts: the real service against the real S3 server that globalSetup starts
+//         (one radosgw for the run, which tests stop and restart), so they run in band.
+// A project's globalSetup runs only when a test of that project is selected, so the unit tier never
+// starts radosgw.
+
+const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
-  // web/src: the admin page's plain functions (no DOM here: hooks and components are tested in test/web.e2e-spec.ts).
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/web/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   setupFiles: ['<rootDir>/test/setup/env.ts'],
-  // Real S3 server (Ceph radosgw on loopback) for the e2e tests; SENTINEL_TEST_S3=off skips it.
-  globalSetup: '<rootDir>/test/setup/global-setup.ts',
-  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+};
+
+/** @type {import('jest').Config} */
+export default {
   testTimeout: 60000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      // web/src: the admin page's plain functions (no DOM here: hooks and components are tested in test/web.e2e-spec.ts).
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/web/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // Real S3 server (Ceph radosgw on loopback) for the e2e tests; SENTINEL_TEST_S3=off skips it.
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+    },
+  ],
 };

@@ -69,7 +69,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
         const reserved = def.kind === 'path' ? reservedFolderProblem(String(value), this.config.env.dataDir) : undefined;
         if (reserved) throw new Error(`${String(value)} cannot hold backups: ${reserved}`);
       } catch (error) {
-        throw new Error(`Invalid environment variable ${environmentName(def.key)}: ${(error as Error).message}`);
+        throw new Error(`Invalid environment variable ${environmentName(def.key)}: ${(error as Error).message}`, { cause: error });
       }
     }
   }

@@ -110,7 +110,7 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
     await warmUp(conn);
   } catch (err) {
     stopCluster(file);
-    throw new Error(`[test-s3] radosgw started but the warm-up failed: ${(err as Error).message}\n${logTails(conn.dir)}`);
+    throw new Error(`[test-s3] radosgw started but the warm-up failed: ${(err as Error).message}\n${logTails(conn.dir)}`, { cause: err });
   }
   process.env[FILE_ENV] = file;
   const t1 = Date.now();

@@ -29,12 +29,14 @@ export function assertDataDirWritable(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new Error(`DATA_DIR ${dir} cannot be created: ${explain((error as NodeJS.ErrnoException).code, dir)}`);
+    throw new Error(`DATA_DIR ${dir} cannot be created: ${explain((error as NodeJS.ErrnoException).code, dir)}`, { cause: error });
   }
   try {
     if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
     fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
   } catch (error) {
-    throw new Error(`DATA_DIR ${dir} is not writable: ${explain((error as NodeJS.ErrnoException).code, dir)}. The service keeps its databases there`);
+    throw new Error(`DATA_DIR ${dir} is not writable: ${explain((error as NodeJS.ErrnoException).code, dir)}. The service keeps its databases there`, {
+      cause: error,
+    });
   }
 }

@@ -23,7 +23,7 @@ function documentedProperties(dto: Type<unknown>): string[] {
  * `@Query() query: SomeDto` parameter, so an endpoint that declares a query DTO cannot be left
  * refusing its own parameters because the decorator was forgotten. None when it has no such parameter.
  */
-export function inferredAllowedQuery(controller: Type<unknown>, handler: Function): string[] {
+export function inferredAllowedQuery(controller: Type<unknown>, handler: { name: string }): string[] {
   const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, { index: number; data?: unknown }>;
   const types = (Reflect.getMetadata('design:paramtypes', controller.prototype, handler.name) ?? []) as Type<unknown>[];
   for (const [key, arg] of Object.entries(args)) {
