@@ -122,8 +122,9 @@ export class LocalFolderStorage extends ObjectStorage {
       // Counted after the write, so progress and the figure in a disk-full message are what reached the file.
       await pipeline(
         body,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
+        async function* (source: AsyncIterable<Buffer | string>) {
+          for await (const data of source) {
+            const chunk = typeof data === 'string' ? Buffer.from(data) : data;
             await writeFully(handle, chunk).catch((error: unknown) => {
               writeError = error;
               throw error;
