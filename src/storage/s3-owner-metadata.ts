@@ -8,8 +8,8 @@ import { headObject, httpStatusOf, OWNER_METADATA } from './s3-object-head.js';
 import type { S3OperationRunner } from './s3-operation-runner.js';
 
 /**
- * HeadObject requests in flight when reading owners: enough to hide the round trip to R2, few enough
- * not to flood the service (bench/results.md, "Storage", has what was measured).
+ * HeadObject requests in flight when reading owners: enough to hide the round trip to R2 over the
+ * internet, few enough not to flood the service (what is known of its effect: bench/results.md).
  */
 const OWNER_HEAD_CONCURRENCY = 32;
 /** Cached owners; past this the cache starts over (a bucket that large is read again, not kept in memory). */
