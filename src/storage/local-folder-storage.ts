@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncPath } from '../common/fs/durable-fs.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -150,7 +151,7 @@ export class LocalFolderStorage extends ObjectStorage {
       }
       await fsp.rename(temp, target);
       ownerWritten = false;
-      await syncFolder(dir);
+      await syncFolderBestEffort(dir);
       const stat = await fsp.stat(target);
       this.logger.log(`Local upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
       return { key, size: stat.size, lastModified: new Date(stat.mtimeMs) };
@@ -280,7 +281,7 @@ export class LocalFolderStorage extends ObjectStorage {
     try {
       await fsp.writeFile(temp, `${owner}\n`, { mode: FILE_MODE, flag: 'wx', flush: true });
       await fsp.rename(temp, path.join(dir, sidecar));
-      await syncFolder(dir);
+      await syncFolderBestEffort(dir);
     } catch (error) {
       await fsp.rm(temp, { force: true }).catch(() => undefined);
       throw this.failure(error, `record the owner of '${key}' in`, dir);
@@ -440,15 +441,7 @@ async function writeFully(file: fsp.FileHandle, chunk: Buffer): Promise<void> {
   }
 }
 
-/** Makes a rename durable: fsync of the folder (not supported everywhere; best effort). */
-async function syncFolder(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is atomic.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+/** Makes a rename durable: fsync of the folder, which some file systems refuse (the rename itself is atomic). */
+async function syncFolderBestEffort(dir: string): Promise<void> {
+  await fsyncPath(dir).catch(() => undefined);
 }
