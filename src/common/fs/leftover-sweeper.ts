@@ -54,14 +54,13 @@ export interface PartialFileClaim {
 /**
  * Removes what crashed work left behind, and only what it can prove is its own. Two kinds of leftovers:
  *
- * Work folders in DATA_DIR (sweepDataDir): a folder named like
- * a work folder (`.backup-tmp-*`, `.restore-staging-*`, `.restore-verify-*`, `.pre-restore-backup-*.partial`)
- * goes only when its marker is valid, of this installation, of the kind its name says, and not of this
- * very process (whose jobs may be writing it). An empty folder goes with rmdir, which cannot delete
- * anything (a kill between mkdtemp and the marker leaves one). Anything else is left alone with a warning.
- *
- * Called once per boot by the restore's start-up step (RestoreApplier), before any database opens and
- * so before any job can start; free-space checks come after it and count what it freed.
+ * Work folders in DATA_DIR (sweepDataDir): a folder named like a work folder (`.backup-tmp-*`,
+ * `.restore-staging-*`, `.restore-verify-*`, `.pre-restore-backup-*.partial`) goes only when its marker
+ * is valid, of this installation, of the kind its name says, and not of this very process (whose jobs
+ * may be writing it). An empty folder goes with rmdir, which cannot delete anything (a kill between
+ * mkdtemp and the marker leaves one). Anything else is left alone with a warning. Called once per boot
+ * by the restore's start-up step (RestoreApplier), before any database opens and so before any job can
+ * start; free-space checks come after it and count what it freed.
  *
  * `.partial` files in a backup folder (sweepPartials): the temporary files of writes that never
  * finished. The proof is the name: it carries this installation's tag (partialFile() names them), and
