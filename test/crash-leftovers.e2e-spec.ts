@@ -13,6 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PARTIAL_NAME } from '../src/storage/object-key.js';
 import { assertServiceBuilt, getJson, post, type ServiceProcess, startService, waitHealthy, withService } from './fixtures/restore-service.js';
+import { r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, listAllKeys, testS3, testS3Client } from './support/s3-server.js';
 import { makeScratchDir } from './support/test-app.js';
 
@@ -136,12 +137,11 @@ describeS3('kill -9 mid-upload to R2', () => {
     writeLargeDatabase(data, 64);
     // Another installation sharing the bucket, mid-upload: this service has no record of it.
     const foreign = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'sentinel-backup-2026-01-08-143022.tar.gz' }));
-    const s3 = testS3();
     const service = await startService(root);
     let jobId: string;
     try {
       await waitHealthy(service);
-      for (const [key, value] of Object.entries({ r2_endpoint: s3.endpoint, r2_access_key_id: s3.accessKeyId, r2_secret_access_key: s3.secretAccessKey, r2_bucket_name: bucket })) {
+      for (const [key, value] of Object.entries(r2SettingsFor(bucket))) {
         await putSetting(service.url, key, value);
       }
       jobId = (await post(`${service.url}/api/backups/r2`, {})).body.id;
@@ -164,7 +164,7 @@ describeS3('kill -9 mid-upload to R2', () => {
         expect(await listAllKeys(client, bucket)).toEqual([]);
         expect(job.error).toBe(
           `Interrupted: the service stopped while this R2 backup was running. At the next start it removed what the backup had left: ` +
-            `its scratch folder ${scratch} in DATA_DIR; the unfinished multipart upload of ${own[0].key} in ${s3.endpoint}/${bucket}. Run the backup again`,
+            `its scratch folder ${scratch} in DATA_DIR; the unfinished multipart upload of ${own[0].key} in ${testS3().endpoint}/${bucket}. Run the backup again`,
         );
       });
     } finally {

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { expectedMarkers, inspectFiles, markers, restoreWorkFiles, safetyCopies, setMarkers } from './fixtures/restore-app.js';
-import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
+import { putSettings, r2SettingsFor } from './support/r2-settings.js';
+import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -64,11 +65,7 @@ describe('Restore round trip with backups made by the service', () => {
   describeS3('R2 (the real S3 test server)', () => {
     it('back up to R2, change, restore from R2', async () => {
       const bucket = await createTestBucket('restore');
-      const s3 = testS3();
-      await roundTrip(root, 'r2', async (t) => {
-        const settings = { r2_endpoint: s3.endpoint, r2_access_key_id: s3.accessKeyId, r2_secret_access_key: s3.secretAccessKey, r2_bucket_name: bucket };
-        for (const [key, value] of Object.entries(settings)) await t.http.put(`/api/settings/${key}`).send({ value }).expect(200);
-      });
+      await roundTrip(root, 'r2', (t) => putSettings(t, r2SettingsFor(bucket)));
     });
   });
 });

@@ -8,7 +8,7 @@ import { DomainError } from '../src/common/errors/domain-error.js';
 import { ErrorCode } from '../src/common/errors/error-code.js';
 import type { ObjectStorage } from '../src/storage/object-storage.js';
 import { StorageTargets } from '../src/storage/storage-targets.js';
-import { testS3 } from './support/s3-server.js';
+import { putSettings, r2SettingsFor } from './support/r2-settings.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 export const MIB = 1024 * 1024;
@@ -71,17 +71,7 @@ export const FAST_FAILURE_ENV = {
   SENTINEL_STORAGE_PART_SIZE_MB: '5',
 };
 
-/** Sets R2 settings through the HTTP API, as a user would. */
-export async function putSettings(t: TestApp, values: Record<string, string | number>): Promise<void> {
-  for (const [key, value] of Object.entries(values)) {
-    await t.http.put(`/api/settings/${key}`).send({ value }).expect(200);
-  }
-}
-
-export function r2SettingsFor(bucket: string): Record<string, string> {
-  const s3 = testS3();
-  return { r2_endpoint: s3.endpoint, r2_access_key_id: s3.accessKeyId, r2_secret_access_key: s3.secretAccessKey, r2_bucket_name: bucket };
-}
+export { putSettings, r2SettingsFor } from './support/r2-settings.js';
 
 /** A test app whose R2 target is the test S3 server's `bucket`. */
 export async function startR2TestApp(bucket: string, env: Record<string, string | undefined> = {}): Promise<TestApp> {

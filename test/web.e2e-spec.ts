@@ -19,6 +19,7 @@ import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { WebModule } from '../src/web/web.module.js';
+import { configureR2 as configureTestR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -96,16 +97,7 @@ async function putSetting(t: TestApp, key: string, value: string | number): Prom
 
 /** R2 pointed at the test S3 server, through the API (for tests that are not about the form). */
 async function configureR2(t: TestApp, bucket: string): Promise<void> {
-  const s3 = testS3();
-  const settings: Record<string, string | number> = {
-    r2_backup_enabled: 1,
-    r2_account_id: '0123456789abcdef0123456789abcdef',
-    r2_access_key_id: s3.accessKeyId,
-    r2_secret_access_key: s3.secretAccessKey,
-    r2_bucket_name: bucket,
-    r2_endpoint: s3.endpoint,
-  };
-  for (const [key, value] of Object.entries(settings)) await putSetting(t, key, value);
+  await configureTestR2(t, bucket, { r2_account_id: '0123456789abcdef0123456789abcdef' });
 }
 
 let browser: Browser;

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { fsyncPath } from '../common/fs/durable-fs.js';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -11,7 +12,7 @@ import { backupSpaceNeeds, liveDatabaseBytes } from '../common/fs/backup-space.j
 import { assertOnDisk, bounded, makeFolder } from '../common/fs/bounded-fs.js';
 import { DiskSpace } from '../common/fs/disk-space.service.js';
 import { folderError, type WriteFacts } from '../common/fs/folder-error.js';
-import { InstallationIdentity } from '../common/installation/installation-identity.js';
+import { LeftoverSweeper } from '../common/fs/leftover-sweeper.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { SettingsService } from '../settings/settings.service.js';
 import {
@@ -27,14 +28,12 @@ import {
 import { byteCounter } from '../common/streams/byte-counter.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
-import { assertKeyPrefix, assertObjectKey, objectKeyProblem, OWNER_SIDECAR_NAME, ownerSidecarName, PARTIAL_NAME, PARTIAL_SUFFIX, parseOwner } from './object-key.js';
+import { assertKeyPrefix, assertObjectKey, objectKeyProblem, OWNER_SIDECAR_NAME, ownerSidecarName, PARTIAL_NAME, parseOwner } from './object-key.js';
 import { mapConcurrently } from '../common/concurrency.js';
 import { OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
 
 const FILE_MODE = 0o600;
-/** A temporary file untouched this long past the operation time limit belongs to no running upload. */
-const STALE_PARTIAL_MARGIN_MS = 10 * 60_000;
 /** Sidecars read at once when listing owners: small files, but a thousand at once would exhaust descriptors. */
 const OWNER_READ_CONCURRENCY = 16;
 
@@ -42,31 +41,22 @@ const OWNER_READ_CONCURRENCY = 16;
  * The local target: a folder (local_backup_dir, created on demand) where each key is a file.
  * A write goes to `.<key>.<tag><random>.partial` in the same folder, is fsynced, and is renamed into
  * place only when complete, so a reader never sees half an object; temporary files are never listed.
- * The tag (8 hex, an HMAC of the installation id) is what only this installation writes: a sweep
- * removes a `.partial` file only when its name carries it, never another installation's or a user's.
+ * The temporary names come from the LeftoverSweeper, which stamps them with this installation's tag
+ * and removes a `.partial` file only when its name carries it, never another installation's or a user's.
  */
 @Injectable()
 export class LocalFolderStorage extends ObjectStorage {
   readonly target = 'local' as const;
   private readonly logger = new Logger('LocalStorage');
-  /** The temporary files this process is writing now: never swept. */
-  private readonly writing = new Set<string>();
-  private readonly partialTag: string;
 
   constructor(
     private readonly settings: SettingsService,
     private readonly options: StorageOptions,
-    private readonly identity: InstallationIdentity,
+    private readonly sweeper: LeftoverSweeper,
     private readonly registry: DatabaseRegistry,
     private readonly disk: DiskSpace,
   ) {
     super();
-    this.partialTag = identity.tag('local-partial');
-  }
-
-  /** Whether a temporary file name was written by this installation (its random part starts with our tag). */
-  private isOwnPartial(name: string): boolean {
-    return PARTIAL_NAME.test(name) && name.slice(-(PARTIAL_SUFFIX.length + 16), -PARTIAL_SUFFIX.length).startsWith(this.partialTag);
   }
 
   override async prepare(): Promise<void> {
@@ -78,32 +68,17 @@ export class LocalFolderStorage extends ObjectStorage {
     }
   }
 
+  /** This installation's `.partial` files in the folder, whatever their age (the sweeper proves each is ours). */
   async removeLeftovers(): Promise<LeftoverReport> {
     const report: LeftoverReport = { removed: [], failed: [] };
     let dir = '';
     try {
       dir = await this.folder();
-      const names = await bounded('Listing the folder', dir, fsp.readdir(dir)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return [] as string[];
-        throw error;
-      });
-      const removed: string[] = [];
-      for (const name of names) {
-        if (!PARTIAL_NAME.test(name)) continue;
-        const file = path.join(dir, name);
-        if (!this.isOwnPartial(name)) {
-          this.logger.warn(`Left ${file} alone: it is named like an unfinished upload but was not written by this installation`);
-          continue;
-        }
-        if (this.writing.has(file)) continue;
-        try {
-          await bounded('Removing an unfinished file', dir, fsp.rm(file, { force: true }));
-          removed.push(name);
-          this.logger.warn(`Removed ${name} from ${dir}: an upload of this installation that never finished`);
-        } catch (error) {
-          report.failed.push(`could not remove the unfinished file ${name} from ${dir}: ${(this.failure(error, 'clean up', dir) as Error).message}`);
-        }
+      const swept = await this.sweeper.sweepPartials(dir);
+      for (const { name, error } of swept.failed) {
+        report.failed.push(`could not remove the unfinished file ${name} from ${dir}: ${(this.failure(error, 'clean up', dir) as Error).message}`);
       }
+      const removed = swept.removed;
       if (removed.length > 0) report.removed.push(`${removed.length === 1 ? 'the unfinished file' : `${removed.length} unfinished files`} ${removed.join(', ')} in ${dir}`);
     } catch (error) {
       const message = error instanceof DomainError ? error.message : (this.failure(error, 'clean up', dir) as Error).message;
@@ -125,14 +100,15 @@ export class LocalFolderStorage extends ObjectStorage {
     }
     const started = Date.now();
     const scope = new OperationScope(`Local upload of '${key}'`, this.options.operationTimeoutMs, options.signal);
-    const temp = path.join(dir, `.${key}.${this.partialTag}${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
+    const partial = this.sweeper.partialFile(dir, key);
+    const temp = partial.path;
     const target = path.join(dir, key);
     let file: fsp.FileHandle | undefined;
     let ownerWritten = false;
     // The source's own failure is the caller's error, passed on as it is; a failed write is ours.
     let sourceError: unknown;
     let writeError: unknown;
-    let written = 0;
+    const written = byteCounter(options.onProgress);
     const onSourceError = (error: unknown) => {
       if (writeError === undefined) sourceError ??= error;
     };
@@ -140,23 +116,26 @@ export class LocalFolderStorage extends ObjectStorage {
     body.on('error', onSourceError);
     try {
       await this.ensureFolder(dir);
-      await this.sweepStalePartials(dir);
-      this.writing.add(temp);
+      // What a failed removal of an earlier process left: only files older than any write can be.
+      await this.sweeper.sweepPartials(dir, { longestWriteMs: this.options.operationTimeoutMs }).catch(() => undefined);
       file = await fsp.open(temp, 'wx', FILE_MODE);
       const handle = file;
-      const counter = byteCounter(options.onProgress);
+      // Counted after the write, so progress and the figure in a disk-full message are what reached the file.
       await pipeline(
         body,
-        counter,
-        async (source: AsyncIterable<Buffer>) => {
-          for await (const chunk of source) {
+        async function* (source: AsyncIterable<Buffer | string>) {
+          for await (const data of source) {
+            const chunk = typeof data === 'string' ? Buffer.from(data) : data;
             await writeFully(handle, chunk).catch((error: unknown) => {
               writeError = error;
               throw error;
             });
-            written += chunk.length;
+            yield chunk;
           }
         },
+        written,
+        // The bytes are on disk already; only their count was wanted.
+        new Writable({ write: (_chunk, _encoding, done) => done() }),
         { signal: scope.signal },
       );
       await file.sync().catch((error: unknown) => {
@@ -172,7 +151,7 @@ export class LocalFolderStorage extends ObjectStorage {
       }
       await fsp.rename(temp, target);
       ownerWritten = false;
-      await syncFolder(dir);
+      await syncFolderBestEffort(dir);
       const stat = await fsp.stat(target);
       this.logger.log(`Local upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
       return { key, size: stat.size, lastModified: new Date(stat.mtimeMs) };
@@ -186,13 +165,13 @@ export class LocalFolderStorage extends ObjectStorage {
       // by it, rejects with an AbortError, and even if the caller cancelled meanwhile.
       if (writeError !== undefined) {
         const free = await this.disk.available(dir).catch(() => undefined);
-        throw this.failure(writeError, `write '${key}' to`, dir, { written, free });
+        throw this.failure(writeError, `write '${key}' to`, dir, { written: written.bytes, free });
       }
       if (scope.aborted) throw scope.reason;
       if (sourceError !== undefined) throw sourceError;
       throw this.failure(error, `write '${key}' to`, dir);
     } finally {
-      this.writing.delete(temp);
+      partial.release();
       scope.dispose();
     }
   }
@@ -296,14 +275,18 @@ export class LocalFolderStorage extends ObjectStorage {
    */
   private async writeOwner(dir: string, key: string, owner: string): Promise<void> {
     const sidecar = ownerSidecarName(key);
-    const temp = path.join(dir, `${sidecar}.${this.partialTag}${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
+    // Named `.<key>.owner.<hex>.partial`: the sidecar's name with the temporary suffix.
+    const partial = this.sweeper.partialFile(dir, sidecar.slice(1));
+    const temp = partial.path;
     try {
       await fsp.writeFile(temp, `${owner}\n`, { mode: FILE_MODE, flag: 'wx', flush: true });
       await fsp.rename(temp, path.join(dir, sidecar));
-      await syncFolder(dir);
+      await syncFolderBestEffort(dir);
     } catch (error) {
       await fsp.rm(temp, { force: true }).catch(() => undefined);
       throw this.failure(error, `record the owner of '${key}' in`, dir);
+    } finally {
+      partial.release();
     }
   }
 
@@ -427,26 +410,6 @@ export class LocalFolderStorage extends ObjectStorage {
     return !made;
   }
 
-  /**
-   * Removes temporary files of this installation that no upload can still be writing (not this
-   * process's, and older than the operation time limit): what a failed removal left behind. The
-   * start-up clean-up (removeLeftovers) takes the rest.
-   */
-  private async sweepStalePartials(dir: string): Promise<void> {
-    const cutoff = Date.now() - this.options.operationTimeoutMs - STALE_PARTIAL_MARGIN_MS;
-    const names = await bounded('Listing the folder', dir, fsp.readdir(dir)).catch(() => [] as string[]);
-    for (const name of names) {
-      if (!this.isOwnPartial(name)) continue;
-      const file = path.join(dir, name);
-      if (this.writing.has(file)) continue;
-      const stat = await fsp.stat(file).catch(() => undefined);
-      if (stat && stat.mtimeMs < cutoff) {
-        await fsp.rm(file, { force: true }).catch(() => undefined);
-        this.logger.log(`Removed ${name}, left in ${dir} by an upload that never finished`);
-      }
-    }
-  }
-
   private async statObject(dir: string, name: string): Promise<StoredObject | undefined> {
     try {
       const stat = await fsp.stat(path.join(dir, name));
@@ -478,15 +441,7 @@ async function writeFully(file: fsp.FileHandle, chunk: Buffer): Promise<void> {
   }
 }
 
-/** Makes a rename durable: fsync of the folder (not supported everywhere; best effort). */
-async function syncFolder(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is atomic.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+/** Makes a rename durable: fsync of the folder, which some file systems refuse (the rename itself is atomic). */
+async function syncFolderBestEffort(dir: string): Promise<void> {
+  await fsyncPath(dir).catch(() => undefined);
 }

@@ -1,15 +1,15 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { PARTIAL_NAME } from '../common/fs/work-folder.js';
 
 /** Longest key in bytes: leaves room for the local adapter's temporary name within a 255-byte file name. */
 export const MAX_KEY_BYTES = 200;
 
 /**
- * The local adapter's temporary names: `.<key>.<16 hex>.partial`, the hex being the installation's
- * 8-hex tag and 8 random hex (so a sweep can tell its own). No key may look like one.
+ * The local adapter's temporary names (`.<key>.<16 hex>.partial`, see work-folder.ts; the sweeper tells
+ * its own by them). No key may look like one.
  */
-export const PARTIAL_NAME = /^\..+\.[0-9a-f]{16}\.partial$/;
-export const PARTIAL_SUFFIX = '.partial';
+export { PARTIAL_NAME, PARTIAL_SUFFIX } from '../common/fs/work-folder.js';
 
 /**
  * The local adapter's owner sidecars: `.<key>.owner` beside each archive, naming the installation that

@@ -2,8 +2,46 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { R2Settings } from '../settings/settings.service.js';
+import { describeS3Error, type S3Failure } from './s3-errors.js';
 import { S3RetryStrategy } from './s3-retry-strategy.js';
 import type { StorageOptions } from './storage-options.js';
+
+/**
+ * Where one S3 destination is and how to sign in: the part of a target's settings that builds a
+ * connection. The R2 target's settings are one such; another destination passes its own.
+ */
+export type S3TargetSettings = Pick<R2Settings, 'accountId' | 'accessKeyId' | 'secretAccessKey' | 'bucket' | 'endpoint' | 'prefix'>;
+
+/** The time limits and attempts of one SDK client. */
+export interface S3ClientLimits {
+  maxAttempts: number;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/**
+ * Test Connection answers in seconds, whatever the operation limits: its client tries twice and waits
+ * at most this long to connect and for an answer, and each of its steps at most `stepTimeoutMs`.
+ */
+const PROBE_LIMITS = { maxAttempts: 2, connectTimeoutMs: 3_000, requestTimeoutMs: 15_000, stepTimeoutMs: 15_000 } as const;
+
+/** The limits of the operations' client: the configured ones. */
+export function operationLimits(options: StorageOptions): S3ClientLimits {
+  return { maxAttempts: options.maxAttempts, connectTimeoutMs: options.connectTimeoutMs, requestTimeoutMs: options.requestTimeoutMs };
+}
+
+/** Test Connection's client limits, and the time limit of each of its steps. */
+export type S3ProbeLimits = S3ClientLimits & { stepTimeoutMs: number };
+
+/** The limits of Test Connection's client and steps: the configured ones, never longer than PROBE_LIMITS. */
+export function probeLimits(options: StorageOptions): S3ProbeLimits {
+  return {
+    maxAttempts: Math.min(PROBE_LIMITS.maxAttempts, options.maxAttempts),
+    connectTimeoutMs: Math.min(PROBE_LIMITS.connectTimeoutMs, options.connectTimeoutMs),
+    requestTimeoutMs: Math.min(PROBE_LIMITS.requestTimeoutMs, options.requestTimeoutMs),
+    stepTimeoutMs: Math.min(PROBE_LIMITS.stepTimeoutMs, options.operationTimeoutMs),
+  };
+}
 
 /** Where the client talks to, without credentials: safe to show and log. */
 export interface S3Endpoint {
@@ -18,7 +56,7 @@ export interface S3Endpoint {
 const ACCOUNT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/i;
 
 /** What is missing before the R2 target can be used, as one sentence naming the settings; undefined when complete. */
-export function missingR2Settings(settings: R2Settings): string | undefined {
+export function missingR2Settings(settings: S3TargetSettings): string | undefined {
   const missing: string[] = [];
   if (!settings.endpoint && !settings.accountId) {
     missing.push('r2_account_id (your Cloudflare account ID; or r2_endpoint for another S3-compatible service)');
@@ -33,13 +71,13 @@ export function missingR2Settings(settings: R2Settings): string | undefined {
   return `R2 is not configured: set ${missing.join(', ')}${credentialsHint} in Settings → Backup or with PUT /api/settings/<key>`;
 }
 
-export function resolveS3Endpoint(settings: R2Settings): S3Endpoint {
+export function resolveS3Endpoint(settings: S3TargetSettings): S3Endpoint {
   const url = settings.endpoint || `https://${settings.accountId}.r2.cloudflarestorage.com`;
   return { url, host: new URL(url).host, bucket: settings.bucket, custom: Boolean(settings.endpoint) };
 }
 
 /**
- * One configuration of the R2 target: the SDK clients built from the settings at one moment.
+ * One configuration of an S3 destination: the SDK clients built from its settings at one moment.
  * Rebuilt when a storage setting changes, never per request. Operations lease it, so a client
  * replaced by a settings change is destroyed only after the operations using it have finished.
  */
@@ -54,8 +92,10 @@ export class S3Connection {
     readonly endpoint: S3Endpoint,
     /** For operations: retries transient errors with backoff. */
     readonly client: S3Client,
-    /** For Test Connection: one retry and a short connect limit, so the answer comes in seconds. */
+    /** For Test Connection: one retry and short limits (probeLimits), so the answer comes in seconds. */
     readonly probeClient: S3Client,
+    /** The limits each client was built with, for the wording of a timeout. */
+    readonly limits: { operation: S3ClientLimits; probe: S3ProbeLimits },
     /** The credentials, to scrub from any text that leaves this module. */
     readonly secrets: readonly string[],
     /** r2_prefix: '' (the bucket's root) or a folder ending in '/', put before every key of this target. */
@@ -74,6 +114,11 @@ export class S3Connection {
   /** Shown to users: endpoint and bucket, never credentials. */
   get location(): string {
     return `${this.endpoint.url}/${this.endpoint.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
+  }
+
+  /** An SDK or socket error of this connection in words a user can act on, credentials scrubbed. */
+  describe(error: unknown, operation: string, key?: string, client: 'operation' | 'probe' = 'operation'): S3Failure {
+    return describeS3Error(error, { endpoint: this.endpoint, operation, key, secrets: this.secrets, connectTimeoutMs: this.limits[client].connectTimeoutMs });
   }
 
   get retired(): boolean {
@@ -103,12 +148,12 @@ export class S3Connection {
   }
 }
 
-/** Builds the clients for the current settings; StorageNotConfigured names the setting to fill. */
-export function createS3Connection(settings: R2Settings, options: StorageOptions): S3Connection {
+/** Builds the clients for a destination's settings; StorageNotConfigured names the setting to fill. */
+export function createS3Connection(settings: S3TargetSettings, options: StorageOptions): S3Connection {
   const missing = missingR2Settings(settings);
   if (missing) throw new DomainError(ErrorCode.StorageNotConfigured, missing, { target: 'r2' });
   const endpoint = resolveS3Endpoint(settings);
-  const build = (maxAttempts: number, connectTimeoutMs: number, requestTimeoutMs: number) =>
+  const build = (limits: S3ClientLimits) =>
     new S3Client({
       region: 'auto',
       endpoint: endpoint.url,
@@ -117,20 +162,15 @@ export function createS3Connection(settings: R2Settings, options: StorageOptions
       // R2 (and this project's test server) reject the SDK's default trailing checksums.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts,
-      retryStrategy: new S3RetryStrategy(maxAttempts, options.retryBaseDelayMs),
+      maxAttempts: limits.maxAttempts,
+      retryStrategy: new S3RetryStrategy(limits.maxAttempts, options.retryBaseDelayMs),
       requestHandler: {
-        connectionTimeout: connectTimeoutMs,
-        requestTimeout: requestTimeoutMs,
+        connectionTimeout: limits.connectTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
         throwOnRequestTimeout: true,
         socketTimeout: options.idleTimeoutMs,
       },
     });
-  return new S3Connection(
-    endpoint,
-    build(options.maxAttempts, options.connectTimeoutMs, options.requestTimeoutMs),
-    build(Math.min(2, options.maxAttempts), Math.min(3_000, options.connectTimeoutMs), Math.min(15_000, options.requestTimeoutMs)),
-    [settings.accessKeyId, settings.secretAccessKey],
-    settings.prefix,
-  );
+  const limits = { operation: operationLimits(options), probe: probeLimits(options) };
+  return new S3Connection(endpoint, build(limits.operation), build(limits.probe), limits, [settings.accessKeyId, settings.secretAccessKey], settings.prefix);
 }

@@ -30,12 +30,14 @@ const MAX_DELAY_MS = 20_000;
  * The SDK's retry decision with a backoff that outlasts a short outage. The SDK classifies each
  * error (its standard strategy does the same): TRANSIENT covers 500/502/503/504, connection
  * refused/reset, DNS failures, socket and request timeouts; THROTTLING covers 429 and SlowDown.
- * Those are retried; client errors (bad credentials, missing bucket, 501...) and an unknown host
- * fail at once.
- * Delays double from `baseDelayMs` with jitter (half fixed, half random), capped at 20 s, and honour
- * Retry-After. The middleware sleeps the delay racing the request's abort signal, so a cancelled
- * operation does not wait out its backoff. Unlike the standard strategy there is no shared
- * retry quota: after an outage every operation retries on its own again.
+ * Those are retried. SERVER_ERROR (any other 5xx, such as 501 Not Implemented), CLIENT_ERROR (bad
+ * credentials, missing bucket...) and an unknown host fail at once.
+ * Retry n (from 1) waits a random time between half of and all of min(20 s, baseDelayMs × 2^(n-1)):
+ * half fixed, half random ("equal jitter"): operations that failed together do not retry together,
+ * and none retries sooner than half its backoff. A Retry-After from the service lengthens the wait
+ * to what it asks, up to 20 s. The middleware sleeps the delay racing the request's abort signal, so
+ * a cancelled operation does not wait out its backoff. Unlike the standard strategy there is no
+ * shared retry quota: after an outage every operation retries on its own again.
  */
 export class S3RetryStrategy {
   readonly mode = 'standard';

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fsyncPath } from '../common/fs/durable-fs.js';
 import { AppConfig } from '../config/app-config.js';
 import { UPLOAD_JOURNAL_DIR_NAME } from '../common/fs/work-folder.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
@@ -72,7 +73,7 @@ export class S3UploadJournal {
       await handle.close();
     }
     await fs.promises.rename(temp, file);
-    await syncDir(this.dir);
+    await syncFolderBestEffort(this.dir);
     return file;
   }
 
@@ -122,14 +123,7 @@ function parseRecord(text: string): UploadRecord | undefined {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  let handle: fs.promises.FileHandle | undefined;
-  try {
-    handle = await fs.promises.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the record file itself is synced.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+/** Makes a rename durable: fsync of the folder, which some file systems refuse (the rename itself is atomic). */
+async function syncFolderBestEffort(dir: string): Promise<void> {
+  await fsyncPath(dir).catch(() => undefined);
 }

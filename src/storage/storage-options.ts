@@ -14,7 +14,7 @@ export abstract class StorageOptions {
   abstract readonly partSizeBytes: number;
   /** Attempts per S3 request, the first included (transient errors: 5xx, throttling, resets, timeouts). */
   abstract readonly maxAttempts: number;
-  /** First retry delay; doubled per retry with full jitter, capped at 20 s. */
+  /** First retry delay; doubled per retry, half of it fixed and half random (S3RetryStrategy), capped at 20 s. */
   abstract readonly retryBaseDelayMs: number;
   /** TCP/TLS connect limit, so a dead endpoint fails in seconds. */
   abstract readonly connectTimeoutMs: number;

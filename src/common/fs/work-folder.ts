@@ -23,6 +23,17 @@ export const UPLOAD_JOURNAL_DIR_NAME = '.s3-uploads';
 /** The user's safety copies: never removed by the service. */
 export const SAFETY_COPY_PREFIX = 'pre-restore-backup-';
 
+/**
+ * Temporary files written beside their final name in a backup folder: `.<base>.<16 hex>.partial`, the
+ * hex being the installation's tag (PARTIAL_TAG_LENGTH hex, an HMAC of its id for PARTIAL_TAG_SUBJECT)
+ * and random hex. The tag is the proof of ownership: a sweep removes only a `.partial` file carrying it.
+ */
+export const PARTIAL_NAME = /^\..+\.[0-9a-f]{16}\.partial$/;
+export const PARTIAL_SUFFIX = '.partial';
+/** What the installation's tag in `.partial` names is computed for (InstallationIdentity.tag); changing it disowns every such file. */
+export const PARTIAL_TAG_SUBJECT = 'local-partial';
+export const PARTIAL_TAG_LENGTH = 8;
+
 /** What a work folder is for; shown in logs and in the interrupted job's message. */
 export type WorkFolderKind = 'backup-scratch' | 'restore-staging' | 'restore-verify' | 'safety-copy';
 

@@ -5,7 +5,12 @@ export interface ByteCounter extends Transform {
   readonly bytes: number;
 }
 
-export function byteCounter(onBytes?: (bytes: number) => void): ByteCounter {
+/**
+ * `onBytes` is called with the total so far after each chunk. `atEnd`, when given, is asked at the end
+ * of the input with the total: an error it returns fails the stream instead of ending it (a length
+ * check), so a reader never sees a clean end of a short body.
+ */
+export function byteCounter(onBytes?: (bytes: number) => void, atEnd?: (bytes: number) => Error | undefined): ByteCounter {
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer | string, _encoding, callback) {
@@ -13,6 +18,9 @@ export function byteCounter(onBytes?: (bytes: number) => void): ByteCounter {
       bytes += buffer.length;
       onBytes?.(bytes);
       callback(null, buffer);
+    },
+    flush(callback) {
+      callback(atEnd?.(bytes));
     },
   });
   return Object.defineProperty(counter, 'bytes', { get: () => bytes }) as ByteCounter;

@@ -1,0 +1,27 @@
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { StoredObject } from './object-storage.js';
+import { parseOwner } from './object-key.js';
+import type { S3Connection } from './s3-connection.js';
+
+/** User metadata naming the installation that made an archive (header x-amz-meta-sentinel-installation). */
+export const OWNER_METADATA = 'sentinel-installation';
+
+/** The HTTP status of an SDK error, if it got an answer. */
+export function httpStatusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/**
+ * HeadObject: the object's size, time, ETag and owner. A 404 is "no such object" (undefined) only once
+ * the bucket is known to exist, since a HEAD answer has no error body to tell the two apart.
+ */
+export async function headObject(conn: S3Connection, key: string, signal: AbortSignal): Promise<StoredObject | undefined> {
+  try {
+    const out = await conn.client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: signal });
+    return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified ?? new Date(0), etag: out.ETag, owner: parseOwner(out.Metadata?.[OWNER_METADATA]) };
+  } catch (error) {
+    if (httpStatusOf(error) !== 404) throw error;
+    await conn.client.send(new ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal });
+    return undefined;
+  }
+}

@@ -1,0 +1,212 @@
+import { CreateMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { formatBytes, formatDuration } from '../common/format.js';
+import { byteCounter } from '../common/streams/byte-counter.js';
+import type { StoredObject, TransferOptions } from './object-storage.js';
+import type { OperationScope } from './operation-scope.js';
+import type { S3Connection } from './s3-connection.js';
+import type { S3MultipartAborter } from './s3-multipart-aborter.js';
+import { headObject, OWNER_METADATA } from './s3-object-head.js';
+import type { S3OperationRunner } from './s3-operation-runner.js';
+import type { S3UploadJournal } from './s3-upload-journal.js';
+
+/** S3 and R2 allow at most 10,000 parts in one multipart upload. */
+const MAX_PARTS = 10_000;
+const MIB = 1024 * 1024;
+
+/** The requests one upload has started, so its cleanup knows what to wait for and what to abort. */
+interface UploadTracker {
+  uploadId?: string;
+  createSent: boolean;
+  inflight: Set<Promise<unknown>>;
+  /** The first request of the upload that failed (not by cancellation). */
+  firstError?: unknown;
+}
+
+/**
+ * One object streamed into an S3 destination with lib-storage, by R2's rules: parts all of one size
+ * but the last, at most 2 in flight, the owner in the object's metadata from its first byte, the result
+ * checked with HeadObject. The upload is recorded in the journal before its first request, and a failed
+ * or cancelled upload's multipart upload is aborted (and the abort awaited) before it reports.
+ */
+export class S3ObjectUploader {
+  /** Keys whose unfinished upload could not even be looked up after a failure. */
+  private readonly unsureKeys = new Set<string>();
+
+  constructor(
+    private readonly runner: S3OperationRunner,
+    private readonly aborter: S3MultipartAborter,
+    private readonly journal: S3UploadJournal,
+    /** The configured part size (SENTINEL_STORAGE_PART_SIZE_MB). */
+    private readonly partSizeBytes: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** On failure `body` is destroyed (without an error), so whatever produces it stops. */
+  async upload(key: string, body: Readable, options: TransferOptions): Promise<StoredObject> {
+    const destroyBody = () => {
+      if (!body.destroyed) body.destroy();
+    };
+    const started = Date.now();
+    const partSize = this.partSizeFor(options.maxBytes);
+    const result = await this.runner.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.recorded(conn, key, body, scope, partSize, options.onProgress, options.owner), destroyBody);
+    this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
+    return result;
+  }
+
+  /**
+   * The configured part size (default 5 MiB, R2's minimum), raised in whole MiB when an object of
+   * `maxBytes` would need more than 10,000 parts. Small parts keep memory low: lib-storage holds
+   * about four parts at a time (one filling, its copy, two in flight).
+   */
+  private partSizeFor(maxBytes: number | undefined): number {
+    const configured = this.partSizeBytes;
+    if (maxBytes === undefined || maxBytes <= configured * MAX_PARTS) return configured;
+    return Math.ceil(maxBytes / MAX_PARTS / MIB) * MIB;
+  }
+
+  private async recorded(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void, owner?: string): Promise<StoredObject> {
+    await this.aborter.retryPending(conn);
+    // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
+    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix);
+    try {
+      const stored = await this.send(conn, key, body, scope, partSize, onProgress, owner);
+      await this.journal.forget(record);
+      return stored;
+    } catch (error) {
+      // Kept while an abort is still owed (the service was down): the next start finishes it.
+      if (!this.owesAbort(conn, key)) await this.journal.forget(record).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private owesAbort(conn: S3Connection, key: string): boolean {
+    return [...conn.pendingAborts.values()].some((pending) => pending.key === key) || this.unsureKeys.has(key);
+  }
+
+  private async send(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void, owner?: string): Promise<StoredObject> {
+    this.unsureKeys.delete(key);
+    const tracker: UploadTracker = { createSent: false, inflight: new Set() };
+    // Counts what is read from the source. An error of the source itself is the caller's and is
+    // passed on as it is; the source is not destroyed here when the upload stops reading (the runner's
+    // failure path does).
+    const counter = byteCounter();
+    let sourceError: unknown;
+    body.on('error', (error) => {
+      sourceError ??= error;
+      counter.destroy(error);
+    });
+    body.pipe(counter);
+    const upload = new Upload({
+      client: this.scopedClient(conn.client, scope.signal, tracker),
+      params: {
+        Bucket: conn.bucket,
+        Key: conn.objectKey(key),
+        Body: counter,
+        ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream',
+        // The owner travels with the object from its first byte (CreateMultipartUpload or PutObject).
+        Metadata: owner === undefined ? undefined : { [OWNER_METADATA]: owner },
+      },
+      queueSize: 2,
+      partSize,
+      // Cleanup is done here, after every request of the upload has settled (lib-storage's own
+      // abort runs in the background after done() has already rejected).
+      leavePartsOnError: true,
+    });
+    if (onProgress) upload.on('httpUploadProgress', (progress) => onProgress(progress.loaded ?? 0));
+    const onAbort = () => {
+      void upload.abort();
+      counter.destroy(scope.reason instanceof Error ? scope.reason : undefined);
+    };
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (error) {
+      await this.cleanUp(conn, key, tracker);
+      if (scope.aborted) throw error;
+      if (sourceError !== undefined) throw sourceError;
+      // When one part fails, lib-storage stops reading the source, which makes its other workers fail
+      // with an AbortError; it reports whichever came first. The request that failed first is the cause.
+      if (tracker.firstError !== undefined) throw tracker.firstError;
+      if (error instanceof Error && /Exceeded \d+ parts/.test(error.message)) {
+        throw new DomainError(
+          ErrorCode.StorageUnavailable,
+          `The upload of '${key}' needs more than 10,000 parts of ${formatBytes(partSize)}: raise SENTINEL_STORAGE_PART_SIZE_MB`,
+        );
+      }
+      throw error;
+    } finally {
+      scope.signal.removeEventListener('abort', onAbort);
+    }
+    // The upload's own result has no reliable ETag or size (CompleteMultipartUpload's ETag is empty
+    // on some services): what is stored is what HeadObject says, and it must be what was sent.
+    const stored = await headObject(conn, key, scope.signal);
+    if (!stored || stored.size !== counter.bytes) {
+      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal }).catch(() => undefined);
+      throw new DomainError(
+        ErrorCode.StorageUnavailable,
+        `The upload of '${key}' did not arrive whole: ${formatBytes(counter.bytes)} were sent, the bucket holds ${stored ? formatBytes(stored.size) : 'nothing'}; the object was removed, try again`,
+      );
+    }
+    return stored;
+  }
+
+  /**
+   * The client as the Upload sees it: every request carries the operation's abort signal (lib-storage
+   * does not pass one, so an abort would otherwise leave parts uploading), and the upload id is noted
+   * as soon as CreateMultipartUpload answers.
+   */
+  private scopedClient(client: S3Client, signal: AbortSignal, tracker: UploadTracker): S3Client {
+    const scoped = Object.create(client) as S3Client;
+    const send = (command: Parameters<S3Client['send']>[0]) => {
+      const isCreate = command instanceof CreateMultipartUploadCommand;
+      if (isCreate) tracker.createSent = true;
+      const request = client.send(command, { abortSignal: signal }).then((output) => {
+        if (isCreate) tracker.uploadId = (output as { UploadId?: string }).UploadId;
+        return output;
+      });
+      const settled = request.then(
+        () => undefined,
+        (error: unknown) => {
+          if (!signal.aborted) tracker.firstError ??= error;
+        },
+      );
+      tracker.inflight.add(settled);
+      void settled.then(() => tracker.inflight.delete(settled));
+      return request;
+    };
+    scoped.send = send as S3Client['send'];
+    return scoped;
+  }
+
+  /**
+   * After a failed or aborted upload: wait until none of its requests is running, then abort its
+   * multipart upload and wait for the answer, so no parts stay behind. If CreateMultipartUpload was
+   * cut off before it answered, the uploads for this key are looked up and aborted. When the service
+   * cannot be reached the upload id is kept and the abort retried before the next upload.
+   */
+  private async cleanUp(conn: S3Connection, key: string, tracker: UploadTracker): Promise<void> {
+    while (tracker.inflight.size > 0) await Promise.all([...tracker.inflight]);
+    if (!tracker.createSent) return;
+    const scope = this.aborter.cleanupScope(`R2 cleanup of the failed upload of '${key}'`);
+    try {
+      let ids = tracker.uploadId ? [tracker.uploadId] : [];
+      if (ids.length === 0) {
+        try {
+          ids = (await this.aborter.uploadsOf(conn, key, scope.signal)).map((upload) => upload.id);
+        } catch (error) {
+          this.logger.warn(`Could not look up the unfinished multipart upload of ${key} after a failed upload: ${conn.describe(error, 'lookup of unfinished uploads', key).message}`);
+          this.unsureKeys.add(key);
+          return;
+        }
+      }
+      for (const uploadId of ids) await this.aborter.abort(conn, key, uploadId, scope.signal);
+    } finally {
+      scope.dispose();
+    }
+  }
+}

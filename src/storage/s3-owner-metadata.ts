@@ -1,0 +1,111 @@
+import { CopyObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { mapConcurrently } from '../common/concurrency.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { formatBytes } from '../common/format.js';
+import type { StoredObject } from './object-storage.js';
+import { headObject, httpStatusOf, OWNER_METADATA } from './s3-object-head.js';
+import type { S3OperationRunner } from './s3-operation-runner.js';
+
+/**
+ * HeadObject requests in flight when reading owners: enough to hide the round trip to R2 over the
+ * internet, few enough not to flood the service (what is known of its effect: bench/results.md).
+ */
+const OWNER_HEAD_CONCURRENCY = 32;
+/** Cached owners; past this the cache starts over (a bucket that large is read again, not kept in memory). */
+const OWNER_CACHE_LIMIT = 50_000;
+/** The largest object one CopyObject request can copy. */
+const MAX_COPY_BYTES = 5 * 1024 * 1024 * 1024;
+
+/** What identifies one version of an object for the owner cache. */
+function ownerVersion(object: StoredObject): string {
+  // Seconds: HeadObject's Last-Modified has no milliseconds, listings do.
+  return `${object.etag ?? ''}|${object.size}|${Math.floor(object.lastModified.getTime() / 1000)}`;
+}
+
+/**
+ * The owner of each archive in an S3 destination, kept in the object's user metadata (OWNER_METADATA),
+ * read with HeadObject (listings carry no metadata) and cached per version of the object.
+ */
+export class S3OwnerMetadata {
+  /** Owners read with HeadObject, by key, valid for one version of the object (see owners()). */
+  private readonly cache = new Map<string, { version: string; owner: string | null }>();
+
+  constructor(private readonly runner: S3OperationRunner) {}
+
+  /** Another bucket or prefix may hold other objects under the same keys: called when the destination changes. */
+  forgetAll(): void {
+    this.cache.clear();
+  }
+
+  /**
+   * One HeadObject per object not seen before, OWNER_HEAD_CONCURRENCY at a time. Archives never change
+   * in place, so an owner is cached by key, ETag, size and time: a new upload or an adoption
+   * (CopyObject, here or by another installation) gives a new time and is read again. Objects that
+   * vanished since the listing are left out of the map.
+   */
+  async owners(objects: StoredObject[]): Promise<Map<string, string | null>> {
+    const owners = new Map<string, string | null>();
+    const missing: StoredObject[] = [];
+    for (const object of objects) {
+      const cached = this.cache.get(object.key);
+      if (cached !== undefined && cached.version === ownerVersion(object)) owners.set(object.key, cached.owner);
+      else missing.push(object);
+    }
+    if (missing.length === 0) return owners;
+    return this.runner.run(`owner lookup of ${missing.length} objects`, undefined, undefined, async (conn, scope) => {
+      await mapConcurrently(missing, OWNER_HEAD_CONCURRENCY, async (object) => {
+        const head = await headObject(conn, object.key, scope.signal);
+        if (!head) return;
+        const owner = head.owner ?? null;
+        owners.set(object.key, owner);
+        if (this.cache.size >= OWNER_CACHE_LIMIT) this.cache.clear();
+        // Cached under the version the listing showed only when HEAD saw that same version.
+        if (object.etag !== undefined && ownerVersion(head) === ownerVersion(object)) this.cache.set(object.key, { version: ownerVersion(object), owner });
+      });
+      return owners;
+    });
+  }
+
+  /**
+   * CopyObject onto itself with MetadataDirective REPLACE: the same bytes, the other metadata and the
+   * content headers kept, the owner replaced. Conditional on the ETag just read, so an archive replaced
+   * meanwhile is not stamped. S3 copies at most 5 GiB in one request.
+   */
+  async setOwner(key: string, owner: string): Promise<void> {
+    await this.runner.run(`owner change of '${key}'`, key, undefined, async (conn, scope) => {
+      const objectKey = conn.objectKey(key);
+      let head;
+      try {
+        head = await conn.client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: objectKey }), { abortSignal: scope.signal });
+      } catch (error) {
+        if (httpStatusOf(error) !== 404) throw error;
+        throw new DomainError(ErrorCode.ObjectNotFound, `'${key}' does not exist in bucket '${conn.bucket}'`, { key });
+      }
+      if ((head.ContentLength ?? 0) > MAX_COPY_BYTES) {
+        throw new DomainError(
+          ErrorCode.StorageUnavailable,
+          `'${key}' is ${formatBytes(head.ContentLength ?? 0)}, more than the 5 GiB S3 can copy in one request, so its owner cannot be changed here: set the metadata ${OWNER_METADATA}=${owner} with your provider's tools`,
+          { key },
+        );
+      }
+      await conn.client.send(
+        new CopyObjectCommand({
+          Bucket: conn.bucket,
+          Key: objectKey,
+          CopySource: `${conn.bucket}/${objectKey.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceIfMatch: head.ETag,
+          MetadataDirective: 'REPLACE',
+          Metadata: { ...head.Metadata, [OWNER_METADATA]: owner },
+          ContentType: head.ContentType,
+          ContentEncoding: head.ContentEncoding,
+          ContentDisposition: head.ContentDisposition,
+          ContentLanguage: head.ContentLanguage,
+          CacheControl: head.CacheControl,
+        }),
+        { abortSignal: scope.signal },
+      );
+      this.cache.delete(key);
+    });
+  }
+}
