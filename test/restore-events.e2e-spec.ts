@@ -71,7 +71,7 @@ describe('Restore events, in the real application', () => {
   let app: INestApplication | undefined;
   const http = () => request((app as INestApplication).getHttpServer());
   const backups = () => path.join(dataDir, 'backups');
-  const of = <E>(eventClass: new (...args: never[]) => E): E[] => received.filter((e): e is E => e instanceof eventClass);
+  const of = <E>(eventClass: new (...args: never[]) => E): E[] => received.filter((e) => e instanceof eventClass) as E[];
 
   /** Boots the application over `root` (again), as main.ts does: the bootstrap hooks run in init(). */
   async function boot(): Promise<void> {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import fs from 'node:fs';
-import path from 'node:path';
 import { type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';

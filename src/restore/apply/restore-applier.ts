@@ -17,7 +17,6 @@ import { DataFolderLayout } from '../core/data-folder-layout.js';
 import { type JournalDatabase, type PreviousDatabase, type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
 import {
   compactTimestamp,
-  LAST_APPLY_FILE,
   RESTORE_FLAG,
   SAFETY_COPY_PREFIX,
   SAFETY_COPY_README,

@@ -18,7 +18,7 @@ export interface ExtractOptions {
   dir: string;
   /** The archive's name, for messages and `details.file` of archive-level problems. */
   archive: string;
-  /** The databases this service manages (the registry's names). */
+  /** The databases this service manages (DataFolderLayout's names). */
   managed: readonly string[];
   /**
    * `fail-fast` (staging): the first problem of any kind stops the download at once and is thrown.
