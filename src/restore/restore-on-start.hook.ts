@@ -1,4 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_CLIENT } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
@@ -27,8 +29,13 @@ import { RestoreAppliedEvent, RestoreApplyFailedEvent, RestoreRolledBackEvent } 
  *
  * The apply's outcome is emitted here (RestoreApplied/RolledBack/ApplyFailedEvent), before the hook
  * returns or throws. Listeners are registered by then: the event emitter registers them in its own
- * bootstrap hook, and its module is global, which Nest bootstraps before any feature module.
+ * bootstrap hook, and its module is global, which Nest bootstraps before any feature module. When the
+ * service is about to refuse to start, the process exits right after this hook throws, so the
+ * listeners of that event (a notifier sending its message) are waited for, at most LISTENERS_GRACE_MS.
  */
+/** How long a failed start waits for the listeners of RestoreApplyFailedEvent before it goes on failing. */
+export const LISTENERS_GRACE_MS = 10_000;
+
 @Injectable()
 export class RestoreOnStartHook implements OnApplicationBootstrap {
   private readonly logger = new Logger('Restore');
@@ -38,6 +45,7 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
     private readonly applier: RestoreApplier,
     private readonly audit: AuditLog,
     private readonly events: DomainEventBus,
+    private readonly emitter: EventEmitter2,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -52,10 +60,25 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
       this.logger.error(`Restore: the service cannot start: ${(error as Error).message}`);
       this.audit.record({ action: 'restore.apply', target: null, subject: null, outcome: 'error', status_code: null, error: 'RESTORE_APPLY_FAILED', client: SERVICE_CLIENT, user_agent: null, method: null, path: null });
       const restore: Partial<Pick<RestoreJournal, 'archive' | 'target'>> = error instanceof RestoreApplyFatalError ? error.restore : {};
-      this.events.emit(new RestoreApplyFailedEvent(restore.target ?? null, restore.archive ?? null, 'not_started', (error as Error).message));
+      await this.announceNotStarted(new RestoreApplyFailedEvent(restore.target ?? null, restore.archive ?? null, 'not_started', (error as Error).message));
       throw error;
     }
     await this.registry.open();
+  }
+
+  /**
+   * Emits the event and waits (bounded) for its listeners to finish: the one event a notifier must not
+   * miss, and the process ends as soon as the start has failed. emitAsync is EventEmitter2's own
+   * emit that collects the listeners' promises; the event's class still names it.
+   */
+  private async announceNotStarted(event: RestoreApplyFailedEvent): Promise<void> {
+    const delivered = this.emitter.emitAsync(RestoreApplyFailedEvent.eventName, event).then(
+      () => undefined,
+      (error: unknown) => this.logger.error(`A listener of ${RestoreApplyFailedEvent.eventName} failed: ${(error as Error)?.message ?? String(error)}`),
+    );
+    const grace = new AbortController();
+    await Promise.race([delivered, sleep(LISTENERS_GRACE_MS, undefined, { ref: false, signal: grace.signal }).catch(() => undefined)]);
+    grace.abort();
   }
 
   private emitOutcome(applied: LastApply): void {
