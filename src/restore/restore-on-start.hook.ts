@@ -72,7 +72,10 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
    * emit that collects the listeners' promises; the event's class still names it.
    */
   private async announceNotStarted(event: RestoreApplyFailedEvent): Promise<void> {
-    const delivered = this.emitter.emitAsync(RestoreApplyFailedEvent.eventName, event).then(
+    // Through a promise, so that a listener that throws at once (one not put there by @OnDomainEvent) is caught too.
+    const delivered = Promise.resolve()
+      .then(() => this.emitter.emitAsync(RestoreApplyFailedEvent.eventName, event))
+      .then(
       () => undefined,
       (error: unknown) => this.logger.error(`A listener of ${RestoreApplyFailedEvent.eventName} failed: ${(error as Error)?.message ?? String(error)}`),
     );
