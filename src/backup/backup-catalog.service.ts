@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from '../archive-format/backup-filename.js';
+import { parseBackupFilename } from '../archive-format/backup-filename.js';
+import { assertBackupName, backupNotFound, notFoundAsBackup } from '../archive-format/backup-name.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -112,21 +113,6 @@ export class BackupCatalogService {
     this.logger.log(`${targetLabel(target)} backup adopted: ${filename} (owner was ${previousOwner ?? 'none'}, now this installation ${this.identity.id})`);
     return { previousOwner, owner: this.identity.id };
   }
-}
-
-/** 400 unless `filename` is a backup's name: nothing else can be addressed through the backup API. */
-export function assertBackupName(filename: string): void {
-  if (!parseBackupFilename(filename)) {
-    throw new DomainError(ErrorCode.BackupNameInvalid, `'${filename}' is not a backup name: names look like ${BACKUP_FILENAME_EXAMPLE}`, { filename });
-  }
-}
-
-export function backupNotFound(target: BackupTarget, filename: string): DomainError {
-  return new DomainError(ErrorCode.BackupNotFound, `No ${targetLabel(target)} backup named ${filename}; GET /api/backups/${target} lists the backups`, { filename });
-}
-
-function notFoundAsBackup(error: unknown, target: BackupTarget, filename: string): unknown {
-  return error instanceof DomainError && error.code === ErrorCode.ObjectNotFound ? backupNotFound(target, filename) : error;
 }
 
 function toBackupFile(object: StoredObject, now: number, owner: string | null, own: boolean): BackupFile | undefined {

@@ -1,23 +1,17 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import fs from 'node:fs';
-import path from 'node:path';
+import { assertBackupName } from '../archive-format/backup-name.js';
 import { METADATA_FILENAME } from '../archive-format/backup-metadata.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { formatBytes } from '../common/format.js';
-import { DatabaseRegistry } from '../database/database-registry.js';
-import { extractArchive } from './archive-reader/archive-extractor.js';
 import { type ArchiveCheck, isArchiveInvalid } from './archive-reader/archive-problem.js';
-import { assertBackupFilename, BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
+import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import { type DatabaseVerdict, judgeDatabases } from './archive-reader/database-checks.js';
-import { createWorkFolder } from '../common/fs/work-folder.js';
-import { InstallationIdentity } from '../common/installation/installation-identity.js';
-import { DiskSpace } from '../common/fs/disk-space.service.js';
-import { compactTimestamp, VERIFY_PREFIX } from './restore-paths.js';
-
-const SPACE_MARGIN = 64 * 1024 * 1024;
+import { ArchiveUnpacker, type UnpackedArchive } from './core/archive-unpacker.js';
+import { VerificationCompletedEvent } from './restore.events.js';
 
 /** A problem with the archive as a whole (its structure, its metadata, its set of databases). */
 export interface ArchiveProblem {
@@ -68,11 +62,10 @@ export class BackupVerifier implements OnModuleDestroy {
   private readonly current = new Map<BackupTarget, RunningVerification>();
 
   constructor(
-    private readonly registry: DatabaseRegistry,
-    private readonly source: BackupArchiveOpener,
-    private readonly disk: DiskSpace,
+    private readonly opener: BackupArchiveOpener,
+    private readonly unpacker: ArchiveUnpacker,
     private readonly clock: Clock,
-    private readonly identity: InstallationIdentity,
+    private readonly events: DomainEventBus,
   ) {}
 
   /**
@@ -81,7 +74,7 @@ export class BackupVerifier implements OnModuleDestroy {
    * `signal` cancels it (the caller went away).
    */
   verify(target: BackupTarget, filename: string, signal?: AbortSignal): Promise<VerificationReport> {
-    assertBackupFilename(filename);
+    assertBackupName(filename);
     const running = this.current.get(target);
     if (running) {
       throw new DomainError(
@@ -112,8 +105,6 @@ export class BackupVerifier implements OnModuleDestroy {
 
   private async run(target: BackupTarget, archive: string, signal: AbortSignal): Promise<VerificationReport> {
     const started = Date.now();
-    signal.throwIfAborted();
-    const { body } = await this.source.open(target, archive, signal);
     const report = (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>): VerificationReport => ({
       target,
       archive,
@@ -124,55 +115,44 @@ export class BackupVerifier implements OnModuleDestroy {
       problem: null,
       ...fields,
     });
-    let dir: string | undefined;
+    let unpacked: UnpackedArchive | undefined;
+    let result: VerificationReport;
     try {
-      dir = await createWorkFolder(this.identity, this.registry.dataDir, `${VERIFY_PREFIX}${compactTimestamp(this.clock.now())}-`, 'restore-verify');
-      const scratch = dir;
-      const extracted = await extractArchive(body, {
-        dir: scratch,
-        archive,
-        managed: this.registry.list().map((db) => db.name),
-        mode: 'collect',
-        durable: false,
+      unpacked = await this.unpacker.unpack(this.opener.archive(target, archive), {
+        purpose: 'verification',
+        // Nothing to check before the metadata says how large the databases are.
+        room: (_archiveBytes, metadata) =>
+          metadata && {
+            bytes: metadata.databases.reduce((sum, db) => sum + db.size_bytes, 0),
+            purpose: `the verification of ${archive}`,
+            refusal: ({ dir, needed, free }) => `Not enough free disk space in ${dir} to verify ${archive}: ${formatBytes(needed)} needed for its databases, ${formatBytes(free)} available`,
+          },
         signal,
-        onMetadata: async (metadata) => {
-          const needed = metadata.databases.reduce((sum, db) => sum + db.size_bytes, 0) + SPACE_MARGIN;
-          const available = await this.disk.available(scratch);
-          if (available < needed) {
-            throw new DomainError(
-              ErrorCode.InsufficientDiskSpace,
-              `Not enough free disk space in ${this.registry.dataDir} to verify ${archive}: ${formatBytes(needed)} needed for its databases, ${formatBytes(available)} available`,
-              { path: this.registry.dataDir, needed_bytes: needed, available_bytes: available },
-            );
-          }
-        },
       });
-      const databases = await judgeDatabases(extracted.databases, signal);
+      const databases = await judgeDatabases(unpacked.databases, signal);
       const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
-      const problem: ArchiveProblem | null = extracted.databaseSetProblem ? { check: 'database-set', file: METADATA_FILENAME, message: extracted.databaseSetProblem } : null;
+      const problem: ArchiveProblem | null = unpacked.databaseSetProblem ? { check: 'database-set', file: METADATA_FILENAME, message: unpacked.databaseSetProblem } : null;
       const ok = bad.length === 0 && !problem;
       const message = ok
         ? `All ${databases.length} databases are intact: checksums match and the SQLite integrity check passes`
         : [bad.length ? `${bad.length} of ${databases.length} databases failed: ${bad.map((db) => `${db.filename}: ${db.message}`).join('; ')}` : '', problem?.message ?? '']
             .filter(Boolean)
             .join('. ');
-      const result = report({ ok, message, backupTimestamp: extracted.metadata.timestamp, databases, problem });
-      this.log(result);
-      return result;
+      result = report({ ok, message, backupTimestamp: unpacked.metadata.timestamp, databases, problem });
     } catch (error) {
-      if (!body.destroyed) body.destroy();
       if (signal.aborted) {
         this.logger.log(`${targetLabel(target)} backup verification of ${archive} stopped: ${(signal.reason as Error)?.message ?? 'cancelled'}`);
         throw signal.reason;
       }
       if (!isArchiveInvalid(error)) throw error;
       const problem: ArchiveProblem = { check: error.details.check, file: error.details.file, message: error.message };
-      const result = report({ ok: false, message: error.message, problem });
-      this.log(result);
-      return result;
+      result = report({ ok: false, message: error.message, problem });
     } finally {
-      if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
+      await unpacked?.discard();
     }
+    this.log(result);
+    this.events.emit(new VerificationCompletedEvent(target, archive, result.ok ? 'passed' : 'failed', problemLines(result)));
+    return result;
   }
 
   private log(report: VerificationReport): void {
@@ -180,4 +160,11 @@ export class BackupVerifier implements OnModuleDestroy {
     if (report.ok) this.logger.log(line);
     else this.logger.warn(line);
   }
+}
+
+/** The report's problems, one line each: the archive's, then each failed database's. */
+function problemLines(report: VerificationReport): string[] {
+  const lines = report.problem ? [`${report.problem.file}: ${report.problem.message}`] : [];
+  for (const db of report.databases) if (db.message !== 'ok') lines.push(`${db.filename}: ${db.message}`);
+  return lines;
 }

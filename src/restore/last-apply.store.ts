@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { BackupTarget } from '../common/backup-target.js';
-import { DatabaseRegistry } from '../database/database-registry.js';
 import { writeFileAtomic } from '../common/fs/durable-fs.js';
+import { DataFolderLayout } from './core/data-folder-layout.js';
 import { LAST_APPLY_FILE } from './restore-paths.js';
 
 /**
@@ -31,10 +30,10 @@ export interface LastApply {
 export class LastApplyStore {
   private readonly logger = new Logger('Restore');
 
-  constructor(private readonly registry: DatabaseRegistry) {}
+  constructor(private readonly layout: DataFolderLayout) {}
 
   private get file(): string {
-    return path.join(this.registry.dataDir, LAST_APPLY_FILE);
+    return this.layout.file(LAST_APPLY_FILE);
   }
 
   async read(): Promise<LastApply | null> {

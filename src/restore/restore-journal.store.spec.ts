@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DatabaseRegistry } from '../database/database-registry.js';
+import { DataFolderLayout } from './core/data-folder-layout.js';
 import { type RestoreJournal, RestoreJournalStore, UnreadableJournalError } from './restore-journal.store.js';
 
 describe('RestoreJournalStore', () => {
@@ -22,7 +22,7 @@ describe('RestoreJournalStore', () => {
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'journal-'));
-    store = new RestoreJournalStore({ dataDir: dir } as DatabaseRegistry);
+    store = new RestoreJournalStore(new DataFolderLayout(dir, ['config']));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import fs from 'node:fs';
-import path from 'node:path';
 import { type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { DatabaseRegistry } from '../database/database-registry.js';
 import { unlinkDurably, writeFileAtomic } from '../common/fs/durable-fs.js';
+import { DataFolderLayout } from './core/data-folder-layout.js';
 import { ownFolder, RESTORE_FLAG, SAFETY_COPY_PREFIX, STAGING_PREFIX } from './restore-paths.js';
 
 /**
@@ -84,10 +83,10 @@ const CHECKSUM = /^sha256:[0-9a-f]{64}$/;
 
 @Injectable()
 export class RestoreJournalStore {
-  constructor(private readonly registry: DatabaseRegistry) {}
+  constructor(private readonly layout: DataFolderLayout) {}
 
   get file(): string {
-    return path.join(this.registry.dataDir, RESTORE_FLAG);
+    return this.layout.file(RESTORE_FLAG);
   }
 
   /** The journal, or undefined when no restore is pending. Throws UnreadableJournalError for a damaged flag. */
@@ -120,11 +119,11 @@ export class RestoreJournalStore {
 
   /** The staging folder the journal names, inside DATA_DIR. */
   stagingDir(journal: RestoreJournal): string {
-    return ownFolder(this.registry.dataDir, journal.staging_dir, STAGING_PREFIX) as string;
+    return ownFolder(this.layout.dataDir, journal.staging_dir, STAGING_PREFIX) as string;
   }
 
   safetyCopyDir(journal: RestoreJournal): string | undefined {
-    return journal.apply ? ownFolder(this.registry.dataDir, journal.apply.safety_copy, SAFETY_COPY_PREFIX) : undefined;
+    return journal.apply ? ownFolder(this.layout.dataDir, journal.apply.safety_copy, SAFETY_COPY_PREFIX) : undefined;
   }
 }
 

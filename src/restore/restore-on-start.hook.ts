@@ -1,9 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_CLIENT } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
-import { RestoreApplier } from './apply/restore-applier.js';
+import { RestoreApplier, RestoreApplyFatalError } from './apply/restore-applier.js';
 import type { LastApply } from './last-apply.store.js';
+import type { RestoreJournal } from './restore-journal.store.js';
+import { RestoreAppliedEvent, RestoreApplyFailedEvent, RestoreRolledBackEvent } from './restore.events.js';
 
 /**
  * Runs once per boot, before any database connection exists: applies (or finishes, or undoes) a
@@ -16,12 +21,21 @@ import type { LastApply } from './last-apply.store.js';
  *   (`app.close()` closes every connection) before this one boots.
  * - Requests: main.ts calls `app.listen()`, which runs every bootstrap hook (this one included) to
  *   completion before the HTTP server starts listening; the test harness's `app.init()` does the same.
- * - Jobs: cron jobs are mounted during bootstrap too, but a job that fires meanwhile waits on the gate.
+ * - Jobs: timers are set up during bootstrap too, but a job that fires meanwhile waits on the gate.
  * The apply runs before the gate opens, so the first reader sees the complete restored set.
  *
  * If the databases cannot be made one complete set (RestoreApplyFatalError), this hook throws: the
  * start fails with that message and the gate stays shut, rather than serving a possible mix.
+ *
+ * The apply's outcome is emitted here (RestoreApplied/RolledBack/ApplyFailedEvent), before the hook
+ * returns or throws. Listeners are registered by then: the event emitter registers them in its own
+ * bootstrap hook, and its module is global, which Nest bootstraps before any feature module. When the
+ * service is about to refuse to start, the process exits right after this hook throws, so the
+ * listeners of that event (a notifier sending its message) are waited for, at most LISTENERS_GRACE_MS.
  */
+/** How long a failed start waits for the listeners of RestoreApplyFailedEvent before it goes on failing. */
+export const LISTENERS_GRACE_MS = 10_000;
+
 @Injectable()
 export class RestoreOnStartHook implements OnApplicationBootstrap {
   private readonly logger = new Logger('Restore');
@@ -30,18 +44,59 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
     private readonly registry: DatabaseRegistry,
     private readonly applier: RestoreApplier,
     private readonly audit: AuditLog,
+    private readonly events: DomainEventBus,
+    private readonly emitter: EventEmitter2,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.registry.isOpen) throw new Error('A staged restore must be applied before the databases are opened');
     try {
       const applied = await this.applier.applyPending();
-      if (applied) this.recordApply(applied);
+      if (applied) {
+        this.recordApply(applied);
+        this.emitOutcome(applied);
+      }
     } catch (error) {
       this.logger.error(`Restore: the service cannot start: ${(error as Error).message}`);
       this.audit.record({ action: 'restore.apply', target: null, subject: null, outcome: 'error', status_code: null, error: 'RESTORE_APPLY_FAILED', client: SERVICE_CLIENT, user_agent: null, method: null, path: null });
+      const restore: Partial<Pick<RestoreJournal, 'archive' | 'target'>> = error instanceof RestoreApplyFatalError ? error.restore : {};
+      await this.announceNotStarted(new RestoreApplyFailedEvent(restore.target ?? null, restore.archive ?? null, 'not_started', (error as Error).message));
       throw error;
     }
     await this.registry.open();
+  }
+
+  /**
+   * Emits the event and waits (bounded) for its listeners to finish: the one event a notifier must not
+   * miss, and the process ends as soon as the start has failed. emitAsync is EventEmitter2's own
+   * emit that collects the listeners' promises; the event's class still names it.
+   */
+  private async announceNotStarted(event: RestoreApplyFailedEvent): Promise<void> {
+    // Through a promise, so that a listener that throws at once (one not put there by @OnDomainEvent) is caught too.
+    const delivered = Promise.resolve()
+      .then(() => this.emitter.emitAsync(RestoreApplyFailedEvent.eventName, event))
+      .then(
+      () => undefined,
+      (error: unknown) => this.logger.error(`A listener of ${RestoreApplyFailedEvent.eventName} failed: ${(error as Error)?.message ?? String(error)}`),
+    );
+    const grace = new AbortController();
+    await Promise.race([delivered, sleep(LISTENERS_GRACE_MS, undefined, { ref: false, signal: grace.signal }).catch(() => undefined)]);
+    grace.abort();
+  }
+
+  private emitOutcome(applied: LastApply): void {
+    switch (applied.outcome) {
+      case 'applied':
+      case 'resumed':
+        // The apply checked that the staged set is exactly the managed one.
+        this.events.emit(new RestoreAppliedEvent(applied.target, applied.archive, this.registry.list().map((db) => db.name), applied.safety_copy, applied.outcome === 'resumed'));
+        return;
+      case 'rolled_back':
+        this.events.emit(new RestoreRolledBackEvent(applied.target, applied.archive, applied.message, applied.safety_copy));
+        return;
+      case 'failed':
+        this.events.emit(new RestoreApplyFailedEvent(applied.target, applied.archive, 'withdrawn', applied.message));
+    }
   }
 
   /**

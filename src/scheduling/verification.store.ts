@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import { writeFileAtomicSync } from '../common/fs/durable-fs.js';
 import { AppConfig } from '../config/app-config.js';
 import type { VerificationReport } from '../restore/backup-verifier.service.js';
 
@@ -27,13 +28,14 @@ export class VerificationStore {
     return BACKUP_TARGETS.map((target) => stored[target]).filter((report): report is VerificationReport => report !== undefined);
   }
 
-  /** Replaces the target's result; written to a temporary file and renamed, so a crash never leaves half a file. */
+  /**
+   * Replaces the target's result with the durable atomic write (fsynced before and after the rename),
+   * so neither a crash nor a power cut leaves half a file or loses a result already reported.
+   */
   save(report: VerificationReport): void {
     const stored = { ...this.read(), [report.target]: report };
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
-    fs.renameSync(temp, this.file);
+    writeFileAtomicSync(this.file, `${JSON.stringify(stored, null, 2)}\n`);
   }
 
   private read(): Partial<Record<BackupTarget, VerificationReport>> {

@@ -1,16 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackupTarget } from '../backup-target.js';
+import { type SpaceNeed, spaceNeed } from './disk-space.service.js';
 
-/** Room left beyond the estimate, so a backup never fills a disk to the last byte. */
-export const BACKUP_SPACE_MARGIN = 64 * 1024 * 1024;
-
-/** Free space one backup needs in one folder. */
-export interface SpaceNeed {
-  dir: string;
-  bytes: number;
-  purpose: string;
-}
+export type { SpaceNeed } from './disk-space.service.js';
 
 /** The databases' files as they are now (main file and -wal): what a backup copies. */
 export function liveDatabaseBytes(databases: readonly { path: string }[]): number {
@@ -21,16 +14,14 @@ export function liveDatabaseBytes(databases: readonly { path: string }[]): numbe
  * What a backup of `liveBytes` needs, the one estimate the backup's own check and Test Connection
  * share: snapshots as large as the live databases in DATA_DIR, and for a local archive up to the same
  * again in its folder (less once compressed, but the estimate must hold for data that does not compress).
+ * Each need includes the margin (spaceNeed); the backup passes them to DiskSpace.ensure.
  */
 export function backupSpaceNeeds(target: BackupTarget, dataDir: string, liveBytes: number, localDir?: string): SpaceNeed[] {
   if (target === 'local' && localDir !== undefined) {
-    if (sameDevice(localDir, dataDir)) return [{ dir: dataDir, bytes: 2 * liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the database snapshots and the local archive' }];
-    return [
-      { dir: localDir, bytes: liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the local archive' },
-      { dir: dataDir, bytes: liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the database snapshots' },
-    ];
+    if (sameDevice(localDir, dataDir)) return [spaceNeed(dataDir, 2 * liveBytes, 'the database snapshots and the local archive')];
+    return [spaceNeed(localDir, liveBytes, 'the local archive'), spaceNeed(dataDir, liveBytes, 'the database snapshots')];
   }
-  return [{ dir: dataDir, bytes: liveBytes + BACKUP_SPACE_MARGIN, purpose: 'the database snapshots' }];
+  return [spaceNeed(dataDir, liveBytes, 'the database snapshots')];
 }
 
 function fileSize(file: string): number {

@@ -6,18 +6,17 @@ import { Clock } from '../../common/clock.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { formatBytes } from '../../common/format.js';
-import { DatabaseRegistry } from '../../database/database-registry.js';
 import { digestFile, snapshotDatabase } from '../../database/sqlite-snapshot.js';
 import { copyFileDurably, exists, fsyncPath, sizeOf } from '../../common/fs/durable-fs.js';
 import { type LastApply, LastApplyStore } from '../last-apply.store.js';
-import { DiskSpace } from '../../common/fs/disk-space.service.js';
+import { DiskSpace, spaceNeed } from '../../common/fs/disk-space.service.js';
 import { LeftoverSweeper } from '../../common/fs/leftover-sweeper.js';
 import { WORK_FOLDER_MARKER, writeWorkFolderMarker } from '../../common/fs/work-folder.js';
 import { InstallationIdentity } from '../../common/installation/installation-identity.js';
+import { DataFolderLayout } from '../core/data-folder-layout.js';
 import { type JournalDatabase, type PreviousDatabase, type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
 import {
   compactTimestamp,
-  LAST_APPLY_FILE,
   RESTORE_FLAG,
   SAFETY_COPY_PREFIX,
   SAFETY_COPY_README,
@@ -27,22 +26,26 @@ import {
 } from '../restore-paths.js';
 import { RestoreFaults } from './restore-faults.js';
 
-/** Room kept free beyond the safety copy's size. */
-const SPACE_MARGIN = 16 * 1024 * 1024;
 const ROLLBACK_TEMP_SUFFIX = '.rollback-tmp';
 
 /** The databases cannot be brought to one complete set automatically: the service must not start. */
 export class RestoreApplyFatalError extends DomainError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The restore that could not be finished or undone. */
+    readonly restore: Pick<RestoreJournal, 'archive' | 'target'>,
+  ) {
     super(ErrorCode.Internal, message);
     this.name = 'RestoreApplyFatalError';
   }
 }
 
 /**
- * Phase 2: applies a staged restore while no database connection exists (RestoreOnStartHook calls it
- * before opening the registry). The `.pending-restore` journal makes it crash-safe; what a kill at
- * each point leaves, and what the next start does about it:
+ * Phase 2: applies a staged restore while no database connection exists. The service's start calls it
+ * before the registry opens any (RestoreOnStartHook); a program working on a stopped service's data
+ * folder calls it the same way (RestoreCoreModule). It knows the databases only as files (DataFolderLayout).
+ * The `.pending-restore` journal makes it crash-safe; what a kill at each point leaves, and what the
+ * next start does about it:
  *
  * 1. Checks (journal `staged`): the staged files are re-hashed against the journal and the set is
  *    compared with the managed databases. Crash: nothing was touched; the next start begins again.
@@ -79,7 +82,7 @@ export class RestoreApplier {
   private readonly logger = new Logger('Restore');
 
   constructor(
-    private readonly registry: DatabaseRegistry,
+    private readonly layout: DataFolderLayout,
     private readonly journals: RestoreJournalStore,
     private readonly lastApply: LastApplyStore,
     private readonly faults: RestoreFaults,
@@ -90,16 +93,17 @@ export class RestoreApplier {
   ) {}
 
   private get dataDir(): string {
-    return this.registry.dataDir;
+    return this.layout.dataDir;
   }
 
   /**
    * Applies, finishes or undoes whatever the journal says is pending, and removes leftovers of
    * interrupted work. Returns the outcome when there was a restore to apply. Throws only when the
-   * databases cannot be made one complete set (the caller must then not open them).
+   * databases cannot be made one complete set (the caller must then not open them). The caller
+   * guarantees that no connection to a database exists (the service: before the registry opens; a
+   * command line: with the service stopped, DATA_DIR's lock held).
    */
   async applyPending(): Promise<LastApply | undefined> {
-    if (this.registry.isOpen) throw new Error('A staged restore must be applied before the databases are opened');
     await fs.promises.mkdir(this.dataDir, { recursive: true });
     const journal = await this.journals.read();
     await this.removeLeftovers(journal);
@@ -198,7 +202,7 @@ export class RestoreApplier {
   private async rollBack(journal: RestoreJournal, reason: string): Promise<LastApply> {
     const safetyDir = this.journals.safetyCopyDir(journal);
     const apply = journal.apply;
-    if (!apply || !safetyDir) throw new RestoreApplyFatalError(`Restore: cannot roll back ${journal.archive}: the journal names no safety copy`);
+    if (!apply || !safetyDir) throw new RestoreApplyFatalError(`Restore: cannot roll back ${journal.archive}: the journal names no safety copy`, journal);
     if (journal.state !== 'rolling_back') {
       journal.state = 'rolling_back';
       apply.rollback_reason = reason;
@@ -215,6 +219,7 @@ export class RestoreApplier {
         throw new RestoreApplyFatalError(
           `Restore: cannot roll back ${journal.archive}: the safety copy ${path.join(apply.safety_copy, prev.filename)}${missingSide ?? ''} ${problem ?? 'is missing'}. ` +
             `The databases may be a mix of the old and the restored set, so the service does not start. The flag ${RESTORE_FLAG} lists which file is which; see the restore documentation ("When a restore fails").`,
+          journal,
         );
       }
     }
@@ -265,7 +270,7 @@ export class RestoreApplier {
   }
 
   private async checkStaged(journal: RestoreJournal): Promise<void> {
-    const managed = this.registry.list().map((db) => db.name);
+    const managed = this.layout.names;
     const staged = journal.databases.map((db) => db.name);
     if (managed.length !== staged.length || managed.some((name) => !staged.includes(name))) {
       throw new Error(`the staged databases (${staged.join(', ')}) are not the ones this service manages now (${managed.join(', ')})`);
@@ -293,16 +298,11 @@ export class RestoreApplier {
    * A database SQLite cannot open (the reason for many restores) is copied as raw files instead.
    */
   private async makeSafetyCopy(journal: RestoreJournal): Promise<{ name: string; previous: PreviousDatabase[] }> {
-    const databases = this.registry.list();
-    let needed = SPACE_MARGIN;
-    for (const db of databases) needed += (await sizeOf(db.path)) + (await sizeOf(`${db.path}-wal`));
-    const available = await this.disk.available(this.dataDir);
-    if (available < needed) {
-      throw new DomainError(
-        ErrorCode.InsufficientDiskSpace,
-        `not enough free disk space in ${this.dataDir}: ${formatBytes(needed)} needed, ${formatBytes(available)} available`,
-      );
-    }
+    const databases = this.layout.databases;
+    let live = 0;
+    for (const db of databases) live += (await sizeOf(db.path)) + (await sizeOf(`${db.path}-wal`));
+    const need = spaceNeed(this.dataDir, live, 'the safety copy of the current databases');
+    await this.disk.ensure(need.dir, need.bytes, need.purpose, ({ dir, needed, free }) => `not enough free disk space in ${dir}: ${formatBytes(needed)} needed, ${formatBytes(free)} available`);
     const name = await this.freeSafetyName();
     const temp = path.join(this.dataDir, `${SAFETY_COPY_TEMP_PREFIX}${name.slice(SAFETY_COPY_PREFIX.length)}${SAFETY_COPY_TEMP_SUFFIX}`);
     await fs.promises.mkdir(temp, { mode: 0o700 });
@@ -377,7 +377,7 @@ export class RestoreApplier {
   private async removeLeftovers(journal: RestoreJournal | undefined): Promise<void> {
     const keep = journal ? [path.basename(this.journals.stagingDir(journal))] : [];
     await this.sweeper.sweepDataDir({ keep });
-    const rollbackTemps = new Set(this.registry.list().map((db) => `.${db.filename}${ROLLBACK_TEMP_SUFFIX}`));
+    const rollbackTemps = new Set(this.layout.databases.map((db) => `.${db.filename}${ROLLBACK_TEMP_SUFFIX}`));
     for (const entry of await fs.promises.readdir(this.dataDir, { withFileTypes: true })) {
       const stale =
         /^\.pending-restore\.tmp-\d+$/.test(entry.name) ||

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { ALL_DATABASES, badArchives, buildTar, folderEntries, gzip, metadataFor, prepareBackupFolder, readMarker, sha256, tarCzf } from '../../../test/fixtures/restore-archives.js';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { extractArchive, type ExtractOptions } from './archive-extractor.js';
+import type { ExtractOptions } from './archive-extractor.js';
+import { extractArchive } from './archive-read-pipeline.js';
 
 describe('extractArchive', () => {
   let root: string;

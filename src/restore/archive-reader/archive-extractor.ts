@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
+import { Writable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import { type BackupMetadata, type DatabaseEntry, MAX_METADATA_BYTES, METADATA_FILENAME, metadataProblems } from '../../archive-format/backup-metadata.js';
-import { DomainError } from '../../common/errors/domain-error.js';
-import { ErrorCode } from '../../common/errors/error-code.js';
 import { fsyncPath } from '../../common/fs/durable-fs.js';
 import { archiveInvalid } from './archive-problem.js';
 
@@ -16,14 +12,13 @@ const MAX_TRAILING_BYTES = 1024 * 1024;
 /** Pax and GNU long-name headers are tiny for the names an archive may hold. */
 const MAX_META_ENTRY_BYTES = 64 * 1024;
 const WRITE_BUFFER_BYTES = 1024 * 1024;
-const GUNZIP_CHUNK_SIZE = 256 * 1024;
 
 export interface ExtractOptions {
   /** An existing, empty folder; only `backup-metadata.json`'s databases are written into it. */
   dir: string;
   /** The archive's name, for messages and `details.file` of archive-level problems. */
   archive: string;
-  /** The databases this service manages (the registry's names). */
+  /** The databases this service manages (DataFolderLayout's names). */
   managed: readonly string[];
   /**
    * `fail-fast` (staging): the first problem of any kind stops the download at once and is thrown.
@@ -39,7 +34,7 @@ export interface ExtractOptions {
   durable: boolean;
   /** Runs once the metadata has been read and checked, before any database byte is written (the disk space check). */
   onMetadata?: (metadata: BackupMetadata) => Promise<void> | void;
-  /** Compressed bytes read so far. */
+  /** The archive's stored bytes read so far (counted before any read step and gunzip). */
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;
 }
@@ -87,31 +82,28 @@ export function databaseSetProblem(archived: readonly string[], managed: readonl
 }
 
 /**
- * Reads a `.tar.gz` backup archive from a stream and writes its databases into `options.dir`,
+ * The strict extractor, the reader pipeline's last step: it takes the archive's tar bytes (after
+ * gunzip, see archive-read-pipeline.ts) on `sink` and writes its databases into `options.dir`,
  * checking everything while the bytes go by, never trusting the archive:
  *
- * - gzip through Node's zlib (multi-member gzip is fine), tar through the `tar` package's Parser:
- *   nothing is ever extracted by tar itself, each entry's bytes are written here, by this code, to a
- *   path built from a name that passed the checks;
+ * - tar through the `tar` package's Parser: nothing is ever extracted by tar itself, each entry's
+ *   bytes are written here, by this code, to a path built from a name that passed the checks;
  * - only regular files are accepted: `backup-metadata.json` first, then `<name>.db` for the names the
  *   metadata lists, each once; links, directories, devices, absolute names, `..`, names in folders,
  *   unlisted and duplicate entries are refused when their header is read, before any of their data;
  * - an entry whose header size differs from the metadata's `size_bytes` is refused at its header;
  * - SHA-256 is computed while writing and compared with the metadata's checksum at the entry's end;
- * - a cut-off gzip or tar stream, a missing end-of-archive marker, or more than a little data after
- *   it, are refused; so is an archive that ends before every listed database was seen.
+ * - a cut-off tar stream, a missing end-of-archive marker, or more than a little data after it, are
+ *   refused; so is an archive that ends before every listed database was seen.
  *
- * A refusal rejects with ArchiveInvalid (details: check, file) and destroys the source at once, which
- * stops the download. The caller owns `dir` and removes it on failure.
+ * A refusal destroys the sink with ArchiveInvalid (details: check, file), which tears down the whole
+ * pipeline and so stops the download at once. The caller owns `dir` and removes it on failure.
  */
-export async function extractArchive(source: Readable, options: ExtractOptions): Promise<ExtractedArchive> {
-  return new ArchiveExtraction(options).run(source);
-}
-
-class ArchiveExtraction {
+export class ArchiveExtractor {
+  /** Where the tar bytes go. */
+  readonly sink: Writable;
   private readonly parser: Parser;
-  private readonly sink: Writable;
-  private failure: Error | undefined;
+  private stoppedWith: Error | undefined;
   /** Rejects when the extraction stops on a failure: every wait below races it, so nothing hangs. */
   private readonly stopped: Promise<never>;
   private rejectStopped!: (error: Error) => void;
@@ -127,7 +119,6 @@ class ArchiveExtraction {
   private entries = 0;
   private sawEnd = false;
   private trailing = 0;
-  private compressedBytes = 0;
 
   constructor(private readonly options: ExtractOptions) {
     this.stopped = new Promise<never>((_resolve, reject) => (this.rejectStopped = reject));
@@ -166,41 +157,18 @@ class ArchiveExtraction {
     });
   }
 
-  async run(source: Readable): Promise<ExtractedArchive> {
-    const { archive } = this.options;
-    let sourceError: Error | undefined;
-    let gzipError: Error | undefined;
-    source.on('error', (error: Error) => (sourceError ??= error));
-    const counter = new Transform({
-      transform: (chunk: Buffer, _encoding, callback) => {
-        this.compressedBytes += chunk.length;
-        this.options.onProgress?.(this.compressedBytes);
-        callback(null, chunk);
-      },
-    });
-    // 256 KiB output chunks instead of zlib's 16 KiB: a sixteenth of the chunks through the tar
-    // parser and the hashing sink; extracting 1 GB took half the time in `npm run bench`.
-    const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_SIZE });
-    gunzip.on('error', (error: Error) => (gzipError ??= error));
-    try {
-      await pipeline(source, counter, gunzip, this.sink, { signal: this.options.signal });
-    } catch (error) {
-      // Wait for file writes in flight so the caller can remove the folder without racing them.
-      await Promise.allSettled(this.work);
-      if (this.options.signal?.aborted) throw this.options.signal.reason ?? error;
-      const reason = this.failure ?? error;
-      if (reason instanceof DomainError) throw reason;
-      if (gzipError && reason === gzipError) throw gzipProblem(archive, gzipError);
-      if (sourceError && reason === sourceError) {
-        throw new DomainError(
-          ErrorCode.StorageUnavailable,
-          `Reading ${archive} broke off after ${this.compressedBytes} bytes: ${sourceError.message}. Nothing was changed; try again`,
-          { file: archive },
-          { cause: sourceError },
-        );
-      }
-      throw reason;
-    }
+  /** The refusal (or other error) that stopped the extraction, if one did. */
+  get failure(): Error | undefined {
+    return this.stoppedWith;
+  }
+
+  /** Waits for file writes in flight, so the caller can remove the folder without racing them. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.work);
+  }
+
+  /** What was extracted; only once the sink has finished. */
+  result(): ExtractedArchive {
     const metadata = this.metadata as BackupMetadata;
     return {
       metadata,
@@ -211,8 +179,8 @@ class ArchiveExtraction {
 
   /** Stops everything with `error` (the first one wins): destroying the sink tears down the pipeline and the download. */
   private stop(error: Error): void {
-    if (this.failure) return;
-    this.failure = error;
+    if (this.stoppedWith) return;
+    this.stoppedWith = error;
     this.rejectStopped(error);
     for (const file of this.openFiles) file.destroy();
     this.sink.destroy(error);
@@ -428,15 +396,4 @@ class ArchiveExtraction {
     }
     this.databases.set(db.name, { name: db.name, filename, path: target, sizeBytes: bytes, expectedChecksum: db.checksum, sha256, checksumOk });
   }
-}
-
-function gzipProblem(archive: string, error: Error): DomainError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'Z_DATA_ERROR' && /header/i.test(error.message)) {
-    return archiveInvalid('gzip', archive, `${archive} is not a gzip file; a backup is a .tar.gz archive (tar czf ...)`);
-  }
-  if (code === 'Z_BUF_ERROR' || /unexpected end/i.test(error.message)) {
-    return archiveInvalid('gzip', archive, `${archive} is cut short: its gzip stream ends early (an interrupted upload or download?)`);
-  }
-  return archiveInvalid('gzip', archive, `${archive} has damaged gzip data: ${error.message}`);
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from '../../archive-format/backup-filename.js';
-import { type BackupTarget, targetLabel } from '../../common/backup-target.js';
-import { DomainError } from '../../common/errors/domain-error.js';
-import { ErrorCode } from '../../common/errors/error-code.js';
+import { assertBackupName, notFoundAsBackup } from '../../archive-format/backup-name.js';
+import type { BackupTarget } from '../../common/backup-target.js';
 import type { DownloadResult } from '../../storage/object-storage.js';
 import { StorageTargets } from '../../storage/storage-targets.js';
+import type { ArchiveToUnpack } from '../core/archive-unpacker.js';
 
 /** Opens a backup archive of a target for reading: only names that are backup names, 404 for an unknown one. */
 @Injectable()
@@ -12,21 +11,17 @@ export class BackupArchiveOpener {
   constructor(private readonly storage: StorageTargets) {}
 
   async open(target: BackupTarget, filename: string, signal?: AbortSignal): Promise<DownloadResult> {
-    assertBackupFilename(filename);
+    assertBackupName(filename);
     try {
       return await this.storage.get(target).download(filename, { signal });
     } catch (error) {
-      if (error instanceof DomainError && error.code === ErrorCode.ObjectNotFound) {
-        throw new DomainError(ErrorCode.BackupNotFound, `No ${targetLabel(target)} backup named ${filename}; GET /api/backups/${target} lists the backups`, { filename });
-      }
-      throw error;
+      throw notFoundAsBackup(error, target, filename);
     }
   }
-}
 
-/** 400 unless the name is a backup archive's name (`sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz`). */
-export function assertBackupFilename(filename: unknown): asserts filename is string {
-  if (typeof filename !== 'string' || !parseBackupFilename(filename)) {
-    throw new DomainError(ErrorCode.BackupNameInvalid, `'${String(filename)}' is not a backup name: names look like ${BACKUP_FILENAME_EXAMPLE}`, { filename });
+  /** The stored backup as the unpacker reads it: downloaded when the unpacker opens it. */
+  archive(target: BackupTarget, filename: string): ArchiveToUnpack {
+    assertBackupName(filename);
+    return { name: filename, open: (signal) => this.open(target, filename, signal) };
   }
 }

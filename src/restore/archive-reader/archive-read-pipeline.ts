@@ -1,0 +1,70 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorCode } from '../../common/errors/error-code.js';
+import { byteCounter } from '../../common/streams/byte-counter.js';
+import { ArchiveExtractor, type ExtractedArchive, type ExtractOptions } from './archive-extractor.js';
+import { archiveInvalid } from './archive-problem.js';
+import type { ArchiveReadStep } from './archive-read-step.js';
+
+/**
+ * Output chunks of gunzip: 256 KiB instead of zlib's 16 KiB, a sixteenth of the chunks through the
+ * tar parser and the hashing sink (bench/results.md, "Restore: reading an archive").
+ */
+const GUNZIP_CHUNK_SIZE = 256 * 1024;
+
+/**
+ * The reader pipeline, wired here and nowhere else:
+ *
+ *   source → byte counter → [read steps] → gunzip → strict extractor (ArchiveExtractor)
+ *
+ * The counter sees the archive as stored (progress counts the download); the read steps (none by
+ * default, see ArchiveReadStep) sit between it and gunzip; gzip is read with Node's zlib (multi-member
+ * gzip, as parallel compressors write, is fine); the extractor applies every rule to the tar inside.
+ *
+ * Any refusal rejects with ArchiveInvalid (details: check, file) and tears the whole pipeline down at
+ * once, which stops the download; a broken-off source is StorageUnavailable; a cancel through
+ * `options.signal` rejects with the signal's reason. The caller owns `options.dir` and removes it on failure.
+ */
+export async function extractArchive(source: Readable, options: ExtractOptions, steps: readonly ArchiveReadStep[] = []): Promise<ExtractedArchive> {
+  const { archive, signal } = options;
+  const extractor = new ArchiveExtractor(options);
+  let sourceError: Error | undefined;
+  let gzipError: Error | undefined;
+  source.on('error', (error: Error) => (sourceError ??= error));
+  const counter = byteCounter((bytes) => options.onProgress?.(bytes));
+  const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_SIZE });
+  gunzip.on('error', (error: Error) => (gzipError ??= error));
+  const stored = steps.map((step) => step.create({ archive, signal }));
+  try {
+    await pipeline([source, counter, ...stored, gunzip, extractor.sink], { signal });
+  } catch (error) {
+    await extractor.settled();
+    if (signal?.aborted) throw signal.reason ?? error;
+    const reason = extractor.failure ?? error;
+    if (reason instanceof DomainError) throw reason;
+    if (gzipError && reason === gzipError) throw gzipProblem(archive, gzipError);
+    if (sourceError && reason === sourceError) {
+      throw new DomainError(
+        ErrorCode.StorageUnavailable,
+        `Reading ${archive} broke off after ${counter.bytes} bytes: ${sourceError.message}. Nothing was changed; try again`,
+        { file: archive },
+        { cause: sourceError },
+      );
+    }
+    throw reason;
+  }
+  return extractor.result();
+}
+
+function gzipProblem(archive: string, error: Error): DomainError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'Z_DATA_ERROR' && /header/i.test(error.message)) {
+    return archiveInvalid('gzip', archive, `${archive} is not a gzip file; a backup is a .tar.gz archive (tar czf ...)`);
+  }
+  if (code === 'Z_BUF_ERROR' || /unexpected end/i.test(error.message)) {
+    return archiveInvalid('gzip', archive, `${archive} is cut short: its gzip stream ends early (an interrupted upload or download?)`);
+  }
+  return archiveInvalid('gzip', archive, `${archive} has damaged gzip data: ${error.message}`);
+}

@@ -1,0 +1,54 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { Clock } from '../../common/clock.js';
+import { DiskSpace } from '../../common/fs/disk-space.service.js';
+import { LeftoverSweeper } from '../../common/fs/leftover-sweeper.js';
+import { InstallationIdentity } from '../../common/installation/installation-identity.js';
+import { AppConfig } from '../../config/app-config.js';
+import type { Environment } from '../../config/environment.js';
+import { RestoreApplier } from '../apply/restore-applier.js';
+import { RestoreFaults } from '../apply/restore-faults.js';
+import { ARCHIVE_READ_STEPS } from '../archive-reader/archive-read-step.js';
+import { LastApplyStore } from '../last-apply.store.js';
+import { RestoreJournalStore } from '../restore-journal.store.js';
+import { ArchiveUnpacker } from './archive-unpacker.js';
+import { DataFolderLayout } from './data-folder-layout.js';
+import { RestoreStager } from './restore-stager.js';
+
+/**
+ * The restore core: everything a restore does to files, with no database connection, no HTTP, no
+ * scheduler and no config.db. It unpacks an archive (ArchiveUnpacker: the reader pipeline and the
+ * strict extractor, with the integrity checks of archive-reader/), stages it (RestoreStager: the
+ * `.pending-restore` journal, RestoreJournalStore), and applies it crash-safely with a safety copy
+ * first (RestoreApplier, LastApplyStore; crash points in RestoreFaults). It knows the databases
+ * as files in the data folder (DataFolderLayout), never through DatabaseRegistry.
+ *
+ * In the service, RestoreModule imports it and the shared services it asks for (AppConfig, Clock,
+ * DiskSpace, InstallationIdentity, LeftoverSweeper) come from the global Config and Common modules.
+ * A program that works on a stopped service's data folder (the disaster-recovery command line) builds
+ * `RestoreCoreModule.standalone(env)`, which brings its own, and holds DATA_DIR's lock while it runs.
+ *
+ * ARCHIVE_READ_STEPS is empty here: a feature that changes how archives are stored (decryption
+ * before gunzip) provides its step through it, and the extractor's rules stay as they are.
+ */
+@Module({
+  providers: [
+    { provide: DataFolderLayout, inject: [AppConfig], useFactory: (config: AppConfig) => DataFolderLayout.fromEnvironment(config.env) },
+    { provide: ARCHIVE_READ_STEPS, useValue: [] },
+    RestoreFaults,
+    RestoreJournalStore,
+    LastApplyStore,
+    ArchiveUnpacker,
+    RestoreStager,
+    RestoreApplier,
+  ],
+  exports: [DataFolderLayout, RestoreJournalStore, LastApplyStore, ArchiveUnpacker, RestoreStager, RestoreApplier],
+})
+export class RestoreCoreModule {
+  /** The core on its own, for a program without the service: `env` is read as the service reads it (DATA_DIR, SENTINEL_DATABASES). */
+  static standalone(env: Environment): DynamicModule {
+    return {
+      module: RestoreCoreModule,
+      providers: [{ provide: AppConfig, useValue: { env } satisfies AppConfig }, Clock, DiskSpace, InstallationIdentity, LeftoverSweeper],
+    };
+  }
+}
