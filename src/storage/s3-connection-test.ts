@@ -134,13 +134,12 @@ export class S3ConnectionTest {
       checks.push({ name: 'write', ok: false, message: failure.kind === 'access_denied' ? `Writing to bucket '${conn.bucket}' was refused (AccessDenied): the API token can read but not write; give it "Object Read & Write"` : failure.message });
       return;
     }
-    let readOk = false;
     try {
       const text = await step(async (signal) => {
         const out = await client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: probeKey }), { abortSignal: signal });
         return Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
       });
-      readOk = text.equals(content);
+      const readOk = text.equals(content);
       checks.push({
         name: 'read',
         ok: readOk,
