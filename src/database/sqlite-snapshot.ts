@@ -12,8 +12,8 @@ export interface FileDigest {
  * be in the -wal file. Writers are not blocked (WAL mode). The copy is in rollback-journal mode,
  * fsynced, and its size and SHA-256 are returned.
  */
-export function snapshotDatabase(source: string, dest: string): Promise<FileDigest> {
-  return runSqliteWorker<FileDigest>('snapshot', { source, dest });
+export function snapshotDatabase(source: string, dest: string, signal?: AbortSignal): Promise<FileDigest> {
+  return runSqliteWorker<FileDigest>('snapshot', { source, dest }, signal);
 }
 
 /** `PRAGMA integrity_check` on a database file: the problems found, empty when it is sound. */
