@@ -48,6 +48,8 @@ import { cpuSecondsOf, machineBusySeconds, MemoryProbe, memoryOf, request, Servi
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = path.join(REPO, 'bench');
 const DATA_ROOT = path.join(BENCH, 'data');
+/** Appended to results.md by every run: the analysis and the measurements that used to be code comments. */
+const NOTES_MD = path.join(BENCH, 'results-notes.md');
 
 const GOALS = {
   archiveTimeRatio: 0.6,
@@ -728,6 +730,8 @@ function writeReport(newResults, base) {
     '',
     ...sizes.map((s) => renderRun(all[s])),
     renderFlatness(all),
+    // Hand-written: what the runs showed and figures moved out of code comments (kept across runs).
+    ...(fs.existsSync(NOTES_MD) ? [fs.readFileSync(NOTES_MD, 'utf8')] : []),
   ].join('\n');
   fs.writeFileSync(RESULTS_MD, md);
   return all;

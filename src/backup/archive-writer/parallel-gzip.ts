@@ -252,8 +252,8 @@ export class ParallelGzip extends Transform {
     }
     // Index instead of shift(): tar can feed thousands of small chunks per block. The slot is cleared
     // at once: when input chunks do not line up with blocks, `pending` never runs empty, and consumed
-    // chunks left in it stayed reachable for the whole stream (memory grew with the data: ~1 GB of
-    // 16 MiB tar reads retained for a 1 GB backup).
+    // chunks left in it stayed reachable for the whole stream, so memory grew with the data
+    // (bench/results.md, "Figures moved out of the code").
     this.pending[this.pendingHead] = CONSUMED;
     this.pendingHead++;
     if (this.pendingHead === this.pending.length) {
