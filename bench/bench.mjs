@@ -558,6 +558,8 @@ async function runSize(sizeMb, args, cleanups) {
       stageR2: pick(runs.stageR2, (r) => r.ms),
       underLoad: loaded,
     },
+    // Archive creation ÷ pigz of the same round: a ratio of two measurements minutes apart on a shared machine means little.
+    pigzRatios: runs.local.map((r, i) => r.wallMs / runs.pigz[i].ms),
     all: runs.local.length > 1 ? Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => Math.round(r.wallMs ?? r.ms ?? r.totalMs))])) : undefined,
     latency: { idle, busy },
   };
@@ -622,6 +624,8 @@ function renderRun(res) {
       `${fmtS(b.pigz.ms)} · ${fmtRate(bytes, b.pigz.ms)}`,
       `**${fmtRatio(s.local.wallMs / b.pigz.ms)}**`,
     );
+    if (res.pigzRatios?.length > 1) row('  ↳ the same ratio in each round (backup and pigz of one round, minutes apart)', '', '', res.pigzRatios.map(fmtRatio).join(' / '));
+    row('  ↳ CPU time (user + system): service / pigz', `${s.local.cpuS.toFixed(1)} s`, `${b.pigz.cpuS.toFixed(1)} s`, fmtRatio(s.local.cpuS / b.pigz.cpuS));
     row('  ↳ archive size vs pigz -6', fmtMb(s.local.sizeBytes), fmtMb(b.pigz.archiveBytes), (s.local.sizeBytes / b.pigz.archiveBytes).toFixed(3));
   }
   if (s.local.checkMs !== undefined) row('  ↳ checks before the snapshots (phase "checking": space, folder, name)', fmtS(s.local.checkMs), '', '');

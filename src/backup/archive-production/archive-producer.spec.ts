@@ -27,7 +27,7 @@ function setUp() {
   const existing = new Set<string>();
   const written: ArchiveContents[] = [];
   const removed: string[] = [];
-  const state = { snapshotError: undefined as Error | undefined, spaceError: undefined as Error | undefined, uploadError: undefined as Error | undefined, onSnapshot: undefined as (() => void) | undefined };
+  const state = { snapshotError: undefined as Error | undefined, spaceError: undefined as Error | undefined, uploadError: undefined as Error | undefined, onSnapshot: undefined as ((name: string) => void) | undefined };
 
   const storage = {
     prepare: async () => void calls.push('prepare'),
@@ -64,7 +64,7 @@ function setUp() {
   const snapshotter = {
     snapshot: async (db: ManagedDatabase, dest: string, signal?: AbortSignal) => {
       calls.push(`snapshot ${db.name} → ${dest}`);
-      state.onSnapshot?.();
+      state.onSnapshot?.(db.name);
       signal?.throwIfAborted();
       if (state.snapshotError && db.name === 'config') throw state.snapshotError;
       return { bytes: SIZES[db.name] - 1, sha256: `${db.name}-sum` };
@@ -171,7 +171,8 @@ describe('ArchiveProducer', () => {
     const f = setUp();
     const abort = new AbortController();
     const reason = new Error('the service is shutting down');
-    f.state.onSnapshot = () => abort.abort(reason);
+    // The last database's copy is stopped by the abort (the worker is terminated): its error is the abort's.
+    f.state.onSnapshot = (name) => name === 'ledger' && abort.abort(reason);
     await expect(f.producer.produce(job, abort.signal, f.progress)).rejects.toBe(reason);
     expect(f.calls.filter((c) => c.startsWith('upload'))).toEqual([]);
     expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
