@@ -15,8 +15,12 @@ export interface ArchiveContents {
   metadata: BackupMetadata;
 }
 
-/** Bytes tar reads from a file at a time: one compression block (ParallelGzip's default). */
-const TAR_READ_SIZE = 1024 * 1024;
+/**
+ * Bytes tar reads from a file at a time. Small enough to come from the allocator's reused heap under
+ * `npm start`'s MALLOC_MMAP_THRESHOLD_ (128 KiB) rather than a fresh mapping per read; ParallelGzip
+ * gathers them into its reused 1 MiB blocks (bench/results.md, "Where a backup's time goes").
+ */
+const TAR_READ_SIZE = 64 * 1024;
 /** Slack on top of the tar estimate: one 10 KiB tar record. */
 const TAR_SLACK = 10 * 1024;
 
@@ -56,7 +60,7 @@ export class ArchiveWriter {
     const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];
     // portable: no uid/gid/user names of this machine in the archive; mtime fixed to the backup time.
     // maxReadSize: tar reads files in 16 MiB pieces by default, and up to 16 of them wait in
-    // Readable.from's buffer while gzip catches up (bench/results.md, "Memory": 1 MiB reads keep the peak flat).
+    // Readable.from's buffer while gzip catches up (bench/results.md, "Figures moved out of the code").
     const tar = Readable.from(createTar({ cwd: source.dir, portable: true, mtime: new Date(source.metadata.timestamp), maxReadSize: TAR_READ_SIZE }, files));
     const named = this.steps.map((step) => ({ name: step.name, stream: step.create() }));
     const chain: (Readable | Transform)[] = [tar, byteCounter(onTarBytes), new ParallelGzip(), ...named.map((s) => s.stream)];
