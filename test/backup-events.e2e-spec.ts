@@ -112,7 +112,7 @@ describeS3('Backup error codes (S3)', () => {
     const seen = recordEvents(t);
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/r2').expect(202)).body.id);
     expect(job).toMatchObject({ status: 'failed', error_code: 'STORAGE_ACCESS_DENIED' });
-    expect(job.error).toMatch(/secret access key/);
+    expect(job.error).toMatch(/access denied\. Check r2_access_key_id, r2_secret_access_key/);
     expect(seen.get('BackupFailedEvent')).toEqual([new BackupFailedEvent(job.id, 'r2', job.error, 'STORAGE_ACCESS_DENIED')]);
     expect(seen.get('BackupCompletedEvent')).toEqual([]);
     expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
