@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp, takeoverLine } from './app.factory.js';
-import { BackupService } from './backup/backup.service.js';
+import { BackupJobs } from './backup/backup-jobs.js';
 import { BACKUP_TARGETS } from './common/backup-target.js';
 import { DataDirLock, DataDirLockError } from './common/lifecycle/data-dir-lock.js';
 import { InFlightRequests } from './common/lifecycle/in-flight-requests.js';
@@ -25,7 +25,7 @@ function pendingWork(app: NestExpressApplication | undefined, requests: InFlight
   const parts = (requests?.describe() ?? []).map((request) => `request ${request}`);
   try {
     if (app) {
-      const backups = app.get(BackupService, { strict: false });
+      const backups = app.get(BackupJobs, { strict: false });
       for (const target of BACKUP_TARGETS) {
         const job = backups.runningJob(target);
         if (job) parts.push(`${target} backup job ${job.id} (${job.phase})`);

@@ -235,7 +235,7 @@ describe('Local backups', () => {
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/^Not enough free disk space for the database snapshots and the local archive: [\d.]+ [KMG]iB needed in .*, 1\.00 MiB free\. Free up space/);
     expect(job.phase).toBe('checking');
-    expect(seen.at(-1)).toEqual(new BackupFailedEvent(job.id, 'local', job.error));
+    expect(seen.at(-1)).toEqual(new BackupFailedEvent(job.id, 'local', job.error, 'INSUFFICIENT_DISK_SPACE'));
     expect(fs.existsSync(backupFolder(t)) ? fs.readdirSync(backupFolder(t)) : []).toEqual([]);
     expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
     query.mockRestore();

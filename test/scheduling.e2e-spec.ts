@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BackupService } from '../src/backup/backup.service.js';
+import { BackupJobs } from '../src/backup/backup-jobs.js';
 import { ScheduleTimers } from '../src/scheduling/schedule-timers.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
@@ -144,7 +144,7 @@ describe('Scheduled jobs with the local target (real services)', () => {
     t = await startTestApp({}, { keep: true });
     const root = t.root;
     await seedDatabases(t.app, { rows: 100 });
-    const backups = t.app.get(BackupService);
+    const backups = t.app.get(BackupJobs);
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await backups.runToCompletion('local', 'manual')).filename!);
     // Three of them become old: their age comes from the name.

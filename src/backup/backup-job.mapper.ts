@@ -17,5 +17,6 @@ export function toBackupJobDto(run: BackupRunEntity): BackupJobDto {
     finished_at: run.finishedAt,
     duration_ms: run.durationMs,
     error: run.error,
+    error_code: run.errorCode ?? null,
   };
 }

@@ -3,14 +3,14 @@ import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { AllowedQuery } from '../common/validation/allowed-query.js';
 import { toBackupJobDto } from './backup-job.mapper.js';
-import { BackupService } from './backup.service.js';
+import { BackupJobs } from './backup-jobs.js';
 import { BackupJobDto } from './dto/backup-job.dto.js';
 import { JobHistoryQueryDto } from './dto/job-history-query.dto.js';
 
 @ApiTags('backups')
 @Controller('api/backup-jobs')
 export class BackupJobsController {
-  constructor(private readonly backups: BackupService) {}
+  constructor(private readonly backups: BackupJobs) {}
 
   @Get()
   @AllowedQuery(JobHistoryQueryDto)

@@ -48,4 +48,12 @@ export class BackupRunEntity {
 
   @Column('text', { nullable: true })
   error: string | null;
+
+  /**
+   * The failure's error code (ErrorCode: STORAGE_ACCESS_DENIED, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED, …);
+   * null while running, after success, and for jobs recorded before the column existed (the first wave's
+   * history files gain it, empty, when they are opened).
+   */
+  @Column('text', { nullable: true })
+  errorCode: string | null;
 }

@@ -11,7 +11,7 @@ export const RUN_HISTORY_FILE = '.backup-runs.db';
 
 /**
  * Persists backup jobs. The running job's byte counts change many times a second; they are kept in
- * memory by BackupService and written here only at phase changes and at the end.
+ * memory by BackupJobs and written here only at phase changes and at the end.
  */
 @Injectable()
 export class BackupRunStore implements OnModuleInit, OnModuleDestroy {

@@ -8,7 +8,7 @@ import { AllowedQuery } from '../common/validation/allowed-query.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
 import { ageInDays, BackupCatalogService } from './backup-catalog.service.js';
 import { toBackupJobDto } from './backup-job.mapper.js';
-import { BackupService } from './backup.service.js';
+import { BackupJobs } from './backup-jobs.js';
 import { BackupFileDto } from './dto/backup-file.dto.js';
 import { BackupJobDto } from './dto/backup-job.dto.js';
 import { DeletedBackupDto } from './dto/deleted-backup.dto.js';
@@ -24,7 +24,7 @@ const FILENAME_PARAM = ApiParam({ name: 'filename', example: BACKUP_FILENAME_EXA
 @Controller('api/backups/:target')
 export class BackupController {
   constructor(
-    private readonly backups: BackupService,
+    private readonly backups: BackupJobs,
     private readonly catalog: BackupCatalogService,
     private readonly rotation: RotationService,
   ) {}

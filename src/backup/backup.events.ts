@@ -40,7 +40,10 @@ export class BackupFailedEvent {
   constructor(
     readonly jobId: string,
     readonly target: BackupTarget,
+    /** The message the job shows: what was wrong and what to do. */
     readonly reason: string,
+    /** The job's error code (ErrorCode), so a listener can tell STORAGE_ACCESS_DENIED from INSUFFICIENT_DISK_SPACE. */
+    readonly code: string,
   ) {}
 }
 

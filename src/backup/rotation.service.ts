@@ -1,9 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
+import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
+import { RotationCompletedEvent } from './backup.events.js';
 
 /** However old they are, this many of the newest backups are always kept (the spec's minimum). */
 export const MINIMUM_KEPT = 3;
@@ -34,9 +36,17 @@ export class RotationService {
     private readonly storage: StorageTargets,
     private readonly settings: SettingsService,
     private readonly clock: Clock,
+    private readonly events: DomainEventBus,
   ) {}
 
+  /** Rotates `target` once; RotationCompletedEvent says what it did (it is not emitted when the rotation could not list the backups). */
   async rotate(target: BackupTarget): Promise<RotationResult> {
+    const result = await this.deleteExpired(target);
+    this.events.emit(new RotationCompletedEvent(target, result.deleted, result.kept, result.failed));
+    return result;
+  }
+
+  private async deleteExpired(target: BackupTarget): Promise<RotationResult> {
     const label = `${targetLabel(target)} backup rotation`;
     const retentionDays = target === 'r2' ? (await this.settings.r2Settings()).retentionDays : (await this.settings.localSettings()).retentionDays;
     const backups = await this.catalog.list(target); // newest first

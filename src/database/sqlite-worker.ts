@@ -36,19 +36,20 @@ function fsyncFile(file) {
 }
 
 // better-sqlite3 builds SQLite with a 16 MB page cache per connection (DEFAULT_CACHE_SIZE=-16000).
-// These connections read each page about once, so a large cache buys nothing and costs RSS: two
-// snapshots or checks at a time with the default took 30-35 MB more than with 1 MB each, at the same speed.
+// These connections read each page about once, so a large cache buys nothing and costs resident
+// memory (bench/results.md, "Snapshots": the default cost more RSS at the same speed).
 const CACHE_SIZE = 'cache_size = -1000';
 
-function snapshot({ source, dest }) {
+function snapshot({ source, dest, durable }) {
   // A second connection: in WAL mode it reads one point in time while writers go on.
   const db = new Database(source, { fileMustExist: true, timeout: 10000 });
   try {
     db.pragma(CACHE_SIZE);
     // VACUUM INTO copies the database in one read transaction, so the copy is a single point in
     // time (commits still in the -wal file included) and writers are not blocked. Unlike the backup
-    // API (db.backup()), its output connection takes this connection's cache size, so the whole
-    // copy runs in about 2 MB of page cache instead of 32 MB. The copy is compacted (no free pages).
+    // API (db.backup()), whose destination connection gets better-sqlite3's default 16 MB cache, its
+    // output takes this connection's small cache; the backup API was measured no cheaper in CPU
+    // (bench/results.md, "Snapshots"). The copy is compacted (no free pages).
     db.prepare('VACUUM INTO ?').run(dest);
   } finally {
     db.close();
@@ -60,7 +61,7 @@ function snapshot({ source, dest }) {
   } finally {
     copy.close();
   }
-  fsyncFile(dest);
+  if (durable) fsyncFile(dest);
   return sha256(dest);
 }
 
@@ -91,7 +92,7 @@ export class SqliteWorkerError extends Error {
 }
 
 /** `signal` stops the worker thread at once (a long integrity check of a cancelled verification must not go on using a core). */
-export function runSqliteWorker<T>(op: 'snapshot' | 'integrity' | 'sha256', args: Record<string, string>, signal?: AbortSignal): Promise<T> {
+export function runSqliteWorker<T>(op: 'snapshot' | 'integrity' | 'sha256', args: Record<string, string | boolean>, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, op, args } });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { BackupCatalogService, BackupFile } from '../backup/backup-catalog.service.js';
 import type { BackupRunEntity } from '../backup/backup-run.entity.js';
 import type { BackupRunStore } from '../backup/backup-run.store.js';
-import type { BackupService } from '../backup/backup.service.js';
+import type { BackupJobs } from '../backup/backup-jobs.js';
 import type { RotationResult, RotationService } from '../backup/rotation.service.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import type { Clock } from '../common/clock.js';
@@ -94,7 +94,7 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
   const schedulingOptions: SchedulingOptions = { enabled: true, timeZone: options.timeZone ?? 'UTC', duplicateWindowMinutes: options.windowMinutes ?? 60, catchUpDelayMs: 0 };
   const service = new ScheduledJobRunner(
     fakeSettings as unknown as SettingsService,
-    backups as unknown as BackupService,
+    backups as unknown as BackupJobs,
     runs as unknown as BackupRunStore,
     rotation as unknown as RotationService,
     catalog as unknown as BackupCatalogService,

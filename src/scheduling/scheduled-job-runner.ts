@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BackupCatalogService } from '../backup/backup-catalog.service.js';
 import { BackupRunStore } from '../backup/backup-run.store.js';
-import { BackupService } from '../backup/backup.service.js';
+import { BackupJobs } from '../backup/backup-jobs.js';
 import { RotationService } from '../backup/rotation.service.js';
 import { BACKUP_TARGETS, type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
@@ -62,7 +62,7 @@ export class ScheduledJobRunner {
 
   constructor(
     private readonly settings: SettingsService,
-    private readonly backups: BackupService,
+    private readonly backups: BackupJobs,
     private readonly runs: BackupRunStore,
     private readonly rotation: RotationService,
     private readonly catalog: BackupCatalogService,

@@ -67,6 +67,15 @@ export class ParallelGzip extends Transform {
   private headerPushed = false;
   private finalDispatched = false;
 
+  /**
+   * Block buffers whose compression finished, for the next blocks cut from several input chunks: the
+   * same few buffers are reused for the whole stream instead of a fresh 1 MiB per block, which with
+   * `npm start`'s MALLOC_MMAP_THRESHOLD_ is a fresh mapping, page-faulted in and unmapped every time.
+   */
+  private readonly spareBlocks: Buffer[] = [];
+  /** Blocks in flight that came from (and go back to) `spareBlocks`. */
+  private readonly pooled = new Set<Buffer>();
+
   /** Continuation waiting for a free slot (the held-back write or flush). */
   private waitingForSlot: (() => void) | undefined;
   private flushCallback: TransformCallback | undefined;
@@ -124,6 +133,9 @@ export class ParallelGzip extends Transform {
     this.pendingHead = 0;
     this.pendingBytes = 0;
     this.finished.clear();
+    // Blocks still on the threadpool are being read by zlib: none may be handed out again.
+    this.spareBlocks.length = 0;
+    this.pooled.clear();
     this.waitingForSlot = undefined;
     this.flushCallback = undefined;
     callback(error);
@@ -176,9 +188,11 @@ export class ParallelGzip extends Transform {
     this.totalBytes += block.length;
     if (!final) this.window = lastWindow(dictionary, block);
     this.inFlight++;
-    this.deflateBlock(block, { level: this.level, dictionary, final }, (error, output) =>
-      this.onBlockDone(seq, error, output),
-    );
+    this.deflateBlock(block, { level: this.level, dictionary, final }, (error, output) => {
+      // zlib has read the block: it can take the next one's bytes.
+      if (this.pooled.delete(block) && !this.destroyed) this.spareBlocks.push(block);
+      this.onBlockDone(seq, error, output);
+    });
   }
 
   private onBlockDone(seq: number, error: Error | null, output: Buffer): void {
@@ -233,7 +247,9 @@ export class ParallelGzip extends Transform {
       this.consumeHead(first, n);
       return first.subarray(0, n);
     }
-    const block = Buffer.allocUnsafe(n);
+    const spare = n === this.blockSize ? (this.spareBlocks.pop() ?? Buffer.allocUnsafeSlow(n)) : undefined;
+    if (spare) this.pooled.add(spare);
+    const block = spare ?? Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.pending[this.pendingHead];
@@ -252,8 +268,8 @@ export class ParallelGzip extends Transform {
     }
     // Index instead of shift(): tar can feed thousands of small chunks per block. The slot is cleared
     // at once: when input chunks do not line up with blocks, `pending` never runs empty, and consumed
-    // chunks left in it stayed reachable for the whole stream (memory grew with the data: ~1 GB of
-    // 16 MiB tar reads retained for a 1 GB backup).
+    // chunks left in it stayed reachable for the whole stream, so memory grew with the data
+    // (bench/results.md, "Figures moved out of the code").
     this.pending[this.pendingHead] = CONSUMED;
     this.pendingHead++;
     if (this.pendingHead === this.pending.length) {

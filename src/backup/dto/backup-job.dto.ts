@@ -42,4 +42,15 @@ export class BackupJobDto {
 
   @ApiProperty({ nullable: true, type: String, description: 'Why it failed' })
   error: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'STORAGE_ACCESS_DENIED',
+    description:
+      'The failure as a machine-readable code, the same codes as an error response\'s `error` (for example STORAGE_ACCESS_DENIED, ' +
+      'STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service stopped it, BACKUP_FAILED for anything else); ' +
+      'null unless the job failed, and for failed jobs recorded before codes were kept',
+  })
+  error_code: string | null;
 }

@@ -32,6 +32,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BackupNotOwn]: HttpStatus.CONFLICT,
   [ErrorCode.BackupInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.BackupFailed]: HttpStatus.INTERNAL_SERVER_ERROR,
+  [ErrorCode.BackupCancelled]: HttpStatus.CONFLICT,
   [ErrorCode.InsufficientDiskSpace]: HttpStatus.INSUFFICIENT_STORAGE,
   [ErrorCode.JobNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.ArchiveInvalid]: HttpStatus.UNPROCESSABLE_ENTITY,

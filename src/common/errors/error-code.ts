@@ -23,6 +23,8 @@ export enum ErrorCode {
   BackupNotOwn = 'BACKUP_NOT_OWN',
   BackupInProgress = 'BACKUP_IN_PROGRESS',
   BackupFailed = 'BACKUP_FAILED',
+  /** A job stopped by the service (shutdown); only ever a job's error_code, never an HTTP answer. */
+  BackupCancelled = 'BACKUP_CANCELLED',
   InsufficientDiskSpace = 'INSUFFICIENT_DISK_SPACE',
   JobNotFound = 'JOB_NOT_FOUND',
   ArchiveInvalid = 'ARCHIVE_INVALID',

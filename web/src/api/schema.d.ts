@@ -572,6 +572,11 @@ export interface components {
             duration_ms: number | null;
             /** @description Why it failed */
             error: string | null;
+            /**
+             * @description The failure as a machine-readable code, the same codes as an error response's `error` (for example STORAGE_ACCESS_DENIED, STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service stopped it, BACKUP_FAILED for anything else); null unless the job failed, and for failed jobs recorded before codes were kept
+             * @example STORAGE_ACCESS_DENIED
+             */
+            error_code: string | null;
         };
         RotationFailureDto: {
             filename: string;

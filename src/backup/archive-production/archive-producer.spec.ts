@@ -1,0 +1,180 @@
+import { Readable } from 'node:stream';
+import { backupFilename } from '../../archive-format/backup-filename.js';
+import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
+import type { Clock } from '../../common/clock.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorCode } from '../../common/errors/error-code.js';
+import type { InstallationIdentity } from '../../common/installation/installation-identity.js';
+import type { DatabaseRegistry } from '../../database/database-registry.js';
+import type { ManagedDatabase } from '../../database/managed-database.js';
+import type { ObjectStorage, StoredObject, TransferOptions } from '../../storage/object-storage.js';
+import type { StorageTargets } from '../../storage/storage-targets.js';
+import type { ArchiveContents, ArchiveWriter } from '../archive-writer/archive-writer.js';
+import type { StartupRecovery } from '../startup-recovery.service.js';
+import { ArchiveProducer, type ProductionProgress } from './archive-producer.js';
+import type { BackupSpaceCheck } from './backup-space-check.js';
+import type { DatabaseSnapshotter } from './database-snapshotter.js';
+import type { ScratchFolders } from './scratch-folders.js';
+
+const NOW = new Date('2026-03-14T09:26:53.589Z');
+const DATABASES: ManagedDatabase[] = ['universe', 'config', 'ledger'].map((name) => ({ name, filename: `${name}.db`, path: `/data/${name}.db` }));
+const SIZES: Record<string, number> = { universe: 5000, config: 1000, ledger: 3000 };
+
+/** Fakes of every port, recording the order of what happened. */
+function setUp() {
+  const calls: string[] = [];
+  const uploads: { key: string; body: Buffer; options: TransferOptions }[] = [];
+  const existing = new Set<string>();
+  const written: ArchiveContents[] = [];
+  const removed: string[] = [];
+  const state = { snapshotError: undefined as Error | undefined, spaceError: undefined as Error | undefined, uploadError: undefined as Error | undefined, onSnapshot: undefined as ((name: string) => void) | undefined };
+
+  const storage = {
+    prepare: async () => void calls.push('prepare'),
+    head: async (key: string): Promise<StoredObject | undefined> => (existing.has(key) ? ({ key, size: 1 } as StoredObject) : undefined),
+    upload: async (key: string, body: Readable, options: TransferOptions): Promise<StoredObject> => {
+      calls.push(`upload ${key}`);
+      if (state.uploadError) throw state.uploadError;
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      uploads.push({ key, body: Buffer.concat(chunks), options });
+      return { key, size: Buffer.concat(chunks).length } as StoredObject;
+    },
+  } as unknown as ObjectStorage;
+  const registry = {
+    whenOpen: async () => void calls.push('whenOpen'),
+    assertIntact: () => undefined,
+    list: () => DATABASES,
+  } as unknown as DatabaseRegistry;
+  const recovery = { whenDone: async () => void calls.push('recovery done') } as unknown as StartupRecovery;
+  const space = {
+    liveBytes: (dbs: readonly ManagedDatabase[]) => dbs.reduce((sum, db) => sum + SIZES[db.name], 0),
+    ensure: async (target: string, bytes: number) => {
+      calls.push(`space ${target} ${bytes}`);
+      if (state.spaceError) throw state.spaceError;
+    },
+  } as unknown as BackupSpaceCheck;
+  const scratchFolders = {
+    create: async (jobId: string) => {
+      calls.push(`scratch ${jobId}`);
+      return `/data/.backup-tmp-${jobId}`;
+    },
+    remove: async (dir: string) => void removed.push(dir),
+  } as unknown as ScratchFolders;
+  const snapshotter = {
+    snapshot: async (db: ManagedDatabase, dest: string, signal?: AbortSignal) => {
+      calls.push(`snapshot ${db.name} → ${dest}`);
+      state.onSnapshot?.(db.name);
+      signal?.throwIfAborted();
+      if (state.snapshotError && db.name === 'config') throw state.snapshotError;
+      return { bytes: SIZES[db.name] - 1, sha256: `${db.name}-sum` };
+    },
+  } as unknown as DatabaseSnapshotter;
+  const writer = {
+    tarBytes: () => 12_345,
+    maxBytes: (metadata: BackupMetadata) => 100_000 + metadata.databases.length,
+    open: (contents: ArchiveContents) => {
+      written.push(contents);
+      calls.push('archive');
+      return Readable.from([Buffer.from('the archive')]);
+    },
+  } as unknown as ArchiveWriter;
+  const clock = { now: () => NOW } as Clock;
+  const identity = { id: 'installation-1' } as InstallationIdentity;
+  const targets = { get: () => storage } as unknown as StorageTargets;
+  const producer = new ArchiveProducer(registry, recovery, targets, space, scratchFolders, snapshotter, writer, clock, identity);
+
+  const phases: string[] = [];
+  const progress: ProductionProgress = {
+    enterPhase: async (phase, total) => void phases.push(`${phase} ${total}`),
+    bytesDone: () => undefined,
+  };
+  return { producer, calls, uploads, existing, written, removed, state, phases, progress };
+}
+
+describe('ArchiveProducer', () => {
+  const job = { id: 'job-1', target: 'local' as const };
+
+  it('checks the space before any snapshot, then snapshots every database into its scratch folder and uploads the archive', async () => {
+    const f = setUp();
+    const produced = await f.producer.produce(job, new AbortController().signal, f.progress);
+
+    expect(produced).toEqual({ filename: backupFilename(NOW), size: 'the archive'.length });
+    const firstSnapshot = f.calls.findIndex((c) => c.startsWith('snapshot'));
+    expect(f.calls.slice(0, firstSnapshot)).toEqual(['whenOpen', 'recovery done', 'prepare', 'space local 9000', 'scratch job-1']);
+    expect(f.calls.filter((c) => c.startsWith('snapshot')).sort()).toEqual(DATABASES.map((db) => `snapshot ${db.name} → /data/.backup-tmp-job-1/${db.filename}`).sort());
+    expect(f.phases).toEqual(['checking 0', 'snapshotting 9000', 'archiving 12345']);
+    expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+  });
+
+  it('writes metadata that lists every database in registry order, with its size and checksum, timed by the name', async () => {
+    const f = setUp();
+    await f.producer.produce(job, new AbortController().signal, f.progress);
+    expect(f.written).toHaveLength(1);
+    expect(f.written[0].dir).toBe('/data/.backup-tmp-job-1');
+    expect(f.written[0].metadata).toEqual({
+      timestamp: '2026-03-14T09:26:53Z',
+      version: '1.0.0',
+      sentinel_version: expect.any(String),
+      databases: DATABASES.map((db) => ({ name: db.name, filename: db.filename, size_bytes: SIZES[db.name] - 1, checksum: `sha256:${db.name}-sum` })),
+    });
+  });
+
+  it('moves a name that is taken to the next free second, and dates the metadata by it', async () => {
+    const f = setUp();
+    f.existing.add(backupFilename(NOW));
+    f.existing.add(backupFilename(new Date(NOW.getTime() + 1000)));
+    const produced = await f.producer.produce(job, new AbortController().signal, f.progress);
+    expect(produced.filename).toBe(backupFilename(new Date(NOW.getTime() + 2000)));
+    expect(f.written[0].metadata.timestamp).toBe('2026-03-14T09:26:55Z');
+  });
+
+  it("gives the upload the installation as owner and the writer's maximum size", async () => {
+    const f = setUp();
+    const signal = new AbortController().signal;
+    await f.producer.produce(job, signal, f.progress);
+    expect(f.uploads).toHaveLength(1);
+    expect(f.uploads[0].key).toBe(backupFilename(NOW));
+    expect(f.uploads[0].body.toString()).toBe('the archive');
+    expect(f.uploads[0].options).toEqual({ signal, owner: 'installation-1', maxBytes: 100_003 });
+  });
+
+  it('takes no snapshot and makes no scratch folder when the space check fails', async () => {
+    const f = setUp();
+    f.state.spaceError = new DomainError(ErrorCode.InsufficientDiskSpace, 'Not enough free disk space');
+    await expect(f.producer.produce(job, new AbortController().signal, f.progress)).rejects.toBe(f.state.spaceError);
+    expect(f.calls.some((c) => c.startsWith('snapshot') || c.startsWith('scratch'))).toBe(false);
+    expect(f.phases).toEqual(['checking 0']);
+  });
+
+  it('turns a snapshot error into a DomainError naming the database and what to do, and removes the scratch folder', async () => {
+    const f = setUp();
+    f.state.snapshotError = new Error('SQLITE_CANTOPEN: unable to open database file');
+    const failure = await f.producer.produce(job, new AbortController().signal, f.progress).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DomainError);
+    expect(failure).toMatchObject({ code: ErrorCode.BackupFailed, details: { file: 'config.db' } });
+    expect((failure as Error).message).toBe(
+      "Cannot copy the database config.db for the backup: SQLITE_CANTOPEN: unable to open database file. Check that /data/config.db is readable by the service's user and that GET /api/health reports no damaged database, then run the backup again",
+    );
+    expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+    expect(f.uploads).toEqual([]);
+  });
+
+  it('removes the scratch folder when the upload fails', async () => {
+    const f = setUp();
+    f.state.uploadError = new DomainError(ErrorCode.StorageAccessDenied, 'Access denied');
+    await expect(f.producer.produce(job, new AbortController().signal, f.progress)).rejects.toBe(f.state.uploadError);
+    expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+  });
+
+  it('stops at an abort during the snapshots with the abort reason (not a snapshot error), uploads nothing and removes the scratch folder', async () => {
+    const f = setUp();
+    const abort = new AbortController();
+    const reason = new Error('the service is shutting down');
+    // The last database's copy is stopped by the abort (the worker is terminated): its error is the abort's.
+    f.state.onSnapshot = (name) => name === 'ledger' && abort.abort(reason);
+    await expect(f.producer.produce(job, abort.signal, f.progress)).rejects.toBe(reason);
+    expect(f.calls.filter((c) => c.startsWith('upload'))).toEqual([]);
+    expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+  });
+});

@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough, Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { create as createTar } from 'tar';
+import { METADATA_FILENAME, type BackupMetadata } from '../../archive-format/backup-metadata.js';
+import { byteCounter } from '../../common/streams/byte-counter.js';
+import { ARCHIVE_WRITE_STEPS, type ArchiveWriteStep } from './archive-write-step.js';
+import { ParallelGzip } from './parallel-gzip.js';
+
+export interface ArchiveContents {
+  /** Folder holding the `<name>.db` snapshots; `backup-metadata.json` is written into it. */
+  dir: string;
+  metadata: BackupMetadata;
+}
+
+/**
+ * Bytes tar reads from a file at a time. Small enough to come from the allocator's reused heap under
+ * `npm start`'s MALLOC_MMAP_THRESHOLD_ (128 KiB) rather than a fresh mapping per read; ParallelGzip
+ * gathers them into its reused 1 MiB blocks (bench/results.md, "Where a backup's time goes").
+ */
+const TAR_READ_SIZE = 64 * 1024;
+/** Slack on top of the tar estimate: one 10 KiB tar record. */
+const TAR_SLACK = 10 * 1024;
+
+/** Tar overhead: a 512-byte header per entry, data padded to 512, and two zero blocks at the end. */
+export function tarSize(sizes: number[]): number {
+  return sizes.reduce((sum, size) => sum + 512 + Math.ceil(size / 512) * 512, 0) + 1024;
+}
+
+/** The metadata file as the archive holds it. */
+function metadataJson(metadata: BackupMetadata): string {
+  return `${JSON.stringify(metadata, null, 2)}\n`;
+}
+
+/**
+ * The archive's write pipeline, wired here and nowhere else:
+ *
+ *   tar (backup-metadata.json first, then each database in metadata order)
+ *     → byte counter (progress, in uncompressed bytes)
+ *     → parallel gzip (all cores)
+ *     → each ArchiveWriteStep, in order (none by default; encryption is the first a later issue adds)
+ *     → the target (what `open` returns is what the target stores)
+ *
+ * Nothing is held in memory beyond the compressor's blocks in flight and the steps' own buffers.
+ */
+@Injectable()
+export class ArchiveWriter {
+  constructor(@Inject(ARCHIVE_WRITE_STEPS) private readonly steps: readonly ArchiveWriteStep[]) {}
+
+  /**
+   * Writes the metadata file into `source.dir` and returns the archive as a stream. `onTarBytes`
+   * reports progress in uncompressed bytes (the total is `tarBytes`). Destroying the returned stream
+   * stops every step; an error in any step destroys it with that error, naming the step.
+   */
+  open(source: ArchiveContents, onTarBytes?: (bytes: number) => void): Readable {
+    const json = metadataJson(source.metadata);
+    fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
+    const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];
+    // portable: no uid/gid/user names of this machine in the archive; mtime fixed to the backup time.
+    // maxReadSize: tar reads files in 16 MiB pieces by default, and up to 16 of them wait in
+    // Readable.from's buffer while gzip catches up (bench/results.md, "Figures moved out of the code").
+    const tar = Readable.from(createTar({ cwd: source.dir, portable: true, mtime: new Date(source.metadata.timestamp), maxReadSize: TAR_READ_SIZE }, files));
+    const named = this.steps.map((step) => ({ name: step.name, stream: step.create() }));
+    const chain: (Readable | Transform)[] = [tar, byteCounter(onTarBytes), new ParallelGzip(), ...named.map((s) => s.stream)];
+    const last = chain[chain.length - 1];
+    // The output is outside the pipeline so that it fails with the error named by its step (the
+    // pipeline destroys its own streams with the bare error); destroying it stops the whole chain.
+    const output = new PassThrough();
+    pipeline(chain).catch((error: Error) => {
+      const failed = named.find((s) => s.stream.errored === error);
+      output.destroy(failed ? new Error(`The archive step '${failed.name}' failed: ${error.message}`, { cause: error }) : error);
+    });
+    last.pipe(output);
+    output.once('close', () => {
+      if (!output.readableEnded) last.destroy();
+    });
+    return output;
+  }
+
+  /** The uncompressed size of the archive of `metadata` (the archiving phase's byte total). */
+  tarBytes(metadata: BackupMetadata): number {
+    return tarSize([Buffer.byteLength(metadataJson(metadata)), ...metadata.databases.map((db) => db.size_bytes)]);
+  }
+
+  /**
+   * The most the stored archive of `metadata` can take, for data that does not compress at all and
+   * through every step: lets an upload size its parts up front and a target refuse a runaway stream.
+   */
+  maxBytes(metadata: BackupMetadata): number {
+    const gzipped = ParallelGzip.maxOutputBytes(this.tarBytes(metadata) + TAR_SLACK);
+    return this.steps.reduce((bound, step) => step.maxOutputBytes(bound), gzipped);
+  }
+}
