@@ -150,7 +150,6 @@ const fmtRatio = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 /** Memory in MB (10^6 bytes), like the goals and the data sizes. */
 const fmtMem = (kb) => `${((kb * 1024) / MB).toFixed(0)} MB`;
 const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 /** The run whose `key` is the median: its sub-figures stay consistent with each other. */
 const medianRun = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor((runs.length - 1) / 2)];
 

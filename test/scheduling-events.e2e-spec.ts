@@ -10,7 +10,7 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { BackupFailedEvent } from '../src/backup/backup.events.js';
-import { BackupService } from '../src/backup/backup.service.js';
+import { BackupJobs } from '../src/backup/backup-jobs.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { SCHEDULING_EVENTS, ScheduledRunFailedEvent, ScheduledRunSkippedEvent } from '../src/scheduling/scheduling.events.js';
@@ -99,7 +99,7 @@ describe('Scheduling events from real causes', () => {
     expect(seen).toEqual([new ScheduledRunSkippedEvent('local-verify', 'local', 'verification', 'no_backup_to_verify', 'Local backup verification: there is no backup to verify yet')]);
 
     // Started in the same tick as the scheduled run: the manual job is certainly still running.
-    const manual = await t.app.get(BackupService).start('local', 'manual');
+    const manual = await t.app.get(BackupJobs).start('local', 'manual');
     await runner.runScheduled('local');
     expect(seen.slice(1)).toEqual([new ScheduledRunSkippedEvent('local-backup', 'local', 'backup', 'already_running', expect.stringContaining(`job ${manual.id}, manual`) as never)]);
     const job = await waitForJob(t.http, manual.id);

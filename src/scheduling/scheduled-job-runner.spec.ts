@@ -176,7 +176,7 @@ describe('ScheduledJobRunner.runScheduled', () => {
     expect(logs.at(-1)?.message).toMatch(/^Local backup skipped: a backup finished 150 minutes ago \(duplicate window 180 min\)/);
   });
 
-  it('skips, and says so, when a backup of the target is running (checked first, or refused by BackupService)', async () => {
+  it('skips, and says so, when a backup of the target is running (checked first, or refused by BackupJobs)', async () => {
     const { service, state, started } = make({ now: '2026-03-08T03:00:00Z' });
     state.running = run({ id: 'job-7', target: 'r2', trigger: 'manual', status: 'running', startedAt: '2026-03-08T02:58:00.000Z' });
     expect((await service.runScheduled('r2')).outcome).toBe('skipped');
@@ -333,7 +333,7 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     expect(emitted).toEqual([]);
   });
 
-  it('skipped, already_running: a backup of the target is running (seen first, or refused by BackupService)', async () => {
+  it('skipped, already_running: a backup of the target is running (seen first, or refused by BackupJobs)', async () => {
     const { service, state, emitted } = make({ now: '2026-03-08T03:00:00Z' });
     state.running = run({ id: 'job-7', target: 'r2', trigger: 'manual', status: 'running', startedAt: '2026-03-08T02:58:00.000Z' });
     await service.runScheduled('r2');
@@ -357,7 +357,7 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     ]);
   });
 
-  it('skipped, not_configured: BackupService refuses a target whose settings are incomplete; a rotation or verification of it fails for the same reason', async () => {
+  it('skipped, not_configured: BackupJobs refuses a target whose settings are incomplete; a rotation or verification of it fails for the same reason', async () => {
     const { service, state, emitted } = make({ now: '2026-03-08T03:00:00Z' });
     state.missingConfiguration = 'R2 is not configured: set r2_bucket_name';
     state.backupResult = () => Promise.reject(new DomainError(ErrorCode.TargetNotConfigured, 'Cannot back up to R2: R2 is not configured: set r2_bucket_name'));

@@ -119,7 +119,7 @@ export class ScheduledJobRunner {
 
     try {
       const run = await this.backups.runToCompletion(target, 'scheduled');
-      // BackupService has logged "... backup completed: <file>" or "... backup failed: <reason>".
+      // BackupJobs has logged "... backup completed: <file>" or "... backup failed: <reason>".
       return run.status === 'succeeded'
         ? { outcome: 'succeeded', message: `${label} completed: ${run.filename}` }
         : { outcome: 'failed', message: `${label} failed: ${run.error}` };
@@ -236,7 +236,7 @@ export class ScheduledJobRunner {
 
   /**
    * Records the run as the job's last run; a rotation or verification still running from the last
-   * slot is not started twice (a backup's own check is BackupService's running job).
+   * slot is not started twice (a backup's own check is BackupJobs' running job).
    */
   private async tracked(target: BackupTarget, task: ScheduledTask, work: () => Promise<JobResult>): Promise<JobResult> {
     const name = jobName(target, task);
