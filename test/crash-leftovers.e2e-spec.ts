@@ -97,6 +97,7 @@ describe('kill -9 mid-backup to the local folder', () => {
       expect(fs.readdirSync(folder)).toEqual([]);
       expect(scratchFolders(data)).toEqual([]);
       expect(job.status).toBe('failed');
+      expect(job.error_code).toBe('BACKUP_INTERRUPTED');
       expect(job.error).toBe(
         `Interrupted: the service stopped while this local backup was running. At the next start it removed what the backup had left: ` +
           `its scratch folder ${scratch} in DATA_DIR; the unfinished file ${partials[0]} in ${folder}. Run the backup again`,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DataSource, type Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import type { BackupTarget } from '../common/backup-target.js';
+import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupRunEntity } from './backup-run.entity.js';
 
 /** The run history's own file. Not a managed database: a restore must not roll the history back. */
@@ -38,6 +39,7 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
     const interrupted = await this.repository.find({ where: [{ status: 'running' }, { status: 'queued' }] });
     for (const run of interrupted) {
       run.status = 'failed';
+      run.errorCode = ErrorCode.BackupInterrupted;
       run.error = 'Interrupted: the service stopped while this backup was running. The start-up clean-up of what it left is under way; run the backup again';
       run.finishedAt = new Date().toISOString();
       await this.repository.save(run);

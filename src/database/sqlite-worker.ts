@@ -91,7 +91,13 @@ export class SqliteWorkerError extends Error {
   }
 }
 
-/** `signal` stops the worker thread at once (a long integrity check of a cancelled verification must not go on using a core). */
+/**
+ * `signal` stops the worker thread (a long integrity check of a cancelled verification must not go on
+ * using a core). The promise rejects only once the thread has exited: terminate() cannot interrupt a
+ * statement inside SQLite (a VACUUM INTO goes on writing its copy until it returns), and a caller that
+ * removes the copy's folder as soon as the promise settles would pull the files from under it, which
+ * ends the whole process with a fatal V8 error.
+ */
 export function runSqliteWorker<T>(op: 'snapshot' | 'integrity' | 'sha256', args: Record<string, string | boolean>, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -100,8 +106,7 @@ export function runSqliteWorker<T>(op: 'snapshot' | 'integrity' | 'sha256', args
     const stop = () => {
       if (settled) return;
       settled = true;
-      reject(signal?.reason);
-      void worker.terminate();
+      void worker.terminate().finally(() => reject(signal?.reason));
     };
     signal?.addEventListener('abort', stop, { once: true });
     worker.once('exit', () => signal?.removeEventListener('abort', stop));

@@ -11,8 +11,8 @@ export interface ArchiveWriteStep {
   /** A new transform for one archive: it receives the previous step's output (the first step: gzip's). */
   create(): Transform;
   /**
-   * The most this step can output for `maxInput` bytes of input. The archive's size limit is the
-   * chain of these bounds, so an upload can size its parts before the first byte.
+   * The most this step can output for `maxInput` bytes of input. The archive's size bound is the
+   * chain of these bounds, so an S3 upload can size its parts before the first byte (a bound, not a check).
    */
   maxOutputBytes(maxInput: number): number;
 }

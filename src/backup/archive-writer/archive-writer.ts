@@ -86,7 +86,8 @@ export class ArchiveWriter {
 
   /**
    * The most the stored archive of `metadata` can take, for data that does not compress at all and
-   * through every step: lets an upload size its parts up front and a target refuse a runaway stream.
+   * through every step: lets an S3 upload size its parts up front. Nothing enforces it: a step that
+   * underestimates its output makes a large upload fail after its last part, not corrupt it.
    */
   maxBytes(metadata: BackupMetadata): number {
     const gzipped = ParallelGzip.maxOutputBytes(this.tarBytes(metadata) + TAR_SLACK);

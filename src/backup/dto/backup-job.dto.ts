@@ -49,7 +49,7 @@ export class BackupJobDto {
     example: 'STORAGE_ACCESS_DENIED',
     description:
       'The failure as a machine-readable code, the same codes as an error response\'s `error` (for example STORAGE_ACCESS_DENIED, ' +
-      'STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service stopped it, BACKUP_FAILED for anything else); ' +
+      'STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service stopped it, BACKUP_INTERRUPTED when the process died while it ran, BACKUP_FAILED for anything else); ' +
       'null unless the job failed, and for failed jobs recorded before codes were kept',
   })
   error_code: string | null;

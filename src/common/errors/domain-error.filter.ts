@@ -33,6 +33,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BackupInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.BackupFailed]: HttpStatus.INTERNAL_SERVER_ERROR,
   [ErrorCode.BackupCancelled]: HttpStatus.CONFLICT,
+  [ErrorCode.BackupInterrupted]: HttpStatus.CONFLICT,
   [ErrorCode.InsufficientDiskSpace]: HttpStatus.INSUFFICIENT_STORAGE,
   [ErrorCode.JobNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.ArchiveInvalid]: HttpStatus.UNPROCESSABLE_ENTITY,

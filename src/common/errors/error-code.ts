@@ -25,6 +25,7 @@ export enum ErrorCode {
   BackupFailed = 'BACKUP_FAILED',
   /** A job stopped by the service (shutdown); only ever a job's error_code, never an HTTP answer. */
   BackupCancelled = 'BACKUP_CANCELLED',
+  BackupInterrupted = 'BACKUP_INTERRUPTED',
   InsufficientDiskSpace = 'INSUFFICIENT_DISK_SPACE',
   JobNotFound = 'JOB_NOT_FOUND',
   ArchiveInvalid = 'ARCHIVE_INVALID',
