@@ -1,6 +1,4 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_CLIENT } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
@@ -31,7 +29,8 @@ import { RestoreAppliedEvent, RestoreApplyFailedEvent, RestoreRolledBackEvent } 
  * returns or throws. Listeners are registered by then: the event emitter registers them in its own
  * bootstrap hook, and its module is global, which Nest bootstraps before any feature module. When the
  * service is about to refuse to start, the process exits right after this hook throws, so the
- * listeners of that event (a notifier sending its message) are waited for, at most LISTENERS_GRACE_MS.
+ * listeners of that event (a notifier sending its message, `async: true` or not) are waited for, at
+ * most LISTENERS_GRACE_MS (DomainEventBus.emitAndWait); the ones still busy then are named in the log.
  */
 /** How long a failed start waits for the listeners of RestoreApplyFailedEvent before it goes on failing. */
 export const LISTENERS_GRACE_MS = 10_000;
@@ -45,7 +44,6 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
     private readonly applier: RestoreApplier,
     private readonly audit: AuditLog,
     private readonly events: DomainEventBus,
-    private readonly emitter: EventEmitter2,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -67,21 +65,15 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
   }
 
   /**
-   * Emits the event and waits (bounded) for its listeners to finish: the one event a notifier must not
-   * miss, and the process ends as soon as the start has failed. emitAsync is EventEmitter2's own
-   * emit that collects the listeners' promises; the event's class still names it.
+   * Emits the event and waits (bounded) for its listeners to finish, `async: true` ones included: the
+   * one event a notifier must not miss, and the process ends as soon as the start has failed. The wait
+   * keeps the process alive, so a listener that never settles delays the failure, never hides it.
    */
   private async announceNotStarted(event: RestoreApplyFailedEvent): Promise<void> {
-    // Through a promise, so that a listener that throws at once (one not put there by @OnDomainEvent) is caught too.
-    const delivered = Promise.resolve()
-      .then(() => this.emitter.emitAsync(RestoreApplyFailedEvent.eventName, event))
-      .then(
-      () => undefined,
-      (error: unknown) => this.logger.error(`A listener of ${RestoreApplyFailedEvent.eventName} failed: ${(error as Error)?.message ?? String(error)}`),
-    );
-    const grace = new AbortController();
-    await Promise.race([delivered, sleep(LISTENERS_GRACE_MS, undefined, { ref: false, signal: grace.signal }).catch(() => undefined)]);
-    grace.abort();
+    const busy = await this.events.emitAndWait(event, LISTENERS_GRACE_MS);
+    if (busy.length > 0) {
+      this.logger.error(`Restore: stopped waiting for the listeners of ${RestoreApplyFailedEvent.eventName} after ${LISTENERS_GRACE_MS / 1000} s; still busy: ${busy.join(', ')}`);
+    }
   }
 
   private emitOutcome(applied: LastApply): void {
