@@ -13,6 +13,12 @@ import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { RestoreApplier } from '../src/restore/apply/restore-applier.js';
 import { RestoreCoreModule } from '../src/restore/core/restore-core.module.js';
 import { RestoreStager } from '../src/restore/core/restore-stager.js';
+import { DataDirLockHolder } from '../src/restore/core/data-dir-lock-holder.js';
+import { DatabasesClosed } from '../src/restore/apply/databases-closed.js';
+import { AppConfig } from '../src/config/app-config.js';
+import { DataDirLock, LOCK_FILENAME } from '../src/common/lifecycle/data-dir-lock.js';
+import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
+import { createWorkFolder } from '../src/common/fs/work-folder.js';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 
 const NAME = 'sentinel-backup-2026-01-08-143022.tar.gz';
@@ -50,7 +56,7 @@ describe('RestoreCoreModule without the service', () => {
     // Staging touched nothing live.
     for (const name of ALL_DATABASES) expect(readMarker(path.join(dataDir, `${name}.db`))).toBe(`old:${name}`);
 
-    const outcome = await core.get(RestoreApplier).applyPending();
+    const outcome = await core.get(RestoreApplier).applyPending(core.get(DataDirLockHolder).databasesClosed());
     expect(outcome).toMatchObject({ outcome: 'applied', archive: NAME, target: 'local', safety_copy: expect.stringMatching(/^pre-restore-backup-/) });
     for (const name of ALL_DATABASES) expect(readMarker(path.join(dataDir, `${name}.db`))).toBe(`new:${name}`);
     const safety = path.join(dataDir, outcome?.safety_copy as string);
@@ -61,10 +67,59 @@ describe('RestoreCoreModule without the service', () => {
     // .audit.db or settings of the service, no staging folder or flag left, and no -wal/-shm (no connection
     // ever opened a live database in WAL mode, as the service's registry would).
     expect(fs.readdirSync(dataDir).sort()).toEqual(
-      [...ALL_DATABASES.map((n) => `${n}.db`), '.installation-id', '.restore-last-apply.json', outcome?.safety_copy as string].sort(),
+      [...ALL_DATABASES.map((n) => `${n}.db`), '.installation-id', '.restore-last-apply.json', LOCK_FILENAME, outcome?.safety_copy as string].sort(),
     );
     // The header's read/write versions: 1 (rollback journal) as written, not 2 (WAL).
     const header = fs.readFileSync(path.join(dataDir, 'config.db')).subarray(18, 20);
     expect([...header]).toEqual([1, 1]);
+  });
+
+  it('holds DATA_DIR\'s lock while it is open, and releases it when closed: a second core on the same DATA_DIR is refused', async () => {
+    expect(fs.existsSync(path.join(dataDir, LOCK_FILENAME))).toBe(true);
+    await expect(NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: dataDir })), { logger: false, abortOnError: false })).rejects.toThrow(
+      /is in use by this process/,
+    );
+    const other = path.join(root, 'other');
+    const second = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: other })), { logger: false, abortOnError: false });
+    const proof = second.get(DataDirLockHolder).databasesClosed();
+    // A proof is for its own DATA_DIR, and only while the lock is held.
+    await expect(core.get(RestoreApplier).applyPending(proof)).rejects.toThrow(/only that the databases of .*other are closed/);
+    await second.close();
+    expect(fs.existsSync(path.join(other, LOCK_FILENAME))).toBe(false);
+    expect(() => proof.check(other)).toThrow(/was released/);
+  });
+});
+
+describe('RestoreCoreModule on the DATA_DIR of a running service', () => {
+  it('refuses to start, naming the service and what to do, and changes nothing: no file renamed, no work folder of the service swept', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-core-live-'));
+    const dataDir = path.join(root, 'data');
+    fs.mkdirSync(dataDir);
+    for (const name of ALL_DATABASES) writeDatabase(path.join(dataDir, `${name}.db`), `old:${name}`);
+    const env = parseEnvironment({ DATA_DIR: dataDir });
+    // The running service: holds the lock, has a backup in progress in its scratch folder, and a restore staged.
+    const lock = DataDirLock.acquire(dataDir);
+    try {
+      const scratch = await createWorkFolder(new InstallationIdentity({ env } as AppConfig), dataDir, '.backup-tmp-', 'backup-scratch', { jobId: 'live-job' });
+      fs.writeFileSync(path.join(scratch, 'universe.db'), 'snapshot being written');
+      const before = Object.fromEntries(fs.readdirSync(dataDir).map((n) => [n, fs.statSync(path.join(dataDir, n)).mtimeMs]));
+      const lockText = fs.readFileSync(path.join(dataDir, LOCK_FILENAME), 'utf8');
+
+      await expect(NestFactory.createApplicationContext(RestoreCoreModule.standalone(env), { logger: false, abortOnError: false })).rejects.toThrow(
+        new RegExp(`DATA_DIR ${dataDir} is in use by .*pid ${process.pid}.*stop that service first`),
+      );
+      // A proof cannot be made up from a lock that is not held either.
+      const released = DataDirLock.acquire(path.join(root, 'elsewhere'));
+      released.release();
+      expect(() => DatabasesClosed.byLock(released)).toThrow(/was released/);
+
+      expect(Object.fromEntries(fs.readdirSync(dataDir).map((n) => [n, fs.statSync(path.join(dataDir, n)).mtimeMs]))).toEqual(before);
+      expect(fs.readFileSync(path.join(scratch, 'universe.db'), 'utf8')).toBe('snapshot being written');
+      expect(fs.readFileSync(path.join(dataDir, LOCK_FILENAME), 'utf8')).toBe(lockText);
+      for (const name of ALL_DATABASES) expect(readMarker(path.join(dataDir, `${name}.db`))).toBe(`old:${name}`);
+    } finally {
+      lock.release();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,9 @@ import { SERVICE_CLIENT } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
+import { DatabasesClosed } from './apply/databases-closed.js';
 import { RestoreApplier, RestoreApplyFatalError } from './apply/restore-applier.js';
+import { DataFolderLayout } from './core/data-folder-layout.js';
 import type { LastApply } from './last-apply.store.js';
 import type { RestoreJournal } from './restore-journal.store.js';
 import { RestoreAppliedEvent, RestoreApplyFailedEvent, RestoreRolledBackEvent } from './restore.events.js';
@@ -42,14 +44,15 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
   constructor(
     private readonly registry: DatabaseRegistry,
     private readonly applier: RestoreApplier,
+    private readonly layout: DataFolderLayout,
     private readonly audit: AuditLog,
     private readonly events: DomainEventBus,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.registry.isOpen) throw new Error('A staged restore must be applied before the databases are opened');
+    const closed = DatabasesClosed.beforeRegistryOpens(this.registry, this.layout.dataDir);
     try {
-      const applied = await this.applier.applyPending();
+      const applied = await this.applier.applyPending(closed);
       if (applied) {
         this.recordApply(applied);
         this.emitOutcome(applied);

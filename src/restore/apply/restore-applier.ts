@@ -24,6 +24,7 @@ import {
   SAFETY_COPY_TEMP_SUFFIX,
   SQLITE_SIDE_SUFFIXES,
 } from '../restore-paths.js';
+import { DatabasesClosed } from './databases-closed.js';
 import { RestoreFaults } from './restore-faults.js';
 
 const ROLLBACK_TEMP_SUFFIX = '.rollback-tmp';
@@ -41,9 +42,10 @@ export class RestoreApplyFatalError extends DomainError {
 }
 
 /**
- * Phase 2: applies a staged restore while no database connection exists. The service's start calls it
- * before the registry opens any (RestoreOnStartHook); a program working on a stopped service's data
- * folder calls it the same way (RestoreCoreModule). It knows the databases only as files (DataFolderLayout).
+ * Phase 2: applies a staged restore while no database connection exists, which the caller proves
+ * (DatabasesClosed): the service's start before the registry opens any (RestoreOnStartHook), or a
+ * program holding DATA_DIR's lock (RestoreCoreModule.standalone, DataDirLockHolder). It knows the
+ * databases only as files (DataFolderLayout).
  * The `.pending-restore` journal makes it crash-safe; what a kill at each point leaves, and what the
  * next start does about it:
  *
@@ -99,11 +101,11 @@ export class RestoreApplier {
   /**
    * Applies, finishes or undoes whatever the journal says is pending, and removes leftovers of
    * interrupted work. Returns the outcome when there was a restore to apply. Throws only when the
-   * databases cannot be made one complete set (the caller must then not open them). The caller
-   * guarantees that no connection to a database exists (the service: before the registry opens; a
-   * command line: with the service stopped, DATA_DIR's lock held).
+   * databases cannot be made one complete set (the caller must then not open them), or when `closed`
+   * does not prove that no connection to a database of this DATA_DIR exists (then nothing is touched).
    */
-  async applyPending(): Promise<LastApply | undefined> {
+  async applyPending(closed: DatabasesClosed): Promise<LastApply | undefined> {
+    closed.check(this.dataDir);
     await fs.promises.mkdir(this.dataDir, { recursive: true });
     const journal = await this.journals.read();
     await this.removeLeftovers(journal);
