@@ -4,6 +4,7 @@
  * service holding real SQLite files. It stages an archive from a file and applies it.
  */
 import { NestFactory } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import type { INestApplicationContext } from '@nestjs/common';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { RestoreStager } from '../src/restore/core/restore-stager.js';
 import { DataDirLockHolder } from '../src/restore/core/data-dir-lock-holder.js';
 import { DatabasesClosed } from '../src/restore/apply/databases-closed.js';
 import { AppConfig } from '../src/config/app-config.js';
+import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { DataDirLock, LOCK_FILENAME } from '../src/common/lifecycle/data-dir-lock.js';
 import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
 import { createWorkFolder } from '../src/common/fs/work-folder.js';
@@ -119,6 +121,64 @@ describe('RestoreCoreModule on the DATA_DIR of a running service', () => {
       for (const name of ALL_DATABASES) expect(readMarker(path.join(dataDir, `${name}.db`))).toBe(`old:${name}`);
     } finally {
       lock.release();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('RestoreCoreModule: the room staging reserves is the room the apply asks for', () => {
+  /** Bytes of the files under `dir` (apparent sizes: no block rounding, the case most favourable to the apply). */
+  function usedBytes(dir: string): number {
+    let sum = 0;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      sum += entry.isDirectory() ? usedBytes(file) : fs.statSync(file).size;
+    }
+    return sum;
+  }
+
+  it('a restore staged on a disk with just the room staging asked for is applied after the databases grew by 1 MiB', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'restore-core-room-'));
+    const dataDir = path.join(root, 'data');
+    fs.mkdirSync(dataDir);
+    for (const name of ALL_DATABASES) writeDatabase(path.join(dataDir, `${name}.db`), `old:${name}`, 2000);
+    const made = prepareBackupFolder(path.join(root, 'backup'), 'new');
+    const archiveFile = tarCzf(made, path.join(root, NAME), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
+    // A disk of `capacity` free bytes when the test began: what DATA_DIR gains is taken from it.
+    let capacity = 0;
+    const base = usedBytes(dataDir);
+    const disk = new (class extends DiskSpace {
+      override async available(): Promise<number> {
+        return capacity - (usedBytes(dataDir) - base);
+      }
+    })();
+    const moduleRef = await Test.createTestingModule({ imports: [RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: dataDir }))] })
+      .overrideProvider(DiskSpace)
+      .useValue(disk)
+      .compile();
+    const core = await moduleRef.init();
+    try {
+      const open = async () => ({ body: fs.createReadStream(archiveFile), size: fs.statSync(archiveFile).size });
+      const stage = () => core.get(RestoreStager).stage({ name: NAME, open }, { target: 'local', restartRequested: false, signal: new AbortController().signal });
+      // Give the disk exactly what each refusal said it needed, until staging goes through.
+      let staged = false;
+      for (let attempt = 0; attempt < 5 && !staged; attempt++) {
+        const refusal = await stage().then(() => undefined, (error: unknown) => error as { code?: string; details?: { needed_bytes: number } });
+        if (!refusal) staged = true;
+        else {
+          expect(refusal.code).toBe('INSUFFICIENT_DISK_SPACE');
+          capacity = (refusal.details?.needed_bytes ?? 0) + 4096;
+        }
+      }
+      expect(staged).toBe(true);
+
+      // The service runs on until the next start: one database grows by about 1 MiB.
+      writeDatabase(path.join(dataDir, 'ledger.db'), 'old:ledger', 17_000);
+      const outcome = await core.get(RestoreApplier).applyPending(core.get(DataDirLockHolder).databasesClosed());
+      expect(outcome).toMatchObject({ outcome: 'applied' });
+      for (const name of ALL_DATABASES) expect(readMarker(path.join(dataDir, `${name}.db`))).toBe(`new:${name}`);
+    } finally {
+      await core.close();
       fs.rmSync(root, { recursive: true, force: true });
     }
   });

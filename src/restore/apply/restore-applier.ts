@@ -19,6 +19,7 @@ import {
   compactTimestamp,
   RESTORE_FLAG,
   SAFETY_COPY_PREFIX,
+  SAFETY_COPY_PURPOSE,
   SAFETY_COPY_README,
   SAFETY_COPY_TEMP_PREFIX,
   SAFETY_COPY_TEMP_SUFFIX,
@@ -303,7 +304,7 @@ export class RestoreApplier {
     const databases = this.layout.databases;
     let live = 0;
     for (const db of databases) live += (await sizeOf(db.path)) + (await sizeOf(`${db.path}-wal`));
-    const need = spaceNeed(this.dataDir, live, 'the safety copy of the current databases');
+    const need = spaceNeed(this.dataDir, live, SAFETY_COPY_PURPOSE);
     await this.disk.ensure(need.dir, need.bytes, need.purpose, ({ dir, needed, free }) => `not enough free disk space in ${dir}: ${formatBytes(needed)} needed, ${formatBytes(free)} available`);
     const name = await this.freeSafetyName();
     const temp = path.join(this.dataDir, `${SAFETY_COPY_TEMP_PREFIX}${name.slice(SAFETY_COPY_PREFIX.length)}${SAFETY_COPY_TEMP_SUFFIX}`);
