@@ -7,7 +7,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { formatBytes } from '../../common/format.js';
 import { digestFile, snapshotDatabase } from '../../database/sqlite-snapshot.js';
-import { copyFileDurably, exists, fsyncPath, sizeOf } from '../../common/fs/durable-fs.js';
+import { copyFileDurably, exists, fsyncPath, removeStaleAtomicTemps, sizeOf } from '../../common/fs/durable-fs.js';
 import { type LastApply, LastApplyStore } from '../last-apply.store.js';
 import { DiskSpace, spaceNeed } from '../../common/fs/disk-space.service.js';
 import { LeftoverSweeper } from '../../common/fs/leftover-sweeper.js';
@@ -17,6 +17,7 @@ import { DataFolderLayout } from '../core/data-folder-layout.js';
 import { type JournalDatabase, type PreviousDatabase, type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
 import {
   compactTimestamp,
+  LAST_APPLY_FILE,
   RESTORE_FLAG,
   SAFETY_COPY_PREFIX,
   SAFETY_COPY_PURPOSE,
@@ -382,19 +383,24 @@ export class RestoreApplier {
     await this.sweeper.sweepDataDir({ keep });
     const rollbackTemps = new Set(this.layout.databases.map((db) => `.${db.filename}${ROLLBACK_TEMP_SUFFIX}`));
     for (const entry of await fs.promises.readdir(this.dataDir, { withFileTypes: true })) {
-      const stale =
-        /^\.pending-restore\.tmp-\d+$/.test(entry.name) ||
-        /^\.restore-last-apply\.json\.tmp-\d+$/.test(entry.name) ||
-        rollbackTemps.has(entry.name);
-      if (!stale) continue;
+      if (!rollbackTemps.has(entry.name)) continue;
       // Only files, exactly as this code names them: a folder (a user's backups, say) is never one of ours.
       if (!entry.isFile()) {
-        this.logger.warn(`Restore: left ${path.join(this.dataDir, entry.name)} alone: it is named like a temporary file of the restore but is not a file`);
+        this.leftAlone(path.join(this.dataDir, entry.name));
         continue;
       }
       await fs.promises.rm(path.join(this.dataDir, entry.name), { force: true });
-      this.logger.warn(`Restore: removed ${entry.name}, left by an interrupted restore or verification`);
+      this.logger.warn(`Restore: removed ${entry.name}, left by an interrupted restore`);
     }
+    for (const file of [RESTORE_FLAG, LAST_APPLY_FILE]) {
+      const { removed, notFiles } = await removeStaleAtomicTemps(this.layout.file(file));
+      for (const temp of removed) this.logger.warn(`Restore: removed ${path.basename(temp)}, left by an interrupted restore`);
+      for (const temp of notFiles) this.leftAlone(temp);
+    }
+  }
+
+  private leftAlone(name: string): void {
+    this.logger.warn(`Restore: left ${name} alone: it is named like a temporary file of the restore but is not a file`);
   }
 
   private now(): string {
