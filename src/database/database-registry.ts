@@ -1,13 +1,12 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import fs from 'node:fs';
-import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { damagedDatabaseError, type DamagedDatabase, isDamageError } from './database-damage.js';
-import type { ManagedDatabase } from './managed-database.js';
+import { type ManagedDatabase, managedDatabases } from './managed-database.js';
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -21,8 +20,10 @@ const BUSY_TIMEOUT_MS = 5000;
 const CHECKED_AT_OPEN = new Set(['config']);
 
 /**
- * The single place that knows which databases exist (name → path → connection). Backup, restore
- * and settings ask it; nothing else names the databases.
+ * The databases of the running service (name → path → connection): backup, restore and settings ask
+ * it. Which databases exist and where their files are comes from `managedDatabases()`, which the
+ * restore core's DataFolderLayout uses too (it works on the files without the service), so the two
+ * lists cannot drift apart; only the registry opens connections.
  *
  * Opening is a gate. No connection exists until `open()` is called, and `dataSource()` waits for it.
  * `open()` is called once per boot by the restore module's OnApplicationBootstrap hook, after it has
@@ -49,10 +50,7 @@ export class DatabaseRegistry implements OnApplicationShutdown {
   private failGate!: (error: Error) => void;
 
   constructor(private readonly config: AppConfig) {
-    const dir = config.env.dataDir;
-    this.databases = Object.freeze(
-      config.env.databases.map((name) => Object.freeze({ name, filename: `${name}.db`, path: path.join(dir, `${name}.db`) })),
-    );
+    this.databases = managedDatabases(config.env.dataDir, config.env.databases);
     this.resetGate();
   }
 

@@ -1,11 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_CLIENT } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
+import { DatabasesClosed } from './apply/databases-closed.js';
 import { RestoreApplier, RestoreApplyFatalError } from './apply/restore-applier.js';
+import { DataFolderLayout } from './core/data-folder-layout.js';
 import type { LastApply } from './last-apply.store.js';
 import type { RestoreJournal } from './restore-journal.store.js';
 import { RestoreAppliedEvent, RestoreApplyFailedEvent, RestoreRolledBackEvent } from './restore.events.js';
@@ -31,7 +31,8 @@ import { RestoreAppliedEvent, RestoreApplyFailedEvent, RestoreRolledBackEvent } 
  * returns or throws. Listeners are registered by then: the event emitter registers them in its own
  * bootstrap hook, and its module is global, which Nest bootstraps before any feature module. When the
  * service is about to refuse to start, the process exits right after this hook throws, so the
- * listeners of that event (a notifier sending its message) are waited for, at most LISTENERS_GRACE_MS.
+ * listeners of that event (a notifier sending its message, `async: true` or not) are waited for, at
+ * most LISTENERS_GRACE_MS (DomainEventBus.emitAndWait); the ones still busy then are named in the log.
  */
 /** How long a failed start waits for the listeners of RestoreApplyFailedEvent before it goes on failing. */
 export const LISTENERS_GRACE_MS = 10_000;
@@ -43,15 +44,15 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
   constructor(
     private readonly registry: DatabaseRegistry,
     private readonly applier: RestoreApplier,
+    private readonly layout: DataFolderLayout,
     private readonly audit: AuditLog,
     private readonly events: DomainEventBus,
-    private readonly emitter: EventEmitter2,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.registry.isOpen) throw new Error('A staged restore must be applied before the databases are opened');
+    const closed = DatabasesClosed.beforeRegistryOpens(this.registry, this.layout.dataDir);
     try {
-      const applied = await this.applier.applyPending();
+      const applied = await this.applier.applyPending(closed);
       if (applied) {
         this.recordApply(applied);
         this.emitOutcome(applied);
@@ -67,21 +68,15 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
   }
 
   /**
-   * Emits the event and waits (bounded) for its listeners to finish: the one event a notifier must not
-   * miss, and the process ends as soon as the start has failed. emitAsync is EventEmitter2's own
-   * emit that collects the listeners' promises; the event's class still names it.
+   * Emits the event and waits (bounded) for its listeners to finish, `async: true` ones included: the
+   * one event a notifier must not miss, and the process ends as soon as the start has failed. The wait
+   * keeps the process alive, so a listener that never settles delays the failure, never hides it.
    */
   private async announceNotStarted(event: RestoreApplyFailedEvent): Promise<void> {
-    // Through a promise, so that a listener that throws at once (one not put there by @OnDomainEvent) is caught too.
-    const delivered = Promise.resolve()
-      .then(() => this.emitter.emitAsync(RestoreApplyFailedEvent.eventName, event))
-      .then(
-      () => undefined,
-      (error: unknown) => this.logger.error(`A listener of ${RestoreApplyFailedEvent.eventName} failed: ${(error as Error)?.message ?? String(error)}`),
-    );
-    const grace = new AbortController();
-    await Promise.race([delivered, sleep(LISTENERS_GRACE_MS, undefined, { ref: false, signal: grace.signal }).catch(() => undefined)]);
-    grace.abort();
+    const busy = await this.events.emitAndWait(event, LISTENERS_GRACE_MS);
+    if (busy.length > 0) {
+      this.logger.error(`Restore: stopped waiting for the listeners of ${RestoreApplyFailedEvent.eventName} after ${LISTENERS_GRACE_MS / 1000} s; still busy: ${busy.join(', ')}`);
+    }
   }
 
   private emitOutcome(applied: LastApply): void {

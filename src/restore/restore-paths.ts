@@ -10,6 +10,8 @@ export const LAST_APPLY_FILE = '.restore-last-apply.json';
 // The work folders' names live with their marker, where the start-up sweep reads them.
 export { SAFETY_COPY_PREFIX, SAFETY_COPY_TEMP_PREFIX, SAFETY_COPY_TEMP_SUFFIX, STAGING_PREFIX, VERIFY_PREFIX } from '../common/fs/work-folder.js';
 /** What the safety copy folder says about itself, for a person looking at it. */
+/** What the safety copy's free-space check is for: the apply asks it, and staging reserves the same room ahead. */
+export const SAFETY_COPY_PURPOSE = 'the safety copy of the current databases';
 export const SAFETY_COPY_README = 'restore-info.json';
 /** The files SQLite keeps beside a database; stale ones must never meet a swapped-in database. */
 export const SQLITE_SIDE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;

@@ -56,4 +56,23 @@ describe('VerificationStore', () => {
     store.save(report('local', true));
     expect(steps).toEqual([expect.stringMatching(/^fsync \.backup-verifications\.json\.tmp-\d+$/), `rename to ${VERIFICATIONS_FILE}`, `fsync ${path.basename(dataDir)}`]);
   });
+
+  it('at start-up, removes the temp files of its own interrupted writes, and only regular files of exactly that name', async () => {
+    const store = new VerificationStore({ env: { dataDir } } as unknown as AppConfig);
+    fs.writeFileSync(path.join(dataDir, VERIFICATIONS_FILE), '{}\n');
+    const stale = [`${VERIFICATIONS_FILE}.tmp-4242`, `${VERIFICATIONS_FILE}.tmp-${process.pid}`];
+    for (const name of stale) fs.writeFileSync(path.join(dataDir, name), '{"local": ');
+    // Named almost like one, or a folder of exactly that name (a user's, say): not ours to delete.
+    const others = [`${VERIFICATIONS_FILE}.tmp-12x`, `${VERIFICATIONS_FILE}.tmp-`, `x${VERIFICATIONS_FILE}.tmp-1`, `${VERIFICATIONS_FILE}.tmp-77/keep.txt`];
+    for (const name of others) {
+      fs.mkdirSync(path.dirname(path.join(dataDir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dataDir, name), 'keep');
+    }
+
+    await store.onModuleInit();
+
+    for (const name of stale) expect(fs.existsSync(path.join(dataDir, name))).toBe(false);
+    for (const name of others) expect(fs.readFileSync(path.join(dataDir, name), 'utf8')).toBe('keep');
+    expect(fs.readFileSync(path.join(dataDir, VERIFICATIONS_FILE), 'utf8')).toBe('{}\n');
+  });
 });

@@ -1,8 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
-import { writeFileAtomicSync } from '../common/fs/durable-fs.js';
+import { removeStaleAtomicTemps, writeFileAtomicSync } from '../common/fs/durable-fs.js';
 import { AppConfig } from '../config/app-config.js';
 import type { VerificationReport } from '../restore/backup-verifier.service.js';
 
@@ -13,10 +13,17 @@ import type { VerificationReport } from '../restore/backup-verifier.service.js';
 export const VERIFICATIONS_FILE = '.backup-verifications.json';
 
 @Injectable()
-export class VerificationStore {
+export class VerificationStore implements OnModuleInit {
   private readonly logger = new Logger('Scheduler');
 
   constructor(private readonly config: AppConfig) {}
+
+  /** At start-up, before any verification writes the file: the temp files of a write a crash interrupted. */
+  async onModuleInit(): Promise<void> {
+    const { removed, notFiles } = await removeStaleAtomicTemps(this.file);
+    for (const temp of removed) this.logger.warn(`Removed ${temp}, left by an interrupted write of the verification results`);
+    for (const temp of notFiles) this.logger.warn(`Left ${temp} alone: it is named like a temporary file of the verification results but is not a file`);
+  }
 
   private get file(): string {
     return path.join(this.config.env.dataDir, VERIFICATIONS_FILE);

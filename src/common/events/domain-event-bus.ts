@@ -12,7 +12,8 @@ const logger = new Logger('DomainEvents');
  *
  * Emitting never fails and never waits: listeners are called in turn, synchronously (a listener's
  * synchronous part runs before `emit` returns, which the storage adapter relies on to drop its client
- * before the next request), and whatever a listener returns is not awaited.
+ * before the next request), and whatever a listener returns is not awaited. The one exception is
+ * `emitAndWait`, for an event after which the process ends.
  */
 @Injectable()
 export class DomainEventBus {
@@ -28,6 +29,53 @@ export class DomainEventBus {
       logger.error(`A listener of ${eventName} failed: ${messageOf(error)}`, stackOf(error));
     }
   }
+
+  /**
+   * Emits and waits until every listener has finished with the event, `async: true` ones included, or
+   * until `timeoutMs` has passed: for the rare event after which the process ends (a failed start),
+   * where a listener still running would be cut off. Never rejects. Resolves to the listeners still
+   * busy when it stopped waiting (empty when all finished), named as the failure log names them.
+   *
+   * The wait's timer keeps the process alive on purpose: a listener that never settles must not let
+   * the event loop empty (Node would then end the process as if nothing had failed).
+   */
+  async emitAndWait<E extends object>(event: E, timeoutMs: number): Promise<string[]> {
+    const eventName = (event.constructor as DomainEventClass<E>).eventName;
+    // emitAsync collects what the direct listeners return; an `async: true` listener is only queued by it
+    // (setImmediate), so the wait goes one turn further, after which each has started and is in `running`.
+    const direct = Promise.resolve()
+      .then(async () => {
+        const results = this.emitter.emitAsync(eventName, event);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await results;
+      })
+      .catch((error: unknown) => logger.error(`A listener of ${eventName} failed: ${messageOf(error)}`, stackOf(error)));
+    let directDone = false;
+    const all = direct.then(async () => {
+      directDone = true;
+      for (let busy = runningListeners(event); busy.length > 0; busy = runningListeners(event)) await Promise.all(busy.map((run) => run.settled));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
+    clearTimeout(timer);
+    if (!timedOut) return [];
+    const busy = runningListeners(event).map((run) => run.name);
+    // A listener put on the emitter directly (not through @OnDomainEvent) has no name to give.
+    if (!directDone && busy.length === 0) busy.push(`a listener of ${eventName} not registered with @OnDomainEvent`);
+    return busy;
+  }
+}
+
+interface RunningListener {
+  name: string;
+  settled: Promise<unknown>;
+}
+
+/** The guarded listeners still working on each event object, so that emitAndWait can wait for them and name them. */
+const running = new WeakMap<object, Set<RunningListener>>();
+
+function runningListeners(event: object): RunningListener[] {
+  return [...(running.get(event) ?? [])];
 }
 
 /**
@@ -35,8 +83,8 @@ export class DomainEventBus {
  *
  * A listener is never a step of the work that emitted the event: if it throws or its promise rejects,
  * the failure is logged with the event and the listener's class and method, and the emitter and the
- * other listeners carry on. Its promise is not awaited by anyone, so one that never settles holds up
- * nothing (a warning names it after SLOW_LISTENER_MS).
+ * other listeners carry on. Its promise is not awaited by `emit`, so one that never settles holds up
+ * nothing (a warning names it after SLOW_LISTENER_MS); only `emitAndWait` waits, for a bounded time.
  *
  * Why the guard is in the method and not in the emitter: Nest's EventSubscribersLoader calls every
  * listener through an `async` wrapper, so even a synchronous throw becomes a promise that EventEmitter2's
@@ -90,7 +138,7 @@ function guard(listener: (...args: unknown[]) => unknown, methodName: string, fa
     }, SLOW_LISTENER_MS);
     // A listener that never settles must not keep the process alive either.
     slow.unref();
-    return Promise.resolve(result).then(
+    const settled = Promise.resolve(result).then(
       () => {
         clearTimeout(slow);
         return undefined;
@@ -101,6 +149,15 @@ function guard(listener: (...args: unknown[]) => unknown, methodName: string, fa
         return undefined;
       },
     );
+    const payload = args[0];
+    if (typeof payload === 'object' && payload !== null) {
+      const runs = running.get(payload) ?? new Set<RunningListener>();
+      running.set(payload, runs);
+      const run: RunningListener = { name: name(), settled };
+      runs.add(run);
+      void settled.then(() => runs.delete(run));
+    }
+    return settled;
   };
   Object.defineProperty(guarded, GUARDED, { value: true });
   Object.defineProperty(guarded, 'name', { value: listener.name });

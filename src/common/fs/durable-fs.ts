@@ -15,9 +15,40 @@ export async function fsyncPath(target: string): Promise<void> {
   }
 }
 
-/** The temporary file an atomic write of `file` goes through (DATA_DIR's start-up clean-up knows the pattern). */
+/** The temporary file an atomic write of `file` goes through (removeStaleAtomicTemps knows the pattern). */
 export function atomicTempName(file: string): string {
   return `${file}.tmp-${process.pid}`;
+}
+
+/**
+ * Removes what atomic writes of `file` left when a process died between the write and the rename:
+ * `<file>.tmp-<pid>` beside it, regular files of exactly that name only (anything else of that name,
+ * a folder say, is not ours to delete and is returned in `notFiles`). The owner of each such file calls
+ * it at start-up, before anything writes the file (one service per DATA_DIR, so no other writer exists).
+ */
+export async function removeStaleAtomicTemps(file: string): Promise<{ removed: string[]; notFiles: string[] }> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.tmp-`;
+  const removed: string[] = [];
+  const notFiles: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { removed, notFiles };
+    throw error;
+  }
+  for (const entry of entries) {
+    if (!entry.name.startsWith(prefix) || !/^\d+$/.test(entry.name.slice(prefix.length))) continue;
+    const temp = path.join(dir, entry.name);
+    if (!entry.isFile()) {
+      notFiles.push(temp);
+      continue;
+    }
+    await fs.promises.rm(temp, { force: true });
+    removed.push(temp);
+  }
+  return { removed, notFiles };
 }
 
 /**

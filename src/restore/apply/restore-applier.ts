@@ -7,7 +7,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { formatBytes } from '../../common/format.js';
 import { digestFile, snapshotDatabase } from '../../database/sqlite-snapshot.js';
-import { copyFileDurably, exists, fsyncPath, sizeOf } from '../../common/fs/durable-fs.js';
+import { copyFileDurably, exists, fsyncPath, removeStaleAtomicTemps, sizeOf } from '../../common/fs/durable-fs.js';
 import { type LastApply, LastApplyStore } from '../last-apply.store.js';
 import { DiskSpace, spaceNeed } from '../../common/fs/disk-space.service.js';
 import { LeftoverSweeper } from '../../common/fs/leftover-sweeper.js';
@@ -17,13 +17,16 @@ import { DataFolderLayout } from '../core/data-folder-layout.js';
 import { type JournalDatabase, type PreviousDatabase, type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
 import {
   compactTimestamp,
+  LAST_APPLY_FILE,
   RESTORE_FLAG,
   SAFETY_COPY_PREFIX,
+  SAFETY_COPY_PURPOSE,
   SAFETY_COPY_README,
   SAFETY_COPY_TEMP_PREFIX,
   SAFETY_COPY_TEMP_SUFFIX,
   SQLITE_SIDE_SUFFIXES,
 } from '../restore-paths.js';
+import { DatabasesClosed } from './databases-closed.js';
 import { RestoreFaults } from './restore-faults.js';
 
 const ROLLBACK_TEMP_SUFFIX = '.rollback-tmp';
@@ -41,9 +44,10 @@ export class RestoreApplyFatalError extends DomainError {
 }
 
 /**
- * Phase 2: applies a staged restore while no database connection exists. The service's start calls it
- * before the registry opens any (RestoreOnStartHook); a program working on a stopped service's data
- * folder calls it the same way (RestoreCoreModule). It knows the databases only as files (DataFolderLayout).
+ * Phase 2: applies a staged restore while no database connection exists, which the caller proves
+ * (DatabasesClosed): the service's start before the registry opens any (RestoreOnStartHook), or a
+ * program holding DATA_DIR's lock (RestoreCoreModule.standalone, DataDirLockHolder). It knows the
+ * databases only as files (DataFolderLayout).
  * The `.pending-restore` journal makes it crash-safe; what a kill at each point leaves, and what the
  * next start does about it:
  *
@@ -99,11 +103,11 @@ export class RestoreApplier {
   /**
    * Applies, finishes or undoes whatever the journal says is pending, and removes leftovers of
    * interrupted work. Returns the outcome when there was a restore to apply. Throws only when the
-   * databases cannot be made one complete set (the caller must then not open them). The caller
-   * guarantees that no connection to a database exists (the service: before the registry opens; a
-   * command line: with the service stopped, DATA_DIR's lock held).
+   * databases cannot be made one complete set (the caller must then not open them), or when `closed`
+   * does not prove that no connection to a database of this DATA_DIR exists (then nothing is touched).
    */
-  async applyPending(): Promise<LastApply | undefined> {
+  async applyPending(closed: DatabasesClosed): Promise<LastApply | undefined> {
+    closed.check(this.dataDir);
     await fs.promises.mkdir(this.dataDir, { recursive: true });
     const journal = await this.journals.read();
     await this.removeLeftovers(journal);
@@ -301,7 +305,7 @@ export class RestoreApplier {
     const databases = this.layout.databases;
     let live = 0;
     for (const db of databases) live += (await sizeOf(db.path)) + (await sizeOf(`${db.path}-wal`));
-    const need = spaceNeed(this.dataDir, live, 'the safety copy of the current databases');
+    const need = spaceNeed(this.dataDir, live, SAFETY_COPY_PURPOSE);
     await this.disk.ensure(need.dir, need.bytes, need.purpose, ({ dir, needed, free }) => `not enough free disk space in ${dir}: ${formatBytes(needed)} needed, ${formatBytes(free)} available`);
     const name = await this.freeSafetyName();
     const temp = path.join(this.dataDir, `${SAFETY_COPY_TEMP_PREFIX}${name.slice(SAFETY_COPY_PREFIX.length)}${SAFETY_COPY_TEMP_SUFFIX}`);
@@ -379,19 +383,24 @@ export class RestoreApplier {
     await this.sweeper.sweepDataDir({ keep });
     const rollbackTemps = new Set(this.layout.databases.map((db) => `.${db.filename}${ROLLBACK_TEMP_SUFFIX}`));
     for (const entry of await fs.promises.readdir(this.dataDir, { withFileTypes: true })) {
-      const stale =
-        /^\.pending-restore\.tmp-\d+$/.test(entry.name) ||
-        /^\.restore-last-apply\.json\.tmp-\d+$/.test(entry.name) ||
-        rollbackTemps.has(entry.name);
-      if (!stale) continue;
+      if (!rollbackTemps.has(entry.name)) continue;
       // Only files, exactly as this code names them: a folder (a user's backups, say) is never one of ours.
       if (!entry.isFile()) {
-        this.logger.warn(`Restore: left ${path.join(this.dataDir, entry.name)} alone: it is named like a temporary file of the restore but is not a file`);
+        this.leftAlone(path.join(this.dataDir, entry.name));
         continue;
       }
       await fs.promises.rm(path.join(this.dataDir, entry.name), { force: true });
-      this.logger.warn(`Restore: removed ${entry.name}, left by an interrupted restore or verification`);
+      this.logger.warn(`Restore: removed ${entry.name}, left by an interrupted restore`);
     }
+    for (const file of [RESTORE_FLAG, LAST_APPLY_FILE]) {
+      const { removed, notFiles } = await removeStaleAtomicTemps(this.layout.file(file));
+      for (const temp of removed) this.logger.warn(`Restore: removed ${path.basename(temp)}, left by an interrupted restore`);
+      for (const temp of notFiles) this.leftAlone(temp);
+    }
+  }
+
+  private leftAlone(name: string): void {
+    this.logger.warn(`Restore: left ${name} alone: it is named like a temporary file of the restore but is not a file`);
   }
 
   private now(): string {

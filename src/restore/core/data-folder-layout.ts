@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { Environment } from '../../config/environment.js';
-import type { ManagedDatabase } from '../../database/managed-database.js';
+import { type ManagedDatabase, managedDatabases } from '../../database/managed-database.js';
 
 /**
  * Where the databases live: the data folder and the managed databases' names and files in it. All the
  * restore core needs to know about them: it works on files, with no connection open, so it asks this
  * rather than the DatabaseRegistry (which also opens connections and needs the running service), and
  * a program without the service (a command line working on a stopped service's folder) can build one.
- * The registry derives the same list from the same environment (`<name>.db` in DATA_DIR).
+ * The registry derives its list with the same function (managedDatabases) from the same environment.
  */
 export class DataFolderLayout {
   readonly databases: readonly ManagedDatabase[];
@@ -16,7 +16,7 @@ export class DataFolderLayout {
     readonly dataDir: string,
     names: readonly string[],
   ) {
-    this.databases = Object.freeze(names.map((name) => Object.freeze({ name, filename: `${name}.db`, path: path.join(dataDir, `${name}.db`) })));
+    this.databases = managedDatabases(dataDir, names);
   }
 
   /** DATA_DIR and SENTINEL_DATABASES, as the service reads them. */

@@ -11,6 +11,7 @@ import { ARCHIVE_READ_STEPS } from '../archive-reader/archive-read-step.js';
 import { LastApplyStore } from '../last-apply.store.js';
 import { RestoreJournalStore } from '../restore-journal.store.js';
 import { ArchiveUnpacker } from './archive-unpacker.js';
+import { DataDirLockHolder } from './data-dir-lock-holder.js';
 import { DataFolderLayout } from './data-folder-layout.js';
 import { RestoreStager } from './restore-stager.js';
 
@@ -25,7 +26,10 @@ import { RestoreStager } from './restore-stager.js';
  * In the service, RestoreModule imports it and the shared services it asks for (AppConfig, Clock,
  * DiskSpace, InstallationIdentity, LeftoverSweeper) come from the global Config and Common modules.
  * A program that works on a stopped service's data folder (the disaster-recovery command line) builds
- * `RestoreCoreModule.standalone(env)`, which brings its own, and holds DATA_DIR's lock while it runs.
+ * `RestoreCoreModule.standalone(env)`, which brings its own and takes DATA_DIR's lock (DataDirLockHolder)
+ * before anything reads DATA_DIR: while a service runs on it, building the module fails with the
+ * lock's message (which service, what to do), and nothing is touched. Closing the module releases it.
+ * The applier's `applyPending` requires the proof (DatabasesClosed) that the holder gives.
  *
  * ARCHIVE_READ_STEPS is empty here: a feature that changes how archives are stored (decryption
  * before gunzip) provides its step through it, and the extractor's rules stay as they are.
@@ -48,7 +52,8 @@ export class RestoreCoreModule {
   static standalone(env: Environment): DynamicModule {
     return {
       module: RestoreCoreModule,
-      providers: [{ provide: AppConfig, useValue: { env } satisfies AppConfig }, Clock, DiskSpace, InstallationIdentity, LeftoverSweeper],
+      providers: [{ provide: AppConfig, useValue: { env } satisfies AppConfig }, DataDirLockHolder, Clock, DiskSpace, InstallationIdentity, LeftoverSweeper],
+      exports: [DataDirLockHolder],
     };
   }
 }

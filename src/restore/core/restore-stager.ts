@@ -5,9 +5,11 @@ import { Clock } from '../../common/clock.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { formatBytes } from '../../common/format.js';
+import { spaceNeed } from '../../common/fs/disk-space.service.js';
 import { fsyncPath, sizeOf } from '../../common/fs/durable-fs.js';
 import { requireIntegrity } from '../archive-reader/database-checks.js';
 import { type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
+import { SAFETY_COPY_PURPOSE } from '../restore-paths.js';
 import { type ArchiveToUnpack, ArchiveUnpacker, type UnpackRoom } from './archive-unpacker.js';
 import { DataFolderLayout } from './data-folder-layout.js';
 
@@ -87,6 +89,11 @@ export class RestoreStager {
    * Staging needs room for the staged databases now and, at the apply, for the safety copy of the
    * current ones; the spec's rule of thumb (twice the largest database plus the archive) is the floor.
    * Before the metadata is read, the archive's size stands in for the staged databases.
+   *
+   * The safety copy is counted as the apply will ask for it (spaceNeed: its size plus the margin), and
+   * the unpacker adds the margin once more for the staging itself: so once the staged files are
+   * written, the apply's check still finds its margin free, and the databases may grow by up to a
+   * margin before the restart without the restore being withdrawn for want of space.
    */
   private async room(archive: string, archiveBytes: number, metadata?: BackupMetadata): Promise<UnpackRoom> {
     const live: number[] = [];
@@ -95,12 +102,13 @@ export class RestoreStager {
     const largest = Math.max(0, ...live, ...stagedSizes);
     const staged = metadata ? stagedSizes.reduce((a, b) => a + b, 0) : archiveBytes;
     const safety = live.reduce((a, b) => a + b, 0);
+    const apply = spaceNeed(this.layout.dataDir, safety, SAFETY_COPY_PURPOSE).bytes;
     return {
-      bytes: Math.max(2 * largest + archiveBytes, staged + safety),
+      bytes: Math.max(2 * largest + archiveBytes, staged + apply),
       purpose: `the restore of ${archive}`,
       refusal: ({ dir, needed, free }) =>
         `Not enough free disk space in ${dir} to restore ${archive}: ${formatBytes(needed)} needed ` +
-        `(${formatBytes(staged)} for the staged databases and ${formatBytes(safety)} for the safety copy of the current ones; ` +
+        `(${formatBytes(staged)} for the staged databases and ${formatBytes(safety)} for the safety copy of the current ones made when it is applied; ` +
         `at least twice the largest database plus the archive, with a margin), ${formatBytes(free)} available. Free up space there and try again`,
     };
   }
