@@ -73,12 +73,25 @@ function startScript() {
   const start = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts?.start ?? '';
   const match = /((?:\b[A-Z_]+=\S+\s+)*)node((?:\s+--\S+)*)\s+dist\/main\.js/.exec(start);
   if (!match) return { env: {}, nodeFlags: [] };
-  const env = Object.fromEntries(match[1].split(/\s+/).filter(Boolean).map((a) => a.split('=', 2)));
+  const env = Object.fromEntries(
+    match[1]
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((a) => a.split('=', 2)),
+  );
   return { env, nodeFlags: match[2].split(/\s+/).filter(Boolean) };
 }
 
 function parseArgs(argv) {
-  const args = { sizes: [1000], repeat: 1, thinkMs: 20, keepScratch: false, ...startScript(), results: path.join(BENCH, 'results'), dist: path.join(REPO, 'dist') };
+  const args = {
+    sizes: [1000],
+    repeat: 1,
+    thinkMs: 20,
+    keepScratch: false,
+    ...startScript(),
+    results: path.join(BENCH, 'results'),
+    dist: path.join(REPO, 'dist'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
@@ -87,7 +100,9 @@ function parseArgs(argv) {
         args.sizes = [positive(value(), flag)];
         break;
       case '--sizes':
-        args.sizes = value().split(',').map((s) => positive(s, flag));
+        args.sizes = value()
+          .split(',')
+          .map((s) => positive(s, flag));
         break;
       case '--repeat':
         args.repeat = positive(value(), flag);
@@ -118,7 +133,15 @@ function parseArgs(argv) {
         args.reportOnly = true;
         break;
       case '--help':
-        console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 14).map((l) => l.slice(3)).join('\n'));
+        console.log(
+          fs
+            .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith('//'))
+            .slice(0, 14)
+            .map((l) => l.slice(3))
+            .join('\n'),
+        );
         process.exit(0);
       // falls through (exit)
       default:
@@ -191,7 +214,9 @@ async function settle() {
 
 function firstLine(cmd, args) {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')[0]
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -227,8 +252,18 @@ async function readArchiveMetadata(file) {
       buffer = Buffer.concat([buffer, chunk]);
       let offset = 0;
       while (buffer.length >= offset + 512) {
-        const name = buffer.subarray(offset, offset + 100).toString('utf8').replace(/\0.*$/s, '');
-        const size = parseInt(buffer.subarray(offset + 124, offset + 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
+        const name = buffer
+          .subarray(offset, offset + 100)
+          .toString('utf8')
+          .replace(/\0.*$/s, '');
+        const size = parseInt(
+          buffer
+            .subarray(offset + 124, offset + 136)
+            .toString('ascii')
+            .replace(/\0.*$/s, '')
+            .trim() || '0',
+          8,
+        );
         if (name === '') throw new Error(`${file}: no backup-metadata.json at the start`);
         const end = offset + 512 + size;
         if (buffer.length < end) break;
@@ -358,7 +393,9 @@ async function baselineRestore(archive, workDir) {
   const extract = await shell(`tar xzf ${q(archive)} -C ${q(dir)}`);
   const check = await shell(`sha256sum -c --quiet ${q(sums)}`, { cwd: dir });
   const integrity = await shell(
-    metadata.databases.map((db) => `r=$(sqlite3 ${q(db.filename)} "PRAGMA integrity_check"); [ "$r" = ok ] || { echo "${db.filename}: $r" >&2; exit 1; }`).join('\n'),
+    metadata.databases
+      .map((db) => `r=$(sqlite3 ${q(db.filename)} "PRAGMA integrity_check"); [ "$r" = ok ] || { echo "${db.filename}: $r" >&2; exit 1; }`)
+      .join('\n'),
     { cwd: dir },
   );
   fs.rmSync(workDir, { recursive: true, force: true });
@@ -412,7 +449,10 @@ async function latencyLoad(port, { jobId, loops = 4, thinkMs, maxMs, maxPerLoop,
   const by = (pred) => samples.filter(pred);
   const result = { list: summarize(by((s) => s.kind === 'list')), job: summarize(by((s) => s.kind === 'job')), errors, byPhase: {} };
   for (const phase of new Set(samples.map((s) => s.phase))) {
-    result.byPhase[phase] = { list: summarize(by((s) => s.kind === 'list' && s.phase === phase)), job: summarize(by((s) => s.kind === 'job' && s.phase === phase)) };
+    result.byPhase[phase] = {
+      list: summarize(by((s) => s.kind === 'list' && s.phase === phase)),
+      job: summarize(by((s) => s.kind === 'job' && s.phase === phase)),
+    };
   }
   return result;
 }
@@ -447,7 +487,15 @@ async function runSize(sizeMb, args, cleanups) {
   log(`S3 server on ${s3.endpoint}, bucket ${bucket}`);
 
   const [port] = await freePorts(1);
-  const svc = new ServiceProcess({ appDir, cwd: scratch, dataDir, logFile: path.join(scratch, 'service.log'), port, nodeFlags: args.nodeFlags, extraEnv: args.env });
+  const svc = new ServiceProcess({
+    appDir,
+    cwd: scratch,
+    dataDir,
+    logFile: path.join(scratch, 'service.log'),
+    port,
+    nodeFlags: args.nodeFlags,
+    extraEnv: args.env,
+  });
   cleanups.push(() => svc.killNow());
   await svc.start();
   log(`service (pid ${svc.pid}) on 127.0.0.1:${port}`);
@@ -480,12 +528,16 @@ async function runSize(sizeMb, args, cleanups) {
 
     log(`service: archive creation (backup to the local target)${tag}`);
     runs.local.push(await measured(svc, () => serviceBackup(svc, 'local')));
-    log(`  ${fmtS(runs.local.at(-1).wallMs)} (${phaseTimes(runs.local.at(-1))}), ${fmtRatio(runs.local.at(-1).wallMs / runs.pigz.at(-1).ms)} × pigz -6, peak ${fmtMem(runs.local.at(-1).memory.peakKb)}`);
+    log(
+      `  ${fmtS(runs.local.at(-1).wallMs)} (${phaseTimes(runs.local.at(-1))}), ${fmtRatio(runs.local.at(-1).wallMs / runs.pigz.at(-1).ms)} × pigz -6, peak ${fmtMem(runs.local.at(-1).memory.peakKb)}`,
+    );
     await settle();
 
     log(`service: full backup into S3${tag}`);
     runs.r2.push(await measured(svc, () => serviceBackup(svc, 'r2'), s3.pids()));
-    log(`  ${fmtS(runs.r2.at(-1).wallMs)} (${phaseTimes(runs.r2.at(-1))}; the upload adds ${fmtS(runs.r2.at(-1).wallMs - runs.local.at(-1).wallMs)}), peak ${fmtMem(runs.r2.at(-1).memory.peakKb)}`);
+    log(
+      `  ${fmtS(runs.r2.at(-1).wallMs)} (${phaseTimes(runs.r2.at(-1))}; the upload adds ${fmtS(runs.r2.at(-1).wallMs - runs.local.at(-1).wallMs)}), peak ${fmtMem(runs.r2.at(-1).memory.peakKb)}`,
+    );
     await settle();
 
     const archive = path.join(backupsDir, runs.local.at(-1).filename);
@@ -531,7 +583,9 @@ async function runSize(sizeMb, args, cleanups) {
   await started;
   const busy = await latencyLoad(port, { ...loadOptions, jobId: busyJobId, maxMs: 600_000, until: backupUnderLoad, phaseOf: () => phase });
   const loaded = await backupUnderLoad;
-  log(`  list p50 ${fmtMs(busy.list.p50)} p99 ${fmtMs(busy.list.p99)} ms; job p50 ${fmtMs(busy.job.p50)} p99 ${fmtMs(busy.job.p99)} ms; backup took ${fmtS(loaded.wallMs)}`);
+  log(
+    `  list p50 ${fmtMs(busy.list.p50)} p99 ${fmtMs(busy.list.p99)} ms; job p50 ${fmtMs(busy.job.p50)} p99 ${fmtMs(busy.job.p99)} ms; backup took ${fmtS(loaded.wallMs)}`,
+  );
 
   await svc.stop();
   s3.stop();
@@ -546,7 +600,11 @@ async function runSize(sizeMb, args, cleanups) {
     repeat: args.repeat,
     thinkMs: args.thinkMs,
     serviceOptions:
-      [...args.nodeFlags, ...Object.entries(args.env).map(([k, v]) => `${k}=${v}`), ...(args.dist !== path.join(REPO, 'dist') ? [`build ${path.relative(REPO, args.dist)}`] : [])].join(' ') || undefined,
+      [
+        ...args.nodeFlags,
+        ...Object.entries(args.env).map(([k, v]) => `${k}=${v}`),
+        ...(args.dist !== path.join(REPO, 'dist') ? [`build ${path.relative(REPO, args.dist)}`] : []),
+      ].join(' ') || undefined,
     dataset: { totalBytes: dbBytes, databases: manifest.databases },
     baseline: { backup: pick(runs.baseBackup, (r) => r.totalMs), pigz: pick(runs.pigz, (r) => r.ms), restore: pick(runs.baseRestore, (r) => r.totalMs) },
     service: {
@@ -559,7 +617,10 @@ async function runSize(sizeMb, args, cleanups) {
     },
     // Archive creation ÷ pigz of the same round: a ratio of two measurements minutes apart on a shared machine means little.
     pigzRatios: runs.local.map((r, i) => r.wallMs / runs.pigz[i].ms),
-    all: runs.local.length > 1 ? Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => Math.round(r.wallMs ?? r.ms ?? r.totalMs))])) : undefined,
+    all:
+      runs.local.length > 1
+        ? Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => Math.round(r.wallMs ?? r.ms ?? r.totalMs))]))
+        : undefined,
     latency: { idle, busy },
   };
 }
@@ -580,10 +641,24 @@ function goalsOf(res) {
       pass: archiveTime <= GOALS.archiveTimeRatio && archiveSize <= GOALS.archiveSizeRatio,
     },
     ...(b.pigz
-      ? [{ goal: `archive creation ≤ ${GOALS.pigzRatio} × \`pigz -6\` alone on a tar of the same files`, value: `${fmtRatio(s.local.wallMs / b.pigz.ms)} ×`, pass: s.local.wallMs / b.pigz.ms <= GOALS.pigzRatio }]
+      ? [
+          {
+            goal: `archive creation ≤ ${GOALS.pigzRatio} × \`pigz -6\` alone on a tar of the same files`,
+            value: `${fmtRatio(s.local.wallMs / b.pigz.ms)} ×`,
+            pass: s.local.wallMs / b.pigz.ms <= GOALS.pigzRatio,
+          },
+        ]
       : []),
-    { goal: `full backup into S3 ≤ ${GOALS.fullBackupRatio} × archive creation`, value: `${fmtRatio(s.r2.wallMs / s.local.wallMs)} ×`, pass: s.r2.wallMs / s.local.wallMs <= GOALS.fullBackupRatio },
-    { goal: `restore staging ≤ ${GOALS.restoreRatio} × baseline`, value: `${fmtRatio(s.stageLocal.ms / b.restore.totalMs)} ×`, pass: s.stageLocal.ms / b.restore.totalMs <= GOALS.restoreRatio },
+    {
+      goal: `full backup into S3 ≤ ${GOALS.fullBackupRatio} × archive creation`,
+      value: `${fmtRatio(s.r2.wallMs / s.local.wallMs)} ×`,
+      pass: s.r2.wallMs / s.local.wallMs <= GOALS.fullBackupRatio,
+    },
+    {
+      goal: `restore staging ≤ ${GOALS.restoreRatio} × baseline`,
+      value: `${fmtRatio(s.stageLocal.ms / b.restore.totalMs)} ×`,
+      pass: s.stageLocal.ms / b.restore.totalMs <= GOALS.restoreRatio,
+    },
     { goal: `peak memory ≤ ${GOALS.peakMemoryMb} MB`, value: fmtMem(peakKb), pass: (peakKb * 1024) / MB <= GOALS.peakMemoryMb },
     { goal: `API p99 while a backup runs ≤ ${GOALS.busyP99Ms} ms`, value: `${fmtMs(busyP99)} ms`, pass: busyP99 <= GOALS.busyP99Ms },
   ];
@@ -615,7 +690,12 @@ function renderRun(res) {
   lines.push('| measurement | Sentinel Backup | baseline (standard tools) | ratio |');
   lines.push('|---|---:|---:|---:|');
   const row = (name, ours, theirs, ratio) => lines.push(`| ${name} | ${ours} | ${theirs} | ${ratio} |`);
-  row('**archive creation**: snapshots, checksums, tar, gzip, file write (local target, same disk) vs `sqlite3 .backup` ×7 + `tar czf`', `${fmtS(s.local.wallMs)} · ${fmtRate(bytes, s.local.wallMs)}`, `${fmtS(b.backup.totalMs)} · ${fmtRate(bytes, b.backup.totalMs)}`, `**${fmtRatio(s.local.wallMs / b.backup.totalMs)}**`);
+  row(
+    '**archive creation**: snapshots, checksums, tar, gzip, file write (local target, same disk) vs `sqlite3 .backup` ×7 + `tar czf`',
+    `${fmtS(s.local.wallMs)} · ${fmtRate(bytes, s.local.wallMs)}`,
+    `${fmtS(b.backup.totalMs)} · ${fmtRate(bytes, b.backup.totalMs)}`,
+    `**${fmtRatio(s.local.wallMs / b.backup.totalMs)}**`,
+  );
   if (b.pigz) {
     row(
       '**against compression alone**: archive creation vs `pigz -6` on a tar of the same files (all cores, tar written beforehand)',
@@ -623,13 +703,24 @@ function renderRun(res) {
       `${fmtS(b.pigz.ms)} · ${fmtRate(bytes, b.pigz.ms)}`,
       `**${fmtRatio(s.local.wallMs / b.pigz.ms)}**`,
     );
-    if (res.pigzRatios?.length > 1) row('  ↳ the same ratio in each round (backup and pigz of one round, minutes apart)', '', '', res.pigzRatios.map(fmtRatio).join(' / '));
+    if (res.pigzRatios?.length > 1)
+      row('  ↳ the same ratio in each round (backup and pigz of one round, minutes apart)', '', '', res.pigzRatios.map(fmtRatio).join(' / '));
     row('  ↳ CPU time (user + system): service / pigz', `${s.local.cpuS.toFixed(1)} s`, `${b.pigz.cpuS.toFixed(1)} s`, fmtRatio(s.local.cpuS / b.pigz.cpuS));
     row('  ↳ archive size vs pigz -6', fmtMb(s.local.sizeBytes), fmtMb(b.pigz.archiveBytes), (s.local.sizeBytes / b.pigz.archiveBytes).toFixed(3));
   }
   if (s.local.checkMs !== undefined) row('  ↳ checks before the snapshots (phase "checking": space, folder, name)', fmtS(s.local.checkMs), '', '');
-  row('  ↳ snapshots + SHA-256 (phase "snapshotting") vs `sqlite3 .backup` ×7', fmtS(s.local.snapshotMs), fmtS(b.backup.snapshotMs), fmtRatio(s.local.snapshotMs / b.backup.snapshotMs));
-  row('  ↳ tar + parallel gzip + write + fsync (phase "archiving") vs `tar czf`', `${fmtS(s.local.archiveMs)} · ${fmtRate(bytes, s.local.archiveMs)}`, `${fmtS(b.backup.tarMs)} · ${fmtRate(bytes, b.backup.tarMs)}`, fmtRatio(s.local.archiveMs / b.backup.tarMs));
+  row(
+    '  ↳ snapshots + SHA-256 (phase "snapshotting") vs `sqlite3 .backup` ×7',
+    fmtS(s.local.snapshotMs),
+    fmtS(b.backup.snapshotMs),
+    fmtRatio(s.local.snapshotMs / b.backup.snapshotMs),
+  );
+  row(
+    '  ↳ tar + parallel gzip + write + fsync (phase "archiving") vs `tar czf`',
+    `${fmtS(s.local.archiveMs)} · ${fmtRate(bytes, s.local.archiveMs)}`,
+    `${fmtS(b.backup.tarMs)} · ${fmtRate(bytes, b.backup.tarMs)}`,
+    fmtRatio(s.local.archiveMs / b.backup.tarMs),
+  );
   row('  ↳ CPU time (user + system)', `${s.local.cpuS.toFixed(1)} s`, `${b.backup.cpuS.toFixed(1)} s`, fmtRatio(s.local.cpuS / b.backup.cpuS));
   row('**archive size**', fmtMb(s.local.sizeBytes), fmtMb(b.backup.archiveBytes), `**${(s.local.sizeBytes / b.backup.archiveBytes).toFixed(3)}**`);
   row(
@@ -639,7 +730,8 @@ function renderRun(res) {
     `**${fmtRatio(s.r2.wallMs / s.local.wallMs)}**`,
   );
   row('  ↳ against the baseline backup (which uploads nothing)', fmtS(s.r2.wallMs), fmtS(b.backup.totalMs), fmtRatio(s.r2.wallMs / b.backup.totalMs));
-  if (s.r2.checkMs !== undefined) row('  ↳ phases into S3: checks / snapshots / tar + gzip + upload', `${fmtS(s.r2.checkMs)} / ${fmtS(s.r2.snapshotMs)} / ${fmtS(s.r2.archiveMs)}`, '', '');
+  if (s.r2.checkMs !== undefined)
+    row('  ↳ phases into S3: checks / snapshots / tar + gzip + upload', `${fmtS(s.r2.checkMs)} / ${fmtS(s.r2.snapshotMs)} / ${fmtS(s.r2.archiveMs)}`, '', '');
   row('  ↳ CPU time: service / S3 server daemons', `${s.r2.cpuS.toFixed(1)} s / ${s.r2.otherCpuS.toFixed(1)} s`, '', '');
   row(
     '**restore staging**: POST /api/backups/local/restore with restart false (read, gunzip, safe extraction + SHA-256, fsync, integrity_check ×7, flag), then cancelled, vs `tar xzf` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7',
@@ -647,7 +739,12 @@ function renderRun(res) {
     `${fmtS(b.restore.totalMs)} · ${fmtRate(bytes, b.restore.totalMs)}`,
     `**${fmtRatio(s.stageLocal.ms / b.restore.totalMs)}**`,
   );
-  row('  ↳ baseline steps: `tar xzf` / `sha256sum -c` / integrity_check ×7', '', `${fmtS(b.restore.extractMs)} / ${fmtS(b.restore.checksumMs)} / ${fmtS(b.restore.integrityMs)}`, '');
+  row(
+    '  ↳ baseline steps: `tar xzf` / `sha256sum -c` / integrity_check ×7',
+    '',
+    `${fmtS(b.restore.extractMs)} / ${fmtS(b.restore.checksumMs)} / ${fmtS(b.restore.integrityMs)}`,
+    '',
+  );
   row('  ↳ CPU time (user + system)', `${s.stageLocal.cpuS.toFixed(1)} s`, `${b.restore.cpuS.toFixed(1)} s`, fmtRatio(s.stageLocal.cpuS / b.restore.cpuS));
   row('  ↳ the same from S3 (r2 target: download included)', fmtS(s.stageR2.ms), fmtS(b.restore.totalMs), fmtRatio(s.stageR2.ms / b.restore.totalMs));
   lines.push('');
@@ -658,14 +755,18 @@ function renderRun(res) {
       `baseline restore ${oc(b.restore.othersCores)}, staging ${oc(s.stageLocal.othersCores)}, staging from S3 ${oc(s.stageR2.othersCores)}, backup under API load ${oc(s.underLoad.othersCores)}.`,
   );
   lines.push('');
-  lines.push(`Peak resident memory of the service (${s.local.memory.source}, reset before each phase; idle after start: ${fmtMem(s.idleRssKb)}; MB = 10^6 bytes):`);
+  lines.push(
+    `Peak resident memory of the service (${s.local.memory.source}, reset before each phase; idle after start: ${fmtMem(s.idleRssKb)}; MB = 10^6 bytes):`,
+  );
   lines.push('');
   lines.push('| phase | peak RSS | max of VmRSS sampled every 50 ms |');
   lines.push('|---|---:|---:|');
   for (const [name, get] of PHASES) lines.push(`| ${name} | ${fmtMem(get(s).peakKb)} | ${fmtMem(get(s).sampledMaxKb)} |`);
   lines.push('');
   const l = res.latency;
-  lines.push(`API latency, 4 concurrent keep-alive loops alternating both requests, ${res.thinkMs} ms between a loop's requests (idle: 10 s; busy: for the whole backup, which took ${fmtS(s.underLoad.wallMs)} under this load against ${fmtS(s.local.wallMs)} without):`);
+  lines.push(
+    `API latency, 4 concurrent keep-alive loops alternating both requests, ${res.thinkMs} ms between a loop's requests (idle: 10 s; busy: for the whole backup, which took ${fmtS(s.underLoad.wallMs)} under this load against ${fmtS(s.local.wallMs)} without):`,
+  );
   lines.push('');
   lines.push('| request | idle p50 / p99 / max (n) | during a backup p50 / p99 / max (n) |');
   lines.push('|---|---:|---:|');
@@ -678,7 +779,9 @@ function renderRun(res) {
   }
   if (l.busy.errors || l.idle.errors) lines.push(`\nRequest errors: idle ${l.idle.errors}, busy ${l.busy.errors}.`);
   lines.push('');
-  lines.push(`Goals${res.sizeMb === 1000 && res.machine.cores === 2 ? '' : ` (set for 1000 MB on 2 cores; this run: ${res.sizeMb} MB on ${res.machine.cores} cores)`}:`);
+  lines.push(
+    `Goals${res.sizeMb === 1000 && res.machine.cores === 2 ? '' : ` (set for 1000 MB on 2 cores; this run: ${res.sizeMb} MB on ${res.machine.cores} cores)`}:`,
+  );
   lines.push('');
   for (const g of goalsOf(res)) lines.push(`- **${g.pass ? 'PASS' : 'FAIL'}** ${g.goal}: ${g.value}`);
   lines.push('');
@@ -686,7 +789,9 @@ function renderRun(res) {
 }
 
 function renderFlatness(results) {
-  const sizes = Object.keys(results).map(Number).sort((a, b) => a - b);
+  const sizes = Object.keys(results)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (sizes.length < 2) return '';
   const lines = ['## Memory against data size', '', `| phase | ${sizes.map((s) => `${s} MB`).join(' | ')} |`, `|---|${sizes.map(() => '---:').join('|')}|`];
   for (const [name, get] of PHASES) lines.push(`| ${name} | ${sizes.map((s) => fmtMem(get(results[s].service).peakKb)).join(' | ')} |`);
@@ -701,7 +806,9 @@ function renderFlatness(results) {
     const b = peakOf(large);
     const change = (b - a) / a;
     const pass = Math.abs(change) <= GOALS.memoryFlatness;
-    lines.push(`- **${pass ? 'PASS' : 'FAIL'}** peak memory within ${GOALS.memoryFlatness * 100} % between ${small} MB and ${large} MB of data: ${fmtMem(a)} → ${fmtMem(b)} (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %)`);
+    lines.push(
+      `- **${pass ? 'PASS' : 'FAIL'}** peak memory within ${GOALS.memoryFlatness * 100} % between ${small} MB and ${large} MB of data: ${fmtMem(a)} → ${fmtMem(b)} (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %)`,
+    );
     for (const size of [small, large]) {
       const peak = (peakOf(size) * 1024) / MB;
       lines.push(`- **${peak <= GOALS.peakMemoryMb ? 'PASS' : 'FAIL'}** peak memory ≤ ${GOALS.peakMemoryMb} MB at ${size} MB of data: ${fmtMem(peakOf(size))}`);
@@ -722,14 +829,17 @@ function writeReport(newResults, base) {
   }
   for (const res of newResults) all[res.sizeMb] = res;
   fs.writeFileSync(RESULTS_JSON, `${JSON.stringify(all, null, 2)}\n`);
-  const sizes = Object.keys(all).map(Number).sort((a, b) => a - b);
+  const sizes = Object.keys(all)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (sizes.length === 0) throw new Error(`${RESULTS_JSON} holds no results`);
   const m = all[sizes[0]].machine;
   const md = [
     '# Benchmark: Sentinel Backup against `sqlite3 .backup` + `tar czf`',
     '',
     `Written by \`npm run bench\` (bench/bench.mjs). Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GiB memory, Linux ${m.kernel}, Node ${m.node}. ` +
-      'Each section is one run; every ratio in it was measured in that run, on the same data, on the same machine. Raw figures: ' + `${path.basename(RESULTS_JSON)}.`,
+      'Each section is one run; every ratio in it was measured in that run, on the same data, on the same machine. Raw figures: ' +
+      `${path.basename(RESULTS_JSON)}.`,
     '',
     ...sizes.map((s) => renderRun(all[s])),
     renderFlatness(all),
@@ -761,7 +871,8 @@ async function main() {
     log(`written ${path.relative(REPO, args.results)}.md`);
     return;
   }
-  if (!fs.existsSync(path.join(args.dist, 'main.js'))) throw new Error(`${path.join(args.dist, 'main.js')} is missing: run \`npx nest build\` (npm run bench does)`);
+  if (!fs.existsSync(path.join(args.dist, 'main.js')))
+    throw new Error(`${path.join(args.dist, 'main.js')} is missing: run \`npx nest build\` (npm run bench does)`);
   const need = ['sqlite3', 'tar', 'gzip', 'pigz', 'sha256sum', 'radosgw'].filter((c) => firstLine('bash', ['-c', `command -v ${c}`]) === 'unknown');
   if (need.length) throw new Error(`missing commands: ${need.join(', ')} (Debian: apt-get install sqlite3 pigz radosgw ceph-mon ceph-osd)`);
   fs.mkdirSync(DATA_ROOT, { recursive: true });

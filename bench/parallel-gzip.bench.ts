@@ -42,7 +42,12 @@ function makeDatabase(path: string, targetBytes: number): void {
     for (let i = 0; i < n; i++) {
       t += Math.floor(rnd() * 5000);
       const msg = Array.from({ length: 5 + Math.floor(rnd() * 20) }, () => words[Math.floor(rnd() ** 2 * words.length)]).join(' ');
-      const payload = JSON.stringify({ user: Math.floor(rnd() * 10000), latencyMs: Math.floor(rnd() * 900), ok: rnd() > 0.1, token: rnd().toString(36).slice(2) });
+      const payload = JSON.stringify({
+        user: Math.floor(rnd() * 10000),
+        latencyMs: Math.floor(rnd() * 900),
+        ok: rnd() > 0.1,
+        token: rnd().toString(36).slice(2),
+      });
       insert.run(new Date(t).toISOString(), levels[Math.floor(rnd() * levels.length)], `host-${Math.floor(rnd() * 40)}`, msg, payload);
     }
   });
@@ -95,11 +100,15 @@ async function main(): Promise<void> {
   const parOut = '/tmp/pgz-bench.parallel.gz';
   h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
-  const parMs = await time(() =>
-    pipeline(createReadStream(file), new ParallelGzip({ blockSize, concurrency }), createWriteStream(parOut)),
-  );
+  const parMs = await time(() => pipeline(createReadStream(file), new ParallelGzip({ blockSize, concurrency }), createWriteStream(parOut)));
   h.disable();
-  results.push({ name: `ParallelGzip(block=${(blockSize ?? 1048576) / 1024}KiB, conc=${concurrency ?? 'default'})`, ms: parMs, size: statSync(parOut).size, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6 });
+  results.push({
+    name: `ParallelGzip(block=${(blockSize ?? 1048576) / 1024}KiB, conc=${concurrency ?? 'default'})`,
+    ms: parMs,
+    size: statSync(parOut).size,
+    maxDelayMs: h.max / 1e6,
+    p99DelayMs: h.percentile(99) / 1e6,
+  });
 
   const cli = results[0];
   for (const r of results) {

@@ -30,12 +30,13 @@ function pendingWork(app: NestExpressApplication | undefined, requests: InFlight
         const job = backups.runningJob(target);
         if (job) parts.push(`${target} backup job ${job.id} (${job.phase})`);
       }
-      for (const running of app.get(BackupVerifier, { strict: false }).running()) parts.push(`verification of ${running.target} ${running.filename} (started ${running.startedAt})`);
+      for (const running of app.get(BackupVerifier, { strict: false }).running())
+        parts.push(`verification of ${running.target} ${running.filename} (started ${running.startedAt})`);
     }
   } catch {
     // The app is gone or was never built: the requests are all there is to say.
   }
-  return parts.length ? parts.join('; ') : 'no request or job (a provider\'s shutdown step, or an open connection)';
+  return parts.length ? parts.join('; ') : "no request or job (a provider's shutdown step, or an open connection)";
 }
 
 /** Set once LOG_FILE is open, so that a failed start is written there too, not only to stderr. */

@@ -33,7 +33,11 @@ describe('Audit log', () => {
     return app;
   };
   const entries = async (t: TestApp, query = ''): Promise<Entry[]> => (await t.http.get(`/api/audit${query}`).expect(200)).body;
-  const auditFiles = (dataDir: string) => fs.readdirSync(dataDir).filter((name) => name.startsWith('.audit.db')).map((name) => path.join(dataDir, name));
+  const auditFiles = (dataDir: string) =>
+    fs
+      .readdirSync(dataDir)
+      .filter((name) => name.startsWith('.audit.db'))
+      .map((name) => path.join(dataDir, name));
 
   beforeEach(() => {
     root = makeScratchDir('sentinel-audit-');
@@ -54,7 +58,11 @@ describe('Audit log', () => {
     await t.http.post('/api/backups/local/restore').set('User-Agent', 'Stager/1.0').send({ filename, restart: false }).expect(202);
     await t.http.delete('/api/backups/local/restore/staged').set('User-Agent', 'Canceller/2.0').expect(200);
     await t.http.delete('/api/backups/local/restore/staged').set('User-Agent', 'Canceller/2.0').expect(404);
-    await t.http.post('/api/backups/local/restore').set('User-Agent', `Restarter/3.0\tX\u0085${'A'.repeat(1000)}`).send({ filename, restart: true }).expect(202);
+    await t.http
+      .post('/api/backups/local/restore')
+      .set('User-Agent', `Restarter/3.0\tX\u0085${'A'.repeat(1000)}`)
+      .send({ filename, restart: true })
+      .expect(202);
 
     // What main.ts does after a restore with restart true: close the app and boot it again, which applies the restore.
     await t.close();
@@ -96,7 +104,7 @@ describe('Audit log', () => {
     await t.http.put('/api/settings/r2_bucket_name').set(auth).send({ value: 'Bad_Bucket' }).expect(400);
     const job = (await t.http.post('/api/backups/local').set(auth).expect(202)).body;
     let filename: string | null = null;
-    for (const until = Date.now() + 30_000; !filename && Date.now() < until; ) {
+    for (const until = Date.now() + 30_000; !filename && Date.now() < until;) {
       await new Promise((r) => setTimeout(r, 100));
       filename = (await t.http.get(`/api/backup-jobs/${job.id}`).set(auth)).body.filename;
     }

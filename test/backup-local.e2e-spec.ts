@@ -17,11 +17,14 @@ function backupFolder(t: TestApp): string {
 
 /** Downloads a backup through the API into `dir` and extracts it with the system's tar. */
 async function downloadAndExtract(t: TestApp, filename: string, dir: string): Promise<{ archive: string; listing: string[] }> {
-  const res = await t.http.get(`/api/backups/local/${filename}/download`).buffer(true).parse((response, callback) => {
-    const chunks: Buffer[] = [];
-    response.on('data', (c: Buffer) => chunks.push(c));
-    response.on('end', () => callback(null, Buffer.concat(chunks)));
-  });
+  const res = await t.http
+    .get(`/api/backups/local/${filename}/download`)
+    .buffer(true)
+    .parse((response, callback) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => callback(null, Buffer.concat(chunks)));
+    });
   expect(res.status).toBe(200);
   expect(res.headers['content-disposition']).toBe(`attachment; filename="${filename}"`);
   expect(Number(res.headers['content-length'])).toBe((res.body as Buffer).length);
@@ -102,7 +105,11 @@ describe('Local backups', () => {
     await seedDatabases(t.app, { rows: 2000, payloadBytes: 1000 });
     // Another process writes pairs of rows in one transaction: every consistent state has equal counts.
     const ledger = path.join(t.dataDir, 'ledger.db');
-    const writer = spawn(process.execPath, ['-e', `
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const Database = require(${JSON.stringify(require_resolve('better-sqlite3'))});
       const db = new Database(${JSON.stringify(ledger)}, { timeout: 5000 });
       db.pragma('journal_mode = WAL');
@@ -113,7 +120,10 @@ describe('Local backups', () => {
       const tick = () => { for (let k = 0; k < 50; k++) pair(++i); if (Date.now() < until) setImmediate(tick); };
       tick();
       process.on('SIGTERM', () => { process.stdout.write('written ' + i + '\\n'); process.exit(0); });
-    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
     writer.stdout.on('data', (c: Buffer) => (output += c.toString()));
     await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
@@ -203,14 +213,20 @@ describe('Local backups', () => {
   it('fails a job whose folder cannot be written, with the reason, and leaves nothing behind', async () => {
     const blocker = path.join(t.root, 'a-file');
     fs.writeFileSync(blocker, 'x');
-    await t.http.put('/api/settings/local_backup_dir').send({ value: path.join(blocker, 'backups') }).expect(200);
+    await t.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(blocker, 'backups') })
+      .expect(200);
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/a-file/);
     expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
     expect(fs.readFileSync(t.logFile, 'utf8')).toMatch(/Local backup failed: /);
     // The next run, with a usable folder, works.
-    await t.http.put('/api/settings/local_backup_dir').send({ value: path.join(t.root, 'elsewhere') }).expect(200);
+    await t.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(t.root, 'elsewhere') })
+      .expect(200);
     const next = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(next.status).toBe('succeeded');
     expect(fs.readdirSync(path.join(t.root, 'elsewhere')).sort()).toEqual([next.filename, `.${next.filename}.owner`].sort());
@@ -233,7 +249,9 @@ describe('Local backups', () => {
     const seen = recordBackupEvents(t);
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(job.status).toBe('failed');
-    expect(job.error).toMatch(/^Not enough free disk space for the database snapshots and the local archive: [\d.]+ [KMG]iB needed in .*, 1\.00 MiB free\. Free up space/);
+    expect(job.error).toMatch(
+      /^Not enough free disk space for the database snapshots and the local archive: [\d.]+ [KMG]iB needed in .*, 1\.00 MiB free\. Free up space/,
+    );
     expect(job.phase).toBe('checking');
     expect(seen.at(-1)).toEqual(new BackupFailedEvent(job.id, 'local', job.error, 'INSUFFICIENT_DISK_SPACE'));
     expect(fs.existsSync(backupFolder(t)) ? fs.readdirSync(backupFolder(t)) : []).toEqual([]);

@@ -113,7 +113,9 @@ function folderPlace(dir: string): Place {
 
 const places: Array<[string, () => Promise<Place>]> = [
   ['one local folder', async () => folderPlace(makeScratchDir('sentinel-shared-folder-'))],
-  ...(isTestS3Enabled() ? [['one bucket on a real S3 server', async () => bucketPlace(await createTestBucket('shared'))] as [string, () => Promise<Place>]] : []),
+  ...(isTestS3Enabled()
+    ? [['one bucket on a real S3 server', async () => bucketPlace(await createTestBucket('shared'))] as [string, () => Promise<Place>]]
+    : []),
 ];
 
 describe.each(places)('Two installations sharing %s', (_label, makePlace) => {
@@ -142,7 +144,13 @@ describe.each(places)('Two installations sharing %s', (_label, makePlace) => {
     await seedDatabases(a.app, { rows: 50 });
     // Finding 3's scenario: A's only backup is 30 days old; B has newer ones and retention 7.
     const onlyA = await backupAt(a, target, new Date(Date.now() - 30 * DAY));
-    const ownB = [await storeOwn(b, target, 1), await storeOwn(b, target, 2), await storeOwn(b, target, 3), await storeOwn(b, target, 20), await storeOwn(b, target, 40)];
+    const ownB = [
+      await storeOwn(b, target, 1),
+      await storeOwn(b, target, 2),
+      await storeOwn(b, target, 3),
+      await storeOwn(b, target, 20),
+      await storeOwn(b, target, 40),
+    ];
     expect(await place.ownerMarker(onlyA)).toBe(idA);
     expect(await place.ownerMarker(ownB[0])).toBe(idB);
 
@@ -244,7 +252,12 @@ describe.each(places)('Two installations sharing %s', (_label, makePlace) => {
     expect((await a.http.post(`/api/backups/${target}/rotate`).expect(200)).body).toMatchObject({ deleted: [], not_own: 6 });
     expect((await place.names()).filter((n) => n.startsWith('sentinel-backup-')).sort()).toEqual([...old.slice(0, 3), ...older, fromB].sort());
     // Nest's static logger writes to the log of the app created last, so both logs are searched.
-    expect(await logLine([a, b], /left 5 backups without an owner alone .*adopt the ones that are this installation's with POST \/api\/backups\/(r2|local)\/<filename>\/adopt/)).toBeDefined();
+    expect(
+      await logLine(
+        [a, b],
+        /left 5 backups without an owner alone .*adopt the ones that are this installation's with POST \/api\/backups\/(r2|local)\/<filename>\/adopt/,
+      ),
+    ).toBeDefined();
     // Deleting one of them through the API now needs the confirmation too.
     await a.http.delete(`/api/backups/${target}/${older[1]}`).expect(409, /no owner and another installation shares this target/);
   });
@@ -279,7 +292,9 @@ describeS3('r2_prefix: installations in one bucket under different prefixes', ()
     const real = (await waitForJob(a.http, (await a.http.post('/api/backups/r2').expect(202)).body.id)).filename as string;
     const namesA = [real, await storeOwn(a, 'r2', 10)];
     const namesB = [await storeOwn(b, 'r2', 12), await storeOwn(b, 'r2', 13)];
-    expect((await listAllKeys(client, bucket)).sort()).toEqual([atRoot, ...namesA.map((n) => `team-a/${n}`), ...namesB.map((n) => `offices/team-b/${n}`)].sort());
+    expect((await listAllKeys(client, bucket)).sort()).toEqual(
+      [atRoot, ...namesA.map((n) => `team-a/${n}`), ...namesB.map((n) => `offices/team-b/${n}`)].sort(),
+    );
 
     expect((await list(a, 'r2')).map((x) => x.filename).sort()).toEqual([...namesA].sort());
     expect((await list(b, 'r2')).map((x) => x.filename).sort()).toEqual([...namesB].sort());
@@ -301,7 +316,10 @@ describeS3('r2_prefix: installations in one bucket under different prefixes', ()
       const res = await a.http.put('/api/settings/r2_prefix').send({ value: bad }).expect(400);
       expect(res.body.message).toMatch(/^r2_prefix must/);
     }
-    await a.http.put('/api/settings/r2_prefix').send({ value: 42 }).expect(400, /r2_prefix must be a string/);
+    await a.http
+      .put('/api/settings/r2_prefix')
+      .send({ value: 42 })
+      .expect(400, /r2_prefix must be a string/);
     expect((await a.http.get('/api/settings/r2_prefix').expect(200)).body.value).toBe('kept/');
     await a.http.put('/api/settings/r2_prefix').send({ value: '' }).expect(200);
     expect((await a.http.get('/api/settings/r2_prefix').expect(200)).body.value).toBe('');

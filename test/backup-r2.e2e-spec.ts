@@ -64,10 +64,15 @@ describeS3('R2 backups against a real S3 server', () => {
     execFileSync('tar', ['xzf', job.filename], { cwd: out });
     const metadata = JSON.parse(fs.readFileSync(path.join(out, 'backup-metadata.json'), 'utf8'));
     expect(metadata.databases.map((d: { name: string }) => d.name)).toEqual(Object.keys(counts));
-    fs.writeFileSync(path.join(out, 'SUMS'), metadata.databases.map((d: { checksum: string; filename: string }) => `${d.checksum.slice(7)}  ${d.filename}\n`).join(''));
+    fs.writeFileSync(
+      path.join(out, 'SUMS'),
+      metadata.databases.map((d: { checksum: string; filename: string }) => `${d.checksum.slice(7)}  ${d.filename}\n`).join(''),
+    );
     execFileSync('sha256sum', ['-c', 'SUMS'], { cwd: out });
 
-    expect((await listAllKeys(client, bucket)).sort()).toEqual(['archive/sentinel-backup-2020-01-01-000000.tar.gz', job.filename, 'notes.txt', 'sentinel-backup-latest.tar.gz'].sort());
+    expect((await listAllKeys(client, bucket)).sort()).toEqual(
+      ['archive/sentinel-backup-2020-01-01-000000.tar.gz', job.filename, 'notes.txt', 'sentinel-backup-latest.tar.gz'].sort(),
+    );
     expect(fs.readFileSync(t.logFile, 'utf8')).toContain(`R2 backup completed: ${job.filename}`);
   });
 
@@ -104,7 +109,10 @@ describeS3('R2 backups against a real S3 server', () => {
   });
 
   it('fails a backup to a missing bucket with the reason and leaves nothing behind', async () => {
-    await t.http.put('/api/settings/r2_bucket_name').send({ value: `${bucket}-missing` }).expect(200);
+    await t.http
+      .put('/api/settings/r2_bucket_name')
+      .send({ value: `${bucket}-missing` })
+      .expect(200);
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/r2').expect(202)).body.id);
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/bucket/i);

@@ -103,10 +103,15 @@ describe('kill -9 mid-backup to the local folder', () => {
           `its scratch folder ${scratch} in DATA_DIR; the unfinished file ${partials[0]} in ${folder}. Run the backup again`,
       );
       const again = (await post(`${next.url}/api/backups/local`, {})).body;
-      const done = await until('the next backup', async () => {
-        const j = (await getJson(`${next.url}/api/backup-jobs/${again.id}`))?.body;
-        return j && ['succeeded', 'failed'].includes(j.status) ? j : undefined;
-      }, 120_000, 100);
+      const done = await until(
+        'the next backup',
+        async () => {
+          const j = (await getJson(`${next.url}/api/backup-jobs/${again.id}`))?.body;
+          return j && ['succeeded', 'failed'].includes(j.status) ? j : undefined;
+        },
+        120_000,
+        100,
+      );
       expect(done.status).toBe('succeeded');
       expect(fs.readdirSync(folder).sort()).toEqual([`.${done.filename}.owner`, done.filename]); // the archive and its owner file
     });

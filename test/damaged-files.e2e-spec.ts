@@ -185,7 +185,9 @@ describe('Damaged files', () => {
         // The warning is written once the databases are open, right after the start.
         const until = Date.now() + 10_000;
         while (!/stored secrets r2_secret_access_key cannot be decrypted/.test(log()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-        expect(log()).toMatch(/WARN \[SettingsService\] The stored secrets r2_secret_access_key cannot be decrypted with the current master key \(from SENTINEL_MASTER_KEY\)/);
+        expect(log()).toMatch(
+          /WARN \[SettingsService\] The stored secrets r2_secret_access_key cannot be decrypted with the current master key \(from SENTINEL_MASTER_KEY\)/,
+        );
         expect(log().match(/stored secrets .* cannot be decrypted/g)).toHaveLength(1);
         expect(JSON.stringify(all!.body)).not.toContain(secret);
       },

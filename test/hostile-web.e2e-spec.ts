@@ -192,12 +192,18 @@ interface ObservableState {
 
 async function observe(t: TestApp, api: TestAgent): Promise<ObservableState> {
   // The audit log is left out: recording the refused attempts is its job (checked on its own below).
-  const dbFiles = Object.fromEntries(Object.entries(filesByHash([t.dataDir])).filter(([file]) => /\.db(-wal|-shm)?$/.test(file) && !path.basename(file).startsWith('.audit.db')));
+  const dbFiles = Object.fromEntries(
+    Object.entries(filesByHash([t.dataDir])).filter(([file]) => /\.db(-wal|-shm)?$/.test(file) && !path.basename(file).startsWith('.audit.db')),
+  );
   return {
     files: { ...dbFiles, ...filesByHash([path.join(t.dataDir, 'backups')]) },
     jobs: (await api.get('/api/backup-jobs').expect(200)).body,
     // Without the ages, which move with the clock.
-    backups: ((await api.get('/api/backups/local').expect(200)).body as Array<Record<string, unknown>>).map(({ filename, size_bytes, created_at }) => ({ filename, size_bytes, created_at })),
+    backups: ((await api.get('/api/backups/local').expect(200)).body as Array<Record<string, unknown>>).map(({ filename, size_bytes, created_at }) => ({
+      filename,
+      size_bytes,
+      created_at,
+    })),
     settings: (await api.get('/api/settings').expect(200)).body,
     staged: (await api.get('/api/backups/local/restore/staged')).status,
   };
@@ -302,7 +308,8 @@ describe('Hostile web pages against the service on loopback', () => {
 
       // DNS rebinding: the attacker's page, then its name pointing at the service.
       await openAndSettle(page, `http://rebind.example:${rebindPort}/attack.html`);
-      const result = (await page.evaluate(() => (globalThis as unknown as { rebindResult: Record<string, { status: number; body: string }> }).rebindResult)) ?? {};
+      const result =
+        (await page.evaluate(() => (globalThis as unknown as { rebindResult: Record<string, { status: number; body: string }> }).rebindResult)) ?? {};
       for (const name of ['settings', 'download', 'backup', 'setting', 'docs']) {
         expect([name, result[name]?.status]).toEqual([name, 421]);
         expect(result[name]?.body).toContain('HOST_NOT_ALLOWED');

@@ -77,7 +77,13 @@ describe('HTTP edge: request bodies, origins and hosts', () => {
   });
 
   it('refuses state changes from another origin with 403 saying why, Origin: null included', async () => {
-    for (const origin of ['http://evil.example', 'null', `http://127.0.0.1:${s.port + 1}`, `http://localhost:${s.port}`, `https://127.0.0.1:${s.port}.evil.example`]) {
+    for (const origin of [
+      'http://evil.example',
+      'null',
+      `http://127.0.0.1:${s.port + 1}`,
+      `http://localhost:${s.port}`,
+      `https://127.0.0.1:${s.port}.evil.example`,
+    ]) {
       const res = await s.http.put(SETTING).set('Origin', origin).send({ value: 5 }).expect(403);
       expect(res.body).toMatchObject({ statusCode: 403, error: 'CROSS_SITE_REQUEST' });
       expect(res.body.message).toContain('another origin');
@@ -119,8 +125,14 @@ describe('HTTP edge: request bodies, origins and hosts', () => {
     expect(res.body).toMatchObject({ statusCode: 400, error: 'INVALID_INPUT' });
     expect(res.body.message).toMatch(/nested more than 64 levels deep/);
     const filename = `{"filename": ${'{"a":'.repeat(70)}1${'}'.repeat(70)}}`;
-    expect((await s.http.post('/api/backups/local/restore').set('Content-Type', 'application/json').send(filename).expect(400)).body.message).toMatch(/64 levels/);
-    const large = await s.http.put(SETTING).set('Content-Type', 'application/json').send(JSON.stringify({ value: 'x'.repeat(200_000) })).expect(413);
+    expect((await s.http.post('/api/backups/local/restore').set('Content-Type', 'application/json').send(filename).expect(400)).body.message).toMatch(
+      /64 levels/,
+    );
+    const large = await s.http
+      .put(SETTING)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ value: 'x'.repeat(200_000) }))
+      .expect(413);
     expect(large.body.message).toMatch(/larger than 100 KB/);
     expect(await retention(s)).toBe(90);
   });

@@ -47,7 +47,13 @@ describe('Start-up sweep of DATA_DIR', () => {
     const data = path.join(root, 'data');
     // The user's folders, named like scratch and staging folders (finding 2), each with their only backup.
     // And folders named like the restore's temporary files, which the start used to remove with rm -r.
-    const userFolders = ['.backup-tmp-archive', '.restore-staging-mybackups', 'mybackups.rollback-tmp', '.portfolio.db.rollback-tmp', '.pending-restore.tmp-123'];
+    const userFolders = [
+      '.backup-tmp-archive',
+      '.restore-staging-mybackups',
+      'mybackups.rollback-tmp',
+      '.portfolio.db.rollback-tmp',
+      '.pending-restore.tmp-123',
+    ];
     for (const name of userFolders) {
       fs.mkdirSync(path.join(data, name));
       fs.writeFileSync(path.join(data, name, 'sentinel-backup-2026-01-08-143022.tar.gz'), 'the only copy');
@@ -112,8 +118,14 @@ describe('Reserved folders for local_backup_dir', () => {
     }
     expect((await t.http.get('/api/settings/local_backup_dir').expect(200)).body).toEqual(before);
     // A folder of its own inside DATA_DIR, like the default, is fine.
-    await t.http.put('/api/settings/local_backup_dir').send({ value: path.join(t.dataDir, 'my-backups') }).expect(200);
-    await t.http.put('/api/settings/local_backup_dir').send({ value: path.join(t.dataDir, 'backups') }).expect(200);
+    await t.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(t.dataDir, 'my-backups') })
+      .expect(200);
+    await t.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(t.dataDir, 'backups') })
+      .expect(200);
   });
 
   it('refuses to start with LOCAL_BACKUP_DIR set to such a folder, saying why', async () => {
@@ -134,7 +146,10 @@ describe('Local folder errors that say what happened', () => {
   beforeAll(async () => (t = await startTestApp()));
   afterAll(() => t.close());
   afterEach(async () => {
-    await t.http.put('/api/settings/local_backup_dir').send({ value: path.join(t.dataDir, 'backups') }).expect(200);
+    await t.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(t.dataDir, 'backups') })
+      .expect(200);
   });
 
   it('reports a disk that fills up mid-write as a full disk, naming the folder and sizes, and leaves no partial file', async () => {
@@ -206,7 +221,9 @@ describe('Local folder errors that say what happened', () => {
       expect(res.body.ok).toBe(false);
       const folder = res.body.checks.find((c: { name: string }) => c.name === 'folder');
       expect(folder.ok).toBe(false);
-      expect(folder.message).toMatch(/Too little free space: the next backup needs about \d+(\.\d+)? MiB for the local archive in .*tiny .*only \d+(\.\d+)? (KiB|MiB) is free/);
+      expect(folder.message).toMatch(
+        /Too little free space: the next backup needs about \d+(\.\d+)? MiB for the local archive in .*tiny .*only \d+(\.\d+)? (KiB|MiB) is free/,
+      );
       // The probes still ran: the folder itself works.
       expect(res.body.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([
         ['configuration', true],
@@ -220,4 +237,3 @@ describe('Local folder errors that say what happened', () => {
     }
   });
 });
-

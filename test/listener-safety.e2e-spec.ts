@@ -28,7 +28,6 @@ import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.j
 
 const EVENTS: readonly DomainEventClass[] = [...BACKUP_EVENTS, ...RESTORE_EVENTS, ...SCHEDULING_EVENTS, SettingsChangedEvent];
 
-
 /** How many times each kind of listener was called, per event name (shared by every boot of the app). */
 const calls = new Map<string, number>();
 const count = (kind: string, event: DomainEventClass) => calls.get(`${kind} ${event.eventName}`) ?? 0;
@@ -121,7 +120,10 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
     expect((await runner.runScheduled('local')).outcome).toBe('skipped');
     await waitForJob(app.http, running.id);
     jest.spyOn(app.app.get(DiskSpace), 'available').mockResolvedValue(1024);
-    expect(await runner.verifyNewest('local')).toMatchObject({ outcome: 'failed', message: expect.stringMatching(/could not run: Not enough free disk space/) });
+    expect(await runner.verifyNewest('local')).toMatchObject({
+      outcome: 'failed',
+      message: expect.stringMatching(/could not run: Not enough free disk space/),
+    });
     jest.restoreAllMocks();
 
     await app.http.put('/api/settings/r2_backup_schedule').send({ value: 'weekly' }).expect(200);

@@ -18,7 +18,11 @@ describe('OpenAPI document', () => {
   it('documents request and response types and error statuses of every endpoint', () => {
     const document = buildOpenApiDocument(t.app);
     const operations = Object.entries(document.paths).flatMap(([route, item]) =>
-      Object.entries(item as Record<string, { responses: Record<string, { content?: unknown }>; requestBody?: unknown }>).map(([method, op]) => ({ route, method, op })),
+      Object.entries(item as Record<string, { responses: Record<string, { content?: unknown }>; requestBody?: unknown }>).map(([method, op]) => ({
+        route,
+        method,
+        op,
+      })),
     );
     expect(operations.length).toBeGreaterThan(5);
     for (const { route, method, op } of operations) {

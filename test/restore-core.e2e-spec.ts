@@ -38,7 +38,10 @@ describe('RestoreCoreModule without the service', () => {
     for (const name of ALL_DATABASES) writeDatabase(path.join(dataDir, `${name}.db`), `old:${name}`);
     const made = prepareBackupFolder(path.join(root, 'backup'), 'new');
     archiveFile = tarCzf(made, path.join(root, NAME), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
-    core = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: dataDir })), { logger: false, abortOnError: false });
+    core = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: dataDir })), {
+      logger: false,
+      abortOnError: false,
+    });
   });
   afterAll(async () => {
     await core?.close();
@@ -50,10 +53,12 @@ describe('RestoreCoreModule without the service', () => {
     // No database connection, no settings, no registry in this module.
     expect(() => core.get(DatabaseRegistry, { strict: false })).toThrow();
 
-    const journal = await core.get(RestoreStager).stage(
-      { name: NAME, open: async () => ({ body: fs.createReadStream(archiveFile), size: fs.statSync(archiveFile).size }) },
-      { target: 'local', restartRequested: false, signal: new AbortController().signal },
-    );
+    const journal = await core
+      .get(RestoreStager)
+      .stage(
+        { name: NAME, open: async () => ({ body: fs.createReadStream(archiveFile), size: fs.statSync(archiveFile).size }) },
+        { target: 'local', restartRequested: false, signal: new AbortController().signal },
+      );
     expect(journal).toMatchObject({ state: 'staged', archive: NAME, databases: ALL_DATABASES.map((name) => expect.objectContaining({ name })) });
     // Staging touched nothing live.
     for (const name of ALL_DATABASES) expect(readMarker(path.join(dataDir, `${name}.db`))).toBe(`old:${name}`);
@@ -76,13 +81,16 @@ describe('RestoreCoreModule without the service', () => {
     expect([...header]).toEqual([1, 1]);
   });
 
-  it('holds DATA_DIR\'s lock while it is open, and releases it when closed: a second core on the same DATA_DIR is refused', async () => {
+  it("holds DATA_DIR's lock while it is open, and releases it when closed: a second core on the same DATA_DIR is refused", async () => {
     expect(fs.existsSync(path.join(dataDir, LOCK_FILENAME))).toBe(true);
-    await expect(NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: dataDir })), { logger: false, abortOnError: false })).rejects.toThrow(
-      /is in use by this process/,
-    );
+    await expect(
+      NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: dataDir })), { logger: false, abortOnError: false }),
+    ).rejects.toThrow(/is in use by this process/);
     const other = path.join(root, 'other');
-    const second = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: other })), { logger: false, abortOnError: false });
+    const second = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: other })), {
+      logger: false,
+      abortOnError: false,
+    });
     const proof = second.get(DataDirLockHolder).databasesClosed();
     // A proof is for its own DATA_DIR, and only while the lock is held.
     await expect(core.get(RestoreApplier).applyPending(proof)).rejects.toThrow(/only that the databases of .*other are closed/);
@@ -159,11 +167,15 @@ describe('RestoreCoreModule: the room staging reserves is the room the apply ask
     const core = await moduleRef.init();
     try {
       const open = async () => ({ body: fs.createReadStream(archiveFile), size: fs.statSync(archiveFile).size });
-      const stage = () => core.get(RestoreStager).stage({ name: NAME, open }, { target: 'local', restartRequested: false, signal: new AbortController().signal });
+      const stage = () =>
+        core.get(RestoreStager).stage({ name: NAME, open }, { target: 'local', restartRequested: false, signal: new AbortController().signal });
       // Give the disk exactly what each refusal said it needed, until staging goes through.
       let staged = false;
       for (let attempt = 0; attempt < 5 && !staged; attempt++) {
-        const refusal = await stage().then(() => undefined, (error: unknown) => error as { code?: string; details?: { needed_bytes: number } });
+        const refusal = await stage().then(
+          () => undefined,
+          (error: unknown) => error as { code?: string; details?: { needed_bytes: number } },
+        );
         if (!refusal) staged = true;
         else {
           expect(refusal.code).toBe('INSUFFICIENT_DISK_SPACE');

@@ -114,19 +114,23 @@ describe('Restore phase 2 survives kill -9 at every step', () => {
     ['apply:swaps-done', 'resumed'],
     ['apply:recorded', 'resumed'],
     ['apply:flag-removed', 'applied'],
-  ])('killed at %s: the next start ends with the complete new set (%s)', async (step, outcome) => {
-    const { root, data } = copyOfTemplate();
-    await crashAt(root, step);
-    if (/swapped|swaps-done|journal-applying|recorded/.test(step)) expect(journalState(data)).toBe('applying');
-    const { status, log } = await nextStart(root);
-    expect(status.staged).toBeNull();
-    expect(status.last_apply).toMatchObject({ outcome, archive: ARCHIVE, target: 'local' });
-    if (outcome === 'resumed') {
-      expect(log).toMatch(/was interrupted while being applied/);
-      expect(log).toMatch(/rolling forward/);
-    }
-    expectCompleteSet(data, 'new');
-  }, 60_000);
+  ])(
+    'killed at %s: the next start ends with the complete new set (%s)',
+    async (step, outcome) => {
+      const { root, data } = copyOfTemplate();
+      await crashAt(root, step);
+      if (/swapped|swaps-done|journal-applying|recorded/.test(step)) expect(journalState(data)).toBe('applying');
+      const { status, log } = await nextStart(root);
+      expect(status.staged).toBeNull();
+      expect(status.last_apply).toMatchObject({ outcome, archive: ARCHIVE, target: 'local' });
+      if (outcome === 'resumed') {
+        expect(log).toMatch(/was interrupted while being applied/);
+        expect(log).toMatch(/rolling forward/);
+      }
+      expectCompleteSet(data, 'new');
+    },
+    60_000,
+  );
 
   it('a staged file lost after a kill mid-swap: the next start rolls back to the complete old set and says so', async () => {
     const { root, data } = copyOfTemplate();

@@ -88,7 +88,13 @@ describe('Restore events, in the real application', () => {
 
   /** Boots the application over `root` (again), as main.ts does: the bootstrap hooks run in init(). */
   async function boot(): Promise<void> {
-    const raw = { DATA_DIR: dataDir, LOG_FILE: path.join(root, 'logs', 'sentinel-backup.log'), SENTINEL_SCHEDULES: 'off', SENTINEL_MASTER_KEY: 'test-master-passphrase-0123456789', TZ: process.env.TZ };
+    const raw = {
+      DATA_DIR: dataDir,
+      LOG_FILE: path.join(root, 'logs', 'sentinel-backup.log'),
+      SENTINEL_SCHEDULES: 'off',
+      SENTINEL_MASTER_KEY: 'test-master-passphrase-0123456789',
+      TZ: process.env.TZ,
+    };
     const created = await NestFactory.create(AppWithRecorder.forRoot(raw), { logger: false, abortOnError: false });
     created.useGlobalFilters(new DomainErrorFilter());
     try {
@@ -141,7 +147,10 @@ describe('Restore events, in the real application', () => {
   });
 
   it('a failed staging emits nothing', async () => {
-    await http().post('/api/backups/local/restore').send({ filename: archiveName(2), restart: false }).expect(404);
+    await http()
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(2), restart: false })
+      .expect(404);
     expect(received).toEqual([]);
   });
 
@@ -192,7 +201,9 @@ describe('Restore events, in the real application', () => {
     received.length = 0;
     fs.writeFileSync(path.join(dataDir, '.pending-restore'), '{"format": 1,');
     await expect(boot()).rejects.toThrow(/cannot be read/);
-    expect(received).toEqual([new RestoreApplyFailedEvent(null, null, 'not_started', expect.stringMatching(/^The restore flag .* cannot be read/) as unknown as string)]);
+    expect(received).toEqual([
+      new RestoreApplyFailedEvent(null, null, 'not_started', expect.stringMatching(/^The restore flag .* cannot be read/) as unknown as string),
+    ]);
     // The process exits right after a failed start: a slow listener had its time first, `async: true` or not.
     expect(notified).toEqual(received);
     expect(notifiedLater).toEqual(received);
@@ -214,6 +225,8 @@ describe('Restore events, in the real application', () => {
     const report = (await http().post(`/api/backups/local/${bad}/verify`).expect(200)).body;
     expect(report.ok).toBe(false);
     expect(of(VerificationCompletedEvent)).toHaveLength(2);
-    expect(of(VerificationCompletedEvent)[1]).toEqual(new VerificationCompletedEvent('local', bad, 'failed', [expect.stringMatching(/^ledger\.db: the checksum does not match/) as unknown as string]));
+    expect(of(VerificationCompletedEvent)[1]).toEqual(
+      new VerificationCompletedEvent('local', bad, 'failed', [expect.stringMatching(/^ledger\.db: the checksum does not match/) as unknown as string]),
+    );
   });
 });

@@ -22,15 +22,21 @@ describe('A failed start with a listener that never settles', () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('still fails, with its line and exit code 1, after naming the listener it stopped waiting for', async () => {
-    fs.writeFileSync(path.join(root, 'data', '.pending-restore'), '{"format": 1,');
-    const service = await startService(root, {}, SCRIPT);
-    const { code } = await service.exited;
-    const output = service.output();
-    expect(output).toContain('hanging listener: called');
-    expect(output).toContain(`stopped waiting for the listeners of ${RestoreApplyFailedEvent.eventName} after ${LISTENERS_GRACE_MS / 1000} s; still busy: HangingNotifier.notify`);
-    expect(output).toMatch(/Sentinel Backup failed to start: The restore flag .* cannot be read/);
-    expect(code).toBe(1);
-    expect(fs.existsSync(path.join(root, 'data', '.service.lock'))).toBe(false);
-  }, LISTENERS_GRACE_MS + 30_000);
+  it(
+    'still fails, with its line and exit code 1, after naming the listener it stopped waiting for',
+    async () => {
+      fs.writeFileSync(path.join(root, 'data', '.pending-restore'), '{"format": 1,');
+      const service = await startService(root, {}, SCRIPT);
+      const { code } = await service.exited;
+      const output = service.output();
+      expect(output).toContain('hanging listener: called');
+      expect(output).toContain(
+        `stopped waiting for the listeners of ${RestoreApplyFailedEvent.eventName} after ${LISTENERS_GRACE_MS / 1000} s; still busy: HangingNotifier.notify`,
+      );
+      expect(output).toMatch(/Sentinel Backup failed to start: The restore flag .* cannot be read/);
+      expect(code).toBe(1);
+      expect(fs.existsSync(path.join(root, 'data', '.service.lock'))).toBe(false);
+    },
+    LISTENERS_GRACE_MS + 30_000,
+  );
 });

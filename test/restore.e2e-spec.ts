@@ -4,7 +4,17 @@ import path from 'node:path';
 import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { ALL_DATABASES, badArchives, prepareBackupFolder, tarCzf } from './fixtures/restore-archives.js';
-import { archiveName, expectedMarkers, fingerprint, handMadeBackup, inspectFiles, markers, restoreWorkFiles, safetyCopies, setMarkers } from './fixtures/restore-app.js';
+import {
+  archiveName,
+  expectedMarkers,
+  fingerprint,
+  handMadeBackup,
+  inspectFiles,
+  markers,
+  restoreWorkFiles,
+  safetyCopies,
+  setMarkers,
+} from './fixtures/restore-app.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
 const NAMES = ALL_DATABASES;
@@ -42,7 +52,14 @@ describe('Restore (local target)', () => {
     await setMarkers(t.app, 'v2');
 
     const staged = await t.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(202);
-    expect(staged.body).toMatchObject({ archive: filename, target: 'local', state: 'staged', restarting: false, restart_requested: false, backup_timestamp: '2026-01-08T14:30:22Z' });
+    expect(staged.body).toMatchObject({
+      archive: filename,
+      target: 'local',
+      state: 'staged',
+      restarting: false,
+      restart_requested: false,
+      backup_timestamp: '2026-01-08T14:30:22Z',
+    });
     expect(staged.body.databases.map((d: { name: string }) => d.name)).toEqual(NAMES);
     expect(t.app.get(RestartSignal).isRequested).toBe(false);
     // Phase 1 touched nothing live.
@@ -81,7 +98,10 @@ describe('Restore (local target)', () => {
   it('restores an archive made with `tar czf` from database files and a metadata file written by hand', async () => {
     const folder = prepareBackupFolder(path.join(root, 'by-hand'), 'manual');
     tarCzf(folder, path.join(backups(), archiveName(3)), ['backup-metadata.json', ...NAMES.map((n) => `${n}.db`)]);
-    await t.http.post('/api/backups/local/restore').send({ filename: archiveName(3), restart: false }).expect(202);
+    await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(3), restart: false })
+      .expect(202);
     await t.close();
     t = await boot();
     const values = await markers(t.app);
@@ -129,11 +149,23 @@ describe('Restore (local target)', () => {
   it('answers 400 for a name that is not a backup, 404 for an unknown backup or target', async () => {
     const bad = await t.http.post('/api/backups/local/restore').send({ filename: '../../etc/passwd' }).expect(400);
     expect(bad.body).toMatchObject({ error: 'BACKUP_NAME_INVALID' });
-    await t.http.post('/api/backups/local/restore').send({}).expect(400, /filename/);
-    await t.http.post('/api/backups/local/restore').send({ filename: archiveName(4), restart: 'yes' }).expect(400, /restart must be true or false/);
-    const missing = await t.http.post('/api/backups/local/restore').send({ filename: archiveName(4) }).expect(404);
+    await t.http
+      .post('/api/backups/local/restore')
+      .send({})
+      .expect(400, /filename/);
+    await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(4), restart: 'yes' })
+      .expect(400, /restart must be true or false/);
+    const missing = await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(4) })
+      .expect(404);
     expect(missing.body).toMatchObject({ error: 'BACKUP_NOT_FOUND' });
-    await t.http.post('/api/backups/ftp/restore').send({ filename: archiveName(4) }).expect(404);
+    await t.http
+      .post('/api/backups/ftp/restore')
+      .send({ filename: archiveName(4) })
+      .expect(404);
     await t.http.post(`/api/backups/local/not-a-backup.tar.gz/verify`).expect(400);
     await t.http.post(`/api/backups/local/${archiveName(4)}/verify`).expect(404);
     expect(restoreWorkFiles(t.dataDir)).toEqual([]);
@@ -151,7 +183,10 @@ describe('Restore (local target)', () => {
     expect(loser.body).toMatchObject({ error: 'RESTORE_IN_PROGRESS' });
     expect(loser.body.message).toMatch(/is being staged/);
 
-    const again = await t.http.post('/api/backups/local/restore').send({ filename: archiveName(6), restart: false }).expect(409);
+    const again = await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(6), restart: false })
+      .expect(409);
     expect(again.body.message).toMatch(/already staged.*Cancel it first with DELETE \/api\/backups\/local\/restore\/staged/);
   });
 
@@ -159,7 +194,10 @@ describe('Restore (local target)', () => {
     await t.http.delete('/api/backups/local/restore/staged').expect(404, /No restore is staged/);
     handMadeBackup(t.dataDir, NAMES, backups(), archiveName(7));
     await setMarkers(t.app, 'v2');
-    await t.http.post('/api/backups/local/restore').send({ filename: archiveName(7), restart: false }).expect(202);
+    await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(7), restart: false })
+      .expect(202);
     expect(restoreWorkFiles(t.dataDir).sort()).toEqual(['.pending-restore', expect.stringMatching(/^\.restore-staging-/)].sort());
     await t.http.delete('/api/backups/r2/restore/staged').expect(404);
     const cancelled = await t.http.delete('/api/backups/local/restore/staged').expect(200);
@@ -179,7 +217,10 @@ describe('Restore (local target)', () => {
     handMadeBackup(t.dataDir, NAMES, backups(), archiveName(8));
     const query = jest.spyOn(t.app.get(DiskSpace), 'available').mockResolvedValue(10 * 1024 * 1024);
     const stagingFolders = jest.spyOn(fs.promises, 'mkdtemp');
-    const res = await t.http.post('/api/backups/local/restore').send({ filename: archiveName(8) }).expect(507);
+    const res = await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(8) })
+      .expect(507);
     // Refused before the download: no staging folder was ever made (not merely removed afterwards).
     expect(stagingFolders).not.toHaveBeenCalled();
     expect(res.body.error).toBe('INSUFFICIENT_DISK_SPACE');
@@ -188,7 +229,10 @@ describe('Restore (local target)', () => {
     expect(restoreWorkFiles(t.dataDir)).toEqual([]);
     // The spy does see staging folders: with room on the disk, the same request makes one.
     query.mockRestore();
-    await t.http.post('/api/backups/local/restore').send({ filename: archiveName(8), restart: false }).expect(202);
+    await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename: archiveName(8), restart: false })
+      .expect(202);
     expect(stagingFolders).toHaveBeenCalledTimes(1);
     stagingFolders.mockRestore();
     await t.http.delete('/api/backups/local/restore/staged').expect(200);
@@ -210,7 +254,10 @@ describe('Restore (local target)', () => {
     async function stageV1ThenChangeToV2(n: number): Promise<void> {
       handMadeBackup(t.dataDir, NAMES, backups(), archiveName(n));
       await setMarkers(t.app, 'v2');
-      await t.http.post('/api/backups/local/restore').send({ filename: archiveName(n), restart: false }).expect(202);
+      await t.http
+        .post('/api/backups/local/restore')
+        .send({ filename: archiveName(n), restart: false })
+        .expect(202);
       await t.close();
     }
 

@@ -2,14 +2,7 @@
 // test/setup/global-setup.ts): it is up, checks signatures, and stores bytes faithfully.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createTestBucket, describeS3, startS3, stopS3, testS3, testS3Client } from './support/s3-server.js';
 
 describeS3('test S3 server (radosgw)', () => {
@@ -72,9 +65,7 @@ describeS3('test S3 server (radosgw)', () => {
       await stopS3();
       // (inside jest the SDK wraps Node's network errors, which come from another realm, in a plain
       // Error: 'AWS SDK error wrapper for Error: connect ECONNREFUSED ...', without `code`)
-      await expect(probe.send(new HeadObjectCommand({ Bucket: bucket, Key: 'keep.txt' }))).rejects.toThrow(
-        /ECONNREFUSED/,
-      );
+      await expect(probe.send(new HeadObjectCommand({ Bucket: bucket, Key: 'keep.txt' }))).rejects.toThrow(/ECONNREFUSED/);
       await startS3();
       const started = Date.now();
       const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep.txt' }));

@@ -83,8 +83,20 @@ describe('Scheduling events from real causes', () => {
     await runner.rotate('r2');
     await runner.verifyNewest('r2');
     expect(seen).toEqual([
-      new ScheduledRunFailedEvent('r2-rotation', 'r2', 'rotation', 'STORAGE_UNAVAILABLE', expect.stringMatching(/^R2 backup rotation failed: .*connection refused/) as never),
-      new ScheduledRunFailedEvent('r2-verify', 'r2', 'verification', 'STORAGE_UNAVAILABLE', expect.stringMatching(/^R2 backup verification could not list the backups: .*connection refused/) as never),
+      new ScheduledRunFailedEvent(
+        'r2-rotation',
+        'r2',
+        'rotation',
+        'STORAGE_UNAVAILABLE',
+        expect.stringMatching(/^R2 backup rotation failed: .*connection refused/) as never,
+      ),
+      new ScheduledRunFailedEvent(
+        'r2-verify',
+        'r2',
+        'verification',
+        'STORAGE_UNAVAILABLE',
+        expect.stringMatching(/^R2 backup verification could not list the backups: .*connection refused/) as never,
+      ),
     ]);
     for (const event of seen as ScheduledRunFailedEvent[]) expect(event.message).not.toContain('sentinel-test-secret-value');
   });
@@ -96,22 +108,40 @@ describe('Scheduling events from real causes', () => {
     const runner = t.app.get(ScheduledJobRunner);
 
     await runner.verifyNewest('local');
-    expect(seen).toEqual([new ScheduledRunSkippedEvent('local-verify', 'local', 'verification', 'no_backup_to_verify', 'Local backup verification: there is no backup to verify yet')]);
+    expect(seen).toEqual([
+      new ScheduledRunSkippedEvent(
+        'local-verify',
+        'local',
+        'verification',
+        'no_backup_to_verify',
+        'Local backup verification: there is no backup to verify yet',
+      ),
+    ]);
 
     // Started in the same tick as the scheduled run: the manual job is certainly still running.
     const manual = await t.app.get(BackupJobs).start('local', 'manual');
     await runner.runScheduled('local');
-    expect(seen.slice(1)).toEqual([new ScheduledRunSkippedEvent('local-backup', 'local', 'backup', 'already_running', expect.stringContaining(`job ${manual.id}, manual`) as never)]);
+    expect(seen.slice(1)).toEqual([
+      new ScheduledRunSkippedEvent('local-backup', 'local', 'backup', 'already_running', expect.stringContaining(`job ${manual.id}, manual`) as never),
+    ]);
     const job = await waitForJob(t.http, manual.id);
     expect(job.status).toBe('succeeded');
 
     await runner.runScheduled('local');
-    expect(seen.slice(2)).toEqual([new ScheduledRunSkippedEvent('local-backup', 'local', 'backup', 'recent_backup', expect.stringContaining(`${job.filename}, manual`) as never)]);
+    expect(seen.slice(2)).toEqual([
+      new ScheduledRunSkippedEvent('local-backup', 'local', 'backup', 'recent_backup', expect.stringContaining(`${job.filename}, manual`) as never),
+    ]);
 
     jest.spyOn(t.app.get(DiskSpace), 'available').mockResolvedValue(1024);
     await runner.verifyNewest('local');
     expect(seen.slice(3)).toEqual([
-      new ScheduledRunFailedEvent('local-verify', 'local', 'verification', 'INSUFFICIENT_DISK_SPACE', expect.stringMatching(new RegExp(`^Local backup verification of ${job.filename} could not run: Not enough free disk space`)) as never),
+      new ScheduledRunFailedEvent(
+        'local-verify',
+        'local',
+        'verification',
+        'INSUFFICIENT_DISK_SPACE',
+        expect.stringMatching(new RegExp(`^Local backup verification of ${job.filename} could not run: Not enough free disk space`)) as never,
+      ),
     ]);
   });
 
@@ -123,7 +153,15 @@ describe('Scheduling events from real causes', () => {
     const seen = recordSchedulingEvents(t);
     const result = await t.app.get(ScheduledJobRunner).runScheduled('local');
     expect(result.outcome).toBe('failed');
-    expect(seen).toEqual([new ScheduledRunFailedEvent('local-backup', 'local', 'backup', 'DATABASE_DAMAGED', expect.stringMatching(/^Local backup could not start: .*ledger\.db .*damaged/) as never)]);
+    expect(seen).toEqual([
+      new ScheduledRunFailedEvent(
+        'local-backup',
+        'local',
+        'backup',
+        'DATABASE_DAMAGED',
+        expect.stringMatching(/^Local backup could not start: .*ledger\.db .*damaged/) as never,
+      ),
+    ]);
     expect((await t.http.get('/api/backup-jobs?target=local').expect(200)).body).toEqual([]);
   });
 });

@@ -53,7 +53,15 @@ describe('Schedules through the API', () => {
     let jobs = await schedules(t);
     expect(Object.keys(jobs)).toEqual(['local-backup', 'r2-backup', 'local-rotation', 'r2-rotation', 'local-verify', 'r2-verify']);
 
-    expect(jobs['local-backup']).toMatchObject({ target: 'local', task: 'backup', enabled: true, disabled_reason: null, cron: '0 0 1 * * *', time_zone: zone, schedule: 'daily at 01:00' });
+    expect(jobs['local-backup']).toMatchObject({
+      target: 'local',
+      task: 'backup',
+      enabled: true,
+      disabled_reason: null,
+      cron: '0 0 1 * * *',
+      time_zone: zone,
+      schedule: 'daily at 01:00',
+    });
     const localNext = jobs['local-backup'].next_run;
     expect(wallClock(localNext, zone).time).toBe('01:00');
     expect(Date.parse(localNext) - now).toBeGreaterThan(0);
@@ -210,14 +218,21 @@ describe('Scheduled jobs with the local target (real services)', () => {
 
     const booting = Date.now();
     t = await startTestApp({ SENTINEL_SCHEDULES: 'on', SENTINEL_CATCH_UP_DELAY_SECONDS: '2' }, { root, keep: true });
-    const caughtUp = await until('the catch-up backup', async () => {
-      const jobs = await localJobs(t!);
-      return jobs.length === 2 && ['succeeded', 'failed'].includes(jobs[0].status) ? jobs[0] : undefined;
-    }, 60_000, 100);
+    const caughtUp = await until(
+      'the catch-up backup',
+      async () => {
+        const jobs = await localJobs(t!);
+        return jobs.length === 2 && ['succeeded', 'failed'].includes(jobs[0].status) ? jobs[0] : undefined;
+      },
+      60_000,
+      100,
+    );
     expect(caughtUp).toMatchObject({ trigger: 'scheduled', status: 'succeeded' });
     // Not during the start: the check waits for its delay.
     expect(Date.parse(caughtUp.created_at) - booting).toBeGreaterThanOrEqual(2000);
-    expect(log(t)).toMatch(/Local backup catch-up: the scheduled backup due \d{4}-\d{2}-\d{2} 01:00 UTC did not run \(last scheduled backup finished .+\); running one now/);
+    expect(log(t)).toMatch(
+      /Local backup catch-up: the scheduled backup due \d{4}-\d{2}-\d{2} 01:00 UTC did not run \(last scheduled backup finished .+\); running one now/,
+    );
     // The check has ended (its one backup included): nothing else runs before the next slot, so no second one can come.
     await t.app.get(ScheduleTimers).whenCaughtUp();
     expect(await localJobs(t)).toHaveLength(2); // once

@@ -47,7 +47,10 @@ function writeBigDatabase(file: string, megabytes: number): void {
 /** Starts a second service on the same root and waits for its exit. */
 async function secondStart(root: string): Promise<{ code: number | null; output: string }> {
   const second = await startService(root);
-  const exit = await Promise.race([second.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the second service did not exit:\n${second.output()}`)), 30_000))]).finally(() => {
+  const exit = await Promise.race([
+    second.exited,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the second service did not exit:\n${second.output()}`)), 30_000)),
+  ]).finally(() => {
     if (second.child.exitCode === null) second.child.kill('SIGKILL');
   });
   return { code: exit.code, output: second.output() };
@@ -88,17 +91,23 @@ describe('One service per DATA_DIR (real processes)', () => {
     expect(second.code).toBe(1);
     const lock = readLock(data);
     expect(lock).toMatchObject({ pid, hostname: os.hostname(), process_start_ticks: startTicks(pid) });
-    const line = new RegExp(`cannot start: DATA_DIR ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by the Sentinel Backup service pid ${pid} \\(started ${lock.process_started_at.replace(/[.]/g, '\\.')}\\) on host .*stop that service first \\(kill -TERM ${pid}\\), or give this one another DATA_DIR`);
+    const line = new RegExp(
+      `cannot start: DATA_DIR ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by the Sentinel Backup service pid ${pid} \\(started ${lock.process_started_at.replace(/[.]/g, '\\.')}\\) on host .*stop that service first \\(kill -TERM ${pid}\\), or give this one another DATA_DIR`,
+    );
     expect(second.output).toMatch(line);
     // One line, and in LOG_FILE too (where an operator looks when a supervisor started it).
     expect(second.output.split('\n').filter((l) => /cannot start/.test(l))).toHaveLength(1);
     expect(logOf(root)).toMatch(line);
 
     // The first is unaffected: still serving, its backup finishes and is the only one.
-    const job = await until('the backup job to finish', async () => {
-      const res = await getJson(`${service.url}/api/backup-jobs/${started.body.id}`);
-      return res && ['succeeded', 'failed'].includes(res.body.status) ? res.body : undefined;
-    }, 60_000);
+    const job = await until(
+      'the backup job to finish',
+      async () => {
+        const res = await getJson(`${service.url}/api/backup-jobs/${started.body.id}`);
+        return res && ['succeeded', 'failed'].includes(res.body.status) ? res.body : undefined;
+      },
+      60_000,
+    );
     expect(job).toMatchObject({ status: 'succeeded', error: null });
     expect(fs.readdirSync(path.join(data, 'backups')).sort()).toEqual([`.${job.filename}.owner`, job.filename]); // the archive and its owner file
     expect(service.child.exitCode).toBeNull();
@@ -119,7 +128,9 @@ describe('One service per DATA_DIR (real processes)', () => {
 
     await withService(root, async (again) => {
       expect(readLock(data)).toMatchObject({ pid: again.child.pid });
-      expect(logOf(root)).toContain(`Took over the lock of DATA_DIR ${data} from pid ${pid} (started ${stale.process_started_at}) on host ${stale.hostname}, lock taken ${stale.locked_at}: that process no longer runs`);
+      expect(logOf(root)).toContain(
+        `Took over the lock of DATA_DIR ${data} from pid ${pid} (started ${stale.process_started_at}) on host ${stale.hostname}, lock taken ${stale.locked_at}: that process no longer runs`,
+      );
     });
     expect(fs.readdirSync(data).filter((f) => f.startsWith(LOCK))).toEqual([]);
   }, 60_000);
@@ -146,7 +157,9 @@ describe('One service per DATA_DIR (real processes)', () => {
     fs.writeFileSync(path.join(data, LOCK), JSON.stringify({ ...reused, hostname: 'other-host.example' }));
     const refused = await secondStart(root);
     expect(refused.code).toBe(1);
-    expect(refused.output).toMatch(/is in use by the Sentinel Backup service pid \d+ .* on host other-host\.example.*this is host .*If it no longer runs there .*delete .*\.service\.lock and start again/);
+    expect(refused.output).toMatch(
+      /is in use by the Sentinel Backup service pid \d+ .* on host other-host\.example.*this is host .*If it no longer runs there .*delete .*\.service\.lock and start again/,
+    );
     expect(readLock(data).hostname).toBe('other-host.example');
   }, 60_000);
 
@@ -158,7 +171,13 @@ describe('One service per DATA_DIR (real processes)', () => {
     const service = await first();
     const lock = readLock(data);
     expect((await post(`${service.url}/api/backups/local/restore`, { filename: ARCHIVE })).status).toBe(202);
-    await until("the restore applied after the in-process restart", async () => (await getJson(`${service.url}/api/restore/status`))?.body?.last_apply ?? undefined, 30_000).catch((e) => { throw new Error(`${e.message}\n${logOf(root)}`); });
+    await until(
+      'the restore applied after the in-process restart',
+      async () => (await getJson(`${service.url}/api/restore/status`))?.body?.last_apply ?? undefined,
+      30_000,
+    ).catch((e) => {
+      throw new Error(`${e.message}\n${logOf(root)}`);
+    });
     await waitHealthy(service);
     expect(service.output()).toMatch(/Restarting in-process/);
     expect(readLock(data)).toEqual(lock);
@@ -217,7 +236,9 @@ describe('SIGTERM always ends the process within SENTINEL_SHUTDOWN_TIMEOUT_MS (r
     // 2 s limit plus the time a loaded machine needs to log and exit (Test Connection's own limit is 15 s).
     expect(took).toBeLessThan(2000 + 4000);
     expect(exit.code).toBe(1);
-    expect(logOf(root)).toMatch(/Did not stop within SENTINEL_SHUTDOWN_TIMEOUT_MS \(2000 ms\) after SIGTERM; exiting with code 1\. It was closing the application .*waiting for: request POST \/api\/backups\/r2\/test \(for \d+ s\)/);
+    expect(logOf(root)).toMatch(
+      /Did not stop within SENTINEL_SHUTDOWN_TIMEOUT_MS \(2000 ms\) after SIGTERM; exiting with code 1\. It was closing the application .*waiting for: request POST \/api\/backups\/r2\/test \(for \d+ s\)/,
+    );
     expect(fs.existsSync(path.join(root, 'data', LOCK))).toBe(false);
     // The next start is not refused.
     await withService(root, async () => undefined);

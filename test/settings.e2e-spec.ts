@@ -16,7 +16,19 @@ describe('Settings API', () => {
   it('lists every key of the spec with its default', async () => {
     const res = await t.http.get('/api/settings').expect(200);
     const byKey = Object.fromEntries(res.body.map((s: { key: string }) => [s.key, s]));
-    for (const key of ['r2_backup_enabled', 'r2_account_id', 'r2_access_key_id', 'r2_secret_access_key', 'r2_bucket_name', 'r2_backup_schedule', 'r2_backup_retention_days', 'r2_endpoint', 'local_backup_enabled', 'local_backup_dir', 'local_backup_retention_days']) {
+    for (const key of [
+      'r2_backup_enabled',
+      'r2_account_id',
+      'r2_access_key_id',
+      'r2_secret_access_key',
+      'r2_bucket_name',
+      'r2_backup_schedule',
+      'r2_backup_retention_days',
+      'r2_endpoint',
+      'local_backup_enabled',
+      'local_backup_dir',
+      'local_backup_retention_days',
+    ]) {
       expect(byKey[key]).toBeDefined();
     }
     expect(byKey.r2_backup_schedule).toMatchObject({ value: 'daily', source: 'default' });
@@ -27,7 +39,10 @@ describe('Settings API', () => {
   });
 
   it('stores values as the spec curl lines send them, flags as 1/0 or true/false', async () => {
-    await t.http.put('/api/settings/r2_backup_enabled').send({ value: 1 }).expect(200, /"value":1/);
+    await t.http
+      .put('/api/settings/r2_backup_enabled')
+      .send({ value: 1 })
+      .expect(200, /"value":1/);
     await t.http.put('/api/settings/r2_backup_enabled').send({ value: false }).expect(200);
     expect((await t.http.get('/api/settings/r2_backup_enabled').expect(200)).body).toMatchObject({ value: 0, source: 'database' });
     await t.http.put('/api/settings/r2_backup_enabled').send({ value: 'true' }).expect(200);
@@ -38,7 +53,12 @@ describe('Settings API', () => {
     await t.http.put('/api/settings/r2_endpoint').send({ value: 'http://127.0.0.1:9000/' }).expect(200);
     const all = (await t.http.get('/api/settings')).body as Array<{ key: string; value: unknown }>;
     const values = Object.fromEntries(all.map((s) => [s.key, s.value]));
-    expect(values).toMatchObject({ r2_account_id: 'your_account_id', r2_backup_schedule: 'weekly', r2_backup_retention_days: 0, r2_endpoint: 'http://127.0.0.1:9000' });
+    expect(values).toMatchObject({
+      r2_account_id: 'your_account_id',
+      r2_backup_schedule: 'weekly',
+      r2_backup_retention_days: 0,
+      r2_endpoint: 'http://127.0.0.1:9000',
+    });
   });
 
   it.each([

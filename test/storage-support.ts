@@ -25,7 +25,10 @@ export interface GeneratedStream {
  * Buffer, no ContentLength). `failAt`: emits an error once that many bytes were produced.
  * `delayMs`: pause per chunk (to keep an upload in flight). `hold`: a promise to await before `holdAt` bytes.
  */
-export function generatedStream(total: number, options: { chunk?: number; failAt?: number; delayMs?: number; holdAt?: number; hold?: Promise<unknown> } = {}): GeneratedStream {
+export function generatedStream(
+  total: number,
+  options: { chunk?: number; failAt?: number; delayMs?: number; holdAt?: number; hold?: Promise<unknown> } = {},
+): GeneratedStream {
   const chunk = options.chunk ?? 256 * 1024;
   const hash = createHash('sha256');
   let produced = 0;

@@ -309,7 +309,8 @@ describeS3('Storage: R2 adapter behaviour', () => {
     const unknownHost = await failureOf(storage.list());
     expectDomainError(unknownHost, ErrorCode.StorageUnavailable, /sentinel-storage-test\.invalid:9000 could not be resolved.*r2_endpoint/);
     expect((unknownHost as Error).message).not.toMatch(/attempts/); // a name that does not exist is not retried
-    for (const error of [wrongSecret, missing]) expect(JSON.stringify({ m: (error as Error).message, d: (error as { details?: unknown }).details })).not.toContain(testS3().secretAccessKey);
+    for (const error of [wrongSecret, missing])
+      expect(JSON.stringify({ m: (error as Error).message, d: (error as { details?: unknown }).details })).not.toContain(testS3().secretAccessKey);
   });
 
   it('rebuilds the client when a storage setting changes: the next operation uses the new bucket', async () => {
@@ -465,8 +466,18 @@ describeS3('Storage: Test Connection API', () => {
     t = await startR2TestApp(bucket, FAST_FAILURE_ENV);
     const { Logger } = await import('@nestjs/common');
     // Everything the app logs, to check that no credential ever reaches a log line.
-    const capture = (level: string) => (message: unknown, ...rest: unknown[]) => logs.push(`${level} ${String(message)} ${rest.map(String).join(' ')}`);
-    Logger.overrideLogger({ log: capture('log'), warn: capture('warn'), error: capture('error'), debug: capture('debug'), verbose: capture('verbose'), fatal: capture('fatal') });
+    const capture =
+      (level: string) =>
+      (message: unknown, ...rest: unknown[]) =>
+        logs.push(`${level} ${String(message)} ${rest.map(String).join(' ')}`);
+    Logger.overrideLogger({
+      log: capture('log'),
+      warn: capture('warn'),
+      error: capture('error'),
+      debug: capture('debug'),
+      verbose: capture('verbose'),
+      fatal: capture('fatal'),
+    });
   });
   afterAll(async () => {
     const { Logger } = await import('@nestjs/common');
@@ -505,7 +516,9 @@ describeS3('Storage: Test Connection API', () => {
     await putSettings(t, { r2_secret_access_key: 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYWRONGKEY' });
     const result = await testConnection();
     expect(result.ok).toBe(false);
-    expect(failed(result.checks)).toEqual([{ name: 'credentials', ok: false, message: expect.stringMatching(/secret access key does not match.*SignatureDoesNotMatch.*r2_secret_access_key/) }]);
+    expect(failed(result.checks)).toEqual([
+      { name: 'credentials', ok: false, message: expect.stringMatching(/secret access key does not match.*SignatureDoesNotMatch.*r2_secret_access_key/) },
+    ]);
     expect(result.checks.find((c) => c.name === 'endpoint')?.ok).toBe(true);
     expect(JSON.stringify(result)).not.toContain('wJalrXUtnFEMI-K7MDENG-bPxRfiCYWRONGKEY');
   });
@@ -513,7 +526,9 @@ describeS3('Storage: Test Connection API', () => {
   it('reports an unknown access key ID as a credentials failure (InvalidAccessKeyId)', async () => {
     await putSettings(t, { r2_access_key_id: 'AKIAIOSFODNN7WRONGID' });
     const result = await testConnection();
-    expect(failed(result.checks)).toEqual([{ name: 'credentials', ok: false, message: expect.stringMatching(/access key ID is not known.*InvalidAccessKeyId.*r2_access_key_id/) }]);
+    expect(failed(result.checks)).toEqual([
+      { name: 'credentials', ok: false, message: expect.stringMatching(/access key ID is not known.*InvalidAccessKeyId.*r2_access_key_id/) },
+    ]);
     expect(JSON.stringify(result)).not.toContain('AKIAIOSFODNN7WRONGID');
   });
 
@@ -534,14 +549,18 @@ describeS3('Storage: Test Connection API', () => {
     const port = await closedPort();
     await putSettings(t, { r2_endpoint: `http://127.0.0.1:${port}` });
     const result = await testConnection();
-    expect(failed(result.checks)).toEqual([{ name: 'endpoint', ok: false, message: expect.stringMatching(new RegExp(`could not reach http://127.0.0.1:${port}: connection refused.*r2_endpoint`)) }]);
+    expect(failed(result.checks)).toEqual([
+      { name: 'endpoint', ok: false, message: expect.stringMatching(new RegExp(`could not reach http://127.0.0.1:${port}: connection refused.*r2_endpoint`)) },
+    ]);
     expect(result.checks.map((c) => c.name)).toEqual(['configuration', 'endpoint']);
   });
 
   it('reports an unknown host', async () => {
     await putSettings(t, { r2_endpoint: 'http://sentinel-storage-test.invalid:9000' });
     const result = await testConnection();
-    expect(failed(result.checks)).toEqual([{ name: 'endpoint', ok: false, message: expect.stringMatching(/sentinel-storage-test\.invalid:9000 could not be resolved.*r2_endpoint/) }]);
+    expect(failed(result.checks)).toEqual([
+      { name: 'endpoint', ok: false, message: expect.stringMatching(/sentinel-storage-test\.invalid:9000 could not be resolved.*r2_endpoint/) },
+    ]);
   });
 
   it('reports an endpoint that is not an S3 service', async () => {
@@ -551,7 +570,9 @@ describeS3('Storage: Test Connection API', () => {
       const url = `http://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
       await putSettings(t, { r2_endpoint: url });
       const result = await testConnection();
-      expect(failed(result.checks)).toEqual([{ name: 'endpoint', ok: false, message: expect.stringMatching(/answered 404 .*without an S3 error.*S3-compatible endpoint.*r2_endpoint/) }]);
+      expect(failed(result.checks)).toEqual([
+        { name: 'endpoint', ok: false, message: expect.stringMatching(/answered 404 .*without an S3 error.*S3-compatible endpoint.*r2_endpoint/) },
+      ]);
     } finally {
       web.closeAllConnections();
       await new Promise<void>((resolve) => web.close(() => resolve()));
@@ -562,10 +583,18 @@ describeS3('Storage: Test Connection API', () => {
     await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: denyPolicy(bucket, 's3:PutObject', '.sentinel-connection-test-*') }));
     try {
       const result = await testConnection();
-      expect(failed(result.checks)).toEqual([{ name: 'write', ok: false, message: expect.stringMatching(/Writing to bucket .* was refused \(AccessDenied\).*Object Read & Write/) }]);
+      expect(failed(result.checks)).toEqual([
+        { name: 'write', ok: false, message: expect.stringMatching(/Writing to bucket .* was refused \(AccessDenied\).*Object Read & Write/) },
+      ]);
       await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: denyPolicy(bucket, 's3:DeleteObject', '.sentinel-connection-test-*') }));
       const noDelete = await testConnection();
-      expect(noDelete.checks.map((c) => [c.name, c.ok])).toEqual(expect.arrayContaining([['write', true], ['read', true], ['delete', false]]));
+      expect(noDelete.checks.map((c) => [c.name, c.ok])).toEqual(
+        expect.arrayContaining([
+          ['write', true],
+          ['read', true],
+          ['delete', false],
+        ]),
+      );
       expect(failed(noDelete.checks)[0].message).toMatch(/Deleting from bucket .* was refused.*Remove \.sentinel-connection-test-[0-9a-f]{16}/);
     } finally {
       await client.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));

@@ -15,7 +15,12 @@ describe('Validation at the edge', () => {
   const storedRows = async () => (await t.http.get('/api/settings').expect(200)).body;
 
   it.each([
-    ['a path with a newline (it forged a line of LOG_FILE)', 'local_backup_dir', () => `/tmp/b\n${new Date().toISOString()} LOG [Backup] Local backup completed`, /must not contain control characters.*U\+000A/],
+    [
+      'a path with a newline (it forged a line of LOG_FILE)',
+      'local_backup_dir',
+      () => `/tmp/b\n${new Date().toISOString()} LOG [Backup] Local backup completed`,
+      /must not contain control characters.*U\+000A/,
+    ],
     ['a 90 KB path', 'local_backup_dir', () => `/tmp/${'a'.repeat(90 * 1024)}`, /too long: 92165 characters, at most 4096/],
     ['HTML as the account ID', 'r2_account_id', () => '<img src=x onerror=alert(1)>', /letters, digits, '-' or '_'/],
     ['an endpoint with a path', 'r2_endpoint', () => 'https://s3.example.com/my-bucket', /origin only.*drop the path "\/my-bucket".*r2_bucket_name/],
@@ -33,7 +38,10 @@ describe('Validation at the edge', () => {
 
   it('still accepts the spec example account ID and an endpoint origin', async () => {
     await t.http.put('/api/settings/r2_account_id').send({ value: 'your_account_id' }).expect(200);
-    await t.http.put('/api/settings/r2_endpoint').send({ value: 'https://s3.example.com/' }).expect(200, /"value":"https:\/\/s3.example.com"/);
+    await t.http
+      .put('/api/settings/r2_endpoint')
+      .send({ value: 'https://s3.example.com/' })
+      .expect(200, /"value":"https:\/\/s3.example.com"/);
   });
 
   it('names a wrong type as a wrong type: {"filename": 123}', async () => {
@@ -75,7 +83,9 @@ describe('Validation at the edge', () => {
   it('refuses a backup to an R2 target that is not configured, before any work', async () => {
     const res = await t.http.post('/api/backups/r2').expect(400);
     expect(res.body).toMatchObject({ error: 'TARGET_NOT_CONFIGURED', details: { target: 'r2' } });
-    expect(res.body.message).toMatch(/Cannot back up to R2: R2 is not configured: set r2_account_id.*r2_endpoint.*r2_access_key_id, r2_secret_access_key, r2_bucket_name/);
+    expect(res.body.message).toMatch(
+      /Cannot back up to R2: R2 is not configured: set r2_account_id.*r2_endpoint.*r2_access_key_id, r2_secret_access_key, r2_bucket_name/,
+    );
     expect((await t.http.get('/api/backup-jobs').expect(200)).body).toEqual([]);
     expect(fs.readdirSync(t.dataDir).filter((name) => name.startsWith('.backup-tmp-'))).toEqual([]);
     expect(fs.readFileSync(t.logFile, 'utf8')).not.toMatch(/R2 backup started/);

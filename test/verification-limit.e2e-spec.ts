@@ -108,10 +108,17 @@ describeS3('Verification: one at a time per target, cancelled with its request',
       error: 'VERIFICATION_IN_PROGRESS',
       details: { target: 'r2', filename, started_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) },
     });
-    expect(second.body.message).toMatch(new RegExp(`^A verification of the R2 backup ${filename.replace(/\./g, '\\.')} is already running \\(started .+\\)\\. .*wait for it to finish, then try again$`));
+    expect(second.body.message).toMatch(
+      new RegExp(
+        `^A verification of the R2 backup ${filename.replace(/\./g, '\\.')} is already running \\(started .+\\)\\. .*wait for it to finish, then try again$`,
+      ),
+    );
 
     const scheduled = await t.app.get(ScheduledJobRunner).verifyNewest('r2');
-    expect(scheduled).toMatchObject({ outcome: 'skipped', message: expect.stringMatching(/^R2 backup verification skipped: A verification of the R2 backup .* is already running/) });
+    expect(scheduled).toMatchObject({
+      outcome: 'skipped',
+      message: expect.stringMatching(/^R2 backup verification skipped: A verification of the R2 backup .* is already running/),
+    });
     expect(fs.readFileSync(t.logFile, 'utf8')).toContain('R2 backup verification skipped: A verification of the R2 backup');
     // The skipped run is not a verification result.
     expect((await t.http.get('/api/verifications').expect(200)).body).toEqual([]);
@@ -138,7 +145,9 @@ describeS3('Verification: one at a time per target, cancelled with its request',
     await until('the scratch folder to be removed', () => (scratchFolders(t).length === 0 ? true : undefined), 10_000);
     expect(proxy.downloadsClosed).toBe(closedBefore + 1);
     expect(proxy.held).toBe(1); // the held body was never released: the service closed the download itself
-    expect(fs.readFileSync(t.logFile, 'utf8')).toMatch(new RegExp(`R2 backup verification of ${filename.replace(/\./g, '\\.')} stopped: Cancelled: the client closed the connection`));
+    expect(fs.readFileSync(t.logFile, 'utf8')).toMatch(
+      new RegExp(`R2 backup verification of ${filename.replace(/\./g, '\\.')} stopped: Cancelled: the client closed the connection`),
+    );
 
     proxy.release();
     const next = await t.http.post(`/api/backups/r2/${filename}/verify`).expect(200);

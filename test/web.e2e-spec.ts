@@ -27,7 +27,8 @@ import { blurFocused, collectPageErrors, eventually, focused, launchBrowser, scr
 import { ensureWebBuilt } from './web/build.js';
 
 /** The README's picture of the Backup tab: rewritten only when asked (`npm run docs:screenshot`), so test runs leave the tree alone. */
-const SCREENSHOT = process.env.WEB_SCREENSHOT === 'update' ? path.resolve('docs/admin-backup-tab.png') : path.join(os.tmpdir(), `sentinel-admin-backup-tab-${process.pid}.png`);
+const SCREENSHOT =
+  process.env.WEB_SCREENSHOT === 'update' ? path.resolve('docs/admin-backup-tab.png') : path.join(os.tmpdir(), `sentinel-admin-backup-tab-${process.pid}.png`);
 const BROWSER_TEST_MS = 180_000;
 /** Expected while the service restarts, or when a list is asked of an unconfigured target (409): not page errors. */
 const EXPECTED_CONSOLE = [/Failed to load resource/, /net::ERR_CONNECTION_REFUSED/];
@@ -215,7 +216,7 @@ describe('Admin page in a browser: local folder', () => {
     expect(await field.inputValue()).toBe('');
     expect(await field.getAttribute('placeholder')).toBe('Stored – type a new value to replace it');
     expect(await page.content()).not.toContain(secret);
-    const stored = async () => ((await served.t.http.get('/api/settings/r2_secret_access_key').expect(200)).body as { value: unknown; is_set: boolean });
+    const stored = async () => (await served.t.http.get('/api/settings/r2_secret_access_key').expect(200)).body as { value: unknown; is_set: boolean };
     expect(await stored()).toMatchObject({ value: null, is_set: true });
 
     await r2.getByRole('button', { name: 'Remove Secret Access Key' }).click();
@@ -386,7 +387,9 @@ describe('Admin page in a browser: restore with restart', () => {
         const page = await context.newPage();
         const errors = collectPageErrors(page, EXPECTED_CONSOLE);
         await page.goto(served.url);
-        await backupRow(page, 'Local folder', filename).getByRole('button', { name: `Restore ${filename}` }).click();
+        await backupRow(page, 'Local folder', filename)
+          .getByRole('button', { name: `Restore ${filename}` })
+          .click();
         const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
         await dialog.waitFor();
         expect(await text(dialog)).toContain(filename);
@@ -554,12 +557,22 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
   afterEach(() => expect(errors).toEqual([]));
 
   it(
-    'Backup tab: the spec\'s steps in order; Save stores them (secrets write-only); Test Connection passes, then fails with a wrong secret',
+    "Backup tab: the spec's steps in order; Save stores them (secrets write-only); Test Connection passes, then fails with a wrong secret",
     async () => {
       const s3 = testS3();
       const r2 = card(page, 'Cloudflare R2');
       const labels = (await r2.locator('label').allInnerTexts()).map((l) => l.trim());
-      expect(labels).toEqual(['Enable R2 backups', 'Account ID', 'Access Key ID', 'Secret Access Key', 'Bucket Name', 'Endpoint (optional)', 'Folder in the bucket (optional)', 'Backup Schedule', 'Retention Days']);
+      expect(labels).toEqual([
+        'Enable R2 backups',
+        'Account ID',
+        'Access Key ID',
+        'Secret Access Key',
+        'Bucket Name',
+        'Endpoint (optional)',
+        'Folder in the bucket (optional)',
+        'Backup Schedule',
+        'Retention Days',
+      ]);
       const buttons = await r2.locator('.actions button').allInnerTexts();
       expect(buttons).toEqual(['Save', 'Test Connection', 'Backup Now']);
 
@@ -625,7 +638,9 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       await running.waitFor();
       // A poll while it runs shows the phase and the bytes of that phase.
       await eventually(async () => expect(await text(running.locator('.job-bytes'))).toMatch(/^.+ of [\d.,]+ MB · \d+%$/), 60_000, 50);
-      expect(await text(running.locator('.job-phase'))).toMatch(/^(Snapshotting the databases|Compressing and writing the archive|Checking disk space and the target)$/);
+      expect(await text(running.locator('.job-phase'))).toMatch(
+        /^(Snapshotting the databases|Compressing and writing the archive|Checking disk space and the target)$/,
+      );
       const progress = running.locator('progress');
       expect(Number(await progress.getAttribute('max'))).toBeGreaterThan(100_000_000);
 
@@ -728,7 +743,10 @@ describeS3('Admin page: screenshot of the Backup tab', () => {
         await eventually(async () => expect(await text(r2.locator('.test-summary'))).toMatch(/^Connection works/), 30_000);
         await eventually(async () => expect(await backupList(page, 'Local folder').locator('tbody tr').count()).toBe(4));
         await eventually(async () => expect(await backupList(page, 'Cloudflare R2').locator('tbody tr').count()).toBe(4));
-        await page.getByRole('img', { name: /^Chart of archive size/ }).locator('canvas').waitFor();
+        await page
+          .getByRole('img', { name: /^Chart of archive size/ })
+          .locator('canvas')
+          .waitFor();
         await blurFocused(page);
         fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
         await page.screenshot({ path: SCREENSHOT, fullPage: true });

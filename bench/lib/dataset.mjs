@@ -42,9 +42,7 @@ function seedOf(name, salt) {
 /** Helpers bound to one PRNG: words from a skewed vocabulary, hex ids, picks. */
 function toolkit(rnd) {
   const letters = 'abcdefghijklmnopqrstuvwxyz';
-  const vocabulary = Array.from({ length: 6000 }, () =>
-    Array.from({ length: 2 + Math.floor(rnd() * 9) }, () => letters[Math.floor(rnd() * 26)]).join(''),
-  );
+  const vocabulary = Array.from({ length: 6000 }, () => Array.from({ length: 2 + Math.floor(rnd() * 9) }, () => letters[Math.floor(rnd() * 26)]).join(''));
   const int = (n) => Math.floor(rnd() * n);
   const pick = (list) => list[int(list.length)];
   // rnd()^2 skews toward the start of the vocabulary, like word frequencies in real text.
@@ -65,10 +63,34 @@ function toolkit(rnd) {
 }
 
 const EXCHANGES = ['XNAS', 'XNYS', 'XLON', 'XETR', 'XPAR', 'XTKS', 'XHKG', 'XSWX', 'XAMS', 'XTSE'];
-const SECTORS = ['Technology', 'Financials', 'Health Care', 'Industrials', 'Energy', 'Utilities', 'Materials', 'Consumer Staples', 'Consumer Discretionary', 'Real Estate', 'Communication Services'];
+const SECTORS = [
+  'Technology',
+  'Financials',
+  'Health Care',
+  'Industrials',
+  'Energy',
+  'Utilities',
+  'Materials',
+  'Consumer Staples',
+  'Consumer Discretionary',
+  'Real Estate',
+  'Communication Services',
+];
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'JP', 'HK', 'CH', 'NL', 'CA', 'SE', 'IT', 'ES'];
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'HKD', 'CAD', 'SEK'];
-const ACTIONS = ['order.created', 'order.filled', 'order.cancelled', 'position.opened', 'position.closed', 'dividend.received', 'fee.charged', 'transfer.in', 'transfer.out', 'rebalance.planned', 'rebalance.executed'];
+const ACTIONS = [
+  'order.created',
+  'order.filled',
+  'order.cancelled',
+  'position.opened',
+  'position.closed',
+  'dividend.received',
+  'fee.charged',
+  'transfer.in',
+  'transfer.out',
+  'rebalance.planned',
+  'rebalance.executed',
+];
 const ACTORS = ['system', 'scheduler', 'agent:momentum', 'agent:value', 'agent:income', 'user:owner', 'user:advisor', 'broker:ibkr', 'broker:degiro'];
 const STATUSES = ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'skipped'];
 const LEVELS = ['DEBUG', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR'];
@@ -89,7 +111,8 @@ function plans(t) {
           exchange TEXT, sector TEXT, industry TEXT, country TEXT, currency TEXT, market_cap INTEGER, listed_at TEXT,
           description TEXT, tags TEXT);
         CREATE INDEX securities_symbol ON securities(symbol); CREATE INDEX securities_isin ON securities(isin);`,
-      insert: 'INSERT INTO securities (symbol, isin, name, exchange, sector, industry, country, currency, market_cap, listed_at, description, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
+      insert:
+        'INSERT INTO securities (symbol, isin, name, exchange, sector, industry, country, currency, market_cap, listed_at, description, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
       row: (i) => {
         const country = pick(COUNTRIES);
         return [
@@ -116,12 +139,23 @@ function plans(t) {
       row: (i) => [
         int(5000),
         pick(['dashboard', 'alerts', 'watchlist', 'reports', 'layout', 'agents']),
-        JSON.stringify({ theme: pick(['dark', 'light', 'auto']), columns: words(4, 10).split(' '), refreshSeconds: 5 * (1 + int(60)), note: words(10, 40), token: hex(24) }),
+        JSON.stringify({
+          theme: pick(['dark', 'light', 'auto']),
+          columns: words(4, 10).split(' '),
+          refreshSeconds: 5 * (1 + int(60)),
+          note: words(10, 40),
+          token: hex(24),
+        }),
         iso(START + i * 37_000),
       ],
       extra: (db) => {
         const stmt = db.prepare('INSERT INTO app_config (key, value, updated_at) VALUES (?,?,?)');
-        for (let i = 0; i < 500; i++) stmt.run(`feature.${words(1, 1)}.${i}`, JSON.stringify({ enabled: int(2) === 1, rollout: int(101), description: words(5, 20) }), iso(START + i * DAY));
+        for (let i = 0; i < 500; i++)
+          stmt.run(
+            `feature.${words(1, 1)}.${i}`,
+            JSON.stringify({ enabled: int(2) === 1, rollout: int(101), description: words(5, 20) }),
+            iso(START + i * DAY),
+          );
       },
     },
     ledger: {
@@ -163,7 +197,8 @@ function plans(t) {
       ],
       extra: (db) => {
         const stmt = db.prepare('INSERT INTO positions (portfolio_id, security_id, quantity, cost_basis, opened_at, attributes) VALUES (?,?,?,?,?,?)');
-        for (let i = 0; i < 20_000; i++) stmt.run(1 + int(40), 1 + int(250_000), int(10_000), money(1e6), iso(START + i * 600_000), JSON.stringify({ lots: int(20), strategy: words(1, 2) }));
+        for (let i = 0; i < 20_000; i++)
+          stmt.run(1 + int(40), 1 + int(250_000), int(10_000), money(1e6), iso(START + i * 600_000), JSON.stringify({ lots: int(20), strategy: words(1, 2) }));
       },
     },
     agents: {
@@ -180,7 +215,13 @@ function plans(t) {
       },
       extra: (db) => {
         const stmt = db.prepare('INSERT INTO agents (name, kind, config, created_at) VALUES (?,?,?,?)');
-        for (let i = 0; i < 60; i++) stmt.run(`${words(1, 2)}-${i}`, pick(['momentum', 'value', 'income', 'hedge']), JSON.stringify({ universe: words(3, 6), riskBudget: money(1), params: words(10, 30) }), iso(START + i * DAY));
+        for (let i = 0; i < 60; i++)
+          stmt.run(
+            `${words(1, 2)}-${i}`,
+            pick(['momentum', 'value', 'income', 'hedge']),
+            JSON.stringify({ universe: words(3, 6), riskBudget: money(1), params: words(10, 30) }),
+            iso(START + i * DAY),
+          );
       },
     },
     history: {
@@ -200,7 +241,17 @@ function plans(t) {
           const r2 = (x) => Math.round(x * 100) / 100;
           const high = Math.max(open, price) * (1 + int(100) / 10_000);
           const low = Math.min(open, price) * (1 - int(100) / 10_000);
-          return [security + 1, new Date(START + day * DAY).toISOString().slice(0, 10), r2(open), r2(high), r2(low), r2(price), r2(price * 0.98), 1000 * int(50_000), pick(['eod', 'eod', 'eod', 'vendor-b'])];
+          return [
+            security + 1,
+            new Date(START + day * DAY).toISOString().slice(0, 10),
+            r2(open),
+            r2(high),
+            r2(low),
+            r2(price),
+            r2(price * 0.98),
+            1000 * int(50_000),
+            pick(['eod', 'eod', 'eod', 'vendor-b']),
+          ];
         };
       })(),
     },
@@ -213,7 +264,13 @@ function plans(t) {
         for (let n = 3 + int(12); n > 0; n--) quotes.push({ s: `${hex(3).toUpperCase()}`, p: money(900), c: money(5), v: int(1e7), t: START + int(1e10) });
         return [
           `${pick(['quote', 'fundamentals', 'news', 'fx', 'search'])}:${hex(12)}:${i}`,
-          JSON.stringify({ fetchedAt: START + i * 1000, provider: pick(['alpha', 'polygon', 'yahoo', 'ecb']), quotes, summary: words(10, 60), signature: hex(48) }),
+          JSON.stringify({
+            fetchedAt: START + i * 1000,
+            provider: pick(['alpha', 'polygon', 'yahoo', 'ecb']),
+            quotes,
+            summary: words(10, 60),
+            signature: hex(48),
+          }),
           'application/json',
           `"${hex(32)}"`,
           START + i * 1000 + int(DAY),
@@ -261,7 +318,9 @@ export function ensureDataset(root, sizeMb, log = console.log) {
   const manifestFile = path.join(dir, 'manifest.json');
   if (fs.existsSync(manifestFile)) {
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
-    const intact = manifest.version === GENERATOR_VERSION && manifest.databases.every((d) => fs.existsSync(path.join(dir, `${d.name}.db`)) && fs.statSync(path.join(dir, `${d.name}.db`)).size === d.bytes);
+    const intact =
+      manifest.version === GENERATOR_VERSION &&
+      manifest.databases.every((d) => fs.existsSync(path.join(dir, `${d.name}.db`)) && fs.statSync(path.join(dir, `${d.name}.db`)).size === d.bytes);
     if (intact) return { dir, manifest, cached: true };
   }
   fs.mkdirSync(dir, { recursive: true });
@@ -275,7 +334,13 @@ export function ensureDataset(root, sizeMb, log = console.log) {
     databases.push(result);
     log(`  generated ${name}.db: ${(result.bytes / 1e6).toFixed(1)} MB, ${result.rows} rows (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
-  const manifest = { version: GENERATOR_VERSION, sizeMb, totalBytes: databases.reduce((s, d) => s + d.bytes, 0), databases, generatedInMs: Date.now() - started };
+  const manifest = {
+    version: GENERATOR_VERSION,
+    sizeMb,
+    totalBytes: databases.reduce((s, d) => s + d.bytes, 0),
+    databases,
+    generatedInMs: Date.now() - started,
+  };
   fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   return { dir, manifest, cached: false };
 }

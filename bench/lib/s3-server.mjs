@@ -66,7 +66,12 @@ export async function startS3Server(repoDir) {
       fs.rmSync(dir, { recursive: true, force: true });
     };
     try {
-      await run('bash', [path.join(scriptsDir, 'start-rgw.sh'), dir, String(port), accessKeyId, secretAccessKey], { ...process.env, MONPORT: String(monPort) }, 120_000);
+      await run(
+        'bash',
+        [path.join(scriptsDir, 'start-rgw.sh'), dir, String(port), accessKeyId, secretAccessKey],
+        { ...process.env, MONPORT: String(monPort) },
+        120_000,
+      );
     } catch (error) {
       lastError = error;
       stop();

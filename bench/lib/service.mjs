@@ -15,7 +15,14 @@ export function request(port, method, urlPath, { body, agent, timeoutMs } = {}) 
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const started = performance.now();
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, agent: agent ?? false, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        agent: agent ?? false,
+        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+      },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -97,7 +104,12 @@ export class MemoryProbe {
     clearInterval(this.timer);
     const { rssKb, hwmKb } = memoryOf(this.pid);
     const sampledMaxKb = Math.max(this.sampledMaxKb, rssKb);
-    return { peakKb: this.hwmReset ? Math.max(hwmKb, sampledMaxKb) : sampledMaxKb, hwmKb: this.hwmReset ? hwmKb : null, sampledMaxKb, source: this.hwmReset ? 'VmHWM' : 'VmRSS sampled' };
+    return {
+      peakKb: this.hwmReset ? Math.max(hwmKb, sampledMaxKb) : sampledMaxKb,
+      hwmKb: this.hwmReset ? hwmKb : null,
+      sampledMaxKb,
+      source: this.hwmReset ? 'VmHWM' : 'VmRSS sampled',
+    };
   }
 }
 

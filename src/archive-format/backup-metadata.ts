@@ -47,8 +47,10 @@ export function metadataProblems(value: unknown): string[] {
     if (typeof e !== 'object' || e === null) return void problems.push(`${where} is not an object`);
     if (typeof e.name !== 'string' || !/^[a-z][a-z0-9_-]{0,63}$/.test(e.name)) problems.push(`${where}.name is missing or not a database name`);
     if (typeof e.filename !== 'string' || e.filename !== `${String(e.name)}.db`) problems.push(`${where}.filename must be "<name>.db"`);
-    if (typeof e.size_bytes !== 'number' || !Number.isSafeInteger(e.size_bytes) || e.size_bytes < 0) problems.push(`${where}.size_bytes must be a whole number of bytes`);
-    if (typeof e.checksum !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(e.checksum)) problems.push(`${where}.checksum must be "sha256:" and 64 lower-case hex digits`);
+    if (typeof e.size_bytes !== 'number' || !Number.isSafeInteger(e.size_bytes) || e.size_bytes < 0)
+      problems.push(`${where}.size_bytes must be a whole number of bytes`);
+    if (typeof e.checksum !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(e.checksum))
+      problems.push(`${where}.checksum must be "sha256:" and 64 lower-case hex digits`);
     if (typeof e.name === 'string') {
       if (seen.has(e.name)) problems.push(`${where}.name "${e.name}" is listed twice`);
       seen.add(e.name);

@@ -18,7 +18,9 @@ export function assertBackupName(filename: unknown): asserts filename is string 
 
 /** 404: the target holds no backup of that name. */
 export function backupNotFound(target: BackupTarget, filename: string): DomainError {
-  return new DomainError(ErrorCode.BackupNotFound, `No ${targetLabel(target)} backup named ${filename}; GET /api/backups/${target} lists the backups`, { filename });
+  return new DomainError(ErrorCode.BackupNotFound, `No ${targetLabel(target)} backup named ${filename}; GET /api/backups/${target} lists the backups`, {
+    filename,
+  });
 }
 
 /** A storage error about `filename`, with the storage's "no such object" turned into backupNotFound. */

@@ -66,14 +66,18 @@ export class AuditLog implements OnModuleDestroy {
   /** Newest first; `before` is an entry id, for paging back. */
   list(options: { limit: number; before?: number }): AuditEntry[] {
     return this.withDb(
-      (db) => db.prepare(`SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?`).all(options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as AuditEntry[],
+      (db) =>
+        db.prepare(`SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?`).all(options.before ?? Number.MAX_SAFE_INTEGER, options.limit) as AuditEntry[],
     );
   }
 
   /** The newest entry of `action` that succeeded for `subject`, if any (who staged the restore being applied). */
   latest(action: string, target: string, subject: string): AuditEntry | undefined {
     return this.withDb(
-      (db) => db.prepare(`SELECT * FROM audit WHERE action = ? AND target = ? AND subject = ? AND outcome = 'ok' ORDER BY id DESC LIMIT 1`).get(action, target, subject) as AuditEntry | undefined,
+      (db) =>
+        db
+          .prepare(`SELECT * FROM audit WHERE action = ? AND target = ? AND subject = ? AND outcome = 'ok' ORDER BY id DESC LIMIT 1`)
+          .get(action, target, subject) as AuditEntry | undefined,
     );
   }
 

@@ -91,7 +91,9 @@ export class BackupCatalogService {
       }
     }
     await storage.delete(filename);
-    this.logger.log(`${targetLabel(target)} backup deleted: ${filename}${owner !== this.identity.id ? ` (owner: ${owner ?? 'none'}, deletion confirmed)` : ''}`);
+    this.logger.log(
+      `${targetLabel(target)} backup deleted: ${filename}${owner !== this.identity.id ? ` (owner: ${owner ?? 'none'}, deletion confirmed)` : ''}`,
+    );
   }
 
   /**

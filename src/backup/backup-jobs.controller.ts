@@ -20,7 +20,11 @@ export class BackupJobsController {
   }
 
   @Get(':id')
-  @Endpoint({ summary: 'One backup job: queued, running (phase and bytes), succeeded (filename and size) or failed (reason)', response: BackupJobDto, errors: [404] })
+  @Endpoint({
+    summary: 'One backup job: queued, running (phase and bytes), succeeded (filename and size) or failed (reason)',
+    response: BackupJobDto,
+    errors: [404],
+  })
   async job(@Param('id') id: string): Promise<BackupJobDto> {
     return toBackupJobDto(await this.backups.job(id));
   }

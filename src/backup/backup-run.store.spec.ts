@@ -23,14 +23,16 @@ describe('BackupRunStore', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("opens a first-wave history file: its jobs read with no error code, and new jobs keep theirs", async () => {
+  it('opens a first-wave history file: its jobs read with no error code, and new jobs keep theirs', async () => {
     const file = path.join(dir, RUN_HISTORY_FILE);
     const old = new Database(file);
     old.pragma('journal_mode = WAL');
     old.exec(FIRST_WAVE_SCHEMA);
     old
-      .prepare(`INSERT INTO backup_runs (id, target, trigger, status, phase, bytesDone, bytesTotal, filename, sizeBytes, createdAt, startedAt, finishedAt, durationMs, error)
-                VALUES (?, 'r2', 'scheduled', 'failed', 'archiving', 10, 20, NULL, NULL, '2026-01-01T02:00:00.000Z', '2026-01-01T02:00:00.100Z', '2026-01-01T02:00:05.000Z', 4900, 'Access denied')`)
+      .prepare(
+        `INSERT INTO backup_runs (id, target, trigger, status, phase, bytesDone, bytesTotal, filename, sizeBytes, createdAt, startedAt, finishedAt, durationMs, error)
+                VALUES (?, 'r2', 'scheduled', 'failed', 'archiving', 10, 20, NULL, NULL, '2026-01-01T02:00:00.000Z', '2026-01-01T02:00:00.100Z', '2026-01-01T02:00:05.000Z', 4900, 'Access denied')`,
+      )
       .run('old-job');
     old.close();
 

@@ -33,7 +33,8 @@ export class BackupController {
   @TARGET_PARAM
   @Endpoint({
     summary: 'List every backup with size, creation time, age and owner, newest first',
-    description: "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own.",
+    description:
+      "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own.",
     response: [BackupFileDto],
     errors: [404, 409, 502, 504],
   })
@@ -70,13 +71,21 @@ export class BackupController {
   @TARGET_PARAM
   @Endpoint({
     summary: "Delete this installation's backups older than the retention days now, keeping its newest three",
-    description: "Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target.",
+    description:
+      "Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target.",
     response: RotationResultDto,
     errors: [404, 409, 502, 504],
   })
   async rotate(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<RotationResultDto> {
     const result = await this.rotation.rotate(target);
-    return { target: result.target, retention_days: result.retentionDays, deleted: result.deleted, kept: result.kept, not_own: result.notOwn, failed: result.failed };
+    return {
+      target: result.target,
+      retention_days: result.retentionDays,
+      deleted: result.deleted,
+      kept: result.kept,
+      not_own: result.notOwn,
+      failed: result.failed,
+    };
   }
 
   @Get(':filename/download')
@@ -100,11 +109,16 @@ export class BackupController {
   @FILENAME_PARAM
   @Endpoint({
     summary: 'Delete one backup',
-    description: "A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted.",
+    description:
+      "A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted.",
     response: DeletedBackupDto,
     errors: [400, 404, 409, 502, 504],
   })
-  async delete(@Param('target', BackupTargetPipe) target: BackupTarget, @Param('filename') filename: string, @Query() query: DeleteBackupQueryDto): Promise<DeletedBackupDto> {
+  async delete(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Param('filename') filename: string,
+    @Query() query: DeleteBackupQueryDto,
+  ): Promise<DeletedBackupDto> {
     await this.catalog.delete(target, filename, query.confirm_foreign === 'true');
     return { filename, deleted: true };
   }

@@ -59,7 +59,10 @@ export class RotationService {
       return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [] };
     }
     const cutoff = this.clock.now().getTime() - retentionDays * DAY_MS;
-    const expired = own.slice(MINIMUM_KEPT).filter((b) => b.createdAt.getTime() < cutoff).reverse();
+    const expired = own
+      .slice(MINIMUM_KEPT)
+      .filter((b) => b.createdAt.getTime() < cutoff)
+      .reverse();
     if (expired.length === 0) {
       this.logger.log(`${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups${others}`);
       return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [] };

@@ -76,7 +76,9 @@ export class StartupRecovery implements OnApplicationBootstrap {
         const removed = [...scratch, ...report.removed];
         const parts = [
           `Interrupted: the service stopped while this ${run.target === 'r2' ? 'R2' : 'local'} backup was running.`,
-          removed.length > 0 ? `At the next start it removed what the backup had left: ${removed.join('; ')}.` : 'At the next start it found nothing the backup had left behind.',
+          removed.length > 0
+            ? `At the next start it removed what the backup had left: ${removed.join('; ')}.`
+            : 'At the next start it found nothing the backup had left behind.',
           report.failed.length > 0 ? `Not cleaned up: ${report.failed.join('; ')}.` : '',
           'Run the backup again',
         ];

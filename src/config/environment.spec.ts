@@ -27,8 +27,14 @@ describe('parseEnvironment', () => {
     [{ TZ: 'Mars/Olympus' }, /TZ: 'Mars\/Olympus' is not a known IANA time zone/],
     [{ HOST: '0.0.0.0' }, /HOST: '0.0.0.0' is not a loopback address and SENTINEL_API_TOKEN is not set/],
     [{ SENTINEL_API_TOKEN: 'short' }, /SENTINEL_API_TOKEN: must be at least 32 characters/],
-    [{ SENTINEL_API_TOKEN: '0123456789abcdef0123456789abcde' }, /SENTINEL_API_TOKEN: must be at least 32 characters long \(got 31\); make one with: openssl rand -hex 32/],
-    [{ HOST: '0.0.0.0', SENTINEL_API_TOKEN: TOKEN }, /SENTINEL_ALLOWED_HOSTS: must be set when HOST \('0.0.0.0'\) is not a loopback address.*SENTINEL_ALLOWED_HOSTS=backup.example.lan/],
+    [
+      { SENTINEL_API_TOKEN: '0123456789abcdef0123456789abcde' },
+      /SENTINEL_API_TOKEN: must be at least 32 characters long \(got 31\); make one with: openssl rand -hex 32/,
+    ],
+    [
+      { HOST: '0.0.0.0', SENTINEL_API_TOKEN: TOKEN },
+      /SENTINEL_ALLOWED_HOSTS: must be set when HOST \('0.0.0.0'\) is not a loopback address.*SENTINEL_ALLOWED_HOSTS=backup.example.lan/,
+    ],
     [{ HOST: 'backup.lan', SENTINEL_API_TOKEN: TOKEN }, /SENTINEL_ALLOWED_HOSTS: must be set when HOST/],
     [{ SENTINEL_ALLOWED_HOSTS: 'https://backup.lan' }, /SENTINEL_ALLOWED_HOSTS: 'https:\/\/backup.lan' is not a host name.*no scheme or path/],
     [{ SENTINEL_ALLOWED_HOSTS: 'backup.lan,*.example.com' }, /SENTINEL_ALLOWED_HOSTS: '\*.example.com' is not a host name/],
@@ -55,7 +61,9 @@ describe('parseEnvironment', () => {
   it('bounds the shutdown limit: 30 s by default, 1 s to 10 min', () => {
     expect(parseEnvironment({}).shutdownTimeoutMs).toBe(30_000);
     expect(parseEnvironment({ SENTINEL_SHUTDOWN_TIMEOUT_MS: '2000' }).shutdownTimeoutMs).toBe(2000);
-    expect(() => parseEnvironment({ SENTINEL_SHUTDOWN_TIMEOUT_MS: '500' })).toThrow(/^Invalid environment variable SENTINEL_SHUTDOWN_TIMEOUT_MS: 500 is out of range \(allowed: 1000 to 600000\)$/);
+    expect(() => parseEnvironment({ SENTINEL_SHUTDOWN_TIMEOUT_MS: '500' })).toThrow(
+      /^Invalid environment variable SENTINEL_SHUTDOWN_TIMEOUT_MS: 500 is out of range \(allowed: 1000 to 600000\)$/,
+    );
     expect(() => parseEnvironment({ SENTINEL_SHUTDOWN_TIMEOUT_MS: 'soon' })).toThrow(/SENTINEL_SHUTDOWN_TIMEOUT_MS: 'soon' is not a whole number/);
   });
 

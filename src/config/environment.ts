@@ -41,7 +41,10 @@ export const MIN_API_TOKEN_LENGTH = 32;
 
 /** A bad environment variable: the message is one line that names it and says what is allowed. */
 export class EnvironmentError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`Invalid environment variable ${variable}: ${message}`);
   }
 }
@@ -144,7 +147,10 @@ export function parseEnvironment(raw: Record<string, string | undefined>, cwd = 
     .filter((name) => name.length > 0);
   for (const name of databases) {
     if (!/^[a-z][a-z0-9_-]{0,63}$/.test(name)) {
-      throw new EnvironmentError('SENTINEL_DATABASES', `'${name}' is not a valid database name (lower-case letters, digits, '_' and '-', starting with a letter)`);
+      throw new EnvironmentError(
+        'SENTINEL_DATABASES',
+        `'${name}' is not a valid database name (lower-case letters, digits, '_' and '-', starting with a letter)`,
+      );
     }
   }
   if (new Set(databases).size !== databases.length) {

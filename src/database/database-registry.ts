@@ -113,14 +113,18 @@ export class DatabaseRegistry implements OnApplicationShutdown {
       const damaged = this.damagedDatabases();
       if (damaged.length === 0) this.logger.log(`Opened ${this.databases.length} databases in ${this.dataDir}`);
       else {
-        this.logger.log(`Opened ${this.sources.size} of ${this.databases.length} databases in ${this.dataDir}; damaged: ${damaged.map((d) => d.database.filename).join(', ')}`);
+        this.logger.log(
+          `Opened ${this.sources.size} of ${this.databases.length} databases in ${this.dataDir}; damaged: ${damaged.map((d) => d.database.filename).join(', ')}`,
+        );
         for (const damage of damaged) this.logger.error(damagedDatabaseError(damage).message);
       }
       this.openGate();
     } catch (error) {
       await this.closeSources();
       this.state = 'closed';
-      const failure = new DomainError(ErrorCode.DatabaseUnavailable, `Cannot open the databases in ${this.dataDir}: ${(error as Error).message}`, undefined, { cause: error });
+      const failure = new DomainError(ErrorCode.DatabaseUnavailable, `Cannot open the databases in ${this.dataDir}: ${(error as Error).message}`, undefined, {
+        cause: error,
+      });
       this.failGate(failure);
       this.resetGate();
       throw failure;
@@ -146,7 +150,10 @@ export class DatabaseRegistry implements OnApplicationShutdown {
         const problems = rows.map((row) => row.quick_check).filter((line) => line !== 'ok');
         if (problems.length > 0) {
           await source.destroy();
-          this.damaged.set(db.name, { database: db, reason: `PRAGMA quick_check: ${problems[0]}${problems.length > 1 ? ` and ${problems.length - 1} more problems` : ''}` });
+          this.damaged.set(db.name, {
+            database: db,
+            reason: `PRAGMA quick_check: ${problems[0]}${problems.length > 1 ? ` and ${problems.length - 1} more problems` : ''}`,
+          });
           return undefined;
         }
       }
@@ -177,7 +184,10 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     if (damage) throw damagedDatabaseError(damage);
     const source = this.sources.get(name);
     if (!source) {
-      throw new DomainError(ErrorCode.DatabaseUnavailable, `The database '${name}' is not managed by this service (managed: ${this.databases.map((d) => d.name).join(', ')})`);
+      throw new DomainError(
+        ErrorCode.DatabaseUnavailable,
+        `The database '${name}' is not managed by this service (managed: ${this.databases.map((d) => d.name).join(', ')})`,
+      );
     }
     return source;
   }

@@ -86,7 +86,10 @@ function integrity({ file }) {
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
 export class SqliteWorkerError extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
   }
 }

@@ -17,7 +17,10 @@ export class HealthController {
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Liveness: answers without a token (used by the admin page to see the service come back after a restart); "degraded" names a damaged database and what to do' })
+  @ApiOperation({
+    summary:
+      'Liveness: answers without a token (used by the admin page to see the service come back after a restart); "degraded" names a damaged database and what to do',
+  })
   @ApiResponse({ status: 200, type: HealthStatusDto })
   health(): HealthStatusDto {
     const open = this.registry.isOpen;
@@ -26,6 +29,12 @@ export class HealthController {
       // Without the full path: this endpoint answers without a token.
       message: damagedDatabaseError(damage, { fullPath: false }).message,
     }));
-    return { status: !open ? 'starting' : problems.length > 0 ? 'degraded' : 'ok', version: APP_VERSION, databases_open: open, problems, installation_id: this.identity.id };
+    return {
+      status: !open ? 'starting' : problems.length > 0 ? 'degraded' : 'ok',
+      version: APP_VERSION,
+      databases_open: open,
+      problems,
+      installation_id: this.identity.id,
+    };
   }
 }

@@ -7,7 +7,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Sentinel Backup')
     .setDescription(
-      'Backups of Sentinel\'s SQLite databases to a local folder and to Cloudflare R2 or any S3-compatible store, with a two-phase restore. ' +
+      "Backups of Sentinel's SQLite databases to a local folder and to Cloudflare R2 or any S3-compatible store, with a two-phase restore. " +
         'When SENTINEL_API_TOKEN is set, every route but /api/health needs "Authorization: Bearer <token>" (429 with Retry-After after 10 wrong tokens in 60 s). ' +
         'Request bodies are JSON with Content-Type: application/json (415 otherwise); a request that changes something is refused with 403 when its Origin ' +
         'is another site, and any request whose Host is not loopback or in SENTINEL_ALLOWED_HOSTS with 421.',

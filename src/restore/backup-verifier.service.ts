@@ -125,17 +125,23 @@ export class BackupVerifier implements OnModuleDestroy {
           metadata && {
             bytes: metadata.databases.reduce((sum, db) => sum + db.size_bytes, 0),
             purpose: `the verification of ${archive}`,
-            refusal: ({ dir, needed, free }) => `Not enough free disk space in ${dir} to verify ${archive}: ${formatBytes(needed)} needed for its databases, ${formatBytes(free)} available`,
+            refusal: ({ dir, needed, free }) =>
+              `Not enough free disk space in ${dir} to verify ${archive}: ${formatBytes(needed)} needed for its databases, ${formatBytes(free)} available`,
           },
         signal,
       });
       const databases = await judgeDatabases(unpacked.databases, signal);
       const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
-      const problem: ArchiveProblem | null = unpacked.databaseSetProblem ? { check: 'database-set', file: METADATA_FILENAME, message: unpacked.databaseSetProblem } : null;
+      const problem: ArchiveProblem | null = unpacked.databaseSetProblem
+        ? { check: 'database-set', file: METADATA_FILENAME, message: unpacked.databaseSetProblem }
+        : null;
       const ok = bad.length === 0 && !problem;
       const message = ok
         ? `All ${databases.length} databases are intact: checksums match and the SQLite integrity check passes`
-        : [bad.length ? `${bad.length} of ${databases.length} databases failed: ${bad.map((db) => `${db.filename}: ${db.message}`).join('; ')}` : '', problem?.message ?? '']
+        : [
+            bad.length ? `${bad.length} of ${databases.length} databases failed: ${bad.map((db) => `${db.filename}: ${db.message}`).join('; ')}` : '',
+            problem?.message ?? '',
+          ]
             .filter(Boolean)
             .join('. ');
       result = report({ ok, message, backupTimestamp: unpacked.metadata.timestamp, databases, problem });

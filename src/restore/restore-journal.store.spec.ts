@@ -42,9 +42,15 @@ describe('RestoreJournalStore', () => {
   it.each([
     ['not JSON', '{"format": 1,'],
     ['a staging folder that is not one', JSON.stringify({ ...journal(), staging_dir: '/etc' })],
-    ['a traversal in a database name', JSON.stringify({ ...journal(), databases: [{ name: '../x', filename: '../x.db', size_bytes: 1, checksum: `sha256:${'a'.repeat(64)}` }] })],
+    [
+      'a traversal in a database name',
+      JSON.stringify({ ...journal(), databases: [{ name: '../x', filename: '../x.db', size_bytes: 1, checksum: `sha256:${'a'.repeat(64)}` }] }),
+    ],
     ['applying without a safety copy', JSON.stringify({ ...journal(), state: 'applying' })],
-    ['a safety copy outside its own folders', JSON.stringify({ ...journal(), state: 'applying', apply: { started_at: 'x', safety_copy: '/home', previous: [] } })],
+    [
+      'a safety copy outside its own folders',
+      JSON.stringify({ ...journal(), state: 'applying', apply: { started_at: 'x', safety_copy: '/home', previous: [] } }),
+    ],
     ['an unknown state', JSON.stringify({ ...journal(), state: 'done' })],
   ])('refuses a flag with %s (the start must not guess)', async (_label, content) => {
     fs.writeFileSync(path.join(dir, '.pending-restore'), content);

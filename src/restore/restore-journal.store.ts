@@ -146,7 +146,8 @@ function journalProblem(value: unknown): string | undefined {
       return `state ${j.state} without a valid safety copy record`;
     }
     for (const prev of apply.previous) {
-      if (typeof prev?.name !== 'string' || prev.filename !== `${prev.name}.db` || typeof prev.present !== 'boolean') return `bad previous entry ${JSON.stringify(prev)}`;
+      if (typeof prev?.name !== 'string' || prev.filename !== `${prev.name}.db` || typeof prev.present !== 'boolean')
+        return `bad previous entry ${JSON.stringify(prev)}`;
       if (prev.present && !CHECKSUM.test(String(prev.checksum))) return `previous entry ${prev.name} has no checksum`;
       for (const side of prev.side_files ?? []) if (side !== '-wal' && side !== '-journal') return `bad side file ${side}`;
     }

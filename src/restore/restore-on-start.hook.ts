@@ -59,7 +59,18 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
       }
     } catch (error) {
       this.logger.error(`Restore: the service cannot start: ${(error as Error).message}`);
-      this.audit.record({ action: 'restore.apply', target: null, subject: null, outcome: 'error', status_code: null, error: 'RESTORE_APPLY_FAILED', client: SERVICE_CLIENT, user_agent: null, method: null, path: null });
+      this.audit.record({
+        action: 'restore.apply',
+        target: null,
+        subject: null,
+        outcome: 'error',
+        status_code: null,
+        error: 'RESTORE_APPLY_FAILED',
+        client: SERVICE_CLIENT,
+        user_agent: null,
+        method: null,
+        path: null,
+      });
       const restore: Partial<Pick<RestoreJournal, 'archive' | 'target'>> = error instanceof RestoreApplyFatalError ? error.restore : {};
       await this.announceNotStarted(new RestoreApplyFailedEvent(restore.target ?? null, restore.archive ?? null, 'not_started', (error as Error).message));
       throw error;
@@ -75,7 +86,9 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
   private async announceNotStarted(event: RestoreApplyFailedEvent): Promise<void> {
     const busy = await this.events.emitAndWait(event, LISTENERS_GRACE_MS);
     if (busy.length > 0) {
-      this.logger.error(`Restore: stopped waiting for the listeners of ${RestoreApplyFailedEvent.eventName} after ${LISTENERS_GRACE_MS / 1000} s; still busy: ${busy.join(', ')}`);
+      this.logger.error(
+        `Restore: stopped waiting for the listeners of ${RestoreApplyFailedEvent.eventName} after ${LISTENERS_GRACE_MS / 1000} s; still busy: ${busy.join(', ')}`,
+      );
     }
   }
 
@@ -84,7 +97,15 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
       case 'applied':
       case 'resumed':
         // The apply checked that the staged set is exactly the managed one.
-        this.events.emit(new RestoreAppliedEvent(applied.target, applied.archive, this.registry.list().map((db) => db.name), applied.safety_copy, applied.outcome === 'resumed'));
+        this.events.emit(
+          new RestoreAppliedEvent(
+            applied.target,
+            applied.archive,
+            this.registry.list().map((db) => db.name),
+            applied.safety_copy,
+            applied.outcome === 'resumed',
+          ),
+        );
         return;
       case 'rolled_back':
         this.events.emit(new RestoreRolledBackEvent(applied.target, applied.archive, applied.message, applied.safety_copy));

@@ -18,7 +18,11 @@ export const SQLITE_SIDE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
 
 /** `2026-01-08-143022`, UTC, as in the backup names. */
 export function compactTimestamp(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, '').replace(/:/g, '').replace('T', '-');
+  return at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, '')
+    .replace(/:/g, '')
+    .replace('T', '-');
 }
 
 /**

@@ -40,7 +40,9 @@ export class RestoreController {
     return {
       ...toStagedRestoreDto(journal),
       restarting: restart,
-      message: restart ? 'Staged and verified; the service restarts now to apply it' : 'Staged and verified; it will be applied at the next start of the service (cancel it with DELETE .../restore/staged)',
+      message: restart
+        ? 'Staged and verified; the service restarts now to apply it'
+        : 'Staged and verified; it will be applied at the next start of the service (cancel it with DELETE .../restore/staged)',
     };
   }
 

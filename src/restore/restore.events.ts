@@ -90,4 +90,11 @@ export class VerificationCompletedEvent {
 }
 
 /** Every event the restore module emits (a listener test subscribes to each). */
-export const RESTORE_EVENTS = [RestoreStagedEvent, RestoreCancelledEvent, RestoreAppliedEvent, RestoreRolledBackEvent, RestoreApplyFailedEvent, VerificationCompletedEvent] as const;
+export const RESTORE_EVENTS = [
+  RestoreStagedEvent,
+  RestoreCancelledEvent,
+  RestoreAppliedEvent,
+  RestoreRolledBackEvent,
+  RestoreApplyFailedEvent,
+  VerificationCompletedEvent,
+] as const;

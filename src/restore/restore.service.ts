@@ -107,14 +107,24 @@ export class RestoreService implements OnModuleDestroy {
         `${label}: staged and verified (${journal.databases.length} databases, backup of ${journal.backup_timestamp}); ` +
           (restart ? 'restarting to apply it' : 'it will be applied at the next start'),
       );
-      this.events.emit(new RestoreStagedEvent(target, archive, journal.databases.map((db) => db.name), restart));
+      this.events.emit(
+        new RestoreStagedEvent(
+          target,
+          archive,
+          journal.databases.map((db) => db.name),
+          restart,
+        ),
+      );
       if (restart) this.restart.request(`restore of ${archive} staged`);
       return journal;
     } catch (error) {
       const reason = signal.aborted ? (signal.reason as Error) : (error as Error);
       // Another restore is staged: nothing was tried.
       if (reason instanceof DomainError && reason.code === ErrorCode.RestoreInProgress) throw reason;
-      const where = error instanceof DomainError && typeof error.details?.check === 'string' ? ` (${String(error.details.check)} check, ${String(error.details.file)})` : '';
+      const where =
+        error instanceof DomainError && typeof error.details?.check === 'string'
+          ? ` (${String(error.details.check)} check, ${String(error.details.file)})`
+          : '';
       this.logger.error(`${label} failed${where}: ${reason.message}. Nothing was staged; the databases are unchanged`);
       throw reason;
     }
@@ -123,9 +133,13 @@ export class RestoreService implements OnModuleDestroy {
   /** Withdraws the staged restore of `target`: removes the flag, then the staging folder. */
   async cancel(target: BackupTarget): Promise<RestoreJournal> {
     if (this.running) {
-      throw new DomainError(ErrorCode.RestoreInProgress, `A restore of ${this.running.progress.archive} is being staged right now; wait for it to finish, then cancel it`, {
-        archive: this.running.progress.archive,
-      });
+      throw new DomainError(
+        ErrorCode.RestoreInProgress,
+        `A restore of ${this.running.progress.archive} is being staged right now; wait for it to finish, then cancel it`,
+        {
+          archive: this.running.progress.archive,
+        },
+      );
     }
     const journal = await this.staged(target);
     await this.journals.remove();
@@ -162,7 +176,9 @@ export class RestoreService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     const running = this.running;
     if (!running) return;
-    running.abort.abort(new DomainError(ErrorCode.DatabaseUnavailable, 'The service is shutting down; the restore was not staged. Stage it again once the service is back'));
+    running.abort.abort(
+      new DomainError(ErrorCode.DatabaseUnavailable, 'The service is shutting down; the restore was not staged. Stage it again once the service is back'),
+    );
     await running.done;
   }
 }

@@ -44,7 +44,10 @@ describe('schedule slots', () => {
       '2026-02-02T03:00:00.000Z',
     ]);
     // Asia/Tokyo is UTC+9: 03:00 local is 18:00Z the day before.
-    expect(slotsBetween(DAILY_0300, '2026-01-30T12:00:00Z', '2026-02-01T12:00:00Z', 'Asia/Tokyo')).toEqual(['2026-01-30T18:00:00.000Z', '2026-01-31T18:00:00.000Z']);
+    expect(slotsBetween(DAILY_0300, '2026-01-30T12:00:00Z', '2026-02-01T12:00:00Z', 'Asia/Tokyo')).toEqual([
+      '2026-01-30T18:00:00.000Z',
+      '2026-01-31T18:00:00.000Z',
+    ]);
   });
 
   it('weekly: Sundays only', () => {
@@ -122,7 +125,15 @@ describe('schedule slots', () => {
     });
 
     it('a whole year in several zones: exactly one slot per local day, at the wall-clock time when it exists', () => {
-      for (const zone of ['America/New_York', 'Europe/Berlin', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham', 'America/Santiago']) {
+      for (const zone of [
+        'America/New_York',
+        'Europe/Berlin',
+        'Europe/London',
+        'Australia/Lord_Howe',
+        'Asia/Kathmandu',
+        'Pacific/Chatham',
+        'America/Santiago',
+      ]) {
         for (const spec of [DAILY_0100, DAILY_0300, DAILY_0330]) {
           const slots = slotsBetween(spec, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', zone);
           const days = slots.map((s) => wall(s, zone).slice(0, 10));

@@ -171,8 +171,12 @@ function addDays(date: CivilDate, days: number): CivilDate {
 
 function validate(spec: SlotSpec): void {
   const ok =
-    Number.isInteger(spec.hour) && spec.hour >= 0 && spec.hour <= 23 &&
-    Number.isInteger(spec.minute) && spec.minute >= 0 && spec.minute <= 59 &&
+    Number.isInteger(spec.hour) &&
+    spec.hour >= 0 &&
+    spec.hour <= 23 &&
+    Number.isInteger(spec.minute) &&
+    spec.minute >= 0 &&
+    spec.minute <= 59 &&
     // Day 29–31 would skip months; the spec only needs the 1st.
     (spec.cadence.every !== 'month' || (Number.isInteger(spec.cadence.day) && spec.cadence.day >= 1 && spec.cadence.day <= 28));
   if (!ok) throw new Error(`Invalid slot spec ${JSON.stringify(spec)}`);

@@ -62,8 +62,19 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
     backupResult: (target: BackupTarget) => Promise.resolve(run({ target, status: 'succeeded', filename: 'sentinel-backup-2026-03-08-030000.tar.gz' })),
     catalog: [] as BackupFile[],
     verify: (target: BackupTarget, filename: string): Promise<VerificationReport> =>
-      Promise.resolve({ target, archive: filename, ok: true, message: 'All 7 databases are intact', checkedAt: '', durationMs: 5, backupTimestamp: null, databases: [], problem: null }),
-    rotate: (target: BackupTarget): Promise<RotationResult> => Promise.resolve({ target, retentionDays: 90, deleted: ['a', 'b'], kept: 3, notOwn: 0, failed: [] }),
+      Promise.resolve({
+        target,
+        archive: filename,
+        ok: true,
+        message: 'All 7 databases are intact',
+        checkedAt: '',
+        durationMs: 5,
+        backupTimestamp: null,
+        databases: [],
+        problem: null,
+      }),
+    rotate: (target: BackupTarget): Promise<RotationResult> =>
+      Promise.resolve({ target, retentionDays: 90, deleted: ['a', 'b'], kept: 3, notOwn: 0, failed: [] }),
     /** What the target's storage says is missing from its settings (undefined: configured). */
     missingConfiguration: undefined as string | undefined,
   };
@@ -91,7 +102,12 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
   const catalog = { list: async () => state.catalog };
   const verifier = { verify: jest.fn((target: BackupTarget, filename: string) => state.verify(target, filename)) };
   const store = new VerificationStore({ env: { dataDir } } as unknown as AppConfig);
-  const schedulingOptions: SchedulingOptions = { enabled: true, timeZone: options.timeZone ?? 'UTC', duplicateWindowMinutes: options.windowMinutes ?? 60, catchUpDelayMs: 0 };
+  const schedulingOptions: SchedulingOptions = {
+    enabled: true,
+    timeZone: options.timeZone ?? 'UTC',
+    duplicateWindowMinutes: options.windowMinutes ?? 60,
+    catchUpDelayMs: 0,
+  };
   const service = new ScheduledJobRunner(
     fakeSettings as unknown as SettingsService,
     backups as unknown as BackupJobs,
@@ -152,12 +168,20 @@ describe('ScheduledJobRunner.runScheduled', () => {
 
   it('skips, and says so, when a backup to the same target finished within the duplicate window (manual ones count)', async () => {
     const { service, lastSuccess, started } = make({ now: '2026-03-08T03:00:00Z' });
-    lastSuccess['r2:any'] = run({ target: 'r2', trigger: 'manual', filename: 'sentinel-backup-2026-03-08-024700.tar.gz', finishedAt: new Date(Date.parse('2026-03-08T03:00:00Z') - 12 * MINUTE - 5000).toISOString() });
+    lastSuccess['r2:any'] = run({
+      target: 'r2',
+      trigger: 'manual',
+      filename: 'sentinel-backup-2026-03-08-024700.tar.gz',
+      finishedAt: new Date(Date.parse('2026-03-08T03:00:00Z') - 12 * MINUTE - 5000).toISOString(),
+    });
     const result = await service.runScheduled('r2');
     expect(result.outcome).toBe('skipped');
     expect(started).toEqual([]);
     expect(visible()).toEqual([
-      { level: 'log', message: 'R2 backup skipped: a backup finished 12 minutes ago (duplicate window 60 min): sentinel-backup-2026-03-08-024700.tar.gz, manual' },
+      {
+        level: 'log',
+        message: 'R2 backup skipped: a backup finished 12 minutes ago (duplicate window 60 min): sentinel-backup-2026-03-08-024700.tar.gz, manual',
+      },
     ]);
   });
 
@@ -283,10 +307,26 @@ describe('ScheduledJobRunner rotation and verification', () => {
 
   it('a damaged newest backup is a failed verification, logged as an error and kept', async () => {
     const { service, state, store } = make({ now: '2026-03-08T04:30:00Z' });
-    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true }];
-    state.verify = (target, archive) => Promise.resolve({ target, archive, ok: false, message: '1 of 7 databases failed', checkedAt: '', durationMs: 1, backupTimestamp: null, databases: [], problem: null });
+    state.catalog = [
+      { filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true },
+    ];
+    state.verify = (target, archive) =>
+      Promise.resolve({
+        target,
+        archive,
+        ok: false,
+        message: '1 of 7 databases failed',
+        checkedAt: '',
+        durationMs: 1,
+        backupTimestamp: null,
+        databases: [],
+        problem: null,
+      });
     expect((await service.verifyNewest('local')).outcome).toBe('failed');
-    expect(visible().at(-1)).toEqual({ level: 'error', message: 'Local backup verification FAILED: the newest backup sentinel-backup-2026-03-08-030000.tar.gz could not be restored: 1 of 7 databases failed' });
+    expect(visible().at(-1)).toEqual({
+      level: 'error',
+      message: 'Local backup verification FAILED: the newest backup sentinel-backup-2026-03-08-030000.tar.gz could not be restored: 1 of 7 databases failed',
+    });
     expect(store.latest()[0]).toMatchObject({ target: 'local', ok: false });
   });
 
@@ -294,15 +334,23 @@ describe('ScheduledJobRunner rotation and verification', () => {
     const { service, state, store } = make({ now: '2026-03-08T04:30:00Z' });
     expect((await service.verifyNewest('r2')).outcome).toBe('skipped');
     expect(store.latest()).toEqual([]);
-    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true }];
+    state.catalog = [
+      { filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true },
+    ];
     state.verify = () => Promise.reject(new Error('connect ECONNREFUSED'));
     expect((await service.verifyNewest('r2')).outcome).toBe('failed');
-    expect(store.latest()[0]).toMatchObject({ target: 'r2', ok: false, message: 'R2 backup verification of sentinel-backup-2026-03-08-030000.tar.gz could not run: connect ECONNREFUSED' });
+    expect(store.latest()[0]).toMatchObject({
+      target: 'r2',
+      ok: false,
+      message: 'R2 backup verification of sentinel-backup-2026-03-08-030000.tar.gz could not run: connect ECONNREFUSED',
+    });
   });
 
   it('does not start a second verification of a target while one is running', async () => {
     const { service, state, verifier } = make({ now: '2026-03-08T04:30:00Z' });
-    state.catalog = [{ filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true }];
+    state.catalog = [
+      { filename: 'sentinel-backup-2026-03-08-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-08T03:00:00Z'), ageMs: 0, owner: null, own: true },
+    ];
     let finish!: () => void;
     const slow = state.verify;
     state.verify = (t, f) => new Promise((resolve) => (finish = () => resolve(slow(t, f))));
@@ -338,13 +386,25 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     state.running = run({ id: 'job-7', target: 'r2', trigger: 'manual', status: 'running', startedAt: '2026-03-08T02:58:00.000Z' });
     await service.runScheduled('r2');
     expect(emitted).toEqual([
-      new ScheduledRunSkippedEvent('r2-backup', 'r2', 'backup', 'already_running', 'R2 backup skipped: a backup is already running (job job-7, manual, started 2026-03-08T02:58:00.000Z)'),
+      new ScheduledRunSkippedEvent(
+        'r2-backup',
+        'r2',
+        'backup',
+        'already_running',
+        'R2 backup skipped: a backup is already running (job job-7, manual, started 2026-03-08T02:58:00.000Z)',
+      ),
     ]);
     state.running = undefined;
     state.backupResult = () => Promise.reject(new DomainError(ErrorCode.BackupInProgress, 'A R2 backup is already running (job job-8, checking)'));
     await service.runScheduled('r2');
     expect(emitted.slice(1)).toEqual([
-      new ScheduledRunSkippedEvent('r2-backup', 'r2', 'backup', 'already_running', 'R2 backup skipped: a backup is already running (A R2 backup is already running (job job-8, checking))'),
+      new ScheduledRunSkippedEvent(
+        'r2-backup',
+        'r2',
+        'backup',
+        'already_running',
+        'R2 backup skipped: a backup is already running (A R2 backup is already running (job job-8, checking))',
+      ),
     ]);
   });
 
@@ -353,7 +413,13 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     lastSuccess['local:any'] = run({ trigger: 'manual', filename: 'sentinel-backup-2026-03-08-025000.tar.gz', finishedAt: '2026-03-08T02:50:00.000Z' });
     await service.runScheduled('local');
     expect(emitted).toEqual([
-      new ScheduledRunSkippedEvent('local-backup', 'local', 'backup', 'recent_backup', 'Local backup skipped: a backup finished 10 minutes ago (duplicate window 60 min): sentinel-backup-2026-03-08-025000.tar.gz, manual'),
+      new ScheduledRunSkippedEvent(
+        'local-backup',
+        'local',
+        'backup',
+        'recent_backup',
+        'Local backup skipped: a backup finished 10 minutes ago (duplicate window 60 min): sentinel-backup-2026-03-08-025000.tar.gz, manual',
+      ),
     ]);
   });
 
@@ -365,7 +431,13 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     expect((await service.runScheduled('r2')).outcome).toBe('failed');
     await service.rotate('r2');
     expect(emitted).toEqual([
-      new ScheduledRunSkippedEvent('r2-backup', 'r2', 'backup', 'not_configured', 'R2 backup could not start: Cannot back up to R2: R2 is not configured: set r2_bucket_name'),
+      new ScheduledRunSkippedEvent(
+        'r2-backup',
+        'r2',
+        'backup',
+        'not_configured',
+        'R2 backup could not start: Cannot back up to R2: R2 is not configured: set r2_bucket_name',
+      ),
       new ScheduledRunSkippedEvent('r2-rotation', 'r2', 'rotation', 'not_configured', 'R2 backup rotation failed: R2 is not configured: set r2_bucket_name'),
     ]);
   });
@@ -373,12 +445,26 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
   it('skipped, no_backup_to_verify; and already_running while a verification of the target runs', async () => {
     const { service, state, emitted } = make({ now: '2026-03-08T04:30:00Z' });
     await service.verifyNewest('local');
-    expect(emitted).toEqual([new ScheduledRunSkippedEvent('local-verify', 'local', 'verification', 'no_backup_to_verify', 'Local backup verification: there is no backup to verify yet')]);
+    expect(emitted).toEqual([
+      new ScheduledRunSkippedEvent(
+        'local-verify',
+        'local',
+        'verification',
+        'no_backup_to_verify',
+        'Local backup verification: there is no backup to verify yet',
+      ),
+    ]);
     state.catalog = [own('sentinel-backup-2026-03-08-030000.tar.gz')];
     state.verify = () => Promise.reject(new DomainError(ErrorCode.VerificationInProgress, 'A verification of Local backups is running'));
     await service.verifyNewest('local');
     expect(emitted.slice(1)).toEqual([
-      new ScheduledRunSkippedEvent('local-verify', 'local', 'verification', 'already_running', 'Local backup verification skipped: A verification of Local backups is running'),
+      new ScheduledRunSkippedEvent(
+        'local-verify',
+        'local',
+        'verification',
+        'already_running',
+        'Local backup verification skipped: A verification of Local backups is running',
+      ),
     ]);
   });
 
@@ -396,7 +482,15 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     await service.rotate('local');
     finish();
     await first;
-    expect(emitted).toEqual([new ScheduledRunSkippedEvent('local-rotation', 'local', 'rotation', 'already_running', 'Local backup rotation skipped: the previous one is still running')]);
+    expect(emitted).toEqual([
+      new ScheduledRunSkippedEvent(
+        'local-rotation',
+        'local',
+        'rotation',
+        'already_running',
+        'Local backup rotation skipped: the previous one is still running',
+      ),
+    ]);
   });
 
   it('failed, with the error code: a damaged database refuses the backup; storage errors stop a rotation or a verification', async () => {
@@ -411,7 +505,13 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     state.rotate = () => Promise.reject(new Error('something unexpected'));
     await service.rotate('local');
     expect(emitted).toEqual([
-      new ScheduledRunFailedEvent('local-backup', 'local', 'backup', 'DATABASE_DAMAGED', 'Local backup could not start: The database file universe.db is damaged'),
+      new ScheduledRunFailedEvent(
+        'local-backup',
+        'local',
+        'backup',
+        'DATABASE_DAMAGED',
+        'Local backup could not start: The database file universe.db is damaged',
+      ),
       new ScheduledRunFailedEvent('r2-rotation', 'r2', 'rotation', 'STORAGE_UNAVAILABLE', 'R2 backup rotation failed: Cannot reach R2: connection refused'),
       new ScheduledRunFailedEvent(
         'local-verify',

@@ -105,7 +105,12 @@ export class ScheduledJobRunner {
 
     const running = this.backups.runningJob(target);
     if (running) {
-      return this.skipped(target, 'backup', 'already_running', `${label} skipped: a backup is already running (job ${running.id}, ${running.trigger}, started ${running.startedAt ?? running.createdAt})`);
+      return this.skipped(
+        target,
+        'backup',
+        'already_running',
+        `${label} skipped: a backup is already running (job ${running.id}, ${running.trigger}, started ${running.startedAt ?? running.createdAt})`,
+      );
     }
     const windowMinutes = this.options.duplicateWindowMinutes;
     if (windowMinutes > 0) {
@@ -113,7 +118,12 @@ export class ScheduledJobRunner {
       const finishedAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
       const ago = finishedAt ? this.clock.now().getTime() - finishedAt.getTime() : Infinity;
       if (ago < windowMinutes * MINUTE_MS) {
-        return this.skipped(target, 'backup', 'recent_backup', `${label} skipped: a backup finished ${describeAgo(ago)} (duplicate window ${windowMinutes} min): ${last!.filename}, ${last!.trigger}`);
+        return this.skipped(
+          target,
+          'backup',
+          'recent_backup',
+          `${label} skipped: a backup finished ${describeAgo(ago)} (duplicate window ${windowMinutes} min): ${last!.filename}, ${last!.trigger}`,
+        );
       }
     }
 
@@ -175,7 +185,8 @@ export class ScheduledJobRunner {
     if (!(await this.isEnabled(target))) return this.disabled(target, label);
     try {
       const result = await this.rotation.rotate(target);
-      const message = `${label}: deleted ${result.deleted.length}, kept ${result.kept}` + (result.failed.length ? `, ${result.failed.length} could not be deleted` : '');
+      const message =
+        `${label}: deleted ${result.deleted.length}, kept ${result.kept}` + (result.failed.length ? `, ${result.failed.length} could not be deleted` : '');
       return { outcome: result.failed.length ? 'failed' : 'succeeded', message };
     } catch (error) {
       const message = `${label} failed: ${(error as Error).message}`;

@@ -54,7 +54,11 @@ describe('VerificationStore', () => {
       return rename(from, to);
     });
     store.save(report('local', true));
-    expect(steps).toEqual([expect.stringMatching(/^fsync \.backup-verifications\.json\.tmp-\d+$/), `rename to ${VERIFICATIONS_FILE}`, `fsync ${path.basename(dataDir)}`]);
+    expect(steps).toEqual([
+      expect.stringMatching(/^fsync \.backup-verifications\.json\.tmp-\d+$/),
+      `rename to ${VERIFICATIONS_FILE}`,
+      `fsync ${path.basename(dataDir)}`,
+    ]);
   });
 
   it('at start-up, removes the temp files of its own interrupted writes, and only regular files of exactly that name', async () => {

@@ -17,24 +17,65 @@ export interface SettingDefinition {
 }
 
 export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
-  { key: 'r2_backup_enabled', kind: 'flag', defaultValue: 0, storage: 'r2', description: 'Back up to Cloudflare R2 (or another S3-compatible store) on the schedule: 1 or 0' },
-  { key: 'r2_account_id', kind: 'account', defaultValue: '', storage: 'r2', description: 'Cloudflare account ID; the endpoint is https://<account_id>.r2.cloudflarestorage.com' },
+  {
+    key: 'r2_backup_enabled',
+    kind: 'flag',
+    defaultValue: 0,
+    storage: 'r2',
+    description: 'Back up to Cloudflare R2 (or another S3-compatible store) on the schedule: 1 or 0',
+  },
+  {
+    key: 'r2_account_id',
+    kind: 'account',
+    defaultValue: '',
+    storage: 'r2',
+    description: 'Cloudflare account ID; the endpoint is https://<account_id>.r2.cloudflarestorage.com',
+  },
   { key: 'r2_access_key_id', kind: 'secret', defaultValue: '', storage: 'r2', description: 'R2 access key ID (stored encrypted, never shown)' },
   { key: 'r2_secret_access_key', kind: 'secret', defaultValue: '', storage: 'r2', description: 'R2 secret access key (stored encrypted, never shown)' },
   { key: 'r2_bucket_name', kind: 'bucket', defaultValue: '', storage: 'r2', description: 'Bucket the backups go to' },
-  { key: 'r2_endpoint', kind: 'url', defaultValue: '', storage: 'r2', description: 'Optional S3 endpoint URL; empty means R2 at https://<account_id>.r2.cloudflarestorage.com' },
+  {
+    key: 'r2_endpoint',
+    kind: 'url',
+    defaultValue: '',
+    storage: 'r2',
+    description: 'Optional S3 endpoint URL; empty means R2 at https://<account_id>.r2.cloudflarestorage.com',
+  },
   {
     key: 'r2_prefix',
     kind: 'prefix',
     defaultValue: '',
     storage: 'r2',
-    description: "Optional folder in the bucket for this installation's backups, such as 'office/' (stored ending in '/'); empty means the bucket's root. Lets installations share a bucket deliberately",
+    description:
+      "Optional folder in the bucket for this installation's backups, such as 'office/' (stored ending in '/'); empty means the bucket's root. Lets installations share a bucket deliberately",
   },
-  { key: 'r2_backup_schedule', kind: 'choice', defaultValue: 'daily', choices: ['daily', 'weekly', 'monthly'], description: 'When R2 backups run: daily at 03:00, weekly on Sunday at 03:00, monthly on the 1st at 03:00' },
-  { key: 'r2_backup_retention_days', kind: 'integer', defaultValue: 90, description: 'Delete R2 backups older than this many days, always keeping the newest 3; 0 keeps all' },
+  {
+    key: 'r2_backup_schedule',
+    kind: 'choice',
+    defaultValue: 'daily',
+    choices: ['daily', 'weekly', 'monthly'],
+    description: 'When R2 backups run: daily at 03:00, weekly on Sunday at 03:00, monthly on the 1st at 03:00',
+  },
+  {
+    key: 'r2_backup_retention_days',
+    kind: 'integer',
+    defaultValue: 90,
+    description: 'Delete R2 backups older than this many days, always keeping the newest 3; 0 keeps all',
+  },
   { key: 'local_backup_enabled', kind: 'flag', defaultValue: 1, storage: 'local', description: 'Back up to a local folder daily at 01:00: 1 or 0' },
-  { key: 'local_backup_dir', kind: 'path', defaultValue: ({ dataDir }) => path.join(dataDir, 'backups'), storage: 'local', description: 'Folder for local backups (absolute, or relative to the working directory)' },
-  { key: 'local_backup_retention_days', kind: 'integer', defaultValue: 90, description: 'Delete local backups older than this many days, always keeping the newest 3; 0 keeps all' },
+  {
+    key: 'local_backup_dir',
+    kind: 'path',
+    defaultValue: ({ dataDir }) => path.join(dataDir, 'backups'),
+    storage: 'local',
+    description: 'Folder for local backups (absolute, or relative to the working directory)',
+  },
+  {
+    key: 'local_backup_retention_days',
+    kind: 'integer',
+    defaultValue: 90,
+    description: 'Delete local backups older than this many days, always keeping the newest 3; 0 keeps all',
+  },
 ];
 
 export type SettingKey = (typeof SETTING_DEFINITIONS)[number]['key'];

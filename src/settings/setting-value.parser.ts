@@ -75,7 +75,9 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
         throw new InvalidSettingValue(`${def.key} must be an http(s) URL such as https://s3.example.com or empty for R2, got ${describe(input)}`);
       }
       if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || url.search || url.hash) {
-        throw new InvalidSettingValue(`${def.key} must be an http(s) URL without credentials, query or fragment, such as https://s3.example.com, got ${describe(input)}`);
+        throw new InvalidSettingValue(
+          `${def.key} must be an http(s) URL without credentials, query or fragment, such as https://s3.example.com, got ${describe(input)}`,
+        );
       }
       // The S3 client appends the bucket and key to the endpoint; a path here would silently move every object.
       if (url.pathname !== '/') {

@@ -183,7 +183,9 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
   private definition(key: string): SettingDefinition {
     const def = findDefinition(key);
     if (!def) {
-      throw new DomainError(ErrorCode.SettingNotFound, `Unknown setting '${key}'. Known settings: ${SETTING_DEFINITIONS.map((d) => d.key).join(', ')}`, { key });
+      throw new DomainError(ErrorCode.SettingNotFound, `Unknown setting '${key}'. Known settings: ${SETTING_DEFINITIONS.map((d) => d.key).join(', ')}`, {
+        key,
+      });
     }
     return def;
   }

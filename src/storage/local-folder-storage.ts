@@ -79,7 +79,8 @@ export class LocalFolderStorage extends ObjectStorage {
         report.failed.push(`could not remove the unfinished file ${name} from ${dir}: ${(this.failure(error, 'clean up', dir) as Error).message}`);
       }
       const removed = swept.removed;
-      if (removed.length > 0) report.removed.push(`${removed.length === 1 ? 'the unfinished file' : `${removed.length} unfinished files`} ${removed.join(', ')} in ${dir}`);
+      if (removed.length > 0)
+        report.removed.push(`${removed.length === 1 ? 'the unfinished file' : `${removed.length} unfinished files`} ${removed.join(', ')} in ${dir}`);
     } catch (error) {
       const message = error instanceof DomainError ? error.message : (this.failure(error, 'clean up', dir) as Error).message;
       report.failed.push(`could not look for unfinished files in the backup folder: ${message}`);
@@ -324,7 +325,10 @@ export class LocalFolderStorage extends ObjectStorage {
         result.failed.push({ key, message: error instanceof Error ? error.message : String(error) });
       }
     }
-    if (result.failed.length > 0) this.logger.warn(`Local delete: ${result.failed.length} of ${keys.length} files could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`);
+    if (result.failed.length > 0)
+      this.logger.warn(
+        `Local delete: ${result.failed.length} of ${keys.length} files could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`,
+      );
     return result;
   }
 
@@ -342,7 +346,11 @@ export class LocalFolderStorage extends ObjectStorage {
       dir = await this.folder();
       checks.push({ name: 'configuration', ok: true, message: `local_backup_dir is ${dir}` });
     } catch (error) {
-      checks.push({ name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : 'The local settings could not be read; the service log has the details' });
+      checks.push({
+        name: 'configuration',
+        ok: false,
+        message: error instanceof DomainError ? error.message : 'The local settings could not be read; the service log has the details',
+      });
       return done();
     }
     try {
@@ -367,7 +375,11 @@ export class LocalFolderStorage extends ObjectStorage {
     try {
       const read = await bounded('Reading the probe file', dir, fsp.readFile(path.join(dir, probeKey)));
       const same = read.equals(content);
-      checks.push({ name: 'read', ok: same, message: same ? 'Read the probe file back unchanged' : `The probe file ${probeKey} came back different: check the disk` });
+      checks.push({
+        name: 'read',
+        ok: same,
+        message: same ? 'Read the probe file back unchanged' : `The probe file ${probeKey} came back different: check the disk`,
+      });
     } catch (error) {
       checks.push({ name: 'read', ok: false, message: (this.failure(error, `read '${probeKey}' from`, dir) as Error).message });
     }
@@ -392,7 +404,10 @@ export class LocalFolderStorage extends ObjectStorage {
     const live = liveDatabaseBytes(this.registry.list());
     const need = backupSpaceNeeds('local', this.registry.dataDir, live, dir)[0];
     if (free >= need.bytes) {
-      return { ok: true, message: `${formatBytes(free)} free; the next backup needs about ${formatBytes(need.bytes)} for ${need.purpose} (the databases are ${formatBytes(live)})` };
+      return {
+        ok: true,
+        message: `${formatBytes(free)} free; the next backup needs about ${formatBytes(need.bytes)} for ${need.purpose} (the databases are ${formatBytes(live)})`,
+      };
     }
     return {
       ok: false,
@@ -424,7 +439,8 @@ export class LocalFolderStorage extends ObjectStorage {
   /** File-system errors in words a user can act on. */
   private failure(error: unknown, action: string, dir: string, facts?: WriteFacts): unknown {
     const mapped = folderError(error, action, dir, { facts });
-    if (mapped.code === ErrorCode.StorageUnavailable && !(error instanceof DomainError)) this.logger.warn(`${mapped.message}: ${(error as Error)?.message ?? String(error)}`);
+    if (mapped.code === ErrorCode.StorageUnavailable && !(error instanceof DomainError))
+      this.logger.warn(`${mapped.message}: ${(error as Error)?.message ?? String(error)}`);
     return mapped;
   }
 }

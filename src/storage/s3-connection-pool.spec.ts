@@ -65,7 +65,10 @@ describe('S3ConnectionPool', () => {
   it('does not keep a failure: incomplete settings reject naming what to set, and the next lease tries again', async () => {
     const current = { settings: { ...settingsFor(''), accessKeyId: '' } };
     const { pool } = poolOver(current);
-    await expect(pool.lease()).rejects.toMatchObject({ code: ErrorCode.StorageNotConfigured, message: expect.stringMatching(/r2_access_key_id.*r2_bucket_name/) });
+    await expect(pool.lease()).rejects.toMatchObject({
+      code: ErrorCode.StorageNotConfigured,
+      message: expect.stringMatching(/r2_access_key_id.*r2_bucket_name/),
+    });
     current.settings = settingsFor('fixed');
     const conn = await pool.lease();
     expect(conn.bucket).toBe('fixed');

@@ -39,7 +39,11 @@ export class S3ConnectionTest {
     try {
       settings = await this.loadSettings();
     } catch (error) {
-      checks.push({ name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : 'The R2 settings could not be read; the service log has the details' });
+      checks.push({
+        name: 'configuration',
+        ok: false,
+        message: error instanceof DomainError ? error.message : 'The R2 settings could not be read; the service log has the details',
+      });
       if (!(error instanceof DomainError)) this.logger.error(`Test Connection could not read the R2 settings: ${(error as Error).message}`);
       return done('');
     }
@@ -62,7 +66,11 @@ export class S3ConnectionTest {
       checks.push({ name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : String(error) });
       return done('');
     }
-    checks.push({ name: 'configuration', ok: true, message: `Account, credentials and bucket are set${settings.endpoint ? ` (custom endpoint ${settings.endpoint})` : ''}` });
+    checks.push({
+      name: 'configuration',
+      ok: true,
+      message: `Account, credentials and bucket are set${settings.endpoint ? ` (custom endpoint ${settings.endpoint})` : ''}`,
+    });
     try {
       await this.probe(conn, checks);
     } finally {
@@ -70,7 +78,9 @@ export class S3ConnectionTest {
     }
     const result = done(conn.location);
     const failed = result.checks.find((c) => !c.ok);
-    this.logger.log(`R2 Test Connection to ${conn.location}: ${result.ok ? 'all checks passed' : `${failed?.name} failed`} in ${formatDuration(result.durationMs)}`);
+    this.logger.log(
+      `R2 Test Connection to ${conn.location}: ${result.ok ? 'all checks passed' : `${failed?.name} failed`} in ${formatDuration(result.durationMs)}`,
+    );
     return result;
   }
 
@@ -88,7 +98,9 @@ export class S3ConnectionTest {
       }
     };
     const message = (error: unknown, operation: string, key?: string): S3Failure =>
-      error instanceof DomainError ? { kind: 'other', code: error.code, message: error.message, cause: error.code } : conn.describe(error, operation, key, 'probe');
+      error instanceof DomainError
+        ? { kind: 'other', code: error.code, message: error.message, cause: error.code }
+        : conn.describe(error, operation, key, 'probe');
 
     // 1-3: one listing request answers reachability, credentials and the bucket (GET carries an error body).
     try {
@@ -115,7 +127,11 @@ export class S3ConnectionTest {
       }
       if (failure.kind === 'access_denied') {
         checks.push({ name: 'credentials', ok: true, message: 'The access key ID and secret were accepted' });
-        checks.push({ name: 'bucket', ok: false, message: `Listing bucket '${conn.bucket}' was refused (AccessDenied): give the API token "Object Read & Write" on this bucket, or correct r2_bucket_name` });
+        checks.push({
+          name: 'bucket',
+          ok: false,
+          message: `Listing bucket '${conn.bucket}' was refused (AccessDenied): give the API token "Object Read & Write" on this bucket, or correct r2_bucket_name`,
+        });
         return;
       }
       checks.push({ name: 'credentials', ok: false, message: failure.message });
@@ -127,11 +143,20 @@ export class S3ConnectionTest {
     const probeKey = conn.objectKey(`${CONNECTION_TEST_PREFIX}${randomBytes(8).toString('hex')}`);
     const content = probeContent();
     try {
-      await step((signal) => client.send(new PutObjectCommand({ Bucket: conn.bucket, Key: probeKey, Body: content, ContentType: 'text/plain' }), { abortSignal: signal }));
+      await step((signal) =>
+        client.send(new PutObjectCommand({ Bucket: conn.bucket, Key: probeKey, Body: content, ContentType: 'text/plain' }), { abortSignal: signal }),
+      );
       checks.push({ name: 'write', ok: true, message: `Wrote the probe object ${probeKey}` });
     } catch (error) {
       const failure = message(error, `write of the probe object ${probeKey}`, probeKey);
-      checks.push({ name: 'write', ok: false, message: failure.kind === 'access_denied' ? `Writing to bucket '${conn.bucket}' was refused (AccessDenied): the API token can read but not write; give it "Object Read & Write"` : failure.message });
+      checks.push({
+        name: 'write',
+        ok: false,
+        message:
+          failure.kind === 'access_denied'
+            ? `Writing to bucket '${conn.bucket}' was refused (AccessDenied): the API token can read but not write; give it "Object Read & Write"`
+            : failure.message,
+      });
       return;
     }
     try {
@@ -143,7 +168,9 @@ export class S3ConnectionTest {
       checks.push({
         name: 'read',
         ok: readOk,
-        message: readOk ? 'Read the probe object back unchanged' : `The probe object ${probeKey} came back different (${text.length} bytes instead of ${content.length}): something between here and the bucket changes data`,
+        message: readOk
+          ? 'Read the probe object back unchanged'
+          : `The probe object ${probeKey} came back different (${text.length} bytes instead of ${content.length}): something between here and the bucket changes data`,
       });
     } catch (error) {
       checks.push({ name: 'read', ok: false, message: message(error, `read of the probe object ${probeKey}`, probeKey).message });
@@ -153,7 +180,10 @@ export class S3ConnectionTest {
       checks.push({ name: 'delete', ok: true, message: 'Deleted the probe object' });
     } catch (error) {
       const failure = message(error, `delete of the probe object ${probeKey}`, probeKey);
-      const text = failure.kind === 'access_denied' ? `Deleting from bucket '${conn.bucket}' was refused (AccessDenied): old backups could not be rotated; give the API token "Object Read & Write"` : failure.message;
+      const text =
+        failure.kind === 'access_denied'
+          ? `Deleting from bucket '${conn.bucket}' was refused (AccessDenied): old backups could not be rotated; give the API token "Object Read & Write"`
+          : failure.message;
       checks.push({ name: 'delete', ok: false, message: `${text}. Remove ${probeKey} from the bucket by hand` });
     }
   }

@@ -22,7 +22,9 @@ export function guardedDownloadBody(
   onProgress?: (bytes: number) => void,
 ): Readable {
   const body = byteCounter(onProgress, (received) =>
-    received === size ? undefined : new DomainError(ErrorCode.StorageUnavailable, `The R2 ${operation} ended after ${formatBytes(received)} of ${formatBytes(size)}: try again`, { key }),
+    received === size
+      ? undefined
+      : new DomainError(ErrorCode.StorageUnavailable, `The R2 ${operation} ended after ${formatBytes(received)} of ${formatBytes(size)}: try again`, { key }),
   );
   const onAbort = () => {
     const reason = scope.reason;

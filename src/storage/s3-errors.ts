@@ -50,7 +50,16 @@ interface SdkLikeError {
 }
 
 const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EPROTO',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPROTO',
 ]);
 
 /**
@@ -97,24 +106,54 @@ export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
     const code = socketCode(error) ?? error.name ?? 'Error';
     const cannot = `The ${ctx.operation} failed: could not reach ${url}`;
     if (code === 'ECONNREFUSED') {
-      return failure('unreachable', ErrorCode.StorageUnavailable, `${cannot}: connection refused (nothing answers on that address)${afterAttempts}. Check ${endpointSetting} and that the service is running`, code);
+      return failure(
+        'unreachable',
+        ErrorCode.StorageUnavailable,
+        `${cannot}: connection refused (nothing answers on that address)${afterAttempts}. Check ${endpointSetting} and that the service is running`,
+        code,
+      );
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return failure('unreachable', ErrorCode.StorageUnavailable, `${cannot}: the host name ${host} could not be resolved (DNS)${afterAttempts}. Check ${endpointSetting} and this machine's network/DNS`, code);
+      return failure(
+        'unreachable',
+        ErrorCode.StorageUnavailable,
+        `${cannot}: the host name ${host} could not be resolved (DNS)${afterAttempts}. Check ${endpointSetting} and this machine's network/DNS`,
+        code,
+      );
     }
     if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-      return failure('unreachable', ErrorCode.StorageUnavailable, `${cannot}: no network route to ${host}${afterAttempts}. Check this machine's network connection`, code);
+      return failure(
+        'unreachable',
+        ErrorCode.StorageUnavailable,
+        `${cannot}: no network route to ${host}${afterAttempts}. Check this machine's network connection`,
+        code,
+      );
     }
     if (isTlsCode(code)) {
-      return failure('unreachable', ErrorCode.StorageUnavailable, `${cannot}: its TLS certificate was not accepted (${code}). Check ${endpointSetting}; a private CA must be trusted by Node.js (NODE_EXTRA_CA_CERTS)`, code);
+      return failure(
+        'unreachable',
+        ErrorCode.StorageUnavailable,
+        `${cannot}: its TLS certificate was not accepted (${code}). Check ${endpointSetting}; a private CA must be trusted by Node.js (NODE_EXTRA_CA_CERTS)`,
+        code,
+      );
     }
     if (error.name === 'TimeoutError' || code === 'ETIMEDOUT') {
       const connecting = /connect|establish/i.test(error.message ?? '');
       const what = connecting ? `did not accept a connection within ${formatDuration(ctx.connectTimeoutMs)}` : 'stopped answering (request or socket timeout)';
-      return failure('unreachable', ErrorCode.StorageUnavailable, `${cannot}: ${host} ${what}${afterAttempts}. Check ${endpointSetting}, the firewall and the network`, code);
+      return failure(
+        'unreachable',
+        ErrorCode.StorageUnavailable,
+        `${cannot}: ${host} ${what}${afterAttempts}. Check ${endpointSetting}, the firewall and the network`,
+        code,
+      );
     }
     if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') {
-      return failure('unreachable', ErrorCode.StorageUnavailable, `${cannot}: the connection was cut (${code})${afterAttempts}. The service may be restarting or a proxy interferes; try again`, code);
+      return failure(
+        'unreachable',
+        ErrorCode.StorageUnavailable,
+        `${cannot}: the connection was cut (${code})${afterAttempts}. The service may be restarting or a proxy interferes; try again`,
+        code,
+      );
     }
     if (UNREACHABLE_CODES.has(code)) {
       return failure('unreachable', ErrorCode.StorageUnavailable, `${cannot}: ${code}${afterAttempts}`, code);
@@ -125,34 +164,79 @@ export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
   const answered = `${url} answered ${status}${sdkCode && sdkCode !== 'Unknown' ? ` ${sdkCode}` : ''}`;
   switch (sdkCode) {
     case 'InvalidAccessKeyId':
-      return failure('unknown_access_key', ErrorCode.StorageAccessDenied, `The access key ID is not known to ${url} (InvalidAccessKeyId): check r2_access_key_id, or create a new R2 API token (Cloudflare dashboard → R2 → Manage API tokens)`, sdkCode);
+      return failure(
+        'unknown_access_key',
+        ErrorCode.StorageAccessDenied,
+        `The access key ID is not known to ${url} (InvalidAccessKeyId): check r2_access_key_id, or create a new R2 API token (Cloudflare dashboard → R2 → Manage API tokens)`,
+        sdkCode,
+      );
     case 'SignatureDoesNotMatch':
-      return failure('wrong_secret', ErrorCode.StorageAccessDenied, `The secret access key does not match the access key ID (SignatureDoesNotMatch): check r2_secret_access_key; it is shown only once when the API token is created, so create a new token if it is lost`, sdkCode);
+      return failure(
+        'wrong_secret',
+        ErrorCode.StorageAccessDenied,
+        `The secret access key does not match the access key ID (SignatureDoesNotMatch): check r2_secret_access_key; it is shown only once when the API token is created, so create a new token if it is lost`,
+        sdkCode,
+      );
     case 'RequestTimeTooSkewed':
-      return failure('clock_skew', ErrorCode.StorageUnavailable, `${url} refused the request because this machine's clock is wrong by more than 15 minutes (RequestTimeTooSkewed): set the clock (NTP)`, sdkCode);
+      return failure(
+        'clock_skew',
+        ErrorCode.StorageUnavailable,
+        `${url} refused the request because this machine's clock is wrong by more than 15 minutes (RequestTimeTooSkewed): set the clock (NTP)`,
+        sdkCode,
+      );
     case 'NoSuchBucket':
-      return failure('no_bucket', ErrorCode.StorageNotConfigured, `Bucket '${bucket}' does not exist at ${url} (NoSuchBucket): create it (Cloudflare dashboard → R2 → Create bucket) or correct r2_bucket_name`, sdkCode);
+      return failure(
+        'no_bucket',
+        ErrorCode.StorageNotConfigured,
+        `Bucket '${bucket}' does not exist at ${url} (NoSuchBucket): create it (Cloudflare dashboard → R2 → Create bucket) or correct r2_bucket_name`,
+        sdkCode,
+      );
     case 'NoSuchKey':
       return failure('no_object', ErrorCode.ObjectNotFound, `Object '${ctx.key ?? ''}' does not exist in bucket '${bucket}'`, sdkCode);
     case 'AccessDenied':
     case 'AllAccessDisabled':
     case 'AccountProblem':
-      return failure('access_denied', ErrorCode.StorageAccessDenied, `${answered} to the ${ctx.operation} in bucket '${bucket}': the credentials are valid but lack permission. Give the API token "Object Read & Write" on this bucket`, sdkCode);
+      return failure(
+        'access_denied',
+        ErrorCode.StorageAccessDenied,
+        `${answered} to the ${ctx.operation} in bucket '${bucket}': the credentials are valid but lack permission. Give the API token "Object Read & Write" on this bucket`,
+        sdkCode,
+      );
   }
   if (status === 404 && error.name === 'NotFound' && ctx.key !== undefined) {
     return failure('no_object', ErrorCode.ObjectNotFound, `Object '${ctx.key ?? ''}' does not exist in bucket '${bucket}'`, 'NotFound');
   }
   if (status === 403) {
-    return failure('access_denied', ErrorCode.StorageAccessDenied, `${answered} to the ${ctx.operation} in bucket '${bucket}': access denied. Check r2_access_key_id, r2_secret_access_key and the API token's permissions`, sdkCode ?? '403');
+    return failure(
+      'access_denied',
+      ErrorCode.StorageAccessDenied,
+      `${answered} to the ${ctx.operation} in bucket '${bucket}': access denied. Check r2_access_key_id, r2_secret_access_key and the API token's permissions`,
+      sdkCode ?? '403',
+    );
   }
   if (status === 429 || status >= 500) {
-    return failure('service', ErrorCode.StorageUnavailable, `The ${ctx.operation} failed: ${answered}${afterAttempts}. The service has a problem or is throttling; try again later`, sdkCode ?? String(status));
+    return failure(
+      'service',
+      ErrorCode.StorageUnavailable,
+      `The ${ctx.operation} failed: ${answered}${afterAttempts}. The service has a problem or is throttling; try again later`,
+      sdkCode ?? String(status),
+    );
   }
   if (!error.Code) {
     // No S3 error document in the answer (or a HEAD, which has no body).
-    return failure('other', ErrorCode.StorageUnavailable, `The ${ctx.operation} failed: ${answered} without an S3 error. Is ${url} an S3-compatible endpoint? Check ${endpointSetting}`, String(status));
+    return failure(
+      'other',
+      ErrorCode.StorageUnavailable,
+      `The ${ctx.operation} failed: ${answered} without an S3 error. Is ${url} an S3-compatible endpoint? Check ${endpointSetting}`,
+      String(status),
+    );
   }
-  return failure('other', ErrorCode.StorageUnavailable, `The ${ctx.operation} failed: ${answered}${error.message && error.message !== 'UnknownError' ? `: ${error.message}` : ''}`, error.Code);
+  return failure(
+    'other',
+    ErrorCode.StorageUnavailable,
+    `The ${ctx.operation} failed: ${answered}${error.message && error.message !== 'UnknownError' ? `: ${error.message}` : ''}`,
+    error.Code,
+  );
 }
 
 export function toDomainError(failure: S3Failure, details: Record<string, unknown> = {}, cause?: unknown): DomainError {

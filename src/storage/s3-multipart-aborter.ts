@@ -52,7 +52,8 @@ export class S3MultipartAborter {
     const scope = this.cleanupScope('R2 cleanup of earlier failed uploads');
     try {
       for (const [uploadId, { key }] of [...conn.pendingAborts]) {
-        if (await this.abort(conn, key, uploadId, scope.signal)) this.logger.log(`Aborted the multipart upload ${uploadId} left by an earlier failed upload of ${key}`);
+        if (await this.abort(conn, key, uploadId, scope.signal))
+          this.logger.log(`Aborted the multipart upload ${uploadId} left by an earlier failed upload of ${key}`);
       }
     } finally {
       scope.dispose();
@@ -69,7 +70,8 @@ export class S3MultipartAborter {
         new ListMultipartUploadsCommand({ Bucket: conn.bucket, Prefix: conn.objectKey(key), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
         { abortSignal: signal },
       );
-      for (const upload of page.Uploads ?? []) if (upload.Key === conn.objectKey(key) && upload.UploadId) ids.push({ id: upload.UploadId, initiated: upload.Initiated });
+      for (const upload of page.Uploads ?? [])
+        if (upload.Key === conn.objectKey(key) && upload.UploadId) ids.push({ id: upload.UploadId, initiated: upload.Initiated });
       if (!page.IsTruncated) return ids;
       keyMarker = page.NextKeyMarker;
       uploadIdMarker = page.NextUploadIdMarker;

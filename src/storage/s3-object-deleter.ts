@@ -65,7 +65,10 @@ export class S3ObjectDeleter {
           else result.failed.push({ key, message });
         }
       }
-      if (result.failed.length > 0) this.logger.warn(`R2 delete: ${result.failed.length} of ${keys.length} objects could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`);
+      if (result.failed.length > 0)
+        this.logger.warn(
+          `R2 delete: ${result.failed.length} of ${keys.length} objects could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`,
+        );
       return result;
     });
   }

@@ -18,7 +18,13 @@ export function httpStatusOf(error: unknown): number | undefined {
 export async function headObject(conn: S3Connection, key: string, signal: AbortSignal): Promise<StoredObject | undefined> {
   try {
     const out = await conn.client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: signal });
-    return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified ?? new Date(0), etag: out.ETag, owner: parseOwner(out.Metadata?.[OWNER_METADATA]) };
+    return {
+      key,
+      size: out.ContentLength ?? 0,
+      lastModified: out.LastModified ?? new Date(0),
+      etag: out.ETag,
+      owner: parseOwner(out.Metadata?.[OWNER_METADATA]),
+    };
   } catch (error) {
     if (httpStatusOf(error) !== 404) throw error;
     await conn.client.send(new ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal });

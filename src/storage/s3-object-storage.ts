@@ -123,7 +123,10 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
         if (page.IsTruncated && !token) {
-          throw new DomainError(ErrorCode.StorageUnavailable, `${conn.endpoint.url} returned a truncated listing without a continuation token: the listing is incomplete`);
+          throw new DomainError(
+            ErrorCode.StorageUnavailable,
+            `${conn.endpoint.url} returned a truncated listing without a continuation token: the listing is incomplete`,
+          );
         }
       } while (token);
       return objects;

@@ -53,7 +53,13 @@ export class S3ObjectUploader {
     };
     const started = Date.now();
     const partSize = this.partSizeFor(options.maxBytes);
-    const result = await this.runner.run(`upload of '${key}'`, key, options.signal, (conn, scope) => this.recorded(conn, key, body, scope, partSize, options.onProgress, options.owner), destroyBody);
+    const result = await this.runner.run(
+      `upload of '${key}'`,
+      key,
+      options.signal,
+      (conn, scope) => this.recorded(conn, key, body, scope, partSize, options.onProgress, options.owner),
+      destroyBody,
+    );
     this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
     return result;
   }
@@ -69,7 +75,15 @@ export class S3ObjectUploader {
     return Math.ceil(maxBytes / MAX_PARTS / MIB) * MIB;
   }
 
-  private async recorded(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void, owner?: string): Promise<StoredObject> {
+  private async recorded(
+    conn: S3Connection,
+    key: string,
+    body: Readable,
+    scope: OperationScope,
+    partSize: number,
+    onProgress?: (bytes: number) => void,
+    owner?: string,
+  ): Promise<StoredObject> {
     await this.aborter.retryPending(conn);
     // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
     const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix);
@@ -88,7 +102,15 @@ export class S3ObjectUploader {
     return [...conn.pendingAborts.values()].some((pending) => pending.key === key) || this.unsureKeys.has(key);
   }
 
-  private async send(conn: S3Connection, key: string, body: Readable, scope: OperationScope, partSize: number, onProgress?: (bytes: number) => void, owner?: string): Promise<StoredObject> {
+  private async send(
+    conn: S3Connection,
+    key: string,
+    body: Readable,
+    scope: OperationScope,
+    partSize: number,
+    onProgress?: (bytes: number) => void,
+    owner?: string,
+  ): Promise<StoredObject> {
     this.unsureKeys.delete(key);
     const tracker: UploadTracker = { createSent: false, inflight: new Set() };
     // Counts what is read from the source. An error of the source itself is the caller's and is
@@ -199,7 +221,9 @@ export class S3ObjectUploader {
         try {
           ids = (await this.aborter.uploadsOf(conn, key, scope.signal)).map((upload) => upload.id);
         } catch (error) {
-          this.logger.warn(`Could not look up the unfinished multipart upload of ${key} after a failed upload: ${conn.describe(error, 'lookup of unfinished uploads', key).message}`);
+          this.logger.warn(
+            `Could not look up the unfinished multipart upload of ${key} after a failed upload: ${conn.describe(error, 'lookup of unfinished uploads', key).message}`,
+          );
           this.unsureKeys.add(key);
           return;
         }

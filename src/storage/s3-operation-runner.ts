@@ -29,7 +29,13 @@ export class S3OperationRunner {
   ) {}
 
   /** Runs `fn` and ends the operation when it settles; `onFailure` runs before the error is reported. */
-  async run<T>(operation: string, key: string | undefined, caller: AbortSignal | undefined, fn: (conn: S3Connection, scope: OperationScope) => Promise<T>, onFailure?: () => void): Promise<T> {
+  async run<T>(
+    operation: string,
+    key: string | undefined,
+    caller: AbortSignal | undefined,
+    fn: (conn: S3Connection, scope: OperationScope) => Promise<T>,
+    onFailure?: () => void,
+  ): Promise<T> {
     const scope = new OperationScope(`R2 ${operation}`, this.operationTimeoutMs, caller);
     let conn: S3Connection | undefined;
     try {

@@ -52,7 +52,9 @@ export class S3RetryStrategy {
   }
 
   async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
-    const retryable = (errorInfo.errorType === 'TRANSIENT' || errorInfo.errorType === 'THROTTLING') && !PERMANENT_CODES.has((errorInfo.error as { code?: string } | undefined)?.code ?? '');
+    const retryable =
+      (errorInfo.errorType === 'TRANSIENT' || errorInfo.errorType === 'THROTTLING') &&
+      !PERMANENT_CODES.has((errorInfo.error as { code?: string } | undefined)?.code ?? '');
     const attempt = token.getRetryCount() + 1;
     if (!retryable || attempt >= this.maxAttempts) throw new Error('No retry token available');
     const ceiling = Math.min(MAX_DELAY_MS, this.baseDelayMs * 2 ** token.getRetryCount());

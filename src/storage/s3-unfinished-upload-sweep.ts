@@ -59,17 +59,27 @@ export class S3UnfinishedUploadSweep {
         }
         try {
           const since = Date.parse(record.started_at) - RECORD_CLOCK_SKEW_MS;
-          const uploads = (await this.aborter.uploadsOf(conn, record.key, scope.signal)).filter((u) => (u.initiated?.getTime() ?? Number.POSITIVE_INFINITY) >= since);
+          const uploads = (await this.aborter.uploadsOf(conn, record.key, scope.signal)).filter(
+            (u) => (u.initiated?.getTime() ?? Number.POSITIVE_INFINITY) >= since,
+          );
           let aborted = 0;
           for (const upload of uploads) if (await this.aborter.abort(conn, record.key, upload.id, scope.signal)) aborted += 1;
           if (aborted < uploads.length) throw new Error(`${uploads.length - aborted} abort(s) failed`);
           await this.journal.forget(file);
           if (aborted > 0) {
-            report.removed.push(`${aborted === 1 ? 'the unfinished multipart upload' : `${aborted} unfinished multipart uploads`} of ${record.key} in ${where}`);
-            this.logger.warn(`Aborted ${aborted} unfinished multipart upload(s) of ${record.key} in ${where}, left by an upload started at ${record.started_at} by process ${record.pid}`);
+            report.removed.push(
+              `${aborted === 1 ? 'the unfinished multipart upload' : `${aborted} unfinished multipart uploads`} of ${record.key} in ${where}`,
+            );
+            this.logger.warn(
+              `Aborted ${aborted} unfinished multipart upload(s) of ${record.key} in ${where}, left by an upload started at ${record.started_at} by process ${record.pid}`,
+            );
           }
         } catch (error) {
-          const reason = scope.aborted ? (scope.reason as Error).message : isSdkError(error) ? conn.describe(error, 'abort of an unfinished upload', record.key).message : (error as Error).message;
+          const reason = scope.aborted
+            ? (scope.reason as Error).message
+            : isSdkError(error)
+              ? conn.describe(error, 'abort of an unfinished upload', record.key).message
+              : (error as Error).message;
           const text = `could not abort the unfinished upload of ${record.key} in ${where}: ${reason}; the service tries again at the next start`;
           report.failed.push(text);
           this.logger.warn(`Start-up clean-up: ${text}`);

@@ -7,7 +7,6 @@ import { AppConfig } from '../config/app-config.js';
 import { UPLOAD_JOURNAL_DIR_NAME } from '../common/fs/work-folder.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 
-
 /** One started upload: enough to find its multipart upload again after a kill -9. */
 export interface UploadRecord {
   format: 1;

@@ -24,14 +24,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSy
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 /** Must match test/support/s3-server.ts. */
 const FILE_ENV = 'SENTINEL_TEST_S3_FILE';
@@ -216,8 +209,7 @@ async function ensurePackages(): Promise<number> {
   }
   console.log(`\n[test-s3] ${missing.join(', ')} missing: installing ${PACKAGES.join(' ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): Promise<void> =>
-    run('apt-get', ['install', '-y', '--no-install-recommends', ...PACKAGES], { env, timeoutMs: 600_000 });
+  const install = (): Promise<void> => run('apt-get', ['install', '-y', '--no-install-recommends', ...PACKAGES], { env, timeoutMs: 600_000 });
   const haveLists = (() => {
     try {
       return readdirSync('/var/lib/apt/lists').some((n) => n.endsWith('_Packages') || n.endsWith('_Packages.lz4'));

@@ -69,8 +69,7 @@ export function isTestS3Enabled(): boolean {
 }
 
 /** `describe` when the test S3 server is running, `describe.skip` when it is not (SENTINEL_TEST_S3=off). */
-export const describeS3 = (name: string, fn: () => void): void =>
-  isTestS3Enabled() ? describe(name, fn) : describe.skip(name, fn);
+export const describeS3 = (name: string, fn: () => void): void => (isTestS3Enabled() ? describe(name, fn) : describe.skip(name, fn));
 
 /** Connection details of the test S3 server. */
 export function testS3(): TestS3 {

@@ -25,14 +25,12 @@ describe('endedSince (which backup jobs the page announces as ended)', () => {
 
   it('announces a job that ends while the page watches once, on the poll that sees it ended', () => {
     const old = job('a', 'local', 'succeeded');
-    expect(
-      announced([
-        [old],
-        [job('b', 'local', 'running'), old],
-        [job('b', 'local', 'succeeded'), old],
-        [job('b', 'local', 'succeeded'), old],
-      ]),
-    ).toEqual([[], [], ['b:succeeded'], []]);
+    expect(announced([[old], [job('b', 'local', 'running'), old], [job('b', 'local', 'succeeded'), old], [job('b', 'local', 'succeeded'), old]])).toEqual([
+      [],
+      [],
+      ['b:succeeded'],
+      [],
+    ]);
   });
 
   it('announces a job that started and ended between two polls (the browser slowed the timers of a page in the background)', () => {

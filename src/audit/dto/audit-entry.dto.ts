@@ -20,7 +20,12 @@ export class AuditEntryDto implements AuditEntry {
   @ApiProperty({ type: String, nullable: true, example: 'local' })
   target: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'sentinel-backup-2026-12-01-030000.tar.gz', description: 'The backup file or the setting key; a setting value is never recorded' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'sentinel-backup-2026-12-01-030000.tar.gz',
+    description: 'The backup file or the setting key; a setting value is never recorded',
+  })
   subject: string | null;
 
   @ApiProperty({ enum: ['ok', 'refused', 'error'], description: 'refused: stopped at the door (401, 403, 415, 421, 429)' })
@@ -29,7 +34,12 @@ export class AuditEntryDto implements AuditEntry {
   @ApiProperty({ type: Number, nullable: true, example: 202, description: 'The HTTP status; null for what the service did on its own' })
   status_code: number | null;
 
-  @ApiProperty({ type: String, nullable: true, example: null, description: 'The error code of a refused or failed request; for restore.apply the apply outcome when not applied' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'The error code of a refused or failed request; for restore.apply the apply outcome when not applied',
+  })
   error: string | null;
 
   @ApiProperty({ example: '127.0.0.1', description: 'The TCP peer address (a proxy in front shows as itself), or "service"' })

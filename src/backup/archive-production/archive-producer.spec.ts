@@ -27,7 +27,12 @@ function setUp() {
   const existing = new Set<string>();
   const written: ArchiveContents[] = [];
   const removed: string[] = [];
-  const state = { snapshotError: undefined as Error | undefined, spaceError: undefined as Error | undefined, uploadError: undefined as Error | undefined, onSnapshot: undefined as ((name: string) => void) | undefined };
+  const state = {
+    snapshotError: undefined as Error | undefined,
+    spaceError: undefined as Error | undefined,
+    uploadError: undefined as Error | undefined,
+    onSnapshot: undefined as ((name: string) => void) | undefined,
+  };
 
   const storage = {
     prepare: async () => void calls.push('prepare'),
@@ -102,7 +107,9 @@ describe('ArchiveProducer', () => {
     expect(produced).toEqual({ filename: backupFilename(NOW), size: 'the archive'.length });
     const firstSnapshot = f.calls.findIndex((c) => c.startsWith('snapshot'));
     expect(f.calls.slice(0, firstSnapshot)).toEqual(['whenOpen', 'recovery done', 'prepare', 'space local 9000', 'scratch job-1']);
-    expect(f.calls.filter((c) => c.startsWith('snapshot')).sort()).toEqual(DATABASES.map((db) => `snapshot ${db.name} → /data/.backup-tmp-job-1/${db.filename}`).sort());
+    expect(f.calls.filter((c) => c.startsWith('snapshot')).sort()).toEqual(
+      DATABASES.map((db) => `snapshot ${db.name} → /data/.backup-tmp-job-1/${db.filename}`).sort(),
+    );
     expect(f.phases).toEqual(['checking 0', 'snapshotting 9000', 'archiving 12345']);
     expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
   });

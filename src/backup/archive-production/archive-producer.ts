@@ -108,7 +108,12 @@ export class ArchiveProducer {
   }
 
   /** Every database's snapshot in `scratch`, in registry order, as the metadata lists them. */
-  private async snapshotAll(databases: readonly ManagedDatabase[], scratch: string, signal: AbortSignal, progress: ProductionProgress): Promise<DatabaseEntry[]> {
+  private async snapshotAll(
+    databases: readonly ManagedDatabase[],
+    scratch: string,
+    signal: AbortSignal,
+    progress: ProductionProgress,
+  ): Promise<DatabaseEntry[]> {
     let done = 0;
     return mapConcurrently(databases, SNAPSHOTS_IN_PARALLEL, async (db) => {
       signal.throwIfAborted();
@@ -133,7 +138,10 @@ export class ArchiveProducer {
       const name = backupFilename(new Date(at.getTime() + offset * 1000));
       if (!(await storage.head(name))) return name;
     }
-    throw new DomainError(ErrorCode.Conflict, `Cannot find a free backup name: ${NAME_ATTEMPTS} backups already carry the names of the coming minute. Delete or move some of them, or wait a minute, then run the backup again`);
+    throw new DomainError(
+      ErrorCode.Conflict,
+      `Cannot find a free backup name: ${NAME_ATTEMPTS} backups already carry the names of the coming minute. Delete or move some of them, or wait a minute, then run the backup again`,
+    );
   }
 }
 

@@ -12,10 +12,20 @@ import { ParallelGzip } from './parallel-gzip.js';
 /** The entries of a tar: name and content, in order (ustar headers, no long names needed here). */
 function tarEntries(tar: Buffer): { name: string; content: Buffer }[] {
   const entries: { name: string; content: Buffer }[] = [];
-  for (let offset = 0; offset + 512 <= tar.length; ) {
-    const name = tar.subarray(offset, offset + 100).toString('utf8').replace(/\0.*$/s, '');
+  for (let offset = 0; offset + 512 <= tar.length;) {
+    const name = tar
+      .subarray(offset, offset + 100)
+      .toString('utf8')
+      .replace(/\0.*$/s, '');
     if (name === '') break;
-    const size = parseInt(tar.subarray(offset + 124, offset + 136).toString('ascii').replace(/\0.*$/s, '').trim(), 8);
+    const size = parseInt(
+      tar
+        .subarray(offset + 124, offset + 136)
+        .toString('ascii')
+        .replace(/\0.*$/s, '')
+        .trim(),
+      8,
+    );
     entries.push({ name, content: tar.subarray(offset + 512, offset + 512 + size) });
     offset += 512 + Math.ceil(size / 512) * 512;
   }

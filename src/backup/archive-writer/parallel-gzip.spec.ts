@@ -66,9 +66,7 @@ function gunzipWithCli(data: Buffer): Promise<{ code: number | null; output: Buf
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, output: Buffer.concat(out), stderr: Buffer.concat(err).toString() }),
-    );
+    child.on('close', (code) => resolve({ code, output: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
     child.stdin.on('error', () => undefined); // gzip may exit early on corrupt data; close reports it
     child.stdin.end(data);
   });
@@ -152,7 +150,12 @@ describe('ParallelGzip', () => {
   });
 
   it('never writes more than maxOutputBytes, even for incompressible input in small blocks', async () => {
-    for (const [size, blockSize] of [[0, MiB], [1, MiB], [3 * MiB + 17, 64 * 1024], [2 * MiB, 4096]] as const) {
+    for (const [size, blockSize] of [
+      [0, MiB],
+      [1, MiB],
+      [3 * MiB + 17, 64 * 1024],
+      [2 * MiB, 4096],
+    ] as const) {
       const input = randomBytes(size);
       const gzipped = await compress(input, { blockSize });
       await expectRoundTrip(input, gzipped);
@@ -208,12 +211,7 @@ describe('ParallelGzip', () => {
   it('keeps input order when later blocks finish first (real zlib, uneven blocks)', async () => {
     // Block 0 is slow (dense text at level 9), blocks 1..n are zeros (fast).
     const blockSize = 512 * 1024;
-    const input = Buffer.concat([
-      semiCompressible(blockSize, 7),
-      Buffer.alloc(blockSize),
-      semiCompressible(blockSize, 8),
-      Buffer.alloc(blockSize * 2 + 99),
-    ]);
+    const input = Buffer.concat([semiCompressible(blockSize, 7), Buffer.alloc(blockSize), semiCompressible(blockSize, 8), Buffer.alloc(blockSize * 2 + 99)]);
     const gzipped = await compress(input, { blockSize, concurrency: 4, level: 9 });
     await expectRoundTrip(input, gzipped);
   });

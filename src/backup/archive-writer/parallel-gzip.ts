@@ -145,11 +145,7 @@ export class ParallelGzip extends Transform {
    * Compresses one block on the threadpool. Protected so tests can substitute a
    * deterministic implementation (delays, failures) without touching zlib.
    */
-  protected deflateBlock(
-    block: Buffer,
-    options: DeflateBlockOptions,
-    callback: (error: Error | null, output: Buffer) => void,
-  ): void {
+  protected deflateBlock(block: Buffer, options: DeflateBlockOptions, callback: (error: Error | null, output: Buffer) => void): void {
     zlib.deflateRaw(
       block,
       {

@@ -8,6 +8,6 @@ export class AdoptedBackupDto {
   @ApiProperty({ example: '6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44', description: 'The owner now: this installation' })
   installation_id: string;
 
-  @ApiProperty({ nullable: true, type: String, description: 'The owner before (null: none); equal to installation_id when it was already this installation\'s' })
+  @ApiProperty({ nullable: true, type: String, description: "The owner before (null: none); equal to installation_id when it was already this installation's" })
   previous_installation_id: string | null;
 }

@@ -14,14 +14,19 @@ export class BackupFileDto {
   @ApiProperty({ example: 86400, description: 'Age in seconds' })
   age_seconds: number;
 
-  @ApiProperty({ example: 1, description: 'Age in whole days, rounded down. Rotation deletes a backup once it is older than the retention days: under retention 30, one 30 days and 1 second old' })
+  @ApiProperty({
+    example: 1,
+    description:
+      'Age in whole days, rounded down. Rotation deletes a backup once it is older than the retention days: under retention 30, one 30 days and 1 second old',
+  })
   age_days: number;
 
   @ApiProperty({
     nullable: true,
     type: String,
     example: '6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44',
-    description: "The installation that made the backup (GET /api/health shows this installation's); null for backups of earlier versions, which recorded none; 'unreadable' when the marker is damaged",
+    description:
+      "The installation that made the backup (GET /api/health shows this installation's); null for backups of earlier versions, which recorded none; 'unreadable' when the marker is damaged",
   })
   installation_id: string | null;
 

@@ -48,7 +48,7 @@ export class BackupJobDto {
     type: String,
     example: 'STORAGE_ACCESS_DENIED',
     description:
-      'The failure as a machine-readable code, the same codes as an error response\'s `error` (for example STORAGE_ACCESS_DENIED, ' +
+      "The failure as a machine-readable code, the same codes as an error response's `error` (for example STORAGE_ACCESS_DENIED, " +
       'STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service stopped it, BACKUP_INTERRUPTED when the process died while it ran, BACKUP_FAILED for anything else); ' +
       'null unless the job failed, and for failed jobs recorded before codes were kept',
   })

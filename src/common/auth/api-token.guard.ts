@@ -50,11 +50,15 @@ export class ApiTokenGuard implements CanActivate {
       if (timingSafeEqual(given, this.expected)) return true;
       const failures = this.limiter.recordFailure(address);
       const agent = JSON.stringify((request.headers['user-agent'] ?? '(none)').slice(0, 200));
-      this.logger.warn(`Wrong API token from ${address} (user agent ${agent}), ${failures} of ${MAX_FAILED_ATTEMPTS} allowed per ${FAILED_ATTEMPT_WINDOW_MS / 1000} s`);
+      this.logger.warn(
+        `Wrong API token from ${address} (user agent ${agent}), ${failures} of ${MAX_FAILED_ATTEMPTS} allowed per ${FAILED_ATTEMPT_WINDOW_MS / 1000} s`,
+      );
     }
     throw new DomainError(
       ErrorCode.Unauthorized,
-      match ? 'The API token is wrong: send the value of SENTINEL_API_TOKEN as "Authorization: Bearer <token>"' : 'This API needs a token: send "Authorization: Bearer <SENTINEL_API_TOKEN>"',
+      match
+        ? 'The API token is wrong: send the value of SENTINEL_API_TOKEN as "Authorization: Bearer <token>"'
+        : 'This API needs a token: send "Authorization: Bearer <SENTINEL_API_TOKEN>"',
     );
   }
 }

@@ -36,9 +36,9 @@ export function Endpoint(options: EndpointOptions): MethodDecorator {
     ApiBearerAuth(),
     HttpCode(status),
     ApiResponse({ status, description: options.responseDescription ?? 'Success', type, isArray }),
-    ...[...new Set([...(options.errors ?? []), 401])].sort().map((code) =>
-      ApiResponse({ status: code, description: ERROR_DESCRIPTIONS[code] ?? 'Error', type: ErrorResponseDto }),
-    ),
+    ...[...new Set([...(options.errors ?? []), 401])]
+      .sort()
+      .map((code) => ApiResponse({ status: code, description: ERROR_DESCRIPTIONS[code] ?? 'Error', type: ErrorResponseDto })),
   ];
   return applyDecorators(...decorators);
 }

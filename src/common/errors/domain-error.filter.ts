@@ -79,13 +79,14 @@ export class DomainErrorFilter implements ExceptionFilter {
         const request = host.switchToHttp().getRequest<Request>();
         message = `The request body is not valid JSON (${message}). ${requestBodyHint(request.method, request.path)}`;
       }
-      const error = statusCode === 401 ? ErrorCode.Unauthorized : statusCode === 404 ? ErrorCode.NotFound : statusCode < 500 ? ErrorCode.InvalidInput : ErrorCode.Internal;
+      const error =
+        statusCode === 401 ? ErrorCode.Unauthorized : statusCode === 404 ? ErrorCode.NotFound : statusCode < 500 ? ErrorCode.InvalidInput : ErrorCode.Internal;
       response.locals[ERROR_CODE_LOCAL] = error;
       response.status(statusCode).json({ statusCode, error, message });
       return;
     }
     // Unexpected: log the stack for the operator, tell the caller only that it failed.
-    this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     response.locals[ERROR_CODE_LOCAL] = ErrorCode.Internal;
     response.status(500).json({ statusCode: 500, error: ErrorCode.Internal, message: 'Internal error; the service log has the details' });
   }

@@ -12,7 +12,5 @@ const BODY_EXAMPLES: ReadonlyArray<{ method: string; path: RegExp; example: stri
 /** One sentence saying what to send to `method path`. */
 export function requestBodyHint(method: string, path: string): string {
   const found = BODY_EXAMPLES.find((entry) => entry.method === method && entry.path.test(path));
-  return found
-    ? `Send JSON such as ${found.example} with Content-Type: application/json`
-    : `${method} ${path} takes no body: send the request without one`;
+  return found ? `Send JSON such as ${found.example} with Content-Type: application/json` : `${method} ${path} takes no body: send the request without one`;
 }

@@ -74,7 +74,10 @@ describe('DomainEventBus and @OnDomainEvent', () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (this: Logger, message: unknown) {
       warnings.push(`[${this.context}] ${String(message)}`);
     });
-    moduleRef = await Test.createTestingModule({ imports: [EventEmitterModule.forRoot({ wildcard: false })], providers: [DomainEventBus, Listeners] }).compile();
+    moduleRef = await Test.createTestingModule({
+      imports: [EventEmitterModule.forRoot({ wildcard: false })],
+      providers: [DomainEventBus, Listeners],
+    }).compile();
     await moduleRef.init();
     bus = moduleRef.get(DomainEventBus);
     listeners = moduleRef.get(Listeners);
@@ -142,7 +145,9 @@ describe('DomainEventBus and @OnDomainEvent', () => {
     jest.advanceTimersByTime(SLOW_LISTENER_MS - 1);
     expect(warnings).toEqual([]);
     jest.advanceTimersByTime(1);
-    expect(warnings).toEqual([`[DomainEvents] Listener Listeners.hangs has not finished with thing.happened after ${SLOW_LISTENER_MS / 1000} s; the emitter and the other listeners went on`]);
+    expect(warnings).toEqual([
+      `[DomainEvents] Listener Listeners.hangs has not finished with thing.happened after ${SLOW_LISTENER_MS / 1000} s; the emitter and the other listeners went on`,
+    ]);
     jest.advanceTimersByTime(10 * SLOW_LISTENER_MS);
     expect(warnings).toHaveLength(1);
   });

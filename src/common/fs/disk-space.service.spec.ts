@@ -42,14 +42,20 @@ describe('DiskSpace', () => {
     const error = await new DiskWith(10 * MiB).ensure(dir, 100 * MiB, 'the database snapshots').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect(error).toMatchObject({ code: 'INSUFFICIENT_DISK_SPACE', details: { path: dir, needed_bytes: 100 * MiB, available_bytes: 10 * MiB } });
-    expect((error as Error).message).toBe(`Not enough free disk space for the database snapshots: 100.0 MiB needed in ${dir}, 10.0 MiB free. Free up space or move the folder to a larger disk`);
+    expect((error as Error).message).toBe(
+      `Not enough free disk space for the database snapshots: 100.0 MiB needed in ${dir}, 10.0 MiB free. Free up space or move the folder to a larger disk`,
+    );
   });
 
   it("words the refusal the caller's way when it asks, with the same details", async () => {
     const error = await new DiskWith(1024)
       .ensure(dir, 2048, 'the restore', ({ dir: where, needed, free }) => `no room in ${where}: ${needed} > ${free}`)
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'INSUFFICIENT_DISK_SPACE', message: `no room in ${dir}: 2048 > 1024`, details: { needed_bytes: 2048, available_bytes: 1024 } });
+    expect(error).toMatchObject({
+      code: 'INSUFFICIENT_DISK_SPACE',
+      message: `no room in ${dir}: 2048 > 1024`,
+      details: { needed_bytes: 2048, available_bytes: 1024 },
+    });
   });
 
   it('adds the one margin to every estimate, the backup estimate included', () => {

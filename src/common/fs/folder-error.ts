@@ -21,13 +21,23 @@ export function folderError(error: unknown, action: string, dir: string, options
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return new DomainError(ErrorCode.StorageAccessDenied, `${cannot}: permission denied. Give the service's user read and write access to it, or change ${setting}`, details, { cause: error });
+      return new DomainError(
+        ErrorCode.StorageAccessDenied,
+        `${cannot}: permission denied. Give the service's user read and write access to it, or change ${setting}`,
+        details,
+        { cause: error },
+      );
     case 'EROFS':
       return new DomainError(ErrorCode.StorageAccessDenied, `${cannot}: the file system is read-only. Change ${setting}`, details, { cause: error });
     case 'ENOSPC':
     case 'EDQUOT': {
       const { written, free } = options.facts ?? {};
-      const sizes = [written !== undefined ? `${formatBytes(written)} written before it filled up` : '', free !== undefined ? `${formatBytes(free)} free now` : ''].filter(Boolean).join(', ');
+      const sizes = [
+        written !== undefined ? `${formatBytes(written)} written before it filled up` : '',
+        free !== undefined ? `${formatBytes(free)} free now` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
       const full = code === 'EDQUOT' ? 'the disk quota is used up' : 'the disk is full';
       return new DomainError(
         ErrorCode.InsufficientDiskSpace,
@@ -38,11 +48,17 @@ export function folderError(error: unknown, action: string, dir: string, options
     }
     case 'ENOTDIR':
     case 'EEXIST':
-      return new DomainError(ErrorCode.StorageNotConfigured, `${cannot}: part of the path is a file, not a folder. Point ${setting} at a folder`, details, { cause: error });
+      return new DomainError(ErrorCode.StorageNotConfigured, `${cannot}: part of the path is a file, not a folder. Point ${setting} at a folder`, details, {
+        cause: error,
+      });
     case 'ENOENT':
-      return new DomainError(ErrorCode.StorageNotConfigured, `${cannot}: it or a folder above it does not exist and cannot be created there. Point ${setting} at a folder on a disk`, details, { cause: error });
+      return new DomainError(
+        ErrorCode.StorageNotConfigured,
+        `${cannot}: it or a folder above it does not exist and cannot be created there. Point ${setting} at a folder on a disk`,
+        details,
+        { cause: error },
+      );
     default:
       return new DomainError(ErrorCode.StorageUnavailable, `${cannot}: ${code ?? (error as Error)?.message ?? 'unknown error'}`, details, { cause: error });
   }
 }
-

@@ -45,7 +45,8 @@ describe('LeftoverSweeper', () => {
       fs.writeFileSync(path.join(dataDir, name, 'sentinel-backup-2026-01-08-143022.tar.gz'), 'the user’s only backup');
     }
     const report = await processOf(dataDir).sweeper.sweepDataDir();
-    for (const name of foreign) expect(fs.readFileSync(path.join(dataDir, name, 'sentinel-backup-2026-01-08-143022.tar.gz'), 'utf8')).toBe('the user’s only backup');
+    for (const name of foreign)
+      expect(fs.readFileSync(path.join(dataDir, name, 'sentinel-backup-2026-01-08-143022.tar.gz'), 'utf8')).toBe('the user’s only backup');
     expect(report.leftAlone.sort()).toEqual([...foreign].sort());
     expect(report.removed).toEqual([]);
   });
@@ -92,7 +93,8 @@ describe('LeftoverSweeper', () => {
   });
 
   it('touches nothing else in DATA_DIR', async () => {
-    for (const name of ['universe.db', 'backups', 'pre-restore-backup-2026-01-08-143022', '.installation-id-copy']) fs.mkdirSync(path.join(dataDir, name), { recursive: true });
+    for (const name of ['universe.db', 'backups', 'pre-restore-backup-2026-01-08-143022', '.installation-id-copy'])
+      fs.mkdirSync(path.join(dataDir, name), { recursive: true });
     const { sweeper } = processOf(dataDir);
     const before = fs.readdirSync(dataDir).sort();
     await sweeper.sweepDataDir();

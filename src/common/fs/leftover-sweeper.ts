@@ -179,7 +179,9 @@ export class LeftoverSweeper {
     const stat = await fs.promises.lstat(dir).catch(() => undefined);
     if (!stat) return {};
     if (!stat.isDirectory()) {
-      return { why: `it is named like one of the service's ${describe(kind)} folders but is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}, so it is not one the service made. Rename or move it` };
+      return {
+        why: `it is named like one of the service's ${describe(kind)} folders but is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}, so it is not one the service made. Rename or move it`,
+      };
     }
     const marker = readWorkFolderMarker(dir);
     if (!marker) {
@@ -194,7 +196,9 @@ export class LeftoverSweeper {
       };
     }
     if (marker.installation_id !== this.identity.id) {
-      return { why: `its marker names another installation (${marker.installation_id}, this one is ${this.identity.id}); that installation's own start removes it` };
+      return {
+        why: `its marker names another installation (${marker.installation_id}, this one is ${this.identity.id}); that installation's own start removes it`,
+      };
     }
     if (marker.kind !== kind) return { why: `its marker says it is a ${describe(marker.kind)} folder, but its name says ${describe(kind)}: rename or move it` };
     if (marker.process_token === this.identity.processToken) return {};

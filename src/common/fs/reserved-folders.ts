@@ -7,7 +7,10 @@ const RESERVED: ReadonlyArray<{ matches: (name: string) => boolean; what: string
   { matches: (n) => n.startsWith(SCRATCH_PREFIX), what: `named like the backup scratch folders (${SCRATCH_PREFIX}*) the service creates and removes` },
   { matches: (n) => n.startsWith(STAGING_PREFIX), what: `named like the restore staging folders (${STAGING_PREFIX}*) the service creates and removes` },
   { matches: (n) => n.startsWith(VERIFY_PREFIX), what: `named like the verification folders (${VERIFY_PREFIX}*) the service creates and removes` },
-  { matches: (n) => n.startsWith(SAFETY_COPY_TEMP_PREFIX), what: `named like the unfinished safety copies (${SAFETY_COPY_TEMP_PREFIX}*) the service creates and removes` },
+  {
+    matches: (n) => n.startsWith(SAFETY_COPY_TEMP_PREFIX),
+    what: `named like the unfinished safety copies (${SAFETY_COPY_TEMP_PREFIX}*) the service creates and removes`,
+  },
   { matches: (n) => n.startsWith(SAFETY_COPY_PREFIX), what: `a safety copy folder (${SAFETY_COPY_PREFIX}*) the service writes before a restore` },
   { matches: (n) => n === UPLOAD_JOURNAL_DIR_NAME, what: 'the folder where the service records its unfinished uploads' },
   {
@@ -26,7 +29,8 @@ export function reservedFolderProblem(dir: string, dataDir: string): string | un
   const realData = realResolve(dataDir);
   const rel = path.relative(realData, real);
   const suggestion = `Use a folder of its own, such as the default ${path.join(dataDir, 'backups')}`;
-  if (rel === '') return `that is DATA_DIR itself, where the live databases and the service's own working files are: backups there would be mixed with them. ${suggestion}`;
+  if (rel === '')
+    return `that is DATA_DIR itself, where the live databases and the service's own working files are: backups there would be mixed with them. ${suggestion}`;
   if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
   const first = rel.split(path.sep)[0];
   const reserved = RESERVED.find((r) => r.matches(first));

@@ -63,7 +63,13 @@ export function workFolderKindOf(name: string): WorkFolderKind | undefined {
  * goes in. A kill between the two leaves an empty folder, which the sweep removes with rmdir (which
  * cannot remove anything inside a folder).
  */
-export async function createWorkFolder(identity: InstallationIdentity, parent: string, prefix: string, kind: WorkFolderKind, extra: { jobId?: string } = {}): Promise<string> {
+export async function createWorkFolder(
+  identity: InstallationIdentity,
+  parent: string,
+  prefix: string,
+  kind: WorkFolderKind,
+  extra: { jobId?: string } = {},
+): Promise<string> {
   const dir = await fs.promises.mkdtemp(path.join(parent, prefix));
   await writeWorkFolderMarker(identity, dir, kind, extra);
   return dir;

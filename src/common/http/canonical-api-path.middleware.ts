@@ -15,7 +15,9 @@ export class CanonicalApiPathMiddleware {
   use(request: Request, _response: Response, next: NextFunction): void {
     const path = request.path;
     if (ANY_CASE_API.test(path) && !path.startsWith('/api')) {
-      return next(new DomainError(ErrorCode.NotFound, `No such path: the API's paths are in lower case, starting with /api/ (got ${JSON.stringify(path.slice(0, 60))})`));
+      return next(
+        new DomainError(ErrorCode.NotFound, `No such path: the API's paths are in lower case, starting with /api/ (got ${JSON.stringify(path.slice(0, 60))})`),
+      );
     }
     next();
   }

@@ -32,13 +32,29 @@ export function applyHttpEdge(app: NestExpressApplication, env: Environment): vo
   const before: Middleware[] = [
     new SecurityHeadersMiddleware(),
     new CanonicalApiPathMiddleware(),
-    new HostCheckMiddleware(policy), new CrossSiteRequestMiddleware(policy), new JsonBodyOnlyMiddleware()];
+    new HostCheckMiddleware(policy),
+    new CrossSiteRequestMiddleware(policy),
+    new JsonBodyOnlyMiddleware(),
+  ];
   for (const middleware of before) app.use((request: Request, response: Response, next: NextFunction) => middleware.use(request, response, next));
-  const parse = json({ limit: MAX_JSON_BODY, type: (request) => JSON_MEDIA_TYPE.test(String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()) });
+  const parse = json({
+    limit: MAX_JSON_BODY,
+    type: (request) =>
+      JSON_MEDIA_TYPE.test(
+        String(request.headers['content-type'] ?? '')
+          .split(';')[0]
+          .trim()
+          .toLowerCase(),
+      ),
+  });
   app.use((request: Request, response: Response, next: NextFunction) =>
     parse(request, response, (error?: unknown) => {
       if ((error as { type?: string } | undefined)?.type !== 'entity.too.large') return next(error);
-      next(new PayloadTooLargeException(`The request body is larger than ${MAX_JSON_BODY.replace('kb', ' KB')}: send only the JSON the endpoint takes, such as {"value": 1}`));
+      next(
+        new PayloadTooLargeException(
+          `The request body is larger than ${MAX_JSON_BODY.replace('kb', ' KB')}: send only the JSON the endpoint takes, such as {"value": 1}`,
+        ),
+      );
     }),
   );
   const depth = new JsonDepthLimitMiddleware();

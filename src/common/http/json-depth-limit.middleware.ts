@@ -19,9 +19,13 @@ export class JsonDepthLimitMiddleware {
       const [value, depth] = pending.pop() as [unknown, number];
       if (depth > MAX_JSON_DEPTH) {
         return next(
-          new DomainError(ErrorCode.InvalidInput, `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep: send a flat document such as {"value": 1}`, {
-            maxDepth: MAX_JSON_DEPTH,
-          }),
+          new DomainError(
+            ErrorCode.InvalidInput,
+            `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep: send a flat document such as {"value": 1}`,
+            {
+              maxDepth: MAX_JSON_DEPTH,
+            },
+          ),
         );
       }
       for (const child of Object.values(value as object)) {

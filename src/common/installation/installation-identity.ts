@@ -60,7 +60,7 @@ export function readOrCreateInstallationId(dataDir: string): string {
   if (!ID_FORMAT.test(text)) {
     throw new Error(
       `The installation id file ${file} is damaged (expected a UUID). It tells this installation's backups from others': ` +
-        'put back the id shown in your backups\' metadata, or delete the file to start as a new installation',
+        "put back the id shown in your backups' metadata, or delete the file to start as a new installation",
     );
   }
   return text;

@@ -59,7 +59,12 @@ describe('DataDirLock', () => {
 
   it('takes a free lock with this process identity, refuses a second holder in the same process, and releases', () => {
     const lock = DataDirLock.acquire(dir);
-    expect(JSON.parse(fs.readFileSync(lockFile(), 'utf8'))).toMatchObject({ pid: process.pid, process_start_ticks: startTicks(process.pid), hostname: os.hostname(), data_dir: dir });
+    expect(JSON.parse(fs.readFileSync(lockFile(), 'utf8'))).toMatchObject({
+      pid: process.pid,
+      process_start_ticks: startTicks(process.pid),
+      hostname: os.hostname(),
+      data_dir: dir,
+    });
     expect(lock.tookOverFrom).toBeUndefined();
     expect(files()).toEqual([LOCK_FILENAME]); // the candidate is gone
 
@@ -73,7 +78,9 @@ describe('DataDirLock', () => {
     const live = liveProcess();
     fs.writeFileSync(lockFile(), JSON.stringify(record(live.pid, live.ticks, NONCE_A)));
     expect(() => DataDirLock.acquire(dir)).toThrow(DataDirLockError);
-    expect(() => DataDirLock.acquire(dir)).toThrow(`is in use by the Sentinel Backup service pid ${live.pid} (started 2026-11-30T10:00:00.000Z) on host ${os.hostname()}`);
+    expect(() => DataDirLock.acquire(dir)).toThrow(
+      `is in use by the Sentinel Backup service pid ${live.pid} (started 2026-11-30T10:00:00.000Z) on host ${os.hostname()}`,
+    );
     expect(JSON.parse(fs.readFileSync(lockFile(), 'utf8')).nonce).toBe(NONCE_A);
     expect(files()).toEqual([LOCK_FILENAME]);
   });
@@ -128,7 +135,7 @@ describe('DataDirLock', () => {
     lock.release();
   });
 
-  it('release leaves a lock that is no longer this holder\'s alone', () => {
+  it("release leaves a lock that is no longer this holder's alone", () => {
     const lock = DataDirLock.acquire(dir);
     fs.writeFileSync(lockFile(), JSON.stringify(record(1, 1, NONCE_A)));
     lock.release();

@@ -60,7 +60,10 @@ function readProcess(pid: number): ProcessIdentity | undefined | 'unknown' {
 
 function bootTimeMs(): number | undefined {
   try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('btime '));
+    const line = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('btime '));
     return line ? Number(line.slice(6)) * 1000 : undefined;
   } catch {
     return undefined;
@@ -110,7 +113,8 @@ function readHolder(file: string): LockHolder | undefined | 'unreadable' {
   }
   try {
     const holder = JSON.parse(text) as LockHolder;
-    if (holder?.service !== 'sentinel-backup' || !Number.isInteger(holder.pid) || typeof holder.nonce !== 'string' || !/^[0-9a-f-]{36}$/.test(holder.nonce)) return 'unreadable';
+    if (holder?.service !== 'sentinel-backup' || !Number.isInteger(holder.pid) || typeof holder.nonce !== 'string' || !/^[0-9a-f-]{36}$/.test(holder.nonce))
+      return 'unreadable';
     return holder;
   } catch {
     return 'unreadable';

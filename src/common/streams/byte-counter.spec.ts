@@ -31,6 +31,11 @@ describe('byteCounter', () => {
   it('fails the stream instead of ending it when the check at the end returns an error', async () => {
     const counter = byteCounter(undefined, (bytes) => (bytes === 10 ? undefined : new Error(`ended after ${bytes} of 10 bytes`)));
     await expect(drain([Buffer.alloc(6)], counter)).rejects.toThrow('ended after 6 of 10 bytes');
-    await expect(drain([Buffer.alloc(4), Buffer.alloc(6)], byteCounter(undefined, (bytes) => (bytes === 10 ? undefined : new Error('short'))))).resolves.toHaveLength(10);
+    await expect(
+      drain(
+        [Buffer.alloc(4), Buffer.alloc(6)],
+        byteCounter(undefined, (bytes) => (bytes === 10 ? undefined : new Error('short'))),
+      ),
+    ).resolves.toHaveLength(10);
   });
 });

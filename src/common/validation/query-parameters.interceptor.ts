@@ -20,7 +20,8 @@ export class QueryParametersInterceptor implements NestInterceptor {
     if (context.getType() !== 'http') return next.handle();
     const request = context.switchToHttp().getRequest<Request>();
     if (!request.path.startsWith('/api/')) return next.handle();
-    const allowed = this.reflector.get<string[] | undefined>(ALLOWED_QUERY, context.getHandler()) ?? inferredAllowedQuery(context.getClass(), context.getHandler());
+    const allowed =
+      this.reflector.get<string[] | undefined>(ALLOWED_QUERY, context.getHandler()) ?? inferredAllowedQuery(context.getClass(), context.getHandler());
     const query = (request.query ?? {}) as Record<string, unknown>;
     const endpoint = `${request.method} ${request.route?.path ?? request.path}`;
     const takes = allowed.length ? `it takes ${allowed.join(', ')}` : 'it takes no query parameters';

@@ -118,7 +118,9 @@ export class RestoreApplier {
       case 'applying':
         return this.recover(journal);
       case 'rolling_back':
-        this.logger.warn(`Restore: carrying on with the roll-back of ${journal.archive} that was interrupted (${journal.apply?.rollback_reason ?? 'no reason recorded'})`);
+        this.logger.warn(
+          `Restore: carrying on with the roll-back of ${journal.archive} that was interrupted (${journal.apply?.rollback_reason ?? 'no reason recorded'})`,
+        );
         return this.rollBack(journal, journal.apply?.rollback_reason ?? 'an interrupted roll-back');
     }
   }
@@ -217,7 +219,11 @@ export class RestoreApplier {
     for (const prev of apply.previous) {
       if (!prev.present) continue;
       const copy = path.join(safetyDir, prev.filename);
-      const problem = !(await exists(copy)) ? 'is missing' : `sha256:${(await digestFile(copy)).sha256}` !== prev.checksum ? 'does not match its checksum' : undefined;
+      const problem = !(await exists(copy))
+        ? 'is missing'
+        : `sha256:${(await digestFile(copy)).sha256}` !== prev.checksum
+          ? 'does not match its checksum'
+          : undefined;
       const missingSide = (prev.side_files ?? []).find((side) => !fs.existsSync(`${copy}${side}`));
       if (problem || missingSide) {
         throw new RestoreApplyFatalError(
@@ -283,7 +289,8 @@ export class RestoreApplier {
     for (const db of journal.databases) {
       const file = path.join(staging, db.filename);
       if (!(await exists(file))) throw new Error(`${db.filename} is missing from the staging folder ${path.basename(staging)}`);
-      if (!(await this.hasChecksum(file, db))) throw new Error(`${db.filename} in the staging folder no longer matches the checksum verified when it was staged`);
+      if (!(await this.hasChecksum(file, db)))
+        throw new Error(`${db.filename} in the staging folder no longer matches the checksum verified when it was staged`);
     }
   }
 
@@ -306,7 +313,12 @@ export class RestoreApplier {
     let live = 0;
     for (const db of databases) live += (await sizeOf(db.path)) + (await sizeOf(`${db.path}-wal`));
     const need = spaceNeed(this.dataDir, live, SAFETY_COPY_PURPOSE);
-    await this.disk.ensure(need.dir, need.bytes, need.purpose, ({ dir, needed, free }) => `not enough free disk space in ${dir}: ${formatBytes(needed)} needed, ${formatBytes(free)} available`);
+    await this.disk.ensure(
+      need.dir,
+      need.bytes,
+      need.purpose,
+      ({ dir, needed, free }) => `not enough free disk space in ${dir}: ${formatBytes(needed)} needed, ${formatBytes(free)} available`,
+    );
     const name = await this.freeSafetyName();
     const temp = path.join(this.dataDir, `${SAFETY_COPY_TEMP_PREFIX}${name.slice(SAFETY_COPY_PREFIX.length)}${SAFETY_COPY_TEMP_SUFFIX}`);
     await fs.promises.mkdir(temp, { mode: 0o700 });
@@ -320,7 +332,8 @@ export class RestoreApplier {
       const info = {
         made_at: this.now(),
         reason: `The databases as they were just before ${journal.archive} (${targetLabel(journal.target)}, backup of ${journal.backup_timestamp}) was restored over them.`,
-        how_to_use: 'Each <name>.db is a complete SQLite database. To go back to them, stop the service and copy them into DATA_DIR (removing any <name>.db-wal and <name>.db-shm there).',
+        how_to_use:
+          'Each <name>.db is a complete SQLite database. To go back to them, stop the service and copy them into DATA_DIR (removing any <name>.db-wal and <name>.db-shm there).',
         databases: previous,
       };
       await fs.promises.writeFile(path.join(temp, SAFETY_COPY_README), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

@@ -4,7 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { ALL_DATABASES, badArchives, buildTar, folderEntries, gzip, metadataFor, prepareBackupFolder, readMarker, sha256, tarCzf } from '../../../test/fixtures/restore-archives.js';
+import {
+  ALL_DATABASES,
+  badArchives,
+  buildTar,
+  folderEntries,
+  gzip,
+  metadataFor,
+  prepareBackupFolder,
+  readMarker,
+  sha256,
+  tarCzf,
+} from '../../../test/fixtures/restore-archives.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { ExtractOptions } from './archive-extractor.js';
 import { extractArchive } from './archive-read-pipeline.js';
@@ -71,7 +82,7 @@ describe('extractArchive', () => {
         const details = (error as DomainError).details as { check: string; file: string };
         expect({ label: bad.label, ...details }).toEqual({ label: bad.label, check: bad.check, file: bad.file === 'ARCHIVE' ? options().archive : bad.file });
         expect((error as Error).message).toMatch(bad.message);
-        if (process.env.SHOW) console.log(bad.label, "=>", (error as Error).message);
+        if (process.env.SHOW) console.log(bad.label, '=>', (error as Error).message);
         // Nothing was ever written outside the folder, and no link or folder inside it.
         for (const entry of fs.readdirSync(dir, { withFileTypes: true })) expect(entry.isFile()).toBe(true);
       }
@@ -138,7 +149,10 @@ describe('extractArchive', () => {
     expect(metadata.databases).toHaveLength(7);
     const archive = tarCzf(good, path.join(root, 'abort.tar.gz'), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
     const reason = new Error('shutting down');
-    const promise = extractArchive(fs.createReadStream(archive, { highWaterMark: 256 }), options({ signal: controller.signal, onProgress: () => controller.abort(reason) }));
+    const promise = extractArchive(
+      fs.createReadStream(archive, { highWaterMark: 256 }),
+      options({ signal: controller.signal, onProgress: () => controller.abort(reason) }),
+    );
     await expect(promise).rejects.toBe(reason);
   });
 });

@@ -192,7 +192,13 @@ export class ArchiveExtractor {
       // After the end-of-archive marker only padding may follow; the parser would buffer anything else.
       this.trailing += chunk.length;
       if (this.trailing > MAX_TRAILING_BYTES) {
-        this.stop(archiveInvalid('tar', this.options.archive, `${this.options.archive} has more than ${MAX_TRAILING_BYTES} bytes of data after the end of the tar archive`));
+        this.stop(
+          archiveInvalid(
+            'tar',
+            this.options.archive,
+            `${this.options.archive} has more than ${MAX_TRAILING_BYTES} bytes of data after the end of the tar archive`,
+          ),
+        );
         return callback(this.failure);
       }
       return callback();
@@ -262,7 +268,11 @@ export class ArchiveExtractor {
       throw archiveInvalid('path-traversal', raw, `The archive entry ${raw} points outside the archive ('..'); it is refused`);
     }
     if (entry.type === 'SymbolicLink') {
-      throw archiveInvalid('symlink', raw, `The archive entry ${raw} is a symbolic link (to ${entry.linkpath ?? '?'}); a backup archive holds regular files only`);
+      throw archiveInvalid(
+        'symlink',
+        raw,
+        `The archive entry ${raw} is a symbolic link (to ${entry.linkpath ?? '?'}); a backup archive holds regular files only`,
+      );
     }
     if (entry.type === 'Link') {
       throw archiveInvalid('hardlink', raw, `The archive entry ${raw} is a hard link (to ${entry.linkpath ?? '?'}); a backup archive holds regular files only`);
@@ -298,7 +308,11 @@ export class ArchiveExtractor {
     }
     const expected = this.expectedByFilename(name);
     if (!expected) {
-      throw archiveInvalid('unexpected-entry', name, `The archive holds ${name}, which ${METADATA_FILENAME} does not list; only the listed databases may be in it`);
+      throw archiveInvalid(
+        'unexpected-entry',
+        name,
+        `The archive holds ${name}, which ${METADATA_FILENAME} does not list; only the listed databases may be in it`,
+      );
     }
     if (entry.size !== expected.size_bytes) {
       throw archiveInvalid(
@@ -392,7 +406,11 @@ export class ArchiveExtractor {
     const sha256 = hash.digest('hex');
     const checksumOk = `sha256:${sha256}` === db.checksum && bytes === db.size_bytes;
     if (!checksumOk && this.options.mode === 'fail-fast') {
-      throw archiveInvalid('checksum', filename, `${filename} does not match its checksum in ${METADATA_FILENAME} (expected ${db.checksum}, got sha256:${sha256}): the archive is damaged`);
+      throw archiveInvalid(
+        'checksum',
+        filename,
+        `${filename} does not match its checksum in ${METADATA_FILENAME} (expected ${db.checksum}, got sha256:${sha256}): the archive is damaged`,
+      );
     }
     this.databases.set(db.name, { name: db.name, filename, path: target, sizeBytes: bytes, expectedChecksum: db.checksum, sha256, checksumOk });
   }

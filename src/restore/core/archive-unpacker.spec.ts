@@ -45,7 +45,12 @@ describe('ArchiveUnpacker', () => {
     };
     return { archive, seen };
   }
-  const options = (overrides: Partial<UnpackOptions> = {}): UnpackOptions => ({ purpose: 'staging', room: () => undefined, signal: new AbortController().signal, ...overrides });
+  const options = (overrides: Partial<UnpackOptions> = {}): UnpackOptions => ({
+    purpose: 'staging',
+    room: () => undefined,
+    signal: new AbortController().signal,
+    ...overrides,
+  });
   /** The work folders in DATA_DIR (everything but the installation id). */
   const workFolders = () => fs.readdirSync(dataDir).filter((name) => name !== '.installation-id');
 
@@ -90,7 +95,10 @@ describe('ArchiveUnpacker', () => {
     const rooms: Array<[number, boolean]> = [];
     const { archive, seen } = stored();
     const error = await unpacker()
-      .unpack(archive, options({ room: (bytes, metadata) => (rooms.push([bytes, metadata !== undefined]), { bytes: 10, purpose: 'the test', refusal: () => 'no room' }) }))
+      .unpack(
+        archive,
+        options({ room: (bytes, metadata) => (rooms.push([bytes, metadata !== undefined]), { bytes: 10, purpose: 'the test', refusal: () => 'no room' }) }),
+      )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INSUFFICIENT_DISK_SPACE', message: 'no room', details: { path: dataDir } });
     expect(rooms).toEqual([[fs.statSync(archiveFile).size, false]]);
@@ -130,7 +138,10 @@ describe('ArchiveUnpacker', () => {
     const abort = new AbortController();
     const reason = new Error('the client went away');
     const { archive } = stored();
-    const slow: ArchiveToUnpack = { name: NAME, open: async (signal) => ({ ...(await archive.open(signal)), body: fs.createReadStream(archiveFile, { highWaterMark: 512 }) }) };
+    const slow: ArchiveToUnpack = {
+      name: NAME,
+      open: async (signal) => ({ ...(await archive.open(signal)), body: fs.createReadStream(archiveFile, { highWaterMark: 512 }) }),
+    };
     const promise = unpacker().unpack(slow, options({ signal: abort.signal, onProgress: (bytes) => bytes > 2048 && abort.abort(reason) }));
     await expect(promise).rejects.toBe(reason);
     expect(workFolders()).toEqual([]);

@@ -15,7 +15,10 @@ export class StagingProgressDto {
   @ApiProperty({ example: '2026-01-09T08:15:00.000Z' })
   started_at: string;
 
-  @ApiProperty({ enum: ['downloading', 'checking'], description: 'downloading: reading and extracting the archive, checking checksums as it goes; checking: SQLite integrity checks' })
+  @ApiProperty({
+    enum: ['downloading', 'checking'],
+    description: 'downloading: reading and extracting the archive, checking checksums as it goes; checking: SQLite integrity checks',
+  })
   phase: StagingPhase;
 
   @ApiProperty({ description: 'Archive bytes read so far' })
@@ -47,7 +50,12 @@ export class LastApplyDto {
   @ApiProperty()
   message: string;
 
-  @ApiProperty({ type: String, nullable: true, example: 'pre-restore-backup-2026-01-09-081503', description: 'Folder in DATA_DIR with the databases as they were before' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'pre-restore-backup-2026-01-09-081503',
+    description: 'Folder in DATA_DIR with the databases as they were before',
+  })
   safety_copy: string | null;
 }
 
@@ -67,7 +75,14 @@ export function toRestoreStatusDto(status: RestoreStatus): RestoreStatusDto {
   return {
     staged: status.staged ? toStagedRestoreDto(status.staged) : null,
     staging: staging
-      ? { archive: staging.archive, target: staging.target, started_at: staging.startedAt, phase: staging.phase, bytes_read: staging.bytesRead, archive_bytes: staging.archiveBytes }
+      ? {
+          archive: staging.archive,
+          target: staging.target,
+          started_at: staging.startedAt,
+          phase: staging.phase,
+          bytes_read: staging.bytesRead,
+          archive_bytes: staging.archiveBytes,
+        }
       : null,
     last_apply: status.lastApply ? toLastApplyDto(status.lastApply) : null,
   };

@@ -13,7 +13,10 @@ export class StagedDatabaseDto {
   @ApiProperty({ example: 1234567 })
   size_bytes: number;
 
-  @ApiProperty({ example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', description: 'Verified when staged, checked again before the swap' })
+  @ApiProperty({
+    example: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    description: 'Verified when staged, checked again before the swap',
+  })
   checksum: string;
 }
 

@@ -54,7 +54,12 @@ export class VerificationReportDto {
   @ApiProperty({ example: 5321 })
   duration_ms: number;
 
-  @ApiProperty({ type: String, nullable: true, example: '2026-01-08T14:30:22Z', description: 'When the backup was made, from its metadata (null when the metadata could not be read)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '2026-01-08T14:30:22Z',
+    description: 'When the backup was made, from its metadata (null when the metadata could not be read)',
+  })
   backup_timestamp: string | null;
 
   @ApiProperty({ type: [DatabaseVerificationDto], description: 'One verdict per database in the archive (empty when the archive itself is unreadable)' })

@@ -19,7 +19,12 @@ export class ScheduleDto {
   @ApiProperty({ description: 'Whether the job runs on its own: schedules are on (SENTINEL_SCHEDULES) and its target is enabled' })
   enabled: boolean;
 
-  @ApiProperty({ type: String, nullable: true, example: 'R2 backups are turned off (r2_backup_enabled = 0)', description: 'Why the job does not run, when it does not' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'R2 backups are turned off (r2_backup_enabled = 0)',
+    description: 'Why the job does not run, when it does not',
+  })
   disabled_reason: string | null;
 
   @ApiProperty({ example: 'Sundays at 03:00', description: 'The schedule in words (wall-clock time in time_zone)' })
@@ -34,7 +39,12 @@ export class ScheduleDto {
   @ApiProperty({ type: String, nullable: true, example: '2026-01-11T02:00:00.000Z', description: 'When the job runs next; null when it is not enabled' })
   next_run: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: '2026-01-04T02:00:00.012Z', description: 'When the job last started since the service started (a timer or the catch-up after a start)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '2026-01-04T02:00:00.012Z',
+    description: 'When the job last started since the service started (a timer or the catch-up after a start)',
+  })
   last_run: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: '2026-01-04T02:00:41.301Z' })
@@ -43,7 +53,11 @@ export class ScheduleDto {
   @ApiProperty({ enum: OUTCOMES, nullable: true, description: 'What the last run did; skipped: a backup was running or finished within the duplicate window' })
   last_outcome: (typeof OUTCOMES)[number] | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'R2 backup skipped: a backup finished 12 minutes ago (duplicate window 60 min): sentinel-backup-2026-01-04-014812.tar.gz, manual' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'R2 backup skipped: a backup finished 12 minutes ago (duplicate window 60 min): sentinel-backup-2026-01-04-014812.tar.gz, manual',
+  })
   last_message: string | null;
 }
 

@@ -18,7 +18,8 @@ export class ConnectionCheckDto {
   ok: boolean;
 
   @ApiProperty({
-    example: 'The secret access key does not match the access key ID (SignatureDoesNotMatch): check r2_secret_access_key; it is shown only once when the API token is created, so create a new token if it is lost',
+    example:
+      'The secret access key does not match the access key ID (SignatureDoesNotMatch): check r2_secret_access_key; it is shown only once when the API token is created, so create a new token if it is lost',
     description: 'What was found, and for a failed check what to do about it. Never contains credentials',
   })
   message: string;

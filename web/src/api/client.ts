@@ -49,9 +49,7 @@ type Answer<T> = { data?: T; error?: unknown; response: Response };
 function toApiError(error: unknown, response: Response): ApiError {
   const body = (error ?? {}) as Partial<ErrorBody>;
   const message =
-    typeof body.message === 'string' && body.message
-      ? body.message
-      : `The service answered ${response.status} ${response.statusText || ''}`.trim();
+    typeof body.message === 'string' && body.message ? body.message : `The service answered ${response.status} ${response.statusText || ''}`.trim();
   return new ApiError(response.status, typeof body.error === 'string' ? body.error : 'HTTP_ERROR', message, body.details ?? {});
 }
 

@@ -63,10 +63,13 @@ function BackupPage() {
       body: (
         <>
           <p>
-            Every database is replaced by its copy in <strong class="filename">{file.filename}</strong> ({TARGET_NAMES[target]}, made {formatDateTime(file.created_at)}{' '}
-            – {formatRelative(file.created_at)}, {formatBytes(file.size_bytes)}).
+            Every database is replaced by its copy in <strong class="filename">{file.filename}</strong> ({TARGET_NAMES[target]}, made{' '}
+            {formatDateTime(file.created_at)} – {formatRelative(file.created_at)}, {formatBytes(file.size_bytes)}).
           </p>
-          <p>The backup is downloaded and verified first; if any check fails, nothing changes. The current databases are kept as a safety copy in the data folder.</p>
+          <p>
+            The backup is downloaded and verified first; if any check fails, nothing changes. The current databases are kept as a safety copy in the data
+            folder.
+          </p>
         </>
       ),
       confirmLabel: 'Restore backup',
@@ -91,7 +94,11 @@ function BackupPage() {
     void schedules.load();
   };
   const scheduleOf = (target: Target) => (
-    <ScheduleInfo schedules={schedules.schedules.filter((s) => s.target === target)} verification={schedules.verifications.find((v) => v.target === target)} now={now} />
+    <ScheduleInfo
+      schedules={schedules.schedules.filter((s) => s.target === target)}
+      verification={schedules.verifications.find((v) => v.target === target)}
+      now={now}
+    />
   );
 
   return (

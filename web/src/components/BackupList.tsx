@@ -27,7 +27,9 @@ function downloadUrl(target: Target, filename: string): string {
 
 /** Whose a backup that is not this installation's is, in words. */
 function ownerText(file: BackupFile): string {
-  return file.installation_id === null ? 'no owner recorded, another installation shares this place' : `made by installation ${file.installation_id.slice(0, 8)}…`;
+  return file.installation_id === null
+    ? 'no owner recorded, another installation shares this place'
+    : `made by installation ${file.installation_id.slice(0, 8)}…`;
 }
 
 function byNewest(a: BackupFile, b: BackupFile): number {
@@ -50,8 +52,8 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
       title: 'Delete this backup?',
       body: (
         <p>
-          <strong class="filename">{file.filename}</strong> ({formatBytes(file.size_bytes)}, made {formatRelative(file.created_at)}) will be deleted from {name}.
-          This cannot be undone.
+          <strong class="filename">{file.filename}</strong> ({formatBytes(file.size_bytes)}, made {formatRelative(file.created_at)}) will be deleted from {name}
+          . This cannot be undone.
           {!file.own && (
             <>
               {' '}
@@ -81,8 +83,8 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
       title: 'Adopt this backup?',
       body: (
         <p>
-          <strong class="filename">{file.filename}</strong> ({ownerText(file)}) becomes this installation’s own: its rotation will delete it once it is older than
-          the retention days, and the other installation’s rotation will no longer count it.
+          <strong class="filename">{file.filename}</strong> ({ownerText(file)}) becomes this installation’s own: its rotation will delete it once it is older
+          than the retention days, and the other installation’s rotation will no longer count it.
         </p>
       ),
       confirmLabel: 'Adopt backup',

@@ -90,7 +90,11 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
           </span>
         </div>
         <div class="input-row">
-          {spec.inputType === 'password' ? <input type="password" autocomplete="new-password" {...secretProps} /> : <input type="text" autocomplete="off" {...secretProps} />}
+          {spec.inputType === 'password' ? (
+            <input type="password" autocomplete="new-password" {...secretProps} />
+          ) : (
+            <input type="text" autocomplete="off" {...secretProps} />
+          )}
           {isSet && !clearing && (
             <button type="button" class="button button-small" onClick={() => onChange(null)}>
               Remove<span class="visually-hidden"> {spec.label}</span>

@@ -18,12 +18,15 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
             {phaseLabel(job.phase)}
           </span>
         </div>
-        <progress class="progress" max={total > 0 ? total : undefined} value={total > 0 ? done : undefined} aria-label={`Backup progress: ${phaseLabel(job.phase)}`}>
+        <progress
+          class="progress"
+          max={total > 0 ? total : undefined}
+          value={total > 0 ? done : undefined}
+          aria-label={`Backup progress: ${phaseLabel(job.phase)}`}
+        >
           {percent !== undefined ? `${percent}%` : ''}
         </progress>
-        <p class="job-bytes">
-          {total > 0 ? `${formatBytes(done)} of ${formatBytes(total)} · ${percent}%` : 'Preparing…'}
-        </p>
+        <p class="job-bytes">{total > 0 ? `${formatBytes(done)} of ${formatBytes(total)} · ${percent}%` : 'Preparing…'}</p>
       </div>
     );
   }
@@ -33,7 +36,10 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
     return (
       <div class="job job-failed" role="alert">
         <p>
-          <strong>Last backup failed</strong> <time dateTime={when} title={formatDateTime(when)}>{formatRelative(when, now)}</time>
+          <strong>Last backup failed</strong>{' '}
+          <time dateTime={when} title={formatDateTime(when)}>
+            {formatRelative(when, now)}
+          </time>
         </p>
         <p class="job-error">{job.error ?? 'No reason was recorded; the service log has the details.'}</p>
       </div>
@@ -41,8 +47,11 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
   }
   return (
     <p class="job job-ok">
-      <strong>Last backup</strong> <time dateTime={when} title={formatDateTime(when)}>{formatRelative(when, now)}</time>: {formatBytes(job.size_bytes)} in{' '}
-      {formatDuration(job.duration_ms)}
+      <strong>Last backup</strong>{' '}
+      <time dateTime={when} title={formatDateTime(when)}>
+        {formatRelative(when, now)}
+      </time>
+      : {formatBytes(job.size_bytes)} in {formatDuration(job.duration_ms)}
       {job.trigger === 'scheduled' ? ' (scheduled)' : ''}
     </p>
   );

@@ -40,7 +40,9 @@ export function RestoreBanner({ status, restarting, pending, now, cancelling, on
             The service is restarting with <span class="filename">{restarting.archive}</span> from {TARGET_NAMES[restarting.target]}. This page waits for it and
             reloads by itself{seconds >= 5 ? ` (${seconds} s)` : ''}.
           </span>
-          {seconds >= 60 && <span class="hint">Still waiting. If the service runs under a supervisor (SENTINEL_RESTART_MODE=exit), check that it restarts it.</span>}
+          {seconds >= 60 && (
+            <span class="hint">Still waiting. If the service runs under a supervisor (SENTINEL_RESTART_MODE=exit), check that it restarts it.</span>
+          )}
         </div>
       </div>
     );
@@ -71,8 +73,8 @@ export function RestoreBanner({ status, restarting, pending, now, cancelling, on
         <div class="banner-text">
           <strong>A restore is staged</strong>
           <span>
-            <span class="filename">{staged.archive}</span> from {TARGET_NAMES[staged.target]} (backup of {formatDateTime(staged.backup_timestamp)}, {staged.databases.length}{' '}
-            databases, verified {formatRelative(staged.staged_at, now)}) replaces the databases when the service next starts.
+            <span class="filename">{staged.archive}</span> from {TARGET_NAMES[staged.target]} (backup of {formatDateTime(staged.backup_timestamp)},{' '}
+            {staged.databases.length} databases, verified {formatRelative(staged.staged_at, now)}) replaces the databases when the service next starts.
           </span>
         </div>
         <button type="button" class="button" aria-busy={cancelling} aria-disabled={cancelling} onClick={onCancel}>

@@ -17,7 +17,13 @@ interface Run {
 function finishedRuns(jobs: readonly BackupJob[]): Run[] {
   return jobs
     .filter((j) => j.status === 'succeeded' && j.size_bytes !== null && j.finished_at)
-    .map((j) => ({ at: Math.floor(Date.parse(j.finished_at as string) / 1000), target: j.target, size: j.size_bytes as number, durationMs: j.duration_ms, filename: j.filename }))
+    .map((j) => ({
+      at: Math.floor(Date.parse(j.finished_at as string) / 1000),
+      target: j.target,
+      size: j.size_bytes as number,
+      durationMs: j.duration_ms,
+      filename: j.filename,
+    }))
     .filter((r) => Number.isFinite(r.at))
     .sort((a, b) => a.at - b.at);
 }
@@ -56,12 +62,24 @@ function chartOptions(width: number, targets: Target[]): uPlot.Options {
     height: 260,
     cursor: { drag: { x: false, y: false } },
     legend: { live: false },
-    scales: { x: { time: true }, bytes: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] }, seconds: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+    scales: {
+      x: { time: true },
+      bytes: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+      seconds: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+    },
     series: [{}, ...sizeSeries, ...durationSeries],
     axes: [
       { ...axisStyle },
       { ...axisStyle, scale: 'bytes', size: 72, label: 'Archive size', values: (_u, ticks) => ticks.map((t) => (t === 0 ? '0' : formatBytes(t))) },
-      { ...axisStyle, scale: 'seconds', side: 1, size: 60, label: 'Duration', grid: { show: false }, values: (_u, ticks) => ticks.map((t) => (t === 0 ? '0' : formatDuration(t * 1000))) },
+      {
+        ...axisStyle,
+        scale: 'seconds',
+        side: 1,
+        size: 60,
+        label: 'Duration',
+        grid: { show: false },
+        values: (_u, ticks) => ticks.map((t) => (t === 0 ? '0' : formatDuration(t * 1000))),
+      },
     ],
   };
 }

@@ -142,7 +142,7 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
   const running = isActive(job);
   let previousGroup: string | undefined;
   const rendered: ComponentChildren[] = [];
-  for (let i = 0; i < fields.length; ) {
+  for (let i = 0; i < fields.length;) {
     const spec = fields[i] as FieldSpec;
     const render = (s: FieldSpec) => (
       <Field

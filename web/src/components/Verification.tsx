@@ -22,29 +22,29 @@ export function Verification({ report, onClose }: { report: VerificationReport; 
       )}
       {report.databases.length > 0 && (
         <div class="table-scroll">
-        <table>
-          <caption class="visually-hidden">Databases in {report.archive}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Database</th>
-              <th scope="col">Size</th>
-              <th scope="col">Checksum</th>
-              <th scope="col">Integrity</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.databases.map((db) => (
-              <tr key={db.name}>
-                <th scope="row">{db.name}</th>
-                <td>{formatBytes(db.size_bytes)}</td>
-                <td class={db.checksum_ok ? 'good' : 'bad'}>{db.checksum_ok ? 'matches' : 'MISMATCH'}</td>
-                <td class={db.integrity_ok ? 'good' : 'bad'}>{db.integrity_ok ? 'ok' : 'FAILED'}</td>
-                <td>{db.message}</td>
+          <table>
+            <caption class="visually-hidden">Databases in {report.archive}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Database</th>
+                <th scope="col">Size</th>
+                <th scope="col">Checksum</th>
+                <th scope="col">Integrity</th>
+                <th scope="col">Details</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {report.databases.map((db) => (
+                <tr key={db.name}>
+                  <th scope="row">{db.name}</th>
+                  <td>{formatBytes(db.size_bytes)}</td>
+                  <td class={db.checksum_ok ? 'good' : 'bad'}>{db.checksum_ok ? 'matches' : 'MISMATCH'}</td>
+                  <td class={db.integrity_ok ? 'good' : 'bad'}>{db.integrity_ok ? 'ok' : 'FAILED'}</td>
+                  <td>{db.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
     </div>

@@ -115,7 +115,10 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
       }
       if (step.kind === 'not-restarted') {
         setRestarting(null);
-        optionsRef.current.showNotice('error', 'The service did not restart, so the restore has not been applied yet: it stays staged and is applied at the next start.');
+        optionsRef.current.showNotice(
+          'error',
+          'The service did not restart, so the restore has not been applied yet: it stays staged and is applied at the next start.',
+        );
         return;
       }
       watch = step.watch;
