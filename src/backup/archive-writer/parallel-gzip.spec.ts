@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { type DeflateBlockOptions, ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
+import { type DeflateBlockOptions, defaultConcurrency, ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
 
 const MiB = 1024 * 1024;
 
@@ -364,5 +364,13 @@ describe('ParallelGzip', () => {
     expect(() => new ParallelGzip({ level: 10 })).toThrow(RangeError);
     expect(() => new ParallelGzip({ blockSize: 0 })).toThrow(RangeError);
     expect(() => new ParallelGzip({ concurrency: 0 })).toThrow(RangeError);
+  });
+
+  it('keeps two blocks per core in flight by default, within the threadpool, never fewer than one per core', () => {
+    expect(defaultConcurrency(1, 4)).toBe(2);
+    expect(defaultConcurrency(2, 4)).toBe(4);
+    expect(defaultConcurrency(2, 3)).toBe(3);
+    expect(defaultConcurrency(4, 4)).toBe(4);
+    expect(defaultConcurrency(8, 4)).toBe(8);
   });
 });

@@ -9,7 +9,7 @@ export interface ParallelGzipOptions {
   blockSize?: number;
   /**
    * Maximum number of blocks dispatched but not yet written out (compressing, or
-   * done and waiting for an earlier block). Default `os.availableParallelism()`.
+   * done and waiting for an earlier block). Default {@link defaultConcurrency}.
    */
   concurrency?: number;
 }
@@ -26,6 +26,17 @@ export interface DeflateBlockOptions {
 const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 /** Deflate's window: a back-reference never reaches further than this. */
 const WINDOW_SIZE = 32 * 1024;
+/**
+ * Blocks in flight by default: two per core, but not more than libuv's threadpool holds (tar's reads
+ * and the target's writes share it), and never fewer than one per core. With only one per core, a
+ * block that finished before the one ahead of it holds its slot while it waits to be written out, so
+ * a core idles until the earlier block is done; a second block per core keeps it busy
+ * (bench/results.md, "Where a backup's time goes").
+ */
+export function defaultConcurrency(cores = availableParallelism(), threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4): number {
+  return Math.max(cores, Math.min(2 * cores, threadpoolSize));
+}
+
 /** Placeholder for a consumed slot of `pending`. */
 const CONSUMED = Buffer.alloc(0);
 
@@ -82,7 +93,7 @@ export class ParallelGzip extends Transform {
 
   constructor(options: ParallelGzipOptions = {}) {
     super();
-    const { level = 6, blockSize = DEFAULT_BLOCK_SIZE, concurrency = availableParallelism() } = options;
+    const { level = 6, blockSize = DEFAULT_BLOCK_SIZE, concurrency = defaultConcurrency() } = options;
     if (!Number.isInteger(level) || level < -1 || level > 9) {
       throw new RangeError(`ParallelGzip: level must be an integer from -1 to 9, got ${level}`);
     }
