@@ -3,7 +3,6 @@
  * job keeps its error code (GET /api/backup-jobs/{id} error_code, BackupFailedEvent.code), from real causes:
  * a disk too small for the backup, and S3 credentials the server refuses.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
@@ -13,6 +12,7 @@ import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { mountTmpfs, unmountTmpfs } from './support/tmpfs.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -25,18 +25,6 @@ function recordEvents(t: TestApp): Map<string, object[]> {
     emitter.on(event.eventName, (e: object) => seen.get(event.name)!.push(e));
   }
   return seen;
-}
-
-/** Mounts a tmpfs of `size` at `dir`; undefined when this machine does not allow it (the caller skips). */
-function mountTmpfs(dir: string, size: string): string | undefined {
-  fs.mkdirSync(dir, { recursive: true });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
-    return dir;
-  } catch (error) {
-    process.stderr.write(`SKIPPED: cannot mount a tmpfs at ${dir} (${(error as Error).message.split('\n')[0]}); this test needs root\n`);
-    return undefined;
-  }
 }
 
 describe('Backup events and error codes (local)', () => {
@@ -73,7 +61,7 @@ describe('Backup events and error codes (local)', () => {
       const history = (await t.http.get('/api/backup-jobs?target=local').expect(200)).body;
       expect(history[0]).toMatchObject({ id: job.id, error_code: 'INSUFFICIENT_DISK_SPACE' });
     } finally {
-      execFileSync('umount', ['-l', mount], { stdio: 'pipe' });
+      unmountTmpfs(mount);
     }
   });
 

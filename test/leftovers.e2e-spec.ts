@@ -4,7 +4,6 @@
  * be created, a folder under /proc and a folder too small for the next backup are each reported as what
  * they are, at once.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { BackupProgressEvent } from '../src/backup/backup.events.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
+import { mountTmpfs, unmountTmpfs } from './support/tmpfs.js';
 
 const MIB = 1024 * 1024;
 
@@ -21,22 +21,6 @@ function markAsOurs(dataDir: string, folder: string, kind: string): void {
   const installationId = fs.readFileSync(path.join(dataDir, '.installation-id'), 'utf8').trim();
   const marker = { installation_id: installationId, process_token: randomBytes(8).toString('hex'), pid: 999999, created_at: new Date().toISOString(), kind };
   fs.writeFileSync(path.join(folder, '.sentinel-work-folder.json'), JSON.stringify(marker));
-}
-
-/** Mounts a tmpfs of `size` at `dir`; undefined when this machine does not allow it (the caller skips). */
-function mountTmpfs(dir: string, size: string): string | undefined {
-  fs.mkdirSync(dir, { recursive: true });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
-    return dir;
-  } catch (error) {
-    process.stderr.write(`SKIPPED: cannot mount a tmpfs at ${dir} (${(error as Error).message.split('\n')[0]}); this test needs root\n`);
-    return undefined;
-  }
-}
-
-function unmount(dir: string | undefined): void {
-  if (dir) execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
 }
 
 describe('Start-up sweep of DATA_DIR', () => {
@@ -182,7 +166,7 @@ describe('Local folder errors that say what happened', () => {
       expect(fs.readdirSync(mount)).toEqual(['other-program.bin']);
       expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
     } finally {
-      unmount(mount);
+      unmountTmpfs(mount);
     }
   });
 
@@ -233,7 +217,7 @@ describe('Local folder errors that say what happened', () => {
         ['delete', true],
       ]);
     } finally {
-      unmount(mount);
+      unmountTmpfs(mount);
     }
   });
 });

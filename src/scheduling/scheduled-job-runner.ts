@@ -215,7 +215,7 @@ export class ScheduledJobRunner {
       if (!filename) return this.skipped(target, 'verification', 'no_backup_to_verify', `${label}: there is no backup to verify yet`);
       this.logger.log(`${label}: checking the newest backup, ${filename}`);
       const report = await this.verifier.verify(target, filename);
-      this.verifications.save(report);
+      await this.verifications.save(report);
       if (!report.ok) this.logger.error(`${label} FAILED: the newest backup ${filename} could not be restored: ${report.message}`);
       return { outcome: report.ok ? 'succeeded' : 'failed', message: `${label} of ${filename}: ${report.ok ? 'ok' : 'FAILED'}: ${report.message}` };
     } catch (error) {
@@ -227,7 +227,7 @@ export class ScheduledJobRunner {
       const message = filename ? `${label} of ${filename} could not run: ${reason}` : `${label} could not list the backups: ${reason}`;
       this.logger.error(message);
       await this.emitNotRun(target, 'verification', error, message);
-      if (filename) this.verifications.save(this.unverified(target, filename, message, Date.now() - started));
+      if (filename) await this.verifications.save(this.unverified(target, filename, message, Date.now() - started));
       return { outcome: 'failed', message };
     }
   }

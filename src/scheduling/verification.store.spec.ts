@@ -28,32 +28,42 @@ describe('VerificationStore', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps the latest result per target, readable at once, with no temporary file left', () => {
+  it('keeps the latest result per target, readable at once, with no temporary file left', async () => {
     const store = new VerificationStore({ env: { dataDir } } as unknown as AppConfig);
-    store.save(report('r2', true));
-    store.save(report('local', false));
-    store.save(report('r2', false));
+    // Started together, as the two targets' weekly verifications can end: neither result is lost.
+    const saved = [store.save(report('r2', true)), store.save(report('local', false)), store.save(report('r2', false))];
     expect(store.latest().map((r) => [r.target, r.ok])).toEqual([
       ['local', false],
       ['r2', false],
     ]);
+    await Promise.all(saved);
     expect(fs.readdirSync(dataDir)).toEqual([VERIFICATIONS_FILE]);
+    // What a restart reads back.
+    expect(new VerificationStore({ env: { dataDir } } as unknown as AppConfig).latest().map((r) => [r.target, r.ok])).toEqual([
+      ['local', false],
+      ['r2', false],
+    ]);
   });
 
-  it('writes durably: the new file is fsynced before the rename and the folder after it', () => {
+  it('writes durably: the new file is fsynced before the rename and the folder after it', async () => {
     const store = new VerificationStore({ env: { dataDir } } as unknown as AppConfig);
     const steps: string[] = [];
-    const fsync = fs.fsyncSync;
-    const rename = fs.renameSync;
-    jest.spyOn(fs, 'fsyncSync').mockImplementation((fd) => {
-      steps.push(`fsync ${path.basename(fs.readlinkSync(`/proc/self/fd/${String(fd)}`))}`);
-      return fsync(fd);
+    const open = fs.promises.open;
+    const rename = fs.promises.rename;
+    jest.spyOn(fs.promises, 'open').mockImplementation(async (file, ...rest) => {
+      const handle = await open(file, ...rest);
+      const sync = handle.sync.bind(handle);
+      handle.sync = () => {
+        steps.push(`fsync ${path.basename(String(file))}`);
+        return sync();
+      };
+      return handle;
     });
-    jest.spyOn(fs, 'renameSync').mockImplementation((from, to) => {
+    jest.spyOn(fs.promises, 'rename').mockImplementation((from, to) => {
       steps.push(`rename to ${path.basename(String(to))}`);
       return rename(from, to);
     });
-    store.save(report('local', true));
+    await store.save(report('local', true));
     expect(steps).toEqual([
       expect.stringMatching(/^fsync \.backup-verifications\.json\.tmp-\d+$/),
       `rename to ${VERIFICATIONS_FILE}`,

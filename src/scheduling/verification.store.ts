@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
-import { removeStaleAtomicTemps, writeFileAtomicSync } from '../common/fs/durable-fs.js';
+import { removeStaleAtomicTemps, writeFileAtomic } from '../common/fs/durable-fs.js';
 import { AppConfig } from '../config/app-config.js';
 import type { VerificationReport } from '../restore/backup-verifier.service.js';
 
@@ -15,6 +15,11 @@ export const VERIFICATIONS_FILE = '.backup-verifications.json';
 @Injectable()
 export class VerificationStore implements OnModuleInit {
   private readonly logger = new Logger('Scheduler');
+
+  /** The file's content, read once: this store is its only writer (one service per DATA_DIR). */
+  private stored: Partial<Record<BackupTarget, VerificationReport>> | undefined;
+  /** Writes one after another: each writes the whole file through the same temporary name. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly config: AppConfig) {}
 
@@ -31,18 +36,24 @@ export class VerificationStore implements OnModuleInit {
 
   /** The latest result of each target that has been verified, local first. */
   latest(): VerificationReport[] {
-    const stored = this.read();
+    const stored = (this.stored ??= this.read());
     return BACKUP_TARGETS.map((target) => stored[target]).filter((report): report is VerificationReport => report !== undefined);
   }
 
   /**
-   * Replaces the target's result with the durable atomic write (fsynced before and after the rename),
-   * so neither a crash nor a power cut leaves half a file or loses a result already reported.
+   * Replaces the target's result: at once for readers, then on disk with the durable atomic write
+   * (fsynced before and after the rename), so neither a crash nor a power cut leaves half a file or
+   * loses a result already reported. Resolves once the file holds it.
    */
-  save(report: VerificationReport): void {
-    const stored = { ...this.read(), [report.target]: report };
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    writeFileAtomicSync(this.file, `${JSON.stringify(stored, null, 2)}\n`);
+  async save(report: VerificationReport): Promise<void> {
+    this.stored = { ...(this.stored ??= this.read()), [report.target]: report };
+    const content = `${JSON.stringify(this.stored, null, 2)}\n`;
+    const write = this.writing.then(async () => {
+      await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+      await writeFileAtomic(this.file, content);
+    });
+    this.writing = write.catch(() => undefined);
+    await write;
   }
 
   private read(): Partial<Record<BackupTarget, VerificationReport>> {

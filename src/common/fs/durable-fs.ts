@@ -73,34 +73,6 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   await fsyncPath(path.dirname(file));
 }
 
-/**
- * writeFileAtomic, the same steps, for a caller that must not yield to the event loop between
- * deciding and writing (a store whose readers expect the new content as soon as the call returns).
- * Meant for small files: it blocks the event loop for the fsyncs.
- */
-export function writeFileAtomicSync(file: string, content: string): void {
-  const temp = atomicTempName(file);
-  try {
-    const fd = fs.openSync(temp, 'w', 0o600);
-    try {
-      fs.writeFileSync(fd, content, 'utf8');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  const dir = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
-}
-
 /** Removes a file if it exists and makes the removal durable; true when something was removed. */
 export async function unlinkDurably(file: string): Promise<boolean> {
   try {
