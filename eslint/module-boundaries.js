@@ -28,12 +28,24 @@ export const MODULES = {
   settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions'] },
   audit: { uses: ['common', 'config', 'database'], public: ['audit-log', 'audit-entry', 'audit-recorder'] },
   storage: { uses: ['common', 'config', 'database', 'settings'], public: ['object-storage', 'storage-targets'] },
-  backup: {
+  encryption: {
     uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'archive-format'],
+    public: [
+      'archive-encryption.service',
+      'archive-provenance.store',
+      'age/age-keys',
+      'age/age-error',
+      'age/age-format',
+      'age/age-encrypt-stream',
+      'age/age-decrypt-stream',
+    ],
+  },
+  backup: {
+    uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'encryption', 'archive-format'],
     public: ['backup.service', 'backup-jobs', 'backup-catalog.service', 'rotation.service', 'backup-run.store', 'backup-run.entity'],
   },
   restore: {
-    uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'archive-format'],
+    uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'encryption', 'archive-format'],
     public: ['backup-verifier.service'],
   },
   scheduling: { uses: '*', public: [] },

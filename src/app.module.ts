@@ -6,6 +6,7 @@ import { BackupModule } from './backup/backup.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EncryptionModule } from './encryption/encryption.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RestoreModule } from './restore/restore.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         HealthModule,
         SettingsModule,
         StorageModule,
+        EncryptionModule,
         BackupModule,
         RestoreModule,
         ScheduleModule.forRoot(),
