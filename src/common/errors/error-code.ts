@@ -34,5 +34,15 @@ export enum ErrorCode {
   RestoreNotStaged = 'RESTORE_NOT_STAGED',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   DatabaseDamaged = 'DATABASE_DAMAGED',
+  /** Encryption (issue 14). A request to /api/encryption that the target's state does not allow (confirm with nothing to confirm, export in write-only mode). */
+  EncryptionStateConflict = 'ENCRYPTION_STATE_CONFLICT',
+  /** A recipient (`age1...`) or an identity / recovery key (`AGE-SECRET-KEY-1...`) that is not one. */
+  EncryptionKeyInvalid = 'ENCRYPTION_KEY_INVALID',
+  /** An encrypted backup whose key the server does not hold and the request did not supply: says which recipient it needs. */
+  EncryptionKeyRequired = 'ENCRYPTION_KEY_REQUIRED',
+  /** The identity supplied (or held) does not open the archive: says which recipient it needs. */
+  EncryptionKeyWrong = 'ENCRYPTION_KEY_WRONG',
+  /** An encrypted archive this installation has no record of writing (or whose bytes differ from the record): restore needs "confirm_unknown": true. */
+  ArchiveNotMadeHere = 'ARCHIVE_NOT_MADE_HERE',
   Internal = 'INTERNAL',
 }
