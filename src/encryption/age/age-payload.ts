@@ -28,7 +28,7 @@ function chunkNonce(index: number, last: boolean): Buffer {
   return nonce;
 }
 
-/** Chunk `index` sealed: [ciphertext, tag] (two buffers, so the plaintext is never copied to join them). */
+/** Chunk `index` sealed: [ciphertext, tag]. */
 export function sealChunk(key: Buffer, index: number, last: boolean, plaintext: Uint8Array): [Buffer, Buffer] {
   const cipher = createCipheriv(CIPHER, key, chunkNonce(index, last), { authTagLength: TAG_LENGTH });
   const ciphertext = cipher.update(plaintext);
