@@ -7,6 +7,7 @@ import { AGE_CHUNK_SIZE, AGE_HEADER_LINE, looksLikeAge } from './age-format.js';
 import { writeAgeHeader, type AgeStanza } from './age-header.js';
 import { ageRecipientKey, generateAgeIdentity } from './age-keys.js';
 import { PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, sealChunk } from './age-payload.js';
+import { SLICE_BYTES } from './age-slices.js';
 import { wrapFileKey } from './age-x25519-stanza.js';
 import type { Transform } from 'node:stream';
 
@@ -105,6 +106,28 @@ describe('age streams', () => {
     }
   });
 
+  it('lets the event loop turn while it works through one large write (a slice of 16 chunks at a time)', async () => {
+    const plain = randomBytes(8 * SLICE_BYTES);
+    const file = await encrypt(plain, [alice.recipient]);
+    for (const [stream, input] of [
+      [createAgeEncryptStream([alice.recipient]), plain],
+      [createAgeDecryptStream([alice.identity]), file],
+    ] as const) {
+      stream.resume();
+      let turns = 0;
+      let written = false;
+      const turn = (): void => {
+        turns++;
+        if (!written) setImmediate(turn);
+      };
+      setImmediate(turn);
+      await new Promise<void>((resolve, reject) => stream.write(input, (error) => (error ? reject(error) : resolve())));
+      written = true;
+      expect(turns).toBeGreaterThanOrEqual(7);
+      stream.destroy();
+    }
+  });
+
   it('refuses a bad recipient or identity at once, without quoting the identity', () => {
     expect(() => createAgeEncryptStream([])).toThrow(AgeError);
     expect(() => createAgeEncryptStream(['age1nope'])).toThrow(/age1nope/);
@@ -165,6 +188,7 @@ describe('age streams', () => {
         // The last of 43 characters carries 4 bits of the key and 2 zero bits: setting one is a non-canonical encoding.
         text.replace(/\n([A-Za-z0-9+/]{42})([A-Za-z0-9+/])\n/, (_, a: string, c: string) => `\n${a}${B64[B64.indexOf(c) + 1]}\n`),
         text.replace(/\n([A-Za-z0-9+/]{43})\n/, (_, a: string) => `\n${a}AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n`),
+        text.replace(/\n--- ([A-Za-z0-9+/]{40})[A-Za-z0-9+/]{3}\n/, (_, a: string) => `\n--- ${a}\n`), // a 30-byte MAC
       ];
       for (const header of cases) await refusal(Buffer.concat([Buffer.from(header, 'latin1'), rest]), [alice.identity], 'header-invalid');
       const endless = Buffer.concat([Buffer.from(`${AGE_HEADER_LINE}-> X25519 abc\n`), Buffer.alloc(100_000, 'A')]);
