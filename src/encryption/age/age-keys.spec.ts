@@ -49,6 +49,12 @@ describe('age keys', () => {
     expect(generateAgeIdentity().identity).not.toBe(identity);
   });
 
+  it('derives the spec\'s example recipient from its example identity (age spec, "The X25519 recipient type")', () => {
+    expect(ageRecipientOf('AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX')).toBe(
+      'age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj',
+    );
+  });
+
   it("derives age-keygen's recipient from age-keygen's identity", () => {
     expect(ageRecipientOf(KEYGEN_IDENTITY)).toBe(KEYGEN_RECIPIENT);
   });
