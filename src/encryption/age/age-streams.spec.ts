@@ -191,6 +191,8 @@ describe('age streams', () => {
         text.replace(/\n--- ([A-Za-z0-9+/]{40})[A-Za-z0-9+/]{3}\n/, (_, a: string) => `\n--- ${a}\n`), // a 30-byte MAC
       ];
       for (const header of cases) await refusal(Buffer.concat([Buffer.from(header, 'latin1'), rest]), [alice.identity], 'header-invalid');
+      const crowded = `${AGE_HEADER_LINE}${'-> X25519 abc\nAAAA\n'.repeat(101)}--- ${'A'.repeat(43)}\n`;
+      expect((await refusal(Buffer.from(crowded), [alice.identity], 'header-invalid')).error.message).toMatch(/more than 100 recipient stanzas/);
       const endless = Buffer.concat([Buffer.from(`${AGE_HEADER_LINE}-> X25519 abc\n`), Buffer.alloc(100_000, 'A')]);
       expect((await refusal(endless, [alice.identity], 'header-invalid')).error.message).toMatch(/65536 bytes/);
     });
