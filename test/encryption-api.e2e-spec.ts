@@ -331,6 +331,9 @@ describe('Encryption API', () => {
     expect(refused.body).toMatchObject({ error: 'SECRET_UNREADABLE' });
     expect(refused.body.message).toMatch(/master key/);
     expect(refused.text).not.toContain(pending.recovery_key);
+    // Backup and restore get none of them (a restore with the recovery key in the request still works), and the log says why.
+    expect(await encryption().identitiesFor('r2')).toEqual([]);
+    expect(fs.readFileSync(t.logFile, 'utf8')).toMatch(/WARN \[Encryption\] R2 backups: 2 of the 2 stored identities cannot be used.*master key changed/);
   });
 
   it('leaks no identity: not in the log, other answers, config.db, .encryption.db, the audit log or a backup', async () => {
