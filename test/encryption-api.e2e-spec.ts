@@ -249,6 +249,20 @@ describe('Encryption API', () => {
         /recipients must be an array/,
       ],
       [
+        'recipients null',
+        (_s) => t.http.put('/api/encryption/local').send({ enabled: true, recipients: null }),
+        400,
+        'INVALID_INPUT',
+        /recipients must be an array.*\(got null\)/,
+      ],
+      [
+        'write_only null',
+        (_s) => t.http.put('/api/encryption/local').send({ enabled: true, write_only: null }),
+        400,
+        'INVALID_INPUT',
+        /write_only must be true or false \(got null\)/,
+      ],
+      [
         'a recipient that is not a string',
         (_s) => t.http.put('/api/encryption/local').send({ enabled: true, recipients: [7] }),
         400,
