@@ -246,6 +246,15 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect(await parts.keys.status('r2')).toEqual(before);
   });
 
+  it('confirms only the key the caller was shown, when it says which', async () => {
+    const shown = (await parts.keys.update('local', { enabled: true })).status.pendingRecipient!;
+    const replacement = (await parts.keys.update('local', { enabled: true })).status;
+    const stale = await domainError(parts.keys.confirm('local', shown));
+    expect(stale).toMatchObject({ code: ErrorCode.EncryptionStateConflict, details: { pending_recipient: replacement.pendingRecipient } });
+    expect(await parts.keys.status('local')).toEqual(replacement);
+    expect((await parts.keys.confirm('local', replacement.pendingRecipient!.toUpperCase())).keyRecipient).toBe(replacement.pendingRecipient);
+  });
+
   it('refuses a bad recipient by its index and reason, never echoing a secret key pasted by mistake', async () => {
     await parts.keys.update('local', { enabled: true });
     await parts.keys.confirm('local');
