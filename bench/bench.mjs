@@ -444,7 +444,8 @@ async function enableEncryption(svc, target, keyFile) {
   if (put.recovery_key) fs.writeFileSync(keyFile, `${put.recovery_key}\n`, { mode: 0o600 });
   if (put.state === 'awaiting_confirmation') {
     const res = await svc.request('POST', `/api/encryption/${target}/confirm`, { body: {} });
-    if (res.status !== 200 && res.status !== 201) throw new Error(`POST /api/encryption/${target}/confirm answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`POST /api/encryption/${target}/confirm answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
   }
   if (!fs.existsSync(keyFile)) throw new Error(`encryption of ${target} is on, but no recovery key was shown (${JSON.stringify(put).slice(0, 200)})`);
 }
@@ -805,7 +806,9 @@ function renderRun(res) {
       `data set ${fmtMb(bytes)} in 7 SQLite databases (WAL mode)${res.repeat > 1 ? ` · median of ${res.repeat} runs` : ''}` +
       `${res.serviceOptions ? ` · service run with ${res.serviceOptions}` : ''}`,
   );
-  lines.push(`Tools: ${m.gzip}; ${m.pigz ? `${m.pigz}; ` : ''}${m.tar}; ${m.age ? `${m.age}; ` : ''}${m.sqlite3}.${res.command ? ` Command: \`${res.command}\`.` : ''}`);
+  lines.push(
+    `Tools: ${m.gzip}; ${m.pigz ? `${m.pigz}; ` : ''}${m.tar}; ${m.age ? `${m.age}; ` : ''}${m.sqlite3}.${res.command ? ` Command: \`${res.command}\`.` : ''}`,
+  );
   lines.push('');
   lines.push('| measurement | Sentinel Backup | baseline (standard tools) | ratio |');
   lines.push('|---|---:|---:|---:|');
@@ -874,9 +877,24 @@ function renderRun(res) {
       `unencrypted ${fmtS(s.local.wallMs)}`,
       `**${fmtRatio(s.localEnc.wallMs / s.local.wallMs)}**`,
     );
-    row('  ↳ phases: checks / snapshots / tar + gzip + age + write', `${fmtS(s.localEnc.checkMs)} / ${fmtS(s.localEnc.snapshotMs)} / ${fmtS(s.localEnc.archiveMs)}`, '', '');
-    row('  ↳ CPU time (user + system): encrypted / unencrypted', `${s.localEnc.cpuS.toFixed(1)} s`, `${s.local.cpuS.toFixed(1)} s`, fmtRatio(s.localEnc.cpuS / s.local.cpuS));
-    row('  ↳ archive size: encrypted / unencrypted', fmtMb(s.localEnc.sizeBytes), fmtMb(s.local.sizeBytes), (s.localEnc.sizeBytes / s.local.sizeBytes).toFixed(4));
+    row(
+      '  ↳ phases: checks / snapshots / tar + gzip + age + write',
+      `${fmtS(s.localEnc.checkMs)} / ${fmtS(s.localEnc.snapshotMs)} / ${fmtS(s.localEnc.archiveMs)}`,
+      '',
+      '',
+    );
+    row(
+      '  ↳ CPU time (user + system): encrypted / unencrypted',
+      `${s.localEnc.cpuS.toFixed(1)} s`,
+      `${s.local.cpuS.toFixed(1)} s`,
+      fmtRatio(s.localEnc.cpuS / s.local.cpuS),
+    );
+    row(
+      '  ↳ archive size: encrypted / unencrypted',
+      fmtMb(s.localEnc.sizeBytes),
+      fmtMb(s.local.sizeBytes),
+      (s.localEnc.sizeBytes / s.local.sizeBytes).toFixed(4),
+    );
     const ageLine = '`age -d -i key | tar xz` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7';
     row(
       `**encrypted restore staging**: POST /api/backups/local/restore of the .tar.gz.age (decrypt, gunzip, extraction + SHA-256, fsync, integrity_check ×7, flag) vs ${ageLine}`,
@@ -891,7 +909,12 @@ function renderRun(res) {
       '',
     );
     if (s.stageEnc)
-      row('  ↳ CPU time (user + system)', `${s.stageEnc.cpuS.toFixed(1)} s`, `${b.ageRestore.cpuS.toFixed(1)} s`, fmtRatio(s.stageEnc.cpuS / b.ageRestore.cpuS));
+      row(
+        '  ↳ CPU time (user + system)',
+        `${s.stageEnc.cpuS.toFixed(1)} s`,
+        `${b.ageRestore.cpuS.toFixed(1)} s`,
+        fmtRatio(s.stageEnc.cpuS / b.ageRestore.cpuS),
+      );
   }
   lines.push('');
   const oc = (x) => (x === undefined ? '?' : x.toFixed(2));

@@ -75,7 +75,13 @@ describe('Encrypted backups (local folder)', () => {
       ['offline', own],
     ] as const) {
       const metadata = decryptByHand(archive, key.keyFile, path.join(t.root, `out-${name}`));
-      expect(metadata.databases.map((d) => d.name).sort()).toEqual(fs.readdirSync(t.dataDir).filter((f) => /^[a-z].*\.db$/.test(f)).map((f) => f.replace(/\.db$/, '')).sort());
+      expect(metadata.databases.map((d) => d.name).sort()).toEqual(
+        fs
+          .readdirSync(t.dataDir)
+          .filter((f) => /^[a-z].*\.db$/.test(f))
+          .map((f) => f.replace(/\.db$/, ''))
+          .sort(),
+      );
     }
     // A key it was not encrypted to does not.
     const stranger = ageKeygen(keys, 'stranger');
@@ -83,12 +89,23 @@ describe('Encrypted backups (local folder)', () => {
 
     // Its recipients are kept beside it in the folder (a new machine reads which key it needs there).
     expect(fs.readdirSync(backupFolder(t)).sort()).toEqual([job.filename, `.${job.filename}.owner`, `.${job.filename}.recipients`].sort());
-    expect(fs.readFileSync(path.join(backupFolder(t), `.${job.filename}.recipients`), 'utf8').trim().split('\n').sort()).toEqual(
-      [recovery.recipient, own.recipient].sort(),
-    );
+    expect(
+      fs
+        .readFileSync(path.join(backupFolder(t), `.${job.filename}.recipients`), 'utf8')
+        .trim()
+        .split('\n')
+        .sort(),
+    ).toEqual([recovery.recipient, own.recipient].sort());
     // The list says so too.
     expect(await list(t, 'local')).toEqual([
-      expect.objectContaining({ filename: job.filename, size_bytes: job.size_bytes, encrypted: true, made_here: true, own: true, recipients: expect.any(Array) }),
+      expect.objectContaining({
+        filename: job.filename,
+        size_bytes: job.size_bytes,
+        encrypted: true,
+        made_here: true,
+        own: true,
+        recipients: expect.any(Array),
+      }),
     ]);
     expect([...(await list(t, 'local'))[0].recipients!].sort()).toEqual([recovery.recipient, own.recipient].sort());
     // And the run history.
@@ -247,7 +264,8 @@ describeS3('Encrypted backups (R2, real S3 server)', () => {
     const { body: plainBytes } = await downloadBackup(t, 'r2', plain.filename);
     const { body: encBytes } = await downloadBackup(t, 'r2', encrypted.filename);
     const installation = (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: plain.filename }))).Metadata!['sentinel-installation'];
-    const put = (key: string, body: Buffer) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: { 'sentinel-installation': installation } }));
+    const put = (key: string, body: Buffer) =>
+      client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: { 'sentinel-installation': installation } }));
     const at = (days: number) => new Date(Date.now() - days * DAY);
     const enc2 = backupFilename(at(2), { encrypted: true });
     const plain3 = backupFilename(at(3));

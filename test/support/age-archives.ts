@@ -30,7 +30,10 @@ export async function enableEncryption(t: TestApp, target: 'local' | 'r2', dir: 
   expect(put.body.state).toBe('awaiting_confirmation');
   const identity = put.body.recovery_key as string;
   expect(identity).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]+$/);
-  const confirmed = await t.http.post(`/api/encryption/${target}/confirm`).send({}).expect((res) => expect([200, 201]).toContain(res.status));
+  const confirmed = await t.http
+    .post(`/api/encryption/${target}/confirm`)
+    .send({})
+    .expect((res) => expect([200, 201]).toContain(res.status));
   expect(confirmed.body.state).toBe('active');
   const keyFile = path.join(dir, `recovery-key-${target}.txt`);
   fs.writeFileSync(keyFile, `${identity}\n`, { mode: 0o600 });
