@@ -186,7 +186,7 @@ export interface paths {
         };
         /**
          * List every backup with size, creation time, age and owner, newest first
-         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own.
+         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to.
          */
         get: operations["BackupController_list"];
         put?: never;
@@ -714,6 +714,23 @@ export interface components {
              * @example true
              */
             own: boolean;
+            /**
+             * @description Encrypted with age: the name ends in .tar.gz.age, and inside is the same .tar.gz as a plain backup
+             * @example false
+             */
+            encrypted: boolean;
+            /**
+             * @description The age recipients an encrypted backup was encrypted to: the identity of any one of them decrypts it (this tells which key it needs). From this installation's record of it, else from the object's metadata; null when plain or unknown
+             * @example [
+             *       "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+             *     ]
+             */
+            recipients: string[] | null;
+            /**
+             * @description This installation recorded writing this backup (SHA-256 and size of the bytes stored) and it still has that size. A restore checks the hash; an encrypted backup not made here is restored only with "confirm_unknown": true
+             * @example true
+             */
+            made_here: boolean;
         };
         BackupJobDto: {
             /** @example b7d4c1e2-... */
@@ -748,6 +765,20 @@ export interface components {
              * @example STORAGE_ACCESS_DENIED
              */
             error_code: string | null;
+            /**
+             * @description SHA-256 (hex) of the archive exactly as stored (after encryption, when encrypted), once succeeded
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string | null;
+            /** @description Whether the archive was encrypted with age (.tar.gz.age), once succeeded */
+            encrypted: boolean | null;
+            /**
+             * @description The age recipients the archive was encrypted to (any one of their keys decrypts it); null when plain or not yet succeeded
+             * @example [
+             *       "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+             *     ]
+             */
+            recipients: string[] | null;
         };
         RotationFailureDto: {
             filename: string;
@@ -1732,7 +1763,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The .tar.gz archive */
+            /** @description The .tar.gz archive (application/gzip), or the age-encrypted .tar.gz.age one (application/octet-stream) as stored */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1746,6 +1777,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing or wrong API token */
@@ -1755,6 +1787,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Not found */
@@ -1764,6 +1797,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Conflicts with the current state (for example, a job already running) */
@@ -1773,6 +1807,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description The storage target failed or refused the request */
@@ -1782,6 +1817,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description The storage operation timed out */
@@ -1791,6 +1827,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
