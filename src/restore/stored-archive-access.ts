@@ -5,11 +5,13 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { ArchiveEncryption } from '../encryption/archive-encryption.service.js';
 import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
+import type { StoredObject } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import type { StoredBytes } from './archive-reader/archive-read-pipeline.js';
 import type { ArchiveKeys } from './archive-reader/archive-read-step.js';
 import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
-import { describeRecipients, isEncryptedArchiveName } from './archive-reader/encrypted-archive.js';
+import { isEncryptedBackupName } from '../archive-format/backup-filename.js';
+import { describeRecipients } from './archive-reader/describe-recipients.js';
 import type { ArchiveToUnpack } from './core/archive-unpacker.js';
 
 /** What a restore or verification request brings besides the archive's name. */
@@ -36,7 +38,8 @@ export interface VerificationAccess {
  * read as the first wave read it. An encrypted one (`.tar.gz.age`) needs a key: the request's identity,
  * then every identity the server holds for the target (its keyring, ArchiveEncryption); with none, a
  * restore is refused with ENCRYPTION_KEY_REQUIRED naming the recipients it needs (from the record of its
- * upload, ArchiveProvenance). And it must have been made here: anyone who has a public recipient can make a
+ * upload, ArchiveProvenance, or else from the object's own metadata, which anyone who can write to the
+ * storage could have changed: it only words the message). And it must have been made here: anyone who has a public recipient can make a
  * valid encrypted archive, so a restore of one this installation has no record of writing, or whose stored
  * bytes hash differently from the record, is refused (ARCHIVE_NOT_MADE_HERE) unless the request confirms it.
  * The hash is taken while the archive is read, and compared once it is read in full, before anything is staged.
@@ -53,13 +56,13 @@ export class StoredArchiveAccess {
   /** The archive as a restore reads it: opening it makes the checks above, and gives the keys and the made-here check. */
   forRestore(target: BackupTarget, filename: string, request: ArchiveRequest): ArchiveToUnpack {
     const archive = this.opener.archive(target, filename);
-    if (!isEncryptedArchiveName(filename)) return archive;
+    if (!isEncryptedBackupName(filename)) return archive;
     return {
       name: filename,
       open: async (signal) => {
-        await this.requirePresent(target, filename);
+        const object = await this.requirePresent(target, filename);
         const record = await this.provenance.find(target, filename);
-        const recipients = record?.recipients ?? null;
+        const recipients = record?.recipients ?? object.recipients ?? null;
         const identities = await this.identities(target, request);
         if (identities.length === 0) throw keyRequired(filename, recipients);
         if (!record && !request.confirmUnknown) {
@@ -86,10 +89,10 @@ export class StoredArchiveAccess {
 
   /** How a verification of `filename` can read it (no refusal for an archive not made here: a verification changes nothing). */
   async forVerification(target: BackupTarget, filename: string, request: ArchiveRequest): Promise<VerificationAccess> {
-    if (!isEncryptedArchiveName(filename)) return { encrypted: false, record: undefined, keys: undefined, recipients: null };
-    await this.requirePresent(target, filename);
+    if (!isEncryptedBackupName(filename)) return { encrypted: false, record: undefined, keys: undefined, recipients: null };
+    const object = await this.requirePresent(target, filename);
     const record = await this.provenance.find(target, filename);
-    const recipients = record?.recipients ?? null;
+    const recipients = record?.recipients ?? object.recipients ?? null;
     const identities = await this.identities(target, request);
     return { encrypted: true, record, keys: identities.length ? { identities, recipients } : undefined, recipients };
   }
@@ -98,9 +101,11 @@ export class StoredArchiveAccess {
     return [...new Set([...request.identities, ...(await this.encryption.identitiesFor(target))])];
   }
 
-  /** A 404 before anything else is said about a backup that is not there. */
-  private async requirePresent(target: BackupTarget, filename: string): Promise<void> {
-    if (!(await this.storage.get(target).head(filename))) throw backupNotFound(target, filename);
+  /** The stored object (with the recipients recorded with it, if any); a 404 before anything else is said about a backup that is not there. */
+  private async requirePresent(target: BackupTarget, filename: string): Promise<StoredObject> {
+    const object = await this.storage.get(target).head(filename);
+    if (!object) throw backupNotFound(target, filename);
+    return object;
   }
 }
 

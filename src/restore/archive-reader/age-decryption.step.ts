@@ -7,7 +7,8 @@ import { AgeError } from '../../encryption/age/age-error.js';
 import { AGE_HEADER_LINE, looksLikeAge } from '../../encryption/age/age-format.js';
 import { archiveInvalid } from './archive-problem.js';
 import type { ArchiveReadContext, ArchiveReadStep } from './archive-read-step.js';
-import { describeRecipients, isEncryptedArchiveName } from './encrypted-archive.js';
+import { isEncryptedBackupName } from '../../archive-format/backup-filename.js';
+import { describeRecipients } from './describe-recipients.js';
 
 /** Bytes looked at before a read is let through: enough for the age header line and gzip's magic number. */
 const HEAD_BYTES = AGE_HEADER_LINE.length;
@@ -29,7 +30,7 @@ export class AgeDecryptionStep implements ArchiveReadStep {
   readonly name = 'age decryption';
 
   create(context: ArchiveReadContext): Duplex {
-    return isEncryptedArchiveName(context.archive) ? decrypting(context) : new PlainArchiveGuard(context.archive);
+    return isEncryptedBackupName(context.archive) ? decrypting(context) : new PlainArchiveGuard(context.archive);
   }
 }
 
