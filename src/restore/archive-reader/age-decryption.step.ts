@@ -158,8 +158,11 @@ export function describeAgeFailure(error: unknown, context: ArchiveReadContext):
         { file: archive, recipients },
       );
     case 'damaged':
+      // A file cut inside its last chunk looks the same to age as a changed byte there: its message then says both.
       return invalid(
-        `${archive} is damaged at chunk ${error.chunk ?? '?'} of its encrypted data: the archive was changed after it was made. Nothing was restored; use another backup`,
+        `${archive} is damaged at chunk ${error.chunk ?? '?'} of its encrypted data: the archive was changed after it was made` +
+          (/last chunk/.test(error.message) ? ', or cut short inside that chunk (an interrupted upload or download?)' : '') +
+          '. Nothing was restored; use another backup',
       );
     case 'truncated':
       return invalid(
