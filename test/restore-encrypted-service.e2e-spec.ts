@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Response } from 'supertest';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { expectedMarkers, fingerprint, handMadeBackup, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
-import { ageEncrypt, filesContaining } from './fixtures/encrypted-archives.js';
+import { ageEncrypt, ageKeygen, filesContaining } from './fixtures/encrypted-archives.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { waitForJob } from './support/seed.js';
@@ -106,6 +106,10 @@ describe('Restore and verification of encrypted backups made by the service', ()
     const full = seen(await t.http.post(`/api/backups/local/${filename}/verify`).send({ identity: key.identity }).expect(200));
     expect(full.body).toMatchObject({ ok: true, limited: false, made_here: true });
 
+    // Another valid age file to the same recipient (anyone with the recipient can make one), made now:
+    // sqlite3's .backup of the live files may checkpoint their WAL, which the fingerprint below must not see.
+    const work = path.join(root, 'replacement');
+    const plain = handMadeBackup(t.dataDir, NAMES, work, 'other.tar.gz');
     const before = fingerprint(t.dataDir, NAMES);
     const required = seen(await t.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(422));
     expect(required.body).toMatchObject({ error: 'ENCRYPTION_KEY_REQUIRED', details: { recipients: [key.recipient] } });
@@ -113,9 +117,12 @@ describe('Restore and verification of encrypted backups made by the service', ()
       `is encrypted for key ${key.recipient} and the server holds no key for it: send the recovery key of ${key.recipient}`,
     );
 
-    // Replaced by another valid age file to the same recipient: anyone with the recipient can make one.
-    const work = path.join(root, 'replacement');
-    const plain = handMadeBackup(t.dataDir, NAMES, work, 'other.tar.gz');
+    const stranger = ageKeygen(path.join(root, 'keys'), 'stranger');
+    const wrong = seen(await t.http.post('/api/backups/local/restore').send({ filename, identity: stranger.identity, restart: false }).expect(422));
+    expect(wrong.body).toMatchObject({ error: 'ENCRYPTION_KEY_WRONG', details: { recipients: [key.recipient] } });
+    expect(wrong.body.message).toContain(`is encrypted for key ${key.recipient}, and none of the keys tried opens it: supply its recovery key`);
+
+    // The replacement put in place of the archive written.
     fs.writeFileSync(stored, fs.readFileSync(ageEncrypt(plain, path.join(work, 'other.tar.gz.age'), [key.recipient])));
     const failed = seen(await t.http.post(`/api/backups/local/${filename}/verify`).expect(200));
     expect(failed.body).toMatchObject({ ok: false, limited: true, made_here: false, problem: { check: 'made-here', file: filename } });
