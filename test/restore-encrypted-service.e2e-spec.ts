@@ -11,7 +11,8 @@ import type { Response } from 'supertest';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { expectedMarkers, fingerprint, handMadeBackup, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
 import { ageEncrypt, ageKeygen, filesContaining } from './fixtures/encrypted-archives.js';
-import { configureR2 } from './support/r2-settings.js';
+import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
+import { configureR2, putSettings } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -103,6 +104,12 @@ describe('Restore and verification of encrypted backups made by the service', ()
     expect(limited.body.message).toMatch(
       /^Limited verification passed: no key on the server \(write-only mode\): checked that the stored archive is the one written .*; its databases were not opened$/,
     );
+    // The weekly verification of the newest backup does the same.
+    await putSettings(t, { local_backup_enabled: 1 });
+    const weekly = await t.app.get(ScheduledJobRunner).verifyNewest('local');
+    expect(weekly).toMatchObject({ outcome: 'succeeded', message: expect.stringContaining(`of ${filename}: ok: Limited verification passed`) as unknown });
+    const kept = seen(await t.http.get('/api/verifications').expect(200));
+    expect(kept.body).toEqual([expect.objectContaining({ archive: filename, ok: true, limited: true, made_here: true })]);
     const full = seen(await t.http.post(`/api/backups/local/${filename}/verify`).send({ identity: key.identity }).expect(200));
     expect(full.body).toMatchObject({ ok: true, limited: false, made_here: true });
 
