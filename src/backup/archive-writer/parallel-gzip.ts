@@ -166,9 +166,12 @@ export class ParallelGzip extends Transform {
         level: options.level,
         dictionary: options.dictionary,
         finishFlush: options.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-        // One output buffer big enough for the whole block (deflate's worst case is a
-        // little over the input size): each extra chunk is a round trip to the event loop.
-        chunkSize: Math.max(64 * 1024, block.length + (block.length >>> 8) + 64),
+        // One output buffer that holds a block's output as SQLite pages compress (well under half),
+        // so one round trip to the event loop per block; an incompressible block takes two or three.
+        // Not the worst case (a little over the block): zlib allocates it when the job starts and it
+        // lives until the job ends, so its size is memory V8 counts as external for the whole
+        // compression, which drives its full collections (bench/results.md, "Where a backup's time goes").
+        chunkSize: Math.max(64 * 1024, (block.length >>> 1) + 64),
       },
       callback,
     );
