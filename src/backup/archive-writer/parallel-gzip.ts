@@ -37,9 +37,6 @@ export function defaultConcurrency(cores = availableParallelism(), threadpoolSiz
   return Math.max(cores, Math.min(2 * cores, threadpoolSize));
 }
 
-/** Placeholder for a consumed slot of `pending`. */
-const CONSUMED = Buffer.alloc(0);
-
 /**
  * Gzip compressor that uses several cores, in the way pigz does, producing ONE
  * standard gzip member (readable by `gzip -d`, `tar xzf`, `zlib.gunzip`).
@@ -60,10 +57,18 @@ export class ParallelGzip extends Transform {
   private readonly blockSize: number;
   private readonly concurrency: number;
 
-  /** Input received but not yet cut into a block; `pending[pendingHead]` is the oldest. */
-  private pending: Buffer[] = [];
-  private pendingHead = 0;
-  private pendingBytes = 0;
+  /**
+   * The block being filled with input, and how many bytes it holds. Each write is copied into it at
+   * once, so the writer's chunk (tar's 64 KiB reads) is garbage right after its callback instead of
+   * waiting, referenced, until a whole block has gathered: chunks that outlived two young-generation
+   * collections were promoted, and their memory, counted by V8 as external, made it run full
+   * collections of the service's whole heap again and again during a backup (bench/results.md,
+   * "Where a backup's time goes").
+   */
+  private filling: Buffer | undefined;
+  private filled = 0;
+  /** The rest of a write that waits for a free slot (at most one chunk). */
+  private waitingInput: Buffer | undefined;
 
   /** Last (up to) 32 KiB of input already dispatched: the next block's dictionary. */
   private window: Buffer | undefined;
@@ -120,19 +125,18 @@ export class ParallelGzip extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (chunk.length > 0) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-    }
-    this.cutBlocks(callback);
+    this.fillBlocks(chunk, callback);
   }
 
   override _flush(callback: TransformCallback): void {
     this.flushCallback = callback;
-    // cutBlocks left less than one block pending; it becomes the final block (possibly
-    // empty: deflate still has to emit a "last block" marker).
+    // fillBlocks() dispatched every full block; what is left becomes the final block (possibly empty:
+    // deflate still has to emit a "last block" marker).
     this.whenSlotFree(() => {
-      this.dispatch(this.takeBytes(this.pendingBytes), true);
+      const block = this.filling;
+      this.filling = undefined;
+      this.dispatch(block ? block.subarray(0, this.filled) : Buffer.alloc(0), true, block);
+      this.filled = 0;
       this.finalDispatched = true;
     });
   }
@@ -140,9 +144,8 @@ export class ParallelGzip extends Transform {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     // Jobs already on the threadpool cannot be cancelled; their callbacks see
     // `destroyed` and return without touching the stream.
-    this.pending = [];
-    this.pendingHead = 0;
-    this.pendingBytes = 0;
+    this.filling = undefined;
+    this.waitingInput = undefined;
     this.finished.clear();
     // Blocks still on the threadpool are being read by zlib: none may be handed out again.
     this.spareBlocks.length = 0;
@@ -163,22 +166,51 @@ export class ParallelGzip extends Transform {
         level: options.level,
         dictionary: options.dictionary,
         finishFlush: options.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-        // One output buffer big enough for the whole block (deflate's worst case is a
-        // little over the input size): each extra chunk is a round trip to the event loop.
-        chunkSize: Math.max(64 * 1024, block.length + (block.length >>> 8) + 64),
+        // One output buffer that holds a block's output as SQLite pages compress (well under half),
+        // so one round trip to the event loop per block; an incompressible block takes two or three.
+        // Not the worst case (a little over the block): zlib allocates it when the job starts and it
+        // lives until the job ends, so its size is memory V8 counts as external for the whole
+        // compression, which drives its full collections (bench/results.md, "Where a backup's time goes").
+        chunkSize: Math.max(64 * 1024, (block.length >>> 1) + 64),
       },
       callback,
     );
   }
 
-  /** Dispatches full blocks while slots are free; acknowledges the write once < 1 block is left. */
-  private cutBlocks(callback: TransformCallback): void {
-    while (this.pendingBytes >= this.blockSize) {
-      if (this.inFlight >= this.concurrency) {
-        this.waitingForSlot = () => this.cutBlocks(callback);
-        return;
+  /**
+   * Copies `chunk` into blocks, dispatching each block as it fills while slots are free; acknowledges
+   * the write once all of it is in a block. A full block without a free slot holds the write back
+   * (backpressure), with the rest of the chunk, until a block in flight is done.
+   */
+  private fillBlocks(chunk: Buffer, callback: TransformCallback): void {
+    let offset = 0;
+    while (offset < chunk.length || this.filled === this.blockSize) {
+      if (this.filled === this.blockSize || (this.filled === 0 && chunk.length - offset >= this.blockSize)) {
+        if (this.inFlight >= this.concurrency) {
+          this.waitingInput = chunk.subarray(offset);
+          this.waitingForSlot = () => {
+            const rest = this.waitingInput!;
+            this.waitingInput = undefined;
+            this.fillBlocks(rest, callback);
+          };
+          return;
+        }
+        if (this.filled === this.blockSize) {
+          const block = this.filling!;
+          this.filling = undefined;
+          this.filled = 0;
+          this.dispatch(block, false, block);
+        } else {
+          // A whole block inside one large write: compressed where it is, without a copy.
+          this.dispatch(chunk.subarray(offset, offset + this.blockSize), false, undefined);
+          offset += this.blockSize;
+        }
+        continue;
       }
-      this.dispatch(this.takeBytes(this.blockSize), false);
+      this.filling ??= this.spareBlocks.pop() ?? Buffer.allocUnsafeSlow(this.blockSize);
+      const copied = chunk.copy(this.filling, this.filled, offset, Math.min(chunk.length, offset + this.blockSize - this.filled));
+      this.filled += copied;
+      offset += copied;
     }
     callback();
   }
@@ -188,16 +220,18 @@ export class ParallelGzip extends Transform {
     else this.waitingForSlot = run;
   }
 
-  private dispatch(block: Buffer, final: boolean): void {
+  /** `pooledBlock`: the reused buffer `block` lies in, handed back to `spareBlocks` once zlib has read it. */
+  private dispatch(block: Buffer, final: boolean, pooledBlock: Buffer | undefined): void {
     const seq = this.nextSeq++;
     const dictionary = this.window;
     this.crc = zlib.crc32(block, this.crc);
     this.totalBytes += block.length;
     if (!final) this.window = lastWindow(dictionary, block);
     this.inFlight++;
+    if (pooledBlock) this.pooled.add(pooledBlock);
     this.deflateBlock(block, { level: this.level, dictionary, final }, (error, output) => {
       // zlib has read the block: it can take the next one's bytes.
-      if (this.pooled.delete(block) && !this.destroyed) this.spareBlocks.push(block);
+      if (pooledBlock && this.pooled.delete(pooledBlock) && !this.destroyed) this.spareBlocks.push(pooledBlock);
       this.onBlockDone(seq, error, output);
     });
   }
@@ -243,50 +277,6 @@ export class ParallelGzip extends Transform {
     // ID1 ID2 CM=deflate FLG=0 MTIME=0 (x4) XFL OS=255 (unknown); XFL as gzip sets it.
     const xfl = this.level === 9 ? 2 : this.level === 1 ? 4 : 0;
     this.push(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]));
-  }
-
-  /** Removes and returns the first `n` pending bytes, without copying when one chunk suffices. */
-  private takeBytes(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    this.pendingBytes -= n;
-    const first = this.pending[this.pendingHead];
-    if (first.length >= n) {
-      this.consumeHead(first, n);
-      return first.subarray(0, n);
-    }
-    const spare = n === this.blockSize ? (this.spareBlocks.pop() ?? Buffer.allocUnsafeSlow(n)) : undefined;
-    if (spare) this.pooled.add(spare);
-    const block = spare ?? Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.pending[this.pendingHead];
-      const used = Math.min(chunk.length, n - filled);
-      chunk.copy(block, filled, 0, used);
-      filled += used;
-      this.consumeHead(chunk, used);
-    }
-    return block;
-  }
-
-  private consumeHead(chunk: Buffer, used: number): void {
-    if (used < chunk.length) {
-      this.pending[this.pendingHead] = chunk.subarray(used);
-      return;
-    }
-    // Index instead of shift(): tar can feed thousands of small chunks per block. The slot is cleared
-    // at once: when input chunks do not line up with blocks, `pending` never runs empty, and consumed
-    // chunks left in it stayed reachable for the whole stream, so memory grew with the data
-    // (bench/results.md, "Figures moved out of the code").
-    this.pending[this.pendingHead] = CONSUMED;
-    this.pendingHead++;
-    if (this.pendingHead === this.pending.length) {
-      this.pending = [];
-      this.pendingHead = 0;
-    } else if (this.pendingHead >= 1024 && this.pendingHead * 2 >= this.pending.length) {
-      // Compact now and then, so the array of cleared slots stays short too.
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
-    }
   }
 }
 
