@@ -4,8 +4,11 @@
 // Two projects, run by two jest invocations (npm run test:unit, npm run test:e2e; `npm test` runs both):
 //   unit  src/**/*.spec.ts and test/**/*.spec.ts: one class or function each, no shared server, so they run
 //         in parallel (--maxWorkers in the script).
-//   e2e   test/**/*.e2e-spec.ts: the real service against the real S3 server that globalSetup starts
-//         (one radosgw for the run, which tests stop and restart), so they run in band.
+//   e2e   test/**/*.e2e-spec.ts: the real service against the real S3 server that globalSetup starts,
+//         two test files at a time (--maxWorkers=2 in the script): they mostly wait on timers, child
+//         processes, radosgw and the disk, not on the CPU. Each worker has its own radosgw cluster, as
+//         some tests stop and restart theirs; every test file works in its own temp folders and on
+//         ephemeral ports.
 // A project's globalSetup runs only when a test of that project is selected, so the unit tier never
 // starts radosgw.
 

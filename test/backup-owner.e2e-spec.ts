@@ -365,7 +365,9 @@ describeS3('Listing 1,000 backups with their owners', () => {
       client.destroy();
       await t.close();
     }
-  });
+    // The listing has its own limit above; jest's default 60 s would also have to cover the 1,000 uploads
+    // that set it up, which a machine busy with other work does not always finish in time.
+  }, 180_000);
 });
 
 /** The first line of the apps' logs matching `pattern`, waiting for the files to be written (they are buffered). */

@@ -1,11 +1,14 @@
 /**
  * Jest globalSetup: starts a real S3-compatible server for the e2e tests, Ceph's RADOS Gateway
  * (radosgw) on a one-node throwaway cluster on loopback (test/s3/start-rgw.sh), with random ports
- * and random keys, in a fresh temp dir. Setup takes ~1.5 s; test/setup/global-teardown.ts stops it.
+ * and random keys, in a fresh temp dir; test/setup/global-teardown.ts stops it. One cluster per jest
+ * worker (one with --runInBand), started side by side: a test file that takes its server down
+ * (stopS3) then cannot disturb the test files the other workers run at the same time.
  *
  * Tests read the connection details through test/support/s3-server.ts (testS3(), createTestBucket(),
- * stopS3()/startS3()); this file hands them over in a JSON file whose path is in the env var
- * SENTINEL_TEST_S3_FILE (env vars set here are inherited by the test workers).
+ * stopS3()/startS3()); this file hands them over in JSON files whose paths are in the env var
+ * SENTINEL_TEST_S3_FILE, separated by the path delimiter, the Nth for jest worker N (env vars set here
+ * are inherited by the test workers).
  *
  *   SENTINEL_TEST_S3=off   do not start the server, e.g. for a quick unit-test run:
  *                          `SENTINEL_TEST_S3=off npx jest src`. Tests that need S3 skip themselves
@@ -52,7 +55,12 @@ interface JestProjectConfig {
   rootDir: string;
 }
 
-export default async function globalSetup(_globalConfig: unknown, projectConfig: JestProjectConfig): Promise<void> {
+interface JestGlobalConfig {
+  /** 1 with --runInBand. */
+  maxWorkers: number;
+}
+
+export default async function globalSetup(globalConfig: JestGlobalConfig, projectConfig: JestProjectConfig): Promise<void> {
   delete process.env[FILE_ENV];
   if ((process.env.SENTINEL_TEST_S3 ?? '').toLowerCase() === 'off') {
     console.log('\n[test-s3] SENTINEL_TEST_S3=off: no S3 server; tests that need it are skipped');
@@ -63,12 +71,32 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
   const installMs = await ensurePackages();
   reapAbandonedClusters(scriptsDir);
 
-  const file = join(tmpdir(), `${FILE_PREFIX}${process.pid}.json`);
-  let conn: ConnectionFile | undefined;
+  // One cluster per jest worker: a test file may take its server down (stopS3) while the other worker's
+  // test files go on using theirs. Ports for all of them are picked in one go, so no two share one.
+  const count = Math.max(1, globalConfig.maxWorkers);
+  const files = Array.from({ length: count }, (_, i) => join(tmpdir(), `${FILE_PREFIX}${process.pid}-${i + 1}.json`));
+  installCleanupHandlers(files);
+  const ports = await freePorts(2 * count * 3);
+  const started = await Promise.allSettled(files.map((file, i) => startCluster(file, scriptsDir, ports.slice(6 * i, 6 * i + 6))));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const file of files) stopCluster(file);
+    throw failed.reason;
+  }
+  process.env[FILE_ENV] = files.join(delimiter);
+  const endpoints = started.map((r) => (r as PromiseFulfilledResult<ConnectionFile>).value.endpoint);
+  console.log(
+    `\n[test-s3] ${count === 1 ? 'radosgw' : `${count} radosgw clusters (one per jest worker)`} on ${endpoints.join(', ')} ready in ${Date.now() - t0} ms ` +
+      `(install ${installMs} ms); details in ${files.join(', ')}`,
+  );
+}
+
+/** Starts one cluster (3 attempts, each with its own pair of `ports`), warms it up and describes it in `file`. */
+async function startCluster(file: string, scriptsDir: string, ports: number[]): Promise<ConnectionFile> {
   let lastError: unknown;
   // A port picked free can be taken by someone else before the daemon binds it: retry with new ports.
-  for (let attempt = 1; attempt <= 3 && !conn; attempt++) {
-    const [port, monPort] = await freePorts(2);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [port, monPort] = ports.slice(2 * attempt, 2 * attempt + 2);
     const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
     const candidate: ConnectionFile = {
       endpoint: `http://127.0.0.1:${port}`,
@@ -83,34 +111,25 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig:
     };
     // Written before the start, so that an interrupted run can still be cleaned up from it.
     writeFileSync(file, JSON.stringify(candidate, null, 2) + '\n', { mode: 0o600 });
-    installCleanupHandlers(file);
     try {
       await run('bash', [join(scriptsDir, 'start-rgw.sh'), dir, String(port), candidate.accessKeyId, candidate.secretAccessKey], {
         env: { ...process.env, MONPORT: String(monPort) },
         timeoutMs: 120_000,
       });
-      conn = candidate;
     } catch (err) {
       lastError = new Error(`${(err as Error).message}\n${logTails(dir)}`);
       stopCluster(file);
+      continue;
     }
+    try {
+      await warmUp(candidate);
+    } catch (err) {
+      stopCluster(file);
+      throw new Error(`[test-s3] radosgw started but the warm-up failed: ${(err as Error).message}\n${logTails(dir)}`, { cause: err });
+    }
+    return candidate;
   }
-  if (!conn) {
-    throw new Error(`[test-s3] could not start radosgw (3 attempts); last error: ${(lastError as Error).message}`);
-  }
-  const tStarted = Date.now();
-  try {
-    await warmUp(conn);
-  } catch (err) {
-    stopCluster(file);
-    throw new Error(`[test-s3] radosgw started but the warm-up failed: ${(err as Error).message}\n${logTails(conn.dir)}`, { cause: err });
-  }
-  process.env[FILE_ENV] = file;
-  const t1 = Date.now();
-  console.log(
-    `\n[test-s3] radosgw on ${conn.endpoint} ready in ${t1 - t0} ms ` +
-      `(install ${installMs} ms, cluster ${tStarted - t0 - installMs} ms, warm-up ${t1 - tStarted} ms); details in ${file}`,
-  );
+  throw new Error(`[test-s3] could not start radosgw (3 attempts); last error: ${(lastError as Error).message}`);
 }
 
 /** Stops the cluster described by `file` (synchronously, usable from exit/signal handlers), removes the dir and the file. */
@@ -131,12 +150,12 @@ function stopCluster(file: string): void {
  * daemons detach from the terminal: stop them from exit and signal handlers too. global-teardown.ts
  * removes these handlers after its regular stop.
  */
-function installCleanupHandlers(file: string): void {
+function installCleanupHandlers(files: string[]): void {
   const g = globalThis as Record<symbol, unknown>;
   if (g[CLEANUP_KEY]) (g[CLEANUP_KEY] as () => void)();
-  const onExit = (): void => stopCluster(file);
+  const onExit = (): void => files.forEach(stopCluster);
   const onSignal = (signal: NodeJS.Signals): void => {
-    stopCluster(file);
+    files.forEach(stopCluster);
     remove();
     process.kill(process.pid, signal);
   };

@@ -1,8 +1,9 @@
 /**
- * The real S3-compatible server the e2e tests talk to: Ceph's RADOS Gateway on 127.0.0.1, started once
- * per jest run by test/setup/global-setup.ts (random ports, random keys, fresh temp dir) and stopped by
- * test/setup/global-teardown.ts. The connection details come from the JSON file named by the env var
- * SENTINEL_TEST_S3_FILE, which the global setup sets.
+ * The real S3-compatible server the e2e tests talk to: Ceph's RADOS Gateway on 127.0.0.1, one cluster
+ * per jest worker, started by test/setup/global-setup.ts (random ports, random keys, fresh temp dirs)
+ * and stopped by test/setup/global-teardown.ts. The connection details come from the JSON files named
+ * by the env var SENTINEL_TEST_S3_FILE, which the global setup sets: this worker's is the Nth
+ * (JEST_WORKER_ID).
  *
  *   const s3 = testS3();                       // { endpoint, accessKeyId, secretAccessKey, region: 'auto', dir, port }
  *   const bucket = await createTestBucket('restore');
@@ -16,14 +17,14 @@
  * MissingContentLength); CompleteMultipartUpload returns an empty ETag (HeadObject has the real one);
  * Upload.abort() rejects done() before its background AbortMultipartUpload has finished.
  *
- * stopS3()/startS3() change the one server every test file shares: only use them when test files do
- * not run in parallel (`npm test` runs jest --runInBand), and always startS3() again (e.g. in a
+ * stopS3()/startS3() change the server of this worker, which the test files run one after another in
+ * this worker share (test files in other workers have their own): always startS3() again (e.g. in a
  * finally or afterAll).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe } from '@jest/globals';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
@@ -50,8 +51,19 @@ interface ConnectionFile extends TestS3 {
 
 let cached: { file: string; conn: ConnectionFile } | undefined;
 
+/** This worker's connection file: jest numbers its workers from 1 (1 in band). */
+function connectionFile(): string | undefined {
+  const files = process.env[TEST_S3_FILE_ENV]?.split(delimiter);
+  if (!files) return undefined;
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  if (!(worker >= 1 && worker <= files.length)) {
+    throw new Error(`No test S3 server for jest worker ${process.env.JEST_WORKER_ID}: the global setup started ${files.length}, one per worker`);
+  }
+  return files[worker - 1];
+}
+
 function connection(): ConnectionFile {
-  const file = process.env[TEST_S3_FILE_ENV];
+  const file = connectionFile();
   if (!file || !existsSync(file)) {
     throw new Error(
       'No test S3 server: it is started by test/setup/global-setup.ts (jest globalSetup) unless ' +
@@ -64,7 +76,7 @@ function connection(): ConnectionFile {
 
 /** True when the global setup started the test S3 server (false with SENTINEL_TEST_S3=off). */
 export function isTestS3Enabled(): boolean {
-  const file = process.env[TEST_S3_FILE_ENV];
+  const file = connectionFile();
   return !!file && existsSync(file);
 }
 
