@@ -1,7 +1,7 @@
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from './backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE, ENCRYPTED_BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from './backup-filename.js';
 
 /**
  * The checks every request naming a backup goes through, for the backup API and the restore alike:
@@ -9,10 +9,14 @@ import { BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from './backup-filename.
  * and a backup that is not there is one error, worded once.
  */
 
-/** 400 unless `filename` is a backup archive's name (`sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz`). */
+/** 400 unless `filename` is a backup archive's name (`sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz`, or `.tar.gz.age` when encrypted). */
 export function assertBackupName(filename: unknown): asserts filename is string {
   if (typeof filename !== 'string' || !parseBackupFilename(filename)) {
-    throw new DomainError(ErrorCode.BackupNameInvalid, `'${String(filename)}' is not a backup name: names look like ${BACKUP_FILENAME_EXAMPLE}`, { filename });
+    throw new DomainError(
+      ErrorCode.BackupNameInvalid,
+      `'${String(filename)}' is not a backup name: names look like ${BACKUP_FILENAME_EXAMPLE} (or ${ENCRYPTED_BACKUP_FILENAME_EXAMPLE} when encrypted)`,
+      { filename },
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { parseBackupFilename } from '../archive-format/backup-filename.js';
+import { parseBackupName } from '../archive-format/backup-filename.js';
 import { assertBackupName, backupNotFound, notFoundAsBackup } from '../archive-format/backup-name.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
@@ -8,6 +8,11 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import type { DownloadResult, StoredObject } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
+import { mapConcurrently } from '../common/concurrency.js';
+import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
+
+/** Lookups of an unrecorded encrypted archive's recipients at once (S3: one HeadObject each). */
+const RECIPIENT_LOOKUP_CONCURRENCY = 8;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,6 +28,19 @@ export interface BackupFile {
    * installation's archive is in the target (an earlier version's backups, from before owners).
    */
   own: boolean;
+}
+
+/** A backup as the list shows it: a BackupFile, and what encryption and provenance say of it. */
+export interface ListedBackup extends BackupFile {
+  /** Encrypted with age (`.tar.gz.age`), from its name. */
+  encrypted: boolean;
+  /**
+   * The recipients it was encrypted to (which key it needs): this installation's record of it, else the
+   * object's metadata; null when plain or unknown.
+   */
+  recipients: string[] | null;
+  /** This installation recorded writing it, and the object still has the recorded size. */
+  madeHere: boolean;
 }
 
 /** Who owns the archives of one target, and whether another installation shares it. */
@@ -44,20 +62,49 @@ export class BackupCatalogService {
     private readonly storage: StorageTargets,
     private readonly clock: Clock,
     private readonly identity: InstallationIdentity,
+    private readonly provenance: ArchiveProvenance,
   ) {}
 
-  /** Every backup in the target with its owner, newest first (age from the UTC time in the name). */
-  async list(target: BackupTarget): Promise<BackupFile[]> {
+  /**
+   * Every backup in the target, plain and encrypted, with its owner, newest first (age from the UTC time
+   * in the name, the same time line for both kinds).
+   */
+  async list(target: BackupTarget): Promise<ListedBackup[]> {
     const storage = this.storage.get(target);
-    const objects = (await storage.list('sentinel-backup-')).filter((object) => parseBackupFilename(object.key));
+    const objects = (await storage.list('sentinel-backup-')).filter((object) => parseBackupName(object.key));
     const owners = await storage.owners(objects);
+    const records = await this.provenance.findAll(target);
     const now = this.clock.now().getTime();
     const found = objects.filter((object) => owners.has(object.key)).map((object) => ({ object, owner: owners.get(object.key) ?? null }));
     const { foreign } = ownership(found, this.identity.id);
+    const recipients = await this.unrecordedRecipients(
+      target,
+      found.map(({ object }) => object).filter((o) => !records.has(o.key)),
+    );
     return found
-      .map(({ object, owner }) => toBackupFile(object, now, owner, owner === this.identity.id || (owner === null && !foreign)))
-      .filter((file): file is BackupFile => file !== undefined)
+      .map(({ object, owner }) =>
+        toBackupFile(object, now, owner, owner === this.identity.id || (owner === null && !foreign), records.get(object.key), recipients.get(object.key)),
+      )
+      .filter((file): file is ListedBackup => file !== undefined)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.filename.localeCompare(a.filename));
+  }
+
+  /**
+   * The recipients stored with encrypted archives this installation has no record of (another
+   * installation's, or from before a move): read from the object's metadata, a lookup each. A lookup that
+   * fails leaves the recipients unknown rather than failing the list.
+   */
+  private async unrecordedRecipients(target: BackupTarget, objects: StoredObject[]): Promise<Map<string, string[] | null>> {
+    const storage = this.storage.get(target);
+    const encrypted = objects.filter((object) => parseBackupName(object.key)?.encrypted);
+    const found = await mapConcurrently(encrypted, RECIPIENT_LOOKUP_CONCURRENCY, async (object) => {
+      const head = await storage.head(object.key).catch((error: Error) => {
+        this.logger.warn(`Cannot read the recipients of ${object.key}: ${error.message}`);
+        return undefined;
+      });
+      return [object.key, head?.recipients ?? null] as const;
+    });
+    return new Map(found);
   }
 
   async download(target: BackupTarget, filename: string): Promise<DownloadResult> {
@@ -91,9 +138,23 @@ export class BackupCatalogService {
       }
     }
     await storage.delete(filename);
+    await this.forget(target, filename);
     this.logger.log(
       `${targetLabel(target)} backup deleted: ${filename}${owner !== this.identity.id ? ` (owner: ${owner ?? 'none'}, deletion confirmed)` : ''}`,
     );
+  }
+
+  /**
+   * Forgets the record of an archive this service deleted (so a later object of the same name is not
+   * "made here"). The archive is gone already: a record that cannot be forgotten is logged, not thrown
+   * (a stale record never matches another object's hash).
+   */
+  async forget(target: BackupTarget, filename: string): Promise<void> {
+    try {
+      await this.provenance.forget(target, filename);
+    } catch (error) {
+      this.logger.warn(`Deleted ${filename}, but could not forget its record: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -117,10 +178,30 @@ export class BackupCatalogService {
   }
 }
 
-function toBackupFile(object: StoredObject, now: number, owner: string | null, own: boolean): BackupFile | undefined {
-  const createdAt = parseBackupFilename(object.key);
-  if (!createdAt) return undefined;
-  return { filename: object.key, sizeBytes: object.size, createdAt, ageMs: Math.max(0, now - createdAt.getTime()), owner, own };
+function toBackupFile(
+  object: StoredObject,
+  now: number,
+  owner: string | null,
+  own: boolean,
+  record: WrittenArchive | undefined,
+  storedRecipients: string[] | null | undefined,
+): ListedBackup | undefined {
+  const name = parseBackupName(object.key);
+  if (!name) return undefined;
+  const { at: createdAt, encrypted } = name;
+  const recipients = encrypted ? (record?.recipients ?? storedRecipients ?? null) : null;
+  const madeHere = record !== undefined && record.sizeBytes === object.size;
+  return {
+    filename: object.key,
+    sizeBytes: object.size,
+    createdAt,
+    ageMs: Math.max(0, now - createdAt.getTime()),
+    owner,
+    own,
+    encrypted,
+    recipients,
+    madeHere,
+  };
 }
 
 export function ageInDays(file: BackupFile): number {

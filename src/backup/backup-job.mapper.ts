@@ -18,5 +18,8 @@ export function toBackupJobDto(run: BackupRunEntity): BackupJobDto {
     duration_ms: run.durationMs,
     error: run.error,
     error_code: run.errorCode ?? null,
+    sha256: run.sha256 ?? null,
+    encrypted: run.encrypted ?? null,
+    recipients: run.recipients ?? null,
   };
 }

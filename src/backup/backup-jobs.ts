@@ -110,6 +110,9 @@ export class BackupJobs implements OnModuleDestroy {
       durationMs: null,
       error: null,
       errorCode: null,
+      sha256: null,
+      encrypted: null,
+      recipients: null,
     } satisfies Partial<BackupRunEntity>) as BackupRunEntity;
     const abort = new AbortController();
     const job: RunningJob = { run, abort, done: undefined as unknown as Promise<BackupRunEntity> };
@@ -132,7 +135,7 @@ export class BackupJobs implements OnModuleDestroy {
     this.events.emit(new BackupStartedEvent(run.id, run.target, run.trigger));
     this.logger.log(`${label} backup started (job ${run.id}, ${run.trigger})`);
     try {
-      const { filename, size } = await this.producer.produce(run, abort.signal, {
+      const { filename, size, sha256, encrypted, recipients } = await this.producer.produce(run, abort.signal, {
         enterPhase: (phase, bytesTotal) => this.enterPhase(run, phase, bytesTotal),
         bytesDone: (bytes) => this.progress(run, bytes),
       });
@@ -140,12 +143,17 @@ export class BackupJobs implements OnModuleDestroy {
       run.phase = 'done';
       run.filename = filename;
       run.sizeBytes = size;
+      run.sha256 = sha256;
+      run.encrypted = encrypted;
+      run.recipients = recipients;
       run.bytesDone = run.bytesTotal;
       run.finishedAt = this.clock.now().toISOString();
       run.durationMs = Date.now() - started;
       await this.runs.save({ ...run });
-      this.events.emit(new BackupCompletedEvent(run.id, run.target, filename, size, run.durationMs));
-      this.logger.log(`${label} backup completed: ${filename} (${formatBytes(size)}) in ${(run.durationMs / 1000).toFixed(1)} s`);
+      this.events.emit(new BackupCompletedEvent(run.id, run.target, filename, size, run.durationMs, { sha256, encrypted, recipients }));
+      this.logger.log(
+        `${label} backup completed: ${filename} (${formatBytes(size)}${encrypted ? `, encrypted to ${recipients?.length} recipient(s)` : ''}) in ${(run.durationMs / 1000).toFixed(1)} s`,
+      );
     } catch (error) {
       const cancelled = abort.signal.aborted;
       const reason = cancelled ? `Cancelled: ${(abort.signal.reason as Error)?.message ?? 'aborted'}` : (error as Error).message;

@@ -56,4 +56,16 @@ export class BackupRunEntity {
    */
   @Column('text', { nullable: true })
   errorCode: string | null;
+
+  /** SHA-256 (hex) of the archive exactly as stored (after encryption, when encrypted); null until it succeeded, and for jobs of earlier versions. */
+  @Column('text', { nullable: true })
+  sha256: string | null;
+
+  /** Whether the archive was encrypted with age; null until it succeeded, and for jobs of earlier versions. */
+  @Column('boolean', { nullable: true })
+  encrypted: boolean | null;
+
+  /** The age recipients the archive was encrypted to; null when plain, until it succeeded, and for jobs of earlier versions. */
+  @Column('simple-json', { nullable: true })
+  recipients: string[] | null;
 }

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { BACKUP_FILENAME_EXAMPLE } from '../archive-format/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE, isEncryptedBackupName } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { AllowedQuery } from '../common/validation/allowed-query.js';
@@ -34,7 +34,8 @@ export class BackupController {
   @Endpoint({
     summary: 'List every backup with size, creation time, age and owner, newest first',
     description:
-      "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own.",
+      "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. " +
+      'Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to.',
     response: [BackupFileDto],
     errors: [404, 409, 502, 504],
   })
@@ -48,6 +49,9 @@ export class BackupController {
       age_days: ageInDays(file),
       installation_id: file.owner,
       own: file.own,
+      encrypted: file.encrypted,
+      recipients: file.recipients,
+      made_here: file.madeHere,
     }));
   }
 
@@ -91,8 +95,12 @@ export class BackupController {
   @Get(':filename/download')
   @TARGET_PARAM
   @FILENAME_PARAM
-  @ApiProduces('application/gzip')
-  @Endpoint({ summary: 'Download a backup archive (streamed)', responseDescription: 'The .tar.gz archive', errors: [400, 404, 409, 502, 504] })
+  @ApiProduces('application/gzip', 'application/octet-stream')
+  @Endpoint({
+    summary: 'Download a backup archive (streamed)',
+    responseDescription: 'The .tar.gz archive (application/gzip), or the age-encrypted .tar.gz.age one (application/octet-stream) as stored',
+    errors: [400, 404, 409, 502, 504],
+  })
   async download(
     @Param('target', BackupTargetPipe) target: BackupTarget,
     @Param('filename') filename: string,
@@ -100,7 +108,9 @@ export class BackupController {
   ): Promise<StreamableFile> {
     const { body, size } = await this.catalog.download(target, filename);
     response.setHeader('Content-Length', String(size));
-    return new StreamableFile(body, { type: 'application/gzip', disposition: `attachment; filename="${filename}"` });
+    // An encrypted archive is opaque bytes to a browser or proxy: octet-stream, so none tries to gunzip it.
+    const type = isEncryptedBackupName(filename) ? 'application/octet-stream' : 'application/gzip';
+    return new StreamableFile(body, { type, disposition: `attachment; filename="${filename}"` });
   }
 
   @Delete(':filename')

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { EncryptionModule } from '../encryption/encryption.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { ArchiveProducer } from './archive-production/archive-producer.js';
 import { BackupSpaceCheck } from './archive-production/backup-space-check.js';
 import { DatabaseSnapshotter } from './archive-production/database-snapshotter.js';
 import { ScratchFolders } from './archive-production/scratch-folders.js';
+import { AgeEncryptionStep } from './archive-writer/age-encryption-step.js';
 import { ARCHIVE_WRITE_STEPS, type ArchiveWriteStep } from './archive-writer/archive-write-step.js';
 import { ArchiveWriter } from './archive-writer/archive-writer.js';
 import { BackupCatalogService } from './backup-catalog.service.js';
@@ -16,7 +18,7 @@ import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
 
 @Module({
-  imports: [SettingsModule, StorageModule],
+  imports: [SettingsModule, StorageModule, EncryptionModule],
   controllers: [BackupController, BackupJobsController],
   providers: [
     BackupRunStore,
@@ -27,8 +29,9 @@ import { StartupRecovery } from './startup-recovery.service.js';
     ScratchFolders,
     BackupSpaceCheck,
     ArchiveWriter,
-    // The archive's steps after gzip (ArchiveWriteStep): none yet. Encryption replaces this provider.
-    { provide: ARCHIVE_WRITE_STEPS, useValue: [] satisfies ArchiveWriteStep[] },
+    // The archive's steps after gzip (ArchiveWriteStep), in order: age encryption, for archives with recipients.
+    AgeEncryptionStep,
+    { provide: ARCHIVE_WRITE_STEPS, useFactory: (age: AgeEncryptionStep): ArchiveWriteStep[] => [age], inject: [AgeEncryptionStep] },
     BackupCatalogService,
     RotationService,
   ],

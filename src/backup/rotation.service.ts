@@ -23,7 +23,7 @@ export interface RotationResult {
 
 /**
  * Deletes backups older than the target's retention days, always keeping the newest three;
- * retention 0 keeps everything. Age comes from the name, never from an object's modification time.
+ * retention 0 keeps everything. Plain and encrypted backups count together, by the time in their names. Age comes from the name, never from an object's modification time.
  * Only this installation's own backups are counted and deleted (see BackupFile.own): in a bucket or
  * folder shared with another installation, that one's backups are never touched.
  */
@@ -70,6 +70,7 @@ export class RotationService {
     const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
     const deleted = expired.map((b) => b.filename).filter((name) => result.deleted.includes(name));
+    for (const name of deleted) await this.catalog.forget(target, name);
     const kept = backups.length - deleted.length;
     this.logger.log(
       `${label}: deleted ${deleted.length} backups older than ${retentionDays} days, kept ${kept} (newest ${MINIMUM_KEPT} always kept${others})` +

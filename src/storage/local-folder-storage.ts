@@ -28,7 +28,19 @@ import {
 import { byteCounter } from '../common/streams/byte-counter.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
-import { assertKeyPrefix, assertObjectKey, objectKeyProblem, OWNER_SIDECAR_NAME, ownerSidecarName, PARTIAL_NAME, parseOwner } from './object-key.js';
+import {
+  assertKeyPrefix,
+  assertObjectKey,
+  formatRecipients,
+  objectKeyProblem,
+  OWNER_SIDECAR_NAME,
+  ownerSidecarName,
+  PARTIAL_NAME,
+  parseOwner,
+  parseRecipients,
+  RECIPIENTS_SIDECAR_NAME,
+  recipientsSidecarName,
+} from './object-key.js';
 import { mapConcurrently } from '../common/concurrency.js';
 import { OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
@@ -105,7 +117,7 @@ export class LocalFolderStorage extends ObjectStorage {
     const temp = partial.path;
     const target = path.join(dir, key);
     let file: fsp.FileHandle | undefined;
-    let ownerWritten = false;
+    let sidecarsWritten = false;
     // The source's own failure is the caller's error, passed on as it is; a failed write is ours.
     let sourceError: unknown;
     let writeError: unknown;
@@ -145,13 +157,15 @@ export class LocalFolderStorage extends ObjectStorage {
       });
       await file.close();
       file = undefined;
-      // The owner is on disk before the archive appears: an archive is never seen without its owner.
-      if (options.owner !== undefined) {
-        ownerWritten = true;
-        await this.writeOwner(dir, key, options.owner);
+      // The owner and recipients are on disk before the archive appears: an archive is never seen without them.
+      if (options.owner !== undefined || options.recipients?.length) {
+        sidecarsWritten = true;
+        if (options.owner !== undefined) await this.writeSidecar(dir, key, ownerSidecarName(key), `${options.owner}\n`, 'owner');
+        if (options.recipients?.length)
+          await this.writeSidecar(dir, key, recipientsSidecarName(key), `${formatRecipients(options.recipients, '\n')}\n`, 'recipients');
       }
       await fsp.rename(temp, target);
-      ownerWritten = false;
+      sidecarsWritten = false;
       await syncFolderBestEffort(dir);
       const stat = await fsp.stat(target);
       this.logger.log(`Local upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
@@ -160,8 +174,10 @@ export class LocalFolderStorage extends ObjectStorage {
       if (!body.destroyed) body.destroy();
       await file?.close().catch(() => undefined);
       await fsp.rm(temp, { force: true }).catch(() => undefined);
-      // An owner file whose archive never appeared (names are unique: it is this upload's).
-      if (ownerWritten) await fsp.rm(path.join(dir, ownerSidecarName(key)), { force: true }).catch(() => undefined);
+      // Sidecars whose archive never appeared (names are unique: they are this upload's).
+      if (sidecarsWritten)
+        for (const sidecar of [ownerSidecarName(key), recipientsSidecarName(key)])
+          await fsp.rm(path.join(dir, sidecar), { force: true }).catch(() => undefined);
       // A failed write is reported as what it was (ENOSPC, EIO...), even when the pipeline, torn down
       // by it, rejects with an AbortError, and even if the caller cancelled meanwhile.
       if (writeError !== undefined) {
@@ -224,7 +240,8 @@ export class LocalFolderStorage extends ObjectStorage {
     }
     const objects: StoredObject[] = [];
     for (const entry of entries) {
-      if (!entry.isFile() || PARTIAL_NAME.test(entry.name) || OWNER_SIDECAR_NAME.test(entry.name) || !entry.name.startsWith(prefix)) continue;
+      if (!entry.isFile() || PARTIAL_NAME.test(entry.name) || OWNER_SIDECAR_NAME.test(entry.name) || RECIPIENTS_SIDECAR_NAME.test(entry.name)) continue;
+      if (!entry.name.startsWith(prefix)) continue;
       const stored = await this.statObject(dir, entry.name);
       if (stored) objects.push(stored);
     }
@@ -235,7 +252,10 @@ export class LocalFolderStorage extends ObjectStorage {
     assertObjectKey(key);
     const dir = await this.folder();
     const stored = await this.statObject(dir, key);
-    if (stored) stored.owner = await this.readOwner(dir, key);
+    if (stored) {
+      stored.owner = await this.readOwner(dir, key);
+      stored.recipients = parseRecipients(await this.readSidecar(dir, key, recipientsSidecarName(key), 'recipients', 8192));
+    }
     return stored;
   }
 
@@ -250,7 +270,7 @@ export class LocalFolderStorage extends ObjectStorage {
     assertObjectKey(key);
     const dir = await this.folder();
     if (!(await this.statObject(dir, key))) throw notFound(key, dir);
-    await this.writeOwner(dir, key, owner);
+    await this.writeSidecar(dir, key, ownerSidecarName(key), `${owner}\n`, 'owner');
   }
 
   async delete(key: string): Promise<void> {
@@ -258,9 +278,9 @@ export class LocalFolderStorage extends ObjectStorage {
     await this.unlinkIn(await this.folder(), key);
   }
 
-  /** The archive first, then its sidecar: a crash in between leaves an orphan marker, never an archive without its owner. */
+  /** The archive first, then its sidecars: a crash in between leaves an orphan marker, never an archive without its owner. */
   private async unlinkIn(dir: string, key: string): Promise<void> {
-    for (const name of [key, ownerSidecarName(key)]) {
+    for (const name of [key, ownerSidecarName(key), recipientsSidecarName(key)]) {
       try {
         await fsp.unlink(path.join(dir, name));
       } catch (error) {
@@ -271,21 +291,20 @@ export class LocalFolderStorage extends ObjectStorage {
   }
 
   /**
-   * Writes `.<key>.owner` durably: a temporary file named like an upload's (swept like one when a crash
-   * leaves it), fsynced, renamed over the sidecar, and the folder fsynced.
+   * Writes a sidecar of `key` (`.<key>.owner`, `.<key>.recipients`) durably: a temporary file named like
+   * an upload's (swept like one when a crash leaves it), fsynced, renamed over the sidecar, and the folder fsynced.
    */
-  private async writeOwner(dir: string, key: string, owner: string): Promise<void> {
-    const sidecar = ownerSidecarName(key);
+  private async writeSidecar(dir: string, key: string, sidecar: string, text: string, what: string): Promise<void> {
     // Named `.<key>.owner.<hex>.partial`: the sidecar's name with the temporary suffix.
     const partial = this.sweeper.partialFile(dir, sidecar.slice(1));
     const temp = partial.path;
     try {
-      await fsp.writeFile(temp, `${owner}\n`, { mode: FILE_MODE, flag: 'wx', flush: true });
+      await fsp.writeFile(temp, text, { mode: FILE_MODE, flag: 'wx', flush: true });
       await fsp.rename(temp, path.join(dir, sidecar));
       await syncFolderBestEffort(dir);
     } catch (error) {
       await fsp.rm(temp, { force: true }).catch(() => undefined);
-      throw this.failure(error, `record the owner of '${key}' in`, dir);
+      throw this.failure(error, `record the ${what} of '${key}' in`, dir);
     } finally {
       partial.release();
     }
@@ -293,18 +312,23 @@ export class LocalFolderStorage extends ObjectStorage {
 
   /** The owner in `.<key>.owner`: null without a sidecar, UNREADABLE_OWNER when it holds no id. */
   private async readOwner(dir: string, key: string): Promise<string | null> {
+    return parseOwner(await this.readSidecar(dir, key, ownerSidecarName(key), 'owner', 128));
+  }
+
+  /** The start of a sidecar's text (enough for a few dozen recipients), undefined when there is none. */
+  private async readSidecar(dir: string, key: string, sidecar: string, what: string, maxBytes: number): Promise<string | undefined> {
     try {
-      const handle = await fsp.open(path.join(dir, ownerSidecarName(key)), 'r');
+      const handle = await fsp.open(path.join(dir, sidecar), 'r');
       try {
-        const buffer = Buffer.alloc(128);
+        const buffer = Buffer.alloc(maxBytes);
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-        return parseOwner(buffer.subarray(0, bytesRead).toString('utf8'));
+        return buffer.subarray(0, bytesRead).toString('utf8');
       } finally {
         await handle.close();
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw this.failure(error, `read the owner of '${key}' in`, dir);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.failure(error, `read the ${what} of '${key}' in`, dir);
     }
   }
 

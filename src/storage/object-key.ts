@@ -23,6 +23,35 @@ export function ownerSidecarName(key: string): string {
 }
 
 /**
+ * The local adapter's recipients sidecars: `.<key>.recipients` beside an encrypted archive, one age
+ * recipient a line. Hidden, never listed, and no key may look like one.
+ */
+export const RECIPIENTS_SIDECAR_NAME = /^\..+\.recipients$/;
+
+/** The sidecar that records whom `key` was encrypted to in a folder. */
+export function recipientsSidecarName(key: string): string {
+  return `.${key}.recipients`;
+}
+
+/** Recipients as stored: joined by `separator` (a comma in S3 metadata, a newline in a sidecar). */
+export function formatRecipients(recipients: readonly string[], separator: string): string {
+  return recipients.join(separator);
+}
+
+/**
+ * The recipients in a marker's text: null when there is no marker or it names none. Only what looks like an
+ * age recipient is kept: the text comes from storage anyone with access can write.
+ */
+export function parseRecipients(text: string | undefined): string[] | null {
+  if (text === undefined) return null;
+  const recipients = text
+    .split(/[\s,]+/)
+    .map((r) => r.trim().toLowerCase())
+    .filter((r) => /^age1[02-9ac-hj-np-z]{58}$/.test(r));
+  return recipients.length ? recipients : null;
+}
+
+/**
  * An owner as stored (S3 metadata, sidecar): an installation id. Anything else found there is shown as
  * this value and counts as another installation's, so a damaged marker never makes an archive deletable.
  */
@@ -45,6 +74,7 @@ export function objectKeyProblem(key: unknown): string | undefined {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `keys are at most ${MAX_KEY_BYTES} bytes long`;
   if (PARTIAL_NAME.test(key)) return 'the name is reserved for unfinished uploads of the local folder';
   if (OWNER_SIDECAR_NAME.test(key)) return "the name is reserved for the local folder's owner markers";
+  if (RECIPIENTS_SIDECAR_NAME.test(key)) return "the name is reserved for the local folder's recipients markers";
   return undefined;
 }
 

@@ -13,6 +13,11 @@ export interface StoredObject {
    * always does; `list` leaves it undefined. null: no owner recorded (archives of earlier versions).
    */
   owner?: string | null;
+  /**
+   * The age recipients recorded with an encrypted archive (S3 metadata, a sidecar in a folder), when the
+   * adapter read them: `head` does; `list` leaves it undefined. null: none recorded.
+   */
+  recipients?: string[] | null;
 }
 
 export interface TransferOptions {
@@ -28,6 +33,11 @@ export interface TransferOptions {
   maxBytes?: number;
   /** Upload only: the installation id recorded as the object's owner (S3 metadata; a sidecar in a folder). */
   owner?: string;
+  /**
+   * Upload only: the age recipients an encrypted archive was encrypted to, recorded with it like the owner
+   * (S3 metadata; a sidecar in a folder), so whoever finds it can tell which key it needs.
+   */
+  recipients?: readonly string[];
 }
 
 export interface DownloadResult {
@@ -84,7 +94,7 @@ export abstract class ObjectStorage {
   /** Records `owner` as the object's owner, keeping its content and other metadata; ObjectNotFound when missing. */
   abstract setOwner(key: string, owner: string): Promise<void>;
 
-  /** Deletes one object (and its owner marker); deleting a missing object is not an error. */
+  /** Deletes one object (and its owner and recipients markers); deleting a missing object is not an error. */
   abstract delete(key: string): Promise<void>;
 
   /** Deletes many objects, reporting per key what failed. */

@@ -1,10 +1,23 @@
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { StoredObject } from './object-storage.js';
-import { parseOwner } from './object-key.js';
+import type { StoredObject, TransferOptions } from './object-storage.js';
+import { formatRecipients, parseOwner, parseRecipients } from './object-key.js';
 import type { S3Connection } from './s3-connection.js';
 
 /** User metadata naming the installation that made an archive (header x-amz-meta-sentinel-installation). */
 export const OWNER_METADATA = 'sentinel-installation';
+/**
+ * User metadata naming the age recipients an encrypted archive was encrypted to (header
+ * x-amz-meta-sentinel-recipients, comma-separated `age1...`), so a new machine can tell which key it needs.
+ */
+export const RECIPIENTS_METADATA = 'sentinel-recipients';
+
+/** The user metadata an upload sets: its owner, and an encrypted archive's recipients; undefined when none. */
+export function uploadMetadata(options: TransferOptions): Record<string, string> | undefined {
+  const metadata: Record<string, string> = {};
+  if (options.owner !== undefined) metadata[OWNER_METADATA] = options.owner;
+  if (options.recipients?.length) metadata[RECIPIENTS_METADATA] = formatRecipients(options.recipients, ',');
+  return Object.keys(metadata).length ? metadata : undefined;
+}
 
 /** The HTTP status of an SDK error, if it got an answer. */
 export function httpStatusOf(error: unknown): number | undefined {
@@ -12,7 +25,7 @@ export function httpStatusOf(error: unknown): number | undefined {
 }
 
 /**
- * HeadObject: the object's size, time, ETag and owner. A 404 is "no such object" (undefined) only once
+ * HeadObject: the object's size, time, ETag, owner and recipients. A 404 is "no such object" (undefined) only once
  * the bucket is known to exist, since a HEAD answer has no error body to tell the two apart.
  */
 export async function headObject(conn: S3Connection, key: string, signal: AbortSignal): Promise<StoredObject | undefined> {
@@ -24,6 +37,7 @@ export async function headObject(conn: S3Connection, key: string, signal: AbortS
       lastModified: out.LastModified ?? new Date(0),
       etag: out.ETag,
       owner: parseOwner(out.Metadata?.[OWNER_METADATA]),
+      recipients: parseRecipients(out.Metadata?.[RECIPIENTS_METADATA]),
     };
   } catch (error) {
     if (httpStatusOf(error) !== 404) throw error;

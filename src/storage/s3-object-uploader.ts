@@ -10,7 +10,7 @@ import type { StoredObject, TransferOptions } from './object-storage.js';
 import type { OperationScope } from './operation-scope.js';
 import type { S3Connection } from './s3-connection.js';
 import type { S3MultipartAborter } from './s3-multipart-aborter.js';
-import { headObject, OWNER_METADATA } from './s3-object-head.js';
+import { headObject, uploadMetadata } from './s3-object-head.js';
 import type { S3OperationRunner } from './s3-operation-runner.js';
 import type { S3UploadJournal } from './s3-upload-journal.js';
 
@@ -29,7 +29,7 @@ interface UploadTracker {
 
 /**
  * One object streamed into an S3 destination with lib-storage, by R2's rules: parts all of one size
- * but the last, at most 2 in flight, the owner in the object's metadata from its first byte, the result
+ * but the last, at most 2 in flight, the owner (and an encrypted archive's recipients) in the object's metadata from its first byte, the result
  * checked with HeadObject. The upload is recorded in the journal before its first request, and a failed
  * or cancelled upload's multipart upload is aborted (and the abort awaited) before it reports.
  */
@@ -57,7 +57,7 @@ export class S3ObjectUploader {
       `upload of '${key}'`,
       key,
       options.signal,
-      (conn, scope) => this.recorded(conn, key, body, scope, partSize, options.onProgress, options.owner),
+      (conn, scope) => this.recorded(conn, key, body, scope, partSize, options.onProgress, uploadMetadata(options)),
       destroyBody,
     );
     this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
@@ -82,13 +82,13 @@ export class S3ObjectUploader {
     scope: OperationScope,
     partSize: number,
     onProgress?: (bytes: number) => void,
-    owner?: string,
+    metadata?: Record<string, string>,
   ): Promise<StoredObject> {
     await this.aborter.retryPending(conn);
     // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
     const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix);
     try {
-      const stored = await this.send(conn, key, body, scope, partSize, onProgress, owner);
+      const stored = await this.send(conn, key, body, scope, partSize, onProgress, metadata);
       await this.journal.forget(record);
       return stored;
     } catch (error) {
@@ -109,7 +109,7 @@ export class S3ObjectUploader {
     scope: OperationScope,
     partSize: number,
     onProgress?: (bytes: number) => void,
-    owner?: string,
+    metadata?: Record<string, string>,
   ): Promise<StoredObject> {
     this.unsureKeys.delete(key);
     const tracker: UploadTracker = { createSent: false, inflight: new Set() };
@@ -130,8 +130,8 @@ export class S3ObjectUploader {
         Key: conn.objectKey(key),
         Body: counter,
         ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream',
-        // The owner travels with the object from its first byte (CreateMultipartUpload or PutObject).
-        Metadata: owner === undefined ? undefined : { [OWNER_METADATA]: owner },
+        // The owner and recipients travel with the object from its first byte (CreateMultipartUpload or PutObject).
+        Metadata: metadata,
       },
       queueSize: 2,
       partSize,

@@ -9,7 +9,12 @@ import type { DatabaseRegistry } from '../../database/database-registry.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
 import type { ObjectStorage, StoredObject, TransferOptions } from '../../storage/object-storage.js';
 import type { StorageTargets } from '../../storage/storage-targets.js';
+import { createHash } from 'node:crypto';
+import type { ArchiveEncryption } from '../../encryption/archive-encryption.service.js';
+import type { ArchiveProvenance, WrittenArchive } from '../../encryption/archive-provenance.store.js';
+import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
 import type { ArchiveContents, ArchiveWriter } from '../archive-writer/archive-writer.js';
+import { storedDigest } from '../archive-writer/stored-digest.js';
 import type { StartupRecovery } from '../startup-recovery.service.js';
 import { ArchiveProducer, type ProductionProgress } from './archive-producer.js';
 import type { BackupSpaceCheck } from './backup-space-check.js';
@@ -19,6 +24,7 @@ import type { ScratchFolders } from './scratch-folders.js';
 const NOW = new Date('2026-03-14T09:26:53.589Z');
 const DATABASES: ManagedDatabase[] = ['universe', 'config', 'ledger'].map((name) => ({ name, filename: `${name}.db`, path: `/data/${name}.db` }));
 const SIZES: Record<string, number> = { universe: 5000, config: 1000, ledger: 3000 };
+const SHA = createHash('sha256').update('the archive').digest('hex');
 
 /** Fakes of every port, recording the order of what happened. */
 function setUp() {
@@ -32,7 +38,12 @@ function setUp() {
     spaceError: undefined as Error | undefined,
     uploadError: undefined as Error | undefined,
     onSnapshot: undefined as ((name: string) => void) | undefined,
+    recipients: undefined as string[] | undefined,
+    recordError: undefined as Error | undefined,
   };
+  const contexts: ArchiveWriteContext[] = [];
+  const records: WrittenArchive[] = [];
+  const deleted: string[] = [];
 
   const storage = {
     prepare: async () => void calls.push('prepare'),
@@ -45,6 +56,7 @@ function setUp() {
       uploads.push({ key, body: Buffer.concat(chunks), options });
       return { key, size: Buffer.concat(chunks).length } as StoredObject;
     },
+    delete: async (key: string) => void deleted.push(key),
   } as unknown as ObjectStorage;
   const registry = {
     whenOpen: async () => void calls.push('whenOpen'),
@@ -78,23 +90,31 @@ function setUp() {
   const writer = {
     tarBytes: () => 12_345,
     maxBytes: (metadata: BackupMetadata) => 100_000 + metadata.databases.length,
-    open: (contents: ArchiveContents) => {
+    open: (contents: ArchiveContents, context: ArchiveWriteContext) => {
       written.push(contents);
+      contexts.push(context);
       calls.push('archive');
-      return Readable.from([Buffer.from('the archive')]);
+      return Readable.from([Buffer.from('the archive')]).pipe(storedDigest());
     },
   } as unknown as ArchiveWriter;
   const clock = { now: () => NOW } as Clock;
   const identity = { id: 'installation-1' } as InstallationIdentity;
   const targets = { get: () => storage } as unknown as StorageTargets;
-  const producer = new ArchiveProducer(registry, recovery, targets, space, scratchFolders, snapshotter, writer, clock, identity);
+  const encryption = { recipientsFor: async () => state.recipients } as unknown as ArchiveEncryption;
+  const provenance = {
+    record: async (entry: WrittenArchive) => {
+      if (state.recordError) throw state.recordError;
+      records.push(entry);
+    },
+  } as unknown as ArchiveProvenance;
+  const producer = new ArchiveProducer(registry, recovery, targets, space, scratchFolders, snapshotter, writer, clock, identity, encryption, provenance);
 
   const phases: string[] = [];
   const progress: ProductionProgress = {
     enterPhase: async (phase, total) => void phases.push(`${phase} ${total}`),
     bytesDone: () => undefined,
   };
-  return { producer, calls, uploads, existing, written, removed, state, phases, progress };
+  return { producer, calls, uploads, existing, written, removed, state, phases, progress, contexts, records, deleted };
 }
 
 describe('ArchiveProducer', () => {
@@ -104,7 +124,7 @@ describe('ArchiveProducer', () => {
     const f = setUp();
     const produced = await f.producer.produce(job, new AbortController().signal, f.progress);
 
-    expect(produced).toEqual({ filename: backupFilename(NOW), size: 'the archive'.length });
+    expect(produced).toEqual({ filename: backupFilename(NOW), size: 'the archive'.length, sha256: SHA, encrypted: false, recipients: null });
     const firstSnapshot = f.calls.findIndex((c) => c.startsWith('snapshot'));
     expect(f.calls.slice(0, firstSnapshot)).toEqual(['whenOpen', 'recovery done', 'prepare', 'space local 9000', 'scratch job-1']);
     expect(f.calls.filter((c) => c.startsWith('snapshot')).sort()).toEqual(
@@ -182,6 +202,37 @@ describe('ArchiveProducer', () => {
     f.state.onSnapshot = (name) => name === 'ledger' && abort.abort(reason);
     await expect(f.producer.produce(job, abort.signal, f.progress)).rejects.toBe(reason);
     expect(f.calls.filter((c) => c.startsWith('upload'))).toEqual([]);
+    expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+  });
+
+  it('records a plain archive as made here, with the hash and size of the bytes stored, and names it .tar.gz', async () => {
+    const f = setUp();
+    await f.producer.produce(job, new AbortController().signal, f.progress);
+    expect(f.contexts).toEqual([{ target: 'local', recipients: undefined }]);
+    expect(f.records).toEqual([{ target: 'local', filename: backupFilename(NOW), sha256: SHA, sizeBytes: 11, recipients: null, createdAt: NOW }]);
+  });
+
+  it('with recipients, names the archive .tar.gz.age, gives the recipients to the write steps and the upload, and records them', async () => {
+    const f = setUp();
+    f.state.recipients = ['age1one', 'age1two'];
+    f.existing.add(backupFilename(NOW)); // a plain backup of the same second moves the encrypted one on
+    const signal = new AbortController().signal;
+    const produced = await f.producer.produce(job, signal, f.progress);
+    const name = backupFilename(new Date(NOW.getTime() + 1000), { encrypted: true });
+    expect(produced).toEqual({ filename: name, size: 11, sha256: SHA, encrypted: true, recipients: ['age1one', 'age1two'] });
+    expect(f.contexts).toEqual([{ target: 'local', recipients: ['age1one', 'age1two'] }]);
+    expect(f.uploads[0].options).toEqual({ signal, owner: 'installation-1', maxBytes: 100_003, recipients: ['age1one', 'age1two'] });
+    expect(f.records).toEqual([{ target: 'local', filename: name, sha256: SHA, sizeBytes: 11, recipients: ['age1one', 'age1two'], createdAt: NOW }]);
+    expect(f.written[0].metadata.timestamp).toBe('2026-03-14T09:26:54Z');
+  });
+
+  it('fails the job and deletes its archive when the record of it cannot be written', async () => {
+    const f = setUp();
+    f.state.recordError = new Error('SQLITE_FULL: database or disk is full');
+    const failure = await f.producer.produce(job, new AbortController().signal, f.progress).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: ErrorCode.BackupFailed });
+    expect((failure as Error).message).toMatch(/^Cannot record sentinel-backup-.*\.tar\.gz as made by this installation: SQLITE_FULL/);
+    expect(f.deleted).toEqual([backupFilename(NOW)]);
     expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
   });
 });

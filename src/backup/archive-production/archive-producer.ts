@@ -10,9 +10,12 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { InstallationIdentity } from '../../common/installation/installation-identity.js';
 import { DatabaseRegistry } from '../../database/database-registry.js';
+import { ArchiveEncryption } from '../../encryption/archive-encryption.service.js';
+import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 import { StorageTargets } from '../../storage/storage-targets.js';
+import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
 import { ArchiveWriter } from '../archive-writer/archive-writer.js';
 import { StartupRecovery } from '../startup-recovery.service.js';
 import { BackupSpaceCheck } from './backup-space-check.js';
@@ -40,14 +43,22 @@ export interface ProducedArchive {
   filename: string;
   /** Bytes stored in the target. */
   size: number;
+  /** SHA-256 (hex) of the bytes stored in the target (after encryption, when encrypted). */
+  sha256: string;
+  /** Whether it was encrypted with age (`.tar.gz.age`). */
+  encrypted: boolean;
+  /** The age recipients it was encrypted to; null when plain. */
+  recipients: string[] | null;
 }
 
 /**
  * Makes one backup archive in a target: the checks (databases open and intact, the start-up clean-up
  * done, the folder usable, room on the disks), consistent snapshots of every managed database in a
- * scratch folder, the metadata, a free name, and the archive streamed through the ArchiveWriter into
- * the target. Knows nothing of jobs, queues or events (BackupJobs does); its side effects go through
- * ports (DatabaseSnapshotter, ScratchFolders, BackupSpaceCheck, ArchiveWriter, ObjectStorage).
+ * scratch folder, the metadata, a free name, the archive streamed through the ArchiveWriter into the
+ * target (encrypted to the target's recipients when encryption is on for it), and the record of what
+ * was stored (ArchiveProvenance). Knows nothing of jobs, queues or events (BackupJobs does); its side
+ * effects go through ports (DatabaseSnapshotter, ScratchFolders, BackupSpaceCheck, ArchiveWriter,
+ * ObjectStorage, ArchiveEncryption, ArchiveProvenance).
  */
 @Injectable()
 export class ArchiveProducer {
@@ -61,6 +72,8 @@ export class ArchiveProducer {
     private readonly writer: ArchiveWriter,
     private readonly clock: Clock,
     private readonly identity: InstallationIdentity,
+    private readonly encryption: ArchiveEncryption,
+    private readonly provenance: ArchiveProvenance,
   ) {}
 
   /**
@@ -87,7 +100,11 @@ export class ArchiveProducer {
       await progress.enterPhase('snapshotting', liveBytes);
       const at = this.clock.now();
       const entries = await this.snapshotAll(databases, scratch, signal, progress);
-      const filename = await this.freeName(storage, at);
+      // Asked once: the name, the write step and the records all follow the same answer.
+      const recipients = await this.encryption.recipientsFor(job.target);
+      const encrypted = recipients !== undefined && recipients.length > 0;
+      const context: ArchiveWriteContext = { target: job.target, recipients: encrypted ? recipients : undefined };
+      const filename = await this.freeName(storage, at, encrypted);
       const metadata: BackupMetadata = {
         timestamp: isoSeconds(parseBackupFilename(filename) ?? at),
         version: METADATA_FORMAT_VERSION,
@@ -95,13 +112,37 @@ export class ArchiveProducer {
         databases: entries,
       };
       await progress.enterPhase('archiving', this.writer.tarBytes(metadata));
-      const archive = this.writer.open({ dir: scratch, metadata }, (bytes) => progress.bytesDone(bytes));
+      const archive = this.writer.open({ dir: scratch, metadata }, context, (bytes) => progress.bytesDone(bytes));
+      let stored;
       try {
-        const stored = await storage.upload(filename, archive, { signal, maxBytes: this.writer.maxBytes(metadata), owner: this.identity.id });
-        return { filename, size: stored.size };
+        stored = await storage.upload(filename, archive, {
+          signal,
+          maxBytes: this.writer.maxBytes(metadata, context),
+          owner: this.identity.id,
+          recipients: context.recipients,
+        });
       } finally {
         archive.destroy();
       }
+      const digest = archive.digest;
+      if (!digest || digest.bytes !== stored.size) {
+        // The target stored other bytes than the writer produced: never record (or report) such an archive as made here.
+        await storage.delete(filename).catch(() => undefined);
+        throw new DomainError(
+          ErrorCode.BackupFailed,
+          `The ${filename} stored holds ${stored.size} bytes where ${digest?.bytes ?? 'an unfinished stream of'} bytes were written; it was deleted. Run the backup again`,
+          { filename },
+        );
+      }
+      const produced: ProducedArchive = {
+        filename,
+        size: stored.size,
+        sha256: digest.sha256,
+        encrypted,
+        recipients: encrypted ? [...recipients] : null,
+      };
+      await this.record(job.target, produced, storage);
+      return produced;
     } finally {
       await this.scratchFolders.remove(scratch);
     }
@@ -132,11 +173,42 @@ export class ArchiveProducer {
     });
   }
 
-  /** The name for a backup made at `at`; a later second when a backup of that second already exists. */
-  private async freeName(storage: ObjectStorage, at: Date): Promise<string> {
+  /**
+   * Records the stored archive as made here (its hash and size as stored). Without the record an encrypted
+   * archive could be restored only with confirm_unknown, so a record that cannot be written fails the job,
+   * and the archive (this job's own, just made under a free name) is deleted rather than left unrecorded.
+   */
+  private async record(target: BackupTarget, produced: ProducedArchive, storage: ObjectStorage): Promise<void> {
+    try {
+      await this.provenance.record({
+        target,
+        filename: produced.filename,
+        sha256: produced.sha256,
+        sizeBytes: produced.size,
+        recipients: produced.recipients,
+        createdAt: this.clock.now(),
+      });
+    } catch (error) {
+      await storage.delete(produced.filename).catch(() => undefined);
+      throw new DomainError(
+        ErrorCode.BackupFailed,
+        `Cannot record ${produced.filename} as made by this installation: ${(error as Error).message}. The archive was deleted; check that the data folder is writable and has free space, then run the backup again`,
+        { filename: produced.filename },
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * The name for a backup made at `at`; a later second when a backup of that second already exists, of
+   * either kind (plain and encrypted backups share one time line, so no two carry the same time).
+   */
+  private async freeName(storage: ObjectStorage, at: Date, encrypted: boolean): Promise<string> {
     for (let offset = 0; offset < NAME_ATTEMPTS; offset++) {
-      const name = backupFilename(new Date(at.getTime() + offset * 1000));
-      if (!(await storage.head(name))) return name;
+      const second = new Date(at.getTime() + offset * 1000);
+      const name = backupFilename(second, { encrypted });
+      const other = backupFilename(second, { encrypted: !encrypted });
+      if (!(await storage.head(name)) && !(await storage.head(other))) return name;
     }
     throw new DomainError(
       ErrorCode.Conflict,

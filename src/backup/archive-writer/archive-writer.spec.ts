@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
-import type { ArchiveWriteStep } from './archive-write-step.js';
+import type { ArchiveWriteContext, ArchiveWriteStep } from './archive-write-step.js';
 import { ArchiveWriter } from './archive-writer.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
@@ -53,6 +53,8 @@ function recordingStep(name: string, received: Buffer[]): ArchiveWriteStep {
   };
 }
 
+const LOCAL: ArchiveWriteContext = { target: 'local' };
+
 describe('ArchiveWriter', () => {
   let dir: string;
   let metadata: BackupMetadata;
@@ -76,7 +78,7 @@ describe('ArchiveWriter', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('without steps, stores a gzip of a tar with backup-metadata.json first, then each database in metadata order', async () => {
-    const archive = await collect(new ArchiveWriter([]).open({ dir, metadata }));
+    const archive = await collect(new ArchiveWriter([]).open({ dir, metadata }, LOCAL));
     const entries = tarEntries(gunzipSync(archive));
     expect(entries.map((e) => e.name)).toEqual(['backup-metadata.json', 'universe.db', 'config.db']);
     expect(JSON.parse(entries[0].content.toString())).toEqual(metadata);
@@ -87,7 +89,7 @@ describe('ArchiveWriter', () => {
   it('feeds gzip output to a registered step, and what the step outputs is what the target stores', async () => {
     const received: Buffer[] = [];
     const counted: number[] = [];
-    const stored = await collect(new ArchiveWriter([recordingStep('xor', received)]).open({ dir, metadata }, (bytes) => counted.push(bytes)));
+    const stored = await collect(new ArchiveWriter([recordingStep('xor', received)]).open({ dir, metadata }, LOCAL, (bytes) => counted.push(bytes)));
     const gzip = Buffer.concat(received);
     // The step got the gzip stream (its magic bytes first), a tar of the archive's layout inside.
     expect([...gzip.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
@@ -101,7 +103,7 @@ describe('ArchiveWriter', () => {
   it('runs several steps in their registered order', async () => {
     const first: Buffer[] = [];
     const second: Buffer[] = [];
-    const stored = await collect(new ArchiveWriter([recordingStep('one', first), recordingStep('two', second)]).open({ dir, metadata }));
+    const stored = await collect(new ArchiveWriter([recordingStep('one', first), recordingStep('two', second)]).open({ dir, metadata }, LOCAL));
     expect(Buffer.concat(second).equals(Buffer.from(Buffer.concat(first).map((b) => b ^ 0x5a)))).toBe(true);
     expect(stored.equals(Buffer.concat(first))).toBe(true); // XOR twice
   });
@@ -109,8 +111,8 @@ describe('ArchiveWriter', () => {
   it("counts each step's growth in the archive's maximum size", () => {
     const plain = new ArchiveWriter([]);
     const gzipBound = ParallelGzip.maxOutputBytes(plain.tarBytes(metadata) + 10 * 1024);
-    expect(plain.maxBytes(metadata)).toBe(gzipBound);
-    expect(new ArchiveWriter([recordingStep('a', []), recordingStep('b', [])]).maxBytes(metadata)).toBe(2 * (2 * gzipBound + 7) + 7);
+    expect(plain.maxBytes(metadata, LOCAL)).toBe(gzipBound);
+    expect(new ArchiveWriter([recordingStep('a', []), recordingStep('b', [])]).maxBytes(metadata, LOCAL)).toBe(2 * (2 * gzipBound + 7) + 7);
   });
 
   it('fails the archive stream with an error naming the step that failed', async () => {
@@ -119,6 +121,34 @@ describe('ArchiveWriter', () => {
       create: () => new Transform({ transform: (_chunk, _encoding, callback) => callback(new Error('no recipient key')) }),
       maxOutputBytes: (n) => n,
     };
-    await expect(collect(new ArchiveWriter([failing]).open({ dir, metadata }))).rejects.toThrow("The archive step 'age-encryption' failed: no recipient key");
+    await expect(collect(new ArchiveWriter([failing]).open({ dir, metadata }, LOCAL))).rejects.toThrow(
+      "The archive step 'age-encryption' failed: no recipient key",
+    );
+  });
+
+  it('leaves out a step that declines the archive (no recipients), in the stream and in the size bound', async () => {
+    const received: Buffer[] = [];
+    const step = recordingStep('age-encryption', received);
+    const onlyEncrypted: ArchiveWriteStep = {
+      ...step,
+      create: (c) => (c.recipients?.length ? step.create(c) : undefined),
+      maxOutputBytes: (n, c) => (c.recipients?.length ? step.maxOutputBytes(n, c) : n),
+    };
+    const writer = new ArchiveWriter([onlyEncrypted]);
+    const plain = await collect(writer.open({ dir, metadata }, LOCAL));
+    expect([...plain.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+    expect(received).toHaveLength(0);
+    const encrypted = await collect(writer.open({ dir, metadata }, { target: 'local', recipients: ['age1someone'] }));
+    expect(encrypted.equals(Buffer.from(Buffer.concat(received).map((b) => b ^ 0x5a)))).toBe(true);
+    const gzipBound = ParallelGzip.maxOutputBytes(writer.tarBytes(metadata) + 10 * 1024);
+    expect(writer.maxBytes(metadata, LOCAL)).toBe(gzipBound);
+    expect(writer.maxBytes(metadata, { target: 'local', recipients: ['age1someone'] })).toBe(2 * gzipBound + 7);
+  });
+
+  it('gives the SHA-256 and size of the bytes as stored (after the last step) once the stream has ended', async () => {
+    const archive = new ArchiveWriter([recordingStep('xor', [])]).open({ dir, metadata }, LOCAL);
+    expect(archive.digest).toBeUndefined();
+    const stored = await collect(archive);
+    expect(archive.digest).toEqual({ sha256: createHash('sha256').update(stored).digest('hex'), bytes: stored.length });
   });
 });

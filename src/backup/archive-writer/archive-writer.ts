@@ -1,18 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable, type Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as createTar } from 'tar';
 import { METADATA_FILENAME, type BackupMetadata } from '../../archive-format/backup-metadata.js';
 import { byteCounter } from '../../common/streams/byte-counter.js';
-import { ARCHIVE_WRITE_STEPS, type ArchiveWriteStep } from './archive-write-step.js';
+import { ARCHIVE_WRITE_STEPS, type ArchiveWriteContext, type ArchiveWriteStep } from './archive-write-step.js';
+import { storedDigest, type StoredDigest } from './stored-digest.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
 export interface ArchiveContents {
   /** Folder holding the `<name>.db` snapshots; `backup-metadata.json` is written into it. */
   dir: string;
   metadata: BackupMetadata;
+}
+
+/** The archive as the target stores it; `digest` is the SHA-256 and size of exactly those bytes, known once the stream has ended. */
+export interface ArchiveStream extends Readable {
+  readonly digest: StoredDigest | undefined;
 }
 
 /**
@@ -40,7 +46,8 @@ function metadataJson(metadata: BackupMetadata): string {
  *   tar (backup-metadata.json first, then each database in metadata order)
  *     → byte counter (progress, in uncompressed bytes)
  *     → parallel gzip (all cores)
- *     → each ArchiveWriteStep, in order (none by default; encryption is the first a later issue adds)
+ *     → each ArchiveWriteStep that takes this archive, in order (age encryption when it has recipients)
+ *     → SHA-256 and size of the bytes as stored (the provenance record's, for plain archives too)
  *     → the target (what `open` returns is what the target stores)
  *
  * Nothing is held in memory beyond the compressor's blocks in flight and the steps' own buffers.
@@ -50,11 +57,12 @@ export class ArchiveWriter {
   constructor(@Inject(ARCHIVE_WRITE_STEPS) private readonly steps: readonly ArchiveWriteStep[]) {}
 
   /**
-   * Writes the metadata file into `source.dir` and returns the archive as a stream. `onTarBytes`
-   * reports progress in uncompressed bytes (the total is `tarBytes`). Destroying the returned stream
-   * stops every step; an error in any step destroys it with that error, naming the step.
+   * Writes the metadata file into `source.dir` and returns the archive as a stream. `context` chooses
+   * the steps (a step may decline an archive). `onTarBytes` reports progress in uncompressed bytes (the
+   * total is `tarBytes`). Destroying the returned stream stops every step; an error in any step destroys
+   * it with that error, naming the step.
    */
-  open(source: ArchiveContents, onTarBytes?: (bytes: number) => void): Readable {
+  open(source: ArchiveContents, context: ArchiveWriteContext, onTarBytes?: (bytes: number) => void): ArchiveStream {
     const json = metadataJson(source.metadata);
     fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
     const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];
@@ -62,12 +70,16 @@ export class ArchiveWriter {
     // maxReadSize: tar reads files in 16 MiB pieces by default, and up to 16 of them wait in
     // Readable.from's buffer while gzip catches up (bench/results.md, "Figures moved out of the code").
     const tar = Readable.from(createTar({ cwd: source.dir, portable: true, mtime: new Date(source.metadata.timestamp), maxReadSize: TAR_READ_SIZE }, files));
-    const named = this.steps.map((step) => ({ name: step.name, stream: step.create() }));
+    const named = this.steps.flatMap((step) => {
+      const stream = step.create(context);
+      return stream ? [{ name: step.name, stream }] : [];
+    });
     const chain: (Readable | Transform)[] = [tar, byteCounter(onTarBytes), new ParallelGzip(), ...named.map((s) => s.stream)];
     const last = chain[chain.length - 1];
     // The output is outside the pipeline so that it fails with the error named by its step (the
     // pipeline destroys its own streams with the bare error); destroying it stops the whole chain.
-    const output = new PassThrough();
+    // It hashes what passes, the last thing before the target: the digest is of the bytes as stored.
+    const output = storedDigest();
     pipeline(chain).catch((error: Error) => {
       const failed = named.find((s) => s.stream.errored === error);
       output.destroy(failed ? new Error(`The archive step '${failed.name}' failed: ${error.message}`, { cause: error }) : error);
@@ -89,8 +101,8 @@ export class ArchiveWriter {
    * through every step: lets an S3 upload size its parts up front. Nothing enforces it: a step that
    * underestimates its output makes a large upload fail after its last part, not corrupt it.
    */
-  maxBytes(metadata: BackupMetadata): number {
+  maxBytes(metadata: BackupMetadata, context: ArchiveWriteContext): number {
     const gzipped = ParallelGzip.maxOutputBytes(this.tarBytes(metadata) + TAR_SLACK);
-    return this.steps.reduce((bound, step) => step.maxOutputBytes(bound), gzipped);
+    return this.steps.reduce((bound, step) => step.maxOutputBytes(bound, context), gzipped);
   }
 }

@@ -36,4 +36,23 @@ export class BackupFileDto {
       "Whether this installation manages the backup: its own, or one without an owner while no other installation's backups share the target. Rotation deletes only these; others are listed, downloadable and restorable, deleted only with ?confirm_foreign=true, and adopted with POST .../adopt",
   })
   own: boolean;
+
+  @ApiProperty({ example: false, description: 'Encrypted with age: the name ends in .tar.gz.age, and inside is the same .tar.gz as a plain backup' })
+  encrypted: boolean;
+
+  @ApiProperty({
+    nullable: true,
+    type: [String],
+    example: ['age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'],
+    description:
+      "The age recipients an encrypted backup was encrypted to: the identity of any one of them decrypts it (this tells which key it needs). From this installation's record of it, else from the object's metadata; null when plain or unknown",
+  })
+  recipients: string[] | null;
+
+  @ApiProperty({
+    example: true,
+    description:
+      'This installation recorded writing this backup (SHA-256 and size of the bytes stored) and it still has that size. A restore checks the hash; an encrypted backup not made here is restored only with "confirm_unknown": true',
+  })
+  made_here: boolean;
 }

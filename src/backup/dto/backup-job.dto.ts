@@ -53,4 +53,23 @@ export class BackupJobDto {
       'null unless the job failed, and for failed jobs recorded before codes were kept',
   })
   error_code: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    description: 'SHA-256 (hex) of the archive exactly as stored (after encryption, when encrypted), once succeeded',
+  })
+  sha256: string | null;
+
+  @ApiProperty({ nullable: true, type: Boolean, description: 'Whether the archive was encrypted with age (.tar.gz.age), once succeeded' })
+  encrypted: boolean | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: [String],
+    example: ['age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'],
+    description: 'The age recipients the archive was encrypted to (any one of their keys decrypts it); null when plain or not yet succeeded',
+  })
+  recipients: string[] | null;
 }
