@@ -53,11 +53,14 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
   const [trusted, setTrusted] = useState(false);
   const [trustGiven, setTrustGiven] = useState(false);
   const [busy, setBusy] = useState(false);
+  /** How many refusals this dialog has shown (on the form as data-refusals: a test waits for the next answer by it). */
+  const [refusals, setRefusals] = useState(0);
   const dialog = useRef<HTMLDialogElement>(null);
   const keyField = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const show = (error: unknown): void => {
+    setRefusals((n) => n + 1);
     setNeed(accessNeeded(error));
     setReason(errorMessage(error));
   };
@@ -157,7 +160,7 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
         }}
       >
         {request && (
-          <form method="dialog" onSubmit={(e) => void submit(e)} noValidate>
+          <form method="dialog" onSubmit={(e) => void submit(e)} noValidate data-refusals={refusals}>
             <h2 id="access-title">{need === 'trust' ? 'This backup was not made by this installation' : 'This backup needs its recovery key'}</h2>
             <div class="dialog-body">
               <p>

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { TARGET_NAMES, type Target } from '../api/client';
 import type { EncryptionStatus } from '../api/encryption';
 import { parseRecipientList, shortRecipient, stateInWords } from '../encryption';
@@ -55,13 +55,28 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
   const [writeOnly, setWriteOnly] = useState(false);
   const [recipients, setRecipients] = useState('');
   const [stored, setStored] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
   const { status, busy, revealed } = encryption;
   const name = TARGET_NAMES[target];
   const id = `encryption-${target}`;
   const awaiting = status !== null && (status.state === 'awaiting_confirmation' || status.pending_recipient !== null);
 
+  /** After a step that closes the panel or changes the state: say so, and bring the keyboard back to the section. */
+  const after = (ok: boolean, message: string): void => {
+    if (!ok) return;
+    setDone(message);
+    heading.current?.focus();
+  };
+
+  const confirmKey = async (): Promise<void> => {
+    after(await encryption.confirm(), `Encryption is active: ${name}’s new backups are encrypted.`);
+    setStored(false);
+  };
+
   const turnOn = async (event: Event): Promise<void> => {
     event.preventDefault();
+    setDone(null);
     if (await encryption.enable({ write_only: writeOnly, recipients: parseRecipientList(recipients) })) setRecipients('');
   };
 
@@ -77,6 +92,7 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
       ),
       confirmLabel: 'Rotate key',
     });
+    setDone(null);
     if (answer.confirmed) await encryption.rotate();
   };
 
@@ -107,7 +123,7 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
       confirmLabel: 'Turn off encryption',
       danger: true,
     });
-    if (answer.confirmed) await encryption.disable();
+    if (answer.confirmed) after(await encryption.disable(), `Encryption is off: ${name}’s new backups are stored unencrypted.`);
   };
 
   let body;
@@ -120,8 +136,11 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
         idPrefix={`${id}-recovery`}
         revealed={revealed}
         confirming={busy === 'confirm'}
-        onConfirm={() => void encryption.confirm()}
-        onClose={encryption.closePanel}
+        onConfirm={() => void confirmKey()}
+        onClose={() => {
+          encryption.closePanel();
+          heading.current?.focus();
+        }}
       />
     );
   } else if (status.state === 'off') {
@@ -184,7 +203,7 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
                 class="button button-primary"
                 disabled={!stored || busy !== null}
                 aria-busy={busy === 'confirm'}
-                onClick={() => void encryption.confirm().then((ok) => ok && setStored(false))}
+                onClick={() => void confirmKey()}
               >
                 {busy === 'confirm' ? 'Confirming…' : 'Confirm'}
               </button>
@@ -212,7 +231,9 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
 
   return (
     <section class="encryption" aria-labelledby={`${id}-heading`} data-state={status?.state}>
-      <h3 id={`${id}-heading`}>Encryption</h3>
+      <h3 id={`${id}-heading`} ref={heading} tabIndex={-1}>
+        Encryption
+      </h3>
       {status && (
         <p class="encryption-state" data-state={status.state}>
           {stateInWords(status)}
@@ -220,7 +241,7 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
       )}
       {body}
       <div role="status" class="form-status">
-        {encryption.error && <p class="status-error">{encryption.error}</p>}
+        {encryption.error ? <p class="status-error">{encryption.error}</p> : done && <p class="status-ok">{done}</p>}
       </div>
     </section>
   );
