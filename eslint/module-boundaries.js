@@ -25,7 +25,7 @@ export const MODULES = {
   common: { uses: ['config'] },
   'archive-format': { uses: ['common', 'config'] },
   database: { uses: ['common', 'config'], public: ['database-registry', 'database-damage', 'managed-database', 'sqlite-snapshot'] },
-  settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions'] },
+  settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions', 'secret-cipher'] },
   audit: { uses: ['common', 'config', 'database'], public: ['audit-log', 'audit-entry', 'audit-recorder'] },
   storage: { uses: ['common', 'config', 'database', 'settings'], public: ['object-storage', 'storage-targets'] },
   encryption: {

@@ -13,6 +13,10 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/adopt$/, action: 'backup.adopt' },
   { method: 'DELETE', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)$/, action: 'backup.delete' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)$/, action: 'backup.start' },
+  { method: 'PUT', path: /^\/api\/encryption\/(?<target>[^/]+)$/, action: 'encryption.change' },
+  { method: 'POST', path: /^\/api\/encryption\/(?<target>[^/]+)\/confirm$/, action: 'encryption.confirm' },
+  { method: 'POST', path: /^\/api\/encryption\/(?<target>[^/]+)\/rotate$/, action: 'encryption.rotate' },
+  { method: 'POST', path: /^\/api\/encryption\/(?<target>[^/]+)\/export$/, action: 'encryption.export' },
 ];
 
 export const STATE_CHANGING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -43,7 +47,20 @@ export function nameAction(method: string, path: string, body: unknown): NamedAc
       const filename = (body as { filename?: unknown } | undefined)?.filename;
       subject = typeof filename === 'string' ? filename : null;
     }
+    if (entry.action === 'encryption.change') return { action: encryptionChange(body), target: decode(match.groups?.target), subject };
     return { action: entry.action, target: decode(match.groups?.target), subject };
   }
   return { action: `${method} ${trimmed}`, target: null, subject: null };
+}
+
+/**
+ * PUT /api/encryption/{target} by what it asked: `encryption.disable`, `encryption.enable-write-only` (the server
+ * then holds no identity of the target: any it held were deleted) or `encryption.enable`; `encryption.change`
+ * for a body that is not one of them (refused). Only the two flags are read, never a recipient.
+ */
+function encryptionChange(body: unknown): string {
+  const { enabled, write_only: writeOnly } = (typeof body === 'object' && body !== null ? body : {}) as { enabled?: unknown; write_only?: unknown };
+  if (enabled === false) return 'encryption.disable';
+  if (enabled !== true) return 'encryption.change';
+  return writeOnly === true ? 'encryption.enable-write-only' : 'encryption.enable';
 }

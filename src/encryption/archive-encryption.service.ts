@@ -1,12 +1,22 @@
 import { Injectable } from '@nestjs/common';
+import { IsNull, Not } from 'typeorm';
 import type { BackupTarget } from '../common/backup-target.js';
+import { IdentityVault } from './identity-vault.js';
+import { EncryptionDatabase } from './store/encryption-database.js';
+import { KeyringEntryEntity } from './store/keyring-entry.entity.js';
+import { loadTargetKeys } from './store/target-keys.js';
 
 /**
  * What the backup and restore pipelines ask of encryption (the module's surface for them; the API,
- * keyring and state machine behind it are the encryption module's own). STUB: implemented by the keys engineer.
+ * keyring and state machine behind it are EncryptionKeys and EncryptionController).
  */
 @Injectable()
 export class ArchiveEncryption {
+  constructor(
+    private readonly db: EncryptionDatabase,
+    private readonly vault: IdentityVault,
+  ) {}
+
   /**
    * The recipients (`age1...`) a new backup of `target` is encrypted to: the target's current identity's
    * recipient (or, in write-only mode, its public recipient alone) plus the user's own extra recipients.
@@ -14,17 +24,25 @@ export class ArchiveEncryption {
    * recovery key): the backup is written as a plain `.tar.gz`.
    */
   async recipientsFor(target: BackupTarget): Promise<string[] | undefined> {
-    void target;
-    return undefined;
+    const { row, current, userRecipients } = await this.db.read((manager) => loadTargetKeys(manager, target));
+    if (!row.enabled || !current) return undefined;
+    return [...new Set([current.recipient, ...userRecipients])];
   }
 
   /**
-   * Every identity (`AGE-SECRET-KEY-1...`) the server holds for `target`: the current one and older ones of
-   * its keyring, for decrypting. Empty when the server holds none (write-only mode, or never enabled).
+   * Every identity (`AGE-SECRET-KEY-1...`) the server holds for `target`: the current one first, then the
+   * retired ones, newest first, for decrypting. A pending key (never confirmed, so never used) is not among them.
+   * Empty when the server holds none (write-only mode, or never enabled). Throws SECRET_UNREADABLE when the
+   * master key cannot open them (it changed).
    * Secrets: never log them, never put them in an error or event.
    */
   async identitiesFor(target: BackupTarget): Promise<string[]> {
-    void target;
-    return [];
+    const held = await this.db.read((manager) =>
+      manager.find(KeyringEntryEntity, {
+        where: { target, confirmedAt: Not(IsNull()), sealedIdentity: Not(IsNull()) },
+        order: { confirmedAt: 'DESC', id: 'ASC' },
+      }),
+    );
+    return held.map((entry) => this.vault.open(target, entry.recipient, entry.sealedIdentity!));
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BackupTarget } from '../common/backup-target.js';
+import { EncryptionDatabase } from './store/encryption-database.js';
+import { WrittenArchiveEntity } from './store/written-archive.entity.js';
 
 /** One archive this installation wrote, as recorded when its upload completed. */
 export interface WrittenArchive {
@@ -16,31 +18,50 @@ export interface WrittenArchive {
 }
 
 /**
- * The archives this installation wrote, kept beside the service (its own file in DATA_DIR, not a managed
+ * The archives this installation wrote, kept beside the service (in `.encryption.db`, not a managed
  * database: a restore must not roll it back, and it is never in a backup). What "made here" means: an
- * archive whose stored bytes hash to what was recorded at upload. STUB: implemented by the keys engineer.
+ * archive whose stored bytes hash to what was recorded at upload.
  */
 @Injectable()
 export class ArchiveProvenance {
+  constructor(private readonly db: EncryptionDatabase) {}
+
+  /** Records (or replaces: a later upload under the same name is what is stored now) an archive's record. */
   async record(entry: WrittenArchive): Promise<void> {
-    void entry;
+    const row = new WrittenArchiveEntity();
+    row.target = entry.target;
+    row.filename = entry.filename;
+    row.sha256 = entry.sha256;
+    row.sizeBytes = entry.sizeBytes;
+    row.recipients = entry.recipients === null ? null : JSON.stringify(entry.recipients);
+    row.createdAt = entry.createdAt.toISOString();
+    await this.db.transaction((manager) => manager.upsert(WrittenArchiveEntity, row, ['target', 'filename']));
   }
 
   async find(target: BackupTarget, filename: string): Promise<WrittenArchive | undefined> {
-    void target;
-    void filename;
-    return undefined;
+    const row = await this.db.read((manager) => manager.findOneBy(WrittenArchiveEntity, { target, filename }));
+    return row ? toWrittenArchive(row) : undefined;
   }
 
   /** Every record of `target`, by filename (for the listing). */
   async findAll(target: BackupTarget): Promise<Map<string, WrittenArchive>> {
-    void target;
-    return new Map();
+    const rows = await this.db.read((manager) => manager.findBy(WrittenArchiveEntity, { target }));
+    return new Map(rows.map((row) => [row.filename, toWrittenArchive(row)]));
   }
 
   /** Forgets an archive the service deleted (a later object of the same name is then not "made here"). */
   async forget(target: BackupTarget, filename: string): Promise<void> {
-    void target;
-    void filename;
+    await this.db.transaction((manager) => manager.delete(WrittenArchiveEntity, { target, filename }));
   }
+}
+
+function toWrittenArchive(row: WrittenArchiveEntity): WrittenArchive {
+  return {
+    target: row.target,
+    filename: row.filename,
+    sha256: row.sha256,
+    sizeBytes: row.sizeBytes,
+    recipients: row.recipients === null ? null : (JSON.parse(row.recipients) as string[]),
+    createdAt: new Date(row.createdAt),
+  };
 }

@@ -7,6 +7,7 @@ import { SettingsService } from './settings.service.js';
 @Module({
   controllers: [SettingsController],
   providers: [SettingsRepository, SecretCipher, SettingsService],
-  exports: [SettingsService],
+  // SecretCipher: the encryption module seals its keys under the same master key.
+  exports: [SettingsService, SecretCipher],
 })
 export class SettingsModule {}

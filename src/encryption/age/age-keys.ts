@@ -1,6 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { bech32Decode, bech32Encode, Bech32Error } from './age-bech32.js';
+import { AgeError } from './age-error.js';
+import { X25519_KEY_LENGTH, x25519PrivateKey, x25519PublicBytes } from './age-x25519.js';
+
 /**
- * age X25519 keys as the `age` command writes them: identities `AGE-SECRET-KEY-1...` (Bech32, upper case)
- * and recipients `age1...` (Bech32, lower case). STUB: implemented by the age engineer.
+ * age X25519 keys as the `age` command writes them (age spec, "The X25519 recipient type"): an identity is
+ * the Bech32 encoding of a 32-byte random scalar with HRP "AGE-SECRET-KEY-", upper case; its recipient is
+ * the Bech32 encoding of the scalar's public point with HRP "age", lower case.
  */
 export interface AgeKeyPair {
   /** `AGE-SECRET-KEY-1...`: the secret. Never logged, never in an error message. */
@@ -9,29 +15,92 @@ export interface AgeKeyPair {
   recipient: string;
 }
 
+const IDENTITY_HRP = 'age-secret-key-';
+const RECIPIENT_HRP = 'age';
+const IDENTITY_PREFIX = 'AGE-SECRET-KEY-1';
+const RECIPIENT_PREFIX = 'age1';
+
 /** A new random X25519 identity and its recipient (what `age-keygen` makes). */
 export function generateAgeIdentity(): AgeKeyPair {
-  throw new Error('not implemented');
+  const scalar = randomBytes(X25519_KEY_LENGTH);
+  return { identity: encodeIdentity(scalar), recipient: recipientOfScalar(scalar) };
 }
 
 /**
  * The identities in `text`: a bare `AGE-SECRET-KEY-1...`, or a key file as age-keygen writes it (comment lines
- * starting with '#', blank lines, one key per line). Throws AgeError('key-invalid') with a message that does not
- * contain the text itself (it may be a mistyped secret).
+ * starting with '#', blank lines, one key per line; CRLF and surrounding spaces tolerated). Each identity is
+ * returned in its canonical upper-case form. Throws AgeError('key-invalid') with a message that does not
+ * contain the text itself (it may be a mistyped secret), only the line number and what is wrong.
  */
 export function parseAgeIdentities(text: string): string[] {
-  void text;
-  throw new Error('not implemented');
+  const lines = text.split('\n');
+  const identities: string[] = [];
+  lines.forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const where = lines.length > 1 ? `line ${index + 1}: ` : '';
+    identities.push(encodeIdentity(decodeIdentity(line, where)));
+  });
+  if (identities.length === 0) {
+    throw new AgeError('key-invalid', 'no age identity found: expected a line starting with AGE-SECRET-KEY-1 (comment lines start with #)');
+  }
+  return identities;
 }
 
 /** The recipient (`age1...`) of an identity. */
 export function ageRecipientOf(identity: string): string {
-  void identity;
-  throw new Error('not implemented');
+  return recipientOfScalar(decodeIdentity(identity.trim(), ''));
 }
 
 /** `recipient` checked (Bech32 checksum, 32-byte key) and normalised to lower case; AgeError('key-invalid') otherwise. */
 export function parseAgeRecipient(recipient: string): string {
-  void recipient;
-  throw new Error('not implemented');
+  return bech32Encode(RECIPIENT_HRP, ageRecipientKey(recipient));
+}
+
+/** The 32-byte X25519 public point of a recipient string; AgeError('key-invalid') when it is not one. */
+export function ageRecipientKey(recipient: string): Buffer {
+  const text = recipient.trim();
+  // A recipient is public, so quoting it in the error is safe and helps find which one is wrong.
+  const quoted = JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
+  if (!text.toLowerCase().startsWith(RECIPIENT_PREFIX)) {
+    throw new AgeError('key-invalid', `${quoted} is not an age recipient: it should start with age1`);
+  }
+  const decoded = decodeOrExplain(text, `${quoted} is not a valid age recipient: `);
+  if (decoded.hrp !== RECIPIENT_HRP || decoded.data.length !== X25519_KEY_LENGTH) {
+    throw new AgeError('key-invalid', `${quoted} is not a valid age recipient: it should hold a 32-byte X25519 key (62 characters in all)`);
+  }
+  return decoded.data;
+}
+
+/** The 32-byte X25519 scalar of an identity string; AgeError('key-invalid') when it is not one, without quoting it. */
+export function ageIdentityKey(identity: string): Buffer {
+  return decodeIdentity(identity.trim(), '');
+}
+
+function decodeIdentity(text: string, where: string): Buffer {
+  if (!text.toUpperCase().startsWith(IDENTITY_PREFIX)) {
+    throw new AgeError('key-invalid', `${where}not an age identity: it should start with ${IDENTITY_PREFIX}`);
+  }
+  const decoded = decodeOrExplain(text, `${where}not a valid age identity: `);
+  if (decoded.hrp !== IDENTITY_HRP || decoded.data.length !== X25519_KEY_LENGTH) {
+    throw new AgeError('key-invalid', `${where}not a valid age identity: it should hold a 32-byte key (74 characters in all)`);
+  }
+  return decoded.data;
+}
+
+function decodeOrExplain(text: string, lead: string): { hrp: string; data: Buffer } {
+  try {
+    return bech32Decode(text);
+  } catch (error) {
+    if (error instanceof Bech32Error) throw new AgeError('key-invalid', lead + error.message);
+    throw error;
+  }
+}
+
+function encodeIdentity(scalar: Uint8Array): string {
+  return bech32Encode(IDENTITY_HRP, scalar).toUpperCase();
+}
+
+function recipientOfScalar(scalar: Uint8Array): string {
+  return bech32Encode(RECIPIENT_HRP, x25519PublicBytes(x25519PrivateKey(scalar)));
 }

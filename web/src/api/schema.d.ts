@@ -96,6 +96,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/encryption/{target}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A target's encryption: state, write-only mode, recipients and keyring (never an identity) */
+        get: operations["EncryptionController_get"];
+        /**
+         * Turn encryption of future backups on or off, choose write-only mode and extra recipients
+         * @description Turning it on the first time (or again before confirming) makes a new age key: the answer has state awaiting_confirmation and `recovery_key`, shown this once; backups are encrypted only after POST .../confirm. Turning it on again after it was off reuses the confirmed key. Turning write-only mode on deletes the identities the server holds for the target; turning it off makes a new key to confirm. A recipient that is not an age1... X25519 recipient is refused (400 ENCRYPTION_KEY_INVALID, naming the entry) and nothing changes.
+         */
+        put: operations["EncryptionController_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/encryption/{target}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the recovery key was kept: the key awaiting confirmation becomes the current one
+         * @description The first key: encryption becomes active. A rotation: the previous key is retired (kept: it still decrypts older backups). Nothing awaiting confirmation: 409 ENCRYPTION_STATE_CONFLICT.
+         */
+        post: operations["EncryptionController_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/encryption/{target}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new key for future backups (active encryption only); answers its recovery key once
+         * @description Backups stay encrypted to the current key until the new one is confirmed (POST .../confirm); older keys are kept for older backups.
+         */
+        post: operations["EncryptionController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/encryption/{target}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export the current key's identity (recovery key); recorded in the audit log
+         * @description 409 ENCRYPTION_STATE_CONFLICT in write-only mode (the server does not hold it) and when no key was confirmed yet.
+         */
+        post: operations["EncryptionController_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/backups/{target}": {
         parameters: {
             query?: never;
@@ -512,6 +593,96 @@ export interface components {
              * @example 412
              */
             duration_ms: number;
+        };
+        EncryptionKeyDto: {
+            /**
+             * @description The key's public recipient
+             * @example age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+             */
+            recipient: string;
+            /** @example 2026-12-01T21:30:00.000Z */
+            created_at: string;
+            /** @description When its recovery key was confirmed as kept (it then became the current key); null while pending */
+            confirmed_at: string | null;
+            /** @description When a newer key replaced it; a retired key still decrypts the backups made with it */
+            retired_at: string | null;
+            /** @description Whether the server holds its identity (encrypted under the master key); false in write-only mode */
+            identity_stored: boolean;
+            /** @description The key new backups are encrypted to (while encryption is active) */
+            current: boolean;
+            /** @description A new key awaiting confirmation: not used for any backup yet */
+            pending: boolean;
+        };
+        EncryptionStatusDto: {
+            /** @enum {string} */
+            target: "local" | "r2";
+            /**
+             * @description off: future backups are plain. awaiting_confirmation: a key was made and its recovery key shown; backups stay plain until POST .../confirm. active: backups are encrypted (.tar.gz.age) to `recipients`
+             * @enum {string}
+             */
+            state: "off" | "awaiting_confirmation" | "active";
+            /** @description Write-only mode: the server holds no identity of the target, only recipients */
+            write_only: boolean;
+            /** @description What backups are encrypted to once active: the key's recipient (the current one, or the first key awaiting confirmation) and the user's recipients */
+            recipients: string[];
+            /** @description The current key's recipient; null until a key is confirmed */
+            key_recipient: string | null;
+            /** @description A new key awaiting confirmation (the first one, or a rotation), or null */
+            pending_recipient: string | null;
+            /** @description The user's own extra recipients */
+            user_recipients: string[];
+            /** @description The keyring, oldest first: current, pending and retired keys (never an identity) */
+            keys: components["schemas"]["EncryptionKeyDto"][];
+        };
+        UpdateEncryptionDto: {
+            /** @description true: encrypt future backups of the target (the first time, a new key is made and its recovery key answered once; backups are encrypted only after POST .../confirm). false: future backups are plain again; the keys are kept, so older encrypted backups still restore. With false send no other field */
+            enabled: boolean;
+            /** @description Write-only mode: the server keeps only the public recipient of its key, never the identity. Backups are still made (and verified by size and SHA-256); a restore needs the recovery key in the request. Turning it on deletes the identities the server holds for the target. Omitted: unchanged (false for a target's first key) */
+            write_only?: boolean;
+            /**
+             * @description The user's own extra recipients (age1..., for example an offline key of theirs): every backup is encrypted to them too. Replaces the list; omitted: unchanged. At most 16
+             * @example [
+             *       "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+             *     ]
+             */
+            recipients?: string[];
+        };
+        EncryptionChangeDto: {
+            /** @enum {string} */
+            target: "local" | "r2";
+            /**
+             * @description off: future backups are plain. awaiting_confirmation: a key was made and its recovery key shown; backups stay plain until POST .../confirm. active: backups are encrypted (.tar.gz.age) to `recipients`
+             * @enum {string}
+             */
+            state: "off" | "awaiting_confirmation" | "active";
+            /** @description Write-only mode: the server holds no identity of the target, only recipients */
+            write_only: boolean;
+            /** @description What backups are encrypted to once active: the key's recipient (the current one, or the first key awaiting confirmation) and the user's recipients */
+            recipients: string[];
+            /** @description The current key's recipient; null until a key is confirmed */
+            key_recipient: string | null;
+            /** @description A new key awaiting confirmation (the first one, or a rotation), or null */
+            pending_recipient: string | null;
+            /** @description The user's own extra recipients */
+            user_recipients: string[];
+            /** @description The keyring, oldest first: current, pending and retired keys (never an identity) */
+            keys: components["schemas"]["EncryptionKeyDto"][];
+            /**
+             * @description Only when this request made a new key: its identity, the recovery key. Shown this once: keep it offline (a file for age -d -i, or printed); then POST .../confirm. It is what decrypts the backups if the server and its master key are lost, and in write-only mode the only copy
+             * @example AGE-SECRET-KEY-1QQPQ...
+             */
+            recovery_key?: string;
+        };
+        ExportedKeyDto: {
+            /** @enum {string} */
+            target: "local" | "r2";
+            /** @example age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p */
+            recipient: string;
+            /**
+             * @description The current key's identity: decrypts its backups with age -d -i
+             * @example AGE-SECRET-KEY-1QQPQ...
+             */
+            recovery_key: string;
         };
         BackupFileDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
@@ -1090,6 +1261,251 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EncryptionController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
+                target: "r2" | "local";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EncryptionStatusDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EncryptionController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
+                target: "r2" | "local";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEncryptionDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EncryptionChangeDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EncryptionController_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
+                target: "r2" | "local";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EncryptionStatusDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EncryptionController_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
+                target: "r2" | "local";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EncryptionChangeDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EncryptionController_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
+                target: "r2" | "local";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportedKeyDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,37 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EncryptionKeyDto } from './encryption-key.dto.js';
+
+export class EncryptionStatusDto {
+  @ApiProperty({ enum: ['local', 'r2'] })
+  target: 'local' | 'r2';
+
+  @ApiProperty({
+    enum: ['off', 'awaiting_confirmation', 'active'],
+    description:
+      'off: future backups are plain. awaiting_confirmation: a key was made and its recovery key shown; backups stay plain until POST .../confirm. ' +
+      'active: backups are encrypted (.tar.gz.age) to `recipients`',
+  })
+  state: 'off' | 'awaiting_confirmation' | 'active';
+
+  @ApiProperty({ description: 'Write-only mode: the server holds no identity of the target, only recipients' })
+  write_only: boolean;
+
+  @ApiProperty({
+    type: [String],
+    description:
+      "What backups are encrypted to once active: the key's recipient (the current one, or the first key awaiting confirmation) and the user's recipients",
+  })
+  recipients: string[];
+
+  @ApiProperty({ nullable: true, type: String, description: "The current key's recipient; null until a key is confirmed" })
+  key_recipient: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'A new key awaiting confirmation (the first one, or a rotation), or null' })
+  pending_recipient: string | null;
+
+  @ApiProperty({ type: [String], description: "The user's own extra recipients" })
+  user_recipients: string[];
+
+  @ApiProperty({ type: [EncryptionKeyDto], description: 'The keyring, oldest first: current, pending and retired keys (never an identity)' })
+  keys: EncryptionKeyDto[];
+}

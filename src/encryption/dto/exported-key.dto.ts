@@ -1,0 +1,13 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** The current key of a target, exported by the user's explicit request (recorded in the audit log, the key never). */
+export class ExportedKeyDto {
+  @ApiProperty({ enum: ['local', 'r2'] })
+  target: 'local' | 'r2';
+
+  @ApiProperty({ example: 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p' })
+  recipient: string;
+
+  @ApiProperty({ example: 'AGE-SECRET-KEY-1QQPQ...', description: "The current key's identity: decrypts its backups with age -d -i" })
+  recovery_key: string;
+}

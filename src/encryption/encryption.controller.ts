@@ -1,0 +1,133 @@
+import { Body, Controller, Get, Param, Post, Put, Req } from '@nestjs/common';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { BackupTarget } from '../common/backup-target.js';
+import { Endpoint } from '../common/decorators/endpoint.decorator.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
+import { EncryptionChangeDto } from './dto/encryption-change.dto.js';
+import { EncryptionStatusDto } from './dto/encryption-status.dto.js';
+import { ExportedKeyDto } from './dto/exported-key.dto.js';
+import { UPDATE_ENCRYPTION_FIELDS, UpdateEncryptionDto } from './dto/update-encryption.dto.js';
+import { EncryptionKeys } from './encryption-keys.service.js';
+import type { EncryptionChangeResult, EncryptionStatus } from './encryption-status.js';
+
+const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
+
+@ApiTags('encryption')
+@Controller('api/encryption/:target')
+export class EncryptionController {
+  constructor(private readonly keys: EncryptionKeys) {}
+
+  @Get()
+  @TARGET_PARAM
+  @Endpoint({
+    summary: "A target's encryption: state, write-only mode, recipients and keyring (never an identity)",
+    response: EncryptionStatusDto,
+    errors: [404],
+  })
+  async get(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<EncryptionStatusDto> {
+    return toStatusDto(await this.keys.status(target));
+  }
+
+  @Put()
+  @TARGET_PARAM
+  @Endpoint({
+    summary: 'Turn encryption of future backups on or off, choose write-only mode and extra recipients',
+    description:
+      'Turning it on the first time (or again before confirming) makes a new age key: the answer has state awaiting_confirmation and `recovery_key`, ' +
+      'shown this once; backups are encrypted only after POST .../confirm. Turning it on again after it was off reuses the confirmed key. ' +
+      'Turning write-only mode on deletes the identities the server holds for the target; turning it off makes a new key to confirm. ' +
+      'A recipient that is not an age1... X25519 recipient is refused (400 ENCRYPTION_KEY_INVALID, naming the entry) and nothing changes.',
+    response: EncryptionChangeDto,
+    errors: [400, 404],
+  })
+  async update(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Body() body: UpdateEncryptionDto,
+    @Req() request: Request,
+  ): Promise<EncryptionChangeDto> {
+    refuseUnknownFields(request.body);
+    return toChangeDto(await this.keys.update(target, { enabled: body.enabled, writeOnly: body.write_only, recipients: body.recipients }));
+  }
+
+  @Post('confirm')
+  @TARGET_PARAM
+  @Endpoint({
+    summary: 'Confirm the recovery key was kept: the key awaiting confirmation becomes the current one',
+    description:
+      'The first key: encryption becomes active. A rotation: the previous key is retired (kept: it still decrypts older backups). ' +
+      'Nothing awaiting confirmation: 409 ENCRYPTION_STATE_CONFLICT.',
+    response: EncryptionStatusDto,
+    errors: [404, 409],
+  })
+  async confirm(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<EncryptionStatusDto> {
+    return toStatusDto(await this.keys.confirm(target));
+  }
+
+  @Post('rotate')
+  @TARGET_PARAM
+  @Endpoint({
+    summary: 'Make a new key for future backups (active encryption only); answers its recovery key once',
+    description: 'Backups stay encrypted to the current key until the new one is confirmed (POST .../confirm); older keys are kept for older backups.',
+    response: EncryptionChangeDto,
+    errors: [404, 409],
+  })
+  async rotate(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<EncryptionChangeDto> {
+    return toChangeDto(await this.keys.rotate(target));
+  }
+
+  @Post('export')
+  @TARGET_PARAM
+  @Endpoint({
+    summary: "Export the current key's identity (recovery key); recorded in the audit log",
+    description: '409 ENCRYPTION_STATE_CONFLICT in write-only mode (the server does not hold it) and when no key was confirmed yet.',
+    response: ExportedKeyDto,
+    errors: [404, 409],
+  })
+  async export(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<ExportedKeyDto> {
+    const { recipient, identity } = await this.keys.exportKey(target);
+    return { target, recipient, recovery_key: identity };
+  }
+}
+
+/** The global ValidationPipe strips unknown fields; here they are refused, so "write-only": true is not silently dropped. */
+function refuseUnknownFields(raw: unknown): void {
+  const allowed: readonly string[] = UPDATE_ENCRYPTION_FIELDS;
+  const unknown = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw).filter((key) => !allowed.includes(key)) : [];
+  if (unknown.length) {
+    const names = unknown.map((key) => JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key)).join(', ');
+    throw new DomainError(ErrorCode.InvalidInput, `Unknown field${unknown.length > 1 ? 's' : ''} ${names}: the body takes ${allowed.join(', ')}`, {
+      unknown: unknown.map((key) => key.slice(0, 40)),
+      allowed,
+    });
+  }
+}
+
+function toStatusDto(status: EncryptionStatus): EncryptionStatusDto {
+  return {
+    target: status.target,
+    state: status.state,
+    write_only: status.writeOnly,
+    recipients: status.recipients,
+    key_recipient: status.keyRecipient,
+    pending_recipient: status.pendingRecipient,
+    user_recipients: status.userRecipients,
+    keys: status.keys.map((key) => ({
+      recipient: key.recipient,
+      created_at: key.createdAt.toISOString(),
+      confirmed_at: key.confirmedAt?.toISOString() ?? null,
+      retired_at: key.retiredAt?.toISOString() ?? null,
+      identity_stored: key.identityStored,
+      current: key.current,
+      pending: key.pending,
+    })),
+  };
+}
+
+function toChangeDto(result: EncryptionChangeResult): EncryptionChangeDto {
+  const dto: EncryptionChangeDto = toStatusDto(result.status);
+  if (result.recoveryKey !== undefined) dto.recovery_key = result.recoveryKey;
+  return dto;
+}

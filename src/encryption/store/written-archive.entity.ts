@@ -1,0 +1,25 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** The provenance record of one archive this installation uploaded (ArchiveProvenance's WrittenArchive). */
+@Entity('written_archives')
+export class WrittenArchiveEntity {
+  @PrimaryColumn('text')
+  target: 'local' | 'r2';
+
+  @PrimaryColumn('text')
+  filename: string;
+
+  /** SHA-256 (hex) of the object as stored. */
+  @Column('text')
+  sha256: string;
+
+  @Column('integer')
+  sizeBytes: number;
+
+  /** JSON array of the age recipients it was encrypted to; null for a plain archive. */
+  @Column('text', { nullable: true })
+  recipients: string | null;
+
+  @Column('text')
+  createdAt: string;
+}
