@@ -4,7 +4,7 @@
  * project): the rules a form most often breaks, checked on the elements that are shown.
  *  - every visible form control has a name (a <label for>, aria-label or aria-labelledby)
  *  - every visible button and link has a name (its text, or aria-label)
- *  - ids are unique, and every aria-labelledby / aria-describedby names an element that exists
+ *  - ids are unique, and every aria-labelledby / aria-describedby of a shown element names one that exists
  *  - no positive tabindex (it would break the reading order for keyboards)
  *  - an open modal dialog has a name and holds the focus
  */
@@ -54,6 +54,8 @@ export async function accessibilityProblems(page: Page, scope?: Locator): Promis
     for (const el of Array.from(document.querySelectorAll('[id]'))) ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
     for (const el of all('[id]')) if ((ids.get(el.id) ?? 0) > 1) problems.push(`id "${el.id}" is used ${ids.get(el.id)} times`);
     for (const el of all('[aria-labelledby], [aria-describedby]')) {
+      // A closed dialog (or anything not rendered) is not in the accessibility tree.
+      if (!visible(el)) continue;
       for (const attribute of ['aria-labelledby', 'aria-describedby']) {
         for (const id of (el.getAttribute(attribute) ?? '').split(/\s+/).filter(Boolean)) {
           if (!document.getElementById(id)) problems.push(`${describe(el)} ${attribute} names "${id}", which does not exist`);

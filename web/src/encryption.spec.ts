@@ -99,7 +99,17 @@ describe('createdKeyOf (the key a recovery key panel shows)', () => {
       state: 'active',
       key_recipient: 'age1old',
       pending_recipient: RECIPIENT,
-      keys: [{ recipient: RECIPIENT, created_at: '2026-12-01T20:00:00Z', confirmed_at: null, retired_at: null, identity_stored: true, current: false }],
+      keys: [
+        {
+          recipient: RECIPIENT,
+          created_at: '2026-12-01T20:00:00Z',
+          confirmed_at: null,
+          retired_at: null,
+          identity_stored: true,
+          current: false,
+          pending: true,
+        },
+      ],
     });
     expect(createdKeyOf(answer)).toEqual({ recipient: RECIPIENT, created: new Date('2026-12-01T20:00:00Z') });
   });

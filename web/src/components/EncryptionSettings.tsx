@@ -52,14 +52,17 @@ function KeyList({ status }: { status: EncryptionStatus }) {
 export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSettingsProps) {
   const encryption = useEncryption(target, enabled);
   const confirm = useConfirm();
-  const [writeOnly, setWriteOnly] = useState(false);
-  const [recipients, setRecipients] = useState('');
+  // The form starts from the stored choices (turning encryption on again keeps them unless changed).
+  const [writeOnlyDraft, setWriteOnly] = useState<boolean | null>(null);
+  const [recipientsDraft, setRecipients] = useState<string | null>(null);
   const [stored, setStored] = useState(false);
   const [done, setDone] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const { status, busy, revealed } = encryption;
   const name = TARGET_NAMES[target];
   const id = `encryption-${target}`;
+  const writeOnly = writeOnlyDraft ?? status?.write_only ?? false;
+  const recipients = recipientsDraft ?? status?.user_recipients.join('\n') ?? '';
   const awaiting = status !== null && (status.state === 'awaiting_confirmation' || status.pending_recipient !== null);
 
   /** After a step that closes the panel or changes the state: say so, and bring the keyboard back to the section. */
@@ -77,7 +80,19 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
   const turnOn = async (event: Event): Promise<void> => {
     event.preventDefault();
     setDone(null);
-    if (await encryption.enable({ write_only: writeOnly, recipients: parseRecipientList(recipients) })) setRecipients('');
+    if (await encryption.enable({ write_only: writeOnly, recipients: parseRecipientList(recipients) })) {
+      setWriteOnly(null);
+      setRecipients(null);
+    }
+  };
+
+  /** The key awaiting confirmation was not kept: the first key is made again by turning on again, a rotation by rotating again. */
+  const newKey = async (): Promise<void> => {
+    if (busy || !status) return;
+    setDone(null);
+    setStored(false);
+    if (status.state === 'awaiting_confirmation') await encryption.enable({ write_only: status.write_only, recipients: status.user_recipients });
+    else await encryption.rotate();
   };
 
   const rotate = async (): Promise<void> => {
@@ -191,8 +206,8 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
           <div class="notice">
             <div>
               <p>
-                The recovery key was shown when it was created, and is not shown again. Confirm once you have stored it; if you did not, turn encryption off and
-                on again for a new key.
+                The recovery key of the new key was shown when it was made, and is not shown again. Confirm once you have stored it; if you did not, make a new
+                key instead.
               </p>
               <div class="field field-flag">
                 <input id={`${id}-stored`} type="checkbox" checked={stored} onChange={(e) => setStored(e.currentTarget.checked)} />
@@ -206,6 +221,9 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
                 onClick={() => void confirmKey()}
               >
                 {busy === 'confirm' ? 'Confirming…' : 'Confirm'}
+              </button>{' '}
+              <button type="button" class="button" aria-disabled={busy !== null} onClick={() => void newKey()}>
+                Make a new key instead
               </button>
             </div>
           </div>
