@@ -1,4 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { assertBackupName } from '../archive-format/backup-name.js';
 import { METADATA_FILENAME } from '../archive-format/backup-metadata.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
@@ -8,10 +11,13 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { formatBytes } from '../common/format.js';
 import { type ArchiveCheck, isArchiveInvalid } from './archive-reader/archive-problem.js';
+import type { StoredBytes } from './archive-reader/archive-read-pipeline.js';
 import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import { type DatabaseVerdict, judgeDatabases } from './archive-reader/database-checks.js';
-import { ArchiveUnpacker, type UnpackedArchive } from './core/archive-unpacker.js';
+import { type ArchiveToUnpack, ArchiveUnpacker, type UnpackedArchive } from './core/archive-unpacker.js';
+import type { WrittenArchive } from '../encryption/archive-provenance.store.js';
 import { VerificationCompletedEvent } from './restore.events.js';
+import { type ArchiveRequest, describeDifference, keyRequired, matchesRecord, StoredArchiveAccess, type VerificationAccess } from './stored-archive-access.js';
 
 /** A problem with the archive as a whole (its structure, its metadata, its set of databases). */
 export interface ArchiveProblem {
@@ -34,6 +40,19 @@ export interface VerificationReport {
   databases: DatabaseVerdict[];
   /** The archive-level problem, if any (the databases list is then empty or partial). */
   problem: ArchiveProblem | null;
+  /** Encrypted with age (`.tar.gz.age`). Absent in reports of earlier versions: false. */
+  encrypted?: boolean;
+  /**
+   * A limited verification: an encrypted backup with no key at hand (write-only mode), of which only the
+   * stored object was checked against the record of its upload (present, size, SHA-256); its databases
+   * were not opened. Absent in reports of earlier versions: false.
+   */
+  limited?: boolean;
+  /**
+   * Encrypted backups: true when the stored bytes are the ones this installation recorded writing, false
+   * when they differ or it has no record of writing them. null: not checked (plain backups).
+   */
+  madeHere?: boolean | null;
 }
 
 /** A verification running (or waiting for its turn) for a target. */
@@ -63,6 +82,7 @@ export class BackupVerifier implements OnModuleDestroy {
 
   constructor(
     private readonly opener: BackupArchiveOpener,
+    private readonly access: StoredArchiveAccess,
     private readonly unpacker: ArchiveUnpacker,
     private readonly clock: Clock,
     private readonly events: DomainEventBus,
@@ -71,9 +91,10 @@ export class BackupVerifier implements OnModuleDestroy {
   /**
    * Verifies `filename` of `target`. Archive problems are reported, not thrown; a bad name (400), an
    * unknown backup (404), a verification of the target already running (409) or a storage failure are thrown.
-   * `signal` cancels it (the caller went away).
+   * `signal` cancels it (the caller went away). `request` brings a key for an encrypted backup, for this
+   * verification only; with none and no key on the server, the verification is limited (see VerificationReport.limited).
    */
-  verify(target: BackupTarget, filename: string, signal?: AbortSignal): Promise<VerificationReport> {
+  verify(target: BackupTarget, filename: string, signal?: AbortSignal, request: ArchiveRequest = { identities: [] }): Promise<VerificationReport> {
     assertBackupName(filename);
     const running = this.current.get(target);
     if (running) {
@@ -88,7 +109,7 @@ export class BackupVerifier implements OnModuleDestroy {
     // Registered before the first await, so a second request in the same tick is refused.
     this.current.set(target, entry);
     const cancel = signal ? AbortSignal.any([this.abort.signal, signal]) : this.abort.signal;
-    const run = this.queue.then(() => this.run(target, filename, cancel)).finally(() => this.current.delete(target));
+    const run = this.queue.then(() => this.run(target, filename, cancel, request)).finally(() => this.current.delete(target));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -103,7 +124,7 @@ export class BackupVerifier implements OnModuleDestroy {
     await this.queue;
   }
 
-  private async run(target: BackupTarget, archive: string, signal: AbortSignal): Promise<VerificationReport> {
+  private async run(target: BackupTarget, archive: string, signal: AbortSignal, request: ArchiveRequest): Promise<VerificationReport> {
     const started = Date.now();
     const report = (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>): VerificationReport => ({
       target,
@@ -113,12 +134,54 @@ export class BackupVerifier implements OnModuleDestroy {
       backupTimestamp: null,
       databases: [],
       problem: null,
+      encrypted: access.encrypted,
+      limited: false,
+      madeHere: null,
       ...fields,
     });
-    let unpacked: UnpackedArchive | undefined;
+    signal.throwIfAborted();
+    const access = await this.access.forVerification(target, archive, request);
     let result: VerificationReport;
     try {
-      unpacked = await this.unpacker.unpack(this.opener.archive(target, archive), {
+      if (access.encrypted && !access.keys) {
+        if (!access.record) throw keyRequired(archive, access.recipients);
+        result = await this.limited(target, archive, access.record, signal, report);
+      } else {
+        result = await this.full(target, archive, access, signal, report);
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        this.logger.log(`${targetLabel(target)} backup verification of ${archive} stopped: ${(signal.reason as Error)?.message ?? 'cancelled'}`);
+        throw signal.reason;
+      }
+      throw error;
+    }
+    this.log(result);
+    this.events.emit(new VerificationCompletedEvent(target, archive, result.ok ? 'passed' : 'failed', problemLines(result), result.limited ?? false));
+    return result;
+  }
+
+  /** Every check a restore makes, in a scratch folder; an encrypted backup decrypted with the keys at hand, and compared with the record of its upload. */
+  private async full(
+    target: BackupTarget,
+    archive: string,
+    access: VerificationAccess,
+    signal: AbortSignal,
+    report: (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>) => VerificationReport,
+  ): Promise<VerificationReport> {
+    const { record } = access;
+    let stored: Required<StoredBytes> | undefined;
+    const toUnpack: ArchiveToUnpack = {
+      name: archive,
+      open: async (openSignal) => ({
+        ...(await this.opener.open(target, archive, openSignal)),
+        keys: access.keys,
+        checkStored: access.encrypted && record ? (bytes) => void (stored = bytes) : undefined,
+      }),
+    };
+    let unpacked: UnpackedArchive | undefined;
+    try {
+      unpacked = await this.unpacker.unpack(toUnpack, {
         purpose: 'verification',
         // Nothing to check before the metadata says how large the databases are.
         room: (_archiveBytes, metadata) =>
@@ -132,33 +195,87 @@ export class BackupVerifier implements OnModuleDestroy {
       });
       const databases = await judgeDatabases(unpacked.databases, signal);
       const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
+      const madeHere = access.encrypted ? record !== undefined && stored !== undefined && matchesRecord(record, stored) : null;
+      const replaced =
+        record && stored && !madeHere ? `the stored archive is not the one this installation wrote: replaced? (${describeDifference(record, stored)})` : '';
       const problem: ArchiveProblem | null = unpacked.databaseSetProblem
         ? { check: 'database-set', file: METADATA_FILENAME, message: unpacked.databaseSetProblem }
-        : null;
-      const ok = bad.length === 0 && !problem;
+        : replaced
+          ? { check: 'made-here', file: archive, message: replaced }
+          : null;
+      const ok = bad.length === 0 && !problem && !replaced;
+      const unknown = access.encrypted && !record ? '. This installation has no record of writing it: a restore asks for "confirm_unknown": true' : '';
       const message = ok
-        ? `All ${databases.length} databases are intact: checksums match and the SQLite integrity check passes`
+        ? `All ${databases.length} databases are intact: checksums match and the SQLite integrity check passes${unknown}`
         : [
             bad.length ? `${bad.length} of ${databases.length} databases failed: ${bad.map((db) => `${db.filename}: ${db.message}`).join('; ')}` : '',
             problem?.message ?? '',
+            problem?.check === 'made-here' ? '' : replaced,
           ]
             .filter(Boolean)
             .join('. ');
-      result = report({ ok, message, backupTimestamp: unpacked.metadata.timestamp, databases, problem });
+      return report({ ok, message, backupTimestamp: unpacked.metadata.timestamp, databases, problem, madeHere });
     } catch (error) {
-      if (signal.aborted) {
-        this.logger.log(`${targetLabel(target)} backup verification of ${archive} stopped: ${(signal.reason as Error)?.message ?? 'cancelled'}`);
-        throw signal.reason;
-      }
-      if (!isArchiveInvalid(error)) throw error;
+      if (!isArchiveInvalid(error) || signal.aborted) throw error;
       const problem: ArchiveProblem = { check: error.details.check, file: error.details.file, message: error.message };
-      result = report({ ok: false, message: error.message, problem });
+      return report({ ok: false, message: error.message, problem });
     } finally {
       await unpacked?.discard();
     }
-    this.log(result);
-    this.events.emit(new VerificationCompletedEvent(target, archive, result.ok ? 'passed' : 'failed', problemLines(result)));
-    return result;
+  }
+
+  /**
+   * An encrypted backup with no key at hand (write-only mode): downloads the stored archive and compares
+   * its size and SHA-256 with the record of its upload, without decrypting it. It shows the archive is
+   * the one written and intact in storage; what is inside was checked when it was written, not now.
+   */
+  private async limited(
+    target: BackupTarget,
+    archive: string,
+    record: WrittenArchive,
+    signal: AbortSignal,
+    report: (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>) => VerificationReport,
+  ): Promise<VerificationReport> {
+    const { body } = await this.opener.open(target, archive, signal);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const sink = new Writable({
+      highWaterMark: 256 * 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        callback();
+      },
+    });
+    try {
+      await pipeline(body, sink, { signal });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw new DomainError(
+        ErrorCode.StorageUnavailable,
+        `Reading ${archive} broke off after ${bytes} bytes: ${(error as Error).message}. Nothing was changed; try again`,
+        { file: archive },
+        { cause: error },
+      );
+    }
+    const stored = { bytes, sha256: hash.digest('hex') };
+    const why = 'no key on the server (write-only mode)';
+    if (matchesRecord(record, stored)) {
+      return report({
+        ok: true,
+        limited: true,
+        madeHere: true,
+        message: `Limited verification passed: ${why}: checked that the stored archive is the one written (${bytes} bytes, SHA-256 as recorded at upload); its databases were not opened`,
+      });
+    }
+    const message = `the stored archive is not the one this installation wrote: replaced or damaged? (${describeDifference(record, stored)})`;
+    return report({
+      ok: false,
+      limited: true,
+      madeHere: false,
+      message: `Limited verification FAILED: ${message}. (${why}: its databases were not opened)`,
+      problem: { check: 'made-here', file: archive, message },
+    });
   }
 
   private log(report: VerificationReport): void {

@@ -7,6 +7,8 @@ import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
 import { RequestAbortSignal } from '../common/decorators/request-abort-signal.decorator.js';
 import { BackupVerifier } from './backup-verifier.service.js';
 import { StageRestoreDto } from './dto/stage-restore.dto.js';
+import { VerifyBackupDto } from './dto/verify-backup.dto.js';
+import { requestIdentities } from './request-identity.js';
 import { StagedRestoreDto, StageRestoreResultDto, toStagedRestoreDto } from './dto/staged-restore.dto.js';
 import { toVerificationReportDto, VerificationReportDto } from './dto/verification-report.dto.js';
 import { RestoreService } from './restore.service.js';
@@ -29,14 +31,18 @@ export class RestoreController {
       'Downloads the archive into a staging folder in DATA_DIR, extracts it safely, verifies every checksum and runs PRAGMA integrity_check on every database; ' +
       'only then writes the .pending-restore flag and answers 202. With "restart" true (default) the service then restarts and swaps the databases in ' +
       'before it serves again (poll GET /api/health). Nothing live is touched in this phase: on any failure the answer says which check failed on which file ' +
-      '(422, details.check and details.file), and nothing is left behind. One restore is staged at a time (409).',
+      '(422, details.check and details.file), and nothing is left behind. One restore is staged at a time (409). ' +
+      'An encrypted backup (.tar.gz.age) is decrypted with "identity" (for this request only) or a key the server holds; with none, 422 ENCRYPTION_KEY_REQUIRED ' +
+      'names the key it needs, and with a key that does not open it, 422 ENCRYPTION_KEY_WRONG. One this installation did not write, or whose stored bytes ' +
+      'differ from the record of its upload, is refused with 409 ARCHIVE_NOT_MADE_HERE unless "confirm_unknown" is true.',
     status: 202,
     response: StageRestoreResultDto,
     errors: [400, 404, 409, 422, 502, 503, 504, 507],
   })
   async stage(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: StageRestoreDto): Promise<StageRestoreResultDto> {
     const restart = body.restart ?? true;
-    const journal = await this.restores.stage(target, body.filename, { restart });
+    const request = { identities: requestIdentities(body.identity), confirmUnknown: body.confirm_unknown ?? false };
+    const journal = await this.restores.stage(target, body.filename, { restart, request });
     return {
       ...toStagedRestoreDto(journal),
       restarting: restart,
@@ -72,15 +78,19 @@ export class RestoreController {
     description:
       'Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. ' +
       'A damaged archive is a report with ok false, not an error. One verification runs at a time per target: a second answers 409 naming the running one. ' +
-      'Closing the connection cancels the verification.',
+      'Closing the connection cancels the verification. An encrypted backup is verified in full with "identity" (for this request only) or a key ' +
+      'the server holds; with none (write-only mode) the verification is limited (limited: true): the stored archive is downloaded and its size and ' +
+      'SHA-256 compared with the record of its upload, without decrypting it. With no key and no record, 422 ENCRYPTION_KEY_REQUIRED.',
     response: VerificationReportDto,
-    errors: [400, 404, 409, 502, 503, 504, 507],
+    errors: [400, 404, 409, 422, 502, 503, 504, 507],
   })
   async verify(
     @Param('target', BackupTargetPipe) target: BackupTarget,
     @Param('filename') filename: string,
+    @Body() body: VerifyBackupDto,
     @RequestAbortSignal() signal: AbortSignal,
   ): Promise<VerificationReportDto> {
-    return toVerificationReportDto(await this.verifier.verify(target, filename, signal));
+    const request = { identities: requestIdentities(body?.identity) };
+    return toVerificationReportDto(await this.verifier.verify(target, filename, signal, request));
   }
 }

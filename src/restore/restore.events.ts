@@ -86,6 +86,11 @@ export class VerificationCompletedEvent {
     readonly verdict: 'passed' | 'failed',
     /** One line per problem found; empty when the verdict is passed. */
     readonly problems: readonly string[],
+    /**
+     * A limited verification: an encrypted backup with no key at hand (write-only mode), of which only the
+     * stored object was compared with the record of its upload; its databases were not opened.
+     */
+    readonly limited: boolean = false,
   ) {}
 }
 

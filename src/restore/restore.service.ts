@@ -7,11 +7,11 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { RestartSignal } from '../common/lifecycle/restart-signal.js';
-import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import { RestoreStager } from './core/restore-stager.js';
 import { type LastApply, LastApplyStore } from './last-apply.store.js';
 import { type RestoreJournal, RestoreJournalStore } from './restore-journal.store.js';
 import { RestoreCancelledEvent, RestoreStagedEvent } from './restore.events.js';
+import { type ArchiveRequest, StoredArchiveAccess } from './stored-archive-access.js';
 
 export type StagingPhase = 'downloading' | 'checking';
 
@@ -49,7 +49,7 @@ export class RestoreService implements OnModuleDestroy {
   private running: RunningStage | undefined;
 
   constructor(
-    private readonly opener: BackupArchiveOpener,
+    private readonly access: StoredArchiveAccess,
     private readonly stager: RestoreStager,
     private readonly journals: RestoreJournalStore,
     private readonly lastApply: LastApplyStore,
@@ -62,8 +62,9 @@ export class RestoreService implements OnModuleDestroy {
    * Stages `filename` of `target` for restore. Any failure leaves nothing behind: no staging folder,
    * no flag, live databases untouched. With `restart`, the service then restarts and applies it;
    * without, it applies at the next start, whenever that comes, and can be cancelled until then.
+   * `request`: an encrypted archive's key and confirmation (StoredArchiveAccess), for this restore only.
    */
-  async stage(target: BackupTarget, filename: string, options: { restart: boolean }): Promise<RestoreJournal> {
+  async stage(target: BackupTarget, filename: string, options: { restart: boolean; request?: ArchiveRequest }): Promise<RestoreJournal> {
     assertBackupName(filename);
     if (this.running) {
       const { progress } = this.running;
@@ -80,7 +81,7 @@ export class RestoreService implements OnModuleDestroy {
       done: Promise.resolve(),
     };
     this.running = running;
-    const work = this.runStage(running, options.restart);
+    const work = this.runStage(running, options.restart, options.request ?? { identities: [] });
     running.done = work.catch(() => undefined);
     try {
       return await work;
@@ -89,13 +90,13 @@ export class RestoreService implements OnModuleDestroy {
     }
   }
 
-  private async runStage(running: RunningStage, restart: boolean): Promise<RestoreJournal> {
+  private async runStage(running: RunningStage, restart: boolean, request: ArchiveRequest): Promise<RestoreJournal> {
     const { target, archive } = running.progress;
     const label = `${targetLabel(target)} restore of ${archive}`;
     const signal = running.abort.signal;
     try {
       this.logger.log(`${label}: staging`);
-      const journal = await this.stager.stage(this.opener.archive(target, archive), {
+      const journal = await this.stager.stage(this.access.forRestore(target, archive, request), {
         target,
         restartRequested: restart,
         signal,

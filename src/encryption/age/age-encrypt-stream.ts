@@ -1,18 +1,104 @@
-import type { Transform } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { AgeError } from './age-error.js';
+import { AGE_CHUNK_SIZE } from './age-format.js';
+import { writeAgeHeader } from './age-header.js';
+import { ageRecipientKey } from './age-keys.js';
+import { PAYLOAD_NONCE_LENGTH, payloadKey, sealChunk, TAG_LENGTH } from './age-payload.js';
+import { inSlices } from './age-slices.js';
+import { wrapFileKey } from './age-x25519-stanza.js';
+
+/** The file key's length (age spec, "File key": 16 bytes from a CSPRNG). */
+const FILE_KEY_LENGTH = 16;
+/** Bytes of header for no recipient: the version line (22) and the MAC line ("--- " + 43 + LF = 48). */
+const HEADER_BASE_BYTES = 22 + 48;
+/** Bytes per X25519 stanza: "-> X25519 " + 43 base64 + LF, then the 32-byte body as 43 base64 + LF. */
+const X25519_STANZA_BYTES = 10 + 43 + 1 + 43 + 1;
 
 /**
  * A transform that writes its input as an age v1 file encrypted to every one of `recipients` (`age1...`,
  * X25519), streamed: header, 16-byte nonce, then ChaCha20-Poly1305 chunks of 64 KiB of plaintext.
- * Byte-for-byte what `age -d` reads. STUB: implemented by the age engineer.
+ * Byte-for-byte what `age -d` reads. Throws AgeError('key-invalid') at once for a recipient that is not one.
  */
 export function createAgeEncryptStream(recipients: readonly string[]): Transform {
-  void recipients;
-  throw new Error('not implemented');
+  if (recipients.length === 0) throw new AgeError('key-invalid', 'an age file needs at least one recipient');
+  const points = recipients.map(ageRecipientKey);
+  const fileKey = randomBytes(FILE_KEY_LENGTH);
+  const header = writeAgeHeader(
+    points.map((point) => wrapFileKey(fileKey, point)),
+    fileKey,
+  );
+  const nonce = randomBytes(PAYLOAD_NONCE_LENGTH);
+  return new AgeEncryptStream(Buffer.concat([header, nonce]), payloadKey(fileKey, nonce));
 }
 
 /** The most an age file of `plainBytes` bytes of plaintext to `recipientCount` recipients can take (a bound for S3 part sizing). */
 export function ageEncryptedSizeBound(plainBytes: number, recipientCount: number): number {
-  void plainBytes;
-  void recipientCount;
-  throw new Error('not implemented');
+  // Exact for what createAgeEncryptStream writes: an empty plaintext is still one (empty) chunk with a tag.
+  const chunks = Math.max(1, Math.ceil(plainBytes / AGE_CHUNK_SIZE));
+  return HEADER_BASE_BYTES + recipientCount * X25519_STANZA_BYTES + PAYLOAD_NONCE_LENGTH + plainBytes + chunks * TAG_LENGTH;
+}
+
+/**
+ * Fills one preallocated 64 KiB buffer and seals it only when more input arrives, because the last chunk
+ * is flagged and only the end of input says which one that is. A plaintext that is an exact multiple of
+ * 64 KiB therefore ends with a full, flagged chunk (age spec, "Payload": the last chunk is empty only when
+ * the whole plaintext is). Whole chunks inside a large write are sealed in place, without a copy.
+ */
+class AgeEncryptStream extends Transform {
+  private readonly chunk = Buffer.allocUnsafe(AGE_CHUNK_SIZE);
+  private filled = 0;
+  private index = 0;
+  private headerPending = true;
+
+  constructor(
+    private readonly headerAndNonce: Buffer,
+    private readonly key: Buffer,
+  ) {
+    super();
+  }
+
+  override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    inSlices(data, (slice) => this.consume(slice), callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.writeHeaderOnce();
+    this.seal(this.chunk.subarray(0, this.filled), true);
+    callback();
+  }
+
+  private consume(data: Buffer): void {
+    this.writeHeaderOnce();
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.filled === AGE_CHUNK_SIZE) {
+        // More input follows, so the buffered chunk is not the last.
+        this.seal(this.chunk, false);
+        this.filled = 0;
+      }
+      const remaining = data.length - offset;
+      if (this.filled === 0 && remaining > AGE_CHUNK_SIZE) {
+        this.seal(data.subarray(offset, offset + AGE_CHUNK_SIZE), false);
+        offset += AGE_CHUNK_SIZE;
+        continue;
+      }
+      const n = Math.min(AGE_CHUNK_SIZE - this.filled, remaining);
+      data.copy(this.chunk, this.filled, offset, offset + n);
+      this.filled += n;
+      offset += n;
+    }
+  }
+
+  private seal(plaintext: Buffer, last: boolean): void {
+    const [ciphertext, tag] = sealChunk(this.key, this.index++, last, plaintext);
+    this.push(ciphertext);
+    this.push(tag);
+  }
+
+  private writeHeaderOnce(): void {
+    if (!this.headerPending) return;
+    this.headerPending = false;
+    this.push(this.headerAndNonce);
+  }
 }

@@ -8,9 +8,16 @@ export type AgeErrorReason =
   | 'no-matching-identity'
   /** The header's MAC does not match (the header was changed, or the file key is wrong). */
   | 'header-mac'
-  /** A payload chunk fails authentication (a changed byte): `chunk` says which (0-based). */
+  /**
+   * A payload chunk fails authentication (a changed byte): `chunk` says which (0-based). Also the last piece
+   * of a file cut in the middle of a chunk: to the reader it is a final chunk whose tag does not match, which
+   * a changed byte makes too, so the message says both.
+   */
   | 'damaged'
-  /** The payload ends before its last chunk (a cut-off upload or download), or has bytes after it. */
+  /**
+   * The file provably ends early: inside the header or nonce, or at a chunk boundary before the chunk flagged
+   * last (a cut-off upload or download); or it has a whole chunk's worth of bytes after its last chunk.
+   */
   | 'truncated'
   /** A key or recipient string that is not one (`AGE-SECRET-KEY-1...`, `age1...`). */
   | 'key-invalid';

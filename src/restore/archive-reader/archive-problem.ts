@@ -23,6 +23,10 @@ export const ARCHIVE_CHECKS = [
   'size', // an entry's size differs from the metadata's size_bytes
   'checksum', // SHA-256 differs from the metadata's checksum
   'integrity', // PRAGMA integrity_check found problems
+  'unexpected-encryption', // named .tar.gz, but its bytes are an age-encrypted file
+  'missing-encryption', // named .tar.gz.age, but its bytes are a plain gzip (or not age at all)
+  'age', // the age encryption is damaged, cut short or malformed (details.reason says which)
+  'made-here', // the stored bytes are not the ones this installation wrote (size or SHA-256 differ from its record)
 ] as const;
 
 export type ArchiveCheck = (typeof ARCHIVE_CHECKS)[number];

@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { DomainError } from '../../common/errors/domain-error.js';
@@ -6,7 +7,24 @@ import { ErrorCode } from '../../common/errors/error-code.js';
 import { byteCounter } from '../../common/streams/byte-counter.js';
 import { ArchiveExtractor, type ExtractedArchive, type ExtractOptions } from './archive-extractor.js';
 import { archiveInvalid } from './archive-problem.js';
-import type { ArchiveReadStep } from './archive-read-step.js';
+import type { ArchiveKeys, ArchiveReadStep } from './archive-read-step.js';
+
+export interface ReadOptions extends ExtractOptions {
+  /** Keys for the read steps (an encrypted archive's identities); never logged. */
+  keys?: ArchiveKeys;
+  /** Hash the archive's bytes as stored (the SHA-256 of `stored`), for a comparison with the record of its upload. */
+  hashStored?: boolean;
+}
+
+/** The archive as stored: how many bytes were read and, when asked, their SHA-256 (hex). */
+export interface StoredBytes {
+  bytes: number;
+  sha256?: string;
+}
+
+export interface ReadArchive extends ExtractedArchive {
+  stored: StoredBytes;
+}
 
 /**
  * Output chunks of gunzip: 256 KiB instead of zlib's 16 KiB, a sixteenth of the chunks through the
@@ -17,18 +35,19 @@ const GUNZIP_CHUNK_SIZE = 256 * 1024;
 /**
  * The reader pipeline, wired here and nowhere else:
  *
- *   source → byte counter → [read steps] → gunzip → strict extractor (ArchiveExtractor)
+ *   source → byte counter → [hash] → [read steps] → gunzip → strict extractor (ArchiveExtractor)
  *
- * The counter sees the archive as stored (progress counts the download); the read steps (none by
- * default, see ArchiveReadStep) sit between it and gunzip; gzip is read with Node's zlib (multi-member
+ * The counter sees the archive as stored (progress counts the download), and so does the hash when
+ * `hashStored` asks for it (the SHA-256 of the object as stored, which the record of its upload holds);
+ * the read steps (see ArchiveReadStep; age decryption) sit between it and gunzip, with `keys`; gzip is read with Node's zlib (multi-member
  * gzip, as parallel compressors write, is fine); the extractor applies every rule to the tar inside.
  *
  * Any refusal rejects with ArchiveInvalid (details: check, file) and tears the whole pipeline down at
  * once, which stops the download; a broken-off source is StorageUnavailable; a cancel through
  * `options.signal` rejects with the signal's reason. The caller owns `options.dir` and removes it on failure.
  */
-export async function extractArchive(source: Readable, options: ExtractOptions, steps: readonly ArchiveReadStep[] = []): Promise<ExtractedArchive> {
-  const { archive, signal } = options;
+export async function extractArchive(source: Readable, options: ReadOptions, steps: readonly ArchiveReadStep[] = []): Promise<ReadArchive> {
+  const { archive, signal, keys } = options;
   const extractor = new ArchiveExtractor(options);
   let sourceError: Error | undefined;
   let gzipError: Error | undefined;
@@ -36,9 +55,11 @@ export async function extractArchive(source: Readable, options: ExtractOptions, 
   const counter = byteCounter((bytes) => options.onProgress?.(bytes));
   const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_SIZE });
   gunzip.on('error', (error: Error) => (gzipError ??= error));
-  const stored = steps.map((step) => step.create({ archive, signal }));
+  const hash = options.hashStored ? createHash('sha256') : undefined;
+  const hashing = hash ? [new Transform({ transform: (chunk: Buffer, _encoding, callback) => (hash.update(chunk), callback(null, chunk)) })] : [];
+  const stored = steps.map((step) => step.create({ archive, signal, keys }));
   try {
-    await pipeline([source, counter, ...stored, gunzip, extractor.sink], { signal });
+    await pipeline([source, counter, ...hashing, ...stored, gunzip, extractor.sink], { signal });
   } catch (error) {
     await extractor.settled();
     if (signal?.aborted) throw signal.reason ?? error;
@@ -55,7 +76,7 @@ export async function extractArchive(source: Readable, options: ExtractOptions, 
     }
     throw reason;
   }
-  return extractor.result();
+  return { ...extractor.result(), stored: { bytes: counter.bytes, sha256: hash?.digest('hex') } };
 }
 
 function gzipProblem(archive: string, error: Error): DomainError {

@@ -1,10 +1,24 @@
 import type { Duplex } from 'node:stream';
 
+/**
+ * The keys a read may use to decrypt an archive, supplied by the caller (the service: the request's
+ * identity and the server's keyring; a command line: identities read from a file), so the restore core
+ * needs no key store of its own. Secrets: never logged, never in an error, an event or a file.
+ */
+export interface ArchiveKeys {
+  /** age identities (`AGE-SECRET-KEY-1...`) to try, in order. Empty: none is available. */
+  identities: readonly string[];
+  /** The recipients (`age1...`) the archive is known to be encrypted to, for messages; null or absent when unknown. */
+  recipients?: readonly string[] | null;
+}
+
 /** What a read step is told about the read it takes part in. */
 export interface ArchiveReadContext {
-  /** The archive's name, for messages. */
+  /** The archive's name, for messages; its suffix says how it is stored (`.tar.gz`, `.tar.gz.age`). */
   archive: string;
   signal?: AbortSignal;
+  /** The keys for an encrypted archive; absent: none (a plain archive needs none). */
+  keys?: ArchiveKeys;
 }
 
 /**
@@ -22,7 +36,8 @@ export interface ArchiveReadStep {
 }
 
 /**
- * The read steps of this application, in order: none by default. A feature that changes how
- * archives are stored provides this token with its step (see RestoreCoreModule).
+ * The read steps of this application, in order, provided by RestoreCoreModule (age decryption, which
+ * also refuses a plain archive where an encrypted one is named and the reverse). A feature that changes
+ * how archives are stored adds its step there.
  */
 export const ARCHIVE_READ_STEPS = Symbol('ARCHIVE_READ_STEPS');

@@ -6,17 +6,34 @@ import { Clock } from '../../common/clock.js';
 import { DiskSpace, type SpaceShortfall, spaceNeed } from '../../common/fs/disk-space.service.js';
 import { createWorkFolder } from '../../common/fs/work-folder.js';
 import { InstallationIdentity } from '../../common/installation/installation-identity.js';
-import type { ExtractedArchive } from '../archive-reader/archive-extractor.js';
-import { extractArchive } from '../archive-reader/archive-read-pipeline.js';
-import { ARCHIVE_READ_STEPS, type ArchiveReadStep } from '../archive-reader/archive-read-step.js';
+import { extractArchive, type ReadArchive, type StoredBytes } from '../archive-reader/archive-read-pipeline.js';
+import { ARCHIVE_READ_STEPS, type ArchiveKeys, type ArchiveReadStep } from '../archive-reader/archive-read-step.js';
 import { compactTimestamp, STAGING_PREFIX, VERIFY_PREFIX } from '../restore-paths.js';
 import { DataFolderLayout } from './data-folder-layout.js';
 
 /** An archive to unpack: its name, and how to open it for reading (a stored backup, a file given on a command line). */
 export interface ArchiveToUnpack {
   name: string;
-  /** Starts reading; `size` is the stored size in bytes. Failing here (a 404, say) leaves nothing behind. */
-  open(signal: AbortSignal): Promise<{ body: Readable; size: number }>;
+  /**
+   * Starts reading, once every check that can be made before a download has passed (an encrypted
+   * archive's key, whether it was made here). Failing here (a 404, a 422, say) leaves nothing behind.
+   */
+  open(signal: AbortSignal): Promise<OpenedArchive>;
+}
+
+/** An archive opened for reading, and how to read it. */
+export interface OpenedArchive {
+  body: Readable;
+  /** The stored size in bytes. */
+  size: number;
+  /** The keys to decrypt it with, when it is encrypted (`.tar.gz.age`): supplied by the caller, never stored. */
+  keys?: ArchiveKeys;
+  /**
+   * Asks for the SHA-256 of the bytes as stored, and is called with it once the whole archive has been
+   * read and extracted, before the unpack resolves: throwing refuses the archive (the work folder is
+   * removed), as for a record of its upload that the stored bytes do not match.
+   */
+  checkStored?: (stored: Required<StoredBytes>) => void;
 }
 
 /** What an unpack is for: it decides the work folder's name and kind, and how strict and durable it is. */
@@ -45,7 +62,7 @@ export interface UnpackOptions {
 }
 
 /** An archive unpacked into its work folder in DATA_DIR, which the caller now owns. */
-export interface UnpackedArchive extends ExtractedArchive {
+export interface UnpackedArchive extends ReadArchive {
   /** The work folder holding the databases. */
   dir: string;
   /** Removes the work folder (the databases in it too). */
@@ -79,7 +96,7 @@ export class ArchiveUnpacker {
   async unpack(archive: ArchiveToUnpack, options: UnpackOptions): Promise<UnpackedArchive> {
     const { signal } = options;
     signal.throwIfAborted();
-    const { body, size } = await archive.open(signal);
+    const { body, size, keys, checkStored } = await archive.open(signal);
     options.onOpened?.(size);
     let dir: string | undefined;
     try {
@@ -104,9 +121,12 @@ export class ArchiveUnpacker {
           signal,
           onMetadata: async (metadata) => this.ensureRoom(await options.room(size, metadata)),
           onProgress: options.onProgress,
+          keys,
+          hashStored: checkStored !== undefined,
         },
         this.steps,
       );
+      checkStored?.({ bytes: extracted.stored.bytes, sha256: extracted.stored.sha256 ?? '' });
       return { ...extracted, dir: folder, discard: () => removeFolder(folder) };
     } catch (error) {
       if (!body.destroyed) body.destroy();

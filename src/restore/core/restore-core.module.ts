@@ -7,7 +7,8 @@ import { AppConfig } from '../../config/app-config.js';
 import type { Environment } from '../../config/environment.js';
 import { RestoreApplier } from '../apply/restore-applier.js';
 import { RestoreFaults } from '../apply/restore-faults.js';
-import { ARCHIVE_READ_STEPS } from '../archive-reader/archive-read-step.js';
+import { AgeDecryptionStep } from '../archive-reader/age-decryption.step.js';
+import { ARCHIVE_READ_STEPS, type ArchiveReadStep } from '../archive-reader/archive-read-step.js';
 import { LastApplyStore } from '../last-apply.store.js';
 import { RestoreJournalStore } from '../restore-journal.store.js';
 import { ArchiveUnpacker } from './archive-unpacker.js';
@@ -31,13 +32,15 @@ import { RestoreStager } from './restore-stager.js';
  * lock's message (which service, what to do), and nothing is touched. Closing the module releases it.
  * The applier's `applyPending` requires the proof (DatabasesClosed) that the holder gives.
  *
- * ARCHIVE_READ_STEPS is empty here: a feature that changes how archives are stored (decryption
- * before gunzip) provides its step through it, and the extractor's rules stay as they are.
+ * ARCHIVE_READ_STEPS holds age decryption (AgeDecryptionStep): an archive named `.tar.gz.age` is
+ * decrypted before gunzip with the keys its caller passes with the archive (ArchiveToUnpack.keys: the
+ * service gives the request's identity and its keyring's, a command line the identities of a key file),
+ * so the core needs no key store and no database; the extractor's rules stay as they are.
  */
 @Module({
   providers: [
     { provide: DataFolderLayout, inject: [AppConfig], useFactory: (config: AppConfig) => DataFolderLayout.fromEnvironment(config.env) },
-    { provide: ARCHIVE_READ_STEPS, useValue: [] },
+    { provide: ARCHIVE_READ_STEPS, useValue: [new AgeDecryptionStep()] satisfies ArchiveReadStep[] },
     RestoreFaults,
     RestoreJournalStore,
     LastApplyStore,

@@ -67,6 +67,26 @@ export class VerificationReportDto {
 
   @ApiProperty({ type: () => ArchiveProblemDto, nullable: true, description: 'A problem with the archive as a whole' })
   problem: ArchiveProblemDto | null;
+
+  @ApiProperty({ description: 'The backup is encrypted with age (.tar.gz.age)' })
+  encrypted: boolean;
+
+  @ApiProperty({
+    description:
+      'A limited verification: an encrypted backup with no key on the server (write-only mode) and none in the request. Only the stored archive was checked ' +
+      '(present, size and SHA-256 equal to the record of its upload, without decrypting it); its databases were not opened (databases is empty). ' +
+      'Send its recovery key ("identity") for a full verification',
+  })
+  limited: boolean;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description:
+      'Encrypted backups: true when the stored archive is the one this installation wrote (size and SHA-256 as recorded at its upload); false when it ' +
+      'differs or there is no record of writing it (a restore then asks for "confirm_unknown"). null for plain backups (not checked)',
+  })
+  made_here: boolean | null;
 }
 
 export function toVerificationReportDto(report: VerificationReport): VerificationReportDto {
@@ -87,5 +107,8 @@ export function toVerificationReportDto(report: VerificationReport): Verificatio
       message: db.message,
     })),
     problem: report.problem,
+    encrypted: report.encrypted ?? false,
+    limited: report.limited ?? false,
+    made_here: report.madeHere ?? null,
   };
 }
