@@ -52,6 +52,8 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
   const [keyProblem, setKeyProblem] = useState<string | null>(null);
   const [trusted, setTrusted] = useState(false);
   const [trustGiven, setTrustGiven] = useState(false);
+  /** Trust asked for right after a key was sent: the key went with that request, so the form asks for both at once. */
+  const [keyAgain, setKeyAgain] = useState(false);
   const [busy, setBusy] = useState(false);
   /** How many refusals this dialog has shown (on the form as data-refusals: a test waits for the next answer by it). */
   const [refusals, setRefusals] = useState(0);
@@ -73,6 +75,7 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
         setKeyProblem(null);
         setTrusted(false);
         setTrustGiven(false);
+        setKeyAgain(false);
         setPending({ request, resolve, reject, returnFocus: document.activeElement instanceof HTMLElement ? document.activeElement : null });
       }),
     [],
@@ -114,7 +117,7 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
       setKeyProblem('Tick “I trust this archive” to go on, or cancel.');
       return;
     }
-    if (need === 'key') {
+    if (need === 'key' || keyAgain) {
       const identity = identityFromText(keyText);
       if (!identity) {
         setKeyProblem('That is not a recovery key: paste the line that starts with AGE-SECRET-KEY-1, or load recovery-key.txt.');
@@ -131,6 +134,7 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
     } catch (error) {
       if (accessNeeded(error)) {
         if (access.confirm_unknown) setTrustGiven(true);
+        setKeyAgain(accessNeeded(error) === 'trust' && access.identity !== undefined);
         show(error);
         // The next field to fill takes the keyboard.
         setTimeout(() => (accessNeeded(error) === 'key' ? keyField.current?.focus() : dialog.current?.querySelector<HTMLInputElement>('input')?.focus()), 0);
@@ -170,8 +174,24 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
                 {reason}
               </p>
             </div>
-            {need === 'key' ? (
+            {need === 'trust' && (
+              <div class="field field-flag">
+                <input
+                  id="access-trust"
+                  type="checkbox"
+                  checked={trusted}
+                  onChange={(e) => setTrusted(e.currentTarget.checked)}
+                  aria-describedby="access-trust-hint"
+                />
+                <label for="access-trust">I trust this archive</label>
+                <p id="access-trust-hint" class="hint">
+                  Anyone with a public key can make an archive that decrypts; go on only if you know where this one comes from.
+                </p>
+              </div>
+            )}
+            {(need === 'key' || keyAgain) && (
               <>
+                {keyAgain && <p class="hint">The recovery key you gave was used for that one request and then dropped: give it again with your answer.</p>}
                 <div class="field">
                   <label for="access-key">Recovery key</label>
                   <textarea
@@ -197,20 +217,6 @@ export function ArchiveAccessProvider({ children }: { children: ComponentChildre
                   <input id="access-file" ref={fileInput} type="file" accept=".txt,text/plain" onChange={(e) => void loadFile(e)} />
                 </div>
               </>
-            ) : (
-              <div class="field field-flag">
-                <input
-                  id="access-trust"
-                  type="checkbox"
-                  checked={trusted}
-                  onChange={(e) => setTrusted(e.currentTarget.checked)}
-                  aria-describedby="access-trust-hint"
-                />
-                <label for="access-trust">I trust this archive</label>
-                <p id="access-trust-hint" class="hint">
-                  Anyone with a public key can make an archive that decrypts; go on only if you know where this one comes from.
-                </p>
-              </div>
             )}
             {keyProblem && (
               <p id="access-problem" class="field-error">

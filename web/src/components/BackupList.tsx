@@ -70,6 +70,9 @@ function ArchiveMarks({ file }: { file: Listed }) {
   );
 }
 
+const FULL_VERIFICATION =
+  'Only the stored archive was checked (its size and SHA-256 against the record of its upload): give its recovery key to decrypt it and check every database.';
+
 function byNewest(a: BackupFile, b: BackupFile): number {
   return b.created_at.localeCompare(a.created_at);
 }
@@ -139,13 +142,18 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
     heading.current?.focus();
   };
 
-  const verify = async (file: BackupFile): Promise<void> => {
+  /**
+   * Verify. A backup whose key the server does not hold: a refusal (no key, no record) opens the dialog
+   * that asks for the recovery key; a limited report (write-only mode) offers it for a full verification.
+   */
+  const verify = async (file: BackupFile, firstRefusal?: ApiError): Promise<void> => {
     if (verifications[file.filename] && 'running' in (verifications[file.filename] as VerifyState)) return;
     const set = (v: VerifyState | null): void =>
       setVerifications((all) => {
         const { [file.filename]: _old, ...rest } = all;
         return v ? { ...rest, [file.filename]: v } : rest;
       });
+    const previous = verifications[file.filename] ?? null;
     set({ running: true });
     const attempt = async (access: ArchiveAccess = {}): Promise<void> => {
       // The identity, when there is one, goes in this request's body only.
@@ -157,12 +165,12 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
       });
     };
     try {
+      if (firstRefusal) throw firstRefusal;
       await attempt();
     } catch (error) {
       if (!accessNeeded(error)) return set({ error: errorMessage(error) });
-      // A backup whose key the server does not hold: the dialog asks for the recovery key and verifies again.
       try {
-        if (!(await askAccess({ action: 'verify', filename: file.filename, error, attempt }))) set(null);
+        if (!(await askAccess({ action: 'verify', filename: file.filename, error, attempt }))) set(previous);
       } catch (e) {
         set({ error: errorMessage(e) });
       }
@@ -270,7 +278,11 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
                   <tr class="row-result">
                     <td colSpan={4}>
                       {'report' in verification ? (
-                        <Verification report={verification.report} onClose={() => setVerifications(({ [file.filename]: _v, ...rest }) => rest)} />
+                        <Verification
+                          report={verification.report}
+                          onClose={() => setVerifications(({ [file.filename]: _v, ...rest }) => rest)}
+                          onVerifyWithKey={() => void verify(file, new ApiError(422, 'ENCRYPTION_KEY_REQUIRED', FULL_VERIFICATION))}
+                        />
                       ) : (
                         <p class="status-error" role="alert">
                           {file.filename} could not be verified: {verification.error}
