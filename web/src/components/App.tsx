@@ -57,6 +57,11 @@ function BackupPage() {
   const askAccess = useArchiveAccess();
   const { health } = service;
 
+  // Read once the settings are: with an API token, the page's first requests all wait for the token
+  // question and all retry with what was typed, and each wrong try counts against the service's limit
+  // of wrong tokens; the encryption state joins after that burst instead of adding to it.
+  const encryptionLive = live && settings.settings !== null;
+
   const backupStarted = (job: BackupJob): void => {
     jobs.started(job);
     audit.poke();
@@ -188,7 +193,7 @@ function BackupPage() {
                 onSaved={() => saved('r2')}
                 job={latestJob(jobs.jobs, 'r2')}
                 onBackupStarted={backupStarted}
-                encryption={<EncryptionSettings target="r2" enabled={live} onAudited={audit.poke} />}
+                encryption={<EncryptionSettings target="r2" enabled={encryptionLive} onAudited={audit.poke} />}
                 footer={scheduleOf('r2')}
                 now={now}
               />
@@ -201,7 +206,7 @@ function BackupPage() {
                 onSaved={() => saved('local')}
                 job={latestJob(jobs.jobs, 'local')}
                 onBackupStarted={backupStarted}
-                encryption={<EncryptionSettings target="local" enabled={live} onAudited={audit.poke} />}
+                encryption={<EncryptionSettings target="local" enabled={encryptionLive} onAudited={audit.poke} />}
                 footer={scheduleOf('local')}
                 now={now}
               />

@@ -258,7 +258,7 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
         </p>
       )}
       {body}
-      <div role="status" class="form-status">
+      <div role="status" class="encryption-status">
         {encryption.error ? <p class="status-error">{encryption.error}</p> : done && <p class="status-ok">{done}</p>}
       </div>
     </section>
