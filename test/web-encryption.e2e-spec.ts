@@ -34,12 +34,9 @@ async function serve(): Promise<Served> {
   return { t, url: `http://127.0.0.1:${port}/` };
 }
 
-function localCard(page: Page): Locator {
-  return page.getByRole('region', { name: 'Local folder', exact: true });
-}
-
+/** The local folder's encryption card (beside its settings card). */
 function encryptionSection(page: Page): Locator {
-  return localCard(page).getByRole('region', { name: 'Encryption', exact: true });
+  return page.getByRole('region', { name: 'Local folder: encryption', exact: true });
 }
 
 function backupRow(page: Page, filename: string): Locator {

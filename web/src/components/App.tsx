@@ -193,7 +193,6 @@ function BackupPage() {
                 onSaved={() => saved('r2')}
                 job={latestJob(jobs.jobs, 'r2')}
                 onBackupStarted={backupStarted}
-                encryption={<EncryptionSettings target="r2" enabled={encryptionLive} onAudited={audit.poke} />}
                 footer={scheduleOf('r2')}
                 now={now}
               />
@@ -206,10 +205,12 @@ function BackupPage() {
                 onSaved={() => saved('local')}
                 job={latestJob(jobs.jobs, 'local')}
                 onBackupStarted={backupStarted}
-                encryption={<EncryptionSettings target="local" enabled={encryptionLive} onAudited={audit.poke} />}
                 footer={scheduleOf('local')}
                 now={now}
               />
+              {TARGETS.map((target) => (
+                <EncryptionSettings key={target} target={target} enabled={encryptionLive} onAudited={audit.poke} />
+              ))}
             </div>
             <section class="card" aria-labelledby="backups-heading">
               <h2 id="backups-heading">Backups</h2>

@@ -248,10 +248,14 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
   }
 
   return (
-    <section class="encryption" aria-labelledby={`${id}-heading`} data-state={status?.state}>
-      <h3 id={`${id}-heading`} ref={heading} tabIndex={-1}>
-        Encryption
-      </h3>
+    <section class={`card encryption encryption-${target}`} aria-labelledby={`${id}-heading`} data-target={target} data-state={status?.state}>
+      <h2 id={`${id}-heading`} ref={heading} tabIndex={-1}>
+        {name}: encryption
+      </h2>
+      <p class="card-intro">
+        Backups encrypted on this server with age before they are stored: a leaked bucket, token or copied folder reveals nothing, and the <code>age</code>{' '}
+        command opens them with the recovery key.
+      </p>
       {status && (
         <p class="encryption-state" data-state={status.state}>
           {stateInWords(status)}

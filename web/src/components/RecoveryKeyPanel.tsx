@@ -71,9 +71,9 @@ export function RecoveryKeyPanel({ idPrefix, revealed, confirming, onConfirm, on
 
   return (
     <div class="recovery-panel" role="region" aria-labelledby={ids.heading}>
-      <h4 id={ids.heading} ref={heading} tabIndex={-1}>
+      <h3 id={ids.heading} ref={heading} tabIndex={-1}>
         {created ? 'Your recovery key' : 'Recovery key (exported)'}
-      </h4>
+      </h3>
       <p>
         {created
           ? 'This is the only time the page shows it. Keep it somewhere other than this server (a password manager, a printout in a safe): if this server is lost, it is the only way to open the encrypted backups.'

@@ -17,8 +17,6 @@ interface TargetCardProps {
   onSaved: () => Promise<void>;
   job: BackupJob | undefined;
   onBackupStarted: (job: BackupJob) => void;
-  /** The target's encryption section, under the settings form. */
-  encryption?: ComponentChildren;
   /** Shown under the actions: the next scheduled runs. */
   footer?: ComponentChildren;
   now: number;
@@ -36,7 +34,7 @@ function apiValue(spec: FieldSpec, draft: Draft): string | number {
 }
 
 /** One backup target: its settings form and its actions (Save, Test Connection, Backup Now) with their results. */
-export function TargetCard({ target, title, intro, fields, settings, onSaved, job, onBackupStarted, encryption, footer, now }: TargetCardProps) {
+export function TargetCard({ target, title, intro, fields, settings, onSaved, job, onBackupStarted, footer, now }: TargetCardProps) {
   const [draft, setDraft] = useState<Record<string, Draft>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [status, setStatus] = useState<Status>(null);
@@ -198,7 +196,6 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
       </form>
       {test && <ConnectionTest result={test} />}
       <JobStatus job={job} now={now} />
-      {encryption}
       {footer}
     </section>
   );
