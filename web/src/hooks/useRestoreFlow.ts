@@ -144,7 +144,7 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     const previousApply = lastStatusRef.current?.last_apply?.at ?? null;
     try {
       // The identity, when there is one, goes in this request's body only.
-      const body = { filename, restart, ...access };
+      const body = { filename, restart, confirm_unknown: access.confirm_unknown ?? false, ...(access.identity ? { identity: access.identity } : {}) };
       const result = await unwrap(api.POST('/api/backups/{target}/restore', { params: { path: { target } }, body }));
       if (result.restarting) {
         setRestarting({ archive: result.archive, target: result.target, since: Date.now(), previousApply });
