@@ -61,6 +61,10 @@ const GOALS = {
   peakMemoryMb: 200,
   memoryFlatness: 0.2,
   busyP99Ms: 100,
+  /** Issue 14: an encrypted backup against the same backup unencrypted (local target, same data, same run). */
+  encryptedBackupRatio: 1.05,
+  /** Issue 14: encrypted restore staging against `age -d -i key | tar xz` + `sha256sum -c` + integrity_check. */
+  encryptedRestoreRatio: 1.0,
 };
 
 // ---------------------------------------------------------------- arguments
@@ -237,6 +241,7 @@ function machineInfo() {
     gzip: firstLine('gzip', ['--version']),
     pigz: firstLine('pigz', ['--version']),
     tar: firstLine('tar', ['--version']),
+    age: `age ${firstLine('age', ['--version'])}`,
     sqlite3: `sqlite3 ${firstLine('sqlite3', ['--version']).split(' ')[0]} (service: better-sqlite3 with SQLite ${sqliteLib})`,
   };
 }
@@ -404,6 +409,51 @@ async function baselineRestore(archive, workDir) {
   return { extractMs: extract.ms, checksumMs: check.ms, integrityMs: integrity.ms, totalMs, cpuS: extract.cpuS + check.cpuS + integrity.cpuS, othersCores };
 }
 
+/**
+ * The standard-tools line for an encrypted archive: `age -d -i <key> <archive> | tar xz`, then
+ * `sha256sum -c` against backup-metadata.json (read from what was extracted, untimed) and
+ * `PRAGMA integrity_check` ×7.
+ */
+async function baselineAgeRestore(archive, keyFile, workDir) {
+  const dir = path.join(workDir, 'extracted');
+  const sums = path.join(workDir, 'SHA256SUMS');
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const extract = await shell(`age -d -i ${q(keyFile)} ${q(archive)} | tar xz -C ${q(dir)}`);
+  const metadata = JSON.parse(fs.readFileSync(path.join(dir, 'backup-metadata.json'), 'utf8'));
+  fs.writeFileSync(sums, metadata.databases.map((db) => `${db.checksum.replace(/^sha256:/, '')}  ${db.filename}\n`).join(''));
+  const check = await shell(`sha256sum -c --quiet ${q(sums)}`, { cwd: dir });
+  const integrity = await shell(
+    metadata.databases
+      .map((db) => `r=$(sqlite3 ${q(db.filename)} "PRAGMA integrity_check"); [ "$r" = ok ] || { echo "${db.filename}: $r" >&2; exit 1; }`)
+      .join('\n'),
+    { cwd: dir },
+  );
+  fs.rmSync(workDir, { recursive: true, force: true });
+  const totalMs = extract.ms + check.ms + integrity.ms;
+  const othersCores = (extract.othersCpuS + check.othersCpuS + integrity.othersCpuS) / (totalMs / 1000);
+  return { extractMs: extract.ms, checksumMs: check.ms, integrityMs: integrity.ms, totalMs, cpuS: extract.cpuS + check.cpuS + integrity.cpuS, othersCores };
+}
+
+/**
+ * Turns encryption on for `target` as a user does (PUT, which shows the recovery key once, then confirm)
+ * and saves the recovery key to `keyFile` for the standard-tools line. Off again: `{ enabled: false }`.
+ */
+async function enableEncryption(svc, target, keyFile) {
+  const put = await svc.expect(200, 'PUT', `/api/encryption/${target}`, { body: { enabled: true, write_only: false } });
+  if (put.recovery_key) fs.writeFileSync(keyFile, `${put.recovery_key}\n`, { mode: 0o600 });
+  if (put.state === 'awaiting_confirmation') {
+    const res = await svc.request('POST', `/api/encryption/${target}/confirm`, { body: {} });
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`POST /api/encryption/${target}/confirm answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+  }
+  if (!fs.existsSync(keyFile)) throw new Error(`encryption of ${target} is on, but no recovery key was shown (${JSON.stringify(put).slice(0, 200)})`);
+}
+
+async function disableEncryption(svc, target) {
+  await svc.expect(200, 'PUT', `/api/encryption/${target}`, { body: { enabled: false } });
+}
+
 // ---------------------------------------------------------------- API latency
 
 function percentile(sorted, p) {
@@ -513,7 +563,10 @@ async function runSize(sizeMb, args, cleanups) {
   await settle();
   const idleMemory = memoryOf(svc.pid);
 
-  const runs = { baseBackup: [], pigz: [], local: [], r2: [], baseRestore: [], stageLocal: [], stageR2: [] };
+  const runs = { baseBackup: [], pigz: [], local: [], r2: [], baseRestore: [], stageLocal: [], stageR2: [], localEnc: [], baseAgeRestore: [], stageEnc: [] };
+  const recoveryKey = path.join(scratch, 'recovery-key.txt');
+  /** Why encrypted restore staging was not measured (the service of this build cannot stage an encrypted archive). */
+  let stageEncError;
   for (let r = 1; r <= args.repeat; r++) {
     const tag = args.repeat > 1 ? ` (${r}/${args.repeat})` : '';
     log(`baseline backup: sqlite3 .backup ×7 + tar czf${tag}`);
@@ -554,6 +607,33 @@ async function runSize(sizeMb, args, cleanups) {
     log(`service: restore staging (stage endpoint, from S3)${tag}`);
     runs.stageR2.push(await measured(svc, () => serviceStage(svc, 'r2', runs.r2.at(-1).filename), s3.pids()));
     log(`  ${fmtS(runs.stageR2.at(-1).ms)}, peak ${fmtMem(runs.stageR2.at(-1).memory.peakKb)}`);
+    await settle();
+
+    // Issue 14: the same backup encrypted (encryption on for the local target between the two runs, through the API).
+    await enableEncryption(svc, 'local', recoveryKey);
+    log(`service: encrypted archive creation (backup to the local target, age)${tag}`);
+    runs.localEnc.push(await measured(svc, () => serviceBackup(svc, 'local')));
+    await disableEncryption(svc, 'local');
+    if (!runs.localEnc.at(-1).filename.endsWith('.tar.gz.age')) throw new Error(`the encrypted backup wrote ${runs.localEnc.at(-1).filename}`);
+    log(
+      `  ${fmtS(runs.localEnc.at(-1).wallMs)} (${phaseTimes(runs.localEnc.at(-1))}), ${fmtRatio(runs.localEnc.at(-1).wallMs / runs.local.at(-1).wallMs)} × unencrypted, peak ${fmtMem(runs.localEnc.at(-1).memory.peakKb)}`,
+    );
+    await settle();
+
+    const encArchive = path.join(backupsDir, runs.localEnc.at(-1).filename);
+    log(`baseline encrypted restore: age -d -i key | tar xz + sha256sum -c + PRAGMA integrity_check ×7${tag}`);
+    runs.baseAgeRestore.push(await baselineAgeRestore(encArchive, recoveryKey, path.join(scratch, 'restore-age-baseline')));
+    log(`  ${fmtS(runs.baseAgeRestore.at(-1).totalMs)}`);
+    await settle();
+
+    log(`service: encrypted restore staging (stage endpoint, local)${tag}`);
+    try {
+      runs.stageEnc.push(await measured(svc, () => serviceStage(svc, 'local', runs.localEnc.at(-1).filename)));
+      log(`  ${fmtS(runs.stageEnc.at(-1).ms)}, peak ${fmtMem(runs.stageEnc.at(-1).memory.peakKb)}`);
+    } catch (error) {
+      stageEncError = error.message;
+      log(`  not measured: ${stageEncError}`);
+    }
     await settle();
 
     // Keep the disk use bounded across repeats: the archives of this round are not needed any more.
@@ -606,7 +686,12 @@ async function runSize(sizeMb, args, cleanups) {
         ...(args.dist !== path.join(REPO, 'dist') ? [`build ${path.relative(REPO, args.dist)}`] : []),
       ].join(' ') || undefined,
     dataset: { totalBytes: dbBytes, databases: manifest.databases },
-    baseline: { backup: pick(runs.baseBackup, (r) => r.totalMs), pigz: pick(runs.pigz, (r) => r.ms), restore: pick(runs.baseRestore, (r) => r.totalMs) },
+    baseline: {
+      backup: pick(runs.baseBackup, (r) => r.totalMs),
+      pigz: pick(runs.pigz, (r) => r.ms),
+      restore: pick(runs.baseRestore, (r) => r.totalMs),
+      ageRestore: pick(runs.baseAgeRestore, (r) => r.totalMs),
+    },
     service: {
       idleRssKb: idleMemory.rssKb,
       local: pick(runs.local, (r) => r.wallMs),
@@ -614,6 +699,9 @@ async function runSize(sizeMb, args, cleanups) {
       stageLocal: pick(runs.stageLocal, (r) => r.ms),
       stageR2: pick(runs.stageR2, (r) => r.ms),
       underLoad: loaded,
+      localEnc: pick(runs.localEnc, (r) => r.wallMs),
+      stageEnc: runs.stageEnc.length ? pick(runs.stageEnc, (r) => r.ms) : undefined,
+      stageEncError: runs.stageEnc.length ? undefined : stageEncError,
     },
     // Archive creation ÷ pigz of the same round: a ratio of two measurements minutes apart on a shared machine means little.
     pigzRatios: runs.local.map((r, i) => r.wallMs / runs.pigz[i].ms),
@@ -630,7 +718,14 @@ async function runSize(sizeMb, args, cleanups) {
 function goalsOf(res) {
   const b = res.baseline;
   const s = res.service;
-  const peakKb = Math.max(s.local.memory.peakKb, s.r2.memory.peakKb, s.stageLocal.memory.peakKb, s.stageR2.memory.peakKb, s.underLoad.memory.peakKb);
+  const peakKb = Math.max(
+    s.local.memory.peakKb,
+    s.r2.memory.peakKb,
+    s.stageLocal.memory.peakKb,
+    s.stageR2.memory.peakKb,
+    s.underLoad.memory.peakKb,
+    ...ENCRYPTED_PHASES.map(([, get]) => get(s)?.peakKb ?? 0),
+  );
   const busyP99 = Math.max(res.latency.busy.list.p99, res.latency.busy.job.p99);
   const archiveTime = s.local.wallMs / b.backup.totalMs;
   const archiveSize = s.local.sizeBytes / b.backup.archiveBytes;
@@ -659,6 +754,26 @@ function goalsOf(res) {
       value: `${fmtRatio(s.stageLocal.ms / b.restore.totalMs)} ×`,
       pass: s.stageLocal.ms / b.restore.totalMs <= GOALS.restoreRatio,
     },
+    ...(s.localEnc
+      ? [
+          {
+            goal: `encrypted backup ≤ ${GOALS.encryptedBackupRatio} × the same backup unencrypted (local target)`,
+            value: `${fmtRatio(s.localEnc.wallMs / s.local.wallMs)} ×`,
+            pass: s.localEnc.wallMs / s.local.wallMs <= GOALS.encryptedBackupRatio,
+          },
+          s.stageEnc
+            ? {
+                goal: `encrypted restore staging ≤ ${GOALS.encryptedRestoreRatio} × \`age -d | tar xz\` + \`sha256sum -c\` + integrity_check`,
+                value: `${fmtRatio(s.stageEnc.ms / b.ageRestore.totalMs)} ×`,
+                pass: s.stageEnc.ms / b.ageRestore.totalMs <= GOALS.encryptedRestoreRatio,
+              }
+            : {
+                goal: `encrypted restore staging ≤ ${GOALS.encryptedRestoreRatio} × \`age -d | tar xz\` + \`sha256sum -c\` + integrity_check`,
+                value: `not measured (${s.stageEncError ?? 'no run'})`,
+                pass: false,
+              },
+        ]
+      : []),
     { goal: `peak memory ≤ ${GOALS.peakMemoryMb} MB`, value: fmtMem(peakKb), pass: (peakKb * 1024) / MB <= GOALS.peakMemoryMb },
     { goal: `API p99 while a backup runs ≤ ${GOALS.busyP99Ms} ms`, value: `${fmtMs(busyP99)} ms`, pass: busyP99 <= GOALS.busyP99Ms },
   ];
@@ -670,6 +785,12 @@ const PHASES = [
   ['restore staging (local)', (s) => s.stageLocal.memory],
   ['restore staging (from S3)', (s) => s.stageR2.memory],
   ['backup under API load', (s) => s.underLoad.memory],
+];
+
+/** Issue 14's phases (absent from runs of earlier versions). */
+const ENCRYPTED_PHASES = [
+  ['encrypted archive creation', (s) => s.localEnc?.memory],
+  ['encrypted restore staging (local)', (s) => s.stageEnc?.memory],
 ];
 
 function renderRun(res) {
@@ -685,7 +806,9 @@ function renderRun(res) {
       `data set ${fmtMb(bytes)} in 7 SQLite databases (WAL mode)${res.repeat > 1 ? ` · median of ${res.repeat} runs` : ''}` +
       `${res.serviceOptions ? ` · service run with ${res.serviceOptions}` : ''}`,
   );
-  lines.push(`Tools: ${m.gzip}; ${m.pigz ? `${m.pigz}; ` : ''}${m.tar}; ${m.sqlite3}.${res.command ? ` Command: \`${res.command}\`.` : ''}`);
+  lines.push(
+    `Tools: ${m.gzip}; ${m.pigz ? `${m.pigz}; ` : ''}${m.tar}; ${m.age ? `${m.age}; ` : ''}${m.sqlite3}.${res.command ? ` Command: \`${res.command}\`.` : ''}`,
+  );
   lines.push('');
   lines.push('| measurement | Sentinel Backup | baseline (standard tools) | ratio |');
   lines.push('|---|---:|---:|---:|');
@@ -747,12 +870,62 @@ function renderRun(res) {
   );
   row('  ↳ CPU time (user + system)', `${s.stageLocal.cpuS.toFixed(1)} s`, `${b.restore.cpuS.toFixed(1)} s`, fmtRatio(s.stageLocal.cpuS / b.restore.cpuS));
   row('  ↳ the same from S3 (r2 target: download included)', fmtS(s.stageR2.ms), fmtS(b.restore.totalMs), fmtRatio(s.stageR2.ms / b.restore.totalMs));
+  if (s.localEnc) {
+    row(
+      '**encrypted backup**: archive creation with age encryption (local target) vs the same backup unencrypted',
+      `${fmtS(s.localEnc.wallMs)} · ${fmtRate(bytes, s.localEnc.wallMs)}`,
+      `unencrypted ${fmtS(s.local.wallMs)}`,
+      `**${fmtRatio(s.localEnc.wallMs / s.local.wallMs)}**`,
+    );
+    row(
+      '  ↳ phases: checks / snapshots / tar + gzip + age + write',
+      `${fmtS(s.localEnc.checkMs)} / ${fmtS(s.localEnc.snapshotMs)} / ${fmtS(s.localEnc.archiveMs)}`,
+      '',
+      '',
+    );
+    row(
+      '  ↳ CPU time (user + system): encrypted / unencrypted',
+      `${s.localEnc.cpuS.toFixed(1)} s`,
+      `${s.local.cpuS.toFixed(1)} s`,
+      fmtRatio(s.localEnc.cpuS / s.local.cpuS),
+    );
+    row(
+      '  ↳ archive size: encrypted / unencrypted',
+      fmtMb(s.localEnc.sizeBytes),
+      fmtMb(s.local.sizeBytes),
+      (s.localEnc.sizeBytes / s.local.sizeBytes).toFixed(4),
+    );
+    const ageLine = '`age -d -i key | tar xz` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7';
+    row(
+      `**encrypted restore staging**: POST /api/backups/local/restore of the .tar.gz.age (decrypt, gunzip, extraction + SHA-256, fsync, integrity_check ×7, flag) vs ${ageLine}`,
+      s.stageEnc ? `${fmtS(s.stageEnc.ms)} · ${fmtRate(bytes, s.stageEnc.ms)}` : `not measured: ${s.stageEncError ?? 'no run'}`,
+      `${fmtS(b.ageRestore.totalMs)} · ${fmtRate(bytes, b.ageRestore.totalMs)}`,
+      s.stageEnc ? `**${fmtRatio(s.stageEnc.ms / b.ageRestore.totalMs)}**` : '',
+    );
+    row(
+      '  ↳ baseline steps: `age -d | tar xz` / `sha256sum -c` / integrity_check ×7',
+      '',
+      `${fmtS(b.ageRestore.extractMs)} / ${fmtS(b.ageRestore.checksumMs)} / ${fmtS(b.ageRestore.integrityMs)}`,
+      '',
+    );
+    if (s.stageEnc)
+      row(
+        '  ↳ CPU time (user + system)',
+        `${s.stageEnc.cpuS.toFixed(1)} s`,
+        `${b.ageRestore.cpuS.toFixed(1)} s`,
+        fmtRatio(s.stageEnc.cpuS / b.ageRestore.cpuS),
+      );
+  }
   lines.push('');
   const oc = (x) => (x === undefined ? '?' : x.toFixed(2));
   lines.push(
     `CPU taken by other processes on the machine during each measurement (average cores; ${m.cores} in all): ` +
       `baseline backup ${oc(b.backup.othersCores)}, ${b.pigz ? `pigz ${oc(b.pigz.othersCores)}, ` : ''}archive creation ${oc(s.local.othersCores)}, full backup ${oc(s.r2.othersCores)}, ` +
-      `baseline restore ${oc(b.restore.othersCores)}, staging ${oc(s.stageLocal.othersCores)}, staging from S3 ${oc(s.stageR2.othersCores)}, backup under API load ${oc(s.underLoad.othersCores)}.`,
+      `baseline restore ${oc(b.restore.othersCores)}, staging ${oc(s.stageLocal.othersCores)}, staging from S3 ${oc(s.stageR2.othersCores)}, backup under API load ${oc(s.underLoad.othersCores)}` +
+      (s.localEnc
+        ? `, encrypted backup ${oc(s.localEnc.othersCores)}, baseline encrypted restore ${oc(b.ageRestore.othersCores)}${s.stageEnc ? `, encrypted staging ${oc(s.stageEnc.othersCores)}` : ''}`
+        : '') +
+      '.',
   );
   lines.push('');
   lines.push(
@@ -762,6 +935,7 @@ function renderRun(res) {
   lines.push('| phase | peak RSS | max of VmRSS sampled every 50 ms |');
   lines.push('|---|---:|---:|');
   for (const [name, get] of PHASES) lines.push(`| ${name} | ${fmtMem(get(s).peakKb)} | ${fmtMem(get(s).sampledMaxKb)} |`);
+  for (const [name, get] of ENCRYPTED_PHASES) if (get(s)) lines.push(`| ${name} | ${fmtMem(get(s).peakKb)} | ${fmtMem(get(s).sampledMaxKb)} |`);
   lines.push('');
   const l = res.latency;
   lines.push(
@@ -873,7 +1047,7 @@ async function main() {
   }
   if (!fs.existsSync(path.join(args.dist, 'main.js')))
     throw new Error(`${path.join(args.dist, 'main.js')} is missing: run \`npx nest build\` (npm run bench does)`);
-  const need = ['sqlite3', 'tar', 'gzip', 'pigz', 'sha256sum', 'radosgw'].filter((c) => firstLine('bash', ['-c', `command -v ${c}`]) === 'unknown');
+  const need = ['sqlite3', 'tar', 'gzip', 'pigz', 'sha256sum', 'radosgw', 'age'].filter((c) => firstLine('bash', ['-c', `command -v ${c}`]) === 'unknown');
   if (need.length) throw new Error(`missing commands: ${need.join(', ')} (Debian: apt-get install sqlite3 pigz radosgw ceph-mon ceph-osd)`);
   fs.mkdirSync(DATA_ROOT, { recursive: true });
   const free = fs.statfsSync(DATA_ROOT);

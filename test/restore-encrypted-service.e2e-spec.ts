@@ -10,8 +10,9 @@ import path from 'node:path';
 import type { Response } from 'supertest';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { expectedMarkers, fingerprint, handMadeBackup, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
-import { ageEncrypt, filesContaining } from './fixtures/encrypted-archives.js';
-import { configureR2 } from './support/r2-settings.js';
+import { ageEncrypt, ageKeygen, filesContaining } from './fixtures/encrypted-archives.js';
+import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
+import { configureR2, putSettings } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -103,9 +104,19 @@ describe('Restore and verification of encrypted backups made by the service', ()
     expect(limited.body.message).toMatch(
       /^Limited verification passed: no key on the server \(write-only mode\): checked that the stored archive is the one written .*; its databases were not opened$/,
     );
+    // The weekly verification of the newest backup does the same.
+    await putSettings(t, { local_backup_enabled: 1 });
+    const weekly = await t.app.get(ScheduledJobRunner).verifyNewest('local');
+    expect(weekly).toMatchObject({ outcome: 'succeeded', message: expect.stringContaining(`of ${filename}: ok: Limited verification passed`) as unknown });
+    const kept = seen(await t.http.get('/api/verifications').expect(200));
+    expect(kept.body).toEqual([expect.objectContaining({ archive: filename, ok: true, limited: true, made_here: true })]);
     const full = seen(await t.http.post(`/api/backups/local/${filename}/verify`).send({ identity: key.identity }).expect(200));
     expect(full.body).toMatchObject({ ok: true, limited: false, made_here: true });
 
+    // Another valid age file to the same recipient (anyone with the recipient can make one), made now:
+    // sqlite3's .backup of the live files may checkpoint their WAL, which the fingerprint below must not see.
+    const work = path.join(root, 'replacement');
+    const plain = handMadeBackup(t.dataDir, NAMES, work, 'other.tar.gz');
     const before = fingerprint(t.dataDir, NAMES);
     const required = seen(await t.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(422));
     expect(required.body).toMatchObject({ error: 'ENCRYPTION_KEY_REQUIRED', details: { recipients: [key.recipient] } });
@@ -113,9 +124,12 @@ describe('Restore and verification of encrypted backups made by the service', ()
       `is encrypted for key ${key.recipient} and the server holds no key for it: send the recovery key of ${key.recipient}`,
     );
 
-    // Replaced by another valid age file to the same recipient: anyone with the recipient can make one.
-    const work = path.join(root, 'replacement');
-    const plain = handMadeBackup(t.dataDir, NAMES, work, 'other.tar.gz');
+    const stranger = ageKeygen(path.join(root, 'keys'), 'stranger');
+    const wrong = seen(await t.http.post('/api/backups/local/restore').send({ filename, identity: stranger.identity, restart: false }).expect(422));
+    expect(wrong.body).toMatchObject({ error: 'ENCRYPTION_KEY_WRONG', details: { recipients: [key.recipient] } });
+    expect(wrong.body.message).toContain(`is encrypted for key ${key.recipient}, and none of the keys tried opens it: supply its recovery key`);
+
+    // The replacement put in place of the archive written.
     fs.writeFileSync(stored, fs.readFileSync(ageEncrypt(plain, path.join(work, 'other.tar.gz.age'), [key.recipient])));
     const failed = seen(await t.http.post(`/api/backups/local/${filename}/verify`).expect(200));
     expect(failed.body).toMatchObject({ ok: false, limited: true, made_here: false, problem: { check: 'made-here', file: filename } });

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { IsNull, Not } from 'typeorm';
-import type { BackupTarget } from '../common/backup-target.js';
+import { type BackupTarget, targetLabel } from '../common/backup-target.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { IdentityVault } from './identity-vault.js';
 import { EncryptionDatabase } from './store/encryption-database.js';
 import { KeyringEntryEntity } from './store/keyring-entry.entity.js';
@@ -12,6 +13,8 @@ import { loadTargetKeys } from './store/target-keys.js';
  */
 @Injectable()
 export class ArchiveEncryption {
+  private readonly logger = new Logger('Encryption');
+
   constructor(
     private readonly db: EncryptionDatabase,
     private readonly vault: IdentityVault,
@@ -32,8 +35,9 @@ export class ArchiveEncryption {
   /**
    * Every identity (`AGE-SECRET-KEY-1...`) the server holds for `target`: the current one first, then the
    * retired ones, newest first, for decrypting. A pending key (never confirmed, so never used) is not among them.
-   * Empty when the server holds none (write-only mode, or never enabled). Throws SECRET_UNREADABLE when the
-   * master key cannot open them (it changed).
+   * Empty when the server holds none (write-only mode, or never enabled). An identity the master key cannot
+   * open (the key changed) is left out with a warning, so a request that brings the recovery key still works
+   * and one without it is told which key it needs.
    * Secrets: never log them, never put them in an error or event.
    */
   async identitiesFor(target: BackupTarget): Promise<string[]> {
@@ -43,6 +47,19 @@ export class ArchiveEncryption {
         order: { confirmedAt: 'DESC', id: 'ASC' },
       }),
     );
-    return held.map((entry) => this.vault.open(target, entry.recipient, entry.sealedIdentity!));
+    const identities: string[] = [];
+    const unreadable: DomainError[] = [];
+    for (const entry of held) {
+      try {
+        identities.push(this.vault.open(target, entry.recipient, entry.sealedIdentity!));
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        unreadable.push(error);
+      }
+    }
+    if (unreadable.length) {
+      this.logger.warn(`${targetLabel(target)} backups: ${unreadable.length} of the ${held.length} stored identities cannot be used. ${unreadable[0].message}`);
+    }
+    return identities;
   }
 }
