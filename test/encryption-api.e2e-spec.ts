@@ -185,6 +185,19 @@ describe('Encryption API', () => {
     expect(await encryption().identitiesFor('local')).toEqual([back.recovery_key]);
   });
 
+  it('confirm with the recipient that was shown: a key replaced meanwhile (another tab) is not confirmed in its place', async () => {
+    const tabA = (await t.http.put('/api/encryption/r2').send({ enabled: true, write_only: true }).expect(200)).body;
+    const tabB = (await t.http.put('/api/encryption/r2').send({ enabled: true, write_only: true }).expect(200)).body;
+    const before = await get('r2');
+    const stale = await t.http.post('/api/encryption/r2/confirm').send({ recipient: tabA.pending_recipient }).expect(409);
+    expect(stale.body).toMatchObject({ error: 'ENCRYPTION_STATE_CONFLICT', details: { pending_recipient: tabB.pending_recipient } });
+    expect(stale.body.message).toMatch(/was replaced since/);
+    expect(await get('r2')).toEqual(before);
+    expect(await encryption().recipientsFor('r2')).toBeUndefined();
+    const confirmed = (await t.http.post('/api/encryption/r2/confirm').send({ recipient: tabB.pending_recipient }).expect(200)).body;
+    expect(confirmed).toMatchObject({ state: 'active', key_recipient: tabB.pending_recipient });
+  });
+
   describe('refusals: each its own error, and nothing changes', () => {
     let secret: string;
     beforeEach(async () => {
@@ -225,6 +238,27 @@ describe('Encryption API', () => {
         'ENCRYPTION_STATE_CONFLICT',
         /already confirmed.*rotate/,
       ],
+      [
+        'confirm with an unknown field',
+        (_s) => t.http.post('/api/encryption/local/confirm').send({ recovery_key: 'kept' }),
+        400,
+        'INVALID_INPUT',
+        /Unknown field "recovery_key": the body takes recipient/,
+      ],
+      [
+        'confirm with a recipient that is not a string',
+        (_s) => t.http.post('/api/encryption/local/confirm').send({ recipient: 5 }),
+        400,
+        'INVALID_INPUT',
+        /recipient must be an age1\.\.\. string \(got a number\)/,
+      ],
+      [
+        'a malformed confirm body',
+        (_s) => t.http.post('/api/encryption/local/confirm').set('Content-Type', 'application/json').send('{'),
+        400,
+        'INVALID_INPUT',
+        /Send JSON such as \{"recipient": "age1\.\.\."\}/,
+      ],
       ['export in write-only mode', (_s) => t.http.post('/api/encryption/r2/export'), 409, 'ENCRYPTION_STATE_CONFLICT', /write-only/],
       [
         'enabled as a string',
@@ -247,6 +281,20 @@ describe('Encryption API', () => {
         400,
         'INVALID_INPUT',
         /recipients must be an array/,
+      ],
+      [
+        'recipients null',
+        (_s) => t.http.put('/api/encryption/local').send({ enabled: true, recipients: null }),
+        400,
+        'INVALID_INPUT',
+        /recipients must be an array.*\(got null\)/,
+      ],
+      [
+        'write_only null',
+        (_s) => t.http.put('/api/encryption/local').send({ enabled: true, write_only: null }),
+        400,
+        'INVALID_INPUT',
+        /write_only must be true or false \(got null\)/,
       ],
       [
         'a recipient that is not a string',

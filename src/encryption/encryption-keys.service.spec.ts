@@ -194,6 +194,30 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect((await parts.keys.exportKey('local')).identity).toBe(back.recoveryKey);
   });
 
+  it('a kill -9 between deleting identities and emptying the WAL: the next start empties it', async () => {
+    await parts.keys.update('r2', { enabled: true });
+    await parts.keys.confirm('r2');
+    const [sealed] = sealedIdentities(dir);
+    jest.spyOn(parts.db, 'scrubWal').mockResolvedValue(undefined);
+    await parts.keys.update('r2', { enabled: true, writeOnly: true });
+    // The files as a kill -9 leaves them now (a clean close would checkpoint): the old frame is still in the WAL.
+    const crashed = fs.mkdtempSync(path.join(os.tmpdir(), 'encryption-crashed-'));
+    try {
+      for (const file of databaseFiles(dir).filter((name) => !name.endsWith('-shm'))) fs.copyFileSync(file, path.join(crashed, path.basename(file)));
+      const contains = () => databaseFiles(crashed).some((file) => fs.readFileSync(file).includes(Buffer.from(sealed)));
+      expect(contains()).toBe(true);
+      const restarted = await open(crashed);
+      try {
+        expect((await restarted.keys.status('r2')).keys).toEqual([expect.objectContaining({ identityStored: false })]);
+        expect(contains()).toBe(false);
+      } finally {
+        await restarted.db.onModuleDestroy();
+      }
+    } finally {
+      fs.rmSync(crashed, { recursive: true, force: true });
+    }
+  });
+
   it('export answers the current key; refuses when there is none', async () => {
     expect((await domainError(parts.keys.exportKey('r2'))).message).toMatch(/never turned on/);
     const key = (await parts.keys.update('r2', { enabled: true })).recoveryKey!;
@@ -220,6 +244,15 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     const disableWithMore = await domainError(parts.keys.update('r2', { enabled: false, writeOnly: true }));
     expect(disableWithMore.code).toBe(ErrorCode.InvalidInput);
     expect(await parts.keys.status('r2')).toEqual(before);
+  });
+
+  it('confirms only the key the caller was shown, when it says which', async () => {
+    const shown = (await parts.keys.update('local', { enabled: true })).status.pendingRecipient!;
+    const replacement = (await parts.keys.update('local', { enabled: true })).status;
+    const stale = await domainError(parts.keys.confirm('local', shown));
+    expect(stale).toMatchObject({ code: ErrorCode.EncryptionStateConflict, details: { pending_recipient: replacement.pendingRecipient } });
+    expect(await parts.keys.status('local')).toEqual(replacement);
+    expect((await parts.keys.confirm('local', replacement.pendingRecipient!.toUpperCase())).keyRecipient).toBe(replacement.pendingRecipient);
   });
 
   it('refuses a bad recipient by its index and reason, never echoing a secret key pasted by mistake', async () => {

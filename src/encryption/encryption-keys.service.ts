@@ -100,12 +100,22 @@ export class EncryptionKeys {
     return { status, recoveryKey: created?.identity };
   }
 
-  async confirm(target: BackupTarget): Promise<EncryptionStatus> {
+  /** `expected`: the recipient of the key the user kept, when the caller knows it; another pending key is then refused. */
+  async confirm(target: BackupTarget, expected?: string): Promise<EncryptionStatus> {
     let confirmed: string | undefined;
     const after = await this.db.transaction(async (manager) => {
       const before = await loadTargetKeys(manager, target);
       const { row, current, pending } = before;
       if (!pending) throw nothingToConfirm(target, before);
+      if (expected !== undefined && expected.trim().toLowerCase() !== pending.recipient) {
+        throw new DomainError(
+          ErrorCode.EncryptionStateConflict,
+          `The key awaiting confirmation for ${targetLabel(target)} backups is ${pending.recipient}, not the one given: the key you were shown was replaced ` +
+            `since (turned on again or rotated again elsewhere), and its recovery key will never be used. Keep the recovery key of ${pending.recipient} ` +
+            `if you have it, or ask for a new key (PUT /api/encryption/${target} {"enabled": true}, or rotate), then confirm`,
+          { target, state: stateOf(before), pending_recipient: pending.recipient },
+        );
+      }
       const now = this.clock.now().toISOString();
       if (current) {
         current.retiredAt = now;

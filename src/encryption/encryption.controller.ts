@@ -6,6 +6,7 @@ import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
+import { CONFIRM_ENCRYPTION_FIELDS, ConfirmEncryptionDto } from './dto/confirm-encryption.dto.js';
 import { EncryptionChangeDto } from './dto/encryption-change.dto.js';
 import { EncryptionStatusDto } from './dto/encryption-status.dto.js';
 import { ExportedKeyDto } from './dto/exported-key.dto.js';
@@ -48,7 +49,7 @@ export class EncryptionController {
     @Body() body: UpdateEncryptionDto,
     @Req() request: Request,
   ): Promise<EncryptionChangeDto> {
-    refuseUnknownFields(request.body);
+    refuseUnknownFields(request.body, UPDATE_ENCRYPTION_FIELDS);
     return toChangeDto(await this.keys.update(target, { enabled: body.enabled, writeOnly: body.write_only, recipients: body.recipients }));
   }
 
@@ -58,12 +59,17 @@ export class EncryptionController {
     summary: 'Confirm the recovery key was kept: the key awaiting confirmation becomes the current one',
     description:
       'The first key: encryption becomes active. A rotation: the previous key is retired (kept: it still decrypts older backups). ' +
-      'Nothing awaiting confirmation: 409 ENCRYPTION_STATE_CONFLICT.',
+      'Nothing awaiting confirmation, or another key than the `recipient` given: 409 ENCRYPTION_STATE_CONFLICT. The body is optional.',
     response: EncryptionStatusDto,
-    errors: [404, 409],
+    errors: [400, 404, 409],
   })
-  async confirm(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<EncryptionStatusDto> {
-    return toStatusDto(await this.keys.confirm(target));
+  async confirm(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Body() body: ConfirmEncryptionDto,
+    @Req() request: Request,
+  ): Promise<EncryptionStatusDto> {
+    refuseUnknownFields(request.body, CONFIRM_ENCRYPTION_FIELDS);
+    return toStatusDto(await this.keys.confirm(target, body?.recipient));
   }
 
   @Post('rotate')
@@ -92,9 +98,9 @@ export class EncryptionController {
   }
 }
 
-/** The global ValidationPipe strips unknown fields; here they are refused, so "write-only": true is not silently dropped. */
-function refuseUnknownFields(raw: unknown): void {
-  const allowed: readonly string[] = UPDATE_ENCRYPTION_FIELDS;
+/** The global ValidationPipe strips unknown fields; here they are refused, so a typo ("write-only": true) is not silently dropped. */
+function refuseUnknownFields(raw: unknown, fields: readonly string[]): void {
+  const allowed = fields;
   const unknown = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw).filter((key) => !allowed.includes(key)) : [];
   if (unknown.length) {
     const names = unknown.map((key) => JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key)).join(', ');

@@ -1,8 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsArray, IsBoolean, IsOptional, IsString, type ValidationArguments } from 'class-validator';
+import { IsArray, IsBoolean, IsString, ValidateIf, type ValidationArguments } from 'class-validator';
 import { jsonType } from '../../common/format.js';
 
 const RECIPIENT_EXAMPLE = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+
+/** Optional, but null is a wrong type, not an omission (IsOptional would let null through to the service). */
+const UnlessOmitted = () => ValidateIf((_dto: unknown, value: unknown) => value !== undefined);
 
 /** The fields PUT /api/encryption/{target} takes; any other is refused (a typo such as "write-only" must not be ignored). */
 export const UPDATE_ENCRYPTION_FIELDS = ['enabled', 'write_only', 'recipients'] as const;
@@ -25,7 +28,7 @@ export class UpdateEncryptionDto {
       'Write-only mode: the server keeps only the public recipient of its key, never the identity. Backups are still made (and verified by size and SHA-256); ' +
       "a restore needs the recovery key in the request. Turning it on deletes the identities the server holds for the target. Omitted: unchanged (false for a target's first key)",
   })
-  @IsOptional()
+  @UnlessOmitted()
   @IsBoolean({ message: ({ value }: ValidationArguments) => `write_only must be true or false (got ${jsonType(value)})` })
   write_only?: boolean;
 
@@ -35,7 +38,7 @@ export class UpdateEncryptionDto {
     description:
       "The user's own extra recipients (age1..., for example an offline key of theirs): every backup is encrypted to them too. Replaces the list; omitted: unchanged. At most 16",
   })
-  @IsOptional()
+  @UnlessOmitted()
   @IsArray({ message: ({ value }: ValidationArguments) => `recipients must be an array of age1... strings (got ${jsonType(value)})` })
   @IsString({ each: true, message: 'recipients must hold strings only, each an age1... recipient' })
   recipients?: string[];

@@ -92,6 +92,8 @@ export class EncryptionDatabase implements OnModuleInit, OnModuleDestroy {
         },
       });
       await source.initialize();
+      // A kill -9 between deleting a secret and scrubWal leaves its old page in the WAL: empty it at every start.
+      await source.query('PRAGMA wal_checkpoint(TRUNCATE)');
       this.source = source;
       return source;
     })();

@@ -128,7 +128,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm the recovery key was kept: the key awaiting confirmation becomes the current one
-         * @description The first key: encryption becomes active. A rotation: the previous key is retired (kept: it still decrypts older backups). Nothing awaiting confirmation: 409 ENCRYPTION_STATE_CONFLICT.
+         * @description The first key: encryption becomes active. A rotation: the previous key is retired (kept: it still decrypts older backups). Nothing awaiting confirmation, or another key than the `recipient` given: 409 ENCRYPTION_STATE_CONFLICT. The body is optional.
          */
         post: operations["EncryptionController_confirm"];
         delete?: never;
@@ -672,6 +672,13 @@ export interface components {
              * @example AGE-SECRET-KEY-1QQPQ...
              */
             recovery_key?: string;
+        };
+        ConfirmEncryptionDto: {
+            /**
+             * @description The recipient of the key whose recovery key was kept (pending_recipient as shown with it). Given, the confirm is refused (409) when another key awaits confirmation: the shown key was replaced meanwhile (another tab, a lost answer), and confirming a key nobody kept would encrypt backups to it
+             * @example age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+             */
+            recipient?: string;
         };
         ExportedKeyDto: {
             /** @enum {string} */
@@ -1429,7 +1436,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmEncryptionDto"];
+            };
+        };
         responses: {
             /** @description Success */
             200: {
@@ -1438,6 +1449,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EncryptionStatusDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing or wrong API token */
