@@ -19,7 +19,9 @@ export const encryptionApi = {
   enable: (target: Target, options: { write_only: boolean; recipients: string[] }): Promise<EncryptionStatus> =>
     unwrap(api.PUT('/api/encryption/{target}', { ...at(target), body: { enabled: true, write_only: options.write_only, recipients: options.recipients } })),
   disable: (target: Target): Promise<EncryptionStatus> => unwrap(api.PUT('/api/encryption/{target}', { ...at(target), body: { enabled: false } })),
-  confirm: (target: Target): Promise<EncryptionStatus> => unwrap(api.POST('/api/encryption/{target}/confirm', at(target))),
+  /** `recipient`: the key the user was shown; the service refuses the confirm when another key awaits (another tab made one meanwhile). */
+  confirm: (target: Target, recipient: string | null): Promise<EncryptionStatus> =>
+    unwrap(api.POST('/api/encryption/{target}/confirm', { ...at(target), body: recipient ? { recipient } : {} })),
   rotate: (target: Target): Promise<EncryptionStatus> => unwrap(api.POST('/api/encryption/{target}/rotate', at(target))),
   export: (target: Target): Promise<ExportedKey> => unwrap(api.POST('/api/encryption/{target}/export', at(target))),
 };

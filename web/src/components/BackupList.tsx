@@ -34,11 +34,8 @@ function ownerText(file: BackupFile): string {
     : `made by installation ${file.installation_id.slice(0, 8)}…`;
 }
 
-/** The encryption and provenance of a listed backup (list entries of issue 14; absent from older services). */
-type Listed = BackupFile & { encrypted?: boolean; recipients?: string[] | null; made_here?: boolean };
-
 /** A lock and the key(s) an encrypted backup needs; "Not made by this installation" when its provenance is unknown. */
-function ArchiveMarks({ file }: { file: Listed }) {
+function ArchiveMarks({ file }: { file: BackupFile }) {
   const recipients = file.recipients ?? [];
   return (
     <>
@@ -157,8 +154,7 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
     set({ running: true });
     const attempt = async (access: ArchiveAccess = {}): Promise<void> => {
       // The identity, when there is one, goes in this request's body only.
-      // (`as never` until the checked-in API types carry the verify body of issue 14; the lead regenerates them after the merges.)
-      const body = (access.identity ? { identity: access.identity } : {}) as never;
+      const body = access.identity ? { identity: access.identity } : {};
       set({
         report: await unwrap(api.POST('/api/backups/{target}/{filename}/verify', { params: { path: { target, filename: file.filename } }, body })),
       });

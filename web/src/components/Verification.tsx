@@ -10,8 +10,7 @@ interface VerificationProps {
 
 /** The per-database verdict of Verify: checksum and SQLite integrity of every database in the archive. */
 export function Verification({ report, onClose, onVerifyWithKey }: VerificationProps) {
-  // Fields of issue 14's report (absent from an older service's answer).
-  const { limited } = report as VerificationReport & { limited?: boolean };
+  const { limited } = report;
   return (
     <div class="verify" role="status" aria-label={`Verification of ${report.archive}`}>
       <div class="list-head">

@@ -82,7 +82,9 @@ export function useEncryption(target: Target, enabled: boolean): Encryption {
     return done;
   };
   const confirm = async (): Promise<boolean> => {
-    const done = await step('confirm', () => encryptionApi.confirm(target), 'The recovery key was not confirmed');
+    // The key on screen, else the one awaiting that the page showed before it was reloaded: a key made meanwhile elsewhere is refused.
+    const recipient = revealed?.recipient ?? status?.pending_recipient ?? null;
+    const done = await step('confirm', () => encryptionApi.confirm(target, recipient), 'The recovery key was not confirmed');
     if (done) setRevealed(null);
     return done;
   };
