@@ -1,5 +1,5 @@
 import { useRef } from 'preact/hooks';
-import { type BackupFile, type BackupJob, type Health, TARGET_NAMES, TARGETS, type Target } from '../api/client';
+import { type BackupFile, type BackupJob, errorMessage, type Health, TARGET_NAMES, TARGETS, type Target } from '../api/client';
 import { latestJob } from '../backup-jobs';
 import { formatBytes, formatDateTime, formatRelative } from '../format';
 import { useAuditLog } from '../hooks/useAuditLog';
@@ -12,8 +12,10 @@ import { useServiceHealth } from '../hooks/useServiceHealth';
 import { useSettings } from '../hooks/useSettings';
 import { useTargetLists } from '../hooks/useTargetLists';
 import { LOCAL_FIELDS, R2_FIELDS } from '../settings-fields';
+import { ArchiveAccessProvider, useArchiveAccess } from './ArchiveAccessDialog';
 import { AuditList } from './AuditList';
 import { BackupList } from './BackupList';
+import { EncryptionSettings } from './EncryptionSettings';
 import { ConfirmProvider, useConfirm } from './ConfirmDialog';
 import { RestoreBanner } from './RestoreBanner';
 import { ScheduleInfo } from './ScheduleInfo';
@@ -26,7 +28,9 @@ const SERVICE_STATES: Record<Health['status'], string> = { ok: 'running', starti
 export function App() {
   return (
     <ConfirmProvider>
-      <BackupPage />
+      <ArchiveAccessProvider>
+        <BackupPage />
+      </ArchiveAccessProvider>
       <TokenDialog />
     </ConfirmProvider>
   );
@@ -50,7 +54,13 @@ function BackupPage() {
   const audit = useAuditLog(live);
   const bannerRef = useRef<HTMLDivElement>(null);
   const confirm = useConfirm();
+  const askAccess = useArchiveAccess();
   const { health } = service;
+
+  // Read once the settings are: with an API token, the page's first requests all wait for the token
+  // question and all retry with what was typed, and each wrong try counts against the service's limit
+  // of wrong tokens; the encryption state joins after that burst instead of adding to it.
+  const encryptionLive = live && settings.settings !== null;
 
   const backupStarted = (job: BackupJob): void => {
     jobs.started(job);
@@ -84,7 +94,15 @@ function BackupPage() {
     dismissNotice();
     // The restore's state shows at the top of the page: take the user there.
     setTimeout(() => bannerRef.current?.focus(), 0);
-    await flow.stage(target, file.filename, answer.option);
+    const attempt = (access = {}) => flow.stage(target, file.filename, answer.option, access);
+    try {
+      await attempt();
+    } catch (error) {
+      // Encrypted with a key the server does not hold, or not made here: the dialog asks and tries again.
+      await askAccess({ action: 'restore', filename: file.filename, error, attempt }).catch((e: unknown) =>
+        showNotice('error', `The restore of ${file.filename} was not staged: ${errorMessage(e)}`),
+      );
+    }
   };
 
   /** After a save: the settings as stored, the target's list (another folder or bucket), and the re-timed schedules. */
@@ -190,6 +208,9 @@ function BackupPage() {
                 footer={scheduleOf('local')}
                 now={now}
               />
+              {TARGETS.map((target) => (
+                <EncryptionSettings key={target} target={target} enabled={encryptionLive} onAudited={audit.poke} />
+              ))}
             </div>
             <section class="card" aria-labelledby="backups-heading">
               <h2 id="backups-heading">Backups</h2>

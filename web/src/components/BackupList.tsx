@@ -2,7 +2,9 @@ import { type ComponentChildren, Fragment } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { authFetch, hasToken } from '../api/auth';
 import { api, ApiError, type BackupFile, errorMessage, TARGET_NAMES, type Target, unwrap, type VerificationReport } from '../api/client';
+import { accessNeeded, shortRecipient } from '../encryption';
 import { formatAge, formatBytes, formatDateTime, formatRelative } from '../format';
+import { type ArchiveAccess, useArchiveAccess } from './ArchiveAccessDialog';
 import { useConfirm } from './ConfirmDialog';
 import { Verification } from './Verification';
 
@@ -32,6 +34,42 @@ function ownerText(file: BackupFile): string {
     : `made by installation ${file.installation_id.slice(0, 8)}…`;
 }
 
+/** A lock and the key(s) an encrypted backup needs; "Not made by this installation" when its provenance is unknown. */
+function ArchiveMarks({ file }: { file: BackupFile }) {
+  const recipients = file.recipients ?? [];
+  return (
+    <>
+      {file.encrypted && (
+        <span class="lock-tag">
+          <svg class="lock-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
+            <path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z" fill="currentColor" />
+          </svg>
+          Encrypted
+          {recipients.length > 0 && (
+            <span class="key-needed">
+              {' '}
+              · key{' '}
+              {recipients.map((r, i) => (
+                <Fragment key={r}>
+                  {i > 0 && ', '}
+                  <code title={r} data-recipient={r}>
+                    <span aria-hidden="true">{shortRecipient(r)}</span>
+                    <span class="visually-hidden">{r}</span>
+                  </code>
+                </Fragment>
+              ))}
+            </span>
+          )}
+        </span>
+      )}
+      {file.made_here === false && <span class="provenance-tag">Not made by this installation</span>}
+    </>
+  );
+}
+
+const FULL_VERIFICATION =
+  'Only the stored archive was checked (its size and SHA-256 against the record of its upload): give its recovery key to decrypt it and check every database.';
+
 function byNewest(a: BackupFile, b: BackupFile): number {
   return b.created_at.localeCompare(a.created_at);
 }
@@ -39,6 +77,7 @@ function byNewest(a: BackupFile, b: BackupFile): number {
 /** Every backup of one target, newest first, with Download, Verify, Restore and Delete. */
 export function BackupList({ target, state, reload, onRestore }: BackupListProps) {
   const confirm = useConfirm();
+  const askAccess = useArchiveAccess();
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [verifications, setVerifications] = useState<Record<string, VerifyState>>({});
   const heading = useRef<HTMLHeadingElement>(null);
@@ -100,18 +139,36 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
     heading.current?.focus();
   };
 
-  const verify = async (file: BackupFile): Promise<void> => {
+  /**
+   * Verify. A backup whose key the server does not hold: a refusal (no key, no record) opens the dialog
+   * that asks for the recovery key; a limited report (write-only mode) offers it for a full verification.
+   */
+  const verify = async (file: BackupFile, firstRefusal?: ApiError): Promise<void> => {
     if (verifications[file.filename] && 'running' in (verifications[file.filename] as VerifyState)) return;
     const set = (v: VerifyState | null): void =>
       setVerifications((all) => {
         const { [file.filename]: _old, ...rest } = all;
         return v ? { ...rest, [file.filename]: v } : rest;
       });
+    const previous = verifications[file.filename] ?? null;
     set({ running: true });
+    const attempt = async (access: ArchiveAccess = {}): Promise<void> => {
+      // The identity, when there is one, goes in this request's body only.
+      const body = access.identity ? { identity: access.identity } : {};
+      set({
+        report: await unwrap(api.POST('/api/backups/{target}/{filename}/verify', { params: { path: { target, filename: file.filename } }, body })),
+      });
+    };
     try {
-      set({ report: await unwrap(api.POST('/api/backups/{target}/{filename}/verify', { params: { path: { target, filename: file.filename } } })) });
+      if (firstRefusal) throw firstRefusal;
+      await attempt();
     } catch (error) {
-      set({ error: errorMessage(error) });
+      if (!accessNeeded(error)) return set({ error: errorMessage(error) });
+      try {
+        if (!(await askAccess({ action: 'verify', filename: file.filename, error, attempt }))) set(previous);
+      } catch (e) {
+        set({ error: errorMessage(e) });
+      }
     }
   };
 
@@ -186,6 +243,7 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
                   <th scope="row" data-label="Created">
                     <time dateTime={file.created_at}>{formatDateTime(file.created_at)}</time>
                     <span class="filename">{file.filename}</span>
+                    <ArchiveMarks file={file} />
                     {!file.own && <span class="owner-tag">{ownerText(file)}</span>}
                   </th>
                   <td data-label="Age">{formatAge(file.age_seconds)}</td>
@@ -215,7 +273,11 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
                   <tr class="row-result">
                     <td colSpan={4}>
                       {'report' in verification ? (
-                        <Verification report={verification.report} onClose={() => setVerifications(({ [file.filename]: _v, ...rest }) => rest)} />
+                        <Verification
+                          report={verification.report}
+                          onClose={() => setVerifications(({ [file.filename]: _v, ...rest }) => rest)}
+                          onVerifyWithKey={() => void verify(file, new ApiError(422, 'ENCRYPTION_KEY_REQUIRED', FULL_VERIFICATION))}
+                        />
                       ) : (
                         <p class="status-error" role="alert">
                           {file.filename} could not be verified: {verification.error}

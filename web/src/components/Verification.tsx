@@ -1,8 +1,16 @@
 import type { VerificationReport } from '../api/client';
 import { formatBytes, formatDuration } from '../format';
 
+interface VerificationProps {
+  report: VerificationReport;
+  onClose: () => void;
+  /** A limited verification (an encrypted backup without its key on the server): verify again with the recovery key. */
+  onVerifyWithKey: () => void;
+}
+
 /** The per-database verdict of Verify: checksum and SQLite integrity of every database in the archive. */
-export function Verification({ report, onClose }: { report: VerificationReport; onClose: () => void }) {
+export function Verification({ report, onClose, onVerifyWithKey }: VerificationProps) {
+  const { limited } = report;
   return (
     <div class="verify" role="status" aria-label={`Verification of ${report.archive}`}>
       <div class="list-head">
@@ -15,6 +23,17 @@ export function Verification({ report, onClose }: { report: VerificationReport; 
           Close<span class="visually-hidden"> the verification of {report.archive}</span>
         </button>
       </div>
+      {limited && (
+        <div class="notice">
+          <p>
+            Limited verification: this backup is encrypted and the server keeps no key for it, so only the stored archive was checked (present, its size and
+            SHA-256 as recorded at its upload). Its databases were not opened.
+          </p>
+          <button type="button" class="button button-small" onClick={onVerifyWithKey}>
+            Verify with the recovery key<span class="visually-hidden"> {report.archive}</span>
+          </button>
+        </div>
+      )}
       {report.problem && (
         <p class="bad">
           {report.problem.check} failed on {report.problem.file}: {report.problem.message}

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, type Health, type RestoreStatus, type Target, unwrap } from '../api/client';
+import type { ArchiveAccess } from '../components/ArchiveAccessDialog';
 import type { Restarting } from '../components/RestoreBanner';
+import { accessNeeded } from '../encryption';
 import { backAnnouncement, isServiceUp, restartStep, type RestartWatch } from './restart-watch';
 import { useLatest } from './useLatest';
 import { usePolling } from './usePolling';
@@ -51,8 +53,12 @@ export interface RestoreFlow {
   cancelling: boolean;
   /** Whether the last restore's outcome is shown: recent, and not dismissed. */
   showOutcome: boolean;
-  /** Asks the service to stage a backup for restore, and to restart at once to apply it when `restart` is set. */
-  stage: (target: Target, filename: string, restart: boolean) => Promise<void>;
+  /**
+   * Asks the service to stage a backup for restore, and to restart at once to apply it when `restart` is set.
+   * A refusal the user can answer (a recovery key, trust in the archive: see accessNeeded) rejects, for the
+   * caller to ask and call again with `access`; any other failure shows as the page's notice.
+   */
+  stage: (target: Target, filename: string, restart: boolean, access?: ArchiveAccess) => Promise<void>;
   /** Cancels the staged restore. */
   cancel: () => Promise<void>;
   dismissOutcome: () => void;
@@ -131,13 +137,15 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     };
   }, [restarting, optionsRef, loadStatus]);
 
-  const stage = async (target: Target, filename: string, restart: boolean): Promise<void> => {
+  const stage = async (target: Target, filename: string, restart: boolean, access: ArchiveAccess = {}): Promise<void> => {
     setPending({ archive: filename, target });
     stagingRef.current.requested = true;
     setTimeout(pokeStatus, FIRST_STAGING_POLL_MS);
     const previousApply = lastStatusRef.current?.last_apply?.at ?? null;
     try {
-      const result = await unwrap(api.POST('/api/backups/{target}/restore', { params: { path: { target } }, body: { filename, restart } }));
+      // The identity, when there is one, goes in this request's body only.
+      const body = { filename, restart, confirm_unknown: access.confirm_unknown ?? false, ...(access.identity ? { identity: access.identity } : {}) };
+      const result = await unwrap(api.POST('/api/backups/{target}/restore', { params: { path: { target } }, body }));
       if (result.restarting) {
         setRestarting({ archive: result.archive, target: result.target, since: Date.now(), previousApply });
         announce(`Restore of ${result.archive} staged; the service is restarting.`);
@@ -147,6 +155,7 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
       }
     } catch (error) {
       await loadStatus();
+      if (accessNeeded(error)) throw error;
       showNotice('error', `The restore of ${filename} was not staged: ${errorMessage(error)}`);
     } finally {
       stagingRef.current.requested = false;
