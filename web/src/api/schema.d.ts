@@ -186,7 +186,7 @@ export interface paths {
         };
         /**
          * List every backup with size, creation time, age and owner, newest first
-         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own.
+         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to.
          */
         get: operations["BackupController_list"];
         put?: never;
@@ -323,7 +323,7 @@ export interface paths {
         put?: never;
         /**
          * Stage a restore (phase 1), then restart to apply it (phase 2)
-         * @description Downloads the archive into a staging folder in DATA_DIR, extracts it safely, verifies every checksum and runs PRAGMA integrity_check on every database; only then writes the .pending-restore flag and answers 202. With "restart" true (default) the service then restarts and swaps the databases in before it serves again (poll GET /api/health). Nothing live is touched in this phase: on any failure the answer says which check failed on which file (422, details.check and details.file), and nothing is left behind. One restore is staged at a time (409).
+         * @description Downloads the archive into a staging folder in DATA_DIR, extracts it safely, verifies every checksum and runs PRAGMA integrity_check on every database; only then writes the .pending-restore flag and answers 202. With "restart" true (default) the service then restarts and swaps the databases in before it serves again (poll GET /api/health). Nothing live is touched in this phase: on any failure the answer says which check failed on which file (422, details.check and details.file), and nothing is left behind. One restore is staged at a time (409). An encrypted backup (.tar.gz.age) is decrypted with "identity" (for this request only) or a key the server holds; with none, 422 ENCRYPTION_KEY_REQUIRED names the key it needs, and with a key that does not open it, 422 ENCRYPTION_KEY_WRONG. One this installation did not write, or whose stored bytes differ from the record of its upload, is refused with 409 ARCHIVE_NOT_MADE_HERE unless "confirm_unknown" is true.
          */
         post: operations["RestoreController_stage"];
         delete?: never;
@@ -361,7 +361,7 @@ export interface paths {
         put?: never;
         /**
          * Verify a backup without restoring it
-         * @description Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. A damaged archive is a report with ok false, not an error. One verification runs at a time per target: a second answers 409 naming the running one. Closing the connection cancels the verification.
+         * @description Runs every check of a restore in a scratch folder (removed afterwards) and reports per database: size, checksum, integrity. Changes nothing. A damaged archive is a report with ok false, not an error. One verification runs at a time per target: a second answers 409 naming the running one. Closing the connection cancels the verification. An encrypted backup is verified in full with "identity" (for this request only) or a key the server holds; with none (write-only mode) the verification is limited (limited: true): the stored archive is downloaded and its size and SHA-256 compared with the record of its upload, without decrypting it. With no key and no record, 422 ENCRYPTION_KEY_REQUIRED.
          */
         post: operations["RestoreController_verify"];
         delete?: never;
@@ -714,6 +714,23 @@ export interface components {
              * @example true
              */
             own: boolean;
+            /**
+             * @description Encrypted with age: the name ends in .tar.gz.age, and inside is the same .tar.gz as a plain backup
+             * @example false
+             */
+            encrypted: boolean;
+            /**
+             * @description The age recipients an encrypted backup was encrypted to: the identity of any one of them decrypts it (this tells which key it needs). From this installation's record of it, else from the object's metadata; null when plain or unknown
+             * @example [
+             *       "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+             *     ]
+             */
+            recipients: string[] | null;
+            /**
+             * @description This installation recorded writing this backup (SHA-256 and size of the bytes stored) and it still has that size. A restore checks the hash; an encrypted backup not made here is restored only with "confirm_unknown": true
+             * @example true
+             */
+            made_here: boolean;
         };
         BackupJobDto: {
             /** @example b7d4c1e2-... */
@@ -748,6 +765,20 @@ export interface components {
              * @example STORAGE_ACCESS_DENIED
              */
             error_code: string | null;
+            /**
+             * @description SHA-256 (hex) of the archive exactly as stored (after encryption, when encrypted), once succeeded
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string | null;
+            /** @description Whether the archive was encrypted with age (.tar.gz.age), once succeeded */
+            encrypted: boolean | null;
+            /**
+             * @description The age recipients the archive was encrypted to (any one of their keys decrypts it); null when plain or not yet succeeded
+             * @example [
+             *       "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+             *     ]
+             */
+            recipients: string[] | null;
         };
         RotationFailureDto: {
             filename: string;
@@ -794,6 +825,16 @@ export interface components {
              * @default true
              */
             restart: boolean;
+            /**
+             * @description The recovery key of an encrypted backup ("AGE-SECRET-KEY-1...", or the whole text of an age-keygen key file), for a backup whose key the server does not hold (write-only mode, a key not in its keyring, a new machine). Used for this request only: never stored or logged. Tried before the keys the server holds; a text that is not a key answers 400 ENCRYPTION_KEY_INVALID
+             * @example AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ
+             */
+            identity?: string;
+            /**
+             * @description Restore an encrypted archive this installation has no record of writing, or whose stored bytes differ from the record of its upload (anyone with a public recipient can make a valid encrypted archive, so such a restore is refused with 409 ARCHIVE_NOT_MADE_HERE unless confirmed). Send true only for an archive you trust: a new machine after a disaster, say
+             * @default false
+             */
+            confirm_unknown: boolean;
         };
         StagedDatabaseDto: {
             /** @example universe */
@@ -864,6 +905,13 @@ export interface components {
             restart_requested: boolean;
             databases: components["schemas"]["StagedDatabaseDto"][];
         };
+        VerifyBackupDto: {
+            /**
+             * @description The recovery key of an encrypted backup ("AGE-SECRET-KEY-1...", or the whole text of an age-keygen key file), for a backup whose key the server does not hold (write-only mode, a key not in its keyring, a new machine). Used for this request only: never stored or logged. Tried before the keys the server holds; a text that is not a key answers 400 ENCRYPTION_KEY_INVALID
+             * @example AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ
+             */
+            identity?: string;
+        };
         DatabaseVerificationDto: {
             /** @example universe */
             name: string;
@@ -883,7 +931,7 @@ export interface components {
              * @description The check that failed
              * @enum {string}
              */
-            check: "gzip" | "tar" | "absolute-path" | "path-traversal" | "symlink" | "hardlink" | "entry-type" | "unexpected-entry" | "duplicate-entry" | "metadata-order" | "metadata-missing" | "metadata-invalid" | "database-set" | "missing-database" | "size" | "checksum" | "integrity";
+            check: "gzip" | "tar" | "absolute-path" | "path-traversal" | "symlink" | "hardlink" | "entry-type" | "unexpected-entry" | "duplicate-entry" | "metadata-order" | "metadata-missing" | "metadata-invalid" | "database-set" | "missing-database" | "size" | "checksum" | "integrity" | "unexpected-encryption" | "missing-encryption" | "age" | "made-here";
             /**
              * @description The entry concerned, or the archive itself
              * @example universe.db
@@ -913,6 +961,12 @@ export interface components {
             databases: components["schemas"]["DatabaseVerificationDto"][];
             /** @description A problem with the archive as a whole */
             problem: components["schemas"]["ArchiveProblemDto"] | null;
+            /** @description The backup is encrypted with age (.tar.gz.age) */
+            encrypted: boolean;
+            /** @description A limited verification: an encrypted backup with no key on the server (write-only mode) and none in the request. Only the stored archive was checked (present, size and SHA-256 equal to the record of its upload, without decrypting it); its databases were not opened (databases is empty). Send its recovery key ("identity") for a full verification */
+            limited: boolean;
+            /** @description Encrypted backups: true when the stored archive is the one this installation wrote (size and SHA-256 as recorded at its upload); false when it differs or there is no record of writing it (a restore then asks for "confirm_unknown"). null for plain backups (not checked) */
+            made_here: boolean | null;
         };
         StagingProgressDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
@@ -1732,7 +1786,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The .tar.gz archive */
+            /** @description The .tar.gz archive (application/gzip), or the age-encrypted .tar.gz.age one (application/octet-stream) as stored */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1746,6 +1800,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing or wrong API token */
@@ -1755,6 +1810,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Not found */
@@ -1764,6 +1820,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Conflicts with the current state (for example, a job already running) */
@@ -1773,6 +1830,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description The storage target failed or refused the request */
@@ -1782,6 +1840,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description The storage operation timed out */
@@ -1791,6 +1850,7 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -2245,7 +2305,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyBackupDto"];
+            };
+        };
         responses: {
             /** @description Success */
             200: {
@@ -2285,6 +2349,15 @@ export interface operations {
             };
             /** @description Conflicts with the current state (for example, a job already running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The archive failed validation; the message names the check and the file */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
