@@ -151,6 +151,23 @@ describe('Restore and verification of encrypted backups made by the service', ()
     t = await boot();
   });
 
+  it("a hand-made archive (tar czf, age -r) encrypted to the server's own recipient: restored with the key the server holds, once confirmed", async () => {
+    const key = await enable('local');
+    await setMarkers(t.app, 'handmade');
+    const work = path.join(root, 'handmade');
+    const filename = 'sentinel-backup-2026-01-08-143022.tar.gz.age';
+    const plain = handMadeBackup(t.dataDir, NAMES, work, 'handmade.tar.gz');
+    fs.mkdirSync(path.join(t.dataDir, 'backups'), { recursive: true });
+    ageEncrypt(plain, path.join(t.dataDir, 'backups', filename), [key.recipient]);
+    await setMarkers(t.app, 'changed');
+    await t.http
+      .post('/api/backups/local/restore')
+      .send({ filename, restart: false })
+      .expect(409, /has no record of writing/);
+    await restoreAndApply('local', filename, { confirm_unknown: true });
+    expect(await markers(t.app)).toEqual(expectedMarkers('handmade', NAMES));
+  });
+
   it('key rotation: backups under two keys, each restored with the keyring', async () => {
     const first = await enable('local');
     await setMarkers(t.app, 'first');
