@@ -52,6 +52,15 @@ describe('Validation at the edge', () => {
     expect(missing.body.message).toMatch(/filename is missing/);
   });
 
+  it('does not quote a malformed body back: it may hold a recovery key', async () => {
+    const secret = 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ';
+    for (const body of [`{"filename": "x", "identity": ${secret}}`, `${secret}`, `{"identity": "${secret}" x}`]) {
+      const res = await t.http.post('/api/backups/local/restore').set('Content-Type', 'application/json').send(body).expect(400);
+      expect(res.body.message).toMatch(/not valid JSON/);
+      expect(JSON.stringify(res.body)).not.toMatch(/SECRET/i);
+    }
+  });
+
   it('gives the JSON hint of the endpoint for a malformed body', async () => {
     const restore = await t.http.post('/api/backups/local/restore').set('Content-Type', 'application/json').send('{"filename": ').expect(400);
     expect(restore.body.message).toMatch(/not valid JSON.*Send JSON such as \{"filename": "sentinel-backup-YYYY-MM-DD-HHMMSS\.tar\.gz", "restart": true\}/);

@@ -56,6 +56,15 @@ function isUnparsableBody(exception: HttpException): boolean {
   return exception.getStatus() === 400 && cause instanceof SyntaxError && cause.type === 'entity.parse.failed';
 }
 
+/**
+ * V8's JSON errors quote the start of the body (`Unexpected token 'x', "{"identity": "AGE-SEC"... is not
+ * valid JSON`). A body may hold a secret (a recovery key, a credential), so the excerpt is dropped: the
+ * position or the unexpected character (kept) is enough to find the mistake.
+ */
+function withoutBodyExcerpt(message: string): string {
+  return message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '');
+}
+
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
@@ -82,7 +91,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       let message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
       if (isUnparsableBody(exception)) {
         const request = host.switchToHttp().getRequest<Request>();
-        message = `The request body is not valid JSON (${message}). ${requestBodyHint(request.method, request.path)}`;
+        message = `The request body is not valid JSON (${withoutBodyExcerpt(message)}). ${requestBodyHint(request.method, request.path)}`;
       }
       const error =
         statusCode === 401 ? ErrorCode.Unauthorized : statusCode === 404 ? ErrorCode.NotFound : statusCode < 500 ? ErrorCode.InvalidInput : ErrorCode.Internal;
