@@ -434,11 +434,25 @@ describe('Encryption API', () => {
     expect(files.some((file) => path.basename(file) === 'config.db')).toBe(true);
     expect(files.some((file) => path.basename(file) === '.encryption.db')).toBe(true);
     expect(files.some((file) => path.basename(file) === '.audit.db')).toBe(true);
-    expect(files.some((file) => file.endsWith('.tar.gz'))).toBe(true);
+    // The backup was made while encryption was active: an age file, searched as stored and once decrypted (with the
+    // `age` command and the keys given out) and unpacked from its gzip.
+    expect(files.some((file) => file.endsWith('.tar.gz.age'))).toBe(true);
     expect(fs.readFileSync(t.logFile, 'utf8')).toMatch(/\[Encryption\] Local backups: key age1\w+ confirmed/);
-    for (const file of files) {
-      const bytes = file.endsWith('.gz') ? zlib.gunzipSync(fs.readFileSync(file)) : fs.readFileSync(file);
-      expect({ file, found: found(bytes) }).toEqual({ file, found: [] });
+    const keyFile = path.join(os.tmpdir(), `leak-check-keys-${process.pid}.txt`);
+    fs.writeFileSync(keyFile, `${identities.join('\n')}\n`, { mode: 0o600 });
+    try {
+      for (const file of files) {
+        const stored = fs.readFileSync(file);
+        expect({ file, found: found(stored) }).toEqual({ file, found: [] });
+        if (file.endsWith('.age')) {
+          const tar = zlib.gunzipSync(execFileSync('age', ['-d', '-i', keyFile, file], { maxBuffer: 256 * 1024 * 1024 }));
+          expect({ file: `${file} decrypted`, found: found(tar) }).toEqual({ file: `${file} decrypted`, found: [] });
+        } else if (file.endsWith('.gz')) {
+          expect({ file, found: found(zlib.gunzipSync(stored)) }).toEqual({ file, found: [] });
+        }
+      }
+    } finally {
+      fs.rmSync(keyFile, { force: true });
     }
     // The identities the server holds are in .encryption.db, sealed.
     expect(fs.readFileSync(path.join(t.dataDir, '.encryption.db')).includes('enc:v1:')).toBe(true);

@@ -218,6 +218,9 @@ export class LocalFolderStorage extends ObjectStorage {
     const source = file.createReadStream();
     const onAbort = () => counter.destroy(scope.reason instanceof Error ? scope.reason : new Error('Download cancelled'));
     scope.signal.addEventListener('abort', onAbort, { once: true });
+    // As in guardedDownloadBody: a cancel before the caller consumes the body must not become an
+    // uncaught 'error'; the error stays on the stream for the consumer that comes.
+    counter.on('error', () => undefined);
     source.on('error', (error) => counter.destroy(this.failure(error, `read '${key}' from`, dir) as Error));
     counter.once('close', () => {
       scope.signal.removeEventListener('abort', onAbort);

@@ -32,6 +32,11 @@ export function guardedDownloadBody(
     body.destroy(reason instanceof Error ? reason : new DomainError(ErrorCode.StorageUnavailable, `The R2 ${operation} was cancelled`));
   };
   scope.signal.addEventListener('abort', onAbort, { once: true });
+  // A cancel or time limit can destroy the body before its caller attached a consumer (the caller still
+  // awaits a space check or a scratch folder): without a listener of its own, the 'error' that pipe()
+  // re-emits would be an uncaught exception that ends the process. The error stays on the stream
+  // (`body.errored`), so a pipeline attached later still rejects with it.
+  body.on('error', () => undefined);
   source.on('error', (error) => {
     if (scope.aborted) return;
     const failure = conn.describe(error, operation, key);
