@@ -10,6 +10,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import type { AppConfig } from '../config/app-config.js';
 import { parseEnvironment } from '../config/environment.js';
 import { SecretCipher } from '../settings/secret-cipher.js';
+import { bech32Encode } from './age/age-bech32.js';
 import { ageRecipientOf, generateAgeIdentity } from './age/age-keys.js';
 import { ArchiveEncryption } from './archive-encryption.service.js';
 import { ArchiveProvenance } from './archive-provenance.store.js';
@@ -194,6 +195,23 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect((await parts.keys.exportKey('local')).identity).toBe(back.recoveryKey);
   });
 
+  it('write-only stays on when a later PUT omits it: before the first key is confirmed, and after off and on again', async () => {
+    await parts.keys.update('r2', { enabled: true, writeOnly: true });
+    const again = await parts.keys.update('r2', { enabled: true });
+    expect(again.status.writeOnly).toBe(true);
+    expect(again.status.keys).toEqual([expect.objectContaining({ identityStored: false, pending: true })]);
+    await parts.keys.confirm('r2');
+    expect(await parts.archives.identitiesFor('r2')).toEqual([]);
+
+    await parts.keys.update('local', { enabled: true, writeOnly: true });
+    await parts.keys.update('local', { enabled: false });
+    expect((await parts.keys.status('local')).writeOnly).toBe(true);
+    const reenabled = await parts.keys.update('local', { enabled: true });
+    expect(reenabled.status.writeOnly).toBe(true);
+    expect(reenabled.status.keys.every((key) => !key.identityStored)).toBe(true);
+    expect(sealedIdentities(dir)).toEqual([]);
+  });
+
   it('a kill -9 between deleting identities and emptying the WAL: the next start empties it', async () => {
     await parts.keys.update('r2', { enabled: true });
     await parts.keys.confirm('r2');
@@ -273,6 +291,35 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     // Nothing changed: neither the list nor write-only (whose switch would have deleted the identity).
     expect(await parts.keys.status('local')).toEqual(before);
     expect(await parts.archives.identitiesFor('local')).toHaveLength(1);
+  });
+
+  it('refuses a low-order recipient (which would make every encrypted backup fail) by its index', async () => {
+    const zero = bech32Encode('age', Buffer.alloc(32));
+    const one = bech32Encode('age', Buffer.from([1, ...Buffer.alloc(31)]));
+    for (const [recipients, index] of [
+      [[zero], 0],
+      [[generateAgeIdentity().recipient, one], 1],
+    ] as const) {
+      const error = await domainError(parts.keys.update('r2', { enabled: true, recipients: [...recipients] }));
+      expect(error).toMatchObject({ code: ErrorCode.EncryptionKeyInvalid, details: { field: `recipients[${index}]`, index } });
+      expect(error.message).toMatch(/low-order X25519 point/);
+    }
+    expect((await parts.keys.status('r2')).state).toBe('off');
+  });
+
+  it('never echoes a secret key quoted, prefixed or inside a pasted key file', async () => {
+    const { identity, recipient } = generateAgeIdentity();
+    const keyFile = `# created: 2026-12-01T10:00:00Z\n# public key: ${recipient}\n${identity}\n`;
+    for (const entry of [`"${identity}"`, `identity: ${identity}`, `'${identity.toLowerCase()}'`, keyFile, ` ${identity.slice(0, 40)}`]) {
+      const error = await domainError(parts.keys.update('r2', { enabled: true, recipients: [entry] }));
+      expect(error.code).toBe(ErrorCode.EncryptionKeyInvalid);
+      expect(error.message).toMatch(/is a secret key/);
+      expect(JSON.stringify([error.message, error.details]).toUpperCase()).not.toContain(identity.slice(16, 40));
+    }
+    // Text that does not look like a recipient is described, not quoted (it may be a secret in another shape).
+    const other = await domainError(parts.keys.update('r2', { enabled: true, recipients: ['my secret passphrase'] }));
+    expect(other.message).not.toContain('passphrase');
+    expect(other.message).toMatch(/the text given \(20 characters\) is not an age recipient/);
   });
 
   it('a request that fails half-way leaves the state as it was (one transaction)', async () => {

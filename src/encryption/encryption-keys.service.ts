@@ -67,7 +67,8 @@ export class EncryptionKeys {
         if (!before.current) {
           // Never confirmed: a new first key, replacing an unconfirmed one (never used for a backup).
           scrub = await discardPending(manager, row);
-          row.writeOnly = change.writeOnly ?? false;
+          // Omitted: unchanged, also while the first key awaits confirmation or after an off (a new row's default is false).
+          row.writeOnly = change.writeOnly ?? row.writeOnly;
           created = await this.addPending(manager, row, fresh!, now);
         } else {
           const writeOnly = change.writeOnly ?? row.writeOnly;
