@@ -5,7 +5,7 @@ import { headerMacMatches, parseAgeHeader, type ParsedAgeHeader } from './age-he
 import { ageIdentityKey } from './age-keys.js';
 import { openChunk, PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, TAG_LENGTH } from './age-payload.js';
 import { inSlices } from './age-slices.js';
-import { unwrapFileKey, X25519_STANZA_TYPE, x25519Unwrapper, type X25519Unwrapper } from './age-x25519-stanza.js';
+import { unwrapFileKey, x25519ShareOf, X25519_STANZA_TYPE, x25519Unwrapper, type X25519Unwrapper } from './age-x25519-stanza.js';
 
 /**
  * A transform that reads an age v1 file and outputs its plaintext, streamed, with any of `identities`
@@ -18,6 +18,10 @@ import { unwrapFileKey, X25519_STANZA_TYPE, x25519Unwrapper, type X25519Unwrappe
  * both. 'truncated' is what can be proven: the input ends inside the header or nonce, at a chunk boundary
  * before the chunk flagged last, or has data after that chunk.
  * Throws AgeError('key-invalid') at once for an identity that is not one (without quoting it).
+ *
+ * The identities are tried in the order given, each against every stanza (as age does), and the first that opens
+ * one ends the search: a caller that knows which key an archive needs puts it first, so a large keyring costs
+ * one X25519 per stanza, not one per stanza and identity. Each identity's key is made once per stream.
  */
 export function createAgeDecryptStream(identities: readonly string[]): Transform {
   return new AgeDecryptStream(identities.map((identity) => x25519Unwrapper(ageIdentityKey(identity))));
@@ -92,13 +96,15 @@ class AgeDecryptStream extends Transform {
     }
   }
 
-  /** The file key from the first X25519 stanza one of the identities opens, its header MAC checked (age spec, "Header"). */
+  /** The file key from the first identity that opens an X25519 stanza, its header MAC checked (age spec, "Header"). */
   private fileKeyOf(header: ParsedAgeHeader): Buffer {
+    // Other recipient types are not ours to open; each share is read (and its shape checked) once.
+    const shares = header.stanzas.filter((stanza) => stanza.type === X25519_STANZA_TYPE).map(x25519ShareOf);
     let fileKey: Buffer | undefined;
-    for (const stanza of header.stanzas) {
-      if (stanza.type !== X25519_STANZA_TYPE) continue; // other recipient types are not ours to open
-      for (const identity of this.identities) {
-        fileKey ??= unwrapFileKey(stanza, identity);
+    search: for (const identity of this.identities) {
+      for (const share of shares) {
+        fileKey = unwrapFileKey(share, identity);
+        if (fileKey) break search;
       }
     }
     if (!fileKey) {
