@@ -123,6 +123,8 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect(await parts.archives.recipientsFor('r2')).toEqual([ageRecipientOf(second)]);
     // The current key first, then the retired one.
     expect(await parts.archives.identitiesFor('r2')).toEqual([second, first]);
+    // An archive known to need the older key: its identity first, so decrypting tries it first.
+    expect(await parts.archives.identitiesFor('r2', [ageRecipientOf(first).toUpperCase(), generateAgeIdentity().recipient])).toEqual([first, second]);
     expect(after.keys.filter((key) => key.current)).toHaveLength(1);
   });
 
@@ -174,7 +176,17 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     const sealedBefore = sealedIdentities(dir);
     expect(sealedBefore).toHaveLength(2);
 
-    const writeOnly = await parts.keys.update('local', { enabled: true, writeOnly: true });
+    // Not without saying so: the retired key's identity would be gone for good. The refusal lists both keys and changes nothing.
+    const before = await parts.keys.status('local');
+    const unasked = await domainError(parts.keys.update('local', { enabled: true, writeOnly: true }));
+    expect(unasked).toMatchObject({ code: ErrorCode.EncryptionStateConflict, details: { identities_held: [ageRecipientOf(first), second] } });
+    expect(unasked.message).toMatch(/export.*"recipient".*"forget_identities": true/);
+    expect(await parts.keys.status('local')).toEqual(before);
+    expect(sealedIdentities(dir)).toHaveLength(2);
+    // The retired key can be exported first, by its recipient.
+    expect(await parts.keys.exportKey('local', ageRecipientOf(first).toUpperCase())).toEqual({ recipient: ageRecipientOf(first), identity: first });
+
+    const writeOnly = await parts.keys.update('local', { enabled: true, writeOnly: true, forgetIdentities: true });
     expect(writeOnly.recoveryKey).toBeUndefined();
     expect(writeOnly.status).toMatchObject({ state: 'active', writeOnly: true, keyRecipient: second });
     expect(writeOnly.status.keys.map((key) => key.identityStored)).toEqual([false, false]);
@@ -217,7 +229,7 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     await parts.keys.confirm('r2');
     const [sealed] = sealedIdentities(dir);
     jest.spyOn(parts.db, 'scrubWal').mockResolvedValue(undefined);
-    await parts.keys.update('r2', { enabled: true, writeOnly: true });
+    await parts.keys.update('r2', { enabled: true, writeOnly: true, forgetIdentities: true });
     // The files as a kill -9 leaves them now (a clean close would checkpoint): the old frame is still in the WAL.
     const crashed = fs.mkdtempSync(path.join(os.tmpdir(), 'encryption-crashed-'));
     try {
@@ -245,6 +257,26 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     // Off, the key is still the user's to export.
     await parts.keys.update('r2', { enabled: false });
     expect((await parts.keys.exportKey('r2')).identity).toBe(key);
+  });
+
+  it('exports a retired key by its recipient; refuses a pending key, an unknown one and a secret sent as the recipient', async () => {
+    const first = (await parts.keys.update('r2', { enabled: true })).recoveryKey!;
+    await parts.keys.confirm('r2');
+    const second = (await parts.keys.rotate('r2')).recoveryKey!;
+    const pending = await domainError(parts.keys.exportKey('r2', ageRecipientOf(second)));
+    expect(pending.code).toBe(ErrorCode.EncryptionStateConflict);
+    expect(pending.message).toMatch(/awaits confirmation/);
+    await parts.keys.confirm('r2');
+    expect(await parts.keys.exportKey('r2', ` ${ageRecipientOf(first)} `)).toEqual({ recipient: ageRecipientOf(first), identity: first });
+    expect((await parts.keys.exportKey('r2')).identity).toBe(second);
+    const unknown = await domainError(parts.keys.exportKey('r2', generateAgeIdentity().recipient));
+    expect(unknown.code).toBe(ErrorCode.NotFound);
+    const secret = await domainError(parts.keys.exportKey('r2', `"${first}"`));
+    expect(secret.code).toBe(ErrorCode.EncryptionKeyInvalid);
+    expect(JSON.stringify([secret.message, secret.details])).not.toContain(first.slice(16, 40));
+    // A first key awaiting confirmation was never used: switching to write-only replaces it without asking.
+    await parts.keys.update('local', { enabled: true });
+    expect((await parts.keys.update('local', { enabled: true, writeOnly: true })).status.writeOnly).toBe(true);
   });
 
   it('refuses what the state does not allow, saying what to do, and changes nothing', async () => {
