@@ -302,7 +302,13 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     const stale = await domainError(parts.keys.confirm('local', shown));
     expect(stale).toMatchObject({ code: ErrorCode.EncryptionStateConflict, details: { pending_recipient: replacement.pendingRecipient } });
     expect(await parts.keys.status('local')).toEqual(replacement);
-    expect((await parts.keys.confirm('local', replacement.pendingRecipient!.toUpperCase())).keyRecipient).toBe(replacement.pendingRecipient);
+    const confirmed = await parts.keys.confirm('local', replacement.pendingRecipient!.toUpperCase());
+    expect(confirmed.keyRecipient).toBe(replacement.pendingRecipient);
+    // Retried (its answer lost): the key named is already current, so the same state again, not a 409.
+    expect(await parts.keys.confirm('local', replacement.pendingRecipient!)).toEqual(confirmed);
+    // Without naming the key, or naming another, there is still nothing to confirm.
+    expect((await domainError(parts.keys.confirm('local'))).code).toBe(ErrorCode.EncryptionStateConflict);
+    expect((await domainError(parts.keys.confirm('local', shown))).code).toBe(ErrorCode.EncryptionStateConflict);
   });
 
   it('refuses a bad recipient by its index and reason, never echoing a secret key pasted by mistake', async () => {

@@ -110,6 +110,8 @@ export class EncryptionKeys {
     const after = await this.db.transaction(async (manager) => {
       const before = await loadTargetKeys(manager, target);
       const { row, current, pending } = before;
+      // A retried confirm whose answer was lost: the key it names is already the current one, so it is done.
+      if (!pending && row.enabled && current && expected !== undefined && expected.trim().toLowerCase() === current.recipient) return before;
       if (!pending) throw nothingToConfirm(target, before);
       if (expected !== undefined && expected.trim().toLowerCase() !== pending.recipient) {
         throw new DomainError(
@@ -134,7 +136,7 @@ export class EncryptionKeys {
       confirmed = pending.recipient;
       return loadTargetKeys(manager, target);
     });
-    this.logger.log(`${targetLabel(target)} backups: key ${confirmed} confirmed; new backups are encrypted to it`);
+    if (confirmed) this.logger.log(`${targetLabel(target)} backups: key ${confirmed} confirmed; new backups are encrypted to it`);
     return describe(target, after);
   }
 

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { AgeError } from './age-error.js';
-import { AGE_CHUNK_SIZE } from './age-format.js';
-import { headerMacMatches, parseAgeHeader, type ParsedAgeHeader } from './age-header.js';
+import { AGE_CHUNK_SIZE, AGE_HEADER_LINE } from './age-format.js';
+import { headerMacMatches, MAX_HEADER_BYTES, parseAgeHeader, type ParsedAgeHeader } from './age-header.js';
 import { ageIdentityKey } from './age-keys.js';
 import { openChunk, PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, TAG_LENGTH } from './age-payload.js';
 import { inSlices } from './age-slices.js';
@@ -34,7 +34,9 @@ export function createAgeDecryptStream(identities: readonly string[]): Transform
  * chunk's plaintext is pushed only after its tag checked.
  */
 class AgeDecryptStream extends Transform {
+  /** The header so far: a buffer that doubles when full (not one concatenation per write), `headLength` bytes of it used. */
   private head: Buffer = Buffer.alloc(0);
+  private headLength = 0;
   private key: Buffer | undefined;
   private readonly nonce = Buffer.alloc(PAYLOAD_NONCE_LENGTH);
   private nonceFilled = 0;
@@ -47,7 +49,12 @@ class AgeDecryptStream extends Transform {
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    inSlices(data, (slice) => this.consume(slice), callback);
+    inSlices(
+      data,
+      (slice) => this.consume(slice),
+      callback,
+      () => this.destroyed,
+    );
   }
 
   override _flush(callback: TransformCallback): void {
@@ -62,12 +69,18 @@ class AgeDecryptStream extends Transform {
   private consume(input: Buffer): void {
     let data = input;
     if (!this.key) {
-      this.head = this.head.length === 0 ? Buffer.from(data) : Buffer.concat([this.head, data]);
-      const header = parseAgeHeader(this.head);
+      this.appendHead(data);
+      const head = this.head.subarray(0, this.headLength);
+      // The header ends with a line: once the version line was checked, input without a newline cannot complete it
+      // (only make it too long), so it is not parsed again; many small writes cost a copy each, not a parse of all so far.
+      const versionChecked = this.headLength - data.length >= AGE_HEADER_LINE.length;
+      if (versionChecked && !data.includes(0x0a) && this.headLength <= MAX_HEADER_BYTES) return;
+      const header = parseAgeHeader(head);
       if (!header) return;
       this.key = this.fileKeyOf(header);
-      data = this.head.subarray(header.length);
+      data = Buffer.from(head.subarray(header.length));
       this.head = Buffer.alloc(0);
+      this.headLength = 0;
     }
     let offset = 0;
     if (this.nonceFilled < PAYLOAD_NONCE_LENGTH) {
@@ -94,6 +107,17 @@ class AgeDecryptStream extends Transform {
       this.filled += n;
       offset += n;
     }
+  }
+
+  private appendHead(data: Buffer): void {
+    const needed = this.headLength + data.length;
+    if (needed > this.head.length) {
+      const grown = Buffer.alloc(Math.max(needed, Math.min(2 * this.head.length, 2 * MAX_HEADER_BYTES), 1024));
+      this.head.copy(grown, 0, 0, this.headLength);
+      this.head = grown;
+    }
+    data.copy(this.head, this.headLength);
+    this.headLength = needed;
   }
 
   /** The file key from the first identity that opens an X25519 stanza, its header MAC checked (age spec, "Header"). */
@@ -137,7 +161,7 @@ class AgeDecryptStream extends Transform {
 
   private finish(): void {
     if (!this.key) {
-      if (this.head.length === 0) throw new AgeError('not-age', 'not an age file: it is empty');
+      if (this.headLength === 0) throw new AgeError('not-age', 'not an age file: it is empty');
       throw new AgeError('truncated', 'the age file ends inside its header: it was cut short');
     }
     if (this.nonceFilled < PAYLOAD_NONCE_LENGTH || this.filled < TAG_LENGTH) {

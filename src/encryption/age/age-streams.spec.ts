@@ -128,6 +128,29 @@ describe('age streams', () => {
     }
   });
 
+  it('stops working through a large write once the stream is destroyed', async () => {
+    const plain = randomBytes(8 * SLICE_BYTES);
+    const file = await encrypt(plain, [alice.recipient]);
+    for (const [stream, input] of [
+      [createAgeEncryptStream([alice.recipient]), plain],
+      [createAgeDecryptStream([alice.identity]), file],
+    ] as const) {
+      // Every chunk sealed or opened is pushed (a destroyed stream drops it): the pushes count the work done.
+      const push = stream.push.bind(stream);
+      let pushes = 0;
+      stream.push = (chunk: unknown) => {
+        pushes++;
+        return push(chunk);
+      };
+      stream.on('error', () => undefined);
+      stream.once('data', () => stream.destroy());
+      stream.write(input);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The first slice (16 chunks, and the header) at most, not the 128 chunks of the write.
+      expect(pushes).toBeLessThanOrEqual(17);
+    }
+  });
+
   it('refuses a bad recipient or identity at once, without quoting the identity', () => {
     expect(() => createAgeEncryptStream([])).toThrow(AgeError);
     expect(() => createAgeEncryptStream(['age1nope'])).toThrow(/age1nope/);
