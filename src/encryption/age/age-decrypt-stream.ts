@@ -5,7 +5,7 @@ import { headerMacMatches, MAX_HEADER_BYTES, parseAgeHeader, type ParsedAgeHeade
 import { ageIdentityKey } from './age-keys.js';
 import { openChunk, PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, TAG_LENGTH } from './age-payload.js';
 import { inSlices } from './age-slices.js';
-import { unwrapFileKey, x25519ShareOf, X25519_STANZA_TYPE, x25519Unwrapper, type X25519Unwrapper } from './age-x25519-stanza.js';
+import { unwrapFileKey, x25519ShareOf, X25519_STANZA_TYPE, x25519Unwrapper } from './age-x25519-stanza.js';
 
 /**
  * A transform that reads an age v1 file and outputs its plaintext, streamed, with any of `identities`
@@ -24,7 +24,8 @@ import { unwrapFileKey, x25519ShareOf, X25519_STANZA_TYPE, x25519Unwrapper, type
  * one X25519 per stanza, not one per stanza and identity. Each identity's key is made once per stream.
  */
 export function createAgeDecryptStream(identities: readonly string[]): Transform {
-  return new AgeDecryptStream(identities.map((identity) => x25519Unwrapper(ageIdentityKey(identity))));
+  // Checked now (a bad one is refused at once); each key object is made only when its identity is reached.
+  return new AgeDecryptStream(identities.map((identity) => ageIdentityKey(identity)));
 }
 
 /**
@@ -44,7 +45,8 @@ class AgeDecryptStream extends Transform {
   private filled = 0;
   private index = 0;
 
-  constructor(private readonly identities: readonly X25519Unwrapper[]) {
+  /** The identities' X25519 scalars. */
+  constructor(private readonly identities: readonly Buffer[]) {
     super();
   }
 
@@ -125,7 +127,8 @@ class AgeDecryptStream extends Transform {
     // Other recipient types are not ours to open; each share is read (and its shape checked) once.
     const shares = header.stanzas.filter((stanza) => stanza.type === X25519_STANZA_TYPE).map(x25519ShareOf);
     let fileKey: Buffer | undefined;
-    search: for (const identity of this.identities) {
+    search: for (const scalar of this.identities) {
+      const identity = x25519Unwrapper(scalar);
       for (const share of shares) {
         fileKey = unwrapFileKey(share, identity);
         if (fileKey) break search;
