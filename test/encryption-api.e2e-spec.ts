@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Response } from 'supertest';
+import { AuditLog } from '../src/audit/audit-log.js';
 import { ArchiveEncryption } from '../src/encryption/archive-encryption.service.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -164,7 +165,14 @@ describe('Encryption API', () => {
     await t.http.put('/api/encryption/local').send({ enabled: true }).expect(200);
     await t.http.post('/api/encryption/local/confirm').expect(200);
     expect(await encryption().identitiesFor('local')).toHaveLength(1);
-    const writeOnly = (await t.http.put('/api/encryption/local').send({ enabled: true, write_only: true }).expect(200)).body;
+    // Not unasked: the identity would be gone for good. The refusal lists the keys and says to export them first.
+    const before = await get('local');
+    const unasked = await t.http.put('/api/encryption/local').send({ enabled: true, write_only: true }).expect(409);
+    expect(unasked.body).toMatchObject({ error: 'ENCRYPTION_STATE_CONFLICT', details: { identities_held: [before.key_recipient] } });
+    expect(unasked.body.message).toMatch(/Export each you do not have first.*"forget_identities": true/);
+    expect(await get('local')).toEqual(before);
+    expect(await encryption().identitiesFor('local')).toHaveLength(1);
+    const writeOnly = (await t.http.put('/api/encryption/local').send({ enabled: true, write_only: true, forget_identities: true }).expect(200)).body;
     expect(writeOnly).toMatchObject({ state: 'active', write_only: true });
     expect(writeOnly.recovery_key).toBeUndefined();
     expect(writeOnly.keys).toEqual([expect.objectContaining({ identity_stored: false, current: true })]);
@@ -184,6 +192,73 @@ describe('Encryption API', () => {
     await t.http.post('/api/encryption/local/confirm').expect(200);
     expect(await encryption().identitiesFor('local')).toEqual([back.recovery_key]);
   });
+
+  it('export of a retired key by its recipient, recorded before the answer; no answer when the audit entry cannot be written', async () => {
+    const first = (await t.http.put('/api/encryption/local').send({ enabled: true }).expect(200)).body.recovery_key;
+    await t.http.post('/api/encryption/local/confirm').expect(200);
+    const second = (await t.http.post('/api/encryption/local/rotate').expect(200)).body.recovery_key;
+    await t.http.post('/api/encryption/local/confirm').expect(200);
+    const firstRecipient = recipientByAgeKeygen(first);
+    const retired = (await t.http.post('/api/encryption/local/export').send({ recipient: firstRecipient }).expect(200)).body;
+    expect(retired).toEqual({ target: 'local', recipient: firstRecipient, recovery_key: first });
+    roundTripsWithAge(firstRecipient, retired.recovery_key);
+    expect((await t.http.post('/api/encryption/local/export').expect(200)).body.recovery_key).toBe(second);
+    const exports = ((await t.http.get('/api/audit').expect(200)).body as Array<{ action: string; subject: string | null; outcome: string }>).filter(
+      (entry) => entry.action === 'encryption.export',
+    );
+    // One entry per export (not one before and one after the answer), naming the key handed out.
+    expect(exports).toEqual([
+      expect.objectContaining({ subject: recipientByAgeKeygen(second), outcome: 'ok', status_code: 200 }),
+      expect.objectContaining({ subject: firstRecipient, outcome: 'ok', status_code: 200 }),
+    ]);
+    await t.http.post('/api/encryption/local/export').send({ recipient: generateRecipient() }).expect(404);
+    const asSecret = await t.http
+      .post('/api/encryption/local/export')
+      .send({ recipient: ` ${first}` })
+      .expect(400);
+    expect(JSON.stringify(asSecret.body)).not.toContain(first.slice(16, 40));
+
+    // The audit log cannot be written (its file replaced by a folder): the key is not handed out.
+    t.app.get(AuditLog).onModuleDestroy();
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(t.dataDir, `.audit.db${suffix}`), { force: true });
+    fs.mkdirSync(path.join(t.dataDir, '.audit.db'));
+    try {
+      const refused = await t.http.post('/api/encryption/local/export').expect(500);
+      expect(refused.body).toMatchObject({ error: 'INTERNAL' });
+      expect(refused.body.message).toMatch(/The key was not exported: its audit log entry could not be written/);
+      expect(JSON.stringify(refused.body)).not.toContain(second.slice(16, 40));
+    } finally {
+      fs.rmSync(path.join(t.dataDir, '.audit.db'), { recursive: true, force: true });
+    }
+  });
+
+  it('PUT refuses a low-order recipient and never echoes a quoted or prefixed secret key', async () => {
+    const zero = 'age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z'; // the all-zero point
+    const lowOrder = await t.http.put('/api/encryption/r2').send({ enabled: true, recipients: [zero] });
+    const { identity } = keyPairByAgeKeygen();
+    for (const entry of [`"${identity}"`, `identity: ${identity}`]) {
+      const refused = await t.http
+        .put('/api/encryption/r2')
+        .send({ enabled: true, recipients: [entry] })
+        .expect(400);
+      expect(refused.body).toMatchObject({ error: 'ENCRYPTION_KEY_INVALID', details: { field: 'recipients[0]' } });
+      expect(JSON.stringify(refused.body)).not.toContain(identity.slice(16, 40));
+    }
+    expect(lowOrder.status).toBe(400);
+    expect(lowOrder.body).toMatchObject({ error: 'ENCRYPTION_KEY_INVALID', details: { field: 'recipients[0]' } });
+    expect(lowOrder.body.message).toMatch(/low-order/);
+    expect((await get('r2')).state).toBe('off');
+  });
+
+  /** A key pair made by age-keygen. */
+  function keyPairByAgeKeygen(): { identity: string; recipient: string } {
+    const text = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return { identity: /^(AGE-SECRET-KEY-1\w+)$/m.exec(text)![1], recipient: /public key: (age1\w+)/.exec(text)![1] };
+  }
+
+  function generateRecipient(): string {
+    return keyPairByAgeKeygen().recipient;
+  }
 
   it('confirm with the recipient that was shown: a key replaced meanwhile (another tab) is not confirmed in its place', async () => {
     const tabA = (await t.http.put('/api/encryption/r2').send({ enabled: true, write_only: true }).expect(200)).body;

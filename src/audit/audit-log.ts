@@ -44,23 +44,28 @@ export class AuditLog implements OnModuleDestroy {
   /** Never throws: a full disk must not turn a finished request into an error; the service log says what was lost. */
   record(entry: NewAuditEntry): void {
     try {
-      this.withDb((db) => {
-        db.prepare(
-          `INSERT INTO audit (at, action, target, subject, outcome, status_code, error, client, user_agent, method, path)
-           VALUES (@at, @action, @target, @subject, @outcome, @status_code, @error, @client, @user_agent, @method, @path)`,
-        ).run({ ...entry, at: entry.at ?? this.clock.now().toISOString() });
-        if (++this.insertsSincePrune >= this.limits.pruneEvery) {
-          this.insertsSincePrune = 0;
-          // Each kind keeps its newest N: the id of the N-th newest is the cut (none when there are fewer).
-          const prune = (kind: string, keep: number) =>
-            db.prepare(`DELETE FROM audit WHERE ${kind} AND id < (SELECT id FROM audit WHERE ${kind} ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(keep - 1);
-          prune(`outcome = 'refused'`, this.limits.refused);
-          prune(`outcome != 'refused'`, this.limits.entries);
-        }
-      });
+      this.recordOrThrow(entry);
     } catch (error) {
       this.logger.error(`Cannot record ${entry.action} in the audit log ${this.file}: ${(error as Error).message}`);
     }
+  }
+
+  /** For an action that must not happen unrecorded (a key export): the caller refuses the action when this throws. */
+  recordOrThrow(entry: NewAuditEntry): void {
+    this.withDb((db) => {
+      db.prepare(
+        `INSERT INTO audit (at, action, target, subject, outcome, status_code, error, client, user_agent, method, path)
+         VALUES (@at, @action, @target, @subject, @outcome, @status_code, @error, @client, @user_agent, @method, @path)`,
+      ).run({ ...entry, at: entry.at ?? this.clock.now().toISOString() });
+      if (++this.insertsSincePrune >= this.limits.pruneEvery) {
+        this.insertsSincePrune = 0;
+        // Each kind keeps its newest N: the id of the N-th newest is the cut (none when there are fewer).
+        const prune = (kind: string, keep: number) =>
+          db.prepare(`DELETE FROM audit WHERE ${kind} AND id < (SELECT id FROM audit WHERE ${kind} ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(keep - 1);
+        prune(`outcome = 'refused'`, this.limits.refused);
+        prune(`outcome != 'refused'`, this.limits.entries);
+      }
+    });
   }
 
   /** Newest first; `before` is an entry id, for paging back. */

@@ -3,13 +3,15 @@ import type { NextFunction, Request, Response } from 'express';
 import { ERROR_CODE_LOCAL } from '../common/errors/domain-error.filter.js';
 import { escapeControl } from '../common/logging/app-logger.js';
 import { nameAction, STATE_CHANGING_METHODS } from './audit-actions.js';
-import type { AuditOutcome } from './audit-entry.js';
+import type { AuditOutcome, NewAuditEntry } from './audit-entry.js';
 import { AuditLog } from './audit-log.js';
 
 /** Statuses of a request stopped at the door: token, origin or host, content type, rate limit. */
 const REFUSED = new Set([401, 403, 415, 421, 429]);
 /** Request-controlled strings (user agent, path, file name) are cut to this length. */
 export const AUDIT_TEXT_MAX = 256;
+/** res.locals flag: the request was recorded before its answer (recordBeforeAnswer), so not again when it ends. */
+const RECORDED_BEFORE_ANSWER = 'auditRecordedBeforeAnswer';
 
 /**
  * Express middleware installed before every other (app.factory.ts), so it sees every request,
@@ -33,7 +35,20 @@ export class AuditRecorder {
     };
   }
 
+  /**
+   * Records `req` as done (outcome ok, 200) before its answer is sent, for an action whose answer must never go out
+   * unrecorded (a key export): throws when the entry cannot be written, and the caller then refuses the request.
+   * `subject` names what was handed out (a key's public recipient). The entry at the end of the request is skipped.
+   */
+  recordBeforeAnswer(req: Request, res: Response, subject: string | null): void {
+    const path = (req.originalUrl ?? req.url).split('?')[0];
+    const named = nameAction(req.method, path, req.body);
+    this.log.recordOrThrow(this.entryOf(req, path, named.action, named.target, subject ?? named.subject, 'ok', 200, null));
+    res.locals[RECORDED_BEFORE_ANSWER] = true;
+  }
+
   private record(req: Request, res: Response, path: string): void {
+    if (res.locals?.[RECORDED_BEFORE_ANSWER] === true) return;
     const status = res.statusCode;
     const refused = REFUSED.has(status);
     if (!refused && !STATE_CHANGING_METHODS.has(req.method)) return;
@@ -43,18 +58,32 @@ export class AuditRecorder {
     const action = named.action === 'backup.delete' && req.query?.confirm_foreign === 'true' ? 'backup.delete-foreign' : named.action;
     const outcome: AuditOutcome = refused ? 'refused' : status < 400 && res.writableFinished ? 'ok' : 'error';
     const code = res.locals?.[ERROR_CODE_LOCAL];
-    this.log.record({
+    const error = typeof code === 'string' ? code : res.writableFinished ? null : 'CLIENT_GONE';
+    this.log.record(this.entryOf(req, path, action, target, subject, outcome, status, error));
+  }
+
+  private entryOf(
+    req: Request,
+    path: string,
+    action: string,
+    target: string | null,
+    subject: string | null,
+    outcome: AuditOutcome,
+    status: number,
+    error: string | null,
+  ): NewAuditEntry {
+    return {
       action: bounded(action),
       target: target === null ? null : bounded(target),
       subject: subject === null ? null : bounded(subject),
       outcome,
       status_code: status,
-      error: typeof code === 'string' ? code : res.writableFinished ? null : 'CLIENT_GONE',
+      error,
       client: req.socket.remoteAddress ?? 'unknown',
       user_agent: typeof req.headers['user-agent'] === 'string' ? bounded(req.headers['user-agent']) : null,
       method: req.method,
       path: bounded(path),
-    });
+    };
   }
 }
 

@@ -38,15 +38,20 @@ export class ArchiveEncryption {
    * Empty when the server holds none (write-only mode, or never enabled). An identity the master key cannot
    * open (the key changed) is left out with a warning, so a request that brings the recovery key still works
    * and one without it is told which key it needs.
+   * `preferred`: the recipients an archive was encrypted to, when known (its provenance record): the identities of
+   * those keys come first, so decrypting tries the right key first instead of every key against every stanza.
    * Secrets: never log them, never put them in an error or event.
    */
-  async identitiesFor(target: BackupTarget): Promise<string[]> {
+  async identitiesFor(target: BackupTarget, preferred: readonly string[] = []): Promise<string[]> {
     const held = await this.db.read((manager) =>
       manager.find(KeyringEntryEntity, {
         where: { target, confirmedAt: Not(IsNull()), sealedIdentity: Not(IsNull()) },
         order: { confirmedAt: 'DESC', id: 'ASC' },
       }),
     );
+    const first = new Set(preferred.map((recipient) => recipient.trim().toLowerCase()));
+    // A stable sort: within each group the order stays current first, then newest retired.
+    held.sort((a, b) => Number(first.has(b.recipient)) - Number(first.has(a.recipient)));
     const identities: string[] = [];
     const unreadable: DomainError[] = [];
     for (const entry of held) {

@@ -10,6 +10,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import type { AppConfig } from '../config/app-config.js';
 import { parseEnvironment } from '../config/environment.js';
 import { SecretCipher } from '../settings/secret-cipher.js';
+import { bech32Encode } from './age/age-bech32.js';
 import { ageRecipientOf, generateAgeIdentity } from './age/age-keys.js';
 import { ArchiveEncryption } from './archive-encryption.service.js';
 import { ArchiveProvenance } from './archive-provenance.store.js';
@@ -122,6 +123,8 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect(await parts.archives.recipientsFor('r2')).toEqual([ageRecipientOf(second)]);
     // The current key first, then the retired one.
     expect(await parts.archives.identitiesFor('r2')).toEqual([second, first]);
+    // An archive known to need the older key: its identity first, so decrypting tries it first.
+    expect(await parts.archives.identitiesFor('r2', [ageRecipientOf(first).toUpperCase(), generateAgeIdentity().recipient])).toEqual([first, second]);
     expect(after.keys.filter((key) => key.current)).toHaveLength(1);
   });
 
@@ -173,7 +176,17 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     const sealedBefore = sealedIdentities(dir);
     expect(sealedBefore).toHaveLength(2);
 
-    const writeOnly = await parts.keys.update('local', { enabled: true, writeOnly: true });
+    // Not without saying so: the retired key's identity would be gone for good. The refusal lists both keys and changes nothing.
+    const before = await parts.keys.status('local');
+    const unasked = await domainError(parts.keys.update('local', { enabled: true, writeOnly: true }));
+    expect(unasked).toMatchObject({ code: ErrorCode.EncryptionStateConflict, details: { identities_held: [ageRecipientOf(first), second] } });
+    expect(unasked.message).toMatch(/export.*"recipient".*"forget_identities": true/);
+    expect(await parts.keys.status('local')).toEqual(before);
+    expect(sealedIdentities(dir)).toHaveLength(2);
+    // The retired key can be exported first, by its recipient.
+    expect(await parts.keys.exportKey('local', ageRecipientOf(first).toUpperCase())).toEqual({ recipient: ageRecipientOf(first), identity: first });
+
+    const writeOnly = await parts.keys.update('local', { enabled: true, writeOnly: true, forgetIdentities: true });
     expect(writeOnly.recoveryKey).toBeUndefined();
     expect(writeOnly.status).toMatchObject({ state: 'active', writeOnly: true, keyRecipient: second });
     expect(writeOnly.status.keys.map((key) => key.identityStored)).toEqual([false, false]);
@@ -194,12 +207,29 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect((await parts.keys.exportKey('local')).identity).toBe(back.recoveryKey);
   });
 
+  it('write-only stays on when a later PUT omits it: before the first key is confirmed, and after off and on again', async () => {
+    await parts.keys.update('r2', { enabled: true, writeOnly: true });
+    const again = await parts.keys.update('r2', { enabled: true });
+    expect(again.status.writeOnly).toBe(true);
+    expect(again.status.keys).toEqual([expect.objectContaining({ identityStored: false, pending: true })]);
+    await parts.keys.confirm('r2');
+    expect(await parts.archives.identitiesFor('r2')).toEqual([]);
+
+    await parts.keys.update('local', { enabled: true, writeOnly: true });
+    await parts.keys.update('local', { enabled: false });
+    expect((await parts.keys.status('local')).writeOnly).toBe(true);
+    const reenabled = await parts.keys.update('local', { enabled: true });
+    expect(reenabled.status.writeOnly).toBe(true);
+    expect(reenabled.status.keys.every((key) => !key.identityStored)).toBe(true);
+    expect(sealedIdentities(dir)).toEqual([]);
+  });
+
   it('a kill -9 between deleting identities and emptying the WAL: the next start empties it', async () => {
     await parts.keys.update('r2', { enabled: true });
     await parts.keys.confirm('r2');
     const [sealed] = sealedIdentities(dir);
     jest.spyOn(parts.db, 'scrubWal').mockResolvedValue(undefined);
-    await parts.keys.update('r2', { enabled: true, writeOnly: true });
+    await parts.keys.update('r2', { enabled: true, writeOnly: true, forgetIdentities: true });
     // The files as a kill -9 leaves them now (a clean close would checkpoint): the old frame is still in the WAL.
     const crashed = fs.mkdtempSync(path.join(os.tmpdir(), 'encryption-crashed-'));
     try {
@@ -229,6 +259,26 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect((await parts.keys.exportKey('r2')).identity).toBe(key);
   });
 
+  it('exports a retired key by its recipient; refuses a pending key, an unknown one and a secret sent as the recipient', async () => {
+    const first = (await parts.keys.update('r2', { enabled: true })).recoveryKey!;
+    await parts.keys.confirm('r2');
+    const second = (await parts.keys.rotate('r2')).recoveryKey!;
+    const pending = await domainError(parts.keys.exportKey('r2', ageRecipientOf(second)));
+    expect(pending.code).toBe(ErrorCode.EncryptionStateConflict);
+    expect(pending.message).toMatch(/awaits confirmation/);
+    await parts.keys.confirm('r2');
+    expect(await parts.keys.exportKey('r2', ` ${ageRecipientOf(first)} `)).toEqual({ recipient: ageRecipientOf(first), identity: first });
+    expect((await parts.keys.exportKey('r2')).identity).toBe(second);
+    const unknown = await domainError(parts.keys.exportKey('r2', generateAgeIdentity().recipient));
+    expect(unknown.code).toBe(ErrorCode.NotFound);
+    const secret = await domainError(parts.keys.exportKey('r2', `"${first}"`));
+    expect(secret.code).toBe(ErrorCode.EncryptionKeyInvalid);
+    expect(JSON.stringify([secret.message, secret.details])).not.toContain(first.slice(16, 40));
+    // A first key awaiting confirmation was never used: switching to write-only replaces it without asking.
+    await parts.keys.update('local', { enabled: true });
+    expect((await parts.keys.update('local', { enabled: true, writeOnly: true })).status.writeOnly).toBe(true);
+  });
+
   it('refuses what the state does not allow, saying what to do, and changes nothing', async () => {
     const confirmOff = await domainError(parts.keys.confirm('r2'));
     expect(confirmOff).toMatchObject({ code: ErrorCode.EncryptionStateConflict, details: { target: 'r2', state: 'off' } });
@@ -252,7 +302,13 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     const stale = await domainError(parts.keys.confirm('local', shown));
     expect(stale).toMatchObject({ code: ErrorCode.EncryptionStateConflict, details: { pending_recipient: replacement.pendingRecipient } });
     expect(await parts.keys.status('local')).toEqual(replacement);
-    expect((await parts.keys.confirm('local', replacement.pendingRecipient!.toUpperCase())).keyRecipient).toBe(replacement.pendingRecipient);
+    const confirmed = await parts.keys.confirm('local', replacement.pendingRecipient!.toUpperCase());
+    expect(confirmed.keyRecipient).toBe(replacement.pendingRecipient);
+    // Retried (its answer lost): the key named is already current, so the same state again, not a 409.
+    expect(await parts.keys.confirm('local', replacement.pendingRecipient!)).toEqual(confirmed);
+    // Without naming the key, or naming another, there is still nothing to confirm.
+    expect((await domainError(parts.keys.confirm('local'))).code).toBe(ErrorCode.EncryptionStateConflict);
+    expect((await domainError(parts.keys.confirm('local', shown))).code).toBe(ErrorCode.EncryptionStateConflict);
   });
 
   it('refuses a bad recipient by its index and reason, never echoing a secret key pasted by mistake', async () => {
@@ -273,6 +329,35 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     // Nothing changed: neither the list nor write-only (whose switch would have deleted the identity).
     expect(await parts.keys.status('local')).toEqual(before);
     expect(await parts.archives.identitiesFor('local')).toHaveLength(1);
+  });
+
+  it('refuses a low-order recipient (which would make every encrypted backup fail) by its index', async () => {
+    const zero = bech32Encode('age', Buffer.alloc(32));
+    const one = bech32Encode('age', Buffer.from([1, ...Buffer.alloc(31)]));
+    for (const [recipients, index] of [
+      [[zero], 0],
+      [[generateAgeIdentity().recipient, one], 1],
+    ] as const) {
+      const error = await domainError(parts.keys.update('r2', { enabled: true, recipients: [...recipients] }));
+      expect(error).toMatchObject({ code: ErrorCode.EncryptionKeyInvalid, details: { field: `recipients[${index}]`, index } });
+      expect(error.message).toMatch(/low-order X25519 point/);
+    }
+    expect((await parts.keys.status('r2')).state).toBe('off');
+  });
+
+  it('never echoes a secret key quoted, prefixed or inside a pasted key file', async () => {
+    const { identity, recipient } = generateAgeIdentity();
+    const keyFile = `# created: 2026-12-01T10:00:00Z\n# public key: ${recipient}\n${identity}\n`;
+    for (const entry of [`"${identity}"`, `identity: ${identity}`, `'${identity.toLowerCase()}'`, keyFile, ` ${identity.slice(0, 40)}`]) {
+      const error = await domainError(parts.keys.update('r2', { enabled: true, recipients: [entry] }));
+      expect(error.code).toBe(ErrorCode.EncryptionKeyInvalid);
+      expect(error.message).toMatch(/is a secret key/);
+      expect(JSON.stringify([error.message, error.details]).toUpperCase()).not.toContain(identity.slice(16, 40));
+    }
+    // Text that does not look like a recipient is described, not quoted (it may be a secret in another shape).
+    const other = await domainError(parts.keys.update('r2', { enabled: true, recipients: ['my secret passphrase'] }));
+    expect(other.message).not.toContain('passphrase');
+    expect(other.message).toMatch(/the text given \(20 characters\) is not an age recipient/);
   });
 
   it('a request that fails half-way leaves the state as it was (one transaction)', async () => {

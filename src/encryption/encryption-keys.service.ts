@@ -5,7 +5,7 @@ import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { type AgeKeyPair, generateAgeIdentity } from './age/age-keys.js';
+import { type AgeKeyPair, containsAgeIdentity, generateAgeIdentity } from './age/age-keys.js';
 import type { EncryptionChange, EncryptionChangeResult, EncryptionState, EncryptionStatus } from './encryption-status.js';
 import { IdentityVault } from './identity-vault.js';
 import { EncryptionDatabase } from './store/encryption-database.js';
@@ -42,7 +42,7 @@ export class EncryptionKeys {
   }
 
   async update(target: BackupTarget, change: EncryptionChange): Promise<EncryptionChangeResult> {
-    if (!change.enabled && (change.writeOnly !== undefined || change.recipients !== undefined)) {
+    if (!change.enabled && (change.writeOnly !== undefined || change.recipients !== undefined || change.forgetIdentities !== undefined)) {
       throw new DomainError(
         ErrorCode.InvalidInput,
         'With "enabled": false send nothing else: turning encryption off keeps write_only, the recipients and the keys for when it is turned on again',
@@ -67,11 +67,15 @@ export class EncryptionKeys {
         if (!before.current) {
           // Never confirmed: a new first key, replacing an unconfirmed one (never used for a backup).
           scrub = await discardPending(manager, row);
-          row.writeOnly = change.writeOnly ?? false;
+          // Omitted: unchanged, also while the first key awaits confirmation or after an off (a new row's default is false).
+          row.writeOnly = change.writeOnly ?? row.writeOnly;
           created = await this.addPending(manager, row, fresh!, now);
         } else {
           const writeOnly = change.writeOnly ?? row.writeOnly;
           if (writeOnly && !row.writeOnly) {
+            const held = before.keys.filter((entry) => entry.sealedIdentity !== null).map((entry) => entry.recipient);
+            // Deleting a retired key's identity cannot be undone: the user says so, after exporting what they still need.
+            if (held.length && change.forgetIdentities !== true) throw wouldForget(target, before, held);
             forgotten = await forgetIdentities(manager, target);
             scrub = forgotten > 0;
           }
@@ -106,6 +110,8 @@ export class EncryptionKeys {
     const after = await this.db.transaction(async (manager) => {
       const before = await loadTargetKeys(manager, target);
       const { row, current, pending } = before;
+      // A retried confirm whose answer was lost: the key it names is already the current one, so it is done.
+      if (!pending && row.enabled && current && expected !== undefined && expected.trim().toLowerCase() === current.recipient) return before;
       if (!pending) throw nothingToConfirm(target, before);
       if (expected !== undefined && expected.trim().toLowerCase() !== pending.recipient) {
         throw new DomainError(
@@ -130,7 +136,7 @@ export class EncryptionKeys {
       confirmed = pending.recipient;
       return loadTargetKeys(manager, target);
     });
-    this.logger.log(`${targetLabel(target)} backups: key ${confirmed} confirmed; new backups are encrypted to it`);
+    if (confirmed) this.logger.log(`${targetLabel(target)} backups: key ${confirmed} confirmed; new backups are encrypted to it`);
     return describe(target, after);
   }
 
@@ -155,22 +161,45 @@ export class EncryptionKeys {
     return { status: describe(target, after), recoveryKey: fresh.identity };
   }
 
-  /** The current key's identity, for the user to keep (the audited export action). */
-  async exportKey(target: BackupTarget): Promise<{ recipient: string; identity: string }> {
+  /**
+   * A key's identity, for the user to keep (the audited export action): the current key's, or, given its
+   * `recipient`, a retired one's (before write-only mode deletes it, say).
+   */
+  async exportKey(target: BackupTarget, recipient?: string): Promise<{ recipient: string; identity: string }> {
+    const wanted = recipient === undefined ? undefined : exportedRecipient(recipient);
     const keys = await this.db.read((manager) => loadTargetKeys(manager, target));
-    const { current } = keys;
-    if (!current) throw noKeyToExport(target, keys);
-    if (current.sealedIdentity === null) {
+    const label = targetLabel(target);
+    let entry = keys.current;
+    if (wanted !== undefined) {
+      entry = keys.keys.find((key) => key.recipient === wanted);
+      if (!entry) {
+        throw new DomainError(ErrorCode.NotFound, `${label} backups have no key ${wanted}: GET /api/encryption/${target} lists the recipients of their keys`, {
+          target,
+          recipient: wanted,
+        });
+      }
+      if (entry.id === keys.pending?.id) {
+        throw new DomainError(
+          ErrorCode.EncryptionStateConflict,
+          `${label} backups' key ${wanted} awaits confirmation: its recovery key was shown once, in the answer that made it, and is exported only once confirmed ` +
+            `(POST /api/encryption/${target}/confirm). If you did not keep it, ask for a new key instead`,
+          { target, state: stateOf(keys), pending_recipient: wanted },
+        );
+      }
+    }
+    if (!entry) throw noKeyToExport(target, keys);
+    if (entry.sealedIdentity === null) {
+      const which = entry.id === keys.current?.id ? 'current key' : 'key';
       throw new DomainError(
         ErrorCode.EncryptionStateConflict,
-        `The server does not hold the identity of ${targetLabel(target)} backups' current key ${current.recipient}: it was made in write-only mode, ` +
+        `The server does not hold the identity of ${label} backups' ${which} ${entry.recipient}: it was made in write-only mode or deleted when write-only mode was turned on, ` +
           'so only its recovery key, which you kept, opens those backups. To let the server hold a key again, turn write-only mode off (a new key to confirm)',
         { target, state: stateOf(keys), write_only: keys.row.writeOnly },
       );
     }
-    const identity = this.vault.open(target, current.recipient, current.sealedIdentity);
-    this.logger.log(`${targetLabel(target)} backups: the identity of key ${current.recipient} was exported`);
-    return { recipient: current.recipient, identity };
+    const identity = this.vault.open(target, entry.recipient, entry.sealedIdentity);
+    this.logger.log(`${label} backups: the identity of key ${entry.recipient} was exported`);
+    return { recipient: entry.recipient, identity };
   }
 
   private async addPending(manager: EntityManager, row: TargetEncryptionEntity, pair: AgeKeyPair, now: string): Promise<AgeKeyPair> {
@@ -259,6 +288,41 @@ function notActive(target: BackupTarget, keys: TargetKeys, what: string): Domain
       : `${label} backups' first key ${keys.pending!.recipient} awaits confirmation: confirm it (POST ${path}/confirm) once you kept its recovery key, ` +
         `or PUT ${path} {"enabled": true} again for a new one`;
   return new DomainError(ErrorCode.EncryptionStateConflict, message, { target, state });
+}
+
+/** The recipient an export asks for, normalised; a secret key sent there is refused without being echoed. */
+function exportedRecipient(text: string): string {
+  if (containsAgeIdentity(text)) {
+    throw new DomainError(
+      ErrorCode.EncryptionKeyInvalid,
+      'recipient is a secret key (AGE-SECRET-KEY-1...): send the recipient (age1...) of the key to export',
+      {
+        field: 'recipient',
+      },
+    );
+  }
+  const normalised = text.trim().toLowerCase();
+  if (!/^age1[0-9a-z]{1,100}$/.test(normalised)) {
+    throw new DomainError(
+      ErrorCode.EncryptionKeyInvalid,
+      "recipient must be the age1... recipient of one of the target's keys (as GET /api/encryption/{target} lists them)",
+      {
+        field: 'recipient',
+      },
+    );
+  }
+  return normalised;
+}
+
+function wouldForget(target: BackupTarget, keys: TargetKeys, held: string[]): DomainError {
+  const path = `/api/encryption/${target}`;
+  return new DomainError(
+    ErrorCode.EncryptionStateConflict,
+    `Write-only mode deletes the identities the server holds for ${targetLabel(target)} backups, of ${held.length} key(s): ${held.join(', ')}. ` +
+      `Backups encrypted to them could then be restored only with recovery keys you kept. Export each you do not have first ` +
+      `(POST ${path}/export {"recipient": "age1..."}), then send PUT ${path} {"enabled": true, "write_only": true, "forget_identities": true}`,
+    { target, state: stateOf(keys), identities_held: held },
+  );
 }
 
 function noKeyToExport(target: BackupTarget, keys: TargetKeys): DomainError {

@@ -45,4 +45,6 @@ export interface EncryptionChange {
   writeOnly?: boolean;
   /** Omitted: unchanged; given: replaces the user's recipients. */
   recipients?: string[];
+  /** Required (true) to switch to write-only mode while the server holds identities: they are deleted. */
+  forgetIdentities?: boolean;
 }

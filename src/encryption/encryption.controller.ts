@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Param, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { AuditRecorder } from '../audit/audit-recorder.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -9,6 +10,7 @@ import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
 import { CONFIRM_ENCRYPTION_FIELDS, ConfirmEncryptionDto } from './dto/confirm-encryption.dto.js';
 import { EncryptionChangeDto } from './dto/encryption-change.dto.js';
 import { EncryptionStatusDto } from './dto/encryption-status.dto.js';
+import { EXPORT_ENCRYPTION_KEY_FIELDS, ExportEncryptionKeyDto } from './dto/export-encryption-key.dto.js';
 import { ExportedKeyDto } from './dto/exported-key.dto.js';
 import { UPDATE_ENCRYPTION_FIELDS, UpdateEncryptionDto } from './dto/update-encryption.dto.js';
 import { EncryptionKeys } from './encryption-keys.service.js';
@@ -19,7 +21,10 @@ const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], descripti
 @ApiTags('encryption')
 @Controller('api/encryption/:target')
 export class EncryptionController {
-  constructor(private readonly keys: EncryptionKeys) {}
+  constructor(
+    private readonly keys: EncryptionKeys,
+    private readonly audit: AuditRecorder,
+  ) {}
 
   @Get()
   @TARGET_PARAM
@@ -39,10 +44,11 @@ export class EncryptionController {
     description:
       'Turning it on the first time (or again before confirming) makes a new age key: the answer has state awaiting_confirmation and `recovery_key`, ' +
       'shown this once; backups are encrypted only after POST .../confirm. Turning it on again after it was off reuses the confirmed key. ' +
-      'Turning write-only mode on deletes the identities the server holds for the target; turning it off makes a new key to confirm. ' +
+      'Turning write-only mode on deletes the identities the server holds for the target: while it holds any, that needs `forget_identities: true` ' +
+      '(409 ENCRYPTION_STATE_CONFLICT otherwise, listing the keys; export those you need first). Turning it off makes a new key to confirm. ' +
       'A recipient that is not an age1... X25519 recipient is refused (400 ENCRYPTION_KEY_INVALID, naming the entry) and nothing changes.',
     response: EncryptionChangeDto,
-    errors: [400, 404],
+    errors: [400, 404, 409],
   })
   async update(
     @Param('target', BackupTargetPipe) target: BackupTarget,
@@ -50,7 +56,14 @@ export class EncryptionController {
     @Req() request: Request,
   ): Promise<EncryptionChangeDto> {
     refuseUnknownFields(request.body, UPDATE_ENCRYPTION_FIELDS);
-    return toChangeDto(await this.keys.update(target, { enabled: body.enabled, writeOnly: body.write_only, recipients: body.recipients }));
+    return toChangeDto(
+      await this.keys.update(target, {
+        enabled: body.enabled,
+        writeOnly: body.write_only,
+        recipients: body.recipients,
+        forgetIdentities: body.forget_identities,
+      }),
+    );
   }
 
   @Post('confirm')
@@ -87,13 +100,31 @@ export class EncryptionController {
   @Post('export')
   @TARGET_PARAM
   @Endpoint({
-    summary: "Export the current key's identity (recovery key); recorded in the audit log",
-    description: '409 ENCRYPTION_STATE_CONFLICT in write-only mode (the server does not hold it) and when no key was confirmed yet.',
+    summary: "Export a key's identity (recovery key): the current key's, or a retired one's given its recipient; recorded in the audit log",
+    description:
+      '409 ENCRYPTION_STATE_CONFLICT when the server does not hold the identity (write-only mode) and before a key is confirmed; 404 for a recipient ' +
+      "that is none of the target's keys. The audit entry is written before the answer: when it cannot be, the key is not handed out (500). The body is optional.",
     response: ExportedKeyDto,
-    errors: [404, 409],
+    errors: [400, 404, 409],
   })
-  async export(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<ExportedKeyDto> {
-    const { recipient, identity } = await this.keys.exportKey(target);
+  async export(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Body() body: ExportEncryptionKeyDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ExportedKeyDto> {
+    refuseUnknownFields(request.body, EXPORT_ENCRYPTION_KEY_FIELDS);
+    const { recipient, identity } = await this.keys.exportKey(target, body?.recipient);
+    try {
+      this.audit.recordBeforeAnswer(request, response, recipient);
+    } catch (error) {
+      throw new DomainError(
+        ErrorCode.Internal,
+        `The key was not exported: its audit log entry could not be written (${(error as Error).message}). An export is never answered unrecorded; ` +
+          'check the disk of the data folder (DATA_DIR/.audit.db), then retry',
+        { target },
+      );
+    }
     return { target, recipient, recovery_key: identity };
   }
 }

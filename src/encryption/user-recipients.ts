@@ -1,13 +1,13 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { AgeError } from './age/age-error.js';
-import { parseAgeRecipient } from './age/age-keys.js';
+import { containsAgeIdentity, parseAgeRecipient } from './age/age-keys.js';
 
 /** A user's own recipients per target: enough for several people and offline keys, bounded so a header stays small. */
 export const MAX_USER_RECIPIENTS = 16;
 
 /**
- * The user's recipients checked one by one (Bech32, X25519), normalised to lower case and without repeats.
+ * The user's recipients checked one by one (Bech32, a usable X25519 point), normalised to lower case and without repeats.
  * The first bad entry is refused by its index and the reason; its text is never echoed when it looks like a
  * secret key, which is the likely mistake (pasting the recovery key where its public recipient belongs).
  */
@@ -20,7 +20,8 @@ export function validUserRecipients(recipients: readonly string[]): string[] {
   const valid: string[] = [];
   recipients.forEach((recipient, index) => {
     const field = `recipients[${index}]`;
-    if (/^\s*age-secret-key-/i.test(recipient)) {
+    // Anywhere in the entry: quoted, prefixed ("identity: ...") or a whole key file pasted, it is still the secret.
+    if (containsAgeIdentity(recipient)) {
       throw new DomainError(
         ErrorCode.EncryptionKeyInvalid,
         `${field} is a secret key (AGE-SECRET-KEY-1...), not a recipient: never send it here. Give its public recipient (age1..., which age-keygen -y prints)`,

@@ -1,11 +1,11 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { AgeError } from './age-error.js';
-import { AGE_CHUNK_SIZE } from './age-format.js';
-import { headerMacMatches, parseAgeHeader, type ParsedAgeHeader } from './age-header.js';
+import { AGE_CHUNK_SIZE, AGE_HEADER_LINE } from './age-format.js';
+import { headerMacMatches, MAX_HEADER_BYTES, parseAgeHeader, type ParsedAgeHeader } from './age-header.js';
 import { ageIdentityKey } from './age-keys.js';
 import { openChunk, PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, TAG_LENGTH } from './age-payload.js';
 import { inSlices } from './age-slices.js';
-import { unwrapFileKey, X25519_STANZA_TYPE, x25519Unwrapper, type X25519Unwrapper } from './age-x25519-stanza.js';
+import { unwrapFileKey, x25519ShareOf, X25519_STANZA_TYPE, x25519Unwrapper } from './age-x25519-stanza.js';
 
 /**
  * A transform that reads an age v1 file and outputs its plaintext, streamed, with any of `identities`
@@ -18,9 +18,14 @@ import { unwrapFileKey, X25519_STANZA_TYPE, x25519Unwrapper, type X25519Unwrappe
  * both. 'truncated' is what can be proven: the input ends inside the header or nonce, at a chunk boundary
  * before the chunk flagged last, or has data after that chunk.
  * Throws AgeError('key-invalid') at once for an identity that is not one (without quoting it).
+ *
+ * The identities are tried in the order given, each against every stanza (as age does), and the first that opens
+ * one ends the search: a caller that knows which key an archive needs puts it first, so a large keyring costs
+ * one X25519 per stanza, not one per stanza and identity. Each identity's key is made once per stream.
  */
 export function createAgeDecryptStream(identities: readonly string[]): Transform {
-  return new AgeDecryptStream(identities.map((identity) => x25519Unwrapper(ageIdentityKey(identity))));
+  // Checked now (a bad one is refused at once); each key object is made only when its identity is reached.
+  return new AgeDecryptStream(identities.map((identity) => ageIdentityKey(identity)));
 }
 
 /**
@@ -30,7 +35,9 @@ export function createAgeDecryptStream(identities: readonly string[]): Transform
  * chunk's plaintext is pushed only after its tag checked.
  */
 class AgeDecryptStream extends Transform {
+  /** The header so far: a buffer that doubles when full (not one concatenation per write), `headLength` bytes of it used. */
   private head: Buffer = Buffer.alloc(0);
+  private headLength = 0;
   private key: Buffer | undefined;
   private readonly nonce = Buffer.alloc(PAYLOAD_NONCE_LENGTH);
   private nonceFilled = 0;
@@ -38,12 +45,18 @@ class AgeDecryptStream extends Transform {
   private filled = 0;
   private index = 0;
 
-  constructor(private readonly identities: readonly X25519Unwrapper[]) {
+  /** The identities' X25519 scalars. */
+  constructor(private readonly identities: readonly Buffer[]) {
     super();
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    inSlices(data, (slice) => this.consume(slice), callback);
+    inSlices(
+      data,
+      (slice) => this.consume(slice),
+      callback,
+      () => this.destroyed,
+    );
   }
 
   override _flush(callback: TransformCallback): void {
@@ -58,12 +71,18 @@ class AgeDecryptStream extends Transform {
   private consume(input: Buffer): void {
     let data = input;
     if (!this.key) {
-      this.head = this.head.length === 0 ? Buffer.from(data) : Buffer.concat([this.head, data]);
-      const header = parseAgeHeader(this.head);
+      this.appendHead(data);
+      const head = this.head.subarray(0, this.headLength);
+      // The header ends with a line: once the version line was checked, input without a newline cannot complete it
+      // (only make it too long), so it is not parsed again; many small writes cost a copy each, not a parse of all so far.
+      const versionChecked = this.headLength - data.length >= AGE_HEADER_LINE.length;
+      if (versionChecked && !data.includes(0x0a) && this.headLength <= MAX_HEADER_BYTES) return;
+      const header = parseAgeHeader(head);
       if (!header) return;
       this.key = this.fileKeyOf(header);
-      data = this.head.subarray(header.length);
+      data = Buffer.from(head.subarray(header.length));
       this.head = Buffer.alloc(0);
+      this.headLength = 0;
     }
     let offset = 0;
     if (this.nonceFilled < PAYLOAD_NONCE_LENGTH) {
@@ -92,13 +111,27 @@ class AgeDecryptStream extends Transform {
     }
   }
 
-  /** The file key from the first X25519 stanza one of the identities opens, its header MAC checked (age spec, "Header"). */
+  private appendHead(data: Buffer): void {
+    const needed = this.headLength + data.length;
+    if (needed > this.head.length) {
+      const grown = Buffer.alloc(Math.max(needed, Math.min(2 * this.head.length, 2 * MAX_HEADER_BYTES), 1024));
+      this.head.copy(grown, 0, 0, this.headLength);
+      this.head = grown;
+    }
+    data.copy(this.head, this.headLength);
+    this.headLength = needed;
+  }
+
+  /** The file key from the first identity that opens an X25519 stanza, its header MAC checked (age spec, "Header"). */
   private fileKeyOf(header: ParsedAgeHeader): Buffer {
+    // Other recipient types are not ours to open; each share is read (and its shape checked) once.
+    const shares = header.stanzas.filter((stanza) => stanza.type === X25519_STANZA_TYPE).map(x25519ShareOf);
     let fileKey: Buffer | undefined;
-    for (const stanza of header.stanzas) {
-      if (stanza.type !== X25519_STANZA_TYPE) continue; // other recipient types are not ours to open
-      for (const identity of this.identities) {
-        fileKey ??= unwrapFileKey(stanza, identity);
+    search: for (const scalar of this.identities) {
+      const identity = x25519Unwrapper(scalar);
+      for (const share of shares) {
+        fileKey = unwrapFileKey(share, identity);
+        if (fileKey) break search;
       }
     }
     if (!fileKey) {
@@ -131,7 +164,7 @@ class AgeDecryptStream extends Transform {
 
   private finish(): void {
     if (!this.key) {
-      if (this.head.length === 0) throw new AgeError('not-age', 'not an age file: it is empty');
+      if (this.headLength === 0) throw new AgeError('not-age', 'not an age file: it is empty');
       throw new AgeError('truncated', 'the age file ends inside its header: it was cut short');
     }
     if (this.nonceFilled < PAYLOAD_NONCE_LENGTH || this.filled < TAG_LENGTH) {

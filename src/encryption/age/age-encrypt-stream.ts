@@ -63,7 +63,12 @@ class AgeEncryptStream extends Transform {
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    inSlices(data, (slice) => this.consume(slice), callback);
+    inSlices(
+      data,
+      (slice) => this.consume(slice),
+      callback,
+      () => this.destroyed,
+    );
   }
 
   override _flush(callback: TransformCallback): void {

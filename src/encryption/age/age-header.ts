@@ -30,10 +30,11 @@ export interface ParsedAgeHeader {
 /** Real headers are a few hundred bytes; more than this is a damaged or hostile file, not a header to buffer. */
 export const MAX_HEADER_BYTES = 64 * 1024;
 /**
- * Each X25519 stanza costs one X25519 per identity tried, on the event loop; 64 KiB of hostile stanzas against a
- * keyring would hold it for a long stretch. Real files have a handful of recipients (the spec sets no limit).
+ * Each X25519 stanza costs one X25519 per identity tried, on the event loop; hostile stanzas against a keyring
+ * would hold it for a long stretch. Real files have a handful of recipients (the spec sets no limit); ours at
+ * most 17 (the target's key and MAX_USER_RECIPIENTS), so 32 leaves room for files made elsewhere.
  */
-export const MAX_STANZAS = 100;
+export const MAX_STANZAS = 32;
 
 const STANZA_PREFIX = '-> ';
 const MAC_PREFIX = '---';
@@ -113,7 +114,8 @@ export function parseAgeHeader(input: Buffer): ParsedAgeHeader | undefined {
     const body = fromBase64Raw(bodyText);
     if (!body) throw invalid(`the stanza body ending at line ${i + 1} is not canonical unpadded base64`);
     stanzas.push({ type, args, body });
-    if (stanzas.length > MAX_STANZAS) throw invalid(`it has more than ${MAX_STANZAS} recipient stanzas`);
+    if (stanzas.length > MAX_STANZAS)
+      throw invalid(`it has more than ${MAX_STANZAS} recipient stanzas (this service reads at most ${MAX_STANZAS}; re-encrypt it to fewer recipients)`);
   }
 
   const macLine = input.subarray(macStart + 1, macEnd).toString('latin1');

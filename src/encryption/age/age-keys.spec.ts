@@ -87,7 +87,19 @@ describe('age keys', () => {
 
   it('checks and normalises recipients, naming the problem', () => {
     expect(parseAgeRecipient(` ${KEYGEN_RECIPIENT.toUpperCase()}\n`)).toBe(KEYGEN_RECIPIENT);
-    expect(keyError(() => parseAgeRecipient(KEYGEN_IDENTITY)).message).toMatch(/should start with age1/);
+    for (const secret of [KEYGEN_IDENTITY, `"${KEYGEN_IDENTITY}"`, `identity: ${KEYGEN_IDENTITY.toLowerCase()}`]) {
+      const error = keyError(() => parseAgeRecipient(secret));
+      expect(error.message).toMatch(/a secret key \(AGE-SECRET-KEY-1...\) is not an age recipient/);
+      expect(error.message.toUpperCase()).not.toContain('KUYMX978');
+    }
+    // Low-order points (all zero, 1, and one of order 8): the trial X25519 encryption makes refuses them here already.
+    for (const point of [
+      Buffer.alloc(32),
+      Buffer.from([1, ...Buffer.alloc(31)]),
+      Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex'),
+    ]) {
+      expect(keyError(() => parseAgeRecipient(bech32Encode('age', point))).message).toMatch(/low-order X25519 point/);
+    }
     expect(keyError(() => parseAgeRecipient(KEYGEN_RECIPIENT.replace('fxquqa', 'fxquqq'))).message).toMatch(/checksum does not match/);
     const short = bech32Encode('age', Buffer.alloc(31, 7));
     expect(keyError(() => parseAgeRecipient(short)).message).toMatch(/32-byte X25519 key/);

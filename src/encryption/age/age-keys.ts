@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { bech32Decode, bech32Encode, Bech32Error } from './age-bech32.js';
 import { AgeError } from './age-error.js';
-import { X25519_KEY_LENGTH, x25519PrivateKey, x25519PublicBytes } from './age-x25519.js';
+import { X25519_KEY_LENGTH, x25519PrivateKey, x25519PublicBytes, x25519PublicKey, x25519SharedSecret } from './age-x25519.js';
 
 /**
  * age X25519 keys as the `age` command writes them (age spec, "The X25519 recipient type"): an identity is
@@ -52,24 +52,62 @@ export function ageRecipientOf(identity: string): string {
   return recipientOfScalar(decodeIdentity(identity.trim(), ''));
 }
 
-/** `recipient` checked (Bech32 checksum, 32-byte key) and normalised to lower case; AgeError('key-invalid') otherwise. */
+/**
+ * `recipient` checked (Bech32 checksum, 32-byte key, a usable X25519 point) and normalised to lower case;
+ * AgeError('key-invalid') otherwise. The point check is the one encryption makes (a trial X25519), so a
+ * recipient accepted here never makes every later backup fail.
+ */
 export function parseAgeRecipient(recipient: string): string {
-  return bech32Encode(RECIPIENT_HRP, ageRecipientKey(recipient));
+  const point = ageRecipientKey(recipient);
+  if (!x25519SharedSecret(trialKey(), x25519PublicKey(point))) {
+    throw new AgeError(
+      'key-invalid',
+      `${describeInput(recipient.trim())} is not a usable age recipient: its key is a low-order X25519 point, which nothing can decrypt`,
+    );
+  }
+  return bech32Encode(RECIPIENT_HRP, point);
+}
+
+/** True when `text` holds a secret key anywhere (quoted, prefixed, a whole key file pasted): it must never be echoed. */
+export function containsAgeIdentity(text: string): boolean {
+  return /AGE-SECRET-KEY-1/i.test(text);
 }
 
 /** The 32-byte X25519 public point of a recipient string; AgeError('key-invalid') when it is not one. */
 export function ageRecipientKey(recipient: string): Buffer {
   const text = recipient.trim();
-  // A recipient is public, so quoting it in the error is safe and helps find which one is wrong.
-  const quoted = JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
-  if (!text.toLowerCase().startsWith(RECIPIENT_PREFIX)) {
-    throw new AgeError('key-invalid', `${quoted} is not an age recipient: it should start with age1`);
+  if (containsAgeIdentity(text)) {
+    throw new AgeError(
+      'key-invalid',
+      `a secret key (AGE-SECRET-KEY-1...) is not an age recipient: give its public recipient (age1..., which age-keygen -y prints)`,
+    );
   }
-  const decoded = decodeOrExplain(text, `${quoted} is not a valid age recipient: `);
+  const what = describeInput(text);
+  if (!text.toLowerCase().startsWith(RECIPIENT_PREFIX)) {
+    throw new AgeError('key-invalid', `${what} is not an age recipient: it should start with age1`);
+  }
+  const decoded = decodeOrExplain(text, `${what} is not a valid age recipient: `);
   if (decoded.hrp !== RECIPIENT_HRP || decoded.data.length !== X25519_KEY_LENGTH) {
-    throw new AgeError('key-invalid', `${quoted} is not a valid age recipient: it should hold a 32-byte X25519 key (62 characters in all)`);
+    throw new AgeError('key-invalid', `${what} is not a valid age recipient: it should hold a 32-byte X25519 key (62 characters in all)`);
   }
   return decoded.data;
+}
+
+/**
+ * How an error names a rejected recipient: quoted only when it looks like one (public, and quoting it helps find
+ * which is wrong); anything else may be a secret in another shape, so it is only described.
+ */
+function describeInput(text: string): string {
+  if (/^age1[0-9a-z]{0,100}$/i.test(text)) return JSON.stringify(text);
+  return `the text given (${text.length} characters)`;
+}
+
+let trial: ReturnType<typeof generateKeyPairSync>['privateKey'] | undefined;
+
+/** A throwaway private key for the trial X25519 of parseAgeRecipient; made once. */
+function trialKey(): ReturnType<typeof generateKeyPairSync>['privateKey'] {
+  trial ??= generateKeyPairSync('x25519').privateKey;
+  return trial;
 }
 
 /** The 32-byte X25519 scalar of an identity string; AgeError('key-invalid') when it is not one, without quoting it. */

@@ -128,6 +128,29 @@ describe('age streams', () => {
     }
   });
 
+  it('stops working through a large write once the stream is destroyed', async () => {
+    const plain = randomBytes(8 * SLICE_BYTES);
+    const file = await encrypt(plain, [alice.recipient]);
+    for (const [stream, input] of [
+      [createAgeEncryptStream([alice.recipient]), plain],
+      [createAgeDecryptStream([alice.identity]), file],
+    ] as const) {
+      // Every chunk sealed or opened is pushed (a destroyed stream drops it): the pushes count the work done.
+      const push = stream.push.bind(stream);
+      let pushes = 0;
+      stream.push = (chunk: unknown) => {
+        pushes++;
+        return push(chunk);
+      };
+      stream.on('error', () => undefined);
+      stream.once('data', () => stream.destroy());
+      stream.write(input);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The first slice (16 chunks, and the header) at most, not the 128 chunks of the write.
+      expect(pushes).toBeLessThanOrEqual(17);
+    }
+  });
+
   it('refuses a bad recipient or identity at once, without quoting the identity', () => {
     expect(() => createAgeEncryptStream([])).toThrow(AgeError);
     expect(() => createAgeEncryptStream(['age1nope'])).toThrow(/age1nope/);
@@ -191,10 +214,23 @@ describe('age streams', () => {
         text.replace(/\n--- ([A-Za-z0-9+/]{40})[A-Za-z0-9+/]{3}\n/, (_, a: string) => `\n--- ${a}\n`), // a 30-byte MAC
       ];
       for (const header of cases) await refusal(Buffer.concat([Buffer.from(header, 'latin1'), rest]), [alice.identity], 'header-invalid');
-      const crowded = `${AGE_HEADER_LINE}${'-> X25519 abc\nAAAA\n'.repeat(101)}--- ${'A'.repeat(43)}\n`;
-      expect((await refusal(Buffer.from(crowded), [alice.identity], 'header-invalid')).error.message).toMatch(/more than 100 recipient stanzas/);
+      const crowded = `${AGE_HEADER_LINE}${'-> X25519 abc\nAAAA\n'.repeat(33)}--- ${'A'.repeat(43)}\n`;
+      expect((await refusal(Buffer.from(crowded), [alice.identity], 'header-invalid')).error.message).toMatch(/more than 32 recipient stanzas/);
       const endless = Buffer.concat([Buffer.from(`${AGE_HEADER_LINE}-> X25519 abc\n`), Buffer.alloc(100_000, 'A')]);
       expect((await refusal(endless, [alice.identity], 'header-invalid')).error.message).toMatch(/65536 bytes/);
+    });
+
+    it('header-invalid: an X25519 stanza with a low-order share aborts, as the spec says and age -d does, even when another stanza is ours', async () => {
+      const fileKey = randomBytes(16);
+      const nonce = randomBytes(PAYLOAD_NONCE_LENGTH);
+      const payload = sealChunk(payloadKey(fileKey, nonce), 0, true, Buffer.from('secret payload'));
+      for (const point of [Buffer.alloc(32), Buffer.from([1, ...Buffer.alloc(31)])]) {
+        const lowOrder: AgeStanza = { type: 'X25519', args: [point.toString('base64').replace(/=+$/, '')], body: randomBytes(32) };
+        const header = writeAgeHeader([lowOrder, wrapFileKey(fileKey, ageRecipientKey(alice.recipient))], fileKey);
+        const { output, error } = await refusal(Buffer.concat([header, nonce, ...payload]), [alice.identity], 'header-invalid');
+        expect(error.message).toMatch(/low-order share/);
+        expect(output.length).toBe(0);
+      }
     });
 
     it('no-matching-identity: keys of other people, or none', async () => {

@@ -44,20 +44,38 @@ export function wrapFileKey(fileKey: Buffer, recipientPoint: Buffer): AgeStanza 
   return { type: X25519_STANZA_TYPE, args: [base64Raw(share)], body };
 }
 
-/**
- * The file key in `stanza` if `identity` opens it, else undefined. Throws AgeError('header-invalid') for an
- * X25519 stanza that breaks the spec's shape (one 32-byte argument, a 32-byte body), as age does.
- */
-export function unwrapFileKey(stanza: AgeStanza, identity: X25519Unwrapper): Buffer | undefined {
+/** An X25519 stanza read once per file: its share as a KeyObject (made once, tried with every identity) and its body. */
+export interface X25519Share {
+  share: Buffer;
+  publicKey: KeyObject;
+  body: Buffer;
+}
+
+/** Throws AgeError('header-invalid') for an X25519 stanza that breaks the spec's shape (one 32-byte argument, a 32-byte body), as age does. */
+export function x25519ShareOf(stanza: AgeStanza): X25519Share {
   const share = stanza.args.length === 1 ? fromBase64Raw(stanza.args[0]) : undefined;
   if (!share || share.length !== X25519_KEY_LENGTH || stanza.body.length !== FILE_KEY_LENGTH + TAG_LENGTH) {
     throw new AgeError('header-invalid', 'the age header is malformed: an X25519 stanza does not have one 32-byte share and a 32-byte body');
   }
-  const shared = x25519SharedSecret(identity.privateKey, x25519PublicKey(share));
-  if (!shared) return undefined;
+  return { share, publicKey: x25519PublicKey(share), body: stanza.body };
+}
+
+/**
+ * The file key in the stanza if `identity` opens it, else undefined. A low-order share (an all-zero X25519
+ * result, whatever the identity) throws AgeError('header-invalid'): the spec says MUST abort, and age -d does.
+ */
+export function unwrapFileKey(stanza: X25519Share, identity: X25519Unwrapper): Buffer | undefined {
+  const { share, body } = stanza;
+  const shared = x25519SharedSecret(identity.privateKey, stanza.publicKey);
+  if (!shared) {
+    throw new AgeError(
+      'header-invalid',
+      'the age header is invalid: an X25519 stanza has a low-order share, which age refuses (the file was crafted or damaged)',
+    );
+  }
   const decipher = createDecipheriv('chacha20-poly1305', wrapKey(shared, share, identity.publicPoint), ZERO_NONCE, { authTagLength: TAG_LENGTH });
-  decipher.setAuthTag(stanza.body.subarray(FILE_KEY_LENGTH));
-  const fileKey = decipher.update(stanza.body.subarray(0, FILE_KEY_LENGTH));
+  decipher.setAuthTag(body.subarray(FILE_KEY_LENGTH));
+  const fileKey = decipher.update(body.subarray(0, FILE_KEY_LENGTH));
   try {
     decipher.final();
   } catch {

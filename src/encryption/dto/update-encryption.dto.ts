@@ -8,7 +8,7 @@ const RECIPIENT_EXAMPLE = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn
 const UnlessOmitted = () => ValidateIf((_dto: unknown, value: unknown) => value !== undefined);
 
 /** The fields PUT /api/encryption/{target} takes; any other is refused (a typo such as "write-only" must not be ignored). */
-export const UPDATE_ENCRYPTION_FIELDS = ['enabled', 'write_only', 'recipients'] as const;
+export const UPDATE_ENCRYPTION_FIELDS = ['enabled', 'write_only', 'recipients', 'forget_identities'] as const;
 
 export class UpdateEncryptionDto {
   @ApiProperty({
@@ -26,7 +26,7 @@ export class UpdateEncryptionDto {
   @ApiPropertyOptional({
     description:
       'Write-only mode: the server keeps only the public recipient of its key, never the identity. Backups are still made (and verified by size and SHA-256); ' +
-      "a restore needs the recovery key in the request. Turning it on deletes the identities the server holds for the target. Omitted: unchanged (false for a target's first key)",
+      "a restore needs the recovery key in the request. Turning it on deletes the identities the server holds for the target, so it then needs forget_identities: true. Omitted: unchanged (false for a target's first key)",
   })
   @UnlessOmitted()
   @IsBoolean({ message: ({ value }: ValidationArguments) => `write_only must be true or false (got ${jsonType(value)})` })
@@ -42,4 +42,13 @@ export class UpdateEncryptionDto {
   @IsArray({ message: ({ value }: ValidationArguments) => `recipients must be an array of age1... strings (got ${jsonType(value)})` })
   @IsString({ each: true, message: 'recipients must hold strings only, each an age1... recipient' })
   recipients?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'true: allowed to delete the identities the server holds for the target (current and retired keys), which turning write_only on does. ' +
+      'Without it that switch is refused (409 ENCRYPTION_STATE_CONFLICT, listing the keys) while the server holds any: export those you need first (POST .../export {"recipient"})',
+  })
+  @UnlessOmitted()
+  @IsBoolean({ message: ({ value }: ValidationArguments) => `forget_identities must be true or false (got ${jsonType(value)})` })
+  forget_identities?: boolean;
 }

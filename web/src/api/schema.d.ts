@@ -107,7 +107,7 @@ export interface paths {
         get: operations["EncryptionController_get"];
         /**
          * Turn encryption of future backups on or off, choose write-only mode and extra recipients
-         * @description Turning it on the first time (or again before confirming) makes a new age key: the answer has state awaiting_confirmation and `recovery_key`, shown this once; backups are encrypted only after POST .../confirm. Turning it on again after it was off reuses the confirmed key. Turning write-only mode on deletes the identities the server holds for the target; turning it off makes a new key to confirm. A recipient that is not an age1... X25519 recipient is refused (400 ENCRYPTION_KEY_INVALID, naming the entry) and nothing changes.
+         * @description Turning it on the first time (or again before confirming) makes a new age key: the answer has state awaiting_confirmation and `recovery_key`, shown this once; backups are encrypted only after POST .../confirm. Turning it on again after it was off reuses the confirmed key. Turning write-only mode on deletes the identities the server holds for the target: while it holds any, that needs `forget_identities: true` (409 ENCRYPTION_STATE_CONFLICT otherwise, listing the keys; export those you need first). Turning it off makes a new key to confirm. A recipient that is not an age1... X25519 recipient is refused (400 ENCRYPTION_KEY_INVALID, naming the entry) and nothing changes.
          */
         put: operations["EncryptionController_update"];
         post?: never;
@@ -167,8 +167,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Export the current key's identity (recovery key); recorded in the audit log
-         * @description 409 ENCRYPTION_STATE_CONFLICT in write-only mode (the server does not hold it) and when no key was confirmed yet.
+         * Export a key's identity (recovery key): the current key's, or a retired one's given its recipient; recorded in the audit log
+         * @description 409 ENCRYPTION_STATE_CONFLICT when the server does not hold the identity (write-only mode) and before a key is confirmed; 404 for a recipient that is none of the target's keys. The audit entry is written before the answer: when it cannot be, the key is not handed out (500). The body is optional.
          */
         post: operations["EncryptionController_export"];
         delete?: never;
@@ -637,7 +637,7 @@ export interface components {
         UpdateEncryptionDto: {
             /** @description true: encrypt future backups of the target (the first time, a new key is made and its recovery key answered once; backups are encrypted only after POST .../confirm). false: future backups are plain again; the keys are kept, so older encrypted backups still restore. With false send no other field */
             enabled: boolean;
-            /** @description Write-only mode: the server keeps only the public recipient of its key, never the identity. Backups are still made (and verified by size and SHA-256); a restore needs the recovery key in the request. Turning it on deletes the identities the server holds for the target. Omitted: unchanged (false for a target's first key) */
+            /** @description Write-only mode: the server keeps only the public recipient of its key, never the identity. Backups are still made (and verified by size and SHA-256); a restore needs the recovery key in the request. Turning it on deletes the identities the server holds for the target, so it then needs forget_identities: true. Omitted: unchanged (false for a target's first key) */
             write_only?: boolean;
             /**
              * @description The user's own extra recipients (age1..., for example an offline key of theirs): every backup is encrypted to them too. Replaces the list; omitted: unchanged. At most 16
@@ -646,6 +646,8 @@ export interface components {
              *     ]
              */
             recipients?: string[];
+            /** @description true: allowed to delete the identities the server holds for the target (current and retired keys), which turning write_only on does. Without it that switch is refused (409 ENCRYPTION_STATE_CONFLICT, listing the keys) while the server holds any: export those you need first (POST .../export {"recipient"}) */
+            forget_identities?: boolean;
         };
         EncryptionChangeDto: {
             /** @enum {string} */
@@ -675,7 +677,14 @@ export interface components {
         };
         ConfirmEncryptionDto: {
             /**
-             * @description The recipient of the key whose recovery key was kept (pending_recipient as shown with it). Given, the confirm is refused (409) when another key awaits confirmation: the shown key was replaced meanwhile (another tab, a lost answer), and confirming a key nobody kept would encrypt backups to it
+             * @description The recipient of the key whose recovery key was kept (pending_recipient as shown with it). Given, the confirm is refused (409) when another key awaits confirmation: the shown key was replaced meanwhile (another tab, a lost answer), and confirming a key nobody kept would encrypt backups to it. A retry naming the key that is already current answers 200 with the state
+             * @example age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+             */
+            recipient?: string;
+        };
+        ExportEncryptionKeyDto: {
+            /**
+             * @description The recipient of the key to export, as the target's keys list it: a retired key's, to keep it before write-only mode deletes it. Omitted: the current key. A key awaiting confirmation is not exported (409); a key without a stored identity neither (409)
              * @example age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
              */
             recipient?: string;
@@ -1424,6 +1433,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     EncryptionController_confirm: {
@@ -1549,7 +1567,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportEncryptionKeyDto"];
+            };
+        };
         responses: {
             /** @description Success */
             200: {
@@ -1558,6 +1580,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExportedKeyDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing or wrong API token */
