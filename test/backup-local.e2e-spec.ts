@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
@@ -237,7 +238,12 @@ describe('Local backups', () => {
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(job.status).toBe('succeeded');
     expect(seen[0]).toEqual(new BackupStartedEvent(job.id, 'local', 'manual'));
-    expect(seen.at(-1)).toEqual(new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, expect.any(Number)));
+    const sha256 = createHash('sha256')
+      .update(fs.readFileSync(path.join(backupFolder(t), job.filename)))
+      .digest('hex');
+    expect(seen.at(-1)).toEqual(
+      new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, expect.any(Number), { sha256, encrypted: false, recipients: null }),
+    );
     const progress = seen.filter((e): e is BackupProgressEvent => e instanceof BackupProgressEvent);
     expect(progress.every((e) => e.jobId === job.id)).toBe(true);
     expect([...new Set(progress.map((e) => e.phase))]).toEqual(['checking', 'snapshotting', 'archiving']);
