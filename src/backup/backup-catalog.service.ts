@@ -8,11 +8,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import type { DownloadResult, StoredObject } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
-import { mapConcurrently } from '../common/concurrency.js';
 import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
-
-/** Lookups of an unrecorded encrypted archive's recipients at once (S3: one HeadObject each). */
-const RECIPIENT_LOOKUP_CONCURRENCY = 8;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -95,16 +91,16 @@ export class BackupCatalogService {
    * fails leaves the recipients unknown rather than failing the list.
    */
   private async unrecordedRecipients(target: BackupTarget, objects: StoredObject[]): Promise<Map<string, string[] | null>> {
-    const storage = this.storage.get(target);
     const encrypted = objects.filter((object) => parseBackupName(object.key)?.encrypted);
-    const found = await mapConcurrently(encrypted, RECIPIENT_LOOKUP_CONCURRENCY, async (object) => {
-      const head = await storage.head(object.key).catch((error: Error) => {
-        this.logger.warn(`Cannot read the recipients of ${object.key}: ${error.message}`);
-        return undefined;
+    if (encrypted.length === 0) return new Map();
+    // S3: read by the HeadObject of the owner lookup just made, and cached with the owner by version.
+    return this.storage
+      .get(target)
+      .recipients(encrypted)
+      .catch((error: Error) => {
+        this.logger.warn(`Cannot read the recipients of ${encrypted.length} encrypted archives: ${error.message}`);
+        return new Map<string, string[] | null>();
       });
-      return [object.key, head?.recipients ?? null] as const;
-    });
-    return new Map(found);
   }
 
   async download(target: BackupTarget, filename: string): Promise<DownloadResult> {

@@ -265,6 +265,16 @@ export class LocalFolderStorage extends ObjectStorage {
     return new Map(owners);
   }
 
+  async recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>> {
+    const dir = await this.folder();
+    const found = await mapConcurrently(
+      objects,
+      OWNER_READ_CONCURRENCY,
+      async (object) => [object.key, parseRecipients(await this.readSidecar(dir, object.key, recipientsSidecarName(object.key), 'recipients', 8192))] as const,
+    );
+    return new Map(found);
+  }
+
   /** Rewrites the sidecar through a temporary file (fsynced, renamed), so it is always whole. */
   async setOwner(key: string, owner: string): Promise<void> {
     assertObjectKey(key);

@@ -91,6 +91,12 @@ export abstract class ObjectStorage {
    */
   abstract owners(objects: StoredObject[]): Promise<Map<string, string | null>>;
 
+  /**
+   * The age recipients recorded with each object (null for none), by key; read like the owners and, where
+   * that takes a request, in the same one and cached with them.
+   */
+  abstract recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>>;
+
   /** Records `owner` as the object's owner, keeping its content and other metadata; ObjectNotFound when missing. */
   abstract setOwner(key: string, owner: string): Promise<void>;
 
