@@ -5,7 +5,7 @@ import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import type { DownloadResult, StoredObject } from '../storage/object-storage.js';
+import { objectVersion, type DownloadResult, type StoredObject } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
@@ -133,7 +133,13 @@ export class BackupCatalogService {
         );
       }
     }
-    await storage.delete(filename);
+    try {
+      await storage.delete(filename);
+    } catch (error) {
+      // The archive goes first, then its markers: when only a marker failed, the archive's record goes anyway.
+      if (await this.isGone(target, filename)) await this.forget(target, filename);
+      throw error;
+    }
     await this.forget(target, filename);
     this.logger.log(
       `${targetLabel(target)} backup deleted: ${filename}${owner !== this.identity.id ? ` (owner: ${owner ?? 'none'}, deletion confirmed)` : ''}`,
@@ -151,6 +157,16 @@ export class BackupCatalogService {
     } catch (error) {
       this.logger.warn(`Deleted ${filename}, but could not forget its record: ${(error as Error).message}`);
     }
+  }
+
+  /** True only when the target surely holds no archive of that name (a lookup that fails says nothing). */
+  async isGone(target: BackupTarget, filename: string): Promise<boolean> {
+    return (
+      (await this.storage
+        .get(target)
+        .head(filename)
+        .catch(() => null)) === undefined
+    );
   }
 
   /**
@@ -186,7 +202,9 @@ function toBackupFile(
   if (!name) return undefined;
   const { at: createdAt, encrypted } = name;
   const recipients = encrypted ? (record?.recipients ?? storedRecipients ?? null) : null;
-  const madeHere = record !== undefined && record.sizeBytes === object.size;
+  // The stored version too (ETag, or size and mtime), not just the size: another object of the same size
+  // put under the name since is not what was recorded. Records of earlier versions have the size only.
+  const madeHere = record !== undefined && record.sizeBytes === object.size && (record.version === undefined || record.version === objectVersion(object));
   return {
     filename: object.key,
     sizeBytes: object.size,

@@ -70,6 +70,14 @@ export interface ConnectionTestResult {
  * The port every module uses for object storage, whatever is behind it. Keys are flat names
  * (the backup archives' file names). Failures are DomainErrors with storage codes.
  */
+/**
+ * What identifies one stored version of an object, the same from an upload's result and from a listing:
+ * S3's ETag (a new upload under the same key gets another), else a file's size and modification time in ms.
+ */
+export function objectVersion(object: StoredObject): string {
+  return object.etag !== undefined ? `etag ${object.etag}` : `size ${object.size} mtime ${object.lastModified.getTime()}`;
+}
+
 export abstract class ObjectStorage {
   abstract readonly target: BackupTarget;
 
