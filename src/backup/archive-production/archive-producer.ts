@@ -37,6 +37,11 @@ export type ProductionPhase = 'checking' | 'snapshotting' | 'archiving';
 export interface ProductionProgress {
   enterPhase(phase: ProductionPhase, bytesTotal: number): Promise<void>;
   bytesDone(bytes: number): void;
+  /**
+   * The archive about to be stored, recorded (awaited) before its upload starts: a kill between the
+   * finished upload and its provenance record then leaves a name the next start can look up (StartupRecovery).
+   */
+  willStore?(intent: { filename: string; encrypted: boolean; recipients: string[] | null }): Promise<void>;
 }
 
 export interface ProducedArchive {
@@ -111,6 +116,7 @@ export class ArchiveProducer {
         sentinel_version: APP_VERSION,
         databases: entries,
       };
+      await progress.willStore?.({ filename, encrypted, recipients: encrypted ? [...recipients] : null });
       await progress.enterPhase('archiving', this.writer.tarBytes(metadata));
       const archive = this.writer.open({ dir: scratch, metadata }, context, (bytes) => progress.bytesDone(bytes));
       let stored;
