@@ -3,6 +3,7 @@
  * job keeps its error code (GET /api/backup-jobs/{id} error_code, BackupFailedEvent.code), from real causes:
  * a disk too small for the backup, and S3 credentials the server refuses.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
@@ -40,7 +41,12 @@ describe('Backup events and error codes (local)', () => {
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(job).toMatchObject({ status: 'succeeded', error: null, error_code: null });
     expect(seen.get('BackupStartedEvent')).toEqual([new BackupStartedEvent(job.id, 'local', 'manual')]);
-    expect(seen.get('BackupCompletedEvent')).toEqual([new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, job.duration_ms)]);
+    const sha256 = createHash('sha256')
+      .update(fs.readFileSync(path.join(t.dataDir, 'backups', job.filename)))
+      .digest('hex');
+    expect(seen.get('BackupCompletedEvent')).toEqual([
+      new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, job.duration_ms, { sha256, encrypted: false, recipients: null }),
+    ]);
     expect(seen.get('BackupFailedEvent')).toEqual([]);
     expect(seen.get('RotationCompletedEvent')).toEqual([]);
   });

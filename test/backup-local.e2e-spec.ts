@@ -1,10 +1,13 @@
 import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from '../src/backup/backup.events.js';
+import { BackupRunStore } from '../src/backup/backup-run.store.js';
+import { StartupRecovery } from '../src/backup/startup-recovery.service.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -237,7 +240,12 @@ describe('Local backups', () => {
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(job.status).toBe('succeeded');
     expect(seen[0]).toEqual(new BackupStartedEvent(job.id, 'local', 'manual'));
-    expect(seen.at(-1)).toEqual(new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, expect.any(Number)));
+    const sha256 = createHash('sha256')
+      .update(fs.readFileSync(path.join(backupFolder(t), job.filename)))
+      .digest('hex');
+    expect(seen.at(-1)).toEqual(
+      new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, expect.any(Number), { sha256, encrypted: false, recipients: null }),
+    );
     const progress = seen.filter((e): e is BackupProgressEvent => e instanceof BackupProgressEvent);
     expect(progress.every((e) => e.jobId === job.id)).toBe(true);
     expect([...new Set(progress.map((e) => e.phase))]).toEqual(['checking', 'snapshotting', 'archiving']);
@@ -299,3 +307,70 @@ describe('Local backups', () => {
 function require_resolve(name: string): string {
   return path.resolve('node_modules', name);
 }
+
+describe('A kill -9 between the finished upload and its provenance record', () => {
+  /** The state such a kill leaves: the archive and its owner marker stored, the job still running, no record. */
+  function asKilledAfterUpload(dataDir: string, jobId: string, options: { recorded: boolean }): void {
+    const runs = new Database(path.join(dataDir, '.backup-runs.db'));
+    try {
+      runs.prepare(`UPDATE backup_runs SET status = 'running', phase = 'uploading', sha256 = NULL, finishedAt = NULL, error = NULL WHERE id = ?`).run(jobId);
+    } finally {
+      runs.close();
+    }
+    if (options.recorded) return;
+    const encryption = new Database(path.join(dataDir, '.encryption.db'));
+    try {
+      encryption.prepare('DELETE FROM written_archives').run();
+    } finally {
+      encryption.close();
+    }
+  }
+
+  it.each([
+    ['deletes the unrecorded archive as the job’s own leftover, and the job says so', false],
+    ['keeps an archive recorded before the stop, and the job says so', true],
+  ])('%s', async (_what, recorded) => {
+    const first = await startTestApp({}, { keep: true });
+    const job = await waitForJob(first.http, (await first.http.post('/api/backups/local').expect(202)).body.id);
+    expect(job.status).toBe('succeeded');
+    await first.close();
+    const dataDir = path.join(first.root, 'data');
+    asKilledAfterUpload(dataDir, job.id, { recorded });
+
+    const t = await startTestApp({}, { root: first.root });
+    try {
+      await t.app.get(StartupRecovery).whenAllDone();
+      const after = (await t.http.get(`/api/backup-jobs/${job.id}`).expect(200)).body;
+      expect(after).toMatchObject({ status: 'failed', error_code: 'BACKUP_INTERRUPTED' });
+      const files = fs.readdirSync(path.join(dataDir, 'backups'));
+      if (recorded) {
+        expect(files.sort()).toEqual([job.filename, `.${job.filename}.owner`].sort());
+        expect(after.error).toContain(`Its archive ${job.filename} was stored and recorded before the stop: it is kept.`);
+      } else {
+        expect(files).toEqual([]);
+        expect(after.error).toContain(
+          `At the next start it removed what the backup had left: its archive ${job.filename}, stored but not yet recorded as made here.`,
+        );
+      }
+    } finally {
+      await t.close();
+      fs.rmSync(first.root, { recursive: true, force: true });
+    }
+  });
+
+  it('names the archive in the running job before its upload starts (the intent the next start checks)', async () => {
+    const t = await startTestApp();
+    try {
+      await seedDatabases(t.app, { rows: 2000 });
+      const runs = t.app.get(BackupRunStore);
+      let read: Promise<unknown> | undefined;
+      t.app.get(EventEmitter2).on(BackupProgressEvent.eventName, (event: BackupProgressEvent) => {
+        if (event.phase === 'archiving') read ??= runs.find(event.jobId).then((run) => ({ status: run?.status, filename: run?.filename }));
+      });
+      const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+      expect(await read).toEqual({ status: 'running', filename: job.filename });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { BackupProgressEvent } from '../src/backup/backup.events.js';
+import { StartupRecovery } from '../src/backup/startup-recovery.service.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -63,6 +64,42 @@ describe('Start-up sweep of DATA_DIR', () => {
       const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
       expect(job.status).toBe('succeeded');
       expect(fs.readdirSync(path.join(data, '.backup-tmp-archive'))).toEqual(['sentinel-backup-2026-01-08-143022.tar.gz']);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('Start-up sweep of the backup folder', () => {
+  it("removes the owner and recipients markers of an archive no longer there when they are this installation's, and nothing else", async () => {
+    const first = await startTestApp({}, { keep: true });
+    const root = first.root;
+    const job = await waitForJob(first.http, (await first.http.post('/api/backups/local').expect(202)).body.id);
+    expect(job.status).toBe('succeeded');
+    await first.close();
+    const data = path.join(root, 'data');
+    const folder = path.join(data, 'backups');
+    const ours = fs.readFileSync(path.join(data, '.installation-id'), 'utf8').trim();
+    const recipient = `age1${'q'.repeat(58)}`;
+    // What a kill -9 left: the markers written before the archive's rename (A), the owner marker after
+    // the archive was deleted (B), and, by the old order of deletion, a recipients marker alone (C).
+    const orphanA = 'sentinel-backup-2026-01-08-143022.tar.gz.age';
+    const orphanB = 'sentinel-backup-2026-01-07-143022.tar.gz';
+    const aloneC = 'sentinel-backup-2026-01-06-143022.tar.gz.age';
+    const foreignD = 'sentinel-backup-2026-01-05-143022.tar.gz';
+    fs.writeFileSync(path.join(folder, `.${orphanA}.owner`), `${ours}\n`);
+    fs.writeFileSync(path.join(folder, `.${orphanA}.recipients`), `${recipient}\n`);
+    fs.writeFileSync(path.join(folder, `.${orphanB}.owner`), `${ours}\n`);
+    fs.writeFileSync(path.join(folder, `.${aloneC}.recipients`), `${recipient}\n`);
+    fs.writeFileSync(path.join(folder, `.${foreignD}.owner`), '22222222-2222-4222-8222-222222222222\n');
+    const before = fs.readdirSync(folder).sort();
+
+    const t = await startTestApp({}, { root });
+    try {
+      await t.app.get(StartupRecovery).whenAllDone();
+      const gone = [`.${orphanA}.owner`, `.${orphanA}.recipients`, `.${orphanB}.owner`];
+      expect(fs.readdirSync(folder).sort()).toEqual(before.filter((name) => !gone.includes(name)));
+      expect(fs.readdirSync(folder)).toEqual(expect.arrayContaining([job.filename, `.${job.filename}.owner`, `.${aloneC}.recipients`, `.${foreignD}.owner`]));
     } finally {
       await t.close();
     }

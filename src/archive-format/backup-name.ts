@@ -9,14 +9,26 @@ import { BACKUP_FILENAME_EXAMPLE, ENCRYPTED_BACKUP_FILENAME_EXAMPLE, parseBackup
  * and a backup that is not there is one error, worded once.
  */
 
-/** 400 unless `filename` is a backup archive's name (`sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz`, or `.tar.gz.age` when encrypted). */
+/** A value that holds an age identity: never repeated, whatever field it was sent in. */
+const SECRET_KEY = /AGE-SECRET-KEY-1/i;
+/** A value that reads like a file name, short and of plain characters: only such a value is quoted back. */
+const QUOTABLE_NAME = /^[\w.-]{1,80}$/;
+
+/**
+ * 400 unless `filename` is a backup archive's name (`sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz`, or `.tar.gz.age` when encrypted).
+ * The refused value is repeated only when it looks like a name: a recovery key pasted into the wrong field
+ * must not come back in the response (or whatever logs it), and other odd input is not worth echoing either.
+ */
 export function assertBackupName(filename: unknown): asserts filename is string {
   if (typeof filename !== 'string' || !parseBackupFilename(filename)) {
-    throw new DomainError(
-      ErrorCode.BackupNameInvalid,
-      `'${String(filename)}' is not a backup name: names look like ${BACKUP_FILENAME_EXAMPLE} (or ${ENCRYPTED_BACKUP_FILENAME_EXAMPLE} when encrypted)`,
-      { filename },
-    );
+    const expected = `names look like ${BACKUP_FILENAME_EXAMPLE} (or ${ENCRYPTED_BACKUP_FILENAME_EXAMPLE} when encrypted)`;
+    if (typeof filename === 'string' && SECRET_KEY.test(filename)) {
+      throw new DomainError(ErrorCode.BackupNameInvalid, `A secret key was sent as filename: send it as identity; ${expected}`);
+    }
+    if (typeof filename === 'string' && QUOTABLE_NAME.test(filename)) {
+      throw new DomainError(ErrorCode.BackupNameInvalid, `'${filename}' is not a backup name: ${expected}`, { filename });
+    }
+    throw new DomainError(ErrorCode.BackupNameInvalid, `That is not a backup name: ${expected}`);
   }
 }
 

@@ -19,6 +19,12 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
   { method: 'POST', path: /^\/api\/encryption\/(?<target>[^/]+)\/export$/, action: 'encryption.export' },
 ];
 
+/**
+ * The shape of a backup's name (archive-format's parser is the authority; audit sits below it and may not
+ * import it, and the shape is all the subject needs: no secret or free text fits it).
+ */
+const BACKUP_NAME_SHAPE = /^sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz(?:\.age)?$/;
+
 export const STATE_CHANGING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface NamedAction {
@@ -45,7 +51,8 @@ export function nameAction(method: string, path: string, body: unknown): NamedAc
     let subject = decode(match.groups?.subject);
     if (entry.action === 'restore.stage') {
       const filename = (body as { filename?: unknown } | undefined)?.filename;
-      subject = typeof filename === 'string' ? filename : null;
+      // Only what has a backup's name shape is kept: anything else sent there (a recovery key pasted into the wrong field) is not.
+      subject = typeof filename === 'string' && BACKUP_NAME_SHAPE.test(filename) ? filename : null;
     }
     if (entry.action === 'encryption.change') return { action: encryptionChange(body), target: decode(match.groups?.target), subject };
     return { action: entry.action, target: decode(match.groups?.target), subject };

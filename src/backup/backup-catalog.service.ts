@@ -5,14 +5,10 @@ import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import type { DownloadResult, StoredObject } from '../storage/object-storage.js';
+import { objectVersion, type DownloadResult, type StoredObject } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
-import { mapConcurrently } from '../common/concurrency.js';
 import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
-
-/** Lookups of an unrecorded encrypted archive's recipients at once (S3: one HeadObject each). */
-const RECIPIENT_LOOKUP_CONCURRENCY = 8;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -95,16 +91,16 @@ export class BackupCatalogService {
    * fails leaves the recipients unknown rather than failing the list.
    */
   private async unrecordedRecipients(target: BackupTarget, objects: StoredObject[]): Promise<Map<string, string[] | null>> {
-    const storage = this.storage.get(target);
     const encrypted = objects.filter((object) => parseBackupName(object.key)?.encrypted);
-    const found = await mapConcurrently(encrypted, RECIPIENT_LOOKUP_CONCURRENCY, async (object) => {
-      const head = await storage.head(object.key).catch((error: Error) => {
-        this.logger.warn(`Cannot read the recipients of ${object.key}: ${error.message}`);
-        return undefined;
+    if (encrypted.length === 0) return new Map();
+    // S3: read by the HeadObject of the owner lookup just made, and cached with the owner by version.
+    return this.storage
+      .get(target)
+      .recipients(encrypted)
+      .catch((error: Error) => {
+        this.logger.warn(`Cannot read the recipients of ${encrypted.length} encrypted archives: ${error.message}`);
+        return new Map<string, string[] | null>();
       });
-      return [object.key, head?.recipients ?? null] as const;
-    });
-    return new Map(found);
   }
 
   async download(target: BackupTarget, filename: string): Promise<DownloadResult> {
@@ -137,7 +133,13 @@ export class BackupCatalogService {
         );
       }
     }
-    await storage.delete(filename);
+    try {
+      await storage.delete(filename);
+    } catch (error) {
+      // The archive goes first, then its markers: when only a marker failed, the archive's record goes anyway.
+      if (await this.isGone(target, filename)) await this.forget(target, filename);
+      throw error;
+    }
     await this.forget(target, filename);
     this.logger.log(
       `${targetLabel(target)} backup deleted: ${filename}${owner !== this.identity.id ? ` (owner: ${owner ?? 'none'}, deletion confirmed)` : ''}`,
@@ -155,6 +157,16 @@ export class BackupCatalogService {
     } catch (error) {
       this.logger.warn(`Deleted ${filename}, but could not forget its record: ${(error as Error).message}`);
     }
+  }
+
+  /** True only when the target surely holds no archive of that name (a lookup that fails says nothing). */
+  async isGone(target: BackupTarget, filename: string): Promise<boolean> {
+    return (
+      (await this.storage
+        .get(target)
+        .head(filename)
+        .catch(() => null)) === undefined
+    );
   }
 
   /**
@@ -190,7 +202,9 @@ function toBackupFile(
   if (!name) return undefined;
   const { at: createdAt, encrypted } = name;
   const recipients = encrypted ? (record?.recipients ?? storedRecipients ?? null) : null;
-  const madeHere = record !== undefined && record.sizeBytes === object.size;
+  // The stored version too (ETag, or size and mtime), not just the size: another object of the same size
+  // put under the name since is not what was recorded. Records of earlier versions have the size only.
+  const madeHere = record !== undefined && record.sizeBytes === object.size && (record.version === undefined || record.version === objectVersion(object));
   return {
     filename: object.key,
     sizeBytes: object.size,

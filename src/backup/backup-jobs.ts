@@ -138,6 +138,12 @@ export class BackupJobs implements OnModuleDestroy {
       const { filename, size, sha256, encrypted, recipients } = await this.producer.produce(run, abort.signal, {
         enterPhase: (phase, bytesTotal) => this.enterPhase(run, phase, bytesTotal),
         bytesDone: (bytes) => this.progress(run, bytes),
+        willStore: async (intent) => {
+          run.filename = intent.filename;
+          run.encrypted = intent.encrypted;
+          run.recipients = intent.recipients;
+          await this.runs.save({ ...run });
+        },
       });
       run.status = 'succeeded';
       run.phase = 'done';
@@ -158,6 +164,10 @@ export class BackupJobs implements OnModuleDestroy {
       const cancelled = abort.signal.aborted;
       const reason = cancelled ? `Cancelled: ${(abort.signal.reason as Error)?.message ?? 'aborted'}` : (error as Error).message;
       run.status = 'failed';
+      // The intended archive was not kept (the producer removes what it stored): a failed job names none.
+      run.filename = null;
+      run.encrypted = null;
+      run.recipients = null;
       run.error = reason;
       run.errorCode = failureCode(error, cancelled);
       run.finishedAt = this.clock.now().toISOString();

@@ -28,6 +28,7 @@ export class BackupRunEntity {
   @Column('integer', { default: 0 })
   bytesTotal: number;
 
+  /** Set before the upload starts (what a start after a kill checks, see StartupRecovery); null when the job failed. */
   @Column('text', { nullable: true })
   filename: string | null;
 

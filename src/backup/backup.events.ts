@@ -34,22 +34,15 @@ export interface StoredArchiveFacts {
 /** A backup archive is complete in its target. */
 export class BackupCompletedEvent {
   static readonly eventName = 'backup.completed';
-  /**
-   * The archive's hash, kind and recipients (issue 14). Not enumerable, so that the event of the first
-   * wave, compared field by field by listeners and tests, keeps its shape; read it as `event.stored`.
-   */
-  declare readonly stored: StoredArchiveFacts | undefined;
-
   constructor(
     readonly jobId: string,
     readonly target: BackupTarget,
     readonly filename: string,
     readonly sizeBytes: number,
     readonly durationMs: number,
-    stored?: StoredArchiveFacts,
-  ) {
-    Object.defineProperty(this, 'stored', { value: stored, enumerable: false });
-  }
+    /** The archive's hash, kind and recipients (issue 14). */
+    readonly stored: StoredArchiveFacts,
+  ) {}
 }
 
 /** A backup job ended without an archive; nothing partial was left behind. */

@@ -71,6 +71,8 @@ export class RotationService {
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
     const deleted = expired.map((b) => b.filename).filter((name) => result.deleted.includes(name));
     for (const name of deleted) await this.catalog.forget(target, name);
+    // A key reported failed may have lost its archive and kept a marker (the archive goes first): its record goes too.
+    for (const failure of failed) if (await this.catalog.isGone(target, failure.filename)) await this.catalog.forget(target, failure.filename);
     const kept = backups.length - deleted.length;
     this.logger.log(
       `${label}: deleted ${deleted.length} backups older than ${retentionDays} days, kept ${kept} (newest ${MINIMUM_KEPT} always kept${others})` +

@@ -4,6 +4,8 @@ import { LeftoverSweeper } from '../common/fs/leftover-sweeper.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import type { LeftoverReport } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
+import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
 import { BackupRunStore } from './backup-run.store.js';
 
 /**
@@ -29,6 +31,8 @@ export class StartupRecovery implements OnApplicationBootstrap {
     private readonly storage: StorageTargets,
     private readonly runs: BackupRunStore,
     private readonly sweeper: LeftoverSweeper,
+    private readonly provenance: ArchiveProvenance,
+    private readonly identity: InstallationIdentity,
   ) {
     // Nothing runs before the bootstrap hook, then nothing before the databases are open.
     this.started = new Promise<void>((resolve) => (this.begin = resolve)).then(() =>
@@ -43,7 +47,8 @@ export class StartupRecovery implements OnApplicationBootstrap {
           ? this.storage
               .get(target)
               .removeLeftovers()
-              .catch((error: Error) => ({ removed: [], failed: [`the clean-up failed: ${error.message}`] }))
+              .catch((error: Error): LeftoverReport => ({ removed: [], failed: [`the clean-up failed: ${error.message}`] }))
+              .then((report) => this.settleUnrecorded(target, report))
           : { removed: [], failed: [] },
       );
     // Each target on its own: an unreachable R2 endpoint does not hold up local backups.
@@ -65,6 +70,40 @@ export class StartupRecovery implements OnApplicationBootstrap {
     return this.done;
   }
 
+  /**
+   * The archive an interrupted job of `target` was about to store (its run names it before the upload):
+   * when it is there, this installation's, and without a provenance record, the kill came between the
+   * finished upload and the record. It is deleted as the job's own leftover rather than completed: the
+   * record is the proof of what was made here, and a hash taken now would vouch for whatever the object
+   * holds now. One recorded already (a kill just before the job was marked done) is kept.
+   */
+  private async settleUnrecorded(target: BackupTarget, report: LeftoverReport): Promise<LeftoverReport> {
+    try {
+      const storage = this.storage.get(target);
+      for (const run of await this.runs.interruptedAtStart()) {
+        if (run.target !== target || !run.filename) continue;
+        const stored = await storage.head(run.filename);
+        if (!stored) continue;
+        if (await this.provenance.find(target, run.filename)) {
+          this.kept.set(run.id, run.filename);
+          continue;
+        }
+        if (stored.owner !== this.identity.id) continue;
+        await storage.delete(run.filename);
+        this.unrecorded.set(run.id, run.filename);
+        this.logger.warn(`Deleted ${run.filename} (${target}): an archive of interrupted job ${run.id}, stored but not yet recorded as made here`);
+      }
+    } catch (error) {
+      report.failed.push(`could not check the archive the interrupted job was storing: ${(error as Error).message}`);
+    }
+    return report;
+  }
+
+  /** Per interrupted job: the archive it stored but had not recorded, deleted at this start. */
+  private readonly unrecorded = new Map<string, string>();
+  /** Per interrupted job: the archive it stored and recorded before the stop, kept. */
+  private readonly kept = new Map<string, string>();
+
   private async describeInterruptedJobs(): Promise<void> {
     if (!(await this.started)) return;
     const reports = {} as Record<BackupTarget, LeftoverReport>;
@@ -73,13 +112,16 @@ export class StartupRecovery implements OnApplicationBootstrap {
       for (const run of await this.runs.interruptedAtStart()) {
         const scratch = this.sweeper.lastReport.removed.filter((f) => f.jobId === run.id).map((f) => `its scratch folder ${f.name} in DATA_DIR`);
         const report = reports[run.target];
-        const removed = [...scratch, ...report.removed];
+        const unrecorded = this.unrecorded.get(run.id);
+        const removed = [...scratch, ...report.removed, ...(unrecorded ? [`its archive ${unrecorded}, stored but not yet recorded as made here`] : [])];
+        const kept = this.kept.get(run.id);
         const parts = [
           `Interrupted: the service stopped while this ${run.target === 'r2' ? 'R2' : 'local'} backup was running.`,
           removed.length > 0
             ? `At the next start it removed what the backup had left: ${removed.join('; ')}.`
             : 'At the next start it found nothing the backup had left behind.',
           report.failed.length > 0 ? `Not cleaned up: ${report.failed.join('; ')}.` : '',
+          kept ? `Its archive ${kept} was stored and recorded before the stop: it is kept.` : '',
           'Run the backup again',
         ];
         await this.runs.describeInterruption(run.id, parts.filter(Boolean).join(' '));

@@ -15,6 +15,8 @@ export interface WrittenArchive {
   /** The age recipients it was encrypted to; null for a plain archive. */
   recipients: string[] | null;
   createdAt: Date;
+  /** What identifies the stored version (storage's objectVersion: S3 ETag, a file's size and mtime); absent in records of earlier versions. */
+  version?: string;
 }
 
 /**
@@ -35,6 +37,7 @@ export class ArchiveProvenance {
     row.sizeBytes = entry.sizeBytes;
     row.recipients = entry.recipients === null ? null : JSON.stringify(entry.recipients);
     row.createdAt = entry.createdAt.toISOString();
+    row.version = entry.version ?? null;
     await this.db.transaction((manager) => manager.upsert(WrittenArchiveEntity, row, ['target', 'filename']));
   }
 
@@ -63,5 +66,6 @@ function toWrittenArchive(row: WrittenArchiveEntity): WrittenArchive {
     sizeBytes: row.sizeBytes,
     recipients: row.recipients === null ? null : (JSON.parse(row.recipients) as string[]),
     createdAt: new Date(row.createdAt),
+    ...(row.version !== null ? { version: row.version } : {}),
   };
 }

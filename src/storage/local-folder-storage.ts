@@ -93,12 +93,45 @@ export class LocalFolderStorage extends ObjectStorage {
       const removed = swept.removed;
       if (removed.length > 0)
         report.removed.push(`${removed.length === 1 ? 'the unfinished file' : `${removed.length} unfinished files`} ${removed.join(', ')} in ${dir}`);
+      const orphans = await this.removeOrphanSidecars(dir, report);
+      if (orphans.length > 0)
+        report.removed.push(
+          `${orphans.length === 1 ? 'the marker' : `${orphans.length} markers`} ${orphans.join(', ')} of an archive no longer there in ${dir}`,
+        );
     } catch (error) {
       const message = error instanceof DomainError ? error.message : (this.failure(error, 'clean up', dir) as Error).message;
       report.failed.push(`could not look for unfinished files in the backup folder: ${message}`);
       this.logger.warn(`Start-up clean-up of the backup folder: ${message}`);
     }
     return report;
+  }
+
+  /**
+   * The owner and recipients markers whose archive is not there, when the owner marker names this
+   * installation: what a kill between writing the markers and the archive's rename, or between deleting
+   * the archive and its markers, leaves. Called at start, before any upload (whose markers precede its
+   * archive). The owner marker is the proof, so it goes last; a recipients marker without one stays.
+   */
+  private async removeOrphanSidecars(dir: string, report: LeftoverReport): Promise<string[]> {
+    const removed: string[] = [];
+    const names = new Set(await fsp.readdir(dir).catch(() => [] as string[]));
+    for (const name of names) {
+      if (!OWNER_SIDECAR_NAME.test(name)) continue;
+      const key = name.slice(1, -'.owner'.length);
+      if (objectKeyProblem(key) !== undefined || names.has(key) || (await this.statObject(dir, key).catch(() => 'unknown'))) continue;
+      if (!this.sweeper.ownsInstallation(await this.readOwner(dir, key).catch(() => undefined))) continue;
+      for (const sidecar of [recipientsSidecarName(key), ownerSidecarName(key)]) {
+        try {
+          await fsp.unlink(path.join(dir, sidecar));
+          removed.push(sidecar);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          report.failed.push(`could not remove the marker ${sidecar} from ${dir}: ${(this.failure(error, 'clean up', dir) as Error).message}`);
+          break; // the owner marker stays while its recipients marker does
+        }
+      }
+    }
+    return removed;
   }
 
   /** On failure `body` is destroyed (without an error), so whatever produces it stops. */
@@ -268,6 +301,16 @@ export class LocalFolderStorage extends ObjectStorage {
     return new Map(owners);
   }
 
+  async recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>> {
+    const dir = await this.folder();
+    const found = await mapConcurrently(
+      objects,
+      OWNER_READ_CONCURRENCY,
+      async (object) => [object.key, parseRecipients(await this.readSidecar(dir, object.key, recipientsSidecarName(object.key), 'recipients', 8192))] as const,
+    );
+    return new Map(found);
+  }
+
   /** Rewrites the sidecar through a temporary file (fsynced, renamed), so it is always whole. */
   async setOwner(key: string, owner: string): Promise<void> {
     assertObjectKey(key);
@@ -281,9 +324,12 @@ export class LocalFolderStorage extends ObjectStorage {
     await this.unlinkIn(await this.folder(), key);
   }
 
-  /** The archive first, then its sidecars: a crash in between leaves an orphan marker, never an archive without its owner. */
+  /**
+   * The archive first, then its sidecars: a crash in between leaves an orphan marker, never an archive
+   * without its owner. The owner marker last: it is what proves an orphan recipients marker ours at start.
+   */
   private async unlinkIn(dir: string, key: string): Promise<void> {
-    for (const name of [key, ownerSidecarName(key), recipientsSidecarName(key)]) {
+    for (const name of [key, recipientsSidecarName(key), ownerSidecarName(key)]) {
       try {
         await fsp.unlink(path.join(dir, name));
       } catch (error) {

@@ -70,6 +70,14 @@ export interface ConnectionTestResult {
  * The port every module uses for object storage, whatever is behind it. Keys are flat names
  * (the backup archives' file names). Failures are DomainErrors with storage codes.
  */
+/**
+ * What identifies one stored version of an object, the same from an upload's result and from a listing:
+ * S3's ETag (a new upload under the same key gets another), else a file's size and modification time in ms.
+ */
+export function objectVersion(object: StoredObject): string {
+  return object.etag !== undefined ? `etag ${object.etag}` : `size ${object.size} mtime ${object.lastModified.getTime()}`;
+}
+
 export abstract class ObjectStorage {
   abstract readonly target: BackupTarget;
 
@@ -90,6 +98,12 @@ export abstract class ObjectStorage {
    * (S3 has no metadata in listings): adapters bound the concurrency and cache what cannot change.
    */
   abstract owners(objects: StoredObject[]): Promise<Map<string, string | null>>;
+
+  /**
+   * The age recipients recorded with each object (null for none), by key; read like the owners and, where
+   * that takes a request, in the same one and cached with them.
+   */
+  abstract recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>>;
 
   /** Records `owner` as the object's owner, keeping its content and other metadata; ObjectNotFound when missing. */
   abstract setOwner(key: string, owner: string): Promise<void>;

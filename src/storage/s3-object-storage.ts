@@ -142,6 +142,10 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
     return this.ownerMetadata.owners(objects);
   }
 
+  async recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>> {
+    return this.ownerMetadata.recipients(objects);
+  }
+
   async setOwner(key: string, owner: string): Promise<void> {
     assertObjectKey(key);
     await this.ownerMetadata.setOwner(key, owner);

@@ -28,8 +28,8 @@ function ownerVersion(object: StoredObject): string {
  * read with HeadObject (listings carry no metadata) and cached per version of the object.
  */
 export class S3OwnerMetadata {
-  /** Owners read with HeadObject, by key, valid for one version of the object (see owners()). */
-  private readonly cache = new Map<string, { version: string; owner: string | null }>();
+  /** Owners and recipients read with HeadObject, by key, valid for one version of the object (see owners()). */
+  private readonly cache = new Map<string, { version: string; owner: string | null; recipients: string[] | null }>();
 
   constructor(private readonly runner: S3OperationRunner) {}
 
@@ -45,25 +45,41 @@ export class S3OwnerMetadata {
    * vanished since the listing are left out of the map.
    */
   async owners(objects: StoredObject[]): Promise<Map<string, string | null>> {
-    const owners = new Map<string, string | null>();
+    const found = await this.lookUp(objects);
+    return new Map([...found].map(([key, { owner }]) => [key, owner]));
+  }
+
+  /**
+   * The recipients recorded with each object (null: none), read by the same HeadObject as its owner and
+   * cached with it: after owners() of a listing, the recipients of the same versions cost no request.
+   */
+  async recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>> {
+    const found = await this.lookUp(objects);
+    return new Map([...found].map(([key, { recipients }]) => [key, recipients]));
+  }
+
+  private async lookUp(objects: StoredObject[]): Promise<Map<string, { owner: string | null; recipients: string[] | null }>> {
+    const found = new Map<string, { owner: string | null; recipients: string[] | null }>();
     const missing: StoredObject[] = [];
     for (const object of objects) {
       const cached = this.cache.get(object.key);
-      if (cached !== undefined && cached.version === ownerVersion(object)) owners.set(object.key, cached.owner);
+      if (cached !== undefined && cached.version === ownerVersion(object)) found.set(object.key, { owner: cached.owner, recipients: cached.recipients });
       else missing.push(object);
     }
-    if (missing.length === 0) return owners;
+    if (missing.length === 0) return found;
     return this.runner.run(`owner lookup of ${missing.length} objects`, undefined, undefined, async (conn, scope) => {
       await mapConcurrently(missing, OWNER_HEAD_CONCURRENCY, async (object) => {
         const head = await headObject(conn, object.key, scope.signal);
         if (!head) return;
         const owner = head.owner ?? null;
-        owners.set(object.key, owner);
+        const recipients = head.recipients ?? null;
+        found.set(object.key, { owner, recipients });
         if (this.cache.size >= OWNER_CACHE_LIMIT) this.cache.clear();
         // Cached under the version the listing showed only when HEAD saw that same version.
-        if (object.etag !== undefined && ownerVersion(head) === ownerVersion(object)) this.cache.set(object.key, { version: ownerVersion(object), owner });
+        if (object.etag !== undefined && ownerVersion(head) === ownerVersion(object))
+          this.cache.set(object.key, { version: ownerVersion(object), owner, recipients });
       });
-      return owners;
+      return found;
     });
   }
 

@@ -22,6 +22,8 @@ import type { DatabaseSnapshotter } from './database-snapshotter.js';
 import type { ScratchFolders } from './scratch-folders.js';
 
 const NOW = new Date('2026-03-14T09:26:53.589Z');
+/** The stored file's modification time, as the local adapter reports it (ms): recorded as the archive's version. */
+const STORED_AT = new Date('2026-03-14T09:27:01.123Z');
 const DATABASES: ManagedDatabase[] = ['universe', 'config', 'ledger'].map((name) => ({ name, filename: `${name}.db`, path: `/data/${name}.db` }));
 const SIZES: Record<string, number> = { universe: 5000, config: 1000, ledger: 3000 };
 const SHA = createHash('sha256').update('the archive').digest('hex');
@@ -54,7 +56,7 @@ function setUp() {
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
       uploads.push({ key, body: Buffer.concat(chunks), options });
-      return { key, size: Buffer.concat(chunks).length } as StoredObject;
+      return { key, size: Buffer.concat(chunks).length, lastModified: STORED_AT } as StoredObject;
     },
     delete: async (key: string) => void deleted.push(key),
   } as unknown as ObjectStorage;
@@ -119,6 +121,18 @@ function setUp() {
 
 describe('ArchiveProducer', () => {
   const job = { id: 'job-1', target: 'local' as const };
+
+  it('states the archive it will store (name, kind, recipients) before the upload starts', async () => {
+    const f = setUp();
+    const progress = {
+      ...f.progress,
+      willStore: async (intent: unknown) => void f.calls.push(`will store ${JSON.stringify(intent)}`),
+    };
+    await f.producer.produce(job, new AbortController().signal, progress);
+    const intent = f.calls.findIndex((c) => c.startsWith('will store'));
+    expect(f.calls[intent]).toBe(`will store ${JSON.stringify({ filename: backupFilename(NOW), encrypted: false, recipients: null })}`);
+    expect(intent).toBeLessThan(f.calls.indexOf(`upload ${backupFilename(NOW)}`));
+  });
 
   it('checks the space before any snapshot, then snapshots every database into its scratch folder and uploads the archive', async () => {
     const f = setUp();
@@ -209,7 +223,17 @@ describe('ArchiveProducer', () => {
     const f = setUp();
     await f.producer.produce(job, new AbortController().signal, f.progress);
     expect(f.contexts).toEqual([{ target: 'local', recipients: undefined }]);
-    expect(f.records).toEqual([{ target: 'local', filename: backupFilename(NOW), sha256: SHA, sizeBytes: 11, recipients: null, createdAt: NOW }]);
+    expect(f.records).toEqual([
+      {
+        target: 'local',
+        filename: backupFilename(NOW),
+        sha256: SHA,
+        sizeBytes: 11,
+        recipients: null,
+        createdAt: NOW,
+        version: `size 11 mtime ${STORED_AT.getTime()}`,
+      },
+    ]);
   });
 
   it('with recipients, names the archive .tar.gz.age, gives the recipients to the write steps and the upload, and records them', async () => {
@@ -222,7 +246,17 @@ describe('ArchiveProducer', () => {
     expect(produced).toEqual({ filename: name, size: 11, sha256: SHA, encrypted: true, recipients: ['age1one', 'age1two'] });
     expect(f.contexts).toEqual([{ target: 'local', recipients: ['age1one', 'age1two'] }]);
     expect(f.uploads[0].options).toEqual({ signal, owner: 'installation-1', maxBytes: 100_003, recipients: ['age1one', 'age1two'] });
-    expect(f.records).toEqual([{ target: 'local', filename: name, sha256: SHA, sizeBytes: 11, recipients: ['age1one', 'age1two'], createdAt: NOW }]);
+    expect(f.records).toEqual([
+      {
+        target: 'local',
+        filename: name,
+        sha256: SHA,
+        sizeBytes: 11,
+        recipients: ['age1one', 'age1two'],
+        createdAt: NOW,
+        version: `size 11 mtime ${STORED_AT.getTime()}`,
+      },
+    ]);
     expect(f.written[0].metadata.timestamp).toBe('2026-03-14T09:26:54Z');
   });
 

@@ -13,7 +13,7 @@ import { DatabaseRegistry } from '../../database/database-registry.js';
 import { ArchiveEncryption } from '../../encryption/archive-encryption.service.js';
 import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
-import type { ObjectStorage } from '../../storage/object-storage.js';
+import { objectVersion, type ObjectStorage } from '../../storage/object-storage.js';
 import { StorageTargets } from '../../storage/storage-targets.js';
 import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
 import { ArchiveWriter } from '../archive-writer/archive-writer.js';
@@ -37,6 +37,11 @@ export type ProductionPhase = 'checking' | 'snapshotting' | 'archiving';
 export interface ProductionProgress {
   enterPhase(phase: ProductionPhase, bytesTotal: number): Promise<void>;
   bytesDone(bytes: number): void;
+  /**
+   * The archive about to be stored, recorded (awaited) before its upload starts: a kill between the
+   * finished upload and its provenance record then leaves a name the next start can look up (StartupRecovery).
+   */
+  willStore?(intent: { filename: string; encrypted: boolean; recipients: string[] | null }): Promise<void>;
 }
 
 export interface ProducedArchive {
@@ -111,6 +116,7 @@ export class ArchiveProducer {
         sentinel_version: APP_VERSION,
         databases: entries,
       };
+      await progress.willStore?.({ filename, encrypted, recipients: encrypted ? [...recipients] : null });
       await progress.enterPhase('archiving', this.writer.tarBytes(metadata));
       const archive = this.writer.open({ dir: scratch, metadata }, context, (bytes) => progress.bytesDone(bytes));
       let stored;
@@ -141,7 +147,7 @@ export class ArchiveProducer {
         encrypted,
         recipients: encrypted ? [...recipients] : null,
       };
-      await this.record(job.target, produced, storage);
+      await this.record(job.target, produced, storage, objectVersion(stored));
       return produced;
     } finally {
       await this.scratchFolders.remove(scratch);
@@ -178,7 +184,7 @@ export class ArchiveProducer {
    * archive could be restored only with confirm_unknown, so a record that cannot be written fails the job,
    * and the archive (this job's own, just made under a free name) is deleted rather than left unrecorded.
    */
-  private async record(target: BackupTarget, produced: ProducedArchive, storage: ObjectStorage): Promise<void> {
+  private async record(target: BackupTarget, produced: ProducedArchive, storage: ObjectStorage, version: string): Promise<void> {
     try {
       await this.provenance.record({
         target,
@@ -187,6 +193,7 @@ export class ArchiveProducer {
         sizeBytes: produced.size,
         recipients: produced.recipients,
         createdAt: this.clock.now(),
+        version,
       });
     } catch (error) {
       await storage.delete(produced.filename).catch(() => undefined);

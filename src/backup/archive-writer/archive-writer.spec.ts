@@ -151,4 +151,28 @@ describe('ArchiveWriter', () => {
     const stored = await collect(archive);
     expect(archive.digest).toEqual({ sha256: createHash('sha256').update(stored).digest('hex'), bytes: stored.length });
   });
+
+  it('when a step refuses the archive, throws before writing anything or starting to read the folder, and stops the steps already made', () => {
+    const made: Transform[] = [];
+    const first: ArchiveWriteStep = {
+      name: 'first',
+      create: () => {
+        const stream = new Transform({ transform: (chunk, _encoding, callback) => callback(null, chunk) });
+        made.push(stream);
+        return stream;
+      },
+      maxOutputBytes: (maxInput) => maxInput,
+    };
+    const refusing: ArchiveWriteStep = {
+      name: 'refusing',
+      create: () => {
+        throw new Error('no such recipient');
+      },
+      maxOutputBytes: (maxInput) => maxInput,
+    };
+    expect(() => new ArchiveWriter([first, refusing]).open({ dir, metadata }, LOCAL)).toThrow('no such recipient');
+    // Nothing was written into the folder and no tar reads it: the caller may remove it at once.
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.db', 'universe.db']);
+    expect(made.map((stream) => stream.destroyed)).toEqual([true]);
+  });
 });

@@ -63,6 +63,18 @@ export class ArchiveWriter {
    * it with that error, naming the step.
    */
   open(source: ArchiveContents, context: ArchiveWriteContext, onTarBytes?: (bytes: number) => void): ArchiveStream {
+    // The steps first: one may refuse the archive (a recipient it cannot encrypt to), and then nothing
+    // may have been written or started, since the caller removes the folder the tar would still be reading.
+    const named: { name: string; stream: Transform }[] = [];
+    try {
+      for (const step of this.steps) {
+        const stream = step.create(context);
+        if (stream) named.push({ name: step.name, stream });
+      }
+    } catch (error) {
+      for (const made of named) made.stream.destroy();
+      throw error;
+    }
     const json = metadataJson(source.metadata);
     fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
     const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];
@@ -70,10 +82,6 @@ export class ArchiveWriter {
     // maxReadSize: tar reads files in 16 MiB pieces by default, and up to 16 of them wait in
     // Readable.from's buffer while gzip catches up (bench/results.md, "Figures moved out of the code").
     const tar = Readable.from(createTar({ cwd: source.dir, portable: true, mtime: new Date(source.metadata.timestamp), maxReadSize: TAR_READ_SIZE }, files));
-    const named = this.steps.flatMap((step) => {
-      const stream = step.create(context);
-      return stream ? [{ name: step.name, stream }] : [];
-    });
     const chain: (Readable | Transform)[] = [tar, byteCounter(onTarBytes), new ParallelGzip(), ...named.map((s) => s.stream)];
     const last = chain[chain.length - 1];
     // The output is outside the pipeline so that it fails with the error named by its step (the

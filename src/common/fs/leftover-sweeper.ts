@@ -92,6 +92,11 @@ export class LeftoverSweeper {
     return { path: file, release: () => this.writing.delete(file) };
   }
 
+  /** Whether `id` (an owner marker's text) names this installation: the proof a leftover marker is ours to remove. */
+  ownsInstallation(id: string | null | undefined): boolean {
+    return id === this.identity.id;
+  }
+
   /** Whether a `.partial` file name carries this installation's tag. */
   ownsPartial(name: string): boolean {
     return PARTIAL_NAME.test(name) && name.slice(-(PARTIAL_SUFFIX.length + 16), -PARTIAL_SUFFIX.length).startsWith(this.partialTag);

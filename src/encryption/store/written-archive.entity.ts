@@ -22,4 +22,8 @@ export class WrittenArchiveEntity {
 
   @Column('text')
   createdAt: string;
+
+  /** What identifies the stored version of the object (S3 ETag, a file's size and mtime); null in earlier records. */
+  @Column('text', { nullable: true })
+  version: string | null;
 }
