@@ -168,6 +168,79 @@ describe('Restore and verification of encrypted backups made by the service', ()
     expect(await markers(t.app)).toEqual(expectedMarkers('handmade', NAMES));
   });
 
+  async function plainBackUp(target: Target): Promise<string> {
+    const started = await t.http.post(`/api/backups/${target}`).expect(202);
+    const job = await waitForJob(t.http, started.body.id);
+    expect(job).toMatchObject({ status: 'succeeded' });
+    expect(job.filename).toMatch(/\.tar\.gz$/);
+    return job.filename as string;
+  }
+
+  it('plain archives: one written here and replaced is refused (409) and fails verification; with encryption on, one not written here needs "confirm_unknown"', async () => {
+    await setMarkers(t.app, 'plain');
+    const filename = await plainBackUp('local');
+    const stored = path.join(t.dataDir, 'backups', filename);
+    const original = fs.readFileSync(stored);
+    const same = await t.http.post(`/api/backups/local/${filename}/verify`).expect(200);
+    expect(same.body).toMatchObject({ ok: true, encrypted: false, made_here: true });
+
+    // A valid plain archive of other data put in its place: without encryption too, the record says it is not the one written.
+    await setMarkers(t.app, 'other');
+    const plain = handMadeBackup(t.dataDir, NAMES, path.join(root, 'other'), 'other.tar.gz');
+    await setMarkers(t.app, 'changed');
+    fs.writeFileSync(stored, fs.readFileSync(plain));
+    const before = fingerprint(t.dataDir, NAMES);
+    const replaced = await t.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(409);
+    expect(replaced.body).toMatchObject({ error: 'ARCHIVE_NOT_MADE_HERE', details: { reason: 'differs_from_record' } });
+    expect(fingerprint(t.dataDir, NAMES)).toEqual(before);
+    expect(restoreWorkFiles(t.dataDir)).toEqual([]);
+    const failed = await t.http.post(`/api/backups/local/${filename}/verify`).expect(200);
+    expect(failed.body).toMatchObject({ ok: false, encrypted: false, made_here: false, problem: { check: 'made-here', file: filename } });
+    fs.writeFileSync(stored, original);
+
+    // Encryption on: a plain archive with no record is what an attacker would upload to skip the check of encrypted ones.
+    await enable('local');
+    const unknown = 'sentinel-backup-2026-01-08-143022.tar.gz';
+    fs.copyFileSync(plain, path.join(t.dataDir, 'backups', unknown));
+    const refused = await t.http.post('/api/backups/local/restore').send({ filename: unknown, restart: false }).expect(409);
+    expect(refused.body).toMatchObject({ error: 'ARCHIVE_NOT_MADE_HERE', details: { reason: 'no_record' } });
+    expect(refused.body.message).toMatch(/^Encryption is on for this target, and the plain archive .* was not written by this installation/);
+    expect(fingerprint(t.dataDir, NAMES)).toEqual(before);
+    expect(restoreWorkFiles(t.dataDir)).toEqual([]);
+    const unknownReport = await t.http.post(`/api/backups/local/${unknown}/verify`).expect(200);
+    expect(unknownReport.body).toMatchObject({ ok: true, encrypted: false, made_here: false });
+    // The one written here still restores without confirmation; the unknown one with it.
+    await restoreAndApply('local', filename);
+    expect(await markers(t.app)).toEqual(expectedMarkers('plain', NAMES));
+    await restoreAndApply('local', unknown, { confirm_unknown: true });
+    expect(await markers(t.app)).toEqual(expectedMarkers('other', NAMES));
+  });
+
+  it('write-only mode: a stored archive of another size fails the limited verification without being downloaded', async () => {
+    await enable('local', true);
+    const filename = await backUp('local');
+    const stored = path.join(t.dataDir, 'backups', filename);
+    fs.appendFileSync(stored, Buffer.alloc(4096));
+    const res = await t.http.post(`/api/backups/local/${filename}/verify`).expect(200);
+    expect(res.body).toMatchObject({ ok: false, limited: true, made_here: false, problem: { check: 'made-here', file: filename } });
+    expect(res.body.message).toMatch(/stored now: \d+ bytes; not downloaded\)/);
+  });
+
+  it("the server's key does not open the stored archive: the verification and the weekly one report it failed, naming the key it needs", async () => {
+    const key = await enable('local');
+    const filename = await backUp('local');
+    const stranger = ageKeygen(path.join(root, 'keys'), 'stranger');
+    const plain = handMadeBackup(t.dataDir, NAMES, path.join(root, 'other'), 'other.tar.gz');
+    ageEncrypt(plain, path.join(t.dataDir, 'backups', filename), [stranger.recipient]);
+    const res = await t.http.post(`/api/backups/local/${filename}/verify`).expect(200);
+    expect(res.body).toMatchObject({ ok: false, encrypted: true, limited: false, problem: { check: 'age', file: filename } });
+    expect(res.body.message).toContain(`is encrypted for key ${key.recipient}, and none of the keys tried opens it`);
+    expect(restoreWorkFiles(t.dataDir)).toEqual([]);
+    await putSettings(t, { local_backup_enabled: 1 });
+    const weekly = await t.app.get(ScheduledJobRunner).verifyNewest('local');
+    expect(weekly).toMatchObject({ outcome: 'failed', message: expect.stringContaining(`of ${filename}: FAILED: Verification FAILED: `) as unknown });
+  });
+
   it('key rotation: backups under two keys, each restored with the keyring', async () => {
     const first = await enable('local');
     await setMarkers(t.app, 'first');

@@ -49,8 +49,8 @@ export interface VerificationReport {
    */
   limited?: boolean;
   /**
-   * Encrypted backups: true when the stored bytes are the ones this installation recorded writing, false
-   * when they differ or it has no record of writing them. null: not checked (plain backups).
+   * True when the stored bytes are the ones this installation recorded writing (plain or encrypted), false
+   * when they differ or it has no record of writing them. null: not checked (the archive could not be read in full).
    */
   madeHere?: boolean | null;
 }
@@ -145,7 +145,7 @@ export class BackupVerifier implements OnModuleDestroy {
     try {
       if (access.encrypted && !access.keys) {
         if (!access.record) throw keyRequired(archive, access.recipients);
-        result = await this.limited(target, archive, access.record, signal, report);
+        result = await this.limited(target, archive, access.record, access.storedSize, signal, report);
       } else {
         result = await this.full(target, archive, access, signal, report);
       }
@@ -176,7 +176,7 @@ export class BackupVerifier implements OnModuleDestroy {
       open: async (openSignal) => ({
         ...(await this.opener.open(target, archive, openSignal)),
         keys: access.keys,
-        checkStored: access.encrypted && record ? (bytes) => void (stored = bytes) : undefined,
+        checkStored: record ? (bytes) => void (stored = bytes) : undefined,
       }),
     };
     let unpacked: UnpackedArchive | undefined;
@@ -195,7 +195,7 @@ export class BackupVerifier implements OnModuleDestroy {
       });
       const databases = await judgeDatabases(unpacked.databases, signal);
       const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
-      const madeHere = access.encrypted ? record !== undefined && stored !== undefined && matchesRecord(record, stored) : null;
+      const madeHere = record !== undefined && stored !== undefined && matchesRecord(record, stored);
       const replaced =
         record && stored && !madeHere ? `the stored archive is not the one this installation wrote: replaced? (${describeDifference(record, stored)})` : '';
       const problem: ArchiveProblem | null = unpacked.databaseSetProblem
@@ -216,7 +216,14 @@ export class BackupVerifier implements OnModuleDestroy {
             .join('. ');
       return report({ ok, message, backupTimestamp: unpacked.metadata.timestamp, databases, problem, madeHere });
     } catch (error) {
-      if (!isArchiveInvalid(error) || signal.aborted) throw error;
+      if (signal.aborted) throw error;
+      // A report, not an error: the weekly verification must record that the keys at hand cannot open the
+      // newest backup (a restore would fail the same way), and say which key it needs.
+      if (error instanceof DomainError && error.code === ErrorCode.EncryptionKeyWrong) {
+        const problem: ArchiveProblem = { check: 'age', file: archive, message: error.message };
+        return report({ ok: false, message: `Verification FAILED: ${error.message}`, problem, madeHere: record ? null : false });
+      }
+      if (!isArchiveInvalid(error)) throw error;
       const problem: ArchiveProblem = { check: error.details.check, file: error.details.file, message: error.message };
       return report({ ok: false, message: error.message, problem });
     } finally {
@@ -233,17 +240,37 @@ export class BackupVerifier implements OnModuleDestroy {
     target: BackupTarget,
     archive: string,
     record: WrittenArchive,
+    storedSize: number,
     signal: AbortSignal,
     report: (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>) => VerificationReport,
   ): Promise<VerificationReport> {
+    const why = 'no key on the server (write-only mode)';
+    const failed = (message: string) =>
+      report({
+        ok: false,
+        limited: true,
+        madeHere: false,
+        message: `Limited verification FAILED: ${message}. (${why}: its databases were not opened)`,
+        problem: { check: 'made-here', file: archive, message },
+      });
+    // The size is known before any download: a replaced object of another size (however large) is not read.
+    if (storedSize !== record.sizeBytes) {
+      return failed(
+        `the stored archive is not the one this installation wrote: replaced or damaged? (written ${record.createdAt.toISOString()} as ${record.sizeBytes} bytes; ` +
+          `stored now: ${storedSize} bytes; not downloaded)`,
+      );
+    }
     const { body } = await this.opener.open(target, archive, signal);
     const hash = createHash('sha256');
     let bytes = 0;
+    const tooLong = new Error('longer than recorded');
     const sink = new Writable({
       highWaterMark: 256 * 1024,
       write(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
         bytes += chunk.length;
+        // Grown since the HEAD: stop reading rather than hash bytes that cannot match.
+        if (bytes > record.sizeBytes) return callback(tooLong);
+        hash.update(chunk);
         callback();
       },
     });
@@ -251,6 +278,12 @@ export class BackupVerifier implements OnModuleDestroy {
       await pipeline(body, sink, { signal });
     } catch (error) {
       if (signal.aborted) throw signal.reason ?? error;
+      if (error === tooLong) {
+        return failed(
+          `the stored archive is not the one this installation wrote: replaced or damaged? (written ${record.createdAt.toISOString()} as ${record.sizeBytes} bytes; ` +
+            `stored now: more than that; reading stopped there)`,
+        );
+      }
       throw new DomainError(
         ErrorCode.StorageUnavailable,
         `Reading ${archive} broke off after ${bytes} bytes: ${(error as Error).message}. Nothing was changed; try again`,
@@ -259,7 +292,6 @@ export class BackupVerifier implements OnModuleDestroy {
       );
     }
     const stored = { bytes, sha256: hash.digest('hex') };
-    const why = 'no key on the server (write-only mode)';
     if (matchesRecord(record, stored)) {
       return report({
         ok: true,
@@ -268,14 +300,7 @@ export class BackupVerifier implements OnModuleDestroy {
         message: `Limited verification passed: ${why}: checked that the stored archive is the one written (${bytes} bytes, SHA-256 as recorded at upload); its databases were not opened`,
       });
     }
-    const message = `the stored archive is not the one this installation wrote: replaced or damaged? (${describeDifference(record, stored)})`;
-    return report({
-      ok: false,
-      limited: true,
-      madeHere: false,
-      message: `Limited verification FAILED: ${message}. (${why}: its databases were not opened)`,
-      problem: { check: 'made-here', file: archive, message },
-    });
+    return failed(`the stored archive is not the one this installation wrote: replaced or damaged? (${describeDifference(record, stored)})`);
   }
 
   private log(report: VerificationReport): void {

@@ -18,7 +18,10 @@ import type { ArchiveToUnpack } from './core/archive-unpacker.js';
 export interface ArchiveRequest {
   /** The request's own identities (requestIdentities), tried before the server's; used for this request only. */
   identities: readonly string[];
-  /** The user trusts an encrypted archive this installation did not write (or whose bytes differ from its record). */
+  /**
+   * The user trusts an archive this installation did not write (or whose bytes differ from its record): an
+   * encrypted one, or a plain one while encryption is on for the target.
+   */
   confirmUnknown?: boolean;
 }
 
@@ -31,11 +34,15 @@ export interface VerificationAccess {
   keys: ArchiveKeys | undefined;
   /** The recipients it needs, when known (for messages). */
   recipients: readonly string[] | null;
+  /** The stored object's size, as its store reports it before any download. */
+  storedSize: number;
 }
 
 /**
  * How the service may read a stored backup, decided before any download. A plain archive (`.tar.gz`) is
- * read as the first wave read it. An encrypted one (`.tar.gz.age`) needs a key: the request's identity,
+ * read as the first wave read it, with two exceptions (see plainForRestore): one this installation recorded
+ * writing must still be those bytes, and while encryption is on for the target one it has no record of
+ * needs the request's confirmation. An encrypted one (`.tar.gz.age`) needs a key: the request's identity,
  * then every identity the server holds for the target (its keyring, ArchiveEncryption); with none, a
  * restore is refused with ENCRYPTION_KEY_REQUIRED naming the recipients it needs (from the record of its
  * upload, ArchiveProvenance, or else from the object's own metadata, which anyone who can write to the
@@ -56,7 +63,7 @@ export class StoredArchiveAccess {
   /** The archive as a restore reads it: opening it makes the checks above, and gives the keys and the made-here check. */
   forRestore(target: BackupTarget, filename: string, request: ArchiveRequest): ArchiveToUnpack {
     const archive = this.opener.archive(target, filename);
-    if (!isEncryptedBackupName(filename)) return archive;
+    if (!isEncryptedBackupName(filename)) return this.plainForRestore(target, archive, request);
     return {
       name: filename,
       open: async (signal) => {
@@ -87,14 +94,47 @@ export class StoredArchiveAccess {
     };
   }
 
+  /**
+   * A plain archive (`.tar.gz`): with a record of its upload, its stored bytes must match it, as for an
+   * encrypted one. With none, it is a hand-made archive, restored without confirmation as in the first
+   * wave, unless encryption is on for the target: then a plain archive is what someone who can write to
+   * the storage would upload to skip the check of encrypted ones, so it needs "confirm_unknown" too.
+   */
+  private plainForRestore(target: BackupTarget, archive: ArchiveToUnpack, request: ArchiveRequest): ArchiveToUnpack {
+    const filename = archive.name;
+    return {
+      name: filename,
+      open: async (signal) => {
+        const record = await this.provenance.find(target, filename);
+        if (!record && !request.confirmUnknown && (await this.encryption.recipientsFor(target)) !== undefined) {
+          await this.requirePresent(target, filename);
+          throw new DomainError(
+            ErrorCode.ArchiveNotMadeHere,
+            `Encryption is on for this target, and the plain archive ${filename} was not written by this installation: ` +
+              'anyone who can write to the storage can upload one. If you trust it (made by hand, or before encryption was turned on), send "confirm_unknown": true',
+            { file: filename, reason: 'no_record' },
+          );
+        }
+        const opened = await archive.open(signal);
+        if (!record || request.confirmUnknown) return opened;
+        return {
+          ...opened,
+          checkStored: (stored) => {
+            if (!matchesRecord(record, stored)) throw replaced(filename, record, stored);
+          },
+        };
+      },
+    };
+  }
+
   /** How a verification of `filename` can read it (no refusal for an archive not made here: a verification changes nothing). */
   async forVerification(target: BackupTarget, filename: string, request: ArchiveRequest): Promise<VerificationAccess> {
-    if (!isEncryptedBackupName(filename)) return { encrypted: false, record: undefined, keys: undefined, recipients: null };
     const object = await this.requirePresent(target, filename);
     const record = await this.provenance.find(target, filename);
+    if (!isEncryptedBackupName(filename)) return { encrypted: false, record, keys: undefined, recipients: null, storedSize: object.size };
     const recipients = record?.recipients ?? object.recipients ?? null;
     const identities = await this.identities(target, request);
-    return { encrypted: true, record, keys: identities.length ? { identities, recipients } : undefined, recipients };
+    return { encrypted: true, record, keys: identities.length ? { identities, recipients } : undefined, recipients, storedSize: object.size };
   }
 
   private async identities(target: BackupTarget, request: ArchiveRequest): Promise<string[]> {

@@ -83,8 +83,9 @@ export class VerificationReportDto {
     type: Boolean,
     nullable: true,
     description:
-      'Encrypted backups: true when the stored archive is the one this installation wrote (size and SHA-256 as recorded at its upload); false when it ' +
-      'differs or there is no record of writing it (a restore then asks for "confirm_unknown"). null for plain backups (not checked)',
+      'True when the stored archive (plain or encrypted) is the one this installation wrote (size and SHA-256 as recorded at its upload); false when it ' +
+      'differs or there is no record of writing it (a restore of an encrypted one, or of a plain one while encryption is on, then asks for "confirm_unknown"). ' +
+      'null: not checked (the archive could not be read far enough)',
   })
   made_here: boolean | null;
 }

@@ -981,7 +981,7 @@ export interface components {
             encrypted: boolean;
             /** @description A limited verification: an encrypted backup with no key on the server (write-only mode) and none in the request. Only the stored archive was checked (present, size and SHA-256 equal to the record of its upload, without decrypting it); its databases were not opened (databases is empty). Send its recovery key ("identity") for a full verification */
             limited: boolean;
-            /** @description Encrypted backups: true when the stored archive is the one this installation wrote (size and SHA-256 as recorded at its upload); false when it differs or there is no record of writing it (a restore then asks for "confirm_unknown"). null for plain backups (not checked) */
+            /** @description True when the stored archive (plain or encrypted) is the one this installation wrote (size and SHA-256 as recorded at its upload); false when it differs or there is no record of writing it (a restore of an encrypted one, or of a plain one while encryption is on, then asks for "confirm_unknown"). null: not checked (the archive could not be read far enough) */
             made_here: boolean | null;
         };
         StagingProgressDto: {
