@@ -70,7 +70,7 @@ export class StoredArchiveAccess {
         const object = await this.requirePresent(target, filename);
         const record = await this.provenance.find(target, filename);
         const recipients = record?.recipients ?? object.recipients ?? null;
-        const identities = await this.identities(target, request);
+        const identities = await this.identities(target, request, recipients);
         if (identities.length === 0) throw keyRequired(filename, recipients);
         if (!record && !request.confirmUnknown) {
           throw new DomainError(
@@ -133,12 +133,16 @@ export class StoredArchiveAccess {
     const record = await this.provenance.find(target, filename);
     if (!isEncryptedBackupName(filename)) return { encrypted: false, record, keys: undefined, recipients: null, storedSize: object.size };
     const recipients = record?.recipients ?? object.recipients ?? null;
-    const identities = await this.identities(target, request);
+    const identities = await this.identities(target, request, recipients);
     return { encrypted: true, record, keys: identities.length ? { identities, recipients } : undefined, recipients, storedSize: object.size };
   }
 
-  private async identities(target: BackupTarget, request: ArchiveRequest): Promise<string[]> {
-    return [...new Set([...request.identities, ...(await this.encryption.identitiesFor(target))])];
+  /**
+   * The request's keys first, then the server's, those of the archive's recorded recipients ahead of the rest:
+   * the header's stanzas are tried against each key in turn, so the likely key first keeps that short.
+   */
+  private async identities(target: BackupTarget, request: ArchiveRequest, recipients: readonly string[] | null): Promise<string[]> {
+    return [...new Set([...request.identities, ...(await this.encryption.identitiesFor(target, recipients ?? []))])];
   }
 
   /** The stored object (with the recipients recorded with it, if any); a 404 before anything else is said about a backup that is not there. */
