@@ -126,6 +126,13 @@ describe('ArchiveWriter', () => {
     );
   });
 
+  it('fails the archive stream, with and without steps, when a snapshot is not the size its metadata records', async () => {
+    fs.appendFileSync(path.join(dir, 'config.db'), 'grown');
+    for (const steps of [[], [recordingStep('xor', [])]]) {
+      await expect(collect(new ArchiveWriter(steps).open({ dir, metadata }, LOCAL))).rejects.toThrow(/'config\.db'.*changed while being archived/);
+    }
+  });
+
   it('leaves out a step that declines the archive (no recipients), in the stream and in the size bound', async () => {
     const received: Buffer[] = [];
     const step = recordingStep('age-encryption', received);

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, type Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { create as createTar } from 'tar';
+import type { Readable, Transform } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { METADATA_FILENAME, type BackupMetadata } from '../../archive-format/backup-metadata.js';
-import { byteCounter } from '../../common/streams/byte-counter.js';
 import { ARCHIVE_WRITE_STEPS, type ArchiveWriteContext, type ArchiveWriteStep } from './archive-write-step.js';
 import { storedDigest, type StoredDigest } from './stored-digest.js';
 import { ParallelGzip } from './parallel-gzip.js';
+import { packTar } from './tar-packer.js';
 
 export interface ArchiveContents {
   /** Folder holding the `<name>.db` snapshots; `backup-metadata.json` is written into it. */
@@ -21,18 +20,27 @@ export interface ArchiveStream extends Readable {
   readonly digest: StoredDigest | undefined;
 }
 
-/**
- * Bytes tar reads from a file at a time. Small enough to come from the allocator's reused heap under
- * `npm start`'s MALLOC_MMAP_THRESHOLD_ (128 KiB) rather than a fresh mapping per read; ParallelGzip
- * gathers them into its reused 1 MiB blocks (bench/results.md, "Where a backup's time goes").
- */
-const TAR_READ_SIZE = 64 * 1024;
 /** Slack on top of the tar estimate: one 10 KiB tar record. */
 const TAR_SLACK = 10 * 1024;
 
 /** Tar overhead: a 512-byte header per entry, data padded to 512, and two zero blocks at the end. */
 export function tarSize(sizes: number[]): number {
   return sizes.reduce((sum, size) => sum + 512 + Math.ceil(size / 512) * 512, 0) + 1024;
+}
+
+/**
+ * Packs the archive's files into `gzip`, which copies each write into its own blocks before
+ * acknowledging it, as the packer's reused buffers require. A packing error destroys `gzip`
+ * with it, which fails the pipeline and so the archive.
+ */
+function packArchive(gzip: ParallelGzip, source: ArchiveContents, metadataJsonText: string, onTarBytes?: (bytes: number) => void): void {
+  const entries = [
+    { name: METADATA_FILENAME, size: Buffer.byteLength(metadataJsonText) },
+    ...source.metadata.databases.map((db) => ({ name: db.filename, size: db.size_bytes })),
+  ];
+  packTar(gzip, { dir: source.dir, entries, mtime: new Date(source.metadata.timestamp), onBytes: onTarBytes }).catch((error: Error) => {
+    if (!gzip.destroyed) gzip.destroy(error);
+  });
 }
 
 /** The metadata file as the archive holds it. */
@@ -43,8 +51,8 @@ function metadataJson(metadata: BackupMetadata): string {
 /**
  * The archive's write pipeline, wired here and nowhere else:
  *
- *   tar (backup-metadata.json first, then each database in metadata order)
- *     → byte counter (progress, in uncompressed bytes)
+ *   tar packer (backup-metadata.json first, then each database in metadata order; reports progress
+ *   in uncompressed bytes)
  *     → parallel gzip (all cores)
  *     → each ArchiveWriteStep that takes this archive, in order (age encryption when it has recipients)
  *     → SHA-256 and size of the bytes as stored (the provenance record's, for plain archives too)
@@ -77,18 +85,15 @@ export class ArchiveWriter {
     }
     const json = metadataJson(source.metadata);
     fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
-    const files = [METADATA_FILENAME, ...source.metadata.databases.map((db) => db.filename)];
-    // portable: no uid/gid/user names of this machine in the archive; mtime fixed to the backup time.
-    // maxReadSize: tar reads files in 16 MiB pieces by default, and up to 16 of them wait in
-    // Readable.from's buffer while gzip catches up (bench/results.md, "Figures moved out of the code").
-    const tar = Readable.from(createTar({ cwd: source.dir, portable: true, mtime: new Date(source.metadata.timestamp), maxReadSize: TAR_READ_SIZE }, files));
-    const chain: (Readable | Transform)[] = [tar, byteCounter(onTarBytes), new ParallelGzip(), ...named.map((s) => s.stream)];
+    const gzip = new ParallelGzip();
+    packArchive(gzip, source, json, onTarBytes);
+    const chain: (Readable | Transform)[] = [gzip, ...named.map((s) => s.stream)];
     const last = chain[chain.length - 1];
     // The output is outside the pipeline so that it fails with the error named by its step (the
     // pipeline destroys its own streams with the bare error); destroying it stops the whole chain.
     // It hashes what passes, the last thing before the target: the digest is of the bytes as stored.
     const output = storedDigest();
-    pipeline(chain).catch((error: Error) => {
+    (chain.length > 1 ? pipeline(chain) : finished(gzip)).catch((error: Error) => {
       const failed = named.find((s) => s.stream.errored === error);
       output.destroy(failed ? new Error(`The archive step '${failed.name}' failed: ${error.message}`, { cause: error }) : error);
     });
