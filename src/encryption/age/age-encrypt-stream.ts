@@ -52,6 +52,7 @@ class AgeEncryptStream extends Transform {
   private filled = 0;
   private slab = Buffer.alloc(0);
   private slabUsed = 0;
+  private slabPushed = 0;
   private index = 0;
   private headerPending = true;
 
@@ -74,6 +75,7 @@ class AgeEncryptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     this.writeHeaderOnce();
     this.seal(this.chunk.subarray(0, this.filled), true);
+    this.pushSealed();
     callback();
   }
 
@@ -97,27 +99,36 @@ class AgeEncryptStream extends Transform {
       this.filled += n;
       offset += n;
     }
+    this.pushSealed();
   }
 
   /**
-   * Pushes one buffer per chunk, ciphertext and tag joined: a file writer makes one write (a thread-pool round
-   * trip) per buffer it is given, and separate 16-byte tags doubled them. The joined chunks are carved from
-   * 16-chunk slabs rather than allocated one by one, because a fresh 64 KiB allocation per chunk (what
-   * Buffer.concat does) costs more in allocation and garbage collection than the copy itself. A slab lives
-   * until the consumer has dropped its last chunk: a few MiB at most with backpressure.
+   * Seals one chunk into the current slab, ciphertext and tag joined; pushSealed passes on what a write sealed
+   * as one buffer. A consumer such as a file writer makes one write (a thread-pool round trip) per buffer it is
+   * given, so one buffer per chunk, or a separate 16-byte tag, multiplied them. The chunks are sealed into
+   * 16-chunk slabs rather than allocated one by one, because a fresh allocation per chunk costs more in
+   * allocation and garbage collection than the copy itself. A slab lives until the consumer has dropped its
+   * last piece: a few MiB at most with backpressure.
    */
   private seal(plaintext: Buffer, last: boolean): void {
     const [ciphertext, tag] = sealChunk(this.key, this.index++, last, plaintext);
     const size = ciphertext.length + tag.length;
     if (this.slabUsed + size > this.slab.length) {
+      this.pushSealed();
       this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
       this.slabUsed = 0;
+      this.slabPushed = 0;
     }
-    const out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
-    ciphertext.copy(out);
-    tag.copy(out, ciphertext.length);
+    ciphertext.copy(this.slab, this.slabUsed);
+    tag.copy(this.slab, this.slabUsed + ciphertext.length);
     this.slabUsed += size;
-    this.push(out);
+  }
+
+  /** Passes on, as one buffer, what was sealed into the slab since the last push. */
+  private pushSealed(): void {
+    if (this.slabUsed === this.slabPushed) return;
+    this.push(this.slab.subarray(this.slabPushed, this.slabUsed));
+    this.slabPushed = this.slabUsed;
   }
 
   private writeHeaderOnce(): void {
