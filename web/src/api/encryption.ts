@@ -23,5 +23,5 @@ export const encryptionApi = {
   confirm: (target: Target, recipient: string | null): Promise<EncryptionStatus> =>
     unwrap(api.POST('/api/encryption/{target}/confirm', { ...at(target), body: recipient ? { recipient } : {} })),
   rotate: (target: Target): Promise<EncryptionStatus> => unwrap(api.POST('/api/encryption/{target}/rotate', at(target))),
-  export: (target: Target): Promise<ExportedKey> => unwrap(api.POST('/api/encryption/{target}/export', at(target))),
+  export: (target: Target): Promise<ExportedKey> => unwrap(api.POST('/api/encryption/{target}/export', { ...at(target), body: {} })),
 };
