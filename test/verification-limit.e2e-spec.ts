@@ -145,9 +145,10 @@ describeS3('Verification: one at a time per target, cancelled with its request',
     await until('the scratch folder to be removed', () => (scratchFolders(t).length === 0 ? true : undefined), 10_000);
     expect(proxy.downloadsClosed).toBe(closedBefore + 1);
     expect(proxy.held).toBe(1); // the held body was never released: the service closed the download itself
-    expect(fs.readFileSync(t.logFile, 'utf8')).toMatch(
-      new RegExp(`R2 backup verification of ${filename.replace(/\./g, '\\.')} stopped: Cancelled: the client closed the connection`),
-    );
+    // The verifier logs the stop after the unpacker has removed its folder (and the log file is written
+    // asynchronously): wait for the line rather than read the log the moment the folder is gone.
+    const stopped = new RegExp(`R2 backup verification of ${filename.replace(/\./g, '\\.')} stopped: Cancelled: the client closed the connection`);
+    await until('the verification to log that it stopped', () => (stopped.test(fs.readFileSync(t.logFile, 'utf8')) ? true : undefined), 10_000);
 
     proxy.release();
     const next = await t.http.post(`/api/backups/r2/${filename}/verify`).expect(200);
