@@ -49,6 +49,8 @@ export const MODULES = {
     public: ['backup-verifier.service'],
   },
   scheduling: { uses: '*', public: [] },
+  monitoring: { uses: '*', public: ['target-health', 'target-health.service'] },
+  notifications: { uses: '*', public: ['notification-publisher', 'notification-events', 'notification'] },
   health: { uses: '*' },
   web: { uses: '*' },
   openapi: { uses: '*' },

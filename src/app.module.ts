@@ -8,6 +8,8 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EncryptionModule } from './encryption/encryption.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MonitoringModule } from './monitoring/monitoring.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { RestoreModule } from './restore/restore.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
 import { SettingsModule } from './settings/settings.module.js';
@@ -37,6 +39,8 @@ export class AppModule {
         RestoreModule,
         ScheduleModule.forRoot(),
         SchedulingModule,
+        MonitoringModule,
+        NotificationsModule,
         WebModule.forRoot(),
         ...extra,
       ],

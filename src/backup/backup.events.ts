@@ -69,5 +69,27 @@ export class RotationCompletedEvent {
   ) {}
 }
 
+/**
+ * The local disk has less free space than the next backup needs (its space check's estimate). Emitted
+ * when a check finds it low after it was not (after each backup and at least hourly), not at every check.
+ * STUB (issue 15): declared, not emitted yet; joins BACKUP_EVENTS (and so test/listener-safety) once it is.
+ */
+export class DiskSpaceLowEvent {
+  static readonly eventName = 'disk.low';
+  constructor(
+    /** The folder whose file system is short: DATA_DIR (snapshots) or the local backup folder. */
+    readonly folder: string,
+    readonly freeBytes: number,
+    readonly neededBytes: number,
+  ) {}
+}
+
 /** Every event the backup module emits (a listener test subscribes to each). */
-export const BACKUP_EVENTS = [BackupStartedEvent, BackupProgressEvent, BackupCompletedEvent, BackupFailedEvent, RotationCompletedEvent] as const;
+export const BACKUP_EVENTS = [
+  BackupStartedEvent,
+  BackupProgressEvent,
+  BackupCompletedEvent,
+  BackupFailedEvent,
+  RotationCompletedEvent,
+  DiskSpaceLowEvent,
+] as const;

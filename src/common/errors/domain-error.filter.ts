@@ -36,6 +36,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BackupInterrupted]: HttpStatus.CONFLICT,
   [ErrorCode.InsufficientDiskSpace]: HttpStatus.INSUFFICIENT_STORAGE,
   [ErrorCode.JobNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.ChannelNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.ArchiveInvalid]: HttpStatus.UNPROCESSABLE_ENTITY,
   [ErrorCode.EncryptionStateConflict]: HttpStatus.CONFLICT,
   [ErrorCode.EncryptionKeyInvalid]: HttpStatus.BAD_REQUEST,

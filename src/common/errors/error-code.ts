@@ -44,5 +44,7 @@ export enum ErrorCode {
   EncryptionKeyWrong = 'ENCRYPTION_KEY_WRONG',
   /** An encrypted archive this installation has no record of writing (or whose bytes differ from the record): restore needs "confirm_unknown": true. */
   ArchiveNotMadeHere = 'ARCHIVE_NOT_MADE_HERE',
+  /** Notifications (issue 15): no channel has that id. */
+  ChannelNotFound = 'CHANNEL_NOT_FOUND',
   Internal = 'INTERNAL',
 }

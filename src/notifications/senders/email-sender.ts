@@ -1,0 +1,14 @@
+import { Injectable } from '@nestjs/common';
+import type { Notification } from '../notification.js';
+import type { NotificationChannel } from '../notification-channel.js';
+import type { ChannelSender, DeliveryReceipt } from './channel-sender.js';
+
+/** STUB (issue 15): sends to a email channel. */
+@Injectable()
+export class EmailSender implements ChannelSender {
+  readonly type = 'email' as const;
+
+  send(_channel: NotificationChannel, _notification: Notification, _signal: AbortSignal): Promise<DeliveryReceipt> {
+    return Promise.reject(new Error('EmailSender is not built yet'));
+  }
+}

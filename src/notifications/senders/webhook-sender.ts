@@ -1,0 +1,14 @@
+import { Injectable } from '@nestjs/common';
+import type { Notification } from '../notification.js';
+import type { NotificationChannel } from '../notification-channel.js';
+import type { ChannelSender, DeliveryReceipt } from './channel-sender.js';
+
+/** STUB (issue 15): sends to a webhook channel. */
+@Injectable()
+export class WebhookSender implements ChannelSender {
+  readonly type = 'webhook' as const;
+
+  send(_channel: NotificationChannel, _notification: Notification, _signal: AbortSignal): Promise<DeliveryReceipt> {
+    return Promise.reject(new Error('WebhookSender is not built yet'));
+  }
+}
