@@ -6,6 +6,7 @@ import { SettingsModule } from '../settings/settings.module.js';
 import { HealthEventRecorder } from './health-event.recorder.js';
 import { HealthRecordsStore } from './health-records.store.js';
 import { MonitoringOptions } from './monitoring-options.js';
+import { StatusController } from './status.controller.js';
 import { TargetHealthService } from './target-health.service.js';
 
 /**
@@ -14,6 +15,7 @@ import { TargetHealthService } from './target-health.service.js';
  */
 @Module({
   imports: [SettingsModule, BackupModule, SchedulingModule],
+  controllers: [StatusController],
   providers: [
     { provide: MonitoringOptions, inject: [AppConfig], useFactory: (config: AppConfig) => MonitoringOptions.fromEnvironment(config.env) },
     HealthRecordsStore,
