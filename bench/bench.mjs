@@ -43,7 +43,8 @@ import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { DATABASES, ensureDataset } from './lib/dataset.mjs';
 import { createBucket, freePorts, startS3Server } from './lib/s3-server.mjs';
-import { cpuSecondsOf, machineBusySeconds, MemoryProbe, memoryOf, request, ServiceProcess } from './lib/service.mjs';
+import { disableEncryption, enableEncryption, measured, serviceBackup } from './lib/backup-runs.mjs';
+import { machineBusySeconds, memoryOf, request, ServiceProcess } from './lib/service.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = path.join(REPO, 'bench');
@@ -286,62 +287,9 @@ async function readArchiveMetadata(file) {
 
 // ---------------------------------------------------------------- the service's side
 
-/** POST /api/backups/{target}, then polls the job every 50 ms; phase start times are relative to the POST. */
-async function serviceBackup(svc, target, { onPhase } = {}) {
-  const started = performance.now();
-  const job = await svc.expect(202, 'POST', `/api/backups/${target}`);
-  const phases = [{ phase: job.phase, atMs: 0 }];
-  onPhase?.(job.phase, job.id);
-  let last = job;
-  while (last.status !== 'succeeded' && last.status !== 'failed') {
-    await sleep(50);
-    last = await svc.expect(200, 'GET', `/api/backup-jobs/${job.id}`);
-    if (last.phase !== phases.at(-1).phase) {
-      phases.push({ phase: last.phase, atMs: performance.now() - started });
-      onPhase?.(last.phase, job.id);
-    }
-  }
-  const wallMs = performance.now() - started;
-  if (last.status !== 'succeeded') throw new Error(`the ${target} backup failed: ${last.error}`);
-  const at = (phase) => phases.find((p) => p.phase === phase)?.atMs;
-  return {
-    id: job.id,
-    target,
-    filename: last.filename,
-    sizeBytes: last.size_bytes,
-    wallMs,
-    jobMs: last.duration_ms,
-    checkMs: (at('snapshotting') ?? NaN) - (at('checking') ?? 0),
-    snapshotMs: (at('archiving') ?? NaN) - (at('snapshotting') ?? NaN),
-    archiveMs: (at('done') ?? wallMs) - (at('archiving') ?? NaN),
-    phases,
-  };
-}
-
 /** The phases of one backup as the job reported them (polled every 50 ms). */
 function phaseTimes(run) {
   return `checks ${fmtS(run.checkMs)}, snapshots ${fmtS(run.snapshotMs)}, tar + gzip + ${run.target === 'r2' ? 'upload' : 'write'} ${fmtS(run.archiveMs)}`;
-}
-
-/** Runs `fn` while measuring the service's peak memory and CPU (and other pids' CPU). */
-async function measured(svc, fn, otherPids = []) {
-  const probe = new MemoryProbe(svc.pid).start();
-  const cpu0 = cpuSecondsOf(svc.pid);
-  const other0 = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0);
-  const busy0 = machineBusySeconds();
-  const started = performance.now();
-  try {
-    const result = await fn();
-    const mem = probe.stop();
-    const cpuS = cpuSecondsOf(svc.pid) - cpu0;
-    const otherCpuS = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0) - other0;
-    // Everything else the machine did meanwhile: other people's processes (and this script, a little).
-    const othersCores = Math.max(0, machineBusySeconds() - busy0 - cpuS - otherCpuS) / ((performance.now() - started) / 1000);
-    return { ...result, memory: mem, cpuS, otherCpuS, othersCores };
-  } catch (error) {
-    probe.stop();
-    throw error;
-  }
 }
 
 /**
@@ -433,25 +381,6 @@ async function baselineAgeRestore(archive, keyFile, workDir) {
   const totalMs = extract.ms + check.ms + integrity.ms;
   const othersCores = (extract.othersCpuS + check.othersCpuS + integrity.othersCpuS) / (totalMs / 1000);
   return { extractMs: extract.ms, checksumMs: check.ms, integrityMs: integrity.ms, totalMs, cpuS: extract.cpuS + check.cpuS + integrity.cpuS, othersCores };
-}
-
-/**
- * Turns encryption on for `target` as a user does (PUT, which shows the recovery key once, then confirm)
- * and saves the recovery key to `keyFile` for the standard-tools line. Off again: `{ enabled: false }`.
- */
-async function enableEncryption(svc, target, keyFile) {
-  const put = await svc.expect(200, 'PUT', `/api/encryption/${target}`, { body: { enabled: true, write_only: false } });
-  if (put.recovery_key) fs.writeFileSync(keyFile, `${put.recovery_key}\n`, { mode: 0o600 });
-  if (put.state === 'awaiting_confirmation') {
-    const res = await svc.request('POST', `/api/encryption/${target}/confirm`, { body: {} });
-    if (res.status !== 200 && res.status !== 201)
-      throw new Error(`POST /api/encryption/${target}/confirm answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
-  }
-  if (!fs.existsSync(keyFile)) throw new Error(`encryption of ${target} is on, but no recovery key was shown (${JSON.stringify(put).slice(0, 200)})`);
-}
-
-async function disableEncryption(svc, target) {
-  await svc.expect(200, 'PUT', `/api/encryption/${target}`, { body: { enabled: false } });
 }
 
 // ---------------------------------------------------------------- API latency

@@ -117,10 +117,12 @@ export class MemoryProbe {
 export class ServiceProcess {
   constructor({ appDir, cwd, dataDir, logFile, port, nodeFlags = [], extraEnv = {} }) {
     Object.assign(this, { appDir, cwd, dataDir, logFile, port, nodeFlags, extraEnv });
+    /** The process's own stdout and stderr (V8's --trace-gc lines, for one). */
+    this.stdoutLog = logFile.replace(/\.log$/, '.stdout.log');
   }
 
   async start() {
-    const out = fs.openSync(this.logFile.replace(/\.log$/, '.stdout.log'), 'a');
+    const out = fs.openSync(this.stdoutLog, 'a');
     // A clean environment: nothing of the caller's (.env-style R2_* fallbacks, NODE_OPTIONS, a token) leaks in.
     const env = {
       PATH: process.env.PATH,
