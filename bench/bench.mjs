@@ -8,7 +8,8 @@
 //   options: --repeat N (each timed measurement N times, the median counts; default 1)
 //            --think-ms N (pause between a latency loop's requests; default 20)  --keep-scratch
 //            experiments: --node-flags "..." (the service's node flags; default: those of `npm start`,
-//            read from package.json with its VAR=value assignments, so the service runs as users run it), --env KEY=VALUE
+//            read from package.json with its VAR=value assignments, so the service runs as users run it;
+//            add --trace-gc to count the main thread's full collections per backup), --env KEY=VALUE
 //            (service environment, repeatable; a bare --env KEY drops one of npm start's), --results PATH (instead of bench/results: .md and .json),
 //            --dist DIR (a build other than dist/, e.g. a patched copy under the repository)
 //            --report-only (rewrite the .md from the .json, run nothing)
@@ -178,6 +179,8 @@ const fmtRatio = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 /** Memory in MB (10^6 bytes), like the goals and the data sizes. */
 const fmtMem = (kb) => `${((kb * 1024) / MB).toFixed(0)} MB`;
 const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+/** A backup's garbage collections, as GcTrace counted them (undefined without --trace-gc). */
+const fmtGc = (gc) => (gc ? `${gc.mainMarkCompacts} (${gc.mainMarkCompactMs} ms)` : '–');
 /** The run whose `key` is the median: its sub-figures stay consistent with each other. */
 const medianRun = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor((runs.length - 1) / 2)];
 
@@ -774,6 +777,7 @@ function renderRun(res) {
     fmtRatio(s.local.archiveMs / b.backup.tarMs),
   );
   row('  ↳ CPU time (user + system)', `${s.local.cpuS.toFixed(1)} s`, `${b.backup.cpuS.toFixed(1)} s`, fmtRatio(s.local.cpuS / b.backup.cpuS));
+  if (s.local.gc) row("  ↳ full collections (mark-compact) of the service's main thread, their pauses (--trace-gc)", fmtGc(s.local.gc), '', '');
   row('**archive size**', fmtMb(s.local.sizeBytes), fmtMb(b.backup.archiveBytes), `**${(s.local.sizeBytes / b.backup.archiveBytes).toFixed(3)}**`);
   row(
     '**full backup into S3** (radosgw on loopback), ratio against archive creation',
@@ -818,6 +822,7 @@ function renderRun(res) {
       `${s.local.cpuS.toFixed(1)} s`,
       fmtRatio(s.localEnc.cpuS / s.local.cpuS),
     );
+    if (s.localEnc.gc) row('  ↳ full collections of the main thread, their pauses: encrypted / unencrypted', fmtGc(s.localEnc.gc), fmtGc(s.local.gc), '');
     row(
       '  ↳ archive size: encrypted / unencrypted',
       fmtMb(s.localEnc.sizeBytes),

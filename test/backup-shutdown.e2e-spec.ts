@@ -44,6 +44,31 @@ describe('Shutdown while a backup is taking its snapshots', () => {
     expect(job).toMatchObject({ status: 'failed', error_code: 'BACKUP_CANCELLED' });
     expect(job.error).toMatch(/^Cancelled: the service is shutting down/);
   });
+
+  it('while the archive is being written, stops its worker thread, cancels the job and leaves no scratch folder or partial archive', async () => {
+    t = await startTestApp();
+    await seedDatabases(t.app, { rows: 60_000, payloadBytes: 1000 });
+    const archiving = new Promise<void>((resolve) =>
+      t!.app.get(EventEmitter2).on(BackupProgressEvent.eventName, (event: BackupProgressEvent) => {
+        if (event.phase === 'archiving' && event.bytesDone > 0) resolve();
+      }),
+    );
+    const started = await t.http.post('/api/backups/local').expect(202);
+    await archiving;
+    const { root, dataDir } = t;
+    const backupDir = path.join(dataDir, 'backups');
+    await t.app.close();
+    t = undefined;
+    // The scratch folder went only once the archive's worker had stopped reading it (else a fatal error).
+    expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('.backup-tmp'))).toEqual([]);
+    expect(fs.existsSync(`${dataDir}/.service.lock`)).toBe(false);
+    // The upload was cancelled: no archive, and no partial one.
+    expect(fs.existsSync(backupDir) ? fs.readdirSync(backupDir) : []).toEqual([]);
+
+    t = await startTestApp({}, { root });
+    const job = await waitForJob(t.http, started.body.id);
+    expect(job).toMatchObject({ status: 'failed', error_code: 'BACKUP_CANCELLED' });
+  });
 });
 
 /** True while a snapshot copy is being written in a backup's scratch folder (SQLite's journal of the copy exists). */

@@ -6,15 +6,18 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSecondsOf, machineBusySeconds, MemoryProbe } from './service.mjs';
 
-/** POST /api/backups/{target}, then polls the job every 50 ms; phase start times are relative to the POST. */
-export async function serviceBackup(svc, target, { onPhase } = {}) {
+/**
+ * POST /api/backups/{target}, then polls the job every `pollMs` (default 50 ms); phase start times are
+ * relative to the POST. Each poll costs the service a little CPU, so a slower backup costs more of it.
+ */
+export async function serviceBackup(svc, target, { onPhase, pollMs = 50 } = {}) {
   const started = performance.now();
   const job = await svc.expect(202, 'POST', `/api/backups/${target}`);
   const phases = [{ phase: job.phase, atMs: 0 }];
   onPhase?.(job.phase, job.id);
   let last = job;
   while (last.status !== 'succeeded' && last.status !== 'failed') {
-    await sleep(50);
+    await sleep(pollMs);
     last = await svc.expect(200, 'GET', `/api/backup-jobs/${job.id}`);
     if (last.phase !== phases.at(-1).phase) {
       phases.push({ phase: last.phase, atMs: performance.now() - started });
@@ -39,7 +42,8 @@ export async function serviceBackup(svc, target, { onPhase } = {}) {
 }
 
 /**
- * Runs `fn` while measuring the service's peak memory and CPU (and other pids' CPU). With --trace-gc
+ * Runs `fn` while measuring the service's peak memory and CPU (all its threads, and its main thread alone:
+ * the one that serves the API), and other pids' CPU. With --trace-gc
  * among the service's node flags, also `gc`: the collections V8 traced meanwhile, of the service's main
  * thread and of all its other threads together (see GcTrace).
  */
@@ -47,6 +51,7 @@ export async function measured(svc, fn, otherPids = []) {
   const probe = new MemoryProbe(svc.pid).start();
   const gcFrom = GcTrace.offset(svc.stdoutLog);
   const cpu0 = cpuSecondsOf(svc.pid);
+  const mainCpu0 = cpuSecondsOf(svc.pid, svc.pid);
   const other0 = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0);
   const busy0 = machineBusySeconds();
   const started = performance.now();
@@ -54,11 +59,12 @@ export async function measured(svc, fn, otherPids = []) {
     const result = await fn();
     const mem = probe.stop();
     const cpuS = cpuSecondsOf(svc.pid) - cpu0;
+    const mainThreadCpuS = cpuSecondsOf(svc.pid, svc.pid) - mainCpu0;
     const otherCpuS = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0) - other0;
     // Everything else the machine did meanwhile: other people's processes (and this script, a little).
     const othersCores = Math.max(0, machineBusySeconds() - busy0 - cpuS - otherCpuS) / ((performance.now() - started) / 1000);
     const gc = GcTrace.since(svc.stdoutLog, gcFrom);
-    return { ...result, memory: mem, cpuS, otherCpuS, othersCores, ...(gc ? { gc } : {}) };
+    return { ...result, memory: mem, cpuS, mainThreadCpuS, otherCpuS, othersCores, ...(gc ? { gc } : {}) };
   } catch (error) {
     probe.stop();
     throw error;

@@ -53,10 +53,13 @@ export function memoryOf(pid) {
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
 }
 
-/** User + system CPU seconds a process (all its threads) has used so far; 0 when it is gone. */
-export function cpuSecondsOf(pid) {
+/**
+ * User + system CPU seconds a process (all its threads) has used so far, or only its thread `tid` (the
+ * main thread's is the pid); 0 when it is gone.
+ */
+export function cpuSecondsOf(pid, tid) {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   } catch {

@@ -35,6 +35,6 @@ export const ARCHIVE_CHUNK_BYTES = 1024 * 1024;
  * Chunks sent and not yet handed on by the service's thread, at most: bounds the archive's bytes between
  * the two threads while the target is slower than the compressor.
  */
-export const ARCHIVE_CHUNKS_IN_FLIGHT = 4;
+export const ARCHIVE_CHUNKS_IN_FLIGHT = 2;
 /** Progress is reported after each this many tar bytes (and at the end), not after every 64 KiB read. */
 export const PROGRESS_EVERY_BYTES = 1024 * 1024;

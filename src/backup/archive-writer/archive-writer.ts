@@ -31,7 +31,7 @@ const TAR_SLACK = 10 * 1024;
  * The archive's worker thread's heap: it holds the pipeline's few objects (its buffers are external
  * memory, outside these limits), so a small heap is plenty, and its collections cost little.
  */
-const WORKER_HEAP = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
+const WORKER_HEAP = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 };
 
 /** Tar overhead: a 512-byte header per entry, data padded to 512, and two zero blocks at the end. */
 export function tarSize(sizes: number[]): number {
