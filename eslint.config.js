@@ -31,7 +31,7 @@ export default defineConfig([
     },
   },
   {
-    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.{ts,mjs}', '*.js', 'eslint/**/*.js', 'web/vite.config.ts'],
+    files: ['src/**/*.{ts,mjs}', 'test/**/*.ts', 'bench/**/*.{ts,mjs}', '*.js', 'eslint/**/*.js', 'web/vite.config.ts'],
     languageOptions: { globals: globals.node },
   },
   {

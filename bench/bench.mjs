@@ -8,7 +8,8 @@
 //   options: --repeat N (each timed measurement N times, the median counts; default 1)
 //            --think-ms N (pause between a latency loop's requests; default 20)  --keep-scratch
 //            experiments: --node-flags "..." (the service's node flags; default: those of `npm start`,
-//            read from package.json with its VAR=value assignments, so the service runs as users run it), --env KEY=VALUE
+//            read from package.json with its VAR=value assignments, so the service runs as users run it;
+//            add --trace-gc to count the main thread's full collections per backup), --env KEY=VALUE
 //            (service environment, repeatable; a bare --env KEY drops one of npm start's), --results PATH (instead of bench/results: .md and .json),
 //            --dist DIR (a build other than dist/, e.g. a patched copy under the repository)
 //            --report-only (rewrite the .md from the .json, run nothing)
@@ -43,7 +44,8 @@ import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { DATABASES, ensureDataset } from './lib/dataset.mjs';
 import { createBucket, freePorts, startS3Server } from './lib/s3-server.mjs';
-import { cpuSecondsOf, machineBusySeconds, MemoryProbe, memoryOf, request, ServiceProcess } from './lib/service.mjs';
+import { disableEncryption, enableEncryption, measured, serviceBackup } from './lib/backup-runs.mjs';
+import { machineBusySeconds, memoryOf, request, ServiceProcess } from './lib/service.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = path.join(REPO, 'bench');
@@ -177,6 +179,8 @@ const fmtRatio = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 /** Memory in MB (10^6 bytes), like the goals and the data sizes. */
 const fmtMem = (kb) => `${((kb * 1024) / MB).toFixed(0)} MB`;
 const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+/** A backup's garbage collections, as GcTrace counted them (undefined without --trace-gc). */
+const fmtGc = (gc) => (gc ? `${gc.mainMarkCompacts} (${gc.mainMarkCompactMs} ms)` : '–');
 /** The run whose `key` is the median: its sub-figures stay consistent with each other. */
 const medianRun = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor((runs.length - 1) / 2)];
 
@@ -286,62 +290,9 @@ async function readArchiveMetadata(file) {
 
 // ---------------------------------------------------------------- the service's side
 
-/** POST /api/backups/{target}, then polls the job every 50 ms; phase start times are relative to the POST. */
-async function serviceBackup(svc, target, { onPhase } = {}) {
-  const started = performance.now();
-  const job = await svc.expect(202, 'POST', `/api/backups/${target}`);
-  const phases = [{ phase: job.phase, atMs: 0 }];
-  onPhase?.(job.phase, job.id);
-  let last = job;
-  while (last.status !== 'succeeded' && last.status !== 'failed') {
-    await sleep(50);
-    last = await svc.expect(200, 'GET', `/api/backup-jobs/${job.id}`);
-    if (last.phase !== phases.at(-1).phase) {
-      phases.push({ phase: last.phase, atMs: performance.now() - started });
-      onPhase?.(last.phase, job.id);
-    }
-  }
-  const wallMs = performance.now() - started;
-  if (last.status !== 'succeeded') throw new Error(`the ${target} backup failed: ${last.error}`);
-  const at = (phase) => phases.find((p) => p.phase === phase)?.atMs;
-  return {
-    id: job.id,
-    target,
-    filename: last.filename,
-    sizeBytes: last.size_bytes,
-    wallMs,
-    jobMs: last.duration_ms,
-    checkMs: (at('snapshotting') ?? NaN) - (at('checking') ?? 0),
-    snapshotMs: (at('archiving') ?? NaN) - (at('snapshotting') ?? NaN),
-    archiveMs: (at('done') ?? wallMs) - (at('archiving') ?? NaN),
-    phases,
-  };
-}
-
 /** The phases of one backup as the job reported them (polled every 50 ms). */
 function phaseTimes(run) {
   return `checks ${fmtS(run.checkMs)}, snapshots ${fmtS(run.snapshotMs)}, tar + gzip + ${run.target === 'r2' ? 'upload' : 'write'} ${fmtS(run.archiveMs)}`;
-}
-
-/** Runs `fn` while measuring the service's peak memory and CPU (and other pids' CPU). */
-async function measured(svc, fn, otherPids = []) {
-  const probe = new MemoryProbe(svc.pid).start();
-  const cpu0 = cpuSecondsOf(svc.pid);
-  const other0 = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0);
-  const busy0 = machineBusySeconds();
-  const started = performance.now();
-  try {
-    const result = await fn();
-    const mem = probe.stop();
-    const cpuS = cpuSecondsOf(svc.pid) - cpu0;
-    const otherCpuS = otherPids.reduce((s, p) => s + cpuSecondsOf(p), 0) - other0;
-    // Everything else the machine did meanwhile: other people's processes (and this script, a little).
-    const othersCores = Math.max(0, machineBusySeconds() - busy0 - cpuS - otherCpuS) / ((performance.now() - started) / 1000);
-    return { ...result, memory: mem, cpuS, otherCpuS, othersCores };
-  } catch (error) {
-    probe.stop();
-    throw error;
-  }
 }
 
 /**
@@ -433,25 +384,6 @@ async function baselineAgeRestore(archive, keyFile, workDir) {
   const totalMs = extract.ms + check.ms + integrity.ms;
   const othersCores = (extract.othersCpuS + check.othersCpuS + integrity.othersCpuS) / (totalMs / 1000);
   return { extractMs: extract.ms, checksumMs: check.ms, integrityMs: integrity.ms, totalMs, cpuS: extract.cpuS + check.cpuS + integrity.cpuS, othersCores };
-}
-
-/**
- * Turns encryption on for `target` as a user does (PUT, which shows the recovery key once, then confirm)
- * and saves the recovery key to `keyFile` for the standard-tools line. Off again: `{ enabled: false }`.
- */
-async function enableEncryption(svc, target, keyFile) {
-  const put = await svc.expect(200, 'PUT', `/api/encryption/${target}`, { body: { enabled: true, write_only: false } });
-  if (put.recovery_key) fs.writeFileSync(keyFile, `${put.recovery_key}\n`, { mode: 0o600 });
-  if (put.state === 'awaiting_confirmation') {
-    const res = await svc.request('POST', `/api/encryption/${target}/confirm`, { body: {} });
-    if (res.status !== 200 && res.status !== 201)
-      throw new Error(`POST /api/encryption/${target}/confirm answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
-  }
-  if (!fs.existsSync(keyFile)) throw new Error(`encryption of ${target} is on, but no recovery key was shown (${JSON.stringify(put).slice(0, 200)})`);
-}
-
-async function disableEncryption(svc, target) {
-  await svc.expect(200, 'PUT', `/api/encryption/${target}`, { body: { enabled: false } });
 }
 
 // ---------------------------------------------------------------- API latency
@@ -845,6 +777,7 @@ function renderRun(res) {
     fmtRatio(s.local.archiveMs / b.backup.tarMs),
   );
   row('  ↳ CPU time (user + system)', `${s.local.cpuS.toFixed(1)} s`, `${b.backup.cpuS.toFixed(1)} s`, fmtRatio(s.local.cpuS / b.backup.cpuS));
+  if (s.local.gc) row("  ↳ full collections (mark-compact) of the service's main thread, their pauses (--trace-gc)", fmtGc(s.local.gc), '', '');
   row('**archive size**', fmtMb(s.local.sizeBytes), fmtMb(b.backup.archiveBytes), `**${(s.local.sizeBytes / b.backup.archiveBytes).toFixed(3)}**`);
   row(
     '**full backup into S3** (radosgw on loopback), ratio against archive creation',
@@ -889,6 +822,7 @@ function renderRun(res) {
       `${s.local.cpuS.toFixed(1)} s`,
       fmtRatio(s.localEnc.cpuS / s.local.cpuS),
     );
+    if (s.localEnc.gc) row('  ↳ full collections of the main thread, their pauses: encrypted / unencrypted', fmtGc(s.localEnc.gc), fmtGc(s.local.gc), '');
     row(
       '  ↳ archive size: encrypted / unencrypted',
       fmtMb(s.localEnc.sizeBytes),

@@ -46,6 +46,39 @@ describe('Shutdown while a backup is taking its snapshots', () => {
   });
 });
 
+describe('Shutdown while a backup writes its archive', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close().catch(() => undefined);
+    t = undefined;
+  });
+
+  it("stops the archive's worker thread, cancels the job with BACKUP_CANCELLED and leaves no scratch folder or partial archive", async () => {
+    t = await startTestApp();
+    await seedDatabases(t.app, { rows: 60_000, payloadBytes: 1000 });
+    const archiving = new Promise<void>((resolve) =>
+      t!.app.get(EventEmitter2).on(BackupProgressEvent.eventName, (event: BackupProgressEvent) => {
+        if (event.phase === 'archiving' && event.bytesDone > 0) resolve();
+      }),
+    );
+    const started = await t.http.post('/api/backups/local').expect(202);
+    await archiving;
+    const { root, dataDir } = t;
+    const backupDir = path.join(dataDir, 'backups');
+    await t.app.close();
+    t = undefined;
+    // The job waited for the archive's worker thread to stop before removing the scratch folder.
+    expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('.backup-tmp'))).toEqual([]);
+    expect(fs.existsSync(`${dataDir}/.service.lock`)).toBe(false);
+    // The upload was cancelled: no archive, and no partial one.
+    expect(fs.existsSync(backupDir) ? fs.readdirSync(backupDir) : []).toEqual([]);
+
+    t = await startTestApp({}, { root });
+    const job = await waitForJob(t.http, started.body.id);
+    expect(job).toMatchObject({ status: 'failed', error_code: 'BACKUP_CANCELLED' });
+  }, 180_000);
+});
+
 /** True while a snapshot copy is being written in a backup's scratch folder (SQLite's journal of the copy exists). */
 function writingSnapshot(dataDir: string): true | undefined {
   for (const folder of fs.readdirSync(dataDir).filter((name) => name.startsWith('.backup-tmp'))) {

@@ -53,10 +53,13 @@ export function memoryOf(pid) {
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
 }
 
-/** User + system CPU seconds a process (all its threads) has used so far; 0 when it is gone. */
-export function cpuSecondsOf(pid) {
+/**
+ * User + system CPU seconds a process (all its threads) has used so far, or only its thread `tid` (the
+ * main thread's is the pid); 0 when it is gone.
+ */
+export function cpuSecondsOf(pid, tid) {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   } catch {
@@ -117,10 +120,12 @@ export class MemoryProbe {
 export class ServiceProcess {
   constructor({ appDir, cwd, dataDir, logFile, port, nodeFlags = [], extraEnv = {} }) {
     Object.assign(this, { appDir, cwd, dataDir, logFile, port, nodeFlags, extraEnv });
+    /** The process's own stdout and stderr (V8's --trace-gc lines, for one). */
+    this.stdoutLog = logFile.replace(/\.log$/, '.stdout.log');
   }
 
   async start() {
-    const out = fs.openSync(this.logFile.replace(/\.log$/, '.stdout.log'), 'a');
+    const out = fs.openSync(this.stdoutLog, 'a');
     // A clean environment: nothing of the caller's (.env-style R2_* fallbacks, NODE_OPTIONS, a token) leaks in.
     const env = {
       PATH: process.env.PATH,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { backupFilename, parseBackupFilename } from '../../archive-format/backup-filename.js';
 import { type BackupMetadata, type DatabaseEntry, isoSeconds, METADATA_FORMAT_VERSION } from '../../archive-format/backup-metadata.js';
 import { APP_VERSION } from '../../common/app-version.js';
@@ -128,7 +129,8 @@ export class ArchiveProducer {
           recipients: context.recipients,
         });
       } finally {
-        archive.destroy();
+        // The scratch folder is removed next: the archive's worker must have stopped reading it first.
+        await closed(archive);
       }
       const digest = archive.digest;
       if (!digest || digest.bytes !== stored.size) {
@@ -222,6 +224,14 @@ export class ArchiveProducer {
       `Cannot find a free backup name: ${NAME_ATTEMPTS} backups already carry the names of the coming minute. Delete or move some of them, or wait a minute, then run the backup again`,
     );
   }
+}
+
+/** Destroys `stream` (a no-op once it has ended) and waits until it has closed. */
+async function closed(stream: Readable): Promise<void> {
+  if (stream.closed) return;
+  const close = new Promise((resolve) => stream.once('close', resolve));
+  stream.destroy();
+  await close;
 }
 
 /** `work`, or the abort reason as soon as `signal` aborts (a shutdown does not wait for the start-up clean-up). */

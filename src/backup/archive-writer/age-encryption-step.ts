@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Transform } from 'node:stream';
-import { ageEncryptedSizeBound, createAgeEncryptStream } from '../../encryption/age/age-encrypt-stream.js';
-import type { ArchiveWriteContext, ArchiveWriteStep } from './archive-write-step.js';
+import { ageEncryptedSizeBound } from '../../encryption/age/age-encrypt-stream.js';
+import { ageRecipientKey } from '../../encryption/age/age-keys.js';
+import type { ArchiveWriteContext, ArchiveWriteStep, ArchiveWriteStepPlan } from './archive-write-step.js';
+import type { AgeEncryptionOptions } from './age-encryption-transform.js';
 
 /**
  * Encrypts the compressed archive with age to the backup's recipients (compressed first: encrypted bytes
@@ -12,9 +13,12 @@ import type { ArchiveWriteContext, ArchiveWriteStep } from './archive-write-step
 export class AgeEncryptionStep implements ArchiveWriteStep {
   readonly name = 'age-encryption';
 
-  create(context: ArchiveWriteContext): Transform | undefined {
+  plan(context: ArchiveWriteContext): ArchiveWriteStepPlan | undefined {
     if (!context.recipients?.length) return undefined;
-    return createAgeEncryptStream(context.recipients);
+    // Checked here, before the archive starts: a recipient that is not one refuses the backup at once.
+    for (const recipient of context.recipients) ageRecipientKey(recipient);
+    const options: AgeEncryptionOptions = { recipients: [...context.recipients] };
+    return { module: new URL('./age-encryption-transform.js', import.meta.url).href, options };
   }
 
   maxOutputBytes(maxInput: number, context: ArchiveWriteContext): number {

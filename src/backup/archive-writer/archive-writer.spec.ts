@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
 import type { ArchiveWriteContext, ArchiveWriteStep } from './archive-write-step.js';
@@ -38,30 +38,61 @@ async function collect(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A step that records what it receives and stores each byte XOR 0x5a (a stand-in for encryption). */
-function recordingStep(name: string, received: Buffer[]): ArchiveWriteStep {
+/** A write step's module among the test fixtures (built in the archive's worker thread). */
+function fixtureStep(file: string): string {
+  return new URL(`../../../test/fixtures/archive-write-steps/${file}`, import.meta.url).href;
+}
+
+/** A step that records what it receives into `recordTo` and stores each byte XOR 0x5a (a stand-in for encryption). */
+function recordingStep(name: string, recordTo?: string): ArchiveWriteStep {
   return {
     name,
-    create: () =>
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          received.push(Buffer.from(chunk));
-          callback(null, Buffer.from(chunk.map((b) => b ^ 0x5a)));
-        },
-      }),
+    plan: () => ({ module: fixtureStep('xor-transform.js'), options: { recordTo } }),
     maxOutputBytes: (maxInput) => 2 * maxInput + 7,
   };
+}
+
+/** A step whose transform is made from `module` with `options`, growing nothing. */
+function stepOf(name: string, module: string, options?: unknown): ArchiveWriteStep {
+  return { name, plan: () => ({ module: fixtureStep(module), options }), maxOutputBytes: (n) => n };
+}
+
+/** The files under `dir` this process has open (its own and its worker threads'). */
+function openFilesUnder(dir: string): string[] {
+  return fs
+    .readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // closed meanwhile (readdir's own descriptor)
+      }
+    })
+    .filter((target) => target.startsWith(`${dir}${path.sep}`));
+}
+
+/** Resolves with the error the stream fails with, once it has closed. */
+function failureOf(stream: Readable): Promise<Error> {
+  return new Promise((resolve, reject) => {
+    let error: Error | undefined;
+    stream.on('error', (e) => (error = e));
+    stream.on('close', () => (error ? resolve(error) : reject(new Error('the stream closed without an error'))));
+    stream.resume();
+  });
 }
 
 const LOCAL: ArchiveWriteContext = { target: 'local' };
 
 describe('ArchiveWriter', () => {
   let dir: string;
+  /** Where the test steps record what they received (outside `dir`, which only the archive's files are in). */
+  let scratch: string;
   let metadata: BackupMetadata;
   const contents: Record<string, Buffer> = { 'universe.db': Buffer.alloc(70_000, 'u'), 'config.db': Buffer.from('settings '.repeat(500)) };
 
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'archive-writer-'));
+    dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'archive-writer-')));
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'archive-writer-steps-'));
     for (const [file, data] of Object.entries(contents)) fs.writeFileSync(path.join(dir, file), data);
     metadata = {
       timestamp: '2026-03-14T09:26:53Z',
@@ -75,7 +106,10 @@ describe('ArchiveWriter', () => {
       })),
     };
   });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
 
   it('without steps, stores a gzip of a tar with backup-metadata.json first, then each database in metadata order', async () => {
     const archive = await collect(new ArchiveWriter([]).open({ dir, metadata }, LOCAL));
@@ -87,10 +121,10 @@ describe('ArchiveWriter', () => {
   });
 
   it('feeds gzip output to a registered step, and what the step outputs is what the target stores', async () => {
-    const received: Buffer[] = [];
+    const received = path.join(scratch, 'received');
     const counted: number[] = [];
     const stored = await collect(new ArchiveWriter([recordingStep('xor', received)]).open({ dir, metadata }, LOCAL, (bytes) => counted.push(bytes)));
-    const gzip = Buffer.concat(received);
+    const gzip = fs.readFileSync(received);
     // The step got the gzip stream (its magic bytes first), a tar of the archive's layout inside.
     expect([...gzip.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
     expect(tarEntries(gunzipSync(gzip)).map((e) => e.name)).toEqual(['backup-metadata.json', 'universe.db', 'config.db']);
@@ -98,88 +132,129 @@ describe('ArchiveWriter', () => {
     expect(stored.equals(Buffer.from(gzip.map((b) => b ^ 0x5a)))).toBe(true);
     // Progress counts the uncompressed tar, which the size estimate matches exactly.
     expect(counted.at(-1)).toBe(gunzipSync(gzip).length);
+    expect(counted.at(-1)).toBe(new ArchiveWriter([]).tarBytes(metadata));
   });
 
   it('runs several steps in their registered order', async () => {
-    const first: Buffer[] = [];
-    const second: Buffer[] = [];
+    const first = path.join(scratch, 'first');
+    const second = path.join(scratch, 'second');
     const stored = await collect(new ArchiveWriter([recordingStep('one', first), recordingStep('two', second)]).open({ dir, metadata }, LOCAL));
-    expect(Buffer.concat(second).equals(Buffer.from(Buffer.concat(first).map((b) => b ^ 0x5a)))).toBe(true);
-    expect(stored.equals(Buffer.concat(first))).toBe(true); // XOR twice
+    expect(fs.readFileSync(second).equals(Buffer.from(fs.readFileSync(first).map((b) => b ^ 0x5a)))).toBe(true);
+    expect(stored.equals(fs.readFileSync(first))).toBe(true); // XOR twice
   });
 
   it("counts each step's growth in the archive's maximum size", () => {
     const plain = new ArchiveWriter([]);
     const gzipBound = ParallelGzip.maxOutputBytes(plain.tarBytes(metadata) + 10 * 1024);
     expect(plain.maxBytes(metadata, LOCAL)).toBe(gzipBound);
-    expect(new ArchiveWriter([recordingStep('a', []), recordingStep('b', [])]).maxBytes(metadata, LOCAL)).toBe(2 * (2 * gzipBound + 7) + 7);
+    expect(new ArchiveWriter([recordingStep('a'), recordingStep('b')]).maxBytes(metadata, LOCAL)).toBe(2 * (2 * gzipBound + 7) + 7);
   });
 
-  it('fails the archive stream with an error naming the step that failed', async () => {
-    const failing: ArchiveWriteStep = {
-      name: 'age-encryption',
-      create: () => new Transform({ transform: (_chunk, _encoding, callback) => callback(new Error('no recipient key')) }),
-      maxOutputBytes: (n) => n,
-    };
-    await expect(collect(new ArchiveWriter([failing]).open({ dir, metadata }, LOCAL))).rejects.toThrow(
-      "The archive step 'age-encryption' failed: no recipient key",
-    );
+  it('fails the archive stream with an error naming the step that failed, and only that one', async () => {
+    const failing = stepOf('age-encryption', 'failing-transform.js', { message: 'no recipient key' });
+    const error = await failureOf(new ArchiveWriter([recordingStep('before'), failing, recordingStep('after')]).open({ dir, metadata }, LOCAL));
+    expect(error.message).toBe("The archive step 'age-encryption' failed: no recipient key");
+    expect(openFilesUnder(dir)).toEqual([]);
   });
 
-  it('fails the archive stream, with and without steps, when a snapshot is not the size its metadata records', async () => {
+  it('names the step whose module cannot be loaded in the worker', async () => {
+    const missing = stepOf('compression-two', 'no-such-transform.js');
+    const error = await failureOf(new ArchiveWriter([missing]).open({ dir, metadata }, LOCAL));
+    expect(error.message).toMatch(/^The archive step 'compression-two' failed: .*no-such-transform/);
+  });
+
+  it('fails the archive stream, with and without steps, when a snapshot is not the size its metadata records, naming no step', async () => {
     fs.appendFileSync(path.join(dir, 'config.db'), 'grown');
-    for (const steps of [[], [recordingStep('xor', [])]]) {
-      await expect(collect(new ArchiveWriter(steps).open({ dir, metadata }, LOCAL))).rejects.toThrow(/'config\.db'.*changed while being archived/);
+    for (const steps of [[], [recordingStep('xor')]]) {
+      const error = await failureOf(new ArchiveWriter(steps).open({ dir, metadata }, LOCAL));
+      expect(error.message).toMatch(/^Cannot archive 'config\.db'.*changed while being archived/);
     }
   });
 
   it('leaves out a step that declines the archive (no recipients), in the stream and in the size bound', async () => {
-    const received: Buffer[] = [];
+    const received = path.join(scratch, 'received');
     const step = recordingStep('age-encryption', received);
     const onlyEncrypted: ArchiveWriteStep = {
       ...step,
-      create: (c) => (c.recipients?.length ? step.create(c) : undefined),
+      plan: (c) => (c.recipients?.length ? step.plan(c) : undefined),
       maxOutputBytes: (n, c) => (c.recipients?.length ? step.maxOutputBytes(n, c) : n),
     };
     const writer = new ArchiveWriter([onlyEncrypted]);
     const plain = await collect(writer.open({ dir, metadata }, LOCAL));
     expect([...plain.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
-    expect(received).toHaveLength(0);
+    expect(fs.existsSync(received)).toBe(false);
     const encrypted = await collect(writer.open({ dir, metadata }, { target: 'local', recipients: ['age1someone'] }));
-    expect(encrypted.equals(Buffer.from(Buffer.concat(received).map((b) => b ^ 0x5a)))).toBe(true);
+    expect(encrypted.equals(Buffer.from(fs.readFileSync(received).map((b) => b ^ 0x5a)))).toBe(true);
     const gzipBound = ParallelGzip.maxOutputBytes(writer.tarBytes(metadata) + 10 * 1024);
     expect(writer.maxBytes(metadata, LOCAL)).toBe(gzipBound);
     expect(writer.maxBytes(metadata, { target: 'local', recipients: ['age1someone'] })).toBe(2 * gzipBound + 7);
   });
 
   it('gives the SHA-256 and size of the bytes as stored (after the last step) once the stream has ended', async () => {
-    const archive = new ArchiveWriter([recordingStep('xor', [])]).open({ dir, metadata }, LOCAL);
+    const archive = new ArchiveWriter([recordingStep('xor')]).open({ dir, metadata }, LOCAL);
     expect(archive.digest).toBeUndefined();
     const stored = await collect(archive);
     expect(archive.digest).toEqual({ sha256: createHash('sha256').update(stored).digest('hex'), bytes: stored.length });
   });
 
-  it('when a step refuses the archive, throws before writing anything or starting to read the folder, and stops the steps already made', () => {
-    const made: Transform[] = [];
+  it('when a step refuses the archive, throws before writing anything or starting to read the folder', () => {
+    const planned: string[] = [];
     const first: ArchiveWriteStep = {
       name: 'first',
-      create: () => {
-        const stream = new Transform({ transform: (chunk, _encoding, callback) => callback(null, chunk) });
-        made.push(stream);
-        return stream;
+      plan: () => {
+        planned.push('first');
+        return { module: fixtureStep('xor-transform.js') };
       },
       maxOutputBytes: (maxInput) => maxInput,
     };
     const refusing: ArchiveWriteStep = {
       name: 'refusing',
-      create: () => {
+      plan: () => {
         throw new Error('no such recipient');
       },
       maxOutputBytes: (maxInput) => maxInput,
     };
     expect(() => new ArchiveWriter([first, refusing]).open({ dir, metadata }, LOCAL)).toThrow('no such recipient');
-    // Nothing was written into the folder and no tar reads it: the caller may remove it at once.
+    expect(planned).toEqual(['first']);
+    // Nothing was written into the folder and nothing reads it: the caller may remove it at once.
     expect(fs.readdirSync(dir).sort()).toEqual(['config.db', 'universe.db']);
-    expect(made.map((stream) => stream.destroyed)).toEqual([true]);
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  describe('its worker thread', () => {
+    /** A database that does not compress, large enough that the archive is still reading it when the reader stops. */
+    function withLargeDatabase(): void {
+      const data = randomBytes(32 * 1024 * 1024);
+      fs.writeFileSync(path.join(dir, 'universe.db'), data);
+      metadata.databases[0] = { ...metadata.databases[0], size_bytes: data.length, checksum: `sha256:${createHash('sha256').update(data).digest('hex')}` };
+    }
+
+    it('stops when the archive stream is destroyed mid-archive, and the stream closes only once nothing reads the folder', async () => {
+      withLargeDatabase();
+      const archive = new ArchiveWriter([recordingStep('xor')]).open({ dir, metadata }, LOCAL);
+      await new Promise((resolve) => archive.once('data', resolve));
+      archive.pause();
+      // The reader has stopped: the worker waits for it, with the database open, a few MiB into it.
+      expect(openFilesUnder(dir)).toEqual([path.join(dir, 'universe.db')]);
+      const closed = new Promise((resolve) => archive.once('close', resolve));
+      archive.destroy();
+      await closed;
+      expect(openFilesUnder(dir)).toEqual([]);
+      expect(archive.digest).toBeUndefined();
+    });
+
+    it('that exits mid-archive fails the archive with an error that says so, and leaves nothing open', async () => {
+      withLargeDatabase();
+      const error = await failureOf(new ArchiveWriter([stepOf('dying', 'dying-transform.js', { how: 'exit' })]).open({ dir, metadata }, LOCAL));
+      expect(error.message).toBe("The archive's worker thread stopped (exit code 7) before the archive was complete");
+      expect(openFilesUnder(dir)).toEqual([]);
+    });
+
+    it('that crashes mid-archive (an uncaught error) fails the archive with that error, and leaves nothing open', async () => {
+      withLargeDatabase();
+      const error = await failureOf(new ArchiveWriter([stepOf('crashing', 'dying-transform.js', { how: 'throw' })]).open({ dir, metadata }, LOCAL));
+      expect(error.message).toBe("The archive's worker thread failed: the step crashed");
+      expect(openFilesUnder(dir)).toEqual([]);
+    });
   });
 });

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable, Transform } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { METADATA_FILENAME, type BackupMetadata } from '../../archive-format/backup-metadata.js';
+import { startModuleWorker } from '../../common/workers/module-worker.js';
+import type { ArchivePipelineJob } from './archive-pipeline-protocol.js';
 import { ARCHIVE_WRITE_STEPS, type ArchiveWriteContext, type ArchiveWriteStep } from './archive-write-step.js';
-import { storedDigest, type StoredDigest } from './stored-digest.js';
+import { ArchiveWorkerStream } from './archive-worker-stream.js';
+import type { StoredDigest } from './stored-digest.js';
 import { ParallelGzip } from './parallel-gzip.js';
-import { packTar } from './tar-packer.js';
 
 export interface ArchiveContents {
   /** Folder holding the `<name>.db` snapshots; `backup-metadata.json` is written into it. */
@@ -15,7 +16,10 @@ export interface ArchiveContents {
   metadata: BackupMetadata;
 }
 
-/** The archive as the target stores it; `digest` is the SHA-256 and size of exactly those bytes, known once the stream has ended. */
+/**
+ * The archive as the target stores it; `digest` is the SHA-256 and size of exactly those bytes, known once
+ * the stream has ended. It emits 'close' only once nothing reads the snapshots' folder any more.
+ */
 export interface ArchiveStream extends Readable {
   readonly digest: StoredDigest | undefined;
 }
@@ -23,24 +27,15 @@ export interface ArchiveStream extends Readable {
 /** Slack on top of the tar estimate: one 10 KiB tar record. */
 const TAR_SLACK = 10 * 1024;
 
+/**
+ * The archive's worker thread's heap: it holds the pipeline's few objects (its buffers are external
+ * memory, outside these limits), so a small heap is plenty, and its collections cost little.
+ */
+const WORKER_HEAP = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 };
+
 /** Tar overhead: a 512-byte header per entry, data padded to 512, and two zero blocks at the end. */
 export function tarSize(sizes: number[]): number {
   return sizes.reduce((sum, size) => sum + 512 + Math.ceil(size / 512) * 512, 0) + 1024;
-}
-
-/**
- * Packs the archive's files into `gzip`, which copies each write into its own blocks before
- * acknowledging it, as the packer's reused buffers require. A packing error destroys `gzip`
- * with it, which fails the pipeline and so the archive.
- */
-function packArchive(gzip: ParallelGzip, source: ArchiveContents, metadataJsonText: string, onTarBytes?: (bytes: number) => void): void {
-  const entries = [
-    { name: METADATA_FILENAME, size: Buffer.byteLength(metadataJsonText) },
-    ...source.metadata.databases.map((db) => ({ name: db.filename, size: db.size_bytes })),
-  ];
-  packTar(gzip, { dir: source.dir, entries, mtime: new Date(source.metadata.timestamp), onBytes: onTarBytes }).catch((error: Error) => {
-    if (!gzip.destroyed) gzip.destroy(error);
-  });
 }
 
 /** The metadata file as the archive holds it. */
@@ -49,16 +44,21 @@ function metadataJson(metadata: BackupMetadata): string {
 }
 
 /**
- * The archive's write pipeline, wired here and nowhere else:
+ * The archive's write pipeline, wired here and nowhere else. The bytes are made in a worker thread of
+ * their own (archive-pipeline.worker.ts):
  *
  *   tar packer (backup-metadata.json first, then each database in metadata order; reports progress
  *   in uncompressed bytes)
  *     → parallel gzip (all cores)
- *     → each ArchiveWriteStep that takes this archive, in order (age encryption when it has recipients)
+ *     → each ArchiveWriteStep that takes this archive, in order (age encryption when it has recipients),
+ *       built in the worker from the plan the step made here
  *     → SHA-256 and size of the bytes as stored (the provenance record's, for plain archives too)
  *     → the target (what `open` returns is what the target stores)
  *
- * Nothing is held in memory beyond the compressor's blocks in flight and the steps' own buffers.
+ * Only the finished archive's bytes reach the service's thread, in chunks moved (not copied) from the
+ * worker: every buffer of their making is allocated on the worker's small heap, where its collections
+ * cost little (bench/results-notes.md, "archive pipeline in a worker thread"). Nothing is held in memory
+ * beyond the compressor's blocks in flight, the steps' own buffers and a few chunks between the threads.
  */
 @Injectable()
 export class ArchiveWriter {
@@ -66,42 +66,35 @@ export class ArchiveWriter {
 
   /**
    * Writes the metadata file into `source.dir` and returns the archive as a stream. `context` chooses
-   * the steps (a step may decline an archive). `onTarBytes` reports progress in uncompressed bytes (the
-   * total is `tarBytes`). Destroying the returned stream stops every step; an error in any step destroys
-   * it with that error, naming the step.
+   * the steps (a step may decline an archive, or refuse it: then this throws before anything is written
+   * or started). `onTarBytes` reports progress in uncompressed bytes (the total is `tarBytes`).
+   * Destroying the returned stream stops every step and the worker thread; it closes once the thread has
+   * exited. An error in any step destroys it with that error, naming the step.
    */
   open(source: ArchiveContents, context: ArchiveWriteContext, onTarBytes?: (bytes: number) => void): ArchiveStream {
-    // The steps first: one may refuse the archive (a recipient it cannot encrypt to), and then nothing
-    // may have been written or started, since the caller removes the folder the tar would still be reading.
-    const named: { name: string; stream: Transform }[] = [];
-    try {
-      for (const step of this.steps) {
-        const stream = step.create(context);
-        if (stream) named.push({ name: step.name, stream });
-      }
-    } catch (error) {
-      for (const made of named) made.stream.destroy();
-      throw error;
+    // The plans first: a step may refuse the archive (a recipient it cannot encrypt to), and then nothing
+    // may have been written or started, since the caller removes the folder the tar would be reading.
+    const steps: ArchivePipelineJob['steps'] = [];
+    for (const step of this.steps) {
+      const plan = step.plan(context);
+      if (plan) steps.push({ name: step.name, module: plan.module, options: plan.options });
     }
     const json = metadataJson(source.metadata);
     fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
-    const gzip = new ParallelGzip();
-    packArchive(gzip, source, json, onTarBytes);
-    const chain: (Readable | Transform)[] = [gzip, ...named.map((s) => s.stream)];
-    const last = chain[chain.length - 1];
-    // The output is outside the pipeline so that it fails with the error named by its step (the
-    // pipeline destroys its own streams with the bare error); destroying it stops the whole chain.
-    // It hashes what passes, the last thing before the target: the digest is of the bytes as stored.
-    const output = storedDigest();
-    (chain.length > 1 ? pipeline(chain) : finished(gzip)).catch((error: Error) => {
-      const failed = named.find((s) => s.stream.errored === error);
-      output.destroy(failed ? new Error(`The archive step '${failed.name}' failed: ${error.message}`, { cause: error }) : error);
+    const job: ArchivePipelineJob = {
+      dir: source.dir,
+      entries: [
+        { name: METADATA_FILENAME, size: Buffer.byteLength(json) },
+        ...source.metadata.databases.map((db) => ({ name: db.filename, size: db.size_bytes })),
+      ],
+      mtimeMs: new Date(source.metadata.timestamp).getTime(),
+      steps,
+    };
+    const worker = startModuleWorker(new URL('./archive-pipeline.worker.js', import.meta.url), {
+      workerData: job,
+      resourceLimits: WORKER_HEAP,
     });
-    last.pipe(output);
-    output.once('close', () => {
-      if (!output.readableEnded) last.destroy();
-    });
-    return output;
+    return new ArchiveWorkerStream(worker, onTarBytes);
   }
 
   /** The uncompressed size of the archive of `metadata` (the archiving phase's byte total). */
