@@ -103,17 +103,18 @@ export class EncryptionController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExportedKeyDto> {
-    const { recipient, identity } = await this.keys.exportKey(target, body?.recipient);
-    try {
-      this.audit.recordBeforeAnswer(request, response, recipient);
-    } catch (error) {
-      throw new DomainError(
-        ErrorCode.Internal,
-        `The key was not exported: its audit log entry could not be written (${(error as Error).message}). An export is never answered unrecorded; ` +
-          'check the disk of the data folder (DATA_DIR/.audit.db), then retry',
-        { target },
-      );
-    }
+    const { recipient, identity } = await this.keys.exportKey(target, body?.recipient, (exported) => {
+      try {
+        this.audit.recordBeforeAnswer(request, response, exported);
+      } catch (error) {
+        throw new DomainError(
+          ErrorCode.Internal,
+          `The key was not exported: its audit log entry could not be written (${(error as Error).message}). An export is never answered unrecorded; ` +
+            'check the disk of the data folder (DATA_DIR/.audit.db), then retry',
+          { target },
+        );
+      }
+    });
     return { target, recipient, recovery_key: identity };
   }
 }
