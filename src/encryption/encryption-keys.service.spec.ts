@@ -495,6 +495,32 @@ describe('ArchiveProvenance', () => {
     parts = await open(dir);
     expect(await parts.provenance.findAll('r2')).toEqual(new Map([[encrypted.filename, replaced]]));
   });
+
+  it('lists what was recorded and forgotten since the last listing (kept in memory between writes), whatever a caller does with a listing', async () => {
+    await parts.provenance.record(plain);
+    const first = await parts.provenance.findAll('r2');
+    expect([...first.keys()]).toEqual([plain.filename]);
+    // A caller changing its copy changes nothing for the next.
+    first.get(plain.filename)!.sizeBytes = 1;
+    first.delete(plain.filename);
+    expect(await parts.provenance.findAll('r2')).toEqual(new Map([[plain.filename, plain]]));
+
+    // Each write is seen by the next listing, also a listing that was asked for while the write waited its turn.
+    const whileWriting = parts.provenance.record(encrypted);
+    const asked = parts.provenance.findAll('r2');
+    await whileWriting;
+    expect([...(await asked).keys()].sort()).toEqual([plain.filename, encrypted.filename]);
+    expect([...(await parts.provenance.findAll('r2')).keys()].sort()).toEqual([plain.filename, encrypted.filename]);
+    await parts.provenance.forget('r2', plain.filename);
+    expect([...(await parts.provenance.findAll('r2')).keys()]).toEqual([encrypted.filename]);
+    expect([...(await parts.provenance.findAll('local')).keys()]).toEqual([]);
+
+    // A write that fails leaves the listing to read the file again: what is there is what it answers.
+    await parts.db.onModuleDestroy();
+    await expect(parts.provenance.record({ ...plain, filename: 'sentinel-backup-2026-12-04-100000.tar.gz' })).rejects.toThrow(/closed/);
+    parts = await open(dir);
+    expect([...(await parts.provenance.findAll('r2')).keys()]).toEqual([encrypted.filename]);
+  });
 });
 
 function databaseFiles(dir: string): string[] {
