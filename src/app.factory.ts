@@ -1,9 +1,10 @@
-import { type DynamicModule, type LoggerService, ValidationPipe } from '@nestjs/common';
+import type { DynamicModule, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { AuditRecorder } from './audit/audit-recorder.js';
 import { DomainErrorFilter } from './common/errors/domain-error.filter.js';
+import { ApiValidationPipe } from './common/pipes/api-validation.pipe.js';
 import { applyHttpEdge } from './common/http/http-edge.js';
 import { DataDirLock, describeHolder } from './common/lifecycle/data-dir-lock.js';
 import { AppConfig } from './config/app-config.js';
@@ -50,7 +51,7 @@ export async function createApp(
     // First of all middleware, so that requests refused by a guard or the body parser are recorded too.
     app.use(app.get(AuditRecorder).middleware());
     applyHttpEdge(app, app.get(AppConfig).env);
-    app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true }));
+    app.useGlobalPipes(new ApiValidationPipe());
     app.useGlobalFilters(new DomainErrorFilter());
     setupSwaggerUi(app);
     if (owned) {

@@ -222,9 +222,17 @@ describe('Encryption API', () => {
     t.app.get(AuditLog).onModuleDestroy();
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(t.dataDir, `.audit.db${suffix}`), { force: true });
     fs.mkdirSync(path.join(t.dataDir, '.audit.db'));
+    const exportedLines = () =>
+      fs
+        .readFileSync(t.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('was exported')).length;
+    const loggedBefore = exportedLines();
     try {
       const refused = await t.http.post('/api/encryption/local/export').expect(500);
       expect(refused.body).toMatchObject({ error: 'INTERNAL' });
+      // The service log does not say the key left either: the audit entry comes first, and there was none.
+      expect(exportedLines()).toBe(loggedBefore);
       expect(refused.body.message).toMatch(/The key was not exported: its audit log entry could not be written/);
       expect(JSON.stringify(refused.body)).not.toContain(second.slice(16, 40));
     } finally {

@@ -3,6 +3,7 @@
  * wrong and what is allowed, and changes nothing.
  */
 import fs from 'node:fs';
+import { waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 describe('Validation at the edge', () => {
@@ -70,6 +71,94 @@ describe('Validation at the edge', () => {
     const backup = await t.http.post('/api/backups/local').set('Content-Type', 'application/json').send('{').expect(400);
     expect(backup.body.message).toMatch(/POST \/api\/backups\/local takes no body/);
     expect((await t.http.get('/api/backup-jobs').expect(200)).body).toEqual([]);
+  });
+
+  describe('a body field the endpoint does not take (the DTO is the one list of what it takes)', () => {
+    /** What each refusal must leave alone: the settings, the backups, no staged restore, the encryption state, no verification. */
+    const observable = async () => ({
+      settings: await storedRows(),
+      backups: (await t.http.get('/api/backups/local').expect(200)).body.map((b: { filename: string; size_bytes: number }) => [b.filename, b.size_bytes]),
+      staged: (await t.http.get('/api/backups/local/restore/staged')).status,
+      encryption: (await t.http.get('/api/encryption/local').expect(200)).body,
+      verifications: fs
+        .readFileSync(t.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => /verif/i.test(line)).length,
+    });
+
+    it.each([
+      ['PUT /api/settings/{key}', 'put', () => '/api/settings/local_retention_days', { value: 3, valeu: 4 }, 'valeu', 'value'],
+      [
+        'POST .../restore',
+        'post',
+        () => '/api/backups/local/restore',
+        { filename: '', 'confirm-unknown': true },
+        'confirm-unknown',
+        'filename, restart, identity, confirm_unknown',
+      ],
+      ['POST .../{filename}/verify', 'post', (f: string) => `/api/backups/local/${f}/verify`, { key: 'x' }, 'key', 'identity'],
+      [
+        'PUT /api/encryption/{target}',
+        'put',
+        () => '/api/encryption/local',
+        { enabled: true, writeOnly: true },
+        'writeOnly',
+        'enabled, write_only, recipients, forget_identities',
+      ],
+      ['POST .../confirm', 'post', () => '/api/encryption/local/confirm', { recovery_key: 'kept' }, 'recovery_key', 'recipient'],
+      ['POST .../export', 'post', () => '/api/encryption/local/export', { recipients: [] }, 'recipients', 'recipient'],
+    ] as const)('%s: 400 naming it and what the body takes; nothing changes', async (_label, method, url, rawBody, field, accepted) => {
+      const backup = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+      const body = 'filename' in rawBody ? { ...rawBody, filename: backup.filename } : rawBody;
+      const before = await observable();
+      const res = await t.http[method](url(backup.filename)).send(body).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'INVALID_INPUT', details: { unknown: [field], allowed: accepted.split(', ') } });
+      expect(res.body.message).toBe(`Unknown field "${field}": the body takes ${accepted}. Remove it or correct the spelling`);
+      expect(await observable()).toEqual(before);
+    });
+
+    it('names both an unknown field and a wrong type in one answer', async () => {
+      const res = await t.http.put('/api/encryption/local').send({ enabled: 'yes', 'write-only': true }).expect(400);
+      expect(res.body.message).toBe(
+        'Unknown field "write-only": the body takes enabled, write_only, recipients, forget_identities. Remove it or correct the spelling; ' +
+          'enabled must be true or false (got a string)',
+      );
+      expect((await t.http.get('/api/encryption/local').expect(200)).body.state).toBe('off');
+    });
+
+    it('keeps the answer short for a body of many made-up fields, and never repeats a field named with a recovery key', async () => {
+      const before = await storedRows();
+      const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`field-${i}-xx`, i]));
+      const res = await t.http
+        .put('/api/settings/local_retention_days')
+        .send({ value: 3, ...many })
+        .expect(400);
+      expect(res.body.message).toMatch(
+        /^Unknown fields "field-0-xx", "field-1-xx", "field-2-xx", "field-3-xx", "field-4-xx" and 2995 more: the body takes value\. Remove them/,
+      );
+      expect(res.body.details.unknown).toHaveLength(5);
+      expect(res.text.length).toBeLessThan(1000);
+      const secret = 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ';
+      const pasted = await t.http
+        .post('/api/backups/local/restore')
+        .send({ filename: 'sentinel-backup-2026-01-08-143022.tar.gz', [secret]: true })
+        .expect(400);
+      expect(pasted.body.message).toMatch(/^Unknown field "\(a field named with a recovery key, not repeated\)": the body takes filename/);
+      expect(pasted.text).not.toMatch(/SECRET-KEY-1Q/i);
+      expect(await storedRows()).toEqual(before);
+    });
+
+    it('still accepts every body the page and the spec send', async () => {
+      await t.http.put('/api/settings/r2_backup_enabled').send({ value: 1 }).expect(200);
+      await t.http.put('/api/settings/r2_account_id').send({ value: 'your_account_id' }).expect(200);
+      const backup = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+      await t.http.post(`/api/backups/local/${backup.filename}/verify`).send({}).expect(200);
+      await t.http.post(`/api/backups/local/${backup.filename}/verify`).expect(200);
+      await t.http.put('/api/encryption/local').send({ enabled: true, write_only: false, recipients: [] }).expect(200);
+      await t.http.post('/api/encryption/local/confirm').send({}).expect(200);
+      await t.http.post('/api/encryption/local/export').send({}).expect(200);
+      await t.http.post('/api/backups/local/restore').send({ filename: backup.filename, restart: false, confirm_unknown: false }).expect(202);
+    });
   });
 
   it('refuses unknown and repeated query parameters, naming them and the allowed ones', async () => {

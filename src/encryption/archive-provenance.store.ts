@@ -23,9 +23,16 @@ export interface WrittenArchive {
  * The archives this installation wrote, kept beside the service (in `.encryption.db`, not a managed
  * database: a restore must not roll it back, and it is never in a backup). What "made here" means: an
  * archive whose stored bytes hash to what was recorded at upload.
+ *
+ * Each target's records are kept in memory for the listing, which reads them all on every call: only this
+ * class writes them, and only this process (DATA_DIR's lock: one service per DATA_DIR; the file is never in a
+ * backup, so no restore replaces it). A write drops the target's copy as it is queued, so the next listing reads
+ * the records again after it (reads and writes take turns in one queue: EncryptionDatabase), whether it succeeds or fails.
  */
 @Injectable()
 export class ArchiveProvenance {
+  private readonly listed = new Map<BackupTarget, Promise<Map<string, WrittenArchive>>>();
+
   constructor(private readonly db: EncryptionDatabase) {}
 
   /** Records (or replaces: a later upload under the same name is what is stored now) an archive's record. */
@@ -38,6 +45,7 @@ export class ArchiveProvenance {
     row.recipients = entry.recipients === null ? null : JSON.stringify(entry.recipients);
     row.createdAt = entry.createdAt.toISOString();
     row.version = entry.version ?? null;
+    this.listed.delete(entry.target);
     await this.db.transaction((manager) => manager.upsert(WrittenArchiveEntity, row, ['target', 'filename']));
   }
 
@@ -46,14 +54,25 @@ export class ArchiveProvenance {
     return row ? toWrittenArchive(row) : undefined;
   }
 
-  /** Every record of `target`, by filename (for the listing). */
+  /** Every record of `target`, by filename (for the listing): a copy of the one kept in memory. */
   async findAll(target: BackupTarget): Promise<Map<string, WrittenArchive>> {
-    const rows = await this.db.read((manager) => manager.findBy(WrittenArchiveEntity, { target }));
-    return new Map(rows.map((row) => [row.filename, toWrittenArchive(row)]));
+    let records = this.listed.get(target);
+    if (!records) {
+      records = this.db
+        .read((manager) => manager.findBy(WrittenArchiveEntity, { target }))
+        .then((rows) => new Map(rows.map((row) => [row.filename, toWrittenArchive(row)])));
+      this.listed.set(target, records);
+      // A read that failed is not kept: the next listing tries again.
+      records.catch(() => {
+        if (this.listed.get(target) === records) this.listed.delete(target);
+      });
+    }
+    return new Map([...(await records)].map(([filename, record]) => [filename, copyOf(record)]));
   }
 
   /** Forgets an archive the service deleted (a later object of the same name is then not "made here"). */
   async forget(target: BackupTarget, filename: string): Promise<void> {
+    this.listed.delete(target);
     await this.db.transaction((manager) => manager.delete(WrittenArchiveEntity, { target, filename }));
   }
 }
@@ -68,4 +87,9 @@ function toWrittenArchive(row: WrittenArchiveEntity): WrittenArchive {
     createdAt: new Date(row.createdAt),
     ...(row.version !== null ? { version: row.version } : {}),
   };
+}
+
+/** A record the caller may change without changing the one kept in memory. */
+function copyOf(record: WrittenArchive): WrittenArchive {
+  return { ...record, recipients: record.recipients === null ? null : [...record.recipients], createdAt: new Date(record.createdAt) };
 }

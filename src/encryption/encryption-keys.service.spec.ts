@@ -49,6 +49,9 @@ async function open(dir: string, masterKey = 'unit-test-master-passphrase-0123')
   };
 }
 
+/** An export's audit entry, where a test does not look at it. */
+const unaudited = (): void => undefined;
+
 /** The rejection of `promise`, which must be a DomainError. */
 async function domainError(promise: Promise<unknown>): Promise<DomainError> {
   const error = await promise.then(
@@ -163,7 +166,7 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     await parts.keys.confirm('r2');
     expect(await parts.archives.recipientsFor('r2')).toEqual([ageRecipientOf(recoveryKey!)]);
     expect(await parts.archives.identitiesFor('r2')).toEqual([]);
-    const error = await domainError(parts.keys.exportKey('r2'));
+    const error = await domainError(parts.keys.exportKey('r2', undefined, unaudited));
     expect(error.code).toBe(ErrorCode.EncryptionStateConflict);
     expect(error.message).toMatch(/write-only/);
   });
@@ -184,7 +187,7 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect(await parts.keys.status('local')).toEqual(before);
     expect(sealedIdentities(dir)).toHaveLength(2);
     // The retired key can be exported first, by its recipient.
-    expect(await parts.keys.exportKey('local', ageRecipientOf(first).toUpperCase())).toEqual({ recipient: ageRecipientOf(first), identity: first });
+    expect(await parts.keys.exportKey('local', ageRecipientOf(first).toUpperCase(), unaudited)).toEqual({ recipient: ageRecipientOf(first), identity: first });
 
     const writeOnly = await parts.keys.update('local', { enabled: true, writeOnly: true, forgetIdentities: true });
     expect(writeOnly.recoveryKey).toBeUndefined();
@@ -204,7 +207,7 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect(await parts.archives.recipientsFor('local')).toEqual([second]);
     await parts.keys.confirm('local');
     expect(await parts.archives.identitiesFor('local')).toEqual([back.recoveryKey]);
-    expect((await parts.keys.exportKey('local')).identity).toBe(back.recoveryKey);
+    expect((await parts.keys.exportKey('local', undefined, unaudited)).identity).toBe(back.recoveryKey);
   });
 
   it('write-only stays on when a later PUT omits it: before the first key is confirmed, and after off and on again', async () => {
@@ -249,29 +252,50 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
   });
 
   it('export answers the current key; refuses when there is none', async () => {
-    expect((await domainError(parts.keys.exportKey('r2'))).message).toMatch(/never turned on/);
+    expect((await domainError(parts.keys.exportKey('r2', undefined, unaudited))).message).toMatch(/never turned on/);
     const key = (await parts.keys.update('r2', { enabled: true })).recoveryKey!;
-    expect((await domainError(parts.keys.exportKey('r2'))).message).toMatch(/no confirmed key yet.*PUT \/api\/encryption\/r2/);
+    expect((await domainError(parts.keys.exportKey('r2', undefined, unaudited))).message).toMatch(/no confirmed key yet.*PUT \/api\/encryption\/r2/);
     await parts.keys.confirm('r2');
-    expect(await parts.keys.exportKey('r2')).toEqual({ recipient: ageRecipientOf(key), identity: key });
+    expect(await parts.keys.exportKey('r2', undefined, unaudited)).toEqual({ recipient: ageRecipientOf(key), identity: key });
     // Off, the key is still the user's to export.
     await parts.keys.update('r2', { enabled: false });
-    expect((await parts.keys.exportKey('r2')).identity).toBe(key);
+    expect((await parts.keys.exportKey('r2', undefined, unaudited)).identity).toBe(key);
+  });
+
+  it('records an export before its log line says the key left, and neither logs nor answers when the record cannot be written', async () => {
+    const key = (await parts.keys.update('r2', { enabled: true })).recoveryKey!;
+    await parts.keys.confirm('r2');
+    const order: string[] = [];
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation((message: unknown) => void order.push(`log: ${String(message)}`));
+    try {
+      const exported = await parts.keys.exportKey('r2', undefined, (recipient) => void order.push(`audit: ${recipient}`));
+      expect(exported.identity).toBe(key);
+      expect(order).toEqual([`audit: ${ageRecipientOf(key)}`, `log: R2 backups: the identity of key ${ageRecipientOf(key)} was exported`]);
+
+      order.length = 0;
+      const refused = parts.keys.exportKey('r2', undefined, () => {
+        throw new Error('disk full');
+      });
+      await expect(refused).rejects.toThrow('disk full');
+      expect(order).toEqual([]);
+    } finally {
+      log.mockRestore();
+    }
   });
 
   it('exports a retired key by its recipient; refuses a pending key, an unknown one and a secret sent as the recipient', async () => {
     const first = (await parts.keys.update('r2', { enabled: true })).recoveryKey!;
     await parts.keys.confirm('r2');
     const second = (await parts.keys.rotate('r2')).recoveryKey!;
-    const pending = await domainError(parts.keys.exportKey('r2', ageRecipientOf(second)));
+    const pending = await domainError(parts.keys.exportKey('r2', ageRecipientOf(second), unaudited));
     expect(pending.code).toBe(ErrorCode.EncryptionStateConflict);
     expect(pending.message).toMatch(/awaits confirmation/);
     await parts.keys.confirm('r2');
-    expect(await parts.keys.exportKey('r2', ` ${ageRecipientOf(first)} `)).toEqual({ recipient: ageRecipientOf(first), identity: first });
-    expect((await parts.keys.exportKey('r2')).identity).toBe(second);
-    const unknown = await domainError(parts.keys.exportKey('r2', generateAgeIdentity().recipient));
+    expect(await parts.keys.exportKey('r2', ` ${ageRecipientOf(first)} `, unaudited)).toEqual({ recipient: ageRecipientOf(first), identity: first });
+    expect((await parts.keys.exportKey('r2', undefined, unaudited)).identity).toBe(second);
+    const unknown = await domainError(parts.keys.exportKey('r2', generateAgeIdentity().recipient, unaudited));
     expect(unknown.code).toBe(ErrorCode.NotFound);
-    const secret = await domainError(parts.keys.exportKey('r2', `"${first}"`));
+    const secret = await domainError(parts.keys.exportKey('r2', `"${first}"`, unaudited));
     expect(secret.code).toBe(ErrorCode.EncryptionKeyInvalid);
     expect(JSON.stringify([secret.message, secret.details])).not.toContain(first.slice(16, 40));
     // A first key awaiting confirmation was never used: switching to write-only replaces it without asking.
@@ -406,7 +430,7 @@ describe('EncryptionKeys (the per-target key state machine)', () => {
     expect(String(warn.mock.calls[0][0])).toMatch(/R2 backups: 1 of the 1 stored identities cannot be used.*master key changed/);
     expect(String(warn.mock.calls[0][0])).not.toContain(key.slice(16));
     warn.mockRestore();
-    const error = await domainError(parts.keys.exportKey('r2'));
+    const error = await domainError(parts.keys.exportKey('r2', undefined, unaudited));
     expect(error.code).toBe(ErrorCode.SecretUnreadable);
     expect(error.message).toMatch(/master key/);
     expect(JSON.stringify([error.message, error.details])).not.toContain(key.slice(16));
@@ -470,6 +494,32 @@ describe('ArchiveProvenance', () => {
     await parts.db.onModuleDestroy();
     parts = await open(dir);
     expect(await parts.provenance.findAll('r2')).toEqual(new Map([[encrypted.filename, replaced]]));
+  });
+
+  it('lists what was recorded and forgotten since the last listing (kept in memory between writes), whatever a caller does with a listing', async () => {
+    await parts.provenance.record(plain);
+    const first = await parts.provenance.findAll('r2');
+    expect([...first.keys()]).toEqual([plain.filename]);
+    // A caller changing its copy changes nothing for the next.
+    first.get(plain.filename)!.sizeBytes = 1;
+    first.delete(plain.filename);
+    expect(await parts.provenance.findAll('r2')).toEqual(new Map([[plain.filename, plain]]));
+
+    // Each write is seen by the next listing, also a listing that was asked for while the write waited its turn.
+    const whileWriting = parts.provenance.record(encrypted);
+    const asked = parts.provenance.findAll('r2');
+    await whileWriting;
+    expect([...(await asked).keys()].sort()).toEqual([plain.filename, encrypted.filename]);
+    expect([...(await parts.provenance.findAll('r2')).keys()].sort()).toEqual([plain.filename, encrypted.filename]);
+    await parts.provenance.forget('r2', plain.filename);
+    expect([...(await parts.provenance.findAll('r2')).keys()]).toEqual([encrypted.filename]);
+    expect([...(await parts.provenance.findAll('local')).keys()]).toEqual([]);
+
+    // A write that fails leaves the listing to read the file again: what is there is what it answers.
+    await parts.db.onModuleDestroy();
+    await expect(parts.provenance.record({ ...plain, filename: 'sentinel-backup-2026-12-04-100000.tar.gz' })).rejects.toThrow(/closed/);
+    parts = await open(dir);
+    expect([...(await parts.provenance.findAll('r2')).keys()]).toEqual([encrypted.filename]);
   });
 });
 

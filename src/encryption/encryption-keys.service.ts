@@ -163,9 +163,15 @@ export class EncryptionKeys {
 
   /**
    * A key's identity, for the user to keep (the audited export action): the current key's, or, given its
-   * `recipient`, a retired one's (before write-only mode deletes it, say).
+   * `recipient`, a retired one's (before write-only mode deletes it, say). `recordExport` writes the audit
+   * entry of the export (naming the key's recipient): it runs once the identity is known, before anything says
+   * the key left (the service log, the returned identity); when it throws, the export stops with its error.
    */
-  async exportKey(target: BackupTarget, recipient?: string): Promise<{ recipient: string; identity: string }> {
+  async exportKey(
+    target: BackupTarget,
+    recipient: string | undefined,
+    recordExport: (recipient: string) => void,
+  ): Promise<{ recipient: string; identity: string }> {
     const wanted = recipient === undefined ? undefined : exportedRecipient(recipient);
     const keys = await this.db.read((manager) => loadTargetKeys(manager, target));
     const label = targetLabel(target);
@@ -198,6 +204,7 @@ export class EncryptionKeys {
       );
     }
     const identity = this.vault.open(target, entry.recipient, entry.sealedIdentity);
+    recordExport(entry.recipient);
     this.logger.log(`${label} backups: the identity of key ${entry.recipient} was exported`);
     return { recipient: entry.recipient, identity };
   }

@@ -7,13 +7,12 @@ import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
-import { refuseUnknownFields } from '../common/validation/refuse-unknown-fields.js';
-import { CONFIRM_ENCRYPTION_FIELDS, ConfirmEncryptionDto } from './dto/confirm-encryption.dto.js';
+import { ConfirmEncryptionDto } from './dto/confirm-encryption.dto.js';
 import { EncryptionChangeDto } from './dto/encryption-change.dto.js';
 import { EncryptionStatusDto } from './dto/encryption-status.dto.js';
-import { EXPORT_ENCRYPTION_KEY_FIELDS, ExportEncryptionKeyDto } from './dto/export-encryption-key.dto.js';
+import { ExportEncryptionKeyDto } from './dto/export-encryption-key.dto.js';
 import { ExportedKeyDto } from './dto/exported-key.dto.js';
-import { UPDATE_ENCRYPTION_FIELDS, UpdateEncryptionDto } from './dto/update-encryption.dto.js';
+import { UpdateEncryptionDto } from './dto/update-encryption.dto.js';
 import { EncryptionKeys } from './encryption-keys.service.js';
 import type { EncryptionChangeResult, EncryptionStatus } from './encryption-status.js';
 
@@ -51,12 +50,7 @@ export class EncryptionController {
     response: EncryptionChangeDto,
     errors: [400, 404, 409],
   })
-  async update(
-    @Param('target', BackupTargetPipe) target: BackupTarget,
-    @Body() body: UpdateEncryptionDto,
-    @Req() request: Request,
-  ): Promise<EncryptionChangeDto> {
-    refuseUnknownFields(request.body, UPDATE_ENCRYPTION_FIELDS);
+  async update(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: UpdateEncryptionDto): Promise<EncryptionChangeDto> {
     return toChangeDto(
       await this.keys.update(target, {
         enabled: body.enabled,
@@ -77,12 +71,7 @@ export class EncryptionController {
     response: EncryptionStatusDto,
     errors: [400, 404, 409],
   })
-  async confirm(
-    @Param('target', BackupTargetPipe) target: BackupTarget,
-    @Body() body: ConfirmEncryptionDto,
-    @Req() request: Request,
-  ): Promise<EncryptionStatusDto> {
-    refuseUnknownFields(request.body, CONFIRM_ENCRYPTION_FIELDS);
+  async confirm(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: ConfirmEncryptionDto): Promise<EncryptionStatusDto> {
     return toStatusDto(await this.keys.confirm(target, body?.recipient));
   }
 
@@ -114,18 +103,18 @@ export class EncryptionController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExportedKeyDto> {
-    refuseUnknownFields(request.body, EXPORT_ENCRYPTION_KEY_FIELDS);
-    const { recipient, identity } = await this.keys.exportKey(target, body?.recipient);
-    try {
-      this.audit.recordBeforeAnswer(request, response, recipient);
-    } catch (error) {
-      throw new DomainError(
-        ErrorCode.Internal,
-        `The key was not exported: its audit log entry could not be written (${(error as Error).message}). An export is never answered unrecorded; ` +
-          'check the disk of the data folder (DATA_DIR/.audit.db), then retry',
-        { target },
-      );
-    }
+    const { recipient, identity } = await this.keys.exportKey(target, body?.recipient, (exported) => {
+      try {
+        this.audit.recordBeforeAnswer(request, response, exported);
+      } catch (error) {
+        throw new DomainError(
+          ErrorCode.Internal,
+          `The key was not exported: its audit log entry could not be written (${(error as Error).message}). An export is never answered unrecorded; ` +
+            'check the disk of the data folder (DATA_DIR/.audit.db), then retry',
+          { target },
+        );
+      }
+    });
     return { target, recipient, recovery_key: identity };
   }
 }

@@ -12,7 +12,7 @@ import { IS_PUBLIC, IS_SCRAPE } from './public.decorator.js';
  * When SENTINEL_API_TOKEN is set, every API route but @Public() ones needs `Authorization: Bearer <token>`.
  * A @Scrape() route (GET /metrics) also takes SENTINEL_METRICS_TOKEN, and needs one of the two when either is set.
  * The API can download and replace every database, so this is the one door to it. Wrong tokens are
- * counted per client address (FailedAuthLimiter) and logged with the address and user agent, never
+ * counted per client address, each distinct one once (FailedAuthLimiter), and logged with the address and user agent, never
  * with what was sent. A request without a token is not a guess (the page asks for the token on its
  * first 401) and is not counted.
  */
@@ -57,11 +57,11 @@ export class ApiTokenGuard implements CanActivate {
       const given = createHash('sha256').update(match[1].trim()).digest();
       // Every accepted token is compared, so the time taken does not say which one came close.
       if (accepted.map((hash) => timingSafeEqual(given, hash)).includes(true)) return true;
-      const failures = this.limiter.recordFailure(address);
+      // A hash of a wrong token is all the limiter keeps, to count a token sent again only once.
+      const { failures, repeated } = this.limiter.recordFailure(address, given.toString('base64'));
       const agent = JSON.stringify((request.headers['user-agent'] ?? '(none)').slice(0, 200));
-      this.logger.warn(
-        `Wrong API token from ${address} (user agent ${agent}), ${failures} of ${MAX_FAILED_ATTEMPTS} allowed per ${FAILED_ATTEMPT_WINDOW_MS / 1000} s`,
-      );
+      const count = `${repeated ? 'the same wrong token again, still ' : ''}${failures} of ${MAX_FAILED_ATTEMPTS} allowed per ${FAILED_ATTEMPT_WINDOW_MS / 1000} s`;
+      this.logger.warn(`Wrong API token from ${address} (user agent ${agent}), ${count}`);
     }
     throw new DomainError(
       ErrorCode.Unauthorized,

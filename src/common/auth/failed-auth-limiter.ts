@@ -9,7 +9,16 @@ export const MAX_TRACKED_CLIENTS = 10_000;
 
 interface Attempts {
   windowStart: number;
+  /** Fingerprints of the distinct wrong tokens of this window (at most MAX_FAILED_ATTEMPTS: then the address is held). */
+  tokens: Set<string>;
+}
+
+/** What recordFailure counted. */
+export interface RecordedFailure {
+  /** Distinct wrong tokens from the address in the current window. */
   failures: number;
+  /** The same wrong token was sent before in this window, so it did not count again. */
+  repeated: boolean;
 }
 
 /**
@@ -17,6 +26,10 @@ interface Attempts {
  * every request from that address that carries a token is refused until the window ends, the right
  * token included: answering the right one would tell a guesser that it is right. 10 guesses a minute
  * against 32+ random characters is hopeless; before, 2,000 guesses took 0.7 s.
+ *
+ * What counts is distinct wrong tokens: sending a token already refused tells a guesser nothing new, while a
+ * client that retries honestly sends it many times: the page, whose first requests all wait for the token the
+ * user types and then all retry with it, would otherwise spend most of the allowance on one typo.
  *
  * IPv6 clients are counted per /64, the block one host usually owns, so rotating addresses gains nothing.
  */
@@ -29,20 +42,24 @@ export class FailedAuthLimiter {
   /** Seconds until `address` may try again, or 0 when it may try now. */
   retryAfterSeconds(address: string): number {
     const entry = this.current(FailedAuthLimiter.key(address));
-    if (!entry || entry.failures < MAX_FAILED_ATTEMPTS) return 0;
+    if (!entry || entry.tokens.size < MAX_FAILED_ATTEMPTS) return 0;
     return Math.max(1, Math.ceil((entry.windowStart + FAILED_ATTEMPT_WINDOW_MS - this.clock.now().getTime()) / 1000));
   }
 
-  /** Records a wrong token; returns how many this address has sent in the current window. */
-  recordFailure(address: string): number {
+  /**
+   * Records a wrong token, known by `fingerprint` (a hash of it: the token itself is never kept), and says how many
+   * distinct wrong tokens this address has sent in the current window.
+   */
+  recordFailure(address: string, fingerprint: string): RecordedFailure {
     const key = FailedAuthLimiter.key(address);
-    const entry = this.current(key) ?? { windowStart: this.clock.now().getTime(), failures: 0 };
-    entry.failures += 1;
+    const entry = this.current(key) ?? { windowStart: this.clock.now().getTime(), tokens: new Set<string>() };
+    const repeated = entry.tokens.has(fingerprint);
+    if (!repeated && entry.tokens.size < MAX_FAILED_ATTEMPTS) entry.tokens.add(fingerprint);
     // Re-inserting keeps the Map in order of last failure, so the first entry is always the stalest.
     this.clients.delete(key);
     this.clients.set(key, entry);
     this.evict();
-    return entry.failures;
+    return { failures: entry.tokens.size, repeated };
   }
 
   get trackedClients(): number {

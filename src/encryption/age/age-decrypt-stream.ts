@@ -1,10 +1,10 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform, TransformCallback } from 'node:stream';
+import { AgeChunkedTransform } from './age-chunked-transform.js';
 import { AgeError } from './age-error.js';
 import { AGE_CHUNK_SIZE, AGE_HEADER_LINE } from './age-format.js';
 import { headerMacMatches, MAX_HEADER_BYTES, parseAgeHeader, type ParsedAgeHeader } from './age-header.js';
 import { ageIdentityKey } from './age-keys.js';
 import { openChunk, PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, TAG_LENGTH } from './age-payload.js';
-import { inSlices } from './age-slices.js';
 import { unwrapFileKey, x25519ShareOf, X25519_STANZA_TYPE, x25519Unwrapper } from './age-x25519-stanza.js';
 
 /**
@@ -29,34 +29,22 @@ export function createAgeDecryptStream(identities: readonly string[]): Transform
 }
 
 /**
- * Collects the header (bounded by MAX_HEADER_BYTES), then assembles sealed chunks in one preallocated buffer.
- * A full chunk is opened only once more input arrives, because only the end of input says which chunk must
- * carry the last-chunk flag; whole chunks inside a large write are opened in place, without a copy. Each
- * chunk's plaintext is pushed only after its tag checked.
+ * Collects the header (bounded by MAX_HEADER_BYTES) and the nonce, then opens the sealed chunks that
+ * AgeChunkedTransform cuts (the last one held back until the end of input, which must carry the last-chunk flag).
+ * Each chunk's plaintext is pushed only after its tag checked.
  */
-class AgeDecryptStream extends Transform {
+class AgeDecryptStream extends AgeChunkedTransform {
   /** The header so far: a buffer that doubles when full (not one concatenation per write), `headLength` bytes of it used. */
   private head: Buffer = Buffer.alloc(0);
   private headLength = 0;
   private key: Buffer | undefined;
   private readonly nonce = Buffer.alloc(PAYLOAD_NONCE_LENGTH);
   private nonceFilled = 0;
-  private readonly sealed = Buffer.allocUnsafe(SEALED_CHUNK_SIZE);
-  private filled = 0;
   private index = 0;
 
   /** The identities' X25519 scalars. */
   constructor(private readonly identities: readonly Buffer[]) {
-    super();
-  }
-
-  override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    inSlices(
-      data,
-      (slice) => this.consume(slice),
-      callback,
-      () => this.destroyed,
-    );
+    super(SEALED_CHUNK_SIZE);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -68,7 +56,7 @@ class AgeDecryptStream extends Transform {
     }
   }
 
-  private consume(input: Buffer): void {
+  protected override consume(input: Buffer): void {
     let data = input;
     if (!this.key) {
       this.appendHead(data);
@@ -92,23 +80,7 @@ class AgeDecryptStream extends Transform {
       if (this.nonceFilled < PAYLOAD_NONCE_LENGTH) return;
       this.key = payloadKey(this.key, this.nonce);
     }
-    while (offset < data.length) {
-      if (this.filled === SEALED_CHUNK_SIZE) {
-        // More input follows, so the buffered chunk must not be the last.
-        this.openMiddle(this.sealed);
-        this.filled = 0;
-      }
-      const remaining = data.length - offset;
-      if (this.filled === 0 && remaining > SEALED_CHUNK_SIZE) {
-        this.openMiddle(data.subarray(offset, offset + SEALED_CHUNK_SIZE));
-        offset += SEALED_CHUNK_SIZE;
-        continue;
-      }
-      const n = Math.min(SEALED_CHUNK_SIZE - this.filled, remaining);
-      data.copy(this.sealed, this.filled, offset, offset + n);
-      this.filled += n;
-      offset += n;
-    }
+    this.addToChunks(data, offset);
   }
 
   private appendHead(data: Buffer): void {
@@ -145,7 +117,7 @@ class AgeDecryptStream extends Transform {
   }
 
   /** A chunk known not to be the last (more input follows it). */
-  private openMiddle(sealed: Buffer): void {
+  protected override middleChunk(sealed: Buffer): void {
     const plaintext = openChunk(this.key!, this.index, false, sealed);
     if (plaintext) {
       this.index++;
@@ -167,10 +139,10 @@ class AgeDecryptStream extends Transform {
       if (this.headLength === 0) throw new AgeError('not-age', 'not an age file: it is empty');
       throw new AgeError('truncated', 'the age file ends inside its header: it was cut short');
     }
-    if (this.nonceFilled < PAYLOAD_NONCE_LENGTH || this.filled < TAG_LENGTH) {
+    const sealed = this.heldChunk;
+    if (this.nonceFilled < PAYLOAD_NONCE_LENGTH || sealed.length < TAG_LENGTH) {
       throw new AgeError('truncated', 'the age file ends before its first chunk: it was cut short');
     }
-    const sealed = this.sealed.subarray(0, this.filled);
     const plaintext = openChunk(this.key, this.index, true, sealed);
     if (plaintext) {
       // age spec, "Payload": the last chunk is empty only when the whole plaintext is; age refuses such a file.
@@ -180,7 +152,7 @@ class AgeDecryptStream extends Transform {
       this.push(plaintext);
       return;
     }
-    if (this.filled === SEALED_CHUNK_SIZE && openChunk(this.key, this.index, false, sealed)) {
+    if (sealed.length === SEALED_CHUNK_SIZE && openChunk(this.key, this.index, false, sealed)) {
       throw new AgeError('truncated', `the age file ends after chunk ${this.index}, which is not its last: it was cut short`);
     }
     throw new AgeError(

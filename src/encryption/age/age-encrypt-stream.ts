@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Transform, TransformCallback } from 'node:stream';
+import { AgeChunkedTransform } from './age-chunked-transform.js';
 import { AgeError } from './age-error.js';
 import { AGE_CHUNK_SIZE } from './age-format.js';
 import { writeAgeHeader } from './age-header.js';
 import { ageRecipientKey } from './age-keys.js';
 import { PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, sealChunk, TAG_LENGTH } from './age-payload.js';
-import { inSlices } from './age-slices.js';
 import { wrapFileKey } from './age-x25519-stanza.js';
 
 /** Output is carved from slabs of this many sealed chunks (see AgeEncryptStream.seal). */
@@ -42,14 +42,11 @@ export function ageEncryptedSizeBound(plainBytes: number, recipientCount: number
 }
 
 /**
- * Fills one preallocated 64 KiB buffer and seals it only when more input arrives, because the last chunk
- * is flagged and only the end of input says which one that is. A plaintext that is an exact multiple of
- * 64 KiB therefore ends with a full, flagged chunk (age spec, "Payload": the last chunk is empty only when
- * the whole plaintext is). Whole chunks inside a large write are sealed in place, without a copy.
+ * Seals 64 KiB chunks of plaintext (cut by AgeChunkedTransform, which holds the last one back until the end of
+ * input, because the last chunk is flagged). A plaintext that is an exact multiple of 64 KiB therefore ends with
+ * a full, flagged chunk (age spec, "Payload": the last chunk is empty only when the whole plaintext is).
  */
-class AgeEncryptStream extends Transform {
-  private readonly chunk = Buffer.allocUnsafe(AGE_CHUNK_SIZE);
-  private filled = 0;
+class AgeEncryptStream extends AgeChunkedTransform {
   private slab = Buffer.alloc(0);
   private slabUsed = 0;
   private slabPushed = 0;
@@ -60,46 +57,24 @@ class AgeEncryptStream extends Transform {
     private readonly headerAndNonce: Buffer,
     private readonly key: Buffer,
   ) {
-    super();
-  }
-
-  override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    inSlices(
-      data,
-      (slice) => this.consume(slice),
-      callback,
-      () => this.destroyed,
-    );
+    super(AGE_CHUNK_SIZE);
   }
 
   override _flush(callback: TransformCallback): void {
     this.writeHeaderOnce();
-    this.seal(this.chunk.subarray(0, this.filled), true);
+    this.seal(this.heldChunk, true);
     this.pushSealed();
     callback();
   }
 
-  private consume(data: Buffer): void {
+  protected override consume(data: Buffer): void {
     this.writeHeaderOnce();
-    let offset = 0;
-    while (offset < data.length) {
-      if (this.filled === AGE_CHUNK_SIZE) {
-        // More input follows, so the buffered chunk is not the last.
-        this.seal(this.chunk, false);
-        this.filled = 0;
-      }
-      const remaining = data.length - offset;
-      if (this.filled === 0 && remaining > AGE_CHUNK_SIZE) {
-        this.seal(data.subarray(offset, offset + AGE_CHUNK_SIZE), false);
-        offset += AGE_CHUNK_SIZE;
-        continue;
-      }
-      const n = Math.min(AGE_CHUNK_SIZE - this.filled, remaining);
-      data.copy(this.chunk, this.filled, offset, offset + n);
-      this.filled += n;
-      offset += n;
-    }
+    this.addToChunks(data);
     this.pushSealed();
+  }
+
+  protected override middleChunk(plaintext: Buffer): void {
+    this.seal(plaintext, false);
   }
 
   /**

@@ -2,9 +2,6 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, ValidateIf, type ValidationArguments } from 'class-validator';
 import { jsonType } from '../../common/format.js';
 
-/** The fields POST /api/encryption/{target}/export takes (a body is optional). */
-export const EXPORT_ENCRYPTION_KEY_FIELDS = ['recipient'] as const;
-
 export class ExportEncryptionKeyDto {
   @ApiPropertyOptional({
     example: 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',

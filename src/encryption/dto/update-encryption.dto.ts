@@ -7,9 +7,6 @@ const RECIPIENT_EXAMPLE = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn
 /** Optional, but null is a wrong type, not an omission (IsOptional would let null through to the service). */
 const UnlessOmitted = () => ValidateIf((_dto: unknown, value: unknown) => value !== undefined);
 
-/** The fields PUT /api/encryption/{target} takes; any other is refused (a typo such as "write-only" must not be ignored). */
-export const UPDATE_ENCRYPTION_FIELDS = ['enabled', 'write_only', 'recipients', 'forget_identities'] as const;
-
 export class UpdateEncryptionDto {
   @ApiProperty({
     description:

@@ -4,29 +4,11 @@ import { CHANNEL_TYPES, type ChannelType, type SmtpSecurity } from '../notificat
 import { NOTIFICATION_EVENTS, type NotificationEventName } from '../notification-events.js';
 
 /**
- * The fields POST and PUT /api/notifications/channels take. Every property is only @Allow'ed here: the
- * checks, which depend on the channel's type, are in channel-input.ts and answer 400 naming the field.
- */
-export const CHANNEL_INPUT_FIELDS = [
-  'name',
-  'type',
-  'events',
-  'targets',
-  'enabled',
-  'url',
-  'secret',
-  'headers',
-  'token',
-  'smtp_host',
-  'smtp_port',
-  'smtp_security',
-  'smtp_user',
-  'smtp_password',
-  'from',
-  'to',
-] as const;
-
-/** PUT: every field optional; an omitted field keeps its value, an omitted secret keeps its stored value. */
+ * The fields POST and PUT /api/notifications/channels take. Every property is only @Allow'ed here, which
+ * is also what lets the global ApiValidationPipe refuse any other field; the checks, which depend on the
+ * channel's type, are in channel-input.ts and answer 400 naming the field.
+ *
+ * PUT: every field optional; an omitted field keeps its value, an omitted secret keeps its stored value. */
 export class UpdateChannelDto {
   @ApiPropertyOptional({ example: 'Ops webhook', description: '1 to 100 characters, unique among the channels' })
   @Allow()

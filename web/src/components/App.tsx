@@ -57,11 +57,6 @@ function BackupPage() {
   const askAccess = useArchiveAccess();
   const { health } = service;
 
-  // Read once the settings are: with an API token, the page's first requests all wait for the token
-  // question and all retry with what was typed, and each wrong try counts against the service's limit
-  // of wrong tokens; the encryption state joins after that burst instead of adding to it.
-  const encryptionLive = live && settings.settings !== null;
-
   const backupStarted = (job: BackupJob): void => {
     jobs.started(job);
     audit.poke();
@@ -209,7 +204,7 @@ function BackupPage() {
                 now={now}
               />
               {TARGETS.map((target) => (
-                <EncryptionSettings key={target} target={target} enabled={encryptionLive} onAudited={audit.poke} />
+                <EncryptionSettings key={target} target={target} enabled={live} onAudited={audit.poke} />
               ))}
             </div>
             <section class="card" aria-labelledby="backups-heading">
