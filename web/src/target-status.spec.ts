@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ServiceStatus, TargetStatus } from './api/notifications';
+import { isAlarm, statusChanges } from './target-status';
+
+function target(t: TargetStatus['target'], state: TargetStatus['state'], message?: string): TargetStatus {
+  return {
+    target: t,
+    state,
+    last_success: null,
+    last_attempt: null,
+    last_error: message ? { code: 'S3_AUTH_FAILED', message, time: '2026-03-01T10:00:00.000Z' } : null,
+    next_run: null,
+    last_verification: null,
+  };
+}
+
+const status = (...targets: TargetStatus[]): ServiceStatus => ({ state: 'ok', targets });
+
+describe('isAlarm', () => {
+  it('is true for failing and overdue only', () => {
+    expect(['ok', 'failing', 'overdue', 'never', 'disabled'].filter((s) => isAlarm(s as TargetStatus['state']))).toEqual(['failing', 'overdue']);
+  });
+});
+
+describe('statusChanges', () => {
+  it('announces nothing for the first answer (the page just opened)', () => {
+    expect(statusChanges(null, status(target('r2', 'failing', 'denied')))).toEqual([]);
+  });
+
+  it('announces a target that starts failing, with why, and one that works again', () => {
+    const before = status(target('r2', 'ok'), target('local', 'failing', 'disk full'));
+    const after = status(target('r2', 'failing', 'The access key was refused'), target('local', 'ok'));
+    expect(statusChanges(before, after)).toEqual(['Cloudflare R2 backups are failing: The access key was refused', 'Local folder backups work again.']);
+  });
+
+  it('announces nothing when no state changed', () => {
+    const s = status(target('r2', 'overdue'), target('local', 'ok'));
+    expect(statusChanges(s, status(target('r2', 'overdue'), target('local', 'ok')))).toEqual([]);
+  });
+});
