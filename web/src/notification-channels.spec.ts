@@ -65,6 +65,18 @@ describe('requestOf', () => {
     expect(ntfy).not.toHaveProperty('token');
   });
 
+  it('removes the optional secrets and headers set to null from a stored channel, and never sends null for a new one', () => {
+    const draft = { ...newDraft('webhook'), name: 'Ops', secret: null, headers: null };
+    expect(ok(requestOf(draft, true))).toMatchObject({ secret: null, headers: null });
+    const created = ok(requestOf({ ...draft, url: 'https://hooks.example.com/x' }, false));
+    expect(created).not.toHaveProperty('secret');
+    expect(created).not.toHaveProperty('headers');
+  });
+
+  it('sends no headers for a new webhook without any', () => {
+    expect(ok(requestOf({ ...newDraft('webhook'), name: 'Ops', url: 'https://hooks.example.com/x' }, false))).not.toHaveProperty('headers');
+  });
+
   it('sends an empty URL for a new channel, for the service to name the missing field', () => {
     expect(ok(requestOf({ ...newDraft('slack'), name: 'S' }, false))).toMatchObject({ url: '' });
   });
@@ -120,6 +132,11 @@ describe('draftOf', () => {
       smtp_user: 'me',
       from: 'b@example.com',
       to: ['a@example.com', 'c@example.com'],
+      smtp_password_set: true,
+      targets: null,
+      url_host: null,
+      created_at: '2026-12-01T16:20:00.000Z',
+      updated_at: '2026-12-01T16:20:00.000Z',
     };
     expect(draftOf(channel)).toMatchObject({
       name: 'Mail',

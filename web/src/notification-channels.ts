@@ -1,8 +1,8 @@
 /**
  * The notification channel form's plain parts: the events and types in words, the form's draft, and the
  * request body it becomes. A channel's secrets (every URL, the webhook's secret and header values, ntfy's
- * token, the SMTP password) are write-only: a draft of a stored channel starts with them empty, and an
- * empty secret is left out of an update, so the service keeps the stored one.
+ * token, the SMTP password) are write-only: a draft of a stored channel starts with them empty, an empty
+ * secret is left out of an update, so the service keeps the stored one, and null removes an optional one.
  */
 import type { Channel, ChannelRequest, ChannelType, EventName } from './api/notifications';
 
@@ -63,15 +63,16 @@ export interface ChannelDraft {
   events: EventName[];
   enabled: boolean;
   url: string;
-  secret: string;
-  /** One `Name: value` a line. */
-  headers: string;
-  token: string;
+  /** null: remove the stored one (the optional secrets only). */
+  secret: string | null;
+  /** One `Name: value` a line; null: remove the stored headers. */
+  headers: string | null;
+  token: string | null;
   smtp_host: string;
   smtp_port: string;
   smtp_security: SmtpSecurity;
   smtp_user: string;
-  smtp_password: string;
+  smtp_password: string | null;
   from: string;
   /** Addresses separated by commas, spaces or lines. */
   to: string;
@@ -96,6 +97,9 @@ export function newDraft(type: ChannelType = 'webhook'): ChannelDraft {
     to: '',
   };
 }
+
+/** The write-only fields a stored channel can drop (null in the draft and in the request). */
+export type RemovableSecret = 'secret' | 'headers' | 'token' | 'smtp_password';
 
 /** A stored channel's draft: what the API returns, with every secret empty ("leave empty to keep"). */
 export function draftOf(channel: Channel): ChannelDraft {
@@ -159,20 +163,22 @@ export function parseRecipients(text: string): string[] {
 export function requestOf(draft: ChannelDraft, stored: boolean): { body: ChannelRequest } | { errors: DraftErrors } {
   const fields = fieldsOf(draft.type);
   const body: ChannelRequest = { name: draft.name.trim(), type: draft.type, events: [...draft.events], enabled: draft.enabled };
-  const secret = (key: 'url' | 'secret' | 'token' | 'smtp_password', value: string): void => {
-    if (!fields.has(key)) return;
-    if (value !== '') body[key] = key === 'url' ? value.trim() : value;
-    else if (!stored && key === 'url') body.url = '';
-  };
-  secret('url', draft.url);
-  secret('secret', draft.secret);
-  secret('token', draft.token);
-  secret('smtp_password', draft.smtp_password);
-  if (fields.has('headers') && (draft.headers.trim() !== '' || !stored)) {
-    try {
-      body.headers = parseHeaders(draft.headers);
-    } catch (error) {
-      return { errors: { headers: (error as Error).message } };
+  if (fields.has('url') && (draft.url !== '' || !stored)) body.url = draft.url.trim();
+  for (const key of ['secret', 'token', 'smtp_password'] as const) {
+    const value = draft[key];
+    if (!fields.has(key) || value === '') continue;
+    if (value !== null) body[key] = value;
+    else if (stored) body[key] = null;
+  }
+  if (fields.has('headers')) {
+    if (draft.headers === null) {
+      if (stored) body.headers = null;
+    } else if (draft.headers.trim() !== '') {
+      try {
+        body.headers = parseHeaders(draft.headers);
+      } catch (error) {
+        return { errors: { headers: (error as Error).message } };
+      }
     }
   }
   if (draft.type === 'email') {

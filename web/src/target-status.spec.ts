@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ServiceStatus, TargetStatus } from './api/notifications';
+import type { ServiceStatus, TargetStatus } from './api/status';
 import { isAlarm, statusChanges } from './target-status';
 
 function target(t: TargetStatus['target'], state: TargetStatus['state'], message?: string): TargetStatus {

@@ -1,6 +1,6 @@
 /** GET /api/status in words: each target's state, which states are alarms, and what changed since the last poll. */
 import { TARGET_NAMES } from './api/client';
-import type { ServiceStatus, TargetStatus } from './api/notifications';
+import type { ServiceStatus, TargetStatus } from './api/status';
 
 export type TargetState = TargetStatus['state'];
 

@@ -12,6 +12,7 @@ import {
   EVENT_NAMES,
   fieldsOf,
   newDraft,
+  type RemovableSecret,
   requestOf,
   SMTP_SECURITY_LABELS,
   type SmtpSecurity,
@@ -19,6 +20,24 @@ import {
 
 const ID = 'channel-form';
 const fieldId = (key: keyof ChannelDraft | 'events'): string => `${ID}-${key}`;
+
+/** The fields' labels; an API error that starts with the field's name starts with its label instead. */
+const LABELS = {
+  smtp_host: 'SMTP server',
+  smtp_port: 'Port',
+  smtp_security: 'Security',
+  smtp_user: 'User (optional)',
+  smtp_password: 'Password (optional)',
+  from: 'From',
+  to: 'To',
+  url: 'URL',
+  secret: 'Signing secret (optional)',
+  headers: 'Extra headers (optional)',
+  token: 'Access token (optional)',
+  name: 'Name',
+  type: 'Type',
+  events: 'Events',
+} as const satisfies Partial<Record<keyof ChannelDraft, string>>;
 
 const URL_HINTS: Record<Exclude<ChannelType, 'email'>, string> = {
   webhook: 'Any http(s) URL: the service POSTs a JSON body to it.',
@@ -55,6 +74,7 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
   const stored = channel !== null;
   const fields = fieldsOf(draft.type);
   const title = stored ? `Edit ${channel.name}` : 'Add a channel';
+  const headersStored = stored && (channel.header_names?.length ?? 0) > 0;
 
   // The keyboard follows the form when it opens.
   useEffect(() => heading.current?.focus(), []);
@@ -105,7 +125,10 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
     } catch (error) {
       const key = fieldOfError(error);
       if (key) {
-        const found = { [key]: errorMessage(error) };
+        // "url must be an http(s) URL" reads "URL must be …" next to the field labelled URL.
+        const found = {
+          [key]: errorMessage(error).replace(new RegExp(`^${key}\\b`), (LABELS[key as keyof typeof LABELS] ?? key).replace(/ \(optional\)$/, '')),
+        };
         setErrors(found);
         setStatus('The channel was not saved: see the field marked below.');
         focusFirstError(found);
@@ -158,8 +181,29 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
       ),
       hint,
     );
+  /** Remove (an optional secret a stored channel has) and Keep (after Remove), as the settings' secrets have. */
+  const removal = (key: RemovableSecret, label: string, isSet: boolean) =>
+    draft[key] === null ? (
+      <button type="button" class="button button-small" onClick={() => change(key, '')}>
+        Keep<span class="visually-hidden"> {label}</span>
+      </button>
+    ) : (
+      stored &&
+      isSet && (
+        <button type="button" class="button button-small" onClick={() => change(key, null)}>
+          Remove<span class="visually-hidden"> {label}</span>
+        </button>
+      )
+    );
+  const secretHint = (isSet: boolean, key: keyof ChannelDraft, hint?: string) => (
+    <>
+      {hint && `${hint} `}
+      Write-only: the stored value is never shown
+      {draft[key] === null ? '; it is removed when you save' : stored && isSet ? '; leave empty to keep it' : ''}.
+    </>
+  );
   /** A write-only field: empty on a stored channel, and left empty it keeps the stored value. */
-  const secret = (key: 'url' | 'secret' | 'token' | 'smtp_password', label: string, isSet: boolean, hint?: string, placeholder?: string) =>
+  const secret = (key: 'url' | RemovableSecret, label: string, isSet: boolean, hint?: string, placeholder?: string) =>
     field(
       key,
       label,
@@ -167,30 +211,37 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
         const common = {
           ...props,
           spellcheck: false,
-          placeholder: stored && isSet ? 'Stored – leave empty to keep it' : placeholder,
-          value: draft[key],
+          disabled: draft[key] === null,
+          placeholder: draft[key] === null ? 'Will be removed' : stored && isSet ? 'Stored – leave empty to keep it' : placeholder,
+          value: draft[key] ?? '',
           onInput: (e: Event) => change(key, (e.currentTarget as HTMLInputElement).value),
         };
         // A URL carries its token like a password, but is pasted and checked by eye: shown as typed.
+        const input =
+          key === 'url' ? (
+            <input type="text" inputMode="url" autocomplete="off" {...common} />
+          ) : (
+            <input type="password" autocomplete="new-password" {...common} />
+          );
         return key === 'url' ? (
-          <input type="text" inputMode="url" autocomplete="off" {...common} />
+          input
         ) : (
-          <input type="password" autocomplete="new-password" {...common} />
+          <div class="input-row">
+            {input}
+            {removal(key, label, isSet)}
+          </div>
         );
       },
-      <>
-        {hint && `${hint} `}
-        Write-only: the stored value is never shown{stored && isSet ? '; leave empty to keep it' : ''}.
-      </>,
+      secretHint(isSet, key, hint),
     );
 
   let destination: ComponentChildren;
   if (draft.type === 'email') {
     destination = (
       <>
-        {text('smtp_host', 'SMTP server', undefined, { placeholder: 'smtp.example.com' })}
-        {text('smtp_port', 'Port', undefined, { short: true })}
-        {field('smtp_security', 'Security', (props) => (
+        {text('smtp_host', LABELS.smtp_host, undefined, { placeholder: 'smtp.example.com' })}
+        {text('smtp_port', LABELS.smtp_port, undefined, { short: true })}
+        {field('smtp_security', LABELS.smtp_security, (props) => (
           <select {...props} value={draft.smtp_security} onChange={(e) => change('smtp_security', e.currentTarget.value as SmtpSecurity)}>
             {(Object.keys(SMTP_SECURITY_LABELS) as SmtpSecurity[]).map((s) => (
               <option key={s} value={s}>
@@ -199,39 +250,48 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
             ))}
           </select>
         ))}
-        {text('smtp_user', 'User (optional)')}
-        {secret('smtp_password', 'Password (optional)', channel?.has_password ?? false)}
-        {text('from', 'From', undefined, { placeholder: 'Sentinel Backup <backup@example.com>' })}
-        {text('to', 'To', 'One or more addresses, separated by commas.', { placeholder: 'ops@example.com' })}
+        {text('smtp_user', LABELS.smtp_user)}
+        {secret('smtp_password', LABELS.smtp_password, channel?.smtp_password_set ?? false)}
+        {text('from', LABELS.from, undefined, { placeholder: 'Sentinel Backup <backup@example.com>' })}
+        {text('to', LABELS.to, 'One or more addresses, separated by commas.', { placeholder: 'ops@example.com' })}
       </>
     );
   } else {
     destination = (
       <>
-        {secret('url', 'URL', stored, URL_HINTS[draft.type], draft.type === 'ntfy' ? 'https://ntfy.sh/your-topic' : 'https://')}
+        {secret('url', LABELS.url, stored, URL_HINTS[draft.type], draft.type === 'ntfy' ? 'https://ntfy.sh/your-topic' : 'https://')}
         {fields.has('secret') &&
-          secret('secret', 'Signing secret (optional)', channel?.has_secret ?? false, 'Each request carries X-Sentinel-Signature: sha256=<HMAC of the body>.')}
+          secret('secret', LABELS.secret, channel?.secret_set ?? false, 'Each request carries X-Sentinel-Signature: sha256=<HMAC of the body>.')}
         {fields.has('headers') &&
           field(
             'headers',
-            'Extra headers (optional)',
+            LABELS.headers,
             (props) => (
-              <textarea
-                {...props}
-                class="key-field"
-                rows={2}
-                spellcheck={false}
-                placeholder={stored && channel.header_names?.length ? 'Stored – leave empty to keep them' : 'Authorization: Bearer …'}
-                value={draft.headers}
-                onInput={(e) => change('headers', e.currentTarget.value)}
-              />
+              <div class="input-row">
+                <textarea
+                  {...props}
+                  class="key-field"
+                  rows={2}
+                  spellcheck={false}
+                  disabled={draft.headers === null}
+                  placeholder={draft.headers === null ? 'Will be removed' : headersStored ? 'Stored – leave empty to keep them' : 'Authorization: Bearer …'}
+                  value={draft.headers ?? ''}
+                  onInput={(e) => change('headers', e.currentTarget.value)}
+                />
+                {removal('headers', 'Extra headers', headersStored)}
+              </div>
             ),
             <>
-              One “Name: value” a line. Write-only
-              {stored && channel.header_names?.length ? `: ${channel.header_names.join(', ')} stored; typing here replaces them all` : ''}.
+              One “Name: value” a line; the values are write-only
+              {draft.headers === null
+                ? ': the stored headers are removed when you save'
+                : headersStored
+                  ? ` (stored: ${channel.header_names?.join(', ')}; typing here replaces them all)`
+                  : ''}
+              .
             </>,
           )}
-        {fields.has('token') && secret('token', 'Access token (optional)', channel?.has_token ?? false, 'For a protected ntfy topic.')}
+        {fields.has('token') && secret('token', LABELS.token, channel?.token_set ?? false, 'For a protected ntfy topic.')}
       </>
     );
   }
@@ -242,8 +302,8 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
       <h3 id={`${ID}-heading`} ref={heading} tabIndex={-1}>
         {title}
       </h3>
-      {text('name', 'Name', undefined, { placeholder: 'Ops webhook' })}
-      {field('type', 'Type', (props) => (
+      {text('name', LABELS.name, undefined, { placeholder: 'Ops webhook' })}
+      {field('type', LABELS.type, (props) => (
         <select {...props} value={draft.type} disabled={stored} onChange={(e) => changeType(e.currentTarget.value as ChannelType)}>
           {CHANNEL_TYPES.map((t) => (
             <option key={t} value={t}>

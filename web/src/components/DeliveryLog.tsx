@@ -1,5 +1,4 @@
 import type { ComponentChildren } from 'preact';
-import { TARGET_NAMES } from '../api/client';
 import type { Delivery } from '../api/notifications';
 import { formatDateTime, formatRelative } from '../format';
 import { EVENT_LABELS } from '../notification-channels';
@@ -27,8 +26,8 @@ function outcome(delivery: Delivery, now: number): ComponentChildren {
       </>
     );
   }
-  if (delivery.state === 'delivered') return delivery.response ? <span class="filename">{delivery.response}</span> : null;
-  return <span class="filename">{delivery.last_error ?? 'No reason was recorded.'}</span>;
+  if (delivery.state === 'delivered') return delivery.answer && <span class="filename">{delivery.answer}</span>;
+  return <span class="filename">{delivery.reason ?? delivery.last_error ?? 'No reason was recorded.'}</span>;
 }
 
 interface DeliveryLogProps {
@@ -65,10 +64,10 @@ export function DeliveryLog({ deliveries, error, reload, now }: DeliveryLogProps
               <th scope="row" data-label="When">
                 <time dateTime={d.created_at}>{formatDateTime(d.created_at)}</time>
               </th>
-              <td data-label="Channel">{d.channel_name ?? d.channel_id}</td>
+              <td data-label="Channel">{d.channel_name}</td>
               <td data-label="Event">
                 {eventLabel(d.event)}
-                {d.target && <span class="filename">{TARGET_NAMES[d.target]}</span>}
+                {d.title && <span class="filename">{d.title}</span>}
               </td>
               <td data-label="State" class={d.state === 'delivered' ? 'status-ok' : d.state === 'given_up' ? 'status-error' : undefined}>
                 {STATE_LABELS[d.state]}

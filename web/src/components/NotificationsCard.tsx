@@ -10,10 +10,7 @@ import { DeliveryLog } from './DeliveryLog';
 
 /** Where a channel sends, from what the API returns: a host or the recipients, never a URL (URLs carry tokens). */
 function destination(channel: Channel): string {
-  if (channel.type === 'email') {
-    const to = channel.to?.join(', ') ?? '';
-    return `to ${to} via ${channel.smtp_host ?? '?'}:${channel.smtp_port ?? '?'}`;
-  }
+  if (channel.type === 'email') return `to ${channel.to?.join(', ') ?? ''} through ${channel.smtp_host ?? ''}:${channel.smtp_port ?? ''}`;
   return channel.url_host ? `to ${channel.url_host}` : '';
 }
 
@@ -29,13 +26,17 @@ function TestOutcome({ test }: { test: ChannelTest }) {
   }
   const { result } = test;
   return (
-    <div class={`test-result ${result.ok ? 'test-ok' : 'test-failed'}`} role={result.ok ? 'status' : 'alert'} data-test={result.ok ? 'ok' : 'failed'}>
+    <div
+      class={`test-result ${result.delivered ? 'test-ok' : 'test-failed'}`}
+      role={result.delivered ? 'status' : 'alert'}
+      data-test={result.delivered ? 'delivered' : 'failed'}
+    >
       <p>
-        <strong>{result.ok ? 'Test message delivered' : 'Test message not delivered'}</strong>
-        {typeof result.status === 'number' && <span class="test-location"> · the receiver answered {result.status}</span>}
+        <strong>{result.delivered ? 'Test message delivered' : 'Test message not delivered'}</strong>
       </p>
+      {/* Delivered: "the receiver answered HTTP 200: …"; failed: the cause and what to do. */}
       <p class="test-answer">{result.message}</p>
-      {result.response && <pre class="receiver-answer">{result.response}</pre>}
+      {!result.delivered && result.answer && <pre class="receiver-answer">{result.answer}</pre>}
     </div>
   );
 }

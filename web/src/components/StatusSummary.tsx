@@ -1,5 +1,5 @@
 import { TARGET_NAMES } from '../api/client';
-import type { ServiceStatus, TargetStatus } from '../api/notifications';
+import type { ServiceStatus, TargetStatus } from '../api/status';
 import { formatDateTime, formatRelative } from '../format';
 import { isAlarm, OVERALL_LABELS, TARGET_STATE_LABELS } from '../target-status';
 

@@ -1,6 +1,6 @@
 import { useCallback, useRef, useState } from 'preact/hooks';
 import { errorMessage } from '../api/client';
-import { type ServiceStatus, statusApi } from '../api/notifications';
+import { fetchStatus, type ServiceStatus } from '../api/status';
 import { statusChanges } from '../target-status';
 import { usePolling } from './usePolling';
 
@@ -25,7 +25,7 @@ export function useStatus(enabled: boolean, announce: (text: string) => void): B
 
   const load = useCallback(async () => {
     try {
-      const status = await statusApi.get();
+      const status = await fetchStatus();
       const changes = statusChanges(previous.current, status);
       previous.current = status;
       setState({ status, error: null });
