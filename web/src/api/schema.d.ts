@@ -427,6 +427,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One health status: each target ok, failing, overdue, never backed up or disabled, and an overall state
+         * @description Per target: last success, last attempt and its error, the last verification, the next scheduled backup and when it becomes overdue. Overall: failing when an enabled target is failing or overdue or its last verification failed; warning when an enabled target was never backed up or no target is enabled; ok otherwise. docs/monitoring.md explains each rule.
+         */
+        get: operations["StatusController_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/channels": {
         parameters: {
             query?: never;
@@ -1162,6 +1182,104 @@ export interface components {
             last_outcome: "running" | "succeeded" | "failed" | "skipped" | "disabled" | null;
             /** @example R2 backup skipped: a backup finished 12 minutes ago (duplicate window 60 min): sentinel-backup-2026-01-04-014812.tar.gz, manual */
             last_message: string | null;
+        };
+        LastErrorDto: {
+            /**
+             * @description The error code (as in the API's error answers and a job's error_code)
+             * @example STORAGE_ACCESS_DENIED
+             */
+            code: string;
+            /**
+             * @description What was wrong and what to do
+             * @example R2 refused the credentials (403 AccessDenied): check r2_access_key_id and r2_secret_access_key in Settings
+             */
+            message: string;
+            /** @example 2026-03-08T02:00:41.301Z */
+            time: string;
+        };
+        LastBackupDto: {
+            /** @example sentinel-backup-2026-03-08-020000.tar.gz */
+            filename: string | null;
+            /** @example 1048576 */
+            size_bytes: number | null;
+            /** @example 41301 */
+            duration_ms: number | null;
+        };
+        LastVerificationDto: {
+            /** @example 2026-03-08T03:30:12.000Z */
+            time: string;
+            /** @example sentinel-backup-2026-03-08-020000.tar.gz */
+            filename: string;
+            /** @enum {string} */
+            verdict: "passed" | "failed";
+        };
+        TargetStatusDto: {
+            /** @enum {string} */
+            target: "local" | "r2";
+            /**
+             * @description disabled: turned off; failing: the last attempt failed (a job, or a scheduled run refused before it became one); overdue: no success within the schedule's period plus the grace (SENTINEL_OVERDUE_GRACE_PERCENT, default 25 %); never: enabled, no success yet, not yet overdue; ok. The first that applies, in that order
+             * @enum {string}
+             */
+            state: "ok" | "failing" | "overdue" | "never" | "disabled";
+            enabled: boolean;
+            /**
+             * @description When the last successful backup finished
+             * @example 2026-03-08T02:00:41.301Z
+             */
+            last_success: string | null;
+            /**
+             * @description When the last attempt ended (succeeded or failed)
+             * @example 2026-03-09T02:00:03.120Z
+             */
+            last_attempt: string | null;
+            /**
+             * @description How the last attempt ended
+             * @enum {string|null}
+             */
+            last_result: "succeeded" | "failed" | null;
+            /** @description The last attempt's error when it failed */
+            last_error: components["schemas"]["LastErrorDto"] | null;
+            /** @description The archive the last successful backup stored */
+            last_backup: components["schemas"]["LastBackupDto"] | null;
+            /**
+             * @description The next scheduled backup; null when disabled or schedules are off
+             * @example 2026-03-10T02:00:00.000Z
+             */
+            next_run: string | null;
+            /** @description The newest verification of one of its backups (scheduled or on request) */
+            last_verification: components["schemas"]["LastVerificationDto"] | null;
+            /**
+             * @description When the target is (or became) overdue if no backup succeeds before; null when disabled
+             * @example 2026-03-09T08:00:41.301Z
+             */
+            overdue_at: string | null;
+            /** @description When the target became overdue; null when it is not overdue */
+            overdue_since: string | null;
+            /**
+             * @description Failed attempts since the last success
+             * @example 0
+             */
+            consecutive_failures: number;
+        };
+        StatusDto: {
+            /**
+             * @description failing: an enabled target is failing or overdue, or its last verification failed; warning: an enabled target has never been backed up, or no target is enabled; ok otherwise
+             * @enum {string}
+             */
+            state: "ok" | "warning" | "failing";
+            /**
+             * @description Why the state is not ok, one line each
+             * @example [
+             *       "R2 backups are failing: R2 refused the credentials"
+             *     ]
+             */
+            reasons: string[];
+            /**
+             * @description The service's time the status was computed at
+             * @example 2026-03-09T09:15:00.000Z
+             */
+            checked_at: string;
+            targets: components["schemas"]["TargetStatusDto"][];
         };
         ChannelDto: {
             /** @example 6f1c8e5e-2d1a-4c57-9c0e-0d6a1b7f6c11 */
@@ -2876,6 +2994,44 @@ export interface operations {
             };
             /** @description Missing or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    StatusController_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
