@@ -8,11 +8,11 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { type HttpReceiver, startHttpReceiver } from './support/http-receiver.js';
 import { seedDatabases } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, focused, launchBrowser } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
-import { type HttpReceiver, startHttpReceiver } from './web/http-receiver.js';
 import { type Served, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
@@ -173,7 +173,7 @@ describe('Admin page in a browser: notifications and status', () => {
       await edit.getByRole('button', { name: 'Save channel' }).click();
       await edit.waitFor({ state: 'detached' });
       await channel.getByRole('button', { name: 'Test Ops hook' }).click();
-      await eventually(async () => expect(receiver.requests.length).toBe(before + 2));
+      await receiver.received(before + 2);
       const again = receiver.requests[before + 1]!;
       expect(again.url).toBe(`/hook/${URL_TOKEN}`);
       expect(again.headers['x-sentinel-signature']).toBe(`sha256=${createHmac('sha256', SIGNING_SECRET).update(again.body).digest('hex')}`);

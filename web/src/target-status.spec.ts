@@ -6,15 +6,21 @@ function target(t: TargetStatus['target'], state: TargetStatus['state'], message
   return {
     target: t,
     state,
+    enabled: state !== 'disabled',
     last_success: null,
     last_attempt: null,
+    last_result: message ? 'failed' : null,
     last_error: message ? { code: 'S3_AUTH_FAILED', message, time: '2026-03-01T10:00:00.000Z' } : null,
+    last_backup: null,
     next_run: null,
     last_verification: null,
+    overdue_at: null,
+    overdue_since: null,
+    consecutive_failures: message ? 1 : 0,
   };
 }
 
-const status = (...targets: TargetStatus[]): ServiceStatus => ({ state: 'ok', targets });
+const status = (...targets: TargetStatus[]): ServiceStatus => ({ state: 'ok', reasons: [], checked_at: '2026-03-01T10:00:00.000Z', targets });
 
 describe('isAlarm', () => {
   it('is true for failing and overdue only', () => {

@@ -39,13 +39,20 @@ function TargetLine({ health, now }: { health: TargetStatus; now: number }) {
       </span>
       {health.state === 'failing' && error && (
         <span class="status-error-line">
-          Last attempt <When iso={error.time} now={now} /> failed: {error.message}
+          Last attempt <When iso={error.time} now={now} /> failed
+          {health.consecutive_failures > 1 ? ` (${health.consecutive_failures} failures in a row)` : ''}: {error.message}
         </span>
       )}
       {health.state === 'overdue' && (
         <span class="status-error-line">
-          No successful backup within its schedule{health.last_success ? '' : ' since it was turned on'}
-          {error ? `; the last attempt failed: ${error.message}` : '.'}
+          {health.overdue_since ? (
+            <>
+              Overdue since <When iso={health.overdue_since} now={now} />
+            </>
+          ) : (
+            'Overdue'
+          )}
+          : no successful backup within its schedule{error ? `; the last attempt failed: ${error.message}` : '.'}
         </span>
       )}
     </li>
