@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { type HttpReceiver, startHttpReceiver } from './support/http-receiver.js';
 import { seedDatabases } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
-import { collectPageErrors, eventually, focused, launchBrowser } from './web/browser.js';
+import { collectPageErrors, eventually, focused, launchBrowser, scrollWidth } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
 import { type Served, serve, text } from './web/serve.js';
 
@@ -215,6 +215,12 @@ describe('Admin page in a browser: notifications and status', () => {
         expect(await outcome.getAttribute('role')).toBe('alert');
         expect(await text(outcome)).toMatch(/^Test message not delivered .*404/);
         expect(await accessibilityProblems(page, notifications(page))).toEqual([]);
+
+        // At phone width the channel, its test result and the form fit the screen.
+        await page.setViewportSize({ width: 320, height: 800 });
+        await notifications(page).getByRole('button', { name: 'Add channel' }).click();
+        await notifications(page).getByRole('form', { name: 'Add a channel' }).waitFor();
+        expect(await scrollWidth(page)).toBeLessThanOrEqual(320);
       } finally {
         await down.close();
         await served.t.http.delete(`/api/notifications/channels/${created.body.id}`).expect((r) => expect([200, 204]).toContain(r.status));
@@ -242,7 +248,7 @@ describe('Admin page in a browser: notifications and status', () => {
         await localCard.getByRole('button', { name: 'Backup Now' }).click();
         await eventually(async () => expect(await line.getAttribute('data-state')).toBe('failing'), 30_000);
         // In words, not colour alone; and in red.
-        expect(await text(line)).toMatch(/^✗ Local folder: Failing .*Last attempt .+ failed: .*a-file/);
+        expect(await text(line)).toMatch(/^✗ ?Local folder: Failing .*Last attempt .+ failed: .*a-file/);
         expect(await line.evaluate((el) => getComputedStyle(el).borderLeftColor)).toBe(RED);
         expect(await line.locator('.status-state').evaluate((el) => getComputedStyle(el).color)).toBe(RED);
         expect(await accessibilityProblems(page, page.getByRole('region', { name: 'Backup status', exact: true }))).toEqual([]);
@@ -259,7 +265,7 @@ describe('Admin page in a browser: notifications and status', () => {
       await page.reload();
       await localCard.getByRole('button', { name: 'Backup Now' }).click();
       await eventually(async () => expect(await line.getAttribute('data-state')).toBe('ok'), 60_000);
-      expect(await text(line)).toMatch(/^✓ Local folder: OK Last success: just now/);
+      expect(await text(line)).toMatch(/^✓ ?Local folder: OK Last success: just now/);
       expect(await line.evaluate((el) => getComputedStyle(el).borderLeftColor)).not.toBe(RED);
     },
     BROWSER_TEST_MS,
