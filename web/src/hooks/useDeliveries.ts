@@ -4,7 +4,7 @@ import { type Delivery, notificationsApi } from '../api/notifications';
 import { usePolling } from './usePolling';
 
 /** Every few seconds while a delivery waits for its next try; otherwise as often as the activity list. */
-const PENDING_POLL_MS = 3000;
+const PENDING_POLL_MS = 5000;
 const IDLE_POLL_MS = 10_000;
 
 export interface Deliveries {
