@@ -51,8 +51,13 @@ function BackupPage() {
   const flow = useRestoreFlow({ now, checkHealth: service.check, announce, showNotice, onWaiting: refreshNow });
   const live = flow.restarting === null;
   const settings = useSettings(live);
+  // Read once the settings are: with an API token, the page's first requests all wait for the token
+  // question and all retry with what was typed, and each wrong try counts against the service's limit
+  // of wrong tokens; the encryption state, the status and the notifications join after that burst
+  // instead of adding to it.
+  const afterSettings = live && settings.settings !== null;
+  const status = useStatus(afterSettings, announce);
   const targets = useTargetLists(live);
-  const status = useStatus(live, announce);
   const jobs = useBackupJobs({
     enabled: live,
     announce,
@@ -66,11 +71,6 @@ function BackupPage() {
   const confirm = useConfirm();
   const askAccess = useArchiveAccess();
   const { health } = service;
-
-  // Read once the settings are: with an API token, the page's first requests all wait for the token
-  // question and all retry with what was typed, and each wrong try counts against the service's limit
-  // of wrong tokens; the encryption state joins after that burst instead of adding to it.
-  const encryptionLive = live && settings.settings !== null;
 
   const backupStarted = (job: BackupJob): void => {
     jobs.started(job);
@@ -221,7 +221,7 @@ function BackupPage() {
                 now={now}
               />
               {TARGETS.map((target) => (
-                <EncryptionSettings key={target} target={target} enabled={encryptionLive} onAudited={audit.poke} />
+                <EncryptionSettings key={target} target={target} enabled={afterSettings} onAudited={audit.poke} />
               ))}
             </div>
             <section class="card" aria-labelledby="backups-heading">
@@ -234,7 +234,7 @@ function BackupPage() {
               <h2 id="trend-heading">Backup size trend</h2>
               <SizeTrend jobs={jobs.history} />
             </section>
-            <NotificationsCard enabled={live} now={now} />
+            <NotificationsCard enabled={afterSettings} now={now} />
             <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
           </div>
         </main>
