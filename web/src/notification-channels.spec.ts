@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { ApiError } from './api/client';
 import type { Channel } from './api/notifications';
-import { DEFAULT_EVENTS, draftOf, newDraft, parseHeaders, parseRecipients, PING_EVENTS, requestOf } from './notification-channels';
+import { DEFAULT_EVENTS, draftFieldOf, draftOf, newDraft, parseHeaders, parseRecipients, PING_EVENTS, requestOf } from './notification-channels';
 
 function ok(result: ReturnType<typeof requestOf>) {
   if ('errors' in result) throw new Error(`unexpected errors ${JSON.stringify(result.errors)}`);
@@ -148,5 +149,19 @@ describe('draftOf', () => {
       smtp_password: '',
       url: '',
     });
+  });
+});
+
+describe('draftFieldOf', () => {
+  it('finds the form field an API refusal names, also with a sub-path', () => {
+    expect(draftFieldOf(new ApiError(400, 'INVALID_INPUT', 'url must be an http(s) URL', { field: 'url' }))).toBe('url');
+    expect(draftFieldOf(new ApiError(400, 'INVALID_INPUT', 'bad header', { field: 'headers.X-Token' }))).toBe('headers');
+    expect(draftFieldOf(new ApiError(400, 'INVALID_INPUT', 'bad event', { field: 'events[2]' }))).toBe('events');
+  });
+
+  it('is undefined for a field the form does not have, an error without one, or no API error', () => {
+    expect(draftFieldOf(new ApiError(400, 'INVALID_INPUT', 'targets must be …', { field: 'targets' }))).toBeUndefined();
+    expect(draftFieldOf(new ApiError(404, 'CHANNEL_NOT_FOUND', 'gone'))).toBeUndefined();
+    expect(draftFieldOf(new Error('boom'))).toBeUndefined();
   });
 });

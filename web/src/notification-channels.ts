@@ -4,6 +4,7 @@
  * token, the SMTP password) are write-only: a draft of a stored channel starts with them empty, an empty
  * secret is left out of an update, so the service keeps the stored one, and null removes an optional one.
  */
+import { ApiError } from './api/client';
 import type { Channel, ChannelRequest, ChannelType, EventName } from './api/notifications';
 
 export const CHANNEL_TYPES: readonly ChannelType[] = ['webhook', 'slack', 'discord', 'ntfy', 'email', 'ping'];
@@ -192,4 +193,12 @@ export function requestOf(draft: ChannelDraft, stored: boolean): { body: Channel
     body.to = parseRecipients(draft.to);
   }
   return { body };
+}
+
+/** The form field an API refusal concerns: the API names it in details.field ("to", "headers", "events"); undefined for any other error. */
+export function draftFieldOf(error: unknown): keyof ChannelDraft | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  const named = error.key ?? (typeof error.details.field === 'string' ? error.details.field : undefined);
+  const key = named?.split(/[.[]/)[0];
+  return key && key in newDraft() ? (key as keyof ChannelDraft) : undefined;
 }

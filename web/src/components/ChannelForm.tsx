@@ -1,11 +1,12 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, errorMessage } from '../api/client';
+import { errorMessage } from '../api/client';
 import type { Channel, ChannelRequest, ChannelType } from '../api/notifications';
 import {
   CHANNEL_TYPE_LABELS,
   CHANNEL_TYPES,
   type ChannelDraft,
+  draftFieldOf,
   draftOf,
   type DraftErrors,
   EVENT_LABELS,
@@ -46,15 +47,6 @@ const URL_HINTS: Record<Exclude<ChannelType, 'email'>, string> = {
   ntfy: 'The topic URL: https://ntfy.sh/your-topic, or the same on your own ntfy server.',
   ping: 'A healthchecks.io, Uptime Kuma or Cronitor check URL: /start is pinged when a backup starts, the URL itself on success, /fail on failure.',
 };
-
-/** The API names the field it refuses (details.key or details.field: "to", "headers.X-Token", "events[2]"); the draft field it concerns. */
-function fieldOfError(error: unknown): keyof ChannelDraft | 'events' | undefined {
-  if (!(error instanceof ApiError)) return undefined;
-  const named = error.key ?? (typeof error.details.field === 'string' ? error.details.field : undefined);
-  const key = named?.split(/[.[]/)[0];
-  const known: ReadonlyArray<string> = [...Object.keys(newDraft()), 'events'];
-  return key && known.includes(key) ? (key as keyof ChannelDraft | 'events') : undefined;
-}
 
 interface ChannelFormProps {
   /** The channel being edited; null for a new one. */
@@ -123,7 +115,7 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
       const saved = await onSave(request.body);
       onClose(saved);
     } catch (error) {
-      const key = fieldOfError(error);
+      const key = draftFieldOf(error);
       if (key) {
         // "url must be an http(s) URL" reads "URL must be …" next to the field labelled URL.
         const found = {
