@@ -15,6 +15,8 @@ export interface Environment {
   dataDir: string;
   logFile: string;
   apiToken: string | undefined;
+  /** SENTINEL_METRICS_TOKEN: a second token that opens GET /metrics only (for Prometheus), besides the API token. */
+  metricsToken: string | undefined;
   /** SENTINEL_ALLOWED_HOSTS: names (optionally with a port) besides loopback that a request's Host may carry. */
   allowedHosts: AllowedHost[];
   masterKey: string | undefined;
@@ -119,6 +121,13 @@ export function parseEnvironment(raw: Record<string, string | undefined>, cwd = 
         'so it only listens beyond this machine with a token: set SENTINEL_API_TOKEN, or use HOST=127.0.0.1',
     );
   }
+  const metricsToken = raw.SENTINEL_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && metricsToken.length < MIN_API_TOKEN_LENGTH) {
+    throw new EnvironmentError(
+      'SENTINEL_METRICS_TOKEN',
+      `must be at least ${MIN_API_TOKEN_LENGTH} characters long (got ${metricsToken.length}); make one with: openssl rand -hex 32`,
+    );
+  }
   const hosts = allowedHosts(raw);
   // A request whose Host is not ours is refused (DNS rebinding); off loopback the names clients use must be known.
   if (hosts.length === 0 && !isLoopbackHost(host)) {
@@ -171,6 +180,7 @@ export function parseEnvironment(raw: Record<string, string | undefined>, cwd = 
     dataDir,
     logFile,
     apiToken,
+    metricsToken,
     allowedHosts: hosts,
     masterKey,
     timeZone,

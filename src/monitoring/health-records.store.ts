@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
 import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
 import { DurableJsonFile } from '../common/fs/durable-json-file.js';
@@ -56,7 +56,7 @@ function emptyRecord(): TargetRecord {
  * restart), the latest verification verdict and the restores applied.
  */
 @Injectable()
-export class HealthRecordsStore implements OnModuleInit {
+export class HealthRecordsStore implements OnModuleInit, OnModuleDestroy {
   /** A damaged file loses the enabled times, the pre-job failures and the restore count (counters then start again, a reset to Prometheus); the rest is in the run history. */
   private readonly records: DurableJsonFile<Records>;
 
@@ -72,6 +72,11 @@ export class HealthRecordsStore implements OnModuleInit {
   /** At start-up, before any write: the temp files of a write a crash interrupted. */
   onModuleInit(): Promise<void> {
     return this.records.removeLeftovers();
+  }
+
+  /** A write still under way ends before the app closes (see DurableJsonFile.flush). */
+  onModuleDestroy(): Promise<void> {
+    return this.records.flush();
   }
 
   /** The target's record (a copy; an empty one when nothing was recorded yet). */

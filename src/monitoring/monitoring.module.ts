@@ -3,10 +3,13 @@ import { BackupModule } from '../backup/backup.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { BackupMetrics } from './backup-metrics.js';
 import { HealthEventRecorder } from './health-event.recorder.js';
 import { HealthRecordsStore } from './health-records.store.js';
 import { MonitoringOptions } from './monitoring-options.js';
+import { MetricsController } from './metrics.controller.js';
 import { StatusController } from './status.controller.js';
+import { StoredBackupsCache } from './stored-backups.cache.js';
 import { TargetHealthService } from './target-health.service.js';
 
 /**
@@ -15,12 +18,14 @@ import { TargetHealthService } from './target-health.service.js';
  */
 @Module({
   imports: [SettingsModule, BackupModule, SchedulingModule],
-  controllers: [StatusController],
+  controllers: [StatusController, MetricsController],
   providers: [
     { provide: MonitoringOptions, inject: [AppConfig], useFactory: (config: AppConfig) => MonitoringOptions.fromEnvironment(config.env) },
     HealthRecordsStore,
     HealthEventRecorder,
     TargetHealthService,
+    StoredBackupsCache,
+    BackupMetrics,
   ],
   exports: [TargetHealthService],
 })

@@ -20,6 +20,15 @@ export interface HealthSettings {
   r2Schedule: BackupSchedule;
 }
 
+/** A target's counters, from durable records only, so they continue across restarts (what /metrics exports as `_total`). */
+export interface TargetTotals {
+  /** Failed backup jobs plus scheduled runs that failed before a job existed. */
+  failures: number;
+  /** Bytes of the archives successful backups stored. */
+  bytesStored: number;
+  restoresApplied: number;
+}
+
 /**
  * Each target's health, computed from the run history, the failures of scheduled runs that never became a
  * job (HealthRecordsStore), the verification results, the schedule and the settings, at the Clock's time:
@@ -64,6 +73,12 @@ export class TargetHealthService {
     const result: TargetHealth[] = [];
     for (const target of BACKUP_TARGETS) result.push(await this.compute(target, settings, now));
     return result;
+  }
+
+  async totals(target: BackupTarget): Promise<TargetTotals> {
+    const runs = await this.runs.totals(target, null);
+    const record = this.records.get(target);
+    return { failures: runs.failed + record.preJobFailuresTotal, bytesStored: runs.bytesStored, restoresApplied: record.restoresApplied };
   }
 
   /** Notes a change of the target's enabled flag at once (the overdue count restarts when it is turned on). */

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
 import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
 import { DurableJsonFile } from '../common/fs/durable-json-file.js';
@@ -14,7 +14,7 @@ export const VERIFICATIONS_FILE = '.backup-verifications.json';
 type Reports = Partial<Record<BackupTarget, VerificationReport>>;
 
 @Injectable()
-export class VerificationStore implements OnModuleInit {
+export class VerificationStore implements OnModuleInit, OnModuleDestroy {
   /** This store is the file's only writer (one service per DATA_DIR). A damaged file loses only the previous results. */
   private readonly stored: DurableJsonFile<Reports>;
 
@@ -30,6 +30,11 @@ export class VerificationStore implements OnModuleInit {
   /** At start-up, before any verification writes the file: the temp files of a write a crash interrupted. */
   onModuleInit(): Promise<void> {
     return this.stored.removeLeftovers();
+  }
+
+  /** A write still under way ends before the app closes (see DurableJsonFile.flush). */
+  onModuleDestroy(): Promise<void> {
+    return this.stored.flush();
   }
 
   /** The latest result of each target that has been verified, local first. */

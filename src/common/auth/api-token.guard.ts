@@ -6,10 +6,11 @@ import { AppConfig } from '../../config/app-config.js';
 import { DomainError } from '../errors/domain-error.js';
 import { ErrorCode } from '../errors/error-code.js';
 import { FAILED_ATTEMPT_WINDOW_MS, FailedAuthLimiter, MAX_FAILED_ATTEMPTS } from './failed-auth-limiter.js';
-import { IS_PUBLIC } from './public.decorator.js';
+import { IS_PUBLIC, IS_SCRAPE } from './public.decorator.js';
 
 /**
  * When SENTINEL_API_TOKEN is set, every API route but @Public() ones needs `Authorization: Bearer <token>`.
+ * A @Scrape() route (GET /metrics) also takes SENTINEL_METRICS_TOKEN, and needs one of the two when either is set.
  * The API can download and replace every database, so this is the one door to it. Wrong tokens are
  * counted per client address (FailedAuthLimiter) and logged with the address and user agent, never
  * with what was sent. A request without a token is not a guess (the page asks for the token on its
@@ -18,6 +19,7 @@ import { IS_PUBLIC } from './public.decorator.js';
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
   private readonly expected: Buffer | undefined;
+  private readonly metricsExpected: Buffer | undefined;
   private readonly logger = new Logger('Auth');
 
   constructor(
@@ -28,11 +30,17 @@ export class ApiTokenGuard implements CanActivate {
     const token = config.env.apiToken;
     // Hashing both sides gives equal lengths, so the comparison is constant-time whatever was sent.
     this.expected = token ? createHash('sha256').update(token).digest() : undefined;
+    const metricsToken = config.env.metricsToken;
+    this.metricsExpected = metricsToken ? createHash('sha256').update(metricsToken).digest() : undefined;
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.expected) return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const scrape = this.reflector.getAllAndOverride<boolean>(IS_SCRAPE, targets) === true;
+    const accepted = [this.expected, ...(scrape ? [this.metricsExpected] : [])].filter((hash): hash is Buffer => hash !== undefined);
+    if (accepted.length === 0) return true;
+    const variable = scrape ? 'SENTINEL_METRICS_TOKEN or SENTINEL_API_TOKEN' : 'SENTINEL_API_TOKEN';
     const request = context.switchToHttp().getRequest<Request>();
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
@@ -42,12 +50,13 @@ export class ApiTokenGuard implements CanActivate {
       if (retryAfterSeconds > 0) {
         throw new DomainError(
           ErrorCode.TooManyAttempts,
-          `Too many wrong API tokens from this address (${MAX_FAILED_ATTEMPTS} within ${FAILED_ATTEMPT_WINDOW_MS / 1000} s): try again in ${retryAfterSeconds} s with the value of SENTINEL_API_TOKEN`,
+          `Too many wrong API tokens from this address (${MAX_FAILED_ATTEMPTS} within ${FAILED_ATTEMPT_WINDOW_MS / 1000} s): try again in ${retryAfterSeconds} s with the value of ${variable}`,
           { retryAfterSeconds },
         );
       }
       const given = createHash('sha256').update(match[1].trim()).digest();
-      if (timingSafeEqual(given, this.expected)) return true;
+      // Every accepted token is compared, so the time taken does not say which one came close.
+      if (accepted.map((hash) => timingSafeEqual(given, hash)).includes(true)) return true;
       const failures = this.limiter.recordFailure(address);
       const agent = JSON.stringify((request.headers['user-agent'] ?? '(none)').slice(0, 200));
       this.logger.warn(
@@ -57,8 +66,8 @@ export class ApiTokenGuard implements CanActivate {
     throw new DomainError(
       ErrorCode.Unauthorized,
       match
-        ? 'The API token is wrong: send the value of SENTINEL_API_TOKEN as "Authorization: Bearer <token>"'
-        : 'This API needs a token: send "Authorization: Bearer <SENTINEL_API_TOKEN>"',
+        ? `The API token is wrong: send the value of ${variable} as "Authorization: Bearer <token>"`
+        : `This ${scrape ? 'endpoint' : 'API'} needs a token: send "Authorization: Bearer <${variable}>"`,
     );
   }
 }

@@ -45,6 +45,15 @@ export class DurableJsonFile<T> {
     await write;
   }
 
+  /**
+   * Resolves when every write started so far has ended. The owner calls it when the app closes: an in-process
+   * restart is the same process, so the next start's clean-up of `<file>.tmp-<pid>` would otherwise delete
+   * the temp file of a write still under way, and that value would be lost.
+   */
+  flush(): Promise<void> {
+    return this.writing;
+  }
+
   private read(): T {
     let text: string;
     try {

@@ -3,6 +3,8 @@ import helmet from 'helmet';
 
 /** Where Swagger UI lives (SwaggerModule.setup in src/openapi/openapi-document.ts). */
 const DOCS_PATH = '/api/docs';
+/** The Prometheus metrics (src/monitoring): data like the API's, never cached either. */
+const METRICS_PATH = '/metrics';
 
 /** Headers both policies share: HSTS is left to a TLS proxy in front (this service speaks plain HTTP). */
 const COMMON = { strictTransportSecurity: false, xFrameOptions: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } } as const;
@@ -47,7 +49,7 @@ export class SecurityHeadersMiddleware {
   use(request: Request, response: Response, next: NextFunction): void {
     const path = request.path;
     const isDocs = path === DOCS_PATH || path.startsWith(`${DOCS_PATH}/`);
-    if (!isDocs && (path === '/api' || path.startsWith('/api/'))) response.setHeader('Cache-Control', 'no-store');
+    if (!isDocs && (path === '/api' || path.startsWith('/api/') || path === METRICS_PATH)) response.setHeader('Cache-Control', 'no-store');
     (isDocs ? this.docs : this.api)(request, response, next);
   }
 }
