@@ -21,5 +21,6 @@ export const notificationsApi = {
     await unwrap(api.DELETE('/api/notifications/channels/{id}', at(id)));
   },
   test: (id: string): Promise<ChannelTestResult> => unwrap(api.POST('/api/notifications/channels/{id}/test', at(id))),
-  deliveries: (): Promise<Delivery[]> => unwrap(api.GET('/api/notifications/deliveries')),
+  /** The newest `limit` entries of the delivery log. */
+  deliveries: (limit: number): Promise<Delivery[]> => unwrap(api.GET('/api/notifications/deliveries', { params: { query: { limit } } })),
 };

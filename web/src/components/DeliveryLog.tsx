@@ -87,6 +87,9 @@ export function DeliveryLog({ deliveries, error, reload, now }: DeliveryLogProps
           Refresh<span class="visually-hidden"> delivery log</span>
         </button>
       </div>
+      <p class="hint">
+        The newest notifications and tests, newest first. One that fails is tried again for up to 24 hours, at most a minute apart, also after a restart.
+      </p>
       {body}
       {error && deliveries && <p class="status-error">The delivery log could not be refreshed: {error}</p>}
     </div>

@@ -6,6 +6,8 @@ import { usePolling } from './usePolling';
 /** Every few seconds while a delivery waits for its next try; otherwise as often as the activity list. */
 const PENDING_POLL_MS = 5000;
 const IDLE_POLL_MS = 10_000;
+/** As many as the activity list shows. */
+const SHOWN_DELIVERIES = 20;
 
 export interface Deliveries {
   /** Newest first; null until the first answer. */
@@ -23,9 +25,7 @@ export function useDeliveries(enabled: boolean): Deliveries {
 
   const load = useCallback(async () => {
     try {
-      const deliveries = await notificationsApi.deliveries();
-      // Newest first whatever order the service answers in.
-      deliveries.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
+      const deliveries = await notificationsApi.deliveries(SHOWN_DELIVERIES);
       setState({ deliveries, error: null });
     } catch (e) {
       setState((s) => ({ ...s, error: errorMessage(e) }));
