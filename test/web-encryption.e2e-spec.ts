@@ -7,32 +7,20 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, BrowserContext, ConsoleMessage, Locator, Page } from 'playwright-core';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import type { TestApp } from './support/test-app.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, focused, launchBrowser, storedValues } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
+import { type Served, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
 /** A list asked of an unconfigured target answers 409, and the refused restores answer 409/422: not page errors. */
 const EXPECTED_CONSOLE = [/Failed to load resource/];
 const IDENTITY = /AGE-SECRET-KEY-1[0-9A-Z]+/;
-
-interface Served {
-  t: TestApp;
-  url: string;
-}
-
-async function serve(): Promise<Served> {
-  const t = await startTestApp();
-  await t.app.listen(0, '127.0.0.1');
-  const { port } = t.app.getHttpServer().address() as AddressInfo;
-  return { t, url: `http://127.0.0.1:${port}/` };
-}
 
 /** The local folder's encryption card (beside its settings card). */
 function encryptionSection(page: Page): Locator {
@@ -41,10 +29,6 @@ function encryptionSection(page: Page): Locator {
 
 function backupRow(page: Page, filename: string): Locator {
   return page.getByRole('region', { name: 'Local folder backups', exact: true }).locator(`tr[data-filename="${filename}"]`);
-}
-
-async function text(locator: Locator): Promise<string> {
-  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
 }
 
 async function backupVia(t: TestApp): Promise<string> {

@@ -10,7 +10,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -22,9 +21,10 @@ import { WebModule } from '../src/web/web.module.js';
 import { configureR2 as configureTestR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import type { TestApp } from './support/test-app.js';
 import { blurFocused, collectPageErrors, eventually, focused, launchBrowser, scrollWidth, storedValues } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
+import { type Served, serve, text } from './web/serve.js';
 
 /** The README's picture of the Backup tab: rewritten only when asked (`npm run docs:screenshot`), so test runs leave the tree alone. */
 const SCREENSHOT =
@@ -32,19 +32,6 @@ const SCREENSHOT =
 const BROWSER_TEST_MS = 180_000;
 /** Expected while the service restarts, or when a list is asked of an unconfigured target (409): not page errors. */
 const EXPECTED_CONSOLE = [/Failed to load resource/, /net::ERR_CONNECTION_REFUSED/];
-
-interface Served {
-  t: TestApp;
-  port: number;
-  url: string;
-}
-
-async function serve(env: Record<string, string> = {}, options: { root?: string; keep?: boolean; port?: number } = {}): Promise<Served> {
-  const t = await startTestApp(env, { root: options.root, keep: options.keep });
-  await t.app.listen(options.port ?? 0, '127.0.0.1');
-  const { port } = t.app.getHttpServer().address() as AddressInfo;
-  return { t, port, url: `http://127.0.0.1:${port}/` };
-}
 
 /** The settings card of a target (a region named by its heading). */
 function card(page: Page, name: 'Cloudflare R2' | 'Local folder'): Locator {
@@ -58,10 +45,6 @@ function backupList(page: Page, name: 'Cloudflare R2' | 'Local folder'): Locator
 
 function backupRow(page: Page, name: 'Cloudflare R2' | 'Local folder', filename: string): Locator {
   return backupList(page, name).locator(`tr[data-filename="${filename}"]`);
-}
-
-async function text(locator: Locator): Promise<string> {
-  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
 }
 
 /** Random, incompressible data in one database, so that a backup runs long enough to watch its progress. */

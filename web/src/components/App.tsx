@@ -10,16 +10,19 @@ import { useRestoreFlow } from '../hooks/useRestoreFlow';
 import { useSchedules } from '../hooks/useSchedules';
 import { useServiceHealth } from '../hooks/useServiceHealth';
 import { useSettings } from '../hooks/useSettings';
+import { useStatus } from '../hooks/useStatus';
 import { useTargetLists } from '../hooks/useTargetLists';
 import { LOCAL_FIELDS, R2_FIELDS } from '../settings-fields';
 import { ArchiveAccessProvider, useArchiveAccess } from './ArchiveAccessDialog';
 import { AuditList } from './AuditList';
 import { BackupList } from './BackupList';
 import { EncryptionSettings } from './EncryptionSettings';
+import { NotificationsCard } from './NotificationsCard';
 import { ConfirmProvider, useConfirm } from './ConfirmDialog';
 import { RestoreBanner } from './RestoreBanner';
 import { ScheduleInfo } from './ScheduleInfo';
 import { SizeTrend } from './SizeTrend';
+import { StatusSummary } from './StatusSummary';
 import { TargetCard } from './TargetCard';
 import { TokenDialog } from './TokenDialog';
 
@@ -48,8 +51,20 @@ function BackupPage() {
   const flow = useRestoreFlow({ now, checkHealth: service.check, announce, showNotice, onWaiting: refreshNow });
   const live = flow.restarting === null;
   const settings = useSettings(live);
+  // Read once the settings are: with an API token, the page's first requests all wait for the token
+  // question and all retry with what was typed, and each wrong try counts against the service's limit
+  // of wrong tokens; the encryption state, the status and the notifications join after that burst
+  // instead of adding to it.
+  const afterSettings = live && settings.settings !== null;
+  const status = useStatus(afterSettings, announce);
   const targets = useTargetLists(live);
-  const jobs = useBackupJobs({ enabled: live, announce, onSucceeded: (job) => void targets.load(job.target), onPolled: refreshNow });
+  const jobs = useBackupJobs({
+    enabled: live,
+    announce,
+    onSucceeded: (job) => void targets.load(job.target),
+    onEnded: status.poke,
+    onPolled: refreshNow,
+  });
   const schedules = useSchedules(live);
   const audit = useAuditLog(live);
   const bannerRef = useRef<HTMLDivElement>(null);
@@ -105,6 +120,7 @@ function BackupPage() {
     await settings.load();
     void targets.load(target);
     void schedules.load();
+    status.poke();
   };
   const scheduleOf = (target: Target) => (
     <ScheduleInfo
@@ -170,6 +186,7 @@ function BackupPage() {
                 </div>
               )}
             </div>
+            <StatusSummary status={status.status} error={status.error} now={now} />
             {settings.error && (
               <div class="notice notice-error" role="alert">
                 <p>The settings could not be loaded: {settings.error}</p>
@@ -217,6 +234,7 @@ function BackupPage() {
               <h2 id="trend-heading">Backup size trend</h2>
               <SizeTrend jobs={jobs.history} />
             </section>
+            <NotificationsCard enabled={afterSettings} now={now} />
             <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
           </div>
         </main>

@@ -16,6 +16,8 @@ export interface BackupJobsOptions {
   announce: (text: string) => void;
   /** A backup ended with a new archive at its target. */
   onSucceeded: (job: BackupJob) => void;
+  /** A backup ended, whatever its outcome (the status at the top changes). */
+  onEnded?: (job: BackupJob) => void;
   /** Every answer of the live state (fresh progress: the relative times may move on too). */
   onPolled: () => void;
 }
@@ -33,7 +35,7 @@ export interface BackupJobs {
  * The backup jobs: the recent ones polled (fast while one runs), and the history for the chart. A job
  * that ends is announced, and one that succeeded reloads the chart and tells `onSucceeded`.
  */
-export function useBackupJobs({ enabled, announce, onSucceeded, onPolled }: BackupJobsOptions): BackupJobs {
+export function useBackupJobs({ enabled, announce, onSucceeded, onEnded, onPolled }: BackupJobsOptions): BackupJobs {
   const [jobs, setJobs] = useState<BackupJob[]>([]);
   const [history, setHistory] = useState<BackupJob[]>([]);
   /** The newest ended job of each target as of the last poll; null before the first one. */
@@ -71,6 +73,7 @@ export function useBackupJobs({ enabled, announce, onSucceeded, onPolled }: Back
       } else {
         announce(`Backup to ${TARGET_NAMES[job.target]} failed: ${job.error ?? 'see the service log'}.`);
       }
+      onEnded?.(job);
     }
   };
   const poke = usePolling(poll, () => (runningRef.current ? FAST_POLL_MS : SLOW_POLL_MS), enabled);

@@ -1,0 +1,23 @@
+/** The service for a browser test: the whole app listening on a loopback port, and the page's text as a user reads it. */
+import type { AddressInfo } from 'node:net';
+import type { Locator } from 'playwright-core';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+export interface Served {
+  t: TestApp;
+  port: number;
+  url: string;
+}
+
+/** Boots the app (see startTestApp for `env` and `root`/`keep`) and listens on `port` (an ephemeral one by default). */
+export async function serve(env: Record<string, string> = {}, options: { root?: string; keep?: boolean; port?: number } = {}): Promise<Served> {
+  const t = await startTestApp(env, { root: options.root, keep: options.keep });
+  await t.app.listen(options.port ?? 0, '127.0.0.1');
+  const { port } = t.app.getHttpServer().address() as AddressInfo;
+  return { t, port, url: `http://127.0.0.1:${port}/` };
+}
+
+/** The element's visible text with its white space collapsed. */
+export async function text(locator: Locator): Promise<string> {
+  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
