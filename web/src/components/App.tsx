@@ -51,10 +51,9 @@ function BackupPage() {
   const flow = useRestoreFlow({ now, checkHealth: service.check, announce, showNotice, onWaiting: refreshNow });
   const live = flow.restarting === null;
   const settings = useSettings(live);
-  // Read once the settings are: with an API token, the page's first requests all wait for the token
-  // question and all retry with what was typed, and each wrong try counts against the service's limit
-  // of wrong tokens; the encryption state, the status and the notifications join after that burst
-  // instead of adding to it.
+  // The status and the notifications are read once the settings are: with an API token, the page's first
+  // requests all wait for the token question and retry with what was typed; these join after that burst
+  // (the service counts a repeated wrong token once, so this only keeps the burst small).
   const afterSettings = live && settings.settings !== null;
   const status = useStatus(afterSettings, announce);
   const targets = useTargetLists(live);
