@@ -1,5 +1,15 @@
 import { Module } from '@nestjs/common';
+import { BackupModule } from '../backup/backup.module.js';
+import { MonitoringModule } from '../monitoring/monitoring.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { AlertStateStore } from './rules/alert-state.store.js';
+import { BackupRules } from './rules/backup-rules.js';
+import { CheckRules } from './rules/check-rules.js';
+import { DiskSpaceRules } from './rules/disk-space-rules.js';
+import { NotificationFacts } from './rules/notification-facts.js';
+import { OverdueWatch } from './rules/overdue-watch.js';
+import { RepeatRule } from './rules/repeat-rule.js';
+import { RestoreRules } from './rules/restore-rules.js';
 import { CHANNEL_SENDERS, type ChannelSender } from './senders/channel-sender.js';
 import { DiscordSender } from './senders/discord-sender.js';
 import { EmailSender } from './senders/email-sender.js';
@@ -9,6 +19,9 @@ import { PingSender } from './senders/ping-sender.js';
 import { SlackSender } from './senders/slack-sender.js';
 import { WebhookSender } from './senders/webhook-sender.js';
 
+/** What is notified, when and how often (docs/notifications.md, "What is notified"). */
+const RULES = [AlertStateStore, RepeatRule, NotificationFacts, BackupRules, RestoreRules, CheckRules, DiskSpaceRules, OverdueWatch];
+
 const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSender, PingSender];
 
 /**
@@ -17,8 +30,8 @@ const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSen
  * notifications (with the repeat rule), and the API under /api/notifications.
  */
 @Module({
-  imports: [SettingsModule],
-  providers: [...SENDERS, { provide: CHANNEL_SENDERS, useFactory: (...senders: ChannelSender[]) => senders, inject: SENDERS }, NotificationPublisher],
+  imports: [SettingsModule, BackupModule, MonitoringModule],
+  providers: [...SENDERS, { provide: CHANNEL_SENDERS, useFactory: (...senders: ChannelSender[]) => senders, inject: SENDERS }, NotificationPublisher, ...RULES],
   exports: [NotificationPublisher],
 })
 export class NotificationsModule {}

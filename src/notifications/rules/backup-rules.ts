@@ -102,7 +102,10 @@ export class BackupRules {
       this.publisher.publish({
         event: 'backup.failed',
         target,
-        title: decision.send === 'first' ? `${label} backup failed` : `${label} backups still failing: ${failuresText(decision.failures)} since ${readableTime(decision.since)}`,
+        title:
+          decision.send === 'first'
+            ? `${label} backup failed`
+            : `${label} backups still failing: ${failuresText(decision.failures)} since ${readableTime(decision.since)}`,
         message:
           decision.send === 'first'
             ? `${reason}. ${since}`

@@ -8,7 +8,8 @@ import { ErrorCode } from '../../common/errors/error-code.js';
 const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.StorageAccessDenied]:
     'Check the R2 access key and secret in the settings (they may have expired or been revoked) and that the key may write to the bucket; then run a backup.',
-  [ErrorCode.StorageUnavailable]: 'Check that the storage endpoint is reachable from this server (network, DNS, the provider’s status page); the next run tries again.',
+  [ErrorCode.StorageUnavailable]:
+    'Check that the storage endpoint is reachable from this server (network, DNS, the provider’s status page); the next run tries again.',
   [ErrorCode.StorageTimeout]: 'The storage did not answer in time: check the network and the provider’s status; the next run tries again.',
   [ErrorCode.StorageNotConfigured]: 'Check the storage settings (bucket, endpoint, folder) and use Test Connection on the admin page.',
   [ErrorCode.TargetNotConfigured]: 'Fill in the target’s settings on the admin page (or turn the target off); until then nothing is backed up there.',
