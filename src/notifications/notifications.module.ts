@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
 import { BackupModule } from '../backup/backup.module.js';
+import { AppConfig } from '../config/app-config.js';
 import { MonitoringModule } from '../monitoring/monitoring.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { DeliveryAttempts } from './delivery-attempts.js';
+import { NotificationChannels } from './notification-channels.service.js';
+import { NotificationDispatcher } from './notification-dispatcher.js';
+import { NotificationOptions } from './notification-options.js';
+import { NotificationPublisher } from './notification-publisher.js';
+import { NotificationsController } from './notifications.controller.js';
 import { AlertStateStore } from './rules/alert-state.store.js';
 import { BackupRules } from './rules/backup-rules.js';
 import { CheckRules } from './rules/check-rules.js';
@@ -13,16 +20,18 @@ import { RestoreRules } from './rules/restore-rules.js';
 import { CHANNEL_SENDERS, type ChannelSender } from './senders/channel-sender.js';
 import { DiscordSender } from './senders/discord-sender.js';
 import { EmailSender } from './senders/email-sender.js';
-import { NotificationPublisher } from './notification-publisher.js';
 import { NtfySender } from './senders/ntfy-sender.js';
 import { PingSender } from './senders/ping-sender.js';
 import { SlackSender } from './senders/slack-sender.js';
 import { WebhookSender } from './senders/webhook-sender.js';
+import { ChannelStore } from './store/channel-store.js';
+import { DeliveryOutbox } from './store/delivery-outbox.js';
+import { NotificationsDatabase } from './store/notifications-database.js';
+
+const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSender, PingSender];
 
 /** What is notified, when and how often (docs/notifications.md, "What is notified"). */
 const RULES = [AlertStateStore, RepeatRule, NotificationFacts, BackupRules, RestoreRules, CheckRules, DiskSpaceRules, OverdueWatch];
-
-const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSender, PingSender];
 
 /**
  * Notifications (issue 15): channels (webhook, Slack, Discord, ntfy, email, ping), a durable outbox in
@@ -31,7 +40,20 @@ const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSen
  */
 @Module({
   imports: [SettingsModule, BackupModule, MonitoringModule],
-  providers: [...SENDERS, { provide: CHANNEL_SENDERS, useFactory: (...senders: ChannelSender[]) => senders, inject: SENDERS }, NotificationPublisher, ...RULES],
+  controllers: [NotificationsController],
+  providers: [
+    ...SENDERS,
+    { provide: CHANNEL_SENDERS, useFactory: (...senders: ChannelSender[]) => senders, inject: SENDERS },
+    { provide: NotificationOptions, inject: [AppConfig], useFactory: (config: AppConfig) => NotificationOptions.fromEnvironment(config.env) },
+    NotificationsDatabase,
+    ChannelStore,
+    DeliveryOutbox,
+    DeliveryAttempts,
+    NotificationDispatcher,
+    NotificationPublisher,
+    NotificationChannels,
+    ...RULES,
+  ],
   exports: [NotificationPublisher],
 })
 export class NotificationsModule {}

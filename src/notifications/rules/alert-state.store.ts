@@ -1,44 +1,24 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import fs from 'node:fs';
-import path from 'node:path';
-import { DataSource, type Repository } from 'typeorm';
-import { AppConfig } from '../../config/app-config.js';
+import { Injectable } from '@nestjs/common';
+import { NotificationsDatabase } from '../store/notifications-database.js';
 import { AlertStateEntity } from './alert-state.entity.js';
 
-/** The repeat rule's state (AlertStateEntity), in the notifications database. Opened at module init, before any start-up event. */
+/**
+ * The repeat rule's state (AlertStateEntity), in `.notifications.db` beside the outbox, through its one
+ * queue. The database opens at module init, before any start-up event (a failed apply's) can need it.
+ */
 @Injectable()
-export class AlertStateStore implements OnModuleInit, OnModuleDestroy {
-  private source: DataSource | undefined;
-  private repository!: Repository<AlertStateEntity>;
-
-  constructor(private readonly config: AppConfig) {}
-
-  async onModuleInit(): Promise<void> {
-    fs.mkdirSync(this.config.env.dataDir, { recursive: true, mode: 0o700 });
-    this.source = new DataSource({
-      type: 'better-sqlite3',
-      database: path.join(this.config.env.dataDir, '.notifications.db'),
-      entities: [AlertStateEntity],
-      synchronize: true,
-      enableWAL: true,
-    });
-    await this.source.initialize();
-    this.repository = this.source.getRepository(AlertStateEntity);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (this.source?.isInitialized) await this.source.destroy();
-  }
+export class AlertStateStore {
+  constructor(private readonly database: NotificationsDatabase) {}
 
   get(key: string): Promise<AlertStateEntity | null> {
-    return this.repository.findOneBy({ key });
+    return this.database.read((manager) => manager.findOneBy(AlertStateEntity, { key }));
   }
 
   async save(state: AlertStateEntity): Promise<void> {
-    await this.repository.save(state);
+    await this.database.transaction((manager) => manager.save(AlertStateEntity, state));
   }
 
   async delete(key: string): Promise<void> {
-    await this.repository.delete({ key });
+    await this.database.transaction((manager) => manager.delete(AlertStateEntity, { key }));
   }
 }

@@ -7,7 +7,7 @@ import { formatBytes } from '../../common/format.js';
 import { ScheduledRunFailedEvent, ScheduledRunSkippedEvent } from '../../scheduling/scheduling.events.js';
 import { NotificationPublisher } from '../notification-publisher.js';
 import { hintFor } from './failure-hints.js';
-import { failuresText, NotificationFacts, readableTime } from './notification-facts.js';
+import { failuresText, NotificationFacts, readableTime, written } from './notification-facts.js';
 import { type AlertKey, RepeatRule } from './repeat-rule.js';
 
 /**
@@ -30,7 +30,7 @@ export class BackupRules {
   ) {}
 
   @OnDomainEvent(BackupStartedEvent)
-  started(event: BackupStartedEvent): Promise<void> {
+  started(event: BackupStartedEvent): Promise<unknown> {
     const label = targetLabel(event.target);
     return this.publisher.publish({
       event: 'backup.started',
@@ -62,15 +62,17 @@ export class BackupRules {
       details,
     });
     await this.repeat.recovered(failingKey(event.target), (recovery) =>
-      this.publisher.publish({
-        event: 'backup.failed',
-        target: event.target,
-        title: `${label} backups work again`,
-        message: `${label} backups work again after ${failuresText(recovery.failures)} since ${readableTime(recovery.since)}: ${event.filename} was stored.`,
-        resolves: { event: 'backup.failed', failures: recovery.failures, since: recovery.since },
-        last_success: lastSuccess,
-        details,
-      }),
+      written(
+        this.publisher.publish({
+          event: 'backup.failed',
+          target: event.target,
+          title: `${label} backups work again`,
+          message: `${label} backups work again after ${failuresText(recovery.failures)} since ${readableTime(recovery.since)}: ${event.filename} was stored.`,
+          resolves: { event: 'backup.failed', failures: recovery.failures, since: recovery.since },
+          last_success: lastSuccess,
+          details,
+        }),
+      ),
     );
   }
 
@@ -99,23 +101,25 @@ export class BackupRules {
     const lastSuccess = await this.facts.lastSuccess(target);
     const since = lastSuccess ? `The last successful ${label} backup finished ${readableTime(lastSuccess)}.` : `There is no successful ${label} backup yet.`;
     await this.repeat.failed(failingKey(target), (decision) =>
-      this.publisher.publish({
-        event: 'backup.failed',
-        target,
-        title:
-          decision.send === 'first'
-            ? `${label} backup failed`
-            : `${label} backups still failing: ${failuresText(decision.failures)} since ${readableTime(decision.since)}`,
-        message:
-          decision.send === 'first'
-            ? `${reason}. ${since}`
-            : `${label} backups have failed ${decision.failures} times since ${readableTime(decision.since)} (a reminder, at most once a day). The latest: ${reason}. ${since}`,
-        hint: hintFor(code),
-        error_code: code,
-        last_success: lastSuccess,
-        details: { ...details, failures: decision.failures, failing_since: decision.since },
-        log_lines: logLines,
-      }),
+      written(
+        this.publisher.publish({
+          event: 'backup.failed',
+          target,
+          title:
+            decision.send === 'first'
+              ? `${label} backup failed`
+              : `${label} backups still failing: ${failuresText(decision.failures)} since ${readableTime(decision.since)}`,
+          message:
+            decision.send === 'first'
+              ? `${reason}. ${since}`
+              : `${label} backups have failed ${decision.failures} times since ${readableTime(decision.since)} (a reminder, at most once a day). The latest: ${reason}. ${since}`,
+          hint: hintFor(code),
+          error_code: code,
+          last_success: lastSuccess,
+          details: { ...details, failures: decision.failures, failing_since: decision.since },
+          log_lines: logLines,
+        }),
+      ),
     );
   }
 }

@@ -6,7 +6,7 @@ import { OnDomainEvent } from '../../common/events/domain-event-bus.js';
 import { formatBytes } from '../../common/format.js';
 import { NotificationPublisher } from '../notification-publisher.js';
 import { hintFor } from './failure-hints.js';
-import { readableTime } from './notification-facts.js';
+import { readableTime, written } from './notification-facts.js';
 import { RepeatRule } from './repeat-rule.js';
 
 /**
@@ -27,17 +27,19 @@ export class DiskSpaceRules {
     await this.repeat.failed(
       { event: 'disk.low', subject: event.folder },
       (decision) =>
-        this.publisher.publish({
-          event: 'disk.low',
-          target: event.targets.length === 1 ? event.targets[0] : null,
-          title: `Low disk space in ${event.folder}`,
-          message:
-            `${event.folder} has ${formatBytes(event.freeBytes)} free; ${which} needs ${formatBytes(event.neededBytes)} there (its estimate, with a safety margin).` +
-            (decision.send === 'reminder' ? ` Still so since ${readableTime(decision.since)}.` : ''),
-          hint: hintFor(ErrorCode.InsufficientDiskSpace),
-          error_code: ErrorCode.InsufficientDiskSpace,
-          details: { folder: event.folder, free_bytes: event.freeBytes, needed_bytes: event.neededBytes, targets: event.targets },
-        }),
+        written(
+          this.publisher.publish({
+            event: 'disk.low',
+            target: event.targets.length === 1 ? event.targets[0] : null,
+            title: `Low disk space in ${event.folder}`,
+            message:
+              `${event.folder} has ${formatBytes(event.freeBytes)} free; ${which} needs ${formatBytes(event.neededBytes)} there (its estimate, with a safety margin).` +
+              (decision.send === 'reminder' ? ` Still so since ${readableTime(decision.since)}.` : ''),
+            hint: hintFor(ErrorCode.InsufficientDiskSpace),
+            error_code: ErrorCode.InsufficientDiskSpace,
+            details: { folder: event.folder, free_bytes: event.freeBytes, needed_bytes: event.neededBytes, targets: event.targets },
+          }),
+        ),
       false,
     );
   }
@@ -45,14 +47,16 @@ export class DiskSpaceRules {
   @OnDomainEvent(DiskSpaceRecoveredEvent)
   async recovered(event: DiskSpaceRecoveredEvent): Promise<void> {
     await this.repeat.recovered({ event: 'disk.low', subject: event.folder }, (recovery) =>
-      this.publisher.publish({
-        event: 'disk.low',
-        target: event.targets.length === 1 ? event.targets[0] : null,
-        title: `Disk space in ${event.folder} is enough again`,
-        message: `${event.folder} has ${formatBytes(event.freeBytes)} free again, enough for the next backup (${formatBytes(event.neededBytes)}); it was short since ${readableTime(recovery.since)}.`,
-        resolves: { event: 'disk.low', failures: recovery.failures, since: recovery.since },
-        details: { folder: event.folder, free_bytes: event.freeBytes, needed_bytes: event.neededBytes, targets: event.targets },
-      }),
+      written(
+        this.publisher.publish({
+          event: 'disk.low',
+          target: event.targets.length === 1 ? event.targets[0] : null,
+          title: `Disk space in ${event.folder} is enough again`,
+          message: `${event.folder} has ${formatBytes(event.freeBytes)} free again, enough for the next backup (${formatBytes(event.neededBytes)}); it was short since ${readableTime(recovery.since)}.`,
+          resolves: { event: 'disk.low', failures: recovery.failures, since: recovery.since },
+          details: { folder: event.folder, free_bytes: event.freeBytes, needed_bytes: event.neededBytes, targets: event.targets },
+        }),
+      ),
     );
   }
 }

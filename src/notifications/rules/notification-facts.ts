@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BackupRunStore } from '../../backup/backup-run.store.js';
 import type { BackupTarget } from '../../common/backup-target.js';
 import { RecentLogLines } from '../../common/logging/recent-log-lines.js';
+import type { Notification } from '../notification.js';
 
 /** How many log lines a failure's notification quotes at most. */
 export const NOTIFIED_LOG_LINES = 20;
@@ -41,4 +42,14 @@ export function readableTime(iso: string): string {
 /** "1 failure", "3 failures". */
 export function failuresText(count: number): string {
   return count === 1 ? '1 failure' : `${count} failures`;
+}
+
+/**
+ * For a send under the repeat rule: the publisher never throws (it logs a notification it could not write);
+ * this turns "not written" into a rejection, so the rule does not record as told what never reached the
+ * outbox, and the next occurrence is sent as news again.
+ */
+export async function written(publishing: Promise<Notification | undefined>): Promise<void> {
+  if ((await publishing) === undefined)
+    throw new Error('the notification could not be written to the outbox (logged above); the next occurrence is sent again');
 }

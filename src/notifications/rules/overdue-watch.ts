@@ -7,7 +7,7 @@ import type { TargetHealth } from '../../monitoring/target-health.js';
 import { TargetHealthService } from '../../monitoring/target-health.service.js';
 import { SettingsChangedEvent } from '../../settings/settings-changed.event.js';
 import { NotificationPublisher } from '../notification-publisher.js';
-import { readableTime } from './notification-facts.js';
+import { readableTime, written } from './notification-facts.js';
 import { type AlertKey, RepeatRule } from './repeat-rule.js';
 
 /** The longest wait between two checks: a deadline is never missed by more than this, even if the clock jumps. */
@@ -89,21 +89,28 @@ export class OverdueWatch implements OnApplicationBootstrap, OnModuleDestroy {
       await this.repeat.failed(
         key,
         (decision) =>
-          this.publisher.publish({
-            event: 'backup.overdue',
-            target: health.target,
-            title: decision.send === 'first' ? `${label} backup overdue` : `${label} backup still overdue (since ${readableTime(decision.since)})`,
-            message:
-              `No ${label} backup has succeeded within its schedule's period plus the grace: overdue since ${readableTime(since)}; ${last}.` +
-              (health.last_error ? ` The last attempt failed: ${health.last_error.message}.` : '') +
-              (health.next_run
-                ? ` Next scheduled run: ${readableTime(health.next_run)}.`
-                : ' No backup is scheduled on this instance (SENTINEL_SCHEDULES=off).'),
-            hint: 'Check that the service is running and its schedules are on, then run a backup from the admin page; if the backup fails, its own notification says why.',
-            error_code: health.last_error?.code ?? 'BACKUP_OVERDUE',
-            last_success: health.last_success,
-            details: { overdue_since: since, last_attempt: health.last_attempt, next_run: health.next_run, consecutive_failures: health.consecutive_failures },
-          }),
+          written(
+            this.publisher.publish({
+              event: 'backup.overdue',
+              target: health.target,
+              title: decision.send === 'first' ? `${label} backup overdue` : `${label} backup still overdue (since ${readableTime(decision.since)})`,
+              message:
+                `No ${label} backup has succeeded within its schedule's period plus the grace: overdue since ${readableTime(since)}; ${last}.` +
+                (health.last_error ? ` The last attempt failed: ${health.last_error.message}.` : '') +
+                (health.next_run
+                  ? ` Next scheduled run: ${readableTime(health.next_run)}.`
+                  : ' No backup is scheduled on this instance (SENTINEL_SCHEDULES=off).'),
+              hint: 'Check that the service is running and its schedules are on, then run a backup from the admin page; if the backup fails, its own notification says why.',
+              error_code: health.last_error?.code ?? 'BACKUP_OVERDUE',
+              last_success: health.last_success,
+              details: {
+                overdue_since: since,
+                last_attempt: health.last_attempt,
+                next_run: health.next_run,
+                consecutive_failures: health.consecutive_failures,
+              },
+            }),
+          ),
         // Still the same overdue state, not a new failure: the count stays, the reminder comes daily.
         false,
       );
@@ -116,17 +123,19 @@ export class OverdueWatch implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     await this.repeat.recovered(key, (recovery) =>
-      this.publisher.publish({
-        event: 'backup.overdue',
-        target: health.target,
-        title: `${label} backups are up to date again`,
-        message: health.last_success
-          ? `A ${label} backup succeeded at ${readableTime(health.last_success)}; it was overdue since ${readableTime(recovery.since)}.`
-          : `The ${label} backup is no longer overdue (its schedule or the grace changed); it was overdue since ${readableTime(recovery.since)}.`,
-        resolves: { event: 'backup.overdue', failures: recovery.failures, since: recovery.since },
-        last_success: health.last_success,
-        details: { archive: health.last_backup?.filename ?? null },
-      }),
+      written(
+        this.publisher.publish({
+          event: 'backup.overdue',
+          target: health.target,
+          title: `${label} backups are up to date again`,
+          message: health.last_success
+            ? `A ${label} backup succeeded at ${readableTime(health.last_success)}; it was overdue since ${readableTime(recovery.since)}.`
+            : `The ${label} backup is no longer overdue (its schedule or the grace changed); it was overdue since ${readableTime(recovery.since)}.`,
+          resolves: { event: 'backup.overdue', failures: recovery.failures, since: recovery.since },
+          last_success: health.last_success,
+          details: { archive: health.last_backup?.filename ?? null },
+        }),
+      ),
     );
   }
 

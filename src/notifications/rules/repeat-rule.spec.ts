@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app-config.js';
+import { NotificationsDatabase } from '../store/notifications-database.js';
 import { AlertStateStore } from './alert-state.store.js';
 import { type AlertKey, type FailureDecision, REMINDER_INTERVAL_MS, RepeatRule } from './repeat-rule.js';
 
@@ -11,15 +12,15 @@ const R2_FAILING: AlertKey = { event: 'backup.failed', subject: 'r2' };
 
 describe('RepeatRule', () => {
   let dir: string;
-  let store: AlertStateStore;
+  let database: NotificationsDatabase;
   let now: Date;
   const clock = { now: () => new Date(now) } as Clock;
   let sent: string[];
 
   const open = async () => {
-    store = new AlertStateStore({ env: { dataDir: dir } } as AppConfig);
-    await store.onModuleInit();
-    return new RepeatRule(store, clock);
+    database = new NotificationsDatabase({ env: { dataDir: dir } } as AppConfig);
+    await database.onModuleInit();
+    return new RepeatRule(new AlertStateStore(database), clock);
   };
   const fail = (rule: RepeatRule, key = R2_FAILING, counted = true) =>
     rule.failed(key, async (d) => void sent.push(`${key.event}:${key.subject} ${d.send} ${d.failures} since ${d.since}`), counted);
@@ -32,7 +33,7 @@ describe('RepeatRule', () => {
     sent = [];
   });
   afterEach(async () => {
-    await store.onModuleDestroy();
+    await database.onApplicationShutdown();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -68,7 +69,7 @@ describe('RepeatRule', () => {
     let rule = await open();
     await fail(rule);
     await fail(rule);
-    await store.onModuleDestroy();
+    await database.onApplicationShutdown();
     rule = await open();
     now = new Date(now.getTime() + HOUR);
     expect((await fail(rule)).send).toBeNull();

@@ -21,7 +21,7 @@ export class RestoreRules {
   ) {}
 
   @OnDomainEvent(RestoreStagedEvent)
-  staged(event: RestoreStagedEvent): Promise<void> {
+  staged(event: RestoreStagedEvent): Promise<unknown> {
     const label = targetLabel(event.target);
     return this.publisher.publish({
       event: 'restore.staged',
@@ -36,7 +36,7 @@ export class RestoreRules {
   }
 
   @OnDomainEvent(RestoreAppliedEvent)
-  applied(event: RestoreAppliedEvent): Promise<void> {
+  applied(event: RestoreAppliedEvent): Promise<unknown> {
     return this.publisher.publish({
       event: 'restore.applied',
       target: event.target,
@@ -50,7 +50,7 @@ export class RestoreRules {
   }
 
   @OnDomainEvent(RestoreRolledBackEvent)
-  rolledBack(event: RestoreRolledBackEvent): Promise<void> {
+  rolledBack(event: RestoreRolledBackEvent): Promise<unknown> {
     return this.publisher.publish({
       event: 'restore.failed',
       target: event.target,
@@ -64,7 +64,7 @@ export class RestoreRules {
   }
 
   @OnDomainEvent(RestoreApplyFailedEvent)
-  applyFailed(event: RestoreApplyFailedEvent): Promise<void> {
+  applyFailed(event: RestoreApplyFailedEvent): Promise<unknown> {
     const archive = event.filename ?? 'a staged backup';
     const down = event.failure === 'not_started';
     return this.publisher.publish({
