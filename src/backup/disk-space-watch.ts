@@ -37,8 +37,7 @@ export class DiskSpaceWatch implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('DiskSpace');
   private readonly low = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
-  private checking: Promise<FolderSpace[]> | undefined;
-  private again = false;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly registry: DatabaseRegistry,
@@ -67,26 +66,17 @@ export class DiskSpaceWatch implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Checks every folder the enabled targets' next backups write to, emits on changes, and resolves with
    * what it found (empty when it could not check: the failure is logged, the next check tries again).
-   * A check asked while one runs runs once more after it, with what the disk has then.
+   * Checks run one after the other, each with what the disk has when it runs.
    */
   check(): Promise<FolderSpace[]> {
-    if (this.checking) {
-      this.again = true;
-      return this.checking;
-    }
-    this.checking = this.checkNow()
-      .catch((error: unknown) => {
+    const run = this.queue.then(() =>
+      this.checkNow().catch((error: unknown) => {
         this.logger.warn(`Cannot check the free disk space for the next backups: ${(error as Error).message}`);
         return [];
-      })
-      .finally(() => {
-        this.checking = undefined;
-        if (this.again) {
-          this.again = false;
-          void this.check();
-        }
-      });
-    return this.checking;
+      }),
+    );
+    this.queue = run;
+    return run;
   }
 
   private async checkNow(): Promise<FolderSpace[]> {

@@ -52,16 +52,8 @@ export class BackupRules {
       sha256: event.stored.sha256,
       encrypted: event.stored.encrypted,
     };
-    const lastSuccess = await this.facts.lastSuccess(event.target);
-    await this.publisher.publish({
-      event: 'backup.succeeded',
-      target: event.target,
-      title: `${label} backup succeeded`,
-      message: `${label} backup stored ${event.filename} (${formatBytes(event.sizeBytes)}${event.stored.encrypted ? ', encrypted' : ''}) in ${(event.durationMs / 1000).toFixed(1)} s.`,
-      last_success: lastSuccess,
-      details,
-    });
-    await this.repeat.recovered(failingKey(event.target), (recovery) =>
+    // Entered in the repeat rule at once, so a failure heard after this success is counted after it.
+    const recovering = this.repeat.recovered(failingKey(event.target), async (recovery) =>
       written(
         this.publisher.publish({
           event: 'backup.failed',
@@ -69,11 +61,20 @@ export class BackupRules {
           title: `${label} backups work again`,
           message: `${label} backups work again after ${failuresText(recovery.failures)} since ${readableTime(recovery.since)}: ${event.filename} was stored.`,
           resolves: { event: 'backup.failed', failures: recovery.failures, since: recovery.since },
-          last_success: lastSuccess,
+          last_success: await this.facts.lastSuccess(event.target),
           details,
         }),
       ),
     );
+    await this.publisher.publish({
+      event: 'backup.succeeded',
+      target: event.target,
+      title: `${label} backup succeeded`,
+      message: `${label} backup stored ${event.filename} (${formatBytes(event.sizeBytes)}${event.stored.encrypted ? ', encrypted' : ''}) in ${(event.durationMs / 1000).toFixed(1)} s.`,
+      last_success: await this.facts.lastSuccess(event.target),
+      details,
+    });
+    await recovering;
   }
 
   @OnDomainEvent(BackupFailedEvent)
@@ -96,12 +97,16 @@ export class BackupRules {
     return this.failure(event.target, ErrorCode.TargetNotConfigured, event.message, { scheduled_job: event.job, job_id: null }, this.facts.logLines());
   }
 
+  /**
+   * Enters the repeat rule at once (in the order of the events, before anything is awaited), so that the
+   * decision is taken at the failure's time; the facts are read only for a message that is sent.
+   */
   private async failure(target: BackupTarget, code: string, reason: string, details: Record<string, unknown>, logLines: string[]): Promise<void> {
     const label = targetLabel(target);
-    const lastSuccess = await this.facts.lastSuccess(target);
-    const since = lastSuccess ? `The last successful ${label} backup finished ${readableTime(lastSuccess)}.` : `There is no successful ${label} backup yet.`;
-    await this.repeat.failed(failingKey(target), (decision) =>
-      written(
+    await this.repeat.failed(failingKey(target), async (decision) => {
+      const lastSuccess = await this.facts.lastSuccess(target);
+      const since = lastSuccess ? `The last successful ${label} backup finished ${readableTime(lastSuccess)}.` : `There is no successful ${label} backup yet.`;
+      await written(
         this.publisher.publish({
           event: 'backup.failed',
           target,
@@ -119,8 +124,8 @@ export class BackupRules {
           details: { ...details, failures: decision.failures, failing_since: decision.since },
           log_lines: logLines,
         }),
-      ),
-    );
+      );
+    });
   }
 }
 

@@ -96,6 +96,11 @@ export class RepeatRule {
     return (await this.store.get(keyOf(key))) !== null;
   }
 
+  /** Resolves once every decision asked so far has been taken and saved (what a test waits on, instead of a sleep). */
+  async settled(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.catch(() => undefined).then(work);
     this.queue = run;
