@@ -40,7 +40,7 @@ export class DiskSpaceRules {
             details: { folder: event.folder, free_bytes: event.freeBytes, needed_bytes: event.neededBytes, targets: event.targets },
           }),
         ),
-      false,
+      { counted: false },
     );
   }
 

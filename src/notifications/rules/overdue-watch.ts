@@ -112,7 +112,7 @@ export class OverdueWatch implements OnApplicationBootstrap, OnModuleDestroy {
             }),
           ),
         // Still the same overdue state, not a new failure: the count stays, the reminder comes daily.
-        false,
+        { counted: false, since },
       );
       return;
     }

@@ -23,7 +23,7 @@ describe('RepeatRule', () => {
     return new RepeatRule(new AlertStateStore(database), clock);
   };
   const fail = (rule: RepeatRule, key = R2_FAILING, counted = true) =>
-    rule.failed(key, async (d) => void sent.push(`${key.event}:${key.subject} ${d.send} ${d.failures} since ${d.since}`), counted);
+    rule.failed(key, async (d) => void sent.push(`${key.event}:${key.subject} ${d.send} ${d.failures} since ${d.since}`), { counted });
   const recover = (rule: RepeatRule, key = R2_FAILING) =>
     rule.recovered(key, async (r) => void sent.push(`${key.event}:${key.subject} works again after ${r.failures} since ${r.since}`));
 

@@ -50,16 +50,25 @@ export class RepeatRule {
 
   /**
    * One more failure (`counted`: a new failed attempt; false: the same failure seen still going on, as the
-   * overdue watch sees it each minute). `send` runs with the decision; its state is saved once it resolved.
+   * overdue watch sees it at each check). `since`: when the failure began, when it began before it was
+   * noticed (an overdue deadline); now by default. `send` runs with the decision; its state is saved once it resolved.
    */
-  failed(key: AlertKey, send: (decision: FailureDecision) => Promise<void>, counted = true): Promise<FailureDecision> {
+  failed(key: AlertKey, send: (decision: FailureDecision) => Promise<void>, options: { counted?: boolean; since?: string } = {}): Promise<FailureDecision> {
+    const counted = options.counted ?? true;
     return this.serial(async () => {
       const now = this.clock.now();
       const state = await this.store.get(keyOf(key));
       let next: AlertStateEntity;
       let decision: FailureDecision;
       if (!state) {
-        next = { key: keyOf(key), event: key.event, since: now.toISOString(), failures: 1, lastFailureAt: now.toISOString(), lastSentAt: now.toISOString() };
+        next = {
+          key: keyOf(key),
+          event: key.event,
+          since: options.since ?? now.toISOString(),
+          failures: 1,
+          lastFailureAt: now.toISOString(),
+          lastSentAt: now.toISOString(),
+        };
         decision = { send: 'first', failures: 1, since: next.since };
       } else {
         const due = now.getTime() - Date.parse(state.lastSentAt) >= REMINDER_INTERVAL_MS;
