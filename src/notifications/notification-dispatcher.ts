@@ -1,6 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import { formatDuration } from '../common/format.js';
 import { DeliveryAttempts } from './delivery-attempts.js';
 import type { Notification } from './notification.js';
 import { NotificationOptions } from './notification-options.js';
@@ -133,7 +132,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     }
     const next = new Date(at.getTime() + this.retryDelay(attempts));
     if (next.getTime() - Date.parse(delivery.createdAt) > this.options.giveUpAfterMs) {
-      const reason = `still failing after ${attempts} tries in ${formatDuration(this.options.giveUpAfterMs)}; the last: ${result.message}`;
+      const reason = `still failing after ${attempts} tries in ${Math.round(this.options.giveUpAfterMs / 3_600_000)} hours; the last: ${result.message}`;
       return this.finish(delivery, label, attempts, { kind: 'given_up', error: result.message, answer: result.answer, reason }, at);
     }
     return this.finish(delivery, label, attempts, { kind: 'retry', error: result.message, answer: result.answer, nextAttemptAt: next }, at);

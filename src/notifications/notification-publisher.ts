@@ -29,7 +29,7 @@ export class NotificationPublisher {
   async publish(input: NotificationInput): Promise<Notification | undefined> {
     try {
       const notification = this.notificationOf(input);
-      const queued = await this.outbox.enqueue(notification, (channels) => channels.filter((channel) => takes(channel, notification)));
+      const queued = await this.outbox.enqueue(notification, (channels) => channels.filter((channel) => takes(channel, notification)), this.clock.now());
       if (queued > 0) this.dispatcher.wake();
       return notification;
     } catch (error) {

@@ -28,17 +28,16 @@ export class DeliveryOutbox {
   constructor(private readonly database: NotificationsDatabase) {}
 
   /** Writes one pending delivery per channel that `pick` chooses, in one transaction (all or none). */
-  enqueue(notification: Notification, pick: (channels: StoredChannel[]) => StoredChannel[]): Promise<number> {
+  enqueue(notification: Notification, pick: (channels: StoredChannel[]) => StoredChannel[], at: Date): Promise<number> {
     return this.database.transaction(async (manager) => {
       const channels = pick((await manager.find(ChannelEntity, { order: { createdAt: 'ASC', id: 'ASC' } })).map(storedChannelOf));
-      const now = new Date();
       for (const channel of channels) {
         await manager.insert(DeliveryEntity, {
           ...rowOf(channel, notification),
           state: 'pending',
           attempts: 0,
-          createdAt: now.toISOString(),
-          nextAttemptAt: now.toISOString(),
+          createdAt: at.toISOString(),
+          nextAttemptAt: at.toISOString(),
         });
       }
       return channels.length;
