@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { Clock } from '../src/common/clock.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
@@ -18,6 +19,7 @@ import { OverdueWatch } from '../src/notifications/rules/overdue-watch.js';
 import { RepeatRule } from '../src/notifications/rules/repeat-rule.js';
 import { DiskSpaceWatch } from '../src/backup/disk-space-watch.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
+import { tarCzf } from './fixtures/restore-archives.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { configureR2, putSettings, r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, startS3, stopS3, testS3 } from './support/s3-server.js';
@@ -183,7 +185,7 @@ describeS3('What is notified (rules, repeat rule, overdue, disk.low) into real r
   it('a damaged archive: verification.failed with the verdict per database', async () => {
     const good = await backup('local');
     const file = path.join(t.dataDir, 'backups', good.filename);
-    fs.writeFileSync(file, zlib.gzipSync(flipByteInEntry(zlib.gunzipSync(fs.readFileSync(file)), 'ledger.db')));
+    damageEntry(file, 'ledger.db');
     const report = (await t.http.post(`/api/backups/local/${good.filename}/verify`).expect(200)).body;
     expect(report.ok).toBe(false);
     const message = await webhook('verification.failed', (n) => n.event === 'verification.failed');
@@ -233,28 +235,18 @@ describeS3('What is notified (rules, repeat rule, overdue, disk.low) into real r
   });
 });
 
-/** The uncompressed tar with one byte flipped in the middle of `name`'s data (its header, and so the tar, stay valid). */
-function flipByteInEntry(tar: Buffer, name: string): Buffer {
-  for (let offset = 0; offset + 512 <= tar.length;) {
-    const entry = tar
-      .subarray(offset, offset + 100)
-      .toString('utf8')
-      .replace(/\0.*$/s, '');
-    if (entry === '') break;
-    const size = parseInt(
-      tar
-        .subarray(offset + 124, offset + 136)
-        .toString('utf8')
-        .replace(/\0.*$/s, '')
-        .trim(),
-      8,
-    );
-    if (entry === name) {
-      const copy = Buffer.from(tar);
-      copy[offset + 512 + Math.floor(size / 2)] ^= 0xff;
-      return copy;
-    }
-    offset += 512 + Math.ceil(size / 512) * 512;
+/** Rewrites the archive with one byte of `name` flipped (after its checksum was taken), with the system's tar. */
+function damageEntry(archive: string, name: string): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-damage-'));
+  try {
+    const names = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    execFileSync('tar', ['xzf', archive], { cwd: dir });
+    const data = fs.readFileSync(path.join(dir, name));
+    data[Math.floor(data.length / 2)] ^= 0xff;
+    fs.writeFileSync(path.join(dir, name), data);
+    fs.rmSync(archive);
+    tarCzf(dir, archive, names);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  throw new Error(`${name} is not in the archive`);
 }
