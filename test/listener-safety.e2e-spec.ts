@@ -2,7 +2,7 @@
  * A listener is never a step of the work that emitted the event. For every domain event the modules
  * declare, the real app gets a listener that throws, one whose promise rejects and one that never
  * settles, all through the real @OnDomainEvent; then a scheduled backup, manual backups (one failing),
- * a rotation, a verification, scheduled runs that do not become jobs, a settings change and restores
+ * a rotation, a verification, a disk found short and then with room again, scheduled runs that do not become jobs, a settings change and restores
  * (staged and cancelled; staged, restarted and applied; withdrawn; rolled back) all behave as without
  * them, and LOG_FILE names each failure with its event and listener.
  */
@@ -12,6 +12,7 @@ import { jest } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { BACKUP_EVENTS } from '../src/backup/backup.events.js';
 import { BackupJobs } from '../src/backup/backup-jobs.js';
+import { DiskSpaceWatch } from '../src/backup/disk-space-watch.js';
 import type { DomainEventClass } from '../src/common/events/domain-event.js';
 import { OnDomainEvent } from '../src/common/events/domain-event-bus.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
@@ -108,7 +109,11 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
     const space = jest.spyOn(app.app.get(DiskSpace), 'available').mockResolvedValue(1024 * 1024);
     const failed = await waitForJob(app.http, (await app.http.post('/api/backups/local').expect(202)).body.id);
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/^Not enough free disk space/) });
+    // The disk watch (it also checked after that backup): short, then room again.
+    const watch = app.app.get(DiskSpaceWatch);
+    expect((await watch.check()).map((folder) => folder.freeBytes < folder.neededBytes)).toContain(true);
     space.mockRestore();
+    expect((await watch.check()).every((folder) => folder.freeBytes >= folder.neededBytes)).toBe(true);
 
     const rotated = await app.http.post('/api/backups/local/rotate').expect(200);
     expect(rotated.body).toMatchObject({ target: 'local' });

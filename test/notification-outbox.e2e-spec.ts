@@ -6,11 +6,7 @@
  * sends nothing more, and the next start delivers it.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Injectable, Module } from '@nestjs/common';
-import { BackupCompletedEvent, BackupStartedEvent } from '../src/backup/backup.events.js';
-import { OnDomainEvent } from '../src/common/events/domain-event-bus.js';
 import { NotificationPublisher } from '../src/notifications/notification-publisher.js';
-import { NotificationsModule } from '../src/notifications/notifications.module.js';
 import { waitForJob } from './support/seed.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -18,25 +14,6 @@ import { until } from './support/until.js';
 
 const FAST = { SENTINEL_NOTIFY_TIMEOUT_MS: '500', SENTINEL_NOTIFY_RETRY_BASE_MS: '50' };
 const failure = (message: string) => ({ event: 'backup.failed' as const, target: 'local' as const, title: 'Local backup failed', message });
-
-/** Publishes at each backup's start and end, as the notification rules do (a stand-in until they are merged here). */
-@Injectable()
-class BackupNotifier {
-  constructor(private readonly publisher: NotificationPublisher) {}
-
-  @OnDomainEvent(BackupStartedEvent)
-  started(event: BackupStartedEvent): Promise<unknown> {
-    return this.publisher.publish({ event: 'backup.started', target: event.target, title: 'Backup started', message: `job ${event.jobId}` });
-  }
-
-  @OnDomainEvent(BackupCompletedEvent)
-  completed(event: BackupCompletedEvent): Promise<unknown> {
-    return this.publisher.publish({ event: 'backup.succeeded', target: event.target, title: 'Backup succeeded', message: event.filename });
-  }
-}
-
-@Module({ imports: [NotificationsModule], providers: [BackupNotifier] })
-class BackupNotifierModule {}
 
 describe('notification outbox', () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -103,7 +80,8 @@ describe('notification outbox', () => {
   });
 
   it('a receiver that hangs delays neither a real backup nor another channel, and its delivery is retried', async () => {
-    const t = await app({}, { imports: [BackupNotifierModule] as never[] });
+    // The real rules (BackupRules) publish the start and the success of the backup.
+    const t = await app();
     const stuck = await receiver({ status: 200, body: '', hang: true });
     const fine = await receiver();
     const stuckId = await channel(t, { name: 'stuck', type: 'ping', url: `${stuck.origin}/ping/abc` });

@@ -209,11 +209,13 @@ describe('Restore events, in the real application', () => {
     expect(notifiedLater).toEqual(received);
   });
 
-  it('verification completed: passed with no problems, failed with one line per problem', async () => {
+  it('verification completed: passed with no problems, failed with one line per problem, with the verdict per database', async () => {
     const good = archiveName(6);
     handMadeBackup(dataDir, NAMES, backups(), good);
     await http().post(`/api/backups/local/${good}/verify`).expect(200);
-    expect(received).toEqual([new VerificationCompletedEvent('local', good, 'passed', [])]);
+    const allOk = NAMES.map((name) => ({ name, ok: true, message: 'ok' }));
+    expect(received).toEqual([new VerificationCompletedEvent('local', good, 'passed', [], false, expect.arrayContaining(allOk) as unknown as typeof allOk)]);
+    expect((received[0] as VerificationCompletedEvent).databases).toHaveLength(NAMES.length);
 
     // An archive whose ledger.db was changed after its checksum was taken.
     const folder = prepareBackupFolder(path.join(root, 'damaged'), 'x');
@@ -226,7 +228,18 @@ describe('Restore events, in the real application', () => {
     expect(report.ok).toBe(false);
     expect(of(VerificationCompletedEvent)).toHaveLength(2);
     expect(of(VerificationCompletedEvent)[1]).toEqual(
-      new VerificationCompletedEvent('local', bad, 'failed', [expect.stringMatching(/^ledger\.db: the checksum does not match/) as unknown as string]),
+      new VerificationCompletedEvent(
+        'local',
+        bad,
+        'failed',
+        [expect.stringMatching(/^ledger\.db: the checksum does not match/) as unknown as string],
+        false,
+        expect.any(Array),
+      ),
     );
+    // The verdict per database: only ledger failed.
+    const verdicts = of(VerificationCompletedEvent)[1].databases;
+    expect(verdicts.filter((db) => !db.ok).map((db) => db.name)).toEqual(['ledger']);
+    expect(verdicts.filter((db) => db.ok)).toHaveLength(NAMES.length - 1);
   });
 });

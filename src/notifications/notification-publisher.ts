@@ -43,7 +43,8 @@ export class NotificationPublisher {
     return {
       id: randomUUID(),
       event: input.event,
-      severity: EVENT_SEVERITY[input.event],
+      // A "works again" message is good news, whatever the failure event it ends.
+      severity: input.resolves ? 'info' : EVENT_SEVERITY[input.event],
       target: input.target,
       time: input.time ?? this.clock.now().toISOString(),
       title: input.title,
