@@ -7,6 +7,7 @@ import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
+import { refuseUnknownFields } from '../common/validation/refuse-unknown-fields.js';
 import { CONFIRM_ENCRYPTION_FIELDS, ConfirmEncryptionDto } from './dto/confirm-encryption.dto.js';
 import { EncryptionChangeDto } from './dto/encryption-change.dto.js';
 import { EncryptionStatusDto } from './dto/encryption-status.dto.js';
@@ -126,19 +127,6 @@ export class EncryptionController {
       );
     }
     return { target, recipient, recovery_key: identity };
-  }
-}
-
-/** The global ValidationPipe strips unknown fields; here they are refused, so a typo ("write-only": true) is not silently dropped. */
-function refuseUnknownFields(raw: unknown, fields: readonly string[]): void {
-  const allowed = fields;
-  const unknown = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw).filter((key) => !allowed.includes(key)) : [];
-  if (unknown.length) {
-    const names = unknown.map((key) => JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key)).join(', ');
-    throw new DomainError(ErrorCode.InvalidInput, `Unknown field${unknown.length > 1 ? 's' : ''} ${names}: the body takes ${allowed.join(', ')}`, {
-      unknown: unknown.map((key) => key.slice(0, 40)),
-      allowed,
-    });
   }
 }
 

@@ -3,7 +3,7 @@ import type { DeliveredEventName, NotificationEventName, NotificationSeverity } 
 
 /**
  * One notification, as every channel renders it; the generic webhook's JSON body is exactly this object
- * (snake_case, documented in docs/monitoring.md). It never holds a secret: messages are built from error
+ * (snake_case, documented in docs/notifications.md). It never holds a secret: messages are built from error
  * messages that are themselves secret-free (DomainError) and from names, sizes and times.
  */
 export interface Notification {

@@ -1,13 +1,22 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { DeliveryAttempts } from './delivery-attempts.js';
+import { NotificationChannels } from './notification-channels.service.js';
+import { NotificationDispatcher } from './notification-dispatcher.js';
+import { NotificationOptions } from './notification-options.js';
+import { NotificationPublisher } from './notification-publisher.js';
+import { NotificationsController } from './notifications.controller.js';
 import { CHANNEL_SENDERS, type ChannelSender } from './senders/channel-sender.js';
 import { DiscordSender } from './senders/discord-sender.js';
 import { EmailSender } from './senders/email-sender.js';
-import { NotificationPublisher } from './notification-publisher.js';
 import { NtfySender } from './senders/ntfy-sender.js';
 import { PingSender } from './senders/ping-sender.js';
 import { SlackSender } from './senders/slack-sender.js';
 import { WebhookSender } from './senders/webhook-sender.js';
+import { ChannelStore } from './store/channel-store.js';
+import { DeliveryOutbox } from './store/delivery-outbox.js';
+import { NotificationsDatabase } from './store/notifications-database.js';
 
 const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSender, PingSender];
 
@@ -18,7 +27,19 @@ const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSen
  */
 @Module({
   imports: [SettingsModule],
-  providers: [...SENDERS, { provide: CHANNEL_SENDERS, useFactory: (...senders: ChannelSender[]) => senders, inject: SENDERS }, NotificationPublisher],
+  controllers: [NotificationsController],
+  providers: [
+    ...SENDERS,
+    { provide: CHANNEL_SENDERS, useFactory: (...senders: ChannelSender[]) => senders, inject: SENDERS },
+    { provide: NotificationOptions, inject: [AppConfig], useFactory: (config: AppConfig) => NotificationOptions.fromEnvironment(config.env) },
+    NotificationsDatabase,
+    ChannelStore,
+    DeliveryOutbox,
+    DeliveryAttempts,
+    NotificationDispatcher,
+    NotificationPublisher,
+    NotificationChannels,
+  ],
   exports: [NotificationPublisher],
 })
 export class NotificationsModule {}

@@ -1,7 +1,7 @@
 /**
  * What each endpoint's JSON body looks like, for the error a malformed body gets. A body that does not
  * parse never reaches a route (the JSON parser runs first), so the hint is found from the method and
- * path here. Keep in step with the body DTOs (UpdateSettingDto, StageRestoreDto, VerifyBackupDto, UpdateEncryptionDto, ConfirmEncryptionDto); every other endpoint
+ * path here. Keep in step with the body DTOs (UpdateSettingDto, StageRestoreDto, VerifyBackupDto, UpdateEncryptionDto, ConfirmEncryptionDto, CreateChannelDto, UpdateChannelDto); every other endpoint
  * takes no body.
  */
 const BODY_EXAMPLES: ReadonlyArray<{ method: string; path: RegExp; example: string }> = [
@@ -14,6 +14,16 @@ const BODY_EXAMPLES: ReadonlyArray<{ method: string; path: RegExp; example: stri
   },
   { method: 'PUT', path: /^\/api\/encryption\/[^/]+\/?$/, example: '{"enabled": true, "write_only": false, "recipients": ["age1..."]}' },
   { method: 'POST', path: /^\/api\/encryption\/[^/]+\/confirm\/?$/, example: '{"recipient": "age1..."} (the key awaiting confirmation) or no body' },
+  {
+    method: 'POST',
+    path: /^\/api\/notifications\/channels\/?$/,
+    example: '{"name": "Ops", "type": "webhook", "url": "https://example.com/hook", "events": ["backup.failed"]}',
+  },
+  {
+    method: 'PUT',
+    path: /^\/api\/notifications\/channels\/[^/]+\/?$/,
+    example: '{"events": ["backup.failed", "backup.succeeded"]} (only the fields to change)',
+  },
 ];
 
 /** One sentence saying what to send to `method path`. */

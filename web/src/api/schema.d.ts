@@ -427,6 +427,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The notification channels, oldest first (never a secret: URLs show only scheme and host) */
+        get: operations["NotificationsController_list"];
+        put?: never;
+        /**
+         * Create a channel: webhook, slack, discord, ntfy, email or ping
+         * @description name and type, and by type: webhook url (secret, headers optional); slack, discord, ntfy, ping url (ntfy token optional); email smtp_host, smtp_port, smtp_security, from, to (smtp_user, smtp_password optional). events defaults to every failure (a ping channel: backup.succeeded and backup.failed), targets to every target, enabled to true. A wrong field answers 400 naming it (details.field). Secrets are stored encrypted and never returned. docs/notifications.md documents each type and the webhook body.
+         */
+        post: operations["NotificationsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One channel (never a secret) */
+        get: operations["NotificationsController_get"];
+        /**
+         * Change a channel: only the fields given change; an omitted secret keeps its stored value
+         * @description The type cannot change. headers replaces every custom header; null removes an optional secret (secret, headers, token, smtp_password).
+         */
+        put: operations["NotificationsController_update"];
+        post?: never;
+        /** Delete a channel; its pending deliveries are given up (kept in the delivery log: "the channel was deleted") */
+        delete: operations["NotificationsController_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a real test message through the channel now and answer what the receiver said
+         * @description Answers 200 in both cases: delivered true with the receiver's answer, or false with the cause in words (host name not found, connection refused, TLS, 401/403: the receiver refused the token, 404: the webhook was deleted, no answer within the time limit). Sent even when the channel is disabled; recorded in the delivery log (event test).
+         */
+        post: operations["NotificationsController_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log, newest first: pending (tries, next try, last error), delivered (the answer), given up (why)
+         * @description Delivered and given-up entries are kept 30 days (at most the newest 5000). Filter by channel id and state; page back with before.
+         */
+        get: operations["NotificationsController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1079,6 +1162,258 @@ export interface components {
             last_outcome: "running" | "succeeded" | "failed" | "skipped" | "disabled" | null;
             /** @example R2 backup skipped: a backup finished 12 minutes ago (duplicate window 60 min): sentinel-backup-2026-01-04-014812.tar.gz, manual */
             last_message: string | null;
+        };
+        ChannelDto: {
+            /** @example 6f1c8e5e-2d1a-4c57-9c0e-0d6a1b7f6c11 */
+            id: string;
+            /** @example Ops webhook */
+            name: string;
+            /** @enum {string} */
+            type: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
+            events: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low")[];
+            /** @description null: every target */
+            targets: ("local" | "r2")[] | null;
+            enabled: boolean;
+            /**
+             * @description The URL's scheme and host only (the rest carries tokens and is never returned); null for email
+             * @example https://hooks.slack.com
+             */
+            url_host: string | null;
+            /**
+             * @description ping: how the URL is pinged (docs/notifications.md: healthchecks.io shape unless the URL is an Uptime Kuma push URL or a cronitor.link one)
+             * @enum {string}
+             */
+            ping_style?: "healthchecks" | "uptime-kuma" | "cronitor";
+            /** @description webhook: a signing secret is set */
+            secret_set?: boolean;
+            /** @description webhook: the names of the custom headers (their values are secret) */
+            header_names?: string[];
+            /** @description ntfy: an access token is set */
+            token_set?: boolean;
+            smtp_host?: string;
+            smtp_port?: number;
+            /** @enum {string} */
+            smtp_security?: "none" | "starttls" | "tls";
+            smtp_user?: string | null;
+            /** @description email: an SMTP password is set */
+            smtp_password_set?: boolean;
+            from?: string;
+            to?: string[];
+            /** @example 2026-12-01T16:20:00.000Z */
+            created_at: string;
+            /** @example 2026-12-01T16:20:00.000Z */
+            updated_at: string;
+        };
+        CreateChannelDto: {
+            /**
+             * @description 1 to 100 characters, unique among the channels
+             * @example Ops webhook
+             */
+            name?: string;
+            /**
+             * @description Cannot change: send the channel's own type or omit it
+             * @enum {string}
+             */
+            type?: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
+            /**
+             * @description The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low); for a ping channel backup.succeeded and backup.failed (it also pings /start when a backup starts)
+             * @example [
+             *       "backup.failed",
+             *       "backup.overdue"
+             *     ]
+             */
+            events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low")[];
+            /** @description The targets whose events it takes; omitted on create or null: every target */
+            targets?: ("local" | "r2")[] | null;
+            /**
+             * @description false: the channel takes nothing (its test still sends)
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * @description webhook, slack, discord, ntfy (the topic URL), ping: an http(s) URL. Secret (it carries tokens): stored encrypted, never returned
+             * @example https://hooks.slack.com/services/T000/B000/XXXX
+             */
+            url?: string;
+            /** @description webhook: the shared secret of X-Sentinel-Signature (HMAC-SHA256 of the body). Secret; null removes it */
+            secret?: string | null;
+            /**
+             * @description webhook: extra request headers (at most 20). Names are HTTP tokens, not Content-Type, Host, Content-Length nor X-Sentinel-*; values are secret. Replaces every header; null removes them; omitted: kept
+             * @example {
+             *       "Authorization": "Bearer abc"
+             *     }
+             */
+            headers?: {
+                [key: string]: string;
+            } | null;
+            /** @description ntfy: an access token (sent as Authorization: Bearer). Secret; null removes it */
+            token?: string | null;
+            /**
+             * @description email: the SMTP server
+             * @example smtp.example.com
+             */
+            smtp_host?: string;
+            /**
+             * @description email: 1 to 65535
+             * @example 587
+             */
+            smtp_port?: number;
+            /**
+             * @description email: starttls (port 587), tls (port 465) or none
+             * @enum {string}
+             */
+            smtp_security?: "none" | "starttls" | "tls";
+            /** @description email: the SMTP user; null: no authentication */
+            smtp_user?: string | null;
+            /** @description email: the SMTP password. Secret; null removes it */
+            smtp_password?: string | null;
+            /**
+             * @description email: the sender address
+             * @example sentinel@example.com
+             */
+            from?: string;
+            /**
+             * @description email: 1 to 20 recipient addresses
+             * @example [
+             *       "ops@example.com"
+             *     ]
+             */
+            to?: string[];
+        };
+        UpdateChannelDto: {
+            /**
+             * @description 1 to 100 characters, unique among the channels
+             * @example Ops webhook
+             */
+            name?: string;
+            /**
+             * @description Cannot change: send the channel's own type or omit it
+             * @enum {string}
+             */
+            type?: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
+            /**
+             * @description The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low); for a ping channel backup.succeeded and backup.failed (it also pings /start when a backup starts)
+             * @example [
+             *       "backup.failed",
+             *       "backup.overdue"
+             *     ]
+             */
+            events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low")[];
+            /** @description The targets whose events it takes; omitted on create or null: every target */
+            targets?: ("local" | "r2")[] | null;
+            /**
+             * @description false: the channel takes nothing (its test still sends)
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * @description webhook, slack, discord, ntfy (the topic URL), ping: an http(s) URL. Secret (it carries tokens): stored encrypted, never returned
+             * @example https://hooks.slack.com/services/T000/B000/XXXX
+             */
+            url?: string;
+            /** @description webhook: the shared secret of X-Sentinel-Signature (HMAC-SHA256 of the body). Secret; null removes it */
+            secret?: string | null;
+            /**
+             * @description webhook: extra request headers (at most 20). Names are HTTP tokens, not Content-Type, Host, Content-Length nor X-Sentinel-*; values are secret. Replaces every header; null removes them; omitted: kept
+             * @example {
+             *       "Authorization": "Bearer abc"
+             *     }
+             */
+            headers?: {
+                [key: string]: string;
+            } | null;
+            /** @description ntfy: an access token (sent as Authorization: Bearer). Secret; null removes it */
+            token?: string | null;
+            /**
+             * @description email: the SMTP server
+             * @example smtp.example.com
+             */
+            smtp_host?: string;
+            /**
+             * @description email: 1 to 65535
+             * @example 587
+             */
+            smtp_port?: number;
+            /**
+             * @description email: starttls (port 587), tls (port 465) or none
+             * @enum {string}
+             */
+            smtp_security?: "none" | "starttls" | "tls";
+            /** @description email: the SMTP user; null: no authentication */
+            smtp_user?: string | null;
+            /** @description email: the SMTP password. Secret; null removes it */
+            smtp_password?: string | null;
+            /**
+             * @description email: the sender address
+             * @example sentinel@example.com
+             */
+            from?: string;
+            /**
+             * @description email: 1 to 20 recipient addresses
+             * @example [
+             *       "ops@example.com"
+             *     ]
+             */
+            to?: string[];
+        };
+        ChannelTestResultDto: {
+            /** @description true: the receiver accepted the test message */
+            delivered: boolean;
+            /**
+             * @description What the receiver answered (status and a short excerpt of its body); null when it did not answer (no connection, timeout)
+             * @example HTTP 200: ok
+             */
+            answer: string | null;
+            /**
+             * @description In words: on failure the cause and what to do (host name not found, connection refused, TLS, 401/403: refused, 404: the webhook was deleted, timeout)
+             * @example Delivered: the receiver answered HTTP 200
+             */
+            message: string;
+            /** @description The entry of the delivery log that records this test (GET /api/notifications/deliveries) */
+            delivery_id: number;
+        };
+        DeliveryDto: {
+            /** @description Increasing; pass as `before` to page back */
+            id: number;
+            /** @description Also kept after the channel was deleted */
+            channel_id: string;
+            channel_name: string;
+            /** @enum {string} */
+            channel_type: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
+            /** @description The notification's id (X-Sentinel-Delivery on webhooks): the same across retries */
+            notification_id: string;
+            /**
+             * @description An event name, backup.started (ping channels) or test
+             * @example backup.failed
+             */
+            event: string;
+            /** @enum {string|null} */
+            target: "local" | "r2" | null;
+            /** @example R2 backup failed */
+            title: string;
+            /** @enum {string} */
+            state: "pending" | "delivered" | "given_up";
+            /** @description Tries so far */
+            attempts: number;
+            /**
+             * @description When it was written to the outbox
+             * @example 2026-12-01T16:20:00.000Z
+             */
+            created_at: string;
+            /** @description pending: when the next try is due */
+            next_attempt_at: string | null;
+            last_attempt_at: string | null;
+            /** @description Why the last try failed, in words */
+            last_error: string | null;
+            /**
+             * @description What the receiver answered
+             * @example HTTP 200: ok
+             */
+            answer: string | null;
+            /** @description given_up: why (refused by the receiver, retried for 24 hours, the channel was deleted) */
+            reason: string | null;
+            /** @description When it was delivered or given up */
+            finished_at: string | null;
         };
     };
     responses: never;
@@ -2537,6 +2872,306 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VerificationReportDto"][];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    NotificationsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDto"][];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    NotificationsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChannelDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    NotificationsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's id (from the list or the create answer) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    NotificationsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's id (from the list or the create answer) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateChannelDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    NotificationsController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's id (from the list or the create answer) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    NotificationsController_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel's id (from the list or the create answer) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResultDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    NotificationsController_deliveries: {
+        parameters: {
+            query?: {
+                /** @description An entry id: only older entries are returned (for paging back) */
+                before?: number;
+                /** @description A channel's id: only its deliveries (also of a deleted channel) */
+                channel?: string;
+                limit?: number;
+                state?: "pending" | "delivered" | "given_up";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDto"][];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing or wrong API token */
