@@ -48,7 +48,7 @@ export const MODULES = {
     uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'encryption', 'archive-format'],
     public: ['backup-verifier.service'],
   },
-  scheduling: { uses: '*', public: [] },
+  scheduling: { uses: '*', public: ['verification.store', 'scheduled-jobs', 'schedule-slots'] },
   monitoring: { uses: '*', public: ['target-health', 'target-health.service'] },
   notifications: { uses: '*', public: ['notification-publisher', 'notification-events', 'notification'] },
   health: { uses: '*' },

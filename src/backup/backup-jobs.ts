@@ -173,8 +173,9 @@ export class BackupJobs implements OnModuleDestroy {
       run.finishedAt = this.clock.now().toISOString();
       run.durationMs = Date.now() - started;
       await this.runs.save({ ...run }).catch((saveError: Error) => this.logger.error(`Cannot record job ${run.id}: ${saveError.message}`));
-      this.events.emit(new BackupFailedEvent(run.id, run.target, reason, run.errorCode));
+      // Logged first: a notifier quotes the job's log lines, this one included.
       this.logger.error(`${label} backup failed: ${reason}`);
+      this.events.emit(new BackupFailedEvent(run.id, run.target, reason, run.errorCode));
     }
     return run;
   }

@@ -1,11 +1,20 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, In, type Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupRunEntity } from './backup-run.entity.js';
+
+/** A target's ended runs in numbers (BackupRunStore.totals). */
+export interface RunTotals {
+  failed: number;
+  /** Failed runs that ended after the `since` given (all of them when it is null). */
+  failedSince: number;
+  /** Bytes of the archives the successful runs stored (the archives may since have been rotated away). */
+  bytesStored: number;
+}
 
 /** The run history's own file. Not a managed database: a restore must not roll the history back. */
 export const RUN_HISTORY_FILE = '.backup-runs.db';
@@ -84,6 +93,27 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
       order: { createdAt: 'DESC', id: 'DESC' },
       take: options.limit,
     });
+  }
+
+  /** The newest ended run (succeeded or failed) of a target, if any: its last attempt (the health status). */
+  lastEnded(target: BackupTarget): Promise<BackupRunEntity | null> {
+    return this.repository.findOne({ where: { target, status: In(['succeeded', 'failed']) }, order: { finishedAt: 'DESC', id: 'DESC' } });
+  }
+
+  /**
+   * A target's ended runs in numbers, from the whole history (never pruned), so the metrics' counters
+   * continue across restarts: failed runs (all, and those that ended after `since`), and the bytes of the
+   * archives stored by the successful ones.
+   */
+  async totals(target: BackupTarget, since: string | null): Promise<RunTotals> {
+    const row = await this.repository
+      .createQueryBuilder('run')
+      .select("COALESCE(SUM(CASE WHEN run.status = 'failed' THEN 1 ELSE 0 END), 0)", 'failed')
+      .addSelect("COALESCE(SUM(CASE WHEN run.status = 'failed' AND run.finishedAt > :since THEN 1 ELSE 0 END), 0)", 'failedSince')
+      .addSelect("COALESCE(SUM(CASE WHEN run.status = 'succeeded' THEN COALESCE(run.sizeBytes, 0) ELSE 0 END), 0)", 'bytesStored')
+      .where('run.target = :target', { target, since: since ?? '' })
+      .getRawOne<{ failed: number; failedSince: number; bytesStored: number }>();
+    return { failed: Number(row?.failed ?? 0), failedSince: Number(row?.failedSince ?? 0), bytesStored: Number(row?.bytesStored ?? 0) };
   }
 
   /** The newest successful run of a target, if any (scheduling's duplicate window and catch-up use it). */

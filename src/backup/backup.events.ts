@@ -70,9 +70,9 @@ export class RotationCompletedEvent {
 }
 
 /**
- * The local disk has less free space than the next backup needs (its space check's estimate). Emitted
- * when a check finds it low after it was not (after each backup and at least hourly), not at every check.
- * STUB (issue 15): declared, not emitted yet; joins BACKUP_EVENTS (and so test/listener-safety) once it is.
+ * A folder's disk has less free space than the next backup needs (the backup's own estimate, margin
+ * included). Emitted by DiskSpaceWatch when a check finds it short after it was not (checks run after each
+ * backup and at least hourly), not at every check.
  */
 export class DiskSpaceLowEvent {
   static readonly eventName = 'disk.low';
@@ -81,6 +81,19 @@ export class DiskSpaceLowEvent {
     readonly folder: string,
     readonly freeBytes: number,
     readonly neededBytes: number,
+    /** The enabled targets whose next backup needs that room. */
+    readonly targets: readonly BackupTarget[] = [],
+  ) {}
+}
+
+/** A folder that was short (DiskSpaceLowEvent) has room for the next backup again. */
+export class DiskSpaceRecoveredEvent {
+  static readonly eventName = 'disk.recovered';
+  constructor(
+    readonly folder: string,
+    readonly freeBytes: number,
+    readonly neededBytes: number,
+    readonly targets: readonly BackupTarget[] = [],
   ) {}
 }
 
@@ -92,4 +105,5 @@ export const BACKUP_EVENTS = [
   BackupFailedEvent,
   RotationCompletedEvent,
   DiskSpaceLowEvent,
+  DiskSpaceRecoveredEvent,
 ] as const;

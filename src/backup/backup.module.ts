@@ -14,6 +14,7 @@ import { BackupJobs } from './backup-jobs.js';
 import { BackupJobsController } from './backup-jobs.controller.js';
 import { BackupRunStore } from './backup-run.store.js';
 import { BackupController } from './backup.controller.js';
+import { DiskSpaceWatch } from './disk-space-watch.js';
 import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
 
@@ -34,6 +35,7 @@ import { StartupRecovery } from './startup-recovery.service.js';
     { provide: ARCHIVE_WRITE_STEPS, useFactory: (age: AgeEncryptionStep): ArchiveWriteStep[] => [age], inject: [AgeEncryptionStep] },
     BackupCatalogService,
     RotationService,
+    DiskSpaceWatch,
   ],
   exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore],
 })

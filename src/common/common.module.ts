@@ -8,6 +8,7 @@ import { LeftoverSweeper } from './fs/leftover-sweeper.js';
 import { DiskSpace } from './fs/disk-space.service.js';
 import { InstallationIdentity } from './installation/installation-identity.js';
 import { RestartSignal } from './lifecycle/restart-signal.js';
+import { PROCESS_LOG_LINES, RecentLogLines } from './logging/recent-log-lines.js';
 import { QueryParametersInterceptor } from './validation/query-parameters.interceptor.js';
 
 @Global()
@@ -20,9 +21,11 @@ import { QueryParametersInterceptor } from './validation/query-parameters.interc
     InstallationIdentity,
     LeftoverSweeper,
     RestartSignal,
+    // The process's ring of recent log lines, which every AppLogger of the process fills.
+    { provide: RecentLogLines, useValue: PROCESS_LOG_LINES },
     { provide: APP_GUARD, useClass: ApiTokenGuard },
     { provide: APP_INTERCEPTOR, useClass: QueryParametersInterceptor },
   ],
-  exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, LeftoverSweeper, RestartSignal],
+  exports: [Clock, DiskSpace, DomainEventBus, InstallationIdentity, LeftoverSweeper, RecentLogLines, RestartSignal],
 })
 export class CommonModule {}

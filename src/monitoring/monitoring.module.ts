@@ -1,4 +1,11 @@
 import { Module } from '@nestjs/common';
+import { BackupModule } from '../backup/backup.module.js';
+import { AppConfig } from '../config/app-config.js';
+import { SchedulingModule } from '../scheduling/scheduling.module.js';
+import { SettingsModule } from '../settings/settings.module.js';
+import { HealthEventRecorder } from './health-event.recorder.js';
+import { HealthRecordsStore } from './health-records.store.js';
+import { MonitoringOptions } from './monitoring-options.js';
 import { TargetHealthService } from './target-health.service.js';
 
 /**
@@ -6,7 +13,13 @@ import { TargetHealthService } from './target-health.service.js';
  * the Prometheus metrics at /metrics.
  */
 @Module({
-  providers: [TargetHealthService],
+  imports: [SettingsModule, BackupModule, SchedulingModule],
+  providers: [
+    { provide: MonitoringOptions, inject: [AppConfig], useFactory: (config: AppConfig) => MonitoringOptions.fromEnvironment(config.env) },
+    HealthRecordsStore,
+    HealthEventRecorder,
+    TargetHealthService,
+  ],
   exports: [TargetHealthService],
 })
 export class MonitoringModule {}

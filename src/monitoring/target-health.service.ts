@@ -1,25 +1,147 @@
 import { Injectable } from '@nestjs/common';
-import type { BackupTarget } from '../common/backup-target.js';
-import type { TargetHealth } from './target-health.js';
+import { BackupRunStore } from '../backup/backup-run.store.js';
+import type { BackupRunEntity } from '../backup/backup-run.entity.js';
+import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import { Clock } from '../common/clock.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { AppConfig } from '../config/app-config.js';
+import { nextSlot } from '../scheduling/schedule-slots.js';
+import { backupSlots } from '../scheduling/scheduled-jobs.js';
+import { VerificationStore } from '../scheduling/verification.store.js';
+import { type BackupSchedule, SettingsService } from '../settings/settings.service.js';
+import { HealthRecordsStore, type PreJobFailure, type RecordedVerification, type TargetRecord } from './health-records.store.js';
+import { MonitoringOptions } from './monitoring-options.js';
+import { overdueDeadline } from './overdue-rule.js';
+import type { TargetHealth, TargetState } from './target-health.js';
+
+/** The settings the health depends on (read without decrypting any secret: a bad master key must not hide the status). */
+export interface HealthSettings {
+  enabled: Record<BackupTarget, boolean>;
+  r2Schedule: BackupSchedule;
+}
 
 /**
- * Each target's health, computed from the run history, the verification store, the schedule and the
- * settings, at the Clock's time: the one source of GET /api/status, the Prometheus metrics and the
- * overdue rule, so they never disagree.
+ * Each target's health, computed from the run history, the failures of scheduled runs that never became a
+ * job (HealthRecordsStore), the verification results, the schedule and the settings, at the Clock's time:
+ * the one source of GET /api/status, the Prometheus metrics and the overdue notification, so they never
+ * disagree.
  *
- * Overdue: an enabled target whose last success (or, when it never succeeded, the time it was enabled or
- * the service first started) is older than its backup schedule's period plus a grace of 25 % of the period
- * (SENTINEL_OVERDUE_GRACE_PERCENT). Also true when the service was down at the scheduled time.
- *
- * STUB (issue 15).
+ * States, first match wins:
+ * 1. `disabled`: the target is turned off (`<target>_backup_enabled` = 0). Nothing else is judged.
+ * 2. `failing`: the last attempt failed: a backup job that ended failed (interrupted and cancelled ones
+ *    included: no archive was made), or a scheduled run refused before a job existed (target not configured,
+ *    storage unreachable, no disk space), whichever is newer than the last ended job. Failing wins over
+ *    overdue: it carries the error and what to do; `overdue_since` still says when the target also became overdue.
+ * 3. `overdue`: no success within the schedule's period plus the grace (SENTINEL_OVERDUE_GRACE_PERCENT, default
+ *    25 % of the period), counted from the last success, or from when the target was enabled if that is later
+ *    (turning a target back on restarts the count), or, when it never succeeded, from when it was enabled or
+ *    first seen enabled by this service. Nothing has to run for it: when the service was down at the
+ *    scheduled time the deadline passes all the same. With SENTINEL_SCHEDULES=off the rule still applies:
+ *    an enabled target is expected to be backed up (by hand, or by the instance that runs the schedules).
+ * 4. `never`: enabled, no success yet, and not yet overdue.
+ * 5. `ok`.
  */
 @Injectable()
 export class TargetHealthService {
-  health(_target: BackupTarget): Promise<TargetHealth> {
-    return Promise.reject(new Error('TargetHealthService is not built yet'));
+  constructor(
+    private readonly runs: BackupRunStore,
+    private readonly records: HealthRecordsStore,
+    private readonly verifications: VerificationStore,
+    private readonly settings: SettingsService,
+    private readonly options: MonitoringOptions,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async health(target: BackupTarget): Promise<TargetHealth> {
+    return this.compute(target, await this.readSettings(), this.clock.now());
   }
 
-  all(): Promise<TargetHealth[]> {
-    return Promise.reject(new Error('TargetHealthService is not built yet'));
+  /** Every target's health, local first, at one instant. */
+  async all(): Promise<TargetHealth[]> {
+    const settings = await this.readSettings();
+    const now = this.clock.now();
+    const result: TargetHealth[] = [];
+    for (const target of BACKUP_TARGETS) result.push(await this.compute(target, settings, now));
+    return result;
   }
+
+  /** Notes a change of the target's enabled flag at once (the overdue count restarts when it is turned on). */
+  async observeSettings(): Promise<void> {
+    const settings = await this.readSettings();
+    const now = this.clock.now();
+    for (const target of BACKUP_TARGETS) await this.records.observeEnabled(target, settings.enabled[target], now);
+  }
+
+  private async compute(target: BackupTarget, settings: HealthSettings, now: Date): Promise<TargetHealth> {
+    const enabled = settings.enabled[target];
+    const record = await this.records.observeEnabled(target, enabled, now);
+    const [lastSuccess, lastEnded] = await Promise.all([this.runs.lastSuccess(target), this.runs.lastEnded(target)]);
+    const successAt = lastSuccess?.finishedAt ?? null;
+    const totals = await this.runs.totals(target, successAt);
+    const attempt = lastAttempt(lastEnded, record.preJobFailures.at(-1));
+    const slots = backupSlots(target, settings.r2Schedule);
+    const timeZone = this.config.env.timeZone;
+    const overdueAt = enabled ? overdueDeadline(overdueReference(successAt, record, now), slots, timeZone, this.options.overdueGrace) : null;
+    const overdue = overdueAt !== null && now.getTime() >= overdueAt.getTime();
+    const state: TargetState = !enabled ? 'disabled' : attempt?.error ? 'failing' : overdue ? 'overdue' : successAt === null ? 'never' : 'ok';
+    const preJobSinceSuccess = record.preJobFailures.filter((failure) => successAt === null || Date.parse(failure.time) > Date.parse(successAt)).length;
+    return {
+      target,
+      state,
+      enabled,
+      last_success: successAt,
+      last_attempt: attempt?.time ?? null,
+      last_result: attempt ? (attempt.error ? 'failed' : 'succeeded') : null,
+      last_error: attempt?.error ?? null,
+      last_backup: lastSuccess ? { filename: lastSuccess.filename, size_bytes: lastSuccess.sizeBytes, duration_ms: lastSuccess.durationMs } : null,
+      last_duration_ms: lastEnded?.durationMs ?? null,
+      next_run: enabled && this.config.env.schedulesEnabled ? nextSlot(slots, now, timeZone).toISOString() : null,
+      last_verification: this.lastVerification(target, record.lastVerification),
+      overdue_at: overdueAt?.toISOString() ?? null,
+      overdue_since: enabled && overdue ? overdueAt.toISOString() : null,
+      consecutive_failures: totals.failedSince + preJobSinceSuccess,
+    };
+  }
+
+  /** The newer of the scheduled verification's stored report and the last verdict heard from any verification. */
+  private lastVerification(target: BackupTarget, heard: RecordedVerification | null): TargetHealth['last_verification'] {
+    const report = this.verifications.latest().find((r) => r.target === target);
+    const stored: RecordedVerification | null = report ? { time: report.checkedAt, filename: report.archive, verdict: report.ok ? 'passed' : 'failed' } : null;
+    if (!stored) return heard;
+    if (!heard) return stored;
+    return Date.parse(heard.time) >= Date.parse(stored.time) ? heard : stored;
+  }
+
+  async readSettings(): Promise<HealthSettings> {
+    const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
+    return {
+      enabled: { local: values.get('local_backup_enabled') === 1, r2: values.get('r2_backup_enabled') === 1 },
+      r2Schedule: (values.get('r2_backup_schedule') ?? 'daily') as BackupSchedule,
+    };
+  }
+}
+
+interface Attempt {
+  time: string;
+  error: { code: string; message: string; time: string } | null;
+}
+
+/** The later of the last ended job and the last failure before a job existed. */
+function lastAttempt(run: BackupRunEntity | null, preJob: PreJobFailure | undefined): Attempt | null {
+  const runAt = run?.finishedAt ?? null;
+  if (preJob && (runAt === null || Date.parse(preJob.time) > Date.parse(runAt))) {
+    return { time: preJob.time, error: { code: preJob.code, message: preJob.message, time: preJob.time } };
+  }
+  if (!run || runAt === null) return null;
+  if (run.status === 'succeeded') return { time: runAt, error: null };
+  return { time: runAt, error: { code: run.errorCode ?? ErrorCode.BackupFailed, message: run.error ?? 'The backup failed', time: runAt } };
+}
+
+/** Where the overdue count starts: the last success, or the enabled time when later; never succeeded: enabled or first seen. */
+function overdueReference(successAt: string | null, record: TargetRecord, now: Date): Date {
+  const enabledAt = record.enabledAt ? Date.parse(record.enabledAt) : null;
+  if (successAt !== null) return new Date(Math.max(Date.parse(successAt), enabledAt ?? -Infinity));
+  const start = record.enabledAt ?? record.firstSeenAt;
+  return start ? new Date(start) : now;
 }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { BackupModule } from '../backup/backup.module.js';
 import { AppConfig } from '../config/app-config.js';
+import { MonitoringModule } from '../monitoring/monitoring.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { DeliveryAttempts } from './delivery-attempts.js';
 import { NotificationChannels } from './notification-channels.service.js';
@@ -7,6 +9,14 @@ import { NotificationDispatcher } from './notification-dispatcher.js';
 import { NotificationOptions } from './notification-options.js';
 import { NotificationPublisher } from './notification-publisher.js';
 import { NotificationsController } from './notifications.controller.js';
+import { AlertStateStore } from './rules/alert-state.store.js';
+import { BackupRules } from './rules/backup-rules.js';
+import { CheckRules } from './rules/check-rules.js';
+import { DiskSpaceRules } from './rules/disk-space-rules.js';
+import { NotificationFacts } from './rules/notification-facts.js';
+import { OverdueWatch } from './rules/overdue-watch.js';
+import { RepeatRule } from './rules/repeat-rule.js';
+import { RestoreRules } from './rules/restore-rules.js';
 import { CHANNEL_SENDERS, type ChannelSender } from './senders/channel-sender.js';
 import { DiscordSender } from './senders/discord-sender.js';
 import { EmailSender } from './senders/email-sender.js';
@@ -18,6 +28,9 @@ import { ChannelStore } from './store/channel-store.js';
 import { DeliveryOutbox } from './store/delivery-outbox.js';
 import { NotificationsDatabase } from './store/notifications-database.js';
 
+/** What is notified, when and how often (docs/notifications.md, "What is notified"). */
+const RULES = [AlertStateStore, RepeatRule, NotificationFacts, BackupRules, RestoreRules, CheckRules, DiskSpaceRules, OverdueWatch];
+
 const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSender, PingSender];
 
 /**
@@ -26,7 +39,7 @@ const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSen
  * notifications (with the repeat rule), and the API under /api/notifications.
  */
 @Module({
-  imports: [SettingsModule],
+  imports: [SettingsModule, BackupModule, MonitoringModule],
   controllers: [NotificationsController],
   providers: [
     ...SENDERS,
@@ -39,6 +52,7 @@ const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSen
     NotificationDispatcher,
     NotificationPublisher,
     NotificationChannels,
+    ...RULES,
   ],
   exports: [NotificationPublisher],
 })

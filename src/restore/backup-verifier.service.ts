@@ -157,7 +157,8 @@ export class BackupVerifier implements OnModuleDestroy {
       throw error;
     }
     this.log(result);
-    this.events.emit(new VerificationCompletedEvent(target, archive, result.ok ? 'passed' : 'failed', problemLines(result), result.limited ?? false));
+    const verdicts = result.databases.map((db) => ({ name: db.name, ok: db.message === 'ok', message: db.message }));
+    this.events.emit(new VerificationCompletedEvent(target, archive, result.ok ? 'passed' : 'failed', problemLines(result), result.limited ?? false, verdicts));
     return result;
   }
 

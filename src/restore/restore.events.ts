@@ -91,7 +91,16 @@ export class VerificationCompletedEvent {
      * stored object was compared with the record of its upload; its databases were not opened.
      */
     readonly limited: boolean = false,
+    /** The verdict per database the verification reached (empty when it stopped at the archive, or was limited). */
+    readonly databases: readonly DatabaseVerdictLine[] = [],
   ) {}
+}
+
+/** One database's verdict in a verification: `message` is "ok" or what is wrong. */
+export interface DatabaseVerdictLine {
+  name: string;
+  ok: boolean;
+  message: string;
 }
 
 /** Every event the restore module emits (a listener test subscribes to each). */

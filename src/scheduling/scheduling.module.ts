@@ -23,6 +23,6 @@ import { VerificationStore } from './verification.store.js';
     ScheduledJobRunner,
     ScheduleTimers,
   ],
-  exports: [ScheduledJobRunner],
+  exports: [ScheduledJobRunner, VerificationStore],
 })
 export class SchedulingModule {}
