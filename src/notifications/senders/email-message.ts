@@ -152,11 +152,12 @@ function bounded<T>(items: T[]): { shown: T[]; more: number } {
 
 /** The event's details, any shape: scalars as "label: value", lists one item a line (a verdict per database), objects indented. */
 function detailsText(details: Record<string, unknown>): string[] {
-  const entries = Object.entries(details ?? {});
+  const entries = Object.entries(details ?? {}).filter(([, v]) => v !== undefined);
   if (!entries.length) return [];
   const lines = ['', 'Details:'];
   const walk = (obj: Record<string, unknown>, indent: string): void => {
     for (const [key, value] of Object.entries(obj)) {
+      if (value === undefined) continue;
       if (Array.isArray(value)) {
         const { shown, more } = bounded(value);
         lines.push(`${indent}${labelOf(key)}:${shown.length ? '' : ' none'}`);
@@ -175,19 +176,21 @@ function detailsText(details: Record<string, unknown>): string[] {
 }
 
 function detailsHtml(details: Record<string, unknown>): string[] {
-  if (!Object.keys(details ?? {}).length) return [];
+  if (!Object.values(details ?? {}).some((v) => v !== undefined)) return [];
   const walk = (obj: Record<string, unknown>): string => {
-    const items = Object.entries(obj).map(([key, value]) => {
-      const label = `<strong>${escapeHtml(labelOf(key))}:</strong>`;
-      if (Array.isArray(value)) {
-        const { shown, more } = bounded(value);
-        if (!shown.length) return `<li>${label} none</li>`;
-        const list = shown.map((item) => `<li>${escapeHtml(inline(item))}</li>`).join('');
-        return `<li>${label}<ul>${list}${more ? `<li>… and ${more} more</li>` : ''}</ul></li>`;
-      }
-      if (isPlainObject(value)) return `<li>${label}${walk(value)}</li>`;
-      return `<li>${label} ${escapeHtml(scalar(key, value))}</li>`;
-    });
+    const items = Object.entries(obj)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => {
+        const label = `<strong>${escapeHtml(labelOf(key))}:</strong>`;
+        if (Array.isArray(value)) {
+          const { shown, more } = bounded(value);
+          if (!shown.length) return `<li>${label} none</li>`;
+          const list = shown.map((item) => `<li>${escapeHtml(inline(item))}</li>`).join('');
+          return `<li>${label}<ul>${list}${more ? `<li>… and ${more} more</li>` : ''}</ul></li>`;
+        }
+        if (isPlainObject(value)) return `<li>${label}${walk(value)}</li>`;
+        return `<li>${label} ${escapeHtml(scalar(key, value))}</li>`;
+      });
     return `<ul style="margin: 4px 0; padding-left: 20px;">${items.join('')}</ul>`;
   };
   return ['<h2 style="font-size: 15px; margin: 16px 0 4px 0;">Details</h2>', walk(details)];

@@ -24,10 +24,12 @@ export interface SmtpTimeouts {
 export const SMTP_TIMEOUTS = Symbol('SMTP_TIMEOUTS');
 
 /**
- * Short enough that an attempt to an unreachable server ends well before the outbox's next try (it retries
- * at most a minute apart), long enough for a slow provider: real servers greet within a second or two.
+ * Under the outbox's per-attempt limit (SENTINEL_NOTIFY_TIMEOUT_MS, 15 s by default), so that a server that
+ * hangs is reported by what it did not do (connect, greet, answer) rather than by the generic limit. The
+ * connection time bounds connecting, the greeting and a STARTTLS handshake together (nodemailer cuts the
+ * greeting's wait to what is left of it); real servers greet within a second or two.
  */
-export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = { connectionMs: 15_000, greetingMs: 15_000, socketMs: 30_000 };
+export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = { connectionMs: 10_000, greetingMs: 10_000, socketMs: 10_000 };
 
 /** Longest server answer kept in a receipt. */
 const MAX_RECEIPT_CHARS = 300;
