@@ -53,7 +53,7 @@ export class RepeatRule {
    * overdue watch sees it at each check). `since`: when the failure began, when it began before it was
    * noticed (an overdue deadline); now by default. `send` runs with the decision; its state is saved once it resolved.
    */
-  failed(key: AlertKey, send: (decision: FailureDecision) => Promise<void>, options: { counted?: boolean; since?: string } = {}): Promise<FailureDecision> {
+  failed(key: AlertKey, send: (decision: FailureDecision) => Promise<unknown>, options: { counted?: boolean; since?: string } = {}): Promise<FailureDecision> {
     const counted = options.counted ?? true;
     return this.serial(async () => {
       const now = this.clock.now();
@@ -83,7 +83,7 @@ export class RepeatRule {
   }
 
   /** The failure has ended: `send` runs with what it counted (not at all when none was going on); then the state is gone. */
-  recovered(key: AlertKey, send: (recovery: Recovery) => Promise<void>): Promise<Recovery | null> {
+  recovered(key: AlertKey, send: (recovery: Recovery) => Promise<unknown>): Promise<Recovery | null> {
     return this.serial(async () => {
       const state = await this.store.get(keyOf(key));
       if (!state) return null;
