@@ -13,6 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PARTIAL_NAME } from '../src/storage/object-key.js';
 import { assertServiceBuilt, getJson, post, type ServiceProcess, startService, waitHealthy, withService } from './fixtures/restore-service.js';
+import { startHttpReceiver } from './support/http-receiver.js';
 import { r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, listAllKeys, testS3, testS3Client } from './support/s3-server.js';
 import { makeScratchDir } from './support/test-app.js';
@@ -73,15 +74,18 @@ describe('kill -9 mid-backup to the local folder', () => {
   beforeAll(() => assertServiceBuilt());
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('leaves no .partial file and no scratch folder after the next start, and the job says what was removed', async () => {
+  it('leaves no .partial file and no scratch folder after the next start, the job says what was removed, and a webhook hears of the failure', async () => {
     root = makeScratchDir('sentinel-crash-local-');
     const data = path.join(root, 'data');
     const folder = path.join(data, 'backups');
     writeLargeDatabase(data, 64);
+    const receiver = await startHttpReceiver();
     const service = await startService(root);
     let jobId: string;
     try {
       await waitHealthy(service);
+      const channel = await post(`${service.url}/api/notifications/channels`, { name: 'hook', type: 'webhook', url: `${receiver.origin}/hook` });
+      expect(channel.status).toBe(201);
       jobId = (await post(`${service.url}/api/backups/local`, {})).body.id;
       await until('a .partial file in the backup folder', () => fs.existsSync(folder) && fs.readdirSync(folder).some((e) => PARTIAL_NAME.test(e)));
     } finally {
@@ -114,7 +118,16 @@ describe('kill -9 mid-backup to the local folder', () => {
       );
       expect(done.status).toBe('succeeded');
       expect(fs.readdirSync(folder).sort()).toEqual([`.${done.filename}.owner`, done.filename]); // the archive and its owner file
+      // The job a kill ended could emit nothing; the next start announces it as a failed backup, once.
+      const announced = () => receiver.requests.map((r) => JSON.parse(r.body.toString('utf8'))).filter((n) => n.event === 'backup.failed');
+      // The works-again message follows the failure on the channel's one lane: once it is there, so is everything before it.
+      await until('the works-again message', () => announced().some((n) => n.resolves !== null));
+      const failed = announced().filter((n) => n.resolves === null);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ target: 'local', error_code: 'BACKUP_INTERRUPTED', details: expect.objectContaining({ job_id: jobId }) });
+      expect(failed[0].message).toContain('Interrupted: the service stopped while this local backup was running');
     });
+    await receiver.close();
   }, 240_000);
 });
 

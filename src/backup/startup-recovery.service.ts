@@ -6,13 +6,17 @@ import type { LeftoverReport } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
+import { DomainEventBus } from '../common/events/domain-event-bus.js';
+import { ErrorCode } from '../common/errors/error-code.js';
 import { BackupRunStore } from './backup-run.store.js';
+import { BackupFailedEvent } from './backup.events.js';
 
 /**
  * The start-up clean-up of the backup targets, once per boot: the local folder's `.partial` files and
  * R2's unfinished multipart uploads that this installation's interrupted uploads left (DATA_DIR's work
  * folders were swept already, by LeftoverSweeper in the restore's start-up step). Then the jobs the
- * crash interrupted are told what was cleaned up.
+ * crash interrupted are told what was cleaned up, and each is announced as a failed backup (BackupFailedEvent,
+ * BACKUP_INTERRUPTED).
  *
  * It needs the settings (config.db), so it waits for the databases to open; a start-up hook must not
  * await that (see DatabaseRegistry), so the hook only starts it. Every backup waits for it before its
@@ -33,6 +37,7 @@ export class StartupRecovery implements OnApplicationBootstrap {
     private readonly sweeper: LeftoverSweeper,
     private readonly provenance: ArchiveProvenance,
     private readonly identity: InstallationIdentity,
+    private readonly events: DomainEventBus,
   ) {
     // Nothing runs before the bootstrap hook, then nothing before the databases are open.
     this.started = new Promise<void>((resolve) => (this.begin = resolve)).then(() =>
@@ -124,7 +129,11 @@ export class StartupRecovery implements OnApplicationBootstrap {
           kept ? `Its archive ${kept} was stored and recorded before the stop: it is kept.` : '',
           'Run the backup again',
         ];
-        await this.runs.describeInterruption(run.id, parts.filter(Boolean).join(' '));
+        const message = parts.filter(Boolean).join(' ');
+        await this.runs.describeInterruption(run.id, message);
+        // A backup a kill -9 (or a power cut) ended is a failure like any other: told once, at this start,
+        // so a notifier hears of it (its job could not emit anything).
+        this.events.emit(new BackupFailedEvent(run.id, run.target, message, ErrorCode.BackupInterrupted));
       }
     } catch (error) {
       this.logger.error(`Could not record what the start-up clean-up did for the interrupted jobs: ${(error as Error).message}`);
