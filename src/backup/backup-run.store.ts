@@ -1,10 +1,11 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataSource, In, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, In, type Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { sqliteTransaction } from '../common/sqlite/sqlite-transaction.js';
 import { BackupRunEntity } from './backup-run.entity.js';
 
 /** A target's ended runs in numbers (BackupRunStore.totals). */
@@ -28,6 +29,8 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(BackupRunStore.name);
   private source: DataSource | undefined;
   private repository!: Repository<BackupRunEntity>;
+  /** The writes, one at a time: jobs of several targets save side by side on the driver's single connection. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly config: AppConfig) {}
 
@@ -51,7 +54,7 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
       run.errorCode = ErrorCode.BackupInterrupted;
       run.error = 'Interrupted: the service stopped while this backup was running. The start-up clean-up of what it left is under way; run the backup again';
       run.finishedAt = new Date().toISOString();
-      await this.repository.save(run);
+      await this.save(run);
       this.logger.warn(`Marked interrupted backup job ${run.id} (${run.target}) as failed`);
     }
     this.interrupted = interrupted.map((run) => run.id);
@@ -71,7 +74,7 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
 
   /** Replaces an interrupted job's message with what the start-up clean-up did. */
   async describeInterruption(id: string, message: string): Promise<void> {
-    await this.repository.update({ id }, { error: message });
+    await this.write((manager) => manager.update(BackupRunEntity, { id }, { error: message }));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -79,7 +82,19 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
   }
 
   save(run: BackupRunEntity): Promise<BackupRunEntity> {
-    return this.repository.save(run);
+    return this.write((manager) => manager.save(BackupRunEntity, run));
+  }
+
+  /**
+   * `work` in one transaction after the earlier writes. A write a full disk refused leaves the connection idle
+   * (sqliteTransaction says why), so the job's next save is committed instead of silently lost.
+   */
+  private write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const source = this.source;
+    if (!source) return Promise.reject(new Error(`${RUN_HISTORY_FILE} is not open`));
+    const run = this.writes.then(() => sqliteTransaction(source, work));
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 
   find(id: string): Promise<BackupRunEntity | null> {

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import fs from 'node:fs';
 import path from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
+import { sqliteTransaction } from '../../common/sqlite/sqlite-transaction.js';
 import { AppConfig } from '../../config/app-config.js';
 import { KeyringEntryEntity } from './keyring-entry.entity.js';
 import { TargetEncryptionEntity } from './target-encryption.entity.js';
@@ -46,9 +47,12 @@ export class EncryptionDatabase implements OnModuleInit, OnModuleDestroy {
     if (this.source?.isInitialized) await this.source.destroy();
   }
 
-  /** `work` in one transaction, after every earlier read and write has finished. */
+  /**
+   * `work` in one transaction, after every earlier read and write has finished. A failed one (a full disk)
+   * leaves the connection idle, so the next write is committed on its own (sqliteTransaction says why).
+   */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.serial(async () => (await this.open()).transaction(work));
+    return this.serial(async () => sqliteTransaction(await this.open(), work));
   }
 
   /** `work` outside a transaction (reads), in the same queue, so it never sees a half-done write. */
