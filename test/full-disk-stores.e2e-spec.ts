@@ -10,7 +10,7 @@ import { AlertStateEntity } from '../src/notifications/rules/alert-state.entity.
 import { AlertStateStore } from '../src/notifications/rules/alert-state.store.js';
 import { NotificationsDatabase } from '../src/notifications/store/notifications-database.js';
 import { makeScratchDir } from './support/test-app.js';
-import { mountTmpfs, unmountTmpfs } from './support/tmpfs.js';
+import { fillDisk, mountTmpfs, unmountTmpfs } from './support/tmpfs.js';
 
 /**
  * Every store on its own TypeORM DataSource (better-sqlite3) in DATA_DIR, on a real disk that fills: a write the
@@ -33,25 +33,6 @@ describe('stores on a disk that fills and is freed again', () => {
   });
 
   const configOf = (dataDir: string): AppConfig => ({ env: { dataDir } }) as AppConfig;
-
-  /** Fills the disk until it refuses a byte more; the function it returns frees that space again. */
-  function fillDisk(dir: string): () => void {
-    const files: string[] = [];
-    for (const size of [65_536, 4096, 512]) {
-      for (;;) {
-        const file = path.join(dir, `fill-${files.length}`);
-        try {
-          fs.writeFileSync(file, Buffer.alloc(size, 1));
-          files.push(file);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-          fs.rmSync(file, { force: true });
-          break;
-        }
-      }
-    }
-    return () => files.forEach((file) => fs.rmSync(file, { force: true }));
-  }
 
   const big = 'x'.repeat(20_000);
 

@@ -6,10 +6,13 @@
  * sends nothing more, and the next start delivers it.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import path from 'node:path';
 import { NotificationPublisher } from '../src/notifications/notification-publisher.js';
 import { waitForJob } from './support/seed.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
+import { fillDisk, mountTmpfs, unmountTmpfs } from './support/tmpfs.js';
 import { until } from './support/until.js';
 
 const FAST = { SENTINEL_NOTIFY_TIMEOUT_MS: '500', SENTINEL_NOTIFY_RETRY_BASE_MS: '50' };
@@ -119,5 +122,33 @@ describe('notification outbox', () => {
     const delivered = await until('delivered after the restart', async () => (await deliveries(second, `?channel=${id}&state=delivered`))[0]);
     expect(delivered).toMatchObject({ notification_id: notification.id, attempts: 1 });
     expect(r.requests.map((q) => q.headers['x-sentinel-delivery'])).toEqual([notification.id, notification.id]);
+  });
+
+  it('a delivery whose outcome a full disk refuses is sent once, and recorded once space is freed', async () => {
+    const root = makeScratchDir();
+    const mount = mountTmpfs(path.join(root, 'data'), '32m');
+    if (!mount) return;
+    cleanup.push(async () => {
+      unmountTmpfs(mount);
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+    // Time enough to fill the disk before the receiver answers.
+    const t = await app({ SENTINEL_NOTIFY_TIMEOUT_MS: '30000' }, { root, keep: true });
+    const r = await receiver({ status: 200, body: 'thanks' });
+    const id = await channel(t, { name: 'hook', type: 'webhook', url: `${r.origin}/hook` });
+    // The receiver fills DATA_DIR's disk as the notification arrives: sent, but its outcome cannot be written.
+    let free: (() => void) | undefined;
+    r.beforeAnswer = () => {
+      free ??= fillDisk(mount);
+    };
+    const notification = (await t.app.get(NotificationPublisher).publish(failure('disk full')))!;
+    await r.received(1);
+    const refusals = () => (fs.existsSync(t.logFile) ? fs.readFileSync(t.logFile, 'utf8').split('could not be recorded').length - 1 : 0);
+    // Two refused records: the dispatcher has had its chance to send again after the first.
+    await until('the outcome refused twice', () => (refusals() >= 2 ? true : undefined));
+    free!();
+    const delivered = await until('delivered', async () => (await deliveries(t, `?channel=${id}&state=delivered`))[0]);
+    expect(delivered).toMatchObject({ notification_id: notification.id, answer: 'HTTP 200: thanks', attempts: 1 });
+    expect(r.requests).toHaveLength(1);
   });
 });

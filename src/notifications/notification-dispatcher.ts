@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Clock } from '../common/clock.js';
 import { DeliveryAttempts } from './delivery-attempts.js';
 import type { Notification } from './notification.js';
@@ -16,6 +17,10 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
  * only writes the outbox). A failed try is retried after a delay that doubles from the first retry delay up to
  * one minute; a delivery still failing a day after it was written, or refused for good (DeliveryError not
  * retryable), is given up with why. Pending deliveries are tried at every start.
+ *
+ * A try's outcome is on disk before the channel's next try: when recording it fails (a full disk), the lane
+ * keeps the outcome and retries only the write, with the same backoff, and sends nothing to that channel until
+ * it is recorded. Otherwise the delivery, still pending on disk and due, would be sent again at once, in a loop.
  *
  * Stopping aborts the tries in flight and waits for them: an aborted delivery stays pending, as it was, and
  * nothing is sent after the module is destroyed.
@@ -80,7 +85,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       const due = head.nextAttemptAt ? Date.parse(head.nextAttemptAt) : now;
       if (due <= now) {
         const lane = this.attempt(head)
-          .catch((error: unknown) => this.logger.error(`Delivery ${head.id} could not be recorded: ${(error as Error).message}; it is tried again`))
+          .catch((error: unknown) => this.logger.error(`Delivery ${head.id} was not finished: ${(error as Error).message}`))
           .finally(() => {
             this.lanes.delete(head.channelId);
             this.wake();
@@ -139,11 +144,40 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   private async finish(delivery: DeliveryEntity, label: string, attempts: number, outcome: AttemptOutcome, at: Date): Promise<void> {
-    await this.outbox.finish(delivery.id, attempts, outcome, at);
+    await this.record(delivery, label, attempts, outcome, at);
     if (outcome.kind === 'delivered') this.logger.log(`Notification ${label} delivered: ${outcome.answer}`);
     else if (outcome.kind === 'retry')
       this.logger.warn(`Notification ${label}: try ${attempts} failed: ${outcome.error}; next try at ${outcome.nextAttemptAt.toISOString()}`);
     else this.logger.error(`Notification ${label} given up: ${outcome.reason}`);
+  }
+
+  /**
+   * Writes a try's outcome, retrying the write (never the send) with backoff until it is on disk; the lane, and
+   * so the channel, waits meanwhile. At shutdown it tries once more and gives up: the delivery is still pending
+   * on disk, so the next start sends it again (once).
+   */
+  private async record(delivery: DeliveryEntity, label: string, attempts: number, outcome: AttemptOutcome, at: Date): Promise<void> {
+    for (let failures = 1; ; failures++) {
+      try {
+        await this.outbox.finish(delivery.id, attempts, outcome, at);
+        if (failures > 1) this.logger.log(`The outcome of delivery ${delivery.id} (${label}) is recorded now`);
+        return;
+      } catch (error) {
+        if (this.stop.signal.aborted) {
+          throw new Error(
+            `the outcome (${outcome.kind}) of delivery ${delivery.id} (${label}) could not be recorded before the service stopped ` +
+              `(${(error as Error).message}); it is still pending and is sent again at the next start`,
+            { cause: error },
+          );
+        }
+        const wait = this.retryDelay(failures);
+        this.logger.error(
+          `The outcome (${outcome.kind}) of delivery ${delivery.id} (${label}) could not be recorded: ${(error as Error).message}; ` +
+            `it is not sent again; the record is retried in ${wait} ms, and the channel's next deliveries wait for it. Free space in DATA_DIR`,
+        );
+        await delay(wait, undefined, { signal: this.stop.signal }).catch(() => undefined);
+      }
+    }
   }
 
   /** After the n-th failed try: the first retry delay, doubled per try, at most one minute. */

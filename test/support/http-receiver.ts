@@ -23,6 +23,8 @@ export interface HttpReceiver {
   requests: ReceivedRequest[];
   /** The answer to the next requests; `hang: true` keeps them open without an answer. */
   answer: { status: number; body: string; hang?: boolean };
+  /** Called for each request after it is recorded and before it is answered (a test fills a disk there). */
+  beforeAnswer?: () => void;
   /** Resolves once at least `count` requests have arrived (recorded when their body has been read). */
   received(count: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
@@ -39,6 +41,7 @@ export async function startHttpReceiver(answer: HttpReceiver['answer'] = { statu
     req.on('end', () => {
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
       events.emit('request');
+      receiver.beforeAnswer?.();
       if (receiver.answer.hang) return;
       res.writeHead(receiver.answer.status, { 'Content-Type': 'text/plain' }).end(receiver.answer.body);
     });
