@@ -72,6 +72,21 @@ describe('email channel through the API', () => {
     keep(await app.http.delete(`/api/notifications/channels/${created.body.id}`).expect(204));
   });
 
+  it('takes a display name in from ("Name <address>"): the mail is from that name, the envelope from the address', async () => {
+    const created = keep(
+      await app.http.post('/api/notifications/channels').send(emailChannel({ name: 'Named', from: '"Sentinel Backup, Ops" <sentinel@example.test>' })),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.from).toBe('"Sentinel Backup, Ops" <sentinel@example.test>');
+    const before = smtp.received.length;
+    const tested = keep(await app.http.post(`/api/notifications/channels/${created.body.id}/test`));
+    expect(tested.body.delivered).toBe(true);
+    const mail = await smtp.nextMail(before);
+    expect(mail.envelope.from).toBe('sentinel@example.test');
+    expect(mail.parsed.from?.value).toEqual([{ name: 'Sentinel Backup, Ops', address: 'sentinel@example.test' }]);
+    keep(await app.http.delete(`/api/notifications/channels/${created.body.id}`).expect(204));
+  });
+
   it('the test button with a wrong password answers that the login was refused and what to do', async () => {
     const created = keep(await app.http.post('/api/notifications/channels').send(emailChannel({ name: 'Wrong password', smtp_password: WRONG_PASSWORD })));
     const tested = keep(await app.http.post(`/api/notifications/channels/${created.body.id}/test`));

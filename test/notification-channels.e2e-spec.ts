@@ -95,6 +95,62 @@ describe('notification channels API', () => {
       /'nope', which is not an email address/,
     ],
     [{ name: 'x', type: 'email', smtp_host: 'smtp.example.com', smtp_port: 587, smtp_security: 'starttls', from: 'a@example.com', to: [] }, 'to', /1 to 20/],
+    [{ name: 'x', type: 'webhook', url: 'http://127.0.0.1:0/x' }, 'url', /port 0/],
+    [{ name: '\u200b', type: 'slack', url: 'https://example.com/' }, 'name', /visible character/],
+    [{ name: ' \u2060 ', type: 'slack', url: 'https://example.com/' }, 'name', /visible character/],
+    [{ name: 'backup\u202egpj.exe', type: 'slack', url: 'https://example.com/' }, 'name', /invisible formatting/],
+    [{ name: 'x', type: 'webhook', url: 'http://169.254.169.254/latest/meta-data/' }, 'url', /link-local/],
+    [{ name: 'x', type: 'webhook', url: 'http://2852039166/latest/meta-data/' }, 'url', /link-local/],
+    [{ name: 'x', type: 'webhook', url: 'http://[fe80::1]/hook' }, 'url', /link-local/],
+    [{ name: 'x', type: 'webhook', url: 'http://[febf::1]/hook' }, 'url', /link-local/],
+    [{ name: 'x', type: 'webhook', url: 'http://[::ffff:169.254.169.254]/hook' }, 'url', /link-local/],
+    [
+      { name: 'x', type: 'email', smtp_host: '169.254.169.254', smtp_port: 25, smtp_security: 'none', from: 'a@example.com', to: ['b@example.com'] },
+      'smtp_host',
+      /link-local/,
+    ],
+    [
+      {
+        name: 'x',
+        type: 'email',
+        smtp_host: 'smtp.example.com',
+        smtp_port: 587,
+        smtp_security: 'starttls',
+        smtp_user: 'sentinel',
+        from: 'a@example.com',
+        to: ['b@example.com'],
+      },
+      'smtp_password',
+      /smtp_user is set but smtp_password is not/,
+    ],
+    [
+      {
+        name: 'x',
+        type: 'email',
+        smtp_host: 'smtp.example.com',
+        smtp_port: 25,
+        smtp_security: 'none',
+        smtp_user: 'sentinel',
+        smtp_password: 'pw-in-clear',
+        from: 'a@example.com',
+        to: ['b@example.com'],
+      },
+      'smtp_security',
+      /in clear to smtp\.example\.com.*starttls.*tls/,
+    ],
+    [
+      {
+        name: 'x',
+        type: 'email',
+        smtp_host: 'smtp.example.com',
+        smtp_port: 587,
+        smtp_security: 'starttls',
+        from: 'Ops, Team <a@example.com>',
+        to: ['b@example.com'],
+      },
+      'from',
+      /email address/,
+    ],
   ])('refuses %j with 400 naming %s, and creates nothing', async (body, field, message) => {
     const res = await create(body);
     expect(res.status).toBe(400);
@@ -111,6 +167,31 @@ describe('notification channels API', () => {
     const bad = await create({ name: 'x', type: 'webhook', url: `gopher://example.com/${SECRETS.urlToken}` });
     expect(bad.status).toBe(400);
     expect(bad.text).not.toContain(SECRETS.urlToken);
+  });
+
+  it('PUT cannot reach an email setting the sender would refuse: a remote host with security none keeps its password out of clear text', async () => {
+    const mail = await create({
+      name: 'relay',
+      type: 'email',
+      smtp_host: '127.0.0.1',
+      smtp_port: 25,
+      smtp_security: 'none',
+      smtp_user: 'sentinel',
+      smtp_password: 'pw-local-relay',
+      from: 'Sentinel Backup <sentinel@example.com>',
+      to: ['ops@example.com'],
+    });
+    expect(mail.status).toBe(201);
+    expect(mail.body.from).toBe('Sentinel Backup <sentinel@example.com>');
+    const moved = keep(await app.http.put(`/api/notifications/channels/${mail.body.id}`).send({ smtp_host: 'smtp.example.com' }));
+    expect(moved.status).toBe(400);
+    expect(moved.body.details).toEqual({ field: 'smtp_security' });
+    const noPassword = keep(await app.http.put(`/api/notifications/channels/${mail.body.id}`).send({ smtp_password: null }));
+    expect(noPassword.status).toBe(400);
+    expect(noPassword.body.details).toEqual({ field: 'smtp_password' });
+    const unchanged = await app.http.get(`/api/notifications/channels/${mail.body.id}`);
+    expect(unchanged.body).toMatchObject({ smtp_host: '127.0.0.1', smtp_password_set: true });
+    await app.http.delete(`/api/notifications/channels/${mail.body.id}`).expect(204);
   });
 
   it('answers 404 CHANNEL_NOT_FOUND for an id that is no channel', async () => {
@@ -209,6 +290,58 @@ describe('notification channels API', () => {
     expect(fs.statSync(db).mode & 0o077).toBe(0);
 
     for (const id of [hook.body.id, ntfy.body.id, mail.body.id]) await app.http.delete(`/api/notifications/channels/${id}`).expect(204);
+  });
+
+  /** Every place a receiver's answer ends up: the test's answer, the delivery log, LOG_FILE, the database and its WAL. */
+  const everywhere = async (...extra: string[]): Promise<string> => {
+    const db = path.join(app.dataDir, '.notifications.db');
+    const log = keep(await app.http.get('/api/notifications/deliveries'));
+    return [
+      ...extra,
+      log.text,
+      fs.readFileSync(app.logFile, 'utf8'),
+      fs.readFileSync(db).toString('latin1'),
+      fs.existsSync(`${db}-wal`) ? fs.readFileSync(`${db}-wal`).toString('latin1') : '',
+    ].join('\n');
+  };
+
+  it('masks a secret the receiver echoes past the start of the excerpt: no first part of it survives the cut', async () => {
+    const key = 'ZZSECRETHEADERVALUE0123456789ABCDEF';
+    const shortValue = 'k9Z!'; // under 6 characters: still masked where it stands alone
+    const tabbed = 'tab\tsep-QQ77'; // a header value with a tab, echoed as a raw tab
+    const created = await create({
+      name: 'echo',
+      type: 'webhook',
+      url: `${receiver.origin}/echo`,
+      headers: { 'X-Api-Key': key, 'X-Short': shortValue, 'X-Tabbed': tabbed },
+    });
+    expect(created.status).toBe(201);
+    // 78 characters of padding, then the request's headers as JSON: the key starts inside the first 200 characters and ends after them.
+    receiver.answer = { status: 500, body: (request) => `${'p'.repeat(78)}${JSON.stringify(request.headers)}` };
+    const res = keep(await app.http.post(`/api/notifications/channels/${created.body.id}/test`));
+    expect(res.body.delivered).toBe(false);
+    expect(res.body.answer).toMatch(/^HTTP 500: p{78}/);
+    expect(res.body.answer).toContain('"x-api-key":"[secret]"');
+    receiver.answer = { status: 500, body: `short=${shortValue}; tabbed=${tabbed}` };
+    const short = keep(await app.http.post(`/api/notifications/channels/${created.body.id}/test`));
+    expect(short.body.answer).toBe('HTTP 500: short=[secret]; tabbed=[secret]');
+    receiver.answer = { status: 200, body: 'ok' };
+
+    const text = await everywhere(res.text, short.text);
+    for (const part of [key.slice(0, 12), shortValue, 'sep-QQ77']) expect(text).not.toContain(part);
+    await app.http.delete(`/api/notifications/channels/${created.body.id}`).expect(204);
+  });
+
+  it('masks an ntfy topic (a short word without digits: the secret on a public server) when the receiver echoes it alone', async () => {
+    const created = await create({ name: 'topic', type: 'ntfy', url: `${receiver.origin}/sentinelops` });
+    expect(created.status).toBe(201);
+    receiver.answer = { status: 400, body: '{"topic":"sentinelops","error":"bad"}' };
+    const res = keep(await app.http.post(`/api/notifications/channels/${created.body.id}/test`));
+    expect(res.body.delivered).toBe(false);
+    expect(res.body.answer).toBe('HTTP 400: {"topic":"[secret]","error":"bad"}');
+    receiver.answer = { status: 200, body: 'ok' };
+    expect(await everywhere(res.text)).not.toContain('sentinelops');
+    await app.http.delete(`/api/notifications/channels/${created.body.id}`).expect(204);
   });
 
   it('test: the cause in words for 404, 401, connection refused, an unknown host and a receiver that does not answer', async () => {

@@ -65,6 +65,40 @@ describe('notification outbox', () => {
     expect(r.requests).toHaveLength(1);
   });
 
+  it("waits what a receiver's Retry-After asks on 429 and 503 (seconds or an HTTP date, capped at an hour), then delivers", async () => {
+    const t = await app();
+    const pendingAfterOneTry = async (id: string) =>
+      until('a failed try, left pending', async () => (await deliveries(t, `?channel=${id}&state=pending`)).find((d) => d.attempts >= 1));
+    const waited = (d: { next_attempt_at: string; last_attempt_at: string }) => Date.parse(d.next_attempt_at) - Date.parse(d.last_attempt_at);
+    const publisher = t.app.get(NotificationPublisher);
+
+    const seconds = await receiver({ status: 429, body: 'slow down', headers: { 'Retry-After': '120' } });
+    const secondsId = await channel(t, { name: 'seconds', type: 'webhook', url: `${seconds.origin}/hook` });
+    const inDate = new Date(Date.now() + 10 * 60_000);
+    const date = await receiver({ status: 503, body: 'maintenance', headers: { 'Retry-After': inDate.toUTCString() } });
+    const dateId = await channel(t, { name: 'date', type: 'webhook', url: `${date.origin}/hook` });
+    const absurd = await receiver({ status: 503, body: 'later', headers: { 'Retry-After': '86400' } });
+    const absurdId = await channel(t, { name: 'absurd', type: 'webhook', url: `${absurd.origin}/hook` });
+    await publisher.publish(failure('x'));
+
+    const bySeconds = await pendingAfterOneTry(secondsId);
+    expect(waited(bySeconds)).toBe(120_000); // not the 50 ms backoff
+    expect(bySeconds.last_error).toMatch(/HTTP 429 \(slow down\).*asked to wait 2 min \(Retry-After\)/);
+    const byDate = await pendingAfterOneTry(dateId);
+    expect(waited(byDate)).toBeGreaterThan(9 * 60_000);
+    expect(waited(byDate)).toBeLessThanOrEqual(10 * 60_000);
+    expect(waited(await pendingAfterOneTry(absurdId))).toBe(60 * 60_000);
+
+    // A short Retry-After: the delivery is tried again once it has passed, and arrives.
+    const brief = await receiver({ status: 503, body: 'busy', headers: { 'Retry-After': '1' } });
+    const briefId = await channel(t, { name: 'brief', type: 'webhook', url: `${brief.origin}/hook`, events: ['disk.low'] });
+    await publisher.publish({ event: 'disk.low', target: 'local', title: 'Disk low', message: 'y' });
+    expect(waited(await pendingAfterOneTry(briefId))).toBe(1000);
+    brief.answer = { status: 200, body: 'ok' };
+    const delivered = await until('delivered after the wait', async () => (await deliveries(t, `?channel=${briefId}&state=delivered`))[0]);
+    expect(delivered.attempts).toBeGreaterThanOrEqual(2);
+  });
+
   it('delivers to one channel in the order published, even across failed tries', async () => {
     const t = await app();
     const r = await receiver({ status: 500, body: 'down' });

@@ -4,6 +4,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { jsonType } from '../common/format.js';
 import { CHANNEL_TYPES, type ChannelType, type SmtpSecurity } from './notification-channel.js';
 import { DEFAULT_CHANNEL_EVENTS, isNotificationEventName, NOTIFICATION_EVENTS, type NotificationEventName } from './notification-events.js';
+import { isLinkLocalHost, isLoopbackHost } from './host-address.js';
 import { pingStyle } from './senders/ping-style.js';
 
 /** A channel's secret fields: sealed at rest, never answered, never logged. */
@@ -84,6 +85,19 @@ const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-
 const HOSTNAME =
   /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^\[[0-9a-fA-F:.]+\]$|^[0-9a-fA-F:]+:[0-9a-fA-F:.]*$/;
 
+/** Why a link-local address is refused (docs/notifications.md, "Receivers on your network"). */
+const LINK_LOCAL = (field: string) =>
+  `${field} is a link-local address (169.254.0.0/16, fe80::/10), where cloud metadata services live and no receiver does: give the receiver's own address (LAN addresses are fine)`;
+
+/** The host as a URL normalizes it (2852039166 or 0xa9.0xfe.0xa9.0xfe: 169.254.169.254), as the resolver would read it. */
+function normalizedHost(host: string): string {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return host;
+  }
+}
+
 function invalid(field: string, message: string): DomainError {
   return new DomainError(ErrorCode.InvalidInput, message, { field });
 }
@@ -110,8 +124,21 @@ export function parseChannelInput(body: Record<string, unknown>, base?: ChannelB
 
   if (type === 'email') {
     parseEmailFields(body, settings, secrets, base === undefined);
+    // The settings EmailSender refuses at send time (refuseUnsafeSettings), refused here already, on create and PUT alike.
     if (settings.smtp_user == null && has('smtp_password')) {
       throw invalid('smtp_user', 'smtp_password is set but smtp_user is not: give the SMTP user too, or set smtp_password to null');
+    }
+    if (settings.smtp_user != null && !has('smtp_password')) {
+      throw invalid(
+        'smtp_password',
+        'smtp_user is set but smtp_password is not: give the SMTP password, or set smtp_user to null for a relay that takes mail without login',
+      );
+    }
+    if (settings.smtp_security === 'none' && has('smtp_password') && !isLoopbackHost(settings.smtp_host ?? '')) {
+      throw invalid(
+        'smtp_security',
+        `smtp_security none would send the SMTP password in clear to ${settings.smtp_host}: choose starttls (port 587) or tls (port 465); none with a password is only for a relay on this machine (localhost, 127.0.0.1)`,
+      );
     }
   } else {
     if (body.url !== undefined || !base) {
@@ -148,6 +175,11 @@ function parseType(value: unknown, stored: ChannelType | undefined): ChannelType
   return value as ChannelType;
 }
 
+/** Control characters, line and paragraph separators, and format characters (zero-width, bidi overrides such as U+202E). */
+const INVISIBLE_IN_NAME = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** A letter, digit, punctuation mark or symbol: what makes a name visible (not only spaces or combining marks). */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
 function parseName(value: unknown): string {
   if (value === undefined) throw invalid('name', 'name is missing: give the channel a name of 1 to 100 characters');
   if (typeof value !== 'string' || value.trim().length === 0 || value.trim().length > 100 || /[\x00-\x1f\x7f]/.test(value)) {
@@ -155,6 +187,12 @@ function parseName(value: unknown): string {
       'name',
       `name must be 1 to 100 characters without control characters (got ${typeof value === 'string' ? `${value.trim().length} characters` : jsonType(value)})`,
     );
+  }
+  // A name is shown in the page, the log and every message: one that reads differently from what it holds
+  // (a right-to-left override) or shows nothing (zero-width characters) would mislead whoever reads them.
+  if (!VISIBLE.test(value)) throw invalid('name', 'name must have at least one visible character (a letter, digit or sign), not only spaces');
+  if (INVISIBLE_IN_NAME.test(value)) {
+    throw invalid('name', 'name holds an invisible formatting character (zero-width, or a text direction override such as U+202E): remove it');
   }
   return value.trim();
 }
@@ -213,6 +251,8 @@ function parseUrl(value: unknown, type: ChannelType): URL {
   if (url.username || url.password) {
     throw invalid('url', 'url must not hold a user name or password (user:password@host): for a webhook put credentials in headers, for ntfy use token');
   }
+  if (url.port === '0') throw invalid('url', 'url has port 0, which no receiver listens on: give the port of the receiver, or none for 80/443');
+  if (isLinkLocalHost(url.hostname)) throw invalid('url', LINK_LOCAL('url'));
   url.hash = '';
   return url;
 }
@@ -252,6 +292,19 @@ function parseHeaders(value: unknown): Record<string, string> | null {
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+/**
+ * An address, or a display name and an address in angle brackets: "Sentinel Backup <sentinel@example.com>" or
+ * "\"Backups, Inc.\" <sentinel@example.com>". An unquoted name cannot hold , ; : " < > \ or @ (nodemailer would read a
+ * comma as a second address); any name holds no control or invisible formatting character.
+ */
+function isSenderAddress(value: string): boolean {
+  if (EMAIL.test(value)) return true;
+  const named = /^(?:"([^"\\]{1,100})"|([^"<>,;:\\@]{1,100}?))\s*<([^<>]+)>$/.exec(value);
+  if (!named) return false;
+  const name = named[1] ?? named[2];
+  return !INVISIBLE_IN_NAME.test(name) && VISIBLE.test(name) && EMAIL.test(named[3]);
+}
+
 function parseEmailFields(body: Record<string, unknown>, settings: ChannelSettings, secrets: SecretChanges, creating: boolean): void {
   const missing = (field: string, what: string) => invalid(field, `${field} is missing: an email channel needs ${what}`);
   if (body.smtp_host !== undefined || creating) {
@@ -259,6 +312,7 @@ function parseEmailFields(body: Record<string, unknown>, settings: ChannelSettin
     if (host === undefined) throw missing('smtp_host', 'the SMTP server (smtp_host)');
     if (typeof host !== 'string' || !HOSTNAME.test(host.trim()))
       throw invalid('smtp_host', 'smtp_host must be a host name or IP address, without scheme or port (smtp.example.com)');
+    if (isLinkLocalHost(normalizedHost(host.trim()))) throw invalid('smtp_host', LINK_LOCAL('smtp_host'));
     settings.smtp_host = host.trim();
   }
   if (body.smtp_port !== undefined || creating) {
@@ -286,7 +340,9 @@ function parseEmailFields(body: Record<string, unknown>, settings: ChannelSettin
   if (body.smtp_password !== undefined) secrets.smtp_password = parseOptionalSecret('smtp_password', body.smtp_password, 1024);
   if (body.from !== undefined || creating) {
     if (body.from === undefined) throw missing('from', 'a sender address (from)');
-    if (typeof body.from !== 'string' || !EMAIL.test(body.from.trim())) throw invalid('from', 'from must be an email address (sentinel@example.com)');
+    if (typeof body.from !== 'string' || !isSenderAddress(body.from.trim())) {
+      throw invalid('from', 'from must be an email address (sentinel@example.com), or a name and an address (Sentinel Backup <sentinel@example.com>)');
+    }
     settings.from = body.from.trim();
   }
   if (body.to !== undefined || creating) {

@@ -6,9 +6,21 @@ import { NotificationOptions } from './notification-options.js';
 import { CHANNEL_SENDERS, type ChannelSender, DeliveryError } from './senders/channel-sender.js';
 import { redactSecrets } from './senders/redact-secrets.js';
 
-/** One try's result, with every secret of the channel taken out of the words. */
+/** One try's result, with every secret of the channel taken out of the words; `retryAfterMs`: the receiver's Retry-After. */
 export type AttemptResult =
-  { delivered: true; answer: string } | { delivered: false; message: string; answer: string | null; retryable: boolean; stopped: boolean };
+  | { delivered: true; answer: string }
+  | { delivered: false; message: string; answer: string | null; retryable: boolean; stopped: boolean; retryAfterMs?: number | null };
+
+/**
+ * When a failed delivery is tried next: after the outbox's backoff, or after the wait the receiver asked for
+ * (Retry-After, already capped at an hour) when that is longer. The receiver's wait never pushes the next try
+ * past `deadline` (the give-up time): a try is still made then. A backoff that passes it gives up, as before.
+ */
+export function nextAttemptAt(at: Date, backoffMs: number, retryAfterMs: number | null | undefined, deadline: number): Date {
+  const backoff = at.getTime() + backoffMs;
+  if (!retryAfterMs) return new Date(backoff);
+  return new Date(Math.max(backoff, Math.min(at.getTime() + retryAfterMs, deadline)));
+}
 
 /**
  * Sends one notification through one channel's sender, once, within the per-attempt time limit: what both the
@@ -62,6 +74,7 @@ export class DeliveryAttempts {
           answer: error.answer === null ? null : clean(error.answer),
           retryable: error.retryable,
           stopped: false,
+          retryAfterMs: error.retryAfterMs,
         };
       }
       return {

@@ -5,7 +5,8 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { parseChannelInput } from './channel-input.js';
 import { DeliveryAttempts } from './delivery-attempts.js';
 import { NotificationPublisher } from './notification-publisher.js';
-import { channelNotFound, ChannelSecretUnreadable, ChannelStore, type StoredChannel } from './store/channel-store.js';
+import { ChannelSecretUnreadable } from './store/channel-secret-unreadable.js';
+import { channelNotFound, ChannelStore, type StoredChannel } from './store/channel-store.js';
 import { DeliveryOutbox } from './store/delivery-outbox.js';
 import { NotificationsDatabase } from './store/notifications-database.js';
 

@@ -1,10 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Clock } from '../common/clock.js';
-import { DeliveryAttempts } from './delivery-attempts.js';
+import { DeliveryAttempts, nextAttemptAt } from './delivery-attempts.js';
 import type { Notification } from './notification.js';
 import { NotificationOptions } from './notification-options.js';
-import { ChannelSecretUnreadable, ChannelStore } from './store/channel-store.js';
+import { ChannelSecretUnreadable } from './store/channel-secret-unreadable.js';
+import { ChannelStore } from './store/channel-store.js';
 import type { DeliveryEntity } from './store/delivery.entity.js';
 import { type AttemptOutcome, DeliveryOutbox } from './store/delivery-outbox.js';
 
@@ -135,7 +136,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         at,
       );
     }
-    const next = new Date(at.getTime() + this.retryDelay(attempts));
+    const next = nextAttemptAt(at, this.retryDelay(attempts), result.retryAfterMs, Date.parse(delivery.createdAt) + this.options.giveUpAfterMs);
     if (next.getTime() - Date.parse(delivery.createdAt) > this.options.giveUpAfterMs) {
       const reason = `still failing after ${attempts} tries in ${Math.round(this.options.giveUpAfterMs / 3_600_000)} hours; the last: ${result.message}`;
       return this.finish(delivery, label, attempts, { kind: 'given_up', error: result.message, answer: result.answer, reason }, at);

@@ -21,8 +21,11 @@ export interface HttpReceiver {
   origin: string;
   port: number;
   requests: ReceivedRequest[];
-  /** The answer to the next requests; `hang: true` keeps them open without an answer. */
-  answer: { status: number; body: string; hang?: boolean };
+  /**
+   * The answer to the next requests: a body, or a function of the request (a receiver that echoes it); extra
+   * headers (Retry-After); `hang: true` keeps them open without an answer.
+   */
+  answer: { status: number; body: string | ((request: ReceivedRequest) => string); headers?: Record<string, string>; hang?: boolean };
   /** Called for each request after it is recorded and before it is answered (a test fills a disk there). */
   beforeAnswer?: () => void;
   /** Resolves once at least `count` requests have arrived (recorded when their body has been read). */
@@ -39,11 +42,13 @@ export async function startHttpReceiver(answer: HttpReceiver['answer'] = { statu
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      requests.push(request);
       events.emit('request');
       receiver.beforeAnswer?.();
-      if (receiver.answer.hang) return;
-      res.writeHead(receiver.answer.status, { 'Content-Type': 'text/plain' }).end(receiver.answer.body);
+      const { status, body, headers, hang } = receiver.answer;
+      if (hang) return;
+      res.writeHead(status, { 'Content-Type': 'text/plain', ...headers }).end(typeof body === 'function' ? body(request) : body);
     });
   });
   server.listen(port, '127.0.0.1');

@@ -18,6 +18,8 @@ export class DeliveryError extends Error {
     readonly retryable: boolean,
     /** What the receiver answered, if it answered (status and a bounded, secret-free excerpt). */
     readonly answer: string | null = null,
+    /** How long the receiver asked to wait before the next try (its Retry-After, capped), if it said. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'DeliveryError';

@@ -3,6 +3,7 @@ import type { Notification } from '../notification.js';
 import type { NotificationChannel } from '../notification-channel.js';
 import type { ChannelSender, DeliveryReceipt } from './channel-sender.js';
 import { deliverHttp, type Receiver } from './http-delivery.js';
+import { redactSecrets } from './redact-secrets.js';
 import { clip, facts } from './notification-text.js';
 
 const RECEIVER: Receiver = {
@@ -59,6 +60,7 @@ export class DiscordSender implements ChannelSender {
       new URL(channel.config.url),
       { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(discordMessage(notification)) },
       signal,
+      (text) => redactSecrets(text, channel),
     );
   }
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import net from 'node:net';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Notification } from '../notification.js';
+import { isLoopbackHost } from '../host-address.js';
 import type { ChannelConfig, NotificationChannel } from '../notification-channel.js';
 import { DeliveryError, type ChannelSender, type DeliveryReceipt } from './channel-sender.js';
 import { renderEmail } from './email-message.js';
@@ -126,18 +126,12 @@ function refuseUnsafeSettings(config: EmailConfig): void {
       false,
     );
   }
-  if (config.smtp_security === 'none' && config.smtp_password && !isLoopback(config.smtp_host)) {
+  if (config.smtp_security === 'none' && config.smtp_password && !isLoopbackHost(config.smtp_host)) {
     throw new DeliveryError(
       `The email channel would send its SMTP password in clear to ${config.smtp_host} (security "none"). Choose security "starttls" (port 587) or "tls" (port 465).`,
       false,
     );
   }
-}
-
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (net.isIPv4(host)) return host.startsWith('127.');
-  return host === '::1' || host === '[::1]';
 }
 
 function messageIdOf(id: string, from: string): string {
@@ -148,7 +142,10 @@ function messageIdOf(id: string, from: string): string {
 /** "250 2.0.0 queued as 1234", and the recipients the server refused when it took the others. */
 function receiptOf(info: SMTPTransport.SentMessageInfo, config: EmailConfig): string {
   const bound = (text: string): string => {
-    const line = scrubSmtpSecrets(text.replace(/\s*[\r\n]+\s*/g, ' ').trim(), config.smtp_user, config.smtp_password);
+    // Scrubbed before the line breaks are joined and the line is cut, so that no part of the password is left.
+    const line = scrubSmtpSecrets(text, config.smtp_user, config.smtp_password)
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      .trim();
     return line.length > MAX_RECEIPT_CHARS ? `${line.slice(0, MAX_RECEIPT_CHARS)}…` : line;
   };
   const accepted = (info.accepted ?? []).map(String);

@@ -1,4 +1,5 @@
 import { APP_VERSION } from '../../common/app-version.js';
+import { formatDuration } from '../../common/format.js';
 import { type DeliveryReceipt, DeliveryError } from './channel-sender.js';
 
 /** How a receiver is named in messages, and what to do when it says the address is gone or the token is refused. */
@@ -16,6 +17,8 @@ export const USER_AGENT = `Sentinel-Backup/${APP_VERSION}`;
 /** How much of a receiver's answer is read (the rest is not waited for) and how much of it the log keeps. */
 const ANSWER_READ_BYTES = 64 * 1024;
 const ANSWER_EXCERPT_CHARS = 200;
+/** The longest wait a receiver's Retry-After can ask for; the outbox's backoff and 24-hour give-up still apply. */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 /**
  * One HTTP request to a receiver, on Node's fetch. Redirects are not followed (the URL carries a token, and
@@ -27,6 +30,8 @@ export async function deliverHttp(
   url: URL,
   init: { method: 'POST' | 'GET'; headers?: Record<string, string>; body?: string },
   signal: AbortSignal,
+  /** Takes the channel's secrets out of the answer: applied to all of it, before it is cut to an excerpt. */
+  mask: (text: string) => string,
 ): Promise<DeliveryReceipt> {
   let response: Response;
   try {
@@ -40,7 +45,7 @@ export async function deliverHttp(
   } catch (error) {
     throw connectionError(receiver, url, error);
   }
-  const text = await readBounded(response, signal);
+  const text = excerptOf(mask(await readBounded(response, signal)));
   const answer = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
   const status = response.status;
   if (status >= 200 && status < 300) return { answer };
@@ -55,12 +60,32 @@ export async function deliverHttp(
   if (status === 401 || status === 403) throw new DeliveryError(`${said}: ${receiver.refused}`, false, answer);
   if (status === 404 || status === 410) throw new DeliveryError(`${said}: ${receiver.gone}`, false, answer);
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
-    throw new DeliveryError(`${said}: a temporary failure on its side; it is retried`, true, answer);
+    const retryAfterMs = retryAfterOf(response.headers.get('retry-after'), Date.now());
+    const when = retryAfterMs === null ? 'it is retried' : `it asked to wait ${formatDuration(retryAfterMs)} (Retry-After), and is retried then`;
+    throw new DeliveryError(`${said}: a temporary failure on its side; ${when}`, true, answer, retryAfterMs);
   }
   throw new DeliveryError(`${said}: it refused the message. Check the channel's settings; if they are right, report the answer as a bug`, false, answer);
 }
 
-/** The start of the answer's body as one line of printable text (bounded, control characters replaced). */
+/** The answer as one line of printable text (control characters replaced), cut to an excerpt: after the secrets are masked. */
+function excerptOf(text: string): string {
+  const line = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return line.length > ANSWER_EXCERPT_CHARS ? `${line.slice(0, ANSWER_EXCERPT_CHARS)}...` : line;
+}
+
+/**
+ * Retry-After (RFC 9110 10.2.3): a number of seconds, or an HTTP date; null when absent, unreadable or not in
+ * the future. Capped at MAX_RETRY_AFTER_MS: a receiver cannot park a notification for days.
+ */
+export function retryAfterOf(value: string | null, now: number): number | null {
+  if (value === null) return null;
+  const trimmed = value.trim();
+  const ms = /^\d{1,10}$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
+  if (!Number.isFinite(ms) || ms <= 0) return null;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+/** The start of the answer's body (at most ANSWER_READ_BYTES), as text, unmasked and uncut. */
 async function readBounded(response: Response, signal: AbortSignal): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
@@ -78,11 +103,7 @@ async function readBounded(response: Response, signal: AbortSignal): Promise<str
   } finally {
     void reader.cancel().catch(() => undefined);
   }
-  const text = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/[\x00-\x1f\x7f]+/g, ' ')
-    .trim();
-  return text.length > ANSWER_EXCERPT_CHARS ? `${text.slice(0, ANSWER_EXCERPT_CHARS)}...` : text;
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** fetch's failure (TypeError "fetch failed" with the socket error as its cause) in words a user can act on. */

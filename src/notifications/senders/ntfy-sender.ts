@@ -3,6 +3,7 @@ import type { Notification } from '../notification.js';
 import type { NotificationChannel } from '../notification-channel.js';
 import type { ChannelSender, DeliveryReceipt } from './channel-sender.js';
 import { deliverHttp, type Receiver } from './http-delivery.js';
+import { redactSecrets } from './redact-secrets.js';
 
 const RECEIVER: Receiver = {
   name: 'The ntfy server',
@@ -45,6 +46,6 @@ export class NtfySender implements ChannelSender {
   send(channel: NotificationChannel, notification: Notification, signal: AbortSignal): Promise<DeliveryReceipt> {
     if (channel.config.type !== 'ntfy') throw new Error(`NtfySender got a ${channel.config.type} channel`);
     const { headers, body } = ntfyRequest(notification, channel.config.token);
-    return deliverHttp(RECEIVER, new URL(channel.config.url), { method: 'POST', headers, body }, signal);
+    return deliverHttp(RECEIVER, new URL(channel.config.url), { method: 'POST', headers, body }, signal, (text) => redactSecrets(text, channel));
   }
 }

@@ -3,6 +3,7 @@ import type { Notification } from '../notification.js';
 import type { NotificationChannel } from '../notification-channel.js';
 import type { ChannelSender, DeliveryReceipt } from './channel-sender.js';
 import { deliverHttp, type Receiver } from './http-delivery.js';
+import { redactSecrets } from './redact-secrets.js';
 import { pingStyle } from './ping-style.js';
 
 const RECEIVER: Receiver = {
@@ -71,6 +72,7 @@ export class PingSender implements ChannelSender {
       request.url,
       { method: request.method, ...(request.body === undefined ? {} : { headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: request.body }) },
       signal,
+      (text) => redactSecrets(text, channel),
     );
   }
 }

@@ -46,12 +46,16 @@ export function scrubSmtpSecrets(text: string, user: string | null, password: st
   return out;
 }
 
-/** The server's answer, one line, bounded, secret-free; null when the server said nothing. */
+/**
+ * The server's answer, one line, bounded, secret-free; null when the server said nothing. Scrubbed whole before
+ * it is joined and cut: a cut first would leave the start of a password that straddles it.
+ */
 function answerOf(error: NodemailerError, ctx: SmtpFailureContext): string | null {
   if (typeof error.response !== 'string' || !error.response.trim()) return null;
-  const line = error.response.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-  const bounded = line.length > MAX_ANSWER_CHARS ? `${line.slice(0, MAX_ANSWER_CHARS)}…` : line;
-  return scrubSmtpSecrets(bounded, ctx.user, ctx.password);
+  const line = scrubSmtpSecrets(error.response, ctx.user, ctx.password)
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .trim();
+  return line.length > MAX_ANSWER_CHARS ? `${line.slice(0, MAX_ANSWER_CHARS)}…` : line;
 }
 
 const NODEMAILER_CODES = new Set([

@@ -4,6 +4,7 @@ import type { Notification } from '../notification.js';
 import type { NotificationChannel } from '../notification-channel.js';
 import type { ChannelSender, DeliveryReceipt } from './channel-sender.js';
 import { deliverHttp, type Receiver } from './http-delivery.js';
+import { redactSecrets } from './redact-secrets.js';
 
 const RECEIVER: Receiver = {
   name: 'The webhook receiver',
@@ -44,6 +45,7 @@ export class WebhookSender implements ChannelSender {
         body,
       },
       signal,
+      (text) => redactSecrets(text, channel),
     );
   }
 }

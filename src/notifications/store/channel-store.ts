@@ -9,6 +9,7 @@ import { type ChannelBase, type ChannelChange, type ChannelSettings, SECRET_FIEL
 import type { ChannelConfig, ChannelType, NotificationChannel } from '../notification-channel.js';
 import type { NotificationEventName } from '../notification-events.js';
 import { ChannelEntity } from './channel.entity.js';
+import { ChannelSecretUnreadable } from './channel-secret-unreadable.js';
 import { NotificationsDatabase } from './notifications-database.js';
 
 /** A channel as stored, secrets still sealed: what the API shows and what the publisher filters on. */
@@ -16,16 +17,6 @@ export interface StoredChannel extends ChannelBase {
   id: string;
   createdAt: string;
   updatedAt: string;
-}
-
-/** A sealed secret that no longer opens (the master key changed, the file was altered): the channel cannot send until it is entered again. */
-export class ChannelSecretUnreadable extends Error {
-  constructor(readonly field: SecretField) {
-    super(
-      `The channel's stored ${field} cannot be decrypted (the master key changed, or .notifications.db was altered): ` +
-        `enter the ${field} again (PUT /api/notifications/channels/{id}) or delete and re-create the channel`,
-    );
-  }
 }
 
 /** Most channels an installation may have: enough for any team, and it bounds the outbox a single event writes. */

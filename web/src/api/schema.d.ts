@@ -1397,17 +1397,17 @@ export interface components {
              */
             smtp_port?: number;
             /**
-             * @description email: starttls (port 587), tls (port 465) or none
+             * @description email: starttls (port 587), tls (port 465) or none (with a password: only to a relay on this machine)
              * @enum {string}
              */
             smtp_security?: "none" | "starttls" | "tls";
-            /** @description email: the SMTP user; null: no authentication */
+            /** @description email: the SMTP user (then smtp_password is required); null: no authentication */
             smtp_user?: string | null;
             /** @description email: the SMTP password. Secret; null removes it */
             smtp_password?: string | null;
             /**
-             * @description email: the sender address
-             * @example sentinel@example.com
+             * @description email: the sender address, alone or with a display name (Name <address>)
+             * @example Sentinel Backup <sentinel@example.com>
              */
             from?: string;
             /**
@@ -1473,17 +1473,17 @@ export interface components {
              */
             smtp_port?: number;
             /**
-             * @description email: starttls (port 587), tls (port 465) or none
+             * @description email: starttls (port 587), tls (port 465) or none (with a password: only to a relay on this machine)
              * @enum {string}
              */
             smtp_security?: "none" | "starttls" | "tls";
-            /** @description email: the SMTP user; null: no authentication */
+            /** @description email: the SMTP user (then smtp_password is required); null: no authentication */
             smtp_user?: string | null;
             /** @description email: the SMTP password. Secret; null removes it */
             smtp_password?: string | null;
             /**
-             * @description email: the sender address
-             * @example sentinel@example.com
+             * @description email: the sender address, alone or with a display name (Name <address>)
+             * @example Sentinel Backup <sentinel@example.com>
              */
             from?: string;
             /**

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow } from 'class-validator';
 import { CHANNEL_TYPES, type ChannelType, type SmtpSecurity } from '../notification-channel.js';
 import { NOTIFICATION_EVENTS, type NotificationEventName } from '../notification-events.js';
@@ -81,11 +81,14 @@ export class UpdateChannelDto {
   @Allow()
   smtp_port?: number;
 
-  @ApiPropertyOptional({ enum: ['none', 'starttls', 'tls'], description: 'email: starttls (port 587), tls (port 465) or none' })
+  @ApiPropertyOptional({
+    enum: ['none', 'starttls', 'tls'],
+    description: 'email: starttls (port 587), tls (port 465) or none (with a password: only to a relay on this machine)',
+  })
   @Allow()
   smtp_security?: SmtpSecurity;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'email: the SMTP user; null: no authentication' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'email: the SMTP user (then smtp_password is required); null: no authentication' })
   @Allow()
   smtp_user?: string | null;
 
@@ -93,22 +96,14 @@ export class UpdateChannelDto {
   @Allow()
   smtp_password?: string | null;
 
-  @ApiPropertyOptional({ example: 'sentinel@example.com', description: 'email: the sender address' })
+  @ApiPropertyOptional({
+    example: 'Sentinel Backup <sentinel@example.com>',
+    description: 'email: the sender address, alone or with a display name (Name <address>)',
+  })
   @Allow()
   from?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['ops@example.com'], description: 'email: 1 to 20 recipient addresses' })
   @Allow()
   to?: string[];
-}
-
-/** POST: `name` and `type` required, and the type's own required fields (url; for email smtp_host, smtp_port, smtp_security, from, to). */
-export class CreateChannelDto extends UpdateChannelDto {
-  @ApiProperty({ example: 'Ops webhook', description: '1 to 100 characters, unique among the channels' })
-  @Allow()
-  declare name: string;
-
-  @ApiProperty({ enum: CHANNEL_TYPES })
-  @Allow()
-  declare type: ChannelType;
 }
