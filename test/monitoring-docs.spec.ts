@@ -36,8 +36,15 @@ tests:
         values: '0x20'
       - series: 'sentinel_backup_overdue{job="sentinel-backup",instance="a:8080",target="local"}'
         values: '0 0 1x18'
-      - series: 'sentinel_backup_failures_total{job="sentinel-backup",instance="a:8080",target="r2"}'
+      - series: 'sentinel_backup_job_failures_total{job="sentinel-backup",instance="a:8080",target="r2"}'
         values: '3 3 4x18'
+      - series: 'sentinel_backup_prejob_failures_total{job="sentinel-backup",instance="a:8080",target="r2"}'
+        values: '0x20'
+      # local: .target-health.json lost at minute 3 (its counter back to 0); no new failure, so no alert.
+      - series: 'sentinel_backup_job_failures_total{job="sentinel-backup",instance="a:8080",target="local"}'
+        values: '5x20'
+      - series: 'sentinel_backup_prejob_failures_total{job="sentinel-backup",instance="a:8080",target="local"}'
+        values: '2 2 2 0x17'
       - series: 'sentinel_backup_last_verification_success{job="sentinel-backup",instance="a:8080",target="local"}'
         values: '0x20'
       - series: 'sentinel_backup_target_enabled{job="sentinel-backup",instance="a:8080",target="local"}'
@@ -79,6 +86,25 @@ tests:
       - eval_time: 15m
         alertname: SentinelBackupMetricsAbsent
         exp_alerts: []
+  # SentinelBackupNeverRun: a weekly target never attempted for two days fires; a daily one becomes overdue
+  # after 30 h (default grace) first, so never stays 1 for less than the rule's two days and it does not fire.
+  - interval: 1m
+    input_series:
+      - series: 'sentinel_backup_target_state{job="sentinel-backup",instance="a:8080",target="r2",state="never"}'
+        values: '1x3000'
+      - series: 'sentinel_backup_target_state{job="sentinel-backup",instance="a:8080",target="local",state="never"}'
+        values: '1x1799 0x1201'
+    alert_rule_test:
+      - eval_time: 47h
+        alertname: SentinelBackupNeverRun
+        exp_alerts: []
+      - eval_time: 49h
+        alertname: SentinelBackupNeverRun
+        exp_alerts:
+          - exp_labels: { severity: warning, job: sentinel-backup, instance: 'a:8080', target: r2, state: never }
+            exp_annotations:
+              summary: 'r2 backups are on but none has succeeded on a:8080'
+              description: 'An enabled target with no backup attempt for two days. Only weekly and monthly schedules stay never this long: a daily target becomes overdue after 30 h (default grace) and SentinelBackupOverdue fires instead. Start a first backup by hand rather than wait for the schedule.'
 `;
 
 describe('docs/monitoring.md alert rules', () => {

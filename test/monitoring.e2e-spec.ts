@@ -1,10 +1,15 @@
+import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DiskSpaceWatch } from '../src/backup/disk-space-watch.js';
 import { Clock } from '../src/common/clock.js';
+import { DiskSpace } from '../src/common/fs/disk-space.service.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 import { until } from './support/until.js';
 
 const API_TOKEN = 'monitoring-test-api-token-0123456789abcdef';
@@ -127,6 +132,94 @@ describe('GET /api/status without S3', () => {
   });
 });
 
+describe('Monitoring under damaged files, guessed tokens and a short disk', () => {
+  let t: TestApp;
+  afterEach(() => t?.close());
+
+  it('a .target-health.json of the wrong field types: status and metrics answer 200, and the next change replaces the damaged values', async () => {
+    const root = makeScratchDir('sentinel-monitoring-');
+    const file = path.join(root, 'data', '.target-health.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ local: { preJobFailures: null, preJobFailuresTotal: '3', enabled: 'yes' }, r2: { restoresApplied: { n: 1 } } }));
+    t = await startTestApp({ SENTINEL_API_TOKEN: API_TOKEN }, { root });
+    expect(byTarget(await status(t), 'local')).toMatchObject({ state: 'never', consecutive_failures: 0 });
+    const text = await scrape(t, API_TOKEN);
+    expect(sample(text, 'sentinel_backup_failures_total', { target: 'local' })).toBe(0);
+    expect(sample(text, 'sentinel_restores_applied_total', { target: 'r2' })).toBe(0);
+    expect(promtoolCheckMetrics(text)).toBe('');
+    expect(fs.readFileSync(t.logFile, 'utf8')).toContain(
+      `Ignoring damaged values in ${file}: local.enabled, local.preJobFailures, local.preJobFailuresTotal, r2.restoresApplied`,
+    );
+    // The listener that writes the file works: a scheduled run refused before a job is recorded.
+    await t.http.put('/api/settings/r2_backup_enabled').set(auth).send({ value: 1 }).expect(200);
+    await t.app.get(ScheduledJobRunner).runScheduled('r2');
+    expect(byTarget(await status(t), 'r2')).toMatchObject({ state: 'failing', last_error: { code: 'TARGET_NOT_CONFIGURED' } });
+    await until('the refused run in the file', () => (JSON.parse(fs.readFileSync(file, 'utf8')).r2?.preJobFailuresTotal === 1 ? true : undefined));
+  });
+
+  it('a .target-health.json that cannot be read (a folder in its place) stops the start, naming it and what to do', async () => {
+    const root = makeScratchDir('sentinel-monitoring-');
+    fs.mkdirSync(path.join(root, 'data', '.target-health.json'), { recursive: true });
+    try {
+      await expect(startTestApp({}, { root })).rejects.toThrow(
+        /\.target-health\.json \(the health records\) cannot be read: it is a folder, not a file\. Move that folder out of DATA_DIR/,
+      );
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('wrong tokens at the API do not lock the metrics token out of /metrics; wrong tokens at /metrics are limited there', async () => {
+    t = await startTestApp({ SENTINEL_API_TOKEN: API_TOKEN, SENTINEL_METRICS_TOKEN: METRICS_TOKEN });
+    for (let i = 0; i < 10; i++) await t.http.get('/api/status').set('Authorization', `Bearer wrong-api-token-${i}-0123456789abcdef`).expect(401);
+    await t.http.get('/api/status').set(auth).expect(429);
+    await scrape(t, METRICS_TOKEN);
+    for (let i = 0; i < 10; i++) await t.http.get('/metrics').set('Authorization', `Bearer wrong-scrape-token-${i}-0123456789abcd`).expect(401);
+    await t.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(429);
+  });
+
+  it('a short disk (the DiskSpace port) makes the overall state warning with a reason and sentinel_backup_disk_low 1; room again clears both', async () => {
+    t = await startTestApp();
+    await seedDatabases(t.app, { rows: 10 });
+    const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+    expect(job.status).toBe('succeeded');
+    const watch = t.app.get(DiskSpaceWatch);
+    await watch.check();
+    expect((await t.http.get('/api/status').expect(200)).body).toMatchObject({ state: 'ok', reasons: [] });
+    expect(sample(await scrape(t), 'sentinel_backup_disk_low', { target: 'local' })).toBe(0);
+
+    const space = jest.spyOn(t.app.get(DiskSpace), 'available').mockResolvedValue(2 * 1024 * 1024);
+    await watch.check();
+    const body = (await t.http.get('/api/status').expect(200)).body;
+    expect(body.state).toBe('warning');
+    expect(body.reasons).toEqual([
+      expect.stringMatching(new RegExp(`^Low disk space in ${t.dataDir}: 2\\.00 MiB free, the next Local backup needs .*: free up space there$`)),
+    ]);
+    expect(byTarget(body, 'local').state).toBe('ok');
+    expect(sample(await scrape(t), 'sentinel_backup_disk_low', { target: 'local' })).toBe(1);
+
+    space.mockRestore();
+    await watch.check();
+    expect((await t.http.get('/api/status').expect(200)).body).toMatchObject({ state: 'ok', reasons: [] });
+    expect(sample(await scrape(t), 'sentinel_backup_disk_low', { target: 'local' })).toBe(0);
+  });
+
+  it('sentinel_restores_applied_total goes up when a staged restore is applied at the next start', async () => {
+    t = await startTestApp();
+    await seedDatabases(t.app, { rows: 10 });
+    const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+    expect(sample(await scrape(t), 'sentinel_restores_applied_total', { target: 'local' })).toBe(0);
+    await t.http.post('/api/backups/local/restore').send({ filename: job.filename, restart: false }).expect(202);
+    const root = t.root;
+    await t.app.close();
+    t = await startTestApp({}, { root });
+    expect((await t.http.get('/api/restore/status').expect(200)).body.last_apply.outcome).toBe('applied');
+    const text = await scrape(t);
+    expect(sample(text, 'sentinel_restores_applied_total', { target: 'local' })).toBe(1);
+    expect(sample(text, 'sentinel_restores_applied_total', { target: 'r2' })).toBe(0);
+  });
+});
+
 describeS3('Monitoring after real backups (S3)', () => {
   let t: TestApp;
   afterEach(() => t?.close());
@@ -177,6 +270,8 @@ describeS3('Monitoring after real backups (S3)', () => {
     expect(sample(text, 'sentinel_backup_last_attempt_success', { target: 'r2' })).toBe(0);
     expect(sample(text, 'sentinel_backup_failures_total', { target: 'r2' })).toBe(1);
     expect(sample(text, 'sentinel_backup_failures_total', { target: 'local' })).toBe(0);
+    expect(sample(text, 'sentinel_backup_job_failures_total', { target: 'r2' })).toBe(1);
+    expect(sample(text, 'sentinel_backup_prejob_failures_total', { target: 'r2' })).toBe(0);
     expect(sample(text, 'sentinel_backup_uploaded_bytes_total', { target: 'local' })).toBe(local.size_bytes);
     expect(sample(text, 'sentinel_backup_last_archive_size_bytes', { target: 'local' })).toBe(local.size_bytes);
     expect(sample(text, 'sentinel_backup_last_duration_seconds', { target: 'local' })).toBe(local.duration_ms / 1000);

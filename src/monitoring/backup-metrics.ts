@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { APP_VERSION } from '../common/app-version.js';
 import type { BackupTarget } from '../common/backup-target.js';
+import { DiskSpaceState } from './disk-space-state.js';
 import { StoredBackupsCache, type StoredBackups } from './stored-backups.cache.js';
 import type { TargetHealth, TargetState } from './target-health.js';
 import { TargetHealthService, type TargetTotals } from './target-health.service.js';
@@ -18,6 +19,10 @@ interface Snapshot {
   health: TargetHealth;
   totals: TargetTotals;
   stored: StoredBackups | undefined;
+  /** Whether the last listing of the target ended well; undefined before one ended or when not listed. */
+  listingSucceeded: boolean | undefined;
+  /** Whether a folder the target's next backup needs is short of space; undefined when the target is disabled. */
+  diskLow: boolean | undefined;
 }
 
 /**
@@ -27,7 +32,10 @@ interface Snapshot {
  *
  * The `_total` counters are not counted in memory: they are totals of the run history and the health
  * records, which survive restarts, so a restart does not reset them (rate() sees no drop). They only go
- * back when those files are deleted or damaged, which Prometheus then reads as a counter reset.
+ * back when those files are deleted or damaged (a damaged field of the health records is read as 0), which
+ * Prometheus then reads as a counter reset. Failures are also exported split by the file that counts them
+ * (job_failures from the run history, prejob_failures from the health records), so a lost health file
+ * resets only the latter and an alert on the two does not count the run history's failures again.
  */
 @Injectable()
 export class BackupMetrics implements OnModuleDestroy {
@@ -65,7 +73,23 @@ export class BackupMetrics implements OnModuleDestroy {
   private readonly storedCount = this.gauge('sentinel_backup_stored_backups', 'Backups stored in the target (from a listing at most a few minutes old)');
   private readonly storedBytes = this.gauge('sentinel_backup_stored_bytes', 'Total size of the backups stored in the target');
   private readonly listedAt = this.gauge('sentinel_backup_stored_listing_timestamp_seconds', 'When the target was last listed for the two stored_ series');
-  private readonly failures = this.counter('sentinel_backup_failures_total', 'Failed backups: jobs that failed and scheduled runs that failed before a job');
+  private readonly listingSuccess = this.gauge(
+    'sentinel_backup_stored_listing_success',
+    'Whether the last listing of the target for the stored_ series succeeded (1) or failed (0)',
+  );
+  private readonly failures = this.counter(
+    'sentinel_backup_failures_total',
+    'Failed backups: jobs that failed and scheduled runs that failed before a job (the sum of the two series below)',
+  );
+  private readonly jobFailures = this.counter('sentinel_backup_job_failures_total', 'Backup jobs that failed (counted in the run history)');
+  private readonly preJobFailures = this.counter(
+    'sentinel_backup_prejob_failures_total',
+    'Scheduled backups that failed before a job existed (counted in DATA_DIR/.target-health.json)',
+  );
+  private readonly diskLow = this.gauge(
+    'sentinel_backup_disk_low',
+    "Whether a folder the target's next backup writes to has less free space than it needs (1) or not (0)",
+  );
   private readonly uploaded = this.counter('sentinel_backup_uploaded_bytes_total', 'Bytes of the archives successful backups stored in the target');
   private readonly overdue = this.gauge(
     'sentinel_backup_overdue',
@@ -93,6 +117,7 @@ export class BackupMetrics implements OnModuleDestroy {
   constructor(
     private readonly health: TargetHealthService,
     private readonly stored: StoredBackupsCache,
+    private readonly disk: DiskSpaceState,
   ) {
     collectDefaultMetrics({ register: this.registry });
     // prom-client names three gauges `_total`, which `promtool check metrics` rejects (a suffix reserved for
@@ -108,13 +133,21 @@ export class BackupMetrics implements OnModuleDestroy {
   /** The metrics as of now, in the Prometheus text format. */
   async render(): Promise<string> {
     const snapshots: Snapshot[] = [];
-    for (const health of await this.health.all()) {
+    const all = await this.health.all();
+    const low = this.disk.lowFolders(all.filter((health) => health.enabled).map((health) => health.target));
+    for (const health of all) {
       const [totals, stored] = await Promise.all([
         this.health.totals(health.target),
         // A disabled target is not listed: it may have no settings, and it is not being backed up.
         health.enabled ? this.stored.get(health.target) : Promise.resolve(undefined),
       ]);
-      snapshots.push({ health, totals, stored });
+      snapshots.push({
+        health,
+        totals,
+        stored,
+        listingSucceeded: health.enabled ? this.stored.lastListingSucceeded(health.target) : undefined,
+        diskLow: health.enabled ? low.some((folder) => folder.targets.includes(health.target)) : undefined,
+      });
     }
     this.apply(snapshots);
     return this.registry.metrics();
@@ -123,7 +156,7 @@ export class BackupMetrics implements OnModuleDestroy {
   /** Sets every series from one snapshot, synchronously, so a scrape never mixes two. A value not known has no series. */
   private apply(snapshots: readonly Snapshot[]): void {
     for (const metric of this.perScrape) metric.reset();
-    for (const { health, totals, stored } of snapshots) {
+    for (const { health, totals, stored, listingSucceeded, diskLow } of snapshots) {
       const target = { target: health.target };
       this.enabled.set(target, health.enabled ? 1 : 0);
       for (const state of STATES) this.state.set({ target: health.target, state }, health.state === state ? 1 : 0);
@@ -137,7 +170,11 @@ export class BackupMetrics implements OnModuleDestroy {
         this.storedBytes.set(target, stored.bytes);
         this.listedAt.set(target, stored.listedAt.getTime() / 1000);
       }
+      if (listingSucceeded !== undefined) this.listingSuccess.set(target, listingSucceeded ? 1 : 0);
+      if (diskLow !== undefined) this.diskLow.set(target, diskLow ? 1 : 0);
       this.failures.inc(target, totals.failures);
+      this.jobFailures.inc(target, totals.jobFailures);
+      this.preJobFailures.inc(target, totals.preJobFailures);
       this.uploaded.inc(target, totals.bytesStored);
       this.restores.inc(target, totals.restoresApplied);
       this.overdue.set(target, health.state === 'overdue' || health.overdue_since !== null ? 1 : 0);

@@ -57,21 +57,35 @@ function emptyRecord(): TargetRecord {
  */
 @Injectable()
 export class HealthRecordsStore implements OnModuleInit, OnModuleDestroy {
-  /** A damaged file loses the enabled times, the pre-job failures and the restore count (counters then start again, a reset to Prometheus); the rest is in the run history. */
+  /**
+   * A damaged file (not JSON, or a field of the wrong type) loses only what is damaged: each bad field is read
+   * as its default (counters then start again, a reset to Prometheus), with one warning naming the file; the
+   * rest is in the run history. A file that cannot be read at all (a folder in its place, no permission)
+   * stops the start, naming it (see load()).
+   */
   private readonly records: DurableJsonFile<Records>;
 
   constructor(config: AppConfig) {
-    this.records = new DurableJsonFile<Records>(
-      path.join(config.env.dataDir, HEALTH_RECORDS_FILE),
-      'the health records',
-      new Logger('Monitoring'),
-      parseRecords,
-    );
+    const file = path.join(config.env.dataDir, HEALTH_RECORDS_FILE);
+    const logger = new Logger('Monitoring');
+    this.records = new DurableJsonFile<Records>(file, 'the health records', logger, (json) => {
+      const damaged: string[] = [];
+      const records = parseRecords(json, damaged);
+      if (damaged.length > 0) {
+        logger.warn(`Ignoring damaged values in ${file}: ${damaged.join(', ')} read as their defaults; the next change of the health records replaces them`);
+      }
+      return records;
+    });
   }
 
-  /** At start-up, before any write: the temp files of a write a crash interrupted. */
-  onModuleInit(): Promise<void> {
-    return this.records.removeLeftovers();
+  /**
+   * At start-up, before any write: the temp files of a write a crash interrupted; then the file is read, so
+   * one that cannot be read stops the start with its name and what to do, instead of failing every status
+   * request and every scrape later.
+   */
+  async onModuleInit(): Promise<void> {
+    await this.records.removeLeftovers();
+    this.records.load();
   }
 
   /** A write still under way ends before the app closes (see DurableJsonFile.flush). */
@@ -121,12 +135,79 @@ export class HealthRecordsStore implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function parseRecords(json: unknown): Records {
+/**
+ * The records from the parsed file, each field checked: a field of the wrong type (a hand edit, another
+ * version, a damaged disk) is read as its default and named in `damaged`, so one bad value never fails a
+ * status request, a scrape or a listener. A field that is absent (a file an older version wrote) is
+ * defaulted without a word.
+ */
+export function parseRecords(json: unknown, damaged: string[] = []): Records {
   const records: Records = {};
-  if (typeof json !== 'object' || json === null) return records;
+  if (json === undefined) return records;
+  if (!isObject(json)) {
+    damaged.push('the whole file (not an object)');
+    return records;
+  }
   for (const target of BACKUP_TARGETS) {
-    const stored = (json as Records)[target];
-    if (stored && typeof stored === 'object') records[target] = { ...emptyRecord(), ...stored };
+    const stored = json[target];
+    if (stored === undefined) continue;
+    if (!isObject(stored)) {
+      damaged.push(target);
+      continue;
+    }
+    const record = emptyRecord();
+    const field = <K extends keyof TargetRecord>(key: K, read: (value: unknown) => TargetRecord[K] | undefined): void => {
+      if (stored[key] === undefined) return;
+      const value = read(stored[key]);
+      if (value === undefined) damaged.push(`${target}.${key}`);
+      else record[key] = value;
+    };
+    field('enabled', (value) => (typeof value === 'boolean' || value === null ? value : undefined));
+    field('enabledAt', nullableTime);
+    field('firstSeenAt', nullableTime);
+    field('preJobFailures', (value) => {
+      if (!Array.isArray(value)) return undefined;
+      const failures = value.map(preJobFailure);
+      return failures.every((failure) => failure !== undefined) ? (failures as PreJobFailure[]).slice(-MAX_PRE_JOB_FAILURES) : undefined;
+    });
+    field('preJobFailuresTotal', count);
+    field('lastVerification', (value) => {
+      if (value === null) return null;
+      if (!isObject(value)) return undefined;
+      const time = isoTime(value.time);
+      const { filename, verdict } = value;
+      if (time === undefined || typeof filename !== 'string' || (verdict !== 'passed' && verdict !== 'failed')) return undefined;
+      return { time, filename, verdict };
+    });
+    field('restoresApplied', count);
+    records[target] = record;
   }
   return records;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An ISO 8601 time as the service writes it (another spelling of a valid time is normalised). */
+function isoTime(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+function nullableTime(value: unknown): string | null | undefined {
+  return value === null ? null : isoTime(value);
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+function preJobFailure(value: unknown): PreJobFailure | undefined {
+  if (!isObject(value)) return undefined;
+  const time = isoTime(value.time);
+  const { code, message } = value;
+  if (time === undefined || typeof code !== 'string' || typeof message !== 'string') return undefined;
+  return { time, code, message: message.slice(0, MAX_MESSAGE_LENGTH) };
 }

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { BackupMetrics } from './backup-metrics.js';
+import { DiskSpaceState } from './disk-space-state.js';
 import { HealthEventRecorder } from './health-event.recorder.js';
 import { HealthRecordsStore } from './health-records.store.js';
 import { MonitoringOptions } from './monitoring-options.js';
@@ -26,6 +27,7 @@ import { TargetHealthService } from './target-health.service.js';
     TargetHealthService,
     StoredBackupsCache,
     BackupMetrics,
+    DiskSpaceState,
   ],
   exports: [TargetHealthService],
 })

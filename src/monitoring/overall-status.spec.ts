@@ -56,4 +56,13 @@ describe('overallStatus', () => {
     });
     expect(overallStatus([disabled('local'), disabled('r2')])).toEqual({ state: 'warning', reasons: ['No backup target is enabled: nothing is backed up'] });
   });
+
+  it('warning when a folder the next backup of an enabled target needs is short of space, with what it has and needs', () => {
+    const low = { folder: '/srv/sentinel/data', freeBytes: 2 * 1024 * 1024, neededBytes: 100 * 1024 * 1024, targets: ['local', 'r2'] as const };
+    expect(overallStatus([health('local', {}), disabled('r2')], [low])).toEqual({
+      state: 'warning',
+      reasons: ['Low disk space in /srv/sentinel/data: 2.00 MiB free, the next Local and R2 backup needs 100.0 MiB: free up space there'],
+    });
+    expect(overallStatus([health('local', { state: 'failing', last_error: { code: 'X', message: 'broken', time: '' } })], [low]).state).toBe('failing');
+  });
 });

@@ -44,22 +44,37 @@ describe('StoredBackupsCache', () => {
     expect(await cache.get('local')).toMatchObject({ count: 2, bytes: 300 });
     expect(catalog.calls).toBe(1);
     clock.at += 1000;
-    const second = cache.get('local');
+    // Stale: answered with the earlier listing at once, the new one made behind it.
+    expect(await cache.get('local')).toMatchObject({ count: 2, bytes: 300 });
     catalog.answer([100]);
-    expect(await second).toMatchObject({ count: 1, bytes: 100 });
+    await cache.refresh('local');
+    expect(await cache.get('local')).toMatchObject({ count: 1, bytes: 100 });
     expect(catalog.calls).toBe(2);
   });
 
-  it('never holds a scrape on a listing that hangs: it answers with the previous listing', async () => {
+  it('never holds a scrape on a listing that hangs when an earlier listing exists: it answers with that one at once', async () => {
     const first = cache.get('r2');
     catalog.answer([5]);
     await first;
     clock.at += 300_000;
-    expect(await cache.get('r2', 5)).toMatchObject({ count: 1, bytes: 5 });
+    // The wait allowed is far beyond the test's timeout: only an answer that does not wait can pass.
+    expect(await cache.get('r2', 2_000_000_000)).toMatchObject({ count: 1, bytes: 5 });
     expect(catalog.calls).toBe(2);
-    // The hanging listing is not started again by the next scrape.
-    expect(await cache.get('r2', 5)).toMatchObject({ count: 1 });
+    // The hanging listing is not started again by the next scrape, nor waited for.
+    expect(await cache.get('r2', 2_000_000_000)).toMatchObject({ count: 1 });
     expect(catalog.calls).toBe(2);
+    expect(cache.lastListingSucceeded('r2')).toBe(true);
+    catalog.fail('timed out');
+    await cache.refresh('r2');
+    expect(cache.lastListingSucceeded('r2')).toBe(false);
+  });
+
+  it('a first listing that hangs is waited for once (at most the wait), not again by the next scrapes', async () => {
+    expect(await cache.get('r2', 5)).toBeUndefined();
+    expect(cache.lastListingSucceeded('r2')).toBeUndefined();
+    clock.at += 60_000;
+    expect(await cache.get('r2', 2_000_000_000)).toBeUndefined();
+    expect(catalog.calls).toBe(1);
   });
 
   it('lists again after a backup completed, and keeps the previous values when a listing fails, trying again a minute later', async () => {
@@ -68,20 +83,24 @@ describe('StoredBackupsCache', () => {
     await first;
     cache.onBackupCompleted(new BackupCompletedEvent('job', 'local', 'f', 2, 1, { sha256: 'x', encrypted: false, recipients: null }));
     expect(catalog.calls).toBe(2);
-    const refreshed = cache.get('local');
     catalog.answer([1, 2]);
-    expect(await refreshed).toMatchObject({ count: 2, bytes: 3 });
+    await cache.refresh('local');
+    expect(await cache.get('local')).toMatchObject({ count: 2, bytes: 3 });
 
     clock.at += 300_000;
-    const failing = cache.get('local');
+    expect(await cache.get('local')).toMatchObject({ count: 2, bytes: 3 });
     catalog.fail('storage unreachable');
-    expect(await failing).toMatchObject({ count: 2, bytes: 3 });
+    await cache.refresh('local');
+    expect(await cache.get('local')).toMatchObject({ count: 2, bytes: 3 });
+    expect(cache.lastListingSucceeded('local')).toBe(false);
     clock.at += 59_000;
     await cache.get('local');
     expect(catalog.calls).toBe(3);
     clock.at += 1000;
-    const retried = cache.get('local');
+    await cache.get('local');
     catalog.answer([]);
-    expect(await retried).toMatchObject({ count: 0, bytes: 0 });
+    await cache.refresh('local');
+    expect(await cache.get('local')).toMatchObject({ count: 0, bytes: 0 });
+    expect(cache.lastListingSucceeded('local')).toBe(true);
   });
 });

@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -240,6 +242,22 @@ describe('TargetHealthService', () => {
     await health.observeSettings();
     clock.set('2026-06-02T17:59:59Z');
     expect(await health.health('local')).toMatchObject({ state: 'ok', overdue_at: '2026-06-02T18:00:00.000Z' });
+  });
+
+  it('a status read never fails on writing the enabled flag (a failed write is logged; the change is used all the same)', async () => {
+    // The write of the flag cannot make its temp file: a folder stands where it goes.
+    fs.mkdirSync(path.join(dir, `.target-health.json.tmp-${process.pid}`));
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      settings.values.r2_backup_enabled = 1;
+      const health = service();
+      expect(await health.health('r2')).toMatchObject({ state: 'never', enabled: true, overdue_at: '2026-06-02T18:00:00.000Z' });
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^Could not write that r2 backups were turned on: /));
+      clock.set('2026-06-02T18:00:00Z');
+      expect((await health.health('r2')).state).toBe('overdue');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('a target enabled before the service first saw it counts from its last success, not from the first sight', async () => {

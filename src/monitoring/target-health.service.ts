@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { BackupRunStore } from '../backup/backup-run.store.js';
 import type { BackupRunEntity } from '../backup/backup-run.entity.js';
 import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
@@ -24,6 +24,10 @@ export interface HealthSettings {
 export interface TargetTotals {
   /** Failed backup jobs plus scheduled runs that failed before a job existed. */
   failures: number;
+  /** Failed backup jobs (the run history). */
+  jobFailures: number;
+  /** Scheduled runs that failed before a job existed (the health records). */
+  preJobFailures: number;
   /** Bytes of the archives successful backups stored. */
   bytesStored: number;
   restoresApplied: number;
@@ -52,6 +56,8 @@ export interface TargetTotals {
  */
 @Injectable()
 export class TargetHealthService {
+  private readonly logger = new Logger('Monitoring');
+
   constructor(
     private readonly runs: BackupRunStore,
     private readonly records: HealthRecordsStore,
@@ -78,7 +84,13 @@ export class TargetHealthService {
   async totals(target: BackupTarget): Promise<TargetTotals> {
     const runs = await this.runs.totals(target, null);
     const record = this.records.get(target);
-    return { failures: runs.failed + record.preJobFailuresTotal, bytesStored: runs.bytesStored, restoresApplied: record.restoresApplied };
+    return {
+      failures: runs.failed + record.preJobFailuresTotal,
+      jobFailures: runs.failed,
+      preJobFailures: record.preJobFailuresTotal,
+      bytesStored: runs.bytesStored,
+      restoresApplied: record.restoresApplied,
+    };
   }
 
   /** Notes a change of the target's enabled flag at once (the overdue count restarts when it is turned on). */
@@ -88,9 +100,25 @@ export class TargetHealthService {
     for (const target of BACKUP_TARGETS) await this.records.observeEnabled(target, settings.enabled[target], now);
   }
 
+  /**
+   * The target's record with its enabled flag as of `now`. The flag is normally noted on each change
+   * (observeSettings, on SettingsChangedEvent); a change not noted yet (a restore brought other settings
+   * back) is noted here. Writing it is not part of answering: a write that fails (a full disk) is logged
+   * and the change, which the store keeps in memory, is used all the same, so a status request, a scrape or
+   * the overdue watch never fails on it.
+   */
+  private async observed(target: BackupTarget, enabled: boolean, now: Date): Promise<TargetRecord> {
+    try {
+      return await this.records.observeEnabled(target, enabled, now);
+    } catch (error) {
+      this.logger.warn(`Could not write that ${target} backups were turned ${enabled ? 'on' : 'off'}: ${(error as Error).message}`);
+      return this.records.get(target);
+    }
+  }
+
   private async compute(target: BackupTarget, settings: HealthSettings, now: Date): Promise<TargetHealth> {
     const enabled = settings.enabled[target];
-    const record = await this.records.observeEnabled(target, enabled, now);
+    const record = await this.observed(target, enabled, now);
     const [lastSuccess, lastEnded] = await Promise.all([this.runs.lastSuccess(target), this.runs.lastEnded(target)]);
     const successAt = lastSuccess?.finishedAt ?? null;
     const totals = await this.runs.totals(target, successAt);

@@ -12,7 +12,7 @@ import { IS_PUBLIC, IS_SCRAPE } from './public.decorator.js';
  * When SENTINEL_API_TOKEN is set, every API route but @Public() ones needs `Authorization: Bearer <token>`.
  * A @Scrape() route (GET /metrics) also takes SENTINEL_METRICS_TOKEN, and needs one of the two when either is set.
  * The API can download and replace every database, so this is the one door to it. Wrong tokens are
- * counted per client address, each distinct one once (FailedAuthLimiter), and logged with the address and user agent, never
+ * counted per client address, each distinct one once (FailedAuthLimiter; a @Scrape() route apart from the API), and logged with the address and user agent, never
  * with what was sent. A request without a token is not a guess (the page asks for the token on its
  * first 401) and is not counted.
  */
@@ -46,7 +46,10 @@ export class ApiTokenGuard implements CanActivate {
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (match) {
       const address = request.socket.remoteAddress ?? 'unknown';
-      const retryAfterSeconds = this.limiter.retryAfterSeconds(address);
+      // The scrape has an allowance of its own: behind a reverse proxy every client shares one address, and
+      // wrong tokens at the API must not blind monitoring (guesses at /metrics are still limited).
+      const door = scrape ? 'scrape' : '';
+      const retryAfterSeconds = this.limiter.retryAfterSeconds(address, door);
       if (retryAfterSeconds > 0) {
         throw new DomainError(
           ErrorCode.TooManyAttempts,
@@ -58,7 +61,7 @@ export class ApiTokenGuard implements CanActivate {
       // Every accepted token is compared, so the time taken does not say which one came close.
       if (accepted.map((hash) => timingSafeEqual(given, hash)).includes(true)) return true;
       // A hash of a wrong token is all the limiter keeps, to count a token sent again only once.
-      const { failures, repeated } = this.limiter.recordFailure(address, given.toString('base64'));
+      const { failures, repeated } = this.limiter.recordFailure(address, given.toString('base64'), door);
       const agent = JSON.stringify((request.headers['user-agent'] ?? '(none)').slice(0, 200));
       const count = `${repeated ? 'the same wrong token again, still ' : ''}${failures} of ${MAX_FAILED_ATTEMPTS} allowed per ${FAILED_ATTEMPT_WINDOW_MS / 1000} s`;
       this.logger.warn(`Wrong API token from ${address} (user agent ${agent}), ${count}`);

@@ -41,6 +41,14 @@ describe('FailedAuthLimiter', () => {
     expect(limiter.recordFailure('10.0.0.1', 'typo')).toEqual({ failures: 1, repeated: false });
   });
 
+  it('counts each door of an address apart: guesses at the API do not hold the scrape, and guesses at the scrape are held too', () => {
+    for (let i = 0; i < MAX_FAILED_ATTEMPTS; i++) limiter.recordFailure('10.0.0.1', `guess-${i}`);
+    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(60);
+    expect(limiter.retryAfterSeconds('10.0.0.1', 'scrape')).toBe(0);
+    for (let i = 0; i < MAX_FAILED_ATTEMPTS; i++) limiter.recordFailure('::ffff:10.0.0.1', `scrape-guess-${i}`, 'scrape');
+    expect(limiter.retryAfterSeconds('10.0.0.1', 'scrape')).toBe(60);
+  });
+
   it('counts IPv6 clients per /64 and IPv4-mapped addresses as IPv4', () => {
     expect(FailedAuthLimiter.key('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
     expect(FailedAuthLimiter.key('2001:0db8:0001:0002:ffff:0:0:9')).toBe('2001:db8:1:2::/64');

@@ -39,9 +39,12 @@ export class FailedAuthLimiter {
 
   constructor(private readonly clock: Clock) {}
 
-  /** Seconds until `address` may try again, or 0 when it may try now. */
-  retryAfterSeconds(address: string): number {
-    const entry = this.current(FailedAuthLimiter.key(address));
+  /**
+   * Seconds until `address` may try again, or 0 when it may try now. `door` counts a separate allowance for
+   * the same address (the metrics scrape: guesses at the API must not lock Prometheus out, nor the reverse).
+   */
+  retryAfterSeconds(address: string, door = ''): number {
+    const entry = this.current(FailedAuthLimiter.key(address, door));
     if (!entry || entry.tokens.size < MAX_FAILED_ATTEMPTS) return 0;
     return Math.max(1, Math.ceil((entry.windowStart + FAILED_ATTEMPT_WINDOW_MS - this.clock.now().getTime()) / 1000));
   }
@@ -50,8 +53,8 @@ export class FailedAuthLimiter {
    * Records a wrong token, known by `fingerprint` (a hash of it: the token itself is never kept), and says how many
    * distinct wrong tokens this address has sent in the current window.
    */
-  recordFailure(address: string, fingerprint: string): RecordedFailure {
-    const key = FailedAuthLimiter.key(address);
+  recordFailure(address: string, fingerprint: string, door = ''): RecordedFailure {
+    const key = FailedAuthLimiter.key(address, door);
     const entry = this.current(key) ?? { windowStart: this.clock.now().getTime(), tokens: new Set<string>() };
     const repeated = entry.tokens.has(fingerprint);
     if (!repeated && entry.tokens.size < MAX_FAILED_ATTEMPTS) entry.tokens.add(fingerprint);
@@ -82,7 +85,11 @@ export class FailedAuthLimiter {
     }
   }
 
-  static key(address: string): string {
+  static key(address: string, door = ''): string {
+    return door ? `${FailedAuthLimiter.clientKey(address)} ${door}` : FailedAuthLimiter.clientKey(address);
+  }
+
+  private static clientKey(address: string): string {
     const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     if (v4) return v4[1];
     if (!address.includes(':')) return address;

@@ -33,6 +33,15 @@ export class DurableJsonFile<T> {
     return (this.value ??= this.read());
   }
 
+  /**
+   * Reads the file now, for an owner that calls it at start-up: a file that exists but cannot be read (a
+   * folder in its place, no permission) then stops the start with an Error naming it and what to do,
+   * instead of failing every later get().
+   */
+  load(): void {
+    this.get();
+  }
+
   /** Replaces the value: at once for readers, then on disk. Resolves once the file holds it. */
   async set(value: T): Promise<void> {
     this.value = value;
@@ -59,8 +68,9 @@ export class DurableJsonFile<T> {
     try {
       text = fs.readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.parse(undefined);
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return this.parse(undefined);
+      throw new Error(`${this.file} (${this.description}) cannot be read: ${unreadable(code)}`, { cause: error });
     }
     try {
       return this.parse(JSON.parse(text));
@@ -68,5 +78,19 @@ export class DurableJsonFile<T> {
       this.logger.warn(`Ignoring ${this.file}: it is not valid JSON; the next change of ${this.description} replaces it`);
       return this.parse(undefined);
     }
+  }
+}
+
+/** Why a file cannot be read, in words, and what to do (moving it away loses only what it holds). */
+function unreadable(code: string | undefined): string {
+  const moveAway = 'or move it out of DATA_DIR (the service then starts without what it held and writes a new one)';
+  switch (code) {
+    case 'EISDIR':
+      return `it is a folder, not a file. Move that folder out of DATA_DIR (the service then writes a new file)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `the user running the service may not read it. Give that user read and write access to it, ${moveAway}`;
+    default:
+      return `${code ?? 'unknown error'}. Check the file and its disk, ${moveAway}`;
   }
 }

@@ -436,7 +436,7 @@ export interface paths {
         };
         /**
          * One health status: each target ok, failing, overdue, never backed up or disabled, and an overall state
-         * @description Per target: last success, last attempt and its error, the last verification, the next scheduled backup and when it becomes overdue. Overall: failing when an enabled target is failing or overdue or its last verification failed; warning when an enabled target was never backed up or no target is enabled; ok otherwise. docs/monitoring.md explains each rule.
+         * @description Per target: last success, last attempt and its error, the last verification, the next scheduled backup and when it becomes overdue. Overall: failing when an enabled target is failing or overdue or its last verification failed; warning when an enabled target was never backed up, no target is enabled, or a disk has less free space than the next backup needs; ok otherwise. docs/monitoring.md explains each rule.
          */
         get: operations["StatusController_status"];
         put?: never;
