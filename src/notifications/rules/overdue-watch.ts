@@ -64,6 +64,9 @@ export class OverdueWatch implements OnApplicationBootstrap, OnModuleDestroy {
    */
   check(): Promise<TargetHealth[]> {
     this.checking = this.checking.then(async () => {
+      // Stopped: the health reads the settings and writes .target-health.json, neither of which may happen
+      // once the app is closing (an event can still arrive, or a check queued before the stop can come up).
+      if (this.stopped) return [];
       try {
         const all = await this.health.all();
         for (const health of all) await this.judge(health);
