@@ -25,6 +25,10 @@ const shared = {
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 60000,
+  // A worker that has run many files holds every file's copy of the app's modules (jest's ESM registry is per
+  // file): past this heap size it is replaced after its current file (same JEST_WORKER_ID, so the same S3
+  // server), before forced collections and GC pressure slow the next files down by minutes.
+  workerIdleMemoryLimit: '512MB',
   projects: [
     {
       ...shared,
