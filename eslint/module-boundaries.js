@@ -27,9 +27,10 @@ export const MODULES = {
   database: { uses: ['common', 'config'], public: ['database-registry', 'database-damage', 'managed-database', 'sqlite-snapshot'] },
   settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions', 'secret-cipher'] },
   audit: { uses: ['common', 'config', 'database'], public: ['audit-log', 'audit-entry', 'audit-recorder'] },
-  storage: { uses: ['common', 'config', 'database', 'settings'], public: ['object-storage', 'storage-targets'] },
+  targets: { uses: ['common', 'config', 'database', 'settings'], public: ['target-definition', 'target-directory'] },
+  storage: { uses: ['common', 'config', 'database', 'settings', 'targets'], public: ['object-storage', 'storage-targets'] },
   encryption: {
-    uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'archive-format'],
+    uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'archive-format'],
     public: [
       'archive-encryption.service',
       'archive-provenance.store',
@@ -41,11 +42,11 @@ export const MODULES = {
     ],
   },
   backup: {
-    uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'encryption', 'archive-format'],
+    uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'encryption', 'archive-format'],
     public: ['backup.service', 'backup-jobs', 'backup-catalog.service', 'rotation.service', 'backup-run.store', 'backup-run.entity'],
   },
   restore: {
-    uses: ['common', 'config', 'database', 'settings', 'audit', 'storage', 'encryption', 'archive-format'],
+    uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'encryption', 'archive-format'],
     public: ['backup-verifier.service'],
   },
   scheduling: { uses: '*', public: ['verification.store', 'scheduled-jobs', 'schedule-slots'] },

@@ -14,6 +14,7 @@ import { RestoreModule } from './restore/restore.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
 import { SettingsModule } from './settings/settings.module.js';
 import { StorageModule } from './storage/storage.module.js';
+import { TargetsModule } from './targets/targets.module.js';
 import { WebModule } from './web/web.module.js';
 
 @Module({})
@@ -33,6 +34,7 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         SettingsModule,
+        TargetsModule,
         StorageModule,
         EncryptionModule,
         BackupModule,
