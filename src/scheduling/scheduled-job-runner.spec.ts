@@ -216,6 +216,11 @@ describe('ScheduledJobRunner.runScheduled', () => {
     cron.settings.local_backup_schedule = 'cron:*/5 * * * *';
     cron.lastSuccess['local:any'] = run({ finishedAt: '2026-03-08T03:06:00.000Z' }); // 4 minutes ago: window 2.5 min
     expect((await cron.service.runScheduled('local')).outcome).toBe('succeeded');
+
+    // The spec's daily schedule keeps the configured window as it is, even one longer than half a day.
+    const daily = make({ now: '2026-03-08T01:00:00Z', windowMinutes: 2000 });
+    daily.lastSuccess['local:any'] = run({ finishedAt: new Date(Date.parse('2026-03-08T01:00:00Z') - 1500 * MINUTE).toISOString() });
+    expect((await daily.service.runScheduled('local')).outcome).toBe('skipped');
   });
 
   it('skips, and says so, when a backup of the target is running (checked first, or refused by BackupJobs)', async () => {

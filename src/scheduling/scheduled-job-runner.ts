@@ -251,14 +251,15 @@ export class ScheduledJobRunner {
   }
 
   /**
-   * The duplicate window for a target's scheduled backup: SENTINEL_DUPLICATE_WINDOW_MINUTES, but never more
-   * than half the time since the schedule's previous run, so an hourly (or every-5-minutes) schedule is not
-   * skipped by its own previous backup. The spec's daily / weekly / monthly schedules keep the full window.
+   * The duplicate window for a target's scheduled backup: SENTINEL_DUPLICATE_WINDOW_MINUTES; on an hourly or
+   * cron schedule never more than half the time since the schedule's previous run, so such a schedule is not
+   * skipped by its own previous backup. The spec's daily / weekly / monthly schedules keep the window as it is.
    */
   private async duplicateWindowMinutes(target: BackupTarget): Promise<number> {
     const configured = this.options.duplicateWindowMinutes;
     if (configured === 0) return 0;
     const recurrence = backupRecurrence(target, backupSchedules(await this.scheduleSettings())[target]);
+    if (recurrence.kind === 'slots') return configured;
     const now = this.clock.now();
     // The run this one belongs to, and the one before it: the schedule's interval ending now.
     const current = previousRun(recurrence, now, this.options.timeZone);
