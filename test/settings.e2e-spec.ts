@@ -62,7 +62,10 @@ describe('Settings API', () => {
   });
 
   it.each([
-    ['r2_backup_schedule', 'hourly', /daily, weekly, monthly/],
+    ['r2_backup_schedule', 'fortnightly', /daily, weekly, monthly/],
+    ['r2_backup_schedule', 'cron:0 25 * * *', /^r2_backup_schedule: cron expression '0 25 \* \* \*': hour field '25': 25 is out of range 0-23$/],
+    ['local_backup_schedule', 'cron:* * * * *', /^local_backup_schedule: cron expression '\* \* \* \* \*': minute field '\*': runs 1 minute apart/],
+    ['local_backup_schedule', 'cron:0 3 * *', /local_backup_schedule: cron expression '0 3 \* \*': has 4 fields, expected five/],
     ['r2_backup_retention_days', -1, /whole number/],
     ['r2_backup_retention_days', 2.5, /whole number/],
     ['r2_backup_retention_days', 'ninety', /whole number/],
@@ -123,7 +126,8 @@ describe('Settings API', () => {
   });
 
   it('refuses to start when an environment fallback is invalid, naming the variable', async () => {
-    await expect(startTestApp({ R2_BACKUP_SCHEDULE: 'hourly' })).rejects.toThrow(/R2_BACKUP_SCHEDULE.*daily, weekly, monthly/);
+    await expect(startTestApp({ R2_BACKUP_SCHEDULE: 'fortnightly' })).rejects.toThrow(/R2_BACKUP_SCHEDULE.*daily, weekly, monthly/);
+    await expect(startTestApp({ LOCAL_BACKUP_SCHEDULE: 'cron:0 3 31 2 *' })).rejects.toThrow(/LOCAL_BACKUP_SCHEDULE.*day-of-month field '31'.*never run/);
   });
 });
 

@@ -160,6 +160,40 @@ describe('TargetHealthService', () => {
     expect((await service().health('r2')).state).toBe('overdue');
   });
 
+  it('hourly local schedule: overdue an hour and a quarter after the last success; two hours and a half across the repeated hour', async () => {
+    settings.values = { local_backup_enabled: 1, r2_backup_enabled: 0, local_backup_schedule: 'hourly' };
+    await run('local', 'succeeded', '2026-06-01T10:16:00.000Z');
+    clock.set('2026-06-01T10:30:00Z');
+    const local = await service({ timeZone: 'Europe/Berlin' }).health('local');
+    expect(local).toMatchObject({ state: 'ok', next_run: '2026-06-01T11:15:00.000Z', overdue_at: '2026-06-01T11:31:00.000Z' });
+    clock.set('2026-06-01T11:30:59Z');
+    expect((await service({ timeZone: 'Europe/Berlin' }).health('local')).state).toBe('ok');
+    clock.set('2026-06-01T11:31:00Z');
+    expect(await service({ timeZone: 'Europe/Berlin' }).health('local')).toMatchObject({ state: 'overdue', overdue_since: '2026-06-01T11:31:00.000Z' });
+
+    // 25 October: 02:15 CEST (00:15Z) runs, the repeated 02:15 CET does not; the next run is 03:15 CET, two hours later.
+    await run('local', 'succeeded', '2026-10-25T00:16:00.000Z');
+    clock.set('2026-10-25T01:30:00Z');
+    expect(await service({ timeZone: 'Europe/Berlin' }).health('local')).toMatchObject({
+      state: 'ok',
+      next_run: '2026-10-25T02:15:00.000Z',
+      overdue_at: new Date(Date.parse('2026-10-25T00:16:00Z') + 2.5 * HOUR).toISOString(),
+    });
+  });
+
+  it('cron R2 schedule (Monday and Thursday 02:30): the period is the gap the last success fell in', async () => {
+    settings.values = { local_backup_enabled: 0, r2_backup_enabled: 1, r2_backup_schedule: 'cron:30 2 * * 1,4' };
+    await run('r2', 'succeeded', '2026-06-01T00:35:00.000Z'); // Monday 02:35 CEST: the gap to Thursday is 3 days
+    clock.set('2026-06-02T12:00:00Z');
+    expect(await service({ timeZone: 'Europe/Berlin' }).health('r2')).toMatchObject({
+      state: 'ok',
+      next_run: '2026-06-04T00:30:00.000Z',
+      overdue_at: new Date(Date.parse('2026-06-01T00:35:00Z') + 3 * 1.25 * DAY).toISOString(),
+    });
+    clock.set(new Date(Date.parse('2026-06-01T00:35:00Z') + 3 * 1.25 * DAY).toISOString());
+    expect((await service({ timeZone: 'Europe/Berlin' }).health('r2')).state).toBe('overdue');
+  });
+
   it('monthly R2 schedule: the period is the month the last success fell in (31 days in January, 28 in February)', async () => {
     settings.values = { local_backup_enabled: 0, r2_backup_enabled: 1, r2_backup_schedule: 'monthly' };
     await run('r2', 'succeeded', '2026-01-01T03:10:00.000Z');

@@ -5,10 +5,10 @@ import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { AppConfig } from '../config/app-config.js';
-import { nextSlot } from '../scheduling/schedule-slots.js';
-import { backupSlots } from '../scheduling/scheduled-jobs.js';
+import { nextRun, type ScheduleValue } from '../common/schedules/backup-schedule.js';
+import { backupRecurrence } from '../scheduling/scheduled-jobs.js';
 import { VerificationStore } from '../scheduling/verification.store.js';
-import { type BackupSchedule, SettingsService } from '../settings/settings.service.js';
+import { SettingsService } from '../settings/settings.service.js';
 import { HealthRecordsStore, type PreJobFailure, type RecordedVerification, type TargetRecord } from './health-records.store.js';
 import { MonitoringOptions } from './monitoring-options.js';
 import { overdueDeadline } from './overdue-rule.js';
@@ -17,7 +17,8 @@ import type { TargetHealth, TargetState } from './target-health.js';
 /** The settings the health depends on (read without decrypting any secret: a bad master key must not hide the status). */
 export interface HealthSettings {
   enabled: Record<BackupTarget, boolean>;
-  r2Schedule: BackupSchedule;
+  /** Each target's backup schedule value (`<target>_backup_schedule`). */
+  schedules: Record<BackupTarget, ScheduleValue>;
 }
 
 /** A target's counters, from durable records only, so they continue across restarts (what /metrics exports as `_total`). */
@@ -123,9 +124,9 @@ export class TargetHealthService {
     const successAt = lastSuccess?.finishedAt ?? null;
     const totals = await this.runs.totals(target, successAt);
     const attempt = lastAttempt(lastEnded, record.preJobFailures.at(-1));
-    const slots = backupSlots(target, settings.r2Schedule);
+    const recurrence = backupRecurrence(target, settings.schedules[target]);
     const timeZone = this.config.env.timeZone;
-    const overdueAt = enabled ? overdueDeadline(overdueReference(successAt, record, now), slots, timeZone, this.options.overdueGrace) : null;
+    const overdueAt = enabled ? overdueDeadline(overdueReference(successAt, record, now), recurrence, timeZone, this.options.overdueGrace) : null;
     const overdue = overdueAt !== null && now.getTime() >= overdueAt.getTime();
     const state: TargetState = !enabled ? 'disabled' : attempt?.error ? 'failing' : overdue ? 'overdue' : successAt === null ? 'never' : 'ok';
     const preJobSinceSuccess = record.preJobFailures.filter((failure) => successAt === null || Date.parse(failure.time) > Date.parse(successAt)).length;
@@ -139,7 +140,7 @@ export class TargetHealthService {
       last_error: attempt?.error ?? null,
       last_backup: lastSuccess ? { filename: lastSuccess.filename, size_bytes: lastSuccess.sizeBytes, duration_ms: lastSuccess.durationMs } : null,
       last_duration_ms: lastEnded?.durationMs ?? null,
-      next_run: enabled && this.config.env.schedulesEnabled ? nextSlot(slots, now, timeZone).toISOString() : null,
+      next_run: enabled && this.config.env.schedulesEnabled ? nextRun(recurrence, now, timeZone).toISOString() : null,
       last_verification: this.lastVerification(target, record.lastVerification),
       overdue_at: overdueAt?.toISOString() ?? null,
       overdue_since: enabled && overdue ? overdueAt.toISOString() : null,
@@ -160,7 +161,10 @@ export class TargetHealthService {
     const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
     return {
       enabled: { local: values.get('local_backup_enabled') === 1, r2: values.get('r2_backup_enabled') === 1 },
-      r2Schedule: (values.get('r2_backup_schedule') ?? 'daily') as BackupSchedule,
+      schedules: {
+        local: (values.get('local_backup_schedule') ?? 'daily') as ScheduleValue,
+        r2: (values.get('r2_backup_schedule') ?? 'daily') as ScheduleValue,
+      },
     };
   }
 }

@@ -125,6 +125,72 @@ describe('ScheduleTimers timers', () => {
     expect(jobs.firedOf('local-backup')).toEqual([]);
   });
 
+  it("hourly local backups across 2026-03-29 in Berlin: at :15, the skipped 02:15 at 03:00 CEST, once; the spec's other jobs unchanged", async () => {
+    const jobs = new FakeJobs();
+    jobs.settings.localSchedule = 'hourly';
+    jobs.settings.r2Enabled = false;
+    await start({ now: '2026-03-28T22:50:00Z', timeZone: 'Europe/Berlin', jobs });
+    await jest.advanceTimersByTimeAsync(4 * HOUR);
+    expect(jobs.firedOf('local-backup')).toEqual([
+      '2026-03-28T23:15:00.000Z', // 00:15 CET
+      '2026-03-29T00:15:00.000Z', // 01:15 CET
+      '2026-03-29T01:00:00.000Z', // 02:15 does not exist: when the clock jumps to 03:00 CEST
+      '2026-03-29T01:15:00.000Z', // 03:15 CEST
+      '2026-03-29T02:15:00.000Z', // 04:15 CEST
+    ]);
+    expect(jobs.firedOf('local-rotation')).toEqual(['2026-03-29T01:30:00.000Z']); // 03:30 CEST, as before
+  });
+
+  it('hourly and cron backups across 2026-10-25 in Berlin: the repeated hour runs once', async () => {
+    const jobs = new FakeJobs();
+    jobs.settings.localSchedule = 'hourly';
+    jobs.settings.r2Schedule = 'cron:*/20 2 * * *';
+    await start({ now: '2026-10-24T22:00:00Z', timeZone: 'Europe/Berlin', jobs });
+    await jest.advanceTimersByTimeAsync(5.5 * HOUR);
+    expect(jobs.firedOf('local-backup')).toEqual([
+      '2026-10-24T22:15:00.000Z',
+      '2026-10-24T23:15:00.000Z',
+      '2026-10-25T00:15:00.000Z', // 02:15 CEST; not again at 02:15 CET
+      '2026-10-25T02:15:00.000Z', // 03:15 CET
+      '2026-10-25T03:15:00.000Z',
+    ]);
+    expect(jobs.firedOf('r2-backup')).toEqual(['2026-10-25T00:00:00.000Z', '2026-10-25T00:20:00.000Z', '2026-10-25T00:40:00.000Z']);
+  });
+
+  it("a cron schedule on the 31st across month ends, and a change from cron back to the spec's daily at once", async () => {
+    const jobs = new FakeJobs();
+    jobs.settings.localEnabled = false;
+    jobs.settings.r2Schedule = 'cron:0 23 31 * *';
+    const { scheduler } = await start({ now: '2026-01-30T12:00:00Z', timeZone: 'Europe/Berlin', jobs });
+    await jest.advanceTimersByTimeAsync(62 * DAY);
+    expect(jobs.firedOf('r2-backup')).toEqual(['2026-01-31T22:00:00.000Z', '2026-03-31T21:00:00.000Z']); // 23:00 CET, then CEST
+    const status = (await scheduler.status()).find((s) => s.job.name === 'r2-backup')!;
+    expect(status).toMatchObject({ scheduleValue: 'cron:0 23 31 * *', words: 'at 23:00 on the 31st Europe/Berlin', cron: '0 0 23 31 * *' });
+    expect(status.nextRuns.map((d) => d.toISOString())).toEqual([
+      '2026-05-31T21:00:00.000Z',
+      '2026-07-31T21:00:00.000Z',
+      '2026-08-31T21:00:00.000Z',
+      '2026-10-31T22:00:00.000Z',
+      '2026-12-31T22:00:00.000Z',
+    ]);
+
+    jobs.settings.r2Schedule = 'daily';
+    scheduler.onSettingsChanged(new SettingsChangedEvent('r2_backup_schedule'));
+    expect((await scheduler.status()).find((s) => s.job.name === 'r2-backup')!.nextRun?.toISOString()).toBe('2026-04-03T01:00:00.000Z');
+  });
+
+  it('re-arms the local backup when local_backup_schedule changes', async () => {
+    const { jobs, scheduler } = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC' });
+    const localNext = async () => (await scheduler.status()).find((s) => s.job.name === 'local-backup')!.nextRun?.toISOString() ?? null;
+    expect(await localNext()).toBe('2026-03-05T01:00:00.000Z');
+    jobs.settings.localSchedule = 'hourly';
+    scheduler.onSettingsChanged(new SettingsChangedEvent('local_backup_schedule'));
+    expect(await localNext()).toBe('2026-03-04T12:15:00.000Z');
+    jobs.settings.localSchedule = 'weekly';
+    scheduler.onSettingsChanged(new SettingsChangedEvent('local_backup_schedule'));
+    expect(await localNext()).toBe('2026-03-08T01:00:00.000Z'); // Sunday at the local target's spec hour
+  });
+
   it('a settings change re-times the R2 job at once; disabling stops it; other keys change nothing', async () => {
     const { jobs, scheduler } = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'Europe/Berlin' }); // a Wednesday
     const r2Next = async () => (await scheduler.status()).find((s) => s.job.name === 'r2-backup')!.nextRun?.toISOString() ?? null;

@@ -4,13 +4,16 @@ import { targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
 import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
-import { ScheduledJobRunner, type LastRun, type ScheduleSettings } from './scheduled-job-runner.js';
-import { cronExpression, describeSlots, formatLocal, nextSlot } from './schedule-slots.js';
+import { describeRecurrence, nextRun, nextRuns, type Recurrence, recurrenceCron, summarizeRecurrence } from '../common/schedules/backup-schedule.js';
+import { backupSchedules, ScheduledJobRunner, type LastRun, type ScheduleSettings } from './scheduled-job-runner.js';
+import { formatLocal } from './schedule-slots.js';
 import { SCHEDULE_SETTING_KEYS, type ScheduledJob, type ScheduledJobName, scheduledJobs } from './scheduled-jobs.js';
 import { SchedulingOptions } from './scheduling-options.js';
 
 /** setTimeout's longest delay (about 24.8 days); a monthly slot can be further away, so long waits go in steps. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** How many coming runs GET /api/schedules lists per job. */
+export const LISTED_RUNS = 5;
 /** After the settings could not be read (the databases are not open, say), the next attempt to arm the jobs. */
 const RETRY_MS = 60_000;
 const CATCH_UP_TIMEOUT = 'backup-catch-up';
@@ -20,10 +23,17 @@ export interface ScheduleStatus {
   /** The job runs on its own: schedules are on and its target is enabled. */
   enabled: boolean;
   disabledReason: string | null;
+  /** The short form GET /api/schedules has always shown: "daily at 03:00". */
   description: string;
+  /** In words with the zone: "every day at 03:00 Europe/Berlin", "every hour at :15". */
+  words: string;
+  /** The job's schedule value for a backup ("daily", "hourly", "cron:30 2 * * 1,4"); null for rotation and verification. */
+  scheduleValue: string | null;
   cron: string;
   timeZone: string;
   nextRun: Date | null;
+  /** The next LISTED_RUNS runs, whether or not the job is enabled (what the schedule would do). */
+  nextRuns: Date[];
   lastRun: LastRun | null;
 }
 
@@ -88,7 +98,7 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.catchUpStarted) this.caughtUp();
   }
 
-  /** A change to an enabled flag or to the R2 schedule re-times or stops the jobs at once. */
+  /** A change to an enabled flag or to a backup schedule re-times or stops the jobs at once. */
   @OnDomainEvent(SettingsChangedEvent)
   onSettingsChanged(event: SettingsChangedEvent): void {
     if (this.options.enabled && SCHEDULE_SETTING_KEYS.has(event.key)) void this.reconcile();
@@ -105,7 +115,7 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const settings = await this.service.scheduleSettings();
         if (this.stopped) return;
-        for (const job of scheduledJobs(settings.r2Schedule)) this.apply(job, settings);
+        for (const job of scheduledJobs(backupSchedules(settings))) this.apply(job, settings);
       } catch (error) {
         if (this.stopped) return;
         this.logger.error(`Cannot read the backup settings to schedule the jobs: ${(error as Error).message}; trying again in ${RETRY_MS / 1000} s`);
@@ -120,16 +130,21 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
   async status(): Promise<ScheduleStatus[]> {
     await this.reconciling;
     const settings = await this.service.scheduleSettings();
-    return scheduledJobs(settings.r2Schedule).map((job) => {
+    const now = this.clock.now();
+    const schedules = backupSchedules(settings);
+    return scheduledJobs(schedules).map((job) => {
       const disabledReason = this.disabledReason(job, settings);
       return {
         job,
         enabled: disabledReason === null,
         disabledReason,
-        description: describeSlots(job.slots),
-        cron: cronExpression(job.slots),
+        description: summarizeRecurrence(job.recurrence),
+        words: describeRecurrence(job.recurrence, this.options.timeZone),
+        scheduleValue: job.task === 'backup' ? schedules[job.target] : null,
+        cron: recurrenceCron(job.recurrence),
         timeZone: this.options.timeZone,
         nextRun: this.armed.get(job.name)?.next ?? null,
+        nextRuns: nextRuns(job.recurrence, now, this.options.timeZone, LISTED_RUNS),
         lastRun: this.service.lastRun(job.name) ?? null,
       };
     });
@@ -173,10 +188,10 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const current = this.armed.get(job.name);
     if (current && sameSlots(current.job, job)) return;
-    const next = nextSlot(job.slots, this.clock.now(), this.options.timeZone);
+    const next = nextRun(job.recurrence, this.clock.now(), this.options.timeZone);
     this.armed.set(job.name, { job, next });
     this.arm(job.name, next);
-    this.announce(job.name, `${label} schedule: ${describeSlots(job.slots)} (${this.options.timeZone}); next run ${formatLocal(next, this.options.timeZone)}`);
+    this.announce(job.name, `${label} schedule: ${announced(job.recurrence)} (${this.options.timeZone}); next run ${formatLocal(next, this.options.timeZone)}`);
   }
 
   /** Sets the job's timer for `at` (in steps, when it is further away than a timeout can wait). */
@@ -200,7 +215,7 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
       this.arm(name, armed.next);
       return;
     }
-    armed.next = nextSlot(armed.job.slots, now, this.options.timeZone);
+    armed.next = nextRun(armed.job.recurrence, now, this.options.timeZone);
     this.arm(name, armed.next);
     void this.service.run(armed.job).catch((error: Error) => this.logger.error(`${jobLabel(armed.job)} failed: ${error.message}`));
   }
@@ -232,5 +247,10 @@ function jobLabel(job: ScheduledJob): string {
 }
 
 function sameSlots(a: ScheduledJob, b: ScheduledJob): boolean {
-  return cronExpression(a.slots) === cronExpression(b.slots);
+  return recurrenceCron(a.recurrence) === recurrenceCron(b.recurrence);
+}
+
+/** The log line's words: the spec's schedules as before ("daily at 03:00"), a cron schedule with its expression. */
+function announced(recurrence: Recurrence): string {
+  return recurrence.kind === 'slots' ? summarizeRecurrence(recurrence) : `${summarizeRecurrence(recurrence)} (cron ${recurrence.cron.text})`;
 }

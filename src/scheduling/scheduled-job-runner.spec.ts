@@ -200,6 +200,29 @@ describe('ScheduledJobRunner.runScheduled', () => {
     expect(logs.at(-1)?.message).toMatch(/^Local backup skipped: a backup finished 150 minutes ago \(duplicate window 180 min\)/);
   });
 
+  it('an hourly schedule is not skipped by its own previous backup: the window is at most half the interval', async () => {
+    const hourly = make({ now: '2026-03-08T03:15:00Z' });
+    hourly.settings.local_backup_schedule = 'hourly';
+    hourly.lastSuccess['local:any'] = run({ finishedAt: '2026-03-08T02:16:10.000Z' }); // the 02:15 run, 59 minutes ago
+    expect((await hourly.service.runScheduled('local')).outcome).toBe('succeeded');
+
+    const manual = make({ now: '2026-03-08T03:15:00Z' });
+    manual.settings.local_backup_schedule = 'hourly';
+    manual.lastSuccess['local:any'] = run({ trigger: 'manual', finishedAt: '2026-03-08T03:00:00.000Z' }); // 15 minutes ago
+    expect((await manual.service.runScheduled('local')).outcome).toBe('skipped');
+    expect(logs.at(-1)?.message).toMatch(/^Local backup skipped: a backup finished 15 minutes ago \(duplicate window 30 min\)/);
+
+    const cron = make({ now: '2026-03-08T03:10:00Z' });
+    cron.settings.local_backup_schedule = 'cron:*/5 * * * *';
+    cron.lastSuccess['local:any'] = run({ finishedAt: '2026-03-08T03:06:00.000Z' }); // 4 minutes ago: window 2.5 min
+    expect((await cron.service.runScheduled('local')).outcome).toBe('succeeded');
+
+    // The spec's daily schedule keeps the configured window as it is, even one longer than half a day.
+    const daily = make({ now: '2026-03-08T01:00:00Z', windowMinutes: 2000 });
+    daily.lastSuccess['local:any'] = run({ finishedAt: new Date(Date.parse('2026-03-08T01:00:00Z') - 1500 * MINUTE).toISOString() });
+    expect((await daily.service.runScheduled('local')).outcome).toBe('skipped');
+  });
+
   it('skips, and says so, when a backup of the target is running (checked first, or refused by BackupJobs)', async () => {
     const { service, state, started } = make({ now: '2026-03-08T03:00:00Z' });
     state.running = run({ id: 'job-7', target: 'r2', trigger: 'manual', status: 'running', startedAt: '2026-03-08T02:58:00.000Z' });
@@ -249,6 +272,16 @@ describe('ScheduledJobRunner.catchUp', () => {
     missed.lastSuccess['r2:scheduled'] = run({ target: 'r2', finishedAt: '2026-03-08T02:00:30.000Z' });
     expect((await missed.service.catchUp()).map((r) => r.target)).toEqual(['r2']);
     expect(visible()[0].message).toMatch(/^R2 backup catch-up: the scheduled backup due 2026-03-15 03:00 GMT\+1 did not run/);
+  });
+
+  it('hourly and cron: due when the latest run was missed, not when it ran', async () => {
+    const missed = make({ now: '2026-03-29T01:40:00Z', timeZone: 'Europe/Berlin' }); // 03:40 CEST, the spring-forward day
+    missed.settings.local_backup_schedule = 'hourly';
+    missed.settings.r2_backup_schedule = 'cron:0 */4 * * *';
+    missed.lastSuccess['local:scheduled'] = run({ finishedAt: '2026-03-29T00:15:30.000Z' }); // 01:15 CET: the runs at 03:00 CEST (the skipped 02:15) and 03:15 CEST were missed
+    missed.lastSuccess['r2:scheduled'] = run({ target: 'r2', finishedAt: '2026-03-28T23:00:20.000Z' }); // 00:00 CET, the latest 4-hourly run
+    expect((await missed.service.catchUp()).map((r) => r.target)).toEqual(['local']);
+    expect(visible()[0].message).toMatch(/^Local backup catch-up: the scheduled backup due 2026-03-29 03:15 GMT\+2 did not run/);
   });
 
   it('monthly: not due on the 20th when the 1st ran', async () => {

@@ -9,10 +9,11 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { BackupVerifier, type VerificationReport } from '../restore/backup-verifier.service.js';
-import { type BackupSchedule, SettingsService } from '../settings/settings.service.js';
+import { previousRun, type ScheduleValue } from '../common/schedules/backup-schedule.js';
+import { SettingsService } from '../settings/settings.service.js';
 import { StorageTargets } from '../storage/storage-targets.js';
-import { formatLocal, previousSlot } from './schedule-slots.js';
-import { backupSlots, type ScheduledJob, type ScheduledJobName, type ScheduledTask } from './scheduled-jobs.js';
+import { formatLocal } from './schedule-slots.js';
+import { backupRecurrence, type BackupSchedules, type ScheduledJob, type ScheduledJobName, type ScheduledTask } from './scheduled-jobs.js';
 import { SchedulingOptions } from './scheduling-options.js';
 import { ScheduledRunFailedEvent, type ScheduledRunSkipReason, ScheduledRunSkippedEvent } from './scheduling.events.js';
 import { VerificationStore } from './verification.store.js';
@@ -38,7 +39,14 @@ export interface LastRun {
 export interface ScheduleSettings {
   localEnabled: boolean;
   r2Enabled: boolean;
-  r2Schedule: BackupSchedule;
+  r2Schedule: ScheduleValue;
+  /** local_backup_schedule; absent means the spec's daily 01:00. */
+  localSchedule?: ScheduleValue;
+}
+
+/** Each target's backup schedule value from the settings. */
+export function backupSchedules(settings: ScheduleSettings): BackupSchedules {
+  return { local: settings.localSchedule ?? 'daily', r2: settings.r2Schedule };
 }
 
 const MINUTE_MS = 60_000;
@@ -112,7 +120,7 @@ export class ScheduledJobRunner {
         `${label} skipped: a backup is already running (job ${running.id}, ${running.trigger}, started ${running.startedAt ?? running.createdAt})`,
       );
     }
-    const windowMinutes = this.options.duplicateWindowMinutes;
+    const windowMinutes = await this.duplicateWindowMinutes(target);
     if (windowMinutes > 0) {
       const last = await this.runs.lastSuccess(target);
       const finishedAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
@@ -122,7 +130,7 @@ export class ScheduledJobRunner {
           target,
           'backup',
           'recent_backup',
-          `${label} skipped: a backup finished ${describeAgo(ago)} (duplicate window ${windowMinutes} min): ${last!.filename}, ${last!.trigger}`,
+          `${label} skipped: a backup finished ${describeAgo(ago)} (duplicate window ${formatMinutes(windowMinutes)} min): ${last!.filename}, ${last!.trigger}`,
         );
       }
     }
@@ -159,7 +167,7 @@ export class ScheduledJobRunner {
       const label = `${targetLabel(target)} backup`;
       if (!enabledIn(settings, target)) continue;
       const timeZone = this.options.timeZone;
-      const due = previousSlot(backupSlots(target, settings.r2Schedule), this.clock.now(), timeZone);
+      const due = previousRun(backupRecurrence(target, backupSchedules(settings)[target]), this.clock.now(), timeZone);
       const last = await this.runs.lastSuccess(target, 'scheduled');
       const lastAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
       if (lastAt && lastAt.getTime() >= due.getTime()) {
@@ -237,8 +245,27 @@ export class ScheduledJobRunner {
     return {
       localEnabled: values.get('local_backup_enabled') === 1,
       r2Enabled: values.get('r2_backup_enabled') === 1,
-      r2Schedule: (values.get('r2_backup_schedule') ?? 'daily') as BackupSchedule,
+      r2Schedule: (values.get('r2_backup_schedule') ?? 'daily') as ScheduleValue,
+      localSchedule: (values.get('local_backup_schedule') ?? 'daily') as ScheduleValue,
     };
+  }
+
+  /**
+   * The duplicate window for a target's scheduled backup: SENTINEL_DUPLICATE_WINDOW_MINUTES; on an hourly or
+   * cron schedule never more than half the time since the schedule's previous run, so such a schedule is not
+   * skipped by its own previous backup. The spec's daily / weekly / monthly schedules keep the window as it is.
+   */
+  private async duplicateWindowMinutes(target: BackupTarget): Promise<number> {
+    const configured = this.options.duplicateWindowMinutes;
+    if (configured === 0) return 0;
+    const recurrence = backupRecurrence(target, backupSchedules(await this.scheduleSettings())[target]);
+    if (recurrence.kind === 'slots') return configured;
+    const now = this.clock.now();
+    // The run this one belongs to, and the one before it: the schedule's interval ending now.
+    const current = previousRun(recurrence, now, this.options.timeZone);
+    const before = previousRun(recurrence, new Date(current.getTime() - 1), this.options.timeZone);
+    const half = (current.getTime() - before.getTime()) / 2 / MINUTE_MS;
+    return Math.min(configured, half);
   }
 
   async isEnabled(target: BackupTarget): Promise<boolean> {
@@ -316,6 +343,11 @@ function enabledIn(settings: ScheduleSettings, target: BackupTarget): boolean {
 
 function jobName(target: BackupTarget, task: ScheduledTask): ScheduledJobName {
   return `${target}-${task === 'verification' ? 'verify' : task}` as ScheduledJobName;
+}
+
+/** 60, or 7.5 for half a 15-minute interval. */
+function formatMinutes(minutes: number): string {
+  return Number.isInteger(minutes) ? String(minutes) : minutes.toFixed(1);
 }
 
 function describeAgo(ms: number): string {

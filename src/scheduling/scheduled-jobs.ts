@@ -1,5 +1,5 @@
 import type { BackupTarget } from '../common/backup-target.js';
-import type { BackupSchedule } from '../settings/settings.service.js';
+import { namedSlots, type Recurrence, type ScheduleValue, scheduleRecurrence, SPEC_BACKUP_HOUR } from '../common/schedules/backup-schedule.js';
 import type { SlotSpec } from './schedule-slots.js';
 
 /** The scheduler's jobs: one backup, one rotation and one verification per target. */
@@ -12,21 +12,16 @@ export interface ScheduledJob {
   name: ScheduledJobName;
   target: BackupTarget;
   task: ScheduledTask;
-  slots: SlotSpec;
+  /** When it runs: the spec's slots, or (a backup on an hourly or cron schedule) a cron expression. */
+  recurrence: Recurrence;
 }
 
 /** The spec's times: local backups daily at 01:00; R2 backups at 03:00 per `r2_backup_schedule`. */
-export const LOCAL_BACKUP_SLOTS: SlotSpec = { hour: 1, minute: 0, cadence: { every: 'day' } };
+export const LOCAL_BACKUP_SLOTS: SlotSpec = namedSlots('daily', SPEC_BACKUP_HOUR.local);
 
-export function r2BackupSlots(schedule: BackupSchedule): SlotSpec {
-  switch (schedule) {
-    case 'daily':
-      return { hour: 3, minute: 0, cadence: { every: 'day' } };
-    case 'weekly':
-      return { hour: 3, minute: 0, cadence: { every: 'week', weekday: 0 } };
-    case 'monthly':
-      return { hour: 3, minute: 0, cadence: { every: 'month', day: 1 } };
-  }
+/** The spec's R2 slots for `r2_backup_schedule` daily, weekly or monthly. */
+export function r2BackupSlots(schedule: 'daily' | 'weekly' | 'monthly'): SlotSpec {
+  return namedSlots(schedule, SPEC_BACKUP_HOUR.r2);
 }
 
 /** The spec's rotation time, for each target: daily at 03:30. */
@@ -38,22 +33,29 @@ export const ROTATION_SLOTS: SlotSpec = { hour: 3, minute: 30, cadence: { every:
  */
 export const VERIFICATION_SLOTS: SlotSpec = { hour: 4, minute: 30, cadence: { every: 'week', weekday: 0 } };
 
-/** Every job with its times, given the R2 backup schedule setting. */
-export function scheduledJobs(r2Schedule: BackupSchedule): ScheduledJob[] {
+/** Each target's backup schedule value (the settings `local_backup_schedule` and `r2_backup_schedule`). */
+export type BackupSchedules = Readonly<Record<BackupTarget, ScheduleValue>>;
+
+/**
+ * Every job with its times. Rotation and verification keep the spec's slots whatever the backup schedule:
+ * the spec times rotation on its own (daily at 03:30), not after each backup.
+ */
+export function scheduledJobs(schedules: BackupSchedules): ScheduledJob[] {
+  const slots = (spec: SlotSpec): Recurrence => ({ kind: 'slots', slots: spec });
   return [
-    { name: 'local-backup', target: 'local', task: 'backup', slots: LOCAL_BACKUP_SLOTS },
-    { name: 'r2-backup', target: 'r2', task: 'backup', slots: r2BackupSlots(r2Schedule) },
-    { name: 'local-rotation', target: 'local', task: 'rotation', slots: ROTATION_SLOTS },
-    { name: 'r2-rotation', target: 'r2', task: 'rotation', slots: ROTATION_SLOTS },
-    { name: 'local-verify', target: 'local', task: 'verification', slots: VERIFICATION_SLOTS },
-    { name: 'r2-verify', target: 'r2', task: 'verification', slots: VERIFICATION_SLOTS },
+    { name: 'local-backup', target: 'local', task: 'backup', recurrence: backupRecurrence('local', schedules.local) },
+    { name: 'r2-backup', target: 'r2', task: 'backup', recurrence: backupRecurrence('r2', schedules.r2) },
+    { name: 'local-rotation', target: 'local', task: 'rotation', recurrence: slots(ROTATION_SLOTS) },
+    { name: 'r2-rotation', target: 'r2', task: 'rotation', recurrence: slots(ROTATION_SLOTS) },
+    { name: 'local-verify', target: 'local', task: 'verification', recurrence: slots(VERIFICATION_SLOTS) },
+    { name: 'r2-verify', target: 'r2', task: 'verification', recurrence: slots(VERIFICATION_SLOTS) },
   ];
 }
 
-/** The slots of a target's backup job (the catch-up check's schedule). */
-export function backupSlots(target: BackupTarget, r2Schedule: BackupSchedule): SlotSpec {
-  return target === 'local' ? LOCAL_BACKUP_SLOTS : r2BackupSlots(r2Schedule);
+/** The runs of a target's backup job: its schedule value, with daily / weekly / monthly at the target's spec hour. */
+export function backupRecurrence(target: BackupTarget, schedule: ScheduleValue): Recurrence {
+  return scheduleRecurrence(schedule, SPEC_BACKUP_HOUR[target]);
 }
 
 /** The settings whose change re-times or stops a job. */
-export const SCHEDULE_SETTING_KEYS: ReadonlySet<string> = new Set(['local_backup_enabled', 'r2_backup_enabled', 'r2_backup_schedule']);
+export const SCHEDULE_SETTING_KEYS: ReadonlySet<string> = new Set(['local_backup_enabled', 'r2_backup_enabled', 'r2_backup_schedule', 'local_backup_schedule']);

@@ -18,9 +18,11 @@ export class SchedulesController {
   @Endpoint({
     summary: 'The scheduled jobs: backups, rotation and verification per target, with their next and last run',
     description:
-      'Local backups daily at 01:00; R2 backups at 03:00 daily, on Sundays or on the 1st (r2_backup_schedule); rotation daily at 03:30; ' +
-      'verification of the newest backup on Sundays at 04:30. Times are wall-clock times in the service time zone (TZ). ' +
-      'A change to local_backup_enabled, r2_backup_enabled or r2_backup_schedule takes effect at once.',
+      'Local backups daily at 01:00 and R2 backups daily at 03:00 by default; local_backup_schedule and r2_backup_schedule choose daily, ' +
+      'weekly (Sundays), monthly (the 1st), hourly (at :15) or cron:<five fields>. Rotation daily at 03:30; ' +
+      'verification of the newest backup on Sundays at 04:30. Times are wall-clock times in the service time zone (TZ): a time a ' +
+      'daylight-saving change skips runs when the clock jumps, a time it repeats runs once. Each job lists its schedule in words and its next 5 runs. ' +
+      'A change to local_backup_enabled, r2_backup_enabled, local_backup_schedule or r2_backup_schedule takes effect at once.',
     response: [ScheduleDto],
     errors: [503],
   })

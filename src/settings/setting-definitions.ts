@@ -1,6 +1,8 @@
 import path from 'node:path';
+import type { BackupTarget } from '../common/backup-target.js';
+import { NAMED_SCHEDULES } from '../common/schedules/backup-schedule.js';
 
-export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix';
+export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix' | 'schedule';
 export type SettingValue = number | string;
 
 /** A setting the store knows: its type, default and how a value is checked. */
@@ -10,8 +12,10 @@ export interface SettingDefinition {
   readonly description: string;
   /** The default; a function when it depends on the environment. */
   readonly defaultValue: SettingValue | ((ctx: { dataDir: string }) => SettingValue);
-  /** For 'choice'. */
+  /** For 'choice'; for 'schedule', the named schedules (a `cron:` expression is allowed too). */
   readonly choices?: readonly string[];
+  /** For 'schedule': the target whose backups it times (its daily / weekly / monthly run at the target's spec hour). */
+  readonly scheduleOf?: BackupTarget;
   /** A change to this key affects the R2 client or the local target (the storage module listens). */
   readonly storage?: 'r2' | 'local';
 }
@@ -51,10 +55,13 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
   },
   {
     key: 'r2_backup_schedule',
-    kind: 'choice',
+    kind: 'schedule',
     defaultValue: 'daily',
-    choices: ['daily', 'weekly', 'monthly'],
-    description: 'When R2 backups run: daily at 03:00, weekly on Sunday at 03:00, monthly on the 1st at 03:00',
+    choices: NAMED_SCHEDULES,
+    scheduleOf: 'r2',
+    description:
+      'When R2 backups run: daily at 03:00, weekly on Sunday at 03:00, monthly on the 1st at 03:00, hourly at :15, ' +
+      "or cron:<minute hour day-of-month month day-of-week> such as 'cron:30 2 * * 1,4' (service time zone; at most every 5 minutes)",
   },
   {
     key: 'r2_backup_retention_days',
@@ -63,6 +70,16 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     description: 'Delete R2 backups older than this many days, always keeping the newest 3; 0 keeps all',
   },
   { key: 'local_backup_enabled', kind: 'flag', defaultValue: 1, storage: 'local', description: 'Back up to a local folder daily at 01:00: 1 or 0' },
+  {
+    key: 'local_backup_schedule',
+    kind: 'schedule',
+    defaultValue: 'daily',
+    choices: NAMED_SCHEDULES,
+    scheduleOf: 'local',
+    description:
+      "When local backups run: daily at 01:00 (the spec's time, the default), weekly on Sunday at 01:00, monthly on the 1st at 01:00, hourly at :15, " +
+      "or cron:<minute hour day-of-month month day-of-week> such as 'cron:0 */4 * * *' (service time zone; at most every 5 minutes)",
+  },
   {
     key: 'local_backup_dir',
     kind: 'path',

@@ -1,3 +1,5 @@
+import { parseScheduleValue } from '../common/schedules/backup-schedule.js';
+import { InvalidScheduleValue } from '../common/schedules/invalid-schedule-value.js';
 import type { SettingDefinition, SettingValue } from './setting-definitions.js';
 
 /** A value that does not fit its setting; the message says what is allowed. */
@@ -63,6 +65,17 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
         throw new InvalidSettingValue(`${def.key} must be one of: ${def.choices?.join(', ')} (got ${describe(input)})`);
       }
       return s;
+    }
+    case 'schedule': {
+      if (typeof input !== 'string') {
+        throw new InvalidSettingValue(`${def.key} must be daily, weekly, monthly, hourly or cron:<five fields> as a string, got ${describe(input)}`);
+      }
+      try {
+        return parseScheduleValue(input);
+      } catch (error) {
+        if (error instanceof InvalidScheduleValue) throw new InvalidSettingValue(error.about(def.key));
+        throw error;
+      }
     }
     case 'url': {
       if (typeof input !== 'string') throw new InvalidSettingValue(`${def.key} must be a URL string or empty, got ${describe(input)}`);

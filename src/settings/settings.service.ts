@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
 import { AppConfig } from '../config/app-config.js';
+import { Clock } from '../common/clock.js';
+import { describeRecurrence, nextRuns, type ScheduleValue, scheduleRecurrence, SPEC_BACKUP_HOUR } from '../common/schedules/backup-schedule.js';
 import { reservedFolderProblem } from '../common/fs/reserved-folders.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -12,7 +14,11 @@ import { InvalidSettingValue, parseSettingValue } from './setting-value.parser.j
 import { SecretCipher } from './secret-cipher.js';
 import { CONFIG_DATABASE, SettingsRepository } from './settings.repository.js';
 
-export type BackupSchedule = 'daily' | 'weekly' | 'monthly';
+/** A backup schedule setting's value: the spec's daily / weekly / monthly, hourly, or cron:<five fields>. */
+export type BackupSchedule = ScheduleValue;
+
+/** How many coming runs a schedule setting lists (GET /api/settings). */
+const LISTED_RUNS = 5;
 
 /** What the R2 target needs, with secrets decrypted. For the storage module only; never returned by the API. */
 export interface R2Settings {
@@ -33,6 +39,8 @@ export interface LocalSettings {
   /** Absolute path. */
   dir: string;
   retentionDays: number;
+  /** local_backup_schedule: 'daily' (the spec's 01:00) unless set. */
+  schedule: BackupSchedule;
 }
 
 interface Resolved {
@@ -56,6 +64,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
     private readonly cipher: SecretCipher,
     private readonly config: AppConfig,
     private readonly events: DomainEventBus,
+    private readonly clock: Clock,
   ) {}
 
   /** A bad fallback in the environment stops the start, naming the variable (no database needed). */
@@ -155,6 +164,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       enabled: value('local_backup_enabled') === 1,
       dir: path.resolve(String(value('local_backup_dir'))),
       retentionDays: Number(value('local_backup_retention_days')),
+      schedule: value('local_backup_schedule') as BackupSchedule,
     };
   }
 
@@ -240,6 +250,18 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       source,
       description: def.description,
       ...(def.choices ? { allowed_values: [...def.choices] } : {}),
+      ...(def.kind === 'schedule' ? { schedule: this.scheduleInfo(def, value as BackupSchedule) } : {}),
+    };
+  }
+
+  /** A schedule setting in words and its next runs, in the service's time zone. */
+  private scheduleInfo(def: SettingDefinition, value: BackupSchedule): SettingDto['schedule'] {
+    const timeZone = this.config.env.timeZone;
+    const recurrence = scheduleRecurrence(value, SPEC_BACKUP_HOUR[def.scheduleOf ?? 'r2']);
+    return {
+      description: describeRecurrence(recurrence, timeZone),
+      time_zone: timeZone,
+      next_runs: nextRuns(recurrence, this.clock.now(), timeZone, LISTED_RUNS).map((at) => at.toISOString()),
     };
   }
 }

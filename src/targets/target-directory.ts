@@ -37,7 +37,7 @@ export class TargetDirectory {
       builtIn: true,
       enabled: s.enabled,
       path: s.dir,
-      schedule: 'daily',
+      schedule: s.schedule,
       retention: { ...noCalendarRule, retentionDays: s.retentionDays },
     };
   }

@@ -42,7 +42,7 @@ export const R2_FIELDS: readonly FieldSpec[] = [
     key: 'r2_backup_schedule',
     label: 'Backup Schedule',
     kind: 'choice',
-    choiceLabels: { daily: 'Daily, at 03:00', weekly: 'Weekly, Sunday at 03:00', monthly: 'Monthly, on the 1st at 03:00' },
+    choiceLabels: { daily: 'Daily, at 03:00', weekly: 'Weekly, Sunday at 03:00', monthly: 'Monthly, on the 1st at 03:00', hourly: 'Hourly, at :15' },
   },
   { key: 'r2_backup_retention_days', label: 'Retention Days', kind: 'integer', hint: '0 keeps backups forever. The newest 3 are always kept.' },
 ];

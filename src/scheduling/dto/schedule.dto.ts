@@ -30,6 +30,28 @@ export class ScheduleDto {
   @ApiProperty({ example: 'Sundays at 03:00', description: 'The schedule in words (wall-clock time in time_zone)' })
   schedule: string;
 
+  @ApiProperty({
+    example: 'every Sunday at 03:00 Europe/Berlin',
+    description: 'The schedule in words, with the time zone when it names wall-clock times ("every hour at :15" does not)',
+  })
+  description: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'weekly',
+    description:
+      "A backup job's schedule value (r2_backup_schedule, local_backup_schedule): daily, weekly, monthly, hourly or cron:<five fields>; null for rotation and verification",
+  })
+  schedule_value: string | null;
+
+  @ApiProperty({
+    type: [String],
+    example: ['2026-01-11T02:00:00.000Z', '2026-01-18T02:00:00.000Z'],
+    description: 'The next 5 runs of the schedule (shown even when the job is not enabled), with the daylight-saving rules applied',
+  })
+  next_runs: string[];
+
   @ApiProperty({ example: '0 0 3 * * 0', description: 'The same as a six-field cron expression (seconds first)' })
   cron: string;
 
@@ -69,6 +91,9 @@ export function toScheduleDto(status: ScheduleStatus): ScheduleDto {
     enabled: status.enabled,
     disabled_reason: status.disabledReason,
     schedule: status.description,
+    description: status.words,
+    schedule_value: status.scheduleValue,
+    next_runs: status.nextRuns.map((at) => at.toISOString()),
     cron: status.cron,
     time_zone: status.timeZone,
     next_run: status.nextRun?.toISOString() ?? null,

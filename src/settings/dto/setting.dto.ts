@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+import { ScheduleInfoDto } from './schedule-info.dto.js';
+
 export class SettingDto {
   @ApiProperty({ example: 'r2_backup_schedule' })
   key: string;
@@ -34,6 +36,15 @@ export class SettingDto {
   @ApiProperty()
   description: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'The allowed values, for a choice' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'The allowed values, for a choice; for a schedule, its named values (cron:<five fields> is allowed too)',
+  })
   allowed_values?: string[];
+
+  @ApiPropertyOptional({
+    type: ScheduleInfoDto,
+    description: 'Only for a schedule setting (r2_backup_schedule, local_backup_schedule): its value in words and its next runs',
+  })
+  schedule?: ScheduleInfoDto;
 }

@@ -396,7 +396,7 @@ export interface paths {
         };
         /**
          * The scheduled jobs: backups, rotation and verification per target, with their next and last run
-         * @description Local backups daily at 01:00; R2 backups at 03:00 daily, on Sundays or on the 1st (r2_backup_schedule); rotation daily at 03:30; verification of the newest backup on Sundays at 04:30. Times are wall-clock times in the service time zone (TZ). A change to local_backup_enabled, r2_backup_enabled or r2_backup_schedule takes effect at once.
+         * @description Local backups daily at 01:00 and R2 backups daily at 03:00 by default; local_backup_schedule and r2_backup_schedule choose daily, weekly (Sundays), monthly (the 1st), hourly (at :15) or cron:<five fields>. Rotation daily at 03:30; verification of the newest backup on Sundays at 04:30. Times are wall-clock times in the service time zone (TZ): a time a daylight-saving change skips runs when the clock jumps, a time it repeats runs once. Each job lists its schedule in words and its next 5 runs. A change to local_backup_enabled, r2_backup_enabled, local_backup_schedule or r2_backup_schedule takes effect at once.
          */
         get: operations["SchedulesController_schedules"];
         put?: never;
@@ -609,7 +609,7 @@ export interface components {
              * @example SETTING_INVALID
              */
             error: string;
-            /** @example r2_backup_schedule must be one of: daily, weekly, monthly (got 'hourly') */
+            /** @example r2_backup_schedule: cron expression '0 25 * * *': hour field '25': 25 is out of range 0-23 */
             message: string;
             /** @description Structured context, such as the field or file concerned */
             details?: {
@@ -647,6 +647,26 @@ export interface components {
              */
             installation_id: string;
         };
+        ScheduleInfoDto: {
+            /**
+             * @description The schedule in words, with the time zone when it names wall-clock times
+             * @example every day at 03:00 Europe/Berlin
+             */
+            description: string;
+            /**
+             * @description The service time zone (TZ) the schedule is in
+             * @example Europe/Berlin
+             */
+            time_zone: string;
+            /**
+             * @description The next 5 runs (whether or not the target is enabled), with the daylight-saving rules applied
+             * @example [
+             *       "2026-01-11T02:00:00.000Z",
+             *       "2026-01-12T02:00:00.000Z"
+             *     ]
+             */
+            next_runs: string[];
+        };
         SettingDto: {
             /** @example r2_backup_schedule */
             key: string;
@@ -669,12 +689,14 @@ export interface components {
              */
             source: "database" | "environment" | "default";
             description: string;
-            /** @description The allowed values, for a choice */
+            /** @description The allowed values, for a choice; for a schedule, its named values (cron:<five fields> is allowed too) */
             allowed_values?: string[];
+            /** @description Only for a schedule setting (r2_backup_schedule, local_backup_schedule): its value in words and its next runs */
+            schedule?: components["schemas"]["ScheduleInfoDto"];
         };
         UpdateSettingDto: {
             /**
-             * @description The new value. Flags take 1/0 or true/false; retention days a whole number (0 = forever); schedule daily, weekly or monthly; an empty string clears a text or secret
+             * @description The new value. Flags take 1/0 or true/false; retention days a whole number (0 = forever); schedule daily, weekly, monthly, hourly or cron:<five fields>; an empty string clears a text or secret
              * @example 1
              */
             value: string | number | boolean;
@@ -1173,6 +1195,24 @@ export interface components {
              * @example Sundays at 03:00
              */
             schedule: string;
+            /**
+             * @description The schedule in words, with the time zone when it names wall-clock times ("every hour at :15" does not)
+             * @example every Sunday at 03:00 Europe/Berlin
+             */
+            description: string;
+            /**
+             * @description A backup job's schedule value (r2_backup_schedule, local_backup_schedule): daily, weekly, monthly, hourly or cron:<five fields>; null for rotation and verification
+             * @example weekly
+             */
+            schedule_value: string | null;
+            /**
+             * @description The next 5 runs of the schedule (shown even when the job is not enabled), with the daylight-saving rules applied
+             * @example [
+             *       "2026-01-11T02:00:00.000Z",
+             *       "2026-01-18T02:00:00.000Z"
+             *     ]
+             */
+            next_runs: string[];
             /**
              * @description The same as a six-field cron expression (seconds first)
              * @example 0 0 3 * * 0

@@ -128,7 +128,7 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
       <label for={id}>{spec.label}</label>
       {spec.kind === 'choice' ? (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.currentTarget.value)}>
-          {(setting?.allowed_values ?? Object.keys(spec.choiceLabels ?? {})).map((choice) => (
+          {withCurrent(setting?.allowed_values ?? Object.keys(spec.choiceLabels ?? {}), value).map((choice) => (
             <option key={choice} value={choice}>
               {spec.choiceLabels?.[choice] ?? choice}
             </option>
@@ -155,4 +155,13 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
       {errorText}
     </div>
   );
+}
+
+/**
+ * The choices, with the current value added when it is not one of them (a schedule set to `cron:...` through
+ * the API), so the list shows what is stored instead of silently showing the first choice.
+ */
+function withCurrent(choices: readonly string[], value: unknown): string[] {
+  const current = value === null || value === undefined || value === '' ? null : String(value);
+  return current === null || choices.includes(current) ? [...choices] : [...choices, current];
 }
