@@ -1,11 +1,10 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import fs from 'node:fs';
 import path from 'node:path';
-import { DataSource, type EntityManager, In, type Repository } from 'typeorm';
+import { type EntityManager, In } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { sqliteTransaction } from '../common/sqlite/sqlite-transaction.js';
+import { SqliteStore } from '../common/sqlite/sqlite-store.js';
 import { BackupRunEntity } from './backup-run.entity.js';
 
 /** A target's ended runs in numbers (BackupRunStore.totals). */
@@ -27,28 +26,19 @@ export const RUN_HISTORY_FILE = '.backup-runs.db';
 @Injectable()
 export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(BackupRunStore.name);
-  private source: DataSource | undefined;
-  private repository!: Repository<BackupRunEntity>;
-  /** The writes, one at a time: jobs of several targets save side by side on the driver's single connection. */
-  private writes: Promise<unknown> = Promise.resolve();
+  /** Reads and writes, one at a time (SqliteStore): jobs of several targets save side by side on the driver's single connection. */
+  private readonly store: SqliteStore;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(config: AppConfig) {
+    this.store = new SqliteStore({ file: path.join(config.env.dataDir, RUN_HISTORY_FILE), entities: [BackupRunEntity] });
+  }
 
   async onModuleInit(): Promise<void> {
-    fs.mkdirSync(this.config.env.dataDir, { recursive: true, mode: 0o700 });
-    this.source = new DataSource({
-      type: 'better-sqlite3',
-      database: path.join(this.config.env.dataDir, RUN_HISTORY_FILE),
-      entities: [BackupRunEntity],
-      synchronize: true,
-      enableWAL: true,
-    });
-    await this.source.initialize();
-    this.repository = this.source.getRepository(BackupRunEntity);
+    await this.store.open();
     // Jobs that were running when the process died cannot finish: say so instead of showing them running
     // forever. What they left is removed by the start-up clean-up (StartupRecovery), which then replaces
     // this message with what it actually did.
-    const interrupted = await this.repository.find({ where: [{ status: 'running' }, { status: 'queued' }] });
+    const interrupted = await this.store.read((manager) => manager.find(BackupRunEntity, { where: [{ status: 'running' }, { status: 'queued' }] }));
     for (const run of interrupted) {
       run.status = 'failed';
       run.errorCode = ErrorCode.BackupInterrupted;
@@ -66,7 +56,7 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
   async interruptedAtStart(): Promise<BackupRunEntity[]> {
     const runs: BackupRunEntity[] = [];
     for (const id of this.interrupted) {
-      const run = await this.repository.findOneBy({ id });
+      const run = await this.find(id);
       if (run) runs.push(run);
     }
     return runs;
@@ -77,8 +67,8 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
     await this.write((manager) => manager.update(BackupRunEntity, { id }, { error: message }));
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.source?.isInitialized) await this.source.destroy();
+  onModuleDestroy(): Promise<void> {
+    return this.store.close();
   }
 
   save(run: BackupRunEntity): Promise<BackupRunEntity> {
@@ -86,33 +76,33 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * `work` in one transaction after the earlier writes. A write a full disk refused leaves the connection idle
-   * (sqliteTransaction says why), so the job's next save is committed instead of silently lost.
+   * `work` in one transaction after the earlier reads and writes. A write a full disk refused leaves the connection
+   * idle (SqliteStore says why), so the job's next save is committed instead of silently lost.
    */
   private write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const source = this.source;
-    if (!source) return Promise.reject(new Error(`${RUN_HISTORY_FILE} is not open`));
-    const run = this.writes.then(() => sqliteTransaction(source, work));
-    this.writes = run.catch(() => undefined);
-    return run;
+    return this.store.transaction(work);
   }
 
   find(id: string): Promise<BackupRunEntity | null> {
-    return this.repository.findOneBy({ id });
+    return this.store.read((manager) => manager.findOneBy(BackupRunEntity, { id }));
   }
 
   /** Newest first. */
   history(options: { target?: BackupTarget; limit: number }): Promise<BackupRunEntity[]> {
-    return this.repository.find({
-      where: options.target ? { target: options.target } : {},
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: options.limit,
-    });
+    return this.store.read((manager) =>
+      manager.find(BackupRunEntity, {
+        where: options.target ? { target: options.target } : {},
+        order: { createdAt: 'DESC', id: 'DESC' },
+        take: options.limit,
+      }),
+    );
   }
 
   /** The newest ended run (succeeded or failed) of a target, if any: its last attempt (the health status). */
   lastEnded(target: BackupTarget): Promise<BackupRunEntity | null> {
-    return this.repository.findOne({ where: { target, status: In(['succeeded', 'failed']) }, order: { finishedAt: 'DESC', id: 'DESC' } });
+    return this.store.read((manager) =>
+      manager.findOne(BackupRunEntity, { where: { target, status: In(['succeeded', 'failed']) }, order: { finishedAt: 'DESC', id: 'DESC' } }),
+    );
   }
 
   /**
@@ -121,21 +111,25 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
    * archives stored by the successful ones.
    */
   async totals(target: BackupTarget, since: string | null): Promise<RunTotals> {
-    const row = await this.repository
-      .createQueryBuilder('run')
-      .select("COALESCE(SUM(CASE WHEN run.status = 'failed' THEN 1 ELSE 0 END), 0)", 'failed')
-      .addSelect("COALESCE(SUM(CASE WHEN run.status = 'failed' AND run.finishedAt > :since THEN 1 ELSE 0 END), 0)", 'failedSince')
-      .addSelect("COALESCE(SUM(CASE WHEN run.status = 'succeeded' THEN COALESCE(run.sizeBytes, 0) ELSE 0 END), 0)", 'bytesStored')
-      .where('run.target = :target', { target, since: since ?? '' })
-      .getRawOne<{ failed: number; failedSince: number; bytesStored: number }>();
+    const row = await this.store.read((manager) =>
+      manager
+        .createQueryBuilder(BackupRunEntity, 'run')
+        .select("COALESCE(SUM(CASE WHEN run.status = 'failed' THEN 1 ELSE 0 END), 0)", 'failed')
+        .addSelect("COALESCE(SUM(CASE WHEN run.status = 'failed' AND run.finishedAt > :since THEN 1 ELSE 0 END), 0)", 'failedSince')
+        .addSelect("COALESCE(SUM(CASE WHEN run.status = 'succeeded' THEN COALESCE(run.sizeBytes, 0) ELSE 0 END), 0)", 'bytesStored')
+        .where('run.target = :target', { target, since: since ?? '' })
+        .getRawOne<{ failed: number; failedSince: number; bytesStored: number }>(),
+    );
     return { failed: Number(row?.failed ?? 0), failedSince: Number(row?.failedSince ?? 0), bytesStored: Number(row?.bytesStored ?? 0) };
   }
 
   /** The newest successful run of a target, if any (scheduling's duplicate window and catch-up use it). */
   lastSuccess(target: BackupTarget, trigger?: 'manual' | 'scheduled'): Promise<BackupRunEntity | null> {
-    return this.repository.findOne({
-      where: { target, status: 'succeeded', ...(trigger ? { trigger } : {}) },
-      order: { finishedAt: 'DESC' },
-    });
+    return this.store.read((manager) =>
+      manager.findOne(BackupRunEntity, {
+        where: { target, status: 'succeeded', ...(trigger ? { trigger } : {}) },
+        order: { finishedAt: 'DESC' },
+      }),
+    );
   }
 }

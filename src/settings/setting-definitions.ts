@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BackupTarget } from '../common/backup-target.js';
 import { NAMED_SCHEDULES } from '../common/schedules/backup-schedule.js';
 
-export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix' | 'schedule';
+export type SettingKind = 'flag' | 'integer' | 'keep-count' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix' | 'schedule';
 export type SettingValue = number | string;
 
 /** A setting the store knows: its type, default and how a value is checked. */
@@ -18,6 +18,24 @@ export interface SettingDefinition {
   readonly scheduleOf?: BackupTarget;
   /** A change to this key affects the R2 client or the local target (the storage module listens). */
   readonly storage?: 'r2' | 'local';
+}
+
+/** The calendar retention rules (issue 16), in the order restic and Kopia apply them: `<target>_backup_keep_<unit>`. */
+export const KEEP_UNITS = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
+export type KeepUnit = (typeof KEEP_UNITS)[number];
+
+const KEEP_PERIOD: Record<KeepUnit, string> = { hourly: 'hours', daily: 'days', weekly: 'ISO weeks', monthly: 'months', yearly: 'years' };
+
+/** keep_hourly … keep_yearly of one target: empty (unset) by default. */
+function keepDefinitions(target: 'r2' | 'local', label: string): SettingDefinition[] {
+  return KEEP_UNITS.map((unit) => ({
+    key: `${target}_backup_keep_${unit}`,
+    kind: 'keep-count' as const,
+    defaultValue: '',
+    description:
+      `Keep the newest ${label} backup of each of this many most recent ${KEEP_PERIOD[unit]} that have one (in the service's time zone, TZ); ` +
+      `empty = unset. Once any ${target}_backup_keep_* is set, ${target}_backup_retention_days 0 means no rule by age instead of keeping everything`,
+  }));
 }
 
 export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
@@ -69,6 +87,7 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     defaultValue: 90,
     description: 'Delete R2 backups older than this many days, always keeping the newest 3; 0 keeps all',
   },
+  ...keepDefinitions('r2', 'R2'),
   { key: 'local_backup_enabled', kind: 'flag', defaultValue: 1, storage: 'local', description: 'Back up to a local folder daily at 01:00: 1 or 0' },
   {
     key: 'local_backup_schedule',
@@ -93,6 +112,7 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     defaultValue: 90,
     description: 'Delete local backups older than this many days, always keeping the newest 3; 0 keeps all',
   },
+  ...keepDefinitions('local', 'local'),
 ];
 
 export type SettingKey = (typeof SETTING_DEFINITIONS)[number]['key'];

@@ -9,7 +9,15 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { SettingsChangedEvent } from './settings-changed.event.js';
 import type { SettingDto } from './dto/setting.dto.js';
-import { environmentName, findDefinition, SETTING_DEFINITIONS, type SettingDefinition, type SettingValue } from './setting-definitions.js';
+import {
+  environmentName,
+  findDefinition,
+  KEEP_UNITS,
+  type KeepUnit,
+  SETTING_DEFINITIONS,
+  type SettingDefinition,
+  type SettingValue,
+} from './setting-definitions.js';
 import { InvalidSettingValue, parseSettingValue } from './setting-value.parser.js';
 import { SecretCipher } from './secret-cipher.js';
 import { CONFIG_DATABASE, SettingsRepository } from './settings.repository.js';
@@ -19,6 +27,9 @@ export type BackupSchedule = ScheduleValue;
 
 /** How many coming runs a schedule setting lists (GET /api/settings). */
 const LISTED_RUNS = 5;
+
+/** A target's keep_hourly … keep_yearly settings: how many of the most recent periods keep their newest backup; null when unset. */
+export type CalendarKeep = Record<KeepUnit, number | null>;
 
 /** What the R2 target needs, with secrets decrypted. For the storage module only; never returned by the API. */
 export interface R2Settings {
@@ -32,6 +43,7 @@ export interface R2Settings {
   prefix: string;
   schedule: BackupSchedule;
   retentionDays: number;
+  keep: CalendarKeep;
 }
 
 export interface LocalSettings {
@@ -41,6 +53,7 @@ export interface LocalSettings {
   retentionDays: number;
   /** local_backup_schedule: 'daily' (the spec's 01:00) unless set. */
   schedule: BackupSchedule;
+  keep: CalendarKeep;
 }
 
 interface Resolved {
@@ -154,6 +167,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       prefix: String(value('r2_prefix')),
       schedule: value('r2_backup_schedule') as BackupSchedule,
       retentionDays: Number(value('r2_backup_retention_days')),
+      keep: keepOf('r2', value),
     };
   }
 
@@ -165,6 +179,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       dir: path.resolve(String(value('local_backup_dir'))),
       retentionDays: Number(value('local_backup_retention_days')),
       schedule: value('local_backup_schedule') as BackupSchedule,
+      keep: keepOf('local', value),
     };
   }
 
@@ -264,4 +279,12 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       next_runs: nextRuns(recurrence, this.clock.now(), timeZone, LISTED_RUNS).map((at) => at.toISOString()),
     };
   }
+}
+
+function keepOf(target: 'r2' | 'local', value: (key: string) => SettingValue): CalendarKeep {
+  const read = (unit: KeepUnit) => {
+    const v = value(`${target}_backup_keep_${unit}`);
+    return v === '' ? null : Number(v);
+  };
+  return Object.fromEntries(KEEP_UNITS.map((unit) => [unit, read(unit)])) as CalendarKeep;
 }

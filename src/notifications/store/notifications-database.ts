@@ -1,8 +1,7 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import fs from 'node:fs';
 import path from 'node:path';
-import { DataSource, type EntityManager } from 'typeorm';
-import { sqliteTransaction } from '../../common/sqlite/sqlite-transaction.js';
+import type { EntityManager } from 'typeorm';
+import { SqliteStore } from '../../common/sqlite/sqlite-store.js';
 import { AppConfig } from '../../config/app-config.js';
 import { NOTIFICATIONS_ENTITIES } from './notifications-entities.js';
 
@@ -13,82 +12,46 @@ import { NOTIFICATIONS_ENTITIES } from './notifications-entities.js';
 export const NOTIFICATIONS_DB_FILE = '.notifications.db';
 
 /**
- * `.notifications.db`: the channels (secrets sealed) and the outbox of deliveries, through its own TypeORM
- * DataSource (better-sqlite3, WAL, full sync: a notification is on disk before anything is sent).
- *
- * Every read and write goes through one queue, and each write is one SQLite transaction: the driver has a
- * single connection, so two transactions interleaved at their awaits would nest (an error) or read each
- * other's uncommitted rows; a kill -9 leaves either the whole change or none of it.
+ * `.notifications.db`: the channels (secrets sealed) and the outbox of deliveries, a SqliteStore (one queue, one
+ * transaction per write, full sync: a notification is on disk before anything is sent).
  *
  * Closed at application shutdown, after every module's onModuleDestroy: the dispatcher records the send it
  * aborted, and a notification published while the service stops is still written.
  */
 @Injectable()
 export class NotificationsDatabase implements OnModuleInit, OnApplicationShutdown {
-  private source: DataSource | undefined;
-  private opening: Promise<DataSource> | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  private readonly store: SqliteStore;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(config: AppConfig) {
+    this.store = new SqliteStore({
+      file: path.join(config.env.dataDir, NOTIFICATIONS_DB_FILE),
+      entities: [...NOTIFICATIONS_ENTITIES],
+      // Sealed secrets: owner-only, and a deleted channel's are zeroed, not left in free pages.
+      ownerOnly: true,
+      pragmas: ['secure_delete = ON', 'synchronous = FULL'],
+    });
+  }
 
   get file(): string {
-    return path.join(this.config.env.dataDir, NOTIFICATIONS_DB_FILE);
+    return this.store.file;
   }
 
   /** Opened at start, so a damaged file stops the start with its name instead of losing the first notification. */
   async onModuleInit(): Promise<void> {
-    await this.open();
+    await this.store.open();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.closed = true;
-    await this.tail;
-    if (this.source?.isInitialized) await this.source.destroy();
+  onApplicationShutdown(): Promise<void> {
+    return this.store.close();
   }
 
-  /**
-   * `work` in one transaction, after every earlier read and write has finished. A failed one (a full disk)
-   * leaves the connection idle, so the next write is committed on its own (sqliteTransaction says why).
-   */
+  /** `work` in one transaction, after every earlier read and write has finished (SqliteStore). */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.serial(async () => sqliteTransaction(await this.open(), work));
+    return this.store.transaction(work);
   }
 
   /** `work` outside a transaction (reads), in the same queue, so it never sees a half-done write. */
   read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.serial(async () => work((await this.open()).manager));
-  }
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error(`${this.file} is closed: the service is stopping`));
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  private open(): Promise<DataSource> {
-    this.opening ??= (async () => {
-      fs.mkdirSync(this.config.env.dataDir, { recursive: true, mode: 0o700 });
-      // Owner-only before SQLite first writes to it (sealed secrets); SQLite gives its -wal and -shm files the same mode.
-      fs.closeSync(fs.openSync(this.file, 'a', 0o600));
-      fs.chmodSync(this.file, 0o600);
-      const source = new DataSource({
-        type: 'better-sqlite3',
-        database: this.file,
-        entities: [...NOTIFICATIONS_ENTITIES],
-        synchronize: true,
-        enableWAL: true,
-        prepareDatabase: (db: { pragma(source: string): unknown }) => {
-          // A deleted channel's sealed secrets are zeroed, not left in free pages.
-          db.pragma('secure_delete = ON');
-          db.pragma('synchronous = FULL');
-        },
-      });
-      await source.initialize();
-      this.source = source;
-      return source;
-    })();
-    return this.opening;
+    return this.store.read(work);
   }
 }
