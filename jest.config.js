@@ -5,8 +5,9 @@
 //   unit  src/**/*.spec.ts and test/**/*.spec.ts: one class or function each, no shared server, so they run
 //         in parallel (--maxWorkers in the script).
 //   e2e   test/**/*.e2e-spec.ts: the real service against the real S3 server that globalSetup starts,
-//         two test files at a time (--maxWorkers=2 in the script): they mostly wait on timers, child
-//         processes, radosgw and the disk, not on the CPU. Each worker has its own radosgw cluster, as
+//         three test files at a time (--maxWorkers=3 in the script, on two cores too): a file spends part
+//         of its time waiting on child processes, radosgw, Chromium and the disk, and with two workers
+//         those waits left a core idle. Each worker has its own radosgw cluster, as
 //         some tests stop and restart theirs; every test file works in its own temp folders and on
 //         ephemeral ports.
 // A project's globalSetup runs only when a test of that project is selected, so the unit tier never

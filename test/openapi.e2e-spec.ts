@@ -38,4 +38,9 @@ describe('OpenAPI document', () => {
     expect(res.text).toMatch(/swagger/i);
     await t.http.get('/api/docs/openapi.json').expect(200);
   });
+
+  it('serves the checked-in document at /api/docs/openapi.json (built on the first request, not at start)', async () => {
+    const res = await t.http.get('/api/docs/openapi.json').expect(200);
+    expect(res.body).toEqual(JSON.parse(fs.readFileSync('openapi/openapi.json', 'utf8')));
+  });
 });

@@ -27,6 +27,7 @@ import { ALL_DATABASES, prepareBackupFolder, tarCzf } from './fixtures/restore-a
 import { archiveName, handMadeBackup, setMarkers } from './fixtures/restore-app.js';
 import { makeScratchDir } from './support/test-app.js';
 import { until } from './support/until.js';
+import { TEST_MASTER_KEY } from './support/test-master-key.js';
 
 const NAMES = ALL_DATABASES;
 
@@ -92,7 +93,7 @@ describe('Restore events, in the real application', () => {
       DATA_DIR: dataDir,
       LOG_FILE: path.join(root, 'logs', 'sentinel-backup.log'),
       SENTINEL_SCHEDULES: 'off',
-      SENTINEL_MASTER_KEY: 'test-master-passphrase-0123456789',
+      SENTINEL_MASTER_KEY: TEST_MASTER_KEY,
       TZ: process.env.TZ,
     };
     const created = await NestFactory.create(AppWithRecorder.forRoot(raw), { logger: false, abortOnError: false });

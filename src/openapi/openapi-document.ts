@@ -34,8 +34,14 @@ function withStableParameterOrder(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
-/** Swagger UI at /api/docs, the JSON at /api/docs/openapi.json. */
+/**
+ * Swagger UI at /api/docs, the JSON at /api/docs/openapi.json. The document is built on the first request
+ * for it, not at start: scanning every controller's metadata is a large part of a start's CPU, and most
+ * starts (each restart after a restore, each test's app) never serve it.
+ */
 export function setupSwaggerUi(app: INestApplication): void {
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json', yamlDocumentUrl: 'api/docs/openapi.yaml' });
+  SwaggerModule.setup('api/docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'api/docs/openapi.json',
+    yamlDocumentUrl: 'api/docs/openapi.yaml',
+  });
 }

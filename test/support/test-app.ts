@@ -6,6 +6,7 @@ import path from 'node:path';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createApp } from '../../src/app.factory.js';
+import { TEST_MASTER_KEY } from './test-master-key.js';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -39,7 +40,7 @@ export async function startTestApp(
     DATA_DIR: dataDir,
     LOG_FILE: logFile,
     SENTINEL_SCHEDULES: 'off',
-    SENTINEL_MASTER_KEY: 'test-master-passphrase-0123456789',
+    SENTINEL_MASTER_KEY: TEST_MASTER_KEY,
     TZ: process.env.TZ,
     ...env,
   };

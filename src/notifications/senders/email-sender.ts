@@ -1,5 +1,4 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Notification } from '../notification.js';
 import { isLoopbackHost } from '../host-address.js';
@@ -70,6 +69,8 @@ export class EmailSender implements ChannelSender {
     refuseUnsafeSettings(config);
 
     const message = renderEmail(notification, channel.name);
+    // Loaded on the first email, not at start: most installations never send one, and every start would pay for it.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport(this.transportOptions(config));
     try {
       const info = await transport.sendMail({
