@@ -1,5 +1,4 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Notification } from '../notification.js';
 import { isLoopbackHost } from '../host-address.js';
@@ -30,6 +29,19 @@ export const SMTP_TIMEOUTS = Symbol('SMTP_TIMEOUTS');
  * greeting's wait to what is left of it); real servers greet within a second or two.
  */
 export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = { connectionMs: 10_000, greetingMs: 10_000, socketMs: 10_000 };
+
+/**
+ * nodemailer, loaded when the first email is sent: most installations never send one, and loaded at start
+ * it stayed resident in every one (bench/results-notes.md, "Idle memory").
+ */
+let mailer: Promise<typeof import('nodemailer')> | undefined;
+function loadMailer(): Promise<typeof import('nodemailer')> {
+  mailer ??= import('nodemailer').catch((error: unknown) => {
+    mailer = undefined;
+    throw error;
+  });
+  return mailer;
+}
 
 /** Longest server answer kept in a receipt. */
 const MAX_RECEIPT_CHARS = 300;
@@ -70,6 +82,7 @@ export class EmailSender implements ChannelSender {
     refuseUnsafeSettings(config);
 
     const message = renderEmail(notification, channel.name);
+    const { default: nodemailer } = await loadMailer();
     const transport = nodemailer.createTransport(this.transportOptions(config));
     try {
       const info = await transport.sendMail({
