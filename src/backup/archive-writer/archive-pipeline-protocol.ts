@@ -38,3 +38,10 @@ export const ARCHIVE_CHUNK_BYTES = 1024 * 1024;
 export const ARCHIVE_CHUNKS_IN_FLIGHT = 2;
 /** Progress is reported after each this many tar bytes (and at the end), not after every 64 KiB read. */
 export const PROGRESS_EVERY_BYTES = 1024 * 1024;
+/**
+ * The archive's deflate level. Not gzip's default 6: Node's zlib (Chromium's) compresses SQLite pages at
+ * level 5 to within half a percent of level 6, still smaller than `gzip -6` or `pigz -6` of the same tar,
+ * for about a third less CPU, which on two cores is most of a backup's time (bench/results-notes.md,
+ * "Compression level").
+ */
+export const ARCHIVE_GZIP_LEVEL = 5;

@@ -1,7 +1,7 @@
 // The archive's byte pipeline, in a worker thread of its own (ArchiveWriter starts one per archive):
 //
 //   tar packer (the entries in order; progress in uncompressed bytes)
-//     → parallel gzip (all cores, on the threadpool)
+//     → parallel gzip (all cores, on the threadpool; ARCHIVE_GZIP_LEVEL)
 //     → each write step of the archive, in order (built from its plan: the module it names)
 //     → SHA-256 and size of the bytes as stored
 //     → TransferSink (the bytes, in chunks transferred to the service's thread, which hands them to the target)
@@ -12,7 +12,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Transform } from 'node:stream';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { type ArchivePipelineJob, type ArchivePipelineMessage, PROGRESS_EVERY_BYTES } from './archive-pipeline-protocol.js';
+import { ARCHIVE_GZIP_LEVEL, type ArchivePipelineJob, type ArchivePipelineMessage, PROGRESS_EVERY_BYTES } from './archive-pipeline-protocol.js';
 import type { ArchiveStepTransformModule } from './archive-write-step.js';
 import { ParallelGzip } from './parallel-gzip.js';
 import { storedDigest } from './stored-digest.js';
@@ -32,7 +32,7 @@ async function run(job: ArchivePipelineJob, port: MessagePort): Promise<void> {
       steps.push({ name: plan.name, stream: module.createStepTransform(plan.options) });
     }
     failedStep = undefined;
-    const gzip = new ParallelGzip();
+    const gzip = new ParallelGzip({ level: ARCHIVE_GZIP_LEVEL });
     const digest = storedDigest();
     const sink = new TransferSink(port);
     for (const stream of [gzip, digest, sink]) stream.once('error', () => (firstError = true));

@@ -49,7 +49,7 @@ function metadataJson(metadata: BackupMetadata): string {
  *
  *   tar packer (backup-metadata.json first, then each database in metadata order; reports progress
  *   in uncompressed bytes)
- *     → parallel gzip (all cores)
+ *     → parallel gzip (all cores, at ARCHIVE_GZIP_LEVEL)
  *     → each ArchiveWriteStep that takes this archive, in order (age encryption when it has recipients),
  *       built in the worker from the plan the step made here
  *     → SHA-256 and size of the bytes as stored (the provenance record's, for plain archives too)
