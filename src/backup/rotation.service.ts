@@ -19,6 +19,12 @@ export interface RotationResult {
   /** Kept because they are not this installation's: another installation's, or without an owner while one shares the target. */
   notOwn: number;
   failed: Array<{ filename: string; message: string }>;
+  /**
+   * Of the backups kept, those the rule would delete but a lock keeps: an S3 Object Lock retention not yet past
+   * (never sent a delete), or a delete the store refused because of a lock (an R2 bucket lock rule). A later
+   * rotation deletes them once the lock lets them go. `retainUntil` null: the store did not say until when.
+   */
+  locked: Array<{ filename: string; retainUntil: Date | null }>;
 }
 
 /**
@@ -56,19 +62,26 @@ export class RotationService {
     const others = notOwn ? ` and ${notOwn} not this installation's` : '';
     if (retentionDays === 0) {
       this.logger.log(`${label}: retention is 0 (keep forever); kept all ${backups.length} backups`);
-      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [] };
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], locked: [] };
     }
     const cutoff = this.clock.now().getTime() - retentionDays * DAY_MS;
-    const expired = own
+    const old = own
       .slice(MINIMUM_KEPT)
       .filter((b) => b.createdAt.getTime() < cutoff)
       .reverse();
+    // A retention not yet past is never sent a delete: the store would refuse it (or, asked without a version, hide it).
+    const now = this.clock.now().getTime();
+    const stillLocked = old.filter((b) => b.lock && b.lock.retainUntil.getTime() > now);
+    const expired = old.filter((b) => !stillLocked.includes(b));
+    const locked: RotationResult['locked'] = stillLocked.map((b) => ({ filename: b.filename, retainUntil: b.lock!.retainUntil }));
     if (expired.length === 0) {
       this.logger.log(`${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups${others}`);
-      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [] };
+      this.logLocked(label, locked);
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], locked };
     }
     const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
+    locked.push(...result.locked.map((l) => ({ filename: l.key, retainUntil: l.retainUntil })));
     const deleted = expired.map((b) => b.filename).filter((name) => result.deleted.includes(name));
     for (const name of deleted) await this.catalog.forget(target, name);
     // A key reported failed may have lost its archive and kept a marker (the archive goes first): its record goes too.
@@ -78,8 +91,21 @@ export class RotationService {
       `${label}: deleted ${deleted.length} backups older than ${retentionDays} days, kept ${kept} (newest ${MINIMUM_KEPT} always kept${others})` +
         (deleted.length ? `; deleted: ${summarize(deleted)}` : ''),
     );
+    this.logLocked(label, locked);
     for (const failure of failed) this.logger.error(`${label}: could not delete ${failure.filename}: ${failure.message}`);
-    return { target, retentionDays, deleted, kept, notOwn, failed };
+    return { target, retentionDays, deleted, kept, notOwn, failed, locked };
+  }
+
+  /** One line for every backup a lock kept this time: expected with locked backups, so not an error. */
+  private logLocked(label: string, locked: RotationResult['locked']): void {
+    if (locked.length === 0) return;
+    const dated = locked.filter((l) => l.retainUntil !== null).map((l) => l.retainUntil!.getTime());
+    const until = dated.length ? `, locked until ${new Date(Math.min(...dated)).toISOString()} at the earliest` : '';
+    const byRule = locked.some((l) => l.retainUntil === null) ? ' (the store refused to delete them because of a lock, such as an R2 bucket lock rule)' : '';
+    this.logger.log(
+      `${label}: kept ${locked.length} locked backups older than the retention${until}${byRule}: ${summarize(locked.map((l) => l.filename))}; ` +
+        'a later rotation deletes them once their lock has passed',
+    );
   }
 
   /** Backups without an owner are left alone once another installation shares the target: say so, and how to let rotation manage them. */

@@ -26,6 +26,8 @@ export interface R2Settings {
   prefix: string;
   schedule: BackupSchedule;
   retentionDays: number;
+  /** r2_object_lock_mode and r2_object_lock_days: the retention each uploaded archive gets; null when off. */
+  objectLock: { mode: 'governance' | 'compliance'; days: number } | null;
 }
 
 export interface LocalSettings {
@@ -135,6 +137,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
   async r2Settings(): Promise<R2Settings> {
     const stored = await this.repository.all();
     const value = (key: string) => this.resolve(this.definition(key), stored).value;
+    const lockMode = String(value('r2_object_lock_mode'));
     return {
       enabled: value('r2_backup_enabled') === 1,
       accountId: String(value('r2_account_id')),
@@ -145,6 +148,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       prefix: String(value('r2_prefix')),
       schedule: value('r2_backup_schedule') as BackupSchedule,
       retentionDays: Number(value('r2_backup_retention_days')),
+      objectLock: lockMode === '' ? null : { mode: lockMode as 'governance' | 'compliance', days: Number(value('r2_object_lock_days')) },
     };
   }
 

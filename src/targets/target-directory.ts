@@ -59,6 +59,7 @@ export class TargetDirectory {
       secretAccessKey: s.secretAccessKey,
       schedule: s.schedule,
       retention: { ...noCalendarRule, retentionDays: s.retentionDays },
+      objectLock: s.objectLock,
     };
   }
 }
