@@ -1,26 +1,14 @@
-import { ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { configureR2 } from './support/r2-settings.js';
-import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3Client } from './support/s3-server.js';
+import { createTestBucket, describeS3, listAllKeys, putMany, startS3, stopS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const HOUR = 60 * 60 * 1000;
-
-async function putMany(client: S3Client, bucket: string, keys: string[]): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < keys.length) {
-        const key = keys[next++];
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `fake ${key}` }));
-      }
-    }),
-  );
-}
 
 describeS3('R2 backups against a real S3 server', () => {
   let t: TestApp;

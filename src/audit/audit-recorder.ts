@@ -55,7 +55,13 @@ export class AuditRecorder {
     const named = nameAction(req.method, path, req.body);
     const { target, subject } = named;
     // Deleting another installation's backup is told apart: the query string itself is never kept.
-    const action = named.action === 'backup.delete' && req.query?.confirm_foreign === 'true' ? 'backup.delete-foreign' : named.action;
+    const action =
+      named.action === 'backup.delete' && req.query?.confirm_foreign === 'true'
+        ? 'backup.delete-foreign'
+        : // A dry run deletes nothing: told apart, so the log never shows a rotation that did not happen.
+          named.action === 'backup.rotate' && req.query?.dry_run === 'true'
+          ? 'backup.rotate-dry-run'
+          : named.action;
     const outcome: AuditOutcome = refused ? 'refused' : status < 400 && res.writableFinished ? 'ok' : 'error';
     const code = res.locals?.[ERROR_CODE_LOCAL];
     const error = typeof code === 'string' ? code : res.writableFinished ? null : 'CLIENT_GONE';

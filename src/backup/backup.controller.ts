@@ -14,6 +14,8 @@ import { BackupJobDto } from './dto/backup-job.dto.js';
 import { DeletedBackupDto } from './dto/deleted-backup.dto.js';
 import { DeleteBackupQueryDto } from './dto/delete-backup-query.dto.js';
 import { AdoptedBackupDto } from './dto/adopted-backup.dto.js';
+import { RotateQueryDto } from './dto/rotate-query.dto.js';
+import { RotationPreviewDto } from './dto/rotation-preview.dto.js';
 import { RotationResultDto } from './dto/rotation-result.dto.js';
 import { RotationService } from './rotation.service.js';
 
@@ -74,15 +76,24 @@ export class BackupController {
   }
 
   @Post('rotate')
+  @AllowedQuery(RotateQueryDto)
   @TARGET_PARAM
   @Endpoint({
-    summary: "Delete this installation's backups older than the retention days now, keeping its newest three",
+    summary: "Delete this installation's backups that the retention rule does not keep, now; or, with ?dry_run=true, only say what would go",
     description:
-      "Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target.",
-    response: RotationResultDto,
-    errors: [404, 409, 502, 504],
+      'The rule: the newest three are always kept; retention days keep what is younger; keep_hourly … keep_yearly keep the newest backup of each of that many ' +
+      "most recent hours, days, ISO weeks, months, years that have one, in the service's time zone. A backup is kept when any rule keeps it. " +
+      'Without any keep_* set, retention 0 keeps everything; with one set, it means no rule by age. ' +
+      "Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target. " +
+      'With dry_run=true the answer is RotationPreviewDto (deleted, and kept with the reasons of each) and nothing is deleted; otherwise RotationResultDto.',
+    responseOneOf: [RotationResultDto, RotationPreviewDto],
+    errors: [400, 404, 409, 502, 504],
   })
-  async rotate(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<RotationResultDto> {
+  async rotate(@Param('target', BackupTargetPipe) target: BackupTarget, @Query() query: RotateQueryDto): Promise<RotationResultDto | RotationPreviewDto> {
+    if (query.dry_run === 'true') {
+      const preview = await this.rotation.preview(target);
+      return { target: preview.target, dry_run: true, deleted: preview.deleted, kept: preview.kept };
+    }
     const result = await this.rotation.rotate(target);
     return {
       target: result.target,
@@ -91,6 +102,7 @@ export class BackupController {
       kept: result.kept,
       not_own: result.notOwn,
       failed: result.failed,
+      kept_backups: result.keptBackups,
       locked: result.locked.map((l) => ({ filename: l.filename, retain_until: l.retainUntil ? l.retainUntil.toISOString() : null })),
     };
   }

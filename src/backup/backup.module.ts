@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EncryptionModule } from '../encryption/encryption.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { StorageModule } from '../storage/storage.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { ArchiveProducer } from './archive-production/archive-producer.js';
 import { BackupSpaceCheck } from './archive-production/backup-space-check.js';
 import { DatabaseSnapshotter } from './archive-production/database-snapshotter.js';
@@ -19,7 +20,7 @@ import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
 
 @Module({
-  imports: [SettingsModule, StorageModule, EncryptionModule],
+  imports: [SettingsModule, StorageModule, EncryptionModule, TargetsModule],
   controllers: [BackupController, BackupJobsController],
   providers: [
     BackupRunStore,

@@ -2,14 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
-import { SettingsService } from '../settings/settings.service.js';
+import { AppConfig } from '../config/app-config.js';
 import { StorageTargets } from '../storage/storage-targets.js';
+import type { RetentionRule } from '../targets/target-definition.js';
+import { TargetDirectory } from '../targets/target-directory.js';
 import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
 import { RotationCompletedEvent } from './backup.events.js';
+import { describeRetention, hasCalendarRule, type KeptBackup, MINIMUM_KEPT, planRetention } from './retention/retention-planner.js';
 
-/** However old they are, this many of the newest backups are always kept (the spec's minimum). */
-export const MINIMUM_KEPT = 3;
-const DAY_MS = 24 * 60 * 60 * 1000;
+export { MINIMUM_KEPT };
 
 export interface RotationResult {
   target: BackupTarget;
@@ -27,9 +28,27 @@ export interface RotationResult {
   locked: Array<{ filename: string; retainUntil: Date | null }>;
 }
 
+/** A rotation's result with why each kept backup stays. */
+export interface RotationReport extends RotationResult {
+  /** Every backup kept, newest first, with its reasons (those that could not be deleted are in `failed` only). */
+  keptBackups: KeptBackup[];
+}
+
+/** What a rotation would do now (a dry run): nothing is deleted, no event is emitted. */
+export interface RotationPreview {
+  target: BackupTarget;
+  rule: RetentionRule;
+  /** Oldest first. */
+  deleted: string[];
+  /** Newest first. */
+  kept: KeptBackup[];
+}
+
 /**
- * Deletes backups older than the target's retention days, always keeping the newest three;
- * retention 0 keeps everything. Plain and encrypted backups count together, by the time in their names. Age comes from the name, never from an object's modification time.
+ * Deletes the backups the target's retention rule does not keep (RetentionPlanner: the spec's retention days,
+ * always keeping the newest three, retention 0 keeping everything; and, once set, the calendar rules keep_hourly
+ * … keep_yearly, where retention 0 means no rule by age). Plain and encrypted backups count together, by the time
+ * in their names. Age comes from the name, never from an object's modification time.
  * Only this installation's own backups are counted and deleted (see BackupFile.own): in a bucket or
  * folder shared with another installation, that one's backups are never touched.
  */
@@ -40,60 +59,90 @@ export class RotationService {
   constructor(
     private readonly catalog: BackupCatalogService,
     private readonly storage: StorageTargets,
-    private readonly settings: SettingsService,
+    private readonly targets: TargetDirectory,
     private readonly clock: Clock,
     private readonly events: DomainEventBus,
+    private readonly config: AppConfig,
   ) {}
 
   /** Rotates `target` once; RotationCompletedEvent says what it did (it is not emitted when the rotation could not list the backups). */
-  async rotate(target: BackupTarget): Promise<RotationResult> {
+  async rotate(target: BackupTarget): Promise<RotationReport> {
     const result = await this.deleteExpired(target);
     this.events.emit(new RotationCompletedEvent(target, result.deleted, result.kept, result.failed));
     return result;
   }
 
-  private async deleteExpired(target: BackupTarget): Promise<RotationResult> {
-    const label = `${targetLabel(target)} backup rotation`;
-    const retentionDays = target === 'r2' ? (await this.settings.r2Settings()).retentionDays : (await this.settings.localSettings()).retentionDays;
+  /** What rotating `target` now would delete and why it would keep each other backup; changes nothing, logs nothing, emits nothing. */
+  async preview(target: BackupTarget): Promise<RotationPreview> {
+    const { rule, backups, plan } = await this.plan(target);
+    const { expired, locked } = this.withoutLocked(plan.deleted, backups);
+    return { target, rule, deleted: expired.map((b) => b.filename), kept: keptWithLocks(plan.kept, locked, backups) };
+  }
+
+  /**
+   * Splits what the rule would delete: a backup whose Object Lock retention has not passed is never sent a delete
+   * (the store would refuse it, or, asked without a version, hide it); it stays, reported as locked.
+   */
+  private withoutLocked(names: string[], backups: BackupFile[]): { expired: BackupFile[]; locked: RotationResult['locked'] } {
+    const byName = new Map(backups.map((b) => [b.filename, b]));
+    const now = this.clock.now().getTime();
+    const expired: BackupFile[] = [];
+    const locked: RotationResult['locked'] = [];
+    for (const name of names) {
+      const backup = byName.get(name)!;
+      if (backup.lock && backup.lock.retainUntil.getTime() > now) locked.push({ filename: name, retainUntil: backup.lock.retainUntil });
+      else expired.push(backup);
+    }
+    return { expired, locked };
+  }
+
+  /** The target's rule, its backups newest first, and the plan for them at the clock's now in the service's time zone (the scheduler's). */
+  private async plan(target: BackupTarget) {
+    const rule = (await this.targets.get(target)).retention;
     const backups = await this.catalog.list(target); // newest first
-    const own = backups.filter((b) => b.own);
-    const notOwn = backups.length - own.length;
+    return { rule, backups, plan: planRetention(backups, rule, this.clock.now(), this.config.env.timeZone) };
+  }
+
+  private async deleteExpired(target: BackupTarget): Promise<RotationReport> {
+    const label = `${targetLabel(target)} backup rotation`;
+    const { rule, backups, plan } = await this.plan(target);
+    const retentionDays = rule.retentionDays;
+    const calendar = hasCalendarRule(rule);
+    const notOwn = backups.filter((b) => !b.own).length;
     this.warnAboutUnowned(label, target, backups);
     const others = notOwn ? ` and ${notOwn} not this installation's` : '';
-    if (retentionDays === 0) {
+    const keptBackups = plan.kept;
+    if (!calendar && retentionDays === 0) {
       this.logger.log(`${label}: retention is 0 (keep forever); kept all ${backups.length} backups`);
-      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], locked: [] };
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups, locked: [] };
     }
-    const cutoff = this.clock.now().getTime() - retentionDays * DAY_MS;
-    const old = own
-      .slice(MINIMUM_KEPT)
-      .filter((b) => b.createdAt.getTime() < cutoff)
-      .reverse();
-    // A retention not yet past is never sent a delete: the store would refuse it (or, asked without a version, hide it).
-    const now = this.clock.now().getTime();
-    const stillLocked = old.filter((b) => b.lock && b.lock.retainUntil.getTime() > now);
-    const expired = old.filter((b) => !stillLocked.includes(b));
-    const locked: RotationResult['locked'] = stillLocked.map((b) => ({ filename: b.filename, retainUntil: b.lock!.retainUntil }));
+    const { expired, locked } = this.withoutLocked(plan.deleted, backups);
     if (expired.length === 0) {
-      this.logger.log(`${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups${others}`);
+      this.logger.log(
+        calendar
+          ? `${label}: nothing to delete under the rule (${describeRetention(rule)}); kept ${backups.length} backups${others}`
+          : `${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups${others}`,
+      );
       this.logLocked(label, locked);
-      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], locked };
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups: keptWithLocks(keptBackups, locked, backups), locked };
     }
     const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
     locked.push(...result.locked.map((l) => ({ filename: l.key, retainUntil: l.retainUntil })));
-    const deleted = expired.map((b) => b.filename).filter((name) => result.deleted.includes(name));
+    const gone = new Set(result.deleted);
+    const deleted = expired.map((b) => b.filename).filter((name) => gone.has(name));
     for (const name of deleted) await this.catalog.forget(target, name);
     // A key reported failed may have lost its archive and kept a marker (the archive goes first): its record goes too.
     for (const failure of failed) if (await this.catalog.isGone(target, failure.filename)) await this.catalog.forget(target, failure.filename);
     const kept = backups.length - deleted.length;
+    const what = calendar ? `not kept by the rule (${describeRetention(rule)})` : `older than ${retentionDays} days`;
     this.logger.log(
-      `${label}: deleted ${deleted.length} backups older than ${retentionDays} days, kept ${kept} (newest ${MINIMUM_KEPT} always kept${others})` +
+      `${label}: deleted ${deleted.length} backups ${what}, kept ${kept} (newest ${MINIMUM_KEPT} always kept${others})` +
         (deleted.length ? `; deleted: ${summarize(deleted)}` : ''),
     );
     this.logLocked(label, locked);
     for (const failure of failed) this.logger.error(`${label}: could not delete ${failure.filename}: ${failure.message}`);
-    return { target, retentionDays, deleted, kept, notOwn, failed, locked };
+    return { target, retentionDays, deleted, kept, notOwn, failed, keptBackups: keptWithLocks(keptBackups, locked, backups), locked };
   }
 
   /** One line for every backup a lock kept this time: expected with locked backups, so not an error. */
@@ -118,6 +167,16 @@ export class RotationService {
         `adopt the ones that are this installation's with POST /api/backups/${target}/<filename>/adopt so rotation manages them`,
     );
   }
+}
+
+/** The kept list with the locked backups in it too (newest first, as the list), each with why. */
+function keptWithLocks(kept: KeptBackup[], locked: RotationResult['locked'], backups: BackupFile[]): KeptBackup[] {
+  if (locked.length === 0) return kept;
+  const reasons = new Map(kept.map((k) => [k.filename, k.reasons]));
+  for (const l of locked) {
+    reasons.set(l.filename, [l.retainUntil ? `locked until ${l.retainUntil.toISOString()}` : 'locked (the store refused to delete it)']);
+  }
+  return backups.filter((b) => reasons.has(b.filename)).map((b) => ({ filename: b.filename, reasons: reasons.get(b.filename)! }));
 }
 
 function summarize(names: string[]): string {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix';
+export type SettingKind = 'flag' | 'integer' | 'keep-count' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix';
 export type SettingValue = number | string;
 
 /** A setting the store knows: its type, default and how a value is checked. */
@@ -16,6 +16,24 @@ export interface SettingDefinition {
   readonly minimum?: number;
   /** A change to this key affects the R2 client or the local target (the storage module listens). */
   readonly storage?: 'r2' | 'local';
+}
+
+/** The calendar retention rules (issue 16), in the order restic and Kopia apply them: `<target>_backup_keep_<unit>`. */
+export const KEEP_UNITS = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
+export type KeepUnit = (typeof KEEP_UNITS)[number];
+
+const KEEP_PERIOD: Record<KeepUnit, string> = { hourly: 'hours', daily: 'days', weekly: 'ISO weeks', monthly: 'months', yearly: 'years' };
+
+/** keep_hourly … keep_yearly of one target: empty (unset) by default. */
+function keepDefinitions(target: 'r2' | 'local', label: string): SettingDefinition[] {
+  return KEEP_UNITS.map((unit) => ({
+    key: `${target}_backup_keep_${unit}`,
+    kind: 'keep-count' as const,
+    defaultValue: '',
+    description:
+      `Keep the newest ${label} backup of each of this many most recent ${KEEP_PERIOD[unit]} that have one (in the service's time zone, TZ); ` +
+      `empty = unset. Once any ${target}_backup_keep_* is set, ${target}_backup_retention_days 0 means no rule by age instead of keeping everything`,
+  }));
 }
 
 export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
@@ -64,6 +82,7 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     defaultValue: 90,
     description: 'Delete R2 backups older than this many days, always keeping the newest 3; 0 keeps all',
   },
+  ...keepDefinitions('r2', 'R2'),
   {
     key: 'r2_object_lock_mode',
     kind: 'choice',
@@ -95,6 +114,7 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     defaultValue: 90,
     description: 'Delete local backups older than this many days, always keeping the newest 3; 0 keeps all',
   },
+  ...keepDefinitions('local', 'local'),
 ];
 
 export type SettingKey = (typeof SETTING_DEFINITIONS)[number]['key'];

@@ -27,6 +27,24 @@ describe('parseSettingValue', () => {
     expect(message).toMatch(/must not contain control characters/);
   });
 
+  it('takes keep_* as a whole number from 0 to 10000 or empty (unset), and refuses anything else naming the key', () => {
+    for (const [input, value] of [
+      [0, 0],
+      [24, 24],
+      [' 7 ', 7],
+      ['10000', 10000],
+      ['', ''],
+      ['  ', ''],
+    ] as const) {
+      expect(parseSettingValue(def('local_backup_keep_hourly'), input)).toBe(value);
+    }
+    // null (from the environment or a client that clears with null) unsets it too.
+    expect(parseSettingValue(def('r2_backup_keep_yearly'), null)).toBe('');
+    for (const bad of [-1, '-1', 10001, 2.5, '2.5', 'seven', '1e3', true, [3], { n: 3 }]) {
+      expect(refusal('r2_backup_keep_monthly', bad)).toMatch(/^r2_backup_keep_monthly must be a whole number from 0 to 10000 .*or empty to unset it; got /);
+    }
+  });
+
   it('bounds lengths: paths 4,096 characters, text 1,024, without quoting the value', () => {
     expect(parseSettingValue(def('local_backup_dir'), `/${'a'.repeat(MAX_PATH_LENGTH - 1)}`)).toHaveLength(MAX_PATH_LENGTH);
     const longPath = `/${'a'.repeat(90 * 1024)}`;

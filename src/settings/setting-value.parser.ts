@@ -13,6 +13,8 @@ const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** PATH_MAX on Linux; a longer folder cannot be opened anyway, and every log line that names it would carry it. */
 export const MAX_PATH_LENGTH = 4096;
+/** The largest keep_hourly … keep_yearly: more than a year of hours, and far more backups than a target holds. */
+export const MAX_KEEP_COUNT = 10000;
 /** Text settings (account ID, endpoint, secrets): far more than any real value needs. */
 export const MAX_TEXT_LENGTH = 1024;
 
@@ -56,6 +58,16 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
       if (typeof n !== 'number' || !Number.isInteger(n) || n < minimum || n > 36500) {
         throw new InvalidSettingValue(
           `${def.key} must be a whole number of days from ${minimum} to 36500${minimum === 0 ? ' (0 = keep forever)' : ''}, got ${describe(input)}`,
+        );
+      }
+      return n;
+    }
+    case 'keep-count': {
+      if (input === null || (typeof input === 'string' && input.trim() === '')) return '';
+      const n = typeof input === 'string' && /^\s*\d+\s*$/.test(input) ? Number(input) : input;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_KEEP_COUNT) {
+        throw new InvalidSettingValue(
+          `${def.key} must be a whole number from 0 to ${MAX_KEEP_COUNT} (how many of the most recent periods keep their newest backup), or empty to unset it; got ${describe(input)}`,
         );
       }
       return n;

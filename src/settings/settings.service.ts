@@ -7,12 +7,23 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { SettingsChangedEvent } from './settings-changed.event.js';
 import type { SettingDto } from './dto/setting.dto.js';
-import { environmentName, findDefinition, SETTING_DEFINITIONS, type SettingDefinition, type SettingValue } from './setting-definitions.js';
+import {
+  environmentName,
+  findDefinition,
+  KEEP_UNITS,
+  type KeepUnit,
+  SETTING_DEFINITIONS,
+  type SettingDefinition,
+  type SettingValue,
+} from './setting-definitions.js';
 import { InvalidSettingValue, parseSettingValue } from './setting-value.parser.js';
 import { SecretCipher } from './secret-cipher.js';
 import { CONFIG_DATABASE, SettingsRepository } from './settings.repository.js';
 
 export type BackupSchedule = 'daily' | 'weekly' | 'monthly';
+
+/** A target's keep_hourly … keep_yearly settings: how many of the most recent periods keep their newest backup; null when unset. */
+export type CalendarKeep = Record<KeepUnit, number | null>;
 
 /** What the R2 target needs, with secrets decrypted. For the storage module only; never returned by the API. */
 export interface R2Settings {
@@ -26,6 +37,7 @@ export interface R2Settings {
   prefix: string;
   schedule: BackupSchedule;
   retentionDays: number;
+  keep: CalendarKeep;
   /** r2_object_lock_mode and r2_object_lock_days: the retention each uploaded archive gets; null when off. */
   objectLock: { mode: 'governance' | 'compliance'; days: number } | null;
 }
@@ -35,6 +47,7 @@ export interface LocalSettings {
   /** Absolute path. */
   dir: string;
   retentionDays: number;
+  keep: CalendarKeep;
 }
 
 interface Resolved {
@@ -148,6 +161,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       prefix: String(value('r2_prefix')),
       schedule: value('r2_backup_schedule') as BackupSchedule,
       retentionDays: Number(value('r2_backup_retention_days')),
+      keep: keepOf('r2', value),
       objectLock: lockMode === '' ? null : { mode: lockMode as 'governance' | 'compliance', days: Number(value('r2_object_lock_days')) },
     };
   }
@@ -159,6 +173,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       enabled: value('local_backup_enabled') === 1,
       dir: path.resolve(String(value('local_backup_dir'))),
       retentionDays: Number(value('local_backup_retention_days')),
+      keep: keepOf('local', value),
     };
   }
 
@@ -246,4 +261,12 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       ...(def.choices ? { allowed_values: [...def.choices] } : {}),
     };
   }
+}
+
+function keepOf(target: 'r2' | 'local', value: (key: string) => SettingValue): CalendarKeep {
+  const read = (unit: KeepUnit) => {
+    const v = value(`${target}_backup_keep_${unit}`);
+    return v === '' ? null : Number(v);
+  };
+  return Object.fromEntries(KEEP_UNITS.map((unit) => [unit, read(unit)])) as CalendarKeep;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { SettingsService } from '../settings/settings.service.js';
+import { type CalendarKeep, SettingsService } from '../settings/settings.service.js';
 import type { RetentionRule, TargetDefinition } from './target-definition.js';
 
 /**
@@ -38,7 +38,7 @@ export class TargetDirectory {
       enabled: s.enabled,
       path: s.dir,
       schedule: 'daily',
-      retention: { ...noCalendarRule, retentionDays: s.retentionDays },
+      retention: retentionRule(s.retentionDays, s.keep),
     };
   }
 
@@ -58,13 +58,23 @@ export class TargetDirectory {
       accessKeyId: s.accessKeyId,
       secretAccessKey: s.secretAccessKey,
       schedule: s.schedule,
-      retention: { ...noCalendarRule, retentionDays: s.retentionDays },
+      retention: retentionRule(s.retentionDays, s.keep),
       objectLock: s.objectLock,
     };
   }
 }
 
-const noCalendarRule: RetentionRule = { retentionDays: 0, keepHourly: null, keepDaily: null, keepWeekly: null, keepMonthly: null, keepYearly: null };
+/** The spec's retention days and the keep_* settings beside them (null = unset). */
+function retentionRule(retentionDays: number, keep: CalendarKeep): RetentionRule {
+  return {
+    retentionDays,
+    keepHourly: keep.hourly,
+    keepDaily: keep.daily,
+    keepWeekly: keep.weekly,
+    keepMonthly: keep.monthly,
+    keepYearly: keep.yearly,
+  };
+}
 
 const blank: Omit<TargetDefinition, 'id' | 'label' | 'kind' | 'builtIn' | 'enabled' | 'schedule' | 'retention'> = {
   endpoint: '',

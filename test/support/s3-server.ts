@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe } from '@jest/globals';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 /** Env var naming the JSON file with the connection details (set by test/setup/global-setup.ts). */
 export const TEST_S3_FILE_ENV = 'SENTINEL_TEST_S3_FILE';
@@ -165,4 +165,17 @@ export async function listAllKeys(client: S3Client, bucket: string): Promise<str
     token = page.NextContinuationToken;
   } while (token);
   return keys.sort();
+}
+
+/** Puts small objects under `keys` (their body names them), 32 at a time: fake backups for listing and rotation tests. */
+export async function putMany(client: S3Client, bucket: string, keys: string[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < keys.length) {
+        const key = keys[next++];
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `fake ${key}` }));
+      }
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { KeptBackupDto } from './kept-backup.dto.js';
 
 export class RotationFailureDto {
   @ApiProperty()
@@ -24,7 +25,7 @@ export class RotationResultDto {
   @ApiProperty({ enum: ['local', 'r2'] })
   target: 'local' | 'r2';
 
-  @ApiProperty({ description: '0 keeps every backup' })
+  @ApiProperty({ description: '0 keeps every backup while no keep_* setting is set; with one set, 0 means no rule by age' })
   retention_days: number;
 
   @ApiProperty({ type: [String], description: 'Backups deleted, oldest first' })
@@ -38,6 +39,9 @@ export class RotationResultDto {
 
   @ApiProperty({ type: [RotationFailureDto], description: 'Backups that could not be deleted' })
   failed: RotationFailureDto[];
+
+  @ApiProperty({ type: [KeptBackupDto], description: 'The backups kept, newest first, with why (those that could not be deleted are in failed)' })
+  kept_backups: KeptBackupDto[];
 
   @ApiProperty({
     type: [RotationLockedDto],

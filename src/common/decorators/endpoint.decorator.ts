@@ -1,5 +1,5 @@
 import { applyDecorators, HttpCode, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -21,6 +21,8 @@ export interface EndpointOptions {
   status?: number;
   /** The success body's type; use `[Type]` for an array. Omit for an empty body. */
   response?: Type<unknown> | [Type<unknown>];
+  /** Instead of `response`: the success body is one of these types (an endpoint whose query changes what it answers). */
+  responseOneOf?: Type<unknown>[];
   /** A description of the success response when it is not JSON (a download). */
   responseDescription?: string;
   /** Error statuses this endpoint can answer, besides 401. */
@@ -35,7 +37,16 @@ export function Endpoint(options: EndpointOptions): MethodDecorator {
     ApiOperation({ summary: options.summary, description: options.description }),
     ApiBearerAuth(),
     HttpCode(status),
-    ApiResponse({ status, description: options.responseDescription ?? 'Success', type, isArray }),
+    ...(options.responseOneOf
+      ? [
+          ApiExtraModels(...options.responseOneOf),
+          ApiResponse({
+            status,
+            description: options.responseDescription ?? 'Success',
+            schema: { oneOf: options.responseOneOf.map((one) => ({ $ref: getSchemaPath(one) })) },
+          }),
+        ]
+      : [ApiResponse({ status, description: options.responseDescription ?? 'Success', type, isArray })]),
     ...[...new Set([...(options.errors ?? []), 401])]
       .sort()
       .map((code) => ApiResponse({ status: code, description: ERROR_DESCRIPTIONS[code] ?? 'Error', type: ErrorResponseDto })),

@@ -211,8 +211,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Delete this installation's backups older than the retention days now, keeping its newest three
-         * @description Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target.
+         * Delete this installation's backups that the retention rule does not keep, now; or, with ?dry_run=true, only say what would go
+         * @description The rule: the newest three are always kept; retention days keep what is younger; keep_hourly … keep_yearly keep the newest backup of each of that many most recent hours, days, ISO weeks, months, years that have one, in the service's time zone. A backup is kept when any rule keeps it. Without any keep_* set, retention 0 keeps everything; with one set, it means no rule by age. Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target. With dry_run=true the answer is RotationPreviewDto (deleted, and kept with the reasons of each) and nothing is deleted; otherwise RotationResultDto.
          */
         post: operations["BackupController_rotate"];
         delete?: never;
@@ -560,7 +560,7 @@ export interface components {
             /** @example 2026-12-01T16:20:00.000Z */
             at: string;
             /**
-             * @description setting.change, backup.start, backup.delete, backup.rotate, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply; any other refused or state-changing request as "METHOD /path"
+             * @description setting.change, backup.start, backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply; any other refused or state-changing request as "METHOD /path"
              * @example restore.stage
              */
             action: string;
@@ -674,7 +674,7 @@ export interface components {
         };
         UpdateSettingDto: {
             /**
-             * @description The new value. Flags take 1/0 or true/false; retention days a whole number (0 = forever); schedule daily, weekly or monthly; an empty string clears a text or secret
+             * @description The new value. Flags take 1/0 or true/false; retention days a whole number (0 = forever); keep_* a whole number or an empty string (unset); schedule daily, weekly or monthly; an empty string clears a text or secret
              * @example 1
              */
             value: string | number | boolean;
@@ -933,6 +933,19 @@ export interface components {
             filename: string;
             message: string;
         };
+        KeptBackupDto: {
+            /** @example sentinel-backup-2026-11-20-140000.tar.gz */
+            filename: string;
+            /**
+             * @description Every rule that keeps it: "one of the newest three", "within 90 days", "newest of hour 2026-11-20 14:00", "newest of day 2026-11-20", "newest of week 2026-W47" (ISO week), "newest of month 2026-11", "newest of year 2026" (calendar buckets in the service's time zone), "retention_days 0 keeps every backup", or that it is not this installation's backup
+             * @example [
+             *       "one of the newest three",
+             *       "newest of hour 2026-11-20 14:00",
+             *       "newest of day 2026-11-20"
+             *     ]
+             */
+            reasons: string[];
+        };
         RotationLockedDto: {
             filename: string;
             /** @description Until when the store keeps it (S3 Object Lock); null when the store refused the delete without saying (an R2 bucket lock rule) */
@@ -941,7 +954,7 @@ export interface components {
         RotationResultDto: {
             /** @enum {string} */
             target: "local" | "r2";
-            /** @description 0 keeps every backup */
+            /** @description 0 keeps every backup while no keep_* setting is set; with one set, 0 means no rule by age */
             retention_days: number;
             /** @description Backups deleted, oldest first */
             deleted: string[];
@@ -951,8 +964,23 @@ export interface components {
             not_own: number;
             /** @description Backups that could not be deleted */
             failed: components["schemas"]["RotationFailureDto"][];
+            /** @description The backups kept, newest first, with why (those that could not be deleted are in failed) */
+            kept_backups: components["schemas"]["KeptBackupDto"][];
             /** @description Of the backups kept, those older than the retention that a lock keeps (S3 Object Lock, an R2 bucket lock rule): not failures; a later rotation deletes them once the lock has passed */
             locked: components["schemas"]["RotationLockedDto"][];
+        };
+        RotationPreviewDto: {
+            /** @enum {string} */
+            target: "local" | "r2";
+            /**
+             * @description Always true: nothing was deleted
+             * @enum {boolean}
+             */
+            dry_run: true;
+            /** @description Backups a rotation now would delete, oldest first */
+            deleted: string[];
+            /** @description Every backup a rotation now would keep, newest first, with why */
+            kept: components["schemas"]["KeptBackupDto"][];
         };
         DeletedBackupDto: {
             filename: string;
@@ -2248,7 +2276,10 @@ export interface operations {
     };
     BackupController_rotate: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: only say what a rotation now would delete and why it would keep each other backup; nothing is deleted and no event is emitted */
+                dry_run?: "true" | "false";
+            };
             header?: never;
             path: {
                 /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
@@ -2264,7 +2295,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RotationResultDto"];
+                    "application/json": components["schemas"]["RotationResultDto"] | components["schemas"]["RotationPreviewDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Missing or wrong API token */

@@ -8,6 +8,7 @@ const ACTION_LABELS: Record<string, string> = {
   'backup.start': 'Backup started',
   'backup.delete': 'Backup deleted',
   'backup.rotate': 'Rotation',
+  'backup.rotate-dry-run': 'Rotation dry run (nothing deleted)',
   'backup.verify': 'Verification',
   'connection.test': 'Test Connection',
   'restore.stage': 'Restore staged',

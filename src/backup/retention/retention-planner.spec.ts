@@ -1,0 +1,177 @@
+import type { RetentionRule } from '../../targets/target-definition.js';
+import { describeRetention, planRetention, type RetentionCandidate } from './retention-planner.js';
+
+const unset: RetentionRule = { retentionDays: 0, keepHourly: null, keepDaily: null, keepWeekly: null, keepMonthly: null, keepYearly: null };
+const rule = (r: Partial<RetentionRule>): RetentionRule => ({ ...unset, ...r });
+
+/** A backup named after its UTC time, as the catalog lists them. */
+function backup(iso: string, own = true): RetentionCandidate {
+  const at = new Date(iso);
+  const name = `sentinel-backup-${at.toISOString().slice(0, 19).replace('T', '-').replace(/:/g, '')}.tar.gz`;
+  return { filename: name, createdAt: at, own };
+}
+
+const names = (list: RetentionCandidate[]) => list.map((b) => b.filename);
+const reasonsOf = (plan: ReturnType<typeof planRetention>) => Object.fromEntries(plan.kept.map((k) => [k.filename, k.reasons]));
+
+describe('planRetention', () => {
+  const now = new Date('2026-11-20T14:30:00Z');
+  /** One backup a day at 03:00 UTC, 0 to 9 days old, newest first. */
+  const daily = Array.from({ length: 10 }, (_, i) => backup(new Date(Date.UTC(2026, 10, 20 - i, 3)).toISOString()));
+
+  describe('without keep_* (the spec rule, as before)', () => {
+    it('retention 0 keeps everything, saying so', () => {
+      const plan = planRetention(daily, unset, now, 'UTC');
+      expect(plan.deleted).toEqual([]);
+      expect(plan.kept.map((k) => k.filename)).toEqual(names(daily));
+      expect(plan.kept[0].reasons).toEqual(['one of the newest three', 'retention_days 0 keeps every backup']);
+      expect(plan.kept[9].reasons).toEqual(['retention_days 0 keeps every backup']);
+    });
+
+    it('retention N deletes own backups older than N days, oldest first, keeping the newest three however old', () => {
+      const plan = planRetention(daily, rule({ retentionDays: 4 }), now, 'UTC');
+      // Ages 0.48, 1.48, ... days: the first four are within 4 days.
+      expect(plan.deleted).toEqual(names(daily.slice(4)).reverse());
+      expect(reasonsOf(plan)).toEqual({
+        [daily[0].filename]: ['one of the newest three', 'within 4 days'],
+        [daily[1].filename]: ['one of the newest three', 'within 4 days'],
+        [daily[2].filename]: ['one of the newest three', 'within 4 days'],
+        [daily[3].filename]: ['within 4 days'],
+      });
+      const old = planRetention(daily.slice(5), rule({ retentionDays: 1 }), now, 'UTC');
+      expect(old.deleted).toEqual(names(daily.slice(8)).reverse());
+      expect(old.kept.map((k) => k.reasons)).toEqual([['one of the newest three'], ['one of the newest three'], ['one of the newest three']]);
+      expect(planRetention(daily, rule({ retentionDays: 1 }), now, 'UTC').kept[0].reasons).toEqual(['one of the newest three', 'within 1 day']);
+    });
+
+    it("never deletes nor counts another installation's backups", () => {
+      const mixed = daily.map((b, i) => (i % 2 === 0 ? { ...b, own: false } : b));
+      const plan = planRetention(mixed, rule({ retentionDays: 1 }), now, 'UTC');
+      // The newest three own ones are days 1, 3 and 5; days 7 and 9 go; the even days stay as not own.
+      expect(plan.deleted).toEqual([daily[9].filename, daily[7].filename]);
+      expect(reasonsOf(plan)[daily[0].filename]).toEqual(["not this installation's backup (rotation deletes only its own)"]);
+      expect(reasonsOf(plan)[daily[5].filename]).toEqual(['one of the newest three']);
+    });
+
+    it('does not depend on the order of its input', () => {
+      const shuffled = [daily[4], daily[0], daily[9], daily[2], daily[7], daily[1], daily[8], daily[3], daily[6], daily[5]];
+      expect(planRetention(shuffled, rule({ retentionDays: 3 }), now, 'UTC')).toEqual(planRetention(daily, rule({ retentionDays: 3 }), now, 'UTC'));
+    });
+  });
+
+  describe('with keep_*', () => {
+    it('keep_daily N keeps the newest backup of each of the N most recent days that have one, skipping days without', () => {
+      const list = [
+        backup('2026-11-20T12:00:00Z'),
+        backup('2026-11-20T06:00:00Z'),
+        backup('2026-11-20T01:00:00Z'),
+        backup('2026-11-19T23:00:00Z'),
+        backup('2026-11-19T10:00:00Z'),
+        // no backup on the 18th and 17th
+        backup('2026-11-16T08:00:00Z'),
+        backup('2026-11-15T08:00:00Z'),
+      ];
+      const plan = planRetention(list, rule({ keepDaily: 3 }), now, 'UTC');
+      expect(reasonsOf(plan)).toEqual({
+        [list[0].filename]: ['one of the newest three', 'newest of day 2026-11-20'],
+        [list[1].filename]: ['one of the newest three'],
+        [list[2].filename]: ['one of the newest three'],
+        [list[3].filename]: ['newest of day 2026-11-19'],
+        [list[5].filename]: ['newest of day 2026-11-16'],
+      });
+      expect(plan.deleted).toEqual([list[6].filename, list[4].filename]);
+    });
+
+    it('buckets by the wall clock of the time zone: a UTC evening is the next day in Tokyo and the same day in New York', () => {
+      const list = [backup('2026-11-20T16:00:00Z'), backup('2026-11-20T14:00:00Z'), backup('2026-11-19T16:00:00Z'), backup('2026-11-19T14:00:00Z')];
+      const tokyo = planRetention(list, rule({ keepDaily: 9 }), now, 'Asia/Tokyo');
+      // Tokyo is UTC+9: 16:00Z is 01:00 the next day, 14:00Z 23:00 the same day.
+      expect(tokyo.kept.map((k) => k.reasons.at(-1))).toEqual([
+        'newest of day 2026-11-21',
+        'newest of day 2026-11-20',
+        'one of the newest three',
+        'newest of day 2026-11-19',
+      ]);
+      expect(tokyo.deleted).toEqual([]);
+      const newYork = planRetention(list, rule({ keepDaily: 9 }), now, 'America/New_York');
+      expect(newYork.kept.map((k) => k.reasons.at(-1))).toEqual(['newest of day 2026-11-20', 'one of the newest three', 'newest of day 2026-11-19']);
+      expect(newYork.deleted).toEqual([list[3].filename]);
+    });
+
+    it('an hour bucket is a wall-clock hour: the hour repeated when the clocks go back is one bucket, the skipped one has none', () => {
+      // Europe/Berlin, 25 October 2026: 03:00 CEST becomes 02:00 CET; 00:30Z and 01:30Z are both 02:30 on the wall.
+      const autumn = [backup('2026-10-25T02:30:00Z'), backup('2026-10-25T01:30:00Z'), backup('2026-10-25T00:30:00Z'), backup('2026-10-24T23:30:00Z')];
+      const fall = planRetention(autumn, rule({ keepHourly: 10 }), now, 'Europe/Berlin');
+      expect(fall.kept.map((k) => k.reasons)).toEqual([
+        ['one of the newest three', 'newest of hour 2026-10-25 03:00'],
+        ['one of the newest three', 'newest of hour 2026-10-25 02:00'],
+        ['one of the newest three'],
+        ['newest of hour 2026-10-25 01:00'],
+      ]);
+      // 29 March 2026: 02:00 CET becomes 03:00 CEST; 00:30Z is 01:30, 01:30Z is 03:30, there is no 02:xx.
+      const spring = [backup('2026-03-29T01:30:00Z'), backup('2026-03-29T00:30:00Z')];
+      expect(planRetention(spring, rule({ keepHourly: 2 }), now, 'Europe/Berlin').kept.map((k) => k.reasons.at(-1))).toEqual([
+        'newest of hour 2026-03-29 03:00',
+        'newest of hour 2026-03-29 01:00',
+      ]);
+    });
+
+    it('weeks are ISO weeks of their week-numbering year; months and years in the time zone', () => {
+      const list = [
+        backup('2027-01-04T12:00:00Z'), // Monday: 2027-W01
+        backup('2027-01-03T12:00:00Z'), // Sunday: still 2026-W53 (2026 has 53 weeks)
+        backup('2026-12-28T12:00:00Z'), // Monday of 2026-W53
+        backup('2026-12-27T12:00:00Z'), // Sunday: 2026-W52
+        backup('2024-12-30T12:00:00Z'), // Monday: 2025-W01
+        backup('2024-12-29T12:00:00Z'), // Sunday: 2024-W52
+      ];
+      const plan = planRetention(list, rule({ keepWeekly: 10 }), now, 'UTC');
+      expect(plan.kept.map((k) => k.reasons.at(-1))).toEqual([
+        'newest of week 2027-W01',
+        'newest of week 2026-W53',
+        'one of the newest three',
+        'newest of week 2026-W52',
+        'newest of week 2025-W01',
+        'newest of week 2024-W52',
+      ]);
+      // 23:30 UTC on 30 November is 1 December in Berlin: its month is December, and 31 December's evening is the next year.
+      const monthly = [backup('2026-12-31T23:30:00Z'), backup('2026-11-30T23:30:00Z'), backup('2026-11-30T12:00:00Z')];
+      const months = planRetention(monthly, rule({ keepMonthly: 5, keepYearly: 5 }), now, 'Europe/Berlin');
+      expect(months.kept.map((k) => k.reasons.slice(1))).toEqual([
+        ['newest of month 2027-01', 'newest of year 2027'],
+        ['newest of month 2026-12', 'newest of year 2026'],
+        ['newest of month 2026-11'],
+      ]);
+    });
+
+    it('once a keep_* is set, retention 0 is no rule by age; N > 0 keeps the last N days too; any rule keeps', () => {
+      const noAge = planRetention(daily, rule({ keepWeekly: 1 }), now, 'UTC');
+      // The newest three, and the newest of the newest week (2026-W47: 16 to 22 November) which is one of them.
+      expect(noAge.kept.map((k) => k.filename)).toEqual(names(daily.slice(0, 3)));
+      expect(noAge.kept[0].reasons).toEqual(['one of the newest three', 'newest of week 2026-W47']);
+      expect(noAge.deleted).toEqual(names(daily.slice(3)).reverse());
+
+      const withAge = planRetention(daily, rule({ retentionDays: 5, keepWeekly: 2 }), now, 'UTC');
+      // Within 5 days: the 20th to the 16th; week 2026-W46's newest is the 15th.
+      expect(withAge.kept.map((k) => k.filename)).toEqual(names(daily.slice(0, 6)));
+      expect(reasonsOf(withAge)[daily[5].filename]).toEqual(['newest of week 2026-W46']);
+      expect(reasonsOf(withAge)[daily[4].filename]).toEqual(['within 5 days']);
+    });
+
+    it('every keep_* set to 0 keeps only the newest three', () => {
+      const zero = rule({ keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0 });
+      expect(planRetention(daily, zero, now, 'UTC').deleted).toEqual(names(daily.slice(3)).reverse());
+    });
+
+    it('an empty target plans nothing', () => {
+      expect(planRetention([], rule({ keepDaily: 7 }), now, 'UTC')).toEqual({ deleted: [], kept: [] });
+    });
+  });
+
+  it('describes the rule for log lines', () => {
+    expect(describeRetention(rule({ retentionDays: 90, keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 12 }))).toBe(
+      'keep hourly 24, daily 7, weekly 4, monthly 12; within 90 days',
+    );
+    expect(describeRetention(rule({ keepYearly: 3 }))).toBe('keep yearly 3; no rule by age');
+  });
+});
