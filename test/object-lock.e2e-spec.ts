@@ -116,7 +116,13 @@ describeS3('Locked backups (S3 Object Lock) against a real S3 server', () => {
     for (const name of [...newest, unlockedOld]) await putArchive(client, bucket, name);
     await putArchive(client, bucket, lockedOld, retainUntil);
 
+    // The dry run says the same: the locked one is kept, with its date as the reason.
+    const preview = (await t.http.post('/api/backups/r2/rotate?dry_run=true').expect(200)).body;
+    expect(preview.deleted).toEqual([unlockedOld]);
+    expect(preview.kept).toContainEqual({ filename: lockedOld, reasons: [`locked until ${retainUntil.toISOString()}`] });
+
     const first = (await t.http.post('/api/backups/r2/rotate').expect(200)).body;
+    expect(first.kept_backups).toContainEqual({ filename: lockedOld, reasons: [`locked until ${retainUntil.toISOString()}`] });
     expect(first.deleted).toEqual([unlockedOld]);
     expect(first.locked).toEqual([{ filename: lockedOld, retain_until: retainUntil.toISOString() }]);
     expect(first.failed).toEqual([]);
