@@ -197,7 +197,7 @@ export function storageContract(name: string, fixture: ContractFixture): void {
       expect(result.deleted.sort()).toEqual(['m1', 'm2', 'never-existed']);
       expect(result.failed).toEqual([{ key: 'bad/key', message: expect.stringMatching(/plain file names/) }]);
       expect((await s().list('m')).map((o) => o.key)).toEqual(['m3']);
-      expect(await s().deleteMany([])).toEqual({ deleted: [], failed: [] });
+      expect(await s().deleteMany([])).toEqual({ deleted: [], failed: [], locked: [] });
       await s().delete('m3');
     });
 

@@ -14,6 +14,7 @@ function catalog(object: StoredObject, record: WrittenArchive): BackupCatalogSer
     list: async () => [object],
     owners: async () => new Map([[name, ME]]),
     recipients: async () => new Map([[name, null]]),
+    locks: async () => new Map([[name, null]]),
   };
   return new BackupCatalogService(
     { get: () => storage } as unknown as StorageTargets,

@@ -5,7 +5,7 @@ import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { objectVersion, type DownloadResult, type StoredObject } from '../storage/object-storage.js';
+import { objectVersion, type DownloadResult, type ObjectLock, type StoredObject } from '../storage/object-storage.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
@@ -24,6 +24,8 @@ export interface BackupFile {
    * installation's archive is in the target (an earlier version's backups, from before owners).
    */
   own: boolean;
+  /** The lock that keeps it from being deleted before a date (S3 Object Lock), as the store reported it; null or absent: none. */
+  lock?: ObjectLock | null;
 }
 
 /** A backup as the list shows it: a BackupFile, and what encryption and provenance say of it. */
@@ -69,6 +71,8 @@ export class BackupCatalogService {
     const storage = this.storage.get(target);
     const objects = (await storage.list('sentinel-backup-')).filter((object) => parseBackupName(object.key));
     const owners = await storage.owners(objects);
+    // S3: read by the HeadObject of the owner lookup just made, and cached with the owner: no request of its own.
+    const locks = await storage.locks(objects.filter((object) => owners.has(object.key)));
     const records = await this.provenance.findAll(target);
     const now = this.clock.now().getTime();
     const found = objects.filter((object) => owners.has(object.key)).map((object) => ({ object, owner: owners.get(object.key) ?? null }));
@@ -79,7 +83,15 @@ export class BackupCatalogService {
     );
     return found
       .map(({ object, owner }) =>
-        toBackupFile(object, now, owner, owner === this.identity.id || (owner === null && !foreign), records.get(object.key), recipients.get(object.key)),
+        toBackupFile(
+          object,
+          now,
+          owner,
+          owner === this.identity.id || (owner === null && !foreign),
+          records.get(object.key),
+          recipients.get(object.key),
+          locks.get(object.key) ?? null,
+        ),
       )
       .filter((file): file is ListedBackup => file !== undefined)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.filename.localeCompare(a.filename));
@@ -122,6 +134,15 @@ export class BackupCatalogService {
     const stored = await storage.head(filename);
     if (!stored) throw backupNotFound(target, filename);
     const owner = stored.owner ?? null;
+    // A lock is refused before anything else: no confirmation can lift it, and the store would refuse anyway.
+    if (stored.lock && stored.lock.retainUntil.getTime() > this.clock.now().getTime()) {
+      throw new DomainError(
+        ErrorCode.ObjectLocked,
+        `${filename} is locked until ${stored.lock.retainUntil.toISOString()} (S3 Object Lock, ${stored.lock.mode} mode): it can be deleted after that date, ` +
+          'and rotation deletes it then once it is older than the retention days',
+        { filename, retain_until: stored.lock.retainUntil.toISOString(), mode: stored.lock.mode },
+      );
+    }
     if (owner !== this.identity.id && !confirmForeign) {
       const own = owner === null && !ownership(await this.list(target), this.identity.id).foreign;
       if (!own) {
@@ -197,6 +218,7 @@ function toBackupFile(
   own: boolean,
   record: WrittenArchive | undefined,
   storedRecipients: string[] | null | undefined,
+  lock: ObjectLock | null,
 ): ListedBackup | undefined {
   const name = parseBackupName(object.key);
   if (!name) return undefined;
@@ -212,6 +234,7 @@ function toBackupFile(
     ageMs: Math.max(0, now - createdAt.getTime()),
     owner,
     own,
+    lock,
     encrypted,
     recipients,
     madeHere,

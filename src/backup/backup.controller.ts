@@ -54,6 +54,8 @@ export class BackupController {
       encrypted: file.encrypted,
       recipients: file.recipients,
       made_here: file.madeHere,
+      locked_until: file.lock ? file.lock.retainUntil.toISOString() : null,
+      lock_mode: file.lock?.mode ?? null,
     }));
   }
 
@@ -101,6 +103,7 @@ export class BackupController {
       not_own: result.notOwn,
       failed: result.failed,
       kept_backups: result.keptBackups,
+      locked: result.locked.map((l) => ({ filename: l.filename, retain_until: l.retainUntil ? l.retainUntil.toISOString() : null })),
     };
   }
 
@@ -132,7 +135,8 @@ export class BackupController {
   @Endpoint({
     summary: 'Delete one backup',
     description:
-      "A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted.",
+      "A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted. " +
+      'A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays.',
     response: DeletedBackupDto,
     errors: [400, 404, 409, 502, 504],
   })

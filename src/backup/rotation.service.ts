@@ -20,6 +20,12 @@ export interface RotationResult {
   /** Kept because they are not this installation's: another installation's, or without an owner while one shares the target. */
   notOwn: number;
   failed: Array<{ filename: string; message: string }>;
+  /**
+   * Of the backups kept, those the rule would delete but a lock keeps: an S3 Object Lock retention not yet past
+   * (never sent a delete), or a delete the store refused because of a lock (an R2 bucket lock rule). A later
+   * rotation deletes them once the lock lets them go. `retainUntil` null: the store did not say until when.
+   */
+  locked: Array<{ filename: string; retainUntil: Date | null }>;
 }
 
 /** A rotation's result with why each kept backup stays. */
@@ -68,8 +74,26 @@ export class RotationService {
 
   /** What rotating `target` now would delete and why it would keep each other backup; changes nothing, logs nothing, emits nothing. */
   async preview(target: BackupTarget): Promise<RotationPreview> {
-    const { rule, plan } = await this.plan(target);
-    return { target, rule, deleted: plan.deleted, kept: plan.kept };
+    const { rule, backups, plan } = await this.plan(target);
+    const { expired, locked } = this.withoutLocked(plan.deleted, backups);
+    return { target, rule, deleted: expired.map((b) => b.filename), kept: keptWithLocks(plan.kept, locked, backups) };
+  }
+
+  /**
+   * Splits what the rule would delete: a backup whose Object Lock retention has not passed is never sent a delete
+   * (the store would refuse it, or, asked without a version, hide it); it stays, reported as locked.
+   */
+  private withoutLocked(names: string[], backups: BackupFile[]): { expired: BackupFile[]; locked: RotationResult['locked'] } {
+    const byName = new Map(backups.map((b) => [b.filename, b]));
+    const now = this.clock.now().getTime();
+    const expired: BackupFile[] = [];
+    const locked: RotationResult['locked'] = [];
+    for (const name of names) {
+      const backup = byName.get(name)!;
+      if (backup.lock && backup.lock.retainUntil.getTime() > now) locked.push({ filename: name, retainUntil: backup.lock.retainUntil });
+      else expired.push(backup);
+    }
+    return { expired, locked };
   }
 
   /** The target's rule, its backups newest first, and the plan for them at the clock's now in the service's time zone (the scheduler's). */
@@ -90,20 +114,21 @@ export class RotationService {
     const keptBackups = plan.kept;
     if (!calendar && retentionDays === 0) {
       this.logger.log(`${label}: retention is 0 (keep forever); kept all ${backups.length} backups`);
-      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups };
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups, locked: [] };
     }
-    const byName = new Map(backups.map((b) => [b.filename, b]));
-    const expired = plan.deleted.map((name) => byName.get(name)!);
+    const { expired, locked } = this.withoutLocked(plan.deleted, backups);
     if (expired.length === 0) {
       this.logger.log(
         calendar
           ? `${label}: nothing to delete under the rule (${describeRetention(rule)}); kept ${backups.length} backups${others}`
           : `${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups${others}`,
       );
-      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups };
+      this.logLocked(label, locked);
+      return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups: keptWithLocks(keptBackups, locked, backups), locked };
     }
     const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
+    locked.push(...result.locked.map((l) => ({ filename: l.key, retainUntil: l.retainUntil })));
     const gone = new Set(result.deleted);
     const deleted = expired.map((b) => b.filename).filter((name) => gone.has(name));
     for (const name of deleted) await this.catalog.forget(target, name);
@@ -115,8 +140,21 @@ export class RotationService {
       `${label}: deleted ${deleted.length} backups ${what}, kept ${kept} (newest ${MINIMUM_KEPT} always kept${others})` +
         (deleted.length ? `; deleted: ${summarize(deleted)}` : ''),
     );
+    this.logLocked(label, locked);
     for (const failure of failed) this.logger.error(`${label}: could not delete ${failure.filename}: ${failure.message}`);
-    return { target, retentionDays, deleted, kept, notOwn, failed, keptBackups };
+    return { target, retentionDays, deleted, kept, notOwn, failed, keptBackups: keptWithLocks(keptBackups, locked, backups), locked };
+  }
+
+  /** One line for every backup a lock kept this time: expected with locked backups, so not an error. */
+  private logLocked(label: string, locked: RotationResult['locked']): void {
+    if (locked.length === 0) return;
+    const dated = locked.filter((l) => l.retainUntil !== null).map((l) => l.retainUntil!.getTime());
+    const until = dated.length ? `, locked until ${new Date(Math.min(...dated)).toISOString()} at the earliest` : '';
+    const byRule = locked.some((l) => l.retainUntil === null) ? ' (the store refused to delete them because of a lock, such as an R2 bucket lock rule)' : '';
+    this.logger.log(
+      `${label}: kept ${locked.length} locked backups older than the retention${until}${byRule}: ${summarize(locked.map((l) => l.filename))}; ` +
+        'a later rotation deletes them once their lock has passed',
+    );
   }
 
   /** Backups without an owner are left alone once another installation shares the target: say so, and how to let rotation manage them. */
@@ -129,6 +167,16 @@ export class RotationService {
         `adopt the ones that are this installation's with POST /api/backups/${target}/<filename>/adopt so rotation manages them`,
     );
   }
+}
+
+/** The kept list with the locked backups in it too (newest first, as the list), each with why. */
+function keptWithLocks(kept: KeptBackup[], locked: RotationResult['locked'], backups: BackupFile[]): KeptBackup[] {
+  if (locked.length === 0) return kept;
+  const reasons = new Map(kept.map((k) => [k.filename, k.reasons]));
+  for (const l of locked) {
+    reasons.set(l.filename, [l.retainUntil ? `locked until ${l.retainUntil.toISOString()}` : 'locked (the store refused to delete it)']);
+  }
+  return backups.filter((b) => reasons.has(b.filename)).map((b) => ({ filename: b.filename, reasons: reasons.get(b.filename)! }));
 }
 
 function summarize(names: string[]): string {

@@ -74,7 +74,7 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
         problem: null,
       }),
     rotate: (target: BackupTarget): Promise<RotationResult> =>
-      Promise.resolve({ target, retentionDays: 90, deleted: ['a', 'b'], kept: 3, notOwn: 0, failed: [] }),
+      Promise.resolve({ target, retentionDays: 90, deleted: ['a', 'b'], kept: 3, notOwn: 0, failed: [], locked: [] }),
     /** What the target's storage says is missing from its settings (undefined: configured). */
     missingConfiguration: undefined as string | undefined,
   };
@@ -507,7 +507,7 @@ describe('ScheduledJobRunner events: a run that did not become a job says why, o
     const entered = new Promise<void>((rotating) => {
       state.rotate = (target) => {
         rotating();
-        return new Promise((resolve) => (finish = () => resolve({ target, retentionDays: 90, deleted: [], kept: 1, notOwn: 0, failed: [] })));
+        return new Promise((resolve) => (finish = () => resolve({ target, retentionDays: 90, deleted: [], kept: 1, notOwn: 0, failed: [], locked: [] })));
       };
     });
     const first = service.rotate('local');

@@ -12,10 +12,12 @@ export interface SettingDefinition {
   readonly description: string;
   /** The default; a function when it depends on the environment. */
   readonly defaultValue: SettingValue | ((ctx: { dataDir: string }) => SettingValue);
-  /** For 'choice'; for 'schedule', the named schedules (a `cron:` expression is allowed too). */
+  /** For 'choice' ('' among them is "off"); for 'schedule', the named schedules (a `cron:` expression is allowed too). */
   readonly choices?: readonly string[];
   /** For 'schedule': the target whose backups it times (its daily / weekly / monthly run at the target's spec hour). */
   readonly scheduleOf?: BackupTarget;
+  /** For 'integer': the smallest value allowed (0 unless said). */
+  readonly minimum?: number;
   /** A change to this key affects the R2 client or the local target (the storage module listens). */
   readonly storage?: 'r2' | 'local';
 }
@@ -88,6 +90,23 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     description: 'Delete R2 backups older than this many days, always keeping the newest 3; 0 keeps all',
   },
   ...keepDefinitions('r2', 'R2'),
+  {
+    key: 'r2_object_lock_mode',
+    kind: 'choice',
+    defaultValue: '',
+    choices: ['', 'governance', 'compliance'],
+    storage: 'r2',
+    description:
+      "S3 Object Lock for each uploaded archive: '' (off), 'governance' or 'compliance', for r2_object_lock_days. The bucket must have Object Lock enabled (Cloudflare R2 has bucket lock rules instead: see the README)",
+  },
+  {
+    key: 'r2_object_lock_days',
+    kind: 'integer',
+    defaultValue: 30,
+    minimum: 1,
+    storage: 'r2',
+    description: 'How many days each uploaded archive stays locked when r2_object_lock_mode is set (1 to 36500)',
+  },
   { key: 'local_backup_enabled', kind: 'flag', defaultValue: 1, storage: 'local', description: 'Back up to a local folder daily at 01:00: 1 or 0' },
   {
     key: 'local_backup_schedule',

@@ -56,8 +56,11 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
     }
     case 'integer': {
       const n = typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? Number(input) : input;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 36500) {
-        throw new InvalidSettingValue(`${def.key} must be a whole number of days from 0 to 36500 (0 = keep forever), got ${describe(input)}`);
+      const minimum = def.minimum ?? 0;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < minimum || n > 36500) {
+        throw new InvalidSettingValue(
+          `${def.key} must be a whole number of days from ${minimum} to 36500${minimum === 0 ? ' (0 = keep forever)' : ''}, got ${describe(input)}`,
+        );
       }
       return n;
     }
@@ -74,7 +77,8 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
     case 'choice': {
       const s = typeof input === 'string' ? input.trim().toLowerCase() : input;
       if (typeof s !== 'string' || !def.choices?.includes(s)) {
-        throw new InvalidSettingValue(`${def.key} must be one of: ${def.choices?.join(', ')} (got ${describe(input)})`);
+        const allowed = def.choices?.map((choice) => (choice === '' ? "'' (off)" : choice)).join(', ');
+        throw new InvalidSettingValue(`${def.key} must be one of: ${allowed} (got ${describe(input)})`);
       }
       return s;
     }

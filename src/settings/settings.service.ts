@@ -44,6 +44,8 @@ export interface R2Settings {
   schedule: BackupSchedule;
   retentionDays: number;
   keep: CalendarKeep;
+  /** r2_object_lock_mode and r2_object_lock_days: the retention each uploaded archive gets; null when off. */
+  objectLock: { mode: 'governance' | 'compliance'; days: number } | null;
 }
 
 export interface LocalSettings {
@@ -157,6 +159,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
   async r2Settings(): Promise<R2Settings> {
     const stored = await this.repository.all();
     const value = (key: string) => this.resolve(this.definition(key), stored).value;
+    const lockMode = String(value('r2_object_lock_mode'));
     return {
       enabled: value('r2_backup_enabled') === 1,
       accountId: String(value('r2_account_id')),
@@ -168,6 +171,7 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       schedule: value('r2_backup_schedule') as BackupSchedule,
       retentionDays: Number(value('r2_backup_retention_days')),
       keep: keepOf('r2', value),
+      objectLock: lockMode === '' ? null : { mode: lockMode as 'governance' | 'compliance', days: Number(value('r2_object_lock_days')) },
     };
   }
 

@@ -21,6 +21,7 @@ import {
   type DeleteManyResult,
   type DownloadResult,
   type LeftoverReport,
+  type ObjectLock,
   ObjectStorage,
   type StoredObject,
   type TransferOptions,
@@ -301,6 +302,11 @@ export class LocalFolderStorage extends ObjectStorage {
     return new Map(owners);
   }
 
+  /** A folder has no object lock: nothing in it is kept by a date. */
+  async locks(objects: StoredObject[]): Promise<Map<string, ObjectLock | null>> {
+    return new Map(objects.map((object) => [object.key, null]));
+  }
+
   async recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>> {
     const dir = await this.folder();
     const found = await mapConcurrently(
@@ -382,7 +388,7 @@ export class LocalFolderStorage extends ObjectStorage {
   }
 
   async deleteMany(keys: string[]): Promise<DeleteManyResult> {
-    const result: DeleteManyResult = { deleted: [], failed: [] };
+    const result: DeleteManyResult = { deleted: [], failed: [], locked: [] };
     // One folder for the whole call, even if local_backup_dir changes meanwhile.
     const dir = await this.folder();
     for (const key of new Set(keys)) {

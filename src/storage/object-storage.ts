@@ -18,6 +18,17 @@ export interface StoredObject {
    * adapter read them: `head` does; `list` leaves it undefined. null: none recorded.
    */
   recipients?: string[] | null;
+  /**
+   * The lock that keeps the object from being deleted before a date (S3 Object Lock), when the adapter read
+   * it: `head` does; `list` leaves it undefined. null: no lock the store reports.
+   */
+  lock?: ObjectLock | null;
+}
+
+/** An S3 Object Lock retention: the store refuses to delete the object before `retainUntil` (by the store's clock). */
+export interface ObjectLock {
+  mode: 'governance' | 'compliance';
+  retainUntil: Date;
 }
 
 export interface TransferOptions {
@@ -48,6 +59,11 @@ export interface DownloadResult {
 export interface DeleteManyResult {
   deleted: string[];
   failed: Array<{ key: string; message: string }>;
+  /**
+   * Refused by the store because of a lock (S3 Object Lock, an R2 bucket lock rule): kept, not failed.
+   * `retainUntil` when the store says until when (Object Lock), null when it does not (R2's rules).
+   */
+  locked: Array<{ key: string; retainUntil: Date | null; message: string }>;
 }
 
 /** One check of a connection test, in words a user can act on. */
@@ -105,10 +121,19 @@ export abstract class ObjectStorage {
    */
   abstract recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>>;
 
+  /**
+   * The lock on each object (null for none), by key; read like the owners and, where that takes a request, in
+   * the same one and cached with them. A lock changed since it was cached is found by the store's refusal.
+   */
+  abstract locks(objects: StoredObject[]): Promise<Map<string, ObjectLock | null>>;
+
   /** Records `owner` as the object's owner, keeping its content and other metadata; ObjectNotFound when missing. */
   abstract setOwner(key: string, owner: string): Promise<void>;
 
-  /** Deletes one object (and its owner and recipients markers); deleting a missing object is not an error. */
+  /**
+   * Deletes one object (and its owner and recipients markers); deleting a missing object is not an error.
+   * An object the store keeps because of a lock: ObjectLocked, with the date when the store gives one.
+   */
   abstract delete(key: string): Promise<void>;
 
   /** Deletes many objects, reporting per key what failed. */

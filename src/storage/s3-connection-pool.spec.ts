@@ -16,7 +16,7 @@ const OPTIONS: StorageOptions = {
 
 /** Settings of a destination; building a connection sends nothing, so no server is needed. */
 function settingsFor(bucket: string): S3TargetSettings {
-  return { accountId: '', endpoint: 'http://127.0.0.1:9', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret-example', bucket, prefix: '' };
+  return { accountId: '', endpoint: 'http://127.0.0.1:9', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret-example', bucket, prefix: '', objectLock: null };
 }
 
 /** A pool whose settings are whatever `current` holds when it reads them, counting the reads. */

@@ -1,12 +1,13 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DomainError } from '../common/errors/domain-error.js';
 import { formatDuration } from '../common/format.js';
 import { CONNECTION_TEST_PREFIX, probeContent } from './connection-probe.js';
 import type { ConnectionCheck, ConnectionTestResult } from './object-storage.js';
 import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connection, type S3TargetSettings } from './s3-connection.js';
 import type { S3Failure } from './s3-errors.js';
+import { bucketLockProblem, isLockRefusal } from './s3-object-lock.js';
 import { OperationScope } from './operation-scope.js';
 import type { StorageOptions } from './storage-options.js';
 
@@ -138,13 +139,48 @@ export class S3ConnectionTest {
       return;
     }
 
+    // Object Lock, when the target locks its uploads: said here rather than by the first night's backup.
+    if (conn.objectLock) {
+      try {
+        const problem = await step((signal) => bucketLockProblem(conn, signal, client));
+        checks.push({
+          name: 'object lock',
+          ok: problem === undefined,
+          message:
+            problem ??
+            `Bucket '${conn.bucket}' has Object Lock enabled: each backup is locked for ${conn.objectLock.days} days in ${conn.objectLock.mode} mode`,
+        });
+      } catch (error) {
+        const failure = message(error, 'Object Lock check');
+        checks.push({
+          name: 'object lock',
+          ok: false,
+          message:
+            failure.kind === 'access_denied'
+              ? `Reading the Object Lock configuration of bucket '${conn.bucket}' was refused (AccessDenied): give the API key s3:GetBucketObjectLockConfiguration, s3:PutObjectRetention and s3:GetObjectRetention`
+              : failure.message,
+        });
+      }
+      if (!checks[checks.length - 1].ok) return;
+    }
+
     // 4-6: write, read back and delete a small object with a name no backup can have.
     // Under r2_prefix like every key of the target: a token limited to that prefix passes too.
     const probeKey = conn.objectKey(`${CONNECTION_TEST_PREFIX}${randomBytes(8).toString('hex')}`);
     const content = probeContent();
     try {
       await step((signal) =>
-        client.send(new PutObjectCommand({ Bucket: conn.bucket, Key: probeKey, Body: content, ContentType: 'text/plain' }), { abortSignal: signal }),
+        client.send(
+          // Content-MD5: S3 refuses a write without an integrity checksum to a bucket with a default Object Lock retention.
+          new PutObjectCommand({
+            Bucket: conn.bucket,
+            Key: probeKey,
+            Body: content,
+            ContentType: 'text/plain',
+            ContentMD5: createHash('md5').update(content).digest('base64'),
+          }),
+          { abortSignal: signal },
+        ),
       );
       checks.push({ name: 'write', ok: true, message: `Wrote the probe object ${probeKey}` });
     } catch (error) {
@@ -180,6 +216,15 @@ export class S3ConnectionTest {
       checks.push({ name: 'delete', ok: true, message: 'Deleted the probe object' });
     } catch (error) {
       const failure = message(error, `delete of the probe object ${probeKey}`, probeKey);
+      if (isLockRefusal(failure.cause, undefined, undefined)) {
+        // An R2 bucket lock rule over the whole bucket keeps the probe too: the lock works, rotation will keep what it covers.
+        checks.push({
+          name: 'delete',
+          ok: true,
+          message: `The probe object ${probeKey} is kept by a bucket lock rule (${failure.cause}), as backups will be: rotation keeps locked backups and deletes them once the rule lets them go; remove the probe by hand once the rule lets it go`,
+        });
+        return;
+      }
       const text =
         failure.kind === 'access_denied'
           ? `Deleting from bucket '${conn.bucket}' was refused (AccessDenied): old backups could not be rotated; give the API token "Object Read & Write"`

@@ -4,13 +4,17 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import type { R2Settings } from '../settings/settings.service.js';
 import { describeS3Error, type S3Failure } from './s3-errors.js';
 import { S3RetryStrategy } from './s3-retry-strategy.js';
+import type { ObjectLockRule } from '../targets/target-definition.js';
 import type { StorageOptions } from './storage-options.js';
 
 /**
  * Where one S3 destination is and how to sign in: the part of a target's settings that builds a
  * connection. The R2 target's settings are one such; another destination passes its own.
  */
-export type S3TargetSettings = Pick<R2Settings, 'accountId' | 'accessKeyId' | 'secretAccessKey' | 'bucket' | 'endpoint' | 'prefix'>;
+export type S3TargetSettings = Pick<R2Settings, 'accountId' | 'accessKeyId' | 'secretAccessKey' | 'bucket' | 'endpoint' | 'prefix'> & {
+  /** The retention each uploaded archive gets (a target's object_lock; r2_object_lock_* for r2), or null. */
+  objectLock: ObjectLockRule | null;
+};
 
 /** The time limits and attempts of one SDK client. */
 export interface S3ClientLimits {
@@ -87,6 +91,8 @@ export class S3Connection {
   private destroyed = false;
   /** Multipart uploads whose abort failed (the service was down): retried before the next upload. */
   readonly pendingAborts = new Map<string, { key: string }>();
+  /** The bucket was seen with Object Lock enabled (which cannot be turned off): not asked again. */
+  objectLockConfirmed = false;
 
   constructor(
     readonly endpoint: S3Endpoint,
@@ -100,6 +106,8 @@ export class S3Connection {
     readonly secrets: readonly string[],
     /** r2_prefix: '' (the bucket's root) or a folder ending in '/', put before every key of this target. */
     readonly prefix = '',
+    /** The retention each uploaded archive gets, or null (see s3-object-lock.ts). */
+    readonly objectLock: ObjectLockRule | null = null,
   ) {}
 
   /** The bucket's key for one of the port's flat keys. */
@@ -172,5 +180,13 @@ export function createS3Connection(settings: S3TargetSettings, options: StorageO
       },
     });
   const limits = { operation: operationLimits(options), probe: probeLimits(options) };
-  return new S3Connection(endpoint, build(limits.operation), build(limits.probe), limits, [settings.accessKeyId, settings.secretAccessKey], settings.prefix);
+  return new S3Connection(
+    endpoint,
+    build(limits.operation),
+    build(limits.probe),
+    limits,
+    [settings.accessKeyId, settings.secretAccessKey],
+    settings.prefix,
+    settings.objectLock,
+  );
 }

@@ -1,5 +1,6 @@
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { StoredObject, TransferOptions } from './object-storage.js';
+import { lockFromHead } from './s3-object-lock.js';
 import { formatRecipients, parseOwner, parseRecipients } from './object-key.js';
 import type { S3Connection } from './s3-connection.js';
 
@@ -24,11 +25,14 @@ export function httpStatusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
+/** What HeadObject says of an object: its listing entry, owner, recipients and lock, and its version id in a versioned bucket. */
+export type S3HeadResult = StoredObject & { versionId?: string };
+
 /**
- * HeadObject: the object's size, time, ETag, owner and recipients. A 404 is "no such object" (undefined) only once
+ * HeadObject: the object's size, time, ETag, owner, recipients, lock and version. A 404 is "no such object" (undefined) only once
  * the bucket is known to exist, since a HEAD answer has no error body to tell the two apart.
  */
-export async function headObject(conn: S3Connection, key: string, signal: AbortSignal): Promise<StoredObject | undefined> {
+export async function headObject(conn: S3Connection, key: string, signal: AbortSignal): Promise<S3HeadResult | undefined> {
   try {
     const out = await conn.client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: signal });
     return {
@@ -38,6 +42,8 @@ export async function headObject(conn: S3Connection, key: string, signal: AbortS
       etag: out.ETag,
       owner: parseOwner(out.Metadata?.[OWNER_METADATA]),
       recipients: parseRecipients(out.Metadata?.[RECIPIENTS_METADATA]),
+      lock: lockFromHead(out),
+      versionId: out.VersionId,
     };
   } catch (error) {
     if (httpStatusOf(error) !== 404) throw error;

@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Readable } from 'node:stream';
+import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
@@ -12,6 +13,7 @@ import {
   type DeleteManyResult,
   type DownloadResult,
   type LeftoverReport,
+  type ObjectLock,
   ObjectStorage,
   type StoredObject,
   type TransferOptions,
@@ -55,15 +57,15 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
   private readonly connectionTest: S3ConnectionTest;
   private readonly unfinishedUploads: S3UnfinishedUploadSweep;
 
-  constructor(settings: SettingsService, options: StorageOptions, journal: S3UploadJournal) {
+  constructor(settings: SettingsService, options: StorageOptions, journal: S3UploadJournal, clock: Clock) {
     super();
     this.loadSettings = () => settings.r2Settings();
     this.pool = new S3ConnectionPool(this.loadSettings, options, this.logger);
     this.runner = new S3OperationRunner(this.pool, options.operationTimeoutMs, this.logger);
     const aborter = new S3MultipartAborter(options.operationTimeoutMs, this.logger);
-    this.uploader = new S3ObjectUploader(this.runner, aborter, journal, options.partSizeBytes, this.logger);
+    this.uploader = new S3ObjectUploader(this.runner, aborter, journal, options.partSizeBytes, this.logger, () => clock.now());
     this.ownerMetadata = new S3OwnerMetadata(this.runner);
-    this.deleter = new S3ObjectDeleter(this.runner, this.logger);
+    this.deleter = new S3ObjectDeleter(this.runner, this.ownerMetadata, this.logger);
     this.connectionTest = new S3ConnectionTest(this.loadSettings, options, this.logger);
     this.unfinishedUploads = new S3UnfinishedUploadSweep(this.pool, aborter, journal, this.logger);
   }
@@ -144,6 +146,10 @@ export class S3ObjectStorage extends ObjectStorage implements OnModuleDestroy {
 
   async recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>> {
     return this.ownerMetadata.recipients(objects);
+  }
+
+  async locks(objects: StoredObject[]): Promise<Map<string, ObjectLock | null>> {
+    return this.ownerMetadata.locks(objects);
   }
 
   async setOwner(key: string, owner: string): Promise<void> {

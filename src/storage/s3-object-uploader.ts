@@ -1,16 +1,18 @@
-import { CreateMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, DeleteObjectCommand, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { byteCounter } from '../common/streams/byte-counter.js';
-import type { StoredObject, TransferOptions } from './object-storage.js';
+import type { ObjectLock, StoredObject, TransferOptions } from './object-storage.js';
 import type { OperationScope } from './operation-scope.js';
 import type { S3Connection } from './s3-connection.js';
 import type { S3MultipartAborter } from './s3-multipart-aborter.js';
-import { headObject, uploadMetadata } from './s3-object-head.js';
+import { headObject, type S3HeadResult, uploadMetadata } from './s3-object-head.js';
+import { applyRetention, assertBucketLockEnabled, requestedLock } from './s3-object-lock.js';
 import type { S3OperationRunner } from './s3-operation-runner.js';
 import type { S3UploadJournal } from './s3-upload-journal.js';
 
@@ -44,6 +46,8 @@ export class S3ObjectUploader {
     /** The configured part size (SENTINEL_STORAGE_PART_SIZE_MB). */
     private readonly partSizeBytes: number,
     private readonly logger: Logger,
+    /** The service's clock: a locked archive's retain-until date counts from it. */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** On failure `body` is destroyed (without an error), so whatever produces it stops. */
@@ -85,10 +89,13 @@ export class S3ObjectUploader {
     metadata?: Record<string, string>,
   ): Promise<StoredObject> {
     await this.aborter.retryPending(conn);
+    // Before any byte: a bucket that cannot lock is said now, and nothing is left behind.
+    await assertBucketLockEnabled(conn, scope.signal);
+    const lock = requestedLock(conn, this.now());
     // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
     const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix);
     try {
-      const stored = await this.send(conn, key, body, scope, partSize, onProgress, metadata);
+      const stored = await this.send(conn, key, body, scope, partSize, onProgress, metadata, lock);
       await this.journal.forget(record);
       return stored;
     } catch (error) {
@@ -110,6 +117,7 @@ export class S3ObjectUploader {
     partSize: number,
     onProgress?: (bytes: number) => void,
     metadata?: Record<string, string>,
+    lock?: ObjectLock,
   ): Promise<StoredObject> {
     this.unsureKeys.delete(key);
     const tracker: UploadTracker = { createSent: false, inflight: new Set() };
@@ -124,7 +132,7 @@ export class S3ObjectUploader {
     });
     body.pipe(counter);
     const upload = new Upload({
-      client: this.scopedClient(conn.client, scope.signal, tracker),
+      client: this.scopedClient(conn.client, scope.signal, tracker, lock !== undefined),
       params: {
         Bucket: conn.bucket,
         Key: conn.objectKey(key),
@@ -132,6 +140,8 @@ export class S3ObjectUploader {
         ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream',
         // The owner and recipients travel with the object from its first byte (CreateMultipartUpload or PutObject).
         Metadata: metadata,
+        // So does the lock (S3 Object Lock), where the store honours it on the upload itself.
+        ...(lock ? { ObjectLockMode: lock.mode === 'governance' ? 'GOVERNANCE' : 'COMPLIANCE', ObjectLockRetainUntilDate: lock.retainUntil } : {}),
       },
       queueSize: 2,
       partSize,
@@ -168,13 +178,42 @@ export class S3ObjectUploader {
     // on some services): what is stored is what HeadObject says, and it must be what was sent.
     const stored = await headObject(conn, key, scope.signal);
     if (!stored || stored.size !== counter.bytes) {
-      await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal }).catch(() => undefined);
+      await conn.client
+        .send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: stored?.versionId }), { abortSignal: scope.signal })
+        .catch(() => undefined);
       throw new DomainError(
         ErrorCode.StorageUnavailable,
         `The upload of '${key}' did not arrive whole: ${formatBytes(counter.bytes)} were sent, the bucket holds ${stored ? formatBytes(stored.size) : 'nothing'}; the object was removed, try again`,
       );
     }
-    return stored;
+    return lock ? this.locked(conn, key, stored, lock, scope) : stored;
+  }
+
+  /**
+   * Checks that the stored archive has the retention asked for, and gives it with PutObjectRetention where the
+   * store took the upload without it (Ceph's radosgw drops the lock headers of a multipart upload). An archive
+   * that cannot be locked is removed (it has no retention, so its version can be) and the upload fails.
+   */
+  private async locked(conn: S3Connection, key: string, stored: S3HeadResult, lock: ObjectLock, scope: OperationScope): Promise<StoredObject> {
+    const holds = (found: ObjectLock | null | undefined) => found?.mode === lock.mode && found.retainUntil.getTime() >= lock.retainUntil.getTime() - 1000;
+    if (holds(stored.lock)) return stored;
+    try {
+      await applyRetention(conn, key, stored.versionId, lock, scope.signal);
+      const again = await headObject(conn, key, scope.signal);
+      if (again && holds(again.lock)) return again;
+      throw new Error(`the store reports ${again?.lock ? `a ${again.lock.mode} lock until ${again.lock.retainUntil.toISOString()}` : 'no lock'}`);
+    } catch (error) {
+      await conn.client
+        .send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: stored.versionId }), { abortSignal: scope.signal })
+        .catch(() => undefined);
+      const why = error instanceof Error ? conn.describe(error, `lock of '${key}'`, key).message : String(error);
+      throw new DomainError(
+        ErrorCode.StorageUnavailable,
+        `The upload of '${key}' arrived, but ${conn.endpoint.host} did not lock it (${lock.mode} mode until ${lock.retainUntil.toISOString()}): ${why}. ` +
+          `The unlocked archive was removed; check that the API key may set object retention (s3:PutObjectRetention), or set r2_object_lock_mode to ''`,
+        { key },
+      );
+    }
   }
 
   /**
@@ -182,9 +221,15 @@ export class S3ObjectUploader {
    * does not pass one, so an abort would otherwise leave parts uploading), and the upload id is noted
    * as soon as CreateMultipartUpload answers.
    */
-  private scopedClient(client: S3Client, signal: AbortSignal, tracker: UploadTracker): S3Client {
+  private scopedClient(client: S3Client, signal: AbortSignal, tracker: UploadTracker, locked: boolean): S3Client {
     const scoped = Object.create(client) as S3Client;
     const send = (command: Parameters<S3Client['send']>[0]) => {
+      // S3 refuses a PutObject or UploadPart of a locked upload without an integrity checksum; the SDK sends none
+      // under WHEN_REQUIRED (which R2 and Ceph need), so Content-MD5 of the part (a buffer lib-storage holds) is added.
+      if (locked && (command instanceof PutObjectCommand || command instanceof UploadPartCommand)) {
+        const input = command.input as { Body?: unknown; ContentMD5?: string };
+        if (input.Body instanceof Uint8Array) input.ContentMD5 ??= createHash('md5').update(input.Body).digest('base64');
+      }
       const isCreate = command instanceof CreateMultipartUploadCommand;
       if (isCreate) tracker.createSent = true;
       const request = client.send(command, { abortSignal: signal }).then((output) => {

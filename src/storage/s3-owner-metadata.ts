@@ -3,7 +3,7 @@ import { mapConcurrently } from '../common/concurrency.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes } from '../common/format.js';
-import type { StoredObject } from './object-storage.js';
+import type { ObjectLock, StoredObject } from './object-storage.js';
 import { headObject, httpStatusOf, OWNER_METADATA } from './s3-object-head.js';
 import type { S3OperationRunner } from './s3-operation-runner.js';
 
@@ -27,9 +27,17 @@ function ownerVersion(object: StoredObject): string {
  * The owner of each archive in an S3 destination, kept in the object's user metadata (OWNER_METADATA),
  * read with HeadObject (listings carry no metadata) and cached per version of the object.
  */
+/** What one HeadObject says of an object beyond its listing entry. */
+interface HeadFacts {
+  owner: string | null;
+  recipients: string[] | null;
+  lock: ObjectLock | null;
+  versionId: string | undefined;
+}
+
 export class S3OwnerMetadata {
-  /** Owners and recipients read with HeadObject, by key, valid for one version of the object (see owners()). */
-  private readonly cache = new Map<string, { version: string; owner: string | null; recipients: string[] | null }>();
+  /** Owners, recipients and locks read with HeadObject, by key, valid for one version of the object (see owners()). */
+  private readonly cache = new Map<string, HeadFacts & { version: string }>();
 
   constructor(private readonly runner: S3OperationRunner) {}
 
@@ -58,12 +66,33 @@ export class S3OwnerMetadata {
     return new Map([...found].map(([key, { recipients }]) => [key, recipients]));
   }
 
-  private async lookUp(objects: StoredObject[]): Promise<Map<string, { owner: string | null; recipients: string[] | null }>> {
-    const found = new Map<string, { owner: string | null; recipients: string[] | null }>();
+  /**
+   * The Object Lock retention of each object (null: none), read by the same HeadObject as its owner and cached
+   * with it, so a rotation after a listing costs no request per backup. A retention extended since it was cached
+   * shows when the store refuses the delete (and the entry is then forgotten); one shortened by hand is seen
+   * after the cache is dropped (a settings change or a restart), erring on the side of keeping.
+   */
+  async locks(objects: StoredObject[]): Promise<Map<string, ObjectLock | null>> {
+    const found = await this.lookUp(objects);
+    return new Map([...found].map(([key, { lock }]) => [key, lock]));
+  }
+
+  /** What the last HeadObject of `key` said (lock and version id), if it is cached. */
+  cached(key: string): Pick<HeadFacts, 'lock' | 'versionId'> | undefined {
+    return this.cache.get(key);
+  }
+
+  /** Forgets one object's entry (its lock changed, or it was deleted). */
+  forget(key: string): void {
+    this.cache.delete(key);
+  }
+
+  private async lookUp(objects: StoredObject[]): Promise<Map<string, HeadFacts>> {
+    const found = new Map<string, HeadFacts>();
     const missing: StoredObject[] = [];
     for (const object of objects) {
       const cached = this.cache.get(object.key);
-      if (cached !== undefined && cached.version === ownerVersion(object)) found.set(object.key, { owner: cached.owner, recipients: cached.recipients });
+      if (cached !== undefined && cached.version === ownerVersion(object)) found.set(object.key, cached);
       else missing.push(object);
     }
     if (missing.length === 0) return found;
@@ -71,13 +100,11 @@ export class S3OwnerMetadata {
       await mapConcurrently(missing, OWNER_HEAD_CONCURRENCY, async (object) => {
         const head = await headObject(conn, object.key, scope.signal);
         if (!head) return;
-        const owner = head.owner ?? null;
-        const recipients = head.recipients ?? null;
-        found.set(object.key, { owner, recipients });
+        const facts: HeadFacts = { owner: head.owner ?? null, recipients: head.recipients ?? null, lock: head.lock ?? null, versionId: head.versionId };
+        found.set(object.key, facts);
         if (this.cache.size >= OWNER_CACHE_LIMIT) this.cache.clear();
         // Cached under the version the listing showed only when HEAD saw that same version.
-        if (object.etag !== undefined && ownerVersion(head) === ownerVersion(object))
-          this.cache.set(object.key, { version: ownerVersion(object), owner, recipients });
+        if (object.etag !== undefined && ownerVersion(head) === ownerVersion(object)) this.cache.set(object.key, { version: ownerVersion(object), ...facts });
       });
       return found;
     });

@@ -59,6 +59,7 @@ export class TargetDirectory {
       secretAccessKey: s.secretAccessKey,
       schedule: s.schedule,
       retention: retentionRule(s.retentionDays, s.keep),
+      objectLock: s.objectLock,
     };
   }
 }

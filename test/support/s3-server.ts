@@ -106,8 +106,9 @@ export function testS3Client(overrides: Partial<S3ClientConfig> = {}): S3Client 
 /**
  * Creates a bucket with a unique name starting with `prefix` (lower-cased, reduced to [a-z0-9-]) and
  * returns its name, e.g. createTestBucket('restore') -> 'restore-m3x9k2a1-4f9c0a1b'.
+ * `{ objectLock: true }`: with S3 Object Lock enabled (and so versioning), as only bucket creation can do.
  */
-export async function createTestBucket(prefix = 'test'): Promise<string> {
+export async function createTestBucket(prefix = 'test', options: { objectLock?: boolean } = {}): Promise<string> {
   const clean =
     prefix
       .toLowerCase()
@@ -117,7 +118,7 @@ export async function createTestBucket(prefix = 'test'): Promise<string> {
   const name = `${clean}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const client = testS3Client();
   try {
-    await client.send(new CreateBucketCommand({ Bucket: name }));
+    await client.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: options.objectLock || undefined }));
   } finally {
     client.destroy();
   }

@@ -55,4 +55,16 @@ export class BackupFileDto {
       'This installation recorded writing this backup (SHA-256 and size of the bytes stored) and it still has that size. A restore checks the hash; an encrypted backup not made here is restored only with "confirm_unknown": true',
   })
   made_here: boolean;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '2027-01-08T14:30:22.000Z',
+    description:
+      'S3 Object Lock: the date before which the store refuses to delete this backup (rotation keeps it, DELETE answers 409 OBJECT_LOCKED); null when it has no lock the store reports',
+  })
+  locked_until: string | null;
+
+  @ApiProperty({ nullable: true, enum: ['governance', 'compliance'], description: 'The Object Lock mode of locked_until; null without a lock' })
+  lock_mode: 'governance' | 'compliance' | null;
 }

@@ -9,6 +9,18 @@ export class RotationFailureDto {
   message: string;
 }
 
+export class RotationLockedDto {
+  @ApiProperty()
+  filename: string;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Until when the store keeps it (S3 Object Lock); null when the store refused the delete without saying (an R2 bucket lock rule)',
+  })
+  retain_until: string | null;
+}
+
 export class RotationResultDto {
   @ApiProperty({ enum: ['local', 'r2'] })
   target: 'local' | 'r2';
@@ -30,4 +42,11 @@ export class RotationResultDto {
 
   @ApiProperty({ type: [KeptBackupDto], description: 'The backups kept, newest first, with why (those that could not be deleted are in failed)' })
   kept_backups: KeptBackupDto[];
+
+  @ApiProperty({
+    type: [RotationLockedDto],
+    description:
+      'Of the backups kept, those older than the retention that a lock keeps (S3 Object Lock, an R2 bucket lock rule): not failures; a later rotation deletes them once the lock has passed',
+  })
+  locked: RotationLockedDto[];
 }

@@ -18,6 +18,8 @@ export enum ErrorCode {
   StorageAccessDenied = 'STORAGE_ACCESS_DENIED',
   StorageTimeout = 'STORAGE_TIMEOUT',
   ObjectNotFound = 'OBJECT_NOT_FOUND',
+  /** The store keeps the object because of a lock (S3 Object Lock retention, an R2 bucket lock rule): details say until when, when known. */
+  ObjectLocked = 'OBJECT_LOCKED',
   BackupNameInvalid = 'BACKUP_NAME_INVALID',
   BackupNotFound = 'BACKUP_NOT_FOUND',
   BackupNotOwn = 'BACKUP_NOT_OWN',

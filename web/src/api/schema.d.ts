@@ -250,7 +250,7 @@ export interface paths {
         post?: never;
         /**
          * Delete one backup
-         * @description A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted.
+         * @description A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted. A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays.
          */
         delete: operations["BackupController_delete"];
         options?: never;
@@ -892,6 +892,16 @@ export interface components {
              * @example true
              */
             made_here: boolean;
+            /**
+             * @description S3 Object Lock: the date before which the store refuses to delete this backup (rotation keeps it, DELETE answers 409 OBJECT_LOCKED); null when it has no lock the store reports
+             * @example 2027-01-08T14:30:22.000Z
+             */
+            locked_until: string | null;
+            /**
+             * @description The Object Lock mode of locked_until; null without a lock
+             * @enum {string|null}
+             */
+            lock_mode: "governance" | "compliance" | null;
         };
         BackupJobDto: {
             /** @example b7d4c1e2-... */
@@ -958,6 +968,11 @@ export interface components {
              */
             reasons: string[];
         };
+        RotationLockedDto: {
+            filename: string;
+            /** @description Until when the store keeps it (S3 Object Lock); null when the store refused the delete without saying (an R2 bucket lock rule) */
+            retain_until: string | null;
+        };
         RotationResultDto: {
             /** @enum {string} */
             target: "local" | "r2";
@@ -973,6 +988,8 @@ export interface components {
             failed: components["schemas"]["RotationFailureDto"][];
             /** @description The backups kept, newest first, with why (those that could not be deleted are in failed) */
             kept_backups: components["schemas"]["KeptBackupDto"][];
+            /** @description Of the backups kept, those older than the retention that a lock keeps (S3 Object Lock, an R2 bucket lock rule): not failures; a later rotation deletes them once the lock has passed */
+            locked: components["schemas"]["RotationLockedDto"][];
         };
         RotationPreviewDto: {
             /** @enum {string} */
