@@ -15,6 +15,7 @@ import { DeletedBackupDto } from './dto/deleted-backup.dto.js';
 import { DeleteBackupQueryDto } from './dto/delete-backup-query.dto.js';
 import { AdoptedBackupDto } from './dto/adopted-backup.dto.js';
 import { RotationResultDto } from './dto/rotation-result.dto.js';
+import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 
 const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
@@ -27,6 +28,7 @@ export class BackupController {
     private readonly backups: BackupJobs,
     private readonly catalog: BackupCatalogService,
     private readonly rotation: RotationService,
+    private readonly replicaCopies: ReplicaCopies,
   ) {}
 
   @Get()
@@ -35,12 +37,13 @@ export class BackupController {
     summary: 'List every backup with size, creation time, age and owner, newest first',
     description:
       "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. " +
-      'Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to.',
+      'Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to. ' +
+      'Each says on which replicas (targets that replicate from this one) it has a checked copy.',
     response: [BackupFileDto],
     errors: [404, 409, 502, 504],
   })
   async list(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<BackupFileDto[]> {
-    const files = await this.catalog.list(target);
+    const [files, replicas] = await Promise.all([this.catalog.list(target), this.replicaCopies.of(target)]);
     return files.map((file) => ({
       filename: file.filename,
       size_bytes: file.sizeBytes,
@@ -52,6 +55,8 @@ export class BackupController {
       encrypted: file.encrypted,
       recipients: file.recipients,
       made_here: file.madeHere,
+      replicas: replicas.copiesOf(file.filename),
+      replicas_unknown: replicas.unknown,
     }));
   }
 

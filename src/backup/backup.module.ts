@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EncryptionModule } from '../encryption/encryption.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { StorageModule } from '../storage/storage.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { ArchiveProducer } from './archive-production/archive-producer.js';
 import { BackupSpaceCheck } from './archive-production/backup-space-check.js';
 import { DatabaseSnapshotter } from './archive-production/database-snapshotter.js';
@@ -15,11 +16,12 @@ import { BackupJobsController } from './backup-jobs.controller.js';
 import { BackupRunStore } from './backup-run.store.js';
 import { BackupController } from './backup.controller.js';
 import { DiskSpaceWatch } from './disk-space-watch.js';
+import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
 
 @Module({
-  imports: [SettingsModule, StorageModule, EncryptionModule],
+  imports: [SettingsModule, TargetsModule, StorageModule, EncryptionModule],
   controllers: [BackupController, BackupJobsController],
   providers: [
     BackupRunStore,
@@ -36,6 +38,7 @@ import { StartupRecovery } from './startup-recovery.service.js';
     BackupCatalogService,
     RotationService,
     DiskSpaceWatch,
+    ReplicaCopies,
   ],
   exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore],
 })

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix';
+export type SettingKind = 'flag' | 'integer' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix' | 'target';
 export type SettingValue = number | string;
 
 /** A setting the store knows: its type, default and how a value is checked. */
@@ -75,6 +75,20 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     kind: 'integer',
     defaultValue: 90,
     description: 'Delete local backups older than this many days, always keeping the newest 3; 0 keeps all',
+  },
+  {
+    key: 'r2_replicate_from',
+    kind: 'target',
+    defaultValue: '',
+    description:
+      "The target whose backups R2 copies after each successful backup there (replication, such as 'local'); empty for none. Not 'r2' itself, and no cycle",
+  },
+  {
+    key: 'local_replicate_from',
+    kind: 'target',
+    defaultValue: '',
+    description:
+      "The target whose backups the local folder copies after each successful backup there (replication, such as 'r2'); empty for none. Not 'local' itself, and no cycle",
   },
 ];
 

@@ -55,4 +55,19 @@ export class BackupFileDto {
       'This installation recorded writing this backup (SHA-256 and size of the bytes stored) and it still has that size. A restore checks the hash; an encrypted backup not made here is restored only with "confirm_unknown": true',
   })
   made_here: boolean;
+
+  @ApiProperty({
+    type: [String],
+    example: ['r2'],
+    description:
+      'The replicas (targets whose replicate_from is this target) holding a copy of this backup that the replication checked on arrival (size and SHA-256). Empty when none, or when no target replicates from this one',
+  })
+  replicas: string[];
+
+  @ApiProperty({
+    type: [String],
+    example: [],
+    description: 'Replicas that could not be listed now (unreachable): whether they hold this backup is unknown, so it is not in `replicas`',
+  })
+  replicas_unknown: string[];
 }
