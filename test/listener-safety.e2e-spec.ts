@@ -16,6 +16,9 @@ import { DiskSpaceWatch } from '../src/backup/disk-space-watch.js';
 import type { DomainEventClass } from '../src/common/events/domain-event.js';
 import { OnDomainEvent } from '../src/common/events/domain-event-bus.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
+import { REPLICATION_EVENTS } from '../src/replication/replication.events.js';
+import { putSettings, r2SettingsFor } from './support/r2-settings.js';
+import { createTestBucket, isTestS3Enabled } from './support/s3-server.js';
 import { RESTORE_EVENTS } from '../src/restore/restore.events.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { SCHEDULING_EVENTS } from '../src/scheduling/scheduling.events.js';
@@ -27,7 +30,14 @@ import { waitForJob } from './support/seed.js';
 import { until } from './support/until.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
-const EVENTS: readonly DomainEventClass[] = [...BACKUP_EVENTS, ...RESTORE_EVENTS, ...SCHEDULING_EVENTS, SettingsChangedEvent];
+const EVENTS: readonly DomainEventClass[] = [
+  ...BACKUP_EVENTS,
+  ...RESTORE_EVENTS,
+  // Replication needs a second target that works: the S3 server (off with SENTINEL_TEST_S3=off).
+  ...(isTestS3Enabled() ? REPLICATION_EVENTS : []),
+  ...SCHEDULING_EVENTS,
+  SettingsChangedEvent,
+];
 
 /** How many times each kind of listener was called, per event name (shared by every boot of the app). */
 const calls = new Map<string, number>();
@@ -130,6 +140,21 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
       message: expect.stringMatching(/could not run: Not enough free disk space/),
     });
     jest.restoreAllMocks();
+
+    if (isTestS3Enabled()) {
+      // A replication after a backup that succeeds (R2 copies it), then one that fails (a bucket that does not exist).
+      await putSettings(app, { ...r2SettingsFor(await createTestBucket('listeners')), r2_replicate_from: 'local' });
+      await waitForJob(app.http, (await app.http.post('/api/backups/local').expect(202)).body.id);
+      await until('a replication that succeeded', async () =>
+        (await app.http.get('/api/backup-jobs?kind=replication').expect(200)).body.find((job: { status: string }) => job.status === 'succeeded'),
+      );
+      await putSettings(app, { r2_bucket_name: 'no-such-bucket-listeners' });
+      await waitForJob(app.http, (await app.http.post('/api/backups/local').expect(202)).body.id);
+      await until('a replication that failed', async () =>
+        (await app.http.get('/api/backup-jobs?kind=replication').expect(200)).body.find((job: { status: string }) => job.status === 'failed'),
+      );
+      await putSettings(app, { r2_replicate_from: '' });
+    }
 
     await app.http.put('/api/settings/r2_backup_schedule').send({ value: 'weekly' }).expect(200);
     expect((await app.http.get('/api/settings/r2_backup_schedule').expect(200)).body.value).toBe('weekly');

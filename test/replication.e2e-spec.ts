@@ -180,6 +180,10 @@ describeS3('Replication between the built-in targets (real S3 server, real folde
         expect(hook.details).toMatchObject({ job_id: failed[0].id, source: 'local' });
         // No backup.failed was sent for any of it.
         expect(receiver.requests.slice(hooksBefore).map((r) => JSON.parse(r.body.toString('utf8')).event)).not.toContain('backup.failed');
+        // The metrics count them as replication failures of r2, not as backup failures.
+        const metrics = (await t.http.get('/metrics').expect(200)).text;
+        expect(metrics).toMatch(/^sentinel_replication_failures_total\{target="r2"\} 3$/m);
+        expect(metrics).toMatch(/^sentinel_backup_job_failures_total\{target="r2"\} 0$/m);
         // The source's list says the three are on no replica.
         const localList = (await t.http.get('/api/backups/local').expect(200)).body;
         for (const job of made) expect(localList.find((b: any) => b.filename === job.filename)).toMatchObject({ replicas: [], replicas_unknown: ['r2'] });

@@ -4,6 +4,22 @@ import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { TargetDirectory } from '../targets/target-directory.js';
 
+/**
+ * How long the source's list waits for a replica's: an unreachable replica (its requests retried and timed
+ * out) must not hold up the list of a source that answers, which then names it in `unknown`.
+ */
+const REPLICA_LIST_LIMIT_MS = 10_000;
+
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  work.catch(() => undefined); // a listing that fails after the limit was reported already
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** On which replicas each backup of a target is, as the backup list shows it. */
 export interface ReplicaState {
   /** The targets that replicate from this one (their replicate_from names it). */
@@ -35,7 +51,7 @@ export class ReplicaCopies {
     const unknown: string[] = [];
     for (const replica of replicas) {
       try {
-        const objects = await this.storage.get(replica).list('sentinel-backup-');
+        const objects = await within(REPLICA_LIST_LIMIT_MS, this.storage.get(replica).list('sentinel-backup-'));
         const records = await this.provenance.findAll(replica);
         for (const object of objects) {
           if (records.get(object.key)?.sizeBytes !== object.size) continue;

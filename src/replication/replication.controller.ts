@@ -1,5 +1,5 @@
 import { Controller, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiExtraModels, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { toBackupJobDto } from '../backup/backup-job.mapper.js';
 import { BackupJobDto } from '../backup/dto/backup-job.dto.js';
@@ -12,7 +12,6 @@ import { ReplicationJobs } from './replication-jobs.js';
 const seconds = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 @ApiTags('targets')
-@ApiExtraModels(SyncPlanDto)
 @Controller('api/targets')
 export class ReplicationController {
   constructor(private readonly jobs: ReplicationJobs) {}
@@ -20,6 +19,7 @@ export class ReplicationController {
   @Post(':id/sync')
   @HttpCode(HttpStatus.ACCEPTED)
   @AllowedQuery(SyncQueryDto)
+  @ApiOkResponse({ type: SyncPlanDto, description: 'With ?dry_run=true: what a sync would copy now, oldest first; nothing changed' })
   @ApiParam({ name: 'id', example: 'r2', description: 'The replica: a target whose replicate_from names the target it copies' })
   @Endpoint({
     summary: "Copy to a replica every backup of its source it is missing, now; answers 202 with the replication's job",
