@@ -148,12 +148,13 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
       await until('a replication that succeeded', async () =>
         (await app.http.get('/api/backup-jobs?kind=replication').expect(200)).body.find((job: { status: string }) => job.status === 'succeeded'),
       );
+      const bucket = (await app.http.get('/api/settings/r2_bucket_name').expect(200)).body.value as string;
       await putSettings(app, { r2_bucket_name: 'no-such-bucket-listeners' });
       await waitForJob(app.http, (await app.http.post('/api/backups/local').expect(202)).body.id);
       await until('a replication that failed', async () =>
         (await app.http.get('/api/backup-jobs?kind=replication').expect(200)).body.find((job: { status: string }) => job.status === 'failed'),
       );
-      await putSettings(app, { r2_replicate_from: '' });
+      await putSettings(app, { r2_replicate_from: '', r2_bucket_name: bucket });
     }
 
     await app.http.put('/api/settings/r2_backup_schedule').send({ value: 'weekly' }).expect(200);

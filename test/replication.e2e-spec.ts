@@ -146,7 +146,7 @@ describeS3('Replication between the built-in targets (real S3 server, real folde
       expect((await t.http.get(`/api/backup-jobs/${job.id}`).expect(200)).body).toMatchObject({ kind: 'backup', source: null, copied: null });
       expect(events.find((e) => e.jobId === replication.id)).toBeInstanceOf(ReplicationCompletedEvent);
       await putSettings(t, { local_replicate_from: '' });
-    });
+    }, 600_000);
   });
 
   describe('local → r2, with r2 down during three backups', () => {
@@ -221,7 +221,7 @@ describeS3('Replication between the built-in targets (real S3 server, real folde
       const sync = await t.http.post('/api/targets/r2/sync').expect(202);
       expect(sync.body).toMatchObject({ kind: 'replication', source: 'local', target: 'r2', trigger: 'manual' });
       expect(await waitForJob(t.http, sync.body.id)).toMatchObject({ status: 'succeeded', copied: [] });
-    });
+    }, 600_000);
 
     it('a sync copies a backup deleted from the replica, and the dry run lists only that one', async () => {
       const list = (await t.http.get('/api/backups/r2').expect(200)).body;
@@ -234,6 +234,6 @@ describeS3('Replication between the built-in targets (real S3 server, real folde
       expect(done).toMatchObject({ status: 'succeeded', copied: [victim] });
       expect(await objectSha(client, bucket, victim)).toBe(await fileSha(path.join(localDir, victim)));
       await putSettings(t, { r2_replicate_from: '' });
-    });
+    }, 600_000);
   });
 });
