@@ -43,11 +43,15 @@ export const MODULES = {
   },
   backup: {
     uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'encryption', 'archive-format'],
-    public: ['backup.service', 'backup-jobs', 'backup-catalog.service', 'rotation.service', 'backup-run.store', 'backup-run.entity'],
+    public: ['backup.service', 'backup-jobs', 'backup-job.mapper', 'backup-catalog.service', 'rotation.service', 'backup-run.store', 'backup-run.entity'],
   },
   restore: {
     uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'encryption', 'archive-format'],
     public: ['backup-verifier.service'],
+  },
+  replication: {
+    uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'encryption', 'archive-format', 'backup'],
+    public: ['replication-jobs'],
   },
   scheduling: { uses: '*', public: ['verification.store', 'scheduled-jobs', 'schedule-slots'] },
   monitoring: { uses: '*', public: ['target-health', 'target-health.service'] },

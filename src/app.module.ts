@@ -10,6 +10,7 @@ import { EncryptionModule } from './encryption/encryption.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { ReplicationModule } from './replication/replication.module.js';
 import { RestoreModule } from './restore/restore.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
 import { SettingsModule } from './settings/settings.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         EncryptionModule,
         BackupModule,
         RestoreModule,
+        ReplicationModule,
         ScheduleModule.forRoot(),
         SchedulingModule,
         MonitoringModule,

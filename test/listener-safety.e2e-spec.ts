@@ -16,6 +16,9 @@ import { DiskSpaceWatch } from '../src/backup/disk-space-watch.js';
 import type { DomainEventClass } from '../src/common/events/domain-event.js';
 import { OnDomainEvent } from '../src/common/events/domain-event-bus.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
+import { REPLICATION_EVENTS } from '../src/replication/replication.events.js';
+import { putSettings, r2SettingsFor } from './support/r2-settings.js';
+import { createTestBucket, isTestS3Enabled } from './support/s3-server.js';
 import { RESTORE_EVENTS } from '../src/restore/restore.events.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { SCHEDULING_EVENTS } from '../src/scheduling/scheduling.events.js';
@@ -27,7 +30,14 @@ import { waitForJob } from './support/seed.js';
 import { until } from './support/until.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
-const EVENTS: readonly DomainEventClass[] = [...BACKUP_EVENTS, ...RESTORE_EVENTS, ...SCHEDULING_EVENTS, SettingsChangedEvent];
+const EVENTS: readonly DomainEventClass[] = [
+  ...BACKUP_EVENTS,
+  ...RESTORE_EVENTS,
+  // Replication needs a second target that works: the S3 server (off with SENTINEL_TEST_S3=off).
+  ...(isTestS3Enabled() ? REPLICATION_EVENTS : []),
+  ...SCHEDULING_EVENTS,
+  SettingsChangedEvent,
+];
 
 /** How many times each kind of listener was called, per event name (shared by every boot of the app). */
 const calls = new Map<string, number>();
@@ -139,6 +149,28 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
     expect(jobs.find((j) => j.job === 'r2-backup')).toMatchObject({ enabled: true, schedule: 'Sundays at 03:00' });
     await app.http.put('/api/settings/r2_backup_enabled').send({ value: 0 }).expect(200);
   });
+
+  // Replication needs a second target that works: the S3 server (off with SENTINEL_TEST_S3=off).
+  (isTestS3Enabled() ? it : it.skip)(
+    'a replication after a backup succeeds, and one fails',
+    async () => {
+      const app = t!;
+      // A replication after a backup that succeeds (R2 copies it), then one that fails (a bucket that does not exist).
+      await putSettings(app, { ...r2SettingsFor(await createTestBucket('listeners')), r2_replicate_from: 'local' });
+      await waitForJob(app.http, (await app.http.post('/api/backups/local').expect(202)).body.id);
+      await until('a replication that succeeded', async () =>
+        (await app.http.get('/api/backup-jobs?kind=replication').expect(200)).body.find((job: { status: string }) => job.status === 'succeeded'),
+      );
+      await putSettings(app, { r2_bucket_name: 'no-such-bucket-listeners' });
+      await waitForJob(app.http, (await app.http.post('/api/backups/local').expect(202)).body.id);
+      await until('a replication that failed', async () =>
+        (await app.http.get('/api/backup-jobs?kind=replication').expect(200)).body.find((job: { status: string }) => job.status === 'failed'),
+      );
+      // R2 unconfigured again, as the rest of the scenario (its restarts) had it before.
+      await putSettings(app, { r2_replicate_from: '', r2_endpoint: '', r2_access_key_id: '', r2_secret_access_key: '', r2_bucket_name: '' });
+    },
+    300_000,
+  );
 
   it('a restore is staged and cancelled; staged, restarted and applied; withdrawn when a staged file is damaged; rolled back when a swap fails or after a kill mid-apply', async () => {
     const app = t!;

@@ -163,8 +163,8 @@ describe('Validation at the edge', () => {
 
   it('refuses unknown and repeated query parameters, naming them and the allowed ones', async () => {
     const unknown = await t.http.get('/api/backup-jobs?limt=5').expect(400);
-    expect(unknown.body).toMatchObject({ error: 'INVALID_INPUT', details: { unknown: ['limt'], allowed: ['target', 'limit'] } });
-    expect(unknown.body.message).toMatch(/Unknown query parameter 'limt' for GET \/api\/backup-jobs: it takes target, limit/);
+    expect(unknown.body).toMatchObject({ error: 'INVALID_INPUT', details: { unknown: ['limt'], allowed: ['target', 'kind', 'limit'] } });
+    expect(unknown.body.message).toMatch(/Unknown query parameter 'limt' for GET \/api\/backup-jobs: it takes target, kind, limit/);
     const repeated = await t.http.get('/api/backup-jobs?limit=1&limit=2').expect(400);
     expect(repeated.body.message).toMatch(/'limit' of GET \/api\/backup-jobs must be given once/);
     const none = await t.http.get('/api/settings?value=1').expect(400);

@@ -5,6 +5,9 @@ export function toBackupJobDto(run: BackupRunEntity): BackupJobDto {
   return {
     id: run.id,
     target: run.target,
+    kind: run.kind ?? 'backup',
+    source: run.source ?? null,
+    copied: run.copied ?? null,
     trigger: run.trigger,
     status: run.status,
     phase: run.phase,

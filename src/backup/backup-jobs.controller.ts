@@ -14,9 +14,13 @@ export class BackupJobsController {
 
   @Get()
   @AllowedQuery(JobHistoryQueryDto)
-  @Endpoint({ summary: 'Backup job history, newest first (running jobs show their live progress)', response: [BackupJobDto], errors: [400] })
+  @Endpoint({
+    summary: 'Job history, newest first: backups and replications (kind), running jobs with their live progress',
+    response: [BackupJobDto],
+    errors: [400],
+  })
   async history(@Query() query: JobHistoryQueryDto): Promise<BackupJobDto[]> {
-    return (await this.backups.history(query.target, query.limit ?? 100)).map(toBackupJobDto);
+    return (await this.backups.history(query.target, query.limit ?? 100, query.kind)).map(toBackupJobDto);
   }
 
   @Get(':id')

@@ -9,7 +9,7 @@ import { formatBytes } from '../common/format.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { ArchiveProducer, type ProductionPhase } from './archive-production/archive-producer.js';
-import { BackupRunEntity } from './backup-run.entity.js';
+import { BackupRunEntity, type RunKind } from './backup-run.entity.js';
 import { BackupRunStore } from './backup-run.store.js';
 import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from './backup.events.js';
 
@@ -17,6 +17,7 @@ const PROGRESS_INTERVAL_MS = 250;
 
 interface RunningJob {
   run: BackupRunEntity;
+  trigger: 'manual' | 'scheduled';
   abort: AbortController;
   done: Promise<BackupRunEntity>;
 }
@@ -65,8 +66,8 @@ export class BackupJobs implements OnModuleDestroy {
     return stored;
   }
 
-  async history(target: BackupTarget | undefined, limit: number): Promise<BackupRunEntity[]> {
-    const stored = await this.runs.history({ target, limit });
+  async history(target: BackupTarget | undefined, limit: number, kind?: RunKind): Promise<BackupRunEntity[]> {
+    const stored = await this.runs.history({ target, kind, limit });
     // The stored copy of a running job lags behind; show the live one.
     return stored.map((run) => [...this.running.values()].find((job) => job.run.id === run.id)?.run ?? run);
   }
@@ -97,6 +98,9 @@ export class BackupJobs implements OnModuleDestroy {
     const run = Object.assign(new BackupRunEntity(), {
       id: randomUUID(),
       target,
+      kind: 'backup',
+      source: null,
+      copied: null,
       trigger,
       status: 'queued',
       phase: 'queued',
@@ -115,7 +119,7 @@ export class BackupJobs implements OnModuleDestroy {
       recipients: null,
     } satisfies Partial<BackupRunEntity>) as BackupRunEntity;
     const abort = new AbortController();
-    const job: RunningJob = { run, abort, done: undefined as unknown as Promise<BackupRunEntity> };
+    const job: RunningJob = { run, trigger, abort, done: undefined as unknown as Promise<BackupRunEntity> };
     this.running.set(target, job);
     job.done = this.runs
       .save({ ...run })
@@ -127,12 +131,12 @@ export class BackupJobs implements OnModuleDestroy {
   }
 
   private async execute(job: RunningJob): Promise<BackupRunEntity> {
-    const { run, abort } = job;
+    const { run, abort, trigger } = job;
     const label = targetLabel(run.target);
     const started = Date.now();
     run.status = 'running';
     run.startedAt = this.clock.now().toISOString();
-    this.events.emit(new BackupStartedEvent(run.id, run.target, run.trigger));
+    this.events.emit(new BackupStartedEvent(run.id, run.target, trigger));
     this.logger.log(`${label} backup started (job ${run.id}, ${run.trigger})`);
     try {
       const { filename, size, sha256, encrypted, recipients } = await this.producer.produce(run, abort.signal, {

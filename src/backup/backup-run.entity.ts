@@ -1,7 +1,11 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type BackupRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
-export type BackupPhase = 'queued' | 'checking' | 'snapshotting' | 'archiving' | 'done';
+export type BackupPhase = 'queued' | 'checking' | 'snapshotting' | 'archiving' | 'copying' | 'done';
+/** A backup makes an archive; a replication copies archives another target made (src/replication). */
+export type RunKind = 'backup' | 'replication';
+/** Who started it: a request, the schedule, or (replications) the backup to the source that just succeeded. */
+export type RunTrigger = 'manual' | 'scheduled' | 'after_backup';
 
 /** One backup job, kept after it ends: the run history (and the admin page's size trend). */
 @Entity('backup_runs')
@@ -13,8 +17,23 @@ export class BackupRunEntity {
   @Column('text')
   target: 'local' | 'r2';
 
+  /**
+   * What the job did. A column with a default: the history files of earlier versions gain it as 'backup'
+   * when they are opened, which is what their jobs were.
+   */
+  @Column('text', { default: 'backup' })
+  kind: RunKind;
+
+  /** A replication's source: the target whose archives it copied to `target`; null for a backup. */
+  @Column('text', { nullable: true })
+  source: string | null;
+
+  /** A replication: the archives it copied and checked, oldest first; null for a backup. */
+  @Column('simple-json', { nullable: true })
+  copied: string[] | null;
+
   @Column('text')
-  trigger: 'manual' | 'scheduled';
+  trigger: RunTrigger;
 
   @Column('text')
   status: BackupRunStatus;

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { SqliteStore } from '../common/sqlite/sqlite-store.js';
-import { BackupRunEntity } from './backup-run.entity.js';
+import { BackupRunEntity, type RunKind } from './backup-run.entity.js';
 
 /** A target's ended runs in numbers (BackupRunStore.totals). */
 export interface RunTotals {
@@ -42,7 +42,10 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
     for (const run of interrupted) {
       run.status = 'failed';
       run.errorCode = ErrorCode.BackupInterrupted;
-      run.error = 'Interrupted: the service stopped while this backup was running. The start-up clean-up of what it left is under way; run the backup again';
+      run.error =
+        run.kind === 'replication'
+          ? 'Interrupted: the service stopped while this replication was copying. The start-up clean-up of what it left is under way; the next replication copies what is missing'
+          : 'Interrupted: the service stopped while this backup was running. The start-up clean-up of what it left is under way; run the backup again';
       run.finishedAt = new Date().toISOString();
       await this.save(run);
       this.logger.warn(`Marked interrupted backup job ${run.id} (${run.target}) as failed`);
@@ -87,21 +90,24 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
     return this.store.read((manager) => manager.findOneBy(BackupRunEntity, { id }));
   }
 
-  /** Newest first. */
-  history(options: { target?: BackupTarget; limit: number }): Promise<BackupRunEntity[]> {
+  /** Newest first: backups and replications alike, or one `kind` of them. */
+  history(options: { target?: BackupTarget; kind?: RunKind; limit: number }): Promise<BackupRunEntity[]> {
     return this.store.read((manager) =>
       manager.find(BackupRunEntity, {
-        where: options.target ? { target: options.target } : {},
+        where: { ...(options.target ? { target: options.target } : {}), ...(options.kind ? { kind: options.kind } : {}) },
         order: { createdAt: 'DESC', id: 'DESC' },
         take: options.limit,
       }),
     );
   }
 
-  /** The newest ended run (succeeded or failed) of a target, if any: its last attempt (the health status). */
+  /**
+   * The newest ended backup (succeeded or failed) of a target, if any: its last attempt (the health status).
+   * This and the queries below count backups only: a replication into a target is not a backup of it.
+   */
   lastEnded(target: BackupTarget): Promise<BackupRunEntity | null> {
     return this.store.read((manager) =>
-      manager.findOne(BackupRunEntity, { where: { target, status: In(['succeeded', 'failed']) }, order: { finishedAt: 'DESC', id: 'DESC' } }),
+      manager.findOne(BackupRunEntity, { where: { target, kind: 'backup', status: In(['succeeded', 'failed']) }, order: { finishedAt: 'DESC', id: 'DESC' } }),
     );
   }
 
@@ -117,17 +123,33 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
         .select("COALESCE(SUM(CASE WHEN run.status = 'failed' THEN 1 ELSE 0 END), 0)", 'failed')
         .addSelect("COALESCE(SUM(CASE WHEN run.status = 'failed' AND run.finishedAt > :since THEN 1 ELSE 0 END), 0)", 'failedSince')
         .addSelect("COALESCE(SUM(CASE WHEN run.status = 'succeeded' THEN COALESCE(run.sizeBytes, 0) ELSE 0 END), 0)", 'bytesStored')
-        .where('run.target = :target', { target, since: since ?? '' })
+        .where('run.target = :target AND run.kind = :kind', { target, kind: 'backup', since: since ?? '' })
         .getRawOne<{ failed: number; failedSince: number; bytesStored: number }>(),
     );
     return { failed: Number(row?.failed ?? 0), failedSince: Number(row?.failedSince ?? 0), bytesStored: Number(row?.bytesStored ?? 0) };
   }
 
-  /** The newest successful run of a target, if any (scheduling's duplicate window and catch-up use it). */
+  /**
+   * A target's failed replications in numbers (monitoring's per-target replication failures): all of them,
+   * and the newest one's end, or null.
+   */
+  async replicationFailures(target: BackupTarget): Promise<{ failed: number; lastFailedAt: string | null }> {
+    const row = await this.store.read((manager) =>
+      manager
+        .createQueryBuilder(BackupRunEntity, 'run')
+        .select('COUNT(*)', 'failed')
+        .addSelect('MAX(run.finishedAt)', 'lastFailedAt')
+        .where("run.target = :target AND run.kind = 'replication' AND run.status = 'failed'", { target })
+        .getRawOne<{ failed: number; lastFailedAt: string | null }>(),
+    );
+    return { failed: Number(row?.failed ?? 0), lastFailedAt: row?.lastFailedAt ?? null };
+  }
+
+  /** The newest successful backup of a target, if any (scheduling's duplicate window and catch-up use it). */
   lastSuccess(target: BackupTarget, trigger?: 'manual' | 'scheduled'): Promise<BackupRunEntity | null> {
     return this.store.read((manager) =>
       manager.findOne(BackupRunEntity, {
-        where: { target, status: 'succeeded', ...(trigger ? { trigger } : {}) },
+        where: { target, kind: 'backup', status: 'succeeded', ...(trigger ? { trigger } : {}) },
         order: { finishedAt: 'DESC' },
       }),
     );

@@ -17,6 +17,7 @@ import { AdoptedBackupDto } from './dto/adopted-backup.dto.js';
 import { RotateQueryDto } from './dto/rotate-query.dto.js';
 import { RotationPreviewDto } from './dto/rotation-preview.dto.js';
 import { RotationResultDto } from './dto/rotation-result.dto.js';
+import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 
 const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
@@ -29,6 +30,7 @@ export class BackupController {
     private readonly backups: BackupJobs,
     private readonly catalog: BackupCatalogService,
     private readonly rotation: RotationService,
+    private readonly replicaCopies: ReplicaCopies,
   ) {}
 
   @Get()
@@ -37,12 +39,13 @@ export class BackupController {
     summary: 'List every backup with size, creation time, age and owner, newest first',
     description:
       "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. " +
-      'Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to.',
+      'Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to. ' +
+      'Each says on which replicas (targets that replicate from this one) it has a checked copy.',
     response: [BackupFileDto],
     errors: [404, 409, 502, 504],
   })
   async list(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<BackupFileDto[]> {
-    const files = await this.catalog.list(target);
+    const [files, replicas] = await Promise.all([this.catalog.list(target), this.replicaCopies.of(target)]);
     return files.map((file) => ({
       filename: file.filename,
       size_bytes: file.sizeBytes,
@@ -56,6 +59,8 @@ export class BackupController {
       made_here: file.madeHere,
       locked_until: file.lock ? file.lock.retainUntil.toISOString() : null,
       lock_mode: file.lock?.mode ?? null,
+      replicas: replicas.copiesOf(file.filename),
+      replicas_unknown: replicas.unknown,
     }));
   }
 

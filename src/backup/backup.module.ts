@@ -16,11 +16,12 @@ import { BackupJobsController } from './backup-jobs.controller.js';
 import { BackupRunStore } from './backup-run.store.js';
 import { BackupController } from './backup.controller.js';
 import { DiskSpaceWatch } from './disk-space-watch.js';
+import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
 
 @Module({
-  imports: [SettingsModule, StorageModule, EncryptionModule, TargetsModule],
+  imports: [SettingsModule, TargetsModule, StorageModule, EncryptionModule],
   controllers: [BackupController, BackupJobsController],
   providers: [
     BackupRunStore,
@@ -37,6 +38,7 @@ import { StartupRecovery } from './startup-recovery.service.js';
     BackupCatalogService,
     RotationService,
     DiskSpaceWatch,
+    ReplicaCopies,
   ],
   exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore],
 })

@@ -86,7 +86,8 @@ export class StartupRecovery implements OnApplicationBootstrap {
     try {
       const storage = this.storage.get(target);
       for (const run of await this.runs.interruptedAtStart()) {
-        if (run.target !== target || !run.filename) continue;
+        // A replication's copy is the replication module's to settle (ReplicationRecovery).
+        if (run.kind === 'replication' || run.target !== target || !run.filename) continue;
         const stored = await storage.head(run.filename);
         if (!stored) continue;
         if (await this.provenance.find(target, run.filename)) {
@@ -115,6 +116,7 @@ export class StartupRecovery implements OnApplicationBootstrap {
     for (const target of BACKUP_TARGETS) reports[target] = await this.cleaned[target];
     try {
       for (const run of await this.runs.interruptedAtStart()) {
+        if (run.kind === 'replication') continue;
         const scratch = this.sweeper.lastReport.removed.filter((f) => f.jobId === run.id).map((f) => `its scratch folder ${f.name} in DATA_DIR`);
         const report = reports[run.target];
         const unrecorded = this.unrecorded.get(run.id);

@@ -90,6 +90,10 @@ export class BackupMetrics implements OnModuleDestroy {
     'sentinel_backup_disk_low',
     "Whether a folder the target's next backup writes to has less free space than it needs (1) or not (0)",
   );
+  private readonly replicationFailures = this.counter(
+    'sentinel_replication_failures_total',
+    "Failed replications into the target as a replica (copies of another target's backups; counted in the run history). Not backup failures of the target",
+  );
   private readonly uploaded = this.counter('sentinel_backup_uploaded_bytes_total', 'Bytes of the archives successful backups stored in the target');
   private readonly overdue = this.gauge(
     'sentinel_backup_overdue',
@@ -176,6 +180,7 @@ export class BackupMetrics implements OnModuleDestroy {
       this.jobFailures.inc(target, totals.jobFailures);
       this.preJobFailures.inc(target, totals.preJobFailures);
       this.uploaded.inc(target, totals.bytesStored);
+      this.replicationFailures.inc(target, totals.replicationFailures);
       this.restores.inc(target, totals.restoresApplied);
       this.overdue.set(target, health.state === 'overdue' || health.overdue_since !== null ? 1 : 0);
       setTime(this.overdueAt, health.target, health.overdue_at);

@@ -32,6 +32,8 @@ export interface TargetTotals {
   /** Bytes of the archives successful backups stored. */
   bytesStored: number;
   restoresApplied: number;
+  /** Failed replications into the target, as a replica (the run history): not backup failures of it. */
+  replicationFailures: number;
 }
 
 /**
@@ -83,9 +85,10 @@ export class TargetHealthService {
   }
 
   async totals(target: BackupTarget): Promise<TargetTotals> {
-    const runs = await this.runs.totals(target, null);
+    const [runs, replication] = await Promise.all([this.runs.totals(target, null), this.runs.replicationFailures(target)]);
     const record = this.records.get(target);
     return {
+      replicationFailures: replication.failed,
       failures: runs.failed + record.preJobFailuresTotal,
       jobFailures: runs.failed,
       preJobFailures: record.preJobFailuresTotal,

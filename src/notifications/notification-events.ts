@@ -13,6 +13,8 @@ export const NOTIFICATION_EVENTS = [
   'restore.applied',
   'restore.failed',
   'disk.low',
+  'replication.failed',
+  'replication.succeeded',
 ] as const;
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -24,6 +26,7 @@ export const DEFAULT_CHANNEL_EVENTS: readonly NotificationEventName[] = [
   'rotation.failed',
   'restore.failed',
   'disk.low',
+  'replication.failed',
 ];
 
 /**
@@ -46,6 +49,8 @@ export const EVENT_SEVERITY: Record<DeliveredEventName, NotificationSeverity> = 
   'restore.applied': 'info',
   'restore.failed': 'critical',
   'disk.low': 'warning',
+  'replication.failed': 'critical',
+  'replication.succeeded': 'info',
   'backup.started': 'info',
   test: 'info',
 };

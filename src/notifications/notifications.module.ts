@@ -16,6 +16,7 @@ import { DiskSpaceRules } from './rules/disk-space-rules.js';
 import { NotificationFacts } from './rules/notification-facts.js';
 import { OverdueWatch } from './rules/overdue-watch.js';
 import { RepeatRule } from './rules/repeat-rule.js';
+import { ReplicationRules } from './rules/replication-rules.js';
 import { RestoreRules } from './rules/restore-rules.js';
 import { CHANNEL_SENDERS, type ChannelSender } from './senders/channel-sender.js';
 import { DiscordSender } from './senders/discord-sender.js';
@@ -31,7 +32,7 @@ import { NotificationsDatabase } from './store/notifications-database.js';
 const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSender, PingSender];
 
 /** What is notified, when and how often (docs/notifications.md, "What is notified"). */
-const RULES = [AlertStateStore, RepeatRule, NotificationFacts, BackupRules, RestoreRules, CheckRules, DiskSpaceRules, OverdueWatch];
+const RULES = [AlertStateStore, RepeatRule, NotificationFacts, BackupRules, ReplicationRules, RestoreRules, CheckRules, DiskSpaceRules, OverdueWatch];
 
 /**
  * Notifications (issue 15): channels (webhook, Slack, Discord, ntfy, email, ping), a durable outbox in

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { BackupTarget } from '../common/backup-target.js';
 import { NAMED_SCHEDULES } from '../common/schedules/backup-schedule.js';
 
-export type SettingKind = 'flag' | 'integer' | 'keep-count' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix' | 'schedule';
+export type SettingKind =
+  'flag' | 'integer' | 'keep-count' | 'text' | 'account' | 'choice' | 'url' | 'path' | 'bucket' | 'secret' | 'prefix' | 'schedule' | 'target';
 export type SettingValue = number | string;
 
 /** A setting the store knows: its type, default and how a value is checked. */
@@ -132,6 +133,20 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     description: 'Delete local backups older than this many days, always keeping the newest 3; 0 keeps all',
   },
   ...keepDefinitions('local', 'local'),
+  {
+    key: 'r2_replicate_from',
+    kind: 'target',
+    defaultValue: '',
+    description:
+      "The target whose backups R2 copies after each successful backup there (replication, such as 'local'); empty for none. Not 'r2' itself, and no cycle",
+  },
+  {
+    key: 'local_replicate_from',
+    kind: 'target',
+    defaultValue: '',
+    description:
+      "The target whose backups the local folder copies after each successful backup there (replication, such as 'r2'); empty for none. Not 'local' itself, and no cycle",
+  },
 ];
 
 export type SettingKey = (typeof SETTING_DEFINITIONS)[number]['key'];

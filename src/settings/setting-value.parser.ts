@@ -143,6 +143,19 @@ export function parseSettingValue(def: SettingDefinition, input: unknown): Setti
     }
     case 'prefix':
       return parseKeyPrefix(def.key, input);
+    case 'target': {
+      // Which targets exist, and whether the choice makes a cycle, is the targets module's check (SettingsService.addValueCheck).
+      if (input === null) return '';
+      if (typeof input !== 'string')
+        throw new InvalidSettingValue(`${def.key} must be a target id such as 'local' or 'r2', or empty for none, got ${describe(input)}`);
+      const s = input.trim();
+      if (s !== '' && !/^[a-z0-9-]{1,32}$/.test(s)) {
+        throw new InvalidSettingValue(
+          `${def.key} must be a target id (1 to 32 lower-case letters, digits or '-', such as 'local' or 'r2') or empty for none, got ${describe(input)}`,
+        );
+      }
+      return s;
+    }
     case 'text':
     case 'secret': {
       // Never quoted: a secret's value must not reach a response or a log.

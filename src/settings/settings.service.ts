@@ -148,8 +148,20 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
     }
     const reserved = def.kind === 'path' ? reservedFolderProblem(String(value), this.config.env.dataDir) : undefined;
     if (reserved) throw new DomainError(ErrorCode.SettingInvalid, `${key} cannot be ${String(value)}: ${reserved}`, { key });
+    const check = this.valueChecks.get(key);
     const stored = def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value);
-    await this.repository.put(key, stored);
+    if (check) {
+      // Checked and stored one at a time: two requests that are each fine alone (r2 from local, local from r2) must not both pass.
+      const turn = this.checkedWrites.then(async () => {
+        const problem = await check(value);
+        if (problem) throw new DomainError(ErrorCode.SettingInvalid, problem, { key });
+        await this.repository.put(key, stored);
+      });
+      this.checkedWrites = turn.catch(() => undefined);
+      await turn;
+    } else {
+      await this.repository.put(key, stored);
+    }
     // The value itself is never logged: it may be a secret.
     this.logger.log(`Setting ${key} updated`);
     this.events.emit(new SettingsChangedEvent(key));
@@ -174,6 +186,25 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       objectLock: lockMode === '' ? null : { mode: lockMode as 'governance' | 'compliance', days: Number(value('r2_object_lock_days')) },
     };
   }
+
+  /** The target id a built-in target replicates from (`r2_replicate_from`, `local_replicate_from`), or null. */
+  async replicateFrom(target: 'r2' | 'local'): Promise<string | null> {
+    const value = String(this.resolve(this.definition(`${target}_replicate_from`), await this.repository.all()).value);
+    return value === '' ? null : value;
+  }
+
+  /**
+   * Adds a check of a key's parsed value that needs more than the value itself (another module's data: the
+   * targets module says whether a replication source exists and makes no cycle). It returns what is wrong,
+   * as a sentence naming the key, or undefined; `update` refuses with 400 and stores nothing.
+   */
+  addValueCheck(key: string, check: (value: SettingValue) => Promise<string | undefined>): void {
+    this.definition(key);
+    this.valueChecks.set(key, check);
+  }
+
+  private readonly valueChecks = new Map<string, (value: SettingValue) => Promise<string | undefined>>();
+  private checkedWrites: Promise<unknown> = Promise.resolve();
 
   async localSettings(): Promise<LocalSettings> {
     const stored = await this.repository.all();

@@ -67,4 +67,19 @@ export class BackupFileDto {
 
   @ApiProperty({ nullable: true, enum: ['governance', 'compliance'], description: 'The Object Lock mode of locked_until; null without a lock' })
   lock_mode: 'governance' | 'compliance' | null;
+
+  @ApiProperty({
+    type: [String],
+    example: ['r2'],
+    description:
+      'The replicas (targets whose replicate_from is this target) holding a copy of this backup that the replication checked on arrival (size and SHA-256). Empty when none, or when no target replicates from this one',
+  })
+  replicas: string[];
+
+  @ApiProperty({
+    type: [String],
+    example: [],
+    description: 'Replicas that could not be listed now (unreachable): whether they hold this backup is unknown, so it is not in `replicas`',
+  })
+  replicas_unknown: string[];
 }

@@ -7,13 +7,36 @@ export class BackupJobDto {
   @ApiProperty({ enum: ['local', 'r2'] })
   target: 'local' | 'r2';
 
-  @ApiProperty({ enum: ['manual', 'scheduled'] })
-  trigger: 'manual' | 'scheduled';
+  @ApiProperty({
+    enum: ['backup', 'replication'],
+    description:
+      'backup: a new archive of the databases stored in `target`; replication: archives of `source` copied to `target` (its replica), checked on arrival',
+  })
+  kind: 'backup' | 'replication';
+
+  @ApiProperty({ nullable: true, type: String, example: 'local', description: 'A replication: the target whose archives it copies; null for a backup' })
+  source: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: [String],
+    description: 'A replication: the archives copied to the replica and checked there (size and SHA-256), oldest first; null for a backup',
+  })
+  copied: string[] | null;
+
+  @ApiProperty({
+    enum: ['manual', 'scheduled', 'after_backup'],
+    description: 'manual: a request; scheduled: the schedule; after_backup: a replication started by a successful backup to its source',
+  })
+  trigger: 'manual' | 'scheduled' | 'after_backup';
 
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] })
   status: 'queued' | 'running' | 'succeeded' | 'failed';
 
-  @ApiProperty({ enum: ['queued', 'checking', 'snapshotting', 'archiving', 'done'], description: 'What a running job is doing' })
+  @ApiProperty({
+    enum: ['queued', 'checking', 'snapshotting', 'archiving', 'copying', 'done'],
+    description: 'What a running job is doing (copying: a replication)',
+  })
   phase: string;
 
   @ApiProperty({ description: 'Bytes processed in the current phase (snapshots: database bytes; archiving: uncompressed archive bytes)' })
@@ -22,7 +45,7 @@ export class BackupJobDto {
   @ApiProperty({ description: 'Bytes the current phase will process in all' })
   bytes_total: number;
 
-  @ApiProperty({ nullable: true, type: String, description: 'The archive, once succeeded' })
+  @ApiProperty({ nullable: true, type: String, description: 'The archive, once succeeded (a replication: the newest one it copied)' })
   filename: string | null;
 
   @ApiProperty({ nullable: true, type: Number, description: 'The archive size, once succeeded' })

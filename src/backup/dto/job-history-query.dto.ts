@@ -8,6 +8,14 @@ export class JobHistoryQueryDto {
   @IsIn(['local', 'r2'], { message: 'target must be local or r2' })
   target?: 'local' | 'r2';
 
+  @ApiPropertyOptional({
+    enum: ['backup', 'replication'],
+    description: "Only backups, or only replications (copies of another target's archives); both when absent",
+  })
+  @IsOptional()
+  @IsIn(['backup', 'replication'], { message: 'kind must be backup or replication' })
+  kind?: 'backup' | 'replication';
+
   @PageLimit()
   limit?: number;
 }

@@ -33,6 +33,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BackupNotOwn]: HttpStatus.CONFLICT,
   [ErrorCode.BackupInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.BackupFailed]: HttpStatus.INTERNAL_SERVER_ERROR,
+  [ErrorCode.ReplicationInProgress]: HttpStatus.CONFLICT,
+  [ErrorCode.ReplicationFailed]: HttpStatus.INTERNAL_SERVER_ERROR,
   [ErrorCode.BackupCancelled]: HttpStatus.CONFLICT,
   [ErrorCode.BackupInterrupted]: HttpStatus.CONFLICT,
   [ErrorCode.InsufficientDiskSpace]: HttpStatus.INSUFFICIENT_STORAGE,

@@ -29,6 +29,10 @@ export enum ErrorCode {
   BackupCancelled = 'BACKUP_CANCELLED',
   BackupInterrupted = 'BACKUP_INTERRUPTED',
   InsufficientDiskSpace = 'INSUFFICIENT_DISK_SPACE',
+  /** A sync asked of a replica while a replication to it is running; the answer names its job. */
+  ReplicationInProgress = 'REPLICATION_IN_PROGRESS',
+  /** A copy to a replica that did not arrive as it left (size or SHA-256): nothing of it was kept. */
+  ReplicationFailed = 'REPLICATION_FAILED',
   JobNotFound = 'JOB_NOT_FOUND',
   ArchiveInvalid = 'ARCHIVE_INVALID',
   RestoreInProgress = 'RESTORE_IN_PROGRESS',

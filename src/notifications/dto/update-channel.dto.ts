@@ -23,7 +23,7 @@ export class UpdateChannelDto {
     isArray: true,
     example: ['backup.failed', 'backup.overdue'],
     description:
-      'The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low); ' +
+      'The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low, replication.failed); ' +
       'for a ping channel backup.succeeded and backup.failed (it also pings /start when a backup starts)',
   })
   @Allow()

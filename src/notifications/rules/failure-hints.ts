@@ -22,6 +22,8 @@ const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.EncryptionKeyWrong]: 'The identity at hand does not open the backup: use the one of the recipient the message names.',
   [ErrorCode.BackupInterrupted]: 'The service stopped during the backup; run it again.',
   [ErrorCode.BackupFailed]: 'See the log lines below; run the backup again once the cause is fixed.',
+  [ErrorCode.ReplicationFailed]:
+    'A copy did not arrive as it left and was deleted from the replica: check the replica’s storage; the next replication (or POST /api/targets/{id}/sync) copies it again.',
   [ErrorCode.Internal]: 'An unexpected error: see the log lines below, and report it if it repeats.',
 };
 

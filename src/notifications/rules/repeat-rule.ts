@@ -9,8 +9,8 @@ export const REMINDER_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 /** A failure kind and what it is about: the repeat rule's unit. */
 export interface AlertKey {
-  event: Extract<NotificationEventName, 'backup.failed' | 'backup.overdue' | 'disk.low'>;
-  /** The target (`r2`), or the folder for disk.low. */
+  event: Extract<NotificationEventName, 'backup.failed' | 'backup.overdue' | 'disk.low' | 'replication.failed'>;
+  /** The target (`r2`; the replica for replication.failed), or the folder for disk.low. */
   subject: string;
 }
 

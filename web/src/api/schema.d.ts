@@ -186,7 +186,7 @@ export interface paths {
         };
         /**
          * List every backup with size, creation time, age and owner, newest first
-         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to.
+         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to. Each says on which replicas (targets that replicate from this one) it has a checked copy.
          */
         get: operations["BackupController_list"];
         put?: never;
@@ -285,7 +285,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Backup job history, newest first (running jobs show their live progress) */
+        /** Job history, newest first: backups and replications (kind), running jobs with their live progress */
         get: operations["BackupJobsController_history"];
         put?: never;
         post?: never;
@@ -381,6 +381,26 @@ export interface paths {
         get: operations["RestoreStatusController_status"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/targets/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy to a replica every backup of its source it is missing, now; answers 202 with the replication's job
+         * @description Copies, oldest first, this installation's backups in the source (replicate_from) that the replica holds no checked copy of; each copy is checked on arrival (size, and the SHA-256 read back from the replica against what was read from the source) and deleted again if it does not match. Poll GET /api/backup-jobs/{id} for its progress (kind: replication). One replication per replica at a time: 409 names the running job. With ?dry_run=true the answer is 200 with the list of what it would copy (SyncPlanDto), and nothing changes. A target that replicates from none answers 400 naming replicate_from.
+         */
+        post: operations["ReplicationController_sync"];
         delete?: never;
         options?: never;
         head?: never;
@@ -902,26 +922,53 @@ export interface components {
              * @enum {string|null}
              */
             lock_mode: "governance" | "compliance" | null;
+            /**
+             * @description The replicas (targets whose replicate_from is this target) holding a copy of this backup that the replication checked on arrival (size and SHA-256). Empty when none, or when no target replicates from this one
+             * @example [
+             *       "r2"
+             *     ]
+             */
+            replicas: string[];
+            /**
+             * @description Replicas that could not be listed now (unreachable): whether they hold this backup is unknown, so it is not in `replicas`
+             * @example []
+             */
+            replicas_unknown: string[];
         };
         BackupJobDto: {
             /** @example b7d4c1e2-... */
             id: string;
             /** @enum {string} */
             target: "local" | "r2";
-            /** @enum {string} */
-            trigger: "manual" | "scheduled";
+            /**
+             * @description backup: a new archive of the databases stored in `target`; replication: archives of `source` copied to `target` (its replica), checked on arrival
+             * @enum {string}
+             */
+            kind: "backup" | "replication";
+            /**
+             * @description A replication: the target whose archives it copies; null for a backup
+             * @example local
+             */
+            source: string | null;
+            /** @description A replication: the archives copied to the replica and checked there (size and SHA-256), oldest first; null for a backup */
+            copied: string[] | null;
+            /**
+             * @description manual: a request; scheduled: the schedule; after_backup: a replication started by a successful backup to its source
+             * @enum {string}
+             */
+            trigger: "manual" | "scheduled" | "after_backup";
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed";
             /**
-             * @description What a running job is doing
+             * @description What a running job is doing (copying: a replication)
              * @enum {string}
              */
-            phase: "queued" | "checking" | "snapshotting" | "archiving" | "done";
+            phase: "queued" | "checking" | "snapshotting" | "archiving" | "copying" | "done";
             /** @description Bytes processed in the current phase (snapshots: database bytes; archiving: uncompressed archive bytes) */
             bytes_done: number;
             /** @description Bytes the current phase will process in all */
             bytes_total: number;
-            /** @description The archive, once succeeded */
+            /** @description The archive, once succeeded (a replication: the newest one it copied) */
             filename: string | null;
             /** @description The archive size, once succeeded */
             size_bytes: number | null;
@@ -1218,6 +1265,48 @@ export interface components {
             /** @description How the last apply of a staged restore ended */
             last_apply: components["schemas"]["LastApplyDto"] | null;
         };
+        PlannedCopyDto: {
+            /** @example sentinel-backup-2026-01-08-143022.tar.gz */
+            filename: string;
+            /** @example 52428800 */
+            size_bytes: number;
+            /** @example 2026-01-08T14:30:22Z */
+            created_at: string;
+            /**
+             * @description missing: not on the replica; unverified: there, but never checked as a whole copy (a copy an interrupted service cut short): copied again
+             * @enum {string}
+             */
+            reason: "missing" | "unverified";
+        };
+        SkippedCopyDto: {
+            /** @example sentinel-backup-2026-01-08-143022.tar.gz */
+            filename: string;
+            /** @example older than 'r2''s retention of 90 days: its rotation would delete it */
+            reason: string;
+        };
+        SyncPlanDto: {
+            /**
+             * @description The replica
+             * @example r2
+             */
+            target: string;
+            /**
+             * @description The target it copies from (its replicate_from)
+             * @example local
+             */
+            source: string;
+            /** @example true */
+            dry_run: boolean;
+            /** @description The source's backups (this installation's own) the replica has no checked copy of, oldest first: the order a sync copies them in */
+            copies: components["schemas"]["PlannedCopyDto"][];
+            /**
+             * @description Bytes the sync would copy
+             * @example 104857600
+             */
+            bytes_total: number;
+            /** @description Backups of the source a sync leaves alone, with why */
+            skipped: components["schemas"]["SkippedCopyDto"][];
+        };
         ScheduleDto: {
             /**
              * @example r2-backup
@@ -1393,7 +1482,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             type: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
-            events: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low")[];
+            events: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low" | "replication.failed" | "replication.succeeded")[];
             /** @description null: every target */
             targets: ("local" | "r2")[] | null;
             enabled: boolean;
@@ -1439,13 +1528,13 @@ export interface components {
              */
             type?: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
             /**
-             * @description The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low); for a ping channel backup.succeeded and backup.failed (it also pings /start when a backup starts)
+             * @description The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low, replication.failed); for a ping channel backup.succeeded and backup.failed (it also pings /start when a backup starts)
              * @example [
              *       "backup.failed",
              *       "backup.overdue"
              *     ]
              */
-            events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low")[];
+            events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low" | "replication.failed" | "replication.succeeded")[];
             /** @description The targets whose events it takes; omitted on create or null: every target */
             targets?: ("local" | "r2")[] | null;
             /**
@@ -1515,13 +1604,13 @@ export interface components {
              */
             type?: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
             /**
-             * @description The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low); for a ping channel backup.succeeded and backup.failed (it also pings /start when a backup starts)
+             * @description The events the channel takes. Default on create: every failure (backup.failed, backup.overdue, verification.failed, rotation.failed, restore.failed, disk.low, replication.failed); for a ping channel backup.succeeded and backup.failed (it also pings /start when a backup starts)
              * @example [
              *       "backup.failed",
              *       "backup.overdue"
              *     ]
              */
-            events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low")[];
+            events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low" | "replication.failed" | "replication.succeeded")[];
             /** @description The targets whose events it takes; omitted on create or null: every target */
             targets?: ("local" | "r2")[] | null;
             /**
@@ -2638,6 +2727,8 @@ export interface operations {
     BackupJobsController_history: {
         parameters: {
             query?: {
+                /** @description Only backups, or only replications (copies of another target's archives); both when absent */
+                kind?: "backup" | "replication";
                 limit?: number;
                 target?: "local" | "r2";
             };
@@ -3044,6 +3135,95 @@ export interface operations {
             };
             /** @description Missing or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    ReplicationController_sync: {
+        parameters: {
+            query?: {
+                /** @description true: list what the sync would copy (and what it would skip, and why), changing nothing; the answer is 200 with that list instead of a job */
+                dry_run?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description The replica: a target whose replicate_from names the target it copies */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description With ?dry_run=true: what a sync would copy now, oldest first; nothing changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncPlanDto"];
+                };
+            };
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupJobDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage target failed or refused the request */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage operation timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

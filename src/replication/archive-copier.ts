@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BackupTarget } from '../common/backup-target.js';
+import { Clock } from '../common/clock.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import { formatBytes } from '../common/format.js';
+import { InstallationIdentity } from '../common/installation/installation-identity.js';
+import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
+import { type ObjectStorage, objectVersion } from '../storage/object-storage.js';
+
+/** One archive as it arrived on the replica, checked. */
+export interface CopiedArchive {
+  filename: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** A pass-through that hashes (SHA-256) and counts what goes through it. */
+class HashingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** SHA-256 and length of a whole stream, read to its end and dropped chunk by chunk. */
+async function hashOf(body: Readable, signal?: AbortSignal): Promise<{ sha256: string; bytes: number }> {
+  const hashing = new HashingStream();
+  await pipeline(
+    body,
+    hashing,
+    async (source: AsyncIterable<Buffer>) => {
+      for await (const _chunk of source) void _chunk;
+    },
+    { signal },
+  );
+  return { sha256: hashing.digest(), bytes: hashing.bytes };
+}
+
+/**
+ * Copies one archive from a source target to a replica, streamed through the service (a download piped
+ * into an upload: never the whole archive in memory, never a second snapshot), byte for byte: an encrypted
+ * archive stays the same ciphertext. The copy carries what makes a backup this installation's own (the
+ * owner, and the recipients of an encrypted one), so the replica's rotation manages it, and is recorded as
+ * made here (ArchiveProvenance), so a restore from the replica checks its hash like the original's.
+ *
+ * Checked on arrival: the bytes read from the source are hashed as they go through, and must match the
+ * source's own record when there is one (a damaged source archive is not spread); the stored size must
+ * equal the source's; and the replica is read back and hashed. Reading back is what proves what was
+ * written: a store's ETag is no content hash for multipart uploads and a folder has none, and an upload's
+ * success says only that the store took bytes, not which. It costs a second transfer of the archive, a
+ * price paid once per copy, off the backup's path. Any check that fails deletes the copy: the replica
+ * keeps nothing that was not proven.
+ */
+@Injectable()
+export class ArchiveCopier {
+  constructor(
+    private readonly identity: InstallationIdentity,
+    private readonly provenance: ArchiveProvenance,
+    private readonly clock: Clock,
+  ) {}
+
+  async copy(
+    filename: string,
+    from: { id: BackupTarget; storage: ObjectStorage },
+    to: { id: BackupTarget; storage: ObjectStorage },
+    options: { signal: AbortSignal; onProgress?: (bytes: number) => void },
+  ): Promise<CopiedArchive> {
+    const source = await from.storage.head(filename);
+    if (!source) {
+      throw new DomainError(
+        ErrorCode.BackupNotFound,
+        `${filename} is no longer in '${from.id}' (rotated or deleted since the list was read): nothing to copy`,
+        {
+          filename,
+        },
+      );
+    }
+    const record = await this.provenance.find(from.id, filename);
+    const recipients = record?.recipients ?? source.recipients ?? null;
+    const { body, size } = await from.storage.download(filename, { signal: options.signal });
+    const reading = new HashingStream();
+    // The download's errors reach the upload through the pipe: the upload then fails and stores nothing.
+    const piping = pipeline(body, reading).catch(() => undefined);
+    let stored;
+    try {
+      stored = await to.storage.upload(filename, reading, {
+        signal: options.signal,
+        onProgress: options.onProgress,
+        maxBytes: size,
+        owner: this.identity.id,
+        ...(recipients && recipients.length > 0 ? { recipients } : {}),
+      });
+    } finally {
+      reading.destroy();
+      await piping;
+    }
+    try {
+      const read = { sha256: reading.digest(), bytes: reading.bytes };
+      if (read.bytes !== size || stored.size !== size) {
+        throw this.mismatch(
+          filename,
+          from.id,
+          to.id,
+          `${formatBytes(size)} in '${from.id}', ${read.bytes} bytes read, ${stored.size} bytes stored in '${to.id}'`,
+        );
+      }
+      if (record && record.sha256 !== read.sha256) {
+        throw new DomainError(
+          ErrorCode.ReplicationFailed,
+          `${filename} in '${from.id}' no longer has the SHA-256 recorded when it was made (${record.sha256.slice(0, 12)}…, read ${read.sha256.slice(0, 12)}…): ` +
+            `it is damaged there and was not copied to '${to.id}'. Verify it (POST /api/backups/${from.id}/${filename}/verify) and restore from another copy`,
+          { filename },
+        );
+      }
+      const back = await to.storage.download(filename, { signal: options.signal });
+      const written = await hashOf(back.body, options.signal);
+      if (written.bytes !== size || written.sha256 !== read.sha256) {
+        throw this.mismatch(
+          filename,
+          from.id,
+          to.id,
+          `read back ${written.bytes} bytes with SHA-256 ${written.sha256.slice(0, 12)}…, sent ${size} bytes with ${read.sha256.slice(0, 12)}…`,
+        );
+      }
+      await this.provenance.record({
+        target: to.id,
+        filename,
+        sha256: read.sha256,
+        sizeBytes: size,
+        recipients,
+        createdAt: this.clock.now(),
+        version: objectVersion(stored),
+      });
+      return { filename, sizeBytes: size, sha256: read.sha256 };
+    } catch (error) {
+      // Ours, just written under a name the replica did not have: nothing unproven stays there.
+      await to.storage.delete(filename).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private mismatch(filename: string, from: string, to: string, what: string): DomainError {
+    return new DomainError(
+      ErrorCode.ReplicationFailed,
+      `The copy of ${filename} from '${from}' to '${to}' did not arrive as it left (${what}); it was deleted from '${to}'. The next replication copies it again`,
+      { filename },
+    );
+  }
+}
