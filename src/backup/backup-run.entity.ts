@@ -11,7 +11,7 @@ export class BackupRunEntity {
   id: string;
 
   @Column('text')
-  target: 'local' | 'r2';
+  target: string;
 
   @Column('text')
   trigger: 'manual' | 'scheduled';

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EncryptionModule } from '../encryption/encryption.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { StorageModule } from '../storage/storage.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { ArchiveProducer } from './archive-production/archive-producer.js';
 import { BackupSpaceCheck } from './archive-production/backup-space-check.js';
 import { DatabaseSnapshotter } from './archive-production/database-snapshotter.js';
@@ -17,10 +18,11 @@ import { BackupController } from './backup.controller.js';
 import { DiskSpaceWatch } from './disk-space-watch.js';
 import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
+import { TargetsController } from './targets.controller.js';
 
 @Module({
-  imports: [SettingsModule, StorageModule, EncryptionModule],
-  controllers: [BackupController, BackupJobsController],
+  imports: [SettingsModule, TargetsModule, StorageModule, EncryptionModule],
+  controllers: [BackupController, BackupJobsController, TargetsController],
   providers: [
     BackupRunStore,
     StartupRecovery,

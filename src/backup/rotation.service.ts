@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
-import { SettingsService } from '../settings/settings.service.js';
+import { TargetDirectory } from '../targets/target-directory.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
 import { RotationCompletedEvent } from './backup.events.js';
@@ -34,7 +34,7 @@ export class RotationService {
   constructor(
     private readonly catalog: BackupCatalogService,
     private readonly storage: StorageTargets,
-    private readonly settings: SettingsService,
+    private readonly targets: TargetDirectory,
     private readonly clock: Clock,
     private readonly events: DomainEventBus,
   ) {}
@@ -48,11 +48,12 @@ export class RotationService {
 
   private async deleteExpired(target: BackupTarget): Promise<RotationResult> {
     const label = `${targetLabel(target)} backup rotation`;
-    const retentionDays = target === 'r2' ? (await this.settings.r2Settings()).retentionDays : (await this.settings.localSettings()).retentionDays;
+    const definition = await this.targets.get(target);
+    const retentionDays = definition.retention.retentionDays;
     const backups = await this.catalog.list(target); // newest first
     const own = backups.filter((b) => b.own);
     const notOwn = backups.length - own.length;
-    this.warnAboutUnowned(label, target, backups);
+    this.warnAboutUnowned(label, target, definition.kind === 's3' ? 'bucket' : 'folder', backups);
     const others = notOwn ? ` and ${notOwn} not this installation's` : '';
     if (retentionDays === 0) {
       this.logger.log(`${label}: retention is 0 (keep forever); kept all ${backups.length} backups`);
@@ -67,7 +68,7 @@ export class RotationService {
       this.logger.log(`${label}: nothing older than ${retentionDays} days to delete; kept ${backups.length} backups${others}`);
       return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [] };
     }
-    const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
+    const result = await (await this.storage.get(target)).deleteMany(expired.map((b) => b.filename));
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
     const deleted = expired.map((b) => b.filename).filter((name) => result.deleted.includes(name));
     for (const name of deleted) await this.catalog.forget(target, name);
@@ -83,12 +84,12 @@ export class RotationService {
   }
 
   /** Backups without an owner are left alone once another installation shares the target: say so, and how to let rotation manage them. */
-  private warnAboutUnowned(label: string, target: BackupTarget, backups: BackupFile[]): void {
+  private warnAboutUnowned(label: string, target: BackupTarget, place: string, backups: BackupFile[]): void {
     const unowned = backups.filter((b) => b.owner === null && !b.own);
     if (unowned.length === 0) return;
     this.logger.warn(
       `${label}: left ${unowned.length} backups without an owner alone (made by an earlier version, e.g. ${unowned[unowned.length - 1].filename}) ` +
-        `because another installation's backups are in the same ${target === 'r2' ? 'bucket' : 'folder'}; ` +
+        `because another installation's backups are in the same ${place}; ` +
         `adopt the ones that are this installation's with POST /api/backups/${target}/<filename>/adopt so rotation manages them`,
     );
   }

@@ -86,7 +86,7 @@ export class S3ObjectUploader {
   ): Promise<StoredObject> {
     await this.aborter.retryPending(conn);
     // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
-    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix);
+    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix, conn.endpoint.names.target);
     try {
       const stored = await this.send(conn, key, body, scope, partSize, onProgress, metadata);
       await this.journal.forget(record);

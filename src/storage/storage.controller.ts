@@ -22,6 +22,6 @@ export class StorageController {
     errors: [404],
   })
   async test(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<ConnectionTestResultDto> {
-    return ConnectionTestResultDto.from(await this.targets.get(target).testConnection());
+    return ConnectionTestResultDto.from(await (await this.targets.get(target)).testConnection());
   }
 }

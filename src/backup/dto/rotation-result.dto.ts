@@ -9,8 +9,8 @@ export class RotationFailureDto {
 }
 
 export class RotationResultDto {
-  @ApiProperty({ enum: ['local', 'r2'] })
-  target: 'local' | 'r2';
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
+  target: string;
 
   @ApiProperty({ description: '0 keeps every backup' })
   retention_days: number;
