@@ -25,7 +25,7 @@ export const MODULES = {
   common: { uses: ['config'] },
   'archive-format': { uses: ['common', 'config'] },
   database: { uses: ['common', 'config'], public: ['database-registry', 'database-damage', 'managed-database', 'sqlite-snapshot'] },
-  settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions', 'secret-cipher'] },
+  settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions', 'setting-value.parser', 'secret-cipher'] },
   audit: { uses: ['common', 'config', 'database'], public: ['audit-log', 'audit-entry', 'audit-recorder'] },
   targets: { uses: ['common', 'config', 'database', 'settings'], public: ['target-definition', 'target-directory'] },
   storage: { uses: ['common', 'config', 'database', 'settings', 'targets'], public: ['object-storage', 'storage-targets'] },

@@ -41,7 +41,7 @@ async function storeOwn(t: TestApp, target: BackupTarget, days: number): Promise
   const name = daysAgo(days);
   await t.app
     .get(StorageTargets)
-    .get(target)
+    .builtIn(target as 'local' | 'r2')
     .upload(name, Readable.from([Buffer.from(`archive ${name}`)]), { owner: await installationId(t) });
   return name;
 }

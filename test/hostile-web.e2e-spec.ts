@@ -43,7 +43,7 @@ interface Seen {
 }
 
 interface Attack {
-  method: 'POST' | 'PUT' | 'DELETE';
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   /** The fields a form or a body would carry. */
   fields: Record<string, string>;
@@ -62,6 +62,10 @@ function attacks(filename: string): Attack[] {
     { method: 'POST', path: `/api/backups/local/${filename}/adopt`, fields: {} },
     { method: 'DELETE', path: '/api/backups/local/restore/staged', fields: {} },
     { method: 'PUT', path: RETENTION, fields: { value: '1' } },
+    { method: 'POST', path: '/api/targets', fields: { id: 'evil', kind: 'folder', path: '/tmp/evil-target' } },
+    { method: 'POST', path: '/api/targets/local/test', fields: {} },
+    { method: 'PATCH', path: '/api/targets/local', fields: { enabled: 'false' } },
+    { method: 'DELETE', path: '/api/targets/nas?confirm=true', fields: {} },
   ];
 }
 
@@ -187,6 +191,7 @@ interface ObservableState {
   jobs: unknown;
   backups: unknown;
   settings: unknown;
+  targets: unknown;
   staged: number;
 }
 
@@ -207,6 +212,7 @@ async function observe(t: TestApp, api: TestAgent): Promise<ObservableState> {
       created_at,
     })),
     settings: (await api.get('/api/settings').expect(200)).body,
+    targets: (await api.get('/api/targets').expect(200)).body,
     staged: (await api.get('/api/backups/local/restore/staged')).status,
   };
 }
@@ -251,6 +257,11 @@ describe('Hostile web pages against the service on loopback', () => {
       );
     });
     await seedDatabases(t.app, { rows: 50 });
+    // An added target the attacks try to delete (issue 16).
+    await api
+      .post('/api/targets')
+      .send({ id: 'nas', kind: 'folder', path: `${t.dataDir}-nas` })
+      .expect(201);
     const started = await api.post('/api/backups/local').expect(202);
     filename = (await waitForJob(api, started.body.id)).filename;
 

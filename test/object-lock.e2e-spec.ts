@@ -95,10 +95,7 @@ describeS3('Locked backups (S3 Object Lock) against a real S3 server', () => {
 
     // A multipart upload (radosgw drops the lock headers of those: the service sets the retention after it).
     const big = `sentinel-backup-${'2020-01-01-000000'}.tar.gz`;
-    await t.app
-      .get(StorageTargets)
-      .get('r2')
-      .upload(big, Readable.from([Buffer.alloc(11 * 1024 * 1024, 7)]));
+    await (await t.app.get(StorageTargets).get('r2')).upload(big, Readable.from([Buffer.alloc(11 * 1024 * 1024, 7)]));
     const multipart = await client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: big }));
     expect(multipart.Retention?.Mode).toBe('COMPLIANCE');
     expect(multipart.Retention!.RetainUntilDate!.getTime()).toBeGreaterThan(Date.now() + DAY - 5 * 60_000);

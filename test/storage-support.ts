@@ -84,7 +84,7 @@ export async function startR2TestApp(bucket: string, env: Record<string, string 
 }
 
 export function storageOf(t: TestApp, target: 'r2' | 'local'): ObjectStorage {
-  return t.app.get(StorageTargets).get(target);
+  return t.app.get(StorageTargets).builtIn(target);
 }
 
 export async function unfinishedUploads(client: S3Client, bucket: string): Promise<string[]> {

@@ -5,6 +5,10 @@
  */
 const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> = [
   { method: 'PUT', path: /^\/api\/settings\/(?<subject>[^/]+)$/, action: 'setting.change' },
+  { method: 'POST', path: /^\/api\/targets$/, action: 'target.create' },
+  { method: 'PATCH', path: /^\/api\/targets\/(?<target>[^/]+)$/, action: 'target.change' },
+  { method: 'DELETE', path: /^\/api\/targets\/(?<target>[^/]+)$/, action: 'target.delete' },
+  { method: 'POST', path: /^\/api\/targets\/(?<target>[^/]+)\/test$/, action: 'connection.test' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/restore$/, action: 'restore.stage' },
   { method: 'DELETE', path: /^\/api\/backups\/(?<target>[^/]+)\/restore\/staged$/, action: 'restore.cancel' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/rotate$/, action: 'backup.rotate' },
@@ -53,6 +57,11 @@ export function nameAction(method: string, path: string, body: unknown): NamedAc
       const filename = (body as { filename?: unknown } | undefined)?.filename;
       // Only what has a backup's name shape is kept: anything else sent there (a recovery key pasted into the wrong field) is not.
       subject = typeof filename === 'string' && BACKUP_NAME_SHAPE.test(filename) ? filename : null;
+    }
+    if (entry.action === 'target.create') {
+      const id = (body as { id?: unknown } | undefined)?.id;
+      // Only what has a target id's shape is kept: a secret pasted into the wrong field is not.
+      return { action: entry.action, target: typeof id === 'string' && /^[a-z0-9-]{1,32}$/.test(id) ? id : null, subject: null };
     }
     if (entry.action === 'encryption.change') return { action: encryptionChange(body), target: decode(match.groups?.target), subject };
     return { action: entry.action, target: decode(match.groups?.target), subject };

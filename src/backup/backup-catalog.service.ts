@@ -68,7 +68,7 @@ export class BackupCatalogService {
    * in the name, the same time line for both kinds).
    */
   async list(target: BackupTarget): Promise<ListedBackup[]> {
-    const storage = this.storage.get(target);
+    const storage = await this.storage.get(target);
     const objects = (await storage.list('sentinel-backup-')).filter((object) => parseBackupName(object.key));
     const owners = await storage.owners(objects);
     // S3: read by the HeadObject of the owner lookup just made, and cached with the owner: no request of its own.
@@ -106,19 +106,16 @@ export class BackupCatalogService {
     const encrypted = objects.filter((object) => parseBackupName(object.key)?.encrypted);
     if (encrypted.length === 0) return new Map();
     // S3: read by the HeadObject of the owner lookup just made, and cached with the owner by version.
-    return this.storage
-      .get(target)
-      .recipients(encrypted)
-      .catch((error: Error) => {
-        this.logger.warn(`Cannot read the recipients of ${encrypted.length} encrypted archives: ${error.message}`);
-        return new Map<string, string[] | null>();
-      });
+    return (await this.storage.get(target)).recipients(encrypted).catch((error: Error) => {
+      this.logger.warn(`Cannot read the recipients of ${encrypted.length} encrypted archives: ${error.message}`);
+      return new Map<string, string[] | null>();
+    });
   }
 
   async download(target: BackupTarget, filename: string): Promise<DownloadResult> {
     assertBackupName(filename);
     try {
-      return await this.storage.get(target).download(filename);
+      return await (await this.storage.get(target)).download(filename);
     } catch (error) {
       throw notFoundAsBackup(error, target, filename);
     }
@@ -130,7 +127,7 @@ export class BackupCatalogService {
    */
   async delete(target: BackupTarget, filename: string, confirmForeign = false): Promise<void> {
     assertBackupName(filename);
-    const storage = this.storage.get(target);
+    const storage = await this.storage.get(target);
     const stored = await storage.head(filename);
     if (!stored) throw backupNotFound(target, filename);
     const owner = stored.owner ?? null;
@@ -182,12 +179,7 @@ export class BackupCatalogService {
 
   /** True only when the target surely holds no archive of that name (a lookup that fails says nothing). */
   async isGone(target: BackupTarget, filename: string): Promise<boolean> {
-    return (
-      (await this.storage
-        .get(target)
-        .head(filename)
-        .catch(() => null)) === undefined
-    );
+    return (await (await this.storage.get(target)).head(filename).catch(() => null)) === undefined;
   }
 
   /**
@@ -196,7 +188,7 @@ export class BackupCatalogService {
    */
   async adopt(target: BackupTarget, filename: string): Promise<{ previousOwner: string | null; owner: string }> {
     assertBackupName(filename);
-    const storage = this.storage.get(target);
+    const storage = await this.storage.get(target);
     const stored = await storage.head(filename);
     if (!stored) throw backupNotFound(target, filename);
     const previousOwner = stored.owner ?? null;

@@ -83,7 +83,7 @@ export class BackupJobs implements OnModuleDestroy {
     // A damaged database is never archived: rotation could then delete the good backups a restore needs.
     this.registry.assertIntact();
     // Before any work: no job, no snapshot, no scratch folder for a backup that cannot be stored anywhere.
-    const missing = await this.storage.get(target).missingConfiguration();
+    const missing = await (await this.storage.get(target)).missingConfiguration();
     if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot back up to ${targetLabel(target)}: ${missing}`, { target });
     // From here to the registration below nothing awaits, so a second request in the same tick gets 409.
     const current = this.running.get(target);

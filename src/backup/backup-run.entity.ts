@@ -15,7 +15,7 @@ export class BackupRunEntity {
   id: string;
 
   @Column('text')
-  target: 'local' | 'r2';
+  target: string;
 
   /**
    * What the job did. A column with a default: the history files of earlier versions gain it as 'backup'

@@ -20,7 +20,12 @@ import { RotationResultDto } from './dto/rotation-result.dto.js';
 import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 
-const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
+const TARGET_PARAM = ApiParam({
+  name: 'target',
+  schema: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
+  example: 'r2',
+  description: 'A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets',
+});
 const FILENAME_PARAM = ApiParam({ name: 'filename', example: BACKUP_FILENAME_EXAMPLE });
 
 @ApiTags('backups')

@@ -19,10 +19,11 @@ import { DiskSpaceWatch } from './disk-space-watch.js';
 import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
+import { TargetsController } from './targets.controller.js';
 
 @Module({
   imports: [SettingsModule, TargetsModule, StorageModule, EncryptionModule],
-  controllers: [BackupController, BackupJobsController],
+  controllers: [BackupController, BackupJobsController, TargetsController],
   providers: [
     BackupRunStore,
     StartupRecovery,

@@ -100,7 +100,7 @@ export class DiskSpaceWatch implements OnApplicationBootstrap, OnModuleDestroy {
       this.low.set(folder.folder, low);
       if (low && was !== true) {
         this.logger.warn(
-          `Low disk space in ${folder.folder}: ${formatBytes(folder.freeBytes)} free, the next ${folder.targets.map(targetLabel).join(' and ')} backup needs ${formatBytes(folder.neededBytes)}`,
+          `Low disk space in ${folder.folder}: ${formatBytes(folder.freeBytes)} free, the next ${folder.targets.map((target) => targetLabel(target)).join(' and ')} backup needs ${formatBytes(folder.neededBytes)}`,
         );
         this.events.emit(new DiskSpaceLowEvent(folder.folder, folder.freeBytes, folder.neededBytes, folder.targets));
       } else if (!low && was === true) {

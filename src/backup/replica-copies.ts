@@ -51,7 +51,10 @@ export class ReplicaCopies {
     const unknown: string[] = [];
     for (const replica of replicas) {
       try {
-        const objects = await within(REPLICA_LIST_LIMIT_MS, this.storage.get(replica).list('sentinel-backup-'));
+        const objects = await within(
+          REPLICA_LIST_LIMIT_MS,
+          this.storage.get(replica).then((storage) => storage.list('sentinel-backup-')),
+        );
         const records = await this.provenance.findAll(replica);
         for (const object of objects) {
           if (records.get(object.key)?.sizeBytes !== object.size) continue;

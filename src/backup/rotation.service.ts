@@ -3,9 +3,9 @@ import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { AppConfig } from '../config/app-config.js';
+import { TargetDirectory } from '../targets/target-directory.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import type { RetentionRule } from '../targets/target-definition.js';
-import { TargetDirectory } from '../targets/target-directory.js';
 import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
 import { RotationCompletedEvent } from './backup.events.js';
 import { describeRetention, hasCalendarRule, type KeptBackup, MINIMUM_KEPT, planRetention } from './retention/retention-planner.js';
@@ -98,18 +98,24 @@ export class RotationService {
 
   /** The target's rule, its backups newest first, and the plan for them at the clock's now in the service's time zone (the scheduler's). */
   private async plan(target: BackupTarget) {
-    const rule = (await this.targets.get(target)).retention;
+    const definition = await this.targets.get(target);
+    const rule = definition.retention;
     const backups = await this.catalog.list(target); // newest first
-    return { rule, backups, plan: planRetention(backups, rule, this.clock.now(), this.config.env.timeZone) };
+    return {
+      rule,
+      place: definition.kind === 's3' ? 'bucket' : 'folder',
+      backups,
+      plan: planRetention(backups, rule, this.clock.now(), this.config.env.timeZone),
+    };
   }
 
   private async deleteExpired(target: BackupTarget): Promise<RotationReport> {
     const label = `${targetLabel(target)} backup rotation`;
-    const { rule, backups, plan } = await this.plan(target);
+    const { rule, place, backups, plan } = await this.plan(target);
     const retentionDays = rule.retentionDays;
     const calendar = hasCalendarRule(rule);
     const notOwn = backups.filter((b) => !b.own).length;
-    this.warnAboutUnowned(label, target, backups);
+    this.warnAboutUnowned(label, target, place, backups);
     const others = notOwn ? ` and ${notOwn} not this installation's` : '';
     const keptBackups = plan.kept;
     if (!calendar && retentionDays === 0) {
@@ -126,7 +132,7 @@ export class RotationService {
       this.logLocked(label, locked);
       return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups: keptWithLocks(keptBackups, locked, backups), locked };
     }
-    const result = await this.storage.get(target).deleteMany(expired.map((b) => b.filename));
+    const result = await (await this.storage.get(target)).deleteMany(expired.map((b) => b.filename));
     const failed = result.failed.map((f) => ({ filename: f.key, message: f.message }));
     locked.push(...result.locked.map((l) => ({ filename: l.key, retainUntil: l.retainUntil })));
     const gone = new Set(result.deleted);
@@ -158,12 +164,12 @@ export class RotationService {
   }
 
   /** Backups without an owner are left alone once another installation shares the target: say so, and how to let rotation manage them. */
-  private warnAboutUnowned(label: string, target: BackupTarget, backups: BackupFile[]): void {
+  private warnAboutUnowned(label: string, target: BackupTarget, place: string, backups: BackupFile[]): void {
     const unowned = backups.filter((b) => b.owner === null && !b.own);
     if (unowned.length === 0) return;
     this.logger.warn(
       `${label}: left ${unowned.length} backups without an owner alone (made by an earlier version, e.g. ${unowned[unowned.length - 1].filename}) ` +
-        `because another installation's backups are in the same ${target === 'r2' ? 'bucket' : 'folder'}; ` +
+        `because another installation's backups are in the same ${place}; ` +
         `adopt the ones that are this installation's with POST /api/backups/${target}/<filename>/adopt so rotation manages them`,
     );
   }

@@ -51,7 +51,7 @@ export class StartupRecovery implements OnApplicationBootstrap {
         open
           ? this.storage
               .get(target)
-              .removeLeftovers()
+              .then((storage) => storage.removeLeftovers())
               .catch((error: Error): LeftoverReport => ({ removed: [], failed: [`the clean-up failed: ${error.message}`] }))
               .then((report) => this.settleUnrecorded(target, report))
           : { removed: [], failed: [] },
@@ -84,7 +84,7 @@ export class StartupRecovery implements OnApplicationBootstrap {
    */
   private async settleUnrecorded(target: BackupTarget, report: LeftoverReport): Promise<LeftoverReport> {
     try {
-      const storage = this.storage.get(target);
+      const storage = await this.storage.get(target);
       for (const run of await this.runs.interruptedAtStart()) {
         // A replication's copy is the replication module's to settle (ReplicationRecovery).
         if (run.kind === 'replication' || run.target !== target || !run.filename) continue;

@@ -16,7 +16,12 @@ import { UpdateEncryptionDto } from './dto/update-encryption.dto.js';
 import { EncryptionKeys } from './encryption-keys.service.js';
 import type { EncryptionChangeResult, EncryptionStatus } from './encryption-status.js';
 
-const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
+const TARGET_PARAM = ApiParam({
+  name: 'target',
+  schema: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
+  example: 'r2',
+  description: 'A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets',
+});
 
 @ApiTags('encryption')
 @Controller('api/encryption/:target')

@@ -35,7 +35,7 @@ export function overallStatus(targets: readonly TargetHealth[], lowFolders: read
   if (!targets.some((health) => health.enabled)) warning.push('No backup target is enabled: nothing is backed up');
   for (const low of lowFolders) {
     warning.push(
-      `Low disk space in ${low.folder}: ${formatBytes(low.freeBytes)} free, the next ${low.targets.map(targetLabel).join(' and ')} backup needs ` +
+      `Low disk space in ${low.folder}: ${formatBytes(low.freeBytes)} free, the next ${low.targets.map((target) => targetLabel(target)).join(' and ')} backup needs ` +
         `${formatBytes(low.neededBytes)}: free up space there`,
     );
   }

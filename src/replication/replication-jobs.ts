@@ -98,7 +98,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
   /** POST /api/targets/{id}/sync: starts a replication now and returns its job; 409 while one runs. */
   async sync(id: string): Promise<BackupRunEntity> {
     const replica = await this.replica(id);
-    const missing = await this.storage.get(replica.id).missingConfiguration();
+    const missing = await (await this.storage.get(replica.id)).missingConfiguration();
     if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot replicate to ${targetLabel(replica.id)}: ${missing}`, { target: id });
     const current = this.running.get(replica.id);
     if (current) {
@@ -196,7 +196,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
     this.logger.log(`Replication to ${targetLabel(target)} from ${targetLabel(source)} started (job ${run.id}, ${run.trigger})`);
     try {
       await this.recovered;
-      const missing = await this.storage.get(target).missingConfiguration();
+      const missing = await (await this.storage.get(target)).missingConfiguration();
       if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot replicate to ${targetLabel(target)}: ${missing}`, { target });
       const replica = await this.replica(target);
       plan = await this.planner.plan(source, replica);
@@ -211,8 +211,8 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
         const before = bytesCopied;
         const result = await this.copier.copy(
           copy.filename,
-          { id: source, storage: this.storage.get(source) },
-          { id: target, storage: this.storage.get(target) },
+          { id: source, storage: await this.storage.get(source) },
+          { id: target, storage: await this.storage.get(target) },
           {
             signal: abort.signal,
             onProgress: (bytes) => {
@@ -288,7 +288,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
       let removed = '';
       try {
         if (run.filename && !(await this.provenance.find(target, run.filename))) {
-          const storage = this.storage.get(target);
+          const storage = await this.storage.get(target);
           const stored = await storage.head(run.filename);
           if (stored && stored.owner === this.identity.id) {
             await storage.delete(run.filename);

@@ -46,7 +46,7 @@ export class ReplicationPlanner {
 
   async plan(source: BackupTarget, replica: TargetDefinition & { id: BackupTarget }): Promise<ReplicationPlan> {
     const backups = (await this.catalog.list(source)).filter((file) => file.owner === this.identity.id);
-    const storage = this.storage.get(replica.id);
+    const storage = await this.storage.get(replica.id);
     const present = new Map((await storage.list('sentinel-backup-')).map((object) => [object.key, object]));
     const records = await this.provenance.findAll(replica.id);
     const unproven = backups.map((file) => present.get(file.filename)).filter((o) => o !== undefined && records.get(o.key)?.sizeBytes !== o.size);

@@ -13,7 +13,12 @@ import { StagedRestoreDto, StageRestoreResultDto, toStagedRestoreDto } from './d
 import { toVerificationReportDto, VerificationReportDto } from './dto/verification-report.dto.js';
 import { RestoreService } from './restore.service.js';
 
-const TARGET_PARAM = ApiParam({ name: 'target', enum: ['r2', 'local'], description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' });
+const TARGET_PARAM = ApiParam({
+  name: 'target',
+  schema: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
+  example: 'r2',
+  description: 'A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets',
+});
 
 @ApiTags('restore')
 @Controller('api/backups/:target')

@@ -147,7 +147,7 @@ export class StoredArchiveAccess {
 
   /** The stored object (with the recipients recorded with it, if any); a 404 before anything else is said about a backup that is not there. */
   private async requirePresent(target: BackupTarget, filename: string): Promise<StoredObject> {
-    const object = await this.storage.get(target).head(filename);
+    const object = await (await this.storage.get(target)).head(filename);
     if (!object) throw backupNotFound(target, filename);
     return object;
   }

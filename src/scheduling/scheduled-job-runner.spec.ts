@@ -118,7 +118,7 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
     store,
     schedulingOptions,
     clock as unknown as Clock,
-    { get: () => ({ missingConfiguration: async () => state.missingConfiguration }) } as unknown as StorageTargets,
+    { get: async () => ({ missingConfiguration: async () => state.missingConfiguration }) } as unknown as StorageTargets,
     { emit: (event: object) => void emitted.push(event) } as unknown as DomainEventBus,
   );
   return { service, settings, lastSuccess, started, state, clock, rotation, verifier, store, dataDir, emitted };

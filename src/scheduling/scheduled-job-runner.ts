@@ -316,7 +316,7 @@ export class ScheduledJobRunner {
   private async emitNotRun(target: BackupTarget, task: ScheduledTask, error: unknown, message: string): Promise<void> {
     const missing = await this.storage
       .get(target)
-      .missingConfiguration()
+      .then((storage) => storage.missingConfiguration())
       .catch(() => undefined);
     if (missing) this.emitSkipped(target, task, 'not_configured', message);
     else this.emitFailed(target, task, error, message);

@@ -136,36 +136,46 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
 
   /** Validates and stores a value. An invalid value changes nothing. */
   async update(key: string, input: unknown): Promise<SettingDto> {
-    const def = this.definition(key);
-    let value: SettingValue;
-    try {
-      value = parseSettingValue(def, input);
-    } catch (error) {
-      if (error instanceof InvalidSettingValue) {
-        throw new DomainError(ErrorCode.SettingInvalid, error.message, { key, allowed: def.choices });
-      }
-      throw error;
-    }
-    const reserved = def.kind === 'path' ? reservedFolderProblem(String(value), this.config.env.dataDir) : undefined;
-    if (reserved) throw new DomainError(ErrorCode.SettingInvalid, `${key} cannot be ${String(value)}: ${reserved}`, { key });
-    const check = this.valueChecks.get(key);
-    const stored = def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value);
-    if (check) {
-      // Checked and stored one at a time: two requests that are each fine alone (r2 from local, local from r2) must not both pass.
-      const turn = this.checkedWrites.then(async () => {
-        const problem = await check(value);
-        if (problem) throw new DomainError(ErrorCode.SettingInvalid, problem, { key });
-        await this.repository.put(key, stored);
-      });
-      this.checkedWrites = turn.catch(() => undefined);
-      await turn;
-    } else {
-      await this.repository.put(key, stored);
-    }
-    // The value itself is never logged: it may be a secret.
-    this.logger.log(`Setting ${key} updated`);
-    this.events.emit(new SettingsChangedEvent(key));
+    await this.updateMany([[key, input]]);
     return this.get(key);
+  }
+
+  /**
+   * Validates every value first and stores them only when all are valid, so a change that spans several keys
+   * (PATCH /api/targets/r2) is refused whole when one value is wrong. `describeKey` names a key in an error
+   * (the targets API names its own field).
+   */
+  async updateMany(entries: ReadonlyArray<readonly [string, unknown]>, describeKey: (key: string) => string = (key) => key): Promise<void> {
+    const checked = entries.map(([key, input]) => {
+      const def = this.definition(key);
+      let value: SettingValue;
+      try {
+        value = parseSettingValue({ ...def, key: describeKey(key) }, input);
+      } catch (error) {
+        if (error instanceof InvalidSettingValue) {
+          throw new DomainError(ErrorCode.SettingInvalid, error.message, { key: describeKey(key), allowed: def.choices });
+        }
+        throw error;
+      }
+      const reserved = def.kind === 'path' ? reservedFolderProblem(String(value), this.config.env.dataDir) : undefined;
+      if (reserved) throw new DomainError(ErrorCode.SettingInvalid, `${describeKey(key)} cannot be ${String(value)}: ${reserved}`, { key: describeKey(key) });
+      return { key, value, stored: def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value) };
+    });
+    // Checked and stored one at a time: two requests that are each fine alone (r2 from local, local from r2) must not both pass.
+    const turn = this.checkedWrites.then(async () => {
+      for (const { key, value } of checked) {
+        const problem = await this.valueChecks.get(key)?.(value);
+        if (problem) throw new DomainError(ErrorCode.SettingInvalid, problem, { key: describeKey(key) });
+      }
+      for (const { key, stored } of checked) await this.repository.put(key, stored);
+    });
+    this.checkedWrites = turn.catch(() => undefined);
+    await turn;
+    for (const { key } of checked) {
+      // The value itself is never logged: it may be a secret.
+      this.logger.log(`Setting ${key} updated`);
+      this.events.emit(new SettingsChangedEvent(key));
+    }
   }
 
   async r2Settings(): Promise<R2Settings> {

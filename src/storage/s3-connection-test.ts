@@ -23,13 +23,15 @@ export class S3ConnectionTest {
     private readonly loadSettings: () => Promise<S3TargetSettings>,
     private readonly options: StorageOptions,
     private readonly logger: Logger,
+    /** The target tested, as results name it. */
+    private readonly target = 'r2',
   ) {}
 
   async run(): Promise<ConnectionTestResult> {
     const started = Date.now();
     const checks: ConnectionCheck[] = [];
     const done = (location: string): ConnectionTestResult => ({
-      target: 'r2',
+      target: this.target,
       ok: checks.every((c) => c.ok),
       location,
       checks,
@@ -43,9 +45,12 @@ export class S3ConnectionTest {
       checks.push({
         name: 'configuration',
         ok: false,
-        message: error instanceof DomainError ? error.message : 'The R2 settings could not be read; the service log has the details',
+        message:
+          error instanceof DomainError
+            ? error.message
+            : `The ${this.target === 'r2' ? 'R2' : `target '${this.target}'`} settings could not be read; the service log has the details`,
       });
-      if (!(error instanceof DomainError)) this.logger.error(`Test Connection could not read the R2 settings: ${(error as Error).message}`);
+      if (!(error instanceof DomainError)) this.logger.error(`Test Connection could not read the ${this.target} settings: ${(error as Error).message}`);
       return done('');
     }
     const missing = missingR2Settings(settings);
@@ -70,7 +75,7 @@ export class S3ConnectionTest {
     checks.push({
       name: 'configuration',
       ok: true,
-      message: `Account, credentials and bucket are set${settings.endpoint ? ` (custom endpoint ${settings.endpoint})` : ''}`,
+      message: `${settings.names && settings.names.target !== 'r2' ? 'Endpoint' : 'Account'}, credentials and bucket are set${settings.endpoint ? ` (custom endpoint ${settings.endpoint})` : ''}`,
     });
     try {
       await this.probe(conn, checks);
@@ -80,7 +85,7 @@ export class S3ConnectionTest {
     const result = done(conn.location);
     const failed = result.checks.find((c) => !c.ok);
     this.logger.log(
-      `R2 Test Connection to ${conn.location}: ${result.ok ? 'all checks passed' : `${failed?.name} failed`} in ${formatDuration(result.durationMs)}`,
+      `${conn.endpoint.names.label} Test Connection to ${conn.location}: ${result.ok ? 'all checks passed' : `${failed?.name} failed`} in ${formatDuration(result.durationMs)}`,
     );
     return result;
   }
@@ -131,7 +136,7 @@ export class S3ConnectionTest {
         checks.push({
           name: 'bucket',
           ok: false,
-          message: `Listing bucket '${conn.bucket}' was refused (AccessDenied): give the API token "Object Read & Write" on this bucket, or correct r2_bucket_name`,
+          message: `Listing bucket '${conn.bucket}' was refused (AccessDenied): give the API token "Object Read & Write" on this bucket, or correct ${conn.endpoint.names.bucket}`,
         });
         return;
       }

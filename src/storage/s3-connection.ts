@@ -14,7 +14,56 @@ import type { StorageOptions } from './storage-options.js';
 export type S3TargetSettings = Pick<R2Settings, 'accountId' | 'accessKeyId' | 'secretAccessKey' | 'bucket' | 'endpoint' | 'prefix'> & {
   /** The retention each uploaded archive gets (a target's object_lock; r2_object_lock_* for r2), or null. */
   objectLock: ObjectLockRule | null;
+  /** The signing region ('auto' for R2, the default). */
+  region?: string;
+  /** How messages name this destination's settings; the R2 target's by default. */
+  names?: S3SettingNames;
 };
+
+/**
+ * How a message names the settings of one S3 destination, so that "check r2_access_key_id" becomes "check
+ * access_key_id (PATCH /api/targets/b2)" for an added target: the user reads the name of what to change.
+ */
+export interface S3SettingNames {
+  /** The target in log lines and messages: 'R2', or the target's label. */
+  label: string;
+  /** The target's id (for the start-up clean-up's records). */
+  target: string;
+  endpoint: string;
+  /** What sets the endpoint when none is set (R2's account ID), or the endpoint's name again. */
+  endpointOrAccount: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+  /** Where the settings are changed. */
+  where: string;
+}
+
+export const R2_SETTING_NAMES: S3SettingNames = {
+  label: 'R2',
+  target: 'r2',
+  endpoint: 'r2_endpoint',
+  endpointOrAccount: 'r2_account_id (or r2_endpoint)',
+  accessKeyId: 'r2_access_key_id',
+  secretAccessKey: 'r2_secret_access_key',
+  bucket: 'r2_bucket_name',
+  where: 'Settings → Backup or with PUT /api/settings/<key>',
+};
+
+/** The names of an added target's fields: `bucket (target 'b2')`. */
+export function addedTargetNames(id: string, label: string): S3SettingNames {
+  const field = (name: string) => `${name} (target '${id}')`;
+  return {
+    label,
+    target: id,
+    endpoint: field('endpoint'),
+    endpointOrAccount: field('endpoint'),
+    accessKeyId: field('access_key_id'),
+    secretAccessKey: field('secret_access_key'),
+    bucket: field('bucket'),
+    where: `PATCH /api/targets/${id} or the admin page's Destinations`,
+  };
+}
 
 /** The time limits and attempts of one SDK client. */
 export interface S3ClientLimits {
@@ -55,12 +104,24 @@ export interface S3Endpoint {
   bucket: string;
   /** r2_endpoint is set: another S3-compatible service, path-style addressing. */
   custom: boolean;
+  /** How messages name the settings. */
+  names: S3SettingNames;
 }
 
 const ACCOUNT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/i;
 
 /** What is missing before the R2 target can be used, as one sentence naming the settings; undefined when complete. */
 export function missingR2Settings(settings: S3TargetSettings): string | undefined {
+  const names = settings.names ?? R2_SETTING_NAMES;
+  if (names !== R2_SETTING_NAMES) {
+    const absent = [
+      ['endpoint', names.endpoint],
+      ['accessKeyId', names.accessKeyId],
+      ['secretAccessKey', names.secretAccessKey],
+      ['bucket', names.bucket],
+    ].filter(([key]) => !settings[key as 'endpoint']);
+    return absent.length === 0 ? undefined : `${names.label} is not configured: set ${absent.map(([, name]) => name).join(', ')} with ${names.where}`;
+  }
   const missing: string[] = [];
   if (!settings.endpoint && !settings.accountId) {
     missing.push('r2_account_id (your Cloudflare account ID; or r2_endpoint for another S3-compatible service)');
@@ -77,7 +138,7 @@ export function missingR2Settings(settings: S3TargetSettings): string | undefine
 
 export function resolveS3Endpoint(settings: S3TargetSettings): S3Endpoint {
   const url = settings.endpoint || `https://${settings.accountId}.r2.cloudflarestorage.com`;
-  return { url, host: new URL(url).host, bucket: settings.bucket, custom: Boolean(settings.endpoint) };
+  return { url, host: new URL(url).host, bucket: settings.bucket, custom: Boolean(settings.endpoint), names: settings.names ?? R2_SETTING_NAMES };
 }
 
 /**
@@ -159,11 +220,11 @@ export class S3Connection {
 /** Builds the clients for a destination's settings; StorageNotConfigured names the setting to fill. */
 export function createS3Connection(settings: S3TargetSettings, options: StorageOptions): S3Connection {
   const missing = missingR2Settings(settings);
-  if (missing) throw new DomainError(ErrorCode.StorageNotConfigured, missing, { target: 'r2' });
+  if (missing) throw new DomainError(ErrorCode.StorageNotConfigured, missing, { target: (settings.names ?? R2_SETTING_NAMES).target });
   const endpoint = resolveS3Endpoint(settings);
   const build = (limits: S3ClientLimits) =>
     new S3Client({
-      region: 'auto',
+      region: settings.region || 'auto',
       endpoint: endpoint.url,
       forcePathStyle: endpoint.custom,
       credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },

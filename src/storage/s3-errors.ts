@@ -89,8 +89,9 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 /** Turns an SDK or socket error into what a user reads, and the ErrorCode the API answers with. */
 export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
   const error = (raw ?? {}) as SdkLikeError;
-  const { url, host, bucket, custom } = ctx.endpoint;
-  const endpointSetting = custom ? 'r2_endpoint' : 'r2_account_id (or r2_endpoint)';
+  const { url, host, bucket, custom, names } = ctx.endpoint;
+  const endpointSetting = custom ? names.endpoint : names.endpointOrAccount;
+  const r2 = names.target === 'r2';
   const status = error.$metadata?.httpStatusCode;
   const attempts = error.$metadata?.attempts;
   const afterAttempts = attempts && attempts > 1 ? ` (after ${attempts} attempts)` : '';
@@ -167,14 +168,14 @@ export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
       return failure(
         'unknown_access_key',
         ErrorCode.StorageAccessDenied,
-        `The access key ID is not known to ${url} (InvalidAccessKeyId): check r2_access_key_id, or create a new R2 API token (Cloudflare dashboard → R2 → Manage API tokens)`,
+        `The access key ID is not known to ${url} (InvalidAccessKeyId): check ${names.accessKeyId}${r2 ? ', or create a new R2 API token (Cloudflare dashboard → R2 → Manage API tokens)' : ", or create a new access key in the store's console"}`,
         sdkCode,
       );
     case 'SignatureDoesNotMatch':
       return failure(
         'wrong_secret',
         ErrorCode.StorageAccessDenied,
-        `The secret access key does not match the access key ID (SignatureDoesNotMatch): check r2_secret_access_key; it is shown only once when the API token is created, so create a new token if it is lost`,
+        `The secret access key does not match the access key ID (SignatureDoesNotMatch): check ${names.secretAccessKey}; it is shown only once when the API token is created, so create a new token if it is lost`,
         sdkCode,
       );
     case 'RequestTimeTooSkewed':
@@ -188,7 +189,7 @@ export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
       return failure(
         'no_bucket',
         ErrorCode.StorageNotConfigured,
-        `Bucket '${bucket}' does not exist at ${url} (NoSuchBucket): create it (Cloudflare dashboard → R2 → Create bucket) or correct r2_bucket_name`,
+        `Bucket '${bucket}' does not exist at ${url} (NoSuchBucket): create it${r2 ? ' (Cloudflare dashboard → R2 → Create bucket)' : ''} or correct ${names.bucket}`,
         sdkCode,
       );
     case 'NoSuchKey':
@@ -210,7 +211,7 @@ export function describeS3Error(raw: unknown, ctx: S3ErrorContext): S3Failure {
     return failure(
       'access_denied',
       ErrorCode.StorageAccessDenied,
-      `${answered} to the ${ctx.operation} in bucket '${bucket}': access denied. Check r2_access_key_id, r2_secret_access_key and the API token's permissions`,
+      `${answered} to the ${ctx.operation} in bucket '${bucket}': access denied. Check ${names.accessKeyId}, ${names.secretAccessKey} and the API token's permissions`,
       sdkCode ?? '403',
     );
   }

@@ -93,7 +93,7 @@ export class S3ObjectUploader {
     await assertBucketLockEnabled(conn, scope.signal);
     const lock = requestedLock(conn, this.now());
     // Durable before the first request: a kill -9 from here on leaves a record the next start acts on.
-    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix);
+    const record = await this.journal.record(conn.endpoint.url, conn.bucket, key, conn.prefix, conn.endpoint.names.target);
     try {
       const stored = await this.send(conn, key, body, scope, partSize, onProgress, metadata, lock);
       await this.journal.forget(record);

@@ -24,13 +24,15 @@ export class S3UnfinishedUploadSweep {
     private readonly aborter: S3MultipartAborter,
     private readonly journal: S3UploadJournal,
     private readonly logger: Logger,
+    /** The target swept: only its records are taken (records without a target are the built-in r2's). */
+    private readonly target = 'r2',
   ) {}
 
   async sweep(): Promise<LeftoverReport> {
     const report: LeftoverReport = { removed: [], failed: [] };
     let recorded: RecordedUpload[];
     try {
-      recorded = await this.journal.leftOver();
+      recorded = (await this.journal.leftOver()).filter(({ record }) => (record.target ?? 'r2') === this.target);
     } catch (error) {
       report.failed.push(`could not read the records of unfinished uploads: ${(error as Error).message}`);
       return report;
@@ -41,7 +43,7 @@ export class S3UnfinishedUploadSweep {
       // Incomplete settings reject with the sentence naming what to set.
       conn = await this.pool.lease();
     } catch (error) {
-      const text = `could not abort ${recorded.length} unfinished upload(s) to R2 (${recorded.map((r) => r.record.key).join(', ')}): ${(error as Error).message}; the service tries again at the next start`;
+      const text = `could not abort ${recorded.length} unfinished upload(s) to ${this.target === 'r2' ? 'R2' : `target '${this.target}'`} (${recorded.map((r) => r.record.key).join(', ')}): ${(error as Error).message}; the service tries again at the next start`;
       report.failed.push(text);
       this.logger.warn(`Start-up clean-up: ${text}`);
       return report;
@@ -52,7 +54,7 @@ export class S3UnfinishedUploadSweep {
         const where = `${record.endpoint}/${record.bucket}${record.prefix ? `/${record.prefix}` : ''}`;
         // A changed r2_prefix counts like a changed bucket: the recorded key is not where the settings now point.
         if (record.endpoint !== conn.endpoint.url || record.bucket !== conn.bucket || (record.prefix ?? '') !== conn.prefix) {
-          const text = `the unfinished upload of ${record.key} was made to ${where}, but the R2 settings now point to ${conn.location}: abort it there (a lifecycle rule for incomplete multipart uploads does it); the service tries again at each start while its record ${file} is kept`;
+          const text = `the unfinished upload of ${record.key} was made to ${where}, but the ${this.target === 'r2' ? 'R2' : `target '${this.target}'`} settings now point to ${conn.location}: abort it there (a lifecycle rule for incomplete multipart uploads does it); the service tries again at each start while its record ${file} is kept`;
           report.failed.push(text);
           this.logger.warn(`Start-up clean-up: ${text}`);
           continue;

@@ -19,6 +19,8 @@ export interface UploadRecord {
   key: string;
   /** r2_prefix at the time ('' for the bucket's root; absent in records of the first format, meaning ''): the object's key is prefix + key. */
   prefix?: string;
+  /** The target's id (absent in records of earlier versions, which had only 'r2'): each target's start-up clean-up takes its own. */
+  target?: string;
   /** Written before CreateMultipartUpload is sent: the upload was initiated at or after this time. */
   started_at: string;
 }
@@ -48,7 +50,7 @@ export class S3UploadJournal {
   }
 
   /** Records an upload about to start; returns its record's file. Written atomically and fsynced. */
-  async record(endpoint: string, bucket: string, key: string, prefix: string): Promise<string> {
+  async record(endpoint: string, bucket: string, key: string, prefix: string, target = 'r2'): Promise<string> {
     const record: UploadRecord = {
       format: 1,
       installation_id: this.identity.id,
@@ -58,6 +60,7 @@ export class S3UploadJournal {
       bucket,
       key,
       prefix,
+      target,
       started_at: new Date().toISOString(),
     };
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 import { Controller, Param, Post } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
-import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
 import { ConnectionTestResultDto } from './dto/connection-test-result.dto.js';
@@ -12,7 +12,12 @@ export class StorageController {
   constructor(private readonly targets: StorageTargets) {}
 
   @Post(':target/test')
-  @ApiParam({ name: 'target', enum: BACKUP_TARGETS, description: 'r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder' })
+  @ApiParam({
+    name: 'target',
+    schema: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
+    example: 'r2',
+    description: 'A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets',
+  })
   @Endpoint({
     summary: 'Test Connection: checks the settings, the endpoint, the credentials, the bucket (or folder) and write access',
     description:
@@ -22,6 +27,6 @@ export class StorageController {
     errors: [404],
   })
   async test(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<ConnectionTestResultDto> {
-    return ConnectionTestResultDto.from(await this.targets.get(target).testConnection());
+    return ConnectionTestResultDto.from(await (await this.targets.get(target)).testConnection());
   }
 }

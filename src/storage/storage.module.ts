@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { LocalFolderStorage } from './local-folder-storage.js';
 import { S3ObjectStorage } from './s3-object-storage.js';
 import { StorageController } from './storage.controller.js';
@@ -10,7 +11,7 @@ import { StorageTargets } from './storage-targets.js';
 
 /** Object storage behind one port: the R2/S3 adapter and the local-folder adapter, reached through StorageTargets. */
 @Module({
-  imports: [SettingsModule],
+  imports: [SettingsModule, TargetsModule],
   controllers: [StorageController],
   providers: [
     { provide: StorageOptions, inject: [AppConfig], useFactory: (config: AppConfig) => StorageOptions.fromEnvironment(config.env) },

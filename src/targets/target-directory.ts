@@ -1,17 +1,36 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import path from 'node:path';
+import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { DomainEventBus } from '../common/events/domain-event-bus.js';
+import { SecretCipher } from '../settings/secret-cipher.js';
 import { type CalendarKeep, SettingsService } from '../settings/settings.service.js';
+import { BUILT_IN_FIELDS, type BuiltInId, builtInFieldProblem } from './built-in-target-fields.js';
 import { BUILT_IN_TARGET_IDS, type RetentionRule, type TargetDefinition } from './target-definition.js';
+import { applyTargetInput, checkAgainst, checkNewId, invalidField, type TargetField, type TargetInput } from './target-input.js';
+import { TargetStore } from './target-store.js';
+import { TargetsChangedEvent } from './targets-changed.event.js';
+import { parseStoredTarget, sealTarget } from './stored-target.js';
 
 /**
  * The list of backup targets, the one place every per-target feature asks "which targets are there, and how
- * is this one set up?". Today: the two built-in targets from the spec's settings keys; stored targets
- * (/api/targets) join them here (issue 16).
+ * is this one set up?": the two built-in targets from the spec's settings keys, then the destinations added
+ * through /api/targets (config.db's `targets` table), in the order they were added.
  */
 @Injectable()
 export class TargetDirectory implements OnModuleInit {
-  constructor(private readonly settings: SettingsService) {}
+  private readonly logger = new Logger('Targets');
+  /** Changes one at a time: each reads the list, checks against it and writes, so two requests cannot both take an id or a place. */
+  private changes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly store: TargetStore,
+    private readonly cipher: SecretCipher,
+    private readonly config: AppConfig,
+    private readonly events: DomainEventBus,
+  ) {}
 
   /** The built-ins' replication sources are settings; which targets exist, and cycles, are known here. */
   onModuleInit(): void {
@@ -45,7 +64,7 @@ export class TargetDirectory implements OnModuleInit {
   }
 
   async list(): Promise<TargetDefinition[]> {
-    return [await this.local(), await this.r2()];
+    return [await this.local(), await this.r2(), ...(await this.added())];
   }
 
   /** The target `id`, or a NotFound error naming the ids there are. */
@@ -53,7 +72,151 @@ export class TargetDirectory implements OnModuleInit {
     const targets = await this.list();
     const found = targets.find((t) => t.id === id);
     if (!found) {
-      throw new DomainError(ErrorCode.NotFound, `Unknown backup target '${id}': use one of ${targets.map((t) => `'${t.id}'`).join(', ')}`, { target: id });
+      throw new DomainError(
+        ErrorCode.NotFound,
+        `Unknown backup target '${String(id).slice(0, 40)}': use one of ${targets.map((t) => `'${t.id}'`).join(', ')}`,
+        {
+          target: id,
+        },
+      );
+    }
+    return found;
+  }
+
+  /** Adds a destination; a wrong field answers 400 naming it and stores nothing. */
+  async create(input: TargetInput): Promise<TargetDefinition> {
+    return this.serially(async () => {
+      const all = await this.list();
+      const id = checkNewId(
+        input.id,
+        all.map((t) => t.id),
+      );
+      if (input.kind !== 's3' && input.kind !== 'folder') {
+        throw invalidField(
+          'kind',
+          `kind must be "s3" (an S3-compatible store: R2, B2, Wasabi, AWS S3, MinIO, Ceph) or "folder" (a mounted disk or NAS), got ${JSON.stringify(input.kind)?.slice(0, 40)}`,
+        );
+      }
+      const fresh: TargetDefinition = {
+        ...blank,
+        id,
+        label: id,
+        kind: input.kind,
+        builtIn: false,
+        enabled: true,
+        region: input.kind === 's3' ? 'auto' : '',
+        schedule: 'daily',
+        retention: { ...noCalendarRule, retentionDays: 90 },
+      };
+      const next = applyTargetInput(fresh, input, this.config.env.dataDir);
+      checkAgainst(next, all);
+      if (!(await this.store.insert(id, sealTarget(next, this.cipher)))) {
+        throw new DomainError(ErrorCode.Conflict, `A target with id '${id}' already exists: choose another id`, { field: 'id' });
+      }
+      this.logger.log(`Target ${id} (${next.kind}) added`);
+      this.events.emit(new TargetsChangedEvent(id, 'added'));
+      return next;
+    });
+  }
+
+  /**
+   * Changes the fields `input` names. A built-in target's fields are its settings keys (written together, or
+   * none when one is wrong); a field it has no key for is refused unless it is sent unchanged.
+   */
+  async update(id: string, input: TargetInput): Promise<TargetDefinition> {
+    return this.serially(async () => {
+      const all = await this.list();
+      const current = await this.get(id);
+      if (input.id !== undefined && input.id !== id)
+        throw invalidField('id', `id cannot change (it names the target in job history and every URL): create a new target instead`);
+      if (input.kind !== undefined && input.kind !== current.kind)
+        throw invalidField('kind', `kind cannot change from '${current.kind}': create a new target instead`);
+      if (current.builtIn) {
+        const builtIn = id as BuiltInId;
+        const writes: Array<[string, unknown]> = [];
+        const next: TargetDefinition = { ...current };
+        for (const field of Object.keys(input) as TargetField[]) {
+          if (input[field] === undefined || field === 'id' || field === 'kind') continue;
+          const key = BUILT_IN_FIELDS[builtIn][field];
+          if (!key) {
+            const problem = builtInFieldProblem(builtIn, field, current, input[field]);
+            if (problem) throw invalidField(field, problem);
+            continue;
+          }
+          writes.push([key, input[field]]);
+          const value = input[field];
+          // Where the target would write, for the overlap check (the settings parser checks the values themselves).
+          if (field === 'path' && typeof value === 'string') next.path = path.resolve(value.trim());
+          if (field === 'bucket' && typeof value === 'string') next.bucket = value.trim();
+          if (field === 'endpoint' && typeof value === 'string') next.endpoint = value.trim().replace(/\/+$/, '');
+          if (field === 'prefix' && typeof value === 'string')
+            next.prefix = value.trim() === '' || value.trim().endsWith('/') ? value.trim() : `${value.trim()}/`;
+        }
+        checkAgainst(next, all);
+        const fieldOf = (key: string) => Object.entries(BUILT_IN_FIELDS[builtIn]).find(([, k]) => k === key)?.[0] ?? key;
+        // Messages name the spec's key and the field, so either spelling the user knows is there.
+        await this.settings.updateMany(writes, (key) => `${fieldOf(key)} (setting ${key})`);
+        this.logger.log(`Target ${id} changed: ${writes.map(([key]) => key).join(', ') || 'nothing'}`);
+        return this.get(id);
+      }
+      const next = applyTargetInput(current, input, this.config.env.dataDir);
+      checkAgainst(next, all);
+      await this.store.replace(id, sealTarget(next, this.cipher));
+      this.logger.log(
+        `Target ${id} changed: ${
+          Object.keys(input)
+            .filter((f) => input[f as TargetField] !== undefined)
+            .join(', ') || 'nothing'
+        }`,
+      );
+      this.events.emit(new TargetsChangedEvent(id, 'changed'));
+      return next;
+    });
+  }
+
+  /**
+   * Forgets an added target (never its backups: they stay where they are, and a target added again with the
+   * same place lists them). `holdsBackups` is asked by the caller, which knows how to list them.
+   */
+  async remove(id: string, mayRemove: (target: TargetDefinition) => Promise<void>): Promise<TargetDefinition> {
+    return this.serially(async () => {
+      const target = await this.get(id);
+      if (target.builtIn) {
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `'${id}' is a built-in target and cannot be deleted: turn it off with PATCH /api/targets/${id} {"enabled": false}`,
+          { target: id },
+        );
+      }
+      const replicas = (await this.list()).filter((t) => t.replicateFrom === id);
+      if (replicas.length > 0) {
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `Target '${id}' is the source of ${replicas.map((t) => `'${t.id}'`).join(', ')} (replicate_from): change or delete ${replicas.length === 1 ? 'that target' : 'those targets'} first`,
+          { target: id },
+        );
+      }
+      await mayRemove(target);
+      await this.store.remove(id);
+      this.logger.log(`Target ${id} deleted (its backups were left where they are)`);
+      this.events.emit(new TargetsChangedEvent(id, 'removed'));
+      return target;
+    });
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(work, work);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async added(): Promise<TargetDefinition[]> {
+    const rows = await this.store.all();
+    const found: TargetDefinition[] = [];
+    for (const row of rows) {
+      // A row of another version or damaged by hand is left out with a warning, never a failure of every target.
+      const target = parseStoredTarget(row, this.cipher, (message) => this.logger.warn(message));
+      if (target && !(BUILT_IN_TARGET_IDS as readonly string[]).includes(target.id)) found.push(target);
     }
     return found;
   }
@@ -108,6 +271,8 @@ function retentionRule(retentionDays: number, keep: CalendarKeep): RetentionRule
     keepYearly: keep.yearly,
   };
 }
+
+export const noCalendarRule: RetentionRule = { retentionDays: 0, keepHourly: null, keepDaily: null, keepWeekly: null, keepMonthly: null, keepYearly: null };
 
 const blank: Omit<TargetDefinition, 'id' | 'label' | 'kind' | 'builtIn' | 'enabled' | 'schedule' | 'retention'> = {
   endpoint: '',

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { SettingsModule } from '../settings/settings.module.js';
 import { TargetDirectory } from './target-directory.js';
+import { TargetStore } from './target-store.js';
 
 /** Backup targets as data (issue 16): the built-in `local` and `r2`, and the destinations added through /api/targets. */
 @Module({
   imports: [SettingsModule],
-  providers: [TargetDirectory],
+  providers: [TargetStore, TargetDirectory],
   exports: [TargetDirectory],
 })
 export class TargetsModule {}

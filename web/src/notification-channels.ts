@@ -25,8 +25,10 @@ export const EVENT_NAMES: readonly EventName[] = [
   'verification.failed',
   'rotation.failed',
   'restore.failed',
+  'replication.failed',
   'disk.low',
   'backup.succeeded',
+  'replication.succeeded',
   'restore.staged',
   'restore.applied',
 ];
@@ -41,6 +43,8 @@ export const EVENT_LABELS: Record<EventName, string> = {
   'backup.succeeded': 'Backup succeeded',
   'restore.staged': 'Restore staged',
   'restore.applied': 'Restore applied',
+  'replication.failed': 'Replication failed',
+  'replication.succeeded': 'Replication succeeded',
 };
 
 /** A new channel's events: every failure on, successes off (the service's own default). */

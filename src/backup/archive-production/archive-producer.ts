@@ -88,7 +88,7 @@ export class ArchiveProducer {
    */
   async produce(job: { id: string; target: BackupTarget }, signal: AbortSignal, progress: ProductionProgress): Promise<ProducedArchive> {
     await progress.enterPhase('checking', 0);
-    const storage = this.storage.get(job.target);
+    const storage = await this.storage.get(job.target);
     // Waits while a staged restore is applied at start; the databases are never read before that.
     await this.registry.whenOpen();
     this.registry.assertIntact();

@@ -4,14 +4,14 @@ import { backupSpaceNeeds, liveDatabaseBytes } from '../../common/fs/backup-spac
 import { DiskSpace } from '../../common/fs/disk-space.service.js';
 import { DatabaseRegistry } from '../../database/database-registry.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
-import { SettingsService } from '../../settings/settings.service.js';
+import { TargetDirectory } from '../../targets/target-directory.js';
 
 /** Port: what a backup will read, and whether the disks have room for it (the estimate Test Connection shares). */
 @Injectable()
 export class BackupSpaceCheck {
   constructor(
     private readonly registry: DatabaseRegistry,
-    private readonly settings: SettingsService,
+    private readonly targets: TargetDirectory,
     private readonly disk: DiskSpace,
   ) {}
 
@@ -22,10 +22,11 @@ export class BackupSpaceCheck {
 
   /**
    * Throws InsufficientDiskSpace when a folder lacks room: the snapshots need as much as the live
-   * databases in DATA_DIR, a local archive up to the same again in its folder.
+   * databases in DATA_DIR, an archive to a folder target up to the same again in its folder.
    */
   async ensure(target: BackupTarget, liveBytes: number): Promise<void> {
-    const localDir = target === 'local' ? (await this.settings.localSettings()).dir : undefined;
+    const definition = await this.targets.get(target);
+    const localDir = definition.kind === 'folder' ? definition.path : undefined;
     for (const need of backupSpaceNeeds(target, this.registry.dataDir, liveBytes, localDir)) await this.disk.ensure(need.dir, need.bytes, need.purpose);
   }
 }

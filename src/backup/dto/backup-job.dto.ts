@@ -4,8 +4,8 @@ export class BackupJobDto {
   @ApiProperty({ example: 'b7d4c1e2-...' })
   id: string;
 
-  @ApiProperty({ enum: ['local', 'r2'] })
-  target: 'local' | 'r2';
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
+  target: string;
 
   @ApiProperty({
     enum: ['backup', 'replication'],

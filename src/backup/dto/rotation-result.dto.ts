@@ -22,8 +22,8 @@ export class RotationLockedDto {
 }
 
 export class RotationResultDto {
-  @ApiProperty({ enum: ['local', 'r2'] })
-  target: 'local' | 'r2';
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
+  target: string;
 
   @ApiProperty({ description: '0 keeps every backup while no keep_* setting is set; with one set, 0 means no rule by age' })
   retention_days: number;

@@ -17,7 +17,7 @@ export function liveDatabaseBytes(databases: readonly { path: string }[]): numbe
  * Each need includes the margin (spaceNeed); the backup passes them to DiskSpace.ensure.
  */
 export function backupSpaceNeeds(target: BackupTarget, dataDir: string, liveBytes: number, localDir?: string): SpaceNeed[] {
-  if (target === 'local' && localDir !== undefined) {
+  if (localDir !== undefined) {
     if (sameDevice(localDir, dataDir)) return [spaceNeed(dataDir, 2 * liveBytes, 'the database snapshots and the local archive')];
     return [spaceNeed(localDir, liveBytes, 'the local archive'), spaceNeed(dataDir, liveBytes, 'the database snapshots')];
   }

@@ -2,8 +2,8 @@ import { ApiProperty } from '@nestjs/swagger';
 import { EncryptionKeyDto } from './encryption-key.dto.js';
 
 export class EncryptionStatusDto {
-  @ApiProperty({ enum: ['local', 'r2'] })
-  target: 'local' | 'r2';
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
+  target: string;
 
   @ApiProperty({
     enum: ['off', 'awaiting_confirmation', 'active'],

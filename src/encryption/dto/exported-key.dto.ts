@@ -2,8 +2,8 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** The current key of a target, exported by the user's explicit request (recorded in the audit log, the key never). */
 export class ExportedKeyDto {
-  @ApiProperty({ enum: ['local', 'r2'] })
-  target: 'local' | 'r2';
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
+  target: string;
 
   @ApiProperty({ example: 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p' })
   recipient: string;

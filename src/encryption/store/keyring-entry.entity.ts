@@ -11,7 +11,7 @@ export class KeyringEntryEntity {
   id: string;
 
   @Column('text')
-  target: 'local' | 'r2';
+  target: string;
 
   /** The key's public recipient (`age1...`). */
   @Column('text')

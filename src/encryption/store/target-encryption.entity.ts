@@ -8,7 +8,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity('target_encryption')
 export class TargetEncryptionEntity {
   @PrimaryColumn('text')
-  target: 'local' | 'r2';
+  target: string;
 
   @Column('boolean')
   enabled: boolean;

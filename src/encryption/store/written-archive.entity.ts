@@ -4,7 +4,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity('written_archives')
 export class WrittenArchiveEntity {
   @PrimaryColumn('text')
-  target: 'local' | 'r2';
+  target: string;
 
   @PrimaryColumn('text')
   filename: string;

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
+import type { BackupTarget } from '../../common/backup-target.js';
 import type { OverallState, OverallStatus } from '../overall-status.js';
 import type { TargetHealth, TargetState } from '../target-health.js';
 
@@ -44,7 +44,7 @@ export class LastVerificationDto {
 
 /** One target's health. */
 export class TargetStatusDto {
-  @ApiProperty({ enum: BACKUP_TARGETS })
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
   target: BackupTarget;
 
   @ApiProperty({

@@ -16,8 +16,8 @@ export class ChannelDto {
   @ApiProperty({ enum: NOTIFICATION_EVENTS, isArray: true })
   events: NotificationEventName[];
 
-  @ApiProperty({ type: [String], enum: ['local', 'r2'], nullable: true, description: 'null: every target' })
-  targets: ('local' | 'r2')[] | null;
+  @ApiProperty({ type: [String], nullable: true, example: ['r2'], description: 'Target ids; null: every target' })
+  targets: string[] | null;
 
   @ApiProperty()
   enabled: boolean;

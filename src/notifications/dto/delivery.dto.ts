@@ -21,7 +21,7 @@ export class DeliveryDto {
   @ApiProperty({ example: 'backup.failed', description: 'An event name, backup.started (ping channels) or test' })
   event: string;
 
-  @ApiProperty({ type: String, nullable: true, enum: ['local', 'r2'] })
+  @ApiProperty({ type: String, nullable: true, pattern: '^[a-z0-9-]{1,32}$', example: 'r2' })
   target: string | null;
 
   @ApiProperty({ example: 'R2 backup failed' })

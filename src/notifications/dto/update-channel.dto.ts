@@ -31,12 +31,11 @@ export class UpdateChannelDto {
 
   @ApiPropertyOptional({
     type: [String],
-    enum: ['local', 'r2'],
     nullable: true,
     description: 'The targets whose events it takes; omitted on create or null: every target',
   })
   @Allow()
-  targets?: ('local' | 'r2')[] | null;
+  targets?: string[] | null;
 
   @ApiPropertyOptional({ default: true, description: 'false: the channel takes nothing (its test still sends)' })
   @Allow()

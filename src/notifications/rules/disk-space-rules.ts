@@ -23,7 +23,7 @@ export class DiskSpaceRules {
 
   @OnDomainEvent(DiskSpaceLowEvent)
   async low(event: DiskSpaceLowEvent): Promise<void> {
-    const which = event.targets.length ? `the next ${event.targets.map(targetLabel).join(' and ')} backup` : 'the next backup';
+    const which = event.targets.length ? `the next ${event.targets.map((target) => targetLabel(target)).join(' and ')} backup` : 'the next backup';
     await this.repeat.failed(
       { event: 'disk.low', subject: event.folder },
       (decision) =>

@@ -13,7 +13,7 @@ export class BackupArchiveOpener {
   async open(target: BackupTarget, filename: string, signal?: AbortSignal): Promise<DownloadResult> {
     assertBackupName(filename);
     try {
-      return await this.storage.get(target).download(filename, { signal });
+      return await (await this.storage.get(target)).download(filename, { signal });
     } catch (error) {
       throw notFoundAsBackup(error, target, filename);
     }

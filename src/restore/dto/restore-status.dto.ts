@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
-import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
+import type { BackupTarget } from '../../common/backup-target.js';
 import type { ApplyOutcome, LastApply } from '../last-apply.store.js';
 import type { RestoreStatus, StagingPhase } from '../restore.service.js';
 import { StagedRestoreDto, toStagedRestoreDto } from './staged-restore.dto.js';
@@ -9,7 +9,7 @@ export class StagingProgressDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE })
   archive: string;
 
-  @ApiProperty({ enum: BACKUP_TARGETS })
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
   target: BackupTarget;
 
   @ApiProperty({ example: '2026-01-09T08:15:00.000Z' })
@@ -44,7 +44,7 @@ export class LastApplyDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE })
   archive: string;
 
-  @ApiProperty({ enum: BACKUP_TARGETS })
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
   target: BackupTarget;
 
   @ApiProperty()

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
-import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
+import type { BackupTarget } from '../../common/backup-target.js';
 import type { RestoreJournal } from '../restore-journal.store.js';
 
 export class StagedDatabaseDto {
@@ -25,7 +25,7 @@ export class StagedRestoreDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE })
   archive: string;
 
-  @ApiProperty({ enum: BACKUP_TARGETS })
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
   target: BackupTarget;
 
   @ApiProperty({ enum: ['staged', 'applying', 'rolling_back'], description: 'Always "staged" while the service runs; the others exist only during a start' })

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
-import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
+import type { BackupTarget } from '../../common/backup-target.js';
 import { ARCHIVE_CHECKS, type ArchiveCheck } from '../archive-reader/archive-problem.js';
 import type { VerificationReport } from '../backup-verifier.service.js';
 
@@ -39,7 +39,7 @@ export class VerificationReportDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE })
   archive: string;
 
-  @ApiProperty({ enum: BACKUP_TARGETS })
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
   target: BackupTarget;
 
   @ApiProperty({ description: 'True when every check passed: the backup can be restored' })

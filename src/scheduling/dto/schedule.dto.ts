@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
+import type { BackupTarget } from '../../common/backup-target.js';
 import type { ScheduleStatus } from '../schedule-timers.js';
 import { SCHEDULED_JOB_NAMES, type ScheduledJobName, type ScheduledTask } from '../scheduled-jobs.js';
 
@@ -10,7 +10,7 @@ export class ScheduleDto {
   @ApiProperty({ enum: SCHEDULED_JOB_NAMES, example: 'r2-backup' })
   job: ScheduledJobName;
 
-  @ApiProperty({ enum: BACKUP_TARGETS })
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
   target: BackupTarget;
 
   @ApiProperty({ enum: ['backup', 'rotation', 'verification'] })

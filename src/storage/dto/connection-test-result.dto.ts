@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BACKUP_TARGETS, type BackupTarget } from '../../common/backup-target.js';
+import type { BackupTarget } from '../../common/backup-target.js';
 import type { ConnectionTestResult } from '../object-storage.js';
 
 export const CONNECTION_CHECK_NAMES = ['configuration', 'endpoint', 'credentials', 'bucket', 'folder', 'write', 'read', 'delete'] as const;
@@ -26,7 +26,7 @@ export class ConnectionCheckDto {
 }
 
 export class ConnectionTestResultDto {
-  @ApiProperty({ enum: BACKUP_TARGETS, example: 'r2' })
+  @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })
   target: BackupTarget;
 
   @ApiProperty({ description: 'Every check passed: backups to this target can work', example: false })

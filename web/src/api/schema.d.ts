@@ -312,6 +312,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every backup target: the built-in local and r2, then the added ones (secrets never shown) */
+        get: operations["TargetsController_list"];
+        put?: never;
+        /**
+         * Add a destination: an S3-compatible store (kind s3) or a folder (kind folder)
+         * @description A wrong or missing field answers 400 naming it and stores nothing; an id that exists answers 409. Test it with POST /api/targets/{id}/test
+         */
+        post: operations["TargetsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One target */
+        get: operations["TargetsController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Forget an added target; its backups are never deleted
+         * @description A target that still holds backups (or whose backups cannot be listed now) is deleted only with ?confirm=true; without it the answer is 409 saying how many, and nothing changes. local and r2 cannot be deleted (409): turn them off with enabled false. A target another one replicates from cannot be deleted (409)
+         */
+        delete: operations["TargetsController_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change the fields sent; for local and r2 they write the spec settings keys
+         * @description Omitted fields (secrets included) keep their values. A wrong field answers 400 naming it and changes nothing. local and r2 refuse a field they have no settings key for (see settings_keys), unless it is sent unchanged
+         */
+        patch: operations["TargetsController_update"];
+        trace?: never;
+    };
+    "/api/targets/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Connection of any target: its settings, the endpoint, the credentials, the bucket (or folder, and its free space) and write access
+         * @description Writes, reads back and deletes a small probe object named .sentinel-connection-test-<random>. Answers 200 with every check even when one fails: `ok` says whether all passed. Messages name the target's own fields (the spec's keys for r2 and local)
+         */
+        post: operations["TargetsController_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/backups/{target}/restore": {
         parameters: {
             query?: never;
@@ -738,10 +804,10 @@ export interface components {
         };
         ConnectionTestResultDto: {
             /**
+             * @description A target id: local, r2 or one added through /api/targets
              * @example r2
-             * @enum {string}
              */
-            target: "local" | "r2";
+            target: string;
             /**
              * @description Every check passed: backups to this target can work
              * @example false
@@ -779,8 +845,11 @@ export interface components {
             pending: boolean;
         };
         EncryptionStatusDto: {
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /**
              * @description off: future backups are plain. awaiting_confirmation: a key was made and its recovery key shown; backups stay plain until POST .../confirm. active: backups are encrypted (.tar.gz.age) to `recipients`
              * @enum {string}
@@ -815,8 +884,11 @@ export interface components {
             forget_identities?: boolean;
         };
         EncryptionChangeDto: {
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /**
              * @description off: future backups are plain. awaiting_confirmation: a key was made and its recovery key shown; backups stay plain until POST .../confirm. active: backups are encrypted (.tar.gz.age) to `recipients`
              * @enum {string}
@@ -855,8 +927,11 @@ export interface components {
             recipient?: string;
         };
         ExportedKeyDto: {
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /** @example age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p */
             recipient: string;
             /**
@@ -938,8 +1013,11 @@ export interface components {
         BackupJobDto: {
             /** @example b7d4c1e2-... */
             id: string;
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /**
              * @description backup: a new archive of the databases stored in `target`; replication: archives of `source` copied to `target` (its replica), checked on arrival
              * @enum {string}
@@ -1021,8 +1099,11 @@ export interface components {
             retain_until: string | null;
         };
         RotationResultDto: {
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /** @description 0 keeps every backup while no keep_* setting is set; with one set, 0 means no rule by age */
             retention_days: number;
             /** @description Backups deleted, oldest first */
@@ -1039,8 +1120,11 @@ export interface components {
             locked: components["schemas"]["RotationLockedDto"][];
         };
         RotationPreviewDto: {
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /**
              * @description Always true: nothing was deleted
              * @enum {boolean}
@@ -1066,6 +1150,160 @@ export interface components {
             installation_id: string;
             /** @description The owner before (null: none); equal to installation_id when it was already this installation's */
             previous_installation_id: string | null;
+        };
+        ObjectLockDto: {
+            /** @enum {string} */
+            mode: "governance" | "compliance";
+            /**
+             * @description Days each uploaded archive is locked, 1 to 36500
+             * @example 30
+             */
+            days: number;
+        };
+        TargetDto: {
+            /** @example b2-eu */
+            id: string;
+            /** @example Backblaze B2 (EU) */
+            label: string;
+            /** @enum {string} */
+            kind: "s3" | "folder";
+            /** @description local and r2: their fields are the spec settings keys (settings_keys); they cannot be deleted */
+            built_in: boolean;
+            enabled: boolean;
+            /**
+             * @description s3: the store's URL ('' for r2 on its account ID); folder: ''
+             * @example https://s3.eu-central-003.backblazeb2.com
+             */
+            endpoint: string;
+            /**
+             * @description s3: the signing region ('auto' for R2)
+             * @example eu-central-003
+             */
+            region: string;
+            /** @example sentinel-backups */
+            bucket: string;
+            /**
+             * @description '' (the bucket's root) or a folder ending in '/'
+             * @example office/
+             */
+            prefix: string;
+            /** @description An access key ID is stored (it is never shown) */
+            access_key_id_set: boolean;
+            /** @description A secret access key is stored (it is never shown) */
+            secret_access_key_set: boolean;
+            /**
+             * @description folder: the absolute folder; s3: ''
+             * @example /mnt/nas/sentinel
+             */
+            path: string;
+            /**
+             * @description daily (03:00), weekly (Sunday 03:00) or monthly (1st, 03:00); the built-in local runs daily at 01:00
+             * @example daily
+             */
+            schedule: string;
+            /**
+             * @description Delete backups older than this many days, always keeping the newest 3; 0 keeps all
+             * @example 90
+             */
+            retention_days: number;
+            /** @description Calendar retention: newest backup of each of the N most recent hours; null = unset */
+            keep_hourly: number | null;
+            keep_daily: number | null;
+            keep_weekly: number | null;
+            keep_monthly: number | null;
+            keep_yearly: number | null;
+            /** @description The target whose backups this one copies, or null */
+            replicate_from: string | null;
+            object_lock: components["schemas"]["ObjectLockDto"] | null;
+            /**
+             * @description local and r2: the settings key each settable field reads and writes; null for added targets
+             * @example {
+             *       "bucket": "r2_bucket_name"
+             *     }
+             */
+            settings_keys: {
+                [key: string]: string;
+            } | null;
+        };
+        TargetInputDto: {
+            /**
+             * @description POST: required, 1 to 32 of a-z, 0-9, -; not local or r2. PATCH: cannot change
+             * @example b2-eu
+             */
+            id?: string;
+            /**
+             * @description 1 to 100 characters; default: the id
+             * @example Backblaze B2 (EU)
+             */
+            label?: string;
+            /**
+             * @description POST: required. PATCH: cannot change
+             * @enum {string}
+             */
+            kind?: "s3" | "folder";
+            /** @default true */
+            enabled: boolean;
+            /**
+             * @description s3: required, the origin only (scheme://host[:port])
+             * @example https://s3.eu-central-003.backblazeb2.com
+             */
+            endpoint?: string;
+            /**
+             * @description s3: the signing region (AWS S3 needs the bucket's region)
+             * @default auto
+             * @example eu-central-003
+             */
+            region: string;
+            /**
+             * @description s3: required
+             * @example sentinel-backups
+             */
+            bucket?: string;
+            /**
+             * @description s3: optional folder in the bucket, stored ending in '/'
+             * @example office/
+             */
+            prefix?: string;
+            /** @description s3: required on POST. Stored encrypted, never returned; omit to keep */
+            access_key_id?: string;
+            /** @description s3: required on POST. Stored encrypted, never returned; omit to keep */
+            secret_access_key?: string;
+            /**
+             * @description folder: required, absolute; created on the first backup
+             * @example /mnt/nas/sentinel
+             */
+            path?: string;
+            /**
+             * @default daily
+             * @enum {string}
+             */
+            schedule: "daily" | "weekly" | "monthly";
+            /**
+             * @description 0 to 36500; 0 keeps all
+             * @default 90
+             */
+            retention_days: number;
+            /** @description 1 to 10000, or null (unset) */
+            keep_hourly?: number | null;
+            keep_daily?: number | null;
+            keep_weekly?: number | null;
+            keep_monthly?: number | null;
+            keep_yearly?: number | null;
+            /** @description Another existing target id, or null; no cycles */
+            replicate_from?: string | null;
+            /** @description s3 only: {mode, days} or null */
+            object_lock?: components["schemas"]["ObjectLockDto"] | null;
+        };
+        DeletedTargetDto: {
+            /** @example b2-eu */
+            id: string;
+            /** @example true */
+            deleted: boolean;
+            /**
+             * @description Backups left where they were (the target is forgotten, its backups are not deleted); null when they could not be listed
+             * @example 12
+             */
+            backups_left: number | null;
         };
         StageRestoreDto: {
             /**
@@ -1105,8 +1343,11 @@ export interface components {
         StageRestoreResultDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
             archive: string;
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /**
              * @description Always "staged" while the service runs; the others exist only during a start
              * @enum {string}
@@ -1135,8 +1376,11 @@ export interface components {
         StagedRestoreDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
             archive: string;
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /**
              * @description Always "staged" while the service runs; the others exist only during a start
              * @enum {string}
@@ -1195,8 +1439,11 @@ export interface components {
         VerificationReportDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
             archive: string;
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /** @description True when every check passed: the backup can be restored */
             ok: boolean;
             /** @example All 7 databases are intact: checksums match and the SQLite integrity check passes */
@@ -1224,8 +1471,11 @@ export interface components {
         StagingProgressDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
             archive: string;
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /** @example 2026-01-09T08:15:00.000Z */
             started_at: string;
             /**
@@ -1248,8 +1498,11 @@ export interface components {
             at: string;
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
             archive: string;
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             message: string;
             /**
              * @description Folder in DATA_DIR with the databases as they were before
@@ -1313,8 +1566,11 @@ export interface components {
              * @enum {string}
              */
             job: "local-backup" | "r2-backup" | "local-rotation" | "r2-rotation" | "local-verify" | "r2-verify";
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /** @enum {string} */
             task: "backup" | "rotation" | "verification";
             /** @description Whether the job runs on its own: schedules are on (SENTINEL_SCHEDULES) and its target is enabled */
@@ -1408,8 +1664,11 @@ export interface components {
             verdict: "passed" | "failed";
         };
         TargetStatusDto: {
-            /** @enum {string} */
-            target: "local" | "r2";
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
             /**
              * @description disabled: turned off; failing: the last attempt failed (a job, or a scheduled run refused before it became one); overdue: no success within the schedule's period plus the grace (SENTINEL_OVERDUE_GRACE_PERCENT, default 25 %); never: enabled, no success yet, not yet overdue; ok. The first that applies, in that order
              * @enum {string}
@@ -1483,8 +1742,13 @@ export interface components {
             /** @enum {string} */
             type: "webhook" | "slack" | "discord" | "ntfy" | "email" | "ping";
             events: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low" | "replication.failed" | "replication.succeeded")[];
-            /** @description null: every target */
-            targets: ("local" | "r2")[] | null;
+            /**
+             * @description Target ids; null: every target
+             * @example [
+             *       "r2"
+             *     ]
+             */
+            targets: string[] | null;
             enabled: boolean;
             /**
              * @description The URL's scheme and host only (the rest carries tokens and is never returned); null for email
@@ -1536,7 +1800,7 @@ export interface components {
              */
             events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low" | "replication.failed" | "replication.succeeded")[];
             /** @description The targets whose events it takes; omitted on create or null: every target */
-            targets?: ("local" | "r2")[] | null;
+            targets?: string[] | null;
             /**
              * @description false: the channel takes nothing (its test still sends)
              * @default true
@@ -1612,7 +1876,7 @@ export interface components {
              */
             events?: ("backup.succeeded" | "backup.failed" | "backup.overdue" | "verification.failed" | "rotation.failed" | "restore.staged" | "restore.applied" | "restore.failed" | "disk.low" | "replication.failed" | "replication.succeeded")[];
             /** @description The targets whose events it takes; omitted on create or null: every target */
-            targets?: ("local" | "r2")[] | null;
+            targets?: string[] | null;
             /**
              * @description false: the channel takes nothing (its test still sends)
              * @default true
@@ -1699,8 +1963,8 @@ export interface components {
              * @example backup.failed
              */
             event: string;
-            /** @enum {string|null} */
-            target: "local" | "r2" | null;
+            /** @example r2 */
+            target: string | null;
             /** @example R2 backup failed */
             title: string;
             /** @enum {string} */
@@ -1951,8 +2215,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "local" | "r2";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -1992,8 +2256,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2033,8 +2297,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2096,8 +2360,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2159,8 +2423,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2209,8 +2473,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2272,8 +2536,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2340,8 +2604,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2411,8 +2675,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2488,8 +2752,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
                 filename: string;
             };
             cookie?: never;
@@ -2573,8 +2837,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
                 filename: string;
             };
             cookie?: never;
@@ -2651,8 +2915,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
                 filename: string;
             };
             cookie?: never;
@@ -2730,7 +2994,8 @@ export interface operations {
                 /** @description Only backups, or only replications (copies of another target's archives); both when absent */
                 kind?: "backup" | "replication";
                 limit?: number;
-                target?: "local" | "r2";
+                /** @description A target id: local, r2 or one added through /api/targets */
+                target?: string;
             };
             header?: never;
             path?: never;
@@ -2807,13 +3072,345 @@ export interface operations {
             };
         };
     };
+    TargetsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"][];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TargetsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetInputDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TargetsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description local, r2, or the id of an added target */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TargetsController_remove: {
+        parameters: {
+            query?: {
+                /** @description Required (true) to delete a target that still holds backups (or whose backups cannot be listed now). The backups are never deleted: they stay in the bucket or folder */
+                confirm?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description local, r2, or the id of an added target */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedTargetDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TargetsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description local, r2, or the id of an added target */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetInputDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TargetsController_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description local, r2, or the id of an added target */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestResultDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     RestoreController_stage: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2920,8 +3517,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -2961,8 +3558,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
             };
             cookie?: never;
         };
@@ -3011,8 +3608,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description r2: Cloudflare R2 or the S3 endpoint; local: the local backup folder */
-                target: "r2" | "local";
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
                 filename: string;
             };
             cookie?: never;

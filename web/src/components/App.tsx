@@ -11,7 +11,7 @@ import { useSchedules } from '../hooks/useSchedules';
 import { useServiceHealth } from '../hooks/useServiceHealth';
 import { useSettings } from '../hooks/useSettings';
 import { useStatus } from '../hooks/useStatus';
-import { useTargetLists } from '../hooks/useTargetLists';
+import { EMPTY_LIST, useTargetLists } from '../hooks/useTargetLists';
 import { LOCAL_FIELDS, R2_FIELDS } from '../settings-fields';
 import { ArchiveAccessProvider, useArchiveAccess } from './ArchiveAccessDialog';
 import { AuditList } from './AuditList';
@@ -226,7 +226,7 @@ function BackupPage() {
             <section class="card" aria-labelledby="backups-heading">
               <h2 id="backups-heading">Backups</h2>
               {TARGETS.map((target) => (
-                <BackupList key={target} target={target} state={targets.lists[target]} reload={() => targets.load(target)} onRestore={restore} />
+                <BackupList key={target} target={target} state={targets.lists[target] ?? EMPTY_LIST} reload={() => targets.load(target)} onRestore={restore} />
               ))}
             </section>
             <section class="card" aria-labelledby="trend-heading">

@@ -19,7 +19,7 @@ const ACTION_LABELS: Record<string, string> = {
 const OUTCOME_LABELS: Record<AuditEntry['outcome'], string> = { ok: 'Done', refused: 'Refused', error: 'Failed' };
 
 function targetName(target: string | null): string | null {
-  return target && target in TARGET_NAMES ? TARGET_NAMES[target as Target] : target;
+  return target && target in TARGET_NAMES ? (TARGET_NAMES[target as Target] ?? target) : target;
 }
 
 interface AuditListProps {

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, TARGETS, type Target, unwrap } from '../api/client';
 import type { ListState } from '../components/BackupList';
 
-const EMPTY_LIST: ListState = { files: null, error: null, loading: false };
+export const EMPTY_LIST: ListState = { files: null, error: null, loading: false };
 
 function toApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError(0, 'CLIENT', errorMessage(error));
@@ -24,7 +24,7 @@ export function useTargetLists(enabled: boolean): TargetLists {
   const [lists, setLists] = useState<Record<Target, ListState>>({ r2: EMPTY_LIST, local: EMPTY_LIST });
 
   const load = useCallback(async (target: Target) => {
-    setLists((l) => ({ ...l, [target]: { ...l[target], loading: true } }));
+    setLists((l) => ({ ...l, [target]: { ...(l[target] ?? EMPTY_LIST), loading: true } }));
     try {
       const files = await unwrap(api.GET('/api/backups/{target}', { params: { path: { target } } }));
       setLists((l) => ({ ...l, [target]: { files, error: null, loading: false } }));

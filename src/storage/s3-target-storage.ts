@@ -1,0 +1,169 @@
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Clock } from '../common/clock.js';
+import { Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
+import {
+  type ConnectionTestResult,
+  type DeleteManyResult,
+  type DownloadResult,
+  type LeftoverReport,
+  type ObjectLock,
+  ObjectStorage,
+  type StoredObject,
+  type TransferOptions,
+} from './object-storage.js';
+import { assertKeyPrefix, assertObjectKey } from './object-key.js';
+import { missingR2Settings, type S3TargetSettings } from './s3-connection.js';
+import { S3ConnectionPool } from './s3-connection-pool.js';
+import { S3ConnectionTest } from './s3-connection-test.js';
+import { guardedDownloadBody } from './s3-download-body.js';
+import { S3MultipartAborter } from './s3-multipart-aborter.js';
+import { S3ObjectDeleter } from './s3-object-deleter.js';
+import { headObject } from './s3-object-head.js';
+import { S3ObjectUploader } from './s3-object-uploader.js';
+import { S3OperationRunner } from './s3-operation-runner.js';
+import { S3OwnerMetadata } from './s3-owner-metadata.js';
+import { S3UnfinishedUploadSweep } from './s3-unfinished-upload-sweep.js';
+import { S3UploadJournal } from './s3-upload-journal.js';
+import { StorageOptions } from './storage-options.js';
+
+/**
+ * An S3 target behind the ObjectStorage port: the built-in R2 (S3ObjectStorage, from the r2_* settings) or a
+ * destination added through /api/targets (from its definition). This class is the facade: it hands the
+ * target's settings, as a loader, to the parts that do the work, none of which knows which target it serves:
+ * - S3ConnectionPool: the clients for the current settings, leased per operation, replaced on change;
+ * - S3OperationRunner: every operation within its time limit, errors made readable;
+ * - S3ObjectUploader (with S3MultipartAborter and the S3UploadJournal): multipart uploads by R2's rules;
+ * - S3OwnerMetadata, S3ObjectDeleter, guardedDownloadBody: owners, deletes, download bodies;
+ * - S3ConnectionTest and S3UnfinishedUploadSweep: Test Connection and the start-up clean-up.
+ */
+export class S3TargetStorage extends ObjectStorage {
+  protected readonly logger: Logger;
+  private readonly pool: S3ConnectionPool;
+  private readonly runner: S3OperationRunner;
+  private readonly uploader: S3ObjectUploader;
+  private readonly ownerMetadata: S3OwnerMetadata;
+  private readonly deleter: S3ObjectDeleter;
+  private readonly connectionTest: S3ConnectionTest;
+  private readonly unfinishedUploads: S3UnfinishedUploadSweep;
+
+  constructor(
+    readonly target: string,
+    /** Reads the target's settings as they are now (secrets opened). */
+    private readonly loadSettings: () => Promise<S3TargetSettings>,
+    options: StorageOptions,
+    journal: S3UploadJournal,
+    clock: Clock,
+  ) {
+    super();
+    this.logger = new Logger(target === 'r2' ? 'R2Storage' : `S3Storage ${target}`);
+    this.pool = new S3ConnectionPool(this.loadSettings, options, this.logger);
+    this.runner = new S3OperationRunner(this.pool, options.operationTimeoutMs, this.logger);
+    const aborter = new S3MultipartAborter(options.operationTimeoutMs, this.logger);
+    this.uploader = new S3ObjectUploader(this.runner, aborter, journal, options.partSizeBytes, this.logger, () => clock.now());
+    this.ownerMetadata = new S3OwnerMetadata(this.runner);
+    this.deleter = new S3ObjectDeleter(this.runner, this.ownerMetadata, this.logger);
+    this.connectionTest = new S3ConnectionTest(this.loadSettings, options, this.logger, target);
+    this.unfinishedUploads = new S3UnfinishedUploadSweep(this.pool, aborter, journal, this.logger, target);
+  }
+
+  /** The settings changed, or the target goes: the client is rebuilt on next use; the current one goes once idle. */
+  dropConnection(): void {
+    this.pool.drop();
+    // Another bucket or prefix may hold other objects under the same keys.
+    this.ownerMetadata.forgetAll();
+  }
+
+  /** On failure `body` is destroyed (without an error), so whatever produces it stops. */
+  async upload(key: string, body: Readable, options: TransferOptions = {}): Promise<StoredObject> {
+    try {
+      assertObjectKey(key);
+    } catch (error) {
+      if (!body.destroyed) body.destroy();
+      throw error;
+    }
+    return this.uploader.upload(key, body, options);
+  }
+
+  async download(key: string, options: TransferOptions = {}): Promise<DownloadResult> {
+    assertObjectKey(key);
+    const operation = `download of '${key}'`;
+    return this.runner.begin(operation, key, options.signal, async (begun) => {
+      const { conn, scope } = begun;
+      const out = await conn.client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal });
+      const size = out.ContentLength ?? 0;
+      return { body: guardedDownloadBody(out.Body as Readable, size, begun, operation, key, this.logger, options.onProgress), size };
+    });
+  }
+
+  async list(prefix = ''): Promise<StoredObject[]> {
+    assertKeyPrefix(prefix);
+    return this.runner.run('list', undefined, undefined, async (conn, scope) => {
+      const objects: StoredObject[] = [];
+      let token: string | undefined;
+      do {
+        const page = await conn.client.send(
+          new ListObjectsV2Command({ Bucket: conn.bucket, Prefix: conn.objectKey(prefix) || undefined, ContinuationToken: token }),
+          { abortSignal: scope.signal },
+        );
+        for (const item of page.Contents ?? []) {
+          if (item.Key === undefined || !item.Key.startsWith(conn.prefix)) continue;
+          objects.push({ key: item.Key.slice(conn.prefix.length), size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0), etag: item.ETag });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        if (page.IsTruncated && !token) {
+          throw new DomainError(
+            ErrorCode.StorageUnavailable,
+            `${conn.endpoint.url} returned a truncated listing without a continuation token: the listing is incomplete`,
+          );
+        }
+      } while (token);
+      return objects;
+    });
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    assertObjectKey(key);
+    return this.runner.run(`lookup of '${key}'`, key, undefined, (conn, scope) => headObject(conn, key, scope.signal));
+  }
+
+  async owners(objects: StoredObject[]): Promise<Map<string, string | null>> {
+    return this.ownerMetadata.owners(objects);
+  }
+
+  async locks(objects: StoredObject[]): Promise<Map<string, ObjectLock | null>> {
+    return this.ownerMetadata.locks(objects);
+  }
+
+  async recipients(objects: StoredObject[]): Promise<Map<string, string[] | null>> {
+    return this.ownerMetadata.recipients(objects);
+  }
+
+  async setOwner(key: string, owner: string): Promise<void> {
+    assertObjectKey(key);
+    await this.ownerMetadata.setOwner(key, owner);
+  }
+
+  async delete(key: string): Promise<void> {
+    assertObjectKey(key);
+    await this.deleter.delete(key);
+  }
+
+  async deleteMany(keys: string[]): Promise<DeleteManyResult> {
+    return this.deleter.deleteMany(keys);
+  }
+
+  async missingConfiguration(): Promise<string | undefined> {
+    return missingR2Settings(await this.loadSettings());
+  }
+
+  async testConnection(): Promise<ConnectionTestResult> {
+    return this.connectionTest.run();
+  }
+
+  async removeLeftovers(): Promise<LeftoverReport> {
+    return this.unfinishedUploads.sweep();
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { DatabaseRegistry } from '../database/database-registry.js';
+
+/** config.db: the settings' database, so added targets are backed up and restored with the R2 settings. */
+const CONFIG_DATABASE = 'config';
+
+/** One added target as stored: its id and its fields as JSON (secrets sealed, see StoredTargetFields). */
+export interface StoredTargetRow {
+  id: string;
+  definition: string;
+}
+
+/**
+ * The `targets` table in config.db: one row per destination added through /api/targets. It sits beside the
+ * `settings` table on purpose: config.db is one of the seven databases every backup carries, so a restore brings
+ * back the destinations together with the R2 settings, and an older version that does not know the table leaves
+ * it alone. The fields are one JSON document per row, so a field added later (by the features that read the
+ * definition) needs no schema change.
+ */
+@Injectable()
+export class TargetStore {
+  /** Connections whose table is known to exist; after a restore config.db is a new connection. */
+  private readonly prepared = new WeakSet<DataSource>();
+
+  constructor(private readonly registry: DatabaseRegistry) {}
+
+  async all(): Promise<StoredTargetRow[]> {
+    return this.query<StoredTargetRow[]>('SELECT id, definition FROM targets ORDER BY created_at, id');
+  }
+
+  /** Adds a row; false when the id is taken (checked by the primary key, so two requests cannot both add it). */
+  async insert(id: string, definition: string): Promise<boolean> {
+    const result = await this.query<unknown>('INSERT INTO targets (id, definition, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING RETURNING id', [
+      id,
+      definition,
+      new Date().toISOString(),
+    ]);
+    return Array.isArray(result) && result.length === 1;
+  }
+
+  async replace(id: string, definition: string): Promise<void> {
+    await this.query('UPDATE targets SET definition = ? WHERE id = ?', [definition, id]);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.query('DELETE FROM targets WHERE id = ?', [id]);
+  }
+
+  /** A damage SQLite finds only now (past the check at open) becomes the clear DATABASE_DAMAGED error, not a 500. */
+  private async query<T>(sql: string, parameters?: unknown[]): Promise<T> {
+    const source = await this.registry.dataSource(CONFIG_DATABASE);
+    try {
+      if (!this.prepared.has(source)) {
+        await source.query('CREATE TABLE IF NOT EXISTS targets (id TEXT PRIMARY KEY NOT NULL, definition TEXT NOT NULL, created_at TEXT NOT NULL)');
+        this.prepared.add(source);
+      }
+      return (await source.query(sql, parameters)) as T;
+    } catch (error) {
+      throw this.registry.reportFailure(CONFIG_DATABASE, error);
+    }
+  }
+}
