@@ -46,7 +46,15 @@ export class ReplicaCopies {
   ) {}
 
   async of(source: BackupTarget): Promise<ReplicaState> {
-    const replicas = (await this.directory.list()).filter((t) => t.replicateFrom === source && isBackupTarget(t.id)).map((t) => t.id as BackupTarget);
+    let targets: Awaited<ReturnType<TargetDirectory['list']>>;
+    try {
+      targets = await this.directory.list();
+    } catch (error) {
+      // The list of targets needs config.db; when it is damaged, the source's backups must still be listed (to restore one).
+      this.logger.warn(`Cannot tell which targets replicate ${source}, so no replica is shown: ${(error as Error).message}`);
+      return { replicas: [], unknown: [], copiesOf: () => [] };
+    }
+    const replicas = targets.filter((t) => t.replicateFrom === source && isBackupTarget(t.id)).map((t) => t.id as BackupTarget);
     const held = new Map<string, string[]>();
     const unknown: string[] = [];
     for (const replica of replicas) {

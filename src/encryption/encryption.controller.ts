@@ -6,9 +6,9 @@ import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
 import { ConfirmEncryptionDto } from './dto/confirm-encryption.dto.js';
 import { EncryptionChangeDto } from './dto/encryption-change.dto.js';
+import { ExistingTargetPipe } from '../targets/existing-target.pipe.js';
 import { EncryptionStatusDto } from './dto/encryption-status.dto.js';
 import { ExportEncryptionKeyDto } from './dto/export-encryption-key.dto.js';
 import { ExportedKeyDto } from './dto/exported-key.dto.js';
@@ -38,7 +38,7 @@ export class EncryptionController {
     response: EncryptionStatusDto,
     errors: [404],
   })
-  async get(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<EncryptionStatusDto> {
+  async get(@Param('target', ExistingTargetPipe) target: BackupTarget): Promise<EncryptionStatusDto> {
     return toStatusDto(await this.keys.status(target));
   }
 
@@ -55,7 +55,7 @@ export class EncryptionController {
     response: EncryptionChangeDto,
     errors: [400, 404, 409],
   })
-  async update(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: UpdateEncryptionDto): Promise<EncryptionChangeDto> {
+  async update(@Param('target', ExistingTargetPipe) target: BackupTarget, @Body() body: UpdateEncryptionDto): Promise<EncryptionChangeDto> {
     return toChangeDto(
       await this.keys.update(target, {
         enabled: body.enabled,
@@ -76,7 +76,7 @@ export class EncryptionController {
     response: EncryptionStatusDto,
     errors: [400, 404, 409],
   })
-  async confirm(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: ConfirmEncryptionDto): Promise<EncryptionStatusDto> {
+  async confirm(@Param('target', ExistingTargetPipe) target: BackupTarget, @Body() body: ConfirmEncryptionDto): Promise<EncryptionStatusDto> {
     return toStatusDto(await this.keys.confirm(target, body?.recipient));
   }
 
@@ -88,7 +88,7 @@ export class EncryptionController {
     response: EncryptionChangeDto,
     errors: [404, 409],
   })
-  async rotate(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<EncryptionChangeDto> {
+  async rotate(@Param('target', ExistingTargetPipe) target: BackupTarget): Promise<EncryptionChangeDto> {
     return toChangeDto(await this.keys.rotate(target));
   }
 
@@ -103,7 +103,7 @@ export class EncryptionController {
     errors: [400, 404, 409],
   })
   async export(
-    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Param('target', ExistingTargetPipe) target: BackupTarget,
     @Body() body: ExportEncryptionKeyDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,

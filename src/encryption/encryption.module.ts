@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SettingsModule } from '../settings/settings.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { ArchiveEncryption } from './archive-encryption.service.js';
 import { ArchiveProvenance } from './archive-provenance.store.js';
 import { EncryptionKeys } from './encryption-keys.service.js';
@@ -14,7 +15,7 @@ import { EncryptionDatabase } from './store/encryption-database.js';
  * /api/encryption/{target}.
  */
 @Module({
-  imports: [SettingsModule],
+  imports: [SettingsModule, TargetsModule],
   controllers: [EncryptionController],
   providers: [EncryptionDatabase, IdentityVault, EncryptionKeys, ArchiveEncryption, ArchiveProvenance],
   exports: [ArchiveEncryption, ArchiveProvenance],

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { SettingsModule } from '../settings/settings.module.js';
+import { ExistingTargetPipe } from './existing-target.pipe.js';
 import { TargetDirectory } from './target-directory.js';
 import { TargetStore } from './target-store.js';
 
 /** Backup targets as data (issue 16): the built-in `local` and `r2`, and the destinations added through /api/targets. */
 @Module({
   imports: [SettingsModule],
-  providers: [TargetStore, TargetDirectory],
-  exports: [TargetDirectory],
+  providers: [TargetStore, TargetDirectory, ExistingTargetPipe],
+  exports: [TargetDirectory, ExistingTargetPipe],
 })
 export class TargetsModule {}
