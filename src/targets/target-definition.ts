@@ -44,8 +44,10 @@ export interface TargetDefinition {
   /** `local` and `r2`: their fields live in the spec's settings keys; they cannot be deleted. */
   builtIn: boolean;
   enabled: boolean;
-  /** kind s3 */
+  /** kind s3: the endpoint as set ('' for the built-in r2 configured by its account ID alone). */
   endpoint: string;
+  /** The built-in r2's r2_account_id (its endpoint when `endpoint` is empty); '' otherwise. */
+  accountId?: string;
   region: string;
   bucket: string;
   /** '' or a folder ending in '/'. */

@@ -247,6 +247,7 @@ export class TargetDirectory implements OnModuleInit {
       builtIn: true,
       enabled: s.enabled,
       endpoint: s.endpoint,
+      accountId: s.accountId,
       region: 'auto',
       bucket: s.bucket,
       prefix: s.prefix,

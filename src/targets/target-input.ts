@@ -249,7 +249,7 @@ export function checkAgainst(next: TargetDefinition, all: readonly TargetDefinit
     const same =
       next.kind === 'folder'
         ? other.kind === 'folder' && other.path !== '' && path.resolve(other.path) === path.resolve(next.path)
-        : other.kind === 's3' && other.endpoint === next.endpoint && other.bucket === next.bucket && other.prefix === next.prefix;
+        : other.kind === 's3' && s3Place(other) === s3Place(next) && other.bucket === next.bucket && other.prefix === next.prefix;
     if (same) {
       const field = next.kind === 'folder' ? 'path' : 'prefix';
       throw invalidField(
@@ -258,5 +258,19 @@ export function checkAgainst(next: TargetDefinition, all: readonly TargetDefinit
           "two targets in one place would rotate each other's backups. Use a folder (or prefix) of its own",
       );
     }
+  }
+}
+
+/**
+ * The S3 endpoint a target actually talks to, spelled one way: R2's account-ID endpoint when only the account is
+ * set (the built-in r2's usual set-up), and the URL's origin (lower-case host, no default port, no trailing
+ * slash), as the settings parser stores it. Two spellings of one place must not pass the same-place check.
+ */
+export function s3Place(target: Pick<TargetDefinition, 'endpoint' | 'accountId'>): string {
+  const endpoint = target.endpoint.trim() || (target.accountId ? `https://${target.accountId}.r2.cloudflarestorage.com` : '');
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return endpoint;
   }
 }
