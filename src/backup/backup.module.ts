@@ -19,6 +19,7 @@ import { DiskSpaceWatch } from './disk-space-watch.js';
 import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
+import { TargetBusyGuard } from './target-busy-guard.js';
 import { TargetsController } from './targets.controller.js';
 
 @Module({
@@ -40,6 +41,7 @@ import { TargetsController } from './targets.controller.js';
     RotationService,
     DiskSpaceWatch,
     ReplicaCopies,
+    TargetBusyGuard,
   ],
   exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore],
 })

@@ -55,6 +55,8 @@ export interface RotationPreview {
 @Injectable()
 export class RotationService {
   private readonly logger = new Logger('Rotation');
+  /** Rotations running now, per target (the scheduler's and POST /rotate's may overlap). */
+  private readonly rotating = new Map<BackupTarget, number>();
 
   constructor(
     private readonly catalog: BackupCatalogService,
@@ -67,9 +69,21 @@ export class RotationService {
 
   /** Rotates `target` once; RotationCompletedEvent says what it did (it is not emitted when the rotation could not list the backups). */
   async rotate(target: BackupTarget): Promise<RotationReport> {
-    const result = await this.deleteExpired(target);
-    this.events.emit(new RotationCompletedEvent(target, result.deleted, result.kept, result.failed));
-    return result;
+    this.rotating.set(target, (this.rotating.get(target) ?? 0) + 1);
+    try {
+      const result = await this.deleteExpired(target);
+      this.events.emit(new RotationCompletedEvent(target, result.deleted, result.kept, result.failed));
+      return result;
+    } finally {
+      const left = (this.rotating.get(target) ?? 1) - 1;
+      if (left === 0) this.rotating.delete(target);
+      else this.rotating.set(target, left);
+    }
+  }
+
+  /** Whether a rotation of `target` is deleting now (its place must not change under it). */
+  isRotating(target: BackupTarget): boolean {
+    return this.rotating.has(target);
   }
 
   /** What rotating `target` now would delete and why it would keep each other backup; changes nothing, logs nothing, emits nothing. */

@@ -7,6 +7,7 @@ import { reservedFolderProblem } from '../common/fs/reserved-folders.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
+import { SerialQueue } from '../common/serial-queue.js';
 import { SettingsChangedEvent } from './settings-changed.event.js';
 import type { SettingDto } from './dto/setting.dto.js';
 import {
@@ -27,6 +28,13 @@ export type BackupSchedule = ScheduleValue;
 
 /** How many coming runs a schedule setting lists (GET /api/settings). */
 const LISTED_RUNS = 5;
+
+/**
+ * A check of a key's parsed value against other modules' data: what is wrong, as a sentence naming the key, or
+ * undefined. `batch` is every key written together with it (parsed), so keys that only make sense together
+ * (a bucket and its prefix) are judged as they will be.
+ */
+export type ValueCheck = (value: SettingValue, batch: ReadonlyMap<string, SettingValue>) => Promise<string | undefined>;
 
 /** A target's keep_hourly … keep_yearly settings: how many of the most recent periods keep their newest backup; null when unset. */
 export type CalendarKeep = Record<KeepUnit, number | null>;
@@ -161,16 +169,16 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       if (reserved) throw new DomainError(ErrorCode.SettingInvalid, `${describeKey(key)} cannot be ${String(value)}: ${reserved}`, { key: describeKey(key) });
       return { key, value, stored: def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value) };
     });
-    // Checked and stored one at a time: two requests that are each fine alone (r2 from local, local from r2) must not both pass.
-    const turn = this.checkedWrites.then(async () => {
+    // Checked and stored one at a time, and in turn with the targets' changes (see `serially`): two requests that
+    // are each fine alone (r2 from local, local from r2) must not both pass.
+    await this.serially(async () => {
+      const batch = new Map(checked.map(({ key, value }) => [key, value] as const));
       for (const { key, value } of checked) {
-        const problem = await this.valueChecks.get(key)?.(value);
+        const problem = await this.valueChecks.get(key)?.(value, batch);
         if (problem) throw new DomainError(ErrorCode.SettingInvalid, problem, { key: describeKey(key) });
       }
       for (const { key, stored } of checked) await this.repository.put(key, stored);
     });
-    this.checkedWrites = turn.catch(() => undefined);
-    await turn;
     for (const { key } of checked) {
       // The value itself is never logged: it may be a secret.
       this.logger.log(`Setting ${key} updated`);
@@ -208,13 +216,22 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
    * targets module says whether a replication source exists and makes no cycle). It returns what is wrong,
    * as a sentence naming the key, or undefined; `update` refuses with 400 and stores nothing.
    */
-  addValueCheck(key: string, check: (value: SettingValue) => Promise<string | undefined>): void {
+  addValueCheck(key: string, check: ValueCheck): void {
     this.definition(key);
     this.valueChecks.set(key, check);
   }
 
-  private readonly valueChecks = new Map<string, (value: SettingValue) => Promise<string | undefined>>();
-  private checkedWrites: Promise<unknown> = Promise.resolve();
+  /**
+   * Runs `work` in turn with every checked settings write: a module whose data the value checks read (the
+   * targets) changes it through here, so a check never passes on data another request is about to change.
+   * Work started from inside a turn runs at once (a target change that writes settings keys).
+   */
+  serially<T>(work: () => Promise<T>): Promise<T> {
+    return this.changes.run(work);
+  }
+
+  private readonly valueChecks = new Map<string, ValueCheck>();
+  private readonly changes = new SerialQueue();
 
   async localSettings(): Promise<LocalSettings> {
     const stored = await this.repository.all();

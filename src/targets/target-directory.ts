@@ -8,7 +8,7 @@ import { SecretCipher } from '../settings/secret-cipher.js';
 import { type CalendarKeep, SettingsService } from '../settings/settings.service.js';
 import { BUILT_IN_FIELDS, type BuiltInId, builtInFieldProblem } from './built-in-target-fields.js';
 import { BUILT_IN_TARGET_IDS, type RetentionRule, type TargetDefinition } from './target-definition.js';
-import { applyTargetInput, checkAgainst, checkNewId, invalidField, type TargetField, type TargetInput } from './target-input.js';
+import { applyTargetInput, checkAgainst, checkNewId, invalidField, placeKey, samePlaceProblem, type TargetField, type TargetInput } from './target-input.js';
 import { TargetStore } from './target-store.js';
 import { TargetsChangedEvent } from './targets-changed.event.js';
 import { parseStoredTarget, sealTarget } from './stored-target.js';
@@ -21,8 +21,8 @@ import { parseStoredTarget, sealTarget } from './stored-target.js';
 @Injectable()
 export class TargetDirectory implements OnModuleInit {
   private readonly logger = new Logger('Targets');
-  /** Changes one at a time: each reads the list, checks against it and writes, so two requests cannot both take an id or a place. */
-  private changes: Promise<unknown> = Promise.resolve();
+  /** Says why `target` cannot change its place or go now (a job is using it), by throwing; see `guardPlaceWith`. */
+  private placeGuards: Array<(target: TargetDefinition) => void> = [];
 
   constructor(
     private readonly settings: SettingsService,
@@ -38,6 +38,43 @@ export class TargetDirectory implements OnModuleInit {
       const key = `${id}_replicate_from`;
       this.settings.addValueCheck(key, (value) => this.replicationProblem(id, value === '' ? null : String(value), key));
     }
+    // The spec's keys that say where local and r2 keep their backups: PUT /api/settings/<key> is checked like
+    // PATCH /api/targets/<id>, so no way round the same-place check (or a running job) is left.
+    for (const [id, keys] of Object.entries(PLACE_KEYS) as Array<[BuiltInId, readonly string[]]>) {
+      for (const key of keys) this.settings.addValueCheck(key, (_value, batch) => this.builtInPlaceProblem(id, batch));
+    }
+  }
+
+  /**
+   * Another module (the jobs) refuses, by throwing, a change of a target's place or its removal while it uses
+   * the target: a backup half written to the old place, or a rotation deleting in it, must not be cut off.
+   */
+  guardPlaceWith(guard: (target: TargetDefinition) => void): void {
+    this.placeGuards.push(guard);
+  }
+
+  /** What is wrong with the built-in `id` written with the settings of `batch`: another target's place (400), or a running job (409, thrown). */
+  private async builtInPlaceProblem(id: BuiltInId, batch: ReadonlyMap<string, unknown>): Promise<string | undefined> {
+    const all = await this.list();
+    const current = all.find((t) => t.id === id) as TargetDefinition;
+    const next: TargetDefinition = { ...current };
+    const text = (key: string) => (batch.has(key) ? String(batch.get(key)) : undefined);
+    if (id === 'local') next.path = path.resolve(text('local_backup_dir') ?? current.path);
+    else {
+      next.endpoint = text('r2_endpoint') ?? next.endpoint;
+      next.bucket = text('r2_bucket_name') ?? next.bucket;
+      next.prefix = text('r2_prefix') ?? next.prefix;
+      next.accountId = text('r2_account_id') ?? next.accountId;
+    }
+    this.checkPlaceFree(current, next);
+    const key = [...batch.keys()].find((k) => PLACE_KEYS[id].includes(k)) ?? PLACE_KEYS[id][0];
+    return samePlaceProblem(next, all, key);
+  }
+
+  /** Throws the guards' error when `next` moves `current` to another place while a job uses it. */
+  private checkPlaceFree(current: TargetDefinition, next: TargetDefinition): void {
+    if (placeKey(current) === placeKey(next)) return;
+    for (const guard of this.placeGuards) guard(current);
   }
 
   /**
@@ -153,6 +190,7 @@ export class TargetDirectory implements OnModuleInit {
             next.prefix = value.trim() === '' || value.trim().endsWith('/') ? value.trim() : `${value.trim()}/`;
         }
         checkAgainst(next, all);
+        this.checkPlaceFree(current, next);
         const fieldOf = (key: string) => Object.entries(BUILT_IN_FIELDS[builtIn]).find(([, k]) => k === key)?.[0] ?? key;
         // Messages name the spec's key and the field, so either spelling the user knows is there.
         await this.settings.updateMany(writes, (key) => `${fieldOf(key)} (setting ${key})`);
@@ -161,6 +199,7 @@ export class TargetDirectory implements OnModuleInit {
       }
       const next = applyTargetInput(current, input, this.config.env.dataDir);
       checkAgainst(next, all);
+      this.checkPlaceFree(current, next);
       await this.store.replace(id, sealTarget(next, this.cipher));
       this.logger.log(
         `Target ${id} changed: ${
@@ -196,6 +235,7 @@ export class TargetDirectory implements OnModuleInit {
           { target: id },
         );
       }
+      for (const guard of this.placeGuards) guard(target);
       await mayRemove(target);
       await this.store.remove(id);
       this.logger.log(`Target ${id} deleted (its backups were left where they are)`);
@@ -204,10 +244,13 @@ export class TargetDirectory implements OnModuleInit {
     });
   }
 
+  /**
+   * Changes one at a time, in turn with the settings writes whose checks read this list (replication sources,
+   * places): each reads the list, checks against it and writes, so two requests cannot both take an id or a
+   * place, nor close a replication cycle from both ends.
+   */
   private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.changes.then(work, work);
-    this.changes = run.catch(() => undefined);
-    return run;
+    return this.settings.serially(work);
   }
 
   private async added(): Promise<TargetDefinition[]> {
@@ -272,6 +315,12 @@ function retentionRule(retentionDays: number, keep: CalendarKeep): RetentionRule
     keepYearly: keep.yearly,
   };
 }
+
+/** The settings keys that say where the built-in targets keep their backups. */
+const PLACE_KEYS: Record<BuiltInId, readonly string[]> = {
+  local: ['local_backup_dir'],
+  r2: ['r2_endpoint', 'r2_account_id', 'r2_bucket_name', 'r2_prefix'],
+};
 
 export const noCalendarRule: RetentionRule = { retentionDays: 0, keepHourly: null, keepDaily: null, keepWeekly: null, keepMonthly: null, keepYearly: null };
 

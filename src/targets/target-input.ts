@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { reservedFolderProblem } from '../common/fs/reserved-folders.js';
+import { realResolve, reservedFolderProblem } from '../common/fs/reserved-folders.js';
 import type { SettingDefinition } from '../settings/setting-definitions.js';
 import { parseSettingValue } from '../settings/setting-value.parser.js';
 import {
@@ -244,21 +244,42 @@ export function checkAgainst(next: TargetDefinition, all: readonly TargetDefinit
       seen.push(at.id);
     }
   }
-  for (const other of others) {
-    // The same folder, or the same bucket and prefix: a listing lists only its own level, so nested ones do not meet.
-    const same =
-      next.kind === 'folder'
-        ? other.kind === 'folder' && other.path !== '' && path.resolve(other.path) === path.resolve(next.path)
-        : other.kind === 's3' && s3Place(other) === s3Place(next) && other.bucket === next.bucket && other.prefix === next.prefix;
-    if (same) {
-      const field = next.kind === 'folder' ? 'path' : 'prefix';
-      throw invalidField(
-        field,
-        `${next.kind === 'folder' ? `path ${next.path}` : `bucket '${next.bucket}' with prefix '${next.prefix}'`} is where target '${other.id}' keeps its backups: ` +
-          "two targets in one place would rotate each other's backups. Use a folder (or prefix) of its own",
-      );
-    }
-  }
+  const field = next.kind === 'folder' ? 'path' : 'prefix';
+  const problem = samePlaceProblem(next, all, field);
+  if (problem) throw invalidField(field, problem);
+}
+
+/**
+ * Where a target keeps its backups, spelled one way: a folder as its real path (symbolic links, `.` and `..`
+ * resolved, a trailing slash dropped, up to the deepest folder that exists), an S3 place as endpoint, bucket
+ * and prefix. Two targets with one key would each list, rotate and delete the other's backups as their own.
+ */
+export function placeKey(target: TargetDefinition): string {
+  if (target.kind === 'folder') return target.path === '' ? '' : `folder ${realResolve(target.path)}`;
+  return `s3 ${s3Place(target)} ${target.bucket} ${target.prefix}`;
+}
+
+/**
+ * Why `next` cannot keep its backups where it would, in a sentence starting with `field`, or undefined.
+ * Only the same place is refused. A place nested in another's (a folder inside another target's folder, a
+ * prefix under another's in the same bucket) never mixes their backups: a folder target lists only the files
+ * at its own level (FolderStorage.list), and an S3 target only the keys `<prefix>sentinel-backup-*` whose
+ * rest is a backup's name, which has no '/' (BACKUP_FILENAME_PATTERN), so neither sees the other's archives,
+ * and rotation and DELETE never reach them.
+ */
+export function samePlaceProblem(next: TargetDefinition, all: readonly TargetDefinition[], field: string): string | undefined {
+  const place = placeKey(next);
+  if (place === '') return undefined;
+  const other = all.find((t) => t.id !== next.id && t.kind === next.kind && placeKey(t) === place);
+  if (!other) return undefined;
+  const where =
+    next.kind === 'folder'
+      ? `${next.path}${realResolve(next.path) === path.resolve(next.path) ? '' : ` (that is ${realResolve(next.path)})`}`
+      : `bucket '${next.bucket}' with prefix '${next.prefix}' at ${s3Place(next)}`;
+  return (
+    `${field}: ${where} is where target '${other.id}' keeps its backups: two targets in one place would list, rotate and delete each other's backups as their own. ` +
+    `Use a ${next.kind === 'folder' ? 'folder' : 'prefix or bucket'} of its own (one inside it is fine)`
+  );
 }
 
 /**

@@ -23,6 +23,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.SecretUnreadable]: HttpStatus.CONFLICT,
   [ErrorCode.StorageNotConfigured]: HttpStatus.CONFLICT,
   [ErrorCode.TargetNotConfigured]: HttpStatus.BAD_REQUEST,
+  [ErrorCode.TargetBusy]: HttpStatus.CONFLICT,
   [ErrorCode.StorageUnavailable]: HttpStatus.BAD_GATEWAY,
   [ErrorCode.StorageAccessDenied]: HttpStatus.BAD_GATEWAY,
   [ErrorCode.StorageTimeout]: HttpStatus.GATEWAY_TIMEOUT,

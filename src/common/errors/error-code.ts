@@ -14,6 +14,8 @@ export enum ErrorCode {
   StorageNotConfigured = 'STORAGE_NOT_CONFIGURED',
   /** A backup asked of a target whose settings are incomplete: refused before any work. */
   TargetNotConfigured = 'TARGET_NOT_CONFIGURED',
+  /** A change of a target's place, or its removal, while a backup or rotation uses it: the answer names the job to wait for. */
+  TargetBusy = 'TARGET_BUSY',
   StorageUnavailable = 'STORAGE_UNAVAILABLE',
   StorageAccessDenied = 'STORAGE_ACCESS_DENIED',
   StorageTimeout = 'STORAGE_TIMEOUT',

@@ -39,18 +39,31 @@ export function reservedFolderProblem(dir: string, dataDir: string): string | un
   return `${where} ${reserved.what} in DATA_DIR: backups there could be removed with it. ${suggestion}`;
 }
 
-/** The absolute path with symbolic links of its existing part resolved (the rest does not exist yet). */
-function realResolve(p: string): string {
+/**
+ * The absolute path with symbolic links of its existing part resolved (the rest does not exist yet). A link
+ * whose target does not exist yet (a disk not mounted) is followed too, so it names the folder it will be.
+ */
+export function realResolve(p: string, depth = 0): string {
   let existing = path.resolve(p);
   const rest: string[] = [];
   for (;;) {
     try {
       return path.join(fs.realpathSync(existing), ...rest);
     } catch {
+      const link = depth < 40 ? readLink(existing) : undefined;
+      if (link !== undefined) return realResolve(path.join(path.resolve(path.dirname(existing), link), ...rest), depth + 1);
       const parent = path.dirname(existing);
       if (parent === existing) return path.resolve(p);
       rest.unshift(path.basename(existing));
       existing = parent;
     }
+  }
+}
+
+function readLink(p: string): string | undefined {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return undefined;
   }
 }

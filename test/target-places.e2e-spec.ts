@@ -1,0 +1,251 @@
+/**
+ * Issue 16, where each target keeps its backups: two targets in one place would rotate each other's backups
+ * away, so the service refuses it through every way a place is set (POST/PATCH /api/targets and the spec's
+ * settings keys of local and r2), under every spelling of a folder; nested places, which never mix (a listing
+ * reads only its own level), are allowed. Changes are serialized (no replication cycle from two requests at
+ * once), and a target's place does not change, nor does the target go, under a running backup.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { seedDatabases, waitForJob } from './support/seed.js';
+import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
+import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
+
+describeS3('Each target keeps its backups in a place of its own (issue 16)', () => {
+  let t: TestApp;
+  let bucket: string;
+  let other: string;
+  let scratch: string;
+  const s3 = () => testS3();
+
+  const s3Target = (id: string, overrides: Record<string, unknown> = {}) => ({
+    id,
+    kind: 's3',
+    endpoint: s3().endpoint,
+    bucket,
+    prefix: `${id}/`,
+    access_key_id: s3().accessKeyId,
+    secret_access_key: s3().secretAccessKey,
+    ...overrides,
+  });
+
+  const setting = async (key: string) => (await t.http.get(`/api/settings/${key}`).expect(200)).body.value;
+
+  async function backUp(target: string): Promise<string> {
+    const started = await t.http.post(`/api/backups/${target}`).expect(202);
+    const job = await waitForJob(t.http, started.body.id);
+    expect([job.status, job.error_message ?? null]).toEqual(['succeeded', null]);
+    return job.filename as string;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    bucket = await createTestBucket('places');
+    other = await createTestBucket('places-other');
+    scratch = makeScratchDir('sentinel-places-');
+    await seedDatabases(t.app, { rows: 20 });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('refuses local_backup_dir through PUT /api/settings when another target keeps its backups there, under any spelling', async () => {
+    const nas = path.join(scratch, 'nas');
+    fs.mkdirSync(path.join(scratch, 'a'), { recursive: true });
+    // A link to a folder not made yet (the NAS not mounted) counts as that folder too.
+    fs.symlinkSync(nas, path.join(scratch, 'link-to-nas'));
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas }).expect(201);
+    const before = await setting('local_backup_dir');
+    const spellings = [nas, `${nas}/`, path.join(scratch, '.', 'nas') + '/.', `${scratch}/./nas`, `${scratch}/a/../nas`, path.join(scratch, 'link-to-nas')];
+    for (const spelling of spellings) {
+      const refused = await t.http.put('/api/settings/local_backup_dir').send({ value: spelling }).expect(400);
+      expect(refused.body.details).toMatchObject({ key: 'local_backup_dir' });
+      expect(refused.body.message).toMatch(/target 'nas' keeps its backups/);
+      expect(await setting('local_backup_dir')).toBe(before);
+      // The same spellings through the targets API, for the built-in and for another added target.
+      const patch = await t.http.patch('/api/targets/local').send({ path: spelling }).expect(400);
+      expect(patch.body.message).toMatch(/target 'nas' keeps its backups/);
+      const post = await t.http.post('/api/targets').send({ id: 'nas-two', kind: 'folder', path: spelling }).expect(400);
+      expect(post.body.message).toMatch(/target 'nas' keeps its backups/);
+    }
+    expect((await t.http.get('/api/targets').expect(200)).body.map((x: { id: string }) => x.id)).toEqual(['local', 'r2', 'nas']);
+    // A symlink to it made after the target was added is refused too, as is the target's own folder from the other side.
+    const local = await setting('local_backup_dir');
+    fs.mkdirSync(local, { recursive: true });
+    fs.symlinkSync(local, path.join(scratch, 'link-to-local'));
+    const refused = await t.http
+      .patch('/api/targets/nas')
+      .send({ path: path.join(scratch, 'link-to-local') })
+      .expect(400);
+    expect(refused.body.message).toMatch(/target 'local' keeps its backups/);
+  });
+
+  it("refuses r2_bucket_name, r2_prefix, r2_endpoint and r2_account_id through PUT /api/settings when they would make r2 share an S3 target's place", async () => {
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('s3-two', { prefix: 'shared/' }))
+      .expect(201);
+    // r2 next door: the same store, another bucket, the same prefix.
+    for (const [key, value] of Object.entries({
+      r2_endpoint: s3().endpoint,
+      r2_access_key_id: s3().accessKeyId,
+      r2_secret_access_key: s3().secretAccessKey,
+      r2_bucket_name: other,
+      r2_prefix: 'shared/',
+    })) {
+      await t.http.put(`/api/settings/${key}`).send({ value }).expect(200);
+    }
+    const refuse = async (key: string, value: string) => {
+      const before = await setting(key);
+      const refused = await t.http.put(`/api/settings/${key}`).send({ value }).expect(400);
+      expect(refused.body.details).toMatchObject({ key });
+      expect(refused.body.message).toMatch(/target 's3-two' keeps its backups/);
+      expect(await setting(key)).toBe(before);
+    };
+    await refuse('r2_bucket_name', bucket);
+
+    // Same bucket, another prefix: fine; then the prefix is what would collide.
+    await t.http.put('/api/settings/r2_prefix').send({ value: 'r2/' }).expect(200);
+    await t.http.put('/api/settings/r2_bucket_name').send({ value: bucket }).expect(200);
+    await refuse('r2_prefix', 'shared');
+    await refuse('r2_prefix', 'shared/');
+
+    // Another endpoint, then the endpoint is what would collide (spelled with a trailing slash).
+    await t.http.put('/api/settings/r2_endpoint').send({ value: 'https://s3.eu-central-003.backblazeb2.com' }).expect(200);
+    await t.http.put('/api/settings/r2_prefix').send({ value: 'shared/' }).expect(200);
+    await refuse('r2_endpoint', `${s3().endpoint}/`);
+
+    // r2's usual set-up: no endpoint, the account ID says where.
+    const account = '0123456789abcdef0123456789abcdef';
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('r2-eu', { endpoint: `https://${account}.r2.cloudflarestorage.com`, bucket: 'nightly', prefix: '' }))
+      .expect(201);
+    await t.http.put('/api/settings/r2_endpoint').send({ value: '' }).expect(200);
+    await t.http.put('/api/settings/r2_bucket_name').send({ value: 'nightly' }).expect(200);
+    await t.http.put('/api/settings/r2_prefix').send({ value: '' }).expect(200);
+    const before = await setting('r2_account_id');
+    const refused = await t.http.put('/api/settings/r2_account_id').send({ value: account }).expect(400);
+    expect(refused.body.details).toMatchObject({ key: 'r2_account_id' });
+    expect(refused.body.message).toMatch(/target 'r2-eu' keeps its backups/);
+    expect(await setting('r2_account_id')).toBe(before);
+
+    // PATCH /api/targets/r2 checks its fields together: bucket and prefix that collide only one at a time pass.
+    await t.http.put('/api/settings/r2_endpoint').send({ value: s3().endpoint }).expect(200);
+    await t.http.put('/api/settings/r2_bucket_name').send({ value: other }).expect(200);
+    await t.http.put('/api/settings/r2_prefix').send({ value: 'shared/' }).expect(200);
+    const patched = await t.http.patch('/api/targets/r2').send({ bucket, prefix: 'r2/' }).expect(200);
+    expect(patched.body).toMatchObject({ bucket, prefix: 'r2/' });
+    // And a PATCH that collides changes none of its keys.
+    const retention = await setting('r2_backup_retention_days');
+    const whole = await t.http
+      .patch('/api/targets/r2')
+      .send({ retention_days: retention === 12 ? 13 : 12, prefix: 'shared/' })
+      .expect(400);
+    expect(whole.body.message).toMatch(/target 's3-two' keeps its backups/);
+    expect([await setting('r2_prefix'), await setting('r2_backup_retention_days')]).toEqual(['r2/', retention]);
+  });
+
+  it('allows nested places, whose backups never mix: each target lists, rotates and deletes only its own level', async () => {
+    const outer = path.join(scratch, 'outer');
+    await t.http.post('/api/targets').send({ id: 'outer', kind: 'folder', path: outer }).expect(201);
+    await t.http
+      .post('/api/targets')
+      .send({ id: 'inner', kind: 'folder', path: path.join(outer, 'inner') })
+      .expect(201);
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('s3-outer', { prefix: 'nest/' }))
+      .expect(201);
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('s3-inner', { prefix: 'nest/in/' }))
+      .expect(201);
+    // The outer ones at the root of what the inner ones use as well.
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('s3-root', { bucket: other, prefix: '' }))
+      .expect(201);
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('s3-sub', { bucket: other, prefix: 'sentinel-backup-2026-01-01-000000.tar.gz/' }))
+      .expect(201);
+
+    for (const [inner, outerId] of [
+      ['inner', 'outer'],
+      ['s3-inner', 's3-outer'],
+      ['s3-sub', 's3-root'],
+    ]) {
+      const name = await backUp(inner);
+      expect((await t.http.get(`/api/backups/${inner}`).expect(200)).body.map((b: { filename: string }) => b.filename)).toEqual([name]);
+      expect((await t.http.get(`/api/backups/${outerId}`).expect(200)).body).toEqual([]);
+      const dry = await t.http.post(`/api/backups/${outerId}/rotate?dry_run=true`).expect(200);
+      expect(dry.body.deleted).toEqual([]);
+      await t.http.delete(`/api/backups/${outerId}/${name}`).expect(404);
+      expect((await t.http.get(`/api/backups/${inner}`).expect(200)).body).toHaveLength(1);
+    }
+  });
+
+  it('serializes replication changes through settings and targets: two requests at once never make a cycle', async () => {
+    await t.http
+      .post('/api/targets')
+      .send({ id: 'ring', kind: 'folder', path: path.join(scratch, 'ring') })
+      .expect(201);
+    for (let round = 0; round < 8; round++) {
+      const [put, patch] = await Promise.all([
+        t.http.put('/api/settings/r2_replicate_from').send({ value: 'ring' }),
+        t.http.patch('/api/targets/ring').send({ replicate_from: 'r2' }),
+      ]);
+      expect([put.status, patch.status].sort()).toEqual([200, 400]);
+      const loser = put.status === 400 ? put : patch;
+      expect(loser.body.message).toMatch(/cycle/);
+      const list = (await t.http.get('/api/targets').expect(200)).body as Array<{ id: string; replicate_from: string | null }>;
+      const from = Object.fromEntries(list.map((x) => [x.id, x.replicate_from]));
+      expect(from.r2 === 'ring' && from.ring === 'r2').toBe(false);
+      await t.http.put('/api/settings/r2_replicate_from').send({ value: '' }).expect(200);
+      await t.http.patch('/api/targets/ring').send({ replicate_from: null }).expect(200);
+    }
+  });
+  it('refuses to move or delete a target while its backup runs (409 TARGET_BUSY naming the job); the backup lands where it started', async () => {
+    await seedDatabases(t.app, { rows: 8000, payloadBytes: 1000 }); // ~55 MB: a backup of a few seconds
+    const start = path.join(scratch, 'busy-start');
+    const elsewhere = path.join(scratch, 'busy-elsewhere');
+    await t.http.post('/api/targets').send({ id: 'busy', kind: 'folder', path: start }).expect(201);
+    const started = await t.http.post('/api/backups/busy').expect(202);
+    const jobId = started.body.id as string;
+
+    const moved = await t.http.patch('/api/targets/busy').send({ path: elsewhere }).expect(409);
+    expect(moved.body).toMatchObject({ error: 'TARGET_BUSY', details: { target: 'busy', job_id: jobId } });
+    expect(moved.body.message).toMatch(new RegExp(`Wait for job ${jobId} to finish`));
+    const deleted = await t.http.delete('/api/targets/busy?confirm=true').expect(409);
+    expect(deleted.body).toMatchObject({ error: 'TARGET_BUSY', details: { job_id: jobId } });
+    // What does not move it goes through at once.
+    await t.http.patch('/api/targets/busy').send({ label: 'Busy disk', retention_days: 7 }).expect(200);
+    expect((await t.http.get(`/api/backup-jobs/${jobId}`).expect(200)).body.status).toMatch(/queued|running/);
+
+    const job = await waitForJob(t.http, jobId);
+    expect(job.status).toBe('succeeded');
+    expect(fs.readdirSync(start)).toContain(job.filename);
+    expect((await t.http.get('/api/targets/busy').expect(200)).body).toMatchObject({ path: start, label: 'Busy disk' });
+    // Once it ended, the change is taken.
+    await t.http.patch('/api/targets/busy').send({ path: elsewhere }).expect(200);
+
+    // The built-in local, moved through its spec setting, the same way.
+    const before = await setting('local_backup_dir');
+    const local = await t.http.post('/api/backups/local').expect(202);
+    const refused = await t.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(scratch, 'local-elsewhere') })
+      .expect(409);
+    expect(refused.body).toMatchObject({ error: 'TARGET_BUSY', details: { job_id: local.body.id } });
+    expect(await setting('local_backup_dir')).toBe(before);
+    const done = await waitForJob(t.http, local.body.id);
+    expect(done.status).toBe('succeeded');
+    await t.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(scratch, 'local-elsewhere') })
+      .expect(200);
+  }, 180_000);
+});
