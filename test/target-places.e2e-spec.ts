@@ -208,6 +208,21 @@ describeS3('Each target keeps its backups in a place of its own (issue 16)', () 
       await t.http.patch('/api/targets/ring').send({ replicate_from: null }).expect(200);
     }
   });
+  it('serializes a replication source set through settings with that target’s deletion: r2 never replicates from a target that is gone', async () => {
+    for (let round = 0; round < 6; round++) {
+      const id = `gone-${round}`;
+      await t.http.post('/api/targets').send(s3Target(id)).expect(201);
+      // The deletion lists the target's backups (a request to the store) between its checks and its write.
+      const [del, put] = await Promise.all([t.http.delete(`/api/targets/${id}`), t.http.put('/api/settings/r2_replicate_from').send({ value: id })]);
+      expect([del.status, put.status]).not.toEqual([200, 200]);
+      const ids = (await t.http.get('/api/targets').expect(200)).body.map((x: { id: string }) => x.id);
+      const from = await setting('r2_replicate_from');
+      expect(from === '' || ids.includes(from)).toBe(true);
+      await t.http.put('/api/settings/r2_replicate_from').send({ value: '' }).expect(200);
+      if (ids.includes(id)) await t.http.delete(`/api/targets/${id}`).expect(200);
+    }
+  });
+
   it('refuses to move or delete a target while its backup runs (409 TARGET_BUSY naming the job); the backup lands where it started', async () => {
     await seedDatabases(t.app, { rows: 8000, payloadBytes: 1000 }); // ~55 MB: a backup of a few seconds
     const start = path.join(scratch, 'busy-start');
