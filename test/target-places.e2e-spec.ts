@@ -161,7 +161,7 @@ describeS3('Each target keeps its backups in a place of its own (issue 16)', () 
       .expect(201);
     await t.http
       .post('/api/targets')
-      .send(s3Target('s3-inner', { prefix: 'nest/in/' }))
+      .send(s3Target('s3-inner', { prefix: 'nest/in/', label: 'Inner S3' }))
       .expect(201);
     // The outer ones at the root of what the inner ones use as well.
     await t.http
@@ -186,6 +186,32 @@ describeS3('Each target keeps its backups in a place of its own (issue 16)', () 
       await t.http.delete(`/api/backups/${outerId}/${name}`).expect(404);
       expect((await t.http.get(`/api/backups/${inner}`).expect(200)).body).toHaveLength(1);
     }
+  });
+
+  it("names an added S3 target by its label in the storage log lines, where r2 keeps the spec's 'R2 …'", async () => {
+    const log = () => fs.readFileSync(t.logFile, 'utf8');
+    const inner = (await t.http.get('/api/backups/s3-inner').expect(200)).body[0].filename as string;
+    expect(log()).toContain(`Inner S3 upload of ${inner} done`);
+    expect(log()).not.toContain(`R2 upload of ${inner}`);
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('s3-bad', { label: 'Bad S3', secret_access_key: 'wrong-secret-0123456789' }))
+      .expect(201);
+    await t.http.get('/api/backups/s3-bad');
+    expect(log()).toMatch(/Bad S3 list failed: /);
+    expect(log()).not.toMatch(/R2 list failed: /);
+    // r2 itself keeps the spec's phrases.
+    for (const [key, value] of Object.entries({
+      r2_endpoint: s3().endpoint,
+      r2_access_key_id: s3().accessKeyId,
+      r2_secret_access_key: s3().secretAccessKey,
+      r2_prefix: 'r2-log/',
+      r2_bucket_name: bucket,
+    })) {
+      await t.http.put(`/api/settings/${key}`).send({ value }).expect(200);
+    }
+    const r2 = await backUp('r2');
+    expect(log()).toContain(`R2 upload of ${r2} done`);
   });
 
   it('serializes replication changes through settings and targets: two requests at once never make a cycle', async () => {

@@ -19,6 +19,8 @@ export class S3ConnectionPool {
     private readonly loadSettings: () => Promise<S3TargetSettings>,
     private readonly options: StorageOptions,
     private readonly logger: Logger,
+    /** The target in log lines: 'R2' (the spec's phrases), or an added target's label. */
+    private readonly label = 'R2',
   ) {}
 
   /** A connection for one operation; release it when done. StorageNotConfigured when the settings are incomplete. */
@@ -53,7 +55,7 @@ export class S3ConnectionPool {
     if (this.current) {
       if (this.current.pendingAborts.size > 0) {
         this.logger.warn(
-          `Dropping the R2 client with ${this.current.pendingAborts.size} multipart upload(s) not yet aborted (${[...this.current.pendingAborts.keys()].join(', ')}); the bucket's lifecycle rule removes them`,
+          `Dropping the ${this.label} client with ${this.current.pendingAborts.size} multipart upload(s) not yet aborted (${[...this.current.pendingAborts.keys()].join(', ')}); the bucket's lifecycle rule removes them`,
         );
       }
       this.current.retire();

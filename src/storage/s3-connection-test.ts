@@ -94,7 +94,7 @@ export class S3ConnectionTest {
   private async probe(conn: S3Connection, checks: ConnectionCheck[]): Promise<void> {
     const client = conn.probeClient;
     const step = async <T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-      const scope = new OperationScope('R2 Test Connection step', conn.limits.probe.stepTimeoutMs);
+      const scope = new OperationScope(`${conn.endpoint.names.label} Test Connection step`, conn.limits.probe.stepTimeoutMs);
       try {
         return await fn(scope.signal);
       } catch (error) {

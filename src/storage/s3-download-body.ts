@@ -24,12 +24,12 @@ export function guardedDownloadBody(
   const body = byteCounter(onProgress, (received) =>
     received === size
       ? undefined
-      : new DomainError(ErrorCode.StorageUnavailable, `The R2 ${operation} ended after ${formatBytes(received)} of ${formatBytes(size)}: try again`, { key }),
+      : new DomainError(ErrorCode.StorageUnavailable, `The ${operation} ended after ${formatBytes(received)} of ${formatBytes(size)}: try again`, { key }),
   );
   const onAbort = () => {
     const reason = scope.reason;
     if (reason instanceof DomainError) logger.warn(reason.message);
-    body.destroy(reason instanceof Error ? reason : new DomainError(ErrorCode.StorageUnavailable, `The R2 ${operation} was cancelled`));
+    body.destroy(reason instanceof Error ? reason : new DomainError(ErrorCode.StorageUnavailable, `The ${operation} was cancelled`));
   };
   scope.signal.addEventListener('abort', onAbort, { once: true });
   // A cancel or time limit can destroy the body before its caller attached a consumer (the caller still
@@ -40,7 +40,7 @@ export function guardedDownloadBody(
   source.on('error', (error) => {
     if (scope.aborted) return;
     const failure = conn.describe(error, operation, key);
-    logger.warn(`R2 ${operation} was interrupted: ${failure.message}`);
+    logger.warn(`${operation} was interrupted: ${failure.message}`);
     body.destroy(toDomainError(failure, { key }, error));
   });
   body.once('close', () => {

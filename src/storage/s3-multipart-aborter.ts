@@ -21,6 +21,8 @@ export class S3MultipartAborter {
     /** The operation time limit: a cleanup never gets longer than an operation. */
     private readonly operationTimeoutMs: number,
     private readonly logger: Logger,
+    /** The target in log lines and time-limit messages: 'R2' (the spec's phrases), or an added target's label. */
+    readonly label = 'R2',
   ) {}
 
   /** A time limit for cleanup work. */
@@ -49,7 +51,7 @@ export class S3MultipartAborter {
   /** Retries the aborts that failed earlier on this connection. */
   async retryPending(conn: S3Connection): Promise<void> {
     if (conn.pendingAborts.size === 0) return;
-    const scope = this.cleanupScope('R2 cleanup of earlier failed uploads');
+    const scope = this.cleanupScope(`${this.label} cleanup of earlier failed uploads`);
     try {
       for (const [uploadId, { key }] of [...conn.pendingAborts]) {
         if (await this.abort(conn, key, uploadId, scope.signal))

@@ -123,10 +123,12 @@ export class S3ObjectDeleter {
         }
       }
       if (result.locked.length > 0)
-        this.logger.log(`R2 delete: ${result.locked.length} of ${keys.length} objects are kept by a lock (first: ${result.locked[0].message})`);
+        this.logger.log(
+          `${this.runner.label} delete: ${result.locked.length} of ${keys.length} objects are kept by a lock (first: ${result.locked[0].message})`,
+        );
       if (result.failed.length > 0)
         this.logger.warn(
-          `R2 delete: ${result.failed.length} of ${keys.length} objects could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`,
+          `${this.runner.label} delete: ${result.failed.length} of ${keys.length} objects could not be deleted (first: ${result.failed[0].key}: ${result.failed[0].message})`,
         );
       return result;
     });

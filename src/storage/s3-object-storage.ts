@@ -12,7 +12,7 @@ import { StorageOptions } from './storage-options.js';
 @Injectable()
 export class S3ObjectStorage extends S3TargetStorage implements OnModuleDestroy {
   constructor(settings: SettingsService, options: StorageOptions, journal: S3UploadJournal, clock: Clock) {
-    super('r2', () => settings.r2Settings(), options, journal, clock);
+    super('r2', 'R2', () => settings.r2Settings(), options, journal, clock);
   }
 
   @OnDomainEvent(SettingsChangedEvent)

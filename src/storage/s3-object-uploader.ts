@@ -64,7 +64,7 @@ export class S3ObjectUploader {
       (conn, scope) => this.recorded(conn, key, body, scope, partSize, options.onProgress, uploadMetadata(options)),
       destroyBody,
     );
-    this.logger.log(`R2 upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
+    this.logger.log(`${this.runner.label} upload of ${key} done: ${formatBytes(result.size)} in ${formatDuration(Date.now() - started)}`);
     return result;
   }
 

@@ -26,6 +26,8 @@ export class S3OperationRunner {
     private readonly pool: S3ConnectionPool,
     private readonly operationTimeoutMs: number,
     private readonly logger: Logger,
+    /** The target in log lines and time-limit messages: 'R2' (the spec's phrases), or an added target's label. */
+    readonly label = 'R2',
   ) {}
 
   /** Runs `fn` and ends the operation when it settles; `onFailure` runs before the error is reported. */
@@ -36,7 +38,7 @@ export class S3OperationRunner {
     fn: (conn: S3Connection, scope: OperationScope) => Promise<T>,
     onFailure?: () => void,
   ): Promise<T> {
-    const scope = new OperationScope(`R2 ${operation}`, this.operationTimeoutMs, caller);
+    const scope = new OperationScope(`${this.label} ${operation}`, this.operationTimeoutMs, caller);
     let conn: S3Connection | undefined;
     try {
       conn = await this.pool.lease();
@@ -55,7 +57,7 @@ export class S3OperationRunner {
    * closes): on success the caller owns the scope and the lease and must end both; on failure they are ended here.
    */
   async begin<T>(operation: string, key: string | undefined, caller: AbortSignal | undefined, fn: (begun: BegunS3Operation) => Promise<T>): Promise<T> {
-    const scope = new OperationScope(`R2 ${operation}`, this.operationTimeoutMs, caller);
+    const scope = new OperationScope(`${this.label} ${operation}`, this.operationTimeoutMs, caller);
     let conn: S3Connection | undefined;
     try {
       conn = await this.pool.lease();
@@ -77,7 +79,7 @@ export class S3OperationRunner {
     // Not from the SDK: the caller's source stream failed, or a DomainError of this module.
     if (error instanceof DomainError || !conn || !isSdkError(error)) return error;
     const failure = conn.describe(error, operation, key);
-    if (failure.kind !== 'no_object') this.logger.warn(`R2 ${operation} failed: ${failure.message}`);
+    if (failure.kind !== 'no_object') this.logger.warn(`${this.label} ${operation} failed: ${failure.message}`);
     return toDomainError(failure, key ? { key } : {}, error);
   }
 }

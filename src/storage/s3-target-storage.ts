@@ -51,6 +51,8 @@ export class S3TargetStorage extends ObjectStorage {
 
   constructor(
     readonly target: string,
+    /** How log lines and time-limit messages name the target: the spec's 'R2' for r2, an added target's label. */
+    label: string,
     /** Reads the target's settings as they are now (secrets opened). */
     private readonly loadSettings: () => Promise<S3TargetSettings>,
     options: StorageOptions,
@@ -59,9 +61,9 @@ export class S3TargetStorage extends ObjectStorage {
   ) {
     super();
     this.logger = new Logger(target === 'r2' ? 'R2Storage' : `S3Storage ${target}`);
-    this.pool = new S3ConnectionPool(this.loadSettings, options, this.logger);
-    this.runner = new S3OperationRunner(this.pool, options.operationTimeoutMs, this.logger);
-    const aborter = new S3MultipartAborter(options.operationTimeoutMs, this.logger);
+    this.pool = new S3ConnectionPool(this.loadSettings, options, this.logger, label);
+    this.runner = new S3OperationRunner(this.pool, options.operationTimeoutMs, this.logger, label);
+    const aborter = new S3MultipartAborter(options.operationTimeoutMs, this.logger, label);
     this.uploader = new S3ObjectUploader(this.runner, aborter, journal, options.partSizeBytes, this.logger, () => clock.now());
     this.ownerMetadata = new S3OwnerMetadata(this.runner);
     this.deleter = new S3ObjectDeleter(this.runner, this.ownerMetadata, this.logger);
@@ -94,7 +96,7 @@ export class S3TargetStorage extends ObjectStorage {
       const { conn, scope } = begun;
       const out = await conn.client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal });
       const size = out.ContentLength ?? 0;
-      return { body: guardedDownloadBody(out.Body as Readable, size, begun, operation, key, this.logger, options.onProgress), size };
+      return { body: guardedDownloadBody(out.Body as Readable, size, begun, `${this.runner.label} ${operation}`, key, this.logger, options.onProgress), size };
     });
   }
 

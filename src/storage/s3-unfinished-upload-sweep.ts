@@ -48,7 +48,7 @@ export class S3UnfinishedUploadSweep {
       this.logger.warn(`Start-up clean-up: ${text}`);
       return report;
     }
-    const scope = this.aborter.cleanupScope('R2 start-up clean-up of unfinished uploads');
+    const scope = this.aborter.cleanupScope(`${this.aborter.label} start-up clean-up of unfinished uploads`);
     try {
       for (const { file, record } of recorded) {
         const where = `${record.endpoint}/${record.bucket}${record.prefix ? `/${record.prefix}` : ''}`;

@@ -107,6 +107,7 @@ export class StorageTargets implements OnModuleDestroy {
     }
     return new S3TargetStorage(
       id,
+      definition.label,
       async () => {
         const t = await this.directory.get(id);
         return {
