@@ -59,9 +59,11 @@ export class TargetsController {
   @Endpoint({
     summary: 'Change the fields sent; for local and r2 they write the spec settings keys',
     description:
-      'Omitted fields (secrets included) keep their values. A wrong field answers 400 naming it and changes nothing. local and r2 refuse a field they have no settings key for (see settings_keys), unless it is sent unchanged',
+      'Omitted fields (secrets included) keep their values. A wrong field answers 400 naming it and changes nothing. local and r2 refuse a field they have no settings key for (see settings_keys), unless it is sent unchanged. ' +
+      "A place another target keeps its backups in (the same folder under any spelling, or the same endpoint, bucket and prefix) answers 400; one inside another's is fine. " +
+      'A change of the place (path, endpoint, bucket, prefix) while a backup or rotation of the target runs answers 409 TARGET_BUSY naming the job to wait for',
     response: TargetDto,
-    errors: [400, 404, 503],
+    errors: [400, 404, 409, 503],
   })
   async update(@Param('id', BackupTargetPipe) id: string, @Body() body: TargetInputDto): Promise<TargetDto> {
     return TargetDto.from(await this.targets.update(id, body));
@@ -73,7 +75,7 @@ export class TargetsController {
     summary: 'Forget an added target; its backups are never deleted',
     description:
       'A target that still holds backups (or whose backups cannot be listed now) is deleted only with ?confirm=true; without it the answer is 409 saying how many, and nothing changes. ' +
-      'local and r2 cannot be deleted (409): turn them off with enabled false. A target another one replicates from cannot be deleted (409)',
+      'local and r2 cannot be deleted (409): turn them off with enabled false. A target another one replicates from cannot be deleted (409), nor one whose backup or rotation is running (409 TARGET_BUSY naming the job)',
     response: DeletedTargetDto,
     errors: [400, 404, 409, 503],
   })

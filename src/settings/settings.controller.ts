@@ -25,7 +25,14 @@ export class SettingsController {
 
   @Put(':key')
   @ApiParam({ name: 'key', example: 'r2_backup_enabled' })
-  @Endpoint({ summary: 'Change one setting; an invalid value is refused and changes nothing', response: SettingDto, errors: [400, 404, 503] })
+  @Endpoint({
+    summary: 'Change one setting; an invalid value is refused and changes nothing',
+    description:
+      "local_backup_dir and r2's endpoint, account ID, bucket and prefix are refused (400) when they would put the target where another keeps its backups, " +
+      'and (409 TARGET_BUSY, naming the job) while a backup or rotation of that target runs',
+    response: SettingDto,
+    errors: [400, 404, 409, 503],
+  })
   update(@Param('key') key: string, @Body() body: UpdateSettingDto): Promise<SettingDto> {
     return this.settings.update(key, body.value);
   }

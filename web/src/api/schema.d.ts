@@ -67,7 +67,10 @@ export interface paths {
         };
         /** One setting */
         get: operations["SettingsController_get"];
-        /** Change one setting; an invalid value is refused and changes nothing */
+        /**
+         * Change one setting; an invalid value is refused and changes nothing
+         * @description local_backup_dir and r2's endpoint, account ID, bucket and prefix are refused (400) when they would put the target where another keeps its backups, and (409 TARGET_BUSY, naming the job) while a backup or rotation of that target runs
+         */
         put: operations["SettingsController_update"];
         post?: never;
         delete?: never;
@@ -346,14 +349,14 @@ export interface paths {
         post?: never;
         /**
          * Forget an added target; its backups are never deleted
-         * @description A target that still holds backups (or whose backups cannot be listed now) is deleted only with ?confirm=true; without it the answer is 409 saying how many, and nothing changes. local and r2 cannot be deleted (409): turn them off with enabled false. A target another one replicates from cannot be deleted (409)
+         * @description A target that still holds backups (or whose backups cannot be listed now) is deleted only with ?confirm=true; without it the answer is 409 saying how many, and nothing changes. local and r2 cannot be deleted (409): turn them off with enabled false. A target another one replicates from cannot be deleted (409), nor one whose backup or rotation is running (409 TARGET_BUSY naming the job)
          */
         delete: operations["TargetsController_remove"];
         options?: never;
         head?: never;
         /**
          * Change the fields sent; for local and r2 they write the spec settings keys
-         * @description Omitted fields (secrets included) keep their values. A wrong field answers 400 naming it and changes nothing. local and r2 refuse a field they have no settings key for (see settings_keys), unless it is sent unchanged
+         * @description Omitted fields (secrets included) keep their values. A wrong field answers 400 naming it and changes nothing. local and r2 refuse a field they have no settings key for (see settings_keys), unless it is sent unchanged. A place another target keeps its backups in (the same folder under any spelling, or the same endpoint, bucket and prefix) answers 400; one inside another's is fine. A change of the place (path, endpoint, bucket, prefix) while a backup or rotation of the target runs answers 409 TARGET_BUSY naming the job to wait for
          */
         patch: operations["TargetsController_update"];
         trace?: never;
@@ -2199,6 +2202,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description The databases are not available yet */
             503: {
                 headers: {
@@ -3336,6 +3348,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
