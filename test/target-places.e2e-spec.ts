@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { seedDatabases, waitForJob } from './support/seed.js';
-import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
+import { createTestBucket, describeS3, listAllKeys, testS3, testS3Client } from './support/s3-server.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
 describeS3('Each target keeps its backups in a place of its own (issue 16)', () => {
@@ -212,6 +212,30 @@ describeS3('Each target keeps its backups in a place of its own (issue 16)', () 
     }
     const r2 = await backUp('r2');
     expect(log()).toContain(`R2 upload of ${r2} done`);
+  });
+
+  it('deletes an S3 target that holds backups, or whose backups cannot be listed, only with confirmation, and never its backups', async () => {
+    const name = await backUp('s3-inner');
+    const keysBefore = await listAllKeys(testS3Client(), bucket);
+    expect(keysBefore).toContain(`nest/in/${name}`);
+    const refused = await t.http.delete('/api/targets/s3-inner').expect(409);
+    expect(refused.body.message).toMatch(new RegExp(`still holds 2 backups in bucket '${bucket}' under 'nest/in/'.*they are not deleted.*\\?confirm=true`));
+    const gone = await t.http.delete('/api/targets/s3-inner?confirm=true').expect(200);
+    expect(gone.body).toEqual({ id: 's3-inner', deleted: true, backups_left: 2 });
+    expect(await listAllKeys(testS3Client(), bucket)).toEqual(keysBefore);
+    await t.http.get('/api/backups/s3-inner').expect(404);
+    // Added again with the same place, it lists them again.
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('s3-inner', { prefix: 'nest/in/' }))
+      .expect(201);
+    expect((await t.http.get('/api/backups/s3-inner').expect(200)).body).toHaveLength(2);
+
+    // A target the store refuses to list for: the service cannot tell, so it asks, and says why.
+    const unknown = await t.http.delete('/api/targets/s3-bad').expect(409);
+    expect(unknown.body.message).toMatch(/Cannot tell whether target 's3-bad' still holds backups .*\?confirm=true/);
+    expect(unknown.body.message).not.toContain('wrong-secret-0123456789');
+    expect((await t.http.delete('/api/targets/s3-bad?confirm=true').expect(200)).body).toEqual({ id: 's3-bad', deleted: true, backups_left: null });
   });
 
   it('serializes replication changes through settings and targets: two requests at once never make a cycle', async () => {
