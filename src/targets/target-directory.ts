@@ -41,7 +41,7 @@ export class TargetDirectory implements OnModuleInit {
     // The spec's keys that say where local and r2 keep their backups: PUT /api/settings/<key> is checked like
     // PATCH /api/targets/<id>, so no way round the same-place check (or a running job) is left.
     for (const [id, keys] of Object.entries(PLACE_KEYS) as Array<[BuiltInId, readonly string[]]>) {
-      for (const key of keys) this.settings.addValueCheck(key, (_value, batch) => this.builtInPlaceProblem(id, batch));
+      for (const key of keys) this.settings.addValueCheck(key, (_value, batch) => this.builtInPlaceProblem(id, batch, key));
     }
   }
 
@@ -53,12 +53,15 @@ export class TargetDirectory implements OnModuleInit {
     this.placeGuards.push(guard);
   }
 
-  /** What is wrong with the built-in `id` written with the settings of `batch`: another target's place (400), or a running job (409, thrown). */
-  private async builtInPlaceProblem(id: BuiltInId, batch: ReadonlyMap<string, unknown>): Promise<string | undefined> {
+  /**
+   * What is wrong with the built-in `id` written with the settings of `batch`, in a sentence naming `key`:
+   * another target's place (400), or a running job (409, thrown).
+   */
+  private async builtInPlaceProblem(id: BuiltInId, batch: ReadonlyMap<string, unknown>, key: string): Promise<string | undefined> {
     const all = await this.list();
     const current = all.find((t) => t.id === id) as TargetDefinition;
     const next: TargetDefinition = { ...current };
-    const text = (key: string) => (batch.has(key) ? String(batch.get(key)) : undefined);
+    const text = (setting: string) => (batch.has(setting) ? String(batch.get(setting)) : undefined);
     if (id === 'local') next.path = path.resolve(text('local_backup_dir') ?? current.path);
     else {
       next.endpoint = text('r2_endpoint') ?? next.endpoint;
@@ -67,7 +70,6 @@ export class TargetDirectory implements OnModuleInit {
       next.accountId = text('r2_account_id') ?? next.accountId;
     }
     this.checkPlaceFree(current, next);
-    const key = [...batch.keys()].find((k) => PLACE_KEYS[id].includes(k)) ?? PLACE_KEYS[id][0];
     return samePlaceProblem(next, all, key);
   }
 
