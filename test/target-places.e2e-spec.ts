@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { seedDatabases, waitForJob } from './support/seed.js';
-import { createTestBucket, describeS3, listAllKeys, testS3, testS3Client } from './support/s3-server.js';
+import { createTestBucket, describeS3, listAllKeys, putMany, testS3, testS3Client } from './support/s3-server.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
 describeS3('Each target keeps its backups in a place of its own (issue 16)', () => {
@@ -272,6 +272,29 @@ describeS3('Each target keeps its backups in a place of its own (issue 16)', () 
       if (ids.includes(id)) await t.http.delete(`/api/targets/${id}`).expect(200);
     }
   });
+
+  it('refuses to move or delete a target while its rotation runs (409 TARGET_BUSY)', async () => {
+    await t.http
+      .post('/api/targets')
+      .send(s3Target('rot', { retention_days: 1 }))
+      .expect(201);
+    // Many old archives: the rotation reads each one's owner from the store, which takes a while.
+    const day = 24 * 3600 * 1000;
+    const names = Array.from({ length: 400 }, (_, i) => {
+      const at = new Date(Date.UTC(2020, 0, 1) + i * day).toISOString();
+      return `rot/sentinel-backup-${at.slice(0, 10)}-${at.slice(11, 13)}${at.slice(14, 16)}${at.slice(17, 19)}.tar.gz`;
+    });
+    await putMany(testS3Client(), bucket, names);
+    const rotation = t.http.post('/api/backups/rot/rotate').then((res) => res);
+    await new Promise((r) => setTimeout(r, 100));
+    const moved = await t.http.patch('/api/targets/rot').send({ prefix: 'rot-moved/' }).expect(409);
+    expect(moved.body).toMatchObject({ error: 'TARGET_BUSY', details: { target: 'rot' } });
+    expect(moved.body.message).toMatch(/is rotating its backups now/);
+    await t.http.delete('/api/targets/rot?confirm=true').expect(409);
+    expect((await rotation).status).toBe(200);
+    expect((await t.http.get('/api/targets/rot').expect(200)).body.prefix).toBe('rot/');
+    await t.http.patch('/api/targets/rot').send({ prefix: 'rot-moved/' }).expect(200);
+  }, 180_000);
 
   it('refuses to move or delete a target while its backup runs (409 TARGET_BUSY naming the job); the backup lands where it started', async () => {
     await seedDatabases(t.app, { rows: 8000, payloadBytes: 1000 }); // ~55 MB: a backup of a few seconds
