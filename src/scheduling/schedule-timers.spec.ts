@@ -4,16 +4,28 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock.js';
 import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
 import { ScheduleTimers } from './schedule-timers.js';
-import type { JobResult, ScheduledJobRunner, ScheduleSettings } from './scheduled-job-runner.js';
+import type { ScheduleValue } from '../common/schedules/backup-schedule.js';
+import type { RosterEntry } from '../targets/target-roster.js';
+import type { JobResult, ScheduledJobRunner } from './scheduled-job-runner.js';
 import type { ScheduledJob } from './scheduled-jobs.js';
 import type { SchedulingOptions } from './scheduling-options.js';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
+/** The built-ins' settings the schedules depend on. */
+interface ScheduleSettings {
+  localEnabled: boolean;
+  r2Enabled: boolean;
+  r2Schedule: ScheduleValue;
+  localSchedule?: ScheduleValue;
+}
+
 /** Stands in for ScheduledJobRunner: records which job ran when (by the faked Date). */
 class FakeJobs {
   settings: ScheduleSettings = { localEnabled: true, r2Enabled: true, r2Schedule: 'daily' };
+  /** Targets added through /api/targets. */
+  added: RosterEntry[] = [];
   fired: Array<{ job: string; at: string }> = [];
   catchUps: string[] = [];
   settingsReads = 0;
@@ -21,6 +33,21 @@ class FakeJobs {
   async scheduleSettings(): Promise<ScheduleSettings> {
     this.settingsReads++;
     return { ...this.settings };
+  }
+
+  async scheduledTargets(): Promise<RosterEntry[]> {
+    const s = await this.scheduleSettings();
+    const builtIn = (id: string, enabled: boolean, schedule: ScheduleValue): RosterEntry => ({
+      id,
+      label: id,
+      kind: id === 'r2' ? 's3' : 'folder',
+      builtIn: true,
+      enabled,
+      schedule,
+      path: '',
+      offReason: `${id} backups are turned off (${id}_backup_enabled = 0)`,
+    });
+    return [builtIn('local', s.localEnabled, s.localSchedule ?? 'daily'), builtIn('r2', s.r2Enabled, s.r2Schedule), ...this.added];
   }
 
   async run(job: ScheduledJob): Promise<JobResult> {

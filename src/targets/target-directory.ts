@@ -210,7 +210,8 @@ export class TargetDirectory implements OnModuleInit {
     return run;
   }
 
-  private async added(): Promise<TargetDefinition[]> {
+  /** The added targets alone (no built-in's settings read): what per-target loops add to the built-ins. */
+  async added(): Promise<TargetDefinition[]> {
     const rows = await this.store.all();
     const found: TargetDefinition[] = [];
     for (const row of rows) {
