@@ -5,6 +5,7 @@
  * /api/status and /metrics (checked by promtool) list it; a notification channel filtering on it hears its
  * backups and no other target's; the disk-space watch and the start-up clean-up cover its folder.
  */
+import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -224,6 +225,39 @@ describe('The disk-space watch and the start-up clean-up cover an added folder t
       await t.close();
       fs.rmSync(root, { recursive: true, force: true });
       fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('A list of added targets that cannot be read', () => {
+  it('is logged, and local and r2 are scheduled, listed and backed up as before', async () => {
+    let t = await startTestApp({}, { keep: true });
+    const root = t.root;
+    try {
+      await t.http
+        .post('/api/targets')
+        .send({ id: 'usb', kind: 'folder', path: makeScratchDir('sentinel-unreadable-target-') })
+        .expect(201);
+      await t.close();
+      // Another version's (or a hand-made) targets table: the query for the list fails, the settings stay readable.
+      const db = new Database(path.join(root, 'data', 'config.db'));
+      db.exec('DROP TABLE targets; CREATE TABLE targets (name TEXT)');
+      db.close();
+
+      t = await startTestApp({ SENTINEL_SCHEDULES: 'on', SENTINEL_CATCH_UP_DELAY_SECONDS: '3600' }, { root, keep: true });
+      await seedDatabases(t.app, { rows: 5 });
+      const listed = (await t.http.get('/api/schedules').expect(200)).body.map((s: { job: string }) => s.job);
+      expect(listed).toEqual(['local-backup', 'r2-backup', 'local-rotation', 'r2-rotation', 'local-verify', 'r2-verify']);
+      expect((await t.http.get('/api/schedules').expect(200)).body[0]).toMatchObject({ job: 'local-backup', enabled: true, next_run: expect.any(String) });
+      expect((await t.http.get('/api/status').expect(200)).body.targets.map((x: { target: string }) => x.target)).toEqual(['local', 'r2']);
+      expect((await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id)).status).toBe('succeeded');
+      const log = fs.readFileSync(t.logFile, 'utf8');
+      expect(log).toMatch(/ERROR \[Targets\] Cannot read the added backup targets \(config\.db\): .*only local and r2 run until it can be read/);
+      // Said once, not at every timer, status request or scrape.
+      expect(log.split('Cannot read the added backup targets').length - 1).toBe(1);
+    } finally {
+      await t.close();
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 });

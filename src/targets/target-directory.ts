@@ -69,6 +69,9 @@ export class TargetDirectory implements OnModuleInit {
 
   /** The target `id`, or a NotFound error naming the ids there are. */
   async get(id: string): Promise<TargetDefinition> {
+    // The built-ins without the added list: a targets table that cannot be read must not stop local and r2.
+    if (id === 'local') return this.local();
+    if (id === 'r2') return this.r2();
     const targets = await this.list();
     const found = targets.find((t) => t.id === id);
     if (!found) {
