@@ -324,7 +324,6 @@ export class ScheduledJobRunner {
   }
 }
 
-
 /** 60, or 7.5 for half a 15-minute interval. */
 function formatMinutes(minutes: number): string {
   return Number.isInteger(minutes) ? String(minutes) : minutes.toFixed(1);

@@ -41,18 +41,16 @@ export class TargetRoster {
   /** The built-ins first (throws when their settings cannot be read, as before), then the added targets. */
   async entries(): Promise<RosterEntry[]> {
     const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
-    const builtIns = BACKUP_TARGETS.map(
-      (id): RosterEntry => ({
-        id,
-        label: targetLabel(id),
-        kind: id === 'local' ? 'folder' : 's3',
-        builtIn: true,
-        enabled: values.get(`${id}_backup_enabled`) === 1,
-        schedule: (values.get(`${id}_backup_schedule`) ?? 'daily') as ScheduleValue,
-        path: '',
-        offReason: `${targetLabel(id)} backups are turned off (${id}_backup_enabled = 0)`,
-      }),
-    );
+    const builtIns = BACKUP_TARGETS.map((id): RosterEntry => ({
+      id,
+      label: targetLabel(id),
+      kind: id === 'local' ? 'folder' : 's3',
+      builtIn: true,
+      enabled: values.get(`${id}_backup_enabled`) === 1,
+      schedule: (values.get(`${id}_backup_schedule`) ?? 'daily') as ScheduleValue,
+      path: '',
+      offReason: `${targetLabel(id)} backups are turned off (${id}_backup_enabled = 0)`,
+    }));
     return [...builtIns, ...(await this.added())];
   }
 
