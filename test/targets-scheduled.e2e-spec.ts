@@ -14,6 +14,7 @@ import { DiskSpaceWatch } from '../src/backup/disk-space-watch.js';
 import { StartupRecovery } from '../src/backup/startup-recovery.service.js';
 import { Clock } from '../src/common/clock.js';
 import { LeftoverSweeper } from '../src/common/fs/leftover-sweeper.js';
+import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import type { Notification } from '../src/notifications/notification.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
@@ -196,7 +197,7 @@ describe('An added target runs on its own like the built-ins (scheduler, verific
   });
 });
 
-describe('The disk-space watch and the start-up clean-up cover an added folder target', () => {
+describe('The disk-space watch, the catch-up after a start and the start-up clean-up cover an added folder target', () => {
   it('watches the folder of an enabled added target, and at the next start removes the unfinished files this installation left there', async () => {
     const folder = makeScratchDir('sentinel-cleanup-target-');
     let t = await startTestApp({}, { keep: true });
@@ -208,6 +209,13 @@ describe('The disk-space watch and the start-up clean-up cover an added folder t
       await t.http.patch('/api/targets/usb').send({ enabled: false }).expect(200);
       expect((await t.app.get(DiskSpaceWatch).check()).some((f) => f.targets.includes('usb'))).toBe(false);
       await t.http.patch('/api/targets/usb').send({ enabled: true }).expect(200);
+
+      // The check after a start for missed scheduled backups covers it: it never had one, so one runs now.
+      const caughtUp = await t.app.get(ScheduledJobRunner).catchUp();
+      expect(caughtUp.find((r) => r.target === 'usb')).toMatchObject({ outcome: 'succeeded' });
+      expect((await t.http.get('/api/backup-jobs?target=usb').expect(200)).body).toEqual([
+        expect.objectContaining({ trigger: 'scheduled', status: 'succeeded' }),
+      ]);
 
       // An upload this installation had not finished when it stopped, and one another installation left.
       const ours = t.app.get(LeftoverSweeper).partialFile(folder, 'sentinel_backup_2026-12-01_10-00-00.tar.gz');

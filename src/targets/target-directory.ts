@@ -207,6 +207,18 @@ export class TargetDirectory implements OnModuleInit {
     });
   }
 
+  /**
+   * A row this version cannot read, or a secret the master key cannot open, is said once per process: the list is
+   * read by every timer, status request and scrape, and the log must not fill with the same line.
+   */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn(message);
+  }
+
+  private readonly warned = new Set<string>();
+
   private serially<T>(work: () => Promise<T>): Promise<T> {
     const run = this.changes.then(work, work);
     this.changes = run.catch(() => undefined);
@@ -219,7 +231,7 @@ export class TargetDirectory implements OnModuleInit {
     const found: TargetDefinition[] = [];
     for (const row of rows) {
       // A row of another version or damaged by hand is left out with a warning, never a failure of every target.
-      const target = parseStoredTarget(row, this.cipher, (message) => this.logger.warn(message));
+      const target = parseStoredTarget(row, this.cipher, (message) => this.warnOnce(message));
       if (target && !(BUILT_IN_TARGET_IDS as readonly string[]).includes(target.id)) found.push(target);
     }
     return found;
