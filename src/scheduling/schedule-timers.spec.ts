@@ -108,6 +108,28 @@ describe('ScheduleTimers timers', () => {
     expect(jobs.fired).toHaveLength(10);
   });
 
+  it('an added target: armed with its own schedule, re-timed when it changes, stopped when it is deleted or turned off', async () => {
+    const jobs = new FakeJobs();
+    const nas: RosterEntry = { id: 'nas', label: 'nas', kind: 'folder', builtIn: false, enabled: true, schedule: 'hourly', path: '/mnt/nas', offReason: 'off' };
+    jobs.added = [nas];
+    const { scheduler: timers } = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC', jobs });
+    await jest.advanceTimersByTimeAsync(2 * HOUR);
+    expect(jobs.firedOf('nas-backup')).toEqual(['2026-03-04T12:15:00.000Z', '2026-03-04T13:15:00.000Z']);
+    jobs.added = [{ ...nas, schedule: 'cron:40 * * * *' }];
+    timers.onTargetsChanged();
+    await timers.reconcile();
+    await jest.advanceTimersByTimeAsync(HOUR);
+    expect(jobs.firedOf('nas-backup').slice(2)).toEqual(['2026-03-04T14:40:00.000Z']);
+    jobs.added = [];
+    timers.onTargetsChanged();
+    await timers.reconcile();
+    await jest.advanceTimersByTimeAsync(8 * DAY);
+    expect(jobs.firedOf('nas-backup')).toHaveLength(3);
+    expect(jobs.firedOf('nas-rotation')).toEqual([]);
+    expect(jobs.firedOf('nas-verify')).toEqual([]);
+    expect(jobs.firedOf('local-backup').length).toBeGreaterThan(7);
+  });
+
   it('America/New_York across 2026-11-01 (02:00 → 01:00): the local backup runs once at the first 01:00', async () => {
     const { jobs } = await start({ now: '2026-10-31T12:00:00Z', timeZone: 'America/New_York' });
     await jest.advanceTimersByTimeAsync(2 * DAY);
