@@ -168,6 +168,8 @@ describe('An added target runs on its own like the built-ins (scheduler, verific
       .expect(200);
     const failed = await waitForJob(t.http, (await t.http.post('/api/backups/nas').expect(202)).body.id);
     expect(failed.status).toBe('failed');
+    // The message names what to change for this target, not the built-in local's setting.
+    expect(failed.error).toMatch(/part of the path is a file, not a folder\. Point the path of target nas \(PATCH \/api\/targets\/nas\) at a folder/);
     await until('the nas failure at /nas', () => webhooks('/nas').find((n) => n.event === 'backup.failed' && n.target === 'nas'));
     expect(webhooks('/local').some((n) => n.target !== 'local')).toBe(false);
     const failing = (await t.http.get('/api/status').expect(200)).body.targets.find((x: { target: string }) => x.target === 'nas');
