@@ -5,7 +5,6 @@ import os from 'node:os';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp, takeoverLine } from './app.factory.js';
 import { BackupJobs } from './backup/backup-jobs.js';
-import { BACKUP_TARGETS } from './common/backup-target.js';
 import { DataDirLock, DataDirLockError } from './common/lifecycle/data-dir-lock.js';
 import { InFlightRequests } from './common/lifecycle/in-flight-requests.js';
 import { assertDataDirWritable } from './common/fs/data-dir-check.js';
@@ -26,10 +25,7 @@ function pendingWork(app: NestExpressApplication | undefined, requests: InFlight
   try {
     if (app) {
       const backups = app.get(BackupJobs, { strict: false });
-      for (const target of BACKUP_TARGETS) {
-        const job = backups.runningJob(target);
-        if (job) parts.push(`${target} backup job ${job.id} (${job.phase})`);
-      }
+      for (const job of backups.runningJobs()) parts.push(`${job.target} backup job ${job.id} (${job.phase})`);
       for (const running of app.get(BackupVerifier, { strict: false }).running())
         parts.push(`verification of ${running.target} ${running.filename} (started ${running.startedAt})`);
     }

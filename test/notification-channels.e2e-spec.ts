@@ -53,7 +53,11 @@ describe('notification channels API', () => {
     [{ name: 'x', type: 'pager', url: 'https://example.com/' }, 'type', /one of webhook, slack/],
     [{ type: 'slack', url: 'https://example.com/' }, 'name', /name is missing/],
     [{ name: 'x', type: 'slack', url: 'https://example.com/', events: ['backup.exploded'] }, 'events', /'backup.exploded'.*not an event name/],
-    [{ name: 'x', type: 'slack', url: 'https://example.com/', targets: ['s3'] }, 'targets', /local and r2/],
+    [
+      { name: 'x', type: 'slack', url: 'https://example.com/', targets: ['s3'] },
+      'targets',
+      /targets names "s3", which is no target: use ids of existing targets \('local', 'r2'\)/,
+    ],
     [{ name: 'x', type: 'slack', url: 'https://example.com/', enabled: 'yes' }, 'enabled', /true or false/],
     [{ name: 'x', type: 'slack', url: 'https://example.com/', token: 'abc' }, 'token', /not a field of a slack channel/],
     [{ name: 'x', type: 'ping', url: 'https://example.com/', events: ['restore.applied'] }, 'events', /ping channel cannot take restore.applied/],

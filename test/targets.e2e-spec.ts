@@ -155,7 +155,8 @@ describeS3('Targets are data (issue 16)', () => {
       [{ id: 'rel', kind: 'folder', path: 'relative/folder' }, 'path'],
       [{ id: 'again', kind: 'folder', path: folderA }, 'path'],
       [{ id: 'datadir', kind: 'folder', path: t.dataDir }, 'path'],
-      [{ id: 'hourly', kind: 'folder', path: folderB, schedule: 'hourly' }, 'schedule'],
+      [{ id: 'cron', kind: 'folder', path: folderB, schedule: 'cron:0 25 * * *' }, 'schedule'],
+      [{ id: 'words', kind: 'folder', path: folderB, schedule: 'every night' }, 'schedule'],
       [{ id: 'keep', kind: 'folder', path: folderB, keep_daily: 0 }, 'keep_daily'],
       [{ id: 'repl', kind: 'folder', path: folderB, replicate_from: 'nope' }, 'replicate_from'],
       [s3Target({ id: 'no-secret', secret_access_key: undefined, prefix: 'x/' }), 'secret_access_key'],
@@ -168,6 +169,17 @@ describeS3('Targets are data (issue 16)', () => {
       const res = await t.http.post('/api/targets').send(body).expect(400);
       expect([JSON.stringify(body).slice(0, 80), res.body.details?.field]).toEqual([JSON.stringify(body).slice(0, 80), field]);
       expect(res.body.message).toMatch(new RegExp(`^${String(field).replace('.', '\\.')}\\b|'${field}'|${field}`));
+    }
+    // The schedule is checked as r2_backup_schedule is, the message naming the field and, for cron, the cron field.
+    for (const [schedule, message] of [
+      ['cron:0 25 * * *', /^schedule: cron expression '0 25 \* \* \*': hour field '25': 25 is out of range 0-23/],
+      ['cron:*/2 * * * *', /^schedule: cron expression '\*\/2 \* \* \* \*': minute field '\*\/2': runs 2 minutes apart/],
+      ['every night', /^schedule must be daily, weekly, monthly, hourly or cron:/],
+      [7, /^schedule must be daily, weekly, monthly, hourly or cron:<five fields> as a string/],
+    ] as const) {
+      const res = await t.http.post('/api/targets').send({ id: 'sched', kind: 'folder', path: folderB, schedule }).expect(400);
+      expect(res.body.message).toMatch(message);
+      expect((await t.http.patch('/api/targets/nas').send({ schedule }).expect(400)).body.details.field).toBe('schedule');
     }
     const unknownField = await t.http.post('/api/targets').send({ id: 'typo', kind: 'folder', path: folderB, pth: '/x' }).expect(400);
     expect(unknownField.body.message).toMatch(/Unknown field "pth"/);

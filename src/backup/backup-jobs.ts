@@ -58,6 +58,11 @@ export class BackupJobs implements OnModuleDestroy {
     return this.running.get(target)?.run;
   }
 
+  /** Every target's running job (at most one each), for a stop that waits on them. */
+  runningJobs(): BackupRunEntity[] {
+    return [...this.running.values()].map((job) => job.run);
+  }
+
   /** A job by id: the live state while it runs, else the stored one. */
   async job(id: string): Promise<BackupRunEntity> {
     for (const job of this.running.values()) if (job.run.id === id) return job.run;

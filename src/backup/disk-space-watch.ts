@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { BACKUP_TARGETS, type BackupTarget, targetLabel } from '../common/backup-target.js';
+import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { formatBytes } from '../common/format.js';
@@ -7,6 +7,7 @@ import { backupSpaceNeeds, liveDatabaseBytes } from '../common/fs/backup-space.j
 import { DiskSpace } from '../common/fs/disk-space.service.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { SettingsService } from '../settings/settings.service.js';
+import { TargetRoster } from '../targets/target-roster.js';
 import { BackupCompletedEvent, BackupFailedEvent, DiskSpaceLowEvent, DiskSpaceRecoveredEvent } from './backup.events.js';
 
 /** The watch's period between backups: at least hourly, as the notification promises. */
@@ -42,6 +43,7 @@ export class DiskSpaceWatch implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly registry: DatabaseRegistry,
     private readonly settings: SettingsService,
+    private readonly targets: TargetRoster,
     private readonly disk: DiskSpace,
     private readonly events: DomainEventBus,
   ) {}
@@ -80,12 +82,12 @@ export class DiskSpaceWatch implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async checkNow(): Promise<FolderSpace[]> {
-    const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
-    const enabled = BACKUP_TARGETS.filter((target) => values.get(`${target}_backup_enabled`) === 1);
+    const enabled = (await this.targets.entries()).filter((target) => target.enabled);
     const live = liveDatabaseBytes(this.registry.list());
     const folders = new Map<string, FolderSpace>();
-    for (const target of enabled) {
-      const localDir = target === 'local' ? await this.settings.localBackupDir() : undefined;
+    for (const { id: target, kind, builtIn, path } of enabled) {
+      // A folder target's archive needs room in its folder too (the built-in local's folder is the settings').
+      const localDir = kind !== 'folder' ? undefined : builtIn ? await this.settings.localBackupDir() : path;
       for (const need of backupSpaceNeeds(target, this.registry.dataDir, live, localDir)) {
         const folder = folders.get(need.dir) ?? { folder: need.dir, freeBytes: 0, neededBytes: 0, targets: [] };
         folder.neededBytes = Math.max(folder.neededBytes, need.bytes);

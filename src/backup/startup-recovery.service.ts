@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import { BACKUP_TARGETS, type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { LeftoverSweeper } from '../common/fs/leftover-sweeper.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import type { LeftoverReport } from '../storage/object-storage.js';
@@ -8,12 +8,14 @@ import { InstallationIdentity } from '../common/installation/installation-identi
 import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { TargetRoster } from '../targets/target-roster.js';
 import { BackupRunStore } from './backup-run.store.js';
 import { BackupFailedEvent } from './backup.events.js';
 
 /**
- * The start-up clean-up of the backup targets, once per boot: the local folder's `.partial` files and
- * R2's unfinished multipart uploads that this installation's interrupted uploads left (DATA_DIR's work
+ * The start-up clean-up of the backup targets, once per boot: a folder target's `.partial` files and an S3
+ * target's unfinished multipart uploads that this installation's interrupted uploads left, for local, r2 and
+ * every added target (DATA_DIR's work
  * folders were swept already, by LeftoverSweeper in the restore's start-up step). Then the jobs the
  * crash interrupted are told what was cleaned up, and each is announced as a failed backup (BackupFailedEvent,
  * BACKUP_INTERRUPTED).
@@ -26,7 +28,9 @@ import { BackupFailedEvent } from './backup.events.js';
 export class StartupRecovery implements OnApplicationBootstrap {
   private readonly logger = new Logger('Sweep');
   private readonly started: Promise<boolean>;
-  private readonly cleaned: Record<BackupTarget, Promise<LeftoverReport>>;
+  private readonly cleaned = new Map<BackupTarget, Promise<LeftoverReport>>();
+  /** The added targets, listed once the databases are open (none when config.db cannot be read: logged). */
+  private readonly addedListed: Promise<BackupTarget[]>;
   private readonly done: Promise<void>;
   private begin!: () => void;
 
@@ -38,6 +42,7 @@ export class StartupRecovery implements OnApplicationBootstrap {
     private readonly provenance: ArchiveProvenance,
     private readonly identity: InstallationIdentity,
     private readonly events: DomainEventBus,
+    private readonly targets: TargetRoster,
   ) {
     // Nothing runs before the bootstrap hook, then nothing before the databases are open.
     this.started = new Promise<void>((resolve) => (this.begin = resolve)).then(() =>
@@ -56,8 +61,14 @@ export class StartupRecovery implements OnApplicationBootstrap {
               .then((report) => this.settleUnrecorded(target, report))
           : { removed: [], failed: [] },
       );
-    // Each target on its own: an unreachable R2 endpoint does not hold up local backups.
-    this.cleaned = { local: clean('local'), r2: clean('r2') };
+    // Each target on its own: an unreachable R2 endpoint does not hold up local backups. The built-ins start
+    // at once; the added ones as soon as config.db says which there are (a damaged list leaves the built-ins be).
+    for (const target of BACKUP_TARGETS) this.cleaned.set(target, clean(target));
+    this.addedListed = this.started.then(async (open) => {
+      const added = open ? (await this.targets.added()).map((entry) => entry.id) : [];
+      for (const target of added) this.cleaned.set(target, clean(target));
+      return added;
+    });
     this.done = this.describeInterruptedJobs();
   }
 
@@ -67,7 +78,9 @@ export class StartupRecovery implements OnApplicationBootstrap {
 
   /** Resolves once the start-up clean-up of `target` has run (it never rejects). */
   async whenDone(target: BackupTarget): Promise<void> {
-    await this.cleaned[target];
+    // A target added after the start has nothing of an earlier run to clean.
+    if (!this.cleaned.has(target)) await this.addedListed;
+    await this.cleaned.get(target);
   }
 
   /** Resolves once every clean-up ran and the interrupted jobs say what it did. */
@@ -112,18 +125,20 @@ export class StartupRecovery implements OnApplicationBootstrap {
 
   private async describeInterruptedJobs(): Promise<void> {
     if (!(await this.started)) return;
-    const reports = {} as Record<BackupTarget, LeftoverReport>;
-    for (const target of BACKUP_TARGETS) reports[target] = await this.cleaned[target];
+    await this.addedListed;
+    const reports = new Map<BackupTarget, LeftoverReport>();
+    for (const [target, cleaned] of this.cleaned) reports.set(target, await cleaned);
     try {
       for (const run of await this.runs.interruptedAtStart()) {
         if (run.kind === 'replication') continue;
         const scratch = this.sweeper.lastReport.removed.filter((f) => f.jobId === run.id).map((f) => `its scratch folder ${f.name} in DATA_DIR`);
-        const report = reports[run.target];
+        // A target deleted since the run was not cleaned: nothing was removed, and the message says no more.
+        const report = reports.get(run.target) ?? { removed: [], failed: [] };
         const unrecorded = this.unrecorded.get(run.id);
         const removed = [...scratch, ...report.removed, ...(unrecorded ? [`its archive ${unrecorded}, stored but not yet recorded as made here`] : [])];
         const kept = this.kept.get(run.id);
         const parts = [
-          `Interrupted: the service stopped while this ${run.target === 'r2' ? 'R2' : 'local'} backup was running.`,
+          `Interrupted: the service stopped while this ${run.target === 'local' ? 'local' : targetLabel(run.target)} backup was running.`,
           removed.length > 0
             ? `At the next start it removed what the backup had left: ${removed.join('; ')}.`
             : 'At the next start it found nothing the backup had left behind.',

@@ -5,6 +5,7 @@ import { OnDomainEvent } from '../common/events/domain-event-bus.js';
 import { RestoreAppliedEvent, VerificationCompletedEvent } from '../restore/restore.events.js';
 import { ScheduledRunFailedEvent, ScheduledRunSkippedEvent } from '../scheduling/scheduling.events.js';
 import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
+import { TargetsChangedEvent } from '../targets/targets-changed.event.js';
 import { HealthRecordsStore } from './health-records.store.js';
 import { TargetHealthService } from './target-health.service.js';
 
@@ -39,6 +40,12 @@ export class HealthEventRecorder {
   @OnDomainEvent(SettingsChangedEvent)
   async onSettingsChanged(event: SettingsChangedEvent): Promise<void> {
     if (ENABLED_KEYS.has(event.key)) await this.health.observeSettings();
+  }
+
+  /** An added target turned on or off (or added: its overdue count starts now). */
+  @OnDomainEvent(TargetsChangedEvent)
+  async onTargetsChanged(): Promise<void> {
+    await this.health.observeSettings();
   }
 
   @OnDomainEvent(VerificationCompletedEvent)

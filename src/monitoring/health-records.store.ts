@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
-import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import { type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { DurableJsonFile } from '../common/fs/durable-json-file.js';
 import { AppConfig } from '../config/app-config.js';
 
@@ -148,7 +148,8 @@ export function parseRecords(json: unknown, damaged: string[] = []): Records {
     damaged.push('the whole file (not an object)');
     return records;
   }
-  for (const target of BACKUP_TARGETS) {
+  // Every target's record: the built-ins' and the added targets' (a key that is no target id is not ours).
+  for (const target of Object.keys(json).filter(isBackupTarget)) {
     const stored = json[target];
     if (stored === undefined) continue;
     if (!isObject(stored)) {

@@ -3,6 +3,7 @@ import { BackupModule } from '../backup/backup.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { SchedulingModule } from '../scheduling/scheduling.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { BackupMetrics } from './backup-metrics.js';
 import { DiskSpaceState } from './disk-space-state.js';
 import { HealthEventRecorder } from './health-event.recorder.js';
@@ -18,7 +19,7 @@ import { TargetHealthService } from './target-health.service.js';
  * the Prometheus metrics at /metrics.
  */
 @Module({
-  imports: [SettingsModule, BackupModule, SchedulingModule],
+  imports: [SettingsModule, BackupModule, SchedulingModule, TargetsModule],
   controllers: [StatusController, MetricsController],
   providers: [
     { provide: MonitoringOptions, inject: [AppConfig], useFactory: (config: AppConfig) => MonitoringOptions.fromEnvironment(config.env) },

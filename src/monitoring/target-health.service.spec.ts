@@ -12,6 +12,8 @@ import { EnvironmentError } from '../config/environment.js';
 import type { VerificationReport } from '../restore/backup-verifier.service.js';
 import { VerificationStore } from '../scheduling/verification.store.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import type { TargetDirectory } from '../targets/target-directory.js';
+import { TargetRoster } from '../targets/target-roster.js';
 import { HealthRecordsStore } from './health-records.store.js';
 import { MonitoringOptions } from './monitoring-options.js';
 import { TargetHealthService } from './target-health.service.js';
@@ -51,7 +53,15 @@ describe('TargetHealthService', () => {
   function service(options: { timeZone?: string; grace?: number; schedules?: boolean } = {}): TargetHealthService {
     const config = { env: { dataDir: dir, timeZone: options.timeZone ?? 'UTC', schedulesEnabled: options.schedules ?? true } } as unknown as AppConfig;
     const monitoring: MonitoringOptions = { overdueGrace: options.grace ?? 0.25, storedBackupsMaxAgeMs: 300_000 };
-    return new TargetHealthService(runs, records, verifications, settings as unknown as SettingsService, monitoring, config, clock);
+    return new TargetHealthService(
+      runs,
+      records,
+      verifications,
+      new TargetRoster(settings as unknown as SettingsService, { added: async () => [] } as unknown as TargetDirectory),
+      monitoring,
+      config,
+      clock,
+    );
   }
 
   async function run(target: BackupTarget, status: 'succeeded' | 'failed', finishedAt: string, extra: Partial<BackupRunEntity> = {}): Promise<void> {

@@ -1,24 +1,28 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BackupRunStore } from '../backup/backup-run.store.js';
 import type { BackupRunEntity } from '../backup/backup-run.entity.js';
-import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import type { BackupTarget } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { AppConfig } from '../config/app-config.js';
 import { nextRun, type ScheduleValue } from '../common/schedules/backup-schedule.js';
 import { backupRecurrence } from '../scheduling/scheduled-jobs.js';
 import { VerificationStore } from '../scheduling/verification.store.js';
-import { SettingsService } from '../settings/settings.service.js';
+import { TargetRoster } from '../targets/target-roster.js';
 import { HealthRecordsStore, type PreJobFailure, type RecordedVerification, type TargetRecord } from './health-records.store.js';
 import { MonitoringOptions } from './monitoring-options.js';
 import { overdueDeadline } from './overdue-rule.js';
 import type { TargetHealth, TargetState } from './target-health.js';
 
-/** The settings the health depends on (read without decrypting any secret: a bad master key must not hide the status). */
+/**
+ * The settings the health depends on, for every target: local, r2, then the added targets (read without
+ * decrypting any secret: a bad master key must not hide the status).
+ */
 export interface HealthSettings {
-  enabled: Record<BackupTarget, boolean>;
-  /** Each target's backup schedule value (`<target>_backup_schedule`). */
-  schedules: Record<BackupTarget, ScheduleValue>;
+  targets: BackupTarget[];
+  enabled: Partial<Record<BackupTarget, boolean>>;
+  /** Each target's backup schedule value (`<target>_backup_schedule`, an added target's `schedule`). */
+  schedules: Partial<Record<BackupTarget, ScheduleValue>>;
 }
 
 /** A target's counters, from durable records only, so they continue across restarts (what /metrics exports as `_total`). */
@@ -65,7 +69,7 @@ export class TargetHealthService {
     private readonly runs: BackupRunStore,
     private readonly records: HealthRecordsStore,
     private readonly verifications: VerificationStore,
-    private readonly settings: SettingsService,
+    private readonly targets: TargetRoster,
     private readonly options: MonitoringOptions,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -80,7 +84,7 @@ export class TargetHealthService {
     const settings = await this.readSettings();
     const now = this.clock.now();
     const result: TargetHealth[] = [];
-    for (const target of BACKUP_TARGETS) result.push(await this.compute(target, settings, now));
+    for (const target of settings.targets) result.push(await this.compute(target, settings, now));
     return result;
   }
 
@@ -101,7 +105,7 @@ export class TargetHealthService {
   async observeSettings(): Promise<void> {
     const settings = await this.readSettings();
     const now = this.clock.now();
-    for (const target of BACKUP_TARGETS) await this.records.observeEnabled(target, settings.enabled[target], now);
+    for (const target of settings.targets) await this.records.observeEnabled(target, settings.enabled[target] ?? false, now);
   }
 
   /**
@@ -121,13 +125,14 @@ export class TargetHealthService {
   }
 
   private async compute(target: BackupTarget, settings: HealthSettings, now: Date): Promise<TargetHealth> {
-    const enabled = settings.enabled[target];
+    // A target deleted a moment ago reads as turned off, not as a failure to answer.
+    const enabled = settings.enabled[target] ?? false;
     const record = await this.observed(target, enabled, now);
     const [lastSuccess, lastEnded] = await Promise.all([this.runs.lastSuccess(target), this.runs.lastEnded(target)]);
     const successAt = lastSuccess?.finishedAt ?? null;
     const totals = await this.runs.totals(target, successAt);
     const attempt = lastAttempt(lastEnded, record.preJobFailures.at(-1));
-    const recurrence = backupRecurrence(target, settings.schedules[target]);
+    const recurrence = backupRecurrence(target, settings.schedules[target] ?? 'daily');
     const timeZone = this.config.env.timeZone;
     const overdueAt = enabled ? overdueDeadline(overdueReference(successAt, record, now), recurrence, timeZone, this.options.overdueGrace) : null;
     const overdue = overdueAt !== null && now.getTime() >= overdueAt.getTime();
@@ -161,13 +166,11 @@ export class TargetHealthService {
   }
 
   async readSettings(): Promise<HealthSettings> {
-    const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
+    const entries = await this.targets.entries();
     return {
-      enabled: { local: values.get('local_backup_enabled') === 1, r2: values.get('r2_backup_enabled') === 1 },
-      schedules: {
-        local: (values.get('local_backup_schedule') ?? 'daily') as ScheduleValue,
-        r2: (values.get('r2_backup_schedule') ?? 'daily') as ScheduleValue,
-      },
+      targets: entries.map((entry) => entry.id),
+      enabled: Object.fromEntries(entries.map((entry) => [entry.id, entry.enabled])),
+      schedules: Object.fromEntries(entries.map((entry) => [entry.id, entry.schedule])),
     };
   }
 }

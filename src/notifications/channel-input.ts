@@ -104,9 +104,10 @@ function invalid(field: string, message: string): DomainError {
 
 /**
  * Checks a create (base undefined) or a partial update (base: the stored channel) and returns the channel's new
- * state. Every refusal is a 400 that names the field; a secret's value is never quoted in it.
+ * state. Every refusal is a 400 that names the field; a secret's value is never quoted in it. `targetIds` are the
+ * targets there are (local, r2 and the added ones), which a `targets` filter may name.
  */
-export function parseChannelInput(body: Record<string, unknown>, base?: ChannelBase): ChannelChange {
+export function parseChannelInput(body: Record<string, unknown>, targetIds: readonly BackupTarget[], base?: ChannelBase): ChannelChange {
   const type = parseType(body.type, base?.type);
   const allowed = TYPE_FIELDS[type];
   for (const field of Object.keys(body)) {
@@ -116,7 +117,7 @@ export function parseChannelInput(body: Record<string, unknown>, base?: ChannelB
   const name = body.name === undefined && base ? base.name : parseName(body.name);
   const events =
     body.events === undefined ? (base?.events ?? [...(type === 'ping' ? DEFAULT_PING_EVENTS : DEFAULT_CHANNEL_EVENTS)]) : parseEvents(body.events, type);
-  const targets = body.targets === undefined ? (base?.targets ?? null) : parseTargets(body.targets);
+  const targets = body.targets === undefined ? (base?.targets ?? null) : parseTargets(body.targets, targetIds);
   const enabled = body.enabled === undefined ? (base?.enabled ?? true) : parseBoolean('enabled', body.enabled);
   const settings: ChannelSettings = { ...(base?.settings ?? {}) };
   const secrets: SecretChanges = {};
@@ -214,10 +215,16 @@ function parseEvents(value: unknown, type: ChannelType): NotificationEventName[]
   return [...new Set(value as NotificationEventName[])];
 }
 
-function parseTargets(value: unknown): BackupTarget[] | null {
+function parseTargets(value: unknown, targetIds: readonly BackupTarget[]): BackupTarget[] | null {
   if (value === null) return null;
-  if (!Array.isArray(value) || value.length === 0 || value.some((target) => target !== 'local' && target !== 'r2')) {
-    throw invalid('targets', 'targets must be a non-empty array of local and r2, or null for every target');
+  const existing = targetIds.map((id) => `'${id}'`).join(', ');
+  if (!Array.isArray(value) || value.length === 0 || value.some((target) => typeof target !== 'string')) {
+    throw invalid('targets', `targets must be a non-empty array of target ids (${existing}), or null for every target`);
+  }
+  const unknown = (value as string[]).find((target) => !targetIds.includes(target));
+  if (unknown !== undefined) {
+    const shown = JSON.stringify(unknown.length > 40 ? `${unknown.slice(0, 37)}...` : unknown);
+    throw invalid('targets', `targets names ${shown}, which is no target: use ids of existing targets (${existing}), or null for every target`);
   }
   return [...new Set(value as BackupTarget[])];
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
+import { TargetRoster } from '../targets/target-roster.js';
 import { parseChannelInput } from './channel-input.js';
 import { DeliveryAttempts } from './delivery-attempts.js';
 import { NotificationPublisher } from './notification-publisher.js';
@@ -30,6 +31,7 @@ export class NotificationChannels {
     private readonly attempts: DeliveryAttempts,
     private readonly publisher: NotificationPublisher,
     private readonly clock: Clock,
+    private readonly targets: TargetRoster,
   ) {}
 
   list(): Promise<StoredChannel[]> {
@@ -41,14 +43,14 @@ export class NotificationChannels {
   }
 
   async create(body: Record<string, unknown>): Promise<StoredChannel> {
-    const channel = await this.store.create(parseChannelInput(body));
+    const channel = await this.store.create(parseChannelInput(body, await this.targets.ids()));
     this.logger.log(`Channel '${channel.name}' (${channel.type}) created`);
     return channel;
   }
 
   async update(id: string, body: Record<string, unknown>): Promise<StoredChannel> {
     const stored = await this.store.get(id);
-    const channel = await this.store.update(id, parseChannelInput(body, stored));
+    const channel = await this.store.update(id, parseChannelInput(body, await this.targets.ids(), stored));
     this.logger.log(`Channel '${channel.name}' (${channel.type}) changed`);
     return channel;
   }

@@ -80,7 +80,7 @@ describe('NotificationDispatcher (real outbox file, a sender that always fails, 
   }
 
   it('retries with a delay that doubles from 5 s up to one minute, then gives up 24 hours after the notification was written', async () => {
-    await store.create(parseChannelInput({ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' }));
+    await store.create(parseChannelInput({ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' }, ['local', 'r2']));
     await publisher.publish({ event: 'backup.failed', target: 'local', title: 'Local backup failed', message: 'x' });
     const delays: number[] = [];
     let row = await tryUntil(1);
@@ -101,7 +101,7 @@ describe('NotificationDispatcher (real outbox file, a sender that always fails, 
   });
 
   it('prunes the log to the newest finished entries, never a pending one', async () => {
-    await store.create(parseChannelInput({ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' }));
+    await store.create(parseChannelInput({ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' }, ['local', 'r2']));
     const stored = (await store.list())[0];
     const notification = publisher.notificationOf({ event: 'test', target: null, title: 't', message: 'm' });
     for (let i = 0; i < 6; i++) await outbox.record(stored, notification, { kind: 'delivered', answer: 'HTTP 200' }, new Date());

@@ -3,6 +3,7 @@ import { BackupModule } from '../backup/backup.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { MonitoringModule } from '../monitoring/monitoring.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { DeliveryAttempts } from './delivery-attempts.js';
 import { NotificationChannels } from './notification-channels.service.js';
 import { NotificationDispatcher } from './notification-dispatcher.js';
@@ -40,7 +41,7 @@ const RULES = [AlertStateStore, RepeatRule, NotificationFacts, BackupRules, Repl
  * notifications (with the repeat rule), and the API under /api/notifications.
  */
 @Module({
-  imports: [SettingsModule, BackupModule, MonitoringModule],
+  imports: [SettingsModule, BackupModule, MonitoringModule, TargetsModule],
   controllers: [NotificationsController],
   providers: [
     ...SENDERS,

@@ -4,16 +4,28 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock.js';
 import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
 import { ScheduleTimers } from './schedule-timers.js';
-import type { JobResult, ScheduledJobRunner, ScheduleSettings } from './scheduled-job-runner.js';
+import type { ScheduleValue } from '../common/schedules/backup-schedule.js';
+import type { RosterEntry } from '../targets/target-roster.js';
+import type { JobResult, ScheduledJobRunner } from './scheduled-job-runner.js';
 import type { ScheduledJob } from './scheduled-jobs.js';
 import type { SchedulingOptions } from './scheduling-options.js';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
+/** The built-ins' settings the schedules depend on. */
+interface ScheduleSettings {
+  localEnabled: boolean;
+  r2Enabled: boolean;
+  r2Schedule: ScheduleValue;
+  localSchedule?: ScheduleValue;
+}
+
 /** Stands in for ScheduledJobRunner: records which job ran when (by the faked Date). */
 class FakeJobs {
   settings: ScheduleSettings = { localEnabled: true, r2Enabled: true, r2Schedule: 'daily' };
+  /** Targets added through /api/targets. */
+  added: RosterEntry[] = [];
   fired: Array<{ job: string; at: string }> = [];
   catchUps: string[] = [];
   settingsReads = 0;
@@ -21,6 +33,21 @@ class FakeJobs {
   async scheduleSettings(): Promise<ScheduleSettings> {
     this.settingsReads++;
     return { ...this.settings };
+  }
+
+  async scheduledTargets(): Promise<RosterEntry[]> {
+    const s = await this.scheduleSettings();
+    const builtIn = (id: string, enabled: boolean, schedule: ScheduleValue): RosterEntry => ({
+      id,
+      label: id,
+      kind: id === 'r2' ? 's3' : 'folder',
+      builtIn: true,
+      enabled,
+      schedule,
+      path: '',
+      offReason: `${id} backups are turned off (${id}_backup_enabled = 0)`,
+    });
+    return [builtIn('local', s.localEnabled, s.localSchedule ?? 'daily'), builtIn('r2', s.r2Enabled, s.r2Schedule), ...this.added];
   }
 
   async run(job: ScheduledJob): Promise<JobResult> {
@@ -79,6 +106,28 @@ describe('ScheduleTimers timers', () => {
     expect(jobs.firedOf('local-verify')).toEqual(['2026-03-08T08:30:00.000Z']); // Sunday 04:30 EDT
     expect(jobs.firedOf('r2-verify')).toEqual(['2026-03-08T08:30:00.000Z']);
     expect(jobs.fired).toHaveLength(10);
+  });
+
+  it('an added target: armed with its own schedule, re-timed when it changes, stopped when it is deleted or turned off', async () => {
+    const jobs = new FakeJobs();
+    const nas: RosterEntry = { id: 'nas', label: 'nas', kind: 'folder', builtIn: false, enabled: true, schedule: 'hourly', path: '/mnt/nas', offReason: 'off' };
+    jobs.added = [nas];
+    const { scheduler: timers } = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC', jobs });
+    await jest.advanceTimersByTimeAsync(2 * HOUR);
+    expect(jobs.firedOf('nas-backup')).toEqual(['2026-03-04T12:15:00.000Z', '2026-03-04T13:15:00.000Z']);
+    jobs.added = [{ ...nas, schedule: 'cron:40 * * * *' }];
+    timers.onTargetsChanged();
+    await timers.reconcile();
+    await jest.advanceTimersByTimeAsync(HOUR);
+    expect(jobs.firedOf('nas-backup').slice(2)).toEqual(['2026-03-04T14:40:00.000Z']);
+    jobs.added = [];
+    timers.onTargetsChanged();
+    await timers.reconcile();
+    await jest.advanceTimersByTimeAsync(8 * DAY);
+    expect(jobs.firedOf('nas-backup')).toHaveLength(3);
+    expect(jobs.firedOf('nas-rotation')).toEqual([]);
+    expect(jobs.firedOf('nas-verify')).toEqual([]);
+    expect(jobs.firedOf('local-backup').length).toBeGreaterThan(7);
   });
 
   it('America/New_York across 2026-11-01 (02:00 → 01:00): the local backup runs once at the first 01:00', async () => {

@@ -4,8 +4,10 @@ import { targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
 import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
+import type { RosterEntry } from '../targets/target-roster.js';
+import { TargetsChangedEvent } from '../targets/targets-changed.event.js';
 import { describeRecurrence, nextRun, nextRuns, type Recurrence, recurrenceCron, summarizeRecurrence } from '../common/schedules/backup-schedule.js';
-import { backupSchedules, ScheduledJobRunner, type LastRun, type ScheduleSettings } from './scheduled-job-runner.js';
+import { ScheduledJobRunner, type LastRun } from './scheduled-job-runner.js';
 import { formatLocal } from './schedule-slots.js';
 import { SCHEDULE_SETTING_KEYS, type ScheduledJob, type ScheduledJobName, scheduledJobs } from './scheduled-jobs.js';
 import { SchedulingOptions } from './scheduling-options.js';
@@ -104,6 +106,12 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.options.enabled && SCHEDULE_SETTING_KEYS.has(event.key)) void this.reconcile();
   }
 
+  /** An added target's jobs start, change or stop with it (a removed target's timers are cleared). */
+  @OnDomainEvent(TargetsChangedEvent)
+  onTargetsChanged(): void {
+    if (this.options.enabled) void this.reconcile();
+  }
+
   /**
    * Arms, re-times or stops every job to match the settings. Queued behind any re-arming in progress;
    * resolves when this one is done (never rejects: a failure is logged and retried).
@@ -113,9 +121,17 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.stopped || !this.options.enabled) return;
       clearTimeout(this.retryTimer);
       try {
-        const settings = await this.service.scheduleSettings();
+        const targets = await this.service.scheduledTargets();
         if (this.stopped) return;
-        for (const job of scheduledJobs(backupSchedules(settings))) this.apply(job, settings);
+        const jobs = scheduledJobs(targets);
+        for (const job of jobs) this.apply(job, targetOf(targets, job));
+        // A target deleted (or no longer readable) keeps no timer.
+        const names = new Set(jobs.map((job) => job.name));
+        for (const [name, armed] of [...this.armed]) {
+          if (names.has(name)) continue;
+          this.disarm(name);
+          this.announce(name, `${jobLabel(armed.job)} schedule: off (target ${armed.job.target} no longer exists)`);
+        }
       } catch (error) {
         if (this.stopped) return;
         this.logger.error(`Cannot read the backup settings to schedule the jobs: ${(error as Error).message}; trying again in ${RETRY_MS / 1000} s`);
@@ -129,18 +145,18 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
   /** The state of every job, after any pending re-arming. */
   async status(): Promise<ScheduleStatus[]> {
     await this.reconciling;
-    const settings = await this.service.scheduleSettings();
+    const targets = await this.service.scheduledTargets();
     const now = this.clock.now();
-    const schedules = backupSchedules(settings);
-    return scheduledJobs(schedules).map((job) => {
-      const disabledReason = this.disabledReason(job, settings);
+    return scheduledJobs(targets).map((job) => {
+      const target = targetOf(targets, job);
+      const disabledReason = this.disabledReason(target);
       return {
         job,
         enabled: disabledReason === null,
         disabledReason,
         description: summarizeRecurrence(job.recurrence),
         words: describeRecurrence(job.recurrence, this.options.timeZone),
-        scheduleValue: job.task === 'backup' ? schedules[job.target] : null,
+        scheduleValue: job.task === 'backup' ? target.schedule : null,
         cron: recurrenceCron(job.recurrence),
         timeZone: this.options.timeZone,
         nextRun: this.armed.get(job.name)?.next ?? null,
@@ -173,17 +189,16 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
     return this.catchUpEnded;
   }
 
-  private disabledReason(job: ScheduledJob, settings: ScheduleSettings): string | null {
+  private disabledReason(target: RosterEntry): string | null {
     if (!this.options.enabled) return 'Schedules are turned off (SENTINEL_SCHEDULES=off)';
-    const enabled = job.target === 'r2' ? settings.r2Enabled : settings.localEnabled;
-    return enabled ? null : `${targetLabel(job.target)} backups are turned off (${job.target}_backup_enabled = 0)`;
+    return target.enabled ? null : target.offReason;
   }
 
-  private apply(job: ScheduledJob, settings: ScheduleSettings): void {
+  private apply(job: ScheduledJob, target: RosterEntry): void {
     const label = jobLabel(job);
-    if (this.disabledReason(job, settings) !== null) {
+    if (this.disabledReason(target) !== null) {
       this.disarm(job.name);
-      this.announce(job.name, `${label} schedule: off (${job.target}_backup_enabled = 0)`);
+      this.announce(job.name, `${label} schedule: off (${target.builtIn ? `${job.target}_backup_enabled = 0` : 'enabled = false'})`);
       return;
     }
     const current = this.armed.get(job.name);
@@ -235,6 +250,11 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
     this.announced.set(name, line.replace(/; next run .*$/, ''));
     this.logger.log(line);
   }
+}
+
+/** The target a job belongs to (scheduledJobs made the job from the list). */
+function targetOf(targets: readonly RosterEntry[], job: ScheduledJob): RosterEntry {
+  return targets.find((target) => target.id === job.target)!;
 }
 
 function timerName(name: ScheduledJobName): string {

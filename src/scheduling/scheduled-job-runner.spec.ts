@@ -17,6 +17,8 @@ import type { AppConfig } from '../config/app-config.js';
 import type { BackupVerifier, VerificationReport } from '../restore/backup-verifier.service.js';
 import type { SettingDto } from '../settings/dto/setting.dto.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import type { TargetDirectory } from '../targets/target-directory.js';
+import { TargetRoster } from '../targets/target-roster.js';
 import type { StorageTargets } from '../storage/storage-targets.js';
 import { ScheduledJobRunner } from './scheduled-job-runner.js';
 import { ScheduledRunFailedEvent, ScheduledRunSkippedEvent } from './scheduling.events.js';
@@ -109,7 +111,7 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
     catchUpDelayMs: 0,
   };
   const service = new ScheduledJobRunner(
-    fakeSettings as unknown as SettingsService,
+    new TargetRoster(fakeSettings as unknown as SettingsService, { added: async () => [] } as unknown as TargetDirectory),
     backups as unknown as BackupJobs,
     runs as unknown as BackupRunStore,
     rotation as unknown as RotationService,

@@ -3,17 +3,17 @@ import { BackupCatalogService } from '../backup/backup-catalog.service.js';
 import { BackupRunStore } from '../backup/backup-run.store.js';
 import { BackupJobs } from '../backup/backup-jobs.js';
 import { RotationService } from '../backup/rotation.service.js';
-import { BACKUP_TARGETS, type BackupTarget, targetLabel } from '../common/backup-target.js';
+import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { BackupVerifier, type VerificationReport } from '../restore/backup-verifier.service.js';
-import { previousRun, type ScheduleValue } from '../common/schedules/backup-schedule.js';
-import { SettingsService } from '../settings/settings.service.js';
+import { previousRun } from '../common/schedules/backup-schedule.js';
+import { type RosterEntry, TargetRoster } from '../targets/target-roster.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { formatLocal } from './schedule-slots.js';
-import { backupRecurrence, type BackupSchedules, type ScheduledJob, type ScheduledJobName, type ScheduledTask } from './scheduled-jobs.js';
+import { backupRecurrence, jobName, type ScheduledJob, type ScheduledJobName, type ScheduledTask } from './scheduled-jobs.js';
 import { SchedulingOptions } from './scheduling-options.js';
 import { ScheduledRunFailedEvent, type ScheduledRunSkipReason, ScheduledRunSkippedEvent } from './scheduling.events.js';
 import { VerificationStore } from './verification.store.js';
@@ -33,20 +33,6 @@ export interface LastRun {
   finishedAt: Date | null;
   outcome: JobOutcome | 'running';
   message: string | null;
-}
-
-/** The settings the schedules depend on. Read without decrypting any secret, so a bad master key cannot stop the local schedule. */
-export interface ScheduleSettings {
-  localEnabled: boolean;
-  r2Enabled: boolean;
-  r2Schedule: ScheduleValue;
-  /** local_backup_schedule; absent means the spec's daily 01:00. */
-  localSchedule?: ScheduleValue;
-}
-
-/** Each target's backup schedule value from the settings. */
-export function backupSchedules(settings: ScheduleSettings): BackupSchedules {
-  return { local: settings.localSchedule ?? 'daily', r2: settings.r2Schedule };
 }
 
 const MINUTE_MS = 60_000;
@@ -69,7 +55,7 @@ export class ScheduledJobRunner {
   private readonly lastRuns = new Map<ScheduledJobName, LastRun>();
 
   constructor(
-    private readonly settings: SettingsService,
+    private readonly targets: TargetRoster,
     private readonly backups: BackupJobs,
     private readonly runs: BackupRunStore,
     private readonly rotation: RotationService,
@@ -109,7 +95,8 @@ export class ScheduledJobRunner {
 
   private async backUp(target: BackupTarget): Promise<JobResult> {
     const label = `${targetLabel(target)} backup`;
-    if (!(await this.isEnabled(target))) return this.disabled(target, label);
+    const entry = await this.targets.entry(target);
+    if (!entry?.enabled) return this.disabled(target, label, entry);
 
     const running = this.backups.runningJob(target);
     if (running) {
@@ -120,7 +107,7 @@ export class ScheduledJobRunner {
         `${label} skipped: a backup is already running (job ${running.id}, ${running.trigger}, started ${running.startedAt ?? running.createdAt})`,
       );
     }
-    const windowMinutes = await this.duplicateWindowMinutes(target);
+    const windowMinutes = this.duplicateWindowMinutes(entry);
     if (windowMinutes > 0) {
       const last = await this.runs.lastSuccess(target);
       const finishedAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
@@ -162,12 +149,11 @@ export class ScheduledJobRunner {
    */
   async catchUp(): Promise<Array<{ target: BackupTarget } & JobResult>> {
     const results: Array<{ target: BackupTarget } & JobResult> = [];
-    const settings = await this.scheduleSettings();
-    for (const target of BACKUP_TARGETS) {
+    for (const { id: target, enabled, schedule } of await this.targets.entries()) {
       const label = `${targetLabel(target)} backup`;
-      if (!enabledIn(settings, target)) continue;
+      if (!enabled) continue;
       const timeZone = this.options.timeZone;
-      const due = previousRun(backupRecurrence(target, backupSchedules(settings)[target]), this.clock.now(), timeZone);
+      const due = previousRun(backupRecurrence(target, schedule), this.clock.now(), timeZone);
       const last = await this.runs.lastSuccess(target, 'scheduled');
       const lastAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
       if (lastAt && lastAt.getTime() >= due.getTime()) {
@@ -190,7 +176,8 @@ export class ScheduledJobRunner {
 
   private async rotateNow(target: BackupTarget): Promise<JobResult> {
     const label = `${targetLabel(target)} backup rotation`;
-    if (!(await this.isEnabled(target))) return this.disabled(target, label);
+    const entry = await this.targets.entry(target);
+    if (!entry?.enabled) return this.disabled(target, label, entry);
     try {
       const result = await this.rotation.rotate(target);
       const message =
@@ -214,7 +201,8 @@ export class ScheduledJobRunner {
 
   private async verifyNow(target: BackupTarget): Promise<JobResult> {
     const label = `${targetLabel(target)} backup verification`;
-    if (!(await this.isEnabled(target))) return this.disabled(target, label);
+    const entry = await this.targets.entry(target);
+    if (!entry?.enabled) return this.disabled(target, label, entry);
     let filename: string | undefined;
     const started = Date.now();
     try {
@@ -240,14 +228,13 @@ export class ScheduledJobRunner {
     }
   }
 
-  async scheduleSettings(): Promise<ScheduleSettings> {
-    const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
-    return {
-      localEnabled: values.get('local_backup_enabled') === 1,
-      r2Enabled: values.get('r2_backup_enabled') === 1,
-      r2Schedule: (values.get('r2_backup_schedule') ?? 'daily') as ScheduleValue,
-      localSchedule: (values.get('local_backup_schedule') ?? 'daily') as ScheduleValue,
-    };
+  /**
+   * Every target with what its schedule depends on: the built-ins from the settings (no secret decrypted, so a
+   * bad master key cannot stop the local schedule), then the added targets (none, logged, while config.db
+   * cannot be read). Throws only when the built-ins' settings cannot be read.
+   */
+  scheduledTargets(): Promise<RosterEntry[]> {
+    return this.targets.entries();
   }
 
   /**
@@ -255,10 +242,10 @@ export class ScheduledJobRunner {
    * cron schedule never more than half the time since the schedule's previous run, so such a schedule is not
    * skipped by its own previous backup. The spec's daily / weekly / monthly schedules keep the window as it is.
    */
-  private async duplicateWindowMinutes(target: BackupTarget): Promise<number> {
+  private duplicateWindowMinutes(target: RosterEntry): number {
     const configured = this.options.duplicateWindowMinutes;
     if (configured === 0) return 0;
-    const recurrence = backupRecurrence(target, backupSchedules(await this.scheduleSettings())[target]);
+    const recurrence = backupRecurrence(target.id, target.schedule);
     if (recurrence.kind === 'slots') return configured;
     const now = this.clock.now();
     // The run this one belongs to, and the one before it: the schedule's interval ending now.
@@ -269,7 +256,7 @@ export class ScheduledJobRunner {
   }
 
   async isEnabled(target: BackupTarget): Promise<boolean> {
-    return enabledIn(await this.scheduleSettings(), target);
+    return (await this.targets.entry(target))?.enabled === true;
   }
 
   /**
@@ -296,8 +283,8 @@ export class ScheduledJobRunner {
   }
 
   /** Nothing alarming: a disabled target is a choice. Debug level, so the log file does not fill with it. */
-  private disabled(target: BackupTarget, label: string): JobResult {
-    const message = `${label} not run: ${targetLabel(target)} backups are turned off (${target}_backup_enabled = 0)`;
+  private disabled(target: BackupTarget, label: string, entry: RosterEntry | undefined): JobResult {
+    const message = `${label} not run: ${entry ? entry.offReason : `there is no target '${target}' any more`}`;
     this.logger.debug(message);
     return { outcome: 'disabled', message };
   }
@@ -335,14 +322,6 @@ export class ScheduledJobRunner {
   private unverified(target: BackupTarget, archive: string, message: string, durationMs: number): VerificationReport {
     return { target, archive, ok: false, message, checkedAt: this.clock.now().toISOString(), durationMs, backupTimestamp: null, databases: [], problem: null };
   }
-}
-
-function enabledIn(settings: ScheduleSettings, target: BackupTarget): boolean {
-  return target === 'r2' ? settings.r2Enabled : settings.localEnabled;
-}
-
-function jobName(target: BackupTarget, task: ScheduledTask): ScheduledJobName {
-  return `${target}-${task === 'verification' ? 'verify' : task}` as ScheduledJobName;
 }
 
 /** 60, or 7.5 for half a 15-minute interval. */

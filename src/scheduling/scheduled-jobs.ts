@@ -1,10 +1,11 @@
 import type { BackupTarget } from '../common/backup-target.js';
-import { namedSlots, type Recurrence, type ScheduleValue, scheduleRecurrence, SPEC_BACKUP_HOUR } from '../common/schedules/backup-schedule.js';
+import { namedSlots, type Recurrence, type ScheduleValue, scheduleRecurrence, SPEC_BACKUP_HOUR, specBackupHour } from '../common/schedules/backup-schedule.js';
 import type { SlotSpec } from './schedule-slots.js';
 
-/** The scheduler's jobs: one backup, one rotation and one verification per target. */
+/** The built-in targets' jobs; an added target `<id>` has `<id>-backup`, `<id>-rotation` and `<id>-verify`. */
 export const SCHEDULED_JOB_NAMES = ['local-backup', 'r2-backup', 'local-rotation', 'r2-rotation', 'local-verify', 'r2-verify'] as const;
-export type ScheduledJobName = (typeof SCHEDULED_JOB_NAMES)[number];
+/** The scheduler's jobs: one backup, one rotation and one verification per target. */
+export type ScheduledJobName = `${BackupTarget}-${'backup' | 'rotation' | 'verify'}`;
 
 export type ScheduledTask = 'backup' | 'rotation' | 'verification';
 
@@ -33,28 +34,34 @@ export const ROTATION_SLOTS: SlotSpec = { hour: 3, minute: 30, cadence: { every:
  */
 export const VERIFICATION_SLOTS: SlotSpec = { hour: 4, minute: 30, cadence: { every: 'week', weekday: 0 } };
 
-/** Each target's backup schedule value (the settings `local_backup_schedule` and `r2_backup_schedule`). */
-export type BackupSchedules = Readonly<Record<BackupTarget, ScheduleValue>>;
+/** A target as the scheduler sees it: its id and its backup schedule value. */
+export interface ScheduledTargetSchedule {
+  id: BackupTarget;
+  schedule: ScheduleValue;
+}
 
 /**
- * Every job with its times. Rotation and verification keep the spec's slots whatever the backup schedule:
- * the spec times rotation on its own (daily at 03:30), not after each backup.
+ * Every target's jobs with their times: the backups, then the rotations, then the verifications, each in the
+ * targets' order (local, r2, then the added ones). Rotation and verification keep the spec's slots whatever the
+ * backup schedule: the spec times rotation on its own (daily at 03:30), not after each backup.
  */
-export function scheduledJobs(schedules: BackupSchedules): ScheduledJob[] {
+export function scheduledJobs(targets: readonly ScheduledTargetSchedule[]): ScheduledJob[] {
   const slots = (spec: SlotSpec): Recurrence => ({ kind: 'slots', slots: spec });
   return [
-    { name: 'local-backup', target: 'local', task: 'backup', recurrence: backupRecurrence('local', schedules.local) },
-    { name: 'r2-backup', target: 'r2', task: 'backup', recurrence: backupRecurrence('r2', schedules.r2) },
-    { name: 'local-rotation', target: 'local', task: 'rotation', recurrence: slots(ROTATION_SLOTS) },
-    { name: 'r2-rotation', target: 'r2', task: 'rotation', recurrence: slots(ROTATION_SLOTS) },
-    { name: 'local-verify', target: 'local', task: 'verification', recurrence: slots(VERIFICATION_SLOTS) },
-    { name: 'r2-verify', target: 'r2', task: 'verification', recurrence: slots(VERIFICATION_SLOTS) },
+    ...targets.map((t): ScheduledJob => ({ name: jobName(t.id, 'backup'), target: t.id, task: 'backup', recurrence: backupRecurrence(t.id, t.schedule) })),
+    ...targets.map((t): ScheduledJob => ({ name: jobName(t.id, 'rotation'), target: t.id, task: 'rotation', recurrence: slots(ROTATION_SLOTS) })),
+    ...targets.map((t): ScheduledJob => ({ name: jobName(t.id, 'verification'), target: t.id, task: 'verification', recurrence: slots(VERIFICATION_SLOTS) })),
   ];
+}
+
+/** A target's job name: `r2-backup`, `local-rotation`, `<id>-verify`. */
+export function jobName(target: BackupTarget, task: ScheduledTask): ScheduledJobName {
+  return `${target}-${task === 'verification' ? 'verify' : task}`;
 }
 
 /** The runs of a target's backup job: its schedule value, with daily / weekly / monthly at the target's spec hour. */
 export function backupRecurrence(target: BackupTarget, schedule: ScheduleValue): Recurrence {
-  return scheduleRecurrence(schedule, SPEC_BACKUP_HOUR[target]);
+  return scheduleRecurrence(schedule, specBackupHour(target));
 }
 
 /** The settings whose change re-times or stops a job. */

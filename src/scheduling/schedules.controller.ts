@@ -22,7 +22,9 @@ export class SchedulesController {
       'weekly (Sundays), monthly (the 1st), hourly (at :15) or cron:<five fields>. Rotation daily at 03:30; ' +
       'verification of the newest backup on Sundays at 04:30. Times are wall-clock times in the service time zone (TZ): a time a ' +
       'daylight-saving change skips runs when the clock jumps, a time it repeats runs once. Each job lists its schedule in words and its next 5 runs. ' +
-      'A change to local_backup_enabled, r2_backup_enabled, local_backup_schedule or r2_backup_schedule takes effect at once.',
+      'A change to local_backup_enabled, r2_backup_enabled, local_backup_schedule or r2_backup_schedule takes effect at once. ' +
+      'Each target added through /api/targets has its own three jobs (<id>-backup on its schedule, daily at 03:00 by default; <id>-rotation; <id>-verify), ' +
+      'started, re-timed or stopped at once when it is added, changed or deleted.',
     response: [ScheduleDto],
     errors: [503],
   })
@@ -32,7 +34,7 @@ export class SchedulesController {
 
   @Get('verifications')
   @Endpoint({
-    summary: 'The latest scheduled verification of each target (targets never verified are absent)',
+    summary: 'The latest scheduled verification of each target, the added ones included (targets never verified are absent)',
     description: 'Every Sunday at 04:30 the newest backup of each enabled target is checked as a restore would check it; the latest result per target is kept.',
     response: [VerificationReportDto],
   })

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { RestoreModule } from '../restore/restore.module.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { StorageModule } from '../storage/storage.module.js';
+import { TargetsModule } from '../targets/targets.module.js';
 import { ScheduleTimers } from './schedule-timers.js';
 import { ScheduledJobRunner } from './scheduled-job-runner.js';
 import { SchedulesController } from './schedules.controller.js';
@@ -15,7 +16,7 @@ import { VerificationStore } from './verification.store.js';
  * re-timed when they change. Needs ScheduleModule.forRoot() (SchedulerRegistry) in the app.
  */
 @Module({
-  imports: [SettingsModule, StorageModule, BackupModule, RestoreModule],
+  imports: [SettingsModule, StorageModule, BackupModule, RestoreModule, TargetsModule],
   controllers: [SchedulesController],
   providers: [
     { provide: SchedulingOptions, inject: [AppConfig], useFactory: (config: AppConfig) => SchedulingOptions.fromEnvironment(config.env) },

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
-import { BACKUP_TARGETS, type BackupTarget } from '../common/backup-target.js';
+import { BACKUP_TARGETS, type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { DurableJsonFile } from '../common/fs/durable-json-file.js';
 import { AppConfig } from '../config/app-config.js';
 import type { VerificationReport } from '../restore/backup-verifier.service.js';
@@ -37,10 +37,11 @@ export class VerificationStore implements OnModuleInit, OnModuleDestroy {
     return this.stored.flush();
   }
 
-  /** The latest result of each target that has been verified, local first. */
+  /** The latest result of each target that has been verified: local, r2, then the added targets in the order they were first verified. */
   latest(): VerificationReport[] {
     const stored = this.stored.get();
-    return BACKUP_TARGETS.map((target) => stored[target]).filter((report): report is VerificationReport => report !== undefined);
+    const added = Object.keys(stored).filter((target) => isBackupTarget(target) && !(BACKUP_TARGETS as readonly string[]).includes(target));
+    return [...BACKUP_TARGETS, ...added].map((target) => stored[target]).filter((report): report is VerificationReport => report !== undefined);
   }
 
   /**

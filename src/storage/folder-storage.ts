@@ -525,7 +525,9 @@ export class FolderStorage extends ObjectStorage {
 
   /** File-system errors in words a user can act on. */
   private failure(error: unknown, action: string, dir: string, facts?: WriteFacts): unknown {
-    const mapped = folderError(error, action, dir, { facts });
+    // The built-in local's folder is local_backup_dir; an added target's is its own path field.
+    const setting = this.target === 'local' ? undefined : `the path of target ${this.target} (PATCH /api/targets/${this.target})`;
+    const mapped = folderError(error, action, dir, { facts, setting });
     if (mapped.code === ErrorCode.StorageUnavailable && !(error instanceof DomainError))
       this.logger.warn(`${mapped.message}: ${(error as Error)?.message ?? String(error)}`);
     return mapped;

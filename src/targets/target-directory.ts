@@ -108,6 +108,9 @@ export class TargetDirectory implements OnModuleInit {
 
   /** The target `id`, or a NotFound error naming the ids there are. */
   async get(id: string): Promise<TargetDefinition> {
+    // The built-ins without the added list: a targets table that cannot be read must not stop local and r2.
+    if (id === 'local') return this.local();
+    if (id === 'r2') return this.r2();
     const targets = await this.list();
     const found = targets.find((t) => t.id === id);
     if (!found) {
@@ -247,6 +250,18 @@ export class TargetDirectory implements OnModuleInit {
   }
 
   /**
+   * A row this version cannot read, or a secret the master key cannot open, is said once per process: the list is
+   * read by every timer, status request and scrape, and the log must not fill with the same line.
+   */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn(message);
+  }
+
+  private readonly warned = new Set<string>();
+
+  /**
    * Changes one at a time, in turn with the settings writes whose checks read this list (replication sources,
    * places): each reads the list, checks against it and writes, so two requests cannot both take an id or a
    * place, nor close a replication cycle from both ends.
@@ -255,12 +270,13 @@ export class TargetDirectory implements OnModuleInit {
     return this.settings.serially(work);
   }
 
-  private async added(): Promise<TargetDefinition[]> {
+  /** The added targets alone (no built-in's settings read): what per-target loops add to the built-ins. */
+  async added(): Promise<TargetDefinition[]> {
     const rows = await this.store.all();
     const found: TargetDefinition[] = [];
     for (const row of rows) {
       // A row of another version or damaged by hand is left out with a warning, never a failure of every target.
-      const target = parseStoredTarget(row, this.cipher, (message) => this.logger.warn(message));
+      const target = parseStoredTarget(row, this.cipher, (message) => this.warnOnce(message));
       if (target && !(BUILT_IN_TARGET_IDS as readonly string[]).includes(target.id)) found.push(target);
     }
     return found;

@@ -4,6 +4,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { realResolve, reservedFolderProblem } from '../common/fs/reserved-folders.js';
 import type { SettingDefinition } from '../settings/setting-definitions.js';
 import { parseSettingValue } from '../settings/setting-value.parser.js';
+import { NAMED_SCHEDULES } from '../common/schedules/backup-schedule.js';
 import {
   BUILT_IN_TARGET_IDS,
   type ObjectLockRule,
@@ -49,11 +50,11 @@ const KEEP_RULE: Record<(typeof KEEP_FIELDS)[number], Exclude<keyof RetentionRul
 };
 
 /**
- * The schedules a target takes now: the spec's three. `hourly` and `cron:<expression>` are part of the
- * target model (TargetSchedule) and are refused here, naming the field, until the scheduler runs them: a
- * schedule the service stores but never runs would look like protection that is not there.
+ * The schedules a target takes: the spec's three (at 03:00 for an added target), `hourly` (at :15) and
+ * `cron:<five fields>`, checked exactly as `r2_backup_schedule` is (the settings parser's check, with its messages
+ * naming the field).
  */
-export const SUPPORTED_SCHEDULES = ['daily', 'weekly', 'monthly'] as const;
+export const SUPPORTED_SCHEDULES = NAMED_SCHEDULES;
 
 const LABEL_MAX = 100;
 /** The most of any keep_* rule: ten thousand periods is far past any real calendar rule. */
@@ -93,14 +94,7 @@ function wholeNumber(field: string, input: unknown, min: number, max: number, wh
 }
 
 function schedule(input: unknown): TargetSchedule {
-  if (typeof input !== 'string' || !(SUPPORTED_SCHEDULES as readonly string[]).includes(input)) {
-    const shown = typeof input === 'string' && input.length <= 60 ? JSON.stringify(input) : typeof input;
-    throw invalidField(
-      'schedule',
-      `schedule must be one of ${SUPPORTED_SCHEDULES.join(', ')} (daily at 03:00, weekly on Sunday at 03:00, monthly on the 1st at 03:00), got ${shown}`,
-    );
-  }
-  return input as TargetSchedule;
+  return parsed('schedule', 'schedule', input) as TargetSchedule;
 }
 
 function objectLock(input: unknown): ObjectLockRule | null {

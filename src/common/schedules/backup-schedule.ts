@@ -25,6 +25,11 @@ export const HOURLY_MINUTE = 15;
 /** The spec's hour of each built-in target's daily / weekly / monthly backup: local at 01:00, R2 at 03:00. */
 export const SPEC_BACKUP_HOUR: Readonly<Record<BackupTarget, number>> = { local: 1, r2: 3 };
 
+/** The hour of a target's daily / weekly / monthly backup: the spec's for the built-ins, 03:00 (as R2) for an added target. */
+export function specBackupHour(target: BackupTarget): number {
+  return SPEC_BACKUP_HOUR[target] ?? SPEC_BACKUP_HOUR.r2;
+}
+
 /** When a schedule's runs are: the spec's wall-clock slots, or a cron expression. */
 export type Recurrence = { kind: 'slots'; slots: SlotSpec } | { kind: 'cron'; cron: CronExpression };
 

@@ -1,8 +1,9 @@
 import type { Notification } from '../notification.js';
 
-/** "r2" → "R2", "local" → "Local", for the facts of a message. */
+/** "r2" → "R2", "local" → "Local", an added target by its id, for the facts of a message. */
 export function targetLabel(notification: Notification): string {
-  return notification.target === null ? '-' : notification.target === 'r2' ? 'R2' : 'Local';
+  if (notification.target === null) return '-';
+  return notification.target === 'r2' ? 'R2' : notification.target === 'local' ? 'Local' : notification.target;
 }
 
 /** `text` cut to `max` characters, with an ellipsis when cut (the receivers' documented limits). */

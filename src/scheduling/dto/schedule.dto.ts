@@ -7,7 +7,12 @@ const OUTCOMES = ['running', 'succeeded', 'failed', 'skipped', 'disabled'] as co
 
 /** One scheduled job: when it runs, when it runs next, and what it did last. */
 export class ScheduleDto {
-  @ApiProperty({ enum: SCHEDULED_JOB_NAMES, example: 'r2-backup' })
+  @ApiProperty({
+    type: String,
+    pattern: '^[a-z0-9-]{1,32}-(backup|rotation|verify)$',
+    example: 'r2-backup',
+    description: `<target>-backup, <target>-rotation or <target>-verify: ${SCHEDULED_JOB_NAMES.join(', ')} and the same for each target added through /api/targets`,
+  })
   job: ScheduledJobName;
 
   @ApiProperty({ type: String, pattern: '^[a-z0-9-]{1,32}$', example: 'r2', description: 'A target id: local, r2 or one added through /api/targets' })

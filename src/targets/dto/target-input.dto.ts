@@ -57,7 +57,11 @@ export class TargetInputDto {
   @Allow()
   path?: string;
 
-  @ApiPropertyOptional({ enum: ['daily', 'weekly', 'monthly'], default: 'daily' })
+  @ApiPropertyOptional({
+    example: 'cron:30 2 * * 1,4',
+    default: 'daily',
+    description: 'daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<minute hour day-of-month month day-of-week>, in TZ',
+  })
   @Allow()
   schedule?: string;
 

@@ -48,7 +48,10 @@ export class TargetDto {
   @ApiProperty({ example: '/mnt/nas/sentinel', description: "folder: the absolute folder; s3: ''" })
   path: string;
 
-  @ApiProperty({ example: 'daily', description: 'daily (03:00), weekly (Sunday 03:00) or monthly (1st, 03:00); the built-in local runs daily at 01:00' })
+  @ApiProperty({
+    example: 'daily',
+    description: 'daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<five fields>; the built-in local runs daily at 01:00',
+  })
   schedule: string;
 
   @ApiProperty({ example: 90, description: 'Delete backups older than this many days, always keeping the newest 3; 0 keeps all' })

@@ -485,7 +485,7 @@ export interface paths {
         };
         /**
          * The scheduled jobs: backups, rotation and verification per target, with their next and last run
-         * @description Local backups daily at 01:00 and R2 backups daily at 03:00 by default; local_backup_schedule and r2_backup_schedule choose daily, weekly (Sundays), monthly (the 1st), hourly (at :15) or cron:<five fields>. Rotation daily at 03:30; verification of the newest backup on Sundays at 04:30. Times are wall-clock times in the service time zone (TZ): a time a daylight-saving change skips runs when the clock jumps, a time it repeats runs once. Each job lists its schedule in words and its next 5 runs. A change to local_backup_enabled, r2_backup_enabled, local_backup_schedule or r2_backup_schedule takes effect at once.
+         * @description Local backups daily at 01:00 and R2 backups daily at 03:00 by default; local_backup_schedule and r2_backup_schedule choose daily, weekly (Sundays), monthly (the 1st), hourly (at :15) or cron:<five fields>. Rotation daily at 03:30; verification of the newest backup on Sundays at 04:30. Times are wall-clock times in the service time zone (TZ): a time a daylight-saving change skips runs when the clock jumps, a time it repeats runs once. Each job lists its schedule in words and its next 5 runs. A change to local_backup_enabled, r2_backup_enabled, local_backup_schedule or r2_backup_schedule takes effect at once. Each target added through /api/targets has its own three jobs (<id>-backup on its schedule, daily at 03:00 by default; <id>-rotation; <id>-verify), started, re-timed or stopped at once when it is added, changed or deleted.
          */
         get: operations["SchedulesController_schedules"];
         put?: never;
@@ -504,7 +504,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The latest scheduled verification of each target (targets never verified are absent)
+         * The latest scheduled verification of each target, the added ones included (targets never verified are absent)
          * @description Every Sunday at 04:30 the newest backup of each enabled target is checked as a restore would check it; the latest result per target is kept.
          */
         get: operations["SchedulesController_verificationResults"];
@@ -1200,7 +1200,7 @@ export interface components {
              */
             path: string;
             /**
-             * @description daily (03:00), weekly (Sunday 03:00) or monthly (1st, 03:00); the built-in local runs daily at 01:00
+             * @description daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<five fields>; the built-in local runs daily at 01:00
              * @example daily
              */
             schedule: string;
@@ -1277,10 +1277,11 @@ export interface components {
              */
             path?: string;
             /**
+             * @description daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<minute hour day-of-month month day-of-week>, in TZ
              * @default daily
-             * @enum {string}
+             * @example cron:30 2 * * 1,4
              */
-            schedule: "daily" | "weekly" | "monthly";
+            schedule: string;
             /**
              * @description 0 to 36500; 0 keeps all
              * @default 90
@@ -1565,10 +1566,10 @@ export interface components {
         };
         ScheduleDto: {
             /**
+             * @description <target>-backup, <target>-rotation or <target>-verify: local-backup, r2-backup, local-rotation, r2-rotation, local-verify, r2-verify and the same for each target added through /api/targets
              * @example r2-backup
-             * @enum {string}
              */
-            job: "local-backup" | "r2-backup" | "local-rotation" | "r2-rotation" | "local-verify" | "r2-verify";
+            job: string;
             /**
              * @description A target id: local, r2 or one added through /api/targets
              * @example r2
