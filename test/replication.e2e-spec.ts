@@ -17,6 +17,7 @@ import { ReplicationCompletedEvent, ReplicationFailedEvent } from '../src/replic
 import type { Notification } from '../src/notifications/notification.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { configureR2, putSettings } from './support/r2-settings.js';
+import { endedReplications, replications } from './support/replication-jobs.js';
 import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -41,19 +42,6 @@ async function backup(t: TestApp, target: 'local' | 'r2'): Promise<any> {
   const job = await waitForJob(t.http, started.body.id);
   expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
   return job;
-}
-
-/** The replication jobs to `target`, newest first. */
-async function replications(t: TestApp, target: string): Promise<any[]> {
-  return (await t.http.get(`/api/backup-jobs?kind=replication&target=${target}`).expect(200)).body;
-}
-
-/** Waits until `count` replication jobs to `target` have ended; returns them, oldest first. */
-async function endedReplications(t: TestApp, target: string, count: number): Promise<any[]> {
-  return until(`${count} ended replications to ${target}`, async () => {
-    const jobs = (await replications(t, target)).filter((job) => job.status === 'succeeded' || job.status === 'failed');
-    return jobs.length >= count ? jobs.reverse() : undefined;
-  });
 }
 
 describeS3('Replication between the built-in targets (real S3 server, real folders)', () => {
