@@ -7,6 +7,7 @@
  * copies and only what it owns. Real folders, real archives where the content matters, the real API.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
@@ -14,6 +15,8 @@ import { Clock } from '../src/common/clock.js';
 import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
 import { ArchiveCopier } from '../src/replication/archive-copier.js';
 import { ownerSidecarName } from '../src/storage/object-key.js';
+import { expectedMarkers, markers, setMarkers } from './fixtures/restore-app.js';
+import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { endedReplications, replications } from './support/replication-jobs.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
@@ -221,4 +224,50 @@ describe('Replication between folders: what is copied, and what is never touched
     // And the replica does not copy the rotated ones back.
     expect((await dryRun(t, 'nas')).copies).toEqual([]);
   });
+});
+
+describe('Replication of an encrypted backup (age)', () => {
+  let root: string;
+  let t: TestApp;
+  beforeEach(async () => {
+    root = makeScratchDir('sentinel-repl-age-');
+    t = await startTestApp({}, { root, keep: true });
+  });
+  afterEach(async () => {
+    await t?.close().catch(() => undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('arrives byte-identical (the same ciphertext), is listed as a checked copy, verifies and restores from the replica', async () => {
+    const put = await t.http.put('/api/encryption/local').send({ enabled: true, write_only: false }).expect(200);
+    await t.http.post('/api/encryption/local/confirm').expect(200);
+    const recoveryKey = put.body.recovery_key as string;
+    const nas = path.join(root, 'nas');
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas, replicate_from: 'local', retention_days: 0 }).expect(201);
+
+    await setMarkers(t.app, 'backed-up');
+    const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+    expect(job).toMatchObject({ status: 'succeeded', encrypted: true });
+    expect(job.filename).toMatch(/\.tar\.gz\.age$/);
+    const [replication] = await endedReplications(t, 'nas', 1);
+    expect(replication).toMatchObject({ status: 'succeeded', copied: [job.filename] });
+
+    const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    expect(sha(path.join(nas, job.filename))).toBe(job.sha256);
+    expect(sha(path.join(t.dataDir, 'backups', job.filename))).toBe(job.sha256);
+    expect(fs.readFileSync(path.join(nas, job.filename)).subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
+    const onNas = (await t.http.get('/api/backups/nas').expect(200)).body.find((b: any) => b.filename === job.filename);
+    expect(onNas).toMatchObject({ encrypted: true, own: true, made_here: true });
+
+    // The replica has no key of its own: the copy opens with the key of the target it came from.
+    const verified = await t.http.post(`/api/backups/nas/${job.filename}/verify`).send({ identity: recoveryKey }).expect(200);
+    expect(verified.body).toMatchObject({ ok: true, encrypted: true, made_here: true, problem: null });
+
+    await setMarkers(t.app, 'changed');
+    await t.http.post('/api/backups/nas/restore').send({ filename: job.filename, identity: recoveryKey, restart: false }).expect(202);
+    await t.close();
+    t = await startTestApp({}, { root, keep: true });
+    expect((await t.http.get('/api/restore/status').expect(200)).body.last_apply).toMatchObject({ outcome: 'applied', archive: job.filename, target: 'nas' });
+    expect(await markers(t.app)).toEqual(expectedMarkers('backed-up', ALL_DATABASES));
+  }, 120_000);
 });
