@@ -6,7 +6,7 @@
  * target deleted and created again does not inherit the old one's records; the replica's rotation deletes its
  * copies and only what it owns. Real folders, real archives where the content matters, the real API.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,9 @@ import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { Clock } from '../src/common/clock.js';
 import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
 import { ArchiveCopier } from '../src/replication/archive-copier.js';
+import { FolderStorage } from '../src/storage/folder-storage.js';
 import { ownerSidecarName } from '../src/storage/object-key.js';
+import { StorageTargets } from '../src/storage/storage-targets.js';
 import { expectedMarkers, markers, setMarkers } from './fixtures/restore-app.js';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { endedReplications, replications } from './support/replication-jobs.js';
@@ -203,6 +205,33 @@ describe('Replication between folders: what is copied, and what is never touched
     expect(list.find((b: any) => b.filename === name).replicas).toEqual([]);
     expect((await t.http.get('/api/backups/nas').expect(200)).body.find((b: any) => b.filename === name)).toMatchObject({ made_here: false });
     expect((await dryRun(t, 'nas')).copies).toEqual([expect.objectContaining({ filename: name, reason: 'unverified' })]);
+  });
+
+  it("the source's list reads each replica's listing once, and still shows at once what the service copied or deleted", async () => {
+    const [first, second] = [2, 1].map((d) => backupFilename(new Date(Date.now() - d * DAY)));
+    place(local, first, `source ${first}\n`, me);
+    const nas = path.join(scratch, 'nas');
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas, replicate_from: 'local', retention_days: 0 }).expect(201);
+    expect(await sync(t, 'nas')).toMatchObject({ status: 'succeeded', copied: [first] });
+    const localStorage = t.app.get(StorageTargets).builtIn('local');
+    const lists = jest.spyOn(FolderStorage.prototype, 'list');
+    const replicaLists = () => lists.mock.contexts.filter((self) => self !== localStorage).length;
+    const replicasOf = async (name: string) => (await t.http.get('/api/backups/local').expect(200)).body.find((b: any) => b.filename === name)?.replicas;
+    try {
+      expect(await replicasOf(first)).toEqual(['nas']);
+      expect(await replicasOf(first)).toEqual(['nas']);
+      expect(await replicasOf(first)).toEqual(['nas']);
+      expect(replicaLists()).toBe(1);
+
+      place(local, second, `source ${second}\n`, me);
+      expect(await sync(t, 'nas')).toMatchObject({ status: 'succeeded', copied: [second] });
+      expect(await replicasOf(second)).toEqual(['nas']);
+      await t.http.delete(`/api/backups/nas/${first}`).expect(200);
+      expect(await replicasOf(first)).toEqual([]);
+      expect(await replicasOf(second)).toEqual(['nas']);
+    } finally {
+      lists.mockRestore();
+    }
   });
 
   it("the replica's rotation deletes the copies its rule no longer keeps, and nothing it does not own", async () => {
