@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { BackupRunEntity } from '../backup/backup-run.entity.js';
 import { BackupRunStore } from '../backup/backup-run.store.js';
 import { type BackupTarget, isBackupTarget, targetLabel } from '../common/backup-target.js';
@@ -159,29 +158,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
 
   private launch(target: BackupTarget, source: BackupTarget, trigger: 'manual' | 'after_backup'): RunningReplication {
     const now = this.clock.now().toISOString();
-    const run = Object.assign(new BackupRunEntity(), {
-      id: randomUUID(),
-      target,
-      kind: 'replication',
-      source,
-      copied: [],
-      trigger,
-      status: 'queued',
-      phase: 'queued',
-      bytesDone: 0,
-      bytesTotal: 0,
-      filename: null,
-      sizeBytes: null,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-      durationMs: null,
-      error: null,
-      errorCode: null,
-      sha256: null,
-      encrypted: null,
-      recipients: null,
-    } satisfies Partial<BackupRunEntity>) as BackupRunEntity;
+    const run = BackupRunEntity.queued({ target, kind: 'replication', source, trigger, createdAt: now });
     const job: RunningReplication = { run, abort: new AbortController(), again: false, done: undefined as unknown as Promise<BackupRunEntity> };
     this.running.set(target, job);
     job.done = this.runs
