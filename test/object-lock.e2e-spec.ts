@@ -15,12 +15,15 @@ import {
 import { describe, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { Clock } from '../src/common/clock.js';
+import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
+import { ownerSidecarName } from '../src/storage/object-key.js';
 import { StorageTargets } from '../src/storage/storage-targets.js';
 import { configureR2, putSettings } from './support/r2-settings.js';
-import { createTestBucket, describeS3, listAllKeys, testS3Client } from './support/s3-server.js';
+import { createTestBucket, describeS3, listAllKeys, testS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { until } from './support/until.js';
@@ -191,6 +194,54 @@ describeS3('Locked backups (S3 Object Lock) against a real S3 server', () => {
     const ok = (await t.http.post('/api/backups/r2/test').expect(200)).body;
     expect(ok.ok).toBe(true);
     expect(ok.checks.find((c: { name: string }) => c.name === 'object lock')).toMatchObject({ ok: true });
+  }, 120_000);
+
+  it('a stored S3 target with object_lock: its own uploads and the copies replicated to it carry the retention, and its rotation keeps them "kept (locked)"', async () => {
+    await seedDatabases(t.app, { rows: 20 });
+    const bucket = await createTestBucket('lock-stored', { objectLock: true });
+    const s3 = testS3();
+    await t.http
+      .post('/api/targets')
+      .send({
+        id: 'vault',
+        kind: 's3',
+        endpoint: s3.endpoint,
+        bucket,
+        prefix: 'vault/',
+        access_key_id: s3.accessKeyId,
+        secret_access_key: s3.secretAccessKey,
+        retention_days: 0,
+        replicate_from: 'local',
+        object_lock: { mode: 'governance', days: 1 },
+      })
+      .expect(201);
+    // Four of this installation's backups in the local folder, ten to thirteen days old.
+    const local = path.join(t.dataDir, 'backups');
+    fs.mkdirSync(local, { recursive: true });
+    const old = [13, 12, 11, 10].map((d) => backupFilename(new Date(Date.now() - d * DAY)));
+    for (const name of old) {
+      fs.writeFileSync(path.join(local, ownerSidecarName(name)), `${t.app.get(InstallationIdentity).id}\n`);
+      fs.writeFileSync(path.join(local, name), `archive ${name}\n`);
+    }
+
+    const before = Date.now();
+    const own = await waitForJob(t.http, (await t.http.post('/api/backups/vault').expect(202)).body.id);
+    expect(own).toMatchObject({ status: 'succeeded' });
+    shift = 60_000; // another name than the vault's own backup
+    const sync = await waitForJob(t.http, (await t.http.post('/api/targets/vault/sync').expect(202)).body.id);
+    expect(sync).toMatchObject({ status: 'succeeded', copied: old });
+    for (const name of [own.filename, ...old]) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `vault/${name}` }));
+      expect([name, head.ObjectLockMode]).toEqual([name, 'GOVERNANCE']);
+      expect(head.ObjectLockRetainUntilDate!.getTime()).toBeGreaterThanOrEqual(before + DAY - 1000);
+    }
+
+    // Past its retention days (and not among its newest three), the copies stay while locked: kept (locked), not deleted, not failed.
+    await t.http.patch('/api/targets/vault').send({ retention_days: 1 }).expect(200);
+    const rotated = (await t.http.post('/api/backups/vault/rotate').expect(200)).body;
+    expect(rotated).toMatchObject({ deleted: [], failed: [] });
+    expect(rotated.locked.map((l: { filename: string }) => l.filename).sort()).toEqual(old.slice(0, 2));
+    expect(await listAllKeys(client, bucket)).toEqual([own.filename, ...old].map((name) => `vault/${name}`).sort());
   }, 120_000);
 });
 

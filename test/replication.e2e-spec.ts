@@ -6,17 +6,21 @@
  * oldest first, when it is back; the sync dry run lists exactly what is missing and changes nothing; the
  * replicate_from settings refuse the target itself, unknown targets and cycles with 400 naming the key.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { backupFilename } from '../src/archive-format/backup-filename.js';
+import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
+import { ownerSidecarName } from '../src/storage/object-key.js';
 import { ReplicationCompletedEvent, ReplicationFailedEvent } from '../src/replication/replication.events.js';
 import type { Notification } from '../src/notifications/notification.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { configureR2, putSettings } from './support/r2-settings.js';
+import { endedReplications, replications } from './support/replication-jobs.js';
 import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -41,19 +45,6 @@ async function backup(t: TestApp, target: 'local' | 'r2'): Promise<any> {
   const job = await waitForJob(t.http, started.body.id);
   expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
   return job;
-}
-
-/** The replication jobs to `target`, newest first. */
-async function replications(t: TestApp, target: string): Promise<any[]> {
-  return (await t.http.get(`/api/backup-jobs?kind=replication&target=${target}`).expect(200)).body;
-}
-
-/** Waits until `count` replication jobs to `target` have ended; returns them, oldest first. */
-async function endedReplications(t: TestApp, target: string, count: number): Promise<any[]> {
-  return until(`${count} ended replications to ${target}`, async () => {
-    const jobs = (await replications(t, target)).filter((job) => job.status === 'succeeded' || job.status === 'failed');
-    return jobs.length >= count ? jobs.reverse() : undefined;
-  });
 }
 
 describeS3('Replication between the built-in targets (real S3 server, real folders)', () => {
@@ -233,6 +224,29 @@ describeS3('Replication between the built-in targets (real S3 server, real folde
       const done = await waitForJob(t.http, sync.body.id);
       expect(done).toMatchObject({ status: 'succeeded', copied: [victim] });
       expect(await objectSha(client, bucket, victim)).toBe(await fileSha(path.join(localDir, victim)));
+      await putSettings(t, { r2_replicate_from: '' });
+    }, 600_000);
+
+    it('never overwrites an object of the same name in the bucket: a byte-identical one counts as the copy, another fails that copy and stays', async () => {
+      await putSettings(t, { r2_replicate_from: 'local' });
+      const [same, other] = [3, 2].map((h) => backupFilename(new Date(Date.now() - h * 60 * 60 * 1000)));
+      fs.mkdirSync(localDir, { recursive: true });
+      for (const name of [same, other]) {
+        fs.writeFileSync(path.join(localDir, ownerSidecarName(name)), `${t.app.get(InstallationIdentity).id}\n`);
+        fs.writeFileSync(path.join(localDir, name), `source ${name}\n`);
+      }
+      // Put into the bucket by another tool: one the same bytes, one other bytes of the same size.
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: same, Body: `source ${same}\n` }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: other, Body: `SOURCE ${other}\n` }));
+      const job = await waitForJob(t.http, (await t.http.post('/api/targets/r2/sync').expect(202)).body.id);
+      expect(job.status).toBe('failed');
+      expect(job.error).toContain(`'r2' already holds ${other} with other bytes`);
+      expect(job.copied).toEqual([]);
+      const body = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+      expect(await body(other)).toBe(`SOURCE ${other}\n`);
+      const list = (await t.http.get('/api/backups/local').expect(200)).body;
+      expect(list.find((b: any) => b.filename === same).replicas).toEqual(['r2']);
+      expect(list.find((b: any) => b.filename === other).replicas).toEqual([]);
       await putSettings(t, { r2_replicate_from: '' });
     }, 600_000);
   });

@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -100,29 +99,7 @@ export class BackupJobs implements OnModuleDestroy {
       );
     }
     const now = this.clock.now().toISOString();
-    const run = Object.assign(new BackupRunEntity(), {
-      id: randomUUID(),
-      target,
-      kind: 'backup',
-      source: null,
-      copied: null,
-      trigger,
-      status: 'queued',
-      phase: 'queued',
-      bytesDone: 0,
-      bytesTotal: 0,
-      filename: null,
-      sizeBytes: null,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-      durationMs: null,
-      error: null,
-      errorCode: null,
-      sha256: null,
-      encrypted: null,
-      recipients: null,
-    } satisfies Partial<BackupRunEntity>) as BackupRunEntity;
+    const run = BackupRunEntity.queued({ target, kind: 'backup', trigger, createdAt: now });
     const abort = new AbortController();
     const job: RunningJob = { run, trigger, abort, done: undefined as unknown as Promise<BackupRunEntity> };
     this.running.set(target, job);

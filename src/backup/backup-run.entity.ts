@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type BackupRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -88,4 +89,33 @@ export class BackupRunEntity {
   /** The age recipients the archive was encrypted to; null when plain, until it succeeded, and for jobs of earlier versions. */
   @Column('simple-json', { nullable: true })
   recipients: string[] | null;
+
+  /** A job as it is recorded when it is queued: a backup (no source, no copies) or a replication (its source, nothing copied yet). */
+  static queued(
+    job: { target: string; trigger: RunTrigger; createdAt: string } & ({ kind: 'backup' } | { kind: 'replication'; source: string }),
+  ): BackupRunEntity {
+    return Object.assign(new BackupRunEntity(), {
+      id: randomUUID(),
+      target: job.target,
+      kind: job.kind,
+      source: job.kind === 'replication' ? job.source : null,
+      copied: job.kind === 'replication' ? [] : null,
+      trigger: job.trigger,
+      status: 'queued',
+      phase: 'queued',
+      bytesDone: 0,
+      bytesTotal: 0,
+      filename: null,
+      sizeBytes: null,
+      createdAt: job.createdAt,
+      startedAt: null,
+      finishedAt: null,
+      durationMs: null,
+      error: null,
+      errorCode: null,
+      sha256: null,
+      encrypted: null,
+      recipients: null,
+    } satisfies BackupRunEntity);
+  }
 }

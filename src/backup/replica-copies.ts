@@ -1,14 +1,31 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type BackupTarget, isBackupTarget } from '../common/backup-target.js';
+import { OnDomainEvent } from '../common/events/domain-event-bus.js';
 import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
+import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { TargetDirectory } from '../targets/target-directory.js';
+import { TargetsChangedEvent } from '../targets/targets-changed.event.js';
+import { BackupCompletedEvent, RotationCompletedEvent } from './backup.events.js';
 
 /**
  * How long the source's list waits for a replica's: an unreachable replica (its requests retried and timed
  * out) must not hold up the list of a source that answers, which then names it in `unknown`.
  */
 const REPLICA_LIST_LIMIT_MS = 10_000;
+
+/**
+ * How long a replica's listing is reused for the source's list. Changes the service makes are seen at once
+ * (below); only a change made by hand in the replica (a copy deleted in the bucket's console) waits this long.
+ */
+const REPLICA_LIST_TTL_MS = 60_000;
+
+/** One replica's archives as last listed (name → size), and the provenance records there were then. */
+interface ListedReplica {
+  sizes: Map<string, number>;
+  recorded: Set<string>;
+  at: number;
+}
 
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -34,10 +51,17 @@ export interface ReplicaState {
  * Where a target's backups have been replicated: for each replica, the copies the replication checked on
  * arrival and recorded (ArchiveProvenance), that the replica still holds with that size. A replica that
  * cannot be listed is named as unknown rather than failing the source's list.
+ *
+ * Each replica's listing is kept for a while: the page reads the list often, and listing every replica of a
+ * large bucket on each read costs requests and seconds. What the service itself changes is never hidden by it:
+ * a new copy adds a provenance record, and a listing taken before that record is not reused; a copy the
+ * service deleted has its record forgotten, so its stale entry counts for nothing; and a backup, rotation,
+ * replication or change of targets and settings drops the kept listings at once.
  */
 @Injectable()
 export class ReplicaCopies {
   private readonly logger = new Logger('Backup');
+  private readonly listed = new Map<BackupTarget, ListedReplica>();
 
   constructor(
     private readonly directory: TargetDirectory,
@@ -59,14 +83,11 @@ export class ReplicaCopies {
     const unknown: string[] = [];
     for (const replica of replicas) {
       try {
-        const objects = await within(
-          REPLICA_LIST_LIMIT_MS,
-          this.storage.get(replica).then((storage) => storage.list('sentinel-backup-')),
-        );
         const records = await this.provenance.findAll(replica);
-        for (const object of objects) {
-          if (records.get(object.key)?.sizeBytes !== object.size) continue;
-          held.set(object.key, [...(held.get(object.key) ?? []), replica]);
+        const sizes = await this.listing(replica, records);
+        for (const [key, size] of sizes) {
+          if (records.get(key)?.sizeBytes !== size) continue;
+          held.set(key, [...(held.get(key) ?? []), replica]);
         }
       } catch (error) {
         unknown.push(replica);
@@ -74,5 +95,28 @@ export class ReplicaCopies {
       }
     }
     return { replicas, unknown, copiesOf: (filename) => held.get(filename) ?? [] };
+  }
+
+  /** Drops the kept listings: what a target holds, or which targets replicate which, may have changed. */
+  @OnDomainEvent(BackupCompletedEvent)
+  @OnDomainEvent(RotationCompletedEvent)
+  @OnDomainEvent(TargetsChangedEvent)
+  @OnDomainEvent(SettingsChangedEvent)
+  forgetListings(): void {
+    this.listed.clear();
+  }
+
+  /** The replica's archives (name → size): the kept listing while it is recent and no copy was recorded since, else a new one. */
+  private async listing(replica: BackupTarget, records: Map<string, unknown>): Promise<Map<string, number>> {
+    const kept = this.listed.get(replica);
+    if (kept && Date.now() - kept.at < REPLICA_LIST_TTL_MS && [...records.keys()].every((key) => kept.recorded.has(key))) return kept.sizes;
+    const recorded = new Set(records.keys());
+    const objects = await within(
+      REPLICA_LIST_LIMIT_MS,
+      this.storage.get(replica).then((storage) => storage.list('sentinel-backup-')),
+    );
+    const sizes = new Map(objects.map((object) => [object.key, object.size]));
+    this.listed.set(replica, { sizes, recorded, at: Date.now() });
+    return sizes;
   }
 }

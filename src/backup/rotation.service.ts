@@ -8,7 +8,7 @@ import { StorageTargets } from '../storage/storage-targets.js';
 import type { RetentionRule } from '../targets/target-definition.js';
 import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
 import { RotationCompletedEvent } from './backup.events.js';
-import { describeRetention, hasCalendarRule, type KeptBackup, MINIMUM_KEPT, planRetention } from './retention/retention-planner.js';
+import { describeRetention, hasCalendarRule, type KeptBackup, MINIMUM_KEPT, planRetention, type RetentionCandidate } from './retention/retention-planner.js';
 
 export { MINIMUM_KEPT };
 
@@ -108,6 +108,14 @@ export class RotationService {
       else expired.push(backup);
     }
     return { expired, locked };
+  }
+
+  /**
+   * What a rotation under `rule` would delete of `backups` now (they need not all be stored yet: replication
+   * asks what a replica would keep of its copies before it makes them), and its rule in words for messages.
+   */
+  planFor(backups: readonly RetentionCandidate[], rule: RetentionRule): { deleted: string[]; rule: string } {
+    return { deleted: planRetention(backups, rule, this.clock.now(), this.config.env.timeZone).deleted, rule: describeRetention(rule) };
   }
 
   /** The target's rule, its backups newest first, and the plan for them at the clock's now in the service's time zone (the scheduler's). */

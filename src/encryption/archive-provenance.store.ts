@@ -70,6 +70,15 @@ export class ArchiveProvenance {
     return new Map([...(await records)].map(([filename, record]) => [filename, copyOf(record)]));
   }
 
+  /**
+   * Forgets every record of a target (removed, or added under an id a removed one had): a new target of that id
+   * did not write what the old one did, and must not count it as made here (nor delete it as its own copy).
+   */
+  async forgetTarget(target: BackupTarget): Promise<void> {
+    this.listed.delete(target);
+    await this.db.transaction((manager) => manager.delete(WrittenArchiveEntity, { target }));
+  }
+
   /** Forgets an archive the service deleted (a later object of the same name is then not "made here"). */
   async forget(target: BackupTarget, filename: string): Promise<void> {
     this.listed.delete(target);

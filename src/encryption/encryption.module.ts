@@ -6,6 +6,7 @@ import { ArchiveProvenance } from './archive-provenance.store.js';
 import { EncryptionKeys } from './encryption-keys.service.js';
 import { EncryptionController } from './encryption.controller.js';
 import { IdentityVault } from './identity-vault.js';
+import { RemovedTargetProvenance } from './removed-target-provenance.js';
 import { EncryptionDatabase } from './store/encryption-database.js';
 
 /**
@@ -17,7 +18,7 @@ import { EncryptionDatabase } from './store/encryption-database.js';
 @Module({
   imports: [SettingsModule, TargetsModule],
   controllers: [EncryptionController],
-  providers: [EncryptionDatabase, IdentityVault, EncryptionKeys, ArchiveEncryption, ArchiveProvenance],
+  providers: [EncryptionDatabase, IdentityVault, EncryptionKeys, ArchiveEncryption, ArchiveProvenance, RemovedTargetProvenance],
   exports: [ArchiveEncryption, ArchiveProvenance],
 })
 export class EncryptionModule {}

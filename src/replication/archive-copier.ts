@@ -9,13 +9,16 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes } from '../common/format.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
-import { type ObjectStorage, objectVersion } from '../storage/object-storage.js';
+import { type ObjectStorage, objectVersion, type StoredObject } from '../storage/object-storage.js';
+import { ReplicaNameTaken } from './replica-name-taken.error.js';
 
 /** One archive as it arrived on the replica, checked. */
 export interface CopiedArchive {
   filename: string;
   sizeBytes: number;
   sha256: string;
+  /** True when nothing was written: the replica held a byte-identical archive of that name already (now recorded). */
+  present?: boolean;
 }
 
 /** A pass-through that hashes (SHA-256) and counts what goes through it. */
@@ -62,6 +65,11 @@ async function hashOf(body: Readable, signal?: AbortSignal): Promise<{ sha256: s
  * success says only that the store took bytes, not which. It costs a second transfer of the archive, a
  * price paid once per copy, off the backup's path. Any check that fails deletes the copy: the replica
  * keeps nothing that was not proven.
+ *
+ * An archive of that name already in the replica is never overwritten nor deleted: the service cannot prove
+ * it made it (the planner hands over only names without a proven copy), and it may be the only copy of
+ * something. When it is byte-identical to the source's (size and SHA-256) it is the copy, and is recorded as
+ * such; otherwise that copy fails (ReplicaNameTaken) and the object stays as it is.
  */
 @Injectable()
 export class ArchiveCopier {
@@ -75,7 +83,7 @@ export class ArchiveCopier {
     filename: string,
     from: { id: BackupTarget; storage: ObjectStorage },
     to: { id: BackupTarget; storage: ObjectStorage },
-    options: { signal: AbortSignal; onProgress?: (bytes: number) => void },
+    options: { signal: AbortSignal; onProgress?: (bytes: number) => void; onUpload?: () => Promise<void> },
   ): Promise<CopiedArchive> {
     const source = await from.storage.head(filename);
     if (!source) {
@@ -89,6 +97,10 @@ export class ArchiveCopier {
     }
     const record = await this.provenance.find(from.id, filename);
     const recipients = record?.recipients ?? source.recipients ?? null;
+    const existing = await to.storage.head(filename);
+    if (existing) return this.compareExisting(filename, from, to, { size: source.size, sha256: record?.sha256, recipients }, existing, options.signal);
+    // Told before the first byte goes: only from here on can the replica hold a partial copy of ours under this name.
+    await options.onUpload?.();
     const { body, size } = await from.storage.download(filename, { signal: options.signal });
     const reading = new HashingStream();
     // The download's errors reach the upload through the pipe: the upload then fails and stores nothing.
@@ -149,6 +161,46 @@ export class ArchiveCopier {
       await to.storage.delete(filename).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * The replica holds an archive of that name that is no proven copy: counted as the copy (and recorded) when
+   * its bytes are the source's, otherwise left untouched and this copy fails.
+   */
+  private async compareExisting(
+    filename: string,
+    from: { id: BackupTarget; storage: ObjectStorage },
+    to: { id: BackupTarget; storage: ObjectStorage },
+    source: { size: number; sha256: string | undefined; recipients: string[] | null },
+    existing: StoredObject,
+    signal: AbortSignal,
+  ): Promise<CopiedArchive> {
+    let theirs: { sha256: string; bytes: number } | undefined;
+    let ours: string | undefined;
+    if (existing.size === source.size) {
+      theirs = await hashOf((await to.storage.download(filename, { signal })).body, signal);
+      // Without a record of the source (an earlier version's backup), its bytes are read to compare.
+      ours = source.sha256 ?? (await hashOf((await from.storage.download(filename, { signal })).body, signal)).sha256;
+    }
+    if (!theirs || theirs.bytes !== source.size || theirs.sha256 !== ours) {
+      throw new ReplicaNameTaken(
+        `'${to.id}' already holds ${filename} with other bytes than the one in '${from.id}' ` +
+          `(${formatBytes(existing.size)}${theirs ? `, SHA-256 ${theirs.sha256.slice(0, 12)}…` : ''} there; ${formatBytes(source.size)}${ours ? `, SHA-256 ${ours.slice(0, 12)}…` : ''} in '${from.id}'), ` +
+          `and this service cannot prove it made it: it was left as it is and ${filename} was not copied. ` +
+          `If it is not needed, move it out of '${to.id}' and sync again (POST /api/targets/${to.id}/sync)`,
+        filename,
+      );
+    }
+    await this.provenance.record({
+      target: to.id,
+      filename,
+      sha256: theirs.sha256,
+      sizeBytes: theirs.bytes,
+      recipients: source.recipients,
+      createdAt: this.clock.now(),
+      version: objectVersion(existing),
+    });
+    return { filename, sizeBytes: theirs.bytes, sha256: theirs.sha256, present: true };
   }
 
   private mismatch(filename: string, from: string, to: string, what: string): DomainError {

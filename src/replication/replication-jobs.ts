@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { BackupRunEntity } from '../backup/backup-run.entity.js';
 import { BackupRunStore } from '../backup/backup-run.store.js';
 import { type BackupTarget, isBackupTarget, targetLabel } from '../common/backup-target.js';
@@ -15,6 +14,7 @@ import { StorageTargets } from '../storage/storage-targets.js';
 import type { TargetDefinition } from '../targets/target-definition.js';
 import { TargetDirectory } from '../targets/target-directory.js';
 import { ArchiveCopier } from './archive-copier.js';
+import { ReplicaNameTaken } from './replica-name-taken.error.js';
 import { ReplicationCompletedEvent, ReplicationFailedEvent } from './replication.events.js';
 import { type ReplicationPlan, ReplicationPlanner } from './replication-planner.js';
 
@@ -141,31 +141,24 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()].map((job) => job.done));
   }
 
+  /**
+   * The replication a backup asked for while one ran: from the source the replica names now (its
+   * replicate_from may have changed, or been cleared, while the other ran: then none).
+   */
+  private async followUp(target: BackupTarget): Promise<void> {
+    try {
+      const replica = await this.directory.get(target);
+      if (this.stopping || this.running.has(target) || replica.replicateFrom === null || !isBackupTarget(replica.replicateFrom)) return;
+      this.launch(target, replica.replicateFrom, 'after_backup');
+    } catch (error) {
+      // Deleted meanwhile (404), or config.db unreadable: the next backup or sync starts it again.
+      this.logger.warn(`No follow-up replication to ${target}: ${(error as Error).message}`);
+    }
+  }
+
   private launch(target: BackupTarget, source: BackupTarget, trigger: 'manual' | 'after_backup'): RunningReplication {
     const now = this.clock.now().toISOString();
-    const run = Object.assign(new BackupRunEntity(), {
-      id: randomUUID(),
-      target,
-      kind: 'replication',
-      source,
-      copied: [],
-      trigger,
-      status: 'queued',
-      phase: 'queued',
-      bytesDone: 0,
-      bytesTotal: 0,
-      filename: null,
-      sizeBytes: null,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-      durationMs: null,
-      error: null,
-      errorCode: null,
-      sha256: null,
-      encrypted: null,
-      recipients: null,
-    } satisfies Partial<BackupRunEntity>) as BackupRunEntity;
+    const run = BackupRunEntity.queued({ target, kind: 'replication', source, trigger, createdAt: now });
     const job: RunningReplication = { run, abort: new AbortController(), again: false, done: undefined as unknown as Promise<BackupRunEntity> };
     this.running.set(target, job);
     job.done = this.runs
@@ -177,7 +170,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
       })
       .finally(() => {
         this.running.delete(target);
-        if (job.again && !this.stopping) this.launch(target, source, 'after_backup');
+        if (job.again && !this.stopping) void this.followUp(target);
       });
     return job;
   }
@@ -185,7 +178,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
   private async execute(job: RunningReplication): Promise<BackupRunEntity> {
     const { run, abort } = job;
     const target = run.target;
-    const source = run.source as BackupTarget;
+    let source = run.source as BackupTarget;
     const started = Date.now();
     run.status = 'running';
     run.phase = 'copying';
@@ -193,36 +186,61 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
     let plan: ReplicationPlan | undefined;
     const copied: string[] = [];
     let bytesCopied = 0;
-    this.logger.log(`Replication to ${targetLabel(target)} from ${targetLabel(source)} started (job ${run.id}, ${run.trigger})`);
+    /** Archives not copied, and not to be copied by a later run either: there already (byte-identical), or refused (other bytes). */
+    const settled = new Set<string>();
+    const refused: string[] = [];
     try {
       await this.recovered;
+      // The source is the one the replica names now: it may have changed since the job was queued.
+      const replica = await this.replica(target);
+      source = replica.replicateFrom;
+      run.source = source;
+      this.logger.log(`Replication to ${targetLabel(target)} from ${targetLabel(source)} started (job ${run.id}, ${run.trigger})`);
       const missing = await (await this.storage.get(target)).missingConfiguration();
       if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot replicate to ${targetLabel(target)}: ${missing}`, { target });
-      const replica = await this.replica(target);
       plan = await this.planner.plan(source, replica);
       run.bytesTotal = plan.copies.reduce((sum, copy) => sum + copy.sizeBytes, 0);
       await this.runs.save({ ...run });
       let lastSaved = Date.now();
       for (const copy of plan.copies) {
         abort.signal.throwIfAborted();
-        // Named before the upload: a start after a kill -9 finds the copy it cut short by this name (settleInterrupted).
-        run.filename = copy.filename;
-        await this.runs.save({ ...run });
         const before = bytesCopied;
-        const result = await this.copier.copy(
-          copy.filename,
-          { id: source, storage: await this.storage.get(source) },
-          { id: target, storage: await this.storage.get(target) },
-          {
-            signal: abort.signal,
-            onProgress: (bytes) => {
-              run.bytesDone = before + bytes;
-              if (Date.now() - lastSaved < PROGRESS_SAVE_MS) return;
-              lastSaved = Date.now();
-              void this.runs.save({ ...run }).catch(() => undefined);
+        let result;
+        try {
+          result = await this.copier.copy(
+            copy.filename,
+            { id: source, storage: await this.storage.get(source) },
+            { id: target, storage: await this.storage.get(target) },
+            {
+              signal: abort.signal,
+              // Named before the upload (never before an archive of that name the replica held already, which
+              // is not to be touched): a start after a kill -9 finds the copy it cut short by this name (settleInterrupted).
+              onUpload: async () => {
+                run.filename = copy.filename;
+                await this.runs.save({ ...run });
+              },
+              onProgress: (bytes) => {
+                run.bytesDone = before + bytes;
+                if (Date.now() - lastSaved < PROGRESS_SAVE_MS) return;
+                lastSaved = Date.now();
+                void this.runs.save({ ...run }).catch(() => undefined);
+              },
             },
-          },
-        );
+          );
+        } catch (error) {
+          // That one backup is not copied; the others still are, and the job fails at the end naming it.
+          if (!(error instanceof ReplicaNameTaken)) throw error;
+          refused.push(error.message);
+          settled.add(copy.filename);
+          this.logger.error(error.message);
+          continue;
+        }
+        if (result.present) {
+          settled.add(copy.filename);
+          run.bytesTotal -= copy.sizeBytes;
+          this.logger.log(`${result.filename} was in ${targetLabel(target)} already, byte-identical to ${targetLabel(source)}'s: counted as its copy`);
+          continue;
+        }
         bytesCopied += result.sizeBytes;
         copied.push(result.filename);
         run.copied = [...copied];
@@ -233,6 +251,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
           `Replicated ${result.filename} (${formatBytes(result.sizeBytes)}) from ${targetLabel(source)} to ${targetLabel(target)}: size and SHA-256 checked`,
         );
       }
+      if (refused.length > 0) throw new DomainError(ErrorCode.ReplicationFailed, refused.join('. '));
       run.status = 'succeeded';
       run.phase = 'done';
       run.filename = copied.at(-1) ?? null;
@@ -248,7 +267,7 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
     } catch (error) {
       const cancelled = abort.signal.aborted;
       const reason = cancelled ? `Cancelled: ${(abort.signal.reason as Error)?.message ?? 'aborted'}` : (error as Error).message;
-      const remaining = (plan?.copies ?? []).map((c) => c.filename).filter((name) => !copied.includes(name));
+      const remaining = (plan?.copies ?? []).map((c) => c.filename).filter((name) => !copied.includes(name) && !settled.has(name));
       run.status = 'failed';
       run.filename = null;
       run.copied = [...copied];

@@ -24,8 +24,10 @@ export class ReplicationController {
   @Endpoint({
     summary: "Copy to a replica every backup of its source it is missing, now; answers 202 with the replication's job",
     description:
-      "Copies, oldest first, this installation's backups in the source (replicate_from) that the replica holds no checked copy of; each copy is checked on arrival " +
+      "Copies, oldest first, the backups in the source (replicate_from; all but another installation's) that the replica holds no checked copy of and that " +
+      "the replica's own rotation would keep (its retention days and keep_*); each copy is checked on arrival " +
       '(size, and the SHA-256 read back from the replica against what was read from the source) and deleted again if it does not match. ' +
+      'An archive of the same name already in the replica is never overwritten: byte-identical, it counts as the copy; otherwise that copy fails and the job names it. ' +
       'Poll GET /api/backup-jobs/{id} for its progress (kind: replication). One replication per replica at a time: 409 names the running job. ' +
       'With ?dry_run=true the answer is 200 with the list of what it would copy (SyncPlanDto), and nothing changes. ' +
       'A target that replicates from none answers 400 naming replicate_from.',

@@ -13,7 +13,9 @@ export class PlannedCopyDto {
 
   @ApiProperty({
     enum: ['missing', 'unverified'],
-    description: 'missing: not on the replica; unverified: there, but never checked as a whole copy (a copy an interrupted service cut short): copied again',
+    description:
+      'missing: not on the replica; unverified: an archive of that name is there but was never checked as a copy of this one: ' +
+      'counted as the copy when byte-identical (size and SHA-256), otherwise left untouched and that copy fails (never overwritten)',
   })
   reason: 'missing' | 'unverified';
 }
@@ -39,7 +41,8 @@ export class SyncPlanDto {
 
   @ApiProperty({
     type: [PlannedCopyDto],
-    description: "The source's backups (this installation's own) the replica has no checked copy of, oldest first: the order a sync copies them in",
+    description:
+      "The source's backups (all but another installation's, those of earlier versions included) the replica has no checked copy of and its own rotation would keep, oldest first: the order a sync copies them in",
   })
   copies: PlannedCopyDto[];
 

@@ -467,7 +467,7 @@ export interface paths {
         put?: never;
         /**
          * Copy to a replica every backup of its source it is missing, now; answers 202 with the replication's job
-         * @description Copies, oldest first, this installation's backups in the source (replicate_from) that the replica holds no checked copy of; each copy is checked on arrival (size, and the SHA-256 read back from the replica against what was read from the source) and deleted again if it does not match. Poll GET /api/backup-jobs/{id} for its progress (kind: replication). One replication per replica at a time: 409 names the running job. With ?dry_run=true the answer is 200 with the list of what it would copy (SyncPlanDto), and nothing changes. A target that replicates from none answers 400 naming replicate_from.
+         * @description Copies, oldest first, the backups in the source (replicate_from; all but another installation's) that the replica holds no checked copy of and that the replica's own rotation would keep (its retention days and keep_*); each copy is checked on arrival (size, and the SHA-256 read back from the replica against what was read from the source) and deleted again if it does not match. An archive of the same name already in the replica is never overwritten: byte-identical, it counts as the copy; otherwise that copy fails and the job names it. Poll GET /api/backup-jobs/{id} for its progress (kind: replication). One replication per replica at a time: 409 names the running job. With ?dry_run=true the answer is 200 with the list of what it would copy (SyncPlanDto), and nothing changes. A target that replicates from none answers 400 naming replicate_from.
          */
         post: operations["ReplicationController_sync"];
         delete?: never;
@@ -1530,7 +1530,7 @@ export interface components {
             /** @example 2026-01-08T14:30:22Z */
             created_at: string;
             /**
-             * @description missing: not on the replica; unverified: there, but never checked as a whole copy (a copy an interrupted service cut short): copied again
+             * @description missing: not on the replica; unverified: an archive of that name is there but was never checked as a copy of this one: counted as the copy when byte-identical (size and SHA-256), otherwise left untouched and that copy fails (never overwritten)
              * @enum {string}
              */
             reason: "missing" | "unverified";
@@ -1554,7 +1554,7 @@ export interface components {
             source: string;
             /** @example true */
             dry_run: boolean;
-            /** @description The source's backups (this installation's own) the replica has no checked copy of, oldest first: the order a sync copies them in */
+            /** @description The source's backups (all but another installation's, those of earlier versions included) the replica has no checked copy of and its own rotation would keep, oldest first: the order a sync copies them in */
             copies: components["schemas"]["PlannedCopyDto"][];
             /**
              * @description Bytes the sync would copy
