@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { api, ApiError, errorMessage, TARGETS, type Target, unwrap } from '../api/client';
+import { api, ApiError, errorMessage, type Target, unwrap } from '../api/client';
 import type { ListState } from '../components/BackupList';
 
 export const EMPTY_LIST: ListState = { files: null, error: null, loading: false };
@@ -15,12 +15,12 @@ export interface TargetLists {
 }
 
 /**
- * The backups stored at each target: every list is loaded when the page opens and whenever `enabled`
+ * The backups stored at each target (`targets`: the ids from GET /api/targets): every list is loaded when the page opens and whenever `enabled`
  * turns on again (the service is back after a restart); one list is loaded again with `load`. A list
  * keeps its own error (an unconfigured or unreachable target), so one target's trouble never hides
  * the other's backups.
  */
-export function useTargetLists(enabled: boolean): TargetLists {
+export function useTargetLists(enabled: boolean, targets: readonly Target[]): TargetLists {
   const [lists, setLists] = useState<Record<Target, ListState>>({ r2: EMPTY_LIST, local: EMPTY_LIST });
 
   const load = useCallback(async (target: Target) => {
@@ -33,10 +33,12 @@ export function useTargetLists(enabled: boolean): TargetLists {
     }
   }, []);
 
+  // Every target's list, again when the targets change (one added: its list; one renamed or re-pointed: the same).
+  const ids = targets.join(',');
   useEffect(() => {
     if (!enabled) return;
-    for (const target of TARGETS) void load(target);
-  }, [enabled, load]);
+    for (const target of ids.split(',')) void load(target);
+  }, [enabled, load, ids]);
 
   return { lists, load };
 }
