@@ -85,7 +85,7 @@ export function targetDraftOf(target: TargetInfo): TargetDraft {
     access_key_id: '',
     secret_access_key: '',
     path: target.path,
-    schedule: cron ? 'cron' : ((SCHEDULE_KINDS as readonly string[]).includes(target.schedule) ? target.schedule : 'daily') as ScheduleKind,
+    schedule: cron ? 'cron' : (((SCHEDULE_KINDS as readonly string[]).includes(target.schedule) ? target.schedule : 'daily') as ScheduleKind),
     cron: cron ? target.schedule.slice('cron:'.length) : '',
     retention_days: String(target.retention_days),
     keep_hourly: shown(target.keep_hourly),

@@ -88,7 +88,11 @@ export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps
   };
 
   /** A labelled input with its hint and its error (described by both). */
-  const input = (key: DraftField, label: string, options: { hint?: ComponentChildren; type?: 'text' | 'password'; short?: boolean; placeholder?: string } = {}) => {
+  const input = (
+    key: DraftField,
+    label: string,
+    options: { hint?: ComponentChildren; type?: 'text' | 'password'; short?: boolean; placeholder?: string } = {},
+  ) => {
     const error = errors[key];
     const describedBy = [options.hint ? `${fieldId(key)}-hint` : '', error ? `${fieldId(key)}-error` : ''].filter(Boolean).join(' ') || undefined;
     return (

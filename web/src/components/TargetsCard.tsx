@@ -1,5 +1,15 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, type BackupJob, type ConnectionTestResult, errorMessage, type Schedule, type TargetInfo, type TargetInput, unwrap } from '../api/client';
+import {
+  api,
+  ApiError,
+  type BackupJob,
+  type ConnectionTestResult,
+  errorMessage,
+  type Schedule,
+  type TargetInfo,
+  type TargetInput,
+  unwrap,
+} from '../api/client';
 import { formatBytes, formatDateTime } from '../format';
 import { scheduleWords, targetPlace } from '../target-form';
 import { useConfirm } from './ConfirmDialog';
@@ -59,8 +69,8 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
       title: `Delete target ${target.label}?`,
       body: (
         <p>
-          The service forgets <strong>{target.label}</strong> ({targetPlace(target)}): it stops backing up to it, listing, rotating and restoring its backups. The
-          backups themselves are not deleted.
+          The service forgets <strong>{target.label}</strong> ({targetPlace(target)}): it stops backing up to it, listing, rotating and restoring its backups.
+          The backups themselves are not deleted.
         </p>
       ),
       confirmLabel: 'Delete target',
@@ -143,11 +153,7 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
                 </li>
               ))}
             </ul>
-            {plan.skipped.length > 0 && (
-              <p class="hint">
-                Left alone: {plan.skipped.map((s) => `${s.filename} (${s.reason})`).join('; ')}
-              </p>
-            )}
+            {plan.skipped.length > 0 && <p class="hint">Left alone: {plan.skipped.map((s) => `${s.filename} (${s.reason})`).join('; ')}</p>}
           </>
         ),
         confirmLabel: 'Copy now',
@@ -162,8 +168,7 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
     }
   };
 
-  const words = (target: TargetInfo): string =>
-    schedules.find((s) => s.target === target.id && s.task === 'backup')?.description ?? scheduleWords(target);
+  const words = (target: TargetInfo): string => schedules.find((s) => s.target === target.id && s.task === 'backup')?.description ?? scheduleWords(target);
 
   return (
     <section class="card targets-list" aria-labelledby="targets-heading" data-section="targets">
