@@ -82,7 +82,7 @@ describe('Admin page in a browser: targets and replication', () => {
   });
 
   it(
-    'adds two folder targets, edits one (a wrong cron expression refused at its field, nothing saved), replicates a backup to it, shows, loses and syncs its copy, and deletes it through both confirmations',
+    'adds two folder targets, edits one (a wrong cron expression refused at its field, nothing saved), replicates a backup to it, shows its copy held, missing, unknown and synced back, and deletes it through both confirmations',
     async () => {
       await page.goto(served.url);
       const card = targetsCard(page);
@@ -178,6 +178,17 @@ describe('Admin page in a browser: targets and replication', () => {
       await dialog.getByRole('button', { name: 'Copy now' }).click();
       await eventually(async () => expect(await replica.getAttribute('data-state')).toBe('held'), 90_000, 250);
       expect(fs.existsSync(path.join(folderB, filename))).toBe(true);
+
+      // The replica cannot be listed (its folder is a file now, as when a disk is not mounted): unknown, neither held nor missing.
+      fs.renameSync(folderB, `${folderB}-away`);
+      fs.writeFileSync(folderB, 'not a folder');
+      await listA.getByRole('button', { name: 'Refresh NAS A backups' }).click();
+      await eventually(async () => expect(await replica.getAttribute('data-state')).toBe('unknown'));
+      expect(await text(replica)).toBe('? NAS B renamed: unknown (unreachable)');
+      fs.rmSync(folderB);
+      fs.renameSync(`${folderB}-away`, folderB);
+      await listA.getByRole('button', { name: 'Refresh NAS A backups' }).click();
+      await eventually(async () => expect(await replica.getAttribute('data-state')).toBe('held'));
 
       // Delete NAS B: the first confirmation, then the API's own (it still holds a backup), which is kept on disk.
       await rowB.getByRole('button', { name: 'Delete NAS B renamed' }).click();
