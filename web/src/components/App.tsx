@@ -246,6 +246,8 @@ function BackupPage() {
               schedules={schedules.schedules}
               onChanged={targetsChanged}
               onJobStarted={backupStarted}
+              jobs={jobs.jobs}
+              now={now}
               nameOf={destinations.nameOf}
             />
             <section class="card" aria-labelledby="backups-heading">

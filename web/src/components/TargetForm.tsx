@@ -47,7 +47,7 @@ interface TargetFormProps {
 export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps) {
   const [draft, setDraft] = useState<TargetDraft>(() => (target ? targetDraftOf(target) : newTargetDraft()));
   const [errors, setErrors] = useState<DraftErrors>({});
-  const [status, setStatus] = useState<string | null>(null);
+  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const title = target ? `Edit ${target.label}` : 'Add a target';
@@ -65,7 +65,7 @@ export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps
     if (busy) return;
     const body = targetRequestOf(draft, target);
     if (target && Object.keys(body).length === 0) {
-      setStatus('No changes to save.');
+      setStatus({ kind: 'ok', text: 'No changes to save.' });
       return;
     }
     setBusy(true);
@@ -76,11 +76,11 @@ export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps
       const field = draftFieldOf(error, draft);
       if (field) {
         setErrors({ [field]: errorMessage(error) });
-        setStatus('The target was not saved: see the field marked below. Nothing was changed.');
+        setStatus({ kind: 'error', text: 'The target was not saved: see the field marked below. Nothing was changed.' });
         setTimeout(() => document.getElementById(fieldId(field))?.focus(), 0);
       } else {
         setErrors({});
-        setStatus(`The target was not saved: ${errorMessage(error)}`);
+        setStatus({ kind: 'error', text: `The target was not saved: ${errorMessage(error)} Nothing was changed.` });
       }
     } finally {
       setBusy(false);
@@ -210,7 +210,7 @@ export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps
         </button>
       </div>
       <div class="form-status" role="status">
-        {status && <p class="status-error">{status}</p>}
+        {status && <p class={status.kind === 'ok' ? 'status-ok' : 'status-error'}>{status.text}</p>}
       </div>
     </form>
   );

@@ -10,10 +10,12 @@ import {
   type TargetInput,
   unwrap,
 } from '../api/client';
+import { isActive, latestJob } from '../backup-jobs';
 import { formatBytes, formatDateTime } from '../format';
 import { scheduleWords, targetPlace } from '../target-form';
 import { useConfirm } from './ConfirmDialog';
 import { ConnectionTest } from './ConnectionTest';
+import { JobStatus } from './JobStatus';
 import { TargetForm } from './TargetForm';
 
 interface TargetsCardProps {
@@ -24,6 +26,9 @@ interface TargetsCardProps {
   /** Loads the targets again after a change (and whatever depends on them). */
   onChanged: () => Promise<void>;
   onJobStarted: (job: BackupJob) => void;
+  /** The recent jobs: an added target's row shows its newest (the built-ins' show in their cards). */
+  jobs: readonly BackupJob[];
+  now: number;
   nameOf: (id: string) => string;
 }
 
@@ -40,7 +45,7 @@ function holdsBackups(error: unknown): error is ApiError {
  * maps onto their settings keys, plus what the target model has no field for (R2's account ID, values taken
  * from the environment); a second form for the same keys would only make two places to change one thing.
  */
-export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted, nameOf }: TargetsCardProps) {
+export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted, jobs, now, nameOf }: TargetsCardProps) {
   const confirm = useConfirm();
   /** The open form: a target's id, 'new', or none (one form at a time keeps its field ids unique). */
   const [editing, setEditing] = useState<string | null>(null);
@@ -188,6 +193,7 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
       <ul class="target-rows">
         {all.map((target) => {
           const result = tests[target.id];
+          const job = latestJob(jobs, target.id);
           return (
             <li key={target.id} class="target-row" data-target={target.id} aria-labelledby={`target-${target.id}-name`}>
               <div class="target-row-head">
@@ -227,8 +233,9 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
                     {result === 'running' ? 'Testing…' : 'Test Connection'}
                     <span class="visually-hidden"> {target.label}</span>
                   </button>
-                  <button type="button" class="button button-small" onClick={() => void backup(target)}>
-                    Backup Now<span class="visually-hidden"> {target.label}</span>
+                  <button type="button" class="button button-small" aria-disabled={isActive(job)} onClick={() => !isActive(job) && void backup(target)}>
+                    {isActive(job) ? 'Running…' : 'Backup Now'}
+                    <span class="visually-hidden"> {target.label}</span>
                   </button>
                   {target.replicate_from && (
                     <button type="button" class="button button-small" onClick={() => void sync(target)}>
@@ -243,6 +250,7 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
                 </div>
               )}
               {result && result !== 'running' && <ConnectionTest result={result} />}
+              {!target.built_in && <JobStatus job={job} now={now} />}
             </li>
           );
         })}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, type Target, unwrap } from '../api/client';
 import type { ListState } from '../components/BackupList';
 
@@ -33,11 +33,20 @@ export function useTargetLists(enabled: boolean, targets: readonly Target[]): Ta
     }
   }, []);
 
-  // Every target's list, again when the targets change (one added: its list; one renamed or re-pointed: the same).
+  // Every list when the page opens or the service is back; afterwards only the lists of targets added since
+  // (the ids change from the built-ins' to the API's when GET /api/targets answers: no second request for those).
+  const loaded = useRef(new Set<Target>());
   const ids = targets.join(',');
   useEffect(() => {
-    if (!enabled) return;
-    for (const target of ids.split(',')) void load(target);
+    if (!enabled) {
+      loaded.current.clear();
+      return;
+    }
+    for (const target of ids.split(',')) {
+      if (loaded.current.has(target)) continue;
+      loaded.current.add(target);
+      void load(target);
+    }
   }, [enabled, load, ids]);
 
   return { lists, load };
