@@ -201,7 +201,7 @@ describe('Admin page in a browser: targets and replication', () => {
       expect(await accessibilityProblems(page)).toEqual([]);
       await second.getByRole('button', { name: 'Delete target, keep its backups' }).click();
       await eventually(async () => expect(await rowB.count()).toBe(0));
-      expect(await text(card.getByRole('status').last())).toContain('Its 1 backup stay in');
+      expect(await text(card.getByRole('status').last())).toContain(`Its backup stays in ${folderB}`);
       await served.t.http.get('/api/targets/nas-b').expect(404);
       expect(fs.existsSync(path.join(folderB, filename))).toBe(true);
       // NAS A's rows no longer have a replica to show.

@@ -103,7 +103,7 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
       const left = answer.backups_left;
       setMessage({
         kind: 'ok',
-        text: `Target ${target.label} deleted.${left ? ` Its ${left} backup${left === 1 ? '' : 's'} stay in ${targetPlace(target)}.` : ''}`,
+        text: `Target ${target.label} deleted.${left ? ` ${left === 1 ? 'Its backup stays' : `Its ${left} backups stay`} in ${targetPlace(target)}.` : ''}`,
       });
       await onChanged();
       document.getElementById('targets-add')?.focus();

@@ -42,7 +42,10 @@ export function useTargetLists(enabled: boolean, targets: readonly Target[]): Ta
       loaded.current.clear();
       return;
     }
-    for (const target of ids.split(',')) {
+    const current = ids.split(',');
+    // A deleted target's list is forgotten: added again under the same id, it is loaded afresh.
+    for (const target of loaded.current) if (!current.includes(target)) loaded.current.delete(target);
+    for (const target of current) {
       if (loaded.current.has(target)) continue;
       loaded.current.add(target);
       void load(target);
