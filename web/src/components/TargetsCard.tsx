@@ -136,8 +136,7 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
   const sync = async (target: TargetInfo): Promise<void> => {
     const source = nameOf(target.replicate_from ?? '');
     try {
-      // dry_run is declared by the replication controller's query DTO, which the generated schema does not carry yet.
-      const plan = await unwrap(api.POST('/api/targets/{id}/sync', { params: { path: { id: target.id }, query: { dry_run: 'true' } as never } }));
+      const plan = await unwrap(api.POST('/api/targets/{id}/sync', { params: { path: { id: target.id }, query: { dry_run: 'true' } } }));
       if (!('copies' in plan)) throw new Error('the service started a sync instead of listing it');
       if (plan.copies.length === 0) {
         setMessage({ kind: 'ok', text: `${target.label} already holds every backup of ${source}: nothing to copy.` });
