@@ -20,6 +20,9 @@ export type RestoreStatus = Schemas['RestoreStatusDto'];
 export type StagedRestore = Schemas['StagedRestoreDto'];
 export type Schedule = Schemas['ScheduleDto'];
 export type AuditEntry = Schemas['AuditEntryDto'];
+export type TargetInfo = Schemas['TargetDto'];
+export type TargetInput = Schemas['TargetInputDto'];
+export type SyncPlan = Schemas['SyncPlanDto'];
 
 export const TARGETS: readonly Target[] = ['r2', 'local'];
 export const TARGET_NAMES: Record<Target, string> = { r2: 'Cloudflare R2', local: 'Local folder' };
@@ -41,6 +44,11 @@ export class ApiError extends Error {
   /** The setting or field the error concerns, when the API names one (details.key). */
   get key(): string | undefined {
     return typeof this.details.key === 'string' ? this.details.key : undefined;
+  }
+
+  /** The field of a request body the error concerns (/api/targets names it in details.field). */
+  get field(): string | undefined {
+    return typeof this.details.field === 'string' ? this.details.field : undefined;
   }
 }
 

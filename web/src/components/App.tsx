@@ -1,5 +1,5 @@
 import { useRef } from 'preact/hooks';
-import { type BackupFile, type BackupJob, errorMessage, type Health, TARGET_NAMES, TARGETS, type Target } from '../api/client';
+import { type BackupFile, type BackupJob, errorMessage, type Health, TARGETS, type Target } from '../api/client';
 import { latestJob } from '../backup-jobs';
 import { formatBytes, formatDateTime, formatRelative } from '../format';
 import { useAuditLog } from '../hooks/useAuditLog';
@@ -12,6 +12,7 @@ import { useServiceHealth } from '../hooks/useServiceHealth';
 import { useSettings } from '../hooks/useSettings';
 import { useStatus } from '../hooks/useStatus';
 import { EMPTY_LIST, useTargetLists } from '../hooks/useTargetLists';
+import { useTargets } from '../hooks/useTargets';
 import { LOCAL_FIELDS, R2_FIELDS } from '../settings-fields';
 import { ArchiveAccessProvider, useArchiveAccess } from './ArchiveAccessDialog';
 import { AuditList } from './AuditList';
@@ -24,6 +25,7 @@ import { ScheduleInfo } from './ScheduleInfo';
 import { SizeTrend } from './SizeTrend';
 import { StatusSummary } from './StatusSummary';
 import { TargetCard } from './TargetCard';
+import { TargetsCard } from './TargetsCard';
 import { TokenDialog } from './TokenDialog';
 
 const SERVICE_STATES: Record<Health['status'], string> = { ok: 'running', starting: 'starting', degraded: 'running with a damaged database' };
@@ -56,11 +58,18 @@ function BackupPage() {
   // (the service counts a repeated wrong token once, so this only keeps the burst small).
   const afterSettings = live && settings.settings !== null;
   const status = useStatus(afterSettings, announce);
-  const targets = useTargetLists(live);
+  const destinations = useTargets(live);
+  const targets = useTargetLists(live, destinations.ids);
   const jobs = useBackupJobs({
     enabled: live,
+    targets: destinations.ids,
+    nameOf: destinations.nameOf,
     announce,
-    onSucceeded: (job) => void targets.load(job.target),
+    onSucceeded: (job) => {
+      void targets.load(job.target);
+      // A replication changes the source's list too: its rows show which replicas hold each backup.
+      if (job.source) void targets.load(job.source);
+    },
     onEnded: status.poke,
     onPolled: refreshNow,
   });
@@ -82,7 +91,7 @@ function BackupPage() {
       body: (
         <>
           <p>
-            Every database is replaced by its copy in <strong class="filename">{file.filename}</strong> ({TARGET_NAMES[target]}, made{' '}
+            Every database is replaced by its copy in <strong class="filename">{file.filename}</strong> ({destinations.nameOf(target)}, made{' '}
             {formatDateTime(file.created_at)} – {formatRelative(file.created_at)}, {formatBytes(file.size_bytes)}).
           </p>
           <p>
@@ -117,7 +126,15 @@ function BackupPage() {
   /** After a save: the settings as stored, the target's list (another folder or bucket), and the re-timed schedules. */
   const saved = async (target: Target): Promise<void> => {
     await settings.load();
+    void destinations.load();
     void targets.load(target);
+    void schedules.load();
+    status.poke();
+  };
+  /** After a target is added, changed or deleted: the list, the built-ins' settings it may have written, and the schedules. */
+  const targetsChanged = async (): Promise<void> => {
+    await destinations.load();
+    void settings.load();
     void schedules.load();
     status.poke();
   };
@@ -223,10 +240,28 @@ function BackupPage() {
                 <EncryptionSettings key={target} target={target} enabled={live} onAudited={audit.poke} />
               ))}
             </div>
+            <TargetsCard
+              targets={destinations.targets}
+              error={destinations.error}
+              schedules={schedules.schedules}
+              onChanged={targetsChanged}
+              onJobStarted={backupStarted}
+              jobs={jobs.jobs}
+              now={now}
+              nameOf={destinations.nameOf}
+            />
             <section class="card" aria-labelledby="backups-heading">
               <h2 id="backups-heading">Backups</h2>
-              {TARGETS.map((target) => (
-                <BackupList key={target} target={target} state={targets.lists[target] ?? EMPTY_LIST} reload={() => targets.load(target)} onRestore={restore} />
+              {destinations.ids.map((target) => (
+                <BackupList
+                  key={target}
+                  target={target}
+                  name={destinations.nameOf(target)}
+                  replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
+                  state={targets.lists[target] ?? EMPTY_LIST}
+                  reload={() => targets.load(target)}
+                  onRestore={restore}
+                />
               ))}
             </section>
             <section class="card" aria-labelledby="trend-heading">

@@ -1,7 +1,7 @@
 import { type ComponentChildren, Fragment } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { authFetch, hasToken } from '../api/auth';
-import { api, ApiError, type BackupFile, errorMessage, TARGET_NAMES, type Target, unwrap, type VerificationReport } from '../api/client';
+import { api, ApiError, type BackupFile, errorMessage, type Target, unwrap, type VerificationReport } from '../api/client';
 import { accessNeeded, shortRecipient } from '../encryption';
 import { formatAge, formatBytes, formatDateTime, formatRelative } from '../format';
 import { type ArchiveAccess, useArchiveAccess } from './ArchiveAccessDialog';
@@ -16,6 +16,10 @@ export interface ListState {
 
 interface BackupListProps {
   target: Target;
+  /** The target's name on the page. */
+  name: string;
+  /** The targets that replicate from this one: each backup row says which of them hold a copy. */
+  replicas: readonly { id: string; name: string }[];
   state: ListState;
   reload: () => Promise<void>;
   onRestore: (target: Target, file: BackupFile) => Promise<void>;
@@ -75,13 +79,29 @@ function byNewest(a: BackupFile, b: BackupFile): number {
 }
 
 /** Every backup of one target, newest first, with Download, Verify, Restore and Delete. */
-export function BackupList({ target, state, reload, onRestore }: BackupListProps) {
+/** Which replicas hold a checked copy of a backup, which do not, and which could not be asked. */
+function ReplicaState({ file, replicas }: { file: BackupFile; replicas: BackupListProps['replicas'] }) {
+  return (
+    <ul class="replica-state">
+      {replicas.map((replica) => {
+        const state = file.replicas.includes(replica.id) ? 'held' : file.replicas_unknown.includes(replica.id) ? 'unknown' : 'missing';
+        return (
+          <li key={replica.id} class={`replica replica-${state}`} data-replica={replica.id} data-state={state}>
+            <span aria-hidden="true">{state === 'held' ? '✓' : state === 'unknown' ? '?' : '✗'}</span> {replica.name}:{' '}
+            {state === 'held' ? 'copied' : state === 'unknown' ? 'unknown (unreachable)' : 'missing'}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+export function BackupList({ target, name, replicas, state, reload, onRestore }: BackupListProps) {
   const confirm = useConfirm();
   const askAccess = useArchiveAccess();
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [verifications, setVerifications] = useState<Record<string, VerifyState>>({});
   const heading = useRef<HTMLHeadingElement>(null);
-  const name = TARGET_NAMES[target];
   const headingId = `backups-${target}-heading`;
   const files = state.files ? [...state.files].sort(byNewest) : null;
   const total = files?.reduce((sum, f) => sum + f.size_bytes, 0) ?? 0;
@@ -228,6 +248,7 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
             <th scope="col">Created</th>
             <th scope="col">Age</th>
             <th scope="col">Size</th>
+            {replicas.length > 0 && <th scope="col">Replicas</th>}
             <th scope="col">
               <span class="visually-hidden">Actions</span>
             </th>
@@ -248,6 +269,11 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
                   </th>
                   <td data-label="Age">{formatAge(file.age_seconds)}</td>
                   <td data-label="Size">{formatBytes(file.size_bytes)}</td>
+                  {replicas.length > 0 && (
+                    <td data-label="Replicas">
+                      <ReplicaState file={file} replicas={replicas} />
+                    </td>
+                  )}
                   <td class="row-actions">
                     <a class="button button-small" href={downloadUrl(target, file.filename)} download={file.filename} onClick={(e) => void download(e, file)}>
                       Download<span class="visually-hidden"> {file.filename}</span>
@@ -271,7 +297,7 @@ export function BackupList({ target, state, reload, onRestore }: BackupListProps
                 </tr>
                 {verification && !verifying && (
                   <tr class="row-result">
-                    <td colSpan={4}>
+                    <td colSpan={replicas.length > 0 ? 5 : 4}>
                       {'report' in verification ? (
                         <Verification
                           report={verification.report}

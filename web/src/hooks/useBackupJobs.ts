@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, type BackupJob, TARGET_NAMES, TARGETS, unwrap } from '../api/client';
+import { api, type BackupJob, unwrap } from '../api/client';
 import { endedSince, isActive, type SeenEnded } from '../backup-jobs';
 import { usePolling } from './usePolling';
 
@@ -13,6 +13,9 @@ const HISTORY_JOBS = 1000;
 export interface BackupJobsOptions {
   /** Polls while on (off while the service restarts; on again, it starts afresh). */
   enabled: boolean;
+  /** The targets whose jobs are watched (every one GET /api/targets lists), and their names. */
+  targets: readonly string[];
+  nameOf: (target: string) => string;
   announce: (text: string) => void;
   /** A backup ended with a new archive at its target. */
   onSucceeded: (job: BackupJob) => void;
@@ -35,7 +38,7 @@ export interface BackupJobs {
  * The backup jobs: the recent ones polled (fast while one runs), and the history for the chart. A job
  * that ends is announced, and one that succeeded reloads the chart and tells `onSucceeded`.
  */
-export function useBackupJobs({ enabled, announce, onSucceeded, onEnded, onPolled }: BackupJobsOptions): BackupJobs {
+export function useBackupJobs({ enabled, targets, nameOf, announce, onSucceeded, onEnded, onPolled }: BackupJobsOptions): BackupJobs {
   const [jobs, setJobs] = useState<BackupJob[]>([]);
   const [history, setHistory] = useState<BackupJob[]>([]);
   /** The newest ended job of each target as of the last poll; null before the first one. */
@@ -58,20 +61,22 @@ export function useBackupJobs({ enabled, announce, onSucceeded, onEnded, onPolle
     void loadHistory();
   }, [enabled, loadHistory]);
 
+  const what = (job: BackupJob): string => `${job.kind === 'replication' ? 'Replication' : 'Backup'} to ${nameOf(job.target)}`;
+
   const poll = async (): Promise<void> => {
     const recent = await unwrap(api.GET('/api/backup-jobs', { params: { query: { limit: RECENT_JOBS } } }));
     setJobs(recent);
     runningRef.current = recent.some(isActive);
     onPolled();
-    const { ended, seen: now } = endedSince(seenRef.current, recent, TARGETS);
+    const { ended, seen: now } = endedSince(seenRef.current, recent, targets);
     seenRef.current = now;
     for (const job of ended) {
       if (job.status === 'succeeded') {
-        announce(`Backup to ${TARGET_NAMES[job.target]} finished: ${job.filename}.`);
+        announce(`${what(job)} finished: ${job.filename}.`);
         onSucceeded(job);
         void loadHistory();
       } else {
-        announce(`Backup to ${TARGET_NAMES[job.target]} failed: ${job.error ?? 'see the service log'}.`);
+        announce(`${what(job)} failed: ${job.error ?? 'see the service log'}.`);
       }
       onEnded?.(job);
     }
@@ -82,7 +87,7 @@ export function useBackupJobs({ enabled, announce, onSucceeded, onEnded, onPolle
     setJobs((current) => [job, ...current.filter((j) => j.id !== job.id)]);
     runningRef.current = true;
     poke();
-    announce(`Backup to ${TARGET_NAMES[job.target]} started.`);
+    announce(`${what(job)} started.`);
   };
 
   return { jobs, history, started };
