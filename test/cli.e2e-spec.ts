@@ -233,6 +233,36 @@ describe('sentinel-backup on folders and archive files', () => {
     expect((await cli(['status', '--data-dir', data])).stdout).toMatch(/Last apply: applied at .* sentinel-backup-2026-01-07-120000\.tar\.gz/);
   });
 
+  it('a restore killed (kill -9) in the middle of its swaps is finished by the next run, with one whole set', async () => {
+    const data = dataFolder(path.join(root, 'killed'), 'live');
+    const killed = await cli(['restore', NEWER, '--dir', backups, '--data-dir', data], { SENTINEL_RESTORE_FAULT: 'apply:swapped-3' });
+    expect(killed.code).toBeNull();
+    expect(killed.stderr).toContain('[restore-fault] killing the process at apply:swapped-3');
+    // A mix right now: three swapped, the rest not, the journal says so.
+    expect(ALL_DATABASES.map((n) => readMarker(path.join(data, `${n}.db`)).split(':')[0]).sort()).toEqual([
+      'live',
+      'live',
+      'live',
+      'live',
+      'new',
+      'new',
+      'new',
+    ]);
+    expect(JSON.parse((await cli(['status', '--data-dir', data, '--json'])).stdout)).toMatchObject({
+      service: { state: 'stale-lock' },
+      staged_restore: { state: 'applying', archive: NEWER },
+    });
+
+    const again = await cli(['restore', NEWER, '--dir', backups, '--data-dir', data]);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(again.stdout).toMatch(/Finishing the restore of sentinel-backup-2026-01-08-143022\.tar\.gz that was interrupted \(applying\)[\s\S]*resumed/);
+    for (const name of ALL_DATABASES) expect(readMarker(path.join(data, `${name}.db`))).toBe(`new:${name}`);
+    // Not staged and applied a second time: one safety copy, of the live set.
+    const safety = fs.readdirSync(data).filter((n) => n.startsWith('pre-restore-backup-'));
+    expect(safety).toHaveLength(1);
+    for (const name of ALL_DATABASES) expect(readMarker(path.join(data, safety[0], `${name}.db`))).toBe(`live:${name}`);
+  });
+
   it('restore into an empty folder on a new machine from an archive file', async () => {
     const data = path.join(root, 'new-machine', 'data');
     const run = await cli(['restore', path.join(backups, NEWER), '--data-dir', data, '--json']);

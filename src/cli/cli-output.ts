@@ -27,6 +27,11 @@ export class CliOutput {
     if (this.json) this.stdout(`${this.scrub(JSON.stringify(value, null, 2))}\n`);
   }
 
+  /** A failure already reported in the document: one line on stderr only. */
+  problem(message: string): void {
+    this.stderr(`sentinel-backup: ${this.scrub(message)}\n`);
+  }
+
   /** An error: one line on stderr, and with --json a document saying so on stdout. */
   error(message: string, exitCode: number): void {
     this.stderr(`sentinel-backup: ${this.scrub(message)}\n`);

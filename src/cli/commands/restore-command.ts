@@ -2,6 +2,8 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorCode } from '../../common/errors/error-code.js';
 import { DataDirLock, DataDirLockError, describeHolder } from '../../common/lifecycle/data-dir-lock.js';
 import { parseEnvironment } from '../../config/environment.js';
 import { formatBytes } from '../../common/format.js';
@@ -11,6 +13,8 @@ import { DataDirLockHolder } from '../../restore/core/data-dir-lock-holder.js';
 import { DataFolderLayout } from '../../restore/core/data-folder-layout.js';
 import { RestoreCoreModule } from '../../restore/core/restore-core.module.js';
 import { RestoreStager } from '../../restore/core/restore-stager.js';
+import type { LastApply } from '../../restore/last-apply.store.js';
+import { type RestoreJournal, RestoreJournalStore } from '../../restore/restore-journal.store.js';
 import { checkArchive, failedCheck } from '../archive-check.js';
 import type { ParsedCommand } from '../cli-arguments.js';
 import { CliError } from '../cli-error.js';
@@ -55,10 +59,22 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
     throw error;
   }
   try {
+    const applier = core.get(RestoreApplier);
+    const closed = core.get(DataDirLockHolder).databasesClosed();
     const source = await openBackupSource(command.location, raw);
-    let staged;
+    let staged: RestoreJournal;
     try {
       const archive = await source.find(command.backup as string);
+      // A restore of this command (or of the service) killed in its apply: finished or undone first, with the service's journal.
+      const interrupted = await core.get(RestoreJournalStore).read();
+      if (interrupted && interrupted.state !== 'staged') {
+        out.line(`Finishing the restore of ${interrupted.archive} that was interrupted (${interrupted.state.replace('_', ' ')})...`);
+        const finished = await applier.applyPending(closed);
+        out.line(`  ${finished?.outcome ?? 'nothing to do'}: ${finished?.message ?? ''}`);
+        if (finished && (finished.outcome === 'resumed' || finished.outcome === 'applied') && interrupted.archive === archive.name) {
+          return report(dataDir, interrupted, finished, out);
+        }
+      }
       out.line(`Restoring ${archive.name} from ${source.where} into ${dataDir}`);
       out.line('Downloading and checking it (checksums, SQLite integrity, the set of databases)...');
       staged = await core
@@ -68,32 +84,52 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
           restartRequested: false,
           signal: new AbortController().signal,
           onChecking: () => out.line('Checking the databases...'),
+        })
+        .catch((error: unknown) => {
+          throw alreadyStaged(error, dataDir);
         });
     } finally {
       // Before the apply: a configured target's config.db connection is closed with it.
       await source.close();
     }
     out.line(`Staged and checked; applying (a safety copy of the current databases first)...`);
-    const outcome = await core.get(RestoreApplier).applyPending(core.get(DataDirLockHolder).databasesClosed());
-    const applied = outcome?.outcome === 'applied' || outcome?.outcome === 'resumed';
-    out.document({
-      ok: applied,
-      data_dir: dataDir,
-      archive: staged.archive,
-      backup_timestamp: staged.backup_timestamp,
-      outcome: outcome?.outcome ?? null,
-      message: outcome?.message ?? null,
-      safety_copy: outcome?.safety_copy ?? null,
-      databases: staged.databases.map((db) => ({ name: db.name, filename: db.filename, size_bytes: db.size_bytes, checksum: db.checksum })),
-    });
-    if (!applied) throw new CliError(`The restore was not applied (${outcome?.outcome ?? 'nothing to apply'}): ${outcome?.message ?? ''}`);
-    out.line(`Restored ${staged.databases.length} databases from ${staged.archive} (backup of ${staged.backup_timestamp}).`);
-    if (outcome?.safety_copy) out.line(`The databases as they were are in ${path.join(dataDir, outcome.safety_copy)}`);
-    out.line(`Start the service on ${dataDir} (npm start) to use them.`);
-    return EXIT.ok;
+    return report(dataDir, staged, await applier.applyPending(closed), out);
   } finally {
     await core.close();
   }
+}
+
+/** A restore the service staged and has not applied yet: this command does not replace it behind the user's back. */
+function alreadyStaged(error: unknown, dataDir: string): unknown {
+  if (!(error instanceof DomainError) || error.code !== ErrorCode.RestoreInProgress) return error;
+  const { archive, target } = (error.details ?? {}) as { archive?: string; target?: string };
+  return new CliError(
+    `A restore of ${archive} is already staged in ${dataDir}, waiting for the service's next start. Start the service to apply it, ` +
+      `or cancel it there (DELETE /api/backups/${target}/restore/staged), then run this command again`,
+  );
+}
+
+/** The outcome of an apply, for people and scripts: exit 0 when the restored set is in place, else 1. */
+function report(dataDir: string, staged: RestoreJournal, outcome: LastApply | undefined, out: CliOutput): ExitCode {
+  const applied = outcome?.outcome === 'applied' || outcome?.outcome === 'resumed';
+  out.document({
+    ok: applied,
+    data_dir: dataDir,
+    archive: staged.archive,
+    backup_timestamp: staged.backup_timestamp,
+    outcome: outcome?.outcome ?? null,
+    message: outcome?.message ?? null,
+    safety_copy: outcome?.safety_copy ?? null,
+    databases: staged.databases.map((db) => ({ name: db.name, filename: db.filename, size_bytes: db.size_bytes, checksum: db.checksum })),
+  });
+  if (!applied) {
+    out.problem(`The restore of ${staged.archive} was not applied (${outcome?.outcome ?? 'nothing to apply'}): ${outcome?.message ?? ''}`);
+    return EXIT.failed;
+  }
+  out.line(`Restored ${staged.databases.length} databases from ${staged.archive} (backup of ${staged.backup_timestamp}).`);
+  if (outcome?.safety_copy) out.line(`The databases as they were are in ${path.join(dataDir, outcome.safety_copy)}`);
+  out.line(`Start the service on ${dataDir} (npm start) to use them.`);
+  return EXIT.ok;
 }
 
 /**
