@@ -33,6 +33,9 @@ export async function runCli(argv: readonly string[], raw: Record<string, string
       return EXIT.ok;
     }
     out = new CliOutput(invocation.json, raw);
+    // The adapters' and the core's log lines (Nest's Logger writes to stdout) would break --json and repeat
+    // what the command's own output and errors say; the command speaks for itself.
+    (await import('@nestjs/common')).Logger.overrideLogger(false);
     return await (
       await COMMANDS[invocation.command]()
     )(invocation, raw, out);
