@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
-import { assertServiceBuilt, startService, waitHealthy } from './fixtures/restore-service.js';
+import { assertServiceBuilt, getJson, startService, waitHealthy } from './fixtures/restore-service.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
@@ -351,7 +351,7 @@ describeS3('sentinel-backup on the real S3 server, with a backup the service mad
     expect(unknownTarget.stderr).toMatch(/nas/);
   });
 
-  it('restore latest into an empty folder with only the bucket credentials: the service settings come back', async () => {
+  it('the drill: restore latest into an empty folder with only the bucket credentials, start the service: its settings are back', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-drill-'));
     try {
       const data = path.join(root, 'data');
@@ -371,6 +371,19 @@ describeS3('sentinel-backup on the real S3 server, with a backup the service mad
         expect(items.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 50 });
       } finally {
         items.close();
+      }
+      // The service started on the restored folder, with the master key it had, is back with its settings and reaches its bucket.
+      const service = await startService(root);
+      try {
+        await waitHealthy(service);
+        const settings = (await getJson(`${service.url}/api/settings`))?.body as Array<{ key: string; value: unknown; is_set: boolean }>;
+        expect(settings.find((s) => s.key === 'r2_bucket_name')).toMatchObject({ value: bucket });
+        expect(settings.find((s) => s.key === 'r2_secret_access_key')).toMatchObject({ is_set: true, value: null });
+        const listed = await getJson(`${service.url}/api/backups/r2`);
+        expect(listed?.status).toBe(200);
+        expect((listed?.body as Array<{ filename: string }>).map((b) => b.filename)).toEqual([job.filename]);
+      } finally {
+        await service.stop();
       }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

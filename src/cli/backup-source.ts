@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseBackupName } from '../archive-format/backup-filename.js';
+import { isEncryptedBackupName, parseBackupName } from '../archive-format/backup-filename.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { ArchiveToUnpack } from '../restore/core/archive-unpacker.js';
 import { CliError } from './cli-error.js';
@@ -27,6 +27,15 @@ export interface BackupSource {
   /** The archive `backup` (a name, or `latest`) names; CliError (exit 1) when there is none. */
   find(backup: string): Promise<ArchiveToUnpack>;
   close(): Promise<void>;
+}
+
+/** Encrypted backups need their recovery key, which this first version of the command line cannot take yet. */
+function refuseEncrypted(name: string): void {
+  if (!isEncryptedBackupName(name)) return;
+  throw new CliError(
+    `${name} is encrypted (age), and this version of sentinel-backup cannot take its recovery key yet. ` +
+      'Restore it through the service (POST /api/backups/<target>/restore with "identity": "AGE-SECRET-KEY-1..."), or choose a plain .tar.gz backup',
+  );
 }
 
 /** Newest first; the names' timestamps decide, as they do in the service's listings. */
@@ -65,6 +74,7 @@ export class StorageBackupSource implements BackupSource {
     } else if (!(await this.storage.head(backup))) {
       throw new CliError(`There is no backup named ${backup} in ${this.where}: sentinel-backup list shows the backups there`);
     }
+    refuseEncrypted(name);
     const storage = this.storage;
     return { name, open: async (signal) => storage.download(name, { signal }) };
   }
@@ -91,6 +101,7 @@ export class ArchiveFileSource implements BackupSource {
   async find(): Promise<ArchiveToUnpack> {
     const file = this.where;
     const size = this.stat().size;
+    refuseEncrypted(path.basename(file));
     return { name: path.basename(file), open: async () => ({ body: fs.createReadStream(file), size }) };
   }
 
