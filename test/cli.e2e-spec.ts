@@ -3,6 +3,7 @@
  * of the built command, over real folders of real SQLite files, the real service (dist/main.js) holding a
  * DATA_DIR, and the real S3 server with a backup the real service made.
  */
+import { NestFactory } from '@nestjs/core';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,9 @@ import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { TEST_MASTER_KEY } from './support/test-master-key.js';
+import { parseEnvironment } from '../src/config/environment.js';
+import { RestoreCoreModule } from '../src/restore/core/restore-core.module.js';
+import { RestoreStager } from '../src/restore/core/restore-stager.js';
 
 const CLI = path.resolve(process.env.SENTINEL_TEST_DIST ?? 'dist', 'cli.js');
 const OLDER = 'sentinel-backup-2026-01-07-120000.tar.gz';
@@ -261,6 +265,35 @@ describe('sentinel-backup on folders and archive files', () => {
     const safety = fs.readdirSync(data).filter((n) => n.startsWith('pre-restore-backup-'));
     expect(safety).toHaveLength(1);
     for (const name of ALL_DATABASES) expect(readMarker(path.join(data, safety[0], `${name}.db`))).toBe(`live:${name}`);
+  });
+
+  it('a restore the service staged (waiting for its next start) is not replaced: exit 1 saying how to apply or cancel it; status shows it', async () => {
+    const data = dataFolder(path.join(root, 'staged'), 'live');
+    // Staged as the service stages one with "restart": false: by the restore core, then the lock released.
+    const core = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(parseEnvironment({ DATA_DIR: data })), {
+      logger: false,
+      abortOnError: false,
+    });
+    try {
+      const file = path.join(backups, NEWER);
+      await core
+        .get(RestoreStager)
+        .stage(
+          { name: NEWER, open: async () => ({ body: fs.createReadStream(file), size: fs.statSync(file).size }) },
+          { target: 'local', restartRequested: false, signal: new AbortController().signal },
+        );
+    } finally {
+      await core.close();
+    }
+    const before = fingerprint(data);
+    const run = await cli(['restore', OLDER, '--dir', backups, '--data-dir', data]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /A restore of sentinel-backup-2026-01-08-143022\.tar\.gz is already staged in .*staged, waiting for the service's next start\. Start the service to apply it, or cancel it there \(DELETE \/api\/backups\/local\/restore\/staged\)/,
+    );
+    expect(fingerprint(data)).toEqual(before);
+    const status = JSON.parse((await cli(['status', '--data-dir', data, '--json'])).stdout);
+    expect(status).toMatchObject({ service: { state: 'stopped' }, staged_restore: { state: 'staged', archive: NEWER, target: 'local' } });
   });
 
   it('restore into an empty folder on a new machine from an archive file', async () => {
