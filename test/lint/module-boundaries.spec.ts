@@ -78,4 +78,14 @@ describe('module boundaries (npm run lint)', () => {
       ),
     ).toEqual([expect.stringContaining('src/restore imports no module but')]);
   });
+  it('lets the command line (src/cli) alone reach the restore core and the storage adapters', async () => {
+    const code =
+      "import { RestoreApplier } from '../restore/apply/restore-applier.js';\nimport { FolderStorage } from '../storage/folder-storage.js';\nexport const x = [RestoreApplier, FolderStorage];\n";
+    expect(await boundaryProblems('src/cli/x.ts', code)).toEqual([]);
+    expect(await boundaryProblems('src/scheduling/x.ts', code)).toHaveLength(2);
+    // Not every internal file: only those it names.
+    expect(
+      await boundaryProblems('src/cli/x.ts', "import { RestoreFaults } from '../restore/apply/restore-faults.js';\nexport const x = RestoreFaults;\n"),
+    ).toEqual([expect.stringContaining('internal to src/restore')]);
+  });
 });

@@ -214,6 +214,19 @@ export class DataDirLock {
     }
   }
 
+  /**
+   * Who holds `dataDir`'s lock, without taking it or changing anything (a status report, a command line
+   * that must refuse while a service runs): `running` is true while the holder runs, false for a stale
+   * lock of a process that is gone, null when that cannot be told from here (another host). Undefined
+   * when there is no lock; 'unreadable' when the file cannot be read as a lock.
+   */
+  static inspect(dataDir: string): { holder: LockHolder; running: boolean | null } | 'unreadable' | undefined {
+    const holder = readHolder(path.join(dataDir, LOCK_FILENAME));
+    if (holder === undefined || holder === 'unreadable') return holder;
+    const verdict = judge(holder, DataDirLock.identity(dataDir));
+    return { holder, running: verdict === 'other-host' ? null : verdict !== 'gone' };
+  }
+
   /** Returns the stale holder taken over from, or undefined for a free lock. */
   private static take(file: string, candidate: string, self: LockHolder): LockHolder | undefined {
     let busyClaimer: LockHolder | undefined;

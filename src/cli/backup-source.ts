@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { isEncryptedBackupName, parseBackupName } from '../archive-format/backup-filename.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import type { ArchiveToUnpack } from '../restore/core/archive-unpacker.js';
+import { CliError } from './cli-error.js';
+
+/** One backup as `list` shows it. */
+export interface ListedBackup {
+  name: string;
+  /** When the backup was made (from its name, UTC). */
+  time: Date;
+  sizeBytes: number;
+}
+
+/**
+ * Where the command line reads backups from: a storage adapter of the service (a configured target, a
+ * bucket, a folder) or one archive file. Only names that are backup names count, as in the service.
+ */
+export interface BackupSource {
+  /** Where, for people: endpoint and bucket or folder, never credentials. */
+  readonly where: string;
+  /** What the restore journal records as the archive's target. */
+  readonly target: string;
+  /** Newest first. */
+  list(): Promise<ListedBackup[]>;
+  /** The archive `backup` (a name, or `latest`) names; CliError (exit 1) when there is none. */
+  find(backup: string): Promise<ArchiveToUnpack>;
+  close(): Promise<void>;
+}
+
+/** Encrypted backups need their recovery key, which this first version of the command line cannot take yet. */
+function refuseEncrypted(name: string): void {
+  if (!isEncryptedBackupName(name)) return;
+  throw new CliError(
+    `${name} is encrypted (age), and this version of sentinel-backup cannot take its recovery key yet. ` +
+      'Restore it through the service (POST /api/backups/<target>/restore with "identity": "AGE-SECRET-KEY-1..."), or choose a plain .tar.gz backup',
+  );
+}
+
+/** Newest first; the names' timestamps decide, as they do in the service's listings. */
+function listed(objects: ReadonlyArray<{ key: string; size: number }>): ListedBackup[] {
+  const out: ListedBackup[] = [];
+  for (const object of objects) {
+    const parsed = parseBackupName(object.key);
+    if (parsed) out.push({ name: object.key, time: parsed.at, sizeBytes: object.size });
+  }
+  return out.sort((a, b) => b.time.getTime() - a.time.getTime() || (a.name < b.name ? 1 : -1));
+}
+
+/** Backups in a storage adapter of the service (S3 or folder). */
+export class StorageBackupSource implements BackupSource {
+  constructor(
+    private readonly storage: ObjectStorage,
+    readonly where: string,
+    readonly target: string,
+    private readonly onClose: () => Promise<void> = async () => undefined,
+  ) {}
+
+  async list(): Promise<ListedBackup[]> {
+    return listed(await this.storage.list());
+  }
+
+  async find(backup: string): Promise<ArchiveToUnpack> {
+    let name = backup;
+    if (backup === 'latest') {
+      const [newest] = await this.list();
+      if (!newest) throw new CliError(`There is no backup in ${this.where}: check the location (sentinel-backup list shows what is there)`);
+      name = newest.name;
+    } else if (!parseBackupName(backup)) {
+      throw CliError.usage(
+        `'${backup}' is not a backup name (sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz) nor latest; give an archive file as a path (./${backup})`,
+      );
+    } else if (!(await this.storage.head(backup))) {
+      throw new CliError(`There is no backup named ${backup} in ${this.where}: sentinel-backup list shows the backups there`);
+    }
+    refuseEncrypted(name);
+    const storage = this.storage;
+    return { name, open: async (signal) => storage.download(name, { signal }) };
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
+
+/** One archive file given by its path. */
+export class ArchiveFileSource implements BackupSource {
+  readonly target = 'file';
+  readonly where: string;
+
+  constructor(private readonly file: string) {
+    this.where = path.resolve(file);
+  }
+
+  async list(): Promise<ListedBackup[]> {
+    const stat = this.stat();
+    return [{ name: path.basename(this.file), time: parseBackupName(path.basename(this.file))?.at ?? stat.mtime, sizeBytes: stat.size }];
+  }
+
+  async find(): Promise<ArchiveToUnpack> {
+    const file = this.where;
+    const size = this.stat().size;
+    refuseEncrypted(path.basename(file));
+    return { name: path.basename(file), open: async () => ({ body: fs.createReadStream(file), size }) };
+  }
+
+  async close(): Promise<void> {}
+
+  private stat(): fs.Stats {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(this.where);
+    } catch (error) {
+      throw new CliError(
+        `Cannot read the archive ${this.where}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      );
+    }
+    if (!stat.isFile()) throw new CliError(`${this.where} is not an archive file`);
+    return stat;
+  }
+}

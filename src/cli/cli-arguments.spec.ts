@@ -1,0 +1,51 @@
+import { EXIT } from './cli-exit.js';
+import { parseCommandLine } from './cli-arguments.js';
+
+function usageError(argv: string[]): string {
+  try {
+    parseCommandLine(argv);
+  } catch (error) {
+    expect((error as { exitCode: number }).exitCode).toBe(EXIT.usage);
+    return (error as Error).message;
+  }
+  throw new Error(`${argv.join(' ')} was accepted`);
+}
+
+describe('parseCommandLine', () => {
+  it('reads each kind of location', () => {
+    expect(parseCommandLine(['list', '--dir', '/mnt/usb'])).toMatchObject({ command: 'list', location: { kind: 'dir', dir: '/mnt/usb' }, json: false });
+    expect(parseCommandLine(['verify', 'latest', '--data-dir', '/d', '--target', 'r2', '--json'])).toMatchObject({
+      backup: 'latest',
+      location: { kind: 'target', dataDir: '/d', target: 'r2' },
+      json: true,
+    });
+    expect(parseCommandLine(['list', '--account-id', 'abc123', '--bucket', 'b', '--prefix', 'sentinel'])).toMatchObject({
+      location: { kind: 'bucket', accountId: 'abc123', bucket: 'b', prefix: 'sentinel/' },
+    });
+    expect(parseCommandLine(['restore', './a.tar.gz', '--data-dir', 'data', '--dry-run'])).toMatchObject({
+      location: { kind: 'file', file: './a.tar.gz' },
+      dataDir: 'data',
+      dryRun: true,
+    });
+    expect(parseCommandLine(['status', '--data-dir', 'data'])).toMatchObject({ location: { kind: 'none' } });
+  });
+
+  it('answers --help without a location, per command', () => {
+    expect(parseCommandLine(['--help'])).toEqual({ help: expect.stringContaining('Commands:') });
+    expect(parseCommandLine(['restore', '-h'])).toEqual({ help: expect.stringContaining('Usage: sentinel-backup restore') });
+  });
+
+  it('refuses what it cannot do exactly as asked, naming the fix', () => {
+    expect(usageError(['list', '--secret-access-key=abc'])).toMatch(/only from the environment/);
+    expect(usageError(['list', '--access-key', 'abc'])).toMatch(/only from the environment/);
+    expect(usageError(['list', '--target', 'r2'])).toMatch(/--target needs --data-dir/);
+    expect(usageError(['list', '--bucket', 'b'])).toMatch(/--endpoint URL .* or --account-id/);
+    expect(usageError(['list', '--endpoint', 'ftp://x', '--bucket', 'b'])).toMatch(/http\(s\) URL/);
+    expect(usageError(['list', '--endpoint', 'http://x', '--account-id', 'a', '--bucket', 'b'])).toMatch(/not both/);
+    expect(usageError(['list', '--dir', 'x', '--dry-run'])).toMatch(/list does not take --dry-run/);
+    expect(usageError(['status', '--data-dir', 'd', '--dir', 'x'])).toMatch(/status does not take --dir/);
+    expect(usageError(['verify', './a.tar.gz', '--dir', 'x'])).toMatch(/is an archive file: leave out --dir/);
+    expect(usageError(['verify', 'a', 'b', '--dir', 'x'])).toMatch(/Unexpected argument 'b'/);
+    expect(usageError(['list', '--dir', ''])).toMatch(/--dir needs a value/);
+  });
+});

@@ -1,0 +1,221 @@
+import { parseArgs } from 'node:util';
+import { CliError } from './cli-error.js';
+
+export const COMMANDS = ['list', 'verify', 'restore', 'status'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Where the backups are: one of these, as the options say. */
+export type LocationOptions =
+  | { kind: 'target'; dataDir: string; target: string }
+  | { kind: 'bucket'; endpoint?: string; accountId?: string; bucket: string; prefix: string }
+  | { kind: 'dir'; dir: string }
+  | { kind: 'file'; file: string }
+  | { kind: 'none' };
+
+export interface ParsedCommand {
+  command: CommandName;
+  /** The backup named on the line: a name, `latest`, or an archive file's path. */
+  backup?: string;
+  location: LocationOptions;
+  dataDir?: string;
+  json: boolean;
+  dryRun: boolean;
+}
+
+export type CliInvocation = { help: string } | ParsedCommand;
+
+const LOCATION_HELP = `Where the backups are (one of):
+  --data-dir DIR --target ID   a target configured in that DATA_DIR (its settings and credentials are read from DIR/config.db)
+  --endpoint URL --bucket B [--prefix P]
+  --account-id ID --bucket B [--prefix P]
+                               an S3-compatible bucket (Cloudflare R2 by account ID); credentials only from the
+                               environment: R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
+  --dir FOLDER                 a folder of backups (a local backup folder, a copy on a USB disk)
+  (verify and restore also take an archive file's path in place of a name)`;
+
+const EXIT_HELP = `Exit codes: 0 ok, 1 failed (unknown backup, unreachable storage, restore not applied), 2 usage error,
+3 verification failed, 4 refused because a running service holds the DATA_DIR.`;
+
+export const HELP: Record<CommandName | 'main', string> = {
+  main: `sentinel-backup: disaster recovery for Sentinel Backup, without the service.
+
+Usage: sentinel-backup <command> [options]
+
+Commands:
+  list                        the backups, newest first, with time, age and size
+  verify <name|latest|file>   every restore check on a backup, a verdict per database
+  restore <name|latest|file> --data-dir DIR [--dry-run]
+                              restore a backup into a stopped service's DATA_DIR
+  status --data-dir DIR       a staged restore, the last apply's outcome, the service's lock
+
+Options for every command: --json (output for scripts), --help
+
+${LOCATION_HELP}
+
+${EXIT_HELP}
+
+Example, on an empty machine with only the bucket's credentials:
+  R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... npx sentinel-backup restore latest --account-id ACCOUNT --bucket sentinel-backups --data-dir ./data`,
+  list: `Usage: sentinel-backup list <location> [--json]
+
+Lists the backups, newest first: name, time (UTC), age and size.
+
+${LOCATION_HELP}
+
+Example:
+  sentinel-backup list --dir /mnt/usb/sentinel-backups
+  R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup list --account-id ACCOUNT --bucket sentinel-backups --json
+
+${EXIT_HELP}`,
+  verify: `Usage: sentinel-backup verify <name|latest|file> <location> [--json]
+
+Runs every check a restore makes (the archive's structure and metadata, each database's checksum and
+SQLite integrity check, the set of databases) in a scratch folder that is removed afterwards, and gives
+a verdict per database. Changes nothing. Exits 3 when the backup would not restore, naming the failed check.
+
+${LOCATION_HELP}
+
+Example:
+  sentinel-backup verify latest --data-dir /var/lib/sentinel --target r2
+  sentinel-backup verify ./sentinel-backup-2026-01-08-143022.tar.gz
+
+${EXIT_HELP}`,
+  restore: `Usage: sentinel-backup restore <name|latest|file> --data-dir DIR <location> [--dry-run] [--json]
+
+Restores a backup into DIR, the DATA_DIR of a stopped service (or an empty folder on a new machine):
+stages and checks it, then swaps every database in with the service's crash-safe journal, after a
+safety copy of the current databases (DIR/pre-restore-backup-<time>/). Refused (exit 4) while a
+running service holds DIR; a lock left by a process that is gone is recognised and taken over.
+--dry-run shows each database's current and restored size and checksum and the backup's time, and
+changes nothing.
+
+${LOCATION_HELP}
+(--data-dir is also the destination; with --target the target's settings are read from DIR before the restore.)
+
+Example:
+  R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup restore latest --account-id ACCOUNT --bucket sentinel-backups --data-dir ./data --dry-run
+  sentinel-backup restore latest --data-dir /var/lib/sentinel --target local
+
+${EXIT_HELP}`,
+  status: `Usage: sentinel-backup status --data-dir DIR [--json]
+
+Shows the state of DIR: a staged restore waiting for the next start, the last apply's outcome, and
+whether a service holds DIR's lock (and whether that process still runs). Reads only; works while the service runs.
+
+Example:
+  sentinel-backup status --data-dir /var/lib/sentinel --json
+
+${EXIT_HELP}`,
+};
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  target: { type: 'string' },
+  endpoint: { type: 'string' },
+  'account-id': { type: 'string' },
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  dir: { type: 'string' },
+} as const;
+
+/** Options each command accepts besides --help and --json. */
+const ACCEPTED: Record<CommandName, readonly string[]> = {
+  list: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
+  verify: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
+  restore: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'dry-run'],
+  status: ['data-dir'],
+};
+
+/** Credentials never come as arguments (`ps` shows them): these are refused with where to put them instead. */
+const SECRET_OPTION = /^--(access-key|secret|secret-access-key|access-key-id|password|key)(=|$)/;
+
+/** Reads the command line; throws CliError (exit 2) naming what is wrong. */
+export function parseCommandLine(argv: readonly string[]): CliInvocation {
+  const secret = argv.find((arg) => SECRET_OPTION.test(arg));
+  if (secret) {
+    throw CliError.usage(
+      `${secret.split('=')[0]} is not an option: credentials are read only from the environment (R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), never from arguments, which other users can see in ps`,
+    );
+  }
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw CliError.usage((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (command === undefined) {
+    if (values.help) return { help: HELP.main };
+    throw CliError.usage('Name a command: list, verify, restore or status');
+  }
+  if (!isCommand(command)) throw CliError.usage(`Unknown command '${command}': the commands are ${COMMANDS.join(', ')}`);
+  const help = `sentinel-backup ${command} --help`;
+  if (values.help) return { help: HELP[command] };
+  for (const name of Object.keys(values)) {
+    if (name !== 'help' && name !== 'json' && !ACCEPTED[command].includes(name)) throw CliError.usage(`${command} does not take --${name}`, help);
+  }
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'string' && value.trim() === '') throw CliError.usage(`--${name} needs a value`, help);
+  }
+  const takesBackup = command === 'verify' || command === 'restore';
+  if (takesBackup && rest.length === 0) throw CliError.usage(`Name the backup to ${command}: its name, latest, or an archive file's path`, help);
+  if (rest.length > (takesBackup ? 1 : 0)) throw CliError.usage(`Unexpected argument '${rest[takesBackup ? 1 : 0]}'`, help);
+  const backup = rest[0];
+  const dataDir = values['data-dir'];
+  if ((command === 'restore' || command === 'status') && !dataDir) throw CliError.usage(`${command} needs --data-dir DIR: the service's data folder`, help);
+  return {
+    command,
+    backup,
+    location: command === 'status' ? { kind: 'none' } : location(values, backup, help),
+    dataDir,
+    json: values.json ?? false,
+    dryRun: values['dry-run'] ?? false,
+  };
+}
+
+function isCommand(value: string): value is CommandName {
+  return (COMMANDS as readonly string[]).includes(value);
+}
+
+/** An archive file's path rather than a backup's name: it has a folder in it. */
+export function isArchivePath(backup: string | undefined): backup is string {
+  return backup !== undefined && (backup.includes('/') || backup.includes('\\'));
+}
+
+function location(values: Partial<Record<keyof typeof OPTIONS, string | boolean>>, backup: string | undefined, help: string): LocationOptions {
+  const str = (name: keyof typeof OPTIONS) => values[name] as string | undefined;
+  const s3 = str('endpoint') !== undefined || str('account-id') !== undefined || str('bucket') !== undefined || str('prefix') !== undefined;
+  const kinds = [str('target') !== undefined && '--target', s3 && '--endpoint/--account-id/--bucket', str('dir') !== undefined && '--dir'].filter(Boolean);
+  if (isArchivePath(backup)) {
+    if (kinds.length > 0) throw CliError.usage(`${backup} is an archive file: leave out ${kinds.join(' and ')}`, help);
+    return { kind: 'file', file: backup };
+  }
+  if (kinds.length > 1) throw CliError.usage(`Give one place for the backups, not ${kinds.join(' and ')}`, help);
+  if (str('target') !== undefined) {
+    const dataDir = str('data-dir');
+    if (!dataDir) throw CliError.usage('--target needs --data-dir DIR: the DATA_DIR whose configuration holds that target', help);
+    return { kind: 'target', dataDir, target: str('target') as string };
+  }
+  if (s3) {
+    if (str('endpoint') !== undefined && str('account-id') !== undefined) throw CliError.usage('Give --endpoint or --account-id, not both', help);
+    if (str('endpoint') === undefined && str('account-id') === undefined) {
+      throw CliError.usage('An S3 bucket needs --endpoint URL (any S3-compatible service) or --account-id ID (Cloudflare R2)', help);
+    }
+    const bucket = str('bucket');
+    if (!bucket) throw CliError.usage('An S3 location needs --bucket NAME', help);
+    const endpoint = str('endpoint');
+    if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw CliError.usage(`--endpoint must be an http(s) URL, not '${endpoint}'`, help);
+    return { kind: 'bucket', endpoint, accountId: str('account-id'), bucket, prefix: normalisePrefix(str('prefix') ?? '') };
+  }
+  if (str('dir') !== undefined) return { kind: 'dir', dir: str('dir') as string };
+  throw CliError.usage('Say where the backups are: --data-dir DIR --target ID, --endpoint/--account-id with --bucket, --dir FOLDER, or an archive file', help);
+}
+
+/** The service stores a prefix as a folder ending in '/'; `backups` and `backups/` mean the same. */
+function normalisePrefix(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}

@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataDirLock, describeHolder } from '../../common/lifecycle/data-dir-lock.js';
+import { parseEnvironment } from '../../config/environment.js';
+import { DataFolderLayout } from '../../restore/core/data-folder-layout.js';
+import { LastApplyStore } from '../../restore/last-apply.store.js';
+import { RestoreJournalStore } from '../../restore/restore-journal.store.js';
+import type { ParsedCommand } from '../cli-arguments.js';
+import { CliError } from '../cli-error.js';
+import { EXIT, type ExitCode } from '../cli-exit.js';
+import type { CliOutput } from '../cli-output.js';
+
+/**
+ * `status`: what the service's own restore files say (the `.pending-restore` journal, the last apply's
+ * outcome) and who holds the lock, read with the service's stores and changing nothing, so it runs
+ * beside a running service.
+ */
+export async function statusCommand(command: ParsedCommand, raw: Record<string, string | undefined>, out: CliOutput): Promise<ExitCode> {
+  const dataDir = path.resolve(command.dataDir as string);
+  if (!fs.existsSync(dataDir)) throw new CliError(`${dataDir} does not exist: give the service's DATA_DIR`);
+  const layout = DataFolderLayout.fromEnvironment(parseEnvironment({ ...raw, DATA_DIR: dataDir }));
+  const journal = await new RestoreJournalStore(layout).read();
+  const lastApply = await new LastApplyStore(layout).read();
+  const lock = DataDirLock.inspect(dataDir);
+  const service =
+    lock === undefined
+      ? { state: 'stopped' as const }
+      : lock === 'unreadable'
+        ? { state: 'unknown' as const, message: `The lock file in ${dataDir} cannot be read` }
+        : {
+            state: lock.running === null ? ('unknown' as const) : lock.running ? ('running' as const) : ('stale-lock' as const),
+            pid: lock.holder.pid,
+            hostname: lock.holder.hostname,
+            locked_at: lock.holder.locked_at,
+            holder: describeHolder(lock.holder),
+          };
+  out.document({ ok: true, data_dir: dataDir, service, staged_restore: journal ?? null, last_apply: lastApply });
+  out.line(`DATA_DIR ${dataDir}`);
+  if (service.state === 'stopped') out.line('Service: not running (no lock)');
+  else if (service.state === 'running') out.line(`Service: running, ${service.holder}, since ${service.locked_at}`);
+  else if (service.state === 'stale-lock') out.line(`Service: not running; a stale lock of ${service.holder} is left (the next start takes it over)`);
+  else out.line(`Service: unknown (${'message' in service ? service.message : `lock of ${service.holder} on another host`})`);
+  if (journal)
+    out.line(
+      `Staged restore: ${journal.archive} (${journal.state}, staged ${journal.staged_at}, backup of ${journal.backup_timestamp}): applied at the next start`,
+    );
+  else out.line('Staged restore: none');
+  if (lastApply) out.line(`Last apply: ${lastApply.outcome} at ${lastApply.at}, ${lastApply.archive}: ${lastApply.message}`);
+  else out.line('Last apply: none recorded');
+  return EXIT.ok;
+}
