@@ -115,7 +115,7 @@ function bucketSource(location: Extract<LocationOptions, { kind: 'bucket' }>, ra
   };
   const options = storageOptions(raw);
   const journal = new S3UploadJournal({ env: parseEnvironment({ DATA_DIR: process.cwd() }) } as AppConfig, NOT_USED_FOR_READING as InstallationIdentity);
-  const storage = new S3TargetStorage('cli', async () => settings, options, journal, new Clock());
+  const storage = new S3TargetStorage('cli', 'Bucket', async () => settings, options, journal, new Clock());
   const where = `${endpoint.replace(/\/+$/, '')}/${location.bucket}${location.prefix ? `/${location.prefix}` : ''}`;
   return new StorageBackupSource(storage, where, 'bucket', async () => storage.dropConnection());
 }
