@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
@@ -21,7 +22,7 @@ import type { Notification } from '../src/notifications/notification.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { configureR2, putSettings } from './support/r2-settings.js';
 import { endedReplications, replications } from './support/replication-jobs.js';
-import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3Client } from './support/s3-server.js';
+import { createTestBucket, describeS3, listAllKeys, startS3, stopS3, testS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { until } from './support/until.js';
@@ -248,6 +249,54 @@ describeS3('Replication between the built-in targets (real S3 server, real folde
       expect(list.find((b: any) => b.filename === same).replicas).toEqual(['r2']);
       expect(list.find((b: any) => b.filename === other).replicas).toEqual([]);
       await putSettings(t, { r2_replicate_from: '' });
+    }, 600_000);
+  });
+
+  describe('r2 → an added S3 target and an added folder target', () => {
+    it('copies each R2 backup to both, byte-identical (SHA-256) in all three, and lists both replicas', async () => {
+      const s3 = testS3();
+      const offsiteBucket = await createTestBucket('replica-offsite');
+      const nasDir = fs.mkdtempSync(path.join(os.tmpdir(), 'replica-nas-'));
+      await t.http
+        .post('/api/targets')
+        .send({
+          id: 'offsite',
+          kind: 's3',
+          endpoint: s3.endpoint,
+          bucket: offsiteBucket,
+          prefix: 'eu/',
+          access_key_id: s3.accessKeyId,
+          secret_access_key: s3.secretAccessKey,
+          enabled: false,
+          replicate_from: 'r2',
+        })
+        .expect(201);
+      await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nasDir, enabled: false, replicate_from: 'r2' }).expect(201);
+      try {
+        const job = await backup(t, 'r2');
+        for (const replica of ['offsite', 'nas']) {
+          const copy = await until(`the copy of ${job.filename} in ${replica}`, async () =>
+            (await replications(t, replica)).find((r) => r.status !== 'queued' && r.status !== 'running' && r.copied?.includes(job.filename)),
+          );
+          expect(copy).toMatchObject({ kind: 'replication', source: 'r2', target: replica, status: 'succeeded' });
+        }
+
+        expect(await objectSha(client, bucket, job.filename)).toBe(job.sha256);
+        expect(await objectSha(client, offsiteBucket, `eu/${job.filename}`)).toBe(job.sha256);
+        expect(await fileSha(path.join(nasDir, job.filename))).toBe(job.sha256);
+
+        const listed = (await t.http.get('/api/backups/r2').expect(200)).body.find((b: any) => b.filename === job.filename);
+        expect([...listed.replicas].sort()).toEqual(['nas', 'offsite']);
+        expect(listed.replicas_unknown).toEqual([]);
+        // Each replica lists it as its own backup, so its rotation manages the copy.
+        for (const replica of ['offsite', 'nas']) {
+          const list = (await t.http.get(`/api/backups/${replica}`).expect(200)).body;
+          expect(list.find((b: any) => b.filename === job.filename)).toMatchObject({ own: true, made_here: true });
+        }
+      } finally {
+        await t.http.delete('/api/targets/offsite?confirm=true').expect(200);
+        await t.http.delete('/api/targets/nas?confirm=true').expect(200);
+      }
     }, 600_000);
   });
 });
