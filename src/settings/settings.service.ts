@@ -164,10 +164,10 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
     // Checked and stored one at a time: two requests that are each fine alone (r2 from local, local from r2) must not both pass.
     const turn = this.checkedWrites.then(async () => {
       for (const { key, value } of checked) {
-        const problem = await this.valueChecks.get(key)?.(value);
+        const problem = await this.valueChecks.get(key)?.(value, describeKey(key));
         if (problem) throw new DomainError(ErrorCode.SettingInvalid, problem, { key: describeKey(key) });
       }
-      for (const { key, stored } of checked) await this.repository.put(key, stored);
+      await this.repository.putMany(checked.map(({ key, stored }) => [key, stored] as const));
     });
     this.checkedWrites = turn.catch(() => undefined);
     await turn;
@@ -206,14 +206,15 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
   /**
    * Adds a check of a key's parsed value that needs more than the value itself (another module's data: the
    * targets module says whether a replication source exists and makes no cycle). It returns what is wrong,
-   * as a sentence naming the key, or undefined; `update` refuses with 400 and stores nothing.
+   * as a sentence naming the key as `name` gives it (the targets API names its own field), or undefined; `update`
+   * refuses with 400 and stores nothing.
    */
-  addValueCheck(key: string, check: (value: SettingValue) => Promise<string | undefined>): void {
+  addValueCheck(key: string, check: (value: SettingValue, name: string) => Promise<string | undefined>): void {
     this.definition(key);
     this.valueChecks.set(key, check);
   }
 
-  private readonly valueChecks = new Map<string, (value: SettingValue) => Promise<string | undefined>>();
+  private readonly valueChecks = new Map<string, (value: SettingValue, name: string) => Promise<string | undefined>>();
   private checkedWrites: Promise<unknown> = Promise.resolve();
 
   async localSettings(): Promise<LocalSettings> {

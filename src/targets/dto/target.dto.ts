@@ -48,7 +48,11 @@ export class TargetDto {
   @ApiProperty({ example: '/mnt/nas/sentinel', description: "folder: the absolute folder; s3: ''" })
   path: string;
 
-  @ApiProperty({ example: 'daily', description: 'daily (03:00), weekly (Sunday 03:00) or monthly (1st, 03:00); the built-in local runs daily at 01:00' })
+  @ApiProperty({
+    example: 'daily',
+    description:
+      "daily (03:00), weekly (Sunday 03:00) or monthly (1st, 03:00); local and r2 take their settings' schedules (local at 01:00, hourly and cron:<expression> too)",
+  })
   schedule: string;
 
   @ApiProperty({ example: 90, description: 'Delete backups older than this many days, always keeping the newest 3; 0 keeps all' })
@@ -80,7 +84,8 @@ export class TargetDto {
     additionalProperties: { type: 'string' },
     nullable: true,
     example: { bucket: 'r2_bucket_name' },
-    description: 'local and r2: the settings key each settable field reads and writes; null for added targets',
+    description:
+      "local and r2: the settings key each settable field reads and writes (r2's object_lock is two: object_lock.mode, '' when null, and object_lock.days); null for added targets",
   })
   settings_keys: Record<string, string> | null;
 
