@@ -87,6 +87,81 @@ describeS3('Targets are data (issue 16)', () => {
     await t.http.patch('/api/targets/r2').send({ bucket: '', retention_days: 90, schedule: 'daily' }).expect(200);
   });
 
+  it("maps the built-ins' calendar retention, replication, local schedule and object lock to their settings keys; a wrong one writes no key", async () => {
+    const settings = async (): Promise<Record<string, unknown>> =>
+      Object.fromEntries(((await t.http.get('/api/settings').expect(200)).body as Array<{ key: string; value: unknown }>).map((s) => [s.key, s.value]));
+    const target = async (id: string) => (await targets()).find((x) => x.id === id)!;
+    const keeps = { keep_hourly: 24, keep_daily: 7, keep_weekly: 4, keep_monthly: 12, keep_yearly: 2 };
+
+    for (const id of ['r2', 'local']) {
+      expect((await target(id)).settings_keys).toMatchObject({ keep_daily: `${id}_backup_keep_daily`, replicate_from: `${id}_replicate_from` });
+      const patched = await t.http
+        .patch(`/api/targets/${id}`)
+        .send({ ...keeps, replicate_from: id === 'r2' ? 'local' : null })
+        .expect(200);
+      expect(patched.body).toMatchObject({ ...keeps, replicate_from: id === 'r2' ? 'local' : null });
+      const stored = await settings();
+      for (const [field, value] of Object.entries(keeps)) expect([field, stored[`${id}_backup_${field}`]]).toEqual([field, value]);
+      expect(stored[`${id}_replicate_from`]).toBe(id === 'r2' ? 'local' : '');
+      expect(await target(id)).toMatchObject({ ...keeps, replicate_from: id === 'r2' ? 'local' : null });
+    }
+
+    // The local schedule is local_backup_schedule, with the settings' cron check.
+    expect((await target('local')).settings_keys).toMatchObject({ schedule: 'local_backup_schedule' });
+    await t.http.patch('/api/targets/local').send({ schedule: 'hourly' }).expect(200);
+    expect((await settings()).local_backup_schedule).toBe('hourly');
+    expect((await target('local')).schedule).toBe('hourly');
+
+    // Object lock is two keys, written together; null turns it off (mode '').
+    expect((await target('r2')).settings_keys).toMatchObject({ 'object_lock.mode': 'r2_object_lock_mode', 'object_lock.days': 'r2_object_lock_days' });
+    await t.http
+      .patch('/api/targets/r2')
+      .send({ object_lock: { mode: 'governance', days: 10 } })
+      .expect(200);
+    expect(await settings()).toMatchObject({ r2_object_lock_mode: 'governance', r2_object_lock_days: 10 });
+    expect((await target('r2')).object_lock).toEqual({ mode: 'governance', days: 10 });
+
+    // A wrong value answers 400 naming the field; no key of the batch is written.
+    const before = await settings();
+    const beforeTargets = await targets();
+    const wrong: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['local', { keep_daily: 3, schedule: 'cron:61 * * * *' }, /^schedule \(setting local_backup_schedule\)/],
+      [
+        'local',
+        { keep_daily: 3, replicate_from: 'r2' },
+        /^replicate_from \(setting local_replicate_from\) 'r2' would make a replication cycle \(local ← r2 ← local\)/,
+      ],
+      ['local', { keep_daily: 3, replicate_from: 'local' }, /^replicate_from \(setting local_replicate_from\) cannot be 'local' itself/],
+      ['r2', { keep_daily: 3, object_lock: { mode: 'compliance', days: 0 } }, /^object_lock\.days must be/],
+      ['r2', { keep_daily: 3, object_lock: { mode: 'forever', days: 5 } }, /^object_lock\.mode must be/],
+      ['r2', { keep_daily: 3, object_lock: { mode: 'compliance' } }, /^object_lock\.days must be/],
+      ['r2', { keep_daily: -1, object_lock: { mode: 'compliance', days: 5 } }, /^keep_daily \(setting r2_backup_keep_daily\)/],
+      ['local', { keep_daily: 3, object_lock: { mode: 'compliance', days: 5 } }, /^object_lock cannot be changed on the built-in target 'local'/],
+      ['r2', { keep_daily: 3, region: 'eu-central-1' }, /^region cannot be changed on the built-in target 'r2'/],
+      ['local', { keep_daily: 3, label: 'Disk' }, /^label cannot be changed on the built-in target 'local'/],
+    ];
+    for (const [id, body, message] of wrong) {
+      const res = await t.http.patch(`/api/targets/${id}`).send(body).expect(400);
+      expect([id, JSON.stringify(body), res.body.message]).toEqual([id, JSON.stringify(body), expect.stringMatching(message)]);
+    }
+    expect(await settings()).toEqual(before);
+    expect(await targets()).toEqual(beforeTargets);
+
+    // Back as they were: every key unset, no lock, no replication, the daily schedule.
+    const unset = { keep_hourly: null, keep_daily: null, keep_weekly: null, keep_monthly: null, keep_yearly: null, replicate_from: null };
+    await t.http
+      .patch('/api/targets/r2')
+      .send({ ...unset, object_lock: null })
+      .expect(200);
+    await t.http
+      .patch('/api/targets/local')
+      .send({ ...unset, schedule: 'daily' })
+      .expect(200);
+    expect(await settings()).toMatchObject({ r2_object_lock_mode: '', r2_backup_keep_daily: '', local_backup_keep_yearly: '', r2_replicate_from: '' });
+    expect(await target('r2')).toMatchObject({ ...unset, object_lock: null });
+    expect(await target('local')).toMatchObject({ ...unset, schedule: 'daily' });
+  });
+
   it('adds an S3 target and a folder target; each backs up, lists, downloads, restores and tests like a built-in', async () => {
     const created = await t.http.post('/api/targets').send(s3Target()).expect(201);
     bodies.push(JSON.stringify(created.body));

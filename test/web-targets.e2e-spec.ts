@@ -232,6 +232,51 @@ describe('Admin page in a browser: targets and replication', () => {
     },
     BROWSER_TEST_MS,
   );
+
+  it(
+    "sets the built-ins' calendar retention and replication in their settings cards: stored under the spec keys, a wrong value shown at its field and not stored",
+    async () => {
+      const http = served.t.http;
+      const setting = async (key: string) => (await http.get(`/api/settings/${key}`).expect(200)).body.value as unknown;
+      await page.goto(served.url);
+      const local = page.getByRole('region', { name: 'Local folder', exact: true });
+      const r2 = page.getByRole('region', { name: 'Cloudflare R2', exact: true });
+      await local.getByLabel('Keep daily').waitFor();
+      // The replication choice lists the other targets once the list is loaded.
+      await eventually(async () => expect(await local.getByLabel('Copy the backups of').locator('option[value="r2"]').count()).toBe(1));
+      expect(await accessibilityProblems(page, local)).toEqual([]);
+
+      await local.getByLabel('Keep daily').fill('7');
+      await local.getByLabel('Copy the backups of').selectOption('r2');
+      await local.getByRole('button', { name: 'Save', exact: true }).click();
+      await eventually(async () => expect(await text(local.getByRole('status'))).toBe('2 settings saved.'));
+      expect([await setting('local_backup_keep_daily'), await setting('local_replicate_from')]).toEqual([7, 'r2']);
+      expect((await http.get('/api/targets/local').expect(200)).body).toMatchObject({ keep_daily: 7, replicate_from: 'r2' });
+
+      // R2 copying from local would be a cycle (local copies from R2), and "a week" is no number: each error at its field, neither stored.
+      const keepDaily = r2.getByLabel('Keep daily');
+      const copyFrom = r2.getByLabel('Copy the backups of');
+      await keepDaily.fill('a week');
+      await copyFrom.selectOption('local');
+      await r2.getByRole('button', { name: 'Save', exact: true }).click();
+      await eventually(async () => expect(await fieldError(page, keepDaily)).toMatch(/^Keep daily must be a whole number from 0 to 10000/));
+      expect(await fieldError(page, copyFrom)).toMatch(/^Copy the backups of 'local' would make a replication cycle \(r2 ← local ← r2\)/);
+      expect(await text(r2.getByRole('status'))).toMatch(/^2 settings were not saved/);
+      expect([await setting('r2_backup_keep_daily'), await setting('r2_replicate_from')]).toEqual(['', '']);
+      expect(await accessibilityProblems(page, r2)).toEqual([]);
+
+      await keepDaily.fill('5');
+      await copyFrom.selectOption('');
+      await r2.getByRole('button', { name: 'Save', exact: true }).click();
+      await eventually(async () => expect(await text(r2.getByRole('status'))).toBe('Setting saved.'));
+      expect(await keepDaily.getAttribute('aria-invalid')).toBeNull();
+      expect((await http.get('/api/targets/r2').expect(200)).body).toMatchObject({ keep_daily: 5, replicate_from: null });
+
+      await http.patch('/api/targets/local').send({ keep_daily: null, replicate_from: null }).expect(200);
+      await http.patch('/api/targets/r2').send({ keep_daily: null }).expect(200);
+    },
+    BROWSER_TEST_MS,
+  );
 });
 
 describeS3('Admin page in a browser: an S3 target (real S3 server)', () => {

@@ -568,6 +568,15 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
         'Folder in the bucket (optional)',
         'Backup Schedule',
         'Retention Days',
+        // Then issue 16's settings: calendar retention, locked backups, replication.
+        'Keep hourly',
+        'Keep daily',
+        'Keep weekly',
+        'Keep monthly',
+        'Keep yearly',
+        'Object Lock mode',
+        'Locked for (days)',
+        'Copy the backups of',
       ]);
       const buttons = await r2.locator('.actions button').allInnerTexts();
       expect(buttons).toEqual(['Save', 'Test Connection', 'Backup Now']);

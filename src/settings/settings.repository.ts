@@ -21,8 +21,19 @@ export class SettingsRepository {
     return new Map(rows.map((row) => [row.key, row.value]));
   }
 
-  async put(key: string, value: string): Promise<void> {
-    await this.query('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+  /** Stores several keys in one transaction: a crash between two of them (r2_object_lock_mode and _days) leaves neither. */
+  async putMany(entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    const source = await this.registry.dataSource(CONFIG_DATABASE);
+    try {
+      await this.withTable(source);
+      await source.transaction(async (manager) => {
+        for (const [key, value] of entries) {
+          await manager.query('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+        }
+      });
+    } catch (error) {
+      throw this.registry.reportFailure(CONFIG_DATABASE, error);
+    }
   }
 
   async remove(key: string): Promise<void> {
@@ -33,13 +44,17 @@ export class SettingsRepository {
   private async query<T>(sql: string, parameters?: unknown[]): Promise<T> {
     const source = await this.registry.dataSource(CONFIG_DATABASE);
     try {
-      if (!this.prepared.has(source)) {
-        await source.query('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
-        this.prepared.add(source);
-      }
+      await this.withTable(source);
       return (await source.query(sql, parameters)) as T;
     } catch (error) {
       throw this.registry.reportFailure(CONFIG_DATABASE, error);
+    }
+  }
+
+  private async withTable(source: DataSource): Promise<void> {
+    if (!this.prepared.has(source)) {
+      await source.query('CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)');
+      this.prepared.add(source);
     }
   }
 }

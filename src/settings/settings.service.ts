@@ -34,7 +34,8 @@ const LISTED_RUNS = 5;
  * undefined. `batch` is every key written together with it (parsed), so keys that only make sense together
  * (a bucket and its prefix) are judged as they will be.
  */
-export type ValueCheck = (value: SettingValue, batch: ReadonlyMap<string, SettingValue>) => Promise<string | undefined>;
+/** A check of one key's value; `batch` is every key written with it, `name` how the error should name the key. */
+export type ValueCheck = (value: SettingValue, batch: ReadonlyMap<string, SettingValue>, name: string) => Promise<string | undefined>;
 
 /** A target's keep_hourly … keep_yearly settings: how many of the most recent periods keep their newest backup; null when unset. */
 export type CalendarKeep = Record<KeepUnit, number | null>;
@@ -174,10 +175,10 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
     await this.serially(async () => {
       const batch = new Map(checked.map(({ key, value }) => [key, value] as const));
       for (const { key, value } of checked) {
-        const problem = await this.valueChecks.get(key)?.(value, batch);
+        const problem = await this.valueChecks.get(key)?.(value, batch, describeKey(key));
         if (problem) throw new DomainError(ErrorCode.SettingInvalid, problem, { key: describeKey(key) });
       }
-      for (const { key, stored } of checked) await this.repository.put(key, stored);
+      await this.repository.putMany(checked.map(({ key, stored }) => [key, stored] as const));
     });
     for (const { key } of checked) {
       // The value itself is never logged: it may be a secret.
@@ -214,7 +215,8 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
   /**
    * Adds a check of a key's parsed value that needs more than the value itself (another module's data: the
    * targets module says whether a replication source exists and makes no cycle). It returns what is wrong,
-   * as a sentence naming the key, or undefined; `update` refuses with 400 and stores nothing.
+   * as a sentence naming the key as `name` gives it (the targets API names its own field), or undefined; `update`
+   * refuses with 400 and stores nothing.
    */
   addValueCheck(key: string, check: ValueCheck): void {
     this.definition(key);

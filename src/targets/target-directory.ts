@@ -6,7 +6,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { SecretCipher } from '../settings/secret-cipher.js';
 import { type CalendarKeep, SettingsService } from '../settings/settings.service.js';
-import { BUILT_IN_FIELDS, type BuiltInId, builtInFieldProblem } from './built-in-target-fields.js';
+import { BUILT_IN_FIELDS, type BuiltInId, builtInFieldProblem, builtInWrites } from './built-in-target-fields.js';
 import { BUILT_IN_TARGET_IDS, type RetentionRule, type TargetDefinition } from './target-definition.js';
 import { applyTargetInput, checkAgainst, checkNewId, invalidField, placeKey, samePlaceProblem, type TargetField, type TargetInput } from './target-input.js';
 import { TargetStore } from './target-store.js';
@@ -35,8 +35,7 @@ export class TargetDirectory implements OnModuleInit {
   /** The built-ins' replication sources are settings; which targets exist, and cycles, are known here. */
   onModuleInit(): void {
     for (const id of BUILT_IN_TARGET_IDS) {
-      const key = `${id}_replicate_from`;
-      this.settings.addValueCheck(key, (value) => this.replicationProblem(id, value === '' ? null : String(value), key));
+      this.settings.addValueCheck(`${id}_replicate_from`, (value, _batch, name) => this.replicationProblem(id, value === '' ? null : String(value), name));
     }
     // The spec's keys that say where local and r2 keep their backups: PUT /api/settings/<key> is checked like
     // PATCH /api/targets/<id>, so no way round the same-place check (or a running job) is left.
@@ -179,14 +178,14 @@ export class TargetDirectory implements OnModuleInit {
         const next: TargetDefinition = { ...current };
         for (const field of Object.keys(input) as TargetField[]) {
           if (input[field] === undefined || field === 'id' || field === 'kind') continue;
-          const key = BUILT_IN_FIELDS[builtIn][field];
-          if (!key) {
-            const problem = builtInFieldProblem(builtIn, field, current, input[field]);
+          const value = input[field];
+          const fieldWrites = builtInWrites(builtIn, field, value);
+          if (!fieldWrites) {
+            const problem = builtInFieldProblem(builtIn, field, current, value);
             if (problem) throw invalidField(field, problem);
             continue;
           }
-          writes.push([key, input[field]]);
-          const value = input[field];
+          writes.push(...fieldWrites);
           // Where the target would write, for the overlap check (the settings parser checks the values themselves).
           if (field === 'path' && typeof value === 'string') next.path = path.resolve(value.trim());
           if (field === 'bucket' && typeof value === 'string') next.bucket = value.trim();

@@ -97,7 +97,8 @@ function schedule(input: unknown): TargetSchedule {
   return parsed('schedule', 'schedule', input) as TargetSchedule;
 }
 
-function objectLock(input: unknown): ObjectLockRule | null {
+/** `object_lock` as sent: null, or {mode, days}; a wrong one is refused naming object_lock, object_lock.mode or object_lock.days. */
+export function objectLock(input: unknown): ObjectLockRule | null {
   if (input === null) return null;
   if (typeof input !== 'object' || Array.isArray(input)) {
     throw invalidField('object_lock', 'object_lock must be null or an object {"mode": "governance" | "compliance", "days": N}');

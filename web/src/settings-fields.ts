@@ -8,8 +8,10 @@ export interface FieldSpec {
   kind: FieldKind;
   hint?: string;
   placeholder?: string;
-  /** Labels of a choice's values; the values themselves come from the API (allowed_values). */
+  /** Labels of a choice's values; the values themselves come from the API (allowed_values), or from `choices`. */
   choiceLabels?: Record<string, string>;
+  /** A choice's values when the API lists none (the targets a replication may copy from). */
+  choices?: readonly string[];
   inputType?: 'text' | 'password' | 'url';
   /** Groups fields under a sub-heading (fieldset legend). */
   group?: string;
@@ -45,10 +47,62 @@ export const R2_FIELDS: readonly FieldSpec[] = [
     choiceLabels: { daily: 'Daily, at 03:00', weekly: 'Weekly, Sunday at 03:00', monthly: 'Monthly, on the 1st at 03:00', hourly: 'Hourly, at :15' },
   },
   { key: 'r2_backup_retention_days', label: 'Retention Days', kind: 'integer', hint: '0 keeps backups forever. The newest 3 are always kept.' },
+  ...calendarFields('r2'),
+  {
+    key: 'r2_object_lock_mode',
+    label: 'Object Lock mode',
+    kind: 'choice',
+    group: 'Locked backups',
+    choiceLabels: { '': 'Off', governance: 'Governance', compliance: 'Compliance (cannot be lifted, even by the account owner)' },
+    hint: 'Each uploaded archive cannot be deleted or overwritten until its lock ends. The bucket must have Object Lock enabled; Cloudflare R2 has bucket lock rules instead (see the README).',
+  },
+  { key: 'r2_object_lock_days', label: 'Locked for (days)', kind: 'integer', group: 'Locked backups', hint: '1 to 36500, used while a mode is set.' },
 ];
 
 export const LOCAL_FIELDS: readonly FieldSpec[] = [
-  { key: 'local_backup_enabled', label: 'Enable local backups', kind: 'flag', hint: 'Back up to a folder on this machine every day at 01:00.' },
+  { key: 'local_backup_enabled', label: 'Enable local backups', kind: 'flag', hint: 'Back up to a folder on this machine on the schedule below.' },
   { key: 'local_backup_dir', label: 'Backup folder', kind: 'text', hint: 'An absolute path, or relative to the service’s working directory.' },
+  {
+    key: 'local_backup_schedule',
+    label: 'Backup Schedule',
+    kind: 'choice',
+    choiceLabels: { daily: 'Daily, at 01:00', weekly: 'Weekly, Sunday at 01:00', monthly: 'Monthly, on the 1st at 01:00', hourly: 'Hourly, at :15' },
+  },
   { key: 'local_backup_retention_days', label: 'Retention Days', kind: 'integer', hint: '0 keeps backups forever. The newest 3 are always kept.' },
+  ...calendarFields('local'),
 ];
+
+/**
+ * The built-in target's replication source: a choice of the other targets (`ids`, from /api/targets), or none.
+ * Its own id is left out; a cycle is refused by the API, at this field.
+ */
+export function replicationField(target: 'r2' | 'local', ids: readonly string[], nameOf: (id: string) => string): FieldSpec {
+  const others = ids.filter((id) => id !== target);
+  return {
+    key: `${target}_replicate_from`,
+    label: 'Copy the backups of',
+    kind: 'choice',
+    group: 'Replication',
+    choices: ['', ...others],
+    choiceLabels: Object.fromEntries([['', 'None'], ...others.map((id) => [id, nameOf(id)])]),
+    hint: 'After each successful backup there, the same archive is copied here and checked on arrival.',
+  };
+}
+
+/** keep_hourly … keep_yearly: calendar retention, on top of the retention days. */
+function calendarFields(target: 'r2' | 'local'): FieldSpec[] {
+  const units = [
+    ['hourly', 'hours'],
+    ['daily', 'days'],
+    ['weekly', 'weeks'],
+    ['monthly', 'months'],
+    ['yearly', 'years'],
+  ] as const;
+  return units.map(([unit, periods]) => ({
+    key: `${target}_backup_keep_${unit}`,
+    label: `Keep ${unit}`,
+    kind: 'integer' as const,
+    group: 'Calendar retention',
+    hint: `The newest backup of each of this many most recent ${periods}; empty for no such rule.${unit === 'hourly' ? ' Once any is set, Retention Days 0 means no rule by age.' : ''}`,
+  }));
+}

@@ -50,7 +50,8 @@ export class TargetDto {
 
   @ApiProperty({
     example: 'daily',
-    description: 'daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<five fields>; the built-in local runs daily at 01:00',
+    description:
+      "daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<five fields>; local and r2 take their settings' schedules (local_backup_schedule: daily at 01:00 by default)",
   })
   schedule: string;
 
@@ -83,7 +84,8 @@ export class TargetDto {
     additionalProperties: { type: 'string' },
     nullable: true,
     example: { bucket: 'r2_bucket_name' },
-    description: 'local and r2: the settings key each settable field reads and writes; null for added targets',
+    description:
+      "local and r2: the settings key each settable field reads and writes (r2's object_lock is two: object_lock.mode, '' when null, and object_lock.days); null for added targets",
   })
   settings_keys: Record<string, string> | null;
 

@@ -1200,7 +1200,7 @@ export interface components {
              */
             path: string;
             /**
-             * @description daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<five fields>; the built-in local runs daily at 01:00
+             * @description daily (03:00), weekly (Sunday 03:00), monthly (1st, 03:00), hourly (at :15) or cron:<five fields>; local and r2 take their settings' schedules (local_backup_schedule: daily at 01:00 by default)
              * @example daily
              */
             schedule: string;
@@ -1219,7 +1219,7 @@ export interface components {
             replicate_from: string | null;
             object_lock: components["schemas"]["ObjectLockDto"] | null;
             /**
-             * @description local and r2: the settings key each settable field reads and writes; null for added targets
+             * @description local and r2: the settings key each settable field reads and writes (r2's object_lock is two: object_lock.mode, '' when null, and object_lock.days); null for added targets
              * @example {
              *       "bucket": "r2_bucket_name"
              *     }

@@ -1,5 +1,5 @@
 import { useRef } from 'preact/hooks';
-import { type BackupFile, type BackupJob, errorMessage, type Health, TARGETS, type Target } from '../api/client';
+import { type BackupFile, type BackupJob, errorMessage, type Health, type Target } from '../api/client';
 import { latestJob } from '../backup-jobs';
 import { formatBytes, formatDateTime, formatRelative } from '../format';
 import { useAuditLog } from '../hooks/useAuditLog';
@@ -13,7 +13,7 @@ import { useSettings } from '../hooks/useSettings';
 import { useStatus } from '../hooks/useStatus';
 import { EMPTY_LIST, useTargetLists } from '../hooks/useTargetLists';
 import { useTargets } from '../hooks/useTargets';
-import { LOCAL_FIELDS, R2_FIELDS } from '../settings-fields';
+import { LOCAL_FIELDS, R2_FIELDS, replicationField } from '../settings-fields';
 import { ArchiveAccessProvider, useArchiveAccess } from './ArchiveAccessDialog';
 import { AuditList } from './AuditList';
 import { BackupList } from './BackupList';
@@ -216,7 +216,7 @@ function BackupPage() {
                 target="r2"
                 title="Cloudflare R2"
                 intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
-                fields={R2_FIELDS}
+                fields={[...R2_FIELDS, replicationField('r2', destinations.ids, destinations.nameOf)]}
                 settings={settings.settings ?? []}
                 onSaved={() => saved('r2')}
                 job={latestJob(jobs.jobs, 'r2')}
@@ -228,7 +228,7 @@ function BackupPage() {
                 target="local"
                 title="Local folder"
                 intro="Backups to a folder on this machine: the default, with no account needed."
-                fields={LOCAL_FIELDS}
+                fields={[...LOCAL_FIELDS, replicationField('local', destinations.ids, destinations.nameOf)]}
                 settings={settings.settings ?? []}
                 onSaved={() => saved('local')}
                 job={latestJob(jobs.jobs, 'local')}
@@ -236,8 +236,8 @@ function BackupPage() {
                 footer={scheduleOf('local')}
                 now={now}
               />
-              {TARGETS.map((target) => (
-                <EncryptionSettings key={target} target={target} enabled={live} onAudited={audit.poke} />
+              {destinations.ids.map((target) => (
+                <EncryptionSettings key={target} target={target} name={destinations.nameOf(target)} enabled={live} onAudited={audit.poke} />
               ))}
             </div>
             <TargetsCard
@@ -266,7 +266,7 @@ function BackupPage() {
             </section>
             <section class="card" aria-labelledby="trend-heading">
               <h2 id="trend-heading">Backup size trend</h2>
-              <SizeTrend jobs={jobs.history} />
+              <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
             </section>
             <NotificationsCard enabled={afterSettings} now={now} />
             <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />

@@ -8,6 +8,8 @@ import { RecoveryKeyPanel } from './RecoveryKeyPanel';
 
 interface EncryptionSettingsProps {
   target: Target;
+  /** The target's name on the page (its label for an added target). */
+  name?: string;
   /** Off while the service restarts; the state is read again when it is back. */
   enabled: boolean;
   /** After an audited step (the export), so the activity list shows it. */
@@ -49,7 +51,7 @@ function KeyList({ status }: { status: EncryptionStatus }) {
 }
 
 /** A target's encryption: its state in words, turning it on (recovery key shown once, then confirmed), rotating, exporting, turning off. */
-export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSettingsProps) {
+export function EncryptionSettings({ target, name: given, enabled, onAudited }: EncryptionSettingsProps) {
   const encryption = useEncryption(target, enabled);
   const confirm = useConfirm();
   // The form starts from the stored choices (turning encryption on again keeps them unless changed).
@@ -59,7 +61,7 @@ export function EncryptionSettings({ target, enabled, onAudited }: EncryptionSet
   const [done, setDone] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const { status, busy, revealed } = encryption;
-  const name = TARGET_NAMES[target];
+  const name = given ?? TARGET_NAMES[target] ?? target;
   const id = `encryption-${target}`;
   const writeOnly = writeOnlyDraft ?? status?.write_only ?? false;
   const recipients = recipientsDraft ?? status?.user_recipients.join('\n') ?? '';

@@ -128,7 +128,7 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
       <label for={id}>{spec.label}</label>
       {spec.kind === 'choice' ? (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.currentTarget.value)}>
-          {withCurrent(setting?.allowed_values ?? Object.keys(spec.choiceLabels ?? {}), value).map((choice) => (
+          {withCurrent(setting?.allowed_values ?? spec.choices ?? Object.keys(spec.choiceLabels ?? {}), value).map((choice) => (
             <option key={choice} value={choice}>
               {spec.choiceLabels?.[choice] ?? choice}
             </option>

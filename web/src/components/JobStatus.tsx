@@ -2,9 +2,14 @@ import type { BackupJob } from '../api/client';
 import { isActive } from '../backup-jobs';
 import { formatBytes, formatDateTime, formatDuration, formatRelative, phaseLabel } from '../format';
 
-/** The target's latest backup run: a progress bar while it runs, the reason when it failed, the result otherwise. */
+/**
+ * The target's latest run (a backup, or a replication that copied another target's backups here): a progress
+ * bar while it runs, the reason when it failed, the result otherwise.
+ */
 export function JobStatus({ job, now }: { job: BackupJob | undefined; now: number }) {
   if (!job) return <p class="job job-none">No backup has run yet.</p>;
+  const kind = job.kind === 'replication' ? 'Replication' : 'Backup';
+  const what = job.kind === 'replication' && job.source ? `${kind} from ${job.source}` : kind;
 
   if (isActive(job)) {
     const total = job.bytes_total;
@@ -13,7 +18,7 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
     return (
       <div class="job job-running" data-job-id={job.id}>
         <div class="job-head">
-          <strong>{job.trigger === 'scheduled' ? 'Scheduled backup running' : 'Backup running'}</strong>
+          <strong>{job.trigger === 'scheduled' ? `Scheduled ${what.toLowerCase()} running` : `${what} running`}</strong>
           <span class="job-phase" aria-live="polite">
             {phaseLabel(job.phase)}
           </span>
@@ -22,7 +27,7 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
           class="progress"
           max={total > 0 ? total : undefined}
           value={total > 0 ? done : undefined}
-          aria-label={`Backup progress: ${phaseLabel(job.phase)}`}
+          aria-label={`${kind} progress: ${phaseLabel(job.phase)}`}
         >
           {percent !== undefined ? `${percent}%` : ''}
         </progress>
@@ -36,7 +41,7 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
     return (
       <div class="job job-failed" role="alert">
         <p>
-          <strong>Last backup failed</strong>{' '}
+          <strong>Last {what.toLowerCase()} failed</strong>{' '}
           <time dateTime={when} title={formatDateTime(when)}>
             {formatRelative(when, now)}
           </time>
@@ -47,7 +52,7 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
   }
   return (
     <p class="job job-ok">
-      <strong>Last backup</strong>{' '}
+      <strong>Last {what.toLowerCase()}</strong>{' '}
       <time dateTime={when} title={formatDateTime(when)}>
         {formatRelative(when, now)}
       </time>

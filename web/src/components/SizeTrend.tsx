@@ -1,10 +1,17 @@
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { type BackupJob, TARGET_NAMES, TARGETS, type Target } from '../api/client';
+import type { BackupJob, Target } from '../api/client';
 import { formatBytes, formatDateTime, formatDuration } from '../format';
 
-const COLORS: Record<Target, string> = { r2: '#d9650b', local: '#1d5fbf' };
+/** The built-ins keep their colours; added targets take the next of the others, in the order of the target list. */
+const COLORS: Record<string, string> = { r2: '#d9650b', local: '#1d5fbf' };
+const MORE_COLORS = ['#15803d', '#7c3aed', '#be123c', '#0e7490', '#a16207', '#4b5563'];
+
+function colorOf(target: Target, targets: readonly Target[]): string {
+  const added = targets.filter((t) => !(t in COLORS));
+  return COLORS[target] ?? (MORE_COLORS[added.indexOf(target) % MORE_COLORS.length] as string);
+}
 
 interface Run {
   at: number; // seconds since the epoch
@@ -36,20 +43,20 @@ function alignedData(runs: Run[], targets: Target[]): uPlot.AlignedData {
   return [xs, ...size, ...duration];
 }
 
-function chartOptions(width: number, targets: Target[]): uPlot.Options {
+function chartOptions(width: number, targets: Target[], nameOf: (id: string) => string): uPlot.Options {
   const sizeSeries: uPlot.Series[] = targets.map((t) => ({
-    label: `${TARGET_NAMES[t]}: size`,
+    label: `${nameOf(t)}: size`,
     scale: 'bytes',
-    stroke: COLORS[t],
+    stroke: colorOf(t, targets),
     width: 2,
     spanGaps: true,
-    points: { show: true, size: 6, fill: COLORS[t] },
+    points: { show: true, size: 6, fill: colorOf(t, targets) },
     value: (_u, v) => (v === null ? '–' : formatBytes(v)),
   }));
   const durationSeries: uPlot.Series[] = targets.map((t) => ({
-    label: `${TARGET_NAMES[t]}: duration`,
+    label: `${nameOf(t)}: duration`,
     scale: 'seconds',
-    stroke: COLORS[t],
+    stroke: colorOf(t, targets),
     width: 1.5,
     dash: [5, 4],
     spanGaps: true,
@@ -84,24 +91,36 @@ function chartOptions(width: number, targets: Target[]): uPlot.Options {
   };
 }
 
-/** Archive size and backup duration over the run history (the spec's "backup size trending"). */
-export function SizeTrend({ jobs }: { jobs: readonly BackupJob[] }) {
+/** Archive size and backup duration over the run history (the spec's "backup size trending"), a line per target. */
+export function SizeTrend({ jobs, ids, nameOf }: { jobs: readonly BackupJob[]; ids: readonly Target[]; nameOf: (id: string) => string }) {
   const container = useRef<HTMLDivElement>(null);
   // The same arrays until the history is loaded again (after a backup ends), so the chart is not rebuilt on every poll of the page.
   const runs = useMemo(() => finishedRuns(jobs), [jobs]);
-  const targets = useMemo(() => TARGETS.filter((t) => runs.some((r) => r.target === t)), [runs]);
+  // The list's order; a target deleted since keeps its runs, after the others.
+  // Strings, not the arrays and function (new on each render), so a poll does not rebuild the chart.
+  const order = ids.join(' ');
+  const targets = useMemo(
+    () => [...new Set([...order.split(' '), ...runs.map((r) => r.target)])].filter((t) => runs.some((r) => r.target === t)),
+    [runs, order],
+  );
+  const names = targets.map(nameOf).join('\n');
 
   useEffect(() => {
     const element = container.current;
     if (!element || runs.length === 0) return;
-    const chart = new uPlot(chartOptions(Math.max(element.clientWidth, 240), targets), alignedData(runs, targets), element);
+    const label = new Map(targets.map((t, i) => [t, names.split('\n')[i] ?? t]));
+    const chart = new uPlot(
+      chartOptions(Math.max(element.clientWidth, 240), targets, (t) => label.get(t) ?? t),
+      alignedData(runs, targets),
+      element,
+    );
     const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(element.clientWidth, 240), height: 260 }));
     observer.observe(element);
     return () => {
       observer.disconnect();
       chart.destroy();
     };
-  }, [runs, targets]);
+  }, [runs, targets, names]);
 
   if (runs.length === 0) return <p class="muted">The chart appears after the first successful backup.</p>;
 
@@ -113,7 +132,7 @@ export function SizeTrend({ jobs }: { jobs: readonly BackupJob[] }) {
       <p class="trend-summary">
         {latest.map((r) => (
           <span key={r.target} class="trend-latest">
-            <span class="swatch" style={{ background: COLORS[r.target] }} aria-hidden="true" /> {TARGET_NAMES[r.target]}: latest {formatBytes(r.size)} in{' '}
+            <span class="swatch" style={{ background: colorOf(r.target, targets) }} aria-hidden="true" /> {nameOf(r.target)}: latest {formatBytes(r.size)} in{' '}
             {formatDuration(r.durationMs)}
           </span>
         ))}
@@ -139,7 +158,7 @@ export function SizeTrend({ jobs }: { jobs: readonly BackupJob[] }) {
             {[...runs].reverse().map((r) => (
               <tr key={`${r.target}-${r.at}-${r.filename}`}>
                 <td>{formatDateTime(new Date(r.at * 1000).toISOString())}</td>
-                <td>{TARGET_NAMES[r.target]}</td>
+                <td>{nameOf(r.target)}</td>
                 <td>{formatBytes(r.size)}</td>
                 <td>{formatDuration(r.durationMs)}</td>
               </tr>
