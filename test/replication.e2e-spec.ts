@@ -7,7 +7,7 @@
  * replicate_from settings refuse the target itself, unknown targets and cycles with 400 naming the key.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,6 +17,7 @@ import type { Readable } from 'node:stream';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
 import { ownerSidecarName } from '../src/storage/object-key.js';
+import { S3TargetStorage } from '../src/storage/s3-target-storage.js';
 import { ReplicationCompletedEvent, ReplicationFailedEvent } from '../src/replication/replication.events.js';
 import type { Notification } from '../src/notifications/notification.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
@@ -288,8 +289,24 @@ describeS3('Replication between the built-in targets (real S3 server, real folde
         const listed = (await t.http.get('/api/backups/r2').expect(200)).body.find((b: any) => b.filename === job.filename);
         expect([...listed.replicas].sort()).toEqual(['nas', 'offsite']);
         expect(listed.replicas_unknown).toEqual([]);
+        // An S3 replica's listing is reused (each costs requests): three reads of the source's list, one listing of
+        // offsite; a copy the service deletes shows at once all the same.
+        const lists = jest.spyOn(S3TargetStorage.prototype, 'list');
+        try {
+          const offsiteLists = () => lists.mock.contexts.filter((self) => (self as S3TargetStorage).target === 'offsite').length;
+          for (let i = 0; i < 3; i++) {
+            const again = (await t.http.get('/api/backups/r2').expect(200)).body.find((b: any) => b.filename === job.filename);
+            expect([...again.replicas].sort()).toEqual(['nas', 'offsite']);
+          }
+          expect(offsiteLists()).toBeLessThanOrEqual(1);
+          await t.http.delete(`/api/backups/offsite/${job.filename}`).expect(200);
+          const after = (await t.http.get('/api/backups/r2').expect(200)).body.find((b: any) => b.filename === job.filename);
+          expect(after.replicas).toEqual(['nas']);
+        } finally {
+          lists.mockRestore();
+        }
         // Each replica lists it as its own backup, so its rotation manages the copy.
-        for (const replica of ['offsite', 'nas']) {
+        for (const replica of ['nas']) {
           const list = (await t.http.get(`/api/backups/${replica}`).expect(200)).body;
           expect(list.find((b: any) => b.filename === job.filename)).toMatchObject({ own: true, made_here: true });
         }

@@ -15,8 +15,8 @@ import { BackupCompletedEvent, RotationCompletedEvent } from './backup.events.js
 const REPLICA_LIST_LIMIT_MS = 10_000;
 
 /**
- * How long a replica's listing is reused for the source's list. Changes the service makes are seen at once
- * (below); only a change made by hand in the replica (a copy deleted in the bucket's console) waits this long.
+ * How long an S3 replica's listing is reused for the source's list. Changes the service makes are seen at once
+ * (below); only a change made by hand in the bucket (a copy deleted in the store's console) waits this long.
  */
 const REPLICA_LIST_TTL_MS = 60_000;
 
@@ -78,13 +78,17 @@ export class ReplicaCopies {
       this.logger.warn(`Cannot tell which targets replicate ${source}, so no replica is shown: ${(error as Error).message}`);
       return { replicas: [], unknown: [], copiesOf: () => [] };
     }
-    const replicas = targets.filter((t) => t.replicateFrom === source && isBackupTarget(t.id)).map((t) => t.id as BackupTarget);
+    const replicaTargets = targets.filter((t) => t.replicateFrom === source && isBackupTarget(t.id));
+    const replicas = replicaTargets.map((t) => t.id as BackupTarget);
+    // A folder is listed by one readdir, so its listing is always fresh (a copy deleted by hand shows at once); only
+    // an S3 store's listing, which costs requests and seconds, is kept for a while.
+    const kept = new Set(replicaTargets.filter((t) => t.kind === 's3').map((t) => t.id));
     const held = new Map<string, string[]>();
     const unknown: string[] = [];
     for (const replica of replicas) {
       try {
         const records = await this.provenance.findAll(replica);
-        const sizes = await this.listing(replica, records);
+        const sizes = await this.listing(replica, records, kept.has(replica));
         for (const [key, size] of sizes) {
           if (records.get(key)?.sizeBytes !== size) continue;
           held.set(key, [...(held.get(key) ?? []), replica]);
@@ -107,8 +111,8 @@ export class ReplicaCopies {
   }
 
   /** The replica's archives (name → size): the kept listing while it is recent and no copy was recorded since, else a new one. */
-  private async listing(replica: BackupTarget, records: Map<string, unknown>): Promise<Map<string, number>> {
-    const kept = this.listed.get(replica);
+  private async listing(replica: BackupTarget, records: Map<string, unknown>, mayKeep: boolean): Promise<Map<string, number>> {
+    const kept = mayKeep ? this.listed.get(replica) : undefined;
     if (kept && Date.now() - kept.at < REPLICA_LIST_TTL_MS && [...records.keys()].every((key) => kept.recorded.has(key))) return kept.sizes;
     const recorded = new Set(records.keys());
     const objects = await within(
@@ -116,7 +120,7 @@ export class ReplicaCopies {
       this.storage.get(replica).then((storage) => storage.list('sentinel-backup-')),
     );
     const sizes = new Map(objects.map((object) => [object.key, object.size]));
-    this.listed.set(replica, { sizes, recorded, at: Date.now() });
+    if (mayKeep) this.listed.set(replica, { sizes, recorded, at: Date.now() });
     return sizes;
   }
 }
