@@ -121,11 +121,12 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.stopped || !this.options.enabled) return;
       clearTimeout(this.retryTimer);
       try {
-        const targets = await this.service.scheduledTargets();
+        // Strict: an unreadable targets table throws (timers kept, retried below), never reads as "all deleted".
+        const targets = await this.service.scheduledTargets({ strict: true });
         if (this.stopped) return;
         const jobs = scheduledJobs(targets);
         for (const job of jobs) this.apply(job, targetOf(targets, job));
-        // A target deleted (or no longer readable) keeps no timer.
+        // A target deleted keeps no timer.
         const names = new Set(jobs.map((job) => job.name));
         for (const [name, armed] of [...this.armed]) {
           if (names.has(name)) continue;
@@ -134,7 +135,9 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
         }
       } catch (error) {
         if (this.stopped) return;
-        this.logger.error(`Cannot read the backup settings to schedule the jobs: ${(error as Error).message}; trying again in ${RETRY_MS / 1000} s`);
+        this.logger.error(
+          `Cannot read the backup settings or targets to schedule the jobs (the timers armed stay as they were): ${(error as Error).message}; trying again in ${RETRY_MS / 1000} s`,
+        );
         this.retryTimer = setTimeout(() => void this.reconcile(), RETRY_MS);
         this.retryTimer.unref();
       }

@@ -231,10 +231,11 @@ export class ScheduledJobRunner {
   /**
    * Every target with what its schedule depends on: the built-ins from the settings (no secret decrypted, so a
    * bad master key cannot stop the local schedule), then the added targets (none, logged, while config.db
-   * cannot be read). Throws only when the built-ins' settings cannot be read.
+   * cannot be read). Throws only when the built-ins' settings cannot be read, or with `strict` when the added
+   * targets cannot be (the timers keep what they have rather than take the failure for every target deleted).
    */
-  scheduledTargets(): Promise<RosterEntry[]> {
-    return this.targets.entries();
+  scheduledTargets(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
+    return this.targets.entries(options);
   }
 
   /**

@@ -38,8 +38,12 @@ export class TargetRoster {
     private readonly directory: TargetDirectory,
   ) {}
 
-  /** The built-ins first (throws when their settings cannot be read, as before), then the added targets. */
-  async entries(): Promise<RosterEntry[]> {
+  /**
+   * The built-ins first (throws when their settings cannot be read, as before), then the added targets.
+   * `strict`: throw too when the added targets cannot be read, for a caller that would take "none" as "all
+   * deleted" (the scheduler would disarm every added target's schedule on one failed read).
+   */
+  async entries(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
     const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
     const builtIns = BACKUP_TARGETS.map((id): RosterEntry => ({
       id,
@@ -51,7 +55,7 @@ export class TargetRoster {
       path: '',
       offReason: `${targetLabel(id)} backups are turned off (${id}_backup_enabled = 0)`,
     }));
-    return [...builtIns, ...(await this.added())];
+    return [...builtIns, ...(await this.added(options))];
   }
 
   /** The target `id` if it exists (an added target read just now), else undefined. */
@@ -64,8 +68,8 @@ export class TargetRoster {
     return [...BACKUP_TARGETS, ...(await this.added()).map((entry) => entry.id)];
   }
 
-  /** The added targets; none (logged) when config.db cannot be read. */
-  async added(): Promise<RosterEntry[]> {
+  /** The added targets; none (logged) when config.db cannot be read, or with `strict` that failure thrown. */
+  async added(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
     try {
       const targets = await this.directory.added();
       this.lastFailure = undefined;
@@ -83,6 +87,7 @@ export class TargetRoster {
       const message = `Cannot read the added backup targets (config.db): ${(error as Error).message}; only local and r2 run until it can be read`;
       if (message !== this.lastFailure) this.logger.error(message);
       this.lastFailure = message;
+      if (options.strict) throw new Error(message, { cause: error });
       return [];
     }
   }
