@@ -18,6 +18,11 @@ export interface RosterEntry {
   path: string;
   /** Why its jobs do not run when it is turned off, naming what turns it on. */
   offReason: string;
+  /**
+   * An added target: when it was created; runs, health records and verifications of its id from before are
+   * a deleted target's of the same id, not its own. Absent for the built-ins (their history is all theirs).
+   */
+  since?: string;
 }
 
 /**
@@ -81,6 +86,7 @@ export class TargetRoster {
         enabled: target.enabled,
         schedule: target.schedule,
         path: target.path,
+        ...(target.createdAt ? { since: target.createdAt } : {}),
         offReason: `${targetLabel(target.id, target.label)} backups are turned off (target ${target.id}: enabled = false; PATCH /api/targets/${target.id})`,
       }));
     } catch (error) {
@@ -91,4 +97,9 @@ export class TargetRoster {
       return [];
     }
   }
+}
+
+/** Whether `time` is before `since` (an added target's creation): then it was recorded for a deleted target of the same id. */
+export function recordedBefore(time: string | null, since: string | undefined): boolean {
+  return since !== undefined && time !== null && Date.parse(time) < Date.parse(since);
 }
