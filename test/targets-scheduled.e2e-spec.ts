@@ -319,7 +319,9 @@ describe('A target id used again after DELETE starts with no history of its own'
     });
 
     await t.http.delete('/api/targets/nas?confirm=true').expect(200);
-    at('2026-12-21T03:00:00Z');
+    // Created again 8 s before its first hourly run at 03:15, 25 minutes after the old target's backup (inside
+    // the duplicate window: half the hour), so an inherited history would skip that run.
+    at('2026-12-21T03:15:00Z', 8_000);
     await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: newFolder, schedule: 'hourly' }).expect(201);
 
     const now = await status();
@@ -330,7 +332,6 @@ describe('A target id used again after DELETE starts with no history of its own'
     // The old target's job stays in the history.
     expect((await t.http.get('/api/backup-jobs?target=nas').expect(200)).body).toEqual([expect.objectContaining({ id: old.id, filename: old.filename })]);
 
-    at('2026-12-21T03:15:00Z');
     const ran = await until('the 03:15 nas backup', async () => {
       const jobs = (await t.http.get('/api/backup-jobs?target=nas').expect(200)).body as Array<{
         id: string;
@@ -338,8 +339,9 @@ describe('A target id used again after DELETE starts with no history of its own'
         status: string;
         filename: string;
       }>;
-      return jobs.find((j) => j.trigger === 'scheduled' && j.status === 'succeeded');
+      return jobs.find((j) => j.trigger === 'scheduled' && j.status !== 'running' && j.status !== 'queued');
     });
+    expect(ran.status).toBe('succeeded');
     expect(fs.readdirSync(newFolder)).toContain(ran.filename);
     expect(fs.readFileSync(t.logFile, 'utf8')).not.toMatch(/'nas' backup skipped: a backup finished/);
     expect((await status()).last_backup.filename).toBe(ran.filename);
