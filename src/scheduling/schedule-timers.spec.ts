@@ -339,10 +339,13 @@ describe('ScheduleTimers timers', () => {
     const logged: string[] = [];
     jest.spyOn(Logger.prototype, 'log').mockImplementation((message: unknown) => void logged.push(String(message)));
     jobs.addedUnreadable = true;
+    // The built-ins are still re-timed meanwhile.
+    jobs.settings.localSchedule = 'hourly';
     timers.onTargetsChanged();
     await timers.reconcile();
     await jest.advanceTimersByTimeAsync(HOUR);
     expect(jobs.firedOf('nas-backup')).toEqual(['2026-03-04T12:15:00.000Z']);
+    expect(jobs.firedOf('local-backup')).toEqual(['2026-03-04T12:15:00.000Z']);
     expect(logged.filter((line) => line.includes('no longer exists'))).toEqual([]);
     // Readable again: the retry (not another event) picks up the change made meanwhile.
     jobs.addedUnreadable = false;
