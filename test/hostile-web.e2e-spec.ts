@@ -65,7 +65,13 @@ function attacks(filename: string): Attack[] {
     { method: 'POST', path: '/api/targets', fields: { id: 'evil', kind: 'folder', path: '/tmp/evil-target' } },
     { method: 'POST', path: '/api/targets/local/test', fields: {} },
     { method: 'PATCH', path: '/api/targets/local', fields: { enabled: 'false' } },
+    // A place change would point the target's rotation at the attacker's choice of folder.
+    { method: 'PATCH', path: '/api/targets/nas', fields: { path: '/tmp/evil-target' } },
+    { method: 'POST', path: '/api/targets/nas/sync', fields: {} },
+    { method: 'POST', path: '/api/targets/nas/sync?dry_run=true', fields: {} },
     { method: 'DELETE', path: '/api/targets/nas?confirm=true', fields: {} },
+    { method: 'DELETE', path: '/api/targets/nas', fields: {} },
+    { method: 'PUT', path: '/api/settings/local_backup_dir', fields: { value: '/tmp/evil-target' } },
   ];
 }
 

@@ -5,6 +5,7 @@
  * reads only its own level), are allowed. Changes are serialized (no replication cycle from two requests at
  * once), and a target's place does not change, nor does the target go, under a running backup.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { seedDatabases, waitForJob } from './support/seed.js';
@@ -80,6 +81,51 @@ describeS3('Each target keeps its backups in a place of its own (issue 16)', () 
       .send({ path: path.join(scratch, 'link-to-local') })
       .expect(400);
     expect(refused.body.message).toMatch(/target 'local' keeps its backups/);
+  });
+
+  it('refuses another spelling of one place: the S3 server by another loopback name, a folder through a bind mount', async () => {
+    await t.http.post('/api/targets').send(s3Target('rgw-a')).expect(201);
+    const endpoint = new URL(s3().endpoint);
+    const aliases = ['localhost', '127.0.0.2', 'LOCALHOST.'].filter((host) => host.toLowerCase() !== endpoint.hostname);
+    for (const host of aliases) {
+      const refused = await t.http
+        .post('/api/targets')
+        .send(s3Target('rgw-b', { endpoint: `${endpoint.protocol}//${host}:${endpoint.port}`, prefix: 'rgw-a/' }))
+        .expect(400);
+      expect(refused.body.details).toEqual({ field: 'prefix' });
+      expect(refused.body.message).toMatch(/target 'rgw-a' keeps its backups/);
+    }
+    await t.http.delete('/api/targets/rgw-a?confirm=true').expect(200);
+
+    // A bind mount gives the folder a second real path; only its device and inode say it is the same folder.
+    const disk = path.join(scratch, 'bind-disk');
+    const mnt = path.join(scratch, 'bind-mnt');
+    fs.mkdirSync(disk);
+    fs.mkdirSync(mnt);
+    try {
+      execFileSync('mount', ['--bind', disk, mnt], { stdio: 'ignore' });
+    } catch {
+      return; // Not root here: the unit test of checkAgainst is the only cover then.
+    }
+    try {
+      await t.http
+        .post('/api/targets')
+        .send({ id: 'usb', kind: 'folder', path: path.join(disk, 'backups') })
+        .expect(201);
+      const refused = await t.http
+        .post('/api/targets')
+        .send({ id: 'usb-two', kind: 'folder', path: path.join(mnt, 'backups') })
+        .expect(400);
+      expect(refused.body.message).toMatch(/target 'usb' keeps its backups/);
+      const put = await t.http
+        .put('/api/settings/local_backup_dir')
+        .send({ value: path.join(mnt, 'backups') })
+        .expect(400);
+      expect(put.body.message).toMatch(/target 'usb' keeps its backups/);
+      await t.http.delete('/api/targets/usb?confirm=true').expect(200);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 
   it("refuses r2_bucket_name, r2_prefix, r2_endpoint and r2_account_id through PUT /api/settings when they would make r2 share an S3 target's place", async () => {

@@ -15,6 +15,7 @@ import { StartupRecovery } from '../src/backup/startup-recovery.service.js';
 import { Clock } from '../src/common/clock.js';
 import { LeftoverSweeper } from '../src/common/fs/leftover-sweeper.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
+import { VerificationStore } from '../src/scheduling/verification.store.js';
 import type { Notification } from '../src/notifications/notification.js';
 import { startHttpReceiver, type HttpReceiver } from './support/http-receiver.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
@@ -269,5 +270,80 @@ describe('A list of added targets that cannot be read', () => {
       await t.close();
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('A target id used again after DELETE starts with no history of its own', () => {
+  let t: TestApp;
+  let oldFolder: string;
+  let newFolder: string;
+  let shift = 0;
+
+  beforeAll(async () => {
+    oldFolder = makeScratchDir('sentinel-reused-old-');
+    newFolder = makeScratchDir('sentinel-reused-new-');
+    t = await startTestApp({ SENTINEL_SCHEDULES: 'on', TZ: 'UTC', SENTINEL_CATCH_UP_DELAY_SECONDS: '3600', SENTINEL_DUPLICATE_WINDOW_MINUTES: '60' });
+    const clock = t.app.get(Clock);
+    const realNow = clock.now.bind(clock);
+    jest.spyOn(clock, 'now').mockImplementation(() => new Date(realNow().getTime() + shift));
+    await seedDatabases(t.app, { rows: 5 });
+  });
+
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await t?.close();
+    for (const folder of [oldFolder, newFolder]) fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  it("the new 'nas' is not ok by the old one's backup, its 03:15 run is not skipped as recent, and the old runs stay listed", async () => {
+    const at = (time: string, ms = 2_000) => {
+      shift = Date.parse(time) - ms - Date.now();
+    };
+    at('2026-12-21T02:50:00Z');
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: oldFolder, schedule: 'daily' }).expect(201);
+    const old = await waitForJob(t.http, (await t.http.post('/api/backups/nas').expect(202)).body.id);
+    expect(old.status).toBe('succeeded');
+    const status = async () => (await t.http.get('/api/status').expect(200)).body.targets.find((x: { target: string }) => x.target === 'nas');
+    expect((await status()).last_backup.filename).toBe(old.filename);
+    // The old target's verification result, as its Sunday check would have recorded it.
+    await t.app.get(VerificationStore).save({
+      target: 'nas',
+      archive: old.filename,
+      ok: true,
+      message: 'passed',
+      checkedAt: new Date(Date.parse('2026-12-21T02:52:00Z')).toISOString(),
+      durationMs: 10,
+      backupTimestamp: null,
+      databases: [],
+      problem: null,
+    });
+
+    await t.http.delete('/api/targets/nas?confirm=true').expect(200);
+    // Created again 8 s before its first hourly run at 03:15, 25 minutes after the old target's backup (inside
+    // the duplicate window: half the hour), so an inherited history would skip that run.
+    at('2026-12-21T03:15:00Z', 8_000);
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: newFolder, schedule: 'hourly' }).expect(201);
+
+    const now = await status();
+    expect(now.last_backup).toBeNull();
+    expect(now.status).not.toBe('ok');
+    const verifications = (await t.http.get('/api/verifications').expect(200)).body as Array<{ target: string }>;
+    expect(verifications.filter((v) => v.target === 'nas')).toEqual([]);
+    // The old target's job stays in the history.
+    expect((await t.http.get('/api/backup-jobs?target=nas').expect(200)).body).toEqual([expect.objectContaining({ id: old.id, filename: old.filename })]);
+
+    const ran = await until('the 03:15 nas backup', async () => {
+      const jobs = (await t.http.get('/api/backup-jobs?target=nas').expect(200)).body as Array<{
+        id: string;
+        trigger: string;
+        status: string;
+        filename: string;
+      }>;
+      return jobs.find((j) => j.trigger === 'scheduled' && j.status !== 'running' && j.status !== 'queued');
+    });
+    expect(ran.status).toBe('succeeded');
+    expect(fs.readdirSync(newFolder)).toContain(ran.filename);
+    expect(fs.readFileSync(t.logFile, 'utf8')).not.toMatch(/'nas' backup skipped: a backup finished/);
+    expect((await status()).last_backup.filename).toBe(ran.filename);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import path from 'node:path';
-import { type EntityManager, In } from 'typeorm';
+import { type EntityManager, type FindOperator, In, MoreThanOrEqual } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -105,9 +105,12 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
    * The newest ended backup (succeeded or failed) of a target, if any: its last attempt (the health status).
    * This and the queries below count backups only: a replication into a target is not a backup of it.
    */
-  lastEnded(target: BackupTarget): Promise<BackupRunEntity | null> {
+  lastEnded(target: BackupTarget, since?: string): Promise<BackupRunEntity | null> {
     return this.store.read((manager) =>
-      manager.findOne(BackupRunEntity, { where: { target, kind: 'backup', status: In(['succeeded', 'failed']) }, order: { finishedAt: 'DESC', id: 'DESC' } }),
+      manager.findOne(BackupRunEntity, {
+        where: { target, kind: 'backup', status: In(['succeeded', 'failed']), ...createdSince(since) },
+        order: { finishedAt: 'DESC', id: 'DESC' },
+      }),
     );
   }
 
@@ -145,13 +148,21 @@ export class BackupRunStore implements OnModuleInit, OnModuleDestroy {
     return { failed: Number(row?.failed ?? 0), lastFailedAt: row?.lastFailedAt ?? null };
   }
 
-  /** The newest successful backup of a target, if any (scheduling's duplicate window and catch-up use it). */
-  lastSuccess(target: BackupTarget, trigger?: 'manual' | 'scheduled'): Promise<BackupRunEntity | null> {
+  /**
+   * The newest successful backup of a target, if any (scheduling's duplicate window and catch-up use it).
+   * `since`: an added target's creation; a run of its id from before is a deleted target's of the same id.
+   */
+  lastSuccess(target: BackupTarget, trigger?: 'manual' | 'scheduled', since?: string): Promise<BackupRunEntity | null> {
     return this.store.read((manager) =>
       manager.findOne(BackupRunEntity, {
-        where: { target, kind: 'backup', status: 'succeeded', ...(trigger ? { trigger } : {}) },
+        where: { target, kind: 'backup', status: 'succeeded', ...(trigger ? { trigger } : {}), ...createdSince(since) },
         order: { finishedAt: 'DESC' },
       }),
     );
   }
+}
+
+/** Runs created at or after `since` (ISO strings compare as times), or every run. */
+function createdSince(since: string | undefined): { createdAt?: FindOperator<string> } {
+  return since ? { createdAt: MoreThanOrEqual(since) } : {};
 }

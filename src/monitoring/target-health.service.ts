@@ -1,3 +1,4 @@
+import { recordedBefore } from '../targets/target-roster.js';
 import { Injectable, Logger } from '@nestjs/common';
 import { BackupRunStore } from '../backup/backup-run.store.js';
 import type { BackupRunEntity } from '../backup/backup-run.entity.js';
@@ -23,6 +24,8 @@ export interface HealthSettings {
   enabled: Partial<Record<BackupTarget, boolean>>;
   /** Each target's backup schedule value (`<target>_backup_schedule`, an added target's `schedule`). */
   schedules: Partial<Record<BackupTarget, ScheduleValue>>;
+  /** An added target's creation: what its id recorded before is a deleted target's (RosterEntry.since). */
+  since: Partial<Record<BackupTarget, string>>;
 }
 
 /** A target's counters, from durable records only, so they continue across restarts (what /metrics exports as `_total`). */
@@ -127,8 +130,9 @@ export class TargetHealthService {
   private async compute(target: BackupTarget, settings: HealthSettings, now: Date): Promise<TargetHealth> {
     // A target deleted a moment ago reads as turned off, not as a failure to answer.
     const enabled = settings.enabled[target] ?? false;
-    const record = await this.observed(target, enabled, now);
-    const [lastSuccess, lastEnded] = await Promise.all([this.runs.lastSuccess(target), this.runs.lastEnded(target)]);
+    const since = settings.since[target];
+    const record = recordSince(await this.observed(target, enabled, now), since);
+    const [lastSuccess, lastEnded] = await Promise.all([this.runs.lastSuccess(target, undefined, since), this.runs.lastEnded(target, since)]);
     const successAt = lastSuccess?.finishedAt ?? null;
     const totals = await this.runs.totals(target, successAt);
     const attempt = lastAttempt(lastEnded, record.preJobFailures.at(-1));
@@ -149,7 +153,7 @@ export class TargetHealthService {
       last_backup: lastSuccess ? { filename: lastSuccess.filename, size_bytes: lastSuccess.sizeBytes, duration_ms: lastSuccess.durationMs } : null,
       last_duration_ms: lastEnded?.durationMs ?? null,
       next_run: enabled && this.config.env.schedulesEnabled ? nextRun(recurrence, now, timeZone).toISOString() : null,
-      last_verification: this.lastVerification(target, record.lastVerification),
+      last_verification: this.lastVerification(target, record.lastVerification, since),
       overdue_at: overdueAt?.toISOString() ?? null,
       overdue_since: enabled && overdue ? overdueAt.toISOString() : null,
       consecutive_failures: totals.failedSince + preJobSinceSuccess,
@@ -157,8 +161,8 @@ export class TargetHealthService {
   }
 
   /** The newer of the scheduled verification's stored report and the last verdict heard from any verification. */
-  private lastVerification(target: BackupTarget, heard: RecordedVerification | null): TargetHealth['last_verification'] {
-    const report = this.verifications.latest().find((r) => r.target === target);
+  private lastVerification(target: BackupTarget, heard: RecordedVerification | null, since: string | undefined): TargetHealth['last_verification'] {
+    const report = this.verifications.latest().find((r) => r.target === target && !recordedBefore(r.checkedAt, since));
     const stored: RecordedVerification | null = report ? { time: report.checkedAt, filename: report.archive, verdict: report.ok ? 'passed' : 'failed' } : null;
     if (!stored) return heard;
     if (!heard) return stored;
@@ -171,6 +175,7 @@ export class TargetHealthService {
       targets: entries.map((entry) => entry.id),
       enabled: Object.fromEntries(entries.map((entry) => [entry.id, entry.enabled])),
       schedules: Object.fromEntries(entries.map((entry) => [entry.id, entry.schedule])),
+      since: Object.fromEntries(entries.flatMap((entry) => (entry.since ? [[entry.id, entry.since]] : []))),
     };
   }
 }
@@ -197,4 +202,16 @@ function overdueReference(successAt: string | null, record: TargetRecord, now: D
   if (successAt !== null) return new Date(Math.max(Date.parse(successAt), enabledAt ?? -Infinity));
   const start = record.enabledAt ?? record.firstSeenAt;
   return start ? new Date(start) : now;
+}
+
+/** The record without what was recorded before `since` (a deleted target's of the same id): its times start at `since`. */
+function recordSince(record: TargetRecord, since: string | undefined): TargetRecord {
+  if (since === undefined) return record;
+  return {
+    ...record,
+    enabledAt: recordedBefore(record.enabledAt, since) ? since : record.enabledAt,
+    firstSeenAt: recordedBefore(record.firstSeenAt, since) ? since : record.firstSeenAt,
+    preJobFailures: record.preJobFailures.filter((failure) => !recordedBefore(failure.time, since)),
+    lastVerification: record.lastVerification && recordedBefore(record.lastVerification.time, since) ? null : record.lastVerification,
+  };
 }

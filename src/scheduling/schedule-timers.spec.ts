@@ -29,14 +29,17 @@ class FakeJobs {
   fired: Array<{ job: string; at: string }> = [];
   catchUps: string[] = [];
   settingsReads = 0;
+  /** The added targets' table cannot be read (a damaged or locked config.db). */
+  addedUnreadable = false;
 
   async scheduleSettings(): Promise<ScheduleSettings> {
     this.settingsReads++;
     return { ...this.settings };
   }
 
-  async scheduledTargets(): Promise<RosterEntry[]> {
+  async scheduledTargets(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
     const s = await this.scheduleSettings();
+    if (this.addedUnreadable && options.strict) throw new Error('Cannot read the added backup targets (config.db): disk I/O error');
     const builtIn = (id: string, enabled: boolean, schedule: ScheduleValue): RosterEntry => ({
       id,
       label: id,
@@ -47,7 +50,11 @@ class FakeJobs {
       path: '',
       offReason: `${id} backups are turned off (${id}_backup_enabled = 0)`,
     });
-    return [builtIn('local', s.localEnabled, s.localSchedule ?? 'daily'), builtIn('r2', s.r2Enabled, s.r2Schedule), ...this.added];
+    return [
+      builtIn('local', s.localEnabled, s.localSchedule ?? 'daily'),
+      builtIn('r2', s.r2Enabled, s.r2Schedule),
+      ...(this.addedUnreadable ? [] : this.added),
+    ];
   }
 
   async run(job: ScheduledJob): Promise<JobResult> {
@@ -322,6 +329,29 @@ describe('ScheduleTimers timers', () => {
     await jest.advanceTimersByTimeAsync(8 * DAY);
     expect(jobs.fired).toEqual([]);
     expect(jobs.catchUps).toEqual([]);
+  });
+
+  it('one failed read of the added targets keeps their timers (no "no longer exists"), and the next read re-times them', async () => {
+    const jobs = new FakeJobs();
+    const nas: RosterEntry = { id: 'nas', label: 'nas', kind: 'folder', builtIn: false, enabled: true, schedule: 'hourly', path: '/mnt/nas', offReason: 'off' };
+    jobs.added = [nas];
+    const { scheduler: timers } = await start({ now: '2026-03-04T12:00:00Z', timeZone: 'UTC', jobs });
+    const logged: string[] = [];
+    jest.spyOn(Logger.prototype, 'log').mockImplementation((message: unknown) => void logged.push(String(message)));
+    jobs.addedUnreadable = true;
+    // The built-ins are still re-timed meanwhile.
+    jobs.settings.localSchedule = 'hourly';
+    timers.onTargetsChanged();
+    await timers.reconcile();
+    await jest.advanceTimersByTimeAsync(HOUR);
+    expect(jobs.firedOf('nas-backup')).toEqual(['2026-03-04T12:15:00.000Z']);
+    expect(jobs.firedOf('local-backup')).toEqual(['2026-03-04T12:15:00.000Z']);
+    expect(logged.filter((line) => line.includes('no longer exists'))).toEqual([]);
+    // Readable again: the retry (not another event) picks up the change made meanwhile.
+    jobs.addedUnreadable = false;
+    jobs.added = [{ ...nas, schedule: 'cron:40 * * * *' }];
+    await jest.advanceTimersByTimeAsync(HOUR);
+    expect(jobs.firedOf('nas-backup')).toEqual(['2026-03-04T12:15:00.000Z', '2026-03-04T13:40:00.000Z']);
   });
 
   it('keeps trying to arm the jobs while the settings cannot be read', async () => {

@@ -121,25 +121,41 @@ export class ScheduleTimers implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.stopped || !this.options.enabled) return;
       clearTimeout(this.retryTimer);
       try {
-        const targets = await this.service.scheduledTargets();
+        // Strict first: an unreadable targets table must never read as "every added target deleted".
+        let complete = true;
+        let targets: RosterEntry[];
+        try {
+          targets = await this.service.scheduledTargets({ strict: true });
+        } catch {
+          // The built-ins still run (this throws, to the catch below, only when they cannot be read either);
+          // the added targets' timers stay as they are until the retry reads the table (the roster logged why).
+          targets = await this.service.scheduledTargets();
+          complete = false;
+        }
         if (this.stopped) return;
         const jobs = scheduledJobs(targets);
         for (const job of jobs) this.apply(job, targetOf(targets, job));
-        // A target deleted (or no longer readable) keeps no timer.
+        // A target deleted keeps no timer.
         const names = new Set(jobs.map((job) => job.name));
         for (const [name, armed] of [...this.armed]) {
-          if (names.has(name)) continue;
+          if (names.has(name) || !complete) continue;
           this.disarm(name);
           this.announce(name, `${jobLabel(armed.job)} schedule: off (target ${armed.job.target} no longer exists)`);
         }
+        if (!complete) this.retryLater();
       } catch (error) {
         if (this.stopped) return;
         this.logger.error(`Cannot read the backup settings to schedule the jobs: ${(error as Error).message}; trying again in ${RETRY_MS / 1000} s`);
-        this.retryTimer = setTimeout(() => void this.reconcile(), RETRY_MS);
-        this.retryTimer.unref();
+        this.retryLater();
       }
     });
     return this.reconciling;
+  }
+
+  private retryLater(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.reconcile(), RETRY_MS);
+    this.retryTimer.unref();
   }
 
   /** The state of every job, after any pending re-arming. */

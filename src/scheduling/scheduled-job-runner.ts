@@ -109,7 +109,7 @@ export class ScheduledJobRunner {
     }
     const windowMinutes = this.duplicateWindowMinutes(entry);
     if (windowMinutes > 0) {
-      const last = await this.runs.lastSuccess(target);
+      const last = await this.runs.lastSuccess(target, undefined, entry.since);
       const finishedAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
       const ago = finishedAt ? this.clock.now().getTime() - finishedAt.getTime() : Infinity;
       if (ago < windowMinutes * MINUTE_MS) {
@@ -149,12 +149,12 @@ export class ScheduledJobRunner {
    */
   async catchUp(): Promise<Array<{ target: BackupTarget } & JobResult>> {
     const results: Array<{ target: BackupTarget } & JobResult> = [];
-    for (const { id: target, enabled, schedule } of await this.targets.entries()) {
+    for (const { id: target, enabled, schedule, since } of await this.targets.entries()) {
       const label = `${targetLabel(target)} backup`;
       if (!enabled) continue;
       const timeZone = this.options.timeZone;
       const due = previousRun(backupRecurrence(target, schedule), this.clock.now(), timeZone);
-      const last = await this.runs.lastSuccess(target, 'scheduled');
+      const last = await this.runs.lastSuccess(target, 'scheduled', since);
       const lastAt = last?.finishedAt ? new Date(last.finishedAt) : undefined;
       if (lastAt && lastAt.getTime() >= due.getTime()) {
         this.logger.debug(`${label} catch-up: not needed (the backup due ${formatLocal(due, timeZone)} ran, finished ${lastAt.toISOString()})`);
@@ -231,10 +231,11 @@ export class ScheduledJobRunner {
   /**
    * Every target with what its schedule depends on: the built-ins from the settings (no secret decrypted, so a
    * bad master key cannot stop the local schedule), then the added targets (none, logged, while config.db
-   * cannot be read). Throws only when the built-ins' settings cannot be read.
+   * cannot be read). Throws only when the built-ins' settings cannot be read, or with `strict` when the added
+   * targets cannot be (the timers keep what they have rather than take the failure for every target deleted).
    */
-  scheduledTargets(): Promise<RosterEntry[]> {
-    return this.targets.entries();
+  scheduledTargets(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
+    return this.targets.entries(options);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { TargetRoster } from '../targets/target-roster.js';
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
@@ -12,6 +13,7 @@ export class SchedulesController {
   constructor(
     private readonly scheduler: ScheduleTimers,
     private readonly verifications: VerificationStore,
+    private readonly roster: TargetRoster,
   ) {}
 
   @Get('schedules')
@@ -38,7 +40,8 @@ export class SchedulesController {
     description: 'Every Sunday at 04:30 the newest backup of each enabled target is checked as a restore would check it; the latest result per target is kept.',
     response: [VerificationReportDto],
   })
-  verificationResults(): VerificationReportDto[] {
-    return this.verifications.latest().map(toVerificationReportDto);
+  async verificationResults(): Promise<VerificationReportDto[]> {
+    const since = new Map((await this.roster.added()).flatMap((entry) => (entry.since ? [[entry.id, entry.since] as const] : [])));
+    return this.verifications.latest(since).map(toVerificationReportDto);
   }
 }

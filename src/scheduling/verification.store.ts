@@ -3,6 +3,7 @@ import path from 'node:path';
 import { BACKUP_TARGETS, type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { DurableJsonFile } from '../common/fs/durable-json-file.js';
 import { AppConfig } from '../config/app-config.js';
+import { recordedBefore } from '../targets/target-roster.js';
 import type { VerificationReport } from '../restore/backup-verifier.service.js';
 
 /**
@@ -38,10 +39,13 @@ export class VerificationStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The latest result of each target that has been verified: local, r2, then the added targets in the order they were first verified. */
-  latest(): VerificationReport[] {
+  /** `since`: the added targets' creation; a result of their id from before is a deleted target's, left out. */
+  latest(since: ReadonlyMap<string, string> = new Map()): VerificationReport[] {
     const stored = this.stored.get();
     const added = Object.keys(stored).filter((target) => isBackupTarget(target) && !(BACKUP_TARGETS as readonly string[]).includes(target));
-    return [...BACKUP_TARGETS, ...added].map((target) => stored[target]).filter((report): report is VerificationReport => report !== undefined);
+    return [...BACKUP_TARGETS, ...added]
+      .map((target) => stored[target])
+      .filter((report): report is VerificationReport => report !== undefined && !recordedBefore(report.checkedAt, since.get(report.target)));
   }
 
   /**

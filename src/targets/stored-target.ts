@@ -80,6 +80,7 @@ export function parseStoredTarget(row: StoredTargetRow, cipher: SecretCipher, wa
   const count = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) ? value : null);
   return {
     id: row.id,
+    ...(typeof row.created_at === 'string' && row.created_at !== '' ? { createdAt: row.created_at } : {}),
     label: str(f.label) || row.id,
     kind: f.kind,
     builtIn: false,

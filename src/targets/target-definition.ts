@@ -62,4 +62,9 @@ export interface TargetDefinition {
   /** The target whose backups this one copies after each successful backup there, or null. */
   replicateFrom: string | null;
   objectLock: ObjectLockRule | null;
+  /**
+   * An added target: when it was created. An id can be used again after DELETE: the job history, health
+   * records and verification results of the same id from before this time are the deleted target's.
+   */
+  createdAt?: string;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { realResolve, reservedFolderProblem } from '../common/fs/reserved-folders.js';
+import { folderIdentity, realResolve, reservedFolderProblem } from '../common/fs/reserved-folders.js';
 import type { SettingDefinition } from '../settings/setting-definitions.js';
 import { parseSettingValue } from '../settings/setting-value.parser.js';
 import { NAMED_SCHEDULES } from '../common/schedules/backup-schedule.js';
@@ -265,7 +265,11 @@ export function placeKey(target: TargetDefinition): string {
 export function samePlaceProblem(next: TargetDefinition, all: readonly TargetDefinition[], field: string): string | undefined {
   const place = placeKey(next);
   if (place === '') return undefined;
-  const other = all.find((t) => t.id !== next.id && t.kind === next.kind && placeKey(t) === place);
+  // A folder is also compared by its identity on disk: a bind mount or a case-insensitive disk gives one folder two real paths.
+  const identity = next.kind === 'folder' ? folderIdentity(next.path) : '';
+  const other = all.find(
+    (t) => t.id !== next.id && t.kind === next.kind && (placeKey(t) === place || (identity !== '' && t.path !== '' && folderIdentity(t.path) === identity)),
+  );
   if (!other) return undefined;
   const where =
     next.kind === 'folder'
@@ -280,13 +284,30 @@ export function samePlaceProblem(next: TargetDefinition, all: readonly TargetDef
 /**
  * The S3 endpoint a target actually talks to, spelled one way: R2's account-ID endpoint when only the account is
  * set (the built-in r2's usual set-up), and the URL's origin (lower-case host, no default port, no trailing
- * slash), as the settings parser stores it. Two spellings of one place must not pass the same-place check.
+ * slash or trailing dot), with the loopback's names (localhost, 127.0.0.0/8, ::1) as one, and AWS's names of
+ * one region's endpoint (s3.amazonaws.com and s3-external-1 are us-east-1; s3-<region> and s3.dualstack.<region>
+ * are s3.<region>) as one. Two spellings of one place must not pass the same-place check. What cannot be told
+ * from the URL (a DNS alias, a proxy in front of the same store) is the limit README's Destinations section names.
  */
 export function s3Place(target: Pick<TargetDefinition, 'endpoint' | 'accountId'>): string {
   const endpoint = target.endpoint.trim() || (target.accountId ? `https://${target.accountId}.r2.cloudflarestorage.com` : '');
+  let url: URL;
   try {
-    return new URL(endpoint).origin;
+    url = new URL(endpoint);
   } catch {
     return endpoint;
   }
+  const host = url.hostname.toLowerCase().replace(/\.+$/, '');
+  return `${url.protocol}//${canonicalHost(host)}${url.port === '' ? '' : `:${url.port}`}`;
+}
+
+const LOOPBACK = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/;
+const AWS_S3 = /^s3(?:[.-]dualstack)?(?:[.-]([a-z0-9-]+))?\.amazonaws\.com$/;
+
+function canonicalHost(host: string): string {
+  if (LOOPBACK.test(host)) return 'loopback';
+  const aws = AWS_S3.exec(host);
+  if (!aws) return host;
+  const region = aws[1] === undefined || aws[1] === 'external-1' ? 'us-east-1' : aws[1];
+  return `s3.${region}.amazonaws.com`;
 }

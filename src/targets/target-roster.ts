@@ -18,6 +18,11 @@ export interface RosterEntry {
   path: string;
   /** Why its jobs do not run when it is turned off, naming what turns it on. */
   offReason: string;
+  /**
+   * An added target: when it was created; runs, health records and verifications of its id from before are
+   * a deleted target's of the same id, not its own. Absent for the built-ins (their history is all theirs).
+   */
+  since?: string;
 }
 
 /**
@@ -38,8 +43,12 @@ export class TargetRoster {
     private readonly directory: TargetDirectory,
   ) {}
 
-  /** The built-ins first (throws when their settings cannot be read, as before), then the added targets. */
-  async entries(): Promise<RosterEntry[]> {
+  /**
+   * The built-ins first (throws when their settings cannot be read, as before), then the added targets.
+   * `strict`: throw too when the added targets cannot be read, for a caller that would take "none" as "all
+   * deleted" (the scheduler would disarm every added target's schedule on one failed read).
+   */
+  async entries(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
     const values = new Map((await this.settings.list()).map((setting) => [setting.key, setting.value]));
     const builtIns = BACKUP_TARGETS.map((id): RosterEntry => ({
       id,
@@ -51,7 +60,7 @@ export class TargetRoster {
       path: '',
       offReason: `${targetLabel(id)} backups are turned off (${id}_backup_enabled = 0)`,
     }));
-    return [...builtIns, ...(await this.added())];
+    return [...builtIns, ...(await this.added(options))];
   }
 
   /** The target `id` if it exists (an added target read just now), else undefined. */
@@ -64,8 +73,8 @@ export class TargetRoster {
     return [...BACKUP_TARGETS, ...(await this.added()).map((entry) => entry.id)];
   }
 
-  /** The added targets; none (logged) when config.db cannot be read. */
-  async added(): Promise<RosterEntry[]> {
+  /** The added targets; none (logged) when config.db cannot be read, or with `strict` that failure thrown. */
+  async added(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
     try {
       const targets = await this.directory.added();
       this.lastFailure = undefined;
@@ -77,13 +86,20 @@ export class TargetRoster {
         enabled: target.enabled,
         schedule: target.schedule,
         path: target.path,
+        ...(target.createdAt ? { since: target.createdAt } : {}),
         offReason: `${targetLabel(target.id, target.label)} backups are turned off (target ${target.id}: enabled = false; PATCH /api/targets/${target.id})`,
       }));
     } catch (error) {
       const message = `Cannot read the added backup targets (config.db): ${(error as Error).message}; only local and r2 run until it can be read`;
       if (message !== this.lastFailure) this.logger.error(message);
       this.lastFailure = message;
+      if (options.strict) throw new Error(message, { cause: error });
       return [];
     }
   }
+}
+
+/** Whether `time` is before `since` (an added target's creation): then it was recorded for a deleted target of the same id. */
+export function recordedBefore(time: string | null, since: string | undefined): boolean {
+  return since !== undefined && time !== null && Date.parse(time) < Date.parse(since);
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { Clock } from '../common/clock.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 
 /** config.db: the settings' database, so added targets are backed up and restored with the R2 settings. */
@@ -9,6 +10,8 @@ const CONFIG_DATABASE = 'config';
 export interface StoredTargetRow {
   id: string;
   definition: string;
+  /** When the row was added (the Clock's time): a run or record of the same id older than it is another target's. */
+  created_at?: string;
 }
 
 /**
@@ -23,10 +26,13 @@ export class TargetStore {
   /** Connections whose table is known to exist; after a restore config.db is a new connection. */
   private readonly prepared = new WeakSet<DataSource>();
 
-  constructor(private readonly registry: DatabaseRegistry) {}
+  constructor(
+    private readonly registry: DatabaseRegistry,
+    private readonly clock: Clock,
+  ) {}
 
   async all(): Promise<StoredTargetRow[]> {
-    return this.query<StoredTargetRow[]>('SELECT id, definition FROM targets ORDER BY created_at, id');
+    return this.query<StoredTargetRow[]>('SELECT id, definition, created_at FROM targets ORDER BY created_at, id');
   }
 
   /** Adds a row; false when the id is taken (checked by the primary key, so two requests cannot both add it). */
@@ -34,7 +40,7 @@ export class TargetStore {
     const result = await this.query<unknown>('INSERT INTO targets (id, definition, created_at) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING RETURNING id', [
       id,
       definition,
-      new Date().toISOString(),
+      this.clock.now().toISOString(),
     ]);
     return Array.isArray(result) && result.length === 1;
   }

@@ -60,6 +60,29 @@ export function realResolve(p: string, depth = 0): string {
   }
 }
 
+/**
+ * The folder's identity on disk: the device and inode of its deepest existing folder, then the part that does
+ * not exist yet. Two paths with one identity are one folder even where their real paths differ: a bind mount,
+ * or a case-insensitive disk (vfat/exFAT USB disks, CIFS) where `Backups` and `backups` are one folder. The
+ * part not created yet is compared as spelled (a case-insensitive disk cannot be told from here). '' when even
+ * the root cannot be read.
+ */
+export function folderIdentity(p: string): string {
+  let existing = path.resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const stat = fs.statSync(existing);
+      return [`${stat.dev}:${stat.ino}`, ...rest].join('/');
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return '';
+      rest.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
 function readLink(p: string): string | undefined {
   try {
     return fs.readlinkSync(p);
