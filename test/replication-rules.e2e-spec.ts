@@ -189,6 +189,53 @@ describe('Replication between folders: what is copied, and what is never touched
     expect(archivesIn(nas)).not.toContain(third.filename);
   }, 120_000);
 
+  it('refuses (409 TARGET_BUSY) to delete or move a replica, or move its source, while a copy into it runs', async () => {
+    const name = backupFilename(new Date(Date.now() - DAY));
+    place(local, name, 'an archive\n', me);
+    const nas = path.join(scratch, 'nas');
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas, replicate_from: 'local', retention_days: 0 }).expect(201);
+    // The copy waits at a gate: a large archive on a slow disk, held as long as the test needs.
+    const copier = t.app.get(ArchiveCopier);
+    const copy = copier.copy.bind(copier);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    copier.copy = async (...args) => {
+      waiting++;
+      await gate;
+      return copy(...args);
+    };
+    const started = await t.http.post('/api/targets/nas/sync').expect(202);
+    await until('the copy at the gate', () => (waiting > 0 ? true : undefined));
+    try {
+      await expectBusyWhileCopying();
+    } finally {
+      open();
+    }
+    expect((await waitForJob(t.http, started.body.id)).status).toBe('succeeded');
+    expect(archivesIn(nas)).toEqual([name]);
+    await t.http.delete('/api/targets/nas?confirm=true').expect(200);
+
+    async function expectBusyWhileCopying(): Promise<void> {
+      const deleted = await t.http.delete('/api/targets/nas?confirm=true').expect(409);
+      expect(deleted.body).toMatchObject({ error: 'TARGET_BUSY' });
+      expect(deleted.body.message).toContain(started.body.id);
+      const moved = await t.http
+        .patch('/api/targets/nas')
+        .send({ path: path.join(scratch, 'elsewhere') })
+        .expect(409);
+      expect(moved.body.error).toBe('TARGET_BUSY');
+      const sourceMoved = await t.http
+        .patch('/api/targets/local')
+        .send({ path: path.join(scratch, 'other-local') })
+        .expect(409);
+      expect(sourceMoved.body.error).toBe('TARGET_BUSY');
+      // A change that keeps the place goes through.
+      await t.http.patch('/api/targets/nas').send({ label: 'NAS' }).expect(200);
+      expect((await t.http.get('/api/targets/nas').expect(200)).body.path).toBe(nas);
+    }
+  });
+
   it('a target deleted and created again with the same id does not inherit the records of the copies the old one made', async () => {
     const name = backupFilename(new Date(Date.now() - DAY));
     place(local, name, `source ${name}\n`, me);
