@@ -28,7 +28,7 @@ export const MODULES = {
   settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions', 'setting-value.parser', 'secret-cipher'] },
   audit: { uses: ['common', 'config', 'database'], public: ['audit-log', 'audit-entry', 'audit-recorder'] },
   targets: { uses: ['common', 'config', 'database', 'settings'], public: ['target-definition', 'target-directory', 'target-roster', 'existing-target.pipe'] },
-  storage: { uses: ['common', 'config', 'database', 'settings', 'targets'], public: ['object-storage', 'storage-targets'] },
+  storage: { uses: ['common', 'config', 'database', 'settings', 'targets'], public: ['object-storage', 'object-exists.error', 'storage-targets'] },
   encryption: {
     uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'archive-format'],
     public: [

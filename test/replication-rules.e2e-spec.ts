@@ -13,6 +13,7 @@ import path from 'node:path';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { Clock } from '../src/common/clock.js';
 import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
+import { ArchiveProducer } from '../src/backup/archive-production/archive-producer.js';
 import { ArchiveCopier } from '../src/replication/archive-copier.js';
 import { FolderStorage } from '../src/storage/folder-storage.js';
 import { ownerSidecarName } from '../src/storage/object-key.js';
@@ -187,6 +188,95 @@ describe('Replication between folders: what is copied, and what is never touched
     await t.app.get((await import('../src/replication/replication-jobs.js')).ReplicationJobs).idle();
     expect(await replications(t, 'nas')).toHaveLength(3);
     expect(archivesIn(nas)).not.toContain(third.filename);
+  }, 120_000);
+
+  it('refuses (409 TARGET_BUSY) to delete or move a replica, or move its source, while a copy into it runs', async () => {
+    const name = backupFilename(new Date(Date.now() - DAY));
+    place(local, name, 'an archive\n', me);
+    const nas = path.join(scratch, 'nas');
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas, replicate_from: 'local', retention_days: 0 }).expect(201);
+    // The copy waits at a gate: a large archive on a slow disk, held as long as the test needs.
+    const copier = t.app.get(ArchiveCopier);
+    const copy = copier.copy.bind(copier);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    copier.copy = async (...args) => {
+      waiting++;
+      await gate;
+      return copy(...args);
+    };
+    const started = await t.http.post('/api/targets/nas/sync').expect(202);
+    await until('the copy at the gate', () => (waiting > 0 ? true : undefined));
+    try {
+      await expectBusyWhileCopying();
+    } finally {
+      open();
+    }
+    expect((await waitForJob(t.http, started.body.id)).status).toBe('succeeded');
+    expect(archivesIn(nas)).toEqual([name]);
+    await t.http.delete('/api/targets/nas?confirm=true').expect(200);
+
+    async function expectBusyWhileCopying(): Promise<void> {
+      const deleted = await t.http.delete('/api/targets/nas?confirm=true').expect(409);
+      expect(deleted.body).toMatchObject({ error: 'TARGET_BUSY' });
+      expect(deleted.body.message).toContain(started.body.id);
+      const moved = await t.http
+        .patch('/api/targets/nas')
+        .send({ path: path.join(scratch, 'elsewhere') })
+        .expect(409);
+      expect(moved.body.error).toBe('TARGET_BUSY');
+      const sourceMoved = await t.http
+        .patch('/api/targets/local')
+        .send({ path: path.join(scratch, 'other-local') })
+        .expect(409);
+      expect(sourceMoved.body.error).toBe('TARGET_BUSY');
+      // A change that keeps the place goes through.
+      await t.http.patch('/api/targets/nas').send({ label: 'NAS' }).expect(200);
+      expect((await t.http.get('/api/targets/nas').expect(200)).body.path).toBe(nas);
+    }
+  });
+
+  it("a copy into a replica and the replica's own backup of the same second never overwrite each other: the backup moves to the next second", async () => {
+    await seedDatabases(t.app, { rows: 5 });
+    t.app.get(Clock).now = () => new Date(NOW); // every backup in the same second, as at 03:00 on both schedules
+    const nas = path.join(scratch, 'nas');
+    await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas, replicate_from: 'local', retention_days: 0 }).expect(201);
+    // The replica's own backup is held after its name is chosen (its snapshots done), before it stores.
+    const producer = t.app.get(ArchiveProducer);
+    const produce = producer.produce.bind(producer);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let named: string | undefined;
+    producer.produce = async (job, signal, progress) =>
+      produce(job, signal, {
+        ...progress,
+        willStore: async (intent) => {
+          await progress.willStore?.(intent);
+          if (job.target !== 'nas') return;
+          named = intent.filename;
+          await gate;
+        },
+      });
+    let ownId: string;
+    try {
+      ownId = (await t.http.post('/api/backups/nas').expect(202)).body.id;
+      await until('the replica backup at its name', () => named);
+      expect(named).toBe(backupFilename(NOW));
+      const source = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+      expect(source.filename).toBe(backupFilename(NOW));
+      // The copy stores the source's name while the backup still writes its archive.
+      const [replication] = await endedReplications(t, 'nas', 1);
+      expect(replication).toMatchObject({ status: 'succeeded', copied: [backupFilename(NOW)] });
+    } finally {
+      open();
+    }
+    const own = await waitForJob(t.http, ownId);
+    expect(own).toMatchObject({ status: 'succeeded', filename: backupFilename(new Date(NOW.getTime() + 1000)) });
+    // The copy under the source's name, byte for byte; the replica's own backup under the next second.
+    expect(archivesIn(nas)).toEqual([backupFilename(NOW), backupFilename(new Date(NOW.getTime() + 1000))]);
+    const hash = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    expect(hash(path.join(nas, backupFilename(NOW)))).toBe(hash(path.join(local, backupFilename(NOW))));
   }, 120_000);
 
   it('a target deleted and created again with the same id does not inherit the records of the copies the old one made', async () => {

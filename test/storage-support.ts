@@ -1,7 +1,7 @@
 // Helpers of the storage e2e tests: generated streams of unknown length, hashing, a test app whose
 // R2 settings point at the test S3 server, and the contract suite every ObjectStorage adapter passes.
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError } from '../src/common/errors/domain-error.js';
@@ -121,6 +121,9 @@ export interface ContractFixture {
  * The ObjectStorage contract: every adapter passes these. `fixture` is ready in beforeAll of the
  * caller and gives an empty store.
  */
+/** Two installation ids (the owner format), for uploads that must keep apart whose archive is whose. */
+const OWNERS = [randomUUID(), randomUUID()];
+
 export function storageContract(name: string, fixture: ContractFixture): void {
   describe(`${name}: ObjectStorage contract`, () => {
     const s = () => fixture.storage();
@@ -152,15 +155,41 @@ export function storageContract(name: string, fixture: ContractFixture): void {
       await s().delete('big.bin');
     });
 
-    it('shows nothing under the key until the upload is complete, then replaces the old content', async () => {
-      await s().upload('replace.bin', Readable.from([Buffer.from('old content')]));
+    it('never replaces an object: a second upload under its key fails with ObjectExists and the first stays, owner included', async () => {
+      const first = Buffer.from('the first archive');
+      await s().upload('taken.bin', Readable.from([first]), { owner: OWNERS[0] });
+      // A small body (one request) and one of more than a part (a multipart upload, refused at its completion).
+      for (const body of [Buffer.from('a second archive'), randomBytes(fixture.partSize + 1234)]) {
+        const error = await failureOf(s().upload('taken.bin', Readable.from([body]), { owner: OWNERS[1] }));
+        expectDomainError(error, ErrorCode.ObjectExists, /taken\.bin/);
+      }
+      const kept = await s().download('taken.bin');
+      expect((await sha256Of(kept.body)).sha256).toBe(sha256(first));
+      expect(await s().head('taken.bin')).toMatchObject({ size: first.length, owner: OWNERS[0] });
+      expect((await s().list()).map((o) => o.key)).toEqual(expect.arrayContaining(['taken.bin']));
+      await s().delete('taken.bin');
+    });
+
+    it('lets only one of two uploads racing for one key store it; the other fails with ObjectExists', async () => {
+      const bodies = [randomBytes(fixture.partSize + 77), randomBytes(fixture.partSize + 99)];
+      const results = await Promise.allSettled(bodies.map((body, i) => s().upload('race.bin', Readable.from([body]), { owner: OWNERS[i] })));
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expectDomainError(lost.reason, ErrorCode.ObjectExists, /race\.bin/);
+      const stored = await s().download('race.bin');
+      expect((await sha256Of(stored.body)).sha256).toBe(sha256(bodies[won[0]]));
+      expect((await s().head('race.bin'))?.owner).toBe(OWNERS[won[0]]);
+      await s().delete('race.bin');
+    });
+
+    it('shows nothing under the key until the upload is complete', async () => {
       let release!: () => void;
       const hold = new Promise<void>((resolve) => (release = resolve));
       const source = generatedStream(fixture.partSize + 3 * MIB, { holdAt: fixture.partSize + MIB, hold });
       let partDone!: () => void;
       const partStored = new Promise<void>((resolve) => (partDone = resolve));
       const uploading = s().upload('fresh.bin', source.stream, { onProgress: (bytes) => bytes >= fixture.partSize && partDone() });
-      const replacing = s().upload('replace.bin', Readable.from([Buffer.from('new content, longer')]));
       // The adapter reports a whole part done (stored in the bucket, or written to the folder's .partial file).
       await Promise.race([partStored, uploading.then(() => Promise.reject(new Error('the upload ended while its source was held')))]);
       expect(await s().head('fresh.bin')).toBeUndefined();
@@ -169,10 +198,7 @@ export function storageContract(name: string, fixture: ContractFixture): void {
       release();
       expect((await uploading).size).toBe(fixture.partSize + 3 * MIB);
       expect((await s().head('fresh.bin'))?.size).toBe(fixture.partSize + 3 * MIB);
-      await replacing;
-      const replaced = await s().download('replace.bin');
-      expect((await sha256Of(replaced.body)).sha256).toBe(sha256(Buffer.from('new content, longer')));
-      await s().deleteMany(['fresh.bin', 'replace.bin']);
+      await s().delete('fresh.bin');
     });
 
     it('lists by prefix, heads a missing key as undefined and refuses to download it with ObjectNotFound', async () => {

@@ -8,9 +8,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BackupCatalogService } from '../src/backup/backup-catalog.service.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { createTestBucket, describeS3, listAllKeys, putMany, testS3, testS3Client } from './support/s3-server.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
+import { until } from './support/until.js';
 
 describeS3('Each target keeps its backups in a place of its own (issue 16)', () => {
   let t: TestApp;
@@ -381,5 +383,40 @@ describeS3('Each target keeps its backups in a place of its own (issue 16)', () 
       .put('/api/settings/local_backup_dir')
       .send({ value: path.join(scratch, 'local-elsewhere') })
       .expect(200);
+  }, 180_000);
+
+  it('refuses a DELETE when a backup of the target started while its backups were being counted (409 TARGET_BUSY); the target and the backup stay', async () => {
+    const place = path.join(scratch, 'gap');
+    await t.http.post('/api/targets').send({ id: 'gap', kind: 'folder', path: place }).expect(201);
+    await backUp('gap');
+    // The count of its backups (a long listing on a big or slow store) is held at a gate.
+    const catalog = t.app.get(BackupCatalogService);
+    const list = catalog.list.bind(catalog);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = 0;
+    catalog.list = async (target) => {
+      if (target === 'gap' && held++ === 0) await gate;
+      return list(target);
+    };
+    try {
+      const deleting = t.http.delete('/api/targets/gap?confirm=true').then((res) => res);
+      await until('the count held', () => (held > 0 ? true : undefined));
+      const started = await t.http.post('/api/backups/gap').expect(202);
+      await until('the backup running', async () =>
+        (await t.http.get(`/api/backup-jobs/${started.body.id}`).expect(200)).body.status === 'running' ? true : undefined,
+      );
+      open();
+      const deleted = await deleting;
+      expect(deleted.status).toBe(409);
+      expect(deleted.body).toMatchObject({ error: 'TARGET_BUSY', details: { target: 'gap', job_id: started.body.id } });
+      const job = await waitForJob(t.http, started.body.id);
+      expect(job.status).toBe('succeeded');
+      expect(fs.readdirSync(place)).toContain(job.filename);
+      await t.http.get('/api/targets/gap').expect(200);
+    } finally {
+      open();
+      catalog.list = list;
+    }
   }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { BackupRunEntity } from '../backup/backup-run.entity.js';
 import { BackupRunStore } from '../backup/backup-run.store.js';
 import { type BackupTarget, isBackupTarget, targetLabel } from '../common/backup-target.js';
@@ -37,7 +37,7 @@ interface RunningReplication {
  * failure is its own.
  */
 @Injectable()
-export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy {
+export class ReplicationJobs implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Replication');
   private readonly running = new Map<BackupTarget, RunningReplication>();
   private readonly recovered: Promise<void>;
@@ -62,6 +62,28 @@ export class ReplicationJobs implements OnApplicationBootstrap, OnModuleDestroy 
         () => undefined,
       ),
     );
+  }
+
+  /**
+   * A replica's place, or its source's, cannot change, and neither can be deleted, while a replication copies
+   * between them (409 TARGET_BUSY, as for a backup): the copy would go on writing into a folder or bucket the
+   * user moved away from, or leave half an archive where no target lists it.
+   */
+  onModuleInit(): void {
+    this.directory.guardPlaceWith((target) => this.assertNotCopying(target.id));
+  }
+
+  private assertNotCopying(id: string): void {
+    for (const [replica, job] of this.running) {
+      if (replica !== id && job.run.source !== id) continue;
+      const what = replica === id ? `receiving a replication from '${job.run.source}'` : `the source of a replication to '${replica}'`;
+      throw new DomainError(
+        ErrorCode.TargetBusy,
+        `Target '${id}' is ${what} now (job ${job.run.id}): its place cannot change and it cannot be deleted until that job ends. ` +
+          `Wait for job ${job.run.id} to finish (GET /api/backup-jobs/${job.run.id}), then send the change again`,
+        { target: id, job_id: job.run.id },
+      );
+    }
   }
 
   onApplicationBootstrap(): void {

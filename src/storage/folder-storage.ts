@@ -42,6 +42,7 @@ import {
   recipientsSidecarName,
 } from './object-key.js';
 import { mapConcurrently } from '../common/concurrency.js';
+import { ObjectExists } from './object-exists.error.js';
 import { OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
 
@@ -159,7 +160,8 @@ export class FolderStorage extends ObjectStorage {
     const temp = partial.path;
     const target = path.join(dir, key);
     let file: fsp.FileHandle | undefined;
-    let sidecarsWritten = false;
+    /** The sidecars this upload created (and only those: a refused one is another's). */
+    let sidecarsWritten: string[] = [];
     // The source's own failure is the caller's error, passed on as it is; a failed write is ours.
     let sourceError: unknown;
     let writeError: unknown;
@@ -200,14 +202,17 @@ export class FolderStorage extends ObjectStorage {
       await file.close();
       file = undefined;
       // The owner and recipients are on disk before the archive appears: an archive is never seen without them.
-      if (options.owner !== undefined || options.recipients?.length) {
-        sidecarsWritten = true;
-        if (options.owner !== undefined) await this.writeSidecar(dir, key, ownerSidecarName(key), `${options.owner}\n`, 'owner');
-        if (options.recipients?.length)
-          await this.writeSidecar(dir, key, recipientsSidecarName(key), `${formatRecipients(options.recipients, '\n')}\n`, 'recipients');
+      // None of the three replaces a file (linkNew): a name another upload holds, or is about to, is refused.
+      if (options.owner !== undefined) {
+        await this.writeSidecar(dir, key, ownerSidecarName(key), `${options.owner}\n`, 'owner', 'new');
+        sidecarsWritten.push(ownerSidecarName(key));
       }
-      await fsp.rename(temp, target);
-      sidecarsWritten = false;
+      if (options.recipients?.length) {
+        await this.writeSidecar(dir, key, recipientsSidecarName(key), `${formatRecipients(options.recipients, '\n')}\n`, 'recipients', 'new');
+        sidecarsWritten.push(recipientsSidecarName(key));
+      }
+      await this.linkNew(temp, target, dir, key);
+      sidecarsWritten = [];
       await syncFolderBestEffort(dir);
       const stat = await fsp.stat(target);
       this.logger.log(`${this.kindLabel} upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
@@ -216,10 +221,9 @@ export class FolderStorage extends ObjectStorage {
       if (!body.destroyed) body.destroy();
       await file?.close().catch(() => undefined);
       await fsp.rm(temp, { force: true }).catch(() => undefined);
-      // Sidecars whose archive never appeared (names are unique: they are this upload's).
-      if (sidecarsWritten)
-        for (const sidecar of [ownerSidecarName(key), recipientsSidecarName(key)])
-          await fsp.rm(path.join(dir, sidecar), { force: true }).catch(() => undefined);
+      // Sidecars whose archive never appeared, which this upload created.
+      for (const sidecar of sidecarsWritten) await fsp.rm(path.join(dir, sidecar), { force: true }).catch(() => undefined);
+      if (error instanceof ObjectExists) throw error;
       // A failed write is reported as what it was (ENOSPC, EIO...), even when the pipeline, torn down
       // by it, rejects with an AbortError, and even if the caller cancelled meanwhile.
       if (writeError !== undefined) {
@@ -357,20 +361,49 @@ export class FolderStorage extends ObjectStorage {
    * Writes a sidecar of `key` (`.<key>.owner`, `.<key>.recipients`) durably: a temporary file named like
    * an upload's (swept like one when a crash leaves it), fsynced, renamed over the sidecar, and the folder fsynced.
    */
-  private async writeSidecar(dir: string, key: string, sidecar: string, text: string, what: string): Promise<void> {
+  /** `new`: refuses (ObjectExists) when the sidecar exists, as an upload's must; `replace`: setOwner's change of owner. */
+  private async writeSidecar(dir: string, key: string, sidecar: string, text: string, what: string, mode: 'new' | 'replace' = 'replace'): Promise<void> {
     // Named `.<key>.owner.<hex>.partial`: the sidecar's name with the temporary suffix.
     const partial = this.sweeper.partialFile(dir, sidecar.slice(1));
     const temp = partial.path;
     try {
       await fsp.writeFile(temp, text, { mode: FILE_MODE, flag: 'wx', flush: true });
-      await fsp.rename(temp, path.join(dir, sidecar));
+      if (mode === 'new') await this.linkNew(temp, path.join(dir, sidecar), dir, key);
+      else await fsp.rename(temp, path.join(dir, sidecar));
       await syncFolderBestEffort(dir);
     } catch (error) {
       await fsp.rm(temp, { force: true }).catch(() => undefined);
+      if (error instanceof ObjectExists) throw error;
       throw this.failure(error, `record the ${what} of '${key}' in`, dir);
     } finally {
       partial.release();
     }
+  }
+
+  /**
+   * Gives the finished `temp` its final name without ever replacing a file there (rename would, silently):
+   * a hard link fails with EEXIST when the name is taken, atomically, then the temporary name goes. A file
+   * system without hard links (FAT on a USB disk, some network shares) gets a check right before a rename,
+   * which leaves a window of one system call between two writers of the same name.
+   */
+  private async linkNew(temp: string, final: string, dir: string, key: string): Promise<void> {
+    try {
+      await fsp.link(temp, final);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+      if (
+        await fsp.lstat(final).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
+      await fsp.rename(temp, final);
+      return;
+    }
+    await fsp.unlink(temp);
   }
 
   /** The owner in `.<key>.owner`: null without a sidecar, UNREADABLE_OWNER when it holds no id. */

@@ -1,4 +1,11 @@
-import { CreateMultipartUploadCommand, DeleteObjectCommand, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
@@ -8,6 +15,7 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes, formatDuration } from '../common/format.js';
 import { byteCounter } from '../common/streams/byte-counter.js';
 import type { ObjectLock, StoredObject, TransferOptions } from './object-storage.js';
+import { ObjectExists } from './object-exists.error.js';
 import type { OperationScope } from './operation-scope.js';
 import type { S3Connection } from './s3-connection.js';
 import type { S3MultipartAborter } from './s3-multipart-aborter.js';
@@ -132,7 +140,16 @@ export class S3ObjectUploader {
     });
     body.pipe(counter);
     const upload = new Upload({
-      client: this.scopedClient(conn.client, scope.signal, tracker, lock !== undefined),
+      client: this.scopedClient(
+        conn.client,
+        scope.signal,
+        tracker,
+        lock !== undefined,
+        (work) => oneAtATime(`${conn.endpoint.url} ${conn.bucket} ${conn.objectKey(key)}`, work),
+        async () => {
+          if (await headObject(conn, key, scope.signal)) throw new ObjectExists(conn.endpoint.names.target, key, `bucket '${conn.bucket}'`);
+        },
+      ),
       params: {
         Bucket: conn.bucket,
         Key: conn.objectKey(key),
@@ -140,6 +157,9 @@ export class S3ObjectUploader {
         ContentType: key.endsWith('.gz') ? 'application/gzip' : 'application/octet-stream',
         // The owner and recipients travel with the object from its first byte (CreateMultipartUpload or PutObject).
         Metadata: metadata,
+        // Never replaces an object (lib-storage sends it with PutObject and CompleteMultipartUpload): a second
+        // writer of one name is refused by the store, atomically, instead of overwriting the first's archive.
+        IfNoneMatch: '*',
         // So does the lock (S3 Object Lock), where the store honours it on the upload itself.
         ...(lock ? { ObjectLockMode: lock.mode === 'governance' ? 'GOVERNANCE' : 'COMPLIANCE', ObjectLockRetainUntilDate: lock.retainUntil } : {}),
       },
@@ -163,6 +183,8 @@ export class S3ObjectUploader {
       if (sourceError !== undefined) throw sourceError;
       // When one part fails, lib-storage stops reading the source, which makes its other workers fail
       // with an AbortError; it reports whichever came first. The request that failed first is the cause.
+      const cause = tracker.firstError ?? error;
+      if (isNameTaken(cause)) throw new ObjectExists(conn.endpoint.names.target, key, `bucket '${conn.bucket}'`);
       if (tracker.firstError !== undefined) throw tracker.firstError;
       if (error instanceof Error && /Exceeded \d+ parts/.test(error.message)) {
         throw new DomainError(
@@ -221,9 +243,36 @@ export class S3ObjectUploader {
    * does not pass one, so an abort would otherwise leave parts uploading), and the upload id is noted
    * as soon as CreateMultipartUpload answers.
    */
-  private scopedClient(client: S3Client, signal: AbortSignal, tracker: UploadTracker, locked: boolean): S3Client {
+  /**
+   * `beforeFinal` runs right before the request that makes the object appear (PutObject, CompleteMultipartUpload):
+   * the test server (Ceph radosgw) ignores IfNoneMatch, and stores that do not honour it are kept from replacing
+   * an object by this check. `finalStep` runs the check and the request one key at a time in this process (a
+   * replica's backup and a copy into it are both this service's), so only another process can slip in between.
+   */
+  private scopedClient(
+    client: S3Client,
+    signal: AbortSignal,
+    tracker: UploadTracker,
+    locked: boolean,
+    finalStep: <T>(work: () => Promise<T>) => Promise<T>,
+    beforeFinal: () => Promise<void>,
+  ): S3Client {
     const scoped = Object.create(client) as S3Client;
     const send = (command: Parameters<S3Client['send']>[0]) => {
+      if (command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand) {
+        return finalStep(() =>
+          beforeFinal().then(
+            () => sendNow(command),
+            (error: unknown) => {
+              tracker.firstError ??= error;
+              throw error;
+            },
+          ),
+        );
+      }
+      return sendNow(command);
+    };
+    const sendNow = (command: Parameters<S3Client['send']>[0]) => {
       // S3 refuses a PutObject or UploadPart of a locked upload without an integrity checksum; the SDK sends none
       // under WHEN_REQUIRED (which R2 and Ceph need), so Content-MD5 of the part (a buffer lib-storage holds) is added.
       if (locked && (command instanceof PutObjectCommand || command instanceof UploadPartCommand)) {
@@ -278,4 +327,28 @@ export class S3ObjectUploader {
       scope.dispose();
     }
   }
+}
+
+/**
+ * The store's refusal of IfNoneMatch: '*': 412 PreconditionFailed when the name is taken, or 409
+ * ConditionalRequestConflict when another upload of that name completed meanwhile (S3, R2).
+ */
+function isNameTaken(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const name = e?.name ?? e?.Code;
+  return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || e?.$metadata?.httpStatusCode === 412;
+}
+
+/** The final steps running now, by store and key: each waits for the one before it (see scopedClient). */
+const finalSteps = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const before = finalSteps.get(name) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.catch(() => undefined);
+  finalSteps.set(name, settled);
+  void settled.then(() => {
+    if (finalSteps.get(name) === settled) finalSteps.delete(name);
+  });
+  return mine;
 }

@@ -241,6 +241,9 @@ export class TargetDirectory implements OnModuleInit {
       }
       for (const guard of this.placeGuards) guard(target);
       await mayRemove(target);
+      // Asked again: counting the backups lists the store (seconds on a big or slow one), and a backup or a
+      // replication may have started meanwhile. Nothing else is awaited before the removal.
+      for (const guard of this.placeGuards) guard(target);
       await this.store.remove(id);
       this.logger.log(`Target ${id} deleted (its backups were left where they are)`);
       this.events.emit(new TargetsChangedEvent(id, 'removed'));

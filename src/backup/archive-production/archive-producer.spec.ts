@@ -9,6 +9,7 @@ import type { DatabaseRegistry } from '../../database/database-registry.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
 import type { ObjectStorage, StoredObject, TransferOptions } from '../../storage/object-storage.js';
 import type { StorageTargets } from '../../storage/storage-targets.js';
+import { ObjectExists } from '../../storage/object-exists.error.js';
 import { createHash } from 'node:crypto';
 import type { ArchiveEncryption } from '../../encryption/archive-encryption.service.js';
 import type { ArchiveProvenance, WrittenArchive } from '../../encryption/archive-provenance.store.js';
@@ -16,6 +17,7 @@ import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.j
 import type { ArchiveContents, ArchiveWriter } from '../archive-writer/archive-writer.js';
 import { storedDigest } from '../archive-writer/stored-digest.js';
 import type { StartupRecovery } from '../startup-recovery.service.js';
+import { isoSeconds } from '../../archive-format/backup-metadata.js';
 import { ArchiveProducer, type ProductionProgress } from './archive-producer.js';
 import type { BackupSpaceCheck } from './backup-space-check.js';
 import type { DatabaseSnapshotter } from './database-snapshotter.js';
@@ -42,6 +44,8 @@ function setUp() {
     onSnapshot: undefined as ((name: string) => void) | undefined,
     recipients: undefined as string[] | undefined,
     recordError: undefined as Error | undefined,
+    /** Names another writer stores between the producer's choice and its upload (a replica's incoming copy). */
+    takenAtUpload: new Set<string>(),
   };
   const contexts: ArchiveWriteContext[] = [];
   const records: WrittenArchive[] = [];
@@ -53,6 +57,11 @@ function setUp() {
     upload: async (key: string, body: Readable, options: TransferOptions): Promise<StoredObject> => {
       calls.push(`upload ${key}`);
       if (state.uploadError) throw state.uploadError;
+      if (state.takenAtUpload.has(key)) {
+        existing.add(key);
+        for await (const _chunk of body) void _chunk;
+        throw new ObjectExists('local', key, 'the backup folder /backups');
+      }
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
       uploads.push({ key, body: Buffer.concat(chunks), options });
@@ -132,6 +141,26 @@ describe('ArchiveProducer', () => {
     const intent = f.calls.findIndex((c) => c.startsWith('will store'));
     expect(f.calls[intent]).toBe(`will store ${JSON.stringify({ filename: backupFilename(NOW), encrypted: false, recipients: null })}`);
     expect(intent).toBeLessThan(f.calls.indexOf(`upload ${backupFilename(NOW)}`));
+  });
+
+  it('stores under the next second when another writer takes the chosen name meanwhile, never replacing nor deleting its archive', async () => {
+    const f = setUp();
+    const willStore: string[] = [];
+    f.state.takenAtUpload.add(backupFilename(NOW));
+    const produced = await f.producer.produce(job, new AbortController().signal, {
+      ...f.progress,
+      willStore: async (intent) => void willStore.push(intent.filename),
+    });
+    const next = backupFilename(new Date(NOW.getTime() + 1000));
+    expect(produced.filename).toBe(next);
+    expect(f.uploads.map((u) => u.key)).toEqual([next]);
+    // The archive says the time its name says, and the job records the name it ends up with.
+    expect(f.written.at(-1)?.metadata.timestamp).toBe(isoSeconds(new Date(NOW.getTime() + 1000)));
+    expect(willStore.at(-1)).toBe(next);
+    expect(f.deleted).toEqual([]);
+    expect(f.records.map((r) => r.filename)).toEqual([next]);
+    // Snapshots are taken once: the archive is written again from the same scratch folder.
+    expect(f.calls.filter((c) => c.startsWith('snapshot'))).toHaveLength(DATABASES.length);
   });
 
   it('checks the space before any snapshot, then snapshots every database into its scratch folder and uploads the archive', async () => {

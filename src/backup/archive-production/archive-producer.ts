@@ -14,7 +14,8 @@ import { DatabaseRegistry } from '../../database/database-registry.js';
 import { ArchiveEncryption } from '../../encryption/archive-encryption.service.js';
 import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
-import { objectVersion, type ObjectStorage } from '../../storage/object-storage.js';
+import { ObjectExists } from '../../storage/object-exists.error.js';
+import { objectVersion, type ObjectStorage, type StoredObject } from '../../storage/object-storage.js';
 import { StorageTargets } from '../../storage/storage-targets.js';
 import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
 import { ArchiveWriter } from '../archive-writer/archive-writer.js';
@@ -110,27 +111,39 @@ export class ArchiveProducer {
       const recipients = await this.encryption.recipientsFor(job.target);
       const encrypted = recipients !== undefined && recipients.length > 0;
       const context: ArchiveWriteContext = { target: job.target, recipients: encrypted ? recipients : undefined };
-      const filename = await this.freeName(storage, at, encrypted);
-      const metadata: BackupMetadata = {
-        timestamp: isoSeconds(parseBackupFilename(filename) ?? at),
-        version: METADATA_FORMAT_VERSION,
-        sentinel_version: APP_VERSION,
-        databases: entries,
-      };
-      await progress.willStore?.({ filename, encrypted, recipients: encrypted ? [...recipients] : null });
-      await progress.enterPhase('archiving', this.writer.tarBytes(metadata));
-      const archive = this.writer.open({ dir: scratch, metadata }, context, (bytes) => progress.bytesDone(bytes));
-      let stored;
-      try {
-        stored = await storage.upload(filename, archive, {
-          signal,
-          maxBytes: this.writer.maxBytes(metadata, context),
-          owner: this.identity.id,
-          recipients: context.recipients,
-        });
-      } finally {
-        // The scratch folder is removed next: the archive's worker must have stopped reading it first.
-        await closed(archive);
+      let filename = await this.freeName(storage, at, encrypted);
+      let stored: StoredObject | undefined;
+      let archive!: ReturnType<ArchiveWriter['open']>;
+      // Stores never replace an archive: a name taken between the choice and the end of the upload (a copy
+      // replicated into this target in the same second) is left to its writer, and this archive is written
+      // again, from the same snapshots, under the next free second: the spec's names are to the second, and
+      // a later second is what the name would say had the backup started a moment later. Waiting instead
+      // would hold the backup behind a copy of unknown length.
+      for (let attempt = 0; !stored; attempt++) {
+        const metadata: BackupMetadata = {
+          timestamp: isoSeconds(parseBackupFilename(filename) ?? at),
+          version: METADATA_FORMAT_VERSION,
+          sentinel_version: APP_VERSION,
+          databases: entries,
+        };
+        await progress.willStore?.({ filename, encrypted, recipients: encrypted ? [...recipients] : null });
+        await progress.enterPhase('archiving', this.writer.tarBytes(metadata));
+        archive = this.writer.open({ dir: scratch, metadata }, context, (bytes) => progress.bytesDone(bytes));
+        try {
+          stored = await storage.upload(filename, archive, {
+            signal,
+            maxBytes: this.writer.maxBytes(metadata, context),
+            owner: this.identity.id,
+            recipients: context.recipients,
+          });
+        } catch (error) {
+          if (!(error instanceof ObjectExists) || attempt + 1 >= NAME_ATTEMPTS) throw error;
+          const taken = parseBackupFilename(filename) ?? at;
+          filename = await this.freeName(storage, new Date(taken.getTime() + 1000), encrypted);
+        } finally {
+          // The scratch folder is removed next: the archive's worker must have stopped reading it first.
+          await closed(archive);
+        }
       }
       const digest = archive.digest;
       if (!digest || digest.bytes !== stored.size) {

@@ -29,6 +29,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.StorageTimeout]: HttpStatus.GATEWAY_TIMEOUT,
   [ErrorCode.ObjectNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.ObjectLocked]: HttpStatus.CONFLICT,
+  [ErrorCode.ObjectExists]: HttpStatus.CONFLICT,
   [ErrorCode.BackupNameInvalid]: HttpStatus.BAD_REQUEST,
   [ErrorCode.BackupNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.BackupNotOwn]: HttpStatus.CONFLICT,

@@ -20,6 +20,8 @@ export enum ErrorCode {
   StorageAccessDenied = 'STORAGE_ACCESS_DENIED',
   StorageTimeout = 'STORAGE_TIMEOUT',
   ObjectNotFound = 'OBJECT_NOT_FOUND',
+  /** An upload under a key the store already holds: stores never replace an object, so nothing was written. */
+  ObjectExists = 'OBJECT_EXISTS',
   /** The store keeps the object because of a lock (S3 Object Lock retention, an R2 bucket lock rule): details say until when, when known. */
   ObjectLocked = 'OBJECT_LOCKED',
   BackupNameInvalid = 'BACKUP_NAME_INVALID',
