@@ -64,12 +64,17 @@ async function hangingServer(): Promise<{ url: string; open: () => number; close
  * A proxy in front of the test S3 server that answers the first requests with the given faults
  * (503 SlowDown, or a connection cut before any answer), then passes requests through unchanged.
  */
-async function faultyProxy(target: string, faults: Array<'503' | 'reset'>): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+async function faultyProxy(
+  target: string,
+  faults: Array<'503' | 'reset'>,
+  /** Only requests of this method get the faults (others pass through), e.g. the PUT of an upload. */
+  faultyMethod?: string,
+): Promise<{ url: string; requests: () => number; log: () => string[]; close: () => Promise<void> }> {
   const upstream = new URL(target);
-  let requests = 0;
+  const log: string[] = [];
   const server = http.createServer((req, res) => {
-    requests += 1;
-    const fault = faults.shift();
+    const fault = faultyMethod === undefined || req.method === faultyMethod ? faults.shift() : undefined;
+    log.push(`${req.method} ${fault ?? 'ok'}`);
     if (fault === 'reset') {
       req.socket.destroy();
       return;
@@ -91,7 +96,8 @@ async function faultyProxy(target: string, faults: Array<'503' | 'reset'>): Prom
   const { port } = server.address() as net.AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    requests: () => requests,
+    requests: () => log.length,
+    log: () => [...log],
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -329,13 +335,15 @@ describeS3('Storage: R2 adapter behaviour', () => {
   });
 
   it('retries transient failures (503 SlowDown, a cut connection) with backoff, but not a permanent one', async () => {
-    const proxy = await faultyProxy(testS3().endpoint, ['503', 'reset', '503']);
+    const proxy = await faultyProxy(testS3().endpoint, ['503', 'reset', '503'], 'PUT');
     const app = await startR2TestApp(bucket, { ...FAST_FAILURE_ENV, SENTINEL_STORAGE_MAX_ATTEMPTS: '4' });
     try {
       await putSettings(app, { r2_endpoint: proxy.url });
       const storage = storageOf(app, 'r2');
       await storage.upload('retried.bin', Readable.from([Buffer.from('arrived after three failures')]));
-      expect(proxy.requests()).toBe(4 + 1); // PutObject: 3 failures and the success; then HeadObject
+      // The name is free (HeadObject, and the bucket exists: ListObjectsV2), PutObject fails three times and is
+      // retried to its success, then the upload is checked (HeadObject).
+      expect(proxy.log()).toEqual(['HEAD ok', 'GET ok', 'PUT 503', 'PUT reset', 'PUT 503', 'PUT ok', 'HEAD ok']);
       expect((await storage.head('retried.bin'))?.size).toBe('arrived after three failures'.length);
 
       await putSettings(app, { r2_secret_access_key: 'not-the-secret-0123456789' });
