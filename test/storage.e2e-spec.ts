@@ -188,6 +188,31 @@ describe('Storage: local-folder adapter', () => {
     }
   });
 
+  it("writes an archive deleted by hand again (its owner file, left behind, is the same owner), but never over another owner's", async () => {
+    const storage = storageOf(t, 'local');
+    const me = t.app.get(InstallationIdentity).id;
+    await storage.upload('again.bin', Readable.from([Buffer.from('first copy')]), { owner: me });
+    // A user tidying the folder deletes the archive and not its hidden owner file.
+    fs.rmSync(path.join(dir, 'again.bin'));
+    expect(names()).toContain('.again.bin.owner');
+    await storage.upload('again.bin', Readable.from([Buffer.from('second copy')]), { owner: me });
+    expect(fs.readFileSync(path.join(dir, 'again.bin'), 'utf8')).toBe('second copy');
+    expect(await storage.head('again.bin')).toMatchObject({ owner: me });
+    await storage.delete('again.bin');
+
+    // An owner file of another installation, whose archive is not there (it may be writing it right now): refused, left as it is.
+    const other = '0f6b3c2e-5d4a-4b3c-9e8f-7a6b5c4d3e2f';
+    fs.writeFileSync(path.join(dir, '.theirs.bin.owner'), `${other}\n`);
+    expectDomainError(
+      await failureOf(storage.upload('theirs.bin', Readable.from([Buffer.from('mine')]), { owner: me })),
+      ErrorCode.ObjectExists,
+      /theirs\.bin/,
+    );
+    expect(fs.readFileSync(path.join(dir, '.theirs.bin.owner'), 'utf8')).toBe(`${other}\n`);
+    expect(names()).not.toContain('theirs.bin');
+    fs.rmSync(path.join(dir, '.theirs.bin.owner'));
+  });
+
   it('removes temporary files an interrupted upload left behind, once no upload can still be writing them', async () => {
     const storage = storageOf(t, 'local');
     fs.mkdirSync(dir, { recursive: true });

@@ -43,6 +43,7 @@ import {
 } from './object-key.js';
 import { mapConcurrently } from '../common/concurrency.js';
 import { ObjectExists } from './object-exists.error.js';
+import { oneAtATime } from './one-at-a-time.js';
 import { OperationScope } from './operation-scope.js';
 import { StorageOptions } from './storage-options.js';
 
@@ -203,16 +204,18 @@ export class FolderStorage extends ObjectStorage {
       file = undefined;
       // The owner and recipients are on disk before the archive appears: an archive is never seen without them.
       // None of the three replaces a file (linkNew): a name another upload holds, or is about to, is refused.
-      if (options.owner !== undefined) {
-        await this.writeSidecar(dir, key, ownerSidecarName(key), `${options.owner}\n`, 'owner', 'new');
-        sidecarsWritten.push(ownerSidecarName(key));
-      }
-      if (options.recipients?.length) {
-        await this.writeSidecar(dir, key, recipientsSidecarName(key), `${formatRecipients(options.recipients, '\n')}\n`, 'recipients', 'new');
-        sidecarsWritten.push(recipientsSidecarName(key));
-      }
-      await this.linkNew(temp, target, dir, key);
-      sidecarsWritten = [];
+      // One final step per name at a time in this process, so that a sidecar found without its archive is one left
+      // behind (the archive deleted by hand, or a crash), not one another upload of this service is about to use.
+      await oneAtATime(target, async () => {
+        const sidecars: Array<[string, string, string]> = [];
+        if (options.owner !== undefined) sidecars.push([ownerSidecarName(key), `${options.owner}\n`, 'owner']);
+        if (options.recipients?.length) sidecars.push([recipientsSidecarName(key), `${formatRecipients(options.recipients, '\n')}\n`, 'recipients']);
+        for (const [sidecar, text, what] of sidecars) {
+          if (await this.writeSidecar(dir, key, sidecar, text, what, 'new')) sidecarsWritten.push(sidecar);
+        }
+        await this.linkNew(temp, target, dir, key);
+        sidecarsWritten = [];
+      });
       await syncFolderBestEffort(dir);
       const stat = await fsp.stat(target);
       this.logger.log(`${this.kindLabel} upload of ${key} done: ${formatBytes(stat.size)} in ${formatDuration(Date.now() - started)}`);
@@ -362,7 +365,7 @@ export class FolderStorage extends ObjectStorage {
    * an upload's (swept like one when a crash leaves it), fsynced, renamed over the sidecar, and the folder fsynced.
    */
   /** `new`: refuses (ObjectExists) when the sidecar exists, as an upload's must; `replace`: setOwner's change of owner. */
-  private async writeSidecar(dir: string, key: string, sidecar: string, text: string, what: string, mode: 'new' | 'replace' = 'replace'): Promise<void> {
+  private async writeSidecar(dir: string, key: string, sidecar: string, text: string, what: string, mode: 'new' | 'replace' = 'replace'): Promise<boolean> {
     // Named `.<key>.owner.<hex>.partial`: the sidecar's name with the temporary suffix.
     const partial = this.sweeper.partialFile(dir, sidecar.slice(1));
     const temp = partial.path;
@@ -371,13 +374,33 @@ export class FolderStorage extends ObjectStorage {
       if (mode === 'new') await this.linkNew(temp, path.join(dir, sidecar), dir, key);
       else await fsp.rename(temp, path.join(dir, sidecar));
       await syncFolderBestEffort(dir);
+      return true;
     } catch (error) {
       await fsp.rm(temp, { force: true }).catch(() => undefined);
+      // The same text, left by an archive of this name that is gone (deleted by hand): it says what the new one
+      // needs said, so it stays and is used. It is not this upload's, so a failed upload leaves it as it was.
+      if (error instanceof ObjectExists && (await this.sameText(path.join(dir, sidecar), text)) && !(await this.exists(path.join(dir, key)))) {
+        return false;
+      }
       if (error instanceof ObjectExists) throw error;
       throw this.failure(error, `record the ${what} of '${key}' in`, dir);
     } finally {
       partial.release();
     }
+  }
+
+  private async sameText(file: string, text: string): Promise<boolean> {
+    return fsp.readFile(file, 'utf8').then(
+      (found) => found === text,
+      () => false,
+    );
+  }
+
+  private async exists(file: string): Promise<boolean> {
+    return fsp.lstat(file).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**

@@ -16,6 +16,7 @@ import { formatBytes, formatDuration } from '../common/format.js';
 import { byteCounter } from '../common/streams/byte-counter.js';
 import type { ObjectLock, StoredObject, TransferOptions } from './object-storage.js';
 import { ObjectExists } from './object-exists.error.js';
+import { oneAtATime } from './one-at-a-time.js';
 import type { OperationScope } from './operation-scope.js';
 import type { S3Connection } from './s3-connection.js';
 import type { S3MultipartAborter } from './s3-multipart-aborter.js';
@@ -337,18 +338,4 @@ function isNameTaken(error: unknown): boolean {
   const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   const name = e?.name ?? e?.Code;
   return name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || e?.$metadata?.httpStatusCode === 412;
-}
-
-/** The final steps running now, by store and key: each waits for the one before it (see scopedClient). */
-const finalSteps = new Map<string, Promise<unknown>>();
-
-function oneAtATime<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const before = finalSteps.get(name) ?? Promise.resolve();
-  const mine = before.then(work, work);
-  const settled = mine.catch(() => undefined);
-  finalSteps.set(name, settled);
-  void settled.then(() => {
-    if (finalSteps.get(name) === settled) finalSteps.delete(name);
-  });
-  return mine;
 }
