@@ -82,13 +82,13 @@ export class ReplicaCopies {
     const replicas = replicaTargets.map((t) => t.id as BackupTarget);
     // A folder is listed by one readdir, so its listing is always fresh (a copy deleted by hand shows at once); only
     // an S3 store's listing, which costs requests and seconds, is kept for a while.
-    const kept = new Set(replicaTargets.filter((t) => t.kind === 's3').map((t) => t.id));
+    const cacheable = new Set(replicaTargets.filter((t) => t.kind === 's3').map((t) => t.id));
     const held = new Map<string, string[]>();
     const unknown: string[] = [];
     for (const replica of replicas) {
       try {
         const records = await this.provenance.findAll(replica);
-        const sizes = await this.listing(replica, records, kept.has(replica));
+        const sizes = await this.listing(replica, records, cacheable.has(replica));
         for (const [key, size] of sizes) {
           if (records.get(key)?.sizeBytes !== size) continue;
           held.set(key, [...(held.get(key) ?? []), replica]);

@@ -53,9 +53,10 @@ export function sealTarget(target: TargetDefinition, cipher: SecretCipher): stri
 /**
  * A stored row as a TargetDefinition, secrets opened; undefined (with a warning) for a row that is not one
  * this version can read. A secret the master key cannot open (the key changed) reads as unset, and says so,
- * so the target reports "not configured" instead of every target failing.
+ * so the target reports "not configured" instead of every target failing. With no cipher the secrets stay
+ * sealed and read as '': for the lists that every timer and scrape reads, which need no credentials.
  */
-export function parseStoredTarget(row: StoredTargetRow, cipher: SecretCipher, warn: (message: string) => void): TargetDefinition | undefined {
+export function parseStoredTarget(row: StoredTargetRow, cipher: SecretCipher | undefined, warn: (message: string) => void): TargetDefinition | undefined {
   let f: Partial<StoredTargetFields>;
   try {
     f = JSON.parse(row.definition) as Partial<StoredTargetFields>;
@@ -68,7 +69,7 @@ export function parseStoredTarget(row: StoredTargetRow, cipher: SecretCipher, wa
   }
   const open = (field: 'access_key_id' | 'secret_access_key'): string => {
     const sealed = f[field];
-    if (typeof sealed !== 'string' || sealed === '') return '';
+    if (typeof sealed !== 'string' || sealed === '' || cipher === undefined) return '';
     try {
       return cipher.decrypt(secretName(row.id, field), sealed);
     } catch (error) {

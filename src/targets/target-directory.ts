@@ -274,11 +274,24 @@ export class TargetDirectory implements OnModuleInit {
 
   /** The added targets alone (no built-in's settings read): what per-target loops add to the built-ins. */
   async added(): Promise<TargetDefinition[]> {
+    return this.addedTargets(this.cipher);
+  }
+
+  /**
+   * The added targets with their credentials left sealed (accessKeyId and secretAccessKey read ''): what the
+   * timers, status requests and scrapes list, which need ids, kinds and schedules, never a secret (so no
+   * decryption on every read, and no opened secret held where it is not used).
+   */
+  async addedWithoutSecrets(): Promise<TargetDefinition[]> {
+    return this.addedTargets(undefined);
+  }
+
+  private async addedTargets(cipher: SecretCipher | undefined): Promise<TargetDefinition[]> {
     const rows = await this.store.all();
     const found: TargetDefinition[] = [];
     for (const row of rows) {
       // A row of another version or damaged by hand is left out with a warning, never a failure of every target.
-      const target = parseStoredTarget(row, this.cipher, (message) => this.warnOnce(message));
+      const target = parseStoredTarget(row, cipher, (message) => this.warnOnce(message));
       if (target && !(BUILT_IN_TARGET_IDS as readonly string[]).includes(target.id)) found.push(target);
     }
     return found;

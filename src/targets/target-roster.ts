@@ -76,7 +76,7 @@ export class TargetRoster {
   /** The added targets; none (logged) when config.db cannot be read, or with `strict` that failure thrown. */
   async added(options: { strict?: boolean } = {}): Promise<RosterEntry[]> {
     try {
-      const targets = await this.directory.added();
+      const targets = await this.directory.addedWithoutSecrets();
       this.lastFailure = undefined;
       return targets.map((target) => ({
         id: target.id,
