@@ -14,13 +14,12 @@ import { backupFilename } from '../src/archive-format/backup-filename.js';
 import { Clock } from '../src/common/clock.js';
 import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
 import { ArchiveProducer } from '../src/backup/archive-production/archive-producer.js';
-import { ArchiveCopier } from '../src/replication/archive-copier.js';
 import { FolderStorage } from '../src/storage/folder-storage.js';
 import { ownerSidecarName } from '../src/storage/object-key.js';
 import { StorageTargets } from '../src/storage/storage-targets.js';
 import { expectedMarkers, markers, setMarkers } from './fixtures/restore-app.js';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
-import { endedReplications, replications } from './support/replication-jobs.js';
+import { CopyGate, endedReplications, replications } from './support/replication-jobs.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 import { until } from './support/until.js';
@@ -148,24 +147,15 @@ describe('Replication between folders: what is copied, and what is never touched
     await t.http.post('/api/targets').send({ id: 'usb', kind: 'folder', path: usb, retention_days: 0 }).expect(201);
     await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas, replicate_from: 'local', retention_days: 0 }).expect(201);
     // The first copy waits at a gate, so the follow-up replication is queued behind it.
-    const copier = t.app.get(ArchiveCopier);
-    const copy = copier.copy.bind(copier);
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let waiting = 0;
-    copier.copy = async (...args) => {
-      waiting++;
-      await gate;
-      return copy(...args);
-    };
+    const gate = new CopyGate(t);
 
     const first = await t.http.post('/api/backups/local').expect(202);
     const firstJob = await waitForJob(t.http, first.body.id);
-    await until('the first copy at the gate', () => (waiting > 0 ? true : undefined));
+    await until('the first copy at the gate', () => (gate.waiting > 0 ? true : undefined));
     const second = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     const onUsb = await waitForJob(t.http, (await t.http.post('/api/backups/usb').expect(202)).body.id);
     await t.http.patch('/api/targets/nas').send({ replicate_from: 'usb' }).expect(200);
-    open();
+    gate.release();
 
     const [, followUp] = await endedReplications(t, 'nas', 2);
     expect(followUp).toMatchObject({ source: 'usb', status: 'succeeded', copied: [onUsb.filename] });
@@ -173,17 +163,12 @@ describe('Replication between folders: what is copied, and what is never touched
     expect(archivesIn(nas)).not.toContain(second.filename);
 
     // Cleared while a follow-up is queued: no replication starts from the old source.
-    copier.copy = async (...args) => {
-      await gate2;
-      return copy(...args);
-    };
-    let open2!: () => void;
-    const gate2 = new Promise<void>((resolve) => (open2 = resolve));
+    gate.close();
     await waitForJob(t.http, (await t.http.post('/api/backups/usb').expect(202)).body.id);
     await until('a replication to nas running', async () => ((await replications(t, 'nas'))[0].status === 'running' ? true : undefined));
     const third = await waitForJob(t.http, (await t.http.post('/api/backups/usb').expect(202)).body.id);
     await t.http.patch('/api/targets/nas').send({ replicate_from: null }).expect(200);
-    open2();
+    gate.release();
     await endedReplications(t, 'nas', 3);
     await t.app.get((await import('../src/replication/replication-jobs.js')).ReplicationJobs).idle();
     expect(await replications(t, 'nas')).toHaveLength(3);
@@ -196,22 +181,13 @@ describe('Replication between folders: what is copied, and what is never touched
     const nas = path.join(scratch, 'nas');
     await t.http.post('/api/targets').send({ id: 'nas', kind: 'folder', path: nas, replicate_from: 'local', retention_days: 0 }).expect(201);
     // The copy waits at a gate: a large archive on a slow disk, held as long as the test needs.
-    const copier = t.app.get(ArchiveCopier);
-    const copy = copier.copy.bind(copier);
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let waiting = 0;
-    copier.copy = async (...args) => {
-      waiting++;
-      await gate;
-      return copy(...args);
-    };
+    const gate = new CopyGate(t);
     const started = await t.http.post('/api/targets/nas/sync').expect(202);
-    await until('the copy at the gate', () => (waiting > 0 ? true : undefined));
+    await until('the copy at the gate', () => (gate.waiting > 0 ? true : undefined));
     try {
       await expectBusyWhileCopying();
     } finally {
-      open();
+      gate.release();
     }
     expect((await waitForJob(t.http, started.body.id)).status).toBe('succeeded');
     expect(archivesIn(nas)).toEqual([name]);

@@ -1,3 +1,4 @@
+import { ArchiveCopier } from '../../src/replication/archive-copier.js';
 import type { TestApp } from './test-app.js';
 import { until } from './until.js';
 
@@ -12,4 +13,34 @@ export async function endedReplications(t: TestApp, target: string, count: numbe
     const jobs = (await replications(t, target)).filter((job) => job.status === 'succeeded' || job.status === 'failed');
     return jobs.length >= count ? jobs.reverse() : undefined;
   });
+}
+
+/**
+ * Holds every copy into a replica at a gate until `release()`: a large archive on a slow disk, held as long as
+ * the test needs. `close()` sets a new gate for the copies that start after it.
+ */
+export class CopyGate {
+  /** Copies that have reached a gate (released or not). */
+  waiting = 0;
+  private open!: () => void;
+  private gate!: Promise<void>;
+
+  constructor(t: TestApp) {
+    const copier = t.app.get(ArchiveCopier);
+    const copy = copier.copy.bind(copier);
+    this.close();
+    copier.copy = async (...args) => {
+      this.waiting++;
+      await this.gate;
+      return copy(...args);
+    };
+  }
+
+  close(): void {
+    this.gate = new Promise<void>((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open();
+  }
 }
