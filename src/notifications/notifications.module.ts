@@ -15,6 +15,7 @@ import { BackupRules } from './rules/backup-rules.js';
 import { CheckRules } from './rules/check-rules.js';
 import { DiskSpaceRules } from './rules/disk-space-rules.js';
 import { NotificationFacts } from './rules/notification-facts.js';
+import { RemovedTargetAlerts } from './rules/removed-target-alerts.js';
 import { OverdueWatch } from './rules/overdue-watch.js';
 import { RepeatRule } from './rules/repeat-rule.js';
 import { ReplicationRules } from './rules/replication-rules.js';
@@ -33,7 +34,18 @@ import { NotificationsDatabase } from './store/notifications-database.js';
 const SENDERS = [WebhookSender, SlackSender, DiscordSender, NtfySender, EmailSender, PingSender];
 
 /** What is notified, when and how often (docs/notifications.md, "What is notified"). */
-const RULES = [AlertStateStore, RepeatRule, NotificationFacts, BackupRules, ReplicationRules, RestoreRules, CheckRules, DiskSpaceRules, OverdueWatch];
+const RULES = [
+  AlertStateStore,
+  RepeatRule,
+  NotificationFacts,
+  BackupRules,
+  ReplicationRules,
+  RestoreRules,
+  CheckRules,
+  DiskSpaceRules,
+  OverdueWatch,
+  RemovedTargetAlerts,
+];
 
 /**
  * Notifications (issue 15): channels (webhook, Slack, Discord, ntfy, email, ping), a durable outbox in

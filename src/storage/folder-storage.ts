@@ -583,7 +583,7 @@ export class FolderStorage extends ObjectStorage {
   private failure(error: unknown, action: string, dir: string, facts?: WriteFacts): unknown {
     // The built-in local's folder is local_backup_dir; an added target's is its own path field.
     const setting = this.target === 'local' ? undefined : `the path of target ${this.target} (PATCH /api/targets/${this.target})`;
-    const mapped = folderError(error, action, dir, { facts, setting });
+    const mapped = folderError(error, action, dir, { facts, setting, target: this.target });
     if (mapped.code === ErrorCode.StorageUnavailable && !(error instanceof DomainError))
       this.logger.warn(`${mapped.message}: ${(error as Error)?.message ?? String(error)}`);
     return mapped;

@@ -10,13 +10,19 @@ export interface WriteFacts {
 
 /**
  * A file-system error on a folder in words a user can act on: what could not be done, where, why,
- * and what to do. `setting` is what to change (local_backup_dir for the backup folder).
+ * and what to do. `setting` is what to change (local_backup_dir for the backup folder); `target` the folder
+ * target the error is about (the built-in local when not given).
  */
-export function folderError(error: unknown, action: string, dir: string, options: { setting?: string; what?: string; facts?: WriteFacts } = {}): DomainError {
+export function folderError(
+  error: unknown,
+  action: string,
+  dir: string,
+  options: { setting?: string; what?: string; facts?: WriteFacts; target?: string } = {},
+): DomainError {
   if (error instanceof DomainError) return error;
   const setting = options.setting ?? 'local_backup_dir';
   const code = (error as NodeJS.ErrnoException)?.code;
-  const details = { target: 'local', dir, cause: code };
+  const details = { target: options.target ?? 'local', dir, cause: code };
   const cannot = `Could not ${action} ${options.what ?? 'the backup folder'} ${dir}`;
   switch (code) {
     case 'EACCES':

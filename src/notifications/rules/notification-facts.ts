@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BackupRunStore } from '../../backup/backup-run.store.js';
 import type { BackupTarget } from '../../common/backup-target.js';
 import { RecentLogLines } from '../../common/logging/recent-log-lines.js';
+import { TargetRoster } from '../../targets/target-roster.js';
 import type { Notification } from '../notification.js';
 
 /** How many log lines a failure's notification quotes at most. */
@@ -15,13 +16,19 @@ export class NotificationFacts {
   constructor(
     private readonly runs: BackupRunStore,
     private readonly recent: RecentLogLines,
+    private readonly roster: TargetRoster,
   ) {}
 
-  /** ISO 8601 of the target's newest successful backup; null when none (or when the history cannot be read: the message still goes out). */
+  /**
+   * ISO 8601 of the target's newest successful backup; null when none (or when the history cannot be read: the
+   * message still goes out). An added target's history starts at its creation: a deleted target's runs under
+   * the same id are not its own.
+   */
   async lastSuccess(target: BackupTarget | null): Promise<string | null> {
     if (!target) return null;
     try {
-      return (await this.runs.lastSuccess(target))?.finishedAt ?? null;
+      const since = (await this.roster.entry(target))?.since;
+      return (await this.runs.lastSuccess(target, undefined, since))?.finishedAt ?? null;
     } catch (error) {
       this.logger.warn(`Cannot read the last successful ${target} backup for a notification: ${(error as Error).message}`);
       return null;
