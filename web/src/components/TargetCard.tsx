@@ -186,7 +186,7 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
             {busy === 'test' ? 'Testing…' : 'Test Connection'}
           </button>
           <button type="button" class="button" aria-disabled={busy !== null || running} aria-busy={busy === 'backup'} onClick={() => void backupNow()}>
-            {busy === 'backup' ? 'Starting…' : running ? 'Backup running…' : 'Backup Now'}
+            {busy === 'backup' ? 'Starting…' : running ? (job?.kind === 'replication' ? 'Replication running…' : 'Backup running…') : 'Backup Now'}
           </button>
         </div>
         {edited.length > 0 && !status && <p class="hint unsaved">Unsaved changes. Test Connection and Backup Now save them first.</p>}
