@@ -4,12 +4,12 @@
  * DATA_DIR, and the real S3 server with a backup the real service made.
  */
 import { NestFactory } from '@nestjs/core';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, startService, waitHealthy } from './fixtures/restore-service.js';
+import { CLI, cli } from './fixtures/sentinel-cli.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
@@ -19,27 +19,8 @@ import { parseEnvironment } from '../src/config/environment.js';
 import { RestoreCoreModule } from '../src/restore/core/restore-core.module.js';
 import { RestoreStager } from '../src/restore/core/restore-stager.js';
 
-const CLI = path.resolve(process.env.SENTINEL_TEST_DIST ?? 'dist', 'cli.js');
 const OLDER = 'sentinel-backup-2026-01-07-120000.tar.gz';
 const NEWER = 'sentinel-backup-2026-01-08-143022.tar.gz';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `sentinel-backup args` with only `env` (and PATH, HOME) in its environment, in `cwd`. */
-function cli(args: string[], env: Record<string, string> = {}, cwd = os.tmpdir()): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** Every file under `dir` with its SHA-256: equal before and after means nothing was changed, added or removed. */
 function fingerprint(dir: string): Record<string, string> {

@@ -2,6 +2,9 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { ManagedDatabase } from './managed-database.js';
 
+/** The database of the settings (the settings module's CONFIG_DATABASE, which depends on this module, not the reverse). */
+const SETTINGS_DATABASE = 'config';
+
 /** SQLite's result codes for a file that is not (or no longer) a sound database. */
 const DAMAGE_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
 
@@ -26,16 +29,23 @@ export interface DamagedDatabase {
 
 /**
  * The error every user of a damaged database gets, and the line the start logs. It names the file
- * and both ways out: the API's restore (which works while config.db is damaged, from the default
- * local folder) and, failing that, moving the file away.
+ * and the ways out: the API's restore (which works while config.db is damaged, from the default
+ * local folder), the command line for a bucket's backups when config.db is the damaged one (the
+ * service cannot reach a bucket without the settings in it), and, failing that, moving the file away.
  */
 export function damagedDatabaseError({ database, reason }: DamagedDatabase, options: { fullPath?: boolean } = {}): DomainError {
   const where = options.fullPath === false ? `${database.filename} in DATA_DIR` : database.path;
+  // config.db holds the targets' settings and credentials: while it is damaged, GET /api/backups/r2 answers 503 too.
+  const settingsDamaged = database.name === SETTINGS_DATABASE;
+  const list = settingsDamaged ? "list the local folder's with GET /api/backups/local" : 'list them with GET /api/backups/local (or /api/backups/r2)';
+  const bucket = settingsDamaged
+    ? ' A backup in a bucket: stop the service and run npx sentinel-backup restore latest --account-id ID --bucket NAME --data-dir DATA_DIR ' +
+      "(or --endpoint URL instead of --account-id) with the bucket's credentials in R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (docs/disaster-recovery.md)."
+    : '';
   return new DomainError(
     ErrorCode.DatabaseDamaged,
-    `The database file ${where} is damaged (${reason}). Restore a backup: list them with GET /api/backups/local ` +
-      `(or /api/backups/r2), then POST /api/backups/local/restore with {"filename": "..."}; the service restarts and puts the backup's ` +
-      `copy of ${database.filename} in place (the damaged file is kept in the safety copy pre-restore-backup-*). ` +
+    `The database file ${where} is damaged (${reason}). Restore a backup: ${list}, then POST /api/backups/local/restore with {"filename": "..."}; ` +
+      `the service restarts and puts the backup's copy of ${database.filename} in place (the damaged file is kept in the safety copy pre-restore-backup-*).${bucket} ` +
       `Without a backup: stop the service and move ${database.filename} out of DATA_DIR; a new, empty ${database.filename} is created at the next start`,
     { database: database.name, file: database.filename, reason },
   );
