@@ -37,7 +37,14 @@ function cli(args: string[]): Promise<Run> {
 }
 
 function cliEnv(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', SENTINEL_MASTER_KEY: TEST_MASTER_KEY };
+  // Retries of the unreachable target 10 ms apart rather than 500: the same failure, seconds sooner.
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    TZ: 'UTC',
+    SENTINEL_MASTER_KEY: TEST_MASTER_KEY,
+    SENTINEL_STORAGE_RETRY_BASE_MS: '10',
+  };
 }
 
 /** Every table of a SQLite file, row by row in rowid order: what a reader of the database sees. */
@@ -137,10 +144,7 @@ describeS3('sentinel-backup backup and status, on a DATA_DIR the service configu
     expect(fs.readdirSync(data).filter((n) => n.startsWith('.service.lock') || n.startsWith('.backup-tmp'))).toEqual([]);
     expect(fs.readdirSync(local).filter((n) => n.endsWith('.partial'))).toEqual([]);
 
-    // Every restore check passes, on the folder's archive and on the bucket's (read as a configured target).
-    const verifyLocal = await run(['verify', plain.name, '--data-dir', data, '--target', 'local']);
-    expect({ code: verifyLocal.code, stderr: verifyLocal.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(verifyLocal.stdout).toMatch(/Verification passed: all 7 databases are intact/);
+    // Every restore check passes on the bucket's archive (read as a configured target); the folder's contents are compared below.
     const verifyS3 = await run(['verify', 'latest', '--data-dir', data, '--target', 'r2', '--json']);
     expect(verifyS3.code).toBe(0);
     expect(JSON.parse(verifyS3.stdout)).toMatchObject({ ok: true, archive: s3.name });
@@ -158,12 +162,6 @@ describeS3('sentinel-backup backup and status, on a DATA_DIR the service configu
       expect(contents(path.join(decrypted, `${name}.db`))).toEqual(live);
     }
     expect(contents(path.join(data, 'ledger.db')).items).toHaveLength(60);
-
-    const human = await run(['backup', '--data-dir', data, '--target', 'local']);
-    expect({ code: human.code, stderr: human.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(human.stdout).toMatch(/^Backing up .* to local\.\.\.\n {2}local: sentinel-backup-\S+\.tar\.gz, [\d.]+ KiB, sha256 [0-9a-f]{64}, [\d.]+ (ms|s)\n/);
-    expect(human.stdout).toMatch(/Nothing was deleted/);
-    expect(backupsIn(local)).toHaveLength(2);
   }, 120_000);
 
   it("the service started afterwards lists the command's backups as made here, with their runs (trigger cli) in its history; while it runs the command is refused with exit 4 and writes nothing", async () => {
@@ -204,11 +202,11 @@ describeS3('sentinel-backup backup and status, on a DATA_DIR the service configu
   }, 90_000);
 
   it('kill -9 during the upload: a service start meanwhile is refused naming the command, no partial archive is visible, and the next run takes the stale lock over and cleans up', async () => {
-    // 24 MiB that does not compress, so the upload lasts long enough to be caught in the act.
+    // 12 MiB that does not compress, so the upload lasts long enough to be caught in the act.
     const ledger = new Database(path.join(data, 'ledger.db'));
     try {
       ledger.exec(
-        'CREATE TABLE blobs (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 24) INSERT INTO blobs SELECT randomblob(1048576) FROM n',
+        'CREATE TABLE blobs (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12) INSERT INTO blobs SELECT randomblob(1048576) FROM n',
       );
     } finally {
       ledger.close();
@@ -248,8 +246,11 @@ describeS3('sentinel-backup backup and status, on a DATA_DIR the service configu
     const next = await run(['backup', '--data-dir', data, '--target', 'local', '--target', 'offsite']);
     expect(next.code).toBe(1);
     expect(next.stdout).toMatch(/Took over the stale lock of `sentinel-backup backup`, pid \d+/);
-    expect(next.stdout).toMatch(/ {2}local: sentinel-backup-\S+\.tar\.gz, [\d.]+ MiB/);
+    expect(next.stdout).toMatch(
+      /^Took over .*\nBacking up .* to local, offsite\.\.\.\n {2}local: sentinel-backup-\S+\.tar\.gz, [\d.]+ MiB, sha256 [0-9a-f]{64}, [\d.]+ (ms|s)\n/,
+    );
     expect(next.stdout).toMatch(/ {2}offsite: FAILED: /);
+    expect(next.stdout).toMatch(/1 of 2 backups made; offsite failed/);
     expect(next.stderr).toMatch(/The backup to offsite failed: /);
     expect(backupsIn(local)).toHaveLength(before.length + 1);
     expect(fs.readdirSync(local).filter((n) => n.endsWith('.partial'))).toEqual([]);
