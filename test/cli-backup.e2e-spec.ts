@@ -266,6 +266,24 @@ describeS3('sentinel-backup backup and status, on a DATA_DIR the service configu
     }
   }, 120_000);
 
+  it('--help with an example; usage errors exit 2; a folder that is not a DATA_DIR exits 1 with nothing created', async () => {
+    const help = await run(['backup', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: sentinel-backup backup --data-dir DIR \[--target ID \.\.\.\]/);
+    expect(help.stdout).toMatch(/Example:\n\s+sentinel-backup backup --data-dir /);
+    expect(help.stdout).toMatch(/Exit codes: 0 ok, 1 failed.*4 refused/s);
+    expect((await run(['--help'])).stdout).toMatch(/backup --data-dir DIR \[--target ID \.\.\.\]\n\s+one backup of a stopped service's DATA_DIR/);
+    const usage = await run(['backup', '--target', 'local']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/backup needs --data-dir DIR.*See sentinel-backup backup --help/);
+    const empty = path.join(root, 'not-a-data-dir');
+    fs.mkdirSync(empty);
+    const wrong = await run(['backup', '--data-dir', empty]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/has no config\.db: give the service's DATA_DIR/);
+    expect(fs.readdirSync(empty)).toEqual([]);
+  });
+
   it("status: the newest backup per target, an unreachable target's error in one line, exit 0; no credential or key in any output", async () => {
     const text = await run(['status', '--data-dir', data]);
     expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 0, stderr: '' });
