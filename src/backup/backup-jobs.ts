@@ -8,7 +8,7 @@ import { formatBytes } from '../common/format.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { ArchiveProducer, type ProductionPhase } from './archive-production/archive-producer.js';
-import { BackupRunEntity, type RunKind } from './backup-run.entity.js';
+import { type BackupTrigger, BackupRunEntity, type RunKind } from './backup-run.entity.js';
 import { BackupRunStore } from './backup-run.store.js';
 import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from './backup.events.js';
 
@@ -16,7 +16,7 @@ const PROGRESS_INTERVAL_MS = 250;
 
 interface RunningJob {
   run: BackupRunEntity;
-  trigger: 'manual' | 'scheduled';
+  trigger: BackupTrigger;
   abort: AbortController;
   done: Promise<BackupRunEntity>;
 }
@@ -43,12 +43,12 @@ export class BackupJobs implements OnModuleDestroy {
   ) {}
 
   /** Starts a backup and returns its job at once; 409 (BackupInProgress) when one is running for the target. */
-  async start(target: BackupTarget, trigger: 'manual' | 'scheduled'): Promise<BackupRunEntity> {
+  async start(target: BackupTarget, trigger: BackupTrigger): Promise<BackupRunEntity> {
     return (await this.launch(target, trigger)).run;
   }
 
   /** Starts a backup and waits for it to end (the scheduler's use). Resolves with the finished job, failed or not. */
-  async runToCompletion(target: BackupTarget, trigger: 'manual' | 'scheduled'): Promise<BackupRunEntity> {
+  async runToCompletion(target: BackupTarget, trigger: BackupTrigger): Promise<BackupRunEntity> {
     return (await this.launch(target, trigger)).done;
   }
 
@@ -83,7 +83,7 @@ export class BackupJobs implements OnModuleDestroy {
     await Promise.allSettled(jobs.map((job) => job.done));
   }
 
-  private async launch(target: BackupTarget, trigger: 'manual' | 'scheduled'): Promise<RunningJob> {
+  private async launch(target: BackupTarget, trigger: BackupTrigger): Promise<RunningJob> {
     // A damaged database is never archived: rotation could then delete the good backups a restore needs.
     this.registry.assertIntact();
     // Before any work: no job, no snapshot, no scratch folder for a backup that cannot be stored anywhere.

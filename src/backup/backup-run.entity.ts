@@ -5,8 +5,10 @@ export type BackupRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 export type BackupPhase = 'queued' | 'checking' | 'snapshotting' | 'archiving' | 'copying' | 'done';
 /** A backup makes an archive; a replication copies archives another target made (src/replication). */
 export type RunKind = 'backup' | 'replication';
-/** Who started it: a request, the schedule, or (replications) the backup to the source that just succeeded. */
-export type RunTrigger = 'manual' | 'scheduled' | 'after_backup';
+/** Who started a backup: a request (the API, the page), the schedule, or the command line (`sentinel-backup backup`, the service stopped). */
+export type BackupTrigger = 'manual' | 'scheduled' | 'cli';
+/** Who started it: a backup's trigger, or (replications) the backup to the source that just succeeded. */
+export type RunTrigger = BackupTrigger | 'after_backup';
 
 /** One backup job, kept after it ends: the run history (and the admin page's size trend). */
 @Entity('backup_runs')

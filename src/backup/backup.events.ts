@@ -1,4 +1,5 @@
 import type { BackupTarget } from '../common/backup-target.js';
+import type { BackupTrigger } from './backup-run.entity.js';
 
 /** A backup job began running. */
 export class BackupStartedEvent {
@@ -6,7 +7,7 @@ export class BackupStartedEvent {
   constructor(
     readonly jobId: string,
     readonly target: BackupTarget,
-    readonly trigger: 'manual' | 'scheduled',
+    readonly trigger: BackupTrigger,
   ) {}
 }
 

@@ -30,9 +30,26 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['status', '--data-dir', 'data'])).toMatchObject({ location: { kind: 'none' } });
   });
 
+  it('backup: --data-dir, and --target as often as there are targets (none: the enabled ones)', () => {
+    expect(parseCommandLine(['backup', '--data-dir', 'd', '--target', 'local', '--target', 'r2'])).toMatchObject({
+      command: 'backup',
+      dataDir: 'd',
+      targets: ['local', 'r2'],
+      location: { kind: 'none' },
+    });
+    expect(parseCommandLine(['backup', '--data-dir', 'd', '--json'])).toMatchObject({ targets: [], json: true });
+    expect(usageError(['backup', '--target', 'local'])).toMatch(/backup needs --data-dir/);
+    expect(usageError(['backup', '--data-dir', 'd', '--dir', 'x'])).toMatch(/backup does not take --dir/);
+    expect(usageError(['backup', 'latest', '--data-dir', 'd'])).toMatch(/Unexpected argument 'latest'/);
+    expect(usageError(['list', '--data-dir', 'd', '--target', 'a', '--target', 'b'])).toMatch(/list takes one --target/);
+  });
+
   it('answers --help without a location, per command', () => {
     expect(parseCommandLine(['--help'])).toEqual({ help: expect.stringContaining('Commands:') });
     expect(parseCommandLine(['restore', '-h'])).toEqual({ help: expect.stringContaining('Usage: sentinel-backup restore') });
+    expect(parseCommandLine(['backup', '--help'])).toEqual({
+      help: expect.stringMatching(/Usage: sentinel-backup backup[\s\S]*Example:\n\s+sentinel-backup backup /),
+    });
   });
 
   it('refuses what it cannot do exactly as asked, naming the fix', () => {

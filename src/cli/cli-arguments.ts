@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.js';
 
-export const COMMANDS = ['list', 'verify', 'restore', 'status'] as const;
+export const COMMANDS = ['list', 'verify', 'restore', 'status', 'backup'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Where the backups are: one of these, as the options say. */
@@ -20,6 +20,8 @@ export interface ParsedCommand {
   dataDir?: string;
   json: boolean;
   dryRun: boolean;
+  /** backup: the targets named with --target (several allowed); empty: every enabled one. */
+  targets?: string[];
 }
 
 export type CliInvocation = { help: string } | ParsedCommand;
@@ -46,7 +48,10 @@ Commands:
   verify <name|latest|file>   every restore check on a backup, a verdict per database
   restore <name|latest|file> --data-dir DIR [--dry-run]
                               restore a backup into a stopped service's DATA_DIR
-  status --data-dir DIR       a staged restore, the last apply's outcome, the service's lock
+  status --data-dir DIR       a staged restore, the last apply's outcome, the service's lock,
+                              the newest backup per target
+  backup --data-dir DIR [--target ID ...]
+                              one backup of a stopped service's DATA_DIR (before an upgrade, from cron)
 
 Options for every command: --json (output for scripts), --help
 
@@ -99,11 +104,35 @@ Example:
 ${EXIT_HELP}`,
   status: `Usage: sentinel-backup status --data-dir DIR [--json]
 
-Shows the state of DIR: a staged restore waiting for the next start, the last apply's outcome, and
-whether a service holds DIR's lock (and whether that process still runs). Reads only; works while the service runs.
+Shows the state of DIR: a staged restore waiting for the next start, the last apply's outcome,
+whether a service holds DIR's lock (and whether that process still runs), and the newest backup in
+each target configured in DIR (name, time, age, size; a target that cannot be reached shows its error
+and the rest is still shown). Reads only; works while the service runs.
 
 Example:
   sentinel-backup status --data-dir /var/lib/sentinel --json
+
+${EXIT_HELP}`,
+  backup: `Usage: sentinel-backup backup --data-dir DIR [--target ID ...] [--json]
+
+Makes one backup of DIR, the DATA_DIR of a stopped service, without starting it: before an upgrade,
+or from cron on a machine that does not run the service. It is the service's own backup (the same
+checks, snapshots, archive, name and encryption, written with the same never-replace rules) to the
+targets configured in DIR/config.db, read with the service's master key (SENTINEL_MASTER_KEY, else
+DIR/.master-key). A target with encryption on gets a .tar.gz.age archive (its public recipients: no key needed).
+  --target ID   back up to this target (local, r2, or an added one); repeat for several. Without it:
+                every enabled target, each as Backup Now would (a turned-off target only when named).
+The run is recorded in the service's history (trigger cli) and the archive as made by this installation,
+so the service lists it as its own when it starts. Nothing is deleted: rotation is left to the service
+(its schedule, or POST /api/backups/<target>/rotate).
+Refused (exit 4) while a service runs on DIR: back up through it (POST /api/backups/<target>, Backup
+Now on the page). While this runs it holds DIR's lock: a service started meanwhile is refused, naming this
+command; a lock left by a killed run is taken over by the next. When one target fails, the others are
+still backed up and the exit code is 1.
+
+Example:
+  sentinel-backup backup --data-dir /var/lib/sentinel --target local --target r2
+  15 3 * * * sentinel-backup backup --data-dir /var/lib/sentinel --json >> /var/log/sentinel-cli-backup.json   (crontab)
 
 ${EXIT_HELP}`,
 };
@@ -113,7 +142,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   'data-dir': { type: 'string' },
-  target: { type: 'string' },
+  target: { type: 'string', multiple: true },
   endpoint: { type: 'string' },
   'account-id': { type: 'string' },
   bucket: { type: 'string' },
@@ -127,6 +156,7 @@ const ACCEPTED: Record<CommandName, readonly string[]> = {
   verify: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
   restore: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'dry-run'],
   status: ['data-dir'],
+  backup: ['data-dir', 'target'],
 };
 
 /** Credentials never come as arguments (`ps` shows them): these are refused with where to put them instead. */
@@ -146,11 +176,16 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
   } catch (error) {
     throw CliError.usage((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  // --target is repeatable for backup only; for the other commands it names one place.
+  const targets = parsed.values.target ?? [];
+  const values = { ...parsed.values, ...(targets.length > 0 ? { target: targets[targets.length - 1] } : {}) } as Omit<typeof parsed.values, 'target'> & {
+    target?: string;
+  };
   const [command, ...rest] = positionals;
   if (command === undefined) {
     if (values.help) return { help: HELP.main };
-    throw CliError.usage('Name a command: list, verify, restore or status');
+    throw CliError.usage(`Name a command: ${COMMANDS.join(', ')}`);
   }
   if (!isCommand(command)) throw CliError.usage(`Unknown command '${command}': the commands are ${COMMANDS.join(', ')}`);
   const help = `sentinel-backup ${command} --help`;
@@ -166,14 +201,17 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
   if (rest.length > (takesBackup ? 1 : 0)) throw CliError.usage(`Unexpected argument '${rest[takesBackup ? 1 : 0]}'`, help);
   const backup = rest[0];
   const dataDir = values['data-dir'];
-  if ((command === 'restore' || command === 'status') && !dataDir) throw CliError.usage(`${command} needs --data-dir DIR: the service's data folder`, help);
+  if (command !== 'backup' && targets.length > 1) throw CliError.usage(`${command} takes one --target`, help);
+  if ((command === 'restore' || command === 'status' || command === 'backup') && !dataDir)
+    throw CliError.usage(`${command} needs --data-dir DIR: the service's data folder`, help);
   return {
     command,
     backup,
-    location: command === 'status' ? { kind: 'none' } : location(values, backup, help),
+    location: command === 'status' || command === 'backup' ? { kind: 'none' } : location(values, backup, help),
     dataDir,
     json: values.json ?? false,
     dryRun: values['dry-run'] ?? false,
+    ...(command === 'backup' ? { targets } : {}),
   };
 }
 

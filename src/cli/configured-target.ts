@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { CommonModule } from '../common/common.module.js';
@@ -26,7 +26,19 @@ class ReadOnlyConfigModule {}
  * The master key is found as the service finds it (SENTINEL_MASTER_KEY, else DATA_DIR/.master-key).
  */
 export async function openConfiguredTarget(dataDir: string, target: string, raw: Record<string, string | undefined>): Promise<BackupSource> {
-  const context = await NestFactory.createApplicationContext(
+  const context = await openConfiguration(dataDir, raw);
+  try {
+    const storage = await context.get(StorageTargets).get(target);
+    return new StorageBackupSource(storage, `target '${target}' of ${dataDir}`, target, () => context.close());
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
+}
+
+/** The configuration of a DATA_DIR as above (settings, targets, storage adapters over config.db read-only), for a caller that needs every target (status). */
+export function openConfiguration(dataDir: string, raw: Record<string, string | undefined>): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(
     {
       module: class ConfiguredTargetModule {},
       imports: [
@@ -41,11 +53,4 @@ export async function openConfiguredTarget(dataDir: string, target: string, raw:
     },
     { logger: false, abortOnError: false },
   );
-  try {
-    const storage = await context.get(StorageTargets).get(target);
-    return new StorageBackupSource(storage, `target '${target}' of ${dataDir}`, target, () => context.close());
-  } catch (error) {
-    await context.close();
-    throw error;
-  }
 }

@@ -25,10 +25,12 @@ export class BackupJobDto {
   copied: string[] | null;
 
   @ApiProperty({
-    enum: ['manual', 'scheduled', 'after_backup'],
-    description: 'manual: a request; scheduled: the schedule; after_backup: a replication started by a successful backup to its source',
+    enum: ['manual', 'scheduled', 'cli', 'after_backup'],
+    description:
+      'manual: a request; scheduled: the schedule; cli: the command line `sentinel-backup backup`, run while the service was stopped; ' +
+      'after_backup: a replication started by a successful backup to its source',
   })
-  trigger: 'manual' | 'scheduled' | 'after_backup';
+  trigger: 'manual' | 'scheduled' | 'cli' | 'after_backup';
 
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] })
   status: 'queued' | 'running' | 'succeeded' | 'failed';

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatBytes } from '../../common/format.js';
 import { DataDirLock, describeHolder } from '../../common/lifecycle/data-dir-lock.js';
 import { parseEnvironment } from '../../config/environment.js';
 import { DataFolderLayout } from '../../restore/core/data-folder-layout.js';
@@ -9,11 +10,13 @@ import type { ParsedCommand } from '../cli-arguments.js';
 import { CliError } from '../cli-error.js';
 import { EXIT, type ExitCode } from '../cli-exit.js';
 import type { CliOutput } from '../cli-output.js';
+import { newestBackups } from '../newest-backups.js';
+import { formatAge } from './list-command.js';
 
 /**
  * `status`: what the service's own restore files say (the `.pending-restore` journal, the last apply's
- * outcome) and who holds the lock, read with the service's stores and changing nothing, so it runs
- * beside a running service.
+ * outcome), who holds the lock, and the newest backup in each configured target (newestBackups), read with
+ * the service's stores and adapters and changing nothing, so it runs beside a running service.
  */
 export async function statusCommand(command: ParsedCommand, raw: Record<string, string | undefined>, out: CliOutput): Promise<ExitCode> {
   const dataDir = path.resolve(command.dataDir as string);
@@ -34,7 +37,16 @@ export async function statusCommand(command: ParsedCommand, raw: Record<string, 
             locked_at: lock.holder.locked_at,
             holder: describeHolder(lock.holder),
           };
-  out.document({ ok: true, data_dir: dataDir, service, staged_restore: journal ?? null, last_apply: lastApply });
+  const backups = await newestBackups(dataDir, raw);
+  out.document({
+    ok: true,
+    data_dir: dataDir,
+    service,
+    staged_restore: journal ?? null,
+    last_apply: lastApply,
+    targets: backups.targets,
+    targets_error: backups.error,
+  });
   out.line(`DATA_DIR ${dataDir}`);
   if (service.state === 'stopped') out.line('Service: not running (no lock)');
   else if (service.state === 'running') out.line(`Service: running, ${service.holder}, since ${service.locked_at}`);
@@ -47,5 +59,17 @@ export async function statusCommand(command: ParsedCommand, raw: Record<string, 
   else out.line('Staged restore: none');
   if (lastApply) out.line(`Last apply: ${lastApply.outcome} at ${lastApply.at}, ${lastApply.archive}: ${lastApply.message}`);
   else out.line('Last apply: none recorded');
+  if (backups.error) out.line(`Newest backups: ${backups.error}`);
+  else out.line('Newest backup per target:');
+  for (const t of backups.targets) {
+    const off = t.enabled ? '' : ' (turned off)';
+    if (!t.configured) out.line(`  ${t.target}${off}: not configured`);
+    else if (t.error) out.line(`  ${t.target}${off}: ${t.error}`);
+    else if (!t.newest) out.line(`  ${t.target}${off}: no backups`);
+    else
+      out.line(
+        `  ${t.target}${off}: ${t.newest.name}, ${t.newest.time.replace('.000Z', 'Z')}, ${formatAge(t.newest.age_seconds * 1000)} ago, ${formatBytes(t.newest.size_bytes)}`,
+      );
+  }
   return EXIT.ok;
 }

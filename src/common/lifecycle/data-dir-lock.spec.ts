@@ -85,6 +85,18 @@ describe('DataDirLock', () => {
     expect(files()).toEqual([LOCK_FILENAME]);
   });
 
+  it("records a command line's lock as such, and a start refused by it names the command and says it ends by itself", () => {
+    const lock = DataDirLock.acquire(dir, { command: 'backup' });
+    expect(JSON.parse(fs.readFileSync(lockFile(), 'utf8'))).toMatchObject({ pid: process.pid, command: 'backup' });
+    lock.release();
+    const live = liveProcess();
+    fs.writeFileSync(lockFile(), JSON.stringify(record(live.pid, live.ticks, NONCE_A, { command: 'backup' })));
+    expect(() => DataDirLock.acquire(dir)).toThrow(
+      new RegExp(`is in use by the command \`sentinel-backup backup\`, pid ${live.pid} .*it releases DATA_DIR when it ends\\. Wait for it to finish`),
+    );
+    expect(DataDirLock.inspect(dir)).toMatchObject({ running: true, holder: { command: 'backup' } });
+  });
+
   it('takes over the lock of a process that is gone, and reports whose it was', async () => {
     const dead = await deadProcess();
     fs.writeFileSync(lockFile(), JSON.stringify(record(dead.pid, dead.ticks, NONCE_A)));

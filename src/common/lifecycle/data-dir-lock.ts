@@ -25,6 +25,11 @@ export interface LockHolder {
   data_dir: string;
   /** Unique per lock generation: a takeover replaces exactly the stale generation it inspected. */
   nonce: string;
+  /**
+   * A command line holding DATA_DIR rather than the service (`backup`: `sentinel-backup backup`), so a
+   * service refused meanwhile says what holds it and that it ends by itself. Absent for the service.
+   */
+  command?: string;
 }
 
 /** DATA_DIR is held by another service, or its lock cannot be judged: the start is refused with this one line. */
@@ -82,6 +87,8 @@ function isAlive(pid: number): boolean {
 
 /** One line for people: "pid 123 (started 2026-12-01T16:00:00.000Z) on host h". */
 export function describeHolder(holder: LockHolder): string {
+  if (holder.command)
+    return `\`sentinel-backup ${holder.command}\`, pid ${holder.pid} (started ${holder.process_started_at ?? 'at an unknown time'}) on host ${holder.hostname}`;
   return `pid ${holder.pid} (started ${holder.process_started_at ?? 'at an unknown time'}) on host ${holder.hostname}`;
 }
 
@@ -177,8 +184,11 @@ export class DataDirLock {
     readonly tookOverFrom: LockHolder | undefined,
   ) {}
 
-  /** Takes the lock of `dataDir` (created when missing), or throws DataDirLockError naming the holder and what to do. */
-  static acquire(dataDir: string): DataDirLock {
+  /**
+   * Takes the lock of `dataDir` (created when missing), or throws DataDirLockError naming the holder and what to do.
+   * `command`: a command line's, recorded in the lock (LockHolder.command).
+   */
+  static acquire(dataDir: string, options: { command?: string } = {}): DataDirLock {
     const file = path.join(dataDir, LOCK_FILENAME);
     try {
       fs.mkdirSync(dataDir, { recursive: true });
@@ -187,7 +197,7 @@ export class DataDirLock {
         `Cannot create DATA_DIR ${dataDir}: ${(error as Error).message}. Create it, or point DATA_DIR at a folder the service's user can write`,
       );
     }
-    const self = DataDirLock.identity(dataDir);
+    const self: LockHolder = { ...DataDirLock.identity(dataDir), ...(options.command ? { command: options.command } : {}) };
     const candidate = path.join(dataDir, `${PREFIX}${self.nonce}${CANDIDATE_SUFFIX}`);
     try {
       const fd = fs.openSync(candidate, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
@@ -294,6 +304,12 @@ export class DataDirLock {
       );
     }
     const who = verdict === 'this-process' ? `this process, ${describeHolder(holder)}` : `the Sentinel Backup service ${describeHolder(holder)}`;
+    if (holder.command && verdict !== 'this-process') {
+      return new DataDirLockError(
+        `DATA_DIR ${self.data_dir} is in use by the command ${describeHolder(holder)}${since}; it releases DATA_DIR when it ends. ` +
+          `Wait for it to finish (or stop it: kill -TERM ${holder.pid}), then start again`,
+      );
+    }
     return new DataDirLockError(
       `DATA_DIR ${self.data_dir} is in use by ${who}${since}. Only one service may use a DATA_DIR: stop that service first (kill -TERM ${holder.pid}), or give this one another DATA_DIR`,
     );

@@ -1034,10 +1034,10 @@ export interface components {
             /** @description A replication: the archives copied to the replica and checked there (size and SHA-256), oldest first; null for a backup */
             copied: string[] | null;
             /**
-             * @description manual: a request; scheduled: the schedule; after_backup: a replication started by a successful backup to its source
+             * @description manual: a request; scheduled: the schedule; cli: the command line `sentinel-backup backup`, run while the service was stopped; after_backup: a replication started by a successful backup to its source
              * @enum {string}
              */
-            trigger: "manual" | "scheduled" | "after_backup";
+            trigger: "manual" | "scheduled" | "cli" | "after_backup";
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed";
             /**
