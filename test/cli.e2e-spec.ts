@@ -129,16 +129,20 @@ describe('sentinel-backup on folders and archive files', () => {
   });
 
   it('verify: a verdict per database, exit 0; an unknown backup exits 1; a damaged archive exits 3 naming the check', async () => {
-    const run = await cli(['verify', 'latest', '--dir', backups]);
+    // Its own TMPDIR, where the verifications unpack: other test files verify in parallel in the system's one.
+    const tmp = path.join(root, 'verify-tmp');
+    fs.mkdirSync(tmp);
+    const inTmp = (args: string[]) => cli(args, { TMPDIR: tmp });
+    const run = await inTmp(['verify', 'latest', '--dir', backups]);
     expect(run.code).toBe(0);
     for (const name of ALL_DATABASES) expect(run.stdout).toMatch(new RegExp(`ok\\s+${name}\\.db`));
     expect(run.stdout).toMatch(/Verification passed: all 7 databases are intact/);
-    const json = JSON.parse((await cli(['verify', OLDER, '--dir', backups, '--json'])).stdout);
+    const json = JSON.parse((await inTmp(['verify', OLDER, '--dir', backups, '--json'])).stdout);
     expect(json).toMatchObject({ ok: true, archive: OLDER, failed_check: null, backup_timestamp: expect.any(String) });
     expect(json.databases).toHaveLength(7);
     expect(json.databases.every((db: { ok: boolean }) => db.ok)).toBe(true);
 
-    const unknown = await cli(['verify', 'sentinel-backup-2020-01-01-000000.tar.gz', '--dir', backups]);
+    const unknown = await inTmp(['verify', 'sentinel-backup-2020-01-01-000000.tar.gz', '--dir', backups]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/There is no backup named sentinel-backup-2020-01-01-000000\.tar\.gz in .*: sentinel-backup list shows/);
 
@@ -150,26 +154,22 @@ describe('sentinel-backup on folders and archive files', () => {
     fs.writeFileSync(ledger, bytes);
     fs.mkdirSync(path.join(root, 'damaged'));
     const damaged = tarCzf(made, path.join(root, 'damaged', NEWER), ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)]);
-    const bad = await cli(['verify', damaged]);
+    const bad = await inTmp(['verify', damaged]);
     expect(bad.code).toBe(3);
     expect(bad.stdout).toMatch(/FAILED\s+ledger\.db/);
     expect(bad.stdout).toMatch(/Verification FAILED: checksum \(ledger\.db\)/);
-    const badJson = JSON.parse((await cli(['verify', damaged, '--json'])).stdout);
+    const badJson = JSON.parse((await inTmp(['verify', damaged, '--json'])).stdout);
     expect(badJson).toMatchObject({ ok: false, failed_check: 'checksum' });
     expect(badJson.databases.find((db: { name: string }) => db.name === 'ledger')).toMatchObject({ ok: false, checksum_ok: false });
 
     // Not an archive at all: the archive's own check is named.
     const garbage = path.join(root, 'damaged', OLDER);
     fs.writeFileSync(garbage, 'not a gzip file at all');
-    const notGzip = await cli(['verify', garbage, '--json']);
+    const notGzip = await inTmp(['verify', garbage, '--json']);
     expect(notGzip.code).toBe(3);
     expect(JSON.parse(notGzip.stdout)).toMatchObject({ ok: false, failed_check: 'gzip' });
     // The scratch folders are gone.
-    expect(
-      fs
-        .readdirSync(os.tmpdir())
-        .filter((n) => n.startsWith('sentinel-backup-verify-') && fs.statSync(path.join(os.tmpdir(), n)).mtimeMs > Date.now() - 60_000),
-    ).toEqual([]);
+    expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
   it('restore --dry-run says what would change and leaves the data folder byte-identical', async () => {
