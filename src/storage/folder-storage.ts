@@ -17,7 +17,9 @@ import { DatabaseRegistry } from '../database/database-registry.js';
 import {
   type ConnectionCheck,
   type ConnectionTestResult,
+  assertDownloadOffset,
   type DeleteManyResult,
+  type DownloadOptions,
   type DownloadResult,
   type LeftoverReport,
   type ObjectLock,
@@ -242,8 +244,9 @@ export class FolderStorage extends ObjectStorage {
     }
   }
 
-  async download(key: string, options: TransferOptions = {}): Promise<DownloadResult> {
+  async download(key: string, options: DownloadOptions = {}): Promise<DownloadResult> {
     assertObjectKey(key);
+    const offset = options.offset ?? 0;
     options.signal?.throwIfAborted();
     const dir = await this.folder();
     let file: fsp.FileHandle;
@@ -261,10 +264,16 @@ export class FolderStorage extends ObjectStorage {
       await file.close();
       throw notFound(this.target, key, dir);
     }
+    try {
+      assertDownloadOffset(key, offset, stat.size);
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
     // Reading through the open handle: a concurrent replace or delete does not change what is read.
     const scope = new OperationScope(`${this.kindLabel} download of '${key}'`, this.options.operationTimeoutMs, options.signal);
     const counter = byteCounter(options.onProgress);
-    const source = file.createReadStream();
+    const source = file.createReadStream({ start: offset });
     const onAbort = () => counter.destroy(scope.reason instanceof Error ? scope.reason : new Error('Download cancelled'));
     scope.signal.addEventListener('abort', onAbort, { once: true });
     // As in guardedDownloadBody: a cancel before the caller consumes the body must not become an
@@ -277,7 +286,7 @@ export class FolderStorage extends ObjectStorage {
       if (!source.destroyed) source.destroy();
     });
     source.pipe(counter);
-    return { body: counter, size: stat.size };
+    return { body: counter, size: stat.size - offset };
   }
 
   async list(prefix = ''): Promise<StoredObject[]> {
