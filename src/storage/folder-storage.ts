@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncPath } from '../common/fs/durable-fs.js';
+import { fsyncPath, placeWithoutReplacing } from '../common/fs/durable-fs.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -412,30 +412,9 @@ export class FolderStorage extends ObjectStorage {
     );
   }
 
-  /**
-   * Gives the finished `temp` its final name without ever replacing a file there (rename would, silently):
-   * a hard link fails with EEXIST when the name is taken, atomically, then the temporary name goes. A file
-   * system without hard links (FAT on a USB disk, some network shares) gets a check right before a rename,
-   * which leaves a window of one system call between two writers of the same name.
-   */
+  /** Gives the finished `temp` its final name without ever replacing a file there (placeWithoutReplacing): ObjectExists when it is taken. */
   private async linkNew(temp: string, final: string, dir: string, key: string): Promise<void> {
-    try {
-      await fsp.link(temp, final);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-      if (
-        await fsp.lstat(final).then(
-          () => true,
-          () => false,
-        )
-      )
-        throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
-      await fsp.rename(temp, final);
-      return;
-    }
-    await fsp.unlink(temp);
+    if (!(await placeWithoutReplacing(temp, final))) throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
   }
 
   /** The owner in `.<key>.owner`: null without a sidecar, UNREADABLE_OWNER when it holds no id. */
