@@ -238,7 +238,7 @@ describe('sentinel-backup download from a folder', () => {
     expect(json).toMatchObject({ ok: true, encrypted: true, checks: { archive: 'skipped-encrypted', object_sha256: 'not-recorded' } });
   });
 
-  it('progress: a bar redrawn in place on a terminal (bytes, rate, time left); plain lines when piped; none in --json', async () => {
+  it('progress: a bar redrawn in place on a terminal (bytes, rate, time left) for download, verify and restore; plain lines when piped; none in --json', async () => {
     expect(fs.existsSync('/usr/bin/script') || execFileSync('sh', ['-c', 'command -v script || true'], { encoding: 'utf8' }).trim()).toBeTruthy();
     const terminal = await cliOnTerminal(['download', BIG, '--dir', backups], here('tty'));
     expect(terminal.code).toBe(0);
@@ -258,6 +258,10 @@ describe('sentinel-backup download from a folder', () => {
     const verify = await cliOnTerminal(['verify', BIG, '--dir', backups], root);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/\rVerifying \[[#.]+\] [\d.]+ [KM]iB of 40\.\d MiB/);
+    const restore = await cliOnTerminal(['restore', BIG, '--dir', backups, '--data-dir', path.join(here('restore'), 'data')], root);
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toMatch(/\rRestoring \[[#.]+\] [\d.]+ [KM]iB of 40\.\d MiB/);
+    expect(restore.stdout).toMatch(/Restored 7 databases from sentinel-backup-2026-01-08-143022\.tar\.gz/);
 
     const piped = await cli(['download', BIG, '--dir', backups], {}, here('piped'));
     expect(piped.code).toBe(0);
