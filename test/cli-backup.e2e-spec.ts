@@ -5,46 +5,26 @@
  * and `tar`, the real service (dist/main.js) started afterwards and during, and kill -9 during an upload.
  */
 import Database from 'better-sqlite3';
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ALL_DATABASES, sha256 } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, startService } from './fixtures/restore-service.js';
 import { decryptByHand, enableEncryption } from './support/age-archives.js';
+import { CLI, cliEnv, cli as runCli, type CliRun as Run } from './support/cli-process.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases } from './support/seed.js';
 import { startTestApp } from './support/test-app.js';
 import { TEST_MASTER_KEY } from './support/test-master-key.js';
 
-const CLI = path.resolve(process.env.SENTINEL_TEST_DIST ?? 'dist', 'cli.js');
 const OFFSITE_SECRET = 'offsite-secret-0123456789abcdef';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** The service's master key; retries of the unreachable target 10 ms apart rather than 500: the same failure, seconds sooner. */
+const ENV = { SENTINEL_MASTER_KEY: TEST_MASTER_KEY, SENTINEL_STORAGE_RETRY_BASE_MS: '10' };
 
 /** Runs `sentinel-backup args` with the service's master key (and PATH, HOME) in its environment. */
 function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: os.tmpdir(), env: cliEnv(), timeout: 90_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
-
-function cliEnv(): Record<string, string> {
-  // Retries of the unreachable target 10 ms apart rather than 500: the same failure, seconds sooner.
-  return {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? os.tmpdir(),
-    TZ: 'UTC',
-    SENTINEL_MASTER_KEY: TEST_MASTER_KEY,
-    SENTINEL_STORAGE_RETRY_BASE_MS: '10',
-  };
+  return runCli(args, ENV);
 }
 
 /** Every table of a SQLite file, row by row in rowid order: what a reader of the database sees. */
@@ -212,7 +192,7 @@ describeS3('sentinel-backup backup and status, on a DATA_DIR the service configu
       ledger.close();
     }
     const before = backupsIn(local);
-    const child: ChildProcess = spawn(process.execPath, [CLI, 'backup', '--data-dir', data, '--target', 'local'], { env: cliEnv(), stdio: 'ignore' });
+    const child: ChildProcess = spawn(process.execPath, [CLI, 'backup', '--data-dir', data, '--target', 'local'], { env: cliEnv(ENV), stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
       // Stopped (SIGSTOP) the moment its unfinished file appears: alive, holding the lock, mid-upload.

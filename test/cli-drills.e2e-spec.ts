@@ -13,7 +13,7 @@ import path from 'node:path';
 import { inspectFiles, restoreWorkFiles, safetyCopies } from './fixtures/restore-app.js';
 import { ALL_DATABASES, sha256, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, type ServiceProcess, startService, waitHealthy, withService } from './fixtures/restore-service.js';
-import { CLI, cli, type Run } from './fixtures/sentinel-cli.js';
+import { CLI, cli, type CliRun as Run } from './support/cli-process.js';
 import { r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { waitForJob } from './support/seed.js';

@@ -201,6 +201,30 @@ export function storageContract(name: string, fixture: ContractFixture): void {
       await s().delete('fresh.bin');
     });
 
+    it('reads from an offset (a resumed download): the rest of the object byte for byte, empty at its end, InvalidInput beyond it', async () => {
+      // More than a part: a multipart object on S3, whose ranges cross its parts.
+      const body = randomBytes(fixture.partSize + 4321);
+      await s().upload('ranged.bin', Readable.from([body]));
+      for (const offset of [0, 1, fixture.partSize - 7, body.length - 1]) {
+        const progress: number[] = [];
+        const down = await s().download('ranged.bin', { offset, onProgress: (bytes) => progress.push(bytes) });
+        expect({ offset, size: down.size }).toEqual({ offset, size: body.length - offset });
+        expect(await sha256Of(down.body)).toEqual({ sha256: sha256(body.subarray(offset)), bytes: body.length - offset });
+        // Progress counts the bytes of this read, not the offset.
+        expect(progress[progress.length - 1]).toBe(body.length - offset);
+      }
+      const atEnd = await s().download('ranged.bin', { offset: body.length });
+      expect(atEnd.size).toBe(0);
+      expect(await sha256Of(atEnd.body)).toEqual({ sha256: sha256(Buffer.alloc(0)), bytes: 0 });
+      for (const offset of [body.length + 1, -1, 1.5]) {
+        expectDomainError(await failureOf(s().download('ranged.bin', { offset })), ErrorCode.InvalidInput, /from byte/);
+      }
+      expectDomainError(await failureOf(s().download('missing.bin', { offset: 10 })), ErrorCode.ObjectNotFound, /missing\.bin/);
+      // The object is as it was.
+      expect(await s().head('ranged.bin')).toMatchObject({ size: body.length });
+      await s().delete('ranged.bin');
+    });
+
     it('lists by prefix, heads a missing key as undefined and refuses to download it with ObjectNotFound', async () => {
       await Promise.all(['pre-a', 'pre-b', 'other'].map((key) => s().upload(key, Readable.from([Buffer.from(key)]))));
       expect((await s().list('pre-')).map((o) => o.key).sort()).toEqual(['pre-a', 'pre-b']);

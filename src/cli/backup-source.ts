@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isEncryptedBackupName, parseBackupName } from '../archive-format/backup-filename.js';
-import type { ObjectStorage } from '../storage/object-storage.js';
+import type { DownloadResult, ObjectStorage, StoredObject } from '../storage/object-storage.js';
 import type { ArchiveToUnpack } from '../restore/core/archive-unpacker.js';
 import { CliError } from './cli-error.js';
+import type { WrittenArchive } from '../encryption/archive-provenance.store.js';
 
 /** One backup as `list` shows it. */
 export interface ListedBackup {
@@ -48,6 +49,17 @@ function listed(objects: ReadonlyArray<{ key: string; size: number }>): ListedBa
   return out.sort((a, b) => b.time.getTime() - a.time.getTime() || (a.name < b.name ? 1 : -1));
 }
 
+/** One stored backup as `download` reads it. */
+export interface StoredBackup {
+  name: string;
+  /** Its entry in the store now: size, and what identifies this version of it (objectVersion). */
+  object: StoredObject;
+  /** Its bytes from `offset` to the end (a ranged read when resuming). */
+  read(offset: number, signal: AbortSignal): Promise<DownloadResult>;
+  /** The SHA-256 and size the service recorded when it wrote it; undefined when not known here. */
+  recorded(): Promise<WrittenArchive | undefined>;
+}
+
 /** Backups in a storage adapter of the service (S3 or folder). */
 export class StorageBackupSource implements BackupSource {
   constructor(
@@ -55,6 +67,8 @@ export class StorageBackupSource implements BackupSource {
     readonly where: string,
     readonly target: string,
     private readonly onClose: () => Promise<void> = async () => undefined,
+    /** What the service recorded of an archive when it wrote it, where that is known (a DATA_DIR's configured target). */
+    private readonly recorded?: (name: string) => Promise<WrittenArchive | undefined>,
   ) {}
 
   async list(): Promise<ListedBackup[]> {
@@ -62,21 +76,43 @@ export class StorageBackupSource implements BackupSource {
   }
 
   async find(backup: string): Promise<ArchiveToUnpack> {
-    let name = backup;
-    if (backup === 'latest') {
-      const [newest] = await this.list();
-      if (!newest) throw new CliError(`There is no backup in ${this.where}: check the location (sentinel-backup list shows what is there)`);
-      name = newest.name;
-    } else if (!parseBackupName(backup)) {
-      throw CliError.usage(
-        `'${backup}' is not a backup name (sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz) nor latest; give an archive file as a path (./${backup})`,
-      );
-    } else if (!(await this.storage.head(backup))) {
-      throw new CliError(`There is no backup named ${backup} in ${this.where}: sentinel-backup list shows the backups there`);
-    }
+    const name = await this.resolve(backup);
     refuseEncrypted(name);
     const storage = this.storage;
     return { name, open: async (signal) => storage.download(name, { signal }) };
+  }
+
+  /** The stored backup `backup` names, for `download`: encrypted ones too (they are downloaded as they are stored). */
+  async locate(backup: string): Promise<StoredBackup> {
+    const name = await this.resolve(backup);
+    const object = await this.storage.head(name);
+    if (!object) throw new CliError(`${name} was deleted from ${this.where} meanwhile: sentinel-backup list shows the backups there`);
+    const storage = this.storage;
+    const recorded = this.recorded;
+    return {
+      name,
+      object,
+      read: (offset, signal) => storage.download(name, { offset, signal }),
+      recorded: async () => recorded?.(name),
+    };
+  }
+
+  /** The backup's name: `latest`'s, or the one given once it is known to be there; CliError when it is not. */
+  private async resolve(backup: string): Promise<string> {
+    if (backup === 'latest') {
+      const [newest] = await this.list();
+      if (!newest) throw new CliError(`There is no backup in ${this.where}: check the location (sentinel-backup list shows what is there)`);
+      return newest.name;
+    }
+    if (!parseBackupName(backup)) {
+      throw CliError.usage(
+        `'${backup}' is not a backup name (sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz) nor latest; give an archive file as a path (./${backup})`,
+      );
+    }
+    if (!(await this.storage.head(backup))) {
+      throw new CliError(`There is no backup named ${backup} in ${this.where}: sentinel-backup list shows the backups there`);
+    }
+    return backup;
   }
 
   close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.js';
 
-export const COMMANDS = ['list', 'verify', 'restore', 'status', 'backup'] as const;
+export const COMMANDS = ['list', 'download', 'verify', 'restore', 'status', 'backup'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Where the backups are: one of these, as the options say. */
@@ -22,6 +22,8 @@ export interface ParsedCommand {
   dryRun: boolean;
   /** backup: the targets named with --target (several allowed); empty: every enabled one. */
   targets?: string[];
+  /** download: where to write the archive (a file, or a folder to put it in). */
+  output?: string;
 }
 
 export type CliInvocation = { help: string } | ParsedCommand;
@@ -45,6 +47,8 @@ Usage: sentinel-backup <command> [options]
 
 Commands:
   list                        the backups, newest first, with time, age and size
+  download <name|latest> [--output PATH]
+                              the archive into a file, resumable, checked before it is kept
   verify <name|latest|file>   every restore check on a backup, a verdict per database
   restore <name|latest|file> --data-dir DIR [--dry-run]
                               restore a backup into a stopped service's DATA_DIR
@@ -54,6 +58,8 @@ Commands:
                               one backup of a stopped service's DATA_DIR (before an upgrade, from cron)
 
 Options for every command: --json (output for scripts), --help
+download, verify and restore show their progress on stderr: a bar on a terminal, plain lines otherwise
+(with --json only on a terminal).
 
 ${LOCATION_HELP}
 
@@ -70,6 +76,23 @@ ${LOCATION_HELP}
 Example:
   sentinel-backup list --dir /mnt/usb/sentinel-backups
   R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup list --account-id ACCOUNT --bucket sentinel-backups --json
+
+${EXIT_HELP}`,
+  download: `Usage: sentinel-backup download <name|latest> <location> [--output PATH] [--json]
+
+Downloads a backup's archive (encrypted .tar.gz.age ones as they are stored) to PATH, by default the
+backup's name in the current folder (PATH may be a folder to put it in); an existing file is never
+replaced. It goes to PATH.partial first, with PATH.partial.json naming the object: when interrupted,
+the same command continues from what PATH.partial has, and starts over (saying so) when the stored
+object is another one now. Before it gets its name, the file is checked: its SHA-256 against the one
+the service recorded when it wrote it (with --data-dir DIR --target ID), and every check verify
+runs (not for an encrypted archive: they need its key). A failed check keeps nothing and exits 3.
+
+${LOCATION_HELP}
+
+Example:
+  R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup download latest --account-id ACCOUNT --bucket sentinel-backups --output /mnt/usb/
+  sentinel-backup download sentinel-backup-2026-01-08-143022.tar.gz --data-dir /var/lib/sentinel --target r2
 
 ${EXIT_HELP}`,
   verify: `Usage: sentinel-backup verify <name|latest|file> <location> [--json]
@@ -148,11 +171,13 @@ const OPTIONS = {
   bucket: { type: 'string' },
   prefix: { type: 'string' },
   dir: { type: 'string' },
+  output: { type: 'string' },
 } as const;
 
 /** Options each command accepts besides --help and --json. */
 const ACCEPTED: Record<CommandName, readonly string[]> = {
   list: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
+  download: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'output'],
   verify: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
   restore: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'dry-run'],
   status: ['data-dir'],
@@ -196,10 +221,13 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
   for (const [name, value] of Object.entries(values)) {
     if (typeof value === 'string' && value.trim() === '') throw CliError.usage(`--${name} needs a value`, help);
   }
-  const takesBackup = command === 'verify' || command === 'restore';
-  if (takesBackup && rest.length === 0) throw CliError.usage(`Name the backup to ${command}: its name, latest, or an archive file's path`, help);
+  const takesBackup = command === 'verify' || command === 'restore' || command === 'download';
+  if (takesBackup && rest.length === 0) {
+    throw CliError.usage(`Name the backup to ${command}: its name, latest${command === 'download' ? '' : ", or an archive file's path"}`, help);
+  }
   if (rest.length > (takesBackup ? 1 : 0)) throw CliError.usage(`Unexpected argument '${rest[takesBackup ? 1 : 0]}'`, help);
   const backup = rest[0];
+  if (command === 'download' && isArchivePath(backup)) throw CliError.usage(`${backup} is already a file: download takes a backup's name or latest`, help);
   const dataDir = values['data-dir'];
   if (command !== 'backup' && targets.length > 1) throw CliError.usage(`${command} takes one --target`, help);
   if ((command === 'restore' || command === 'status' || command === 'backup') && !dataDir)
@@ -212,6 +240,7 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
     json: values.json ?? false,
     dryRun: values['dry-run'] ?? false,
     ...(command === 'backup' ? { targets } : {}),
+    output: values.output,
   };
 }
 

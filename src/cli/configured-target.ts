@@ -4,6 +4,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { CommonModule } from '../common/common.module.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
+import { readWrittenArchive } from '../encryption/archive-provenance.store.js';
 import { SettingsModule } from '../settings/settings.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { StorageTargets } from '../storage/storage-targets.js';
@@ -29,7 +30,13 @@ export async function openConfiguredTarget(dataDir: string, target: string, raw:
   const context = await openConfiguration(dataDir, raw);
   try {
     const storage = await context.get(StorageTargets).get(target);
-    return new StorageBackupSource(storage, `target '${target}' of ${dataDir}`, target, () => context.close());
+    return new StorageBackupSource(
+      storage,
+      `target '${target}' of ${dataDir}`,
+      target,
+      () => context.close(),
+      (name) => readWrittenArchive(dataDir, target, name),
+    );
   } catch (error) {
     await context.close();
     throw error;

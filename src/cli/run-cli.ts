@@ -14,6 +14,7 @@ type Command = (command: ParsedCommand, raw: Record<string, string | undefined>,
  */
 const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   list: async () => (await import('./commands/list-command.js')).listCommand,
+  download: async () => (await import('./commands/download-command.js')).downloadCommand,
   verify: async () => (await import('./commands/verify-command.js')).verifyCommand,
   restore: async () => (await import('./commands/restore-command.js')).restoreCommand,
   status: async () => (await import('./commands/status-command.js')).statusCommand,

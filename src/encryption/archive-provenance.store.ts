@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
 import type { BackupTarget } from '../common/backup-target.js';
-import { EncryptionDatabase } from './store/encryption-database.js';
+import { ENCRYPTION_DB_FILE, EncryptionDatabase } from './store/encryption-database.js';
 import { WrittenArchiveEntity } from './store/written-archive.entity.js';
 
 /** One archive this installation wrote, as recorded when its upload completed. */
@@ -83,6 +86,25 @@ export class ArchiveProvenance {
   async forget(target: BackupTarget, filename: string): Promise<void> {
     this.listed.delete(target);
     await this.db.transaction((manager) => manager.delete(WrittenArchiveEntity, { target, filename }));
+  }
+}
+
+/**
+ * The record of one archive in a DATA_DIR's `.encryption.db`, read without the service (the command line): over a
+ * read-only connection that creates nothing and changes nothing (no schema, no checkpoint), so it works beside a
+ * running service. Undefined when there is none: no such file (a DATA_DIR of an earlier version), or an archive
+ * this installation did not write.
+ */
+export async function readWrittenArchive(dataDir: string, target: BackupTarget, filename: string): Promise<WrittenArchive | undefined> {
+  const file = path.join(dataDir, ENCRYPTION_DB_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const source = new DataSource({ type: 'better-sqlite3', database: file, readonly: true, fileMustExist: true, entities: [WrittenArchiveEntity] });
+  await source.initialize();
+  try {
+    const row = await source.manager.findOneBy(WrittenArchiveEntity, { target, filename });
+    return row ? toWrittenArchive(row) : undefined;
+  } finally {
+    await source.destroy();
   }
 }
 

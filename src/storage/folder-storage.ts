@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncPath } from '../common/fs/durable-fs.js';
+import { fsyncPath, placeWithoutReplacing } from '../common/fs/durable-fs.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -17,7 +17,9 @@ import { DatabaseRegistry } from '../database/database-registry.js';
 import {
   type ConnectionCheck,
   type ConnectionTestResult,
+  assertDownloadOffset,
   type DeleteManyResult,
+  type DownloadOptions,
   type DownloadResult,
   type LeftoverReport,
   type ObjectLock,
@@ -242,8 +244,9 @@ export class FolderStorage extends ObjectStorage {
     }
   }
 
-  async download(key: string, options: TransferOptions = {}): Promise<DownloadResult> {
+  async download(key: string, options: DownloadOptions = {}): Promise<DownloadResult> {
     assertObjectKey(key);
+    const offset = options.offset ?? 0;
     options.signal?.throwIfAborted();
     const dir = await this.folder();
     let file: fsp.FileHandle;
@@ -261,10 +264,16 @@ export class FolderStorage extends ObjectStorage {
       await file.close();
       throw notFound(this.target, key, dir);
     }
+    try {
+      assertDownloadOffset(key, offset, stat.size);
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
     // Reading through the open handle: a concurrent replace or delete does not change what is read.
     const scope = new OperationScope(`${this.kindLabel} download of '${key}'`, this.options.operationTimeoutMs, options.signal);
     const counter = byteCounter(options.onProgress);
-    const source = file.createReadStream();
+    const source = file.createReadStream({ start: offset });
     const onAbort = () => counter.destroy(scope.reason instanceof Error ? scope.reason : new Error('Download cancelled'));
     scope.signal.addEventListener('abort', onAbort, { once: true });
     // As in guardedDownloadBody: a cancel before the caller consumes the body must not become an
@@ -277,7 +286,7 @@ export class FolderStorage extends ObjectStorage {
       if (!source.destroyed) source.destroy();
     });
     source.pipe(counter);
-    return { body: counter, size: stat.size };
+    return { body: counter, size: stat.size - offset };
   }
 
   async list(prefix = ''): Promise<StoredObject[]> {
@@ -403,30 +412,9 @@ export class FolderStorage extends ObjectStorage {
     );
   }
 
-  /**
-   * Gives the finished `temp` its final name without ever replacing a file there (rename would, silently):
-   * a hard link fails with EEXIST when the name is taken, atomically, then the temporary name goes. A file
-   * system without hard links (FAT on a USB disk, some network shares) gets a check right before a rename,
-   * which leaves a window of one system call between two writers of the same name.
-   */
+  /** Gives the finished `temp` its final name without ever replacing a file there (placeWithoutReplacing): ObjectExists when it is taken. */
   private async linkNew(temp: string, final: string, dir: string, key: string): Promise<void> {
-    try {
-      await fsp.link(temp, final);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-      if (
-        await fsp.lstat(final).then(
-          () => true,
-          () => false,
-        )
-      )
-        throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
-      await fsp.rename(temp, final);
-      return;
-    }
-    await fsp.unlink(temp);
+    if (!(await placeWithoutReplacing(temp, final))) throw new ObjectExists(this.target, key, `the backup folder ${dir}`);
   }
 
   /** The owner in `.<key>.owner`: null without a sidecar, UNREADABLE_OWNER when it holds no id. */

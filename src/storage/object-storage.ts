@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { BackupTarget } from '../common/backup-target.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
 
 /** An object as the store lists it. */
 export interface StoredObject {
@@ -51,8 +53,19 @@ export interface TransferOptions {
   recipients?: readonly string[];
 }
 
+/** What a download takes: TransferOptions' cancel and progress, and where to start. */
+export interface DownloadOptions extends Pick<TransferOptions, 'signal' | 'onProgress'> {
+  /**
+   * The first byte to read (0 by default): a ranged read, as a resumed download continues from the bytes it
+   * already has. The body then holds the bytes from there to the end, `size` their count, and progress counts
+   * them alone. At the object's end the body is empty; beyond it, or not a whole number: InvalidInput.
+   */
+  offset?: number;
+}
+
 export interface DownloadResult {
   body: Readable;
+  /** The bytes the body holds: the object's size, less the offset of a ranged read. */
   size: number;
 }
 
@@ -94,14 +107,20 @@ export function objectVersion(object: StoredObject): string {
   return object.etag !== undefined ? `etag ${object.etag}` : `size ${object.size} mtime ${object.lastModified.getTime()}`;
 }
 
+/** A download's offset checked against the object's size (InvalidInput when it is not a byte of the object or its end). */
+export function assertDownloadOffset(key: string, offset: number, size: number): void {
+  if (Number.isSafeInteger(offset) && offset >= 0 && offset <= size) return;
+  throw new DomainError(ErrorCode.InvalidInput, `Cannot read '${key}' from byte ${offset}: it has ${size} bytes`, { key, offset, size });
+}
+
 export abstract class ObjectStorage {
   abstract readonly target: BackupTarget;
 
   /** Streams `body` (length unknown) into `key`. Nothing is visible under `key` until it is complete. */
   abstract upload(key: string, body: Readable, options?: TransferOptions): Promise<StoredObject>;
 
-  /** Streams an object; throws ObjectNotFound when it does not exist. */
-  abstract download(key: string, options?: TransferOptions): Promise<DownloadResult>;
+  /** Streams an object, or its end from `options.offset`; throws ObjectNotFound when it does not exist. */
+  abstract download(key: string, options?: DownloadOptions): Promise<DownloadResult>;
 
   /** Every object whose key starts with `prefix`, however many there are. */
   abstract list(prefix?: string): Promise<StoredObject[]>;

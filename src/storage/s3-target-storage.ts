@@ -1,12 +1,14 @@
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Clock } from '../common/clock.js';
 import { Logger } from '@nestjs/common';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import {
   type ConnectionTestResult,
+  assertDownloadOffset,
   type DeleteManyResult,
+  type DownloadOptions,
   type DownloadResult,
   type LeftoverReport,
   type ObjectLock,
@@ -21,7 +23,7 @@ import { S3ConnectionTest } from './s3-connection-test.js';
 import { guardedDownloadBody } from './s3-download-body.js';
 import { S3MultipartAborter } from './s3-multipart-aborter.js';
 import { S3ObjectDeleter } from './s3-object-deleter.js';
-import { headObject } from './s3-object-head.js';
+import { headObject, httpStatusOf } from './s3-object-head.js';
 import { S3ObjectUploader } from './s3-object-uploader.js';
 import { S3OperationRunner } from './s3-operation-runner.js';
 import { S3OwnerMetadata } from './s3-owner-metadata.js';
@@ -89,14 +91,40 @@ export class S3TargetStorage extends ObjectStorage {
     return this.uploader.upload(key, body, options);
   }
 
-  async download(key: string, options: TransferOptions = {}): Promise<DownloadResult> {
+  async download(key: string, options: DownloadOptions = {}): Promise<DownloadResult> {
     assertObjectKey(key);
-    const operation = `download of '${key}'`;
+    const offset = options.offset ?? 0;
+    assertDownloadOffset(key, offset, Number.MAX_SAFE_INTEGER);
+    const operation = offset > 0 ? `download of '${key}' from byte ${offset}` : `download of '${key}'`;
     return this.runner.begin(operation, key, options.signal, async (begun) => {
       const { conn, scope } = begun;
-      const out = await conn.client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: scope.signal });
+      const guarded = (body: Readable, size: number) =>
+        guardedDownloadBody(body, size, begun, `${this.runner.label} ${operation}`, key, this.logger, options.onProgress);
+      let out: GetObjectCommandOutput;
+      try {
+        out = await conn.client.send(
+          new GetObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), Range: offset > 0 ? `bytes=${offset}-` : undefined }),
+          { abortSignal: scope.signal },
+        );
+      } catch (error) {
+        // 416: the range starts at or past the end. At the end is an empty read (a resumed download that had every byte).
+        if (offset === 0 || httpStatusOf(error) !== 416) throw error;
+        const object = await headObject(conn, key, scope.signal);
+        if (!object) throw error;
+        assertDownloadOffset(key, offset, object.size);
+        return { body: guarded(Readable.from([]), 0), size: 0 };
+      }
       const size = out.ContentLength ?? 0;
-      return { body: guardedDownloadBody(out.Body as Readable, size, begun, `${this.runner.label} ${operation}`, key, this.logger, options.onProgress), size };
+      // A store that ignores Range answers 200 with the whole object: appended to what a resumed download has, that would corrupt it.
+      if (offset > 0 && !out.ContentRange?.startsWith(`bytes ${offset}-`)) {
+        (out.Body as Readable | undefined)?.destroy();
+        throw new DomainError(
+          ErrorCode.StorageUnavailable,
+          `${this.runner.label} did not answer the ${operation} with that range (Content-Range: ${out.ContentRange ?? 'none'}): this store cannot resume a download`,
+          { key },
+        );
+      }
+      return { body: guarded(out.Body as Readable, size), size };
     });
   }
 

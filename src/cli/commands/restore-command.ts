@@ -21,6 +21,7 @@ import { CliError } from '../cli-error.js';
 import { EXIT, type ExitCode } from '../cli-exit.js';
 import type { CliOutput } from '../cli-output.js';
 import { openBackupSource } from '../backup-locations.js';
+import { meteredArchive } from '../metered-archive.js';
 import { printVerdict, verdictDocument } from './verify-command.js';
 
 /** One database in a dry run: as it is in DATA_DIR now (null: absent) and as the backup would make it. */
@@ -79,7 +80,7 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
       out.line('Downloading and checking it (checksums, SQLite integrity, the set of databases)...');
       staged = await core
         .get(RestoreStager)
-        .stage(archive, {
+        .stage(meteredArchive(archive, 'Restoring', out.json), {
           target: source.target,
           restartRequested: false,
           signal: new AbortController().signal,
@@ -144,7 +145,7 @@ async function dryRun(command: ParsedCommand, dataDir: string, raw: Record<strin
     const archive = await source.find(command.backup as string);
     out.line(`Dry run: restoring ${archive.name} from ${source.where} into ${dataDir} would do this (nothing is changed):`);
     const changes: DatabaseChange[] = [];
-    const result = await checkArchive(archive, raw, async (databases) => {
+    const result = await checkArchive(meteredArchive(archive, 'Checking', out.json), raw, async (databases) => {
       for (const db of databases) {
         const file = layout.databases.find((d) => d.name === db.name)?.path ?? path.join(dataDir, db.filename);
         const current = fs.existsSync(file) ? await digestFile(file) : null;

@@ -2,6 +2,7 @@ import type { ParsedCommand } from '../cli-arguments.js';
 import { EXIT, type ExitCode } from '../cli-exit.js';
 import type { CliOutput } from '../cli-output.js';
 import { openBackupSource } from '../backup-locations.js';
+import { meteredArchive } from '../metered-archive.js';
 import { type ArchiveCheckResult, checkArchive, failedCheck } from '../archive-check.js';
 
 /** The verdict as `verify` and `restore --dry-run` print it. */
@@ -36,7 +37,7 @@ export async function verifyCommand(command: ParsedCommand, raw: Record<string, 
   try {
     const archive = await source.find(command.backup as string);
     out.line(`Verifying ${archive.name} from ${source.where}...`);
-    const result = await checkArchive(archive, raw);
+    const result = await checkArchive(meteredArchive(archive, 'Verifying', out.json), raw);
     printVerdict(result, out);
     const failed = failedCheck(result);
     out.document({ ok: result.ok, location: source.where, ...verdictDocument(result) });

@@ -73,6 +73,28 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   await fsyncPath(path.dirname(file));
 }
 
+/**
+ * Gives the finished `temp` the name `final` without ever replacing a file there (rename would, silently):
+ * a hard link fails with EEXIST when the name is taken, atomically, then the temporary name goes. A file
+ * system without hard links (FAT on a USB disk, some network shares) gets a check right before a rename,
+ * which leaves a window of one system call between two writers of the same name. False, with `temp`
+ * left as it was, when `final` exists.
+ */
+export async function placeWithoutReplacing(temp: string, final: string): Promise<boolean> {
+  try {
+    await fs.promises.link(temp, final);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    if (await exists(final)) return false;
+    await fs.promises.rename(temp, final);
+    return true;
+  }
+  await fs.promises.unlink(temp);
+  return true;
+}
+
 /** Removes a file if it exists and makes the removal durable; true when something was removed. */
 export async function unlinkDurably(file: string): Promise<boolean> {
   try {
