@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fingerprint } from './fixtures/folder-fingerprint.js';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, startService, waitHealthy } from './fixtures/restore-service.js';
 import { configureR2 } from './support/r2-settings.js';
@@ -39,20 +40,6 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = os.tmpdir()
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
-}
-
-/** Every file under `dir` with its SHA-256: equal before and after means nothing was changed, added or removed. */
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const file = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else out[path.relative(dir, file)] = sha256(file);
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 /** A data folder of a stopped service: the seven databases with `marker`. */

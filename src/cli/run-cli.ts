@@ -17,6 +17,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify-command.js')).verifyCommand,
   restore: async () => (await import('./commands/restore-command.js')).restoreCommand,
   status: async () => (await import('./commands/status-command.js')).statusCommand,
+  key: async () => (await import('./commands/key-command.js')).keyCommand,
 };
 
 /** Domain errors a user fixes by writing the command differently. */
