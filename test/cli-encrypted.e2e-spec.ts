@@ -104,6 +104,23 @@ describe('sentinel-backup with an archive made by the age command (tar czf, then
   }, 60_000);
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
+  it('--help: key has its usage, an example and the exit codes; verify and restore say where the recovery key goes', async () => {
+    const key = await cli(['key', '--help']);
+    expect(key.code).toBe(0);
+    expect(key.stdout).toContain('Usage: sentinel-backup key show --data-dir DIR --target ID');
+    expect(key.stdout).toMatch(/Example:\n\s+sentinel-backup key show [^\n]*\n\s+sentinel-backup key export --data-dir \S+ --target r2 --output \S+/);
+    expect(key.stdout).toMatch(/Exit codes: 0 ok, 1 failed/);
+    for (const command of ['verify', 'restore']) {
+      const help = await cli([command, '--help']);
+      expect(help.stdout).toMatch(/--identity FILE\s+a file of age identities/);
+      expect(help.stdout).toMatch(new RegExp(`sentinel-backup ${command} \\S+ .*--identity \\S+`));
+    }
+    expect((await cli(['restore', '--help'])).stdout).toMatch(/--confirm-unknown/);
+    expect((await cli(['--help'])).stdout).toMatch(/key show\|export --data-dir DIR --target ID/);
+    const usage = await cli(['key', 'export', '--data-dir', root, '--target', 'r2']);
+    expect({ code: usage.code, stderr: usage.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/key export needs --output FILE/) });
+  });
+
   it('verify and restore it with --identity (the key file as age-keygen wrote it): every database back', async () => {
     const verify = await cli(['verify', encrypted, '--identity', mine.file, '--json']);
     expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
