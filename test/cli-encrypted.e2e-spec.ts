@@ -333,7 +333,12 @@ describeS3('sentinel-backup with backups the service encrypted (an encrypted S3 
     const plain = tarCzf(prepareBackupFolder(made, 'foreign'), path.join(root, 'foreign.tar.gz'), files);
     const foreign = 'sentinel-backup-2099-01-01-000000.tar.gz.age';
     ageEncrypt(plain, path.join(root, foreign), [recovery.recipient]);
-    await testS3Client().send(new PutObjectCommand({ Bucket: bucket, Key: foreign, Body: fs.readFileSync(path.join(root, foreign)) }));
+    const s3 = testS3Client();
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: foreign, Body: fs.readFileSync(path.join(root, foreign)) }));
+    } finally {
+      s3.destroy();
+    }
     const target = ['--data-dir', serviceData(), '--target', 'r2'];
 
     const before = withoutSideFiles(fingerprint(serviceData()));
