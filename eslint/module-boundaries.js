@@ -77,9 +77,16 @@ export const MODULES = {
         'archive-reader/archive-problem',
         'archive-reader/database-checks',
         'archive-reader/archive-extractor',
+        // Encrypted backups (issue 14 in the command line): the shared verification, the keys and made-here check of a read.
+        'core/archive-verification',
+        'archive-reader/archive-read-pipeline',
+        'archive-reader/describe-recipients',
+        'stored-archive-access',
       ],
       storage: ['folder-storage', 's3-target-storage', 's3-upload-journal', 's3-connection', 'storage-options'],
-      settings: ['settings.repository'],
+      settings: ['settings.repository', 'master-key'],
+      // The keyring of a DATA_DIR (key show, key export, restore with its stored keys), read with the service's own classes.
+      encryption: ['encryption-keys.service', 'encryption-status', 'identity-vault', 'store/encryption-database'],
     },
   },
 };

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI, cli, type CliRun as Run, serviceWithBackup } from './support/cli-process.js';
+import { fingerprint } from './fixtures/folder-fingerprint.js';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, startService, waitHealthy } from './fixtures/restore-service.js';
 import { describeS3, testS3 } from './support/s3-server.js';
@@ -23,20 +24,6 @@ const NEWER = 'sentinel-backup-2026-01-08-143022.tar.gz';
 /** stderr without the progress lines a piped restore writes there ("Restoring: 2.93 KiB done in 12 ms ..."): what is left is errors. */
 function errorsIn(run: Run): string {
   return run.stderr.replace(/^Restoring: .*\n/gm, '');
-}
-
-/** Every file under `dir` with its SHA-256: equal before and after means nothing was changed, added or removed. */
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const file = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else out[path.relative(dir, file)] = sha256(file);
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 /** A data folder of a stopped service: the seven databases with `marker`. */

@@ -1,17 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Clock } from '../common/clock.js';
-import type { DiskSpace } from '../common/fs/disk-space.service.js';
-import type { LeftoverSweeper } from '../common/fs/leftover-sweeper.js';
-import type { AppConfig } from '../config/app-config.js';
 import { parseEnvironment } from '../config/environment.js';
-import type { DatabaseRegistry } from '../database/database-registry.js';
 import { FolderStorage } from '../storage/folder-storage.js';
 import type { S3SettingNames } from '../storage/s3-connection.js';
 import { S3TargetStorage } from '../storage/s3-target-storage.js';
-import { S3UploadJournal } from '../storage/s3-upload-journal.js';
 import { StorageOptions } from '../storage/storage-options.js';
-import type { InstallationIdentity } from '../common/installation/installation-identity.js';
 import type { LocationOptions } from './cli-arguments.js';
 import { CliError } from './cli-error.js';
 import { ArchiveFileSource, type BackupSource, StorageBackupSource } from './backup-source.js';
@@ -30,14 +24,6 @@ const COMMAND_LINE_NAMES: S3SettingNames = {
   bucket: '--bucket',
   where: 'the environment (credentials) and the command line (--endpoint, --account-id, --bucket, --prefix)',
 };
-
-/**
- * The storage adapters read backups here and nothing else: the command line never uploads, sweeps a
- * target's leftovers or checks room for a backup, so the collaborators only those need (the upload
- * journal's installation, the sweeper, the registry) are absent rather than built over some folder,
- * where building them would create files (an installation id) the user did not ask for.
- */
-const NOT_USED_FOR_READING = undefined as never;
 
 /** The backups' place the options name, opened. */
 export async function openBackupSource(location: LocationOptions, raw: Record<string, string | undefined>): Promise<BackupSource> {
@@ -70,15 +56,8 @@ function folderSource(dir: string, raw: Record<string, string | undefined>): Bac
     throw new CliError(`The folder ${dir} does not exist: give the folder that holds the backups (sentinel-backup-*.tar.gz)`);
   }
   if (!stat.isDirectory()) throw new CliError(`${dir} is not a folder: give an archive file without --dir`);
-  const storage = new FolderStorage(
-    'cli',
-    '--dir',
-    async () => dir,
-    storageOptions(raw),
-    NOT_USED_FOR_READING as LeftoverSweeper,
-    NOT_USED_FOR_READING as DatabaseRegistry,
-    NOT_USED_FOR_READING as DiskSpace,
-  );
+  // Opened for reading only (no writing parts): the command line lists and reads backups here, nothing else.
+  const storage = new FolderStorage('cli', '--dir', async () => dir, storageOptions(raw));
   return new StorageBackupSource(storage, dir, 'folder');
 }
 
@@ -114,8 +93,8 @@ function bucketSource(location: Extract<LocationOptions, { kind: 'bucket' }>, ra
     ...credentials(raw),
   };
   const options = storageOptions(raw);
-  const journal = new S3UploadJournal({ env: parseEnvironment({ DATA_DIR: process.cwd() }) } as AppConfig, NOT_USED_FOR_READING as InstallationIdentity);
-  const storage = new S3TargetStorage('cli', 'Bucket', async () => settings, options, journal, new Clock());
+  // Opened for reading only (no upload journal): the command line lists and reads backups here, nothing else.
+  const storage = new S3TargetStorage('cli', 'Bucket', async () => settings, options, undefined, new Clock());
   const where = `${endpoint.replace(/\/+$/, '')}/${location.bucket}${location.prefix ? `/${location.prefix}` : ''}`;
   return new StorageBackupSource(storage, where, 'bucket', async () => storage.dropConnection());
 }

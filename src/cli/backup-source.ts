@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isEncryptedBackupName, parseBackupName } from '../archive-format/backup-filename.js';
+import { parseBackupName } from '../archive-format/backup-filename.js';
 import type { DownloadResult, ObjectStorage, StoredObject } from '../storage/object-storage.js';
 import type { ArchiveToUnpack } from '../restore/core/archive-unpacker.js';
 import { CliError } from './cli-error.js';
@@ -27,16 +27,9 @@ export interface BackupSource {
   list(): Promise<ListedBackup[]>;
   /** The archive `backup` (a name, or `latest`) names; CliError (exit 1) when there is none. */
   find(backup: string): Promise<ArchiveToUnpack>;
+  /** The age recipients recorded with an encrypted backup (S3 metadata, a folder's sidecar), for messages; null when unknown. */
+  recipients(name: string): Promise<readonly string[] | null>;
   close(): Promise<void>;
-}
-
-/** Encrypted backups need their recovery key, which this first version of the command line cannot take yet. */
-function refuseEncrypted(name: string): void {
-  if (!isEncryptedBackupName(name)) return;
-  throw new CliError(
-    `${name} is encrypted (age), and this version of sentinel-backup cannot take its recovery key yet. ` +
-      'Restore it through the service (POST /api/backups/<target>/restore with "identity": "AGE-SECRET-KEY-1..."), or choose a plain .tar.gz backup',
-  );
 }
 
 /** Newest first; the names' timestamps decide, as they do in the service's listings. */
@@ -77,7 +70,6 @@ export class StorageBackupSource implements BackupSource {
 
   async find(backup: string): Promise<ArchiveToUnpack> {
     const name = await this.resolve(backup);
-    refuseEncrypted(name);
     const storage = this.storage;
     return { name, open: async (signal) => storage.download(name, { signal }) };
   }
@@ -115,6 +107,10 @@ export class StorageBackupSource implements BackupSource {
     return backup;
   }
 
+  async recipients(name: string): Promise<readonly string[] | null> {
+    return (await this.storage.head(name).catch(() => undefined))?.recipients ?? null;
+  }
+
   close(): Promise<void> {
     return this.onClose();
   }
@@ -137,8 +133,12 @@ export class ArchiveFileSource implements BackupSource {
   async find(): Promise<ArchiveToUnpack> {
     const file = this.where;
     const size = this.stat().size;
-    refuseEncrypted(path.basename(file));
     return { name: path.basename(file), open: async () => ({ body: fs.createReadStream(file), size }) };
+  }
+
+  /** A file carries no record of its recipients (and age's header does not name them). */
+  async recipients(): Promise<null> {
+    return null;
   }
 
   async close(): Promise<void> {}

@@ -65,4 +65,42 @@ describe('parseCommandLine', () => {
     expect(usageError(['verify', 'a', 'b', '--dir', 'x'])).toMatch(/Unexpected argument 'b'/);
     expect(usageError(['list', '--dir', ''])).toMatch(/--dir needs a value/);
   });
+
+  it('reads the recovery key files, --confirm-unknown and the key commands', () => {
+    expect(parseCommandLine(['restore', 'latest', '--dir', 'b', '--data-dir', 'd', '--identity', 'k1', '--identity', 'k2', '--confirm-unknown'])).toMatchObject(
+      {
+        identityFiles: ['k1', 'k2'],
+        confirmUnknown: true,
+      },
+    );
+    expect(parseCommandLine(['key', 'show', '--data-dir', 'd', '--target', 'r2'])).toMatchObject({
+      command: 'key',
+      keyAction: 'show',
+      location: { kind: 'target', dataDir: 'd', target: 'r2' },
+    });
+    expect(parseCommandLine(['key', 'export', '--data-dir', 'd', '--target', 'r2', '--output', 'f', '--recipient', 'age1x'])).toMatchObject({
+      keyAction: 'export',
+      output: 'f',
+      recipient: 'age1x',
+    });
+  });
+
+  it('refuses a recovery key as an argument without repeating it, and key commands written wrong', () => {
+    const key = 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ';
+    for (const argv of [
+      ['verify', 'a.tar.gz.age', '--dir', 'b', '--identity', key],
+      ['verify', 'a.tar.gz.age', '--dir', 'b', `--identity=${key}`],
+      ['verify', key.toLowerCase(), '--dir', 'b'],
+    ]) {
+      const message = usageError(argv);
+      expect(message).toMatch(/never given as an argument.*--identity FILE/);
+      expect(message.toUpperCase()).not.toContain(key);
+    }
+    expect(usageError(['key', '--data-dir', 'd', '--target', 'r2'])).toMatch(/show or export/);
+    expect(usageError(['key', 'delete', '--data-dir', 'd', '--target', 'r2'])).toMatch(/Unknown key action 'delete'/);
+    expect(usageError(['key', 'show', '--data-dir', 'd'])).toMatch(/needs --data-dir DIR and --target ID/);
+    expect(usageError(['key', 'export', '--data-dir', 'd', '--target', 'r2'])).toMatch(/needs --output FILE/);
+    expect(usageError(['list', '--dir', 'b', '--identity', 'k'])).toMatch(/list does not take --identity/);
+    expect(usageError(['verify', 'latest', '--dir', 'b', '--confirm-unknown'])).toMatch(/verify does not take --confirm-unknown/);
+  });
 });

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.js';
 
-export const COMMANDS = ['list', 'download', 'verify', 'restore', 'status', 'backup'] as const;
+export const COMMANDS = ['list', 'download', 'verify', 'restore', 'status', 'backup', 'key'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Where the backups are: one of these, as the options say. */
@@ -22,9 +22,20 @@ export interface ParsedCommand {
   dryRun: boolean;
   /** backup: the targets named with --target (several allowed); empty: every enabled one. */
   targets?: string[];
-  /** download: where to write the archive (a file, or a folder to put it in). */
+  /** --identity: files of age identities (recovery keys) for an encrypted backup, never the keys themselves. */
+  identityFiles: string[];
+  /** --confirm-unknown: restore an archive this installation has no record of writing. */
+  confirmUnknown: boolean;
+  /** `key show` or `key export`. */
+  keyAction?: KeyAction;
+  /** download --output PATH (a file, or a folder to put it in); key export --output FILE. */
   output?: string;
+  /** key export --recipient age1... */
+  recipient?: string;
 }
+
+export const KEY_ACTIONS = ['show', 'export'] as const;
+export type KeyAction = (typeof KEY_ACTIONS)[number];
 
 export type CliInvocation = { help: string } | ParsedCommand;
 
@@ -36,6 +47,13 @@ const LOCATION_HELP = `Where the backups are (one of):
                                environment: R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
   --dir FOLDER                 a folder of backups (a local backup folder, a copy on a USB disk)
   (verify and restore also take an archive file's path in place of a name)`;
+
+const IDENTITY_HELP = `Encrypted backups (.tar.gz.age) need their recovery key, from one of:
+  --identity FILE              a file of age identities (AGE-SECRET-KEY-1... lines, as age -i takes: the recovery key
+                               file, or one written by sentinel-backup key export); repeatable. Never the key itself
+                               as an argument: ps shows arguments to every user
+  --data-dir DIR --target ID   the keys the installation in DIR holds for that target (decrypted with its master key:
+                               SENTINEL_MASTER_KEY, else DIR/.master-key); not in write-only mode`;
 
 const EXIT_HELP = `Exit codes: 0 ok, 1 failed (unknown backup, unreachable storage, restore not applied), 2 usage error,
 3 verification failed, 4 refused because a running service holds the DATA_DIR.`;
@@ -56,6 +74,8 @@ Commands:
                               the newest backup per target
   backup --data-dir DIR [--target ID ...]
                               one backup of a stopped service's DATA_DIR (before an upgrade, from cron)
+  key show|export --data-dir DIR --target ID
+                              a target's encryption keys: state and recipients, or its recovery keys to a file
 
 Options for every command: --json (output for scripts), --help
 download, verify and restore show their progress on stderr: a bar on a terminal, plain lines otherwise
@@ -95,7 +115,7 @@ Example:
   sentinel-backup download sentinel-backup-2026-01-08-143022.tar.gz --data-dir /var/lib/sentinel --target r2
 
 ${EXIT_HELP}`,
-  verify: `Usage: sentinel-backup verify <name|latest|file> <location> [--json]
+  verify: `Usage: sentinel-backup verify <name|latest|file> <location> [--identity FILE] [--json]
 
 Runs every check a restore makes (the archive's structure and metadata, each database's checksum and
 SQLite integrity check, the set of databases) in a scratch folder that is removed afterwards, and gives
@@ -103,12 +123,15 @@ a verdict per database. Changes nothing. Exits 3 when the backup would not resto
 
 ${LOCATION_HELP}
 
+${IDENTITY_HELP}
+
 Example:
   sentinel-backup verify latest --data-dir /var/lib/sentinel --target r2
   sentinel-backup verify ./sentinel-backup-2026-01-08-143022.tar.gz
+  sentinel-backup verify ./sentinel-backup-2026-01-08-143022.tar.gz.age --identity ~/recovery-key.txt
 
 ${EXIT_HELP}`,
-  restore: `Usage: sentinel-backup restore <name|latest|file> --data-dir DIR <location> [--dry-run] [--json]
+  restore: `Usage: sentinel-backup restore <name|latest|file> --data-dir DIR <location> [--identity FILE] [--confirm-unknown] [--dry-run] [--json]
 
 Restores a backup into DIR, the DATA_DIR of a stopped service (or an empty folder on a new machine):
 stages and checks it, then swaps every database in with the service's crash-safe journal, after a
@@ -120,9 +143,34 @@ changes nothing.
 ${LOCATION_HELP}
 (--data-dir is also the destination; with --target the target's settings are read from DIR before the restore.)
 
+${IDENTITY_HELP}
+
+No silent swaps: when DIR holds the service's records of the archives it wrote (their SHA-256, in
+DIR/.encryption.db) and the backup is not among them, or its bytes differ from the record, the restore
+is refused (exit 1) unless --confirm-unknown says you trust it. With no records (a new machine) its
+origin cannot be checked: the restore says so and goes on.
+
 Example:
   R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup restore latest --account-id ACCOUNT --bucket sentinel-backups --data-dir ./data --dry-run
+  R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup restore latest --account-id ACCOUNT --bucket sentinel-backups --data-dir ./data --identity ./recovery-key.txt
   sentinel-backup restore latest --data-dir /var/lib/sentinel --target local
+
+${EXIT_HELP}`,
+  key: `Usage: sentinel-backup key show --data-dir DIR --target ID [--json]
+       sentinel-backup key export --data-dir DIR --target ID --output FILE [--recipient age1...] [--json]
+
+The encryption keys the installation in DIR holds for a target (in DIR/.encryption.db, sealed under the
+master key: SENTINEL_MASTER_KEY, else DIR/.master-key). Works while the service runs.
+  show     the state (off, awaiting_confirmation, active), write-only mode, the recipients (age1...) and
+           each key of the keyring: whether the server holds its identity. Never an identity.
+  export   writes the recovery keys (AGE-SECRET-KEY-1... lines, with comments, as age-keygen writes them)
+           of every key the server holds for the target, or of --recipient's alone, to FILE: a new file,
+           mode 0600, never overwritten. Recorded in the service's audit log (DIR/.audit.db) as the
+           API's export is. Decrypt a backup by hand with: age -d -i FILE sentinel-backup-....tar.gz.age | tar xz
+
+Example:
+  sentinel-backup key show --data-dir /var/lib/sentinel --target r2
+  sentinel-backup key export --data-dir /var/lib/sentinel --target r2 --output ~/sentinel-recovery-keys.txt
 
 ${EXIT_HELP}`,
   status: `Usage: sentinel-backup status --data-dir DIR [--json]
@@ -162,6 +210,10 @@ ${EXIT_HELP}`,
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
+  identity: { type: 'string', multiple: true },
+  'confirm-unknown': { type: 'boolean' },
+  output: { type: 'string' },
+  recipient: { type: 'string' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   'data-dir': { type: 'string' },
@@ -171,18 +223,21 @@ const OPTIONS = {
   bucket: { type: 'string' },
   prefix: { type: 'string' },
   dir: { type: 'string' },
-  output: { type: 'string' },
 } as const;
 
 /** Options each command accepts besides --help and --json. */
 const ACCEPTED: Record<CommandName, readonly string[]> = {
   list: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
   download: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'output'],
-  verify: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
-  restore: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'dry-run'],
+  verify: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'identity'],
+  restore: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'dry-run', 'identity', 'confirm-unknown'],
   status: ['data-dir'],
   backup: ['data-dir', 'target'],
+  key: ['data-dir', 'target', 'output', 'recipient'],
 };
+
+/** An age identity anywhere on the command line: `ps` would show it to every user of the machine. */
+const AGE_IDENTITY = /AGE-SECRET-KEY-1/i;
 
 /** Credentials never come as arguments (`ps` shows them): these are refused with where to put them instead. */
 const SECRET_OPTION = /^--(access-key|secret|secret-access-key|access-key-id|password|key)(=|$)/;
@@ -193,6 +248,13 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
   if (secret) {
     throw CliError.usage(
       `${secret.split('=')[0]} is not an option: credentials are read only from the environment (R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), never from arguments, which other users can see in ps`,
+    );
+  }
+  if (argv.some((arg) => AGE_IDENTITY.test(arg))) {
+    // The argument is not repeated: it is a secret.
+    throw CliError.usage(
+      'A recovery key (AGE-SECRET-KEY-1...) is never given as an argument: other users can see arguments in ps. ' +
+        'Put it in a file only you can read (chmod 600), and give --identity FILE',
     );
   }
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
@@ -219,8 +281,12 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
     if (name !== 'help' && name !== 'json' && !ACCEPTED[command].includes(name)) throw CliError.usage(`${command} does not take --${name}`, help);
   }
   for (const [name, value] of Object.entries(values)) {
-    if (typeof value === 'string' && value.trim() === '') throw CliError.usage(`--${name} needs a value`, help);
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (typeof one === 'string' && one.trim() === '') throw CliError.usage(`--${name} needs a value`, help);
+    }
   }
+  if (command !== 'backup' && targets.length > 1) throw CliError.usage(`${command} takes one --target`, help);
+  if (command === 'key') return keyCommand(values, rest, help);
   const takesBackup = command === 'verify' || command === 'restore' || command === 'download';
   if (takesBackup && rest.length === 0) {
     throw CliError.usage(`Name the backup to ${command}: its name, latest${command === 'download' ? '' : ", or an archive file's path"}`, help);
@@ -229,7 +295,6 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
   const backup = rest[0];
   if (command === 'download' && isArchivePath(backup)) throw CliError.usage(`${backup} is already a file: download takes a backup's name or latest`, help);
   const dataDir = values['data-dir'];
-  if (command !== 'backup' && targets.length > 1) throw CliError.usage(`${command} takes one --target`, help);
   if ((command === 'restore' || command === 'status' || command === 'backup') && !dataDir)
     throw CliError.usage(`${command} needs --data-dir DIR: the service's data folder`, help);
   return {
@@ -241,6 +306,37 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
     dryRun: values['dry-run'] ?? false,
     ...(command === 'backup' ? { targets } : {}),
     output: values.output,
+    identityFiles: values.identity ?? [],
+    confirmUnknown: values['confirm-unknown'] ?? false,
+  };
+}
+
+/** `key show|export --data-dir DIR --target ID`: the keys of a target configured in DIR. */
+function keyCommand(values: Partial<Record<keyof typeof OPTIONS, string | boolean | string[]>>, rest: string[], help: string): ParsedCommand {
+  const [action, extra] = rest;
+  if (!(KEY_ACTIONS as readonly string[]).includes(action ?? '')) {
+    throw CliError.usage(action === undefined ? 'Name what to do with the keys: show or export' : `Unknown key action '${action}': show or export`, help);
+  }
+  if (extra !== undefined) throw CliError.usage(`Unexpected argument '${extra}'`, help);
+  const dataDir = values['data-dir'] as string | undefined;
+  const target = values.target as string | undefined;
+  if (!dataDir || !target)
+    throw CliError.usage(`key ${action} needs --data-dir DIR and --target ID: the installation and the target whose keys to ${action}`, help);
+  const output = values.output as string | undefined;
+  if (action === 'export' && !output) throw CliError.usage('key export needs --output FILE: a new file for the recovery keys (never overwritten)', help);
+  if (action === 'show' && (output !== undefined || values.recipient !== undefined))
+    throw CliError.usage('key show takes neither --output nor --recipient', help);
+  return {
+    command: 'key',
+    keyAction: action as KeyAction,
+    location: { kind: 'target', dataDir, target },
+    dataDir,
+    json: (values.json as boolean | undefined) ?? false,
+    dryRun: false,
+    identityFiles: [],
+    confirmUnknown: false,
+    output,
+    recipient: values.recipient as string | undefined,
   };
 }
 
@@ -253,7 +349,7 @@ export function isArchivePath(backup: string | undefined): backup is string {
   return backup !== undefined && (backup.includes('/') || backup.includes('\\'));
 }
 
-function location(values: Partial<Record<keyof typeof OPTIONS, string | boolean>>, backup: string | undefined, help: string): LocationOptions {
+function location(values: Partial<Record<keyof typeof OPTIONS, string | boolean | string[]>>, backup: string | undefined, help: string): LocationOptions {
   const str = (name: keyof typeof OPTIONS) => values[name] as string | undefined;
   const s3 = str('endpoint') !== undefined || str('account-id') !== undefined || str('bucket') !== undefined || str('prefix') !== undefined;
   const kinds = [str('target') !== undefined && '--target', s3 && '--endpoint/--account-id/--bucket', str('dir') !== undefined && '--dir'].filter(Boolean);

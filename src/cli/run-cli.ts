@@ -19,6 +19,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   restore: async () => (await import('./commands/restore-command.js')).restoreCommand,
   status: async () => (await import('./commands/status-command.js')).statusCommand,
   backup: async () => (await import('./commands/backup-command.js')).backupCommand,
+  key: async () => (await import('./commands/key-command.js')).keyCommand,
 };
 
 /** Domain errors a user fixes by writing the command differently. */

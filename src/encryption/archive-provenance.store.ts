@@ -57,6 +57,16 @@ export class ArchiveProvenance {
     return row ? toWrittenArchive(row) : undefined;
   }
 
+  /** The records of `filename` under every target (a copy replicated to several targets has one each): for a reader that does not know the target. */
+  async findEverywhere(filename: string): Promise<WrittenArchive[]> {
+    return (await this.db.read((manager) => manager.findBy(WrittenArchiveEntity, { filename }))).map(toWrittenArchive);
+  }
+
+  /** How many archives this installation recorded writing, under every target (none: a new installation, or one whose records were lost). */
+  async count(): Promise<number> {
+    return this.db.read((manager) => manager.count(WrittenArchiveEntity));
+  }
+
   /** Every record of `target`, by filename (for the listing): a copy of the one kept in memory. */
   async findAll(target: BackupTarget): Promise<Map<string, WrittenArchive>> {
     let records = this.listed.get(target);

@@ -9,12 +9,12 @@ import { ErrorCode } from '../common/errors/error-code.js';
 import { ConfirmEncryptionDto } from './dto/confirm-encryption.dto.js';
 import { EncryptionChangeDto } from './dto/encryption-change.dto.js';
 import { ExistingTargetPipe } from '../targets/existing-target.pipe.js';
-import { EncryptionStatusDto } from './dto/encryption-status.dto.js';
+import { EncryptionStatusDto, encryptionStatusDto } from './dto/encryption-status.dto.js';
 import { ExportEncryptionKeyDto } from './dto/export-encryption-key.dto.js';
 import { ExportedKeyDto } from './dto/exported-key.dto.js';
 import { UpdateEncryptionDto } from './dto/update-encryption.dto.js';
 import { EncryptionKeys } from './encryption-keys.service.js';
-import type { EncryptionChangeResult, EncryptionStatus } from './encryption-status.js';
+import type { EncryptionChangeResult } from './encryption-status.js';
 
 const TARGET_PARAM = ApiParam({
   name: 'target',
@@ -39,7 +39,7 @@ export class EncryptionController {
     errors: [404],
   })
   async get(@Param('target', ExistingTargetPipe) target: BackupTarget): Promise<EncryptionStatusDto> {
-    return toStatusDto(await this.keys.status(target));
+    return encryptionStatusDto(await this.keys.status(target));
   }
 
   @Put()
@@ -77,7 +77,7 @@ export class EncryptionController {
     errors: [400, 404, 409],
   })
   async confirm(@Param('target', ExistingTargetPipe) target: BackupTarget, @Body() body: ConfirmEncryptionDto): Promise<EncryptionStatusDto> {
-    return toStatusDto(await this.keys.confirm(target, body?.recipient));
+    return encryptionStatusDto(await this.keys.confirm(target, body?.recipient));
   }
 
   @Post('rotate')
@@ -124,29 +124,8 @@ export class EncryptionController {
   }
 }
 
-function toStatusDto(status: EncryptionStatus): EncryptionStatusDto {
-  return {
-    target: status.target,
-    state: status.state,
-    write_only: status.writeOnly,
-    recipients: status.recipients,
-    key_recipient: status.keyRecipient,
-    pending_recipient: status.pendingRecipient,
-    user_recipients: status.userRecipients,
-    keys: status.keys.map((key) => ({
-      recipient: key.recipient,
-      created_at: key.createdAt.toISOString(),
-      confirmed_at: key.confirmedAt?.toISOString() ?? null,
-      retired_at: key.retiredAt?.toISOString() ?? null,
-      identity_stored: key.identityStored,
-      current: key.current,
-      pending: key.pending,
-    })),
-  };
-}
-
 function toChangeDto(result: EncryptionChangeResult): EncryptionChangeDto {
-  const dto: EncryptionChangeDto = toStatusDto(result.status);
+  const dto: EncryptionChangeDto = encryptionStatusDto(result.status);
   if (result.recoveryKey !== undefined) dto.recovery_key = result.recoveryKey;
   return dto;
 }

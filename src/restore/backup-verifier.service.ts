@@ -3,28 +3,21 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertBackupName } from '../archive-format/backup-name.js';
-import { METADATA_FILENAME } from '../archive-format/backup-metadata.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
-import { formatBytes } from '../common/format.js';
-import { type ArchiveCheck, isArchiveInvalid } from './archive-reader/archive-problem.js';
 import type { StoredBytes } from './archive-reader/archive-read-pipeline.js';
 import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
-import { type DatabaseVerdict, judgeDatabases } from './archive-reader/database-checks.js';
-import { type ArchiveToUnpack, ArchiveUnpacker, type UnpackedArchive } from './core/archive-unpacker.js';
+import type { DatabaseVerdict } from './archive-reader/database-checks.js';
+import type { ArchiveToUnpack } from './core/archive-unpacker.js';
+import { type ArchiveProblem, ArchiveVerification } from './core/archive-verification.js';
 import type { WrittenArchive } from '../encryption/archive-provenance.store.js';
 import { VerificationCompletedEvent } from './restore.events.js';
 import { type ArchiveRequest, describeDifference, keyRequired, matchesRecord, StoredArchiveAccess, type VerificationAccess } from './stored-archive-access.js';
 
-/** A problem with the archive as a whole (its structure, its metadata, its set of databases). */
-export interface ArchiveProblem {
-  check: ArchiveCheck;
-  file: string;
-  message: string;
-}
+export type { ArchiveProblem };
 
 export interface VerificationReport {
   target: BackupTarget;
@@ -83,7 +76,7 @@ export class BackupVerifier implements OnModuleDestroy {
   constructor(
     private readonly opener: BackupArchiveOpener,
     private readonly access: StoredArchiveAccess,
-    private readonly unpacker: ArchiveUnpacker,
+    private readonly verification: ArchiveVerification,
     private readonly clock: Clock,
     private readonly events: DomainEventBus,
   ) {}
@@ -162,7 +155,7 @@ export class BackupVerifier implements OnModuleDestroy {
     return result;
   }
 
-  /** Every check a restore makes, in a scratch folder; an encrypted backup decrypted with the keys at hand, and compared with the record of its upload. */
+  /** Every check a restore makes (ArchiveVerification); an encrypted backup decrypted with the keys at hand, and compared with the record of its upload. */
   private async full(
     target: BackupTarget,
     archive: string,
@@ -180,56 +173,28 @@ export class BackupVerifier implements OnModuleDestroy {
         checkStored: record ? (bytes) => void (stored = bytes) : undefined,
       }),
     };
-    let unpacked: UnpackedArchive | undefined;
-    try {
-      unpacked = await this.unpacker.unpack(toUnpack, {
-        purpose: 'verification',
-        // Nothing to check before the metadata says how large the databases are.
-        room: (_archiveBytes, metadata) =>
-          metadata && {
-            bytes: metadata.databases.reduce((sum, db) => sum + db.size_bytes, 0),
-            purpose: `the verification of ${archive}`,
-            refusal: ({ dir, needed, free }) =>
-              `Not enough free disk space in ${dir} to verify ${archive}: ${formatBytes(needed)} needed for its databases, ${formatBytes(free)} available`,
-          },
-        signal,
-      });
-      const databases = await judgeDatabases(unpacked.databases, signal);
-      const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
-      const madeHere = record !== undefined && stored !== undefined && matchesRecord(record, stored);
-      const replaced =
-        record && stored && !madeHere ? `the stored archive is not the one this installation wrote: replaced? (${describeDifference(record, stored)})` : '';
-      const problem: ArchiveProblem | null = unpacked.databaseSetProblem
-        ? { check: 'database-set', file: METADATA_FILENAME, message: unpacked.databaseSetProblem }
-        : replaced
-          ? { check: 'made-here', file: archive, message: replaced }
-          : null;
-      const ok = bad.length === 0 && !problem && !replaced;
-      const unknown = access.encrypted && !record ? '. This installation has no record of writing it: a restore asks for "confirm_unknown": true' : '';
-      const message = ok
-        ? `All ${databases.length} databases are intact: checksums match and the SQLite integrity check passes${unknown}`
-        : [
-            bad.length ? `${bad.length} of ${databases.length} databases failed: ${bad.map((db) => `${db.filename}: ${db.message}`).join('; ')}` : '',
-            problem?.message ?? '',
-            problem?.check === 'made-here' ? '' : replaced,
-          ]
-            .filter(Boolean)
-            .join('. ');
-      return report({ ok, message, backupTimestamp: unpacked.metadata.timestamp, databases, problem, madeHere });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      // A report, not an error: the weekly verification must record that the keys at hand cannot open the
-      // newest backup (a restore would fail the same way), and say which key it needs.
-      if (error instanceof DomainError && error.code === ErrorCode.EncryptionKeyWrong) {
-        const problem: ArchiveProblem = { check: 'age', file: archive, message: error.message };
-        return report({ ok: false, message: `Verification FAILED: ${error.message}`, problem, madeHere: record ? null : false });
-      }
-      if (!isArchiveInvalid(error)) throw error;
-      const problem: ArchiveProblem = { check: error.details.check, file: error.details.file, message: error.message };
-      return report({ ok: false, message: error.message, problem });
-    } finally {
-      await unpacked?.discard();
-    }
+    const verdict = await this.verification.verify(toUnpack, { signal });
+    if (verdict.wrongKey)
+      return report({ ok: false, message: `Verification FAILED: ${verdict.wrongKey.message}`, problem: verdict.problem, madeHere: record ? null : false });
+    if (!verdict.read) return report({ ok: false, message: verdict.problem?.message ?? '', problem: verdict.problem });
+    const { databases } = verdict;
+    const bad = databases.filter((db) => !db.checksumOk || !db.integrityOk);
+    const madeHere = record !== undefined && stored !== undefined && matchesRecord(record, stored);
+    const replaced =
+      record && stored && !madeHere ? `the stored archive is not the one this installation wrote: replaced? (${describeDifference(record, stored)})` : '';
+    const problem: ArchiveProblem | null = verdict.problem ?? (replaced ? { check: 'made-here', file: archive, message: replaced } : null);
+    const ok = verdict.ok && !replaced;
+    const unknown = access.encrypted && !record ? '. This installation has no record of writing it: a restore asks for "confirm_unknown": true' : '';
+    const message = ok
+      ? `All ${databases.length} databases are intact: checksums match and the SQLite integrity check passes${unknown}`
+      : [
+          bad.length ? `${bad.length} of ${databases.length} databases failed: ${bad.map((db) => `${db.filename}: ${db.message}`).join('; ')}` : '',
+          problem?.message ?? '',
+          problem?.check === 'made-here' ? '' : replaced,
+        ]
+          .filter(Boolean)
+          .join('. ');
+    return report({ ok, message, backupTimestamp: verdict.backupTimestamp, databases, problem, madeHere });
   }
 
   /**

@@ -71,12 +71,37 @@ export class FolderStorage extends ObjectStorage {
     /** The folder as the settings say now (absolute). */
     private readonly loadFolder: () => Promise<string>,
     private readonly options: StorageOptions,
-    private readonly sweeper: LeftoverSweeper,
-    private readonly registry: DatabaseRegistry,
-    private readonly disk: DiskSpace,
+    /**
+     * What only writing, the clean-up and the connection test use (this installation's `.partial` names, the
+     * databases' size, the free space). Absent in an adapter that only lists and reads (the command line's
+     * `--dir`): building them would create files in some DATA_DIR (an installation id) the user did not ask for.
+     */
+    private readonly writing?: { sweeper: LeftoverSweeper; registry: DatabaseRegistry; disk: DiskSpace },
   ) {
     super();
     this.logger = new Logger(target === 'local' ? 'LocalStorage' : `FolderStorage ${target}`);
+  }
+
+  private get sweeper(): LeftoverSweeper {
+    return this.writingPart().sweeper;
+  }
+
+  private get registry(): DatabaseRegistry {
+    return this.writingPart().registry;
+  }
+
+  private get disk(): DiskSpace {
+    return this.writingPart().disk;
+  }
+
+  private writingPart(): NonNullable<FolderStorage['writing']> {
+    if (!this.writing) {
+      throw new DomainError(
+        ErrorCode.Internal,
+        `The backup folder ${this.folderSetting} was opened for reading only (sentinel-backup): it cannot be written or cleaned up here`,
+      );
+    }
+    return this.writing;
   }
 
   /** The target in log lines: 'Local' for the built-in (as before), else the target's id. */

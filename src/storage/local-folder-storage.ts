@@ -10,6 +10,6 @@ import { StorageOptions } from './storage-options.js';
 @Injectable()
 export class LocalFolderStorage extends FolderStorage {
   constructor(settings: SettingsService, options: StorageOptions, sweeper: LeftoverSweeper, registry: DatabaseRegistry, disk: DiskSpace) {
-    super('local', 'local_backup_dir', () => settings.localBackupDir(), options, sweeper, registry, disk);
+    super('local', 'local_backup_dir', () => settings.localBackupDir(), options, { sweeper, registry, disk });
   }
 }

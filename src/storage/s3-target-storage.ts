@@ -45,11 +45,11 @@ export class S3TargetStorage extends ObjectStorage {
   protected readonly logger: Logger;
   private readonly pool: S3ConnectionPool;
   private readonly runner: S3OperationRunner;
-  private readonly uploader: S3ObjectUploader;
+  private readonly uploader: S3ObjectUploader | undefined;
   private readonly ownerMetadata: S3OwnerMetadata;
   private readonly deleter: S3ObjectDeleter;
   private readonly connectionTest: S3ConnectionTest;
-  private readonly unfinishedUploads: S3UnfinishedUploadSweep;
+  private readonly unfinishedUploads: S3UnfinishedUploadSweep | undefined;
 
   constructor(
     readonly target: string,
@@ -58,7 +58,12 @@ export class S3TargetStorage extends ObjectStorage {
     /** Reads the target's settings as they are now (secrets opened). */
     private readonly loadSettings: () => Promise<S3TargetSettings>,
     options: StorageOptions,
-    journal: S3UploadJournal,
+    /**
+     * The record of started uploads (in DATA_DIR), which uploads and the start-up clean-up of unfinished uploads
+     * need. Undefined for an adapter that only lists and reads (the command line's `--bucket`): there is no
+     * DATA_DIR of its own to write records to.
+     */
+    journal: S3UploadJournal | undefined,
     clock: Clock,
   ) {
     super();
@@ -66,11 +71,11 @@ export class S3TargetStorage extends ObjectStorage {
     this.pool = new S3ConnectionPool(this.loadSettings, options, this.logger, label);
     this.runner = new S3OperationRunner(this.pool, options.operationTimeoutMs, this.logger, label);
     const aborter = new S3MultipartAborter(options.operationTimeoutMs, this.logger, label);
-    this.uploader = new S3ObjectUploader(this.runner, aborter, journal, options.partSizeBytes, this.logger, () => clock.now());
+    this.uploader = journal && new S3ObjectUploader(this.runner, aborter, journal, options.partSizeBytes, this.logger, () => clock.now());
     this.ownerMetadata = new S3OwnerMetadata(this.runner);
     this.deleter = new S3ObjectDeleter(this.runner, this.ownerMetadata, this.logger);
     this.connectionTest = new S3ConnectionTest(this.loadSettings, options, this.logger, target);
-    this.unfinishedUploads = new S3UnfinishedUploadSweep(this.pool, aborter, journal, this.logger, target);
+    this.unfinishedUploads = journal && new S3UnfinishedUploadSweep(this.pool, aborter, journal, this.logger, target);
   }
 
   /** The settings changed, or the target goes: the client is rebuilt on next use; the current one goes once idle. */
@@ -87,6 +92,10 @@ export class S3TargetStorage extends ObjectStorage {
     } catch (error) {
       if (!body.destroyed) body.destroy();
       throw error;
+    }
+    if (!this.uploader) {
+      body.destroy();
+      throw readOnly(this.target);
     }
     return this.uploader.upload(key, body, options);
   }
@@ -194,6 +203,11 @@ export class S3TargetStorage extends ObjectStorage {
   }
 
   async removeLeftovers(): Promise<LeftoverReport> {
+    if (!this.unfinishedUploads) throw readOnly(this.target);
     return this.unfinishedUploads.sweep();
   }
+}
+
+function readOnly(target: string): DomainError {
+  return new DomainError(ErrorCode.Internal, `The bucket of ${target} was opened for reading only (sentinel-backup): it cannot be written or cleaned up here`);
 }

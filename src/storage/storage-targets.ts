@@ -95,15 +95,11 @@ export class StorageTargets implements OnModuleDestroy {
   private build(definition: TargetDefinition): ObjectStorage {
     const id = definition.id;
     if (definition.kind === 'folder') {
-      return new FolderStorage(
-        id,
-        `path (target '${id}')`,
-        async () => (await this.directory.get(id)).path,
-        this.options,
-        this.sweeper,
-        this.registry,
-        this.disk,
-      );
+      return new FolderStorage(id, `path (target '${id}')`, async () => (await this.directory.get(id)).path, this.options, {
+        sweeper: this.sweeper,
+        registry: this.registry,
+        disk: this.disk,
+      });
     }
     return new S3TargetStorage(
       id,

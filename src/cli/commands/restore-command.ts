@@ -22,6 +22,8 @@ import { EXIT, type ExitCode } from '../cli-exit.js';
 import type { CliOutput } from '../cli-output.js';
 import { openBackupSource } from '../backup-locations.js';
 import { meteredArchive } from '../metered-archive.js';
+import { type ArchiveAccess, type ArchiveOrigin, describeArchiveFailure, openArchiveAccess, wrongKey } from '../archive-access.js';
+import { describeRecipients } from '../../restore/archive-reader/describe-recipients.js';
 import { printVerdict, verdictDocument } from './verify-command.js';
 
 /** One database in a dry run: as it is in DATA_DIR now (null: absent) and as the backup would make it. */
@@ -51,21 +53,26 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
   const running = serviceRunning(dataDir);
   if (running) throw running;
   const env = parseEnvironment({ ...raw, DATA_DIR: dataDir });
+  const source = await openBackupSource(command.location, raw);
+  let access: ArchiveAccess;
   let core: INestApplicationContext;
   try {
+    // Before DATA_DIR is touched (its lock, its installation id): a backup that needs a key, or that DIR's records
+    // do not know, is refused with DIR as it was.
+    access = await openArchiveAccess(await source.find(command.backup as string), source, command, raw, { restore: true });
     // Takes DATA_DIR's lock (a stale one of a process that is gone is taken over): no service can start on it until the restore is done.
     core = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(env), { logger: false, abortOnError: false });
   } catch (error) {
+    await source.close();
     if (error instanceof DataDirLockError) throw new CliError(error.message, /is in use by/.test(error.message) ? EXIT.serviceRunning : EXIT.failed);
     throw error;
   }
   try {
     const applier = core.get(RestoreApplier);
     const closed = core.get(DataDirLockHolder).databasesClosed();
-    const source = await openBackupSource(command.location, raw);
     let staged: RestoreJournal;
     try {
-      const archive = await source.find(command.backup as string);
+      const { archive } = access;
       // A restore of this command (or of the service) killed in its apply: finished or undone first, with the service's journal.
       const interrupted = await core.get(RestoreJournalStore).read();
       if (interrupted && interrupted.state !== 'staged') {
@@ -77,6 +84,8 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
         }
       }
       out.line(`Restoring ${archive.name} from ${source.where} into ${dataDir}`);
+      if (access.encrypted) out.line(`It is encrypted ${describeRecipients(access.recipients)}: decrypting it with ${access.keySources.join(' and ')}`);
+      out.line(ORIGIN_LINES[access.origin](dataDir));
       out.line('Downloading and checking it (checksums, SQLite integrity, the set of databases)...');
       staged = await core
         .get(RestoreStager)
@@ -87,18 +96,27 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
           onChecking: () => out.line('Checking the databases...'),
         })
         .catch((error: unknown) => {
-          throw alreadyStaged(error, dataDir);
+          throw alreadyStaged(describeArchiveFailure(error, access), dataDir);
         });
     } finally {
       // Before the apply: a configured target's config.db connection is closed with it.
       await source.close();
     }
     out.line(`Staged and checked; applying (a safety copy of the current databases first)...`);
-    return report(dataDir, staged, await applier.applyPending(closed), out);
+    return report(dataDir, staged, await applier.applyPending(closed), out, access);
   } finally {
     await core.close();
   }
 }
+
+/** What a restore says about the archive's origin (no silent swaps; see ArchiveOrigin). */
+const ORIGIN_LINES: Record<ArchiveOrigin, (dataDir: string) => string> = {
+  'made-here': () => 'This installation recorded writing it: its bytes are compared with that record while it is read',
+  'confirmed-unknown': () => 'This installation has no record of writing it (or the comparison was skipped): restoring it as you confirmed (--confirm-unknown)',
+  unchecked: (dataDir) =>
+    `Its origin cannot be checked: ${dataDir} holds no record of the archives this installation wrote (a new machine). Make sure it is your backup`,
+  'not-asked': () => '',
+};
 
 /** A restore the service staged and has not applied yet: this command does not replace it behind the user's back. */
 function alreadyStaged(error: unknown, dataDir: string): unknown {
@@ -111,10 +129,11 @@ function alreadyStaged(error: unknown, dataDir: string): unknown {
 }
 
 /** The outcome of an apply, for people and scripts: exit 0 when the restored set is in place, else 1. */
-function report(dataDir: string, staged: RestoreJournal, outcome: LastApply | undefined, out: CliOutput): ExitCode {
+function report(dataDir: string, staged: RestoreJournal, outcome: LastApply | undefined, out: CliOutput, access?: ArchiveAccess): ExitCode {
   const applied = outcome?.outcome === 'applied' || outcome?.outcome === 'resumed';
   out.document({
     ok: applied,
+    ...(access && { encrypted: access.encrypted, origin: access.origin }),
     data_dir: dataDir,
     archive: staged.archive,
     backup_timestamp: staged.backup_timestamp,
@@ -142,7 +161,8 @@ async function dryRun(command: ParsedCommand, dataDir: string, raw: Record<strin
   const layout = DataFolderLayout.fromEnvironment(parseEnvironment({ ...raw, DATA_DIR: dataDir }));
   const source = await openBackupSource(command.location, raw);
   try {
-    const archive = await source.find(command.backup as string);
+    const access = await openArchiveAccess(await source.find(command.backup as string), source, command, raw, { restore: false });
+    const { archive } = access;
     out.line(`Dry run: restoring ${archive.name} from ${source.where} into ${dataDir} would do this (nothing is changed):`);
     const changes: DatabaseChange[] = [];
     const result = await checkArchive(meteredArchive(archive, 'Checking', out.json), raw, async (databases) => {
@@ -159,6 +179,7 @@ async function dryRun(command: ParsedCommand, dataDir: string, raw: Record<strin
         });
       }
     });
+    if (result.wrongKey) throw wrongKey(access);
     printVerdict(result, out);
     for (const change of changes) {
       const now = change.current ? `${formatBytes(change.current.size_bytes)} sha256 ${change.current.sha256.slice(0, 12)}` : 'absent';

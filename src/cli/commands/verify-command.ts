@@ -4,6 +4,7 @@ import type { CliOutput } from '../cli-output.js';
 import { openBackupSource } from '../backup-locations.js';
 import { meteredArchive } from '../metered-archive.js';
 import { type ArchiveCheckResult, checkArchive, failedCheck } from '../archive-check.js';
+import { openArchiveAccess, wrongKey } from '../archive-access.js';
 
 /** The verdict as `verify` and `restore --dry-run` print it. */
 export function printVerdict(result: ArchiveCheckResult, out: CliOutput): void {
@@ -35,12 +36,14 @@ export function verdictDocument(result: ArchiveCheckResult): Record<string, unkn
 export async function verifyCommand(command: ParsedCommand, raw: Record<string, string | undefined>, out: CliOutput): Promise<ExitCode> {
   const source = await openBackupSource(command.location, raw);
   try {
-    const archive = await source.find(command.backup as string);
-    out.line(`Verifying ${archive.name} from ${source.where}...`);
+    const access = await openArchiveAccess(await source.find(command.backup as string), source, command, raw, { restore: false });
+    const { archive } = access;
+    out.line(`Verifying ${archive.name} from ${source.where}${access.encrypted ? `, decrypting it with ${access.keySources.join(' and ')}` : ''}...`);
     const result = await checkArchive(meteredArchive(archive, 'Verifying', out.json), raw);
+    if (result.wrongKey) throw wrongKey(access);
     printVerdict(result, out);
     const failed = failedCheck(result);
-    out.document({ ok: result.ok, location: source.where, ...verdictDocument(result) });
+    out.document({ ok: result.ok, location: source.where, encrypted: access.encrypted, ...verdictDocument(result) });
     if (failed) {
       out.line(`Verification FAILED: ${failed}. Do not restore this backup; verify an older one (sentinel-backup list)`);
       return EXIT.verificationFailed;

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { EncryptionStatus } from '../encryption-status.js';
 import { EncryptionKeyDto } from './encryption-key.dto.js';
 
 export class EncryptionStatusDto {
@@ -34,4 +35,26 @@ export class EncryptionStatusDto {
 
   @ApiProperty({ type: [EncryptionKeyDto], description: 'The keyring, oldest first: current, pending and retired keys (never an identity)' })
   keys: EncryptionKeyDto[];
+}
+
+/** A target's encryption as the API (and the command line's `key show`) shows it: never an identity. */
+export function encryptionStatusDto(status: EncryptionStatus): EncryptionStatusDto {
+  return {
+    target: status.target,
+    state: status.state,
+    write_only: status.writeOnly,
+    recipients: status.recipients,
+    key_recipient: status.keyRecipient,
+    pending_recipient: status.pendingRecipient,
+    user_recipients: status.userRecipients,
+    keys: status.keys.map((key) => ({
+      recipient: key.recipient,
+      created_at: key.createdAt.toISOString(),
+      confirmed_at: key.confirmedAt?.toISOString() ?? null,
+      retired_at: key.retiredAt?.toISOString() ?? null,
+      identity_stored: key.identityStored,
+      current: key.current,
+      pending: key.pending,
+    })),
+  };
 }

@@ -12,6 +12,7 @@ import { ARCHIVE_READ_STEPS, type ArchiveReadStep } from '../archive-reader/arch
 import { LastApplyStore } from '../last-apply.store.js';
 import { RestoreJournalStore } from '../restore-journal.store.js';
 import { ArchiveUnpacker } from './archive-unpacker.js';
+import { ArchiveVerification } from './archive-verification.js';
 import { DataDirLockHolder } from './data-dir-lock-holder.js';
 import { DataFolderLayout } from './data-folder-layout.js';
 import { RestoreStager } from './restore-stager.js';
@@ -19,7 +20,8 @@ import { RestoreStager } from './restore-stager.js';
 /**
  * The restore core: everything a restore does to files, with no database connection, no HTTP, no
  * scheduler and no config.db. It unpacks an archive (ArchiveUnpacker: the reader pipeline and the
- * strict extractor, with the integrity checks of archive-reader/), stages it (RestoreStager: the
+ * strict extractor, with the integrity checks of archive-reader/), verifies it (ArchiveVerification: every
+ * check, a verdict per database, in a scratch folder), stages it (RestoreStager: the
  * `.pending-restore` journal, RestoreJournalStore), and applies it crash-safely with a safety copy
  * first (RestoreApplier, LastApplyStore; crash points in RestoreFaults). It knows the databases
  * as files in the data folder (DataFolderLayout), never through DatabaseRegistry.
@@ -45,10 +47,11 @@ import { RestoreStager } from './restore-stager.js';
     RestoreJournalStore,
     LastApplyStore,
     ArchiveUnpacker,
+    ArchiveVerification,
     RestoreStager,
     RestoreApplier,
   ],
-  exports: [DataFolderLayout, RestoreJournalStore, LastApplyStore, ArchiveUnpacker, RestoreStager, RestoreApplier],
+  exports: [DataFolderLayout, RestoreJournalStore, LastApplyStore, ArchiveUnpacker, ArchiveVerification, RestoreStager, RestoreApplier],
 })
 export class RestoreCoreModule {
   /** The core on its own, for a program without the service: `env` is read as the service reads it (DATA_DIR, SENTINEL_DATABASES). */
