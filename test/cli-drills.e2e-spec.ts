@@ -13,7 +13,7 @@ import path from 'node:path';
 import { inspectFiles, restoreWorkFiles, safetyCopies } from './fixtures/restore-app.js';
 import { ALL_DATABASES, sha256, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, type ServiceProcess, startService, waitHealthy, withService } from './fixtures/restore-service.js';
-import { CLI, cli, type CliRun as Run } from './support/cli-process.js';
+import { CLI, cli, type CliRun as Run, errorsIn } from './support/cli-process.js';
 import { r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { waitForJob } from './support/seed.js';
@@ -179,7 +179,7 @@ describeS3('the disaster drills: the command line restores from the bucket, the 
       expect(fs.existsSync(path.join(seen, 'data', 'config.db'))).toBe(true);
 
       const run = await cli(['restore', 'latest', '--endpoint', endpoint, '--bucket', bucket, '--data-dir', data], creds, home);
-      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });
       expect(run.stdout).toContain(`Restored 7 databases from ${backup}`);
       expectNoSecret('restore', run.stdout + run.stderr);
       expect(contents(data)).toEqual(expected('backup', BACKUP_ROWS));
@@ -252,7 +252,7 @@ describeS3('the disaster drills: the command line restores from the bucket, the 
       expect(sha256(config)).toBe(damaged);
 
       const run = await restoreFromBucket(data, {}, backup, ['--json']);
-      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });
       expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, outcome: 'applied', archive: backup });
       expect(contents(data)).toEqual(expected('backup', BACKUP_ROWS));
       const [name] = safetyCopies(data);
@@ -286,7 +286,7 @@ describeS3('the disaster drills: the command line restores from the bucket, the 
       const data = path.join(home, 'data');
       fs.mkdirSync(home);
       const run = await restoreFromBucket(data);
-      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });
       expect(contents(data)).toEqual(expected('backup', BACKUP_ROWS));
       // Backups never hold the key.
       expect(fs.existsSync(path.join(data, '.master-key'))).toBe(false);

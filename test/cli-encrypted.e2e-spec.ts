@@ -7,10 +7,11 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import Database from 'better-sqlite3';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CLI, cli as runCli, type CliRun, errorsIn } from './support/cli-process.js';
 import { ageDecrypt, ageEncrypt, ageKeygen, type AgeKey, agePayloadStart, filesContaining } from './fixtures/encrypted-archives.js';
 import { fingerprint } from './fixtures/folder-fingerprint.js';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf } from './fixtures/restore-archives.js';
@@ -22,34 +23,19 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { TEST_MASTER_KEY } from './support/test-master-key.js';
 
-const CLI = path.resolve(process.env.SENTINEL_TEST_DIST ?? 'dist', 'cli.js');
 const PLAIN = 'sentinel-backup-2026-01-08-143022.tar.gz';
 const ENCRYPTED = `${PLAIN}.age`;
 /** An age identity itself (the help and messages name the prefix `AGE-SECRET-KEY-1...`, never a key). */
 const IDENTITY = /AGE-SECRET-KEY-1[0-9A-Z]{20,}/;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Every output of every run, searched for identities at the end of each block. */
 const outputs: string[] = [];
 
-/** Runs `sentinel-backup args` with only `env` (and PATH, HOME) in its environment. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        outputs.push(stdout, stderr);
-        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-      },
-    );
-  });
+/** Runs `sentinel-backup args` with only `env` (and PATH, HOME) in its environment; keeps its output for the search. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const run = await runCli(args, env);
+  outputs.push(run.stdout, run.stderr);
+  return run;
 }
 
 /**
@@ -100,7 +86,7 @@ describe('sentinel-backup with an archive made by the age command (tar czf, then
     const live = tarCzf(prepareBackupFolder(path.join(root, 'made-live'), 'live'), path.join(root, 'live', PLAIN), files);
     data = path.join(root, 'data');
     const first = await cli(['restore', live, '--data-dir', data]);
-    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: first.code, stderr: errorsIn(first) }).toEqual({ code: 0, stderr: '' });
   }, 60_000);
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -123,7 +109,7 @@ describe('sentinel-backup with an archive made by the age command (tar czf, then
 
   it('verify and restore it with --identity (the key file as age-keygen wrote it): every database back', async () => {
     const verify = await cli(['verify', encrypted, '--identity', mine.file, '--json']);
-    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: verify.code, stderr: errorsIn(verify) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, encrypted: true, archive: ENCRYPTED, failed_check: null });
 
     // From a folder of backups, with a second, useless key given first: each is tried.
@@ -141,7 +127,7 @@ describe('sentinel-backup with an archive made by the age command (tar czf, then
       mine.file,
       '--json',
     ]);
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });
     // A new machine: no record of the archives it wrote, so the origin is not checked and the restore goes on.
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, outcome: 'applied', archive: ENCRYPTED, encrypted: true, origin: 'unchecked' });
     expect(markersOf(fresh)).toEqual(ALL_DATABASES.map((n) => `backup:${n}`));
@@ -262,7 +248,7 @@ describeS3('sentinel-backup with backups the service encrypted (an encrypted S3 
     expect(fs.existsSync(data)).toBe(false);
 
     const run = await cli(['restore', 'latest', ...bucketArgs, '--data-dir', data, '--identity', recovery.keyFile, '--json'], creds);
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, outcome: 'applied', archive: job.filename, encrypted: true, origin: 'unchecked' });
     expect(query(path.join(data, 'ledger.db'), 'SELECT count(*) AS n FROM items')).toEqual([{ n: 50 }]);
     // The service started on the restored folder (with the master key it had) serves the restored data and lists its encrypted backups.
@@ -282,11 +268,11 @@ describeS3('sentinel-backup with backups the service encrypted (an encrypted S3 
 
   it('with --data-dir/--target the stored key is used (the service running); key show names recipients, never an identity', async () => {
     const verify = await cli(['verify', 'latest', '--data-dir', serviceData(), '--target', 'r2', '--json'], masterKey);
-    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: verify.code, stderr: errorsIn(verify) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, encrypted: true, archive: job.filename });
 
     const show = await cli(['key', 'show', '--data-dir', serviceData(), '--target', 'r2', '--json'], masterKey);
-    expect({ code: show.code, stderr: show.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: show.code, stderr: errorsIn(show) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(show.stdout)).toMatchObject({
       ok: true,
       target: 'r2',
@@ -302,7 +288,7 @@ describeS3('sentinel-backup with backups the service encrypted (an encrypted S3 
   it('key export writes a new 0600 file that age -d -i accepts, recorded in the audit log; it never overwrites', async () => {
     const output = path.join(keys, 'exported.txt');
     const run = await cli(['key', 'export', '--data-dir', serviceData(), '--target', 'r2', '--output', output, '--json'], masterKey);
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toEqual({ ok: true, target: 'r2', output, recipients: [recovery.recipient] });
     expect(fs.statSync(output).mode & 0o777).toBe(0o600);
     expect(execFileSync('age-keygen', ['-y', output], { encoding: 'utf8' }).trim()).toBe(recovery.recipient);
@@ -350,11 +336,11 @@ describeS3('sentinel-backup with backups the service encrypted (an encrypted S3 
     expect(withoutSideFiles(fingerprint(serviceData()))).toEqual(before);
 
     const own = await cli(['restore', job.filename, ...target, '--json'], masterKey);
-    expect({ code: own.code, stderr: own.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: own.code, stderr: errorsIn(own) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(own.stdout)).toMatchObject({ ok: true, archive: job.filename, encrypted: true, origin: 'made-here' });
 
     const confirmed = await cli(['restore', foreign, ...target, '--confirm-unknown', '--json'], masterKey);
-    expect({ code: confirmed.code, stderr: confirmed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: confirmed.code, stderr: errorsIn(confirmed) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(confirmed.stdout)).toMatchObject({ ok: true, archive: foreign, origin: 'confirmed-unknown' });
     expect(markersOf(serviceData())).toEqual(ALL_DATABASES.map((n) => `foreign:${n}`));
   }, 180_000);

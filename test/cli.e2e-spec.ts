@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI, cli, type CliRun as Run, serviceWithBackup } from './support/cli-process.js';
+import { CLI, cli, type CliRun as Run, errorsIn, serviceWithBackup } from './support/cli-process.js';
 import { fingerprint } from './fixtures/folder-fingerprint.js';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, startService, waitHealthy } from './fixtures/restore-service.js';
@@ -20,11 +20,6 @@ import { RestoreStager } from '../src/restore/core/restore-stager.js';
 
 const OLDER = 'sentinel-backup-2026-01-07-120000.tar.gz';
 const NEWER = 'sentinel-backup-2026-01-08-143022.tar.gz';
-
-/** stderr without the progress lines a piped restore writes there ("Restoring: 2.93 KiB done in 12 ms ..."): what is left is errors. */
-function errorsIn(run: Run): string {
-  return run.stderr.replace(/^Restoring: .*\n/gm, '');
-}
 
 /** A data folder of a stopped service: the seven databases with `marker`. */
 function dataFolder(dir: string, marker: string): string {

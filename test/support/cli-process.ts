@@ -16,6 +16,14 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * stderr without the progress lines a piped download, verify or restore writes there ("Restoring: 2.93 KiB done
+ * in 12 ms ..."): what is left is errors.
+ */
+export function errorsIn(run: CliRun): string {
+  return run.stderr.replace(/^(Downloading|Verifying|Checking|Restoring): .*\n/gm, '');
+}
+
 /** The environment of a run: only `env`, with PATH, HOME and TZ=UTC, so nothing of the test's own environment leaks in. */
 export function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'UTC', ...env };
