@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI, cli, type CliRun as Run, errorsIn, serviceWithBackup } from './support/cli-process.js';
+import { CLI, cli, errorsIn, serviceWithBackup } from './support/cli-process.js';
 import { fingerprint } from './fixtures/folder-fingerprint.js';
 import { ALL_DATABASES, prepareBackupFolder, readMarker, sha256, tarCzf, writeDatabase } from './fixtures/restore-archives.js';
 import { assertServiceBuilt, getJson, startService, waitHealthy } from './fixtures/restore-service.js';
