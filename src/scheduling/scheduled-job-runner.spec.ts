@@ -111,7 +111,7 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
     catchUpDelayMs: 0,
   };
   const service = new ScheduledJobRunner(
-    new TargetRoster(fakeSettings as unknown as SettingsService, { added: async () => [] } as unknown as TargetDirectory),
+    new TargetRoster(fakeSettings as unknown as SettingsService, { addedWithoutSecrets: async () => [] } as unknown as TargetDirectory),
     backups as unknown as BackupJobs,
     runs as unknown as BackupRunStore,
     rotation as unknown as RotationService,
