@@ -196,6 +196,60 @@ describe('sentinel-backup with an archive made by the age command (tar czf, then
     expect(markersOf(data)).toEqual(ALL_DATABASES.map((n) => `live:${n}`));
   }, 240_000);
 
+  it('download with --identity: the inner checks run decrypted and the encrypted file is kept; a wrong key (exit 1) or a damaged inner database (exit 3) keeps nothing', async () => {
+    const files = ['backup-metadata.json', ...ALL_DATABASES.map((n) => `${n}.db`)];
+    /** A folder of backups holding `archive` as ENCRYPTED, with the recipients marker the service writes beside it. */
+    const store = (name: string, archive: string): string => {
+      const dir = path.join(root, 'download', name, 'store');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.copyFileSync(archive, path.join(dir, ENCRYPTED));
+      fs.writeFileSync(path.join(dir, `.${ENCRYPTED}.recipients`), `${mine.recipient}\n`);
+      return dir;
+    };
+    const outputFolder = (name: string): string => {
+      const dir = path.join(root, 'download', name, 'out');
+      fs.mkdirSync(dir, { recursive: true });
+      return dir;
+    };
+    const good = store('good', encrypted);
+
+    const kept = outputFolder('good');
+    const run = await cli(['download', 'latest', '--dir', good, '--output', kept, '--identity', mine.file]);
+    expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/Checking the archive .*, decrypting it with --identity\.\.\./);
+    expect(run.stdout).toMatch(/Archive checks passed: all 7 databases intact/);
+    expect(fs.readdirSync(kept)).toEqual([ENCRYPTED]);
+    expect(sha256(path.join(kept, ENCRYPTED))).toBe(sha256(encrypted));
+    const json = await cli(['download', 'latest', '--dir', good, '--output', path.join(kept, 'again.age'), '--identity', mine.file, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, encrypted: true, checks: { archive: 'passed', failed: null, verdict: { failed_check: null } } });
+
+    // Without a key: downloaded as stored, and the way to run the skipped checks is given.
+    const keyless = outputFolder('keyless');
+    const skipped = await cli(['download', 'latest', '--dir', good, '--output', keyless]);
+    expect({ code: skipped.code, stderr: errorsIn(skipped) }).toEqual({ code: 0, stderr: '' });
+    expect(skipped.stdout).toMatch(/inner checks were skipped: .* Run them with: sentinel-backup verify \S+\.tar\.gz\.age --identity KEY/);
+
+    const nothing = outputFolder('wrong');
+    const wrong = await cli(['download', 'latest', '--dir', good, '--output', nothing, '--identity', stranger.file]);
+    expect(wrong.code).toBe(1);
+    expect(errorsIn(wrong)).toContain(`${ENCRYPTED} is encrypted for key ${mine.recipient}, and none of the keys given (--identity) opens it`);
+    expect(fs.readdirSync(nothing)).toEqual([]);
+
+    // The ledger damaged after its checksum went into the metadata, then archived and encrypted: only decrypted can it be seen.
+    const made = prepareBackupFolder(path.join(root, 'download', 'damaged', 'made'), 'backup');
+    const ledger = fs.readFileSync(path.join(made, 'ledger.db'));
+    ledger[ledger.length - 1] ^= 0xff;
+    fs.writeFileSync(path.join(made, 'ledger.db'), ledger);
+    const damagedPlain = tarCzf(made, path.join(root, 'download', 'damaged', PLAIN), files);
+    const damaged = store('damaged', ageEncrypt(damagedPlain, path.join(root, 'download', 'damaged', ENCRYPTED), [mine.recipient]));
+    const refused = outputFolder('damaged');
+    const bad = await cli(['download', 'latest', '--dir', damaged, '--output', refused, '--identity', mine.file, '--json']);
+    expect(bad.code).toBe(3);
+    expect(errorsIn(bad)).toMatch(/failed its checksum check \(checksum \(ledger\.db\): .*\) and was not kept/);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, output: null, failed_check: 'checksum', checks: { archive: 'failed' } });
+    expect(fs.readdirSync(refused)).toEqual([]);
+  }, 120_000);
+
   it('no output names an identity', () => {
     for (const text of outputs) expect(text).not.toMatch(IDENTITY);
     for (const key of [mine, stranger]) expect(filesContaining(data, key.identity)).toEqual([]);
@@ -270,6 +324,18 @@ describeS3('sentinel-backup with backups the service encrypted (an encrypted S3 
     const verify = await cli(['verify', 'latest', '--data-dir', serviceData(), '--target', 'r2', '--json'], masterKey);
     expect({ code: verify.code, stderr: errorsIn(verify) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, encrypted: true, archive: job.filename });
+    // download checks it with the same stored key (and the SHA-256 the service recorded), and keeps it as stored.
+    const folder = path.join(root, 'downloaded');
+    fs.mkdirSync(folder);
+    const download = await cli(['download', 'latest', '--data-dir', serviceData(), '--target', 'r2', '--output', folder, '--json'], masterKey);
+    expect({ code: download.code, stderr: errorsIn(download) }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(download.stdout)).toMatchObject({
+      ok: true,
+      encrypted: true,
+      archive: job.filename,
+      checks: { object_sha256: 'matched', archive: 'passed' },
+    });
+    expect(fs.readdirSync(folder)).toEqual([job.filename]);
 
     const show = await cli(['key', 'show', '--data-dir', serviceData(), '--target', 'r2', '--json'], masterKey);
     expect({ code: show.code, stderr: errorsIn(show) }).toEqual({ code: 0, stderr: '' });

@@ -33,7 +33,10 @@ export interface ArchiveAccess {
   /** The recipients it is encrypted to, when known (the record of its upload, else its storage's metadata). */
   recipients: readonly string[] | null;
   origin: ArchiveOrigin;
-  /** Where the keys came from, for messages: "--identity FILE", "the keys of target 'r2' in DIR". */
+  /**
+   * Where the keys came from, for messages: "--identity FILE", "the keys of target 'r2' in DIR". Empty for an
+   * encrypted archive only with `keysOptional` and no key at hand: `archive` then cannot be opened past its age layer.
+   */
   keySources: string[];
 }
 
@@ -43,13 +46,15 @@ export interface ArchiveAccess {
  * the `--identity` files, then from the keyring of `--data-dir DIR --target ID` (InstallationEncryption);
  * and, for a restore (`restore: true`), the made-here check against DIR's records of the archives it wrote
  * (ArchiveProvenance, with the service's matchesRecord). Every refusal here comes before any download and changes nothing.
+ * `keysOptional` (download, whose inner checks are a bonus): no key at hand, or a keyring it cannot open, is no
+ * refusal; the access then has no key sources.
  */
 export async function openArchiveAccess(
   found: ArchiveToUnpack,
   source: BackupSource,
   command: ParsedCommand,
   raw: Record<string, string | undefined>,
-  options: { restore: boolean },
+  options: { restore: boolean; keysOptional?: boolean },
 ): Promise<ArchiveAccess> {
   const name = found.name;
   const encrypted = isEncryptedBackupName(name);
@@ -69,10 +74,10 @@ export async function openArchiveAccess(
         identities = [...new Set([...fromFiles, ...held])];
       } catch (error) {
         // A missing master key matters only when nothing else brings a key.
-        if (!(error instanceof CliError) || fromFiles.length === 0) throw error;
+        if (!(error instanceof CliError) || (fromFiles.length === 0 && !options.keysOptional)) throw error;
       }
     }
-    if (encrypted && identities.length === 0) throw keyRequired(name, recipients, target !== undefined && installation !== undefined);
+    if (encrypted && identities.length === 0 && !options.keysOptional) throw keyRequired(name, recipients, target !== undefined && installation !== undefined);
     if (encrypted && options.restore && !(await opensHeader(found, identities))) throw wrongKey({ archive: found, recipients, keySources });
     const origin = options.restore ? await originOf(installation, name, records, command.confirmUnknown) : 'not-asked';
     const compareWith = origin === 'made-here' ? records : [];

@@ -98,7 +98,7 @@ Example:
   R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup list --account-id ACCOUNT --bucket sentinel-backups --json
 
 ${EXIT_HELP}`,
-  download: `Usage: sentinel-backup download <name|latest> <location> [--output PATH] [--json]
+  download: `Usage: sentinel-backup download <name|latest> <location> [--output PATH] [--identity FILE] [--json]
 
 Downloads a backup's archive (encrypted .tar.gz.age ones as they are stored) to PATH, by default the
 backup's name in the current folder (PATH may be a folder to put it in); an existing file is never
@@ -106,13 +106,18 @@ replaced. It goes to PATH.partial first, with PATH.partial.json naming the objec
 the same command continues from what PATH.partial has, and starts over (saying so) when the stored
 object is another one now. Before it gets its name, the file is checked: its SHA-256 against the one
 the service recorded when it wrote it (with --data-dir DIR --target ID), and every check verify
-runs (not for an encrypted archive: they need its key). A failed check keeps nothing and exits 3.
+runs; an encrypted archive's only with its key (below), decrypted in a scratch folder: the file kept
+is the encrypted one. A failed check keeps nothing and exits 3; a key that does not open the archive
+keeps nothing and exits 1. Without a key, the inner checks are skipped (and said so).
 
 ${LOCATION_HELP}
+
+${IDENTITY_HELP}
 
 Example:
   R2_ACCESS_KEY_ID=... R2_SECRET_ACCESS_KEY=... sentinel-backup download latest --account-id ACCOUNT --bucket sentinel-backups --output /mnt/usb/
   sentinel-backup download sentinel-backup-2026-01-08-143022.tar.gz --data-dir /var/lib/sentinel --target r2
+  sentinel-backup download latest --dir /mnt/usb/backups --identity ~/recovery-key.txt
 
 ${EXIT_HELP}`,
   verify: `Usage: sentinel-backup verify <name|latest|file> <location> [--identity FILE] [--json]
@@ -228,7 +233,7 @@ const OPTIONS = {
 /** Options each command accepts besides --help and --json. */
 const ACCEPTED: Record<CommandName, readonly string[]> = {
   list: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir'],
-  download: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'output'],
+  download: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'output', 'identity'],
   verify: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'identity'],
   restore: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'dry-run', 'identity', 'confirm-unknown'],
   status: ['data-dir'],

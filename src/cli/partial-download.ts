@@ -57,14 +57,19 @@ export class PartialDownload {
     readonly restarted: string | undefined,
     private readonly hash: Hash,
   ) {
-    this.partial = `${output}.partial`;
+    this.partial = PartialDownload.pathFor(output);
     this.sidecar = `${output}.partial.json`;
     this.written = resumedFrom;
   }
 
+  /** The file the bytes of a download to `output` go to until it is checked. */
+  static pathFor(output: string): string {
+    return `${output}.partial`;
+  }
+
   /** Refuses an existing `output`; continues a `.partial` of the same object, starts again over one of another (saying why). */
   static async prepare(output: string, object: DownloadedObject): Promise<PartialDownload> {
-    const partial = `${output}.partial`;
+    const partial = PartialDownload.pathFor(output);
     const sidecar = `${output}.partial.json`;
     if (await exists(output)) {
       throw new CliError(`${output} exists: move it away or give another --output, then run this again (nothing was downloaded)`);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { isEncryptedBackupName } from '../../archive-format/backup-filename.js';
 import { formatBytes } from '../../common/format.js';
 import { objectVersion } from '../../storage/object-storage.js';
+import type { ArchiveToUnpack } from '../../restore/core/archive-unpacker.js';
+import { type ArchiveAccess, openArchiveAccess, wrongKey } from '../archive-access.js';
 import { checkArchive, failedCheck } from '../archive-check.js';
 import { openBackupSource } from '../backup-locations.js';
 import { StorageBackupSource, type StoredBackup } from '../backup-source.js';
@@ -21,7 +23,7 @@ interface DownloadChecks {
   object_sha256: 'matched' | 'mismatch' | 'not-recorded';
   recorded_sha256: string | null;
   /** The archive's own checks (verify's): checksums, SQLite integrity, the set of databases. */
-  archive: 'passed' | 'failed' | 'skipped-encrypted' | 'not-run';
+  archive: 'passed' | 'failed' | 'wrong-key' | 'skipped-encrypted' | 'not-run';
   /** verify's verdict per database, when the archive's checks ran. */
   verdict: Record<string, unknown> | null;
   /** The first check that failed: its name as `verify` gives it (or object-sha256), and what it found. */
@@ -42,6 +44,14 @@ export async function downloadCommand(command: ParsedCommand, raw: Record<string
     if (!(source instanceof StorageBackupSource)) throw CliError.usage('download takes a backup name or latest', 'sentinel-backup download --help');
     const backup = await source.locate(command.backup as string);
     const output = outputPath(command.output, backup.name);
+    // The archive as the checks read it: the downloaded file, whole (the object's size) once fetchRest is done.
+    const downloaded: ArchiveToUnpack = {
+      name: backup.name,
+      open: async () => ({ body: fs.createReadStream(PartialDownload.pathFor(output)), size: backup.object.size }),
+    };
+    // An encrypted archive's keys (--identity, else the installation's with --data-dir/--target) before a byte is
+    // fetched: a key file that cannot be read is refused with nothing written. No key is no refusal here.
+    const access = await openArchiveAccess(downloaded, source, command, raw, { restore: false, keysOptional: true });
     const partial = await PartialDownload.prepare(output, {
       archive: backup.name,
       size: backup.object.size,
@@ -52,7 +62,7 @@ export async function downloadCommand(command: ParsedCommand, raw: Record<string
     if (partial.restarted) out.line(`  ${partial.restarted}`);
     if (partial.resumedFrom > 0) out.line(`  Resuming from ${formatBytes(partial.resumedFrom)} (${partial.partial}, from an interrupted run)`);
     await fetchRest(backup, partial, out.json);
-    const checks = await check(backup, partial, raw, out);
+    const checks = await check(backup, partial, access, raw, out);
     const document = {
       archive: backup.name,
       location: source.where,
@@ -64,6 +74,10 @@ export async function downloadCommand(command: ParsedCommand, raw: Record<string
       encrypted: isEncryptedBackupName(backup.name),
       checks,
     };
+    if (checks.archive === 'wrong-key') {
+      await partial.discard();
+      throw wrongKey(access);
+    }
     if (checks.failed) {
       await partial.discard();
       out.document({ ok: false, ...document, output: null, failed_check: checks.failed.check });
@@ -112,8 +126,17 @@ async function fetchRest(backup: StoredBackup, partial: PartialDownload, json: b
   }
 }
 
-/** The object's SHA-256 against the record when there is one, then the archive's own checks on the file, unless it is encrypted. */
-async function check(backup: StoredBackup, partial: PartialDownload, raw: Record<string, string | undefined>, out: CliOutput): Promise<DownloadChecks> {
+/**
+ * The object's SHA-256 against the record when there is one, then the archive's own checks (verify's) on the
+ * file, an encrypted one decrypted with the keys of `access`; skipped, and said how to run them, when it has none.
+ */
+async function check(
+  backup: StoredBackup,
+  partial: PartialDownload,
+  access: ArchiveAccess,
+  raw: Record<string, string | undefined>,
+  out: CliOutput,
+): Promise<DownloadChecks> {
   const recorded = await backup.recorded();
   const sha256 = partial.sha256();
   const checks: DownloadChecks = { object_sha256: 'not-recorded', recorded_sha256: recorded?.sha256 ?? null, archive: 'not-run', verdict: null, failed: null };
@@ -133,20 +156,23 @@ async function check(backup: StoredBackup, partial: PartialDownload, raw: Record
   } else {
     out.line('  No SHA-256 of this archive is recorded here (the service records it in its DATA_DIR: --data-dir DIR --target ID checks it too)');
   }
-  if (isEncryptedBackupName(backup.name)) {
-    // KEYS HOOK (branch s26-cli-keys adds --identity FILE): with a key, run checkArchive on the file with its keys,
-    // as for a plain archive below. Without one, the age layer's checks need the key, so only the bytes are checked.
+  if (access.encrypted && access.keySources.length === 0) {
+    // The age layer's checks need a key: without one, only the bytes are checked.
     checks.archive = 'skipped-encrypted';
-    out.line("  The archive's inner checks were skipped: it is encrypted (age), and they need its recovery key");
+    out.line(
+      `  The archive's inner checks were skipped: it is encrypted (age), and they need its recovery key. ` +
+        `Run them with: sentinel-backup verify ${partial.output} --identity KEY`,
+    );
     return checks;
   }
-  const file = partial.partial;
-  const size = partial.bytes;
-  out.line('  Checking the archive (checksums, SQLite integrity, the set of databases)...');
-  const result = await checkArchive(
-    meteredArchive({ name: backup.name, open: async () => ({ body: fs.createReadStream(file), size }) }, 'Checking', out.json),
-    raw,
+  out.line(
+    `  Checking the archive (checksums, SQLite integrity, the set of databases)${access.encrypted ? `, decrypting it with ${access.keySources.join(' and ')}` : ''}...`,
   );
+  const result = await checkArchive(meteredArchive(access.archive, 'Checking', out.json), raw);
+  if (result.wrongKey) {
+    checks.archive = 'wrong-key';
+    return checks;
+  }
   const failed = failedCheck(result);
   const verdict = verdictDocument(result);
   checks.archive = failed ? 'failed' : 'passed';
