@@ -160,7 +160,8 @@ describe('Local backups', () => {
       expect(debit).toBeLessThanOrEqual(after);
     } finally {
       writer.kill('SIGTERM');
-      await new Promise((r) => writer.once('exit', r));
+      // 'close', not 'exit': the process may have exited before its last output has been read.
+      await new Promise((r) => writer.once('close', r));
     }
     expect(output).toMatch(/written \d+/);
   });
