@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { targetLabel } from '../../common/backup-target.js';
+import { fsyncPath, placeWithoutReplacing } from '../../common/fs/durable-fs.js';
 import { encryptionStatusDto } from '../../encryption/dto/encryption-status.dto.js';
 import type { EncryptionStatus } from '../../encryption/encryption-status.js';
 import type { ParsedCommand } from '../cli-arguments.js';
@@ -75,7 +76,7 @@ async function exportKeys(installation: InstallationEncryption, status: Encrypti
         `# Sentinel Backup recovery key of ${targetLabel(status.target)} backups (target ${status.target}), exported ${at}\n# public key: ${recipient}\n${identity}\n`,
     )
     .join('');
-  writeNewFile(output, text);
+  await writeNewFile(output, text);
   out.document({ ok: true, target: status.target, output, recipients: exported.map((key) => key.recipient) });
   out.line(`Wrote the recovery key${exported.length > 1 ? 's' : ''} of ${exported.map((key) => key.recipient).join(', ')} to ${output} (mode 0600).`);
   out.line('Keep it apart from the server (a password manager, a printout). Decrypt a backup by hand with:');
@@ -83,26 +84,31 @@ async function exportKeys(installation: InstallationEncryption, status: Encrypti
   return EXIT.ok;
 }
 
-function writeNewFile(file: string, text: string): void {
+/**
+ * The durable write the folder adapter uses: a 0600 temporary file, fsynced, placed without replacing
+ * (placeWithoutReplacing: a hard link, or on a file system without them, such as a FAT USB stick, a rename
+ * after an existence check); the temporary file never outlives the call.
+ */
+async function writeNewFile(file: string, text: string): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${randomBytes(4).toString('hex')}`);
-  const fd = fs.openSync(temp, 'wx', 0o600);
   try {
+    const handle = await fs.promises.open(temp, 'wx', 0o600);
     try {
-      fs.fchmodSync(fd, 0o600);
-      fs.writeSync(fd, text);
-      fs.fsyncSync(fd);
+      await handle.chmod(0o600);
+      await handle.writeFile(text);
+      await handle.sync();
     } finally {
-      fs.closeSync(fd);
+      await handle.close();
     }
+    let placed: boolean;
     try {
-      fs.linkSync(temp, file);
+      placed = await placeWithoutReplacing(temp, file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new CliError(`${file} already exists: key export never overwrites a file. Give a new file name with --output`);
-      }
       throw new CliError(`Cannot write ${file}: ${(error as Error).message}`);
     }
+    if (!placed) throw new CliError(`${file} already exists: key export never overwrites a file. Give a new file name with --output`);
+    await fsyncPath(path.dirname(file));
   } finally {
-    fs.rmSync(temp, { force: true });
+    await fs.promises.rm(temp, { force: true });
   }
 }
