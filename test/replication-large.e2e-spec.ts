@@ -8,25 +8,19 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
-import v8 from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
 import { ownerSidecarName } from '../src/storage/object-key.js';
-import { assertServiceBuilt, getJson, post, startService, waitHealthy } from './fixtures/restore-service.js';
-import { generatedStream, MIB, storageOf, unfinishedUploads } from './storage-support.js';
-import { configureR2, r2SettingsFor } from './support/r2-settings.js';
+import { assertServiceBuilt, getJson, post, type ServiceProcess, startService, waitHealthy } from './fixtures/restore-service.js';
+import { MIB, unfinishedUploads } from './storage-support.js';
+import { r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, listAllKeys, testS3Client } from './support/s3-server.js';
-import { waitForJob } from './support/seed.js';
-import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
+import { makeScratchDir } from './support/test-app.js';
 import { until } from './support/until.js';
 
-function collectGarbage(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
+/** The service with a memory probe driven by signals (see the fixture). */
+const MEMORY_PROBE_SERVICE = path.resolve('test', 'fixtures', 'service-with-memory-probe.mjs');
 
 async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
@@ -61,6 +55,40 @@ async function objectSha(client: S3Client, bucket: string, key: string): Promise
   return sha256Of(out.Body as Readable);
 }
 
+/** Moves `prepared` into the service's local folder as a backup of this installation leaves it (its owner marker first). */
+async function placeLocalArchive(service: ServiceProcess, prepared: string): Promise<void> {
+  const health = (await getJson(`${service.url}/api/health`))!.body;
+  const localDir = path.join(path.dirname(prepared), 'data', 'backups');
+  fs.mkdirSync(localDir, { recursive: true });
+  fs.writeFileSync(path.join(localDir, ownerSidecarName(path.basename(prepared))), `${health.installation_id}\n`);
+  fs.renameSync(prepared, path.join(localDir, path.basename(prepared)));
+}
+
+/** Configures r2 on `bucket` as a replica of the local folder, through the API. */
+async function replicateLocalTo(service: ServiceProcess, bucket: string): Promise<void> {
+  for (const [key, value] of Object.entries({ ...r2SettingsFor(bucket), r2_replicate_from: 'local' })) {
+    const res = await fetch(`${service.url}/api/settings/${key}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value }),
+    });
+    expect({ key, status: res.status }).toEqual({ key, status: 200 });
+  }
+}
+
+/** The job once it has ended (succeeded or failed). */
+function jobEnd(service: ServiceProcess, id: string): Promise<any> {
+  return until(
+    'the job to end',
+    async () => {
+      const job = (await getJson(`${service.url}/api/backup-jobs/${id}`))?.body;
+      return job?.status === 'succeeded' || job?.status === 'failed' ? job : undefined;
+    },
+    1_200_000,
+    100,
+  );
+}
+
 describeS3('Replication of large archives', () => {
   let client: S3Client;
   beforeAll(() => {
@@ -69,38 +97,33 @@ describeS3('Replication of large archives', () => {
   afterAll(() => client?.destroy());
 
   it('holds only a few parts in memory while a 200 MB archive is copied local → r2, and the copy is byte-identical', async () => {
+    assertServiceBuilt();
     const bucket = await createTestBucket('repl-memory');
-    const t: TestApp = await startTestApp({ SENTINEL_STORAGE_PART_SIZE_MB: '5' });
+    const root = makeScratchDir('sentinel-repl-memory-');
+    const name = backupName(1);
+    const prepared = path.join(root, name);
+    const sha = await writeRandomFile(prepared, 200);
+    // The real service in a process of its own, so the memory measured is the copy's, not the test runner's.
+    const service = await startService(root, { SENTINEL_STORAGE_PART_SIZE_MB: '5' }, MEMORY_PROBE_SERVICE);
     try {
-      await configureR2(t, bucket);
-      const name = backupName(1);
-      // The archive as a backup would have stored it in the folder: through the port, with this installation as owner.
-      const source = generatedStream(200 * MIB);
-      await storageOf(t, 'local').upload(name, source.stream, { owner: t.app.get(InstallationIdentity).id });
-      await t.http.put('/api/settings/r2_replicate_from').send({ value: 'local' }).expect(200);
-
-      const gc = collectGarbage();
-      gc();
-      const baseline = process.memoryUsage().arrayBuffers;
-      let peak = 0;
-      const sample = setInterval(() => {
-        gc();
-        peak = Math.max(peak, process.memoryUsage().arrayBuffers - baseline);
-      }, 2000);
-      let job;
-      try {
-        const started = await t.http.post('/api/targets/r2/sync').expect(202);
-        job = await waitForJob(t.http, started.body.id, 1_200_000);
-      } finally {
-        clearInterval(sample);
-      }
-      expect(job).toMatchObject({ status: 'succeeded', kind: 'replication', copied: [name], size_bytes: 200 * MIB, sha256: source.sha256() });
-      expect(await objectSha(client, bucket, name)).toBe(source.sha256());
+      await waitHealthy(service, 180_000);
+      await placeLocalArchive(service, prepared);
+      await replicateLocalTo(service, bucket);
+      service.child.kill('SIGUSR1');
+      await until('the memory probe to start', async () => (service.output().includes('memory-probe started') ? true : undefined), 10_000, 10);
+      const started = await post(`${service.url}/api/targets/r2/sync`, {});
+      expect(started.status).toBe(202);
+      const job = await jobEnd(service, started.body.id);
+      service.child.kill('SIGUSR2');
+      const peak = Number((await until('the memory peak', async () => /memory-peak (\d+)/.exec(service.output())?.[1], 10_000, 10)) as string);
+      expect(job).toMatchObject({ status: 'succeeded', kind: 'replication', copied: [name], size_bytes: 200 * MIB, sha256: sha });
+      expect(await objectSha(client, bucket, name)).toBe(sha);
       // Up and read back, 5 MiB parts: a few parts in flight. A copy held whole would hold 200 MiB for the whole
-      // upload, which a sample every 2 s cannot miss (a full collection every 0.4 s slowed the copy to a crawl).
+      // upload, which a sample every 0.5 s cannot miss.
       expect(peak).toBeLessThan(60 * MIB);
     } finally {
-      await t.close();
+      await service.stop();
+      fs.rmSync(root, { recursive: true, force: true });
     }
   }, 1_500_000);
 
@@ -116,20 +139,8 @@ describeS3('Replication of large archives', () => {
     let service = await startService(root, env);
     try {
       await waitHealthy(service, 180_000);
-      const health = (await getJson(`${service.url}/api/health`))!.body;
-      // An archive of this installation in the local folder, as a backup leaves it (its owner marker first).
-      const localDir = path.join(root, 'data', 'backups');
-      fs.mkdirSync(localDir, { recursive: true });
-      fs.writeFileSync(path.join(localDir, ownerSidecarName(name)), `${health.installation_id}\n`);
-      fs.renameSync(prepared, path.join(localDir, name));
-      for (const [key, value] of Object.entries({ ...r2SettingsFor(bucket), r2_replicate_from: 'local' })) {
-        const res = await fetch(`${service.url}/api/settings/${key}`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ value }),
-        });
-        expect({ key, status: res.status }).toEqual({ key, status: 200 });
-      }
+      await placeLocalArchive(service, prepared);
+      await replicateLocalTo(service, bucket);
       const started = await post(`${service.url}/api/targets/r2/sync`, {});
       expect(started.status).toBe(202);
       // Killed once the copy is under way (its progress is written every second).
@@ -172,15 +183,7 @@ describeS3('Replication of large archives', () => {
       expect(dry.body.copies.map((c: any) => [c.filename, c.reason])).toEqual([[name, 'missing']]);
       const sync = await post(`${service.url}/api/targets/r2/sync`, {});
       expect(sync.status).toBe(202);
-      const done = await until(
-        'the sync to end',
-        async () => {
-          const job = (await getJson(`${service.url}/api/backup-jobs/${sync.body.id}`))?.body;
-          return job?.status === 'succeeded' || job?.status === 'failed' ? job : undefined;
-        },
-        300_000,
-        100,
-      );
+      const done = await jobEnd(service, sync.body.id);
       expect(done).toMatchObject({ status: 'succeeded', copied: [name], sha256: sha });
       expect(await objectSha(client, bucket, name)).toBe(sha);
       expect(await unfinishedUploads(client, bucket)).toEqual([]);
