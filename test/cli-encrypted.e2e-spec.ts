@@ -233,6 +233,8 @@ describe('sentinel-backup with an archive made by the age command (tar czf, then
     const wrong = await cli(['download', 'latest', '--dir', good, '--output', nothing, '--identity', stranger.file]);
     expect(wrong.code).toBe(1);
     expect(errorsIn(wrong)).toContain(`${ENCRYPTED} is encrypted for key ${mine.recipient}, and none of the keys given (--identity) opens it`);
+    // Refused on the stored archive's header, before the download: a wrong key does not cost the whole transfer.
+    expect(wrong.stdout).not.toContain('Downloading');
     expect(fs.readdirSync(nothing)).toEqual([]);
 
     // The ledger damaged after its checksum went into the metadata, then archived and encrypted: only decrypted can it be seen.

@@ -54,7 +54,16 @@ export async function openArchiveAccess(
   source: BackupSource,
   command: ParsedCommand,
   raw: Record<string, string | undefined>,
-  options: { restore: boolean; keysOptional?: boolean },
+  options: {
+    restore: boolean;
+    keysOptional?: boolean;
+    /**
+     * Where the key probe reads the archive's first bytes when `found` is not the stored archive (download: `found` is
+     * the local file being written): with it, the keys at hand are tried before anything is fetched, so a wrong key
+     * costs 64 KiB, not the whole download.
+     */
+    probe?: ArchiveToUnpack;
+  },
 ): Promise<ArchiveAccess> {
   const name = found.name;
   const encrypted = isEncryptedBackupName(name);
@@ -78,7 +87,8 @@ export async function openArchiveAccess(
       }
     }
     if (encrypted && identities.length === 0 && !options.keysOptional) throw keyRequired(name, recipients, target !== undefined && installation !== undefined);
-    if (encrypted && options.restore && !(await opensHeader(found, identities))) throw wrongKey({ archive: found, recipients, keySources });
+    const probe = options.restore ? found : identities.length > 0 ? options.probe : undefined;
+    if (encrypted && probe && !(await opensHeader(probe, identities))) throw wrongKey({ archive: found, recipients, keySources });
     const origin = options.restore ? await originOf(installation, name, records, command.confirmUnknown) : 'not-asked';
     const compareWith = origin === 'made-here' ? records : [];
     const archive: ArchiveToUnpack = {

@@ -50,8 +50,13 @@ export async function downloadCommand(command: ParsedCommand, raw: Record<string
       open: async () => ({ body: fs.createReadStream(PartialDownload.pathFor(output)), size: backup.object.size }),
     };
     // An encrypted archive's keys (--identity, else the installation's with --data-dir/--target) before a byte is
-    // fetched: a key file that cannot be read is refused with nothing written. No key is no refusal here.
-    const access = await openArchiveAccess(downloaded, source, command, raw, { restore: false, keysOptional: true });
+    // fetched: a key file that cannot be read, or keys that do not open the stored archive's header, are refused
+    // with nothing written. No key is no refusal here.
+    const access = await openArchiveAccess(downloaded, source, command, raw, {
+      restore: false,
+      keysOptional: true,
+      probe: await source.find(backup.name),
+    });
     const partial = await PartialDownload.prepare(output, {
       archive: backup.name,
       size: backup.object.size,
