@@ -2,8 +2,9 @@
  * Issue 18, downloads that stream: with an API token set, POST …/download-link (the token, and the cross-site
  * checks of every change) hands out a single-use link valid for 60 s; GET on it streams the archive as stored
  * without the token, once, for that one file. Real HTTP through supertest against the whole app, the local
- * folder target (no S3 server needed: SENTINEL_TEST_S3=off is fine), real archives, plain and age-encrypted.
+ * folder target, and R2 on the real S3 server (skipped with SENTINEL_TEST_S3=off); real archives, plain and age-encrypted.
  */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,6 +12,8 @@ import path from 'node:path';
 import request from 'supertest';
 import { Clock } from '../src/common/clock.js';
 import { enableEncryption, disableEncryption } from './support/age-archives.js';
+import { configureR2 } from './support/r2-settings.js';
+import { createTestBucket, describeS3, testS3Client } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -203,5 +206,43 @@ describe('Download links (single-use, streamed, no token in the URL)', () => {
       for (const url of issued) expect(text).not.toContain(url.split('ticket=')[1]);
       expect(text).not.toContain('ticket=');
     }
+  });
+});
+
+describeS3('Download links from R2 (real S3 server)', () => {
+  let t: TestApp;
+  let authed: TestApp;
+  let bucket: string;
+  beforeAll(async () => {
+    bucket = await createTestBucket('download-link');
+    t = await startTestApp({ SENTINEL_API_TOKEN: TOKEN });
+    authed = { ...t, http: request.agent(t.app.getHttpServer()).set('Authorization', BEARER) };
+    await seedDatabases(t.app, { rows: 300 });
+    await configureR2(authed, bucket);
+  });
+  afterAll(() => t?.close());
+
+  it('streams the object as the bucket holds it, once, plain and encrypted', async () => {
+    const keys = path.join(t.root, 'keys');
+    fs.mkdirSync(keys, { recursive: true });
+    const client = testS3Client();
+    for (const encrypted of [false, true]) {
+      if (encrypted) await enableEncryption(authed, 'r2', keys);
+      const job = await waitForJob(authed.http, (await authed.http.post('/api/backups/r2').expect(202)).body.id);
+      expect(job).toMatchObject({ status: 'succeeded' });
+      expect(job.filename.endsWith('.tar.gz.age')).toBe(encrypted);
+      const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: job.filename }));
+      const stored = Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+
+      const made = (await authed.http.post(`/api/backups/r2/${job.filename}/download-link`).expect(201)).body;
+      expect(made.size_bytes).toBe(stored.length);
+      const res = await t.http.get(made.url).buffer(true).parse(bytes).expect(200);
+      expect(res.headers['content-type']).toBe(encrypted ? 'application/octet-stream' : 'application/gzip');
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="${job.filename}"`);
+      expect((res.body as Buffer).equals(stored)).toBe(true);
+      expect((await t.http.get(made.url).expect(403)).body.message).toMatch(/already used/);
+    }
+    await disableEncryption(authed, 'r2');
+    expect(fs.readFileSync(t.logFile, 'utf8')).not.toContain(TOKEN);
   });
 });
