@@ -496,7 +496,7 @@ describe('Admin page in a browser: API token', () => {
       expect(await page.getByRole('dialog').count()).toBe(0);
       expect(sentAuthorization.at(-1)).toBe(`Bearer ${TOKEN}`);
 
-      // A download needs the token too: the page fetches the archive with it.
+      // A download needs the token too: the page asks for a single-use link with it (streamed to disk: test/web-download.e2e-spec.ts).
       const filename = await (async () => {
         const started = await served.t.http.post('/api/backups/local').set('Authorization', `Bearer ${TOKEN}`).expect(202);
         const until = Date.now() + 60_000;

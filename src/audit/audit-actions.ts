@@ -15,6 +15,7 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/test$/, action: 'connection.test' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/verify$/, action: 'backup.verify' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/adopt$/, action: 'backup.adopt' },
+  { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/download-link$/, action: 'backup.download-link' },
   { method: 'DELETE', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)$/, action: 'backup.delete' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)$/, action: 'backup.start' },
   { method: 'PUT', path: /^\/api\/encryption\/(?<target>[^/]+)$/, action: 'encryption.change' },

@@ -112,6 +112,14 @@ export class BackupCatalogService {
     });
   }
 
+  /** The stored size of one backup, which must exist (BACKUP_NOT_FOUND otherwise): asked before a download link is handed out. */
+  async sizeOf(target: BackupTarget, filename: string): Promise<number> {
+    assertBackupName(filename);
+    const stored = await (await this.storage.get(target)).head(filename);
+    if (!stored) throw backupNotFound(target, filename);
+    return stored.size;
+  }
+
   async download(target: BackupTarget, filename: string): Promise<DownloadResult> {
     assertBackupName(filename);
     try {

@@ -1,11 +1,12 @@
 import { Controller, Delete, Get, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { BACKUP_FILENAME_EXAMPLE, isEncryptedBackupName } from '../archive-format/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { AllowedQuery } from '../common/validation/allowed-query.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
+import { archiveDownload } from './archive-download.js';
 import { ageInDays, BackupCatalogService } from './backup-catalog.service.js';
 import { toBackupJobDto } from './backup-job.mapper.js';
 import { BackupJobs } from './backup-jobs.js';
@@ -20,13 +21,13 @@ import { RotationResultDto } from './dto/rotation-result.dto.js';
 import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 
-const TARGET_PARAM = ApiParam({
+export const TARGET_PARAM = ApiParam({
   name: 'target',
   schema: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
   example: 'r2',
   description: 'A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets',
 });
-const FILENAME_PARAM = ApiParam({ name: 'filename', example: BACKUP_FILENAME_EXAMPLE });
+export const FILENAME_PARAM = ApiParam({ name: 'filename', example: BACKUP_FILENAME_EXAMPLE });
 
 @ApiTags('backups')
 @Controller('api/backups/:target')
@@ -131,11 +132,7 @@ export class BackupController {
     @Param('filename') filename: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile> {
-    const { body, size } = await this.catalog.download(target, filename);
-    response.setHeader('Content-Length', String(size));
-    // An encrypted archive is opaque bytes to a browser or proxy: octet-stream, so none tries to gunzip it.
-    const type = isEncryptedBackupName(filename) ? 'application/octet-stream' : 'application/gzip';
-    return new StreamableFile(body, { type, disposition: `attachment; filename="${filename}"` });
+    return archiveDownload(this.catalog, target, filename, response);
   }
 
   @Delete(':filename')

@@ -16,6 +16,8 @@ import { BackupJobsController } from './backup-jobs.controller.js';
 import { BackupRunStore } from './backup-run.store.js';
 import { BackupController } from './backup.controller.js';
 import { DiskSpaceWatch } from './disk-space-watch.js';
+import { DownloadLinkController } from './download-link/download-link.controller.js';
+import { DownloadTickets } from './download-link/download-tickets.js';
 import { ReplicaCopies } from './replica-copies.js';
 import { RotationService } from './rotation.service.js';
 import { StartupRecovery } from './startup-recovery.service.js';
@@ -24,7 +26,7 @@ import { TargetsController } from './targets.controller.js';
 
 @Module({
   imports: [SettingsModule, TargetsModule, StorageModule, EncryptionModule],
-  controllers: [BackupController, BackupJobsController, TargetsController],
+  controllers: [BackupController, BackupJobsController, TargetsController, DownloadLinkController],
   providers: [
     BackupRunStore,
     StartupRecovery,
@@ -42,6 +44,7 @@ import { TargetsController } from './targets.controller.js';
     DiskSpaceWatch,
     ReplicaCopies,
     TargetBusyGuard,
+    DownloadTickets,
   ],
   exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore],
 })

@@ -5,6 +5,7 @@ import { ErrorResponseDto } from '../errors/error-response.dto.js';
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid; the message says what is allowed',
   401: 'Missing or wrong API token',
+  403: 'Refused; the message says why and what to do',
   404: 'Not found',
   409: 'Conflicts with the current state (for example, a job already running)',
   422: 'The archive failed validation; the message names the check and the file',
@@ -27,6 +28,8 @@ export interface EndpointOptions {
   responseDescription?: string;
   /** Error statuses this endpoint can answer, besides 401. */
   errors?: number[];
+  /** Needs no API token (@Public()): documented without bearer auth and without 401. */
+  public?: true;
 }
 
 /** One decorator per endpoint: summary, success type and error statuses in the OpenAPI document. */
@@ -35,7 +38,7 @@ export function Endpoint(options: EndpointOptions): MethodDecorator {
   const [type, isArray] = Array.isArray(options.response) ? [options.response[0], true] : [options.response, false];
   const decorators = [
     ApiOperation({ summary: options.summary, description: options.description }),
-    ApiBearerAuth(),
+    ...(options.public ? [] : [ApiBearerAuth()]),
     HttpCode(status),
     ...(options.responseOneOf
       ? [
@@ -47,7 +50,7 @@ export function Endpoint(options: EndpointOptions): MethodDecorator {
           }),
         ]
       : [ApiResponse({ status, description: options.responseDescription ?? 'Success', type, isArray })]),
-    ...[...new Set([...(options.errors ?? []), 401])]
+    ...[...new Set([...(options.errors ?? []), ...(options.public ? [] : [401])])]
       .sort()
       .map((code) => ApiResponse({ status: code, description: ERROR_DESCRIPTIONS[code] ?? 'Error', type: ErrorResponseDto })),
   ];

@@ -18,6 +18,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.CrossSiteRequest]: HttpStatus.FORBIDDEN,
   // 421 Misdirected Request: this server does not answer for that Host (RFC 9110 15.5.20), the case of DNS rebinding.
   [ErrorCode.HostNotAllowed]: HttpStatus.MISDIRECTED,
+  [ErrorCode.DownloadLinkInvalid]: HttpStatus.FORBIDDEN,
   [ErrorCode.SettingNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.SettingInvalid]: HttpStatus.BAD_REQUEST,
   [ErrorCode.SecretUnreadable]: HttpStatus.CONFLICT,

@@ -8,6 +8,8 @@ export enum ErrorCode {
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   CrossSiteRequest = 'CROSS_SITE_REQUEST',
   HostNotAllowed = 'HOST_NOT_ALLOWED',
+  /** A download link (GET …/download-link?ticket=) that is unknown, used, expired, or for another file: the message says which. */
+  DownloadLinkInvalid = 'DOWNLOAD_LINK_INVALID',
   SettingNotFound = 'SETTING_NOT_FOUND',
   SettingInvalid = 'SETTING_INVALID',
   SecretUnreadable = 'SECRET_UNREADABLE',

@@ -54,6 +54,7 @@ describe('AppLogger: secrets and the ring of recent lines', () => {
     '1234567890/abcdefTOKENghijk',
     'tok_abcdef123456',
     'AKIDEXAMPLE%2F20261201',
+    'qL3v9ZrT0xWc8mKpE2aYbN5uHdG7sJfR1tVi4oCeXyA',
   ];
 
   it('masks what has the shape of a secret in LOG_FILE, the console and the ring, and keeps the rest of the line', async () => {
@@ -75,6 +76,7 @@ describe('AppLogger: secrets and the ring of recent lines', () => {
     logger.error(`Slack answered 404 for https://hooks.slack.com/services/${SECRETS[2]}`, undefined, 'Notify');
     logger.error(`Discord: https://discord.com/api/webhooks/${SECRETS[3]} answered 401`, `Error: at https://ntfy.sh/alerts?auth=${SECRETS[4]}`, 'Notify');
     logger.log(`GET https://r2.example.com/bucket/x?X-Amz-Credential=${SECRETS[5]}&X-Amz-Date=20261201 failed`, 'S3');
+    logger.warn(`GET /api/backups/local/x.tar.gz/download-link?ticket=${SECRETS[6]} cut off`, 'HTTP');
     await logger.closeFile();
     const written = fs.readFileSync(file, 'utf8');
     const kept = recent.all().join('\n');
@@ -85,6 +87,7 @@ describe('AppLogger: secrets and the ring of recent lines', () => {
     expect(kept).toContain('Cannot reach https://[redacted]@smtp.example.net:465/ (ECONNREFUSED)');
     expect(kept).toContain('Slack answered 404 for https://hooks.slack.com/services/[redacted]');
     expect(kept).toContain('X-Amz-Credential=[redacted]&X-Amz-Date=20261201 failed');
+    expect(kept).toContain('/download-link?ticket=[redacted] cut off');
     expect(written).toContain('?auth=[redacted]');
   });
 

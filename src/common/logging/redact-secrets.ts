@@ -6,7 +6,7 @@
  * - age identities (`AGE-SECRET-KEY-1…`);
  * - a URL's user and password (`https://user:pass@host`);
  * - the token part of Slack and Discord webhook URLs (the whole URL is the credential);
- * - query parameters that carry a credential (`?token=`, `X-Amz-Signature=`, `api_key=`, …).
+ * - query parameters that carry a credential (`?token=`, a download link's `?ticket=`, `X-Amz-Signature=`, `api_key=`, …).
  * R2 secret keys and SMTP passwords have no shape to recognise; they are never logged (tests check it).
  */
 export function redactSecrets(text: string): string {
@@ -17,7 +17,7 @@ export function redactSecrets(text: string): string {
     .replace(/\b(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[^\s"'<>]+/gi, '$1[redacted]')
     .replace(/\b((?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/)[^\s"'<>]+/gi, '$1[redacted]')
     .replace(
-      /([?&][^=&\s"'<>]*(?:token|secret|signature|password|passwd|credential|api[_-]?key|access[_-]?key|auth)[^=&\s"'<>]*=)[^&\s"'<>]+/gi,
+      /([?&][^=&\s"'<>]*(?:token|ticket|secret|signature|password|passwd|credential|api[_-]?key|access[_-]?key|auth)[^=&\s"'<>]*=)[^&\s"'<>]+/gi,
       '$1[redacted]',
     );
 }

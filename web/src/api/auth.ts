@@ -94,12 +94,6 @@ export async function authFetch(input: Request): Promise<Response> {
   return response;
 }
 
-/** The header for requests made outside the API client (a download with a token). */
-export function authorizationHeader(): Record<string, string> {
-  const token = currentToken();
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
 export function hasToken(): boolean {
   return currentToken() !== null;
 }

@@ -381,6 +381,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/backups/{target}/{filename}/download-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a backup archive (streamed) through a link made by POST …/download-link; needs no API token
+         * @description Streams the archive as stored, like GET …/download, with Content-Disposition: attachment. The ticket is used up by this request: a second use, an expired ticket, or one made for another file answers 403 DOWNLOAD_LINK_INVALID saying which. HEAD does not use it up and is refused.
+         */
+        get: operations["DownloadLinkController_download"];
+        put?: never;
+        /**
+         * Make a single-use link that downloads this backup without the API token, valid for 60 s
+         * @description For a browser, which cannot send the Authorization header with a download: the admin page asks for a link with the token, then lets the browser save GET {url} to disk as it arrives (streamed, never held in the page). The link carries a random ticket (no token) bound to this target and file; it downloads once, within 60 s, and nothing else. Guarded like every change: the API token, and refused (403 CROSS_SITE_REQUEST) from another site's page. API clients can keep using GET …/download with the token.
+         */
+        post: operations["DownloadLinkController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/backups/{target}/restore": {
         parameters: {
             query?: never;
@@ -1308,6 +1332,25 @@ export interface components {
              * @example 12
              */
             backups_left: number | null;
+        };
+        DownloadLinkDto: {
+            /**
+             * @description Where to GET the archive, relative to the service: carries a single-use ticket (no API token). Valid once, until expires_at; answers 403 DOWNLOAD_LINK_INVALID afterwards
+             * @example /api/backups/r2/sentinel-backup-2026-01-08-143022.tar.gz/download-link?ticket=3q2-7wEAAAB8n1yWcN0-jgqI8LKz4HrYQb0c_pXh0eU
+             */
+            url: string;
+            /** @example sentinel-backup-2026-01-08-143022.tar.gz */
+            filename: string;
+            /**
+             * @description The size of the archive as stored, in bytes
+             * @example 52428800
+             */
+            size_bytes: number;
+            /**
+             * @description Until when the link can be used (ISO 8601, UTC)
+             * @example 2026-12-02T14:31:00.000Z
+             */
+            expires_at: string;
         };
         StageRestoreDto: {
             /**
@@ -3417,6 +3460,178 @@ export interface operations {
             };
             /** @description The databases are not available yet */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DownloadLinkController_download: {
+        parameters: {
+            query: {
+                /** @description The ticket of a link made by POST …/download-link */
+                ticket: unknown;
+            };
+            header?: never;
+            path: {
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The .tar.gz archive (application/gzip), or the age-encrypted .tar.gz.age one (application/octet-stream) as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Refused; the message says why and what to do */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage target failed or refused the request */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage operation timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": components["schemas"]["ErrorResponseDto"];
+                    "application/octet-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DownloadLinkController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLinkDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Refused; the message says why and what to do */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage target failed or refused the request */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage operation timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,6 +10,7 @@ const ACTION_LABELS: Record<string, string> = {
   'backup.rotate': 'Rotation',
   'backup.rotate-dry-run': 'Rotation dry run (nothing deleted)',
   'backup.verify': 'Verification',
+  'backup.download-link': 'Download link made',
   'connection.test': 'Test Connection',
   'restore.stage': 'Restore staged',
   'restore.cancel': 'Restore cancelled',

@@ -1,6 +1,6 @@
 import { type ComponentChildren, Fragment } from 'preact';
 import { useRef, useState } from 'preact/hooks';
-import { authFetch, hasToken } from '../api/auth';
+import { hasToken } from '../api/auth';
 import { api, ApiError, type BackupFile, errorMessage, type Target, unwrap, type VerificationReport } from '../api/client';
 import { accessNeeded, shortRecipient } from '../encryption';
 import { formatAge, formatBytes, formatDateTime, formatRelative } from '../format';
@@ -192,24 +192,21 @@ export function BackupList({ target, name, replicas, state, reload, onRestore }:
     }
   };
 
-  /** Without a token the link downloads as any link does (streamed to disk); with one, the archive is fetched with it. */
+  /**
+   * Without a token the link downloads as any link does. With one, the browser cannot send it with a link, and fetching
+   * the archive would hold all of it in this page (a Blob) before saving: so the page asks for a single-use link with the
+   * token and lets the browser download that, streamed to disk by its download manager. The token never goes in a URL.
+   */
   const download = async (event: MouseEvent, file: BackupFile): Promise<void> => {
     if (!hasToken()) return;
     event.preventDefault();
-    setMessage({ kind: 'ok', text: `Downloading ${file.filename}…` });
     try {
-      const response = await authFetch(new Request(downloadUrl(target, file.filename)));
-      if (!response.ok) {
-        const body = (await response.json().catch(() => ({}))) as { message?: string };
-        throw new Error(body.message ?? `The service answered ${response.status}`);
-      }
-      const href = URL.createObjectURL(await response.blob());
-      const link = document.createElement('a');
-      link.href = href;
-      link.download = file.filename;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(href), 60_000);
-      setMessage(null);
+      const link = await unwrap(api.POST('/api/backups/{target}/{filename}/download-link', { params: { path: { target, filename: file.filename } } }));
+      const anchor = document.createElement('a');
+      anchor.href = link.url;
+      anchor.download = file.filename;
+      anchor.click();
+      setMessage({ kind: 'ok', text: `Downloading ${file.filename}: your browser saves it as it arrives.` });
     } catch (error) {
       setMessage({ kind: 'error', text: `${file.filename} could not be downloaded: ${errorMessage(error)}` });
     }
