@@ -125,7 +125,9 @@ describe('Admin page in a browser: a download with an API token streams to disk'
         const log = fs.readFileSync(served.t.logFile, 'utf8');
         expect(log).not.toContain(TOKEN);
         expect(log).not.toContain(ticket);
-        expect(await text(list.locator('.list-status'))).toBe(`Downloading ${filename}: your browser saves it as it arrives.`);
+        expect(await text(list.locator('.list-status'))).toBe(
+          `Download of ${filename} started: your browser saves it as it arrives. If its downloads list shows it failed, click Download again (each link works once).`,
+        );
         expect(errors).toEqual([]);
       } finally {
         await context.close();

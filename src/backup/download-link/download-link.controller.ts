@@ -58,7 +58,12 @@ export class DownloadLinkController {
   @Public()
   @TARGET_PARAM
   @FILENAME_PARAM
-  @ApiQuery({ name: 'ticket', required: true, description: 'The ticket of a link made by POST …/download-link' })
+  @ApiQuery({
+    name: 'ticket',
+    required: true,
+    type: String,
+    description: 'The ticket of a link made by POST …/download-link (used up by any GET with it, even one that then fails: ask for a new link)',
+  })
   @ApiProduces('application/gzip', 'application/octet-stream')
   @Endpoint({
     summary: 'Download a backup archive (streamed) through a link made by POST …/download-link; needs no API token',

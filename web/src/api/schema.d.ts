@@ -3472,8 +3472,8 @@ export interface operations {
     DownloadLinkController_download: {
         parameters: {
             query: {
-                /** @description The ticket of a link made by POST …/download-link */
-                ticket: unknown;
+                /** @description The ticket of a link made by POST …/download-link (used up by any GET with it, even one that then fails: ask for a new link) */
+                ticket: string;
             };
             header?: never;
             path: {

@@ -206,7 +206,10 @@ export function BackupList({ target, name, replicas, state, reload, onRestore }:
       anchor.href = link.url;
       anchor.download = file.filename;
       anchor.click();
-      setMessage({ kind: 'ok', text: `Downloading ${file.filename}: your browser saves it as it arrives.` });
+      setMessage({
+        kind: 'ok',
+        text: `Download of ${file.filename} started: your browser saves it as it arrives. If its downloads list shows it failed, click Download again (each link works once).`,
+      });
     } catch (error) {
       setMessage({ kind: 'error', text: `${file.filename} could not be downloaded: ${errorMessage(error)}` });
     }
