@@ -172,11 +172,13 @@ describeS3('Admin page in a browser: the status strip, the header and the page t
 
       // Both built-ins are configured: their settings are folded behind Edit, their actions in reach.
       const local = card(page, 'Local folder');
-      const edit = local.getByRole('button', { name: 'Edit Local folder settings' });
+      const edit = local.getByRole('button', { name: 'Edit Local folder settings', exact: true });
       await eventually(async () => expect(await edit.getAttribute('aria-expanded')).toBe('false'));
       expect(await local.getByLabel('Backup folder', { exact: true }).isVisible()).toBe(false);
       expect(await local.getByRole('button', { name: 'Backup Now' }).isVisible()).toBe(true);
-      expect(await card(page, 'Cloudflare R2').getByRole('button', { name: 'Edit Cloudflare R2 settings' }).getAttribute('aria-expanded')).toBe('false');
+      expect(await card(page, 'Cloudflare R2').getByRole('button', { name: 'Edit Cloudflare R2 settings', exact: true }).getAttribute('aria-expanded')).toBe(
+        'false',
+      );
       await checkAtWidths(page, 'never');
 
       await edit.click();

@@ -209,6 +209,10 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
         <h2 id={headingId}>{title}</h2>
         <button type="button" class="button button-small disclosure" aria-expanded={expanded} aria-controls={settingsId} onClick={() => setOpen(!expanded)}>
           Edit<span class="visually-hidden"> {title} settings</span>
+          {/* A span, not CSS content: generated content would join the button's accessible name. */}
+          <span class="disclosure-mark" aria-hidden="true">
+            {expanded ? '▾' : '▸'}
+          </span>
         </button>
       </div>
       <form onSubmit={(e) => void onSubmit(e)} noValidate>
