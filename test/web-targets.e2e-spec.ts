@@ -18,6 +18,7 @@ import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, focused, launchBrowser } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
 import { type Served, serve, text } from './web/serve.js';
+import { openSettings } from './web/target-card.js';
 
 const BROWSER_TEST_MS = 240_000;
 /** The unconfigured R2's list answers 409 and a refused save 400: not page errors. */
@@ -241,6 +242,9 @@ describe('Admin page in a browser: targets and replication', () => {
       await page.goto(served.url);
       const local = page.getByRole('region', { name: 'Local folder', exact: true });
       const r2 = page.getByRole('region', { name: 'Cloudflare R2', exact: true });
+      // The local folder is configured: its settings are folded behind Edit.
+      await openSettings(local);
+      await openSettings(r2);
       await local.getByLabel('Keep daily').waitFor();
       // The replication choice lists the other targets once the list is loaded.
       await eventually(async () => expect(await local.getByLabel('Copy the backups of').locator('option[value="r2"]').count()).toBe(1));

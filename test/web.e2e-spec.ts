@@ -25,6 +25,7 @@ import type { TestApp } from './support/test-app.js';
 import { blurFocused, collectPageErrors, eventually, focused, launchBrowser, scrollWidth, storedValues } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
 import { type Served, serve, text } from './web/serve.js';
+import { openSettings } from './web/target-card.js';
 
 /** The README's picture of the Backup tab: rewritten only when asked (`npm run docs:screenshot`), so test runs leave the tree alone. */
 const SCREENSHOT =
@@ -161,6 +162,7 @@ describe('Admin page in a browser: local folder', () => {
   it('shows an API validation error next to the field it concerns, and saves the other fields', async () => {
     await page.goto(served.url);
     const local = card(page, 'Local folder');
+    await openSettings(local);
     const retention = local.getByLabel('Retention Days', { exact: true });
     const folder = path.join(served.t.root, 'elsewhere');
     await local.getByLabel('Backup folder', { exact: true }).fill(folder);
@@ -190,6 +192,7 @@ describe('Admin page in a browser: local folder', () => {
     const secret = 'write-only-secret-value-0123456789';
     await page.goto(served.url);
     const r2 = card(page, 'Cloudflare R2');
+    await openSettings(r2);
     const field = r2.getByLabel('Secret Access Key', { exact: true });
     expect(await field.getAttribute('type')).toBe('password');
     expect(await field.getAttribute('autocomplete')).toBe('new-password');
@@ -336,6 +339,7 @@ describe('Admin page in a browser: local folder', () => {
       const row = backupRow(small, 'Local folder', filename);
       await row.waitFor();
       expect(await scrollWidth(small)).toBeLessThanOrEqual(375);
+      await openSettings(card(small, 'Cloudflare R2'));
       for (const control of [
         card(small, 'Cloudflare R2').getByLabel('Secret Access Key', { exact: true }),
         card(small, 'Cloudflare R2').getByRole('button', { name: 'Test Connection' }),
@@ -430,6 +434,7 @@ describe('Admin page in a browser: schedules', () => {
 
       const r2 = card(page, 'Cloudflare R2');
       expect(await text(r2.locator('.schedule'))).toBe('Not scheduled: R2 backups are turned off (r2_backup_enabled = 0).');
+      await openSettings(r2);
       await r2.getByLabel('Backup Schedule').selectOption('monthly');
       await r2.getByLabel('Enable R2 backups').check();
       await r2.getByRole('button', { name: 'Save', exact: true }).click();
@@ -486,12 +491,15 @@ describe('Admin page in a browser: API token', () => {
       await again.getByRole('button', { name: 'Continue' }).click();
       await again.waitFor({ state: 'hidden' });
 
+      // The settings load with the token typed: the local folder's card can be opened and shows its folder.
+      await openSettings(card(page, 'Local folder'));
       const folder = card(page, 'Local folder').getByLabel('Backup folder', { exact: true });
       await eventually(async () => expect(await folder.inputValue()).toBe(path.join(served.t.dataDir, 'backups')));
       expect(await storedValues(page)).toEqual({ session: [TOKEN], local: [] });
 
       // Same tab, reloaded: no question.
       await page.reload();
+      await openSettings(card(page, 'Local folder'));
       await eventually(async () => expect(await folder.inputValue()).toBe(path.join(served.t.dataDir, 'backups')));
       expect(await page.getByRole('dialog').count()).toBe(0);
       expect(sentAuthorization.at(-1)).toBe(`Bearer ${TOKEN}`);
@@ -557,6 +565,7 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
     async () => {
       const s3 = testS3();
       const r2 = card(page, 'Cloudflare R2');
+      await openSettings(r2);
       const labels = (await r2.locator('label').allInnerTexts()).map((l) => l.trim());
       expect(labels).toEqual([
         'Enable R2 backups',
@@ -707,6 +716,7 @@ describe('Admin page: damaged files', () => {
         const errors = collectPageErrors(page, EXPECTED_CONSOLE);
         await page.goto(served.url);
         const r2 = card(page, 'Cloudflare R2');
+        await openSettings(r2);
         const field = r2.getByLabel('Secret Access Key', { exact: true });
         await eventually(async () => expect(await field.getAttribute('placeholder')).toBe('Cannot be read – type it again'));
         const row = r2.locator('.field', { has: page.getByLabel('Secret Access Key', { exact: true }) });

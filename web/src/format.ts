@@ -58,6 +58,28 @@ export function formatDateTime(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
 
+const clockTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const shortDate = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+const shortDateWithYear = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+
+/** Days from `now`'s calendar day to `date`'s, in the browser's zone (0 today, -1 yesterday). */
+function calendarDays(date: Date, now: Date): number {
+  const midnight = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  return Math.round((midnight(date) - midnight(now)) / 86_400_000);
+}
+
+/**
+ * A moment as a person reads it, in the browser's zone and language: "today 14:30, 16 minutes ago",
+ * "yesterday 03:00, 11 hours ago", "Mon 2 Mar 03:00, 3 days ago", "tomorrow 01:00, in 10 hours".
+ */
+export function formatMoment(iso: string, now: number = Date.now()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const days = calendarDays(date, new Date(now));
+  const day = Math.abs(days) <= 1 ? relative.format(days, 'day') : Math.abs(days) < 180 ? shortDate.format(date) : shortDateWithYear.format(date);
+  return `${day} ${clockTime.format(date)}, ${formatRelative(iso, now)}`;
+}
+
 /** What a running backup is doing, in words. */
 export function phaseLabel(phase: string): string {
   switch (phase) {

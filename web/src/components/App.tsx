@@ -16,6 +16,7 @@ import { useTargets } from '../hooks/useTargets';
 import { LOCAL_FIELDS, R2_FIELDS, replicationField } from '../settings-fields';
 import { ArchiveAccessProvider, useArchiveAccess } from './ArchiveAccessDialog';
 import { AuditList } from './AuditList';
+import { BackupHeadline } from './BackupHeadline';
 import { BackupList } from './BackupList';
 import { EncryptionSettings } from './EncryptionSettings';
 import { NotificationsCard } from './NotificationsCard';
@@ -23,7 +24,7 @@ import { ConfirmProvider, useConfirm } from './ConfirmDialog';
 import { RestoreBanner } from './RestoreBanner';
 import { ScheduleInfo } from './ScheduleInfo';
 import { SizeTrend } from './SizeTrend';
-import { StatusSummary } from './StatusSummary';
+import { StatusStrip } from './StatusStrip';
 import { TargetCard } from './TargetCard';
 import { TargetsCard } from './TargetsCard';
 import { TokenDialog } from './TokenDialog';
@@ -149,15 +150,18 @@ function BackupPage() {
   return (
     <>
       <a class="skip-link" href="#main">
-        Skip to the backup settings
+        Skip to the backup status
       </a>
       <header class="topbar">
         <div class="topbar-inner">
           <span class="brand">
             <img src="/favicon.svg" alt="" width="24" height="24" /> Sentinel
           </span>
-          <span class={`service-state ${health?.status === 'ok' ? 'service-ok' : 'service-down'}`}>
-            {health ? `Service ${SERVICE_STATES[health.status]} · v${health.version}` : 'Service not answering'}
+          <span class="topbar-states">
+            <BackupHeadline status={status.status} error={status.error} />
+            <span class={`service-state ${health?.status === 'ok' ? 'service-ok' : 'service-down'}`}>
+              {health ? `Service ${SERVICE_STATES[health.status]} · v${health.version}` : 'Service not answering'}
+            </span>
           </span>
         </div>
       </header>
@@ -202,7 +206,7 @@ function BackupPage() {
                 </div>
               )}
             </div>
-            <StatusSummary status={status.status} error={status.error} now={now} />
+            <StatusStrip status={status.status} error={status.error} now={now} nameOf={destinations.nameOf} />
             {settings.error && (
               <div class="notice notice-error" role="alert">
                 <p>The settings could not be loaded: {settings.error}</p>
@@ -211,6 +215,24 @@ function BackupPage() {
                 </button>
               </div>
             )}
+            <section class="card" aria-labelledby="backups-heading">
+              <h2 id="backups-heading">Backups</h2>
+              {destinations.ids.map((target) => (
+                <BackupList
+                  key={target}
+                  target={target}
+                  name={destinations.nameOf(target)}
+                  replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
+                  state={targets.lists[target] ?? EMPTY_LIST}
+                  reload={() => targets.load(target)}
+                  onRestore={restore}
+                />
+              ))}
+            </section>
+            <section class="card" aria-labelledby="trend-heading">
+              <h2 id="trend-heading">Backup size trend</h2>
+              <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
+            </section>
             <div class="targets">
               <TargetCard
                 target="r2"
@@ -250,24 +272,6 @@ function BackupPage() {
               now={now}
               nameOf={destinations.nameOf}
             />
-            <section class="card" aria-labelledby="backups-heading">
-              <h2 id="backups-heading">Backups</h2>
-              {destinations.ids.map((target) => (
-                <BackupList
-                  key={target}
-                  target={target}
-                  name={destinations.nameOf(target)}
-                  replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
-                  state={targets.lists[target] ?? EMPTY_LIST}
-                  reload={() => targets.load(target)}
-                  onRestore={restore}
-                />
-              ))}
-            </section>
-            <section class="card" aria-labelledby="trend-heading">
-              <h2 id="trend-heading">Backup size trend</h2>
-              <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
-            </section>
             <NotificationsCard enabled={afterSettings} now={now} />
             <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
           </div>

@@ -1,8 +1,9 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type BackupJob, type ConnectionTestResult, errorMessage, type Setting, type Target, unwrap } from '../api/client';
 import { isActive } from '../backup-jobs';
 import type { FieldSpec } from '../settings-fields';
+import { isConfigured } from '../target-configured';
 import { ConnectionTest } from './ConnectionTest';
 import { type Draft, Field, fieldId, storedDraft } from './Field';
 import { JobStatus } from './JobStatus';
@@ -33,7 +34,12 @@ function apiValue(spec: FieldSpec, draft: Draft): string | number {
   return draft;
 }
 
-/** One backup target: its settings form and its actions (Save, Test Connection, Backup Now) with their results. */
+/**
+ * One backup target: its settings form and its actions (Save, Test Connection, Backup Now) with their results.
+ * The settings fold away behind "Edit" once the target is configured (the page leads with the status and the
+ * backups); they start open while it is not, and open when a link leads to the card (TargetsCard's "Edit in
+ * its card") or a save fails at a field.
+ */
 export function TargetCard({ target, title, intro, fields, settings, onSaved, job, onBackupStarted, footer, now }: TargetCardProps) {
   const [draft, setDraft] = useState<Record<string, Draft>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -42,6 +48,22 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
   const [test, setTest] = useState<ConnectionTestResult | null>(null);
   const byKey = new Map(settings.map((s) => [s.key, s]));
   const headingId = `target-${target}-heading`;
+  const settingsId = `target-${target}-settings`;
+  /** null until the settings say whether the target is configured; after that only the user folds it. */
+  const [open, setOpen] = useState<boolean | null>(null);
+  const configured = isConfigured(target, settings);
+  useEffect(() => {
+    if (open === null && configured !== null) setOpen(!configured);
+  }, [open, configured]);
+  useEffect(() => {
+    const openIfLinked = () => {
+      if (window.location.hash === `#${headingId}`) setOpen(true);
+    };
+    openIfLinked();
+    window.addEventListener('hashchange', openIfLinked);
+    return () => window.removeEventListener('hashchange', openIfLinked);
+  }, [headingId]);
+  const expanded = open === true;
 
   const isEdited = (spec: FieldSpec): boolean => {
     if (!(spec.key in draft)) return false;
@@ -96,7 +118,11 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
       text: `${failures.length === 1 ? 'One setting was' : `${failures.length} settings were`} not saved: see the field${failures.length === 1 ? '' : 's'} marked below.${saved.length ? ` The other changes were saved.` : ''}`,
     });
     const first = fields.find((f) => failures.includes(f.key));
-    if (first) document.getElementById(fieldId(first.key))?.focus();
+    if (first) {
+      // The field may be folded away (Backup Now saves too): open first, focus once it is shown.
+      setOpen(true);
+      setTimeout(() => document.getElementById(fieldId(first.key))?.focus(), 0);
+    }
     return false;
   };
 
@@ -173,15 +199,33 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
   }
 
   return (
-    <section class={`card target target-${target}`} aria-labelledby={headingId} data-target={target}>
-      <h2 id={headingId}>{title}</h2>
-      <p class="card-intro">{intro}</p>
+    <section
+      class={`card target target-${target}`}
+      aria-labelledby={headingId}
+      data-target={target}
+      data-settings={open === null ? 'loading' : open ? 'open' : 'folded'}
+    >
+      <div class="card-head">
+        <h2 id={headingId}>{title}</h2>
+        <button type="button" class="button button-small disclosure" aria-expanded={expanded} aria-controls={settingsId} onClick={() => setOpen(!expanded)}>
+          Edit<span class="visually-hidden"> {title} settings</span>
+          {/* A span, not CSS content: generated content would join the button's accessible name. */}
+          <span class="disclosure-mark" aria-hidden="true">
+            {expanded ? '▾' : '▸'}
+          </span>
+        </button>
+      </div>
       <form onSubmit={(e) => void onSubmit(e)} noValidate>
-        {rendered}
+        <div id={settingsId} class="target-settings" hidden={!expanded}>
+          <p class="card-intro">{intro}</p>
+          {rendered}
+        </div>
         <div class="actions">
-          <button type="submit" class="button button-primary" aria-disabled={busy !== null} aria-busy={busy === 'save'}>
-            {busy === 'save' ? 'Saving…' : 'Save'}
-          </button>
+          {expanded && (
+            <button type="submit" class="button button-primary" aria-disabled={busy !== null} aria-busy={busy === 'save'}>
+              {busy === 'save' ? 'Saving…' : 'Save'}
+            </button>
+          )}
           <button type="button" class="button" aria-disabled={busy !== null} aria-busy={busy === 'test'} onClick={() => void testConnection()}>
             {busy === 'test' ? 'Testing…' : 'Test Connection'}
           </button>
