@@ -43,6 +43,6 @@ import { TargetsController } from './targets.controller.js';
     ReplicaCopies,
     TargetBusyGuard,
   ],
-  exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore],
+  exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore, DiskSpaceWatch],
 })
 export class BackupModule {}
