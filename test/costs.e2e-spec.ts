@@ -5,9 +5,10 @@
  * bytes as the bucket lists them, and the requests as the relay saw them. The multipart parts are checked from first
  * principles too (SENTINEL_STORAGE_PART_SIZE_MB = 5). The counts survive a restart (DATA_DIR/.s3-requests.db).
  */
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
+import { archivesInBucket, expectedCost, R2_PUBLISHED_PRICES } from './support/cost-figures.js';
 import { putSettings, r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3Client } from './support/s3-server.js';
 import { type S3RequestWitness, startS3RequestWitness } from './support/s3-request-witness.js';
@@ -16,29 +17,8 @@ import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.j
 
 const MIB = 1024 * 1024;
 const PART_SIZE = 5 * MIB;
-/** The spec's "Cost Considerations", in US dollars. */
-const R2 = { storagePerGbMonth: 0.015, classAPerMillion: 4.5, classBPerMillion: 0.36 };
+const R2 = R2_PUBLISHED_PRICES;
 const ENV = { SENTINEL_STORAGE_PART_SIZE_MB: '5', SENTINEL_STORAGE_TIMEOUT_MS: '60000' };
-
-interface Prices {
-  storagePerGbMonth: number;
-  classAPerMillion: number;
-  classBPerMillion: number;
-}
-
-/** The monthly cost as the README states it: bytes / 10^9 × storage price, requests / 10^6 × class price. */
-function expectedCost(bytes: number, classes: { A: number; B: number }, prices: Prices) {
-  const storage = (bytes / 1e9) * prices.storagePerGbMonth;
-  const classA = (classes.A / 1e6) * prices.classAPerMillion;
-  const classB = (classes.B / 1e6) * prices.classBPerMillion;
-  return { storage, classA, classB, total: storage + classA + classB };
-}
-
-async function archivesInBucket(client: S3Client, bucket: string): Promise<{ bytes: number; count: number }> {
-  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  const archives = (listed.Contents ?? []).filter((o) => /^sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}.*\.tar\.gz$/.test(o.Key ?? ''));
-  return { bytes: archives.reduce((sum, o) => sum + (o.Size ?? 0), 0), count: archives.length };
-}
 
 /** Adds `bytes` of random (incompressible) data to the first managed database, so the next archive grows by about as much. */
 async function addRandomBytes(t: TestApp, bytes: number): Promise<void> {

@@ -3,6 +3,7 @@ import { BackupCatalogService } from '../backup/backup-catalog.service.js';
 import { DiskSpaceWatch, type FolderSpace } from '../backup/disk-space-watch.js';
 import { describeRetention } from '../backup/retention/retention-planner.js';
 import { Clock } from '../common/clock.js';
+import { nextRuns, scheduleRecurrence, specBackupHour } from '../common/schedules/backup-schedule.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes } from '../common/format.js';
@@ -20,6 +21,8 @@ import { CostPricesStore, type TargetPrices } from './cost-prices.store.js';
 /** The days of requests the monthly cost counts. */
 export const COST_WINDOW_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The scheduled runs whose spacing the projection assumes. */
+const SCHEDULE_SAMPLE = 25;
 
 /** One target's figures (CostsDto's TargetCostDto before naming). */
 export interface TargetCost {
@@ -124,9 +127,7 @@ export class CostsService {
     try {
       const rule = (await this.directory.get(entry.id)).retention;
       retention = describeRetention(rule);
-      // Without two recent backups to measure, the spec's default schedule: one a day.
-      const interval = growth.backupsPerDay ? DAY_MS / growth.backupsPerDay : DAY_MS;
-      projectedBackups = keptUnderRule(rule, interval, now, this.config.env.timeZone);
+      projectedBackups = keptUnderRule(rule, this.scheduleInterval(entry, now), now, this.config.env.timeZone);
       projected = projectedBytes(archives, growth, projectedBackups);
     } catch {
       // The rule could not be read (a secret that cannot be decrypted): the stored figures still show.
@@ -158,6 +159,15 @@ export class CostsService {
     const prices = this.prices.get(entry.id);
     const monthly = stored ? new CostEstimator(prices.prices).monthly(stored.bytes, counted, projected) : null;
     return { ...base, requests: counted, prices, monthly };
+  }
+
+  /**
+   * The time between the target's scheduled backups (the mean of its next 25 runs): the series its rule will face.
+   * Not the spacing of the recent backups, which a few manual ones made minutes apart would make look like thousands a day.
+   */
+  private scheduleInterval(entry: RosterEntry, now: Date): number {
+    const runs = nextRuns(scheduleRecurrence(entry.schedule, specBackupHour(entry.id)), now, this.config.env.timeZone, SCHEDULE_SAMPLE);
+    return runs.length > 1 ? (runs[runs.length - 1].getTime() - runs[0].getTime()) / (runs.length - 1) : DAY_MS;
   }
 
   /** The folder's coming backups against its free space: the size under the rule, or (a rule that keeps everything) when it fills. */

@@ -108,7 +108,8 @@ export class TargetCostDto {
     type: Number,
     nullable: true,
     example: 30,
-    description: 'How many backups the rule keeps once it has run long enough at the observed frequency; null when it keeps every backup',
+    description:
+      "How many backups the rule keeps once it has run long enough on the target's schedule (manual backups not included); null when it keeps every backup",
   })
   projected_backups: number | null;
 

@@ -1868,7 +1868,7 @@ export interface components {
              */
             retention: string;
             /**
-             * @description How many backups the rule keeps once it has run long enough at the observed frequency; null when it keeps every backup
+             * @description How many backups the rule keeps once it has run long enough on the target's schedule (manual backups not included); null when it keeps every backup
              * @example 30
              */
             projected_backups: number | null;
