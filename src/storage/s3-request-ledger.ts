@@ -42,6 +42,7 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
   private pending = new Map<string, Map<string, RequestCounts>>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private unavailable = false;
 
   constructor(
     config: AppConfig,
@@ -51,15 +52,24 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
     this.store = new SqliteStore({ file: path.join(config.env.dataDir, S3_REQUESTS_FILE), entities: [S3RequestDayEntity] });
   }
 
+  /**
+   * A file that cannot be opened (a read-only DATA_DIR given to the command line, another user's file) must not
+   * stop a backup or a restore: the counts are then kept in memory only, and the estimate says less.
+   */
   async onModuleInit(): Promise<void> {
-    await this.store.open();
+    try {
+      await this.store.open();
+    } catch (error) {
+      this.unavailable = true;
+      this.logger.warn(`The S3 request counts cannot be kept in ${this.store.file} (${(error as Error).message}): this process counts in memory only`);
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
-    await this.store.close();
+    if (!this.unavailable) await this.store.close();
   }
 
   count(target: string, requestClass: S3RequestClass): void {
@@ -80,7 +90,7 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
   /** Each target's requests of the last `days` UTC days, today included (written and not yet written). */
   async lastDays(days: number): Promise<Map<string, RequestCounts>> {
     const from = utcDay(new Date(this.clock.now().getTime() - (days - 1) * DAY_MS));
-    const rows = await this.store.read((manager) => manager.find(S3RequestDayEntity, { where: { day: MoreThanOrEqual(from) } }));
+    const rows = this.unavailable ? [] : await this.store.read((manager) => manager.find(S3RequestDayEntity, { where: { day: MoreThanOrEqual(from) } }));
     const totals = new Map<string, RequestCounts>();
     const add = (target: string, counts: RequestCounts) => {
       const total = totals.get(target) ?? noRequests();
@@ -101,7 +111,7 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
   }
 
   private async write(): Promise<void> {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 || this.unavailable) return;
     const batch = this.pending;
     this.pending = new Map();
     const oldest = utcDay(new Date(this.clock.now().getTime() - KEPT_DAYS * DAY_MS));
