@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AuditModule } from './audit/audit.module.js';
 import { BackupModule } from './backup/backup.module.js';
 import { CommonModule } from './common/common.module.js';
+import { CostsModule } from './costs/costs.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EncryptionModule } from './encryption/encryption.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         SchedulingModule,
         MonitoringModule,
+        CostsModule,
         NotificationsModule,
         WebModule.forRoot(),
         ...extra,

@@ -46,6 +46,6 @@ import { TargetsController } from './targets.controller.js';
     TargetBusyGuard,
     DownloadTickets,
   ],
-  exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore],
+  exports: [BackupJobs, BackupCatalogService, RotationService, BackupRunStore, DiskSpaceWatch],
 })
 export class BackupModule {}

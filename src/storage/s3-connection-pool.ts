@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { createS3Connection, type S3Connection, type S3TargetSettings } from './s3-connection.js';
+import type { S3RequestMeter } from './s3-request-meter.js';
 import type { StorageOptions } from './storage-options.js';
 
 /**
@@ -21,6 +22,8 @@ export class S3ConnectionPool {
     private readonly logger: Logger,
     /** The target in log lines: 'R2' (the spec's phrases), or an added target's label. */
     private readonly label = 'R2',
+    /** Counts the requests of the connections built (the cost estimate); none for the command line. */
+    private readonly meter?: S3RequestMeter,
   ) {}
 
   /** A connection for one operation; release it when done. StorageNotConfigured when the settings are incomplete. */
@@ -29,7 +32,7 @@ export class S3ConnectionPool {
       if (!this.connection) {
         const generation = this.generation;
         const building = this.loadSettings().then((settings) => {
-          const conn = createS3Connection(settings, this.options);
+          const conn = createS3Connection(settings, this.options, this.meter);
           if (generation === this.generation) this.current = conn;
           else conn.retire(); // settings changed while building: its waiters take the next one
           return conn;

@@ -9,6 +9,7 @@ import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connec
 import type { S3Failure } from './s3-errors.js';
 import { bucketLockProblem, isLockRefusal } from './s3-object-lock.js';
 import { OperationScope } from './operation-scope.js';
+import type { S3RequestMeter } from './s3-request-meter.js';
 import type { StorageOptions } from './storage-options.js';
 
 /**
@@ -25,6 +26,8 @@ export class S3ConnectionTest {
     private readonly logger: Logger,
     /** The target tested, as results name it. */
     private readonly target = 'r2',
+    /** Counts the probe's requests: they are billed like any other. */
+    private readonly meter?: S3RequestMeter,
   ) {}
 
   async run(): Promise<ConnectionTestResult> {
@@ -67,7 +70,7 @@ export class S3ConnectionTest {
 
     let conn: S3Connection;
     try {
-      conn = createS3Connection(settings, this.options);
+      conn = createS3Connection(settings, this.options, this.meter);
     } catch (error) {
       checks.push({ name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : String(error) });
       return done('');

@@ -6,6 +6,7 @@ import { describeS3Error, type S3Failure } from './s3-errors.js';
 import { S3RetryStrategy } from './s3-retry-strategy.js';
 import type { ObjectLockRule } from '../targets/target-definition.js';
 import type { StorageOptions } from './storage-options.js';
+import { meterS3Client, type S3RequestMeter } from './s3-request-meter.js';
 
 /**
  * Where one S3 destination is and how to sign in: the part of a target's settings that builds a
@@ -217,13 +218,16 @@ export class S3Connection {
   }
 }
 
-/** Builds the clients for a destination's settings; StorageNotConfigured names the setting to fill. */
-export function createS3Connection(settings: S3TargetSettings, options: StorageOptions): S3Connection {
+/**
+ * Builds the clients for a destination's settings; StorageNotConfigured names the setting to fill. With a `meter`,
+ * every request either client sends is counted for the destination's target (the cost estimate's operations).
+ */
+export function createS3Connection(settings: S3TargetSettings, options: StorageOptions, meter?: S3RequestMeter): S3Connection {
   const missing = missingR2Settings(settings);
   if (missing) throw new DomainError(ErrorCode.StorageNotConfigured, missing, { target: (settings.names ?? R2_SETTING_NAMES).target });
   const endpoint = resolveS3Endpoint(settings);
-  const build = (limits: S3ClientLimits) =>
-    new S3Client({
+  const build = (limits: S3ClientLimits) => {
+    const client = new S3Client({
       region: settings.region || 'auto',
       endpoint: endpoint.url,
       forcePathStyle: endpoint.custom,
@@ -240,6 +244,9 @@ export function createS3Connection(settings: S3TargetSettings, options: StorageO
         socketTimeout: options.idleTimeoutMs,
       },
     });
+    if (meter) meterS3Client(client, endpoint.names.target, meter);
+    return client;
+  };
   const limits = { operation: operationLimits(options), probe: probeLimits(options) };
   return new S3Connection(
     endpoint,

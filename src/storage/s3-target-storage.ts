@@ -27,6 +27,7 @@ import { headObject, httpStatusOf } from './s3-object-head.js';
 import { S3ObjectUploader } from './s3-object-uploader.js';
 import { S3OperationRunner } from './s3-operation-runner.js';
 import { S3OwnerMetadata } from './s3-owner-metadata.js';
+import type { S3RequestMeter } from './s3-request-meter.js';
 import { S3UnfinishedUploadSweep } from './s3-unfinished-upload-sweep.js';
 import { S3UploadJournal } from './s3-upload-journal.js';
 import { StorageOptions } from './storage-options.js';
@@ -65,16 +66,18 @@ export class S3TargetStorage extends ObjectStorage {
      */
     journal: S3UploadJournal | undefined,
     clock: Clock,
+    /** Counts every request sent (the cost estimate); the command line's read-only adapter has none. */
+    meter?: S3RequestMeter,
   ) {
     super();
     this.logger = new Logger(target === 'r2' ? 'R2Storage' : `S3Storage ${target}`);
-    this.pool = new S3ConnectionPool(this.loadSettings, options, this.logger, label);
+    this.pool = new S3ConnectionPool(this.loadSettings, options, this.logger, label, meter);
     this.runner = new S3OperationRunner(this.pool, options.operationTimeoutMs, this.logger, label);
     const aborter = new S3MultipartAborter(options.operationTimeoutMs, this.logger, label);
     this.uploader = journal && new S3ObjectUploader(this.runner, aborter, journal, options.partSizeBytes, this.logger, () => clock.now());
     this.ownerMetadata = new S3OwnerMetadata(this.runner);
     this.deleter = new S3ObjectDeleter(this.runner, this.ownerMetadata, this.logger);
-    this.connectionTest = new S3ConnectionTest(this.loadSettings, options, this.logger, target);
+    this.connectionTest = new S3ConnectionTest(this.loadSettings, options, this.logger, target, meter);
     this.unfinishedUploads = journal && new S3UnfinishedUploadSweep(this.pool, aborter, journal, this.logger, target);
   }
 

@@ -13,6 +13,7 @@ import { LocalFolderStorage } from './local-folder-storage.js';
 import type { ObjectStorage } from './object-storage.js';
 import { addedTargetNames } from './s3-connection.js';
 import { S3ObjectStorage } from './s3-object-storage.js';
+import { S3RequestMeter } from './s3-request-meter.js';
 import { S3TargetStorage } from './s3-target-storage.js';
 import { S3UploadJournal } from './s3-upload-journal.js';
 import { StorageOptions } from './storage-options.js';
@@ -45,6 +46,7 @@ export class StorageTargets implements OnModuleDestroy {
     private readonly registry: DatabaseRegistry,
     private readonly disk: DiskSpace,
     private readonly clock: Clock,
+    private readonly meter: S3RequestMeter,
   ) {}
 
   async get(target: BackupTarget): Promise<ObjectStorage> {
@@ -121,6 +123,7 @@ export class StorageTargets implements OnModuleDestroy {
       this.options,
       this.journal,
       this.clock,
+      this.meter,
     );
   }
 }

@@ -8,6 +8,8 @@ import { StorageController } from './storage.controller.js';
 import { StorageOptions } from './storage-options.js';
 import { S3UploadJournal } from './s3-upload-journal.js';
 import { StorageTargets } from './storage-targets.js';
+import { S3RequestLedger } from './s3-request-ledger.js';
+import { S3RequestMeter } from './s3-request-meter.js';
 
 /** Object storage behind one port: the R2/S3 adapter and the local-folder adapter, reached through StorageTargets. */
 @Module({
@@ -16,10 +18,12 @@ import { StorageTargets } from './storage-targets.js';
   providers: [
     { provide: StorageOptions, inject: [AppConfig], useFactory: (config: AppConfig) => StorageOptions.fromEnvironment(config.env) },
     S3UploadJournal,
+    S3RequestLedger,
+    { provide: S3RequestMeter, useExisting: S3RequestLedger },
     S3ObjectStorage,
     LocalFolderStorage,
     StorageTargets,
   ],
-  exports: [StorageTargets],
+  exports: [StorageTargets, S3RequestLedger],
 })
 export class StorageModule {}

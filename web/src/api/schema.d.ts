@@ -580,6 +580,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cost and capacity per target: stored now, projected under the retention, growth, estimated monthly cost, free disk space
+         * @description Lists every target (an S3 LIST and HEADs: counted like any request). For S3 targets the monthly cost is the bytes stored at the price per GB-month plus the Class A and Class B requests the service sent in the last 30 days at the prices per million (the spec’s R2 prices unless set with PUT /api/costs/prices/{target}); no free tier is subtracted. README "Cost and capacity" says what is not counted
+         */
+        get: operations["CostsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/costs/prices/{target}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set an S3 target's prices (US dollars) for its cost estimate
+         * @description All three fields, each from 0 to 1000. A wrong or missing field answers 400 naming it (details.field) and changes nothing; a folder target answers 400
+         */
+        put: operations["CostsController_setPrices"];
+        post?: never;
+        /** Return an S3 target's prices to the spec's R2 prices */
+        delete: operations["CostsController_resetPrices"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/channels": {
         parameters: {
             query?: never;
@@ -1780,6 +1821,209 @@ export interface components {
              */
             checked_at: string;
             targets: components["schemas"]["TargetStatusDto"][];
+        };
+        RequestCountsDto: {
+            /**
+             * @description Class A requests (PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload, CopyObject, ListObjectsV2 ...)
+             * @example 412
+             */
+            class_a: number;
+            /**
+             * @description Class B requests (GetObject, HeadObject, HeadBucket ...)
+             * @example 96
+             */
+            class_b: number;
+            /**
+             * @description Requests R2 does not bill (DeleteObject, DeleteObjects, AbortMultipartUpload)
+             * @example 12
+             */
+            free: number;
+        };
+        CostPricesDto: {
+            /**
+             * @description US dollars per GB-month stored (1 GB = 10^9 bytes)
+             * @example 0.006
+             */
+            storage_per_gb_month: number;
+            /**
+             * @description US dollars per million Class A operations (writes and listings)
+             * @example 5
+             */
+            class_a_per_million: number;
+            /**
+             * @description US dollars per million Class B operations (reads)
+             * @example 0.4
+             */
+            class_b_per_million: number;
+            /** @description true: the spec's Cloudflare R2 prices (no price set for this target) */
+            is_default: boolean;
+        };
+        MonthlyCostDto: {
+            /**
+             * @description US dollars: the bytes stored now, kept a month, at the storage price
+             * @example 0.0075
+             */
+            storage: number;
+            /**
+             * @description US dollars: the Class A requests of the last 30 days at the Class A price
+             * @example 0.0019
+             */
+            class_a: number;
+            /**
+             * @description US dollars: the Class B requests of the last 30 days at the Class B price
+             * @example 0.00003
+             */
+            class_b: number;
+            /**
+             * @description US dollars: storage + class_a + class_b
+             * @example 0.0094
+             */
+            total: number;
+            /**
+             * @description US dollars a month for the storage of projected_bytes; null when that is unknown
+             * @example 0.012
+             */
+            projected_storage: number | null;
+        };
+        TargetCostDto: {
+            /** @example r2 */
+            target: string;
+            /** @example R2 */
+            label: string;
+            /** @enum {string} */
+            kind: "s3" | "folder";
+            enabled: boolean;
+            /**
+             * @description Bytes of the backups stored now; null when they could not be listed (see listing_error)
+             * @example 3145728
+             */
+            stored_bytes: number | null;
+            /**
+             * @description Backups stored now; null when they could not be listed
+             * @example 3
+             */
+            stored_backups: number | null;
+            /** @description Why the backups could not be listed */
+            listing_error: string | null;
+            /**
+             * @description The target's retention rule in words
+             * @example within 30 days
+             */
+            retention: string;
+            /**
+             * @description How many backups the rule keeps once it has run long enough on the target's schedule (manual backups not included); null when it keeps every backup
+             * @example 30
+             */
+            projected_backups: number | null;
+            /**
+             * @description The size the target will hold under its retention: projected_backups times the newest archive's size, plus backups that are not this installation's; null when the rule keeps every backup or nothing is stored
+             * @example 94371840
+             */
+            projected_bytes: number | null;
+            /**
+             * @description Archives made in the last 30 days (the growth is measured on them)
+             * @example 3
+             */
+            recent_backups: number;
+            /**
+             * @description Backups a day, from the spacing of the recent ones; null with fewer than two
+             * @example 1
+             */
+            backups_per_day: number | null;
+            /**
+             * @description The change of an archive's size per day (least squares over the recent ones); null with fewer than two
+             * @example 2048
+             */
+            archive_growth_bytes_per_day: number | null;
+            /**
+             * @description The newest archive's size in bytes
+             * @example 1048576
+             */
+            newest_backup_bytes: number | null;
+            /** @description S3 targets: the requests the service sent in the last 30 days (UTC days, today included); null for a folder */
+            requests_30_days: components["schemas"]["RequestCountsDto"] | null;
+            /** @description S3 targets: the prices the estimate uses; null for a folder */
+            prices: components["schemas"]["CostPricesDto"] | null;
+            /** @description S3 targets: the estimated monthly cost; null for a folder or when the backups could not be listed */
+            monthly_cost: components["schemas"]["MonthlyCostDto"] | null;
+            /**
+             * @description Folder targets: bytes free on the folder's disk
+             * @example 52613349376
+             */
+            free_bytes: number | null;
+            /**
+             * @description What will not fit: the next backup, or the size under the retention, on the free space
+             * @example [
+             *       "The next backup needs 1.0 GB in /var/backups/sentinel; 512 MB is free"
+             *     ]
+             */
+            warnings: string[];
+        };
+        DiskSpaceDto: {
+            /**
+             * @description A folder the next backups write to (the data folder for snapshots, a folder target)
+             * @example /var/backups/sentinel
+             */
+            folder: string;
+            /**
+             * @description Bytes free on the folder's file system
+             * @example 52613349376
+             */
+            free_bytes: number;
+            /**
+             * @description Bytes the next backup needs there (the same estimate the backup checks, margin included)
+             * @example 1073741824
+             */
+            needed_bytes: number;
+            /** @description free_bytes >= needed_bytes */
+            fits: boolean;
+            /**
+             * @description The enabled targets whose next backup needs that room
+             * @example [
+             *       "local",
+             *       "r2"
+             *     ]
+             */
+            targets: string[];
+        };
+        CostsDto: {
+            /** @example 2026-03-08T09:12:00.000Z */
+            generated_at: string;
+            /**
+             * @description The currency of every price and cost
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description The days of requests the operations cost counts
+             * @example 30
+             */
+            window_days: number;
+            targets: components["schemas"]["TargetCostDto"][];
+            /**
+             * @description US dollars a month: the sum of the S3 targets’ monthly_cost.total
+             * @example 0.0094
+             */
+            total_monthly_cost: number;
+            /** @description Each folder the enabled targets’ next backups need room in */
+            disks: components["schemas"]["DiskSpaceDto"][];
+        };
+        CostPricesInputDto: {
+            /**
+             * @description US dollars per GB-month stored (1 GB = 10^9 bytes)
+             * @example 0.006
+             */
+            storage_per_gb_month: number;
+            /**
+             * @description US dollars per million Class A operations (writes and listings)
+             * @example 5
+             */
+            class_a_per_million: number;
+            /**
+             * @description US dollars per million Class B operations (reads)
+             * @example 0.4
+             */
+            class_b_per_million: number;
         };
         ChannelDto: {
             /** @example 6f1c8e5e-2d1a-4c57-9c0e-0d6a1b7f6c11 */
@@ -4204,6 +4448,148 @@ export interface operations {
                 };
                 content: {
                     "text/plain; version=0.0.4; charset=utf-8": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CostsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CostsDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CostsController_setPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An S3 target: r2 or one added through /api/targets */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CostPricesInputDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CostPricesDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CostsController_resetPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An S3 target: r2 or one added through /api/targets */
+                target: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CostPricesDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };

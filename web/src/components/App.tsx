@@ -21,6 +21,7 @@ import { BackupList } from './BackupList';
 import { EncryptionSettings } from './EncryptionSettings';
 import { NotificationsCard } from './NotificationsCard';
 import { ConfirmProvider, useConfirm } from './ConfirmDialog';
+import { CostCard } from './CostCard';
 import { RestoreBanner } from './RestoreBanner';
 import { ScheduleInfo } from './ScheduleInfo';
 import { SizeTrend } from './SizeTrend';
@@ -233,6 +234,7 @@ function BackupPage() {
               <h2 id="trend-heading">Backup size trend</h2>
               <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
             </section>
+            <CostCard enabled={afterSettings} />
             <div class="targets">
               <TargetCard
                 target="r2"
