@@ -11,6 +11,7 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
   { method: 'POST', path: /^\/api\/targets\/(?<target>[^/]+)\/test$/, action: 'connection.test' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/restore$/, action: 'restore.stage' },
   { method: 'DELETE', path: /^\/api\/backups\/(?<target>[^/]+)\/restore\/staged$/, action: 'restore.cancel' },
+  { method: 'POST', path: /^\/api\/restore\/apply$/, action: 'restore.apply-now' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/rotate$/, action: 'backup.rotate' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/test$/, action: 'connection.test' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/verify$/, action: 'backup.verify' },
