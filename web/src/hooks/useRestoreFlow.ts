@@ -170,7 +170,7 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
 
   const cancel = async (): Promise<void> => {
     const staged = status?.staged;
-    if (!staged || cancelling) return;
+    if (!staged || cancelling || applying) return;
     setCancelling(true);
     cancellingRef.current = true;
     try {
