@@ -8,7 +8,10 @@ import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
+import { DatabaseRegistry } from '../src/database/database-registry.js';
+import { BackupArchiveOpener } from '../src/restore/archive-reader/backup-archive-opener.js';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { expectedMarkers, fingerprint, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
 import { ageKeygen, downloadBackup } from './support/age-archives.js';
@@ -100,6 +103,34 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
 
     expect(dataDirState(t)).toEqual(before);
     expect(restoreWorkFiles(t.dataDir)).toEqual([]);
+  });
+
+  it("reads only the archive's first bytes, not the whole archive", async () => {
+    // Random, incompressible rows: the archive is as large as the data.
+    const history = await t.app.get(DatabaseRegistry).dataSource('history');
+    await history.query('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)');
+    await history.query(
+      'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 24) INSERT INTO blobs (data) SELECT randomblob(1048576) FROM n',
+    );
+    const filename = await backupNow(t);
+    // Counts the stored bytes each download hands on, at the opener (the seam between storage and the reader).
+    const opener = t.app.get(BackupArchiveOpener);
+    const open = opener.open.bind(opener);
+    let handedOn = 0;
+    let stored = 0;
+    opener.open = async (...args) => {
+      const download = await open(...args);
+      stored = download.size;
+      const counter = new Transform({ transform: (chunk: Buffer, _encoding, callback) => ((handedOn += chunk.length), callback(null, chunk)) });
+      counter.on('close', () => download.body.destroy());
+      return { ...download, body: download.body.pipe(counter) };
+    };
+
+    const res = await t.http.get(`/api/backups/local/${filename}/contents`).expect(200);
+    expect(res.body.databases.find((db: { name: string }) => db.name === 'history').backup_size_bytes).toBeGreaterThan(24 * 1024 * 1024);
+    expect(stored).toBeGreaterThan(24 * 1024 * 1024);
+    expect(handedOn).toBeGreaterThan(0);
+    expect(handedOn).toBeLessThan(stored / 10);
   });
 
   it('refuses a bad name, an unknown backup and a damaged archive, saying what is wrong, and changes nothing', async () => {
