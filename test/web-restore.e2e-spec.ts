@@ -186,6 +186,13 @@ describe('Admin page in a browser: a restore the user understands before it happ
         // The backup's time, from its metadata, shown in the browser's zone.
         expect(await dialog.locator(`time[datetime="${metadata.timestamp}"]`).count()).toBe(1);
         expect(await accessibilityProblems(page)).toEqual([]);
+        // At phone width the list stays whole: every size readable without scrolling sideways.
+        await page.setViewportSize({ width: 390, height: 844 });
+        const box = await table.boundingBox();
+        const dialogBox = await dialog.boundingBox();
+        expect(box && dialogBox && box.x + box.width <= dialogBox.x + dialogBox.width).toBe(true);
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await page.setViewportSize({ width: 1280, height: 900 });
 
         // Staged without a restart, its download held halfway: the banner shows how far it is.
         const hold = new HalfwayHold(served.t.app);
