@@ -4,8 +4,6 @@
  * service of real SQLite files. The test app has no main.ts restart loop: a restart is the test closing the
  * app and booting it again over the same folder, as main.ts does on RestartSignal.
  */
-import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -13,32 +11,10 @@ import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { BackupArchiveOpener } from '../src/restore/archive-reader/backup-archive-opener.js';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
-import { expectedMarkers, fingerprint, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
-import { ageKeygen, downloadBackup } from './support/age-archives.js';
+import { archiveMetadataByHand, expectedMarkers, fingerprint, liveDatabaseSize, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
+import { ageKeygen } from './support/age-archives.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
-
-interface MetadataByHand {
-  timestamp: string;
-  databases: Array<{ name: string; filename: string; size_bytes: number }>;
-}
-
-/** The archive's metadata read with the system's tar from the downloaded bytes: the test's own reading. */
-async function metadataByHand(t: TestApp, filename: string, scratch: string): Promise<MetadataByHand> {
-  const file = path.join(scratch, filename);
-  fs.writeFileSync(file, (await downloadBackup(t, 'local', filename)).body);
-  return JSON.parse(execFileSync('tar', ['-xzOf', file, 'backup-metadata.json'], { encoding: 'utf8' })) as MetadataByHand;
-}
-
-/** The live database's size as the test reads it: a read-only connection of its own, pages times page size. */
-function liveSize(t: TestApp, name: string): number {
-  const db = new Database(path.join(t.dataDir, `${name}.db`), { readonly: true, fileMustExist: true });
-  try {
-    return (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
-  } finally {
-    db.close();
-  }
-}
 
 async function backupNow(t: TestApp): Promise<string> {
   const started = await t.http.post('/api/backups/local').expect(202);
@@ -84,7 +60,7 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
     const res = await t.http.get(`/api/backups/local/${filename}/contents`);
     expect(res.body.message).toBeUndefined();
     expect(res.status).toBe(200);
-    const byHand = await metadataByHand(t, filename, scratch);
+    const byHand = await archiveMetadataByHand(t, 'local', filename);
     expect(res.body).toMatchObject({
       archive: filename,
       target: 'local',
@@ -95,7 +71,12 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
       database_set_problem: null,
     });
     expect(res.body.databases).toEqual(
-      byHand.databases.map((db) => ({ name: db.name, filename: db.filename, backup_size_bytes: db.size_bytes, current_size_bytes: liveSize(t, db.name) })),
+      byHand.databases.map((db) => ({
+        name: db.name,
+        filename: db.filename,
+        backup_size_bytes: db.size_bytes,
+        current_size_bytes: liveDatabaseSize(t.dataDir, db.name),
+      })),
     );
     expect(res.body.databases.map((db: { name: string }) => db.name)).toEqual(ALL_DATABASES);
     const grown = res.body.databases.filter((db: { backup_size_bytes: number; current_size_bytes: number }) => db.current_size_bytes > db.backup_size_bytes);
@@ -170,7 +151,7 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
     expect(res.body).toMatchObject({ archive: filename, encrypted: true, readable: false, backup_timestamp: null });
     expect(res.body.unreadable_reason).toMatch(/cannot be shown without the recovery key/);
     expect(res.body.databases).toEqual(
-      ALL_DATABASES.map((name) => ({ name, filename: `${name}.db`, backup_size_bytes: null, current_size_bytes: liveSize(t, name) })),
+      ALL_DATABASES.map((name) => ({ name, filename: `${name}.db`, backup_size_bytes: null, current_size_bytes: liveDatabaseSize(t.dataDir, name) })),
     );
     // The recovery key is never in an answer.
     expect(JSON.stringify(res.body)).not.toContain('AGE-SECRET-KEY');

@@ -8,11 +8,7 @@
  * To watch the progress bar, the staging's download is held halfway (the archive's own bytes, the first half
  * passed on, the rest once the test has looked): a backup small enough for a test otherwise stages in an instant.
  */
-import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Transform } from 'node:stream';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Browser, Page } from 'playwright-core';
@@ -20,14 +16,12 @@ import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { BackupArchiveOpener } from '../src/restore/archive-reader/backup-archive-opener.js';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
-import { expectedMarkers, markers, setMarkers } from './fixtures/restore-app.js';
-import { downloadBackup } from './support/age-archives.js';
+import { archiveMetadataByHand, expectedMarkers, liveDatabaseSize, markers, setMarkers } from './fixtures/restore-app.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
-import type { TestApp } from './support/test-app.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, launchBrowser } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
-import { serve, text } from './web/serve.js';
+import { restartServed, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
 /** Expected while the service restarts: not page errors. */
@@ -44,27 +38,6 @@ function readableSize(bytes: number): string {
     unit++;
   }
   return `${value.toLocaleString('en-US', { maximumFractionDigits: value < 10 ? 2 : value < 100 ? 1 : 0 })} ${units[unit]}`;
-}
-
-/** The live database's size read by the test with a read-only connection of its own: pages times page size. */
-function liveSize(dataDir: string, name: string): number {
-  const db = new Database(path.join(dataDir, `${name}.db`), { readonly: true, fileMustExist: true });
-  try {
-    return (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
-  } finally {
-    db.close();
-  }
-}
-
-/** The archive's metadata, read with the system's tar from the downloaded archive. */
-async function metadataByHand(t: TestApp, filename: string): Promise<{ timestamp: string; databases: Array<{ name: string; size_bytes: number }> }> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-web-restore-')), filename);
-  try {
-    fs.writeFileSync(file, (await downloadBackup(t, 'local', filename)).body);
-    return JSON.parse(execFileSync('tar', ['-xzOf', file, 'backup-metadata.json'], { encoding: 'utf8' }));
-  } finally {
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  }
 }
 
 async function itemCounts(app: NestExpressApplication): Promise<Record<string, number>> {
@@ -159,7 +132,7 @@ describe('Admin page in a browser: a restore the user understands before it happ
         // Changes after the backup: more rows (the databases grow) and other markers.
         await seedDatabases(served.t.app, { rows: 300, payloadBytes: 400 });
         await setMarkers(served.t.app, 'changed later');
-        const metadata = await metadataByHand(served.t, filename);
+        const metadata = await archiveMetadataByHand(served.t, 'local', filename);
 
         const page = await context.newPage();
         const errors = collectPageErrors(page, EXPECTED_CONSOLE);
@@ -174,11 +147,11 @@ describe('Admin page in a browser: a restore the user understands before it happ
           metadata.databases.map((db) => [
             `${db.name}.db${db.name === 'config' ? ' (settings)' : ''}`,
             readableSize(db.size_bytes),
-            readableSize(liveSize(served.t.dataDir, db.name)),
+            readableSize(liveDatabaseSize(served.t.dataDir, db.name)),
           ]),
         );
         expect(metadata.databases.map((db) => db.name)).toEqual(ALL_DATABASES);
-        expect(metadata.databases.some((db) => liveSize(served.t.dataDir, db.name) > db.size_bytes)).toBe(true);
+        expect(metadata.databases.some((db) => liveDatabaseSize(served.t.dataDir, db.name) > db.size_bytes)).toBe(true);
         const words = await text(dialog);
         expect(words).toContain(filename);
         expect(words).toContain('Changes since then will be lost.');
@@ -226,11 +199,7 @@ describe('Admin page in a browser: a restore the user understands before it happ
         await restartRequested;
         await page.locator('[data-state="restarting"]').waitFor();
         // What main.ts does on the signal: close the app, boot it again on the same data and port.
-        const port = served.port;
-        const sawItGone = page.waitForEvent('requestfailed', { predicate: (r) => new URL(r.url()).pathname === '/api/health', timeout: 15_000 });
-        await served.t.close();
-        await sawItGone;
-        served = await serve({}, { root, keep: true, port });
+        served = await restartServed(served, page);
 
         const outcome = page.locator('[data-state="outcome-applied"]');
         await outcome.waitFor({ timeout: 30_000 });
