@@ -13,6 +13,8 @@ import { BackupArchiveOpener } from '../src/restore/archive-reader/backup-archiv
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { archiveMetadataByHand, expectedMarkers, fingerprint, liveDatabaseSize, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
 import { ageKeygen } from './support/age-archives.js';
+import { configureR2 } from './support/r2-settings.js';
+import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -199,5 +201,34 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
     const status = (await t.http.get('/api/restore/status').expect(200)).body;
     expect(status.staged).toBeNull();
     expect(status.last_apply).toMatchObject({ outcome: 'applied', archive: filename, target: 'local' });
+  });
+});
+
+describeS3('Restore: what a backup in the real S3 server holds', () => {
+  it('reads the metadata of an R2 backup, stops its download, and the storage still serves the next requests', async () => {
+    const t = await startTestApp();
+    try {
+      await seedDatabases(t.app, { rows: 20 });
+      await configureR2(t, await createTestBucket('contents'));
+      const started = await t.http.post('/api/backups/r2').expect(202);
+      const job = await waitForJob(t.http, started.body.id);
+      expect(job).toMatchObject({ status: 'succeeded' });
+      const filename: string = job.filename;
+
+      const byHand = await archiveMetadataByHand(t, 'r2', filename);
+      for (let i = 0; i < 3; i++) {
+        const res = await t.http.get(`/api/backups/r2/${filename}/contents`).expect(200);
+        expect(res.body).toMatchObject({ archive: filename, target: 'r2', readable: true, backup_timestamp: byHand.timestamp });
+        expect(res.body.databases.map((db: { name: string; backup_size_bytes: number }) => [db.name, db.backup_size_bytes])).toEqual(
+          byHand.databases.map((db) => [db.name, db.size_bytes]),
+        );
+      }
+      // The stopped downloads left the connections usable: the list and a whole download still work.
+      expect((await t.http.get('/api/backups/r2').expect(200)).body.map((b: { filename: string }) => b.filename)).toContain(filename);
+      expect((await archiveMetadataByHand(t, 'r2', filename)).timestamp).toBe(byHand.timestamp);
+      await t.http.get(`/api/backups/r2/sentinel-backup-2020-01-01-000000.tar.gz/contents`).expect(404);
+    } finally {
+      await t.close();
+    }
   });
 });
