@@ -192,7 +192,7 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
     expect(t.app.get(RestartSignal).isRequested).toBe(true);
     await t.app.get(RestartSignal).requested;
     const audit = (await t.http.get('/api/audit?limit=1').expect(200)).body;
-    expect(audit[0]).toMatchObject({ action: 'restore.apply-now', outcome: 'ok' });
+    expect(audit[0]).toMatchObject({ action: 'restore.apply-now', subject: filename, outcome: 'ok' });
 
     // What main.ts does on the signal.
     await t.close();
