@@ -17,6 +17,7 @@ import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { BackupArchiveOpener } from '../src/restore/archive-reader/backup-archive-opener.js';
 import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { archiveMetadataByHand, expectedMarkers, liveDatabaseSize, markers, setMarkers } from './fixtures/restore-app.js';
+import { ageKeygen } from './support/age-archives.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, launchBrowser } from './web/browser.js';
@@ -215,6 +216,52 @@ describe('Admin page in a browser: a restore the user understands before it happ
         await context.close();
         await served.t.close();
         fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'for an encrypted backup whose key the server does not hold, the dialog says its contents cannot be shown without the recovery key, and lists the current sizes',
+    async () => {
+      const served = await serve();
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        await seedDatabases(served.t.app, { rows: 20 });
+        const mine = ageKeygen(served.t.root, 'mine');
+        await served.t.http
+          .put('/api/encryption/local')
+          .send({ enabled: true, write_only: true, recipients: [mine.recipient] })
+          .expect(200);
+        await served.t.http.post('/api/encryption/local/confirm').expect(200);
+        const started = await served.t.http.post('/api/backups/local').expect(202);
+        const job = await waitForJob(served.t.http, started.body.id);
+        expect(job.filename).toMatch(/\.tar\.gz\.age$/);
+
+        const page = await context.newPage();
+        const errors = collectPageErrors(page, EXPECTED_CONSOLE);
+        await page.goto(served.url);
+        await restoreButton(page, job.filename).click();
+        const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
+        const table = dialog.getByRole('table', { name: 'Databases in the backup and now' });
+        await table.waitFor();
+        expect(await text(dialog)).toMatch(/is encrypted .* and the server holds no key for it: what it holds cannot be shown without the recovery key/);
+        expect(await text(dialog)).toContain('Changes since then will be lost.');
+        const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as unknown as { innerText: string }).innerText));
+        expect(rows.map((row) => row.split('\t').map((cell) => cell.trim()))).toEqual(
+          ALL_DATABASES.map((name) => [
+            `${name}.db${name === 'config' ? ' (settings)' : ''}`,
+            'unknown',
+            readableSize(liveDatabaseSize(served.t.dataDir, name)),
+          ]),
+        );
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await dialog.getByRole('button', { name: 'Cancel' }).click();
+        expect((await served.t.http.get('/api/restore/status').expect(200)).body.staged).toBeNull();
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+        await served.t.close();
       }
     },
     BROWSER_TEST_MS,
