@@ -24,7 +24,7 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import type { TestApp } from './support/test-app.js';
 import { blurFocused, collectPageErrors, eventually, focused, launchBrowser, scrollWidth, storedValues } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
-import { type Served, serve, text } from './web/serve.js';
+import { restartServed, type Served, serve, text } from './web/serve.js';
 import { openSettings } from './web/target-card.js';
 
 /** The README's picture of the Backup tab: rewritten only when asked (`npm run docs:screenshot`), so test runs leave the tree alone. */
@@ -387,12 +387,8 @@ describe('Admin page in a browser: restore with restart', () => {
         // What main.ts does on the signal: close the app, boot it again on the same data and port.
         await restartRequested;
         await page.locator('[data-state="restarting"]').waitFor();
-        const port = served.port;
-        // The page sees the service gone: one of its health polls fails.
-        const sawItGone = page.waitForEvent('requestfailed', { predicate: (r) => new URL(r.url()).pathname === '/api/health', timeout: 15_000 });
-        await served.t.close();
-        await sawItGone;
-        served = await serve({}, { root, keep: true, port });
+        // The page sees the service gone (one of its health polls fails), then back on the same port.
+        served = await restartServed(served, page);
         expect(await readMarker(served.t.app)).toBe('as backed up');
 
         const outcome = page.locator('[data-state="outcome-applied"]');

@@ -18,4 +18,13 @@ describe('nameAction of a restore', () => {
     expect(named).toEqual({ action: 'restore.stage', target: 'local', subject: null });
     expect(JSON.stringify(named)).not.toMatch(/AGE-SECRET-KEY/i);
   });
+
+  it('keeps the archive of a restore applied now as the subject, and nothing that is not a backup name', () => {
+    expect(nameAction('POST', '/api/restore/apply', { archive: 'sentinel-backup-2026-01-08-143022.tar.gz' })).toEqual({
+      action: 'restore.apply-now',
+      target: null,
+      subject: 'sentinel-backup-2026-01-08-143022.tar.gz',
+    });
+    expect(nameAction('POST', '/api/restore/apply', { archive: key })).toEqual({ action: 'restore.apply-now', target: null, subject: null });
+  });
 });

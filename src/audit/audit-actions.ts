@@ -1,6 +1,6 @@
 /**
- * The state-changing endpoints by name. The subject is taken from the path (or, for a restore, the
- * body's file name); nothing else of a request is kept. A state-changing request that matches none
+ * The state-changing endpoints by name. The subject is taken from the path (or, for a restore staged or
+ * applied now, the body's file name); nothing else of a request is kept. A state-changing request that matches none
  * is still recorded, as `METHOD /path`. Order matters: `restore/staged` before `:filename`.
  */
 const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> = [
@@ -11,6 +11,7 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
   { method: 'POST', path: /^\/api\/targets\/(?<target>[^/]+)\/test$/, action: 'connection.test' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/restore$/, action: 'restore.stage' },
   { method: 'DELETE', path: /^\/api\/backups\/(?<target>[^/]+)\/restore\/staged$/, action: 'restore.cancel' },
+  { method: 'POST', path: /^\/api\/restore\/apply$/, action: 'restore.apply-now' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/rotate$/, action: 'backup.rotate' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/test$/, action: 'connection.test' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/verify$/, action: 'backup.verify' },
@@ -38,7 +39,7 @@ export interface NamedAction {
   subject: string | null;
 }
 
-/** The action a request stands for; `body` is read only for a restore's file name. */
+/** The action a request stands for; `body` is read only for a restore's file name (staged, or applied now). */
 export function nameAction(method: string, path: string, body: unknown): NamedAction {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   for (const entry of ACTIONS) {
@@ -54,8 +55,9 @@ export function nameAction(method: string, path: string, body: unknown): NamedAc
       }
     };
     let subject = decode(match.groups?.subject);
-    if (entry.action === 'restore.stage') {
-      const filename = (body as { filename?: unknown } | undefined)?.filename;
+    if (entry.action === 'restore.stage' || entry.action === 'restore.apply-now') {
+      const named = body as { filename?: unknown; archive?: unknown } | undefined;
+      const filename = entry.action === 'restore.stage' ? named?.filename : named?.archive;
       // Only what has a backup's name shape is kept: anything else sent there (a recovery key pasted into the wrong field) is not.
       subject = typeof filename === 'string' && BACKUP_NAME_SHAPE.test(filename) ? filename : null;
     }

@@ -5,7 +5,9 @@ import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { BackupTargetPipe } from '../common/pipes/backup-target.pipe.js';
 import { RequestAbortSignal } from '../common/decorators/request-abort-signal.decorator.js';
+import { BackupContentsReader } from './backup-contents-reader.js';
 import { BackupVerifier } from './backup-verifier.service.js';
+import { BackupContentsDto, toBackupContentsDto } from './dto/backup-contents.dto.js';
 import { StageRestoreDto } from './dto/stage-restore.dto.js';
 import { VerifyBackupDto } from './dto/verify-backup.dto.js';
 import { requestIdentities } from './request-identity.js';
@@ -26,6 +28,7 @@ export class RestoreController {
   constructor(
     private readonly restores: RestoreService,
     private readonly verifier: BackupVerifier,
+    private readonly contents: BackupContentsReader,
   ) {}
 
   @Post('restore')
@@ -73,6 +76,27 @@ export class RestoreController {
   })
   async cancel(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<StagedRestoreDto> {
     return toStagedRestoreDto(await this.restores.cancel(target));
+  }
+
+  @Get(':filename/contents')
+  @TARGET_PARAM
+  @ApiParam({ name: 'filename', example: BACKUP_FILENAME_EXAMPLE })
+  @Endpoint({
+    summary: 'What a restore of this backup would bring back, beside the live databases',
+    description:
+      "Reads the archive's backup-metadata.json (its first entry, with a restore's checks; only the archive's first bytes are downloaded) and lists " +
+      "each database with its size in the backup and the live file's size now, and the time the backup was made. Changes nothing. " +
+      'An encrypted backup is read with the keys the server holds; with none (write-only mode) the answer has readable false and says that ' +
+      'the contents cannot be shown without the recovery key (the current sizes still listed). A damaged archive is refused with 422.',
+    response: BackupContentsDto,
+    errors: [400, 404, 422, 502, 504],
+  })
+  async backupContents(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Param('filename') filename: string,
+    @RequestAbortSignal() signal: AbortSignal,
+  ): Promise<BackupContentsDto> {
+    return toBackupContentsDto(await this.contents.read(target, filename, signal));
   }
 
   @Post(':filename/verify')

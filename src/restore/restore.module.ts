@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EncryptionModule } from '../encryption/encryption.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
+import { BackupContentsReader } from './backup-contents-reader.js';
 import { BackupVerifier } from './backup-verifier.service.js';
 import { RestoreCoreModule } from './core/restore-core.module.js';
 import { RestoreOnStartHook } from './restore-on-start.hook.js';
@@ -21,7 +22,7 @@ import { StoredArchiveAccess } from './stored-archive-access.js';
 @Module({
   imports: [StorageModule, EncryptionModule, RestoreCoreModule],
   controllers: [RestoreController, RestoreStatusController],
-  providers: [BackupArchiveOpener, StoredArchiveAccess, RestoreOnStartHook, RestoreService, BackupVerifier],
+  providers: [BackupArchiveOpener, StoredArchiveAccess, BackupContentsReader, RestoreOnStartHook, RestoreService, BackupVerifier],
   exports: [BackupVerifier, RestoreService],
 })
 export class RestoreModule {}

@@ -150,6 +150,39 @@ export class RestoreService implements OnModuleDestroy {
     return journal;
   }
 
+  /**
+   * Applies the staged restore now: the restart a restore with `restart` asks for (RestartSignal; main.ts
+   * restarts the service and RestoreApplier swaps the databases in before it serves again). `archive` must
+   * name the staged restore: one staged meanwhile by someone else is not applied unseen (404, like a restore not staged).
+   */
+  async applyNow(archive: string): Promise<RestoreJournal> {
+    if (this.running) {
+      const { progress } = this.running;
+      throw new DomainError(
+        ErrorCode.RestoreInProgress,
+        `A restore of ${progress.archive} is being staged right now; wait until it is staged (GET /api/restore/status), then apply it`,
+        { archive: progress.archive, target: progress.target },
+      );
+    }
+    const journal = await this.journals.read();
+    if (!journal) {
+      throw new DomainError(
+        ErrorCode.RestoreNotStaged,
+        'No restore is staged, so there is nothing to apply: stage one first (POST /api/backups/{target}/restore)',
+      );
+    }
+    if (journal.archive !== archive) {
+      throw new DomainError(
+        ErrorCode.RestoreNotStaged,
+        `No restore of ${archive} is staged; the staged restore is of ${journal.archive} (${targetLabel(journal.target)}). Nothing was applied: check GET /api/restore/status and apply the one you mean`,
+        { staged_archive: journal.archive, target: journal.target },
+      );
+    }
+    this.logger.log(`${targetLabel(journal.target)} restore of ${journal.archive}: applying now; restarting`);
+    this.restart.request(`staged restore of ${journal.archive} applied on request`);
+    return journal;
+  }
+
   /** The staged restore of `target`; 404 when none is (or the staged one comes from the other target). */
   async staged(target: BackupTarget): Promise<RestoreJournal> {
     const journal = await this.journals.read();

@@ -1,6 +1,6 @@
 /** The service for a browser test: the whole app listening on a loopback port, and the page's text as a user reads it. */
 import type { AddressInfo } from 'node:net';
-import type { Locator } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 export interface Served {
@@ -20,4 +20,16 @@ export async function serve(env: Record<string, string> = {}, options: { root?: 
 /** The element's visible text with its white space collapsed. */
 export async function text(locator: Locator): Promise<string> {
   return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * What main.ts does on RestartSignal, played for a page that waits for the service: closes the app, waits
+ * until the page has seen it gone (one of its health polls fails), and boots it again on the same data and
+ * port. `served` must have been started with `keep: true`.
+ */
+export async function restartServed(served: Served, page: Page): Promise<Served> {
+  const sawItGone = page.waitForEvent('requestfailed', { predicate: (r) => new URL(r.url()).pathname === '/api/health', timeout: 15_000 });
+  await served.t.close();
+  await sawItGone;
+  return serve({}, { root: served.t.root, keep: true, port: served.port });
 }

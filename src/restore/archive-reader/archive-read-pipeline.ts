@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
@@ -8,6 +10,7 @@ import { byteCounter } from '../../common/streams/byte-counter.js';
 import { ArchiveExtractor, type ExtractedArchive, type ExtractOptions } from './archive-extractor.js';
 import { archiveInvalid } from './archive-problem.js';
 import type { ArchiveKeys, ArchiveReadStep } from './archive-read-step.js';
+import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
 
 export interface ReadOptions extends ExtractOptions {
   /** Keys for the read steps (an encrypted archive's identities); never logged. */
@@ -77,6 +80,58 @@ export async function extractArchive(source: Readable, options: ReadOptions, ste
     throw reason;
   }
   return { ...extractor.result(), stored: { bytes: counter.bytes, sha256: hash?.digest('hex') } };
+}
+
+/** Thrown from the extractor's onMetadata hook to stop a read once the metadata is known. */
+class MetadataRead extends Error {
+  constructor() {
+    super('the metadata has been read; the rest of the archive is not needed');
+  }
+}
+
+export interface MetadataReadOptions {
+  archive: string;
+  /** The databases this service manages: the metadata's set is compared with it (databaseSetProblem), as a restore would. */
+  managed: readonly string[];
+  keys?: ArchiveKeys;
+  signal?: AbortSignal;
+}
+
+/**
+ * The archive's `backup-metadata.json` (its first entry), read through the same pipeline and extractor
+ * as a restore, with every check that applies to it (gzip, tar, decryption, the entry's name and size,
+ * the metadata's fields), and the read stopped as soon as it is known: only the archive's first bytes
+ * are downloaded. No database byte is written anywhere: the extractor stops before its first database
+ * entry (its `dir` does not exist, so a write could not even begin). Used to show what a restore would
+ * bring back before it is asked for.
+ */
+export async function readArchiveMetadata(source: Readable, options: MetadataReadOptions, steps: readonly ArchiveReadStep[] = []): Promise<BackupMetadata> {
+  let read: BackupMetadata | undefined;
+  try {
+    await extractArchive(
+      source,
+      {
+        ...options,
+        dir: path.join(os.tmpdir(), 'sentinel-metadata-read-writes-nothing', randomUUID()),
+        mode: 'collect',
+        durable: false,
+        onMetadata: (metadata) => {
+          read = metadata;
+          throw new MetadataRead();
+        },
+      },
+      steps,
+    );
+  } catch (error) {
+    // The stop tears the pipeline down, and its steps (gunzip) report it in their own words: once the
+    // metadata has been read and checked, whatever ended the read after it does not matter.
+    if (read) return read;
+    throw error;
+  } finally {
+    if (!source.destroyed) source.destroy();
+  }
+  // The whole archive was read and its metadata hook never ran: the extractor refuses that first.
+  throw archiveInvalid('metadata-missing', options.archive, `${options.archive} holds no metadata`);
 }
 
 function gzipProblem(archive: string, error: Error): DomainError {

@@ -51,7 +51,7 @@ import { RestoreStager } from './restore-stager.js';
     RestoreStager,
     RestoreApplier,
   ],
-  exports: [DataFolderLayout, RestoreJournalStore, LastApplyStore, ArchiveUnpacker, ArchiveVerification, RestoreStager, RestoreApplier],
+  exports: [DataFolderLayout, ARCHIVE_READ_STEPS, RestoreJournalStore, LastApplyStore, ArchiveUnpacker, ArchiveVerification, RestoreStager, RestoreApplier],
 })
 export class RestoreCoreModule {
   /** The core on its own, for a program without the service: `env` is read as the service reads it (DATA_DIR, SENTINEL_DATABASES). */

@@ -18,6 +18,7 @@ export type Target = BackupJob['target'];
 export type VerificationReport = Schemas['VerificationReportDto'];
 export type RestoreStatus = Schemas['RestoreStatusDto'];
 export type StagedRestore = Schemas['StagedRestoreDto'];
+export type BackupContents = Schemas['BackupContentsDto'];
 export type Schedule = Schemas['ScheduleDto'];
 export type AuditEntry = Schemas['AuditEntryDto'];
 export type TargetInfo = Schemas['TargetDto'];

@@ -443,6 +443,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/backups/{target}/{filename}/contents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a restore of this backup would bring back, beside the live databases
+         * @description Reads the archive's backup-metadata.json (its first entry, with a restore's checks; only the archive's first bytes are downloaded) and lists each database with its size in the backup and the live file's size now, and the time the backup was made. Changes nothing. An encrypted backup is read with the keys the server holds; with none (write-only mode) the answer has readable false and says that the contents cannot be shown without the recovery key (the current sizes still listed). A damaged archive is refused with 422.
+         */
+        get: operations["RestoreController_backupContents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/backups/{target}/{filename}/verify": {
         parameters: {
             query?: never;
@@ -474,6 +494,26 @@ export interface paths {
         get: operations["RestoreStatusController_status"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/restore/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply the staged restore now: the service restarts and swaps the databases in before it serves again
+         * @description For a restore staged with "restart": false (POST /api/backups/{target}/restore), which otherwise waits for the next start. "archive" must name the staged restore (GET /api/restore/status, staged.archive): a restore staged meanwhile by someone else is not applied (404). Answers 202, then restarts as a restore with "restart": true does (SENTINEL_RESTART_MODE); poll GET /api/health until it answers again, and GET /api/restore/status for last_apply. 404 when no restore is staged, 409 while one is being staged.
+         */
+        post: operations["RestoreStatusController_apply"];
         delete?: never;
         options?: never;
         head?: never;
@@ -714,7 +754,7 @@ export interface components {
             /** @example 2026-12-01T16:20:00.000Z */
             at: string;
             /**
-             * @description setting.change, backup.start, backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply; any other refused or state-changing request as "METHOD /path"
+             * @description setting.change, backup.start, backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; any other refused or state-changing request as "METHOD /path"
              * @example restore.stage
              */
             action: string;
@@ -1490,6 +1530,51 @@ export interface components {
             restart_requested: boolean;
             databases: components["schemas"]["StagedDatabaseDto"][];
         };
+        DatabaseComparisonDto: {
+            /** @example config */
+            name: string;
+            /** @example config.db */
+            filename: string;
+            /**
+             * @description Its size in the backup (from the archive's metadata); null when the backup does not hold it or its contents cannot be read
+             * @example 118784
+             */
+            backup_size_bytes: number | null;
+            /**
+             * @description The live database now, as a backup made now would hold it (its pages times the page size); null when there is none
+             * @example 126976
+             */
+            current_size_bytes: number | null;
+        };
+        BackupContentsDto: {
+            /** @example sentinel-backup-2026-01-08-143022.tar.gz */
+            archive: string;
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
+            /** @description Encrypted with age (.tar.gz.age) */
+            encrypted: boolean;
+            /** @description False when the contents cannot be read without a key the server does not hold (unreadable_reason says so) */
+            readable: boolean;
+            /** @description Why the contents cannot be shown, when readable is false */
+            unreadable_reason: string | null;
+            /**
+             * @description When the backup was made (its metadata); null when unreadable
+             * @example 2026-01-08T14:30:22Z
+             */
+            backup_timestamp: string | null;
+            /**
+             * @description The version of the service that made the backup
+             * @example 0.1.0
+             */
+            backup_sentinel_version: string | null;
+            /** @description The backup's databases in its order, then managed ones it lacks; when unreadable, the managed databases with their current size */
+            databases: components["schemas"]["DatabaseComparisonDto"][];
+            /** @description Set when the backup's databases are not the ones this service manages: a restore of it would be refused */
+            database_set_problem: string | null;
+        };
         VerifyBackupDto: {
             /**
              * @description The recovery key of an encrypted backup ("AGE-SECRET-KEY-1...", or the whole text of an age-keygen key file), for a backup whose key the server does not hold (write-only mode, a key not in its keyring, a new machine). Used for this request only: never stored or logged. Tried before the keys the server holds; a text that is not a key answers 400 ENCRYPTION_KEY_INVALID
@@ -1605,6 +1690,13 @@ export interface components {
             staging: components["schemas"]["StagingProgressDto"] | null;
             /** @description How the last apply of a staged restore ended */
             last_apply: components["schemas"]["LastApplyDto"] | null;
+        };
+        ApplyRestoreDto: {
+            /**
+             * @description The archive of the staged restore to apply, as GET /api/restore/status shows it (staged.archive)
+             * @example sentinel-backup-2026-01-08-143022.tar.gz
+             */
+            archive: string;
         };
         PlannedCopyDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
@@ -4084,6 +4176,84 @@ export interface operations {
             };
         };
     };
+    RestoreController_backupContents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A target id: r2 (Cloudflare R2 or the S3 endpoint), local (the local backup folder), or one added through /api/targets */
+                target: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupContentsDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The archive failed validation; the message names the check and the file */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage target failed or refused the request */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The storage operation timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     RestoreController_verify: {
         parameters: {
             query?: never;
@@ -4213,6 +4383,66 @@ export interface operations {
             };
             /** @description Missing or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    RestoreStatusController_apply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyRestoreDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageRestoreResultDto"];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,6 @@
 import { useRef } from 'preact/hooks';
 import { type BackupFile, type BackupJob, errorMessage, type Health, type Target } from '../api/client';
 import { latestJob } from '../backup-jobs';
-import { formatBytes, formatDateTime, formatRelative } from '../format';
 import { useAuditLog } from '../hooks/useAuditLog';
 import { useBackupJobs } from '../hooks/useBackupJobs';
 import { useClock } from '../hooks/useClock';
@@ -23,6 +22,7 @@ import { NotificationsCard } from './NotificationsCard';
 import { ConfirmProvider, useConfirm } from './ConfirmDialog';
 import { CostCard } from './CostCard';
 import { RestoreBanner } from './RestoreBanner';
+import { RestoreContents } from './RestoreContents';
 import { ScheduleInfo } from './ScheduleInfo';
 import { SizeTrend } from './SizeTrend';
 import { StatusStrip } from './StatusStrip';
@@ -90,18 +90,7 @@ function BackupPage() {
   const restore = async (target: Target, file: BackupFile): Promise<void> => {
     const answer = await confirm({
       title: 'Restore this backup?',
-      body: (
-        <>
-          <p>
-            Every database is replaced by its copy in <strong class="filename">{file.filename}</strong> ({destinations.nameOf(target)}, made{' '}
-            {formatDateTime(file.created_at)} – {formatRelative(file.created_at)}, {formatBytes(file.size_bytes)}).
-          </p>
-          <p>
-            The backup is downloaded and verified first; if any check fails, nothing changes. The current databases are kept as a safety copy in the data
-            folder.
-          </p>
-        </>
-      ),
+      body: <RestoreContents target={target} targetName={destinations.nameOf(target)} file={file} />,
       confirmLabel: 'Restore backup',
       danger: true,
       option: {
@@ -193,6 +182,8 @@ function BackupPage() {
                 now={now}
                 cancelling={flow.cancelling}
                 onCancel={() => void flow.cancel()}
+                applying={flow.applying}
+                onApply={() => void flow.applyNow()}
                 onDismissOutcome={flow.dismissOutcome}
                 showOutcome={flow.showOutcome}
               />

@@ -14,6 +14,7 @@ const ACTION_LABELS: Record<string, string> = {
   'connection.test': 'Test Connection',
   'restore.stage': 'Restore staged',
   'restore.cancel': 'Restore cancelled',
+  'restore.apply-now': 'Restore applied now (restart)',
   'restore.apply': 'Restore applied at start',
 };
 

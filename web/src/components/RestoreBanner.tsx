@@ -16,6 +16,9 @@ interface RestoreBannerProps {
   now: number;
   cancelling: boolean;
   onCancel: () => void;
+  applying: boolean;
+  /** Applies the staged restore now (the service restarts). */
+  onApply: () => void;
   onDismissOutcome: () => void;
   showOutcome: boolean;
 }
@@ -27,8 +30,19 @@ const OUTCOME_TITLES: Record<string, string> = {
   failed: 'Restore failed',
 };
 
-/** The restore state above everything: restarting, being staged, staged (with Cancel), or how the last one ended. */
-export function RestoreBanner({ status, restarting, pending, now, cancelling, onCancel, onDismissOutcome, showOutcome }: RestoreBannerProps) {
+/** The restore state above everything: restarting, being staged (with its progress), staged (Apply now or Cancel), or how the last one ended. */
+export function RestoreBanner({
+  status,
+  restarting,
+  pending,
+  now,
+  cancelling,
+  onCancel,
+  applying,
+  onApply,
+  onDismissOutcome,
+  showOutcome,
+}: RestoreBannerProps) {
   if (restarting) {
     const seconds = Math.max(0, Math.round((now - restarting.since) / 1000));
     return (
@@ -50,16 +64,31 @@ export function RestoreBanner({ status, restarting, pending, now, cancelling, on
 
   const staging = status?.staging ?? (pending ? { ...pending, phase: 'downloading' as const, bytes_read: 0, archive_bytes: 0 } : null);
   if (staging) {
+    const downloading = staging.phase === 'downloading';
+    const total = staging.archive_bytes;
+    const done = Math.min(staging.bytes_read, total);
+    // While the integrity checks run there is nothing to count: the bar shows activity without a value.
+    const measured = downloading && total > 0;
+    const percent = measured ? Math.floor((done / total) * 100) : undefined;
     return (
       <div class="banner" role="status" data-state="staging">
         <span class="spinner" aria-hidden="true" />
         <div class="banner-text">
           <strong>Preparing a restore</strong>
           <span>
-            {staging.phase === 'downloading' ? 'Downloading and checking' : 'Running integrity checks on'} <span class="filename">{staging.archive}</span> from{' '}
-            {TARGET_NAMES[staging.target]}
-            {staging.phase === 'downloading' && staging.archive_bytes > 0 && ` (${formatBytes(staging.bytes_read)} of ${formatBytes(staging.archive_bytes)})`}.
-            Nothing changes until every check has passed.
+            {downloading ? 'Downloading and checking' : 'Running integrity checks on'} <span class="filename">{staging.archive}</span> from{' '}
+            {TARGET_NAMES[staging.target]}. Nothing changes until every check has passed.
+          </span>
+          <progress
+            class="progress"
+            max={measured ? total : undefined}
+            value={measured ? done : undefined}
+            aria-label={`Staging progress: ${downloading ? 'downloading and checking' : 'integrity checks'}`}
+          >
+            {percent !== undefined ? `${percent}%` : ''}
+          </progress>
+          <span class="job-bytes">
+            {measured ? `${formatBytes(done)} of ${formatBytes(total)} · ${percent}%` : downloading ? 'Starting the download…' : 'Integrity checks…'}
           </span>
         </div>
       </div>
@@ -74,12 +103,18 @@ export function RestoreBanner({ status, restarting, pending, now, cancelling, on
           <strong>A restore is staged</strong>
           <span>
             <span class="filename">{staged.archive}</span> from {TARGET_NAMES[staged.target]} (backup of {formatDateTime(staged.backup_timestamp)},{' '}
-            {staged.databases.length} databases, verified {formatRelative(staged.staged_at, now)}) replaces the databases when the service next starts.
+            {staged.databases.length} databases, verified {formatRelative(staged.staged_at, now)}) replaces the databases when the service next starts, or now
+            with Apply now: the service restarts, and changes made since the backup are lost.
           </span>
         </div>
-        <button type="button" class="button" aria-busy={cancelling} aria-disabled={cancelling} onClick={onCancel}>
-          {cancelling ? 'Cancelling…' : 'Cancel restore'}
-        </button>
+        <div class="banner-actions">
+          <button type="button" class="button button-danger" aria-busy={applying} aria-disabled={applying || cancelling} onClick={onApply}>
+            {applying ? 'Applying…' : 'Apply now (restart)'}
+          </button>
+          <button type="button" class="button" aria-busy={cancelling} aria-disabled={cancelling || applying} onClick={onCancel}>
+            {cancelling ? 'Cancelling…' : 'Cancel restore'}
+          </button>
+        </div>
       </div>
     );
   }

@@ -51,6 +51,8 @@ export interface RestoreFlow {
   /** A restore request on its way (staging takes a while: download, checksums, integrity checks). */
   pending: { archive: string; target: Target } | null;
   cancelling: boolean;
+  /** An Apply now on its way. */
+  applying: boolean;
   /** Whether the last restore's outcome is shown: recent, and not dismissed. */
   showOutcome: boolean;
   /**
@@ -61,13 +63,15 @@ export interface RestoreFlow {
   stage: (target: Target, filename: string, restart: boolean, access?: ArchiveAccess) => Promise<void>;
   /** Cancels the staged restore. */
   cancel: () => Promise<void>;
+  /** Applies the staged restore now: the service restarts, and the page waits for it as after a restore with restart. */
+  applyNow: () => Promise<void>;
   dismissOutcome: () => void;
 }
 
 /**
  * A restore from the page's side: staging (polled fast while the service downloads and checks the
  * backup), staged (cancellable), the restart that applies it and the wait for the service to come back
- * (restart-watch.ts decides each second), and the outcome, shown for a day unless dismissed.
+ * (restart-watch.ts decides each second; also after Apply now on a staged restore), and the outcome, shown for a day unless dismissed.
  */
 export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
   const { now, announce, showNotice } = options;
@@ -75,6 +79,7 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
   const [restarting, setRestarting] = useState<RestartWait | null>(null);
   const [pending, setPending] = useState<{ archive: string; target: Target } | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  const [applying, setApplying] = useState(false);
   const [dismissed, setDismissed] = useState<string | null>(readDismissed);
   /** The last status read, for what a request needs to know before it is sent. */
   const lastStatusRef = useRef<RestoreStatus | null>(null);
@@ -165,7 +170,7 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
 
   const cancel = async (): Promise<void> => {
     const staged = status?.staged;
-    if (!staged || cancelling) return;
+    if (!staged || cancelling || applying) return;
     setCancelling(true);
     cancellingRef.current = true;
     try {
@@ -177,6 +182,24 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
       cancellingRef.current = false;
       await loadStatus();
       setCancelling(false);
+    }
+  };
+
+  const applyNow = async (): Promise<void> => {
+    const staged = status?.staged;
+    if (!staged || applying || cancelling) return;
+    setApplying(true);
+    const previousApply = lastStatusRef.current?.last_apply?.at ?? null;
+    try {
+      // The archive names the restore the user sees: one staged meanwhile by someone else is refused, not applied.
+      const result = await unwrap(api.POST('/api/restore/apply', { body: { archive: staged.archive } }));
+      setRestarting({ archive: result.archive, target: result.target, since: Date.now(), previousApply });
+      announce(`Applying the restore of ${result.archive}; the service is restarting.`);
+    } catch (error) {
+      showNotice('error', `The staged restore was not applied: ${errorMessage(error)}`);
+      await loadStatus();
+    } finally {
+      setApplying(false);
     }
   };
 
@@ -192,5 +215,5 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     }
   };
 
-  return { status, restarting, pending, cancelling, showOutcome, stage, cancel, dismissOutcome };
+  return { status, restarting, pending, cancelling, applying, showOutcome, stage, cancel, applyNow, dismissOutcome };
 }
