@@ -20,6 +20,20 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import type { ExtractOptions } from './archive-extractor.js';
 import { extractArchive } from './archive-read-pipeline.js';
 
+/** `bytes` as a stream of 64 KiB chunks, and how much of it has been read so far. */
+function chunkedSource(bytes: Buffer): { source: Readable; read: () => number } {
+  let read = 0;
+  const source = Readable.from(
+    (function* () {
+      for (let i = 0; i < bytes.length; i += 64 * 1024) {
+        read += Math.min(64 * 1024, bytes.length - i);
+        yield bytes.subarray(i, i + 64 * 1024);
+      }
+    })(),
+  );
+  return { source, read: () => read };
+}
+
 describe('extractArchive', () => {
   let root: string;
   let good: string;
@@ -97,19 +111,39 @@ describe('extractArchive', () => {
     // 16 MiB of incompressible bytes where universe.db should be.
     entries[1] = { ...entries[1], data: randomBytes(16 * 1024 * 1024) };
     const bytes = gzip(buildTar(entries));
-    let read = 0;
-    const source = Readable.from(
-      (function* () {
-        for (let i = 0; i < bytes.length; i += 64 * 1024) {
-          read += Math.min(64 * 1024, bytes.length - i);
-          yield bytes.subarray(i, i + 64 * 1024);
-        }
-      })(),
-    );
+    const { source, read } = chunkedSource(bytes);
     await expect(extractArchive(source, options())).rejects.toMatchObject({ details: { check: 'size', file: 'universe.db' } });
-    expect(read).toBeLessThan(bytes.length / 4);
+    expect(read()).toBeLessThan(bytes.length / 4);
     expect(source.destroyed).toBe(true);
     expect(fs.readdirSync(out)).toEqual([]);
+  });
+
+  it('stops after about 1 MiB of tar headers with no file (a crafted flood of pax headers), wherever they are', async () => {
+    // Pax records of random text, each well under the 64 KiB a header may have: the parser takes them without a word.
+    const paxHeader = (): { name: string; type: 'x'; data: Buffer } => {
+      const content = ` comment=${randomBytes(45_000).toString('base64')}\n`;
+      let length = content.length + 1;
+      while (`${length}${content}`.length !== length) length = `${length}${content}`.length;
+      return { name: 'PaxHeader', type: 'x', data: Buffer.from(`${length}${content}`) };
+    };
+    const flood = Array.from({ length: 240 }, paxHeader);
+    const entries = folderEntries(good);
+    for (const [label, archive] of [
+      ['before the metadata', [...flood, ...entries]],
+      ['between two databases', [...entries.slice(0, 3), ...flood, ...entries.slice(3)]],
+    ] as const) {
+      const bytes = gzip(buildTar([...archive]));
+      const { source, read } = chunkedSource(bytes);
+      const dir = fs.mkdtempSync(path.join(root, 'flood-'));
+      const error = await extractArchive(source, options({ dir })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect({ label, details: (error as DomainError).details }).toEqual({ label, details: { check: 'tar', file: options().archive } });
+      expect((error as Error).message).toMatch(/bytes of tar headers \(pax or long-name\) with no file: it is not a backup archive/);
+      // The flood is 14 MB of incompressible headers: the refusal comes a little after its first MiB.
+      expect({ label, read: read() < bytes.length / 4 }).toEqual({ label, read: true });
+    }
   });
 
   it('runs the metadata hook before writing any database, and stops when it throws', async () => {

@@ -11,6 +11,13 @@ import { archiveInvalid } from './archive-problem.js';
 const MAX_TRAILING_BYTES = 1024 * 1024;
 /** Pax and GNU long-name headers are tiny for the names an archive may hold. */
 const MAX_META_ENTRY_BYTES = 64 * 1024;
+/**
+ * The tar bytes allowed between one entry's data and the next entry's header: room for several pax or long-name
+ * headers. The parser consumes those headers without announcing anything, so without a bound a crafted archive of
+ * nothing but small pax headers (gzip shrinks them a few hundred times) would be parsed to its end: minutes of CPU
+ * and its whole download where a look at the metadata costs the first bytes.
+ */
+const MAX_HEADER_BYTES = 1024 * 1024;
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 export interface ExtractOptions {
@@ -119,6 +126,14 @@ export class ArchiveExtractor {
   private entries = 0;
   private sawEnd = false;
   private trailing = 0;
+  /** Tar bytes fed to the parser so far. */
+  private fed = 0;
+  /**
+   * Where the headers after the last announced entry's data begin, counted from the end of the chunk that held its
+   * header (the parser announces an entry inside the write of that chunk): never before the true position, so the
+   * bound on headers errs towards the archive by at most one chunk.
+   */
+  private headersFrom = 0;
 
   constructor(private readonly options: ExtractOptions) {
     this.stopped = new Promise<never>((_resolve, reject) => (this.rejectStopped = reject));
@@ -203,6 +218,17 @@ export class ArchiveExtractor {
       }
       return callback();
     }
+    if (this.fed - this.headersFrom > MAX_HEADER_BYTES) {
+      this.stop(
+        archiveInvalid(
+          'tar',
+          this.options.archive,
+          `${this.options.archive} has more than ${MAX_HEADER_BYTES} bytes of tar headers (pax or long-name) with no file: it is not a backup archive`,
+        ),
+      );
+      return callback(this.failure);
+    }
+    this.fed += chunk.length;
     if (this.parser.write(chunk) || this.failure) return callback(this.failure);
     this.parser.once('drain', () => callback(this.failure));
   }
@@ -248,6 +274,7 @@ export class ArchiveExtractor {
    */
   private onEntry(entry: ReadEntry): void {
     if (this.failure) return;
+    this.headersFrom = this.fed + Math.ceil(entry.size / 512) * 512;
     try {
       const name = this.checkEntry(entry);
       const work = name === METADATA_FILENAME ? this.readMetadata(entry) : this.writeDatabase(entry, name);
