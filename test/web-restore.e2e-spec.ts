@@ -195,8 +195,33 @@ describe('Admin page in a browser: a restore the user understands before it happ
         // Staged, not applied: the live databases are still the changed ones.
         expect(await markers(served.t.app)).toEqual(expectedMarkers('changed later', ALL_DATABASES));
 
+        // Apply now asks first, naming the backup and its time; Escape, then Cancel, leave the staged restore as it is.
+        const applyNow = banner.getByRole('button', { name: 'Apply now (restart)' });
+        const confirmApply = page.getByRole('dialog', { name: 'Apply the restore now?' });
+        const auditedApplies = async () =>
+          ((await served.t.http.get('/api/audit?limit=20').expect(200)).body as Array<{ action: string }>).filter((e) => e.action === 'restore.apply-now')
+            .length;
+        for (const dismiss of ['Escape', 'Cancel'] as const) {
+          await applyNow.click();
+          await confirmApply.waitFor();
+          const said = await text(confirmApply);
+          expect(said).toContain(filename);
+          expect(said).toContain('every change made since then is lost');
+          expect(said).toContain('The service restarts');
+          expect(await confirmApply.locator(`time[datetime="${metadata.timestamp}"]`).count()).toBe(1);
+          expect(await accessibilityProblems(page)).toEqual([]);
+          if (dismiss === 'Escape') await page.keyboard.press('Escape');
+          else await confirmApply.getByRole('button', { name: 'Cancel' }).click();
+          await confirmApply.waitFor({ state: 'hidden' });
+          expect(await banner.isVisible()).toBe(true);
+        }
+        expect((await served.t.http.get('/api/restore/status').expect(200)).body.staged.archive).toBe(filename);
+        expect(await auditedApplies()).toBe(0);
+        expect(await markers(served.t.app)).toEqual(expectedMarkers('changed later', ALL_DATABASES));
+
         const restartRequested = served.t.app.get(RestartSignal).requested;
-        await banner.getByRole('button', { name: 'Apply now (restart)' }).click();
+        await applyNow.click();
+        await confirmApply.getByRole('button', { name: 'Apply and restart' }).click();
         await restartRequested;
         await page.locator('[data-state="restarting"]').waitFor();
         // What main.ts does on the signal: close the app, boot it again on the same data and port.

@@ -1,6 +1,7 @@
 import { useRef } from 'preact/hooks';
 import { type BackupFile, type BackupJob, errorMessage, type Health, type Target } from '../api/client';
 import { latestJob } from '../backup-jobs';
+import { formatDateTime } from '../format';
 import { useAuditLog } from '../hooks/useAuditLog';
 import { useBackupJobs } from '../hooks/useBackupJobs';
 import { useClock } from '../hooks/useClock';
@@ -114,6 +115,28 @@ function BackupPage() {
     }
   };
 
+  /**
+   * Apply now replaces every database with the staged backup's and restarts the service: asked first, naming the
+   * backup and its time, as every destructive action is (README). Cancel or Escape leaves the staged restore as it is.
+   */
+  const applyStaged = async (): Promise<void> => {
+    const staged = flow.status?.staged;
+    if (!staged) return;
+    const answer = await confirm({
+      title: 'Apply the restore now?',
+      body: (
+        <p>
+          The databases are replaced with those of <strong class="filename">{staged.archive}</strong> from {destinations.nameOf(staged.target)}, the backup of{' '}
+          <time dateTime={staged.backup_timestamp}>{formatDateTime(staged.backup_timestamp)}</time>: every change made since then is lost. The service restarts
+          to apply it, and the page waits until it is back.
+        </p>
+      ),
+      confirmLabel: 'Apply and restart',
+      danger: true,
+    });
+    if (answer.confirmed) await flow.applyNow();
+  };
+
   /** After a save: the settings as stored, the target's list (another folder or bucket), and the re-timed schedules. */
   const saved = async (target: Target): Promise<void> => {
     await settings.load();
@@ -183,7 +206,7 @@ function BackupPage() {
                 cancelling={flow.cancelling}
                 onCancel={() => void flow.cancel()}
                 applying={flow.applying}
-                onApply={() => void flow.applyNow()}
+                onApply={() => void applyStaged()}
                 onDismissOutcome={flow.dismissOutcome}
                 showOutcome={flow.showOutcome}
               />
