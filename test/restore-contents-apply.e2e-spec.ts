@@ -4,6 +4,7 @@
  * service of real SQLite files. The test app has no main.ts restart loop: a restart is the test closing the
  * app and booting it again over the same folder, as main.ts does on RestartSignal.
  */
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -23,6 +24,17 @@ async function backupNow(t: TestApp): Promise<string> {
   const job = await waitForJob(t.http, started.body.id);
   expect(job).toMatchObject({ status: 'succeeded' });
   return job.filename as string;
+}
+
+/** A database's pages as SQLite counts them (read-only connection of the test's own): all, free, and their size. */
+function pageCounts(dataDir: string, name: string): { total: number; free: number; size: number } {
+  const db = new Database(path.join(dataDir, `${name}.db`), { readonly: true, fileMustExist: true });
+  try {
+    const pragma = (key: string) => db.pragma(key, { simple: true }) as number;
+    return { total: pragma('page_count'), free: pragma('freelist_count'), size: pragma('page_size') };
+  } finally {
+    db.close();
+  }
 }
 
 /** Everything in DATA_DIR but the logs' and the backups' folders, with each database file's SHA-256: what "nothing changed" compares. */
@@ -57,6 +69,9 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
     // The live databases grow after the backup: the two sizes differ.
     await seedDatabases(t.app, { rows: 400, payloadBytes: 400 });
     await setMarkers(t.app, 'later');
+    // One database with free pages (rows deleted, no vacuum): a backup leaves them out, and so does "now".
+    const [thinned] = ALL_DATABASES;
+    await (await t.app.get(DatabaseRegistry).dataSource(thinned)).query('DELETE FROM items WHERE id % 4 <> 0');
     const before = dataDirState(t);
 
     const res = await t.http.get(`/api/backups/local/${filename}/contents`);
@@ -86,6 +101,16 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
 
     expect(dataDirState(t)).toEqual(before);
     expect(restoreWorkFiles(t.dataDir)).toEqual([]);
+
+    // The thinned database's "now" leaves its free pages out: the size a backup made now gives it, not its pages' total.
+    const pages = pageCounts(t.dataDir, thinned);
+    expect(pages.free).toBeGreaterThan(0);
+    const thinnedNow = res.body.databases.find((db: { name: string }) => db.name === thinned).current_size_bytes as number;
+    expect(thinnedNow).toBe((pages.total - pages.free) * pages.size);
+    // A backup made now is no larger, and nearer to it than all pages would be (its VACUUM INTO may pack part-filled pages too).
+    const madeNow = (await archiveMetadataByHand(t, 'local', await backupNow(t))).databases.find((db) => db.name === thinned)?.size_bytes as number;
+    expect(madeNow).toBeLessThanOrEqual(thinnedNow);
+    expect(thinnedNow - madeNow).toBeLessThan(pages.free * pages.size);
   });
 
   it("reads only the archive's first bytes, not the whole archive", async () => {
@@ -180,6 +205,19 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
       .expect(400, /archive must be a string/);
     const other = await t.http.post('/api/restore/apply').send({ archive: 'sentinel-backup-2020-01-01-000000.tar.gz' }).expect(404);
     expect(other.body.message).toContain(`the staged restore is of ${filename}`);
+    // Not a backup's name (a pasted key, 100 KB of it): refused as such, and not repeated back.
+    for (const pasted of ['x'.repeat(100_000), `AGE-SECRET-KEY-1${'Q'.repeat(100_000)}`]) {
+      const huge = await t.http.post('/api/restore/apply').send({ archive: pasted }).expect(400);
+      expect(huge.body.error).toBe('BACKUP_NAME_INVALID');
+      expect(huge.body.message).toMatch(/names look like sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz/);
+      expect(huge.text.length).toBeLessThan(1000);
+      expect(huge.text).not.toContain(pasted.slice(0, 40));
+    }
+    // The right archive from another target than the staged one's: not applied, and the answer says what is staged.
+    const otherTarget = await t.http.post('/api/restore/apply').send({ archive: filename, target: 'r2' }).expect(404);
+    expect(otherTarget.body.message).toContain(`No restore of ${filename} from R2 is staged; the staged restore is of ${filename} (Local)`);
+    const badTarget = await t.http.post('/api/restore/apply').send({ archive: filename, target: 'Not A Target!' }).expect(400);
+    expect(badTarget.body.message).toMatch(/target must be a target id/);
     // A form post from another site is refused at the door.
     await t.http.post('/api/restore/apply').set('Origin', 'https://elsewhere.example').send({ archive: filename }).expect(403);
     expect(t.app.get(RestartSignal).isRequested).toBe(false);
@@ -187,12 +225,16 @@ describe('Restore: what a backup holds, and applying a staged restore now', () =
     expect((await t.http.get('/api/restore/status').expect(200)).body.staged).toEqual(staged);
     expect(await markers(t.app)).toEqual(expectedMarkers('changed-later', ALL_DATABASES));
 
-    const applied = await t.http.post('/api/restore/apply').send({ archive: filename }).expect(202);
+    // The refusals were audited without the pasted text as their subject.
+    const refused = (await t.http.get('/api/audit?limit=20').expect(200)).body as Array<{ action: string; subject: string | null; status_code: number }>;
+    expect(refused.filter((e) => e.action === 'restore.apply-now' && e.status_code === 400 && e.subject === null).length).toBeGreaterThanOrEqual(2);
+
+    const applied = await t.http.post('/api/restore/apply').send({ archive: filename, target: 'local' }).expect(202);
     expect(applied.body).toMatchObject({ archive: filename, target: 'local', restarting: true });
     expect(t.app.get(RestartSignal).isRequested).toBe(true);
     await t.app.get(RestartSignal).requested;
     const audit = (await t.http.get('/api/audit?limit=1').expect(200)).body;
-    expect(audit[0]).toMatchObject({ action: 'restore.apply-now', subject: filename, outcome: 'ok' });
+    expect(audit[0]).toMatchObject({ action: 'restore.apply-now', target: 'local', subject: filename, outcome: 'ok' });
 
     // What main.ts does on the signal.
     await t.close();

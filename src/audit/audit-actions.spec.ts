@@ -27,4 +27,10 @@ describe('nameAction of a restore', () => {
     });
     expect(nameAction('POST', '/api/restore/apply', { archive: key })).toEqual({ action: 'restore.apply-now', target: null, subject: null });
   });
+
+  it('keeps the target of a restore applied now when the body names one, and nothing that is not a target id', () => {
+    const archive = 'sentinel-backup-2026-01-08-143022.tar.gz';
+    expect(nameAction('POST', '/api/restore/apply', { archive, target: 'r2' })).toEqual({ action: 'restore.apply-now', target: 'r2', subject: archive });
+    expect(nameAction('POST', '/api/restore/apply', { archive, target: key })).toEqual({ action: 'restore.apply-now', target: null, subject: archive });
+  });
 });

@@ -31,6 +31,9 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
  */
 const BACKUP_NAME_SHAPE = /^sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz(?:\.age)?$/;
 
+/** The shape of a target id (the targets module's rule, restated for the same reason). */
+const TARGET_ID_SHAPE = /^[a-z0-9-]{1,32}$/;
+
 export const STATE_CHANGING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface NamedAction {
@@ -61,10 +64,15 @@ export function nameAction(method: string, path: string, body: unknown): NamedAc
       // Only what has a backup's name shape is kept: anything else sent there (a recovery key pasted into the wrong field) is not.
       subject = typeof filename === 'string' && BACKUP_NAME_SHAPE.test(filename) ? filename : null;
     }
+    if (entry.action === 'restore.apply-now') {
+      // Its target, when the body names it, is kept only with a target id's shape (as for target.create).
+      const target = (body as { target?: unknown } | undefined)?.target;
+      return { action: entry.action, target: typeof target === 'string' && TARGET_ID_SHAPE.test(target) ? target : null, subject };
+    }
     if (entry.action === 'target.create') {
       const id = (body as { id?: unknown } | undefined)?.id;
       // Only what has a target id's shape is kept: a secret pasted into the wrong field is not.
-      return { action: entry.action, target: typeof id === 'string' && /^[a-z0-9-]{1,32}$/.test(id) ? id : null, subject: null };
+      return { action: entry.action, target: typeof id === 'string' && TARGET_ID_SHAPE.test(id) ? id : null, subject: null };
     }
     if (entry.action === 'encryption.change') return { action: encryptionChange(body), target: decode(match.groups?.target), subject };
     return { action: entry.action, target: decode(match.groups?.target), subject };

@@ -20,7 +20,7 @@ export interface DatabaseComparison {
   filename: string;
   /** Its size in the backup (from the metadata); null when the backup does not hold it, or cannot be read. */
   backupSizeBytes: number | null;
-  /** The live database's size now (its pages times the page size); null when there is none (not managed here, or absent). */
+  /** The live database's size now (its pages in use times the page size, as a backup made now would hold it); null when there is none (not managed here, or absent). */
   currentSizeBytes: number | null;
 }
 
@@ -123,9 +123,11 @@ export class BackupContentsReader {
   }
 
   /**
-   * The live database's size as a backup of it now would have it: its pages times the page size, asked of
-   * its open connection. The main file alone is not that: in WAL mode, recent writes sit in the -wal file
-   * until a checkpoint. A database that cannot be asked (damaged) is given by its main file's size.
+   * The live database's size as a backup of it now would have it: its pages in use (all of them less the free
+   * ones: a backup is a VACUUM INTO copy, which leaves free pages out) times the page size, asked of its open
+   * connection. The main file alone is not that: in WAL mode, recent writes sit in the -wal file until a
+   * checkpoint, and the file keeps the pages freed by deletes. A database that cannot be asked (damaged) is
+   * given by its main file's size.
    */
   private async currentSize(name: string): Promise<number | null> {
     const db = this.layout.databases.find((d) => d.name === name);
@@ -133,8 +135,9 @@ export class BackupContentsReader {
     try {
       const source = await this.registry.dataSource(name);
       const [{ page_count: pages }] = (await source.query('PRAGMA page_count')) as Array<{ page_count: number }>;
+      const [{ freelist_count: free }] = (await source.query('PRAGMA freelist_count')) as Array<{ freelist_count: number }>;
       const [{ page_size: pageSize }] = (await source.query('PRAGMA page_size')) as Array<{ page_size: number }>;
-      return pages * pageSize;
+      return (pages - free) * pageSize;
     } catch {
       const stat = await fs.promises.stat(db.path).catch(() => undefined);
       return stat?.isFile() ? stat.size : null;

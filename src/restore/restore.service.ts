@@ -153,9 +153,12 @@ export class RestoreService implements OnModuleDestroy {
   /**
    * Applies the staged restore now: the restart a restore with `restart` asks for (RestartSignal; main.ts
    * restarts the service and RestoreApplier swaps the databases in before it serves again). `archive` must
-   * name the staged restore: one staged meanwhile by someone else is not applied unseen (404, like a restore not staged).
+   * name the staged restore, and `target`, when given, its target: one staged meanwhile by someone else is not
+   * applied unseen (404, like a restore not staged). An `archive` that is not a backup's name is refused first
+   * (400, not quoted back unless it reads like a name).
    */
-  async applyNow(archive: string): Promise<RestoreJournal> {
+  async applyNow(archive: string, target?: BackupTarget): Promise<RestoreJournal> {
+    assertBackupName(archive);
     if (this.running) {
       const { progress } = this.running;
       throw new DomainError(
@@ -171,10 +174,11 @@ export class RestoreService implements OnModuleDestroy {
         'No restore is staged, so there is nothing to apply: stage one first (POST /api/backups/{target}/restore)',
       );
     }
-    if (journal.archive !== archive) {
+    if (journal.archive !== archive || (target !== undefined && journal.target !== target)) {
+      const asked = target === undefined ? archive : `${archive} from ${targetLabel(target)}`;
       throw new DomainError(
         ErrorCode.RestoreNotStaged,
-        `No restore of ${archive} is staged; the staged restore is of ${journal.archive} (${targetLabel(journal.target)}). Nothing was applied: check GET /api/restore/status and apply the one you mean`,
+        `No restore of ${asked} is staged; the staged restore is of ${journal.archive} (${targetLabel(journal.target)}). Nothing was applied: check GET /api/restore/status and apply the one you mean`,
         { staged_archive: journal.archive, target: journal.target },
       );
     }

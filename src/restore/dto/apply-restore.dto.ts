@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, type ValidationArguments } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Matches, type ValidationArguments } from 'class-validator';
 import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
+import { BACKUP_TARGET_PATTERN } from '../../common/backup-target.js';
 import { jsonType } from '../../common/format.js';
 
 /** POST /api/restore/apply: names the staged restore the caller means, so a restore staged meanwhile by someone else is not applied unseen. */
@@ -16,4 +17,14 @@ export class ApplyRestoreDto {
         : `archive must be a string such as "sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz" (got ${jsonType(value)})`,
   })
   archive: string;
+
+  @ApiPropertyOptional({
+    example: 'local',
+    description:
+      "The staged restore's target, as GET /api/restore/status shows it (staged.target). When given, a restore staged from another target is not applied (404)",
+  })
+  @IsOptional()
+  // The value is not quoted back: whatever was sent there (a key pasted into the wrong field) stays out of the response.
+  @Matches(BACKUP_TARGET_PATTERN, { message: 'target must be a target id such as "local" or "r2", as GET /api/restore/status shows it (staged.target)' })
+  target?: string;
 }

@@ -22,7 +22,8 @@ export class DatabaseComparisonDto {
     type: Number,
     nullable: true,
     example: 126976,
-    description: 'The live database now, as a backup made now would hold it (its pages times the page size); null when there is none',
+    description:
+      'The live database now, as a backup made now would hold it (its pages in use, less the free ones, times the page size); null when there is none',
   })
   current_size_bytes: number | null;
 }

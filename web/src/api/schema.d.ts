@@ -511,7 +511,7 @@ export interface paths {
         put?: never;
         /**
          * Apply the staged restore now: the service restarts and swaps the databases in before it serves again
-         * @description For a restore staged with "restart": false (POST /api/backups/{target}/restore), which otherwise waits for the next start. "archive" must name the staged restore (GET /api/restore/status, staged.archive): a restore staged meanwhile by someone else is not applied (404). Answers 202, then restarts as a restore with "restart": true does (SENTINEL_RESTART_MODE); poll GET /api/health until it answers again, and GET /api/restore/status for last_apply. 404 when no restore is staged, 409 while one is being staged.
+         * @description For a restore staged with "restart": false (POST /api/backups/{target}/restore), which otherwise waits for the next start. "archive" must name the staged restore (GET /api/restore/status, staged.archive), and "target", when given, its target (staged.target): a restore staged meanwhile by someone else is not applied (404); an "archive" that is not a backup name is refused (400). Answers 202, then restarts as a restore with "restart": true does (SENTINEL_RESTART_MODE); poll GET /api/health until it answers again, and GET /api/restore/status for last_apply. 404 when no restore is staged, 409 while one is being staged.
          */
         post: operations["RestoreStatusController_apply"];
         delete?: never;
@@ -1541,7 +1541,7 @@ export interface components {
              */
             backup_size_bytes: number | null;
             /**
-             * @description The live database now, as a backup made now would hold it (its pages times the page size); null when there is none
+             * @description The live database now, as a backup made now would hold it (its pages in use, less the free ones, times the page size); null when there is none
              * @example 126976
              */
             current_size_bytes: number | null;
@@ -1697,6 +1697,11 @@ export interface components {
              * @example sentinel-backup-2026-01-08-143022.tar.gz
              */
             archive: string;
+            /**
+             * @description The staged restore's target, as GET /api/restore/status shows it (staged.target). When given, a restore staged from another target is not applied (404)
+             * @example local
+             */
+            target?: string;
         };
         PlannedCopyDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */

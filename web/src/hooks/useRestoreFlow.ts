@@ -191,8 +191,8 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     setApplying(true);
     const previousApply = lastStatusRef.current?.last_apply?.at ?? null;
     try {
-      // The archive names the restore the user sees: one staged meanwhile by someone else is refused, not applied.
-      const result = await unwrap(api.POST('/api/restore/apply', { body: { archive: staged.archive } }));
+      // The archive and target name the restore the user sees: one staged meanwhile by someone else is refused, not applied.
+      const result = await unwrap(api.POST('/api/restore/apply', { body: { archive: staged.archive, target: staged.target } }));
       setRestarting({ archive: result.archive, target: result.target, since: Date.now(), previousApply });
       announce(`Applying the restore of ${result.archive}; the service is restarting.`);
     } catch (error) {
