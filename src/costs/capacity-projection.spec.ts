@@ -27,6 +27,9 @@ describe('archiveGrowth', () => {
     const old = { sizeBytes: 5, createdAt: new Date(NOW.getTime() - 40 * DAY), own: true };
     const growth = archiveGrowth([old, ...daily([700])], NOW);
     expect(growth).toEqual({ recentArchives: 1, backupsPerDay: null, archiveBytesPerDay: null, newestArchiveBytes: 700 });
+    // Four backups a minute apart (Backup Now, clicked): no rate, rather than thousands a day.
+    const clicked = [100, 200, 300, 400].map((sizeBytes, i) => ({ sizeBytes, createdAt: new Date(NOW.getTime() - (4 - i) * 60_000), own: true }));
+    expect(archiveGrowth(clicked, NOW)).toEqual({ recentArchives: 4, backupsPerDay: null, archiveBytesPerDay: null, newestArchiveBytes: 400 });
   });
 });
 

@@ -5,6 +5,11 @@ const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 /** The archives the growth is measured on: those of the last 30 days. */
 export const GROWTH_WINDOW_DAYS = 30;
+/**
+ * The shortest span of recent backups a rate is given for: backups minutes apart (a few Backup Now clicks) would
+ * otherwise read as thousands a day and gigabytes of growth a day.
+ */
+export const MIN_GROWTH_SPAN_DAYS = 1;
 /** The simulated series is at most this long; a longer one is spaced out (an approximation for hourly backups kept for years). */
 const MAX_SIMULATED = 5_000;
 
@@ -20,9 +25,9 @@ export interface SizedArchive {
 export interface ArchiveGrowth {
   /** The archives of the last 30 days. */
   recentArchives: number;
-  /** How many backups a day: from the spacing of the recent ones; null with fewer than two. */
+  /** How many backups a day: from the spacing of the recent ones; null with fewer than two, or spread over less than a day. */
   backupsPerDay: number | null;
-  /** The change of an archive's size per day (least squares over the recent ones); null with fewer than two. */
+  /** The change of an archive's size per day (least squares over the recent ones); null when backupsPerDay is. */
   archiveBytesPerDay: number | null;
   /** The newest archive's size; null when there is none. */
   newestArchiveBytes: number | null;
@@ -37,7 +42,7 @@ export function archiveGrowth(archives: readonly SizedArchive[], now: Date): Arc
   if (recent.length < 2) return growth;
   const days = recent.map((a) => (a.createdAt.getTime() - recent[0].createdAt.getTime()) / DAY_MS);
   const span = days[days.length - 1];
-  if (span <= 0) return growth;
+  if (span < MIN_GROWTH_SPAN_DAYS) return growth;
   growth.backupsPerDay = (recent.length - 1) / span;
   const meanX = days.reduce((s, x) => s + x, 0) / days.length;
   const meanY = recent.reduce((s, a) => s + a.sizeBytes, 0) / recent.length;

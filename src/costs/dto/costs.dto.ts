@@ -125,14 +125,19 @@ export class TargetCostDto {
   @ApiProperty({ example: 3, description: 'Archives made in the last 30 days (the growth is measured on them)' })
   recent_backups: number;
 
-  @ApiProperty({ type: Number, nullable: true, example: 1, description: 'Backups a day, from the spacing of the recent ones; null with fewer than two' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 1,
+    description: 'Backups a day, from the spacing of the recent ones; null with fewer than two, or spread over less than a day',
+  })
   backups_per_day: number | null;
 
   @ApiProperty({
     type: Number,
     nullable: true,
     example: 2048,
-    description: "The change of an archive's size per day (least squares over the recent ones); null with fewer than two",
+    description: "The change of an archive's size per day (least squares over the recent ones); null when backups_per_day is",
   })
   archive_growth_bytes_per_day: number | null;
 

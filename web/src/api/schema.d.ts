@@ -2023,12 +2023,12 @@ export interface components {
              */
             recent_backups: number;
             /**
-             * @description Backups a day, from the spacing of the recent ones; null with fewer than two
+             * @description Backups a day, from the spacing of the recent ones; null with fewer than two, or spread over less than a day
              * @example 1
              */
             backups_per_day: number | null;
             /**
-             * @description The change of an archive's size per day (least squares over the recent ones); null with fewer than two
+             * @description The change of an archive's size per day (least squares over the recent ones); null when backups_per_day is
              * @example 2048
              */
             archive_growth_bytes_per_day: number | null;

@@ -48,7 +48,11 @@ function TargetFigures({ cost, onPricesChanged }: { cost: TargetCost; onPricesCh
               : `About ${backupCount(cost.projected_backups)}, ${formatBytes(cost.projected_bytes)}`}
         </dd>
         <dt>Growth (last 30 days)</dt>
-        <dd data-figure="growth">{growth.length ? `${growth.join('; ')}` : `Not enough backups yet (${backupCount(cost.recent_backups)} in 30 days)`}</dd>
+        <dd data-figure="growth">
+          {growth.length
+            ? `${growth.join('; ')}`
+            : `Not enough history yet: ${backupCount(cost.recent_backups)} in 30 days; a rate needs backups spread over a day at least`}
+        </dd>
         {cost.free_bytes !== null && (
           <>
             <dt>Free space on its disk</dt>
