@@ -27,7 +27,7 @@ export class CliBackupModule {
     return {
       module: CliBackupModule,
       imports: [
-        ConfigModule.forRoot({ ...raw, SENTINEL_SCHEDULES: 'off' }),
+        ConfigModule.forRoot({ ...raw, SENTINEL_SCHEDULES: 'off', SENTINEL_COUNT_S3_REQUESTS: 'off' }),
         EventEmitterModule.forRoot({ wildcard: false }),
         CommonModule,
         // The controllers of the modules below ask for the audit's recorder (never used here: no requests).

@@ -49,7 +49,7 @@ export function openConfiguration(dataDir: string, raw: Record<string, string | 
     {
       module: class ConfiguredTargetModule {},
       imports: [
-        ConfigModule.forRoot({ ...raw, DATA_DIR: dataDir, SENTINEL_SCHEDULES: 'off' }),
+        ConfigModule.forRoot({ ...raw, DATA_DIR: dataDir, SENTINEL_SCHEDULES: 'off', SENTINEL_COUNT_S3_REQUESTS: 'off' }),
         EventEmitterModule.forRoot({ wildcard: false }),
         CommonModule,
         ReadOnlyConfigModule,

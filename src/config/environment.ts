@@ -23,6 +23,12 @@ export interface Environment {
   timeZone: string;
   databases: string[];
   schedulesEnabled: boolean;
+  /**
+   * SENTINEL_COUNT_S3_REQUESTS: whether this process keeps the S3 requests it sends in DATA_DIR/.s3-requests.db (the
+   * cost estimate's counts). The command line turns it off: a command on a DATA_DIR writes nothing there it was not
+   * asked to (a refused restore leaves the folder as it was).
+   */
+  countS3Requests: boolean;
   storageTimeoutMs: number;
   restartMode: RestartMode;
   duplicateWindowMinutes: number;
@@ -186,6 +192,7 @@ export function parseEnvironment(raw: Record<string, string | undefined>, cwd = 
     timeZone,
     databases,
     schedulesEnabled: flag(raw, 'SENTINEL_SCHEDULES', true),
+    countS3Requests: flag(raw, 'SENTINEL_COUNT_S3_REQUESTS', true),
     storageTimeoutMs: integer(raw, 'SENTINEL_STORAGE_TIMEOUT_MS', 30 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
     restartMode,
     duplicateWindowMinutes: integer(raw, 'SENTINEL_DUPLICATE_WINDOW_MINUTES', 60, 0, 7 * 24 * 60),

@@ -42,13 +42,15 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
   private pending = new Map<string, Map<string, RequestCounts>>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  private unavailable = false;
+  private unavailable: boolean;
 
   constructor(
     config: AppConfig,
     private readonly clock: Clock,
   ) {
     super();
+    // Off (the command line): counted in memory only, and the file is neither created nor written.
+    this.unavailable = config.env.countS3Requests === false;
     this.store = new SqliteStore({ file: path.join(config.env.dataDir, S3_REQUESTS_FILE), entities: [S3RequestDayEntity] });
   }
 
@@ -57,6 +59,7 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
    * stop a backup or a restore: the counts are then kept in memory only, and the estimate says less.
    */
   async onModuleInit(): Promise<void> {
+    if (this.unavailable) return;
     try {
       await this.store.open();
     } catch (error) {
