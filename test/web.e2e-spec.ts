@@ -243,14 +243,19 @@ describe('Admin page in a browser: local folder', () => {
   it('the Activity list shows a backup started with Backup Now: when, what, its outcome and from where', async () => {
     await page.goto(served.url);
     const activity = page.getByRole('region', { name: 'Activity', exact: true });
+    // Earlier tests started backups too: this one's entry is the one newer than the newest before the click.
+    const [previous] = (await served.t.http.get('/api/audit?limit=1').expect(200)).body;
     await card(page, 'Local folder').getByRole('button', { name: 'Backup Now' }).click();
-    const row = activity.locator('tr[data-action="backup.start"]').first();
+    const newest = await eventually(async () => {
+      const [entry] = (await served.t.http.get('/api/audit?limit=1').expect(200)).body;
+      if (!entry || entry.at === previous?.at) throw new Error('the click is not in the audit log yet');
+      return entry;
+    });
+    expect(newest).toMatchObject({ action: 'backup.start', target: 'local', outcome: 'ok', status_code: 202 });
+    // What the API records, the page shows: a row of this backup, at the time the API gives.
+    const row = activity.locator(`tr[data-action="backup.start"]:has(time[datetime="${newest.at}"])`);
     await row.waitFor({ timeout: 15_000 });
     expect(await text(row)).toMatch(/Backup started Local folder Done 202 (::ffff:)?127\.0\.0\.1 .*Chrom/);
-    // What the API records, the page shows: the newest entry is this backup.
-    const [newest] = (await served.t.http.get('/api/audit?limit=1').expect(200)).body;
-    expect(newest).toMatchObject({ action: 'backup.start', target: 'local', outcome: 'ok', status_code: 202 });
-    expect(await row.locator('time').getAttribute('datetime')).toBe(newest.at);
     await waitForJob(served.t.http, (await served.t.http.get('/api/backup-jobs?limit=1').expect(200)).body[0].id);
   });
 
