@@ -6,7 +6,7 @@
  * server. Prices edited on the page change the figures; a wrong price is refused at its field and saves nothing.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { backupCount, formatUsd } from '../web/src/costs.js';
 import { formatBytes } from '../web/src/format.js';
 import { archivesInBucket, expectedCost, type Prices, R2_PUBLISHED_PRICES } from './support/cost-figures.js';
@@ -15,8 +15,8 @@ import { createTestBucket, describeS3, testS3Client } from './support/s3-server.
 import { type S3RequestWitness, startS3RequestWitness } from './support/s3-request-witness.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
-import { collectPageErrors, eventually, focused, launchBrowser, scrollWidth } from './web/browser.js';
-import { ensureWebBuilt } from './web/build.js';
+import { collectPageErrors, eventually, focused, scrollWidth } from './web/browser.js';
+import { browserPerFile } from './web/page-per-test.js';
 import { type Served, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
@@ -38,16 +38,7 @@ async function shownRequests(page: Page, target: string): Promise<{ A: number; B
   return { A: n(match[1]), B: n(match[2]), free: n(match[3]) };
 }
 
-let browser: Browser;
-
-beforeAll(async () => {
-  ensureWebBuilt();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserPerFile();
 
 describeS3('Admin page in a browser: Cost and capacity (real S3 server)', () => {
   let served: Served;
@@ -83,7 +74,7 @@ describeS3('Admin page in a browser: Cost and capacity (real S3 server)', () => 
 
   /** The page at `width`, its Cost and capacity figures loaded. */
   async function open(width: number): Promise<void> {
-    context = await browser.newContext({ viewport: { width, height: 900 } });
+    context = await browser().newContext({ viewport: { width, height: 900 } });
     page = await context.newPage();
     errors = collectPageErrors(page, EXPECTED_CONSOLE);
     await page.goto(served.url);

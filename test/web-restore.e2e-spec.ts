@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { RestartSignal } from '../src/common/lifecycle/restart-signal.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { BackupArchiveOpener } from '../src/restore/archive-reader/backup-archive-opener.js';
@@ -20,8 +20,8 @@ import { archiveMetadataByHand, expectedMarkers, liveDatabaseSize, markers, setM
 import { ageKeygen } from './support/age-archives.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
-import { collectPageErrors, eventually, launchBrowser } from './web/browser.js';
-import { ensureWebBuilt } from './web/build.js';
+import { collectPageErrors, eventually } from './web/browser.js';
+import { browserPerFile } from './web/page-per-test.js';
 import { restartServed, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
@@ -98,16 +98,7 @@ class HalfwayHold {
   }
 }
 
-let browser: Browser;
-
-beforeAll(async () => {
-  ensureWebBuilt();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserPerFile();
 
 function restoreButton(page: Page, filename: string) {
   return page
@@ -122,7 +113,7 @@ describe('Admin page in a browser: a restore the user understands before it happ
     async () => {
       let served = await serve({}, { keep: true });
       const root = served.t.root;
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const context = await browser().newContext({ viewport: { width: 1280, height: 900 } });
       try {
         await seedDatabases(served.t.app, { rows: 50 });
         await setMarkers(served.t.app, 'as backed up');
@@ -250,7 +241,7 @@ describe('Admin page in a browser: a restore the user understands before it happ
     'for an encrypted backup whose key the server does not hold, the dialog says its contents cannot be shown without the recovery key, and lists the current sizes',
     async () => {
       const served = await serve();
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const context = await browser().newContext({ viewport: { width: 1280, height: 900 } });
       try {
         await seedDatabases(served.t.app, { rows: 20 });
         const mine = ageKeygen(served.t.root, 'mine');

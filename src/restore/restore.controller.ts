@@ -85,7 +85,7 @@ export class RestoreController {
     summary: 'What a restore of this backup would bring back, beside the live databases',
     description:
       "Reads the archive's backup-metadata.json (its first entry, with a restore's checks; only the archive's first bytes are downloaded) and lists " +
-      "each database with its size in the backup and the live file's size now, and the time the backup was made. Changes nothing. " +
+      "each database with its size in the backup and its size now (the live database's pages in use, as a backup made now would hold it), and the time the backup was made. Changes nothing. " +
       'An encrypted backup is read with the keys the server holds; with none (write-only mode) the answer has readable false and says that ' +
       'the contents cannot be shown without the recovery key (the current sizes still listed). A damaged archive is refused with 422.',
     response: BackupContentsDto,

@@ -76,14 +76,11 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
   }
 
   count(target: string, requestClass: S3RequestClass): void {
-    const day = utcDay(this.clock.now());
-    const byDay = this.pending.get(target) ?? new Map<string, RequestCounts>();
-    const counts = byDay.get(day) ?? noRequests();
-    if (requestClass === 'A') counts.classA += 1;
-    else if (requestClass === 'B') counts.classB += 1;
-    else counts.free += 1;
-    byDay.set(day, counts);
-    this.pending.set(target, byDay);
+    const one = noRequests();
+    if (requestClass === 'A') one.classA = 1;
+    else if (requestClass === 'B') one.classB = 1;
+    else one.free = 1;
+    this.merge(target, utcDay(this.clock.now()), one);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -95,13 +92,7 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
     const from = utcDay(new Date(this.clock.now().getTime() - (days - 1) * DAY_MS));
     const rows = this.unavailable ? [] : await this.store.read((manager) => manager.find(S3RequestDayEntity, { where: { day: MoreThanOrEqual(from) } }));
     const totals = new Map<string, RequestCounts>();
-    const add = (target: string, counts: RequestCounts) => {
-      const total = totals.get(target) ?? noRequests();
-      total.classA += counts.classA;
-      total.classB += counts.classB;
-      total.free += counts.free;
-      totals.set(target, total);
-    };
+    const add = (target: string, counts: RequestCounts) => totals.set(target, sum(totals.get(target) ?? noRequests(), counts));
     for (const row of rows) add(row.target, row);
     for (const [target, byDay] of this.pending) for (const [day, counts] of byDay) if (day >= from) add(target, counts);
     return totals;
@@ -137,12 +128,16 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
     }
   }
 
+  /** Adds `c` to what is pending for `target` on `day`. */
   private merge(target: string, day: string, c: RequestCounts): void {
     const byDay = this.pending.get(target) ?? new Map<string, RequestCounts>();
-    const counts = byDay.get(day) ?? noRequests();
-    byDay.set(day, { classA: counts.classA + c.classA, classB: counts.classB + c.classB, free: counts.free + c.free });
+    byDay.set(day, sum(byDay.get(day) ?? noRequests(), c));
     this.pending.set(target, byDay);
   }
+}
+
+function sum(a: RequestCounts, b: RequestCounts): RequestCounts {
+  return { classA: a.classA + b.classA, classB: a.classB + b.classB, free: a.free + b.free };
 }
 
 function utcDay(time: Date): string {
