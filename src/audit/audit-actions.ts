@@ -19,6 +19,7 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)\/download-link$/, action: 'backup.download-link' },
   { method: 'DELETE', path: /^\/api\/backups\/(?<target>[^/]+)\/(?<subject>[^/]+)$/, action: 'backup.delete' },
   { method: 'POST', path: /^\/api\/backups\/(?<target>[^/]+)$/, action: 'backup.start' },
+  { method: 'POST', path: /^\/api\/backup-jobs\/(?<subject>[^/]+)\/cancel$/, action: 'backup.cancel' },
   { method: 'PUT', path: /^\/api\/encryption\/(?<target>[^/]+)$/, action: 'encryption.change' },
   { method: 'POST', path: /^\/api\/encryption\/(?<target>[^/]+)\/confirm$/, action: 'encryption.confirm' },
   { method: 'POST', path: /^\/api\/encryption\/(?<target>[^/]+)\/rotate$/, action: 'encryption.rotate' },

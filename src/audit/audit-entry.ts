@@ -9,7 +9,7 @@ export interface AuditEntry {
   id: number;
   /** ISO 8601, UTC. */
   at: string;
-  /** setting.change, backup.start, backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply, or `METHOD /path`. */
+  /** setting.change, backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply, or `METHOD /path`. */
   action: string;
   target: string | null;
   /** The backup file name or the setting key the action concerns. */

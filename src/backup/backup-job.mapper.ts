@@ -13,6 +13,7 @@ export function toBackupJobDto(run: BackupRunEntity): BackupJobDto {
     phase: run.phase,
     bytes_done: run.bytesDone,
     bytes_total: run.bytesTotal,
+    phase_started_at: run.phaseStartedAt ?? null,
     // The run names its archive before the upload (the intent StartupRecovery checks after a crash), but the
     // API names it once it exists: a client polling for `filename` then downloads or deletes a finished archive.
     filename: run.status === 'succeeded' ? run.filename : null,

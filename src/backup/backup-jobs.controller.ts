@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { AllowedQuery } from '../common/validation/allowed-query.js';
@@ -31,5 +31,19 @@ export class BackupJobsController {
   })
   async job(@Param('id') id: string): Promise<BackupJobDto> {
     return toBackupJobDto(await this.backups.job(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Endpoint({
+    summary:
+      'Cancel a running (or queued) backup: its archive pipeline and upload stop and nothing of it is kept (no partial file, no half object, ' +
+      'no unfinished multipart upload). Answers when that is done, with the job ended as cancelled (error_code BACKUP_CANCELLED). ' +
+      '404 JOB_NOT_FOUND for an unknown id; 409 JOB_NOT_RUNNING when it has already ended, JOB_NOT_CANCELLABLE for a replication',
+    response: BackupJobDto,
+    errors: [404, 409],
+  })
+  async cancel(@Param('id') id: string): Promise<BackupJobDto> {
+    return toBackupJobDto(await this.backups.cancel(id));
   }
 }

@@ -10,7 +10,7 @@ import { StorageTargets } from '../storage/storage-targets.js';
 import { ArchiveProducer, type ProductionPhase } from './archive-production/archive-producer.js';
 import { type BackupTrigger, BackupRunEntity, type RunKind } from './backup-run.entity.js';
 import { BackupRunStore } from './backup-run.store.js';
-import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from './backup.events.js';
+import { BackupCancelledEvent, BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupStartedEvent } from './backup.events.js';
 
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -19,6 +19,8 @@ interface RunningJob {
   trigger: BackupTrigger;
   abort: AbortController;
   done: Promise<BackupRunEntity>;
+  /** Set by cancel(): the abort was a request's (status `cancelled`), not the shutdown's (status `failed`). */
+  cancelledByRequest?: boolean;
 }
 
 /**
@@ -68,6 +70,37 @@ export class BackupJobs implements OnModuleDestroy {
     const stored = await this.runs.find(id);
     if (!stored) throw new DomainError(ErrorCode.JobNotFound, `No backup job with id '${id}'`, { id });
     return stored;
+  }
+
+  /**
+   * Stops a running (or queued) backup the way a shutdown does, through the job's AbortController: the archive
+   * pipeline and the upload stop, and the producer removes what was stored (a local `.partial` file, an S3
+   * multipart upload). Resolves once that clean-up is done, with the job ended as `cancelled`.
+   */
+  async cancel(id: string): Promise<BackupRunEntity> {
+    const job = [...this.running.values()].find((candidate) => candidate.run.id === id);
+    if (job) {
+      job.cancelledByRequest = true;
+      job.abort.abort(new Error('cancelled by a request'));
+      return job.done;
+    }
+    const stored = await this.runs.find(id);
+    if (!stored) throw new DomainError(ErrorCode.JobNotFound, `No backup job with id '${id}'`, { id });
+    if (stored.kind === 'replication') {
+      throw new DomainError(
+        ErrorCode.JobNotCancellable,
+        `Job ${id} is a replication, which cannot be cancelled: it copies archives that already exist and checks each one on arrival, so stopping it gains nothing; the next replication copies whatever is missing`,
+        { id },
+      );
+    }
+    throw new DomainError(
+      ErrorCode.JobNotRunning,
+      `Backup job ${id} is not running (it ${stored.status === 'succeeded' ? 'succeeded' : `ended ${stored.status}`} at ${stored.finishedAt}); there is nothing to cancel`,
+      {
+        id,
+        status: stored.status,
+      },
+    );
   }
 
   async history(target: BackupTarget | undefined, limit: number, kind?: RunKind): Promise<BackupRunEntity[]> {
@@ -149,7 +182,7 @@ export class BackupJobs implements OnModuleDestroy {
     } catch (error) {
       const cancelled = abort.signal.aborted;
       const reason = cancelled ? `Cancelled: ${(abort.signal.reason as Error)?.message ?? 'aborted'}` : (error as Error).message;
-      run.status = 'failed';
+      run.status = job.cancelledByRequest ? 'cancelled' : 'failed';
       // The intended archive was not kept (the producer removes what it stored): a failed job names none.
       run.filename = null;
       run.encrypted = null;
@@ -159,6 +192,12 @@ export class BackupJobs implements OnModuleDestroy {
       run.finishedAt = this.clock.now().toISOString();
       run.durationMs = Date.now() - started;
       await this.runs.save({ ...run }).catch((saveError: Error) => this.logger.error(`Cannot record job ${run.id}: ${saveError.message}`));
+      if (job.cancelledByRequest) {
+        // Someone asked for it: not a failure to notify about, and nothing of it was left behind.
+        this.logger.log(`${label} backup cancelled (job ${run.id}); nothing of it was kept`);
+        this.events.emit(new BackupCancelledEvent(run.id, run.target, run.durationMs));
+        return run;
+      }
       // Logged first: a notifier quotes the job's log lines, this one included.
       this.logger.error(`${label} backup failed: ${reason}`);
       this.events.emit(new BackupFailedEvent(run.id, run.target, reason, run.errorCode));
@@ -168,6 +207,7 @@ export class BackupJobs implements OnModuleDestroy {
 
   private async enterPhase(run: BackupRunEntity, phase: ProductionPhase, bytesTotal: number): Promise<void> {
     run.phase = phase;
+    run.phaseStartedAt = this.clock.now().toISOString();
     run.bytesDone = 0;
     run.bytesTotal = bytesTotal;
     await this.runs.save({ ...run });
@@ -185,7 +225,7 @@ export class BackupJobs implements OnModuleDestroy {
 
 /**
  * The code a failed job keeps: the DomainError's own (STORAGE_ACCESS_DENIED, INSUFFICIENT_DISK_SPACE, …),
- * BACKUP_CANCELLED when the service stopped it, BACKUP_FAILED for anything unforeseen (the message says what).
+ * BACKUP_CANCELLED when the service (or a request) stopped it, BACKUP_FAILED for anything unforeseen (the message says what).
  */
 function failureCode(error: unknown, cancelled: boolean): ErrorCode {
   if (cancelled) return ErrorCode.BackupCancelled;

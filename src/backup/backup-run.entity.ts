@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type BackupRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+/** cancelled: stopped by a request (POST /api/backup-jobs/{id}/cancel); a shutdown's stop stays `failed` (BACKUP_CANCELLED). */
+export type BackupRunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type BackupPhase = 'queued' | 'checking' | 'snapshotting' | 'archiving' | 'copying' | 'done';
 /** A backup makes an archive; a replication copies archives another target made (src/replication). */
 export type RunKind = 'backup' | 'replication';
@@ -49,6 +50,13 @@ export class BackupRunEntity {
 
   @Column('integer', { default: 0 })
   bytesTotal: number;
+
+  /**
+   * When the current phase began (ISO time): bytes_done over the time since then is the phase's rate, what the
+   * page turns into "12.3 MB/s, about 1 min left". Null while queued, and for jobs of earlier versions.
+   */
+  @Column('text', { nullable: true })
+  phaseStartedAt: string | null;
 
   /** Set before the upload starts (what a start after a kill checks, see StartupRecovery); null when the job failed. */
   @Column('text', { nullable: true })
@@ -107,6 +115,7 @@ export class BackupRunEntity {
       phase: 'queued',
       bytesDone: 0,
       bytesTotal: 0,
+      phaseStartedAt: null,
       filename: null,
       sizeBytes: null,
       createdAt: job.createdAt,

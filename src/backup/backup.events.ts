@@ -59,6 +59,17 @@ export class BackupFailedEvent {
   ) {}
 }
 
+/** A backup job was stopped by a request (POST /api/backup-jobs/{id}/cancel); nothing of it was left behind. */
+export class BackupCancelledEvent {
+  static readonly eventName = 'backup.cancelled';
+  constructor(
+    readonly jobId: string,
+    readonly target: BackupTarget,
+    /** How long it ran before it stopped, clean-up included. */
+    readonly durationMs: number,
+  ) {}
+}
+
 /** Rotation of a target ran: what it deleted, how many backups it kept, what it could not delete. */
 export class RotationCompletedEvent {
   static readonly eventName = 'rotation.completed';
@@ -104,6 +115,7 @@ export const BACKUP_EVENTS = [
   BackupProgressEvent,
   BackupCompletedEvent,
   BackupFailedEvent,
+  BackupCancelledEvent,
   RotationCompletedEvent,
   DiskSpaceLowEvent,
   DiskSpaceRecoveredEvent,

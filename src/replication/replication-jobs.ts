@@ -222,6 +222,8 @@ export class ReplicationJobs implements OnModuleInit, OnApplicationBootstrap, On
       if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot replicate to ${targetLabel(target)}: ${missing}`, { target });
       plan = await this.planner.plan(source, replica);
       run.bytesTotal = plan.copies.reduce((sum, copy) => sum + copy.sizeBytes, 0);
+      // The copying's rate (and time left) counts from here, not from the planning's listings.
+      run.phaseStartedAt = this.clock.now().toISOString();
       await this.runs.save({ ...run });
       let lastSaved = Date.now();
       for (const copy of plan.copies) {

@@ -36,13 +36,13 @@ export function payload(seed: string, i: number, bytes: number): string {
   return out.slice(0, bytes);
 }
 
-/** Polls a backup job until it ends; returns its final JSON. */
+/** Polls a backup job until it ends (succeeded, failed or cancelled); returns its final JSON. */
 export async function waitForJob(http: { get(url: string): PromiseLike<{ status: number; body: any }> }, id: string, timeoutMs = 120_000): Promise<any> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const res = await http.get(`/api/backup-jobs/${id}`);
     if (res.status !== 200) throw new Error(`GET /api/backup-jobs/${id} answered ${res.status}`);
-    if (res.body.status === 'succeeded' || res.body.status === 'failed') return res.body;
+    if (res.body.status === 'succeeded' || res.body.status === 'failed' || res.body.status === 'cancelled') return res.body;
     if (Date.now() > until) throw new Error(`Job ${id} still ${res.body.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }

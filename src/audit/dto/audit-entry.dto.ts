@@ -12,7 +12,7 @@ export class AuditEntryDto implements AuditEntry {
   @ApiProperty({
     example: 'restore.stage',
     description:
-      'setting.change, backup.start, backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; ' +
+      'setting.change, backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; ' +
       'any other refused or state-changing request as "METHOD /path"',
   })
   action: string;

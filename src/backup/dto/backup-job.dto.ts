@@ -32,8 +32,8 @@ export class BackupJobDto {
   })
   trigger: 'manual' | 'scheduled' | 'cli' | 'after_backup';
 
-  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] })
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'], description: 'cancelled: stopped by POST /api/backup-jobs/{id}/cancel' })
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
   @ApiProperty({
     enum: ['queued', 'checking', 'snapshotting', 'archiving', 'copying', 'done'],
@@ -46,6 +46,14 @@ export class BackupJobDto {
 
   @ApiProperty({ description: 'Bytes the current phase will process in all' })
   bytes_total: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '2026-01-08T14:30:22.000Z',
+    description: 'When the current phase began: bytes_done over the time since then is its rate, and with bytes_total its time left. Null while queued',
+  })
+  phase_started_at: string | null;
 
   @ApiProperty({ nullable: true, type: String, description: 'The archive, once succeeded (a replication: the newest one it copied)' })
   filename: string | null;
@@ -74,8 +82,8 @@ export class BackupJobDto {
     example: 'STORAGE_ACCESS_DENIED',
     description:
       "The failure as a machine-readable code, the same codes as an error response's `error` (for example STORAGE_ACCESS_DENIED, " +
-      'STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service stopped it, BACKUP_INTERRUPTED when the process died while it ran, BACKUP_FAILED for anything else); ' +
-      'null unless the job failed, and for failed jobs recorded before codes were kept',
+      'STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service or a cancel request stopped it, BACKUP_INTERRUPTED when the process died while it ran, BACKUP_FAILED for anything else); ' +
+      'null unless the job failed or was cancelled, and for failed jobs recorded before codes were kept',
   })
   error_code: string | null;
 

@@ -42,6 +42,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BackupInterrupted]: HttpStatus.CONFLICT,
   [ErrorCode.InsufficientDiskSpace]: HttpStatus.INSUFFICIENT_STORAGE,
   [ErrorCode.JobNotFound]: HttpStatus.NOT_FOUND,
+  [ErrorCode.JobNotRunning]: HttpStatus.CONFLICT,
+  [ErrorCode.JobNotCancellable]: HttpStatus.CONFLICT,
   [ErrorCode.ChannelNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.ArchiveInvalid]: HttpStatus.UNPROCESSABLE_ENTITY,
   [ErrorCode.EncryptionStateConflict]: HttpStatus.CONFLICT,

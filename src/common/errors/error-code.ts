@@ -31,7 +31,7 @@ export enum ErrorCode {
   BackupNotOwn = 'BACKUP_NOT_OWN',
   BackupInProgress = 'BACKUP_IN_PROGRESS',
   BackupFailed = 'BACKUP_FAILED',
-  /** A job stopped by the service (shutdown); only ever a job's error_code, never an HTTP answer. */
+  /** A job stopped by the service (shutdown) or by a request (POST /api/backup-jobs/{id}/cancel); only ever a job's error_code, never an HTTP answer. */
   BackupCancelled = 'BACKUP_CANCELLED',
   BackupInterrupted = 'BACKUP_INTERRUPTED',
   InsufficientDiskSpace = 'INSUFFICIENT_DISK_SPACE',
@@ -40,6 +40,10 @@ export enum ErrorCode {
   /** A copy to a replica that did not arrive as it left (size or SHA-256): nothing of it was kept. */
   ReplicationFailed = 'REPLICATION_FAILED',
   JobNotFound = 'JOB_NOT_FOUND',
+  /** A cancel asked of a job that has already ended (succeeded, failed or cancelled). */
+  JobNotRunning = 'JOB_NOT_RUNNING',
+  /** A cancel asked of a job that cannot be cancelled (a replication): the message says why. */
+  JobNotCancellable = 'JOB_NOT_CANCELLABLE',
   ArchiveInvalid = 'ARCHIVE_INVALID',
   RestoreInProgress = 'RESTORE_IN_PROGRESS',
   VerificationInProgress = 'VERIFICATION_IN_PROGRESS',

@@ -315,6 +315,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/backup-jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a running (or queued) backup: its archive pipeline and upload stop and nothing of it is kept (no partial file, no half object, no unfinished multipart upload). Answers when that is done, with the job ended as cancelled (error_code BACKUP_CANCELLED). 404 JOB_NOT_FOUND for an unknown id; 409 JOB_NOT_RUNNING when it has already ended, JOB_NOT_CANCELLABLE for a replication */
+        post: operations["BackupJobsController_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/targets": {
         parameters: {
             query?: never;
@@ -754,7 +771,7 @@ export interface components {
             /** @example 2026-12-01T16:20:00.000Z */
             at: string;
             /**
-             * @description setting.change, backup.start, backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; any other refused or state-changing request as "METHOD /path"
+             * @description setting.change, backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; any other refused or state-changing request as "METHOD /path"
              * @example restore.stage
              */
             action: string;
@@ -1143,8 +1160,11 @@ export interface components {
              * @enum {string}
              */
             trigger: "manual" | "scheduled" | "cli" | "after_backup";
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed";
+            /**
+             * @description cancelled: stopped by POST /api/backup-jobs/{id}/cancel
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /**
              * @description What a running job is doing (copying: a replication)
              * @enum {string}
@@ -1154,6 +1174,11 @@ export interface components {
             bytes_done: number;
             /** @description Bytes the current phase will process in all */
             bytes_total: number;
+            /**
+             * @description When the current phase began: bytes_done over the time since then is its rate, and with bytes_total its time left. Null while queued
+             * @example 2026-01-08T14:30:22.000Z
+             */
+            phase_started_at: string | null;
             /** @description The archive, once succeeded (a replication: the newest one it copied) */
             filename: string | null;
             /** @description The archive size, once succeeded */
@@ -1165,7 +1190,7 @@ export interface components {
             /** @description Why it failed */
             error: string | null;
             /**
-             * @description The failure as a machine-readable code, the same codes as an error response's `error` (for example STORAGE_ACCESS_DENIED, STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service stopped it, BACKUP_INTERRUPTED when the process died while it ran, BACKUP_FAILED for anything else); null unless the job failed, and for failed jobs recorded before codes were kept
+             * @description The failure as a machine-readable code, the same codes as an error response's `error` (for example STORAGE_ACCESS_DENIED, STORAGE_UNAVAILABLE, INSUFFICIENT_DISK_SPACE, BACKUP_CANCELLED when the service or a cancel request stopped it, BACKUP_INTERRUPTED when the process died while it ran, BACKUP_FAILED for anything else); null unless the job failed or was cancelled, and for failed jobs recorded before codes were kept
              * @example STORAGE_ACCESS_DENIED
              */
             error_code: string | null;
@@ -3460,6 +3485,55 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    BackupJobsController_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupJobDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,8 @@ export interface ConfirmOptions {
   title: string;
   body: ComponentChildren;
   confirmLabel: string;
+  /** The label of the button that declines (default "Cancel"): say "Keep running" when the action itself is a cancel. */
+  cancelLabel?: string;
   /** The confirm button is red: the action destroys or replaces data. */
   danger?: boolean;
   /** A checkbox shown in the dialog; its state comes back in the result. */
@@ -94,7 +96,7 @@ export function ConfirmProvider({ children }: { children: ComponentChildren }) {
             )}
             <div class="dialog-actions">
               <button type="button" class="button" autofocus onClick={() => finish(false)}>
-                Cancel
+                {options.cancelLabel ?? 'Cancel'}
               </button>
               <button type="submit" class={`button ${options.danger ? 'button-danger' : 'button-primary'}`}>
                 {options.confirmLabel}

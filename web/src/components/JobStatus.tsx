@@ -1,12 +1,13 @@
 import type { BackupJob } from '../api/client';
 import { isActive } from '../backup-jobs';
 import { formatBytes, formatDateTime, formatDuration, formatRelative, phaseLabel } from '../format';
+import { describeProgress } from '../progress';
 
 /**
  * The target's latest run (a backup, or a replication that copied another target's backups here): a progress
  * bar while it runs, the reason when it failed, the result otherwise.
  */
-export function JobStatus({ job, now }: { job: BackupJob | undefined; now: number }) {
+export function JobStatus({ job, now, onCancel, cancelling }: { job: BackupJob | undefined; now: number; onCancel?: () => void; cancelling?: boolean }) {
   if (!job) return <p class="job job-none">No backup has run yet.</p>;
   const kind = job.kind === 'replication' ? 'Replication' : 'Backup';
   const what = job.kind === 'replication' && job.source ? `${kind} from ${job.source}` : kind;
@@ -15,6 +16,8 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
     const total = job.bytes_total;
     const done = Math.min(job.bytes_done, total || job.bytes_done);
     const percent = total > 0 ? Math.floor((done / total) * 100) : undefined;
+    // The phase's own start: a rate over the snapshots and the archive together would mix two kinds of bytes.
+    const timing = describeProgress({ bytesDone: done, bytesTotal: total, startedAt: job.phase_started_at ?? job.started_at, now });
     return (
       <div class="job job-running" data-job-id={job.id}>
         <div class="job-head">
@@ -32,11 +35,30 @@ export function JobStatus({ job, now }: { job: BackupJob | undefined; now: numbe
           {percent !== undefined ? `${percent}%` : ''}
         </progress>
         <p class="job-bytes">{total > 0 ? `${formatBytes(done)} of ${formatBytes(total)} · ${percent}%` : 'Preparing…'}</p>
+        {timing && <p class="job-timing">{timing}</p>}
+        {onCancel && job.kind !== 'replication' && (
+          <div class="actions">
+            <button type="button" class="button button-small" aria-disabled={cancelling} aria-busy={cancelling} onClick={() => !cancelling && onCancel()}>
+              {cancelling ? 'Cancelling…' : 'Cancel backup'}
+            </button>
+          </div>
+        )}
       </div>
     );
   }
 
   const when = job.finished_at ?? job.created_at;
+  if (job.status === 'cancelled') {
+    return (
+      <p class="job job-cancelled">
+        <strong>Last {what.toLowerCase()} cancelled</strong>{' '}
+        <time dateTime={when} title={formatDateTime(when)}>
+          {formatRelative(when, now)}
+        </time>
+        : nothing of it was kept.
+      </p>
+    );
+  }
   if (job.status === 'failed') {
     return (
       <div class="job job-failed" role="alert">

@@ -1,6 +1,7 @@
 import type { RestoreStatus } from '../api/client';
 import { TARGET_NAMES } from '../api/client';
 import { formatBytes, formatDateTime, formatRelative } from '../format';
+import { describeProgress } from '../progress';
 
 export interface Restarting {
   archive: string;
@@ -70,6 +71,11 @@ export function RestoreBanner({
     // While the integrity checks run there is nothing to count: the bar shows activity without a value.
     const measured = downloading && total > 0;
     const percent = measured ? Math.floor((done / total) * 100) : undefined;
+    // A rate and time left only while bytes are counted; the integrity checks after them tell just the time.
+    const timing =
+      'started_at' in staging
+        ? describeProgress({ bytesDone: measured ? done : 0, bytesTotal: measured ? total : 0, startedAt: staging.started_at, now })
+        : null;
     return (
       <div class="banner" role="status" data-state="staging">
         <span class="spinner" aria-hidden="true" />
@@ -90,6 +96,7 @@ export function RestoreBanner({
           <span class="job-bytes">
             {measured ? `${formatBytes(done)} of ${formatBytes(total)} · ${percent}%` : downloading ? 'Starting the download…' : 'Integrity checks…'}
           </span>
+          {timing && <span class="job-timing">{timing}</span>}
         </div>
       </div>
     );

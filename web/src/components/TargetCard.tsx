@@ -5,6 +5,7 @@ import { isActive } from '../backup-jobs';
 import type { FieldSpec } from '../settings-fields';
 import { isConfigured } from '../target-configured';
 import { ConnectionTest } from './ConnectionTest';
+import { useConfirm } from './ConfirmDialog';
 import { type Draft, Field, fieldId, storedDraft } from './Field';
 import { JobStatus } from './JobStatus';
 
@@ -23,7 +24,7 @@ interface TargetCardProps {
   now: number;
 }
 
-type Busy = 'save' | 'test' | 'backup' | null;
+type Busy = 'save' | 'test' | 'backup' | 'cancel' | null;
 type Status = { kind: 'ok' | 'error'; text: string } | null;
 
 /** What the API receives for a field: flags as 1/0, whole numbers as numbers, anything else as typed (the API judges it). */
@@ -46,6 +47,7 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
   const [status, setStatus] = useState<Status>(null);
   const [busy, setBusy] = useState<Busy>(null);
   const [test, setTest] = useState<ConnectionTestResult | null>(null);
+  const confirm = useConfirm();
   const byKey = new Map(settings.map((s) => [s.key, s]));
   const headingId = `target-${target}-heading`;
   const settingsId = `target-${target}-settings`;
@@ -165,6 +167,31 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     }
   };
 
+  const cancelBackup = async (): Promise<void> => {
+    if (busy || !job || !isActive(job)) return;
+    const answer = await confirm({
+      title: 'Cancel this backup?',
+      body: (
+        <p>The backup to {title} stops now and nothing of it is kept: no partial archive is left in the target. The backups already there stay as they are.</p>
+      ),
+      confirmLabel: 'Cancel backup',
+      cancelLabel: 'Keep running',
+      danger: true,
+    });
+    if (!answer.confirmed) return;
+    setBusy('cancel');
+    try {
+      const ended = await unwrap(api.POST('/api/backup-jobs/{id}/cancel', { params: { path: { id: job.id } } }));
+      // Shown at once (and announced by the next poll): the job has ended, its clean-up done.
+      onBackupStarted(ended);
+      setStatus(null);
+    } catch (error) {
+      setStatus({ kind: 'error', text: `The backup was not cancelled: ${errorMessage(error)}` });
+    } finally {
+      setBusy(null);
+    }
+  };
+
   const running = isActive(job);
   let previousGroup: string | undefined;
   const rendered: ComponentChildren[] = [];
@@ -239,7 +266,7 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
         </div>
       </form>
       {test && <ConnectionTest result={test} />}
-      <JobStatus job={job} now={now} />
+      <JobStatus job={job} now={now} onCancel={() => void cancelBackup()} cancelling={busy === 'cancel'} />
       {footer}
     </section>
   );

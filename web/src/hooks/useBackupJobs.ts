@@ -75,6 +75,8 @@ export function useBackupJobs({ enabled, targets, nameOf, announce, onSucceeded,
         announce(`${what(job)} finished: ${job.filename}.`);
         onSucceeded(job);
         void loadHistory();
+      } else if (job.status === 'cancelled') {
+        announce(`${what(job)} cancelled; nothing of it was kept.`);
       } else {
         announce(`${what(job)} failed: ${job.error ?? 'see the service log'}.`);
       }
