@@ -666,10 +666,9 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       await row.waitFor();
       expect(await text(row)).toMatch(/just now\s+1[23]\d(\.\d)? MB/);
 
-      const chart = page.getByRole('img', { name: /^Chart of archive size/ });
-      await chart.waitFor();
-      expect(await chart.locator('canvas').count()).toBe(1);
-      expect(await text(page.locator('.trend-summary'))).toMatch(/Cloudflare R2: latest 1[23]\d(\.\d)? MB in/);
+      const trend = page.getByRole('region', { name: 'Backup trends', exact: true }).getByRole('region', { name: 'Cloudflare R2', exact: true });
+      await eventually(async () => expect(await trend.locator('.trend-size-dot').count()).toBeGreaterThanOrEqual(1));
+      expect(await text(trend.locator('[data-fact="latest"]'))).toMatch(/^Latest archive 1[23]\d(\.\d)? MB in/);
     },
     BROWSER_TEST_MS,
   );
@@ -759,10 +758,7 @@ describeS3('Admin page: screenshot of the Backup tab', () => {
         await eventually(async () => expect(await text(r2.locator('.test-summary'))).toMatch(/^Connection works/), 30_000);
         await eventually(async () => expect(await backupList(page, 'Local folder').locator('tbody tr').count()).toBe(4));
         await eventually(async () => expect(await backupList(page, 'Cloudflare R2').locator('tbody tr').count()).toBe(4));
-        await page
-          .getByRole('img', { name: /^Chart of archive size/ })
-          .locator('canvas')
-          .waitFor();
+        await eventually(async () => expect(await page.locator('.trend-plot .trend-size-dot').count()).toBe(8));
         await blurFocused(page);
         fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
         await page.screenshot({ path: SCREENSHOT, fullPage: true });

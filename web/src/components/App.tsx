@@ -245,7 +245,7 @@ function BackupPage() {
               ))}
             </section>
             <section class="card" aria-labelledby="trend-heading">
-              <h2 id="trend-heading">Backup size trend</h2>
+              <h2 id="trend-heading">Backup trends</h2>
               <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
             </section>
             <CostCard enabled={afterSettings} />

@@ -36,7 +36,7 @@ export interface BackupJobs {
 
 /**
  * The backup jobs: the recent ones polled (fast while one runs), and the history for the chart. A job
- * that ends is announced, and one that succeeded reloads the chart and tells `onSucceeded`.
+ * that ends is announced and reloads the chart; one that succeeded tells `onSucceeded`.
  */
 export function useBackupJobs({ enabled, targets, nameOf, announce, onSucceeded, onEnded, onPolled }: BackupJobsOptions): BackupJobs {
   const [jobs, setJobs] = useState<BackupJob[]>([]);
@@ -74,12 +74,13 @@ export function useBackupJobs({ enabled, targets, nameOf, announce, onSucceeded,
       if (job.status === 'succeeded') {
         announce(`${what(job)} finished: ${job.filename}.`);
         onSucceeded(job);
-        void loadHistory();
       } else if (job.status === 'cancelled') {
         announce(`${what(job)} cancelled; nothing of it was kept.`);
       } else {
         announce(`${what(job)} failed: ${job.error ?? 'see the service log'}.`);
       }
+      // The trends chart marks failed runs as well as new archives.
+      void loadHistory();
       onEnded?.(job);
     }
   };
