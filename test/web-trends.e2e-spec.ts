@@ -39,7 +39,7 @@ function trends(page: Page): Locator {
 }
 
 function r2Trend(page: Page): Locator {
-  return trends(page).getByRole('region', { name: 'Cloudflare R2', exact: true });
+  return trends(page).getByRole('group', { name: 'Cloudflare R2', exact: true });
 }
 
 function legend(section: Locator, name: string): Locator {
@@ -186,7 +186,7 @@ describeS3('Admin page in a browser: backup trends per target', () => {
   );
 
   it(
-    'at 390 and 1280 pixels: nothing wider than the screen, the chart within its card, no accessibility problem in the trends',
+    'at 390 and 1280 pixels: nothing wider than the screen, the chart and its data table within the card, no accessibility problem in the trends',
     async () => {
       const { page } = tab;
       for (const width of [390, 1280]) {
@@ -197,6 +197,10 @@ describeS3('Admin page in a browser: backup trends per target', () => {
         const box = await section.locator('.trend-plot svg').boundingBox();
         expect(box).not.toBeNull();
         expect({ width, right: Math.round((box?.x ?? 0) + (box?.width ?? 0)) <= width }).toEqual({ width, right: true });
+        // The data table, opened, with the failure's long code and message, fits too.
+        await section.getByText('Show the data as a table').click();
+        const table = await section.locator('.trend-table table').boundingBox();
+        expect({ width, right: Math.round((table?.x ?? 0) + (table?.width ?? 0)) <= width }).toEqual({ width, right: true });
         expect({ width, scroll: await scrollWidth(page) }).toEqual({ width, scroll: width });
         expect({ width, problems: await accessibilityProblems(page, trends(page)) }).toEqual({ width, problems: [] });
       }

@@ -666,8 +666,8 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       await row.waitFor();
       expect(await text(row)).toMatch(/just now\s+1[23]\d(\.\d)? MB/);
 
-      const trend = page.getByRole('region', { name: 'Backup trends', exact: true }).getByRole('region', { name: 'Cloudflare R2', exact: true });
-      await eventually(async () => expect(await trend.locator('.trend-size-dot').count()).toBeGreaterThanOrEqual(1));
+      const trend = page.getByRole('region', { name: 'Backup trends', exact: true }).getByRole('group', { name: 'Cloudflare R2', exact: true });
+      await eventually(async () => expect(await trend.locator('.trend-plot .trend-size-dot').count()).toBeGreaterThanOrEqual(1));
       expect(await text(trend.locator('[data-fact="latest"]'))).toMatch(/^Latest archive 1[23]\d(\.\d)? MB in/);
     },
     BROWSER_TEST_MS,

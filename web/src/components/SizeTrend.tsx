@@ -15,7 +15,8 @@ function TargetTrend({ target, name, runs }: { target: Target; name: string; run
   const added = bytesAdded(runs);
   const headingId = `trend-${target}`;
   return (
-    <section class="trend-target" aria-labelledby={headingId} data-target={target}>
+    // A group, not a region: the target's settings card is the region named after it.
+    <div class="trend-target" role="group" aria-labelledby={headingId} data-target={target}>
       <h3 id={headingId}>{name}</h3>
       <ul class="trend-facts">
         <li data-fact="latest">{latest ? `Latest archive ${formatBytes(latest.size)} in ${formatDuration(latest.durationMs)}` : 'No successful backup yet'}</li>
@@ -31,30 +32,28 @@ function TargetTrend({ target, name, runs }: { target: Target; name: string; run
       <TrendChart runs={runs} label={name} />
       <details class="trend-table">
         <summary>Show the data as a table</summary>
-        <div class="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Finished</th>
-                <th scope="col">Result</th>
-                <th scope="col">Size</th>
-                <th scope="col">Duration</th>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Finished</th>
+              <th scope="col">Result</th>
+              <th scope="col">Size</th>
+              <th scope="col">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...runs].reverse().map((r) => (
+              <tr key={`${r.at}-${r.filename}`}>
+                <td>{formatDateTime(new Date(r.at).toISOString())}</td>
+                <td>{r.failure ? `Failed: ${r.failure.code}, ${r.failure.message}` : 'Succeeded'}</td>
+                <td>{formatBytes(r.size)}</td>
+                <td>{formatDuration(r.durationMs)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {[...runs].reverse().map((r) => (
-                <tr key={`${r.at}-${r.filename}`}>
-                  <td>{formatDateTime(new Date(r.at).toISOString())}</td>
-                  <td>{r.failure ? `Failed: ${r.failure.code}, ${r.failure.message}` : 'Succeeded'}</td>
-                  <td>{formatBytes(r.size)}</td>
-                  <td>{formatDuration(r.durationMs)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </table>
       </details>
-    </section>
+    </div>
   );
 }
 
