@@ -19,6 +19,7 @@ function job(fields: Partial<BackupJob>): BackupJob {
     created_at: '2026-12-03T10:00:00Z',
     started_at: '2026-12-03T10:00:00Z',
     finished_at: '2026-12-03T10:00:01Z',
+    phase_started_at: null,
     duration_ms: 1000,
     error: null,
     error_code: null,
