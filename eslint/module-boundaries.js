@@ -56,6 +56,8 @@ export const MODULES = {
   scheduling: { uses: '*', public: ['verification.store', 'scheduled-jobs', 'schedule-slots'] },
   monitoring: { uses: '*', public: ['target-health', 'target-health.service'] },
   notifications: { uses: '*', public: ['notification-publisher', 'notification-events', 'notification'] },
+  // The run history (GET /api/runs): reads the backup jobs, records the other runs from their events; a leaf.
+  history: { uses: '*', public: [] },
   health: { uses: '*' },
   web: { uses: '*' },
   openapi: { uses: '*' },

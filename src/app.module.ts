@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EncryptionModule } from './encryption/encryption.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HistoryModule } from './history/history.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { ReplicationModule } from './replication/replication.module.js';
@@ -46,6 +47,7 @@ export class AppModule {
         SchedulingModule,
         MonitoringModule,
         CostsModule,
+        HistoryModule,
         NotificationsModule,
         WebModule.forRoot(),
         ...extra,

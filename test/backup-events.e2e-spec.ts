@@ -85,11 +85,13 @@ describe('Backup events and error codes (local)', () => {
     const result = (await t.http.post('/api/backups/local/rotate').expect(200)).body;
     // Newest three kept (the new one and the 2- and 3-day-old copies); the three oldest deleted, oldest first.
     expect(result.deleted).toEqual([old[4], old[3], old[2]]);
-    expect(seen.get('RotationCompletedEvent')).toEqual([new RotationCompletedEvent('local', result.deleted, 3, [])]);
+    expect(seen.get('RotationCompletedEvent')).toEqual([
+      new RotationCompletedEvent('local', result.deleted, 3, [], 'manual', expect.any(Number) as unknown as number),
+    ]);
     // Nothing left to delete: the next rotation still reports, once, that it ran.
     await t.http.post('/api/backups/local/rotate').expect(200);
     expect(seen.get('RotationCompletedEvent')).toHaveLength(2);
-    expect(seen.get('RotationCompletedEvent')![1]).toEqual(new RotationCompletedEvent('local', [], 3, []));
+    expect(seen.get('RotationCompletedEvent')![1]).toEqual(new RotationCompletedEvent('local', [], 3, [], 'manual', expect.any(Number) as unknown as number));
   });
 });
 

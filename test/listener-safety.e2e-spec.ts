@@ -2,8 +2,8 @@
  * A listener is never a step of the work that emitted the event. For every domain event the modules
  * declare, the real app gets a listener that throws, one whose promise rejects and one that never
  * settles, all through the real @OnDomainEvent; then a scheduled backup, manual backups (one failing),
- * a rotation, a verification, a disk found short and then with room again, scheduled runs that do not become jobs, a settings change and restores
- * (staged and cancelled; staged, restarted and applied; withdrawn; rolled back) all behave as without
+ * a rotation (one failing), a verification (one that cannot run), a disk found short and then with room again, scheduled runs that do not become jobs, a settings change and restores
+ * (a staging that fails; staged and cancelled; staged, restarted and applied; withdrawn; rolled back) all behave as without
  * them, and LOG_FILE names each failure with its event and listener.
  */
 import fs from 'node:fs';
@@ -127,6 +127,14 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
 
     const rotated = await app.http.post('/api/backups/local/rotate').expect(200);
     expect(rotated.body).toMatchObject({ target: 'local' });
+    // A rotation that cannot list the backups (the folder is a file) fails as without the listeners, and nothing else changes.
+    fs.writeFileSync(path.join(root, 'not-a-folder'), 'a file');
+    await app.http
+      .put('/api/settings/local_backup_dir')
+      .send({ value: path.join(root, 'not-a-folder') })
+      .expect(200);
+    expect((await app.http.post('/api/backups/local/rotate')).status).toBeGreaterThanOrEqual(400);
+    await app.http.put('/api/settings/local_backup_dir').send({ value: backups() }).expect(200);
     const verified = await app.http.post(`/api/backups/local/${manual.filename}/verify`).expect(200);
     expect(verified.body).toMatchObject({ ok: true, archive: manual.filename });
 
@@ -177,6 +185,9 @@ describe('Listeners that throw, reject or hang, on every domain event', () => {
     const [{ filename }] = (await app.http.get('/api/backups/local').expect(200)).body.filter((b: { filename: string }) => b.filename);
     await app.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(202);
     await app.http.delete('/api/backups/local/restore/staged').expect(200);
+    expect((await app.http.get('/api/restore/status').expect(200)).body.staged).toBeNull();
+    // A staging that fails (no such backup) answers as without the listeners, and stages nothing.
+    await app.http.post('/api/backups/local/restore').send({ filename: 'sentinel-backup-2020-01-01-000000.tar.gz', restart: false }).expect(404);
     expect((await app.http.get('/api/restore/status').expect(200)).body.staged).toBeNull();
 
     await app.http.post('/api/backups/local/restore').send({ filename, restart: false }).expect(202);

@@ -21,7 +21,9 @@ import {
   RestoreCancelledEvent,
   RestoreRolledBackEvent,
   RestoreStagedEvent,
+  RestoreStagingFailedEvent,
   VerificationCompletedEvent,
+  VerificationFailedEvent,
 } from '../src/restore/restore.events.js';
 import { ALL_DATABASES, prepareBackupFolder, tarCzf } from './fixtures/restore-archives.js';
 import { archiveName, handMadeBackup, setMarkers } from './fixtures/restore-app.js';
@@ -30,6 +32,8 @@ import { until } from './support/until.js';
 import { TEST_MASTER_KEY } from './support/test-master-key.js';
 
 const NAMES = ALL_DATABASES;
+/** Any duration: the events carry how long their step took (the run history shows it). */
+const DURATION = expect.any(Number) as unknown as number;
 
 /** Every restore event any recorder instance received, in order (an app that fails to start leaves no instance to ask). */
 const received: object[] = [];
@@ -41,6 +45,9 @@ const notifiedLater: RestoreApplyFailedEvent[] = [];
 @Injectable()
 class RestoreEventRecorder {
   @OnDomainEvent(RestoreStagedEvent) staged(event: RestoreStagedEvent): void {
+    received.push(event);
+  }
+  @OnDomainEvent(RestoreStagingFailedEvent) stagingFailed(event: RestoreStagingFailedEvent): void {
     received.push(event);
   }
   @OnDomainEvent(RestoreCancelledEvent) cancelled(event: RestoreCancelledEvent): void {
@@ -64,6 +71,9 @@ class RestoreEventRecorder {
     notifiedLater.push(event);
   }
   @OnDomainEvent(VerificationCompletedEvent) verified(event: VerificationCompletedEvent): void {
+    received.push(event);
+  }
+  @OnDomainEvent(VerificationFailedEvent) verificationFailed(event: VerificationFailedEvent): void {
     received.push(event);
   }
 }
@@ -136,23 +146,23 @@ describe('Restore events, in the real application', () => {
   });
 
   it('covers every event of RESTORE_EVENTS (a new restore event gets a listener and a case here)', () => {
-    expect(RESTORE_EVENTS).toHaveLength(6);
+    expect(RESTORE_EVENTS).toHaveLength(8);
   });
 
   it('staged, then cancelled: one event each, naming the archive, its databases and whether the service restarts', async () => {
     const filename = await stageOne(1);
-    expect(of(RestoreStagedEvent)).toEqual([new RestoreStagedEvent('local', filename, NAMES, false)]);
+    expect(of(RestoreStagedEvent)).toEqual([new RestoreStagedEvent('local', filename, NAMES, false, DURATION)]);
     await http().delete('/api/backups/local/restore/staged').expect(200);
-    expect(of(RestoreCancelledEvent)).toEqual([new RestoreCancelledEvent('local', filename)]);
+    expect(of(RestoreCancelledEvent)).toEqual([new RestoreCancelledEvent('local', filename, DURATION)]);
     expect(received).toHaveLength(2);
   });
 
-  it('a failed staging emits nothing', async () => {
-    await http()
-      .post('/api/backups/local/restore')
-      .send({ filename: archiveName(2), restart: false })
-      .expect(404);
-    expect(received).toEqual([]);
+  // Until issue 18 a failed staging emitted nothing. The run history records every restore attempt with its
+  // cause, so it now emits RestoreStagingFailedEvent, and nothing else: no staged event, nothing to apply.
+  it('a failed staging emits one RestoreStagingFailedEvent with the code and the reason, and no staged event', async () => {
+    const filename = archiveName(2);
+    const answer = await http().post('/api/backups/local/restore').send({ filename, restart: false }).expect(404);
+    expect(received).toEqual([new RestoreStagingFailedEvent('local', filename, 'BACKUP_NOT_FOUND', answer.body.message, DURATION)]);
   });
 
   it('applied at the next start: received during the start, with the safety copy', async () => {
@@ -162,7 +172,7 @@ describe('Restore events, in the real application', () => {
     await boot();
     const status = (await http().get('/api/restore/status').expect(200)).body.last_apply;
     expect(status.outcome).toBe('applied');
-    expect(received).toEqual([new RestoreAppliedEvent('local', filename, NAMES, status.safety_copy, false)]);
+    expect(received).toEqual([new RestoreAppliedEvent('local', filename, NAMES, status.safety_copy, false, DURATION)]);
   });
 
   it('rolled back at the start when a swap fails: received, with the reason and the safety copy put back from', async () => {
@@ -178,7 +188,7 @@ describe('Restore events, in the real application', () => {
     await boot();
     const status = (await http().get('/api/restore/status').expect(200)).body.last_apply;
     expect(status.outcome).toBe('rolled_back');
-    expect(received).toEqual([new RestoreRolledBackEvent('local', filename, status.message, status.safety_copy)]);
+    expect(received).toEqual([new RestoreRolledBackEvent('local', filename, status.message, status.safety_copy, DURATION)]);
     expect(status.message).toMatch(/swapping the databases in failed: EIO/);
   });
 
@@ -190,7 +200,7 @@ describe('Restore events, in the real application', () => {
     fs.appendFileSync(path.join(dataDir, staging, 'ledger.db'), Buffer.alloc(10));
     await boot();
     const status = (await http().get('/api/restore/status').expect(200)).body.last_apply;
-    expect(received).toEqual([new RestoreApplyFailedEvent('local', filename, 'withdrawn', status.message)]);
+    expect(received).toEqual([new RestoreApplyFailedEvent('local', filename, 'withdrawn', status.message, DURATION)]);
     // The service started, so nothing waited for the slow listener: it finishes on its own.
     await until('the slow listeners to finish', () => (notified.length === 1 && notifiedLater.length === 1 ? true : undefined));
     expect(notified).toEqual(received);
@@ -203,7 +213,7 @@ describe('Restore events, in the real application', () => {
     fs.writeFileSync(path.join(dataDir, '.pending-restore'), '{"format": 1,');
     await expect(boot()).rejects.toThrow(/cannot be read/);
     expect(received).toEqual([
-      new RestoreApplyFailedEvent(null, null, 'not_started', expect.stringMatching(/^The restore flag .* cannot be read/) as unknown as string),
+      new RestoreApplyFailedEvent(null, null, 'not_started', expect.stringMatching(/^The restore flag .* cannot be read/) as unknown as string, DURATION),
     ]);
     // The process exits right after a failed start: a slow listener had its time first, `async: true` or not.
     expect(notified).toEqual(received);
@@ -215,7 +225,9 @@ describe('Restore events, in the real application', () => {
     handMadeBackup(dataDir, NAMES, backups(), good);
     await http().post(`/api/backups/local/${good}/verify`).expect(200);
     const allOk = NAMES.map((name) => ({ name, ok: true, message: 'ok' }));
-    expect(received).toEqual([new VerificationCompletedEvent('local', good, 'passed', [], false, expect.arrayContaining(allOk) as unknown as typeof allOk)]);
+    expect(received).toEqual([
+      new VerificationCompletedEvent('local', good, 'passed', [], false, expect.arrayContaining(allOk) as unknown as typeof allOk, 'manual', DURATION),
+    ]);
     expect((received[0] as VerificationCompletedEvent).databases).toHaveLength(NAMES.length);
 
     // An archive whose ledger.db was changed after its checksum was taken.
@@ -236,11 +248,21 @@ describe('Restore events, in the real application', () => {
         [expect.stringMatching(/^ledger\.db: the checksum does not match/) as unknown as string],
         false,
         expect.any(Array),
+        'manual',
+        DURATION,
       ),
     );
     // The verdict per database: only ledger failed.
     const verdicts = of(VerificationCompletedEvent)[1].databases;
     expect(verdicts.filter((db) => !db.ok).map((db) => db.name)).toEqual(['ledger']);
     expect(verdicts.filter((db) => db.ok)).toHaveLength(NAMES.length - 1);
+  });
+
+  it('verification failed: one that cannot reach a verdict (the backup file gone) emits VerificationFailedEvent with the code and the reason', async () => {
+    const filename = archiveName(8);
+    handMadeBackup(dataDir, NAMES, backups(), filename);
+    fs.rmSync(path.join(backups(), filename));
+    const answer = await http().post(`/api/backups/local/${filename}/verify`).expect(404);
+    expect(received).toEqual([new VerificationFailedEvent('local', filename, 'manual', 'BACKUP_NOT_FOUND', answer.body.message, DURATION)]);
   });
 });

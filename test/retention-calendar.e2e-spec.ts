@@ -171,7 +171,7 @@ describe('Calendar retention on the local target (a simulated year of hourly bac
     expect(result.deleted).toEqual(preview.deleted);
     expect(result.kept_backups).toEqual(preview.kept);
     expect(fs.readdirSync(folder).sort()).toEqual([...reference.keys(), 'notes.txt'].sort());
-    expect(rotations).toEqual([new RotationCompletedEvent('local', preview.deleted, reference.size, [])]);
+    expect(rotations).toEqual([new RotationCompletedEvent('local', preview.deleted, reference.size, [], 'manual', expect.any(Number) as unknown as number)]);
     expect(fs.readFileSync(t.logFile, 'utf8')).toContain(
       `Local backup rotation: deleted ${preview.deleted.length} backups not kept by the rule (keep hourly 24, daily 7, weekly 4, monthly 12; no rule by age), kept ${reference.size}`,
     );

@@ -78,6 +78,24 @@ export class RotationCompletedEvent {
     readonly deleted: readonly string[],
     readonly kept: number,
     readonly failed: readonly { filename: string; message: string }[],
+    /** Who asked for it: the API or the page (`manual`), or the schedule. */
+    readonly trigger: BackupTrigger = 'manual',
+    /** How long listing and deleting took. */
+    readonly durationMs: number | null = null,
+  ) {}
+}
+
+/** A rotation of a target could not run (its backups could not be listed); it deleted nothing. */
+export class RotationFailedEvent {
+  static readonly eventName = 'rotation.failed';
+  constructor(
+    readonly target: BackupTarget,
+    readonly trigger: BackupTrigger,
+    /** The error code (ErrorCode: STORAGE_UNAVAILABLE, STORAGE_ACCESS_DENIED, ...; INTERNAL for an unexpected error). */
+    readonly code: string,
+    /** What went wrong and what to do. */
+    readonly reason: string,
+    readonly durationMs: number,
   ) {}
 }
 
@@ -117,6 +135,7 @@ export const BACKUP_EVENTS = [
   BackupFailedEvent,
   BackupCancelledEvent,
   RotationCompletedEvent,
+  RotationFailedEvent,
   DiskSpaceLowEvent,
   DiskSpaceRecoveredEvent,
 ] as const;

@@ -1,13 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { AppConfig } from '../config/app-config.js';
 import { TargetDirectory } from '../targets/target-directory.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import type { RetentionRule } from '../targets/target-definition.js';
 import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
-import { RotationCompletedEvent } from './backup.events.js';
+import type { BackupTrigger } from './backup-run.entity.js';
+import { RotationCompletedEvent, RotationFailedEvent } from './backup.events.js';
 import { describeRetention, hasCalendarRule, type KeptBackup, MINIMUM_KEPT, planRetention, type RetentionCandidate } from './retention/retention-planner.js';
 
 export { MINIMUM_KEPT };
@@ -67,13 +70,18 @@ export class RotationService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Rotates `target` once; RotationCompletedEvent says what it did (it is not emitted when the rotation could not list the backups). */
-  async rotate(target: BackupTarget): Promise<RotationReport> {
+  /** Rotates `target` once; RotationCompletedEvent says what it did, RotationFailedEvent why a rotation that could not list the backups did nothing (`trigger`: who asked, for the run history). */
+  async rotate(target: BackupTarget, trigger: BackupTrigger = 'manual'): Promise<RotationReport> {
     this.rotating.set(target, (this.rotating.get(target) ?? 0) + 1);
+    const started = Date.now();
     try {
       const result = await this.deleteExpired(target);
-      this.events.emit(new RotationCompletedEvent(target, result.deleted, result.kept, result.failed));
+      this.events.emit(new RotationCompletedEvent(target, result.deleted, result.kept, result.failed, trigger, Date.now() - started));
       return result;
+    } catch (error) {
+      const code = error instanceof DomainError ? error.code : ErrorCode.Internal;
+      this.events.emit(new RotationFailedEvent(target, trigger, code, (error as Error).message, Date.now() - started));
+      throw error;
     } finally {
       const left = (this.rotating.get(target) ?? 1) - 1;
       if (left === 0) this.rotating.delete(target);

@@ -14,7 +14,7 @@ import type { DatabaseVerdict } from './archive-reader/database-checks.js';
 import type { ArchiveToUnpack } from './core/archive-unpacker.js';
 import { type ArchiveProblem, ArchiveVerification } from './core/archive-verification.js';
 import type { WrittenArchive } from '../encryption/archive-provenance.store.js';
-import { VerificationCompletedEvent } from './restore.events.js';
+import { VerificationCompletedEvent, VerificationFailedEvent, type VerificationTrigger } from './restore.events.js';
 import { type ArchiveRequest, describeDifference, keyRequired, matchesRecord, StoredArchiveAccess, type VerificationAccess } from './stored-archive-access.js';
 
 export type { ArchiveProblem };
@@ -87,7 +87,13 @@ export class BackupVerifier implements OnModuleDestroy {
    * `signal` cancels it (the caller went away). `request` brings a key for an encrypted backup, for this
    * verification only; with none and no key on the server, the verification is limited (see VerificationReport.limited).
    */
-  verify(target: BackupTarget, filename: string, signal?: AbortSignal, request: ArchiveRequest = { identities: [] }): Promise<VerificationReport> {
+  verify(
+    target: BackupTarget,
+    filename: string,
+    signal?: AbortSignal,
+    request: ArchiveRequest = { identities: [] },
+    trigger: VerificationTrigger = 'manual',
+  ): Promise<VerificationReport> {
     assertBackupName(filename);
     const running = this.current.get(target);
     if (running) {
@@ -102,7 +108,7 @@ export class BackupVerifier implements OnModuleDestroy {
     // Registered before the first await, so a second request in the same tick is refused.
     this.current.set(target, entry);
     const cancel = signal ? AbortSignal.any([this.abort.signal, signal]) : this.abort.signal;
-    const run = this.queue.then(() => this.run(target, filename, cancel, request)).finally(() => this.current.delete(target));
+    const run = this.queue.then(() => this.run(target, filename, cancel, request, trigger)).finally(() => this.current.delete(target));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -117,8 +123,35 @@ export class BackupVerifier implements OnModuleDestroy {
     await this.queue;
   }
 
-  private async run(target: BackupTarget, archive: string, signal: AbortSignal, request: ArchiveRequest): Promise<VerificationReport> {
+  private async run(
+    target: BackupTarget,
+    archive: string,
+    signal: AbortSignal,
+    request: ArchiveRequest,
+    trigger: VerificationTrigger,
+  ): Promise<VerificationReport> {
     const started = Date.now();
+    try {
+      return await this.check(target, archive, signal, request, trigger, started);
+    } catch (error) {
+      // A verification that reached no verdict (storage unreachable, backup gone, key missing) is a failed attempt for
+      // the run history; one whose caller went away, or the service stopping, is not.
+      if (!signal.aborted) {
+        const code = error instanceof DomainError ? error.code : ErrorCode.Internal;
+        this.events.emit(new VerificationFailedEvent(target, archive, trigger, code, (error as Error).message, Date.now() - started));
+      }
+      throw error;
+    }
+  }
+
+  private async check(
+    target: BackupTarget,
+    archive: string,
+    signal: AbortSignal,
+    request: ArchiveRequest,
+    trigger: VerificationTrigger,
+    started: number,
+  ): Promise<VerificationReport> {
     const report = (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>): VerificationReport => ({
       target,
       archive,
@@ -151,7 +184,18 @@ export class BackupVerifier implements OnModuleDestroy {
     }
     this.log(result);
     const verdicts = result.databases.map((db) => ({ name: db.name, ok: db.message === 'ok', message: db.message }));
-    this.events.emit(new VerificationCompletedEvent(target, archive, result.ok ? 'passed' : 'failed', problemLines(result), result.limited ?? false, verdicts));
+    this.events.emit(
+      new VerificationCompletedEvent(
+        target,
+        archive,
+        result.ok ? 'passed' : 'failed',
+        problemLines(result),
+        result.limited ?? false,
+        verdicts,
+        trigger,
+        result.durationMs,
+      ),
+    );
     return result;
   }
 

@@ -51,11 +51,12 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const closed = DatabasesClosed.beforeRegistryOpens(this.registry, this.layout.dataDir);
+    const started = Date.now();
     try {
       const applied = await this.applier.applyPending(closed);
       if (applied) {
         this.recordApply(applied);
-        this.emitOutcome(applied);
+        this.emitOutcome(applied, Date.now() - started);
       }
     } catch (error) {
       this.logger.error(`Restore: the service cannot start: ${(error as Error).message}`);
@@ -72,7 +73,9 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
         path: null,
       });
       const restore: Partial<Pick<RestoreJournal, 'archive' | 'target'>> = error instanceof RestoreApplyFatalError ? error.restore : {};
-      await this.announceNotStarted(new RestoreApplyFailedEvent(restore.target ?? null, restore.archive ?? null, 'not_started', (error as Error).message));
+      await this.announceNotStarted(
+        new RestoreApplyFailedEvent(restore.target ?? null, restore.archive ?? null, 'not_started', (error as Error).message, Date.now() - started),
+      );
       throw error;
     }
     await this.registry.open();
@@ -92,7 +95,7 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
     }
   }
 
-  private emitOutcome(applied: LastApply): void {
+  private emitOutcome(applied: LastApply, durationMs: number): void {
     switch (applied.outcome) {
       case 'applied':
       case 'resumed':
@@ -104,14 +107,15 @@ export class RestoreOnStartHook implements OnApplicationBootstrap {
             this.registry.list().map((db) => db.name),
             applied.safety_copy,
             applied.outcome === 'resumed',
+            durationMs,
           ),
         );
         return;
       case 'rolled_back':
-        this.events.emit(new RestoreRolledBackEvent(applied.target, applied.archive, applied.message, applied.safety_copy));
+        this.events.emit(new RestoreRolledBackEvent(applied.target, applied.archive, applied.message, applied.safety_copy, durationMs));
         return;
       case 'failed':
-        this.events.emit(new RestoreApplyFailedEvent(applied.target, applied.archive, 'withdrawn', applied.message));
+        this.events.emit(new RestoreApplyFailedEvent(applied.target, applied.archive, 'withdrawn', applied.message, durationMs));
     }
   }
 

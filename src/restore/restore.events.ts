@@ -18,6 +18,26 @@ export class RestoreStagedEvent {
     readonly databases: readonly string[],
     /** The service restarts now to apply it; false: at the next start, and it can be cancelled until then. */
     readonly restarting: boolean,
+    /** How long downloading, checking and unpacking took. */
+    readonly durationMs: number | null = null,
+  ) {}
+}
+
+/**
+ * A staging failed: the backup could not be read, was damaged, or the disk was short. Nothing was staged and the
+ * databases are unchanged; the event exists so the run history shows the attempt and its cause.
+ * Not emitted when another restore was already being staged (nothing was tried).
+ */
+export class RestoreStagingFailedEvent {
+  static readonly eventName = 'restore.staging_failed';
+  constructor(
+    readonly target: BackupTarget,
+    readonly filename: string,
+    /** The error code (ErrorCode: BACKUP_NOT_FOUND, ARCHIVE_CORRUPT, ...; INTERNAL for an unexpected error). */
+    readonly code: string,
+    /** What went wrong and what to do. */
+    readonly reason: string,
+    readonly durationMs: number,
   ) {}
 }
 
@@ -27,6 +47,8 @@ export class RestoreCancelledEvent {
   constructor(
     readonly target: BackupTarget,
     readonly filename: string,
+    /** How long withdrawing it (flag and staging folder removed) took. */
+    readonly durationMs: number | null = null,
   ) {}
 }
 
@@ -41,6 +63,8 @@ export class RestoreAppliedEvent {
     readonly safetyCopy: string | null,
     /** True when an apply interrupted by a crash was finished at this start (outcome `resumed`). */
     readonly resumed: boolean,
+    /** How long the apply took at this start. */
+    readonly durationMs: number | null = null,
   ) {}
 }
 
@@ -53,6 +77,8 @@ export class RestoreRolledBackEvent {
     readonly reason: string,
     /** The safety copy the databases were put back from; it is kept. */
     readonly safetyCopy: string | null,
+    /** How long the apply and its undoing took at this start. */
+    readonly durationMs: number | null = null,
   ) {}
 }
 
@@ -74,6 +100,8 @@ export class RestoreApplyFailedEvent {
     readonly filename: string | null,
     readonly failure: RestoreApplyFailure,
     readonly reason: string,
+    /** How long the attempt took at this start. */
+    readonly durationMs: number | null = null,
   ) {}
 }
 
@@ -93,6 +121,31 @@ export class VerificationCompletedEvent {
     readonly limited: boolean = false,
     /** The verdict per database the verification reached (empty when it stopped at the archive, or was limited). */
     readonly databases: readonly DatabaseVerdictLine[] = [],
+    /** Who asked for it: a request (the API, the page) or the weekly schedule. */
+    readonly trigger: VerificationTrigger = 'manual',
+    readonly durationMs: number | null = null,
+  ) {}
+}
+
+/** Who started a verification: a request (`POST .../verify`, the page's Verify) or the weekly schedule. */
+export type VerificationTrigger = 'manual' | 'scheduled';
+
+/**
+ * A verification could not reach a verdict: the storage was unreachable or refused, the backup was gone, a key
+ * was missing. Not a verdict on the backup (that is VerificationCompletedEvent with `failed`), but a failed
+ * attempt the run history shows with its cause. Not emitted when the caller went away (cancelled).
+ */
+export class VerificationFailedEvent {
+  static readonly eventName = 'verification.failed';
+  constructor(
+    readonly target: BackupTarget,
+    readonly filename: string,
+    readonly trigger: VerificationTrigger,
+    /** The error code (ErrorCode: STORAGE_UNAVAILABLE, BACKUP_NOT_FOUND, ...; INTERNAL for an unexpected error). */
+    readonly code: string,
+    /** What went wrong and what to do. */
+    readonly reason: string,
+    readonly durationMs: number,
   ) {}
 }
 
@@ -106,9 +159,11 @@ export interface DatabaseVerdictLine {
 /** Every event the restore module emits (a listener test subscribes to each). */
 export const RESTORE_EVENTS = [
   RestoreStagedEvent,
+  RestoreStagingFailedEvent,
   RestoreCancelledEvent,
   RestoreAppliedEvent,
   RestoreRolledBackEvent,
   RestoreApplyFailedEvent,
   VerificationCompletedEvent,
+  VerificationFailedEvent,
 ] as const;

@@ -10,7 +10,7 @@ import { RestartSignal } from '../common/lifecycle/restart-signal.js';
 import { RestoreStager } from './core/restore-stager.js';
 import { type LastApply, LastApplyStore } from './last-apply.store.js';
 import { type RestoreJournal, RestoreJournalStore } from './restore-journal.store.js';
-import { RestoreCancelledEvent, RestoreStagedEvent } from './restore.events.js';
+import { RestoreCancelledEvent, RestoreStagedEvent, RestoreStagingFailedEvent } from './restore.events.js';
 import { type ArchiveRequest, StoredArchiveAccess } from './stored-archive-access.js';
 
 export type StagingPhase = 'downloading' | 'checking';
@@ -94,6 +94,7 @@ export class RestoreService implements OnModuleDestroy {
     const { target, archive } = running.progress;
     const label = `${targetLabel(target)} restore of ${archive}`;
     const signal = running.abort.signal;
+    const started = Date.now();
     try {
       this.logger.log(`${label}: staging`);
       const journal = await this.stager.stage(this.access.forRestore(target, archive, request), {
@@ -114,6 +115,7 @@ export class RestoreService implements OnModuleDestroy {
           archive,
           journal.databases.map((db) => db.name),
           restart,
+          Date.now() - started,
         ),
       );
       if (restart) this.restart.request(`restore of ${archive} staged`);
@@ -127,6 +129,8 @@ export class RestoreService implements OnModuleDestroy {
           ? ` (${String(error.details.check)} check, ${String(error.details.file)})`
           : '';
       this.logger.error(`${label} failed${where}: ${reason.message}. Nothing was staged; the databases are unchanged`);
+      const code = reason instanceof DomainError ? reason.code : ErrorCode.Internal;
+      this.events.emit(new RestoreStagingFailedEvent(target, archive, code, reason.message, Date.now() - started));
       throw reason;
     }
   }
@@ -142,11 +146,12 @@ export class RestoreService implements OnModuleDestroy {
         },
       );
     }
+    const started = Date.now();
     const journal = await this.staged(target);
     await this.journals.remove();
     await fs.promises.rm(this.journals.stagingDir(journal), { recursive: true, force: true });
     this.logger.log(`${targetLabel(journal.target)} restore of ${journal.archive} cancelled; nothing will be applied`);
-    this.events.emit(new RestoreCancelledEvent(journal.target, journal.archive));
+    this.events.emit(new RestoreCancelledEvent(journal.target, journal.archive, Date.now() - started));
     return journal;
   }
 

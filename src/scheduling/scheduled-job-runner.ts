@@ -179,7 +179,7 @@ export class ScheduledJobRunner {
     const entry = await this.targets.entry(target);
     if (!entry?.enabled) return this.disabled(target, label, entry);
     try {
-      const result = await this.rotation.rotate(target);
+      const result = await this.rotation.rotate(target, 'scheduled');
       const message =
         `${label}: deleted ${result.deleted.length}, kept ${result.kept}` + (result.failed.length ? `, ${result.failed.length} could not be deleted` : '');
       return { outcome: result.failed.length ? 'failed' : 'succeeded', message };
@@ -210,7 +210,7 @@ export class ScheduledJobRunner {
       filename = (await this.catalog.list(target)).find((backup) => backup.own)?.filename;
       if (!filename) return this.skipped(target, 'verification', 'no_backup_to_verify', `${label}: there is no backup to verify yet`);
       this.logger.log(`${label}: checking the newest backup, ${filename}`);
-      const report = await this.verifier.verify(target, filename);
+      const report = await this.verifier.verify(target, filename, undefined, undefined, 'scheduled');
       await this.verifications.save(report);
       if (!report.ok) this.logger.error(`${label} FAILED: the newest backup ${filename} could not be restored: ${report.message}`);
       return { outcome: report.ok ? 'succeeded' : 'failed', message: `${label} of ${filename}: ${report.ok ? 'ok' : 'FAILED'}: ${report.message}` };

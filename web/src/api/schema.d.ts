@@ -678,6 +678,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The run history, newest first: backups, verifications, rotations, replications and restores, failed ones included
+         * @description Each row: kind, target, start and end, trigger, result, duration, size, error code and message, and the backup file it is about. Backups and replications come from their jobs (DATA_DIR/.backup-runs.db); verifications (manual and scheduled, a verification that could not run included), rotations and restores (staged, staging failed, cancelled, applied, rolled back) are recorded as they end in DATA_DIR/.run-events.db, the newest 1000 per target. Both files are outside the backed-up databases, so a restore does not roll them back.
+         */
+        get: operations["RunsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/channels": {
         parameters: {
             query?: never;
@@ -2146,6 +2166,53 @@ export interface components {
              * @example 0.4
              */
             class_b_per_million: number;
+        };
+        RunDto: {
+            /**
+             * @description Unique in the list: a backup or replication job's id, or event-<n> for the others
+             * @example b7d4c1e2-...
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "backup" | "verification" | "rotation" | "replication" | "restore";
+            /**
+             * @description The target it ran on (a replication: the replica it copied to)
+             * @example r2
+             */
+            target: string;
+            /**
+             * @description When it began (a queued backup: when it was asked for)
+             * @example 2026-01-01T03:00:00.000Z
+             */
+            started_at: string;
+            /**
+             * @description When it ended; null while it runs
+             * @example 2026-01-01T03:00:12.000Z
+             */
+            finished_at: string | null;
+            /**
+             * @description Who started it: manual (a request, the page), scheduled, cli (the command line), after_backup (a replication), startup (a restore applied at start)
+             * @example manual
+             */
+            trigger: string;
+            /**
+             * @description queued, running, succeeded, failed or cancelled; a restore also staged (applied at the next start) or rolled_back
+             * @example failed
+             */
+            result: string;
+            /** @example 12000 */
+            duration_ms: number | null;
+            /** @description A backup's archive size in bytes; null for the other kinds */
+            size_bytes: number | null;
+            /**
+             * @description The error code of a failure (ErrorCode); null otherwise
+             * @example STORAGE_ACCESS_DENIED
+             */
+            error_code: string | null;
+            /** @description What happened, or what went wrong and what to do */
+            message: string | null;
+            /** @description The backup file it is about (a replication: the last archive it copied) */
+            file: string | null;
         };
         ChannelDto: {
             /** @example 6f1c8e5e-2d1a-4c57-9c0e-0d6a1b7f6c11 */
@@ -4894,6 +4961,50 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    RunsController_list: {
+        parameters: {
+            query?: {
+                /** @description Only runs of this kind; every kind when absent */
+                kind?: "backup" | "verification" | "rotation" | "replication" | "restore";
+                limit?: number;
+                /** @description A target id: only that target's runs; every target's when absent */
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDto"][];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
