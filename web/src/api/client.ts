@@ -24,6 +24,7 @@ export type AuditEntry = Schemas['AuditEntryDto'];
 export type TargetInfo = Schemas['TargetDto'];
 export type TargetInput = Schemas['TargetInputDto'];
 export type SyncPlan = Schemas['SyncPlanDto'];
+export type Run = Schemas['RunDto'];
 
 export const TARGETS: readonly Target[] = ['r2', 'local'];
 export const TARGET_NAMES: Record<Target, string> = { r2: 'Cloudflare R2', local: 'Local folder' };

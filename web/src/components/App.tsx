@@ -1,12 +1,14 @@
 import { useRef } from 'preact/hooks';
 import { type BackupFile, type BackupJob, errorMessage, type Health, type Target } from '../api/client';
 import { latestJob } from '../backup-jobs';
+import { latestVerifications } from '../run-history';
 import { formatDateTime } from '../format';
 import { useAuditLog } from '../hooks/useAuditLog';
 import { useBackupJobs } from '../hooks/useBackupJobs';
 import { useClock } from '../hooks/useClock';
 import { usePageMessages } from '../hooks/usePageMessages';
 import { useRestoreFlow } from '../hooks/useRestoreFlow';
+import { useRunHistory } from '../hooks/useRunHistory';
 import { useSchedules } from '../hooks/useSchedules';
 import { useServiceHealth } from '../hooks/useServiceHealth';
 import { useSettings } from '../hooks/useSettings';
@@ -24,6 +26,7 @@ import { ConfirmProvider, useConfirm } from './ConfirmDialog';
 import { CostCard } from './CostCard';
 import { RestoreBanner } from './RestoreBanner';
 import { RestoreContents } from './RestoreContents';
+import { RunHistory } from './RunHistory';
 import { ScheduleInfo } from './ScheduleInfo';
 import { SizeTrend } from './SizeTrend';
 import { StatusStrip } from './StatusStrip';
@@ -73,11 +76,15 @@ function BackupPage() {
       // A replication changes the source's list too: its rows show which replicas hold each backup.
       if (job.source) void targets.load(job.source);
     },
-    onEnded: status.poke,
+    onEnded: () => {
+      status.poke();
+      history.poke();
+    },
     onPolled: refreshNow,
   });
   const schedules = useSchedules(live);
   const audit = useAuditLog(live);
+  const history = useRunHistory(afterSettings);
   const bannerRef = useRef<HTMLDivElement>(null);
   const confirm = useConfirm();
   const askAccess = useArchiveAccess();
@@ -241,6 +248,8 @@ function BackupPage() {
                   state={targets.lists[target] ?? EMPTY_LIST}
                   reload={() => targets.load(target)}
                   onRestore={restore}
+                  verified={latestVerifications(history.verifications, target)}
+                  onVerified={history.poke}
                 />
               ))}
             </section>
@@ -248,6 +257,7 @@ function BackupPage() {
               <h2 id="trend-heading">Backup trends</h2>
               <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
             </section>
+            <RunHistory history={history} ids={destinations.ids} nameOf={destinations.nameOf} />
             <CostCard enabled={afterSettings} />
             <div class="targets">
               <TargetCard

@@ -1,9 +1,10 @@
 import { type ComponentChildren, Fragment } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { hasToken } from '../api/auth';
-import { api, ApiError, type BackupFile, errorMessage, type Target, unwrap, type VerificationReport } from '../api/client';
+import { api, ApiError, type BackupFile, errorMessage, type Run, type Target, unwrap, type VerificationReport } from '../api/client';
 import { accessNeeded, shortRecipient } from '../encryption';
 import { formatAge, formatBytes, formatDateTime, formatRelative } from '../format';
+import { verificationMark } from '../run-history';
 import { type ArchiveAccess, useArchiveAccess } from './ArchiveAccessDialog';
 import { useConfirm } from './ConfirmDialog';
 import { Verification } from './Verification';
@@ -23,6 +24,10 @@ interface BackupListProps {
   state: ListState;
   reload: () => Promise<void>;
   onRestore: (target: Target, file: BackupFile) => Promise<void>;
+  /** The newest kept verification of each backup file (GET /api/runs): the row's "✓ Verified <date>" mark. */
+  verified: ReadonlyMap<string, Run>;
+  /** A verification ended (or could not run): the kept results are read again. */
+  onVerified: () => void;
 }
 
 type VerifyState = { running: true } | { report: VerificationReport } | { error: string };
@@ -96,7 +101,18 @@ function ReplicaState({ file, replicas }: { file: BackupFile; replicas: BackupLi
   );
 }
 
-export function BackupList({ target, name, replicas, state, reload, onRestore }: BackupListProps) {
+/** The backup's newest kept verification: "✓ Verified <date>" or "✗ Verification failed <date>: reason"; nothing when never verified. */
+function VerificationMark({ run }: { run: Run | undefined }) {
+  if (!run) return null;
+  const mark = verificationMark(run);
+  return (
+    <span class={`verification-mark ${mark.ok ? 'status-ok' : 'status-error'}`} data-verification={mark.ok ? 'passed' : 'failed'}>
+      {mark.text}
+    </span>
+  );
+}
+
+export function BackupList({ target, name, replicas, state, reload, onRestore, verified, onVerified }: BackupListProps) {
   const confirm = useConfirm();
   const askAccess = useArchiveAccess();
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
@@ -178,11 +194,14 @@ export function BackupList({ target, name, replicas, state, reload, onRestore }:
       set({
         report: await unwrap(api.POST('/api/backups/{target}/{filename}/verify', { params: { path: { target, filename: file.filename } }, body })),
       });
+      onVerified();
     };
     try {
       if (firstRefusal) throw firstRefusal;
       await attempt();
     } catch (error) {
+      // The service kept the result (a verification that could not run too): the row's mark shows it.
+      onVerified();
       if (!accessNeeded(error)) return set({ error: errorMessage(error) });
       try {
         if (!(await askAccess({ action: 'verify', filename: file.filename, error, attempt }))) set(previous);
@@ -266,6 +285,7 @@ export function BackupList({ target, name, replicas, state, reload, onRestore }:
                     <span class="filename">{file.filename}</span>
                     <ArchiveMarks file={file} />
                     {!file.own && <span class="owner-tag">{ownerText(file)}</span>}
+                    <VerificationMark run={verified.get(file.filename)} />
                   </th>
                   <td data-label="Age">{formatAge(file.age_seconds)}</td>
                   <td data-label="Size">{formatBytes(file.size_bytes)}</td>
