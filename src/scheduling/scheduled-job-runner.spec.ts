@@ -318,7 +318,8 @@ describe('ScheduledJobRunner rotation and verification', () => {
   it('rotation calls RotationService for the target and reports what it deleted', async () => {
     const { service, rotation } = make({ now: '2026-03-10T03:30:00Z' });
     expect(await service.rotate('r2')).toEqual({ outcome: 'succeeded', message: 'R2 backup rotation: deleted 2, kept 3' });
-    expect(rotation.rotate).toHaveBeenCalledWith('r2');
+    // As the schedule's: the run history shows who started it.
+    expect(rotation.rotate).toHaveBeenCalledWith('r2', 'scheduled');
   });
 
   it('a failing rotation is logged with the spec phrase and reported as failed', async () => {
@@ -335,7 +336,7 @@ describe('ScheduledJobRunner rotation and verification', () => {
       { filename: 'sentinel-backup-2026-03-07-030000.tar.gz', sizeBytes: 1, createdAt: new Date('2026-03-07T03:00:00Z'), ageMs: 0, owner: null, own: true },
     ];
     expect((await service.verifyNewest('r2')).outcome).toBe('succeeded');
-    expect(verifier.verify).toHaveBeenCalledWith('r2', 'sentinel-backup-2026-03-08-030000.tar.gz');
+    expect(verifier.verify).toHaveBeenCalledWith('r2', 'sentinel-backup-2026-03-08-030000.tar.gz', undefined, undefined, 'scheduled');
     expect(store.latest()).toEqual([expect.objectContaining({ target: 'r2', archive: 'sentinel-backup-2026-03-08-030000.tar.gz', ok: true })]);
     expect(visible()[0].message).toBe('R2 backup verification: checking the newest backup, sentinel-backup-2026-03-08-030000.tar.gz');
   });
