@@ -100,9 +100,11 @@ function setup(options: { now: string; timeZone?: string; windowMinutes?: number
       return found;
     },
   };
-  const rotation = { rotate: jest.fn((target: BackupTarget) => state.rotate(target)) };
+  const rotation = { rotate: jest.fn((target: BackupTarget, _trigger?: string) => state.rotate(target)) };
   const catalog = { list: async () => state.catalog };
-  const verifier = { verify: jest.fn((target: BackupTarget, filename: string) => state.verify(target, filename)) };
+  const verifier = {
+    verify: jest.fn((target: BackupTarget, filename: string, _signal?: AbortSignal, _request?: unknown, _trigger?: string) => state.verify(target, filename)),
+  };
   const store = new VerificationStore({ env: { dataDir } } as unknown as AppConfig);
   const schedulingOptions: SchedulingOptions = {
     enabled: true,
