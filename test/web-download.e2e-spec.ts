@@ -12,6 +12,7 @@ import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
+import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, launchBrowser } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
 import { type Served, serve, text } from './web/serve.js';
@@ -128,6 +129,7 @@ describe('Admin page in a browser: a download with an API token streams to disk'
         expect(await text(list.locator('.list-status'))).toBe(
           `Download of ${filename} started: your browser saves it as it arrives. If its downloads list shows it failed, click Download again (each link works once).`,
         );
+        expect(await accessibilityProblems(page, list)).toEqual([]);
         expect(errors).toEqual([]);
       } finally {
         await context.close();

@@ -10,7 +10,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import request from 'supertest';
@@ -22,14 +21,17 @@ import { configureR2 as configureTestR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import type { TestApp } from './support/test-app.js';
+import { accessibilityProblems } from './web/a11y.js';
 import { blurFocused, collectPageErrors, eventually, focused, launchBrowser, scrollWidth, storedValues } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
 import { restartServed, type Served, serve, text } from './web/serve.js';
 import { openSettings } from './web/target-card.js';
 
-/** The README's picture of the Backup tab: rewritten only when asked (`npm run docs:screenshot`), so test runs leave the tree alone. */
-const SCREENSHOT =
-  process.env.WEB_SCREENSHOT === 'update' ? path.resolve('docs/admin-backup-tab.png') : path.join(os.tmpdir(), `sentinel-admin-backup-tab-${process.pid}.png`);
+/**
+ * The README's pictures of the Backup tab, light and dark: written by every test run with the S3 server (and by
+ * `npm run docs:screenshot` alone), so the README cannot show a page that no longer exists.
+ */
+const SCREENSHOTS = { light: path.resolve('docs/admin-backup-tab.png'), dark: path.resolve('docs/admin-backup-tab-dark.png') };
 const BROWSER_TEST_MS = 180_000;
 /** Expected while the service restarts, or when a list is asked of an unconfigured target (409): not page errors. */
 const EXPECTED_CONSOLE = [/Failed to load resource/, /net::ERR_CONNECTION_REFUSED/];
@@ -175,6 +177,7 @@ describe('Admin page in a browser: local folder', () => {
     expect(await text(page.locator(`#${errorId}`))).toMatch(/^Retention Days must be a whole number of days from 0 to 36500.*got -5/);
     expect((await focused(page))?.id).toBe(await retention.getAttribute('id'));
     expect(await text(local.locator('.form-status'))).toMatch(/One setting was not saved/);
+    expect(await accessibilityProblems(page, local)).toEqual([]);
 
     const settings = (await served.t.http.get('/api/settings').expect(200)).body as Array<{ key: string; value: unknown }>;
     expect(settings.find((s) => s.key === 'local_backup_dir')?.value).toBe(folder);
@@ -235,6 +238,7 @@ describe('Admin page in a browser: local folder', () => {
       await failure.waitFor({ timeout: 30_000 });
       expect(await failure.getAttribute('role')).toBe('alert');
       expect(await text(failure)).toMatch(/^Last backup failed .+a-file/);
+      expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await putSetting(served.t, 'local_backup_dir', path.join(served.t.dataDir, 'backups'));
     }
@@ -256,6 +260,7 @@ describe('Admin page in a browser: local folder', () => {
     const row = activity.locator(`tr[data-action="backup.start"]:has(time[datetime="${newest.at}"])`);
     await row.waitFor({ timeout: 15_000 });
     expect(await text(row)).toMatch(/Backup started Local folder Done 202 (::ffff:)?127\.0\.0\.1 .*Chrom/);
+    expect(await accessibilityProblems(page, activity)).toEqual([]);
     await waitForJob(served.t.http, (await served.t.http.get('/api/backup-jobs?limit=1').expect(200)).body[0].id);
   });
 
@@ -273,6 +278,7 @@ describe('Admin page in a browser: local folder', () => {
     expect(await text(dialog)).toContain(filename);
     // Focus starts on the safe choice; Escape closes and gives focus back.
     expect((await focused(page))?.text).toBe('Cancel');
+    expect(await accessibilityProblems(page, dialog)).toEqual([]);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expect((await focused(page))?.text).toBe(`Delete ${filename}`);
@@ -301,6 +307,7 @@ describe('Admin page in a browser: local folder', () => {
     const row = backupRow(page, 'Local folder', toAdopt);
     await row.waitFor();
     expect(await text(row.locator('.owner-tag'))).toBe('made by installation 00000000…');
+    expect(await accessibilityProblems(page, backupList(page, 'Local folder'))).toEqual([]);
 
     await row.getByRole('button', { name: `Adopt ${toAdopt}` }).click();
     const adoptDialog = page.getByRole('dialog', { name: 'Adopt this backup?' });
@@ -333,6 +340,7 @@ describe('Admin page in a browser: local folder', () => {
     const rows = await report.locator('tbody tr').allInnerTexts();
     expect(rows.map((r) => r.split('\t')[0])).toEqual(['universe', 'config', 'ledger', 'portfolio', 'agents', 'history', 'cache']);
     for (const r of rows) expect(r).toMatch(/matches\s+ok/);
+    expect(await accessibilityProblems(page, report)).toEqual([]);
   });
 
   it('at phone width the page fits the screen and the backup actions stay reachable', async () => {
@@ -344,6 +352,7 @@ describe('Admin page in a browser: local folder', () => {
       const row = backupRow(small, 'Local folder', filename);
       await row.waitFor();
       expect(await scrollWidth(small)).toBeLessThanOrEqual(375);
+      expect(await accessibilityProblems(small, undefined, { widths: [375] })).toEqual([]);
       await openSettings(card(small, 'Cloudflare R2'));
       for (const control of [
         card(small, 'Cloudflare R2').getByLabel('Secret Access Key', { exact: true }),
@@ -400,6 +409,7 @@ describe('Admin page in a browser: restore with restart', () => {
         await outcome.waitFor({ timeout: 30_000 });
         expect(await text(outcome)).toMatch(new RegExp(`^Restore applied just now Restored 7 databases from ${filename.replace(/\./g, '\\.')}`));
         expect(await text(outcome)).toMatch(/pre-restore-backup-\d{4}-\d{2}-\d{2}-\d{6}/);
+        expect(await accessibilityProblems(page)).toEqual([]);
         // Back to normal by itself: the list is loaded again from the new process.
         await backupRow(page, 'Local folder', filename).waitFor();
         expect(errors).toEqual([]);
@@ -440,6 +450,7 @@ describe('Admin page in a browser: schedules', () => {
       await r2.getByLabel('Enable R2 backups').check();
       await r2.getByRole('button', { name: 'Save', exact: true }).click();
       await eventually(async () => expect(await text(r2.locator('[data-job="r2-backup"]'))).toMatch(/^Next backup: .+ · on the 1st of each month at 03:00/));
+      expect(await accessibilityProblems(page, r2)).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -475,6 +486,7 @@ describe('Admin page in a browser: API token', () => {
       const again = page.getByRole('dialog', { name: 'That token was not accepted' });
       await again.waitFor();
       expect(await text(again)).toContain('The API token is wrong');
+      expect(await accessibilityProblems(page, again, { widths: [1280] })).toEqual([]);
       // Every first request of the page met the 401 and retried with what was typed: one wrong token still counts once
       // against the limit of wrong tokens (10 a minute; it counted once per request, 9 here, so a second typo locked the user out).
       const wrongCounts = () =>
@@ -633,6 +645,7 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       const failed = result.locator('.check-failed');
       expect(await failed.count()).toBe(1);
       expect(await text(failed)).toMatch(/Credentials accepted\s*: failed .*secret access key/i);
+      expect(await accessibilityProblems(page, r2)).toEqual([]);
 
       await r2.getByLabel('Secret Access Key', { exact: true }).fill(s3.secretAccessKey);
       await r2.getByRole('button', { name: 'Test Connection' }).click();
@@ -658,6 +671,7 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       );
       const progress = running.locator('progress');
       expect(Number(await progress.getAttribute('max'))).toBeGreaterThan(100_000_000);
+      expect(await accessibilityProblems(page, r2)).toEqual([]);
 
       await r2.locator('.job-ok').waitFor({ timeout: 120_000 });
       expect(await text(r2.locator('.job-ok'))).toMatch(/^Last backup just now: [\d.]+ MB in /);
@@ -691,6 +705,7 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       await banner.waitFor({ timeout: 120_000 });
       expect(await text(banner)).toMatch(new RegExp(`^A restore is staged ${filename.replace(/\./g, '\\.')} from Cloudflare R2 .*7 databases`));
       expect((await served.t.http.get('/api/restore/status').expect(200)).body.staged).toMatchObject({ archive: filename, target: 'r2' });
+      expect(await accessibilityProblems(page)).toEqual([]);
 
       await banner.getByRole('button', { name: 'Cancel restore' }).click();
       await banner.waitFor({ state: 'detached' });
@@ -725,6 +740,7 @@ describe('Admin page: damaged files', () => {
         const alert = page.getByRole('alert').filter({ hasText: 'portfolio.db is damaged' });
         expect(await text(alert)).toMatch(/portfolio\.db in DATA_DIR is damaged \(file is not a database\)\. Restore a backup/);
         expect(await text(page.locator('.service-state'))).toMatch(/^Service running with a damaged database/);
+        expect(await accessibilityProblems(page)).toEqual([]);
         expect(errors).toEqual([]);
       } finally {
         await context.close();
@@ -735,12 +751,23 @@ describe('Admin page: damaged files', () => {
   );
 });
 
-describeS3('Admin page: screenshot of the Backup tab', () => {
+/** The pictures of docs/ that the READMEs show (`![alt](path)`, or an HTML `src`/`srcset`), as absolute paths. */
+function readmeImages(): string[] {
+  const docs = path.resolve('docs') + path.sep;
+  const found = ['README.md', 'web/README.md'].flatMap((readme) => {
+    const source = fs.readFileSync(path.resolve(readme), 'utf8');
+    const links = [...source.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)|(?:src|srcset)="([^"\s]+)"/g)].map((m) => (m[1] ?? m[2]) as string);
+    return links.map((link) => path.resolve(path.dirname(readme), link));
+  });
+  return [...new Set(found.filter((image) => image.startsWith(docs)))];
+}
+
+describeS3('Admin page: screenshots of the Backup tab, light and dark (for the README)', () => {
   it(
-    'shows both targets set up, their backups and the size trend (docs/admin-backup-tab.png, for the README)',
+    'shows both targets set up, their backups and the trends, without an accessibility problem, and writes every image the README shows',
     async () => {
+      const testStart = Date.now();
       const served = await serve({ SENTINEL_SCHEDULES: 'on', SENTINEL_CATCH_UP_DELAY_SECONDS: '3600' });
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       try {
         await configureR2(served.t, await createTestBucket('web-shot'));
         await putSetting(served.t, 'r2_backup_schedule', 'daily');
@@ -750,23 +777,36 @@ describeS3('Admin page: screenshot of the Backup tab', () => {
           await backupVia(served.t, 'local');
           await backupVia(served.t, 'r2');
         }
-        const page = await context.newPage();
-        const errors = collectPageErrors(page, EXPECTED_CONSOLE);
-        await page.goto(served.url);
-        const r2 = card(page, 'Cloudflare R2');
-        await r2.getByRole('button', { name: 'Test Connection' }).click();
-        await eventually(async () => expect(await text(r2.locator('.test-summary'))).toMatch(/^Connection works/), 30_000);
-        await eventually(async () => expect(await backupList(page, 'Local folder').locator('tbody tr').count()).toBe(4));
-        await eventually(async () => expect(await backupList(page, 'Cloudflare R2').locator('tbody tr').count()).toBe(4));
-        await eventually(async () => expect(await page.locator('.trend-plot .trend-size-dot').count()).toBe(8));
-        await blurFocused(page);
-        fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-        await page.screenshot({ path: SCREENSHOT, fullPage: true });
-        expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(50_000);
-        if (process.env.WEB_SCREENSHOT !== 'update') fs.rmSync(SCREENSHOT, { force: true });
-        expect(errors).toEqual([]);
+        for (const [scheme, file] of Object.entries(SCREENSHOTS) as ['light' | 'dark', string][]) {
+          const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: scheme });
+          try {
+            const page = await context.newPage();
+            const errors = collectPageErrors(page, EXPECTED_CONSOLE);
+            await page.goto(served.url);
+            const r2 = card(page, 'Cloudflare R2');
+            await r2.getByRole('button', { name: 'Test Connection' }).click();
+            await eventually(async () => expect(await text(r2.locator('.test-summary'))).toMatch(/^Connection works/), 30_000);
+            await eventually(async () => expect(await backupList(page, 'Local folder').locator('tbody tr').count()).toBe(4));
+            await eventually(async () => expect(await backupList(page, 'Cloudflare R2').locator('tbody tr').count()).toBe(4));
+            await eventually(async () => expect(await page.locator('.trend-plot .trend-size-dot').count()).toBe(8));
+            expect({ scheme, problems: await accessibilityProblems(page) }).toEqual({ scheme, problems: [] });
+            await blurFocused(page);
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            await page.screenshot({ path: file, fullPage: true });
+            expect(fs.statSync(file).size).toBeGreaterThan(50_000);
+            expect(errors).toEqual([]);
+          } finally {
+            await context.close();
+          }
+        }
+        // Every picture the README shows is one this run wrote: a page change shows there with the next run.
+        const images = readmeImages();
+        expect(images).toEqual(expect.arrayContaining(Object.values(SCREENSHOTS)));
+        for (const image of images) {
+          const written = fs.statSync(image, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+          expect({ image, writtenByThisRun: written >= testStart }).toEqual({ image, writtenByThisRun: true });
+        }
       } finally {
-        await context.close();
         await served.t.close();
       }
     },

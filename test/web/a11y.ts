@@ -1,13 +1,21 @@
 /**
- * Accessibility checks run inside the page, for states the page reaches only through the service
- * (a recovery key panel, the key dialog). Not a full audit (axe-core is not a dependency of this
- * project): the rules a form most often breaks, checked on the elements that are shown.
+ * Accessibility checks for the admin page's tests.
+ *
+ * `accessibilityProblems` runs axe-core (the audit issue 18 asks for) on the page, or on one part of it, at
+ * the two widths the page is made for (1280 px and a 390 px phone), and reports every serious or critical
+ * finding, plus `region` (content outside any landmark, which axe rates moderate but the issue names). axe's
+ * source is evaluated into the page: the page's Content-Security-Policy (script-src 'self') would refuse a
+ * <script> tag, and an evaluation from the test driver is not subject to it.
+ *
+ * After axe, the hand checks below run on the elements that are shown; they keep what axe does not look at:
  *  - every visible form control has a name (a <label for>, aria-label or aria-labelledby)
  *  - every visible button and link has a name (its text, or aria-label)
  *  - ids are unique, and every aria-labelledby / aria-describedby of a shown element names one that exists
  *  - no positive tabindex (it would break the reading order for keyboards)
- *  - an open modal dialog has a name and holds the focus
+ *  - an open modal dialog has a name and holds the focus (axe checks neither of a native <dialog>)
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Locator, Page } from 'playwright-core';
 
 // The browser's globals as used inside the page (the test project is compiled without the DOM library).
@@ -29,8 +37,89 @@ declare const document: {
   activeElement: PageElement | null;
 };
 
-/** The problems found in `scope` (the whole page when omitted), in words; [] when none. */
-export async function accessibilityProblems(page: Page, scope?: Locator): Promise<string[]> {
+/** The widths every state is audited at: a laptop and a phone. */
+export const AUDIT_WIDTHS = [1280, 390] as const;
+
+/** axe-core's browser bundle, read once per test file. */
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** What the page hands back of one axe finding (the whole result holds the DOM's snapshots: too big to send). */
+interface AxeFinding {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; summary: string }[];
+}
+
+// The axe global once its source has been evaluated in the page (only what is used here).
+declare const window: {
+  axe?: {
+    run(
+      context: unknown,
+      options: { resultTypes: string[] },
+    ): Promise<{ violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[] }>;
+  };
+};
+
+/** Findings a user of the page would meet: serious and critical ones, and content outside a landmark. */
+function reported(finding: AxeFinding): boolean {
+  return finding.impact === 'serious' || finding.impact === 'critical' || finding.id === 'region';
+}
+
+/** Elements named per finding: enough to find the pattern, short enough to read in a test failure. */
+const ELEMENTS_SHOWN = 5;
+
+/** One line per element: rule, impact, width, what axe says, where, and what to fix; then how many more elements have it. */
+function describeFinding(finding: AxeFinding, width: number): string[] {
+  const head = `${finding.id} (${finding.impact}, ${width} px): ${finding.help}`;
+  const lines = finding.nodes.slice(0, ELEMENTS_SHOWN).map((node) => `${head} at ${node.target.join(' ')}: ${node.summary.replace(/\s+/g, ' ').trim()}`);
+  const more = finding.nodes.length - ELEMENTS_SHOWN;
+  return more > 0 ? [...lines, `${head}: ${more} more element${more === 1 ? '' : 's'}`] : lines;
+}
+
+/** axe-core's serious and critical findings in `scope` (the whole page when omitted) at the page's current width, in words. */
+export async function axeProblems(page: Page, scope?: Locator): Promise<string[]> {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(`${AXE_SOURCE}\n;true`);
+  const run = async (root: unknown): Promise<AxeFinding[]> => {
+    if (!window.axe) throw new Error('axe-core did not load into the page');
+    const results = await window.axe.run(root ?? document, { resultTypes: ['violations'] });
+    return results.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? null,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.map(String), summary: n.failureSummary ?? '' })),
+    }));
+  };
+  const findings = scope ? await scope.evaluate(run as (el: unknown) => Promise<AxeFinding[]>) : await page.evaluate(run, null);
+  const width = page.viewportSize()?.width ?? 0;
+  return findings.filter(reported).flatMap((finding) => describeFinding(finding, width));
+}
+
+/**
+ * The problems found in `scope` (the whole page when omitted), in words; [] when none: axe-core at each of
+ * `widths` (AUDIT_WIDTHS unless told; the viewport is put back as it was after), then the hand checks at the
+ * page's own width.
+ */
+export async function accessibilityProblems(page: Page, scope?: Locator, { widths = AUDIT_WIDTHS }: { widths?: readonly number[] } = {}): Promise<string[]> {
+  const viewport = page.viewportSize();
+  const problems: string[] = [];
+  if (viewport) {
+    try {
+      for (const width of widths) {
+        await page.setViewportSize({ width, height: viewport.height });
+        problems.push(...(await axeProblems(page, scope)));
+      }
+    } finally {
+      await page.setViewportSize(viewport);
+    }
+  } else {
+    problems.push(...(await axeProblems(page, scope)));
+  }
+  return [...problems, ...(await handCheckedProblems(page, scope))];
+}
+
+/** The hand checks of the header, on the elements that are shown. */
+async function handCheckedProblems(page: Page, scope?: Locator): Promise<string[]> {
   const check = (root: PageElement | null): string[] => {
     const problems: string[] = [];
     const base = root ?? (document as unknown as PageElement);

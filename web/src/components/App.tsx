@@ -169,8 +169,9 @@ function BackupPage() {
 
   return (
     <>
+      {/* The first stop of the Tab key: past the top bar to the page's content, its title and sections. */}
       <a class="skip-link" href="#main">
-        Skip to the backup status
+        Skip to the content
       </a>
       <header class="topbar">
         <div class="topbar-inner">
@@ -185,7 +186,8 @@ function BackupPage() {
           </span>
         </div>
       </header>
-      <div class="page">
+      {/* Everything below the top bar is in the main landmark, the page's h1 and its section tabs too (axe's region rule). */}
+      <main id="main" class="page" tabIndex={-1}>
         <div class="page-head">
           <h1>Settings</h1>
           <nav aria-label="Settings sections" class="tabs">
@@ -194,115 +196,113 @@ function BackupPage() {
             </a>
           </nav>
         </div>
-        <main id="main" tabIndex={-1}>
-          <div id="backup" class="tab-panel">
-            {health?.problems.map((problem) => (
-              <div key={problem.file} class="banner banner-error" role="alert" data-state="damaged">
-                <div class="banner-text">
-                  <strong>{problem.file} is damaged</strong>
-                  <span>{problem.message}</span>
-                </div>
+        <div id="backup" class="tab-panel">
+          {health?.problems.map((problem) => (
+            <div key={problem.file} class="banner banner-error" role="alert" data-state="damaged">
+              <div class="banner-text">
+                <strong>{problem.file} is damaged</strong>
+                <span>{problem.message}</span>
               </div>
-            ))}
-            <div ref={bannerRef} tabIndex={-1} class="banner-slot">
-              <RestoreBanner
-                status={flow.status}
-                restarting={flow.restarting}
-                pending={flow.pending}
-                now={now}
-                cancelling={flow.cancelling}
-                onCancel={() => void flow.cancel()}
-                applying={flow.applying}
-                onApply={() => void applyStaged()}
-                onDismissOutcome={flow.dismissOutcome}
-                showOutcome={flow.showOutcome}
-              />
             </div>
-            <div ref={noticeRef} tabIndex={-1} class="page-notice" role="status">
-              {notice && (
-                <div class={`notice ${notice.kind === 'ok' ? 'notice-ok' : 'notice-error'}`}>
-                  <p>{notice.text}</p>
-                  <button type="button" class="button button-small" onClick={dismissNotice}>
-                    Dismiss
-                  </button>
-                </div>
-              )}
-            </div>
-            <StatusStrip status={status.status} error={status.error} now={now} nameOf={destinations.nameOf} />
-            {settings.error && (
-              <div class="notice notice-error" role="alert">
-                <p>The settings could not be loaded: {settings.error}</p>
-                <button type="button" class="button button-small" onClick={() => void settings.load()}>
-                  Try again
+          ))}
+          <div ref={bannerRef} tabIndex={-1} class="banner-slot">
+            <RestoreBanner
+              status={flow.status}
+              restarting={flow.restarting}
+              pending={flow.pending}
+              now={now}
+              cancelling={flow.cancelling}
+              onCancel={() => void flow.cancel()}
+              applying={flow.applying}
+              onApply={() => void applyStaged()}
+              onDismissOutcome={flow.dismissOutcome}
+              showOutcome={flow.showOutcome}
+            />
+          </div>
+          <div ref={noticeRef} tabIndex={-1} class="page-notice" role="status">
+            {notice && (
+              <div class={`notice ${notice.kind === 'ok' ? 'notice-ok' : 'notice-error'}`}>
+                <p>{notice.text}</p>
+                <button type="button" class="button button-small" onClick={dismissNotice}>
+                  Dismiss
                 </button>
               </div>
             )}
-            <section class="card" aria-labelledby="backups-heading">
-              <h2 id="backups-heading">Backups</h2>
-              {destinations.ids.map((target) => (
-                <BackupList
-                  key={target}
-                  target={target}
-                  name={destinations.nameOf(target)}
-                  replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
-                  state={targets.lists[target] ?? EMPTY_LIST}
-                  reload={() => targets.load(target)}
-                  onRestore={restore}
-                  verified={latestVerifications(history.verifications, target)}
-                  onVerified={history.poke}
-                />
-              ))}
-            </section>
-            <section class="card" aria-labelledby="trend-heading">
-              <h2 id="trend-heading">Backup trends</h2>
-              <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
-            </section>
-            <RunHistory history={history} ids={destinations.ids} nameOf={destinations.nameOf} />
-            <CostCard enabled={afterSettings} />
-            <div class="targets">
-              <TargetCard
-                target="r2"
-                title="Cloudflare R2"
-                intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
-                fields={[...R2_FIELDS, replicationField('r2', destinations.ids, destinations.nameOf)]}
-                settings={settings.settings ?? []}
-                onSaved={() => saved('r2')}
-                job={latestJob(jobs.jobs, 'r2')}
-                onBackupStarted={backupStarted}
-                footer={scheduleOf('r2')}
-                now={now}
-              />
-              <TargetCard
-                target="local"
-                title="Local folder"
-                intro="Backups to a folder on this machine: the default, with no account needed."
-                fields={[...LOCAL_FIELDS, replicationField('local', destinations.ids, destinations.nameOf)]}
-                settings={settings.settings ?? []}
-                onSaved={() => saved('local')}
-                job={latestJob(jobs.jobs, 'local')}
-                onBackupStarted={backupStarted}
-                footer={scheduleOf('local')}
-                now={now}
-              />
-              {destinations.ids.map((target) => (
-                <EncryptionSettings key={target} target={target} name={destinations.nameOf(target)} enabled={live} onAudited={audit.poke} />
-              ))}
-            </div>
-            <TargetsCard
-              targets={destinations.targets}
-              error={destinations.error}
-              schedules={schedules.schedules}
-              onChanged={targetsChanged}
-              onJobStarted={backupStarted}
-              jobs={jobs.jobs}
-              now={now}
-              nameOf={destinations.nameOf}
-            />
-            <NotificationsCard enabled={afterSettings} now={now} />
-            <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
           </div>
-        </main>
-      </div>
+          <StatusStrip status={status.status} error={status.error} now={now} nameOf={destinations.nameOf} />
+          {settings.error && (
+            <div class="notice notice-error" role="alert">
+              <p>The settings could not be loaded: {settings.error}</p>
+              <button type="button" class="button button-small" onClick={() => void settings.load()}>
+                Try again
+              </button>
+            </div>
+          )}
+          <section class="card" aria-labelledby="backups-heading">
+            <h2 id="backups-heading">Backups</h2>
+            {destinations.ids.map((target) => (
+              <BackupList
+                key={target}
+                target={target}
+                name={destinations.nameOf(target)}
+                replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
+                state={targets.lists[target] ?? EMPTY_LIST}
+                reload={() => targets.load(target)}
+                onRestore={restore}
+                verified={latestVerifications(history.verifications, target)}
+                onVerified={history.poke}
+              />
+            ))}
+          </section>
+          <section class="card" aria-labelledby="trend-heading">
+            <h2 id="trend-heading">Backup trends</h2>
+            <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
+          </section>
+          <RunHistory history={history} ids={destinations.ids} nameOf={destinations.nameOf} />
+          <CostCard enabled={afterSettings} />
+          <div class="targets">
+            <TargetCard
+              target="r2"
+              title="Cloudflare R2"
+              intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
+              fields={[...R2_FIELDS, replicationField('r2', destinations.ids, destinations.nameOf)]}
+              settings={settings.settings ?? []}
+              onSaved={() => saved('r2')}
+              job={latestJob(jobs.jobs, 'r2')}
+              onBackupStarted={backupStarted}
+              footer={scheduleOf('r2')}
+              now={now}
+            />
+            <TargetCard
+              target="local"
+              title="Local folder"
+              intro="Backups to a folder on this machine: the default, with no account needed."
+              fields={[...LOCAL_FIELDS, replicationField('local', destinations.ids, destinations.nameOf)]}
+              settings={settings.settings ?? []}
+              onSaved={() => saved('local')}
+              job={latestJob(jobs.jobs, 'local')}
+              onBackupStarted={backupStarted}
+              footer={scheduleOf('local')}
+              now={now}
+            />
+            {destinations.ids.map((target) => (
+              <EncryptionSettings key={target} target={target} name={destinations.nameOf(target)} enabled={live} onAudited={audit.poke} />
+            ))}
+          </div>
+          <TargetsCard
+            targets={destinations.targets}
+            error={destinations.error}
+            schedules={schedules.schedules}
+            onChanged={targetsChanged}
+            onJobStarted={backupStarted}
+            jobs={jobs.jobs}
+            now={now}
+            nameOf={destinations.nameOf}
+          />
+          <NotificationsCard enabled={afterSettings} now={now} />
+          <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
+        </div>
+      </main>
       <div class="visually-hidden" aria-live="polite">
         {announcement}
       </div>
