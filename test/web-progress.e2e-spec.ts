@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { seedDatabases } from './support/seed.js';
+import { seedDatabases, waitForJob } from './support/seed.js';
 import { eventually } from './web/browser.js';
 import { browserPerFile, pagePerTest } from './web/page-per-test.js';
 import { type Served, serve, text } from './web/serve.js';
@@ -67,4 +67,24 @@ describe('Admin page in a browser: progress of a running backup, and cancelling 
     // Every answer about the job (its progress, the cancel) was a success.
     expect(refused.filter((request) => request.includes('/api/backup-jobs'))).toEqual([]);
   }, 300_000);
+
+  it('shows bytes read, elapsed time and rate while a backup is being verified', async () => {
+    const { page } = tab;
+    const job = await waitForJob(served.t.http, (await served.t.http.post('/api/backups/local').expect(202)).body.id, 240_000);
+    expect(job.status).toBe('succeeded');
+    await page.goto(served.url);
+    const row = page.locator(`section.backup-list[data-target="local"] tr[data-filename="${job.filename}"]`);
+    await row.getByRole('button', { name: /^Verify/ }).click();
+
+    const shown = await eventually(async () => {
+      const line = await text(page.locator('[data-verification-progress]'));
+      if (!/^Verifying: .+ of .+ read · elapsed \d+:\d\d/.test(line)) throw new Error(`No verification progress yet: '${line}'`);
+      return line;
+    }, 60_000);
+    expect(shown).toMatch(/^Verifying: [\d.,]+ (bytes|kB|MB|GB) of [\d.,]+ (kB|MB|GB) read · elapsed \d+:\d\d( · [\d.,]+ (kB|MB|GB)\/s( · .+ left)?)?$/);
+    // It ends with the report, and the progress line goes.
+    await eventually(async () => {
+      if ((await page.locator('[data-verification-progress]').count()) > 0) throw new Error('Still verifying');
+    }, 120_000);
+  }, 360_000);
 });

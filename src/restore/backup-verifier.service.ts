@@ -53,6 +53,9 @@ export interface RunningVerification {
   target: BackupTarget;
   filename: string;
   startedAt: string;
+  /** Bytes of the archive read so far, and its size (0 until it is open): the page's rate and time left. */
+  bytesRead: number;
+  archiveBytes: number;
 }
 
 /**
@@ -104,11 +107,11 @@ export class BackupVerifier implements OnModuleDestroy {
         { target, filename: running.filename, started_at: running.startedAt },
       );
     }
-    const entry: RunningVerification = { target, filename, startedAt: this.clock.now().toISOString() };
+    const entry: RunningVerification = { target, filename, startedAt: this.clock.now().toISOString(), bytesRead: 0, archiveBytes: 0 };
     // Registered before the first await, so a second request in the same tick is refused.
     this.current.set(target, entry);
     const cancel = signal ? AbortSignal.any([this.abort.signal, signal]) : this.abort.signal;
-    const run = this.queue.then(() => this.run(target, filename, cancel, request, trigger)).finally(() => this.current.delete(target));
+    const run = this.queue.then(() => this.run(entry, cancel, request, trigger)).finally(() => this.current.delete(target));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -123,16 +126,13 @@ export class BackupVerifier implements OnModuleDestroy {
     await this.queue;
   }
 
-  private async run(
-    target: BackupTarget,
-    archive: string,
-    signal: AbortSignal,
-    request: ArchiveRequest,
-    trigger: VerificationTrigger,
-  ): Promise<VerificationReport> {
+  private async run(entry: RunningVerification, signal: AbortSignal, request: ArchiveRequest, trigger: VerificationTrigger): Promise<VerificationReport> {
+    const { target, filename: archive } = entry;
+    // Its turn has come: the time and bytes from here are the verification's own, not the wait's.
+    entry.startedAt = this.clock.now().toISOString();
     const started = Date.now();
     try {
-      return await this.check(target, archive, signal, request, trigger, started);
+      return await this.check(entry, signal, request, trigger, started);
     } catch (error) {
       // A verification that reached no verdict (storage unreachable, backup gone, key missing) is a failed attempt for
       // the run history; one whose caller went away, or the service stopping, is not.
@@ -145,13 +145,13 @@ export class BackupVerifier implements OnModuleDestroy {
   }
 
   private async check(
-    target: BackupTarget,
-    archive: string,
+    entry: RunningVerification,
     signal: AbortSignal,
     request: ArchiveRequest,
     trigger: VerificationTrigger,
     started: number,
   ): Promise<VerificationReport> {
+    const { target, filename: archive } = entry;
     const report = (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>): VerificationReport => ({
       target,
       archive,
@@ -173,7 +173,7 @@ export class BackupVerifier implements OnModuleDestroy {
         if (!access.record) throw keyRequired(archive, access.recipients);
         result = await this.limited(target, archive, access.record, access.storedSize, signal, report);
       } else {
-        result = await this.full(target, archive, access, signal, report);
+        result = await this.full(entry, access, signal, report);
       }
     } catch (error) {
       if (signal.aborted) {
@@ -201,12 +201,12 @@ export class BackupVerifier implements OnModuleDestroy {
 
   /** Every check a restore makes (ArchiveVerification); an encrypted backup decrypted with the keys at hand, and compared with the record of its upload. */
   private async full(
-    target: BackupTarget,
-    archive: string,
+    entry: RunningVerification,
     access: VerificationAccess,
     signal: AbortSignal,
     report: (fields: Partial<VerificationReport> & Pick<VerificationReport, 'ok' | 'message'>) => VerificationReport,
   ): Promise<VerificationReport> {
+    const { target, filename: archive } = entry;
     const { record } = access;
     let stored: Required<StoredBytes> | undefined;
     const toUnpack: ArchiveToUnpack = {
@@ -217,7 +217,11 @@ export class BackupVerifier implements OnModuleDestroy {
         checkStored: record ? (bytes) => void (stored = bytes) : undefined,
       }),
     };
-    const verdict = await this.verification.verify(toUnpack, { signal });
+    const verdict = await this.verification.verify(toUnpack, {
+      signal,
+      onOpened: (bytes) => (entry.archiveBytes = bytes),
+      onProgress: (bytes) => (entry.bytesRead = bytes),
+    });
     if (verdict.wrongKey)
       return report({ ok: false, message: `Verification FAILED: ${verdict.wrongKey.message}`, problem: verdict.problem, madeHere: record ? null : false });
     if (!verdict.read) return report({ ok: false, message: verdict.problem?.message ?? '', problem: verdict.problem });

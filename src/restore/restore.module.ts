@@ -7,6 +7,7 @@ import { BackupVerifier } from './backup-verifier.service.js';
 import { RestoreCoreModule } from './core/restore-core.module.js';
 import { RestoreOnStartHook } from './restore-on-start.hook.js';
 import { RestoreStatusController } from './restore-status.controller.js';
+import { RunningVerificationsController } from './running-verifications.controller.js';
 import { RestoreController } from './restore.controller.js';
 import { RestoreService } from './restore.service.js';
 import { StoredArchiveAccess } from './stored-archive-access.js';
@@ -21,7 +22,7 @@ import { StoredArchiveAccess } from './stored-archive-access.js';
  */
 @Module({
   imports: [StorageModule, EncryptionModule, RestoreCoreModule],
-  controllers: [RestoreController, RestoreStatusController],
+  controllers: [RestoreController, RestoreStatusController, RunningVerificationsController],
   providers: [BackupArchiveOpener, StoredArchiveAccess, BackupContentsReader, RestoreOnStartHook, RestoreService, BackupVerifier],
   exports: [BackupVerifier, RestoreService],
 })

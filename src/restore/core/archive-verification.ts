@@ -39,6 +39,9 @@ export interface VerifyOptions {
   roomAdvice?: string;
   /** Sees the unpacked databases (whatever their verdicts) before their scratch folder is removed. */
   inspect?: (databases: readonly ExtractedDatabase[]) => Promise<void>;
+  /** The archive's size once it is open, and the bytes of it read so far (a verification's progress). */
+  onOpened?: (archiveBytes: number) => void;
+  onProgress?: (bytes: number) => void;
 }
 
 /**
@@ -71,6 +74,8 @@ export class ArchiveVerification {
               (options.roomAdvice ? `. ${options.roomAdvice}` : ''),
           },
         signal,
+        onOpened: options.onOpened,
+        onProgress: options.onProgress,
       });
     } catch (error) {
       if (signal.aborted) throw error;

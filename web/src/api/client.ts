@@ -25,6 +25,7 @@ export type TargetInfo = Schemas['TargetDto'];
 export type TargetInput = Schemas['TargetInputDto'];
 export type SyncPlan = Schemas['SyncPlanDto'];
 export type Run = Schemas['RunDto'];
+export type RunningVerification = Schemas['RunningVerificationDto'];
 
 export const TARGETS: readonly Target[] = ['r2', 'local'];
 export const TARGET_NAMES: Record<Target, string> = { r2: 'Cloudflare R2', local: 'Local folder' };

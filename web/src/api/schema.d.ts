@@ -537,6 +537,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/verifications/running": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The verifications running (or waiting their turn), at most one per target, with archive bytes read of its size */
+        get: operations["RunningVerificationsController_running"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/targets/{id}/sync": {
         parameters: {
             query?: never;
@@ -1747,6 +1764,24 @@ export interface components {
              * @example local
              */
             target?: string;
+        };
+        RunningVerificationDto: {
+            /**
+             * @description A target id: local, r2 or one added through /api/targets
+             * @example r2
+             */
+            target: string;
+            /** @example sentinel-backup-2026-01-08-143022.tar.gz */
+            filename: string;
+            /**
+             * @description When it began (or was asked for, while it waits for its turn)
+             * @example 2026-01-09T08:15:00.000Z
+             */
+            started_at: string;
+            /** @description Archive bytes read so far */
+            bytes_read: number;
+            /** @description The archive size; 0 until it is open (and for a limited verification, which reads the stored bytes without unpacking) */
+            archive_bytes: number;
         };
         PlannedCopyDto: {
             /** @example sentinel-backup-2026-01-08-143022.tar.gz */
@@ -4589,6 +4624,35 @@ export interface operations {
             };
             /** @description Conflicts with the current state (for example, a job already running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    RunningVerificationsController_running: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunningVerificationDto"][];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

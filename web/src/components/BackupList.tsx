@@ -4,6 +4,8 @@ import { hasToken } from '../api/auth';
 import { api, ApiError, type BackupFile, errorMessage, type Run, type Target, unwrap, type VerificationReport } from '../api/client';
 import { accessNeeded, shortRecipient } from '../encryption';
 import { formatAge, formatBytes, formatDateTime, formatRelative } from '../format';
+import { useVerificationProgress } from '../hooks/useVerificationProgress';
+import { describeProgress } from '../progress';
 import { verificationMark } from '../run-history';
 import { type ArchiveAccess, useArchiveAccess } from './ArchiveAccessDialog';
 import { useConfirm } from './ConfirmDialog';
@@ -117,6 +119,10 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
   const askAccess = useArchiveAccess();
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [verifications, setVerifications] = useState<Record<string, VerifyState>>({});
+  const progress = useVerificationProgress(
+    target,
+    Object.values(verifications).some((state) => 'running' in state),
+  );
   const heading = useRef<HTMLHeadingElement>(null);
   const headingId = `backups-${target}-heading`;
   const files = state.files ? [...state.files].sort(byNewest) : null;
@@ -315,6 +321,22 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
                     </button>
                   </td>
                 </tr>
+                {verifying && progress.running?.filename === file.filename && progress.running.archive_bytes > 0 && (
+                  <tr class="row-result">
+                    <td colSpan={replicas.length > 0 ? 5 : 4}>
+                      <p class="job-timing" data-verification-progress>
+                        Verifying: {formatBytes(Math.min(progress.running.bytes_read, progress.running.archive_bytes))} of{' '}
+                        {formatBytes(progress.running.archive_bytes)} read ·{' '}
+                        {describeProgress({
+                          bytesDone: progress.running.bytes_read,
+                          bytesTotal: progress.running.archive_bytes,
+                          startedAt: progress.running.started_at,
+                          now: progress.now,
+                        })}
+                      </p>
+                    </td>
+                  </tr>
+                )}
                 {verification && !verifying && (
                   <tr class="row-result">
                     <td colSpan={replicas.length > 0 ? 5 : 4}>
