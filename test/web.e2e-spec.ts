@@ -161,7 +161,7 @@ describe('Admin page in a browser: local folder', () => {
     expect(errors).toEqual([]);
   });
 
-  it('shows an API validation error next to the field it concerns, and saves the other fields', async () => {
+  it('shows an API validation error next to the field it concerns, and saves nothing of the form until all are valid', async () => {
     await page.goto(served.url);
     const local = card(page, 'Local folder');
     await openSettings(local);
@@ -170,22 +170,27 @@ describe('Admin page in a browser: local folder', () => {
     await local.getByLabel('Backup folder', { exact: true }).fill(folder);
     await retention.fill('-5');
     await local.getByRole('button', { name: 'Save', exact: true }).click();
+    // A new folder hides the old one's backups: asked first.
+    await page.getByRole('dialog', { name: 'Change the backup folder?' }).getByRole('button', { name: 'Change folder' }).click();
 
     await eventually(async () => expect(await retention.getAttribute('aria-invalid')).toBe('true'));
     const errorId = (await retention.getAttribute('aria-describedby'))?.split(' ').find((id) => id.endsWith('-error'));
     expect(errorId).toBeDefined();
     expect(await text(page.locator(`#${errorId}`))).toMatch(/^Retention Days must be a whole number of days from 0 to 36500.*got -5/);
     expect((await focused(page))?.id).toBe(await retention.getAttribute('id'));
-    expect(await text(local.locator('.form-status'))).toMatch(/One setting was not saved/);
+    expect(await text(local.locator('.form-status'))).toMatch(/^Nothing was saved: one setting is not valid/);
     expect(await accessibilityProblems(page, local)).toEqual([]);
 
     const settings = (await served.t.http.get('/api/settings').expect(200)).body as Array<{ key: string; value: unknown }>;
-    expect(settings.find((s) => s.key === 'local_backup_dir')?.value).toBe(folder);
+    expect(settings.find((s) => s.key === 'local_backup_dir')?.value).toBe(path.join(served.t.dataDir, 'backups'));
     expect(settings.find((s) => s.key === 'local_backup_retention_days')?.value).toBe(90);
 
     await retention.fill('14');
     await local.getByRole('button', { name: 'Save', exact: true }).click();
-    await eventually(async () => expect(await text(local.locator('.form-status'))).toBe('Setting saved.'));
+    await page.getByRole('dialog', { name: 'Change the backup folder?' }).getByRole('button', { name: 'Change folder' }).click();
+    await eventually(async () => expect(await text(local.locator('.form-status'))).toBe('2 settings saved.'));
+    const saved = (await served.t.http.get('/api/settings').expect(200)).body as Array<{ key: string; value: unknown }>;
+    expect(saved.find((s) => s.key === 'local_backup_dir')?.value).toBe(folder);
     expect(await retention.getAttribute('aria-invalid')).toBeNull();
     await putSetting(served.t, 'local_backup_dir', path.join(served.t.dataDir, 'backups'));
     await putSetting(served.t, 'local_backup_retention_days', 90);
@@ -237,7 +242,8 @@ describe('Admin page in a browser: local folder', () => {
       const failure = local.locator('.job-failed');
       await failure.waitFor({ timeout: 30_000 });
       expect(await failure.getAttribute('role')).toBe('alert');
-      expect(await text(failure)).toMatch(/^Last backup failed .+a-file/);
+      // Headed by what went wrong, as the connection test and the status strip say it.
+      expect(await text(failure)).toMatch(/^Folder not found: last backup failed .+a-file/);
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await putSetting(served.t, 'local_backup_dir', path.join(served.t.dataDir, 'backups'));
@@ -640,11 +646,13 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       // A wrong secret: Test Connection saves it first, then says which check failed and why.
       await r2.getByLabel('Secret Access Key', { exact: true }).fill('wrong-secret-wrong-secret-wrong-secret00');
       await r2.getByRole('button', { name: 'Test Connection' }).click();
-      await eventually(async () => expect(await text(result.locator('.test-summary'))).toMatch(/^Connection failed: Credentials accepted/), 30_000);
+      // Headed by what went wrong, never by the name the check has when it passes.
+      await eventually(async () => expect(await text(result.locator('.test-summary'))).toMatch(/^Credentials rejected .*· Checked \d{1,2}:\d{2}/), 30_000);
       expect(await result.getAttribute('role')).toBe('alert');
       const failed = result.locator('.check-failed');
       expect(await failed.count()).toBe(1);
-      expect(await text(failed)).toMatch(/Credentials accepted\s*: failed .*secret access key/i);
+      expect(await text(failed)).toMatch(/Credentials rejected\s*: failed .*secret access key/i);
+      expect(await text(result)).not.toMatch(/Credentials accepted/);
       expect(await accessibilityProblems(page, r2)).toEqual([]);
 
       await r2.getByLabel('Secret Access Key', { exact: true }).fill(s3.secretAccessKey);

@@ -20,6 +20,9 @@ const ID_PARAM = { name: 'id', example: 'b2-eu', description: 'local, r2, or the
  * /api/targets: the backup destinations as data (issue 16). Here rather than in the targets module because
  * deleting asks the catalog whether the target still holds backups, and Test Connection asks its storage.
  */
+/** How long deleting a target waits for its store to count the backups it holds. */
+const BACKUP_COUNT_LIMIT_MS = 15_000;
+
 @ApiTags('targets')
 @Controller('api/targets')
 export class TargetsController {
@@ -105,11 +108,21 @@ export class TargetsController {
   private async backupsIn(target: TargetDefinition, confirmed: boolean): Promise<number | null> {
     let count: number | null;
     let why = '';
+    let timer: NodeJS.Timeout | undefined;
     try {
-      count = (await this.catalog.list(target.id)).length;
+      // A store that never answers must not hold the delete, nor the settings and target changes queued behind it
+      // (TargetDirectory.serially): past the limit the count is unknown, as for a store that refuses.
+      const listing = this.catalog.list(target.id);
+      listing.catch(() => undefined);
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the store did not answer within ${BACKUP_COUNT_LIMIT_MS / 1000} s`)), BACKUP_COUNT_LIMIT_MS);
+      });
+      count = (await Promise.race([listing, limit])).length;
     } catch (error) {
       count = null;
       why = error instanceof Error ? error.message : String(error);
+    } finally {
+      clearTimeout(timer);
     }
     if (confirmed || count === 0) return count;
     const where = target.kind === 's3' ? `bucket '${target.bucket}'${target.prefix ? ` under '${target.prefix}'` : ''}` : `folder ${target.path}`;

@@ -3,6 +3,7 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { SettingDto } from './dto/setting.dto.js';
 import { UpdateSettingDto } from './dto/update-setting.dto.js';
+import { UpdateSettingsDto } from './dto/update-settings.dto.js';
 import { SettingsService } from './settings.service.js';
 
 @ApiTags('settings')
@@ -14,6 +15,20 @@ export class SettingsController {
   @Endpoint({ summary: 'All backup settings with their effective values (secrets never shown)', response: [SettingDto], errors: [503] })
   list(): Promise<SettingDto[]> {
     return this.settings.list();
+  }
+
+  @Put()
+  @Endpoint({
+    summary: 'Change several settings at once, all or nothing',
+    description:
+      'Every value is checked first, as PUT /api/settings/{key} checks it. When one is invalid (or a key unknown) the answer is 400 SETTING_INVALID ' +
+      'listing each invalid value in details.invalid ([{key, message}]), and nothing is stored; otherwise all are stored in one transaction. ' +
+      'Answers every setting as GET /api/settings does',
+    response: [SettingDto],
+    errors: [400, 409, 503],
+  })
+  updateAll(@Body() body: UpdateSettingsDto): Promise<SettingDto[]> {
+    return this.settings.updateAll(body.values);
   }
 
   @Get(':key')

@@ -145,8 +145,20 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
 
   /** Validates and stores a value. An invalid value changes nothing. */
   async update(key: string, input: unknown): Promise<SettingDto> {
+    this.definition(key);
     await this.updateMany([[key, input]]);
     return this.get(key);
+  }
+
+  /**
+   * PUT /api/settings: several settings saved together, all or nothing. Every value is judged first; one invalid
+   * value (or unknown key) refuses the whole write with each invalid one listed, and nothing changes.
+   */
+  async updateAll(values: Record<string, unknown>): Promise<SettingDto[]> {
+    const entries = Object.entries(values);
+    if (entries.length === 0) throw new DomainError(ErrorCode.InvalidInput, 'values is empty: send JSON like {"values": {"r2_bucket_name": "backups"}}');
+    await this.updateMany(entries);
+    return this.list();
   }
 
   /**
@@ -155,29 +167,39 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
    * (the targets API names its own field).
    */
   async updateMany(entries: ReadonlyArray<readonly [string, unknown]>, describeKey: (key: string) => string = (key) => key): Promise<void> {
-    const checked = entries.map(([key, input]) => {
-      const def = this.definition(key);
+    // Every value is judged before any is refused, so the answer lists each invalid one (PUT /api/settings).
+    const invalid: InvalidValue[] = [];
+    const checked: Array<{ key: string; value: SettingValue; stored: string }> = [];
+    for (const [key, input] of entries) {
+      const def = findDefinition(key);
+      if (!def) {
+        invalid.push({ key: describeKey(key), message: `Unknown setting '${describeKey(key)}': GET /api/settings lists the known ones` });
+        continue;
+      }
       let value: SettingValue;
       try {
         value = parseSettingValue({ ...def, key: describeKey(key) }, input);
       } catch (error) {
-        if (error instanceof InvalidSettingValue) {
-          throw new DomainError(ErrorCode.SettingInvalid, error.message, { key: describeKey(key), allowed: def.choices });
-        }
-        throw error;
+        if (!(error instanceof InvalidSettingValue)) throw error;
+        invalid.push({ key: describeKey(key), message: error.message, ...(def.choices ? { allowed: def.choices } : {}) });
+        continue;
       }
       const reserved = def.kind === 'path' ? reservedFolderProblem(String(value), this.config.env.dataDir) : undefined;
-      if (reserved) throw new DomainError(ErrorCode.SettingInvalid, `${describeKey(key)} cannot be ${String(value)}: ${reserved}`, { key: describeKey(key) });
-      return { key, value, stored: def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value) };
-    });
+      if (reserved) {
+        invalid.push({ key: describeKey(key), message: `${describeKey(key)} cannot be ${String(value)}: ${reserved}` });
+        continue;
+      }
+      checked.push({ key, value, stored: def.kind === 'secret' && value !== '' ? this.cipher.encrypt(key, String(value)) : String(value) });
+    }
     // Checked and stored one at a time, and in turn with the targets' changes (see `serially`): two requests that
     // are each fine alone (r2 from local, local from r2) must not both pass.
     await this.serially(async () => {
       const batch = new Map(checked.map(({ key, value }) => [key, value] as const));
       for (const { key, value } of checked) {
         const problem = await this.valueChecks.get(key)?.(value, batch, describeKey(key));
-        if (problem) throw new DomainError(ErrorCode.SettingInvalid, problem, { key: describeKey(key) });
+        if (problem) invalid.push({ key: describeKey(key), message: problem });
       }
+      if (invalid.length > 0) throw invalidValues(invalid);
       await this.repository.putMany(checked.map(({ key, stored }) => [key, stored] as const));
     });
     for (const { key } of checked) {
@@ -343,6 +365,28 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       next_runs: nextRuns(recurrence, this.clock.now(), timeZone, LISTED_RUNS).map((at) => at.toISOString()),
     };
   }
+}
+
+/** One refused value of a write: the key (as the caller names it) and why. */
+interface InvalidValue {
+  key: string;
+  message: string;
+  allowed?: readonly string[];
+}
+
+/**
+ * The refusal of a write with invalid values: one value keeps the answer it always had (its message, details.key and
+ * details.allowed); several are each listed, in details.invalid, and in the message.
+ */
+function invalidValues(invalid: readonly InvalidValue[]): DomainError {
+  const [first] = invalid as [InvalidValue];
+  const details = { key: first.key, ...(first.allowed ? { allowed: first.allowed } : {}), invalid };
+  if (invalid.length === 1) return new DomainError(ErrorCode.SettingInvalid, first.message, details);
+  return new DomainError(
+    ErrorCode.SettingInvalid,
+    `${invalid.length} values are invalid and nothing was saved: ${invalid.map((i) => i.message).join('; ')}`,
+    details,
+  );
 }
 
 function keepOf(target: 'r2' | 'local', value: (key: string) => SettingValue): CalendarKeep {

@@ -41,14 +41,30 @@ function plural(n: number, word: string): string {
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
-/** "in 3 hours", "yesterday", "2 minutes ago". */
+/** "in 3 hours", "yesterday", "2 minutes ago": for moments that may lie ahead (a next run). */
 export function formatRelative(iso: string, now: number = Date.now()): string {
   const diff = (new Date(iso).getTime() - now) / 1000;
   const abs = Math.abs(diff);
-  if (abs < 45) return diff >= 0 ? 'in a moment' : 'just now';
+  if (abs < 45) return diff > 0 ? 'in a moment' : 'just now';
   if (abs < 3600) return relative.format(Math.round(diff / 60), 'minute');
   if (abs < 36 * 3600) return relative.format(Math.round(diff / 3600), 'hour');
   return relative.format(Math.round(diff / 86400), 'day');
+}
+
+/**
+ * How long ago something happened: "just now", "5 minutes ago", "yesterday". A past event never reads as
+ * "in a moment": a time a little ahead of the browser's clock (the service's clock runs a few seconds fast)
+ * is "just now".
+ */
+export function formatAgo(iso: string, now: number = Date.now()): string {
+  const time = new Date(iso).getTime();
+  if (Number.isNaN(time)) return iso;
+  return formatRelative(new Date(Math.min(time, now)).toISOString(), now);
+}
+
+/** The age of something made at `iso`, as of `now` (so a list's ages move on with the page's clock). */
+export function ageSeconds(iso: string, now: number): number {
+  return Math.max(0, (now - new Date(iso).getTime()) / 1000);
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -72,12 +88,17 @@ function calendarDays(date: Date, now: Date): number {
  * A moment as a person reads it, in the browser's zone and language: "today 14:30, 16 minutes ago",
  * "yesterday 03:00, 11 hours ago", "Mon 2 Mar 03:00, 3 days ago", "tomorrow 01:00, in 10 hours".
  */
-export function formatMoment(iso: string, now: number = Date.now()): string {
+export function formatMoment(iso: string, now: number = Date.now(), past = false): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const days = calendarDays(date, new Date(now));
   const day = Math.abs(days) <= 1 ? relative.format(days, 'day') : Math.abs(days) < 180 ? shortDate.format(date) : shortDateWithYear.format(date);
-  return `${day} ${clockTime.format(date)}, ${formatRelative(iso, now)}`;
+  return `${day} ${clockTime.format(date)}, ${past ? formatAgo(iso, now) : formatRelative(iso, now)}`;
+}
+
+/** The clock time of a moment in the browser's zone: "14:32" (a result's "Checked 14:32"). */
+export function formatClock(at: number): string {
+  return clockTime.format(new Date(at));
 }
 
 /** What a running backup is doing, in words. */

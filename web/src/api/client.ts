@@ -70,6 +70,8 @@ export async function unwrap<T>(request: Promise<Answer<T>>): Promise<T> {
   try {
     answer = await request;
   } catch (error) {
+    // Cancel of a slow request (useSlowRequest): the page stopped waiting, the service may still be working.
+    if (error instanceof DOMException && error.name === 'AbortError') throw new ApiError(0, 'CANCELLED', 'Cancelled: the page stopped waiting for the answer.');
     throw new ApiError(0, 'UNREACHABLE', `The service did not answer (${error instanceof Error ? error.message : String(error)}). Is it running?`);
   }
   if (!answer.response.ok || answer.error !== undefined) throw toApiError(answer.error, answer.response);

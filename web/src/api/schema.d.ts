@@ -50,7 +50,11 @@ export interface paths {
         };
         /** All backup settings with their effective values (secrets never shown) */
         get: operations["SettingsController_list"];
-        put?: never;
+        /**
+         * Change several settings at once, all or nothing
+         * @description Every value is checked first, as PUT /api/settings/{key} checks it. When one is invalid (or a key unknown) the answer is 400 SETTING_INVALID listing each invalid value in details.invalid ([{key, message}]), and nothing is stored; otherwise all are stored in one transaction. Answers every setting as GET /api/settings does
+         */
+        put: operations["SettingsController_updateAll"];
         post?: never;
         delete?: never;
         options?: never;
@@ -941,6 +945,19 @@ export interface components {
             allowed_values?: string[];
             /** @description Only for a schedule setting (r2_backup_schedule, local_backup_schedule): its value in words and its next runs */
             schedule?: components["schemas"]["ScheduleInfoDto"];
+        };
+        UpdateSettingsDto: {
+            /**
+             * @description Setting key → new value, each as PUT /api/settings/{key} takes it. All are checked before any is stored
+             * @example {
+             *       "r2_bucket_name": "sentinel-backups",
+             *       "r2_backup_retention_days": 30,
+             *       "r2_backup_enabled": 1
+             *     }
+             */
+            values: {
+                [key: string]: string | number | boolean;
+            };
         };
         UpdateSettingDto: {
             /**
@@ -2596,6 +2613,66 @@ export interface operations {
             };
             /** @description Missing or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The databases are not available yet */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    SettingsController_updateAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSettingsDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingDto"][];
+                };
+            };
+            /** @description The request is invalid; the message says what is allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state (for example, a job already running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

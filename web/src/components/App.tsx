@@ -28,11 +28,14 @@ import { RestoreBanner } from './RestoreBanner';
 import { RestoreContents } from './RestoreContents';
 import { RunHistory } from './RunHistory';
 import { ScheduleInfo } from './ScheduleInfo';
+import { ServiceDownBanner } from './ServiceDownBanner';
+import { SlowNotice } from './SlowNotice';
 import { SizeTrend } from './SizeTrend';
 import { StatusStrip } from './StatusStrip';
 import { TargetCard } from './TargetCard';
 import { TargetsCard } from './TargetsCard';
 import { TokenDialog } from './TokenDialog';
+import { TokenWait } from './TokenWait';
 
 const SERVICE_STATES: Record<Health['status'], string> = { ok: 'running', starting: 'starting', degraded: 'running with a damaged database' };
 
@@ -89,6 +92,8 @@ function BackupPage() {
   const confirm = useConfirm();
   const askAccess = useArchiveAccess();
   const { health } = service;
+  // The service stopped answering (not the restart a restore asked for, which RestoreBanner follows): every action is off until it is back.
+  const down = live && service.downSince !== null;
 
   const backupStarted = (job: BackupJob): void => {
     jobs.started(job);
@@ -219,6 +224,8 @@ function BackupPage() {
               showOutcome={flow.showOutcome}
             />
           </div>
+          <SlowNotice slow={flow.slow} what="the restore to be staged" onCancel={flow.stopWaiting} />
+          {down && <ServiceDownBanner since={service.downSince} onCheck={() => void service.check()} />}
           <div ref={noticeRef} tabIndex={-1} class="page-notice" role="status">
             {notice && (
               <div class={`notice ${notice.kind === 'ok' ? 'notice-ok' : 'notice-error'}`}>
@@ -229,78 +236,88 @@ function BackupPage() {
               </div>
             )}
           </div>
-          <StatusStrip status={status.status} error={status.error} now={now} nameOf={destinations.nameOf} />
-          {settings.error && (
-            <div class="notice notice-error" role="alert">
-              <p>The settings could not be loaded: {settings.error}</p>
-              <button type="button" class="button button-small" onClick={() => void settings.load()}>
-                Try again
-              </button>
+          {/* A disabled fieldset turns off every button in it at once, and on again when the service answers. */}
+          <fieldset class="page-actions" disabled={down} data-disabled={down}>
+            <StatusStrip status={status.status} error={status.error} now={now} nameOf={destinations.nameOf} kindOf={destinations.kindOf} />
+            {settings.error && (
+              <div class="notice notice-error" role="alert">
+                <p>The settings could not be loaded: {settings.error}</p>
+                <button type="button" class="button button-small" onClick={() => void settings.load()}>
+                  Try again
+                </button>
+              </div>
+            )}
+            <section class="card" aria-labelledby="backups-heading">
+              <h2 id="backups-heading">Backups</h2>
+              {destinations.ids.map((target) => (
+                <BackupList
+                  key={target}
+                  target={target}
+                  name={destinations.nameOf(target)}
+                  replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
+                  state={targets.lists[target] ?? EMPTY_LIST}
+                  reload={() => targets.load(target)}
+                  onRestore={restore}
+                  verified={latestVerifications(history.verifications, target)}
+                  onVerified={history.poke}
+                  now={now}
+                />
+              ))}
+            </section>
+            <section class="card" aria-labelledby="trend-heading">
+              <h2 id="trend-heading">Backup trends</h2>
+              <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
+            </section>
+            <RunHistory history={history} ids={destinations.ids} nameOf={destinations.nameOf} />
+            <CostCard enabled={afterSettings} />
+            <div class="targets">
+              {settings.settings === null ? (
+                <TokenWait />
+              ) : (
+                <>
+                  <TargetCard
+                    target="r2"
+                    title="Cloudflare R2"
+                    intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
+                    fields={[...R2_FIELDS, replicationField('r2', destinations.ids, destinations.nameOf)]}
+                    settings={settings.settings ?? []}
+                    onSaved={() => saved('r2')}
+                    job={latestJob(jobs.jobs, 'r2')}
+                    onBackupStarted={backupStarted}
+                    footer={scheduleOf('r2')}
+                    now={now}
+                  />
+                  <TargetCard
+                    target="local"
+                    title="Local folder"
+                    intro="Backups to a folder on this machine: the default, with no account needed."
+                    fields={[...LOCAL_FIELDS, replicationField('local', destinations.ids, destinations.nameOf)]}
+                    settings={settings.settings ?? []}
+                    onSaved={() => saved('local')}
+                    job={latestJob(jobs.jobs, 'local')}
+                    onBackupStarted={backupStarted}
+                    footer={scheduleOf('local')}
+                    now={now}
+                  />
+                </>
+              )}
+              {destinations.ids.map((target) => (
+                <EncryptionSettings key={target} target={target} name={destinations.nameOf(target)} enabled={live} onAudited={audit.poke} />
+              ))}
             </div>
-          )}
-          <section class="card" aria-labelledby="backups-heading">
-            <h2 id="backups-heading">Backups</h2>
-            {destinations.ids.map((target) => (
-              <BackupList
-                key={target}
-                target={target}
-                name={destinations.nameOf(target)}
-                replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
-                state={targets.lists[target] ?? EMPTY_LIST}
-                reload={() => targets.load(target)}
-                onRestore={restore}
-                verified={latestVerifications(history.verifications, target)}
-                onVerified={history.poke}
-              />
-            ))}
-          </section>
-          <section class="card" aria-labelledby="trend-heading">
-            <h2 id="trend-heading">Backup trends</h2>
-            <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
-          </section>
-          <RunHistory history={history} ids={destinations.ids} nameOf={destinations.nameOf} />
-          <CostCard enabled={afterSettings} />
-          <div class="targets">
-            <TargetCard
-              target="r2"
-              title="Cloudflare R2"
-              intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
-              fields={[...R2_FIELDS, replicationField('r2', destinations.ids, destinations.nameOf)]}
-              settings={settings.settings ?? []}
-              onSaved={() => saved('r2')}
-              job={latestJob(jobs.jobs, 'r2')}
-              onBackupStarted={backupStarted}
-              footer={scheduleOf('r2')}
+            <TargetsCard
+              targets={destinations.targets}
+              error={destinations.error}
+              schedules={schedules.schedules}
+              onChanged={targetsChanged}
+              onJobStarted={backupStarted}
+              jobs={jobs.jobs}
               now={now}
+              nameOf={destinations.nameOf}
             />
-            <TargetCard
-              target="local"
-              title="Local folder"
-              intro="Backups to a folder on this machine: the default, with no account needed."
-              fields={[...LOCAL_FIELDS, replicationField('local', destinations.ids, destinations.nameOf)]}
-              settings={settings.settings ?? []}
-              onSaved={() => saved('local')}
-              job={latestJob(jobs.jobs, 'local')}
-              onBackupStarted={backupStarted}
-              footer={scheduleOf('local')}
-              now={now}
-            />
-            {destinations.ids.map((target) => (
-              <EncryptionSettings key={target} target={target} name={destinations.nameOf(target)} enabled={live} onAudited={audit.poke} />
-            ))}
-          </div>
-          <TargetsCard
-            targets={destinations.targets}
-            error={destinations.error}
-            schedules={schedules.schedules}
-            onChanged={targetsChanged}
-            onJobStarted={backupStarted}
-            jobs={jobs.jobs}
-            now={now}
-            nameOf={destinations.nameOf}
-          />
-          <NotificationsCard enabled={afterSettings} now={now} />
-          <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
+            <NotificationsCard enabled={afterSettings} now={now} />
+            <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
+          </fieldset>
         </div>
       </main>
       <div class="visually-hidden" aria-live="polite">

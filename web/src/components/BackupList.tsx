@@ -3,12 +3,14 @@ import { useRef, useState } from 'preact/hooks';
 import { hasToken } from '../api/auth';
 import { api, ApiError, type BackupFile, errorMessage, type Run, type Target, unwrap, type VerificationReport } from '../api/client';
 import { accessNeeded, shortRecipient } from '../encryption';
-import { formatAge, formatBytes, formatDateTime, formatRelative } from '../format';
+import { ageSeconds, formatAge, formatAgo, formatBytes, formatDateTime } from '../format';
 import { useVerificationProgress } from '../hooks/useVerificationProgress';
 import { describeProgress } from '../progress';
 import { verificationMark } from '../run-history';
 import { type ArchiveAccess, useArchiveAccess } from './ArchiveAccessDialog';
 import { useConfirm } from './ConfirmDialog';
+import { useSlowRequest } from '../hooks/useSlowRequest';
+import { SlowNotice } from './SlowNotice';
 import { Verification } from './Verification';
 
 export interface ListState {
@@ -30,6 +32,8 @@ interface BackupListProps {
   verified: ReadonlyMap<string, Run>;
   /** A verification ended (or could not run): the kept results are read again. */
   onVerified: () => void;
+  /** The page's clock: the ages move on with it rather than stay as they were when the list was read. */
+  now: number;
 }
 
 type VerifyState = { running: true } | { report: VerificationReport } | { error: string };
@@ -114,8 +118,9 @@ function VerificationMark({ run }: { run: Run | undefined }) {
   );
 }
 
-export function BackupList({ target, name, replicas, state, reload, onRestore, verified, onVerified }: BackupListProps) {
+export function BackupList({ target, name, replicas, state, reload, onRestore, verified, onVerified, now }: BackupListProps) {
   const confirm = useConfirm();
+  const slowVerify = useSlowRequest();
   const askAccess = useArchiveAccess();
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [verifications, setVerifications] = useState<Record<string, VerifyState>>({});
@@ -133,8 +138,8 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
       title: 'Delete this backup?',
       body: (
         <p>
-          <strong class="filename">{file.filename}</strong> ({formatBytes(file.size_bytes)}, made {formatRelative(file.created_at)}) will be deleted from {name}
-          . This cannot be undone.
+          <strong class="filename">{file.filename}</strong> ({formatBytes(file.size_bytes)}, made {formatAgo(file.created_at)}) will be deleted from {name}.
+          This cannot be undone.
           {!file.own && (
             <>
               {' '}
@@ -198,7 +203,9 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
       // The identity, when there is one, goes in this request's body only.
       const body = access.identity ? { identity: access.identity } : {};
       set({
-        report: await unwrap(api.POST('/api/backups/{target}/{filename}/verify', { params: { path: { target, filename: file.filename } }, body })),
+        report: await slowVerify.run((signal) =>
+          unwrap(api.POST('/api/backups/{target}/{filename}/verify', { params: { path: { target, filename: file.filename } }, body, signal })),
+        ),
       });
       onVerified();
     };
@@ -293,7 +300,7 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
                     {!file.own && <span class="owner-tag">{ownerText(file)}</span>}
                     <VerificationMark run={verified.get(file.filename)} />
                   </th>
-                  <td data-label="Age">{formatAge(file.age_seconds)}</td>
+                  <td data-label="Age">{formatAge(ageSeconds(file.created_at, now))}</td>
                   <td data-label="Size">{formatBytes(file.size_bytes)}</td>
                   {replicas.length > 0 && (
                     <td data-label="Replicas">
@@ -382,6 +389,7 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
       <div role="status" class="list-status">
         {message && <p class={message.kind === 'ok' ? 'status-ok' : 'status-error'}>{message.text}</p>}
       </div>
+      <SlowNotice slow={slowVerify.slow} what="the verification" onCancel={slowVerify.cancel} />
       {body}
     </section>
   );

@@ -1,13 +1,27 @@
 import type { BackupJob } from '../api/client';
 import { isActive } from '../backup-jobs';
-import { formatBytes, formatDateTime, formatDuration, formatRelative, phaseLabel } from '../format';
+import { diagnoseError, type PlaceKind } from '../diagnosis';
+import { formatAgo, formatBytes, formatDateTime, formatDuration, phaseLabel } from '../format';
 import { describeProgress } from '../progress';
 
 /**
  * The target's latest run (a backup, or a replication that copied another target's backups here): a progress
  * bar while it runs, the reason when it failed, the result otherwise.
  */
-export function JobStatus({ job, now, onCancel, cancelling }: { job: BackupJob | undefined; now: number; onCancel?: () => void; cancelling?: boolean }) {
+export function JobStatus({
+  job,
+  now,
+  place,
+  onCancel,
+  cancelling,
+}: {
+  job: BackupJob | undefined;
+  now: number;
+  /** Where the target keeps its backups: a failure's diagnosis depends on it (diagnosis.ts). */
+  place: PlaceKind;
+  onCancel?: () => void;
+  cancelling?: boolean;
+}) {
   if (!job) return <p class="job job-none">No backup has run yet.</p>;
   const kind = job.kind === 'replication' ? 'Replication' : 'Backup';
   const what = job.kind === 'replication' && job.source ? `${kind} from ${job.source}` : kind;
@@ -53,22 +67,25 @@ export function JobStatus({ job, now, onCancel, cancelling }: { job: BackupJob |
       <p class="job job-cancelled">
         <strong>Last {what.toLowerCase()} cancelled</strong>{' '}
         <time dateTime={when} title={formatDateTime(when)}>
-          {formatRelative(when, now)}
+          {formatAgo(when, now)}
         </time>
         : nothing of it was kept.
       </p>
     );
   }
   if (job.status === 'failed') {
+    // Headed by what went wrong, in the words the connection test and the status strip use for the same cause.
+    const diagnosis = diagnoseError(job.error_code, place);
     return (
       <div class="job job-failed" role="alert">
         <p>
-          <strong>Last {what.toLowerCase()} failed</strong>{' '}
+          <strong class="job-diagnosis">{diagnosis.heading}</strong>: last {what.toLowerCase()} failed{' '}
           <time dateTime={when} title={formatDateTime(when)}>
-            {formatRelative(when, now)}
+            {formatAgo(when, now)}
           </time>
         </p>
         <p class="job-error">{job.error ?? 'No reason was recorded; the service log has the details.'}</p>
+        <p class="hint">{diagnosis.advice}</p>
       </div>
     );
   }
@@ -76,7 +93,7 @@ export function JobStatus({ job, now, onCancel, cancelling }: { job: BackupJob |
     <p class="job job-ok">
       <strong>Last {what.toLowerCase()}</strong>{' '}
       <time dateTime={when} title={formatDateTime(when)}>
-        {formatRelative(when, now)}
+        {formatAgo(when, now)}
       </time>
       : {formatBytes(job.size_bytes)} in {formatDuration(job.duration_ms)}
       {job.trigger === 'scheduled' ? ' (scheduled)' : ''}

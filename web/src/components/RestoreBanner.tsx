@@ -1,6 +1,6 @@
 import type { RestoreStatus } from '../api/client';
 import { TARGET_NAMES } from '../api/client';
-import { formatBytes, formatDateTime, formatRelative } from '../format';
+import { formatAgo, formatBytes, formatDateTime } from '../format';
 import { describeProgress } from '../progress';
 
 export interface Restarting {
@@ -110,8 +110,8 @@ export function RestoreBanner({
           <strong>A restore is staged</strong>
           <span>
             <span class="filename">{staged.archive}</span> from {TARGET_NAMES[staged.target]} (backup of {formatDateTime(staged.backup_timestamp)},{' '}
-            {staged.databases.length} databases, verified {formatRelative(staged.staged_at, now)}) replaces the databases when the service next starts, or now
-            with Apply now: the service restarts, and changes made since the backup are lost.
+            {staged.databases.length} databases, verified {formatAgo(staged.staged_at, now)}) replaces the databases when the service next starts, or now with
+            Apply now: the service restarts, and changes made since the backup are lost.
           </span>
         </div>
         <div class="banner-actions">
@@ -133,7 +133,7 @@ export function RestoreBanner({
       <div class={`banner ${good ? 'banner-ok' : 'banner-error'}`} role={good ? 'status' : 'alert'} data-state={`outcome-${last.outcome}`}>
         <div class="banner-text">
           <strong>
-            {OUTCOME_TITLES[last.outcome] ?? last.outcome} <span class="muted">{formatRelative(last.at, now)}</span>
+            {OUTCOME_TITLES[last.outcome] ?? last.outcome} <span class="muted">{formatAgo(last.at, now)}</span>
           </strong>
           <span>{last.message.includes(last.archive) ? last.message : `${last.archive} from ${TARGET_NAMES[last.target]}: ${last.message}`}</span>
           {last.safety_copy && !last.message.includes(last.safety_copy) && (

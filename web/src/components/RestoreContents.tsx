@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type BackupContents, type BackupFile, errorMessage, type Target, unwrap } from '../api/client';
-import { formatBytes, formatDateTime, formatRelative } from '../format';
+import { formatBytes, formatDateTime, formatAgo } from '../format';
 
 interface RestoreContentsProps {
   target: Target;
@@ -39,7 +39,7 @@ export function RestoreContents({ target, targetName, file }: RestoreContentsPro
         <strong>
           <time dateTime={madeAt}>{formatDateTime(madeAt)}</time>
         </strong>{' '}
-        ({formatRelative(madeAt)}).
+        ({formatAgo(madeAt)}).
       </p>
       <p class="restore-warning">
         <strong>Changes since then will be lost.</strong> Settings and credentials go back to that time too: they live in {SETTINGS_DATABASE} (the targets,

@@ -1,5 +1,5 @@
 import type { Schedule, VerificationReport } from '../api/client';
-import { formatDateTime, formatRelative } from '../format';
+import { formatAgo, formatDateTime, formatRelative } from '../format';
 
 const TASK_LABELS: Record<Schedule['task'], string> = {
   backup: 'Next backup',
@@ -40,7 +40,7 @@ export function ScheduleInfo({ schedules, verification, now }: { schedules: read
           {s.task === 'verification' && verification && (
             <span class={verification.ok ? '' : 'status-error'}>
               {' '}
-              Last: {verification.ok ? 'intact' : verification.message}, {formatRelative(verification.checked_at, now)}.
+              Last: {verification.ok ? 'intact' : verification.message}, {formatAgo(verification.checked_at, now)}.
             </span>
           )}
         </p>

@@ -1,19 +1,20 @@
 import type { ServiceStatus, TargetStatus } from '../api/status';
+import { diagnoseError, type PlaceKind } from '../diagnosis';
 import { formatDateTime, formatMoment } from '../format';
 import { failureSinceSuccess, isAlarm, OVERALL_LABELS, TARGET_STATE_LABELS } from '../target-status';
 
 const STATE_ICONS: Record<TargetStatus['state'], string> = { ok: '✓', failing: '✗', overdue: '!', never: '–', disabled: '–' };
 
 /** A moment in words ("today 14:30, 16 minutes ago"), with the full date on hover and for machines. */
-function When({ iso, now }: { iso: string; now: number }) {
+function When({ iso, now, past = false }: { iso: string; now: number; past?: boolean }) {
   return (
     <time dateTime={iso} title={formatDateTime(iso)}>
-      {formatMoment(iso, now)}
+      {formatMoment(iso, now, past)}
     </time>
   );
 }
 
-function TargetRow({ health, name, now }: { health: TargetStatus; name: string; now: number }) {
+function TargetRow({ health, name, now, place }: { health: TargetStatus; name: string; now: number; place: PlaceKind }) {
   const alarm = isAlarm(health.state);
   const failure = failureSinceSuccess(health);
   const verification = health.last_verification;
@@ -30,7 +31,7 @@ function TargetRow({ health, name, now }: { health: TargetStatus; name: string; 
         {/* The last success stays in sight when later attempts fail: it is what a restore would bring back. */}
         {(enabled || health.last_success) && (
           <span class="status-fact" data-fact="last-success">
-            Last success: {health.last_success ? <When iso={health.last_success} now={now} /> : 'none yet'}
+            Last success: {health.last_success ? <When iso={health.last_success} now={now} past /> : 'none yet'}
           </span>
         )}
         {health.next_run && (
@@ -43,7 +44,7 @@ function TargetRow({ health, name, now }: { health: TargetStatus; name: string; 
             Last verification:{' '}
             {verification ? (
               <>
-                {verification.verdict === 'passed' ? 'passed' : 'failed'}, <When iso={verification.time} now={now} />
+                {verification.verdict === 'passed' ? 'passed' : 'failed'}, <When iso={verification.time} now={now} past />
               </>
             ) : (
               'none yet'
@@ -53,9 +54,9 @@ function TargetRow({ health, name, now }: { health: TargetStatus; name: string; 
       </span>
       {failure && (
         <span class="status-error-line" data-fact="last-failure">
-          Last failure: <When iso={failure.time} now={now} />
-          {health.consecutive_failures > 1 ? ` (${health.consecutive_failures} failures in a row)` : ''}: <code class="error-code">{failure.code}</code>{' '}
-          {failure.message}
+          <strong class="status-diagnosis">{diagnoseError(failure.code, place).heading}</strong>: last failure <When iso={failure.time} now={now} past />
+          {health.consecutive_failures > 1 ? ` (${health.consecutive_failures} failures in a row)` : ''}: {failure.message}{' '}
+          <code class="error-code">{failure.code}</code> <span class="status-advice">{diagnoseError(failure.code, place).advice}</span>
         </span>
       )}
       {health.state === 'overdue' && (
@@ -79,13 +80,14 @@ interface StatusStripProps {
   error: string | null;
   now: number;
   nameOf: (id: string) => string;
+  kindOf: (id: string) => PlaceKind;
 }
 
 /**
  * The top of the page: one row per target from GET /api/status, with its state in words and colour, the last
  * success, the last failure and its cause when newer, the next run and the last verification.
  */
-export function StatusStrip({ status, error, now, nameOf }: StatusStripProps) {
+export function StatusStrip({ status, error, now, nameOf, kindOf }: StatusStripProps) {
   return (
     <section class={`card status-summary status-overall-${status?.state ?? 'unknown'}`} aria-labelledby="status-heading" data-state={status?.state}>
       <div class="list-head">
@@ -95,7 +97,7 @@ export function StatusStrip({ status, error, now, nameOf }: StatusStripProps) {
       {status ? (
         <ul class="status-list">
           {status.targets.map((t) => (
-            <TargetRow key={t.target} health={t} name={nameOf(t.target)} now={now} />
+            <TargetRow key={t.target} health={t} name={nameOf(t.target)} now={now} place={kindOf(t.target)} />
           ))}
         </ul>
       ) : (

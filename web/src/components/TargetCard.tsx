@@ -2,12 +2,15 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type BackupJob, type ConnectionTestResult, errorMessage, type Setting, type Target, unwrap } from '../api/client';
 import { isActive } from '../backup-jobs';
+import { useSlowRequest } from '../hooks/useSlowRequest';
+import { useUnsavedGuard } from '../hooks/useUnsavedGuard';
 import type { FieldSpec } from '../settings-fields';
 import { isConfigured } from '../target-configured';
 import { ConnectionTest } from './ConnectionTest';
-import { useConfirm } from './ConfirmDialog';
 import { type Draft, Field, fieldId, storedDraft } from './Field';
+import { useConfirm } from './ConfirmDialog';
 import { JobStatus } from './JobStatus';
+import { SlowNotice } from './SlowNotice';
 
 interface TargetCardProps {
   target: Target;
@@ -46,7 +49,9 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [status, setStatus] = useState<Status>(null);
   const [busy, setBusy] = useState<Busy>(null);
-  const [test, setTest] = useState<ConnectionTestResult | null>(null);
+  /** The last Test Connection result and when it was checked; cleared when a field changes (it no longer says what would happen). */
+  const [test, setTest] = useState<{ result: ConnectionTestResult; at: number } | null>(null);
+  const slowTest = useSlowRequest();
   const confirm = useConfirm();
   const byKey = new Map(settings.map((s) => [s.key, s]));
   const headingId = `target-${target}-heading`;
@@ -74,10 +79,50 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     return value !== storedDraft(spec, byKey.get(spec.key));
   };
   const edited = fields.filter(isEdited);
+  useUnsavedGuard(edited.length > 0);
 
   const change = (key: string, value: Draft): void => {
     setDraft((d) => ({ ...d, [key]: value }));
     setStatus(null);
+    setTest(null);
+  };
+
+  /** Folding the settings away with unsaved changes asks first: the changes would otherwise linger unseen. */
+  const toggle = async (): Promise<void> => {
+    if (expanded && edited.length > 0) {
+      const answer = await confirm({
+        title: 'Discard the unsaved changes?',
+        body: <p>{`${edited.map((f) => f.label).join(', ')} ${edited.length === 1 ? 'was' : 'were'} changed but not saved.`}</p>,
+        confirmLabel: 'Discard changes',
+        danger: true,
+      });
+      if (!answer.confirmed) return;
+      setDraft({});
+      setErrors({});
+      setTest(null);
+    }
+    setOpen(!expanded);
+  };
+
+  /**
+   * A new local folder hides the backups of the old one from the page (they stay on disk): asked before saving,
+   * naming both folders. False when the user keeps the old folder.
+   */
+  const folderMoveAccepted = async (): Promise<boolean> => {
+    const moved = edited.find((f) => f.key === 'local_backup_dir');
+    if (!moved) return true;
+    const from = storedDraft(moved, byKey.get(moved.key));
+    const answer = await confirm({
+      title: 'Change the backup folder?',
+      body: (
+        <p>
+          Backups in the old folder <code>{String(from)}</code> will no longer be listed here, nor rotated: they stay on disk, and you can copy them to{' '}
+          <code>{String(draft[moved.key] ?? '')}</code> or change the folder back to see them again.
+        </p>
+      ),
+      confirmLabel: 'Change folder',
+    });
+    return answer.confirmed;
   };
   const revert = (key: string): void =>
     setDraft((d) => {
@@ -85,39 +130,51 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
       return rest;
     });
 
-  /** Saves every edited field, in the form's order. Returns whether all were accepted. */
+  /**
+   * Saves every edited field in one request (PUT /api/settings): all or nothing. When the service refuses, it lists
+   * every invalid field, each shown at its field, and nothing of the form was saved. Returns whether it was saved.
+   */
   const save = async (): Promise<boolean> => {
     if (edited.length === 0) {
       setErrors({});
       return true;
     }
+    if (!(await folderMoveAccepted())) return false;
     setBusy('save');
     setStatus(null);
     const failed: Record<string, string> = {};
-    const saved: string[] = [];
-    for (const spec of edited) {
-      try {
-        await unwrap(api.PUT('/api/settings/{key}', { params: { path: { key: spec.key } }, body: { value: apiValue(spec, draft[spec.key] ?? null) } }));
-        saved.push(spec.key);
-      } catch (error) {
-        const key = error instanceof ApiError && error.key && fields.some((f) => f.key === error.key) ? error.key : spec.key;
-        const label = fields.find((f) => f.key === key)?.label ?? key;
-        // The API names the setting by its key; next to the field, its label reads better.
-        failed[key] = errorMessage(error).replace(new RegExp(`^${key}\\b`), label);
+    // The API names a setting by its key; next to the field, its label reads better.
+    const inWords = (key: string, message: string) => message.replace(new RegExp(`^${key}\\b`), fields.find((f) => f.key === key)?.label ?? key);
+    try {
+      const values = Object.fromEntries(edited.map((spec) => [spec.key, apiValue(spec, draft[spec.key] ?? null)]));
+      await unwrap(api.PUT('/api/settings', { body: { values } }));
+      setDraft({});
+    } catch (error) {
+      const invalid =
+        error instanceof ApiError && Array.isArray(error.details.invalid) ? (error.details.invalid as Array<{ key: string; message: string }>) : [];
+      for (const item of invalid) if (fields.some((f) => f.key === item.key)) failed[item.key] = inWords(item.key, item.message);
+      if (Object.keys(failed).length === 0) {
+        const key = error instanceof ApiError && error.key && fields.some((f) => f.key === error.key) ? error.key : undefined;
+        if (key) failed[key] = inWords(key, errorMessage(error));
+        else {
+          setErrors({});
+          setBusy(null);
+          setStatus({ kind: 'error', text: `Nothing was saved: ${errorMessage(error)}` });
+          return false;
+        }
       }
     }
-    setDraft((d) => Object.fromEntries(Object.entries(d).filter(([key]) => !saved.includes(key))));
     setErrors(failed);
     await onSaved().catch(() => undefined);
     setBusy(null);
     const failures = Object.keys(failed);
     if (failures.length === 0) {
-      setStatus({ kind: 'ok', text: saved.length === 1 ? 'Setting saved.' : `${saved.length} settings saved.` });
+      setStatus({ kind: 'ok', text: edited.length === 1 ? 'Setting saved.' : `${edited.length} settings saved.` });
       return true;
     }
     setStatus({
       kind: 'error',
-      text: `${failures.length === 1 ? 'One setting was' : `${failures.length} settings were`} not saved: see the field${failures.length === 1 ? '' : 's'} marked below.${saved.length ? ` The other changes were saved.` : ''}`,
+      text: `Nothing was saved: ${failures.length === 1 ? 'one setting is' : `${failures.length} settings are`} not valid; see the field${failures.length === 1 ? '' : 's'} marked below.`,
     });
     const first = fields.find((f) => failures.includes(f.key));
     if (first) {
@@ -144,7 +201,8 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     setBusy('test');
     setTest(null);
     try {
-      setTest(await unwrap(api.POST('/api/backups/{target}/test', { params: { path: { target } } })));
+      const result = await slowTest.run((signal) => unwrap(api.POST('/api/backups/{target}/test', { params: { path: { target } }, signal })));
+      setTest({ result, at: Date.now() });
     } catch (error) {
       setStatus({ kind: 'error', text: `Test Connection did not run: ${errorMessage(error)}` });
     } finally {
@@ -234,7 +292,7 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     >
       <div class="card-head">
         <h2 id={headingId}>{title}</h2>
-        <button type="button" class="button button-small disclosure" aria-expanded={expanded} aria-controls={settingsId} onClick={() => setOpen(!expanded)}>
+        <button type="button" class="button button-small disclosure" aria-expanded={expanded} aria-controls={settingsId} onClick={() => void toggle()}>
           Edit<span class="visually-hidden"> {title} settings</span>
           {/* A span, not CSS content: generated content would join the button's accessible name. */}
           <span class="disclosure-mark" aria-hidden="true">
@@ -265,8 +323,9 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
           {status && <p class={status.kind === 'ok' ? 'status-ok' : 'status-error'}>{status.text}</p>}
         </div>
       </form>
-      {test && <ConnectionTest result={test} />}
-      <JobStatus job={job} now={now} onCancel={() => void cancelBackup()} cancelling={busy === 'cancel'} />
+      <SlowNotice slow={slowTest.slow} what="the connection test" onCancel={slowTest.cancel} />
+      {test && <ConnectionTest result={test.result} kind={target === 'r2' ? 's3' : 'folder'} checkedAt={test.at} />}
+      <JobStatus job={job} now={now} place={target === 'r2' ? 's3' : 'folder'} onCancel={() => void cancelBackup()} cancelling={busy === 'cancel'} />
       {footer}
     </section>
   );

@@ -15,6 +15,8 @@ import { formatBytes, formatDateTime } from '../format';
 import { scheduleWords, targetPlace } from '../target-form';
 import { useConfirm } from './ConfirmDialog';
 import { ConnectionTest } from './ConnectionTest';
+import { SlowNotice } from './SlowNotice';
+import { useSlowRequest } from '../hooks/useSlowRequest';
 import { JobStatus } from './JobStatus';
 import { TargetForm } from './TargetForm';
 
@@ -50,13 +52,16 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
   /** The open form: a target's id, 'new', or none (one form at a time keeps its field ids unique). */
   const [editing, setEditing] = useState<string | null>(null);
   const [message, setMessage] = useState<Message>(null);
-  const [tests, setTests] = useState<Record<string, ConnectionTestResult | 'running'>>({});
+  /** Each target's last Test Connection and when it was checked; a save of the target clears it (it tested the old settings). */
+  const [tests, setTests] = useState<Record<string, { result: ConnectionTestResult; at: number } | 'running'>>({});
+  const slowTest = useSlowRequest();
   const all = targets ?? [];
 
   const save = async (target: TargetInfo | null, body: TargetInput): Promise<TargetInfo> => {
     const saved = target
       ? await unwrap(api.PATCH('/api/targets/{id}', { params: { path: { id: target.id } }, body }))
       : await unwrap(api.POST('/api/targets', { body }));
+    setTests(({ [saved.id]: _old, ...rest }) => rest);
     await onChanged();
     return saved;
   };
@@ -115,8 +120,8 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
   const test = async (target: TargetInfo): Promise<void> => {
     setTests((t) => ({ ...t, [target.id]: 'running' }));
     try {
-      const result = await unwrap(api.POST('/api/targets/{id}/test', { params: { path: { id: target.id } } }));
-      setTests((t) => ({ ...t, [target.id]: result }));
+      const result = await slowTest.run((signal) => unwrap(api.POST('/api/targets/{id}/test', { params: { path: { id: target.id } }, signal })));
+      setTests((t) => ({ ...t, [target.id]: { result, at: Date.now() } }));
     } catch (error) {
       setTests(({ [target.id]: _old, ...rest }) => rest);
       setMessage({ kind: 'error', text: `Test Connection of ${target.label} did not run: ${errorMessage(error)}` });
@@ -248,8 +253,9 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
                   )}
                 </div>
               )}
-              {result && result !== 'running' && <ConnectionTest result={result} />}
-              {!target.built_in && <JobStatus job={job} now={now} />}
+              {result === 'running' && <SlowNotice slow={slowTest.slow} what="the connection test" onCancel={slowTest.cancel} />}
+              {result && result !== 'running' && <ConnectionTest result={result.result} kind={target.kind} checkedAt={result.at} />}
+              {!target.built_in && <JobStatus job={job} now={now} place={target.kind} />}
             </li>
           );
         })}

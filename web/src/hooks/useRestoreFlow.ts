@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorMessage, type Health, type RestoreStatus, type Target, unwrap } from '../api/client';
+import { api, ApiError, errorMessage, type Health, type RestoreStatus, type Target, unwrap } from '../api/client';
 import type { ArchiveAccess } from '../components/ArchiveAccessDialog';
 import type { Restarting } from '../components/RestoreBanner';
 import { accessNeeded } from '../encryption';
 import { backAnnouncement, isServiceUp, restartStep, type RestartWatch } from './restart-watch';
 import { useLatest } from './useLatest';
 import { usePolling } from './usePolling';
+import { useSlowRequest } from './useSlowRequest';
 
 /** The restore status's pace: every second while a restore is being staged, every ten otherwise. */
 const FAST_POLL_MS = 1000;
@@ -55,6 +56,9 @@ export interface RestoreFlow {
   applying: boolean;
   /** Whether the last restore's outcome is shown: recent, and not dismissed. */
   showOutcome: boolean;
+  /** The staging request has waited long (useSlowRequest); `stopWaiting` aborts it (the service may go on staging, the banner shows it). */
+  slow: boolean;
+  stopWaiting: () => void;
   /**
    * Asks the service to stage a backup for restore, and to restart at once to apply it when `restart` is set.
    * A refusal the user can answer (a recovery key, trust in the archive: see accessNeeded) rejects, for the
@@ -77,6 +81,7 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
   const { now, announce, showNotice } = options;
   const [status, setStatus] = useState<RestoreStatus | null>(null);
   const [restarting, setRestarting] = useState<RestartWait | null>(null);
+  const slowStage = useSlowRequest();
   const [pending, setPending] = useState<{ archive: string; target: Target } | null>(null);
   const [cancelling, setCancelling] = useState(false);
   const [applying, setApplying] = useState(false);
@@ -150,7 +155,7 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     try {
       // The identity, when there is one, goes in this request's body only.
       const body = { filename, restart, confirm_unknown: access.confirm_unknown ?? false, ...(access.identity ? { identity: access.identity } : {}) };
-      const result = await unwrap(api.POST('/api/backups/{target}/restore', { params: { path: { target } }, body }));
+      const result = await slowStage.run((signal) => unwrap(api.POST('/api/backups/{target}/restore', { params: { path: { target } }, body, signal })));
       if (result.restarting) {
         setRestarting({ archive: result.archive, target: result.target, since: Date.now(), previousApply });
         announce(`Restore of ${result.archive} staged; the service is restarting.`);
@@ -161,6 +166,10 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     } catch (error) {
       await loadStatus();
       if (accessNeeded(error)) throw error;
+      if (error instanceof ApiError && error.code === 'CANCELLED') {
+        showNotice('error', `The page stopped waiting for the restore of ${filename}; the service may still stage it: the banner above shows it when it does.`);
+        return;
+      }
       showNotice('error', `The restore of ${filename} was not staged: ${errorMessage(error)}`);
     } finally {
       stagingRef.current.requested = false;
@@ -215,5 +224,18 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
     }
   };
 
-  return { status, restarting, pending, cancelling, applying, showOutcome, stage, cancel, applyNow, dismissOutcome };
+  return {
+    status,
+    restarting,
+    pending,
+    cancelling,
+    applying,
+    showOutcome,
+    slow: slowStage.slow,
+    stopWaiting: slowStage.cancel,
+    stage,
+    cancel,
+    applyNow,
+    dismissOutcome,
+  };
 }

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { PlaceKind } from '../diagnosis';
 import { api, errorMessage, TARGET_NAMES, TARGETS, type TargetInfo, unwrap } from '../api/client';
 
 export interface Targets {
@@ -10,6 +11,7 @@ export interface Targets {
   ids: readonly string[];
   /** A target's name for the page: the built-ins' names, else its label, else its id. */
   nameOf: (id: string) => string;
+  kindOf: (id: string) => PlaceKind;
 }
 
 /** The backup destinations (GET /api/targets), loaded when the page opens, when the service is back, and after each change. */
@@ -32,5 +34,7 @@ export function useTargets(enabled: boolean): Targets {
 
   const ids = targets ? targets.map((t) => t.id) : TARGETS;
   const nameOf = (id: string): string => TARGET_NAMES[id] ?? targets?.find((t) => t.id === id)?.label ?? id;
-  return { targets, error, load, ids, nameOf };
+  /** Where a target keeps its backups (the built-ins: r2 a bucket, local a folder), for diagnosis.ts. */
+  const kindOf = (id: string): PlaceKind => targets?.find((t) => t.id === id)?.kind ?? (id === 'local' ? 'folder' : 's3');
+  return { targets, error, load, ids, nameOf, kindOf };
 }
