@@ -15,6 +15,7 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, launchBrowser } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
+import { rowAction } from './web/row-menu.js';
 import { type Served, serve, text } from './web/serve.js';
 
 const TOKEN = 'web-download-token-0123456789abcdef0123';
@@ -88,14 +89,14 @@ describe('Admin page in a browser: a download with an API token streams to disk'
         page.on('request', (r) => seen.push({ method: r.method(), url: r.url(), kind: r.resourceType(), authorization: r.headers().authorization }));
 
         await page.goto(served.url);
-        const dialog = page.getByRole('dialog', { name: 'API token needed' });
-        await dialog.getByLabel('API token').fill(TOKEN);
+        const dialog = page.getByRole('dialog', { name: 'Access token needed' });
+        await dialog.getByLabel('Access token').fill(TOKEN);
         await dialog.getByRole('button', { name: 'Continue' }).click();
         await dialog.waitFor({ state: 'hidden' });
 
         const list = page.getByRole('region', { name: 'Local folder backups', exact: true });
         const row = list.locator(`tr[data-filename="${filename}"]`);
-        const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: `Download ${filename}` }).click()]);
+        const [download] = await Promise.all([page.waitForEvent('download'), rowAction(page, row, 'Download')]);
         expect(download.suggestedFilename()).toBe(filename);
         const saved = path.join(served.t.root, `downloaded-${filename}`);
         await download.saveAs(saved);

@@ -15,6 +15,7 @@ import type { TestApp } from './support/test-app.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually, focused, launchBrowser, storedValues } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
+import { rowAction } from './web/row-menu.js';
 import { type Served, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
@@ -45,9 +46,7 @@ function otherIdentity(): string {
 
 /** Starts a restore of `filename` from its row, staged without a restart. */
 async function startRestore(page: Page, filename: string): Promise<void> {
-  await backupRow(page, filename)
-    .getByRole('button', { name: `Restore ${filename}` })
-    .click();
+  await rowAction(page, backupRow(page, filename), 'Restore');
   const confirm = page.getByRole('dialog', { name: 'Restore this backup?' });
   await confirm.waitFor();
   await confirm.getByLabel('Restart the service now to apply it').uncheck();
@@ -178,7 +177,7 @@ describe('Admin page in a browser: encryption in write-only mode (local folder)'
     async () => {
       await page.goto(served.url);
       const row = backupRow(page, encryptedBackup);
-      await row.getByRole('button', { name: `Verify ${encryptedBackup}` }).click();
+      await rowAction(page, row, 'Verify');
       const report = page.getByRole('status', { name: `Verification of ${encryptedBackup}` });
       await report.waitFor({ timeout: 60_000 });
       expect(await text(report)).toContain('Limited verification: this backup is encrypted and the server keeps no key for it');

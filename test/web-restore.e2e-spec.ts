@@ -22,6 +22,7 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { collectPageErrors, eventually } from './web/browser.js';
 import { browserPerFile } from './web/page-per-test.js';
+import { rowAction } from './web/row-menu.js';
 import { restartServed, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
@@ -100,11 +101,9 @@ class HalfwayHold {
 
 const browser = browserPerFile();
 
-function restoreButton(page: Page, filename: string) {
-  return page
-    .getByRole('region', { name: 'Local folder backups', exact: true })
-    .locator(`tr[data-filename="${filename}"]`)
-    .getByRole('button', { name: `Restore ${filename}` });
+/** Opens the restore dialog of `filename` from its row's actions menu. */
+async function startRestore(page: Page, filename: string): Promise<void> {
+  await rowAction(page, page.getByRole('region', { name: 'Local folder backups', exact: true }).locator(`tr[data-filename="${filename}"]`), 'Restore');
 }
 
 describe('Admin page in a browser: a restore the user understands before it happens', () => {
@@ -129,7 +128,7 @@ describe('Admin page in a browser: a restore the user understands before it happ
         const page = await context.newPage();
         const errors = collectPageErrors(page, EXPECTED_CONSOLE);
         await page.goto(served.url);
-        await restoreButton(page, filename).click();
+        await startRestore(page, filename);
         const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
         await dialog.waitFor();
         const table = dialog.getByRole('table', { name: 'Databases in the backup and now' });
@@ -257,7 +256,7 @@ describe('Admin page in a browser: a restore the user understands before it happ
         const page = await context.newPage();
         const errors = collectPageErrors(page, EXPECTED_CONSOLE);
         await page.goto(served.url);
-        await restoreButton(page, job.filename).click();
+        await startRestore(page, job.filename);
         const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
         const table = dialog.getByRole('table', { name: 'Databases in the backup and now' });
         await table.waitFor();

@@ -226,14 +226,18 @@ describeS3('Admin page in a browser: the status strip, the header and the page t
       // The last success is still there, as a person reads it, in the browser's zone (New York, not the service's UTC).
       const success = fact(line, 'last-success');
       expect(await success.locator('time').getAttribute('datetime')).toBe(lastSuccess);
-      expect(await text(success)).toMatch(new RegExp(`^Last success: today ${browserClock(lastSuccess)}, (just now|\\d+ minutes? ago)$`));
+      expect(await text(success)).toMatch(new RegExp(`^Last success: today ${browserClock(lastSuccess)} ${BROWSER_ZONE}, (just now|\\d+ minutes? ago)$`));
       // The failure is newer: its time, code and message.
       const failure = fact(line, 'last-failure');
       expect(await failure.locator('time').getAttribute('datetime')).toBe(error?.time);
       // Headed by what went wrong (diagnosis.ts), then when, the service's message and its code, and what to do.
       const said = await text(failure);
-      expect(said).toContain(`: last failure today ${browserClock(error?.time as string)}, just now: ${error?.message} ${error?.code} `);
+      expect(said).toContain(
+        `: last failure today ${browserClock(error?.time as string)}, just now: ${error?.message.replace('r2_access_key_id, r2_secret_access_key', '“Access Key ID”, “Secret Access Key”')} ${error?.code} `,
+      );
       expect(said).toMatch(/^[A-Z][a-z]+( [a-z]+)+: last failure/);
+      // The API's message names the setting keys; the page names the fields as its forms label them (web/src/words.ts).
+      expect(error?.message).toContain('Check r2_access_key_id, r2_secret_access_key');
       expect(error?.code).toMatch(/^[A-Z_]+$/);
 
       // The header and the tab: the worst state, in red, though the service itself runs.
@@ -304,7 +308,9 @@ describe('Admin page in a browser: an overdue target (test clock)', () => {
       const since = fact(line, 'overdue');
       expect(await since.locator('time').getAttribute('datetime')).toBe(overdue.overdue_since);
       expect(await text(since)).toMatch(
-        new RegExp(`^Overdue since .+ ${browserClock(overdue.overdue_since as string)}, 1 minute ago: no successful backup within its schedule\\.$`),
+        new RegExp(
+          `^Overdue since .+ ${browserClock(overdue.overdue_since as string)} ${BROWSER_ZONE.replace('/', '\\/')}, 1 minute ago: no successful backup within its schedule\\.$`,
+        ),
       );
       expect(await fact(line, 'last-failure').count()).toBe(0);
 

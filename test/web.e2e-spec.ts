@@ -25,6 +25,7 @@ import { accessibilityProblems } from './web/a11y.js';
 import { blurFocused, collectPageErrors, eventually, focused, launchBrowser, scrollWidth, storedValues } from './web/browser.js';
 import { ensureWebBuilt } from './web/build.js';
 import { restartServed, type Served, serve, text } from './web/serve.js';
+import { rowAction, rowMenuButton } from './web/row-menu.js';
 import { openSettings } from './web/target-card.js';
 
 /**
@@ -176,7 +177,7 @@ describe('Admin page in a browser: local folder', () => {
     await eventually(async () => expect(await retention.getAttribute('aria-invalid')).toBe('true'));
     const errorId = (await retention.getAttribute('aria-describedby'))?.split(' ').find((id) => id.endsWith('-error'));
     expect(errorId).toBeDefined();
-    expect(await text(page.locator(`#${errorId}`))).toMatch(/^Retention Days must be a whole number of days from 0 to 36500.*got -5/);
+    expect(await text(page.locator(`#${errorId}`))).toMatch(/^“Retention Days” must be a whole number of days from 0 to 36500.*got -5/);
     expect((await focused(page))?.id).toBe(await retention.getAttribute('id'));
     expect(await text(local.locator('.form-status'))).toMatch(/^Nothing was saved: one setting is not valid/);
     expect(await accessibilityProblems(page, local)).toEqual([]);
@@ -224,7 +225,7 @@ describe('Admin page in a browser: local folder', () => {
     const filename = await backupVia(served.t, 'local');
     await page.goto(served.url);
     const row = backupRow(page, 'Local folder', filename);
-    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: `Download ${filename}` }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), rowAction(page, row, 'Download')]);
     expect(download.suggestedFilename()).toBe(filename);
     const saved = path.join(served.t.root, `downloaded-${filename}`);
     await download.saveAs(saved);
@@ -275,9 +276,13 @@ describe('Admin page in a browser: local folder', () => {
     await page.goto(served.url);
     const row = backupRow(page, 'Local folder', filename);
     await row.waitFor();
-    const deleteButton = row.getByRole('button', { name: `Delete ${filename}` });
 
-    await deleteButton.focus();
+    // The row's Actions menu, by keyboard: Enter opens it on its first item, End goes to Delete (the last).
+    await rowMenuButton(row).focus();
+    await page.keyboard.press('Enter');
+    await eventually(async () => expect((await focused(page))?.text).toBe('Restore'));
+    await page.keyboard.press('End');
+    expect((await focused(page))?.text).toBe('Delete');
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Delete this backup?' });
     await dialog.waitFor();
@@ -287,9 +292,12 @@ describe('Admin page in a browser: local folder', () => {
     expect(await accessibilityProblems(page, dialog)).toEqual([]);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect((await focused(page))?.text).toBe(`Delete ${filename}`);
+    expect((await focused(page))?.text).toBe(`Actions ${filename}`);
     expect(fs.existsSync(path.join(served.t.dataDir, 'backups', filename))).toBe(true);
 
+    await page.keyboard.press('Enter');
+    await eventually(async () => expect((await focused(page))?.text).toBe('Restore'));
+    await page.keyboard.press('End');
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.keyboard.press('Tab');
@@ -315,17 +323,17 @@ describe('Admin page in a browser: local folder', () => {
     expect(await text(row.locator('.owner-tag'))).toBe('made by installation 00000000…');
     expect(await accessibilityProblems(page, backupList(page, 'Local folder'))).toEqual([]);
 
-    await row.getByRole('button', { name: `Adopt ${toAdopt}` }).click();
+    await rowAction(page, row, 'Adopt');
     const adoptDialog = page.getByRole('dialog', { name: 'Adopt this backup?' });
     await adoptDialog.getByRole('button', { name: 'Adopt backup' }).click();
     await row.locator('.owner-tag').waitFor({ state: 'detached' });
     expect(await text(backupList(page, 'Local folder').locator('.list-status'))).toBe(`${toAdopt} is now this installation’s backup.`);
     const self = (await served.t.http.get('/api/health').expect(200)).body.installation_id as string;
     expect(fs.readFileSync(path.join(dir, `.${toAdopt}.owner`), 'utf8').trim()).toBe(self);
-    expect(await row.getByRole('button', { name: `Adopt ${toAdopt}` }).count()).toBe(0);
+    expect(await row.getByRole('menuitem', { name: 'Adopt', includeHidden: true }).count()).toBe(0);
 
     const foreign = backupRow(page, 'Local folder', toDelete);
-    await foreign.getByRole('button', { name: `Delete ${toDelete}` }).click();
+    await rowAction(page, foreign, 'Delete');
     const deleteDialog = page.getByRole('dialog', { name: 'Delete this backup?' });
     expect(await text(deleteDialog)).toContain('It is not this installation’s backup (made by installation 00000000…)');
     await deleteDialog.getByRole('button', { name: 'Delete backup' }).click();
@@ -339,7 +347,7 @@ describe('Admin page in a browser: local folder', () => {
     const filename = await backupVia(served.t, 'local');
     await page.goto(served.url);
     const row = backupRow(page, 'Local folder', filename);
-    await row.getByRole('button', { name: `Verify ${filename}` }).click();
+    await rowAction(page, row, 'Verify');
     const report = page.getByRole('status', { name: `Verification of ${filename}` });
     await report.waitFor({ timeout: 30_000 });
     expect(await text(report)).toMatch(/^✓ All 7 databases are intact/);
@@ -360,18 +368,22 @@ describe('Admin page in a browser: local folder', () => {
       expect(await scrollWidth(small)).toBeLessThanOrEqual(375);
       expect(await accessibilityProblems(small, undefined, { widths: [375] })).toEqual([]);
       await openSettings(card(small, 'Cloudflare R2'));
-      for (const control of [
-        card(small, 'Cloudflare R2').getByLabel('Secret Access Key', { exact: true }),
-        card(small, 'Cloudflare R2').getByRole('button', { name: 'Test Connection' }),
-        row.getByRole('button', { name: `Restore ${filename}` }),
-        row.getByRole('button', { name: `Delete ${filename}` }),
-      ]) {
+      const expectTappable = async (control: Locator): Promise<void> => {
         await control.scrollIntoViewIfNeeded();
         const box = await control.boundingBox();
         expect(box).not.toBeNull();
         expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= 375).toBe(true);
         expect(box?.height).toBeGreaterThanOrEqual(32); // big enough to tap
-      }
+      };
+      for (const control of [
+        card(small, 'Cloudflare R2').getByLabel('Secret Access Key', { exact: true }),
+        card(small, 'Cloudflare R2').getByRole('button', { name: 'Test Connection' }),
+        rowMenuButton(row),
+      ])
+        await expectTappable(control);
+      // The row's actions are in its menu: open, each item is on the screen and big enough to tap.
+      await rowMenuButton(row).click();
+      for (const name of ['Restore', 'Delete']) await expectTappable(row.getByRole('menuitem', { name }));
     } finally {
       await phone.close();
     }
@@ -394,9 +406,7 @@ describe('Admin page in a browser: restore with restart', () => {
         const page = await context.newPage();
         const errors = collectPageErrors(page, EXPECTED_CONSOLE);
         await page.goto(served.url);
-        await backupRow(page, 'Local folder', filename)
-          .getByRole('button', { name: `Restore ${filename}` })
-          .click();
+        await rowAction(page, backupRow(page, 'Local folder', filename), 'Restore');
         const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
         await dialog.waitFor();
         expect(await text(dialog)).toContain(filename);
@@ -447,10 +457,10 @@ describe('Admin page in a browser: schedules', () => {
         expect(await line.locator('time').getAttribute('datetime')).toBe(expected?.next_run);
         expect(await text(line)).toContain(`· ${expected?.schedule}`);
       }
-      expect(await text(local.locator('[data-job="local-backup"]'))).toMatch(/^Next backup: .+ \(in .+\) · daily at 01:00 \(UTC\)$/);
+      expect(await text(local.locator('[data-job="local-backup"]'))).toMatch(/^Next backup: .+ 01:00( AM)? UTC( \(.+ your time\))?, in .+ · daily at 01:00$/);
 
       const r2 = card(page, 'Cloudflare R2');
-      expect(await text(r2.locator('.schedule'))).toBe('Not scheduled: R2 backups are turned off (r2_backup_enabled = 0).');
+      expect(await text(r2.locator('.schedule'))).toBe('Not scheduled: R2 backups are turned off (“Enable R2 backups” is not ticked).');
       await openSettings(r2);
       await r2.getByLabel('Backup Schedule').selectOption('monthly');
       await r2.getByLabel('Enable R2 backups').check();
@@ -483,11 +493,11 @@ describe('Admin page in a browser: API token', () => {
         if (r.url().includes('/api/') && !r.url().endsWith('/api/health')) sentAuthorization.push(r.headers().authorization ?? 'none');
       });
       await page.goto(served.url);
-      const dialog = page.getByRole('dialog', { name: 'API token needed' });
+      const dialog = page.getByRole('dialog', { name: 'Access token needed' });
       await dialog.waitFor();
       expect(await page.getByRole('dialog').count()).toBe(1);
 
-      await dialog.getByLabel('API token').fill('not-the-token');
+      await dialog.getByLabel('Access token').fill('not-the-token');
       await page.keyboard.press('Enter');
       const again = page.getByRole('dialog', { name: 'That token was not accepted' });
       await again.waitFor();
@@ -502,11 +512,11 @@ describe('Admin page in a browser: API token', () => {
           .flatMap((line) => /Wrong API token .*?(\d+) of 10 allowed/.exec(line)?.[1] ?? []);
       await eventually(async () => expect(wrongCounts().length).toBeGreaterThan(1));
       expect(new Set(wrongCounts())).toEqual(new Set(['1']));
-      await again.getByLabel('API token').fill('still-not-the-token');
+      await again.getByLabel('Access token').fill('still-not-the-token');
       await page.keyboard.press('Enter');
       await eventually(async () => expect(new Set(wrongCounts())).toEqual(new Set(['1', '2'])));
       await again.waitFor();
-      await again.getByLabel('API token').fill(TOKEN);
+      await again.getByLabel('Access token').fill(TOKEN);
       await again.getByRole('button', { name: 'Continue' }).click();
       await again.waitFor({ state: 'hidden' });
 
@@ -535,8 +545,7 @@ describe('Admin page in a browser: API token', () => {
         }
       })();
       await backupList(page, 'Local folder').getByRole('button', { name: 'Refresh Local folder backups' }).click();
-      const link = backupRow(page, 'Local folder', filename).getByRole('link', { name: `Download ${filename}` });
-      const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+      const [download] = await Promise.all([page.waitForEvent('download'), rowAction(page, backupRow(page, 'Local folder', filename), 'Download')]);
       const saved = path.join(served.t.root, `downloaded-${filename}`);
       await download.saveAs(saved);
       expect(fs.readFileSync(saved).equals(fs.readFileSync(path.join(served.t.dataDir, 'backups', filename)))).toBe(true);
@@ -550,7 +559,7 @@ describe('Admin page in a browser: API token', () => {
     try {
       const page = await fresh.newPage();
       await page.goto(served.url);
-      await page.getByRole('dialog', { name: 'API token needed' }).waitFor();
+      await page.getByRole('dialog', { name: 'Access token needed' }).waitFor();
     } finally {
       await fresh.close();
     }
@@ -702,7 +711,7 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
       const filename = (await served.t.http.get('/api/backups/r2').expect(200)).body[0]?.filename ?? (await backupVia(served.t, 'r2'));
       await page.reload();
       const row = backupRow(page, 'Cloudflare R2', filename);
-      await row.getByRole('button', { name: `Restore ${filename}` }).click();
+      await rowAction(page, row, 'Restore');
       const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
       await dialog.waitFor();
       expect(await text(dialog)).toContain(`${filename} (Cloudflare R2`);

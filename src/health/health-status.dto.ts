@@ -31,4 +31,10 @@ export class HealthStatusDto {
     description: "This installation's id (kept in DATA_DIR/.installation-id): the owner recorded on its backups, shown as installation_id in the backup lists",
   })
   installation_id: string;
+
+  @ApiProperty({
+    example: 'America/New_York',
+    description: "The service's time zone (TZ, an IANA name): scheduled times are wall-clock times in it; the admin page shows them in it and in the browser's",
+  })
+  time_zone: string;
 }

@@ -6,6 +6,7 @@ import { DatabaseRegistry } from '../database/database-registry.js';
 import { damagedDatabaseError } from '../database/database-damage.js';
 import { HealthStatusDto } from './health-status.dto.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
+import { AppConfig } from '../config/app-config.js';
 
 @ApiTags('health')
 @Controller('api/health')
@@ -13,6 +14,7 @@ export class HealthController {
   constructor(
     private readonly registry: DatabaseRegistry,
     private readonly identity: InstallationIdentity,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -35,6 +37,7 @@ export class HealthController {
       databases_open: open,
       problems,
       installation_id: this.identity.id,
+      time_zone: this.config.env.timeZone,
     };
   }
 }

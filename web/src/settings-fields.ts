@@ -1,4 +1,5 @@
 /** The Backup tab's settings, in the spec's order ("Via Settings UI", steps 2 to 5), and the local folder's. */
+import { formatServiceClock } from './format';
 
 export type FieldKind = 'flag' | 'text' | 'secret' | 'choice' | 'integer';
 
@@ -15,11 +16,32 @@ export interface FieldSpec {
   inputType?: 'text' | 'password' | 'url';
   /** Groups fields under a sub-heading (fieldset legend). */
   group?: string;
+  /** A backup schedule's wall-clock time ("03:00", in the service's zone): its choices say it in both zones. */
+  scheduleAt?: string;
+}
+
+/** The schedule choices in words, their time in the service's zone and the reader's: "Daily, at 03:00 America/New_York (09:00 your time)". */
+export function scheduleChoiceLabels(at: string, serviceZone: string | undefined): Record<string, string> {
+  const time = serviceZone ? formatServiceClock(at, serviceZone) : at;
+  return { daily: `Daily, at ${time}`, weekly: `Weekly, Sunday at ${time}`, monthly: `Monthly, on the 1st at ${time}`, hourly: 'Hourly, at :15' };
+}
+
+/** The fields with their schedule choices and hint in the service's time zone, once the page knows it (GET /api/health). */
+export function withServiceZone(fields: readonly FieldSpec[], serviceZone: string | undefined): FieldSpec[] {
+  return fields.map((field) =>
+    field.scheduleAt
+      ? {
+          ...field,
+          choiceLabels: scheduleChoiceLabels(field.scheduleAt, serviceZone),
+          hint: serviceZone ? `Times are in the service’s time zone, ${serviceZone} (its TZ setting), shown in yours in brackets.` : field.hint,
+        }
+      : field,
+  );
 }
 
 export const R2_FIELDS: readonly FieldSpec[] = [
   { key: 'r2_backup_enabled', label: 'Enable R2 backups', kind: 'flag', hint: 'Back up to Cloudflare R2 on the schedule below.' },
-  { key: 'r2_account_id', label: 'Account ID', kind: 'text', group: 'R2 credentials', placeholder: '0123456789abcdef0123456789abcdef' },
+  { key: 'r2_account_id', label: 'Account ID', kind: 'text', group: 'R2 credentials', placeholder: '32 letters and digits' },
   { key: 'r2_access_key_id', label: 'Access Key ID', kind: 'secret', group: 'R2 credentials' },
   { key: 'r2_secret_access_key', label: 'Secret Access Key', kind: 'secret', group: 'R2 credentials', inputType: 'password' },
   { key: 'r2_bucket_name', label: 'Bucket Name', kind: 'text', group: 'R2 credentials', placeholder: 'sentinel-backups' },
@@ -29,7 +51,7 @@ export const R2_FIELDS: readonly FieldSpec[] = [
     kind: 'text',
     group: 'R2 credentials',
     inputType: 'url',
-    placeholder: 'https://<account id>.r2.cloudflarestorage.com',
+    placeholder: 'https://….r2.cloudflarestorage.com',
     hint: 'Leave empty for Cloudflare R2. Any S3-compatible endpoint URL works too.',
   },
   {
@@ -44,7 +66,8 @@ export const R2_FIELDS: readonly FieldSpec[] = [
     key: 'r2_backup_schedule',
     label: 'Backup Schedule',
     kind: 'choice',
-    choiceLabels: { daily: 'Daily, at 03:00', weekly: 'Weekly, Sunday at 03:00', monthly: 'Monthly, on the 1st at 03:00', hourly: 'Hourly, at :15' },
+    scheduleAt: '03:00',
+    choiceLabels: scheduleChoiceLabels('03:00', undefined),
   },
   { key: 'r2_backup_retention_days', label: 'Retention Days', kind: 'integer', hint: '0 keeps backups forever. The newest 3 are always kept.' },
   ...calendarFields('r2'),
@@ -66,7 +89,8 @@ export const LOCAL_FIELDS: readonly FieldSpec[] = [
     key: 'local_backup_schedule',
     label: 'Backup Schedule',
     kind: 'choice',
-    choiceLabels: { daily: 'Daily, at 01:00', weekly: 'Weekly, Sunday at 01:00', monthly: 'Monthly, on the 1st at 01:00', hourly: 'Hourly, at :15' },
+    scheduleAt: '01:00',
+    choiceLabels: scheduleChoiceLabels('01:00', undefined),
   },
   { key: 'local_backup_retention_days', label: 'Retention Days', kind: 'integer', hint: '0 keeps backups forever. The newest 3 are always kept.' },
   ...calendarFields('local'),

@@ -94,6 +94,16 @@ export async function authFetch(input: Request): Promise<Response> {
   return response;
 }
 
+/** "Forget token": this tab no longer sends it; the next request that needs one asks again. */
+export function forgetToken(): void {
+  try {
+    sessionStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // storage disabled: only memoryToken held it
+  }
+  memoryToken = null;
+}
+
 export function hasToken(): boolean {
   return currentToken() !== null;
 }

@@ -5,6 +5,7 @@
  */
 import createClient from 'openapi-fetch';
 import { authFetch } from './auth';
+import { forPeople } from '../words';
 import type { components, paths } from './schema';
 
 type Schemas = components['schemas'];
@@ -78,6 +79,7 @@ export async function unwrap<T>(request: Promise<Answer<T>>): Promise<T> {
   return answer.data as T;
 }
 
+/** An error as the page shows it: the API's message in words for people (setting labels, not keys or API paths). */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return forPeople(error instanceof Error ? error.message : String(error));
 }

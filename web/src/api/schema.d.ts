@@ -898,6 +898,11 @@ export interface components {
              * @example 6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44
              */
             installation_id: string;
+            /**
+             * @description The service's time zone (TZ, an IANA name): scheduled times are wall-clock times in it; the admin page shows them in it and in the browser's
+             * @example America/New_York
+             */
+            time_zone: string;
         };
         ScheduleInfoDto: {
             /**

@@ -3,6 +3,8 @@ import { type BackupFile, type BackupJob, errorMessage, type Health, type Target
 import { latestJob } from '../backup-jobs';
 import { latestVerifications } from '../run-history';
 import { formatDateTime } from '../format';
+import { forPeople } from '../words';
+import { forgetToken, hasToken } from '../api/auth';
 import { useAuditLog } from '../hooks/useAuditLog';
 import { useBackupJobs } from '../hooks/useBackupJobs';
 import { useClock } from '../hooks/useClock';
@@ -15,7 +17,7 @@ import { useSettings } from '../hooks/useSettings';
 import { useStatus } from '../hooks/useStatus';
 import { EMPTY_LIST, useTargetLists } from '../hooks/useTargetLists';
 import { useTargets } from '../hooks/useTargets';
-import { LOCAL_FIELDS, R2_FIELDS, replicationField } from '../settings-fields';
+import { LOCAL_FIELDS, R2_FIELDS, replicationField, withServiceZone } from '../settings-fields';
 import { ArchiveAccessProvider, useArchiveAccess } from './ArchiveAccessDialog';
 import { AuditList } from './AuditList';
 import { BackupHeadline } from './BackupHeadline';
@@ -94,6 +96,8 @@ function BackupPage() {
   const { health } = service;
   // The service stopped answering (not the restart a restore asked for, which RestoreBanner follows): every action is off until it is back.
   const down = live && service.downSince !== null;
+  /** The zone the schedules' wall-clock times are in (the service's TZ); the schedules say it too, while health is not in yet. */
+  const serviceZone = health?.time_zone ?? schedules.schedules[0]?.time_zone;
 
   const backupStarted = (job: BackupJob): void => {
     jobs.started(job);
@@ -188,6 +192,19 @@ function BackupPage() {
             <span class={`service-state ${health?.status === 'ok' ? 'service-ok' : 'service-down'}`}>
               {health ? `Service ${SERVICE_STATES[health.status]} · v${health.version}` : 'Service not answering'}
             </span>
+            {hasToken() && (
+              <button
+                type="button"
+                class="button button-small topbar-button"
+                onClick={() => {
+                  // On a shared computer: the tab stops sending the token, and the page starts again without it (it asks).
+                  forgetToken();
+                  location.reload();
+                }}
+              >
+                Forget token
+              </button>
+            )}
           </span>
         </div>
       </header>
@@ -206,7 +223,7 @@ function BackupPage() {
             <div key={problem.file} class="banner banner-error" role="alert" data-state="damaged">
               <div class="banner-text">
                 <strong>{problem.file} is damaged</strong>
-                <span>{problem.message}</span>
+                <span>{forPeople(problem.message)}</span>
               </div>
             </div>
           ))}
@@ -279,7 +296,7 @@ function BackupPage() {
                     target="r2"
                     title="Cloudflare R2"
                     intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
-                    fields={[...R2_FIELDS, replicationField('r2', destinations.ids, destinations.nameOf)]}
+                    fields={[...withServiceZone(R2_FIELDS, serviceZone), replicationField('r2', destinations.ids, destinations.nameOf)]}
                     settings={settings.settings ?? []}
                     onSaved={() => saved('r2')}
                     job={latestJob(jobs.jobs, 'r2')}
@@ -291,7 +308,7 @@ function BackupPage() {
                     target="local"
                     title="Local folder"
                     intro="Backups to a folder on this machine: the default, with no account needed."
-                    fields={[...LOCAL_FIELDS, replicationField('local', destinations.ids, destinations.nameOf)]}
+                    fields={[...withServiceZone(LOCAL_FIELDS, serviceZone), replicationField('local', destinations.ids, destinations.nameOf)]}
                     settings={settings.settings ?? []}
                     onSaved={() => saved('local')}
                     job={latestJob(jobs.jobs, 'local')}
@@ -309,6 +326,7 @@ function BackupPage() {
               targets={destinations.targets}
               error={destinations.error}
               schedules={schedules.schedules}
+              serviceZone={serviceZone}
               onChanged={targetsChanged}
               onJobStarted={backupStarted}
               jobs={jobs.jobs}

@@ -7,10 +7,12 @@ import { ageSeconds, formatAge, formatAgo, formatBytes, formatDateTime } from '.
 import { useVerificationProgress } from '../hooks/useVerificationProgress';
 import { describeProgress } from '../progress';
 import { verificationMark } from '../run-history';
+import { forPeople } from '../words';
 import { type ArchiveAccess, useArchiveAccess } from './ArchiveAccessDialog';
 import { useConfirm } from './ConfirmDialog';
 import { useSlowRequest } from '../hooks/useSlowRequest';
 import { SlowNotice } from './SlowNotice';
+import { RowMenu } from './RowMenu';
 import { Verification } from './Verification';
 
 export interface ListState {
@@ -82,6 +84,9 @@ function ArchiveMarks({ file }: { file: BackupFile }) {
   );
 }
 
+/** A long list shows its newest backups first, the rest behind "Show all N". */
+const FIRST_SHOWN = 10;
+
 const FULL_VERIFICATION =
   'Only the stored archive was checked (its size and SHA-256 against the record of its upload): give its recovery key to decrypt it and check every database.';
 
@@ -89,7 +94,6 @@ function byNewest(a: BackupFile, b: BackupFile): number {
   return b.created_at.localeCompare(a.created_at);
 }
 
-/** Every backup of one target, newest first, with Download, Verify, Restore and Delete. */
 /** Which replicas hold a checked copy of a backup, which do not, and which could not be asked. */
 function ReplicaState({ file, replicas }: { file: BackupFile; replicas: BackupListProps['replicas'] }) {
   return (
@@ -118,6 +122,7 @@ function VerificationMark({ run }: { run: Run | undefined }) {
   );
 }
 
+/** Every backup of one target, newest first (the newest 10 until "Show all"), each with its actions menu. */
 export function BackupList({ target, name, replicas, state, reload, onRestore, verified, onVerified, now }: BackupListProps) {
   const confirm = useConfirm();
   const slowVerify = useSlowRequest();
@@ -130,7 +135,9 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
   );
   const heading = useRef<HTMLHeadingElement>(null);
   const headingId = `backups-${target}-heading`;
+  const [showAll, setShowAll] = useState(false);
   const files = state.files ? [...state.files].sort(byNewest) : null;
+  const shown = files && !showAll ? files.slice(0, FIRST_SHOWN) : files;
   const total = files?.reduce((sum, f) => sum + f.size_bytes, 0) ?? 0;
 
   const remove = async (file: BackupFile): Promise<void> => {
@@ -256,12 +263,12 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
           <p>
             <strong>Not set up yet.</strong> Enter the {name} settings above, Save, then Test Connection.
           </p>
-          <p class="hint">{state.error.message}</p>
+          <p class="hint">{forPeople(state.error.message)}</p>
         </div>
       </div>
     ) : (
       <div class="notice notice-error" role="alert">
-        <p>The backups could not be listed: {state.error.message}</p>
+        <p>The backups could not be listed: {forPeople(state.error.message)}</p>
         <button type="button" class="button button-small" onClick={() => void reload()}>
           Try again
         </button>
@@ -287,7 +294,7 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
           </tr>
         </thead>
         <tbody>
-          {files.map((file) => {
+          {(shown ?? []).map((file) => {
             const verification = verifications[file.filename];
             const verifying = verification !== undefined && 'running' in verification;
             return (
@@ -308,24 +315,21 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
                     </td>
                   )}
                   <td class="row-actions">
-                    <a class="button button-small" href={downloadUrl(target, file.filename)} download={file.filename} onClick={(e) => void download(e, file)}>
-                      Download<span class="visually-hidden"> {file.filename}</span>
-                    </a>
-                    <button type="button" class="button button-small" aria-busy={verifying} aria-disabled={verifying} onClick={() => void verify(file)}>
-                      {verifying ? 'Verifying…' : 'Verify'}
-                      <span class="visually-hidden"> {file.filename}</span>
-                    </button>
-                    <button type="button" class="button button-small" onClick={() => void onRestore(target, file)}>
-                      Restore<span class="visually-hidden"> {file.filename}</span>
-                    </button>
-                    {!file.own && (
-                      <button type="button" class="button button-small" onClick={() => void adopt(file)}>
-                        Adopt<span class="visually-hidden"> {file.filename}</span>
-                      </button>
-                    )}
-                    <button type="button" class="button button-small button-danger-quiet" onClick={() => void remove(file)}>
-                      Delete<span class="visually-hidden"> {file.filename}</span>
-                    </button>
+                    <RowMenu
+                      subject={file.filename}
+                      items={[
+                        { label: 'Restore', onSelect: () => void onRestore(target, file) },
+                        { label: verifying ? 'Verifying…' : 'Verify', busy: verifying, onSelect: () => void verify(file) },
+                        {
+                          label: 'Download',
+                          href: downloadUrl(target, file.filename),
+                          download: file.filename,
+                          onSelect: (e) => void download(e, file),
+                        },
+                        ...(file.own ? [] : [{ label: 'Adopt', onSelect: () => void adopt(file) }]),
+                        { label: 'Delete', danger: true, onSelect: () => void remove(file) },
+                      ]}
+                    />
                   </td>
                 </tr>
                 {verifying && progress.running?.filename === file.filename && progress.running.archive_bytes > 0 && (
@@ -367,6 +371,20 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
         </tbody>
       </table>
     );
+    if (files.length > FIRST_SHOWN && !showAll) {
+      body = (
+        <>
+          {body}
+          <p class="list-more">
+            Showing the newest {FIRST_SHOWN}.{' '}
+            <button type="button" class="button button-small" onClick={() => setShowAll(true)}>
+              Show all {files.length}
+              <span class="visually-hidden"> {name} backups</span>
+            </button>
+          </p>
+        </>
+      );
+    }
   }
 
   return (

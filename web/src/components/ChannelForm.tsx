@@ -244,7 +244,7 @@ export function ChannelForm({ channel, onSave, onClose }: ChannelFormProps) {
         ))}
         {text('smtp_user', LABELS.smtp_user)}
         {secret('smtp_password', LABELS.smtp_password, channel?.smtp_password_set ?? false)}
-        {text('from', LABELS.from, undefined, { placeholder: 'Sentinel Backup <backup@example.com>' })}
+        {text('from', LABELS.from, undefined, { placeholder: 'backup@example.com' })}
         {text('to', LABELS.to, 'One or more addresses, separated by commas.', { placeholder: 'ops@example.com' })}
       </>
     );

@@ -1,6 +1,7 @@
 import type { ConnectionTestResult } from '../api/client';
 import { diagnoseCheck, type PlaceKind } from '../diagnosis';
 import { formatClock, formatDuration } from '../format';
+import { forPeople } from '../words';
 
 const CHECK_LABELS: Record<string, string> = {
   configuration: 'Settings complete',
@@ -41,7 +42,7 @@ export function ConnectionTest({ result, kind, checkedAt }: { result: Connection
               {check.ok ? (CHECK_LABELS[check.name] ?? check.name) : (diagnosis?.heading ?? check.name)}
               <span class="visually-hidden">{check.ok ? ': passed' : ': failed'}</span>
             </span>
-            <span class="check-message">{check.message}</span>
+            <span class="check-message">{forPeople(check.message)}</span>
           </li>
         ))}
       </ul>

@@ -1,5 +1,6 @@
 import type { Schedule, VerificationReport } from '../api/client';
-import { formatAgo, formatDateTime, formatRelative } from '../format';
+import { formatAgo, formatRelative, formatServiceTime } from '../format';
+import { forPeople } from '../words';
 
 const TASK_LABELS: Record<Schedule['task'], string> = {
   backup: 'Next backup',
@@ -18,7 +19,7 @@ export function ScheduleInfo({ schedules, verification, now }: { schedules: read
     return (
       <div class="schedule" data-schedule="off">
         <p>
-          <strong>Not scheduled:</strong> {backup.disabled_reason ?? 'scheduled backups are off'}.
+          <strong>Not scheduled:</strong> {forPeople(backup.disabled_reason ?? 'scheduled backups are off')}.
         </p>
       </div>
     );
@@ -30,13 +31,13 @@ export function ScheduleInfo({ schedules, verification, now }: { schedules: read
           <strong>{TASK_LABELS[s.task]}:</strong>{' '}
           {s.enabled && s.next_run ? (
             <>
-              <time dateTime={s.next_run}>{formatDateTime(s.next_run)}</time> ({formatRelative(s.next_run, now)}) · {s.schedule}
-              {s.time_zone && ` (${s.time_zone})`}
+              <time dateTime={s.next_run}>{formatServiceTime(s.next_run, s.time_zone, { withDay: true })}</time>, {formatRelative(s.next_run, now)} ·{' '}
+              {s.schedule}
             </>
           ) : (
-            (s.disabled_reason ?? 'not scheduled')
+            forPeople(s.disabled_reason ?? 'not scheduled')
           )}
-          {s.last_outcome === 'failed' && s.last_message && <span class="status-error"> Last run failed: {s.last_message}</span>}
+          {s.last_outcome === 'failed' && s.last_message && <span class="status-error"> Last run failed: {forPeople(s.last_message)}</span>}
           {s.task === 'verification' && verification && (
             <span class={verification.ok ? '' : 'status-error'}>
               {' '}

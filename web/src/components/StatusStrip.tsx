@@ -1,6 +1,7 @@
 import type { ServiceStatus, TargetStatus } from '../api/status';
 import { diagnoseError, type PlaceKind } from '../diagnosis';
 import { formatDateTime, formatMoment } from '../format';
+import { forPeople } from '../words';
 import { failureSinceSuccess, isAlarm, OVERALL_LABELS, TARGET_STATE_LABELS } from '../target-status';
 
 const STATE_ICONS: Record<TargetStatus['state'], string> = { ok: '✓', failing: '✗', overdue: '!', never: '–', disabled: '–' };
@@ -55,7 +56,7 @@ function TargetRow({ health, name, now, place }: { health: TargetStatus; name: s
       {failure && (
         <span class="status-error-line" data-fact="last-failure">
           <strong class="status-diagnosis">{diagnoseError(failure.code, place).heading}</strong>: last failure <When iso={failure.time} now={now} past />
-          {health.consecutive_failures > 1 ? ` (${health.consecutive_failures} failures in a row)` : ''}: {failure.message}{' '}
+          {health.consecutive_failures > 1 ? ` (${health.consecutive_failures} failures in a row)` : ''}: {forPeople(failure.message)}{' '}
           <code class="error-code">{failure.code}</code> <span class="status-advice">{diagnoseError(failure.code, place).advice}</span>
         </span>
       )}

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage, type TargetInfo, type TargetInput } from '../api/client';
+import { formatServiceClock } from '../format';
 import {
   type DraftErrors,
   type DraftField,
@@ -18,13 +19,17 @@ import {
 const ID = 'target-form';
 const fieldId = (key: DraftField): string => `${ID}-${key}`;
 
-const SCHEDULE_LABELS: Record<ScheduleKind, string> = {
-  daily: 'Daily (03:00)',
-  weekly: 'Weekly (Sunday 03:00)',
-  monthly: 'Monthly (the 1st, 03:00)',
-  hourly: 'Hourly',
-  cron: 'Cron expression',
-};
+/** The schedule choices, their 03:00 in the service's zone and the reader's when the page knows the service's. */
+function scheduleLabels(serviceZone: string | undefined): Record<ScheduleKind, string> {
+  const at = serviceZone ? formatServiceClock('03:00', serviceZone) : '03:00';
+  return {
+    daily: `Daily (${at})`,
+    weekly: `Weekly (Sunday ${at})`,
+    monthly: `Monthly (the 1st, ${at})`,
+    hourly: 'Hourly',
+    cron: 'Cron expression',
+  };
+}
 const KEEP_LABELS: Record<KeepKey, string> = {
   keep_hourly: 'Hourly backups to keep',
   keep_daily: 'Daily backups to keep',
@@ -41,10 +46,12 @@ interface TargetFormProps {
   onSave: (body: TargetInput) => Promise<TargetInfo>;
   /** After a save (the saved target) or Cancel (null). */
   onClose: (saved: TargetInfo | null) => void;
+  /** The service's time zone (TZ): schedule times are in it. */
+  serviceZone?: string;
 }
 
 /** Add or edit a destination: the fields follow the kind, secrets are write-only, the API's errors show at their fields. */
-export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps) {
+export function TargetForm({ target, targets, onSave, onClose, serviceZone }: TargetFormProps) {
   const [draft, setDraft] = useState<TargetDraft>(() => (target ? targetDraftOf(target) : newTargetDraft()));
   const [errors, setErrors] = useState<DraftErrors>({});
   const [status, setStatus] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
@@ -174,7 +181,7 @@ export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps
       ) : (
         <fieldset class="field-group">
           <legend>Store</legend>
-          {input('endpoint', 'Endpoint', { placeholder: 'https://s3.eu-central-003.backblazeb2.com' })}
+          {input('endpoint', 'Endpoint', { placeholder: 'https://s3.example.com' })}
           {input('region', 'Region', { hint: 'auto for R2; AWS S3 needs the bucket’s region.' })}
           {input('bucket', 'Bucket')}
           {input('prefix', 'Folder in the bucket (optional)', { placeholder: 'office/' })}
@@ -191,10 +198,13 @@ export function TargetForm({ target, targets, onSave, onClose }: TargetFormProps
       {select(
         'schedule',
         'Schedule',
-        SCHEDULE_KINDS.map((k) => [k, SCHEDULE_LABELS[k]] as const),
+        SCHEDULE_KINDS.map((k) => [k, scheduleLabels(serviceZone)[k]] as const),
       )}
       {draft.schedule === 'cron' &&
-        input('cron', 'Cron expression', { hint: 'Five fields: minute hour day-of-month month day-of-week, e.g. 30 2 * * SUN.', placeholder: '30 2 * * *' })}
+        input('cron', 'Cron expression', {
+          hint: `Five fields: minute hour day-of-month month day-of-week, e.g. 30 2 * * SUN; times in the service’s zone${serviceZone ? `, ${serviceZone}` : ''}.`,
+          placeholder: '30 2 * * *',
+        })}
       <fieldset class="field-group">
         <legend>Retention</legend>
         {input('retention_days', 'Retention Days', { short: true, hint: 'Older backups are deleted; the newest 3 are always kept. 0: no rule by age.' })}

@@ -25,6 +25,8 @@ interface TargetsCardProps {
   error: string | null;
   /** The schedules as the API describes them (in words, with the time zone), when it has them. */
   schedules: readonly Schedule[];
+  /** The service's time zone (TZ), when known: the schedule choices say their time in it and in the reader's. */
+  serviceZone?: string;
   /** Loads the targets again after a change (and whatever depends on them). */
   onChanged: () => Promise<void>;
   onJobStarted: (job: BackupJob) => void;
@@ -47,7 +49,7 @@ function holdsBackups(error: unknown): error is ApiError {
  * maps onto their settings keys, plus what the target model has no field for (R2's account ID, values taken
  * from the environment); a second form for the same keys would only make two places to change one thing.
  */
-export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted, jobs, now, nameOf }: TargetsCardProps) {
+export function TargetsCard({ targets, error, schedules, serviceZone, onChanged, onJobStarted, jobs, now, nameOf }: TargetsCardProps) {
   const confirm = useConfirm();
   /** The open form: a target's id, 'new', or none (one form at a time keeps its field ids unique). */
   const [editing, setEditing] = useState<string | null>(null);
@@ -177,7 +179,11 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
     }
   };
 
-  const words = (target: TargetInfo): string => schedules.find((s) => s.target === target.id && s.task === 'backup')?.description ?? scheduleWords(target);
+  /** The schedule in words, with the zone its time is in (the service's). */
+  const words = (target: TargetInfo): string => {
+    const text = schedules.find((s) => s.target === target.id && s.task === 'backup')?.description ?? scheduleWords(target);
+    return serviceZone && /\d\d:\d\d/.test(text) ? `${text} (${serviceZone})` : text;
+  };
 
   return (
     <section class="card targets-list" aria-labelledby="targets-heading" data-section="targets">
@@ -215,7 +221,13 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
                 <dd>{target.replicate_from ? nameOf(target.replicate_from) : 'none'}</dd>
               </dl>
               {editing === target.id ? (
-                <TargetForm target={target} targets={all} onSave={(body) => save(target, body)} onClose={(saved) => closed(saved, false)} />
+                <TargetForm
+                  target={target}
+                  targets={all}
+                  serviceZone={serviceZone}
+                  onSave={(body) => save(target, body)}
+                  onClose={(saved) => closed(saved, false)}
+                />
               ) : (
                 <div class="actions">
                   {target.built_in ? (
@@ -261,7 +273,7 @@ export function TargetsCard({ targets, error, schedules, onChanged, onJobStarted
         })}
       </ul>
       {editing === 'new' ? (
-        <TargetForm target={null} targets={all} onSave={(body) => save(null, body)} onClose={(saved) => closed(saved, true)} />
+        <TargetForm target={null} targets={all} serviceZone={serviceZone} onSave={(body) => save(null, body)} onClose={(saved) => closed(saved, true)} />
       ) : (
         <button type="button" id="targets-add" class="button" onClick={() => setEditing('new')}>
           Add target

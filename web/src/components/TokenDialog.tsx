@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { setTokenPrompt } from '../api/auth';
+import { forPeople } from '../words';
 
 interface Question {
   message: string;
@@ -7,7 +8,7 @@ interface Question {
   resolve: (token: string) => void;
 }
 
-/** Asks for the API token when the API answers 401; the token is then kept for this browser tab. */
+/** Asks for the access token (SENTINEL_API_TOKEN) when the API answers 401, in words for a person; kept for this browser tab. */
 export function TokenDialog() {
   const [question, setQuestion] = useState<Question | null>(null);
   const [value, setValue] = useState('');
@@ -51,12 +52,20 @@ export function TokenDialog() {
     >
       {question && (
         <form method="dialog" onSubmit={submit} noValidate>
-          <h2 id="token-title">{question.rejected ? 'That token was not accepted' : 'API token needed'}</h2>
-          <p id="token-message" class="dialog-body">
-            {question.message}
-          </p>
+          <h2 id="token-title">{question.rejected ? 'That token was not accepted' : 'Access token needed'}</h2>
+          <div id="token-message" class="dialog-body">
+            <p>
+              {question.rejected
+                ? forPeople(question.message)
+                : 'This Sentinel service is protected: it shows and changes backups only for someone who gives its access token.'}
+            </p>
+            <p>
+              The token is a password chosen by whoever installed the service (the setting SENTINEL_API_TOKEN, in its environment or .env file). Ask them for
+              it, or read it there.
+            </p>
+          </div>
           <div class="field">
-            <label for="api-token">API token</label>
+            <label for="api-token">Access token</label>
             <input
               ref={input}
               id="api-token"
@@ -69,7 +78,7 @@ export function TokenDialog() {
               aria-describedby="api-token-hint"
             />
             <p id="api-token-hint" class="hint">
-              The value of SENTINEL_API_TOKEN on the server. It is kept in this browser tab only, until you close it.
+              Kept in this browser tab only, until you close it or click “Forget token” at the top of the page.
             </p>
           </div>
           <div class="dialog-actions">

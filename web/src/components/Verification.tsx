@@ -56,10 +56,14 @@ export function Verification({ report, onClose, onVerifyWithKey }: VerificationP
               {report.databases.map((db) => (
                 <tr key={db.name}>
                   <th scope="row">{db.name}</th>
-                  <td>{formatBytes(db.size_bytes)}</td>
-                  <td class={db.checksum_ok ? 'good' : 'bad'}>{db.checksum_ok ? 'matches' : 'MISMATCH'}</td>
-                  <td class={db.integrity_ok ? 'good' : 'bad'}>{db.integrity_ok ? 'ok' : 'FAILED'}</td>
-                  <td>{db.message}</td>
+                  <td data-label="Size">{formatBytes(db.size_bytes)}</td>
+                  <td data-label="Checksum" class={db.checksum_ok ? 'good' : 'bad'}>
+                    {db.checksum_ok ? 'matches' : 'MISMATCH'}
+                  </td>
+                  <td data-label="Integrity" class={db.integrity_ok ? 'good' : 'bad'}>
+                    {db.integrity_ok ? 'ok' : 'FAILED'}
+                  </td>
+                  <td data-label="Details">{db.message}</td>
                 </tr>
               ))}
             </tbody>

@@ -7,7 +7,7 @@ const BEFORE = '2026-02-20T08:00:00.000Z';
 const AFTER = '2026-03-01T10:00:04.000Z';
 
 function health(status: Health['status'], databasesOpen = status !== 'starting'): Health {
-  return { status, version: '0.1.0', databases_open: databasesOpen, problems: [], installation_id: '6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44' };
+  return { status, version: '0.1.0', databases_open: databasesOpen, problems: [], installation_id: '6f1c2a9e-4b7d-4e21-9a53-0c8d2f7b1e44', time_zone: 'UTC' };
 }
 
 const STAGED: NonNullable<RestoreStatus['staged']> = {
