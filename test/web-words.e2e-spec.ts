@@ -88,7 +88,7 @@ describe('Admin page in a browser: times, long lists and words (service in New Y
       expect(await text(line)).toContain(`${clockIn(next, SERVICE_ZONE)} ${SERVICE_ZONE} (${clockIn(next, BROWSER_ZONE)} your time)`);
 
       // The schedule choices say their time in both zones too.
-      const local = page.locator('section.card').filter({ has: page.getByRole('heading', { name: 'Local folder', exact: true }) });
+      const local = page.locator('section.target-local');
       await openSettings(local);
       const daily = await local.getByLabel('Backup Schedule').locator('option[value="daily"]').innerText();
       expect(daily).toMatch(new RegExp(`^Daily, at 01:00 AM ${SERVICE_ZONE} \\(\\d\\d:00 [AP]M your time\\)$`));
