@@ -11,6 +11,7 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { eventually } from './web/browser.js';
 import { browserPerFile, pagePerTest } from './web/page-per-test.js';
+import { rowAction } from './web/row-menu.js';
 import { restartServed, type Served, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 240_000;
@@ -31,15 +32,19 @@ function historyCard(page: Page): Locator {
   return page.getByRole('region', { name: 'Run history', exact: true });
 }
 
-/** A time as the page writes it (format.ts formatDateTime), formatted by the browser itself in its zone and language. */
+/** A time as the page writes it (format.ts formatDateTime), formatted by the browser itself in its zone and language, the zone named. */
 function pageDateTime(page: Page, iso: string): Promise<string> {
-  return page.evaluate(
-    (at) =>
-      new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(
-        new Date(at),
-      ),
-    iso,
-  );
+  return page.evaluate((at) => {
+    const format = new Intl.DateTimeFormat(undefined, {
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    return `${format.format(new Date(at))} ${format.resolvedOptions().timeZone}`;
+  }, iso);
 }
 
 const browser = browserPerFile();
@@ -106,7 +111,7 @@ describe('Admin page in a browser: the run history and the kept verification res
       const backupRow = page.locator(`section.backup-list[data-target="local"] tr[data-filename="${good.filename}"]`);
       const mark = backupRow.locator('.verification-mark');
       expect(await mark.count()).toBe(0);
-      await backupRow.getByRole('button', { name: `Verify ${good.filename}` }).click();
+      await rowAction(page, backupRow, 'Verify');
       await eventually(async () => expect(await mark.count()).toBe(1), 60_000);
       const [verification] = (await http().get('/api/runs?kind=verification').expect(200)).body as RunBody[];
       expect(verification).toMatchObject({ result: 'succeeded', file: good.filename });
@@ -137,12 +142,16 @@ describe('Admin page in a browser: the run history and the kept verification res
       const backupRow = page.locator(`section.backup-list[data-target="local"] tr[data-filename="${made.filename}"]`);
       await eventually(async () => expect(await backupRow.count()).toBe(1));
       fs.rmSync(path.join(served.t.dataDir, 'backups', made.filename));
-      await backupRow.getByRole('button', { name: `Verify ${made.filename}` }).click();
+      await rowAction(page, backupRow, 'Verify');
       const mark = backupRow.locator('.verification-mark');
       await eventually(async () => expect(await mark.count()).toBe(1), 60_000);
       const [verification] = (await http().get(`/api/runs?kind=verification&limit=1`).expect(200)).body as RunBody[];
       expect(verification).toMatchObject({ result: 'failed', error_code: 'BACKUP_NOT_FOUND', file: made.filename });
-      expect(await text(mark)).toBe(`✗ Verification failed ${await pageDateTime(page, verification.finished_at)}: ${verification.message}`);
+      // The API's message names its request ("GET /api/backups/local lists the backups"); the page says where to look instead.
+      expect(verification.message).toMatch(/; GET \/api\/backups\/local lists the backups$/);
+      expect(await text(mark)).toBe(
+        `✗ Verification failed ${await pageDateTime(page, verification.finished_at)}: ${(verification.message ?? '').replace('; GET /api/backups/local lists the backups', '; the Backups list shows them')}`,
+      );
       expect(await mark.getAttribute('data-verification')).toBe('failed');
     },
     BROWSER_TEST_MS,

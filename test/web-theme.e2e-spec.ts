@@ -14,6 +14,7 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { eventually } from './web/browser.js';
 import { browserPerFile, pagePerTest } from './web/page-per-test.js';
+import { rowAction } from './web/row-menu.js';
 import { type Served, serve, text } from './web/serve.js';
 
 const BROWSER_TEST_MS = 180_000;
@@ -97,10 +98,7 @@ describe('Admin page in a browser: the theme follows prefers-color-scheme', () =
 
   /** The Delete dialog of the kept backup, open. */
   async function deleteDialog(page: Page): Promise<Locator> {
-    await page
-      .locator(`tr[data-filename="${kept}"]`)
-      .getByRole('button', { name: `Delete ${kept}` })
-      .click();
+    await rowAction(page, page.locator(`tr[data-filename="${kept}"]`), 'Delete');
     const dialog = page.getByRole('dialog', { name: 'Delete this backup?' });
     await dialog.waitFor();
     return dialog;

@@ -117,7 +117,7 @@ function VerificationMark({ run }: { run: Run | undefined }) {
   const mark = verificationMark(run);
   return (
     <span class={`verification-mark ${mark.ok ? 'status-ok' : 'status-error'}`} data-verification={mark.ok ? 'passed' : 'failed'}>
-      {mark.text}
+      {forPeople(mark.text)}
     </span>
   );
 }
