@@ -155,12 +155,17 @@ describeS3('sentinel-backup backup and status, on a DATA_DIR the service configu
       for (const target of ['local', 'r2', 'vault']) {
         // The first listing of a freshly started service on a busy CI machine (two suites, the S3 server) took over 5 s once: allow 30.
         const res = await getJson(`${service.url}/api/backups/${target}`, 30_000);
-        if (res?.status !== 200) throw new Error(`GET /api/backups/${target} answered ${res ? `${res.status} ${JSON.stringify(res.body)}` : 'nothing in 30 s'}:\n${service.output()}`);
+        if (res?.status !== 200)
+          throw new Error(`GET /api/backups/${target} answered ${res ? `${res.status} ${JSON.stringify(res.body)}` : 'nothing in 30 s'}:\n${service.output()}`);
         const listed = res.body as Array<{ filename: string; own: boolean; made_here: boolean }>;
         expect(listed.length).toBeGreaterThan(0);
         for (const file of listed) expect({ target, ...file }).toMatchObject({ target, own: true, made_here: true });
       }
-      const history = (await getJson(`${service.url}/api/backup-jobs?target=local`, 30_000))?.body as Array<{ trigger: string; status: string; filename: string }>;
+      const history = (await getJson(`${service.url}/api/backup-jobs?target=local`, 30_000))?.body as Array<{
+        trigger: string;
+        status: string;
+        filename: string;
+      }>;
       expect(history.map((job) => [job.trigger, job.status, job.filename]).sort()).toEqual(backupsIn(local).map((name) => ['cli', 'succeeded', name]));
 
       const jobs = async () => ((await getJson(`${service.url}/api/backup-jobs`, 30_000))?.body as unknown[]).length;

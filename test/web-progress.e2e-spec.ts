@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { eventually } from './web/browser.js';
+import { rowAction } from './web/row-menu.js';
 import { browserPerFile, pagePerTest } from './web/page-per-test.js';
 import { type Served, serve, text } from './web/serve.js';
 
@@ -74,7 +75,7 @@ describe('Admin page in a browser: progress of a running backup, and cancelling 
     expect(job.status).toBe('succeeded');
     await page.goto(served.url);
     const row = page.locator(`section.backup-list[data-target="local"] tr[data-filename="${job.filename}"]`);
-    await row.getByRole('button', { name: /^Verify/ }).click();
+    await rowAction(page, row, 'Verify');
 
     const shown = await eventually(async () => {
       const line = await text(page.locator('[data-verification-progress]'));
