@@ -248,7 +248,7 @@ describe('Admin page in a browser: notifications and status', () => {
         await localCard.getByRole('button', { name: 'Backup Now' }).click();
         await eventually(async () => expect(await line.getAttribute('data-state')).toBe('failing'), 30_000);
         // In words, not colour alone; and in red.
-        expect(await text(line)).toMatch(/^✗ ?Local folder: Failing .*Last failure: today .+, just now: [A-Z_]+ .*a-file/);
+        expect(await text(line)).toMatch(/^✗ ?Local folder: Failing .*: last failure today .+, just now: .*a-file.* [A-Z_]+ /);
         expect(await line.evaluate((el) => getComputedStyle(el).borderLeftColor)).toBe(RED);
         expect(await line.locator('.status-state').evaluate((el) => getComputedStyle(el).color)).toBe(RED);
         expect(await accessibilityProblems(page, page.getByRole('region', { name: 'Backup status', exact: true }))).toEqual([]);

@@ -233,7 +233,7 @@ describeS3('Admin page in a browser: the status strip, the header and the page t
       // Headed by what went wrong (diagnosis.ts), then when, the service's message and its code, and what to do.
       const said = await text(failure);
       expect(said).toContain(
-        `: last failure today ${browserClock(error?.time as string)}, just now: ${error?.message.replace('r2_access_key_id, r2_secret_access_key', '“Access Key ID”, “Secret Access Key”')} ${error?.code} `,
+        `: last failure today ${browserClock(error?.time as string)} ${BROWSER_ZONE}, just now: ${error?.message.replace('r2_access_key_id, r2_secret_access_key', '“Access Key ID”, “Secret Access Key”')} ${error?.code} `,
       );
       expect(said).toMatch(/^[A-Z][a-z]+( [a-z]+)+: last failure/);
       // The API's message names the setting keys; the page names the fields as its forms label them (web/src/words.ts).

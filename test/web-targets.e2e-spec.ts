@@ -263,7 +263,7 @@ describe('Admin page in a browser: targets and replication', () => {
       await keepDaily.fill('a week');
       await copyFrom.selectOption('local');
       await r2.getByRole('button', { name: 'Save', exact: true }).click();
-      await eventually(async () => expect(await fieldError(page, keepDaily)).toMatch(/^“Keep daily” must be a whole number from 0 to 10000/));
+      await eventually(async () => expect(await fieldError(page, keepDaily)).toMatch(/^Keep daily must be a whole number from 0 to 10000/));
       expect(await fieldError(page, copyFrom)).toMatch(/^Copy the backups of 'local' would make a replication cycle \(r2 ← local ← r2\)/);
       expect(await text(r2.getByRole('status'))).toMatch(/^Nothing was saved: 2 settings are not valid/);
       expect([await setting('r2_backup_keep_daily'), await setting('r2_replicate_from')]).toEqual(['', '']);

@@ -177,7 +177,7 @@ describe('Admin page in a browser: local folder', () => {
     await eventually(async () => expect(await retention.getAttribute('aria-invalid')).toBe('true'));
     const errorId = (await retention.getAttribute('aria-describedby'))?.split(' ').find((id) => id.endsWith('-error'));
     expect(errorId).toBeDefined();
-    expect(await text(page.locator(`#${errorId}`))).toMatch(/^“Retention Days” must be a whole number of days from 0 to 36500.*got -5/);
+    expect(await text(page.locator(`#${errorId}`))).toMatch(/^Retention Days must be a whole number of days from 0 to 36500.*got -5/);
     expect((await focused(page))?.id).toBe(await retention.getAttribute('id'));
     expect(await text(local.locator('.form-status'))).toMatch(/^Nothing was saved: one setting is not valid/);
     expect(await accessibilityProblems(page, local)).toEqual([]);
