@@ -201,7 +201,8 @@ describeS3('the disaster drills: the command line restores from the bucket, the 
           const back = await settings(service);
           expect(back.r2_bucket_name).toMatchObject({ value: bucket, source: 'database' });
           expect(back.r2_backup_enabled).toMatchObject({ value: 1 });
-          expect(back.r2_access_key_id).toMatchObject({ is_set: true, readable: true, value: null });
+          // The access key ID names the key and is shown (issue 18); the secret never is.
+          expect(back.r2_access_key_id).toMatchObject({ is_set: true, readable: true, value: testS3().accessKeyId });
           expect(back.r2_secret_access_key).toMatchObject({ is_set: true, readable: true, value: null });
           expect((await getJson(`${service.url}/api/restore/status`))?.body.last_apply).toMatchObject({ outcome: 'applied', archive: backup });
           const job = await backUpToR2(service);

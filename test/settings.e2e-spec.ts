@@ -89,14 +89,20 @@ describe('Settings API', () => {
     expect(noValue.body.message).toMatch(/\{"value": \.\.\.\}/);
   });
 
-  it('stores secrets encrypted: the API shows them as set, config.db and the log never contain them', async () => {
-    await t.http.put('/api/settings/r2_secret_access_key').send({ value: SECRET }).expect(200);
+  it('stores secrets encrypted: the API shows the secret as set and the key ID as it is, config.db and the log contain neither', async () => {
+    const putSecret = await t.http.put('/api/settings/r2_secret_access_key').send({ value: SECRET }).expect(200);
+    expect(JSON.stringify(putSecret.body)).not.toContain(SECRET);
+    // The access key ID names the key, it is not the secret: shown (issue 18), though stored encrypted like the secret.
     const put = await t.http.put('/api/settings/r2_access_key_id').send({ value: KEY_ID }).expect(200);
-    expect(JSON.stringify(put.body)).not.toContain(KEY_ID);
+    expect(put.body).toMatchObject({ key: 'r2_access_key_id', value: KEY_ID, is_secret: false, is_set: true, source: 'database' });
     const all = await t.http.get('/api/settings').expect(200);
     const secret = all.body.find((s: { key: string }) => s.key === 'r2_secret_access_key');
     expect(secret).toMatchObject({ is_secret: true, is_set: true, value: null, source: 'database' });
+    expect(all.body.find((s: { key: string }) => s.key === 'r2_access_key_id')).toMatchObject({ value: KEY_ID, is_secret: false });
     expect(JSON.stringify(all.body)).not.toContain(SECRET);
+    const r2Target = (await t.http.get('/api/targets/r2').expect(200)).body;
+    expect(r2Target).toMatchObject({ access_key_id: KEY_ID, access_key_id_set: true, secret_access_key_set: true });
+    expect(JSON.stringify(r2Target)).not.toContain(SECRET);
 
     // What the storage module will get is the plaintext.
     const { SettingsService } = await import('../src/settings/settings.service.js');

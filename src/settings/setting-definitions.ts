@@ -17,6 +17,12 @@ export interface SettingDefinition {
   readonly choices?: readonly string[];
   /** For 'schedule': the target whose backups it times (its daily / weekly / monthly run at the target's spec hour). */
   readonly scheduleOf?: BackupTarget;
+  /**
+   * For 'secret': stored encrypted like every credential, but shown by the API. An access key ID names the key (the
+   * user needs to see which one is set, and it appears in the store's own console); only the secret beside it grants
+   * access.
+   */
+  readonly shown?: boolean;
   /** For 'integer': the smallest value allowed (0 unless said). */
   readonly minimum?: number;
   /** A change to this key affects the R2 client or the local target (the storage module listens). */
@@ -56,7 +62,14 @@ export const SETTING_DEFINITIONS: readonly SettingDefinition[] = [
     storage: 'r2',
     description: 'Cloudflare account ID; the endpoint is https://<account_id>.r2.cloudflarestorage.com',
   },
-  { key: 'r2_access_key_id', kind: 'secret', defaultValue: '', storage: 'r2', description: 'R2 access key ID (stored encrypted, never shown)' },
+  {
+    key: 'r2_access_key_id',
+    kind: 'secret',
+    shown: true,
+    defaultValue: '',
+    storage: 'r2',
+    description: 'R2 access key ID (stored encrypted; shown, as it names the key and is not the secret)',
+  },
   { key: 'r2_secret_access_key', kind: 'secret', defaultValue: '', storage: 'r2', description: 'R2 secret access key (stored encrypted, never shown)' },
   { key: 'r2_bucket_name', kind: 'bucket', defaultValue: '', storage: 'r2', description: 'Bucket the backups go to' },
   {

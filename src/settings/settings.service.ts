@@ -343,8 +343,8 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
     const problem = isSecret && source === 'database' ? this.secretProblem(def.key, String(value)) : undefined;
     return {
       key: def.key,
-      value: isSecret ? null : value,
-      is_secret: isSecret,
+      value: isSecret ? this.shownSecret(def, value, source, problem) : value,
+      is_secret: isSecret && !def.shown,
       is_set: String(value) !== '',
       readable: problem === undefined,
       ...(problem ? { problem } : {}),
@@ -353,6 +353,12 @@ export class SettingsService implements OnModuleInit, OnApplicationBootstrap {
       ...(def.choices ? { allowed_values: [...def.choices] } : {}),
       ...(def.kind === 'schedule' ? { schedule: this.scheduleInfo(def, value as BackupSchedule) } : {}),
     };
+  }
+
+  /** A secret's value as the API shows it: null, unless the definition says it is shown (and it can be read). */
+  private shownSecret(def: SettingDefinition, value: Resolved['value'], source: Resolved['source'], problem: string | undefined): string | null {
+    if (!def.shown || problem !== undefined || String(value) === '') return null;
+    return source === 'database' ? this.cipher.decrypt(def.key, String(value)) : String(value);
   }
 
   /** A schedule setting in words and its next runs, in the service's time zone. */

@@ -42,7 +42,8 @@ export function withServiceZone(fields: readonly FieldSpec[], serviceZone: strin
 export const R2_FIELDS: readonly FieldSpec[] = [
   { key: 'r2_backup_enabled', label: 'Enable R2 backups', kind: 'flag', hint: 'Back up to Cloudflare R2 on the schedule below.' },
   { key: 'r2_account_id', label: 'Account ID', kind: 'text', group: 'R2 credentials', placeholder: '32 letters and digits' },
-  { key: 'r2_access_key_id', label: 'Access Key ID', kind: 'secret', group: 'R2 credentials' },
+  // The access key ID is shown and edited as text: it names the key (the API returns it); only the secret is write-only.
+  { key: 'r2_access_key_id', label: 'Access Key ID', kind: 'text', group: 'R2 credentials' },
   { key: 'r2_secret_access_key', label: 'Secret Access Key', kind: 'secret', group: 'R2 credentials', inputType: 'password' },
   { key: 'r2_bucket_name', label: 'Bucket Name', kind: 'text', group: 'R2 credentials', placeholder: 'sentinel-backups' },
   {

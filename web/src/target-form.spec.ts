@@ -13,6 +13,7 @@ const stored: TargetInfo = {
   bucket: 'backups',
   prefix: 'office/',
   access_key_id_set: true,
+  access_key_id: '003a1b2c3d4e5f60000000001',
   secret_access_key_set: true,
   path: '',
   schedule: 'cron:30 2 * * SUN',
@@ -28,6 +29,14 @@ const stored: TargetInfo = {
 };
 
 describe('target form', () => {
+  it('shows the stored access key ID, and sends it only when it was changed', () => {
+    const draft = targetDraftOf(stored);
+    expect(draft.access_key_id).toBe('003a1b2c3d4e5f60000000001');
+    expect(draft.secret_access_key).toBe('');
+    expect(targetRequestOf({ ...draft, access_key_id: ' 003ffff ' }, stored)).toEqual({ access_key_id: '003ffff' });
+    expect(targetRequestOf({ ...draft, access_key_id: '' }, stored)).toEqual({});
+  });
+
   it('a stored target unchanged sends nothing; secrets left empty are kept', () => {
     expect(targetRequestOf(targetDraftOf(stored), stored)).toEqual({});
   });

@@ -82,7 +82,7 @@ export function targetDraftOf(target: TargetInfo): TargetDraft {
     region: target.region,
     bucket: target.bucket,
     prefix: target.prefix,
-    access_key_id: '',
+    access_key_id: target.access_key_id,
     secret_access_key: '',
     path: target.path,
     schedule: cron ? 'cron' : (((SCHEDULE_KINDS as readonly string[]).includes(target.schedule) ? target.schedule : 'daily') as ScheduleKind),
@@ -126,8 +126,9 @@ function apiFields(draft: TargetDraft): Record<string, unknown> {
 }
 
 /**
- * The body of a POST (every field) or a PATCH (the fields that differ from `stored`). Secrets are sent only
- * when typed: they are never shown back, so an empty input means "keep".
+ * The body of a POST (every field) or a PATCH (the fields that differ from `stored`). The secret is sent only when
+ * typed: it is never shown back, so an empty input means "keep". The access key ID is shown, and sent when changed
+ * (an emptied input keeps the stored one, as the form always did).
  */
 export function targetRequestOf(draft: TargetDraft, stored: TargetInfo | null): TargetInput {
   const fields = apiFields(draft);
@@ -139,7 +140,8 @@ export function targetRequestOf(draft: TargetDraft, stored: TargetInfo | null): 
     for (const [key, value] of Object.entries(fields)) if (JSON.stringify(value) !== JSON.stringify(before[key])) body[key] = value;
   }
   if (draft.kind === 's3') {
-    if (draft.access_key_id) body.access_key_id = draft.access_key_id;
+    const keyId = draft.access_key_id.trim();
+    if (keyId && keyId !== (stored?.access_key_id ?? '')) body.access_key_id = keyId;
     if (draft.secret_access_key) body.secret_access_key = draft.secret_access_key;
   }
   return body as TargetInput;

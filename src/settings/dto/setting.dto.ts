@@ -10,7 +10,8 @@ export class SettingDto {
     oneOf: [{ type: 'string' }, { type: 'integer' }],
     nullable: true,
     example: 'daily',
-    description: 'The effective value; flags are 1/0. Always null for secrets, whose value is never returned',
+    description:
+      'The effective value; flags are 1/0. Null for secrets (is_secret true), whose value is never returned; r2_access_key_id is stored encrypted but shown (it names the key, it is not the secret)',
   })
   value: string | number | null;
 

@@ -39,8 +39,15 @@ export class TargetDto {
   @ApiProperty({ example: 'office/', description: "'' (the bucket's root) or a folder ending in '/'" })
   prefix: string;
 
-  @ApiProperty({ description: 'An access key ID is stored (it is never shown)' })
+  @ApiProperty({ description: 'An access key ID is stored' })
   access_key_id_set: boolean;
+
+  @ApiProperty({
+    example: 'AKIAIOSFODNN7EXAMPLE',
+    description:
+      "s3: the access key ID (stored encrypted, shown: it names the key and is not the secret); '' when none is stored or it cannot be read; folder: ''",
+  })
+  access_key_id: string;
 
   @ApiProperty({ description: 'A secret access key is stored (it is never shown)' })
   secret_access_key_set: boolean;
@@ -102,6 +109,7 @@ export class TargetDto {
       bucket: target.bucket,
       prefix: target.prefix,
       access_key_id_set: target.accessKeyId !== '',
+      access_key_id: target.accessKeyId,
       secret_access_key_set: target.secretAccessKey !== '',
       path: target.path,
       schedule: target.schedule,

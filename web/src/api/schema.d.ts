@@ -928,7 +928,7 @@ export interface components {
             /** @example r2_backup_schedule */
             key: string;
             /**
-             * @description The effective value; flags are 1/0. Always null for secrets, whose value is never returned
+             * @description The effective value; flags are 1/0. Null for secrets (is_secret true), whose value is never returned; r2_access_key_id is stored encrypted but shown (it names the key, it is not the secret)
              * @example daily
              */
             value: (string | number) | null;
@@ -1379,8 +1379,13 @@ export interface components {
              * @example office/
              */
             prefix: string;
-            /** @description An access key ID is stored (it is never shown) */
+            /** @description An access key ID is stored */
             access_key_id_set: boolean;
+            /**
+             * @description s3: the access key ID (stored encrypted, shown: it names the key and is not the secret); '' when none is stored or it cannot be read; folder: ''
+             * @example AKIAIOSFODNN7EXAMPLE
+             */
+            access_key_id: string;
             /** @description A secret access key is stored (it is never shown) */
             secret_access_key_set: boolean;
             /**

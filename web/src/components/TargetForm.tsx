@@ -185,7 +185,7 @@ export function TargetForm({ target, targets, onSave, onClose, serviceZone }: Ta
           {input('region', 'Region', { hint: 'auto for R2; AWS S3 needs the bucket’s region.' })}
           {input('bucket', 'Bucket')}
           {input('prefix', 'Folder in the bucket (optional)', { placeholder: 'office/' })}
-          {input('access_key_id', 'Access Key ID', { hint: secretHint(target?.access_key_id_set) })}
+          {input('access_key_id', 'Access Key ID', { hint: 'It names the key and is not the secret, so it is shown.' })}
           {input('secret_access_key', 'Secret Access Key', { type: 'password', hint: secretHint(target?.secret_access_key_set) })}
           {select('lock_mode', 'Object Lock', [
             ['', 'None'],
