@@ -1,7 +1,7 @@
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
-import { BACKUP_FILENAME_EXAMPLE, ENCRYPTED_BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from './backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE, ENCRYPTED_BACKUP_FILENAME_EXAMPLE, INCREMENTAL_BACKUP_FILENAME_EXAMPLE, parseBackupFilename } from './backup-filename.js';
 
 /**
  * The checks every request naming a backup goes through, for the backup API and the restore alike:
@@ -15,13 +15,13 @@ const SECRET_KEY = /AGE-SECRET-KEY-1/i;
 const QUOTABLE_NAME = /^[\w.-]{1,80}$/;
 
 /**
- * 400 unless `filename` is a backup archive's name (`sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz`, or `.tar.gz.age` when encrypted).
+ * 400 unless `filename` is a backup archive's name (`sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz` or an increment's `sentinel-incremental-…`, `.tar.gz.age` when encrypted).
  * The refused value is repeated only when it looks like a name: a recovery key pasted into the wrong field
  * must not come back in the response (or whatever logs it), and other odd input is not worth echoing either.
  */
 export function assertBackupName(filename: unknown): asserts filename is string {
   if (typeof filename !== 'string' || !parseBackupFilename(filename)) {
-    const expected = `names look like ${BACKUP_FILENAME_EXAMPLE} (or ${ENCRYPTED_BACKUP_FILENAME_EXAMPLE} when encrypted)`;
+    const expected = `names look like ${BACKUP_FILENAME_EXAMPLE} (or ${ENCRYPTED_BACKUP_FILENAME_EXAMPLE} when encrypted, ${INCREMENTAL_BACKUP_FILENAME_EXAMPLE} for an increment)`;
     if (typeof filename === 'string' && SECRET_KEY.test(filename)) {
       throw new DomainError(ErrorCode.BackupNameInvalid, `A secret key was sent as filename: send it as identity; ${expected}`);
     }

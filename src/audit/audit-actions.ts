@@ -30,7 +30,7 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
  * The shape of a backup's name (archive-format's parser is the authority; audit sits below it and may not
  * import it, and the shape is all the subject needs: no secret or free text fits it).
  */
-const BACKUP_NAME_SHAPE = /^sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz(?:\.age)?$/;
+const BACKUP_NAME_SHAPE = /^sentinel-(?:backup|incremental)-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz(?:\.age)?$/;
 
 /** The shape of a target id (the targets module's rule, restated for the same reason). */
 const TARGET_ID_SHAPE = /^[a-z0-9-]{1,32}$/;

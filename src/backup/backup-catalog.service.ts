@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { parseBackupName } from '../archive-format/backup-filename.js';
+import { BACKUP_NAME_PREFIX, parseBackupName } from '../archive-format/backup-filename.js';
 import { assertBackupName, backupNotFound, notFoundAsBackup } from '../archive-format/backup-name.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
@@ -69,7 +69,7 @@ export class BackupCatalogService {
    */
   async list(target: BackupTarget): Promise<ListedBackup[]> {
     const storage = await this.storage.get(target);
-    const objects = (await storage.list('sentinel-backup-')).filter((object) => parseBackupName(object.key));
+    const objects = (await storage.list(BACKUP_NAME_PREFIX)).filter((object) => parseBackupName(object.key));
     const owners = await storage.owners(objects);
     // S3: read by the HeadObject of the owner lookup just made, and cached with the owner: no request of its own.
     const locks = await storage.locks(objects.filter((object) => owners.has(object.key)));

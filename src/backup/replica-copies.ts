@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
 import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
+import { BACKUP_NAME_PREFIX } from '../archive-format/backup-filename.js';
 import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { TargetDirectory } from '../targets/target-directory.js';
@@ -117,7 +118,7 @@ export class ReplicaCopies {
     const recorded = new Set(records.keys());
     const objects = await within(
       REPLICA_LIST_LIMIT_MS,
-      this.storage.get(replica).then((storage) => storage.list('sentinel-backup-')),
+      this.storage.get(replica).then((storage) => storage.list(BACKUP_NAME_PREFIX)),
     );
     const sizes = new Map(objects.map((object) => [object.key, object.size]));
     if (mayKeep) this.listed.set(replica, { sizes, recorded, at: Date.now() });

@@ -98,7 +98,7 @@ export class StorageBackupSource implements BackupSource {
     }
     if (!parseBackupName(backup)) {
       throw CliError.usage(
-        `'${backup}' is not a backup name (sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz) nor latest; give an archive file as a path (./${backup})`,
+        `'${backup}' is not a backup name (sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz, or sentinel-incremental-… for an increment) nor latest; give an archive file as a path (./${backup})`,
       );
     }
     if (!(await this.storage.head(backup))) {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { backupFilename } from '../../archive-format/backup-filename.js';
+import { backupFilename, incrementalBackupFilename } from '../../archive-format/backup-filename.js';
 import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
 import type { Clock } from '../../common/clock.js';
 import { DomainError } from '../../common/errors/domain-error.js';
@@ -197,6 +197,14 @@ describe('ArchiveProducer', () => {
     const produced = await f.producer.produce(job, new AbortController().signal, f.progress);
     expect(produced.filename).toBe(backupFilename(new Date(NOW.getTime() + 2000)));
     expect(f.written[0].metadata.timestamp).toBe('2026-03-14T09:26:55Z');
+  });
+
+  it('moves past a second an increment (plain or encrypted) already carries: both kinds share one time line', async () => {
+    const f = setUp();
+    f.existing.add(incrementalBackupFilename(NOW));
+    f.existing.add(incrementalBackupFilename(new Date(NOW.getTime() + 1000), { encrypted: true }));
+    const produced = await f.producer.produce(job, new AbortController().signal, f.progress);
+    expect(produced.filename).toBe(backupFilename(new Date(NOW.getTime() + 2000)));
   });
 
   it("gives the upload the installation as owner and the writer's maximum size", async () => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { backupFilename, parseBackupFilename } from '../../archive-format/backup-filename.js';
+import { backupFilename, namesOfSecond, parseBackupFilename } from '../../archive-format/backup-filename.js';
 import { type BackupMetadata, type DatabaseEntry, isoSeconds, METADATA_FORMAT_VERSION } from '../../archive-format/backup-metadata.js';
 import { APP_VERSION } from '../../common/app-version.js';
 import type { BackupTarget } from '../../common/backup-target.js';
@@ -223,20 +223,24 @@ export class ArchiveProducer {
 
   /**
    * The name for a backup made at `at`; a later second when a backup of that second already exists, of
-   * either kind (plain and encrypted backups share one time line, so no two carry the same time).
+   * any kind (full and incremental, plain and encrypted backups share one time line, so no two carry the same time).
    */
   private async freeName(storage: ObjectStorage, at: Date, encrypted: boolean): Promise<string> {
     for (let offset = 0; offset < NAME_ATTEMPTS; offset++) {
       const second = new Date(at.getTime() + offset * 1000);
-      const name = backupFilename(second, { encrypted });
-      const other = backupFilename(second, { encrypted: !encrypted });
-      if (!(await storage.head(name)) && !(await storage.head(other))) return name;
+      if (await secondIsFree(storage, second)) return backupFilename(second, { encrypted });
     }
     throw new DomainError(
       ErrorCode.Conflict,
       `Cannot find a free backup name: ${NAME_ATTEMPTS} backups already carry the names of the coming minute. Delete or move some of them, or wait a minute, then run the backup again`,
     );
   }
+}
+
+/** True when no backup of either kind and either encryption carries the second of `at` in `storage`. */
+async function secondIsFree(storage: ObjectStorage, at: Date): Promise<boolean> {
+  for (const name of namesOfSecond(at)) if (await storage.head(name)) return false;
+  return true;
 }
 
 /** Destroys `stream` (a no-op once it has ended) and waits until it has closed. */
