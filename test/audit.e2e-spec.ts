@@ -135,4 +135,27 @@ describe('Audit log', () => {
     }
     expect(fs.statSync(path.join(t.dataDir, '.audit.db')).mode & 0o777).toBe(0o600);
   });
+
+  it('records several settings saved at once as settings.change naming their keys, never a value', async () => {
+    const t = await boot();
+    await t.http
+      .put('/api/settings')
+      .send({ values: { r2_bucket_name: BUCKET, r2_secret_access_key: SECRET } })
+      .expect(200);
+    // Refused as a whole (one value invalid): recorded too, by the keys it named.
+    await t.http
+      .put('/api/settings')
+      .send({ values: { r2_secret_access_key: SECRET, r2_backup_retention_days: -3 } })
+      .expect(400);
+
+    const answer = await t.http.get('/api/audit').expect(200);
+    expect((answer.body as Entry[]).map((e) => [e.action, e.target, e.subject, e.outcome, e.status_code, e.error])).toEqual([
+      ['settings.change', null, 'r2_secret_access_key, r2_backup_retention_days', 'error', 400, 'SETTING_INVALID'],
+      ['settings.change', null, 'r2_bucket_name, r2_secret_access_key', 'ok', 200, null],
+    ]);
+    expect(answer.text).not.toContain(SECRET);
+    expect(answer.text).not.toContain(BUCKET);
+    await t.close();
+    for (const file of auditFiles(t.dataDir)) expect(fs.readFileSync(file).includes(Buffer.from(SECRET))).toBe(false);
+  });
 });

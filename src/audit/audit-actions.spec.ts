@@ -34,3 +34,36 @@ describe('nameAction of a restore', () => {
     expect(nameAction('POST', '/api/restore/apply', { archive, target: key })).toEqual({ action: 'restore.apply-now', target: null, subject: archive });
   });
 });
+
+describe('nameAction of several settings saved at once', () => {
+  const secret = 'a'.repeat(20) + '0123456789abcdef0123456789abcdef0123456789ab';
+
+  it('keeps the keys, in the order sent, and never a value', () => {
+    const named = nameAction('PUT', '/api/settings', { values: { r2_bucket_name: 'backups', r2_secret_access_key: secret, r2_backup_enabled: 1 } });
+    expect(named).toEqual({ action: 'settings.change', target: null, subject: 'r2_bucket_name, r2_secret_access_key, r2_backup_enabled' });
+    expect(JSON.stringify(named)).not.toContain(secret);
+  });
+
+  it('keeps no key that lacks a setting key’s shape: a secret sent in a key’s place is not kept', () => {
+    const named = nameAction('PUT', '/api/settings/', { values: { [secret]: 'x', [secret.toUpperCase()]: 'y', r2_prefix: 'p' } });
+    expect(named).toEqual({ action: 'settings.change', target: null, subject: 'r2_prefix' });
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['no values', {}],
+    ['values not an object', { values: 'r2_bucket_name' }],
+    ['values a list', { values: ['r2_bucket_name'] }],
+    ['no key', { values: {} }],
+  ])('keeps no subject for %s', (_what, body) => {
+    expect(nameAction('PUT', '/api/settings', body)).toEqual({ action: 'settings.change', target: null, subject: null });
+  });
+
+  it('still names one setting changed by its path', () => {
+    expect(nameAction('PUT', '/api/settings/r2_bucket_name', { value: 'backups' })).toEqual({
+      action: 'setting.change',
+      target: null,
+      subject: 'r2_bucket_name',
+    });
+  });
+});

@@ -1,10 +1,11 @@
 /**
  * The state-changing endpoints by name. The subject is taken from the path (or, for a restore staged or
- * applied now, the body's file name); nothing else of a request is kept. A state-changing request that matches none
+ * applied now, the body's file name; for several settings saved at once, the body's keys); nothing else of a request is kept. A state-changing request that matches none
  * is still recorded, as `METHOD /path`. Order matters: `restore/staged` before `:filename`.
  */
 const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> = [
   { method: 'PUT', path: /^\/api\/settings\/(?<subject>[^/]+)$/, action: 'setting.change' },
+  { method: 'PUT', path: /^\/api\/settings$/, action: 'settings.change' },
   { method: 'POST', path: /^\/api\/targets$/, action: 'target.create' },
   { method: 'PATCH', path: /^\/api\/targets\/(?<target>[^/]+)$/, action: 'target.change' },
   { method: 'DELETE', path: /^\/api\/targets\/(?<target>[^/]+)$/, action: 'target.delete' },
@@ -32,6 +33,14 @@ const ACTIONS: ReadonlyArray<{ method: string; path: RegExp; action: string }> =
  */
 const BACKUP_NAME_SHAPE = /^sentinel-(?:backup|incremental)-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz(?:\.age)?$/;
 
+/**
+ * The shape of a setting key: two or more lower-case words joined by underscores, as every key in setting-definitions
+ * is (the settings module's list, restated for the same reason). A secret pasted in a key's place (hex, base64) has no
+ * underscore or has capitals, so it is not kept.
+ */
+const SETTING_KEY_SHAPE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
+const SETTING_KEY_MAX = 64;
+
 /** The shape of a target id (the targets module's rule, restated for the same reason). */
 const TARGET_ID_SHAPE = /^[a-z0-9-]{1,32}$/;
 
@@ -43,7 +52,10 @@ export interface NamedAction {
   subject: string | null;
 }
 
-/** The action a request stands for; `body` is read only for a restore's file name (staged, or applied now). */
+/**
+ * The action a request stands for; `body` is read only for a restore's file name (staged, or applied now), a new
+ * target's id and an encryption change's flags, and for several settings saved at once the keys (never a value).
+ */
 export function nameAction(method: string, path: string, body: unknown): NamedAction {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   for (const entry of ACTIONS) {
@@ -75,10 +87,22 @@ export function nameAction(method: string, path: string, body: unknown): NamedAc
       // Only what has a target id's shape is kept: a secret pasted into the wrong field is not.
       return { action: entry.action, target: typeof id === 'string' && TARGET_ID_SHAPE.test(id) ? id : null, subject: null };
     }
+    if (entry.action === 'settings.change') return { action: entry.action, target: null, subject: settingKeys(body) };
     if (entry.action === 'encryption.change') return { action: encryptionChange(body), target: decode(match.groups?.target), subject };
     return { action: entry.action, target: decode(match.groups?.target), subject };
   }
   return { action: `${method} ${trimmed}`, target: null, subject: null };
+}
+
+/**
+ * The keys of PUT /api/settings's `values`, in the order sent, joined by ', ' (null when there is none of a key's
+ * shape). Only the keys are read: the values (an R2 secret among them) never reach the audit log.
+ */
+function settingKeys(body: unknown): string | null {
+  const values = typeof body === 'object' && body !== null ? (body as { values?: unknown }).values : undefined;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return null;
+  const keys = Object.keys(values).filter((key) => key.length <= SETTING_KEY_MAX && SETTING_KEY_SHAPE.test(key));
+  return keys.length > 0 ? keys.join(', ') : null;
 }
 
 /**

@@ -9,10 +9,10 @@ export interface AuditEntry {
   id: number;
   /** ISO 8601, UTC. */
   at: string;
-  /** setting.change, backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply, or `METHOD /path`. */
+  /** setting.change, settings.change (several saved at once: subject their keys), backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply, or `METHOD /path`. */
   action: string;
   target: string | null;
-  /** The backup file name or the setting key the action concerns. */
+  /** The backup file name, the setting key, or the keys (joined by ', ') of several settings saved at once. */
   subject: string | null;
   outcome: AuditOutcome;
   /** The HTTP status, or null for the service's own actions. */

@@ -12,7 +12,7 @@ export class AuditEntryDto implements AuditEntry {
   @ApiProperty({
     example: 'restore.stage',
     description:
-      'setting.change, backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; ' +
+      'setting.change, settings.change (several saved at once: subject their keys), backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; ' +
       'any other refused or state-changing request as "METHOD /path"',
   })
   action: string;
@@ -24,7 +24,7 @@ export class AuditEntryDto implements AuditEntry {
     type: String,
     nullable: true,
     example: 'sentinel-backup-2026-12-01-030000.tar.gz',
-    description: 'The backup file or the setting key; a setting value is never recorded',
+    description: 'The backup file, the setting key, or the keys of several settings saved at once; a setting value is never recorded',
   })
   subject: string | null;
 

@@ -812,14 +812,14 @@ export interface components {
             /** @example 2026-12-01T16:20:00.000Z */
             at: string;
             /**
-             * @description setting.change, backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; any other refused or state-changing request as "METHOD /path"
+             * @description setting.change, settings.change (several saved at once: subject their keys), backup.start, backup.cancel (subject: the job id), backup.delete, backup.rotate, backup.rotate-dry-run, backup.verify, connection.test, restore.stage, restore.cancel, restore.apply-now, restore.apply; any other refused or state-changing request as "METHOD /path"
              * @example restore.stage
              */
             action: string;
             /** @example local */
             target: string | null;
             /**
-             * @description The backup file or the setting key; a setting value is never recorded
+             * @description The backup file, the setting key, or the keys of several settings saved at once; a setting value is never recorded
              * @example sentinel-backup-2026-12-01-030000.tar.gz
              */
             subject: string | null;

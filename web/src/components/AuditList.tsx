@@ -5,6 +5,7 @@ import { formatDateTime } from '../format';
 /** Words for the audit log's action names; anything else (`METHOD /path`) is shown as it is. */
 const ACTION_LABELS: Record<string, string> = {
   'setting.change': 'Setting changed',
+  'settings.change': 'Settings changed',
   'backup.start': 'Backup started',
   'backup.delete': 'Backup deleted',
   'backup.rotate': 'Rotation',
