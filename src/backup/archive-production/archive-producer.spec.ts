@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { backupFilename, incrementalBackupFilename } from '../../archive-format/backup-filename.js';
-import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
 import type { Clock } from '../../common/clock.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
@@ -100,7 +99,7 @@ function setUp() {
   } as unknown as DatabaseSnapshotter;
   const writer = {
     tarBytes: () => 12_345,
-    maxBytes: (metadata: BackupMetadata) => 100_000 + metadata.databases.length,
+    maxBytes: (contents: Omit<ArchiveContents, 'dir'>) => 100_000 + contents.files.length,
     open: (contents: ArchiveContents, context: ArchiveWriteContext) => {
       written.push(contents);
       contexts.push(context);

@@ -18,7 +18,7 @@ import { ObjectExists } from '../../storage/object-exists.error.js';
 import { objectVersion, type ObjectStorage, type StoredObject } from '../../storage/object-storage.js';
 import { StorageTargets } from '../../storage/storage-targets.js';
 import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
-import { ArchiveWriter } from '../archive-writer/archive-writer.js';
+import { ArchiveWriter, fullArchiveContents } from '../archive-writer/archive-writer.js';
 import { StartupRecovery } from '../startup-recovery.service.js';
 import { BackupSpaceCheck } from './backup-space-check.js';
 import { DatabaseSnapshotter } from './database-snapshotter.js';
@@ -127,12 +127,13 @@ export class ArchiveProducer {
           databases: entries,
         };
         await progress.willStore?.({ filename, encrypted, recipients: encrypted ? [...recipients] : null });
-        await progress.enterPhase('archiving', this.writer.tarBytes(metadata));
-        archive = this.writer.open({ dir: scratch, metadata }, context, (bytes) => progress.bytesDone(bytes));
+        const contents = fullArchiveContents(scratch, metadata);
+        await progress.enterPhase('archiving', this.writer.tarBytes(contents));
+        archive = this.writer.open(contents, context, (bytes) => progress.bytesDone(bytes));
         try {
           stored = await storage.upload(filename, archive, {
             signal,
-            maxBytes: this.writer.maxBytes(metadata, context),
+            maxBytes: this.writer.maxBytes(contents, context),
             owner: this.identity.id,
             recipients: context.recipients,
           });

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
 import type { ArchiveWriteContext, ArchiveWriteStep } from './archive-write-step.js';
-import { ArchiveWriter } from './archive-writer.js';
+import { ArchiveWriter, fullArchiveContents } from './archive-writer.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
 /** The entries of a tar: name and content, in order (ustar headers, no long names needed here). */
@@ -113,7 +113,7 @@ describe('ArchiveWriter', () => {
   });
 
   it('without steps, stores a gzip of a tar with backup-metadata.json first, then each database in metadata order', async () => {
-    const archive = await collect(new ArchiveWriter([]).open({ dir, metadata }, LOCAL));
+    const archive = await collect(new ArchiveWriter([]).open(fullArchiveContents(dir, metadata), LOCAL));
     const entries = tarEntries(gunzipSync(archive));
     expect(entries.map((e) => e.name)).toEqual(['backup-metadata.json', 'universe.db', 'config.db']);
     expect(JSON.parse(entries[0].content.toString())).toEqual(metadata);
@@ -121,10 +121,23 @@ describe('ArchiveWriter', () => {
     expect(entries[2].content.equals(contents['config.db'])).toBe(true);
   });
 
+  it("writes an increment's contents: its metadata first, then only the files it names, in its order", async () => {
+    const pages = Buffer.alloc(2 * 4096, 'p');
+    fs.writeFileSync(path.join(dir, 'ledger.db.pages'), pages);
+    const increment = { timestamp: '2026-03-14T09:41:00Z', kind: 'incremental', databases: [{ name: 'ledger', pages_file: 'ledger.db.pages' }] };
+    const archive = await collect(new ArchiveWriter([]).open({ dir, metadata: increment, files: [{ name: 'ledger.db.pages', size: pages.length }] }, LOCAL));
+    const entries = tarEntries(gunzipSync(archive));
+    expect(entries.map((e) => e.name)).toEqual(['backup-metadata.json', 'ledger.db.pages']);
+    expect(JSON.parse(entries[0].content.toString())).toEqual(increment);
+    expect(entries[1].content.equals(pages)).toBe(true);
+  });
+
   it('feeds gzip output to a registered step, and what the step outputs is what the target stores', async () => {
     const received = path.join(scratch, 'received');
     const counted: number[] = [];
-    const stored = await collect(new ArchiveWriter([recordingStep('xor', received)]).open({ dir, metadata }, LOCAL, (bytes) => counted.push(bytes)));
+    const stored = await collect(
+      new ArchiveWriter([recordingStep('xor', received)]).open(fullArchiveContents(dir, metadata), LOCAL, (bytes) => counted.push(bytes)),
+    );
     const gzip = fs.readFileSync(received);
     // The step got the gzip stream (its magic bytes first), a tar of the archive's layout inside.
     expect([...gzip.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
@@ -133,41 +146,45 @@ describe('ArchiveWriter', () => {
     expect(stored.equals(Buffer.from(gzip.map((b) => b ^ 0x5a)))).toBe(true);
     // Progress counts the uncompressed tar, which the size estimate matches exactly.
     expect(counted.at(-1)).toBe(gunzipSync(gzip).length);
-    expect(counted.at(-1)).toBe(new ArchiveWriter([]).tarBytes(metadata));
+    expect(counted.at(-1)).toBe(new ArchiveWriter([]).tarBytes(fullArchiveContents(dir, metadata)));
   });
 
   it('runs several steps in their registered order', async () => {
     const first = path.join(scratch, 'first');
     const second = path.join(scratch, 'second');
-    const stored = await collect(new ArchiveWriter([recordingStep('one', first), recordingStep('two', second)]).open({ dir, metadata }, LOCAL));
+    const stored = await collect(
+      new ArchiveWriter([recordingStep('one', first), recordingStep('two', second)]).open(fullArchiveContents(dir, metadata), LOCAL),
+    );
     expect(fs.readFileSync(second).equals(Buffer.from(fs.readFileSync(first).map((b) => b ^ 0x5a)))).toBe(true);
     expect(stored.equals(fs.readFileSync(first))).toBe(true); // XOR twice
   });
 
   it("counts each step's growth in the archive's maximum size", () => {
     const plain = new ArchiveWriter([]);
-    const gzipBound = ParallelGzip.maxOutputBytes(plain.tarBytes(metadata) + 10 * 1024);
-    expect(plain.maxBytes(metadata, LOCAL)).toBe(gzipBound);
-    expect(new ArchiveWriter([recordingStep('a'), recordingStep('b')]).maxBytes(metadata, LOCAL)).toBe(2 * (2 * gzipBound + 7) + 7);
+    const gzipBound = ParallelGzip.maxOutputBytes(plain.tarBytes(fullArchiveContents(dir, metadata)) + 10 * 1024);
+    expect(plain.maxBytes(fullArchiveContents(dir, metadata), LOCAL)).toBe(gzipBound);
+    expect(new ArchiveWriter([recordingStep('a'), recordingStep('b')]).maxBytes(fullArchiveContents(dir, metadata), LOCAL)).toBe(2 * (2 * gzipBound + 7) + 7);
   });
 
   it('fails the archive stream with an error naming the step that failed, and only that one', async () => {
     const failing = stepOf('age-encryption', 'failing-transform.js', { message: 'no recipient key' });
-    const error = await failureOf(new ArchiveWriter([recordingStep('before'), failing, recordingStep('after')]).open({ dir, metadata }, LOCAL));
+    const error = await failureOf(
+      new ArchiveWriter([recordingStep('before'), failing, recordingStep('after')]).open(fullArchiveContents(dir, metadata), LOCAL),
+    );
     expect(error.message).toBe("The archive step 'age-encryption' failed: no recipient key");
     expect(openFilesUnder(dir)).toEqual([]);
   });
 
   it('names the step whose module cannot be loaded in the worker', async () => {
     const missing = stepOf('compression-two', 'no-such-transform.js');
-    const error = await failureOf(new ArchiveWriter([missing]).open({ dir, metadata }, LOCAL));
+    const error = await failureOf(new ArchiveWriter([missing]).open(fullArchiveContents(dir, metadata), LOCAL));
     expect(error.message).toMatch(/^The archive step 'compression-two' failed: .*no-such-transform/);
   });
 
   it('fails the archive stream, with and without steps, when a snapshot is not the size its metadata records, naming no step', async () => {
     fs.appendFileSync(path.join(dir, 'config.db'), 'grown');
     for (const steps of [[], [recordingStep('xor')]]) {
-      const error = await failureOf(new ArchiveWriter(steps).open({ dir, metadata }, LOCAL));
+      const error = await failureOf(new ArchiveWriter(steps).open(fullArchiveContents(dir, metadata), LOCAL));
       expect(error.message).toMatch(/^Cannot archive 'config\.db'.*changed while being archived/);
     }
   });
@@ -181,14 +198,14 @@ describe('ArchiveWriter', () => {
       maxOutputBytes: (n, c) => (c.recipients?.length ? step.maxOutputBytes(n, c) : n),
     };
     const writer = new ArchiveWriter([onlyEncrypted]);
-    const plain = await collect(writer.open({ dir, metadata }, LOCAL));
+    const plain = await collect(writer.open(fullArchiveContents(dir, metadata), LOCAL));
     expect([...plain.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
     expect(fs.existsSync(received)).toBe(false);
-    const encrypted = await collect(writer.open({ dir, metadata }, { target: 'local', recipients: ['age1someone'] }));
+    const encrypted = await collect(writer.open(fullArchiveContents(dir, metadata), { target: 'local', recipients: ['age1someone'] }));
     expect(encrypted.equals(Buffer.from(fs.readFileSync(received).map((b) => b ^ 0x5a)))).toBe(true);
-    const gzipBound = ParallelGzip.maxOutputBytes(writer.tarBytes(metadata) + 10 * 1024);
-    expect(writer.maxBytes(metadata, LOCAL)).toBe(gzipBound);
-    expect(writer.maxBytes(metadata, { target: 'local', recipients: ['age1someone'] })).toBe(2 * gzipBound + 7);
+    const gzipBound = ParallelGzip.maxOutputBytes(writer.tarBytes(fullArchiveContents(dir, metadata)) + 10 * 1024);
+    expect(writer.maxBytes(fullArchiveContents(dir, metadata), LOCAL)).toBe(gzipBound);
+    expect(writer.maxBytes(fullArchiveContents(dir, metadata), { target: 'local', recipients: ['age1someone'] })).toBe(2 * gzipBound + 7);
   });
 
   it("compresses real SQLite pages as well as gzip -6 does: at most 1.02 times gzip's default level on the same tar", async () => {
@@ -211,14 +228,14 @@ describe('ArchiveWriter', () => {
       { name: 'ledger', filename: 'ledger.db', size_bytes: data.length, checksum: `sha256:${createHash('sha256').update(data).digest('hex')}` },
     ];
 
-    const archive = await collect(new ArchiveWriter([]).open({ dir, metadata }, LOCAL));
+    const archive = await collect(new ArchiveWriter([]).open(fullArchiveContents(dir, metadata), LOCAL));
     const tar = gunzipSync(archive);
     expect(tarEntries(tar)[1].content.equals(data)).toBe(true);
     expect(archive.length).toBeLessThanOrEqual(gzipSync(tar, { level: 6 }).length * 1.02);
   });
 
   it('gives the SHA-256 and size of the bytes as stored (after the last step) once the stream has ended', async () => {
-    const archive = new ArchiveWriter([recordingStep('xor')]).open({ dir, metadata }, LOCAL);
+    const archive = new ArchiveWriter([recordingStep('xor')]).open(fullArchiveContents(dir, metadata), LOCAL);
     expect(archive.digest).toBeUndefined();
     const stored = await collect(archive);
     expect(archive.digest).toEqual({ sha256: createHash('sha256').update(stored).digest('hex'), bytes: stored.length });
@@ -241,7 +258,7 @@ describe('ArchiveWriter', () => {
       },
       maxOutputBytes: (maxInput) => maxInput,
     };
-    expect(() => new ArchiveWriter([first, refusing]).open({ dir, metadata }, LOCAL)).toThrow('no such recipient');
+    expect(() => new ArchiveWriter([first, refusing]).open(fullArchiveContents(dir, metadata), LOCAL)).toThrow('no such recipient');
     expect(planned).toEqual(['first']);
     // Nothing was written into the folder and nothing reads it: the caller may remove it at once.
     expect(fs.readdirSync(dir).sort()).toEqual(['config.db', 'universe.db']);
@@ -258,7 +275,7 @@ describe('ArchiveWriter', () => {
 
     it('stops when the archive stream is destroyed mid-archive, and the stream closes only once nothing reads the folder', async () => {
       withLargeDatabase();
-      const archive = new ArchiveWriter([recordingStep('xor')]).open({ dir, metadata }, LOCAL);
+      const archive = new ArchiveWriter([recordingStep('xor')]).open(fullArchiveContents(dir, metadata), LOCAL);
       await new Promise((resolve) => archive.once('data', resolve));
       archive.pause();
       // The reader has stopped: the worker waits for it, with the database open, a few MiB into it.
@@ -272,14 +289,18 @@ describe('ArchiveWriter', () => {
 
     it('that exits mid-archive fails the archive with an error that says so, and leaves nothing open', async () => {
       withLargeDatabase();
-      const error = await failureOf(new ArchiveWriter([stepOf('dying', 'dying-transform.js', { how: 'exit' })]).open({ dir, metadata }, LOCAL));
+      const error = await failureOf(
+        new ArchiveWriter([stepOf('dying', 'dying-transform.js', { how: 'exit' })]).open(fullArchiveContents(dir, metadata), LOCAL),
+      );
       expect(error.message).toBe("The archive's worker thread stopped (exit code 7) before the archive was complete");
       expect(openFilesUnder(dir)).toEqual([]);
     });
 
     it('that crashes mid-archive (an uncaught error) fails the archive with that error, and leaves nothing open', async () => {
       withLargeDatabase();
-      const error = await failureOf(new ArchiveWriter([stepOf('crashing', 'dying-transform.js', { how: 'throw' })]).open({ dir, metadata }, LOCAL));
+      const error = await failureOf(
+        new ArchiveWriter([stepOf('crashing', 'dying-transform.js', { how: 'throw' })]).open(fullArchiveContents(dir, metadata), LOCAL),
+      );
       expect(error.message).toBe("The archive's worker thread failed: the step crashed");
       expect(openFilesUnder(dir)).toEqual([]);
     });

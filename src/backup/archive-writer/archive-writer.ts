@@ -5,15 +5,30 @@ import type { Readable } from 'node:stream';
 import { METADATA_FILENAME, type BackupMetadata } from '../../archive-format/backup-metadata.js';
 import { startModuleWorker } from '../../common/workers/module-worker.js';
 import type { ArchivePipelineJob } from './archive-pipeline-protocol.js';
+import type { TarPackerEntry } from './tar-packer.js';
 import { ARCHIVE_WRITE_STEPS, type ArchiveWriteContext, type ArchiveWriteStep } from './archive-write-step.js';
 import { ArchiveWorkerStream } from './archive-worker-stream.js';
 import type { StoredDigest } from './stored-digest.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
+/** The archive's metadata document: a full backup's (the spec's) or an increment's; both carry the backup time. */
+export interface ArchiveMetadata {
+  /** ISO 8601 UTC: every entry's modification time. */
+  timestamp: string;
+}
+
 export interface ArchiveContents {
-  /** Folder holding the `<name>.db` snapshots; `backup-metadata.json` is written into it. */
+  /** Folder holding the files; `backup-metadata.json` is written into it. */
   dir: string;
-  metadata: BackupMetadata;
+  /** Written as `backup-metadata.json`, the archive's first entry. */
+  metadata: ArchiveMetadata;
+  /** The files of `dir` that follow it, in order, with the sizes recorded for them. */
+  files: readonly TarPackerEntry[];
+}
+
+/** A full backup's contents: the `<name>.db` snapshots, in the metadata's order, after the metadata. */
+export function fullArchiveContents(dir: string, metadata: BackupMetadata): ArchiveContents {
+  return { dir, metadata, files: metadata.databases.map((db) => ({ name: db.filename, size: db.size_bytes })) };
 }
 
 /**
@@ -39,7 +54,7 @@ export function tarSize(sizes: number[]): number {
 }
 
 /** The metadata file as the archive holds it. */
-function metadataJson(metadata: BackupMetadata): string {
+function metadataJson(metadata: ArchiveMetadata): string {
   return `${JSON.stringify(metadata, null, 2)}\n`;
 }
 
@@ -47,7 +62,8 @@ function metadataJson(metadata: BackupMetadata): string {
  * The archive's write pipeline, wired here and nowhere else. The bytes are made in a worker thread of
  * their own (archive-pipeline.worker.ts):
  *
- *   tar packer (backup-metadata.json first, then each database in metadata order; reports progress
+ *   tar packer (backup-metadata.json first, then the files in order: a full backup's databases, an
+ *   increment's pages files, each in metadata order; reports progress
  *   in uncompressed bytes)
  *     → parallel gzip (all cores, at ARCHIVE_GZIP_LEVEL)
  *     → each ArchiveWriteStep that takes this archive, in order (age encryption when it has recipients),
@@ -83,10 +99,7 @@ export class ArchiveWriter {
     fs.writeFileSync(path.join(source.dir, METADATA_FILENAME), json, { mode: 0o600 });
     const job: ArchivePipelineJob = {
       dir: source.dir,
-      entries: [
-        { name: METADATA_FILENAME, size: Buffer.byteLength(json) },
-        ...source.metadata.databases.map((db) => ({ name: db.filename, size: db.size_bytes })),
-      ],
+      entries: [{ name: METADATA_FILENAME, size: Buffer.byteLength(json) }, ...source.files],
       mtimeMs: new Date(source.metadata.timestamp).getTime(),
       steps,
     };
@@ -97,18 +110,18 @@ export class ArchiveWriter {
     return new ArchiveWorkerStream(worker, onTarBytes);
   }
 
-  /** The uncompressed size of the archive of `metadata` (the archiving phase's byte total). */
-  tarBytes(metadata: BackupMetadata): number {
-    return tarSize([Buffer.byteLength(metadataJson(metadata)), ...metadata.databases.map((db) => db.size_bytes)]);
+  /** The uncompressed size of the archive of `contents` (the archiving phase's byte total). */
+  tarBytes(contents: Omit<ArchiveContents, 'dir'>): number {
+    return tarSize([Buffer.byteLength(metadataJson(contents.metadata)), ...contents.files.map((file) => file.size)]);
   }
 
   /**
-   * The most the stored archive of `metadata` can take, for data that does not compress at all and
+   * The most the stored archive of `contents` can take, for data that does not compress at all and
    * through every step: lets an S3 upload size its parts up front. Nothing enforces it: a step that
    * underestimates its output makes a large upload fail after its last part, not corrupt it.
    */
-  maxBytes(metadata: BackupMetadata, context: ArchiveWriteContext): number {
-    const gzipped = ParallelGzip.maxOutputBytes(this.tarBytes(metadata) + TAR_SLACK);
+  maxBytes(contents: Omit<ArchiveContents, 'dir'>, context: ArchiveWriteContext): number {
+    const gzipped = ParallelGzip.maxOutputBytes(this.tarBytes(contents) + TAR_SLACK);
     return this.steps.reduce((bound, step) => step.maxOutputBytes(bound, context), gzipped);
   }
 }

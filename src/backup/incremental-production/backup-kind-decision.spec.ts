@@ -1,0 +1,116 @@
+import { BackupKindDecision, type ChainState, type IncrementalPolicy, type KindRequest } from './backup-kind-decision.js';
+
+const BASE = 'sentinel-backup-2026-12-03-030000.tar.gz';
+const HOURLY: IncrementalPolicy = { enabled: true, full_every: 'daily', max_chain_ratio: 0.5 };
+
+function chain(overrides: Partial<{ baseAt: string; increments: number; bytesSinceBase: number; baseSize: number }> = {}): ChainState {
+  return {
+    usable: true,
+    chain: {
+      base: BASE,
+      baseAt: new Date(overrides.baseAt ?? '2026-12-03T03:00:00Z'),
+      increments: overrides.increments ?? 3,
+      bytesSinceBase: overrides.bytesSinceBase ?? 1000,
+      baseSize: overrides.baseSize ?? 100_000,
+    },
+  };
+}
+
+function decide(overrides: Partial<KindRequest>) {
+  return new BackupKindDecision().decide({
+    policy: HOURLY,
+    requested: undefined,
+    chain: chain(),
+    timeZone: 'UTC',
+    now: new Date('2026-12-03T09:15:00Z'),
+    ...overrides,
+  });
+}
+
+describe('BackupKindDecision', () => {
+  it('makes an increment while the chain is usable and within its policy', () => {
+    expect(decide({})).toEqual({ kind: 'incremental', reason: null });
+    expect(decide({ requested: 'incremental' })).toEqual({ kind: 'incremental', reason: null });
+  });
+
+  it('makes a full backup, without a reason, when the policy is off (the path of every backup before incremental ones)', () => {
+    expect(decide({ policy: { ...HOURLY, enabled: false } })).toEqual({ kind: 'full', reason: null });
+    expect(decide({ policy: { ...HOURLY, enabled: false }, requested: 'full' })).toEqual({ kind: 'full', reason: null });
+  });
+
+  it('makes a full backup when one is asked for', () => {
+    expect(decide({ requested: 'full' })).toEqual({ kind: 'full', reason: 'a full backup was asked for' });
+  });
+
+  it("makes a full backup with the index's own reason when the index cannot be used, even when an increment is asked for", () => {
+    const lost: ChainState = { usable: false, reason: 'no page index for this target (its first backup with incremental backups on)' };
+    expect(decide({ chain: lost, requested: 'incremental' })).toEqual({ kind: 'full', reason: lost.reason });
+    expect(decide({ chain: lost })).toEqual({ kind: 'full', reason: lost.reason });
+  });
+
+  it('full_every daily: a full backup once the full of the chain was made on an earlier day of the service time zone', () => {
+    // 23:30 UTC on the 2nd is already the 3rd in Berlin: the same day there, an earlier one in UTC.
+    const lateBase = chain({ baseAt: '2026-12-02T23:30:00Z' });
+    expect(decide({ chain: lateBase, timeZone: 'Europe/Berlin' }).kind).toBe('incremental');
+    const utc = decide({ chain: lateBase, timeZone: 'UTC' });
+    expect(utc.kind).toBe('full');
+    expect(utc.reason).toBe(`the chain's full backup ${BASE} was made before today in UTC (full_every daily)`);
+  });
+
+  it('full_every weekly: a full backup once the full of the chain was made before the current ISO week (Monday first)', () => {
+    const weekly = { ...HOURLY, full_every: 'weekly' as const };
+    // 2026-12-07 is a Monday; the 6th a Sunday, the 1st a Tuesday.
+    expect(decide({ policy: weekly, chain: chain({ baseAt: '2026-12-01T03:00:00Z' }), now: new Date('2026-12-06T22:00:00Z') }).kind).toBe('incremental');
+    const monday = decide({ policy: weekly, chain: chain({ baseAt: '2026-12-06T22:00:00Z' }), now: new Date('2026-12-07T00:10:00Z') });
+    expect(monday).toEqual({
+      kind: 'full',
+      reason: `the chain's full backup ${BASE} was made before this week (ISO weeks, Monday first) in UTC (full_every weekly)`,
+    });
+  });
+
+  it('full_every a number: a full backup once the chain holds that many increments', () => {
+    const everyThree = { ...HOURLY, full_every: 3 };
+    expect(decide({ policy: everyThree, chain: chain({ increments: 2 }) }).kind).toBe('incremental');
+    expect(decide({ policy: everyThree, chain: chain({ increments: 3 }) })).toEqual({
+      kind: 'full',
+      reason: `the chain of ${BASE} already holds 3 increments (full_every 3)`,
+    });
+    expect(decide({ policy: { ...HOURLY, full_every: 1 }, chain: chain({ increments: 1 }) }).reason).toContain('holds 1 increment (');
+  });
+
+  it('max_chain_ratio: a full backup once the increments add up to more than that share of the full archive', () => {
+    expect(decide({ chain: chain({ bytesSinceBase: 50_000, baseSize: 100_000 }) }).kind).toBe('incremental');
+    expect(decide({ chain: chain({ bytesSinceBase: 50_001, baseSize: 100_000 }) })).toEqual({
+      kind: 'full',
+      reason: `the chain's increments add up to 48.8 KiB, more than 0.5 of its full backup ${BASE} (97.7 KiB; max_chain_ratio 0.5)`,
+    });
+    expect(decide({ policy: { ...HOURLY, max_chain_ratio: 2 }, chain: chain({ bytesSinceBase: 150_000, baseSize: 100_000 }) }).kind).toBe('incremental');
+  });
+
+  describe('after the snapshots', () => {
+    const same = { pageSize: 4096, pageCount: 100 };
+    const decision = new BackupKindDecision();
+
+    it('allows the increment while every database keeps its page size and at most half of its pages changed', () => {
+      expect(decision.afterSnapshot([{ name: 'ledger', indexed: same, snapshot: { pageSize: 4096, pageCount: 120 }, changedPages: 60 }])).toBeUndefined();
+      expect(decision.afterSnapshot([{ name: 'cache', indexed: same, snapshot: same, changedPages: 0 }])).toBeUndefined();
+    });
+
+    it('names a database added, removed or whose page size changed', () => {
+      expect(decision.afterSnapshot([{ name: 'new', indexed: undefined, snapshot: same }])).toBe("the database new was added since the chain's newest point");
+      expect(decision.afterSnapshot([{ name: 'old', indexed: same, snapshot: undefined }])).toBe("the database old was removed since the chain's newest point");
+      expect(decision.afterSnapshot([{ name: 'ledger', indexed: same, snapshot: { pageSize: 8192, pageCount: 50 } }])).toBe(
+        'the page size of ledger changed from 4096 to 8192 bytes (a VACUUM with a new page_size)',
+      );
+    });
+
+    it('names a database of which more than half of the pages changed', () => {
+      expect(
+        decision.afterSnapshot([
+          { name: 'cache', indexed: same, snapshot: same, changedPages: 1 },
+          { name: 'ledger', indexed: same, snapshot: { pageSize: 4096, pageCount: 90 }, changedPages: 46 },
+        ]),
+      ).toBe('46 of the 90 pages of ledger changed (51 %, more than half: a VACUUM rewrote it)');
+    });
+  });
+});

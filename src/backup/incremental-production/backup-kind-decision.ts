@@ -1,0 +1,125 @@
+import { formatBytes } from '../../common/format.js';
+import { calendarBuckets } from '../retention/calendar-buckets.js';
+
+export type BackupKind = 'full' | 'incremental';
+
+/** A target's incremental policy, as `PATCH /api/targets/{id}` sets it (docs/incremental-backups.md, "Turning it on"). */
+export interface IncrementalPolicy {
+  enabled: boolean;
+  /** `daily` / `weekly` (calendar, in the service's time zone) or the number of increments after which a full backup is made. */
+  full_every: 'daily' | 'weekly' | number;
+  /** A full backup once the chain's increments add up to more than this share of its full archive's size. */
+  max_chain_ratio: number;
+}
+
+/** The newest chain of a target, as its page index describes it. */
+export interface ChainStats {
+  /** The chain's full backup (its filename). */
+  base: string;
+  /** When the full backup was made (the time in its name). */
+  baseAt: Date;
+  /** Increments made since the full backup. */
+  increments: number;
+  /** Bytes stored by those increments. */
+  bytesSinceBase: number;
+  /** Bytes stored by the full backup. */
+  baseSize: number;
+}
+
+/** What the page index gave: the chain to extend, or why it cannot be used (a missing, unreadable or inconsistent index). */
+export type ChainState = { usable: true; chain: ChainStats } | { usable: false; reason: string };
+
+export interface KindRequest {
+  policy: IncrementalPolicy;
+  /** `POST /api/backups/{target}`'s `kind`; undefined lets the policy decide (scheduled backups). */
+  requested: BackupKind | undefined;
+  chain: ChainState;
+  /** The service's time zone (TZ): `daily` and `weekly` are its calendar days and ISO weeks. */
+  timeZone: string;
+  now: Date;
+}
+
+/** The kind a backup is made as; `reason` says why a full backup was made where an increment could have been (null otherwise). */
+export interface KindDecision {
+  kind: BackupKind;
+  reason: string | null;
+}
+
+/** One database as the page index knows it (at the chain's newest point) and as its new snapshot is. */
+export interface SnapshotComparison {
+  name: string;
+  /** undefined: the index has no such database (it was added since). */
+  indexed: { pageSize: number; pageCount: number } | undefined;
+  /** undefined: the installation no longer has it (it was removed since). */
+  snapshot: { pageSize: number; pageCount: number } | undefined;
+  /** Pages that differ from the index (counted over the snapshot's pages); undefined when not compared. */
+  changedPages?: number;
+}
+
+/** A database whose increment would hold more than this share of its pages is backed up whole instead (a `VACUUM` rewrote it). */
+export const MAX_CHANGED_SHARE = 0.5;
+
+/**
+ * Whether the next backup of a target is full or incremental, before any database is read
+ * (docs/incremental-backups.md, "When the next backup is full instead"). The rules that need the snapshot
+ * (a page size changed, a database added or removed, more than half of a database's pages changed, the
+ * chain's objects gone from the target) are checked later, by the production; this class answers from the
+ * policy, the request, the page index and the clock alone, so it is tested at any date and zone.
+ */
+export class BackupKindDecision {
+  decide({ policy, requested, chain, timeZone, now }: KindRequest): KindDecision {
+    // Policy off: the backup is made exactly as before; there is nothing to explain.
+    if (!policy.enabled) return { kind: 'full', reason: requested === 'incremental' ? 'incremental backups are off for this target' : null };
+    if (requested === 'full') return { kind: 'full', reason: 'a full backup was asked for' };
+    if (!chain.usable) return { kind: 'full', reason: chain.reason };
+    const reason = this.chainComplete(policy, chain.chain, timeZone, now);
+    return reason ? { kind: 'full', reason } : { kind: 'incremental', reason: null };
+  }
+
+  /**
+   * Why an increment planned from the index cannot be made from these snapshots (the backup is then full,
+   * made from the same copies), or undefined when it can: a database added, removed or whose page size
+   * changed, then one whose changed pages are more than MAX_CHANGED_SHARE of its pages.
+   */
+  afterSnapshot(databases: readonly SnapshotComparison[]): string | undefined {
+    for (const db of databases) {
+      if (!db.indexed) return `the database ${db.name} was added since the chain's newest point`;
+      if (!db.snapshot) return `the database ${db.name} was removed since the chain's newest point`;
+      if (db.indexed.pageSize !== db.snapshot.pageSize) {
+        return `the page size of ${db.name} changed from ${db.indexed.pageSize} to ${db.snapshot.pageSize} bytes (a VACUUM with a new page_size)`;
+      }
+    }
+    for (const db of databases) {
+      const pages = db.snapshot!.pageCount;
+      if (db.changedPages !== undefined && pages > 0 && db.changedPages > MAX_CHANGED_SHARE * pages) {
+        const percent = Math.round((db.changedPages / pages) * 100);
+        return `${db.changedPages} of the ${pages} pages of ${db.name} changed (${percent} %, more than half: a VACUUM rewrote it)`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Why the chain takes no more increments under `policy`, or undefined while it does. */
+  private chainComplete(policy: IncrementalPolicy, chain: ChainStats, timeZone: string, now: Date): string | undefined {
+    const { full_every: fullEvery } = policy;
+    if (typeof fullEvery === 'number') {
+      if (chain.increments >= fullEvery) {
+        return `the chain of ${chain.base} already holds ${chain.increments} increment${chain.increments === 1 ? '' : 's'} (full_every ${fullEvery})`;
+      }
+    } else {
+      const unit = fullEvery === 'daily' ? 'day' : 'week';
+      const buckets = calendarBuckets(timeZone);
+      if (buckets.of(unit, chain.baseAt) !== buckets.of(unit, now)) {
+        const when = fullEvery === 'daily' ? 'today' : 'this week (ISO weeks, Monday first)';
+        return `the chain's full backup ${chain.base} was made before ${when} in ${timeZone} (full_every ${fullEvery})`;
+      }
+    }
+    if (chain.bytesSinceBase > policy.max_chain_ratio * chain.baseSize) {
+      return (
+        `the chain's increments add up to ${formatBytes(chain.bytesSinceBase)}, more than ${policy.max_chain_ratio} of its full backup ` +
+        `${chain.base} (${formatBytes(chain.baseSize)}; max_chain_ratio ${policy.max_chain_ratio})`
+      );
+    }
+    return undefined;
+  }
+}
