@@ -6,12 +6,16 @@
  * deletion), which never reads an archive.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backupFilename, incrementalBackupFilename } from '../src/archive-format/backup-filename.js';
 import { Clock } from '../src/common/clock.js';
 import { InstallationIdentity } from '../src/common/installation/installation-identity.js';
+import { ArchiveProvenance } from '../src/encryption/archive-provenance.store.js';
 import { ownerSidecarName } from '../src/storage/object-key.js';
+import { objectVersion } from '../src/storage/object-storage.js';
+import { StorageTargets } from '../src/storage/storage-targets.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -27,6 +31,27 @@ describe('Incremental backups: names, listings and the shared time line', () => 
   function place(name: string, content = `archive ${name}\n`): void {
     fs.writeFileSync(path.join(folder, ownerSidecarName(name)), `${me}\n`);
     fs.writeFileSync(path.join(folder, name), content);
+  }
+
+  /**
+   * Puts a backup into the folder and records it as written here, with its chain, as the producer records what it
+   * stores (the hash and version of the bytes in the folder).
+   */
+  async function made(name: string, chain: { base: string; parent: string } | null): Promise<void> {
+    place(name);
+    const stored = (await (await t.app.get(StorageTargets).get('local')).head(name))!;
+    await t.app.get(ArchiveProvenance).record({
+      target: 'local',
+      filename: name,
+      sha256: createHash('sha256')
+        .update(fs.readFileSync(path.join(folder, name)))
+        .digest('hex'),
+      sizeBytes: stored.size,
+      recipients: null,
+      createdAt: new Date(NOW),
+      version: objectVersion(stored),
+      ...(chain ? { kind: 'incremental' as const, ...chain } : { kind: 'full' as const }),
+    });
   }
 
   beforeEach(async () => {
@@ -48,7 +73,8 @@ describe('Incremental backups: names, listings and the shared time line', () => 
 
     const listed = (await t.http.get('/api/backups/local').expect(200)).body;
     expect(listed.map((b: any) => b.filename)).toEqual([taken, first, full]);
-    expect(listed[0]).toMatchObject({ own: true, encrypted: false, size_bytes: `archive ${taken}\n`.length, age_seconds: 0 });
+    expect(listed[0]).toMatchObject({ own: true, encrypted: false, size_bytes: `archive ${taken}\n`.length, age_seconds: 0, kind: 'incremental' });
+    expect(listed[2]).toMatchObject({ kind: 'full', base: null, parent: null });
     const download = await t.http.get(`/api/backups/local/${first}/download`).expect(200);
     expect(download.body.toString()).toBe(`archive ${first}\n`);
 
@@ -57,4 +83,22 @@ describe('Incremental backups: names, listings and the shared time line', () => 
     expect(job).toMatchObject({ status: 'succeeded', filename: backupFilename(new Date(NOW.getTime() + 1000)) });
     expect(fs.readFileSync(path.join(folder, taken), 'utf8')).toBe(`archive ${taken}\n`);
   }, 120_000);
+
+  it('lists each point with its kind and, for an increment, the chain it was recorded with (null when there is no record)', async () => {
+    const full = backupFilename(new Date(NOW.getTime() - 60 * MINUTE));
+    const [first, second] = [45, 30].map((m) => incrementalBackupFilename(new Date(NOW.getTime() - m * MINUTE)));
+    const stray = incrementalBackupFilename(new Date(NOW.getTime() - 15 * MINUTE));
+    await made(full, null);
+    await made(first, { base: full, parent: full });
+    await made(second, { base: full, parent: first });
+    place(stray); // an increment this installation has no record of: its chain is unknown
+
+    const listed = (await t.http.get('/api/backups/local').expect(200)).body;
+    expect(listed.map((b: any) => [b.filename, b.kind, b.base, b.parent, b.made_here])).toEqual([
+      [stray, 'incremental', null, null, false],
+      [second, 'incremental', full, first, true],
+      [first, 'incremental', full, full, true],
+      [full, 'full', null, null, true],
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BACKUP_NAME_PREFIX, parseBackupName } from '../archive-format/backup-filename.js';
+import { BACKUP_NAME_PREFIX, type BackupKind, parseBackupName } from '../archive-format/backup-filename.js';
 import { assertBackupName, backupNotFound, notFoundAsBackup } from '../archive-format/backup-name.js';
 import { type BackupTarget, targetLabel } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
@@ -39,6 +39,12 @@ export interface ListedBackup extends BackupFile {
   recipients: string[] | null;
   /** This installation recorded writing it, and the object still has the recorded size. */
   madeHere: boolean;
+  /** Full backup or increment, from its name. */
+  kind: BackupKind;
+  /** An increment's full backup, from this installation's record of it; null for a full backup, or when unknown (no record). */
+  base: string | null;
+  /** The point an increment was made against (its full backup, or the increment before), from the record; null as `base`. */
+  parent: string | null;
 }
 
 /** Who owns the archives of one target, and whether another installation shares it. */
@@ -222,7 +228,7 @@ function toBackupFile(
 ): ListedBackup | undefined {
   const name = parseBackupName(object.key);
   if (!name) return undefined;
-  const { at: createdAt, encrypted } = name;
+  const { at: createdAt, encrypted, kind } = name;
   const recipients = encrypted ? (record?.recipients ?? storedRecipients ?? null) : null;
   // The stored version too (ETag, or size and mtime), not just the size: another object of the same size
   // put under the name since is not what was recorded. Records of earlier versions have the size only.
@@ -238,6 +244,11 @@ function toBackupFile(
     encrypted,
     recipients,
     madeHere,
+    kind,
+    // The chain is what this installation recorded when it wrote the increment: an increment without a record
+    // (copied in, or its record lost) has an unknown chain, and says so with nulls.
+    base: kind === 'incremental' ? (record?.base ?? null) : null,
+    parent: kind === 'incremental' ? (record?.parent ?? null) : null,
   };
 }
 

@@ -46,7 +46,8 @@ export class BackupController {
     description:
       "Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. " +
       'Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to. ' +
-      'Each says on which replicas (targets that replicate from this one) it has a checked copy.',
+      'Each says on which replicas (targets that replicate from this one) it has a checked copy. ' +
+      'Full backups and increments (sentinel-incremental-…, docs/incremental-backups.md) are listed together, each one restorable point: kind says which, and an increment names its chain (base, parent).',
     response: [BackupFileDto],
     errors: [404, 409, 502, 504],
   })
@@ -67,6 +68,9 @@ export class BackupController {
       lock_mode: file.lock?.mode ?? null,
       replicas: replicas.copiesOf(file.filename),
       replicas_unknown: replicas.unknown,
+      kind: file.kind,
+      base: file.base,
+      parent: file.parent,
     }));
   }
 

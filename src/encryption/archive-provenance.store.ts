@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
+import type { BackupKind } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { ENCRYPTION_DB_FILE, EncryptionDatabase } from './store/encryption-database.js';
 import { WrittenArchiveEntity } from './store/written-archive.entity.js';
@@ -20,6 +21,12 @@ export interface WrittenArchive {
   createdAt: Date;
   /** What identifies the stored version (storage's objectVersion: S3 ETag, a file's size and mtime); absent in records of earlier versions. */
   version?: string;
+  /** Full backup or increment; absent in records of earlier versions (full backups, all of them). */
+  kind?: BackupKind;
+  /** An increment's full backup (the chain's first point); absent for a full backup. */
+  base?: string;
+  /** The point an increment was compared with: the chain's full backup for its first increment, the increment before otherwise; absent for a full backup. */
+  parent?: string;
 }
 
 /**
@@ -48,6 +55,9 @@ export class ArchiveProvenance {
     row.recipients = entry.recipients === null ? null : JSON.stringify(entry.recipients);
     row.createdAt = entry.createdAt.toISOString();
     row.version = entry.version ?? null;
+    row.kind = entry.kind ?? null;
+    row.base = entry.base ?? null;
+    row.parent = entry.parent ?? null;
     this.listed.delete(entry.target);
     await this.db.transaction((manager) => manager.upsert(WrittenArchiveEntity, row, ['target', 'filename']));
   }
@@ -103,7 +113,8 @@ export class ArchiveProvenance {
  * The record of one archive in a DATA_DIR's `.encryption.db`, read without the service (the command line): over a
  * read-only connection that creates nothing and changes nothing (no schema, no checkpoint), so it works beside a
  * running service. Undefined when there is none: no such file (a DATA_DIR of an earlier version), or an archive
- * this installation did not write.
+ * this installation did not write. Read with `SELECT *`, so a file whose schema an earlier version wrote (without
+ * the columns added since, which only the service adds when it opens the file) is read as well.
  */
 export async function readWrittenArchive(dataDir: string, target: BackupTarget, filename: string): Promise<WrittenArchive | undefined> {
   const file = path.join(dataDir, ENCRYPTION_DB_FILE);
@@ -111,8 +122,11 @@ export async function readWrittenArchive(dataDir: string, target: BackupTarget, 
   const source = new DataSource({ type: 'better-sqlite3', database: file, readonly: true, fileMustExist: true, entities: [WrittenArchiveEntity] });
   await source.initialize();
   try {
-    const row = await source.manager.findOneBy(WrittenArchiveEntity, { target, filename });
-    return row ? toWrittenArchive(row) : undefined;
+    const [row] = (await source.query('SELECT * FROM written_archives WHERE target = ? AND filename = ?', [
+      target,
+      filename,
+    ])) as Partial<WrittenArchiveEntity>[];
+    return row ? toWrittenArchive(row as WrittenArchiveEntity) : undefined;
   } finally {
     await source.destroy();
   }
@@ -126,7 +140,11 @@ function toWrittenArchive(row: WrittenArchiveEntity): WrittenArchive {
     sizeBytes: row.sizeBytes,
     recipients: row.recipients === null ? null : (JSON.parse(row.recipients) as string[]),
     createdAt: new Date(row.createdAt),
-    ...(row.version !== null ? { version: row.version } : {}),
+    // `!= null`: a row read from an earlier schema has no such column at all (undefined).
+    ...(row.version != null ? { version: row.version } : {}),
+    ...(row.kind === 'full' || row.kind === 'incremental' ? { kind: row.kind } : {}),
+    ...(row.base != null ? { base: row.base } : {}),
+    ...(row.parent != null ? { parent: row.parent } : {}),
   };
 }
 

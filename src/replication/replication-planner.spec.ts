@@ -28,6 +28,9 @@ function backup(daysAgo: number, owner: string | null = ME, sizeBytes = 100): Li
     encrypted: false,
     recipients: null,
     madeHere: false,
+    kind: 'full',
+    base: null,
+    parent: null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { BACKUP_FILENAME_EXAMPLE } from '../../archive-format/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE, BACKUP_KINDS, type BackupKind } from '../../archive-format/backup-filename.js';
 
 export class BackupFileDto {
   @ApiProperty({ example: BACKUP_FILENAME_EXAMPLE })
@@ -82,4 +82,30 @@ export class BackupFileDto {
     description: 'Replicas that could not be listed now (unreachable): whether they hold this backup is unknown, so it is not in `replicas`',
   })
   replicas_unknown: string[];
+
+  @ApiProperty({
+    enum: BACKUP_KINDS,
+    example: 'full',
+    description:
+      'full: a self-contained archive (sentinel-backup-…); incremental: the pages changed since its parent (sentinel-incremental-…), restorable with the full backup and the increments before it',
+  })
+  kind: BackupKind;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      "An increment's full backup (the first point of its chain), by filename; null for a full backup, and for an increment this installation has no record of (its chain is unknown)",
+  })
+  base: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      'The point an increment was made against, by filename: its full backup for the first increment of a chain, the increment before otherwise; null as base',
+  })
+  parent: string | null;
 }

@@ -193,7 +193,7 @@ export interface paths {
         };
         /**
          * List every backup with size, creation time, age and owner, newest first
-         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to. Each says on which replicas (targets that replicate from this one) it has a checked copy.
+         * @description Includes other installations' backups in a shared bucket or folder (own: false): they can be downloaded, verified and restored like this installation's own. Plain (.tar.gz) and age-encrypted (.tar.gz.age) backups are listed together, by the time in their names; encrypted ones carry the recipients they were encrypted to. Each says on which replicas (targets that replicate from this one) it has a checked copy. Full backups and increments (sentinel-incremental-…, docs/incremental-backups.md) are listed together, each one restorable point: kind says which, and an increment names its chain (base, parent).
          */
         get: operations["BackupController_list"];
         put?: never;
@@ -1193,6 +1193,22 @@ export interface components {
              * @example []
              */
             replicas_unknown: string[];
+            /**
+             * @description full: a self-contained archive (sentinel-backup-…); incremental: the pages changed since its parent (sentinel-incremental-…), restorable with the full backup and the increments before it
+             * @example full
+             * @enum {string}
+             */
+            kind: "full" | "incremental";
+            /**
+             * @description An increment's full backup (the first point of its chain), by filename; null for a full backup, and for an increment this installation has no record of (its chain is unknown)
+             * @example null
+             */
+            base: string | null;
+            /**
+             * @description The point an increment was made against, by filename: its full backup for the first increment of a chain, the increment before otherwise; null as base
+             * @example null
+             */
+            parent: string | null;
         };
         BackupJobDto: {
             /** @example b7d4c1e2-... */
