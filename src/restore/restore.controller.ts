@@ -42,15 +42,20 @@ export class RestoreController {
       '(422, details.check and details.file), and nothing is left behind. One restore is staged at a time (409). ' +
       'An encrypted backup (.tar.gz.age) is decrypted with "identity" (for this request only) or a key the server holds; with none, 422 ENCRYPTION_KEY_REQUIRED ' +
       'names the key it needs, and with a key that does not open it, 422 ENCRYPTION_KEY_WRONG. One this installation did not write, or whose stored bytes ' +
-      'differ from the record of its upload, is refused with 409 ARCHIVE_NOT_MADE_HERE unless "confirm_unknown" is true.',
+      'differ from the record of its upload, is refused with 409 ARCHIVE_NOT_MADE_HERE unless "confirm_unknown" is true. ' +
+      'Closing the connection before the answer cancels the staging (nothing is staged, and there is no restart).',
     status: 202,
     response: StageRestoreResultDto,
     errors: [400, 404, 409, 422, 502, 503, 504, 507],
   })
-  async stage(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: StageRestoreDto): Promise<StageRestoreResultDto> {
+  async stage(
+    @Param('target', BackupTargetPipe) target: BackupTarget,
+    @Body() body: StageRestoreDto,
+    @RequestAbortSignal() signal: AbortSignal,
+  ): Promise<StageRestoreResultDto> {
     const restart = body.restart ?? true;
     const request = { identities: requestIdentities(body.identity), confirmUnknown: body.confirm_unknown ?? false };
-    const journal = await this.restores.stage(target, body.filename, { restart, request });
+    const journal = await this.restores.stage(target, body.filename, { restart, request, signal });
     return {
       ...toStagedRestoreDto(journal),
       restarting: restart,

@@ -63,8 +63,9 @@ export class RestoreService implements OnModuleDestroy {
    * no flag, live databases untouched. With `restart`, the service then restarts and applies it;
    * without, it applies at the next start, whenever that comes, and can be cancelled until then.
    * `request`: an encrypted archive's key and confirmation (StoredArchiveAccess), for this restore only.
+   * `signal`: the asker gave up (the page's Cancel, a closed connection): the staging stops and leaves nothing, as any failure does.
    */
-  async stage(target: BackupTarget, filename: string, options: { restart: boolean; request?: ArchiveRequest }): Promise<RestoreJournal> {
+  async stage(target: BackupTarget, filename: string, options: { restart: boolean; request?: ArchiveRequest; signal?: AbortSignal }): Promise<RestoreJournal> {
     assertBackupName(filename);
     if (this.running) {
       const { progress } = this.running;
@@ -81,11 +82,15 @@ export class RestoreService implements OnModuleDestroy {
       done: Promise.resolve(),
     };
     this.running = running;
+    const giveUp = () => running.abort.abort(options.signal?.reason);
+    if (options.signal?.aborted) giveUp();
+    else options.signal?.addEventListener('abort', giveUp, { once: true });
     const work = this.runStage(running, options.restart, options.request ?? { identities: [] });
     running.done = work.catch(() => undefined);
     try {
       return await work;
     } finally {
+      options.signal?.removeEventListener('abort', giveUp);
       this.running = undefined;
     }
   }

@@ -56,7 +56,7 @@ export interface RestoreFlow {
   applying: boolean;
   /** Whether the last restore's outcome is shown: recent, and not dismissed. */
   showOutcome: boolean;
-  /** The staging request has waited long (useSlowRequest); `stopWaiting` aborts it (the service may go on staging, the banner shows it). */
+  /** The staging request has waited long (useSlowRequest); `stopWaiting` aborts it, and the service cancels a staging whose asker went away. */
   slow: boolean;
   stopWaiting: () => void;
   /**
@@ -164,10 +164,16 @@ export function useRestoreFlow(options: RestoreFlowOptions): RestoreFlow {
         announce(`Restore of ${result.archive} staged; it is applied at the next start.`);
       }
     } catch (error) {
-      await loadStatus();
+      const after = await loadStatus();
       if (accessNeeded(error)) throw error;
       if (error instanceof ApiError && error.code === 'CANCELLED') {
-        showNotice('error', `The page stopped waiting for the restore of ${filename}; the service may still stage it: the banner above shows it when it does.`);
+        // The service stops a staging whose request was closed; one that ended just before is staged, and stays cancellable.
+        showNotice(
+          'error',
+          after?.staged?.archive === filename
+            ? `The restore of ${filename} was staged before the cancel arrived: Cancel restore in the banner above withdraws it.`
+            : `The restore of ${filename} was cancelled: nothing was staged and nothing changed.`,
+        );
         return;
       }
       showNotice('error', `The restore of ${filename} was not staged: ${errorMessage(error)}`);
