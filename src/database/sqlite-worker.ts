@@ -83,7 +83,8 @@ function integrity({ file }) {
 })().catch((error) => parentPort.postMessage({ ok: false, message: error && error.message ? error.message : String(error), code: error && error.code }));
 `;
 
-const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+/** Where better-sqlite3 is, for a worker's `require` (inline sources have no module path of their own). */
+export const sqliteDriver = createRequire(import.meta.url).resolve('better-sqlite3');
 
 export class SqliteWorkerError extends Error {
   constructor(
@@ -94,17 +95,23 @@ export class SqliteWorkerError extends Error {
   }
 }
 
-/**
- * `signal` stops the worker thread (a long integrity check of a cancelled verification must not go on
- * using a core). The promise rejects only once the thread has exited: terminate() cannot interrupt a
- * statement inside SQLite (a VACUUM INTO goes on writing its copy until it returns), and a caller that
- * removes the copy's folder as soon as the promise settles would pull the files from under it, which
- * ends the whole process with a fatal V8 error.
- */
+/** One of the operations above in a worker thread; `signal` stops it (see runWorkerSource). */
 export function runSqliteWorker<T>(op: 'snapshot' | 'integrity' | 'sha256', args: Record<string, string | boolean>, signal?: AbortSignal): Promise<T> {
+  return runWorkerSource<T>(WORKER_SOURCE, { driver: sqliteDriver, op, args }, signal);
+}
+
+/**
+ * Runs inline CommonJS `source` in a worker thread with `workerData`; the source answers with one message
+ * `{ ok: true, result }` or `{ ok: false, message, code }`. `signal` stops the worker thread (a long integrity
+ * check of a cancelled verification must not go on using a core). The promise rejects only once the thread has
+ * exited: terminate() cannot interrupt a statement inside SQLite (a VACUUM INTO goes on writing its copy until
+ * it returns), and a caller that removes the copy's folder as soon as the promise settles would pull the files
+ * from under it, which ends the whole process with a fatal V8 error.
+ */
+export function runWorkerSource<T>(source: string, workerData: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, op, args } });
+    const worker = new Worker(source, { eval: true, workerData });
     let settled = false;
     const stop = () => {
       if (settled) return;

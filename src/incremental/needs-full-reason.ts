@@ -1,0 +1,12 @@
+/**
+ * Why the next backup of a target must be a full one instead of an increment (docs/incremental-backups.md,
+ * "When the next backup is full instead"). The caller makes a full backup and logs `message`.
+ */
+export type NeedsFullCode =
+  'index-missing' | 'index-unreadable' | 'hash-file-missing' | 'hash-file-wrong-length' | 'page-size-changed' | 'too-many-pages-changed';
+
+export interface NeedsFullReason {
+  code: NeedsFullCode;
+  /** A sentence for the log: what was found, and that a full backup is made instead. */
+  message: string;
+}

@@ -1,0 +1,213 @@
+import { runWorkerSource, sqliteDriver } from '../database/sqlite-worker.js';
+
+/**
+ * The page work of incremental backups (a page-stable copy and its page hashes, the pages that changed, writing
+ * an increment's pages into a database file) runs in a worker thread, as the other SQLite work does
+ * (sqlite-worker.ts): it reads and writes whole databases, which can be gigabytes, so it must neither hold the
+ * event loop nor a database in memory. Every file is streamed in chunks of at most CHUNK_BYTES; the only
+ * things kept whole are the lists of changed page ranges.
+ */
+const PAGE_WORKER_SOURCE = String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const Database = require(workerData.driver);
+
+// 1 MiB: a whole number of pages for every SQLite page size (512 to 65536 bytes).
+const CHUNK_BYTES = 1 << 20;
+const HASH_BYTES = 32;
+// backup.transfer() clamps the pages of one step to this: all the rest of the database in one step.
+const ALL_PAGES = 0x7fffffff;
+
+/** Reads exactly buffer.length bytes at position, or fewer only at the end of the file. */
+function readFully(fd, buffer, length, position) {
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buffer, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+function writeFully(fd, buffer, length, position) {
+  let done = 0;
+  while (done < length) done += fs.writeSync(fd, buffer, done, length - done, position === null ? null : position + done);
+}
+
+async function pageSnapshot({ source, dest, hashesFile }) {
+  if (fs.existsSync(dest)) throw new Error(dest + ' already exists: a snapshot never writes over a file');
+  // A second connection: in WAL mode it reads one point in time while writers go on.
+  const db = new Database(source, { fileMustExist: true, timeout: 10000 });
+  try {
+    db.pragma('cache_size = -1000');
+    // The read transaction is opened first and held through the copy, and the copy is one backup step (the
+    // first transfer only sets the backup up): every page comes from the same point in time, and a commit by
+    // another connection cannot make the backup API restart. Unlike VACUUM INTO, the backup API copies pages
+    // as they are, so page n of the copy is page n of the database (issue 19: page hashes compare across backups).
+    db.exec('BEGIN');
+    db.prepare('SELECT count(*) FROM sqlite_schema').get();
+    await db.backup(dest, { progress: () => ALL_PAGES });
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
+  // The copy stands alone, as snapshotDatabase's: rollback-journal mode (only page 1's header changes).
+  const copy = new Database(dest, { fileMustExist: true });
+  let pageSize;
+  try {
+    copy.pragma('journal_mode = DELETE');
+    pageSize = copy.pragma('page_size', { simple: true });
+  } finally {
+    copy.close();
+  }
+  return Object.assign({ pageSize }, hashPages(dest, pageSize, hashesFile));
+}
+
+/** The SHA-256 of each page (32 bytes each, in page order, into hashesFile) and of the whole file. */
+function hashPages(file, pageSize, hashesFile) {
+  const whole = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const out = fs.openSync(hashesFile, 'wx', 0o600);
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const hashes = Buffer.allocUnsafe((CHUNK_BYTES / pageSize) * HASH_BYTES);
+  let bytes = 0;
+  try {
+    for (;;) {
+      const n = readFully(fd, buffer, buffer.length, bytes);
+      if (n === 0) break;
+      if (n % pageSize !== 0) throw new Error(file + ' is not a whole number of ' + pageSize + '-byte pages (' + (bytes + n) + ' bytes)');
+      whole.update(buffer.subarray(0, n));
+      const pages = n / pageSize;
+      for (let i = 0; i < pages; i++) {
+        crypto.createHash('sha256').update(buffer.subarray(i * pageSize, (i + 1) * pageSize)).digest().copy(hashes, i * HASH_BYTES);
+      }
+      writeFully(out, hashes, pages * HASH_BYTES, null);
+      bytes += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.closeSync(out);
+  }
+  return { bytes, sha256: whole.digest('hex'), pageCount: bytes / pageSize };
+}
+
+/**
+ * The pages whose hashes differ from the previous point's (and every page past its end), as inclusive
+ * 1-based ranges; then, unless more than maxShare of the pages changed, those pages copied in order into
+ * pagesFile (not created when none changed).
+ */
+function pageDiff({ previousHashes, previousPageCount, hashes, pageCount, copy, pageSize, pagesFile, maxShare }) {
+  const ranges = [];
+  let changed = 0;
+  const chunkPages = CHUNK_BYTES / HASH_BYTES;
+  const before = Buffer.allocUnsafe(CHUNK_BYTES);
+  const now = Buffer.allocUnsafe(CHUNK_BYTES);
+  const beforeFd = fs.openSync(previousHashes, 'r');
+  const nowFd = fs.openSync(hashes, 'r');
+  try {
+    for (let start = 0; start < pageCount; start += chunkPages) {
+      const n = Math.min(chunkPages, pageCount - start);
+      if (readFully(nowFd, now, n * HASH_BYTES, start * HASH_BYTES) !== n * HASH_BYTES) throw new Error(hashes + ' ends before page ' + pageCount);
+      const known = Math.max(0, Math.min(n, previousPageCount - start));
+      if (readFully(beforeFd, before, known * HASH_BYTES, start * HASH_BYTES) !== known * HASH_BYTES)
+        throw new Error(previousHashes + ' ends before page ' + previousPageCount);
+      for (let i = 0; i < n; i++) {
+        const o = i * HASH_BYTES;
+        if (i < known && now.compare(before, o, o + HASH_BYTES, o, o + HASH_BYTES) === 0) continue;
+        const page = start + i + 1;
+        const last = ranges[ranges.length - 1];
+        if (last && last[1] === page - 1) last[1] = page;
+        else ranges.push([page, page]);
+        changed++;
+      }
+    }
+  } finally {
+    fs.closeSync(beforeFd);
+    fs.closeSync(nowFd);
+  }
+  const share = pageCount === 0 ? 0 : changed / pageCount;
+  if (changed === 0 || share > maxShare) return { ranges: changed === 0 ? [] : null, changed, share, pages: null };
+  return { ranges, changed, share, pages: copyPages(copy, pageSize, ranges, pagesFile) };
+}
+
+/**
+ * Calls move(position, length, last) for the bytes of the ranges' pages in the database file, in order, in
+ * chunks of at most CHUNK_BYTES; position is where the chunk is in the database, and the pages file holds
+ * the chunks one after another.
+ */
+function forEachChunk(ranges, pageSize, move) {
+  for (const [first, last] of ranges) {
+    let position = (first - 1) * pageSize;
+    let remaining = (last - first + 1) * pageSize;
+    while (remaining > 0) {
+      const length = Math.min(remaining, CHUNK_BYTES);
+      move(position, length, last);
+      position += length;
+      remaining -= length;
+    }
+  }
+}
+
+function copyPages(copy, pageSize, ranges, pagesFile) {
+  const hash = crypto.createHash('sha256');
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const fd = fs.openSync(copy, 'r');
+  const out = fs.openSync(pagesFile, 'wx', 0o600);
+  let bytes = 0;
+  try {
+    forEachChunk(ranges, pageSize, (position, length, last) => {
+      if (readFully(fd, buffer, length, position) !== length) throw new Error(copy + ' ends before page ' + last);
+      hash.update(buffer.subarray(0, length));
+      writeFully(out, buffer, length, null);
+      bytes += length;
+    });
+  } finally {
+    fs.closeSync(fd);
+    fs.closeSync(out);
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * Writes an increment's pages into a database file: the pages file's pages, in order, each at
+ * (n - 1) x pageSize for the page numbers of the ranges; then the file is cut (or grown) to pageCount pages.
+ */
+function applyPages({ file, pagesFile, ranges, pageSize, pageCount, durable }) {
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const fd = fs.openSync(file, 'r+');
+  try {
+    if (pagesFile !== null) {
+      const src = fs.openSync(pagesFile, 'r');
+      let from = 0;
+      try {
+        forEachChunk(ranges, pageSize, (position, length, last) => {
+          if (readFully(src, buffer, length, from) !== length) throw new Error(pagesFile + ' ends before page ' + last);
+          writeFully(fd, buffer, length, position);
+          from += length;
+        });
+      } finally {
+        fs.closeSync(src);
+      }
+    }
+    fs.ftruncateSync(fd, pageCount * pageSize);
+    if (durable) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { bytes: pageCount * pageSize };
+}
+
+(async () => {
+  const { op, args } = workerData;
+  const result = op === 'pageSnapshot' ? await pageSnapshot(args) : op === 'pageDiff' ? pageDiff(args) : op === 'applyPages' ? applyPages(args) : null;
+  parentPort.postMessage({ ok: true, result });
+})().catch((error) => parentPort.postMessage({ ok: false, message: error && error.message ? error.message : String(error), code: error && error.code }));
+`;
+
+export type PageWorkerOperation = 'pageSnapshot' | 'pageDiff' | 'applyPages';
+
+/** One page operation in its own worker thread; `signal` stops it (the thread is terminated). */
+export function runPageWorker<T>(op: PageWorkerOperation, args: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  return runWorkerSource<T>(PAGE_WORKER_SOURCE, { driver: sqliteDriver, op, args }, signal);
+}
