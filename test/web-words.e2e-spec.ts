@@ -154,6 +154,28 @@ describe('Admin page in a browser: times, long lists and words (service in New Y
   );
 
   it(
+    'a token typed and submitted in one moment (before the page re-renders) is the one it keeps and sends',
+    async () => {
+      const { page } = wide;
+      await page.goto(served.url);
+      const dialog = page.getByRole('dialog', { name: 'Access token needed' });
+      await dialog.waitFor();
+      // Input and submit in one task: no re-render between them, as with a paste and Enter on a busy machine.
+      await dialog.getByLabel('Access token').evaluate((element, token) => {
+        const input = element as unknown as { value: string; form: { requestSubmit(): void } | null; dispatchEvent(event: Event): boolean };
+        input.value = token;
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        input.form?.requestSubmit();
+      }, TOKEN);
+      await dialog.waitFor({ state: 'hidden' });
+      await eventually(async () => expect((await storedValues(page)).session).toEqual([TOKEN]));
+      await localList(page).locator(`tr[data-filename="${backups[0]}"]`).waitFor();
+      expect(await page.getByRole('dialog').count()).toBe(0);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
     'Forget token clears the stored token, and the page asks for it again',
     async () => {
       const { page } = wide;

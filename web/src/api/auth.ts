@@ -80,10 +80,14 @@ export async function authFetch(input: Request): Promise<Response> {
   const original = input.clone();
   let response = await fetch(withToken(input, used));
   while (response.status === 401) {
+    const message = await messageOf(response);
+    // Read after the message, with nothing awaited before asking: the token may have been given while the 401's body
+    // was read (the page's first requests meet 401s in a burst), and then this request retries with it instead of
+    // asking again; read before, that answer was missed and the question came back right after Continue.
     let token = currentToken();
     if (!token || token === used) {
       try {
-        token = await askForToken(await messageOf(response), used !== null);
+        token = await askForToken(message, used !== null);
       } catch {
         return response;
       }

@@ -30,7 +30,9 @@ export function TokenDialog() {
 
   const submit = (event: Event): void => {
     event.preventDefault();
-    const token = value.trim();
+    // The field as it is now, not `value`: a fill followed at once by Continue, before the re-render of onInput's
+    // update, would otherwise submit what the field held before.
+    const token = (input.current?.value ?? value).trim();
     if (!question || !token) {
       input.current?.focus();
       return;
