@@ -44,7 +44,6 @@ export function pagesInRanges(ranges: readonly PageRange[]): number {
 }
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
-const INCREMENTAL_NAME = /^sentinel-incremental-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz(\.age)?$/;
 
 /**
  * Checks a parsed increment metadata document; returns a list of problems (empty when valid), each saying what
@@ -56,8 +55,9 @@ export function incrementalMetadataProblems(value: unknown, pagesFileSizes?: Rea
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return problems;
   const m = value as Record<string, unknown>;
   if (m.kind !== 'incremental') problems.push('"kind" must be "incremental"');
-  if (typeof m.base !== 'string' || !parseBackupName(m.base)) problems.push('"base" must name a full backup (sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz)');
-  if (typeof m.parent !== 'string' || (m.parent !== m.base && !INCREMENTAL_NAME.test(m.parent)))
+  if (typeof m.base !== 'string' || parseBackupName(m.base)?.kind !== 'full')
+    problems.push('"base" must name a full backup (sentinel-backup-YYYY-MM-DD-HHMMSS.tar.gz)');
+  if (typeof m.parent !== 'string' || (m.parent !== m.base && parseBackupName(m.parent)?.kind !== 'incremental'))
     problems.push('"parent" must be "base" or an increment\'s name (sentinel-incremental-YYYY-MM-DD-HHMMSS.tar.gz)');
   if (!Array.isArray(m.databases)) return problems;
   m.databases.forEach((entry: unknown, i: number) => {

@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { incrementalBackupFilename } from '../archive-format/backup-filename.js';
 import { type IncrementalMetadata, incrementalMetadataProblems } from '../archive-format/incremental-metadata.js';
 import { integrityCheck } from '../database/sqlite-snapshot.js';
 import { IncrementChainError } from './increment-chain-error.js';
 import { applyIncrementChain, type IncrementToApply } from './increment-chain-applier.js';
 import { incrementEntryOf } from './increment-entry.js';
-import { incrementalFilename } from './incremental-filename.js';
 import { diffPages } from './page-diff.js';
 import { previousPagesOf } from './page-index.js';
 import { PageIndexStore } from './page-index-store.js';
@@ -132,7 +132,7 @@ describe('incremental backups: page-stable snapshots, page diffs, the page index
       });
       if (changes.kind !== 'changes') throw new Error(changes.reason.message);
       expect(changes.changedCount).toBeGreaterThan(0);
-      const name = incrementalFilename(new Date(Date.UTC(2026, 11, 3, 9, k * 15)));
+      const name = incrementalBackupFilename(new Date(Date.UTC(2026, 11, 3, 9, k * 15)));
       const metadata: IncrementalMetadata = {
         timestamp: `2026-12-03T09:${k * 15}:00Z`,
         version: '1.0.0',
@@ -243,7 +243,7 @@ describe('incremental backups: page-stable snapshots, page diffs, the page index
       const snapshot = await snapshotInto(live, folder);
       const changes = await diffPages('ledger', previous, snapshot, path.join(folder, 'ledger.db.pages'));
       if (changes.kind !== 'changes') throw new Error(changes.reason.message);
-      const name = incrementalFilename(new Date(Date.UTC(2026, 11, 3, 10, k)));
+      const name = incrementalBackupFilename(new Date(Date.UTC(2026, 11, 3, 10, k)));
       const metadata: IncrementalMetadata = {
         timestamp: `2026-12-03T10:0${k}:00Z`,
         version: '1.0.0',

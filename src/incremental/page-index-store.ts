@@ -134,8 +134,8 @@ function unusable(code: NeedsFullReason['code'], message: string): PageIndexRead
 function indexProblem(index: PageIndex): string | undefined {
   if (typeof index !== 'object' || index === null || Array.isArray(index)) return 'is not a JSON object';
   if (index.format !== PAGE_INDEX_FORMAT) return `has format ${JSON.stringify(index.format)}, not the ${PAGE_INDEX_FORMAT} this version writes`;
-  if (typeof index.base !== 'string' || !parseBackupName(index.base)) return 'does not name its full backup ("base")';
-  if (typeof index.last !== 'string' || !/^sentinel-(backup|incremental)-/.test(index.last)) return 'does not name its newest point ("last")';
+  if (typeof index.base !== 'string' || parseBackupName(index.base)?.kind !== 'full') return 'does not name its full backup ("base")';
+  if (typeof index.last !== 'string' || !parseBackupName(index.last)) return 'does not name its newest point ("last")';
   for (const key of ['base_size', 'increments', 'increments_bytes'] as const) {
     if (!Number.isSafeInteger(index[key]) || index[key] < 0) return `has no whole number "${key}"`;
   }
