@@ -7,28 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RunRow } from '../src/history/run-row.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
-interface RunBody {
-  id: string;
-  kind: string;
-  target: string;
-  started_at: string;
-  finished_at: string | null;
-  trigger: string;
-  result: string;
-  duration_ms: number | null;
-  size_bytes: number | null;
-  error_code: string | null;
-  message: string | null;
-  file: string | null;
-}
-
-async function runs(t: TestApp, query = ''): Promise<RunBody[]> {
-  return (await t.http.get(`/api/runs${query}`).expect(200)).body as RunBody[];
+async function runs(t: TestApp, query = ''): Promise<RunRow[]> {
+  return (await t.http.get(`/api/runs${query}`).expect(200)).body as RunRow[];
 }
 
 async function backUp(
