@@ -216,6 +216,15 @@ describe('incremental backups: page-stable snapshots, page diffs, the page index
     expect(fs.existsSync(path.join(dir, 'b', 'ledger.db.pages'))).toBe(false);
   });
 
+  it('stops a snapshot when its signal is aborted', async () => {
+    const live = path.join(dir, 'ledger.db');
+    createLive(live, 3000).close();
+    const controller = new AbortController();
+    const snapshot = pageStableSnapshot(live, path.join(dir, 'copy.db'), { signal: controller.signal });
+    controller.abort(new Error('cancelled by the test'));
+    await expect(snapshot).rejects.toThrow('cancelled by the test');
+  });
+
   it('answers needs-full when the page size changed', async () => {
     const live = path.join(dir, 'ledger.db');
     const db = createLive(live, 500);
