@@ -50,10 +50,14 @@ describe('BackupCatalogService.list made_here', () => {
 });
 
 describe('BackupCatalogService.delete', () => {
+  /** A target whose listing holds no other backup (so nothing depends on the one deleted). */
+  const alone = { list: async () => [], owners: async () => new Map(), locks: async () => new Map() };
+
   it('forgets the record when the archive is gone but a marker could not be deleted, and still reports the failure', async () => {
     let present = true;
     const forgotten: string[] = [];
     const storage = {
+      ...alone,
       head: async () => (present ? { key: name, size: 10, lastModified: new Date(), owner: ME } : undefined),
       delete: async () => {
         present = false; // the archive goes first, then its markers: the owner marker fails
@@ -64,7 +68,7 @@ describe('BackupCatalogService.delete', () => {
       { get: () => storage } as unknown as StorageTargets,
       { now: () => new Date() } as unknown as Clock,
       { id: ME } as unknown as InstallationIdentity,
-      { forget: async (_target: string, filename: string) => void forgotten.push(filename) } as unknown as ArchiveProvenance,
+      { forget: async (_target: string, filename: string) => void forgotten.push(filename), findAll: async () => new Map() } as unknown as ArchiveProvenance,
     );
     await expect(service.delete('local', name)).rejects.toThrow(/owner/);
     expect(forgotten).toEqual([name]);
@@ -73,6 +77,7 @@ describe('BackupCatalogService.delete', () => {
   it('keeps the record when the archive itself is still there', async () => {
     const forgotten: string[] = [];
     const storage = {
+      ...alone,
       head: async () => ({ key: name, size: 10, lastModified: new Date(), owner: ME }),
       delete: async () => {
         throw new Error('EACCES');
@@ -82,7 +87,7 @@ describe('BackupCatalogService.delete', () => {
       { get: () => storage } as unknown as StorageTargets,
       { now: () => new Date() } as unknown as Clock,
       { id: ME } as unknown as InstallationIdentity,
-      { forget: async (_target: string, filename: string) => void forgotten.push(filename) } as unknown as ArchiveProvenance,
+      { forget: async (_target: string, filename: string) => void forgotten.push(filename), findAll: async () => new Map() } as unknown as ArchiveProvenance,
     );
     await expect(service.delete('local', name)).rejects.toThrow('EACCES');
     expect(forgotten).toEqual([]);

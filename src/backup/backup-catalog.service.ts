@@ -9,8 +9,11 @@ import { objectVersion, type DownloadResult, type ObjectLock, type StoredObject 
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
+import { ChainGraph } from './retention/chain-graph.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How many dependents a BACKUP_HAS_DEPENDENTS message names before "and N more". */
+const DEPENDENTS_NAMED = 10;
 
 export interface BackupFile {
   filename: string;
@@ -137,13 +140,15 @@ export class BackupCatalogService {
 
   /**
    * Deletes one backup. Another installation's (or one without an owner while another installation
-   * shares the target) only with `confirmForeign`: it may be that installation's only backup.
+   * shares the target) only with `confirmForeign`: it may be that installation's only backup. Never one that a
+   * listed point (an increment) needs to be restored (ChainGraph): those go first, or with rotation.
    */
   async delete(target: BackupTarget, filename: string, confirmForeign = false): Promise<void> {
     assertBackupName(filename);
     const storage = await this.storage.get(target);
     const stored = await storage.head(filename);
     if (!stored) throw backupNotFound(target, filename);
+    await this.refuseWithDependents(target, filename);
     const owner = stored.owner ?? null;
     // A lock is refused before anything else: no confirmation can lift it, and the store would refuse anyway.
     if (stored.lock && stored.lock.retainUntil.getTime() > this.clock.now().getTime()) {
@@ -175,6 +180,20 @@ export class BackupCatalogService {
     await this.forget(target, filename);
     this.logger.log(
       `${targetLabel(target)} backup deleted: ${filename}${owner !== this.identity.id ? ` (owner: ${owner ?? 'none'}, deletion confirmed)` : ''}`,
+    );
+  }
+
+  /** BACKUP_HAS_DEPENDENTS when any backup in the target needs `filename` to be restored (or might: ChainGraph). */
+  private async refuseWithDependents(target: BackupTarget, filename: string): Promise<void> {
+    const dependents = new ChainGraph(await this.list(target)).dependentsOf(filename);
+    if (dependents.length === 0) return;
+    const named =
+      dependents.slice(0, DEPENDENTS_NAMED).join(', ') + (dependents.length > DEPENDENTS_NAMED ? ` and ${dependents.length - DEPENDENTS_NAMED} more` : '');
+    throw new DomainError(
+      ErrorCode.BackupHasDependents,
+      `${filename} cannot be deleted: ${dependents.length === 1 ? 'a backup needs' : `${dependents.length} backups need`} it to be restored: ${named}. ` +
+        `Nothing was deleted. Delete ${dependents.length === 1 ? 'that increment' : 'those increments'} first (newest first), or let rotation delete the chain once no kept backup needs it`,
+      { filename, dependents: dependents.slice(0, DEPENDENTS_NAMED), dependents_total: dependents.length },
     );
   }
 

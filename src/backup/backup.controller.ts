@@ -99,6 +99,7 @@ export class BackupController {
       'The rule: the newest three are always kept; retention days keep what is younger; keep_hourly … keep_yearly keep the newest backup of each of that many ' +
       "most recent hours, days, ISO weeks, months, years that have one, in the service's time zone. A backup is kept when any rule keeps it. " +
       'Without any keep_* set, retention 0 keeps everything; with one set, it means no rule by age. ' +
+      'Each increment is one restorable point for these rules, and a kept increment keeps its chain (its parent, and so on to its full backup; everything it might need when its chain is unknown or broken). ' +
       "Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target. " +
       'With dry_run=true the answer is RotationPreviewDto (deleted, and kept with the reasons of each) and nothing is deleted; otherwise RotationResultDto.',
     responseOneOf: [RotationResultDto, RotationPreviewDto],
@@ -147,7 +148,8 @@ export class BackupController {
     summary: 'Delete one backup',
     description:
       "A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted. " +
-      'A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays.',
+      'A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays. ' +
+      'A backup that listed increments need to be restored answers 409 BACKUP_HAS_DEPENDENTS naming them (details.dependents: up to 10, newest first; details.dependents_total) and stays: delete those first.',
     response: DeletedBackupDto,
     errors: [400, 404, 409, 502, 504],
   })

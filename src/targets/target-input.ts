@@ -258,7 +258,7 @@ export function placeKey(target: TargetDefinition): string {
  * Why `next` cannot keep its backups where it would, in a sentence starting with `field`, or undefined.
  * Only the same place is refused. A place nested in another's (a folder inside another target's folder, a
  * prefix under another's in the same bucket) never mixes their backups: a folder target lists only the files
- * at its own level (FolderStorage.list), and an S3 target only the keys `<prefix>sentinel-backup-*` whose
+ * at its own level (FolderStorage.list), and an S3 target only the keys `<prefix>sentinel-*` whose
  * rest is a backup's name, which has no '/' (BACKUP_FILENAME_PATTERN), so neither sees the other's archives,
  * and rotation and DELETE never reach them.
  */

@@ -1,5 +1,6 @@
 import type { RetentionRule } from '../../targets/target-definition.js';
 import { describeRetention, planRetention, type RetentionCandidate } from './retention-planner.js';
+import { ChainGraph } from './chain-graph.js';
 
 const unset: RetentionRule = { retentionDays: 0, keepHourly: null, keepDaily: null, keepWeekly: null, keepMonthly: null, keepYearly: null };
 const rule = (r: Partial<RetentionRule>): RetentionRule => ({ ...unset, ...r });
@@ -9,6 +10,13 @@ function backup(iso: string, own = true): RetentionCandidate {
   const at = new Date(iso);
   const name = `sentinel-backup-${at.toISOString().slice(0, 19).replace('T', '-').replace(/:/g, '')}.tar.gz`;
   return { filename: name, createdAt: at, own };
+}
+
+/** An increment named after its UTC time, with the chain its record gives (null: no record). */
+function increment(iso: string, chain: { base: RetentionCandidate; parent: RetentionCandidate } | null, own = true): RetentionCandidate {
+  const at = new Date(iso);
+  const name = `sentinel-incremental-${at.toISOString().slice(0, 19).replace('T', '-').replace(/:/g, '')}.tar.gz`;
+  return { filename: name, createdAt: at, own, kind: 'incremental', base: chain?.base.filename ?? null, parent: chain?.parent.filename ?? null };
 }
 
 const names = (list: RetentionCandidate[]) => list.map((b) => b.filename);
@@ -165,6 +173,94 @@ describe('planRetention', () => {
 
     it('an empty target plans nothing', () => {
       expect(planRetention([], rule({ keepDaily: 7 }), now, 'UTC')).toEqual({ deleted: [], kept: [] });
+    });
+  });
+
+  describe('chains of increments', () => {
+    // An old chain, the previous day's chain and today's, 14:30 UTC on 20 November.
+    const oldFull = backup('2026-11-10T03:00:00Z');
+    const oldInc = increment('2026-11-10T09:00:00Z', { base: oldFull, parent: oldFull });
+    const full0 = backup('2026-11-17T03:00:00Z');
+    const inc1 = increment('2026-11-17T09:00:00Z', { base: full0, parent: full0 });
+    const inc2 = increment('2026-11-19T15:00:00Z', { base: full0, parent: inc1 });
+    const full1 = backup('2026-11-20T03:00:00Z');
+    const inc3 = increment('2026-11-20T09:00:00Z', { base: full1, parent: full1 });
+    const inc4 = increment('2026-11-20T12:00:00Z', { base: full1, parent: inc3 });
+    const all = [oldFull, oldInc, full0, inc1, inc2, full1, inc3, inc4];
+
+    it('counts each increment as a restorable point, and keeps the chain of every kept increment', () => {
+      const plan = planRetention(all, rule({ retentionDays: 1 }), now, 'UTC');
+      // Within 1 day: inc4, inc3, full1 (also the newest three) and inc2, which needs inc1 and full0.
+      expect(plan.deleted).toEqual([oldFull.filename, oldInc.filename]);
+      expect(reasonsOf(plan)).toEqual({
+        [inc4.filename]: ['one of the newest three', 'within 1 day'],
+        [inc3.filename]: ['one of the newest three', 'within 1 day', `needed to restore ${inc4.filename} (its chain)`],
+        [full1.filename]: ['one of the newest three', 'within 1 day', `needed to restore ${inc4.filename} (its chain)`],
+        [inc2.filename]: ['within 1 day'],
+        [inc1.filename]: [`needed to restore ${inc2.filename} (its chain)`],
+        [full0.filename]: [`needed to restore ${inc2.filename} (its chain)`],
+      });
+    });
+
+    it('the newest three are three points: three increments keep their full backup, not more', () => {
+      const plan = planRetention(
+        [full0, inc1, inc2, full1, inc3, increment('2026-11-20T10:00:00Z', { base: full1, parent: inc3 })],
+        rule({ retentionDays: 0, keepHourly: 0 }),
+        now,
+        'UTC',
+      );
+      expect(plan.kept.map((k) => k.filename)).toEqual([expect.stringMatching(/100000/), inc3.filename, full1.filename]);
+      expect(plan.deleted).toEqual([full0.filename, inc1.filename, inc2.filename]);
+    });
+
+    it('GFS counts points: the newest of a day may be an increment, and its full backup stays with it', () => {
+      const plan = planRetention(all, rule({ keepDaily: 3 }), now, 'UTC');
+      // Days 20, 19 and 17 have backups: their newest are inc4, inc2 and inc1.
+      expect(reasonsOf(plan)[inc2.filename]).toEqual(['newest of day 2026-11-19']);
+      expect(reasonsOf(plan)[inc1.filename]).toEqual(['newest of day 2026-11-17', `needed to restore ${inc2.filename} (its chain)`]);
+      expect(reasonsOf(plan)[full0.filename]).toEqual([`needed to restore ${inc2.filename} (its chain)`]);
+      expect(plan.deleted).toEqual([oldFull.filename, oldInc.filename]);
+    });
+
+    it("another installation's kept increment keeps this installation's backups it needs", () => {
+      const foreign = increment('2026-11-10T12:00:00Z', { base: oldFull, parent: oldInc }, false);
+      const plan = planRetention([...all, foreign], rule({ retentionDays: 1 }), now, 'UTC');
+      expect(plan.deleted).toEqual([]);
+      expect(reasonsOf(plan)[oldFull.filename]).toEqual([`needed to restore ${foreign.filename} (its chain)`]);
+    });
+
+    it('a broken chain (parent gone) keeps everything the increment might need, back to its base', () => {
+      // inc1 was deleted outside the service: inc2's parent is missing. What is left of its chain, and anything
+      // between its base and it (another increment, whatever it is), stays; only what is older than its base goes.
+      const other = increment('2026-11-18T09:00:00Z', { base: full0, parent: full0 });
+      const plan = planRetention([oldFull, oldInc, full0, other, inc2, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
+      expect(plan.deleted).toEqual([oldFull.filename, oldInc.filename]);
+      expect(reasonsOf(plan)[other.filename]).toEqual([`needed to restore ${inc2.filename} (its chain)`]);
+      expect(reasonsOf(plan)[full0.filename]).toEqual([`needed to restore ${inc2.filename} (its chain)`]);
+    });
+
+    it('an increment with no record keeps everything back to the newest full backup older than it; with no full before it, everything older', () => {
+      const stray = increment('2026-11-19T15:00:00Z', null);
+      const plan = planRetention([oldFull, oldInc, full0, inc1, stray, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
+      expect(plan.deleted).toEqual([oldFull.filename, oldInc.filename]);
+      expect(reasonsOf(plan)[inc1.filename]).toEqual([`needed to restore ${stray.filename} (its chain)`]);
+
+      const orphan = increment('2026-11-19T15:00:00Z', null);
+      const noFull = planRetention([oldInc, inc1, orphan, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
+      expect(noFull.deleted).toEqual([]);
+    });
+
+    it('names what depends on a backup, newest first, through the whole chain', () => {
+      const graph = new ChainGraph(all);
+      expect(graph.dependentsOf(full0.filename)).toEqual([inc2.filename, inc1.filename]);
+      expect(graph.dependentsOf(inc1.filename)).toEqual([inc2.filename]);
+      expect(graph.dependentsOf(inc2.filename)).toEqual([]);
+      expect(graph.dependentsOf(full1.filename)).toEqual([inc4.filename, inc3.filename]);
+      // A cycle in damaged records ends.
+      const a = increment('2026-11-21T01:00:00Z', null);
+      const b = { ...increment('2026-11-21T02:00:00Z', null), parent: a.filename };
+      const looped = new ChainGraph([{ ...a, parent: b.filename }, b]);
+      expect(looped.dependentsOf(a.filename)).toEqual([b.filename]);
     });
   });
 

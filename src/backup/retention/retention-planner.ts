@@ -1,12 +1,16 @@
 import type { RetentionRule } from '../../targets/target-definition.js';
 import { calendarBuckets, type CalendarUnit } from './calendar-buckets.js';
+import { ChainGraph, type ChainPoint } from './chain-graph.js';
 
 /** However old they are, this many of the newest own backups are always kept (the spec's minimum). */
 export const MINIMUM_KEPT = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** A backup as retention sees it: its name, the time in its name, and whether rotation may delete it. */
-export interface RetentionCandidate {
+/**
+ * A backup as retention sees it: its name, the time in its name, whether rotation may delete it, and, for an
+ * increment, the chain it was recorded with (ChainPoint).
+ */
+export interface RetentionCandidate extends ChainPoint {
   filename: string;
   createdAt: Date;
   /** This installation's own (BackupFile.own): only these are counted and deleted. */
@@ -52,6 +56,11 @@ export function hasCalendarRule(rule: RetentionRule): boolean {
  *   that have a backup (likewise days, ISO weeks, months, years, in `timeZone`); retention days N > 0 also keeps
  *   every backup of the last N days, and 0 adds nothing. A backup is kept when any rule keeps it.
  *
+ * Chains (docs/incremental-backups.md): every rule above counts restorable points, and an increment is one. Then
+ * each kept increment keeps what it needs to be restored (ChainGraph): its parent and base, and so on down to its
+ * full backup; an increment whose chain is unknown or broken keeps everything it might need (back to its base, or
+ * to the newest full backup older than it). A backup so kept says which kept point needs it.
+ *
  * Age and buckets come from the time in the name (`createdAt`). Ties in time are broken by name, as the
  * catalog lists them, so the plan does not depend on the order of `backups`.
  */
@@ -89,6 +98,10 @@ export function planRetention(backups: readonly RetentionCandidate[], rule: Rete
       }
     }
   }
+
+  const chains = new ChainGraph(newestFirst);
+  const keptByRule = newestFirst.filter((b) => reasons.get(b.filename)!.length > 0).map((b) => b.filename);
+  for (const [name, dependent] of chains.neededByAny(keptByRule)) keep(name, `needed to restore ${dependent} (its chain)`);
 
   const kept = newestFirst.filter((b) => reasons.get(b.filename)!.length > 0).map((b) => ({ filename: b.filename, reasons: reasons.get(b.filename)! }));
   const deleted = own

@@ -34,6 +34,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BackupNameInvalid]: HttpStatus.BAD_REQUEST,
   [ErrorCode.BackupNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.BackupNotOwn]: HttpStatus.CONFLICT,
+  [ErrorCode.BackupHasDependents]: HttpStatus.CONFLICT,
+  [ErrorCode.IncrementalNotEnabled]: HttpStatus.CONFLICT,
   [ErrorCode.BackupInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.BackupFailed]: HttpStatus.INTERNAL_SERVER_ERROR,
   [ErrorCode.ReplicationInProgress]: HttpStatus.CONFLICT,

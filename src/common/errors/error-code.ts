@@ -29,6 +29,10 @@ export enum ErrorCode {
   BackupNameInvalid = 'BACKUP_NAME_INVALID',
   BackupNotFound = 'BACKUP_NOT_FOUND',
   BackupNotOwn = 'BACKUP_NOT_OWN',
+  /** A delete of a backup that kept points (increments) need to be restored: details name them; nothing was deleted. */
+  BackupHasDependents = 'BACKUP_HAS_DEPENDENTS',
+  /** An incremental backup asked of a target whose incremental policy is off: the message says how to turn it on. */
+  IncrementalNotEnabled = 'INCREMENTAL_NOT_ENABLED',
   BackupInProgress = 'BACKUP_IN_PROGRESS',
   BackupFailed = 'BACKUP_FAILED',
   /** A job stopped by the service (shutdown) or by a request (POST /api/backup-jobs/{id}/cancel); only ever a job's error_code, never an HTTP answer. */

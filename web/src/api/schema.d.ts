@@ -219,7 +219,7 @@ export interface paths {
         put?: never;
         /**
          * Delete this installation's backups that the retention rule does not keep, now; or, with ?dry_run=true, only say what would go
-         * @description The rule: the newest three are always kept; retention days keep what is younger; keep_hourly … keep_yearly keep the newest backup of each of that many most recent hours, days, ISO weeks, months, years that have one, in the service's time zone. A backup is kept when any rule keeps it. Without any keep_* set, retention 0 keeps everything; with one set, it means no rule by age. Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target. With dry_run=true the answer is RotationPreviewDto (deleted, and kept with the reasons of each) and nothing is deleted; otherwise RotationResultDto.
+         * @description The rule: the newest three are always kept; retention days keep what is younger; keep_hourly … keep_yearly keep the newest backup of each of that many most recent hours, days, ISO weeks, months, years that have one, in the service's time zone. A backup is kept when any rule keeps it. Without any keep_* set, retention 0 keeps everything; with one set, it means no rule by age. Each increment is one restorable point for these rules, and a kept increment keeps its chain (its parent, and so on to its full backup; everything it might need when its chain is unknown or broken). Another installation's backups are never deleted; backups without an owner (earlier versions) count as this installation's only while no other installation's backups share the target. With dry_run=true the answer is RotationPreviewDto (deleted, and kept with the reasons of each) and nothing is deleted; otherwise RotationResultDto.
          */
         post: operations["BackupController_rotate"];
         delete?: never;
@@ -257,7 +257,7 @@ export interface paths {
         post?: never;
         /**
          * Delete one backup
-         * @description A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted. A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays.
+         * @description A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted. A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays. A backup that listed increments need to be restored answers 409 BACKUP_HAS_DEPENDENTS naming them (details.dependents: up to 10, newest first; details.dependents_total) and stays: delete those first.
          */
         delete: operations["BackupController_delete"];
         options?: never;
