@@ -11,6 +11,8 @@ import { AgeEncryptionStep } from './archive-writer/age-encryption-step.js';
 import { ARCHIVE_WRITE_STEPS, type ArchiveWriteStep } from './archive-writer/archive-write-step.js';
 import { ArchiveWriter } from './archive-writer/archive-writer.js';
 import { BackupCatalogService } from './backup-catalog.service.js';
+import { IncrementalProduction } from './incremental-production/incremental-production.js';
+import { PageSnapshots } from './incremental-production/page-snapshots.js';
 import { BackupJobs } from './backup-jobs.js';
 import { BackupJobsController } from './backup-jobs.controller.js';
 import { BackupRunStore } from './backup-run.store.js';
@@ -35,6 +37,8 @@ import { TargetsController } from './targets.controller.js';
     DatabaseSnapshotter,
     ScratchFolders,
     BackupSpaceCheck,
+    IncrementalProduction,
+    PageSnapshots,
     ArchiveWriter,
     // The archive's steps after gzip (ArchiveWriteStep), in order: age encryption, for archives with recipients.
     AgeEncryptionStep,

@@ -17,6 +17,7 @@ import type { ArchiveContents, ArchiveWriter } from '../archive-writer/archive-w
 import { storedDigest } from '../archive-writer/stored-digest.js';
 import type { StartupRecovery } from '../startup-recovery.service.js';
 import { isoSeconds } from '../../archive-format/backup-metadata.js';
+import type { IncrementalProduction } from '../incremental-production/incremental-production.js';
 import { ArchiveProducer, type ProductionProgress } from './archive-producer.js';
 import type { BackupSpaceCheck } from './backup-space-check.js';
 import type { DatabaseSnapshotter } from './database-snapshotter.js';
@@ -28,6 +29,8 @@ const STORED_AT = new Date('2026-03-14T09:27:01.123Z');
 const DATABASES: ManagedDatabase[] = ['universe', 'config', 'ledger'].map((name) => ({ name, filename: `${name}.db`, path: `/data/${name}.db` }));
 const SIZES: Record<string, number> = { universe: 5000, config: 1000, ledger: 3000 };
 const SHA = createHash('sha256').update('the archive').digest('hex');
+/** What a backup of a target with incremental backups off is: a full one, with no reason and no chain. */
+const FULL = { kind: 'full', kindReason: null, base: null, parent: null };
 
 /** Fakes of every port, recording the order of what happened. */
 function setUp() {
@@ -117,7 +120,22 @@ function setUp() {
       records.push(entry);
     },
   } as unknown as ArchiveProvenance;
-  const producer = new ArchiveProducer(registry, recovery, targets, space, scratchFolders, snapshotter, writer, clock, identity, encryption, provenance);
+  // Incremental backups off: the path of every backup before them (VACUUM INTO snapshots, a full archive).
+  const chains = { plan: async () => ({ pageStable: false, kind: 'full', reason: null }) } as unknown as IncrementalProduction;
+  const producer = new ArchiveProducer(
+    registry,
+    recovery,
+    targets,
+    space,
+    scratchFolders,
+    snapshotter,
+    writer,
+    clock,
+    identity,
+    encryption,
+    provenance,
+    chains,
+  );
 
   const phases: string[] = [];
   const progress: ProductionProgress = {
@@ -166,7 +184,7 @@ describe('ArchiveProducer', () => {
     const f = setUp();
     const produced = await f.producer.produce(job, new AbortController().signal, f.progress);
 
-    expect(produced).toEqual({ filename: backupFilename(NOW), size: 'the archive'.length, sha256: SHA, encrypted: false, recipients: null });
+    expect(produced).toEqual({ filename: backupFilename(NOW), size: 'the archive'.length, sha256: SHA, encrypted: false, recipients: null, ...FULL });
     const firstSnapshot = f.calls.findIndex((c) => c.startsWith('snapshot'));
     expect(f.calls.slice(0, firstSnapshot)).toEqual(['whenOpen', 'recovery done', 'prepare', 'space local 9000', 'scratch job-1']);
     expect(f.calls.filter((c) => c.startsWith('snapshot')).sort()).toEqual(
@@ -279,7 +297,7 @@ describe('ArchiveProducer', () => {
     const signal = new AbortController().signal;
     const produced = await f.producer.produce(job, signal, f.progress);
     const name = backupFilename(new Date(NOW.getTime() + 1000), { encrypted: true });
-    expect(produced).toEqual({ filename: name, size: 11, sha256: SHA, encrypted: true, recipients: ['age1one', 'age1two'] });
+    expect(produced).toEqual({ filename: name, size: 11, sha256: SHA, encrypted: true, recipients: ['age1one', 'age1two'], ...FULL });
     expect(f.contexts).toEqual([{ target: 'local', recipients: ['age1one', 'age1two'] }]);
     expect(f.uploads[0].options).toEqual({ signal, owner: 'installation-1', maxBytes: 100_003, recipients: ['age1one', 'age1two'] });
     expect(f.records).toEqual([

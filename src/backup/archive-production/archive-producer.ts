@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { backupFilename, namesOfSecond, parseBackupFilename } from '../../archive-format/backup-filename.js';
+import { type BackupKind, backupFilenameOfKind, namesOfSecond, parseBackupFilename } from '../../archive-format/backup-filename.js';
 import { type BackupMetadata, type DatabaseEntry, isoSeconds, METADATA_FORMAT_VERSION } from '../../archive-format/backup-metadata.js';
+import type { IncrementalMetadata } from '../../archive-format/incremental-metadata.js';
 import { APP_VERSION } from '../../common/app-version.js';
 import type { BackupTarget } from '../../common/backup-target.js';
 import { Clock } from '../../common/clock.js';
@@ -14,11 +15,14 @@ import { DatabaseRegistry } from '../../database/database-registry.js';
 import { ArchiveEncryption } from '../../encryption/archive-encryption.service.js';
 import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
+import type { FileDigest } from '../../database/sqlite-snapshot.js';
+import type { PageSnapshot } from '../../incremental/page-stable-snapshot.js';
 import { ObjectExists } from '../../storage/object-exists.error.js';
 import { objectVersion, type ObjectStorage, type StoredObject } from '../../storage/object-storage.js';
 import { StorageTargets } from '../../storage/storage-targets.js';
 import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
-import { ArchiveWriter, fullArchiveContents } from '../archive-writer/archive-writer.js';
+import { type ArchiveContents, ArchiveWriter } from '../archive-writer/archive-writer.js';
+import { type IncrementDraft, IncrementalProduction } from '../incremental-production/incremental-production.js';
 import { StartupRecovery } from '../startup-recovery.service.js';
 import { BackupSpaceCheck } from './backup-space-check.js';
 import { DatabaseSnapshotter } from './database-snapshotter.js';
@@ -33,6 +37,9 @@ const SNAPSHOTS_IN_PARALLEL = 2;
 /** How many later seconds a backup's name may move to when backups of its second already exist. */
 const NAME_ATTEMPTS = 60;
 
+/** An archive's contents whose metadata is made for the time of the name it is stored under. */
+type ArchiveContentsOfTime = Omit<ArchiveContents, 'metadata'> & { metadata: (timestamp: string) => ArchiveContents['metadata'] };
+
 export type ProductionPhase = 'checking' | 'snapshotting' | 'archiving';
 
 /** How the production reports to its job: phase changes (awaited: the job records them) and bytes done in the phase. */
@@ -44,6 +51,17 @@ export interface ProductionProgress {
    * finished upload and its provenance record then leaves a name the next start can look up (StartupRecovery).
    */
   willStore?(intent: { filename: string; encrypted: boolean; recipients: string[] | null }): Promise<void>;
+  /**
+   * The kind of backup being made, on a target with incremental backups on (awaited: the job records and logs it):
+   * once before the snapshots, and again when comparing them turns an increment into a full backup.
+   */
+  kindChosen?(choice: KindChoice): Promise<void>;
+}
+
+/** A backup's kind, and why it is full when an increment could have been made (null otherwise). */
+export interface KindChoice {
+  kind: BackupKind;
+  reason: string | null;
 }
 
 export interface ProducedArchive {
@@ -56,6 +74,12 @@ export interface ProducedArchive {
   encrypted: boolean;
   /** The age recipients it was encrypted to; null when plain. */
   recipients: string[] | null;
+  kind: BackupKind;
+  /** Why it is a full backup where an increment could have been made; null otherwise (and always when the target's policy is off). */
+  kindReason: string | null;
+  /** An increment's chain: its full backup and the point it was compared with; null for a full backup. */
+  base: string | null;
+  parent: string | null;
 }
 
 /**
@@ -81,13 +105,19 @@ export class ArchiveProducer {
     private readonly identity: InstallationIdentity,
     private readonly encryption: ArchiveEncryption,
     private readonly provenance: ArchiveProvenance,
+    private readonly chains: IncrementalProduction,
   ) {}
 
   /**
    * The scratch folder of snapshots is gone when this settles, so a job that reads as finished, either
    * way, has left nothing behind. `signal` stops it at the next step (a running snapshot and the upload at once).
+   * `job.requestedKind` is the kind asked for (`POST /api/backups/{target}`'s body); without it the target's policy decides.
    */
-  async produce(job: { id: string; target: BackupTarget }, signal: AbortSignal, progress: ProductionProgress): Promise<ProducedArchive> {
+  async produce(
+    job: { id: string; target: BackupTarget; requestedKind?: BackupKind },
+    signal: AbortSignal,
+    progress: ProductionProgress,
+  ): Promise<ProducedArchive> {
     await progress.enterPhase('checking', 0);
     const storage = await this.storage.get(job.target);
     // Waits while a staged restore is applied at start; the databases are never read before that.
@@ -101,17 +131,45 @@ export class ArchiveProducer {
     const liveBytes = this.space.liveBytes(databases);
     await this.space.ensure(job.target, liveBytes);
     signal.throwIfAborted();
+    const plan = await this.chains.plan(job.target, job.requestedKind, storage);
+    let chosen: KindChoice = { kind: plan.kind, reason: plan.reason };
+    if (plan.pageStable) await progress.kindChosen?.(chosen);
 
     const scratch = await this.scratchFolders.create(job.id);
     try {
       await progress.enterPhase('snapshotting', liveBytes);
       const at = this.clock.now();
-      const entries = await this.snapshotAll(databases, scratch, signal, progress);
+      let contents: ArchiveContentsOfTime;
+      let snapshots: Map<string, PageSnapshot> | undefined;
+      let increment: IncrementDraft | undefined;
+      if (!plan.pageStable) {
+        const entries = await this.snapshotAll(databases, scratch, signal, progress, (db, dest) => this.snapshotter.snapshot(db, dest, signal));
+        contents = fullContents(scratch, entries);
+      } else {
+        snapshots = new Map();
+        const entries = await this.snapshotAll(databases, scratch, signal, progress, async (db, dest) => {
+          const snapshot = await this.chains.pages.snapshot(db, dest, signal);
+          snapshots!.set(db.name, snapshot);
+          return { bytes: snapshot.bytes, sha256: snapshot.sha256 };
+        });
+        contents = fullContents(scratch, entries);
+        if (plan.kind === 'incremental') {
+          const draft = await this.chains.increment(plan, databases, snapshots, scratch, signal);
+          if (typeof draft === 'string') {
+            // The same snapshots make the full backup: nothing is read twice.
+            chosen = { kind: 'full', reason: draft };
+            await progress.kindChosen?.(chosen);
+          } else {
+            increment = draft;
+            contents = incrementContents(scratch, draft);
+          }
+        }
+      }
       // Asked once: the name, the write step and the records all follow the same answer.
       const recipients = await this.encryption.recipientsFor(job.target);
       const encrypted = recipients !== undefined && recipients.length > 0;
       const context: ArchiveWriteContext = { target: job.target, recipients: encrypted ? recipients : undefined };
-      let filename = await this.freeName(storage, at, encrypted);
+      let filename = await this.freeName(storage, chosen.kind, at, encrypted);
       let stored: StoredObject | undefined;
       let archive!: ReturnType<ArchiveWriter['open']>;
       // Stores never replace an archive: a name taken between the choice and the end of the upload (a copy
@@ -120,27 +178,21 @@ export class ArchiveProducer {
       // a later second is what the name would say had the backup started a moment later. Waiting instead
       // would hold the backup behind a copy of unknown length.
       for (let attempt = 0; !stored; attempt++) {
-        const metadata: BackupMetadata = {
-          timestamp: isoSeconds(parseBackupFilename(filename) ?? at),
-          version: METADATA_FORMAT_VERSION,
-          sentinel_version: APP_VERSION,
-          databases: entries,
-        };
+        const written: ArchiveContents = { ...contents, metadata: contents.metadata(isoSeconds(parseBackupFilename(filename) ?? at)) };
         await progress.willStore?.({ filename, encrypted, recipients: encrypted ? [...recipients] : null });
-        const contents = fullArchiveContents(scratch, metadata);
-        await progress.enterPhase('archiving', this.writer.tarBytes(contents));
-        archive = this.writer.open(contents, context, (bytes) => progress.bytesDone(bytes));
+        await progress.enterPhase('archiving', this.writer.tarBytes(written));
+        archive = this.writer.open(written, context, (bytes) => progress.bytesDone(bytes));
         try {
           stored = await storage.upload(filename, archive, {
             signal,
-            maxBytes: this.writer.maxBytes(contents, context),
+            maxBytes: this.writer.maxBytes(written, context),
             owner: this.identity.id,
             recipients: context.recipients,
           });
         } catch (error) {
           if (!(error instanceof ObjectExists) || attempt + 1 >= NAME_ATTEMPTS) throw error;
           const taken = parseBackupFilename(filename) ?? at;
-          filename = await this.freeName(storage, new Date(taken.getTime() + 1000), encrypted);
+          filename = await this.freeName(storage, chosen.kind, new Date(taken.getTime() + 1000), encrypted);
         } finally {
           // The scratch folder is removed next: the archive's worker must have stopped reading it first.
           await closed(archive);
@@ -162,8 +214,15 @@ export class ArchiveProducer {
         sha256: digest.sha256,
         encrypted,
         recipients: encrypted ? [...recipients] : null,
+        kind: chosen.kind,
+        kindReason: chosen.reason,
+        base: increment?.base ?? null,
+        parent: increment?.parent ?? null,
       };
-      await this.record(job.target, produced, storage, objectVersion(stored));
+      await this.record(job.target, produced, storage, objectVersion(stored), plan.pageStable);
+      // Only now, with the archive stored and recorded, does the page index move to it.
+      if (snapshots)
+        await this.chains.advance(job.target, produced, snapshots, plan.kind === 'incremental' && increment ? { plan, draft: increment } : undefined);
       return produced;
     } finally {
       await this.scratchFolders.remove(scratch);
@@ -176,11 +235,12 @@ export class ArchiveProducer {
     scratch: string,
     signal: AbortSignal,
     progress: ProductionProgress,
+    copy: (db: ManagedDatabase, dest: string) => Promise<FileDigest>,
   ): Promise<DatabaseEntry[]> {
     let done = 0;
     return mapConcurrently(databases, SNAPSHOTS_IN_PARALLEL, async (db) => {
       signal.throwIfAborted();
-      const digest = await this.snapshotter.snapshot(db, path.join(scratch, db.filename), signal).catch((error: Error) => {
+      const digest = await copy(db, path.join(scratch, db.filename)).catch((error: Error) => {
         if (signal.aborted) throw error;
         throw new DomainError(
           ErrorCode.BackupFailed,
@@ -200,7 +260,7 @@ export class ArchiveProducer {
    * archive could be restored only with confirm_unknown, so a record that cannot be written fails the job,
    * and the archive (this job's own, just made under a free name) is deleted rather than left unrecorded.
    */
-  private async record(target: BackupTarget, produced: ProducedArchive, storage: ObjectStorage, version: string): Promise<void> {
+  private async record(target: BackupTarget, produced: ProducedArchive, storage: ObjectStorage, version: string, chained: boolean): Promise<void> {
     try {
       await this.provenance.record({
         target,
@@ -210,6 +270,9 @@ export class ArchiveProducer {
         recipients: produced.recipients,
         createdAt: this.clock.now(),
         version,
+        // A chain's point says its kind; a backup of a target with the policy off is recorded as before (a full backup).
+        ...(chained ? { kind: produced.kind } : {}),
+        ...(produced.base && produced.parent ? { base: produced.base, parent: produced.parent } : {}),
       });
     } catch (error) {
       await storage.delete(produced.filename).catch(() => undefined);
@@ -226,10 +289,10 @@ export class ArchiveProducer {
    * The name for a backup made at `at`; a later second when a backup of that second already exists, of
    * any kind (full and incremental, plain and encrypted backups share one time line, so no two carry the same time).
    */
-  private async freeName(storage: ObjectStorage, at: Date, encrypted: boolean): Promise<string> {
+  private async freeName(storage: ObjectStorage, kind: BackupKind, at: Date, encrypted: boolean): Promise<string> {
     for (let offset = 0; offset < NAME_ATTEMPTS; offset++) {
       const second = new Date(at.getTime() + offset * 1000);
-      if (await secondIsFree(storage, second)) return backupFilename(second, { encrypted });
+      if (await secondIsFree(storage, second)) return backupFilenameOfKind(kind, second, { encrypted });
     }
     throw new DomainError(
       ErrorCode.Conflict,
@@ -242,6 +305,32 @@ export class ArchiveProducer {
 async function secondIsFree(storage: ObjectStorage, at: Date): Promise<boolean> {
   for (const name of namesOfSecond(at)) if (await storage.head(name)) return false;
   return true;
+}
+
+/** A full backup's contents: the `<name>.db` snapshots after the spec's metadata (of the time in the name chosen). */
+function fullContents(dir: string, databases: DatabaseEntry[]): ArchiveContentsOfTime {
+  return {
+    dir,
+    files: databases.map((db) => ({ name: db.filename, size: db.size_bytes })),
+    metadata: (timestamp): BackupMetadata => ({ timestamp, version: METADATA_FORMAT_VERSION, sentinel_version: APP_VERSION, databases }),
+  };
+}
+
+/** An increment's contents: its metadata (docs/incremental-backups.md, "An increment's archive"), then only the pages files. */
+function incrementContents(dir: string, draft: IncrementDraft): ArchiveContentsOfTime {
+  return {
+    dir,
+    files: draft.files,
+    metadata: (timestamp): IncrementalMetadata => ({
+      timestamp,
+      version: METADATA_FORMAT_VERSION,
+      sentinel_version: APP_VERSION,
+      kind: 'incremental',
+      base: draft.base,
+      parent: draft.parent,
+      databases: draft.databases,
+    }),
+  };
 }
 
 /** Destroys `stream` (a no-op once it has ended) and waits until it has closed. */

@@ -88,29 +88,18 @@ describe('BackupKindDecision', () => {
   });
 
   describe('after the snapshots', () => {
-    const same = { pageSize: 4096, pageCount: 100 };
     const decision = new BackupKindDecision();
 
-    it('allows the increment while every database keeps its page size and at most half of its pages changed', () => {
-      expect(decision.afterSnapshot([{ name: 'ledger', indexed: same, snapshot: { pageSize: 4096, pageCount: 120 }, changedPages: 60 }])).toBeUndefined();
-      expect(decision.afterSnapshot([{ name: 'cache', indexed: same, snapshot: same, changedPages: 0 }])).toBeUndefined();
+    it('allows the increment while the installation has the databases the index has', () => {
+      expect(decision.afterSnapshot([{ name: 'ledger', indexed: true, current: true }])).toBeUndefined();
     });
 
-    it('names a database added, removed or whose page size changed', () => {
-      expect(decision.afterSnapshot([{ name: 'new', indexed: undefined, snapshot: same }])).toBe("the database new was added since the chain's newest point");
-      expect(decision.afterSnapshot([{ name: 'old', indexed: same, snapshot: undefined }])).toBe("the database old was removed since the chain's newest point");
-      expect(decision.afterSnapshot([{ name: 'ledger', indexed: same, snapshot: { pageSize: 8192, pageCount: 50 } }])).toBe(
-        'the page size of ledger changed from 4096 to 8192 bytes (a VACUUM with a new page_size)',
+    it("names a database added or removed since the chain's newest point", () => {
+      const kept = { name: 'ledger', indexed: true, current: true };
+      expect(decision.afterSnapshot([kept, { name: 'new', indexed: false, current: true }])).toBe("the database new was added since the chain's newest point");
+      expect(decision.afterSnapshot([kept, { name: 'old', indexed: true, current: false }])).toBe(
+        "the database old was removed since the chain's newest point",
       );
-    });
-
-    it('names a database of which more than half of the pages changed', () => {
-      expect(
-        decision.afterSnapshot([
-          { name: 'cache', indexed: same, snapshot: same, changedPages: 1 },
-          { name: 'ledger', indexed: same, snapshot: { pageSize: 4096, pageCount: 90 }, changedPages: 46 },
-        ]),
-      ).toBe('46 of the 90 pages of ledger changed (51 %, more than half: a VACUUM rewrote it)');
     });
   });
 });

@@ -1,7 +1,6 @@
+import type { BackupKind } from '../../archive-format/backup-filename.js';
 import { formatBytes } from '../../common/format.js';
 import { calendarBuckets } from '../retention/calendar-buckets.js';
-
-export type BackupKind = 'full' | 'incremental';
 
 /** A target's incremental policy, as `PATCH /api/targets/{id}` sets it (docs/incremental-backups.md, "Turning it on"). */
 export interface IncrementalPolicy {
@@ -45,19 +44,12 @@ export interface KindDecision {
   reason: string | null;
 }
 
-/** One database as the page index knows it (at the chain's newest point) and as its new snapshot is. */
-export interface SnapshotComparison {
+/** One database, by whether the page index (at the chain's newest point) and the installation have it. */
+export interface DatabasePresence {
   name: string;
-  /** undefined: the index has no such database (it was added since). */
-  indexed: { pageSize: number; pageCount: number } | undefined;
-  /** undefined: the installation no longer has it (it was removed since). */
-  snapshot: { pageSize: number; pageCount: number } | undefined;
-  /** Pages that differ from the index (counted over the snapshot's pages); undefined when not compared. */
-  changedPages?: number;
+  indexed: boolean;
+  current: boolean;
 }
-
-/** A database whose increment would hold more than this share of its pages is backed up whole instead (a `VACUUM` rewrote it). */
-export const MAX_CHANGED_SHARE = 0.5;
 
 /**
  * Whether the next backup of a target is full or incremental, before any database is read
@@ -77,24 +69,14 @@ export class BackupKindDecision {
   }
 
   /**
-   * Why an increment planned from the index cannot be made from these snapshots (the backup is then full,
-   * made from the same copies), or undefined when it can: a database added, removed or whose page size
-   * changed, then one whose changed pages are more than MAX_CHANGED_SHARE of its pages.
+   * Why an increment planned from the index cannot be made for these databases (the backup is then full, made
+   * from the same snapshots), or undefined when it can: a database added or removed since the chain's newest
+   * point. (A page size that changed, or more than half of a database's pages, is found by comparing the pages.)
    */
-  afterSnapshot(databases: readonly SnapshotComparison[]): string | undefined {
+  afterSnapshot(databases: readonly DatabasePresence[]): string | undefined {
     for (const db of databases) {
-      if (!db.indexed) return `the database ${db.name} was added since the chain's newest point`;
-      if (!db.snapshot) return `the database ${db.name} was removed since the chain's newest point`;
-      if (db.indexed.pageSize !== db.snapshot.pageSize) {
-        return `the page size of ${db.name} changed from ${db.indexed.pageSize} to ${db.snapshot.pageSize} bytes (a VACUUM with a new page_size)`;
-      }
-    }
-    for (const db of databases) {
-      const pages = db.snapshot!.pageCount;
-      if (db.changedPages !== undefined && pages > 0 && db.changedPages > MAX_CHANGED_SHARE * pages) {
-        const percent = Math.round((db.changedPages / pages) * 100);
-        return `${db.changedPages} of the ${pages} pages of ${db.name} changed (${percent} %, more than half: a VACUUM rewrote it)`;
-      }
+      if (!db.indexed && db.current) return `the database ${db.name} was added since the chain's newest point`;
+      if (db.indexed && !db.current) return `the database ${db.name} was removed since the chain's newest point`;
     }
     return undefined;
   }

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import path from 'node:path';
+import { type BackupKind, parseBackupName } from '../../archive-format/backup-filename.js';
+import { type IncrementalDatabaseEntry } from '../../archive-format/incremental-metadata.js';
+import type { BackupTarget } from '../../common/backup-target.js';
+import { Clock } from '../../common/clock.js';
+import { AppConfig } from '../../config/app-config.js';
+import type { ManagedDatabase } from '../../database/managed-database.js';
+import { incrementEntryOf } from '../../incremental/increment-entry.js';
+import { type PageIndex, previousPagesOf } from '../../incremental/page-index.js';
+import { PageIndexStore, type PageIndexUpdateDatabase } from '../../incremental/page-index-store.js';
+import type { PageSnapshot } from '../../incremental/page-stable-snapshot.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
+import { TargetDirectory } from '../../targets/target-directory.js';
+import type { TarPackerEntry } from '../archive-writer/tar-packer.js';
+import { BackupKindDecision, type IncrementalPolicy } from './backup-kind-decision.js';
+import { PageSnapshots } from './page-snapshots.js';
+
+const POLICY_OFF: IncrementalPolicy = { enabled: false, full_every: 'daily', max_chain_ratio: 0.5 };
+
+/** How a backup of a target is made, decided before any database is read. */
+export type ChainPlan =
+  /** Incremental backups off for the target: a full backup from `VACUUM INTO` snapshots, exactly as before them. */
+  | { pageStable: false; kind: 'full'; reason: null }
+  /**
+   * Incremental backups on: page-stable snapshots either way. `kind` incremental extends the chain `index`
+   * describes (it may still turn full once the snapshots are compared); full starts a new chain, `reason` says
+   * why when an increment was possible in principle.
+   */
+  | { pageStable: true; kind: 'full'; reason: string | null }
+  | { pageStable: true; kind: 'incremental'; reason: null; index: PageIndex; folder: string };
+
+/** An increment ready to archive: its chain, its databases' entries, and the pages files that follow the metadata. */
+export interface IncrementDraft {
+  base: string;
+  parent: string;
+  databases: IncrementalDatabaseEntry[];
+  /** `<name>.db.pages` in the scratch folder, in the metadata's order. */
+  files: TarPackerEntry[];
+}
+
+/** What the chain needs of a stored and recorded backup to become its newest point. */
+export interface StoredPoint {
+  filename: string;
+  size: number;
+}
+
+/**
+ * The chain side of making a backup of a target (docs/incremental-backups.md): which kind the next backup is
+ * (the policy, the request, the page index, the chain's objects in the target), what an increment holds (the
+ * pages that differ from the chain's newest point), and the page index once the backup is stored and recorded.
+ * Every doubt ends in a full backup with its reason: a lost or wrong index costs one full read, never a wrong
+ * backup. The ArchiveProducer snapshots, archives and stores; this class never touches a target's objects
+ * except to ask whether the chain's are still there.
+ */
+@Injectable()
+export class IncrementalProduction {
+  private readonly decision = new BackupKindDecision();
+  private readonly index: PageIndexStore;
+
+  constructor(
+    private readonly targets: TargetDirectory,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    readonly pages: PageSnapshots,
+  ) {
+    this.index = new PageIndexStore(config.env.dataDir);
+  }
+
+  async plan(target: BackupTarget, requested: BackupKind | undefined, storage: ObjectStorage): Promise<ChainPlan> {
+    const policy = await this.policyOf(target);
+    if (!policy.enabled) return { pageStable: false, kind: 'full', reason: null };
+    const read = await this.index.read(target);
+    const chain = read.usable
+      ? {
+          usable: true as const,
+          chain: {
+            base: read.index.base,
+            baseAt: parseBackupName(read.index.base)!.at,
+            increments: read.index.increments,
+            bytesSinceBase: read.index.increments_bytes,
+            baseSize: read.index.base_size,
+          },
+        }
+      : { usable: false as const, reason: read.reason.message };
+    const decided = this.decision.decide({ policy, requested, chain, timeZone: this.config.env.timeZone, now: this.clock.now() });
+    if (decided.kind === 'full' || !read.usable) return { pageStable: true, kind: 'full', reason: decided.reason };
+    // An increment is only as good as the points it needs: the chain's full backup and its newest point.
+    for (const [role, name] of [
+      ['full backup', read.index.base],
+      ['newest point', read.index.last],
+    ] as const) {
+      if (!(await storage.head(name))) {
+        return { pageStable: true, kind: 'full', reason: `the chain's ${role} ${name} is no longer in the target` };
+      }
+    }
+    return { pageStable: true, kind: 'incremental', reason: null, index: read.index, folder: read.folder };
+  }
+
+  /**
+   * The increment of `snapshots` (every database's, in registry order) against the chain of `plan`: each changed
+   * database's pages written to `<name>.db.pages` in `scratch`. A string when it cannot be made (the backup is then
+   * full, from the same snapshots): a database added or removed, a page size changed, more than half of a
+   * database's pages changed.
+   */
+  async increment(
+    plan: Extract<ChainPlan, { kind: 'incremental' }>,
+    databases: readonly ManagedDatabase[],
+    snapshots: ReadonlyMap<string, PageSnapshot>,
+    scratch: string,
+    signal: AbortSignal,
+  ): Promise<IncrementDraft | string> {
+    const indexed = new Map(plan.index.databases.map((db) => [db.name, db]));
+    const setChange = this.decision.afterSnapshot([
+      ...databases.map((db) => ({ name: db.name, indexed: indexed.has(db.name), current: true })),
+      ...plan.index.databases.filter((db) => !databases.some((d) => d.name === db.name)).map((db) => ({ name: db.name, indexed: true, current: false })),
+    ]);
+    if (setChange) return setChange;
+    const entries: IncrementalDatabaseEntry[] = [];
+    const files: TarPackerEntry[] = [];
+    for (const db of databases) {
+      const snapshot = snapshots.get(db.name)!;
+      const pagesFile = path.join(scratch, `${db.filename}.pages`);
+      const changes = await this.pages.changes(db.name, previousPagesOf(indexed.get(db.name)!, plan.folder), snapshot, pagesFile, signal);
+      if (changes.kind === 'needs-full') return changes.reason.message;
+      const entry = incrementEntryOf(db.name, snapshot, changes);
+      entries.push(entry);
+      if (changes.pagesFile) files.push({ name: path.basename(changes.pagesFile.path), size: changes.pagesFile.bytes });
+    }
+    return { base: plan.index.base, parent: plan.index.last, databases: entries, files };
+  }
+
+  /**
+   * Makes `point` the newest of the target's chain, once it is stored and its provenance recorded: a full backup
+   * starts a new chain (base = last = it), an increment extends the one of `draft`.
+   */
+  async advance(
+    target: BackupTarget,
+    point: StoredPoint,
+    snapshots: ReadonlyMap<string, PageSnapshot>,
+    chain: { plan: Extract<ChainPlan, { kind: 'incremental' }>; draft: IncrementDraft } | undefined,
+  ): Promise<void> {
+    const databases = (previous?: PageIndex): PageIndexUpdateDatabase[] =>
+      [...snapshots.entries()].map(([name, snapshot]) => ({
+        name,
+        page_size: snapshot.pageSize,
+        page_count: snapshot.pageCount,
+        sha256: snapshot.sha256,
+        hashes: this.hashesOf(name, snapshot, previous, chain?.plan.folder),
+      }));
+    if (!chain) {
+      await this.index.write(target, {
+        base: point.filename,
+        base_size: point.size,
+        last: point.filename,
+        increments: 0,
+        increments_bytes: 0,
+        databases: databases(),
+      });
+      return;
+    }
+    const { index } = chain.plan;
+    await this.index.write(target, {
+      base: index.base,
+      base_size: index.base_size,
+      last: point.filename,
+      increments: index.increments + 1,
+      increments_bytes: index.increments_bytes + point.size,
+      databases: databases(index),
+    });
+  }
+
+  /** The hashes file of a database at the new point: the index's own when nothing of it changed (no copy), else the snapshot's. */
+  private hashesOf(name: string, snapshot: PageSnapshot, previous: PageIndex | undefined, folder: string | undefined): string {
+    const kept = previous?.databases.find((db) => db.name === name);
+    if (kept && folder && kept.sha256 === snapshot.sha256 && kept.page_count === snapshot.pageCount) return path.join(folder, kept.hashes_file);
+    return snapshot.hashesFile;
+  }
+
+  /** The target's incremental policy; off for a target that has none. */
+  private async policyOf(target: BackupTarget): Promise<IncrementalPolicy> {
+    const definition = (await this.targets.get(target)) as { incremental?: IncrementalPolicy };
+    return definition.incremental ?? POLICY_OFF;
+  }
+}

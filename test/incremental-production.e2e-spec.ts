@@ -1,0 +1,308 @@
+/**
+ * Incremental backups made by the service (issue 19, docs/incremental-backups.md): with the policy on, the first
+ * backup of a target is full and the next ones are increments (`sentinel-incremental-…`) holding their metadata
+ * first and only the pages that changed; every case the doc lists makes a full backup instead, with its log line.
+ * Real SQLite files under a writer of its own connection that keeps changing rows while the backups run, the
+ * real local folder and the real S3 server; `tar xzf` reads the archives, and the engine's chain applier
+ * rebuilds each point from the full backup, which must hold exactly the rows the writer had written at one moment.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IncrementalMetadata } from '../src/archive-format/incremental-metadata.js';
+import { DatabaseRegistry } from '../src/database/database-registry.js';
+import { integrityCheck } from '../src/database/sqlite-snapshot.js';
+import { applyIncrementChain } from '../src/incremental/increment-chain-applier.js';
+import { TargetDirectory } from '../src/targets/target-directory.js';
+import { ageKeygen, decryptedTar, enableEncryption } from './support/age-archives.js';
+import { expectedRows, IncrementalWriter, rowsOf } from './support/incremental-writer.js';
+import { configureR2 } from './support/r2-settings.js';
+import { createTestBucket, describeS3, testS3Client } from './support/s3-server.js';
+import { seedDatabases, waitForJob } from './support/seed.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const ENV = { TZ: 'UTC', SENTINEL_DATABASES: 'config,ledger,cache', SENTINEL_DUPLICATE_WINDOW_MINUTES: '0' };
+
+interface Policy {
+  enabled: boolean;
+  full_every: 'daily' | 'weekly' | number;
+  max_chain_ratio: number;
+}
+
+/** Long chains unless a test says otherwise: the fallbacks below are each made to happen on purpose. */
+const LONG_CHAINS: Policy = { enabled: true, full_every: 1000, max_chain_ratio: 10 };
+
+async function setPolicy(t: TestApp, target: string, policy: Policy): Promise<void> {
+  const directory = t.app.get(TargetDirectory);
+  const get = directory.get.bind(directory);
+  directory.get = async (id: string) => (id === target ? { ...(await get(id)), incremental: policy } : get(id));
+}
+
+async function backUp(t: TestApp, target: string): Promise<any> {
+  const job = await waitForJob(t.http, (await t.http.post(`/api/backups/${target}`).expect(202)).body.id);
+  expect(job).toMatchObject({ status: 'succeeded', error: null });
+  return job;
+}
+
+/** The entries of a tar.gz in archive order, as `tar tzf` lists them. */
+function tarList(archive: string): string[] {
+  return execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
+}
+
+/** `tar xzf` of `archive` into a new folder `into`. */
+function untar(archive: string, into: string): string {
+  fs.mkdirSync(into, { recursive: true });
+  execFileSync('tar', ['xzf', archive, '-C', into]);
+  return into;
+}
+
+function metadataOf(folder: string): IncrementalMetadata {
+  return JSON.parse(fs.readFileSync(path.join(folder, 'backup-metadata.json'), 'utf8')) as IncrementalMetadata;
+}
+
+/** Asserts that `job` made an increment; when it did not, the failure shows the log lines that say why. */
+function expectIncrement(t: TestApp, job: any): void {
+  expect({ filename: job.filename, fullBackups: fullBackupLines(t) }).toMatchObject({ filename: expect.stringMatching(/^sentinel-incremental-/) });
+}
+
+/** The log lines that say why a backup is a full one. */
+function fullBackupLines(t: TestApp): string[] {
+  return fs
+    .readFileSync(t.logFile, 'utf8')
+    .split('\n')
+    .filter((line) => / backup \(job [^)]+\) is a full backup: /.test(line));
+}
+
+describe('Incremental backups made by the service (local folder)', () => {
+  let t: TestApp;
+  let writer: IncrementalWriter;
+  let folder: string;
+  let work: string;
+  let ledger: string;
+
+  beforeEach(async () => {
+    t = await startTestApp(ENV, { keep: true });
+    folder = path.join(t.dataDir, 'backups');
+    work = path.join(t.root, 'work');
+    await seedDatabases(t.app, { rows: 300 });
+    ledger = t.app
+      .get(DatabaseRegistry)
+      .list()
+      .find((db) => db.name === 'ledger')!.path;
+    writer = new IncrementalWriter(ledger);
+    writer.write(6000);
+  });
+  afterEach(async () => {
+    writer.close();
+    await t.close();
+    fs.rmSync(t.root, { recursive: true, force: true });
+  });
+
+  /** Stops the service and the writer, runs `change` on the stopped databases, and starts both again over the same DATA_DIR. */
+  async function whileStopped(change: () => void, policy: Policy): Promise<void> {
+    writer.close();
+    await t.close();
+    change();
+    t = await startTestApp(ENV, { root: t.root, keep: true });
+    writer = new IncrementalWriter(ledger);
+    await setPolicy(t, 'local', policy);
+  }
+
+  /** The full backup `full` with the increments `chain` after it applied, in `into`: the databases of the chain's last point. */
+  async function rebuild(full: string, chain: string[], into: string): Promise<string> {
+    untar(path.join(folder, full), into);
+    if (chain.length === 0) return into;
+    const increments = chain.map((name, i) => {
+      const dir = untar(path.join(folder, name), path.join(into, `.increment-${i}`));
+      const metadata = metadataOf(dir);
+      const pagesFiles = new Map(metadata.databases.filter((db) => db.pages_file).map((db) => [db.name, path.join(dir, db.pages_file!)]));
+      return { name, metadata, pagesFiles };
+    });
+    await applyIncrementChain(into, increments, { durable: false });
+    return into;
+  }
+
+  it('makes the first backup full and the next ones increments holding their metadata first and only the changed pages; each point rebuilds to the rows of one moment', async () => {
+    await setPolicy(t, 'local', LONG_CHAINS);
+    writer.start();
+    const full = await backUp(t, 'local');
+    const first = await backUp(t, 'local');
+    const second = await backUp(t, 'local');
+    writer.stop();
+
+    expect(full.filename).toMatch(/^sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz$/);
+    expect(fullBackupLines(t)).toEqual([expect.stringContaining(`Local backup (job ${full.id}) is a full backup: No page index at `)]);
+    // The full backup is the spec's archive: metadata first, then every database whole.
+    expect(tarList(path.join(folder, full.filename))).toEqual(['backup-metadata.json', 'config.db', 'ledger.db', 'cache.db']);
+
+    let previousStep = -1;
+    for (const [i, job] of [first, second].entries()) {
+      expectIncrement(t, job);
+      expect(job.filename).toMatch(/^sentinel-incremental-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz$/);
+      const dir = untar(path.join(folder, job.filename), path.join(work, job.filename));
+      const metadata = metadataOf(dir);
+      expect(metadata).toMatchObject({ kind: 'incremental', base: full.filename, parent: i === 0 ? full.filename : first.filename });
+      // Every database is listed; only those that changed have a pages file, and the archive holds nothing else.
+      expect(metadata.databases.map((db) => db.name)).toEqual(['config', 'ledger', 'cache']);
+      const cache = metadata.databases.find((db) => db.name === 'cache')!;
+      expect(cache).toMatchObject({ changed_pages: [], pages_file: null, pages_checksum: null });
+      const ledger = metadata.databases.find((db) => db.name === 'ledger')!;
+      expect(ledger.pages_file).toBe('ledger.db.pages');
+      const changed = ledger.changed_pages.reduce((sum, [a, b]) => sum + b - a + 1, 0);
+      expect(changed).toBeGreaterThan(0);
+      expect(changed).toBeLessThan(ledger.page_count / 2);
+      const pagesFiles = metadata.databases.filter((db) => db.pages_file !== null).map((db) => db.pages_file);
+      expect(tarList(path.join(folder, job.filename))).toEqual(['backup-metadata.json', ...pagesFiles]);
+      expect(fs.statSync(path.join(dir, 'ledger.db.pages')).size).toBe(changed * ledger.page_size);
+      expect(job.size_bytes).toBeLessThan(full.size_bytes / 4);
+
+      // The chain up to this point rebuilds to the rows the writer had written after some number of its transactions.
+      const rebuilt = await rebuild(full.filename, [first.filename, second.filename].slice(0, i + 1), path.join(work, `point-${i}`));
+      expect(await integrityCheck(path.join(rebuilt, 'ledger.db'))).toEqual([]);
+      const { step, rows } = rowsOf(path.join(rebuilt, 'ledger.db'));
+      expect(step).toBeGreaterThan(previousStep);
+      expect(rows).toEqual(expectedRows(step));
+      previousStep = step;
+    }
+    const fullRows = rowsOf(path.join(untar(path.join(folder, full.filename), path.join(work, 'full')), 'ledger.db'));
+    expect(fullRows.rows).toEqual(expectedRows(fullRows.step));
+    expect(fullRows.step).toBeLessThan(previousStep);
+
+    // The list shows each point with its kind and chain.
+    const listed = (await t.http.get('/api/backups/local').expect(200)).body;
+    expect(listed.map((b: any) => [b.filename, b.kind, b.base, b.parent])).toEqual([
+      [second.filename, 'incremental', full.filename, first.filename],
+      [first.filename, 'incremental', full.filename, full.filename],
+      [full.filename, 'full', null, null],
+    ]);
+  }, 180_000);
+
+  it('makes a full backup, with a log line saying why, for each case the doc lists', async () => {
+    await setPolicy(t, 'local', LONG_CHAINS);
+    const kinds: string[] = [];
+    const next = async (): Promise<any> => {
+      writer.write(200);
+      const job = await backUp(t, 'local');
+      kinds.push(job.filename.startsWith('sentinel-incremental-') ? 'incremental' : 'full');
+      return job;
+    };
+    const reasonOf = (job: any): string => {
+      const line = fullBackupLines(t).find((l) => l.includes(`(job ${job.id})`));
+      expect(line).toBeDefined();
+      return line!;
+    };
+
+    const base = await next();
+    await next();
+    // The index folder lost: one full read, never a wrong backup.
+    fs.rmSync(path.join(t.dataDir, '.incremental'), { recursive: true, force: true });
+    const rebased = await next();
+    expect(reasonOf(rebased)).toContain('No page index at');
+    await next();
+    // The chain's full backup gone from the target.
+    const chainBase = rebased.filename as string;
+    expect(chainBase).not.toBe(base.filename);
+    fs.rmSync(path.join(folder, chainBase));
+    expect(reasonOf(await next())).toContain(`the chain's full backup ${chainBase} is no longer in the target`);
+    await next();
+
+    // A page size changed (a VACUUM with a new page_size, which SQLite makes only out of WAL mode: with the service stopped).
+    await whileStopped(() => {
+      const db = new Database(ledger);
+      db.exec('PRAGMA journal_mode = DELETE; PRAGMA page_size = 8192; VACUUM; PRAGMA journal_mode = WAL');
+      db.close();
+    }, LONG_CHAINS);
+    expect(reasonOf(await next())).toMatch(/page size changed from 4096 to 8192 bytes/);
+    await next();
+
+    // A VACUUM that rewrote most pages.
+    writer.exec('DELETE FROM rows WHERE id % 2 = 0 AND id <= 4000; VACUUM');
+    expect(reasonOf(await next())).toMatch(/more than 50 %/);
+
+    // full_every reached.
+    await setPolicy(t, 'local', { ...LONG_CHAINS, full_every: 2 });
+    await next();
+    await next();
+    expect(reasonOf(await next())).toContain('already holds 2 increments (full_every 2)');
+
+    // max_chain_ratio exceeded: an increment of many new rows is more than 1 % of the full backup.
+    await setPolicy(t, 'local', { ...LONG_CHAINS, max_chain_ratio: 0.01 });
+    writer.write(3000);
+    await next();
+    expect(reasonOf(await next())).toContain('max_chain_ratio 0.01');
+
+    expect(kinds).toEqual([
+      'full',
+      'incremental',
+      'full', // index lost
+      'incremental',
+      'full', // base gone
+      'incremental',
+      'full', // page size
+      'incremental',
+      'full', // VACUUM
+      'incremental',
+      'incremental',
+      'full', // full_every
+      'incremental',
+      'full', // max_chain_ratio
+    ]);
+  }, 300_000);
+});
+
+describeS3('Incremental backups made by the service (S3, encrypted)', () => {
+  let t: TestApp;
+  let client: S3Client;
+  let writer: IncrementalWriter;
+  let bucket: string;
+
+  beforeEach(async () => {
+    client = testS3Client();
+    t = await startTestApp(ENV);
+    bucket = await createTestBucket('incremental');
+    await configureR2(t, bucket);
+    await seedDatabases(t.app, { rows: 300 });
+    writer = new IncrementalWriter(
+      t.app
+        .get(DatabaseRegistry)
+        .list()
+        .find((db) => db.name === 'ledger')!.path,
+    );
+    writer.write(3000);
+  });
+  afterEach(async () => {
+    writer.close();
+    client.destroy();
+    await t.close();
+  });
+
+  it('encrypts increments as full backups (.tar.gz.age), with the metadata first and only the changed pages inside', async () => {
+    const keys = path.join(t.root, 'keys');
+    fs.mkdirSync(keys);
+    const recovery = await enableEncryption(t, 'r2', keys, [ageKeygen(keys, 'own').recipient]);
+    await setPolicy(t, 'r2', LONG_CHAINS);
+    writer.start();
+    const full = await backUp(t, 'r2');
+    const increment = await backUp(t, 'r2');
+    writer.stop();
+    expectIncrement(t, increment);
+    expect(fullBackupLines(t)).toEqual([expect.stringContaining(`R2 backup (job ${full.id}) is a full backup: No page index at `)]);
+    expect(full.filename).toMatch(/^sentinel-backup-.*\.tar\.gz\.age$/);
+    expect(increment.filename).toMatch(/^sentinel-incremental-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz\.age$/);
+    expect(increment).toMatchObject({ encrypted: true });
+
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: increment.filename }));
+    const archive = path.join(t.root, increment.filename);
+    fs.writeFileSync(archive, Buffer.from(await object.Body!.transformToByteArray()));
+    const tar = path.join(t.root, 'increment.tar');
+    fs.writeFileSync(tar, decryptedTar(archive, recovery.keyFile));
+    const entries = execFileSync('tar', ['tf', tar], { encoding: 'utf8' }).trim().split('\n');
+    expect(entries[0]).toBe('backup-metadata.json');
+    expect(entries).toContain('ledger.db.pages');
+    expect(entries).not.toContain('ledger.db');
+    expect(entries).not.toContain('cache.db.pages');
+  }, 180_000);
+});
