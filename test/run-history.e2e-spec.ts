@@ -7,7 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { backupFilename } from '../src/archive-format/backup-filename.js';
 import type { RunRow } from '../src/history/run-row.js';
+import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
@@ -131,6 +133,41 @@ describe('Run history (local)', () => {
       error_code: answer.body.error,
     });
     expect(row.message).toBe(`The verification could not run: ${answer.body.message}`);
+  });
+
+  it('a scheduled verification that cannot list the backups is a failed verification row with its code, and no file', async () => {
+    await backUp(t, 'local');
+    const folder = path.join(t.root, 'not-a-folder');
+    fs.writeFileSync(folder, 'a file where the backups folder should be');
+    await t.http.put('/api/settings/local_backup_dir').send({ value: folder }).expect(200);
+    const result = await t.app.get(ScheduledJobRunner).verifyNewest('local');
+    expect(result.outcome).toBe('failed');
+    const [row] = await runs(t, '?kind=verification');
+    expect(row).toMatchObject({ kind: 'verification', target: 'local', trigger: 'scheduled', result: 'failed', file: null, error_code: expect.any(String) });
+    expect(row.error_code).not.toBe('INTERNAL');
+    expect(row.message).toMatch(/^The verification could not run: the backups could not be listed: /);
+  });
+
+  it('a rotation that could not delete some backups is a failed rotation row with ROTATION_FAILED naming each', async () => {
+    const made = await backUp(t, 'local');
+    const folder = path.join(t.dataDir, 'backups');
+    const DAY = 24 * 3600 * 1000;
+    // Four older copies, 2 to 5 days old: the newest three backups are kept whatever their age, the two oldest are to go.
+    const copies = [2, 3, 4, 5].map((days) => backupFilename(new Date(Date.now() - days * DAY)));
+    const [older, oldest] = copies.slice(2);
+    for (const name of copies) {
+      fs.copyFileSync(path.join(folder, made.filename!), path.join(folder, name));
+      fs.copyFileSync(path.join(folder, `.${made.filename}.owner`), path.join(folder, `.${name}.owner`));
+    }
+    // A folder where the oldest one's recipients marker would be: the rotation cannot delete it, so that backup is not fully deleted.
+    fs.mkdirSync(path.join(folder, `.${oldest}.recipients`, 'in-the-way'), { recursive: true });
+    await t.http.put('/api/settings/local_backup_retention_days').send({ value: 1 }).expect(200);
+    const rotated = (await t.http.post('/api/backups/local/rotate').expect(200)).body;
+    expect(rotated.deleted).toEqual([older]);
+    expect(rotated.failed.map((f: { filename: string }) => f.filename)).toEqual([oldest]);
+    const [row] = await runs(t, '?kind=rotation');
+    expect(row).toMatchObject({ kind: 'rotation', result: 'failed', error_code: 'ROTATION_FAILED' });
+    expect(row.message).toMatch(new RegExp(`^Deleted 1, kept 4; could not delete ${oldest.replace(/\./g, '\\.')}: `));
   });
 
   it('refuses a bad query with 400 and says what is wrong', async () => {

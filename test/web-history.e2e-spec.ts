@@ -92,6 +92,11 @@ describe('Admin page in a browser: the run history and the kept verification res
       expect(failedText).toContain(bad.error);
       expect(failedText).toContain('Backup · Local folder');
       expect(failedText).toContain('Manual');
+      // Headed by the one diagnosis the status strip gives the same failure.
+      const strip = page.locator('.status-line[data-target="local"] .status-diagnosis');
+      await eventually(async () => expect(await text(strip)).not.toBe(''));
+      expect(await text(failed.locator('.run-diagnosis strong'))).toBe(await text(strip));
+      expect(await text(failed.locator('.run-diagnosis'))).toMatch(/^Folder not (found|writable) /);
       const succeededText = await text(succeeded);
       expect(succeededText).toContain('✓ Succeeded');
       expect(succeededText).toContain(good.filename);

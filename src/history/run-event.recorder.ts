@@ -17,6 +17,8 @@ import { type NewRunEvent, RunEventStore } from './run-event.store.js';
 
 /** The error code of a verification whose verdict is failed: the archive would not restore, as a restore would say. */
 const VERIFICATION_VERDICT_CODE = 'ARCHIVE_INVALID';
+/** The error code of a rotation that ran but could not delete some of what it should have (the code its notification carries): the message names each and why. */
+const ROTATION_FAILED_CODE = 'ROTATION_FAILED';
 
 type Fields = Pick<NewRunEvent, 'kind' | 'target' | 'trigger' | 'result' | 'message'> &
   Partial<Pick<NewRunEvent, 'durationMs' | 'sizeBytes' | 'errorCode' | 'file'>>;
@@ -74,6 +76,7 @@ export class RunEventRecorder {
       trigger: event.trigger,
       result: failed.length ? 'failed' : 'succeeded',
       durationMs: event.durationMs,
+      errorCode: failed.length ? ROTATION_FAILED_CODE : null,
       message: `Deleted ${event.deleted.length}, kept ${event.kept}` + (failed.length ? `; could not delete ${failed.join('; ')}` : ''),
     });
   }

@@ -139,7 +139,8 @@ export class VerificationFailedEvent {
   static readonly eventName = 'verification.failed';
   constructor(
     readonly target: BackupTarget,
-    readonly filename: string,
+    /** null when no backup was chosen yet: a scheduled verification whose listing of the target failed. */
+    readonly filename: string | null,
     readonly trigger: VerificationTrigger,
     /** The error code (ErrorCode: STORAGE_UNAVAILABLE, BACKUP_NOT_FOUND, ...; INTERNAL for an unexpected error). */
     readonly code: string,

@@ -9,6 +9,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { BackupVerifier, type VerificationReport } from '../restore/backup-verifier.service.js';
+import { VerificationFailedEvent } from '../restore/restore.events.js';
 import { previousRun } from '../common/schedules/backup-schedule.js';
 import { type RosterEntry, TargetRoster } from '../targets/target-roster.js';
 import { StorageTargets } from '../storage/storage-targets.js';
@@ -222,8 +223,13 @@ export class ScheduledJobRunner {
       const reason = (error as Error).message;
       const message = filename ? `${label} of ${filename} could not run: ${reason}` : `${label} could not list the backups: ${reason}`;
       this.logger.error(message);
-      await this.emitNotRun(target, 'verification', error, message);
+      const failed = await this.emitNotRun(target, 'verification', error, message);
       if (filename) await this.verifications.save(this.unverified(target, filename, message, Date.now() - started));
+      // BackupVerifier records a verification that got as far as a backup; one that failed listing them never reached it.
+      else if (failed) {
+        const code = error instanceof DomainError ? error.code : ErrorCode.Internal;
+        this.events.emit(new VerificationFailedEvent(target, null, 'scheduled', code, `the backups could not be listed: ${reason}`, Date.now() - started));
+      }
       return { outcome: 'failed', message };
     }
   }
@@ -298,16 +304,20 @@ export class ScheduledJobRunner {
 
   /**
    * A rotation or verification that could not run: skipped when the target's settings are incomplete
-   * (an enabled R2 target nobody has configured yet), failed otherwise. Asked of the storage itself,
+   * (an enabled R2 target nobody has configured yet), failed otherwise; returns which. Asked of the storage itself,
    * since its "not configured" code also covers a missing bucket or folder, which are failures.
    */
-  private async emitNotRun(target: BackupTarget, task: ScheduledTask, error: unknown, message: string): Promise<void> {
+  private async emitNotRun(target: BackupTarget, task: ScheduledTask, error: unknown, message: string): Promise<'skipped' | 'failed'> {
     const missing = await this.storage
       .get(target)
       .then((storage) => storage.missingConfiguration())
       .catch(() => undefined);
-    if (missing) this.emitSkipped(target, task, 'not_configured', message);
-    else this.emitFailed(target, task, error, message);
+    if (missing) {
+      this.emitSkipped(target, task, 'not_configured', message);
+      return 'skipped';
+    }
+    this.emitFailed(target, task, error, message);
+    return 'failed';
   }
 
   private emitSkipped(target: BackupTarget, task: ScheduledTask, reason: ScheduledRunSkipReason, message: string): void {

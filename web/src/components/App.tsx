@@ -32,6 +32,7 @@ import { RunHistory } from './RunHistory';
 import { ScheduleInfo } from './ScheduleInfo';
 import { ServiceDownBanner } from './ServiceDownBanner';
 import { SlowNotice } from './SlowNotice';
+import { ServiceDown } from '../service-down';
 import { SizeTrend } from './SizeTrend';
 import { StatusStrip } from './StatusStrip';
 import { TargetCard } from './TargetCard';
@@ -40,6 +41,13 @@ import { TokenDialog } from './TokenDialog';
 import { TokenWait } from './TokenWait';
 
 const SERVICE_STATES: Record<Health['status'], string> = { ok: 'running', starting: 'starting', degraded: 'running with a damaged database' };
+
+/** A click on a link, stopped before the link or its handler acts on it (a Download while the service does not answer). */
+function stopLink(event: MouseEvent): void {
+  if (!(event.target instanceof Element) || !event.target.closest('a[href]')) return;
+  event.preventDefault();
+  event.stopPropagation();
+}
 
 export function App() {
   return (
@@ -253,89 +261,93 @@ function BackupPage() {
               </div>
             )}
           </div>
-          {/* A disabled fieldset turns off every button in it at once, and on again when the service answers. */}
-          <fieldset class="page-actions" disabled={down} data-disabled={down}>
-            <StatusStrip status={status.status} error={status.error} now={now} nameOf={destinations.nameOf} kindOf={destinations.kindOf} />
-            {settings.error && (
-              <div class="notice notice-error" role="alert">
-                <p>The settings could not be loaded: {settings.error}</p>
-                <button type="button" class="button button-small" onClick={() => void settings.load()}>
-                  Try again
-                </button>
-              </div>
-            )}
-            <section class="card" aria-labelledby="backups-heading">
-              <h2 id="backups-heading">Backups</h2>
-              {destinations.ids.map((target) => (
-                <BackupList
-                  key={target}
-                  target={target}
-                  name={destinations.nameOf(target)}
-                  replicas={(destinations.targets ?? []).filter((t) => t.replicate_from === target).map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
-                  state={targets.lists[target] ?? EMPTY_LIST}
-                  reload={() => targets.load(target)}
-                  onRestore={restore}
-                  verified={latestVerifications(history.verifications, target)}
-                  onVerified={history.poke}
-                  now={now}
-                />
-              ))}
-            </section>
-            <section class="card" aria-labelledby="trend-heading">
-              <h2 id="trend-heading">Backup trends</h2>
-              <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
-            </section>
-            <RunHistory history={history} ids={destinations.ids} nameOf={destinations.nameOf} />
-            <CostCard enabled={afterSettings} />
-            <div class="targets">
-              {settings.settings === null ? (
-                <TokenWait />
-              ) : (
-                <>
-                  <TargetCard
-                    target="r2"
-                    title="Cloudflare R2"
-                    intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
-                    fields={[...withServiceZone(R2_FIELDS, serviceZone), replicationField('r2', destinations.ids, destinations.nameOf)]}
-                    settings={settings.settings ?? []}
-                    onSaved={() => saved('r2')}
-                    job={latestJob(jobs.jobs, 'r2')}
-                    onBackupStarted={backupStarted}
-                    footer={scheduleOf('r2')}
-                    now={now}
-                  />
-                  <TargetCard
-                    target="local"
-                    title="Local folder"
-                    intro="Backups to a folder on this machine: the default, with no account needed."
-                    fields={[...withServiceZone(LOCAL_FIELDS, serviceZone), replicationField('local', destinations.ids, destinations.nameOf)]}
-                    settings={settings.settings ?? []}
-                    onSaved={() => saved('local')}
-                    job={latestJob(jobs.jobs, 'local')}
-                    onBackupStarted={backupStarted}
-                    footer={scheduleOf('local')}
-                    now={now}
-                  />
-                </>
+          {/* A disabled fieldset turns off every button in it at once, and on again when the service answers; its links are stopped here (they mark themselves through ServiceDown). */}
+          <ServiceDown.Provider value={down}>
+            <fieldset class="page-actions" disabled={down} data-disabled={down} onClickCapture={(event) => down && stopLink(event)}>
+              <StatusStrip status={status.status} error={status.error} now={now} nameOf={destinations.nameOf} kindOf={destinations.kindOf} />
+              {settings.error && (
+                <div class="notice notice-error" role="alert">
+                  <p>The settings could not be loaded: {settings.error}</p>
+                  <button type="button" class="button button-small" onClick={() => void settings.load()}>
+                    Try again
+                  </button>
+                </div>
               )}
-              {destinations.ids.map((target) => (
-                <EncryptionSettings key={target} target={target} name={destinations.nameOf(target)} enabled={live} onAudited={audit.poke} />
-              ))}
-            </div>
-            <TargetsCard
-              targets={destinations.targets}
-              error={destinations.error}
-              schedules={schedules.schedules}
-              serviceZone={serviceZone}
-              onChanged={targetsChanged}
-              onJobStarted={backupStarted}
-              jobs={jobs.jobs}
-              now={now}
-              nameOf={destinations.nameOf}
-            />
-            <NotificationsCard enabled={afterSettings} now={now} />
-            <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
-          </fieldset>
+              <section class="card" aria-labelledby="backups-heading">
+                <h2 id="backups-heading">Backups</h2>
+                {destinations.ids.map((target) => (
+                  <BackupList
+                    key={target}
+                    target={target}
+                    name={destinations.nameOf(target)}
+                    replicas={(destinations.targets ?? [])
+                      .filter((t) => t.replicate_from === target)
+                      .map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}
+                    state={targets.lists[target] ?? EMPTY_LIST}
+                    reload={() => targets.load(target)}
+                    onRestore={restore}
+                    verified={latestVerifications(history.verifications, target)}
+                    onVerified={history.poke}
+                    now={now}
+                  />
+                ))}
+              </section>
+              <section class="card" aria-labelledby="trend-heading">
+                <h2 id="trend-heading">Backup trends</h2>
+                <SizeTrend jobs={jobs.history} ids={destinations.ids} nameOf={destinations.nameOf} />
+              </section>
+              <RunHistory history={history} ids={destinations.ids} nameOf={destinations.nameOf} kindOf={destinations.kindOf} />
+              <CostCard enabled={afterSettings} />
+              <div class="targets">
+                {settings.settings === null ? (
+                  <TokenWait />
+                ) : (
+                  <>
+                    <TargetCard
+                      target="r2"
+                      title="Cloudflare R2"
+                      intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
+                      fields={[...withServiceZone(R2_FIELDS, serviceZone), replicationField('r2', destinations.ids, destinations.nameOf)]}
+                      settings={settings.settings ?? []}
+                      onSaved={() => saved('r2')}
+                      job={latestJob(jobs.jobs, 'r2')}
+                      onBackupStarted={backupStarted}
+                      footer={scheduleOf('r2')}
+                      now={now}
+                    />
+                    <TargetCard
+                      target="local"
+                      title="Local folder"
+                      intro="Backups to a folder on this machine: the default, with no account needed."
+                      fields={[...withServiceZone(LOCAL_FIELDS, serviceZone), replicationField('local', destinations.ids, destinations.nameOf)]}
+                      settings={settings.settings ?? []}
+                      onSaved={() => saved('local')}
+                      job={latestJob(jobs.jobs, 'local')}
+                      onBackupStarted={backupStarted}
+                      footer={scheduleOf('local')}
+                      now={now}
+                    />
+                  </>
+                )}
+                {destinations.ids.map((target) => (
+                  <EncryptionSettings key={target} target={target} name={destinations.nameOf(target)} enabled={live} onAudited={audit.poke} />
+                ))}
+              </div>
+              <TargetsCard
+                targets={destinations.targets}
+                error={destinations.error}
+                schedules={schedules.schedules}
+                serviceZone={serviceZone}
+                onChanged={targetsChanged}
+                onJobStarted={backupStarted}
+                jobs={jobs.jobs}
+                now={now}
+                nameOf={destinations.nameOf}
+              />
+              <NotificationsCard enabled={afterSettings} now={now} />
+              <AuditList entries={audit.entries} error={audit.error} reload={audit.load} />
+            </fieldset>
+          </ServiceDown.Provider>
         </div>
       </main>
       <div class="visually-hidden" aria-live="polite">

@@ -1,5 +1,6 @@
 import { type ComponentChildren, Fragment } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { ServiceDown } from '../service-down';
 
 export interface RowMenuItem {
   label: string;
@@ -26,6 +27,7 @@ interface RowMenuProps {
  */
 export function RowMenu({ subject, items }: RowMenuProps) {
   const [open, setOpen] = useState(false);
+  const down = useContext(ServiceDown);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLUListElement>(null);
   const id = useId();
@@ -96,7 +98,7 @@ export function RowMenu({ subject, items }: RowMenuProps) {
             {item.danger && index > 0 && !ordered[index - 1]?.danger && <li role="separator" class="row-menu-separator" />}
             <li role="none" class={item.danger ? 'row-menu-danger' : undefined}>
               {item.href ? (
-                <a role="menuitem" tabIndex={-1} href={item.href} download={item.download} onClick={(e) => choose(e, item)}>
+                <a role="menuitem" tabIndex={-1} href={item.href} download={item.download} aria-disabled={down || undefined} onClick={(e) => choose(e, item)}>
                   {item.label}
                 </a>
               ) : (

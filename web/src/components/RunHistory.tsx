@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { Run } from '../api/client';
+import { diagnoseError, type PlaceKind } from '../diagnosis';
 import { formatBytes, formatDateTime, formatDuration } from '../format';
 import type { RunHistory as RunHistoryState } from '../hooks/useRunHistory';
 import { isFailure, RUN_KIND_LABELS, RUN_KINDS, resultText, triggerText } from '../run-history';
@@ -9,13 +10,16 @@ interface RunHistoryProps {
   /** The targets the filter offers, in the page's order. */
   ids: readonly string[];
   nameOf: (target: string) => string;
+  /** Where a target keeps its backups: a failure's diagnosis depends on it (diagnosis.ts). */
+  kindOf: (target: string) => PlaceKind;
 }
 
 /**
  * Every backup, verification, rotation, replication and restore, newest first, failed ones included: a failure is
- * marked ✗ with its word, its error code and its message, so it reads without colour.
+ * marked ✗ with its word, headed by its diagnosis (the one the status strip and a failed backup give the same
+ * code), its error code and its message, so it reads without colour.
  */
-export function RunHistory({ history, ids, nameOf }: RunHistoryProps) {
+export function RunHistory({ history, ids, nameOf, kindOf }: RunHistoryProps) {
   const { runs, error, filter, setFilter, load } = history;
   let body: ComponentChildren;
   if (error && !runs) {
@@ -46,7 +50,7 @@ export function RunHistory({ history, ids, nameOf }: RunHistoryProps) {
         </thead>
         <tbody>
           {runs.map((run) => (
-            <RunRow key={run.id} run={run} nameOf={nameOf} />
+            <RunRow key={run.id} run={run} nameOf={nameOf} place={kindOf(run.target)} />
           ))}
         </tbody>
       </table>
@@ -95,8 +99,9 @@ export function RunHistory({ history, ids, nameOf }: RunHistoryProps) {
   );
 }
 
-function RunRow({ run, nameOf }: { run: Run; nameOf: (target: string) => string }) {
+function RunRow({ run, nameOf, place }: { run: Run; nameOf: (target: string) => string; place: PlaceKind }) {
   const failed = isFailure(run);
+  const diagnosis = failed && run.error_code ? diagnoseError(run.error_code, place) : null;
   return (
     <tr data-run={run.id} data-kind={run.kind} data-result={run.result} data-target={run.target} class={failed ? 'run-failed' : undefined}>
       <th scope="row" data-label="Started">
@@ -109,6 +114,11 @@ function RunRow({ run, nameOf }: { run: Run; nameOf: (target: string) => string 
       </td>
       <td data-label="Result">
         <span class={failed ? 'status-error' : run.result === 'succeeded' ? 'status-ok' : undefined}>{resultText(run)}</span>
+        {diagnosis && (
+          <span class="run-diagnosis">
+            <strong>{diagnosis.heading}</strong> <span class="status-advice">{diagnosis.advice}</span>
+          </span>
+        )}
         {run.error_code && <code class="error-code">{run.error_code}</code>}
         {run.message && <span class={failed ? 'run-message run-message-error' : 'run-message'}>{run.message}</span>}
       </td>

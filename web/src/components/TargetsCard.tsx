@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useContext, useState } from 'preact/hooks';
 import {
   api,
   ApiError,
@@ -17,6 +17,7 @@ import { useConfirm } from './ConfirmDialog';
 import { ConnectionTest } from './ConnectionTest';
 import { SlowNotice } from './SlowNotice';
 import { useSlowRequest } from '../hooks/useSlowRequest';
+import { ServiceDown } from '../service-down';
 import { JobStatus } from './JobStatus';
 import { TargetForm } from './TargetForm';
 
@@ -57,6 +58,7 @@ export function TargetsCard({ targets, error, schedules, serviceZone, onChanged,
   /** Each target's last Test Connection and when it was checked; a save of the target clears it (it tested the old settings). */
   const [tests, setTests] = useState<Record<string, { result: ConnectionTestResult; at: number } | 'running'>>({});
   const slowTest = useSlowRequest();
+  const down = useContext(ServiceDown);
   const all = targets ?? [];
 
   const save = async (target: TargetInfo | null, body: TargetInput): Promise<TargetInfo> => {
@@ -231,7 +233,7 @@ export function TargetsCard({ targets, error, schedules, serviceZone, onChanged,
               ) : (
                 <div class="actions">
                   {target.built_in ? (
-                    <a class="button button-small" href={`#target-${target.id}-heading`}>
+                    <a class="button button-small" href={`#target-${target.id}-heading`} aria-disabled={down || undefined}>
                       Edit in its card<span class="visually-hidden"> {target.label}</span>
                     </a>
                   ) : (
