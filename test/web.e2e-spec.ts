@@ -736,10 +736,11 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
 
 describe('Admin page: damaged files', () => {
   it(
-    'shows a secret stored under another master key as set but unreadable, and a damaged database as an alert',
+    'shows a secret and an access key ID stored under another master key as set but unreadable, and a damaged database as an alert',
     async () => {
       const first = await serve({}, { keep: true });
       await putSetting(first.t, 'r2_secret_access_key', 'secret-under-the-old-key-0123456789');
+      await putSetting(first.t, 'r2_access_key_id', 'AKIAUNDERTHEOLDKEY');
       await first.t.close();
       fs.writeFileSync(path.join(first.t.dataDir, 'portfolio.db'), Buffer.alloc(8192, 'garbage!'));
       const served = await serve({ SENTINEL_MASTER_KEY: 'a-different-master-passphrase-42' }, { root: first.t.root });
@@ -755,6 +756,17 @@ describe('Admin page: damaged files', () => {
         const row = r2.locator('.field', { has: page.getByLabel('Secret Access Key', { exact: true }) });
         expect(await text(row.locator('.badge'))).toBe('Set, but unreadable');
         expect(await text(row.locator('.hint'))).toMatch(/Set, but it cannot be read with the current master key: enter it again\. .*different master key/);
+        // The access key ID is shown when it can be read: unreadable, its empty field says why, until it is typed again.
+        const keyId = r2.getByLabel('Access Key ID', { exact: true });
+        const keyIdRow = r2.locator('.field', { has: page.getByLabel('Access Key ID', { exact: true }) });
+        expect(await keyId.inputValue()).toBe('');
+        expect(await keyId.getAttribute('placeholder')).toBe('Cannot be read – type it again');
+        expect(await text(keyIdRow.locator('.badge'))).toBe('Set, but unreadable');
+        expect(await text(keyIdRow.locator('.hint'))).toMatch(/^Set, but it cannot be read with the current master key: enter it again\. .*different master key/);
+        expect(await keyId.getAttribute('aria-describedby')).toBe(await keyIdRow.locator('.hint').getAttribute('id'));
+        await keyId.fill('AKIANEWKEY');
+        expect(await keyIdRow.locator('.badge').count()).toBe(0);
+        await keyId.fill('');
         const alert = page.getByRole('alert').filter({ hasText: 'portfolio.db is damaged' });
         expect(await text(alert)).toMatch(/portfolio\.db in DATA_DIR is damaged \(file is not a database\)\. Restore a backup/);
         expect(await text(page.locator('.service-state'))).toMatch(/^Service running with a damaged database/);

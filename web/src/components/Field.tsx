@@ -30,7 +30,11 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
   const fromEnvironment = setting?.source === 'environment' && !edited;
-  const describedBy = [spec.hint || fromEnvironment || spec.kind === 'secret' ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined;
+  // Stored encrypted under another master key (or damaged): set, but useless until entered again. A shown one (the
+  // access key ID) then comes back empty, so the field says why rather than look as if nothing were stored.
+  const unreadable = (setting?.is_set ?? false) && setting?.readable === false;
+  const describedBy =
+    [spec.hint || fromEnvironment || spec.kind === 'secret' || unreadable ? hintId : '', error ? errorId : ''].filter(Boolean).join(' ') || undefined;
   const errorText = error && (
     <p id={errorId} class="field-error">
       {error}
@@ -66,10 +70,10 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
     );
   }
 
+  const unreadableHint = ` Set, but it cannot be read with the current master key: enter it again. ${setting?.problem ?? ''}`;
+
   if (spec.kind === 'secret') {
     const isSet = setting?.is_set ?? false;
-    // Stored under another master key (or damaged): set, but useless until entered again.
-    const unreadable = isSet && setting?.readable === false;
     const clearing = value === null;
     const secretProps = {
       id,
@@ -109,7 +113,7 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
         <p id={hintId} class="hint">
           {spec.hint}
           Write-only: the stored value is never shown.
-          {unreadable && !clearing && ` Set, but it cannot be read with the current master key: enter it again. ${setting?.problem ?? ''}`}
+          {unreadable && !clearing && unreadableHint}
           {fromEnvironment && ` Now taken from the environment variable ${spec.key.toUpperCase()}; a value saved here takes precedence.`}
         </p>
         {errorText}
@@ -123,9 +127,18 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
     'aria-describedby': describedBy,
   } as const;
 
+  // Typed again, the new value replaces the unreadable one: the badge goes with the edit.
+  const showUnreadable = unreadable && !edited;
   return (
     <div class="field">
-      <label for={id}>{spec.label}</label>
+      {showUnreadable ? (
+        <div class="label-row">
+          <label for={id}>{spec.label}</label>
+          <span class="badge">Set, but unreadable</span>
+        </div>
+      ) : (
+        <label for={id}>{spec.label}</label>
+      )}
       {spec.kind === 'choice' ? (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.currentTarget.value)}>
           {withCurrent(setting?.allowed_values ?? spec.choices ?? Object.keys(spec.choiceLabels ?? {}), value).map((choice) => (
@@ -142,7 +155,7 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
           class={spec.kind === 'integer' ? 'input-short' : undefined}
           autocomplete="off"
           spellcheck={false}
-          placeholder={spec.placeholder}
+          placeholder={showUnreadable ? 'Cannot be read – type it again' : spec.placeholder}
           value={String(value ?? '')}
           onInput={(e) => onChange(e.currentTarget.value)}
         />
@@ -150,6 +163,7 @@ export function Field({ spec, setting, value, edited, error, onChange, onRevert 
       {describedBy?.includes(hintId) && (
         <p id={hintId} class="hint">
           {hint}
+          {showUnreadable && unreadableHint}
         </p>
       )}
       {errorText}
