@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import fs from 'node:fs';
 import path from 'node:path';
 import { type BackupKind, parseBackupName } from '../../archive-format/backup-filename.js';
 import { type IncrementalDatabaseEntry } from '../../archive-format/incremental-metadata.js';
@@ -16,7 +17,7 @@ import type { TarPackerEntry } from '../archive-writer/tar-packer.js';
 import { BackupKindDecision, type IncrementalPolicy } from './backup-kind-decision.js';
 import { PageSnapshots } from './page-snapshots.js';
 
-const POLICY_OFF: IncrementalPolicy = { enabled: false, full_every: 'daily', max_chain_ratio: 0.5 };
+const POLICY_OFF: IncrementalPolicy = { enabled: false, fullEvery: 'daily', maxChainRatio: 0.5 };
 
 /** How a backup of a target is made, decided before any database is read. */
 export type ChainPlan =
@@ -55,6 +56,7 @@ export interface StoredPoint {
  */
 @Injectable()
 export class IncrementalProduction {
+  private readonly logger = new Logger('Backup');
   private readonly decision = new BackupKindDecision();
   private readonly index: PageIndexStore;
 
@@ -132,9 +134,29 @@ export class IncrementalProduction {
 
   /**
    * Makes `point` the newest of the target's chain, once it is stored and its provenance recorded: a full backup
-   * starts a new chain (base = last = it), an increment extends the one of `draft`.
+   * starts a new chain (base = last = it), an increment extends the one of `draft`. Never throws: the backup is
+   * made either way. An index that could not be moved is removed instead, so the next backup is a full one rather
+   * than a second increment from the same parent (a fork no restore of "the increments in order" could follow).
    */
   async advance(
+    target: BackupTarget,
+    point: StoredPoint,
+    snapshots: ReadonlyMap<string, PageSnapshot>,
+    chain: { plan: Extract<ChainPlan, { kind: 'incremental' }>; draft: IncrementDraft } | undefined,
+  ): Promise<void> {
+    try {
+      await this.writeIndex(target, point, snapshots, chain);
+    } catch (error) {
+      const folder = this.index.folderOf(target);
+      const removed = await fs.promises.rm(folder, { recursive: true, force: true }).then(
+        () => 'it was removed, so the next backup is a full one',
+        (rmError: Error) => `nor could it be removed (${rmError.message}): remove ${folder} by hand before the next backup`,
+      );
+      this.logger.error(`The page index of ${target} could not be moved to ${point.filename} (${(error as Error).message}); ${removed}`);
+    }
+  }
+
+  private async writeIndex(
     target: BackupTarget,
     point: StoredPoint,
     snapshots: ReadonlyMap<string, PageSnapshot>,
