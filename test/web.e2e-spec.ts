@@ -762,7 +762,9 @@ describe('Admin page: damaged files', () => {
         expect(await keyId.inputValue()).toBe('');
         expect(await keyId.getAttribute('placeholder')).toBe('Cannot be read – type it again');
         expect(await text(keyIdRow.locator('.badge'))).toBe('Set, but unreadable');
-        expect(await text(keyIdRow.locator('.hint'))).toMatch(/^Set, but it cannot be read with the current master key: enter it again\. .*different master key/);
+        expect(await text(keyIdRow.locator('.hint'))).toMatch(
+          /^Set, but it cannot be read with the current master key: enter it again\. .*different master key/,
+        );
         expect(await keyId.getAttribute('aria-describedby')).toBe(await keyIdRow.locator('.hint').getAttribute('id'));
         await keyId.fill('AKIANEWKEY');
         expect(await keyIdRow.locator('.badge').count()).toBe(0);
