@@ -84,7 +84,11 @@ export const MODULES = {
         'archive-reader/archive-read-pipeline',
         'archive-reader/describe-recipients',
         'stored-archive-access',
+        // Increments (issue 19): verify, restore and materialize of a point rebuilt from its chain.
+        'core/point-unpacker',
       ],
+      // materialize writes the rebuilt point as a full archive with the service's own writer.
+      backup: ['archive-writer/archive-writer'],
       storage: ['folder-storage', 's3-target-storage', 's3-upload-journal', 's3-connection', 'storage-options'],
       settings: ['settings.repository', 'master-key'],
       // The keyring of a DATA_DIR (key show, key export, restore with its stored keys), read with the service's own classes.

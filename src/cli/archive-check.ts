@@ -2,9 +2,10 @@ import { NestFactory } from '@nestjs/core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { BackupMetadata } from '../archive-format/backup-metadata.js';
 import { parseEnvironment } from '../config/environment.js';
 import type { ExtractedDatabase } from '../restore/archive-reader/archive-extractor.js';
-import type { ArchiveToUnpack } from '../restore/core/archive-unpacker.js';
+import type { PointToUnpack } from '../restore/core/point-unpacker.js';
 import { type ArchiveVerdict, ArchiveVerification } from '../restore/core/archive-verification.js';
 import { RestoreCoreModule } from '../restore/core/restore-core.module.js';
 
@@ -20,9 +21,9 @@ export interface ArchiveCheckResult extends ArchiveVerdict {
  * (all checks passed or not) before they go.
  */
 export async function checkArchive(
-  archive: ArchiveToUnpack,
+  archive: PointToUnpack,
   raw: Record<string, string | undefined>,
-  inspect?: (databases: readonly ExtractedDatabase[]) => Promise<void>,
+  inspect?: (databases: readonly ExtractedDatabase[], metadata: BackupMetadata) => Promise<void>,
 ): Promise<ArchiveCheckResult> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sentinel-backup-verify-'));
   try {

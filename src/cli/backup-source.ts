@@ -102,7 +102,7 @@ export class StorageBackupSource implements BackupSource {
       );
     }
     if (!(await this.storage.head(backup))) {
-      throw new CliError(`There is no backup named ${backup} in ${this.where}: sentinel-backup list shows the backups there`);
+      throw CliError.missingBackup(`There is no backup named ${backup} in ${this.where}: sentinel-backup list shows the backups there`);
     }
     return backup;
   }

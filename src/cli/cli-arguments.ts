@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.js';
 
-export const COMMANDS = ['list', 'download', 'verify', 'restore', 'status', 'backup', 'key'] as const;
+export const COMMANDS = ['list', 'download', 'verify', 'restore', 'materialize', 'status', 'backup', 'key'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Where the backups are: one of these, as the options say. */
@@ -32,6 +32,8 @@ export interface ParsedCommand {
   output?: string;
   /** key export --recipient age1... */
   recipient?: string;
+  /** materialize --out FILE: the full archive to write (a new file, never replaced). */
+  out?: string;
 }
 
 export const KEY_ACTIONS = ['show', 'export'] as const;
@@ -46,7 +48,8 @@ const LOCATION_HELP = `Where the backups are (one of):
                                an S3-compatible bucket (Cloudflare R2 by account ID); credentials only from the
                                environment: R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
   --dir FOLDER                 a folder of backups (a local backup folder, a copy on a USB disk)
-  (verify and restore also take an archive file's path in place of a name)`;
+  (verify, restore and materialize also take an archive file's path in place of a name; an increment's file
+  finds the other backups of its chain in the same folder)`;
 
 const IDENTITY_HELP = `Encrypted backups (.tar.gz.age) need their recovery key, from one of:
   --identity FILE              a file of age identities (AGE-SECRET-KEY-1... lines, as age -i takes: the recovery key
@@ -70,6 +73,8 @@ Commands:
   verify <name|latest|file>   every restore check on a backup, a verdict per database
   restore <name|latest|file> --data-dir DIR [--dry-run]
                               restore a backup into a stopped service's DATA_DIR
+  materialize <name|latest|file> --out FILE
+                              write a backup (an increment rebuilt from its chain) as one ordinary full archive
   status --data-dir DIR       a staged restore, the last apply's outcome, the service's lock,
                               the newest backup per target
   backup --data-dir DIR [--target ID ...]
@@ -125,6 +130,9 @@ ${EXIT_HELP}`,
 Runs every check a restore makes (the archive's structure and metadata, each database's checksum and
 SQLite integrity check, the set of databases) in a scratch folder that is removed afterwards, and gives
 a verdict per database. Changes nothing. Exits 3 when the backup would not restore, naming the failed check.
+An increment (sentinel-incremental-...) is verified as it restores: rebuilt from its full backup and the
+increments before it (from the same place), each link checked, then each rebuilt database compared with the
+increment's checksum and checked with PRAGMA integrity_check; a missing or damaged link is named.
 
 ${LOCATION_HELP}
 
@@ -136,6 +144,27 @@ Example:
   sentinel-backup verify ./sentinel-backup-2026-01-08-143022.tar.gz.age --identity ~/recovery-key.txt
 
 ${EXIT_HELP}`,
+  materialize: `Usage: sentinel-backup materialize <name|latest|file> <location> --out FILE [--identity FILE] [--json]
+
+Writes the point a backup restores as one ordinary full archive (the spec's layout: backup-metadata.json
+first, then each <name>.db with its SHA-256), which tar xzf and sha256sum -c read without this tool. An
+increment (sentinel-incremental-...) is rebuilt from its chain: its full backup and every increment after
+it up to the one named, read from the same place, each checked; then each rebuilt database is compared
+with the increment's checksum and passes PRAGMA integrity_check. A full backup is checked the same way and
+written out again. FILE is a new file (never replaced), written whole or not at all: nothing is left at
+FILE when a check fails (exit 3) or the command stops. The archive is plain (.tar.gz), even when the
+backups are encrypted: keep it where the backups' own encryption would have protected them. The work
+is done in a scratch folder under TMPDIR (room for the databases), removed afterwards.
+
+${LOCATION_HELP}
+
+${IDENTITY_HELP}
+
+Example:
+  sentinel-backup materialize sentinel-incremental-2026-12-03-091500.tar.gz --data-dir /var/lib/sentinel --target r2 --out ./point.tar.gz
+  mkdir point && tar xzf point.tar.gz -C point && cd point && jq -r '.databases[] | (.checksum[7:] + "  " + .filename)' backup-metadata.json | sha256sum -c
+
+${EXIT_HELP}`,
   restore: `Usage: sentinel-backup restore <name|latest|file> --data-dir DIR <location> [--identity FILE] [--confirm-unknown] [--dry-run] [--json]
 
 Restores a backup into DIR, the DATA_DIR of a stopped service (or an empty folder on a new machine):
@@ -143,7 +172,9 @@ stages and checks it, then swaps every database in with the service's crash-safe
 safety copy of the current databases (DIR/pre-restore-backup-<time>/). Refused (exit 4) while a
 running service holds DIR; a lock left by a process that is gone is recognised and taken over.
 --dry-run shows each database's current and restored size and checksum and the backup's time, and
-changes nothing.
+changes nothing. An increment (sentinel-incremental-...) is rebuilt from its chain first (its full backup
+and the increments up to it, from the same place, each checked; a missing or damaged link is named and
+nothing is changed), then restored exactly as a full backup is.
 
 ${LOCATION_HELP}
 (--data-dir is also the destination; with --target the target's settings are read from DIR before the restore.)
@@ -219,6 +250,7 @@ const OPTIONS = {
   'confirm-unknown': { type: 'boolean' },
   output: { type: 'string' },
   recipient: { type: 'string' },
+  out: { type: 'string' },
   json: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   'data-dir': { type: 'string' },
@@ -236,6 +268,7 @@ const ACCEPTED: Record<CommandName, readonly string[]> = {
   download: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'output', 'identity'],
   verify: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'identity'],
   restore: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'dry-run', 'identity', 'confirm-unknown'],
+  materialize: ['data-dir', 'target', 'endpoint', 'account-id', 'bucket', 'prefix', 'dir', 'identity', 'out'],
   status: ['data-dir'],
   backup: ['data-dir', 'target'],
   key: ['data-dir', 'target', 'output', 'recipient'],
@@ -292,7 +325,7 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
   }
   if (command !== 'backup' && targets.length > 1) throw CliError.usage(`${command} takes one --target`, help);
   if (command === 'key') return keyCommand(values, rest, help);
-  const takesBackup = command === 'verify' || command === 'restore' || command === 'download';
+  const takesBackup = command === 'verify' || command === 'restore' || command === 'download' || command === 'materialize';
   if (takesBackup && rest.length === 0) {
     throw CliError.usage(`Name the backup to ${command}: its name, latest${command === 'download' ? '' : ", or an archive file's path"}`, help);
   }
@@ -302,6 +335,7 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
   const dataDir = values['data-dir'];
   if ((command === 'restore' || command === 'status' || command === 'backup') && !dataDir)
     throw CliError.usage(`${command} needs --data-dir DIR: the service's data folder`, help);
+  if (command === 'materialize' && !values.out) throw CliError.usage('materialize needs --out FILE: the full archive to write (a new file)', help);
   return {
     command,
     backup,
@@ -313,6 +347,7 @@ export function parseCommandLine(argv: readonly string[]): CliInvocation {
     output: values.output,
     identityFiles: values.identity ?? [],
     confirmUnknown: values['confirm-unknown'] ?? false,
+    out: values.out,
   };
 }
 

@@ -10,6 +10,16 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 
+  /** The source holds no backup of that name (exit 1): an increment's chain names such a link as missing. */
+  static missingBackup(message: string): CliError {
+    const error = new CliError(message);
+    error.missingBackup = true;
+    return error;
+  }
+
+  /** Set by missingBackup. */
+  missingBackup = false;
+
   /** The command was written wrong: `help` names the command whose --help to read. */
   static usage(message: string, help = 'sentinel-backup --help'): CliError {
     return new CliError(`${message}. See ${help}`, EXIT.usage);

@@ -17,6 +17,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   download: async () => (await import('./commands/download-command.js')).downloadCommand,
   verify: async () => (await import('./commands/verify-command.js')).verifyCommand,
   restore: async () => (await import('./commands/restore-command.js')).restoreCommand,
+  materialize: async () => (await import('./commands/materialize-command.js')).materializeCommand,
   status: async () => (await import('./commands/status-command.js')).statusCommand,
   backup: async () => (await import('./commands/backup-command.js')).backupCommand,
   key: async () => (await import('./commands/key-command.js')).keyCommand,

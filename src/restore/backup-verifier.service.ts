@@ -12,6 +12,7 @@ import type { StoredBytes } from './archive-reader/archive-read-pipeline.js';
 import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import type { DatabaseVerdict } from './archive-reader/database-checks.js';
 import type { ArchiveToUnpack } from './core/archive-unpacker.js';
+import { isIncrementName, type PointToUnpack } from './core/point-unpacker.js';
 import { type ArchiveProblem, ArchiveVerification } from './core/archive-verification.js';
 import type { WrittenArchive } from '../encryption/archive-provenance.store.js';
 import { VerificationCompletedEvent, VerificationFailedEvent, type VerificationTrigger } from './restore.events.js';
@@ -209,7 +210,7 @@ export class BackupVerifier implements OnModuleDestroy {
     const { target, filename: archive } = entry;
     const { record } = access;
     let stored: Required<StoredBytes> | undefined;
-    const toUnpack: ArchiveToUnpack = {
+    const point: ArchiveToUnpack = {
       name: archive,
       open: async (openSignal) => ({
         ...(await this.opener.open(target, archive, openSignal)),
@@ -217,6 +218,12 @@ export class BackupVerifier implements OnModuleDestroy {
         checkStored: record ? (bytes) => void (stored = bytes) : undefined,
       }),
     };
+    // An increment is verified as it restores: rebuilt from its chain's links in the same target, read with the same keys.
+    const link = (name: string): ArchiveToUnpack => ({
+      name,
+      open: async (openSignal) => ({ ...(await this.opener.open(target, name, openSignal)), keys: access.keys }),
+    });
+    const toUnpack: PointToUnpack = isIncrementName(archive) ? { ...point, link } : point;
     const verdict = await this.verification.verify(toUnpack, {
       signal,
       onOpened: (bytes) => (entry.archiveBytes = bytes),

@@ -13,6 +13,7 @@ import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import { isEncryptedBackupName } from '../archive-format/backup-filename.js';
 import { describeRecipients } from './archive-reader/describe-recipients.js';
 import type { ArchiveToUnpack } from './core/archive-unpacker.js';
+import { isIncrementName, type PointToUnpack } from './core/point-unpacker.js';
 
 /** What a restore or verification request brings besides the archive's name. */
 export interface ArchiveRequest {
@@ -60,8 +61,17 @@ export class StoredArchiveAccess {
     private readonly provenance: ArchiveProvenance,
   ) {}
 
-  /** The archive as a restore reads it: opening it makes the checks above, and gives the keys and the made-here check. */
-  forRestore(target: BackupTarget, filename: string, request: ArchiveRequest): ArchiveToUnpack {
+  /**
+   * The archive as a restore reads it: opening it makes the checks above, and gives the keys and the made-here check.
+   * An increment comes with the links of its chain in the same target, each read with the same checks and keys.
+   */
+  forRestore(target: BackupTarget, filename: string, request: ArchiveRequest): PointToUnpack {
+    const point = this.archiveForRestore(target, filename, request);
+    if (!isIncrementName(filename)) return point;
+    return { ...point, link: (name) => this.archiveForRestore(target, name, request) };
+  }
+
+  private archiveForRestore(target: BackupTarget, filename: string, request: ArchiveRequest): ArchiveToUnpack {
     const archive = this.opener.archive(target, filename);
     if (!isEncryptedBackupName(filename)) return this.plainForRestore(target, archive, request);
     return {

@@ -21,7 +21,7 @@ export interface CliRun {
  * in 12 ms ..."): what is left is errors.
  */
 export function errorsIn(run: CliRun): string {
-  return run.stderr.replace(/^(Downloading|Verifying|Checking|Restoring): .*\n/gm, '');
+  return run.stderr.replace(/^(Downloading|Verifying|Checking|Restoring|Reading): .*\n/gm, '');
 }
 
 /** The environment of a run: only `env`, with PATH, HOME and TZ=UTC, so nothing of the test's own environment leaks in. */

@@ -21,8 +21,8 @@ import { CliError } from '../cli-error.js';
 import { EXIT, type ExitCode } from '../cli-exit.js';
 import type { CliOutput } from '../cli-output.js';
 import { openBackupSource } from '../backup-locations.js';
-import { meteredArchive } from '../metered-archive.js';
-import { type ArchiveAccess, type ArchiveOrigin, describeArchiveFailure, openArchiveAccess, wrongKey } from '../archive-access.js';
+import { type ArchiveAccess, type ArchiveOrigin, describeArchiveFailure, wrongKey } from '../archive-access.js';
+import { meteredPoint, openPointAccess, type PointAccess } from '../point-access.js';
 import { describeRecipients } from '../../restore/archive-reader/describe-recipients.js';
 import { printVerdict, verdictDocument } from './verify-command.js';
 
@@ -54,12 +54,12 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
   if (running) throw running;
   const env = parseEnvironment({ ...raw, DATA_DIR: dataDir });
   const source = await openBackupSource(command.location, raw);
-  let access: ArchiveAccess;
+  let access: PointAccess;
   let core: INestApplicationContext;
   try {
     // Before DATA_DIR is touched (its lock, its installation id): a backup that needs a key, or that DIR's records
     // do not know, is refused with DIR as it was.
-    access = await openArchiveAccess(await source.find(command.backup as string), source, command, raw, { restore: true });
+    access = await openPointAccess(command.backup as string, source, command, raw, { restore: true });
     // Takes DATA_DIR's lock (a stale one of a process that is gone is taken over): no service can start on it until the restore is done.
     core = await NestFactory.createApplicationContext(RestoreCoreModule.standalone(env), { logger: false, abortOnError: false });
   } catch (error) {
@@ -89,7 +89,7 @@ export async function restoreCommand(command: ParsedCommand, raw: Record<string,
       out.line('Downloading and checking it (checksums, SQLite integrity, the set of databases)...');
       staged = await core
         .get(RestoreStager)
-        .stage(meteredArchive(archive, 'Restoring', out.json), {
+        .stage(meteredPoint(archive, 'Restoring', out.json), {
           target: source.target,
           restartRequested: false,
           signal: new AbortController().signal,
@@ -161,11 +161,11 @@ async function dryRun(command: ParsedCommand, dataDir: string, raw: Record<strin
   const layout = DataFolderLayout.fromEnvironment(parseEnvironment({ ...raw, DATA_DIR: dataDir }));
   const source = await openBackupSource(command.location, raw);
   try {
-    const access = await openArchiveAccess(await source.find(command.backup as string), source, command, raw, { restore: false });
+    const access = await openPointAccess(command.backup as string, source, command, raw, { restore: false });
     const { archive } = access;
     out.line(`Dry run: restoring ${archive.name} from ${source.where} into ${dataDir} would do this (nothing is changed):`);
     const changes: DatabaseChange[] = [];
-    const result = await checkArchive(meteredArchive(archive, 'Checking', out.json), raw, async (databases) => {
+    const result = await checkArchive(meteredPoint(archive, 'Checking', out.json), raw, async (databases) => {
       for (const db of databases) {
         const file = layout.databases.find((d) => d.name === db.name)?.path ?? path.join(dataDir, db.filename);
         const current = fs.existsSync(file) ? await digestFile(file) : null;

@@ -2,9 +2,9 @@ import type { ParsedCommand } from '../cli-arguments.js';
 import { EXIT, type ExitCode } from '../cli-exit.js';
 import type { CliOutput } from '../cli-output.js';
 import { openBackupSource } from '../backup-locations.js';
-import { meteredArchive } from '../metered-archive.js';
 import { type ArchiveCheckResult, checkArchive, failedCheck } from '../archive-check.js';
-import { openArchiveAccess, wrongKey } from '../archive-access.js';
+import { wrongKey } from '../archive-access.js';
+import { meteredPoint, openPointAccess } from '../point-access.js';
 
 /** The verdict as `verify` and `restore --dry-run` print it. */
 export function printVerdict(result: ArchiveCheckResult, out: CliOutput): void {
@@ -36,10 +36,10 @@ export function verdictDocument(result: ArchiveCheckResult): Record<string, unkn
 export async function verifyCommand(command: ParsedCommand, raw: Record<string, string | undefined>, out: CliOutput): Promise<ExitCode> {
   const source = await openBackupSource(command.location, raw);
   try {
-    const access = await openArchiveAccess(await source.find(command.backup as string), source, command, raw, { restore: false });
+    const access = await openPointAccess(command.backup as string, source, command, raw, { restore: false });
     const { archive } = access;
     out.line(`Verifying ${archive.name} from ${source.where}${access.encrypted ? `, decrypting it with ${access.keySources.join(' and ')}` : ''}...`);
-    const result = await checkArchive(meteredArchive(archive, 'Verifying', out.json), raw);
+    const result = await checkArchive(meteredPoint(archive, 'Verifying', out.json), raw);
     if (result.wrongKey) throw wrongKey(access);
     printVerdict(result, out);
     const failed = failedCheck(result);

@@ -6,8 +6,11 @@ import { AppConfig } from '../../config/app-config.js';
 export const RESTORE_FAULT_VARIABLE = 'SENTINEL_RESTORE_FAULT';
 
 /**
- * The points of phase 2 where the crash tests kill the process (`<n>` counts from 1):
+ * The points of phase 2 where the crash tests kill the process (`<n>` counts from 1), and of phase 1 while an
+ * increment's chain is rebuilt into the staging folder (PointUnpacker), before the journal is written:
  *
+ *   stage:chain-link-<n>         n increments of the chain unpacked into their scratch folders (newest first)
+ *   stage:chain-applied          the chain's pages written onto the full backup's databases in the staging folder
  *   apply:start                  journal `staged`, nothing done
  *   apply:safety-copy-partial    the first database copied into the unfinished safety folder
  *   apply:safety-copy-done       safety folder complete and renamed; journal still `staged`

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,6 +175,111 @@ describe('extractArchive', () => {
     const result = await extractArchive(Readable.from([gzip(buildTar(entries))]), options({ mode: 'collect', managed: ['universe', 'config'] }));
     expect(result.databases.map((d) => [d.name, d.checksumOk])).toEqual(ALL_DATABASES.map((n) => [n, n !== 'config']));
     expect(result.databaseSetProblem).toMatch(/ledger\.db, portfolio\.db, agents\.db, history\.db, cache\.db, which this service does not manage/);
+  });
+
+  describe("an increment's archive (docs/incremental-backups.md)", () => {
+    const page = 4096;
+    const increment = 'sentinel-incremental-2026-01-08-151500.tar.gz';
+    const ledgerPages = randomBytes(3 * page);
+    const historyPages = randomBytes(page);
+    const digest = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const entry = (name: string, ranges: [number, number][], pages: Buffer | null) => ({
+      name,
+      filename: `${name}.db`,
+      page_size: page,
+      page_count: 10,
+      size_bytes: 10 * page,
+      checksum: `sha256:${'a'.repeat(64)}`,
+      changed_pages: ranges,
+      pages_file: pages ? `${name}.db.pages` : null,
+      pages_checksum: pages ? digest(pages) : null,
+    });
+    const metadata = (overrides: Record<string, unknown> = {}) => ({
+      timestamp: '2026-01-08T15:15:00Z',
+      version: '1.0.0',
+      sentinel_version: '0.1.0',
+      kind: 'incremental',
+      base: 'sentinel-backup-2026-01-08-143022.tar.gz',
+      parent: 'sentinel-backup-2026-01-08-143022.tar.gz',
+      databases: ALL_DATABASES.map((name) =>
+        name === 'ledger'
+          ? entry(
+              name,
+              [
+                [1, 1],
+                [5, 6],
+              ],
+              ledgerPages,
+            )
+          : name === 'history'
+            ? entry(name, [[10, 10]], historyPages)
+            : entry(name, [], null),
+      ),
+      ...overrides,
+    });
+    const json = (value: unknown) => ({ name: 'backup-metadata.json', data: Buffer.from(JSON.stringify(value)) });
+    const pagesEntries = () => [
+      { name: 'ledger.db.pages', data: ledgerPages },
+      { name: 'history.db.pages', data: historyPages },
+    ];
+    const read = (entries: Parameters<typeof buildTar>[0], overrides: Partial<ExtractOptions> = {}) =>
+      extractArchive(
+        Readable.from([gzip(buildTar(entries))]),
+        options({ archive: increment, kind: 'incremental', dir: fs.mkdtempSync(path.join(root, 'increment-')), ...overrides }),
+      ).then(
+        (result) => result,
+        (error: DomainError) => error,
+      );
+
+    it('accepts the metadata and the pages files it names, each checked, and writes no database', async () => {
+      const result = await read([json(metadata()), ...pagesEntries()], { dir: out });
+      if (result instanceof Error) throw result;
+      expect(result.databases).toEqual([]);
+      expect(result.pages?.map((p) => [p.db.name, path.basename(p.path)])).toEqual([
+        ['ledger', 'ledger.db.pages'],
+        ['history', 'history.db.pages'],
+      ]);
+      expect(fs.readFileSync(path.join(out, 'ledger.db.pages'))).toEqual(ledgerPages);
+      expect(fs.readdirSync(out).sort()).toEqual(['history.db.pages', 'ledger.db.pages']);
+    });
+
+    it('refuses, naming the file, a damaged pages file in every mode, one of the wrong length at its header, and unlisted or missing ones', async () => {
+      const flipped = Buffer.from(ledgerPages);
+      flipped[100] ^= 0x01;
+      for (const mode of ['fail-fast', 'collect'] as const) {
+        const damaged = await read([json(metadata()), { name: 'ledger.db.pages', data: flipped }, pagesEntries()[1]], { mode });
+        expect(damaged).toMatchObject({ code: 'ARCHIVE_INVALID', details: { check: 'checksum', file: 'ledger.db.pages' } });
+        expect((damaged as Error).message).toContain(`ledger.db.pages in the increment ${increment} does not match its pages_checksum`);
+        expect((damaged as Error).message).toMatch(/the increment is damaged$/);
+      }
+      const short = await read([json(metadata()), { name: 'ledger.db.pages', data: ledgerPages.subarray(0, 2 * page) }, pagesEntries()[1]]);
+      expect(short).toMatchObject({ details: { check: 'size', file: 'ledger.db.pages' } });
+      const unlisted = await read([json(metadata()), ...pagesEntries(), { name: 'cache.db.pages', data: randomBytes(page) }]);
+      expect(unlisted).toMatchObject({ details: { check: 'unexpected-entry', file: 'cache.db.pages' } });
+      const database = await read([json(metadata()), ...pagesEntries(), { name: 'cache.db', data: randomBytes(page) }]);
+      expect(database).toMatchObject({ details: { check: 'unexpected-entry', file: 'cache.db' } });
+      const missing = await read([json(metadata()), pagesEntries()[0]]);
+      expect(missing).toMatchObject({ details: { check: 'missing-database', file: 'history.db.pages' } });
+      const twice = await read([json(metadata()), ...pagesEntries(), pagesEntries()[0]]);
+      expect(twice).toMatchObject({ details: { check: 'duplicate-entry', file: 'ledger.db.pages' } });
+      const first = await read([...pagesEntries(), json(metadata())]);
+      expect(first).toMatchObject({ details: { check: 'unexpected-entry', file: 'ledger.db.pages' } });
+    });
+
+    it('refuses an increment metadata with bad pages fields, and mixes of the two kinds', async () => {
+      const badRanges = metadata();
+      (badRanges.databases as { changed_pages: unknown }[])[2].changed_pages = [
+        [5, 6],
+        [1, 1],
+      ];
+      expect(await read([json(badRanges), ...pagesEntries()])).toMatchObject({ details: { check: 'metadata-invalid' } });
+      const fullAsIncrement = await read(folderEntries(good));
+      expect(fullAsIncrement).toMatchObject({ details: { check: 'metadata-invalid' } });
+      expect((fullAsIncrement as Error).message).toMatch(/is named as an increment but its backup-metadata\.json is a full backup's/);
+      const incrementAsFull = await read([json(metadata()), ...pagesEntries()], { kind: 'full', archive: 'sentinel-backup-2026-01-08-151500.tar.gz' });
+      expect(incrementAsFull).toMatchObject({ details: { check: 'metadata-invalid' } });
+      expect((incrementAsFull as Error).message).toMatch(/is an increment \("kind": "incremental".*restored from its chain/);
+    });
   });
 
   it('stops when the caller aborts', async () => {

@@ -6,6 +6,8 @@ import { Parser, type ReadEntry } from 'tar';
 import { type BackupMetadata, type DatabaseEntry, MAX_METADATA_BYTES, METADATA_FILENAME, metadataProblems } from '../../archive-format/backup-metadata.js';
 import { fsyncPath } from '../../common/fs/durable-fs.js';
 import { archiveInvalid } from './archive-problem.js';
+import { type IncrementalDatabaseEntry, incrementalMetadataProblems } from '../../archive-format/incremental-metadata.js';
+import { type ExpectedPages, expectedPagesFiles, isIncrementMetadata } from './increment-entries.js';
 
 /** How much data may follow the tar end-of-archive marker (tar pads to 10 KiB records). */
 const MAX_TRAILING_BYTES = 1024 * 1024;
@@ -39,6 +41,11 @@ export interface ExtractOptions {
    * sync of the whole archive's worth of data.
    */
   durable: boolean;
+  /**
+   * Which kind of archive is expected (default `full`): a full backup's `<name>.db` files, or an increment's pages
+   * (docs/incremental-backups.md), which only a chain's rebuild may read. `any`: the metadata alone is read.
+   */
+  kind?: 'full' | 'incremental' | 'any';
   /** Runs once the metadata has been read and checked, before any database byte is written (the disk space check). */
   onMetadata?: (metadata: BackupMetadata) => Promise<void> | void;
   /** The archive's stored bytes read so far (counted before any read step and gunzip). */
@@ -59,10 +66,20 @@ export interface ExtractedDatabase {
   checksumOk: boolean;
 }
 
+/** An increment's pages file, written as `<name>.db.pages` and checked (length and SHA-256) against the metadata. */
+export interface ExtractedPages {
+  /** The database's entry in the increment's metadata. */
+  db: IncrementalDatabaseEntry;
+  /** Where it was written. */
+  path: string;
+}
+
 export interface ExtractedArchive {
   metadata: BackupMetadata;
-  /** In metadata order. */
+  /** In metadata order; empty for an increment (its databases are rebuilt from its chain, see `pages`). */
   databases: ExtractedDatabase[];
+  /** An increment's pages files, in metadata order (only the databases that changed); undefined for a full archive. */
+  pages?: ExtractedPages[];
   /** Collect mode only: why the archive's databases are not exactly the managed ones. */
   databaseSetProblem?: string;
 }
@@ -100,6 +117,9 @@ export function databaseSetProblem(archived: readonly string[], managed: readonl
  *   unlisted and duplicate entries are refused when their header is read, before any of their data;
  * - an entry whose header size differs from the metadata's `size_bytes` is refused at its header;
  * - SHA-256 is computed while writing and compared with the metadata's checksum at the entry's end;
+ * - an increment's archive (metadata `"kind": "incremental"`, docs/incremental-backups.md) holds `<name>.db.pages`
+ *   entries instead, only those its metadata names in `pages_file`, each of exactly its pages' length and
+ *   checked against `pages_checksum`; a damaged pages file is refused in every mode (no page of it can be trusted);
  * - a cut-off tar stream, a missing end-of-archive marker, or more than a little data after it, are
  *   refused; so is an archive that ends before every listed database was seen.
  *
@@ -119,6 +139,9 @@ export class ArchiveExtractor {
   private setProblem: string | undefined;
   private metadataChecked: Promise<void> = Promise.resolve();
   private readonly expected = new Map<string, DatabaseEntry>();
+  /** An increment's pages files by entry name; undefined while the archive is not known to be an increment. */
+  private expectedPages: Map<string, ExpectedPages> | undefined;
+  private readonly pages = new Map<string, ExtractedPages>();
   private readonly seen = new Set<string>();
   private readonly databases = new Map<string, ExtractedDatabase>();
   private readonly work: Promise<void>[] = [];
@@ -185,6 +208,14 @@ export class ArchiveExtractor {
   /** What was extracted; only once the sink has finished. */
   result(): ExtractedArchive {
     const metadata = this.metadata as BackupMetadata;
+    if (this.expectedPages) {
+      return {
+        metadata,
+        databases: [],
+        pages: [...this.expectedPages.keys()].map((file) => this.pages.get(file) as ExtractedPages),
+        databaseSetProblem: this.setProblem,
+      };
+    }
     return {
       metadata,
       databases: metadata.databases.map((db) => this.databases.get(db.name) as ExtractedDatabase),
@@ -246,7 +277,12 @@ export class ArchiveExtractor {
     if (!this.sawEnd) {
       throw archiveInvalid('tar', archive, `${archive} ends without the tar end-of-archive marker: it is cut short (an interrupted upload or download?)`);
     }
-    for (const db of this.metadata.databases) {
+    for (const file of this.expectedPages?.keys() ?? []) {
+      if (!this.seen.has(file)) {
+        throw archiveInvalid('missing-database', file, `${file} is listed in ${METADATA_FILENAME} of the increment ${archive} but is not in it`);
+      }
+    }
+    for (const db of this.expectedPages ? [] : this.metadata.databases) {
       if (!this.seen.has(db.filename)) {
         throw archiveInvalid('missing-database', db.filename, `${db.filename} is listed in ${METADATA_FILENAME} but is not in the archive`);
       }
@@ -277,7 +313,7 @@ export class ArchiveExtractor {
     this.headersFrom = this.fed + Math.ceil(entry.size / 512) * 512;
     try {
       const name = this.checkEntry(entry);
-      const work = name === METADATA_FILENAME ? this.readMetadata(entry) : this.writeDatabase(entry, name);
+      const work = name === METADATA_FILENAME ? this.readMetadata(entry) : this.expectedPages ? this.writePages(entry, name) : this.writeDatabase(entry, name);
       this.work.push(work.catch((error: Error) => this.stop(error)));
     } catch (error) {
       this.stop(error as Error);
@@ -333,6 +369,7 @@ export class ArchiveExtractor {
       }
       return name;
     }
+    if (this.expectedPages) return this.checkPagesEntry(entry, name);
     const expected = this.expectedByFilename(name);
     if (!expected) {
       throw archiveInvalid(
@@ -346,6 +383,27 @@ export class ArchiveExtractor {
         'size',
         name,
         `${name} is ${entry.size} bytes in the archive but ${METADATA_FILENAME} says ${expected.size_bytes}; the archive is damaged or was assembled wrongly`,
+      );
+    }
+    return name;
+  }
+
+  /** An increment's entry: a pages file its metadata names, of exactly its pages' length. */
+  private checkPagesEntry(entry: ReadEntry, name: string): string {
+    const expected = this.expectedPages?.get(name);
+    const { archive } = this.options;
+    if (!expected) {
+      throw archiveInvalid(
+        'unexpected-entry',
+        name,
+        `The increment ${archive} holds ${name}, which its ${METADATA_FILENAME} does not name as a pages file; only those may be in it`,
+      );
+    }
+    if (entry.size !== expected.bytes) {
+      throw archiveInvalid(
+        'size',
+        name,
+        `${name} is ${entry.size} bytes in the increment ${archive} but its ${METADATA_FILENAME} lists ${expected.bytes} bytes of pages; the increment is damaged or was assembled wrongly`,
       );
     }
     return name;
@@ -387,7 +445,18 @@ export class ArchiveExtractor {
     } catch (error) {
       throw archiveInvalid('metadata-invalid', METADATA_FILENAME, `${METADATA_FILENAME} is not valid JSON: ${(error as Error).message}`);
     }
-    const problems = metadataProblems(parsed);
+    const increment = isIncrementMetadata(parsed);
+    const expect = this.options.kind ?? 'full';
+    if (expect !== 'any' && increment !== (expect === 'incremental')) {
+      throw archiveInvalid(
+        'metadata-invalid',
+        METADATA_FILENAME,
+        increment
+          ? `${this.options.archive} is an increment ("kind": "incremental" in its ${METADATA_FILENAME}), not a full backup: it is restored from its chain, by its sentinel-incremental-… name`
+          : `${this.options.archive} is named as an increment but its ${METADATA_FILENAME} is a full backup's: the archive was renamed or assembled wrongly`,
+      );
+    }
+    const problems = increment ? incrementalMetadataProblems(parsed) : metadataProblems(parsed);
     if (problems.length) throw archiveInvalid('metadata-invalid', METADATA_FILENAME, `${METADATA_FILENAME} is not valid: ${problems.join('; ')}`);
     const metadata = parsed as BackupMetadata;
     const setProblem = databaseSetProblem(
@@ -397,12 +466,42 @@ export class ArchiveExtractor {
     if (setProblem && this.options.mode === 'fail-fast') throw archiveInvalid('database-set', METADATA_FILENAME, setProblem);
     this.setProblem = setProblem;
     for (const db of metadata.databases) this.expected.set(db.name, db);
+    if (increment) this.expectedPages = expectedPagesFiles(metadata.databases as IncrementalDatabaseEntry[]);
     this.metadata = metadata;
   }
 
   private async writeDatabase(entry: ReadEntry, filename: string): Promise<void> {
     await Promise.race([this.metadataChecked, this.stopped]);
     const db = this.expectedByFilename(filename) as DatabaseEntry;
+    const { target, bytes, sha256 } = await this.writeEntry(entry, filename);
+    const checksumOk = `sha256:${sha256}` === db.checksum && bytes === db.size_bytes;
+    if (!checksumOk && this.options.mode === 'fail-fast') {
+      throw archiveInvalid(
+        'checksum',
+        filename,
+        `${filename} does not match its checksum in ${METADATA_FILENAME} (expected ${db.checksum}, got sha256:${sha256}): the archive is damaged`,
+      );
+    }
+    this.databases.set(db.name, { name: db.name, filename, path: target, sizeBytes: bytes, expectedChecksum: db.checksum, sha256, checksumOk });
+  }
+
+  /** An increment's pages file: written, then refused unless its SHA-256 and length are the metadata's (in every mode). */
+  private async writePages(entry: ReadEntry, filename: string): Promise<void> {
+    await Promise.race([this.metadataChecked, this.stopped]);
+    const expected = this.expectedPages?.get(filename) as ExpectedPages;
+    const { target, bytes, sha256 } = await this.writeEntry(entry, filename);
+    if (`sha256:${sha256}` !== expected.checksum || bytes !== expected.bytes) {
+      throw archiveInvalid(
+        'checksum',
+        filename,
+        `${filename} in the increment ${this.options.archive} does not match its pages_checksum (expected ${expected.checksum}, got sha256:${sha256}): the increment is damaged`,
+      );
+    }
+    this.pages.set(filename, { db: expected.db, path: target });
+  }
+
+  /** Writes an entry's bytes to `filename` in the folder (fsynced when durable), hashing them on the way. */
+  private async writeEntry(entry: ReadEntry, filename: string): Promise<{ target: string; bytes: number; sha256: string }> {
     const target = path.join(this.options.dir, filename);
     const hash = createHash('sha256');
     let bytes = 0;
@@ -430,15 +529,6 @@ export class ArchiveExtractor {
       if (!out.closed) await new Promise<void>((resolve) => out.close(() => resolve()));
     }
     if (this.options.durable) await fsyncPath(target);
-    const sha256 = hash.digest('hex');
-    const checksumOk = `sha256:${sha256}` === db.checksum && bytes === db.size_bytes;
-    if (!checksumOk && this.options.mode === 'fail-fast') {
-      throw archiveInvalid(
-        'checksum',
-        filename,
-        `${filename} does not match its checksum in ${METADATA_FILENAME} (expected ${db.checksum}, got sha256:${sha256}): the archive is damaged`,
-      );
-    }
-    this.databases.set(db.name, { name: db.name, filename, path: target, sizeBytes: bytes, expectedChecksum: db.checksum, sha256, checksumOk });
+    return { target, bytes, sha256: hash.digest('hex') };
   }
 }

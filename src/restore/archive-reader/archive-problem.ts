@@ -27,6 +27,7 @@ export const ARCHIVE_CHECKS = [
   'missing-encryption', // named .tar.gz.age, but its bytes are a plain gzip (or not age at all)
   'age', // the age encryption is damaged, cut short or malformed (details.reason says which)
   'made-here', // the stored bytes are not the ones this installation wrote (size or SHA-256 differ from its record)
+  'chain', // an increment's chain cannot be rebuilt: a link is missing, of another chain, or its pages do not fit (details.file names the link)
 ] as const;
 
 export type ArchiveCheck = (typeof ARCHIVE_CHECKS)[number];

@@ -115,6 +115,7 @@ export async function readArchiveMetadata(source: Readable, options: MetadataRea
         dir: path.join(os.tmpdir(), 'sentinel-metadata-read-writes-nothing', randomUUID()),
         mode: 'collect',
         durable: false,
+        kind: 'any',
         onMetadata: (metadata) => {
           read = metadata;
           throw new MetadataRead();

@@ -48,6 +48,8 @@ export interface UnpackRoom {
 
 export interface UnpackOptions {
   purpose: UnpackPurpose;
+  /** The kind of archive expected (ExtractOptions.kind): `full` unless a chain's rebuild reads an increment's pages. */
+  kind?: 'full' | 'incremental';
   /**
    * The room the unpack needs, asked twice: once opened, before the work folder is made (no metadata
    * yet: the archive's stored size is all that is known), and once the metadata (the archive's first
@@ -116,6 +118,7 @@ export class ArchiveUnpacker {
           dir,
           archive: archive.name,
           managed: this.layout.names,
+          kind: options.kind ?? 'full',
           mode: staging ? 'fail-fast' : 'collect',
           durable: staging,
           signal,

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { METADATA_FILENAME } from '../../archive-format/backup-metadata.js';
+import { type BackupMetadata, METADATA_FILENAME } from '../../archive-format/backup-metadata.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { formatBytes } from '../../common/format.js';
 import { type ArchiveCheck, isArchiveInvalid } from '../archive-reader/archive-problem.js';
 import type { ExtractedDatabase } from '../archive-reader/archive-extractor.js';
 import { type DatabaseVerdict, judgeDatabases } from '../archive-reader/database-checks.js';
-import { type ArchiveToUnpack, ArchiveUnpacker } from './archive-unpacker.js';
+import { PointUnpacker, type PointToUnpack } from './point-unpacker.js';
 
 /** A problem with the archive as a whole (its structure, its metadata, its encryption, its set of databases). */
 export interface ArchiveProblem {
@@ -37,8 +37,8 @@ export interface VerifyOptions {
   signal: AbortSignal;
   /** Appended to the refusal when the folder has too little room for the databases (what to do about it). */
   roomAdvice?: string;
-  /** Sees the unpacked databases (whatever their verdicts) before their scratch folder is removed. */
-  inspect?: (databases: readonly ExtractedDatabase[]) => Promise<void>;
+  /** Sees the unpacked databases (whatever their verdicts) and the point's metadata before their scratch folder is removed. */
+  inspect?: (databases: readonly ExtractedDatabase[], metadata: BackupMetadata) => Promise<void>;
   /** The archive's size once it is open, and the bytes of it read so far (a verification's progress). */
   onOpened?: (archiveBytes: number) => void;
   onProgress?: (bytes: number) => void;
@@ -56,9 +56,9 @@ export interface VerifyOptions {
  */
 @Injectable()
 export class ArchiveVerification {
-  constructor(private readonly unpacker: ArchiveUnpacker) {}
+  constructor(private readonly unpacker: PointUnpacker) {}
 
-  async verify(archive: ArchiveToUnpack, options: VerifyOptions): Promise<ArchiveVerdict> {
+  async verify(archive: PointToUnpack, options: VerifyOptions): Promise<ArchiveVerdict> {
     const { signal } = options;
     let unpacked;
     try {
@@ -100,7 +100,7 @@ export class ArchiveVerification {
       const problem: ArchiveProblem | null = unpacked.databaseSetProblem
         ? { check: 'database-set', file: METADATA_FILENAME, message: unpacked.databaseSetProblem }
         : null;
-      await options.inspect?.(unpacked.databases);
+      await options.inspect?.(unpacked.databases, unpacked.metadata);
       return {
         ok: !problem && databases.every((db) => db.checksumOk && db.integrityOk),
         read: true,

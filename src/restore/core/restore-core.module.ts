@@ -15,6 +15,7 @@ import { ArchiveUnpacker } from './archive-unpacker.js';
 import { ArchiveVerification } from './archive-verification.js';
 import { DataDirLockHolder } from './data-dir-lock-holder.js';
 import { DataFolderLayout } from './data-folder-layout.js';
+import { PointUnpacker } from './point-unpacker.js';
 import { RestoreStager } from './restore-stager.js';
 
 /**
@@ -47,6 +48,7 @@ import { RestoreStager } from './restore-stager.js';
     RestoreJournalStore,
     LastApplyStore,
     ArchiveUnpacker,
+    PointUnpacker,
     ArchiveVerification,
     RestoreStager,
     RestoreApplier,

@@ -10,8 +10,9 @@ import { fsyncPath, sizeOf } from '../../common/fs/durable-fs.js';
 import { requireIntegrity } from '../archive-reader/database-checks.js';
 import { type RestoreJournal, RestoreJournalStore } from '../restore-journal.store.js';
 import { SAFETY_COPY_PURPOSE } from '../restore-paths.js';
-import { type ArchiveToUnpack, ArchiveUnpacker, type UnpackRoom } from './archive-unpacker.js';
+import type { UnpackRoom } from './archive-unpacker.js';
 import { DataFolderLayout } from './data-folder-layout.js';
+import { PointUnpacker, type PointToUnpack } from './point-unpacker.js';
 
 export interface StageOptions {
   /** Where the archive comes from, recorded in the journal. */
@@ -36,12 +37,12 @@ export interface StageOptions {
 export class RestoreStager {
   constructor(
     private readonly layout: DataFolderLayout,
-    private readonly unpacker: ArchiveUnpacker,
+    private readonly unpacker: PointUnpacker,
     private readonly journals: RestoreJournalStore,
     private readonly clock: Clock,
   ) {}
 
-  async stage(archive: ArchiveToUnpack, options: StageOptions): Promise<RestoreJournal> {
+  async stage(archive: PointToUnpack, options: StageOptions): Promise<RestoreJournal> {
     const { signal } = options;
     const existing = await this.journals.read();
     if (existing) {

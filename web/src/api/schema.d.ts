@@ -1706,7 +1706,7 @@ export interface components {
              * @description The check that failed
              * @enum {string}
              */
-            check: "gzip" | "tar" | "absolute-path" | "path-traversal" | "symlink" | "hardlink" | "entry-type" | "unexpected-entry" | "duplicate-entry" | "metadata-order" | "metadata-missing" | "metadata-invalid" | "database-set" | "missing-database" | "size" | "checksum" | "integrity" | "unexpected-encryption" | "missing-encryption" | "age" | "made-here";
+            check: "gzip" | "tar" | "absolute-path" | "path-traversal" | "symlink" | "hardlink" | "entry-type" | "unexpected-entry" | "duplicate-entry" | "metadata-order" | "metadata-missing" | "metadata-invalid" | "database-set" | "missing-database" | "size" | "checksum" | "integrity" | "unexpected-encryption" | "missing-encryption" | "age" | "made-here" | "chain";
             /**
              * @description The entry concerned, or the archive itself
              * @example universe.db

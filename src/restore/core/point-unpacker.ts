@@ -1,0 +1,221 @@
+import { Injectable } from '@nestjs/common';
+import { parseBackupName } from '../../archive-format/backup-filename.js';
+import { type IncrementalMetadata, pagesInRanges } from '../../archive-format/incremental-metadata.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorCode } from '../../common/errors/error-code.js';
+import { applyIncrementChain, type IncrementToApply } from '../../incremental/increment-chain-applier.js';
+import { IncrementChainError } from '../../incremental/increment-chain-error.js';
+import { RestoreFaults } from '../apply/restore-faults.js';
+import { archiveInvalid, isArchiveInvalid } from '../archive-reader/archive-problem.js';
+import type { ExtractedDatabase } from '../archive-reader/archive-extractor.js';
+import { type ArchiveToUnpack, ArchiveUnpacker, type UnpackedArchive, type UnpackOptions } from './archive-unpacker.js';
+
+/**
+ * An increment to restore or verify (`sentinel-incremental-…`), and how to open the other backups of the same
+ * target: the links of its chain, each opened as the point itself is (its keys, its made-here check).
+ */
+export interface IncrementToUnpack extends ArchiveToUnpack {
+  /** Another backup of the point's target by name; opening one that is not there fails with BACKUP_NOT_FOUND. */
+  link(name: string): ArchiveToUnpack;
+}
+
+/** A restorable point: a full backup's archive, or an increment with its chain's links. */
+export type PointToUnpack = ArchiveToUnpack | IncrementToUnpack;
+
+export function isIncrementToUnpack(point: PointToUnpack): point is IncrementToUnpack {
+  return 'link' in point && typeof point.link === 'function';
+}
+
+/** Whether `name` is an increment's (`sentinel-incremental-…`): it is restored from its chain. */
+export function isIncrementName(name: string): boolean {
+  return parseBackupName(name)?.kind === 'incremental';
+}
+
+/** Longest chain followed: far more increments than any policy makes between two full backups, and a stop for a loop. */
+const MAX_CHAIN_LENGTH = 10_000;
+
+/**
+ * Unpacks a restorable point into a work folder, as ArchiveUnpacker unpacks a full archive, with the same result:
+ * the folder of `<name>.db` files the point holds, checked against its metadata's checksums. A full archive is
+ * ArchiveUnpacker's. An increment is rebuilt from its chain (docs/incremental-backups.md, "Restoring a point"):
+ *
+ * 1. the chain is resolved from the point back to its full backup: each increment is unpacked (strictly, its pages
+ *    files checked for length and SHA-256 as they are read) into a scratch folder of its own, and its metadata's
+ *    `parent` names the next link, which must be in the same target, older, and of the same `base`;
+ * 2. the full backup (`base`) is unpacked with the caller's purpose (a staging folder for a restore: durable,
+ *    fail-fast) and room, its checksums checked as for any full restore;
+ * 3. the increments' pages are written onto its databases in order by the engine's chain applier
+ *    (applyIncrementChain), which checks each pages file again before a page is written and compares each
+ *    rebuilt database with the point's whole-file checksum;
+ * 4. the scratch folders are removed; the rebuilt folder is then the caller's, exactly as an unpacked full archive:
+ *    RestoreStager runs PRAGMA integrity_check and writes the journal, ArchiveVerification judges each database.
+ *
+ * A missing or damaged link stops the rebuild with ARCHIVE_INVALID (check `chain`, or the failed check of the link)
+ * naming the link; nothing is left behind. The points made before a damaged link do not need it and still restore.
+ */
+@Injectable()
+export class PointUnpacker {
+  constructor(
+    private readonly unpacker: ArchiveUnpacker,
+    private readonly faults: RestoreFaults,
+  ) {}
+
+  async unpack(point: PointToUnpack, options: UnpackOptions): Promise<UnpackedArchive> {
+    if (!isIncrementToUnpack(point)) return this.unpacker.unpack(point, options);
+    const progress = chainProgress(options);
+    // Newest first, as the chain is walked; applied oldest first.
+    const increments: UnpackedArchive[] = [];
+    const names: string[] = [];
+    try {
+      let link: ArchiveToUnpack = point;
+      for (;;) {
+        const current = link;
+        const unpacked = await this.unpackLink(point, current, {
+          purpose: 'verification',
+          kind: 'incremental',
+          signal: options.signal,
+          // The pages are what an increment's scratch folder holds; nothing to check before they are known.
+          room: (_bytes, metadata) =>
+            metadata && { bytes: pagesBytes(metadata as IncrementalMetadata), purpose: `the pages of ${current.name}, a link of the chain of ${point.name}` },
+          ...progress.forLink(),
+        });
+        increments.push(unpacked);
+        names.push(current.name);
+        if (options.purpose === 'staging') this.faults.reached(`stage:chain-link-${increments.length}`);
+        const metadata = unpacked.metadata as IncrementalMetadata;
+        const next = this.nextLink(point, current.name, metadata, increments[0].metadata as IncrementalMetadata, increments.length);
+        link = point.link(next);
+        if (next === metadata.base) break;
+      }
+      const base = await this.unpackLink(point, link, { ...options, kind: 'full', ...progress.forLink() });
+      try {
+        this.requireIntactBase(point, link.name, base);
+        const chain: IncrementToApply[] = increments
+          .map((unpacked, i) => ({
+            name: names[i],
+            metadata: unpacked.metadata as IncrementalMetadata,
+            pagesFiles: new Map((unpacked.pages ?? []).map((pages) => [pages.db.name, pages.path])),
+          }))
+          .reverse();
+        const rebuilt = await applyIncrementChain(base.dir, chain, { durable: options.purpose === 'staging', signal: options.signal }).catch(
+          (error: unknown) => {
+            throw options.signal.aborted ? options.signal.reason : chainProblem(error);
+          },
+        );
+        if (options.purpose === 'staging') this.faults.reached('stage:chain-applied');
+        const metadata = increments[0].metadata as IncrementalMetadata;
+        const databases: ExtractedDatabase[] = metadata.databases.map((entry) => {
+          const file = rebuilt.find((db) => db.name === entry.name);
+          if (!file) throw archiveInvalid('chain', entry.filename, `${entry.filename} of ${point.name} was not rebuilt from its chain`);
+          return {
+            name: entry.name,
+            filename: entry.filename,
+            path: file.file,
+            sizeBytes: file.bytes,
+            expectedChecksum: entry.checksum,
+            sha256: file.sha256,
+            checksumOk: `sha256:${file.sha256}` === entry.checksum && file.bytes === entry.size_bytes,
+          };
+        });
+        return { metadata, databases, stored: increments[0].stored, dir: base.dir, discard: base.discard };
+      } catch (error) {
+        await base.discard();
+        throw error;
+      }
+    } finally {
+      for (const unpacked of increments) await unpacked.discard();
+    }
+  }
+
+  /** The link after `name` (its parent), checked: of the same chain, made before it, and not past the longest chain. */
+  private nextLink(point: IncrementToUnpack, name: string, metadata: IncrementalMetadata, newest: IncrementalMetadata, links: number): string {
+    const broken = (why: string) =>
+      archiveInvalid(
+        'chain',
+        name,
+        `${point.name} cannot be restored: its chain is broken at ${name}: ${why}. Restore an older point (GET /api/backups/{target} lists them)`,
+      );
+    if (metadata.base !== newest.base) throw broken(`it belongs to the chain of ${metadata.base}, not of ${newest.base}`);
+    const parent = parseBackupName(metadata.parent);
+    const own = parseBackupName(name);
+    if (!parent || (own && parent.at.getTime() >= own.at.getTime())) throw broken(`its parent ${metadata.parent} is not an older backup`);
+    if (parent.kind === 'full' && metadata.parent !== metadata.base)
+      throw broken(`its parent ${metadata.parent} is a full backup other than its base ${metadata.base}`);
+    if (links >= MAX_CHAIN_LENGTH) throw broken(`the chain is longer than ${MAX_CHAIN_LENGTH} increments`);
+    return metadata.parent;
+  }
+
+  /** Unpacks one link, its failures named as the link's: a link that is not there, or one that fails a check. */
+  private async unpackLink(point: IncrementToUnpack, link: ArchiveToUnpack, options: UnpackOptions): Promise<UnpackedArchive> {
+    try {
+      return await this.unpacker.unpack(link, options);
+    } catch (error) {
+      if (options.signal.aborted || link === point) throw error;
+      if (error instanceof DomainError && (error.code === ErrorCode.BackupNotFound || error.code === ErrorCode.ObjectNotFound)) {
+        throw archiveInvalid(
+          'chain',
+          link.name,
+          `${point.name} cannot be restored: its chain needs ${link.name}, which is not in this target (deleted or never copied here). ` +
+            (isIncrementName(link.name)
+              ? `The points made before ${link.name} do not need it and still restore`
+              : 'Restore another chain (a full backup, or one of its increments)'),
+        );
+      }
+      if (isArchiveInvalid(error)) {
+        throw new DomainError(
+          ErrorCode.ArchiveInvalid,
+          `${point.name} cannot be restored: ${link.name}, a link of its chain, is damaged: ${error.message}` +
+            (isIncrementName(link.name) ? `. The points made before ${link.name} do not need it and still restore` : ''),
+          { ...error.details, link: link.name },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** A full backup whose databases failed their checks (verification's collect mode) cannot carry a chain: refused, naming it. */
+  private requireIntactBase(point: IncrementToUnpack, name: string, base: UnpackedArchive): void {
+    if (base.databaseSetProblem)
+      throw archiveInvalid('database-set', name, `${point.name} cannot be restored: its full backup ${name}: ${base.databaseSetProblem}`);
+    const bad = base.databases.find((db) => !db.checksumOk);
+    if (bad) {
+      throw archiveInvalid(
+        'checksum',
+        name,
+        `${point.name} cannot be restored: ${bad.filename} of its full backup ${name} does not match its checksum (expected ${bad.expectedChecksum}, got sha256:${bad.sha256})`,
+      );
+    }
+  }
+}
+
+/** The engine's refusal of a chain as an archive problem of the link it names (check `chain`), as verification reports it. */
+function chainProblem(error: unknown): unknown {
+  if (error instanceof IncrementChainError) return archiveInvalid('chain', error.increment, error.message);
+  return error;
+}
+
+/** The bytes of pages an increment's metadata lists. */
+function pagesBytes(metadata: IncrementalMetadata): number {
+  return metadata.databases.reduce((sum, db) => sum + pagesInRanges(db.changed_pages) * db.page_size, 0);
+}
+
+/** A chain's progress as one archive's: the links' sizes and bytes read added up, in the order they are read. */
+function chainProgress(options: UnpackOptions) {
+  let opened = 0;
+  let read = 0;
+  return {
+    forLink(): Pick<UnpackOptions, 'onOpened' | 'onProgress'> {
+      const before = read;
+      return {
+        onOpened: (bytes) => {
+          opened += bytes;
+          options.onOpened?.(opened);
+        },
+        onProgress: (bytes) => {
+          read = before + bytes;
+          options.onProgress?.(read);
+        },
+      };
+    },
+  };
+}
