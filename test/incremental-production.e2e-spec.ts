@@ -94,7 +94,7 @@ describe('Incremental backups made by the service (local folder)', () => {
       .list()
       .find((db) => db.name === 'ledger')!.path;
     writer = new IncrementalWriter(ledger);
-    writer.write(6000);
+    writer.write(10000);
   });
   afterEach(async () => {
     writer.close();
@@ -272,7 +272,7 @@ describeS3('Incremental backups made by the service (S3, encrypted)', () => {
         .list()
         .find((db) => db.name === 'ledger')!.path,
     );
-    writer.write(3000);
+    writer.write(10000);
   });
   afterEach(async () => {
     writer.close();

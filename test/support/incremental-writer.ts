@@ -44,7 +44,7 @@ export class IncrementalWriter {
 
   /** Keeps writing a few transactions every few milliseconds until stop(). */
   start(): void {
-    this.timer = setInterval(() => this.write(3), 2);
+    this.timer = setInterval(() => this.write(2), 5);
   }
 
   stop(): void {
