@@ -38,8 +38,7 @@ const LONG_CHAINS: Policy = { enabled: true, full_every: 1000, max_chain_ratio: 
 async function setPolicy(t: TestApp, target: string, policy: Policy): Promise<void> {
   const directory = t.app.get(TargetDirectory);
   const get = directory.get.bind(directory);
-  const incremental = { enabled: policy.enabled, fullEvery: policy.full_every, maxChainRatio: policy.max_chain_ratio };
-  directory.get = async (id: string) => (id === target ? { ...(await get(id)), incremental } : get(id));
+  directory.get = async (id: string) => (id === target ? { ...(await get(id)), incremental: policy } : get(id));
 }
 
 async function backUp(t: TestApp, target: string): Promise<any> {

@@ -1,7 +1,7 @@
 import { BackupKindDecision, type ChainState, type IncrementalPolicy, type KindRequest } from './backup-kind-decision.js';
 
 const BASE = 'sentinel-backup-2026-12-03-030000.tar.gz';
-const HOURLY: IncrementalPolicy = { enabled: true, fullEvery: 'daily', maxChainRatio: 0.5 };
+const HOURLY: IncrementalPolicy = { enabled: true, full_every: 'daily', max_chain_ratio: 0.5 };
 
 function chain(overrides: Partial<{ baseAt: string; increments: number; bytesSinceBase: number; baseSize: number }> = {}): ChainState {
   return {
@@ -58,7 +58,7 @@ describe('BackupKindDecision', () => {
   });
 
   it('full_every weekly: a full backup once the full of the chain was made before the current ISO week (Monday first)', () => {
-    const weekly = { ...HOURLY, fullEvery: 'weekly' as const };
+    const weekly = { ...HOURLY, full_every: 'weekly' as const };
     // 2026-12-07 is a Monday; the 6th a Sunday, the 1st a Tuesday.
     expect(decide({ policy: weekly, chain: chain({ baseAt: '2026-12-01T03:00:00Z' }), now: new Date('2026-12-06T22:00:00Z') }).kind).toBe('incremental');
     const monday = decide({ policy: weekly, chain: chain({ baseAt: '2026-12-06T22:00:00Z' }), now: new Date('2026-12-07T00:10:00Z') });
@@ -69,22 +69,22 @@ describe('BackupKindDecision', () => {
   });
 
   it('full_every a number: a full backup once the chain holds that many increments', () => {
-    const everyThree = { ...HOURLY, fullEvery: 3 };
+    const everyThree = { ...HOURLY, full_every: 3 };
     expect(decide({ policy: everyThree, chain: chain({ increments: 2 }) }).kind).toBe('incremental');
     expect(decide({ policy: everyThree, chain: chain({ increments: 3 }) })).toEqual({
       kind: 'full',
       reason: `the chain of ${BASE} already holds 3 increments (full_every 3)`,
     });
-    expect(decide({ policy: { ...HOURLY, fullEvery: 1 }, chain: chain({ increments: 1 }) }).reason).toContain('holds 1 increment (');
+    expect(decide({ policy: { ...HOURLY, full_every: 1 }, chain: chain({ increments: 1 }) }).reason).toContain('holds 1 increment (');
   });
 
-  it('maxChainRatio: a full backup once the increments add up to more than that share of the full archive', () => {
+  it('max_chain_ratio: a full backup once the increments add up to more than that share of the full archive', () => {
     expect(decide({ chain: chain({ bytesSinceBase: 50_000, baseSize: 100_000 }) }).kind).toBe('incremental');
     expect(decide({ chain: chain({ bytesSinceBase: 50_001, baseSize: 100_000 }) })).toEqual({
       kind: 'full',
       reason: `the chain's increments add up to 48.8 KiB, more than 0.5 of its full backup ${BASE} (97.7 KiB; max_chain_ratio 0.5)`,
     });
-    expect(decide({ policy: { ...HOURLY, maxChainRatio: 2 }, chain: chain({ bytesSinceBase: 150_000, baseSize: 100_000 }) }).kind).toBe('incremental');
+    expect(decide({ policy: { ...HOURLY, max_chain_ratio: 2 }, chain: chain({ bytesSinceBase: 150_000, baseSize: 100_000 }) }).kind).toBe('incremental');
   });
 
   describe('after the snapshots', () => {

@@ -6,9 +6,9 @@ import { calendarBuckets } from '../retention/calendar-buckets.js';
 export interface IncrementalPolicy {
   enabled: boolean;
   /** `daily` / `weekly` (calendar, in the service's time zone) or the number of increments after which a full backup is made. */
-  fullEvery: 'daily' | 'weekly' | number;
+  full_every: 'daily' | 'weekly' | number;
   /** A full backup once the chain's increments add up to more than this share of its full archive's size. */
-  maxChainRatio: number;
+  max_chain_ratio: number;
 }
 
 /** The newest chain of a target, as its page index describes it. */
@@ -83,7 +83,7 @@ export class BackupKindDecision {
 
   /** Why the chain takes no more increments under `policy`, or undefined while it does. */
   private chainComplete(policy: IncrementalPolicy, chain: ChainStats, timeZone: string, now: Date): string | undefined {
-    const { fullEvery } = policy;
+    const { full_every: fullEvery } = policy;
     if (typeof fullEvery === 'number') {
       if (chain.increments >= fullEvery) {
         return `the chain of ${chain.base} already holds ${chain.increments} increment${chain.increments === 1 ? '' : 's'} (full_every ${fullEvery})`;
@@ -96,10 +96,10 @@ export class BackupKindDecision {
         return `the chain's full backup ${chain.base} was made before ${when} in ${timeZone} (full_every ${fullEvery})`;
       }
     }
-    if (chain.bytesSinceBase > policy.maxChainRatio * chain.baseSize) {
+    if (chain.bytesSinceBase > policy.max_chain_ratio * chain.baseSize) {
       return (
-        `the chain's increments add up to ${formatBytes(chain.bytesSinceBase)}, more than ${policy.maxChainRatio} of its full backup ` +
-        `${chain.base} (${formatBytes(chain.baseSize)}; max_chain_ratio ${policy.maxChainRatio})`
+        `the chain's increments add up to ${formatBytes(chain.bytesSinceBase)}, more than ${policy.max_chain_ratio} of its full backup ` +
+        `${chain.base} (${formatBytes(chain.baseSize)}; max_chain_ratio ${policy.max_chain_ratio})`
       );
     }
     return undefined;

@@ -17,7 +17,7 @@ import type { TarPackerEntry } from '../archive-writer/tar-packer.js';
 import { BackupKindDecision, type IncrementalPolicy } from './backup-kind-decision.js';
 import { PageSnapshots } from './page-snapshots.js';
 
-const POLICY_OFF: IncrementalPolicy = { enabled: false, fullEvery: 'daily', maxChainRatio: 0.5 };
+const POLICY_OFF: IncrementalPolicy = { enabled: false, full_every: 'daily', max_chain_ratio: 0.5 };
 
 /** How a backup of a target is made, decided before any database is read. */
 export type ChainPlan =
