@@ -356,3 +356,61 @@ describeS3('Admin page in a browser: an S3 target (real S3 server)', () => {
     BROWSER_TEST_MS,
   );
 });
+
+describe('Admin page in a browser: a target whose credentials the master key cannot read', () => {
+  it(
+    "marks the access key ID and the secret 'Set, but unreadable' in the target's form, until they are typed again",
+    async () => {
+      const first = await serve({}, { keep: true });
+      await first.t.http
+        .post('/api/targets')
+        .send({
+          id: 'old-key',
+          kind: 's3',
+          label: 'Old key',
+          endpoint: 'http://127.0.0.1:9',
+          bucket: 'old-key-bucket',
+          access_key_id: 'AKIAUNDERTHEOLDKEY',
+          secret_access_key: 'secret-under-the-old-key-0123456789',
+        })
+        .expect(201);
+      await first.t.close();
+      const served = await serve({ SENTINEL_MASTER_KEY: 'a-different-master-passphrase-42' }, { root: first.t.root });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const target = (await served.t.http.get('/api/targets').expect(200)).body.find((t: { id: string }) => t.id === 'old-key');
+        expect(target).toMatchObject({ access_key_id: '', credentials_unreadable: ['access_key_id', 'secret_access_key'] });
+        const page = await context.newPage();
+        const errors = collectPageErrors(page, EXPECTED_CONSOLE);
+        await page.goto(served.url);
+        const row = targetRow(page, 'old-key');
+        await row.getByRole('button', { name: 'Edit Old key' }).click();
+        const form = row.getByRole('form', { name: 'Edit Old key' });
+        await form.waitFor();
+        for (const label of ['Access Key ID', 'Secret Access Key']) {
+          const field = form.getByLabel(label, { exact: true });
+          const box = form.locator('.field', { has: page.getByLabel(label, { exact: true }) });
+          expect(await field.inputValue()).toBe('');
+          expect(await field.getAttribute('placeholder')).toBe('Cannot be read – type it again');
+          expect(await text(box.locator('.badge'))).toBe('Set, but unreadable');
+          expect(await text(box.locator('.hint'))).toMatch(/Set, but it cannot be read with the current master key: enter it again\.$/);
+        }
+        expect(await accessibilityProblems(page, form)).toEqual([]);
+        // Typed again, the field no longer says it.
+        await form.getByLabel('Access Key ID', { exact: true }).fill('AKIANEWKEY');
+        expect(
+          await form
+            .locator('.field', { has: page.getByLabel('Access Key ID', { exact: true }) })
+            .locator('.badge')
+            .count(),
+        ).toBe(0);
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+        await served.t.close();
+        fs.rmSync(first.t.root, { recursive: true, force: true });
+      }
+    },
+    BROWSER_TEST_MS,
+  );
+});

@@ -1,6 +1,6 @@
 import type { SecretCipher } from '../settings/secret-cipher.js';
 import { apiFields } from './built-in-target-fields.js';
-import type { TargetDefinition, TargetSchedule } from './target-definition.js';
+import type { TargetDefinition, TargetSchedule, UnreadableCredential } from './target-definition.js';
 import { TARGET_ID_PATTERN } from './target-definition.js';
 import type { StoredTargetRow } from './target-store.js';
 
@@ -67,13 +67,15 @@ export function parseStoredTarget(row: StoredTargetRow, cipher: SecretCipher | u
     warn(`Ignoring the stored target ${JSON.stringify(String(row.id).slice(0, 40))}: its record in config.db is not one this version reads`);
     return undefined;
   }
-  const open = (field: 'access_key_id' | 'secret_access_key'): string => {
+  const unreadable: UnreadableCredential[] = [];
+  const open = (field: UnreadableCredential): string => {
     const sealed = f[field];
     if (typeof sealed !== 'string' || sealed === '' || cipher === undefined) return '';
     try {
       return cipher.decrypt(secretName(row.id, field), sealed);
     } catch (error) {
       warn(`Target ${row.id}: ${(error as Error).message.replace(/Settings → Backup/, `PATCH /api/targets/${row.id}`)}`);
+      unreadable.push(field);
       return '';
     }
   };
@@ -92,6 +94,7 @@ export function parseStoredTarget(row: StoredTargetRow, cipher: SecretCipher | u
     prefix: str(f.prefix),
     accessKeyId: open('access_key_id'),
     secretAccessKey: open('secret_access_key'),
+    ...(unreadable.length > 0 ? { unreadable } : {}),
     path: str(f.path),
     schedule: (str(f.schedule) || 'daily') as TargetSchedule,
     retention: {

@@ -37,6 +37,9 @@ export interface ObjectLockRule {
   days: number;
 }
 
+/** A credential of an added target, by its API field name. */
+export type UnreadableCredential = 'access_key_id' | 'secret_access_key';
+
 export interface TargetDefinition {
   id: string;
   label: string;
@@ -55,6 +58,11 @@ export interface TargetDefinition {
   /** Revealed only inside the service (storage adapters); never returned by the API. */
   accessKeyId: string;
   secretAccessKey: string;
+  /**
+   * An added target's credentials that are stored but the current master key cannot read (they read ''): the
+   * page says so beside the field, to be entered again. Absent when every stored credential opened (or was not opened).
+   */
+  unreadable?: readonly UnreadableCredential[];
   /** kind folder: absolute path. */
   path: string;
   schedule: TargetSchedule;

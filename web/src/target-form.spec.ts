@@ -15,6 +15,7 @@ const stored: TargetInfo = {
   access_key_id_set: true,
   access_key_id: '003a1b2c3d4e5f60000000001',
   secret_access_key_set: true,
+  credentials_unreadable: [],
   path: '',
   schedule: 'cron:30 2 * * SUN',
   retention_days: 90,

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { apiFields, BUILT_IN_FIELDS, type BuiltInId } from '../built-in-target-fields.js';
-import type { TargetDefinition } from '../target-definition.js';
+import type { TargetDefinition, UnreadableCredential } from '../target-definition.js';
 
 export class ObjectLockDto {
   @ApiProperty({ enum: ['governance', 'compliance'] })
@@ -51,6 +51,16 @@ export class TargetDto {
 
   @ApiProperty({ description: 'A secret access key is stored (it is never shown)' })
   secret_access_key_set: boolean;
+
+  @ApiProperty({
+    type: [String],
+    enum: ['access_key_id', 'secret_access_key'],
+    example: [],
+    description:
+      "An added target's credentials that are stored but cannot be read with the current master key (SENTINEL_MASTER_KEY or DATA_DIR/.master-key " +
+      "changed since, or the stored text is damaged): they read as not set; enter them again (PATCH). [] when every stored one reads; the built-in r2's show in GET /api/settings (readable)",
+  })
+  credentials_unreadable: UnreadableCredential[];
 
   @ApiProperty({ example: '/mnt/nas/sentinel', description: "folder: the absolute folder; s3: ''" })
   path: string;
@@ -111,6 +121,7 @@ export class TargetDto {
       access_key_id_set: target.accessKeyId !== '',
       access_key_id: target.accessKeyId,
       secret_access_key_set: target.secretAccessKey !== '',
+      credentials_unreadable: [...(target.unreadable ?? [])],
       path: target.path,
       schedule: target.schedule,
       retention_days: target.retention.retentionDays,

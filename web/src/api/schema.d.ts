@@ -1405,6 +1405,11 @@ export interface components {
             /** @description A secret access key is stored (it is never shown) */
             secret_access_key_set: boolean;
             /**
+             * @description An added target's credentials that are stored but cannot be read with the current master key (SENTINEL_MASTER_KEY or DATA_DIR/.master-key changed since, or the stored text is damaged): they read as not set; enter them again (PATCH). [] when every stored one reads; the built-in r2's show in GET /api/settings (readable)
+             * @example []
+             */
+            credentials_unreadable: ("access_key_id" | "secret_access_key")[];
+            /**
              * @description folder: the absolute folder; s3: ''
              * @example /mnt/nas/sentinel
              */

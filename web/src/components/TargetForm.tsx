@@ -101,10 +101,20 @@ export function TargetForm({ target, targets, onSave, onClose, serviceZone }: Ta
     options: { hint?: ComponentChildren; type?: 'text' | 'password'; short?: boolean; placeholder?: string } = {},
   ) => {
     const error = errors[key];
-    const describedBy = [options.hint ? `${fieldId(key)}-hint` : '', error ? `${fieldId(key)}-error` : ''].filter(Boolean).join(' ') || undefined;
+    // A credential stored under another master key reads as empty: until something is typed, the field says why.
+    const unreadable = (target?.credentials_unreadable as readonly string[] | undefined)?.includes(key) === true && String(draft[key]) === '';
+    const hint = unreadable ? <>{options.hint} Set, but it cannot be read with the current master key: enter it again.</> : options.hint;
+    const describedBy = [hint ? `${fieldId(key)}-hint` : '', error ? `${fieldId(key)}-error` : ''].filter(Boolean).join(' ') || undefined;
     return (
       <div class="field" key={key}>
-        <label for={fieldId(key)}>{label}</label>
+        {unreadable ? (
+          <div class="label-row">
+            <label for={fieldId(key)}>{label}</label>
+            <span class="badge">Set, but unreadable</span>
+          </div>
+        ) : (
+          <label for={fieldId(key)}>{label}</label>
+        )}
         <input
           id={fieldId(key)}
           type={(options.type ?? 'text') as 'text'}
@@ -112,15 +122,15 @@ export function TargetForm({ target, targets, onSave, onClose, serviceZone }: Ta
           inputMode={options.short ? 'numeric' : undefined}
           autocomplete={options.type === 'password' ? 'new-password' : 'off'}
           spellcheck={false}
-          placeholder={options.placeholder}
+          placeholder={unreadable ? 'Cannot be read – type it again' : options.placeholder}
           value={String(draft[key])}
           aria-invalid={error ? true : undefined}
           aria-describedby={describedBy}
           onInput={(e) => change(key, e.currentTarget.value as never)}
         />
-        {options.hint && (
+        {hint && (
           <p id={`${fieldId(key)}-hint`} class="hint">
-            {options.hint}
+            {hint}
           </p>
         )}
         {error && (
