@@ -92,6 +92,12 @@ describe('sentinel-backup with increments', () => {
     const data = path.join(root, 'data');
     fs.mkdirSync(data);
     for (const name of NAMES) writeDatabase(path.join(data, `${name}.db`), `old:${name}`);
+    const dryRun = await cli(['restore', points[1].name, '--dir', backups, '--data-dir', data, '--dry-run', '--json']);
+    expect(dryRun.code).toBe(0);
+    expect(JSON.parse(dryRun.stdout)).toMatchObject({ ok: true, dry_run: true, archive: points[1].name });
+    expect(JSON.parse(dryRun.stdout).changes.map((change: { name: string; changes: boolean }) => [change.name, change.changes])).toEqual(
+      NAMES.map((name) => [name, true]),
+    );
     const restored = await cli(['restore', points[1].name, '--dir', backups, '--data-dir', data]);
     expect({ code: restored.code, errors: errorsIn(restored) }).toEqual({ code: 0, errors: '' });
     expect(restored.stdout).toContain(`Restored ${NAMES.length} databases from ${points[1].name}`);

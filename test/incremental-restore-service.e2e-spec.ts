@@ -59,6 +59,9 @@ describe('Increments made by the service restore and verify through the API', ()
         const report = await t.http.post(`/api/backups/local/${name}/verify`).expect(200);
         expect({ name, ok: report.body.ok, problem: report.body.problem }).toEqual({ name, ok: true, problem: null });
       }
+      // What a restore of an increment would bring back: its databases as the increment leaves them.
+      const contents = await t.http.get(`/api/backups/local/${made[2]}/contents`).expect(200);
+      expect(contents.body.databases.map((db: { name: string }) => db.name)).toEqual(NAMES);
       await setMarkers(t.app, 'v4');
       await t.http.post('/api/backups/local/restore').send({ filename: made[1], restart: false }).expect(202);
       await t.close();
