@@ -4,11 +4,12 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Clock } from '../common/clock.js';
+import { parseBackupName } from '../archive-format/backup-filename.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { formatBytes } from '../common/format.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
-import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
+import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
 import { type ObjectStorage, objectVersion, type StoredObject } from '../storage/object-storage.js';
 import { ReplicaNameTaken } from './replica-name-taken.error.js';
 
@@ -35,6 +36,18 @@ class HashingStream extends Transform {
   digest(): string {
     return this.hash.digest('hex');
   }
+}
+
+type ArchiveChain = Pick<WrittenArchive, 'kind' | 'base' | 'parent'>;
+
+/** The chain a copy's record carries: the source record's, the kind from the name when the source has no record. */
+function chainOf(filename: string, record: WrittenArchive | undefined): ArchiveChain {
+  const kind = record?.kind ?? parseBackupName(filename)?.kind;
+  return {
+    ...(kind ? { kind } : {}),
+    ...(record?.base ? { base: record.base } : {}),
+    ...(record?.parent ? { parent: record.parent } : {}),
+  };
 }
 
 /** SHA-256 and length of a whole stream, read to its end and dropped chunk by chunk. */
@@ -70,6 +83,9 @@ async function hashOf(body: Readable, signal?: AbortSignal): Promise<{ sha256: s
  * it made it (the planner hands over only names without a proven copy), and it may be the only copy of
  * something. When it is byte-identical to the source's (size and SHA-256) it is the copy, and is recorded as
  * such; otherwise that copy fails (ReplicaNameTaken) and the object stays as it is.
+ *
+ * The copy's record carries the source record's chain (kind, base, parent): the replica's list, rotation and
+ * DELETE then see the same chain as the source's (the planner copies an increment only after its chain).
  */
 @Injectable()
 export class ArchiveCopier {
@@ -97,8 +113,11 @@ export class ArchiveCopier {
     }
     const record = await this.provenance.find(from.id, filename);
     const recipients = record?.recipients ?? source.recipients ?? null;
+    const chain = chainOf(filename, record);
     const existing = await to.storage.head(filename);
-    if (existing) return this.compareExisting(filename, from, to, { size: source.size, sha256: record?.sha256, recipients }, existing, options.signal);
+    if (existing) {
+      return this.compareExisting(filename, from, to, { size: source.size, sha256: record?.sha256, recipients, chain }, existing, options.signal);
+    }
     // Told before the first byte goes: only from here on can the replica hold a partial copy of ours under this name.
     await options.onUpload?.();
     const { body, size } = await from.storage.download(filename, { signal: options.signal });
@@ -154,6 +173,7 @@ export class ArchiveCopier {
         recipients,
         createdAt: this.clock.now(),
         version: objectVersion(stored),
+        ...chain,
       });
       return { filename, sizeBytes: size, sha256: read.sha256 };
     } catch (error) {
@@ -171,7 +191,7 @@ export class ArchiveCopier {
     filename: string,
     from: { id: BackupTarget; storage: ObjectStorage },
     to: { id: BackupTarget; storage: ObjectStorage },
-    source: { size: number; sha256: string | undefined; recipients: string[] | null },
+    source: { size: number; sha256: string | undefined; recipients: string[] | null; chain: ArchiveChain },
     existing: StoredObject,
     signal: AbortSignal,
   ): Promise<CopiedArchive> {
@@ -199,6 +219,7 @@ export class ArchiveCopier {
       recipients: source.recipients,
       createdAt: this.clock.now(),
       version: objectVersion(existing),
+      ...source.chain,
     });
     return { filename, sizeBytes: theirs.bytes, sha256: theirs.sha256, present: true };
   }

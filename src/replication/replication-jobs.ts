@@ -211,6 +211,8 @@ export class ReplicationJobs implements OnModuleInit, OnApplicationBootstrap, On
     /** Archives not copied, and not to be copied by a later run either: there already (byte-identical), or refused (other bytes). */
     const settled = new Set<string>();
     const refused: string[] = [];
+    /** Of `settled`, the archives the replica holds (byte-identical already): an increment after them may follow. */
+    const present = new Set<string>();
     try {
       await this.recovered;
       // The source is the one the replica names now: it may have changed since the job was queued.
@@ -221,6 +223,7 @@ export class ReplicationJobs implements OnModuleInit, OnApplicationBootstrap, On
       const missing = await (await this.storage.get(target)).missingConfiguration();
       if (missing) throw new DomainError(ErrorCode.TargetNotConfigured, `Cannot replicate to ${targetLabel(target)}: ${missing}`, { target });
       plan = await this.planner.plan(source, replica);
+      for (const skip of plan.unchained) this.logger.warn(`Not replicated to ${targetLabel(target)}: ${skip.filename}: ${skip.reason}`);
       run.bytesTotal = plan.copies.reduce((sum, copy) => sum + copy.sizeBytes, 0);
       // The copying's rate (and time left) counts from here, not from the planning's listings.
       run.phaseStartedAt = this.clock.now().toISOString();
@@ -228,6 +231,15 @@ export class ReplicationJobs implements OnModuleInit, OnApplicationBootstrap, On
       let lastSaved = Date.now();
       for (const copy of plan.copies) {
         abort.signal.throwIfAborted();
+        // An increment whose base or parent this run failed to copy would arrive without its chain: not copied.
+        const gap = [copy.parent, copy.base].find((name) => name !== null && settled.has(name) && !present.has(name));
+        if (gap) {
+          const message = `${copy.filename} was not copied to ${targetLabel(target)}: it is an increment after ${gap}, which was not copied, and alone it could not be restored`;
+          refused.push(message);
+          settled.add(copy.filename);
+          this.logger.error(message);
+          continue;
+        }
         const before = bytesCopied;
         let result;
         try {
@@ -261,6 +273,7 @@ export class ReplicationJobs implements OnModuleInit, OnApplicationBootstrap, On
         }
         if (result.present) {
           settled.add(copy.filename);
+          present.add(copy.filename);
           run.bytesTotal -= copy.sizeBytes;
           this.logger.log(`${result.filename} was in ${targetLabel(target)} already, byte-identical to ${targetLabel(source)}'s: counted as its copy`);
           continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { backupFilename } from '../archive-format/backup-filename.js';
+import { backupFilename, incrementalBackupFilename } from '../archive-format/backup-filename.js';
 import type { BackupCatalogService, ListedBackup } from '../backup/backup-catalog.service.js';
 import { RotationService } from '../backup/rotation.service.js';
 import type { Clock } from '../common/clock.js';
@@ -33,6 +33,28 @@ function backup(daysAgo: number, owner: string | null = ME, sizeBytes = 100): Li
     parent: null,
   };
 }
+
+/** An increment `daysAgo` days before NOW after `parent`, in the chain of `base` (null: the source has no record of its chain). */
+function increment(daysAgo: number, chain: { base: ListedBackup; parent: ListedBackup } | null): ListedBackup {
+  const file = backup(daysAgo);
+  return {
+    ...file,
+    filename: incrementalBackupFilename(file.createdAt),
+    kind: 'incremental',
+    base: chain?.base.filename ?? null,
+    parent: chain?.parent.filename ?? null,
+  };
+}
+
+/** A chain in the source: a full backup `daysAgo` days ago and `length` increments, one every hour after it. */
+function chain(daysAgo: number, length: number): ListedBackup[] {
+  const full = backup(daysAgo);
+  const points = [full];
+  for (let i = 1; i <= length; i++) points.push(increment(daysAgo - i / 24, { base: full, parent: points[i - 1] }));
+  return points;
+}
+
+const names = (files: Array<{ filename: string }>) => files.map((f) => f.filename);
 
 function record(file: ListedBackup): WrittenArchive {
   return { target: 'nas', filename: file.filename, sha256: 'a'.repeat(64), sizeBytes: file.sizeBytes, recipients: null, createdAt: NOW };
@@ -70,10 +92,11 @@ describe('ReplicationPlanner', () => {
       source: 'local',
       target: 'nas',
       copies: [
-        { filename: a.filename, sizeBytes: 100, createdAt: a.createdAt, reason: 'missing' },
-        { filename: c.filename, sizeBytes: 100, createdAt: c.createdAt, reason: 'missing' },
+        { filename: a.filename, sizeBytes: 100, createdAt: a.createdAt, reason: 'missing', kind: 'full', base: null, parent: null },
+        { filename: c.filename, sizeBytes: 100, createdAt: c.createdAt, reason: 'missing', kind: 'full', base: null, parent: null },
       ],
       skipped: [],
+      unchained: [],
     });
   });
 
@@ -125,5 +148,61 @@ describe('ReplicationPlanner', () => {
   it('with retention days 0 and no keep_*, copies every missing backup', async () => {
     const days = Array.from({ length: 30 }, (_, i) => backup(i * 30));
     expect((await planner(days, []).plan('local', nas())).copies).toHaveLength(30);
+  });
+
+  describe('chains (issue 19)', () => {
+    it('copies a chain whole and in order, each increment with the base and parent of its record', async () => {
+      const [full, i1, i2, i3] = chain(2, 3);
+      const plan = await planner([full, i1, i2, i3], []).plan('local', nas());
+      expect(plan.copies.map((c) => [c.filename, c.kind, c.base, c.parent])).toEqual([
+        [full.filename, 'full', null, null],
+        [i1.filename, 'incremental', full.filename, full.filename],
+        [i2.filename, 'incremental', full.filename, i1.filename],
+        [i3.filename, 'incremental', full.filename, i2.filename],
+      ]);
+      expect(plan.skipped).toEqual([]);
+    });
+
+    it('copies the rest of a chain the replica holds the start of', async () => {
+      const [full, i1, i2, i3] = chain(2, 3);
+      const plan = await planner([full, i1, i2, i3], [full, i1], [record(full), record(i1)]).plan('local', nas());
+      expect(names(plan.copies)).toEqual(names([i2, i3]));
+    });
+
+    it('copies an increment whose parent is no longer in the source but is in the replica', async () => {
+      const [full, i1, i2] = chain(2, 2);
+      const plan = await planner([full, i2], [full, i1], [record(full), record(i1)]).plan('local', nas());
+      expect(names(plan.copies)).toEqual(names([i2]));
+    });
+
+    it('never copies an increment alone: a parent gone from both, or a chain the source has no record of, skips it and every increment after it, saying why', async () => {
+      const [full, i1, i2, i3] = chain(3, 3);
+      const unknown = increment(1, null);
+      const plan = await planner([full, i2, i3, unknown], []).plan('local', nas());
+      expect(names(plan.copies)).toEqual(names([full]));
+      const because = (reason: string) => `${reason}: copied alone it could not be restored from 'nas', so it is not copied`;
+      expect(plan.unchained).toEqual([
+        { filename: i2.filename, reason: because(`its parent ${i1.filename} is neither in 'local' any more nor in 'nas'`) },
+        { filename: i3.filename, reason: because(`its parent ${i2.filename} is not copied (see its own reason)`) },
+        { filename: unknown.filename, reason: because("'local' has no record of the chain of this increment (its full backup and the point before it)") },
+      ]);
+      expect(plan.skipped).toEqual([...plan.unchained].sort((a, b) => a.filename.localeCompare(b.filename)));
+    });
+
+    it("skips an increment whose full backup the replica holds as another installation's archive", async () => {
+      const [full, i1] = chain(2, 1);
+      const plan = await planner([full, i1], [{ ...full, owner: THEM, own: false }]).plan('local', nas());
+      expect(plan.copies).toEqual([]);
+      expect(plan.unchained.map((s) => s.filename)).toEqual([i1.filename]);
+      expect(plan.unchained[0].reason).toMatch(`its parent ${full.filename} is not copied`);
+    });
+
+    it("plans the replica's rotation with the chains: a full backup a kept increment needs is copied even where the rule alone would not keep it", async () => {
+      // keep daily 1: the rule alone keeps the newest day's point (the last increment) and the newest three.
+      const [full, ...increments] = chain(3, 4);
+      const plan = await planner([full, ...increments], []).plan('local', nas({ keepDaily: 1, retentionDays: 1 }));
+      expect(names(plan.copies)).toEqual(names([full, ...increments]));
+      expect(plan.skipped).toEqual([]);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { BackupCatalogService } from '../backup/backup-catalog.service.js';
+import type { BackupKind } from '../archive-format/backup-filename.js';
+import { BackupCatalogService, type ListedBackup } from '../backup/backup-catalog.service.js';
 import { RotationService } from '../backup/rotation.service.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
@@ -7,6 +8,9 @@ import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
 import type { TargetDefinition } from '../targets/target-definition.js';
 
 /** An archive of the source the replica does not hold (yet), and why it is copied. */
+/** A backup as the replica's rotation plans it (with its chain). */
+type RetentionCandidate = Parameters<RotationService['planFor']>[0][number];
+
 export interface PlannedCopy {
   filename: string;
   sizeBytes: number;
@@ -16,6 +20,10 @@ export interface PlannedCopy {
    * this one (the copier compares their bytes, and never overwrites it).
    */
   reason: 'missing' | 'unverified';
+  kind: BackupKind;
+  /** An increment's full backup and the point before it (from the source's record); null for a full backup. */
+  base: string | null;
+  parent: string | null;
 }
 
 /** An archive of the source that is not copied, and why. */
@@ -30,6 +38,8 @@ export interface ReplicationPlan {
   /** Oldest first: the order they are copied in. */
   copies: PlannedCopy[];
   skipped: SkippedCopy[];
+  /** Of `skipped`, the increments not copied because their chain would not arrive whole (each logged by the job). */
+  unchained: SkippedCopy[];
 }
 
 /**
@@ -44,6 +54,13 @@ export interface ReplicationPlan {
  * union of what the replica holds and what it lacks, as if every missing copy had arrived; what it would
  * delete at once is not copied (it would be copied again on every run, and deleted again by every rotation),
  * and a long-term point (keep_monthly, keep_yearly) that the replica lacks is copied because the rule keeps it.
+ *
+ * Chains arrive whole and in order (docs/incremental-backups.md): an increment is copied only when its base and
+ * its parent are in the replica already (a proven copy, or one to be checked) or are copied before it in the same
+ * run (oldest first, and a chain's points are older than its increments). An increment whose chain the source
+ * cannot give (no record of its base and parent, or one of them no longer there) or whose base or parent is not
+ * copied is skipped with the reason: the replica never holds an increment it cannot restore. The replica's
+ * rotation is planned with every point's chain, so it keeps what a kept increment needs, as its own rotation will.
  *
  * A copy is proven when the replication recorded it (ArchiveProvenance, after the read-back check) and the
  * object still has the recorded size; an object of that name that is not proven is handed to the copier as
@@ -79,18 +96,30 @@ export class ReplicationPlanner {
       }
     }
 
-    // The replica's rotation after the copies: what it holds, plus each missing copy as the copy it would own.
-    const candidates: Array<{ filename: string; createdAt: Date; own: boolean }> = [...held.values()].map((file) => ({
-      filename: file.filename,
-      createdAt: file.createdAt,
-      own: file.own,
-    }));
-    for (const file of wanted) if (!held.has(file.filename)) candidates.push({ filename: file.filename, createdAt: file.createdAt, own: true });
-    const rotation = this.rotation.planFor(candidates, replica.retention);
+    const unchained: SkippedCopy[] = [];
+    const chained = this.wholeChains(source, replica.id, wanted, held, new Set(all.map((file) => file.filename)), skipped, unchained);
+
+    // The replica's rotation after the copies: what it holds, plus each missing copy as the copy it would own,
+    // each with its chain (a copy's from the source's record, which the copy's record will carry).
+    const candidates = new Map<string, RetentionCandidate>();
+    for (const file of held.values())
+      candidates.set(file.filename, {
+        filename: file.filename,
+        createdAt: file.createdAt,
+        own: file.own,
+        kind: file.kind,
+        base: file.base,
+        parent: file.parent,
+      });
+    for (const file of chained) {
+      const own = held.get(file.filename)?.own ?? true;
+      candidates.set(file.filename, { filename: file.filename, createdAt: file.createdAt, own, kind: file.kind, base: file.base, parent: file.parent });
+    }
+    const rotation = this.rotation.planFor([...candidates.values()], replica.retention);
     const deleted = new Set(rotation.deleted);
 
     const copies: PlannedCopy[] = [];
-    for (const file of [...wanted].reverse()) {
+    for (const file of chained) {
       if (deleted.has(file.filename)) {
         skipped.push({
           filename: file.filename,
@@ -103,9 +132,65 @@ export class ReplicationPlanner {
         sizeBytes: file.sizeBytes,
         createdAt: file.createdAt,
         reason: held.has(file.filename) ? 'unverified' : 'missing',
+        kind: file.kind,
+        base: file.base,
+        parent: file.parent,
       });
     }
     skipped.sort((a, b) => a.filename.localeCompare(b.filename));
-    return { source, target: replica.id, copies, skipped };
+    return { source, target: replica.id, copies, skipped, unchained };
   }
+
+  /**
+   * Of `wanted` (newest first), oldest first, those whose chain arrives whole: a full backup, or an increment whose
+   * base and parent are in the replica (not another installation's archive of that name) or pass before it. The
+   * others are added to `skipped` and `unchained` with why.
+   */
+  private wholeChains(
+    source: BackupTarget,
+    replica: BackupTarget,
+    wanted: readonly ListedBackup[],
+    held: ReadonlyMap<string, ListedBackup>,
+    inSource: ReadonlySet<string>,
+    skipped: SkippedCopy[],
+    unchained: SkippedCopy[],
+  ): ListedBackup[] {
+    const refusedHere = new Set(skipped.map((s) => s.filename));
+    const arriving = new Set<string>();
+    const present = (name: string) => arriving.has(name) || (held.has(name) && !refusedHere.has(name));
+    const out: ListedBackup[] = [];
+    for (const file of [...wanted].reverse()) {
+      const gap = file.kind === 'incremental' ? chainGap(file, source, replica, inSource, present) : null;
+      if (gap) {
+        const skip = { filename: file.filename, reason: `${gap}: copied alone it could not be restored from '${replica}', so it is not copied` };
+        skipped.push(skip);
+        unchained.push(skip);
+        continue;
+      }
+      arriving.add(file.filename);
+      out.push(file);
+    }
+    return out;
+  }
+}
+
+/** Why the increment `file` cannot arrive with its chain, or null when its base and parent are (or will be) in the replica. */
+function chainGap(
+  file: ListedBackup,
+  source: BackupTarget,
+  replica: BackupTarget,
+  inSource: ReadonlySet<string>,
+  present: (name: string) => boolean,
+): string | null {
+  if (!file.base || !file.parent) return `'${source}' has no record of the chain of this increment (its full backup and the point before it)`;
+  for (const [role, name] of [
+    ['parent', file.parent],
+    ['full backup', file.base],
+  ] as const) {
+    if (present(name)) continue;
+    return inSource.has(name)
+      ? `its ${role} ${name} is not copied (see its own reason)`
+      : `its ${role} ${name} is neither in '${source}' any more nor in '${replica}'`;
+  }
+  return null;
 }
