@@ -162,7 +162,8 @@ describeS3('Admin page in a browser: Cost and capacity (real S3 server)', () => 
     async () => {
       await open(390);
       expect(await scrollWidth(page)).toBeLessThanOrEqual(390);
-      expect(await accessibilityProblems(page, costs(page))).toEqual([]);
+      // Loaded at 390 px; the first test audited this section at both widths already, so only the width it was loaded at here.
+      expect(await accessibilityProblems(page, costs(page), { widths: [390] })).toEqual([]);
     },
     BROWSER_TEST_MS,
   );
