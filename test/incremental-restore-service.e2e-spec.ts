@@ -18,7 +18,7 @@ const NAMES = ['config', 'ledger', 'cache'];
 function incrementalPolicy(t: TestApp): void {
   const directory = t.app.get(TargetDirectory);
   const get = directory.get.bind(directory);
-  const incremental = { enabled: true, fullEvery: 1000, maxChainRatio: 10 };
+  const incremental = { enabled: true, full_every: 1000, max_chain_ratio: 10 };
   directory.get = async (id: string) => (id === 'local' ? { ...(await get(id)), incremental } : get(id));
 }
 

@@ -1,3 +1,4 @@
+import { incrementalFields, incrementalPolicyOf } from './incremental-policy.js';
 import type { TargetDefinition } from './target-definition.js';
 import { objectLock, type TargetField } from './target-input.js';
 
@@ -83,6 +84,7 @@ export function apiFields(target: TargetDefinition): Record<Exclude<TargetField,
     keep_yearly: target.retention.keepYearly,
     replicate_from: target.replicateFrom,
     object_lock: target.objectLock,
+    incremental: incrementalFields(incrementalPolicyOf(target)),
   };
 }
 

@@ -33,6 +33,7 @@ const offsite: TargetDefinition = {
   retention: { retentionDays: 30, keepHourly: 24, keepDaily: 7, keepWeekly: null, keepMonthly: null, keepYearly: null },
   replicateFrom: null,
   objectLock: null,
+  incremental: { enabled: true, full_every: 24, max_chain_ratio: 0.25 },
 };
 
 describe('parseStoredTarget', () => {
@@ -43,6 +44,15 @@ describe('parseStoredTarget', () => {
   beforeEach(() => {
     cipher.opened = 0;
     warnings.length = 0;
+  });
+
+  it('reads a row written before incremental backups with the default policy (off), and a damaged policy as the default too', () => {
+    const fields = JSON.parse(row.definition) as Record<string, unknown>;
+    delete fields.incremental;
+    const earlier = parseStoredTarget({ ...row, definition: JSON.stringify(fields) }, undefined, (m) => warnings.push(m));
+    expect(earlier?.incremental).toEqual({ enabled: false, full_every: 'daily', max_chain_ratio: 0.5 });
+    const damaged = parseStoredTarget({ ...row, definition: JSON.stringify({ ...fields, incremental: { enabled: 'yes' } }) }, undefined, () => undefined);
+    expect(damaged?.incremental).toEqual({ enabled: false, full_every: 'daily', max_chain_ratio: 0.5 });
   });
 
   it('keeps the secrets sealed in the stored row', () => {

@@ -1,5 +1,6 @@
 import type { SecretCipher } from '../settings/secret-cipher.js';
 import { apiFields } from './built-in-target-fields.js';
+import { type IncrementalPolicy, readStoredIncremental } from './incremental-policy.js';
 import type { TargetDefinition, TargetSchedule, UnreadableCredential } from './target-definition.js';
 import { TARGET_ID_PATTERN } from './target-definition.js';
 import type { StoredTargetRow } from './target-store.js';
@@ -26,6 +27,8 @@ interface StoredTargetFields {
   keep_yearly: number | null;
   replicate_from: string | null;
   object_lock: { mode: 'governance' | 'compliance'; days: number } | null;
+  /** Absent in rows written before incremental backups: the default policy (off). */
+  incremental?: IncrementalPolicy;
 }
 
 /**
@@ -107,5 +110,6 @@ export function parseStoredTarget(row: StoredTargetRow, cipher: SecretCipher | u
     },
     replicateFrom: typeof f.replicate_from === 'string' ? f.replicate_from : null,
     objectLock: f.object_lock && typeof f.object_lock === 'object' ? f.object_lock : null,
+    incremental: readStoredIncremental(f.incremental ?? {}),
   };
 }

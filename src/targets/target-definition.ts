@@ -1,3 +1,5 @@
+import type { IncrementalPolicy } from './incremental-policy.js';
+
 /**
  * A backup destination as data (issue 16). `local` and `r2` are built in and read their fields from the spec's
  * settings keys; more destinations are created through /api/targets. Every feature that works per target
@@ -70,6 +72,8 @@ export interface TargetDefinition {
   /** The target whose backups this one copies after each successful backup there, or null. */
   replicateFrom: string | null;
   objectLock: ObjectLockRule | null;
+  /** Incremental backups (issue 19); absent: the default, off (incrementalPolicyOf). */
+  incremental?: IncrementalPolicy;
   /**
    * An added target: when it was created. An id can be used again after DELETE: the job history, health
    * records and verification results of the same id from before this time are the deleted target's.

@@ -9,6 +9,7 @@ import { type CalendarKeep, SettingsService } from '../settings/settings.service
 import { BUILT_IN_FIELDS, type BuiltInId, builtInFieldProblem, builtInWrites } from './built-in-target-fields.js';
 import { BUILT_IN_TARGET_IDS, type RetentionRule, type TargetDefinition } from './target-definition.js';
 import { applyTargetInput, checkAgainst, checkNewId, invalidField, placeKey, samePlaceProblem, type TargetField, type TargetInput } from './target-input.js';
+import { applyIncrementalInput, incrementalFields, incrementalPolicyOf, type IncrementalPolicy, readStoredIncremental } from './incremental-policy.js';
 import { TargetStore } from './target-store.js';
 import { TargetsChangedEvent } from './targets-changed.event.js';
 import { parseStoredTarget, sealTarget } from './stored-target.js';
@@ -176,9 +177,15 @@ export class TargetDirectory implements OnModuleInit {
         const builtIn = id as BuiltInId;
         const writes: Array<[string, unknown]> = [];
         const next: TargetDefinition = { ...current };
+        // Not a settings key: kept in config.db beside the targets (TargetStore), checked here with the rest.
+        let incremental: IncrementalPolicy | undefined;
         for (const field of Object.keys(input) as TargetField[]) {
           if (input[field] === undefined || field === 'id' || field === 'kind') continue;
           const value = input[field];
+          if (field === 'incremental') {
+            incremental = applyIncrementalInput(incrementalPolicyOf(current), value);
+            continue;
+          }
           const fieldWrites = builtInWrites(builtIn, field, value);
           if (!fieldWrites) {
             const problem = builtInFieldProblem(builtIn, field, current, value);
@@ -198,7 +205,9 @@ export class TargetDirectory implements OnModuleInit {
         const fieldOf = (key: string) => Object.entries(BUILT_IN_FIELDS[builtIn]).find(([, k]) => k === key)?.[0] ?? key;
         // Messages name the spec's key and the field, so either spelling the user knows is there.
         await this.settings.updateMany(writes, (key) => `${fieldOf(key)} (setting ${key})`);
-        this.logger.log(`Target ${id} changed: ${writes.map(([key]) => key).join(', ') || 'nothing'}`);
+        if (incremental) await this.store.setBuiltInIncremental(id, JSON.stringify(incrementalFields(incremental)));
+        this.logger.log(`Target ${id} changed: ${[...writes.map(([key]) => key), ...(incremental ? ['incremental'] : [])].join(', ') || 'nothing'}`);
+        if (incremental) this.events.emit(new TargetsChangedEvent(id, 'changed'));
         return this.get(id);
       }
       const next = applyTargetInput(current, input, this.config.env.dataDir);
@@ -310,7 +319,24 @@ export class TargetDirectory implements OnModuleInit {
       schedule: s.schedule,
       replicateFrom: await this.settings.replicateFrom('local'),
       retention: retentionRule(s.retentionDays, s.keep),
+      incremental: await this.builtInIncremental('local'),
     };
+  }
+
+  /**
+   * A built-in's incremental policy (config.db); the default (off) when it never set one, or when config.db cannot
+   * be read: a damaged table must not stop local and r2, and off is what they did before.
+   */
+  private async builtInIncremental(id: BuiltInId): Promise<IncrementalPolicy> {
+    try {
+      const stored = await this.store.builtInIncremental(id);
+      return readStoredIncremental(stored === undefined ? {} : JSON.parse(stored));
+    } catch (error) {
+      this.warnOnce(
+        `Cannot read the incremental policy of ${id} (config.db): ${(error as Error).message}; incremental backups are off for it until it can be read`,
+      );
+      return incrementalPolicyOf({});
+    }
   }
 
   private async r2(): Promise<TargetDefinition> {
@@ -333,6 +359,7 @@ export class TargetDirectory implements OnModuleInit {
       replicateFrom: await this.settings.replicateFrom('r2'),
       retention: retentionRule(s.retentionDays, s.keep),
       objectLock: s.objectLock,
+      incremental: await this.builtInIncremental('r2'),
     };
   }
 }

@@ -5,6 +5,7 @@ import { folderIdentity, realResolve, reservedFolderProblem } from '../common/fs
 import type { SettingDefinition } from '../settings/setting-definitions.js';
 import { parseSettingValue } from '../settings/setting-value.parser.js';
 import { NAMED_SCHEDULES } from '../common/schedules/backup-schedule.js';
+import { applyIncrementalInput, incrementalPolicyOf } from './incremental-policy.js';
 import {
   BUILT_IN_TARGET_IDS,
   type ObjectLockRule,
@@ -36,6 +37,7 @@ export interface TargetInput {
   keep_yearly?: unknown;
   replicate_from?: unknown;
   object_lock?: unknown;
+  incremental?: unknown;
 }
 
 export type TargetField = keyof TargetInput;
@@ -183,6 +185,7 @@ export function applyTargetInput(base: TargetDefinition, input: TargetInput, dat
     const value = input[field];
     next.retention[KEEP_RULE[field]] = value === null ? null : wholeNumber(field, value, 1, KEEP_MAX, 'periods (null = unset)');
   }
+  if (has('incremental')) next.incremental = applyIncrementalInput(incrementalPolicyOf(base), input.incremental);
   if (has('replicate_from')) {
     const from = input.replicate_from;
     if (from !== null && (typeof from !== 'string' || !TARGET_ID_PATTERN.test(from))) {

@@ -27,6 +27,7 @@ const stored: TargetInfo = {
   replicate_from: 'r2',
   object_lock: { mode: 'governance', days: 30 },
   settings_keys: null,
+  incremental: { enabled: false, full_every: 'daily', max_chain_ratio: 0.5 },
 };
 
 describe('target form', () => {

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow } from 'class-validator';
+import { IncrementalPolicyInputDto } from './incremental-policy-input.dto.js';
 import { ObjectLockDto } from './target.dto.js';
 
 /**
@@ -96,4 +97,13 @@ export class TargetInputDto {
   @ApiPropertyOptional({ type: ObjectLockDto, nullable: true, description: 's3 only: {mode, days} or null' })
   @Allow()
   object_lock?: ObjectLockDto | null;
+
+  @ApiPropertyOptional({
+    type: IncrementalPolicyInputDto,
+    description:
+      'Incremental backups (docs/incremental-backups.md): any of enabled, full_every, max_chain_ratio; the fields not sent keep their values. ' +
+      'A wrong one answers 400 naming it (incremental.full_every) and changes nothing. local and r2 take it too (it is kept in config.db, not a settings key)',
+  })
+  @Allow()
+  incremental?: IncrementalPolicyInputDto;
 }

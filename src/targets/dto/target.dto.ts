@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { apiFields, BUILT_IN_FIELDS, type BuiltInId } from '../built-in-target-fields.js';
+import { incrementalFields, incrementalPolicyOf } from '../incremental-policy.js';
 import type { TargetDefinition, UnreadableCredential } from '../target-definition.js';
+import { IncrementalPolicyDto } from './incremental-policy.dto.js';
 
 export class ObjectLockDto {
   @ApiProperty({ enum: ['governance', 'compliance'] })
@@ -106,6 +108,13 @@ export class TargetDto {
   })
   settings_keys: Record<string, string> | null;
 
+  @ApiProperty({
+    type: IncrementalPolicyDto,
+    description:
+      'Incremental backups: default {"enabled": false, "full_every": "daily", "max_chain_ratio": 0.5}. Not a settings key for local and r2 (kept in config.db beside the targets)',
+  })
+  incremental: IncrementalPolicyDto;
+
   static from(target: TargetDefinition): TargetDto {
     const fields = apiFields(target);
     return {
@@ -133,6 +142,7 @@ export class TargetDto {
       replicate_from: target.replicateFrom,
       object_lock: target.objectLock ? { ...target.objectLock } : null,
       settings_keys: target.builtIn ? { ...(BUILT_IN_FIELDS[target.id as BuiltInId] as Record<string, string>) } : null,
+      incremental: incrementalFields(incrementalPolicyOf(target)),
     };
   }
 }

@@ -1368,6 +1368,23 @@ export interface components {
              */
             days: number;
         };
+        IncrementalPolicyDto: {
+            /**
+             * @description Backups between full ones are increments (the pages changed since the previous backup of the chain). Default false: every backup full
+             * @example false
+             */
+            enabled: boolean;
+            /**
+             * @description When the next backup is full again: "daily" (the chain's full backup is from before today, in the service's time zone), "weekly" (before this ISO week), or after that many increments (1 to 10000). Default "daily"
+             * @example daily
+             */
+            full_every: ("daily" | "weekly") | number;
+            /**
+             * @description A full backup when the chain's increments add up to more than this share of its full archive's size (0.01 to 10). Default 0.5
+             * @example 0.5
+             */
+            max_chain_ratio: number;
+        };
         TargetDto: {
             /** @example b2-eu */
             id: string;
@@ -1442,6 +1459,16 @@ export interface components {
             settings_keys: {
                 [key: string]: string;
             } | null;
+            /** @description Incremental backups: default {"enabled": false, "full_every": "daily", "max_chain_ratio": 0.5}. Not a settings key for local and r2 (kept in config.db beside the targets) */
+            incremental: components["schemas"]["IncrementalPolicyDto"];
+        };
+        IncrementalPolicyInputDto: {
+            /** @example true */
+            enabled?: boolean;
+            /** @example weekly */
+            full_every?: ("daily" | "weekly") | number;
+            /** @example 0.5 */
+            max_chain_ratio?: number;
         };
         TargetInputDto: {
             /**
@@ -1512,6 +1539,8 @@ export interface components {
             replicate_from?: string | null;
             /** @description s3 only: {mode, days} or null */
             object_lock?: components["schemas"]["ObjectLockDto"] | null;
+            /** @description Incremental backups (docs/incremental-backups.md): any of enabled, full_every, max_chain_ratio; the fields not sent keep their values. A wrong one answers 400 naming it (incremental.full_every) and changes nothing. local and r2 take it too (it is kept in config.db, not a settings key) */
+            incremental?: components["schemas"]["IncrementalPolicyInputDto"];
         };
         DeletedTargetDto: {
             /** @example b2-eu */
