@@ -5,6 +5,7 @@
  * restores to exactly the rows its snapshot held, through the same staging and apply as a full restore; a damaged
  * or missing link is named, and the points before it still restore.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ALL_DATABASES, writeDatabase } from './fixtures/restore-archives.js';
@@ -52,7 +53,11 @@ describe('Restoring and verifying increments (issue 19)', () => {
   it('each increment holds only pages, and each point differs from the one before (the writer ran between them)', () => {
     expect(points.map((p) => p.kind)).toEqual(['full', 'incremental', 'incremental', 'incremental']);
     for (let i = 1; i < points.length; i++) {
-      expect(fs.statSync(path.join(backups(), points[i].name)).size).toBeLessThan(fs.statSync(path.join(backups(), points[0].name)).size);
+      const entries = execFileSync('tar', ['tzf', path.join(backups(), points[i].name)], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      expect(entries[0]).toBe('backup-metadata.json');
+      expect(entries.slice(1).every((entry) => entry.endsWith('.db.pages'))).toBe(true);
       expect(points[i].rows.ledger.writes).not.toEqual(points[i - 1].rows.ledger.writes);
     }
   });

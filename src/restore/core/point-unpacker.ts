@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { parseBackupName } from '../../archive-format/backup-filename.js';
+import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
 import { type IncrementalMetadata, pagesInRanges } from '../../archive-format/incremental-metadata.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
@@ -87,7 +88,14 @@ export class PointUnpacker {
         link = point.link(next);
         if (next === metadata.base) break;
       }
-      const base = await this.unpackLink(point, link, { ...options, kind: 'full', ...progress.forLink() });
+      const newest = increments[0].metadata as IncrementalMetadata;
+      const base = await this.unpackLink(point, link, {
+        ...options,
+        kind: 'full',
+        // The staging folder's databases grow from the full backup's sizes to the point's: the room is asked for the larger.
+        room: (bytes, metadata) => options.room(bytes, metadata && largestSizes(metadata, newest)),
+        ...progress.forLink(),
+      });
       try {
         this.requireIntactBase(point, link.name, base);
         const chain: IncrementToApply[] = increments
@@ -192,6 +200,14 @@ export class PointUnpacker {
 function chainProblem(error: unknown): unknown {
   if (error instanceof IncrementChainError) return archiveInvalid('chain', error.increment, error.message);
   return error;
+}
+
+/** The full backup's metadata with each database's size the larger of its own and the point's. */
+function largestSizes(base: BackupMetadata, point: IncrementalMetadata): BackupMetadata {
+  return {
+    ...base,
+    databases: base.databases.map((db) => ({ ...db, size_bytes: Math.max(db.size_bytes, point.databases.find((p) => p.name === db.name)?.size_bytes ?? 0) })),
+  };
 }
 
 /** The bytes of pages an increment's metadata lists. */
