@@ -11,6 +11,7 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
 import { eventually } from './web/browser.js';
 import { browserPerFile, pagePerTest } from './web/page-per-test.js';
+import { pageDateTime } from './web/page-time.js';
 import { rowAction } from './web/row-menu.js';
 import { restartServed, type Served, serve, text } from './web/serve.js';
 
@@ -30,21 +31,6 @@ interface RunBody {
 
 function historyCard(page: Page): Locator {
   return page.getByRole('region', { name: 'Run history', exact: true });
-}
-
-/** A time as the page writes it (format.ts formatDateTime), formatted by the browser itself in its zone and language, the zone named. */
-function pageDateTime(page: Page, iso: string): Promise<string> {
-  return page.evaluate((at) => {
-    const format = new Intl.DateTimeFormat(undefined, {
-      weekday: 'short',
-      day: 'numeric',
-      month: 'short',
-      year: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
-    return `${format.format(new Date(at))} ${format.resolvedOptions().timeZone}`;
-  }, iso);
 }
 
 const browser = browserPerFile();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { diagnoseCheck, diagnoseError } from './diagnosis';
+import { diagnoseActionError, diagnoseCheck, diagnoseError } from './diagnosis';
 
 describe('diagnosis', () => {
   it('gives a failed check and a failed backup of the same cause the same heading', () => {
@@ -48,5 +48,14 @@ describe('diagnosis', () => {
   it('has a heading and advice for an unknown or missing code', () => {
     expect(diagnoseError('SOMETHING_NEW', 's3').heading).toBe('Check failed');
     expect(diagnoseError(null, 'folder').advice).toMatch(/service log/);
+  });
+
+  it('heads a refused Delete of a backup increments depend on, and leaves an action error of an unknown code to its message', () => {
+    expect(diagnoseActionError('BACKUP_HAS_DEPENDENTS', 'folder')).toEqual({
+      heading: 'Other backups depend on it',
+      advice: 'Delete the increments that need it first, newest first, or let rotation delete the whole chain once no kept backup needs it.',
+    });
+    expect(diagnoseActionError('STORAGE_ACCESS_DENIED', 's3')?.heading).toBe('Credentials rejected');
+    expect(diagnoseActionError('SOMETHING_NEW', 's3')).toBeNull();
   });
 });

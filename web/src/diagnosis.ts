@@ -27,6 +27,7 @@ type Cause =
   | 'data_changed'
   | 'busy'
   | 'interrupted'
+  | 'has_dependents'
   | 'unknown';
 
 const DIAGNOSES: Record<Cause, Diagnosis> = {
@@ -50,6 +51,10 @@ const DIAGNOSES: Record<Cause, Diagnosis> = {
   data_changed: { heading: 'Data changed in transit', advice: 'Something between here and the store changes data: check proxies and the store itself.' },
   busy: { heading: 'Another job was running', advice: 'Wait for it to finish; the next run tries again.' },
   interrupted: { heading: 'Backup interrupted', advice: 'The service stopped during the backup; the next run tries again.' },
+  has_dependents: {
+    heading: 'Other backups depend on it',
+    advice: 'Delete the increments that need it first, newest first, or let rotation delete the whole chain once no kept backup needs it.',
+  },
   unknown: { heading: 'Check failed', advice: 'The message below says what happened; the service log has the details.' },
 };
 
@@ -75,6 +80,8 @@ function causeOfCode(code: string, kind: PlaceKind): Cause {
     case 'BACKUP_INTERRUPTED':
     case 'BACKUP_CANCELLED':
       return 'interrupted';
+    case 'BACKUP_HAS_DEPENDENTS':
+      return 'has_dependents';
     default:
       return 'unknown';
   }
@@ -112,6 +119,15 @@ function codeOfCheck(name: string, message: string, kind: PlaceKind): string {
 export function diagnoseError(code: string | null | undefined, kind: PlaceKind): Diagnosis {
   if (code === 'DATA_CHANGED') return DIAGNOSES.data_changed;
   return DIAGNOSES[causeOfCode(code ?? '', kind)];
+}
+
+/**
+ * The diagnosis of an error an action on a backup answered (Delete), or null when its code is none the table knows:
+ * then the service's message alone says what happened (a heading "Check failed" would name the wrong thing).
+ */
+export function diagnoseActionError(code: string | null | undefined, kind: PlaceKind): Diagnosis | null {
+  const diagnosis = diagnoseError(code, kind);
+  return diagnosis === DIAGNOSES.unknown ? null : diagnosis;
 }
 
 /** The diagnosis of a failed Test Connection check: the same as a backup that failed for the same cause. */

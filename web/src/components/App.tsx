@@ -280,6 +280,7 @@ function BackupPage() {
                     key={target}
                     target={target}
                     name={destinations.nameOf(target)}
+                    place={destinations.kindOf(target)}
                     replicas={(destinations.targets ?? [])
                       .filter((t) => t.replicate_from === target)
                       .map((t) => ({ id: t.id, name: destinations.nameOf(t.id) }))}

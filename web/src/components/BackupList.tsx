@@ -2,6 +2,8 @@ import { type ComponentChildren, Fragment } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { hasToken } from '../api/auth';
 import { api, ApiError, type BackupFile, errorMessage, type Run, type Target, unwrap, type VerificationReport } from '../api/client';
+import { dependsOn, kindLabel } from '../backup-chain';
+import { type Diagnosis, diagnoseActionError, type PlaceKind } from '../diagnosis';
 import { accessNeeded, shortRecipient } from '../encryption';
 import { ageSeconds, formatAge, formatAgo, formatBytes, formatDateTime } from '../format';
 import { useVerificationProgress } from '../hooks/useVerificationProgress';
@@ -25,6 +27,8 @@ interface BackupListProps {
   target: Target;
   /** The target's name on the page. */
   name: string;
+  /** Where the target keeps its backups: an action's failure is diagnosed by it (diagnosis.ts). */
+  place: PlaceKind;
   /** The targets that replicate from this one: each backup row says which of them hold a copy. */
   replicas: readonly { id: string; name: string }[];
   state: ListState;
@@ -84,6 +88,17 @@ function ArchiveMarks({ file }: { file: BackupFile }) {
   );
 }
 
+/** The point's kind in words ("Full" / "Incremental"), and for an increment what it is restored from. */
+function ChainMark({ file, files }: { file: BackupFile; files: readonly BackupFile[] }) {
+  const needs = dependsOn(file, files);
+  return (
+    <span class="chain-mark" data-kind={file.kind}>
+      <span class={`kind-tag kind-${file.kind}`}>{kindLabel(file.kind)}</span>
+      {needs && <span class="chain-needs"> {needs}</span>}
+    </span>
+  );
+}
+
 /** A long list shows its newest backups first, the rest behind "Show all N". */
 const FIRST_SHOWN = 10;
 
@@ -123,11 +138,11 @@ function VerificationMark({ run }: { run: Run | undefined }) {
 }
 
 /** Every backup of one target, newest first (the newest 10 until "Show all"), each with its actions menu. */
-export function BackupList({ target, name, replicas, state, reload, onRestore, verified, onVerified, now }: BackupListProps) {
+export function BackupList({ target, name, place, replicas, state, reload, onRestore, verified, onVerified, now }: BackupListProps) {
   const confirm = useConfirm();
   const slowVerify = useSlowRequest();
   const askAccess = useArchiveAccess();
-  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string; diagnosis?: Diagnosis | null } | null>(null);
   const [verifications, setVerifications] = useState<Record<string, VerifyState>>({});
   const progress = useVerificationProgress(
     target,
@@ -165,7 +180,8 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
       await unwrap(api.DELETE('/api/backups/{target}/{filename}', { params: { path: { target, filename: file.filename }, query } }));
       setMessage({ kind: 'ok', text: `Deleted ${file.filename}.` });
     } catch (error) {
-      setMessage({ kind: 'error', text: `${file.filename} was not deleted: ${errorMessage(error)}` });
+      const diagnosis = error instanceof ApiError ? diagnoseActionError(error.code, place) : null;
+      setMessage({ kind: 'error', text: `${file.filename} was not deleted: ${errorMessage(error)}`, diagnosis });
     }
     await reload();
     heading.current?.focus();
@@ -303,6 +319,7 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
                   <th scope="row" data-label="Created">
                     <time dateTime={file.created_at}>{formatDateTime(file.created_at)}</time>
                     <span class="filename">{file.filename}</span>
+                    <ChainMark file={file} files={files} />
                     <ArchiveMarks file={file} />
                     {!file.own && <span class="owner-tag">{ownerText(file)}</span>}
                     <VerificationMark run={verified.get(file.filename)} />
@@ -405,7 +422,17 @@ export function BackupList({ target, name, replicas, state, reload, onRestore, v
         </button>
       </div>
       <div role="status" class="list-status">
-        {message && <p class={message.kind === 'ok' ? 'status-ok' : 'status-error'}>{message.text}</p>}
+        {message && (
+          <p class={message.kind === 'ok' ? 'status-ok' : 'status-error'}>
+            {message.diagnosis && (
+              <>
+                <strong class="list-diagnosis">{message.diagnosis.heading}</strong>:{' '}
+              </>
+            )}
+            {message.text}
+            {message.diagnosis && <span class="status-advice"> {message.diagnosis.advice}</span>}
+          </p>
+        )}
       </div>
       <SlowNotice slow={slowVerify.slow} what="the verification" onCancel={slowVerify.cancel} />
       {body}

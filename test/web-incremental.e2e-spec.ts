@@ -1,0 +1,100 @@
+/**
+ * Issue 19 on the admin page, in a real browser (Chromium through playwright-core) against the whole service:
+ * a real chain made by the service (the local target's incremental policy on: a full backup, then increments of
+ * the pages a writer changed) is listed with each point's kind in words ("Full", "Incremental") and, for an
+ * increment, what it is restored from ("after <parent time>, from full <base time>", times as the list writes
+ * them, the zone named); Delete of the full backup the increments need shows the 409's message naming them,
+ * headed by its one diagnosis, and the backup stays. Audited with axe at 1280 and 390 px.
+ */
+import fs from 'node:fs';
+import { DatabaseRegistry } from '../src/database/database-registry.js';
+import { TargetDirectory } from '../src/targets/target-directory.js';
+import { IncrementalWriter } from './support/incremental-writer.js';
+import { seedDatabases, waitForJob } from './support/seed.js';
+import { accessibilityProblems } from './web/a11y.js';
+import { eventually } from './web/browser.js';
+import { browserPerFile, pagePerTest } from './web/page-per-test.js';
+import { pageDateTime } from './web/page-time.js';
+import { rowAction } from './web/row-menu.js';
+import { type Served, serve, text } from './web/serve.js';
+
+const BROWSER_TEST_MS = 240_000;
+/** The refused DELETE (409) shows in the console as a failed load: not a page error. */
+const EXPECTED_CONSOLE = [/Failed to load resource/];
+const CONTEXT = { viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolkata', locale: 'en-GB' };
+
+const browser = browserPerFile();
+
+describe('Admin page in a browser: incremental chains in the backup list', () => {
+  let served: Served;
+  let writer: IncrementalWriter;
+  const tab = pagePerTest(browser, CONTEXT, EXPECTED_CONSOLE);
+
+  beforeAll(async () => {
+    served = await serve({ SENTINEL_DATABASES: 'config,ledger', SENTINEL_DUPLICATE_WINDOW_MINUTES: '0' }, { keep: true });
+    await seedDatabases(served.t.app, { rows: 50 });
+    const ledger = served.t.app
+      .get(DatabaseRegistry)
+      .list()
+      .find((db) => db.name === 'ledger')!.path;
+    writer = new IncrementalWriter(ledger);
+    writer.write(1500);
+    // The local target's incremental policy, as incremental-production sets it (no full backup in between).
+    const directory = served.t.app.get(TargetDirectory);
+    const get = directory.get.bind(directory);
+    directory.get = async (id: string) =>
+      id === 'local' ? { ...(await get(id)), incremental: { enabled: true, full_every: 1000, max_chain_ratio: 10 } } : get(id);
+  });
+  afterAll(async () => {
+    writer?.close();
+    await served?.t.close();
+    if (served) fs.rmSync(served.t.root, { recursive: true, force: true });
+  });
+
+  it(
+    'shows each point with its kind in words and what an increment is restored from; Delete of the full backup names the increments that need it',
+    async () => {
+      const { page } = tab;
+      const http = served.t.http;
+      const made: Array<{ filename: string; created_at: string }> = [];
+      for (let i = 0; i < 3; i++) {
+        const job = await waitForJob(http, (await http.post('/api/backups/local').expect(202)).body.id);
+        expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
+        writer.write(30);
+        const listed = (await http.get('/api/backups/local').expect(200)).body as Array<{ filename: string; created_at: string }>;
+        made.push(listed.find((b) => b.filename === job.filename)!);
+      }
+      const [full, inc1, inc2] = made;
+      expect(made.map((b) => b.filename.replace(/-\d{4}-.*/, ''))).toEqual(['sentinel-backup', 'sentinel-incremental', 'sentinel-incremental']);
+
+      await page.goto(served.url);
+      const list = page.locator('section.backup-list[data-target="local"]');
+      const row = (filename: string) => list.locator(`tr[data-filename="${filename}"]`);
+      await eventually(async () => expect(await row(inc2.filename).count()).toBe(1));
+      const [fullAt, inc1At] = [await pageDateTime(page, full.created_at), await pageDateTime(page, inc1.created_at)];
+
+      // Kind in words (not by colour alone), and what each increment depends on, times as the list writes them.
+      expect(await text(row(full.filename).locator('.chain-mark'))).toBe('Full');
+      expect(await text(row(inc1.filename).locator('.chain-mark'))).toBe(`Incremental after the full backup of ${fullAt}`);
+      expect(await text(row(inc2.filename).locator('.chain-mark'))).toBe(`Incremental after ${inc1At}, from full ${fullAt}`);
+      expect(await text(row(full.filename).locator('th time'))).toBe(fullAt);
+      expect(await accessibilityProblems(page, list)).toEqual([]);
+
+      // Delete of the full backup: refused (409), the message names the increments, headed by its diagnosis; nothing deleted.
+      await rowAction(page, row(full.filename), 'Delete');
+      const dialog = page.getByRole('dialog', { name: 'Delete this backup?' });
+      await dialog.getByRole('button', { name: 'Delete backup' }).click();
+      const status = list.locator('.list-status .status-error');
+      await eventually(async () => expect(await status.count()).toBe(1));
+      const said = await text(status);
+      expect(said).toMatch(new RegExp(`^Other backups depend on it: ${full.filename} was not deleted: `));
+      expect(said).toContain(`${inc2.filename}, ${inc1.filename}`);
+      expect(said).toMatch(/Delete the increments that need it first, newest first, or let rotation delete the whole chain once no kept backup needs it\.$/);
+      expect(await list.locator('.list-diagnosis').innerText()).toBe('Other backups depend on it');
+      expect(await row(full.filename).count()).toBe(1);
+      expect((await http.get('/api/backups/local').expect(200)).body.map((b: { filename: string }) => b.filename)).toContain(full.filename);
+      expect(await accessibilityProblems(page, list)).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+});
