@@ -13,6 +13,7 @@
 //            (service environment, repeatable; a bare --env KEY drops one of npm start's), --results PATH (instead of bench/results: .md and .json),
 //            --dist DIR (a build other than dist/, e.g. a patched copy under the repository)
 //            --report-only (rewrite the .md from the .json, run nothing)
+//            --only incremental (only issue 19's section: no baseline, no S3 server; its figures join the size's last full run)
 //
 // What it does, per size:
 //   1. the data set: seven databases in WAL mode (bench/lib/dataset.mjs), generated once and cached
@@ -30,7 +31,11 @@
 //      safe extraction, checksums, fsync, integrity checks, the flag; then cancelled), from local and from S3;
 //   5. the service's peak resident memory in each phase (VmHWM reset through /proc/<pid>/clear_refs);
 //   6. API latency (GET /api/backups/local and GET /api/backup-jobs/{id}, 4 concurrent loops) idle and
-//      while a backup runs.
+//      while a backup runs;
+//   7. incremental backups (issue 19, bench/lib/incremental-runs.mjs): the local target's policy on through
+//      PATCH /api/targets/local; a full backup, then increments after a writer changed 1 %, 10 % and 50 %
+//      of the pages; a chain of 24 increments of 1 % whose end is staged against staging a full backup
+//      of the same data; sizes, times, peak memory.
 // It prints one table and writes bench/results.md (all sizes run so far; raw figures in bench/results.json).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,7 +49,8 @@ import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { DATABASES, ensureDataset } from './lib/dataset.mjs';
 import { createBucket, freePorts, startS3Server } from './lib/s3-server.mjs';
-import { disableEncryption, enableEncryption, measured, serviceBackup } from './lib/backup-runs.mjs';
+import { disableEncryption, enableEncryption, measured, serviceBackup, serviceStage } from './lib/backup-runs.mjs';
+import { CHAIN_LENGTH, runIncremental } from './lib/incremental-runs.mjs';
 import { machineBusySeconds, memoryOf, request, ServiceProcess } from './lib/service.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -67,6 +73,12 @@ const GOALS = {
   encryptedBackupRatio: 1.05,
   /** Issue 14: encrypted restore staging against `age -d -i key | tar xz` + `sha256sum -c` + integrity_check. */
   encryptedRestoreRatio: 1.0,
+  /** Issue 19, 1 % of the pages changed: the increment's archive against a full archive of the same target. */
+  incrementSizeShare: 0.03,
+  /** Issue 19, 1 % of the pages changed: the increment's creation against a full backup's. */
+  incrementTimeShare: 0.15,
+  /** Issue 19: staging the end of a chain of 24 increments against staging a full backup of the same data. */
+  chainRestoreRatio: 1.3,
 };
 
 // ---------------------------------------------------------------- arguments
@@ -138,13 +150,17 @@ function parseArgs(argv) {
       case '--report-only':
         args.reportOnly = true;
         break;
+      case '--only':
+        args.only = value();
+        if (args.only !== 'incremental') throw new Error(`--only takes 'incremental' (the one section that runs alone), got '${args.only}'`);
+        break;
       case '--help':
         console.log(
           fs
             .readFileSync(fileURLToPath(import.meta.url), 'utf8')
             .split('\n')
             .filter((l) => l.startsWith('//'))
-            .slice(0, 14)
+            .slice(0, 16)
             .map((l) => l.slice(3))
             .join('\n'),
         );
@@ -293,20 +309,6 @@ async function readArchiveMetadata(file) {
 /** The phases of one backup as the job reported them (polled every 50 ms). */
 function phaseTimes(run) {
   return `checks ${fmtS(run.checkMs)}, snapshots ${fmtS(run.snapshotMs)}, tar + gzip + ${run.target === 'r2' ? 'upload' : 'write'} ${fmtS(run.archiveMs)}`;
-}
-
-/**
- * Restore staging as a user runs it: POST /api/backups/{target}/restore with restart false (download,
- * safe extraction with SHA-256 and fsync, integrity checks, the flag written), timed to its 202; then
- * the staged restore is cancelled, outside the timing, so the next run starts from the same state.
- */
-async function serviceStage(svc, target, filename) {
-  const started = performance.now();
-  const staged = await svc.expect(202, 'POST', `/api/backups/${target}/restore`, { body: { filename, restart: false } });
-  const ms = performance.now() - started;
-  if (staged.archive !== filename) throw new Error(`staging ${filename} (${target}) staged ${JSON.stringify(staged).slice(0, 300)}`);
-  await svc.expect(200, 'DELETE', `/api/backups/${target}/restore/staged`);
-  return { ms };
 }
 
 // ---------------------------------------------------------------- the baseline
@@ -461,12 +463,15 @@ async function runSize(sizeMb, args, cleanups) {
   for (const db of DATABASES) fs.copyFileSync(path.join(setDir, `${db}.db`), path.join(dataDir, `${db}.db`));
   const dbBytes = DATABASES.reduce((sum, db) => sum + fs.statSync(path.join(dataDir, `${db}.db`)).size, 0);
 
-  log('starting the S3 server (radosgw on loopback)');
-  const s3 = await startS3Server(REPO);
-  cleanups.push(() => s3.stop());
-  const bucket = `bench-${sizeMb}mb-${Date.now().toString(36)}`;
-  await createBucket(s3, bucket);
-  log(`S3 server on ${s3.endpoint}, bucket ${bucket}`);
+  // --only incremental measures the local target alone: no S3 server to start.
+  const s3 = args.only ? undefined : await startS3Server(REPO);
+  let bucket;
+  if (s3) {
+    cleanups.push(() => s3.stop());
+    bucket = `bench-${sizeMb}mb-${Date.now().toString(36)}`;
+    await createBucket(s3, bucket);
+    log(`S3 server on ${s3.endpoint}, bucket ${bucket}`);
+  }
 
   const [port] = await freePorts(1);
   const svc = new ServiceProcess({
@@ -483,17 +488,35 @@ async function runSize(sizeMb, args, cleanups) {
   log(`service (pid ${svc.pid}) on 127.0.0.1:${port}`);
   const backupsDir = path.join(scratch, 'backups');
   await svc.setSetting('local_backup_dir', backupsDir);
-  await svc.setSetting('r2_endpoint', s3.endpoint);
-  await svc.setSetting('r2_bucket_name', bucket);
-  await svc.setSetting('r2_access_key_id', s3.accessKeyId);
-  await svc.setSetting('r2_secret_access_key', s3.secretAccessKey);
-  const probe = await svc.expect(200, 'POST', '/api/backups/r2/test');
-  if (!probe.ok) throw new Error(`the service cannot reach the S3 server: ${JSON.stringify(probe.checks)}`);
+  if (s3) {
+    await svc.setSetting('r2_endpoint', s3.endpoint);
+    await svc.setSetting('r2_bucket_name', bucket);
+    await svc.setSetting('r2_access_key_id', s3.accessKeyId);
+    await svc.setSetting('r2_secret_access_key', s3.secretAccessKey);
+    const probe = await svc.expect(200, 'POST', '/api/backups/r2/test');
+    if (!probe.ok) throw new Error(`the service cannot reach the S3 server: ${JSON.stringify(probe.checks)}`);
+  }
 
   // Same starting point for both sides: the databases in the page cache, nothing dirty.
   await shell(`cat ${DATABASES.map((db) => q(path.join(dataDir, `${db}.db`))).join(' ')} > /dev/null`);
   await settle();
   const idleMemory = memoryOf(svc.pid);
+  const incremental = () =>
+    runIncremental({ svc, dataDir, backupsDir, manifest, log, settle, fmt: { fmtS, fmtMb, fmtMem } }).then((figures) => ({
+      ...figures,
+      date: new Date().toISOString(),
+      command: commandLine(),
+      machine: machineInfo(),
+      loadAverage: os.loadavg(),
+      serviceOptions: serviceOptionsOf(args),
+      datasetBytes: dbBytes,
+    }));
+  if (args.only) {
+    const figures = await incremental();
+    await svc.stop();
+    removeScratch();
+    return { sizeMb, onlyIncremental: true, incremental: figures };
+  }
 
   const runs = { baseBackup: [], pigz: [], local: [], r2: [], baseRestore: [], stageLocal: [], stageR2: [], localEnc: [], baseAgeRestore: [], stageEnc: [] };
   const recoveryKey = path.join(scratch, 'recovery-key.txt');
@@ -599,6 +622,8 @@ async function runSize(sizeMb, args, cleanups) {
     `  list p50 ${fmtMs(busy.list.p50)} p99 ${fmtMs(busy.list.p99)} ms; job p50 ${fmtMs(busy.job.p50)} p99 ${fmtMs(busy.job.p99)} ms; backup took ${fmtS(loaded.wallMs)}`,
   );
 
+  const incrementalFigures = await incremental();
+
   await svc.stop();
   s3.stop();
   removeScratch();
@@ -606,17 +631,12 @@ async function runSize(sizeMb, args, cleanups) {
   const pick = (list, key) => medianRun(list, key);
   return {
     sizeMb,
-    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: commandLine(),
     date: new Date().toISOString(),
     machine: machineInfo(),
     repeat: args.repeat,
     thinkMs: args.thinkMs,
-    serviceOptions:
-      [
-        ...args.nodeFlags,
-        ...Object.entries(args.env).map(([k, v]) => `${k}=${v}`),
-        ...(args.dist !== path.join(REPO, 'dist') ? [`build ${path.relative(REPO, args.dist)}`] : []),
-      ].join(' ') || undefined,
+    serviceOptions: serviceOptionsOf(args),
     dataset: { totalBytes: dbBytes, databases: manifest.databases },
     baseline: {
       backup: pick(runs.baseBackup, (r) => r.totalMs),
@@ -642,10 +662,171 @@ async function runSize(sizeMb, args, cleanups) {
         ? Object.fromEntries(Object.entries(runs).map(([k, list]) => [k, list.map((r) => Math.round(r.wallMs ?? r.ms ?? r.totalMs))]))
         : undefined,
     latency: { idle, busy },
+    incremental: incrementalFigures,
   };
 }
 
+const commandLine = () => `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+
+/** The service's node flags, environment and build when they are not npm start's (for the report's header). */
+function serviceOptionsOf(args) {
+  return (
+    [
+      ...args.nodeFlags,
+      ...Object.entries(args.env).map(([k, v]) => `${k}=${v}`),
+      ...(args.dist !== path.join(REPO, 'dist') ? [`build ${path.relative(REPO, args.dist)}`] : []),
+    ].join(' ') || undefined
+  );
+}
+
 // ---------------------------------------------------------------- goals and the report
+
+/** The report's lines for goals ({ goal, value, pass }). */
+const goalLines = (goals) => goals.map((g) => `- **${g.pass ? 'PASS' : 'FAIL'}** ${g.goal}: ${g.value}`);
+
+/** The sizes (ascending) whose results hold `part` (service: a full run; incremental: issue 19's section). */
+const sizesWith = (results, part) =>
+  Object.keys(results)
+    .map(Number)
+    .filter((s) => results[s][part])
+    .sort((a, b) => a - b);
+
+/** Issue 19's goals, from one run's incremental figures. */
+function incrementalGoalsOf(inc) {
+  const one = inc.growth[0];
+  const sizeShare = one.sizeBytes / inc.full.sizeBytes;
+  const timeShare = one.wallMs / inc.full.wallMs;
+  const chainRatio = inc.stageChain.ms / inc.stageFull.ms;
+  const peakKb = Math.max(...inc.growth.map((r) => r.memory.peakKb), ...inc.chain.map((r) => r.memory.peakKb), inc.stageChain.memory.peakKb);
+  const pct = (x) => `${(x * 100).toFixed(1)} %`;
+  return [
+    {
+      goal: `an increment after 1 % of the pages changed ≤ ${pct(GOALS.incrementSizeShare)} of a full archive's size`,
+      value: pct(sizeShare),
+      pass: sizeShare <= GOALS.incrementSizeShare,
+    },
+    {
+      goal: `its creation ≤ ${pct(GOALS.incrementTimeShare)} of a full backup's time`,
+      value: pct(timeShare),
+      pass: timeShare <= GOALS.incrementTimeShare,
+    },
+    {
+      goal: `restore staging of the end of a chain of ${CHAIN_LENGTH} increments ≤ ${GOALS.chainRestoreRatio} × staging a full backup of the same data`,
+      value: `${fmtRatio(chainRatio)} ×`,
+      pass: chainRatio <= GOALS.chainRestoreRatio,
+    },
+    {
+      goal: `peak memory while increments are made and a chain is restored ≤ ${GOALS.peakMemoryMb} MB`,
+      value: fmtMem(peakKb),
+      pass: (peakKb * 1024) / MB <= GOALS.peakMemoryMb,
+    },
+  ];
+}
+
+/** Issue 19's section for one size: increments against full backups of the same target, in one run. */
+function renderIncremental(sizeMb, inc) {
+  const m = inc.machine;
+  const full = inc.full;
+  const one = inc.growth[0];
+  const pct = (x) => `${(x * 100).toFixed(1)} %`;
+  const phases = (r) => `${fmtS(r.checkMs)} / ${fmtS(r.snapshotMs)} / ${fmtS(r.archiveMs)}`;
+  const lines = [`### ${sizeMb} MB of databases`, ''];
+  lines.push(
+    `${inc.date.slice(0, 19).replace('T', ' ')} UTC · ${m.cores} cores (${m.cpuModel}) · ${m.memoryGb} GiB memory · Node ${m.node} · ` +
+      `data set ${fmtMb(inc.datasetBytes)} in 7 SQLite databases (WAL mode), ${inc.totalPages} pages · local folder target, policy ` +
+      `\`{"enabled": true, "full_every": 10000, "max_chain_ratio": 10}\` (a full backup only when asked for)` +
+      `${inc.serviceOptions ? ` · service run with ${inc.serviceOptions}` : ''} · load average at the end ${inc.loadAverage.map((x) => x.toFixed(2)).join(' / ')}`,
+  );
+  lines.push(`Command: \`${inc.command}\`.`);
+  lines.push('');
+  lines.push('| measurement | increment | full backup (same target, same data) | share / ratio |');
+  lines.push('|---|---:|---:|---:|');
+  const row = (name, ours, theirs, ratio) => lines.push(`| ${name} | ${ours} | ${theirs} | ${ratio} |`);
+  row(
+    `**archive size**, a writer having changed 1 % of the pages since the last backup (the increment's metadata: ${one.changed.changed} of ${one.changed.pages} pages, ${(one.changed.share * 100).toFixed(2)} %)`,
+    fmtMb(one.sizeBytes),
+    fmtMb(full.sizeBytes),
+    `**${pct(one.sizeBytes / full.sizeBytes)}**`,
+  );
+  row("**creation time** (POST /api/backups/local to the job's success)", fmtS(one.wallMs), fmtS(full.wallMs), `**${pct(one.wallMs / full.wallMs)}**`);
+  row('  ↳ phases: checks / snapshots + page hashes (phase "snapshotting") / diff + tar + gzip + write (phase "archiving")', phases(one), phases(full), '');
+  row('  ↳ CPU time (user + system)', `${one.cpuS.toFixed(1)} s`, `${full.cpuS.toFixed(1)} s`, fmtRatio(one.cpuS / full.cpuS));
+  for (const r of inc.growth.slice(1))
+    row(
+      `**${r.share * 100} % of the pages changed** (writer aimed at ${(r.aim * 100).toFixed(0)} %; metadata: ${(r.changed.share * 100).toFixed(1)} %): size · time`,
+      `${fmtMb(r.sizeBytes)} · ${fmtS(r.wallMs)}`,
+      `${fmtMb(full.sizeBytes)} · ${fmtS(full.wallMs)}`,
+      `${pct(r.sizeBytes / full.sizeBytes)} · ${pct(r.wallMs / full.wallMs)}`,
+    );
+  for (const r of inc.growth.slice(1)) row(`  ↳ phases at ${r.share * 100} %: checks / snapshots / archiving`, phases(r), '', '');
+  const sorted = (list) => [...list].sort((a, b) => a - b);
+  const chainTimes = sorted(inc.chain.map((r) => r.wallMs));
+  const chainSizes = sorted(inc.chain.map((r) => r.sizeBytes));
+  const median = (list) => list[Math.floor((list.length - 1) / 2)];
+  row(
+    `  ↳ all ${CHAIN_LENGTH} increments of 1 % of the chain (the first is the row above): median (min–max) size · time`,
+    `${fmtMb(median(chainSizes))} (${fmtMb(chainSizes[0])}–${fmtMb(chainSizes.at(-1))}) · ${fmtS(median(chainTimes))} (${fmtS(chainTimes[0])}–${fmtS(chainTimes.at(-1))})`,
+    `${fmtMb(full.sizeBytes)} · ${fmtS(full.wallMs)}`,
+    `${pct(median(chainSizes) / full.sizeBytes)} · ${pct(median(chainTimes) / full.wallMs)}`,
+  );
+  row(
+    `**restore staging of a chain's end**: POST /api/backups/local/restore (restart false, then cancelled) of the ${CHAIN_LENGTH}th increment (full + ${CHAIN_LENGTH} increments: read, extraction, pages applied, SHA-256, integrity_check ×7, flag) vs the same of a full backup of the same data`,
+    fmtS(inc.stageChain.ms),
+    fmtS(inc.stageFull.ms),
+    `**${fmtRatio(inc.stageChain.ms / inc.stageFull.ms)}**`,
+  );
+  row(
+    '  ↳ CPU time (user + system)',
+    `${inc.stageChain.cpuS.toFixed(1)} s`,
+    `${inc.stageFull.cpuS.toFixed(1)} s`,
+    fmtRatio(inc.stageChain.cpuS / inc.stageFull.cpuS),
+  );
+  row(
+    "  ↳ staging the chain's own full backup (page-stable snapshots; the data before the 24 increments)",
+    fmtS(inc.stageChain.ms),
+    fmtS(inc.stageBase.ms),
+    fmtRatio(inc.stageChain.ms / inc.stageBase.ms),
+  );
+  row(`  ↳ the full backup of the same data was made with ${inc.sameData.method}`, '', '', '');
+  row("  ↳ the full backups of this run: the chain's base / the same data as the chain end", '', `${fmtS(full.wallMs)} / ${fmtS(inc.sameData.wallMs)}`, '');
+  lines.push('');
+  const oc = (x) => (x === undefined ? '?' : x.toFixed(2));
+  lines.push(
+    `CPU taken by other processes on the machine during each measurement (average cores; ${m.cores} in all): full backup ${oc(full.othersCores)}, ` +
+      `increments at 1 / 10 / 50 % ${inc.growth.map((r) => oc(r.othersCores)).join(' / ')}, chain increments (median) ${oc(median(sorted(inc.chain.map((r) => r.othersCores))))}, ` +
+      `chain staging ${oc(inc.stageChain.othersCores)}, full staging ${oc(inc.stageFull.othersCores)}, chain base staging ${oc(inc.stageBase.othersCores)}.`,
+  );
+  lines.push('');
+  lines.push(`Peak resident memory of the service (${full.memory.source}, reset before each phase; MB = 10^6 bytes):`);
+  lines.push('');
+  lines.push('| phase | peak RSS | max of VmRSS sampled every 50 ms |');
+  lines.push('|---|---:|---:|');
+  const memRow = (name, mem) => lines.push(`| ${name} | ${fmtMem(mem.peakKb)} | ${fmtMem(mem.sampledMaxKb)} |`);
+  memRow('full backup (page-stable snapshots)', full.memory);
+  for (const r of inc.growth) memRow(`increment, ${r.share * 100} % of the pages changed`, r.memory);
+  const chainPeak = inc.chain.reduce((a, r) => (r.memory.peakKb > a.peakKb ? r.memory : a), inc.chain[0].memory);
+  memRow(`increments of the chain (the highest of ${CHAIN_LENGTH})`, chainPeak);
+  memRow(`restore staging, full + ${CHAIN_LENGTH} increments`, inc.stageChain.memory);
+  memRow('restore staging, full backup of the same data', inc.stageFull.memory);
+  memRow("restore staging, the chain's full backup", inc.stageBase.memory);
+  const goals = goalLines(incrementalGoalsOf(inc));
+  return [...lines, '', `Goals (issue 19, set for 1000 MB; this run: ${sizeMb} MB on ${m.cores} cores):`, '', ...goals, ''].join('\n');
+}
+
+/** Issue 19's sections of every size measured so far. */
+function renderIncrementalSections(all) {
+  const sizes = sizesWith(all, 'incremental');
+  if (sizes.length === 0) return '';
+  return [
+    '## Incremental backups (issue 19)',
+    '',
+    'A full backup and increments of the local folder target with the incremental policy on, in one run on the same data: a writer (bench/lib/page-writer.mjs) ' +
+      'changes a share of the pages between two backups (UPDATEs of blocks of consecutive rows of each database, spread over the file). ' +
+      'Run alone with `npm run bench -- --only incremental --size-mb N`.',
+    '',
+    ...sizes.map((s) => renderIncremental(s, all[s].incremental)),
+  ].join('\n');
+}
 
 function goalsOf(res) {
   const b = res.baseline;
@@ -891,15 +1072,13 @@ function renderRun(res) {
     `Goals${res.sizeMb === 1000 && res.machine.cores === 2 ? '' : ` (set for 1000 MB on 2 cores; this run: ${res.sizeMb} MB on ${res.machine.cores} cores)`}:`,
   );
   lines.push('');
-  for (const g of goalsOf(res)) lines.push(`- **${g.pass ? 'PASS' : 'FAIL'}** ${g.goal}: ${g.value}`);
+  lines.push(...goalLines(goalsOf(res)));
   lines.push('');
   return lines.join('\n');
 }
 
 function renderFlatness(results) {
-  const sizes = Object.keys(results)
-    .map(Number)
-    .sort((a, b) => a - b);
+  const sizes = sizesWith(results, 'service');
   if (sizes.length < 2) return '';
   const lines = ['## Memory against data size', '', `| phase | ${sizes.map((s) => `${s} MB`).join(' | ')} |`, `|---|${sizes.map(() => '---:').join('|')}|`];
   for (const [name, get] of PHASES) lines.push(`| ${name} | ${sizes.map((s) => fmtMem(get(results[s].service).peakKb)).join(' | ')} |`);
@@ -935,13 +1114,14 @@ function writeReport(newResults, base) {
   } catch {
     // first run
   }
-  for (const res of newResults) all[res.sizeMb] = res;
+  // An --only incremental run replaces the incremental figures of its size and keeps that size's full run.
+  for (const res of newResults) all[res.sizeMb] = res.onlyIncremental ? { ...all[res.sizeMb], sizeMb: res.sizeMb, incremental: res.incremental } : res;
   fs.writeFileSync(RESULTS_JSON, `${JSON.stringify(all, null, 2)}\n`);
   const sizes = Object.keys(all)
     .map(Number)
     .sort((a, b) => a - b);
   if (sizes.length === 0) throw new Error(`${RESULTS_JSON} holds no results`);
-  const m = all[sizes[0]].machine;
+  const m = all[sizes[0]].machine ?? all[sizes[0]].incremental.machine;
   const md = [
     '# Benchmark: Sentinel Backup against `sqlite3 .backup` + `tar czf`',
     '',
@@ -949,7 +1129,8 @@ function writeReport(newResults, base) {
       'Each section is one run; every ratio in it was measured in that run, on the same data, on the same machine. Raw figures: ' +
       `${path.basename(RESULTS_JSON)}.`,
     '',
-    ...sizes.map((s) => renderRun(all[s])),
+    ...sizes.filter((s) => all[s].service).map((s) => renderRun(all[s])),
+    renderIncrementalSections(all),
     renderFlatness(all),
     // Hand-written: what the runs showed and figures moved out of code comments (kept across runs).
     ...(fs.existsSync(NOTES_MD) ? [fs.readFileSync(NOTES_MD, 'utf8')] : []),
@@ -1004,7 +1185,8 @@ async function main() {
     cleanUp();
     results.push(res);
     writeReport([res], args.results);
-    console.log(`\n${renderRun(res)}`);
+    console.log(`\n${res.onlyIncremental ? '' : renderRun(res)}`);
+    if (res.incremental) console.log(renderIncremental(size, res.incremental));
   }
   const all = writeReport(results, args.results);
   const flat = renderFlatness(all);

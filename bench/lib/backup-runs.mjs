@@ -7,12 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSecondsOf, machineBusySeconds, MemoryProbe } from './service.mjs';
 
 /**
- * POST /api/backups/{target}, then polls the job every `pollMs` (default 50 ms); phase start times are
- * relative to the POST. Each poll costs the service a little CPU, so a slower backup costs more of it.
+ * POST /api/backups/{target} (with `body`, e.g. `{ kind: 'incremental' }`, when given), then polls the job
+ * every `pollMs` (default 50 ms); phase start times are relative to the POST. Each poll costs the service
+ * a little CPU, so a slower backup costs more of it.
  */
-export async function serviceBackup(svc, target, { onPhase, pollMs = 50 } = {}) {
+export async function serviceBackup(svc, target, { onPhase, pollMs = 50, body } = {}) {
   const started = performance.now();
-  const job = await svc.expect(202, 'POST', `/api/backups/${target}`);
+  const job = await svc.expect(202, 'POST', `/api/backups/${target}`, body === undefined ? undefined : { body });
   const phases = [{ phase: job.phase, atMs: 0 }];
   onPhase?.(job.phase, job.id);
   let last = job;
@@ -39,6 +40,20 @@ export async function serviceBackup(svc, target, { onPhase, pollMs = 50 } = {}) 
     archiveMs: (at('done') ?? wallMs) - (at('archiving') ?? NaN),
     phases,
   };
+}
+
+/**
+ * Restore staging as a user runs it: POST /api/backups/{target}/restore with restart false (download,
+ * safe extraction with SHA-256 and fsync, integrity checks, the flag written), timed to its 202; then
+ * the staged restore is cancelled, outside the timing, so the next run starts from the same state.
+ */
+export async function serviceStage(svc, target, filename) {
+  const started = performance.now();
+  const staged = await svc.expect(202, 'POST', `/api/backups/${target}/restore`, { body: { filename, restart: false } });
+  const ms = performance.now() - started;
+  if (staged.archive !== filename) throw new Error(`staging ${filename} (${target}) staged ${JSON.stringify(staged).slice(0, 300)}`);
+  await svc.expect(200, 'DELETE', `/api/backups/${target}/restore/staged`);
+  return { ms };
 }
 
 /**
