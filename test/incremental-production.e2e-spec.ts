@@ -16,7 +16,6 @@ import type { IncrementalMetadata } from '../src/archive-format/incremental-meta
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { integrityCheck } from '../src/database/sqlite-snapshot.js';
 import { applyIncrementChain } from '../src/incremental/increment-chain-applier.js';
-import { TargetDirectory } from '../src/targets/target-directory.js';
 import { ageKeygen, decryptedTar, enableEncryption } from './support/age-archives.js';
 import { expectedRows, IncrementalWriter, rowsOf } from './support/incremental-writer.js';
 import { configureR2 } from './support/r2-settings.js';
@@ -35,10 +34,9 @@ interface Policy {
 /** Long chains unless a test says otherwise: the fallbacks below are each made to happen on purpose. */
 const LONG_CHAINS: Policy = { enabled: true, full_every: 1000, max_chain_ratio: 10 };
 
+/** Sets the target's policy through the API, as the page's target form does. */
 async function setPolicy(t: TestApp, target: string, policy: Policy): Promise<void> {
-  const directory = t.app.get(TargetDirectory);
-  const get = directory.get.bind(directory);
-  directory.get = async (id: string) => (id === target ? { ...(await get(id)), incremental: policy } : get(id));
+  await t.http.patch(`/api/targets/${target}`).send({ incremental: policy }).expect(200);
 }
 
 async function backUp(t: TestApp, target: string): Promise<any> {
