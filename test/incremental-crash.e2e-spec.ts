@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncrementalMetadata } from '../src/archive-format/incremental-metadata.js';
 import { applyIncrementChain } from '../src/incremental/increment-chain-applier.js';
 import { PARTIAL_NAME } from '../src/storage/object-key.js';
@@ -19,19 +18,10 @@ import { assertServiceBuilt, getJson, post, type ServiceProcess, startService, w
 import { r2SettingsFor } from './support/r2-settings.js';
 import { createTestBucket, describeS3, listAllKeys, testS3Client } from './support/s3-server.js';
 import { makeScratchDir } from './support/test-app.js';
+import { until } from './support/until.js';
 
 const MIB = 1024 * 1024;
 const ENV = { SENTINEL_DATABASES: 'config,ledger', SENTINEL_DUPLICATE_WINDOW_MINUTES: '0' };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 5): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 async function patch(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -156,7 +146,7 @@ async function killMidIncrement(root: string, target: CrashTarget): Promise<void
     writer.prepare('UPDATE blobs SET b = randomblob(1048576) WHERE id <= 16').run();
     writer.close();
     interrupted = (await post(`${service.url}/api/backups/${target.id}`, {})).body.id;
-    await until('an unfinished increment in the target', () => target.unfinished(), 60_000, 20);
+    await until('an unfinished increment in the target', async () => (await target.unfinished()) || undefined, 60_000, 20);
   } finally {
     service.child.kill('SIGKILL');
     expect((await service.exited).signal).toBe('SIGKILL');
