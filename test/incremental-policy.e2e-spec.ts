@@ -2,11 +2,13 @@
  * A target's incremental-backup policy (issue 19) through /api/targets: shown by GET with its default, set and
  * merged by PATCH (the built-in local and r2 too, whose other fields are settings keys) and by POST, refused
  * naming the field with nothing changed, kept across a restart, and not inherited by a new target of a deleted
- * one's id. Real HTTP on the real service and its config.db.
+ * one's id. POST /api/backups/{target} takes {"kind": "full" | "incremental"}, refused while the policy is off, and
+ * the job says what was asked, what was made and why. Real HTTP on the real service, its config.db and its folder.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
+import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
 const DEFAULT = { enabled: false, full_every: 'daily', max_chain_ratio: 0.5 };
@@ -113,5 +115,62 @@ describe('Incremental policy of a target (issue 19)', () => {
     expect(created.body.details).toMatchObject({ field });
     expect({ local: await target('local'), r2: await target('r2'), nas: await target('nas') }).toEqual(before);
     await t.http.get('/api/targets/other').expect(404);
+  });
+});
+
+describe('POST /api/backups/{target} with a kind (issue 19)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startTestApp({ SENTINEL_DUPLICATE_WINDOW_MINUTES: '0' });
+    await seedDatabases(t.app, { rows: 20 });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const listed = async () => (await t.http.get('/api/backups/local').expect(200)).body;
+  const backUp = async (body?: object) => {
+    const started = body === undefined ? t.http.post('/api/backups/local') : t.http.post('/api/backups/local').send(body);
+    return waitForJob(t.http, (await started.expect(202)).body.id);
+  };
+
+  it('refuses an increment while the policy is off (409) and a wrong body (400), starting nothing; no body is a backup as before', async () => {
+    const off = await t.http.post('/api/backups/local').send({ kind: 'incremental' }).expect(409);
+    expect(off.body).toMatchObject({ error: 'INCREMENTAL_NOT_ENABLED', details: { target: 'local' } });
+    expect(off.body.message).toBe('Turn on incremental backups for local first: PATCH /api/targets/local with {"incremental": {"enabled": true}}');
+    const wrong = await t.http.post('/api/backups/local').send({ kind: 'differential' }).expect(400);
+    expect(wrong.body.details).toMatchObject({ field: 'kind' });
+    expect(wrong.body.message).toContain('kind must be "full" or "incremental"');
+    const extra = await t.http.post('/api/backups/local').send({ kind: 'full', when: 'now' }).expect(400);
+    expect(extra.body.message).toContain('when');
+    expect(await listed()).toEqual([]);
+
+    const plain = await backUp();
+    expect(plain).toMatchObject({ status: 'succeeded', kind: 'backup', requested_kind: null, backup_kind: 'full', kind_reason: null });
+    expect(plain.filename).toMatch(/^sentinel-backup-/);
+    const full = await backUp({ kind: 'full' });
+    expect(full).toMatchObject({ status: 'succeeded', requested_kind: 'full', backup_kind: 'full' });
+  });
+
+  it('with the policy on, an asked increment extends the chain; the first is full and says why; an asked full one says so', async () => {
+    await t.http
+      .patch('/api/targets/local')
+      .send({ incremental: { enabled: true, full_every: 100, max_chain_ratio: 10 } })
+      .expect(200);
+    const first = await backUp({ kind: 'incremental' });
+    expect(first).toMatchObject({ status: 'succeeded', requested_kind: 'incremental', backup_kind: 'full', kind_reason: expect.any(String) });
+    expect(first.filename).toMatch(/^sentinel-backup-/);
+    await seedDatabases(t.app, { rows: 5 });
+    const second = await backUp({ kind: 'incremental' });
+    expect(second).toMatchObject({ status: 'succeeded', requested_kind: 'incremental', backup_kind: 'incremental', kind_reason: null });
+    expect(second.filename).toMatch(/^sentinel-incremental-/);
+    expect((await listed()).map((b: any) => [b.filename, b.kind, b.base, b.parent])).toEqual([
+      [second.filename, 'incremental', first.filename, first.filename],
+      [first.filename, 'full', null, null],
+    ]);
+    const asked = await backUp({ kind: 'full' });
+    expect(asked).toMatchObject({ requested_kind: 'full', backup_kind: 'full', kind_reason: 'a full backup was asked for' });
+    // The stored job says the same after it ended.
+    expect((await t.http.get(`/api/backup-jobs/${second.id}`).expect(200)).body).toMatchObject({ requested_kind: 'incremental', backup_kind: 'incremental' });
   });
 });

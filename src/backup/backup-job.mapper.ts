@@ -27,5 +27,8 @@ export function toBackupJobDto(run: BackupRunEntity): BackupJobDto {
     sha256: run.sha256 ?? null,
     encrypted: run.encrypted ?? null,
     recipients: run.recipients ?? null,
+    requested_kind: run.kind === 'backup' ? (run.requestedKind ?? null) : null,
+    backup_kind: run.kind === 'backup' ? (run.backupKind ?? null) : null,
+    kind_reason: run.kind === 'backup' ? (run.kindReason ?? null) : null,
   };
 }

@@ -7,6 +7,8 @@ import { DomainEventBus } from '../common/events/domain-event-bus.js';
 import { formatBytes } from '../common/format.js';
 import { DatabaseRegistry } from '../database/database-registry.js';
 import { StorageTargets } from '../storage/storage-targets.js';
+import { TargetDirectory } from '../targets/target-directory.js';
+import { parseBackupName, type BackupKind } from '../archive-format/backup-filename.js';
 import { ArchiveProducer, type ProductionPhase } from './archive-production/archive-producer.js';
 import { type BackupTrigger, BackupRunEntity, type RunKind } from './backup-run.entity.js';
 import { BackupRunStore } from './backup-run.store.js';
@@ -42,11 +44,23 @@ export class BackupJobs implements OnModuleDestroy {
     private readonly events: DomainEventBus,
     private readonly clock: Clock,
     private readonly producer: ArchiveProducer,
+    private readonly targets: TargetDirectory,
   ) {}
 
-  /** Starts a backup and returns its job at once; 409 (BackupInProgress) when one is running for the target. */
-  async start(target: BackupTarget, trigger: BackupTrigger): Promise<BackupRunEntity> {
-    return (await this.launch(target, trigger)).run;
+  /**
+   * Starts a backup and returns its job at once; 409 (BackupInProgress) when one is running for the target.
+   * `kind`: the kind asked for (POST /api/backups/{target}'s body); undefined lets the target's policy decide.
+   * An increment asked of a target whose policy is off is refused (409 INCREMENTAL_NOT_ENABLED) before any work.
+   */
+  async start(target: BackupTarget, trigger: BackupTrigger, kind?: BackupKind): Promise<BackupRunEntity> {
+    if (kind === 'incremental' && !(await this.targets.get(target)).incremental?.enabled) {
+      throw new DomainError(
+        ErrorCode.IncrementalNotEnabled,
+        `Turn on incremental backups for ${target} first: PATCH /api/targets/${target} with {"incremental": {"enabled": true}}`,
+        { target },
+      );
+    }
+    return (await this.launch(target, trigger, kind)).run;
   }
 
   /** Starts a backup and waits for it to end (the scheduler's use). Resolves with the finished job, failed or not. */
@@ -116,7 +130,7 @@ export class BackupJobs implements OnModuleDestroy {
     await Promise.allSettled(jobs.map((job) => job.done));
   }
 
-  private async launch(target: BackupTarget, trigger: BackupTrigger): Promise<RunningJob> {
+  private async launch(target: BackupTarget, trigger: BackupTrigger, kind?: BackupKind): Promise<RunningJob> {
     // A damaged database is never archived: rotation could then delete the good backups a restore needs.
     this.registry.assertIntact();
     // Before any work: no job, no snapshot, no scratch folder for a backup that cannot be stored anywhere.
@@ -133,6 +147,7 @@ export class BackupJobs implements OnModuleDestroy {
     }
     const now = this.clock.now().toISOString();
     const run = BackupRunEntity.queued({ target, kind: 'backup', trigger, createdAt: now });
+    if (kind) run.requestedKind = kind;
     const abort = new AbortController();
     const job: RunningJob = { run, trigger, abort, done: undefined as unknown as Promise<BackupRunEntity> };
     this.running.set(target, job);
@@ -158,6 +173,8 @@ export class BackupJobs implements OnModuleDestroy {
         enterPhase: (phase, bytesTotal) => this.enterPhase(run, phase, bytesTotal),
         bytesDone: (bytes) => this.progress(run, bytes),
         kindChosen: async ({ kind, reason }) => {
+          run.backupKind = kind;
+          run.kindReason = reason;
           if (kind === 'full' && reason) this.logger.log(`${label} backup (job ${run.id}) is a full backup: ${reason}`);
           else if (kind === 'incremental') this.logger.log(`${label} backup (job ${run.id}) is an increment of its target's chain`);
         },
@@ -171,6 +188,8 @@ export class BackupJobs implements OnModuleDestroy {
       run.status = 'succeeded';
       run.phase = 'done';
       run.filename = filename;
+      // The name says what was stored; a production that chose no kind aloud (policy off) made a full backup.
+      run.backupKind = parseBackupName(filename)?.kind ?? 'full';
       run.sizeBytes = size;
       run.sha256 = sha256;
       run.encrypted = encrypted;

@@ -1,3 +1,4 @@
+import type { BackupKind } from '../archive-format/backup-filename.js';
 import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
@@ -99,6 +100,22 @@ export class BackupRunEntity {
   /** The age recipients the archive was encrypted to; null when plain, until it succeeded, and for jobs of earlier versions. */
   @Column('simple-json', { nullable: true })
   recipients: string[] | null;
+
+  /**
+   * A backup (issue 19): the kind asked for in POST /api/backups/{target} (full or incremental); null when the
+   * target's policy decides (undefined, or null as read back). The ArchiveProducer reads it as `requestedKind`. Nullable columns: the history files of
+   * earlier versions gain them (null) at open.
+   */
+  @Column('text', { nullable: true })
+  requestedKind?: BackupKind;
+
+  /** A backup: the kind it was made as, once chosen; null before, for a replication, and in earlier records. */
+  @Column('text', { nullable: true })
+  backupKind?: BackupKind | null;
+
+  /** Why it was made full when an increment was asked for or the policy is on (the production's reason); null otherwise. */
+  @Column('text', { nullable: true })
+  kindReason?: string | null;
 
   /** A job as it is recorded when it is queued: a backup (no source, no copies) or a replication (its source, nothing copied yet). */
   static queued(

@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBody, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { BACKUP_FILENAME_EXAMPLE } from '../archive-format/backup-filename.js';
+import { BACKUP_FILENAME_EXAMPLE, BACKUP_KINDS, type BackupKind } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { Endpoint } from '../common/decorators/endpoint.decorator.js';
 import { AllowedQuery } from '../common/validation/allowed-query.js';
@@ -16,6 +16,9 @@ import { DeletedBackupDto } from './dto/deleted-backup.dto.js';
 import { DeleteBackupQueryDto } from './dto/delete-backup-query.dto.js';
 import { AdoptedBackupDto } from './dto/adopted-backup.dto.js';
 import { RotateQueryDto } from './dto/rotate-query.dto.js';
+import { StartBackupDto } from './dto/start-backup.dto.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorCode } from '../common/errors/error-code.js';
 import { RotationPreviewDto } from './dto/rotation-preview.dto.js';
 import { RotationResultDto } from './dto/rotation-result.dto.js';
 import { ReplicaCopies } from './replica-copies.js';
@@ -81,13 +84,16 @@ export class BackupController {
     description:
       'Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. ' +
       'A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. ' +
-      'While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED.',
+      'While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED. ' +
+      'An optional body {"kind": "full" | "incremental"} asks for a kind (docs/incremental-backups.md); without it the target\'s policy decides. ' +
+      '"incremental" on a target whose incremental policy is off answers 409 INCREMENTAL_NOT_ENABLED; the job says what was made (backup_kind) and why a full backup was made instead (kind_reason).',
     status: 202,
     response: BackupJobDto,
     errors: [400, 404, 409, 503],
   })
-  async create(@Param('target', BackupTargetPipe) target: BackupTarget): Promise<BackupJobDto> {
-    return toBackupJobDto(await this.backups.start(target, 'manual'));
+  @ApiBody({ type: StartBackupDto, required: false })
+  async create(@Param('target', BackupTargetPipe) target: BackupTarget, @Body() body: StartBackupDto = {}): Promise<BackupJobDto> {
+    return toBackupJobDto(await this.backups.start(target, 'manual', requestedKind(body?.kind)));
   }
 
   @Post('rotate')
@@ -176,4 +182,17 @@ export class BackupController {
     const { previousOwner, owner } = await this.catalog.adopt(target, filename);
     return { filename, installation_id: owner, previous_installation_id: previousOwner };
   }
+}
+
+/** The kind a start request asks for: undefined (the policy decides), or full / incremental; 400 naming `kind` otherwise. */
+function requestedKind(kind: unknown): BackupKind | undefined {
+  if (kind === undefined) return undefined;
+  if (typeof kind === 'string' && (BACKUP_KINDS as readonly string[]).includes(kind)) return kind as BackupKind;
+  throw new DomainError(
+    ErrorCode.InvalidInput,
+    `kind must be "full" or "incremental" (or left out: the target's policy decides), got ${JSON.stringify(kind)?.slice(0, 60)}`,
+    {
+      field: 'kind',
+    },
+  );
 }

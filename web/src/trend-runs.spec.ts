@@ -26,6 +26,9 @@ function job(fields: Partial<BackupJob>): BackupJob {
     sha256: null,
     encrypted: false,
     recipients: null,
+    requested_kind: null,
+    backup_kind: 'full',
+    kind_reason: null,
     ...fields,
   };
 }

@@ -1,3 +1,4 @@
+import { BACKUP_KINDS, type BackupKind } from '../../archive-format/backup-filename.js';
 import { ApiProperty } from '@nestjs/swagger';
 
 export class BackupJobDto {
@@ -105,4 +106,29 @@ export class BackupJobDto {
     description: 'The age recipients the archive was encrypted to (any one of their keys decrypts it); null when plain or not yet succeeded',
   })
   recipients: string[] | null;
+
+  // `kind` says backup or replication (and stays so): the kind of a backup (issue 19) has fields of its own.
+  @ApiProperty({
+    nullable: true,
+    enum: BACKUP_KINDS,
+    description:
+      "A backup: the kind asked for in POST /api/backups/{target}'s body; null when the target's policy decided (scheduled backups, no body), and for a replication",
+  })
+  requested_kind: BackupKind | null;
+
+  @ApiProperty({
+    nullable: true,
+    enum: BACKUP_KINDS,
+    description:
+      'A backup: the kind it was made as (full, or incremental: a sentinel-incremental-… archive), once chosen; null before that and for a replication',
+  })
+  backup_kind: BackupKind | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'the chain of sentinel-backup-2026-12-03-030000.tar.gz already holds 96 increments (full_every 96)',
+    description: 'Why a backup of a target with incremental backups on was made full (also in the log); null otherwise',
+  })
+  kind_reason: string | null;
 }

@@ -199,7 +199,7 @@ export interface paths {
         put?: never;
         /**
          * Start a backup now; answers 202 with the job at once
-         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED.
+         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED. An optional body {"kind": "full" | "incremental"} asks for a kind (docs/incremental-backups.md); without it the target's policy decides. "incremental" on a target whose incremental policy is off answers 409 INCREMENTAL_NOT_ENABLED; the job says what was made (backup_kind) and why a full backup was made instead (kind_reason).
          */
         post: operations["BackupController_create"];
         delete?: never;
@@ -1210,6 +1210,13 @@ export interface components {
              */
             parent: string | null;
         };
+        StartBackupDto: {
+            /**
+             * @description full: a full backup; incremental: an increment when the chain allows one, else a full backup (the job says why in kind_reason); on a target whose incremental policy is off, 409 INCREMENTAL_NOT_ENABLED. Without it the target's policy decides, as for scheduled backups
+             * @enum {string}
+             */
+            kind?: "full" | "incremental";
+        };
         BackupJobDto: {
             /** @example b7d4c1e2-... */
             id: string;
@@ -1283,6 +1290,21 @@ export interface components {
              *     ]
              */
             recipients: string[] | null;
+            /**
+             * @description A backup: the kind asked for in POST /api/backups/{target}'s body; null when the target's policy decided (scheduled backups, no body), and for a replication
+             * @enum {string|null}
+             */
+            requested_kind: "full" | "incremental" | null;
+            /**
+             * @description A backup: the kind it was made as (full, or incremental: a sentinel-incremental-… archive), once chosen; null before that and for a replication
+             * @enum {string|null}
+             */
+            backup_kind: "full" | "incremental" | null;
+            /**
+             * @description Why a backup of a target with incremental backups on was made full (also in the log); null otherwise
+             * @example the chain of sentinel-backup-2026-12-03-030000.tar.gz already holds 96 increments (full_every 96)
+             */
+            kind_reason: string | null;
         };
         RotationFailureDto: {
             filename: string;
@@ -3270,7 +3292,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StartBackupDto"];
+            };
+        };
         responses: {
             /** @description Success */
             202: {
