@@ -7,6 +7,7 @@
  * headed by its one diagnosis, and the backup stays. Audited with axe at 1280 and 390 px.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { TargetDirectory } from '../src/targets/target-directory.js';
 import { IncrementalWriter } from './support/incremental-writer.js';
@@ -94,6 +95,49 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
       expect(await row(full.filename).count()).toBe(1);
       expect((await http.get('/api/backups/local').expect(200)).body.map((b: { filename: string }) => b.filename)).toContain(full.filename);
       expect(await accessibilityProblems(page, list)).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'the target form edits the incremental policy, saved through PATCH /api/targets/{id}; a refused value shows at its field and nothing changes',
+    async () => {
+      const { page } = tab;
+      const http = served.t.http;
+      const folder = path.join(served.t.root, 'nas-backups');
+      await http.post('/api/targets').send({ id: 'nas', label: 'NAS', kind: 'folder', path: folder }).expect(201);
+      await page.goto(served.url);
+      const row = page.getByRole('region', { name: 'Targets', exact: true }).locator('li.target-row[data-target="nas"]');
+      await row.getByRole('button', { name: 'Edit NAS' }).click();
+      const form = row.getByRole('form', { name: 'Edit NAS' });
+      await form.waitFor();
+      const toggle = form.getByLabel('Incremental backups between full ones');
+      expect(await toggle.isChecked()).toBe(false);
+      expect(await form.getByLabel('Full backup every').count()).toBe(0);
+      await toggle.check();
+      await form.getByLabel('Full backup every').selectOption({ label: 'After a number of increments' });
+      const count = form.getByLabel('Increments before a full backup');
+      await count.fill('0');
+      await form.getByLabel('Full backup when increments exceed % of the full').fill('30');
+      expect(await accessibilityProblems(page, form)).toEqual([]);
+      await form.getByRole('button', { name: 'Save target' }).click();
+      // Refused at the field it names; nothing stored.
+      await eventually(async () => expect(await count.getAttribute('aria-invalid')).toBe('true'));
+      const errorId = (await count.getAttribute('aria-describedby'))!.split(' ').find((id) => id.endsWith('-error'))!;
+      expect(await text(page.locator(`#${errorId}`))).toMatch(/full_every/);
+      expect((await http.get('/api/targets/nas').expect(200)).body.incremental).toEqual({ enabled: false, full_every: 'daily', max_chain_ratio: 0.5 });
+      expect(await accessibilityProblems(page, form)).toEqual([]);
+
+      await count.fill('24');
+      await form.getByRole('button', { name: 'Save target' }).click();
+      await form.waitFor({ state: 'detached' });
+      expect((await http.get('/api/targets/nas').expect(200)).body.incremental).toEqual({ enabled: true, full_every: 24, max_chain_ratio: 0.3 });
+      // Opened again, the form shows what is stored.
+      await row.getByRole('button', { name: 'Edit NAS' }).click();
+      await form.waitFor();
+      expect(await form.getByLabel('Incremental backups between full ones').isChecked()).toBe(true);
+      expect(await form.getByLabel('Increments before a full backup').inputValue()).toBe('24');
+      expect(await form.getByLabel('Full backup when increments exceed % of the full').inputValue()).toBe('30');
     },
     BROWSER_TEST_MS,
   );

@@ -83,4 +83,22 @@ describe('target form', () => {
     expect(scheduleWords({ id: 'nas', schedule: 'weekly', built_in: false })).toBe('every Sunday at 03:00');
     expect(scheduleWords({ id: 'nas', schedule: 'cron:30 2 * * *', built_in: false })).toBe('cron 30 2 * * *');
   });
+
+  it('edits the incremental policy: full every day, week or N increments, the chain share as a percentage; sent only when changed', () => {
+    const draft = targetDraftOf({ ...stored, incremental: { enabled: true, full_every: 24, max_chain_ratio: 0.125 } });
+    expect(draft).toMatchObject({ incremental_enabled: true, full_every: 'count', full_every_count: '24', max_chain_percent: '12.5' });
+    expect(targetRequestOf(targetDraftOf(stored), stored)).toEqual({});
+    expect(targetRequestOf({ ...targetDraftOf(stored), incremental_enabled: true, full_every: 'weekly', max_chain_percent: '30' }, stored)).toEqual({
+      incremental: { enabled: true, full_every: 'weekly', max_chain_ratio: 0.3 },
+    });
+    expect(targetRequestOf({ ...targetDraftOf(stored), incremental_enabled: true, full_every: 'count', full_every_count: '48' }, stored)).toEqual({
+      incremental: { enabled: true, full_every: 48, max_chain_ratio: 0.5 },
+    });
+    // Text the API must judge goes as typed, and its error lands at the input that holds it.
+    expect(targetRequestOf({ ...draft, full_every_count: 'many' }, stored).incremental).toMatchObject({ full_every: 'many' });
+    const error = (field: string) => new ApiError(400, 'INVALID_INPUT', `${field} is wrong`, { field });
+    expect(draftFieldOf(error('incremental.full_every'), draft)).toBe('full_every_count');
+    expect(draftFieldOf(error('incremental.full_every'), { ...draft, full_every: 'daily' })).toBe('full_every');
+    expect(draftFieldOf(error('incremental.max_chain_ratio'), draft)).toBe('max_chain_percent');
+  });
 });

@@ -37,7 +37,17 @@ export interface TargetDraft {
   /** '' for no lock. */
   lock_mode: '' | 'governance' | 'compliance';
   lock_days: string;
+  /** The incremental policy (docs/incremental-backups.md): on, and when a full backup is made instead. */
+  incremental_enabled: boolean;
+  full_every: FullEvery;
+  /** The number of increments after which a full backup is made, when full_every is count. */
+  full_every_count: string;
+  /** max_chain_ratio as a percentage of the full backup's size. */
+  max_chain_percent: string;
 }
+
+export const FULL_EVERY = ['daily', 'weekly', 'count'] as const;
+export type FullEvery = (typeof FULL_EVERY)[number];
 
 export type DraftField = keyof TargetDraft;
 export type DraftErrors = Partial<Record<DraftField, string>>;
@@ -66,8 +76,15 @@ export function newTargetDraft(): TargetDraft {
     replicate_from: '',
     lock_mode: '',
     lock_days: '',
+    incremental_enabled: false,
+    full_every: 'daily',
+    full_every_count: '',
+    max_chain_percent: '50',
   };
 }
+
+/** A ratio (0.5) as the percentage a person types (50), without float noise. */
+const percentOf = (ratio: number): string => String(Math.round(ratio * 10000) / 100);
 
 const shown = (n: number | null): string => (n === null ? '' : String(n));
 
@@ -96,7 +113,16 @@ export function targetDraftOf(target: TargetInfo): TargetDraft {
     replicate_from: target.replicate_from ?? '',
     lock_mode: target.object_lock?.mode ?? '',
     lock_days: target.object_lock ? String(target.object_lock.days) : '',
+    incremental_enabled: target.incremental.enabled,
+    full_every: typeof target.incremental.full_every === 'number' ? 'count' : target.incremental.full_every,
+    full_every_count: typeof target.incremental.full_every === 'number' ? String(target.incremental.full_every) : '',
+    max_chain_percent: percentOf(target.incremental.max_chain_ratio),
   };
+}
+
+/** A percentage typed ("50", "12.5") as the ratio the API takes; anything else as typed, for the API to name. */
+function ratioOf(text: string): number | string {
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) / 100 : text;
 }
 
 /** A whole number as a number; anything else as typed, for the API to name what is wrong with it. */
@@ -112,6 +138,11 @@ function apiFields(draft: TargetDraft): Record<string, unknown> {
     schedule: draft.schedule === 'cron' ? `cron:${draft.cron.trim()}` : draft.schedule,
     retention_days: numberOf(draft.retention_days),
     replicate_from: draft.replicate_from || null,
+    incremental: {
+      enabled: draft.incremental_enabled,
+      full_every: draft.full_every === 'count' ? numberOf(draft.full_every_count) : draft.full_every,
+      max_chain_ratio: ratioOf(draft.max_chain_percent),
+    },
   };
   for (const key of KEEP_KEYS) common[key] = draft[key].trim() === '' ? null : numberOf(draft[key]);
   if (draft.kind === 'folder') return { ...common, path: draft.path.trim() };
@@ -154,6 +185,9 @@ export function draftFieldOf(error: unknown, draft: TargetDraft): DraftField | u
   if (field === 'schedule') return draft.schedule === 'cron' ? 'cron' : 'schedule';
   if (field === 'object_lock.days') return 'lock_days';
   if (field === 'object_lock' || field === 'object_lock.mode') return 'lock_mode';
+  if (field === 'incremental.full_every') return draft.full_every === 'count' ? 'full_every_count' : 'full_every';
+  if (field === 'incremental.max_chain_ratio') return 'max_chain_percent';
+  if (field === 'incremental' || field === 'incremental.enabled') return 'incremental_enabled';
   return field in draft ? (field as DraftField) : undefined;
 }
 
