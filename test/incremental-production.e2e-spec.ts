@@ -133,6 +133,9 @@ describe('Incremental backups made by the service (local folder)', () => {
 
     expect(full.filename).toMatch(/^sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz$/);
     expect(fullBackupLines(t)).toEqual([expect.stringContaining(`Local backup (job ${full.id}) is a full backup: No page index at `)]);
+    // The job says which kind it made, and why a full one.
+    expect(full).toMatchObject({ backup_kind: 'full', kind_reason: expect.stringContaining('No page index at ') });
+    expect(first).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
     // The full backup is the spec's archive: metadata first, then every database whole.
     expect(tarList(path.join(folder, full.filename))).toEqual(['backup-metadata.json', 'config.db', 'ledger.db', 'cache.db']);
 
