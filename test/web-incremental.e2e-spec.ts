@@ -138,6 +138,24 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
       expect(await form.getByLabel('Incremental backups between full ones').isChecked()).toBe(true);
       expect(await form.getByLabel('Increments before a full backup').inputValue()).toBe('24');
       expect(await form.getByLabel('Full backup when increments exceed % of the full').inputValue()).toBe('30');
+      await form.getByRole('button', { name: 'Cancel' }).click();
+      await form.waitFor({ state: 'detached' });
+
+      // With the policy on, "Back up now" offers full and incremental, each sent as the body's kind.
+      expect(await row.getByRole('button', { name: 'Backup Now NAS', exact: true }).count()).toBe(0);
+      const jobs = async () => (await http.get('/api/backup-jobs?target=nas').expect(200)).body as Array<{ status: string; requested_kind: string | null }>;
+      for (const [button, kind] of [
+        ['Full Backup Now NAS', 'full'],
+        ['Incremental Backup Now NAS', 'incremental'],
+      ] as const) {
+        await eventually(
+          async () => expect(await row.getByRole('button', { name: button, exact: true }).getAttribute('aria-disabled')).not.toBe('true'),
+          60_000,
+        );
+        await row.getByRole('button', { name: button, exact: true }).click();
+        await eventually(async () => expect((await jobs())[0]).toMatchObject({ status: 'succeeded', requested_kind: kind }), 60_000);
+      }
+      expect(await accessibilityProblems(page, row)).toEqual([]);
     },
     BROWSER_TEST_MS,
   );

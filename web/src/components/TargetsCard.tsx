@@ -132,9 +132,10 @@ export function TargetsCard({ targets, error, schedules, serviceZone, onChanged,
     }
   };
 
-  const backup = async (target: TargetInfo): Promise<void> => {
+  /** Back up now; with the incremental policy on, the kind the user chose (the policy decides without one). */
+  const backup = async (target: TargetInfo, kind?: 'full' | 'incremental'): Promise<void> => {
     try {
-      onJobStarted(await unwrap(api.POST('/api/backups/{target}', { params: { path: { target: target.id } } })));
+      onJobStarted(await unwrap(api.POST('/api/backups/{target}', { params: { path: { target: target.id } }, ...(kind ? { body: { kind } } : {}) })));
       setMessage(null);
     } catch (error) {
       setMessage({ kind: 'error', text: `The backup to ${target.label} did not start: ${errorMessage(error)}` });
@@ -251,10 +252,26 @@ export function TargetsCard({ targets, error, schedules, serviceZone, onChanged,
                     {result === 'running' ? 'Testing…' : 'Test Connection'}
                     <span class="visually-hidden"> {target.label}</span>
                   </button>
-                  <button type="button" class="button button-small" aria-disabled={isActive(job)} onClick={() => !isActive(job) && void backup(target)}>
-                    {isActive(job) ? 'Running…' : 'Backup Now'}
-                    <span class="visually-hidden"> {target.label}</span>
-                  </button>
+                  {target.incremental.enabled ? (
+                    (['full', 'incremental'] as const).map((kind) => (
+                      <button
+                        key={kind}
+                        type="button"
+                        class="button button-small"
+                        data-backup-kind={kind}
+                        aria-disabled={isActive(job)}
+                        onClick={() => !isActive(job) && void backup(target, kind)}
+                      >
+                        {isActive(job) ? 'Running…' : kind === 'full' ? 'Full Backup Now' : 'Incremental Backup Now'}
+                        <span class="visually-hidden"> {target.label}</span>
+                      </button>
+                    ))
+                  ) : (
+                    <button type="button" class="button button-small" aria-disabled={isActive(job)} onClick={() => !isActive(job) && void backup(target)}>
+                      {isActive(job) ? 'Running…' : 'Backup Now'}
+                      <span class="visually-hidden"> {target.label}</span>
+                    </button>
+                  )}
                   {target.replicate_from && (
                     <button type="button" class="button button-small" onClick={() => void sync(target)}>
                       Sync Now<span class="visually-hidden"> {target.label}</span>
