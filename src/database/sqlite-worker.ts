@@ -1,17 +1,8 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/**
- * SQLite work that takes long (copying, hashing, integrity checks of large files) runs in a worker
- * thread with its own connection, so the event loop keeps serving the API. The worker's source is
- * inline CommonJS: it runs the same from the compiled build and from the TypeScript tests.
- */
-const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const Database = require(workerData.driver);
-
+/** A file's length and SHA-256, read in 1 MiB chunks: inline source shared by the worker sources (page-worker.ts too). */
+export const FILE_SHA256_SOURCE = String.raw`
 function sha256(file) {
   const hash = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'r');
@@ -29,6 +20,20 @@ function sha256(file) {
   }
   return { bytes, sha256: hash.digest('hex') };
 }
+`;
+
+/**
+ * SQLite work that takes long (copying, hashing, integrity checks of large files) runs in a worker
+ * thread with its own connection, so the event loop keeps serving the API. The worker's source is
+ * inline CommonJS: it runs the same from the compiled build and from the TypeScript tests.
+ */
+const WORKER_SOURCE = String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const Database = require(workerData.driver);
+
+${FILE_SHA256_SOURCE}
 
 function fsyncFile(file) {
   const fd = fs.openSync(file, 'r');

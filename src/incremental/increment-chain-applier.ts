@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type IncrementalMetadata, incrementalMetadataProblems, pagesInRanges } from '../archive-format/incremental-metadata.js';
+import { type IncrementalDatabaseEntry, type IncrementalMetadata, incrementalMetadataProblems, pagesInRanges } from '../archive-format/incremental-metadata.js';
 import type { FileDigest } from '../database/sqlite-snapshot.js';
-import { runSqliteWorker } from '../database/sqlite-worker.js';
 import { IncrementChainError } from './increment-chain-error.js';
 import { runPageWorker } from './page-worker.js';
 
@@ -29,7 +28,7 @@ export interface RebuiltDatabase {
  * written (each metadata, the chain's links, each database's file and page size, each pages file's length and
  * SHA-256), then the increments are applied in order (each page at (n − 1) × page_size, the file cut to
  * page_count × page_size), and at the end each database's whole-file SHA-256 is compared with the last
- * increment's. All file work runs in worker threads with flat memory. The files in `folder` are changed in
+ * increment's. All file work of the chain runs in one worker thread, files streamed in chunks (flat memory). The files in `folder` are changed in
  * place: the folder is the caller's staging copy, never a live database. `durable` (default true) fsyncs each
  * rebuilt file. Throws IncrementChainError naming the increment and database at fault.
  */
@@ -40,37 +39,67 @@ export async function applyIncrementChain(
 ): Promise<RebuiltDatabase[]> {
   if (increments.length === 0) throw new Error('applyIncrementChain needs at least one increment');
   await checkChain(folder, increments);
-  for (const increment of increments) await checkPagesFiles(increment, options.signal);
   const last = increments[increments.length - 1];
-  for (const increment of increments) {
-    for (const entry of increment.metadata.databases) {
-      await runPageWorker(
-        'applyPages',
-        {
+  const steps = increments.flatMap((increment) => increment.metadata.databases.map((entry) => ({ increment, entry })));
+  const outcome = await runPageWorker<ChainOutcome>(
+    'applyChain',
+    {
+      steps: steps.map(({ increment, entry }) => {
+        const pagesFile = entry.pages_file === null ? null : (increment.pagesFiles.get(entry.name) ?? null);
+        return {
           file: path.join(folder, entry.filename),
-          pagesFile: entry.pages_file === null ? null : increment.pagesFiles.get(entry.name),
+          pagesFile,
+          missing: entry.pages_file !== null && pagesFile === null,
+          expectedBytes: pagesInRanges(entry.changed_pages) * entry.page_size,
+          pagesChecksum: entry.pages_checksum,
           ranges: entry.changed_pages,
           pageSize: entry.page_size,
           pageCount: entry.page_count,
-          durable: increment === last && (options.durable ?? true),
-        },
-        options.signal,
-      ).catch((error: Error) => {
-        throw new IncrementChainError(increment.name, entry.name, `its pages could not be written (${error.message})`);
-      });
-    }
+        };
+      }),
+      finals: last.metadata.databases.map((entry) => path.join(folder, entry.filename)),
+      durable: options.durable ?? true,
+    },
+    options.signal,
+  );
+  if ('refused' in outcome) {
+    const { increment, entry } = steps[outcome.refused.step];
+    throw new IncrementChainError(increment.name, entry.name, pagesFileProblem(entry, outcome.refused));
   }
-  const rebuilt: RebuiltDatabase[] = [];
-  for (const entry of last.metadata.databases) {
-    const file = path.join(folder, entry.filename);
-    const digest = await runSqliteWorker<FileDigest>('sha256', { file }, options.signal);
+  if ('failed' in outcome) {
+    const { step, final, message } = outcome.failed;
+    const { increment, entry } = step === undefined ? { increment: last, entry: last.metadata.databases[final!] } : steps[step];
+    throw new IncrementChainError(increment.name, entry.name, `its pages could not be written (${message})`);
+  }
+  return last.metadata.databases.map((entry, i) => {
+    const digest = outcome.digests[i];
     if (`sha256:${digest.sha256}` !== entry.checksum || digest.bytes !== entry.size_bytes) {
       const problem = `the rebuilt ${entry.filename} (${digest.bytes} bytes, sha256:${digest.sha256}) differs from the increment's ${entry.size_bytes} bytes, ${entry.checksum}`;
       throw new IncrementChainError(last.name, entry.name, `${problem}: the chain's files do not fit together`);
     }
-    rebuilt.push({ name: entry.name, file, bytes: digest.bytes, sha256: digest.sha256 });
+    return { name: entry.name, file: path.join(folder, entry.filename), bytes: digest.bytes, sha256: digest.sha256 };
+  });
+}
+
+/** What the chain's worker answers: the first damaged pages file, the first step it could not write, or each final file's digest. */
+type ChainOutcome =
+  { refused: PagesFileRefusal & { step: number } } | { failed: { step?: number; final?: number; message: string } } | { digests: FileDigest[] };
+
+type PagesFileRefusal =
+  { kind: 'missing' } | { kind: 'unreadable'; message: string } | { kind: 'length'; bytes: number } | { kind: 'checksum'; sha256: string };
+
+/** Why a pages file was refused, in the words of IncrementChainError. */
+function pagesFileProblem(entry: IncrementalDatabaseEntry, refusal: PagesFileRefusal): string {
+  switch (refusal.kind) {
+    case 'missing':
+      return `its ${entry.pages_file} is missing`;
+    case 'unreadable':
+      return `its ${entry.pages_file} cannot be read (${refusal.message})`;
+    case 'length':
+      return `its ${entry.pages_file} holds ${refusal.bytes} bytes, not the ${pagesInRanges(entry.changed_pages) * entry.page_size} of its pages: it is damaged`;
+    case 'checksum':
+      return `its ${entry.pages_file} has sha256:${refusal.sha256}, not the ${entry.pages_checksum} recorded: it is damaged`;
   }
-  return rebuilt;
 }
 
 /** Each metadata valid, each increment's parent the point before it, the same databases throughout, page sizes as the full backup's. */
@@ -129,30 +158,5 @@ async function pageSizeOf(file: string): Promise<number | undefined> {
     return size === 1 ? 65536 : size;
   } finally {
     await handle.close();
-  }
-}
-
-/** Each pages file there, of exactly its pages' length, with the SHA-256 the metadata records. */
-async function checkPagesFiles(increment: IncrementToApply, signal: AbortSignal | undefined): Promise<void> {
-  for (const entry of increment.metadata.databases) {
-    if (entry.pages_file === null) continue;
-    const file = increment.pagesFiles.get(entry.name);
-    if (file === undefined) throw new IncrementChainError(increment.name, entry.name, `its ${entry.pages_file} is missing`);
-    const digest = await runSqliteWorker<FileDigest>('sha256', { file }, signal).catch((error: Error) => {
-      throw new IncrementChainError(increment.name, entry.name, `its ${entry.pages_file} cannot be read (${error.message})`);
-    });
-    const expected = pagesInRanges(entry.changed_pages) * entry.page_size;
-    if (digest.bytes !== expected)
-      throw new IncrementChainError(
-        increment.name,
-        entry.name,
-        `its ${entry.pages_file} holds ${digest.bytes} bytes, not the ${expected} of its pages: it is damaged`,
-      );
-    if (`sha256:${digest.sha256}` !== entry.pages_checksum)
-      throw new IncrementChainError(
-        increment.name,
-        entry.name,
-        `its ${entry.pages_file} has sha256:${digest.sha256}, not the ${entry.pages_checksum} recorded: it is damaged`,
-      );
   }
 }

@@ -281,6 +281,20 @@ describe('incremental backups: page-stable snapshots, page diffs, the page index
     // Nothing was written: the file is still the full backup's.
     expect(fs.readFileSync(path.join(rebuild, 'ledger.db')).equals(fs.readFileSync(full.file))).toBe(true);
 
+    // A cut pages file and a missing one are refused the same way, nothing written.
+    fs.truncateSync(damaged, 4096);
+    await expect(applyIncrementChain(rebuild, increments)).rejects.toThrow(
+      `Increment ${increments[1].name}, database ledger: its ledger.db.pages holds 4096 bytes, not the`,
+    );
+    fs.rmSync(damaged);
+    await expect(applyIncrementChain(rebuild, increments)).rejects.toThrow(
+      `Increment ${increments[1].name}, database ledger: its ledger.db.pages cannot be read`,
+    );
+    await expect(applyIncrementChain(rebuild, [increments[0], { ...increments[1], pagesFiles: new Map() }])).rejects.toThrow(
+      `Increment ${increments[1].name}, database ledger: its ledger.db.pages is missing`,
+    );
+    expect(fs.readFileSync(path.join(rebuild, 'ledger.db')).equals(fs.readFileSync(full.file))).toBe(true);
+
     const [first] = await applyIncrementChain(rebuild, increments.slice(0, 1));
     expect(fs.readFileSync(first.file).equals(fs.readFileSync(path.join(dir, 'point-1', 'ledger.db')))).toBe(true);
 
