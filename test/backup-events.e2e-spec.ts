@@ -45,7 +45,7 @@ describe('Backup events and error codes (local)', () => {
       .update(fs.readFileSync(path.join(t.dataDir, 'backups', job.filename)))
       .digest('hex');
     expect(seen.get('BackupCompletedEvent')).toEqual([
-      new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, job.duration_ms, { sha256, encrypted: false, recipients: null }),
+      new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, job.duration_ms, { sha256, encrypted: false, recipients: null }, 'full', null),
     ]);
     expect(seen.get('BackupFailedEvent')).toEqual([]);
     expect(seen.get('RotationCompletedEvent')).toEqual([]);

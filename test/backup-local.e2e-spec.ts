@@ -245,7 +245,7 @@ describe('Local backups', () => {
       .update(fs.readFileSync(path.join(backupFolder(t), job.filename)))
       .digest('hex');
     expect(seen.at(-1)).toEqual(
-      new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, expect.any(Number), { sha256, encrypted: false, recipients: null }),
+      new BackupCompletedEvent(job.id, 'local', job.filename, job.size_bytes, expect.any(Number), { sha256, encrypted: false, recipients: null }, 'full', null),
     );
     const progress = seen.filter((e): e is BackupProgressEvent => e instanceof BackupProgressEvent);
     expect(progress.every((e) => e.jobId === job.id)).toBe(true);

@@ -8,6 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { BackupCompletedEvent } from '../src/backup/backup.events.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -157,6 +159,8 @@ describe('POST /api/backups/{target} with a kind (issue 19)', () => {
       .patch('/api/targets/local')
       .send({ incremental: { enabled: true, full_every: 100, max_chain_ratio: 10 } })
       .expect(200);
+    const completed: BackupCompletedEvent[] = [];
+    t.app.get(EventEmitter2).on(BackupCompletedEvent.eventName, (event: BackupCompletedEvent) => completed.push(event));
     const first = await backUp({ kind: 'incremental' });
     expect(first).toMatchObject({ status: 'succeeded', requested_kind: 'incremental', backup_kind: 'full', kind_reason: expect.any(String) });
     expect(first.filename).toMatch(/^sentinel-backup-/);
@@ -172,5 +176,17 @@ describe('POST /api/backups/{target} with a kind (issue 19)', () => {
     expect(asked).toMatchObject({ requested_kind: 'full', backup_kind: 'full', kind_reason: 'a full backup was asked for' });
     // The stored job says the same after it ended.
     expect((await t.http.get(`/api/backup-jobs/${second.id}`).expect(200)).body).toMatchObject({ requested_kind: 'incremental', backup_kind: 'incremental' });
+    // The completed events (what notifications and other listeners read) and the run history carry the same kind and reason.
+    expect(completed.map((e) => [e.jobId, e.filename, e.backupKind, e.kindReason])).toEqual([
+      [first.id, first.filename, 'full', first.kind_reason],
+      [second.id, second.filename, 'incremental', null],
+      [asked.id, asked.filename, 'full', 'a full backup was asked for'],
+    ]);
+    const rows = (await t.http.get('/api/runs?kind=backup').expect(200)).body;
+    expect(rows.map((r: any) => [r.id, r.backup_kind])).toEqual([
+      [asked.id, 'full'],
+      [second.id, 'incremental'],
+      [first.id, 'full'],
+    ]);
   });
 });

@@ -96,7 +96,7 @@ describeS3('What is notified (rules, repeat rule, overdue, disk.low) into real r
       title: 'R2 backups work again',
       resolves: { event: 'backup.failed', failures: 3, since: first.details.failing_since },
       last_success: expect.any(String),
-      details: expect.objectContaining({ archive: good.filename }),
+      details: expect.objectContaining({ archive: good.filename, backup_kind: 'full', kind_reason: null }),
     });
     expect(worksAgain.message).toMatch(/^R2 backups work again after 3 failures since \d{4}-\d\d-\d\d \d\d:\d\d UTC: sentinel-backup-/);
     expect(

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
 import type { RunRow } from '../src/history/run-row.js';
+import { RestoreService } from '../src/restore/restore.service.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
@@ -80,7 +81,10 @@ describe('Run history (local)', () => {
       size_bytes: expect.any(Number),
       duration_ms: expect.any(Number),
       finished_at: expect.any(String),
+      backup_kind: 'full',
     });
+    // Only a backup has a kind; the other rows say null rather than leave it out.
+    expect(all.filter((r) => r.kind !== 'backup').map((r) => r.backup_kind)).toEqual(all.filter((r) => r.kind !== 'backup').map(() => null));
     expect(byKey('backup', 'failed')).toMatchObject({ target: 'local', trigger: 'manual', error_code: bad.error_code, message: bad.error, file: null });
     expect(bad.error_code).toEqual(expect.any(String));
     expect(byKey('verification', 'succeeded')).toMatchObject({
@@ -116,6 +120,33 @@ describe('Run history (local)', () => {
     } finally {
       t = again;
     }
+  });
+
+  // The page's Cancel closes the staging request (test/web-slow-storage.e2e-spec.ts does it in Chromium against a slow
+  // store); here the controller's signal is given already aborted, so the cancel always arrives before the staging ends.
+  it('a restore staging whose request was closed is a cancelled restore row (RESTORE_CANCELLED), not a failed one, and nothing is staged', async () => {
+    const good = await backUp(t, 'local');
+    const stage = t.app.get(RestoreService).stage('local', good.filename!, { restart: false, signal: AbortSignal.abort() });
+    await expect(stage).rejects.toMatchObject({ code: 'RESTORE_CANCELLED' });
+    // The whole row, exactly: no failure, and no field a cancelled staging should not have.
+    expect(await runs(t, '?kind=restore')).toEqual([
+      {
+        id: expect.stringMatching(/^event-\d+$/),
+        kind: 'restore',
+        target: 'local',
+        trigger: 'manual',
+        result: 'cancelled',
+        error_code: 'RESTORE_CANCELLED',
+        message: 'The restore staging was cancelled (its request was closed); nothing was staged and the databases are unchanged',
+        file: good.filename,
+        started_at: expect.any(String),
+        finished_at: expect.any(String),
+        duration_ms: expect.any(Number),
+        size_bytes: null,
+        backup_kind: null,
+      },
+    ]);
+    expect((await t.http.get('/api/restore/status').expect(200)).body).toMatchObject({ staged: null, staging: null });
   });
 
   it('a manual verification that cannot run (the backup file gone) is a failed verification row with its code and message', async () => {

@@ -189,7 +189,8 @@ export class BackupJobs implements OnModuleDestroy {
       run.phase = 'done';
       run.filename = filename;
       // The name says what was stored; a production that chose no kind aloud (policy off) made a full backup.
-      run.backupKind = parseBackupName(filename)?.kind ?? 'full';
+      const backupKind = parseBackupName(filename)?.kind ?? 'full';
+      run.backupKind = backupKind;
       run.sizeBytes = size;
       run.sha256 = sha256;
       run.encrypted = encrypted;
@@ -198,7 +199,18 @@ export class BackupJobs implements OnModuleDestroy {
       run.finishedAt = this.clock.now().toISOString();
       run.durationMs = Date.now() - started;
       await this.runs.save({ ...run });
-      this.events.emit(new BackupCompletedEvent(run.id, run.target, filename, size, run.durationMs, { sha256, encrypted, recipients }));
+      this.events.emit(
+        new BackupCompletedEvent(
+          run.id,
+          run.target,
+          filename,
+          size,
+          run.durationMs,
+          { sha256, encrypted, recipients },
+          backupKind,
+          backupKind === 'full' ? (run.kindReason ?? null) : null,
+        ),
+      );
       this.logger.log(
         `${label} backup completed: ${filename} (${formatBytes(size)}${encrypted ? `, encrypted to ${recipients?.length} recipient(s)` : ''}) in ${(run.durationMs / 1000).toFixed(1)} s`,
       );

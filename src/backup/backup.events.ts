@@ -1,3 +1,4 @@
+import type { BackupKind } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import type { BackupTrigger } from './backup-run.entity.js';
 
@@ -43,6 +44,10 @@ export class BackupCompletedEvent {
     readonly durationMs: number,
     /** The archive's hash, kind and recipients (issue 14). */
     readonly stored: StoredArchiveFacts,
+    /** What was made (issue 19): a full backup or an increment of the target's chain. */
+    readonly backupKind: BackupKind,
+    /** Why a full backup was made where an increment was asked for or the policy allows one; null otherwise. */
+    readonly kindReason: string | null,
   ) {}
 }
 

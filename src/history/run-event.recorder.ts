@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RotationCompletedEvent, RotationFailedEvent } from '../backup/backup.events.js';
 import { Clock } from '../common/clock.js';
+import { ErrorCode } from '../common/errors/error-code.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
 import {
   RestoreAppliedEvent,
@@ -116,14 +117,18 @@ export class RunEventRecorder {
 
   @OnDomainEvent(RestoreStagingFailedEvent)
   stagingFailed(event: RestoreStagingFailedEvent): Promise<void> {
+    // The asker closed the request (the page's Cancel): a cancel, as a backup's is (BACKUP_CANCELLED), not a failure.
+    const cancelled = event.code === ErrorCode.RestoreCancelled;
     return this.record({
       kind: 'restore',
       target: event.target,
       trigger: 'manual',
-      result: 'failed',
+      result: cancelled ? 'cancelled' : 'failed',
       durationMs: event.durationMs,
       errorCode: event.code,
-      message: `Staging failed; nothing was staged and the databases are unchanged: ${event.reason}`,
+      message: cancelled
+        ? 'The restore staging was cancelled (its request was closed); nothing was staged and the databases are unchanged'
+        : `Staging failed; nothing was staged and the databases are unchanged: ${event.reason}`,
       file: event.filename,
     });
   }

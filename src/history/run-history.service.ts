@@ -41,6 +41,7 @@ function jobRow(run: BackupRunEntity): RunRow {
     error_code: run.errorCode,
     message: run.error ?? (replication ? replicationSummary(run) : run.status === 'succeeded' ? 'Backup stored' : null),
     file: replication ? (run.copied?.at(-1) ?? null) : run.filename,
+    backup_kind: replication ? null : (run.backupKind ?? null),
   };
 }
 
@@ -63,5 +64,6 @@ function eventRow(event: RunEventEntity): RunRow {
     error_code: event.errorCode,
     message: event.message,
     file: event.file,
+    backup_kind: null,
   };
 }

@@ -1,3 +1,5 @@
+import type { BackupKind } from '../archive-format/backup-filename.js';
+
 /** What a row of the run history is about. Backups and replications are jobs (BackupRunStore); the rest are recorded from events. */
 export const RUN_KINDS = ['backup', 'verification', 'rotation', 'replication', 'restore'] as const;
 export type RunKindName = (typeof RUN_KINDS)[number];
@@ -24,4 +26,6 @@ export interface RunRow {
   message: string | null;
   /** The backup file it is about (a replication: the last archive it copied), or null. */
   file: string | null;
+  /** A backup: what it made, full or incremental (issue 19), once chosen; null for the other kinds and for backups recorded before. */
+  backup_kind: BackupKind | null;
 }

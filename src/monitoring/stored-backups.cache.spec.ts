@@ -81,7 +81,7 @@ describe('StoredBackupsCache', () => {
     const first = cache.get('local');
     catalog.answer([1]);
     await first;
-    cache.onBackupCompleted(new BackupCompletedEvent('job', 'local', 'f', 2, 1, { sha256: 'x', encrypted: false, recipients: null }));
+    cache.onBackupCompleted(new BackupCompletedEvent('job', 'local', 'f', 2, 1, { sha256: 'x', encrypted: false, recipients: null }, 'full', null));
     expect(catalog.calls).toBe(2);
     catalog.answer([1, 2]);
     await cache.refresh('local');

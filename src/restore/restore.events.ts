@@ -33,7 +33,10 @@ export class RestoreStagingFailedEvent {
   constructor(
     readonly target: BackupTarget,
     readonly filename: string,
-    /** The error code (ErrorCode: BACKUP_NOT_FOUND, ARCHIVE_CORRUPT, ...; INTERNAL for an unexpected error). */
+    /**
+     * The error code (ErrorCode: BACKUP_NOT_FOUND, ARCHIVE_CORRUPT, ...; INTERNAL for an unexpected error;
+     * RESTORE_CANCELLED when the asker closed the request, which is not a failure).
+     */
     readonly code: string,
     /** What went wrong and what to do. */
     readonly reason: string,

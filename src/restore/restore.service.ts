@@ -82,7 +82,14 @@ export class RestoreService implements OnModuleDestroy {
       done: Promise.resolve(),
     };
     this.running = running;
-    const giveUp = () => running.abort.abort(options.signal?.reason);
+    // Recorded as cancelled, not failed: the asker stopped it (as a backup's cancel is BACKUP_CANCELLED).
+    const giveUp = () =>
+      running.abort.abort(
+        new DomainError(
+          ErrorCode.RestoreCancelled,
+          'Cancelled: the request was closed before the staging finished; nothing was staged and the databases are unchanged',
+        ),
+      );
     if (options.signal?.aborted) giveUp();
     else options.signal?.addEventListener('abort', giveUp, { once: true });
     const work = this.runStage(running, options.restart, options.request ?? { identities: [] });
@@ -133,8 +140,9 @@ export class RestoreService implements OnModuleDestroy {
         error instanceof DomainError && typeof error.details?.check === 'string'
           ? ` (${String(error.details.check)} check, ${String(error.details.file)})`
           : '';
-      this.logger.error(`${label} failed${where}: ${reason.message}. Nothing was staged; the databases are unchanged`);
       const code = reason instanceof DomainError ? reason.code : ErrorCode.Internal;
+      if (code === ErrorCode.RestoreCancelled) this.logger.log(`${label} cancelled: the request was closed. Nothing was staged; the databases are unchanged`);
+      else this.logger.error(`${label} failed${where}: ${reason.message}. Nothing was staged; the databases are unchanged`);
       this.events.emit(new RestoreStagingFailedEvent(target, archive, code, reason.message, Date.now() - started));
       throw reason;
     }

@@ -16,6 +16,7 @@ function run(fields: Partial<Run>): Run {
     error_code: null,
     message: 'Verified: all 7 databases passed every check',
     file: 'sentinel-backup-2026-03-01-090000.tar.gz',
+    backup_kind: null,
     ...fields,
   };
 }

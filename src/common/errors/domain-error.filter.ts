@@ -54,6 +54,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.EncryptionKeyWrong]: HttpStatus.UNPROCESSABLE_ENTITY,
   [ErrorCode.ArchiveNotMadeHere]: HttpStatus.CONFLICT,
   [ErrorCode.RestoreInProgress]: HttpStatus.CONFLICT,
+  [ErrorCode.RestoreCancelled]: HttpStatus.CONFLICT,
   [ErrorCode.VerificationInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.RestoreNotStaged]: HttpStatus.NOT_FOUND,
   [ErrorCode.DatabaseUnavailable]: HttpStatus.SERVICE_UNAVAILABLE,

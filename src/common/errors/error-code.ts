@@ -50,6 +50,8 @@ export enum ErrorCode {
   JobNotCancellable = 'JOB_NOT_CANCELLABLE',
   ArchiveInvalid = 'ARCHIVE_INVALID',
   RestoreInProgress = 'RESTORE_IN_PROGRESS',
+  /** A restore staging stopped because its request was closed (the page's Cancel); nothing was staged. Only ever a run's error_code: the asker is gone. */
+  RestoreCancelled = 'RESTORE_CANCELLED',
   VerificationInProgress = 'VERIFICATION_IN_PROGRESS',
   RestoreNotStaged = 'RESTORE_NOT_STAGED',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { BACKUP_KINDS, type BackupKind } from '../../archive-format/backup-filename.js';
 import { RUN_KINDS, type RunKindName, type RunRow } from '../run-row.js';
 
 export class RunDto implements RunRow {
@@ -44,4 +45,13 @@ export class RunDto implements RunRow {
 
   @ApiProperty({ nullable: true, type: String, description: 'The backup file it is about (a replication: the last archive it copied)' })
   file: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    enum: BACKUP_KINDS,
+    example: 'incremental',
+    description:
+      'A backup: what it made, a full backup or an increment of its chain (its job says why a full one was made: kind_reason); null for the other kinds',
+  })
+  backup_kind: BackupKind | null;
 }

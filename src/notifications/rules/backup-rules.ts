@@ -51,6 +51,8 @@ export class BackupRules {
       duration_ms: event.durationMs,
       sha256: event.stored.sha256,
       encrypted: event.stored.encrypted,
+      backup_kind: event.backupKind,
+      kind_reason: event.kindReason,
     };
     // Entered in the repeat rule at once, so a failure heard after this success is counted after it.
     const recovering = this.repeat.recovered(failingKey(event.target), async (recovery) =>

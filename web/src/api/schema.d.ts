@@ -2347,6 +2347,12 @@ export interface components {
             message: string | null;
             /** @description The backup file it is about (a replication: the last archive it copied) */
             file: string | null;
+            /**
+             * @description A backup: what it made, a full backup or an increment of its chain (its job says why a full one was made: kind_reason); null for the other kinds
+             * @example incremental
+             * @enum {string|null}
+             */
+            backup_kind: "full" | "incremental" | null;
         };
         ChannelDto: {
             /** @example 6f1c8e5e-2d1a-4c57-9c0e-0d6a1b7f6c11 */
