@@ -18,6 +18,7 @@ import { browserPerFile, pagePerTest } from './web/page-per-test.js';
 import { pageDateTime } from './web/page-time.js';
 import { rowAction } from './web/row-menu.js';
 import { type Served, serve, text } from './web/serve.js';
+import type { Locator, Page } from 'playwright-core';
 
 const BROWSER_TEST_MS = 240_000;
 /** The refused DELETE (409) shows in the console as a failed load: not a page error. */
@@ -26,11 +27,11 @@ const CONTEXT = { viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolk
 
 const browser = browserPerFile();
 
-describe('Admin page in a browser: incremental chains in the backup list', () => {
-  let served: Served;
-  let writer: IncrementalWriter;
+/** The service for a describe, with a writer changing the ledger's pages (1500 rows before the first backup), and a page per test. */
+function servedWithWriter(ready: (served: Served) => void = () => undefined): { served: Served; writer: IncrementalWriter; page: Page } {
+  let served: Served | undefined;
+  let writer: IncrementalWriter | undefined;
   const tab = pagePerTest(browser, CONTEXT, EXPECTED_CONSOLE);
-
   beforeAll(async () => {
     served = await serve({ SENTINEL_DATABASES: 'config,ledger', SENTINEL_DUPLICATE_WINDOW_MINUTES: '0' }, { keep: true });
     await seedDatabases(served.t.app, { rows: 50 });
@@ -40,22 +41,49 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
       .find((db) => db.name === 'ledger')!.path;
     writer = new IncrementalWriter(ledger);
     writer.write(1500);
-    // The local target's incremental policy, as incremental-production sets it (no full backup in between).
-    const directory = served.t.app.get(TargetDirectory);
-    const get = directory.get.bind(directory);
-    directory.get = async (id: string) =>
-      id === 'local' ? { ...(await get(id)), incremental: { enabled: true, full_every: 1000, max_chain_ratio: 10 } } : get(id);
+    ready(served);
   });
   afterAll(async () => {
     writer?.close();
     await served?.t.close();
     if (served) fs.rmSync(served.t.root, { recursive: true, force: true });
   });
+  return {
+    get served() {
+      return served!;
+    },
+    get writer() {
+      return writer!;
+    },
+    get page() {
+      return tab.page;
+    },
+  };
+}
+
+/** Turns the policy on in the form or card: a full backup after `increments` increments or at 30 % of the full; the count's input. */
+async function enterPolicy(scope: Locator, increments: string): Promise<Locator> {
+  await scope.getByLabel('Incremental backups between full ones').check();
+  await scope.getByLabel('Full backup every').selectOption({ label: 'After a number of increments' });
+  const count = scope.getByLabel('Increments before a full backup');
+  await count.fill(increments);
+  await scope.getByLabel('Full backup when increments exceed % of the full').fill('30');
+  return count;
+}
+
+describe('Admin page in a browser: incremental chains in the backup list', () => {
+  const env = servedWithWriter((served) => {
+    // The local target's incremental policy, as incremental-production sets it (no full backup in between).
+    const directory = served.t.app.get(TargetDirectory);
+    const get = directory.get.bind(directory);
+    directory.get = async (id: string) =>
+      id === 'local' ? { ...(await get(id)), incremental: { enabled: true, full_every: 1000, max_chain_ratio: 10 } } : get(id);
+  });
 
   it(
     'shows each point with its kind in words and what an increment is restored from; Delete of the full backup names the increments that need it',
     async () => {
-      const { page } = tab;
+      const { page, served, writer } = env;
       const http = served.t.http;
       const made: Array<{ filename: string; created_at: string }> = [];
       for (let i = 0; i < 3; i++) {
@@ -102,7 +130,7 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
   it(
     'the target form edits the incremental policy, saved through PATCH /api/targets/{id}; a refused value shows at its field and nothing changes',
     async () => {
-      const { page } = tab;
+      const { page, served } = env;
       const http = served.t.http;
       const folder = path.join(served.t.root, 'nas-backups');
       await http.post('/api/targets').send({ id: 'nas', label: 'NAS', kind: 'folder', path: folder }).expect(201);
@@ -114,11 +142,7 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
       const toggle = form.getByLabel('Incremental backups between full ones');
       expect(await toggle.isChecked()).toBe(false);
       expect(await form.getByLabel('Full backup every').count()).toBe(0);
-      await toggle.check();
-      await form.getByLabel('Full backup every').selectOption({ label: 'After a number of increments' });
-      const count = form.getByLabel('Increments before a full backup');
-      await count.fill('0');
-      await form.getByLabel('Full backup when increments exceed % of the full').fill('30');
+      const count = await enterPolicy(form, '0');
       expect(await accessibilityProblems(page, form)).toEqual([]);
       await form.getByRole('button', { name: 'Save target' }).click();
       // Refused at the field it names; nothing stored.
@@ -156,6 +180,75 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
         await eventually(async () => expect((await jobs())[0]).toMatchObject({ status: 'succeeded', requested_kind: kind }), 60_000);
       }
       expect(await accessibilityProblems(page, row)).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+});
+
+describe('Admin page in a browser: the built-in Local folder card edits its incremental policy and backs up full or incremental', () => {
+  const env = servedWithWriter();
+
+  it(
+    'saves the policy through PATCH /api/targets/local (a refused value at its field, nothing stored), keeps it on reload, and offers Full and Incremental Backup Now',
+    async () => {
+      const { page, served, writer } = env;
+      const http = served.t.http;
+      const stored = async () => (await http.get('/api/targets/local').expect(200)).body.incremental;
+      await page.goto(served.url);
+      const card = page.locator('section.target-local');
+      const open = async () => {
+        await card.getByRole('button', { name: 'Edit Local folder settings', exact: true }).click();
+        await card.getByLabel('Incremental backups between full ones').waitFor();
+      };
+      await open();
+      const toggle = card.getByLabel('Incremental backups between full ones');
+      expect(await toggle.isChecked()).toBe(false);
+      expect(await card.getByRole('button', { name: 'Backup Now', exact: true }).count()).toBe(1);
+      const count = await enterPolicy(card, '0');
+      expect(await accessibilityProblems(page, card)).toEqual([]);
+      await card.getByRole('button', { name: 'Save', exact: true }).click();
+      // Refused at the field it names; nothing stored.
+      await eventually(async () => expect(await count.getAttribute('aria-invalid')).toBe('true'));
+      const errorId = (await count.getAttribute('aria-describedby'))!.split(' ').find((id) => id.endsWith('-error'))!;
+      expect(await text(page.locator(`#${errorId}`))).toMatch(/full_every/);
+      expect(await stored()).toEqual({ enabled: false, full_every: 'daily', max_chain_ratio: 0.5 });
+      expect(await accessibilityProblems(page, card)).toEqual([]);
+
+      await count.fill('24');
+      await card.getByRole('button', { name: 'Save', exact: true }).click();
+      await eventually(async () => expect(await text(card.locator('.form-status'))).toBe('Setting saved.'));
+      expect(await stored()).toEqual({ enabled: true, full_every: 24, max_chain_ratio: 0.3 });
+
+      // Kept: after a reload the card shows what is stored, and Back up now offers full and incremental.
+      await page.reload();
+      await open();
+      expect(await card.getByLabel('Incremental backups between full ones').isChecked()).toBe(true);
+      expect(await card.getByLabel('Full backup every').inputValue()).toBe('count');
+      expect(await card.getByLabel('Increments before a full backup').inputValue()).toBe('24');
+      expect(await card.getByLabel('Full backup when increments exceed % of the full').inputValue()).toBe('30');
+      expect(await card.getByRole('button', { name: 'Backup Now', exact: true }).count()).toBe(0);
+      expect(await accessibilityProblems(page, card)).toEqual([]);
+
+      type Job = { status: string; requested_kind: string | null; backup_kind: string | null; filename: string | null };
+      const latest = async () => ((await http.get('/api/backup-jobs?target=local').expect(200)).body as Job[])[0];
+      for (const [button, kind] of [
+        ['Full Backup Now', 'full'],
+        ['Incremental Backup Now', 'incremental'],
+      ] as const) {
+        const backup = card.getByRole('button', { name: button, exact: true });
+        await eventually(async () => expect(await backup.getAttribute('aria-disabled')).not.toBe('true'), 60_000);
+        await backup.click();
+        await eventually(async () => expect(await latest()).toMatchObject({ status: 'succeeded', requested_kind: kind, backup_kind: kind }), 60_000);
+        writer.write(30);
+      }
+      // The increment made from the page is listed as one.
+      const increment = (await latest()).filename!;
+      const row = page.locator(`section.backup-list[data-target="local"] tr[data-filename="${increment}"]`);
+      await eventually(async () => expect(await row.count()).toBe(1), 30_000);
+      expect(await text(row.locator('.chain-mark'))).toMatch(/^Incremental after the full backup of /);
+
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await accessibilityProblems(page, card)).toEqual([]);
     },
     BROWSER_TEST_MS,
   );

@@ -163,8 +163,8 @@ function BackupPage() {
 
   /** After a save: the settings as stored, the target's list (another folder or bucket), and the re-timed schedules. */
   const saved = async (target: Target): Promise<void> => {
-    await settings.load();
-    void destinations.load();
+    // Both awaited: a built-in card shows its incremental policy from the targets' list once its draft is cleared.
+    await Promise.all([settings.load(), destinations.load()]);
     void targets.load(target);
     void schedules.load();
     status.poke();
@@ -310,6 +310,7 @@ function BackupPage() {
                       intro="Off-site backups to an R2 bucket (or any S3-compatible store). Create the bucket and an API token in the Cloudflare dashboard, then enter them here."
                       fields={[...withServiceZone(R2_FIELDS, serviceZone), replicationField('r2', destinations.ids, destinations.nameOf)]}
                       settings={settings.settings ?? []}
+                      info={destinations.targets?.find((t) => t.id === 'r2')}
                       onSaved={() => saved('r2')}
                       job={latestJob(jobs.jobs, 'r2')}
                       onBackupStarted={backupStarted}
@@ -322,6 +323,7 @@ function BackupPage() {
                       intro="Backups to a folder on this machine: the default, with no account needed."
                       fields={[...withServiceZone(LOCAL_FIELDS, serviceZone), replicationField('local', destinations.ids, destinations.nameOf)]}
                       settings={settings.settings ?? []}
+                      info={destinations.targets?.find((t) => t.id === 'local')}
                       onSaved={() => saved('local')}
                       job={latestJob(jobs.jobs, 'local')}
                       onBackupStarted={backupStarted}

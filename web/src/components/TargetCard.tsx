@@ -1,14 +1,28 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type BackupJob, type ConnectionTestResult, errorMessage, type Setting, type Target, unwrap } from '../api/client';
+import {
+  api,
+  ApiError,
+  type BackupJob,
+  type ConnectionTestResult,
+  errorMessage,
+  type Setting,
+  type Target,
+  type TargetInfo,
+  type TargetInput,
+  unwrap,
+} from '../api/client';
 import { isActive } from '../backup-jobs';
 import { useSlowRequest } from '../hooks/useSlowRequest';
 import { useUnsavedGuard } from '../hooks/useUnsavedGuard';
 import type { FieldSpec } from '../settings-fields';
+import { type DraftErrors, draftFieldOf, targetDraftOf, targetRequestOf } from '../target-form';
 import { isConfigured } from '../target-configured';
+import { type BackupKind, BackupNowButtons } from './BackupNowButtons';
 import { ConnectionTest } from './ConnectionTest';
 import { type Draft, Field, fieldId, storedDraft } from './Field';
 import { useConfirm } from './ConfirmDialog';
+import { type IncrementalDraft, type IncrementalField, IncrementalPolicyFields } from './IncrementalPolicyFields';
 import { JobStatus } from './JobStatus';
 import { SlowNotice } from './SlowNotice';
 
@@ -18,6 +32,8 @@ interface TargetCardProps {
   intro: ComponentChildren;
   fields: readonly FieldSpec[];
   settings: readonly Setting[];
+  /** The target as GET /api/targets lists it (its incremental policy); undefined until loaded. */
+  info: TargetInfo | undefined;
   /** Reloads the settings after a save. */
   onSaved: () => Promise<void>;
   job: BackupJob | undefined;
@@ -44,9 +60,12 @@ function apiValue(spec: FieldSpec, draft: Draft): string | number {
  * backups); they start open while it is not, and open when a link leads to the card (TargetsCard's "Edit in
  * its card") or a save fails at a field.
  */
-export function TargetCard({ target, title, intro, fields, settings, onSaved, job, onBackupStarted, footer, now }: TargetCardProps) {
+export function TargetCard({ target, title, intro, fields, settings, info, onSaved, job, onBackupStarted, footer, now }: TargetCardProps) {
   const [draft, setDraft] = useState<Record<string, Draft>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
+  /** The incremental policy as edited (only the fields changed), saved through PATCH /api/targets/{target}. */
+  const [policyDraft, setPolicyDraft] = useState<Partial<IncrementalDraft>>({});
+  const [policyErrors, setPolicyErrors] = useState<DraftErrors>({});
   const [status, setStatus] = useState<Status>(null);
   const [busy, setBusy] = useState<Busy>(null);
   /** The last Test Connection result and when it was checked; cleared when a field changes (it no longer says what would happen). */
@@ -79,26 +98,40 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     return value !== storedDraft(spec, byKey.get(spec.key));
   };
   const edited = fields.filter(isEdited);
-  useUnsavedGuard(edited.length > 0);
+  const storedTarget = info ? targetDraftOf(info) : null;
+  const targetDraft = storedTarget && { ...storedTarget, ...policyDraft };
+  /** The policy to send: only when it differs from the stored one. */
+  const policyEdit = info && targetDraft ? targetRequestOf(targetDraft, info).incremental : undefined;
+  const changes = edited.length + (policyEdit ? 1 : 0);
+  useUnsavedGuard(changes > 0);
 
   const change = (key: string, value: Draft): void => {
     setDraft((d) => ({ ...d, [key]: value }));
     setStatus(null);
     setTest(null);
   };
+  const changePolicy = (key: IncrementalField, value: IncrementalDraft[IncrementalField]): void => {
+    setPolicyDraft((d) => ({ ...d, [key]: value }));
+    setPolicyErrors(({ [key]: _fixed, ...rest }) => rest);
+    setStatus(null);
+  };
+  const policyIdOf = (key: IncrementalField): string => fieldId(`${target}_${key}`);
 
   /** Folding the settings away with unsaved changes asks first: the changes would otherwise linger unseen. */
   const toggle = async (): Promise<void> => {
-    if (expanded && edited.length > 0) {
+    if (expanded && changes > 0) {
+      const names = [...edited.map((f) => f.label), ...(policyEdit ? ['Incremental backups'] : [])];
       const answer = await confirm({
         title: 'Discard the unsaved changes?',
-        body: <p>{`${edited.map((f) => f.label).join(', ')} ${edited.length === 1 ? 'was' : 'were'} changed but not saved.`}</p>,
+        body: <p>{`${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} changed but not saved.`}</p>,
         confirmLabel: 'Discard changes',
         danger: true,
       });
       if (!answer.confirmed) return;
       setDraft({});
       setErrors({});
+      setPolicyDraft({});
+      setPolicyErrors({});
       setTest(null);
     }
     setOpen(!expanded);
@@ -137,6 +170,9 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
   const save = async (): Promise<boolean> => {
     if (edited.length === 0) {
       setErrors({});
+      if (!policyEdit) return true;
+      if (!(await savePolicy())) return false;
+      setStatus({ kind: 'ok', text: 'Setting saved.' });
       return true;
     }
     if (!(await folderMoveAccepted())) return false;
@@ -169,7 +205,8 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     setBusy(null);
     const failures = Object.keys(failed);
     if (failures.length === 0) {
-      setStatus({ kind: 'ok', text: edited.length === 1 ? 'Setting saved.' : `${edited.length} settings saved.` });
+      if (!(await savePolicy())) return false;
+      setStatus({ kind: 'ok', text: changes === 1 ? 'Setting saved.' : `${changes} settings saved.` });
       return true;
     }
     setStatus({
@@ -185,10 +222,40 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     return false;
   };
 
+  /**
+   * Saves the incremental policy when it was changed (PATCH /api/targets/{target} with incremental only). A refused
+   * value shows at the field it names, and the stored policy stays as it was. Returns whether nothing is left unsaved.
+   */
+  const savePolicy = async (): Promise<boolean> => {
+    if (!policyEdit || !targetDraft) {
+      setPolicyErrors({});
+      return true;
+    }
+    setBusy('save');
+    try {
+      await unwrap(api.PATCH('/api/targets/{id}', { params: { path: { id: target } }, body: { incremental: policyEdit } as TargetInput }));
+      setPolicyDraft({});
+      setPolicyErrors({});
+      await onSaved().catch(() => undefined);
+      return true;
+    } catch (error) {
+      const field = draftFieldOf(error, targetDraft) as IncrementalField | undefined;
+      setPolicyErrors(field ? { [field]: errorMessage(error) } : {});
+      setStatus({ kind: 'error', text: `The incremental backup policy was not saved: ${errorMessage(error)}` });
+      if (field) {
+        setOpen(true);
+        setTimeout(() => document.getElementById(policyIdOf(field))?.focus(), 0);
+      }
+      return false;
+    } finally {
+      setBusy(null);
+    }
+  };
+
   const onSubmit = async (event: Event): Promise<void> => {
     event.preventDefault();
     if (busy) return;
-    if (edited.length === 0) {
+    if (changes === 0) {
       setStatus({ kind: 'ok', text: 'No changes to save.' });
       return;
     }
@@ -210,12 +277,13 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
     }
   };
 
-  const backupNow = async (): Promise<void> => {
+  /** Back up now; with the incremental policy on, the kind the user chose (without one, the policy decides). */
+  const backupNow = async (kind?: BackupKind): Promise<void> => {
     if (busy || isActive(job)) return;
     if (!(await save())) return;
     setBusy('backup');
     try {
-      const started = await unwrap(api.POST('/api/backups/{target}', { params: { path: { target } } }));
+      const started = await unwrap(api.POST('/api/backups/{target}', { params: { path: { target } }, ...(kind ? { body: { kind } } : {}) }));
       onBackupStarted(started);
       setStatus(null);
     } catch (error) {
@@ -304,6 +372,7 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
         <div id={settingsId} class="target-settings" hidden={!expanded}>
           <p class="card-intro">{intro}</p>
           {rendered}
+          {targetDraft && <IncrementalPolicyFields draft={targetDraft} errors={policyErrors} idOf={policyIdOf} onChange={changePolicy} />}
         </div>
         <div class="actions">
           {expanded && (
@@ -314,11 +383,16 @@ export function TargetCard({ target, title, intro, fields, settings, onSaved, jo
           <button type="button" class="button" aria-disabled={busy !== null} aria-busy={busy === 'test'} onClick={() => void testConnection()}>
             {busy === 'test' ? 'Testing…' : 'Test Connection'}
           </button>
-          <button type="button" class="button" aria-disabled={busy !== null || running} aria-busy={busy === 'backup'} onClick={() => void backupNow()}>
-            {busy === 'backup' ? 'Starting…' : running ? (job?.kind === 'replication' ? 'Replication running…' : 'Backup running…') : 'Backup Now'}
-          </button>
+          <BackupNowButtons
+            incremental={info?.incremental.enabled === true}
+            class="button"
+            disabled={busy !== null || running}
+            busy={busy === 'backup'}
+            busyText={busy === 'backup' ? 'Starting…' : running ? (job?.kind === 'replication' ? 'Replication running…' : 'Backup running…') : null}
+            onBackup={(kind) => void backupNow(kind)}
+          />
         </div>
-        {edited.length > 0 && !status && <p class="hint unsaved">Unsaved changes. Test Connection and Backup Now save them first.</p>}
+        {changes > 0 && !status && <p class="hint unsaved">Unsaved changes. Test Connection and Backup Now save them first.</p>}
         <div class="form-status" role="status">
           {status && <p class={status.kind === 'ok' ? 'status-ok' : 'status-error'}>{status.text}</p>}
         </div>

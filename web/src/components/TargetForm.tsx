@@ -3,7 +3,6 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage, type TargetInfo, type TargetInput } from '../api/client';
 import { formatServiceClock } from '../format';
 import {
-  FULL_EVERY,
   type DraftErrors,
   type DraftField,
   draftFieldOf,
@@ -16,6 +15,7 @@ import {
   targetDraftOf,
   targetRequestOf,
 } from '../target-form';
+import { IncrementalPolicyFields } from './IncrementalPolicyFields';
 
 const ID = 'target-form';
 const fieldId = (key: DraftField): string => `${ID}-${key}`;
@@ -37,12 +37,6 @@ const KEEP_LABELS: Record<KeepKey, string> = {
   keep_weekly: 'Weekly backups to keep',
   keep_monthly: 'Monthly backups to keep',
   keep_yearly: 'Yearly backups to keep',
-};
-
-const FULL_EVERY_LABELS: Record<(typeof FULL_EVERY)[number], string> = {
-  daily: 'Day',
-  weekly: 'Week',
-  count: 'After a number of increments',
 };
 
 interface TargetFormProps {
@@ -227,35 +221,7 @@ export function TargetForm({ target, targets, onSave, onClose, serviceZone }: Ta
         {input('retention_days', 'Retention Days', { short: true, hint: 'Older backups are deleted; the newest 3 are always kept. 0: no rule by age.' })}
         {KEEP_KEYS.map((key) => input(key, KEEP_LABELS[key], { short: true }))}
       </fieldset>
-      <fieldset class="field-group">
-        <legend>Incremental backups</legend>
-        <div class="field field-flag">
-          <input
-            id={fieldId('incremental_enabled')}
-            type="checkbox"
-            class="switch"
-            checked={draft.incremental_enabled}
-            aria-invalid={errors.incremental_enabled ? true : undefined}
-            onChange={(e) => change('incremental_enabled', e.currentTarget.checked)}
-          />
-          <label for={fieldId('incremental_enabled')}>Incremental backups between full ones</label>
-        </div>
-        {errors.incremental_enabled && <p class="field-error">{errors.incremental_enabled}</p>}
-        {draft.incremental_enabled && (
-          <>
-            {select(
-              'full_every',
-              'Full backup every',
-              FULL_EVERY.map((k) => [k, FULL_EVERY_LABELS[k]] as const),
-            )}
-            {draft.full_every === 'count' && input('full_every_count', 'Increments before a full backup', { short: true, placeholder: '24' })}
-            {input('max_chain_percent', 'Full backup when increments exceed % of the full', {
-              short: true,
-              hint: 'When the increments since the last full backup add up to more than this share of its size, the next backup is a full one.',
-            })}
-          </>
-        )}
-      </fieldset>
+      <IncrementalPolicyFields draft={draft} errors={errors} idOf={fieldId} onChange={change} />
       {select('replicate_from', 'Replicate from', [['', 'None'] as const, ...others.map((t) => [t.id, `${t.label} (${t.id})`] as const)])}
       <div class="actions">
         <button type="submit" class="button button-primary" aria-disabled={busy} aria-busy={busy}>

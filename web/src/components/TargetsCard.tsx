@@ -13,6 +13,7 @@ import {
 import { isActive, latestJob } from '../backup-jobs';
 import { formatBytes, formatDateTime } from '../format';
 import { scheduleWords, targetPlace } from '../target-form';
+import { type BackupKind, BackupNowButtons } from './BackupNowButtons';
 import { useConfirm } from './ConfirmDialog';
 import { ConnectionTest } from './ConnectionTest';
 import { SlowNotice } from './SlowNotice';
@@ -133,7 +134,7 @@ export function TargetsCard({ targets, error, schedules, serviceZone, onChanged,
   };
 
   /** Back up now; with the incremental policy on, the kind the user chose (the policy decides without one). */
-  const backup = async (target: TargetInfo, kind?: 'full' | 'incremental'): Promise<void> => {
+  const backup = async (target: TargetInfo, kind?: BackupKind): Promise<void> => {
     try {
       onJobStarted(await unwrap(api.POST('/api/backups/{target}', { params: { path: { target: target.id } }, ...(kind ? { body: { kind } } : {}) })));
       setMessage(null);
@@ -252,26 +253,14 @@ export function TargetsCard({ targets, error, schedules, serviceZone, onChanged,
                     {result === 'running' ? 'Testing…' : 'Test Connection'}
                     <span class="visually-hidden"> {target.label}</span>
                   </button>
-                  {target.incremental.enabled ? (
-                    (['full', 'incremental'] as const).map((kind) => (
-                      <button
-                        key={kind}
-                        type="button"
-                        class="button button-small"
-                        data-backup-kind={kind}
-                        aria-disabled={isActive(job)}
-                        onClick={() => !isActive(job) && void backup(target, kind)}
-                      >
-                        {isActive(job) ? 'Running…' : kind === 'full' ? 'Full Backup Now' : 'Incremental Backup Now'}
-                        <span class="visually-hidden"> {target.label}</span>
-                      </button>
-                    ))
-                  ) : (
-                    <button type="button" class="button button-small" aria-disabled={isActive(job)} onClick={() => !isActive(job) && void backup(target)}>
-                      {isActive(job) ? 'Running…' : 'Backup Now'}
-                      <span class="visually-hidden"> {target.label}</span>
-                    </button>
-                  )}
+                  <BackupNowButtons
+                    incremental={target.incremental.enabled}
+                    class="button button-small"
+                    disabled={isActive(job)}
+                    busyText={isActive(job) ? 'Running…' : null}
+                    hiddenSuffix={target.label}
+                    onBackup={(kind) => void backup(target, kind)}
+                  />
                   {target.replicate_from && (
                     <button type="button" class="button button-small" onClick={() => void sync(target)}>
                       Sync Now<span class="visually-hidden"> {target.label}</span>
