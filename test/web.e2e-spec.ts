@@ -614,6 +614,8 @@ describeS3('Admin page in a browser: Cloudflare R2 (real S3 server)', () => {
         'Object Lock mode',
         'Locked for (days)',
         'Copy the backups of',
+        // Then issue 19's incremental policy (its other fields show once it is on).
+        'Incremental backups between full ones',
       ]);
       const buttons = await r2.locator('.actions button').allInnerTexts();
       expect(buttons).toEqual(['Save', 'Test Connection', 'Backup Now']);
