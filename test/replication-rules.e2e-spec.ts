@@ -153,7 +153,10 @@ describe('Replication between folders: what is copied, and what is never touched
     const firstJob = await waitForJob(t.http, first.body.id);
     await until('the first copy at the gate', () => (gate.waiting > 0 ? true : undefined));
     const second = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
+    // Names are times to the second, per target: usb's backup taken in the same second would share local's name.
+    await until('the next second', () => (backupFilename(new Date()) > second.filename ? true : undefined));
     const onUsb = await waitForJob(t.http, (await t.http.post('/api/backups/usb').expect(202)).body.id);
+    expect(onUsb.filename).not.toBe(second.filename);
     await t.http.patch('/api/targets/nas').send({ replicate_from: 'usb' }).expect(200);
     gate.release();
 
