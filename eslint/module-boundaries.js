@@ -27,7 +27,10 @@ export const MODULES = {
   database: { uses: ['common', 'config'], public: ['database-registry', 'database-damage', 'managed-database', 'sqlite-snapshot'] },
   settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions', 'setting-value.parser', 'secret-cipher'] },
   audit: { uses: ['common', 'config', 'database'], public: ['audit-log', 'audit-entry', 'audit-recorder'] },
-  targets: { uses: ['common', 'config', 'database', 'settings'], public: ['target-definition', 'target-directory', 'target-roster', 'existing-target.pipe'] },
+  targets: {
+    uses: ['common', 'config', 'database', 'settings', 'archive-format'],
+    public: ['target-definition', 'target-directory', 'target-roster', 'existing-target.pipe'],
+  },
   storage: { uses: ['common', 'config', 'database', 'settings', 'targets'], public: ['object-storage', 'object-exists.error', 'storage-targets'] },
   encryption: {
     uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'archive-format'],

@@ -1,4 +1,4 @@
-import { type IncrementalMetadata, incrementalMetadataProblems } from './incremental-metadata.js';
+import { chainTooLong, type IncrementalMetadata, incrementalMetadataProblems, LONGEST_CHAIN } from './incremental-metadata.js';
 
 const valid = (): IncrementalMetadata => ({
   timestamp: '2026-12-03T09:15:00Z',
@@ -81,5 +81,20 @@ describe('incrementalMetadataProblems', () => {
       'databases[0]: ledger.db.pages holds 16383 bytes, not the 16384 of its 4 pages of 4096 bytes',
     ]);
     expect(incrementalMetadataProblems(valid(), new Map())).toEqual(['databases[0]: the archive holds no ledger.db.pages']);
+  });
+});
+
+describe('chainTooLong', () => {
+  const base = 'sentinel-backup-2026-12-03-030000.tar.gz';
+  const increment = 'sentinel-incremental-2026-12-03-090000.tar.gz';
+
+  it('follows a chain of exactly the longest length a policy makes (full_every at its maximum) to its base', () => {
+    expect(chainTooLong(LONGEST_CHAIN - 1, increment, base)).toBe(false);
+    expect(chainTooLong(LONGEST_CHAIN, base, base)).toBe(false);
+  });
+
+  it('refuses a chain that goes on past that length, before its next link is read', () => {
+    expect(chainTooLong(LONGEST_CHAIN, increment, base)).toBe(true);
+    expect(chainTooLong(LONGEST_CHAIN + 1, base, base)).toBe(true);
   });
 });

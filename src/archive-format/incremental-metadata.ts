@@ -6,6 +6,20 @@ import { parseBackupName } from './backup-filename.js';
  * backup's fields plus the chain it belongs to and, per database, the pages that changed.
  */
 
+/**
+ * The most increments a chain holds after its full backup: the most a policy lets a chain grow (`full_every`, a
+ * whole number up to this), and so the longest chain a restore follows (beyond it, a loop of parents).
+ */
+export const LONGEST_CHAIN = 10_000;
+
+/**
+ * Whether a chain walked from its newest point goes on past the longest chain: `links` increments were read so far
+ * (the newest first), and the last of them has `parent`. A chain of exactly LONGEST_CHAIN increments ends at its base there.
+ */
+export function chainTooLong(links: number, parent: string, base: string): boolean {
+  return links > LONGEST_CHAIN || (links === LONGEST_CHAIN && parent !== base);
+}
+
 /** Inclusive 1-based page numbers: `[811, 840]` is 30 pages. */
 export type PageRange = [first: number, last: number];
 

@@ -1,3 +1,4 @@
+import { LONGEST_CHAIN } from '../archive-format/incremental-metadata.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { applyIncrementalInput, DEFAULT_INCREMENTAL_POLICY, incrementalFields, readStoredIncremental } from './incremental-policy.js';
 
@@ -26,6 +27,12 @@ describe('the incremental policy', () => {
     expect(applyIncrementalInput(on, { full_every: 'weekly', max_chain_ratio: 10 })).toEqual({ enabled: true, full_every: 'weekly', max_chain_ratio: 10 });
     expect(applyIncrementalInput(on, { max_chain_ratio: 0.01, full_every: 1 })).toEqual({ enabled: true, full_every: 1, max_chain_ratio: 0.01 });
     expect(applyIncrementalInput(on, {})).toEqual(on);
+  });
+
+  it('allows chains up to the longest a restore follows, no longer', () => {
+    const on = applyIncrementalInput(off, { enabled: true });
+    expect(applyIncrementalInput(on, { full_every: LONGEST_CHAIN }).full_every).toBe(LONGEST_CHAIN);
+    expect(refusal({ full_every: LONGEST_CHAIN + 1 }).field).toBe('incremental.full_every');
   });
 
   it.each([

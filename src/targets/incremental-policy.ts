@@ -1,3 +1,4 @@
+import { LONGEST_CHAIN } from '../archive-format/incremental-metadata.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 
@@ -17,7 +18,8 @@ export interface IncrementalPolicy {
 /** Off: every backup full, made exactly as before increments existed. */
 export const DEFAULT_INCREMENTAL_POLICY: Readonly<IncrementalPolicy> = Object.freeze({ enabled: false, full_every: 'daily', max_chain_ratio: 0.5 });
 
-export const FULL_EVERY_MAX = 10_000;
+/** A policy never makes a chain longer than a restore follows. */
+export const FULL_EVERY_MAX = LONGEST_CHAIN;
 export const CHAIN_RATIO_MIN = 0.01;
 export const CHAIN_RATIO_MAX = 10;
 const FIELDS = ['enabled', 'full_every', 'max_chain_ratio'] as const;

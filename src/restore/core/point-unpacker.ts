@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { parseBackupName } from '../../archive-format/backup-filename.js';
 import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
-import { type IncrementalMetadata, pagesInRanges } from '../../archive-format/incremental-metadata.js';
+import { chainTooLong, type IncrementalMetadata, LONGEST_CHAIN, pagesInRanges } from '../../archive-format/incremental-metadata.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { applyIncrementChain, type IncrementToApply } from '../../incremental/increment-chain-applier.js';
@@ -31,9 +31,6 @@ export function isIncrementToUnpack(point: PointToUnpack): point is IncrementToU
 export function isIncrementName(name: string): boolean {
   return parseBackupName(name)?.kind === 'incremental';
 }
-
-/** Longest chain followed: far more increments than any policy makes between two full backups, and a stop for a loop. */
-const MAX_CHAIN_LENGTH = 10_000;
 
 /**
  * Unpacks a restorable point into a work folder, as ArchiveUnpacker unpacks a full archive, with the same result:
@@ -149,7 +146,8 @@ export class PointUnpacker {
     if (!parent || (own && parent.at.getTime() >= own.at.getTime())) throw broken(`its parent ${metadata.parent} is not an older backup`);
     if (parent.kind === 'full' && metadata.parent !== metadata.base)
       throw broken(`its parent ${metadata.parent} is a full backup other than its base ${metadata.base}`);
-    if (links >= MAX_CHAIN_LENGTH) throw broken(`the chain is longer than ${MAX_CHAIN_LENGTH} increments`);
+    // No policy makes a longer chain (full_every): a longer one is a loop of parents, refused before its next link is read.
+    if (chainTooLong(links, metadata.parent, metadata.base)) throw broken(`the chain is longer than ${LONGEST_CHAIN} increments`);
     return metadata.parent;
   }
 
