@@ -1,9 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
+import type BetterSqlite3 from 'better-sqlite3';
 import { DatabaseRegistry } from '../../src/database/database-registry.js';
 
 /**
  * Fills every managed database with a table of rows: deterministic, moderately compressible text.
  * Returns the row count per database.
+ * The rows go in through the service's own connection, but with one prepared statement in one synchronous
+ * transaction rather than one awaited TypeORM query each: the same rows, written ten times faster, which
+ * is most of the time of the tests that seed tens of megabytes (60,000 rows of 1 KB in each of the seven).
  */
 export async function seedDatabases(app: INestApplication, options: { rows?: number; payloadBytes?: number } = {}): Promise<Record<string, number>> {
   const rows = options.rows ?? 200;
@@ -13,11 +17,11 @@ export async function seedDatabases(app: INestApplication, options: { rows?: num
   for (const db of registry.list()) {
     const source = await registry.dataSource(db.name);
     await source.query('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, db TEXT NOT NULL, payload TEXT NOT NULL)');
-    await source.transaction(async (manager) => {
-      for (let i = 0; i < rows; i++) {
-        await manager.query('INSERT INTO items (db, payload) VALUES (?, ?)', [db.name, payload(db.name, i, payloadBytes)]);
-      }
-    });
+    const connection = (source.driver as unknown as { databaseConnection: BetterSqlite3.Database }).databaseConnection;
+    const insert = connection.prepare('INSERT INTO items (db, payload) VALUES (?, ?)');
+    connection.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run(db.name, payload(db.name, i, payloadBytes));
+    })();
     const [{ n }] = await source.query('SELECT count(*) AS n FROM items');
     counts[db.name] = n;
   }
