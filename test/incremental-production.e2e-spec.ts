@@ -132,9 +132,10 @@ describe('Incremental backups made by the service (local folder)', () => {
     writer.stop();
 
     expect(full.filename).toMatch(/^sentinel-backup-\d{4}-\d{2}-\d{2}-\d{6}\.tar\.gz$/);
-    expect(fullBackupLines(t)).toEqual([expect.stringContaining(`Local backup (job ${full.id}) is a full backup: No page index at `)]);
-    // The job says which kind it made, and why a full one.
-    expect(full).toMatchObject({ backup_kind: 'full', kind_reason: expect.stringContaining('No page index at ') });
+    // The log names the index's file; the job says which kind it made, and why a full one, without the server's paths.
+    expect(fullBackupLines(t)).toEqual([expect.stringContaining(`Local backup (job ${full.id}) is a full backup: No page index at ${t.dataDir}`)]);
+    expect(full).toMatchObject({ backup_kind: 'full', kind_reason: expect.stringContaining('No page index (') });
+    expect(full.kind_reason).not.toContain(t.dataDir);
     expect(first).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
     // The full backup is the spec's archive: metadata first, then every database whole.
     expect(tarList(path.join(folder, full.filename))).toEqual(['backup-metadata.json', 'config.db', 'ledger.db', 'cache.db']);
@@ -201,7 +202,9 @@ describe('Incremental backups made by the service (local folder)', () => {
     // The index folder lost: one full read, never a wrong backup.
     fs.rmSync(path.join(t.dataDir, '.incremental'), { recursive: true, force: true });
     const rebased = await next();
-    expect(reasonOf(rebased)).toContain('No page index at');
+    expect(reasonOf(rebased)).toContain(`No page index at ${t.dataDir}`);
+    expect(rebased.kind_reason).toMatch(/^No page index \(/);
+    expect(rebased.kind_reason).not.toContain(t.dataDir);
     await next();
     // The chain's full backup gone from the target.
     const chainBase = rebased.filename as string;

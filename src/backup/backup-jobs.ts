@@ -172,10 +172,10 @@ export class BackupJobs implements OnModuleDestroy {
       const { filename, size, sha256, encrypted, recipients } = await this.producer.produce(run, abort.signal, {
         enterPhase: (phase, bytesTotal) => this.enterPhase(run, phase, bytesTotal),
         bytesDone: (bytes) => this.progress(run, bytes),
-        kindChosen: async ({ kind, reason }) => {
+        kindChosen: async ({ kind, reason, logReason }) => {
           run.backupKind = kind;
           run.kindReason = reason;
-          if (kind === 'full' && reason) this.logger.log(`${label} backup (job ${run.id}) is a full backup: ${reason}`);
+          if (kind === 'full' && reason) this.logger.log(`${label} backup (job ${run.id}) is a full backup: ${logReason ?? reason}`);
           else if (kind === 'incremental') this.logger.log(`${label} backup (job ${run.id}) is an increment of its target's chain`);
         },
         willStore: async (intent) => {

@@ -50,7 +50,7 @@ export async function diffPages(
 ): Promise<PageChanges | PagesNeedFull> {
   if (previous.pageSize !== current.pageSize) {
     const message = `Database ${name}: its page size changed from ${previous.pageSize} to ${current.pageSize} bytes since the chain's last point; making a full backup`;
-    return { kind: 'needs-full', reason: { code: 'page-size-changed', message } };
+    return { kind: 'needs-full', reason: { code: 'page-size-changed', message, summary: message } };
   }
   const maxShare = options.maxShare ?? MAX_CHANGED_SHARE;
   const diff = await runPageWorker<{ ranges: PageRange[] | null; changed: number; share: number; pages: { bytes: number; sha256: string } | null }>(
@@ -70,7 +70,7 @@ export async function diffPages(
   if (diff.ranges === null) {
     const percent = (diff.share * 100).toFixed(1);
     const message = `Database ${name}: ${diff.changed} of its ${current.pageCount} pages (${percent} %) changed since the chain's last point, more than ${maxShare * 100} % (a VACUUM rewrites every page); making a full backup`;
-    return { kind: 'needs-full', reason: { code: 'too-many-pages-changed', message }, share: diff.share };
+    return { kind: 'needs-full', reason: { code: 'too-many-pages-changed', message, summary: message }, share: diff.share };
   }
   return {
     kind: 'changes',

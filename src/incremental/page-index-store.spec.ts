@@ -95,7 +95,10 @@ describe('PageIndexStore', () => {
 
   it('answers why an index cannot be used instead of throwing', async () => {
     const store = new PageIndexStore(dataDir);
-    expect(await store.read('local')).toMatchObject({ usable: false, reason: { code: 'index-missing' } });
+    expect(await store.read('local')).toMatchObject({
+      usable: false,
+      reason: { code: 'index-missing', message: expect.stringContaining(folder()), summary: expect.stringContaining('No page index') },
+    });
 
     await store.write('local', update(FULL, 10, 1));
     const read = await store.read('local');
@@ -124,5 +127,32 @@ describe('PageIndexStore', () => {
       usable: false,
       reason: { code: 'index-unreadable', message: expect.stringContaining('hashes_file for database ledger') },
     });
+  });
+
+  it("says why without the server's paths in the summary the API shows, and with them in the message the log shows", async () => {
+    const store = new PageIndexStore(dataDir);
+    const expectUnusable = async (what: string): Promise<void> => {
+      const read = await store.read('local');
+      if (read.usable) throw new Error('the index was usable');
+      expect(read.reason.message).toContain(folder());
+      expect(read.reason.summary).toContain(what);
+      expect(read.reason.summary).not.toContain(dataDir);
+    };
+    await expectUnusable('No page index');
+    await store.write('local', update(FULL, 10, 1));
+    const read = await store.read('local');
+    if (!read.usable) throw new Error(read.reason.message);
+    const ledgerHashes = path.join(folder(), read.index.databases[0].hashes_file);
+    fs.truncateSync(ledgerHashes, 300);
+    await expectUnusable('The page index could not be read: the page hashes of database ledger hold 300 bytes');
+    fs.rmSync(ledgerHashes);
+    await expectUnusable('The page index could not be read: the page hashes of database ledger are missing');
+    fs.writeFileSync(path.join(folder(), 'chain.json'), '[');
+    await expectUnusable('The page index could not be read: it is not valid JSON');
+    fs.writeFileSync(path.join(folder(), 'chain.json'), '[]');
+    await expectUnusable('The page index could not be read: it is not a JSON object');
+    fs.rmSync(path.join(folder(), 'chain.json'));
+    fs.mkdirSync(path.join(folder(), 'chain.json'));
+    await expectUnusable('The page index could not be read: EISDIR');
   });
 });

@@ -52,18 +52,23 @@ export class PageIndexStore {
       text = await fs.promises.readFile(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT')
-        return unusable('index-missing', `No page index at ${file} (the target's first incremental backup, or the folder was lost); making a full backup`);
-      return unusable('index-unreadable', `The page index ${file} cannot be read (${code ?? String(error)}); making a full backup`);
+      if (code === 'ENOENT') {
+        const why = "(the target's first incremental backup, or the folder was lost); making a full backup";
+        return unusable('index-missing', `No page index at ${file} ${why}`, `No page index ${why}`);
+      }
+      const what = code ?? (error as Error).message.replaceAll(file, 'chain.json');
+      return unusable('index-unreadable', `The page index ${file} cannot be read (${what}); making a full backup`, unreadable(what));
     }
     let index: PageIndex;
     try {
       index = JSON.parse(text) as PageIndex;
     } catch {
-      return unusable('index-unreadable', `The page index ${file} is not valid JSON; making a full backup, which writes a new one`);
+      const what = 'is not valid JSON';
+      return unusable('index-unreadable', `The page index ${file} ${what}; making a full backup, which writes a new one`, unreadable(`it ${what}`));
     }
     const problem = indexProblem(index);
-    if (problem) return unusable('index-unreadable', `The page index ${file} ${problem}; making a full backup, which writes a new one`);
+    if (problem)
+      return unusable('index-unreadable', `The page index ${file} ${problem}; making a full backup, which writes a new one`, unreadable(`it ${problem}`));
     for (const db of index.databases) {
       const hashes = path.join(folder, db.hashes_file);
       const expected = db.page_count * HASH_BYTES;
@@ -71,11 +76,13 @@ export class PageIndexStore {
       try {
         size = (await fs.promises.stat(hashes)).size;
       } catch {
-        return unusable('hash-file-missing', `The page index names ${hashes} for database ${db.name}, and it is not there; making a full backup`);
+        const message = `The page index names ${hashes} for database ${db.name}, and it is not there; making a full backup`;
+        return unusable('hash-file-missing', message, unreadable(`the page hashes of database ${db.name} are missing`));
       }
       if (size !== expected) {
-        const message = `The page hashes ${hashes} of database ${db.name} hold ${size} bytes, not the ${expected} of its ${db.page_count} pages; making a full backup`;
-        return unusable('hash-file-wrong-length', message);
+        const what = `hold ${size} bytes, not the ${expected} of its ${db.page_count} pages`;
+        const message = `The page hashes ${hashes} of database ${db.name} ${what}; making a full backup`;
+        return unusable('hash-file-wrong-length', message, unreadable(`the page hashes of database ${db.name} ${what}`));
       }
     }
     return { usable: true, index, folder };
@@ -126,8 +133,13 @@ export class PageIndexStore {
   }
 }
 
-function unusable(code: NeedsFullReason['code'], message: string): PageIndexRead {
-  return { usable: false, reason: { code, message } };
+/** `message` names the files, for the log; `summary` says the same without the server's paths, for the API. */
+function unusable(code: NeedsFullReason['code'], message: string, summary: string): PageIndexRead {
+  return { usable: false, reason: { code, message, summary } };
+}
+
+function unreadable(what: string): string {
+  return `The page index could not be read: ${what}; making a full backup, which writes a new one`;
 }
 
 /** What is wrong with a parsed chain.json, in words that follow "The page index <file>", or undefined. */

@@ -61,7 +61,10 @@ export interface ProductionProgress {
 /** A backup's kind, and why it is full when an increment could have been made (null otherwise). */
 export interface KindChoice {
   kind: BackupKind;
+  /** Shown by the API (the job's `kind_reason`): never a server path. */
   reason: string | null;
+  /** The same reason for the log when it says more (the page index's files); `reason` otherwise. */
+  logReason?: string;
 }
 
 export interface ProducedArchive {
@@ -132,7 +135,7 @@ export class ArchiveProducer {
     await this.space.ensure(job.target, liveBytes);
     signal.throwIfAborted();
     const plan = await this.chains.plan(job.target, job.requestedKind, storage);
-    let chosen: KindChoice = { kind: plan.kind, reason: plan.reason };
+    let chosen: KindChoice = { kind: plan.kind, reason: plan.reason, logReason: plan.kind === 'full' && plan.pageStable ? plan.logReason : undefined };
     if (plan.pageStable) await progress.kindChosen?.(chosen);
 
     const scratch = await this.scratchFolders.create(job.id);

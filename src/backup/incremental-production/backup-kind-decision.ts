@@ -26,7 +26,7 @@ export interface ChainStats {
 }
 
 /** What the page index gave: the chain to extend, or why it cannot be used (a missing, unreadable or inconsistent index). */
-export type ChainState = { usable: true; chain: ChainStats } | { usable: false; reason: string };
+export type ChainState = { usable: true; chain: ChainStats } | { usable: false; reason: string; logReason?: string };
 
 export interface KindRequest {
   policy: IncrementalPolicy;
@@ -42,6 +42,8 @@ export interface KindRequest {
 export interface KindDecision {
   kind: BackupKind;
   reason: string | null;
+  /** The same reason for the log when it says more than the API may show (the server's paths); `reason` otherwise. */
+  logReason?: string;
 }
 
 /** One database, by whether the page index (at the chain's newest point) and the installation have it. */
@@ -63,7 +65,7 @@ export class BackupKindDecision {
     // Policy off: the backup is made exactly as before; there is nothing to explain.
     if (!policy.enabled) return { kind: 'full', reason: requested === 'incremental' ? 'incremental backups are off for this target' : null };
     if (requested === 'full') return { kind: 'full', reason: 'a full backup was asked for' };
-    if (!chain.usable) return { kind: 'full', reason: chain.reason };
+    if (!chain.usable) return { kind: 'full', reason: chain.reason, logReason: chain.logReason };
     const reason = this.chainComplete(policy, chain.chain, timeZone, now);
     return reason ? { kind: 'full', reason } : { kind: 'incremental', reason: null };
   }

@@ -28,7 +28,7 @@ export type ChainPlan =
    * describes (it may still turn full once the snapshots are compared); full starts a new chain, `reason` says
    * why when an increment was possible in principle.
    */
-  | { pageStable: true; kind: 'full'; reason: string | null }
+  | { pageStable: true; kind: 'full'; reason: string | null; logReason?: string }
   | { pageStable: true; kind: 'incremental'; reason: null; index: PageIndex; folder: string };
 
 /** An increment ready to archive: its chain, its databases' entries, and the pages files that follow the metadata. */
@@ -84,9 +84,9 @@ export class IncrementalProduction {
             baseSize: read.index.base_size,
           },
         }
-      : { usable: false as const, reason: read.reason.message };
+      : { usable: false as const, reason: read.reason.summary, logReason: read.reason.message };
     const decided = this.decision.decide({ policy, requested, chain, timeZone: this.config.env.timeZone, now: this.clock.now() });
-    if (decided.kind === 'full' || !read.usable) return { pageStable: true, kind: 'full', reason: decided.reason };
+    if (decided.kind === 'full' || !read.usable) return { pageStable: true, kind: 'full', reason: decided.reason, logReason: decided.logReason };
     // An increment is only as good as the points it needs: the chain's full backup and its newest point.
     for (const [role, name] of [
       ['full backup', read.index.base],
