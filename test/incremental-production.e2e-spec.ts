@@ -17,6 +17,7 @@ import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { integrityCheck } from '../src/database/sqlite-snapshot.js';
 import { applyIncrementChain } from '../src/incremental/increment-chain-applier.js';
 import { ageKeygen, decryptedTar, enableEncryption } from './support/age-archives.js';
+import { type IncrementalPolicy, LONG_CHAINS, setIncrementalPolicy } from './support/incremental-policy.js';
 import { expectedRows, IncrementalWriter, rowsOf } from './support/incremental-writer.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3, testS3Client } from './support/s3-server.js';
@@ -24,20 +25,6 @@ import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const ENV = { TZ: 'UTC', SENTINEL_DATABASES: 'config,ledger,cache', SENTINEL_DUPLICATE_WINDOW_MINUTES: '0' };
-
-interface Policy {
-  enabled: boolean;
-  full_every: 'daily' | 'weekly' | number;
-  max_chain_ratio: number;
-}
-
-/** Long chains unless a test says otherwise: the fallbacks below are each made to happen on purpose. */
-const LONG_CHAINS: Policy = { enabled: true, full_every: 1000, max_chain_ratio: 10 };
-
-/** Sets the target's policy through the API, as the page's target form does. */
-async function setPolicy(t: TestApp, target: string, policy: Policy): Promise<void> {
-  await t.http.patch(`/api/targets/${target}`).send({ incremental: policy }).expect(200);
-}
 
 async function backUp(t: TestApp, target: string): Promise<any> {
   const job = await waitForJob(t.http, (await t.http.post(`/api/backups/${target}`).expect(202)).body.id);
@@ -100,13 +87,13 @@ describe('Incremental backups made by the service (local folder)', () => {
   });
 
   /** Stops the service and the writer, runs `change` on the stopped databases, and starts both again over the same DATA_DIR. */
-  async function whileStopped(change: () => void, policy: Policy): Promise<void> {
+  async function whileStopped(change: () => void, policy: IncrementalPolicy): Promise<void> {
     writer.close();
     await t.close();
     change();
     t = await startTestApp(ENV, { root: t.root, keep: true });
     writer = new IncrementalWriter(ledger);
-    await setPolicy(t, 'local', policy);
+    await setIncrementalPolicy(t.http, 'local', policy);
   }
 
   /** The full backup `full` with the increments `chain` after it applied, in `into`: the databases of the chain's last point. */
@@ -124,7 +111,7 @@ describe('Incremental backups made by the service (local folder)', () => {
   }
 
   it('makes the first backup full and the next ones increments holding their metadata first and only the changed pages; each point rebuilds to the rows of one moment', async () => {
-    await setPolicy(t, 'local', LONG_CHAINS);
+    await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
     writer.start();
     const full = await backUp(t, 'local');
     const first = await backUp(t, 'local');
@@ -183,7 +170,7 @@ describe('Incremental backups made by the service (local folder)', () => {
   }, 180_000);
 
   it('makes a full backup, with a log line saying why, for each case the doc lists', async () => {
-    await setPolicy(t, 'local', LONG_CHAINS);
+    await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
     const kinds: string[] = [];
     const next = async (): Promise<any> => {
       writer.write(200);
@@ -227,13 +214,13 @@ describe('Incremental backups made by the service (local folder)', () => {
     expect(reasonOf(await next())).toMatch(/more than 50 %/);
 
     // full_every reached.
-    await setPolicy(t, 'local', { ...LONG_CHAINS, full_every: 2 });
+    await setIncrementalPolicy(t.http, 'local', { ...LONG_CHAINS, full_every: 2 });
     await next();
     await next();
     expect(reasonOf(await next())).toContain('already holds 2 increments (full_every 2)');
 
     // max_chain_ratio exceeded: an increment of many new rows is more than 1 % of the full backup.
-    await setPolicy(t, 'local', { ...LONG_CHAINS, max_chain_ratio: 0.01 });
+    await setIncrementalPolicy(t.http, 'local', { ...LONG_CHAINS, max_chain_ratio: 0.01 });
     writer.write(3000);
     await next();
     expect(reasonOf(await next())).toContain('max_chain_ratio 0.01');
@@ -287,7 +274,7 @@ describeS3('Incremental backups made by the service (S3, encrypted)', () => {
     const keys = path.join(t.root, 'keys');
     fs.mkdirSync(keys);
     const recovery = await enableEncryption(t, 'r2', keys, [ageKeygen(keys, 'own').recipient]);
-    await setPolicy(t, 'r2', LONG_CHAINS);
+    await setIncrementalPolicy(t.http, 'r2', LONG_CHAINS);
     writer.start();
     const full = await backUp(t, 'r2');
     const increment = await backUp(t, 'r2');

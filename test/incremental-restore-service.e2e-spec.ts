@@ -7,20 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expectedMarkers, markers, restoreWorkFiles, setMarkers } from './fixtures/restore-app.js';
 import { enableEncryption } from './support/age-archives.js';
+import { LONG_CHAINS, setIncrementalPolicy } from './support/incremental-policy.js';
 import { waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
-import { TargetDirectory } from '../src/targets/target-directory.js';
 
 const ENV = { TZ: 'UTC', SENTINEL_DATABASES: 'config,ledger,cache', SENTINEL_DUPLICATE_WINDOW_MINUTES: '0' };
 const NAMES = ['config', 'ledger', 'cache'];
-
-/** The local target with incremental backups on and long chains (the policy as TargetDirectory gives it). */
-function incrementalPolicy(t: TestApp): void {
-  const directory = t.app.get(TargetDirectory);
-  const get = directory.get.bind(directory);
-  const incremental = { enabled: true, full_every: 1000, max_chain_ratio: 10 };
-  directory.get = async (id: string) => (id === 'local' ? { ...(await get(id)), incremental } : get(id));
-}
 
 async function backUp(t: TestApp): Promise<string> {
   const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
@@ -44,7 +36,7 @@ describe('Increments made by the service restore and verify through the API', ()
     '%s: each point verifies, and restoring the middle one brings back its data',
     async (_label, encrypted) => {
       t = await startTestApp(ENV, { root, keep: true });
-      incrementalPolicy(t);
+      await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
       if (encrypted) await enableEncryption(t, 'local', root);
       const made: string[] = [];
       for (const marker of ['v1', 'v2', 'v3']) {

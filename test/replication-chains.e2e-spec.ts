@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { ArchiveProvenance } from '../src/encryption/archive-provenance.store.js';
-import { TargetDirectory } from '../src/targets/target-directory.js';
+import { LONG_CHAINS, setIncrementalPolicy } from './support/incremental-policy.js';
 import { IncrementalWriter } from './support/incremental-writer.js';
 import { configureR2, putSettings } from './support/r2-settings.js';
 import { endedReplications } from './support/replication-jobs.js';
@@ -55,11 +55,8 @@ describeS3('Replication of incremental chains (local folder → real S3 server)'
       .find((db) => db.name === 'ledger')!.path;
     writer = new IncrementalWriter(ledger);
     writer.write(2000);
-    // The local target's incremental policy, as incremental-production sets it (long chains: no full backup in between).
-    const directory = t.app.get(TargetDirectory);
-    const get = directory.get.bind(directory);
-    directory.get = async (id: string) =>
-      id === 'local' ? { ...(await get(id)), incremental: { enabled: true, full_every: 1000, max_chain_ratio: 10 } } : get(id);
+    // The local target's incremental policy, set as a user sets it (long chains: no full backup in between).
+    await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
   });
   afterAll(async () => {
     writer?.close();

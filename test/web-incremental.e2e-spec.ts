@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
-import { TargetDirectory } from '../src/targets/target-directory.js';
+import { LONG_CHAINS, setIncrementalPolicy } from './support/incremental-policy.js';
 import { IncrementalWriter } from './support/incremental-writer.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { accessibilityProblems } from './web/a11y.js';
@@ -28,7 +28,7 @@ const CONTEXT = { viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolk
 const browser = browserPerFile();
 
 /** The service for a describe, with a writer changing the ledger's pages (1500 rows before the first backup), and a page per test. */
-function servedWithWriter(ready: (served: Served) => void = () => undefined): { served: Served; writer: IncrementalWriter; page: Page } {
+function servedWithWriter(ready: (served: Served) => Promise<void> | void = () => undefined): { served: Served; writer: IncrementalWriter; page: Page } {
   let served: Served | undefined;
   let writer: IncrementalWriter | undefined;
   const tab = pagePerTest(browser, CONTEXT, EXPECTED_CONSOLE);
@@ -41,7 +41,7 @@ function servedWithWriter(ready: (served: Served) => void = () => undefined): { 
       .find((db) => db.name === 'ledger')!.path;
     writer = new IncrementalWriter(ledger);
     writer.write(1500);
-    ready(served);
+    await ready(served);
   });
   afterAll(async () => {
     writer?.close();
@@ -72,13 +72,8 @@ async function enterPolicy(scope: Locator, increments: string): Promise<Locator>
 }
 
 describe('Admin page in a browser: incremental chains in the backup list', () => {
-  const env = servedWithWriter((served) => {
-    // The local target's incremental policy, as incremental-production sets it (no full backup in between).
-    const directory = served.t.app.get(TargetDirectory);
-    const get = directory.get.bind(directory);
-    directory.get = async (id: string) =>
-      id === 'local' ? { ...(await get(id)), incremental: { enabled: true, full_every: 1000, max_chain_ratio: 10 } } : get(id);
-  });
+  // The local target's incremental policy, set as a user sets it (no full backup in between).
+  const env = servedWithWriter((served) => setIncrementalPolicy(served.t.http, 'local', LONG_CHAINS));
 
   it(
     'shows each point with its kind in words and what an increment is restored from; Delete of the full backup names the increments that need it',
