@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IncrementalMetadata } from '../src/archive-format/incremental-metadata.js';
+import { Clock } from '../src/common/clock.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { integrityCheck } from '../src/database/sqlite-snapshot.js';
 import { applyIncrementChain } from '../src/incremental/increment-chain-applier.js';
@@ -242,6 +243,48 @@ describe('Incremental backups made by the service (local folder)', () => {
       'full', // max_chain_ratio
     ]);
   }, 300_000);
+
+  it("makes a full backup when the clock was set back to before the chain's newest point, never for a name moved on by a same-second clash", async () => {
+    await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
+    const clock = t.app.get(Clock);
+    const real = clock.now;
+    const at = (iso: string) => (clock.now = () => new Date(iso));
+    try {
+      at('2026-12-03T10:00:00.200Z');
+      const full = await backUp(t, 'local');
+      expect(full.filename).toBe('sentinel-backup-2026-12-03-100000.tar.gz');
+      // The same second twice more: each name moves a second on past the backups already there, each is an increment.
+      writer.write(50);
+      const first = await backUp(t, 'local');
+      writer.write(50);
+      const second = await backUp(t, 'local');
+      expect([first, second].map((job) => [job.filename, job.backup_kind, job.kind_reason])).toEqual([
+        ['sentinel-incremental-2026-12-03-100001.tar.gz', 'incremental', null],
+        ['sentinel-incremental-2026-12-03-100002.tar.gz', 'incremental', null],
+      ]);
+
+      // The clock set back an hour: an increment would be named before the point it builds on.
+      at('2026-12-03T09:00:00Z');
+      writer.write(50);
+      const back = await backUp(t, 'local');
+      const reason =
+        "the time now (2026-12-03T09:00:00Z) is not after the chain's newest point sentinel-incremental-2026-12-03-100002.tar.gz: " +
+        'the clock was set back, and an increment named before the point it builds on would break the order of its chain';
+      expect(back).toMatchObject({ filename: 'sentinel-backup-2026-12-03-090000.tar.gz', backup_kind: 'full', kind_reason: reason });
+      expect(fullBackupLines(t)).toContainEqual(expect.stringContaining(`backup (job ${back.id}) is a full backup: ${reason}`));
+
+      // The new chain starts at that full backup: the next backup builds on it.
+      at('2026-12-03T09:05:00Z');
+      writer.write(50);
+      expect(await backUp(t, 'local')).toMatchObject({
+        filename: 'sentinel-incremental-2026-12-03-090500.tar.gz',
+        backup_kind: 'incremental',
+        kind_reason: null,
+      });
+    } finally {
+      clock.now = real;
+    }
+  }, 120_000);
 });
 
 describeS3('Incremental backups made by the service (S3, encrypted)', () => {

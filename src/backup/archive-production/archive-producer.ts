@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { type BackupKind, backupFilenameOfKind, namesOfSecond, parseBackupFilename } from '../../archive-format/backup-filename.js';
+import { type BackupKind, backupFilenameOfKind, parseBackupFilename } from '../../archive-format/backup-filename.js';
 import { type BackupMetadata, type DatabaseEntry, isoSeconds, METADATA_FORMAT_VERSION } from '../../archive-format/backup-metadata.js';
 import type { IncrementalMetadata } from '../../archive-format/incremental-metadata.js';
 import { APP_VERSION } from '../../common/app-version.js';
@@ -24,6 +24,7 @@ import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.j
 import { type ArchiveContents, ArchiveWriter } from '../archive-writer/archive-writer.js';
 import { type IncrementDraft, IncrementalProduction } from '../incremental-production/incremental-production.js';
 import { StartupRecovery } from '../startup-recovery.service.js';
+import { NAME_ATTEMPTS, secondIsFree } from './backup-names.js';
 import { BackupSpaceCheck } from './backup-space-check.js';
 import { DatabaseSnapshotter } from './database-snapshotter.js';
 import { ScratchFolders } from './scratch-folders.js';
@@ -34,8 +35,6 @@ import { ScratchFolders } from './scratch-folders.js';
  * database is still its own single point in time.
  */
 const SNAPSHOTS_IN_PARALLEL = 2;
-/** How many later seconds a backup's name may move to when backups of its second already exist. */
-const NAME_ATTEMPTS = 60;
 
 /** An archive's contents whose metadata is made for the time of the name it is stored under. */
 type ArchiveContentsOfTime = Omit<ArchiveContents, 'metadata'> & { metadata: (timestamp: string) => ArchiveContents['metadata'] };
@@ -302,12 +301,6 @@ export class ArchiveProducer {
       `Cannot find a free backup name: ${NAME_ATTEMPTS} backups already carry the names of the coming minute. Delete or move some of them, or wait a minute, then run the backup again`,
     );
   }
-}
-
-/** True when no backup of either kind and either encryption carries the second of `at` in `storage`. */
-async function secondIsFree(storage: ObjectStorage, at: Date): Promise<boolean> {
-  for (const name of namesOfSecond(at)) if (await storage.head(name)) return false;
-  return true;
 }
 
 /** A full backup's contents: the `<name>.db` snapshots after the spec's metadata (of the time in the name chosen). */

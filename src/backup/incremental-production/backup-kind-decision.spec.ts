@@ -1,14 +1,17 @@
 import { BackupKindDecision, type ChainState, type IncrementalPolicy, type KindRequest } from './backup-kind-decision.js';
 
 const BASE = 'sentinel-backup-2026-12-03-030000.tar.gz';
+const LAST = 'sentinel-incremental-2026-12-03-091000.tar.gz';
 const HOURLY: IncrementalPolicy = { enabled: true, full_every: 'daily', max_chain_ratio: 0.5 };
 
-function chain(overrides: Partial<{ baseAt: string; increments: number; bytesSinceBase: number; baseSize: number }> = {}): ChainState {
+function chain(overrides: Partial<{ baseAt: string; lastAt: string; increments: number; bytesSinceBase: number; baseSize: number }> = {}): ChainState {
   return {
     usable: true,
     chain: {
       base: BASE,
       baseAt: new Date(overrides.baseAt ?? '2026-12-03T03:00:00Z'),
+      last: LAST,
+      lastAt: new Date(overrides.lastAt ?? '2026-12-03T09:10:00Z'),
       increments: overrides.increments ?? 3,
       bytesSinceBase: overrides.bytesSinceBase ?? 1000,
       baseSize: overrides.baseSize ?? 100_000,
@@ -85,6 +88,25 @@ describe('BackupKindDecision', () => {
       reason: `the chain's increments add up to 48.8 KiB, more than 0.5 of its full backup ${BASE} (97.7 KiB; max_chain_ratio 0.5)`,
     });
     expect(decide({ policy: { ...HOURLY, max_chain_ratio: 2 }, chain: chain({ bytesSinceBase: 150_000, baseSize: 100_000 }) }).kind).toBe('incremental');
+  });
+
+  describe('a clock set back', () => {
+    const behind = `the time now (2026-12-03T09:09:59Z) is not after the chain's newest point ${LAST}: the clock was set back, and an increment named before the point it builds on would break the order of its chain`;
+
+    it("makes a full backup when the time now is before the chain's newest point, or in its second (and that second's name is free)", () => {
+      expect(decide({ now: new Date('2026-12-03T09:09:59Z') })).toEqual({ kind: 'full', reason: behind });
+      expect(decide({ now: new Date('2026-12-03T09:10:00.900Z') }).reason).toContain('is not after the chain');
+      // The clock rule comes before the policy's: both would make a full backup, the clock is what went wrong.
+      expect(decide({ now: new Date('2026-12-03T09:09:59Z'), policy: { ...HOURLY, full_every: 3 } }).reason).toBe(behind);
+    });
+
+    it('makes an increment when a same-second clash moves the name past the newest point', () => {
+      // Now is the newest point's own second (it was made a moment ago): its name is taken, so this one is named a second later.
+      expect(decide({ now: new Date('2026-12-03T09:10:00.400Z'), nameAt: new Date('2026-12-03T09:10:01Z') })).toEqual({ kind: 'incremental', reason: null });
+      // The newest point itself was moved a second on by a clash, and now is still before it: both seconds are taken.
+      expect(decide({ now: new Date('2026-12-03T09:09:59.800Z'), nameAt: new Date('2026-12-03T09:10:01Z') }).kind).toBe('incremental');
+      expect(decide({ now: new Date('2026-12-03T09:10:01Z') }).kind).toBe('incremental');
+    });
   });
 
   describe('after the snapshots', () => {

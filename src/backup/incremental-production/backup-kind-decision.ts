@@ -1,4 +1,5 @@
 import type { BackupKind } from '../../archive-format/backup-filename.js';
+import { isoSeconds } from '../../archive-format/backup-metadata.js';
 import { formatBytes } from '../../common/format.js';
 import { calendarBuckets } from '../retention/calendar-buckets.js';
 
@@ -17,6 +18,10 @@ export interface ChainStats {
   base: string;
   /** When the full backup was made (the time in its name). */
   baseAt: Date;
+  /** The chain's newest point (its filename): the full backup itself right after it, else its newest increment. */
+  last: string;
+  /** When the newest point was made (the time in its name). */
+  lastAt: Date;
   /** Increments made since the full backup. */
   increments: number;
   /** Bytes stored by those increments. */
@@ -36,6 +41,11 @@ export interface KindRequest {
   /** The service's time zone (TZ): `daily` and `weekly` are its calendar days and ISO weeks. */
   timeZone: string;
   now: Date;
+  /**
+   * The second the backup's name would carry (ArchiveProducer's free name): `now`'s, or a later one while backups of
+   * the target already carry the earlier seconds (a same-second clash moves a name on). `now` when not given.
+   */
+  nameAt?: Date;
 }
 
 /** The kind a backup is made as; `reason` says why a full backup was made where an increment could have been (null otherwise). */
@@ -61,12 +71,12 @@ export interface DatabasePresence {
  * policy, the request, the page index and the clock alone, so it is tested at any date and zone.
  */
 export class BackupKindDecision {
-  decide({ policy, requested, chain, timeZone, now }: KindRequest): KindDecision {
+  decide({ policy, requested, chain, timeZone, now, nameAt = now }: KindRequest): KindDecision {
     // Policy off: the backup is made exactly as before; there is nothing to explain.
     if (!policy.enabled) return { kind: 'full', reason: requested === 'incremental' ? 'incremental backups are off for this target' : null };
     if (requested === 'full') return { kind: 'full', reason: 'a full backup was asked for' };
     if (!chain.usable) return { kind: 'full', reason: chain.reason, logReason: chain.logReason };
-    const reason = this.chainComplete(policy, chain.chain, timeZone, now);
+    const reason = this.clockBehind(chain.chain, now, nameAt) ?? this.chainComplete(policy, chain.chain, timeZone, now);
     return reason ? { kind: 'full', reason } : { kind: 'incremental', reason: null };
   }
 
@@ -81,6 +91,20 @@ export class BackupKindDecision {
       if (db.indexed && !db.current) return `the database ${db.name} was removed since the chain's newest point`;
     }
     return undefined;
+  }
+
+  /**
+   * Why the chain cannot take an increment named at `nameAt` (the clock was set back to or before its newest point),
+   * or undefined when the name comes after that point. Names are the chain's order: a restore follows each increment
+   * to an older parent, so an increment named before the point it builds on could never be restored. A name moved
+   * past the newest point by a same-second clash (`nameAt` later than `now`) is after it, as any later name is.
+   */
+  private clockBehind(chain: ChainStats, now: Date, nameAt: Date): string | undefined {
+    if (Math.floor(nameAt.getTime() / 1000) > Math.floor(chain.lastAt.getTime() / 1000)) return undefined;
+    return (
+      `the time now (${isoSeconds(now)}) is not after the chain's newest point ${chain.last}: the clock was set back, ` +
+      'and an increment named before the point it builds on would break the order of its chain'
+    );
   }
 
   /** Why the chain takes no more increments under `policy`, or undefined while it does. */

@@ -13,6 +13,7 @@ import { PageIndexStore, type PageIndexUpdateDatabase } from '../../incremental/
 import type { PageSnapshot } from '../../incremental/page-stable-snapshot.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 import { TargetDirectory } from '../../targets/target-directory.js';
+import { nameSecondUntil } from '../archive-production/backup-names.js';
 import type { TarPackerEntry } from '../archive-writer/tar-packer.js';
 import { BackupKindDecision, type IncrementalPolicy } from './backup-kind-decision.js';
 import { PageSnapshots } from './page-snapshots.js';
@@ -73,19 +74,30 @@ export class IncrementalProduction {
     const policy = await this.policyOf(target);
     if (!policy.enabled) return { pageStable: false, kind: 'full', reason: null };
     const read = await this.index.read(target);
-    const chain = read.usable
-      ? {
-          usable: true as const,
-          chain: {
-            base: read.index.base,
-            baseAt: parseBackupName(read.index.base)!.at,
-            increments: read.index.increments,
-            bytesSinceBase: read.index.increments_bytes,
-            baseSize: read.index.base_size,
-          },
-        }
-      : { usable: false as const, reason: read.reason.summary, logReason: read.reason.message };
-    const decided = this.decision.decide({ policy, requested, chain, timeZone: this.config.env.timeZone, now: this.clock.now() });
+    const now = this.clock.now();
+    const lastAt = read.usable ? parseBackupName(read.index.last)?.at : undefined;
+    const chain =
+      read.usable && lastAt
+        ? {
+            usable: true as const,
+            chain: {
+              base: read.index.base,
+              baseAt: parseBackupName(read.index.base)!.at,
+              last: read.index.last,
+              lastAt,
+              increments: read.index.increments,
+              bytesSinceBase: read.index.increments_bytes,
+              baseSize: read.index.base_size,
+            },
+          }
+        : {
+            usable: false as const,
+            reason: read.usable ? `the page index names ${read.index.last}, not a backup's name, as its newest point` : read.reason.summary,
+            logReason: read.usable ? undefined : read.reason.message,
+          };
+    // The name moves past seconds that backups already carry (a same-second clash): only a clock set back names it before the chain's newest point.
+    const nameAt = chain.usable ? await nameSecondUntil(storage, now, chain.chain.lastAt) : now;
+    const decided = this.decision.decide({ policy, requested, chain, timeZone: this.config.env.timeZone, now, nameAt });
     if (decided.kind === 'full' || !read.usable) return { pageStable: true, kind: 'full', reason: decided.reason, logReason: decided.logReason };
     // An increment is only as good as the points it needs: the chain's full backup and its newest point.
     for (const [role, name] of [
