@@ -42,6 +42,8 @@ export interface ListedBackup extends BackupFile {
   recipients: string[] | null;
   /** This installation recorded writing it, and the object still has the recorded size. */
   madeHere: boolean;
+  /** What identifies the object stored now (objectVersion: an S3 ETag, a file's size and mtime), to compare with a record's. */
+  version: string;
   /** Full backup or increment, from its name. */
   kind: BackupKind;
   /** An increment's full backup, from this installation's record of it; null for a full backup, or when unknown (no record). */
@@ -263,6 +265,7 @@ function toBackupFile(
     encrypted,
     recipients,
     madeHere,
+    version: objectVersion(object),
     kind,
     // The chain is what this installation recorded when it wrote the increment: an increment without a record
     // (copied in, or its record lost) has an unknown chain, and says so with nulls.

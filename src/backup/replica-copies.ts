@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type BackupTarget, isBackupTarget } from '../common/backup-target.js';
 import { OnDomainEvent } from '../common/events/domain-event-bus.js';
-import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
+import { ArchiveProvenance, isRecordedCopy, type WrittenArchive } from '../encryption/archive-provenance.store.js';
 import { BACKUP_NAME_PREFIX } from '../archive-format/backup-filename.js';
+import { chainLinks } from '../archive-format/chain-links.js';
+import { objectVersion } from '../storage/object-storage.js';
 import { SettingsChangedEvent } from '../settings/settings-changed.event.js';
 import { StorageTargets } from '../storage/storage-targets.js';
 import { TargetDirectory } from '../targets/target-directory.js';
@@ -21,9 +23,15 @@ const REPLICA_LIST_LIMIT_MS = 10_000;
  */
 const REPLICA_LIST_TTL_MS = 60_000;
 
-/** One replica's archives as last listed (name → size), and the provenance records there were then. */
+/** An object as listed: its size and what identifies its stored version (objectVersion). */
+interface ListedObject {
+  sizeBytes: number;
+  version: string;
+}
+
+/** One replica's archives as last listed (by name), and the provenance records there were then. */
 interface ListedReplica {
-  sizes: Map<string, number>;
+  objects: Map<string, ListedObject>;
   recorded: Set<string>;
   at: number;
 }
@@ -42,7 +50,7 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 export interface ReplicaState {
   /** The targets that replicate from this one (their replicate_from names it). */
   replicas: string[];
-  /** Per backup: the replicas holding a checked copy of it (recorded by the replication, same size now). */
+  /** Per backup: the replicas holding a checked copy of it (isRecordedCopy), and for an increment of every point it is restored through. */
   copiesOf(filename: string): string[];
   /** Replicas whose contents could not be read now (unreachable): nothing is known of their copies. */
   unknown: string[];
@@ -50,8 +58,11 @@ export interface ReplicaState {
 
 /**
  * Where a target's backups have been replicated: for each replica, the copies the replication checked on
- * arrival and recorded (ArchiveProvenance), that the replica still holds with that size. A replica that
- * cannot be listed is named as unknown rather than failing the source's list.
+ * arrival and recorded (ArchiveProvenance) that the replica still holds as recorded and that have the SHA-256
+ * of the source's record (isRecordedCopy: an object of the same size put under the name since, or a record of
+ * other bytes, is no copy). An increment counts only when every point it is restored through (its chain, as the
+ * copy's record carries it) is a copy there too: one it could not be restored from is no copy of it. A replica
+ * that cannot be listed is named as unknown rather than failing the source's list.
  *
  * Each replica's listing is kept for a while: the page reads the list often, and listing every replica of a
  * large bucket on each read costs requests and seconds. What the service itself changes is never hidden by it:
@@ -88,12 +99,10 @@ export class ReplicaCopies {
     const unknown: string[] = [];
     for (const replica of replicas) {
       try {
+        const sourceRecords = await this.provenance.findAll(source);
         const records = await this.provenance.findAll(replica);
-        const sizes = await this.listing(replica, records, cacheable.has(replica));
-        for (const [key, size] of sizes) {
-          if (records.get(key)?.sizeBytes !== size) continue;
-          held.set(key, [...(held.get(key) ?? []), replica]);
-        }
+        const objects = await this.listing(replica, records, cacheable.has(replica));
+        for (const key of recordedCopies(objects, records, sourceRecords)) held.set(key, [...(held.get(key) ?? []), replica]);
       } catch (error) {
         unknown.push(replica);
         this.logger.warn(`Cannot list the replica ${replica} of ${source}: ${(error as Error).message}`);
@@ -111,17 +120,34 @@ export class ReplicaCopies {
     this.listed.clear();
   }
 
-  /** The replica's archives (name → size): the kept listing while it is recent and no copy was recorded since, else a new one. */
-  private async listing(replica: BackupTarget, records: Map<string, unknown>, mayKeep: boolean): Promise<Map<string, number>> {
+  /** The replica's archives by name: the kept listing while it is recent and no copy was recorded since, else a new one. */
+  private async listing(replica: BackupTarget, records: Map<string, unknown>, mayKeep: boolean): Promise<Map<string, ListedObject>> {
     const kept = mayKeep ? this.listed.get(replica) : undefined;
-    if (kept && Date.now() - kept.at < REPLICA_LIST_TTL_MS && [...records.keys()].every((key) => kept.recorded.has(key))) return kept.sizes;
+    if (kept && Date.now() - kept.at < REPLICA_LIST_TTL_MS && [...records.keys()].every((key) => kept.recorded.has(key))) return kept.objects;
     const recorded = new Set(records.keys());
     const objects = await within(
       REPLICA_LIST_LIMIT_MS,
       this.storage.get(replica).then((storage) => storage.list(BACKUP_NAME_PREFIX)),
     );
-    const sizes = new Map(objects.map((object) => [object.key, object.size]));
-    if (mayKeep) this.listed.set(replica, { sizes, recorded, at: Date.now() });
-    return sizes;
+    const listed = new Map(objects.map((object) => [object.key, { sizeBytes: object.size, version: objectVersion(object) }]));
+    if (mayKeep) this.listed.set(replica, { objects: listed, recorded, at: Date.now() });
+    return listed;
   }
+}
+
+/**
+ * Of a replica's objects, the names of those that are checked copies of the source's archives (isRecordedCopy;
+ * the source's size is its record's, or the copy's when the source has none), increments only with their chain.
+ */
+function recordedCopies(
+  objects: ReadonlyMap<string, ListedObject>,
+  records: ReadonlyMap<string, WrittenArchive>,
+  sourceRecords: ReadonlyMap<string, WrittenArchive>,
+): string[] {
+  const copies = new Set(
+    [...objects]
+      .filter(([key, stored]) => isRecordedCopy(records.get(key), stored, { sizeBytes: stored.sizeBytes, record: sourceRecords.get(key) }))
+      .map(([key]) => key),
+  );
+  return [...copies].filter((key) => chainLinks(records.get(key)!, (name) => records.get(name)?.parent).every((link) => copies.has(link)));
 }

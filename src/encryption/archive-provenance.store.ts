@@ -30,6 +30,28 @@ export interface WrittenArchive {
 }
 
 /**
+ * Whether an object in a replica is the checked copy of an archive, from the records alone (nothing is read):
+ * the replica's record of the copy (`copy`: written when the copy was read back and hashed, or when an object
+ * already there was hashed and found byte-identical) is still the object stored there (same size and stored
+ * version, so an object of the same size put under the name since does not pass), and what it recorded is the
+ * archive's bytes: the SHA-256 of the archive's own record when there is one (`original`), else (an archive
+ * this installation did not write, of which the copy's hash is the only record) its size.
+ *
+ * False for a record without a stored version (an earlier version's): the copier then hashes the object once
+ * and records it anew. Whatever this does not prove is handed to the copier, which reads and hashes it and
+ * never overwrites it. What it cannot see, bytes damaged in place under an unchanged size and mtime, is what
+ * verifying the replica's archive finds (it compares them with this record).
+ */
+export function isRecordedCopy(
+  copy: WrittenArchive | undefined,
+  stored: { sizeBytes: number; version: string },
+  original: { sizeBytes: number; record: WrittenArchive | undefined },
+): boolean {
+  if (!copy || copy.version === undefined || copy.version !== stored.version || copy.sizeBytes !== stored.sizeBytes) return false;
+  return original.record ? copy.sha256 === original.record.sha256 && copy.sizeBytes === original.record.sizeBytes : copy.sizeBytes === original.sizeBytes;
+}
+
+/**
  * The archives this installation wrote, kept beside the service (in `.encryption.db`, not a managed
  * database: a restore must not roll it back, and it is never in a backup). What "made here" means: an
  * archive whose stored bytes hash to what was recorded at upload.

@@ -80,9 +80,11 @@ async function hashOf(body: Readable, signal?: AbortSignal): Promise<{ sha256: s
  * keeps nothing that was not proven.
  *
  * An archive of that name already in the replica is never overwritten nor deleted: the service cannot prove
- * it made it (the planner hands over only names without a proven copy), and it may be the only copy of
- * something. When it is byte-identical to the source's (size and SHA-256) it is the copy, and is recorded as
- * such; otherwise that copy fails (ReplicaNameTaken) and the object stays as it is.
+ * it made it as a copy of this archive (the planner hands over only names without a proven copy: isRecordedCopy),
+ * and it may be the only copy of something. When it is byte-identical to the source's (size and SHA-256) it is
+ * the copy, and is recorded as such; otherwise that copy fails (ReplicaNameTaken) and the object stays as it is.
+ * Its SHA-256 is read from the replica's record when that record still names the object stored (the service wrote
+ * it there: its own backup of that name, or a copy of an earlier archive of that name), else by reading it.
  *
  * The copy's record carries the source record's chain (kind, base, parent): the replica's list, rotation and
  * DELETE then see the same chain as the source's (the planner copies an increment only after its chain).
@@ -197,8 +199,10 @@ export class ArchiveCopier {
   ): Promise<CopiedArchive> {
     let theirs: { sha256: string; bytes: number } | undefined;
     let ours: string | undefined;
+    const recorded = await this.provenance.find(to.id, filename);
+    const written = recorded?.version !== undefined && recorded.version === objectVersion(existing) && recorded.sizeBytes === existing.size;
     if (existing.size === source.size) {
-      theirs = await hashOf((await to.storage.download(filename, { signal })).body, signal);
+      theirs = written ? { sha256: recorded.sha256, bytes: recorded.sizeBytes } : await hashOf((await to.storage.download(filename, { signal })).body, signal);
       // Without a record of the source (an earlier version's backup), its bytes are read to compare.
       ours = source.sha256 ?? (await hashOf((await from.storage.download(filename, { signal })).body, signal)).sha256;
     }
@@ -206,7 +210,9 @@ export class ArchiveCopier {
       throw new ReplicaNameTaken(
         `'${to.id}' already holds ${filename} with other bytes than the one in '${from.id}' ` +
           `(${formatBytes(existing.size)}${theirs ? `, SHA-256 ${theirs.sha256.slice(0, 12)}…` : ''} there; ${formatBytes(source.size)}${ours ? `, SHA-256 ${ours.slice(0, 12)}…` : ''} in '${from.id}'), ` +
-          `and this service cannot prove it made it: it was left as it is and ${filename} was not copied. ` +
+          (written
+            ? `which this service wrote there itself (its own backup of that name, or a copy of an earlier archive of that name): it was left as it is and ${filename} was not copied. `
+            : `and this service cannot prove it made it: it was left as it is and ${filename} was not copied. `) +
           `If it is not needed, move it out of '${to.id}' and sync again (POST /api/targets/${to.id}/sync)`,
         filename,
       );

@@ -231,8 +231,9 @@ export class ReplicationJobs implements OnModuleInit, OnApplicationBootstrap, On
       let lastSaved = Date.now();
       for (const copy of plan.copies) {
         abort.signal.throwIfAborted();
-        // An increment whose base or parent this run failed to copy would arrive without its chain: not copied.
-        const gap = [copy.parent, copy.base].find((name) => name !== null && settled.has(name) && !present.has(name));
+        // An increment one of whose points (its parent, back to its full backup) this run failed to copy, or found
+        // under its name with other bytes, would be restored through what is not that point: not copied.
+        const gap = copy.links.find((name) => settled.has(name) && !present.has(name));
         if (gap) {
           const message = `${copy.filename} was not copied to ${targetLabel(target)}: it is an increment after ${gap}, which was not copied, and alone it could not be restored`;
           refused.push(message);

@@ -28,6 +28,7 @@ function backup(daysAgo: number, owner: string | null = ME, sizeBytes = 100): Li
     encrypted: false,
     recipients: null,
     madeHere: false,
+    version: `size ${sizeBytes} mtime ${createdAt.getTime()}`,
     kind: 'full',
     base: null,
     parent: null,
@@ -56,12 +57,16 @@ function chain(daysAgo: number, length: number): ListedBackup[] {
 
 const names = (files: Array<{ filename: string }>) => files.map((f) => f.filename);
 
-function record(file: ListedBackup): WrittenArchive {
-  return { target: 'nas', filename: file.filename, sha256: 'a'.repeat(64), sizeBytes: file.sizeBytes, recipients: null, createdAt: NOW };
+/** A record of `file` as stored in `target` (its size and stored version), with this SHA-256. */
+function record(file: ListedBackup, sha256 = 'a'.repeat(64), target = 'nas'): WrittenArchive {
+  return { target, filename: file.filename, sha256, sizeBytes: file.sizeBytes, recipients: null, createdAt: NOW, version: file.version };
 }
 
-/** The planner over a source and a replica holding these backups (newest first, as the catalog lists them), with these records of the replica. */
-function planner(source: ListedBackup[], replica: ListedBackup[], records: WrittenArchive[] = []): ReplicationPlanner {
+/**
+ * The planner over a source and a replica holding these backups (newest first, as the catalog lists them), with
+ * these records of the replica and of the source.
+ */
+function planner(source: ListedBackup[], replica: ListedBackup[], records: WrittenArchive[] = [], sourceRecords: WrittenArchive[] = []): ReplicationPlanner {
   const newestFirst = (files: ListedBackup[]) => [...files].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   const catalog = { list: async (target: string) => newestFirst(target === 'local' ? source : replica) } as unknown as BackupCatalogService;
   // The real rotation's plan (only its clock and time zone are used to plan): the planner must agree with it.
@@ -75,7 +80,7 @@ function planner(source: ListedBackup[], replica: ListedBackup[], records: Writt
   );
   return new ReplicationPlanner(
     catalog,
-    { findAll: async () => new Map(records.map((r) => [r.filename, r])) } as unknown as ArchiveProvenance,
+    { findAll: async (target: string) => new Map((target === 'nas' ? records : sourceRecords).map((r) => [r.filename, r])) } as unknown as ArchiveProvenance,
     { id: ME } as unknown as InstallationIdentity,
     rotation,
   );
@@ -92,8 +97,8 @@ describe('ReplicationPlanner', () => {
       source: 'local',
       target: 'nas',
       copies: [
-        { filename: a.filename, sizeBytes: 100, createdAt: a.createdAt, reason: 'missing', kind: 'full', base: null, parent: null },
-        { filename: c.filename, sizeBytes: 100, createdAt: c.createdAt, reason: 'missing', kind: 'full', base: null, parent: null },
+        { filename: a.filename, sizeBytes: 100, createdAt: a.createdAt, reason: 'missing', kind: 'full', base: null, parent: null, links: [] },
+        { filename: c.filename, sizeBytes: 100, createdAt: c.createdAt, reason: 'missing', kind: 'full', base: null, parent: null, links: [] },
       ],
       skipped: [],
       unchained: [],
@@ -116,6 +121,23 @@ describe('ReplicationPlanner', () => {
     ]);
   });
 
+  it('proves a copy by the SHA-256 recorded, not the size: a record of other bytes, another object stored since, or a record without the stored version is unverified', async () => {
+    const [same, otherBytes, replaced, unversioned, unrecordedSource] = [backup(5), backup(4), backup(3), backup(2), backup(1)];
+    const held = [same, otherBytes, { ...replaced, version: 'size 100 mtime 1' }, unversioned, unrecordedSource];
+    const plan = await planner(
+      [same, otherBytes, replaced, unversioned, unrecordedSource],
+      held,
+      [record(same), record(otherBytes, 'b'.repeat(64)), record(replaced), { ...record(unversioned), version: undefined }, record(unrecordedSource)],
+      [same, otherBytes, replaced, unversioned].map((file) => record(file, 'a'.repeat(64), 'local')),
+    ).plan('local', nas());
+    // Proven: the same SHA-256 as the source's record; and a copy of an archive the source has no record of, by its record alone.
+    expect(plan.copies.map((c) => [c.filename, c.reason])).toEqual([
+      [otherBytes.filename, 'unverified'],
+      [replaced.filename, 'unverified'],
+      [unversioned.filename, 'unverified'],
+    ]);
+  });
+
   it("copies the source's backups without an owner, never another installation's, and leaves another installation's archive of that name in the replica alone", async () => {
     const [old, theirs, clash] = [backup(3, null), backup(2, THEM), backup(1)];
     const plan = await planner([old, theirs, clash], [{ ...clash, owner: THEM, own: false }]).plan('local', nas());
@@ -130,7 +152,11 @@ describe('ReplicationPlanner', () => {
     // 40 daily backups; the replica holds the newest 5 already and keeps the newest of each of 7 days and 2 months.
     const days = Array.from({ length: 40 }, (_, i) => backup(i + 1));
     const held = days.slice(0, 5);
-    const plan = await planner(days, held, held.map(record)).plan('local', nas({ keepDaily: 7, keepMonthly: 2 }));
+    const plan = await planner(
+      days,
+      held,
+      held.map((file) => record(file)),
+    ).plan('local', nas({ keepDaily: 7, keepMonthly: 2 }));
     // Days 6 and 7 fill the daily rule; the newest of October (Oct 31) is the second month's point; November's is held.
     expect(plan.copies.map((c) => c.filename)).toEqual([days[19], days[6], days[5]].map((d) => d.filename));
     expect(plan.skipped).toHaveLength(40 - 5 - 3);
@@ -187,6 +213,29 @@ describe('ReplicationPlanner', () => {
         { filename: unknown.filename, reason: because("'local' has no record of the chain of this increment (its full backup and the point before it)") },
       ]);
       expect(plan.skipped).toEqual([...plan.unchained].sort((a, b) => a.filename.localeCompare(b.filename)));
+    });
+
+    it('hands each increment the points it is restored through, parent first', async () => {
+      const [full, i1, i2] = chain(2, 2);
+      const plan = await planner([full, i1, i2], []).plan('local', nas());
+      expect(plan.copies.map((c) => [c.filename, c.links])).toEqual([
+        [full.filename, []],
+        [i1.filename, [full.filename]],
+        [i2.filename, [i1.filename, full.filename]],
+      ]);
+    });
+
+    it('skips an increment after a proven copy whose own chain is broken in the replica (an earlier point is not copied)', async () => {
+      const [full, i1, i2, i3] = chain(2, 3);
+      // i1's name is held in the replica by another installation's archive: i2's copy there cannot be restored, nor i3's.
+      const plan = await planner([full, i1, i2, i3], [full, { ...i1, owner: THEM, own: false }, i2], [record(full), record(i2)]).plan('local', nas());
+      expect(plan.copies).toEqual([]);
+      expect(plan.unchained).toEqual([
+        {
+          filename: i3.filename,
+          reason: `its earlier increment ${i1.filename} is not copied (see its own reason): copied alone it could not be restored from 'nas', so it is not copied`,
+        },
+      ]);
     });
 
     it("skips an increment whose full backup the replica holds as another installation's archive", async () => {

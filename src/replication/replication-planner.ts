@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { BackupKind } from '../archive-format/backup-filename.js';
+import { chainLinks } from '../archive-format/chain-links.js';
 import { BackupCatalogService, type ListedBackup } from '../backup/backup-catalog.service.js';
 import { RotationService } from '../backup/rotation.service.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
-import { ArchiveProvenance } from '../encryption/archive-provenance.store.js';
+import { ArchiveProvenance, isRecordedCopy } from '../encryption/archive-provenance.store.js';
 import type { TargetDefinition } from '../targets/target-definition.js';
 
 /** An archive of the source the replica does not hold (yet), and why it is copied. */
@@ -24,6 +25,11 @@ export interface PlannedCopy {
   /** An increment's full backup and the point before it (from the source's record); null for a full backup. */
   base: string | null;
   parent: string | null;
+  /**
+   * The points an increment is restored through, its parent first and its full backup last (as far as the
+   * records tell); empty for a full backup. The job copies it only when none of them failed to arrive.
+   */
+  links: string[];
 }
 
 /** An archive of the source that is not copied, and why. */
@@ -55,16 +61,20 @@ export interface ReplicationPlan {
  * delete at once is not copied (it would be copied again on every run, and deleted again by every rotation),
  * and a long-term point (keep_monthly, keep_yearly) that the replica lacks is copied because the rule keeps it.
  *
- * Chains arrive whole and in order (docs/incremental-backups.md): an increment is copied only when its base and
- * its parent are in the replica already (a proven copy, or one to be checked) or are copied before it in the same
- * run (oldest first, and a chain's points are older than its increments). An increment whose chain the source
- * cannot give (no record of its base and parent, or one of them no longer there) or whose base or parent is not
- * copied is skipped with the reason: the replica never holds an increment it cannot restore. The replica's
- * rotation is planned with every point's chain, so it keeps what a kept increment needs, as its own rotation will.
+ * Chains arrive whole and in order (docs/incremental-backups.md): an increment is copied only when every point
+ * it is restored through (its parent, the parent's parent, and so on to its full backup) is in the replica already
+ * (a proven copy, or one to be checked) or is copied before it in the same run (oldest first, and a chain's points
+ * are older than its increments). An increment whose chain the source cannot give (no record of its base and
+ * parent, or a point no longer there) or one of whose points is not copied is skipped with the reason: the
+ * replica never holds an increment it cannot restore. The replica's rotation is planned with every point's chain,
+ * so it keeps what a kept increment needs, as its own rotation will.
  *
- * A copy is proven when the replication recorded it (ArchiveProvenance, after the read-back check) and the
- * object still has the recorded size; an object of that name that is not proven is handed to the copier as
- * `unverified`, which compares its bytes and never overwrites it.
+ * A copy is proven by the SHA-256 recorded, never by the size alone (isRecordedCopy): the replica's record of
+ * it (made after the read-back check) still names the object stored there (size and stored version: ETag, or a
+ * file's size and mtime) and has the SHA-256 of the source's record of the archive. Nothing is read for that, so
+ * a sync of a large replica costs two listings, not a download of what it holds. An object of that name that is
+ * not proven (no record, a record of other bytes, or another object put there since) is handed to the copier as
+ * `unverified`, which hashes it, counts it as the copy when its bytes are the source's, and never overwrites it.
  */
 @Injectable()
 export class ReplicationPlanner {
@@ -78,12 +88,12 @@ export class ReplicationPlanner {
   async plan(source: BackupTarget, replica: TargetDefinition & { id: BackupTarget }): Promise<ReplicationPlan> {
     const all = await this.catalog.list(source); // newest first
     const held = new Map((await this.catalog.list(replica.id)).map((file) => [file.filename, file]));
-    const records = await this.provenance.findAll(replica.id);
+    const [records, sourceRecords] = await Promise.all([this.provenance.findAll(replica.id), this.provenance.findAll(source)]);
     const skipped: SkippedCopy[] = [];
     const wanted: typeof all = [];
     for (const file of all) {
       const there = held.get(file.filename);
-      if (there && records.get(file.filename)?.sizeBytes === there.sizeBytes) continue; // a proven copy
+      if (there && isRecordedCopy(records.get(file.filename), there, { sizeBytes: file.sizeBytes, record: sourceRecords.get(file.filename) })) continue;
       if (file.owner !== null && file.owner !== this.identity.id) {
         skipped.push({ filename: file.filename, reason: `it belongs to installation ${file.owner}: that installation replicates its own backups` });
       } else if (there && there.owner !== null && there.owner !== this.identity.id) {
@@ -97,7 +107,10 @@ export class ReplicationPlanner {
     }
 
     const unchained: SkippedCopy[] = [];
-    const chained = this.wholeChains(source, replica.id, wanted, held, new Set(all.map((file) => file.filename)), skipped, unchained);
+    const inSource = new Map(all.map((file) => [file.filename, file]));
+    // An increment's points: from the source's records, else (a point gone from the source) from the replica's.
+    const linksOf = (file: ListedBackup) => (file.kind === 'incremental' ? chainLinks(file, (name) => (inSource.get(name) ?? held.get(name))?.parent) : []);
+    const chained = this.wholeChains(source, replica.id, wanted, held, new Set(inSource.keys()), linksOf, skipped, unchained);
 
     // The replica's rotation after the copies: what it holds, plus each missing copy as the copy it would own,
     // each with its chain (a copy's from the source's record, which the copy's record will carry).
@@ -135,6 +148,7 @@ export class ReplicationPlanner {
         kind: file.kind,
         base: file.base,
         parent: file.parent,
+        links: linksOf(file),
       });
     }
     skipped.sort((a, b) => a.filename.localeCompare(b.filename));
@@ -142,9 +156,9 @@ export class ReplicationPlanner {
   }
 
   /**
-   * Of `wanted` (newest first), oldest first, those whose chain arrives whole: a full backup, or an increment whose
-   * base and parent are in the replica (not another installation's archive of that name) or pass before it. The
-   * others are added to `skipped` and `unchained` with why.
+   * Of `wanted` (newest first), oldest first, those whose chain arrives whole: a full backup, or an increment each
+   * of whose points (`linksOf`) is in the replica (not another installation's archive of that name) or passes
+   * before it. The others are added to `skipped` and `unchained` with why.
    */
   private wholeChains(
     source: BackupTarget,
@@ -152,6 +166,7 @@ export class ReplicationPlanner {
     wanted: readonly ListedBackup[],
     held: ReadonlyMap<string, ListedBackup>,
     inSource: ReadonlySet<string>,
+    linksOf: (file: ListedBackup) => string[],
     skipped: SkippedCopy[],
     unchained: SkippedCopy[],
   ): ListedBackup[] {
@@ -160,7 +175,7 @@ export class ReplicationPlanner {
     const present = (name: string) => arriving.has(name) || (held.has(name) && !refusedHere.has(name));
     const out: ListedBackup[] = [];
     for (const file of [...wanted].reverse()) {
-      const gap = file.kind === 'incremental' ? chainGap(file, source, replica, inSource, present) : null;
+      const gap = file.kind === 'incremental' ? chainGap(file, linksOf(file), source, replica, inSource, present) : null;
       if (gap) {
         const skip = { filename: file.filename, reason: `${gap}: copied alone it could not be restored from '${replica}', so it is not copied` };
         skipped.push(skip);
@@ -174,19 +189,18 @@ export class ReplicationPlanner {
   }
 }
 
-/** Why the increment `file` cannot arrive with its chain, or null when its base and parent are (or will be) in the replica. */
+/** Why the increment `file` cannot arrive with its chain, or null when every point of it (`links`) is (or will be) in the replica. */
 function chainGap(
   file: ListedBackup,
+  links: readonly string[],
   source: BackupTarget,
   replica: BackupTarget,
   inSource: ReadonlySet<string>,
   present: (name: string) => boolean,
 ): string | null {
   if (!file.base || !file.parent) return `'${source}' has no record of the chain of this increment (its full backup and the point before it)`;
-  for (const [role, name] of [
-    ['parent', file.parent],
-    ['full backup', file.base],
-  ] as const) {
+  for (const name of links) {
+    const role = name === file.parent ? 'parent' : name === file.base ? 'full backup' : 'earlier increment';
     if (present(name)) continue;
     return inSource.has(name)
       ? `its ${role} ${name} is not copied (see its own reason)`

@@ -72,7 +72,7 @@ export class BackupFileDto {
     type: [String],
     example: ['r2'],
     description:
-      'The replicas (targets whose replicate_from is this target) holding a copy of this backup that the replication checked on arrival (size and SHA-256). Empty when none, or when no target replicates from this one',
+      'The replicas (targets whose replicate_from is this target) holding a copy of this backup that the replication checked on arrival (size and SHA-256) and that is still the object recorded there with the SHA-256 recorded for this backup (an object of the same size put under the name since is no copy); for an increment, only where every point it is restored through is such a copy too. Empty when none, or when no target replicates from this one',
   })
   replicas: string[];
 
