@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CLI, cli, errorsIn } from './support/cli-process.js';
 import { ALL_DATABASES, writeDatabase } from './fixtures/restore-archives.js';
-import { type ChainPoint, ConcurrentWriter, rowsIn, TestChain } from './support/increment-chains.js';
+import { type ChainPoint, chainUnderWriter, rowsIn, type TestChain } from './support/increment-chains.js';
 
 const NAMES = ALL_DATABASES;
 
@@ -24,22 +24,8 @@ describe('sentinel-backup with increments', () => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} does not exist: build first (npx nest build)`);
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-incremental-'));
     backups = path.join(root, 'backups');
-    const source = path.join(root, 'source');
     fs.mkdirSync(backups);
-    fs.mkdirSync(source);
-    for (const name of NAMES) writeDatabase(path.join(source, `${name}.db`), `new:${name}`, 600);
-    const writer = new ConcurrentWriter(source, NAMES);
-    await writer.start();
-    try {
-      chain = new TestChain(source, NAMES, backups, path.join(root, 'work'));
-      await chain.full();
-      for (let i = 0; i < 2; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        await chain.increment();
-      }
-    } finally {
-      await writer.stop();
-    }
+    chain = await chainUnderWriter({ source: path.join(root, 'source'), folder: backups, scratch: path.join(root, 'work'), increments: 2, names: NAMES });
     points = chain.points;
   }, 60_000);
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

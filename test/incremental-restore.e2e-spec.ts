@@ -8,9 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ALL_DATABASES, writeDatabase } from './fixtures/restore-archives.js';
+import { ALL_DATABASES } from './fixtures/restore-archives.js';
 import { restoreWorkFiles, safetyCopies } from './fixtures/restore-app.js';
-import { type ChainPoint, ConcurrentWriter, rowsIn, TestChain } from './support/increment-chains.js';
+import { type ChainPoint, chainUnderWriter, rowsIn, type TestChain } from './support/increment-chains.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
 
 const NAMES = ALL_DATABASES;
@@ -25,23 +25,15 @@ describe('Restoring and verifying increments (issue 19)', () => {
 
   beforeAll(async () => {
     root = makeScratchDir('sentinel-incr-restore-');
-    const source = path.join(root, 'source');
-    fs.mkdirSync(source);
-    for (const name of NAMES) writeDatabase(path.join(source, `${name}.db`), `new:${name}`, 600);
     await boot();
     fs.mkdirSync(backups(), { recursive: true });
-    const writer = new ConcurrentWriter(source, NAMES);
-    await writer.start();
-    try {
-      chain = new TestChain(source, NAMES, backups(), path.join(root, 'chain-work'));
-      await chain.full();
-      for (let i = 0; i < 3; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        await chain.increment();
-      }
-    } finally {
-      await writer.stop();
-    }
+    chain = await chainUnderWriter({
+      source: path.join(root, 'source'),
+      folder: backups(),
+      scratch: path.join(root, 'chain-work'),
+      increments: 3,
+      names: NAMES,
+    });
     points = chain.points;
   }, 120_000);
 

@@ -11,7 +11,7 @@ import { ALL_DATABASES, writeDatabase } from './fixtures/restore-archives.js';
 import { inspectFiles, restoreWorkFiles, safetyCopies } from './fixtures/restore-app.js';
 import { crashAt, journalState, nextStart } from './fixtures/restore-crash.js';
 import { assertServiceBuilt, post, startService, waitHealthy, withService } from './fixtures/restore-service.js';
-import { type ChainPoint, ConcurrentWriter, rowsIn, TestChain } from './support/increment-chains.js';
+import { type ChainPoint, chainUnderWriter, rowsIn } from './support/increment-chains.js';
 import { makeScratchDir } from './support/test-app.js';
 
 const NAMES = ALL_DATABASES;
@@ -30,21 +30,14 @@ describe("An increment's restore survives kill -9 as a full backup's does", () =
     const data = path.join(template, 'data');
     fs.mkdirSync(path.join(data, 'backups'), { recursive: true });
     for (const name of NAMES) writeDatabase(path.join(data, `${name}.db`), `old:${name}`);
-    const source = path.join(work, 'source');
-    fs.mkdirSync(source);
-    for (const name of NAMES) writeDatabase(path.join(source, `${name}.db`), `new:${name}`, 600);
-    const writer = new ConcurrentWriter(source, NAMES);
-    await writer.start();
-    try {
-      const chain = new TestChain(source, NAMES, path.join(data, 'backups'), path.join(work, 'points'));
-      await chain.full();
-      for (let i = 0; i < 2; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        point = await chain.increment();
-      }
-    } finally {
-      await writer.stop();
-    }
+    const chain = await chainUnderWriter({
+      source: path.join(work, 'source'),
+      folder: path.join(data, 'backups'),
+      scratch: path.join(work, 'points'),
+      increments: 2,
+      names: NAMES,
+    });
+    point = chain.points[chain.points.length - 1];
   }, 60_000);
 
   afterAll(() => {

@@ -19,6 +19,7 @@ import { ArchiveWriter, fullArchiveContents } from '../../src/backup/archive-wri
 import { incrementEntryOf } from '../../src/incremental/increment-entry.js';
 import { diffPages, type PreviousPages } from '../../src/incremental/page-diff.js';
 import { pageStableSnapshot } from '../../src/incremental/page-stable-snapshot.js';
+import { ALL_DATABASES, writeDatabase } from '../fixtures/restore-archives.js';
 
 /** Every table's rows, by table, in rowid order. */
 export type TableRows = Record<string, unknown[]>;
@@ -177,6 +178,39 @@ export class TestChain {
 
 function iso(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export interface ChainUnderWriterOptions {
+  /** Where the databases are made (created): `new:<name>`, 600 rows each, then written to while the chain is made. */
+  source: string;
+  /** The local target's backup folder the archives go to. */
+  folder: string;
+  /** The points' work folders. */
+  scratch: string;
+  increments: number;
+  names?: readonly string[];
+}
+
+/**
+ * A full backup and `increments` increments of new databases in `source`, made while a ConcurrentWriter writes to
+ * them, with a pause between points so that each point holds other rows than the one before.
+ */
+export async function chainUnderWriter({ source, folder, scratch, increments, names = ALL_DATABASES }: ChainUnderWriterOptions): Promise<TestChain> {
+  fs.mkdirSync(source, { recursive: true });
+  for (const name of names) writeDatabase(path.join(source, `${name}.db`), `new:${name}`, 600);
+  const writer = new ConcurrentWriter(source, names);
+  await writer.start();
+  try {
+    const chain = new TestChain(source, names, folder, scratch);
+    await chain.full();
+    for (let i = 0; i < increments; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await chain.increment();
+    }
+    return chain;
+  } finally {
+    await writer.stop();
+  }
 }
 
 /**
