@@ -285,6 +285,25 @@ describe('Incremental backups made by the service (local folder)', () => {
       clock.now = real;
     }
   }, 120_000);
+
+  it('makes a full backup when an increment between the full backup and the newest point was deleted by hand', async () => {
+    await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
+    const full = await backUp(t, 'local');
+    writer.write(50);
+    const first = await backUp(t, 'local');
+    writer.write(50);
+    const second = await backUp(t, 'local');
+    expect([first.backup_kind, second.backup_kind]).toEqual(['incremental', 'incremental']);
+
+    fs.rmSync(path.join(folder, first.filename));
+    writer.write(50);
+    const next = await backUp(t, 'local');
+    const reason = `the chain's increment ${first.filename} (1 of 2 after its full backup ${full.filename}) is no longer in the target`;
+    expect(next).toMatchObject({ filename: expect.stringMatching(/^sentinel-backup-/), backup_kind: 'full', kind_reason: reason });
+    expect(fullBackupLines(t)).toContainEqual(expect.stringContaining(`backup (job ${next.id}) is a full backup: ${reason}`));
+    writer.write(50);
+    expect(await backUp(t, 'local')).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
+  }, 120_000);
 });
 
 describeS3('Incremental backups made by the service (S3, encrypted)', () => {

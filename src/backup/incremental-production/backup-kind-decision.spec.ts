@@ -109,6 +109,26 @@ describe('BackupKindDecision', () => {
     });
   });
 
+  describe('the links of the chain', () => {
+    const decision = new BackupKindDecision();
+    const inc1 = 'sentinel-incremental-2026-12-03-040000.tar.gz';
+    const inc2 = 'sentinel-incremental-2026-12-03-050000.tar.gz';
+    const links = [BASE, inc1, inc2, LAST];
+
+    it('allows the increment while every link from the full backup to the newest point is in the target', () => {
+      expect(decision.missingLink(links, new Set([...links, 'sentinel-backup-2026-12-02-030000.tar.gz']))).toBeUndefined();
+      expect(decision.missingLink([BASE], new Set([BASE]))).toBeUndefined();
+    });
+
+    it('names the first link that is gone: the full backup, an increment between, or the newest point', () => {
+      expect(decision.missingLink(links, new Set([inc1, inc2, LAST]))).toBe(`the chain's full backup ${BASE} is no longer in the target`);
+      expect(decision.missingLink(links, new Set([BASE, inc2, LAST]))).toBe(
+        `the chain's increment ${inc1} (1 of 3 after its full backup ${BASE}) is no longer in the target`,
+      );
+      expect(decision.missingLink(links, new Set([BASE, inc1, inc2]))).toBe(`the chain's newest point ${LAST} is no longer in the target`);
+    });
+  });
+
   describe('after the snapshots', () => {
     const decision = new BackupKindDecision();
 

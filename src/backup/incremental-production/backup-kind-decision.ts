@@ -107,6 +107,22 @@ export class BackupKindDecision {
     );
   }
 
+  /**
+   * Why the chain cannot be extended, given every link of it from its full backup to its newest point (`links`, in
+   * that order) and the backups the target holds (`present`): the first link no longer there, named, or undefined when
+   * all are. An increment built on a chain with a gap could never be restored (nor could the points before it be
+   * reached from it), whoever removed the link (by hand, another program).
+   */
+  missingLink(links: readonly string[], present: ReadonlySet<string>): string | undefined {
+    for (const [i, name] of links.entries()) {
+      if (present.has(name)) continue;
+      if (i === 0) return `the chain's full backup ${name} is no longer in the target`;
+      if (i === links.length - 1) return `the chain's newest point ${name} is no longer in the target`;
+      return `the chain's increment ${name} (${i} of ${links.length - 1} after its full backup ${links[0]}) is no longer in the target`;
+    }
+    return undefined;
+  }
+
   /** Why the chain takes no more increments under `policy`, or undefined while it does. */
   private chainComplete(policy: IncrementalPolicy, chain: ChainStats, timeZone: string, now: Date): string | undefined {
     const { full_every: fullEvery } = policy;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type BackupKind, parseBackupName } from '../../archive-format/backup-filename.js';
+import { BACKUP_NAME_PREFIX, type BackupKind, parseBackupName } from '../../archive-format/backup-filename.js';
 import { type IncrementalDatabaseEntry } from '../../archive-format/incremental-metadata.js';
 import type { BackupTarget } from '../../common/backup-target.js';
 import { Clock } from '../../common/clock.js';
@@ -12,6 +12,7 @@ import { type PageIndex, previousPagesOf } from '../../incremental/page-index.js
 import { PageIndexStore, type PageIndexUpdateDatabase } from '../../incremental/page-index-store.js';
 import type { PageSnapshot } from '../../incremental/page-stable-snapshot.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
+import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import { TargetDirectory } from '../../targets/target-directory.js';
 import { nameSecondUntil } from '../archive-production/backup-names.js';
 import type { TarPackerEntry } from '../archive-writer/tar-packer.js';
@@ -65,6 +66,7 @@ export class IncrementalProduction {
     private readonly targets: TargetDirectory,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly provenance: ArchiveProvenance,
     readonly pages: PageSnapshots,
   ) {
     this.index = new PageIndexStore(config.env.dataDir);
@@ -99,16 +101,33 @@ export class IncrementalProduction {
     const nameAt = chain.usable ? await nameSecondUntil(storage, now, chain.chain.lastAt) : now;
     const decided = this.decision.decide({ policy, requested, chain, timeZone: this.config.env.timeZone, now, nameAt });
     if (decided.kind === 'full' || !read.usable) return { pageStable: true, kind: 'full', reason: decided.reason, logReason: decided.logReason };
-    // An increment is only as good as the points it needs: the chain's full backup and its newest point.
-    for (const [role, name] of [
-      ['full backup', read.index.base],
-      ['newest point', read.index.last],
-    ] as const) {
-      if (!(await storage.head(name))) {
-        return { pageStable: true, kind: 'full', reason: `the chain's ${role} ${name} is no longer in the target` };
-      }
-    }
+    // An increment is only as good as the points it needs: every link of its chain, each still in the target.
+    const reason = await this.chainProblem(target, read.index, storage);
+    if (reason) return { pageStable: true, kind: 'full', reason };
     return { pageStable: true, kind: 'incremental', reason: null, index: read.index, folder: read.folder };
+  }
+
+  /**
+   * Why the chain of `index` cannot take an increment, or undefined when it can: its links (the full backup, then
+   * each increment to the newest point), followed from the newest point by the records of what this installation
+   * wrote, must all be recorded and all be in the target.
+   */
+  private async chainProblem(target: BackupTarget, index: PageIndex, storage: ObjectStorage): Promise<string | undefined> {
+    const records = await this.provenance.findAll(target);
+    const links: string[] = [];
+    for (let name = index.last; ;) {
+      links.unshift(name);
+      if (name === index.base) break;
+      const parent = records.get(name)?.parent;
+      if (!parent) return `there is no record of ${name}, a link of the chain of ${index.base}, so the chain cannot be checked whole`;
+      // The index counts the chain's increments: a longer walk is a record that disagrees with it (or a loop).
+      if (links.length > index.increments) return `the records of the chain of ${index.base} do not agree with its page index (${index.increments} increments)`;
+      name = parent;
+    }
+    if (links.length !== index.increments + 1)
+      return `the records of the chain of ${index.base} do not agree with its page index (${index.increments} increments)`;
+    const present = new Set((await storage.list(BACKUP_NAME_PREFIX)).map((object) => object.key));
+    return this.decision.missingLink(links, present);
   }
 
   /**
