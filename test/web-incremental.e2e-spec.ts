@@ -76,17 +76,19 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
   const env = servedWithWriter((served) => setIncrementalPolicy(served.t.http, 'local', LONG_CHAINS));
 
   it(
-    'shows each point with its kind in words and what an increment is restored from; Delete of the full backup names the increments that need it',
+    "shows each point with its kind in words and what an increment is restored from, the run history each backup's kind; Delete of the full backup names the increments that need it",
     async () => {
       const { page, served, writer } = env;
       const http = served.t.http;
       const made: Array<{ filename: string; created_at: string }> = [];
+      const jobs: string[] = [];
       for (let i = 0; i < 3; i++) {
         const job = await waitForJob(http, (await http.post('/api/backups/local').expect(202)).body.id);
         expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
         writer.write(30);
         const listed = (await http.get('/api/backups/local').expect(200)).body as Array<{ filename: string; created_at: string }>;
         made.push(listed.find((b) => b.filename === job.filename)!);
+        jobs.push(job.id);
       }
       const [full, inc1, inc2] = made;
       expect(made.map((b) => b.filename.replace(/-\d{4}-.*/, ''))).toEqual(['sentinel-backup', 'sentinel-incremental', 'sentinel-incremental']);
@@ -103,6 +105,17 @@ describe('Admin page in a browser: incremental chains in the backup list', () =>
       expect(await text(row(inc2.filename).locator('.chain-mark'))).toBe(`Incremental after ${inc1At}, from full ${fullAt}`);
       expect(await text(row(full.filename).locator('th time'))).toBe(fullAt);
       expect(await accessibilityProblems(page, list)).toEqual([]);
+
+      // The run history says what each backup made, in words.
+      const history = page.getByRole('region', { name: 'Run history', exact: true });
+      const runOf = (job: string) => history.locator(`tr[data-run="${job}"] td[data-label="Run"]`);
+      await eventually(async () => expect(await runOf(jobs[2]).count()).toBe(1));
+      expect([await text(runOf(jobs[0])), await text(runOf(jobs[1])), await text(runOf(jobs[2]))]).toEqual([
+        `Backup · Local folder · Full ${full.filename}`,
+        `Backup · Local folder · Incremental ${inc1.filename}`,
+        `Backup · Local folder · Incremental ${inc2.filename}`,
+      ]);
+      expect(await accessibilityProblems(page, history)).toEqual([]);
 
       // Delete of the full backup: refused (409), the message names the increments, headed by its diagnosis; nothing deleted.
       await rowAction(page, row(full.filename), 'Delete');

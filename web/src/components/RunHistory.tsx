@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { Run } from '../api/client';
+import { kindLabel } from '../backup-chain';
 import { diagnoseError, type PlaceKind } from '../diagnosis';
 import { formatBytes, formatDateTime, formatDuration } from '../format';
 import type { RunHistory as RunHistoryState } from '../hooks/useRunHistory';
@@ -15,7 +16,8 @@ interface RunHistoryProps {
 }
 
 /**
- * Every backup, verification, rotation, replication and restore, newest first, failed ones included: a failure is
+ * Every backup, verification, rotation, replication and restore, newest first, failed ones included (a backup with
+ * what it made in words: "Backup · Local folder · Incremental"): a failure is
  * marked ✗ with its word, headed by its diagnosis (the one the status strip and a failed backup give the same
  * code), its error code and its message, so it reads without colour.
  */
@@ -110,6 +112,7 @@ function RunRow({ run, nameOf, place }: { run: Run; nameOf: (target: string) => 
       </th>
       <td data-label="Run">
         {RUN_KIND_LABELS[run.kind]} · {nameOf(run.target)}
+        {run.backup_kind && <span class="run-backup-kind"> · {kindLabel(run.backup_kind)}</span>}
         {run.file && <span class="filename">{run.file}</span>}
       </td>
       <td data-label="Result">
