@@ -3,18 +3,20 @@
  * its time, trigger, result, duration, size, error code and message, newest first, filtered by target and kind.
  * From real runs against the whole application: backups that succeed, a backup that fails (the local folder
  * replaced by a file; on the S3 server, a secret key it refuses), a manual verification that passes and one that
- * cannot run, a rotation, a restore staged and cancelled and one whose staging fails. The rows survive a restart.
+ * cannot run, a rotation, a restore staged and cancelled and one whose staging fails, a restore staging whose request
+ * was closed while it downloaded the archive. The rows survive a restart.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { backupFilename } from '../src/archive-format/backup-filename.js';
 import type { RunRow } from '../src/history/run-row.js';
-import { RestoreService } from '../src/restore/restore.service.js';
 import { ScheduledJobRunner } from '../src/scheduling/scheduled-job-runner.js';
 import { configureR2 } from './support/r2-settings.js';
 import { createTestBucket, describeS3 } from './support/s3-server.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
+import { startSlowS3Relay } from './support/slow-s3-relay.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { until } from './support/until.js';
 
 async function runs(t: TestApp, query = ''): Promise<RunRow[]> {
   return (await t.http.get(`/api/runs${query}`).expect(200)).body as RunRow[];
@@ -122,33 +124,6 @@ describe('Run history (local)', () => {
     }
   });
 
-  // The page's Cancel closes the staging request (test/web-slow-storage.e2e-spec.ts does it in Chromium against a slow
-  // store); here the controller's signal is given already aborted, so the cancel always arrives before the staging ends.
-  it('a restore staging whose request was closed is a cancelled restore row (RESTORE_CANCELLED), not a failed one, and nothing is staged', async () => {
-    const good = await backUp(t, 'local');
-    const stage = t.app.get(RestoreService).stage('local', good.filename!, { restart: false, signal: AbortSignal.abort() });
-    await expect(stage).rejects.toMatchObject({ code: 'RESTORE_CANCELLED' });
-    // The whole row, exactly: no failure, and no field a cancelled staging should not have.
-    expect(await runs(t, '?kind=restore')).toEqual([
-      {
-        id: expect.stringMatching(/^event-\d+$/),
-        kind: 'restore',
-        target: 'local',
-        trigger: 'manual',
-        result: 'cancelled',
-        error_code: 'RESTORE_CANCELLED',
-        message: 'The restore staging was cancelled (its request was closed); nothing was staged and the databases are unchanged',
-        file: good.filename,
-        started_at: expect.any(String),
-        finished_at: expect.any(String),
-        duration_ms: expect.any(Number),
-        size_bytes: null,
-        backup_kind: null,
-      },
-    ]);
-    expect((await t.http.get('/api/restore/status').expect(200)).body).toMatchObject({ staged: null, staging: null });
-  });
-
   it('a manual verification that cannot run (the backup file gone) is a failed verification row with its code and message', async () => {
     const good = await backUp(t, 'local');
     fs.rmSync(path.join(t.dataDir, 'backups', good.filename!));
@@ -242,5 +217,53 @@ describeS3('Run history (S3)', () => {
     expect(answer.status).toBeGreaterThanOrEqual(400);
     const [verification] = await runs(t, '?target=r2&kind=verification');
     expect(verification).toMatchObject({ result: 'failed', error_code: 'STORAGE_ACCESS_DENIED', file: good.filename });
+  });
+
+  // What the page's Cancel does (test/web-slow-storage.e2e-spec.ts clicks it in Chromium): the staging's HTTP request is
+  // closed while the staging runs, its download of the archive held by a slow relay in front of the S3 server.
+  it('a restore staging whose request was closed mid-download is a cancelled restore row (RESTORE_CANCELLED), not a failed one, and nothing is staged', async () => {
+    const relay = await startSlowS3Relay();
+    try {
+      await configureR2(t, await createTestBucket('history-cancel'), { r2_endpoint: relay.endpoint });
+      const good = await backUp(t, 'r2');
+      expect(good.status).toBe('succeeded');
+      relay.pace({ kind: 'hold' });
+      const request = t.http.post('/api/backups/r2/restore').send({ filename: good.filename, restart: false });
+      // Sent now; it is never answered, since it is closed below.
+      void request.then(
+        () => undefined,
+        () => undefined,
+      );
+      await until('the staging to be downloading the archive', () => (relay.held() > 0 ? true : undefined));
+      expect((await t.http.get('/api/restore/status').expect(200)).body.staging).toMatchObject({ archive: good.filename, target: 'r2' });
+      request.abort();
+
+      const [row] = await until('the restore row', async () => {
+        const rows = await runs(t, '?kind=restore');
+        return rows.length > 0 ? rows : undefined;
+      });
+      // The whole row, exactly: no failure, and no field a cancelled staging should not have.
+      expect(row).toEqual({
+        id: expect.stringMatching(/^event-\d+$/),
+        kind: 'restore',
+        target: 'r2',
+        trigger: 'manual',
+        result: 'cancelled',
+        error_code: 'RESTORE_CANCELLED',
+        message: 'The restore staging was cancelled (its request was closed); nothing was staged and the databases are unchanged',
+        file: good.filename,
+        started_at: expect.any(String),
+        finished_at: expect.any(String),
+        duration_ms: expect.any(Number),
+        size_bytes: null,
+        backup_kind: null,
+      });
+      expect((await runs(t, '?kind=restore')).length).toBe(1);
+      expect((await t.http.get('/api/restore/status').expect(200)).body).toMatchObject({ staged: null, staging: null });
+    } finally {
+      relay.pace({ kind: 'free' });
+      relay.release();
+      await relay.close();
+    }
   });
 });
