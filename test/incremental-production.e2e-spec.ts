@@ -17,7 +17,7 @@ import { Clock } from '../src/common/clock.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { integrityCheck } from '../src/database/sqlite-snapshot.js';
 import { applyIncrementChain } from '../src/incremental/increment-chain-applier.js';
-import { ageKeygen, decryptedTar, enableEncryption } from './support/age-archives.js';
+import { ageKeygen, decryptedTar, disableEncryption, enableEncryption } from './support/age-archives.js';
 import { type IncrementalPolicy, LONG_CHAINS, setIncrementalPolicy } from './support/incremental-policy.js';
 import { expectedRows, IncrementalWriter, rowsOf } from './support/incremental-writer.js';
 import { configureR2 } from './support/r2-settings.js';
@@ -304,6 +304,42 @@ describe('Incremental backups made by the service (local folder)', () => {
     writer.write(50);
     expect(await backUp(t, 'local')).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
   }, 120_000);
+
+  it("makes a full backup when the target's encryption recipients changed since the chain's full backup (a key rotated, encryption turned off)", async () => {
+    const keys = path.join(t.root, 'keys');
+    fs.mkdirSync(keys);
+    await enableEncryption(t, 'local', keys);
+    await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
+    const full = await backUp(t, 'local');
+    writer.write(50);
+    expect(await backUp(t, 'local')).toMatchObject({ backup_kind: 'incremental', encrypted: true });
+
+    // A new key, not yet confirmed: backups stay encrypted to the current one, and the chain goes on.
+    await t.http.post('/api/encryption/local/rotate').expect(200);
+    writer.write(50);
+    expect(await backUp(t, 'local')).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
+    await t.http
+      .post('/api/encryption/local/confirm')
+      .send({})
+      .expect((res) => expect([200, 201]).toContain(res.status));
+    writer.write(50);
+    const rotated = await backUp(t, 'local');
+    const reason =
+      `the target's encryption recipients changed since the chain's full backup ${full.filename} (1 added, 1 removed: ` +
+      'a key rotated, or a recipient added or removed); a chain is read with one set of keys';
+    expect(rotated).toMatchObject({ filename: expect.stringMatching(/^sentinel-backup-.*\.tar\.gz\.age$/), backup_kind: 'full', kind_reason: reason });
+    expect(fullBackupLines(t)).toContainEqual(expect.stringContaining(`backup (job ${rotated.id}) is a full backup: ${reason}`));
+    writer.write(50);
+    expect(await backUp(t, 'local')).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
+
+    await disableEncryption(t, 'local');
+    writer.write(50);
+    expect(await backUp(t, 'local')).toMatchObject({
+      filename: expect.stringMatching(/^sentinel-backup-.*\.tar\.gz$/),
+      backup_kind: 'full',
+      kind_reason: `encryption was turned off since the chain's full backup ${rotated.filename}, which is encrypted; a chain is read with one set of keys`,
+    });
+  }, 180_000);
 });
 
 describeS3('Incremental backups made by the service (S3, encrypted)', () => {

@@ -133,7 +133,10 @@ export class ArchiveProducer {
     const liveBytes = this.space.liveBytes(databases);
     await this.space.ensure(job.target, liveBytes);
     signal.throwIfAborted();
-    const plan = await this.chains.plan(job.target, job.requestedKind, storage);
+    // Asked once: the chain's plan (a chain keeps one set of keys), the name, the write step and the records all follow the same answer.
+    const recipients = await this.encryption.recipientsFor(job.target);
+    const encrypted = recipients !== undefined && recipients.length > 0;
+    const plan = await this.chains.plan(job.target, job.requestedKind, storage, encrypted ? recipients : null);
     let chosen: KindChoice = { kind: plan.kind, reason: plan.reason, logReason: plan.kind === 'full' && plan.pageStable ? plan.logReason : undefined };
     if (plan.pageStable) await progress.kindChosen?.(chosen);
 
@@ -167,9 +170,6 @@ export class ArchiveProducer {
           }
         }
       }
-      // Asked once: the name, the write step and the records all follow the same answer.
-      const recipients = await this.encryption.recipientsFor(job.target);
-      const encrypted = recipients !== undefined && recipients.length > 0;
       const context: ArchiveWriteContext = { target: job.target, recipients: encrypted ? recipients : undefined };
       let filename = await this.freeName(storage, chosen.kind, at, encrypted);
       let stored: StoredObject | undefined;

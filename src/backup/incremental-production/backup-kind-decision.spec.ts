@@ -129,6 +129,30 @@ describe('BackupKindDecision', () => {
     });
   });
 
+  describe('the keys of the chain', () => {
+    const decision = new BackupKindDecision();
+    const [a, b, c] = ['age1aaa', 'age1bbb', 'age1ccc'];
+
+    it('allows the increment while the recipients are the set the full backup was encrypted to (in any order), or both are plain', () => {
+      expect(decision.recipientsChanged(BASE, null, null)).toBeUndefined();
+      expect(decision.recipientsChanged(BASE, [a, b], [b, a])).toBeUndefined();
+    });
+
+    it('names a key rotated, a recipient added or removed, encryption turned on or off', () => {
+      expect(decision.recipientsChanged(BASE, [a, b], [c, b])).toBe(
+        `the target's encryption recipients changed since the chain's full backup ${BASE} (1 added, 1 removed: a key rotated, or a recipient added or removed); a chain is read with one set of keys`,
+      );
+      expect(decision.recipientsChanged(BASE, [a], [a, b])).toContain('(1 added, 0 removed');
+      expect(decision.recipientsChanged(BASE, [a, b], [a])).toContain('(0 added, 1 removed');
+      expect(decision.recipientsChanged(BASE, null, [a])).toBe(
+        `encryption was turned on since the chain's full backup ${BASE}, which is plain; a chain is read with one set of keys`,
+      );
+      expect(decision.recipientsChanged(BASE, [a], null)).toBe(
+        `encryption was turned off since the chain's full backup ${BASE}, which is encrypted; a chain is read with one set of keys`,
+      );
+    });
+  });
+
   describe('after the snapshots', () => {
     const decision = new BackupKindDecision();
 

@@ -123,6 +123,27 @@ export class BackupKindDecision {
     return undefined;
   }
 
+  /**
+   * Why the chain cannot be extended with archives encrypted to `current` (the target's recipients now; null: plain),
+   * given those its full backup was written with (`recorded`, null: plain), or undefined when they are the same set.
+   * A chain is read with one set of keys: an increment encrypted to other recipients than its full backup (a key
+   * rotated, a recipient added or removed, encryption turned on or off) would need two.
+   */
+  recipientsChanged(base: string, recorded: readonly string[] | null, current: readonly string[] | null): string | undefined {
+    if (recorded === null && current === null) return undefined;
+    if (recorded === null) return `encryption was turned on since the chain's full backup ${base}, which is plain; a chain is read with one set of keys`;
+    if (current === null) return `encryption was turned off since the chain's full backup ${base}, which is encrypted; a chain is read with one set of keys`;
+    const before = new Set(recorded);
+    const now = new Set(current);
+    const added = [...now].filter((r) => !before.has(r)).length;
+    const removed = [...before].filter((r) => !now.has(r)).length;
+    if (added === 0 && removed === 0) return undefined;
+    return (
+      `the target's encryption recipients changed since the chain's full backup ${base} (${added} added, ${removed} removed: ` +
+      'a key rotated, or a recipient added or removed); a chain is read with one set of keys'
+    );
+  }
+
   /** Why the chain takes no more increments under `policy`, or undefined while it does. */
   private chainComplete(policy: IncrementalPolicy, chain: ChainStats, timeZone: string, now: Date): string | undefined {
     const { full_every: fullEvery } = policy;

@@ -72,7 +72,10 @@ export class IncrementalProduction {
     this.index = new PageIndexStore(config.env.dataDir);
   }
 
-  async plan(target: BackupTarget, requested: BackupKind | undefined, storage: ObjectStorage): Promise<ChainPlan> {
+  /**
+   * `recipients`: the age recipients the backup will be encrypted to (null: plain), as the production asked them once.
+   */
+  async plan(target: BackupTarget, requested: BackupKind | undefined, storage: ObjectStorage, recipients: readonly string[] | null): Promise<ChainPlan> {
     const policy = await this.policyOf(target);
     if (!policy.enabled) return { pageStable: false, kind: 'full', reason: null };
     const read = await this.index.read(target);
@@ -101,18 +104,25 @@ export class IncrementalProduction {
     const nameAt = chain.usable ? await nameSecondUntil(storage, now, chain.chain.lastAt) : now;
     const decided = this.decision.decide({ policy, requested, chain, timeZone: this.config.env.timeZone, now, nameAt });
     if (decided.kind === 'full' || !read.usable) return { pageStable: true, kind: 'full', reason: decided.reason, logReason: decided.logReason };
-    // An increment is only as good as the points it needs: every link of its chain, each still in the target.
-    const reason = await this.chainProblem(target, read.index, storage);
+    // An increment is only as good as the points it needs: every link of its chain, each still in the target, each
+    // encrypted to the keys this one will be.
+    const reason = await this.chainProblem(target, read.index, storage, recipients);
     if (reason) return { pageStable: true, kind: 'full', reason };
     return { pageStable: true, kind: 'incremental', reason: null, index: read.index, folder: read.folder };
   }
 
   /**
-   * Why the chain of `index` cannot take an increment, or undefined when it can: its links (the full backup, then
-   * each increment to the newest point), followed from the newest point by the records of what this installation
-   * wrote, must all be recorded and all be in the target.
+   * Why the chain of `index` cannot take an increment encrypted to `recipients`, or undefined when it can: its links
+   * (the full backup, then each increment to the newest point), followed from the newest point by the records of
+   * what this installation wrote, must all be recorded and all be in the target, and its full backup (so every
+   * increment after it) written to the same recipients as this backup will be.
    */
-  private async chainProblem(target: BackupTarget, index: PageIndex, storage: ObjectStorage): Promise<string | undefined> {
+  private async chainProblem(
+    target: BackupTarget,
+    index: PageIndex,
+    storage: ObjectStorage,
+    recipients: readonly string[] | null,
+  ): Promise<string | undefined> {
     const records = await this.provenance.findAll(target);
     const links: string[] = [];
     for (let name = index.last; ;) {
@@ -127,7 +137,11 @@ export class IncrementalProduction {
     if (links.length !== index.increments + 1)
       return `the records of the chain of ${index.base} do not agree with its page index (${index.increments} increments)`;
     const present = new Set((await storage.list(BACKUP_NAME_PREFIX)).map((object) => object.key));
-    return this.decision.missingLink(links, present);
+    const missing = this.decision.missingLink(links, present);
+    if (missing) return missing;
+    const base = records.get(index.base);
+    if (!base) return `there is no record of ${index.base}, the chain's full backup, so the keys it was encrypted to cannot be compared`;
+    return this.decision.recipientsChanged(index.base, base.recipients, recipients);
   }
 
   /**
