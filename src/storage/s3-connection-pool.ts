@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { createS3Connection, type S3Connection, type S3TargetSettings } from './s3-connection.js';
 import type { S3RequestMeter } from './s3-request-meter.js';
+import { loadS3Sdk } from './s3-sdk.js';
 import type { StorageOptions } from './storage-options.js';
 
 /**
@@ -31,8 +32,8 @@ export class S3ConnectionPool {
     for (;;) {
       if (!this.connection) {
         const generation = this.generation;
-        const building = this.loadSettings().then((settings) => {
-          const conn = createS3Connection(settings, this.options, this.meter);
+        const building = Promise.all([this.loadSettings(), loadS3Sdk()]).then(([settings, sdk]) => {
+          const conn = createS3Connection(sdk, settings, this.options, this.meter);
           if (generation === this.generation) this.current = conn;
           else conn.retire(); // settings changed while building: its waiters take the next one
           return conn;

@@ -1,4 +1,3 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -9,6 +8,7 @@ import { createS3Connection, missingR2Settings, resolveS3Endpoint, type S3Connec
 import type { S3Failure } from './s3-errors.js';
 import { bucketLockProblem, isLockRefusal } from './s3-object-lock.js';
 import { OperationScope } from './operation-scope.js';
+import { loadS3Sdk } from './s3-sdk.js';
 import type { S3RequestMeter } from './s3-request-meter.js';
 import type { StorageOptions } from './storage-options.js';
 
@@ -70,7 +70,7 @@ export class S3ConnectionTest {
 
     let conn: S3Connection;
     try {
-      conn = createS3Connection(settings, this.options, this.meter);
+      conn = createS3Connection(await loadS3Sdk(), settings, this.options, this.meter);
     } catch (error) {
       checks.push({ name: 'configuration', ok: false, message: error instanceof DomainError ? error.message : String(error) });
       return done('');
@@ -113,7 +113,7 @@ export class S3ConnectionTest {
 
     // 1-3: one listing request answers reachability, credentials and the bucket (GET carries an error body).
     try {
-      await step((signal) => client.send(new ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal }));
+      await step((signal) => client.send(new conn.sdk.ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal }));
       checks.push({ name: 'endpoint', ok: true, message: `${conn.endpoint.url} answered` });
       checks.push({ name: 'credentials', ok: true, message: 'The access key ID and secret were accepted' });
       checks.push({ name: 'bucket', ok: true, message: `Bucket '${conn.bucket}' exists and can be listed` });
@@ -180,7 +180,7 @@ export class S3ConnectionTest {
       await step((signal) =>
         client.send(
           // Content-MD5: S3 refuses a write without an integrity checksum to a bucket with a default Object Lock retention.
-          new PutObjectCommand({
+          new conn.sdk.PutObjectCommand({
             Bucket: conn.bucket,
             Key: probeKey,
             Body: content,
@@ -205,7 +205,7 @@ export class S3ConnectionTest {
     }
     try {
       const text = await step(async (signal) => {
-        const out = await client.send(new GetObjectCommand({ Bucket: conn.bucket, Key: probeKey }), { abortSignal: signal });
+        const out = await client.send(new conn.sdk.GetObjectCommand({ Bucket: conn.bucket, Key: probeKey }), { abortSignal: signal });
         return Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
       });
       const readOk = text.equals(content);
@@ -220,7 +220,7 @@ export class S3ConnectionTest {
       checks.push({ name: 'read', ok: false, message: message(error, `read of the probe object ${probeKey}`, probeKey).message });
     }
     try {
-      await step((signal) => client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: probeKey }), { abortSignal: signal }));
+      await step((signal) => client.send(new conn.sdk.DeleteObjectCommand({ Bucket: conn.bucket, Key: probeKey }), { abortSignal: signal }));
       checks.push({ name: 'delete', ok: true, message: 'Deleted the probe object' });
     } catch (error) {
       const failure = message(error, `delete of the probe object ${probeKey}`, probeKey);

@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { R2Settings } from '../settings/settings.service.js';
@@ -7,6 +7,7 @@ import { S3RetryStrategy } from './s3-retry-strategy.js';
 import type { ObjectLockRule } from '../targets/target-definition.js';
 import type { StorageOptions } from './storage-options.js';
 import { meterS3Client, type S3RequestMeter } from './s3-request-meter.js';
+import type { S3Sdk } from './s3-sdk.js';
 
 /**
  * Where one S3 destination is and how to sign in: the part of a target's settings that builds a
@@ -157,6 +158,8 @@ export class S3Connection {
   objectLockConfirmed = false;
 
   constructor(
+    /** The AWS SDK (loadS3Sdk): the commands this connection's clients send. */
+    readonly sdk: S3Sdk,
     readonly endpoint: S3Endpoint,
     /** For operations: retries transient errors with backoff. */
     readonly client: S3Client,
@@ -222,12 +225,12 @@ export class S3Connection {
  * Builds the clients for a destination's settings; StorageNotConfigured names the setting to fill. With a `meter`,
  * every request either client sends is counted for the destination's target (the cost estimate's operations).
  */
-export function createS3Connection(settings: S3TargetSettings, options: StorageOptions, meter?: S3RequestMeter): S3Connection {
+export function createS3Connection(sdk: S3Sdk, settings: S3TargetSettings, options: StorageOptions, meter?: S3RequestMeter): S3Connection {
   const missing = missingR2Settings(settings);
   if (missing) throw new DomainError(ErrorCode.StorageNotConfigured, missing, { target: (settings.names ?? R2_SETTING_NAMES).target });
   const endpoint = resolveS3Endpoint(settings);
   const build = (limits: S3ClientLimits) => {
-    const client = new S3Client({
+    const client = new sdk.S3Client({
       region: settings.region || 'auto',
       endpoint: endpoint.url,
       forcePathStyle: endpoint.custom,
@@ -249,6 +252,7 @@ export function createS3Connection(settings: S3TargetSettings, options: StorageO
   };
   const limits = { operation: operationLimits(options), probe: probeLimits(options) };
   return new S3Connection(
+    sdk,
     endpoint,
     build(limits.operation),
     build(limits.probe),

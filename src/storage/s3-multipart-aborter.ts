@@ -1,4 +1,3 @@
-import { AbortMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { Logger } from '@nestjs/common';
 import { OperationScope } from './operation-scope.js';
 import type { S3Connection } from './s3-connection.js';
@@ -33,7 +32,9 @@ export class S3MultipartAborter {
   /** True when the upload is gone (aborted now, or already); false when the abort is still owed. */
   async abort(conn: S3Connection, key: string, uploadId: string, signal: AbortSignal): Promise<boolean> {
     try {
-      await conn.client.send(new AbortMultipartUploadCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), UploadId: uploadId }), { abortSignal: signal });
+      await conn.client.send(new conn.sdk.AbortMultipartUploadCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), UploadId: uploadId }), {
+        abortSignal: signal,
+      });
       conn.pendingAborts.delete(uploadId);
       return true;
     } catch (error) {
@@ -69,7 +70,7 @@ export class S3MultipartAborter {
     let uploadIdMarker: string | undefined;
     for (;;) {
       const page = await conn.client.send(
-        new ListMultipartUploadsCommand({ Bucket: conn.bucket, Prefix: conn.objectKey(key), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        new conn.sdk.ListMultipartUploadsCommand({ Bucket: conn.bucket, Prefix: conn.objectKey(key), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
         { abortSignal: signal },
       );
       for (const upload of page.Uploads ?? [])

@@ -1,4 +1,3 @@
-import { DeleteObjectCommand, DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import type { Logger } from '@nestjs/common';
 import { mapConcurrently } from '../common/concurrency.js';
 import type { DeleteManyResult, ObjectLock } from './object-storage.js';
@@ -47,7 +46,7 @@ export class S3ObjectDeleter {
       if (!head) return;
       const target = this.byVersion(conn, { key, lock: head.lock ?? null, versionId: head.versionId });
       try {
-        await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: target.versionId }), {
+        await conn.client.send(new conn.sdk.DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: target.versionId }), {
           abortSignal: scope.signal,
         });
         this.metadata.forget(key);
@@ -96,7 +95,7 @@ export class S3ObjectDeleter {
         let errors: KeyError[];
         try {
           const out = await conn.client.send(
-            new DeleteObjectsCommand({
+            new conn.sdk.DeleteObjectsCommand({
               Bucket: conn.bucket,
               Delete: { Objects: batch.map((t) => ({ Key: conn.objectKey(t.key), VersionId: t.versionId })), Quiet: true },
             }),
@@ -138,7 +137,9 @@ export class S3ObjectDeleter {
     const errors: KeyError[] = [];
     for (const { key, versionId } of targets) {
       try {
-        await conn.client.send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: versionId }), { abortSignal: scope.signal });
+        await conn.client.send(new conn.sdk.DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: versionId }), {
+          abortSignal: scope.signal,
+        });
       } catch (error) {
         if (scope.aborted) throw error;
         const failure = conn.describe(error, `delete of '${key}'`, key);

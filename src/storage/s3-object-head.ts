@@ -1,4 +1,3 @@
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { StoredObject, TransferOptions } from './object-storage.js';
 import { lockFromHead } from './s3-object-lock.js';
 import { formatRecipients, parseOwner, parseRecipients } from './object-key.js';
@@ -34,7 +33,7 @@ export type S3HeadResult = StoredObject & { versionId?: string };
  */
 export async function headObject(conn: S3Connection, key: string, signal: AbortSignal): Promise<S3HeadResult | undefined> {
   try {
-    const out = await conn.client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: signal });
+    const out = await conn.client.send(new conn.sdk.HeadObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key) }), { abortSignal: signal });
     return {
       key,
       size: out.ContentLength ?? 0,
@@ -47,7 +46,7 @@ export async function headObject(conn: S3Connection, key: string, signal: AbortS
     };
   } catch (error) {
     if (httpStatusOf(error) !== 404) throw error;
-    await conn.client.send(new ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal });
+    await conn.client.send(new conn.sdk.ListObjectsV2Command({ Bucket: conn.bucket, MaxKeys: 1 }), { abortSignal: signal });
     return undefined;
   }
 }

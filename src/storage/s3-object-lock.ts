@@ -1,4 +1,4 @@
-import { GetObjectLockConfigurationCommand, type HeadObjectCommandOutput, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import type { ObjectLock } from './object-storage.js';
@@ -81,7 +81,7 @@ export async function bucketLockProblem(conn: S3Connection, signal: AbortSignal,
   const wanted = conn.objectLock ? ` as r2_object_lock_mode '${conn.objectLock.mode}' (${conn.objectLock.days} days) asks` : '';
   const off = "or set r2_object_lock_mode to '' to upload without a lock";
   try {
-    const out = await client.send(new GetObjectLockConfigurationCommand({ Bucket: conn.bucket }), { abortSignal: signal });
+    const out = await client.send(new conn.sdk.GetObjectLockConfigurationCommand({ Bucket: conn.bucket }), { abortSignal: signal });
     if (out.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled') return undefined;
   } catch (error) {
     const name = (error as { name?: string; Code?: string }).Code ?? (error as { name?: string }).name;
@@ -106,7 +106,7 @@ export async function bucketLockProblem(conn: S3Connection, signal: AbortSignal,
  */
 export async function applyRetention(conn: S3Connection, key: string, versionId: string | undefined, lock: ObjectLock, signal: AbortSignal): Promise<void> {
   await conn.client.send(
-    new PutObjectRetentionCommand({
+    new conn.sdk.PutObjectRetentionCommand({
       Bucket: conn.bucket,
       Key: conn.objectKey(key),
       VersionId: versionId,

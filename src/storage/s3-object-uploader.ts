@@ -1,12 +1,4 @@
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -140,8 +132,9 @@ export class S3ObjectUploader {
       counter.destroy(error);
     });
     body.pipe(counter);
-    const upload = new Upload({
+    const upload = new conn.sdk.Upload({
       client: this.scopedClient(
+        conn,
         conn.client,
         scope.signal,
         tracker,
@@ -202,7 +195,7 @@ export class S3ObjectUploader {
     const stored = await headObject(conn, key, scope.signal);
     if (!stored || stored.size !== counter.bytes) {
       await conn.client
-        .send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: stored?.versionId }), { abortSignal: scope.signal })
+        .send(new conn.sdk.DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: stored?.versionId }), { abortSignal: scope.signal })
         .catch(() => undefined);
       throw new DomainError(
         ErrorCode.StorageUnavailable,
@@ -227,7 +220,7 @@ export class S3ObjectUploader {
       throw new Error(`the store reports ${again?.lock ? `a ${again.lock.mode} lock until ${again.lock.retainUntil.toISOString()}` : 'no lock'}`);
     } catch (error) {
       await conn.client
-        .send(new DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: stored.versionId }), { abortSignal: scope.signal })
+        .send(new conn.sdk.DeleteObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), VersionId: stored.versionId }), { abortSignal: scope.signal })
         .catch(() => undefined);
       const why = error instanceof Error ? conn.describe(error, `lock of '${key}'`, key).message : String(error);
       throw new DomainError(
@@ -251,6 +244,7 @@ export class S3ObjectUploader {
    * replica's backup and a copy into it are both this service's), so only another process can slip in between.
    */
   private scopedClient(
+    conn: S3Connection,
     client: S3Client,
     signal: AbortSignal,
     tracker: UploadTracker,
@@ -260,7 +254,7 @@ export class S3ObjectUploader {
   ): S3Client {
     const scoped = Object.create(client) as S3Client;
     const send = (command: Parameters<S3Client['send']>[0]) => {
-      if (command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand) {
+      if (command instanceof conn.sdk.PutObjectCommand || command instanceof conn.sdk.CompleteMultipartUploadCommand) {
         return finalStep(() =>
           beforeFinal().then(
             () => sendNow(command),
@@ -276,11 +270,11 @@ export class S3ObjectUploader {
     const sendNow = (command: Parameters<S3Client['send']>[0]) => {
       // S3 refuses a PutObject or UploadPart of a locked upload without an integrity checksum; the SDK sends none
       // under WHEN_REQUIRED (which R2 and Ceph need), so Content-MD5 of the part (a buffer lib-storage holds) is added.
-      if (locked && (command instanceof PutObjectCommand || command instanceof UploadPartCommand)) {
+      if (locked && (command instanceof conn.sdk.PutObjectCommand || command instanceof conn.sdk.UploadPartCommand)) {
         const input = command.input as { Body?: unknown; ContentMD5?: string };
         if (input.Body instanceof Uint8Array) input.ContentMD5 ??= createHash('md5').update(input.Body).digest('base64');
       }
-      const isCreate = command instanceof CreateMultipartUploadCommand;
+      const isCreate = command instanceof conn.sdk.CreateMultipartUploadCommand;
       if (isCreate) tracker.createSent = true;
       const request = client.send(command, { abortSignal: signal }).then((output) => {
         if (isCreate) tracker.uploadId = (output as { UploadId?: string }).UploadId;

@@ -29,7 +29,7 @@ function bucket() {
       return { ContentLength: object.size, LastModified: object.lastModified, ETag: object.etag, Metadata: metadata[key] };
     },
   };
-  const conn = { client, bucket: 'b', objectKey: (key: string) => key };
+  const conn = { client, bucket: 'b', objectKey: (key: string) => key, sdk: { HeadObjectCommand } };
   const runner = {
     run: (_op: string, _key: unknown, _caller: unknown, fn: (c: unknown, s: unknown) => unknown) => fn(conn, { signal: new AbortController().signal }),
   };

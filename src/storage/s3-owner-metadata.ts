@@ -1,4 +1,3 @@
-import { CopyObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { mapConcurrently } from '../common/concurrency.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
@@ -120,7 +119,7 @@ export class S3OwnerMetadata {
       const objectKey = conn.objectKey(key);
       let head;
       try {
-        head = await conn.client.send(new HeadObjectCommand({ Bucket: conn.bucket, Key: objectKey }), { abortSignal: scope.signal });
+        head = await conn.client.send(new conn.sdk.HeadObjectCommand({ Bucket: conn.bucket, Key: objectKey }), { abortSignal: scope.signal });
       } catch (error) {
         if (httpStatusOf(error) !== 404) throw error;
         throw new DomainError(ErrorCode.ObjectNotFound, `'${key}' does not exist in bucket '${conn.bucket}'`, { key });
@@ -133,7 +132,7 @@ export class S3OwnerMetadata {
         );
       }
       await conn.client.send(
-        new CopyObjectCommand({
+        new conn.sdk.CopyObjectCommand({
           Bucket: conn.bucket,
           Key: objectKey,
           CopySource: `${conn.bucket}/${objectKey.split('/').map(encodeURIComponent).join('/')}`,

@@ -1,4 +1,4 @@
-import { GetObjectCommand, type GetObjectCommandOutput, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { Clock } from '../common/clock.js';
 import { Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
@@ -115,7 +115,7 @@ export class S3TargetStorage extends ObjectStorage {
       let out: GetObjectCommandOutput;
       try {
         out = await conn.client.send(
-          new GetObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), Range: offset > 0 ? `bytes=${offset}-` : undefined }),
+          new conn.sdk.GetObjectCommand({ Bucket: conn.bucket, Key: conn.objectKey(key), Range: offset > 0 ? `bytes=${offset}-` : undefined }),
           { abortSignal: scope.signal },
         );
       } catch (error) {
@@ -147,7 +147,7 @@ export class S3TargetStorage extends ObjectStorage {
       let token: string | undefined;
       do {
         const page = await conn.client.send(
-          new ListObjectsV2Command({ Bucket: conn.bucket, Prefix: conn.objectKey(prefix) || undefined, ContinuationToken: token }),
+          new conn.sdk.ListObjectsV2Command({ Bucket: conn.bucket, Prefix: conn.objectKey(prefix) || undefined, ContinuationToken: token }),
           { abortSignal: scope.signal },
         );
         for (const item of page.Contents ?? []) {
