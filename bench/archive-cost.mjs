@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { disableEncryption, enableEncryption, measured, serviceBackup } from './lib/backup-runs.mjs';
 import { DATABASES, ensureDataset } from './lib/dataset.mjs';
 import { freePorts } from './lib/s3-server.mjs';
-import { ServiceProcess } from './lib/service.mjs';
+import { startScratchService } from './lib/service.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const DATA_ROOT = path.join(REPO, 'bench', 'data');
@@ -60,22 +60,18 @@ async function main() {
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
   try {
     const dataDir = path.join(scratch, 'data');
-    const appDir = path.join(scratch, 'app');
     fs.mkdirSync(dataDir);
-    fs.cpSync(args.dist, path.join(appDir, 'dist'), { recursive: true });
-    fs.copyFileSync(path.join(REPO, 'package.json'), path.join(appDir, 'package.json'));
     for (const db of DATABASES) fs.copyFileSync(path.join(setDir, `${db}.db`), path.join(dataDir, `${db}.db`));
     const [port] = await freePorts(1);
-    svc = new ServiceProcess({
-      appDir,
-      cwd: scratch,
-      dataDir,
-      logFile: path.join(scratch, 'service.log'),
-      port,
+    await startScratchService({
+      repo: REPO,
+      scratch,
+      dist: args.dist,
       nodeFlags: args.nodeFlags,
-      extraEnv: args.env,
+      env: args.env,
+      port,
+      onStarting: (s) => (svc = s),
     });
-    await svc.start();
     const backupsDir = path.join(scratch, 'backups');
     await svc.setSetting('local_backup_dir', backupsDir);
     // An S3 target configured and tried, as the bench's service has one: the AWS SDK it loads is most of the

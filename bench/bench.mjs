@@ -14,6 +14,8 @@
 //            --dist DIR (a build other than dist/, e.g. a patched copy under the repository)
 //            --report-only (rewrite the .md from the .json, run nothing)
 //            --only incremental (only issue 19's section: no baseline, no S3 server; its figures join the size's last full run)
+//            --stage-only DIR (only the chain's restore staging, --repeat times, on the scratch folder DIR that an
+//            --only incremental --keep-scratch run kept, with this build; prints, writes no results)
 //
 // What it does, per size:
 //   1. the data set: seven databases in WAL mode (bench/lib/dataset.mjs), generated once and cached
@@ -50,8 +52,8 @@ import Database from 'better-sqlite3';
 import { DATABASES, ensureDataset } from './lib/dataset.mjs';
 import { createBucket, freePorts, startS3Server } from './lib/s3-server.mjs';
 import { disableEncryption, enableEncryption, measured, serviceBackup, serviceStage } from './lib/backup-runs.mjs';
-import { CHAIN_LENGTH, runIncremental } from './lib/incremental-runs.mjs';
-import { machineBusySeconds, memoryOf, request, ServiceProcess } from './lib/service.mjs';
+import { CHAIN_LENGTH, runChainStaging, runIncremental } from './lib/incremental-runs.mjs';
+import { machineBusySeconds, memoryOf, request, startScratchService } from './lib/service.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = path.join(REPO, 'bench');
@@ -147,6 +149,9 @@ function parseArgs(argv) {
       case '--dist':
         args.dist = path.resolve(value());
         break;
+      case '--stage-only':
+        args.stageOnly = path.resolve(value());
+        break;
       case '--report-only':
         args.reportOnly = true;
         break;
@@ -160,7 +165,7 @@ function parseArgs(argv) {
             .readFileSync(fileURLToPath(import.meta.url), 'utf8')
             .split('\n')
             .filter((l) => l.startsWith('//'))
-            .slice(0, 16)
+            .slice(0, 18)
             .map((l) => l.slice(3))
             .join('\n'),
         );
@@ -441,6 +446,33 @@ async function latencyLoad(port, { jobId, loops = 4, thinkMs, maxMs, maxPerLoop,
   return result;
 }
 
+// ---------------------------------------------------------------- the chain's staging alone
+
+/**
+ * --stage-only: the service (this build, a fresh copy in the kept scratch's app/) restarted on the data folder
+ * and backups an earlier `--only incremental --keep-scratch` run left, and only the chain's restore staging
+ * measured (bench/lib/incremental-runs.mjs, runChainStaging). Nothing is written to the results.
+ */
+async function stageOnly(scratch, args, cleanups) {
+  if (!fs.existsSync(path.join(scratch, 'data', 'config.db')))
+    throw new Error(`${scratch} is not a kept bench scratch folder (no data/config.db): run --only incremental --keep-scratch first`);
+  const [port] = await freePorts(1);
+  const svc = await startScratchService({ ...serviceRun(args), scratch, port, onStarting: (s) => cleanups.push(() => s.killNow()) });
+  const loadAverage = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ');
+  log(`service (pid ${svc.pid}) on 127.0.0.1:${port}, on ${scratch}; load average ${loadAverage()}`);
+  await settle();
+  await runChainStaging({ svc, repeat: args.repeat, log, settle, fmt: { fmtS, fmtMem } });
+  log(`load average at the end ${loadAverage()}`);
+  await svc.stop();
+}
+
+/** How the service is run (startScratchService): this repository, the build and its flags. */
+const serviceRun = (args) => ({ repo: REPO, dist: args.dist, nodeFlags: args.nodeFlags, env: args.env });
+
 // ---------------------------------------------------------------- one size
 
 async function runSize(sizeMb, args, cleanups) {
@@ -454,12 +486,7 @@ async function runSize(sizeMb, args, cleanups) {
   };
   cleanups.push(removeScratch);
   const dataDir = path.join(scratch, 'data');
-  const appDir = path.join(scratch, 'app');
   fs.mkdirSync(dataDir);
-  // A private copy of the build: a colleague's `nest build` (which empties dist/) cannot pull it away mid-run.
-  // Under the repository, so packages resolve from its node_modules and package.json applies.
-  fs.cpSync(args.dist, path.join(appDir, 'dist'), { recursive: true });
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(appDir, 'package.json'));
   for (const db of DATABASES) fs.copyFileSync(path.join(setDir, `${db}.db`), path.join(dataDir, `${db}.db`));
   const dbBytes = DATABASES.reduce((sum, db) => sum + fs.statSync(path.join(dataDir, `${db}.db`)).size, 0);
 
@@ -474,17 +501,7 @@ async function runSize(sizeMb, args, cleanups) {
   }
 
   const [port] = await freePorts(1);
-  const svc = new ServiceProcess({
-    appDir,
-    cwd: scratch,
-    dataDir,
-    logFile: path.join(scratch, 'service.log'),
-    port,
-    nodeFlags: args.nodeFlags,
-    extraEnv: args.env,
-  });
-  cleanups.push(() => svc.killNow());
-  await svc.start();
+  const svc = await startScratchService({ ...serviceRun(args), scratch, port, onStarting: (s) => cleanups.push(() => s.killNow()) });
   log(`service (pid ${svc.pid}) on 127.0.0.1:${port}`);
   const backupsDir = path.join(scratch, 'backups');
   await svc.setSetting('local_backup_dir', backupsDir);
@@ -1162,6 +1179,11 @@ async function main() {
   }
   if (!fs.existsSync(path.join(args.dist, 'main.js')))
     throw new Error(`${path.join(args.dist, 'main.js')} is missing: run \`npx nest build\` (npm run bench does)`);
+  if (args.stageOnly) {
+    process.on('exit', cleanUp);
+    await stageOnly(args.stageOnly, args, cleanups);
+    return;
+  }
   const need = ['sqlite3', 'tar', 'gzip', 'pigz', 'sha256sum', 'radosgw', 'age'].filter((c) => firstLine('bash', ['-c', `command -v ${c}`]) === 'unknown');
   if (need.length) throw new Error(`missing commands: ${need.join(', ')} (Debian: apt-get install sqlite3 pigz radosgw ceph-mon ceph-osd)`);
   fs.mkdirSync(DATA_ROOT, { recursive: true });

@@ -145,3 +145,42 @@ export async function runIncremental({ svc, dataDir, backupsDir, manifest, log, 
     stageFull: { ms: stageFull.ms, cpuS: stageFull.cpuS, othersCores: stageFull.othersCores, memory: stageFull.memory },
   };
 }
+
+/**
+ * Only the staging measurements, on the chain an earlier `--only incremental --keep-scratch` run left in its
+ * scratch folder (the service restarted on it, this build): the chain's end (its oldest full backup and the
+ * increments on it), that full backup alone, and the next full backup (the same data as the chain's end), each
+ * staged `repeat` times in turn. A run of minutes at 1000 MB instead of the chain's half hour.
+ */
+export async function runChainStaging({ svc, repeat, log, settle, fmt }) {
+  const { fmtS, fmtMem } = fmt;
+  const backups = await svc.expect(200, 'GET', '/api/backups/local');
+  // Oldest first, by the time in the name (full backups and increments share one time line).
+  const stamp = (filename) => /\d{4}-\d{2}-\d{2}-\d{6}/.exec(filename)?.[0] ?? '';
+  const byAge = [...backups].sort((a, b) => stamp(a.filename).localeCompare(stamp(b.filename)));
+  const fulls = byAge.filter((b) => !isIncrement(b.filename));
+  if (fulls.length < 2) throw new Error(`the kept scratch holds ${fulls.length} full backups: run --only incremental --keep-scratch first`);
+  const base = fulls[0].filename;
+  const chain = byAge.filter((b) => isIncrement(b.filename) && b.base === base);
+  if (chain.length === 0) throw new Error(`no increment of ${base} in the kept scratch`);
+  const points = { chainEnd: chain.at(-1).filename, base, sameData: fulls[1].filename };
+  log(`stage only: chain end ${points.chainEnd} (${chain.length} increments on ${base}); same data ${points.sameData}`);
+  const runs = { chainEnd: [], base: [], sameData: [] };
+  for (let r = 1; r <= repeat; r++) {
+    for (const [key, filename] of Object.entries(points)) {
+      const run = await measured(svc, () => serviceStage(svc, 'local', filename));
+      await settle();
+      runs[key].push(run);
+      log(
+        `  ${key} (${r}/${repeat}): ${fmtS(run.ms)}, CPU ${run.cpuS.toFixed(1)} s, others ${run.othersCores.toFixed(2)} cores, peak ${fmtMem(run.memory.peakKb)}`,
+      );
+    }
+  }
+  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  const ms = Object.fromEntries(Object.entries(runs).map(([key, list]) => [key, median(list.map((run) => run.ms))]));
+  log(
+    `stage only (medians): chain end ${fmtS(ms.chainEnd)}, its full ${fmtS(ms.base)}, full of the same data ${fmtS(ms.sameData)}: ` +
+      `chain end / same data ${(ms.chainEnd / ms.sameData).toFixed(2)} x`,
+  );
+  return { points, chainLength: chain.length, runs, ms };
+}

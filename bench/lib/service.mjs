@@ -189,3 +189,27 @@ export class ServiceProcess {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }
+
+/**
+ * The service from a private copy of the build `dist` in `scratch`/app (a colleague's `nest build`, which empties
+ * dist/, cannot pull it away mid-run; under the repository `repo`, so packages resolve from its node_modules and
+ * its package.json applies), on `scratch`/data, with its log in `scratch`. `onStarting` gets it before it starts
+ * (to kill it on exit). Resolves once it answers.
+ */
+export async function startScratchService({ repo, scratch, dist, nodeFlags, env, port, onStarting }) {
+  const appDir = path.join(scratch, 'app');
+  fs.rmSync(path.join(appDir, 'dist'), { recursive: true, force: true });
+  fs.cpSync(dist, path.join(appDir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(repo, 'package.json'), path.join(appDir, 'package.json'));
+  const svc = new ServiceProcess({
+    appDir,
+    cwd: scratch,
+    dataDir: path.join(scratch, 'data'),
+    logFile: path.join(scratch, 'service.log'),
+    port,
+    nodeFlags,
+    extraEnv: env,
+  });
+  onStarting?.(svc);
+  return svc.start();
+}
