@@ -50,7 +50,7 @@ export const MODULES = {
   },
   restore: {
     uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'encryption', 'archive-format'],
-    public: ['backup-verifier.service'],
+    public: ['backup-verifier.service', 'archive-chain-reader'],
   },
   replication: {
     uses: ['common', 'config', 'database', 'settings', 'targets', 'audit', 'storage', 'encryption', 'archive-format', 'backup'],

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AdoptedChainWiring } from './adopted-chain-wiring.js';
 import { AuditModule } from './audit/audit.module.js';
 import { BackupModule } from './backup/backup.module.js';
 import { CommonModule } from './common/common.module.js';
@@ -52,6 +53,7 @@ export class AppModule {
         WebModule.forRoot(),
         ...extra,
       ],
+      providers: [AdoptedChainWiring],
     };
   }
 }

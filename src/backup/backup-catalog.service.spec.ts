@@ -5,6 +5,7 @@ import type { ArchiveProvenance, WrittenArchive } from '../encryption/archive-pr
 import { objectVersion, type StoredObject } from '../storage/object-storage.js';
 import type { StorageTargets } from '../storage/storage-targets.js';
 import { BackupCatalogService } from './backup-catalog.service.js';
+import { ChainHolds } from './incremental-production/chain-holds.js';
 
 const name = 'sentinel-backup-2026-01-08-143022.tar.gz.age';
 const ME = '11111111-1111-4111-8111-111111111111';
@@ -20,7 +21,8 @@ function catalog(object: StoredObject, record: WrittenArchive): BackupCatalogSer
     { get: () => storage } as unknown as StorageTargets,
     { now: () => new Date('2026-01-09T00:00:00Z') } as unknown as Clock,
     { id: ME } as unknown as InstallationIdentity,
-    { findAll: async () => new Map([[name, record]]) } as unknown as ArchiveProvenance,
+    { findAll: async () => new Map([[name, record]]), adoptedChains: async () => new Map() } as unknown as ArchiveProvenance,
+    new ChainHolds(),
   );
 }
 
@@ -68,7 +70,12 @@ describe('BackupCatalogService.delete', () => {
       { get: () => storage } as unknown as StorageTargets,
       { now: () => new Date() } as unknown as Clock,
       { id: ME } as unknown as InstallationIdentity,
-      { forget: async (_target: string, filename: string) => void forgotten.push(filename), findAll: async () => new Map() } as unknown as ArchiveProvenance,
+      {
+        forget: async (_target: string, filename: string) => void forgotten.push(filename),
+        findAll: async () => new Map(),
+        adoptedChains: async () => new Map(),
+      } as unknown as ArchiveProvenance,
+      new ChainHolds(),
     );
     await expect(service.delete('local', name)).rejects.toThrow(/owner/);
     expect(forgotten).toEqual([name]);
@@ -87,7 +94,12 @@ describe('BackupCatalogService.delete', () => {
       { get: () => storage } as unknown as StorageTargets,
       { now: () => new Date() } as unknown as Clock,
       { id: ME } as unknown as InstallationIdentity,
-      { forget: async (_target: string, filename: string) => void forgotten.push(filename), findAll: async () => new Map() } as unknown as ArchiveProvenance,
+      {
+        forget: async (_target: string, filename: string) => void forgotten.push(filename),
+        findAll: async () => new Map(),
+        adoptedChains: async () => new Map(),
+      } as unknown as ArchiveProvenance,
+      new ChainHolds(),
     );
     await expect(service.delete('local', name)).rejects.toThrow('EACCES');
     expect(forgotten).toEqual([]);

@@ -9,6 +9,7 @@ import { objectVersion, type DownloadResult, type ObjectLock, type StoredObject 
 import { StorageTargets } from '../storage/storage-targets.js';
 import { InstallationIdentity } from '../common/installation/installation-identity.js';
 import { ArchiveProvenance, type WrittenArchive } from '../encryption/archive-provenance.store.js';
+import { ChainHolds } from './incremental-production/chain-holds.js';
 import { ChainGraph } from './retention/chain-graph.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -52,6 +53,9 @@ export interface ListedBackup extends BackupFile {
   parent: string | null;
 }
 
+/** An increment's base and parent as its archive's metadata names them, or why they cannot be read. */
+export type AdoptedChainReader = (target: BackupTarget, filename: string) => Promise<{ base: string; parent: string } | string>;
+
 /** Who owns the archives of one target, and whether another installation shares it. */
 function ownership(files: Array<{ owner: string | null }>, self: string): { foreign: boolean } {
   return { foreign: files.some((file) => file.owner !== null && file.owner !== self) };
@@ -66,12 +70,14 @@ function ownership(files: Array<{ owner: string | null }>, self: string): { fore
 @Injectable()
 export class BackupCatalogService {
   private readonly logger = new Logger('Backup');
+  private chainReader: AdoptedChainReader | undefined;
 
   constructor(
     private readonly storage: StorageTargets,
     private readonly clock: Clock,
     private readonly identity: InstallationIdentity,
     private readonly provenance: ArchiveProvenance,
+    private readonly holds: ChainHolds,
   ) {}
 
   /**
@@ -85,6 +91,7 @@ export class BackupCatalogService {
     // S3: read by the HeadObject of the owner lookup just made, and cached with the owner: no request of its own.
     const locks = await storage.locks(objects.filter((object) => owners.has(object.key)));
     const records = await this.provenance.findAll(target);
+    const adopted = await this.provenance.adoptedChains(target);
     const now = this.clock.now().getTime();
     const found = objects.filter((object) => owners.has(object.key)).map((object) => ({ object, owner: owners.get(object.key) ?? null }));
     const { foreign } = ownership(found, this.identity.id);
@@ -102,6 +109,7 @@ export class BackupCatalogService {
           records.get(object.key),
           recipients.get(object.key),
           locks.get(object.key) ?? null,
+          adopted.get(object.key),
         ),
       )
       .filter((file): file is ListedBackup => file !== undefined)
@@ -143,13 +151,15 @@ export class BackupCatalogService {
   /**
    * Deletes one backup. Another installation's (or one without an owner while another installation
    * shares the target) only with `confirmForeign`: it may be that installation's only backup. Never one that a
-   * listed point (an increment) needs to be restored (ChainGraph): those go first, or with rotation.
+   * listed point (an increment) needs to be restored (ChainGraph): those go first, or with rotation. Nor one that a
+   * running incremental backup job builds on (ChainHolds): that waits for the job.
    */
   async delete(target: BackupTarget, filename: string, confirmForeign = false): Promise<void> {
     assertBackupName(filename);
     const storage = await this.storage.get(target);
     const stored = await storage.head(filename);
     if (!stored) throw backupNotFound(target, filename);
+    this.holds.assertNotHeld(target, filename);
     await this.refuseWithDependents(target, filename);
     const owner = stored.owner ?? null;
     // A lock is refused before anything else: no confirmation can lift it, and the store would refuse anyway.
@@ -172,6 +182,8 @@ export class BackupCatalogService {
         );
       }
     }
+    // Asked again at the last moment: a job may have begun to build on it while the checks above listed the target.
+    this.holds.assertNotHeld(target, filename);
     try {
       await storage.delete(filename);
     } catch (error) {
@@ -227,6 +239,8 @@ export class BackupCatalogService {
     const stored = await storage.head(filename);
     if (!stored) throw backupNotFound(target, filename);
     const previousOwner = stored.owner ?? null;
+    // Even an own increment: its chain may be unrecorded (`.encryption.db` lost), and adopting it is how it is recorded again.
+    await this.recordChainOf(target, filename);
     if (previousOwner === this.identity.id) return { previousOwner, owner: this.identity.id };
     try {
       await storage.setOwner(filename, this.identity.id);
@@ -235,6 +249,31 @@ export class BackupCatalogService {
     }
     this.logger.log(`${targetLabel(target)} backup adopted: ${filename} (owner was ${previousOwner ?? 'none'}, now this installation ${this.identity.id})`);
     return { previousOwner, owner: this.identity.id };
+  }
+
+  /** Sets how an adopted increment's chain is read from its archive (the restore's metadata reader registers itself: ArchiveChainReader). */
+  readChainsWith(reader: AdoptedChainReader): void {
+    this.chainReader = reader;
+  }
+
+  /**
+   * For an increment with no recorded chain: its base and parent as its own metadata names them, recorded for the
+   * list, rotation and DELETE. One whose metadata cannot be read (encrypted to a key the server does not hold,
+   * damaged) keeps an unknown chain, which rotation and DELETE read as needing every older backup; the log says so.
+   */
+  private async recordChainOf(target: BackupTarget, filename: string): Promise<void> {
+    if (parseBackupName(filename)?.kind !== 'incremental' || !this.chainReader) return;
+    if ((await this.provenance.findAll(target)).get(filename)?.base) return;
+    const chain = await this.chainReader(target, filename).catch((error: Error) => error.message);
+    if (typeof chain === 'string') {
+      this.logger.warn(
+        `${targetLabel(target)} backup ${filename}: its chain could not be read from its metadata (${chain}); ` +
+          'rotation and DELETE keep every older backup it might need until it is adopted again with its metadata readable',
+      );
+      return;
+    }
+    await this.provenance.recordAdoptedChain(target, filename, chain);
+    this.logger.log(`${targetLabel(target)} backup ${filename}: its chain recorded from its metadata (base ${chain.base}, parent ${chain.parent})`);
   }
 }
 
@@ -246,6 +285,7 @@ function toBackupFile(
   record: WrittenArchive | undefined,
   storedRecipients: string[] | null | undefined,
   lock: ObjectLock | null,
+  adoptedChain: { base: string; parent: string } | undefined,
 ): ListedBackup | undefined {
   const name = parseBackupName(object.key);
   if (!name) return undefined;
@@ -267,10 +307,10 @@ function toBackupFile(
     madeHere,
     version: objectVersion(object),
     kind,
-    // The chain is what this installation recorded when it wrote the increment: an increment without a record
-    // (copied in, or its record lost) has an unknown chain, and says so with nulls.
-    base: kind === 'incremental' ? (record?.base ?? null) : null,
-    parent: kind === 'incremental' ? (record?.parent ?? null) : null,
+    // The chain is what this installation recorded when it wrote the increment, or read from its metadata when it
+    // adopted it: an increment with neither (copied in, or its record lost) has an unknown chain, and says so with nulls.
+    base: kind === 'incremental' ? (record?.base ?? adoptedChain?.base ?? null) : null,
+    parent: kind === 'incremental' ? (record?.parent ?? adoptedChain?.parent ?? null) : null,
   };
 }
 

@@ -11,6 +11,7 @@ import { AgeEncryptionStep } from './archive-writer/age-encryption-step.js';
 import { ARCHIVE_WRITE_STEPS, type ArchiveWriteStep } from './archive-writer/archive-write-step.js';
 import { ArchiveWriter } from './archive-writer/archive-writer.js';
 import { BackupCatalogService } from './backup-catalog.service.js';
+import { ChainHolds } from './incremental-production/chain-holds.js';
 import { IncrementalProduction } from './incremental-production/incremental-production.js';
 import { PageSnapshots } from './incremental-production/page-snapshots.js';
 import { BackupJobs } from './backup-jobs.js';
@@ -38,6 +39,7 @@ import { TargetsController } from './targets.controller.js';
     ScratchFolders,
     BackupSpaceCheck,
     IncrementalProduction,
+    ChainHolds,
     PageSnapshots,
     ArchiveWriter,
     // The archive's steps after gzip (ArchiveWriteStep), in order: age encryption, for archives with recipients.

@@ -11,6 +11,7 @@ import type { RetentionRule } from '../targets/target-definition.js';
 import { BackupCatalogService, type BackupFile } from './backup-catalog.service.js';
 import type { BackupTrigger } from './backup-run.entity.js';
 import { RotationCompletedEvent, RotationFailedEvent } from './backup.events.js';
+import { ChainHolds } from './incremental-production/chain-holds.js';
 import { describeRetention, hasCalendarRule, type KeptBackup, MINIMUM_KEPT, planRetention, type RetentionCandidate } from './retention/retention-planner.js';
 
 export { MINIMUM_KEPT };
@@ -68,6 +69,7 @@ export class RotationService {
     private readonly clock: Clock,
     private readonly events: DomainEventBus,
     private readonly config: AppConfig,
+    private readonly holds: ChainHolds,
   ) {}
 
   /** Rotates `target` once; RotationCompletedEvent says what it did, RotationFailedEvent why a rotation that could not list the backups did nothing (`trigger`: who asked, for the run history). */
@@ -135,7 +137,8 @@ export class RotationService {
       rule,
       place: definition.kind === 's3' ? 'bucket' : 'folder',
       backups,
-      plan: planRetention(backups, rule, this.clock.now(), this.config.env.timeZone),
+      // The chains running incremental backup jobs build on stay whatever the rule says (ChainHolds).
+      plan: planRetention(backups, rule, this.clock.now(), this.config.env.timeZone, this.holds.heldIn(target)),
     };
   }
 
@@ -146,13 +149,18 @@ export class RotationService {
     const calendar = hasCalendarRule(rule);
     const notOwn = backups.filter((b) => !b.own).length;
     this.warnAboutUnowned(label, target, place, backups);
+    this.warnAboutGuessedChains(label, target, plan.guessed);
     const others = notOwn ? ` and ${notOwn} not this installation's` : '';
-    const keptBackups = plan.kept;
     if (!calendar && retentionDays === 0) {
+      const keptBackups = plan.kept;
       this.logger.log(`${label}: retention is 0 (keep forever); kept all ${backups.length} backups`);
       return { target, retentionDays, deleted: [], kept: backups.length, notOwn, failed: [], keptBackups, locked: [] };
     }
-    const { expired, locked } = this.withoutLocked(plan.deleted, backups);
+    const { expired: planned, locked } = this.withoutLocked(plan.deleted, backups);
+    // Asked again at the last moment: a job may have begun to build on one of them while the target was listed.
+    const heldNow = this.holds.heldIn(target);
+    const expired = planned.filter((b) => !heldNow.has(b.filename));
+    const keptBackups = keptWithHeld(plan.kept, planned, heldNow, backups);
     if (expired.length === 0) {
       this.logger.log(
         calendar
@@ -193,6 +201,16 @@ export class RotationService {
     );
   }
 
+  /** Increments whose chain could not be followed keep everything they might need: say so, and how to make it known. */
+  private warnAboutGuessedChains(label: string, target: BackupTarget, guessed: string[]): void {
+    if (guessed.length === 0) return;
+    this.logger.warn(
+      `${label}: the chain of ${guessed.length} kept ${guessed.length === 1 ? 'increment is' : 'increments is'} not recorded or is broken (${summarize(guessed)}), ` +
+        "so every backup it might need was kept (see each kept backup's reasons), which may be more than it needs. " +
+        `An increment this installation did not make records its chain when adopted (POST /api/backups/${target}/<filename>/adopt); one whose chain is broken cannot be restored and can be deleted`,
+    );
+  }
+
   /** Backups without an owner are left alone once another installation shares the target: say so, and how to let rotation manage them. */
   private warnAboutUnowned(label: string, target: BackupTarget, place: string, backups: BackupFile[]): void {
     const unowned = backups.filter((b) => b.owner === null && !b.own);
@@ -203,6 +221,15 @@ export class RotationService {
         `adopt the ones that are this installation's with POST /api/backups/${target}/<filename>/adopt so rotation manages them`,
     );
   }
+}
+
+/** The kept list with the backups the plan would delete but a job began to hold since (newest first, as the list). */
+function keptWithHeld(kept: KeptBackup[], planned: BackupFile[], held: ReadonlyMap<string, string>, backups: BackupFile[]): KeptBackup[] {
+  const newlyHeld = planned.filter((b) => held.has(b.filename));
+  if (newlyHeld.length === 0) return kept;
+  const reasons = new Map(kept.map((k) => [k.filename, k.reasons]));
+  for (const b of newlyHeld) reasons.set(b.filename, [held.get(b.filename)!]);
+  return backups.filter((b) => reasons.has(b.filename)).map((b) => ({ filename: b.filename, reasons: reasons.get(b.filename)! }));
 }
 
 /** The kept list with the locked backups in it too (newest first, as the list), each with why. */

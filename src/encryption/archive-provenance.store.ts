@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import type { BackupKind } from '../archive-format/backup-filename.js';
 import type { BackupTarget } from '../common/backup-target.js';
 import { ENCRYPTION_DB_FILE, EncryptionDatabase } from './store/encryption-database.js';
+import { AdoptedChainEntity } from './store/adopted-chain.entity.js';
 import { WrittenArchiveEntity } from './store/written-archive.entity.js';
 
 /** One archive this installation wrote, as recorded when its upload completed. */
@@ -116,18 +117,44 @@ export class ArchiveProvenance {
   }
 
   /**
+   * Records the chain of an increment this installation adopted, as its own metadata names it: the list, rotation
+   * and DELETE then follow it as they follow a chain this installation wrote. Not a record of writing it (find and
+   * findAll do not answer it): an adopted archive is never "made here".
+   */
+  async recordAdoptedChain(target: BackupTarget, filename: string, chain: { base: string; parent: string }): Promise<void> {
+    const row = new AdoptedChainEntity();
+    row.target = target;
+    row.filename = filename;
+    row.base = chain.base;
+    row.parent = chain.parent;
+    await this.db.transaction((manager) => manager.upsert(AdoptedChainEntity, row, ['target', 'filename']));
+  }
+
+  /** The chains of the increments of `target` this installation adopted, by filename. */
+  async adoptedChains(target: BackupTarget): Promise<Map<string, { base: string; parent: string }>> {
+    const rows = await this.db.read((manager) => manager.findBy(AdoptedChainEntity, { target }));
+    return new Map(rows.map((row) => [row.filename, { base: row.base, parent: row.parent }]));
+  }
+
+  /**
    * Forgets every record of a target (removed, or added under an id a removed one had): a new target of that id
    * did not write what the old one did, and must not count it as made here (nor delete it as its own copy).
    */
   async forgetTarget(target: BackupTarget): Promise<void> {
     this.listed.delete(target);
-    await this.db.transaction((manager) => manager.delete(WrittenArchiveEntity, { target }));
+    await this.db.transaction(async (manager) => {
+      await manager.delete(WrittenArchiveEntity, { target });
+      await manager.delete(AdoptedChainEntity, { target });
+    });
   }
 
   /** Forgets an archive the service deleted (a later object of the same name is then not "made here"). */
   async forget(target: BackupTarget, filename: string): Promise<void> {
     this.listed.delete(target);
-    await this.db.transaction((manager) => manager.delete(WrittenArchiveEntity, { target, filename }));
+    await this.db.transaction(async (manager) => {
+      await manager.delete(WrittenArchiveEntity, { target, filename });
+      await manager.delete(AdoptedChainEntity, { target, filename });
+    });
   }
 }
 

@@ -77,6 +77,7 @@ function planner(source: ListedBackup[], replica: ListedBackup[], records: Writt
     { now: () => new Date(NOW) } as unknown as Clock,
     null as never,
     { env: { timeZone: 'UTC' } } as unknown as AppConfig,
+    null as never,
   );
   return new ReplicationPlanner(
     catalog,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EncryptionModule } from '../encryption/encryption.module.js';
 import { StorageModule } from '../storage/storage.module.js';
+import { ArchiveChainReader } from './archive-chain-reader.js';
 import { BackupArchiveOpener } from './archive-reader/backup-archive-opener.js';
 import { BackupContentsReader } from './backup-contents-reader.js';
 import { BackupVerifier } from './backup-verifier.service.js';
@@ -18,12 +19,13 @@ import { StoredArchiveAccess } from './stored-archive-access.js';
  * apply at start (phase 2, RestoreOnStartHook), which also opens the databases. The work on files is
  * the restore core's (RestoreCoreModule). BackupVerifier is exported for the weekly verification job.
  * Encrypted backups: StoredArchiveAccess decides before any download which keys a read gets (the
- * request's, then the server's keyring: EncryptionModule) and whether the archive was made here.
+ * request's, then the server's keyring: EncryptionModule) and whether the archive was made here. ArchiveChainReader
+ * reads an adopted increment's chain from its metadata for the backup catalog (wired at the root: AdoptedChainWiring).
  */
 @Module({
   imports: [StorageModule, EncryptionModule, RestoreCoreModule],
   controllers: [RestoreController, RestoreStatusController, RunningVerificationsController],
-  providers: [BackupArchiveOpener, StoredArchiveAccess, BackupContentsReader, RestoreOnStartHook, RestoreService, BackupVerifier],
-  exports: [BackupVerifier, RestoreService],
+  providers: [BackupArchiveOpener, StoredArchiveAccess, BackupContentsReader, RestoreOnStartHook, RestoreService, BackupVerifier, ArchiveChainReader],
+  exports: [BackupVerifier, RestoreService, ArchiveChainReader],
 })
 export class RestoreModule {}

@@ -1,5 +1,16 @@
+import type { INestApplication } from '@nestjs/common';
 import Database from 'better-sqlite3';
+import { DatabaseRegistry } from '../../src/database/database-registry.js';
 import { payload } from './seed.js';
+
+/** A writer on the app's live `ledger` database (the service's registry says where it is). */
+export function ledgerWriter(app: INestApplication): IncrementalWriter {
+  const ledger = app
+    .get(DatabaseRegistry)
+    .list()
+    .find((db) => db.name === 'ledger')!.path;
+  return new IncrementalWriter(ledger);
+}
 
 /**
  * A writer of its own connection on a live database while backups run (WAL mode, as the service's): transaction

@@ -121,7 +121,11 @@ function setUp() {
     },
   } as unknown as ArchiveProvenance;
   // Incremental backups off: the path of every backup before them (VACUUM INTO snapshots, a full archive).
-  const chains = { plan: async () => ({ pageStable: false, kind: 'full', reason: null }) } as unknown as IncrementalProduction;
+  const chains = {
+    plan: async () => ({ pageStable: false, kind: 'full', reason: null }),
+    release: () => undefined,
+    startNewChain: async () => undefined,
+  } as unknown as IncrementalProduction;
   const producer = new ArchiveProducer(
     registry,
     recovery,

@@ -22,7 +22,7 @@ import { objectVersion, type ObjectStorage, type StoredObject } from '../../stor
 import { StorageTargets } from '../../storage/storage-targets.js';
 import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
 import { type ArchiveContents, ArchiveWriter } from '../archive-writer/archive-writer.js';
-import { type IncrementDraft, IncrementalProduction } from '../incremental-production/incremental-production.js';
+import { type ChainPlan, type IncrementDraft, IncrementalProduction } from '../incremental-production/incremental-production.js';
 import { StartupRecovery } from '../startup-recovery.service.js';
 import { NAME_ATTEMPTS, secondIsFree } from './backup-names.js';
 import { BackupSpaceCheck } from './backup-space-check.js';
@@ -136,7 +136,25 @@ export class ArchiveProducer {
     // Asked once: the chain's plan (a chain keeps one set of keys), the name, the write step and the records all follow the same answer.
     const recipients = await this.encryption.recipientsFor(job.target);
     const encrypted = recipients !== undefined && recipients.length > 0;
-    const plan = await this.chains.plan(job.target, job.requestedKind, storage, encrypted ? recipients : null);
+    const plan = await this.chains.plan(job.target, job.requestedKind, storage, encrypted ? recipients : null, job.id);
+    try {
+      return await this.produceAs(job, plan, recipients, databases, liveBytes, storage, signal, progress);
+    } finally {
+      this.chains.release(plan);
+    }
+  }
+
+  private async produceAs(
+    job: { id: string; target: BackupTarget },
+    plan: ChainPlan,
+    recipients: Awaited<ReturnType<ArchiveEncryption['recipientsFor']>>,
+    databases: readonly ManagedDatabase[],
+    liveBytes: number,
+    storage: ObjectStorage,
+    signal: AbortSignal,
+    progress: ProductionProgress,
+  ): Promise<ProducedArchive> {
+    const encrypted = recipients !== undefined && recipients.length > 0;
     let chosen: KindChoice = { kind: plan.kind, reason: plan.reason, logReason: plan.kind === 'full' && plan.pageStable ? plan.logReason : undefined };
     if (plan.pageStable) await progress.kindChosen?.(chosen);
 
@@ -170,6 +188,7 @@ export class ArchiveProducer {
           }
         }
       }
+      if (chosen.kind === 'full') await this.startNewChain(job.target);
       const context: ArchiveWriteContext = { target: job.target, recipients: encrypted ? recipients : undefined };
       let filename = await this.freeName(storage, chosen.kind, at, encrypted);
       let stored: StoredObject | undefined;
@@ -210,6 +229,7 @@ export class ArchiveProducer {
           { filename },
         );
       }
+      if (plan.kind === 'incremental' && increment) await this.assertChainWhole(job.target, plan, filename, storage);
       const produced: ProducedArchive = {
         filename,
         size: stored.size,
@@ -229,6 +249,47 @@ export class ArchiveProducer {
     } finally {
       await this.scratchFolders.remove(scratch);
     }
+  }
+
+  /** A full backup is about to be stored: the page index of the chain it replaces goes first (IncrementalProduction.startNewChain). */
+  private async startNewChain(target: BackupTarget): Promise<void> {
+    try {
+      await this.chains.startNewChain(target);
+    } catch (error) {
+      throw new DomainError(
+        ErrorCode.BackupFailed,
+        `Cannot start a new chain for this full backup: ${(error as Error).message}, then run the backup again. Nothing was stored`,
+        undefined,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * The increment just stored as `filename` restores only with every link of its chain: when one went while it was
+   * made, it is deleted (this job's own, just stored under a free name, and recorded nowhere yet) rather than left as
+   * a point no restore can rebuild, the page index goes too, so the next backup is a full one, and the job fails
+   * saying which link went. Keeping it instead would list a restorable point that is not one.
+   */
+  private async assertChainWhole(
+    target: BackupTarget,
+    plan: Extract<ChainPlan, { kind: 'incremental' }>,
+    filename: string,
+    storage: ObjectStorage,
+  ): Promise<void> {
+    const missing = await this.chains.missingLinks(plan, storage);
+    if (missing.length === 0) return;
+    await storage.delete(filename).catch(() => undefined);
+    const index = await this.chains.startNewChain(target).then(
+      () => 'the page index was removed, so the next backup is a full one',
+      (error: Error) => `${error.message} before the next backup`,
+    );
+    throw new DomainError(
+      ErrorCode.BackupFailed,
+      `The chain this increment was made on lost ${missing.join(', ')} while it was being made: the increment could not be restored, so ${filename} was deleted and ${index}. ` +
+        'Run the backup again (it makes a full backup)',
+      { filename, missing },
+    );
   }
 
   /** Every database's snapshot in `scratch`, in registry order, as the metadata lists them. */

@@ -7,16 +7,17 @@ import type { BackupTarget } from '../../common/backup-target.js';
 import { Clock } from '../../common/clock.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
+import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import { incrementEntryOf } from '../../incremental/increment-entry.js';
 import { type PageIndex, previousPagesOf } from '../../incremental/page-index.js';
 import { PageIndexStore, type PageIndexUpdateDatabase } from '../../incremental/page-index-store.js';
 import type { PageSnapshot } from '../../incremental/page-stable-snapshot.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
-import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import { TargetDirectory } from '../../targets/target-directory.js';
 import { nameSecondUntil } from '../archive-production/backup-names.js';
 import type { TarPackerEntry } from '../archive-writer/tar-packer.js';
 import { BackupKindDecision, type IncrementalPolicy } from './backup-kind-decision.js';
+import { ChainHolds } from './chain-holds.js';
 import { PageSnapshots } from './page-snapshots.js';
 
 const POLICY_OFF: IncrementalPolicy = { enabled: false, full_every: 'daily', max_chain_ratio: 0.5 };
@@ -31,7 +32,13 @@ export type ChainPlan =
    * why when an increment was possible in principle.
    */
   | { pageStable: true; kind: 'full'; reason: string | null; logReason?: string }
-  | { pageStable: true; kind: 'incremental'; reason: null; index: PageIndex; folder: string };
+  | { pageStable: true; kind: 'incremental'; reason: null; index: PageIndex; folder: string; hold: HeldChain };
+
+/** The chain an incremental plan builds on, held against DELETE and rotation (ChainHolds) until `release()`. */
+export interface HeldChain {
+  links: ReadonlySet<string>;
+  release(): void;
+}
 
 /** An increment ready to archive: its chain, its databases' entries, and the pages files that follow the metadata. */
 export interface IncrementDraft {
@@ -68,14 +75,23 @@ export class IncrementalProduction {
     private readonly clock: Clock,
     private readonly provenance: ArchiveProvenance,
     readonly pages: PageSnapshots,
+    private readonly holds: ChainHolds,
   ) {
     this.index = new PageIndexStore(config.env.dataDir);
   }
 
   /**
    * `recipients`: the age recipients the backup will be encrypted to (null: plain), as the production asked them once.
+   * An incremental plan holds its chain (base..last, ChainHolds) from before it checks that the chain is in the
+   * target: the caller releases it (release()) once `jobId` has ended, either way.
    */
-  async plan(target: BackupTarget, requested: BackupKind | undefined, storage: ObjectStorage, recipients: readonly string[] | null): Promise<ChainPlan> {
+  async plan(
+    target: BackupTarget,
+    requested: BackupKind | undefined,
+    storage: ObjectStorage,
+    recipients: readonly string[] | null,
+    jobId: string,
+  ): Promise<ChainPlan> {
     const policy = await this.policyOf(target);
     if (!policy.enabled) return { pageStable: false, kind: 'full', reason: null };
     const read = await this.index.read(target);
@@ -104,29 +120,73 @@ export class IncrementalProduction {
     const nameAt = chain.usable ? await nameSecondUntil(storage, now, chain.chain.lastAt) : now;
     const decided = this.decision.decide({ policy, requested, chain, timeZone: this.config.env.timeZone, now, nameAt });
     if (decided.kind === 'full' || !read.usable) return { pageStable: true, kind: 'full', reason: decided.reason, logReason: decided.logReason };
-    // An increment is only as good as the points it needs: every link of its chain, each still in the target, each
-    // encrypted to the keys this one will be.
-    const reason = await this.chainProblem(target, read.index, storage, recipients);
-    if (reason) return { pageStable: true, kind: 'full', reason };
-    return { pageStable: true, kind: 'incremental', reason: null, index: read.index, folder: read.folder };
+    // Held first, checked next: a DELETE or a rotation that comes after the check finds the chain held.
+    const links = new Set([read.index.base, read.index.last]);
+    const release = this.holds.hold({ target, jobId, base: read.index.base, last: read.index.last, links });
+    try {
+      // An increment is only as good as the points it needs: every link of its chain, each still in the target, each
+      // encrypted to the keys this one will be.
+      const reason = await this.chainProblem(target, read.index, storage, recipients, links);
+      if (reason) {
+        release();
+        return { pageStable: true, kind: 'full', reason };
+      }
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return { pageStable: true, kind: 'incremental', reason: null, index: read.index, folder: read.folder, hold: { links, release } };
+  }
+
+  /** Ends the hold of an incremental plan's chain (nothing for any other plan). */
+  release(plan: ChainPlan): void {
+    if (plan.kind === 'incremental') plan.hold.release();
+  }
+
+  /**
+   * The links of an incremental plan's chain that are no longer in the target, asked after its increment is stored
+   * and before it is recorded: DELETE and rotation leave them alone while held, but a hand in the folder, a
+   * lifecycle rule or a delete already under way when the hold began may not have.
+   */
+  async missingLinks(plan: Extract<ChainPlan, { kind: 'incremental' }>, storage: ObjectStorage): Promise<string[]> {
+    const missing: string[] = [];
+    for (const link of plan.hold.links) if (!(await storage.head(link))) missing.push(link);
+    return missing;
+  }
+
+  /**
+   * Drops the target's page index before a full backup (or any backup with the policy off) is stored: the next
+   * increment then starts from the newest full backup, never from a chain that an older full began, so a chain
+   * always runs from its full backup to its newest point with no other full backup between them. A kill after
+   * this leaves no index, and the next backup is full. Throws (nothing is stored yet) when the index is there and
+   * cannot be removed.
+   */
+  async startNewChain(target: BackupTarget): Promise<void> {
+    const folder = this.index.folderOf(target);
+    await fs.promises.rm(folder, { recursive: true, force: true }).catch((error: Error) => {
+      throw new Error(`the page index ${folder} of the chain this full backup replaces cannot be removed (${error.message}): remove it by hand`);
+    });
   }
 
   /**
    * Why the chain of `index` cannot take an increment encrypted to `recipients`, or undefined when it can: its links
    * (the full backup, then each increment to the newest point), followed from the newest point by the records of
    * what this installation wrote, must all be recorded and all be in the target, and its full backup (so every
-   * increment after it) written to the same recipients as this backup will be.
+   * increment after it) written to the same recipients as this backup will be. Each link followed is added to
+   * `held` (the plan's hold).
    */
   private async chainProblem(
     target: BackupTarget,
     index: PageIndex,
     storage: ObjectStorage,
     recipients: readonly string[] | null,
+    held: Set<string>,
   ): Promise<string | undefined> {
     const records = await this.provenance.findAll(target);
     const links: string[] = [];
     for (let name = index.last; ;) {
       links.unshift(name);
+      held.add(name);
       if (name === index.base) break;
       const parent = records.get(name)?.parent;
       if (!parent) return `there is no record of ${name}, a link of the chain of ${index.base}, so the chain cannot be checked whole`;

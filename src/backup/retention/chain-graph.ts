@@ -18,10 +18,14 @@ export interface ChainPoint {
  *
  * What an increment needs:
  * - its parent, when the parent is listed, and its base when listed (the parent's own needs follow from the parent);
- * - when its parent is unknown (no record: copied in, or the record was lost) or no longer listed (a broken chain),
- *   what it might need: every backup older than it back to its base when the base is listed, else back to the
- *   newest full backup older than it, inclusive, else every older backup. Such an increment cannot be proven
- *   restorable, but nothing it might need is given up on a guess: a kept point never loses a backup it could need.
+ * - when its parent is no longer listed (a broken chain) or unknown while its base is known, what it might need:
+ *   every backup from its base's time to it (its base, when still listed, included);
+ * - when nothing is known of its chain (no record: copied in, adopted from an archive whose metadata could not be
+ *   read, or the record was lost), every backup older than it. Guessing one full backup instead (say, the newest
+ *   older than it) could protect the wrong one: a full backup made between a chain's base and its increment
+ *   (with the policy off, or by another installation) is not its base.
+ * Such an increment cannot be proven restorable, but nothing it might need is given up on a guess: a kept point
+ * never loses a backup it could need, and `guessed` says which increments were so read (rotation says so).
  * A full backup needs nothing.
  */
 export class ChainGraph {
@@ -30,6 +34,8 @@ export class ChainGraph {
   private readonly byName: Map<string, ChainPoint>;
   private readonly needs = new Map<string, string[]>();
   private readonly neededBy = new Map<string, string[]>();
+  /** Increments whose needs were not followed from their records but taken as all they might need, with why. */
+  private readonly guesses = new Map<string, string>();
 
   constructor(points: readonly ChainPoint[]) {
     this.newestFirst = [...points].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.filename.localeCompare(a.filename));
@@ -51,23 +57,30 @@ export class ChainGraph {
 
   /**
    * Every backup that `keep` need, each with the newest of them that needs it (`keep` themselves included when one
-   * of them needs another): what rotation must keep beside what its rule keeps.
+   * of them needs another), and, when it is kept only as what an increment of unknown or broken chain might need,
+   * that increment and why (`guess`): what rotation must keep beside what its rule keeps.
    */
-  neededByAny(keep: Iterable<string>): Map<string, string> {
+  neededByAny(keep: Iterable<string>): Map<string, { dependent: string; guess?: { increment: string; reason: string } }> {
     const order = new Map(this.newestFirst.map((p, i) => [p.filename, i]));
     const roots = [...keep].filter((name) => order.has(name)).sort((a, b) => order.get(a)! - order.get(b)!);
-    const needed = new Map<string, string>();
+    const needed = new Map<string, { dependent: string; guess?: { increment: string; reason: string } }>();
     for (const root of roots) {
       // Newest first: a backup reached already was reached from a newer point, and so were all the backups it needs.
-      const stack = [...(this.needs.get(root) ?? [])];
+      const stack = (this.needs.get(root) ?? []).map((name) => ({ name, via: root }));
       while (stack.length) {
-        const name = stack.pop()!;
+        const { name, via } = stack.pop()!;
         if (needed.has(name)) continue;
-        needed.set(name, root);
-        stack.push(...(this.needs.get(name) ?? []));
+        const reason = this.guesses.get(via);
+        needed.set(name, { dependent: root, ...(reason ? { guess: { increment: via, reason } } : {}) });
+        stack.push(...(this.needs.get(name) ?? []).map((next) => ({ name: next, via: name })));
       }
     }
     return needed;
+  }
+
+  /** Why `filename`'s needs are a guess (every backup it might need), or undefined when they were followed from its records. */
+  guessed(filename: string): string | undefined {
+    return this.guesses.get(filename);
   }
 
   /** The backups that need `filename` to be restored (directly or through others), newest first. */
@@ -89,11 +102,19 @@ export class ChainGraph {
     if (point.parent && this.byName.has(point.parent) && point.parent !== point.filename) {
       return base && base !== point.parent ? [point.parent, base] : [point.parent];
     }
-    // Unknown or missing parent: everything older back to the base, or to the newest older full backup.
+    // Unknown or missing parent: everything that might be a link, back to the base's time when the base is known.
+    const recordedBase = point.base ? parseBackupName(point.base) : undefined;
+    const from = recordedBase?.kind === 'full' ? recordedBase.at.getTime() : undefined;
+    this.guesses.set(
+      point.filename,
+      from === undefined
+        ? 'its chain is not recorded: every older backup is kept'
+        : `its chain is ${point.parent ? 'broken' : 'not recorded'}: every backup back to its base ${point.base} is kept`,
+    );
     const out: string[] = [];
     for (const older of this.newestFirst.slice(index + 1)) {
+      if (from !== undefined && older.createdAt.getTime() < from) break;
       out.push(older.filename);
-      if (base ? older.filename === base : ChainGraph.kindOf(older) === 'full') break;
     }
     return out;
   }

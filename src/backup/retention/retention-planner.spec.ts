@@ -172,7 +172,7 @@ describe('planRetention', () => {
     });
 
     it('an empty target plans nothing', () => {
-      expect(planRetention([], rule({ keepDaily: 7 }), now, 'UTC')).toEqual({ deleted: [], kept: [] });
+      expect(planRetention([], rule({ keepDaily: 7 }), now, 'UTC')).toEqual({ deleted: [], kept: [], guessed: [] });
     });
   });
 
@@ -229,25 +229,40 @@ describe('planRetention', () => {
       expect(reasonsOf(plan)[oldFull.filename]).toEqual([`needed to restore ${foreign.filename} (its chain)`]);
     });
 
-    it('a broken chain (parent gone) keeps everything the increment might need, back to its base', () => {
+    it('a broken chain (parent gone) keeps everything the increment might need, back to its base, and says it is a guess', () => {
       // inc1 was deleted outside the service: inc2's parent is missing. What is left of its chain, and anything
       // between its base and it (another increment, whatever it is), stays; only what is older than its base goes.
       const other = increment('2026-11-18T09:00:00Z', { base: full0, parent: full0 });
       const plan = planRetention([oldFull, oldInc, full0, other, inc2, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
       expect(plan.deleted).toEqual([oldFull.filename, oldInc.filename]);
-      expect(reasonsOf(plan)[other.filename]).toEqual([`needed to restore ${inc2.filename} (its chain)`]);
-      expect(reasonsOf(plan)[full0.filename]).toEqual([`needed to restore ${inc2.filename} (its chain)`]);
+      const guess = `might be needed to restore ${inc2.filename} (its chain is broken: every backup back to its base ${full0.filename} is kept)`;
+      expect(reasonsOf(plan)[other.filename]).toEqual([guess]);
+      expect(reasonsOf(plan)[full0.filename]).toEqual([guess]);
+      expect(plan.guessed).toEqual([inc2.filename]);
     });
 
-    it('an increment with no record keeps everything back to the newest full backup older than it; with no full before it, everything older', () => {
-      const stray = increment('2026-11-19T15:00:00Z', null);
-      const plan = planRetention([oldFull, oldInc, full0, inc1, stray, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
+    it('a broken chain whose base is gone too keeps everything back to the time of its base, not just to the newest older full backup', () => {
+      // full0 and inc1 went outside the service; fullB, made between them and inc2 (with the policy off), is not
+      // inc2's base, and `other`, older than fullB, may be a link of its chain.
+      const other = increment('2026-11-18T09:00:00Z', { base: full0, parent: full0 });
+      const fullB = backup('2026-11-19T03:00:00Z');
+      const plan = planRetention([oldFull, oldInc, other, fullB, inc2, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
       expect(plan.deleted).toEqual([oldFull.filename, oldInc.filename]);
-      expect(reasonsOf(plan)[inc1.filename]).toEqual([`needed to restore ${stray.filename} (its chain)`]);
+      for (const kept of [other, fullB])
+        expect(reasonsOf(plan)[kept.filename]).toEqual([expect.stringMatching(/^might be needed to restore .*its chain is broken/)]);
+    });
 
-      const orphan = increment('2026-11-19T15:00:00Z', null);
-      const noFull = planRetention([oldInc, inc1, orphan, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
-      expect(noFull.deleted).toEqual([]);
+    it('an increment with no record of its chain keeps every older backup: the newest full backup before it may be another chain', () => {
+      // The stray increment (copied in, its record lost) was made on full0's chain after inc1; fullB, between them,
+      // was made with the policy off. Guessing "the newest full before it" would keep fullB and give up inc1 and full0.
+      const fullB = backup('2026-11-19T03:00:00Z');
+      const stray = increment('2026-11-19T15:00:00Z', null);
+      const plan = planRetention([oldFull, oldInc, full0, inc1, fullB, stray, full1, inc3, inc4], rule({ retentionDays: 1 }), now, 'UTC');
+      expect(plan.deleted).toEqual([]);
+      const guess = `might be needed to restore ${stray.filename} (its chain is not recorded: every older backup is kept)`;
+      for (const kept of [fullB, inc1, full0, oldInc, oldFull]) expect(reasonsOf(plan)[kept.filename]).toEqual([guess]);
+      expect(plan.guessed).toEqual([stray.filename]);
+      expect(new ChainGraph([oldFull, oldInc, full0, inc1, fullB, stray]).dependentsOf(full0.filename)).toEqual([stray.filename, inc1.filename]);
     });
 
     it('names what depends on a backup, newest first, through the whole chain', () => {

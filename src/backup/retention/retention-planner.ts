@@ -28,6 +28,11 @@ export interface RetentionPlan {
   deleted: string[];
   /** Every other backup, newest first, each with its reasons. */
   kept: KeptBackup[];
+  /**
+   * Kept increments whose chain is not recorded or is broken (ChainGraph): everything they might need is kept,
+   * which may be more than they need. Newest first.
+   */
+  guessed: string[];
 }
 
 /** The calendar rules in the order restic and Kopia apply them, each with the RetentionRule field that sets it. */
@@ -58,13 +63,22 @@ export function hasCalendarRule(rule: RetentionRule): boolean {
  *
  * Chains (docs/incremental-backups.md): every rule above counts restorable points, and an increment is one. Then
  * each kept increment keeps what it needs to be restored (ChainGraph): its parent and base, and so on down to its
- * full backup; an increment whose chain is unknown or broken keeps everything it might need (back to its base, or
- * to the newest full backup older than it). A backup so kept says which kept point needs it.
+ * full backup; an increment whose chain is unknown or broken keeps everything it might need (back to its base's
+ * time, or every older backup when nothing of its chain is known). A backup so kept says which kept point needs
+ * it, or which increment might need it and why that is a guess (`guessed` lists those increments).
+ *
+ * `held` (name → why) are kept whatever the rule says: the chains running incremental backup jobs build on now.
  *
  * Age and buckets come from the time in the name (`createdAt`). Ties in time are broken by name, as the
  * catalog lists them, so the plan does not depend on the order of `backups`.
  */
-export function planRetention(backups: readonly RetentionCandidate[], rule: RetentionRule, now: Date, timeZone: string): RetentionPlan {
+export function planRetention(
+  backups: readonly RetentionCandidate[],
+  rule: RetentionRule,
+  now: Date,
+  timeZone: string,
+  held: ReadonlyMap<string, string> = new Map(),
+): RetentionPlan {
   const newestFirst = [...backups].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.filename.localeCompare(a.filename));
   const reasons = new Map<string, string[]>(newestFirst.map((b) => [b.filename, []]));
   const keep = (name: string, reason: string) => reasons.get(name)!.push(reason);
@@ -99,16 +113,22 @@ export function planRetention(backups: readonly RetentionCandidate[], rule: Rete
     }
   }
 
+  for (const [name, reason] of held) if (reasons.has(name)) keep(name, reason);
+
   const chains = new ChainGraph(newestFirst);
   const keptByRule = newestFirst.filter((b) => reasons.get(b.filename)!.length > 0).map((b) => b.filename);
-  for (const [name, dependent] of chains.neededByAny(keptByRule)) keep(name, `needed to restore ${dependent} (its chain)`);
+  const guessed = new Set<string>();
+  for (const [name, { dependent, guess }] of chains.neededByAny(keptByRule)) {
+    if (guess) guessed.add(guess.increment);
+    keep(name, guess ? `might be needed to restore ${guess.increment} (${guess.reason})` : `needed to restore ${dependent} (its chain)`);
+  }
 
   const kept = newestFirst.filter((b) => reasons.get(b.filename)!.length > 0).map((b) => ({ filename: b.filename, reasons: reasons.get(b.filename)! }));
   const deleted = own
     .filter((b) => reasons.get(b.filename)!.length === 0)
     .map((b) => b.filename)
     .reverse();
-  return { deleted, kept };
+  return { deleted, kept, guessed: newestFirst.map((b) => b.filename).filter((name) => guessed.has(name)) };
 }
 
 /** The rule in words, for log lines: "keep hourly 24, daily 7, weekly 4, monthly 12; within 90 days". */

@@ -35,6 +35,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BackupNotFound]: HttpStatus.NOT_FOUND,
   [ErrorCode.BackupNotOwn]: HttpStatus.CONFLICT,
   [ErrorCode.BackupHasDependents]: HttpStatus.CONFLICT,
+  [ErrorCode.BackupChainInUse]: HttpStatus.CONFLICT,
   [ErrorCode.IncrementalNotEnabled]: HttpStatus.CONFLICT,
   [ErrorCode.BackupInProgress]: HttpStatus.CONFLICT,
   [ErrorCode.BackupFailed]: HttpStatus.INTERNAL_SERVER_ERROR,

@@ -31,6 +31,8 @@ export enum ErrorCode {
   BackupNotOwn = 'BACKUP_NOT_OWN',
   /** A delete of a backup that kept points (increments) need to be restored: details name them; nothing was deleted. */
   BackupHasDependents = 'BACKUP_HAS_DEPENDENTS',
+  /** A delete of a backup that a running incremental backup job is building on (its chain's base..last): details name the job. */
+  BackupChainInUse = 'BACKUP_CHAIN_IN_USE',
   /** An incremental backup asked of a target whose incremental policy is off: the message says how to turn it on. */
   IncrementalNotEnabled = 'INCREMENTAL_NOT_ENABLED',
   BackupInProgress = 'BACKUP_IN_PROGRESS',

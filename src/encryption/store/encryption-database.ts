@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { EntityManager } from 'typeorm';
 import { SqliteStore } from '../../common/sqlite/sqlite-store.js';
 import { AppConfig } from '../../config/app-config.js';
+import { AdoptedChainEntity } from './adopted-chain.entity.js';
 import { KeyringEntryEntity } from './keyring-entry.entity.js';
 import { TargetEncryptionEntity } from './target-encryption.entity.js';
 import { WrittenArchiveEntity } from './written-archive.entity.js';
@@ -15,7 +16,7 @@ import { WrittenArchiveEntity } from './written-archive.entity.js';
 export const ENCRYPTION_DB_FILE = '.encryption.db';
 
 /**
- * `.encryption.db`: the per-target state, the keyring and the provenance records, a SqliteStore (one queue,
+ * `.encryption.db`: the per-target state, the keyring and the provenance records (with adopted increments' chains), a SqliteStore (one queue,
  * one transaction per write, full sync, owner-only file).
  */
 @Injectable()
@@ -25,7 +26,7 @@ export class EncryptionDatabase implements OnModuleInit, OnModuleDestroy {
   constructor(config: AppConfig) {
     this.store = new SqliteStore({
       file: path.join(config.env.dataDir, ENCRYPTION_DB_FILE),
-      entities: [TargetEncryptionEntity, KeyringEntryEntity, WrittenArchiveEntity],
+      entities: [TargetEncryptionEntity, KeyringEntryEntity, WrittenArchiveEntity, AdoptedChainEntity],
       ownerOnly: true,
       // A key is on disk before any backup is encrypted to it; deleted or overwritten rows (a forgotten identity, a
       // discarded key) are zeroed, not left in free pages.

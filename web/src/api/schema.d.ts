@@ -257,7 +257,7 @@ export interface paths {
         post?: never;
         /**
          * Delete one backup
-         * @description A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted. A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays. A backup that listed increments need to be restored answers 409 BACKUP_HAS_DEPENDENTS naming them (details.dependents: up to 10, newest first; details.dependents_total) and stays: delete those first.
+         * @description A backup that is not this installation's (own: false in the list) is deleted only with ?confirm_foreign=true; without it the answer is 409 (BACKUP_NOT_OWN) and nothing is deleted. A backup the store keeps because of a lock (S3 Object Lock until locked_until, or an R2 bucket lock rule) answers 409 OBJECT_LOCKED with details.retain_until (null when the store does not say) and stays. A backup that listed increments need to be restored answers 409 BACKUP_HAS_DEPENDENTS naming them (details.dependents: up to 10, newest first; details.dependents_total) and stays: delete those first. A link of the chain a running incremental backup builds on (its base to its newest point) answers 409 BACKUP_CHAIN_IN_USE naming the job (details.job_id, base, last) and stays: wait for the job, then send the delete again.
          */
         delete: operations["BackupController_delete"];
         options?: never;
@@ -276,7 +276,7 @@ export interface paths {
         put?: never;
         /**
          * Make a backup this installation's own, so its rotation manages it
-         * @description For another installation's backup (for example after moving to a new machine) or one without an owner from an earlier version. R2/S3: the object is copied onto itself with the new owner in its metadata (at most 5 GiB); folder: its owner file is rewritten. Adopting an own backup changes nothing.
+         * @description For another installation's backup (for example after moving to a new machine) or one without an owner from an earlier version. R2/S3: the object is copied onto itself with the new owner in its metadata (at most 5 GiB); folder: its owner file is rewritten. Adopting an own backup changes nothing. An increment whose chain is not recorded here (base and parent null in the list) has them read from its own metadata and recorded, own or not, so rotation and DELETE follow its chain; when its metadata cannot be read (encrypted to a key the server does not hold), it is adopted all the same and its chain stays unknown (rotation then keeps every older backup).
          */
         post: operations["BackupController_adopt"];
         delete?: never;
