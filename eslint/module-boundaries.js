@@ -24,7 +24,7 @@ export const MODULES = {
   config: { uses: [] },
   common: { uses: ['config'] },
   'archive-format': { uses: ['common', 'config'] },
-  database: { uses: ['common', 'config'], public: ['database-registry', 'database-damage', 'managed-database', 'sqlite-snapshot'] },
+  database: { uses: ['common', 'config'], public: ['database-registry', 'database-damage', 'managed-database', 'sqlite-snapshot', 'database-change-watch'] },
   settings: { uses: ['common', 'config', 'database'], public: ['settings.service', 'setting-definitions', 'setting-value.parser', 'secret-cipher'] },
   audit: { uses: ['common', 'config', 'database'], public: ['audit-log', 'audit-entry', 'audit-recorder'] },
   targets: {

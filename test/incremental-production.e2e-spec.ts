@@ -11,6 +11,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { IncrementalMetadata } from '../src/archive-format/incremental-metadata.js';
 import { Clock } from '../src/common/clock.js';
@@ -168,6 +169,81 @@ describe('Incremental backups made by the service (local folder)', () => {
       [first.filename, 'incremental', full.filename, full.filename],
       [full.filename, 'full', null, null],
     ]);
+  }, 180_000);
+
+  it('reads only the databases written to since the chain’s newest point, and catches a commit that leaves the files looking untouched', async () => {
+    await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
+    const cacheFile = t.app
+      .get(DatabaseRegistry)
+      .list()
+      .find((db) => db.name === 'cache')!.path;
+    /** The line saying which databases an increment did not read, or undefined when it read them all. */
+    const notReadLine = (job: any): string | undefined =>
+      fs
+        .readFileSync(t.logFile, 'utf8')
+        .split('\n')
+        .find((line) => line.includes(`backup (job ${job.id}): `) && line.includes('not read again'));
+    const entryOf = (job: any, name: string) =>
+      metadataOf(untar(path.join(folder, job.filename), path.join(work, job.filename))).databases.find((db) => db.name === name)!;
+    /** Writes to cache from another process, through its own connection. */
+    const writeCache = (sql: string): void => {
+      const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+      execFileSync(process.execPath, [
+        '-e',
+        `const D = require(${JSON.stringify(driver)}); const db = new D(${JSON.stringify(cacheFile)}, { timeout: 5000 }); db.exec(${JSON.stringify(sql)}); db.close();`,
+      ]);
+    };
+
+    const full = await backUp(t, 'local');
+    writer.write(50);
+    const first = await backUp(t, 'local');
+    expectIncrement(t, first);
+    // ledger was written to and is read; cache was not, and its point is the full backup's, carried over unread.
+    expect(notReadLine(first)).toMatch(
+      new RegExp(`: (config, )?cache unchanged since ${full.filename} \\(no commit seen\\), not read again; read: (config, )?ledger$`),
+    );
+    const fullCache = metadataOf(untar(path.join(folder, full.filename), path.join(work, 'full'))).databases.find((db) => db.name === 'cache')!;
+    expect(entryOf(first, 'cache')).toMatchObject({ changed_pages: [], pages_file: null, checksum: fullCache.checksum, size_bytes: fullCache.size_bytes });
+    expect(entryOf(first, 'ledger').changed_pages.length).toBeGreaterThan(0);
+
+    // cache written to: read again. Its WAL is then checkpointed with RESTART, so the next writer rewrites it from its start.
+    writeCache("UPDATE items SET payload = 'first' WHERE id <= 40; PRAGMA wal_checkpoint(RESTART);");
+    const second = await backUp(t, 'local');
+    expect(notReadLine(second) ?? '').not.toMatch(/cache unchanged/);
+    expect(entryOf(second, 'cache').changed_pages.length).toBeGreaterThan(0);
+    const third = await backUp(t, 'local');
+    expect(notReadLine(third)).toContain(`cache unchanged since ${second.filename}`);
+
+    // A commit from another process that leaves cache.db's bytes, the WAL's size and both modification times as
+    // they were (the times put back to the nanosecond): the next increment still reads cache and holds its change.
+    const wal = `${cacheFile}-wal`;
+    const before = { file: fs.readFileSync(cacheFile), walSize: fs.statSync(wal).size };
+    const times = [cacheFile, wal].map((file) => [file, fs.statSync(file, { bigint: true }).mtimeNs] as const);
+    writeCache("UPDATE items SET payload = 'sneaky' WHERE id = 7");
+    for (const [file, ns] of times) execFileSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`, file]);
+    expect(fs.readFileSync(cacheFile).equals(before.file)).toBe(true);
+    expect(fs.statSync(wal).size).toBe(before.walSize);
+    expect(times.map(([file]) => fs.statSync(file, { bigint: true }).mtimeNs)).toEqual(times.map(([, ns]) => ns));
+    const fourth = await backUp(t, 'local');
+    expectIncrement(t, fourth);
+    expect(notReadLine(fourth) ?? '').not.toMatch(/cache unchanged/);
+    expect(entryOf(fourth, 'cache').changed_pages.length).toBeGreaterThan(0);
+
+    // The chain's end rebuilds to cache as it is now (nobody wrote to it since), sneaky row included.
+    const chain = [first, second, third, fourth].map((job) => job.filename as string);
+    const rebuilt = await rebuild(full.filename, chain, path.join(work, 'rebuilt'));
+    expect(await integrityCheck(path.join(rebuilt, 'cache.db'))).toEqual([]);
+    const items = (file: string): unknown[] => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT * FROM items ORDER BY id').all();
+      } finally {
+        db.close();
+      }
+    };
+    const rows = items(path.join(rebuilt, 'cache.db'));
+    expect(rows).toEqual(items(cacheFile));
+    expect(rows).toContainEqual(expect.objectContaining({ id: 7, payload: 'sneaky' }));
   }, 180_000);
 
   it('makes a full backup, with a log line saying why, for each case the doc lists', async () => {

@@ -14,6 +14,7 @@ import { BackupCatalogService } from './backup-catalog.service.js';
 import { ChainHolds } from './incremental-production/chain-holds.js';
 import { IncrementalProduction } from './incremental-production/incremental-production.js';
 import { PageSnapshots } from './incremental-production/page-snapshots.js';
+import { UnchangedDatabases } from './incremental-production/unchanged-databases.js';
 import { BackupJobs } from './backup-jobs.js';
 import { BackupJobsController } from './backup-jobs.controller.js';
 import { BackupRunStore } from './backup-run.store.js';
@@ -41,6 +42,7 @@ import { TargetsController } from './targets.controller.js';
     IncrementalProduction,
     ChainHolds,
     PageSnapshots,
+    UnchangedDatabases,
     ArchiveWriter,
     // The archive's steps after gzip (ArchiveWriteStep), in order: age encryption, for archives with recipients.
     AgeEncryptionStep,

@@ -3,7 +3,11 @@ import type { PageChanges } from './page-diff.js';
 import type { PageSnapshot } from './page-stable-snapshot.js';
 
 /** A database's entry in an increment's backup-metadata.json, from its snapshot and what changed since the chain's last point. */
-export function incrementEntryOf(name: string, snapshot: PageSnapshot, changes: PageChanges): IncrementalDatabaseEntry {
+export function incrementEntryOf(
+  name: string,
+  snapshot: Pick<PageSnapshot, 'pageSize' | 'pageCount' | 'bytes' | 'sha256'>,
+  changes: PageChanges,
+): IncrementalDatabaseEntry {
   const filename = `${name}.db`;
   return {
     name,

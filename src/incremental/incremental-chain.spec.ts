@@ -11,10 +11,11 @@ import { integrityCheck } from '../database/sqlite-snapshot.js';
 import { IncrementChainError } from './increment-chain-error.js';
 import { applyIncrementChain, type IncrementToApply } from './increment-chain-applier.js';
 import { incrementEntryOf } from './increment-entry.js';
-import { diffPages } from './page-diff.js';
+import { diffPages, type PageChanges } from './page-diff.js';
 import { previousPagesOf } from './page-index.js';
 import { PageIndexStore } from './page-index-store.js';
 import { type PageSnapshot, pageStableSnapshot } from './page-stable-snapshot.js';
+import { PageWorkerPool } from './page-worker-pool.js';
 
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 const FULL = 'sentinel-backup-2026-12-03-030000.tar.gz';
@@ -199,6 +200,61 @@ describe('incremental backups: page-stable snapshots, page diffs, the page index
     expect(fs.statSync(changes.pagesFile!.path).size / after.bytes).toBeLessThan(0.015);
   });
 
+  it('finds, while a snapshot is hashed, exactly the pages diffPages finds (changed, grown, freed, none, too many, page size)', async () => {
+    const live = path.join(dir, 'ledger.db');
+    const db = createLive(live, 12000);
+    let previous = await snapshotInto(live, path.join(dir, 'p0'));
+    /** A snapshot that compares with `previous` as it hashes, against diffPages of the same copy into another file. */
+    const both = async (k: number, maxShare?: number) => {
+      const folder = path.join(dir, `p${k}`);
+      fs.mkdirSync(folder);
+      const pagesFile = path.join(folder, 'ledger.db.pages');
+      const snapshot = await pageStableSnapshot(live, path.join(folder, 'ledger.db'), {
+        compareWith: { name: 'ledger', previous, pagesFile, maxShare },
+      });
+      const separately = await diffPages('ledger', previous, snapshot, path.join(folder, 'separately.pages'), { maxShare });
+      const { pagesFile: inlineFile, ...inline } = snapshot.changes as Extract<PageSnapshot['changes'], { kind: 'changes' }>;
+      if (separately.kind === 'changes') {
+        const { pagesFile: separateFile, ...rest } = separately;
+        expect(inline).toEqual(rest);
+        expect(inlineFile === null).toBe(separateFile === null);
+        if (inlineFile && separateFile) {
+          expect({ bytes: inlineFile.bytes, sha256: inlineFile.sha256 }).toEqual({ bytes: separateFile.bytes, sha256: separateFile.sha256 });
+          expect(fs.readFileSync(inlineFile.path).equals(fs.readFileSync(separateFile.path))).toBe(true);
+        } else expect(fs.existsSync(pagesFile)).toBe(false);
+      } else {
+        expect(snapshot.changes).toEqual(separately);
+        expect(fs.existsSync(pagesFile)).toBe(false);
+      }
+      previous = snapshot;
+      return snapshot.changes!;
+    };
+
+    expect(await both(1)).toEqual({ kind: 'changes', changedPages: [], changedCount: 0, share: 0, pagesFile: null });
+    db.prepare('UPDATE t SET v = ? WHERE id % 97 = 3').run(Buffer.alloc(300, 9));
+    const scattered = await both(2);
+    expect(scattered).toMatchObject({ kind: 'changes', pagesFile: { bytes: expect.any(Number) } });
+    expect((scattered as PageChanges).changedPages.length).toBeGreaterThan(10);
+    // Grown: the new pages past the previous end count as changed; then rows deleted (pages freed).
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 1500; i++) insert.run(Buffer.alloc(300, 4));
+    })();
+    const grown = (await both(3)) as PageChanges;
+    expect(grown.changedPages.at(-1)![1]).toBe(previous.pageCount);
+    db.exec('DELETE FROM t WHERE id > 12500');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    await both(4);
+    // More than maxShare changed: no pages file, the share measured.
+    db.prepare('UPDATE t SET v = ? WHERE id % 2 = 0').run(Buffer.alloc(300, 5));
+    expect(await both(5, 0.2)).toMatchObject({ kind: 'needs-full', reason: { code: 'too-many-pages-changed' } });
+    db.pragma('journal_mode = DELETE');
+    db.pragma('page_size = 8192');
+    db.exec('VACUUM');
+    db.close();
+    expect(await both(6)).toMatchObject({ kind: 'needs-full', reason: { code: 'page-size-changed' } });
+  });
+
   it('answers needs-full when a VACUUM rewrote the database, with the share of changed pages', async () => {
     const live = path.join(dir, 'ledger.db');
     const db = createLive(live, 3000);
@@ -223,6 +279,31 @@ describe('incremental backups: page-stable snapshots, page diffs, the page index
     const snapshot = pageStableSnapshot(live, path.join(dir, 'copy.db'), { signal: controller.signal });
     controller.abort(new Error('cancelled by the test'));
     await expect(snapshot).rejects.toThrow('cancelled by the test');
+  });
+
+  it('runs snapshots in kept threads (PageWorkerPool) as in threads of their own; one stopped by its signal leaves the pool usable', async () => {
+    const live = path.join(dir, 'ledger.db');
+    createLive(live, 3000).close();
+    const own = await snapshotInto(live, path.join(dir, 'own'));
+    const pool = new PageWorkerPool(60_000);
+    try {
+      fs.mkdirSync(path.join(dir, 'pooled'));
+      const pooled = await Promise.all([0, 1, 2, 3].map((i) => pageStableSnapshot(live, path.join(dir, 'pooled', `${i}.db`), { runner: pool })));
+      for (const snapshot of pooled) expect({ ...snapshot, file: '', hashesFile: '' }).toEqual({ ...own, file: '', hashesFile: '' });
+      expect(fs.readFileSync(pooled[3].hashesFile).equals(fs.readFileSync(own.hashesFile))).toBe(true);
+
+      const controller = new AbortController();
+      const stopped = pageStableSnapshot(live, path.join(dir, 'pooled', 'stopped.db'), { runner: pool, signal: controller.signal });
+      controller.abort(new Error('cancelled by the test'));
+      await expect(stopped).rejects.toThrow('cancelled by the test');
+      // A failing operation answers its error, and the next one runs.
+      await expect(pageStableSnapshot(live, path.join(dir, 'pooled', '0.db'), { runner: pool })).rejects.toThrow('already exists');
+      const after = await pageStableSnapshot(live, path.join(dir, 'pooled', 'after.db'), { runner: pool });
+      expect(after.sha256).toBe(own.sha256);
+    } finally {
+      await pool.close();
+    }
+    await expect(pageStableSnapshot(live, path.join(dir, 'pooled', 'closed.db'), { runner: pool })).rejects.toThrow('shut down');
   });
 
   it('answers needs-full when the page size changed', async () => {

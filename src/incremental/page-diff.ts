@@ -1,7 +1,7 @@
 import type { PageRange } from '../archive-format/incremental-metadata.js';
 import type { NeedsFullReason } from './needs-full-reason.js';
 import type { PageSnapshot } from './page-stable-snapshot.js';
-import { runPageWorker } from './page-worker.js';
+import { type PageWorkerRunner, runPageWorker } from './page-worker.js';
 
 /** A database as the previous point of the chain left it (from the page index). */
 export interface PreviousPages {
@@ -46,14 +46,11 @@ export async function diffPages(
   previous: PreviousPages,
   current: PageSnapshot,
   pagesFile: string,
-  options: { maxShare?: number; signal?: AbortSignal } = {},
+  options: { maxShare?: number; signal?: AbortSignal; runner?: PageWorkerRunner } = {},
 ): Promise<PageChanges | PagesNeedFull> {
-  if (previous.pageSize !== current.pageSize) {
-    const message = `Database ${name}: its page size changed from ${previous.pageSize} to ${current.pageSize} bytes since the chain's last point; making a full backup`;
-    return { kind: 'needs-full', reason: { code: 'page-size-changed', message, summary: message } };
-  }
+  if (previous.pageSize !== current.pageSize) return pageSizeChanged(name, previous, current);
   const maxShare = options.maxShare ?? MAX_CHANGED_SHARE;
-  const diff = await runPageWorker<{ ranges: PageRange[] | null; changed: number; share: number; pages: { bytes: number; sha256: string } | null }>(
+  const diff = await runPageWorker<RawPageDiff>(
     'pageDiff',
     {
       previousHashes: previous.hashesFile,
@@ -66,7 +63,34 @@ export async function diffPages(
       maxShare,
     },
     options.signal,
+    options.runner,
   );
+  return pageChangesOf(name, diff, current, pagesFile, maxShare);
+}
+
+/** What the page worker answers for a comparison (its pageDiff, or a snapshot's comparison while hashing). */
+export interface RawPageDiff {
+  /** null when more than maxShare of the pages changed. */
+  ranges: PageRange[] | null;
+  changed: number;
+  share: number;
+  pages: { bytes: number; sha256: string } | null;
+}
+
+/** The needs-full answer for a database whose page size is not the previous point's. */
+export function pageSizeChanged(name: string, previous: PreviousPages, current: Pick<PageSnapshot, 'pageSize'>): PagesNeedFull {
+  const message = `Database ${name}: its page size changed from ${previous.pageSize} to ${current.pageSize} bytes since the chain's last point; making a full backup`;
+  return { kind: 'needs-full', reason: { code: 'page-size-changed', message, summary: message } };
+}
+
+/** The worker's comparison of `current` as changes, or as needs-full when more than `maxShare` of its pages changed. */
+export function pageChangesOf(
+  name: string,
+  diff: RawPageDiff,
+  current: Pick<PageSnapshot, 'pageCount'>,
+  pagesFile: string,
+  maxShare: number,
+): PageChanges | PagesNeedFull {
   if (diff.ranges === null) {
     const percent = (diff.share * 100).toFixed(1);
     const message = `Database ${name}: ${diff.changed} of its ${current.pageCount} pages (${percent} %) changed since the chain's last point, more than ${maxShare * 100} % (a VACUUM rewrites every page); making a full backup`;

@@ -7,7 +7,7 @@ import { FILE_SHA256_SOURCE, runWorkerSource, sqliteDriver } from '../database/s
  * event loop nor a database in memory. Every file is streamed in chunks of at most CHUNK_BYTES; the only
  * things kept whole are the lists of changed page ranges.
  */
-const PAGE_WORKER_SOURCE = String.raw`
+export const PAGE_WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
@@ -41,7 +41,7 @@ function writeFully(fd, buffer, length, position) {
   while (done < length) done += fs.writeSync(fd, buffer, done, length - done, position === null ? null : position + done);
 }
 
-async function pageSnapshot({ source, dest, hashesFile }) {
+async function pageSnapshot({ source, dest, hashesFile, compare }) {
   if (fs.existsSync(dest)) throw new Error(dest + ' already exists: a snapshot never writes over a file');
   // A second connection: in WAL mode it reads one point in time while writers go on.
   const db = openDatabase(source, { fileMustExist: true, timeout: 10000 });
@@ -67,7 +67,9 @@ async function pageSnapshot({ source, dest, hashesFile }) {
   } finally {
     copy.close();
   }
-  return Object.assign({ pageSize }, hashPages(dest, pageSize, hashesFile));
+  // A page size that changed is the caller's to report (pageDiff is not run): the copy is only hashed.
+  const diff = compare && compare.previousPageSize === pageSize ? compare : null;
+  return Object.assign({ pageSize }, hashPages(dest, pageSize, hashesFile, diff));
 }
 
 // crypto.hash (Node 20.12+) skips the Hash object: a third less time for 4 KiB pages (51 476 pages of a 200 MB
@@ -76,15 +78,25 @@ const pageHash = crypto.hash
   ? (page) => crypto.hash('sha256', page, 'buffer')
   : (page) => crypto.createHash('sha256').update(page).digest();
 
-/** The SHA-256 of each page (32 bytes each, in page order, into hashesFile) and of the whole file. */
-function hashPages(file, pageSize, hashesFile) {
+/**
+ * The SHA-256 of each page (32 bytes each, in page order, into hashesFile) and of the whole file, in one read
+ * of the file. With diff ({ previousHashes, previousPageCount, pagesFile, maxShare }), each page's hash is
+ * compared with the previous point's as it is made, and the changed pages are written to pagesFile from the
+ * same buffer (pageDiff's answer, as changes): the copy is read once, not once to hash and again to diff.
+ */
+function hashPages(file, pageSize, hashesFile, diff) {
   const whole = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'r');
-  const out = fs.openSync(hashesFile, 'wx', 0o600);
+  let out;
+  let changes = null;
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   const hashes = Buffer.allocUnsafe((CHUNK_BYTES / pageSize) * HASH_BYTES);
   let bytes = 0;
   try {
+    out = fs.openSync(hashesFile, 'wx', 0o600);
+    const size = fs.fstatSync(fd).size;
+    if (size % pageSize !== 0) throw new Error(file + ' is not a whole number of ' + pageSize + '-byte pages (' + size + ' bytes)');
+    if (diff) changes = new PageChangeCollector(Object.assign({ pageCount: size / pageSize, pageSize }, diff));
     for (;;) {
       const n = readFully(fd, buffer, buffer.length, bytes);
       if (n === 0) break;
@@ -94,14 +106,92 @@ function hashPages(file, pageSize, hashesFile) {
       for (let i = 0; i < pages; i++) {
         pageHash(buffer.subarray(i * pageSize, (i + 1) * pageSize)).copy(hashes, i * HASH_BYTES);
       }
+      if (changes) changes.compare(bytes / pageSize, pages, hashes, buffer);
       writeFully(out, hashes, pages * HASH_BYTES, null);
       bytes += n;
     }
   } finally {
     fs.closeSync(fd);
-    fs.closeSync(out);
+    if (out !== undefined) fs.closeSync(out);
+    if (changes) changes.close();
   }
-  return { bytes, sha256: whole.digest('hex'), pageCount: bytes / pageSize };
+  const pageCount = bytes / pageSize;
+  return { bytes, sha256: whole.digest('hex'), pageCount, changes: changes && changes.result() };
+}
+
+/**
+ * pageDiff while the copy is hashed: compare(first, pages, hashes, buffer) takes the hashes of pages first+1 …
+ * first+pages (0-based first) and their bytes; pages past the previous point's end count as changed. The changed
+ * pages are appended to pagesFile (created at the first one) until more than maxShare of pageCount changed; then
+ * it stops writing, and result() answers no ranges (a full backup is made) and removes the partial pagesFile.
+ */
+class PageChangeCollector {
+  constructor({ previousHashes, previousPageCount, pageCount, pageSize, pagesFile, maxShare }) {
+    this.previousFd = fs.openSync(previousHashes, 'r');
+    this.previousHashes = previousHashes;
+    this.previousPageCount = previousPageCount;
+    this.pageCount = pageCount;
+    this.pageSize = pageSize;
+    this.pagesFile = pagesFile;
+    this.budget = maxShare * pageCount;
+    this.before = Buffer.allocUnsafe((CHUNK_BYTES / pageSize) * HASH_BYTES);
+    this.ranges = [];
+    this.changed = 0;
+    this.out = undefined;
+    this.pagesHash = crypto.createHash('sha256');
+    this.pagesBytes = 0;
+  }
+
+  compare(first, pages, hashes, buffer) {
+    const known = Math.max(0, Math.min(pages, this.previousPageCount - first));
+    if (readFully(this.previousFd, this.before, known * HASH_BYTES, first * HASH_BYTES) !== known * HASH_BYTES)
+      throw new Error(this.previousHashes + ' ends before page ' + this.previousPageCount);
+    // Runs of changed pages of this chunk are written with one call each.
+    let runStart = -1;
+    for (let i = 0; i <= pages; i++) {
+      const o = i * HASH_BYTES;
+      const changed = i < pages && (i >= known || hashes.compare(this.before, o, o + HASH_BYTES, o, o + HASH_BYTES) !== 0);
+      if (changed) {
+        this.add(first + i + 1);
+        if (runStart < 0) runStart = i;
+      } else if (runStart >= 0) {
+        this.write(buffer, runStart, i);
+        runStart = -1;
+      }
+    }
+  }
+
+  add(page) {
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && last[1] === page - 1) last[1] = page;
+    else this.ranges.push([page, page]);
+    this.changed++;
+  }
+
+  /** Pages from..to (exclusive) of the buffer, while the changed pages are within the budget. */
+  write(buffer, from, to) {
+    if (this.changed > this.budget) return;
+    if (this.out === undefined) this.out = fs.openSync(this.pagesFile, 'wx', 0o600);
+    const run = buffer.subarray(from * this.pageSize, to * this.pageSize);
+    this.pagesHash.update(run);
+    writeFully(this.out, run, run.length, null);
+    this.pagesBytes += run.length;
+  }
+
+  close() {
+    fs.closeSync(this.previousFd);
+    if (this.out !== undefined) fs.closeSync(this.out);
+    this.out = undefined;
+  }
+
+  result() {
+    const share = this.pageCount === 0 ? 0 : this.changed / this.pageCount;
+    if (this.changed === 0 || this.changed > this.budget) {
+      if (this.pagesBytes > 0 || fs.existsSync(this.pagesFile)) fs.rmSync(this.pagesFile, { force: true });
+      return { ranges: this.changed === 0 ? [] : null, changed: this.changed, share, pages: null };
+    }
+    return { ranges: this.ranges, changed: this.changed, share, pages: { bytes: this.pagesBytes, sha256: this.pagesHash.digest('hex') } };
+  }
 }
 
 /**
@@ -256,20 +346,34 @@ function applyChain({ steps, finals, durable }) {
   return { digests };
 }
 
-(async () => {
-  const { op, args } = workerData;
-  const result =
-    op === 'pageSnapshot' ? await pageSnapshot(args)
+async function run(op, args) {
+  return op === 'pageSnapshot' ? await pageSnapshot(args)
     : op === 'pageDiff' ? pageDiff(args)
     : op === 'applyChain' ? applyChain(args)
     : null;
-  parentPort.postMessage({ ok: true, result });
-})().catch((error) => parentPort.postMessage({ ok: false, message: error && error.message ? error.message : String(error), code: error && error.code }));
+}
+
+const failure = (error) => ({ ok: false, message: error && error.message ? error.message : String(error), code: error && error.code });
+
+// serve: a PageWorkerPool's thread, one operation per message, one answer each, until it is terminated.
+if (workerData.serve) {
+  parentPort.on('message', ({ op, args }) => {
+    run(op, args).then((result) => parentPort.postMessage({ ok: true, result }), (error) => parentPort.postMessage(failure(error)));
+  });
+} else {
+  run(workerData.op, workerData.args).then((result) => parentPort.postMessage({ ok: true, result }), (error) => parentPort.postMessage(failure(error)));
+}
 `;
 
 export type PageWorkerOperation = 'pageSnapshot' | 'pageDiff' | 'applyChain';
 
-/** One page operation in its own worker thread; `signal` stops it (the thread is terminated). */
-export function runPageWorker<T>(op: PageWorkerOperation, args: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+/** Runs page operations in worker threads (a PageWorkerPool, or one thread per operation). */
+export interface PageWorkerRunner {
+  run<T>(op: PageWorkerOperation, args: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
+}
+
+/** One page operation in its own worker thread, or in a thread of `runner`; `signal` stops it (the thread is terminated). */
+export function runPageWorker<T>(op: PageWorkerOperation, args: Record<string, unknown>, signal?: AbortSignal, runner?: PageWorkerRunner): Promise<T> {
+  if (runner) return runner.run<T>(op, args, signal);
   return runWorkerSource<T>(PAGE_WORKER_SOURCE, { driver: sqliteDriver, op, args }, signal);
 }

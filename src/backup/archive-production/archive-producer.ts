@@ -5,7 +5,7 @@ import { type BackupKind, backupFilenameOfKind, parseBackupFilename } from '../.
 import { type BackupMetadata, type DatabaseEntry, isoSeconds, METADATA_FORMAT_VERSION } from '../../archive-format/backup-metadata.js';
 import type { IncrementalMetadata } from '../../archive-format/incremental-metadata.js';
 import { APP_VERSION } from '../../common/app-version.js';
-import type { BackupTarget } from '../../common/backup-target.js';
+import { type BackupTarget, targetLabel } from '../../common/backup-target.js';
 import { Clock } from '../../common/clock.js';
 import { mapConcurrently } from '../../common/concurrency.js';
 import { DomainError } from '../../common/errors/domain-error.js';
@@ -16,13 +16,12 @@ import { ArchiveEncryption } from '../../encryption/archive-encryption.service.j
 import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
 import type { FileDigest } from '../../database/sqlite-snapshot.js';
-import type { PageSnapshot } from '../../incremental/page-stable-snapshot.js';
 import { ObjectExists } from '../../storage/object-exists.error.js';
 import { objectVersion, type ObjectStorage, type StoredObject } from '../../storage/object-storage.js';
 import { StorageTargets } from '../../storage/storage-targets.js';
 import type { ArchiveWriteContext } from '../archive-writer/archive-write-step.js';
 import { type ArchiveContents, ArchiveWriter } from '../archive-writer/archive-writer.js';
-import { type ChainPlan, type IncrementDraft, IncrementalProduction } from '../incremental-production/incremental-production.js';
+import { type ChainPlan, type IncrementDraft, IncrementalProduction, type PointDatabase } from '../incremental-production/incremental-production.js';
 import { StartupRecovery } from '../startup-recovery.service.js';
 import { NAME_ATTEMPTS, secondIsFree } from './backup-names.js';
 import { BackupSpaceCheck } from './backup-space-check.js';
@@ -163,30 +162,56 @@ export class ArchiveProducer {
       await progress.enterPhase('snapshotting', liveBytes);
       const at = this.clock.now();
       let contents: ArchiveContentsOfTime;
-      let snapshots: Map<string, PageSnapshot> | undefined;
+      let snapshots: Map<string, PointDatabase> | undefined;
       let increment: IncrementDraft | undefined;
       if (!plan.pageStable) {
         const entries = await this.snapshotAll(databases, scratch, signal, progress, (db, dest) => this.snapshotter.snapshot(db, dest, signal));
         contents = fullContents(scratch, entries);
       } else {
         snapshots = new Map();
-        const entries = await this.snapshotAll(databases, scratch, signal, progress, async (db, dest) => {
-          const snapshot = await this.chains.pages.snapshot(db, dest, signal);
-          snapshots!.set(db.name, snapshot);
-          return { bytes: snapshot.bytes, sha256: snapshot.sha256 };
-        });
-        contents = fullContents(scratch, entries);
+        // compare: the increment's pages are found as each snapshot is hashed.
+        const read = async (dbs: readonly ManagedDatabase[], compare: boolean, done: number) =>
+          this.snapshotAll(
+            dbs,
+            scratch,
+            signal,
+            progress,
+            async (db) => {
+              const snapshot = await this.chains.snapshot(db, scratch, signal, compare && plan.kind === 'incremental' ? plan : undefined);
+              snapshots!.set(db.name, snapshot);
+              return { bytes: snapshot.bytes, sha256: snapshot.sha256 };
+            },
+            done,
+          );
+        // An increment does not read the databases nobody wrote to since the chain's newest point.
+        const carried =
+          plan.kind === 'incremental'
+            ? this.chains.carriedOver(`${targetLabel(job.target)} backup (job ${job.id})`, job.target, plan, databases)
+            : new Map<string, PointDatabase>();
+        for (const [name, db] of carried) snapshots.set(name, db);
+        const unread = (db: ManagedDatabase) => carried.has(db.name);
+        await read(
+          databases.filter((db) => !unread(db)),
+          true,
+          this.space.liveBytes(databases.filter(unread)),
+        );
         if (plan.kind === 'incremental') {
           const draft = await this.chains.increment(plan, databases, snapshots, scratch, signal);
           if (typeof draft === 'string') {
-            // The same snapshots make the full backup: nothing is read twice.
+            // The same snapshots make the full backup: nothing is read twice. Those not read are read now.
             chosen = { kind: 'full', reason: draft };
             await progress.kindChosen?.(chosen);
+            await read(databases.filter(unread), false, this.space.liveBytes(databases.filter((db) => !unread(db))));
           } else {
             increment = draft;
-            contents = incrementContents(scratch, draft);
           }
         }
+        contents = increment
+          ? incrementContents(scratch, increment)
+          : fullContents(
+              scratch,
+              databases.map((db) => databaseEntryOf(db, snapshots!.get(db.name)!)),
+            );
       }
       if (chosen.kind === 'full') await this.startNewChain(job.target);
       const context: ArchiveWriteContext = { target: job.target, recipients: encrypted ? recipients : undefined };
@@ -299,8 +324,8 @@ export class ArchiveProducer {
     signal: AbortSignal,
     progress: ProductionProgress,
     copy: (db: ManagedDatabase, dest: string) => Promise<FileDigest>,
+    done = 0,
   ): Promise<DatabaseEntry[]> {
-    let done = 0;
     return mapConcurrently(databases, SNAPSHOTS_IN_PARALLEL, async (db) => {
       signal.throwIfAborted();
       const digest = await copy(db, path.join(scratch, db.filename)).catch((error: Error) => {
@@ -362,6 +387,11 @@ export class ArchiveProducer {
       `Cannot find a free backup name: ${NAME_ATTEMPTS} backups already carry the names of the coming minute. Delete or move some of them, or wait a minute, then run the backup again`,
     );
   }
+}
+
+/** A database's entry in a full backup's metadata, from its page-stable snapshot. */
+function databaseEntryOf(db: ManagedDatabase, snapshot: PointDatabase): DatabaseEntry {
+  return { name: db.name, filename: db.filename, size_bytes: snapshot.bytes, checksum: `sha256:${snapshot.sha256}` };
 }
 
 /** A full backup's contents: the `<name>.db` snapshots after the spec's metadata (of the time in the name chosen). */

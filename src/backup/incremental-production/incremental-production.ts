@@ -6,9 +6,11 @@ import { type IncrementalDatabaseEntry } from '../../archive-format/incremental-
 import type { BackupTarget } from '../../common/backup-target.js';
 import { Clock } from '../../common/clock.js';
 import { AppConfig } from '../../config/app-config.js';
+import type { DatabaseVersion } from '../../database/database-change-watch.js';
 import type { ManagedDatabase } from '../../database/managed-database.js';
 import { ArchiveProvenance } from '../../encryption/archive-provenance.store.js';
 import { incrementEntryOf } from '../../incremental/increment-entry.js';
+import type { PageChanges } from '../../incremental/page-diff.js';
 import { type PageIndex, previousPagesOf } from '../../incremental/page-index.js';
 import { PageIndexStore, type PageIndexUpdateDatabase } from '../../incremental/page-index-store.js';
 import type { PageSnapshot } from '../../incremental/page-stable-snapshot.js';
@@ -19,6 +21,7 @@ import type { TarPackerEntry } from '../archive-writer/tar-packer.js';
 import { BackupKindDecision, type IncrementalPolicy } from './backup-kind-decision.js';
 import { ChainHolds } from './chain-holds.js';
 import { PageSnapshots } from './page-snapshots.js';
+import { UnchangedDatabases } from './unchanged-databases.js';
 
 const POLICY_OFF: IncrementalPolicy = { enabled: false, full_every: 'daily', max_chain_ratio: 0.5 };
 
@@ -39,6 +42,15 @@ export interface HeldChain {
   links: ReadonlySet<string>;
   release(): void;
 }
+
+/**
+ * A database at the point being made: its page-stable snapshot (`file` the copy in the scratch folder), or, for an
+ * increment, the chain's newest point carried over without reading it when nothing was committed to it since
+ * (`file` null, no pages, the index's hashes). `version` is what DatabaseChangeWatch saw before its snapshot.
+ */
+export type PointDatabase = Omit<PageSnapshot, 'file'> & { file: string | null; version: DatabaseVersion | null };
+
+const NOTHING_CHANGED: PageChanges = { kind: 'changes', changedPages: [], changedCount: 0, share: 0, pagesFile: null };
 
 /** An increment ready to archive: its chain, its databases' entries, and the pages files that follow the metadata. */
 export interface IncrementDraft {
@@ -74,8 +86,9 @@ export class IncrementalProduction {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly provenance: ArchiveProvenance,
-    readonly pages: PageSnapshots,
+    private readonly pages: PageSnapshots,
     private readonly holds: ChainHolds,
+    private readonly unchanged: UnchangedDatabases,
   ) {
     this.index = new PageIndexStore(config.env.dataDir);
   }
@@ -205,6 +218,57 @@ export class IncrementalProduction {
   }
 
   /**
+   * A page-stable snapshot of `db` into `scratch` (`<filename>`, its hashes beside it), its version taken first.
+   * With `chain` (an increment's plan, the database in its index), the pages that differ from the chain's newest
+   * point are found in the same read and written to `<filename>.pages` (the snapshot's `changes`).
+   */
+  async snapshot(db: ManagedDatabase, scratch: string, signal: AbortSignal, chain?: Extract<ChainPlan, { kind: 'incremental' }>): Promise<PointDatabase> {
+    // Before the snapshot's read transaction: a commit between the two shows as a change at the next backup.
+    const version = this.unchanged.versionOf(db);
+    const indexed = chain?.index.databases.find((d) => d.name === db.name);
+    const compareWith = indexed && {
+      name: db.name,
+      previous: previousPagesOf(indexed, chain!.folder),
+      pagesFile: path.join(scratch, `${db.filename}.pages`),
+    };
+    const snapshot = await this.pages.snapshot(db, path.join(scratch, db.filename), signal, compareWith);
+    return { ...snapshot, version };
+  }
+
+  /**
+   * The databases of an increment's plan that nobody wrote to since the chain's newest point, as that point holds
+   * them (not read: no copy, no pages, the index's hashes and checksum), with a log line naming them.
+   */
+  carriedOver(
+    label: string,
+    target: BackupTarget,
+    plan: Extract<ChainPlan, { kind: 'incremental' }>,
+    databases: readonly ManagedDatabase[],
+  ): Map<string, PointDatabase> {
+    const unchanged = this.unchanged.since(target, plan.index, databases);
+    const carried = new Map<string, PointDatabase>();
+    for (const db of plan.index.databases.filter((d) => unchanged.has(d.name))) {
+      carried.set(db.name, {
+        file: null,
+        bytes: db.page_count * db.page_size,
+        sha256: db.sha256,
+        pageSize: db.page_size,
+        pageCount: db.page_count,
+        hashesFile: path.join(plan.folder, db.hashes_file),
+        changes: NOTHING_CHANGED,
+        version: unchanged.get(db.name)!,
+      });
+    }
+    if (carried.size > 0) {
+      const read = databases.filter((db) => !carried.has(db.name)).map((db) => db.name);
+      this.logger.log(
+        `${label}: ${[...carried.keys()].join(', ')} unchanged since ${plan.index.last} (no commit seen), not read again; ${read.length > 0 ? `read: ${read.join(', ')}` : 'nothing read'}`,
+      );
+    }
+    return carried;
+  }
+
+  /**
    * The increment of `snapshots` (every database's, in registry order) against the chain of `plan`: each changed
    * database's pages written to `<name>.db.pages` in `scratch`. A string when it cannot be made (the backup is then
    * full, from the same snapshots): a database added or removed, a page size changed, more than half of a
@@ -213,7 +277,7 @@ export class IncrementalProduction {
   async increment(
     plan: Extract<ChainPlan, { kind: 'incremental' }>,
     databases: readonly ManagedDatabase[],
-    snapshots: ReadonlyMap<string, PageSnapshot>,
+    snapshots: ReadonlyMap<string, PointDatabase>,
     scratch: string,
     signal: AbortSignal,
   ): Promise<IncrementDraft | string> {
@@ -228,7 +292,10 @@ export class IncrementalProduction {
     for (const db of databases) {
       const snapshot = snapshots.get(db.name)!;
       const pagesFile = path.join(scratch, `${db.filename}.pages`);
-      const changes = await this.pages.changes(db.name, previousPagesOf(indexed.get(db.name)!, plan.folder), snapshot, pagesFile, signal);
+      // Found while the snapshot was hashed (or nothing, for a database not read); diffPages otherwise.
+      const changes =
+        snapshot.changes ??
+        (await this.pages.changes(db.name, previousPagesOf(indexed.get(db.name)!, plan.folder), { ...snapshot, file: snapshot.file! }, pagesFile, signal));
       if (changes.kind === 'needs-full') return changes.reason.message;
       const entry = incrementEntryOf(db.name, snapshot, changes);
       entries.push(entry);
@@ -246,12 +313,18 @@ export class IncrementalProduction {
   async advance(
     target: BackupTarget,
     point: StoredPoint,
-    snapshots: ReadonlyMap<string, PageSnapshot>,
+    snapshots: ReadonlyMap<string, PointDatabase>,
     chain: { plan: Extract<ChainPlan, { kind: 'incremental' }>; draft: IncrementDraft } | undefined,
   ): Promise<void> {
     try {
       await this.writeIndex(target, point, snapshots, chain);
+      this.unchanged.remember(
+        target,
+        point.filename,
+        [...snapshots.entries()].map(([name, db]) => ({ name, version: db.version, sha256: db.sha256, pageCount: db.pageCount, pageSize: db.pageSize })),
+      );
     } catch (error) {
+      this.unchanged.forget(target);
       const folder = this.index.folderOf(target);
       const removed = await fs.promises.rm(folder, { recursive: true, force: true }).then(
         () => 'it was removed, so the next backup is a full one',
@@ -264,7 +337,7 @@ export class IncrementalProduction {
   private async writeIndex(
     target: BackupTarget,
     point: StoredPoint,
-    snapshots: ReadonlyMap<string, PageSnapshot>,
+    snapshots: ReadonlyMap<string, PointDatabase>,
     chain: { plan: Extract<ChainPlan, { kind: 'incremental' }>; draft: IncrementDraft } | undefined,
   ): Promise<void> {
     const databases = (previous?: PageIndex): PageIndexUpdateDatabase[] =>
@@ -298,7 +371,7 @@ export class IncrementalProduction {
   }
 
   /** The hashes file of a database at the new point: the index's own when nothing of it changed (no copy), else the snapshot's. */
-  private hashesOf(name: string, snapshot: PageSnapshot, previous: PageIndex | undefined, folder: string | undefined): string {
+  private hashesOf(name: string, snapshot: PointDatabase, previous: PageIndex | undefined, folder: string | undefined): string {
     const kept = previous?.databases.find((db) => db.name === name);
     if (kept && folder && kept.sha256 === snapshot.sha256 && kept.page_count === snapshot.pageCount) return path.join(folder, kept.hashes_file);
     return snapshot.hashesFile;
