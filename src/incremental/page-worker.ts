@@ -25,6 +25,14 @@ const HASH_BYTES = 32;
 // backup.transfer() clamps the pages of one step to this: all the rest of the database in one step.
 const ALL_PAGES = 0x7fffffff;
 
+// A PageWorkerPool's thread runs one operation after another: the snapshot's buffers are allocated once per
+// thread and reused, as buffers of each operation would stay resident until a collection freed them.
+const MAX_PAGE_HASHES_BYTES = (CHUNK_BYTES / 512) * HASH_BYTES;
+const threadBuffers = {};
+function threadBuffer(name, bytes) {
+  return (threadBuffers[name] ??= Buffer.allocUnsafe(bytes));
+}
+
 /** Reads exactly buffer.length bytes at position, or fewer only at the end of the file. */
 function readFully(fd, buffer, length, position) {
   let done = 0;
@@ -89,8 +97,8 @@ function hashPages(file, pageSize, hashesFile, diff) {
   const fd = fs.openSync(file, 'r');
   let out;
   let changes = null;
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  const hashes = Buffer.allocUnsafe((CHUNK_BYTES / pageSize) * HASH_BYTES);
+  const buffer = threadBuffer('chunk', CHUNK_BYTES);
+  const hashes = threadBuffer('hashes', MAX_PAGE_HASHES_BYTES);
   let bytes = 0;
   try {
     out = fs.openSync(hashesFile, 'wx', 0o600);
@@ -134,7 +142,7 @@ class PageChangeCollector {
     this.pageSize = pageSize;
     this.pagesFile = pagesFile;
     this.budget = maxShare * pageCount;
-    this.before = Buffer.allocUnsafe((CHUNK_BYTES / pageSize) * HASH_BYTES);
+    this.before = threadBuffer('previousHashes', MAX_PAGE_HASHES_BYTES);
     this.ranges = [];
     this.changed = 0;
     this.out = undefined;
