@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { parseBackupName } from '../src/archive-format/backup-filename.js';
 import type { IncrementalMetadata } from '../src/archive-format/incremental-metadata.js';
 import { Clock } from '../src/common/clock.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
@@ -53,6 +54,12 @@ function metadataOf(folder: string): IncrementalMetadata {
 /** Asserts that `job` made an increment; when it did not, the failure shows the log lines that say why. */
 function expectIncrement(t: TestApp, job: any): void {
   expect({ filename: job.filename, fullBackups: fullBackupLines(t) }).toMatchObject({ filename: expect.stringMatching(/^sentinel-incremental-/) });
+}
+
+/** Resolves once the clock has passed the second a backup's name carries. */
+async function clockPast(filename: string): Promise<void> {
+  const at = parseBackupName(filename)!.at.getTime();
+  while (Date.now() < at + 1000) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /** The log lines that say why a backup is a full one. */
@@ -253,6 +260,9 @@ describe('Incremental backups made by the service (local folder)', () => {
       writer.write(200);
       const job = await backUp(t, 'local');
       kinds.push(job.filename.startsWith('sentinel-incremental-') ? 'incremental' : 'full');
+      // Backups quicker than one a second move their names ahead of the clock; a backup deleted below frees its
+      // second, and the next one would then be full as a clock set back rather than for the case under test.
+      await clockPast(job.filename);
       return job;
     };
     const reasonOf = (job: any): string => {
@@ -372,6 +382,9 @@ describe('Incremental backups made by the service (local folder)', () => {
     expect([first.backup_kind, second.backup_kind]).toEqual(['incremental', 'incremental']);
 
     fs.rmSync(path.join(folder, first.filename));
+    // Backups quicker than one a second move their names ahead of the clock, and deleting `first` frees its second:
+    // the next backup waits until the clock has passed the newest point, else it is full as a clock set back.
+    await clockPast(second.filename);
     writer.write(50);
     const next = await backUp(t, 'local');
     const reason = `the chain's increment ${first.filename} (1 of 2 after its full backup ${full.filename}) is no longer in the target`;
