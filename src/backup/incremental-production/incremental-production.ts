@@ -260,9 +260,11 @@ export class IncrementalProduction {
       });
     }
     if (carried.size > 0) {
-      const read = databases.filter((db) => !carried.has(db.name)).map((db) => db.name);
+      // In registry order, as the metadata lists them.
+      const names = (unread: boolean) => databases.filter((db) => carried.has(db.name) === unread).map((db) => db.name);
+      const read = names(false);
       this.logger.log(
-        `${label}: ${[...carried.keys()].join(', ')} unchanged since ${plan.index.last} (no commit seen), not read again; ${read.length > 0 ? `read: ${read.join(', ')}` : 'nothing read'}`,
+        `${label}: ${names(true).join(', ')} unchanged since ${plan.index.last} (no commit seen), not read again; ${read.length > 0 ? `read: ${read.join(', ')}` : 'nothing read'}`,
       );
     }
     return carried;
