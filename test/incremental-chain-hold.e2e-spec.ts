@@ -33,7 +33,11 @@ const LONG_CHAINS = { enabled: true, full_every: 1000, max_chain_ratio: 10 };
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
-/** Holds every increment's page comparison at a gate until `release()`: a job between its snapshots and its increment. */
+/**
+ * Holds every increment's snapshot of a changed database at a gate until `release()`: a job whose chain is planned
+ * and held, before its increment exists. (An increment compares a database's pages while it copies it: the
+ * snapshots with `compareWith` are an increment's; the databases nobody wrote to are not copied at all.)
+ */
 class IncrementGate {
   waiting = 0;
   private open!: () => void;
@@ -41,11 +45,13 @@ class IncrementGate {
 
   constructor(t: TestApp) {
     const pages = t.app.get(PageSnapshots);
-    const changes = pages.changes.bind(pages);
-    pages.changes = async (...args) => {
-      this.waiting++;
-      await this.gate;
-      return changes(...args);
+    const snapshot = pages.snapshot.bind(pages);
+    pages.snapshot = async (...args) => {
+      if (args[3] !== undefined) {
+        this.waiting++;
+        await this.gate;
+      }
+      return snapshot(...args);
     };
   }
 
