@@ -202,6 +202,10 @@ describe('Chains of increments stay whole', () => {
     expect(job.status).toBe('failed');
     expect(job.error).toContain(`The chain this increment was made on lost ${first} while it was being made`);
     expect(job.error).toContain('the page index was removed, so the next backup is a full one');
+    // Named after its chain's newest point, never in the second the lost link freed (backups a second apart run
+    // ahead of the clock: an increment named there would sort before its parent and pass for the lost link).
+    const made = /so (sentinel-incremental-\S+) was deleted/.exec(job.error)?.[1];
+    expect(made! > second).toBe(true);
     expect((await listed()).map((b) => b.filename)).toEqual([second, base]);
     expect(fs.readFileSync(t.logFile, 'utf8')).toContain(`lost ${first} while it was being made`);
 

@@ -215,7 +215,7 @@ export class ArchiveProducer {
       }
       if (chosen.kind === 'full') await this.startNewChain(job.target);
       const context: ArchiveWriteContext = { target: job.target, recipients: encrypted ? recipients : undefined };
-      let filename = await this.freeName(storage, chosen.kind, at, encrypted);
+      let filename = await this.freeName(storage, chosen.kind, nameFrom(at, chosen.kind === 'incremental' ? plan : undefined), encrypted);
       let stored: StoredObject | undefined;
       let archive!: ReturnType<ArchiveWriter['open']>;
       // Stores never replace an archive: a name taken between the choice and the end of the upload (a copy
@@ -387,6 +387,17 @@ export class ArchiveProducer {
       `Cannot find a free backup name: ${NAME_ATTEMPTS} backups already carry the names of the coming minute. Delete or move some of them, or wait a minute, then run the backup again`,
     );
   }
+}
+
+/**
+ * The second an archive's name starts from: the job's time, and for an increment never its chain's newest point or
+ * before. The plan saw the seconds up to that point taken (or it would have made a full backup: a clock set back),
+ * but one of them may be freed since (a link deleted by hand while the increment was made): an increment named
+ * there would sort before its own parent, and take the place of the link it lost.
+ */
+function nameFrom(at: Date, plan: ChainPlan | undefined): Date {
+  const newest = plan?.kind === 'incremental' ? parseBackupFilename(plan.index.last) : undefined;
+  return newest && newest.getTime() >= at.getTime() ? new Date(newest.getTime() + 1000) : at;
 }
 
 /** A database's entry in a full backup's metadata, from its page-stable snapshot. */
