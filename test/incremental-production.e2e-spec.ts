@@ -13,7 +13,6 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parseBackupName } from '../src/archive-format/backup-filename.js';
 import type { IncrementalMetadata } from '../src/archive-format/incremental-metadata.js';
 import { Clock } from '../src/common/clock.js';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
@@ -54,12 +53,6 @@ function metadataOf(folder: string): IncrementalMetadata {
 /** Asserts that `job` made an increment; when it did not, the failure shows the log lines that say why. */
 function expectIncrement(t: TestApp, job: any): void {
   expect({ filename: job.filename, fullBackups: fullBackupLines(t) }).toMatchObject({ filename: expect.stringMatching(/^sentinel-incremental-/) });
-}
-
-/** Resolves once the clock has passed the second a backup's name carries. */
-async function clockPast(filename: string): Promise<void> {
-  const at = parseBackupName(filename)!.at.getTime();
-  while (Date.now() < at + 1000) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /** The log lines that say why a backup is a full one. */
@@ -260,9 +253,6 @@ describe('Incremental backups made by the service (local folder)', () => {
       writer.write(200);
       const job = await backUp(t, 'local');
       kinds.push(job.filename.startsWith('sentinel-incremental-') ? 'incremental' : 'full');
-      // Backups quicker than one a second move their names ahead of the clock; a backup deleted below frees its
-      // second, and the next one would then be full as a clock set back rather than for the case under test.
-      await clockPast(job.filename);
       return job;
     };
     const reasonOf = (job: any): string => {
@@ -372,26 +362,35 @@ describe('Incremental backups made by the service (local folder)', () => {
     }
   }, 120_000);
 
-  it('makes a full backup when an increment between the full backup and the newest point was deleted by hand', async () => {
+  it('makes a full backup when an increment between the full backup and the newest point was deleted by hand, naming that increment', async () => {
     await setIncrementalPolicy(t.http, 'local', LONG_CHAINS);
-    const full = await backUp(t, 'local');
-    writer.write(50);
-    const first = await backUp(t, 'local');
-    writer.write(50);
-    const second = await backUp(t, 'local');
-    expect([first.backup_kind, second.backup_kind]).toEqual(['incremental', 'incremental']);
+    const clock = t.app.get(Clock);
+    const real = clock.now;
+    // One second, held: each backup's name moves a second on past the ones already there (names ahead of the clock,
+    // as backups quicker than one a second make them), a day after every other backup of the target.
+    const second0 = Math.floor(Date.now() / 1000) * 1000 + 86_400_000;
+    clock.now = () => new Date(second0 + 200);
+    try {
+      const full = await backUp(t, 'local');
+      writer.write(50);
+      const first = await backUp(t, 'local');
+      writer.write(50);
+      const second = await backUp(t, 'local');
+      expect([first.backup_kind, second.backup_kind]).toEqual(['incremental', 'incremental']);
 
-    fs.rmSync(path.join(folder, first.filename));
-    // Backups quicker than one a second move their names ahead of the clock, and deleting `first` frees its second:
-    // the next backup waits until the clock has passed the newest point, else it is full as a clock set back.
-    await clockPast(second.filename);
-    writer.write(50);
-    const next = await backUp(t, 'local');
-    const reason = `the chain's increment ${first.filename} (1 of 2 after its full backup ${full.filename}) is no longer in the target`;
-    expect(next).toMatchObject({ filename: expect.stringMatching(/^sentinel-backup-/), backup_kind: 'full', kind_reason: reason });
-    expect(fullBackupLines(t)).toContainEqual(expect.stringContaining(`backup (job ${next.id}) is a full backup: ${reason}`));
-    writer.write(50);
-    expect(await backUp(t, 'local')).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
+      // Deleting `first` frees its second, before the newest point's: the links are checked before the clock, so the
+      // reason names the missing increment rather than a clock set back.
+      fs.rmSync(path.join(folder, first.filename));
+      writer.write(50);
+      const next = await backUp(t, 'local');
+      const reason = `the chain's increment ${first.filename} (1 of 2 after its full backup ${full.filename}) is no longer in the target`;
+      expect(next).toMatchObject({ filename: expect.stringMatching(/^sentinel-backup-/), backup_kind: 'full', kind_reason: reason });
+      expect(fullBackupLines(t)).toContainEqual(expect.stringContaining(`backup (job ${next.id}) is a full backup: ${reason}`));
+      writer.write(50);
+      expect(await backUp(t, 'local')).toMatchObject({ backup_kind: 'incremental', kind_reason: null });
+    } finally {
+      clock.now = real;
+    }
   }, 120_000);
 
   it("makes a full backup when the target's encryption recipients changed since the chain's full backup (a key rotated, encryption turned off)", async () => {

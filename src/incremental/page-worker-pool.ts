@@ -95,8 +95,13 @@ export class PageWorkerPool implements PageWorkerRunner {
       return;
     }
     worker.unref();
-    // Its exit takes it out of the idle list.
-    const timer = setTimeout(() => void worker.terminate(), this.idleMs);
+    // Out of the idle list before it is terminated: its exit comes later, and a run() asked in between must not take a
+    // thread that is ending (it would fail as "exited with code 1"). An exit while idle takes it out too.
+    const timer = setTimeout(() => {
+      const at = this.idle.findIndex((kept) => kept.worker === worker);
+      if (at >= 0) this.idle.splice(at, 1);
+      void worker.terminate();
+    }, this.idleMs);
     timer.unref();
     this.idle.push({ worker, timer });
   }

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
+import { threadBufferChurn } from '../../common/memory/buffer-churn.js';
 import { ARCHIVE_CHUNK_BYTES, ARCHIVE_CHUNKS_IN_FLIGHT, type ArchivePipelineAck, type ArchivePipelineMessage } from './archive-pipeline-protocol.js';
 
 /**
@@ -18,6 +19,8 @@ export class TransferSink extends Writable {
   private inFlight = 0;
   /** The acknowledgement of the write held back while too many chunks are out. */
   private held: (() => void) | undefined;
+  /** What the steps before this one wrote (zlib's output blocks, age's chunks) dies once copied into a chunk: collected every few chunks (BufferChurn). */
+  private readonly churn = threadBufferChurn;
   private readonly onAck = (message: ArchivePipelineAck): void => {
     if (message?.type !== 'ack') return;
     this.inFlight -= message.chunks;
@@ -43,6 +46,7 @@ export class TransferSink extends Writable {
       offset += n;
       if (this.filled === ARCHIVE_CHUNK_BYTES) this.send();
     }
+    this.churn.passed(data.length);
     if (this.inFlight < ARCHIVE_CHUNKS_IN_FLIGHT) callback();
     else this.held = () => callback();
   }

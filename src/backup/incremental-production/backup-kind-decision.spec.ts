@@ -92,20 +92,33 @@ describe('BackupKindDecision', () => {
 
   describe('a clock set back', () => {
     const behind = `the time now (2026-12-03T09:09:59Z) is not after the chain's newest point ${LAST}: the clock was set back, and an increment named before the point it builds on would break the order of its chain`;
+    const stats = { last: LAST, lastAt: new Date('2026-12-03T09:10:00Z') };
+    const clockBehind = (now: string, nameAt = now) => new BackupKindDecision().clockBehind(stats, new Date(now), new Date(nameAt));
 
     it("makes a full backup when the time now is before the chain's newest point, or in its second (and that second's name is free)", () => {
-      expect(decide({ now: new Date('2026-12-03T09:09:59Z') })).toEqual({ kind: 'full', reason: behind });
-      expect(decide({ now: new Date('2026-12-03T09:10:00.900Z') }).reason).toContain('is not after the chain');
-      // The clock rule comes before the policy's: both would make a full backup, the clock is what went wrong.
-      expect(decide({ now: new Date('2026-12-03T09:09:59Z'), policy: { ...HOURLY, full_every: 3 } }).reason).toBe(behind);
+      expect(clockBehind('2026-12-03T09:09:59Z')).toBe(behind);
+      expect(clockBehind('2026-12-03T09:10:00.900Z')).toContain('is not after the chain');
     });
 
     it('makes an increment when a same-second clash moves the name past the newest point', () => {
       // Now is the newest point's own second (it was made a moment ago): its name is taken, so this one is named a second later.
-      expect(decide({ now: new Date('2026-12-03T09:10:00.400Z'), nameAt: new Date('2026-12-03T09:10:01Z') })).toEqual({ kind: 'incremental', reason: null });
+      expect(clockBehind('2026-12-03T09:10:00.400Z', '2026-12-03T09:10:01Z')).toBeUndefined();
       // The newest point itself was moved a second on by a clash, and now is still before it: both seconds are taken.
-      expect(decide({ now: new Date('2026-12-03T09:09:59.800Z'), nameAt: new Date('2026-12-03T09:10:01Z') }).kind).toBe('incremental');
-      expect(decide({ now: new Date('2026-12-03T09:10:01Z') }).kind).toBe('incremental');
+      expect(clockBehind('2026-12-03T09:09:59.800Z', '2026-12-03T09:10:01Z')).toBeUndefined();
+      expect(clockBehind('2026-12-03T09:10:01Z')).toBeUndefined();
+    });
+
+    it("leaves a clock set back to before the full backup's day to this rule: full_every daily does not call it a new day", () => {
+      expect(decide({ now: new Date('2026-12-02T23:00:00Z') })).toEqual({ kind: 'incremental', reason: null });
+      expect(decide({ now: new Date('2026-12-02T23:00:00Z'), policy: { ...HOURLY, full_every: 'weekly' } })).toEqual({ kind: 'incremental', reason: null });
+      expect(new BackupKindDecision().clockBehind(stats, new Date('2026-12-02T23:00:00Z'), new Date('2026-12-02T23:00:00Z'))).toContain(
+        'the clock was set back',
+      );
+    });
+
+    it('is not asked by decide(): the plan asks it last, after the links (a link deleted by hand frees its second, which would look like a clock set back)', () => {
+      expect(decide({ now: new Date('2026-12-03T09:09:59Z') })).toEqual({ kind: 'incremental', reason: null });
+      expect(decide({ now: new Date('2026-12-03T09:09:59Z'), policy: { ...HOURLY, full_every: 3 } }).reason).toContain('already holds 3 increments');
     });
   });
 

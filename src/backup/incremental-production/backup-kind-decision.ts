@@ -41,11 +41,6 @@ export interface KindRequest {
   /** The service's time zone (TZ): `daily` and `weekly` are its calendar days and ISO weeks. */
   timeZone: string;
   now: Date;
-  /**
-   * The second the backup's name would carry (ArchiveProducer's free name): `now`'s, or a later one while backups of
-   * the target already carry the earlier seconds (a same-second clash moves a name on). `now` when not given.
-   */
-  nameAt?: Date;
 }
 
 /** The kind a backup is made as; `reason` says why a full backup was made where an increment could have been (null otherwise). */
@@ -71,12 +66,12 @@ export interface DatabasePresence {
  * policy, the request, the page index and the clock alone, so it is tested at any date and zone.
  */
 export class BackupKindDecision {
-  decide({ policy, requested, chain, timeZone, now, nameAt = now }: KindRequest): KindDecision {
+  decide({ policy, requested, chain, timeZone, now }: KindRequest): KindDecision {
     // Policy off: the backup is made exactly as before; there is nothing to explain.
     if (!policy.enabled) return { kind: 'full', reason: requested === 'incremental' ? 'incremental backups are off for this target' : null };
     if (requested === 'full') return { kind: 'full', reason: 'a full backup was asked for' };
     if (!chain.usable) return { kind: 'full', reason: chain.reason, logReason: chain.logReason };
-    const reason = this.clockBehind(chain.chain, now, nameAt) ?? this.chainComplete(policy, chain.chain, timeZone, now);
+    const reason = this.chainComplete(policy, chain.chain, timeZone, now);
     return reason ? { kind: 'full', reason } : { kind: 'incremental', reason: null };
   }
 
@@ -95,11 +90,15 @@ export class BackupKindDecision {
 
   /**
    * Why the chain cannot take an increment named at `nameAt` (the clock was set back to or before its newest point),
-   * or undefined when the name comes after that point. Names are the chain's order: a restore follows each increment
-   * to an older parent, so an increment named before the point it builds on could never be restored. A name moved
-   * past the newest point by a same-second clash (`nameAt` later than `now`) is after it, as any later name is.
+   * or undefined when the name comes after that point. `nameAt` is the second the backup's name would carry
+   * (ArchiveProducer's free name): `now`'s, or a later one while backups of the target already carry the earlier
+   * seconds (a same-second clash moves a name on, and a name moved past the newest point is after it, as any later
+   * name is). Asked last, once every link of the chain is known to be in the target: a link deleted by hand frees
+   * its second, and the free name would then look like a clock set back rather than the missing link it is.
+   * The producer names an increment after its chain's newest point whatever the clock says; this rule keeps a clock
+   * that went back from extending the chain with names ahead of the time, and starts a new chain at the time instead.
    */
-  private clockBehind(chain: ChainStats, now: Date, nameAt: Date): string | undefined {
+  clockBehind(chain: Pick<ChainStats, 'last' | 'lastAt'>, now: Date, nameAt: Date): string | undefined {
     if (Math.floor(nameAt.getTime() / 1000) > Math.floor(chain.lastAt.getTime() / 1000)) return undefined;
     return (
       `the time now (${isoSeconds(now)}) is not after the chain's newest point ${chain.last}: the clock was set back, ` +
@@ -154,7 +153,8 @@ export class BackupKindDecision {
     } else {
       const unit = fullEvery === 'daily' ? 'day' : 'week';
       const buckets = calendarBuckets(timeZone);
-      if (buckets.of(unit, chain.baseAt) !== buckets.of(unit, now)) {
+      // Only a later day or week: a clock set back to before the full backup's day is the clock rule's to name.
+      if (buckets.of(unit, now) > buckets.of(unit, chain.baseAt)) {
         const when = fullEvery === 'daily' ? 'today' : 'this week (ISO weeks, Monday first)';
         return `the chain's full backup ${chain.base} was made before ${when} in ${timeZone} (full_every ${fullEvery})`;
       }
