@@ -146,7 +146,7 @@ function setUp() {
     enterPhase: async (phase, total) => void phases.push(`${phase} ${total}`),
     bytesDone: () => undefined,
   };
-  return { producer, calls, uploads, existing, written, removed, state, phases, progress, contexts, records, deleted };
+  return { producer, calls, uploads, existing, written, removed, state, phases, progress, contexts, records, deleted, chains };
 }
 
 describe('ArchiveProducer', () => {
@@ -325,6 +325,47 @@ describe('ArchiveProducer', () => {
     expect(failure).toMatchObject({ code: ErrorCode.BackupFailed });
     expect((failure as Error).message).toMatch(/^Cannot record sentinel-backup-.*\.tar\.gz as made by this installation: SQLITE_FULL/);
     expect(f.deleted).toEqual([backupFilename(NOW)]);
+    expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+  });
+
+  it('deletes a stored increment and fails the job when its chain cannot be checked after the upload, recording nothing', async () => {
+    const f = setUp();
+    const base = backupFilename(new Date('2026-03-14T00:00:00Z'));
+    const parent = incrementalBackupFilename(new Date('2026-03-14T09:00:00Z'));
+    let released = 0;
+    let advanced = 0;
+    const plan = {
+      pageStable: true,
+      kind: 'incremental',
+      reason: null,
+      index: { last: parent },
+      folder: '/data/.page-index/local',
+      hold: { links: new Set([base, parent]), release: () => undefined },
+    };
+    Object.assign(f.chains, {
+      plan: async () => plan,
+      release: () => void released++,
+      carriedOver: () => new Map(),
+      snapshot: async (db: ManagedDatabase) => ({ bytes: SIZES[db.name], sha256: `${db.name}-sum`, file: `/scratch/${db.filename}`, version: null }),
+      increment: async () => ({ base, parent, databases: [], files: [] }),
+      // The target stopped answering between the upload and the check.
+      missingLinks: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:7480');
+      },
+      advance: async () => void advanced++,
+    });
+    const failure = await f.producer.produce(job, new AbortController().signal, f.progress).catch((error: unknown) => error);
+    const name = incrementalBackupFilename(NOW);
+    expect(f.uploads.map((upload) => upload.key)).toEqual([name]);
+    expect(failure).toMatchObject({ code: ErrorCode.BackupFailed, details: { filename: name } });
+    expect((failure as Error).message).toBe(
+      `Cannot check that the chain of this increment is still whole in the target (connect ECONNREFUSED 127.0.0.1:7480), so ${name} was deleted. ` +
+        'Check that the target is reachable (GET /api/health), then run the backup again',
+    );
+    expect(f.deleted).toEqual([name]);
+    expect(f.records).toEqual([]);
+    expect(advanced).toBe(0);
+    expect(released).toBe(1);
     expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
   });
 });

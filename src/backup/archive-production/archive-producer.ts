@@ -302,7 +302,21 @@ export class ArchiveProducer {
     filename: string,
     storage: ObjectStorage,
   ): Promise<void> {
-    const missing = await this.chains.missingLinks(plan, storage);
+    const missing = await this.chains.missingLinks(plan, storage).catch(async (error: Error) => {
+      // Unchecked is not whole: the increment goes (its chain is kept, and so is the page index: nothing was lost
+      // that is known of), rather than stay in the target, recorded nowhere, as a point nobody checked.
+      const deleted = await storage.delete(filename).then(
+        () => `${filename} was deleted`,
+        (failure: Error) => `${filename} could not be deleted either (${failure.message}): delete it by hand`,
+      );
+      throw new DomainError(
+        ErrorCode.BackupFailed,
+        `Cannot check that the chain of this increment is still whole in the target (${error.message}), so ${deleted}. ` +
+          'Check that the target is reachable (GET /api/health), then run the backup again',
+        { filename },
+        { cause: error },
+      );
+    });
     if (missing.length === 0) return;
     await storage.delete(filename).catch(() => undefined);
     const index = await this.chains.startNewChain(target).then(

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
-import { threadBufferChurn } from '../../common/memory/buffer-churn.js';
 import type { ArchivePipelineAck, ArchivePipelineMessage } from './archive-pipeline-protocol.js';
 import type { StoredDigest } from './stored-digest.js';
 
@@ -22,8 +21,6 @@ export class ArchiveWorkerStream extends Readable {
   private complete = false;
   private exited = false;
   private readonly exit: Promise<void>;
-  /** The transferred chunks die here once the target has taken them: collected every few of them (BufferChurn). */
-  private readonly churn = threadBufferChurn;
 
   constructor(
     private readonly worker: Worker,
@@ -71,7 +68,6 @@ export class ArchiveWorkerStream extends Readable {
         return;
       case 'chunk':
         this.owed++;
-        this.churn.passed(message.length);
         if (this.push(Buffer.from(message.bytes, 0, message.length))) this.acknowledge();
         return;
       case 'end':

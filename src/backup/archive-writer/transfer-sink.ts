@@ -19,8 +19,6 @@ export class TransferSink extends Writable {
   private inFlight = 0;
   /** The acknowledgement of the write held back while too many chunks are out. */
   private held: (() => void) | undefined;
-  /** What the steps before this one wrote (zlib's output blocks, age's chunks) dies once copied into a chunk: collected every few chunks (BufferChurn). */
-  private readonly churn = threadBufferChurn;
   private readonly onAck = (message: ArchivePipelineAck): void => {
     if (message?.type !== 'ack') return;
     this.inFlight -= message.chunks;
@@ -46,7 +44,8 @@ export class TransferSink extends Writable {
       offset += n;
       if (this.filled === ARCHIVE_CHUNK_BYTES) this.send();
     }
-    this.churn.passed(data.length);
+    // What the steps before this one wrote (zlib's output blocks, age's chunks) dies once copied into a chunk: collected every few chunks (BufferChurn).
+    threadBufferChurn.passed(data.length);
     if (this.inFlight < ARCHIVE_CHUNKS_IN_FLIGHT) callback();
     else this.held = () => callback();
   }

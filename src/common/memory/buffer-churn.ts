@@ -1,9 +1,11 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { isMainThread } from 'node:worker_threads';
 
-/** V8's collector as its `gc` extension exposes it (V8's --expose-gc). */
-export type Collector = (options: { type: 'major' | 'minor' }) => unknown;
+/**
+ * V8's collector as its `gc` extension exposes it (V8's --expose-gc), called without options: a full collection at
+ * once. (Node 20's V8 takes `gc({ type: 'major' })` and collects nothing: the dead buffers stay; Node 24's collects.)
+ */
+export type Collector = () => unknown;
 
 /**
  * How many bytes a pipeline's thread passes between two collections: a few of its chunks' worth (the archive's
@@ -33,19 +35,19 @@ export function v8Collector(): Collector | null {
 }
 
 /**
- * Frees the large buffers a stream of bytes leaves behind, every `intervalBytes` of it: a collection of the thread's
- * JS heap, which is what frees them.
+ * Frees the large buffers a worker thread's stream of bytes leaves behind, every `intervalBytes` of it: a full
+ * collection of the thread's JS heap, which is what frees them.
  *
- * Why: an ArrayBuffer's memory (every Buffer over 4 KiB: zlib's output blocks, the archive's chunks transferred
- * between threads, upload parts) is returned only when V8 collects its object, and a thread whose JS heap barely
- * grows, as these pipelines' threads, collects only once its off-heap memory has grown by about 64 MB since the
- * last collection. So each thread that passes an archive through kept up to that much of dead buffers, and the
- * service's peak memory rose with it (issues 14 and 19: at most 200 MB; the figures are in bench/results.md,
- * "Dead buffers"). A collection is cheap where it is asked for: in a worker thread a full one (its heap is a few
- * megabytes); on the service's thread a young-generation one only (a millisecond or two: a full collection of its
- * 50-70 MB heap would pause the API for tens of milliseconds), which frees the chunks that died young, as a
- * pipeline's do (pushed, written, dropped). Each thread has one (`threadBufferChurn`), so that concurrent pipelines
- * of a thread share its count.
+ * Why: an ArrayBuffer's memory (every Buffer over 4 KiB: zlib's output blocks, age's chunks, the archive's chunks
+ * before they are transferred) is returned only when V8 collects its object, and a thread whose JS heap barely grows,
+ * as the archive's worker thread, collects only once its off-heap memory has grown by about 64 MB since the last
+ * collection. A worker's heap is a few megabytes, so a full collection there costs a millisecond or two.
+ *
+ * For worker threads only. On the service's thread, collections asked for as the archive's chunks or a restore's
+ * gunzip output passed lowered some peaks by 20-30 MB but made every later restore staging 30-40 % slower (forced
+ * full collections of its 50-70 MB heap, and V8 then sizing that heap tighter): bench/results-notes.md, "Dead
+ * buffers, the service's thread". Each worker thread has one (`threadBufferChurn`), so that its pipelines share
+ * the count.
  */
 export class BufferChurn {
   private since = 0;
@@ -53,7 +55,6 @@ export class BufferChurn {
   constructor(
     private readonly intervalBytes: number,
     private readonly collect: Collector | null = defaultCollector(),
-    private readonly onServiceThread = isMainThread,
   ) {}
 
   /** Counts `bytes` more through the stream; collects once `intervalBytes` have passed since the last time. */
@@ -61,7 +62,7 @@ export class BufferChurn {
     this.since += bytes;
     if (this.since < this.intervalBytes || !this.collect) return;
     this.since = 0;
-    this.collect({ type: this.onServiceThread ? 'minor' : 'major' });
+    this.collect();
   }
 }
 

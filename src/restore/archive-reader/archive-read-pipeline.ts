@@ -7,7 +7,6 @@ import zlib from 'node:zlib';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { byteCounter } from '../../common/streams/byte-counter.js';
-import { threadBufferChurn } from '../../common/memory/buffer-churn.js';
 import { ArchiveExtractor, type ExtractedArchive, type ExtractOptions } from './archive-extractor.js';
 import { archiveInvalid } from './archive-problem.js';
 import type { ArchiveKeys, ArchiveReadStep } from './archive-read-step.js';
@@ -50,19 +49,6 @@ const GUNZIP_CHUNK_SIZE = 256 * 1024;
  * once, which stops the download; a broken-off source is StorageUnavailable; a cancel through
  * `options.signal` rejects with the signal's reason. The caller owns `options.dir` and removes it on failure.
  */
-/**
- * gunzip's output chunks die once the extractor has written them: counted here, after gunzip (several times the
- * stored bytes), into the thread's BufferChurn, which has them collected every few megabytes.
- */
-function collectedAsPassed(): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      threadBufferChurn.passed(chunk.length);
-      callback(null, chunk);
-    },
-  });
-}
-
 export async function extractArchive(source: Readable, options: ReadOptions, steps: readonly ArchiveReadStep[] = []): Promise<ReadArchive> {
   const { archive, signal, keys } = options;
   const extractor = new ArchiveExtractor(options);
@@ -76,7 +62,7 @@ export async function extractArchive(source: Readable, options: ReadOptions, ste
   const hashing = hash ? [new Transform({ transform: (chunk: Buffer, _encoding, callback) => (hash.update(chunk), callback(null, chunk)) })] : [];
   const stored = steps.map((step) => step.create({ archive, signal, keys }));
   try {
-    await pipeline([source, counter, ...hashing, ...stored, gunzip, collectedAsPassed(), extractor.sink], { signal });
+    await pipeline([source, counter, ...hashing, ...stored, gunzip, extractor.sink], { signal });
   } catch (error) {
     await extractor.settled();
     if (signal?.aborted) throw signal.reason ?? error;
