@@ -46,6 +46,7 @@ function setUp() {
     onSnapshot: undefined as ((name: string) => void) | undefined,
     recipients: undefined as string[] | undefined,
     recordError: undefined as Error | undefined,
+    deleteError: undefined as Error | undefined,
     /** Names another writer stores between the producer's choice and its upload (a replica's incoming copy). */
     takenAtUpload: new Set<string>(),
   };
@@ -69,7 +70,10 @@ function setUp() {
       uploads.push({ key, body: Buffer.concat(chunks), options });
       return { key, size: Buffer.concat(chunks).length, lastModified: STORED_AT } as StoredObject;
     },
-    delete: async (key: string) => void deleted.push(key),
+    delete: async (key: string) => {
+      if (state.deleteError) throw state.deleteError;
+      deleted.push(key);
+    },
   } as unknown as ObjectStorage;
   const registry = {
     whenOpen: async () => void calls.push('whenOpen'),
@@ -326,6 +330,19 @@ describe('ArchiveProducer', () => {
     expect((failure as Error).message).toMatch(/^Cannot record sentinel-backup-.*\.tar\.gz as made by this installation: SQLITE_FULL/);
     expect(f.deleted).toEqual([backupFilename(NOW)]);
     expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+  });
+
+  it('says the archive it could not record is still in the target, and why, when deleting it fails too', async () => {
+    const f = setUp();
+    f.state.recordError = new Error('SQLITE_FULL: database or disk is full');
+    f.state.deleteError = new Error('EACCES: permission denied');
+    const failure = await f.producer.produce(job, new AbortController().signal, f.progress).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: ErrorCode.BackupFailed });
+    expect((failure as Error).message).toBe(
+      `Cannot record ${backupFilename(NOW)} as made by this installation: SQLITE_FULL: database or disk is full, so ${backupFilename(NOW)} could not be ` +
+        'deleted either (EACCES: permission denied): delete it by hand. Check that the data folder is writable and has free space, then run the backup again',
+    );
+    expect(f.deleted).toEqual([]);
   });
 
   it('deletes a stored increment and fails the job when its chain cannot be checked after the upload, recording nothing', async () => {

@@ -247,10 +247,10 @@ export class ArchiveProducer {
       const digest = archive.digest;
       if (!digest || digest.bytes !== stored.size) {
         // The target stored other bytes than the writer produced: never record (or report) such an archive as made here.
-        await storage.delete(filename).catch(() => undefined);
+        const discarded = await discardStored(storage, filename);
         throw new DomainError(
           ErrorCode.BackupFailed,
-          `The ${filename} stored holds ${stored.size} bytes where ${digest?.bytes ?? 'an unfinished stream of'} bytes were written; it was deleted. Run the backup again`,
+          `The ${filename} stored holds ${stored.size} bytes where ${digest?.bytes ?? 'an unfinished stream of'} bytes were written; ${discarded}. Run the backup again`,
           { filename },
         );
       }
@@ -305,27 +305,24 @@ export class ArchiveProducer {
     const missing = await this.chains.missingLinks(plan, storage).catch(async (error: Error) => {
       // Unchecked is not whole: the increment goes (its chain is kept, and so is the page index: nothing was lost
       // that is known of), rather than stay in the target, recorded nowhere, as a point nobody checked.
-      const deleted = await storage.delete(filename).then(
-        () => `${filename} was deleted`,
-        (failure: Error) => `${filename} could not be deleted either (${failure.message}): delete it by hand`,
-      );
+      const discarded = await discardStored(storage, filename);
       throw new DomainError(
         ErrorCode.BackupFailed,
-        `Cannot check that the chain of this increment is still whole in the target (${error.message}), so ${deleted}. ` +
+        `Cannot check that the chain of this increment is still whole in the target (${error.message}), so ${discarded}. ` +
           'Check that the target is reachable (GET /api/health), then run the backup again',
         { filename },
         { cause: error },
       );
     });
     if (missing.length === 0) return;
-    await storage.delete(filename).catch(() => undefined);
+    const discarded = await discardStored(storage, filename);
     const index = await this.chains.startNewChain(target).then(
       () => 'the page index was removed, so the next backup is a full one',
       (error: Error) => `${error.message} before the next backup`,
     );
     throw new DomainError(
       ErrorCode.BackupFailed,
-      `The chain this increment was made on lost ${missing.join(', ')} while it was being made: the increment could not be restored, so ${filename} was deleted and ${index}. ` +
+      `The chain this increment was made on lost ${missing.join(', ')} while it was being made: the increment could not be restored, so ${discarded} and ${index}. ` +
         'Run the backup again (it makes a full backup)',
       { filename, missing },
     );
@@ -377,10 +374,10 @@ export class ArchiveProducer {
         ...(produced.base && produced.parent ? { base: produced.base, parent: produced.parent } : {}),
       });
     } catch (error) {
-      await storage.delete(produced.filename).catch(() => undefined);
+      const discarded = await discardStored(storage, produced.filename);
       throw new DomainError(
         ErrorCode.BackupFailed,
-        `Cannot record ${produced.filename} as made by this installation: ${(error as Error).message}. The archive was deleted; check that the data folder is writable and has free space, then run the backup again`,
+        `Cannot record ${produced.filename} as made by this installation: ${(error as Error).message}, so ${discarded}. Check that the data folder is writable and has free space, then run the backup again`,
         { filename: produced.filename },
         { cause: error },
       );
@@ -443,6 +440,17 @@ function incrementContents(dir: string, draft: IncrementDraft): ArchiveContentsO
       databases: draft.databases,
     }),
   };
+}
+
+/**
+ * Deletes `filename`, which this job has just stored (its own: stores never replace an object) and which must not stay
+ * as a backup, and says which happened, for the job's error: "<name> was deleted", or that it could not be and why.
+ */
+async function discardStored(storage: ObjectStorage, filename: string): Promise<string> {
+  return storage.delete(filename).then(
+    () => `${filename} was deleted`,
+    (failure: Error) => `${filename} could not be deleted either (${failure.message}): delete it by hand`,
+  );
 }
 
 /** Destroys `stream` (a no-op once it has ended) and waits until it has closed. */

@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * V8's collector as its `gc` extension exposes it (V8's --expose-gc), called without options: a full collection at
@@ -66,15 +67,13 @@ export class BufferChurn {
   }
 }
 
-/**
- * The collector BufferChurn uses unless given one: V8's, or none with SENTINEL_BUFFER_COLLECTIONS=off. The test suite
- * turns them off for the services it runs inside its own workers (test/setup/env.ts): a worker's heap there is
- * hundreds of megabytes of test modules, and a full collection of it costs what the service's never does. The
- * services the tests start as processes keep them.
- */
+/** The collector BufferChurn uses unless given one: V8's, or none with SENTINEL_BUFFER_COLLECTIONS=off. */
 export function defaultCollector(): Collector | null {
   return process.env.SENTINEL_BUFFER_COLLECTIONS === 'off' ? null : v8Collector();
 }
 
-/** This thread's BufferChurn (a module is loaded once per thread): every pipeline step of the thread counts into it. */
-export const threadBufferChurn = new BufferChurn(COLLECT_EVERY_BYTES);
+/**
+ * This thread's BufferChurn (a module is loaded once per thread): every pipeline step of the thread counts into it.
+ * On the service's own thread it never collects (see BufferChurn), and V8's collector is not even taken there.
+ */
+export const threadBufferChurn = new BufferChurn(COLLECT_EVERY_BYTES, isMainThread ? null : defaultCollector());
