@@ -311,14 +311,14 @@ function applyPages({ file, pagesFile, ranges, pageSize, pageCount, durable }) {
 ${FILE_SHA256_SOURCE}
 
 /**
- * A whole chain in this one thread (a thread per increment and database cost ~0.3 s each under load: issue 19's
- * chain staging at 3-5 x a full one). steps are the chain's (increment, database) pairs in order. First every
+ * A whole chain's pages in this one thread (a thread per increment and database cost ~0.3 s each under load: issue
+ * 19's chain staging at 3-5 x a full one). steps are the chain's (increment, database) pairs in order. First every
  * pages file is checked (there, its length, its SHA-256) and the first bad one answered as refused, so no page is
- * written from a damaged chain; then each step's pages are written and its file cut to its page count; then each
- * final file is fsynced (when durable) and hashed. A step that cannot be written is answered as failed; the
- * caller turns both into errors naming the increment and database.
+ * written from a damaged chain; then each step's pages are written and its file cut to its page count. A step that
+ * cannot be written is answered as failed; the caller turns both into errors naming the increment and database,
+ * and then has each rebuilt file made durable and hashed (finalDigest), in as many threads as it likes.
  */
-function applyChain({ steps, finals, durable }) {
+function applyChain({ steps }) {
   for (let i = 0; i < steps.length; i++) {
     const { pagesFile, missing, expectedBytes, pagesChecksum } = steps[i];
     if (missing) return { refused: { step: i, kind: 'missing' } };
@@ -339,25 +339,23 @@ function applyChain({ steps, finals, durable }) {
       return { failed: { step: i, message: error.message } };
     }
   }
-  const digests = [];
-  for (let i = 0; i < finals.length; i++) {
-    try {
-      if (durable) {
-        const fd = fs.openSync(finals[i], 'r+');
-        try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-      }
-      digests.push(sha256(finals[i]));
-    } catch (error) {
-      return { failed: { final: i, message: error.message } };
-    }
+  return { applied: steps.length };
+}
+
+/** A rebuilt database, fsynced first when durable, then its whole-file SHA-256 and length. */
+function finalDigest({ file, durable }) {
+  if (durable) {
+    const fd = fs.openSync(file, 'r+');
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
   }
-  return { digests };
+  return sha256(file);
 }
 
 async function run(op, args) {
   return op === 'pageSnapshot' ? await pageSnapshot(args)
     : op === 'pageDiff' ? pageDiff(args)
     : op === 'applyChain' ? applyChain(args)
+    : op === 'finalDigest' ? finalDigest(args)
     : null;
 }
 
@@ -373,7 +371,7 @@ if (workerData.serve) {
 }
 `;
 
-export type PageWorkerOperation = 'pageSnapshot' | 'pageDiff' | 'applyChain';
+export type PageWorkerOperation = 'pageSnapshot' | 'pageDiff' | 'applyChain' | 'finalDigest';
 
 /** Runs page operations in worker threads (a PageWorkerPool, or one thread per operation). */
 export interface PageWorkerRunner {

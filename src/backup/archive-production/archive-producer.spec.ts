@@ -94,6 +94,7 @@ function setUp() {
       return `/data/.backup-tmp-${jobId}`;
     },
     remove: async (dir: string) => void removed.push(dir),
+    removeFiles: async (files: readonly string[]) => void calls.push(...files.map((file) => `remove ${file}`)),
   } as unknown as ScratchFolders;
   const snapshotter = {
     snapshot: async (db: ManagedDatabase, dest: string, signal?: AbortSignal) => {
@@ -200,6 +201,13 @@ describe('ArchiveProducer', () => {
     );
     expect(f.phases).toEqual(['checking 0', 'snapshotting 9000', 'archiving 12345']);
     expect(f.removed).toEqual(['/data/.backup-tmp-job-1']);
+  });
+
+  it('starts the copies with the largest databases (the metadata keeps registry order: next test)', async () => {
+    const f = setUp();
+    await f.producer.produce(job, new AbortController().signal, f.progress);
+    // universe 5000, ledger 3000, config 1000 bytes; the registry's order is universe, config, ledger.
+    expect(f.calls.filter((c) => c.startsWith('snapshot')).map((c) => c.split(' ')[1])).toEqual(['universe', 'ledger', 'config']);
   });
 
   it('writes metadata that lists every database in registry order, with its size and checksum, timed by the name', async () => {
@@ -380,6 +388,11 @@ describe('ArchiveProducer', () => {
         'Check that the target is reachable (GET /api/health), then run the backup again',
     );
     expect(f.deleted).toEqual([name]);
+    // The copies are not in an increment: they were removed before its upload, not after it.
+    const copies = ['config', 'ledger', 'universe'].map((db) => `remove /scratch/${db}.db`);
+    const order = f.calls.filter((call) => call.startsWith('remove ') || call.startsWith('upload '));
+    expect(order.slice(0, -1).sort()).toEqual(copies);
+    expect(order.at(-1)).toBe(`upload ${name}`);
     expect(f.records).toEqual([]);
     expect(advanced).toBe(0);
     expect(released).toBe(1);

@@ -7,7 +7,7 @@ import type { IncrementalMetadata } from '../../archive-format/incremental-metad
 import { APP_VERSION } from '../../common/app-version.js';
 import { type BackupTarget, targetLabel } from '../../common/backup-target.js';
 import { Clock } from '../../common/clock.js';
-import { mapConcurrently } from '../../common/concurrency.js';
+import { mapConcurrentlyLargestFirst } from '../../common/concurrency.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-code.js';
 import { InstallationIdentity } from '../../common/installation/installation-identity.js';
@@ -158,6 +158,7 @@ export class ArchiveProducer {
     if (plan.pageStable) await progress.kindChosen?.(chosen);
 
     const scratch = await this.scratchFolders.create(job.id);
+    let copiesRemoved: Promise<void> | undefined;
     try {
       await progress.enterPhase('snapshotting', liveBytes);
       const at = this.clock.now();
@@ -204,6 +205,9 @@ export class ArchiveProducer {
             await read(databases.filter(unread), false, this.space.liveBytes(databases.filter((db) => !unread(db))));
           } else {
             increment = draft;
+            // An increment's archive holds its pages files, not the copies, and a gigabyte of copies takes about as
+            // long to unlink as a small increment takes to write: they go while it is written, not after it.
+            copiesRemoved = this.scratchFolders.removeFiles([...snapshots.values()].flatMap((snapshot) => (snapshot.file ? [snapshot.file] : [])));
           }
         }
         contents = increment
@@ -272,6 +276,7 @@ export class ArchiveProducer {
         await this.chains.advance(job.target, produced, snapshots, plan.kind === 'incremental' && increment ? { plan, draft: increment } : undefined);
       return produced;
     } finally {
+      await copiesRemoved;
       await this.scratchFolders.remove(scratch);
     }
   }
@@ -328,7 +333,7 @@ export class ArchiveProducer {
     );
   }
 
-  /** Every database's snapshot in `scratch`, in registry order, as the metadata lists them. */
+  /** Every database's snapshot in `scratch`, in registry order, as the metadata lists them (copied largest first). */
   private async snapshotAll(
     databases: readonly ManagedDatabase[],
     scratch: string,
@@ -337,21 +342,26 @@ export class ArchiveProducer {
     copy: (db: ManagedDatabase, dest: string) => Promise<FileDigest>,
     done = 0,
   ): Promise<DatabaseEntry[]> {
-    return mapConcurrently(databases, SNAPSHOTS_IN_PARALLEL, async (db) => {
-      signal.throwIfAborted();
-      const digest = await copy(db, path.join(scratch, db.filename)).catch((error: Error) => {
-        if (signal.aborted) throw error;
-        throw new DomainError(
-          ErrorCode.BackupFailed,
-          `Cannot copy the database ${db.filename} for the backup: ${error.message}. Check that ${db.path} is readable by the service's user and that GET /api/health reports no damaged database, then run the backup again`,
-          { file: db.filename },
-          { cause: error },
-        );
-      });
-      done += this.space.liveBytes([db]);
-      progress.bytesDone(done);
-      return { name: db.name, filename: db.filename, size_bytes: digest.bytes, checksum: `sha256:${digest.sha256}` };
-    });
+    return mapConcurrentlyLargestFirst(
+      databases,
+      SNAPSHOTS_IN_PARALLEL,
+      (db) => this.space.liveBytes([db]),
+      async (db) => {
+        signal.throwIfAborted();
+        const digest = await copy(db, path.join(scratch, db.filename)).catch((error: Error) => {
+          if (signal.aborted) throw error;
+          throw new DomainError(
+            ErrorCode.BackupFailed,
+            `Cannot copy the database ${db.filename} for the backup: ${error.message}. Check that ${db.path} is readable by the service's user and that GET /api/health reports no damaged database, then run the backup again`,
+            { file: db.filename },
+            { cause: error },
+          );
+        });
+        done += this.space.liveBytes([db]);
+        progress.bytesDone(done);
+        return { name: db.name, filename: db.filename, size_bytes: digest.bytes, checksum: `sha256:${digest.sha256}` };
+      },
+    );
   }
 
   /**

@@ -19,6 +19,14 @@ export class ScratchFolders {
     return createWorkFolder(this.identity, this.registry.dataDir, SCRATCH_PREFIX, 'backup-scratch', { jobId });
   }
 
+  /**
+   * Removes `files` of a scratch folder early, one at a time (the archive being written beside them shares libuv's
+   * few threads); never rejects: what could not be removed goes with the folder (remove()).
+   */
+  async removeFiles(files: readonly string[]): Promise<void> {
+    for (const file of files) await fs.promises.rm(file, { force: true }).catch(() => undefined);
+  }
+
   /** Asynchronous: removing a gigabyte of snapshots blocks for up to half a second, and the API must not. */
   async remove(dir: string): Promise<void> {
     await fs.promises.rm(dir, { recursive: true, force: true });

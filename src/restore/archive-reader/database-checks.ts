@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { mapConcurrently } from '../../common/concurrency.js';
+import { mapConcurrentlyLargestFirst } from '../../common/concurrency.js';
 import { integrityCheck } from '../../database/sqlite-snapshot.js';
 import { SQLITE_SIDE_SUFFIXES } from '../restore-paths.js';
 import { archiveInvalid } from './archive-problem.js';
@@ -40,6 +40,9 @@ export async function integrityProblems(db: ExtractedDatabase, signal?: AbortSig
   }
 }
 
+/** The checks start with the largest database (see mapConcurrentlyLargestFirst): the lanes finish together. */
+const bySize = (db: ExtractedDatabase): number => db.sizeBytes;
+
 function describeProblems(problems: string[]): string {
   const shown = problems.slice(0, PROBLEMS_SHOWN).join('; ');
   return problems.length > PROBLEMS_SHOWN ? `${shown}; and ${problems.length - PROBLEMS_SHOWN} more` : shown;
@@ -47,7 +50,7 @@ function describeProblems(problems: string[]): string {
 
 /** Staging: every database must pass; the first that does not stops the restore (ArchiveInvalid, check 'integrity'). */
 export async function requireIntegrity(databases: ExtractedDatabase[], signal?: AbortSignal): Promise<void> {
-  await mapConcurrently(databases, CHECKS_IN_PARALLEL, async (db) => {
+  await mapConcurrentlyLargestFirst(databases, CHECKS_IN_PARALLEL, bySize, async (db) => {
     signal?.throwIfAborted();
     const problems = await integrityProblems(db, signal);
     if (problems.length) {
@@ -58,7 +61,7 @@ export async function requireIntegrity(databases: ExtractedDatabase[], signal?: 
 
 /** Verification: a verdict for every database, checksum and integrity, whatever the others' results. */
 export function judgeDatabases(databases: ExtractedDatabase[], signal?: AbortSignal): Promise<DatabaseVerdict[]> {
-  return mapConcurrently(databases, CHECKS_IN_PARALLEL, async (db) => {
+  return mapConcurrentlyLargestFirst(databases, CHECKS_IN_PARALLEL, bySize, async (db) => {
     signal?.throwIfAborted();
     const problems = await integrityProblems(db, signal);
     const messages: string[] = [];
