@@ -11,6 +11,9 @@ import { type ManagedDatabase, managedDatabases } from './managed-database.js';
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/** The page cache of each of the service's own connections, in KiB (see openOne). */
+const SERVICE_CACHE_KIB = 2000;
+
 /**
  * The databases this service reads itself (settings), checked with `PRAGMA quick_check` at open: a
  * damaged interior would otherwise surface as an error in the middle of some later request. config.db
@@ -141,6 +144,11 @@ export class DatabaseRegistry implements OnApplicationShutdown {
         connection.pragma('journal_mode = WAL');
         // NORMAL is durable in WAL mode across application crashes; only a power loss may lose the last commits.
         connection.pragma('synchronous = NORMAL');
+        // SQLite's own default page cache (2 MB), not better-sqlite3's 16 MB: these connections answer small
+        // queries (settings, page counts), and config.db's quick_check at open reads every page of it, whose
+        // pages a 16 MB cache would then hold for the life of the service. Backups and restores read the
+        // files through connections of their own, in worker threads.
+        connection.pragma(`cache_size = -${SERVICE_CACHE_KIB}`);
       },
     });
     try {

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { PageWorkerPool } from './page-worker-pool.js';
 
 describe('PageWorkerPool', () => {
@@ -35,6 +36,21 @@ describe('PageWorkerPool', () => {
       await expect(snapshot(pool, 1)).resolves.toMatchObject({ pageSize: 4096 });
       // The idle thread's time is up: it is being terminated, and its exit has not come yet.
       jest.advanceTimersByTime(1000);
+      await expect(snapshot(pool, 2)).resolves.toMatchObject({ pageSize: 4096 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('ends its idle threads when asked, and starts another for a later operation', async () => {
+    const pool = new PageWorkerPool(60_000);
+    try {
+      await snapshot(pool, 1);
+      const [kept] = (pool as unknown as { idle: Array<{ worker: Worker }> }).idle;
+      const exited = new Promise<number>((resolve) => kept.worker.once('exit', resolve));
+      await pool.endIdle();
+      await expect(exited).resolves.toBe(1);
+      expect((pool as unknown as { idle: unknown[] }).idle).toEqual([]);
       await expect(snapshot(pool, 2)).resolves.toMatchObject({ pageSize: 4096 });
     } finally {
       await pool.close();

@@ -210,6 +210,8 @@ export class ArchiveProducer {
             copiesRemoved = this.scratchFolders.removeFiles([...snapshots.values()].flatMap((snapshot) => (snapshot.file ? [snapshot.file] : [])));
           }
         }
+        // The snapshot threads would otherwise idle through the start of the archive, beside its own thread.
+        await this.chains.pageWorkDone();
         contents = increment
           ? incrementContents(scratch, increment)
           : fullContents(

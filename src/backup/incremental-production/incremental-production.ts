@@ -239,6 +239,11 @@ export class IncrementalProduction {
     return { ...snapshot, version };
   }
 
+  /** The backup's snapshots and page comparisons are done: their worker threads end now (PageSnapshots.endIdleWorkers). */
+  pageWorkDone(): Promise<void> {
+    return this.pages.endIdleWorkers();
+  }
+
   /**
    * The databases of an increment's plan that nobody wrote to since the chain's newest point, as that point holds
    * them (not read: no copy, no pages, the index's hashes and checksum), with a log line naming them.

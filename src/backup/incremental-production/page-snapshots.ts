@@ -27,6 +27,11 @@ export class PageSnapshots implements OnApplicationShutdown {
     return diffPages(name, previous, current, pagesFile, { signal, runner: this.workers });
   }
 
+  /** The backup's page work is done: its threads end now, before the archive is written (PageWorkerPool.endIdle). */
+  endIdleWorkers(): Promise<void> {
+    return this.workers.endIdle();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.workers.close();
   }
