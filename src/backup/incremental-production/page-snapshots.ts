@@ -8,7 +8,8 @@ import { PageWorkerPool } from '../../incremental/page-worker-pool.js';
  * Port: the page work of a backup of a target with incremental backups on, each step in a worker thread: a
  * page-stable copy of one live database (the online backup API, page n of the copy is page n of the database)
  * with its pages' hashes, and the pages of such a copy that differ from the chain's newest point. The threads
- * are kept from one database to the next (PageWorkerPool): a backup's databases do not each start one.
+ * are kept from one database to the next (PageWorkerPool): a backup's databases do not each start one; they end as soon
+ * as the backup's page work is done (endIdleWorkers), not beside the archive's own thread.
  */
 @Injectable()
 export class PageSnapshots implements OnApplicationShutdown {
