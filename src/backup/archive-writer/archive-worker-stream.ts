@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { ArchivePipelineAck, ArchivePipelineMessage } from './archive-pipeline-protocol.js';
+import { serviceThreadChunkChurn } from '../../common/memory/buffer-churn.js';
 import type { StoredDigest } from './stored-digest.js';
 
 /**
@@ -68,6 +69,8 @@ export class ArchiveWorkerStream extends Readable {
         return;
       case 'chunk':
         this.owed++;
+        // The chunks before this one are dead once their destination has taken them: scavenged every few (BufferChurn).
+        serviceThreadChunkChurn.passed(message.length);
         if (this.push(Buffer.from(message.bytes, 0, message.length))) this.acknowledge();
         return;
       case 'end':

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { jest } from '@jest/globals';
 import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
+import { serviceThreadChunkChurn } from '../../common/memory/buffer-churn.js';
 import type { ArchiveWriteContext, ArchiveWriteStep } from './archive-write-step.js';
 import { ArchiveWriter, fullArchiveContents } from './archive-writer.js';
 import { ParallelGzip } from './parallel-gzip.js';
@@ -232,6 +234,17 @@ describe('ArchiveWriter', () => {
     const tar = gunzipSync(archive);
     expect(tarEntries(tar)[1].content.equals(data)).toBe(true);
     expect(archive.length).toBeLessThanOrEqual(gzipSync(tar, { level: 6 }).length * 1.02);
+  });
+
+  it("counts every byte it hands the service's thread into that thread's chunk churn, which scavenges the dead chunks", async () => {
+    const passed = jest.spyOn(serviceThreadChunkChurn, 'passed');
+    try {
+      const stored = await collect(new ArchiveWriter([recordingStep('xor')]).open(fullArchiveContents(dir, metadata), LOCAL));
+      const counted = passed.mock.calls.reduce((sum, [bytes]) => sum + bytes, 0);
+      expect(counted).toBe(stored.length);
+    } finally {
+      passed.mockRestore();
+    }
   });
 
   it('gives the SHA-256 and size of the bytes as stored (after the last step) once the stream has ended', async () => {
