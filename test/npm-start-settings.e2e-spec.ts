@@ -6,27 +6,13 @@
  */
 import fs from 'node:fs';
 import { assertServiceBuilt, SERVICE_MAIN, startService, waitHealthy } from './fixtures/restore-service.js';
+import { npmStartSettings } from './support/npm-start-script.js';
 import { makeScratchDir } from './support/test-app.js';
-
-/** The variables and node options of package.json's start script. */
-function startSettings(): { variables: Record<string, string>; nodeOptions: string[] } {
-  const start = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const run = /^npm run build && ((?:[A-Z_]+=\S+ )*)node ((?:--\S+ )*)dist\/main\.js$/.exec(start);
-  if (!run) throw new Error(`package.json's start script is not 'npm run build && VAR=value ... node --option ... dist/main.js': ${start}`);
-  const variables = Object.fromEntries(
-    run[1]
-      .trim()
-      .split(' ')
-      .filter(Boolean)
-      .map((assignment) => assignment.split('=', 2) as [string, string]),
-  );
-  return { variables, nodeOptions: run[2].trim().split(' ').filter(Boolean) };
-}
 
 describe("npm start's runtime settings", () => {
   it('boot the built service on this Node, which then answers and stops cleanly on SIGTERM', async () => {
     assertServiceBuilt();
-    const { variables, nodeOptions } = startSettings();
+    const { variables, nodeOptions } = npmStartSettings();
     expect(nodeOptions.length).toBeGreaterThan(0);
     const root = makeScratchDir('sentinel-npm-start-');
     try {
