@@ -6,14 +6,17 @@
  * principles too (SENTINEL_STORAGE_PART_SIZE_MB = 5). The counts survive a restart (DATA_DIR/.s3-requests.db).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
+import path from 'node:path';
 import { DatabaseRegistry } from '../src/database/database-registry.js';
 import { archivesInBucket, expectedCost, R2_PUBLISHED_PRICES } from './support/cost-figures.js';
 import { putSettings, r2SettingsFor } from './support/r2-settings.js';
-import { createTestBucket, describeS3, testS3Client } from './support/s3-server.js';
+import { createTestBucket, describeS3, testS3, testS3Client } from './support/s3-server.js';
 import { type S3RequestWitness, startS3RequestWitness } from './support/s3-request-witness.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { makeScratchDir, startTestApp, type TestApp } from './support/test-app.js';
+import { until } from './support/until.js';
 
 const MIB = 1024 * 1024;
 const PART_SIZE = 5 * MIB;
@@ -154,5 +157,70 @@ describeS3('GET /api/costs against a real S3 server', () => {
     const seen = witness.classes();
     expect(r2.requests_30_days).toEqual({ class_a: seen.A, class_b: seen.B, free: seen.free });
     expect(r2.monthly_cost.total).toBeCloseTo(expectedCost((await archivesInBucket(client, bucket)).bytes, seen, R2).total, 12);
+  });
+
+  it("forgets a removed target's prices and request counts: added again under its id, it starts as a new target does", async () => {
+    // Straight to radosgw, not through the witness: the r2 target's figures above stay the witness's.
+    const s3 = testS3();
+    const target = async (id: string, name: string) =>
+      t.http
+        .post('/api/targets')
+        .send({
+          id,
+          kind: 's3',
+          endpoint: s3.endpoint,
+          bucket: await createTestBucket(name),
+          access_key_id: s3.accessKeyId,
+          secret_access_key: s3.secretAccessKey,
+        })
+        .expect(201);
+    const writtenCounts = (id: string) => {
+      const db = new Database(path.join(t.dataDir, '.s3-requests.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM s3_request_days WHERE target = ?').get(id) as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const pricesFile = path.join(t.dataDir, '.cost-prices.json');
+    const storedPrices = () => JSON.parse(fs.readFileSync(pricesFile, 'utf8')) as Record<string, unknown>;
+
+    await target('gone', 'costs-gone');
+    const other = { storage_per_gb_month: 0.006, class_a_per_million: 5, class_b_per_million: 0.4 };
+    await t.http.put('/api/costs/prices/gone').send(other).expect(200);
+    expect((await waitForJob(t.http, (await t.http.post('/api/backups/gone').expect(202)).body.id)).status).toBe('succeeded');
+    const used = (await costsOf(t, 'gone')).target;
+    expect(used.prices).toEqual({ ...other, is_default: false });
+    expect(used.requests_30_days.class_a).toBeGreaterThan(0);
+    expect(storedPrices().gone).toBeDefined();
+    // Written to the file (at most FLUSH_INTERVAL_MS after the requests), so that the forgetting has rows to remove.
+    await until('the counts of gone written', () => (writtenCounts('gone') > 0 ? true : undefined), 30_000, 200);
+
+    await t.http.delete('/api/targets/gone?confirm=true').expect(200);
+    await until('the prices of gone forgotten', () => (storedPrices().gone === undefined ? true : undefined), 10_000);
+    await until('the written counts of gone forgotten', () => (writtenCounts('gone') === 0 ? true : undefined), 10_000);
+
+    // Added again (another bucket), beside a target that never existed: both are reported alike.
+    await target('gone', 'costs-gone-again');
+    await target('fresh', 'costs-fresh');
+    const { target: again, body } = await costsOf(t, 'gone');
+    const fresh = body.targets.find((c: { target: string }) => c.target === 'fresh');
+    expect(again.prices).toEqual({
+      storage_per_gb_month: R2.storagePerGbMonth,
+      class_a_per_million: R2.classAPerMillion,
+      class_b_per_million: R2.classBPerMillion,
+      is_default: true,
+    });
+    expect(again.requests_30_days).toEqual(fresh.requests_30_days);
+    expect(again.requests_30_days.class_a).toBeLessThan(used.requests_30_days.class_a);
+
+    // A removal whose forgetting a crash cut off: prices left in the file for an id no target has are forgotten
+    // when a target is added under it.
+    await t.close();
+    fs.writeFileSync(pricesFile, JSON.stringify({ ...storedPrices(), leftover: { storagePerGbMonth: 1, classAPerMillion: 1, classBPerMillion: 1 } }));
+    t = await startTestApp(ENV, { root, keep: true });
+    await target('leftover', 'costs-leftover');
+    await until('the prices left for leftover forgotten', () => (storedPrices().leftover === undefined ? true : undefined), 10_000);
+    expect((await costsOf(t, 'leftover')).target.prices).toMatchObject({ storage_per_gb_month: R2.storagePerGbMonth, is_default: true });
   });
 });

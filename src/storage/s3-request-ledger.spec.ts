@@ -45,6 +45,28 @@ describe('S3RequestLedger', () => {
     await second.onModuleDestroy();
   });
 
+  it("forgets a target's counts, written and pending, and keeps the others'; across a restart too", async () => {
+    const ledger = ledgerIn(dir);
+    await ledger.onModuleInit();
+    ledger.count('gone', 'A');
+    ledger.count('kept', 'B');
+    await ledger.flush();
+    // Pending again after the write: both kinds are forgotten.
+    ledger.count('gone', 'A');
+    ledger.count('kept', 'B');
+    await ledger.forgetTarget('gone');
+    expect(await ledger.lastDays(30)).toEqual(new Map([['kept', { classA: 0, classB: 2, free: 0 }]]));
+    await ledger.onModuleDestroy();
+
+    const again = ledgerIn(dir);
+    await again.onModuleInit();
+    expect(await again.lastDays(30)).toEqual(new Map([['kept', { classA: 0, classB: 2, free: 0 }]]));
+    // A target added later under the forgotten id counts from nothing.
+    again.count('gone', 'free');
+    expect((await again.lastDays(30)).get('gone')).toEqual({ classA: 0, classB: 0, free: 1 });
+    await again.onModuleDestroy();
+  });
+
   it('counts in memory when the file cannot be created, without failing the start', async () => {
     const blocked = path.join(dir, 'not-a-folder');
     fs.writeFileSync(blocked, 'a file where DATA_DIR should be');

@@ -98,6 +98,25 @@ export class S3RequestLedger extends S3RequestMeter implements OnModuleInit, OnM
     return totals;
   }
 
+  /**
+   * Forgets a target's counts, written and not yet written: a removed target's, so that a target added later under
+   * the same id does not inherit them. Queued after the writes in progress, so none of them brings the counts back.
+   */
+  forgetTarget(target: string): Promise<void> {
+    this.pending.delete(target);
+    this.flushing = this.flushing.then(async () => {
+      // A write that failed meanwhile merged its batch back into what is pending.
+      this.pending.delete(target);
+      if (this.unavailable) return;
+      try {
+        await this.store.transaction((manager) => manager.delete(S3RequestDayEntity, { target }));
+      } catch (error) {
+        this.logger.warn(`The S3 request counts of the removed target ${target} could not be removed from ${this.store.file}: ${(error as Error).message}`);
+      }
+    });
+    return this.flushing;
+  }
+
   /** Writes what was counted; on failure the counts stay in memory for the next try. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.write());
