@@ -126,6 +126,10 @@ describe('tick labels in the locale', () => {
   it('durations in one unit, milliseconds to hours', () => {
     expect(durationTickLabels([0, 250, 500], 'de-DE')).toEqual(['0 ms', '250 ms', '500 ms']);
     expect(durationTickLabels([0, 1_500, 3_000], 'de-DE')).toEqual(['0 s', '1,5 s', '3 s']);
+    // A top tick of 1 to 2 s: seconds, never a thousand milliseconds with a group separator ("1.000 ms").
+    expect(durationTickLabels([0, 500, 1_000], 'de-DE')).toEqual(['0 s', '0,5 s', '1 s']);
+    expect(durationTickLabels([0, 600, 1_200, 1_800], 'en-US')).toEqual(['0 s', '0.6 s', '1.2 s', '1.8 s']);
+    expect(durationTickLabels([0, 200, 400, 600, 800], 'de-DE')).toEqual(['0 ms', '200 ms', '400 ms', '600 ms', '800 ms']);
     expect(durationTickLabels([0, 5 * MINUTE, 10 * MINUTE], 'de-DE')).toEqual(['0 min', '5 min', '10 min']);
     expect(durationTickLabels([0, 2 * HOUR, 4 * HOUR], 'en-GB')).toEqual(['0 h', '2 h', '4 h']);
   });

@@ -202,10 +202,16 @@ const DURATION_UNITS: Array<[number, string]> = [
   [1, 'ms'],
 ];
 
-/** Formats every tick of a duration axis (ms) in one unit, in the locale: "0 s", "0,5 s", "1 s". */
+/**
+ * Formats every tick of a duration axis (ms) in one unit, in the locale: "0 s", "0,5 s", "1 s". The largest unit in
+ * which the top tick is 2 or more ("90 s" reads better than "1,5 min"), unless the next smaller one would need four
+ * digits: a top tick of 1 to 2 s is in seconds, not "1.000 ms" / "1,000 ms", whose group separator reads as a
+ * decimal point in half the locales.
+ */
 export function durationTickLabels(ticks: readonly number[], locale?: string): string[] {
   const top = Math.max(0, ...ticks);
-  const [factor, unit] = DURATION_UNITS.find(([f]) => top >= 2 * f) ?? [1, 'ms'];
+  const [factor, unit] =
+    DURATION_UNITS.find(([f], i) => top >= 2 * f || (top >= f && top / (DURATION_UNITS[i + 1]?.[0] ?? f) >= 1000)) ?? ([1, 'ms'] as [number, string]);
   return labels(ticks, factor, unit, locale);
 }
 
