@@ -472,7 +472,9 @@ describeS3('Storage: R2 adapter behaviour', () => {
       // Measured ~15-40 MiB with 5 MiB parts on Node 20, once 65 MiB on Node 24 (the process's every buffer);
       // a buffered upload holds the 100 MiB on top of that.
       expect(uploadPeak).toBeLessThan(90 * MIB);
-      expect(peak).toBeLessThan(40 * MIB);
+      // The download: under 40 MiB on Node 20, once 44 MiB on Node 24 (a quick machine, 2026-12-04); a buffered
+      // download holds the whole 100 MiB at the sample taken as it returns.
+      expect(peak).toBeLessThan(75 * MIB);
     } finally {
       clearInterval(sample);
       await storage.delete('large.bin');
