@@ -53,7 +53,9 @@ export class CostPricesStore implements OnModuleInit, OnModuleDestroy {
     await this.file.set({ ...this.file.get(), [target]: { ...prices } });
   }
 
+  /** Back to R2's prices; the file is left as it is when the target has none of its own. */
   async reset(target: string): Promise<void> {
+    if (!Object.hasOwn(this.file.get(), target)) return;
     const rest = { ...this.file.get() };
     delete rest[target];
     await this.file.set(rest);

@@ -20,6 +20,6 @@ export class RemovedTargetCosts {
   @OnDomainEvent(TargetsChangedEvent)
   async targetsChanged(event: TargetsChangedEvent): Promise<void> {
     if (event.change === 'changed') return;
-    await Promise.all([this.prices.get(event.id).isDefault ? undefined : this.prices.reset(event.id), this.requests.forgetTarget(event.id)]);
+    await Promise.all([this.prices.reset(event.id), this.requests.forgetTarget(event.id)]);
   }
 }

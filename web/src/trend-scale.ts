@@ -210,8 +210,8 @@ const DURATION_UNITS: Array<[number, string]> = [
  */
 export function durationTickLabels(ticks: readonly number[], locale?: string): string[] {
   const top = Math.max(0, ...ticks);
-  const [factor, unit] =
-    DURATION_UNITS.find(([f], i) => top >= 2 * f || (top >= f && top / (DURATION_UNITS[i + 1]?.[0] ?? f) >= 1000)) ?? ([1, 'ms'] as [number, string]);
+  const smaller = (i: number) => DURATION_UNITS[i + 1]?.[0] ?? Infinity;
+  const [factor, unit] = DURATION_UNITS.find(([f], i) => top >= 2 * f || top >= 1000 * smaller(i)) ?? ([1, 'ms'] as [number, string]);
   return labels(ticks, factor, unit, locale);
 }
 
