@@ -154,29 +154,30 @@ describeS3('the disaster drills: the command line restores from the bucket, the 
   });
 
   it(
-    'config.db deleted: the service starts without its settings; restore latest with only the bucket credentials; the service is back with them',
+    'config.db deleted: the service starts degraded, naming it missing, and does not create it empty; restore latest with only the bucket credentials; the service is back with them',
     async () => {
       const { root: home, data } = machine('deleted');
       removeDatabase(path.join(data, 'config.db'));
 
-      // What the user sees today (on a copy, so the restore below meets config.db missing): the service starts,
-      // healthy, with every setting at its default on a new, empty config.db: no target, no credentials, no warning.
+      // What the user sees (on a copy, so the restore below meets config.db missing): the service starts degraded, naming
+      // config.db as missing and the command line's restore; it does not create a new, empty config.db, whose default
+      // settings would otherwise pass for the user's (no target, no credentials) without a warning.
       const seen = path.join(root, 'deleted-seen');
       fs.cpSync(home, seen, { recursive: true });
       await withService(
         seen,
         async (service) => {
-          expect((await getJson(`${service.url}/api/health`))?.body).toMatchObject({ status: 'ok', problems: [] });
-          const now = await settings(service);
-          expect(now.r2_bucket_name).toMatchObject({ value: '', source: 'default' });
-          expect(now.r2_secret_access_key).toMatchObject({ is_set: false });
-          expect(now.r2_backup_enabled).toMatchObject({ value: 0, source: 'default' });
+          const health = (await getJson(`${service.url}/api/health`))?.body;
+          expect(health).toMatchObject({ status: 'degraded', problems: [{ file: 'config.db' }] });
+          expect(health.problems[0].message).toMatch(/config\.db in DATA_DIR is missing .*npx sentinel-backup restore latest/);
+          const res = await getJson(`${service.url}/api/settings`);
+          expect(res).toMatchObject({ status: 503, body: { error: 'DATABASE_DAMAGED', details: { file: 'config.db', missing: true } } });
           expectNoSecret('the service started without config.db', service.output());
         },
         KEY_FILE_MODE,
         STARTED_MS,
       );
-      expect(fs.existsSync(path.join(seen, 'data', 'config.db'))).toBe(true);
+      expect(fs.existsSync(path.join(seen, 'data', 'config.db'))).toBe(false);
 
       const run = await cli(['restore', 'latest', '--endpoint', endpoint, '--bucket', bucket, '--data-dir', data], creds, home);
       expect({ code: run.code, stderr: errorsIn(run) }).toEqual({ code: 0, stderr: '' });

@@ -35,6 +35,15 @@ async function waitForAppliedRestore(service: ServiceProcess): Promise<any> {
   }
 }
 
+/** A local backup through the API, waited for: it must succeed. */
+async function backUpLocally(service: ServiceProcess): Promise<{ filename: string }> {
+  const started = await post(`${service.url}/api/backups/local`, {});
+  expect(started.status).toBe(202);
+  const job = await waitForJob({ get: async (url) => (await getJson(`${service.url}${url}`))! }, started.body.id);
+  expect(job.status).toBe('succeeded');
+  return job;
+}
+
 /** Starts the service and waits for it to exit on its own (a refused start); fails if it serves instead. */
 async function refusedStart(root: string, env: Record<string, string> = {}): Promise<{ code: number | null; output: string; log: string }> {
   const service = await startService(root, env);
@@ -115,11 +124,7 @@ describe('Damaged files', () => {
     let backupName = '';
     await withService(root, async (service) => {
       expect((await put(`${service.url}/api/settings/r2_bucket_name`, 'bucket-before-damage')).status).toBe(200);
-      const started = await post(`${service.url}/api/backups/local`, {});
-      expect(started.status).toBe(202);
-      const job = await waitForJob({ get: async (url) => (await getJson(`${service.url}${url}`))! }, started.body.id);
-      expect(job.status).toBe('succeeded');
-      backupName = job.filename;
+      backupName = (await backUpLocally(service)).filename;
       // Changed after the backup: the restore must bring back the backup's value.
       expect((await put(`${service.url}/api/settings/r2_bucket_name`, 'bucket-after-backup')).status).toBe(200);
     });
@@ -150,6 +155,106 @@ describe('Damaged files', () => {
       expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
       const setting = await getJson(`${service.url}/api/settings/r2_bucket_name`);
       expect(setting).toMatchObject({ status: 200, body: { value: 'bucket-before-damage', source: 'database' } });
+    });
+  }, 180_000);
+
+  it('a database deleted between two starts is reported missing, not created again empty; backups are refused; a restore brings it back; an empty file in its place starts it anew', async () => {
+    fs.mkdirSync(data, { recursive: true });
+    for (const name of ALL_DATABASES) writeDatabase(path.join(data, `${name}.db`), `current:${name}`);
+    const ledger = path.join(data, 'ledger.db');
+    let backupName = '';
+    await withService(root, async (service) => {
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+      backupName = (await backUpLocally(service)).filename;
+    });
+    // Every file existed: none was created at that start.
+    expect(log()).not.toMatch(/Created \S+\.db/);
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${ledger}${suffix}`, { force: true });
+
+    await withService(root, async (service) => {
+      const health = (await getJson(`${service.url}/api/health`))!.body;
+      expect(health).toMatchObject({ status: 'degraded', databases_open: true, problems: [{ file: 'ledger.db' }] });
+      expect(health.problems).toHaveLength(1);
+      expect(health.problems[0].message).toMatch(
+        /^The database file ledger\.db in DATA_DIR is missing \(not found in DATA_DIR\): it was there when the service last opened its databases, and the service does not create it again empty/,
+      );
+      expect(health.problems[0].message).toMatch(
+        /Restore a backup: .*POST \/api\/backups\/local\/restore.*create an empty file in its place \(touch DATA_DIR\/ledger\.db\)/,
+      );
+      expect(log()).toContain(`ERROR [DatabaseRegistry] The database file ${ledger} is missing (not found in DATA_DIR)`);
+      expect(log()).toMatch(/Opened 6 of 7 databases in .*; missing: ledger\.db/);
+      // Not created: an empty ledger.db in the next backup would be a backup of nothing where the user's ledger was.
+      expect(fs.existsSync(ledger)).toBe(false);
+      const backup = await post(`${service.url}/api/backups/local`, {});
+      expect(backup).toMatchObject({ status: 503, body: { error: 'DATABASE_DAMAGED', details: { file: 'ledger.db', missing: true } } });
+      expect(backup.body.message).toContain(`${ledger} is missing`);
+      expect(fs.readdirSync(path.join(data, 'backups')).filter((f) => f.startsWith('sentinel-backup-'))).toEqual([backupName]);
+      // The other databases are served: the settings (config.db) answer.
+      expect((await getJson(`${service.url}/api/settings`))?.status).toBe(200);
+
+      expect((await post(`${service.url}/api/backups/local/restore`, { filename: backupName })).status).toBe(202);
+      const status = await waitForAppliedRestore(service);
+      expect(status.last_apply).toMatchObject({ outcome: 'applied', archive: backupName });
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+    });
+    expect(readMarker(ledger)).toBe('current:ledger');
+
+    // Removed on purpose, with an empty file in its place: SQLite takes it as a new, empty database.
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${ledger}${suffix}`, { force: true });
+    fs.writeFileSync(ledger, '');
+    await withService(root, async (service) => {
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+      await backUpLocally(service);
+    });
+    const db = new Database(ledger, { readonly: true, fileMustExist: true });
+    try {
+      expect(db.prepare('SELECT name FROM sqlite_master').all()).toEqual([]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  }, 180_000);
+
+  it('a new installation creates every database and says so; a database added to SENTINEL_DATABASES later is created; without the record of an earlier version, a missing one is created as before', async () => {
+    await withService(root, async (service) => {
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+    });
+    expect(log()).toContain(`Created ${ALL_DATABASES.map((n) => `${n}.db`).join(', ')} (empty): no earlier open of this DATA_DIR is recorded`);
+    for (const name of ALL_DATABASES) expect(fs.existsSync(path.join(data, `${name}.db`))).toBe(true);
+
+    // An eighth database in the configuration: new there, so it is created, and the seven are not.
+    const withExtra = { SENTINEL_DATABASES: [...ALL_DATABASES, 'extra'].join(',') };
+    await withService(
+      root,
+      async (service) => {
+        expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+      },
+      withExtra,
+    );
+    expect(log()).toContain('Created extra.db (empty): new in the configuration');
+    // ...and from then on it is expected like the others.
+    fs.rmSync(path.join(data, 'extra.db'));
+    await withService(
+      root,
+      async (service) => {
+        expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'degraded', problems: [{ file: 'extra.db' }] });
+      },
+      withExtra,
+    );
+    expect(fs.existsSync(path.join(data, 'extra.db'))).toBe(false);
+
+    // A DATA_DIR from before the record (or whose record was removed): nothing says cache.db existed, so it is created.
+    fs.rmSync(path.join(data, '.databases-present.json'));
+    fs.rmSync(path.join(data, 'cache.db'));
+    const before = log().length;
+    await withService(root, async (service) => {
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'ok', problems: [] });
+    });
+    expect(log().slice(before)).toContain('Created cache.db (empty): no earlier open of this DATA_DIR is recorded');
+    // The record is written again: cache.db deleted now is reported.
+    fs.rmSync(path.join(data, 'cache.db'));
+    await withService(root, async (service) => {
+      expect((await getJson(`${service.url}/api/health`))!.body).toMatchObject({ status: 'degraded', problems: [{ file: 'cache.db' }] });
     });
   }, 180_000);
 

@@ -84,7 +84,7 @@ export class BackupController {
     description:
       'Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. ' +
       'A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. ' +
-      'While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED. ' +
+      'While a database is damaged or missing (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED. ' +
       'An optional body {"kind": "full" | "incremental"} asks for a kind (docs/incremental-backups.md); without it the target\'s policy decides. ' +
       '"incremental" on a target whose incremental policy is off answers 409 INCREMENTAL_NOT_ENABLED; the job says what was made (backup_kind) and why a full backup was made instead (kind_reason).',
     status: 202,

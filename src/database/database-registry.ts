@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ErrorCode } from '../common/errors/error-code.js';
 import { damagedDatabaseError, type DamagedDatabase, isDamageError } from './database-damage.js';
+import { DatabasePresenceRecord } from './database-presence-record.js';
 import { type ManagedDatabase, managedDatabases } from './managed-database.js';
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
@@ -40,6 +41,10 @@ const CHECKED_AT_OPEN = new Set(['config']);
  * to do), GET /api/health reports it, and `dataSource()` of that database throws the same message
  * (503 DATABASE_DAMAGED). A restore staged meanwhile replaces the file before the next open. Other
  * failures to open (permissions, a read-only disk) still stop the start: a restore cannot fix those.
+ *
+ * A missing file is created (empty) only when DatabasePresenceRecord does not say it existed at an
+ * earlier open: a new installation, or a database added to the configuration. One that existed and is
+ * gone is reported like a damaged one (health degraded, backups refused, 503 naming it), not created.
  */
 @Injectable()
 export class DatabaseRegistry implements OnApplicationShutdown {
@@ -47,6 +52,7 @@ export class DatabaseRegistry implements OnApplicationShutdown {
   private readonly databases: readonly ManagedDatabase[];
   private readonly sources = new Map<string, DataSource>();
   private readonly damaged = new Map<string, DamagedDatabase>();
+  private readonly presence: DatabasePresenceRecord;
   private state: 'closed' | 'opening' | 'open' | 'shut' = 'closed';
   private gate!: Promise<void>;
   private openGate!: () => void;
@@ -54,6 +60,7 @@ export class DatabaseRegistry implements OnApplicationShutdown {
 
   constructor(private readonly config: AppConfig) {
     this.databases = managedDatabases(config.env.dataDir, config.env.databases);
+    this.presence = new DatabasePresenceRecord(config.env.dataDir, this.logger);
     this.resetGate();
   }
 
@@ -100,7 +107,7 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     return damagedDatabaseError(this.damaged.get(name)!);
   }
 
-  /** Opens every database, creating missing files, in WAL mode. Idempotent. */
+  /** Opens every database in WAL mode, creating the missing files of databases that never existed (see the class). Idempotent. */
   async open(): Promise<void> {
     if (this.state !== 'closed') return this.gate;
     this.state = 'opening';
@@ -108,16 +115,37 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     try {
       // Owner-only: the databases hold the user's whole financial state.
       fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+      await this.presence.removeLeftovers();
+      const expected = this.presence.expected();
+      const created: string[] = [];
       for (const db of this.databases) {
+        if (isMissing(db.path)) {
+          if (expected?.has(db.name)) {
+            this.damaged.set(db.name, { database: db, reason: 'not found in DATA_DIR', missing: true });
+            continue;
+          }
+          created.push(db.filename);
+        }
         const source = await this.openOne(db);
         if (source) this.sources.set(db.name, source);
       }
+      if (created.length > 0) {
+        this.logger.log(`Created ${created.join(', ')} (empty): ${expected ? 'new in the configuration' : 'no earlier open of this DATA_DIR is recorded'}`);
+      }
+      await this.recordPresent();
       this.state = 'open';
       const damaged = this.damagedDatabases();
       if (damaged.length === 0) this.logger.log(`Opened ${this.databases.length} databases in ${this.dataDir}`);
       else {
+        const named = (missing: boolean) =>
+          damaged
+            .filter((d) => !!d.missing === missing)
+            .map((d) => d.database.filename)
+            .join(', ');
+        const missing = named(true);
+        const broken = named(false);
         this.logger.log(
-          `Opened ${this.sources.size} of ${this.databases.length} databases in ${this.dataDir}; damaged: ${damaged.map((d) => d.database.filename).join(', ')}`,
+          `Opened ${this.sources.size} of ${this.databases.length} databases in ${this.dataDir}; ${[missing && `missing: ${missing}`, broken && `damaged: ${broken}`].filter(Boolean).join('; ')}`,
         );
         for (const damage of damaged) this.logger.error(damagedDatabaseError(damage).message);
       }
@@ -131,6 +159,21 @@ export class DatabaseRegistry implements OnApplicationShutdown {
       this.failGate(failure);
       this.resetGate();
       throw failure;
+    }
+  }
+
+  /**
+   * Records which databases have a file now, so that one deleted before the next open is reported, not
+   * created again. A failed write does not stop the start (the databases are open and sound); it is logged.
+   */
+  private async recordPresent(): Promise<void> {
+    const present = this.databases.filter((db) => !isMissing(db.path)).map((db) => db.name);
+    try {
+      await this.presence.record(present);
+    } catch (error) {
+      this.logger.warn(
+        `Could not record which databases exist in DATA_DIR (${(error as Error).message}): a database deleted before the next start would be created again, empty, without a warning`,
+      );
     }
   }
 
@@ -203,6 +246,7 @@ export class DatabaseRegistry implements OnApplicationShutdown {
   /** Closes every connection (checkpointing the WAL into the main file). */
   async close(): Promise<void> {
     await this.closeSources();
+    await this.presence.flush();
     if (this.state === 'open') this.logger.log('Closed the databases');
     this.state = 'closed';
     this.resetGate();
@@ -234,6 +278,11 @@ export class DatabaseRegistry implements OnApplicationShutdown {
     // A gate nobody awaits must not become an unhandled rejection.
     this.gate.catch(() => undefined);
   }
+}
+
+/** Whether nothing is at `file` (other errors, such as no permission on DATA_DIR, are thrown: they stop the start, named). */
+function isMissing(file: string): boolean {
+  return fs.statSync(file, { throwIfNoEntry: false }) === undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ export class HealthStatusDto {
   @ApiProperty({
     example: 'ok',
     enum: ['ok', 'starting', 'degraded'],
-    description: 'degraded: the service runs, but a database is damaged (see problems); restoring a backup repairs it',
+    description: 'degraded: the service runs, but a database is damaged or missing (see problems); restoring a backup repairs it',
   })
   status: 'ok' | 'starting' | 'degraded';
 

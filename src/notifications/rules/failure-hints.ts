@@ -15,7 +15,7 @@ const HINTS: Partial<Record<string, string>> = {
   [ErrorCode.TargetNotConfigured]: 'Fill in the target’s settings on the admin page (or turn the target off); until then nothing is backed up there.',
   [ErrorCode.InsufficientDiskSpace]: 'Free up disk space, or move DATA_DIR or the local backup folder to a larger disk; then run a backup.',
   [ErrorCode.DatabaseDamaged]:
-    'A database is damaged and is not backed up, so that rotation cannot delete the good backups: restore it from the newest good backup (docs/restore.md).',
+    'A database is damaged or missing and is not backed up, so that rotation cannot delete the good backups: restore it from the newest good backup (docs/restore.md).',
   [ErrorCode.DatabaseUnavailable]: 'The databases were not open: check the service’s log for the start-up error.',
   [ErrorCode.SecretUnreadable]: 'A stored secret cannot be decrypted with this SENTINEL_MASTER_KEY: set the right key, or enter the secret again.',
   [ErrorCode.EncryptionKeyRequired]: 'Provide the age identity of the backup’s recipient to verify or restore it.',

@@ -199,7 +199,7 @@ export interface paths {
         put?: never;
         /**
          * Start a backup now; answers 202 with the job at once
-         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. While a database is damaged (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED. An optional body {"kind": "full" | "incremental"} asks for a kind (docs/incremental-backups.md); without it the target's policy decides. "incremental" on a target whose incremental policy is off answers 409 INCREMENTAL_NOT_ENABLED; the job says what was made (backup_kind) and why a full backup was made instead (kind_reason).
+         * @description Poll GET /api/backup-jobs/{id} for its progress. One backup at a time per target: 409 names the running job. A target whose settings are incomplete is refused with 400 naming the missing settings, before any work. While a database is damaged or missing (GET /api/health is degraded) a backup is refused with 503 DATABASE_DAMAGED. An optional body {"kind": "full" | "incremental"} asks for a kind (docs/incremental-backups.md); without it the target's policy decides. "incremental" on a target whose incremental policy is off answers 409 INCREMENTAL_NOT_ENABLED; the job says what was made (backup_kind) and why a full backup was made instead (kind_reason).
          */
         post: operations["BackupController_create"];
         delete?: never;
@@ -882,7 +882,7 @@ export interface components {
         };
         HealthStatusDto: {
             /**
-             * @description degraded: the service runs, but a database is damaged (see problems); restoring a backup repairs it
+             * @description degraded: the service runs, but a database is damaged or missing (see problems); restoring a backup repairs it
              * @example ok
              * @enum {string}
              */
