@@ -9,6 +9,7 @@ import { BackupCompletedEvent, BackupFailedEvent, BackupProgressEvent, BackupSta
 import { BackupRunStore } from '../src/backup/backup-run.store.js';
 import { StartupRecovery } from '../src/backup/startup-recovery.service.js';
 import { DiskSpace } from '../src/common/fs/disk-space.service.js';
+import { HeapGrowth } from '../src/common/memory/heap-growth.js';
 import { seedDatabases, waitForJob } from './support/seed.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -224,6 +225,8 @@ describe('Local backups', () => {
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(job.status).toBe('failed');
     expect(job.error).toMatch(/a-file/);
+    // A failed job ends its hold on V8's heap growing factor too.
+    expect(t.app.get(HeapGrowth).tight).toBe(false);
     expect(fs.readdirSync(t.dataDir).filter((f) => f.startsWith('.backup-tmp-'))).toEqual([]);
     expect(fs.readFileSync(t.logFile, 'utf8')).toMatch(/Local backup failed: /);
     // The next run, with a usable folder, works.
@@ -238,8 +241,16 @@ describe('Local backups', () => {
 
   it('emits typed events: started, progress through each phase, then completed with the archive', async () => {
     const seen = recordBackupEvents(t);
+    // V8's heap growing factor is tight while the job runs (HeapGrowth), and V8's own again once it has ended.
+    const heap = t.app.get(HeapGrowth);
+    const tightDuring: boolean[] = [];
+    t.app.get(EventEmitter2).on(BackupProgressEvent.eventName, () => tightDuring.push(heap.tight));
+    expect(heap.tight).toBe(false);
     const job = await waitForJob(t.http, (await t.http.post('/api/backups/local').expect(202)).body.id);
     expect(job.status).toBe('succeeded');
+    expect(tightDuring.length).toBeGreaterThan(0);
+    expect(tightDuring.every(Boolean)).toBe(true);
+    expect(heap.tight).toBe(false);
     expect(seen[0]).toEqual(new BackupStartedEvent(job.id, 'local', 'manual'));
     const sha256 = createHash('sha256')
       .update(fs.readFileSync(path.join(backupFolder(t), job.filename)))
