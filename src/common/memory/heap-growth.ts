@@ -7,7 +7,12 @@ export const TIGHT_GROWING_PERCENT = 20;
 /** Sets V8's --heap-growing-percent for the whole process (every thread's heap); 0 is V8's own, dynamic factor. */
 export type GrowingPercentSetter = (percent: number) => void;
 
-const setGrowingPercent: GrowingPercentSetter = (percent) => v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+/** The V8 option that sets the factor (0: V8's own). */
+export function growingPercentFlag(percent: number): string {
+  return `--heap-growing-percent=${percent}`;
+}
+
+const setGrowingPercent: GrowingPercentSetter = (percent) => v8.setFlagsFromString(growingPercentFlag(percent));
 
 /**
  * V8's heap growing factor, tight while a backup runs and V8's own otherwise (bench/results-notes.md, stop 38).
