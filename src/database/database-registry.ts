@@ -163,11 +163,12 @@ export class DatabaseRegistry implements OnApplicationShutdown {
   }
 
   /**
-   * Records which databases have a file now, so that one deleted before the next open is reported, not
-   * created again. A failed write does not stop the start (the databases are open and sound); it is logged.
+   * Records which databases have a file now (all but those this open found missing: the others existed or were
+   * just created), so that one deleted before the next open is reported, not created again. A failed write does
+   * not stop the start (the databases are open and sound); it is logged.
    */
   private async recordPresent(): Promise<void> {
-    const present = this.databases.filter((db) => !isMissing(db.path)).map((db) => db.name);
+    const present = this.databases.filter((db) => !this.damaged.get(db.name)?.missing).map((db) => db.name);
     try {
       await this.presence.record(present);
     } catch (error) {

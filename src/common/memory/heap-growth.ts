@@ -22,13 +22,14 @@ const setGrowingPercent: GrowingPercentSetter = (percent) => v8.setFlagsFromStri
  * made one after another peaked higher each time. A factor of 1.2 keeps that garbage to a fifth of the heap.
  *
  * Why only then: the same factor made every restore staging 30-45 % slower (a full collection of the service's
- * thread every few MB of a restore's stream). A restore in a process that has made no backup since it started (after a
- * restart, as disaster restores usually are) now runs at V8's own pace; after a backup, V8's own factor stays low for
- * that process (bench/results-notes.md, stop 38), so restores there are no faster than before. The flag is read by V8 each time it sets a heap's next limit, so it
- * can change at run time; the first hold also asks for one full collection of this thread, so that the backup does
- * not start under a limit a restore or an idle hour left high. Holds are counted: two backups on two targets at
- * once keep it tight until both have ended. One per process (CommonModule provides it by a factory: its
- * constructor's parameters are for tests).
+ * thread every few MB of a restore's stream). A restore in a process that has made no backup since it started
+ * (after a restart, as disaster restores usually are) now runs at V8's own pace; once a backup has run, restores in
+ * that process are as slow as under the flag throughout (measured, cause not known: bench/results-notes.md, stop 38).
+ *
+ * The flag is read by V8 each time it sets a heap's next limit, so it can change at run time. The first hold also
+ * asks for one full collection of this thread, so that the backup does not start under a limit a restore or an
+ * idle hour left high. Holds are counted: two backups on two targets at once keep it tight until both have ended.
+ * One per process (CommonModule provides it by a factory: its constructor's parameters are for tests).
  */
 export class HeapGrowth {
   private holds = 0;
