@@ -1,25 +1,40 @@
-import { BufferChurn, defaultCollector, v8Collector, v8YoungCollector } from './buffer-churn.js';
+import { BufferChurn, defaultCollector, v8Collector } from './buffer-churn.js';
 
 describe('BufferChurn', () => {
-  it('collects once every interval of bytes, counting what passed since the last collection', () => {
-    let collections = 0;
-    const churn = new BufferChurn(10, () => collections++);
+  it('collects on its schedule of bytes, counting what passed since the last collection', () => {
+    const calls: string[] = [];
+    const churn = new BufferChurn({ collectEveryBytes: 10 }, (options) => calls.push(options?.type ?? 'full'));
     churn.passed(4);
     churn.passed(5);
-    expect(collections).toBe(0);
+    expect(calls).toEqual([]);
     churn.passed(1);
-    expect(collections).toBe(1);
+    expect(calls).toEqual(['full']);
     // One large chunk is one collection, and the count starts again from nothing.
     churn.passed(35);
-    expect(collections).toBe(2);
+    expect(calls).toEqual(['full', 'full']);
     churn.passed(9);
-    expect(collections).toBe(2);
+    expect(calls).toHaveLength(2);
     churn.passed(1);
-    expect(collections).toBe(3);
+    expect(calls).toEqual(['full', 'full', 'full']);
+  });
+
+  it('scavenges between its full collections, and a full collection starts the scavenge count again', () => {
+    const calls: string[] = [];
+    const churn = new BufferChurn({ scavengeEveryBytes: 2, collectEveryBytes: 7 }, (options) => calls.push(options?.type ?? 'full'));
+    for (let i = 0; i < 8; i++) churn.passed(1);
+    // 2, 4, 6: scavenges; 7: the full collection (no scavenge beside it); 8: one byte since then.
+    expect(calls).toEqual(['minor', 'minor', 'minor', 'full']);
+    churn.passed(1);
+    expect(calls).toEqual(['minor', 'minor', 'minor', 'full', 'minor']);
+    const scavenges: string[] = [];
+    const onlyYoung = new BufferChurn({ scavengeEveryBytes: 3 }, (options) => scavenges.push(options?.type ?? 'full'));
+    onlyYoung.passed(10);
+    onlyYoung.passed(3);
+    expect(scavenges).toEqual(['minor', 'minor']);
   });
 
   it('does nothing where no collector could be had', () => {
-    expect(() => new BufferChurn(1, null).passed(100)).not.toThrow();
+    expect(() => new BufferChurn({ scavengeEveryBytes: 1, collectEveryBytes: 1 }, null).passed(100)).not.toThrow();
   });
 
   it("takes V8's own collector by default, none with SENTINEL_BUFFER_COLLECTIONS=off", () => {
@@ -37,7 +52,7 @@ describe('BufferChurn', () => {
   });
 
   it("frees dead buffers with V8's collector (on Node 20 and 24 alike)", async () => {
-    const churn = new BufferChurn(1, v8Collector());
+    const churn = new BufferChurn({ collectEveryBytes: 1 }, v8Collector());
     // Buffers that are dead once this returns (as a pipeline's chunks are once the next step has taken them): only
     // a collection frees them, and a few megabytes are too little for V8 to start one of its own.
     const dead = (): Array<WeakRef<ArrayBuffer>> => Array.from({ length: 4 }, () => new WeakRef(Buffer.alloc(1024 * 1024, 1).buffer));
@@ -54,9 +69,7 @@ describe('BufferChurn', () => {
   });
 
   it("frees dead young buffers with V8's scavenge alone (on Node 20 and 24 alike)", async () => {
-    const scavenge = v8YoungCollector();
-    expect(typeof scavenge).toBe('function');
-    const churn = new BufferChurn(1, scavenge);
+    const churn = new BufferChurn({ scavengeEveryBytes: 1 }, v8Collector());
     const arrayBuffers = () => process.memoryUsage().arrayBuffers;
     const settled = async (): Promise<number> => {
       // V8 returns dead buffers' memory in a task after a collection: read once two readings 20 ms apart agree.
