@@ -7,8 +7,10 @@ import { ARCHIVE_CHUNK_BYTES, ARCHIVE_CHUNKS_IN_FLIGHT, type ArchivePipelineAck,
  * The end of the archive's pipeline in its worker thread: gathers what it is written into chunks of a
  * fresh ArrayBuffer each and transfers them to the service's thread, which then owns those bytes without
  * a copy and without any other allocation of its own. One copy here, into the chunk, because what the
- * steps write may share its memory with buffers they go on using (the age stream carves its output from
- * slabs), and a transfer would take that memory from under them.
+ * steps write may share its memory with buffers they go on using (zlib's output blocks are slices of one
+ * larger buffer; a step's output may be a view of its input), and a transfer would take that memory from
+ * under them; and because the age stream's ciphertexts and tags (64 KiB and 16 bytes) are gathered here
+ * into chunks of a size the targets write well.
  *
  * At most ARCHIVE_CHUNKS_IN_FLIGHT chunks are out before the service's thread acknowledges one; until
  * then a write is held back, which stops the whole pipeline (backpressure up to the tar reads).

@@ -5,11 +5,9 @@ import { AgeError } from './age-error.js';
 import { AGE_CHUNK_SIZE } from './age-format.js';
 import { writeAgeHeader } from './age-header.js';
 import { ageRecipientKey } from './age-keys.js';
-import { PAYLOAD_NONCE_LENGTH, payloadKey, SEALED_CHUNK_SIZE, sealChunk, TAG_LENGTH } from './age-payload.js';
+import { PAYLOAD_NONCE_LENGTH, payloadKey, sealChunk, TAG_LENGTH } from './age-payload.js';
 import { wrapFileKey } from './age-x25519-stanza.js';
 
-/** Output is carved from slabs of this many sealed chunks (see AgeEncryptStream.seal). */
-const SLAB_BYTES = 16 * SEALED_CHUNK_SIZE;
 /** The file key's length (age spec, "File key": 16 bytes from a CSPRNG). */
 const FILE_KEY_LENGTH = 16;
 /** Bytes of header for no recipient: the version line (22) and the MAC line ("--- " + 43 + LF = 48). */
@@ -47,9 +45,6 @@ export function ageEncryptedSizeBound(plainBytes: number, recipientCount: number
  * a full, flagged chunk (age spec, "Payload": the last chunk is empty only when the whole plaintext is).
  */
 class AgeEncryptStream extends AgeChunkedTransform {
-  private slab = Buffer.alloc(0);
-  private slabUsed = 0;
-  private slabPushed = 0;
   private index = 0;
   private headerPending = true;
 
@@ -63,14 +58,12 @@ class AgeEncryptStream extends AgeChunkedTransform {
   override _flush(callback: TransformCallback): void {
     this.writeHeaderOnce();
     this.seal(this.heldChunk, true);
-    this.pushSealed();
     callback();
   }
 
   protected override consume(data: Buffer): void {
     this.writeHeaderOnce();
     this.addToChunks(data);
-    this.pushSealed();
   }
 
   protected override middleChunk(plaintext: Buffer): void {
@@ -78,32 +71,15 @@ class AgeEncryptStream extends AgeChunkedTransform {
   }
 
   /**
-   * Seals one chunk into the current slab, ciphertext and tag joined; pushSealed passes on what a write sealed
-   * as one buffer. A consumer such as a file writer makes one write (a thread-pool round trip) per buffer it is
-   * given, so one buffer per chunk, or a separate 16-byte tag, multiplied them. The chunks are sealed into
-   * 16-chunk slabs rather than allocated one by one, because a fresh allocation per chunk costs more in
-   * allocation and garbage collection than the copy itself. A slab lives until the consumer has dropped its
-   * last piece: a few MiB at most with backpressure.
+   * Seals one chunk and passes on its ciphertext and its tag as they come from node:crypto, without a copy. The
+   * archive's pipeline gathers what this stream writes into 1 MiB chunks (TransferSink) right after, so small
+   * pieces cost no extra write; copying them into larger buffers here (as until stop 39) doubled the buffers that
+   * die in the archive's worker thread and made encrypted backups peak higher (bench/results-notes.md, stop 39).
    */
   private seal(plaintext: Buffer, last: boolean): void {
     const [ciphertext, tag] = sealChunk(this.key, this.index++, last, plaintext);
-    const size = ciphertext.length + tag.length;
-    if (this.slabUsed + size > this.slab.length) {
-      this.pushSealed();
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.slabUsed = 0;
-      this.slabPushed = 0;
-    }
-    ciphertext.copy(this.slab, this.slabUsed);
-    tag.copy(this.slab, this.slabUsed + ciphertext.length);
-    this.slabUsed += size;
-  }
-
-  /** Passes on, as one buffer, what was sealed into the slab since the last push. */
-  private pushSealed(): void {
-    if (this.slabUsed === this.slabPushed) return;
-    this.push(this.slab.subarray(this.slabPushed, this.slabUsed));
-    this.slabPushed = this.slabUsed;
+    this.push(ciphertext);
+    this.push(tag);
   }
 
   private writeHeaderOnce(): void {
