@@ -1,3 +1,4 @@
+import type { ChurnCounts } from '../../common/memory/buffer-churn.js';
 import type { TarPackerEntry } from './tar-packer.js';
 import type { StoredDigest } from './stored-digest.js';
 
@@ -19,7 +20,8 @@ export type ArchivePipelineMessage =
   | { type: 'progress'; tarBytes: number }
   /** `length` bytes at the start of `bytes`, an ArrayBuffer transferred (not copied) to the service's thread. */
   | { type: 'chunk'; bytes: ArrayBuffer; length: number }
-  | { type: 'end'; digest: StoredDigest }
+  /** `collections`: what the worker's thread asked V8 to collect while it made the archive (BufferChurn). */
+  | { type: 'end'; digest: StoredDigest; collections: ChurnCounts }
   /** `step`: the name of the step that failed, when it was one (the rest name what failed in their message). */
   | { type: 'failed'; message: string; step?: string };
 

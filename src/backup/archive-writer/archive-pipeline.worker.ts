@@ -14,6 +14,7 @@ import type { Transform } from 'node:stream';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ARCHIVE_GZIP_LEVEL, type ArchivePipelineJob, type ArchivePipelineMessage, PROGRESS_EVERY_BYTES } from './archive-pipeline-protocol.js';
 import type { ArchiveStepTransformModule } from './archive-write-step.js';
+import { threadBufferChurn } from '../../common/memory/buffer-churn.js';
 import { ParallelGzip } from './parallel-gzip.js';
 import { storedDigest } from './stored-digest.js';
 import { packTar } from './tar-packer.js';
@@ -64,7 +65,7 @@ async function run(job: ArchivePipelineJob, port: MessagePort): Promise<void> {
     await pipeline([gzip, ...steps.map((s) => s.stream), digest, sink]);
     await packing;
     if (packed !== reported) post({ type: 'progress', tarBytes: packed });
-    post({ type: 'end', digest: digest.digest! });
+    post({ type: 'end', digest: digest.digest!, collections: threadBufferChurn.counts });
   } catch (error) {
     for (const step of steps) step.stream.destroy();
     post({ type: 'failed', message: (error as Error)?.message ?? String(error), step: failedStep });

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type { ArchivePipelineAck, ArchivePipelineMessage } from './archive-pipeline-protocol.js';
-import { serviceThreadChunkChurn } from '../../common/memory/buffer-churn.js';
+import { type ChurnCounts, serviceThreadChunkChurn } from '../../common/memory/buffer-churn.js';
 import type { StoredDigest } from './stored-digest.js';
 
 /**
@@ -16,6 +16,7 @@ import type { StoredDigest } from './stored-digest.js';
  */
 export class ArchiveWorkerStream extends Readable {
   private storedDigest: StoredDigest | undefined;
+  private collections: ChurnCounts | undefined;
   /** Chunks pushed and not yet acknowledged to the worker. */
   private owed = 0;
   /** The worker said the archive is complete: every chunk has come. */
@@ -48,6 +49,11 @@ export class ArchiveWorkerStream extends Readable {
     return this.storedDigest;
   }
 
+  /** The collections the worker's thread asked for while it made the archive; known once the stream has ended. */
+  get workerCollections(): ChurnCounts | undefined {
+    return this.collections;
+  }
+
   override _read(): void {
     this.acknowledge();
   }
@@ -76,6 +82,7 @@ export class ArchiveWorkerStream extends Readable {
       case 'end':
         this.complete = true;
         this.storedDigest = message.digest;
+        this.collections = message.collections;
         this.push(null);
         return;
       case 'failed':

@@ -247,6 +247,22 @@ describe('ArchiveWriter', () => {
     }
   });
 
+  it('frees its dead buffers as the archive passes: the worker thread scavenges every 2 MiB and collects fully every 16 MiB', async () => {
+    // 40 MiB that do not compress, so that about as many bytes reach the worker's end of the pipeline.
+    const size = 40 * 1024 * 1024;
+    fs.writeFileSync(path.join(dir, 'ledger.db.pages'), randomBytes(size));
+    const increment = { timestamp: '2026-03-14T09:41:00Z', kind: 'incremental', databases: [{ name: 'ledger', pages_file: 'ledger.db.pages' }] };
+    const archive = new ArchiveWriter([]).open({ dir, metadata: increment, files: [{ name: 'ledger.db.pages', size }] }, LOCAL);
+    const stored = (await collect(archive)).length;
+    const collections = archive.workerCollections;
+    expect(stored).toBeGreaterThan(size);
+    // Every 16 MiB a full collection (which stands for the scavenge due there), every other 2 MiB a scavenge.
+    const fulls = Math.floor(stored / (16 * 1024 * 1024));
+    expect(collections).toEqual({ collections: fulls, scavenges: expect.any(Number) as number });
+    expect(collections!.scavenges).toBeGreaterThanOrEqual(Math.floor(stored / (2 * 1024 * 1024)) - fulls - 2);
+    expect(collections!.scavenges).toBeLessThanOrEqual(Math.floor(stored / (2 * 1024 * 1024)) - fulls);
+  });
+
   it('gives the SHA-256 and size of the bytes as stored (after the last step) once the stream has ended', async () => {
     const archive = new ArchiveWriter([recordingStep('xor')]).open(fullArchiveContents(dir, metadata), LOCAL);
     expect(archive.digest).toBeUndefined();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { METADATA_FILENAME, type BackupMetadata } from '../../archive-format/backup-metadata.js';
+import type { ChurnCounts } from '../../common/memory/buffer-churn.js';
 import { startModuleWorker } from '../../common/workers/module-worker.js';
 import type { ArchivePipelineJob } from './archive-pipeline-protocol.js';
 import type { TarPackerEntry } from './tar-packer.js';
@@ -37,6 +38,8 @@ export function fullArchiveContents(dir: string, metadata: BackupMetadata): Arch
  */
 export interface ArchiveStream extends Readable {
   readonly digest: StoredDigest | undefined;
+  /** What the archive's worker thread asked V8 to collect (BufferChurn); known once the stream has ended. */
+  readonly workerCollections: ChurnCounts | undefined;
 }
 
 /** Slack on top of the tar estimate: one 10 KiB tar record. */

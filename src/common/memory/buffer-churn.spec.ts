@@ -26,6 +26,7 @@ describe('BufferChurn', () => {
     expect(calls).toEqual(['minor', 'minor', 'minor', 'full']);
     churn.passed(1);
     expect(calls).toEqual(['minor', 'minor', 'minor', 'full', 'minor']);
+    expect(churn.counts).toEqual({ scavenges: 4, collections: 1 });
     const scavenges: string[] = [];
     const onlyYoung = new BufferChurn({ scavengeEveryBytes: 3 }, (options) => scavenges.push(options?.type ?? 'full'));
     onlyYoung.passed(10);
@@ -34,7 +35,9 @@ describe('BufferChurn', () => {
   });
 
   it('does nothing where no collector could be had', () => {
-    expect(() => new BufferChurn({ scavengeEveryBytes: 1, collectEveryBytes: 1 }, null).passed(100)).not.toThrow();
+    const churn = new BufferChurn({ scavengeEveryBytes: 1, collectEveryBytes: 1 }, null);
+    expect(() => churn.passed(100)).not.toThrow();
+    expect(churn.counts).toEqual({ scavenges: 0, collections: 0 });
   });
 
   it("takes V8's own collector by default, none with SENTINEL_BUFFER_COLLECTIONS=off", () => {

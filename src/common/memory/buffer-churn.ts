@@ -53,6 +53,12 @@ export interface ChurnSchedule {
   collectEveryBytes?: number;
 }
 
+/** How many times a BufferChurn has asked V8 to collect (the archive's worker reports its thread's at the end). */
+export interface ChurnCounts {
+  scavenges: number;
+  collections: number;
+}
+
 /**
  * Frees the large buffers a thread's stream of bytes leaves behind, on a schedule of the bytes that passed: scavenges
  * and full collections of the thread's JS heap, which is what frees them.
@@ -72,6 +78,7 @@ export interface ChurnSchedule {
 export class BufferChurn {
   private sinceScavenge = 0;
   private sinceCollection = 0;
+  private readonly made: ChurnCounts = { scavenges: 0, collections: 0 };
 
   /** `collector`: V8's `gc` (a full collection without options, a scavenge with `{ type: 'minor' }`), or none. */
   constructor(
@@ -89,13 +96,20 @@ export class BufferChurn {
       this.sinceCollection = 0;
       this.sinceScavenge = 0;
       this.collector();
+      this.made.collections++;
     } else if (scavengeEveryBytes !== undefined && this.sinceScavenge >= scavengeEveryBytes) {
       this.sinceScavenge = 0;
       // `gc({ type: 'minor' })`, which Node 20 and 24 both honour: it visits only the young objects that are alive
       // (cheap, as the young generation is small) and frees every young ArrayBuffer that died, but does not touch
       // the old generation and so does not make V8 size the heap tighter.
       this.collector({ type: 'minor' });
+      this.made.scavenges++;
     }
+  }
+
+  /** The collections asked for so far. */
+  get counts(): ChurnCounts {
+    return { ...this.made };
   }
 }
 
