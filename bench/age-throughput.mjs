@@ -4,6 +4,9 @@
 //   npx nest build && node bench/age-throughput.mjs            # 200 MB, 3 rounds
 //   node bench/age-throughput.mjs --mb 100 --rounds 5 --dist dist
 //
+// Since stop 39 the encrypt stream passes on each chunk's ciphertext and 16-byte tag as two buffers (the archive's
+// worker gathers them into 1 MiB chunks); here it writes straight to a file stream, so its figure includes one file
+// write per buffer, which the service does not make.
 // Per round, in turn: our encryption (file → createAgeEncryptStream → file), `age -r R -o file plain`, our
 // decryption (file → createAgeDecryptStream → /dev/null), `age -d -i key -o /dev/null file`. All files live
 // on tmpfs (/dev/shm), so the disk is not measured. The plaintext is random bytes, like the gzip output the

@@ -204,16 +204,17 @@ const fmtMem = (kb) => `${((kb * 1024) / MB).toFixed(0)} MB`;
 const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 /** A backup's garbage collections, as GcTrace counted them (undefined without --trace-gc). */
 const fmtGc = (gc) => (gc ? `${gc.mainMarkCompacts} (${gc.mainMarkCompactMs} ms)` : '–');
-/** The run whose `key` is the median: its sub-figures stay consistent with each other. */
 /**
- * Two or more measured backups of the same kind as one: the means of their times and CPU, the higher of their
- * memory peaks, and each one's wall time (`wallsMs`) for the report.
+ * Two or more measured backups of the same kind as one: the means of their times and CPU (and of their main
+ * thread's full collections, with --trace-gc), the higher of their memory peaks, and each one's wall time
+ * (`wallsMs`) for the report. Nothing of one run alone (its id, file name or phase list) is kept.
  */
 function meanOfRuns(list) {
   const mean = (key) => list.reduce((sum, r) => sum + key(r), 0) / list.length;
   const highest = list.reduce((a, b) => (b.memory.peakKb > a.memory.peakKb ? b : a));
   return {
-    ...list[0],
+    target: list[0].target,
+    sizeBytes: list[0].sizeBytes,
     wallMs: mean((r) => r.wallMs),
     jobMs: mean((r) => r.jobMs),
     checkMs: mean((r) => r.checkMs),
@@ -221,16 +222,26 @@ function meanOfRuns(list) {
     archiveMs: mean((r) => r.archiveMs),
     cpuS: mean((r) => r.cpuS),
     mainThreadCpuS: mean((r) => r.mainThreadCpuS),
+    otherCpuS: mean((r) => r.otherCpuS),
     othersCores: mean((r) => r.othersCores),
     memory: highest.memory,
     wallsMs: list.map((r) => r.wallMs),
-    gc: undefined,
+    gc: list.every((r) => r.gc)
+      ? {
+          mainMarkCompacts: Math.round(mean((r) => r.gc.mainMarkCompacts)),
+          mainMarkCompactMs: Math.round(mean((r) => r.gc.mainMarkCompactMs)),
+          mainScavenges: Math.round(mean((r) => r.gc.mainScavenges)),
+          workerMarkCompacts: Math.round(mean((r) => r.gc.workerMarkCompacts)),
+          workerScavenges: Math.round(mean((r) => r.gc.workerScavenges)),
+        }
+      : undefined,
   };
 }
 
 /** What an encrypted backup is compared with: the unencrypted ones made beside it, or (older runs) the run's first backup. */
 const unencryptedOf = (s) => s.localBeside ?? s.local;
 
+/** The run whose `key` is the median: its sub-figures stay consistent with each other. */
 const medianRun = (runs, key) => [...runs].sort((a, b) => key(a) - key(b))[Math.floor((runs.length - 1) / 2)];
 
 /** Runs a bash script; resolves with wall time and the CPU seconds of its children (bash `times`). */
@@ -699,6 +710,8 @@ async function runSize(sizeMb, args, cleanups) {
   removeScratch();
 
   const pick = (list, key) => medianRun(list, key);
+  const encryptedRatios = runs.localEnc.map((r, i) => r.wallMs / runs.localBeside[i].wallMs);
+  const encryptedRound = encryptedRatios.indexOf(medianRun(encryptedRatios, (x) => x));
   return {
     sizeMb,
     command: commandLine(),
@@ -721,8 +734,9 @@ async function runSize(sizeMb, args, cleanups) {
       stageLocal: pick(runs.stageLocal, (r) => r.ms),
       stageR2: pick(runs.stageR2, (r) => r.ms),
       underLoad: loaded,
-      localBeside: pick(runs.localBeside, (r) => r.wallMs),
-      localEnc: pick(runs.localEnc, (r) => r.wallMs),
+      // The encrypted figures and the plain pair beside them from one round: the round whose ratio is the median.
+      localBeside: runs.localBeside[encryptedRound],
+      localEnc: runs.localEnc[encryptedRound],
       stageEnc: runs.stageEnc.length ? pick(runs.stageEnc, (r) => r.ms) : undefined,
       stageEncError: runs.stageEnc.length ? undefined : stageEncError,
     },
@@ -974,7 +988,7 @@ const PHASES = [
 /** Issue 14's phases (absent from runs of earlier versions). */
 const ENCRYPTED_PHASES = [
   ['archive creation beside the encrypted ones (higher of two)', (s) => s.localBeside?.memory],
-  ['encrypted archive creation (higher of two)', (s) => s.localEnc?.memory],
+  [(s) => (s.localEnc?.wallsMs ? 'encrypted archive creation (higher of two)' : 'encrypted archive creation'), (s) => s.localEnc?.memory],
   ['encrypted restore staging (local)', (s) => s.stageEnc?.memory],
 ];
 
@@ -1086,7 +1100,7 @@ function renderRun(res) {
       `${plain.cpuS.toFixed(1)} s`,
       fmtRatio(s.localEnc.cpuS / plain.cpuS),
     );
-    if (s.localEnc.gc) row('  ↳ full collections of the main thread, their pauses: encrypted / unencrypted', fmtGc(s.localEnc.gc), fmtGc(s.local.gc), '');
+    if (s.localEnc.gc) row('  ↳ full collections of the main thread, their pauses: encrypted / unencrypted', fmtGc(s.localEnc.gc), fmtGc(plain.gc), '');
     row('  ↳ archive size: encrypted / unencrypted', fmtMb(s.localEnc.sizeBytes), fmtMb(plain.sizeBytes), (s.localEnc.sizeBytes / plain.sizeBytes).toFixed(4));
     const ageLine = '`age -d -i key | tar xz` + `sha256sum -c` + `sqlite3 "PRAGMA integrity_check"` ×7';
     row(
@@ -1128,7 +1142,8 @@ function renderRun(res) {
   lines.push('| phase | peak RSS | max of VmRSS sampled every 50 ms |');
   lines.push('|---|---:|---:|');
   for (const [name, get] of PHASES) lines.push(`| ${name} | ${fmtMem(get(s).peakKb)} | ${fmtMem(get(s).sampledMaxKb)} |`);
-  for (const [name, get] of ENCRYPTED_PHASES) if (get(s)) lines.push(`| ${name} | ${fmtMem(get(s).peakKb)} | ${fmtMem(get(s).sampledMaxKb)} |`);
+  for (const [name, get] of ENCRYPTED_PHASES)
+    if (get(s)) lines.push(`| ${typeof name === 'function' ? name(s) : name} | ${fmtMem(get(s).peakKb)} | ${fmtMem(get(s).sampledMaxKb)} |`);
   lines.push('');
   const l = res.latency;
   lines.push(

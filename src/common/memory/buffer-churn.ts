@@ -3,10 +3,11 @@ import vm from 'node:vm';
 import { isMainThread } from 'node:worker_threads';
 
 /**
- * V8's collector as its `gc` extension exposes it (V8's --expose-gc), called without options: a full collection at
- * once. (Node 20's V8 takes `gc({ type: 'major' })` and collects nothing: the dead buffers stay; Node 24's collects.)
+ * V8's collector as its `gc` extension exposes it (V8's --expose-gc): without options a full collection at once,
+ * with `{ type: 'minor' }` a scavenge. `{ type: 'major' }` is left out of the type on purpose: Node 20's V8 takes it
+ * and collects nothing (the dead buffers stay); Node 24's collects.
  */
-export type Collector = (options?: { type: 'minor' | 'major' }) => unknown;
+export type Collector = (options?: { type: 'minor' }) => unknown;
 
 /**
  * How many bytes a worker thread's pipeline passes between two full collections of the thread's heap: a few of the
