@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import type { BackupMetadata } from '../../archive-format/backup-metadata.js';
-import { serviceThreadChunkChurn } from '../../common/memory/buffer-churn.js';
+import { serviceThreadChunkChurn, WORKER_COLLECT_EVERY_BYTES, WORKER_SCAVENGE_EVERY_BYTES } from '../../common/memory/buffer-churn.js';
 import type { ArchiveWriteContext, ArchiveWriteStep } from './archive-write-step.js';
 import { ArchiveWriter, fullArchiveContents } from './archive-writer.js';
 import { ParallelGzip } from './parallel-gzip.js';
@@ -258,10 +258,12 @@ describe('ArchiveWriter', () => {
     expect(stored).toBeGreaterThan(size);
     // Every 16 MiB a full collection (which stands for the scavenge due there), every other 2 MiB a scavenge. These are
     // the calls made; that V8 frees dead buffers on them is buffer-churn.spec.ts's real-V8 tests.
-    const fulls = Math.floor(stored / (16 * 1024 * 1024));
+    const fulls = Math.floor(stored / WORKER_COLLECT_EVERY_BYTES);
+    const due = Math.floor(stored / WORKER_SCAVENGE_EVERY_BYTES);
+    expect(fulls).toBeGreaterThanOrEqual(2);
     expect(collections).toEqual({ collections: fulls, scavenges: expect.any(Number) as number });
-    expect(collections!.scavenges).toBeGreaterThanOrEqual(Math.floor(stored / (2 * 1024 * 1024)) - fulls - 2);
-    expect(collections!.scavenges).toBeLessThanOrEqual(Math.floor(stored / (2 * 1024 * 1024)) - fulls);
+    expect(collections!.scavenges).toBeGreaterThanOrEqual(due - fulls - 2);
+    expect(collections!.scavenges).toBeLessThanOrEqual(due - fulls);
   });
 
   it('gives the SHA-256 and size of the bytes as stored (after the last step) once the stream has ended', async () => {

@@ -14,7 +14,7 @@ export type Collector = (options?: { type: 'minor' }) => unknown;
  * archive's 1 MiB chunks. A full collection frees the dead buffers that survived the scavenges between (below) and
  * were promoted to the old generation; about one per second of a backup.
  */
-export const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
+export const WORKER_COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
 
 /**
  * How many bytes a worker thread's pipeline passes between two scavenges. Most of its dead buffers die young (zlib's
@@ -124,7 +124,7 @@ export function defaultCollector(): Collector | null {
  * On the service's own thread it never collects (serviceThreadChunkChurn scavenges there instead).
  */
 export const threadBufferChurn = new BufferChurn(
-  { scavengeEveryBytes: WORKER_SCAVENGE_EVERY_BYTES, collectEveryBytes: COLLECT_EVERY_BYTES },
+  { scavengeEveryBytes: WORKER_SCAVENGE_EVERY_BYTES, collectEveryBytes: WORKER_COLLECT_EVERY_BYTES },
   isMainThread ? null : defaultCollector(),
 );
 
@@ -140,13 +140,13 @@ export const threadBufferChurn = new BufferChurn(
  * second through a backup, costing more CPU (on the service's thread and V8's helper threads) than the scavenges
  * that free the chunks sooner (bench/results-notes.md, stop 39).
  */
-export const SCAVENGE_EVERY_BYTES = 4 * 1024 * 1024;
+export const SERVICE_THREAD_SCAVENGE_EVERY_BYTES = 4 * 1024 * 1024;
 
 /**
- * The service's thread's churn of archive chunks: a scavenge every SCAVENGE_EVERY_BYTES; none in a worker thread
- * (their pipelines count into threadBufferChurn) or with SENTINEL_BUFFER_COLLECTIONS=off.
+ * The service's thread's churn of archive chunks: a scavenge every SERVICE_THREAD_SCAVENGE_EVERY_BYTES; none in a
+ * worker thread (their pipelines count into threadBufferChurn) or with SENTINEL_BUFFER_COLLECTIONS=off.
  */
 export const serviceThreadChunkChurn = new BufferChurn(
-  { scavengeEveryBytes: SCAVENGE_EVERY_BYTES },
+  { scavengeEveryBytes: SERVICE_THREAD_SCAVENGE_EVERY_BYTES },
   isMainThread && process.env.SENTINEL_BUFFER_COLLECTIONS !== 'off' ? v8Collector() : null,
 );
